@@ -1,0 +1,64 @@
+package io.parley.node;
+
+import io.parley.node.conversation.Conversation;
+import io.parley.node.gateway.GatewayRoutes;
+import io.parley.node.gateway.GatewayServer;
+import io.parley.node.session.ConversationCommands;
+import io.parley.node.session.SessionActor;
+import io.parley.node.session.SessionTokens;
+import java.time.Clock;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+
+/** A Parley node: joins the cluster, starts the conversation shards and binds the gateway. */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    ActorSystem.create(
+        Behaviors.setup(
+            context -> {
+              ActorSystem<?> system = context.getSystem();
+              try {
+                init(system, NodeSettings.fromConfig(system.settings().config()));
+              } catch (RuntimeException e) {
+                system.log().error("Parley node failed to start: {}", e.getMessage());
+                system.terminate();
+              }
+              return Behaviors.empty();
+            }),
+        "parley");
+  }
+
+  /** The start-up steps, top to bottom; tests call the same method. Completes when the gateway is bound. */
+  public static CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
+    joinCluster(system, settings);
+    Conversation.init(system);
+    SessionActor.Dependencies sessions =
+        new SessionActor.Dependencies(
+            settings,
+            new SessionTokens(settings.session().sessionTokenTtl()),
+            ConversationCommands.sharded(ClusterSharding.get(system), settings.session().askTimeout(), Clock.systemUTC()),
+            Clock.systemUTC());
+    return GatewayServer.start(system, settings.gateway(), new GatewayRoutes(system, settings, sessions).routes());
+  }
+
+  /** Kubernetes: Cluster Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one. */
+  private static void joinCluster(ActorSystem<?> system, NodeSettings settings) {
+    if (settings.clusterBootstrap()) {
+      PekkoManagement.get(system).start();
+      ClusterBootstrap.get(system).start();
+    } else if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package io.parley.node;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/** Typed view of the {@code parley} config block, read once at start-up and passed down. */
+public record NodeSettings(
+    Map<String, App> apps,
+    boolean clusterBootstrap,
+    Gateway gateway,
+    Session session) {
+
+  /** One application: the ids and keys its SDKs are configured with. */
+  public record App(String appId, String appKey, String masterKey) {}
+
+  public record Gateway(
+      String interfaceName,
+      int port,
+      String advertisedWsUrl,
+      String advertisedWssUrl,
+      String secondaryWsUrl,
+      String secondaryWssUrl,
+      Duration routerTtl,
+      Optional<Tls> tls) {}
+
+  public record Tls(String keystorePath, String keystorePassword) {}
+
+  public record Session(
+      Duration loginTimeout,
+      Duration readIdleTimeout,
+      Duration sessionTokenTtl,
+      int maxFrameSize,
+      Duration frameAssemblyTimeout,
+      int outboundBuffer,
+      int maxClientIdLength,
+      Duration askTimeout) {}
+
+  public static NodeSettings fromConfig(Config root) {
+    Config config = root.getConfig("parley");
+    List<App> apps =
+        config.getConfigList("apps").stream()
+            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key")))
+            .toList();
+    if (apps.isEmpty()) {
+      throw new IllegalArgumentException("parley.apps must list at least one application");
+    }
+    return new NodeSettings(
+        apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
+        config.getBoolean("cluster-bootstrap"),
+        gateway(config.getConfig("gateway")),
+        session(config.getConfig("session")));
+  }
+
+  public Optional<App> app(String appId) {
+    return appId == null ? Optional.empty() : Optional.ofNullable(apps.get(appId));
+  }
+
+  private static Gateway gateway(Config gateway) {
+    String keystore = gateway.getString("tls.keystore");
+    Optional<Tls> tls =
+        keystore.isBlank()
+            ? Optional.empty()
+            : Optional.of(new Tls(keystore, gateway.getString("tls.keystore-password")));
+    return new Gateway(
+        gateway.getString("interface"),
+        gateway.getInt("port"),
+        gateway.getString("advertised-ws-url"),
+        gateway.getString("advertised-wss-url"),
+        gateway.getString("secondary-ws-url"),
+        gateway.getString("secondary-wss-url"),
+        gateway.getDuration("router-ttl"),
+        tls);
+  }
+
+  private static Session session(Config session) {
+    return new Session(
+        session.getDuration("login-timeout"),
+        session.getDuration("read-idle-timeout"),
+        session.getDuration("session-token-ttl"),
+        (int) session.getBytes("max-frame-size").longValue(),
+        session.getDuration("frame-assembly-timeout"),
+        session.getInt("outbound-buffer"),
+        session.getInt("max-client-id-length"),
+        session.getDuration("ask-timeout"));
+  }
+}

@@ -1,0 +1,140 @@
+package io.parley.node.gateway;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parley.node.NodeSettings;
+import io.parley.node.session.SessionActor;
+import io.parley.protocol.Subprotocol;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.AccessControlAllowOrigin;
+import org.apache.pekko.http.javadsl.model.headers.HttpOriginRanges;
+import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The node's HTTP surface: the RTM router ({@code GET /v1/route}, PROTOCOL.md §1.1) and the WebSocket
+ * endpoint on every other path, with the subprotocol rules of §1.4. Directives and translation only.
+ */
+public final class GatewayRoutes extends AllDirectives {
+
+  private final ActorSystem<?> system;
+  private final NodeSettings settings;
+  private final SessionActor.Dependencies sessionDependencies;
+
+  public GatewayRoutes(ActorSystem<?> system, NodeSettings settings, SessionActor.Dependencies sessionDependencies) {
+    this.system = system;
+    this.settings = settings;
+    this.sessionDependencies = sessionDependencies;
+  }
+
+  public Route routes() {
+    return concat(
+        path(PathMatchers.segment("v1").slash("route"), () -> get(() -> extractRequest(this::route))),
+        extractWebSocketUpgrade(
+            upgrade -> extractRequest(request -> extractClientIP(ip -> webSocket(upgrade, request, ip.toString())))),
+        complete(json(StatusCodes.BAD_REQUEST, 400, "expected a WebSocket upgrade or GET /v1/route")));
+  }
+
+  /** The router answer: where the SDK should open its WebSocket. */
+  private Route route(HttpRequest request) {
+    Optional<String> appId = request.getUri().query().get("appId");
+    if (appId.isEmpty() || appId.get().isBlank()) {
+      return complete(json(StatusCodes.BAD_REQUEST, 400, "appId is required"));
+    }
+    if (settings.app(appId.get()).isEmpty()) {
+      return complete(json(StatusCodes.NOT_FOUND, 4100, "APP_NOT_AVAILABLE: unknown appId " + appId.get()));
+    }
+    boolean secure =
+        request.getUri().query().get("secure")
+            .map(value -> value.equals("1") || value.equalsIgnoreCase("true"))
+            .orElse(request.getUri().getScheme().equals("https"));
+    NodeSettings.Gateway gateway = settings.gateway();
+    String host = request.getHeader(org.apache.pekko.http.javadsl.model.headers.Host.class)
+        .map(h -> h.host().address() + (h.port() > 0 ? ":" + h.port() : ""))
+        .orElse(gateway.interfaceName() + ":" + gateway.port());
+    String primary = firstNonBlank(secure ? gateway.advertisedWssUrl() : gateway.advertisedWsUrl(),
+        (secure ? "wss://" : "ws://") + host + "/");
+    String secondary = firstNonBlank(secure ? gateway.secondaryWssUrl() : gateway.secondaryWsUrl(), primary);
+    String scheme = request.getUri().getScheme();
+    ObjectNode body = JsonNodeFactory.instance.objectNode();
+    body.put("groupId", "g0");
+    body.put("groupUrl", scheme + "://" + host + "/v1/route");
+    body.put("server", primary);
+    body.put("secondary", secondary);
+    body.put("ttl", gateway.routerTtl().toSeconds());
+    return respondWithHeader(
+        AccessControlAllowOrigin.create(HttpOriginRanges.ALL),
+        () -> complete(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, body.toString())));
+  }
+
+  /**
+   * Offered protocols come from the header, else from {@code ?subprotocol=} (the .NET Unity client), else
+   * the legacy JSON rule applies. The chosen protocol is echoed only when the client sent the header.
+   */
+  private Route webSocket(WebSocketUpgrade upgrade, HttpRequest request, String remoteAddress) {
+    List<String> offered =
+        StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false).toList();
+    Subprotocol subprotocol;
+    String echo = null;
+    if (!offered.isEmpty()) {
+      Optional<Subprotocol> chosen = offered.stream().map(Subprotocol::byName).flatMap(Optional::stream).findFirst();
+      if (chosen.isEmpty()) {
+        return complete(json(StatusCodes.BAD_REQUEST, 400, "unsupported subprotocol " + offered));
+      }
+      subprotocol = chosen.get();
+      echo = subprotocol.id().orElseThrow();
+    } else {
+      Optional<String> queried = queryParameter(request, "subprotocol");
+      if (queried.isPresent()) {
+        Optional<Subprotocol> chosen = Subprotocol.byName(queried.get());
+        if (chosen.isEmpty()) {
+          return complete(json(StatusCodes.BAD_REQUEST, 400, "unsupported subprotocol " + queried.get()));
+        }
+        subprotocol = chosen.get();
+      } else {
+        subprotocol = Subprotocol.LEGACY;
+      }
+    }
+    AtomicLong lastInbound = new AtomicLong(System.nanoTime());
+    var flow =
+        ConnectionFlow.create(system, settings.session(), subprotocol, lastInbound, remoteAddress, sessionDependencies);
+    return complete(WebSocketStack.handle(system.classicSystem(), upgrade, flow, echo, lastInbound::set));
+  }
+
+  /** Lenient query parsing: the .NET client may append {@code ?subprotocol=} to a URL that has a query. */
+  static Optional<String> queryParameter(HttpRequest request, String name) {
+    String raw = request.getUri().rawQueryString().orElse("");
+    return Arrays.stream(raw.split("[?&]"))
+        .filter(pair -> pair.startsWith(name + "="))
+        .map(pair -> java.net.URLDecoder.decode(pair.substring(name.length() + 1), java.nio.charset.StandardCharsets.UTF_8))
+        .filter(value -> !value.isBlank())
+        .findFirst();
+  }
+
+  /** An HTTP error in the REST API's shape: {@code {"code": n, "error": "..."}}. */
+  static HttpResponse json(StatusCode status, int code, String error) {
+    ObjectNode body = JsonNodeFactory.instance.objectNode();
+    body.put("code", code);
+    body.put("error", error);
+    return HttpResponse.create()
+        .withStatus(status)
+        .addHeader(AccessControlAllowOrigin.create(HttpOriginRanges.ALL))
+        .withEntity(ContentTypes.APPLICATION_JSON, body.toString());
+  }
+
+  private static String firstNonBlank(String configured, String fallback) {
+    return configured == null || configured.isBlank() ? fallback : configured;
+  }
+}

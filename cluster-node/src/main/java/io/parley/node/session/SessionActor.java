@@ -1,0 +1,389 @@
+package io.parley.node.session;
+
+import io.parley.node.NodeSettings;
+import io.parley.node.gateway.ConnectionFlow;
+import io.parley.protocol.CommandCodec;
+import io.parley.protocol.ErrorCode;
+import io.parley.protocol.Frame;
+import io.parley.protocol.ProtocolException;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.OpType;
+import io.parley.protocol.wire.SessionCommand;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * One actor per WebSocket connection: the protocol state machine of PROTOCOL.md §3–§5. It decodes frames
+ * with the connection's codec, keeps the IM sessions (clientIds) logged in on this socket, answers
+ * session commands itself and hands conversation commands to {@link ConversationCommands}.
+ *
+ * <p>Guarantees: every request that carries an {@code i} gets exactly one reply with that {@code i};
+ * undecodable input closes only this connection (4114), with the LeanCloud close code; a connection without
+ * a login within the login timeout is closed with 4108, one that stays silent past the read-idle timeout
+ * (pings included) with 4107.
+ */
+public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
+
+  /** What the session needs from the node. */
+  public record Dependencies(
+      NodeSettings settings, SessionTokens tokens, ConversationCommands.Factory conversations, Clock clock) {}
+
+  public sealed interface Command {}
+
+  /** One inbound WebSocket message, assembled. */
+  public sealed interface Inbound {}
+
+  public record Data(Frame frame) implements Inbound {}
+
+  /** A message over the size cap; {@code size} is what was seen before giving up. */
+  public record TooLong(int size) implements Inbound {}
+
+  /** A fragmented message that did not complete in time. */
+  public record Incomplete(String detail) implements Inbound {}
+
+  public record FrameReceived(ActorRef<Ack> ackTo, Inbound inbound) implements Command {}
+
+  public record StreamStarted(ActorRef<Ack> ackTo) implements Command {}
+
+  public enum StreamCompleted implements Command {
+    INSTANCE
+  }
+
+  public record StreamFailed(Throwable cause) implements Command {}
+
+  /** Sent back to the inbound stream to ask for the next frame. */
+  public enum Ack {
+    INSTANCE
+  }
+
+  /** A reply or push computed elsewhere (a conversation's answer), to send in order with the rest. */
+  public record Emit(GenericCommand command) implements Command {}
+
+  private enum LoginTimedOut implements Command {
+    INSTANCE
+  }
+
+  private enum IdleCheck implements Command {
+    INSTANCE
+  }
+
+  private enum ClosingTimedOut implements Command {
+    INSTANCE
+  }
+
+  private static final Duration CLOSING_GRACE = Duration.ofSeconds(10);
+
+  private final Dependencies dependencies;
+  private final NodeSettings.Session settings;
+  private final Subprotocol subprotocol;
+  private final CommandCodec codec;
+  private final ActorRef<ConnectionFlow.Out> out;
+  private final AtomicLong lastInboundNanos;
+  private final String remoteAddress;
+  private final TimerScheduler<Command> timers;
+  private final ConversationCommands conversations;
+  /** Logged-in clients on this socket, in login order: the first one answers for requests without peerId. */
+  private final Map<String, LoggedIn> sessions = new LinkedHashMap<>();
+
+  private NodeSettings.App app;
+  private boolean closing;
+
+  private record LoggedIn(String clientId, String tag, String deviceId) {}
+
+  public static Behavior<Command> create(
+      Dependencies dependencies,
+      Subprotocol subprotocol,
+      ActorRef<ConnectionFlow.Out> out,
+      AtomicLong lastInboundNanos,
+      String remoteAddress) {
+    return Behaviors.withTimers(
+        timers ->
+            Behaviors.setup(
+                context ->
+                    new SessionActor(
+                        context, timers, dependencies, subprotocol, out, lastInboundNanos, remoteAddress)));
+  }
+
+  private SessionActor(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      Dependencies dependencies,
+      Subprotocol subprotocol,
+      ActorRef<ConnectionFlow.Out> out,
+      AtomicLong lastInboundNanos,
+      String remoteAddress) {
+    super(context);
+    this.dependencies = dependencies;
+    this.settings = dependencies.settings().session();
+    this.subprotocol = subprotocol;
+    this.codec = subprotocol.newCodec();
+    this.out = out;
+    this.lastInboundNanos = lastInboundNanos;
+    this.remoteAddress = remoteAddress;
+    this.timers = timers;
+    this.conversations = dependencies.conversations().create(context);
+    lastInboundNanos.set(System.nanoTime());
+    timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
+    Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
+    timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, idleCheck);
+    context.getLog().debug("Connection from {} with subprotocol {}", remoteAddress, subprotocol);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(StreamStarted.class, started -> ack(started.ackTo()))
+        .onMessage(FrameReceived.class, this::onFrame)
+        .onMessage(Emit.class, emit -> send(emit.command()))
+        .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut)
+        .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
+        .onMessageEquals(ClosingTimedOut.INSTANCE, Behaviors::stopped)
+        .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
+        .onMessage(StreamFailed.class, failed -> onStreamEnded())
+        .build();
+  }
+
+  private Behavior<Command> ack(ActorRef<Ack> ackTo) {
+    ackTo.tell(Ack.INSTANCE);
+    return this;
+  }
+
+  private Behavior<Command> onFrame(FrameReceived received) {
+    received.ackTo().tell(Ack.INSTANCE);
+    if (closing) {
+      return this;
+    }
+    if (received.inbound() instanceof TooLong tooLong) {
+      return close(ErrorCode.FRAME_TOO_LONG, "frame of " + tooLong.size() + " bytes exceeds " + settings.maxFrameSize());
+    }
+    if (received.inbound() instanceof Incomplete incomplete) {
+      return close(ErrorCode.UNPARSEABLE_RAW_MESSAGE, incomplete.detail());
+    }
+    Frame frame = ((Data) received.inbound()).frame();
+    GenericCommand command;
+    try {
+      command = codec.decode(frame);
+    } catch (ProtocolException e) {
+      return onUndecodable(frame, e);
+    }
+    if (getContext().getLog().isTraceEnabled()) {
+      getContext().getLog().trace("{} <- {}", remoteAddress, command);
+    }
+    return onCommand(command);
+  }
+
+  /**
+   * A JSON object that names a {@code cmd} we cannot map but carries an {@code i} gets an error reply and
+   * the connection lives on (§2.3); anything else undecodable closes the connection with 4114.
+   */
+  private Behavior<Command> onUndecodable(Frame frame, ProtocolException e) {
+    Optional<Integer> requestId = JsonPeek.requestId(frame);
+    if (requestId.isPresent()) {
+      send(Replies.error(requestId.get(), null, e.code(), e.getMessage()));
+      return this;
+    }
+    getContext().getLog().debug("Closing {}: undecodable frame: {}", remoteAddress, e.getMessage());
+    return close(e.code(), e.getMessage());
+  }
+
+  private Behavior<Command> onCommand(GenericCommand command) {
+    if (!command.hasCmd()) {
+      return onHeartbeat(command);
+    }
+    if (command.hasAppId() && app != null && !app.appId().equals(command.getAppId())) {
+      return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
+    }
+    return switch (command.getCmd()) {
+      case echo -> send(Replies.echo(command));
+      case login -> onPushServiceLogin(command);
+      case session -> onSessionCommand(command);
+      default -> onLoggedInCommand(command);
+    };
+  }
+
+  /** JSON {@code {}} is the .NET and legacy JS heartbeat and is answered with {@code {}} (§4). */
+  private Behavior<Command> onHeartbeat(GenericCommand command) {
+    if (command.hasI()) {
+      return send(Replies.error(command.getI(), null, ErrorCode.UNPARSEABLE_RAW_MESSAGE, "missing cmd"));
+    }
+    if (subprotocol.encoding() == Subprotocol.Encoding.JSON || subprotocol.encoding() == Subprotocol.Encoding.DETECT) {
+      return send(GenericCommand.getDefaultInstance());
+    }
+    return this;
+  }
+
+  /** The Java SDK's push-service login (§3.4): accepted, no reply; it counts as a login for 4108. */
+  private Behavior<Command> onPushServiceLogin(GenericCommand command) {
+    if (command.hasAppId() && dependencies.settings().app(command.getAppId()).isEmpty()) {
+      return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
+    }
+    timers.cancel(LoginTimedOut.INSTANCE);
+    return this;
+  }
+
+  private Behavior<Command> onSessionCommand(GenericCommand command) {
+    OpType op = command.getOp();
+    if (op == OpType.open) {
+      return onOpen(command);
+    }
+    Optional<LoggedIn> session = resolve(command);
+    if (session.isEmpty()) {
+      return sessionRequired(command);
+    }
+    return switch (op) {
+      case close -> onClose(command, session.get());
+      case refresh -> onRefresh(command, session.get());
+      default -> send(Replies.unsupported(command, session.get().clientId()));
+    };
+  }
+
+  private Behavior<Command> onOpen(GenericCommand command) {
+    Optional<NodeSettings.App> requested = dependencies.settings().app(command.getAppId());
+    if (requested.isEmpty()) {
+      return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
+    }
+    if (app != null && !app.appId().equals(requested.get().appId())) {
+      return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
+    }
+    app = requested.get();
+    String clientId = command.hasPeerId() ? command.getPeerId() : generatedClientId();
+    if (clientId.isEmpty() || clientId.length() > settings.maxClientIdLength() || hasControlCharacter(clientId)) {
+      String detail = "clientId must be 1 to " + settings.maxClientIdLength() + " characters";
+      return command.hasI()
+          ? send(Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
+          : close(ErrorCode.INVALID_LOGIN, detail);
+    }
+    SessionCommand request = command.getSessionMessage();
+    String tag = request.hasTag() ? request.getTag() : null;
+    String deviceId = request.hasDeviceId() ? request.getDeviceId() : null;
+    if (request.hasSt()) {
+      Optional<SessionTokens.Grant> grant =
+          dependencies.tokens().verify(app, clientId, request.getSt(), dependencies.clock().instant());
+      if (grant.isEmpty()) {
+        Integer requestId = command.hasI() ? command.getI() : null;
+        return send(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "invalid or expired session token"));
+      }
+      tag = tag != null ? tag : emptyToNull(grant.get().tag());
+      deviceId = deviceId != null ? deviceId : emptyToNull(grant.get().deviceId());
+    }
+    sessions.put(clientId, new LoggedIn(clientId, tag, deviceId));
+    timers.cancel(LoginTimedOut.INSTANCE);
+    getContext().getLog().debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
+    String token = dependencies.tokens().issue(app, clientId, tag, deviceId, dependencies.clock().instant());
+    return send(
+        Replies.opened(command, clientId, token, dependencies.tokens().ttl(), dependencies.clock().millis()));
+  }
+
+  /** A planned logout: the socket stays open for the other clients on it (§5.2). */
+  private Behavior<Command> onClose(GenericCommand command, LoggedIn session) {
+    sessions.remove(session.clientId());
+    getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
+    return send(Replies.closed(command, session.clientId()));
+  }
+
+  private Behavior<Command> onRefresh(GenericCommand command, LoggedIn session) {
+    String token =
+        dependencies.tokens().issue(app, session.clientId(), session.tag(), session.deviceId(), dependencies.clock().instant());
+    return send(Replies.refreshed(command, session.clientId(), token, dependencies.tokens().ttl()));
+  }
+
+  private Behavior<Command> onLoggedInCommand(GenericCommand command) {
+    Optional<LoggedIn> session = resolve(command);
+    if (session.isEmpty()) {
+      return sessionRequired(command);
+    }
+    if (command.getCmd() == CommandType.conv && conversations.handles(command)) {
+      conversations.handle(app.appId(), session.get().clientId(), command);
+      return this;
+    }
+    if (command.hasI()) {
+      send(Replies.unsupported(command, session.get().clientId()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> sessionRequired(GenericCommand command) {
+    if (command.hasI()) {
+      send(Replies.error(command.getI(), command.hasPeerId() ? command.getPeerId() : null,
+          ErrorCode.SESSION_REQUIRED, "no open session" + (command.hasPeerId() ? " for " + command.getPeerId() : "")));
+    }
+    return this;
+  }
+
+  /** §3.3: the named session, or the first one opened on this connection that is still open. */
+  private Optional<LoggedIn> resolve(GenericCommand command) {
+    if (command.hasPeerId()) {
+      return Optional.ofNullable(sessions.get(command.getPeerId()));
+    }
+    return sessions.values().stream().findFirst();
+  }
+
+  private Behavior<Command> onLoginTimedOut() {
+    if (sessions.isEmpty() && !closing) {
+      return close(ErrorCode.LOGIN_TIMEOUT, "no login within " + settings.loginTimeout().toSeconds() + " s");
+    }
+    return this;
+  }
+
+  private Behavior<Command> onIdleCheck() {
+    long idleNanos = System.nanoTime() - lastInboundNanos.get();
+    if (!closing && idleNanos > settings.readIdleTimeout().toNanos()) {
+      return close(ErrorCode.READ_TIMEOUT, "no frame for " + settings.readIdleTimeout().toSeconds() + " s");
+    }
+    return this;
+  }
+
+  private Behavior<Command> onStreamEnded() {
+    getContext().getLog().debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> send(GenericCommand command) {
+    if (closing) {
+      return this;
+    }
+    if (getContext().getLog().isTraceEnabled()) {
+      getContext().getLog().trace("{} -> {}", remoteAddress, command);
+    }
+    out.tell(new ConnectionFlow.Send(codec.encode(command)));
+    return this;
+  }
+
+  /** Closes with a LeanCloud code; waits for the stream to end (bounded) so the close frame gets out. */
+  private Behavior<Command> close(ErrorCode code, String detail) {
+    if (!closing) {
+      closing = true;
+      getContext().getLog().debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
+      out.tell(new ConnectionFlow.Close(code.code(), code.reason()));
+      timers.cancelAll();
+      timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
+    }
+    return this;
+  }
+
+  private static String generatedClientId() {
+    return UUID.randomUUID().toString();
+  }
+
+  private static boolean hasControlCharacter(String clientId) {
+    return clientId.chars().anyMatch(Character::isISOControl);
+  }
+
+  private static String emptyToNull(String value) {
+    return value == null || value.isEmpty() ? null : value;
+  }
+}

@@ -1,0 +1,95 @@
+package io.parley.node.sdk;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the official LeanCloud JS SDKs (leancloud-realtime 4.3.1 and 5.0.0-rc.8 from npm) through
+ * {@code src/test/js/sdk.js} in a Node.js child process. Installs them with {@code npm ci} the first time.
+ */
+public final class JsSdk {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path DIR = Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
+  private static boolean installed;
+
+  private JsSdk() {}
+
+  /** The scenario's result object (the harness's last stdout line); {@code ok} tells success. */
+  public static JsonNode run(String scenario, List<String> arguments, Duration timeout) {
+    ensureInstalled();
+    List<String> command = new ArrayList<>(List.of("node", "sdk.js", scenario));
+    command.addAll(arguments);
+    command.addAll(List.of("--timeout-ms", Long.toString(timeout.toMillis())));
+    Process process = null;
+    try {
+      Path stdout = Files.createTempFile("parley-js-", ".out");
+      Path stderr = Files.createTempFile("parley-js-", ".err");
+      process =
+          new ProcessBuilder(command)
+              .directory(DIR.toFile())
+              .redirectOutput(stdout.toFile())
+              .redirectError(stderr.toFile())
+              .start();
+      if (!process.waitFor(timeout.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("JS SDK " + command + " did not finish; stderr:\n" + tail(stderr));
+      }
+      List<String> lines = Files.readAllLines(stdout, StandardCharsets.UTF_8);
+      if (lines.isEmpty()) {
+        throw new AssertionError("JS SDK " + command + " printed nothing; stderr:\n" + tail(stderr));
+      }
+      JsonNode result = JSON.readTree(lines.get(lines.size() - 1));
+      if (!result.path("ok").asBoolean()) {
+        System.err.println("JS SDK " + command + " failed; stderr:\n" + tail(stderr));
+      }
+      return result;
+    } catch (IOException e) {
+      throw new AssertionError("cannot run node (is Node.js installed?): " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    } finally {
+      if (process != null) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  private static synchronized void ensureInstalled() {
+    if (installed || Files.exists(DIR.resolve("node_modules/lc5/package.json"))
+        && Files.exists(DIR.resolve("node_modules/lc4/package.json"))) {
+      installed = true;
+      return;
+    }
+    try {
+      Process npm =
+          new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
+              .directory(DIR.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+              .start();
+      if (!npm.waitFor(10, TimeUnit.MINUTES) || npm.exitValue() != 0) {
+        throw new AssertionError("npm ci in " + DIR + " failed: the JS SDKs could not be installed");
+      }
+      installed = true;
+    } catch (IOException e) {
+      throw new AssertionError("cannot run npm (is Node.js installed?): " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  private static String tail(Path file) throws IOException {
+    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+}

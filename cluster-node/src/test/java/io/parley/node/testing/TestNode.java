@@ -1,0 +1,131 @@
+package io.parley.node.testing;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.parley.node.Main;
+import io.parley.node.NodeSettings;
+import io.parley.deploy.cassandra.LocalCassandra;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * A real Parley node in this JVM: its own actor system, cluster membership over loopback, Cassandra
+ * persistence and gateway, started through {@link Main#init} exactly as in production.
+ */
+public final class TestNode implements AutoCloseable {
+
+  /** Ports of one node; keep them to restart the node in place. */
+  public record Ports(int http, int remote) {
+    public static Ports free() {
+      return new Ports(LocalCassandra.freePort(), LocalCassandra.freePort());
+    }
+  }
+
+  private final ActorSystem<Void> system;
+  private final Ports ports;
+  private final ServerBinding binding;
+
+  private TestNode(ActorSystem<Void> system, Ports ports, ServerBinding binding) {
+    this.system = system;
+    this.ports = ports;
+    this.binding = binding;
+  }
+
+  /** Starts a node that joins {@code seed} (itself when {@code seed} is its own ports). */
+  public static TestNode start(Ports ports, Ports seed, String extraConfig) {
+    Config config =
+        ConfigFactory.parseString(extraConfig)
+            .withFallback(ConfigFactory.parseString(baseConfig(ports, seed)))
+            .withFallback(ConfigFactory.load())
+            .resolve();
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "parley", config);
+    try {
+      ServerBinding binding =
+          Main.init(system, NodeSettings.fromConfig(system.settings().config()))
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      TestNode node = new TestNode(system, ports, binding);
+      node.awaitUp(Duration.ofSeconds(30));
+      return node;
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException("node on port " + ports.http() + " did not start: " + e, e);
+    }
+  }
+
+  public static TestNode start(Ports ports) {
+    return start(ports, ports, "");
+  }
+
+  private static String baseConfig(Ports ports, Ports seed) {
+    String keyspace = SharedCassandra.keyspace();
+    return String.join(
+        "\n",
+        "parley.gateway.port = " + ports.http(),
+        "pekko.remote.artery.canonical.port = " + ports.remote(),
+        "pekko.cluster.seed-nodes = [\"pekko://parley@127.0.0.1:" + seed.remote() + "\"]",
+        "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
+        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
+        "pekko.persistence.cassandra.journal.keyspace = " + keyspace,
+        "pekko.persistence.cassandra.journal.keyspace-autocreate = true",
+        "pekko.persistence.cassandra.journal.tables-autocreate = true",
+        "pekko.persistence.cassandra.snapshot.keyspace-autocreate = true",
+        "pekko.persistence.cassandra.snapshot.tables-autocreate = true",
+        "datastax-java-driver.basic.contact-points = [\"" + SharedCassandra.contactPoint() + "\"]",
+        "datastax-java-driver.advanced.session-leak.threshold = 50");
+  }
+
+  private void awaitUp(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Cluster cluster = Cluster.get(system);
+    while (cluster.selfMember().status() != MemberStatus.up()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("node " + ports + " not Up after " + timeout + ": " + cluster.selfMember());
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public Ports ports() {
+    return ports;
+  }
+
+  /** The WebSocket URL of this node. */
+  public URI webSocketUri() {
+    return URI.create("ws://127.0.0.1:" + ports.http() + "/");
+  }
+
+  /** The base URL the SDKs use for REST and the router. */
+  public String httpBase() {
+    return "http://127.0.0.1:" + ports.http();
+  }
+
+  /** Members this node sees as Up. */
+  public long membersUp() {
+    var state = Cluster.get(system).state();
+    return java.util.stream.StreamSupport.stream(state.getMembers().spliterator(), false)
+        .filter(m -> m.status() == MemberStatus.up())
+        .count();
+  }
+
+  @Override
+  public void close() {
+    binding.unbind();
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("node " + ports + " did not stop", e);
+    }
+  }
+}

@@ -1,0 +1,598 @@
+#!/usr/bin/env node
+/*
+ * Parley JS SDK harness: drives the unmodified official LeanCloud realtime SDKs
+ * (leancloud-realtime 4.3.1 as "lc4", 5.0.0-rc.8 as "lc5") against a server.
+ *
+ *   node sdk.js <scenario> --sdk 4|5 --app-id ID --app-key KEY
+ *        [--server https://127.0.0.1:P | http://127.0.0.1:P]   router + REST base
+ *        [--rtm ws://127.0.0.1:P/[,wss://...]]                  RTMServers (router skipped)
+ *        [--ids a,b] [--no-binary] [--no-ssl] [--timeout-ms N]
+ *        [--drop terminate|close|pause] [--insecure | --ca FILE] [--trace] [--debug]
+ *
+ * Scenarios: login, login-two, reconnect-with-token, close-then-other-reconnects.
+ *
+ * stdout: exactly one line, a JSON object: {"ok":true,...facts} (exit 0) or
+ *         {"ok":false,"error":{"name","code","message"},"facts":{...}} (exit 1).
+ * stderr: diagnostics; with --trace one "[trace] {...}" line per WebSocket frame / HTTP request;
+ *         with --debug the SDK's own debug output (DEBUG=LC:*).
+ */
+'use strict';
+
+const path = require('path');
+const fs = require('fs');
+
+// ---------------------------------------------------------------------------------------------
+// argument parsing
+
+const BOOLEAN_FLAGS = new Set(['no-binary', 'no-ssl', 'insecure', 'trace', 'debug']);
+
+function parseArgs(argv) {
+  const out = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) { out._.push(a); continue; }
+    let key = a.slice(2);
+    let value;
+    const eq = key.indexOf('=');
+    if (eq >= 0) { value = key.slice(eq + 1); key = key.slice(0, eq); }
+    if (BOOLEAN_FLAGS.has(key)) { out[key] = value === undefined ? true : value !== 'false'; continue; }
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw usageError(`missing value for --${key}`);
+      value = argv[++i];
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+function usageError(message) {
+  const e = new Error(message);
+  e.name = 'USAGE';
+  return e;
+}
+
+const SCENARIOS = ['login', 'login-two', 'reconnect-with-token', 'close-then-other-reconnects'];
+
+let args;
+let done = false;
+const facts = {};
+
+function finish(ok, error) {
+  if (done) return;
+  done = true;
+  let out;
+  if (ok) {
+    out = Object.assign({ ok: true }, facts);
+  } else {
+    out = {
+      ok: false,
+      error: {
+        name: (error && (error.name || (error.constructor && error.constructor.name))) || 'Error',
+        code: error && error.code !== undefined ? error.code : null,
+        message: error && error.message !== undefined ? String(error.message) : String(error),
+      },
+      facts,
+    };
+    if (error && error.stack) process.stderr.write(`[sdk.js] ${error.stack}\n`);
+  }
+  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(ok ? 0 : 1));
+}
+
+try {
+  args = parseArgs(process.argv.slice(2));
+  if (!SCENARIOS.includes(args._[0])) throw usageError(`scenario must be one of ${SCENARIOS.join(', ')}`);
+  if (args.sdk !== '4' && args.sdk !== '5') throw usageError('--sdk must be 4 or 5');
+  if (!args['app-id']) throw usageError('--app-id is required');
+  if (!args['app-key']) throw usageError('--app-key is required');
+  if (!args.server && !args.rtm) throw usageError('one of --server or --rtm is required');
+  if (args.drop && !['terminate', 'close', 'pause'].includes(args.drop)) throw usageError('--drop must be terminate|close|pause');
+} catch (e) {
+  finish(false, e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS trust. NODE_EXTRA_CA_CERTS is only read at process start, and the SDKs' WebSocket client
+// (ws, which calls tls.connect itself) ignores https.globalAgent; so for --ca we re-run this
+// script in a child process with NODE_EXTRA_CA_CERTS set. That covers axios (v4 router/REST),
+// superagent (v5 router/REST) and ws (wss://) alike.
+
+if (!done && args.ca) {
+  const caFile = path.resolve(args.ca);
+  if (!fs.existsSync(caFile)) {
+    finish(false, usageError(`--ca file not found: ${caFile}`));
+  } else if (process.env.NODE_EXTRA_CA_CERTS !== caFile) {
+    done = true; // the child prints the result
+    const { spawn } = require('child_process');
+    const child = spawn(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: Object.assign({}, process.env, { NODE_EXTRA_CA_CERTS: caFile }),
+    });
+    const forward = (sig) => () => { try { child.kill(sig); } catch (e) { /* gone */ } };
+    process.on('SIGTERM', forward('SIGTERM'));
+    process.on('SIGINT', forward('SIGINT'));
+    child.on('exit', (code, signal) => process.exit(code === null ? 1 : code));
+  }
+}
+
+if (!done) main();
+
+// ---------------------------------------------------------------------------------------------
+
+function main() {
+  // Keep stdout clean: only the final JSON line goes there.
+  console.log = (...a) => console.error(...a);
+  console.info = (...a) => console.error(...a);
+  if (args.insecure) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+  if (args.debug) process.env.DEBUG = process.env.DEBUG ? `${process.env.DEBUG},LC:*` : 'LC:*';
+
+  const timeoutMs = Number(args['timeout-ms'] || 30000);
+  const timer = setTimeout(() => {
+    const e = new Error(`scenario did not finish within ${timeoutMs} ms`);
+    e.name = 'TIMEOUT';
+    finish(false, e);
+  }, timeoutMs);
+  timer.unref();
+
+  process.on('unhandledRejection', (e) => {
+    process.stderr.write(`[sdk.js] unhandled rejection: ${e && e.stack ? e.stack : e}\n`);
+  });
+  process.on('uncaughtException', (e) => finish(false, e));
+
+  const pkgName = args.sdk === '4' ? 'lc4' : 'lc5';
+  const sdkMain = require.resolve(pkgName);
+  const sdkDir = path.dirname(require.resolve(`${pkgName}/package.json`));
+  const trace = installTracing(sdkDir, args.sdk);
+  const SDK = require(sdkMain);
+  const sdkVersion = require(`${pkgName}/package.json`).version;
+  trace.setProtocols(SDK.Protocols || SDK.Protocals);
+
+  runScenario(args._[0], SDK, sdkVersion, trace).then(
+    () => finish(true),
+    (e) => finish(false, e),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// tracing: wrap the `ws` class the SDK uses and Node's http/https request functions
+
+function installTracing(sdkDir, sdk) {
+  const http = require('http');
+  const https = require('https');
+  const started = Date.now();
+  const connections = [];
+  const frames = [];
+  const httpRequests = [];
+  let Protocols = null;
+
+  const emitTrace = (obj) => {
+    if (args.trace) process.stderr.write(`[trace] ${JSON.stringify(obj)}\n`);
+  };
+
+  // the SDK-bundled protobufjs 5 classes decode both binary and base64 frames
+  const decodeFrame = (data) => {
+    if (!Protocols) return null;
+    try {
+      const payload = typeof data === 'string' ? data : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+      return plain(Protocols.GenericCommand.decode(payload).toRaw(false, false));
+    } catch (e) {
+      return { decodeError: e.message };
+    }
+  };
+
+  const record = (conn, dir, data) => {
+    const isText = typeof data === 'string';
+    const size = isText ? data.length : (data.byteLength !== undefined ? data.byteLength : data.length);
+    const decoded = decodeFrame(data);
+    const f = { t: Date.now() - started, conn: conn.id, dir, type: isText ? 'text' : 'binary', size, decoded };
+    frames.push(f);
+    emitTrace(Object.assign({ kind: 'frame' }, f));
+  };
+
+  // Which `ws` module does the SDK load? v4 requires it directly, v5 via @leancloud/platform-adapters-node.
+  let wsFrom = sdkDir;
+  if (sdk === '5') {
+    wsFrom = path.dirname(require.resolve('@leancloud/platform-adapters-node/package.json', { paths: [sdkDir] }));
+  }
+  const wsPath = require.resolve('ws', { paths: [wsFrom] });
+  const WS = require(wsPath);
+
+  class TracingWebSocket extends WS {
+    constructor(address, protocols, options) {
+      super(address, protocols, options);
+      const conn = {
+        id: connections.length + 1,
+        url: String(address),
+        offered: protocols === undefined ? null : protocols,
+        protocolHeaderSent: null,
+        negotiated: null,
+        responseProtocolHeader: null,
+        open: false,
+        close: null,
+        droppedByHarness: null,
+        errors: [],
+        ws: this,
+      };
+      try {
+        if (this._req && this._req.getHeader) {
+          const h = this._req.getHeader('Sec-WebSocket-Protocol');
+          conn.protocolHeaderSent = h === undefined ? null : h;
+        }
+      } catch (e) { /* ignore */ }
+      connections.push(conn);
+      this.__parley = conn;
+      emitTrace({ kind: 'ws-connect', conn: conn.id, url: conn.url, offered: conn.offered, protocolHeaderSent: conn.protocolHeaderSent });
+      this.on('upgrade', (res) => {
+        const h = res.headers['sec-websocket-protocol'];
+        conn.responseProtocolHeader = h === undefined ? null : h;
+      });
+      this.on('open', () => {
+        conn.open = true;
+        conn.negotiated = this.protocol;
+        emitTrace({ kind: 'ws-open', conn: conn.id, protocol: this.protocol });
+      });
+      this.on('message', (data) => record(conn, 'in', data));
+      this.on('close', (code, reason) => {
+        conn.close = { code, reason: reason === undefined ? '' : String(reason) };
+        emitTrace({ kind: 'ws-close', conn: conn.id, code, reason: conn.close.reason });
+      });
+      this.on('error', (e) => {
+        conn.errors.push(e.message); // e.g. "Server sent no subprotocol" (the SDK only says "Failed to connect")
+        emitTrace({ kind: 'ws-error', conn: conn.id, message: e.message });
+      });
+    }
+
+    send(data, opts, cb) {
+      record(this.__parley, 'out', data);
+      return super.send(data, opts, cb);
+    }
+  }
+  require.cache[wsPath].exports = TracingWebSocket;
+
+  const wrap = (mod, scheme) => {
+    const orig = mod.request;
+    mod.request = function tracedRequest(...a) {
+      let url;
+      let method = 'GET';
+      try {
+        let opts = {};
+        if (typeof a[0] === 'string' || a[0] instanceof URL) {
+          url = String(a[0]);
+          if (a[1] && typeof a[1] === 'object') opts = a[1];
+        } else {
+          opts = a[0] || {};
+          const host = opts.hostname || opts.host || 'localhost';
+          url = `${opts.protocol || `${scheme}:`}//${host}${opts.port ? `:${opts.port}` : ''}${opts.path || '/'}`;
+        }
+        method = opts.method || 'GET';
+      } catch (e) { url = '?'; }
+      const entry = { t: Date.now() - started, method, url, status: null, error: null };
+      httpRequests.push(entry);
+      emitTrace(Object.assign({ kind: 'http' }, entry));
+      const req = orig.apply(this, a);
+      req.on('response', (res) => {
+        entry.status = res.statusCode;
+        emitTrace({ kind: 'http-response', url, status: res.statusCode });
+      });
+      req.on('error', (e) => {
+        entry.error = e.message;
+        emitTrace({ kind: 'http-error', url, message: e.message });
+      });
+      return req;
+    };
+  };
+  wrap(http, 'http');
+  wrap(https, 'https');
+
+  return {
+    connections,
+    frames,
+    httpRequests,
+    setProtocols(p) { Protocols = p; },
+    current() {
+      for (let i = connections.length - 1; i >= 0; i--) {
+        const c = connections[i];
+        if (c.open && !c.close) return c;
+      }
+      return null;
+    },
+  };
+}
+
+// protobufjs 5 toRaw() output -> plain JSON: Long -> number, ByteBuffer -> base64,
+// drop unset (null) fields and empty repeated fields (absent on the wire).
+function plain(v) {
+  if (v === null || v === undefined) return undefined;
+  if (Array.isArray(v)) {
+    const arr = v.map(plain).filter((x) => x !== undefined);
+    return arr.length ? arr : undefined;
+  }
+  if (typeof v === 'object') {
+    if (typeof v.low === 'number' && typeof v.high === 'number' && typeof v.toNumber === 'function') return v.toNumber();
+    if (typeof v.toBase64 === 'function' && typeof v.limit === 'number') return v.toBase64();
+    if (Buffer.isBuffer(v)) return v.toString('base64');
+    const o = {};
+    for (const k of Object.keys(v)) {
+      const p = plain(v[k]);
+      if (p !== undefined) o[k] = p;
+    }
+    return o;
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// scenarios
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function waitEvent(emitter, okEvent, failEvents, ms, what) {
+  return new Promise((resolve, reject) => {
+    const cleanups = [];
+    const t = setTimeout(() => {
+      cleanups.forEach((f) => f());
+      const e = new Error(`timed out after ${ms} ms waiting for ${what}`);
+      e.name = 'TIMEOUT';
+      reject(e);
+    }, ms);
+    const on = (ev, fn) => { emitter.on(ev, fn); cleanups.push(() => emitter.off ? emitter.off(ev, fn) : emitter.removeListener(ev, fn)); };
+    on(okEvent, (...p) => { clearTimeout(t); cleanups.forEach((f) => f()); resolve(p); });
+    (failEvents || []).forEach((ev) => on(ev, (e) => {
+      clearTimeout(t);
+      cleanups.forEach((f) => f());
+      reject(e instanceof Error ? e : Object.assign(new Error(`${ev}: ${JSON.stringify(e)}`), { name: ev.toUpperCase() }));
+    }));
+  });
+}
+
+function randomId(prefix) {
+  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+// name of the CommandType of a decoded protobufjs 5 reply (its enums are numbers)
+function cmdName(SDK, command) {
+  if (!command || command.cmd === undefined || command.cmd === null) return null;
+  const types = SDK.Protocols.CommandType || {};
+  const hit = Object.keys(types).find((k) => types[k] === command.cmd);
+  return hit || String(command.cmd);
+}
+
+function stripTrailingSlash(s) { return s.replace(/\/+$/, ''); }
+
+function buildRealtimeOptions(sdk) {
+  const o = {
+    appId: args['app-id'],
+    appKey: args['app-key'],
+    noBinary: !!args['no-binary'],
+    ssl: !args['no-ssl'],
+  };
+  const rtm = args.rtm ? args.rtm.split(',').map((s) => s.trim()).filter(Boolean) : null;
+  if (rtm) o.RTMServers = rtm.length === 1 ? rtm[0] : rtm;
+  // `server` = router base (when no RTMServers) and REST base (session-token REST calls, e.g.
+  // GET /1.1/rtm/notifications after every re-login). Without --server we derive it from the
+  // first --rtm URL so the SDK never falls back to LeanCloud's public app router.
+  let base = args.server;
+  if (!base && rtm) {
+    const u = new URL(rtm[0]);
+    base = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+  }
+  base = stripTrailingSlash(base);
+  if (sdk === '4') {
+    // 4.3.1 takes a bare host and always prepends https:// ("https://" + server + "/v1/route").
+    const m = /^([a-z]+):\/\/(.*)$/i.exec(base);
+    if (m && m[1].toLowerCase() !== 'https') {
+      process.stderr.write(`[sdk.js] warning: leancloud-realtime 4.3.1 always uses https:// for the router and REST; ${base} will be requested as https://${m[2]}\n`);
+    }
+    o.server = m ? m[2] : base;
+  } else {
+    o.server = base;
+  }
+  return o;
+}
+
+function sessionFrames(trace) {
+  return trace.frames.filter((f) => f.decoded && f.decoded.cmd === 'session');
+}
+
+function opensFor(trace, peerIdOrNull) {
+  return trace.frames
+    .filter((f) => f.dir === 'out' && f.decoded && f.decoded.cmd === 'session' && f.decoded.op === 'open')
+    .filter((f) => peerIdOrNull == null || f.decoded.peerId === peerIdOrNull);
+}
+
+function openedStFor(trace, peerId) {
+  const f = trace.frames.filter((x) => x.dir === 'in' && x.decoded && x.decoded.cmd === 'session'
+    && x.decoded.op === 'opened' && x.decoded.peerId === peerId);
+  return f.map((x) => (x.decoded.sessionMessage || {}).st || null);
+}
+
+function summarizeOpen(f) {
+  const sm = f.decoded.sessionMessage || {};
+  return {
+    conn: f.conn,
+    i: f.decoded.i === undefined ? null : f.decoded.i,
+    peerId: f.decoded.peerId === undefined ? null : f.decoded.peerId,
+    appId: f.decoded.appId === undefined ? null : f.decoded.appId,
+    r: sm.r === undefined ? null : sm.r,
+    st: sm.st === undefined ? null : sm.st,
+    ua: sm.ua === undefined ? null : sm.ua,
+    configBitmap: sm.configBitmap === undefined ? null : sm.configBitmap,
+    deviceId: sm.deviceId === undefined ? null : sm.deviceId,
+    tag: sm.tag === undefined ? null : sm.tag,
+    frameType: f.type,
+  };
+}
+
+function commonFacts(trace, sdkVersion, rtOptions) {
+  facts.sdkVersion = sdkVersion;
+  facts.options = Object.assign({}, rtOptions, { appKey: undefined });
+  facts.mode = rtOptions.RTMServers ? 'rtm' : 'router';
+  const first = trace.connections[0];
+  facts.subprotocolOffered = first ? first.offered : null;
+  facts.subprotocolHeaderSent = first ? first.protocolHeaderSent : null;
+  facts.subprotocol = first ? first.negotiated : null;
+  facts.wsUrls = trace.connections.map((c) => c.url);
+  facts.connections = trace.connections.map((c) => ({
+    id: c.id,
+    url: c.url,
+    offered: c.offered,
+    protocolHeaderSent: c.protocolHeaderSent,
+    responseProtocolHeader: c.responseProtocolHeader,
+    negotiated: c.negotiated,
+    close: c.close,
+    droppedByHarness: c.droppedByHarness,
+    errors: c.errors,
+  }));
+  facts.httpRequests = trace.httpRequests.map((r) => ({ method: r.method, url: r.url, status: r.status, error: r.error }));
+  facts.routerRequests = trace.httpRequests.filter((r) => /\/v1\/route(\?|$)/.test(r.url)).map((r) => r.url);
+  facts.routerCalled = facts.routerRequests.length > 0;
+  facts.frames = trace.frames.map((f) => {
+    const d = f.decoded || {};
+    const o = { conn: f.conn, dir: f.dir, type: f.type, cmd: d.cmd === undefined ? null : d.cmd };
+    if (d.op !== undefined) o.op = d.op;
+    if (d.i !== undefined) o.i = d.i;
+    if (d.peerId !== undefined) o.peerId = d.peerId;
+    if (d.sessionMessage && d.sessionMessage.r !== undefined) o.r = d.sessionMessage.r;
+    if (d.sessionMessage && d.sessionMessage.st !== undefined) o.st = d.sessionMessage.st;
+    if (d.errorMessage) o.error = { code: d.errorMessage.code, reason: d.errorMessage.reason };
+    if (d.decodeError) o.decodeError = d.decodeError;
+    return o;
+  });
+}
+
+async function dropConnection(realtime, trace, how) {
+  const conn = trace.current();
+  if (!conn) throw new Error('no open WebSocket to drop');
+  conn.droppedByHarness = how;
+  if (how === 'terminate') {
+    conn.ws.terminate(); // abrupt TCP close, no close frame (server sees 1006)
+  } else if (how === 'close') {
+    conn.ws.close(1000, 'harness'); // client-initiated close handshake; SDK treats it as a lost connection
+  } else if (how === 'pause') {
+    realtime.pause(); // public API: SDK closes the socket and goes offline
+    await sleep(50);
+    realtime.resume(); // public API: offline -> disconnected -> scheduled retry
+  }
+}
+
+async function reconnectWithToken(realtime, client, trace, SDK, label) {
+  const id = client.id;
+  const sts = openedStFor(trace, id);
+  const stBefore = sts.length ? sts[sts.length - 1] : null;
+  const connBefore = trace.current();
+  const how = args.drop || 'terminate';
+  const reconnected = waitEvent(client, 'reconnect', ['reconnecterror'], 20000, `${label} RECONNECT`);
+  const disconnected = waitEvent(client, 'disconnect', [], 5000, `${label} DISCONNECT`);
+  const frameMark = trace.frames.length;
+  await dropConnection(realtime, trace, how);
+  await disconnected;
+  await reconnected;
+  const after = trace.frames.slice(frameMark);
+  const reopenFrames = after.filter((f) => f.dir === 'out' && f.decoded && f.decoded.cmd === 'session'
+    && f.decoded.op === 'open' && (f.decoded.peerId === id || f.decoded.peerId === undefined));
+  const reopens = reopenFrames.map(summarizeOpen);
+  const reopen = reopens.length ? reopens[0] : null; // the SDK's automatic re-login
+  const errorsAfter = after.filter((f) => f.dir === 'in' && f.decoded && f.decoded.cmd === 'error')
+    .map((f) => ({ i: f.decoded.i === undefined ? null : f.decoded.i, code: (f.decoded.errorMessage || {}).code, reason: (f.decoded.errorMessage || {}).reason }));
+  const connAfter = trace.current();
+  const stsAfter = openedStFor(trace, id);
+  // usable again: a correlated round trip on the new socket
+  const echoReply = await client._connection.send(new SDK.Protocols.GenericCommand({ cmd: 'echo' }));
+  return {
+    id,
+    drop: how,
+    stBefore,
+    reopen,
+    reopenCarriedSt: !!(reopen && reopen.st),
+    reopenStMatches: !!(reopen && stBefore && reopen.st === stBefore),
+    reopenR: reopen ? reopen.r : null,
+    reopens, // more than one if the server rejected the token (4112): the SDK then re-opens without st
+    errorsAfterDrop: errorsAfter,
+    newConnection: !!(connAfter && connBefore && connAfter.id !== connBefore.id),
+    droppedConnectionClose: connBefore ? connBefore.close : null,
+    reconnectUrl: connAfter ? connAfter.url : null,
+    stAfter: stsAfter.length ? stsAfter[stsAfter.length - 1] : null,
+    echoAfterReconnect: cmdName(SDK, echoReply),
+    usableAfterReconnect: cmdName(SDK, echoReply) === 'echo',
+  };
+}
+
+async function runScenario(name, SDK, sdkVersion, trace) {
+  if (!SDK.Protocols && SDK.Protocals) SDK.Protocols = SDK.Protocals;
+  const { Realtime } = SDK;
+  const rtOptions = buildRealtimeOptions(args.sdk);
+  facts.scenario = name;
+  facts.sdk = Number(args.sdk);
+  const realtime = new Realtime(rtOptions);
+  const realtimeEvents = [];
+  ['disconnect', 'schedule', 'retry', 'reconnect', 'offline', 'online', 'error'].forEach((ev) => {
+    realtime.on(ev, (...p) => {
+      realtimeEvents.push(ev);
+      process.stderr.write(`[sdk.js] realtime ${ev} ${p.length ? JSON.stringify(p.map((x) => (x instanceof Error ? x.message : x))) : ''}\n`);
+    });
+  });
+  const clientEvents = [];
+  const watch = (client) => {
+    ['close', 'conflict', 'disconnect', 'reconnect', 'reconnecterror'].forEach((ev) => {
+      client.on(ev, (p) => {
+        clientEvents.push({ client: client.id, event: ev, payload: p instanceof Error ? { message: p.message, code: p.code } : p });
+      });
+    });
+    return client;
+  };
+  const ids = (args.ids ? args.ids.split(',') : []).map((s) => s.trim()).filter(Boolean);
+  const idAt = (i, prefix) => ids[i] || randomId(prefix);
+
+  const settle = async () => {
+    // give the socket close (initiated by the SDK after its last client closed) a moment to be seen
+    for (let k = 0; k < 40 && trace.connections.some((c) => c.open && !c.close); k++) await sleep(50);
+  };
+
+  try {
+    if (name === 'login') {
+      const id = idAt(0, `js${args.sdk}-a`);
+      const c = watch(await realtime.createIMClient(id));
+      facts.clientIds = [c.id];
+      const echo = await c._connection.send(new SDK.Protocols.GenericCommand({ cmd: 'echo' }));
+      facts.echo = cmdName(SDK, echo);
+      await c.close();
+      facts.closed = [c.id];
+      await settle();
+    } else if (name === 'login-two') {
+      const a = watch(await realtime.createIMClient(idAt(0, `js${args.sdk}-a`)));
+      const b = watch(await realtime.createIMClient(idAt(1, `js${args.sdk}-b`)));
+      facts.clientIds = [a.id, b.id];
+      facts.sameConnection = trace.connections.length === 1;
+      await a.close();
+      await b.close();
+      facts.closed = [a.id, b.id];
+      await settle();
+    } else if (name === 'reconnect-with-token') {
+      const a = watch(await realtime.createIMClient(idAt(0, `js${args.sdk}-a`)));
+      facts.clientIds = [a.id];
+      facts.reconnect = await reconnectWithToken(realtime, a, trace, SDK, a.id);
+      await a.close();
+      facts.closed = [a.id];
+      await settle();
+    } else if (name === 'close-then-other-reconnects') {
+      const a = watch(await realtime.createIMClient(idAt(0, `js${args.sdk}-a`)));
+      const aConn = trace.current();
+      await a.close();
+      await settle();
+      const b = watch(await realtime.createIMClient(idAt(1, `js${args.sdk}-b`)));
+      const bConn = trace.current();
+      facts.clientIds = [a.id, b.id];
+      facts.a = { id: a.id, conn: aConn && aConn.id, closed: true, connClose: aConn ? aConn.close : null };
+      facts.b = { id: b.id, conn: bConn && bConn.id };
+      facts.reconnect = await reconnectWithToken(realtime, b, trace, SDK, b.id);
+      await b.close();
+      facts.closed = [a.id, b.id];
+      await settle();
+    }
+  } finally {
+    commonFacts(trace, sdkVersion, rtOptions);
+    facts.sessionOpens = opensFor(trace, null).map(summarizeOpen);
+    facts.sessionFrames = sessionFrames(trace).length;
+    facts.realtimeEvents = realtimeEvents;
+    facts.clientEvents = clientEvents;
+  }
+}

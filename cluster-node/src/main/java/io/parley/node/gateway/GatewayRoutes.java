@@ -59,13 +59,16 @@ public final class GatewayRoutes extends AllDirectives {
     boolean secure =
         request.getUri().query().get("secure")
             .map(value -> value.equals("1") || value.equalsIgnoreCase("true"))
-            .orElse(request.getUri().getScheme().equals("https"));
+            .orElse(arrivedOverTls(request));
     NodeSettings.Gateway gateway = settings.gateway();
     String host = request.getHeader(org.apache.pekko.http.javadsl.model.headers.Host.class)
         .map(h -> h.host().address() + (h.port() > 0 ? ":" + h.port() : ""))
         .orElse(gateway.interfaceName() + ":" + gateway.port());
-    String primary = firstNonBlank(secure ? gateway.advertisedWssUrl() : gateway.advertisedWsUrl(),
-        (secure ? "wss://" : "ws://") + host + "/");
+    String configured = secure ? gateway.advertisedWssUrl() : gateway.advertisedWsUrl();
+    // Without a configured URL, hand out what this listener really speaks: wss only when the request
+    // came over TLS (here or at a proxy that says so), since a wss URL to a plain listener can never work.
+    String derived = (secure && arrivedOverTls(request) ? "wss://" : "ws://") + host + "/";
+    String primary = firstNonBlank(configured, derived);
     String secondary = firstNonBlank(secure ? gateway.secondaryWssUrl() : gateway.secondaryWsUrl(), primary);
     String scheme = request.getUri().getScheme();
     ObjectNode body = JsonNodeFactory.instance.objectNode();
@@ -121,6 +124,11 @@ public final class GatewayRoutes extends AllDirectives {
         .map(pair -> java.net.URLDecoder.decode(pair.substring(name.length() + 1), java.nio.charset.StandardCharsets.UTF_8))
         .filter(value -> !value.isBlank())
         .findFirst();
+  }
+
+  private static boolean arrivedOverTls(HttpRequest request) {
+    return request.getUri().getScheme().equals("https")
+        || request.getHeader("X-Forwarded-Proto").map(h -> h.value().equalsIgnoreCase("https")).orElse(false);
   }
 
   /** An HTTP error in the REST API's shape: {@code {"code": n, "error": "..."}}. */

@@ -82,9 +82,39 @@ class GatewayIT {
     assertTrue(plain.has("secondary") && plain.has("groupId") && plain.has("groupUrl"), plain::toString);
     assertTrue(plain.get("ttl").isNumber(), "ttl must be a number");
 
-    assertTrue(get("/v1/route?appId=" + APP + "&secure=1").get("server").asText().startsWith("wss://"));
-    assertTrue(get("/v1/route?appId=" + APP + "&secure=true").get("server").asText().startsWith("wss://"));
     assertTrue(get("/v1/route?appId=" + APP + "&secure=false").get("server").asText().startsWith("ws://"));
+  }
+
+  /** A plain listener never hands out a wss URL it cannot serve; behind a TLS proxy it does. */
+  @Test
+  void router_hands_out_wss_only_when_tls_is_really_there() throws Exception {
+    assertTrue(get("/v1/route?appId=" + APP + "&secure=1").get("server").asText().startsWith("ws://"));
+    HttpResponse<String> proxied = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(node.httpBase() + "/v1/route?appId=" + APP + "&secure=true"))
+            .header("X-Forwarded-Proto", "https").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertTrue(JSON.readTree(proxied.body()).get("server").asText().startsWith("wss://"), proxied::body);
+  }
+
+  /** Behind a load balancer the router hands out the balancer's addresses, per scheme. */
+  @Test
+  void router_hands_out_the_configured_load_balancer_urls() throws Exception {
+    String config = "parley.gateway.advertised-ws-url = \"ws://chat.example.invalid/ws\"\n"
+        + "parley.gateway.advertised-wss-url = \"wss://chat.example.invalid/ws\"\n"
+        + "parley.gateway.secondary-wss-url = \"wss://chat2.example.invalid/ws\"\n";
+    TestNode.Ports ports = TestNode.Ports.free();
+    try (TestNode balanced = TestNode.start(ports, ports, config)) {
+      HttpClient http = HttpClient.newHttpClient();
+      JsonNode secure = JSON.readTree(http.send(HttpRequest.newBuilder(
+          URI.create(balanced.httpBase() + "/v1/route?appId=" + APP + "&secure=1")).build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+      assertEquals("wss://chat.example.invalid/ws", secure.get("server").asText());
+      assertEquals("wss://chat2.example.invalid/ws", secure.get("secondary").asText());
+      JsonNode plainAnswer = JSON.readTree(http.send(HttpRequest.newBuilder(
+          URI.create(balanced.httpBase() + "/v1/route?appId=" + APP + "&secure=0")).build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+      assertEquals("ws://chat.example.invalid/ws", plainAnswer.get("server").asText());
+    }
   }
 
   @Test

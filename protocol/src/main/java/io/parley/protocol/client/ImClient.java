@@ -168,8 +168,9 @@ public final class ImClient implements AutoCloseable {
   // ------------------------------------------------------------------------------------------------ sending
 
   /**
-   * Sends {@code command} with the next serial id and completes with the reply that carries it. The future fails
-   * if the connection closes first; it has no timeout of its own (see {@link #call}).
+   * Sets the next serial id on {@code command} (1, 2, 3…), sends it and completes with the inbound frame that
+   * carries the same {@code i} — including an {@code error} reply. The future fails if the connection closes
+   * first; it has no timeout of its own (see {@link #call}).
    */
   public CompletableFuture<GenericCommand> request(GenericCommand.Builder command) {
     int i = nextI.getAndIncrement();
@@ -190,12 +191,16 @@ public final class ImClient implements AutoCloseable {
     return reply;
   }
 
-  /** {@link #request} and wait for the reply. */
+  /**
+   * {@link #request} and wait for the reply. After a timeout the request is forgotten: a late reply shows up as a
+   * push.
+   */
   public GenericCommand call(GenericCommand.Builder command, Duration timeout) {
     CompletableFuture<GenericCommand> reply = request(command);
     try {
       return reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
+      pending.remove(command.getI());
       throw new TimedOut("no reply within " + timeout + " to " + oneLine(command.build()));
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();

@@ -276,6 +276,23 @@ class JsonCodecTest {
   }
 
   @Test
+  void dotnet_read_with_float_timestamps_and_empty_mid_is_accepted() throws Exception {
+    // dn:Internal/Command/ReadCommand.cs keeps the timestamp in a C# float, serialized like 1.7E+12
+    GenericCommand read = decode(
+        "{\"convs\":[{\"cid\":\"c\",\"mid\":\"\",\"timestamp\":1.700001E+12}],\"i\":-65530,\"cmd\":\"read\",\"appId\":\"a\",\"peerId\":\"Tom\"}");
+    assertEquals(1700001000000L, read.getReadMessage().getConvs(0).getTimestamp());
+    assertEquals("", read.getReadMessage().getConvs(0).getMid());
+    assertTrue(read.getReadMessage().getConvs(0).hasMid());
+  }
+
+  @Test
+  void dotnet_ack_with_read_flag_ignores_the_unknown_key() throws Exception {
+    GenericCommand ack = decode("{\"mid\":\"m\",\"cid\":\"c\",\"read\":true,\"i\":-65529,\"cmd\":\"ack\",\"appId\":\"a\",\"peerId\":\"Jerry\"}");
+    assertEquals("m", ack.getAckMessage().getMid());
+    assertEquals("c", ack.getAckMessage().getCid());
+  }
+
+  @Test
   void heartbeat_is_an_empty_object_both_ways() throws Exception {
     assertEquals(GenericCommand.getDefaultInstance(), decode("{}"));
     assertEquals(GenericCommand.getDefaultInstance(), decode("  { }\n"));

@@ -1,9 +1,5 @@
 package io.parley.protocol;
 
-import io.parley.protocol.codec.Base64Codec;
-import io.parley.protocol.codec.DetectingCodec;
-import io.parley.protocol.codec.JsonCodec;
-import io.parley.protocol.codec.ProtobufCodec;
 import java.util.Objects;
 
 /**

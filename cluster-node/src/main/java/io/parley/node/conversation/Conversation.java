@@ -20,7 +20,7 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /**
  * One conversation: a sharded, event-sourced entity that owns the conversation's truth (creator, ordered
- * members, attributes exactly as the SDK sent them). Entity ids are {@code appId|cid}, so apps never see
+ * members, attributes exactly as the SDK sent them). Entity ids are {@code appId:cid}, so apps never see
  * each other's conversations. Replies carry plain records, never wire types.
  */
 public final class Conversation
@@ -124,7 +124,7 @@ public final class Conversation
 
   /** The entity id of conversation {@code cid} of app {@code appId}. */
   public static String entityId(String appId, String cid) {
-    return appId + "|" + cid;
+    return appId + ":" + cid;
   }
 
   private Conversation(String entityId) {
@@ -135,7 +135,7 @@ public final class Conversation
   }
 
   private String cid() {
-    return entityId.substring(entityId.indexOf('|') + 1);
+    return entityId.substring(entityId.indexOf(":") + 1);
   }
 
   @Override

@@ -17,6 +17,7 @@ import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BufferOverflowException;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Flow;
@@ -44,6 +45,9 @@ public final class ConnectionFlow {
   public record Close(int code, String reason) implements Out {}
 
   private static final AtomicLong CONNECTIONS = new AtomicLong();
+
+  /** RFC 6455 "policy violation": LeanCloud has no code for a client that stops reading. */
+  static final int SLOW_CONSUMER_CLOSE = 1008;
 
   private ConnectionFlow() {}
 
@@ -79,7 +83,18 @@ public final class ConnectionFlow {
                               SessionActor.StreamCompleted.INSTANCE,
                               SessionActor.StreamFailed::new));
               Source<Message, NotUsed> fromSession =
-                  outbound.second().takeWhile(out -> !(out instanceof Close), true).map(ConnectionFlow::render);
+                  outbound.second()
+                      .takeWhile(out -> !(out instanceof Close), true)
+                      .map(ConnectionFlow::render)
+                      .recoverWithRetries(
+                          1,
+                          BufferOverflowException.class,
+                          () -> {
+                            system.log().warn(
+                                "Dropping connection from {}: it stopped reading with {} frames queued",
+                                remoteAddress, settings.outboundBuffer());
+                            return Source.single(WebSocketStack.closeMessage(SLOW_CONSUMER_CLOSE, "SLOW_CONSUMER"));
+                          });
               return Flow.fromSinkAndSourceCoupled(toSession, fromSession);
             })
         .mapMaterializedValue(ignored -> NotUsed.getInstance());

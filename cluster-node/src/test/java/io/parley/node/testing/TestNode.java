@@ -37,8 +37,9 @@ public final class TestNode implements AutoCloseable {
     this.binding = binding;
   }
 
-  /** Starts a node that joins {@code seed} (itself when {@code seed} is its own ports). */
+  /** Starts a node that joins {@code seed} (itself when {@code seed} is null or its own ports). */
   public static TestNode start(Ports ports, Ports seed, String extraConfig) {
+    seed = seed == null ? ports : seed;
     Config config =
         ConfigFactory.parseString(extraConfig)
             .withFallback(ConfigFactory.parseString(baseConfig(ports, seed)))

@@ -126,8 +126,9 @@ public final class ImClient implements AutoCloseable {
       target = withQueryParameter(uri, "subprotocol", id.get());
     }
     WebSocket webSocket;
+    CompletableFuture<WebSocket> handshake = builder.buildAsync(target, listener);
     try {
-      webSocket = builder.buildAsync(target, listener).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      webSocket = handshake.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof IOException io) {
@@ -135,6 +136,7 @@ public final class ImClient implements AutoCloseable {
       }
       throw new IllegalStateException("WebSocket connect to " + target + " failed: " + cause, cause);
     } catch (TimeoutException e) {
+      handshake.thenAccept(WebSocket::abort); // do not leak a connection that completes later
       throw new TimedOut("WebSocket connect to " + target + " timed out after " + timeout);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -1,9 +1,5 @@
-package io.parley.protocol.codec;
+package io.parley.protocol;
 
-import io.parley.protocol.CommandCodec;
-import io.parley.protocol.Frame;
-import io.parley.protocol.ProtocolException;
-import io.parley.protocol.Subprotocol;
 import io.parley.protocol.wire.GenericCommand;
 import java.util.Optional;
 

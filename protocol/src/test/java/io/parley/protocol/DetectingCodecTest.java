@@ -1,15 +1,10 @@
-package io.parley.protocol.codec;
+package io.parley.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.parley.protocol.Codecs;
-import io.parley.protocol.Frame;
-import io.parley.protocol.ProtocolException;
-import io.parley.protocol.Samples;
-import io.parley.protocol.Subprotocol;
 import io.parley.protocol.Subprotocol.Encoding;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;

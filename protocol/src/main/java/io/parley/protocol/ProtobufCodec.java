@@ -1,10 +1,6 @@
-package io.parley.protocol.codec;
+package io.parley.protocol;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.parley.protocol.CommandCodec;
-import io.parley.protocol.ErrorCode;
-import io.parley.protocol.Frame;
-import io.parley.protocol.ProtocolException;
 import io.parley.protocol.wire.GenericCommand;
 
 /**

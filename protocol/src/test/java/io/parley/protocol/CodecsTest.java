@@ -1,11 +1,9 @@
-package io.parley.protocol.codec;
+package io.parley.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.parley.protocol.Codecs;
-import io.parley.protocol.Subprotocol;
 import org.junit.jupiter.api.Test;
 
 class CodecsTest {

@@ -1,4 +1,4 @@
-package io.parley.protocol.codec;
+package io.parley.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,10 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.FieldDescriptor;
-import io.parley.protocol.Codecs;
-import io.parley.protocol.ErrorCode;
-import io.parley.protocol.Frame;
-import io.parley.protocol.ProtocolException;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
 import io.parley.protocol.wire.DirectCommand;

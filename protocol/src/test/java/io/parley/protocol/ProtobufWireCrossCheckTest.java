@@ -1,14 +1,10 @@
-package io.parley.protocol.codec;
+package io.parley.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
-import io.parley.protocol.Codecs;
-import io.parley.protocol.Frame;
-import io.parley.protocol.Golden;
-import io.parley.protocol.Samples;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
 import java.nio.file.Files;

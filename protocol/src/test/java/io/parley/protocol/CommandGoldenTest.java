@@ -1,16 +1,9 @@
-package io.parley.protocol.codec;
+package io.parley.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import io.parley.protocol.Codecs;
-import io.parley.protocol.CommandCodec;
-import io.parley.protocol.Frame;
-import io.parley.protocol.Golden;
-import io.parley.protocol.ProtocolException;
-import io.parley.protocol.Samples;
-import io.parley.protocol.Subprotocol;
 import io.parley.protocol.wire.GenericCommand;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.parley.protocol.codec;
+package io.parley.protocol;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -13,10 +13,6 @@ import com.google.protobuf.Descriptors.EnumDescriptor;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
-import io.parley.protocol.CommandCodec;
-import io.parley.protocol.ErrorCode;
-import io.parley.protocol.Frame;
-import io.parley.protocol.ProtocolException;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.JsonObjectMessage;

@@ -1,15 +1,9 @@
-package io.parley.protocol.codec;
+package io.parley.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.parley.protocol.Codecs;
-import io.parley.protocol.CommandCodec;
-import io.parley.protocol.ErrorCode;
-import io.parley.protocol.Frame;
-import io.parley.protocol.ProtocolException;
-import io.parley.protocol.Samples;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ErrorCommand;
 import io.parley.protocol.wire.GenericCommand;

@@ -28,7 +28,10 @@ public final class Conversation
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Creates the conversation; replies {@link Accepted} with the new state, or rejects if it exists. */
+  /**
+   * Creates the conversation with {@code members} plus the creator; replies {@link Accepted} with the new
+   * state, or {@link Rejected} if the id is taken.
+   */
   public record Start(
       String creator,
       List<String> members,
@@ -161,7 +164,10 @@ public final class Conversation
     if (state.exists()) {
       return Effect().reply(start.replyTo(), new Rejected(CONVERSATION_INTERNAL_ERROR, "conversation id already in use"));
     }
-    List<String> members = new ArrayList<>(new LinkedHashSet<>(start.members()));
+    // The initiator is always a member (§6.1), whether or not the SDK listed it.
+    LinkedHashSet<String> unique = new LinkedHashSet<>(start.members());
+    unique.add(start.creator());
+    List<String> members = new ArrayList<>(unique);
     Started started =
         new Started(
             start.creator(), members, start.attributesJson(), start.transientRoom(), start.unique(), start.timestamp());

@@ -1,0 +1,77 @@
+package io.parley.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The shipped configurations resolve, and the Kubernetes manifest only sets variables the config reads. */
+class DeploymentConfigTest {
+
+  private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+
+  private static String resources() throws Exception {
+    StringBuilder all = new StringBuilder();
+    for (String name : List.of("application.conf", "cluster.conf", "persistence.conf", "gateway.conf", "kubernetes.conf")) {
+      all.append(new String(DeploymentConfigTest.class.getResourceAsStream("/" + name).readAllBytes()));
+    }
+    return all.toString();
+  }
+
+  @Test
+  void every_environment_variable_of_the_deployment_is_read_by_the_config() throws Exception {
+    String manifest = Files.readString(ROOT.resolve("deploy/kubernetes/deployment.yaml"));
+    Matcher names = Pattern.compile("- name: (PARLEY_[A-Z_]+|POD_IP)").matcher(manifest);
+    String config = resources();
+    int found = 0;
+    while (names.find()) {
+      found++;
+      assertTrue(config.contains("${?" + names.group(1) + "}"), names.group(1) + " is set in deployment.yaml but never read");
+    }
+    assertTrue(found >= 8, "the manifest sets the app, Cassandra and URL variables");
+  }
+
+  @Test
+  void kubernetes_config_resolves_with_the_manifest_values() {
+    Map<String, String> env = new HashMap<>();
+    env.put("POD_IP", "10.0.0.7");
+    env.put("PARLEY_CASSANDRA_CONTACT_POINT", "cassandra:9042");
+    env.put("PARLEY_APP_ID", "app");
+    env.put("PARLEY_APP_KEY", "key");
+    env.put("PARLEY_MASTER_KEY", "master");
+    env.put("PARLEY_ADVERTISED_WSS_URL", "wss://chat.example.com/");
+    // Root-level keys stand in for the environment: ${?VAR} looks in the config before the real environment.
+    Config config = ConfigFactory.parseMap(env)
+        .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes.conf"))
+        .withFallback(ConfigFactory.defaultReference())
+        .resolve();
+    NodeSettings settings = NodeSettings.fromConfig(config);
+    assertTrue(settings.clusterBootstrap());
+    assertEquals("0.0.0.0", settings.gateway().interfaceName());
+    assertEquals("wss://chat.example.com/", settings.gateway().advertisedWssUrl());
+    assertTrue(settings.app("app").isPresent());
+    assertEquals("10.0.0.7", config.getString("pekko.remote.artery.canonical.hostname"));
+    assertEquals(List.of("cassandra:9042"), config.getStringList("datastax-java-driver.basic.contact-points"));
+    assertFalse(config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate"), "production never creates tables");
+  }
+
+  @Test
+  void local_config_joins_the_first_node_and_creates_the_schema() {
+    Config config = ConfigFactory.load("local.conf");
+    assertEquals(List.of("pekko://parley@127.0.0.1:25520"), config.getStringList("pekko.cluster.seed-nodes"));
+    assertTrue(config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate"));
+    NodeSettings settings = NodeSettings.fromConfig(config);
+    assertEquals(8080, settings.gateway().port());
+    assertTrue(settings.app("parley-dev").isPresent());
+  }
+}

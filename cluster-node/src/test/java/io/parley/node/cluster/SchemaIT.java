@@ -1,0 +1,78 @@
+package io.parley.node.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestNode;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.client.ImClient.OfferMode;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.ConvCommand;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.JsonObjectMessage;
+import io.parley.protocol.wire.OpType;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The production schema (deploy/cassandra/schema.cql) is complete: a node with table creation turned off
+ * persists to it and recovers from it.
+ */
+@ExtendWith(SharedCassandra.class)
+class SchemaIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(15);
+
+  @Test
+  void a_node_runs_on_the_production_schema_without_creating_anything() throws Exception {
+    String keyspace = SharedCassandra.keyspace() + "_prod";
+    String cql = Files.readString(Path.of(System.getProperty("user.dir")).getParent().resolve("deploy/cassandra/schema.cql"))
+        .replace("parley.", keyspace + ".")
+        .replace("KEYSPACE IF NOT EXISTS parley", "KEYSPACE IF NOT EXISTS " + keyspace)
+        .replace("{'class': 'NetworkTopologyStrategy', 'datacenter1': 3}", "{'class': 'SimpleStrategy', 'replication_factor': 1}");
+    String[] hostPort = SharedCassandra.contactPoint().split(":");
+    try (CqlSession session = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
+        .withLocalDatacenter("datacenter1").build()) {
+      List<String> statements = Arrays.stream(cql.replaceAll("(?m)^--.*$", "").split(";"))
+          .map(String::strip).filter(s -> !s.isEmpty()).toList();
+      assertTrue(statements.size() >= 5, "keyspace and tables");
+      statements.forEach(session::execute);
+    }
+
+    String config = String.join("\n",
+        "pekko.persistence.cassandra.journal.keyspace = " + keyspace,
+        "pekko.persistence.cassandra.snapshot.keyspace = " + keyspace,
+        "pekko.persistence.cassandra.journal.keyspace-autocreate = false",
+        "pekko.persistence.cassandra.journal.tables-autocreate = false",
+        "pekko.persistence.cassandra.snapshot.keyspace-autocreate = false",
+        "pekko.persistence.cassandra.snapshot.tables-autocreate = false");
+    TestNode.Ports ports = TestNode.Ports.free();
+    String cid;
+    try (TestNode node = TestNode.start(ports, null, config);
+        ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+      client.call(ImClient.sessionOpen("parley-dev", "Tom"), WAIT);
+      GenericCommand started = client.call(ImClient.convStart("Tom", List.of("Jerry"), "{\"name\":\"prod\"}"), WAIT);
+      assertEquals(OpType.started, started.getOp(), started::toString);
+      cid = started.getConvMessage().getCid();
+    }
+    try (TestNode node = TestNode.start(ports, null, config);
+        ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+      client.call(ImClient.sessionOpen("parley-dev", "Jerry"), WAIT);
+      GenericCommand results = client.call(GenericCommand.newBuilder()
+          .setCmd(CommandType.conv).setOp(OpType.query).setPeerId("Jerry")
+          .setConvMessage(ConvCommand.newBuilder()
+              .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
+      assertTrue(results.getConvMessage().getResults().getData().contains("\"name\":\"prod\""), results::toString);
+    }
+  }
+}

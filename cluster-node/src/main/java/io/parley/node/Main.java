@@ -1,6 +1,10 @@
 package io.parley.node;
 
+import com.typesafe.config.Config;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIndex;
+import io.parley.node.conversation.ConversationLimits;
+import io.parley.node.presence.ClientPresence;
 import io.parley.node.gateway.GatewayRoutes;
 import io.parley.node.gateway.GatewayServer;
 import io.parley.node.session.ConversationCommands;
@@ -41,13 +45,25 @@ public final class Main {
   /** The start-up steps, top to bottom; tests call the same method. Completes when the gateway is bound. */
   public static CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     joinCluster(system, settings);
-    Conversation.init(system);
+    Clock clock = Clock.systemUTC();
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Config config = system.settings().config();
+    ConversationLimits limits = ConversationLimits.fromConfig(config.getConfig("parley.conversation"));
+    ConversationIndex index =
+        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+    if (config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")) {
+      index.createTables(config.getString("parley.conversation.local-replication"));
+    }
+    ClientPresence.init(system);
+    ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
+    Conversation.init(system, limits, presence::deliver, index, clock);
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
             new SessionTokens(settings.session().sessionTokenTtl()),
-            ConversationCommands.sharded(ClusterSharding.get(system), settings.session().askTimeout(), Clock.systemUTC()),
-            Clock.systemUTC());
+            ConversationCommands.sharded(sharding, index, limits, settings.session().askTimeout(), clock),
+            presence,
+            clock);
     return GatewayServer.start(system, settings.gateway(), new GatewayRoutes(system, settings, sessions).routes());
   }
 

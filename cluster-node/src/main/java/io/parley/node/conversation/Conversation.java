@@ -1,67 +1,122 @@
 package io.parley.node.conversation;
 
+import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.serialization.CborSerializable;
+import io.parley.node.session.SessionActor;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * One conversation: a sharded, event-sourced entity that owns the conversation's truth (creator, ordered
- * members, attributes exactly as the SDK sent them). Entity ids are {@code appId:cid}, so apps never see
- * each other's conversations. Replies carry plain records, never wire types.
+ * One conversation: a sharded, event-sourced entity that owns the conversation's truth (kind, creator,
+ * ordered members, muted members, attributes exactly as the SDK sent them) and tells members what changed
+ * (PROTOCOL.md §11) through {@link Notices}. Entity ids are {@code appId:cid}, so apps never see each
+ * other's conversations. Chatroom members are sessions attached in memory, never persisted.
+ *
+ * <p>Replies carry plain records, never wire types; every refusal carries its LeanCloud code.
  */
 public final class Conversation
-    extends EventSourcedBehaviorWithEnforcedReplies<Conversation.Command, Conversation.Event, Conversation.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<Conversation.Command, Conversation.Event, ConversationState> {
 
   public sealed interface Command extends CborSerializable {}
 
   /**
-   * Creates the conversation with {@code members} plus the creator; replies {@link Accepted} with the new
-   * state, or {@link Rejected} if the id is taken.
+   * Creates the conversation with {@code members} plus the creator. Replies {@link Created}; for a unique
+   * conversation that already exists, {@link Created} with {@code existing} and nothing changes.
    */
   public record Start(
       String creator,
       List<String> members,
       String attributesJson,
-      boolean transientRoom,
+      Kind kind,
       boolean unique,
+      String uniqueId,
+      long expiresAt,
       long timestamp,
       ActorRef<Reply> replyTo)
       implements Command {}
 
+  /** conv/add: invite others, or join. Replies {@link MembershipChanged} or {@link Rejected}. */
+  public record Add(String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** conv/remove: kick others, or quit. Replies {@link MembershipChanged} or {@link Rejected}. */
+  public record Remove(String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Chatroom join by one session. Replies {@link MembershipChanged}. */
+  public record JoinRoom(String clientId, ActorRef<SessionActor.Command> session, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Chatroom leave by one session (no reply: also sent when a session ends or joins another room). */
+  public record LeaveRoom(String clientId, ActorRef<SessionActor.Command> session) implements Command {}
+
+  /** conv/update: the new attributes are computed by the caller's {@link AttributeUpdate}. */
+  public record Update(String initiator, String updateJson, long timestamp, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** conv/mute and conv/unmute for {@code clientId}. Replies {@link Accepted}. */
+  public record Mute(String clientId, boolean mute, long timestamp, ActorRef<Reply> replyTo) implements Command {}
+
   /** Replies {@link Accepted} with the current state, or {@link Rejected} when it does not exist. */
   public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+  /** Replies {@link Counted}: members, or clients online in a chatroom. */
+  public record Count(ActorRef<Reply> replyTo) implements Command {}
+
+  private record RoomSessionEnded(ActorRef<SessionActor.Command> session) implements Command {}
 
   public sealed interface Reply extends CborSerializable {}
 
   public record Accepted(Snapshot conversation) implements Reply {}
 
+  public record Created(Snapshot conversation, boolean existing) implements Reply {}
+
+  /** Partial success (§6.2/§6.3): who was added or removed, and who failed with which code. */
+  public record MembershipChanged(Snapshot conversation, List<String> allowed, List<Failure> failed) implements Reply {}
+
+  public record Failure(int code, String reason, List<String> clientIds) implements CborSerializable {}
+
+  public record Counted(int count) implements Reply {}
+
   /** A refusal with the LeanCloud error code the client must get. */
-  public record Rejected(int code, String detail) implements Reply {}
+  public record Rejected(int code, String reason, String detail) implements Reply {}
 
   /** What readers see of a conversation. */
   public record Snapshot(
       String id,
+      Kind kind,
       String creator,
       List<String> members,
+      List<String> muted,
       String attributesJson,
-      boolean transientRoom,
       boolean unique,
+      String uniqueId,
       long createdAt,
-      long updatedAt)
+      long updatedAt,
+      long expiresAt)
       implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable {}
@@ -70,59 +125,53 @@ public final class Conversation
       String creator,
       List<String> members,
       String attributesJson,
-      boolean transientRoom,
+      Kind kind,
       boolean unique,
+      String uniqueId,
+      long expiresAt,
       long timestamp)
       implements Event {}
 
-  /** Empty until {@link Started}; members keep their order and have no duplicates. */
-  public record State(
-      boolean exists,
-      String creator,
-      List<String> members,
-      String attributesJson,
-      boolean transientRoom,
-      boolean unique,
-      long createdAt,
-      long updatedAt)
-      implements CborSerializable {
+  public record MembersAdded(String initBy, List<String> added, long timestamp) implements Event {}
 
-    static State empty() {
-      return new State(false, null, List.of(), "{}", false, false, 0, 0);
-    }
+  public record MembersRemoved(String initBy, List<String> removed, long timestamp) implements Event {}
 
-    State started(Started event) {
-      return new State(
-          true,
-          event.creator(),
-          List.copyOf(event.members()),
-          event.attributesJson(),
-          event.transientRoom(),
-          event.unique(),
-          event.timestamp(),
-          event.timestamp());
-    }
+  public record AttributesUpdated(String initBy, String attributesJson, long timestamp) implements Event {}
 
-    Snapshot snapshot(String id) {
-      return new Snapshot(id, creator, members, attributesJson, transientRoom, unique, createdAt, updatedAt);
-    }
+  public record MuteChanged(String clientId, boolean muted, long timestamp) implements Event {}
+
+  /** Where notices to members go: their presence entities, in production. */
+  public interface Notices {
+    void send(String appId, List<String> clientIds, Notice notice);
+  }
+
+  /** Where the per-member conversation index is kept up to date. */
+  public interface MemberIndex {
+    void record(String appId, Snapshot conversation, List<String> removed);
+
+    MemberIndex NONE = (appId, conversation, removed) -> {};
   }
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Conversation");
 
-  /** Error codes used in rejections (PROTOCOL.md §16.2). */
-  static final int CONVERSATION_NOT_FOUND = 4303;
+  private final String appId;
+  private final String cid;
+  private final ActorContext<Command> context;
+  private final ConversationLimits limits;
+  private final Notices notices;
+  private final MemberIndex index;
+  private final Clock clock;
+  /** Chatroom only: sessions online in the room, per client. Never persisted. */
+  private final Map<String, Set<ActorRef<SessionActor.Command>>> online = new HashMap<>();
 
-  static final int CONVERSATION_INTERNAL_ERROR = 4300;
-
-  private final String entityId;
-
-  public static void init(ActorSystem<?> system) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId())));
+  public static void init(ActorSystem<?> system, ConversationLimits limits, Notices notices, MemberIndex index, Clock clock) {
+    ClusterSharding.get(system)
+        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, clock)));
   }
 
-  public static Behavior<Command> create(String entityId) {
-    return new Conversation(entityId);
+  public static Behavior<Command> create(
+      String entityId, ConversationLimits limits, Notices notices, MemberIndex index, Clock clock) {
+    return Behaviors.setup(context -> new Conversation(context, entityId, limits, notices, index, clock));
   }
 
   /** The entity id of conversation {@code cid} of app {@code appId}. */
@@ -130,56 +179,282 @@ public final class Conversation
     return appId + ":" + cid;
   }
 
-  private Conversation(String entityId) {
+  private Conversation(
+      ActorContext<Command> context, String entityId, ConversationLimits limits, Notices notices, MemberIndex index,
+      Clock clock) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
-    this.entityId = entityId;
-  }
-
-  private String cid() {
-    return entityId.substring(entityId.indexOf(":") + 1);
+    int separator = entityId.indexOf(':');
+    this.appId = entityId.substring(0, separator);
+    this.cid = entityId.substring(separator + 1);
+    this.context = context;
+    this.limits = limits;
+    this.notices = notices;
+    this.index = index;
+    this.clock = clock;
   }
 
   @Override
-  public State emptyState() {
-    return State.empty();
+  public ConversationState emptyState() {
+    return ConversationState.empty();
   }
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
+  public CommandHandlerWithReply<Command, Event, ConversationState> commandHandler() {
+    var builder = newCommandHandlerWithReplyBuilder();
+    builder.forState(state -> !state.exists())
         .onCommand(Start.class, this::onStart)
-        .onCommand(Get.class, this::onGet)
+        .onCommand(Add.class, (state, add) -> notFound(add.replyTo()))
+        .onCommand(Remove.class, (state, remove) -> notFound(remove.replyTo()))
+        .onCommand(JoinRoom.class, (state, join) -> notFound(join.replyTo()))
+        .onCommand(Update.class, (state, update) -> notFound(update.replyTo()))
+        .onCommand(Mute.class, (state, mute) -> notFound(mute.replyTo()))
+        .onCommand(Get.class, (state, get) -> notFound(get.replyTo()))
+        .onCommand(Count.class, (state, count) -> notFound(count.replyTo()));
+    builder.forState(state -> state.exists() && state.expiredAt(clock.millis()))
+        .onCommand(Start.class, (state, start) -> expired(start.replyTo()))
+        .onCommand(Add.class, (state, add) -> expired(add.replyTo()))
+        .onCommand(Remove.class, (state, remove) -> expired(remove.replyTo()))
+        .onCommand(JoinRoom.class, (state, join) -> expired(join.replyTo()))
+        .onCommand(Update.class, (state, update) -> expired(update.replyTo()))
+        .onCommand(Mute.class, (state, mute) -> expired(mute.replyTo()))
+        .onCommand(Get.class, (state, get) -> expired(get.replyTo()))
+        .onCommand(Count.class, (state, count) -> expired(count.replyTo()));
+    builder.forAnyState()
+        .onCommand(Start.class, this::onStartExisting)
+        .onCommand(Add.class, this::onAdd)
+        .onCommand(Remove.class, this::onRemove)
+        .onCommand(JoinRoom.class, this::onJoinRoom)
+        .onCommand(Update.class, this::onUpdate)
+        .onCommand(Mute.class, this::onMute)
+        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), new Accepted(snapshot(state))))
+        .onCommand(Count.class, this::onCount);
+    builder.forAnyState()
+        .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
+        .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()));
+    return builder.build();
+  }
+
+  @Override
+  public EventHandler<ConversationState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(Started.class, ConversationState::started)
+        .onEvent(MembersAdded.class, ConversationState::membersAdded)
+        .onEvent(MembersRemoved.class, ConversationState::membersRemoved)
+        .onEvent(AttributesUpdated.class, ConversationState::attributesUpdated)
+        .onEvent(MuteChanged.class, ConversationState::muteChanged)
         .build();
   }
 
+  /** After recovery the member index is re-asserted: it heals an index write lost in a crash. */
   @Override
-  public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onEvent(Started.class, State::started).build();
+  public SignalHandler<ConversationState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (state.exists() && state.kind() != Kind.TRANSIENT) {
+            index.record(appId, snapshot(state), List.of());
+          }
+        })
+        .build();
   }
 
-  private ReplyEffect<Event, State> onStart(State state, Start start) {
-    if (state.exists()) {
-      return Effect().reply(start.replyTo(), new Rejected(CONVERSATION_INTERNAL_ERROR, "conversation id already in use"));
+  // ---------------------------------------------------------------------------------------------- start
+
+  private ReplyEffect<Event, ConversationState> onStart(ConversationState state, Start start) {
+    LinkedHashSet<String> unique = new LinkedHashSet<>();
+    if (start.kind() != Kind.TRANSIENT) {
+      // The initiator is always a member (§6.1), whether or not the SDK listed it.
+      unique.addAll(start.members());
+      unique.add(start.creator());
     }
-    // The initiator is always a member (§6.1), whether or not the SDK listed it.
-    LinkedHashSet<String> unique = new LinkedHashSet<>(start.members());
-    unique.add(start.creator());
+    int cap = start.kind() == Kind.TEMPORARY ? limits.maxTemporaryMembers() : limits.maxMembers();
+    if (unique.size() > cap) {
+      return reject(start.replyTo(), 4304, "CONVERSATION_FULL", "at most " + cap + " members");
+    }
     List<String> members = new ArrayList<>(unique);
-    Started started =
-        new Started(
-            start.creator(), members, start.attributesJson(), start.transientRoom(), start.unique(), start.timestamp());
+    Started started = new Started(start.creator(), members, start.attributesJson(), start.kind(), start.unique(),
+        start.uniqueId(), start.expiresAt(), start.timestamp());
     return Effect()
         .persist(started)
-        .thenReply(start.replyTo(), created -> new Accepted(created.snapshot(cid())));
+        .thenRun(created -> {
+          if (created.kind() != Kind.TRANSIENT) {
+            index.record(appId, snapshot(created), List.of());
+            notices.send(appId, others(members, start.creator()), new Notice.Joined(cid, start.creator()));
+          }
+        })
+        .thenReply(start.replyTo(), created -> new Created(snapshot(created), false));
   }
 
-  private ReplyEffect<Event, State> onGet(State state, Get get) {
-    if (!state.exists()) {
-      return Effect().reply(get.replyTo(), new Rejected(CONVERSATION_NOT_FOUND, "no conversation " + cid()));
+  /** A unique conversation answers a second start with itself; any other id clash is an internal error. */
+  private ReplyEffect<Event, ConversationState> onStartExisting(ConversationState state, Start start) {
+    if (state.unique() && start.unique()) {
+      return Effect().reply(start.replyTo(), new Created(snapshot(state), true));
     }
-    return Effect().reply(get.replyTo(), new Accepted(state.snapshot(cid())));
+    return reject(start.replyTo(), 4300, "CONVERSATION_INTERNAL_ERROR", "conversation id already in use");
+  }
+
+  // -------------------------------------------------------------------------------------- add / remove
+
+  private ReplyEffect<Event, ConversationState> onAdd(ConversationState state, Add add) {
+    List<String> requested = distinct(add.clientIds());
+    if (state.kind() == Kind.TRANSIENT) {
+      return reject(add.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "join a chatroom with JoinRoom");
+    }
+    boolean selfJoin = requested.equals(List.of(add.initiator()));
+    if (!selfJoin && !state.isMember(add.initiator())) {
+      return reject(add.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", add.initiator() + " is not a member");
+    }
+    int cap = state.kind() == Kind.TEMPORARY ? limits.maxTemporaryMembers() : limits.maxMembers();
+    List<String> added = new ArrayList<>();
+    List<String> allowed = new ArrayList<>();
+    List<String> full = new ArrayList<>();
+    for (String clientId : requested) {
+      if (state.isMember(clientId)) {
+        allowed.add(clientId);
+      } else if (state.members().size() + added.size() >= cap) {
+        full.add(clientId);
+      } else {
+        added.add(clientId);
+        allowed.add(clientId);
+      }
+    }
+    List<Failure> failed = full.isEmpty() ? List.of() : List.of(new Failure(4304, "CONVERSATION_FULL", full));
+    if (added.isEmpty()) {
+      return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
+    }
+    return Effect()
+        .persist(new MembersAdded(add.initiator(), added, add.timestamp()))
+        .thenRun(after -> {
+          index.record(appId, snapshot(after), List.of());
+          List<String> invited = others(added, add.initiator());
+          notices.send(appId, invited, new Notice.Joined(cid, add.initiator()));
+          List<String> everyoneElse = new ArrayList<>(after.members());
+          everyoneElse.removeAll(invited);
+          notices.send(appId, everyoneElse, new Notice.MembersJoined(cid, added, add.initiator()));
+        })
+        .thenReply(add.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed));
+  }
+
+  private ReplyEffect<Event, ConversationState> onRemove(ConversationState state, Remove remove) {
+    List<String> requested = distinct(remove.clientIds());
+    if (state.kind() == Kind.TRANSIENT) {
+      return reject(remove.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "leave a chatroom with LeaveRoom");
+    }
+    if (!state.isMember(remove.initiator())) {
+      return reject(remove.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", remove.initiator() + " is not a member");
+    }
+    List<String> removed = requested.stream().filter(state::isMember).toList();
+    if (removed.isEmpty()) {
+      return Effect().reply(remove.replyTo(), new MembershipChanged(snapshot(state), requested, List.of()));
+    }
+    return Effect()
+        .persist(new MembersRemoved(remove.initiator(), removed, remove.timestamp()))
+        .thenRun(after -> {
+          index.record(appId, snapshot(after), removed);
+          // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest `members_left`.
+          notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator()));
+          notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator()));
+        })
+        .thenReply(remove.replyTo(), after -> new MembershipChanged(snapshot(after), requested, List.of()));
+  }
+
+  // ------------------------------------------------------------------------------------------ chatroom
+
+  private ReplyEffect<Event, ConversationState> onJoinRoom(ConversationState state, JoinRoom join) {
+    if (state.kind() != Kind.TRANSIENT) {
+      return reject(join.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "not a chatroom");
+    }
+    if (online.computeIfAbsent(join.clientId(), id -> new HashSet<>()).add(join.session())) {
+      context.watchWith(join.session(), new RoomSessionEnded(join.session()));
+    }
+    return Effect().reply(join.replyTo(), new MembershipChanged(snapshot(state), List.of(join.clientId()), List.of()));
+  }
+
+  private ReplyEffect<Event, ConversationState> leaveRoom(String clientId, ActorRef<SessionActor.Command> session) {
+    Set<ActorRef<SessionActor.Command>> sessions = online.get(clientId);
+    if (sessions != null && sessions.remove(session) && sessions.isEmpty()) {
+      online.remove(clientId);
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, ConversationState> forgetRoomSession(ActorRef<SessionActor.Command> session) {
+    online.values().forEach(sessions -> sessions.remove(session));
+    online.values().removeIf(Set::isEmpty);
+    return Effect().noReply();
+  }
+
+  // ---------------------------------------------------------------------------------- update, mute, count
+
+  private ReplyEffect<Event, ConversationState> onUpdate(ConversationState state, Update update) {
+    if (state.kind() == Kind.TEMPORARY) {
+      return reject(update.replyTo(), 4307, "CONVERSATION_READ_ONLY", "temporary conversations have no attributes");
+    }
+    if (state.kind() == Kind.NORMAL && !state.isMember(update.initiator())) {
+      return reject(update.replyTo(), 4309, "CONVERSATION_UPDATE_REJECTED", update.initiator() + " is not a member");
+    }
+    AttributeUpdate.Result result;
+    try {
+      result = AttributeUpdate.apply(state.attributesJson(), update.updateJson());
+    } catch (IllegalArgumentException invalid) {
+      return reject(update.replyTo(), 4306, "CONVERSATION_UPDATE_FAILED", invalid.getMessage());
+    }
+    return Effect()
+        .persist(new AttributesUpdated(update.initiator(), result.attributesJson(), update.timestamp()))
+        .thenRun(after -> notices.send(appId, others(after.members(), update.initiator()),
+            new Notice.Updated(cid, update.initiator(), result.appliedJson(), result.modifiedJson(), update.timestamp())))
+        .thenReply(update.replyTo(), after -> new Accepted(snapshot(after)));
+  }
+
+  private ReplyEffect<Event, ConversationState> onMute(ConversationState state, Mute mute) {
+    if (state.kind() == Kind.TEMPORARY) {
+      return reject(mute.replyTo(), 4307, "CONVERSATION_READ_ONLY", "temporary conversations cannot be muted");
+    }
+    if (state.kind() == Kind.NORMAL && !state.isMember(mute.clientId())) {
+      return reject(mute.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", mute.clientId() + " is not a member");
+    }
+    if (state.muted().contains(mute.clientId()) == mute.mute()) {
+      return Effect().reply(mute.replyTo(), new Accepted(snapshot(state)));
+    }
+    return Effect()
+        .persist(new MuteChanged(mute.clientId(), mute.mute(), mute.timestamp()))
+        .thenReply(mute.replyTo(), after -> new Accepted(snapshot(after)));
+  }
+
+  private ReplyEffect<Event, ConversationState> onCount(ConversationState state, Count count) {
+    int n = state.kind() == Kind.TRANSIENT ? online.size() : state.members().size();
+    return Effect().reply(count.replyTo(), new Counted(n));
+  }
+
+  // ------------------------------------------------------------------------------------------- helpers
+
+  private Snapshot snapshot(ConversationState state) {
+    return new Snapshot(cid, state.kind(), state.creator(), state.members(), state.muted(), state.attributesJson(),
+        state.unique(), state.uniqueId(), state.createdAt(), state.updatedAt(), state.expiresAt());
+  }
+
+  private ReplyEffect<Event, ConversationState> notFound(ActorRef<Reply> replyTo) {
+    if (cid.startsWith(ConversationIds.TEMPORARY_PREFIX)) {
+      return expired(replyTo);
+    }
+    return reject(replyTo, 4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid);
+  }
+
+  private ReplyEffect<Event, ConversationState> expired(ActorRef<Reply> replyTo) {
+    return reject(replyTo, 4323, "TEMPORARY_CONVERSATION_EXPIRED", "temporary conversation " + cid + " has expired");
+  }
+
+  private ReplyEffect<Event, ConversationState> reject(ActorRef<Reply> replyTo, int code, String reason, String detail) {
+    return Effect().reply(replyTo, new Rejected(code, reason, detail));
+  }
+
+  private static List<String> others(List<String> clientIds, String except) {
+    return clientIds.stream().filter(id -> !id.equals(except)).toList();
+  }
+
+  private static List<String> distinct(List<String> clientIds) {
+    return List.copyOf(new LinkedHashSet<>(clientIds));
   }
 }

@@ -5,22 +5,31 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIds;
+import io.parley.node.conversation.ConversationIndex;
+import io.parley.node.conversation.ConversationLimits;
+import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.conversation.query.ConversationQuery;
+import io.parley.node.conversation.query.InvalidQueryException;
+import io.parley.node.conversation.query.QueryLimits;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
+import io.parley.protocol.wire.ErrorCommand;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.JsonObjectMessage;
 import io.parley.protocol.wire.OpType;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -28,9 +37,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The session side of conversation commands: turns {@code conv/*} frames into {@link Conversation} entity
- * commands and their replies back into frames. One ask per request; the answer comes back to the session
- * actor as an {@link SessionActor.Emit}, so replies stay in the session's order of sending.
+ * The session side of {@code conv/*}: turns frames into {@link Conversation} entity commands and their
+ * replies back into frames (PROTOCOL.md §6.1–§6.7). One ask per request (a query asks each candidate);
+ * answers come back to the session actor as {@link SessionActor.Emit}, so they go out in the session's order.
+ * It also keeps this session's chatroom per client (one room per login, §8.6).
  */
 public final class ConversationCommands {
 
@@ -40,134 +50,336 @@ public final class ConversationCommands {
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConversationCommands.class);
+  private static final Set<OpType> HANDLED = Set.of(OpType.start, OpType.add, OpType.remove, OpType.query,
+      OpType.update, OpType.mute, OpType.unmute, OpType.count, OpType.is_member, OpType.members);
 
   private final ActorContext<SessionActor.Command> context;
   private final Function<String, EntityRef<Conversation.Command>> entities;
+  private final ConversationIndex index;
+  private final ConversationLimits limits;
   private final Duration askTimeout;
   private final Clock clock;
+  /** The chatroom each client of this session is in: its entity id. */
+  private final Map<String, String> rooms = new HashMap<>();
 
   private ConversationCommands(
       ActorContext<SessionActor.Command> context,
       Function<String, EntityRef<Conversation.Command>> entities,
+      ConversationIndex index,
+      ConversationLimits limits,
       Duration askTimeout,
       Clock clock) {
     this.context = context;
     this.entities = entities;
+    this.index = index;
+    this.limits = limits;
     this.askTimeout = askTimeout;
     this.clock = clock;
   }
 
   /** Conversations reached through Cluster Sharding, wherever they live. */
-  public static Factory sharded(ClusterSharding sharding, Duration askTimeout, Clock clock) {
-    return using(id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), askTimeout, clock);
-  }
-
-  /** Conversations reached through {@code entities}; tests pass {@code TestEntityRef}s. */
-  public static Factory using(
-      Function<String, EntityRef<Conversation.Command>> entities, Duration askTimeout, Clock clock) {
-    return context -> new ConversationCommands(context, entities, askTimeout, clock);
+  public static Factory sharded(
+      ClusterSharding sharding, ConversationIndex index, ConversationLimits limits, Duration askTimeout, Clock clock) {
+    return context -> new ConversationCommands(
+        context, id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index, limits, askTimeout, clock);
   }
 
   public boolean handles(GenericCommand command) {
-    return command.getCmd() == CommandType.conv
-        && (command.getOp() == OpType.start || command.getOp() == OpType.query);
+    return command.getCmd() == CommandType.conv && HANDLED.contains(command.getOp());
   }
 
   public void handle(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    if (command.getOp() != OpType.start && command.getOp() != OpType.query && !request.hasCid()) {
+      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND, "cid is required"));
+      return;
+    }
     switch (command.getOp()) {
       case start -> onStart(appId, clientId, command);
+      case add -> onAdd(appId, clientId, command);
+      case remove -> onRemove(appId, clientId, command);
       case query -> onQuery(appId, clientId, command);
+      case update -> onUpdate(appId, clientId, command);
+      case mute, unmute -> onMute(appId, clientId, command);
+      case count -> onCount(appId, clientId, command);
+      case is_member, members -> onMembers(appId, clientId, command);
       default -> emit(Replies.unsupported(command, clientId));
     }
   }
 
-  /** conv/start: the initiator is always a member (§6.1); replies {@code started} with cid and cdate. */
+  /** The client logged out of this session: it leaves its chatroom. */
+  public void loggedOut(String clientId) {
+    String room = rooms.remove(clientId);
+    if (room != null) {
+      entities.apply(room).tell(new Conversation.LeaveRoom(clientId, context.getSelf()));
+    }
+  }
+
+  /** Re-attaches this session to its chatrooms: heals a room entity that restarted elsewhere. */
+  public void refresh() {
+    rooms.forEach((clientId, room) -> entities.apply(room)
+        .tell(new Conversation.JoinRoom(clientId, context.getSelf(), context.getSystem().ignoreRef())));
+  }
+
+  // ----------------------------------------------------------------------------------------------- start
+
+  /** conv/start (§6.1): normal, unique, chatroom or temporary; replies {@code started}. */
   private void onStart(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
-    List<String> members = new ArrayList<>(request.getMList());
-    if (!members.contains(clientId)) {
-      members.add(clientId);
-    }
     String attributes = request.hasAttr() ? request.getAttr().getData() : "{}";
     if (!isJsonObject(attributes)) {
       emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, "attr must be a JSON object"));
       return;
     }
-    String cid = newConversationId(clock.instant());
-    long now = clock.millis();
-    ask(
-        Conversation.entityId(appId, cid),
-        replyTo ->
-            new Conversation.Start(
-                clientId, members, attributes, request.getTransient(), request.getUnique(), now, replyTo),
-        command,
-        clientId,
-        snapshot ->
-            Replies.replyTo(command, CommandType.conv, OpType.started, clientId)
-                .setConvMessage(
-                    ConvCommand.newBuilder()
-                        .setCid(snapshot.id())
-                        .setCdate(Instant.ofEpochMilli(snapshot.createdAt()).toString()))
-                .build());
-  }
-
-  /** conv/query; this version answers queries by {@code objectId}. */
-  private void onQuery(String appId, String clientId, GenericCommand command) {
-    Optional<String> objectId = objectIdCondition(command.getConvMessage());
-    if (objectId.isEmpty()) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED,
-          "this server answers conversation queries by objectId only"));
-      return;
+    Instant now = clock.instant();
+    Kind kind = request.getTransient() ? Kind.TRANSIENT : request.getTempConv() ? Kind.TEMPORARY : Kind.NORMAL;
+    List<String> members = new ArrayList<>(request.getMList());
+    if (!members.contains(clientId)) {
+      members.add(clientId);
     }
-    EntityRef<Conversation.Command> entity = entities.apply(Conversation.entityId(appId, objectId.get()));
-    CompletionStage<Conversation.Reply> answer = entity.ask(Conversation.Get::new, askTimeout);
-    context.pipeToSelf(
-        answer,
-        (reply, failure) -> {
-          ArrayNode results = JSON.createArrayNode();
-          if (reply instanceof Conversation.Accepted accepted) {
-            results.add(toResult(accepted.conversation()));
-          } else if (failure != null) {
-            return new SessionActor.Emit(storageError(command, clientId, failure));
+    boolean unique = kind == Kind.NORMAL && request.getUnique();
+    String uniqueId = unique ? ConversationIds.uniqueId(members) : null;
+    String cid = unique ? ConversationIds.uniqueConversationId(uniqueId)
+        : kind == Kind.TEMPORARY ? ConversationIds.newTemporaryId(now) : ConversationIds.newId(now);
+    long ttlSeconds = kind == Kind.TEMPORARY ? temporaryTtl(request) : 0;
+    long expiresAt = kind == Kind.TEMPORARY ? now.toEpochMilli() + ttlSeconds * 1000 : 0;
+    String entityId = Conversation.entityId(appId, cid);
+    ask(entityId, replyTo -> new Conversation.Start(clientId, members, attributes, kind, unique, uniqueId, expiresAt,
+            now.toEpochMilli(), replyTo),
+        command, clientId,
+        reply -> {
+          Conversation.Snapshot conversation = ((Conversation.Created) reply).conversation();
+          ConvCommand.Builder started = ConvCommand.newBuilder()
+              .setCid(conversation.id())
+              .setCdate(Instant.ofEpochMilli(conversation.createdAt()).toString());
+          if (conversation.uniqueId() != null) {
+            started.setUniqueId(conversation.uniqueId());
           }
-          return new SessionActor.Emit(
-              Replies.replyTo(command, CommandType.conv, OpType.results, clientId)
-                  .setConvMessage(
-                      ConvCommand.newBuilder()
-                          .setResults(JsonObjectMessage.newBuilder().setData(results.toString())))
-                  .build());
+          if (((Conversation.Created) reply).existing()) {
+            started.setExisting(true);
+          }
+          if (conversation.kind() == Kind.TEMPORARY) {
+            started.setTempConv(true).setTempConvTTL((int) ttlSeconds);
+          }
+          if (conversation.kind() == Kind.TRANSIENT) {
+            joinRoom(clientId, entityId);
+          }
+          return Replies.replyTo(command, CommandType.conv, OpType.started, clientId).setConvMessage(started).build();
         });
   }
 
-  private void ask(
-      String entityId,
-      Function<ActorRef<Conversation.Reply>, Conversation.Command> message,
-      GenericCommand command,
-      String clientId,
-      Function<Conversation.Snapshot, GenericCommand> onAccepted) {
-    CompletionStage<Conversation.Reply> answer = entities.apply(entityId).ask(message::apply, askTimeout);
-    BiFunction<Conversation.Reply, Throwable, SessionActor.Command> toFrame =
-        (reply, failure) -> {
-          if (failure != null) {
-            return new SessionActor.Emit(storageError(command, clientId, failure));
-          }
-          if (reply instanceof Conversation.Rejected rejected) {
-            ErrorCode code = ErrorCode.of(rejected.code()).orElse(ErrorCode.CONVERSATION_INTERNAL_ERROR);
-            return new SessionActor.Emit(Replies.error(requestId(command), clientId, code, rejected.detail()));
-          }
-          return new SessionActor.Emit(onAccepted.apply(((Conversation.Accepted) reply).conversation()));
-        };
-    context.pipeToSelf(answer, toFrame::apply);
+  private long temporaryTtl(ConvCommand request) {
+    long requested = request.getTempConvTTL() > 0 ? request.getTempConvTTL() : limits.defaultTemporaryTtl().toSeconds();
+    return Math.min(requested, limits.maxTemporaryTtl().toSeconds());
   }
 
-  private GenericCommand storageError(GenericCommand command, String clientId, Throwable failure) {
-    context.getLog().warn("Conversation request {}/{} failed: {}", command.getCmd(), command.getOp(), failure.toString());
-    return Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_API_FAILED, "conversation unavailable, retry");
+  // ---------------------------------------------------------------------------------------- add, remove
+
+  /** conv/add (§6.2): invite or join; a chatroom join attaches this session. */
+  private void onAdd(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    String entityId = Conversation.entityId(appId, request.getCid());
+    List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
+    CompletionStage<Conversation.Reply> answer =
+        entities.apply(entityId).ask(replyTo -> new Conversation.Add(clientId, ids, clock.millis(), replyTo), askTimeout);
+    context.pipeToSelf(answer, (reply, failure) -> {
+      if (reply instanceof Conversation.Rejected rejected && rejected.code() == 4316) {
+        // A chatroom: the session itself joins; others cannot be invited (§6.2 DECISION: partial failure).
+        return new SessionActor.JoinChatroom(command, clientId, entityId, ids);
+      }
+      return new SessionActor.Emit(toFrame(command, clientId, reply, failure, OpType.added));
+    });
+  }
+
+  /** Joins the chatroom {@code entityId} for {@code clientId}; called back by the session actor. */
+  void joinChatroom(GenericCommand command, String clientId, String entityId, List<String> ids) {
+    List<String> others = ids.stream().filter(id -> !id.equals(clientId)).toList();
+    if (!ids.contains(clientId)) {
+      emit(membership(command, clientId, List.of(), failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.added));
+      return;
+    }
+    CompletionStage<Conversation.Reply> answer = entities.apply(entityId)
+        .ask(replyTo -> new Conversation.JoinRoom(clientId, context.getSelf(), replyTo), askTimeout);
+    context.pipeToSelf(answer, (reply, failure) -> {
+      if (reply instanceof Conversation.MembershipChanged) {
+        joinRoom(clientId, entityId);
+        return new SessionActor.Emit(membership(command, clientId, List.of(clientId),
+            failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.added));
+      }
+      return new SessionActor.Emit(toFrame(command, clientId, reply, failure, OpType.added));
+    });
+  }
+
+  /** One chatroom per login: joining one leaves the previous (§8.6). */
+  private void joinRoom(String clientId, String entityId) {
+    String previous = rooms.put(clientId, entityId);
+    if (previous != null && !previous.equals(entityId)) {
+      entities.apply(previous).tell(new Conversation.LeaveRoom(clientId, context.getSelf()));
+    }
+  }
+
+  /** conv/remove (§6.3): kick or quit; leaving a chatroom detaches this session. */
+  private void onRemove(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    String entityId = Conversation.entityId(appId, request.getCid());
+    List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
+    if (entityId.equals(rooms.get(clientId))) {
+      List<String> others = ids.stream().filter(id -> !id.equals(clientId)).toList();
+      if (ids.contains(clientId)) {
+        loggedOut(clientId);
+      }
+      emit(membership(command, clientId, ids.contains(clientId) ? List.of(clientId) : List.of(),
+          failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.removed));
+      return;
+    }
+    ask(entityId, replyTo -> new Conversation.Remove(clientId, ids, clock.millis(), replyTo), command, clientId,
+        reply -> membershipReply(command, clientId, reply, OpType.removed));
+  }
+
+  // --------------------------------------------------------------------------------- update, mute, count
+
+  private void onUpdate(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    String update = request.hasAttr() ? request.getAttr().getData() : "{}";
+    ask(Conversation.entityId(appId, request.getCid()),
+        replyTo -> new Conversation.Update(clientId, update, clock.millis(), replyTo), command, clientId,
+        reply -> Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
+            .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())
+                .setUdate(Instant.ofEpochMilli(((Conversation.Accepted) reply).conversation().updatedAt()).toString()))
+            .build());
+  }
+
+  /** mute/unmute are answered with {@code updated}: the Java SDK completes them on that op (§6.6). */
+  private void onMute(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    boolean mute = command.getOp() == OpType.mute;
+    ask(Conversation.entityId(appId, request.getCid()),
+        replyTo -> new Conversation.Mute(clientId, mute, clock.millis(), replyTo), command, clientId,
+        reply -> Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
+            .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())).build());
+  }
+
+  private void onCount(String appId, String clientId, GenericCommand command) {
+    ask(Conversation.entityId(appId, command.getConvMessage().getCid()), Conversation.Count::new, command, clientId,
+        reply -> Replies.replyTo(command, CommandType.conv, OpType.result, clientId)
+            .setConvMessage(ConvCommand.newBuilder().setCount(((Conversation.Counted) reply).count())).build());
+  }
+
+  /** conv/members and conv/is_member (EXTRA): the member list, or whether {@code m} are members. */
+  private void onMembers(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    ask(Conversation.entityId(appId, request.getCid()), Conversation.Get::new, command, clientId, reply -> {
+      Conversation.Snapshot conversation = ((Conversation.Accepted) reply).conversation();
+      ConvCommand.Builder result = ConvCommand.newBuilder().setCid(conversation.id());
+      if (command.getOp() == OpType.members) {
+        result.addAllM(conversation.members());
+        return Replies.replyTo(command, CommandType.conv, OpType.results, clientId).setConvMessage(result).build();
+      }
+      ObjectNode answer = JSON.createObjectNode();
+      for (String id : request.getMCount() == 0 ? List.of(clientId) : request.getMList()) {
+        answer.put(id, conversation.members().contains(id));
+      }
+      result.setResults(JsonObjectMessage.newBuilder().setData(answer.toString()));
+      return Replies.replyTo(command, CommandType.conv, OpType.result, clientId).setConvMessage(result).build();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------- query
+
+  /**
+   * conv/query (§6.4). Candidates come from the ids in the condition, else from the per-member index (the
+   * member the condition requires, or the requester when there is no condition), else from the app's newest
+   * conversations (at most {@code max-query-candidates}); the condition, sort, skip and limit then apply.
+   */
+  private void onQuery(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    if (request.getTempConvIdsCount() > 0) {
+      fetch(appId, request.getTempConvIdsList()).thenApply(found -> temporaryResults(command, clientId, found))
+          .whenComplete((frame, failure) -> emitAnswer(command, clientId, frame, failure));
+      return;
+    }
+    ConversationQuery query;
+    try {
+      query = ConversationQuery.parse(request.hasWhere() ? request.getWhere().getData() : null,
+          request.hasSort() ? request.getSort() : null,
+          request.hasLimit() ? request.getLimit() : null,
+          request.hasSkip() ? request.getSkip() : null,
+          new QueryLimits(limits.defaultQueryLimit(), limits.maxQueryLimit()));
+    } catch (InvalidQueryException invalid) {
+      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED, invalid.getMessage()));
+      return;
+    }
+    candidates(appId, clientId, query)
+        .thenCompose(ids -> fetch(appId, ids))
+        .thenApply(found -> queryResults(command, clientId, query, found))
+        .whenComplete((frame, failure) -> emitAnswer(command, clientId, frame, failure));
+  }
+
+  private CompletionStage<List<String>> candidates(String appId, String clientId, ConversationQuery query) {
+    Optional<Set<String>> ids = query.objectIds();
+    if (ids.isPresent()) {
+      return CompletableFuture.completedFuture(List.copyOf(ids.get()));
+    }
+    Optional<String> member = query.hasCondition() ? query.requiredMember() : Optional.of(clientId);
+    if (member.isPresent()) {
+      return index.conversationsOf(appId, member.get(), limits.maxQueryCandidates());
+    }
+    return index.recentConversations(appId, limits.maxQueryCandidates());
+  }
+
+  private CompletionStage<List<Conversation.Snapshot>> fetch(String appId, List<String> cids) {
+    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
+        .filter(ConversationIds::isValid)
+        .map(cid -> entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Get::new, askTimeout)
+            .toCompletableFuture())
+        .toList();
+    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> answers.stream()
+        .map(CompletableFuture::join)
+        .filter(Conversation.Accepted.class::isInstance)
+        .map(reply -> ((Conversation.Accepted) reply).conversation())
+        .toList());
+  }
+
+  private GenericCommand queryResults(
+      GenericCommand command, String clientId, ConversationQuery query, List<Conversation.Snapshot> found) {
+    ConvCommand request = command.getConvMessage();
+    List<ObjectNode> documents = found.stream().filter(c -> c.kind() != Kind.TEMPORARY)
+        .map(c -> toResult(c, clientId)).toList();
+    List<ObjectNode> page = query.apply(documents);
+    boolean compact = (request.getFlag() & 1) != 0;
+    ArrayNode results = JSON.createArrayNode();
+    for (ObjectNode document : page) {
+      if (compact) {
+        document.remove("m");
+      }
+      results.add(document);
+    }
+    ConvCommand.Builder reply = ConvCommand.newBuilder().setResults(JsonObjectMessage.newBuilder().setData(results.toString()));
+    if (request.getCount() > 0) {
+      reply.setCount((int) documents.stream().filter(query::matches).count());
+    }
+    return Replies.replyTo(command, CommandType.conv, OpType.results, clientId).setConvMessage(reply).build();
+  }
+
+  /** Temporary conversations by id (§6.4): objectId, members, creator and the seconds left. */
+  private GenericCommand temporaryResults(GenericCommand command, String clientId, List<Conversation.Snapshot> found) {
+    ArrayNode results = JSON.createArrayNode();
+    long now = clock.millis();
+    for (Conversation.Snapshot conversation : found) {
+      ObjectNode result = results.addObject();
+      result.put("objectId", conversation.id());
+      conversation.members().forEach(result.putArray("m")::add);
+      result.put("c", conversation.creator());
+      result.put("ttl", Math.max(0, (conversation.expiresAt() - now) / 1000));
+    }
+    return Replies.replyTo(command, CommandType.conv, OpType.results, clientId)
+        .setConvMessage(ConvCommand.newBuilder().setResults(JsonObjectMessage.newBuilder().setData(results.toString())))
+        .build();
   }
 
   /** A query result element (§6.4): stored attributes at the top level, then the system columns. */
-  static ObjectNode toResult(Conversation.Snapshot conversation) {
+  static ObjectNode toResult(Conversation.Snapshot conversation, String requester) {
     ObjectNode result = JSON.createObjectNode();
     try {
       JsonNode attributes = JSON.readTree(conversation.attributesJson());
@@ -180,28 +392,78 @@ public final class ConversationCommands {
     result.put("objectId", conversation.id());
     result.put("c", conversation.creator());
     ArrayNode members = result.putArray("m");
-    if (!conversation.transientRoom()) {
-      conversation.members().forEach(members::add);
-    }
-    result.put("tr", conversation.transientRoom());
+    conversation.members().forEach(members::add);
+    ArrayNode muted = result.putArray("mu");
+    conversation.muted().forEach(muted::add);
+    result.put("muted", conversation.muted().contains(requester));
+    result.put("tr", conversation.kind() == Kind.TRANSIENT);
     result.put("sys", false);
     result.put("unique", conversation.unique());
+    if (conversation.uniqueId() != null) {
+      result.put("uniqueId", conversation.uniqueId());
+    }
     result.put("createdAt", Instant.ofEpochMilli(conversation.createdAt()).toString());
     result.put("updatedAt", Instant.ofEpochMilli(conversation.updatedAt()).toString());
     return result;
   }
 
-  private static Optional<String> objectIdCondition(ConvCommand request) {
-    if (!request.hasWhere()) {
-      return Optional.empty();
+  // -------------------------------------------------------------------------------------------- helpers
+
+  private void ask(
+      String entityId,
+      Function<ActorRef<Conversation.Reply>, Conversation.Command> message,
+      GenericCommand command,
+      String clientId,
+      Function<Conversation.Reply, GenericCommand> onSuccess) {
+    CompletionStage<Conversation.Reply> answer = entities.apply(entityId).ask(message::apply, askTimeout);
+    context.pipeToSelf(answer, (reply, failure) -> {
+      if (failure != null || reply instanceof Conversation.Rejected) {
+        return new SessionActor.Emit(toFrame(command, clientId, reply, failure, null));
+      }
+      return new SessionActor.Emit(onSuccess.apply(reply));
+    });
+  }
+
+  private GenericCommand toFrame(
+      GenericCommand command, String clientId, Conversation.Reply reply, Throwable failure, OpType membershipOp) {
+    if (failure != null) {
+      return storageError(command, clientId, failure);
     }
-    try {
-      JsonNode where = JSON.readTree(request.getWhere().getData());
-      JsonNode objectId = where == null ? null : where.get("objectId");
-      return objectId != null && objectId.isTextual() ? Optional.of(objectId.asText()) : Optional.empty();
-    } catch (Exception malformed) {
-      return Optional.empty();
+    if (reply instanceof Conversation.Rejected rejected) {
+      ErrorCode code = ErrorCode.of(rejected.code()).orElse(ErrorCode.CONVERSATION_INTERNAL_ERROR);
+      return Replies.error(requestId(command), clientId, code, rejected.detail());
     }
+    return membershipReply(command, clientId, reply, membershipOp);
+  }
+
+  private GenericCommand membershipReply(GenericCommand command, String clientId, Conversation.Reply reply, OpType op) {
+    Conversation.MembershipChanged changed = (Conversation.MembershipChanged) reply;
+    return membership(command, clientId, changed.allowed(), changed.failed(), op);
+  }
+
+  /** {@code added}/{@code removed} always carry {@code allowedPids}: JS updates its members from it (§6.2). */
+  private static GenericCommand membership(
+      GenericCommand command, String clientId, List<String> allowed, List<Conversation.Failure> failed, OpType op) {
+    ConvCommand.Builder result = ConvCommand.newBuilder().setCid(command.getConvMessage().getCid()).addAllAllowedPids(allowed);
+    for (Conversation.Failure failure : failed) {
+      result.addFailedPids(ErrorCommand.newBuilder().setCode(failure.code()).setReason(failure.reason())
+          .addAllPids(failure.clientIds()));
+    }
+    return Replies.replyTo(command, CommandType.conv, op, clientId).setConvMessage(result).build();
+  }
+
+  private static List<Conversation.Failure> failed(int code, String reason, List<String> clientIds) {
+    return clientIds.isEmpty() ? List.of() : List.of(new Conversation.Failure(code, reason, clientIds));
+  }
+
+  private void emitAnswer(GenericCommand command, String clientId, GenericCommand frame, Throwable failure) {
+    context.getSelf().tell(new SessionActor.Emit(failure != null ? storageError(command, clientId, failure) : frame));
+  }
+
+  private GenericCommand storageError(GenericCommand command, String clientId, Throwable failure) {
+    // Runs on future threads too: a plain logger, not the actor's.
+    LOG.warn("Conversation request {}/{} failed: {}", command.getCmd(), command.getOp(), failure.toString());
+    return Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_API_FAILED, "conversation unavailable, retry");
   }
 
   private static boolean isJsonObject(String text) {
@@ -210,20 +472,6 @@ public final class ConversationCommands {
     } catch (Exception malformed) {
       return false;
     }
-  }
-
-  /** 24 lowercase hex characters: 4 bytes of seconds, then 8 random bytes, like a MongoDB ObjectId. */
-  static String newConversationId(Instant now) {
-    byte[] id = new byte[12];
-    int seconds = (int) now.getEpochSecond();
-    id[0] = (byte) (seconds >>> 24);
-    id[1] = (byte) (seconds >>> 16);
-    id[2] = (byte) (seconds >>> 8);
-    id[3] = (byte) seconds;
-    byte[] random = new byte[8];
-    RANDOM.nextBytes(random);
-    System.arraycopy(random, 0, id, 4, 8);
-    return HexFormat.of().formatHex(id);
   }
 
   private static Integer requestId(GenericCommand command) {

@@ -1,6 +1,8 @@
 package io.parley.node.session;
 
 import io.parley.node.NodeSettings;
+import io.parley.node.conversation.Notice;
+import io.parley.node.serialization.CborSerializable;
 import io.parley.node.gateway.ConnectionFlow;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
@@ -14,6 +16,7 @@ import io.parley.protocol.wire.SessionCommand;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -40,7 +43,20 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /** What the session needs from the node. */
   public record Dependencies(
-      NodeSettings settings, SessionTokens tokens, ConversationCommands.Factory conversations, Clock clock) {}
+      NodeSettings settings,
+      SessionTokens tokens,
+      ConversationCommands.Factory conversations,
+      Presence presence,
+      Clock clock) {}
+
+  /** Where sessions announce which clients they have logged in (see {@code ClientPresence}). */
+  public interface Presence {
+    void register(String appId, String clientId, ActorRef<Command> session);
+
+    void unregister(String appId, String clientId, ActorRef<Command> session);
+
+    java.util.concurrent.CompletionStage<Boolean> isOnline(String appId, String clientId);
+  }
 
   public sealed interface Command {}
 
@@ -73,6 +89,17 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A reply or push computed elsewhere (a conversation's answer), to send in order with the rest. */
   public record Emit(GenericCommand command) implements Command {}
 
+  /** A conversation notice for one of this session's clients, from its presence entity (any node). */
+  public record Delivery(String clientId, Notice notice) implements Command, CborSerializable {}
+
+  /** conv/add on a chatroom: the session joins it itself. */
+  record JoinChatroom(GenericCommand command, String clientId, String entityId, List<String> clientIds)
+      implements Command {}
+
+  private enum Refresh implements Command {
+    INSTANCE
+  }
+
   private enum LoginTimedOut implements Command {
     INSTANCE
   }
@@ -86,6 +113,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private static final Duration CLOSING_GRACE = Duration.ofSeconds(10);
+  /** How often registrations (presence, chatrooms) are renewed, healing entities that moved or restarted. */
+  private static final Duration REFRESH = Duration.ofSeconds(30);
 
   private final Dependencies dependencies;
   private final NodeSettings.Session settings;
@@ -140,6 +169,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
     timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, idleCheck);
+    timers.startTimerWithFixedDelay(Refresh.INSTANCE, REFRESH);
     context.getLog().debug("Connection from {} with subprotocol {}", remoteAddress, subprotocol);
   }
 
@@ -149,6 +179,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(StreamStarted.class, started -> ack(started.ackTo()))
         .onMessage(FrameReceived.class, this::onFrame)
         .onMessage(Emit.class, emit -> send(emit.command()))
+        .onMessage(Delivery.class, this::onDelivery)
+        .onMessage(JoinChatroom.class, this::onJoinChatroom)
+        .onMessageEquals(Refresh.INSTANCE, this::onRefresh)
         .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut)
         .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
         .onMessageEquals(ClosingTimedOut.INSTANCE, Behaviors::stopped)
@@ -247,6 +280,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return switch (op) {
       case close -> onClose(command, session.get());
       case refresh -> onRefresh(command, session.get());
+      case query -> onOnlineQuery(command, session.get());
       default -> send(Replies.unsupported(command, session.get().clientId()));
     };
   }
@@ -280,7 +314,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       tag = tag != null ? tag : emptyToNull(grant.get().tag());
       deviceId = deviceId != null ? deviceId : emptyToNull(grant.get().deviceId());
     }
-    sessions.put(clientId, new LoggedIn(clientId, tag, deviceId));
+    if (sessions.put(clientId, new LoggedIn(clientId, tag, deviceId)) == null) {
+      dependencies.presence().register(app.appId(), clientId, getContext().getSelf());
+    }
     timers.cancel(LoginTimedOut.INSTANCE);
     getContext().getLog().debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
     String token = dependencies.tokens().issue(app, clientId, tag, deviceId, dependencies.clock().instant());
@@ -291,6 +327,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A planned logout: the socket stays open for the other clients on it (§5.2). */
   private Behavior<Command> onClose(GenericCommand command, LoggedIn session) {
     sessions.remove(session.clientId());
+    dependencies.presence().unregister(app.appId(), session.clientId(), getContext().getSelf());
+    conversations.loggedOut(session.clientId());
     getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
     return send(Replies.closed(command, session.clientId()));
   }
@@ -299,6 +337,48 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     String token =
         dependencies.tokens().issue(app, session.clientId(), session.tag(), session.deviceId(), dependencies.clock().instant());
     return send(Replies.refreshed(command, session.clientId(), token, dependencies.tokens().ttl()));
+  }
+
+  /** session/query (§5.4): which of up to 20 clients are online anywhere in the cluster. */
+  private Behavior<Command> onOnlineQuery(GenericCommand command, LoggedIn session) {
+    List<String> asked = command.getSessionMessage().getSessionPeerIdsList().stream().limit(20).toList();
+    List<java.util.concurrent.CompletableFuture<Boolean>> answers = asked.stream()
+        .map(id -> dependencies.presence().isOnline(app.appId(), id).toCompletableFuture())
+        .toList();
+    var all = java.util.concurrent.CompletableFuture.allOf(answers.toArray(java.util.concurrent.CompletableFuture[]::new));
+    getContext().pipeToSelf(all, (done, failure) -> {
+      SessionCommand.Builder result = SessionCommand.newBuilder();
+      for (int n = 0; n < asked.size(); n++) {
+        if (failure == null && answers.get(n).join()) {
+          result.addOnlineSessionPeerIds(asked.get(n));
+        }
+      }
+      return new Emit(Replies.replyTo(command, CommandType.session, OpType.query_result, session.clientId())
+          .setSessionMessage(result).build());
+    });
+    return this;
+  }
+
+  private Behavior<Command> onDelivery(Delivery delivery) {
+    if (sessions.containsKey(delivery.clientId())) {
+      send(NoticeFrames.toPush(delivery.clientId(), delivery.notice()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onJoinChatroom(JoinChatroom join) {
+    if (sessions.containsKey(join.clientId())) {
+      conversations.joinChatroom(join.command(), join.clientId(), join.entityId(), join.clientIds());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onRefresh() {
+    if (app != null) {
+      sessions.keySet().forEach(clientId -> dependencies.presence().register(app.appId(), clientId, getContext().getSelf()));
+      conversations.refresh();
+    }
+    return this;
   }
 
   private Behavior<Command> onLoggedInCommand(GenericCommand command) {

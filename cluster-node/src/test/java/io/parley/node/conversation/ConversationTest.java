@@ -1,18 +1,29 @@
 package io.parley.node.conversation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.parley.node.conversation.ConversationState.Kind;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The conversation entity alone, on the in-memory journal; commands, events and state are serialized. */
+/**
+ * The conversation entity alone, on the in-memory journal (commands, events and state are serialized by the
+ * kit): membership rules, the notification matrix of PROTOCOL.md §11, and recovery.
+ */
 class ConversationTest {
 
   private static final ActorTestKit TEST_KIT =
@@ -21,12 +32,22 @@ class ConversationTest {
               .withFallback(EventSourcedBehaviorTestKit.config())
               .withFallback(ConfigFactory.load()));
 
-  private final EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, Conversation.State> kit =
-      EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("parley-dev:0123456789abcdef01234567"));
+  private static final long T0 = 1_700_000_000_000L;
+
+  /** A notice as the presence layer would receive it. */
+  record Sent(List<String> to, Notice notice) {}
+
+  private final List<Sent> sent = new CopyOnWriteArrayList<>();
+  private final MutableClock clock = new MutableClock(T0);
+  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> kit;
 
   @BeforeEach
-  void clear() {
+  void setUp() {
+    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234567",
+        ConversationLimits.DEFAULT, (appId, to, notice) -> sent.add(new Sent(to, notice)), Conversation.MemberIndex.NONE,
+        clock));
     kit.clear();
+    sent.clear();
   }
 
   @AfterAll
@@ -34,45 +55,172 @@ class ConversationTest {
     TEST_KIT.shutdownTestKit();
   }
 
-  private Conversation.Start start(List<String> members, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo) {
-    return new Conversation.Start("Tom", members, "{\"name\":\"Tom & Jerry\"}", false, true, 1_700_000_000_000L, replyTo);
+  private Conversation.Reply start(List<String> members, Kind kind, long expiresAt) {
+    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Start("A", members, "{\"name\":\"g\"}", kind,
+        false, null, expiresAt, T0, replyTo)).reply();
+  }
+
+  private Conversation.Reply add(String initiator, String... ids) {
+    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Add(initiator, List.of(ids), T0 + 1, replyTo)).reply();
+  }
+
+  private Conversation.Reply remove(String initiator, String... ids) {
+    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Remove(initiator, List.of(ids), T0 + 2, replyTo)).reply();
+  }
+
+  private List<String> recipientsOf(Class<? extends Notice> type) {
+    List<String> recipients = new ArrayList<>();
+    sent.stream().filter(s -> type.isInstance(s.notice())).forEach(s -> recipients.addAll(s.to()));
+    return recipients;
   }
 
   @Test
-  void start_persists_the_members_in_order_without_duplicates() {
-    var result = kit.<Conversation.Reply>runCommand(replyTo -> start(List.of("Jerry", "Tom", "Jerry"), replyTo));
-    var accepted = assertInstanceOf(Conversation.Accepted.class, result.reply());
-    assertEquals("0123456789abcdef01234567", accepted.conversation().id());
-    assertEquals(List.of("Jerry", "Tom"), accepted.conversation().members());
-    assertEquals(
-        new Conversation.Started("Tom", List.of("Jerry", "Tom"), "{\"name\":\"Tom & Jerry\"}", false, true, 1_700_000_000_000L),
-        result.event());
-    assertTrue(result.state().exists());
+  void creation_adds_the_initiator_and_tells_the_others_they_joined() {
+    var created = assertInstanceOf(Conversation.Created.class, start(List.of("B", "C", "B"), Kind.NORMAL, 0));
+    assertEquals(List.of("B", "C", "A"), created.conversation().members());
+    assertEquals(List.of("B", "C"), recipientsOf(Notice.Joined.class));
+    assertEquals("A", ((Notice.Joined) sent.get(0).notice()).initBy());
+  }
+
+  /** Seed table "A 邀请 D": A, B, C get members_joined; D gets joined (INVITED). */
+  @Test
+  void invite_tells_the_invitee_joined_and_everyone_else_members_joined() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    sent.clear();
+    var changed = assertInstanceOf(Conversation.MembershipChanged.class, add("A", "D"));
+    assertEquals(List.of("D"), changed.allowed());
+    assertEquals(List.of("D"), recipientsOf(Notice.Joined.class));
+    assertEquals(List.of("B", "C", "A"), recipientsOf(Notice.MembersJoined.class));
+    assertEquals(List.of("D"), ((Notice.MembersJoined) sent.get(1).notice()).members());
+  }
+
+  /** Seed table "A 将 B 踢出": A, C get members_left; B gets left (KICKED) and nothing more. */
+  @Test
+  void kick_tells_the_kicked_left_and_the_remaining_members_members_left() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    sent.clear();
+    assertInstanceOf(Conversation.MembershipChanged.class, remove("A", "B"));
+    assertEquals(List.of("B"), recipientsOf(Notice.Left.class));
+    assertEquals(List.of("C", "A"), recipientsOf(Notice.MembersLeft.class));
+  }
+
+  /** Seed table "A 退出对话" (DECISION §6.3): B, C get members_left; the quitter gets nothing. */
+  @Test
+  void quit_tells_only_the_remaining_members() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    sent.clear();
+    assertInstanceOf(Conversation.MembershipChanged.class, remove("A", "A"));
+    assertTrue(recipientsOf(Notice.Left.class).isEmpty());
+    assertEquals(List.of("B", "C"), recipientsOf(Notice.MembersLeft.class));
   }
 
   @Test
-  void a_second_start_on_the_same_id_is_rejected_and_changes_nothing() {
-    kit.<Conversation.Reply>runCommand(replyTo -> start(List.of("Jerry"), replyTo));
-    var again = kit.<Conversation.Reply>runCommand(replyTo -> start(List.of("Bob"), replyTo));
-    assertInstanceOf(Conversation.Rejected.class, again.reply());
-    assertTrue(again.events().isEmpty());
-    assertEquals(List.of("Jerry", "Tom").size(), again.state().members().size());
+  void only_members_invite_or_kick_but_anyone_may_join() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    var refused = assertInstanceOf(Conversation.Rejected.class, add("X", "Y"));
+    assertEquals(4317, refused.code());
+    assertEquals(4317, assertInstanceOf(Conversation.Rejected.class, remove("X", "B")).code());
+    var joined = assertInstanceOf(Conversation.MembershipChanged.class, add("X", "X"));
+    assertEquals(List.of("X"), joined.allowed());
+    assertTrue(joined.conversation().members().contains("X"));
+  }
+
+  @Test
+  void adding_beyond_the_member_limit_fails_per_id_with_conversation_full() {
+    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234568",
+        new ConversationLimits(3, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30), 10, 1000, 1000),
+        (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, clock));
+    start(List.of("B"), Kind.NORMAL, 0);
+    var partial = assertInstanceOf(Conversation.MembershipChanged.class, add("A", "C", "D"));
+    assertEquals(List.of("C"), partial.allowed());
+    assertEquals(4304, partial.failed().get(0).code());
+    assertEquals(List.of("D"), partial.failed().get(0).clientIds());
+  }
+
+  @Test
+  void update_stores_dotted_paths_and_tells_the_other_members() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    sent.clear();
+    var updated = kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Update("A",
+        "{\"name\":\"new\",\"attr.pinned\":true,\"m\":[\"hacker\"]}", T0 + 5, replyTo));
+    var accepted = assertInstanceOf(Conversation.Accepted.class, updated.reply());
+    assertEquals("{\"name\":\"new\",\"attr\":{\"pinned\":true}}", accepted.conversation().attributesJson());
+    assertEquals(List.of("B", "A"), accepted.conversation().members(), "m is a protected column");
+    var notice = (Notice.Updated) sent.get(0).notice();
+    assertEquals(List.of("B"), sent.get(0).to());
+    assertEquals("{\"name\":\"new\",\"attr.pinned\":true}", notice.modifiedJson());
+    var outsider = kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Update("Z", "{\"name\":\"x\"}", T0, replyTo));
+    assertEquals(4309, assertInstanceOf(Conversation.Rejected.class, outsider.reply()).code());
+  }
+
+  @Test
+  void temporary_conversations_expire() {
+    start(List.of("B"), Kind.TEMPORARY, T0 + 60_000);
+    assertInstanceOf(Conversation.Accepted.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
+    clock.set(T0 + 60_000);
+    var expired = assertInstanceOf(Conversation.Rejected.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
+    assertEquals(4323, expired.code());
+    assertEquals(4323, assertInstanceOf(Conversation.Rejected.class, add("A", "C")).code());
   }
 
   @Test
   void get_of_an_unknown_conversation_is_conversation_not_found() {
-    var result = kit.<Conversation.Reply>runCommand(Conversation.Get::new);
-    var rejected = assertInstanceOf(Conversation.Rejected.class, result.reply());
+    var rejected = assertInstanceOf(Conversation.Rejected.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
     assertEquals(4303, rejected.code());
+    assertEquals("CONVERSATION_NOT_FOUND", rejected.reason());
+  }
+
+  @Test
+  void mute_is_idempotent_and_recorded() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Mute("B", true, T0, replyTo));
+    var again = kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Mute("B", true, T0, replyTo));
+    assertTrue(again.events().isEmpty());
+    assertEquals(List.of("B"), again.state().muted());
   }
 
   @Test
   void state_is_recovered_from_the_journal() {
-    kit.<Conversation.Reply>runCommand(replyTo -> start(List.of("Jerry"), replyTo));
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    add("A", "D");
+    remove("A", "B");
     kit.restart();
-    var result = kit.<Conversation.Reply>runCommand(Conversation.Get::new);
-    var accepted = assertInstanceOf(Conversation.Accepted.class, result.reply());
-    assertEquals(List.of("Jerry", "Tom"), accepted.conversation().members());
-    assertEquals("{\"name\":\"Tom & Jerry\"}", accepted.conversation().attributesJson());
+    var accepted = assertInstanceOf(Conversation.Accepted.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
+    assertEquals(List.of("C", "A", "D"), accepted.conversation().members());
+    assertEquals("{\"name\":\"g\"}", accepted.conversation().attributesJson());
+    assertFalse(accepted.conversation().unique());
+  }
+
+  /** A clock the test moves. */
+  static final class MutableClock extends Clock {
+    private volatile long millis;
+
+    MutableClock(long millis) {
+      this.millis = millis;
+    }
+
+    void set(long millis) {
+      this.millis = millis;
+    }
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis);
+    }
+
+    @Override
+    public long millis() {
+      return millis;
+    }
   }
 }

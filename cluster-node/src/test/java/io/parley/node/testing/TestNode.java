@@ -74,6 +74,7 @@ public final class TestNode implements AutoCloseable {
         "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
         "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
         "pekko.persistence.cassandra.journal.keyspace = " + keyspace,
+        "pekko.persistence.cassandra.snapshot.keyspace = " + keyspace,
         "pekko.persistence.cassandra.journal.keyspace-autocreate = true",
         "pekko.persistence.cassandra.journal.tables-autocreate = true",
         "pekko.persistence.cassandra.snapshot.keyspace-autocreate = true",

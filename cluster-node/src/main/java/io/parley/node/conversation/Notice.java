@@ -1,0 +1,34 @@
+package io.parley.node.conversation;
+
+import io.parley.node.serialization.CborSerializable;
+import java.util.List;
+
+/**
+ * What a conversation tells its members' sessions (PROTOCOL.md §11), in domain terms: the session turns each
+ * notice into the wire push for its subprotocol. Notices travel between nodes, so they are serializable and
+ * carry no protocol types.
+ */
+public sealed interface Notice extends CborSerializable {
+
+  /** The conversation id, as clients know it. */
+  String cid();
+
+  /** The recipient was added (invited) by {@code initBy}: {@code joined}. */
+  record Joined(String cid, String initBy) implements Notice {}
+
+  /** {@code members} were added by {@code initBy}: {@code members_joined}. */
+  record MembersJoined(String cid, List<String> members, String initBy) implements Notice {}
+
+  /** The recipient was removed (kicked) by {@code initBy}: {@code left}. */
+  record Left(String cid, String initBy) implements Notice {}
+
+  /** {@code members} were removed, or left, by {@code initBy}: {@code members_left}. */
+  record MembersLeft(String cid, List<String> members, String initBy) implements Notice {}
+
+  /**
+   * Attributes changed: {@code updated}, with the update as the client sent it and the resulting values of
+   * the keys it touched (absent key: deleted).
+   */
+  record Updated(String cid, String initBy, String attributesJson, String modifiedJson, long updatedAt)
+      implements Notice {}
+}

@@ -96,7 +96,12 @@ class SdkGoldenFramesTest {
     if (base.endsWith("-session-open") || base.endsWith("-session-reopen")) {
       assertEquals(CommandType.session, command.getCmd());
       assertEquals(OpType.open, command.getOp());
-      assertFalse(command.getAppId().isEmpty(), "appId");
+      if (name.startsWith("java-")) {
+        // The Java SDK 6.0.5 names its app only in the `login` command that precedes the open.
+        assertTrue(command.getAppId().isEmpty(), "java session open carries no appId");
+      } else {
+        assertFalse(command.getAppId().isEmpty(), "appId");
+      }
       assertEquals("Tom", command.getPeerId());
       assertTrue(command.hasSessionMessage(), "sessionMessage");
       assertFalse(command.getSessionMessage().getUa().isEmpty(), "ua");

@@ -1,5 +1,7 @@
 package io.parley.node.conversation;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.parley.node.serialization.CborSerializable;
 import java.util.List;
 
@@ -8,6 +10,14 @@ import java.util.List;
  * notice into the wire push for its subprotocol. Notices travel between nodes, so they are serializable and
  * carry no protocol types.
  */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "notice")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = Notice.Joined.class, name = "joined"),
+  @JsonSubTypes.Type(value = Notice.MembersJoined.class, name = "members-joined"),
+  @JsonSubTypes.Type(value = Notice.Left.class, name = "left"),
+  @JsonSubTypes.Type(value = Notice.MembersLeft.class, name = "members-left"),
+  @JsonSubTypes.Type(value = Notice.Updated.class, name = "updated")
+})
 public sealed interface Notice extends CborSerializable {
 
   /** The conversation id, as clients know it. */

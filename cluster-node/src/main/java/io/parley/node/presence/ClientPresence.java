@@ -28,8 +28,10 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
 
   public sealed interface Command extends CborSerializable {}
 
-  /** A session has this client logged in and receives its notices. */
-  public record Register(ActorRef<SessionActor.Command> session) implements Command {}
+  /** A session has this client logged in and receives its notices; acknowledged with {@link Registered}. */
+  public record Register(ActorRef<SessionActor.Command> session, ActorRef<Registered> replyTo) implements Command {}
+
+  public record Registered(String clientId) implements CborSerializable {}
 
   /** The client logged out of that session. */
   public record Unregister(ActorRef<SessionActor.Command> session) implements Command {}
@@ -82,6 +84,7 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
     if (sessions.add(register.session())) {
       getContext().watchWith(register.session(), new SessionTerminated(register.session()));
     }
+    register.replyTo().tell(new Registered(clientId));
     return this;
   }
 
@@ -117,8 +120,11 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
     }
 
     @Override
-    public void register(String appId, String clientId, ActorRef<SessionActor.Command> session) {
-      sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId)).tell(new Register(session));
+    public java.util.concurrent.CompletionStage<org.apache.pekko.Done> register(
+        String appId, String clientId, ActorRef<SessionActor.Command> session) {
+      return sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
+          .<Registered>ask(replyTo -> new Register(session, replyTo), askTimeout)
+          .thenApply(registered -> org.apache.pekko.Done.getInstance());
     }
 
     @Override

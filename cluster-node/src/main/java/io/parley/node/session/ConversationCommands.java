@@ -163,6 +163,9 @@ public final class ConversationCommands {
             started.setTempConv(true).setTempConvTTL((int) ttlSeconds);
           }
           if (conversation.kind() == Kind.TRANSIENT) {
+            // The creator is in its chatroom (§6.1 step 3).
+            entities.apply(entityId).tell(
+                new Conversation.JoinRoom(clientId, context.getSelf(), context.getSystem().ignoreRef()));
             joinRoom(clientId, entityId);
           }
           return Replies.replyTo(command, CommandType.conv, OpType.started, clientId).setConvMessage(started).build();

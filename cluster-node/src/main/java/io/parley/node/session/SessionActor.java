@@ -51,7 +51,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /** Where sessions announce which clients they have logged in (see {@code ClientPresence}). */
   public interface Presence {
-    void register(String appId, String clientId, ActorRef<Command> session);
+    /** Completes when the client's presence knows this session. */
+    java.util.concurrent.CompletionStage<org.apache.pekko.Done> register(String appId, String clientId, ActorRef<Command> session);
 
     void unregister(String appId, String clientId, ActorRef<Command> session);
 
@@ -113,6 +114,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private static final Duration CLOSING_GRACE = Duration.ofSeconds(10);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SessionActor.class);
   /** How often registrations (presence, chatrooms) are renewed, healing entities that moved or restarted. */
   private static final Duration REFRESH = Duration.ofSeconds(30);
 
@@ -261,8 +263,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /** The Java SDK's push-service login (§3.4): accepted, no reply; it counts as a login for 4108. */
   private Behavior<Command> onPushServiceLogin(GenericCommand command) {
-    if (command.hasAppId() && dependencies.settings().app(command.getAppId()).isEmpty()) {
-      return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
+    if (command.hasAppId() && !command.getAppId().isEmpty()) {
+      Optional<NodeSettings.App> named = dependencies.settings().app(command.getAppId());
+      if (named.isEmpty()) {
+        return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
+      }
+      app = app == null ? named.get() : app;
     }
     timers.cancel(LoginTimedOut.INSTANCE);
     return this;
@@ -286,12 +292,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private Behavior<Command> onOpen(GenericCommand command) {
-    Optional<NodeSettings.App> requested = dependencies.settings().app(command.getAppId());
+    if (command.hasAppId() && !command.getAppId().isEmpty() && app != null && !app.appId().equals(command.getAppId())) {
+      return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
+    }
+    Optional<NodeSettings.App> requested = appOf(command);
     if (requested.isEmpty()) {
       return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
-    }
-    if (app != null && !app.appId().equals(requested.get().appId())) {
-      return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
     }
     app = requested.get();
     String clientId = command.hasPeerId() ? command.getPeerId() : generatedClientId();
@@ -314,14 +320,50 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       tag = tag != null ? tag : emptyToNull(grant.get().tag());
       deviceId = deviceId != null ? deviceId : emptyToNull(grant.get().deviceId());
     }
-    if (sessions.put(clientId, new LoggedIn(clientId, tag, deviceId)) == null) {
-      dependencies.presence().register(app.appId(), clientId, getContext().getSelf());
-    }
+    boolean firstLogin = sessions.put(clientId, new LoggedIn(clientId, tag, deviceId)) == null;
     timers.cancel(LoginTimedOut.INSTANCE);
     getContext().getLog().debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
     String token = dependencies.tokens().issue(app, clientId, tag, deviceId, dependencies.clock().instant());
-    return send(
-        Replies.opened(command, clientId, token, dependencies.tokens().ttl(), dependencies.clock().millis()));
+    GenericCommand opened =
+        Replies.opened(command, clientId, token, dependencies.tokens().ttl(), dependencies.clock().millis());
+    if (!firstLogin) {
+      return send(opened);
+    }
+    // Reply only once the client is reachable: a notice sent right after `opened` must find it.
+    getContext().pipeToSelf(
+        dependencies.presence().register(app.appId(), clientId, getContext().getSelf()),
+        (done, failure) -> {
+          if (failure != null) {
+            LOG.warn("Presence registration of {} is late: {}", clientId, failure.toString());
+          }
+          return new Emit(opened);
+        });
+    return this;
+  }
+
+  /**
+   * The app of a login: the one named, else the one this connection already belongs to (the Java SDK names
+   * it only in its `login` command), else the one whose key signed the session token, else the only one.
+   */
+  private Optional<NodeSettings.App> appOf(GenericCommand command) {
+    NodeSettings nodeSettings = dependencies.settings();
+    if (command.hasAppId() && !command.getAppId().isEmpty()) {
+      return nodeSettings.app(command.getAppId());
+    }
+    if (app != null) {
+      return Optional.of(app);
+    }
+    SessionCommand request = command.getSessionMessage();
+    if (request.hasSt() && command.hasPeerId()) {
+      Optional<NodeSettings.App> signer = nodeSettings.apps().values().stream()
+          .filter(candidate -> dependencies.tokens()
+              .verify(candidate, command.getPeerId(), request.getSt(), dependencies.clock().instant()).isPresent())
+          .findFirst();
+      if (signer.isPresent()) {
+        return signer;
+      }
+    }
+    return nodeSettings.apps().size() == 1 ? nodeSettings.apps().values().stream().findFirst() : Optional.empty();
   }
 
   /** A planned logout: the socket stays open for the other clients on it (§5.2). */

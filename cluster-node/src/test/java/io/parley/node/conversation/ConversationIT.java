@@ -1,0 +1,303 @@
+package io.parley.node.conversation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestNode;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.client.ImClient.OfferMode;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.ConvCommand;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.JsonObjectMessage;
+import io.parley.protocol.wire.OpType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The seed's group-chat scenarios with our own client, clients spread over two nodes: who receives which
+ * event, with which fields, and who receives nothing (PROTOCOL.md §11).
+ */
+@ExtendWith(SharedCassandra.class)
+class ConversationIT {
+
+  private static final String APP = "parley-dev";
+  private static final Duration WAIT = Duration.ofSeconds(15);
+  private static final Duration QUIET = Duration.ofMillis(1500);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static TestNode first;
+  private static TestNode second;
+  private final List<ImClient> clients = new ArrayList<>();
+  private final String run = UUID.randomUUID().toString().substring(0, 6);
+
+  @BeforeAll
+  static void startNodes() {
+    first = TestNode.start(TestNode.Ports.free());
+    second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
+  }
+
+  @AfterAll
+  static void stopNodes() {
+    second.close();
+    first.close();
+  }
+
+  @AfterEach
+  void closeClients() {
+    clients.forEach(ImClient::close);
+  }
+
+  /** Logs {@code name} (made unique per test) in, alternating nodes; returns the client. */
+  private ImClient login(String name, TestNode node) {
+    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    clients.add(client);
+    GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
+    assertEquals(OpType.opened, opened.getOp(), opened::toString);
+    return client;
+  }
+
+  private String id(String name) {
+    return name + "-" + run;
+  }
+
+  private static GenericCommand.Builder conv(OpType op, String peer, ConvCommand.Builder body) {
+    return GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(op).setPeerId(peer).setConvMessage(body);
+  }
+
+  private GenericCommand start(ImClient client, String creator, List<String> members, String attributes, boolean unique) {
+    ConvCommand.Builder body = ConvCommand.newBuilder().addAllM(members.stream().map(this::id).toList())
+        .setUnique(unique).setAttr(JsonObjectMessage.newBuilder().setData(attributes));
+    GenericCommand started = client.call(conv(OpType.start, id(creator), body), WAIT);
+    assertEquals(OpType.started, started.getOp(), started::toString);
+    return started;
+  }
+
+  /** The next push that is a conv notice (other pushes are skipped). */
+  private static GenericCommand nextNotice(ImClient client) {
+    while (true) {
+      GenericCommand push = client.nextPush(WAIT);
+      if (push.getCmd() == CommandType.conv) {
+        return push;
+      }
+    }
+  }
+
+  private static void assertNothingMore(ImClient client, String who) {
+    Optional<GenericCommand> extra = client.pollPush(QUIET);
+    assertTrue(extra.isEmpty(), () -> who + " should get nothing more, got " + extra.get());
+  }
+
+  private void assertNotice(ImClient client, OpType op, String cid, String initBy, List<String> members) {
+    GenericCommand notice = nextNotice(client);
+    assertEquals(op, notice.getOp(), notice::toString);
+    assertEquals(cid, notice.getConvMessage().getCid());
+    assertEquals(id(initBy), notice.getConvMessage().getInitBy());
+    assertEquals(members.stream().map(this::id).toList(), notice.getConvMessage().getMList());
+  }
+
+  private JsonNode query(ImClient client, String peer, String where) throws Exception {
+    ConvCommand.Builder body = ConvCommand.newBuilder();
+    if (where != null) {
+      body.setWhere(JsonObjectMessage.newBuilder().setData(where));
+    }
+    GenericCommand results = client.call(conv(OpType.query, id(peer), body), WAIT);
+    assertEquals(OpType.results, results.getOp(), results::toString);
+    return JSON.readTree(results.getConvMessage().getResults().getData());
+  }
+
+  @Test
+  void private_chat_notifies_the_other_member_who_reads_the_name_back() throws Exception {
+    ImClient tom = login("Tom", first);
+    ImClient jerry = login("Jerry", second);
+    String cid = start(tom, "Tom", List.of("Jerry"), "{\"name\":\"Tom & Jerry\"}", true).getConvMessage().getCid();
+    GenericCommand joined = nextNotice(jerry);
+    assertEquals(OpType.joined, joined.getOp());
+    assertEquals(cid, joined.getConvMessage().getCid());
+    assertEquals(id("Tom"), joined.getConvMessage().getInitBy());
+    assertEquals(id("Jerry"), joined.getPeerId(), "pushes are addressed to the recipient");
+    assertNothingMore(tom, "the creator");
+    JsonNode found = query(jerry, "Jerry", "{\"objectId\":\"" + cid + "\"}");
+    assertEquals("Tom & Jerry", found.get(0).get("name").asText());
+    assertEquals(List.of(id("Jerry"), id("Tom")), List.of(found.get(0).get("m").get(0).asText(), found.get(0).get("m").get(1).asText()));
+  }
+
+  /** The seed's three tables: invite, kick, leave; each recipient checked, and who gets nothing. */
+  @Test
+  void group_invite_kick_and_leave_follow_the_seed_tables() throws Exception {
+    Map<String, ImClient> c = new HashMap<>();
+    String[] names = {"Tom", "Jerry", "Bob", "Harry", "William"};
+    for (int n = 0; n < names.length; n++) {
+      c.put(names[n], login(names[n], n % 2 == 0 ? first : second));
+    }
+    String cid = start(c.get("Tom"), "Tom", List.of("Jerry", "Bob", "Harry"), "{\"name\":\"group\",\"type\":\"group\"}", false)
+        .getConvMessage().getCid();
+    for (String invitee : List.of("Jerry", "Bob", "Harry")) {
+      assertEquals(OpType.joined, nextNotice(c.get(invitee)).getOp());
+    }
+    JsonNode byType = query(c.get("Jerry"), "Jerry", "{\"type\":\"group\",\"objectId\":\"" + cid + "\"}");
+    assertEquals(1, byType.size());
+    JsonNode mine = query(c.get("Bob"), "Bob", null);
+    assertTrue(mine.toString().contains(cid), "the default query lists the conversations Bob is in");
+
+    // Tom invites William: A, B, C get members_joined; D gets joined.
+    GenericCommand added = c.get("Tom").call(conv(OpType.add, id("Tom"),
+        ConvCommand.newBuilder().setCid(cid).addM(id("William"))), WAIT);
+    assertEquals(OpType.added, added.getOp());
+    assertEquals(List.of(id("William")), added.getConvMessage().getAllowedPidsList());
+    GenericCommand invited = nextNotice(c.get("William"));
+    assertEquals(OpType.joined, invited.getOp());
+    assertEquals(id("Tom"), invited.getConvMessage().getInitBy());
+    for (String member : List.of("Tom", "Jerry", "Bob", "Harry")) {
+      assertNotice(c.get(member), OpType.members_joined, cid, "Tom", List.of("William"));
+    }
+    assertNothingMore(c.get("William"), "the invitee");
+
+    // Tom kicks Harry: Harry gets left and nothing more; the others get members_left.
+    GenericCommand removed = c.get("Tom").call(conv(OpType.remove, id("Tom"),
+        ConvCommand.newBuilder().setCid(cid).addM(id("Harry"))), WAIT);
+    assertEquals(OpType.removed, removed.getOp());
+    GenericCommand kicked = nextNotice(c.get("Harry"));
+    assertEquals(OpType.left, kicked.getOp());
+    assertEquals(id("Tom"), kicked.getConvMessage().getInitBy());
+    for (String member : List.of("Tom", "Jerry", "Bob", "William")) {
+      assertNotice(c.get(member), OpType.members_left, cid, "Tom", List.of("Harry"));
+    }
+    assertNothingMore(c.get("Harry"), "the kicked member");
+
+    // Tom leaves: the others get members_left; Tom gets nothing (seed DECISION).
+    c.get("Tom").call(conv(OpType.remove, id("Tom"), ConvCommand.newBuilder().setCid(cid).addM(id("Tom"))), WAIT);
+    for (String member : List.of("Jerry", "Bob", "William")) {
+      assertNotice(c.get(member), OpType.members_left, cid, "Tom", List.of("Tom"));
+    }
+    assertNothingMore(c.get("Tom"), "the leaver");
+    assertNothingMore(c.get("Harry"), "the kicked member");
+  }
+
+  @Test
+  void an_update_reaches_the_other_members_with_the_modified_values() throws Exception {
+    ImClient tom = login("Tom", first);
+    ImClient jerry = login("Jerry", second);
+    String cid = start(tom, "Tom", List.of("Jerry"), "{\"name\":\"before\"}", false).getConvMessage().getCid();
+    nextNotice(jerry);
+    GenericCommand updated = tom.call(conv(OpType.update, id("Tom"), ConvCommand.newBuilder().setCid(cid)
+        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"after\",\"attr.pinned\":true}"))), WAIT);
+    assertEquals(OpType.updated, updated.getOp());
+    assertTrue(updated.getConvMessage().getUdate().endsWith("Z"));
+    GenericCommand notice = nextNotice(jerry);
+    assertEquals(OpType.updated, notice.getOp());
+    assertEquals("{\"name\":\"after\",\"attr.pinned\":true}", notice.getConvMessage().getAttrModified().getData());
+    JsonNode read = query(jerry, "Jerry", "{\"objectId\":\"" + cid + "\"}").get(0);
+    assertEquals("after", read.get("name").asText());
+    assertTrue(read.get("attr").get("pinned").asBoolean());
+  }
+
+  @Test
+  void the_same_unique_member_set_started_concurrently_on_two_nodes_is_one_conversation() {
+    ImClient a = login("A", first);
+    ImClient b = login("B", second);
+    ConvCommand.Builder fromA = ConvCommand.newBuilder().addM(id("B")).setUnique(true)
+        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"x\"}"));
+    ConvCommand.Builder fromB = ConvCommand.newBuilder().addM(id("A")).setUnique(true)
+        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"y\"}"));
+    CompletableFuture<GenericCommand> one = a.request(conv(OpType.start, id("A"), fromA));
+    CompletableFuture<GenericCommand> two = b.request(conv(OpType.start, id("B"), fromB));
+    GenericCommand first = one.join();
+    GenericCommand second = two.join();
+    assertEquals(first.getConvMessage().getCid(), second.getConvMessage().getCid());
+    assertTrue(first.getConvMessage().getExisting() ^ second.getConvMessage().getExisting(), "exactly one created it");
+    assertEquals(32, first.getConvMessage().getUniqueId().length());
+  }
+
+  @Test
+  void a_chatroom_counts_who_is_online_and_forgets_who_disconnects() {
+    ImClient host = login("Host", first);
+    ImClient guest = login("Guest", second);
+    ImClient other = login("Other", first);
+    GenericCommand started = host.call(conv(OpType.start, id("Host"), ConvCommand.newBuilder().setTransient(true)
+        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"room\"}"))), WAIT);
+    String cid = started.getConvMessage().getCid();
+    for (ImClient joiner : List.of(guest, other)) {
+      String peer = joiner == guest ? id("Guest") : id("Other");
+      GenericCommand joined = joiner.call(conv(OpType.add, peer, ConvCommand.newBuilder().setCid(cid).addM(peer)), WAIT);
+      assertEquals(List.of(peer), joined.getConvMessage().getAllowedPidsList(), joined::toString);
+    }
+    assertEquals(3, count(host, "Host", cid));
+    GenericCommand invite = host.call(conv(OpType.add, id("Host"), ConvCommand.newBuilder().setCid(cid).addM("stranger")), WAIT);
+    assertEquals(4314, invite.getConvMessage().getFailedPids(0).getCode(), "no inviting others into a chatroom");
+    clients.remove(other);
+    other.close();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (count(host, "Host", cid) != 2 && System.nanoTime() < deadline) {
+      Thread.yield();
+    }
+    assertEquals(2, count(host, "Host", cid));
+    assertNothingMore(guest, "chatroom members get no join/leave events");
+  }
+
+  private int count(ImClient client, String peer, String cid) {
+    GenericCommand result = client.call(conv(OpType.count, id(peer), ConvCommand.newBuilder().setCid(cid)), WAIT);
+    assertEquals(OpType.result, result.getOp(), result::toString);
+    return result.getConvMessage().getCount();
+  }
+
+  @Test
+  void a_temporary_conversation_expires_after_its_ttl() throws Exception {
+    ImClient a = login("A", first);
+    ImClient b = login("B", second);
+    GenericCommand started = a.call(conv(OpType.start, id("A"), ConvCommand.newBuilder().addM(id("B"))
+        .setTempConv(true).setTempConvTTL(2)), WAIT);
+    String cid = started.getConvMessage().getCid();
+    assertTrue(cid.startsWith("_tmp:"), cid);
+    assertEquals(2, started.getConvMessage().getTempConvTTL());
+    assertEquals(OpType.joined, nextNotice(b).getOp());
+    GenericCommand byId = b.call(conv(OpType.query, id("B"), ConvCommand.newBuilder().addTempConvIds(cid)), WAIT);
+    JsonNode found = JSON.readTree(byId.getConvMessage().getResults().getData());
+    assertEquals(cid, found.get(0).get("objectId").asText());
+    assertTrue(found.get(0).get("ttl").asInt() <= 2);
+    Thread.sleep(2500);
+    GenericCommand late = a.call(conv(OpType.add, id("A"), ConvCommand.newBuilder().setCid(cid).addM("C")), WAIT);
+    assertEquals(4323, late.getErrorMessage().getCode());
+  }
+
+  @Test
+  void non_members_cannot_invite_or_update() {
+    ImClient tom = login("Tom", first);
+    ImClient eve = login("Eve", second);
+    String cid = start(tom, "Tom", List.of("Jerry"), "{}", false).getConvMessage().getCid();
+    GenericCommand invite = eve.call(conv(OpType.add, id("Eve"), ConvCommand.newBuilder().setCid(cid).addM("X")), WAIT);
+    assertEquals(4317, invite.getErrorMessage().getCode());
+    GenericCommand update = eve.call(conv(OpType.update, id("Eve"), ConvCommand.newBuilder().setCid(cid)
+        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"mine\"}"))), WAIT);
+    assertEquals(4309, update.getErrorMessage().getCode());
+    GenericCommand missing = eve.call(conv(OpType.add, id("Eve"), ConvCommand.newBuilder().setCid("0123456789abcdef01234567").addM(id("Eve"))), WAIT);
+    assertEquals(4303, missing.getErrorMessage().getCode());
+    assertFalse(eve.pollPush(QUIET).isPresent());
+  }
+
+  @Test
+  void session_query_reports_who_is_online_anywhere_in_the_cluster() {
+    ImClient a = login("A", first);
+    login("B", second);
+    GenericCommand result = a.call(GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.query)
+        .setPeerId(id("A")).setSessionMessage(io.parley.protocol.wire.SessionCommand.newBuilder()
+            .addSessionPeerIds(id("B")).addSessionPeerIds(id("Nobody"))), WAIT);
+    assertEquals(OpType.query_result, result.getOp(), result::toString);
+    assertEquals(List.of(id("B")), result.getSessionMessage().getOnlineSessionPeerIdsList());
+  }
+}

@@ -1,0 +1,46 @@
+package io.parley.node.serialization;
+
+import com.typesafe.config.ConfigFactory;
+import io.parley.node.conversation.Notice;
+import io.parley.node.presence.ClientPresence;
+import io.parley.node.session.SessionActor;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Messages that cross nodes outside the entity testkit's checks survive Jackson CBOR. */
+class SerializationTest {
+
+  private static final ActorTestKit TEST_KIT =
+      ActorTestKit.create(ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+  private static final SerializationTestKit SERIALIZATION = new SerializationTestKit(TEST_KIT.system());
+
+  @AfterAll
+  static void shutdown() {
+    TEST_KIT.shutdownTestKit();
+  }
+
+  @Test
+  void every_notice_reaches_a_session_on_another_node_intact() {
+    List<Notice> notices = List.of(
+        new Notice.Joined("cid", "Tom"),
+        new Notice.MembersJoined("cid", List.of("Bob", "William"), "Tom"),
+        new Notice.Left("cid", "Tom"),
+        new Notice.MembersLeft("cid", List.of("Harry"), "Tom"),
+        new Notice.Updated("cid", "Tom", "{\"name\":\"x\"}", "{\"name\":\"x\"}", 1L));
+    for (Notice notice : notices) {
+      SERIALIZATION.verifySerialization(new SessionActor.Delivery("Jerry", notice), true);
+      SERIALIZATION.verifySerialization(new ClientPresence.Deliver(notice), true);
+    }
+  }
+
+  @Test
+  void presence_registration_carries_the_session_reference() {
+    TestProbe<SessionActor.Command> session = TEST_KIT.createTestProbe();
+    TestProbe<ClientPresence.Registered> replyTo = TEST_KIT.createTestProbe();
+    SERIALIZATION.verifySerialization(new ClientPresence.Register(session.getRef(), replyTo.getRef()), true);
+  }
+}

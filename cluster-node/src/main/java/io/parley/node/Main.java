@@ -3,7 +3,7 @@ package io.parley.node;
 import com.typesafe.config.Config;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
-import io.parley.node.conversation.ConversationLimits;
+import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.gateway.GatewayRoutes;
 import io.parley.node.gateway.GatewayServer;
@@ -48,7 +48,7 @@ public final class Main {
     Clock clock = Clock.systemUTC();
     ClusterSharding sharding = ClusterSharding.get(system);
     Config config = system.settings().config();
-    ConversationLimits limits = ConversationLimits.fromConfig(config.getConfig("parley.conversation"));
+    ConversationSettings limits = ConversationSettings.fromConfig(config.getConfig("parley.conversation"));
     ConversationIndex index =
         new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     if (config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")) {

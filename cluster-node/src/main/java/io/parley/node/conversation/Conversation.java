@@ -86,6 +86,21 @@ public final class Conversation
   /** Replies {@link Counted}: members, or clients online in a chatroom. */
   public record Count(ActorRef<Reply> replyTo) implements Command {}
 
+  /** conv/member_info_update (§6.9): {@code clientId} becomes {@code role}. Replies {@link Accepted}. */
+  public record ChangeRole(String initiator, String clientId, String role, long timestamp, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** add_shutup / remove_shutup (§6.10). Replies {@link MembershipChanged}. */
+  public record Shutup(String initiator, List<String> clientIds, boolean add, long timestamp, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** blacklist block / unblock (§6.11). Replies {@link MembershipChanged}. */
+  public record Block(String initiator, List<String> clientIds, boolean add, long timestamp, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed}. */
+  public record ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo) implements Command {}
+
   private record RoomSessionEnded(ActorRef<SessionActor.Command> session) implements Command {}
 
   public sealed interface Reply extends CborSerializable {}
@@ -100,6 +115,9 @@ public final class Conversation
   public record Failure(int code, String reason, List<String> clientIds) implements CborSerializable {}
 
   public record Counted(int count) implements Reply {}
+
+  /** A page of client ids and the cursor of the next page (null at the end). */
+  public record Listed(List<String> clientIds, String next) implements Reply {}
 
   /** A refusal with the LeanCloud error code the client must get. */
   public record Rejected(int code, String reason, String detail) implements Reply {}
@@ -140,6 +158,13 @@ public final class Conversation
 
   public record MuteChanged(String clientId, boolean muted, long timestamp) implements Event {}
 
+  public record RoleChanged(String initBy, String clientId, String role, long timestamp) implements Event {}
+
+  public record ShutupChanged(String initBy, List<String> clientIds, boolean added, long timestamp) implements Event {}
+
+  public record BlacklistChanged(String initBy, List<String> clientIds, boolean added, long timestamp)
+      implements Event {}
+
   /** Where notices to members go: their presence entities, in production. */
   public interface Notices {
     void send(String appId, List<String> clientIds, Notice notice);
@@ -157,20 +182,20 @@ public final class Conversation
   private final String appId;
   private final String cid;
   private final ActorContext<Command> context;
-  private final ConversationLimits limits;
+  private final ConversationSettings settings;
   private final Notices notices;
   private final MemberIndex index;
   private final Clock clock;
   /** Chatroom only: sessions online in the room, per client. Never persisted. */
   private final Map<String, Set<ActorRef<SessionActor.Command>>> online = new HashMap<>();
 
-  public static void init(ActorSystem<?> system, ConversationLimits limits, Notices notices, MemberIndex index, Clock clock) {
+  public static void init(ActorSystem<?> system, ConversationSettings limits, Notices notices, MemberIndex index, Clock clock) {
     ClusterSharding.get(system)
         .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, clock)));
   }
 
   public static Behavior<Command> create(
-      String entityId, ConversationLimits limits, Notices notices, MemberIndex index, Clock clock) {
+      String entityId, ConversationSettings limits, Notices notices, MemberIndex index, Clock clock) {
     return Behaviors.setup(context -> new Conversation(context, entityId, limits, notices, index, clock));
   }
 
@@ -180,7 +205,7 @@ public final class Conversation
   }
 
   private Conversation(
-      ActorContext<Command> context, String entityId, ConversationLimits limits, Notices notices, MemberIndex index,
+      ActorContext<Command> context, String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
       Clock clock) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), entityId),
@@ -189,7 +214,7 @@ public final class Conversation
     this.appId = entityId.substring(0, separator);
     this.cid = entityId.substring(separator + 1);
     this.context = context;
-    this.limits = limits;
+    this.settings = limits;
     this.notices = notices;
     this.index = index;
     this.clock = clock;
@@ -211,7 +236,11 @@ public final class Conversation
         .onCommand(Update.class, (state, update) -> notFound(update.replyTo()))
         .onCommand(Mute.class, (state, mute) -> notFound(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> notFound(get.replyTo()))
-        .onCommand(Count.class, (state, count) -> notFound(count.replyTo()));
+        .onCommand(Count.class, (state, count) -> notFound(count.replyTo()))
+        .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
+        .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
+        .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
+        .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()));
     builder.forState(state -> state.exists() && state.expiredAt(clock.millis()))
         .onCommand(Start.class, (state, start) -> expired(start.replyTo()))
         .onCommand(Add.class, (state, add) -> expired(add.replyTo()))
@@ -220,7 +249,11 @@ public final class Conversation
         .onCommand(Update.class, (state, update) -> expired(update.replyTo()))
         .onCommand(Mute.class, (state, mute) -> expired(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> expired(get.replyTo()))
-        .onCommand(Count.class, (state, count) -> expired(count.replyTo()));
+        .onCommand(Count.class, (state, count) -> expired(count.replyTo()))
+        .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
+        .onCommand(Shutup.class, (state, shutup) -> expired(shutup.replyTo()))
+        .onCommand(Block.class, (state, block) -> expired(block.replyTo()))
+        .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()));
     builder.forAnyState()
         .onCommand(Start.class, this::onStartExisting)
         .onCommand(Add.class, this::onAdd)
@@ -229,7 +262,11 @@ public final class Conversation
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Mute.class, this::onMute)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), new Accepted(snapshot(state))))
-        .onCommand(Count.class, this::onCount);
+        .onCommand(Count.class, this::onCount)
+        .onCommand(ChangeRole.class, this::onChangeRole)
+        .onCommand(Shutup.class, this::onShutup)
+        .onCommand(Block.class, this::onBlock)
+        .onCommand(ListModerated.class, this::onListModerated);
     builder.forAnyState()
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
         .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()));
@@ -245,6 +282,9 @@ public final class Conversation
         .onEvent(MembersRemoved.class, ConversationState::membersRemoved)
         .onEvent(AttributesUpdated.class, ConversationState::attributesUpdated)
         .onEvent(MuteChanged.class, ConversationState::muteChanged)
+        .onEvent(RoleChanged.class, ConversationState::roleChanged)
+        .onEvent(ShutupChanged.class, ConversationState::shutupChanged)
+        .onEvent(BlacklistChanged.class, ConversationState::blacklistChanged)
         .build();
   }
 
@@ -269,7 +309,7 @@ public final class Conversation
       unique.addAll(start.members());
       unique.add(start.creator());
     }
-    int cap = start.kind() == Kind.TEMPORARY ? limits.maxTemporaryMembers() : limits.maxMembers();
+    int cap = start.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
     if (unique.size() > cap) {
       return reject(start.replyTo(), 4304, "CONVERSATION_FULL", "at most " + cap + " members");
     }
@@ -306,12 +346,15 @@ public final class Conversation
     if (!selfJoin && !state.isMember(add.initiator())) {
       return reject(add.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", add.initiator() + " is not a member");
     }
-    int cap = state.kind() == Kind.TEMPORARY ? limits.maxTemporaryMembers() : limits.maxMembers();
+    int cap = state.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
     List<String> added = new ArrayList<>();
     List<String> allowed = new ArrayList<>();
     List<String> full = new ArrayList<>();
+    List<String> blocked = new ArrayList<>();
     for (String clientId : requested) {
-      if (state.isMember(clientId)) {
+      if (state.blacklist().contains(clientId)) {
+        blocked.add(clientId);
+      } else if (state.isMember(clientId)) {
         allowed.add(clientId);
       } else if (state.members().size() + added.size() >= cap) {
         full.add(clientId);
@@ -320,7 +363,13 @@ public final class Conversation
         allowed.add(clientId);
       }
     }
-    List<Failure> failed = full.isEmpty() ? List.of() : List.of(new Failure(4304, "CONVERSATION_FULL", full));
+    List<Failure> failed = new ArrayList<>();
+    if (!full.isEmpty()) {
+      failed.add(new Failure(4304, "CONVERSATION_FULL", full));
+    }
+    if (!blocked.isEmpty()) {
+      failed.add(new Failure(4548, "BLOCKED_BY_CONV", blocked));
+    }
     if (added.isEmpty()) {
       return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
     }
@@ -345,9 +394,31 @@ public final class Conversation
     if (!state.isMember(remove.initiator())) {
       return reject(remove.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", remove.initiator() + " is not a member");
     }
-    List<String> removed = requested.stream().filter(state::isMember).toList();
+    List<String> removed = new ArrayList<>();
+    List<String> allowed = new ArrayList<>();
+    List<String> needOwner = new ArrayList<>();
+    List<String> unauthorized = new ArrayList<>();
+    for (String clientId : requested) {
+      if (settings.memberRoles() && state.roleOf(clientId).equals(ConversationState.OWNER) && state.isMember(clientId)) {
+        needOwner.add(clientId);
+      } else if (settings.memberRoles() && !clientId.equals(remove.initiator()) && !state.isModerator(remove.initiator())) {
+        unauthorized.add(clientId);
+      } else {
+        allowed.add(clientId);
+        if (state.isMember(clientId)) {
+          removed.add(clientId);
+        }
+      }
+    }
+    List<Failure> failed = new ArrayList<>();
+    if (!needOwner.isEmpty()) {
+      failed.add(new Failure(4324, "CONVERSATION_NEED_OWNER", needOwner));
+    }
+    if (!unauthorized.isEmpty()) {
+      failed.add(new Failure(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", unauthorized));
+    }
     if (removed.isEmpty()) {
-      return Effect().reply(remove.replyTo(), new MembershipChanged(snapshot(state), requested, List.of()));
+      return Effect().reply(remove.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
     }
     return Effect()
         .persist(new MembersRemoved(remove.initiator(), removed, remove.timestamp()))
@@ -357,7 +428,7 @@ public final class Conversation
           notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator()));
           notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator()));
         })
-        .thenReply(remove.replyTo(), after -> new MembershipChanged(snapshot(after), requested, List.of()));
+        .thenReply(remove.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed));
   }
 
   // ------------------------------------------------------------------------------------------ chatroom
@@ -426,6 +497,135 @@ public final class Conversation
   private ReplyEffect<Event, ConversationState> onCount(ConversationState state, Count count) {
     int n = state.kind() == Kind.TRANSIENT ? online.size() : state.members().size();
     return Effect().reply(count.replyTo(), new Counted(n));
+  }
+
+  // ------------------------------------------------------------------------------- roles, shut-up, blacklist
+
+  private ReplyEffect<Event, ConversationState> onChangeRole(ConversationState state, ChangeRole change) {
+    if (!settings.memberRoles()) {
+      return reject(change.replyTo(), 4325, "CONVERSATION_MEMBER_INFO_FEATURE_DISABLED", "member roles are off");
+    }
+    if (!List.of(ConversationState.MANAGER, ConversationState.MEMBER, ConversationState.OWNER).contains(change.role())) {
+      return reject(change.replyTo(), 4321, "UNKNOWN_CONVERSATION_ROLE", "unknown role " + change.role());
+    }
+    if (!state.isModerator(change.initiator()) || change.role().equals(ConversationState.OWNER)
+        || change.clientId().equals(state.creator())) {
+      return reject(change.replyTo(), 4320, "CONVERSATION_OPERATION_UNAUTHORIZED",
+          change.initiator() + " may not make " + change.clientId() + " " + change.role());
+    }
+    if (!state.isMember(change.clientId())) {
+      return reject(change.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", change.clientId() + " is not a member");
+    }
+    return Effect()
+        .persist(new RoleChanged(change.initiator(), change.clientId(), change.role(), change.timestamp()))
+        .thenRun(after -> notices.send(appId, after.members(),
+            new Notice.MemberInfoChanged(cid, change.initiator(), change.clientId(), change.role())))
+        .thenReply(change.replyTo(), after -> new Accepted(snapshot(after)));
+  }
+
+  /** Who may moderate: Owner and Managers with roles on, any unmuted member without (§6.10, §6.11). */
+  private Rejected moderationRefusal(ConversationState state, String initiator) {
+    if (state.kind() != Kind.NORMAL) {
+      return new Rejected(4314, "NORMAL_CONVERSATION_REQUIRED", "only normal conversations have moderation");
+    }
+    if (!state.isMember(initiator)) {
+      return new Rejected(4317, "CONVERSATION_MEMBERSHIP_REQUIRED", initiator + " is not a member");
+    }
+    if (settings.memberRoles() ? !state.isModerator(initiator) : state.shutup().contains(initiator)) {
+      return new Rejected(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", initiator + " may not moderate");
+    }
+    return null;
+  }
+
+  private ReplyEffect<Event, ConversationState> onShutup(ConversationState state, Shutup shutup) {
+    Rejected refusal = moderationRefusal(state, shutup.initiator());
+    if (refusal != null) {
+      return Effect().reply(shutup.replyTo(), refusal);
+    }
+    List<String> requested = distinct(shutup.clientIds());
+    List<String> changed = requested.stream().filter(id -> state.shutup().contains(id) != shutup.add()).toList();
+    if (shutup.add() && state.shutup().size() + changed.size() > settings.maxShutup()) {
+      return Effect().reply(shutup.replyTo(), new MembershipChanged(snapshot(state), List.of(),
+          List.of(new Failure(4561, "SILIENCED_MEMBER_LIST_FULL", requested))));
+    }
+    if (changed.isEmpty()) {
+      return Effect().reply(shutup.replyTo(), new MembershipChanged(snapshot(state), requested, List.of()));
+    }
+    String action = shutup.add() ? "shutuped" : "unshutuped";
+    return Effect()
+        .persist(new ShutupChanged(shutup.initiator(), changed, shutup.add(), shutup.timestamp()))
+        .thenRun(after -> moderated(after.members(), changed, action, shutup.initiator()))
+        .thenReply(shutup.replyTo(), after -> new MembershipChanged(snapshot(after), requested, List.of()));
+  }
+
+  private ReplyEffect<Event, ConversationState> onBlock(ConversationState state, Block block) {
+    if (!settings.blacklist()) {
+      return reject(block.replyTo(), 4544, "BLACKLIST_FEATURE_DISABLED", "the conversation blacklist is off");
+    }
+    Rejected refusal = moderationRefusal(state, block.initiator());
+    if (refusal != null) {
+      return Effect().reply(block.replyTo(), refusal);
+    }
+    List<String> requested = distinct(block.clientIds());
+    List<String> ownerAsked = block.add() ? requested.stream().filter(id -> id.equals(state.creator())
+        && settings.memberRoles()).toList() : List.of();
+    List<String> changed = requested.stream()
+        .filter(id -> !ownerAsked.contains(id) && state.blacklist().contains(id) != block.add()).toList();
+    List<String> allowed = requested.stream().filter(id -> !ownerAsked.contains(id)).toList();
+    List<Failure> failed = ownerAsked.isEmpty() ? List.of()
+        : List.of(new Failure(4324, "CONVERSATION_NEED_OWNER", ownerAsked));
+    if (block.add() && state.blacklist().size() + changed.size() > settings.maxBlacklist()) {
+      return reject(block.replyTo(), 4543, "BLACKLIST_FULL", "at most " + settings.maxBlacklist() + " blocked");
+    }
+    if (changed.isEmpty()) {
+      return Effect().reply(block.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
+    }
+    List<String> leaving = block.add() ? changed.stream().filter(state::isMember).toList() : List.of();
+    return Effect()
+        .persist(new BlacklistChanged(block.initiator(), changed, block.add(), block.timestamp()))
+        .thenRun(after -> {
+          if (!leaving.isEmpty()) {
+            index.record(appId, snapshot(after), leaving);
+          }
+          List<String> audience = new ArrayList<>(after.members());
+          if (block.add()) {
+            // The blocked get `blocked` and `left`; the remaining members `members_blocked` and `members_left`.
+            notices.send(appId, changed, new Notice.Moderated(cid, "blocked", List.of(), block.initiator()));
+            notices.send(appId, leaving, new Notice.Left(cid, block.initiator()));
+            notices.send(appId, audience, new Notice.Moderated(cid, "members_blocked", changed, block.initiator()));
+            if (!leaving.isEmpty()) {
+              notices.send(appId, audience, new Notice.MembersLeft(cid, leaving, block.initiator()));
+            }
+          } else {
+            moderated(audience, changed, "unblocked", block.initiator());
+          }
+        })
+        .thenReply(block.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed));
+  }
+
+  /** Targets get {@code action}; every other member gets {@code members_<action>} listing the targets. */
+  private void moderated(List<String> members, List<String> targets, String action, String initiator) {
+    notices.send(appId, targets, new Notice.Moderated(cid, action, List.of(), initiator));
+    List<String> others = new ArrayList<>(members);
+    others.removeAll(targets);
+    notices.send(appId, others, new Notice.Moderated(cid, "members_" + action, targets, initiator));
+  }
+
+  private ReplyEffect<Event, ConversationState> onListModerated(ConversationState state, ListModerated list) {
+    List<String> all = list.blacklist() ? state.blacklist() : state.shutup();
+    int from = 0;
+    if (list.next() != null && !list.next().isEmpty()) {
+      try {
+        from = Math.max(0, Integer.parseInt(list.next()));
+      } catch (NumberFormatException malformed) {
+        return reject(list.replyTo(), 4310, "CONVERSATION_QUERY_FAILED", "invalid next cursor");
+      }
+    }
+    int limit = list.limit() > 0 ? Math.min(list.limit(), 1000) : 10;
+    int to = Math.min(all.size(), from + limit);
+    List<String> page = from >= all.size() ? List.of() : all.subList(from, to);
+    String next = to < all.size() ? Integer.toString(to) : null;
+    return Effect().reply(list.replyTo(), new Listed(List.copyOf(page), next));
   }
 
   // ------------------------------------------------------------------------------------------- helpers

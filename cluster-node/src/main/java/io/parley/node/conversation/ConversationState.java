@@ -2,8 +2,10 @@ package io.parley.node.conversation;
 
 import io.parley.node.serialization.CborSerializable;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The persisted truth of one conversation, rebuilt from its events. Members keep their order and have no
@@ -20,8 +22,15 @@ public record ConversationState(
     String uniqueId,
     long createdAt,
     long updatedAt,
-    long expiresAt)
+    long expiresAt,
+    Map<String, String> roles,
+    List<String> shutup,
+    List<String> blacklist)
     implements CborSerializable {
+
+  public static final String OWNER = "Owner";
+  public static final String MANAGER = "Manager";
+  public static final String MEMBER = "Member";
 
   /** Normal and temporary conversations have members; chatrooms only have whoever is online in them. */
   public enum Kind {
@@ -31,11 +40,24 @@ public record ConversationState(
   }
 
   static ConversationState empty() {
-    return new ConversationState(false, Kind.NORMAL, null, List.of(), List.of(), "{}", false, null, 0, 0, 0);
+    return new ConversationState(false, Kind.NORMAL, null, List.of(), List.of(), "{}", false, null, 0, 0, 0, Map.of(),
+        List.of(), List.of());
   }
 
   boolean isMember(String clientId) {
     return members.contains(clientId);
+  }
+
+  /** The Owner is the creator (implicit, §12); Managers are stored; everyone else is a Member. */
+  String roleOf(String clientId) {
+    if (clientId.equals(creator)) {
+      return OWNER;
+    }
+    return roles.getOrDefault(clientId, MEMBER);
+  }
+
+  boolean isModerator(String clientId) {
+    return !roleOf(clientId).equals(MEMBER);
   }
 
   boolean expiredAt(long now) {
@@ -54,7 +76,10 @@ public record ConversationState(
         event.uniqueId(),
         event.timestamp(),
         event.timestamp(),
-        event.expiresAt());
+        event.expiresAt(),
+        Map.of(),
+        List.of(),
+        List.of());
   }
 
   ConversationState membersAdded(Conversation.MembersAdded event) {
@@ -68,13 +93,18 @@ public record ConversationState(
     updated.removeAll(event.removed());
     List<String> stillMuted = new ArrayList<>(muted);
     stillMuted.removeAll(event.removed());
+    Map<String, String> stillRoles = new HashMap<>(roles);
+    event.removed().forEach(stillRoles::remove);
+    List<String> stillShutup = new ArrayList<>(shutup);
+    stillShutup.removeAll(event.removed());
     return new ConversationState(exists, kind, creator, List.copyOf(updated), List.copyOf(stillMuted), attributesJson,
-        unique, uniqueId, createdAt, event.timestamp(), expiresAt);
+        unique, uniqueId, createdAt, event.timestamp(), expiresAt, Map.copyOf(stillRoles), List.copyOf(stillShutup),
+        blacklist);
   }
 
   ConversationState attributesUpdated(Conversation.AttributesUpdated event) {
     return new ConversationState(exists, kind, creator, members, muted, event.attributesJson(), unique, uniqueId,
-        createdAt, event.timestamp(), expiresAt);
+        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist);
   }
 
   ConversationState muteChanged(Conversation.MuteChanged event) {
@@ -85,11 +115,48 @@ public record ConversationState(
       updated.remove(event.clientId());
     }
     return new ConversationState(exists, kind, creator, members, List.copyOf(updated), attributesJson, unique, uniqueId,
-        createdAt, event.timestamp(), expiresAt);
+        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist);
+  }
+
+  ConversationState roleChanged(Conversation.RoleChanged event) {
+    Map<String, String> updated = new HashMap<>(roles);
+    if (event.role().equals(MEMBER)) {
+      updated.remove(event.clientId());
+    } else {
+      updated.put(event.clientId(), event.role());
+    }
+    return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
+        event.timestamp(), expiresAt, Map.copyOf(updated), shutup, blacklist);
+  }
+
+  ConversationState shutupChanged(Conversation.ShutupChanged event) {
+    return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
+        event.timestamp(), expiresAt, roles, changed(shutup, event.clientIds(), event.added()), blacklist);
+  }
+
+  /** Blocking also removes the blocked from the members (§6.11). */
+  ConversationState blacklistChanged(Conversation.BlacklistChanged event) {
+    List<String> stillMembers = new ArrayList<>(members);
+    if (event.added()) {
+      stillMembers.removeAll(event.clientIds());
+    }
+    return new ConversationState(exists, kind, creator, List.copyOf(stillMembers), muted, attributesJson, unique,
+        uniqueId, createdAt, event.timestamp(), expiresAt, roles, shutup,
+        changed(blacklist, event.clientIds(), event.added()));
+  }
+
+  private static List<String> changed(List<String> list, List<String> clientIds, boolean add) {
+    LinkedHashSet<String> updated = new LinkedHashSet<>(list);
+    if (add) {
+      updated.addAll(clientIds);
+    } else {
+      clientIds.forEach(updated::remove);
+    }
+    return List.copyOf(updated);
   }
 
   private ConversationState withMembers(List<String> updated, long timestamp) {
     return new ConversationState(exists, kind, creator, List.copyOf(updated), muted, attributesJson, unique, uniqueId,
-        createdAt, timestamp, expiresAt);
+        createdAt, timestamp, expiresAt, roles, shutup, blacklist);
   }
 }

@@ -16,7 +16,9 @@ import java.util.List;
   @JsonSubTypes.Type(value = Notice.MembersJoined.class, name = "members-joined"),
   @JsonSubTypes.Type(value = Notice.Left.class, name = "left"),
   @JsonSubTypes.Type(value = Notice.MembersLeft.class, name = "members-left"),
-  @JsonSubTypes.Type(value = Notice.Updated.class, name = "updated")
+  @JsonSubTypes.Type(value = Notice.Updated.class, name = "updated"),
+  @JsonSubTypes.Type(value = Notice.MemberInfoChanged.class, name = "member-info-changed"),
+  @JsonSubTypes.Type(value = Notice.Moderated.class, name = "moderated")
 })
 public sealed interface Notice extends CborSerializable {
 
@@ -41,4 +43,13 @@ public sealed interface Notice extends CborSerializable {
    */
   record Updated(String cid, String initBy, String attributesJson, String modifiedJson, long updatedAt)
       implements Notice {}
+
+  /** {@code pid}'s role is now {@code role}: {@code member_info_changed}, to every member. */
+  record MemberInfoChanged(String cid, String initBy, String pid, String role) implements Notice {}
+
+  /**
+   * Shut-up and blacklist changes (§6.10, §6.11): {@code action} is the wire op, e.g. {@code shutuped} for
+   * the targets and {@code members_shutuped} (with {@code members}) for the others.
+   */
+  record Moderated(String cid, String action, List<String> members, String initBy) implements Notice {}
 }

@@ -7,12 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.ConversationIndex;
-import io.parley.node.conversation.ConversationLimits;
+import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.conversation.query.ConversationQuery;
 import io.parley.node.conversation.query.InvalidQueryException;
 import io.parley.node.conversation.query.QueryLimits;
 import io.parley.protocol.ErrorCode;
+import io.parley.protocol.wire.BlacklistCommand;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
 import io.parley.protocol.wire.ErrorCommand;
@@ -52,12 +53,14 @@ public final class ConversationCommands {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConversationCommands.class);
   private static final Set<OpType> HANDLED = Set.of(OpType.start, OpType.add, OpType.remove, OpType.query,
-      OpType.update, OpType.mute, OpType.unmute, OpType.count, OpType.is_member, OpType.members);
+      OpType.update, OpType.mute, OpType.unmute, OpType.count, OpType.is_member, OpType.members,
+      OpType.member_info_update, OpType.add_shutup, OpType.remove_shutup, OpType.query_shutup);
+  private static final Set<OpType> BLACKLIST = Set.of(OpType.block, OpType.unblock, OpType.query);
 
   private final ActorContext<SessionActor.Command> context;
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final ConversationIndex index;
-  private final ConversationLimits limits;
+  private final ConversationSettings limits;
   private final Duration askTimeout;
   private final Clock clock;
   /** The chatroom each client of this session is in: its entity id. */
@@ -67,7 +70,7 @@ public final class ConversationCommands {
       ActorContext<SessionActor.Command> context,
       Function<String, EntityRef<Conversation.Command>> entities,
       ConversationIndex index,
-      ConversationLimits limits,
+      ConversationSettings limits,
       Duration askTimeout,
       Clock clock) {
     this.context = context;
@@ -80,16 +83,21 @@ public final class ConversationCommands {
 
   /** Conversations reached through Cluster Sharding, wherever they live. */
   public static Factory sharded(
-      ClusterSharding sharding, ConversationIndex index, ConversationLimits limits, Duration askTimeout, Clock clock) {
+      ClusterSharding sharding, ConversationIndex index, ConversationSettings limits, Duration askTimeout, Clock clock) {
     return context -> new ConversationCommands(
         context, id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index, limits, askTimeout, clock);
   }
 
   public boolean handles(GenericCommand command) {
-    return command.getCmd() == CommandType.conv && HANDLED.contains(command.getOp());
+    return (command.getCmd() == CommandType.conv && HANDLED.contains(command.getOp()))
+        || (command.getCmd() == CommandType.blacklist && BLACKLIST.contains(command.getOp()));
   }
 
   public void handle(String appId, String clientId, GenericCommand command) {
+    if (command.getCmd() == CommandType.blacklist) {
+      onBlacklist(appId, clientId, command);
+      return;
+    }
     ConvCommand request = command.getConvMessage();
     if (command.getOp() != OpType.start && command.getOp() != OpType.query && !request.hasCid()) {
       emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND, "cid is required"));
@@ -104,6 +112,9 @@ public final class ConversationCommands {
       case mute, unmute -> onMute(appId, clientId, command);
       case count -> onCount(appId, clientId, command);
       case is_member, members -> onMembers(appId, clientId, command);
+      case member_info_update -> onMemberInfoUpdate(appId, clientId, command);
+      case add_shutup, remove_shutup -> onShutup(appId, clientId, command);
+      case query_shutup -> onQueryShutup(appId, clientId, command);
       default -> emit(Replies.unsupported(command, clientId));
     }
   }
@@ -286,6 +297,79 @@ public final class ConversationCommands {
       result.setResults(JsonObjectMessage.newBuilder().setData(answer.toString()));
       return Replies.replyTo(command, CommandType.conv, OpType.result, clientId).setConvMessage(result).build();
     });
+  }
+
+  // ------------------------------------------------------------------------- roles, shut-up, blacklist
+
+  /** conv/member_info_update (§6.9): replies {@code member_info_updated}; members get member_info_changed. */
+  private void onMemberInfoUpdate(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    String target = request.hasTargetClientId() ? request.getTargetClientId() : request.getInfo().getPid();
+    ask(Conversation.entityId(appId, request.getCid()),
+        replyTo -> new Conversation.ChangeRole(clientId, target, request.getInfo().getRole(), clock.millis(), replyTo),
+        command, clientId,
+        reply -> Replies.replyTo(command, CommandType.conv, OpType.member_info_updated, clientId)
+            .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())).build());
+  }
+
+  private void onShutup(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    boolean add = command.getOp() == OpType.add_shutup;
+    OpType replyOp = add ? OpType.shutup_added : OpType.shutup_removed;
+    ask(Conversation.entityId(appId, request.getCid()),
+        replyTo -> new Conversation.Shutup(clientId, request.getMList(), add, clock.millis(), replyTo),
+        command, clientId, reply -> membershipReply(command, clientId, reply, replyOp));
+  }
+
+  private void onQueryShutup(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    ask(Conversation.entityId(appId, request.getCid()),
+        replyTo -> new Conversation.ListModerated(false, request.getLimit(), request.getNext(), replyTo),
+        command, clientId, reply -> {
+          Conversation.Listed listed = (Conversation.Listed) reply;
+          ConvCommand.Builder result = ConvCommand.newBuilder().addAllM(listed.clientIds());
+          if (listed.next() != null) {
+            result.setNext(listed.next());
+          }
+          return Replies.replyTo(command, CommandType.conv, OpType.shutup_result, clientId).setConvMessage(result).build();
+        });
+  }
+
+  /** cmd=blacklist (§6.11): block, unblock, query; replies carry {@code blacklistMessage}. */
+  private void onBlacklist(String appId, String clientId, GenericCommand command) {
+    BlacklistCommand request = command.getBlacklistMessage();
+    if (!request.hasSrcCid()) {
+      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND, "srcCid is required"));
+      return;
+    }
+    String entityId = Conversation.entityId(appId, request.getSrcCid());
+    if (command.getOp() == OpType.query) {
+      ask(entityId, replyTo -> new Conversation.ListModerated(true, request.getLimit(), request.getNext(), replyTo),
+          command, clientId, reply -> {
+            Conversation.Listed listed = (Conversation.Listed) reply;
+            BlacklistCommand.Builder result = BlacklistCommand.newBuilder().setSrcCid(request.getSrcCid())
+                .addAllBlockedPids(listed.clientIds());
+            if (listed.next() != null) {
+              result.setNext(listed.next());
+            }
+            return Replies.replyTo(command, CommandType.blacklist, OpType.query_result, clientId)
+                .setBlacklistMessage(result).build();
+          });
+      return;
+    }
+    boolean add = command.getOp() == OpType.block;
+    ask(entityId, replyTo -> new Conversation.Block(clientId, request.getToPidsList(), add, clock.millis(), replyTo),
+        command, clientId, reply -> {
+          Conversation.MembershipChanged changed = (Conversation.MembershipChanged) reply;
+          BlacklistCommand.Builder result = BlacklistCommand.newBuilder().setSrcCid(request.getSrcCid())
+              .addAllAllowedPids(changed.allowed());
+          for (Conversation.Failure failure : changed.failed()) {
+            result.addFailedPids(ErrorCommand.newBuilder().setCode(failure.code()).setReason(failure.reason())
+                .addAllPids(failure.clientIds()));
+          }
+          return Replies.replyTo(command, CommandType.blacklist, add ? OpType.blocked : OpType.unblocked, clientId)
+              .setBlacklistMessage(result).build();
+        });
   }
 
   // ---------------------------------------------------------------------------------------------- query

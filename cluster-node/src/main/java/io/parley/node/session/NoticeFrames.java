@@ -3,6 +3,7 @@ package io.parley.node.session;
 import io.parley.node.conversation.Notice;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
+import io.parley.protocol.wire.ConvMemberInfo;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.JsonObjectMessage;
 import io.parley.protocol.wire.OpType;
@@ -28,6 +29,13 @@ final class NoticeFrames {
     } else if (notice instanceof Notice.MembersLeft left) {
       op = OpType.members_left;
       conv.addAllM(left.members()).setInitBy(left.initBy());
+    } else if (notice instanceof Notice.MemberInfoChanged changed) {
+      op = OpType.member_info_changed;
+      conv.setInitBy(changed.initBy())
+          .setInfo(ConvMemberInfo.newBuilder().setPid(changed.pid()).setRole(changed.role()));
+    } else if (notice instanceof Notice.Moderated moderated) {
+      op = OpType.valueOf(moderated.action());
+      conv.addAllM(moderated.members()).setInitBy(moderated.initBy());
     } else {
       Notice.Updated updated = (Notice.Updated) notice;
       op = OpType.updated;

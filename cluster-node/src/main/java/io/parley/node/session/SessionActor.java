@@ -428,7 +428,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (session.isEmpty()) {
       return sessionRequired(command);
     }
-    if (command.getCmd() == CommandType.conv && conversations.handles(command)) {
+    if (conversations.handles(command)) {
       conversations.handle(app.appId(), session.get().clientId(), command);
       return this;
     }

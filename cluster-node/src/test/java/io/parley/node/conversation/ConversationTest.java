@@ -44,7 +44,7 @@ class ConversationTest {
   @BeforeEach
   void setUp() {
     kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234567",
-        ConversationLimits.DEFAULT, (appId, to, notice) -> sent.add(new Sent(to, notice)), Conversation.MemberIndex.NONE,
+        ConversationSettings.DEFAULT, (appId, to, notice) -> sent.add(new Sent(to, notice)), Conversation.MemberIndex.NONE,
         clock));
     kit.clear();
     sent.clear();
@@ -128,7 +128,8 @@ class ConversationTest {
   @Test
   void adding_beyond_the_member_limit_fails_per_id_with_conversation_full() {
     kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234568",
-        new ConversationLimits(3, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30), 10, 1000, 1000),
+        new ConversationSettings(false, true, 3, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30), 10, 1000,
+            1000, 500, 500),
         (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, clock));
     start(List.of("B"), Kind.NORMAL, 0);
     var partial = assertInstanceOf(Conversation.MembershipChanged.class, add("A", "C", "D"));
@@ -189,6 +190,100 @@ class ConversationTest {
     assertEquals(List.of("C", "A", "D"), accepted.conversation().members());
     assertEquals("{\"name\":\"g\"}", accepted.conversation().attributesJson());
     assertFalse(accepted.conversation().unique());
+  }
+
+  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> withRoles() {
+    var roles = EventSourcedBehaviorTestKit.<Conversation.Command, Conversation.Event, ConversationState>create(
+        TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234569", ConversationSettings.DEFAULT.withMemberRoles(true),
+            (appId, to, notice) -> sent.add(new Sent(to, notice)), Conversation.MemberIndex.NONE, clock));
+    roles.clear();
+    roles.<Conversation.Reply>runCommand(replyTo -> new Conversation.Start("A", List.of("B", "C", "D"), "{}", Kind.NORMAL,
+        false, null, 0, T0, replyTo));
+    sent.clear();
+    return roles;
+  }
+
+  private static int code(Conversation.Reply reply) {
+    return assertInstanceOf(Conversation.Rejected.class, reply).code();
+  }
+
+  @Test
+  void role_changes_are_refused_while_member_roles_are_off() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    var reply = kit.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "Manager", T0, r)).reply();
+    assertEquals(4325, code(reply));
+  }
+
+  @Test
+  void only_the_owner_or_a_manager_changes_roles_and_nobody_makes_an_owner() {
+    var roles = withRoles();
+    assertEquals(4320, code(roles.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("B", "B", "Manager", T0, r)).reply()),
+        "a member cannot promote itself");
+    assertEquals(4321, code(roles.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "King", T0, r)).reply()));
+    assertEquals(4320, code(roles.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "Owner", T0, r)).reply()));
+    var promoted = roles.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "Manager", T0, r));
+    assertInstanceOf(Conversation.Accepted.class, promoted.reply());
+    assertEquals("Manager", promoted.state().roleOf("B"));
+    var changed = (Notice.MemberInfoChanged) sent.get(0).notice();
+    assertEquals(List.of("B", "C", "D", "A"), sent.get(0).to(), "every member hears of a role change");
+    assertEquals("B", changed.pid());
+    roles.restart();
+    var kick = roles.<Conversation.Reply>runCommand(r -> new Conversation.Remove("B", List.of("C"), T0, r)).reply();
+    assertEquals(List.of("C"), assertInstanceOf(Conversation.MembershipChanged.class, kick).allowed(),
+        "the role survives recovery: the manager may kick");
+  }
+
+  @Test
+  void with_roles_members_do_not_kick_and_nobody_removes_the_owner() {
+    var roles = withRoles();
+    var byMember = assertInstanceOf(Conversation.MembershipChanged.class,
+        roles.<Conversation.Reply>runCommand(r -> new Conversation.Remove("B", List.of("C", "B"), T0, r)).reply());
+    assertEquals(List.of("B"), byMember.allowed(), "a member may still quit");
+    assertEquals(4320, byMember.failed().get(0).code());
+    var ownerQuit = assertInstanceOf(Conversation.MembershipChanged.class,
+        roles.<Conversation.Reply>runCommand(r -> new Conversation.Remove("A", List.of("A"), T0, r)).reply());
+    assertEquals(4324, ownerQuit.failed().get(0).code(), "the owner can not quit");
+    assertEquals("CONVERSATION_NEED_OWNER", ownerQuit.failed().get(0).reason());
+  }
+
+  @Test
+  void shutup_tells_the_targets_and_the_members_and_a_muted_member_cannot_moderate() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    sent.clear();
+    var muted = assertInstanceOf(Conversation.MembershipChanged.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("A", List.of("B"), true, T0, r)).reply());
+    assertEquals(List.of("B"), muted.allowed());
+    assertEquals("shutuped", ((Notice.Moderated) sent.get(0).notice()).action());
+    assertEquals(List.of("B"), sent.get(0).to());
+    assertEquals("members_shutuped", ((Notice.Moderated) sent.get(1).notice()).action());
+    assertEquals(List.of("C", "A"), sent.get(1).to());
+    assertEquals(4320, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("B", List.of("C"), true, T0, r)).reply()));
+    var page = assertInstanceOf(Conversation.Listed.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.ListModerated(false, 10, null, r)).reply());
+    assertEquals(List.of("B"), page.clientIds());
+  }
+
+  @Test
+  void blocking_removes_the_member_and_forbids_adding_it_again() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    sent.clear();
+    var blocked = kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("B"), true, T0, r));
+    assertEquals(List.of("B"), assertInstanceOf(Conversation.MembershipChanged.class, blocked.reply()).allowed());
+    assertEquals(List.of("C", "A"), blocked.state().members());
+    assertEquals(List.of("B"), recipientsOf(Notice.Left.class), "the blocked member also gets left");
+    assertEquals(List.of("C", "A"), recipientsOf(Notice.MembersLeft.class));
+    var readd = assertInstanceOf(Conversation.MembershipChanged.class, add("A", "B"));
+    assertEquals(4548, readd.failed().get(0).code());
+    assertEquals("BLOCKED_BY_CONV", readd.failed().get(0).reason());
+    kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("B"), false, T0, r));
+    assertEquals(List.of("B"), assertInstanceOf(Conversation.MembershipChanged.class, add("A", "B")).allowed());
+  }
+
+  @Test
+  void outsiders_cannot_moderate() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    assertEquals(4317, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("Z", List.of("B"), true, T0, r)).reply()));
+    assertEquals(4317, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("Z", List.of("B"), true, T0, r)).reply()));
   }
 
   /** A clock the test moves. */

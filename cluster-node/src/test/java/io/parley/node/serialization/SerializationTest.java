@@ -30,7 +30,9 @@ class SerializationTest {
         new Notice.MembersJoined("cid", List.of("Bob", "William"), "Tom"),
         new Notice.Left("cid", "Tom"),
         new Notice.MembersLeft("cid", List.of("Harry"), "Tom"),
-        new Notice.Updated("cid", "Tom", "{\"name\":\"x\"}", "{\"name\":\"x\"}", 1L));
+        new Notice.Updated("cid", "Tom", "{\"name\":\"x\"}", "{\"name\":\"x\"}", 1L),
+        new Notice.MemberInfoChanged("cid", "Tom", "Jerry", "Manager"),
+        new Notice.Moderated("cid", "members_shutuped", List.of("Harry"), "Tom"));
     for (Notice notice : notices) {
       SERIALIZATION.verifySerialization(new SessionActor.Delivery("Jerry", notice), true);
       SERIALIZATION.verifySerialization(new ClientPresence.Deliver(notice), true);

@@ -1,4 +1,4 @@
-package io.parley.node.gateway;
+package io.parley.node.testing;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -12,15 +12,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * A deliberately minimal WebSocket client on a plain socket, for what well-behaved clients never do:
  * stop reading while still writing. Text frames only; reads return one frame at a time.
  */
-final class RawWebSocket implements AutoCloseable {
+public final class RawWebSocket implements AutoCloseable {
 
   /** One received frame. */
-  record Received(int opcode, byte[] payload) {
-    String text() {
+  public record Received(int opcode, byte[] payload) {
+    public String text() {
       return new String(payload, StandardCharsets.UTF_8);
     }
 
-    int closeCode() {
+    public int closeCode() {
       return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
     }
   }
@@ -35,15 +35,21 @@ final class RawWebSocket implements AutoCloseable {
     this.out = socket.getOutputStream();
   }
 
-  static RawWebSocket connect(int port, String subprotocol, int receiveBufferBytes) throws IOException {
+  public static RawWebSocket connect(int port, String subprotocol, int receiveBufferBytes) throws IOException {
+    return connect(port, "/", subprotocol, receiveBufferBytes);
+  }
+
+  /** Connects to {@code path} (may carry a query), offering {@code subprotocol} in the header unless null. */
+  public static RawWebSocket connect(int port, String path, String subprotocol, int receiveBufferBytes)
+      throws IOException {
     Socket socket = new Socket();
     socket.setReceiveBufferSize(receiveBufferBytes);
     socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
     socket.setSoTimeout(30_000);
     String key = Base64.getEncoder().encodeToString(new byte[16]);
-    String request = "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: " + subprotocol
-        + "\r\n\r\n";
+    String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
+        + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n") + "\r\n";
     socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
     RawWebSocket ws = new RawWebSocket(socket);
     String status = ws.readLine();
@@ -67,7 +73,12 @@ final class RawWebSocket implements AutoCloseable {
     return line.toString();
   }
 
-  void sendText(String text) throws IOException {
+  /** How long {@link #read} waits before throwing {@link java.net.SocketTimeoutException}. */
+  public void readTimeout(java.time.Duration timeout) throws IOException {
+    socket.setSoTimeout((int) timeout.toMillis());
+  }
+
+  public void sendText(String text) throws IOException {
     byte[] payload = text.getBytes(StandardCharsets.UTF_8);
     byte[] mask = new byte[4];
     ThreadLocalRandom.current().nextBytes(mask);
@@ -88,7 +99,7 @@ final class RawWebSocket implements AutoCloseable {
   }
 
   /** The next frame, or null at end of stream. */
-  Received read() throws IOException {
+  public Received read() throws IOException {
     int first = in.read();
     if (first == -1) {
       return null;

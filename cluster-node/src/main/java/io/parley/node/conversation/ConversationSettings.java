@@ -1,0 +1,44 @@
+package io.parley.node.conversation;
+
+import com.typesafe.config.Config;
+import io.parley.node.serialization.CborSerializable;
+import java.time.Duration;
+
+/** Conversation limits (PROTOCOL.md §17) and features, from {@code parley.conversation}. */
+public record ConversationSettings(
+    boolean memberRoles,
+    boolean blacklist,
+    int maxMembers,
+    int maxTemporaryMembers,
+    Duration defaultTemporaryTtl,
+    Duration maxTemporaryTtl,
+    int defaultQueryLimit,
+    int maxQueryLimit,
+    int maxQueryCandidates,
+    int maxShutup,
+    int maxBlacklist)
+    implements CborSerializable {
+
+  public static final ConversationSettings DEFAULT =
+      new ConversationSettings(false, true, 500, 10, Duration.ofDays(1), Duration.ofDays(30), 10, 1000, 1000, 500, 500);
+
+  public ConversationSettings withMemberRoles(boolean enabled) {
+    return new ConversationSettings(enabled, blacklist, maxMembers, maxTemporaryMembers, defaultTemporaryTtl,
+        maxTemporaryTtl, defaultQueryLimit, maxQueryLimit, maxQueryCandidates, maxShutup, maxBlacklist);
+  }
+
+  public static ConversationSettings fromConfig(Config conversation) {
+    return new ConversationSettings(
+        conversation.getBoolean("member-roles"),
+        conversation.getBoolean("blacklist"),
+        conversation.getInt("max-members"),
+        conversation.getInt("max-temporary-members"),
+        conversation.getDuration("default-temporary-ttl"),
+        conversation.getDuration("max-temporary-ttl"),
+        conversation.getInt("default-query-limit"),
+        conversation.getInt("max-query-limit"),
+        conversation.getInt("max-query-candidates"),
+        conversation.getInt("max-shutup"),
+        conversation.getInt("max-blacklist"));
+  }
+}

@@ -172,9 +172,11 @@ public final class Conversation
 
   /** Where the per-member conversation index is kept up to date. */
   public interface MemberIndex {
-    void record(String appId, Snapshot conversation, List<String> removed);
+    /** Records the members (and the removed) of a conversation; idempotent; completes when written. */
+    java.util.concurrent.CompletionStage<org.apache.pekko.Done> record(String appId, Snapshot conversation, List<String> removed);
 
-    MemberIndex NONE = (appId, conversation, removed) -> {};
+    MemberIndex NONE = (appId, conversation, removed) ->
+        java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
   }
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Conversation");

@@ -53,9 +53,9 @@ public final class ConversationIndex implements Conversation.MemberIndex {
   }
 
   @Override
-  public void record(String appId, Conversation.Snapshot conversation, List<String> removed) {
+  public CompletionStage<Done> record(String appId, Conversation.Snapshot conversation, List<String> removed) {
     if (conversation.kind() != Kind.NORMAL) {
-      return;
+      return CompletableFuture.completedFuture(Done.getInstance());
     }
     List<CompletionStage<Done>> writes = new ArrayList<>();
     for (String member : conversation.members()) {
@@ -71,14 +71,16 @@ public final class ConversationIndex implements Conversation.MemberIndex {
     writes.add(session.executeWrite(
         "INSERT INTO " + keyspace + ".conversations_by_app (app_id, month, created_at, cid) VALUES (?, ?, ?, ?)",
         appId, month(conversation.createdAt()), conversation.createdAt(), conversation.id()));
-    CompletableFuture.allOf(writes.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new))
-        .whenComplete((done, failure) -> {
-          if (failure != null) {
-            system.log().warn("Index update for conversation {} failed, retrying: {}", conversation.id(), failure.toString());
-            system.scheduler().scheduleOnce(Duration.ofSeconds(2),
-                () -> record(appId, conversation, removed), system.executionContext());
-          }
-        });
+    CompletableFuture<Void> all =
+        CompletableFuture.allOf(writes.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new));
+    all.whenComplete((done, failure) -> {
+      if (failure != null) {
+        system.log().warn("Index update for conversation {} failed, retrying: {}", conversation.id(), failure.toString());
+        system.scheduler().scheduleOnce(Duration.ofSeconds(2),
+            () -> record(appId, conversation, removed), system.executionContext());
+      }
+    });
+    return all.thenApply(done -> Done.getInstance());
   }
 
   /** The ids of the conversations {@code clientId} is in, at most {@code limit}. */

@@ -97,25 +97,48 @@ class ClusterIT {
   void conversations_survive_a_restart_of_every_node() throws Exception {
     TestNode.Ports firstPorts = TestNode.Ports.free();
     TestNode.Ports secondPorts = TestNode.Ports.free();
+    String roles = "parley.conversation.member-roles = on";
     String attributes = "{\"name\":\"人民的名义\",\"type\":\"group\",\"attr\":{\"pinned\":true}}";
     String cid;
-    TestNode first = TestNode.start(firstPorts);
-    try (TestNode second = TestNode.start(secondPorts, firstPorts, "")) {
-      cid = startConversation(second, "Tom", List.of("Jerry", "Bob"), attributes);
+    TestNode first = TestNode.start(firstPorts, null, roles);
+    try (TestNode second = TestNode.start(secondPorts, firstPorts, roles)) {
+      cid = startConversation(second, "Tom", List.of("Jerry", "Bob", "Ann"), attributes);
+      try (ImClient tom = ImClient.connect(first.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+        login(tom, "Tom");
+        GenericCommand promoted = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv)
+            .setOp(OpType.member_info_update).setPeerId("Tom").setConvMessage(ConvCommand.newBuilder().setCid(cid)
+                .setTargetClientId("Jerry").setInfo(io.parley.protocol.wire.ConvMemberInfo.newBuilder()
+                    .setPid("Jerry").setRole("Manager"))), WAIT);
+        assertEquals(OpType.member_info_updated, promoted.getOp(), promoted::toString);
+      }
     } finally {
       first.close();
     }
 
-    TestNode restarted = TestNode.start(firstPorts);
-    try (TestNode restartedSecond = TestNode.start(secondPorts, firstPorts, "")) {
+    TestNode restarted = TestNode.start(firstPorts, null, roles);
+    try (TestNode restartedSecond = TestNode.start(secondPorts, firstPorts, roles)) {
       for (TestNode node : List.of(restarted, restartedSecond)) {
         JsonNode conversation = queryById(node, "Bob", cid);
         assertEquals(cid, conversation.get("objectId").asText());
         assertEquals("Tom", conversation.get("c").asText());
-        assertEquals("[\"Jerry\",\"Bob\",\"Tom\"]", conversation.get("m").toString());
+        assertEquals("[\"Jerry\",\"Bob\",\"Ann\",\"Tom\"]", conversation.get("m").toString());
         assertEquals("人民的名义", conversation.get("name").asText());
         assertEquals("group", conversation.get("type").asText());
         assertEquals(true, conversation.get("attr").get("pinned").asBoolean(), "attributes are stored as sent, never re-nested");
+      }
+      // Roles survive too: the manager may still kick (a plain member may not: 4320).
+      try (ImClient jerry = ImClient.connect(restartedSecond.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+        login(jerry, "Jerry");
+        GenericCommand kicked = jerry.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.remove)
+            .setPeerId("Jerry").setConvMessage(ConvCommand.newBuilder().setCid(cid).addM("Ann")), WAIT);
+        assertEquals(List.of("Ann"), kicked.getConvMessage().getAllowedPidsList(), kicked::toString);
+        assertEquals(0, kicked.getConvMessage().getFailedPidsCount());
+      }
+      try (ImClient bob = ImClient.connect(restarted.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+        login(bob, "Bob");
+        GenericCommand refused = bob.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.remove)
+            .setPeerId("Bob").setConvMessage(ConvCommand.newBuilder().setCid(cid).addM("Jerry")), WAIT);
+        assertEquals(4320, refused.getConvMessage().getFailedPids(0).getCode());
       }
     } finally {
       restarted.close();

@@ -1,0 +1,188 @@
+package io.parley.node.conversation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestNode;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.client.ImClient.OfferMode;
+import io.parley.protocol.wire.BlacklistCommand;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.ConvCommand;
+import io.parley.protocol.wire.ConvMemberInfo;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.JsonObjectMessage;
+import io.parley.protocol.wire.OpType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Roles, shut-up and blacklist on the wire (PROTOCOL.md §6.9–§6.11), on a node with member roles on; and
+ * the query options of §6.4 (limit 0, compact, count).
+ */
+@ExtendWith(SharedCassandra.class)
+class ModerationIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(15);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static TestNode node;
+  private final List<ImClient> clients = new ArrayList<>();
+  private final String run = UUID.randomUUID().toString().substring(0, 6);
+
+  @BeforeAll
+  static void startNode() {
+    node = TestNode.start(TestNode.Ports.free(), null, "parley.conversation.member-roles = on");
+  }
+
+  @AfterAll
+  static void stopNode() {
+    node.close();
+  }
+
+  @AfterEach
+  void closeClients() {
+    clients.forEach(ImClient::close);
+  }
+
+  private String id(String name) {
+    return name + "-" + run;
+  }
+
+  private ImClient login(String name) {
+    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    clients.add(client);
+    client.call(ImClient.sessionOpen("parley-dev", id(name)), WAIT);
+    return client;
+  }
+
+  private GenericCommand conv(ImClient client, String peer, OpType op, ConvCommand.Builder body) {
+    return client.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(op).setPeerId(id(peer))
+        .setConvMessage(body), WAIT);
+  }
+
+  private static GenericCommand nextConv(ImClient client) {
+    while (true) {
+      GenericCommand push = client.nextPush(WAIT);
+      if (push.getCmd() == CommandType.conv) {
+        return push;
+      }
+    }
+  }
+
+  private String group(ImClient owner, ImClient... others) {
+    String cid = conv(owner, "Owner", OpType.start, ConvCommand.newBuilder()
+        .addAllM(List.of(id("Manager"), id("Member"), id("Other")))
+        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"moderated\"}"))).getConvMessage().getCid();
+    for (ImClient other : others) {
+      assertEquals(OpType.joined, nextConv(other).getOp());
+    }
+    return cid;
+  }
+
+  @Test
+  void roles_shutup_and_blacklist_follow_their_rules_and_codes() {
+    ImClient owner = login("Owner");
+    ImClient manager = login("Manager");
+    ImClient member = login("Member");
+    ImClient other = login("Other");
+    String cid = group(owner, manager, member, other);
+
+    // §6.9: a member cannot promote itself; the owner makes a manager; everyone hears of it.
+    GenericCommand selfPromotion = conv(member, "Member", OpType.member_info_update, ConvCommand.newBuilder().setCid(cid)
+        .setTargetClientId(id("Member")).setInfo(ConvMemberInfo.newBuilder().setPid(id("Member")).setRole("Manager")));
+    assertEquals(4320, selfPromotion.getErrorMessage().getCode());
+    GenericCommand promoted = conv(owner, "Owner", OpType.member_info_update, ConvCommand.newBuilder().setCid(cid)
+        .setTargetClientId(id("Manager")).setInfo(ConvMemberInfo.newBuilder().setPid(id("Manager")).setRole("Manager")));
+    assertEquals(OpType.member_info_updated, promoted.getOp(), promoted::toString);
+    for (ImClient client : List.of(owner, manager, member, other)) {
+      GenericCommand changed = nextConv(client);
+      assertEquals(OpType.member_info_changed, changed.getOp());
+      assertEquals(id("Manager"), changed.getConvMessage().getInfo().getPid());
+      assertEquals("Manager", changed.getConvMessage().getInfo().getRole());
+    }
+
+    // §6.10: a plain member may not mute; the manager mutes Other.
+    assertEquals(4320, conv(member, "Member", OpType.add_shutup, ConvCommand.newBuilder().setCid(cid).addM(id("Other")))
+        .getErrorMessage().getCode());
+    GenericCommand shut = conv(manager, "Manager", OpType.add_shutup, ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
+    assertEquals(OpType.shutup_added, shut.getOp());
+    assertEquals(List.of(id("Other")), shut.getConvMessage().getAllowedPidsList());
+    assertEquals(OpType.shutuped, nextConv(other).getOp());
+    for (ImClient client : List.of(owner, manager, member)) {
+      GenericCommand notice = nextConv(client);
+      assertEquals(OpType.members_shutuped, notice.getOp());
+      assertEquals(List.of(id("Other")), notice.getConvMessage().getMList());
+    }
+    GenericCommand shutList = conv(owner, "Owner", OpType.query_shutup, ConvCommand.newBuilder().setCid(cid).setLimit(10));
+    assertEquals(OpType.shutup_result, shutList.getOp());
+    assertEquals(List.of(id("Other")), shutList.getConvMessage().getMList());
+
+    // §6.3 with roles: a member may not kick; nobody removes the owner.
+    GenericCommand memberKick = conv(member, "Member", OpType.remove, ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
+    assertEquals(4320, memberKick.getConvMessage().getFailedPids(0).getCode());
+    GenericCommand removeOwner = conv(manager, "Manager", OpType.remove, ConvCommand.newBuilder().setCid(cid).addM(id("Owner")));
+    assertEquals(4324, removeOwner.getConvMessage().getFailedPids(0).getCode());
+    assertEquals("CONVERSATION_NEED_OWNER", removeOwner.getConvMessage().getFailedPids(0).getReason());
+
+    // §6.11: the owner blocks Other: reply on cmd=blacklist; pushes on cmd=conv.
+    GenericCommand blocked = owner.call(GenericCommand.newBuilder().setCmd(CommandType.blacklist).setOp(OpType.block)
+        .setPeerId(id("Owner")).setBlacklistMessage(BlacklistCommand.newBuilder().setSrcCid(cid).addToPids(id("Other"))), WAIT);
+    assertEquals(CommandType.blacklist, blocked.getCmd());
+    assertEquals(OpType.blocked, blocked.getOp());
+    assertEquals(List.of(id("Other")), blocked.getBlacklistMessage().getAllowedPidsList());
+    assertEquals(OpType.blocked, nextConv(other).getOp());
+    assertEquals(OpType.left, nextConv(other).getOp());
+    for (ImClient client : List.of(owner, manager, member)) {
+      assertEquals(OpType.members_blocked, nextConv(client).getOp());
+      assertEquals(OpType.members_left, nextConv(client).getOp());
+    }
+    GenericCommand readd = conv(manager, "Manager", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
+    assertEquals(4548, readd.getConvMessage().getFailedPids(0).getCode());
+    GenericCommand list = owner.call(GenericCommand.newBuilder().setCmd(CommandType.blacklist).setOp(OpType.query)
+        .setPeerId(id("Owner")).setBlacklistMessage(BlacklistCommand.newBuilder().setSrcCid(cid).setLimit(10)), WAIT);
+    assertEquals(OpType.query_result, list.getOp());
+    assertEquals(List.of(id("Other")), list.getBlacklistMessage().getBlockedPidsList());
+  }
+
+  @Test
+  void query_options_limit_zero_compact_and_count_behave_as_the_spec_says() throws Exception {
+    ImClient owner = login("Owner");
+    List<String> cids = new ArrayList<>();
+    for (int n = 0; n < 3; n++) {
+      cids.add(conv(owner, "Owner", OpType.start, ConvCommand.newBuilder().addM(id("Friend" + n))
+          .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"q" + n + "\",\"kind\":\"" + run + "\"}")))
+          .getConvMessage().getCid());
+    }
+    String where = "{\"kind\":\"" + run + "\"}";
+    GenericCommand none = conv(owner, "Owner", OpType.query, ConvCommand.newBuilder()
+        .setWhere(JsonObjectMessage.newBuilder().setData(where)).setLimit(0).setCount(1));
+    assertEquals(0, JSON.readTree(none.getConvMessage().getResults().getData()).size(), "limit 0: no results");
+    assertEquals(3, none.getConvMessage().getCount(), "count: all matches");
+    GenericCommand compact = conv(owner, "Owner", OpType.query, ConvCommand.newBuilder()
+        .setWhere(JsonObjectMessage.newBuilder().setData(where)).setFlag(1).setSort("name"));
+    JsonNode results = JSON.readTree(compact.getConvMessage().getResults().getData());
+    assertEquals(3, results.size());
+    assertEquals("q0", results.get(0).get("name").asText(), "sorted by name");
+    assertTrue(!results.get(0).has("m"), "compact: no member lists");
+    GenericCommand full = conv(owner, "Owner", OpType.query, ConvCommand.newBuilder()
+        .setWhere(JsonObjectMessage.newBuilder().setData("{\"kind\":\"" + run + "\",\"name\":{\"$in\":[\"q1\",\"q2\"]}}"))
+        .setSort("-name").setLimit(1).setSkip(1));
+    JsonNode page = JSON.readTree(full.getConvMessage().getResults().getData());
+    assertEquals("q1", page.get(0).get("name").asText(), "sort, skip and limit apply to the matches");
+    assertTrue(page.get(0).get("m").size() == 2);
+    GenericCommand invalid = conv(owner, "Owner", OpType.query, ConvCommand.newBuilder()
+        .setWhere(JsonObjectMessage.newBuilder().setData("{\"name\":{\"$bogus\":1}}")));
+    assertEquals(4310, invalid.getErrorMessage().getCode());
+  }
+}

@@ -4,10 +4,12 @@ import com.typesafe.config.Config;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.message.MessageStore;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.gateway.GatewayRoutes;
 import io.parley.node.gateway.GatewayServer;
 import io.parley.node.session.ConversationCommands;
+import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
 import java.time.Clock;
@@ -51,17 +53,21 @@ public final class Main {
     ConversationSettings limits = ConversationSettings.fromConfig(config.getConfig("parley.conversation"));
     ConversationIndex index =
         new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+    MessageStore messages =
+        new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     if (config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")) {
-      index.createTables(config.getString("parley.conversation.local-replication"));
+      index.createTables(config.getString("parley.conversation.local-replication"))
+          .thenCompose(done -> messages.createTables());
     }
     ClientPresence.init(system);
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
-    Conversation.init(system, limits, presence::deliver, index, clock);
+    Conversation.init(system, limits, presence::deliver, index, messages, clock);
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
             new SessionTokens(settings.session().sessionTokenTtl()),
             ConversationCommands.sharded(sharding, index, limits, settings.session().askTimeout(), clock),
+            MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(), clock),
             presence,
             clock);
     return GatewayServer.start(system, settings.gateway(), new GatewayRoutes(system, settings, sessions).routes());

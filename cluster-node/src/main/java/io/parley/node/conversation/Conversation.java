@@ -101,6 +101,71 @@ public final class Conversation
   /** query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed}. */
   public record ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo) implements Command {}
 
+  /** What a client sends (§6.12); the server adds id, timestamp and sender. */
+  public record MessageDraft(
+      String data,
+      boolean binary,
+      List<String> mentionPids,
+      boolean mentionAll,
+      boolean receipt,
+      boolean transientMessage,
+      boolean deliverOnly,
+      String dedupToken,
+      int extraSize)
+      implements CborSerializable {}
+
+  /**
+   * direct (§6.12): stores the message (unless transient or a will), then replies {@link Sent} and delivers
+   * it to every member's sessions on any node, except {@code origin}, the sending session.
+   */
+  public record Send(String sender, MessageDraft draft, ActorRef<SessionActor.Command> origin, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** ack (§6.13): {@code member} has received messages up to {@code toTimestamp} (or message {@code messageId}). */
+  public record Acked(String member, long toTimestamp, String messageId) implements Command {}
+
+  /** read (§6.14): {@code member} has read up to {@code timestamp} (or message {@code messageId}, or now). */
+  public record MarkRead(String member, long timestamp, String messageId, ActorRef<SessionActor.Command> origin)
+      implements Command {}
+
+  /** Replies {@link Unread}: {@code member}'s unread count, mention flag and the last message (§8.4). */
+  public record UnreadOf(String member, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Replies {@link Undelivered}: the offline queue of {@code member} (§8.3). */
+  public record UndeliveredTo(String member, int limit, ActorRef<Reply> replyTo) implements Command {}
+
+  /** conv/max_read (§6.8): replies {@link Positions} of the other member, {@code target}, or everyone. */
+  public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo) implements Command {}
+
+  /** patch/modify (§6.16): recall or edit one's own message. Replies {@link PatchApplied}. */
+  public record PatchMessage(
+      String requester,
+      String messageId,
+      long timestamp,
+      boolean recall,
+      String data,
+      boolean binary,
+      List<String> mentionPids,
+      boolean mentionAll,
+      ActorRef<SessionActor.Command> origin,
+      ActorRef<Reply> replyTo)
+      implements Command {}
+
+  private record RecentLoaded(List<io.parley.node.message.StoredMessage> messages, Throwable failure) implements Command {}
+
+  private record BatchWritten(List<MessageLog.Pending> batch, Throwable failure) implements Command {}
+
+  private record PatchLookedUp(PatchMessage patch, java.util.Optional<io.parley.node.message.StoredMessage> original,
+      Throwable failure) implements Command {}
+
+  private record PatchWritten(PatchMessage patch, io.parley.node.message.StoredMessage patched, Throwable failure)
+      implements Command {}
+
+  /** Persists the positions that moved; package-private so that tests can flush without waiting. */
+  enum FlushPositions implements Command {
+    INSTANCE
+  }
+
   private record RoomSessionEnded(ActorRef<SessionActor.Command> session) implements Command {}
 
   public sealed interface Reply extends CborSerializable {}
@@ -115,6 +180,20 @@ public final class Conversation
   public record Failure(int code, String reason, List<String> clientIds) implements CborSerializable {}
 
   public record Counted(int count) implements Reply {}
+
+  public record Sent(String messageId, long timestamp) implements Reply {}
+
+  public record Unread(String cid, int count, io.parley.node.message.StoredMessage last, boolean mentioned, int convType)
+      implements Reply {}
+
+  public record Undelivered(String cid, List<io.parley.node.message.StoredMessage> messages, boolean hasMore, int convType)
+      implements Reply {}
+
+  public record Position(String clientId, long acked, long read) implements CborSerializable {}
+
+  public record Positions(List<Position> positions) implements Reply {}
+
+  public record PatchApplied(long patchTimestamp) implements Reply {}
 
   /** A page of client ids and the cursor of the next page (null at the end). */
   public record Listed(List<String> clientIds, String next) implements Reply {}
@@ -165,6 +244,9 @@ public final class Conversation
   public record BlacklistChanged(String initBy, List<String> clientIds, boolean added, long timestamp)
       implements Event {}
 
+  /** Members' delivered and read positions, coalesced: one event for many acks (never one per message). */
+  public record PositionsAdvanced(Map<String, Long> acked, Map<String, Long> read) implements Event {}
+
   /** Where notices to members go: their presence entities, in production. */
   public interface Notices {
     void send(String appId, List<String> clientIds, Notice notice);
@@ -181,24 +263,34 @@ public final class Conversation
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Conversation");
 
+  /** How often members' positions are persisted (one event for all that moved). */
+  private static final Duration POSITION_FLUSH = Duration.ofSeconds(3);
+
   private final String appId;
   private final String cid;
   private final ActorContext<Command> context;
   private final ConversationSettings settings;
   private final Notices notices;
   private final MemberIndex index;
+  private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
+  private final MessageLog log = new MessageLog();
   /** Chatroom only: sessions online in the room, per client. Never persisted. */
   private final Map<String, Set<ActorRef<SessionActor.Command>>> online = new HashMap<>();
 
-  public static void init(ActorSystem<?> system, ConversationSettings limits, Notices notices, MemberIndex index, Clock clock) {
+  public static void init(ActorSystem<?> system, ConversationSettings limits, Notices notices, MemberIndex index,
+      io.parley.node.message.MessageArchive archive, Clock clock) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, clock)));
+        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, archive, clock)));
   }
 
   public static Behavior<Command> create(
-      String entityId, ConversationSettings limits, Notices notices, MemberIndex index, Clock clock) {
-    return Behaviors.setup(context -> new Conversation(context, entityId, limits, notices, index, clock));
+      String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
+      io.parley.node.message.MessageArchive archive, Clock clock) {
+    return Behaviors.withTimers(timers -> Behaviors.setup(context -> {
+      timers.startTimerWithFixedDelay(FlushPositions.INSTANCE, POSITION_FLUSH);
+      return new Conversation(context, entityId, limits, notices, index, archive, clock);
+    }));
   }
 
   /** The entity id of conversation {@code cid} of app {@code appId}. */
@@ -208,7 +300,7 @@ public final class Conversation
 
   private Conversation(
       ActorContext<Command> context, String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
-      Clock clock) {
+      io.parley.node.message.MessageArchive archive, Clock clock) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -219,6 +311,7 @@ public final class Conversation
     this.settings = limits;
     this.notices = notices;
     this.index = index;
+    this.archive = archive;
     this.clock = clock;
   }
 
@@ -242,7 +335,12 @@ public final class Conversation
         .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
         .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
-        .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()));
+        .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
+        .onCommand(Send.class, (state, send) -> reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
+        .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
+        .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
+        .onCommand(MaxRead.class, (state, maxRead) -> notFound(maxRead.replyTo()))
+        .onCommand(PatchMessage.class, (state, patch) -> reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
     builder.forState(state -> state.exists() && state.expiredAt(clock.millis()))
         .onCommand(Start.class, (state, start) -> expired(start.replyTo()))
         .onCommand(Add.class, (state, add) -> expired(add.replyTo()))
@@ -255,7 +353,12 @@ public final class Conversation
         .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
         .onCommand(Shutup.class, (state, shutup) -> expired(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> expired(block.replyTo()))
-        .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()));
+        .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()))
+        .onCommand(Send.class, (state, send) -> expired(send.replyTo()))
+        .onCommand(UnreadOf.class, (state, unread) -> expired(unread.replyTo()))
+        .onCommand(UndeliveredTo.class, (state, undelivered) -> expired(undelivered.replyTo()))
+        .onCommand(MaxRead.class, (state, maxRead) -> expired(maxRead.replyTo()))
+        .onCommand(PatchMessage.class, (state, patch) -> expired(patch.replyTo()));
     builder.forAnyState()
         .onCommand(Start.class, this::onStartExisting)
         .onCommand(Add.class, this::onAdd)
@@ -268,10 +371,22 @@ public final class Conversation
         .onCommand(ChangeRole.class, this::onChangeRole)
         .onCommand(Shutup.class, this::onShutup)
         .onCommand(Block.class, this::onBlock)
-        .onCommand(ListModerated.class, this::onListModerated);
+        .onCommand(ListModerated.class, this::onListModerated)
+        .onCommand(Send.class, this::onSend)
+        .onCommand(UnreadOf.class, this::onUnreadOf)
+        .onCommand(UndeliveredTo.class, this::onUndeliveredTo)
+        .onCommand(MaxRead.class, this::onMaxRead)
+        .onCommand(PatchMessage.class, this::onPatch);
     builder.forAnyState()
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
-        .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()));
+        .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
+        .onCommand(Acked.class, this::onAcked)
+        .onCommand(MarkRead.class, this::onMarkRead)
+        .onCommand(RecentLoaded.class, this::onRecentLoaded)
+        .onCommand(BatchWritten.class, this::onBatchWritten)
+        .onCommand(PatchLookedUp.class, this::onPatchLookedUp)
+        .onCommand(PatchWritten.class, this::onPatchWritten)
+        .onCommand(FlushPositions.class, (state, flush) -> onFlushPositions(state));
     return builder.build();
   }
 
@@ -287,6 +402,7 @@ public final class Conversation
         .onEvent(RoleChanged.class, ConversationState::roleChanged)
         .onEvent(ShutupChanged.class, ConversationState::shutupChanged)
         .onEvent(BlacklistChanged.class, ConversationState::blacklistChanged)
+        .onEvent(PositionsAdvanced.class, ConversationState::positionsAdvanced)
         .build();
   }
 
@@ -297,6 +413,11 @@ public final class Conversation
         .onSignal(RecoveryCompleted.instance(), state -> {
           if (state.exists() && state.kind() != Kind.TRANSIENT) {
             index.record(appId, snapshot(state), List.of());
+          }
+          if (state.exists()) {
+            loadRecent();
+          } else {
+            log.loaded(List.of());
           }
         })
         .build();
@@ -628,6 +749,244 @@ public final class Conversation
     List<String> page = from >= all.size() ? List.of() : all.subList(from, to);
     String next = to < all.size() ? Integer.toString(to) : null;
     return Effect().reply(list.replyTo(), new Listed(List.copyOf(page), next));
+  }
+
+  // ---------------------------------------------------------------------------------------------- messages
+
+  private void loadRecent() {
+    context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT), RecentLoaded::new);
+  }
+
+  private ReplyEffect<Event, ConversationState> onRecentLoaded(ConversationState state, RecentLoaded loaded) {
+    if (loaded.failure() != null) {
+      context.getLog().warn("Loading recent messages of {} failed, retrying: {}", cid, loaded.failure().toString());
+      context.scheduleOnce(Duration.ofSeconds(1), context.getSelf(), new RecentLoaded(null, new RetryLoad()));
+      return Effect().noReply();
+    }
+    if (loaded.messages() == null) {
+      loadRecent();
+      return Effect().noReply();
+    }
+    log.loaded(loaded.messages());
+    return Effect().noReply().thenUnstashAll();
+  }
+
+  /** Marks a scheduled retry of the recent-messages load. */
+  private static final class RetryLoad extends RuntimeException {
+    RetryLoad() {
+      super("retry", null, false, false);
+    }
+  }
+
+  private int convType(ConversationState state) {
+    return switch (state.kind()) {
+      case NORMAL -> 1;
+      case TRANSIENT -> 2;
+      case TEMPORARY -> 4;
+    };
+  }
+
+  private ReplyEffect<Event, ConversationState> onSend(ConversationState state, Send send) {
+    if (!log.loaded()) {
+      return Effect().stash();
+    }
+    MessageDraft draft = send.draft();
+    if (state.kind() != Kind.TRANSIENT && !state.isMember(send.sender())) {
+      return reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", send.sender() + " is not a member of " + cid);
+    }
+    if (state.shutup().contains(send.sender())) {
+      return reject(send.replyTo(), 4563, "SILIENCED", send.sender() + " is muted in " + cid);
+    }
+    int size = (draft.binary() ? (draft.data().length() * 3) / 4 : draft.data().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+        + draft.extraSize();
+    if (size > settings.maxMessageSize()) {
+      return reject(send.replyTo(), 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
+    }
+    String dedupKey = draft.dedupToken() == null || draft.dedupToken().isEmpty() ? null
+        : send.sender() + "\u0000" + draft.dedupToken();
+    java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey);
+    if (resent.isPresent()) {
+      return Effect().reply(send.replyTo(), new Sent(resent.get().id(), resent.get().timestamp()));
+    }
+    io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
+        send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
+        draft.mentionAll(), draft.receipt(), 0, false);
+    if (draft.transientMessage() || draft.deliverOnly()) {
+      // Transient and will messages are never stored: delivered to whoever is online now.
+      deliver(state, message, draft.transientMessage(), send.origin());
+      return Effect().reply(send.replyTo(), new Sent(message.id(), message.timestamp()));
+    }
+    log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin()));
+    writeNextBatch();
+    return Effect().noReply();
+  }
+
+  /** One durable write for all sends that arrived while the previous write was in flight. */
+  private void writeNextBatch() {
+    List<MessageLog.Pending> batch = log.nextBatch();
+    if (!batch.isEmpty()) {
+      List<io.parley.node.message.StoredMessage> messages = batch.stream().map(MessageLog.Pending::message).toList();
+      context.pipeToSelf(archive.write(appId, cid, messages), (done, failure) -> new BatchWritten(batch, failure));
+    }
+  }
+
+  /** Acks only now that the batch is durable, then delivers in order. */
+  private ReplyEffect<Event, ConversationState> onBatchWritten(ConversationState state, BatchWritten written) {
+    log.written(written.batch(), written.failure() == null);
+    for (MessageLog.Pending send : written.batch()) {
+      if (written.failure() != null) {
+        send.replyTo().tell(new Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry"));
+      } else {
+        send.replyTo().tell(new Sent(send.message().id(), send.message().timestamp()));
+        deliver(state, send.message(), false, send.origin());
+      }
+    }
+    if (written.failure() != null) {
+      context.getLog().warn("Storing {} message(s) of {} failed: {}", written.batch().size(), cid, written.failure().toString());
+    }
+    writeNextBatch();
+    return Effect().noReply();
+  }
+
+  /** Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. */
+  private void deliver(ConversationState state, io.parley.node.message.StoredMessage message, boolean transientMessage,
+      ActorRef<SessionActor.Command> origin) {
+    Notice.Message notice = new Notice.Message(cid, message, convType(state), transientMessage, origin);
+    if (state.kind() == Kind.TRANSIENT) {
+      online.forEach((clientId, sessions) ->
+          sessions.forEach(session -> session.tell(new SessionActor.Delivery(clientId, notice))));
+    } else {
+      notices.send(appId, state.members(), notice);
+    }
+  }
+
+  private long timestampOf(String messageId, long fallback) {
+    return messageId == null || messageId.isEmpty() ? fallback
+        : log.find(messageId).map(io.parley.node.message.StoredMessage::timestamp).orElse(fallback);
+  }
+
+  /** Delivery receipts (§9.1) go to senders who asked for them, in conversations of at most two members. */
+  private ReplyEffect<Event, ConversationState> onAcked(ConversationState state, Acked acked) {
+    if (!log.loaded()) {
+      return Effect().stash();
+    }
+    long upTo = acked.toTimestamp() > 0 ? acked.toTimestamp() : timestampOf(acked.messageId(), 0);
+    List<io.parley.node.message.StoredMessage> delivered = log.ack(acked.member(), upTo, state);
+    if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
+      long now = clock.millis();
+      for (io.parley.node.message.StoredMessage message : delivered) {
+        if (message.receipt() && !message.from().equals(acked.member())) {
+          notices.send(appId, List.of(message.from()), new Notice.Receipt(cid, message.id(), now, acked.member(), false));
+        }
+      }
+    }
+    return Effect().noReply();
+  }
+
+  /** A read clears the unread count on the reader's other devices and sends read receipts (§6.14, §9.2). */
+  private ReplyEffect<Event, ConversationState> onMarkRead(ConversationState state, MarkRead read) {
+    if (!log.loaded()) {
+      return Effect().stash();
+    }
+    long latest = log.last().map(io.parley.node.message.StoredMessage::timestamp).orElse(clock.millis());
+    long upTo = read.timestamp() > 0 ? read.timestamp() : timestampOf(read.messageId(), latest);
+    if (log.read(read.member(), upTo, state)) {
+      notices.send(appId, List.of(read.member()),
+          new Notice.UnreadChanged(cid, 0, log.last().orElse(null), false, read.origin()));
+      if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
+        notices.send(appId, others(state.members(), read.member()), new Notice.Receipt(cid, null, upTo, read.member(), true));
+      }
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, ConversationState> onUnreadOf(ConversationState state, UnreadOf query) {
+    if (!log.loaded()) {
+      return Effect().stash();
+    }
+    List<io.parley.node.message.StoredMessage> unread =
+        state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
+    boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
+    return Effect().reply(query.replyTo(),
+        new Unread(cid, Math.min(unread.size(), MessageLog.RECENT), log.last().orElse(null), mentioned, convType(state)));
+  }
+
+  private ReplyEffect<Event, ConversationState> onUndeliveredTo(ConversationState state, UndeliveredTo query) {
+    if (!log.loaded()) {
+      return Effect().stash();
+    }
+    List<io.parley.node.message.StoredMessage> queue =
+        state.kind() == Kind.TRANSIENT ? List.of() : log.undeliveredTo(query.member(), state);
+    int from = Math.max(0, queue.size() - query.limit());
+    return Effect().reply(query.replyTo(),
+        new Undelivered(cid, List.copyOf(queue.subList(from, queue.size())), from > 0, convType(state)));
+  }
+
+  private ReplyEffect<Event, ConversationState> onMaxRead(ConversationState state, MaxRead query) {
+    if (!log.loaded()) {
+      return Effect().stash();
+    }
+    List<String> whom = query.all() ? state.members()
+        : query.target() != null && !query.target().isEmpty() ? List.of(query.target())
+        : others(state.members(), query.requester()).stream().limit(1).toList();
+    List<Position> positions = whom.stream()
+        .map(member -> new Position(member, log.ackedBy(member, state), log.readBy(member, state)))
+        .toList();
+    return Effect().reply(query.replyTo(), new Positions(positions));
+  }
+
+  private ReplyEffect<Event, ConversationState> onPatch(ConversationState state, PatchMessage patch) {
+    if (!log.loaded()) {
+      return Effect().stash();
+    }
+    java.util.Optional<io.parley.node.message.StoredMessage> recent = log.find(patch.messageId());
+    if (recent.isPresent()) {
+      return applyPatch(patch, recent.get());
+    }
+    context.pipeToSelf(archive.find(appId, cid, patch.timestamp(), patch.messageId()),
+        (original, failure) -> new PatchLookedUp(patch, original, failure));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, ConversationState> onPatchLookedUp(ConversationState state, PatchLookedUp found) {
+    if (found.failure() != null) {
+      return reject(found.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "history unavailable, retry");
+    }
+    if (found.original().isEmpty()) {
+      return reject(found.patch().replyTo(), 4404, "MESSAGE_NOT_FOUND", "no message " + found.patch().messageId());
+    }
+    return applyPatch(found.patch(), found.original().get());
+  }
+
+  private ReplyEffect<Event, ConversationState> applyPatch(PatchMessage patch, io.parley.node.message.StoredMessage original) {
+    if (!original.from().equals(patch.requester())) {
+      return reject(patch.replyTo(), 4403, "MESSAGE_OWNERSHIP_REQUIRED", "only the sender may change " + original.id());
+    }
+    io.parley.node.message.StoredMessage patched = original.patched(patch.data(), patch.binary(), patch.recall(),
+        log.nextTimestamp(clock.millis()), patch.mentionPids(), patch.mentionAll());
+    context.pipeToSelf(archive.update(appId, cid, patched), (done, failure) -> new PatchWritten(patch, patched, failure));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, ConversationState> onPatchWritten(ConversationState state, PatchWritten written) {
+    if (written.failure() != null) {
+      return reject(written.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "patch not stored, retry");
+    }
+    log.replace(written.patched());
+    notices.send(appId, state.members(), new Notice.Patched(cid, written.patched(), written.patch().origin()));
+    return Effect().reply(written.patch().replyTo(), new PatchApplied(written.patched().patchTimestamp()));
+  }
+
+  private ReplyEffect<Event, ConversationState> onFlushPositions(ConversationState state) {
+    if (!state.exists() || !log.loaded()) {
+      return Effect().noReply();
+    }
+    Map<String, Long> acks = log.unsavedAcks(state);
+    Map<String, Long> reads = log.unsavedReads(state);
+    if (acks.isEmpty() && reads.isEmpty()) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new PositionsAdvanced(Map.copyOf(acks), Map.copyOf(reads))).thenNoReply();
   }
 
   // ------------------------------------------------------------------------------------------- helpers

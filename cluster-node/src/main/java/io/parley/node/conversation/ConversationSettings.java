@@ -16,15 +16,20 @@ public record ConversationSettings(
     int maxQueryLimit,
     int maxQueryCandidates,
     int maxShutup,
-    int maxBlacklist)
+    int maxBlacklist,
+    int maxMessageSize,
+    int offlineMessagesPerConversation,
+    int offlineConversations)
     implements CborSerializable {
 
   public static final ConversationSettings DEFAULT =
-      new ConversationSettings(false, true, 500, 10, Duration.ofDays(1), Duration.ofDays(30), 10, 1000, 1000, 500, 500);
+      new ConversationSettings(false, true, 500, 10, Duration.ofDays(1), Duration.ofDays(30), 10, 1000, 1000, 500, 500,
+          5120, 20, 50);
 
   public ConversationSettings withMemberRoles(boolean enabled) {
     return new ConversationSettings(enabled, blacklist, maxMembers, maxTemporaryMembers, defaultTemporaryTtl,
-        maxTemporaryTtl, defaultQueryLimit, maxQueryLimit, maxQueryCandidates, maxShutup, maxBlacklist);
+        maxTemporaryTtl, defaultQueryLimit, maxQueryLimit, maxQueryCandidates, maxShutup, maxBlacklist, maxMessageSize,
+        offlineMessagesPerConversation, offlineConversations);
   }
 
   public static ConversationSettings fromConfig(Config conversation) {
@@ -39,6 +44,9 @@ public record ConversationSettings(
         conversation.getInt("max-query-limit"),
         conversation.getInt("max-query-candidates"),
         conversation.getInt("max-shutup"),
-        conversation.getInt("max-blacklist"));
+        conversation.getInt("max-blacklist"),
+        (int) conversation.getBytes("max-message-size").longValue(),
+        conversation.getInt("offline-messages-per-conversation"),
+        conversation.getInt("offline-conversations"));
   }
 }

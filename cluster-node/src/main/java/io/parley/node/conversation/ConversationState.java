@@ -25,7 +25,9 @@ public record ConversationState(
     long expiresAt,
     Map<String, String> roles,
     List<String> shutup,
-    List<String> blacklist)
+    List<String> blacklist,
+    Map<String, Long> acked,
+    Map<String, Long> read)
     implements CborSerializable {
 
   public static final String OWNER = "Owner";
@@ -41,7 +43,7 @@ public record ConversationState(
 
   static ConversationState empty() {
     return new ConversationState(false, Kind.NORMAL, null, List.of(), List.of(), "{}", false, null, 0, 0, 0, Map.of(),
-        List.of(), List.of());
+        List.of(), List.of(), Map.of(), Map.of());
   }
 
   boolean isMember(String clientId) {
@@ -79,7 +81,9 @@ public record ConversationState(
         event.expiresAt(),
         Map.of(),
         List.of(),
-        List.of());
+        List.of(),
+        Map.of(),
+        Map.of());
   }
 
   ConversationState membersAdded(Conversation.MembersAdded event) {
@@ -99,12 +103,12 @@ public record ConversationState(
     stillShutup.removeAll(event.removed());
     return new ConversationState(exists, kind, creator, List.copyOf(updated), List.copyOf(stillMuted), attributesJson,
         unique, uniqueId, createdAt, event.timestamp(), expiresAt, Map.copyOf(stillRoles), List.copyOf(stillShutup),
-        blacklist);
+        blacklist, acked, read);
   }
 
   ConversationState attributesUpdated(Conversation.AttributesUpdated event) {
     return new ConversationState(exists, kind, creator, members, muted, event.attributesJson(), unique, uniqueId,
-        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist);
+        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist, acked, read);
   }
 
   ConversationState muteChanged(Conversation.MuteChanged event) {
@@ -115,7 +119,7 @@ public record ConversationState(
       updated.remove(event.clientId());
     }
     return new ConversationState(exists, kind, creator, members, List.copyOf(updated), attributesJson, unique, uniqueId,
-        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist);
+        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist, acked, read);
   }
 
   ConversationState roleChanged(Conversation.RoleChanged event) {
@@ -126,12 +130,12 @@ public record ConversationState(
       updated.put(event.clientId(), event.role());
     }
     return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
-        event.timestamp(), expiresAt, Map.copyOf(updated), shutup, blacklist);
+        event.timestamp(), expiresAt, Map.copyOf(updated), shutup, blacklist, acked, read);
   }
 
   ConversationState shutupChanged(Conversation.ShutupChanged event) {
     return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
-        event.timestamp(), expiresAt, roles, changed(shutup, event.clientIds(), event.added()), blacklist);
+        event.timestamp(), expiresAt, roles, changed(shutup, event.clientIds(), event.added()), blacklist, acked, read);
   }
 
   /** Blocking also removes the blocked from the members (§6.11). */
@@ -142,7 +146,19 @@ public record ConversationState(
     }
     return new ConversationState(exists, kind, creator, List.copyOf(stillMembers), muted, attributesJson, unique,
         uniqueId, createdAt, event.timestamp(), expiresAt, roles, shutup,
-        changed(blacklist, event.clientIds(), event.added()));
+        changed(blacklist, event.clientIds(), event.added()), acked, read);
+  }
+
+  /** Coalesced position updates: each member's delivered and read positions only move forward. */
+  ConversationState positionsAdvanced(Conversation.PositionsAdvanced event) {
+    return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
+        updatedAt, expiresAt, roles, shutup, blacklist, merged(acked, event.acked()), merged(read, event.read()));
+  }
+
+  private static Map<String, Long> merged(Map<String, Long> current, Map<String, Long> advanced) {
+    Map<String, Long> result = new HashMap<>(current);
+    advanced.forEach((member, at) -> result.merge(member, at, Math::max));
+    return Map.copyOf(result);
   }
 
   private static List<String> changed(List<String> list, List<String> clientIds, boolean add) {
@@ -157,6 +173,6 @@ public record ConversationState(
 
   private ConversationState withMembers(List<String> updated, long timestamp) {
     return new ConversationState(exists, kind, creator, List.copyOf(updated), muted, attributesJson, unique, uniqueId,
-        createdAt, timestamp, expiresAt, roles, shutup, blacklist);
+        createdAt, timestamp, expiresAt, roles, shutup, blacklist, acked, read);
   }
 }

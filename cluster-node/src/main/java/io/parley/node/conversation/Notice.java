@@ -18,7 +18,11 @@ import java.util.List;
   @JsonSubTypes.Type(value = Notice.MembersLeft.class, name = "members-left"),
   @JsonSubTypes.Type(value = Notice.Updated.class, name = "updated"),
   @JsonSubTypes.Type(value = Notice.MemberInfoChanged.class, name = "member-info-changed"),
-  @JsonSubTypes.Type(value = Notice.Moderated.class, name = "moderated")
+  @JsonSubTypes.Type(value = Notice.Moderated.class, name = "moderated"),
+  @JsonSubTypes.Type(value = Notice.Message.class, name = "message"),
+  @JsonSubTypes.Type(value = Notice.Receipt.class, name = "receipt"),
+  @JsonSubTypes.Type(value = Notice.UnreadChanged.class, name = "unread"),
+  @JsonSubTypes.Type(value = Notice.Patched.class, name = "patched")
 })
 public sealed interface Notice extends CborSerializable {
 
@@ -52,4 +56,35 @@ public sealed interface Notice extends CborSerializable {
    * the targets and {@code members_shutuped} (with {@code members}) for the others.
    */
   record Moderated(String cid, String action, List<String> members, String initBy) implements Notice {}
+
+  /**
+   * A message: {@code direct}. {@code origin} is the session that sent it, which does not get it back (the
+   * sender's other sessions do); {@code transientMessage} for typing-style messages (§7.5).
+   */
+  record Message(
+      String cid,
+      io.parley.node.message.StoredMessage message,
+      int convType,
+      boolean transientMessage,
+      org.apache.pekko.actor.typed.ActorRef<io.parley.node.session.SessionActor.Command> origin)
+      implements Notice {}
+
+  /** A delivery receipt ({@code read == false}) or read receipt for the sender (§9): {@code rcp}. */
+  record Receipt(String cid, String messageId, long timestamp, String from, boolean read) implements Notice {}
+
+  /** The recipient's unread state changed elsewhere (a read on another device): {@code unread}. */
+  record UnreadChanged(
+      String cid,
+      int unread,
+      io.parley.node.message.StoredMessage last,
+      boolean mentioned,
+      org.apache.pekko.actor.typed.ActorRef<io.parley.node.session.SessionActor.Command> origin)
+      implements Notice {}
+
+  /** A message was recalled or edited: {@code patch/modify}. */
+  record Patched(
+      String cid,
+      io.parley.node.message.StoredMessage message,
+      org.apache.pekko.actor.typed.ActorRef<io.parley.node.session.SessionActor.Command> origin)
+      implements Notice {}
 }

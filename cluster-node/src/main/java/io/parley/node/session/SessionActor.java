@@ -46,6 +46,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       NodeSettings settings,
       SessionTokens tokens,
       ConversationCommands.Factory conversations,
+      MessageCommands.Factory messages,
       Presence presence,
       Clock clock) {}
 
@@ -127,6 +128,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final String remoteAddress;
   private final TimerScheduler<Command> timers;
   private final ConversationCommands conversations;
+  private final MessageCommands messages;
   /** Logged-in clients on this socket, in login order: the first one answers for requests without peerId. */
   private final Map<String, LoggedIn> sessions = new LinkedHashMap<>();
 
@@ -167,6 +169,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.remoteAddress = remoteAddress;
     this.timers = timers;
     this.conversations = dependencies.conversations().create(context);
+    this.messages = dependencies.messages().create(context);
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
@@ -336,6 +339,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
           if (failure != null) {
             LOG.warn("Presence registration of {} is late: {}", clientId, failure.toString());
           }
+          messages.afterLogin(app.appId(), clientId, subprotocol.version());
           return new Emit(opened);
         });
     return this;
@@ -371,6 +375,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     sessions.remove(session.clientId());
     dependencies.presence().unregister(app.appId(), session.clientId(), getContext().getSelf());
     conversations.loggedOut(session.clientId());
+    messages.loggedOut(session.clientId());
     getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
     return send(Replies.closed(command, session.clientId()));
   }
@@ -402,10 +407,26 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private Behavior<Command> onDelivery(Delivery delivery) {
-    if (sessions.containsKey(delivery.clientId())) {
+    if (sessions.containsKey(delivery.clientId()) && !isEcho(delivery)) {
       send(NoticeFrames.toPush(delivery.clientId(), delivery.notice()));
     }
     return this;
+  }
+
+  /** The session a message, read or patch came from does not get it back; the client's other devices do. */
+  private boolean isEcho(Delivery delivery) {
+    Notice notice = delivery.notice();
+    ActorRef<Command> self = getContext().getSelf();
+    if (notice instanceof Notice.Message message) {
+      return self.equals(message.origin()) && message.message().from().equals(delivery.clientId());
+    }
+    if (notice instanceof Notice.UnreadChanged unread) {
+      return self.equals(unread.origin());
+    }
+    if (notice instanceof Notice.Patched patched) {
+      return self.equals(patched.origin()) && patched.message().from().equals(delivery.clientId());
+    }
+    return false;
   }
 
   private Behavior<Command> onJoinChatroom(JoinChatroom join) {
@@ -427,6 +448,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     Optional<LoggedIn> session = resolve(command);
     if (session.isEmpty()) {
       return sessionRequired(command);
+    }
+    if (messages.handles(command)) {
+      messages.handle(app.appId(), session.get().clientId(), command);
+      return this;
     }
     if (conversations.handles(command)) {
       conversations.handle(app.appId(), session.get().clientId(), command);
@@ -470,6 +495,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private Behavior<Command> onStreamEnded() {
+    // The connection died without a session/close for these clients: their will messages go out (§7.6).
+    if (!sessions.isEmpty()) {
+      messages.connectionLost();
+    }
     getContext().getLog().debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());
     return Behaviors.stopped();
   }

@@ -39,13 +39,14 @@ class ConversationTest {
 
   private final List<Sent> sent = new CopyOnWriteArrayList<>();
   private final MutableClock clock = new MutableClock(T0);
+  private final io.parley.node.message.InMemoryArchive archive = new io.parley.node.message.InMemoryArchive();
   private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> kit;
 
   @BeforeEach
   void setUp() {
     kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234567",
         ConversationSettings.DEFAULT, (appId, to, notice) -> sent.add(new Sent(to, notice)), Conversation.MemberIndex.NONE,
-        clock));
+        archive, clock));
     kit.clear();
     sent.clear();
   }
@@ -129,8 +130,8 @@ class ConversationTest {
   void adding_beyond_the_member_limit_fails_per_id_with_conversation_full() {
     kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234568",
         new ConversationSettings(false, true, 3, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30), 10, 1000,
-            1000, 500, 500),
-        (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, clock));
+            1000, 500, 500, 5120, 20, 50),
+        (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, archive, clock));
     start(List.of("B"), Kind.NORMAL, 0);
     var partial = assertInstanceOf(Conversation.MembershipChanged.class, add("A", "C", "D"));
     assertEquals(List.of("C"), partial.allowed());
@@ -195,7 +196,7 @@ class ConversationTest {
   private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> withRoles() {
     var roles = EventSourcedBehaviorTestKit.<Conversation.Command, Conversation.Event, ConversationState>create(
         TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234569", ConversationSettings.DEFAULT.withMemberRoles(true),
-            (appId, to, notice) -> sent.add(new Sent(to, notice)), Conversation.MemberIndex.NONE, clock));
+            (appId, to, notice) -> sent.add(new Sent(to, notice)), Conversation.MemberIndex.NONE, archive, clock));
     roles.clear();
     roles.<Conversation.Reply>runCommand(replyTo -> new Conversation.Start("A", List.of("B", "C", "D"), "{}", Kind.NORMAL,
         false, null, 0, T0, replyTo));
@@ -284,6 +285,120 @@ class ConversationTest {
     start(List.of("B"), Kind.NORMAL, 0);
     assertEquals(4317, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("Z", List.of("B"), true, T0, r)).reply()));
     assertEquals(4317, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("Z", List.of("B"), true, T0, r)).reply()));
+  }
+
+  private Conversation.MessageDraft text(String body, boolean receipt, String token) {
+    return new Conversation.MessageDraft(body, false, List.of(), false, receipt, false, false, token, 0);
+  }
+
+  private Conversation.Reply send(String sender, Conversation.MessageDraft draft) {
+    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Send(sender, draft, null, replyTo)).reply();
+  }
+
+  @Test
+  void a_message_is_durable_before_its_ack_and_reaches_every_member() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    sent.clear();
+    var ack = assertInstanceOf(Conversation.Sent.class, send("A", text("人民的名义挺好看的", false, null)));
+    var stored = archive.stored("app", "0123456789abcdef01234567");
+    assertEquals(1, stored.size(), "stored before the ack");
+    assertEquals(ack.messageId(), stored.get(0).id());
+    assertEquals(ack.timestamp(), stored.get(0).timestamp());
+    var message = (Notice.Message) sent.get(0).notice();
+    assertEquals(List.of("B", "C", "A"), sent.get(0).to(), "the sender's other devices get it too");
+    assertEquals("人民的名义挺好看的", message.message().data());
+    var second = assertInstanceOf(Conversation.Sent.class, send("B", text("2", false, null)));
+    assertTrue(second.timestamp() > ack.timestamp(), "strictly increasing per conversation");
+  }
+
+  @Test
+  void a_resend_with_the_same_token_returns_the_same_ack_and_stores_nothing() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    var first = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-1")));
+    var again = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-1")));
+    assertEquals(first, again);
+    assertEquals(1, archive.stored("app", "0123456789abcdef01234567").size());
+  }
+
+  @Test
+  void non_members_oversized_and_muted_senders_are_refused_and_nothing_is_stored() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    assertEquals(4401, code(send("Z", text("hi", false, null))));
+    assertEquals("INVALID_MESSAGING_TARGET", assertInstanceOf(Conversation.Rejected.class, send("Z", text("hi", false, null))).reason());
+    assertEquals(4109, code(send("A", text("x".repeat(5121), false, null))));
+    kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("A", List.of("B"), true, T0, r));
+    assertEquals(4563, code(send("B", text("hi", false, null))));
+    assertTrue(archive.stored("app", "0123456789abcdef01234567").isEmpty());
+  }
+
+  @Test
+  void transient_messages_are_delivered_but_never_stored() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    sent.clear();
+    assertInstanceOf(Conversation.Sent.class,
+        send("A", new Conversation.MessageDraft("typing", false, List.of(), false, false, true, false, null, 0)));
+    assertTrue(archive.stored("app", "0123456789abcdef01234567").isEmpty());
+    assertTrue(((Notice.Message) sent.get(0).notice()).transientMessage());
+  }
+
+  @Test
+  void unread_counts_mentions_and_the_offline_queue_follow_the_members_positions() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    send("A", text("1", false, null));
+    send("A", new Conversation.MessageDraft("2", false, List.of("B"), false, false, false, false, null, 0));
+    var third = assertInstanceOf(Conversation.Sent.class, send("A", text("3", true, null)));
+    var unread = assertInstanceOf(Conversation.Unread.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.UnreadOf("B", r)).reply());
+    assertEquals(3, unread.count());
+    assertTrue(unread.mentioned());
+    assertEquals(third.messageId(), unread.last().id());
+    var queue = assertInstanceOf(Conversation.Undelivered.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 2, r)).reply());
+    assertEquals(List.of("2", "3"), queue.messages().stream().map(m -> m.data()).toList(), "the newest, oldest first");
+    assertTrue(queue.hasMore());
+    sent.clear();
+    kit.runCommand(new Conversation.Acked("B", third.timestamp(), null));
+    var receipt = (Notice.Receipt) sent.get(0).notice();
+    assertEquals(List.of("A"), sent.get(0).to(), "the delivery receipt goes to the sender who asked for it");
+    assertEquals(third.messageId(), receipt.messageId());
+    assertFalse(receipt.read());
+    var afterAck = assertInstanceOf(Conversation.Undelivered.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 20, r)).reply());
+    assertTrue(afterAck.messages().isEmpty(), "acked messages leave the queue");
+    kit.runCommand(new Conversation.MarkRead("B", 0, null, null));
+    var read = assertInstanceOf(Conversation.Unread.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.UnreadOf("B", r)).reply());
+    assertEquals(0, read.count());
+  }
+
+  @Test
+  void recent_messages_and_flushed_positions_survive_recovery() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    var first = assertInstanceOf(Conversation.Sent.class, send("A", text("1", false, null)));
+    send("A", text("2", false, null));
+    kit.runCommand(new Conversation.Acked("B", first.timestamp(), null));
+    var flushed = kit.runCommand(Conversation.FlushPositions.INSTANCE);
+    assertEquals(1, flushed.events().size(), "one coalesced event for the positions");
+    kit.restart();
+    var queue = assertInstanceOf(Conversation.Undelivered.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 20, r)).reply());
+    assertEquals(List.of("2"), queue.messages().stream().map(m -> m.data()).toList());
+    var later = assertInstanceOf(Conversation.Sent.class, send("A", text("3", false, null)));
+    assertTrue(later.timestamp() > first.timestamp());
+  }
+
+  @Test
+  void only_the_sender_recalls_and_members_see_the_recall() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    var message = assertInstanceOf(Conversation.Sent.class, send("A", text("oops", false, null)));
+    assertEquals(4403, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.PatchMessage("B", message.messageId(),
+        message.timestamp(), true, null, false, List.of(), false, null, r)).reply()));
+    sent.clear();
+    assertInstanceOf(Conversation.PatchApplied.class, kit.<Conversation.Reply>runCommand(r -> new Conversation.PatchMessage(
+        "A", message.messageId(), message.timestamp(), true, null, false, List.of(), false, null, r)).reply());
+    var patched = (Notice.Patched) sent.get(0).notice();
+    assertEquals(io.parley.node.message.StoredMessage.RECALLED, patched.message().data());
+    assertTrue(archive.stored("app", "0123456789abcdef01234567").get(0).recalled());
   }
 
   /** A clock the test moves. */

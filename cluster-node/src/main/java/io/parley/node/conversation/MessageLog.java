@@ -1,0 +1,184 @@
+package io.parley.node.conversation;
+
+import io.parley.node.message.StoredMessage;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A conversation's in-memory view of its recent messages and of its members' positions, owned by the
+ * {@link Conversation} entity and never persisted as such: the newest messages (rebuilt from the message
+ * archive when the entity starts), the sends waiting for their batch write, recent de-duplication tokens,
+ * and each member's delivered/read position ahead of the last persisted one (positions are persisted in
+ * coalesced events; after a crash they fall back, which re-delivers and never loses).
+ */
+final class MessageLog {
+
+  /** Messages kept in memory: also the cap of an offline queue and of an unread count (§17). */
+  static final int RECENT = 100;
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int DEDUP_ENTRIES = 1000;
+
+  /** A send waiting for its batch to be durable. */
+  record Pending(StoredMessage message, String dedupKey, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo,
+      org.apache.pekko.actor.typed.ActorRef<io.parley.node.session.SessionActor.Command> origin) {}
+
+  private final ArrayDeque<StoredMessage> recent = new ArrayDeque<>();
+  private final List<Pending> pending = new ArrayList<>();
+  private final Map<String, StoredMessage> sentByToken = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, StoredMessage> eldest) {
+      return size() > DEDUP_ENTRIES;
+    }
+  };
+  private final Map<String, Long> acked = new HashMap<>();
+  private final Map<String, Long> read = new HashMap<>();
+  private boolean loaded;
+  private boolean writing;
+  private long lastTimestamp;
+
+  boolean loaded() {
+    return loaded;
+  }
+
+  void loaded(List<StoredMessage> newestOldestFirst) {
+    recent.clear();
+    newestOldestFirst.forEach(this::remember);
+    loaded = true;
+  }
+
+  /** Strictly increasing per conversation, as close to the clock as possible. */
+  long nextTimestamp(long now) {
+    lastTimestamp = Math.max(now, lastTimestamp + 1);
+    return lastTimestamp;
+  }
+
+  static String newMessageId() {
+    byte[] id = new byte[16];
+    RANDOM.nextBytes(id);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+  }
+
+  Optional<StoredMessage> resent(String dedupKey) {
+    return dedupKey == null ? Optional.empty() : Optional.ofNullable(sentByToken.get(dedupKey));
+  }
+
+  void enqueue(Pending send) {
+    pending.add(send);
+  }
+
+  /** The sends to write now, if no write is in flight. */
+  List<Pending> nextBatch() {
+    if (writing || pending.isEmpty()) {
+      return List.of();
+    }
+    writing = true;
+    List<Pending> batch = List.copyOf(pending);
+    pending.clear();
+    return batch;
+  }
+
+  void written(List<Pending> batch, boolean durable) {
+    writing = false;
+    if (durable) {
+      for (Pending send : batch) {
+        remember(send.message());
+        if (send.dedupKey() != null) {
+          sentByToken.put(send.dedupKey(), send.message());
+        }
+      }
+    }
+  }
+
+  private void remember(StoredMessage message) {
+    recent.addLast(message);
+    lastTimestamp = Math.max(lastTimestamp, message.timestamp());
+    while (recent.size() > RECENT) {
+      recent.removeFirst();
+    }
+  }
+
+  Optional<StoredMessage> last() {
+    return Optional.ofNullable(recent.peekLast());
+  }
+
+  Optional<StoredMessage> find(String id) {
+    return recent.stream().filter(m -> m.id().equals(id)).findFirst();
+  }
+
+  void replace(StoredMessage patched) {
+    List<StoredMessage> copy = new ArrayList<>(recent);
+    recent.clear();
+    copy.forEach(m -> recent.addLast(m.id().equals(patched.id()) ? patched : m));
+  }
+
+  // ------------------------------------------------------------------------------------------- positions
+
+  long ackedBy(String member, ConversationState state) {
+    return Math.max(acked.getOrDefault(member, 0L), state.acked().getOrDefault(member, 0L));
+  }
+
+  long readBy(String member, ConversationState state) {
+    return Math.max(read.getOrDefault(member, 0L), state.read().getOrDefault(member, 0L));
+  }
+
+  /** Advances {@code member}'s delivered position; returns the messages newly delivered to it. */
+  List<StoredMessage> ack(String member, long upTo, ConversationState state) {
+    long before = ackedBy(member, state);
+    if (upTo <= before) {
+      return List.of();
+    }
+    acked.put(member, upTo);
+    return recent.stream().filter(m -> m.timestamp() > before && m.timestamp() <= upTo).toList();
+  }
+
+  /** Advances {@code member}'s read position (which also counts as delivered). */
+  boolean read(String member, long upTo, ConversationState state) {
+    ack(member, upTo, state);
+    if (upTo <= readBy(member, state)) {
+      return false;
+    }
+    read.put(member, upTo);
+    return true;
+  }
+
+  /** Positions not yet persisted, for one coalesced event; empty when nothing moved. */
+  Map<String, Long> unsavedAcks(ConversationState state) {
+    Map<String, Long> unsaved = new HashMap<>();
+    acked.forEach((member, at) -> {
+      if (at > state.acked().getOrDefault(member, 0L)) {
+        unsaved.put(member, at);
+      }
+    });
+    return unsaved;
+  }
+
+  Map<String, Long> unsavedReads(ConversationState state) {
+    Map<String, Long> unsaved = new HashMap<>();
+    read.forEach((member, at) -> {
+      if (at > state.read().getOrDefault(member, 0L)) {
+        unsaved.put(member, at);
+      }
+    });
+    return unsaved;
+  }
+
+  /** Messages from others after {@code member}'s read position: the unread count (capped) and mentions. */
+  List<StoredMessage> unreadBy(String member, ConversationState state) {
+    long since = readBy(member, state);
+    return recent.stream().filter(m -> m.timestamp() > since && !m.from().equals(member)).toList();
+  }
+
+  /** Messages from others after {@code member}'s delivered position: its offline queue (§8.3). */
+  List<StoredMessage> undeliveredTo(String member, ConversationState state) {
+    long since = ackedBy(member, state);
+    return recent.stream().filter(m -> m.timestamp() > since && !m.from().equals(member)).toList();
+  }
+}

@@ -1,0 +1,20 @@
+package io.parley.node.message;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+
+/** Where a conversation's messages are durably kept; {@link MessageStore} in production. */
+public interface MessageArchive {
+
+  /** Completes once every message is durable. */
+  CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages);
+
+  /** The newest {@code limit} messages, oldest first. */
+  CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit);
+
+  CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id);
+
+  CompletionStage<Done> update(String appId, String cid, StoredMessage message);
+}

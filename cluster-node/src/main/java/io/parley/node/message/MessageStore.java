@@ -1,0 +1,146 @@
+package io.parley.node.message;
+
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
+
+/**
+ * Message history in Cassandra: {@code messages ((app_id, cid, month), timestamp, msg_id)}, newest first.
+ * One row per message, written once (in batches per conversation) before the sender's ack; patches
+ * (recall, edit) update the row. History is read here, never by replaying a conversation's journal.
+ */
+public final class MessageStore implements MessageArchive {
+
+  /** How far back history and recovery look, in months. */
+  private static final int MONTHS_SCANNED = 24;
+
+  private final CassandraSession session;
+  private final String keyspace;
+  private volatile CompletionStage<PreparedStatement> insert;
+
+  public MessageStore(ActorSystem<?> system, String keyspace) {
+    this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
+    this.keyspace = keyspace;
+  }
+
+  public CompletionStage<Done> createTables() {
+    return session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".messages ("
+        + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
+        + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
+        + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)");
+  }
+
+  /** Writes {@code messages} of one conversation as one batch; completes when durable. */
+  @Override
+  public CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages) {
+    return prepared().thenCompose(statement -> {
+      BatchStatementBuilder batch = BatchStatement.builder(DefaultBatchType.UNLOGGED);
+      for (StoredMessage m : messages) {
+        batch.addStatement(statement.bind(appId, cid, month(m.timestamp()), m.timestamp(), m.id(), m.from(), m.data(),
+            m.binary(), m.mentionPids(), m.mentionAll(), m.receipt(), m.patchTimestamp(), m.recalled()));
+      }
+      return session.executeWriteBatch(batch.build());
+    });
+  }
+
+  @Override
+  public CompletionStage<Done> update(String appId, String cid, StoredMessage m) {
+    return session.executeWrite("UPDATE " + keyspace + ".messages SET data = ?, bin = ?, mention_pids = ?, "
+            + "mention_all = ?, patch_timestamp = ?, recalled = ? WHERE app_id = ? AND cid = ? AND month = ? "
+            + "AND timestamp = ? AND msg_id = ?",
+        m.data(), m.binary(), m.mentionPids(), m.mentionAll(), m.patchTimestamp(), m.recalled(), appId, cid,
+        month(m.timestamp()), m.timestamp(), m.id());
+  }
+
+  /** The message {@code id} sent at {@code timestamp}, if any. */
+  @Override
+  public CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id) {
+    return session.selectOne("SELECT * FROM " + keyspace + ".messages WHERE app_id = ? AND cid = ? AND month = ? "
+            + "AND timestamp = ? AND msg_id = ?", appId, cid, month(timestamp), timestamp, id)
+        .thenApply(row -> row.map(MessageStore::toMessage));
+  }
+
+  /** The newest {@code limit} messages, oldest first. */
+  @Override
+  public CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit) {
+    return page(appId, cid, new HistoryQuery(Long.MAX_VALUE, null, true, Long.MIN_VALUE, null, true, true, limit, null));
+  }
+
+  /**
+   * One page of history (§6.15), oldest first: {@code newestFirst} selects from the start point backwards
+   * (direction OLD), otherwise forwards (NEW).
+   */
+  public CompletionStage<List<StoredMessage>> page(String appId, String cid, HistoryQuery query) {
+    YearMonth now = YearMonth.now(ZoneOffset.UTC);
+    List<Integer> months = new ArrayList<>();
+    for (int n = 0; n < MONTHS_SCANNED; n++) {
+      YearMonth month = now.minusMonths(n);
+      months.add(month.getYear() * 100 + month.getMonthValue());
+    }
+    if (!query.newestFirst()) {
+      java.util.Collections.reverse(months);
+    }
+    return collect(appId, cid, query, months, 0, new ArrayList<>()).thenApply(found -> {
+      found.sort(Comparator.comparingLong(StoredMessage::timestamp).thenComparing(StoredMessage::id));
+      return found;
+    });
+  }
+
+  private CompletionStage<List<StoredMessage>> collect(
+      String appId, String cid, HistoryQuery query, List<Integer> months, int index, List<StoredMessage> found) {
+    if (found.size() >= query.limit() || index >= months.size()) {
+      return CompletableFuture.completedFuture(found);
+    }
+    long low = query.newestFirst() ? query.end() : query.start();
+    long high = query.newestFirst() ? query.start() : query.end();
+    String order = query.newestFirst() ? "DESC" : "ASC";
+    return session.selectAll("SELECT * FROM " + keyspace + ".messages WHERE app_id = ? AND cid = ? AND month = ? "
+                + "AND timestamp >= ? AND timestamp <= ? ORDER BY timestamp " + order + ", msg_id " + order,
+            appId, cid, months.get(index), low, high)
+        .thenCompose(rows -> {
+          for (Row row : rows) {
+            StoredMessage message = toMessage(row);
+            if (query.accepts(message) && found.size() < query.limit()) {
+              found.add(message);
+            }
+          }
+          return collect(appId, cid, query, months, index + 1, found);
+        });
+  }
+
+  private CompletionStage<PreparedStatement> prepared() {
+    if (insert == null) {
+      insert = session.prepare("INSERT INTO " + keyspace + ".messages (app_id, cid, month, timestamp, msg_id, "
+          + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled) "
+          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    }
+    return insert;
+  }
+
+  private static StoredMessage toMessage(Row row) {
+    return new StoredMessage(row.getString("msg_id"), row.getString("from_client"), row.getLong("timestamp"),
+        row.getString("data"), row.getBoolean("bin"), row.getList("mention_pids", String.class),
+        row.getBoolean("mention_all"), row.getBoolean("receipt"), row.getLong("patch_timestamp"),
+        row.getBoolean("recalled"));
+  }
+
+  static int month(long epochMillis) {
+    YearMonth month = YearMonth.from(Instant.ofEpochMilli(epochMillis).atZone(ZoneOffset.UTC));
+    return month.getYear() * 100 + month.getMonthValue();
+  }
+}

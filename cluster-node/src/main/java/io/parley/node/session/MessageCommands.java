@@ -1,0 +1,394 @@
+package io.parley.node.session;
+
+import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIndex;
+import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.message.HistoryQuery;
+import io.parley.node.message.MessageStore;
+import io.parley.node.message.StoredMessage;
+import io.parley.protocol.ErrorCode;
+import io.parley.protocol.wire.AckCommand;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.ConvCommand;
+import io.parley.protocol.wire.DirectCommand;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.LogItem;
+import io.parley.protocol.wire.LogsCommand;
+import io.parley.protocol.wire.MaxReadTuple;
+import io.parley.protocol.wire.OpType;
+import io.parley.protocol.wire.PatchCommand;
+import io.parley.protocol.wire.PatchItem;
+import io.parley.protocol.wire.ReadTuple;
+import io.parley.protocol.wire.UnreadCommand;
+import io.parley.protocol.wire.UnreadTuple;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * The session side of messaging (PROTOCOL.md §6.12–§6.16, §8): {@code direct}, {@code ack}, {@code read},
+ * {@code logs}, {@code patch}, {@code conv/max_read}, offline delivery at login and will messages. The
+ * conversation entity stores and fans out; this class translates and answers.
+ */
+public final class MessageCommands {
+
+  /** Builds the translator for one session actor. */
+  public interface Factory {
+    MessageCommands create(ActorContext<SessionActor.Command> context);
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MessageCommands.class);
+  private static final int DEFAULT_HISTORY = 20;
+  private static final int MAX_HISTORY = 1000;
+
+  private final ActorContext<SessionActor.Command> context;
+  private final Function<String, EntityRef<Conversation.Command>> entities;
+  private final ConversationIndex index;
+  private final MessageStore store;
+  private final ConversationSettings settings;
+  private final Duration askTimeout;
+  private final Clock clock;
+  /** Will messages registered on this connection, per client: delivered if the connection dies (§7.6). */
+  private final Map<String, Will> wills = new HashMap<>();
+
+  private record Will(String clientId, String entityId, Conversation.MessageDraft draft) {}
+
+  private MessageCommands(ActorContext<SessionActor.Command> context,
+      Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index, MessageStore store,
+      ConversationSettings settings, Duration askTimeout, Clock clock) {
+    this.context = context;
+    this.entities = entities;
+    this.index = index;
+    this.store = store;
+    this.settings = settings;
+    this.askTimeout = askTimeout;
+    this.clock = clock;
+  }
+
+  public static Factory sharded(ClusterSharding sharding, ConversationIndex index, MessageStore store,
+      ConversationSettings settings, Duration askTimeout, Clock clock) {
+    return context -> new MessageCommands(context, id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index,
+        store, settings, askTimeout, clock);
+  }
+
+  public boolean handles(GenericCommand command) {
+    return switch (command.getCmd()) {
+      case direct, ack, read, logs -> true;
+      case patch -> command.getOp() == OpType.modify;
+      case conv -> command.getOp() == OpType.max_read;
+      default -> false;
+    };
+  }
+
+  public void handle(String appId, String clientId, GenericCommand command) {
+    switch (command.getCmd()) {
+      case direct -> onDirect(appId, clientId, command);
+      case ack -> onAck(appId, clientId, command);
+      case read -> onRead(appId, clientId, command);
+      case logs -> onLogs(appId, clientId, command);
+      case patch -> onPatch(appId, clientId, command);
+      default -> onMaxRead(appId, clientId, command);
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------- direct
+
+  /** direct (§6.12): acked with {@code uid} and {@code t} once stored; errors as an ack with a code. */
+  private void onDirect(String appId, String clientId, GenericCommand command) {
+    DirectCommand request = command.getDirectMessage();
+    if (!request.hasCid()) {
+      emit(ackError(command, clientId, 4401, "INVALID_MESSAGING_TARGET", "cid is required"));
+      return;
+    }
+    boolean binary = request.hasBinaryMsg();
+    String data = binary ? Base64.getEncoder().encodeToString(request.getBinaryMsg().toByteArray()) : request.getMsg();
+    int extra = request.hasPushData() ? request.getPushData().getBytes(java.nio.charset.StandardCharsets.UTF_8).length : 0;
+    Conversation.MessageDraft draft = new Conversation.MessageDraft(data, binary, request.getMentionPidsList(),
+        request.getMentionAll(), request.getR(), request.getTransient(), false,
+        request.hasDt() ? request.getDt() : null, extra);
+    String entityId = Conversation.entityId(appId, request.getCid());
+    if (request.getWill()) {
+      // A will replaces the client's previous one and is only delivered if the connection dies (§7.6).
+      wills.put(clientId, new Will(clientId, entityId, new Conversation.MessageDraft(data, binary, draft.mentionPids(),
+          draft.mentionAll(), false, false, true, null, extra)));
+      long now = clock.millis();
+      emit(Replies.replyTo(command, CommandType.ack, null, clientId)
+          .setAckMessage(AckCommand.newBuilder().setUid(StoredMessageIds.willId(clientId, now)).setT(now)).build());
+      return;
+    }
+    CompletionStage<Conversation.Reply> answer = entities.apply(entityId)
+        .ask(replyTo -> new Conversation.Send(clientId, draft, context.getSelf(), replyTo), askTimeout);
+    context.pipeToSelf(answer, (reply, failure) -> {
+      if (reply instanceof Conversation.Sent sent) {
+        return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId)
+            .setAckMessage(AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp())).build());
+      }
+      if (reply instanceof Conversation.Rejected rejected) {
+        return new SessionActor.Emit(ackError(command, clientId, rejected.code(), rejected.reason(), rejected.detail()));
+      }
+      LOG.warn("direct to {} failed: {}", request.getCid(), String.valueOf(failure));
+      return new SessionActor.Emit(ackError(command, clientId, 4200, "INTERNAL_ERROR", "message not sent, retry"));
+    });
+  }
+
+  /** The connection died without session/close: deliver the will messages of its clients. */
+  public void connectionLost() {
+    wills.values().forEach(will -> entities.apply(will.entityId()).tell(new Conversation.Send(
+        will.clientId(), will.draft(), context.getSelf(), context.getSystem().ignoreRef())));
+    wills.clear();
+  }
+
+  /** A planned logout discards the client's will. */
+  public void loggedOut(String clientId) {
+    wills.remove(clientId);
+  }
+
+  private static GenericCommand ackError(GenericCommand command, String clientId, int code, String reason, String detail) {
+    return Replies.replyTo(command, CommandType.ack, null, clientId)
+        .setAckMessage(AckCommand.newBuilder().setCode(code).setReason(reason)).build();
+  }
+
+  // ------------------------------------------------------------------------------------------ ack, read
+
+  /** ack (§6.13): advances the delivered position; answered only when it carries an {@code i} (.NET). */
+  private void onAck(String appId, String clientId, GenericCommand command) {
+    AckCommand ack = command.getAckMessage();
+    if (ack.hasCid()) {
+      entities.apply(Conversation.entityId(appId, ack.getCid()))
+          .tell(new Conversation.Acked(clientId, ack.getTots(), ack.hasMid() ? ack.getMid() : null));
+    }
+    if (command.hasI()) {
+      emit(Replies.replyTo(command, CommandType.ack, null, clientId).build());
+    }
+  }
+
+  /** read (§6.14): every shape the SDKs send ({@code cid}, {@code cids}, {@code convs}). */
+  private void onRead(String appId, String clientId, GenericCommand command) {
+    var read = command.getReadMessage();
+    List<ReadTuple> tuples = new ArrayList<>(read.getConvsList());
+    if (read.hasCid()) {
+      tuples.add(ReadTuple.newBuilder().setCid(read.getCid()).build());
+    }
+    read.getCidsList().forEach(cid -> tuples.add(ReadTuple.newBuilder().setCid(cid).build()));
+    for (ReadTuple tuple : tuples) {
+      entities.apply(Conversation.entityId(appId, tuple.getCid())).tell(new Conversation.MarkRead(clientId,
+          tuple.getTimestamp(), tuple.hasMid() ? tuple.getMid() : null, context.getSelf()));
+    }
+    if (command.hasI()) {
+      emit(Replies.replyTo(command, CommandType.read, null, clientId).build());
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ logs
+
+  /** logs (§6.15): members only (chatrooms: anyone); served from the message table. */
+  private void onLogs(String appId, String clientId, GenericCommand command) {
+    LogsCommand request = command.getLogsMessage();
+    String cid = request.getCid();
+    CompletionStage<GenericCommand> answer = entities.apply(Conversation.entityId(appId, cid))
+        .ask(Conversation.Get::new, askTimeout)
+        .thenCompose(reply -> {
+          if (reply instanceof Conversation.Rejected rejected) {
+            return CompletableFuture.completedFuture(error(command, clientId, rejected.code(), rejected.detail()));
+          }
+          Conversation.Snapshot conversation = ((Conversation.Accepted) reply).conversation();
+          if (conversation.kind() != io.parley.node.conversation.ConversationState.Kind.TRANSIENT
+              && !conversation.members().contains(clientId)) {
+            return CompletableFuture.completedFuture(
+                error(command, clientId, 4312, clientId + " is not a member of " + cid));
+          }
+          return store.page(appId, cid, historyQuery(request)).thenApply(messages -> logsReply(command, clientId, messages));
+        });
+    answer.whenComplete((frame, failure) -> context.getSelf().tell(new SessionActor.Emit(failure == null ? frame
+        : error(command, clientId, 4311, "history unavailable, retry"))));
+  }
+
+  static HistoryQuery historyQuery(LogsCommand request) {
+    int limit = request.hasLimit() ? request.getLimit() : request.hasL() ? request.getL() : DEFAULT_HISTORY;
+    limit = Math.max(1, Math.min(limit, MAX_HISTORY));
+    boolean newer = request.hasDirection() ? request.getDirection() == LogsCommand.QueryDirection.NEW
+        : request.hasTt() && request.hasT() && request.getTt() > request.getT();
+    Integer lctype = request.hasLctype() ? request.getLctype() : null;
+    if (newer) {
+      return new HistoryQuery(request.hasT() ? request.getT() : Long.MIN_VALUE, request.getMid(), request.getTIncluded(),
+          request.hasTt() ? request.getTt() : Long.MAX_VALUE, request.getTmid(), request.getTtIncluded(), false, limit, lctype);
+    }
+    return new HistoryQuery(request.hasT() ? request.getT() : Long.MAX_VALUE, request.getMid(), request.getTIncluded(),
+        request.hasTt() ? request.getTt() : Long.MIN_VALUE, request.getTmid(), request.getTtIncluded(), true, limit, lctype);
+  }
+
+  private static GenericCommand logsReply(GenericCommand command, String clientId, List<StoredMessage> messages) {
+    LogsCommand.Builder logs = LogsCommand.newBuilder();
+    for (StoredMessage message : messages) {
+      LogItem.Builder item = LogItem.newBuilder().setFrom(message.from()).setData(message.data())
+          .setTimestamp(message.timestamp()).setMsgId(message.id()).addAllMentionPids(message.mentionPids());
+      if (message.mentionAll()) {
+        item.setMentionAll(true);
+      }
+      if (message.binary()) {
+        item.setBin(true);
+      }
+      if (message.patchTimestamp() > 0) {
+        item.setPatchTimestamp(message.patchTimestamp());
+      }
+      logs.addLogs(item);
+    }
+    return Replies.replyTo(command, CommandType.logs, null, clientId).setLogsMessage(logs).build();
+  }
+
+  // ---------------------------------------------------------------------------------------------- patch
+
+  /** patch/modify (§6.16): recall or edit; one item per request as the SDKs send. */
+  private void onPatch(String appId, String clientId, GenericCommand command) {
+    PatchCommand request = command.getPatchMessage();
+    if (request.getPatchesCount() == 0) {
+      emit(error(command, clientId, 4404, "no patch item"));
+      return;
+    }
+    PatchItem item = request.getPatches(0);
+    boolean binary = item.hasBinaryMsg();
+    String data = binary ? Base64.getEncoder().encodeToString(item.getBinaryMsg().toByteArray()) : item.getData();
+    CompletionStage<Conversation.Reply> answer = entities.apply(Conversation.entityId(appId, item.getCid()))
+        .ask(replyTo -> new Conversation.PatchMessage(clientId, item.getMid(), item.getTimestamp(), item.getRecall(),
+            data, binary, item.getMentionPidsList(), item.getMentionAll(), context.getSelf(), replyTo), askTimeout);
+    context.pipeToSelf(answer, (reply, failure) -> {
+      if (reply instanceof Conversation.PatchApplied applied) {
+        return new SessionActor.Emit(Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)
+            .setPatchMessage(PatchCommand.newBuilder().setLastPatchTime(applied.patchTimestamp())).build());
+      }
+      if (reply instanceof Conversation.Rejected rejected) {
+        return new SessionActor.Emit(error(command, clientId, rejected.code(), rejected.detail()));
+      }
+      return new SessionActor.Emit(error(command, clientId, 4200, "patch failed, retry"));
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------- max_read
+
+  private void onMaxRead(String appId, String clientId, GenericCommand command) {
+    ConvCommand request = command.getConvMessage();
+    CompletionStage<Conversation.Reply> answer = entities.apply(Conversation.entityId(appId, request.getCid()))
+        .ask(replyTo -> new Conversation.MaxRead(clientId, request.hasTargetClientId() ? request.getTargetClientId() : null,
+            request.getQueryAllMembers(), replyTo), askTimeout);
+    context.pipeToSelf(answer, (reply, failure) -> {
+      if (!(reply instanceof Conversation.Positions positions)) {
+        int code = reply instanceof Conversation.Rejected rejected ? rejected.code() : 4200;
+        return new SessionActor.Emit(error(command, clientId, code, "max_read failed"));
+      }
+      ConvCommand.Builder result = ConvCommand.newBuilder().setCid(request.getCid());
+      if (request.getQueryAllMembers()) {
+        for (Conversation.Position position : positions.positions()) {
+          MaxReadTuple.Builder tuple = MaxReadTuple.newBuilder().setPid(position.clientId());
+          if (position.acked() > 0) {
+            tuple.setMaxAckTimestamp(position.acked());
+          }
+          if (position.read() > 0) {
+            tuple.setMaxReadTimestamp(position.read());
+          }
+          result.addMaxReadTuples(tuple);
+        }
+      } else if (!positions.positions().isEmpty()) {
+        Conversation.Position position = positions.positions().get(0);
+        if (position.acked() > 0) {
+          result.setMaxAckTimestamp(position.acked());
+        }
+        if (position.read() > 0) {
+          result.setMaxReadTimestamp(position.read());
+        }
+      }
+      return new SessionActor.Emit(Replies.replyTo(command, CommandType.conv, OpType.max_read, clientId)
+          .setConvMessage(result).build());
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ at login
+
+  /**
+   * After {@code opened} (§5.1 step 7): protocol version 1 gets its queued messages pushed ({@code offline}),
+   * versions 2 and 3 get one {@code unread} with every conversation that has unread messages.
+   */
+  public void afterLogin(String appId, String clientId, int version) {
+    index.conversationsOf(appId, clientId, settings.maxQueryCandidates()).whenComplete((cids, failure) -> {
+      if (failure != null) {
+        LOG.warn("Offline delivery for {} skipped: {}", clientId, failure.toString());
+        return;
+      }
+      if (version == 1) {
+        pushOffline(appId, clientId, cids);
+      } else {
+        pushUnread(appId, clientId, cids);
+      }
+    });
+  }
+
+  private void pushOffline(String appId, String clientId, List<String> cids) {
+    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
+        .map(cid -> entities.apply(Conversation.entityId(appId, cid))
+            .<Conversation.Reply>ask(replyTo -> new Conversation.UndeliveredTo(clientId,
+                settings.offlineMessagesPerConversation(), replyTo), askTimeout).toCompletableFuture())
+        .toList();
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
+      int conversations = 0;
+      for (CompletableFuture<Conversation.Reply> answer : answers) {
+        if (!answer.isCompletedExceptionally() && answer.join() instanceof Conversation.Undelivered queue
+            && !queue.messages().isEmpty() && conversations++ < settings.offlineConversations()) {
+          for (int n = 0; n < queue.messages().size(); n++) {
+            boolean last = n == queue.messages().size() - 1;
+            context.getSelf().tell(new SessionActor.Emit(NoticeFrames.direct(clientId, queue.cid(),
+                queue.messages().get(n), queue.convType(), false, true, last && queue.hasMore())));
+          }
+        }
+      }
+    });
+  }
+
+  private void pushUnread(String appId, String clientId, List<String> cids) {
+    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
+        .map(cid -> entities.apply(Conversation.entityId(appId, cid))
+            .<Conversation.Reply>ask(replyTo -> new Conversation.UnreadOf(clientId, replyTo), askTimeout)
+            .toCompletableFuture())
+        .toList();
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
+      UnreadCommand.Builder unread = UnreadCommand.newBuilder().setNotifTime(clock.millis());
+      for (CompletableFuture<Conversation.Reply> answer : answers) {
+        if (!answer.isCompletedExceptionally() && answer.join() instanceof Conversation.Unread tuple
+            && tuple.count() > 0 && unread.getConvsCount() < settings.offlineConversations()) {
+          unread.addConvs(NoticeFrames.unreadTuple(tuple.cid(), tuple.count(), tuple.last(), tuple.mentioned(), tuple.convType()));
+        }
+      }
+      if (unread.getConvsCount() > 0) {
+        context.getSelf().tell(new SessionActor.Emit(GenericCommand.newBuilder().setCmd(CommandType.unread)
+            .setPeerId(clientId).setUnreadMessage(unread).build()));
+      }
+    });
+  }
+
+  private static GenericCommand error(GenericCommand command, String clientId, int code, String detail) {
+    ErrorCode errorCode = ErrorCode.of(code).orElse(ErrorCode.INTERNAL_ERROR);
+    return Replies.error(command.hasI() ? command.getI() : null, clientId, errorCode, detail);
+  }
+
+  private void emit(GenericCommand command) {
+    context.getSelf().tell(new SessionActor.Emit(command));
+  }
+
+  /** Ids of will messages, which are acked when registered and get their real id when delivered. */
+  static final class StoredMessageIds {
+    private StoredMessageIds() {}
+
+    static String willId(String clientId, long at) {
+      return "will-" + Integer.toHexString(clientId.hashCode()) + "-" + Long.toHexString(at);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package io.parley.node.message;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.Done;
+
+/** A message archive in memory, for entity unit tests; the real one is exercised by the integration tests. */
+public final class InMemoryArchive implements MessageArchive {
+
+  private final Map<String, List<StoredMessage>> byConversation = new ConcurrentHashMap<>();
+
+  @Override
+  public synchronized CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages) {
+    byConversation.computeIfAbsent(appId + ":" + cid, key -> new ArrayList<>()).addAll(messages);
+    return CompletableFuture.completedFuture(Done.getInstance());
+  }
+
+  @Override
+  public synchronized CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit) {
+    List<StoredMessage> all = new ArrayList<>(byConversation.getOrDefault(appId + ":" + cid, List.of()));
+    all.sort(Comparator.comparingLong(StoredMessage::timestamp));
+    return CompletableFuture.completedFuture(List.copyOf(all.subList(Math.max(0, all.size() - limit), all.size())));
+  }
+
+  @Override
+  public synchronized CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id) {
+    return CompletableFuture.completedFuture(byConversation.getOrDefault(appId + ":" + cid, List.of()).stream()
+        .filter(m -> m.id().equals(id)).findFirst());
+  }
+
+  @Override
+  public synchronized CompletionStage<Done> update(String appId, String cid, StoredMessage message) {
+    List<StoredMessage> messages = byConversation.getOrDefault(appId + ":" + cid, new ArrayList<>());
+    messages.replaceAll(m -> m.id().equals(message.id()) ? message : m);
+    return CompletableFuture.completedFuture(Done.getInstance());
+  }
+
+  public synchronized List<StoredMessage> stored(String appId, String cid) {
+    return List.copyOf(byConversation.getOrDefault(appId + ":" + cid, List.of()));
+  }
+}

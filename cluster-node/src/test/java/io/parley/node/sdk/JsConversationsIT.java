@@ -1,0 +1,471 @@
+package io.parley.node.sdk;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestNode;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.client.ImClient.OfferMode;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.ConvCommand;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.JsonObjectMessage;
+import io.parley.protocol.wire.OpType;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The seed's conversation scenarios (private chat, group with a custom attribute, the invite / kick / leave
+ * tables, chatroom) driven through the unmodified official JS SDKs (leancloud-realtime 4.3.1 and 5.0.0-rc.8) by
+ * {@code src/test/js/conversations.js}, clients spread over a two-node cluster. Every assertion names who gets
+ * which SDK event with which payload, and who gets nothing (PROTOCOL.md §6.1–§6.4, §11), both as the SDK reports
+ * it and as the pushes on each client's WebSocket.
+ *
+ * <p>Each scenario runs once per variant; the test methods assert different facts of that one run (cached).
+ */
+@ExtendWith(SharedCassandra.class)
+class JsConversationsIT {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path DIR = Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
+  private static final Map<String, JsonNode> RUNS = new ConcurrentHashMap<>();
+  private static TestNode first;
+  private static TestNode second;
+
+  @BeforeAll
+  static void startNodes() {
+    first = TestNode.start(TestNode.Ports.free());
+    second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
+  }
+
+  @AfterAll
+  static void stopNodes() {
+    second.close();
+    first.close();
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // running conversations.js
+
+  /** The scenario's result for this variant: run once, then shared by every test that asserts on it. */
+  private static JsonNode scenario(String scenario, int sdk, boolean binary, boolean shared) {
+    String key = scenario + "/" + sdk + "/" + binary + "/" + shared;
+    JsonNode result = RUNS.computeIfAbsent(key, k -> {
+      List<String> args = new ArrayList<>(List.of("--sdk", Integer.toString(sdk), "--rtm",
+          first.webSocketUri() + "," + second.webSocketUri(), "--run", UUID.randomUUID().toString().substring(0, 6)));
+      if (!binary) {
+        args.add("--no-binary");
+      }
+      if (shared) {
+        args.add("--share-connection");
+      }
+      return run(scenario, args);
+    });
+    assertTrue(result.path("ok").asBoolean(), () -> scenario + " (sdk " + sdk + ") failed: " + result);
+    return result;
+  }
+
+  private static JsonNode scenario(String scenario, int sdk) {
+    return scenario(scenario, sdk, true, false);
+  }
+
+  /** Runs {@code node conversations.js <scenario> <args>}; the result is its last stdout line. */
+  static JsonNode run(String scenario, List<String> arguments) {
+    ensureInstalled();
+    List<String> command = new ArrayList<>(List.of("node", "conversations.js", scenario, "--app-id", "parley-dev",
+        "--app-key", "parley-dev-key", "--timeout-ms", Long.toString(TIMEOUT.toMillis())));
+    command.addAll(arguments);
+    Process process = null;
+    try {
+      Path stdout = Files.createTempFile("parley-jsconv-", ".out");
+      Path stderr = Files.createTempFile("parley-jsconv-", ".err");
+      process = new ProcessBuilder(command).directory(DIR.toFile())
+          .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+      if (!process.waitFor(TIMEOUT.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
+        throw new AssertionError(command + " did not finish; stderr:\n" + tail(stderr));
+      }
+      List<String> lines = Files.readAllLines(stdout, StandardCharsets.UTF_8);
+      if (lines.isEmpty()) {
+        throw new AssertionError(command + " printed nothing; stderr:\n" + tail(stderr));
+      }
+      JsonNode result = JSON.readTree(lines.get(lines.size() - 1));
+      if (!result.path("ok").asBoolean()) {
+        System.err.println(command + " failed; stderr:\n" + tail(stderr));
+      }
+      return result;
+    } catch (IOException e) {
+      throw new AssertionError("cannot run node (is Node.js installed?): " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    } finally {
+      if (process != null) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  private static synchronized void ensureInstalled() {
+    if (Files.exists(DIR.resolve("node_modules/lc4/package.json")) && Files.exists(DIR.resolve("node_modules/lc5/package.json"))) {
+      return;
+    }
+    try {
+      Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile())
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+      if (!npm.waitFor(10, TimeUnit.MINUTES) || npm.exitValue() != 0) {
+        throw new AssertionError("npm ci in " + DIR + " failed: the JS SDKs could not be installed");
+      }
+    } catch (IOException e) {
+      throw new AssertionError("cannot run npm (is Node.js installed?): " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  private static String tail(Path file) throws IOException {
+    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // expectations
+
+  private static String event(String name, String cid, String by, String... members) {
+    StringBuilder s = new StringBuilder("{\"event\":\"").append(name).append("\",\"cid\":\"").append(cid).append('"');
+    String byKey = switch (name) {
+      case "INVITED", "MEMBERS_JOINED" -> "invitedBy";
+      default -> "kickedBy";
+    };
+    s.append(",\"").append(byKey).append("\":\"").append(by).append('"');
+    if (members.length > 0) {
+      s.append(",\"members\":").append(strings(members));
+    }
+    return s.append('}').toString();
+  }
+
+  private static String strings(String... values) {
+    try {
+      return JSON.writeValueAsString(values);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The SDK events one client got in one step, without the INVITED event's conversation snapshot. */
+  private static List<String> events(JsonNode perClient, String client) {
+    JsonNode list = perClient.get(client);
+    assertTrue(list != null && list.isArray(), () -> "no event list for " + client + " in " + perClient);
+    List<String> out = new ArrayList<>();
+    for (JsonNode e : list) {
+      ObjectNode copy = e.deepCopy();
+      copy.remove("conversation");
+      out.add(copy.toString());
+    }
+    return out;
+  }
+
+  /** The conv pushes (op:initBy:m) one client's WebSocket carried in one step, addressed to it. */
+  private static List<String> pushes(JsonNode perClient, String client, String cid) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode p : perClient.get(client)) {
+      assertEquals(client, p.path("peerId").asText(), () -> "push not addressed to its recipient: " + p);
+      assertEquals(cid, p.path("cid").asText(), p::toString);
+      out.add(p.get("op").asText() + ":" + p.path("initBy").asText() + ":" + (p.has("m") ? p.get("m").toString() : "-"));
+    }
+    return out;
+  }
+
+  private static void assertGets(JsonNode step, String cid, String client, List<String> expectedEvents, List<String> expectedPushes) {
+    assertEquals(expectedEvents, events(step.get("events"), client), () -> client + " SDK events in " + step);
+    if (step.has("pushes")) {
+      assertEquals(expectedPushes, pushes(step.get("pushes"), client, cid), () -> client + " pushes in " + step);
+    }
+  }
+
+  private static void assertGetsNothing(JsonNode step, String cid, String client) {
+    assertGets(step, cid, client, List.of(), List.of());
+  }
+
+  private static List<String> texts(JsonNode array) {
+    return StreamSupport.stream(array.spliterator(), false).map(JsonNode::asText).toList();
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // 1. private chat
+
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void creation_invites_the_other_member_and_not_the_creator(int sdk) {
+    JsonNode r = scenario("private-chat", sdk);
+    String cid = r.get("cid").asText();
+    ObjectNode create = JSON.createObjectNode();
+    create.set("events", r.get("events"));
+    create.set("pushes", r.get("pushes"));
+    assertGets(create, cid, "Jerry", List.of(event("INVITED", cid, "Tom")), List.of("joined:Tom:-"));
+    assertGetsNothing(create, cid, "Tom");
+    assertEquals(List.of("Jerry", "Tom"), texts(r.get("startSent").get("m")), "JS adds the creator and sorts");
+    assertEquals(first.webSocketUri().toString(), r.get("nodes").get("Tom").asText());
+    assertEquals(second.webSocketUri().toString(), r.get("nodes").get("Jerry").asText(), "Tom and Jerry on different nodes");
+    assertEquals(0, r.get("unhandledRejections").size(), r::toString);
+  }
+
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void the_invited_sdk_reads_the_name_back_with_a_query_by_id(int sdk) {
+    JsonNode jerry = scenario("private-chat", sdk).get("jerry");
+    assertEquals("Tom", jerry.get("invitedBy").asText());
+    assertEquals("Tom & Jerry", jerry.get("name").asText(), jerry::toString);
+    assertEquals(List.of("Jerry", "Tom"), texts(jerry.get("members")));
+    assertTrue(jerry.get("queriedById").asBoolean(), "the SDK resolved the unknown conversation with conv/query");
+  }
+
+  /**
+   * 5.x creates with {@code unique: true} by default, so Jerry's second start of the same member set gets Tom's
+   * conversation back and nobody hears of it (§6.1 step 5). 4.3.1 defaults to {@code unique: false}: its first
+   * conversation is not unique, the second (explicitly unique) start creates a new one and invites Tom.
+   */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void a_unique_start_of_the_same_members_returns_the_unique_conversation_silently(int sdk) {
+    JsonNode r = scenario("private-chat", sdk);
+    JsonNode again = r.get("again");
+    String cid = r.get("cid").asText();
+    assertTrue(again.get("startSent").get("unique").asBoolean());
+    if (sdk == 5) {
+      assertTrue(r.get("uniqueSent").asBoolean(), "5.x default");
+      assertTrue(r.get("uniqueStored").asBoolean());
+      assertEquals(cid, again.get("cid").asText(), "the existing unique conversation");
+      assertEquals(List.of(), events(again.get("events"), "Tom"));
+      assertEquals(List.of(), events(again.get("events"), "Jerry"));
+    } else {
+      assertFalse(r.get("uniqueSent").asBoolean(), "4.3.1 default: unique false, not sent");
+      assertFalse(r.get("uniqueStored").asBoolean());
+      String second = again.get("cid").asText();
+      assertNotEquals(cid, second, "a non-unique conversation is never matched");
+      assertEquals(List.of(event("INVITED", second, "Jerry")), events(again.get("events"), "Tom"));
+      assertEquals(List.of(), events(again.get("events"), "Jerry"));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // 2. group and query
+
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void jerry_finds_the_group_by_its_type_and_his_membership(int sdk) {
+    JsonNode r = scenario("group-query", sdk);
+    String cid = r.get("cid").asText();
+    assertEquals(List.of(cid), texts(r.get("query").get("ids")));
+    JsonNode found = r.get("query").get("found").get(0);
+    assertEquals("group", found.get("name").asText());
+    assertEquals("group", found.get("type").asText());
+    assertEquals(List.of("Bob", "Harry", "Jerry", "Tom"), texts(found.get("members")));
+    assertEquals("Tom", found.get("creator").asText());
+    assertTrue(r.get("plainQuery").get("includesCid").asBoolean(), () -> "equalTo('type','group') alone: " + r.get("plainQuery"));
+    assertEquals(List.of("group"), texts(r.get("plainQuery").get("types")));
+    JsonNode byId = r.get("byId").get(0);
+    assertEquals(cid, byId.get("id").asText());
+    assertEquals("group", byId.get("type").asText());
+    for (String invitee : List.of("Jerry", "Bob", "Harry")) {
+      assertEquals(List.of(event("INVITED", cid, "Tom")), events(r.get("events"), invitee));
+    }
+    assertEquals(List.of(), events(r.get("events"), "Tom"));
+  }
+
+  /** DECISION §6.1: custom attributes are stored key by key as sent; JS sends them top level. */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void custom_attributes_are_stored_as_sent_top_level(int sdk) {
+    JsonNode r = scenario("group-query", sdk);
+    assertEquals("{\"type\":\"group\",\"name\":\"group\"}", r.get("startSent").get("attr").asText());
+    JsonNode found = r.get("query").get("found").get(0);
+    assertTrue(found.get("attr").isNull(), () -> "not nested under attr: " + found);
+    assertEquals("group", found.get("attributes").get("type").asText());
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // 3. the seed's tables
+
+  private static JsonNode tables(int sdk, boolean binary, boolean shared) {
+    JsonNode r = scenario("seed-tables", sdk, binary, shared);
+    assertEquals(binary ? "[\"lc.protobuf2.3\"]" : "[\"lc.proto2base64.3\"]", r.get("subprotocols").toString());
+    assertEquals(shared ? 2 : 5, r.get("connections").asInt(), "one WebSocket per " + (shared ? "node" : "client"));
+    assertEquals(0, r.get("unhandledRejections").size(), r::toString);
+    return r;
+  }
+
+  @ParameterizedTest(name = "sdk {0}, binary {1}, one WebSocket per node {2}")
+  @CsvSource({"4,true,false", "5,true,false", "5,false,true"})
+  void creating_the_group_invites_every_other_member(int sdk, boolean binary, boolean shared) {
+    JsonNode r = tables(sdk, binary, shared);
+    String cid = r.get("cid").asText();
+    JsonNode create = r.get("steps").get("create");
+    for (String invitee : List.of("Jerry", "Bob", "Harry")) {
+      assertGets(create, cid, invitee, List.of(event("INVITED", cid, "Tom")), List.of("joined:Tom:-"));
+    }
+    assertGetsNothing(create, cid, "Tom");
+    assertGetsNothing(create, cid, "William");
+  }
+
+  /** Seed table "A 邀请 D": A, B, C OnMembersJoined; D OnInvited (§11 DECISION: the inviter included). */
+  @ParameterizedTest(name = "sdk {0}, binary {1}, one WebSocket per node {2}")
+  @CsvSource({"4,true,false", "5,true,false", "5,false,true"})
+  void invitee_gets_invited_and_everyone_else_incl_the_inviter_gets_members_joined(int sdk, boolean binary, boolean shared) {
+    JsonNode r = tables(sdk, binary, shared);
+    String cid = r.get("cid").asText();
+    JsonNode invite = r.get("steps").get("invite");
+    assertEquals(List.of(r.get("ids").get("William").asText()), texts(invite.get("result").get("successfulClientIds")));
+    assertEquals(0, invite.get("result").get("failures").size());
+    assertGets(invite, cid, "William", List.of(event("INVITED", cid, "Tom")), List.of("joined:Tom:-"));
+    for (String member : List.of("Tom", "Jerry", "Bob", "Harry")) {
+      assertGets(invite, cid, member, List.of(event("MEMBERS_JOINED", cid, "Tom", "William")),
+          List.of("members_joined:Tom:[\"William\"]"));
+    }
+    assertEquals(List.of("Bob", "Harry", "Jerry", "Tom", "William"), texts(invite.get("tomMembers")));
+  }
+
+  /** Seed table "A 将 B 踢出": B OnKicked, A and C OnMembersLeft; the kicked one hears nothing more. */
+  @ParameterizedTest(name = "sdk {0}, binary {1}, one WebSocket per node {2}")
+  @CsvSource({"4,true,false", "5,true,false", "5,false,true"})
+  void kicked_member_gets_kicked_and_nothing_more_as_the_seed_table_says(int sdk, boolean binary, boolean shared) {
+    JsonNode r = tables(sdk, binary, shared);
+    String cid = r.get("cid").asText();
+    JsonNode kick = r.get("steps").get("kick");
+    assertEquals(List.of(r.get("ids").get("Harry").asText()), texts(kick.get("result").get("successfulClientIds")));
+    assertGets(kick, cid, "Harry", List.of(event("KICKED", cid, "Tom")), List.of("left:Tom:-"));
+    for (String member : List.of("Tom", "Jerry", "Bob", "William")) {
+      assertGets(kick, cid, member, List.of(event("MEMBERS_LEFT", cid, "Tom", "Harry")), List.of("members_left:Tom:[\"Harry\"]"));
+    }
+    assertGetsNothing(r.get("steps").get("quit"), cid, "Harry");
+    assertEquals(List.of("Bob", "Jerry", "Tom", "William"), texts(kick.get("tomMembers")));
+  }
+
+  /** Seed table "A 退出对话": A N/A, B and C OnMembersLeft (§6.3 DECISION against the docs' tables). */
+  @ParameterizedTest(name = "sdk {0}, binary {1}, one WebSocket per node {2}")
+  @CsvSource({"4,true,false", "5,true,false", "5,false,true"})
+  void quitter_gets_nothing_as_the_seed_table_says(int sdk, boolean binary, boolean shared) {
+    JsonNode r = tables(sdk, binary, shared);
+    String cid = r.get("cid").asText();
+    JsonNode quit = r.get("steps").get("quit");
+    assertGetsNothing(quit, cid, "Tom");
+    for (String member : List.of("Jerry", "Bob", "William")) {
+      assertGets(quit, cid, member, List.of(event("MEMBERS_LEFT", cid, "Tom", "Tom")), List.of("members_left:Tom:[\"Tom\"]"));
+    }
+    assertEquals(List.of("Bob", "Jerry", "William"), texts(r.get("steps").get("after").get("members")),
+        "the member list a remaining member reads back");
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // 4. chatroom
+
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void chatroom_counts_who_joined_and_forgets_a_closed_client_without_member_events(int sdk) {
+    JsonNode r = scenario("chatroom", sdk);
+    assertEquals("ChatRoom", r.get("tomView").get("className").asText());
+    assertTrue(r.get("startSent").get("transient").asBoolean());
+    for (String joiner : List.of("Jerry", "Bob")) {
+      JsonNode view = r.get("joinedView").get(joiner);
+      assertEquals("ChatRoom", view.get("className").asText(), view::toString);
+      assertEquals("room", view.get("name").asText());
+      assertEquals(0, view.get("members").size(), "no persisted member list");
+    }
+    assertEquals(3, r.get("countAfterJoins").asInt());
+    assertEquals(2, r.get("countAfterClose").asInt(), () -> "polls " + r.get("countPolls"));
+    for (String step : List.of("create", "join", "close", "seed-room")) {
+      for (String client : List.of("Tom", "Jerry")) {
+        assertEquals(List.of(), events(r.get("events").get(step), client), () -> "chatrooms have no member events: " + step);
+      }
+    }
+  }
+
+  /** The seed creates its chatroom with members (isTransient: true); they are ignored, nobody is invited. */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void a_chatroom_created_with_members_invites_nobody_and_holds_only_its_creator(int sdk) {
+    JsonNode room = scenario("chatroom", sdk).get("seedRoom");
+    assertEquals(3, room.get("startSent").get("m").size(), "the SDK sent the members");
+    assertEquals(1, room.get("count").asInt(), room::toString);
+    assertEquals("ChatRoom", room.get("reread").get("className").asText());
+    assertEquals(0, room.get("reread").get("members").size(), "m is not stored for chatrooms");
+    JsonNode events = scenario("chatroom", sdk).get("events").get("seed-room");
+    assertEquals(List.of(), events(events, "Jerry"), "a chatroom's listed member is not invited");
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // "William 加入": a non-member joins by id
+
+  /** §11 "I joins": the joiner and every member get members_joined{m:[I]}, nobody gets joined/INVITED. */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void a_self_joiner_and_every_member_get_members_joined(int sdk) {
+    JsonNode r = scenario("self-join", sdk);
+    String cid = r.get("cid").asText();
+    JsonNode join = r.get("steps").get("join");
+    for (String client : List.of("Tom", "Jerry", "William")) {
+      assertGets(join, cid, client, List.of(event("MEMBERS_JOINED", cid, "William", "William")),
+          List.of("members_joined:William:[\"William\"]"));
+    }
+    assertEquals(List.of("Jerry", "Tom", "William"), texts(r.get("williamAfter").get("members")));
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // 5. a conversation created in the Java SDK's shape, read by JS
+
+  /**
+   * The Java SDK nests custom attributes under {@code attr} itself ({@code {name, attr:{type, pinned}}}, §6.1);
+   * created here with that exact wire shape through our protocol client, then read by the JS SDK.
+   */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void a_conversation_created_in_the_java_sdk_shape_reads_back_in_js(int sdk) {
+    String run = UUID.randomUUID().toString().substring(0, 6);
+    String creator = "JavaTom-" + run;
+    String reader = "JsJerry-" + run;
+    String cid;
+    try (ImClient java = ImClient.connect(first.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, Duration.ofSeconds(15))) {
+      assertEquals(OpType.opened, java.call(ImClient.sessionOpen("parley-dev", creator), Duration.ofSeconds(15)).getOp());
+      GenericCommand started = java.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
+          .setPeerId(creator).setConvMessage(ConvCommand.newBuilder().addM(reader).addM(creator).setUnique(true)
+              .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"Java & JS\",\"attr\":{\"type\":\"private\",\"pinned\":true}}"))),
+          Duration.ofSeconds(15));
+      assertEquals(OpType.started, started.getOp(), started::toString);
+      cid = started.getConvMessage().getCid();
+    }
+    JsonNode r = run("read-conversation", List.of("--sdk", Integer.toString(sdk), "--rtm", second.webSocketUri().toString(),
+        "--client", reader, "--cid", cid));
+    assertTrue(r.path("ok").asBoolean(), r::toString);
+    JsonNode conversation = r.get("conversation");
+    assertEquals(cid, conversation.get("id").asText());
+    assertEquals("Java & JS", conversation.get("name").asText());
+    assertEquals(List.of(creator, reader).stream().sorted().toList(), texts(conversation.get("members")).stream().sorted().toList());
+    assertEquals(creator, conversation.get("creator").asText());
+    assertEquals("{\"type\":\"private\",\"pinned\":true}", conversation.get("attr").toString(), "conversation.get('attr')");
+    assertTrue(conversation.get("type").isNull(), "no top-level type: it is nested, as the Java SDK sent it");
+  }
+}

@@ -1,0 +1,673 @@
+#!/usr/bin/env node
+/*
+ * Parley JS SDK conversation scenarios: drives the unmodified official LeanCloud realtime SDKs
+ * (leancloud-realtime 4.3.1 as "lc4", 5.0.0-rc.8 as "lc5") through the seed's conversation scenarios.
+ *
+ *   node conversations.js <scenario> --sdk 4|5 --app-id ID --app-key KEY --rtm ws://127.0.0.1:P/[,ws://...]
+ *        [--server http://127.0.0.1:P] [--no-binary] [--run SUFFIX] [--timeout-ms N] [--quiet-ms 1500]
+ *        [--share-connection]   (clients on the same node share one Realtime, i.e. one WebSocket)
+ *        [--client ID --cid CID]   (read-conversation)
+ *        [--trace] [--debug]
+ *
+ * Scenarios: private-chat, group-query, seed-tables, self-join, chatroom, read-conversation (see README.md).
+ *
+ * Every client has its own Realtime (its own WebSocket) on RTMServers = [rtm[i % rtm.length]], client i being
+ * the i-th in the scenario's cast (Tom 0, Jerry 1, Bob 2, Harry 3, William 4). leancloud-realtime 5 refuses a
+ * second `new Realtime` for the same appId in one module instance ("App [x] is already initialized."), so for
+ * v5 every further Realtime comes from a freshly loaded copy of the SDK module (its require.cache entry is
+ * dropped first) - the same as running it in another process, with the SDK's code untouched.
+ * With --share-connection the clients of one node share one Realtime instead (one WebSocket carrying several
+ * sessions; the SDK then routes pushes to its clients by their peerId).
+ *
+ * Client ids are `<Name>-<run>` (--run, default random); facts name clients by their short names.
+ *
+ * stdout: exactly one line, a JSON object: {"ok":true,...facts} (exit 0) or
+ *         {"ok":false,"error":{"name","code","message"},"facts":{...}} (exit 1).
+ * stderr: diagnostics; with --trace one "[trace] {...}" line per WebSocket frame; with --debug the SDK's
+ *         own debug output (DEBUG=LC:*).
+ */
+'use strict';
+
+const path = require('path');
+
+// ---------------------------------------------------------------------------------------------
+// arguments and result
+
+const BOOLEAN_FLAGS = new Set(['no-binary', 'share-connection', 'trace', 'debug']);
+const SCENARIOS = ['private-chat', 'group-query', 'seed-tables', 'self-join', 'chatroom', 'read-conversation'];
+
+function usageError(message) {
+  const e = new Error(message);
+  e.name = 'USAGE';
+  return e;
+}
+
+function parseArgs(argv) {
+  const out = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) { out._.push(a); continue; }
+    let key = a.slice(2);
+    let value;
+    const eq = key.indexOf('=');
+    if (eq >= 0) { value = key.slice(eq + 1); key = key.slice(0, eq); }
+    if (BOOLEAN_FLAGS.has(key)) { out[key] = value === undefined ? true : value !== 'false'; continue; }
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw usageError(`missing value for --${key}`);
+      value = argv[++i];
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+let args;
+let done = false;
+const facts = {};
+
+function errorJson(error) {
+  return {
+    name: (error && (error.name || (error.constructor && error.constructor.name))) || 'Error',
+    code: error && error.code !== undefined ? error.code : null,
+    message: error && error.message !== undefined ? String(error.message) : String(error),
+  };
+}
+
+function finish(ok, error) {
+  if (done) return;
+  done = true;
+  const out = ok ? Object.assign({ ok: true }, facts) : { ok: false, error: errorJson(error), facts };
+  if (!ok && error && error.stack) process.stderr.write(`[conversations.js] ${error.stack}\n`);
+  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(ok ? 0 : 1));
+}
+
+try {
+  args = parseArgs(process.argv.slice(2));
+  if (!SCENARIOS.includes(args._[0])) throw usageError(`scenario must be one of ${SCENARIOS.join(', ')}`);
+  if (args.sdk !== '4' && args.sdk !== '5') throw usageError('--sdk must be 4 or 5');
+  if (!args['app-id']) throw usageError('--app-id is required');
+  if (!args['app-key']) throw usageError('--app-key is required');
+  if (!args.rtm) throw usageError('--rtm is required');
+  if (args._[0] === 'read-conversation' && (!args.client || !args.cid)) {
+    throw usageError('read-conversation needs --client and --cid');
+  }
+} catch (e) {
+  finish(false, e);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function main() {
+  console.log = (...a) => console.error(...a); // stdout carries only the result line
+  console.info = (...a) => console.error(...a);
+  if (args.debug) process.env.DEBUG = process.env.DEBUG ? `${process.env.DEBUG},LC:*` : 'LC:*';
+  const timeoutMs = Number(args['timeout-ms'] || 60000);
+  const timer = setTimeout(() => {
+    const e = new Error(`scenario did not finish within ${timeoutMs} ms`);
+    e.name = 'TIMEOUT';
+    finish(false, e);
+  }, timeoutMs);
+  timer.unref();
+  facts.unhandledRejections = [];
+  process.on('unhandledRejection', (e) => {
+    // e.g. the SDK failing to resolve the conversation of a push (its conv/query) inside its dispatcher
+    facts.unhandledRejections.push(errorJson(e));
+    process.stderr.write(`[conversations.js] unhandled rejection: ${e && e.stack ? e.stack : e}\n`);
+  });
+  process.on('uncaughtException', (e) => finish(false, e));
+
+  const h = new Harness();
+  facts.scenario = args._[0];
+  facts.sdk = Number(args.sdk);
+  facts.sdkVersion = h.sdkVersion;
+  facts.run = h.run;
+  facts.binary = !args['no-binary'];
+  SCENARIO_FUNCTIONS[args._[0]](h)
+    .then(() => h.closeAll())
+    .then(() => { h.report(); finish(true); }, async (e) => {
+      await h.closeAll().catch(() => {});
+      h.report();
+      finish(false, e);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// harness: SDK loading, frame tracing, clients, event recording
+
+// protobufjs 5 toRaw() output -> plain JSON (Long -> number, bytes -> base64, unset/empty dropped)
+function plain(v) {
+  if (v === null || v === undefined) return undefined;
+  if (Array.isArray(v)) {
+    const arr = v.map(plain).filter((x) => x !== undefined);
+    return arr.length ? arr : undefined;
+  }
+  if (typeof v === 'object') {
+    if (typeof v.low === 'number' && typeof v.high === 'number' && typeof v.toNumber === 'function') return v.toNumber();
+    if (typeof v.toBase64 === 'function' && typeof v.limit === 'number') return v.toBase64();
+    if (Buffer.isBuffer(v)) return v.toString('base64');
+    const o = {};
+    for (const k of Object.keys(v)) {
+      const p = plain(v[k]);
+      if (p !== undefined) o[k] = p;
+    }
+    return o;
+  }
+  return v;
+}
+
+const EVENT_NAMES = {
+  invited: 'INVITED',
+  kicked: 'KICKED',
+  membersjoined: 'MEMBERS_JOINED',
+  membersleft: 'MEMBERS_LEFT',
+  memberinfoupdated: 'MEMBER_INFO_UPDATED',
+  blocked: 'BLOCKED',
+  unblocked: 'UNBLOCKED',
+  membersblocked: 'MEMBERS_BLOCKED',
+  membersunblocked: 'MEMBERS_UNBLOCKED',
+  muted: 'MUTED',
+  unmuted: 'UNMUTED',
+  membersmuted: 'MEMBERS_MUTED',
+  membersunmuted: 'MEMBERS_UNMUTED',
+  conversationinfoupdated: 'CONVERSATION_INFO_UPDATED',
+  unhandledmessage: 'UNHANDLED_MESSAGE',
+  message: 'MESSAGE',
+  close: 'CLOSE',
+  conflict: 'CONFLICT',
+};
+
+class Harness {
+  constructor() {
+    this.pkg = args.sdk === '4' ? 'lc4' : 'lc5';
+    this.sdkMain = require.resolve(this.pkg);
+    this.sdkVersion = require(`${this.pkg}/package.json`).version;
+    this.run = args.run || Math.random().toString(36).slice(2, 8);
+    this.quietMs = Number(args['quiet-ms'] || 1500);
+    this.rtm = args.rtm.split(',').map((s) => s.trim()).filter(Boolean);
+    this.started = Date.now();
+    this.connections = [];
+    this.frames = [];
+    this.clients = new Map(); // name -> { name, id, client, realtime, url, conns:Set, events:[], pushes:[] }
+    this.idToName = new Map();
+    this.step = 'login';
+    this.lastActivity = Date.now();
+    this.realtimes = 0;
+    this.realtimeByUrl = new Map(); // --share-connection
+    this.installTracing();
+    this.SDK = this.loadSdk();
+    this.Protocols = this.SDK.Protocols || this.SDK.Protocals;
+  }
+
+  loadSdk() {
+    if (this.realtimes > 0 && this.pkg === 'lc5') delete require.cache[this.sdkMain]; // a fresh module instance
+    return require(this.sdkMain);
+  }
+
+  installTracing() {
+    // the `ws` class the SDK uses: v4 requires it itself, v5 through @leancloud/platform-adapters-node
+    const sdkDir = path.dirname(require.resolve(`${this.pkg}/package.json`));
+    const wsFrom = this.pkg === 'lc5'
+      ? path.dirname(require.resolve('@leancloud/platform-adapters-node/package.json', { paths: [sdkDir] }))
+      : sdkDir;
+    const wsPath = require.resolve('ws', { paths: [wsFrom] });
+    const WS = require(wsPath);
+    const h = this;
+    class TracingWebSocket extends WS {
+      constructor(address, protocols, options) {
+        super(address, protocols, options);
+        const conn = { id: h.connections.length + 1, url: String(address), peers: [], negotiated: null, close: null };
+        h.connections.push(conn);
+        this.__parley = conn;
+        this.on('open', () => { conn.negotiated = this.protocol; });
+        this.on('message', (data) => h.record(conn, 'in', data));
+        this.on('close', (code) => { conn.close = code; });
+      }
+
+      send(data, opts, cb) {
+        h.record(this.__parley, 'out', data);
+        return super.send(data, opts, cb);
+      }
+    }
+    require.cache[wsPath].exports = TracingWebSocket;
+  }
+
+  decode(data) {
+    if (!this.Protocols) return null;
+    try {
+      const payload = typeof data === 'string' ? data : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+      return plain(this.Protocols.GenericCommand.decode(payload).toRaw(false, false));
+    } catch (e) {
+      return { decodeError: e.message };
+    }
+  }
+
+  record(conn, dir, data) {
+    const d = this.decode(data) || {};
+    if (dir === 'out' && d.cmd === 'session' && d.op === 'open' && d.peerId && !conn.peers.includes(d.peerId)) conn.peers.push(d.peerId);
+    const f = { t: Date.now() - this.started, conn: conn.id, dir, type: typeof data === 'string' ? 'text' : 'binary', step: this.step, d };
+    this.frames.push(f);
+    if (dir === 'in') this.lastActivity = Date.now();
+    if (args.trace) process.stderr.write(`[trace] ${JSON.stringify(f)}\n`);
+    // a push (no `i`): it belongs to the client the SDK dispatches it to
+    if (dir === 'in' && d.i === undefined && d.cmd === 'conv') {
+      const owner = this.owner(conn.id, d);
+      if (owner) owner.pushes.push(Object.assign({ step: this.step }, this.summarizeConv(d)));
+    }
+  }
+
+  // like the SDK: the client named by peerId, else the connection's first client
+  owner(connId, d) {
+    const conn = this.connections[connId - 1];
+    const id = d.peerId !== undefined ? d.peerId : conn.peers[0];
+    for (const c of this.clients.values()) if (c.id === id && c.conns.has(connId)) return c;
+    return null;
+  }
+
+  name(id) {
+    return this.idToName.get(id) || id;
+  }
+
+  names(ids) {
+    return Array.isArray(ids) ? ids.map((x) => this.name(x)) : ids;
+  }
+
+  summarizeConv(d) {
+    const c = d.convMessage || {};
+    const o = { op: d.op === undefined ? null : d.op };
+    if (d.peerId !== undefined) o.peerId = this.name(d.peerId);
+    if (c.cid !== undefined) o.cid = c.cid;
+    if (c.initBy !== undefined) o.initBy = this.name(c.initBy);
+    if (c.m !== undefined) o.m = this.names(c.m);
+    if (d.serverTs !== undefined) o.serverTs = d.serverTs;
+    if (d.notificationType !== undefined) o.notificationType = d.notificationType;
+    return o;
+  }
+
+  // every conv command of a client's connection (requests, replies, pushes), for evidence
+  convFrames(name) {
+    const c = this.clients.get(name);
+    return this.frames
+      .filter((f) => (f.d.cmd === 'conv' || f.d.cmd === 'error') && this.owner(f.conn, f.d) === c)
+      .map((f) => {
+        const o = Object.assign({ step: f.step, dir: f.dir }, this.summarizeConv(f.d));
+        if (f.d.i !== undefined) o.i = f.d.i;
+        const cm = f.d.convMessage || {};
+        if (cm.allowedPids) o.allowedPids = this.names(cm.allowedPids);
+        if (cm.failedPids) o.failedPids = cm.failedPids;
+        if (cm.where) o.where = cm.where.data;
+        if (cm.results) o.results = cm.results.data;
+        if (cm.count !== undefined) o.count = cm.count;
+        if (cm.attr) o.attr = cm.attr.data;
+        if (cm.unique !== undefined) o.unique = cm.unique;
+        if (cm.transient !== undefined) o.transient = cm.transient;
+        if (f.d.errorMessage) o.error = f.d.errorMessage;
+        return o;
+      });
+  }
+
+  realtimeOptions(url) {
+    const o = { appId: args['app-id'], appKey: args['app-key'], noBinary: !!args['no-binary'], RTMServers: [url] };
+    // `server` is the REST base (and router, unused with RTMServers); default: derived from the RTM URL so
+    // the SDK never falls back to LeanCloud's public app router.
+    let base = args.server;
+    if (!base) {
+      const u = new URL(url);
+      base = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+    }
+    base = base.replace(/\/+$/, '');
+    o.ssl = !base.startsWith('http:');
+    if (args.sdk === '4') base = base.replace(/^[a-z]+:\/\//i, ''); // 4.3.1 takes a bare host (always https)
+    o.server = base;
+    return o;
+  }
+
+  /** Logs `name` in as client number `index` (node rtm[index % n]); `exactId` skips the run suffix. */
+  async login(name, index, exactId) {
+    const id = exactId || `${name}-${this.run}`;
+    const url = this.rtm[index % this.rtm.length];
+    let realtime = args['share-connection'] ? this.realtimeByUrl.get(url) : null;
+    if (!realtime) {
+      const SDK = this.loadSdk();
+      realtime = new SDK.Realtime(this.realtimeOptions(url));
+      this.realtimes++;
+      this.realtimeByUrl.set(url, realtime);
+    }
+    const entry = { name, id, url, realtime, client: null, conns: new Set(), events: [], pushes: [] };
+    this.clients.set(name, entry);
+    this.idToName.set(id, name);
+    const before = this.connections.length;
+    const client = await realtime.createIMClient(id);
+    entry.client = client;
+    this.connections.slice(before).forEach((c) => entry.conns.add(c.id));
+    this.connections.filter((c) => c.peers.includes(id)).forEach((c) => entry.conns.add(c.id));
+    Object.keys(EVENT_NAMES).forEach((ev) => {
+      client.on(ev, (payload, conversation) => this.onEvent(entry, EVENT_NAMES[ev], payload, conversation));
+    });
+    return client;
+  }
+
+  onEvent(entry, event, payload, conversation) {
+    this.lastActivity = Date.now();
+    const e = { step: this.step, event };
+    if (conversation && conversation.id) e.cid = conversation.id;
+    if (payload && typeof payload === 'object' && !(payload instanceof Error)) {
+      ['invitedBy', 'kickedBy', 'blockedBy', 'unblockedBy', 'mutedBy', 'unmutedBy', 'updatedBy'].forEach((k) => {
+        if (payload[k] !== undefined) e[k] = this.name(payload[k]);
+      });
+      if (payload.members !== undefined) e.members = this.names(payload.members);
+      if (payload.attributes !== undefined) e.attributes = payload.attributes;
+      if (payload.code !== undefined) e.code = payload.code;
+      if (payload.reason !== undefined) e.reason = payload.reason;
+      if (event === 'UNHANDLED_MESSAGE') e.command = { cmd: payload.cmd, op: payload.op };
+    }
+    if (event === 'INVITED' && conversation) {
+      // what the SDK knows about the conversation it was invited to (fetched by conv/query if not cached)
+      e.conversation = { name: conversation.name === undefined ? null : conversation.name, members: this.names(conversation.members) };
+    }
+    entry.events.push(e);
+    process.stderr.write(`[conversations.js] ${entry.name} ${JSON.stringify(e)}\n`);
+  }
+
+  /** Starts a step: events and pushes from now on are tagged with it. */
+  begin(step) {
+    this.step = step;
+  }
+
+  /** Waits until nothing (frame or SDK event) has arrived for quietMs, and at least quietMs. */
+  async settle() {
+    const start = Date.now();
+    const cap = start + 15000;
+    for (;;) {
+      const now = Date.now();
+      if (now - start >= this.quietMs && now - this.lastActivity >= this.quietMs) return;
+      if (now > cap) return;
+      await sleep(50);
+    }
+  }
+
+  /** Waits (up to `ms`) until `name` has recorded an event satisfying `pred`. */
+  async waitFor(name, pred, ms, what) {
+    const entry = this.clients.get(name);
+    const deadline = Date.now() + ms;
+    while (!entry.events.some(pred)) {
+      if (Date.now() > deadline) {
+        const e = new Error(`timed out after ${ms} ms waiting for ${what}`);
+        e.name = 'TIMEOUT';
+        throw e;
+      }
+      await sleep(25);
+    }
+  }
+
+  /** SDK events per client for one step: { Tom: [...], Jerry: [...] } (every client present). */
+  eventsOf(step) {
+    const out = {};
+    for (const c of this.clients.values()) {
+      out[c.name] = c.events.filter((e) => e.step === step).map((e) => { const x = Object.assign({}, e); delete x.step; return x; });
+    }
+    return out;
+  }
+
+  pushesOf(step) {
+    const out = {};
+    for (const c of this.clients.values()) {
+      out[c.name] = c.pushes.filter((e) => e.step === step).map((e) => { const x = Object.assign({}, e); delete x.step; return x; });
+    }
+    return out;
+  }
+
+  /** The conv/start the client sent last (wire view of createConversation's options). */
+  lastStart(name) {
+    const frames = this.convFrames(name).filter((f) => f.dir === 'out' && f.op === 'start');
+    return frames.length ? frames[frames.length - 1] : null;
+  }
+
+  async closeAll() {
+    const closing = [];
+    for (const c of this.clients.values()) {
+      if (c.client && !c.closed) {
+        c.closed = true;
+        closing.push(Promise.race([c.client.close().catch(() => {}), sleep(3000)]));
+      }
+    }
+    await Promise.all(closing);
+    for (let k = 0; k < 40 && this.connections.some((c) => c.negotiated && c.close === null); k++) await sleep(50);
+  }
+
+  report() {
+    facts.ids = {};
+    facts.nodes = {};
+    facts.wire = {};
+    for (const c of this.clients.values()) {
+      facts.ids[c.name] = c.id;
+      facts.nodes[c.name] = c.url;
+      facts.wire[c.name] = this.convFrames(c.name);
+    }
+    facts.subprotocols = Array.from(new Set(this.connections.map((c) => c.negotiated).filter(Boolean)));
+    facts.connections = this.connections.length;
+    facts.sharedConnection = !!args['share-connection'];
+  }
+}
+
+function conversationView(h, conversation) {
+  if (!conversation) return null;
+  const attributes = conversation._attributes ? JSON.parse(JSON.stringify(conversation._attributes)) : null;
+  const get = (k) => {
+    const v = typeof conversation.get === 'function' ? conversation.get(k) : undefined;
+    return v === undefined ? null : v;
+  };
+  return {
+    id: conversation.id,
+    name: conversation.name === undefined ? null : conversation.name,
+    members: h.names(conversation.members),
+    creator: conversation.creator === undefined ? null : h.name(conversation.creator),
+    transient: !!conversation.transient,
+    type: get('type'),
+    attr: get('attr'),
+    attributes, // the custom (top-level) columns as the SDK keeps them
+    className: conversation.constructor && conversation.constructor.name,
+  };
+}
+
+function partial(result) {
+  if (!result || typeof result !== 'object') return null;
+  return {
+    successfulClientIds: result.successfulClientIds,
+    failures: (result.failures || []).map((f) => ({ code: f.code, message: f.message, clientIds: f.clientIds })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// scenarios
+
+const SCENARIO_FUNCTIONS = {
+  // Tom creates a conversation with Jerry named "Tom & Jerry" (default options).
+  async 'private-chat'(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    h.begin('create');
+    const conversation = await tom.createConversation({ members: [jerry.id], name: 'Tom & Jerry' });
+    facts.cid = conversation.id;
+    facts.startSent = h.lastStart('Tom');
+    await h.waitFor('Jerry', (e) => e.event === 'INVITED', 10000, 'Jerry INVITED');
+    await h.settle();
+    facts.events = h.eventsOf('create');
+    facts.pushes = h.pushesOf('create');
+    const invited = h.clients.get('Jerry').events.find((e) => e.event === 'INVITED');
+    facts.jerry = {
+      invitedBy: invited.invitedBy,
+      cid: invited.cid,
+      name: invited.conversation.name,
+      members: invited.conversation.members,
+      queriedById: h.convFrames('Jerry').some((f) => f.dir === 'out' && f.op === 'query' && (f.where || '').includes(conversation.id)),
+    };
+    facts.tom = { name: conversation.name, members: h.names(conversation.members) };
+    facts.uniqueSent = facts.startSent ? facts.startSent.unique === true : null; // 4.3.1 sends nothing (default false)
+    const results = h.convFrames('Jerry').filter((f) => f.dir === 'in' && f.op === 'results').map((f) => JSON.parse(f.results));
+    const stored = results.length && results[0].length ? results[0][0] : null;
+    facts.uniqueStored = stored ? stored.unique === true : null;
+    facts.tomEvents = facts.events.Tom;
+
+    // Jerry starts the same member set again with unique: true: 5.x made the first one unique, so the server
+    // must hand back that conversation (no event to anyone); 4.3.1 did not (its default is unique: false).
+    h.begin('again');
+    const again = await jerry.createConversation({ members: [tom.id], name: 'Tom & Jerry', unique: true });
+    await h.settle();
+    facts.again = { cid: again.id, sameCid: again.id === conversation.id, startSent: h.lastStart('Jerry'), events: h.eventsOf('again') };
+  },
+
+  // Tom creates a group with Jerry, Bob and Harry (type "group"); Jerry finds it by query.
+  async 'group-query'(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const bob = await h.login('Bob', 2);
+    const harry = await h.login('Harry', 3);
+    h.begin('create');
+    const group = await tom.createConversation({ members: [jerry.id, bob.id, harry.id], name: 'group', type: 'group', unique: false });
+    facts.cid = group.id;
+    facts.startSent = h.lastStart('Tom');
+    await h.settle();
+    facts.events = h.eventsOf('create');
+    h.begin('query');
+    const mine = await jerry.getQuery().equalTo('type', 'group').containsMembers([jerry.id]).find();
+    facts.query = {
+      ids: mine.map((c) => c.id),
+      found: mine.map((c) => conversationView(h, c)),
+    };
+    const any = await jerry.getQuery().equalTo('type', 'group').limit(100).find();
+    facts.plainQuery = { count: any.length, includesCid: any.some((c) => c.id === group.id), types: Array.from(new Set(any.map((c) => c.get('type')))) };
+    const byId = await bob.getQuery().equalTo('objectId', group.id).find();
+    facts.byId = byId.map((c) => conversationView(h, c));
+    facts.tomView = conversationView(h, group);
+  },
+
+  // The seed's three tables on the group: Tom invites William, kicks Harry, then quits.
+  async 'seed-tables'(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const bob = await h.login('Bob', 2);
+    const harry = await h.login('Harry', 3);
+    const william = await h.login('William', 4);
+    h.begin('create');
+    const group = await tom.createConversation({ members: [jerry.id, bob.id, harry.id], name: 'group', type: 'group', unique: false });
+    facts.cid = group.id;
+    await h.settle();
+    const steps = {};
+    steps.create = { events: h.eventsOf('create'), pushes: h.pushesOf('create'), tomMembers: h.names(group.members) };
+
+    h.begin('invite');
+    const added = await group.add([william.id]);
+    await h.settle();
+    steps.invite = { result: partial(added), events: h.eventsOf('invite'), pushes: h.pushesOf('invite'), tomMembers: h.names(group.members) };
+
+    h.begin('kick');
+    const removed = await group.remove([harry.id]);
+    await h.settle();
+    steps.kick = { result: partial(removed), events: h.eventsOf('kick'), pushes: h.pushesOf('kick'), tomMembers: h.names(group.members) };
+
+    h.begin('quit');
+    await group.quit();
+    await h.settle();
+    steps.quit = { events: h.eventsOf('quit'), pushes: h.pushesOf('quit'), tomMembers: h.names(group.members) };
+
+    // afterwards, the member list as a remaining member's SDK reads it from the server
+    h.begin('after');
+    const reread = await jerry.getQuery().equalTo('objectId', group.id).find();
+    steps.after = { members: reread.length ? h.names(reread[0].members).slice().sort() : null };
+    facts.steps = steps;
+    facts.events = {};
+    for (const s of ['create', 'invite', 'kick', 'quit']) facts.events[s] = steps[s].events;
+    void bob; void harry;
+  },
+
+  // "William 加入" (docs:guide/beginner.mdx): William, not a member, joins the group by id.
+  async 'self-join'(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const william = await h.login('William', 2);
+    h.begin('create');
+    const group = await tom.createConversation({ members: [jerry.id], name: 'open group', type: 'group', unique: false });
+    facts.cid = group.id;
+    await h.settle();
+    h.begin('join');
+    const found = await william.getConversation(group.id);
+    facts.williamBefore = conversationView(h, found);
+    await found.join();
+    await h.settle();
+    facts.williamAfter = conversationView(h, found);
+    facts.steps = {
+      create: { events: h.eventsOf('create'), pushes: h.pushesOf('create') },
+      join: { events: h.eventsOf('join'), pushes: h.pushesOf('join') },
+    };
+  },
+
+  // Tom creates a chatroom; Jerry and Bob join it by id; Bob closes his client.
+  async chatroom(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const bob = await h.login('Bob', 2);
+    h.begin('create');
+    const room = await tom.createChatRoom({ name: 'room' });
+    facts.cid = room.id;
+    facts.startSent = h.lastStart('Tom');
+    facts.tomView = conversationView(h, room);
+    h.begin('join');
+    const joined = {};
+    for (const [name, client] of [['Jerry', jerry], ['Bob', bob]]) {
+      const conversation = await client.getConversation(room.id);
+      joined[name] = conversationView(h, conversation);
+      await conversation.join();
+    }
+    facts.joinedView = joined;
+    facts.countAfterJoins = await room.count();
+    h.begin('close');
+    const bobEntry = h.clients.get('Bob');
+    bobEntry.closed = true;
+    await bob.close();
+    const start = Date.now();
+    let count = await room.count();
+    facts.countPolls = [count];
+    while (count !== 2 && Date.now() - start < 10000) {
+      await sleep(200);
+      count = await room.count();
+      facts.countPolls.push(count);
+    }
+    facts.countAfterClose = count;
+    facts.countAfterCloseMs = Date.now() - start;
+    await h.settle();
+
+    // the seed's form: CreateConversationAsync(members: {Jerry, Harry}, isTransient: true) - the member list
+    // of a chatroom is ignored (§6.1 step 3): nobody is invited, only the creator is in the room.
+    h.begin('seed-room');
+    const seedRoom = await tom.createConversation({ members: [jerry.id, 'Harry-' + h.run], name: 'seed room', transient: true });
+    await h.settle();
+    facts.seedRoom = {
+      cid: seedRoom.id,
+      startSent: h.lastStart('Tom'),
+      view: conversationView(h, seedRoom),
+      count: await seedRoom.count(),
+      reread: conversationView(h, (await jerry.getQuery().equalTo('objectId', seedRoom.id).find())[0]),
+    };
+    facts.events = {};
+    for (const s of ['create', 'join', 'close', 'seed-room']) facts.events[s] = h.eventsOf(s);
+  },
+
+  // --client ID --cid CID: the conversation as this SDK sees it (e.g. one another SDK created).
+  async 'read-conversation'(h) {
+    const client = await h.login(args.client, 0, args.client);
+    h.begin('read');
+    const conversation = await client.getConversation(args.cid); // null when the query finds nothing
+    const raw = h.convFrames(args.client).filter((f) => f.dir === 'in' && f.op === 'results').map((f) => f.results);
+    facts.rawResults = raw.length ? JSON.parse(raw[raw.length - 1]) : null;
+    if (!conversation) {
+      const e = new Error(`conversation ${args.cid} not found`);
+      e.name = 'NOT_FOUND';
+      throw e;
+    }
+    facts.conversation = conversationView(h, conversation);
+  },
+};
+
+if (!done) main(); // last: the classes and scenario table above must be initialized

@@ -132,8 +132,16 @@ class JavaSdkIT {
     }
   }
 
-  /** Overridden by the JS check once the JS harness can read a conversation by id (see JsConversationsIT). */
-  private static void jsSeesConversation(String cid) {}
+  /** The official JS SDK (5.0.0-rc.8) reads the Java-created conversation by id, attributes as stored. */
+  private static void jsSeesConversation(String cid) {
+    com.fasterxml.jackson.databind.JsonNode result = JsConversationsIT.run("read-conversation",
+        List.of("--sdk", "5", "--rtm", node.webSocketUri().toString(), "--client", "js-reader", "--cid", cid));
+    org.junit.jupiter.api.Assertions.assertTrue(result.path("ok").asBoolean(), result::toString);
+    com.fasterxml.jackson.databind.JsonNode conversation = result.get("conversation");
+    assertEquals(cid, conversation.get("id").asText());
+    assertEquals("java-group", conversation.get("name").asText());
+    assertEquals("group", conversation.get("attr").get("type").asText(), conversation::toString);
+  }
 
   @Test
   void two_clients_log_in_through_the_router() {

@@ -55,10 +55,12 @@ public final class Main {
         new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
-    if (config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")) {
-      index.createTables(config.getString("parley.conversation.local-replication"))
-          .thenCompose(done -> messages.createTables());
-    }
+    // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
+    CompletionStage<org.apache.pekko.Done> schema =
+        config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
+            ? index.createTables(config.getString("parley.conversation.local-replication"))
+                .thenCompose(done -> messages.createTables())
+            : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system);
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     Conversation.init(system, limits, presence::deliver, index, messages, clock);
@@ -70,7 +72,8 @@ public final class Main {
             MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(), clock),
             presence,
             clock);
-    return GatewayServer.start(system, settings.gateway(), new GatewayRoutes(system, settings, sessions).routes());
+    return schema.thenCompose(
+        done -> GatewayServer.start(system, settings.gateway(), new GatewayRoutes(system, settings, sessions).routes()));
   }
 
   /** Kubernetes: Cluster Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one. */

@@ -39,7 +39,7 @@ public final class MessageStore implements MessageArchive {
   }
 
   public CompletionStage<Done> createTables() {
-    return session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".messages ("
+    return session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversation_messages ("
         + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
         + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
         + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)");
@@ -60,7 +60,7 @@ public final class MessageStore implements MessageArchive {
 
   @Override
   public CompletionStage<Done> update(String appId, String cid, StoredMessage m) {
-    return session.executeWrite("UPDATE " + keyspace + ".messages SET data = ?, bin = ?, mention_pids = ?, "
+    return session.executeWrite("UPDATE " + keyspace + ".conversation_messages SET data = ?, bin = ?, mention_pids = ?, "
             + "mention_all = ?, patch_timestamp = ?, recalled = ? WHERE app_id = ? AND cid = ? AND month = ? "
             + "AND timestamp = ? AND msg_id = ?",
         m.data(), m.binary(), m.mentionPids(), m.mentionAll(), m.patchTimestamp(), m.recalled(), appId, cid,
@@ -70,7 +70,7 @@ public final class MessageStore implements MessageArchive {
   /** The message {@code id} sent at {@code timestamp}, if any. */
   @Override
   public CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id) {
-    return session.selectOne("SELECT * FROM " + keyspace + ".messages WHERE app_id = ? AND cid = ? AND month = ? "
+    return session.selectOne("SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
             + "AND timestamp = ? AND msg_id = ?", appId, cid, month(timestamp), timestamp, id)
         .thenApply(row -> row.map(MessageStore::toMessage));
   }
@@ -109,7 +109,7 @@ public final class MessageStore implements MessageArchive {
     long low = query.newestFirst() ? query.end() : query.start();
     long high = query.newestFirst() ? query.start() : query.end();
     String order = query.newestFirst() ? "DESC" : "ASC";
-    return session.selectAll("SELECT * FROM " + keyspace + ".messages WHERE app_id = ? AND cid = ? AND month = ? "
+    return session.selectAll("SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
                 + "AND timestamp >= ? AND timestamp <= ? ORDER BY timestamp " + order + ", msg_id " + order,
             appId, cid, months.get(index), low, high)
         .thenCompose(rows -> {
@@ -124,8 +124,9 @@ public final class MessageStore implements MessageArchive {
   }
 
   private CompletionStage<PreparedStatement> prepared() {
-    if (insert == null) {
-      insert = session.prepare("INSERT INTO " + keyspace + ".messages (app_id, cid, month, timestamp, msg_id, "
+    CompletionStage<PreparedStatement> current = insert;
+    if (current == null || current.toCompletableFuture().isCompletedExceptionally()) {
+      insert = session.prepare("INSERT INTO " + keyspace + ".conversation_messages (app_id, cid, month, timestamp, msg_id, "
           + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled) "
           + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     }

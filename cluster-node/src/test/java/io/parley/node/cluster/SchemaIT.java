@@ -45,7 +45,7 @@ class SchemaIT {
         .withLocalDatacenter("datacenter1").build()) {
       List<String> statements = Arrays.stream(cql.replaceAll("(?m)^--.*$", "").split(";"))
           .map(String::strip).filter(s -> !s.isEmpty()).toList();
-      assertTrue(statements.size() >= 5, "keyspace and tables");
+      assertTrue(statements.size() >= 8, "keyspace, journal and read-side tables");
       statements.forEach(session::execute);
     }
 
@@ -64,6 +64,8 @@ class SchemaIT {
       GenericCommand started = client.call(ImClient.convStart("Tom", List.of("Jerry"), "{\"name\":\"prod\"}"), WAIT);
       assertEquals(OpType.started, started.getOp(), started::toString);
       cid = started.getConvMessage().getCid();
+      GenericCommand ack = client.call(ImClient.direct("Tom", cid, "on the production schema"), WAIT);
+      assertTrue(ack.getAckMessage().hasUid(), ack::toString);
     }
     try (TestNode node = TestNode.start(ports, null, config);
         ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
@@ -73,6 +75,12 @@ class SchemaIT {
           .setConvMessage(ConvCommand.newBuilder()
               .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
       assertTrue(results.getConvMessage().getResults().getData().contains("\"name\":\"prod\""), results::toString);
+      GenericCommand mine = client.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
+          .setPeerId("Jerry").setConvMessage(ConvCommand.newBuilder()), WAIT);
+      assertTrue(mine.getConvMessage().getResults().getData().contains(cid), "the member index is on the schema");
+      GenericCommand history = client.call(GenericCommand.newBuilder().setCmd(CommandType.logs).setPeerId("Jerry")
+          .setLogsMessage(io.parley.protocol.wire.LogsCommand.newBuilder().setCid(cid)), WAIT);
+      assertEquals("on the production schema", history.getLogsMessage().getLogs(0).getData());
     }
   }
 }

@@ -326,6 +326,11 @@ public final class ImClient implements AutoCloseable {
     return !listener.closeStatus.isDone() && !webSocket.isInputClosed() && !webSocket.isOutputClosed();
   }
 
+  /** Drops the connection without a close handshake, like a client whose network died. */
+  public void abort() {
+    webSocket.abort();
+  }
+
   /** Sends a normal close (1000), waits briefly for the server's close, then drops the connection. */
   @Override
   public void close() {

@@ -134,6 +134,9 @@ public final class Conversation
   /** Replies {@link Undelivered}: the offline queue of {@code member} (§8.3). */
   public record UndeliveredTo(String member, int limit, ActorRef<Reply> replyTo) implements Command {}
 
+  /** Replies {@link Patches}: recent messages patched after {@code since} (patch sync at login, §10). */
+  public record PatchesSince(long since, ActorRef<Reply> replyTo) implements Command {}
+
   /** conv/max_read (§6.8): replies {@link Positions} of the other member, {@code target}, or everyone. */
   public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo) implements Command {}
 
@@ -195,6 +198,8 @@ public final class Conversation
 
   public record PatchApplied(long patchTimestamp) implements Reply {}
 
+  public record Patches(String cid, List<io.parley.node.message.StoredMessage> messages) implements Reply {}
+
   /** A page of client ids and the cursor of the next page (null at the end). */
   public record Listed(List<String> clientIds, String next) implements Reply {}
 
@@ -213,7 +218,8 @@ public final class Conversation
       String uniqueId,
       long createdAt,
       long updatedAt,
-      long expiresAt)
+      long expiresAt,
+      io.parley.node.message.StoredMessage lastMessage)
       implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable {}
@@ -340,6 +346,7 @@ public final class Conversation
         .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
         .onCommand(MaxRead.class, (state, maxRead) -> notFound(maxRead.replyTo()))
+        .onCommand(PatchesSince.class, (state, patches) -> notFound(patches.replyTo()))
         .onCommand(PatchMessage.class, (state, patch) -> reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
     builder.forState(state -> state.exists() && state.expiredAt(clock.millis()))
         .onCommand(Start.class, (state, start) -> expired(start.replyTo()))
@@ -358,6 +365,7 @@ public final class Conversation
         .onCommand(UnreadOf.class, (state, unread) -> expired(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> expired(undelivered.replyTo()))
         .onCommand(MaxRead.class, (state, maxRead) -> expired(maxRead.replyTo()))
+        .onCommand(PatchesSince.class, (state, patches) -> expired(patches.replyTo()))
         .onCommand(PatchMessage.class, (state, patch) -> expired(patch.replyTo()));
     builder.forAnyState()
         .onCommand(Start.class, this::onStartExisting)
@@ -376,6 +384,7 @@ public final class Conversation
         .onCommand(UnreadOf.class, this::onUnreadOf)
         .onCommand(UndeliveredTo.class, this::onUndeliveredTo)
         .onCommand(MaxRead.class, this::onMaxRead)
+        .onCommand(PatchesSince.class, this::onPatchesSince)
         .onCommand(PatchMessage.class, this::onPatch);
     builder.forAnyState()
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
@@ -935,6 +944,13 @@ public final class Conversation
     return Effect().reply(query.replyTo(), new Positions(positions));
   }
 
+  private ReplyEffect<Event, ConversationState> onPatchesSince(ConversationState state, PatchesSince query) {
+    if (!log.loaded()) {
+      return Effect().stash();
+    }
+    return Effect().reply(query.replyTo(), new Patches(cid, log.patchedSince(query.since())));
+  }
+
   private ReplyEffect<Event, ConversationState> onPatch(ConversationState state, PatchMessage patch) {
     if (!log.loaded()) {
       return Effect().stash();
@@ -993,7 +1009,8 @@ public final class Conversation
 
   private Snapshot snapshot(ConversationState state) {
     return new Snapshot(cid, state.kind(), state.creator(), state.members(), state.muted(), state.attributesJson(),
-        state.unique(), state.uniqueId(), state.createdAt(), state.updatedAt(), state.expiresAt());
+        state.unique(), state.uniqueId(), state.createdAt(), state.updatedAt(), state.expiresAt(),
+        log.last().orElse(null));
   }
 
   private ReplyEffect<Event, ConversationState> notFound(ActorRef<Reply> replyTo) {

@@ -113,6 +113,10 @@ final class MessageLog {
     return recent.stream().filter(m -> m.id().equals(id)).findFirst();
   }
 
+  List<StoredMessage> patchedSince(long since) {
+    return recent.stream().filter(m -> m.patchTimestamp() > since).toList();
+  }
+
   void replace(StoredMessage patched) {
     List<StoredMessage> copy = new ArrayList<>(recent);
     recent.clear();

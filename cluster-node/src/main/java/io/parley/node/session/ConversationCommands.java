@@ -434,14 +434,25 @@ public final class ConversationCommands {
   private GenericCommand queryResults(
       GenericCommand command, String clientId, ConversationQuery query, List<Conversation.Snapshot> found) {
     ConvCommand request = command.getConvMessage();
-    List<ObjectNode> documents = found.stream().filter(c -> c.kind() != Kind.TEMPORARY)
-        .map(c -> toResult(c, clientId)).toList();
+    Map<ObjectNode, Conversation.Snapshot> byDocument = new java.util.IdentityHashMap<>();
+    List<ObjectNode> documents = new ArrayList<>();
+    for (Conversation.Snapshot conversation : found) {
+      if (conversation.kind() != Kind.TEMPORARY) {
+        ObjectNode document = toResult(conversation, clientId);
+        byDocument.put(document, conversation);
+        documents.add(document);
+      }
+    }
     List<ObjectNode> page = query.apply(documents);
     boolean compact = (request.getFlag() & 1) != 0;
+    boolean withLastMessage = (request.getFlag() & 2) != 0;
     ArrayNode results = JSON.createArrayNode();
     for (ObjectNode document : page) {
       if (compact) {
         document.remove("m");
+      }
+      if (withLastMessage) {
+        addLastMessage(document, byDocument.get(document));
       }
       results.add(document);
     }
@@ -494,7 +505,28 @@ public final class ConversationCommands {
     }
     result.put("createdAt", Instant.ofEpochMilli(conversation.createdAt()).toString());
     result.put("updatedAt", Instant.ofEpochMilli(conversation.updatedAt()).toString());
+    if (conversation.lastMessage() != null) {
+      ObjectNode lm = result.putObject("lm");
+      lm.put("__type", "Date");
+      lm.put("iso", Instant.ofEpochMilli(conversation.lastMessage().timestamp()).toString());
+    }
     return result;
+  }
+
+  /** With flag bit 1 (§6.4): the last message's fields, only when there is one. */
+  static void addLastMessage(ObjectNode result, Conversation.Snapshot conversation) {
+    io.parley.node.message.StoredMessage last = conversation.lastMessage();
+    if (last == null) {
+      return;
+    }
+    result.put("msg", last.data());
+    result.put("msg_from", last.from());
+    result.put("msg_mid", last.id());
+    result.put("msg_timestamp", last.timestamp());
+    if (last.patchTimestamp() > 0) {
+      result.put("patch_timestamp", last.patchTimestamp());
+    }
+    result.put("bin", last.binary());
   }
 
   // -------------------------------------------------------------------------------------------- helpers

@@ -318,7 +318,7 @@ public final class MessageCommands {
    * After {@code opened} (§5.1 step 7): protocol version 1 gets its queued messages pushed ({@code offline}),
    * versions 2 and 3 get one {@code unread} with every conversation that has unread messages.
    */
-  public void afterLogin(String appId, String clientId, int version) {
+  public void afterLogin(String appId, String clientId, int version, long lastPatchTime) {
     index.conversationsOf(appId, clientId, settings.maxQueryCandidates()).whenComplete((cids, failure) -> {
       if (failure != null) {
         LOG.warn("Offline delivery for {} skipped: {}", clientId, failure.toString());
@@ -328,6 +328,34 @@ public final class MessageCommands {
         pushOffline(appId, clientId, cids);
       } else {
         pushUnread(appId, clientId, cids);
+      }
+      if (lastPatchTime > 0) {
+        pushPatches(appId, clientId, cids, lastPatchTime);
+      }
+    });
+  }
+
+  /** Patch sync (§10 item 3): one patch/modify with every recent patch newer than the client's. */
+  private void pushPatches(String appId, String clientId, List<String> cids, long since) {
+    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
+        .map(cid -> entities.apply(Conversation.entityId(appId, cid))
+            .<Conversation.Reply>ask(replyTo -> new Conversation.PatchesSince(since, replyTo), askTimeout)
+            .toCompletableFuture())
+        .toList();
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
+      List<GenericCommand> pushes = new ArrayList<>();
+      for (CompletableFuture<Conversation.Reply> answer : answers) {
+        if (!answer.isCompletedExceptionally() && answer.join() instanceof Conversation.Patches patches) {
+          for (StoredMessage message : patches.messages()) {
+            pushes.add(NoticeFrames.toPush(clientId, new io.parley.node.conversation.Notice.Patched(patches.cid(), message, null)));
+          }
+        }
+      }
+      if (!pushes.isEmpty()) {
+        PatchCommand.Builder all = PatchCommand.newBuilder();
+        pushes.stream().limit(MAX_HISTORY).forEach(push -> all.addAllPatches(push.getPatchMessage().getPatchesList()));
+        context.getSelf().tell(new SessionActor.Emit(GenericCommand.newBuilder().setCmd(CommandType.patch)
+            .setOp(OpType.modify).setPeerId(clientId).setPatchMessage(all).build()));
       }
     });
   }

@@ -339,7 +339,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
           if (failure != null) {
             LOG.warn("Presence registration of {} is late: {}", clientId, failure.toString());
           }
-          messages.afterLogin(app.appId(), clientId, subprotocol.version());
+          messages.afterLogin(app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
           return new Emit(opened);
         });
     return this;

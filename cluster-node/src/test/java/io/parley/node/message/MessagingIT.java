@@ -348,22 +348,50 @@ class MessagingIT {
     ImClient tom = login("Tom", first);
     ImClient jerry = login("Jerry", second);
     String cid = group(tom, "Tom", "Jerry");
-    GenericCommand first = send(tom, "Tom", cid, "typo");
-    GenericCommand second = send(tom, "Tom", cid, "oops");
+    GenericCommand typo = send(tom, "Tom", cid, "typo");
+    GenericCommand oops = send(tom, "Tom", cid, "oops");
     next(jerry, CommandType.direct);
     next(jerry, CommandType.direct);
-    GenericCommand edited = tom.call(patch("Tom", cid, first, false, "fixed"), WAIT);
+    GenericCommand edited = tom.call(patch("Tom", cid, typo, false, "fixed"), WAIT);
     assertEquals(OpType.modified, edited.getOp(), edited::toString);
     GenericCommand editPush = next(jerry, CommandType.patch);
     assertEquals("fixed", editPush.getPatchMessage().getPatches(0).getData());
-    tom.call(patch("Tom", cid, second, true, null), WAIT);
+    tom.call(patch("Tom", cid, oops, true, null), WAIT);
     PatchItem recall = next(jerry, CommandType.patch).getPatchMessage().getPatches(0);
     assertTrue(recall.getRecall());
     assertEquals("{\"_lctype\":-127}", recall.getData());
-    GenericCommand notMine = jerry.call(patch("Jerry", cid, first, false, "hijack"), WAIT);
+    GenericCommand notMine = jerry.call(patch("Jerry", cid, typo, false, "hijack"), WAIT);
     assertEquals(4403, notMine.getErrorMessage().getCode());
     List<String> history = data(logs(jerry, "Jerry", cid, LogsCommand.newBuilder().setL(10)));
     assertEquals(List.of("fixed", "{\"_lctype\":-127}"), history);
+
+    // Patch sync at login (§10): a device that last saw patches before these gets both in one push.
+    ImClient tablet = ImClient.connect(second.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    clients.add(tablet);
+    tablet.call(ImClient.sessionOpen(APP, id("Jerry")).setSessionMessage(io.parley.protocol.wire.SessionCommand
+        .newBuilder().setLastPatchTime(typo.getAckMessage().getT())), WAIT);
+    GenericCommand sync = next(tablet, CommandType.patch);
+    assertEquals(2, sync.getPatchMessage().getPatchesCount(), sync::toString);
+  }
+
+  @Test
+  void a_query_with_the_last_message_flag_carries_the_last_message() throws Exception {
+    ImClient tom = login("Tom", first);
+    String cid = group(tom, "Tom", "Jerry");
+    GenericCommand ack = send(tom, "Tom", cid, "the last word");
+    GenericCommand result = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
+        .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().setFlag(2)
+            .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
+    JsonNode conversation = JSON.readTree(result.getConvMessage().getResults().getData()).get(0);
+    assertEquals("the last word", conversation.get("msg").asText());
+    assertEquals(id("Tom"), conversation.get("msg_from").asText());
+    assertEquals(ack.getAckMessage().getUid(), conversation.get("msg_mid").asText());
+    assertEquals(ack.getAckMessage().getT(), conversation.get("msg_timestamp").asLong());
+    assertEquals("Date", conversation.get("lm").get("__type").asText());
+    GenericCommand plain = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
+        .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder()
+            .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
+    assertFalse(JSON.readTree(plain.getConvMessage().getResults().getData()).get(0).has("msg"), "only with the flag");
   }
 
   private GenericCommand.Builder patch(String name, String cid, GenericCommand ack, boolean recall, String data) {

@@ -475,6 +475,9 @@ public final class Conversation
       return reject(add.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "join a chatroom with JoinRoom");
     }
     boolean selfJoin = requested.equals(List.of(add.initiator()));
+    if (state.kind() == Kind.SYSTEM) {
+      return subscription(state, add.initiator(), requested, true, add.timestamp(), add.replyTo());
+    }
     if (!selfJoin && !state.isMember(add.initiator())) {
       return reject(add.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", add.initiator() + " is not a member");
     }
@@ -523,6 +526,9 @@ public final class Conversation
     if (state.kind() == Kind.TRANSIENT) {
       return reject(remove.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "leave a chatroom with LeaveRoom");
     }
+    if (state.kind() == Kind.SYSTEM) {
+      return subscription(state, remove.initiator(), requested, false, remove.timestamp(), remove.replyTo());
+    }
     if (!state.isMember(remove.initiator())) {
       return reject(remove.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", remove.initiator() + " is not a member");
     }
@@ -563,11 +569,35 @@ public final class Conversation
         .thenReply(remove.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed));
   }
 
+  /**
+   * System conversations (§8.8): adding oneself subscribes, removing oneself unsubscribes; nobody adds or
+   * removes others (4314); no notices.
+   */
+  private ReplyEffect<Event, ConversationState> subscription(ConversationState state, String initiator,
+      List<String> requested, boolean subscribe, long timestamp, ActorRef<Reply> replyTo) {
+    List<String> others = requested.stream().filter(id -> !id.equals(initiator)).toList();
+    List<Failure> failed = others.isEmpty() ? List.of()
+        : List.of(new Failure(4314, "NORMAL_CONVERSATION_REQUIRED", others));
+    boolean self = requested.contains(initiator);
+    List<String> allowed = self ? List.of(initiator) : List.of();
+    if (!self || state.isMember(initiator) == subscribe) {
+      return Effect().reply(replyTo, new MembershipChanged(snapshot(state), allowed, failed));
+    }
+    Event event = subscribe ? new MembersAdded(initiator, List.of(initiator), timestamp)
+        : new MembersRemoved(initiator, List.of(initiator), timestamp);
+    return Effect().persist(event)
+        .thenRun(after -> index.record(appId, snapshot(after), subscribe ? List.of() : List.of(initiator)))
+        .thenReply(replyTo, after -> new MembershipChanged(snapshot(after), allowed, failed));
+  }
+
   // ------------------------------------------------------------------------------------------ chatroom
 
   private ReplyEffect<Event, ConversationState> onJoinRoom(ConversationState state, JoinRoom join) {
     if (state.kind() != Kind.TRANSIENT) {
       return reject(join.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "not a chatroom");
+    }
+    if (!online.containsKey(join.clientId()) && online.size() >= settings.maxChatroomOnline()) {
+      return reject(join.replyTo(), 4304, "CONVERSATION_FULL", "at most " + settings.maxChatroomOnline() + " online");
     }
     if (online.computeIfAbsent(join.clientId(), id -> new HashSet<>()).add(join.session())) {
       context.watchWith(join.session(), new RoomSessionEnded(join.session()));
@@ -791,6 +821,7 @@ public final class Conversation
     return switch (state.kind()) {
       case NORMAL -> 1;
       case TRANSIENT -> 2;
+      case SYSTEM -> 3;
       case TEMPORARY -> 4;
     };
   }
@@ -864,6 +895,9 @@ public final class Conversation
     if (state.kind() == Kind.TRANSIENT) {
       online.forEach((clientId, sessions) ->
           sessions.forEach(session -> session.tell(new SessionActor.Delivery(clientId, notice))));
+    } else if (state.kind() == Kind.SYSTEM) {
+      // A client's message to a system conversation is for the app (its webhook), not for the subscribers.
+      return;
     } else {
       notices.send(appId, state.members(), notice);
     }

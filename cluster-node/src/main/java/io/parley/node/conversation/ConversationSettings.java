@@ -19,17 +19,18 @@ public record ConversationSettings(
     int maxBlacklist,
     int maxMessageSize,
     int offlineMessagesPerConversation,
-    int offlineConversations)
+    int offlineConversations,
+    int maxChatroomOnline)
     implements CborSerializable {
 
   public static final ConversationSettings DEFAULT =
       new ConversationSettings(false, true, 500, 10, Duration.ofDays(1), Duration.ofDays(30), 10, 1000, 1000, 500, 500,
-          5120, 20, 50);
+          5120, 20, 50, 5000);
 
   public ConversationSettings withMemberRoles(boolean enabled) {
     return new ConversationSettings(enabled, blacklist, maxMembers, maxTemporaryMembers, defaultTemporaryTtl,
         maxTemporaryTtl, defaultQueryLimit, maxQueryLimit, maxQueryCandidates, maxShutup, maxBlacklist, maxMessageSize,
-        offlineMessagesPerConversation, offlineConversations);
+        offlineMessagesPerConversation, offlineConversations, maxChatroomOnline);
   }
 
   public static ConversationSettings fromConfig(Config conversation) {
@@ -47,6 +48,7 @@ public record ConversationSettings(
         conversation.getInt("max-blacklist"),
         (int) conversation.getBytes("max-message-size").longValue(),
         conversation.getInt("offline-messages-per-conversation"),
-        conversation.getInt("offline-conversations"));
+        conversation.getInt("offline-conversations"),
+        conversation.getInt("max-chatroom-online"));
   }
 }

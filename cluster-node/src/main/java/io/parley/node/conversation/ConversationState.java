@@ -34,11 +34,15 @@ public record ConversationState(
   public static final String MANAGER = "Manager";
   public static final String MEMBER = "Member";
 
-  /** Normal and temporary conversations have members; chatrooms only have whoever is online in them. */
+  /**
+   * Normal and temporary conversations have members; chatrooms only have whoever is online in them; a
+   * system conversation's members are its subscribers (created through the REST API, never by clients).
+   */
   public enum Kind {
     NORMAL,
     TRANSIENT,
-    TEMPORARY
+    TEMPORARY,
+    SYSTEM
   }
 
   static ConversationState empty() {

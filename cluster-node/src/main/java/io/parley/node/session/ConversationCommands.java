@@ -498,7 +498,7 @@ public final class ConversationCommands {
     conversation.muted().forEach(muted::add);
     result.put("muted", conversation.muted().contains(requester));
     result.put("tr", conversation.kind() == Kind.TRANSIENT);
-    result.put("sys", false);
+    result.put("sys", conversation.kind() == Kind.SYSTEM);
     result.put("unique", conversation.unique());
     if (conversation.uniqueId() != null) {
       result.put("uniqueId", conversation.uniqueId());

@@ -130,7 +130,7 @@ class ConversationTest {
   void adding_beyond_the_member_limit_fails_per_id_with_conversation_full() {
     kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234568",
         new ConversationSettings(false, true, 3, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30), 10, 1000,
-            1000, 500, 500, 5120, 20, 50),
+            1000, 500, 500, 5120, 20, 50, 5000),
         (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, archive, clock));
     start(List.of("B"), Kind.NORMAL, 0);
     var partial = assertInstanceOf(Conversation.MembershipChanged.class, add("A", "C", "D"));
@@ -399,6 +399,24 @@ class ConversationTest {
     var patched = (Notice.Patched) sent.get(0).notice();
     assertEquals(io.parley.node.message.StoredMessage.RECALLED, patched.message().data());
     assertTrue(archive.stored("app", "0123456789abcdef01234567").get(0).recalled());
+  }
+
+  @Test
+  void a_system_conversation_is_subscribed_by_adding_oneself_and_nobody_adds_others() {
+    kit.<Conversation.Reply>runCommand(r -> new Conversation.Start("admin", List.of(), "{\"name\":\"news\"}",
+        Kind.SYSTEM, false, null, 0, T0, r));
+    sent.clear();
+    var subscribed = assertInstanceOf(Conversation.MembershipChanged.class, add("Jerry", "Jerry"));
+    assertEquals(List.of("Jerry"), subscribed.allowed());
+    assertTrue(subscribed.conversation().members().contains("Jerry"));
+    var others = assertInstanceOf(Conversation.MembershipChanged.class, add("Jerry", "Bob"));
+    assertEquals(4314, others.failed().get(0).code());
+    var unsubscribed = assertInstanceOf(Conversation.MembershipChanged.class, remove("Jerry", "Jerry"));
+    assertFalse(unsubscribed.conversation().members().contains("Jerry"));
+    assertTrue(sent.isEmpty(), "subscriptions notify nobody");
+    add("Jerry", "Jerry");
+    assertInstanceOf(Conversation.Sent.class, send("Jerry", text("to the app", false, null)));
+    assertTrue(sent.isEmpty(), "a client's message to a system conversation is not fanned out");
   }
 
   /** A clock the test moves. */

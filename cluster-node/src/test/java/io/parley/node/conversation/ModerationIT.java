@@ -155,6 +155,29 @@ class ModerationIT {
     assertEquals(List.of(id("Other")), list.getBlacklistMessage().getBlockedPidsList());
   }
 
+  /** System conversations are created by the app (REST, simulated here); clients subscribe by joining. */
+  @Test
+  void a_system_conversation_is_subscribed_by_joining_it_and_nobody_adds_others() throws Exception {
+    String cid = ConversationIds.newId(java.time.Instant.now());
+    org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system())
+        .entityRefFor(Conversation.ENTITY_KEY, Conversation.entityId("parley-dev", cid))
+        .<Conversation.Reply>ask(replyTo -> new Conversation.Start("app-admin", List.of(), "{\"name\":\"news\"}",
+            ConversationState.Kind.SYSTEM, false, null, 0, System.currentTimeMillis(), replyTo), WAIT)
+        .toCompletableFuture().get();
+    ImClient reader = login("Reader");
+    GenericCommand subscribed = conv(reader, "Reader", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Reader")));
+    assertEquals(List.of(id("Reader")), subscribed.getConvMessage().getAllowedPidsList(), subscribed::toString);
+    GenericCommand others = conv(reader, "Reader", OpType.add, ConvCommand.newBuilder().setCid(cid).addM("someone-else"));
+    assertEquals(4314, others.getConvMessage().getFailedPids(0).getCode());
+    JsonNode found = JSON.readTree(conv(reader, "Reader", OpType.query, ConvCommand.newBuilder()
+        .setWhere(JsonObjectMessage.newBuilder().setData("{\"sys\":true,\"objectId\":\"" + cid + "\"}")))
+        .getConvMessage().getResults().getData());
+    assertEquals(1, found.size());
+    assertTrue(found.get(0).get("sys").asBoolean());
+    GenericCommand unsubscribed = conv(reader, "Reader", OpType.remove, ConvCommand.newBuilder().setCid(cid).addM(id("Reader")));
+    assertEquals(List.of(id("Reader")), unsubscribed.getConvMessage().getAllowedPidsList());
+  }
+
   @Test
   void query_options_limit_zero_compact_and_count_behave_as_the_spec_says() throws Exception {
     ImClient owner = login("Owner");

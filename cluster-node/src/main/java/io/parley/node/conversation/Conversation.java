@@ -498,13 +498,8 @@ public final class Conversation
         allowed.add(clientId);
       }
     }
-    List<Failure> failed = new ArrayList<>();
-    if (!full.isEmpty()) {
-      failed.add(new Failure(4304, "CONVERSATION_FULL", full));
-    }
-    if (!blocked.isEmpty()) {
-      failed.add(new Failure(4548, "BLOCKED_BY_CONV", blocked));
-    }
+    List<Failure> failed =
+        failures(new Failure(4304, "CONVERSATION_FULL", full), new Failure(4548, "BLOCKED_BY_CONV", blocked));
     if (added.isEmpty()) {
       return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
     }
@@ -548,13 +543,8 @@ public final class Conversation
         }
       }
     }
-    List<Failure> failed = new ArrayList<>();
-    if (!needOwner.isEmpty()) {
-      failed.add(new Failure(4324, "CONVERSATION_NEED_OWNER", needOwner));
-    }
-    if (!unauthorized.isEmpty()) {
-      failed.add(new Failure(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", unauthorized));
-    }
+    List<Failure> failed = failures(new Failure(4324, "CONVERSATION_NEED_OWNER", needOwner),
+        new Failure(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", unauthorized));
     if (removed.isEmpty()) {
       return Effect().reply(remove.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
     }
@@ -1064,6 +1054,11 @@ public final class Conversation
 
   private static List<String> others(List<String> clientIds, String except) {
     return clientIds.stream().filter(id -> !id.equals(except)).toList();
+  }
+
+  /** The partial failures that name anyone, in order. */
+  private static List<Failure> failures(Failure... candidates) {
+    return java.util.Arrays.stream(candidates).filter(failure -> !failure.clientIds().isEmpty()).toList();
   }
 
   private static List<String> distinct(List<String> clientIds) {

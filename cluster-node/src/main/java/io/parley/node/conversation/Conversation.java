@@ -111,8 +111,15 @@ public final class Conversation
       boolean transientMessage,
       boolean deliverOnly,
       String dedupToken,
-      int extraSize)
-      implements CborSerializable {}
+      String pushData)
+      implements CborSerializable {
+
+    /** Counted against the message cap: the payload and the push data (§6.12 step 3). */
+    int size() {
+      int payload = binary ? (data.length() * 3) / 4 : data.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      return payload + (pushData == null ? 0 : pushData.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+    }
+  }
 
   /**
    * direct (§6.12): stores the message (unless transient or a will), then replies {@link Sent} and delivers
@@ -827,8 +834,7 @@ public final class Conversation
     if (state.shutup().contains(send.sender())) {
       return reject(send.replyTo(), 4563, "SILIENCED", send.sender() + " is muted in " + cid);
     }
-    int size = (draft.binary() ? (draft.data().length() * 3) / 4 : draft.data().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
-        + draft.extraSize();
+    int size = draft.size();
     if (size > settings.maxMessageSize()) {
       return reject(send.replyTo(), 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
     }
@@ -840,7 +846,7 @@ public final class Conversation
     }
     io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
         send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
-        draft.mentionAll(), draft.receipt(), 0, false);
+        draft.mentionAll(), draft.receipt(), 0, false, draft.pushData());
     if (draft.transientMessage() || draft.deliverOnly()) {
       // Transient and will messages are never stored: delivered to whoever is online now.
       deliver(state, message, draft.transientMessage(), send.origin());

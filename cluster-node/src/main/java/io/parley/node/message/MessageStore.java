@@ -42,6 +42,7 @@ public final class MessageStore implements MessageArchive {
     return session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversation_messages ("
         + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
         + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
+        + "push_data text, "
         + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)");
   }
 
@@ -52,7 +53,7 @@ public final class MessageStore implements MessageArchive {
       BatchStatementBuilder batch = BatchStatement.builder(DefaultBatchType.UNLOGGED);
       for (StoredMessage m : messages) {
         batch.addStatement(statement.bind(appId, cid, month(m.timestamp()), m.timestamp(), m.id(), m.from(), m.data(),
-            m.binary(), m.mentionPids(), m.mentionAll(), m.receipt(), m.patchTimestamp(), m.recalled()));
+            m.binary(), m.mentionPids(), m.mentionAll(), m.receipt(), m.patchTimestamp(), m.recalled(), m.pushData()));
       }
       return session.executeWriteBatch(batch.build());
     });
@@ -127,8 +128,8 @@ public final class MessageStore implements MessageArchive {
     CompletionStage<PreparedStatement> current = insert;
     if (current == null || current.toCompletableFuture().isCompletedExceptionally()) {
       insert = session.prepare("INSERT INTO " + keyspace + ".conversation_messages (app_id, cid, month, timestamp, msg_id, "
-          + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled) "
-          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+          + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data) "
+          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     }
     return insert;
   }
@@ -137,7 +138,7 @@ public final class MessageStore implements MessageArchive {
     return new StoredMessage(row.getString("msg_id"), row.getString("from_client"), row.getLong("timestamp"),
         row.getString("data"), row.getBoolean("bin"), row.getList("mention_pids", String.class),
         row.getBoolean("mention_all"), row.getBoolean("receipt"), row.getLong("patch_timestamp"),
-        row.getBoolean("recalled"));
+        row.getBoolean("recalled"), row.getString("push_data"));
   }
 
   static int month(long epochMillis) {

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * One message as stored and delivered: the payload is opaque (text, or base64 of binary bytes with
- * {@code binary}), the server adds id, sender and timestamp. {@code receipt} is the sender's {@code r} flag.
+ * {@code binary}), the server adds id, sender and timestamp. {@code receipt} is the sender's {@code r} flag;
+ * {@code pushData} (may be null) is kept for the offline-push hook (§7.8).
  */
 public record StoredMessage(
     String id,
@@ -17,7 +18,8 @@ public record StoredMessage(
     boolean mentionAll,
     boolean receipt,
     long patchTimestamp,
-    boolean recalled)
+    boolean recalled,
+    String pushData)
     implements CborSerializable {
 
   /** The payload of a recalled message (§6.16). */
@@ -30,7 +32,7 @@ public record StoredMessage(
   public StoredMessage patched(String newData, boolean newBinary, boolean recall, long at,
       List<String> newMentions, boolean newMentionAll) {
     return new StoredMessage(id, from, timestamp, recall ? RECALLED : newData, !recall && newBinary,
-        recall ? List.of() : newMentions, !recall && newMentionAll, receipt, at, recall);
+        recall ? List.of() : newMentions, !recall && newMentionAll, receipt, at, recall, pushData);
   }
 
   /** Size counted against the message cap: the payload in bytes. */

@@ -113,15 +113,15 @@ public final class MessageCommands {
     }
     boolean binary = request.hasBinaryMsg();
     String data = binary ? Base64.getEncoder().encodeToString(request.getBinaryMsg().toByteArray()) : request.getMsg();
-    int extra = request.hasPushData() ? request.getPushData().getBytes(java.nio.charset.StandardCharsets.UTF_8).length : 0;
+    String pushData = request.hasPushData() ? request.getPushData() : null;
     Conversation.MessageDraft draft = new Conversation.MessageDraft(data, binary, request.getMentionPidsList(),
         request.getMentionAll(), request.getR(), request.getTransient(), false,
-        request.hasDt() ? request.getDt() : null, extra);
+        request.hasDt() ? request.getDt() : null, pushData);
     String entityId = Conversation.entityId(appId, request.getCid());
     if (request.getWill()) {
       // A will replaces the client's previous one and is only delivered if the connection dies (§7.6).
       wills.put(clientId, new Will(clientId, entityId, new Conversation.MessageDraft(data, binary, draft.mentionPids(),
-          draft.mentionAll(), false, false, true, null, extra)));
+          draft.mentionAll(), false, false, true, null, pushData)));
       long now = clock.millis();
       emit(Replies.replyTo(command, CommandType.ack, null, clientId)
           .setAckMessage(AckCommand.newBuilder().setUid(StoredMessageIds.willId(clientId, now)).setT(now)).build());

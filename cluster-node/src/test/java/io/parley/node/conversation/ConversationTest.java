@@ -288,7 +288,7 @@ class ConversationTest {
   }
 
   private Conversation.MessageDraft text(String body, boolean receipt, String token) {
-    return new Conversation.MessageDraft(body, false, List.of(), false, receipt, false, false, token, 0);
+    return new Conversation.MessageDraft(body, false, List.of(), false, receipt, false, false, token, null);
   }
 
   private Conversation.Reply send(String sender, Conversation.MessageDraft draft) {
@@ -332,11 +332,22 @@ class ConversationTest {
   }
 
   @Test
+  void push_data_counts_against_the_cap_and_is_kept_for_the_offline_push_hook() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    String push = "{\"alert\":\"" + "p".repeat(5000) + "\"}";
+    assertEquals(4109, code(send("A", new Conversation.MessageDraft("x".repeat(200), false, List.of(), false, false, false,
+        false, null, push))));
+    assertInstanceOf(Conversation.Sent.class, send("A", new Conversation.MessageDraft("hi", false, List.of(), false, false,
+        false, false, null, "{\"alert\":\"hi\"}")));
+    assertEquals("{\"alert\":\"hi\"}", archive.stored("app", "0123456789abcdef01234567").get(0).pushData());
+  }
+
+  @Test
   void transient_messages_are_delivered_but_never_stored() {
     start(List.of("B"), Kind.NORMAL, 0);
     sent.clear();
     assertInstanceOf(Conversation.Sent.class,
-        send("A", new Conversation.MessageDraft("typing", false, List.of(), false, false, true, false, null, 0)));
+        send("A", new Conversation.MessageDraft("typing", false, List.of(), false, false, true, false, null, null)));
     assertTrue(archive.stored("app", "0123456789abcdef01234567").isEmpty());
     assertTrue(((Notice.Message) sent.get(0).notice()).transientMessage());
   }
@@ -345,7 +356,7 @@ class ConversationTest {
   void unread_counts_mentions_and_the_offline_queue_follow_the_members_positions() {
     start(List.of("B"), Kind.NORMAL, 0);
     send("A", text("1", false, null));
-    send("A", new Conversation.MessageDraft("2", false, List.of("B"), false, false, false, false, null, 0));
+    send("A", new Conversation.MessageDraft("2", false, List.of("B"), false, false, false, false, null, null));
     var third = assertInstanceOf(Conversation.Sent.class, send("A", text("3", true, null)));
     var unread = assertInstanceOf(Conversation.Unread.class,
         kit.<Conversation.Reply>runCommand(r -> new Conversation.UnreadOf("B", r)).reply());

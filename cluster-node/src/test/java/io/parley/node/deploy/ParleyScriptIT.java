@@ -1,0 +1,93 @@
+package io.parley.node.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parley.deploy.cassandra.LocalCassandra;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.OpType;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's run command, for real: {@code deploy/local/parley up --nodes 2 --detach} starts its own
+ * Cassandra and two nodes that form one cluster, prints the URLs, serves clients on both nodes, and
+ * {@code parley down} stops everything it started.
+ */
+class ParleyScriptIT {
+
+  private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private static String run(Map<String, String> env, Duration timeout, String... args) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(args).directory(ROOT.toFile()).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError(String.join(" ", args) + " did not finish:\n" + output);
+    }
+    assertEquals(0, process.exitValue(), () -> String.join(" ", args) + " failed:\n" + output);
+    return output;
+  }
+
+  @Test
+  void up_starts_cassandra_and_two_clustered_nodes_that_serve_clients_and_down_stops_them() throws Exception {
+    Path home = Files.createTempDirectory("parley-home-");
+    int http = LocalCassandra.freePort();
+    while (!LocalCassandra.isPortFree(http + 1)) {
+      http = LocalCassandra.freePort();
+    }
+    int cql = LocalCassandra.freePort();
+    Map<String, String> env = Map.of("PARLEY_HOME", home.toString(), "PARLEY_CASSANDRA_HEAP", "512m");
+    try {
+      String up = run(env, Duration.ofMinutes(5), "deploy/local/parley", "up", "--nodes", "2",
+          "--http-port", Integer.toString(http), "--cql-port", Integer.toString(cql), "--detach");
+      assertTrue(up.contains("router http://127.0.0.1:" + http + "/v1/route?appId=parley-dev"), up);
+      assertTrue(up.contains("WebSocket ws://127.0.0.1:" + (http + 1) + "/"), up);
+      assertTrue(up.contains("App key:    parley-dev-key"), up);
+
+      HttpResponse<String> route = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + (http + 1) + "/v1/route?appId=parley-dev")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, route.statusCode());
+
+      try (ImClient tom = ImClient.connect(URI.create("ws://127.0.0.1:" + http + "/"), Subprotocol.PROTOBUF_3,
+              ImClient.OfferMode.HEADER, WAIT);
+          ImClient jerry = ImClient.connect(URI.create("ws://127.0.0.1:" + (http + 1) + "/"), Subprotocol.PROTOBUF_3,
+              ImClient.OfferMode.HEADER, WAIT)) {
+        tom.call(ImClient.sessionOpen("parley-dev", "script-tom"), WAIT);
+        jerry.call(ImClient.sessionOpen("parley-dev", "script-jerry"), WAIT);
+        GenericCommand started = tom.call(ImClient.convStart("script-tom", List.of("script-jerry"), "{}"), WAIT);
+        assertEquals(OpType.started, started.getOp(), started::toString);
+        tom.call(ImClient.direct("script-tom", started.getConvMessage().getCid(), "across the local cluster"), WAIT);
+        GenericCommand received;
+        do {
+          received = jerry.nextPush(WAIT);
+        } while (received.getCmd() != CommandType.direct);
+        assertEquals("across the local cluster", received.getDirectMessage().getMsg());
+      }
+      String status = run(env, Duration.ofMinutes(1), "deploy/local/parley", "status");
+      assertTrue(status.contains("node-1: running") && status.contains("node-2: running"), status);
+      assertTrue(status.contains("cassandra: running"), status);
+    } finally {
+      run(env, Duration.ofMinutes(2), "deploy/local/parley", "down");
+    }
+    assertTrue(LocalCassandra.isPortFree(http) && LocalCassandra.isPortFree(http + 1), "nodes stopped");
+    assertTrue(LocalCassandra.isPortFree(cql), "Cassandra stopped");
+  }
+}

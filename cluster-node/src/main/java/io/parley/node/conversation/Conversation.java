@@ -161,14 +161,14 @@ public final class Conversation
       ActorRef<Reply> replyTo)
       implements Command {}
 
-  private record RecentLoaded(List<io.parley.node.message.StoredMessage> messages, Throwable failure) implements Command {}
+  record RecentLoaded(List<io.parley.node.message.StoredMessage> messages, Throwable failure) implements Command {}
 
-  private record BatchWritten(List<MessageLog.Pending> batch, Throwable failure) implements Command {}
+  record BatchWritten(List<MessageLog.Pending> batch, Throwable failure) implements Command {}
 
-  private record PatchLookedUp(PatchMessage patch, java.util.Optional<io.parley.node.message.StoredMessage> original,
+  record PatchLookedUp(PatchMessage patch, java.util.Optional<io.parley.node.message.StoredMessage> original,
       Throwable failure) implements Command {}
 
-  private record PatchWritten(PatchMessage patch, io.parley.node.message.StoredMessage patched, Throwable failure)
+  record PatchWritten(PatchMessage patch, io.parley.node.message.StoredMessage patched, Throwable failure)
       implements Command {}
 
   /** Persists the positions that moved; package-private so that tests can flush without waiting. */
@@ -288,6 +288,8 @@ public final class Conversation
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
   private final MessageLog log = new MessageLog();
+  private final ConversationMessaging messaging;
+  private final ConversationModeration moderation;
   /** Chatroom only: sessions online in the room, per client. Never persisted. */
   private final Map<String, Set<ActorRef<SessionActor.Command>>> online = new HashMap<>();
 
@@ -326,6 +328,8 @@ public final class Conversation
     this.index = index;
     this.archive = archive;
     this.clock = clock;
+    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log, online);
+    this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
   }
 
   @Override
@@ -383,26 +387,26 @@ public final class Conversation
         .onCommand(Mute.class, this::onMute)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), new Accepted(snapshot(state))))
         .onCommand(Count.class, this::onCount)
-        .onCommand(ChangeRole.class, this::onChangeRole)
-        .onCommand(Shutup.class, this::onShutup)
-        .onCommand(Block.class, this::onBlock)
-        .onCommand(ListModerated.class, this::onListModerated)
-        .onCommand(Send.class, this::onSend)
-        .onCommand(UnreadOf.class, this::onUnreadOf)
-        .onCommand(UndeliveredTo.class, this::onUndeliveredTo)
-        .onCommand(MaxRead.class, this::onMaxRead)
-        .onCommand(PatchesSince.class, this::onPatchesSince)
-        .onCommand(PatchMessage.class, this::onPatch);
+        .onCommand(ChangeRole.class, moderation::onChangeRole)
+        .onCommand(Shutup.class, moderation::onShutup)
+        .onCommand(Block.class, moderation::onBlock)
+        .onCommand(ListModerated.class, moderation::onListModerated)
+        .onCommand(Send.class, messaging::onSend)
+        .onCommand(UnreadOf.class, messaging::onUnreadOf)
+        .onCommand(UndeliveredTo.class, messaging::onUndeliveredTo)
+        .onCommand(MaxRead.class, messaging::onMaxRead)
+        .onCommand(PatchesSince.class, messaging::onPatchesSince)
+        .onCommand(PatchMessage.class, messaging::onPatch);
     builder.forAnyState()
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
         .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
-        .onCommand(Acked.class, this::onAcked)
-        .onCommand(MarkRead.class, this::onMarkRead)
-        .onCommand(RecentLoaded.class, this::onRecentLoaded)
-        .onCommand(BatchWritten.class, this::onBatchWritten)
-        .onCommand(PatchLookedUp.class, this::onPatchLookedUp)
-        .onCommand(PatchWritten.class, this::onPatchWritten)
-        .onCommand(FlushPositions.class, (state, flush) -> onFlushPositions(state));
+        .onCommand(Acked.class, messaging::onAcked)
+        .onCommand(MarkRead.class, messaging::onMarkRead)
+        .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
+        .onCommand(BatchWritten.class, messaging::onBatchWritten)
+        .onCommand(PatchLookedUp.class, messaging::onPatchLookedUp)
+        .onCommand(PatchWritten.class, messaging::onPatchWritten)
+        .onCommand(FlushPositions.class, (state, flush) -> messaging.onFlushPositions(state));
     return builder.build();
   }
 
@@ -431,7 +435,7 @@ public final class Conversation
             index.record(appId, snapshot(state), List.of());
           }
           if (state.exists()) {
-            loadRecent();
+            messaging.loadRecent();
           } else {
             log.loaded(List.of());
           }
@@ -658,386 +662,14 @@ public final class Conversation
     return Effect().reply(count.replyTo(), new Counted(n));
   }
 
-  // ------------------------------------------------------------------------------- roles, shut-up, blacklist
-
-  private ReplyEffect<Event, ConversationState> onChangeRole(ConversationState state, ChangeRole change) {
-    if (!settings.memberRoles()) {
-      return reject(change.replyTo(), 4325, "CONVERSATION_MEMBER_INFO_FEATURE_DISABLED", "member roles are off");
-    }
-    if (!List.of(ConversationState.MANAGER, ConversationState.MEMBER, ConversationState.OWNER).contains(change.role())) {
-      return reject(change.replyTo(), 4321, "UNKNOWN_CONVERSATION_ROLE", "unknown role " + change.role());
-    }
-    if (!state.isModerator(change.initiator()) || change.role().equals(ConversationState.OWNER)
-        || change.clientId().equals(state.creator())) {
-      return reject(change.replyTo(), 4320, "CONVERSATION_OPERATION_UNAUTHORIZED",
-          change.initiator() + " may not make " + change.clientId() + " " + change.role());
-    }
-    if (!state.isMember(change.clientId())) {
-      return reject(change.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", change.clientId() + " is not a member");
-    }
-    return Effect()
-        .persist(new RoleChanged(change.initiator(), change.clientId(), change.role(), change.timestamp()))
-        .thenRun(after -> notices.send(appId, after.members(),
-            new Notice.MemberInfoChanged(cid, change.initiator(), change.clientId(), change.role())))
-        .thenReply(change.replyTo(), after -> new Accepted(snapshot(after)));
-  }
-
-  /** Who may moderate: Owner and Managers with roles on, any unmuted member without (§6.10, §6.11). */
-  private Rejected moderationRefusal(ConversationState state, String initiator) {
-    if (state.kind() != Kind.NORMAL) {
-      return new Rejected(4314, "NORMAL_CONVERSATION_REQUIRED", "only normal conversations have moderation");
-    }
-    if (!state.isMember(initiator)) {
-      return new Rejected(4317, "CONVERSATION_MEMBERSHIP_REQUIRED", initiator + " is not a member");
-    }
-    if (settings.memberRoles() ? !state.isModerator(initiator) : state.shutup().contains(initiator)) {
-      return new Rejected(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", initiator + " may not moderate");
-    }
-    return null;
-  }
-
-  private ReplyEffect<Event, ConversationState> onShutup(ConversationState state, Shutup shutup) {
-    Rejected refusal = moderationRefusal(state, shutup.initiator());
-    if (refusal != null) {
-      return Effect().reply(shutup.replyTo(), refusal);
-    }
-    List<String> requested = distinct(shutup.clientIds());
-    List<String> changed = requested.stream().filter(id -> state.shutup().contains(id) != shutup.add()).toList();
-    if (shutup.add() && state.shutup().size() + changed.size() > settings.maxShutup()) {
-      return Effect().reply(shutup.replyTo(), new MembershipChanged(snapshot(state), List.of(),
-          List.of(new Failure(4561, "SILIENCED_MEMBER_LIST_FULL", requested))));
-    }
-    if (changed.isEmpty()) {
-      return Effect().reply(shutup.replyTo(), new MembershipChanged(snapshot(state), requested, List.of()));
-    }
-    String action = shutup.add() ? "shutuped" : "unshutuped";
-    return Effect()
-        .persist(new ShutupChanged(shutup.initiator(), changed, shutup.add(), shutup.timestamp()))
-        .thenRun(after -> moderated(after.members(), changed, action, shutup.initiator()))
-        .thenReply(shutup.replyTo(), after -> new MembershipChanged(snapshot(after), requested, List.of()));
-  }
-
-  private ReplyEffect<Event, ConversationState> onBlock(ConversationState state, Block block) {
-    if (!settings.blacklist()) {
-      return reject(block.replyTo(), 4544, "BLACKLIST_FEATURE_DISABLED", "the conversation blacklist is off");
-    }
-    Rejected refusal = moderationRefusal(state, block.initiator());
-    if (refusal != null) {
-      return Effect().reply(block.replyTo(), refusal);
-    }
-    List<String> requested = distinct(block.clientIds());
-    List<String> ownerAsked = block.add() ? requested.stream().filter(id -> id.equals(state.creator())
-        && settings.memberRoles()).toList() : List.of();
-    List<String> changed = requested.stream()
-        .filter(id -> !ownerAsked.contains(id) && state.blacklist().contains(id) != block.add()).toList();
-    List<String> allowed = requested.stream().filter(id -> !ownerAsked.contains(id)).toList();
-    List<Failure> failed = ownerAsked.isEmpty() ? List.of()
-        : List.of(new Failure(4324, "CONVERSATION_NEED_OWNER", ownerAsked));
-    if (block.add() && state.blacklist().size() + changed.size() > settings.maxBlacklist()) {
-      return reject(block.replyTo(), 4543, "BLACKLIST_FULL", "at most " + settings.maxBlacklist() + " blocked");
-    }
-    if (changed.isEmpty()) {
-      return Effect().reply(block.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
-    }
-    List<String> leaving = block.add() ? changed.stream().filter(state::isMember).toList() : List.of();
-    return Effect()
-        .persist(new BlacklistChanged(block.initiator(), changed, block.add(), block.timestamp()))
-        .thenRun(after -> {
-          if (!leaving.isEmpty()) {
-            index.record(appId, snapshot(after), leaving);
-          }
-          List<String> audience = new ArrayList<>(after.members());
-          if (block.add()) {
-            // The blocked get `blocked` and `left`; the remaining members `members_blocked` and `members_left`.
-            notices.send(appId, changed, new Notice.Moderated(cid, "blocked", List.of(), block.initiator()));
-            notices.send(appId, leaving, new Notice.Left(cid, block.initiator()));
-            notices.send(appId, audience, new Notice.Moderated(cid, "members_blocked", changed, block.initiator()));
-            if (!leaving.isEmpty()) {
-              notices.send(appId, audience, new Notice.MembersLeft(cid, leaving, block.initiator()));
-            }
-          } else {
-            moderated(audience, changed, "unblocked", block.initiator());
-          }
-        })
-        .thenReply(block.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed));
-  }
-
-  /** Targets get {@code action}; every other member gets {@code members_<action>} listing the targets. */
-  private void moderated(List<String> members, List<String> targets, String action, String initiator) {
-    notices.send(appId, targets, new Notice.Moderated(cid, action, List.of(), initiator));
-    List<String> others = new ArrayList<>(members);
-    others.removeAll(targets);
-    notices.send(appId, others, new Notice.Moderated(cid, "members_" + action, targets, initiator));
-  }
-
-  private ReplyEffect<Event, ConversationState> onListModerated(ConversationState state, ListModerated list) {
-    List<String> all = list.blacklist() ? state.blacklist() : state.shutup();
-    int from = 0;
-    if (list.next() != null && !list.next().isEmpty()) {
-      try {
-        from = Math.max(0, Integer.parseInt(list.next()));
-      } catch (NumberFormatException malformed) {
-        return reject(list.replyTo(), 4310, "CONVERSATION_QUERY_FAILED", "invalid next cursor");
-      }
-    }
-    int limit = list.limit() > 0 ? Math.min(list.limit(), 1000) : 10;
-    int to = Math.min(all.size(), from + limit);
-    List<String> page = from >= all.size() ? List.of() : all.subList(from, to);
-    String next = to < all.size() ? Integer.toString(to) : null;
-    return Effect().reply(list.replyTo(), new Listed(List.copyOf(page), next));
-  }
-
-  // ---------------------------------------------------------------------------------------------- messages
-
-  private void loadRecent() {
-    context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT), RecentLoaded::new);
-  }
-
-  private ReplyEffect<Event, ConversationState> onRecentLoaded(ConversationState state, RecentLoaded loaded) {
-    if (loaded.failure() != null) {
-      context.getLog().warn("Loading recent messages of {} failed, retrying: {}", cid, loaded.failure().toString());
-      context.scheduleOnce(Duration.ofSeconds(1), context.getSelf(), new RecentLoaded(null, new RetryLoad()));
-      return Effect().noReply();
-    }
-    if (loaded.messages() == null) {
-      loadRecent();
-      return Effect().noReply();
-    }
-    log.loaded(loaded.messages());
-    return Effect().noReply().thenUnstashAll();
-  }
-
-  /** Marks a scheduled retry of the recent-messages load. */
-  private static final class RetryLoad extends RuntimeException {
-    RetryLoad() {
-      super("retry", null, false, false);
-    }
-  }
-
-  private int convType(ConversationState state) {
-    return switch (state.kind()) {
-      case NORMAL -> 1;
-      case TRANSIENT -> 2;
-      case SYSTEM -> 3;
-      case TEMPORARY -> 4;
-    };
-  }
-
-  private ReplyEffect<Event, ConversationState> onSend(ConversationState state, Send send) {
-    if (!log.loaded()) {
-      return Effect().stash();
-    }
-    MessageDraft draft = send.draft();
-    if (state.kind() != Kind.TRANSIENT && !state.isMember(send.sender())) {
-      return reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", send.sender() + " is not a member of " + cid);
-    }
-    if (state.shutup().contains(send.sender())) {
-      return reject(send.replyTo(), 4563, "SILIENCED", send.sender() + " is muted in " + cid);
-    }
-    int size = draft.size();
-    if (size > settings.maxMessageSize()) {
-      return reject(send.replyTo(), 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
-    }
-    String dedupKey = draft.dedupToken() == null || draft.dedupToken().isEmpty() ? null
-        : send.sender() + "\u0000" + draft.dedupToken();
-    java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey);
-    if (resent.isPresent()) {
-      return Effect().reply(send.replyTo(), new Sent(resent.get().id(), resent.get().timestamp()));
-    }
-    io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
-        send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
-        draft.mentionAll(), draft.receipt(), 0, false, draft.pushData());
-    if (draft.transientMessage() || draft.deliverOnly()) {
-      // Transient and will messages are never stored: delivered to whoever is online now.
-      deliver(state, message, draft.transientMessage(), send.origin());
-      return Effect().reply(send.replyTo(), new Sent(message.id(), message.timestamp()));
-    }
-    log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin()));
-    writeNextBatch();
-    return Effect().noReply();
-  }
-
-  /** One durable write for all sends that arrived while the previous write was in flight. */
-  private void writeNextBatch() {
-    List<MessageLog.Pending> batch = log.nextBatch();
-    if (!batch.isEmpty()) {
-      List<io.parley.node.message.StoredMessage> messages = batch.stream().map(MessageLog.Pending::message).toList();
-      context.pipeToSelf(archive.write(appId, cid, messages), (done, failure) -> new BatchWritten(batch, failure));
-    }
-  }
-
-  /** Acks only now that the batch is durable, then delivers in order. */
-  private ReplyEffect<Event, ConversationState> onBatchWritten(ConversationState state, BatchWritten written) {
-    log.written(written.batch(), written.failure() == null);
-    for (MessageLog.Pending send : written.batch()) {
-      if (written.failure() != null) {
-        send.replyTo().tell(new Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry"));
-      } else {
-        send.replyTo().tell(new Sent(send.message().id(), send.message().timestamp()));
-        deliver(state, send.message(), false, send.origin());
-      }
-    }
-    if (written.failure() != null) {
-      context.getLog().warn("Storing {} message(s) of {} failed: {}", written.batch().size(), cid, written.failure().toString());
-    }
-    writeNextBatch();
-    return Effect().noReply();
-  }
-
-  /** Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. */
-  private void deliver(ConversationState state, io.parley.node.message.StoredMessage message, boolean transientMessage,
-      ActorRef<SessionActor.Command> origin) {
-    Notice.Message notice = new Notice.Message(cid, message, convType(state), transientMessage, origin);
-    if (state.kind() == Kind.TRANSIENT) {
-      online.forEach((clientId, sessions) ->
-          sessions.forEach(session -> session.tell(new SessionActor.Delivery(clientId, notice))));
-    } else if (state.kind() == Kind.SYSTEM) {
-      // A client's message to a system conversation is for the app (its webhook), not for the subscribers.
-      return;
-    } else {
-      notices.send(appId, state.members(), notice);
-    }
-  }
-
-  private long timestampOf(String messageId, long fallback) {
-    return messageId == null || messageId.isEmpty() ? fallback
-        : log.find(messageId).map(io.parley.node.message.StoredMessage::timestamp).orElse(fallback);
-  }
-
-  /** Delivery receipts (§9.1) go to senders who asked for them, in conversations of at most two members. */
-  private ReplyEffect<Event, ConversationState> onAcked(ConversationState state, Acked acked) {
-    if (!log.loaded()) {
-      return Effect().stash();
-    }
-    long upTo = acked.toTimestamp() > 0 ? acked.toTimestamp() : timestampOf(acked.messageId(), 0);
-    List<io.parley.node.message.StoredMessage> delivered = log.ack(acked.member(), upTo, state);
-    if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
-      long now = clock.millis();
-      for (io.parley.node.message.StoredMessage message : delivered) {
-        if (message.receipt() && !message.from().equals(acked.member())) {
-          notices.send(appId, List.of(message.from()), new Notice.Receipt(cid, message.id(), now, acked.member(), false));
-        }
-      }
-    }
-    return Effect().noReply();
-  }
-
-  /** A read clears the unread count on the reader's other devices and sends read receipts (§6.14, §9.2). */
-  private ReplyEffect<Event, ConversationState> onMarkRead(ConversationState state, MarkRead read) {
-    if (!log.loaded()) {
-      return Effect().stash();
-    }
-    long latest = log.last().map(io.parley.node.message.StoredMessage::timestamp).orElse(clock.millis());
-    long upTo = read.timestamp() > 0 ? read.timestamp() : timestampOf(read.messageId(), latest);
-    if (log.read(read.member(), upTo, state)) {
-      notices.send(appId, List.of(read.member()),
-          new Notice.UnreadChanged(cid, 0, log.last().orElse(null), false, read.origin()));
-      if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
-        notices.send(appId, others(state.members(), read.member()), new Notice.Receipt(cid, null, upTo, read.member(), true));
-      }
-    }
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ConversationState> onUnreadOf(ConversationState state, UnreadOf query) {
-    if (!log.loaded()) {
-      return Effect().stash();
-    }
-    List<io.parley.node.message.StoredMessage> unread =
-        state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
-    boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
-    return Effect().reply(query.replyTo(),
-        new Unread(cid, Math.min(unread.size(), MessageLog.RECENT), log.last().orElse(null), mentioned, convType(state)));
-  }
-
-  private ReplyEffect<Event, ConversationState> onUndeliveredTo(ConversationState state, UndeliveredTo query) {
-    if (!log.loaded()) {
-      return Effect().stash();
-    }
-    List<io.parley.node.message.StoredMessage> queue =
-        state.kind() == Kind.TRANSIENT ? List.of() : log.undeliveredTo(query.member(), state);
-    int from = Math.max(0, queue.size() - query.limit());
-    return Effect().reply(query.replyTo(),
-        new Undelivered(cid, List.copyOf(queue.subList(from, queue.size())), from > 0, convType(state)));
-  }
-
-  private ReplyEffect<Event, ConversationState> onMaxRead(ConversationState state, MaxRead query) {
-    if (!log.loaded()) {
-      return Effect().stash();
-    }
-    List<String> whom = query.all() ? state.members()
-        : query.target() != null && !query.target().isEmpty() ? List.of(query.target())
-        : others(state.members(), query.requester()).stream().limit(1).toList();
-    List<Position> positions = whom.stream()
-        .map(member -> new Position(member, log.ackedBy(member, state), log.readBy(member, state)))
-        .toList();
-    return Effect().reply(query.replyTo(), new Positions(positions));
-  }
-
-  private ReplyEffect<Event, ConversationState> onPatchesSince(ConversationState state, PatchesSince query) {
-    if (!log.loaded()) {
-      return Effect().stash();
-    }
-    return Effect().reply(query.replyTo(), new Patches(cid, log.patchedSince(query.since())));
-  }
-
-  private ReplyEffect<Event, ConversationState> onPatch(ConversationState state, PatchMessage patch) {
-    if (!log.loaded()) {
-      return Effect().stash();
-    }
-    java.util.Optional<io.parley.node.message.StoredMessage> recent = log.find(patch.messageId());
-    if (recent.isPresent()) {
-      return applyPatch(patch, recent.get());
-    }
-    context.pipeToSelf(archive.find(appId, cid, patch.timestamp(), patch.messageId()),
-        (original, failure) -> new PatchLookedUp(patch, original, failure));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ConversationState> onPatchLookedUp(ConversationState state, PatchLookedUp found) {
-    if (found.failure() != null) {
-      return reject(found.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "history unavailable, retry");
-    }
-    if (found.original().isEmpty()) {
-      return reject(found.patch().replyTo(), 4404, "MESSAGE_NOT_FOUND", "no message " + found.patch().messageId());
-    }
-    return applyPatch(found.patch(), found.original().get());
-  }
-
-  private ReplyEffect<Event, ConversationState> applyPatch(PatchMessage patch, io.parley.node.message.StoredMessage original) {
-    if (!original.from().equals(patch.requester())) {
-      return reject(patch.replyTo(), 4403, "MESSAGE_OWNERSHIP_REQUIRED", "only the sender may change " + original.id());
-    }
-    io.parley.node.message.StoredMessage patched = original.patched(patch.data(), patch.binary(), patch.recall(),
-        log.nextTimestamp(clock.millis()), patch.mentionPids(), patch.mentionAll());
-    context.pipeToSelf(archive.update(appId, cid, patched), (done, failure) -> new PatchWritten(patch, patched, failure));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ConversationState> onPatchWritten(ConversationState state, PatchWritten written) {
-    if (written.failure() != null) {
-      return reject(written.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "patch not stored, retry");
-    }
-    log.replace(written.patched());
-    notices.send(appId, state.members(), new Notice.Patched(cid, written.patched(), written.patch().origin()));
-    return Effect().reply(written.patch().replyTo(), new PatchApplied(written.patched().patchTimestamp()));
-  }
-
-  private ReplyEffect<Event, ConversationState> onFlushPositions(ConversationState state) {
-    if (!state.exists() || !log.loaded()) {
-      return Effect().noReply();
-    }
-    Map<String, Long> acks = log.unsavedAcks(state);
-    Map<String, Long> reads = log.unsavedReads(state);
-    if (acks.isEmpty() && reads.isEmpty()) {
-      return Effect().noReply();
-    }
-    return Effect().persist(new PositionsAdvanced(Map.copyOf(acks), Map.copyOf(reads))).thenNoReply();
-  }
-
   // ------------------------------------------------------------------------------------------- helpers
 
-  private Snapshot snapshot(ConversationState state) {
+  /** The entity's effects, for the handlers in {@link ConversationMessaging}. */
+  org.apache.pekko.persistence.typed.javadsl.EffectFactories<Event, ConversationState> effects() {
+    return Effect();
+  }
+
+  Snapshot snapshot(ConversationState state) {
     return new Snapshot(cid, state.kind(), state.creator(), state.members(), state.muted(), state.attributesJson(),
         state.unique(), state.uniqueId(), state.createdAt(), state.updatedAt(), state.expiresAt(),
         log.last().orElse(null));
@@ -1054,11 +686,11 @@ public final class Conversation
     return reject(replyTo, 4323, "TEMPORARY_CONVERSATION_EXPIRED", "temporary conversation " + cid + " has expired");
   }
 
-  private ReplyEffect<Event, ConversationState> reject(ActorRef<Reply> replyTo, int code, String reason, String detail) {
+  ReplyEffect<Event, ConversationState> reject(ActorRef<Reply> replyTo, int code, String reason, String detail) {
     return Effect().reply(replyTo, new Rejected(code, reason, detail));
   }
 
-  private static List<String> others(List<String> clientIds, String except) {
+  static List<String> others(List<String> clientIds, String except) {
     return clientIds.stream().filter(id -> !id.equals(except)).toList();
   }
 
@@ -1067,7 +699,7 @@ public final class Conversation
     return java.util.Arrays.stream(candidates).filter(failure -> !failure.clientIds().isEmpty()).toList();
   }
 
-  private static List<String> distinct(List<String> clientIds) {
+  static List<String> distinct(List<String> clientIds) {
     return List.copyOf(new LinkedHashSet<>(clientIds));
   }
 }

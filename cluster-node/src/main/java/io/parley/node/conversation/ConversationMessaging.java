@@ -1,0 +1,294 @@
+package io.parley.node.conversation;
+
+import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.session.SessionActor;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * The messaging half of a {@link Conversation} entity (PROTOCOL.md §6.12–§6.16, §8, §9): sends are stored in
+ * batches before they are acked and then delivered in order; acks, reads, unread counts, offline queues,
+ * receipts and patches work on the entity's {@link MessageLog}. Handlers return the entity's effects; the
+ * entity routes its commands here.
+ */
+final class ConversationMessaging {
+
+  private final Conversation entity;
+  private final String appId;
+  private final String cid;
+  private final ActorContext<Conversation.Command> context;
+  private final ConversationSettings settings;
+  private final Conversation.Notices notices;
+  private final io.parley.node.message.MessageArchive archive;
+  private final Clock clock;
+  private final MessageLog log;
+  private final Map<String, Set<ActorRef<SessionActor.Command>>> online;
+
+  ConversationMessaging(Conversation entity, String appId, String cid, ActorContext<Conversation.Command> context,
+      ConversationSettings settings, Conversation.Notices notices, io.parley.node.message.MessageArchive archive,
+      Clock clock, MessageLog log, Map<String, Set<ActorRef<SessionActor.Command>>> online) {
+    this.entity = entity;
+    this.appId = appId;
+    this.cid = cid;
+    this.context = context;
+    this.settings = settings;
+    this.notices = notices;
+    this.archive = archive;
+    this.clock = clock;
+    this.log = log;
+    this.online = online;
+  }
+
+  void loadRecent() {
+    context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT), Conversation.RecentLoaded::new);
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onRecentLoaded(ConversationState state, Conversation.RecentLoaded loaded) {
+    if (loaded.failure() != null) {
+      context.getLog().warn("Loading recent messages of {} failed, retrying: {}", cid, loaded.failure().toString());
+      context.scheduleOnce(Duration.ofSeconds(1), context.getSelf(), new Conversation.RecentLoaded(null, new RetryLoad()));
+      return entity.effects().noReply();
+    }
+    if (loaded.messages() == null) {
+      loadRecent();
+      return entity.effects().noReply();
+    }
+    log.loaded(loaded.messages());
+    return entity.effects().noReply().thenUnstashAll();
+  }
+
+  /** Marks a scheduled retry of the recent-messages load. */
+  static final class RetryLoad extends RuntimeException {
+    RetryLoad() {
+      super("retry", null, false, false);
+    }
+  }
+
+  int convType(ConversationState state) {
+    return switch (state.kind()) {
+      case NORMAL -> 1;
+      case TRANSIENT -> 2;
+      case SYSTEM -> 3;
+      case TEMPORARY -> 4;
+    };
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onSend(ConversationState state, Conversation.Send send) {
+    if (!log.loaded()) {
+      return entity.effects().stash();
+    }
+    Conversation.MessageDraft draft = send.draft();
+    if (state.kind() != Kind.TRANSIENT && !state.isMember(send.sender())) {
+      return entity.reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", send.sender() + " is not a member of " + cid);
+    }
+    if (state.shutup().contains(send.sender())) {
+      return entity.reject(send.replyTo(), 4563, "SILIENCED", send.sender() + " is muted in " + cid);
+    }
+    int size = draft.size();
+    if (size > settings.maxMessageSize()) {
+      return entity.reject(send.replyTo(), 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
+    }
+    String dedupKey = draft.dedupToken() == null || draft.dedupToken().isEmpty() ? null
+        : send.sender() + "\u0000" + draft.dedupToken();
+    java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey);
+    if (resent.isPresent()) {
+      return entity.effects().reply(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
+    }
+    io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
+        send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
+        draft.mentionAll(), draft.receipt(), 0, false, draft.pushData());
+    if (draft.transientMessage() || draft.deliverOnly()) {
+      // Transient and will messages are never stored: delivered to whoever is online now.
+      deliver(state, message, draft.transientMessage(), send.origin());
+      return entity.effects().reply(send.replyTo(), new Conversation.Sent(message.id(), message.timestamp()));
+    }
+    log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin()));
+    writeNextBatch();
+    return entity.effects().noReply();
+  }
+
+  /** One durable write for all sends that arrived while the previous write was in flight. */
+  private void writeNextBatch() {
+    List<MessageLog.Pending> batch = log.nextBatch();
+    if (!batch.isEmpty()) {
+      List<io.parley.node.message.StoredMessage> messages = batch.stream().map(MessageLog.Pending::message).toList();
+      context.pipeToSelf(archive.write(appId, cid, messages), (done, failure) -> new Conversation.BatchWritten(batch, failure));
+    }
+  }
+
+  /** Acks only now that the batch is durable, then delivers in order. */
+  ReplyEffect<Conversation.Event, ConversationState> onBatchWritten(ConversationState state, Conversation.BatchWritten written) {
+    log.written(written.batch(), written.failure() == null);
+    for (MessageLog.Pending send : written.batch()) {
+      if (written.failure() != null) {
+        send.replyTo().tell(new Conversation.Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry"));
+      } else {
+        send.replyTo().tell(new Conversation.Sent(send.message().id(), send.message().timestamp()));
+        deliver(state, send.message(), false, send.origin());
+      }
+    }
+    if (written.failure() != null) {
+      context.getLog().warn("Storing {} message(s) of {} failed: {}", written.batch().size(), cid, written.failure().toString());
+    }
+    writeNextBatch();
+    return entity.effects().noReply();
+  }
+
+  /** Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. */
+  private void deliver(ConversationState state, io.parley.node.message.StoredMessage message, boolean transientMessage,
+      ActorRef<SessionActor.Command> origin) {
+    Notice.Message notice = new Notice.Message(cid, message, convType(state), transientMessage, origin);
+    if (state.kind() == Kind.TRANSIENT) {
+      online.forEach((clientId, sessions) ->
+          sessions.forEach(session -> session.tell(new SessionActor.Delivery(clientId, notice))));
+    } else if (state.kind() == Kind.SYSTEM) {
+      // A client's message to a system conversation is for the app (its webhook), not for the subscribers.
+      return;
+    } else {
+      notices.send(appId, state.members(), notice);
+    }
+  }
+
+  private long timestampOf(String messageId, long fallback) {
+    return messageId == null || messageId.isEmpty() ? fallback
+        : log.find(messageId).map(io.parley.node.message.StoredMessage::timestamp).orElse(fallback);
+  }
+
+  /** Delivery receipts (§9.1) go to senders who asked for them, in conversations of at most two members. */
+  ReplyEffect<Conversation.Event, ConversationState> onAcked(ConversationState state, Conversation.Acked acked) {
+    if (!log.loaded()) {
+      return entity.effects().stash();
+    }
+    long upTo = acked.toTimestamp() > 0 ? acked.toTimestamp() : timestampOf(acked.messageId(), 0);
+    List<io.parley.node.message.StoredMessage> delivered = log.ack(acked.member(), upTo, state);
+    if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
+      long now = clock.millis();
+      for (io.parley.node.message.StoredMessage message : delivered) {
+        if (message.receipt() && !message.from().equals(acked.member())) {
+          notices.send(appId, List.of(message.from()), new Notice.Receipt(cid, message.id(), now, acked.member(), false));
+        }
+      }
+    }
+    return entity.effects().noReply();
+  }
+
+  /** A read clears the unread count on the reader's other devices and sends read receipts (§6.14, §9.2). */
+  ReplyEffect<Conversation.Event, ConversationState> onMarkRead(ConversationState state, Conversation.MarkRead read) {
+    if (!log.loaded()) {
+      return entity.effects().stash();
+    }
+    long latest = log.last().map(io.parley.node.message.StoredMessage::timestamp).orElse(clock.millis());
+    long upTo = read.timestamp() > 0 ? read.timestamp() : timestampOf(read.messageId(), latest);
+    if (log.read(read.member(), upTo, state)) {
+      notices.send(appId, List.of(read.member()),
+          new Notice.UnreadChanged(cid, 0, log.last().orElse(null), false, read.origin()));
+      if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
+        notices.send(appId, Conversation.others(state.members(), read.member()), new Notice.Receipt(cid, null, upTo, read.member(), true));
+      }
+    }
+    return entity.effects().noReply();
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(ConversationState state, Conversation.UnreadOf query) {
+    if (!log.loaded()) {
+      return entity.effects().stash();
+    }
+    List<io.parley.node.message.StoredMessage> unread =
+        state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
+    boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
+    return entity.effects().reply(query.replyTo(),
+        new Conversation.Unread(cid, Math.min(unread.size(), MessageLog.RECENT), log.last().orElse(null), mentioned, convType(state)));
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(ConversationState state, Conversation.UndeliveredTo query) {
+    if (!log.loaded()) {
+      return entity.effects().stash();
+    }
+    List<io.parley.node.message.StoredMessage> queue =
+        state.kind() == Kind.TRANSIENT ? List.of() : log.undeliveredTo(query.member(), state);
+    int from = Math.max(0, queue.size() - query.limit());
+    return entity.effects().reply(query.replyTo(),
+        new Conversation.Undelivered(cid, List.copyOf(queue.subList(from, queue.size())), from > 0, convType(state)));
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onMaxRead(ConversationState state, Conversation.MaxRead query) {
+    if (!log.loaded()) {
+      return entity.effects().stash();
+    }
+    List<String> whom = query.all() ? state.members()
+        : query.target() != null && !query.target().isEmpty() ? List.of(query.target())
+        : Conversation.others(state.members(), query.requester()).stream().limit(1).toList();
+    List<Conversation.Position> positions = whom.stream()
+        .map(member -> new Conversation.Position(member, log.ackedBy(member, state), log.readBy(member, state)))
+        .toList();
+    return entity.effects().reply(query.replyTo(), new Conversation.Positions(positions));
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onPatchesSince(ConversationState state, Conversation.PatchesSince query) {
+    if (!log.loaded()) {
+      return entity.effects().stash();
+    }
+    return entity.effects().reply(query.replyTo(), new Conversation.Patches(cid, log.patchedSince(query.since())));
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onPatch(ConversationState state, Conversation.PatchMessage patch) {
+    if (!log.loaded()) {
+      return entity.effects().stash();
+    }
+    java.util.Optional<io.parley.node.message.StoredMessage> recent = log.find(patch.messageId());
+    if (recent.isPresent()) {
+      return applyPatch(patch, recent.get());
+    }
+    context.pipeToSelf(archive.find(appId, cid, patch.timestamp(), patch.messageId()),
+        (original, failure) -> new Conversation.PatchLookedUp(patch, original, failure));
+    return entity.effects().noReply();
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onPatchLookedUp(ConversationState state, Conversation.PatchLookedUp found) {
+    if (found.failure() != null) {
+      return entity.reject(found.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "history unavailable, retry");
+    }
+    if (found.original().isEmpty()) {
+      return entity.reject(found.patch().replyTo(), 4404, "MESSAGE_NOT_FOUND", "no message " + found.patch().messageId());
+    }
+    return applyPatch(found.patch(), found.original().get());
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> applyPatch(Conversation.PatchMessage patch, io.parley.node.message.StoredMessage original) {
+    if (!original.from().equals(patch.requester())) {
+      return entity.reject(patch.replyTo(), 4403, "MESSAGE_OWNERSHIP_REQUIRED", "only the sender may change " + original.id());
+    }
+    io.parley.node.message.StoredMessage patched = original.patched(patch.data(), patch.binary(), patch.recall(),
+        log.nextTimestamp(clock.millis()), patch.mentionPids(), patch.mentionAll());
+    context.pipeToSelf(archive.update(appId, cid, patched), (done, failure) -> new Conversation.PatchWritten(patch, patched, failure));
+    return entity.effects().noReply();
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onPatchWritten(ConversationState state, Conversation.PatchWritten written) {
+    if (written.failure() != null) {
+      return entity.reject(written.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "patch not stored, retry");
+    }
+    log.replace(written.patched());
+    notices.send(appId, state.members(), new Notice.Patched(cid, written.patched(), written.patch().origin()));
+    return entity.effects().reply(written.patch().replyTo(), new Conversation.PatchApplied(written.patched().patchTimestamp()));
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onFlushPositions(ConversationState state) {
+    if (!state.exists() || !log.loaded()) {
+      return entity.effects().noReply();
+    }
+    Map<String, Long> acks = log.unsavedAcks(state);
+    Map<String, Long> reads = log.unsavedReads(state);
+    if (acks.isEmpty() && reads.isEmpty()) {
+      return entity.effects().noReply();
+    }
+    return entity.effects().persist(new Conversation.PositionsAdvanced(Map.copyOf(acks), Map.copyOf(reads))).thenNoReply();
+  }
+
+}

@@ -1,0 +1,159 @@
+package io.parley.node.conversation;
+
+import io.parley.node.conversation.ConversationState.Kind;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * Member roles, shut-up and the conversation blacklist (PROTOCOL.md §6.9–§6.11) of a {@link Conversation}
+ * entity: who may moderate, what each change persists and who hears of it. Handlers return the entity's
+ * effects; the entity routes its commands here.
+ */
+final class ConversationModeration {
+
+  private final Conversation entity;
+  private final String appId;
+  private final String cid;
+  private final ConversationSettings settings;
+  private final Conversation.Notices notices;
+  private final Conversation.MemberIndex index;
+
+  ConversationModeration(Conversation entity, String appId, String cid, ConversationSettings settings,
+      Conversation.Notices notices, Conversation.MemberIndex index) {
+    this.entity = entity;
+    this.appId = appId;
+    this.cid = cid;
+    this.settings = settings;
+    this.notices = notices;
+    this.index = index;
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onChangeRole(ConversationState state, Conversation.ChangeRole change) {
+    if (!settings.memberRoles()) {
+      return entity.reject(change.replyTo(), 4325, "CONVERSATION_MEMBER_INFO_FEATURE_DISABLED", "member roles are off");
+    }
+    if (!List.of(ConversationState.MANAGER, ConversationState.MEMBER, ConversationState.OWNER).contains(change.role())) {
+      return entity.reject(change.replyTo(), 4321, "UNKNOWN_CONVERSATION_ROLE", "unknown role " + change.role());
+    }
+    if (!state.isModerator(change.initiator()) || change.role().equals(ConversationState.OWNER)
+        || change.clientId().equals(state.creator())) {
+      return entity.reject(change.replyTo(), 4320, "CONVERSATION_OPERATION_UNAUTHORIZED",
+          change.initiator() + " may not make " + change.clientId() + " " + change.role());
+    }
+    if (!state.isMember(change.clientId())) {
+      return entity.reject(change.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", change.clientId() + " is not a member");
+    }
+    return entity.effects()
+        .persist(new Conversation.RoleChanged(change.initiator(), change.clientId(), change.role(), change.timestamp()))
+        .thenRun(after -> notices.send(appId, after.members(),
+            new Notice.MemberInfoChanged(cid, change.initiator(), change.clientId(), change.role())))
+        .thenReply(change.replyTo(), after -> new Conversation.Accepted(entity.snapshot(after)));
+  }
+
+  /** Who may moderate: Owner and Managers with roles on, any unmuted member without (§6.10, §6.11). */
+  private Conversation.Rejected moderationRefusal(ConversationState state, String initiator) {
+    if (state.kind() != Kind.NORMAL) {
+      return new Conversation.Rejected(4314, "NORMAL_CONVERSATION_REQUIRED", "only normal conversations have moderation");
+    }
+    if (!state.isMember(initiator)) {
+      return new Conversation.Rejected(4317, "CONVERSATION_MEMBERSHIP_REQUIRED", initiator + " is not a member");
+    }
+    if (settings.memberRoles() ? !state.isModerator(initiator) : state.shutup().contains(initiator)) {
+      return new Conversation.Rejected(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", initiator + " may not moderate");
+    }
+    return null;
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onShutup(ConversationState state, Conversation.Shutup shutup) {
+    Conversation.Rejected refusal = moderationRefusal(state, shutup.initiator());
+    if (refusal != null) {
+      return entity.effects().reply(shutup.replyTo(), refusal);
+    }
+    List<String> requested = Conversation.distinct(shutup.clientIds());
+    List<String> changed = requested.stream().filter(id -> state.shutup().contains(id) != shutup.add()).toList();
+    if (shutup.add() && state.shutup().size() + changed.size() > settings.maxShutup()) {
+      return entity.effects().reply(shutup.replyTo(), new Conversation.MembershipChanged(entity.snapshot(state), List.of(),
+          List.of(new Conversation.Failure(4561, "SILIENCED_MEMBER_LIST_FULL", requested))));
+    }
+    if (changed.isEmpty()) {
+      return entity.effects().reply(shutup.replyTo(), new Conversation.MembershipChanged(entity.snapshot(state), requested, List.of()));
+    }
+    String action = shutup.add() ? "shutuped" : "unshutuped";
+    return entity.effects()
+        .persist(new Conversation.ShutupChanged(shutup.initiator(), changed, shutup.add(), shutup.timestamp()))
+        .thenRun(after -> moderated(after.members(), changed, action, shutup.initiator()))
+        .thenReply(shutup.replyTo(), after -> new Conversation.MembershipChanged(entity.snapshot(after), requested, List.of()));
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onBlock(ConversationState state, Conversation.Block block) {
+    if (!settings.blacklist()) {
+      return entity.reject(block.replyTo(), 4544, "BLACKLIST_FEATURE_DISABLED", "the conversation blacklist is off");
+    }
+    Conversation.Rejected refusal = moderationRefusal(state, block.initiator());
+    if (refusal != null) {
+      return entity.effects().reply(block.replyTo(), refusal);
+    }
+    List<String> requested = Conversation.distinct(block.clientIds());
+    List<String> ownerAsked = block.add() ? requested.stream().filter(id -> id.equals(state.creator())
+        && settings.memberRoles()).toList() : List.of();
+    List<String> changed = requested.stream()
+        .filter(id -> !ownerAsked.contains(id) && state.blacklist().contains(id) != block.add()).toList();
+    List<String> allowed = requested.stream().filter(id -> !ownerAsked.contains(id)).toList();
+    List<Conversation.Failure> failed = ownerAsked.isEmpty() ? List.of()
+        : List.of(new Conversation.Failure(4324, "CONVERSATION_NEED_OWNER", ownerAsked));
+    if (block.add() && state.blacklist().size() + changed.size() > settings.maxBlacklist()) {
+      return entity.reject(block.replyTo(), 4543, "BLACKLIST_FULL", "at most " + settings.maxBlacklist() + " blocked");
+    }
+    if (changed.isEmpty()) {
+      return entity.effects().reply(block.replyTo(), new Conversation.MembershipChanged(entity.snapshot(state), allowed, failed));
+    }
+    List<String> leaving = block.add() ? changed.stream().filter(state::isMember).toList() : List.of();
+    return entity.effects()
+        .persist(new Conversation.BlacklistChanged(block.initiator(), changed, block.add(), block.timestamp()))
+        .thenRun(after -> {
+          if (!leaving.isEmpty()) {
+            index.record(appId, entity.snapshot(after), leaving);
+          }
+          List<String> audience = new ArrayList<>(after.members());
+          if (block.add()) {
+            // The blocked get `blocked` and `left`; the remaining members `members_blocked` and `members_left`.
+            notices.send(appId, changed, new Notice.Moderated(cid, "blocked", List.of(), block.initiator()));
+            notices.send(appId, leaving, new Notice.Left(cid, block.initiator()));
+            notices.send(appId, audience, new Notice.Moderated(cid, "members_blocked", changed, block.initiator()));
+            if (!leaving.isEmpty()) {
+              notices.send(appId, audience, new Notice.MembersLeft(cid, leaving, block.initiator()));
+            }
+          } else {
+            moderated(audience, changed, "unblocked", block.initiator());
+          }
+        })
+        .thenReply(block.replyTo(), after -> new Conversation.MembershipChanged(entity.snapshot(after), allowed, failed));
+  }
+
+  /** Targets get {@code action}; every other member gets {@code members_<action>} listing the targets. */
+  private void moderated(List<String> members, List<String> targets, String action, String initiator) {
+    notices.send(appId, targets, new Notice.Moderated(cid, action, List.of(), initiator));
+    List<String> others = new ArrayList<>(members);
+    others.removeAll(targets);
+    notices.send(appId, others, new Notice.Moderated(cid, "members_" + action, targets, initiator));
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onListModerated(ConversationState state, Conversation.ListModerated list) {
+    List<String> all = list.blacklist() ? state.blacklist() : state.shutup();
+    int from = 0;
+    if (list.next() != null && !list.next().isEmpty()) {
+      try {
+        from = Math.max(0, Integer.parseInt(list.next()));
+      } catch (NumberFormatException malformed) {
+        return entity.reject(list.replyTo(), 4310, "CONVERSATION_QUERY_FAILED", "invalid next cursor");
+      }
+    }
+    int limit = list.limit() > 0 ? Math.min(list.limit(), 1000) : 10;
+    int to = Math.min(all.size(), from + limit);
+    List<String> page = from >= all.size() ? List.of() : all.subList(from, to);
+    String next = to < all.size() ? Integer.toString(to) : null;
+    return entity.effects().reply(list.replyTo(), new Conversation.Listed(List.copyOf(page), next));
+  }
+
+}

@@ -208,10 +208,28 @@ public final class MessageCommands {
             return CompletableFuture.completedFuture(
                 error(command, clientId, 4312, clientId + " is not a member of " + cid));
           }
-          return store.page(appId, cid, historyQuery(request)).thenApply(messages -> logsReply(command, clientId, messages));
+          CompletionStage<Conversation.Position> other = otherMember(appId, clientId, conversation);
+          return other.thenCompose(position -> store.page(appId, cid, historyQuery(request))
+              .thenApply(messages -> logsReply(command, clientId, messages, position)));
         });
     answer.whenComplete((frame, failure) -> context.getSelf().tell(new SessionActor.Emit(failure == null ? frame
         : error(command, clientId, 4311, "history unavailable, retry"))));
+  }
+
+  /**
+   * In a conversation of two, history tells when the other member received and read each message
+   * ({@code ackAt}/{@code readAt}, §6.15); JS derives the delivered status from them.
+   */
+  private CompletionStage<Conversation.Position> otherMember(
+      String appId, String clientId, Conversation.Snapshot conversation) {
+    if (conversation.kind() == io.parley.node.conversation.ConversationState.Kind.TRANSIENT
+        || conversation.members().size() != 2) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return entities.apply(Conversation.entityId(appId, conversation.id()))
+        .<Conversation.Reply>ask(replyTo -> new Conversation.MaxRead(clientId, null, false, replyTo), askTimeout)
+        .thenApply(reply -> reply instanceof Conversation.Positions positions && !positions.positions().isEmpty()
+            ? positions.positions().get(0) : null);
   }
 
   static HistoryQuery historyQuery(LogsCommand request) {
@@ -228,7 +246,8 @@ public final class MessageCommands {
         request.hasTt() ? request.getTt() : Long.MIN_VALUE, request.getTmid(), request.getTtIncluded(), true, limit, lctype);
   }
 
-  private static GenericCommand logsReply(GenericCommand command, String clientId, List<StoredMessage> messages) {
+  private static GenericCommand logsReply(
+      GenericCommand command, String clientId, List<StoredMessage> messages, Conversation.Position other) {
     LogsCommand.Builder logs = LogsCommand.newBuilder();
     for (StoredMessage message : messages) {
       LogItem.Builder item = LogItem.newBuilder().setFrom(message.from()).setData(message.data())
@@ -241,6 +260,15 @@ public final class MessageCommands {
       }
       if (message.patchTimestamp() > 0) {
         item.setPatchTimestamp(message.patchTimestamp());
+      }
+      if (other != null && !message.from().equals(other.clientId())) {
+        // Positions are message timestamps: the other member had received/read up to there.
+        if (other.acked() >= message.timestamp()) {
+          item.setAckAt(other.acked());
+        }
+        if (other.read() >= message.timestamp()) {
+          item.setReadAt(other.read());
+        }
       }
       logs.addLogs(item);
     }

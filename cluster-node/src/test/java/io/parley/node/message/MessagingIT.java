@@ -296,6 +296,9 @@ class MessagingIT {
         .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().setCid(cid)), WAIT);
     assertEquals(received.getTimestamp(), maxRead.getConvMessage().getMaxReadTimestamp());
     assertEquals(received.getTimestamp(), maxRead.getConvMessage().getMaxAckTimestamp());
+    var item = logs(tom, "Tom", cid, LogsCommand.newBuilder().setL(1)).getLogsMessage().getLogs(0);
+    assertTrue(item.getAckAt() >= received.getTimestamp(), "history shows when Jerry received it");
+    assertTrue(item.getReadAt() >= received.getTimestamp(), "and when he read it");
   }
 
   @Test

@@ -9,8 +9,20 @@ import cn.leancloud.core.AVOSService;
 import cn.leancloud.core.AppConfiguration;
 import cn.leancloud.im.AVIMOptions;
 import cn.leancloud.im.v2.AVIMClient;
+import cn.leancloud.im.v2.AVIMConversation;
 import cn.leancloud.im.v2.AVIMException;
+import cn.leancloud.im.v2.AVIMMessage;
+import cn.leancloud.im.v2.AVIMMessageHandler;
+import cn.leancloud.im.v2.AVIMMessageManager;
+import cn.leancloud.im.v2.AVIMMessageOption;
+import cn.leancloud.im.v2.AVIMTypedMessage;
+import cn.leancloud.im.v2.annotation.AVIMMessageField;
+import cn.leancloud.im.v2.annotation.AVIMMessageType;
 import cn.leancloud.im.v2.callback.AVIMClientCallback;
+import cn.leancloud.im.v2.callback.AVIMConversationCallback;
+import cn.leancloud.im.v2.callback.AVIMConversationCreatedCallback;
+import cn.leancloud.im.v2.callback.AVIMMessagesQueryCallback;
+import cn.leancloud.im.v2.messages.AVIMTextMessage;
 import cn.leancloud.logging.InternalLogger;
 import cn.leancloud.logging.InternalLoggerAdapter;
 import cn.leancloud.session.AVConnectionListener;
@@ -24,6 +36,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -417,6 +430,189 @@ public final class LeanCloudJavaSdk {
         }
       };
     }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // messaging
+
+  /**
+   * The seed's custom typed message ({@code [AVIMTypedMessageTypeInt(2)] Emoji}): type 2 with the field
+   * {@code ecode}, plus the common {@code _lctext} and {@code _lcattrs}; the same shape as {@code messages.js}'s
+   * {@code Emoji}. Registered by {@link #collectMessages()} (or {@link #registerEmoji()}).
+   */
+  @AVIMMessageType(type = 2)
+  public static class Emoji extends AVIMTypedMessage {
+    @AVIMMessageField(name = "_lctext")
+    String text;
+    @AVIMMessageField(name = "_lcattrs")
+    Map<String, Object> attrs;
+    @AVIMMessageField(name = "ecode")
+    String ecode;
+
+    public String getText() {
+      return text;
+    }
+
+    public void setText(String text) {
+      this.text = text;
+    }
+
+    public Map<String, Object> getAttrs() {
+      return attrs;
+    }
+
+    public void setAttrs(Map<String, Object> attrs) {
+      this.attrs = attrs;
+    }
+
+    public String getEcode() {
+      return ecode;
+    }
+
+    public void setEcode(String ecode) {
+      this.ecode = ecode;
+    }
+  }
+
+  private static boolean emojiRegistered;
+
+  /** Registers {@link Emoji} with the SDK's message parser (once per JVM). */
+  public static synchronized void registerEmoji() {
+    if (!emojiRegistered) {
+      AVIMMessageManager.registerAVIMMessageType(Emoji.class);
+      emojiRegistered = true;
+    }
+  }
+
+  /** A message the SDK handed to the application ({@code AVIMMessageHandler.onMessage}), with its receiver. */
+  public record Received(String clientId, String conversationId, AVIMMessage message) {
+  }
+
+  /**
+   * Collects every message the SDK delivers to any client of this JVM (a handler for {@code AVIMMessage.class},
+   * i.e. every class, registered once). Obtain it with {@link #collectMessages()}.
+   */
+  public static final class MessageCollector extends AVIMMessageHandler {
+    private final List<Received> received = new ArrayList<>();
+
+    @Override
+    public void onMessage(AVIMMessage message, AVIMConversation conversation, AVIMClient client) {
+      synchronized (received) {
+        received.add(new Received(client == null ? null : client.getClientId(),
+            conversation == null ? message.getConversationId() : conversation.getConversationId(), message));
+        received.notifyAll();
+      }
+    }
+
+    /** Everything received so far by {@code clientId} in {@code conversationId}, in arrival order. */
+    public List<AVIMMessage> of(String clientId, String conversationId) {
+      synchronized (received) {
+        return received.stream()
+            .filter(r -> clientId.equals(r.clientId()) && conversationId.equals(r.conversationId()))
+            .map(Received::message).toList();
+      }
+    }
+
+    /** Waits until {@code clientId} has {@code count} messages in {@code conversationId}; returns them. */
+    public List<AVIMMessage> await(String clientId, String conversationId, int count, Duration timeout) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      synchronized (received) {
+        for (;;) {
+          List<AVIMMessage> found = of(clientId, conversationId);
+          long left = deadline - System.nanoTime();
+          if (found.size() >= count || left <= 0) {
+            if (found.size() < count) {
+              throw new SdkFailure(clientId + " received " + found.size() + " of " + count + " messages in "
+                  + conversationId + ": " + found, CODE_DRIVER_TIMEOUT, 0, null);
+            }
+            return found;
+          }
+          try {
+            received.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SdkFailure("interrupted", CODE_DRIVER_TIMEOUT, 0, e);
+          }
+        }
+      }
+    }
+  }
+
+  private static MessageCollector collector;
+
+  /** The JVM's message collector, registered with the SDK on first use (and {@link Emoji} with it). */
+  public static synchronized MessageCollector collectMessages() {
+    registerEmoji();
+    if (collector == null) {
+      collector = new MessageCollector();
+      AVIMMessageManager.registerMessageHandler(AVIMMessage.class, collector);
+    }
+    return collector;
+  }
+
+  /** {@code client.createConversation(members, name, attributes, false, unique)}, waited for. */
+  public static AVIMConversation createConversation(AVIMClient client, List<String> members, String name,
+      Map<String, Object> attributes, boolean unique, Duration timeout) {
+    CompletableFuture<Object> done = new CompletableFuture<>();
+    client.createConversation(members, name, attributes, false, unique, new AVIMConversationCreatedCallback() {
+      @Override
+      public void done(AVIMConversation conversation, AVIMException e) {
+        done.complete(e != null ? e : conversation);
+      }
+    });
+    Object result = await(done, deadline(timeout), "createConversation by " + client.getClientId());
+    if (result instanceof AVIMException e) {
+      throw failure("createConversation failed: " + e.getMessage(), e);
+    }
+    return (AVIMConversation) result;
+  }
+
+  /** A text message with optional attributes ({@code _lcattrs}). */
+  public static AVIMTextMessage textMessage(String text, Map<String, Object> attributes) {
+    AVIMTextMessage message = new AVIMTextMessage();
+    message.setText(text);
+    if (attributes != null) {
+      message.setAttrs(attributes);
+    }
+    return message;
+  }
+
+  /**
+   * Sends {@code message} ({@code options} may be null) and waits for the server's ack: the message then carries
+   * the server's id and timestamp.
+   */
+  public static <M extends AVIMMessage> M send(AVIMConversation conversation, M message, AVIMMessageOption options,
+      Duration timeout) {
+    CompletableFuture<AVIMException> done = new CompletableFuture<>();
+    conversation.sendMessage(message, options, new AVIMConversationCallback() {
+      @Override
+      public void done(AVIMException e) {
+        done.complete(e);
+      }
+    });
+    AVIMException e = await(done, deadline(timeout), "send to " + conversation.getConversationId());
+    if (e != null) {
+      throw failure("send to " + conversation.getConversationId() + " failed: " + e.getMessage(), e);
+    }
+    return message;
+  }
+
+  /** The newest {@code limit} messages of the conversation from the server ({@code logs}), oldest first. */
+  public static List<AVIMMessage> queryMessages(AVIMConversation conversation, int limit, Duration timeout) {
+    CompletableFuture<Object> done = new CompletableFuture<>();
+    conversation.queryMessagesFromServer(limit, new AVIMMessagesQueryCallback() {
+      @Override
+      public void done(List<AVIMMessage> messages, AVIMException e) {
+        done.complete(e != null ? e : (messages == null ? List.of() : messages));
+      }
+    });
+    Object result = await(done, deadline(timeout), "queryMessages of " + conversation.getConversationId());
+    if (result instanceof AVIMException e) {
+      throw failure("queryMessages failed: " + e.getMessage(), e);
+    }
+    @SuppressWarnings("unchecked")
+    List<AVIMMessage> messages = (List<AVIMMessage>) result;
+    return messages;
   }
 
   // ------------------------------------------------------------------------------------------------------------

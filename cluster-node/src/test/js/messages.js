@@ -1,0 +1,1074 @@
+#!/usr/bin/env node
+/*
+ * Parley JS SDK messaging scenarios: drives the unmodified official LeanCloud realtime SDKs
+ * (leancloud-realtime 4.3.1 as "lc4", 5.0.0-rc.8 as "lc5") through sending and receiving messages
+ * (PROTOCOL.md §6.12–§6.16, §7, §8.1–§8.4, §9, §10).
+ *
+ *   node messages.js <scenario> --sdk 4|5 --app-id ID --app-key KEY --rtm ws://127.0.0.1:P/[,ws://127.0.0.1:Q/]
+ *        [--server http://127.0.0.1:P] [--no-binary] [--run SUFFIX] [--timeout-ms N] [--quiet-ms 1000]
+ *        [--wait-ms 10000] [--trace] [--debug]
+ *        offline-send:    [--push-offline]
+ *        offline-receive: --client ID --cid CID --count N [--push-offline]
+ *        receive:         --client ID --cid CID --count N
+ *        send:            --client ID --cid CID [--text T ...] [--emoji T ...]
+ *
+ * Scenarios: text, typed, offline-send, offline-receive, history, receipt, chatroom, will, patch, receive, send
+ * (see README.md).
+ *
+ * Node placement: with two --rtm URLs the sender (Tom) is on the first node and every receiver on the second
+ * (some second devices deliberately on the first; see each scenario). Every client has its own Realtime (its
+ * own WebSocket); leancloud-realtime 5 refuses a second `new Realtime` for the same appId in one module instance,
+ * so for v5 every further Realtime comes from a freshly loaded copy of the SDK module (its require.cache entry
+ * is dropped) - the same as another process, SDK code untouched. Messages are built from the copy of the SDK
+ * that owns the sending client (5.x checks `instanceof Message` against its own module).
+ *
+ * Client ids are `<Name>-<run>` (--run, default random); facts name clients by their short names (a second
+ * device of Tom is "Tom@2" in the per-client maps but its messages say `from: "Tom"`).
+ *
+ * stdout: exactly one line, a JSON object: {"ok":true,...facts} (exit 0) or
+ *         {"ok":false,"error":{"name","code","message"},"facts":{...}} (exit 1).
+ * stderr: diagnostics; with --trace one "[trace] {...}" line per WebSocket frame; with --debug the SDK's
+ *         own debug output (DEBUG=LC:*).
+ */
+'use strict';
+
+const path = require('path');
+
+// ---------------------------------------------------------------------------------------------
+// arguments and result
+
+const BOOLEAN_FLAGS = new Set(['no-binary', 'trace', 'debug', 'push-offline']);
+const REPEATABLE = new Set(['text', 'emoji']);
+const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'chatroom', 'will',
+  'patch', 'receive', 'send'];
+
+function usageError(message) {
+  const e = new Error(message);
+  e.name = 'USAGE';
+  return e;
+}
+
+function parseArgs(argv) {
+  const out = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) { out._.push(a); continue; }
+    let key = a.slice(2);
+    let value;
+    const eq = key.indexOf('=');
+    if (eq >= 0) { value = key.slice(eq + 1); key = key.slice(0, eq); }
+    if (BOOLEAN_FLAGS.has(key)) { out[key] = value === undefined ? true : value !== 'false'; continue; }
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw usageError(`missing value for --${key}`);
+      value = argv[++i];
+    }
+    if (REPEATABLE.has(key)) (out[key] = out[key] || []).push(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+let args;
+let done = false;
+const facts = {};
+
+function errorJson(error) {
+  return {
+    name: (error && (error.name || (error.constructor && error.constructor.name))) || 'Error',
+    code: error && error.code !== undefined ? error.code : null,
+    message: error && error.message !== undefined ? String(error.message) : String(error),
+  };
+}
+
+function finish(ok, error) {
+  if (done) return;
+  done = true;
+  const out = ok ? Object.assign({ ok: true }, facts) : { ok: false, error: errorJson(error), facts };
+  if (!ok && error && error.stack) process.stderr.write(`[messages.js] ${error.stack}\n`);
+  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(ok ? 0 : 1));
+}
+
+try {
+  args = parseArgs(process.argv.slice(2));
+  const scenario = args._[0];
+  if (!SCENARIOS.includes(scenario)) throw usageError(`scenario must be one of ${SCENARIOS.join(', ')}`);
+  if (args.sdk !== '4' && args.sdk !== '5') throw usageError('--sdk must be 4 or 5');
+  if (!args['app-id']) throw usageError('--app-id is required');
+  if (!args['app-key']) throw usageError('--app-key is required');
+  if (!args.rtm) throw usageError('--rtm is required');
+  if (['offline-receive', 'receive', 'send'].includes(scenario) && (!args.client || !args.cid)) {
+    throw usageError(`${scenario} needs --client and --cid`);
+  }
+  if (['offline-receive', 'receive'].includes(scenario) && !args.count) throw usageError(`${scenario} needs --count`);
+  if (scenario === 'send' && !args.text && !args.emoji) throw usageError('send needs --text or --emoji');
+  if (args['push-offline'] && args.sdk !== '4') {
+    throw usageError('--push-offline needs --sdk 4 (5.x has no pushOfflineMessages option)');
+  }
+} catch (e) {
+  finish(false, e);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function main() {
+  console.log = (...a) => console.error(...a); // stdout carries only the result line
+  console.info = (...a) => console.error(...a);
+  console.warn = (...a) => console.error(...a);
+  if (args.debug) process.env.DEBUG = process.env.DEBUG ? `${process.env.DEBUG},LC:*` : 'LC:*';
+  const timeoutMs = Number(args['timeout-ms'] || 60000);
+  const timer = setTimeout(() => {
+    const e = new Error(`scenario did not finish within ${timeoutMs} ms`);
+    e.name = 'TIMEOUT';
+    if (currentHarness) currentHarness.report();
+    finish(false, e);
+  }, timeoutMs);
+  timer.unref();
+  facts.unhandledRejections = [];
+  process.on('unhandledRejection', (e) => {
+    facts.unhandledRejections.push(errorJson(e));
+    process.stderr.write(`[messages.js] unhandled rejection: ${e && e.stack ? e.stack : e}\n`);
+  });
+  process.on('uncaughtException', (e) => finish(false, e));
+
+  const h = new Harness();
+  currentHarness = h;
+  facts.scenario = args._[0];
+  facts.sdk = Number(args.sdk);
+  facts.sdkVersion = h.sdkVersion;
+  facts.run = h.run;
+  facts.binary = !args['no-binary'];
+  SCENARIO_FUNCTIONS[args._[0]](h)
+    .then(() => h.closeAll())
+    .then(() => { h.report(); finish(true); }, async (e) => {
+      await h.closeAll().catch(() => {});
+      h.report();
+      finish(false, e);
+    });
+}
+
+let currentHarness = null;
+
+// ---------------------------------------------------------------------------------------------
+// harness: SDK loading, frame tracing, clients, event recording
+
+// protobufjs 5 toRaw() output -> plain JSON (Long -> number, bytes -> base64, unset/empty dropped)
+function plain(v) {
+  if (v === null || v === undefined) return undefined;
+  if (Array.isArray(v)) {
+    const arr = v.map(plain).filter((x) => x !== undefined);
+    return arr.length ? arr : undefined;
+  }
+  if (typeof v === 'object') {
+    if (typeof v.low === 'number' && typeof v.high === 'number' && typeof v.toNumber === 'function') return v.toNumber();
+    if (typeof v.toBase64 === 'function' && typeof v.limit === 'number') return v.toBase64();
+    if (Buffer.isBuffer(v)) return v.toString('base64');
+    const o = {};
+    for (const k of Object.keys(v)) {
+      const p = plain(v[k]);
+      if (p !== undefined) o[k] = p;
+    }
+    return o;
+  }
+  return v;
+}
+
+/** Date | number | Long | undefined -> ms or null */
+function ms(v) {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'number') return v;
+  if (typeof v.toNumber === 'function') return v.toNumber();
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  return null;
+}
+
+// the message sub-command of each cmd, for wire evidence
+const BODY = {
+  direct: 'directMessage', ack: 'ackMessage', read: 'readMessage', rcp: 'rcpMessage', unread: 'unreadMessage',
+  patch: 'patchMessage', logs: 'logsMessage', error: 'errorMessage', session: 'sessionMessage',
+};
+
+class Harness {
+  constructor() {
+    this.pkg = args.sdk === '4' ? 'lc4' : 'lc5';
+    this.sdkMain = require.resolve(this.pkg);
+    this.sdkVersion = require(`${this.pkg}/package.json`).version;
+    this.run = args.run || Math.random().toString(36).slice(2, 8);
+    this.quietMs = Number(args['quiet-ms'] || 1000);
+    this.waitMs = Number(args['wait-ms'] || 10000);
+    this.rtm = args.rtm.split(',').map((s) => s.trim()).filter(Boolean);
+    this.started = Date.now();
+    this.connections = [];
+    this.frames = [];
+    this.clients = new Map(); // name -> entry
+    this.idToName = new Map();
+    this.step = 'login';
+    this.lastActivity = Date.now();
+    this.realtimes = 0;
+    this.loggingIn = null;
+    this.watched = new WeakSet();
+    this.installTracing();
+    this.SDK = this.loadSdk();
+    this.Protocols = this.SDK.Protocols || this.SDK.Protocals;
+  }
+
+  loadSdk() {
+    if (this.realtimes > 0 && this.pkg === 'lc5') delete require.cache[this.sdkMain]; // a fresh module instance
+    return require(this.sdkMain);
+  }
+
+  installTracing() {
+    // the `ws` class the SDK uses: v4 requires it itself, v5 through @leancloud/platform-adapters-node
+    const sdkDir = path.dirname(require.resolve(`${this.pkg}/package.json`));
+    const wsFrom = this.pkg === 'lc5'
+      ? path.dirname(require.resolve('@leancloud/platform-adapters-node/package.json', { paths: [sdkDir] }))
+      : sdkDir;
+    const wsPath = require.resolve('ws', { paths: [wsFrom] });
+    const WS = require(wsPath);
+    const h = this;
+    class TracingWebSocket extends WS {
+      constructor(address, protocols, options) {
+        super(address, protocols, options);
+        const conn = { id: h.connections.length + 1, url: String(address), peers: [], negotiated: null, close: null, ws: this, killed: false };
+        h.connections.push(conn);
+        this.__parley = conn;
+        this.on('open', () => { conn.negotiated = this.protocol; });
+        this.on('message', (data) => h.record(conn, 'in', data));
+        this.on('close', (code) => { conn.close = code; });
+      }
+
+      send(data, opts, cb) {
+        h.record(this.__parley, 'out', data);
+        return super.send(data, opts, cb);
+      }
+    }
+    require.cache[wsPath].exports = TracingWebSocket;
+  }
+
+  decode(data) {
+    if (!this.Protocols) return null;
+    try {
+      const payload = typeof data === 'string' ? data : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+      return plain(this.Protocols.GenericCommand.decode(payload).toRaw(false, false));
+    } catch (e) {
+      return { decodeError: e.message };
+    }
+  }
+
+  record(conn, dir, data) {
+    const d = this.decode(data) || {};
+    if (dir === 'out' && d.cmd === 'session' && d.op === 'open' && d.peerId) {
+      if (!conn.peers.includes(d.peerId)) conn.peers.push(d.peerId);
+      this.attach(conn, d.peerId);
+    }
+    const f = { t: Date.now() - this.started, conn: conn.id, dir, type: typeof data === 'string' ? 'text' : 'binary', step: this.step, d };
+    this.frames.push(f);
+    if (dir === 'in') this.lastActivity = Date.now();
+    if (args.trace) process.stderr.write(`[trace] ${JSON.stringify(f)}\n`);
+  }
+
+  /** A session/open for `peerId` on `conn`: the connection belongs to the client logging in or reconnecting. */
+  attach(conn, peerId) {
+    const candidates = Array.from(this.clients.values()).filter((c) => c.id === peerId && !c.closed);
+    if (candidates.some((c) => c.conns.has(conn.id))) return;
+    const entry = (this.loggingIn && this.loggingIn.id === peerId && this.loggingIn)
+      || candidates.find((c) => Array.from(c.conns).every((id) => this.connections[id - 1].close !== null))
+      || candidates[0];
+    if (entry) entry.conns.add(conn.id);
+  }
+
+  // the client the SDK dispatches a frame to: peerId, else the connection's first client
+  owner(connId, d) {
+    const conn = this.connections[connId - 1];
+    const id = d.peerId !== undefined ? d.peerId : conn.peers[0];
+    for (const c of this.clients.values()) if (c.id === id && c.conns.has(connId)) return c;
+    return null;
+  }
+
+  name(id) {
+    return this.idToName.get(id) || id;
+  }
+
+  names(ids) {
+    return Array.isArray(ids) ? ids.map((x) => this.name(x)) : ids;
+  }
+
+  /** Every message-related frame of a client's connections (requests, replies, pushes), for evidence. */
+  wireOf(name) {
+    const c = this.clients.get(name);
+    return this.frames
+      .filter((f) => ['direct', 'ack', 'read', 'rcp', 'unread', 'patch', 'logs', 'error'].includes(f.d.cmd)
+        || (f.d.cmd === 'conv' && f.d.op === 'max_read') || (f.d.cmd === 'session' && f.d.op !== 'open' && f.d.op !== 'opened'))
+      .filter((f) => this.owner(f.conn, f.d) === c || (f.dir === 'in' && c.conns.has(f.conn) && f.d.i !== undefined))
+      .map((f) => this.summarize(f));
+  }
+
+  summarize(f) {
+    const d = f.d;
+    const o = { step: f.step, conn: f.conn, dir: f.dir, cmd: d.cmd === undefined ? null : d.cmd };
+    if (d.op !== undefined) o.op = d.op;
+    if (d.i !== undefined) o.i = d.i;
+    if (d.peerId !== undefined) o.peerId = this.name(d.peerId);
+    const key = BODY[d.cmd] || (d.cmd === 'conv' ? 'convMessage' : null);
+    if (key && d[key] !== undefined) {
+      const body = JSON.parse(JSON.stringify(d[key]));
+      if (body.fromPeerId !== undefined) body.fromPeerId = this.name(body.fromPeerId);
+      if (body.from !== undefined) body.from = this.name(body.from);
+      if (Array.isArray(body.patches)) body.patches.forEach((p) => { if (p.from !== undefined) p.from = this.name(p.from); });
+      if (Array.isArray(body.logs)) body.logs.forEach((l) => { if (l.from !== undefined) l.from = this.name(l.from); });
+      if (Array.isArray(body.convs)) body.convs.forEach((u) => { if (u.from !== undefined) u.from = this.name(u.from); });
+      o.body = body;
+    }
+    if (d.decodeError) o.decodeError = d.decodeError;
+    return o;
+  }
+
+  /** Frames of a client's WebSocket(s) matching `pred` (on the decoded command). */
+  framesOf(name, pred) {
+    const c = this.clients.get(name);
+    return this.frames.filter((f) => c.conns.has(f.conn) && pred(f.d, f));
+  }
+
+  realtimeOptions(url, extra) {
+    const o = { appId: args['app-id'], appKey: args['app-key'], noBinary: !!args['no-binary'], RTMServers: [url] };
+    let base = args.server;
+    if (!base) {
+      const u = new URL(url);
+      base = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+    }
+    base = base.replace(/\/+$/, '');
+    o.ssl = !base.startsWith('http:');
+    if (args.sdk === '4') base = base.replace(/^[a-z]+:\/\//i, ''); // 4.3.1 takes a bare host (always https)
+    o.server = base;
+    return Object.assign(o, extra || {});
+  }
+
+  /**
+   * Logs `name` in on node rtm[node % n] with its own Realtime. options: exactId (id as is), id (a second
+   * device of an already known client), pushOfflineMessages (4.x only: protocol version 1).
+   */
+  async login(name, node, options = {}) {
+    const id = options.exactId || options.id || `${name}-${this.run}`;
+    const url = this.rtm[node % this.rtm.length];
+    const SDK = this.loadSdk();
+    const rtOptions = this.realtimeOptions(url, options.pushOfflineMessages ? { pushOfflineMessages: true } : null);
+    const realtime = new SDK.Realtime(rtOptions);
+    this.realtimes++;
+    const Emoji = defineEmoji(SDK);
+    realtime.register(Emoji);
+    const entry = { name, id, url, node: node % this.rtm.length, realtime, SDK, Emoji, client: null, conns: new Set(), events: [], closed: false, pushOffline: !!options.pushOfflineMessages };
+    this.clients.set(name, entry);
+    if (!this.idToName.has(id)) this.idToName.set(id, name.replace(/@.*$/, ''));
+    const before = this.connections.length;
+    this.loggingIn = entry;
+    let client;
+    try {
+      client = await realtime.createIMClient(id);
+    } finally {
+      this.loggingIn = null;
+    }
+    entry.client = client;
+    this.connections.slice(before).forEach((c) => entry.conns.add(c.id));
+    this.watchClient(entry);
+    return entry;
+  }
+
+  watchClient(entry) {
+    const c = entry.client;
+    const rec = (e) => this.recordEvent(entry, e);
+    c.on('message', (message, conversation) => {
+      this.watchConversation(entry, conversation);
+      rec({ event: 'MESSAGE', cid: conversation && conversation.id, message: this.messageView(message, entry) });
+    });
+    c.on('unreadmessagescountupdate', (conversations) => rec({
+      event: 'UNREAD_MESSAGES_COUNT_UPDATE',
+      conversations: (conversations || []).map((conv) => ({
+        cid: conv.id,
+        unread: conv.unreadMessagesCount,
+        mentioned: !!conv.unreadMessagesMentioned,
+        lastMessage: this.messageView(conv.lastMessage, entry),
+        lastMessageAt: ms(conv.lastMessageAt),
+      })),
+    }));
+    const patchEvent = (event) => (message, conversation, reason) => rec({
+      event, cid: conversation && conversation.id, message: this.messageView(message, entry), reason: reason || null,
+    });
+    c.on('messagerecall', patchEvent('MESSAGE_RECALL'));
+    c.on('messageupdate', patchEvent('MESSAGE_UPDATE'));
+    c.on('invited', (payload, conversation) => {
+      this.watchConversation(entry, conversation);
+      rec({ event: 'INVITED', cid: conversation && conversation.id, invitedBy: this.name(payload.invitedBy) });
+    });
+    c.on('membersjoined', (payload, conversation) => rec({ event: 'MEMBERS_JOINED', cid: conversation && conversation.id, members: this.names(payload.members) }));
+    c.on('membersleft', (payload, conversation) => rec({ event: 'MEMBERS_LEFT', cid: conversation && conversation.id, members: this.names(payload.members) }));
+    c.on('close', (payload) => rec({ event: 'CLOSE', code: payload && payload.code, reason: payload && payload.reason }));
+    c.on('conflict', (payload) => rec({ event: 'CONFLICT', reason: payload && payload.reason }));
+    c.on('unhandledmessage', (payload) => rec({ event: 'UNHANDLED_MESSAGE', command: { cmd: payload && payload.cmd, op: payload && payload.op } }));
+    c.on('disconnect', () => rec({ event: 'DISCONNECT' }));
+    c.on('reconnect', () => rec({ event: 'RECONNECT' }));
+    c.on('reconnecterror', (e) => rec({ event: 'RECONNECT_ERROR', error: errorJson(e) }));
+  }
+
+  /** Conversation-level events: receipts (LAST_DELIVERED_AT_UPDATE, LAST_READ_AT_UPDATE). */
+  watchConversation(entry, conversation) {
+    if (!conversation || this.watched.has(conversation)) return conversation;
+    this.watched.add(conversation);
+    conversation.on('lastdeliveredatupdate', () => this.recordEvent(entry, {
+      event: 'LAST_DELIVERED_AT_UPDATE', cid: conversation.id, lastDeliveredAt: ms(conversation.lastDeliveredAt),
+    }));
+    conversation.on('lastreadatupdate', () => this.recordEvent(entry, {
+      event: 'LAST_READ_AT_UPDATE', cid: conversation.id, lastReadAt: ms(conversation.lastReadAt),
+    }));
+    return conversation;
+  }
+
+  recordEvent(entry, e) {
+    this.lastActivity = Date.now();
+    const x = Object.assign({ step: this.step }, e);
+    entry.events.push(x);
+    process.stderr.write(`[messages.js] ${entry.name} ${JSON.stringify(x)}\n`);
+  }
+
+  statusName(entry, status) {
+    const table = entry.SDK.MessageStatus || {};
+    const hit = Object.keys(table).find((k) => table[k] === status);
+    return hit || (status === undefined ? null : String(status));
+  }
+
+  /** What an application reads from a message object. */
+  messageView(m, entry) {
+    if (!m) return null;
+    const v = {
+      id: m.id === undefined ? null : m.id,
+      cid: m.cid === undefined ? null : m.cid,
+      from: m.from === undefined ? null : this.name(m.from),
+      timestamp: ms(m.timestamp),
+      class: m.constructor && m.constructor.name,
+    };
+    if (m._updatedAt) v.updatedAt = ms(m._updatedAt);
+    if (m.deliveredAt) v.deliveredAt = ms(m.deliveredAt);
+    if (entry) v.status = this.statusName(entry, m.status);
+    if (typeof m.getText === 'function') {
+      v.type = m.type === undefined ? null : m.type;
+      v.text = m.getText() === undefined ? null : m.getText();
+      v.attributes = m.getAttributes() === undefined ? null : m.getAttributes();
+    } else {
+      v.content = m.content === undefined ? null : m.content;
+    }
+    if (m.ecode !== undefined) v.ecode = m.ecode;
+    if (m.mentionList && m.mentionList.length) v.mentionList = this.names(m.mentionList);
+    if (m.mentionedAll) v.mentionedAll = true;
+    return v;
+  }
+
+  /** Starts a step: events and frames from now on are tagged with it. */
+  begin(step) {
+    this.step = step;
+  }
+
+  /** Waits until nothing (frame or SDK event) has arrived for quietMs, and at least quietMs. */
+  async settle(quietMs) {
+    const quiet = quietMs === undefined ? this.quietMs : quietMs;
+    const start = Date.now();
+    const cap = start + 15000;
+    for (;;) {
+      const now = Date.now();
+      if (now - start >= quiet && now - this.lastActivity >= quiet) return;
+      if (now > cap) return;
+      await sleep(25);
+    }
+  }
+
+  /** Waits (up to waitMs) until `name` has recorded events satisfying `pred`, at least `count` of them. */
+  async waitFor(name, pred, what, count = 1) {
+    const entry = this.clients.get(name);
+    const deadline = Date.now() + this.waitMs;
+    while (entry.events.filter(pred).length < count) {
+      if (Date.now() > deadline) {
+        const e = new Error(`timed out after ${this.waitMs} ms waiting for ${what} (${name})`);
+        e.name = 'TIMEOUT';
+        throw e;
+      }
+      await sleep(20);
+    }
+  }
+
+  /** Waits (up to waitMs) until a frame on `name`'s WebSocket(s) satisfies pred; returns it or null. */
+  async waitForFrame(name, pred, what, soft) {
+    const deadline = Date.now() + this.waitMs;
+    for (;;) {
+      const hit = this.framesOf(name, pred);
+      if (hit.length) return hit[hit.length - 1];
+      if (Date.now() > deadline) {
+        if (soft) return null;
+        const e = new Error(`timed out after ${this.waitMs} ms waiting for ${what} (${name})`);
+        e.name = 'TIMEOUT';
+        throw e;
+      }
+      await sleep(20);
+    }
+  }
+
+  /** SDK events per client for one step: { Tom: [...], Jerry: [...] } (every client present). */
+  eventsOf(step, filter) {
+    const out = {};
+    for (const c of this.clients.values()) {
+      out[c.name] = c.events.filter((e) => e.step === step && (!filter || filter(e)))
+        .map((e) => { const x = Object.assign({}, e); delete x.step; return x; });
+    }
+    return out;
+  }
+
+  /** MESSAGE events' message views of one client in one step. */
+  messagesOf(name, step) {
+    return this.clients.get(name).events.filter((e) => e.event === 'MESSAGE' && e.step === step).map((e) => e.message);
+  }
+
+  /** The direct pushes (not replies) one client's WebSocket(s) carried in one step. */
+  directPushes(name, step) {
+    return this.framesOf(name, (d, f) => f.dir === 'in' && d.cmd === 'direct' && f.step === step).map((f) => this.summarize(f).body);
+  }
+
+  // message constructors from the SDK copy of the sending client
+  text(entry, text, attributes) {
+    const m = new entry.SDK.TextMessage(text);
+    if (attributes) m.setAttributes(attributes);
+    return m;
+  }
+
+  emoji(entry, ecode, text, attributes) {
+    const m = new entry.Emoji();
+    m.ecode = ecode;
+    if (text !== undefined) m.setText(text);
+    if (attributes) m.setAttributes(attributes);
+    return m;
+  }
+
+  async send(entry, conversation, message, options) {
+    const sent = await conversation.send(message, options);
+    return this.messageView(sent, entry);
+  }
+
+  async history(entry, conversation, options) {
+    const list = await conversation.queryMessages(options);
+    return list.map((m) => this.messageView(m, entry));
+  }
+
+  async close(name) {
+    const c = this.clients.get(name);
+    c.closed = true;
+    await c.client.close();
+  }
+
+  /** Destroys the client's open WebSocket (no close frame, no session/close: the server sees it vanish). */
+  kill(name) {
+    const c = this.clients.get(name);
+    const open = Array.from(c.conns).map((id) => this.connections[id - 1]).filter((conn) => conn.negotiated && conn.close === null);
+    if (!open.length) throw new Error(`${name} has no open WebSocket`);
+    open.forEach((conn) => { conn.killed = true; conn.ws.terminate(); });
+    return open.map((conn) => conn.id);
+  }
+
+  async closeAll() {
+    const closing = [];
+    for (const c of this.clients.values()) {
+      if (c.client && !c.closed) {
+        c.closed = true;
+        closing.push(Promise.race([c.client.close().catch(() => {}), sleep(3000)]));
+      }
+    }
+    await Promise.all(closing);
+    for (let k = 0; k < 40 && this.connections.some((c) => c.negotiated && c.close === null); k++) await sleep(50);
+  }
+
+  report() {
+    facts.ids = {};
+    facts.nodes = {};
+    facts.wire = {};
+    for (const c of this.clients.values()) {
+      facts.ids[c.name] = c.id;
+      facts.nodes[c.name] = c.url;
+      facts.wire[c.name] = this.wireOf(c.name);
+    }
+    facts.allEvents = {};
+    for (const c of this.clients.values()) facts.allEvents[c.name] = c.events;
+    facts.subprotocols = Array.from(new Set(this.connections.map((c) => c.negotiated).filter(Boolean)));
+    facts.connections = this.connections.map((c) => ({ id: c.id, url: c.url, negotiated: c.negotiated, close: c.close, killed: c.killed }));
+  }
+}
+
+/** The seed's custom typed message: `[AVIMTypedMessageTypeInt(2)] Emoji` with a field (here `ecode`). */
+function defineEmoji(SDK) {
+  class Emoji extends SDK.TypedMessage {}
+  SDK.messageType(2)(Emoji);
+  SDK.messageField(['ecode'])(Emoji);
+  return Emoji;
+}
+
+function texts(views) {
+  return views.map((v) => (v ? (v.text !== undefined ? v.text : v.content) : null));
+}
+
+function ids(views) {
+  return views.map((v) => (v ? v.id : null));
+}
+
+async function privateChat(h, sender, receiver, name) {
+  const conversation = await sender.client.createConversation({ members: [receiver.id], name: name || 'private', unique: false });
+  h.watchConversation(sender, conversation);
+  await h.waitFor(receiver.name, (e) => e.event === 'INVITED' && e.cid === conversation.id, `${receiver.name} INVITED`);
+  return conversation;
+}
+
+async function conversationOf(h, entry, cid) {
+  const conversation = await entry.client.getConversation(cid);
+  if (!conversation) {
+    const e = new Error(`conversation ${cid} not found for ${entry.name}`);
+    e.name = 'NOT_FOUND';
+    throw e;
+  }
+  return h.watchConversation(entry, conversation);
+}
+
+const UNICODE = '人民的名义挺好看的';
+
+// ---------------------------------------------------------------------------------------------
+// scenarios
+
+const SCENARIO_FUNCTIONS = {
+  // 1. Text: Tom (node 1) to Jerry (node 2) in a private chat; then to Jerry and Bob (node 2) in a 3-member
+  // group, with a second device of Tom (node 2) that must get the message and Tom's sending session must not.
+  async text(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const bob = await h.login('Bob', 1);
+    h.begin('create');
+    const chat = await privateChat(h, tom, jerry, 'Tom & Jerry');
+    const group = await tom.client.createConversation({ members: [jerry.id, bob.id], name: 'text group', unique: false });
+    await h.waitFor('Bob', (e) => e.event === 'INVITED' && e.cid === group.id, 'Bob INVITED');
+    await h.settle();
+    facts.privateCid = chat.id;
+    facts.groupCid = group.id;
+
+    h.begin('private');
+    facts.private = { sent: await h.send(tom, chat, h.text(tom, 'hello Jerry')) };
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'private', 'Jerry MESSAGE');
+    await h.settle();
+    facts.private.events = h.eventsOf('private');
+    facts.private.pushes = { Tom: h.directPushes('Tom', 'private'), Jerry: h.directPushes('Jerry', 'private') };
+
+    const tom2 = await h.login('Tom@2', 1, { id: tom.id }); // Tom's second device, on the receivers' node
+    await h.settle();
+    h.begin('group');
+    facts.group = { sent: await h.send(tom, group, h.text(tom, 'hello group')) };
+    for (const name of ['Jerry', 'Bob', 'Tom@2']) {
+      await h.waitFor(name, (e) => e.event === 'MESSAGE' && e.step === 'group', `${name} MESSAGE`);
+    }
+    await h.settle();
+    facts.group.events = h.eventsOf('group');
+    facts.group.pushes = {};
+    for (const name of ['Tom', 'Jerry', 'Bob', 'Tom@2']) facts.group.pushes[name] = h.directPushes(name, 'group');
+    void tom2;
+  },
+
+  // 2. A custom typed message (type 2, field ecode, attributes) and a TextMessage with attributes, unicode in
+  // text, field and attributes; live and through queryMessages on both sides.
+  async typed(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    h.begin('create');
+    const chat = await privateChat(h, tom, jerry, 'typed');
+    facts.cid = chat.id;
+    await h.settle();
+    h.begin('send');
+    const attributes = { review: UNICODE, stars: 5, tags: ['剧', 'drama'], nested: { emoji: '😀', ok: true } };
+    facts.sent = [
+      await h.send(tom, chat, h.emoji(tom, '#e001-😀', UNICODE, attributes)),
+      await h.send(tom, chat, h.text(tom, UNICODE, { lang: 'zh-CN', note: '好看' })),
+    ];
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'send', 'Jerry MESSAGE x2', 2);
+    await h.settle();
+    facts.received = h.messagesOf('Jerry', 'send');
+    facts.tomEvents = h.eventsOf('send').Tom;
+    facts.sentPayloads = h.framesOf('Tom', (d, f) => f.dir === 'out' && d.cmd === 'direct').map((f) => f.d.directMessage.msg);
+    facts.receivedPayloads = h.framesOf('Jerry', (d, f) => f.dir === 'in' && d.cmd === 'direct').map((f) => f.d.directMessage.msg);
+    h.begin('history');
+    const jerryChat = await conversationOf(h, jerry, chat.id);
+    facts.history = { Jerry: await h.history(jerry, jerryChat, { limit: 10 }), Tom: await h.history(tom, chat, { limit: 10 }) };
+  },
+
+  // 3a. Tom creates a private chat with Jerry, Jerry logs out, Tom sends three messages (read at the next login
+  // by offline-receive, possibly after every node restarted).
+  async 'offline-send'(h) {
+    const pushOfflineMessages = !!args['push-offline'];
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1, { pushOfflineMessages });
+    h.begin('create');
+    const chat = await privateChat(h, tom, jerry, 'offline');
+    facts.cid = chat.id;
+    await h.settle(300);
+    h.begin('logout');
+    await h.close('Jerry');
+    await h.settle(300);
+    h.begin('send');
+    facts.sent = [];
+    for (let n = 1; n <= 3; n++) facts.sent.push(await h.send(tom, chat, h.text(tom, `offline ${n} 离线`)));
+    facts.receiver = jerry.id;
+    facts.pushOfflineMessages = pushOfflineMessages;
+  },
+
+  // 3b. --client logs in again (on the first --rtm node): with --push-offline (4.x: lc.protobuf2.1) the queued
+  // messages arrive as messages (offline:true on the wire); by default one unread notification, then history.
+  // Afterwards it logs in once more: nothing must come again (acked / read).
+  async 'offline-receive'(h) {
+    const pushOfflineMessages = !!args['push-offline'];
+    const expected = Number(args.count);
+    h.begin('login');
+    const jerry = await h.login(args.client, 0, { exactId: args.client, pushOfflineMessages });
+    const name = args.client;
+    facts.receiver = name;
+    if (pushOfflineMessages) {
+      await h.waitFor(name, (e) => e.event === 'MESSAGE' && e.cid === args.cid, `${expected} offline messages`, expected);
+      // the SDK acks them (throttled to once a second): wait for the ack of the last one
+      const lastTs = Math.max(...h.messagesOf(name, 'login').map((m) => m.timestamp));
+      facts.ackSent = h.summarize(await h.waitForFrame(name, (d, f) => f.dir === 'out' && d.cmd === 'ack'
+        && d.ackMessage && d.ackMessage.cid === args.cid && d.ackMessage.tots >= lastTs, 'ack of the offline messages'));
+    } else {
+      await h.waitFor(name, (e) => e.event === 'UNREAD_MESSAGES_COUNT_UPDATE', 'UNREAD_MESSAGES_COUNT_UPDATE');
+    }
+    await h.settle();
+    facts.login = {
+      events: h.eventsOf('login')[name],
+      messages: h.messagesOf(name, 'login'),
+      pushes: h.directPushes(name, 'login'),
+      unreadPushes: h.framesOf(name, (d, f) => f.dir === 'in' && d.cmd === 'unread').map((f) => h.summarize(f).body),
+    };
+    const conversation = await conversationOf(h, jerry, args.cid);
+    facts.conversation = {
+      unreadMessagesCount: conversation.unreadMessagesCount,
+      lastMessage: h.messageView(conversation.lastMessage, jerry),
+      lastMessageAt: ms(conversation.lastMessageAt),
+    };
+    h.begin('history');
+    facts.history = await h.history(jerry, conversation, { limit: 10 });
+    h.begin('read');
+    await conversation.read();
+    facts.readSent = h.summarize(await h.waitForFrame(name, (d, f) => f.dir === 'out' && d.cmd === 'read', 'read command'));
+    await h.settle(300);
+    await h.close(name);
+    // the next login must not bring them again
+    h.begin('relogin');
+    const again = `${name}@again`;
+    await h.login(again, 0, { exactId: args.client, pushOfflineMessages });
+    await h.settle(Math.max(h.quietMs, 1500));
+    facts.relogin = {
+      events: h.eventsOf('relogin')[again],
+      pushes: h.directPushes(again, 'relogin'),
+      unreadPushes: h.framesOf(again, (d, f) => f.dir === 'in' && d.cmd === 'unread').map((f) => h.summarize(f).body),
+    };
+  },
+
+  // 4. Tom sends five messages; Tom and Jerry page through history with limit 2 both ways.
+  async history(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    h.begin('create');
+    const chat = await privateChat(h, tom, jerry, 'history');
+    facts.cid = chat.id;
+    h.begin('send');
+    facts.sent = [];
+    for (let n = 1; n <= 5; n++) facts.sent.push(await h.send(tom, chat, h.text(tom, `h${n}`)));
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'send', 'Jerry MESSAGE x5', 5);
+    h.begin('history');
+    const NEW = (tom.SDK.MessageQueryDirection || {}).OLD_TO_NEW;
+    facts.directionNew = NEW;
+    facts.pages = {};
+    for (const [name, entry, conversation] of [['Tom', tom, chat], ['Jerry', jerry, await conversationOf(h, jerry, chat.id)]]) {
+      const dirNew = (entry.SDK.MessageQueryDirection || {}).OLD_TO_NEW;
+      const p = {};
+      // newest first, backwards from the oldest message of each page
+      p.back = [];
+      let page = await h.history(entry, conversation, { limit: 2 });
+      p.back.push(page);
+      while (page.length === 2 && p.back.length < 5) {
+        page = await h.history(entry, conversation, { limit: 2, startTime: new Date(page[0].timestamp), startMessageId: page[0].id });
+        p.back.push(page);
+      }
+      // oldest first, forwards from the newest message of each page
+      p.forward = [];
+      page = await h.history(entry, conversation, { limit: 2, direction: dirNew });
+      p.forward.push(page);
+      while (page.length === 2 && p.forward.length < 5) {
+        const last = page[page.length - 1];
+        page = await h.history(entry, conversation, { limit: 2, direction: dirNew, startTime: new Date(last.timestamp), startMessageId: last.id });
+        p.forward.push(page);
+      }
+      const s = facts.sent;
+      // between h5 and h1, open, then closed (start newer than end: newest-to-oldest)
+      p.between = await h.history(entry, conversation, { startTime: new Date(s[4].timestamp), startMessageId: s[4].id, endTime: new Date(s[0].timestamp), endMessageId: s[0].id });
+      p.betweenClosed = await h.history(entry, conversation, { startTime: new Date(s[4].timestamp), startMessageId: s[4].id, startClosed: true, endTime: new Date(s[0].timestamp), endMessageId: s[0].id, endClosed: true });
+      // start older than end and no direction: the SDK picks OLD_TO_NEW itself
+      p.upward = await h.history(entry, conversation, { startTime: new Date(s[1].timestamp), startMessageId: s[1].id, endTime: new Date(s[4].timestamp), endMessageId: s[4].id, limit: 2 });
+      // the SDK's own iterator (limit 2)
+      const iterator = conversation.createMessagesIterator({ limit: 2 });
+      p.iterator = [];
+      for (let k = 0; k < 5; k++) {
+        const r = await iterator.next();
+        p.iterator.push({ texts: texts(r.value.map((m) => h.messageView(m, entry))), done: r.done });
+        if (r.done) break;
+      }
+      p.all = await h.history(entry, conversation, {});
+      facts.pages[name] = p;
+    }
+    facts.logsRequests = h.framesOf('Jerry', (d, f) => f.dir === 'out' && d.cmd === 'logs').map((f) => f.d.logsMessage);
+
+    // Six messages sent at once (timestamps may collide): paging one by one with startMessageId visits each once.
+    h.begin('burst');
+    const burst = await privateChat(h, tom, jerry, 'burst');
+    const sent = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => h.send(tom, burst, h.text(tom, `b${n}`))));
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'burst', 'Jerry MESSAGE x6', 6);
+    const jerryBurst = await conversationOf(h, jerry, burst.id);
+    const b = { sent: sent.map((m) => ({ id: m.id, timestamp: m.timestamp, text: m.text })), back: [], forward: [] };
+    let cursor = await h.history(jerry, jerryBurst, { limit: 1 });
+    while (cursor.length && b.back.length < 10) {
+      b.back.push(cursor[0].id);
+      cursor = await h.history(jerry, jerryBurst, { limit: 1, startTime: new Date(cursor[0].timestamp), startMessageId: cursor[0].id });
+    }
+    const dirNew = (jerry.SDK.MessageQueryDirection || {}).OLD_TO_NEW;
+    cursor = await h.history(jerry, jerryBurst, { limit: 1, direction: dirNew });
+    while (cursor.length && b.forward.length < 10) {
+      b.forward.push(cursor[0].id);
+      cursor = await h.history(jerry, jerryBurst, { limit: 1, direction: dirNew, startTime: new Date(cursor[0].timestamp), startMessageId: cursor[0].id });
+    }
+    b.all = ids(await h.history(jerry, jerryBurst, { limit: 10 }));
+    b.received = ids(h.messagesOf('Jerry', 'burst'));
+    facts.burst = b;
+  },
+
+  // 5. Delivery and read receipts: Tom sends with receipt:true to Jerry (node 2), who also has a second device
+  // (node 1); Jerry reads; Tom fetches the receipt timestamps (conv/max_read).
+  async receipt(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    h.begin('create');
+    const chat = await privateChat(h, tom, jerry, 'receipts');
+    facts.cid = chat.id;
+    await h.login('Jerry@2', 0, { id: jerry.id });
+    await h.settle(300);
+
+    h.begin('send');
+    const message = await chat.send(h.text(tom, 'with receipt'), { receipt: true });
+    facts.sent = h.messageView(message, tom);
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'send', 'Jerry MESSAGE');
+    await h.waitFor('Tom', (e) => e.event === 'LAST_DELIVERED_AT_UPDATE', 'Tom LAST_DELIVERED_AT_UPDATE');
+    await h.settle();
+    facts.delivered = {
+      events: h.eventsOf('send'),
+      messageAfter: h.messageView(message, tom),
+      lastDeliveredAt: ms(chat.lastDeliveredAt),
+      rcp: h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'rcp' && f.step === 'send').map((f) => h.summarize(f).body),
+      acks: ['Jerry', 'Jerry@2'].reduce((o, n) => Object.assign(o, {
+        [n]: h.framesOf(n, (d, f) => f.dir === 'out' && d.cmd === 'ack').map((f) => f.d.ackMessage),
+      }), {}),
+    };
+
+    h.begin('read');
+    const jerryChat = await conversationOf(h, jerry, chat.id);
+    facts.jerryUnreadBeforeRead = jerryChat.unreadMessagesCount;
+    await jerryChat.read();
+    await h.waitFor('Tom', (e) => e.event === 'LAST_READ_AT_UPDATE', 'Tom LAST_READ_AT_UPDATE');
+    await h.waitFor('Jerry@2', (e) => e.event === 'UNREAD_MESSAGES_COUNT_UPDATE' && e.step === 'read', 'Jerry@2 UNREAD_MESSAGES_COUNT_UPDATE');
+    await h.settle();
+    facts.read = {
+      events: h.eventsOf('read'),
+      lastReadAt: ms(chat.lastReadAt),
+      readSent: h.framesOf('Jerry', (d, f) => f.dir === 'out' && d.cmd === 'read').map((f) => f.d.readMessage),
+      rcp: h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'rcp' && f.step === 'read').map((f) => h.summarize(f).body),
+      otherDeviceUnread: h.framesOf('Jerry@2', (d, f) => f.dir === 'in' && d.cmd === 'unread').map((f) => h.summarize(f).body),
+    };
+
+    h.begin('max_read');
+    // a fresh view of the same conversation (another device of Tom) reads the timestamps from the server
+    const tom3 = await h.login('Tom@3', 1, { id: tom.id });
+    const fresh = await conversationOf(h, tom3, chat.id);
+    await fresh.fetchReceiptTimestamps();
+    facts.maxRead = {
+      lastDeliveredAt: ms(fresh.lastDeliveredAt),
+      lastReadAt: ms(fresh.lastReadAt),
+      reply: h.framesOf('Tom@3', (d, f) => f.dir === 'in' && d.cmd === 'conv' && d.op === 'max_read').map((f) => f.d.convMessage),
+    };
+
+    h.begin('no-receipt');
+    const plainMessage = await chat.send(h.text(tom, 'without receipt'));
+    facts.noReceiptSent = h.messageView(plainMessage, tom);
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'no-receipt', 'Jerry MESSAGE');
+    await h.waitForFrame('Jerry', (d, f) => f.dir === 'out' && d.cmd === 'ack' && f.step === 'no-receipt', 'Jerry ack');
+    await h.settle(1500);
+    facts.noReceipt = {
+      rcp: h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'rcp' && f.step === 'no-receipt').map((f) => h.summarize(f).body),
+      events: h.eventsOf('no-receipt').Tom,
+      status: h.messageView(plainMessage, tom).status,
+    };
+
+    h.begin('history');
+    facts.history = await h.history(tom, chat, { limit: 10 });
+    facts.historyLogs = h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'logs' && f.step === 'history').map((f) => f.d.logsMessage);
+  },
+
+  // 6. Chatroom: Tom (node 1) creates it, Jerry and Bob (node 2) join, Bob closes; William (node 2) is online but
+  // never joins. Tom sends; only Jerry gets it; Bob logs in again and gets neither the message nor an unread count.
+  async chatroom(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const bob = await h.login('Bob', 1);
+    await h.login('William', 1);
+    h.begin('create');
+    const room = await tom.client.createChatRoom({ name: 'room' });
+    facts.cid = room.id;
+    for (const entry of [jerry, bob]) {
+      const conversation = await conversationOf(h, entry, room.id);
+      await conversation.join();
+    }
+    facts.countAfterJoins = await room.count();
+    h.begin('bob-leaves');
+    await h.close('Bob');
+    await h.settle(500);
+    h.begin('send');
+    facts.sent = await h.send(tom, room, h.text(tom, 'room message 房间'));
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'send', 'Jerry MESSAGE');
+    await h.settle();
+    facts.send = {
+      events: h.eventsOf('send'),
+      pushes: ['Tom', 'Jerry', 'Bob', 'William'].reduce((o, n) => Object.assign(o, { [n]: h.directPushes(n, 'send') }), {}),
+    };
+    h.begin('relogin');
+    await h.login('Bob@again', 1, { exactId: bob.id });
+    await h.settle(Math.max(h.quietMs, 1500));
+    facts.relogin = {
+      events: h.eventsOf('relogin'),
+      pushes: h.directPushes('Bob@again', 'relogin'),
+      unreadPushes: h.framesOf('Bob@again', (d, f) => f.dir === 'in' && d.cmd === 'unread').map((f) => h.summarize(f).body),
+    };
+    h.begin('history');
+    facts.history = await h.history(jerry, await conversationOf(h, jerry, room.id), { limit: 10 });
+  },
+
+  // 7. Will messages: Tom (node 1) registers one in a group with Jerry and Bob (node 2) and his socket dies;
+  // then Bob registers one and closes cleanly.
+  async will(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const bob = await h.login('Bob', 1);
+    h.begin('create');
+    const group = await tom.client.createConversation({ members: [jerry.id, bob.id], name: 'will group', unique: false });
+    facts.cid = group.id;
+    await h.waitFor('Bob', (e) => e.event === 'INVITED', 'Bob INVITED');
+    await h.settle(300);
+    h.begin('register');
+    const will = await group.send(h.text(tom, 'Tom 掉线了'), { will: true });
+    facts.willAck = h.messageView(will, tom);
+    facts.willSent = h.framesOf('Tom', (d, f) => f.dir === 'out' && d.cmd === 'direct').map((f) => f.d.directMessage);
+    await h.settle();
+    facts.register = { events: h.eventsOf('register') };
+    h.begin('kill');
+    facts.killedConnections = h.kill('Tom');
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'kill', 'Jerry MESSAGE (will)');
+    await h.waitFor('Bob', (e) => e.event === 'MESSAGE' && e.step === 'kill', 'Bob MESSAGE (will)');
+    await h.settle();
+    facts.kill = {
+      events: h.eventsOf('kill'),
+      pushes: ['Jerry', 'Bob'].reduce((o, n) => Object.assign(o, { [n]: h.directPushes(n, 'kill') }), {}),
+    };
+    h.begin('clean');
+    const bobGroup = await conversationOf(h, bob, group.id);
+    await bobGroup.send(h.text(bob, 'Bob 掉线了'), { will: true });
+    await h.close('Bob');
+    await h.settle(Math.max(h.quietMs, 2000));
+    facts.clean = { events: h.eventsOf('clean', (e) => e.event !== 'DISCONNECT' && e.event !== 'RECONNECT') };
+    h.begin('history');
+    facts.history = await h.history(jerry, await conversationOf(h, jerry, group.id), { limit: 10 });
+  },
+
+  // 8. Recall and edit: Tom (node 1) sends two messages to Jerry and Bob (node 2), recalls the first and edits
+  // the second.
+  async patch(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const bob = await h.login('Bob', 1);
+    h.begin('create');
+    const group = await tom.client.createConversation({ members: [jerry.id, bob.id], name: 'patch group', unique: false });
+    facts.cid = group.id;
+    await h.waitFor('Bob', (e) => e.event === 'INVITED', 'Bob INVITED');
+    h.begin('send');
+    const first = await group.send(h.text(tom, 'to be recalled'));
+    const second = await group.send(h.text(tom, 'to be edited'));
+    facts.sent = [h.messageView(first, tom), h.messageView(second, tom)];
+    for (const name of ['Jerry', 'Bob']) await h.waitFor(name, (e) => e.event === 'MESSAGE' && e.step === 'send', `${name} MESSAGE x2`, 2);
+    await h.settle(300);
+    h.begin('recall');
+    const recalled = await group.recall(first);
+    facts.recalled = h.messageView(recalled, tom);
+    for (const name of ['Jerry', 'Bob']) await h.waitFor(name, (e) => e.event === 'MESSAGE_RECALL', `${name} MESSAGE_RECALL`);
+    await h.settle();
+    facts.recall = {
+      events: h.eventsOf('recall'),
+      reply: h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'patch' && f.step === 'recall').map((f) => h.summarize(f)),
+      pushes: ['Jerry', 'Bob'].reduce((o, n) => Object.assign(o, {
+        [n]: h.framesOf(n, (d, f) => f.dir === 'in' && d.cmd === 'patch' && f.step === 'recall').map((f) => h.summarize(f).body),
+      }), {}),
+    };
+    h.begin('update');
+    const edited = await group.update(second, h.text(tom, 'edited 已修改'));
+    facts.edited = h.messageView(edited, tom);
+    for (const name of ['Jerry', 'Bob']) await h.waitFor(name, (e) => e.event === 'MESSAGE_UPDATE', `${name} MESSAGE_UPDATE`);
+    await h.settle();
+    facts.update = {
+      events: h.eventsOf('update'),
+      reply: h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'patch' && f.step === 'update').map((f) => h.summarize(f)),
+      pushes: ['Jerry', 'Bob'].reduce((o, n) => Object.assign(o, {
+        [n]: h.framesOf(n, (d, f) => f.dir === 'in' && d.cmd === 'patch' && f.step === 'update').map((f) => h.summarize(f).body),
+      }), {}),
+    };
+    h.begin('history');
+    facts.history = {
+      Jerry: await h.history(jerry, await conversationOf(h, jerry, group.id), { limit: 10 }),
+      Tom: await h.history(tom, group, { limit: 10 }),
+    };
+  },
+
+  // Cross-SDK: --client (an exact id, on the first --rtm node) waits for --count messages in --cid, then reads the
+  // conversation's history.
+  async receive(h) {
+    const name = args.client;
+    const entry = await h.login(name, 0, { exactId: args.client });
+    h.begin('receive');
+    facts.ready = Date.now();
+    const count = Number(args.count);
+    await h.waitFor(name, (e) => e.event === 'MESSAGE' && e.cid === args.cid, `${count} messages`, count);
+    await h.settle();
+    facts.received = h.clients.get(name).events.filter((e) => e.event === 'MESSAGE').map((e) => e.message);
+    facts.events = h.eventsOf('receive')[name];
+    facts.payloads = h.framesOf(name, (d, f) => f.dir === 'in' && d.cmd === 'direct').map((f) => f.d.directMessage.msg);
+    h.begin('history');
+    facts.history = await h.history(entry, await conversationOf(h, entry, args.cid), { limit: 20 });
+  },
+
+  // Cross-SDK: --client sends every --text (a TextMessage), then every --emoji (the type 2 Emoji, ecode "#e001"),
+  // each with the attributes {from: 'js', 语言: '中文'}, to --cid.
+  async send(h) {
+    const name = args.client;
+    const entry = await h.login(name, 0, { exactId: args.client });
+    h.begin('send');
+    const conversation = await conversationOf(h, entry, args.cid);
+    const attributes = { from: 'js', 语言: '中文' };
+    facts.sent = [];
+    for (const t of args.text || []) facts.sent.push(await h.send(entry, conversation, h.text(entry, t, attributes)));
+    for (const t of args.emoji || []) facts.sent.push(await h.send(entry, conversation, h.emoji(entry, '#e001', t, attributes)));
+    facts.payloads = h.framesOf(name, (d, f) => f.dir === 'out' && d.cmd === 'direct').map((f) => f.d.directMessage.msg);
+    await h.settle(300);
+  },
+};
+
+if (!done) main(); // last: the classes and scenario table above must be initialized

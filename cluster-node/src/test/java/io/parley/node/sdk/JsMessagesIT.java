@@ -64,7 +64,7 @@ class JsMessagesIT {
   static void startNodesAndRunEveryScenario() {
     first = TestNode.start(TestNode.Ports.free(), null, NODE_CONFIG);
     second = TestNode.start(TestNode.Ports.free(), first.ports(), NODE_CONFIG);
-    ensureInstalled();
+    JsSdk.ensureInstalled();
     pool = Executors.newFixedThreadPool(4);
     for (int sdk : new int[] {4, 5}) {
       for (String scenario : SCENARIOS) {
@@ -135,62 +135,11 @@ class JsMessagesIT {
 
   /** Runs {@code node messages.js <scenario> --sdk N <args>}; the result is its last stdout line. */
   static JsonNode run(String scenario, int sdk, List<String> arguments) {
-    ensureInstalled();
-    List<String> command = new ArrayList<>(List.of("node", "messages.js", scenario, "--sdk", Integer.toString(sdk),
-        "--app-id", "parley-dev", "--app-key", "parley-dev-key", "--timeout-ms", Long.toString(TIMEOUT.toMillis()),
+    List<String> all = new ArrayList<>(List.of("--sdk", Integer.toString(sdk), "--app-id", "parley-dev",
+        "--app-key", "parley-dev-key", "--timeout-ms", Long.toString(TIMEOUT.toMillis()),
         "--run", UUID.randomUUID().toString().substring(0, 6)));
-    command.addAll(arguments);
-    Process process = null;
-    try {
-      Path stdout = Files.createTempFile("parley-jsmsg-", ".out");
-      Path stderr = Files.createTempFile("parley-jsmsg-", ".err");
-      process = new ProcessBuilder(command).directory(DIR.toFile())
-          .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
-      if (!process.waitFor(TIMEOUT.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
-        throw new AssertionError(command + " did not finish; stderr:\n" + tail(stderr));
-      }
-      List<String> lines = Files.readAllLines(stdout, StandardCharsets.UTF_8);
-      if (lines.isEmpty()) {
-        throw new AssertionError(command + " printed nothing; stderr:\n" + tail(stderr));
-      }
-      JsonNode result = JSON.readTree(lines.get(lines.size() - 1));
-      if (!result.path("ok").asBoolean()) {
-        System.err.println(command + " failed; stderr:\n" + tail(stderr));
-      }
-      return result;
-    } catch (IOException e) {
-      throw new AssertionError("cannot run node (is Node.js installed?): " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    } finally {
-      if (process != null) {
-        process.destroyForcibly();
-      }
-    }
-  }
-
-  private static synchronized void ensureInstalled() {
-    if (Files.exists(DIR.resolve("node_modules/lc4/package.json")) && Files.exists(DIR.resolve("node_modules/lc5/package.json"))) {
-      return;
-    }
-    try {
-      Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile())
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
-      if (!npm.waitFor(10, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-        throw new AssertionError("npm ci in " + DIR + " failed: the JS SDKs could not be installed");
-      }
-    } catch (IOException e) {
-      throw new AssertionError("cannot run npm (is Node.js installed?): " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
-  }
-
-  private static String tail(Path file) throws IOException {
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    all.addAll(arguments);
+    return JsSdk.runScript("messages.js", scenario, all, TIMEOUT);
   }
 
   /**

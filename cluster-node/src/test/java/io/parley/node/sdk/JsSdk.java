@@ -25,13 +25,23 @@ public final class JsSdk {
 
   /** The scenario's result object (the harness's last stdout line); {@code ok} tells success. */
   public static JsonNode run(String scenario, List<String> arguments, Duration timeout) {
+    List<String> withTimeout = new ArrayList<>(arguments);
+    withTimeout.addAll(List.of("--timeout-ms", Long.toString(timeout.toMillis())));
+    return runScript("sdk.js", scenario, withTimeout, timeout);
+  }
+
+  /**
+   * Runs {@code node <script> <scenario> <arguments>} in {@code src/test/js} and returns its last stdout line
+   * as JSON (the harnesses' result object); fails with the script's stderr when it prints nothing or hangs.
+   */
+  public static JsonNode runScript(String script, String scenario, List<String> arguments, Duration timeout) {
     ensureInstalled();
-    List<String> command = new ArrayList<>(List.of("node", "sdk.js", scenario));
+    List<String> command = new ArrayList<>(List.of("node", script, scenario));
     command.addAll(arguments);
-    command.addAll(List.of("--timeout-ms", Long.toString(timeout.toMillis())));
     Process process = null;
     try {
       Path stdout = Files.createTempFile("parley-js-", ".out");
+      stdout.toFile().deleteOnExit();
       Path stderr = Files.createTempFile("parley-js-", ".err");
       process =
           new ProcessBuilder(command)
@@ -63,7 +73,8 @@ public final class JsSdk {
     }
   }
 
-  private static synchronized void ensureInstalled() {
+  /** Installs the SDKs with {@code npm ci} unless both are there. */
+  static synchronized void ensureInstalled() {
     if (installed || Files.exists(DIR.resolve("node_modules/lc5/package.json"))
         && Files.exists(DIR.resolve("node_modules/lc4/package.json"))) {
       installed = true;
@@ -90,6 +101,6 @@ public final class JsSdk {
 
   private static String tail(Path file) throws IOException {
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
   }
 }

@@ -281,6 +281,28 @@ class ConversationTest {
   }
 
   @Test
+  void full_lists_and_a_disabled_blacklist_are_refused_with_their_codes() {
+    var small = new ConversationSettings(false, true, 500, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30),
+        10, 1000, 1000, 1, 1, 5120, 20, 50, 5000);
+    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef0123456a",
+        small, (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, archive, clock));
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("A", List.of("B"), true, T0, r));
+    var shutupFull = assertInstanceOf(Conversation.MembershipChanged.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("A", List.of("C"), true, T0, r)).reply());
+    assertEquals(4561, shutupFull.failed().get(0).code());
+    kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("B"), true, T0, r));
+    assertEquals(4543, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("C"), true, T0, r)).reply()));
+
+    var noBlacklist = new ConversationSettings(false, false, 500, 10, java.time.Duration.ofDays(1),
+        java.time.Duration.ofDays(30), 10, 1000, 1000, 500, 500, 5120, 20, 50, 5000);
+    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef0123456b",
+        noBlacklist, (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, archive, clock));
+    start(List.of("B"), Kind.NORMAL, 0);
+    assertEquals(4544, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("B"), true, T0, r)).reply()));
+  }
+
+  @Test
   void outsiders_cannot_moderate() {
     start(List.of("B"), Kind.NORMAL, 0);
     assertEquals(4317, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("Z", List.of("B"), true, T0, r)).reply()));

@@ -49,6 +49,13 @@ public record NodeSettings(
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
     }
+    for (App app : apps) {
+      // The app id is part of every entity id (appId:cid) and of Cassandra keys.
+      if (app.appId().isBlank() || app.appId().contains(":") || app.masterKey().isBlank()) {
+        throw new IllegalArgumentException("parley.apps: app id '" + app.appId()
+            + "' must be non-empty without ':' and have a master key");
+      }
+    }
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         config.getBoolean("cluster-bootstrap"),

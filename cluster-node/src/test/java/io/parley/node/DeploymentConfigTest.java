@@ -66,6 +66,15 @@ class DeploymentConfigTest {
   }
 
   @Test
+  void an_app_id_that_would_break_entity_ids_is_refused_at_start() {
+    Config bad = ConfigFactory.parseString("parley.apps = [{app-id = \"a:b\", app-key = k, master-key = m}]")
+        .withFallback(ConfigFactory.load("local.conf"));
+    IllegalArgumentException refused =
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(bad));
+    assertTrue(refused.getMessage().contains("a:b"));
+  }
+
+  @Test
   void local_config_joins_the_first_node_and_creates_the_schema() {
     Config config = ConfigFactory.load("local.conf");
     assertEquals(List.of("pekko://parley@127.0.0.1:25520"), config.getStringList("pekko.cluster.seed-nodes"));

@@ -7,6 +7,8 @@ import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.message.MessageStore;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.gateway.GatewayRoutes;
+import io.parley.node.gateway.LocalSessions;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import io.parley.node.gateway.GatewayServer;
 import io.parley.node.session.ConversationCommands;
 import io.parley.node.session.MessageCommands;
@@ -72,8 +74,15 @@ public final class Main {
             MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(), clock),
             presence,
             clock);
-    return schema.thenCompose(
-        done -> GatewayServer.start(system, settings.gateway(), new GatewayRoutes(system, settings, sessions).routes()));
+    LocalSessions localSessions = new LocalSessions();
+    // A rolling restart: clients are told to go away before the listener unbinds.
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "parley-goaway",
+        () -> {
+          system.log().info("Telling {} connection(s) to reconnect elsewhere", localSessions.size());
+          return localSessions.drain();
+        });
+    return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(),
+        new GatewayRoutes(system, settings, sessions, localSessions).routes()));
   }
 
   /** Kubernetes: Cluster Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one. */

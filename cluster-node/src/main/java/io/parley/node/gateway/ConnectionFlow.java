@@ -58,7 +58,8 @@ public final class ConnectionFlow {
       Subprotocol subprotocol,
       AtomicLong lastInboundNanos,
       String remoteAddress,
-      SessionActor.Dependencies dependencies) {
+      SessionActor.Dependencies dependencies,
+      LocalSessions localSessions) {
     return Flow.fromMaterializer(
             (materializer, attributes) -> {
               Pair<ActorRef<Out>, Source<Out, NotUsed>> outbound =
@@ -71,6 +72,7 @@ public final class ConnectionFlow {
               ActorRef<SessionActor.Command> session =
                   system.systemActorOf(
                       behavior, "session-" + CONNECTIONS.incrementAndGet(), Props.empty());
+              localSessions.add(session);
               Sink<Message, NotUsed> toSession =
                   Flow.<Message>create()
                       .mapAsync(1, message -> collect(message, settings, system))
@@ -84,6 +86,10 @@ public final class ConnectionFlow {
                               SessionActor.StreamFailed::new));
               Source<Message, NotUsed> fromSession =
                   outbound.second()
+                      .watchTermination((notUsed, done) -> {
+                        done.whenComplete((ok, failure) -> localSessions.remove(session));
+                        return NotUsed.getInstance();
+                      })
                       .takeWhile(out -> !(out instanceof Close), true)
                       .map(ConnectionFlow::render)
                       .recoverWithRetries(

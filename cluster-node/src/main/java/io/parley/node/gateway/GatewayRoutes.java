@@ -32,11 +32,14 @@ public final class GatewayRoutes extends AllDirectives {
   private final ActorSystem<?> system;
   private final NodeSettings settings;
   private final SessionActor.Dependencies sessionDependencies;
+  private final LocalSessions localSessions;
 
-  public GatewayRoutes(ActorSystem<?> system, NodeSettings settings, SessionActor.Dependencies sessionDependencies) {
+  public GatewayRoutes(ActorSystem<?> system, NodeSettings settings, SessionActor.Dependencies sessionDependencies,
+      LocalSessions localSessions) {
     this.system = system;
     this.settings = settings;
     this.sessionDependencies = sessionDependencies;
+    this.localSessions = localSessions;
   }
 
   public Route routes() {
@@ -112,7 +115,8 @@ public final class GatewayRoutes extends AllDirectives {
     }
     AtomicLong lastInbound = new AtomicLong(System.nanoTime());
     var flow =
-        ConnectionFlow.create(system, settings.session(), subprotocol, lastInbound, remoteAddress, sessionDependencies);
+        ConnectionFlow.create(system, settings.session(), subprotocol, lastInbound, remoteAddress, sessionDependencies,
+            localSessions);
     return complete(WebSocketStack.handle(system.classicSystem(), upgrade, flow, echo, lastInbound::set));
   }
 

@@ -102,6 +102,11 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     INSTANCE
   }
 
+  /** The node is shutting down: tell the client to reconnect elsewhere, then close. */
+  public enum GoAway implements Command {
+    INSTANCE
+  }
+
   private enum LoginTimedOut implements Command {
     INSTANCE
   }
@@ -134,6 +139,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private NodeSettings.App app;
   private boolean closing;
+  /** Closed by the server to move the client elsewhere: not an abnormal end, so no will message. */
+  private boolean goingAway;
 
   private record LoggedIn(String clientId, String tag, String deviceId) {}
 
@@ -187,6 +194,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(Delivery.class, this::onDelivery)
         .onMessage(JoinChatroom.class, this::onJoinChatroom)
         .onMessageEquals(Refresh.INSTANCE, this::onRefresh)
+        .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
         .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut)
         .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
         .onMessageEquals(ClosingTimedOut.INSTANCE, Behaviors::stopped)
@@ -436,6 +444,19 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return this;
   }
 
+  /** {@code goaway} carries no {@code i} and no op (§4); a normal close follows. */
+  private Behavior<Command> onGoAway() {
+    if (!closing) {
+      send(GenericCommand.newBuilder().setCmd(CommandType.goaway).build());
+      closing = true;
+      goingAway = true;
+      out.tell(new ConnectionFlow.Close(1001, "GOING_AWAY"));
+      timers.cancelAll();
+      timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
+    }
+    return this;
+  }
+
   private Behavior<Command> onRefresh() {
     if (app != null) {
       sessions.keySet().forEach(clientId -> dependencies.presence().register(app.appId(), clientId, getContext().getSelf()));
@@ -496,7 +517,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private Behavior<Command> onStreamEnded() {
     // The connection died without a session/close for these clients: their will messages go out (§7.6).
-    if (!sessions.isEmpty()) {
+    if (!sessions.isEmpty() && !goingAway) {
       messages.connectionLost();
     }
     getContext().getLog().debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());

@@ -93,6 +93,19 @@ class ClusterIT {
     }
   }
 
+  /** A rolling restart: clients of a node that shuts down are told to go away and reconnect elsewhere. */
+  @Test
+  void a_node_that_shuts_down_tells_its_clients_to_go_away() {
+    TestNode node = TestNode.start(TestNode.Ports.free());
+    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    login(client, "leaving");
+    node.close();
+    GenericCommand goaway = client.nextPush(WAIT);
+    assertEquals(CommandType.goaway, goaway.getCmd());
+    assertTrue(!goaway.hasI() && !goaway.hasOp(), "goaway carries no i and no op");
+    assertEquals(1001, client.awaitClose(WAIT).code());
+  }
+
   @Test
   void conversations_survive_a_restart_of_every_node() throws Exception {
     TestNode.Ports firstPorts = TestNode.Ports.free();

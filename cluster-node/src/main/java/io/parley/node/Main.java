@@ -58,10 +58,13 @@ public final class Main {
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
+    // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
     CompletionStage<org.apache.pekko.Done> schema =
         config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
-            ? index.createTables(config.getString("parley.conversation.local-replication"))
-                .thenCompose(done -> messages.createTables())
+            ? org.apache.pekko.pattern.Patterns.retry(
+                () -> index.createTables(config.getString("parley.conversation.local-replication"))
+                    .thenCompose(done -> messages.createTables()),
+                5, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system);
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());

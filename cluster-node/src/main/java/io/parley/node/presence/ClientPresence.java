@@ -28,10 +28,18 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
 
   public sealed interface Command extends CborSerializable {}
 
-  /** A session has this client logged in and receives its notices; acknowledged with {@link Registered}. */
-  public record Register(ActorRef<SessionActor.Command> session, ActorRef<Registered> replyTo) implements Command {}
+  /**
+   * A session has this client logged in and receives its notices; acknowledged with {@link Registered}.
+   * {@code tag}/{@code deviceId} drive single-device login (§5.1 step 4): another session with the same tag
+   * on another device is kicked, unless this is an automatic re-login ({@code reconnect}), which then loses.
+   */
+  public record Register(ActorRef<SessionActor.Command> session, String tag, String deviceId, boolean reconnect,
+      ActorRef<Registered> replyTo) implements Command {}
 
-  public record Registered(String clientId) implements CborSerializable {}
+  /** {@code conflict}: refused, another device holds the tag (the re-login gets 4111). */
+  public record Registered(String clientId, boolean conflict) implements CborSerializable {}
+
+  private record Login(String tag, String deviceId) {}
 
   /** The client logged out of that session. */
   public record Unregister(ActorRef<SessionActor.Command> session) implements Command {}
@@ -50,6 +58,7 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
 
   private final String clientId;
   private final Set<ActorRef<SessionActor.Command>> sessions = new HashSet<>();
+  private final java.util.Map<ActorRef<SessionActor.Command>, Login> logins = new java.util.HashMap<>();
 
   public static void init(ActorSystem<?> system) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId())));
@@ -81,14 +90,37 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
   }
 
   private Behavior<Command> onRegister(Register register) {
+    boolean tagged = register.tag() != null && !register.tag().isEmpty() && !register.tag().equals("default");
+    if (tagged) {
+      List<ActorRef<SessionActor.Command>> rivals = logins.entrySet().stream()
+          .filter(entry -> !entry.getKey().equals(register.session()))
+          .filter(entry -> register.tag().equals(entry.getValue().tag()))
+          .filter(entry -> register.deviceId() == null || !register.deviceId().equals(entry.getValue().deviceId()))
+          .map(java.util.Map.Entry::getKey)
+          .toList();
+      if (!rivals.isEmpty() && register.reconnect()) {
+        register.replyTo().tell(new Registered(clientId, true));
+        return this;
+      }
+      // The new login wins: the old devices are told their session is closed (4111).
+      rivals.forEach(rival -> {
+        rival.tell(new SessionActor.Kicked(clientId, 4111, "SESSION_CONFLICT"));
+        forget(rival);
+      });
+    }
     if (sessions.add(register.session())) {
       getContext().watchWith(register.session(), new SessionTerminated(register.session()));
     }
-    register.replyTo().tell(new Registered(clientId));
+    if (register.tag() != null || !logins.containsKey(register.session())) {
+      // A periodic re-registration carries no tag: it keeps what the login said.
+      logins.put(register.session(), new Login(register.tag(), register.deviceId()));
+    }
+    register.replyTo().tell(new Registered(clientId, false));
     return this;
   }
 
   private Behavior<Command> forget(ActorRef<SessionActor.Command> session) {
+    logins.remove(session);
     if (sessions.remove(session)) {
       getContext().unwatch(session);
     }
@@ -120,11 +152,11 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
     }
 
     @Override
-    public java.util.concurrent.CompletionStage<org.apache.pekko.Done> register(
-        String appId, String clientId, ActorRef<SessionActor.Command> session) {
+    public java.util.concurrent.CompletionStage<Boolean> register(String appId, String clientId,
+        ActorRef<SessionActor.Command> session, String tag, String deviceId, boolean reconnect) {
       return sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
-          .<Registered>ask(replyTo -> new Register(session, replyTo), askTimeout)
-          .thenApply(registered -> org.apache.pekko.Done.getInstance());
+          .<Registered>ask(replyTo -> new Register(session, tag, deviceId, reconnect, replyTo), askTimeout)
+          .thenApply(registered -> !registered.conflict());
     }
 
     @Override

@@ -52,8 +52,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /** Where sessions announce which clients they have logged in (see {@code ClientPresence}). */
   public interface Presence {
-    /** Completes when the client's presence knows this session. */
-    java.util.concurrent.CompletionStage<org.apache.pekko.Done> register(String appId, String clientId, ActorRef<Command> session);
+    /**
+     * Completes when the client's presence knows this session: {@code true}, or {@code false} when another
+     * device holds the login's tag and this automatic re-login lost (§5.1 step 4).
+     */
+    java.util.concurrent.CompletionStage<Boolean> register(String appId, String clientId, ActorRef<Command> session,
+        String tag, String deviceId, boolean reconnect);
 
     void unregister(String appId, String clientId, ActorRef<Command> session);
 
@@ -101,6 +105,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private enum Refresh implements Command {
     INSTANCE
   }
+
+  /** Another device logged in with the same tag (or the app kicked the client): {@code session/closed}. */
+  public record Kicked(String clientId, int code, String reason) implements Command, CborSerializable {}
 
   /** The node is shutting down: tell the client to reconnect elsewhere, then close. */
   public enum GoAway implements Command {
@@ -195,6 +202,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(JoinChatroom.class, this::onJoinChatroom)
         .onMessageEquals(Refresh.INSTANCE, this::onRefresh)
         .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
+        .onMessage(Kicked.class, this::onKicked)
+        .onMessage(LoginConflict.class, this::onLoginConflict)
         .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut)
         .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
         .onMessageEquals(ClosingTimedOut.INSTANCE, Behaviors::stopped)
@@ -342,10 +351,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     // Reply only once the client is reachable: a notice sent right after `opened` must find it.
     getContext().pipeToSelf(
-        dependencies.presence().register(app.appId(), clientId, getContext().getSelf()),
-        (done, failure) -> {
+        dependencies.presence().register(app.appId(), clientId, getContext().getSelf(), tag, deviceId, request.getR()),
+        (accepted, failure) -> {
           if (failure != null) {
             LOG.warn("Presence registration of {} is late: {}", clientId, failure.toString());
+          } else if (!accepted) {
+            return new LoginConflict(command, clientId);
           }
           messages.afterLogin(app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
           return new Emit(opened);
@@ -445,6 +456,27 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /** {@code goaway} carries no {@code i} and no op (§4); a normal close follows. */
+  /** §5.5: the kicked client's session ends (no will message); the socket stays for the others. */
+  private Behavior<Command> onKicked(Kicked kicked) {
+    if (sessions.remove(kicked.clientId()) != null) {
+      conversations.loggedOut(kicked.clientId());
+      messages.loggedOut(kicked.clientId());
+      send(GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.closed).setPeerId(kicked.clientId())
+          .setSessionMessage(SessionCommand.newBuilder().setCode(kicked.code()).setReason(kicked.reason())).build());
+    }
+    return this;
+  }
+
+  /** An automatic re-login lost to the device that now holds the tag: error 4111, the old login wins. */
+  record LoginConflict(GenericCommand open, String clientId) implements Command {}
+
+  private Behavior<Command> onLoginConflict(LoginConflict conflict) {
+    sessions.remove(conflict.clientId());
+    GenericCommand open = conflict.open();
+    return send(Replies.error(open.hasI() ? open.getI() : null, conflict.clientId(), ErrorCode.SESSION_CONFLICT,
+        "another device holds this login"));
+  }
+
   private Behavior<Command> onGoAway() {
     if (!closing) {
       send(GenericCommand.newBuilder().setCmd(CommandType.goaway).build());
@@ -459,7 +491,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private Behavior<Command> onRefresh() {
     if (app != null) {
-      sessions.keySet().forEach(clientId -> dependencies.presence().register(app.appId(), clientId, getContext().getSelf()));
+      // Re-registration heals presence; it is never a new login, so it never conflicts.
+      sessions.values().forEach(session -> dependencies.presence()
+          .register(app.appId(), session.clientId(), getContext().getSelf(), null, null, true));
       conversations.refresh();
     }
     return this;

@@ -215,6 +215,35 @@ class GatewayIT {
     return open.setSessionMessage(SessionCommand.newBuilder().setR(true).setSt(token));
   }
 
+  private static GenericCommand.Builder taggedOpen(String clientId, String deviceId, boolean reconnect) {
+    return ImClient.sessionOpen(APP, clientId).setSessionMessage(SessionCommand.newBuilder().setTag("mobile")
+        .setDeviceId(deviceId).setR(reconnect));
+  }
+
+  /** §5.1 step 4: a new login with the same tag on another device wins; an automatic re-login loses. */
+  @Test
+  void single_device_login_kicks_the_old_device_and_refuses_a_reconnecting_one() {
+    try (ImClient phone = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER);
+        ImClient tablet = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER);
+        ImClient sameDevice = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
+      assertEquals(OpType.opened, phone.call(taggedOpen("tagged", "phone", false), WAIT).getOp());
+      assertEquals(OpType.opened, sameDevice.call(taggedOpen("tagged", "phone", false), WAIT).getOp(),
+          "the same device is not a conflict");
+      assertEquals(OpType.opened, tablet.call(taggedOpen("tagged", "tablet", false), WAIT).getOp());
+      for (ImClient old : List.of(phone, sameDevice)) {
+        GenericCommand kicked = old.nextPush(WAIT);
+        assertEquals(OpType.closed, kicked.getOp());
+        assertEquals(4111, kicked.getSessionMessage().getCode());
+        assertEquals("SESSION_CONFLICT", kicked.getSessionMessage().getReason());
+        assertFalse(kicked.hasI(), "a kick is a push");
+        assertTrue(old.isOpen(), "the socket stays for other clients");
+      }
+      GenericCommand refused = phone.call(taggedOpen("tagged", "phone", true), WAIT);
+      assertEquals(4111, refused.getErrorMessage().getCode(), "a reconnecting device loses to the current one");
+      assertTrue(tablet.pollPush(Duration.ofMillis(500)).isEmpty(), "the current device is not disturbed");
+    }
+  }
+
   @Test
   void the_java_sdk_push_login_gets_no_reply_and_does_not_break_the_socket() {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {

@@ -43,6 +43,7 @@ class SerializationTest {
   void presence_registration_carries_the_session_reference() {
     TestProbe<SessionActor.Command> session = TEST_KIT.createTestProbe();
     TestProbe<ClientPresence.Registered> replyTo = TEST_KIT.createTestProbe();
-    SERIALIZATION.verifySerialization(new ClientPresence.Register(session.getRef(), replyTo.getRef()), true);
+    SERIALIZATION.verifySerialization(new ClientPresence.Register(session.getRef(), "mobile", "device-1", false, replyTo.getRef()), true);
+    SERIALIZATION.verifySerialization(new SessionActor.Kicked("Jerry", 4111, "SESSION_CONFLICT"), true);
   }
 }

@@ -28,134 +28,33 @@
  */
 'use strict';
 
-const path = require('path');
+const { Cli, ClientHarness, usageError, namedError, waitUntil, sleep } = require('./lib/harness');
 
 // ---------------------------------------------------------------------------------------------
 // arguments and result
 
-const BOOLEAN_FLAGS = new Set(['no-binary', 'share-connection', 'trace', 'debug']);
 const SCENARIOS = ['private-chat', 'group-query', 'seed-tables', 'self-join', 'chatroom', 'read-conversation'];
 
-function usageError(message) {
-  const e = new Error(message);
-  e.name = 'USAGE';
-  return e;
-}
-
-function parseArgs(argv) {
-  const out = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) { out._.push(a); continue; }
-    let key = a.slice(2);
-    let value;
-    const eq = key.indexOf('=');
-    if (eq >= 0) { value = key.slice(eq + 1); key = key.slice(0, eq); }
-    if (BOOLEAN_FLAGS.has(key)) { out[key] = value === undefined ? true : value !== 'false'; continue; }
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw usageError(`missing value for --${key}`);
-      value = argv[++i];
+const cli = new Cli({
+  script: 'conversations.js',
+  booleans: ['no-binary', 'share-connection', 'trace', 'debug'],
+  scenarios: SCENARIOS,
+  check(args) {
+    if (!args.rtm) throw usageError('--rtm is required');
+    if (args._[0] === 'read-conversation' && (!args.client || !args.cid)) {
+      throw usageError('read-conversation needs --client and --cid');
     }
-    out[key] = value;
-  }
-  return out;
-}
-
-let args;
-let done = false;
-const facts = {};
-
-function errorJson(error) {
-  return {
-    name: (error && (error.name || (error.constructor && error.constructor.name))) || 'Error',
-    code: error && error.code !== undefined ? error.code : null,
-    message: error && error.message !== undefined ? String(error.message) : String(error),
-  };
-}
-
-function finish(ok, error) {
-  if (done) return;
-  done = true;
-  const out = ok ? Object.assign({ ok: true }, facts) : { ok: false, error: errorJson(error), facts };
-  if (!ok && error && error.stack) process.stderr.write(`[conversations.js] ${error.stack}\n`);
-  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(ok ? 0 : 1));
-}
-
-try {
-  args = parseArgs(process.argv.slice(2));
-  if (!SCENARIOS.includes(args._[0])) throw usageError(`scenario must be one of ${SCENARIOS.join(', ')}`);
-  if (args.sdk !== '4' && args.sdk !== '5') throw usageError('--sdk must be 4 or 5');
-  if (!args['app-id']) throw usageError('--app-id is required');
-  if (!args['app-key']) throw usageError('--app-key is required');
-  if (!args.rtm) throw usageError('--rtm is required');
-  if (args._[0] === 'read-conversation' && (!args.client || !args.cid)) {
-    throw usageError('read-conversation needs --client and --cid');
-  }
-} catch (e) {
-  finish(false, e);
-}
-
-// ---------------------------------------------------------------------------------------------
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  },
+});
+const { args, facts } = cli;
 
 function main() {
-  console.log = (...a) => console.error(...a); // stdout carries only the result line
-  console.info = (...a) => console.error(...a);
-  if (args.debug) process.env.DEBUG = process.env.DEBUG ? `${process.env.DEBUG},LC:*` : 'LC:*';
-  const timeoutMs = Number(args['timeout-ms'] || 60000);
-  const timer = setTimeout(() => {
-    const e = new Error(`scenario did not finish within ${timeoutMs} ms`);
-    e.name = 'TIMEOUT';
-    finish(false, e);
-  }, timeoutMs);
-  timer.unref();
-  facts.unhandledRejections = [];
-  process.on('unhandledRejection', (e) => {
-    // e.g. the SDK failing to resolve the conversation of a push (its conv/query) inside its dispatcher
-    facts.unhandledRejections.push(errorJson(e));
-    process.stderr.write(`[conversations.js] unhandled rejection: ${e && e.stack ? e.stack : e}\n`);
-  });
-  process.on('uncaughtException', (e) => finish(false, e));
-
-  const h = new Harness();
-  facts.scenario = args._[0];
-  facts.sdk = Number(args.sdk);
-  facts.sdkVersion = h.sdkVersion;
-  facts.run = h.run;
-  facts.binary = !args['no-binary'];
-  SCENARIO_FUNCTIONS[args._[0]](h)
-    .then(() => h.closeAll())
-    .then(() => { h.report(); finish(true); }, async (e) => {
-      await h.closeAll().catch(() => {});
-      h.report();
-      finish(false, e);
-    });
+  cli.guard({ timeoutMs: 60000, recordRejections: true });
+  new Harness().play(SCENARIO_FUNCTIONS[args._[0]]);
 }
 
 // ---------------------------------------------------------------------------------------------
-// harness: SDK loading, frame tracing, clients, event recording
-
-// protobufjs 5 toRaw() output -> plain JSON (Long -> number, bytes -> base64, unset/empty dropped)
-function plain(v) {
-  if (v === null || v === undefined) return undefined;
-  if (Array.isArray(v)) {
-    const arr = v.map(plain).filter((x) => x !== undefined);
-    return arr.length ? arr : undefined;
-  }
-  if (typeof v === 'object') {
-    if (typeof v.low === 'number' && typeof v.high === 'number' && typeof v.toNumber === 'function') return v.toNumber();
-    if (typeof v.toBase64 === 'function' && typeof v.limit === 'number') return v.toBase64();
-    if (Buffer.isBuffer(v)) return v.toString('base64');
-    const o = {};
-    for (const k of Object.keys(v)) {
-      const p = plain(v[k]);
-      if (p !== undefined) o[k] = p;
-    }
-    return o;
-  }
-  return v;
-}
+// harness: clients, conv pushes and SDK events (SDK loading and frame tracing: lib/harness.js)
 
 const EVENT_NAMES = {
   invited: 'INVITED',
@@ -178,99 +77,19 @@ const EVENT_NAMES = {
   conflict: 'CONFLICT',
 };
 
-class Harness {
+class Harness extends ClientHarness {
   constructor() {
-    this.pkg = args.sdk === '4' ? 'lc4' : 'lc5';
-    this.sdkMain = require.resolve(this.pkg);
-    this.sdkVersion = require(`${this.pkg}/package.json`).version;
-    this.run = args.run || Math.random().toString(36).slice(2, 8);
-    this.quietMs = Number(args['quiet-ms'] || 1500);
-    this.rtm = args.rtm.split(',').map((s) => s.trim()).filter(Boolean);
-    this.started = Date.now();
-    this.connections = [];
-    this.frames = [];
-    this.clients = new Map(); // name -> { name, id, client, realtime, url, conns:Set, events:[], pushes:[] }
-    this.idToName = new Map();
-    this.step = 'login';
-    this.lastActivity = Date.now();
-    this.realtimes = 0;
+    super(cli, { quietMs: 1500, pollMs: 50 });
     this.realtimeByUrl = new Map(); // --share-connection
-    this.installTracing();
-    this.SDK = this.loadSdk();
-    this.Protocols = this.SDK.Protocols || this.SDK.Protocals;
   }
 
-  loadSdk() {
-    if (this.realtimes > 0 && this.pkg === 'lc5') delete require.cache[this.sdkMain]; // a fresh module instance
-    return require(this.sdkMain);
-  }
-
-  installTracing() {
-    // the `ws` class the SDK uses: v4 requires it itself, v5 through @leancloud/platform-adapters-node
-    const sdkDir = path.dirname(require.resolve(`${this.pkg}/package.json`));
-    const wsFrom = this.pkg === 'lc5'
-      ? path.dirname(require.resolve('@leancloud/platform-adapters-node/package.json', { paths: [sdkDir] }))
-      : sdkDir;
-    const wsPath = require.resolve('ws', { paths: [wsFrom] });
-    const WS = require(wsPath);
-    const h = this;
-    class TracingWebSocket extends WS {
-      constructor(address, protocols, options) {
-        super(address, protocols, options);
-        const conn = { id: h.connections.length + 1, url: String(address), peers: [], negotiated: null, close: null };
-        h.connections.push(conn);
-        this.__parley = conn;
-        this.on('open', () => { conn.negotiated = this.protocol; });
-        this.on('message', (data) => h.record(conn, 'in', data));
-        this.on('close', (code) => { conn.close = code; });
-      }
-
-      send(data, opts, cb) {
-        h.record(this.__parley, 'out', data);
-        return super.send(data, opts, cb);
-      }
-    }
-    require.cache[wsPath].exports = TracingWebSocket;
-  }
-
-  decode(data) {
-    if (!this.Protocols) return null;
-    try {
-      const payload = typeof data === 'string' ? data : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-      return plain(this.Protocols.GenericCommand.decode(payload).toRaw(false, false));
-    } catch (e) {
-      return { decodeError: e.message };
-    }
-  }
-
-  record(conn, dir, data) {
-    const d = this.decode(data) || {};
-    if (dir === 'out' && d.cmd === 'session' && d.op === 'open' && d.peerId && !conn.peers.includes(d.peerId)) conn.peers.push(d.peerId);
-    const f = { t: Date.now() - this.started, conn: conn.id, dir, type: typeof data === 'string' ? 'text' : 'binary', step: this.step, d };
-    this.frames.push(f);
-    if (dir === 'in') this.lastActivity = Date.now();
-    if (args.trace) process.stderr.write(`[trace] ${JSON.stringify(f)}\n`);
-    // a push (no `i`): it belongs to the client the SDK dispatches it to
-    if (dir === 'in' && d.i === undefined && d.cmd === 'conv') {
+  // a push (no `i`): it belongs to the client the SDK dispatches it to
+  onFrame(conn, f) {
+    const d = f.d;
+    if (f.dir === 'in' && d.i === undefined && d.cmd === 'conv') {
       const owner = this.owner(conn.id, d);
       if (owner) owner.pushes.push(Object.assign({ step: this.step }, this.summarizeConv(d)));
     }
-  }
-
-  // like the SDK: the client named by peerId, else the connection's first client
-  owner(connId, d) {
-    const conn = this.connections[connId - 1];
-    const id = d.peerId !== undefined ? d.peerId : conn.peers[0];
-    for (const c of this.clients.values()) if (c.id === id && c.conns.has(connId)) return c;
-    return null;
-  }
-
-  name(id) {
-    return this.idToName.get(id) || id;
-  }
-
-  names(ids) {
-    return Array.isArray(ids) ? ids.map((x) => this.name(x)) : ids;
   }
 
   summarizeConv(d) {
@@ -286,7 +105,7 @@ class Harness {
   }
 
   // every conv command of a client's connection (requests, replies, pushes), for evidence
-  convFrames(name) {
+  wireOf(name) {
     const c = this.clients.get(name);
     return this.frames
       .filter((f) => (f.d.cmd === 'conv' || f.d.cmd === 'error') && this.owner(f.conn, f.d) === c)
@@ -307,40 +126,19 @@ class Harness {
       });
   }
 
-  realtimeOptions(url) {
-    const o = { appId: args['app-id'], appKey: args['app-key'], noBinary: !!args['no-binary'], RTMServers: [url] };
-    // `server` is the REST base (and router, unused with RTMServers); default: derived from the RTM URL so
-    // the SDK never falls back to LeanCloud's public app router.
-    let base = args.server;
-    if (!base) {
-      const u = new URL(url);
-      base = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
-    }
-    base = base.replace(/\/+$/, '');
-    o.ssl = !base.startsWith('http:');
-    if (args.sdk === '4') base = base.replace(/^[a-z]+:\/\//i, ''); // 4.3.1 takes a bare host (always https)
-    o.server = base;
-    return o;
-  }
-
   /** Logs `name` in as client number `index` (node rtm[index % n]); `exactId` skips the run suffix. */
   async login(name, index, exactId) {
     const id = exactId || `${name}-${this.run}`;
     const url = this.rtm[index % this.rtm.length];
     let realtime = args['share-connection'] ? this.realtimeByUrl.get(url) : null;
     if (!realtime) {
-      const SDK = this.loadSdk();
-      realtime = new SDK.Realtime(this.realtimeOptions(url));
-      this.realtimes++;
+      realtime = this.newRealtime(url).realtime;
       this.realtimeByUrl.set(url, realtime);
     }
     const entry = { name, id, url, realtime, client: null, conns: new Set(), events: [], pushes: [] };
     this.clients.set(name, entry);
     this.idToName.set(id, name);
-    const before = this.connections.length;
-    const client = await realtime.createIMClient(id);
-    entry.client = client;
-    this.connections.slice(before).forEach((c) => entry.conns.add(c.id));
+    const client = await this.openClient(entry);
     this.connections.filter((c) => c.peers.includes(id)).forEach((c) => entry.conns.add(c.id));
     Object.keys(EVENT_NAMES).forEach((ev) => {
       client.on(ev, (payload, conversation) => this.onEvent(entry, EVENT_NAMES[ev], payload, conversation));
@@ -367,85 +165,29 @@ class Harness {
       e.conversation = { name: conversation.name === undefined ? null : conversation.name, members: this.names(conversation.members) };
     }
     entry.events.push(e);
-    process.stderr.write(`[conversations.js] ${entry.name} ${JSON.stringify(e)}\n`);
-  }
-
-  /** Starts a step: events and pushes from now on are tagged with it. */
-  begin(step) {
-    this.step = step;
-  }
-
-  /** Waits until nothing (frame or SDK event) has arrived for quietMs, and at least quietMs. */
-  async settle() {
-    const start = Date.now();
-    const cap = start + 15000;
-    for (;;) {
-      const now = Date.now();
-      if (now - start >= this.quietMs && now - this.lastActivity >= this.quietMs) return;
-      if (now > cap) return;
-      await sleep(50);
-    }
+    cli.log(`${entry.name} ${JSON.stringify(e)}`);
   }
 
   /** Waits (up to `ms`) until `name` has recorded an event satisfying `pred`. */
   async waitFor(name, pred, ms, what) {
     const entry = this.clients.get(name);
-    const deadline = Date.now() + ms;
-    while (!entry.events.some(pred)) {
-      if (Date.now() > deadline) {
-        const e = new Error(`timed out after ${ms} ms waiting for ${what}`);
-        e.name = 'TIMEOUT';
-        throw e;
-      }
-      await sleep(25);
-    }
+    await waitUntil(() => entry.events.some(pred), ms, what, 25);
   }
 
-  /** SDK events per client for one step: { Tom: [...], Jerry: [...] } (every client present). */
-  eventsOf(step) {
-    const out = {};
-    for (const c of this.clients.values()) {
-      out[c.name] = c.events.filter((e) => e.step === step).map((e) => { const x = Object.assign({}, e); delete x.step; return x; });
-    }
-    return out;
-  }
-
+  /** The conv pushes per client for one step (like eventsOf). */
   pushesOf(step) {
-    const out = {};
-    for (const c of this.clients.values()) {
-      out[c.name] = c.pushes.filter((e) => e.step === step).map((e) => { const x = Object.assign({}, e); delete x.step; return x; });
-    }
-    return out;
+    return this.perClient('pushes', step);
   }
 
   /** The conv/start the client sent last (wire view of createConversation's options). */
   lastStart(name) {
-    const frames = this.convFrames(name).filter((f) => f.dir === 'out' && f.op === 'start');
+    const frames = this.wireOf(name).filter((f) => f.dir === 'out' && f.op === 'start');
     return frames.length ? frames[frames.length - 1] : null;
   }
 
-  async closeAll() {
-    const closing = [];
-    for (const c of this.clients.values()) {
-      if (c.client && !c.closed) {
-        c.closed = true;
-        closing.push(Promise.race([c.client.close().catch(() => {}), sleep(3000)]));
-      }
-    }
-    await Promise.all(closing);
-    for (let k = 0; k < 40 && this.connections.some((c) => c.negotiated && c.close === null); k++) await sleep(50);
-  }
-
   report() {
-    facts.ids = {};
-    facts.nodes = {};
-    facts.wire = {};
-    for (const c of this.clients.values()) {
-      facts.ids[c.name] = c.id;
-      facts.nodes[c.name] = c.url;
-      facts.wire[c.name] = this.convFrames(c.name);
-    }
-    facts.subprotocols = Array.from(new Set(this.connections.map((c) => c.negotiated).filter(Boolean)));
+    super.report();
+    facts.subprotocols = this.subprotocols();
     facts.connections = this.connections.length;
     facts.sharedConnection = !!args['share-connection'];
   }
@@ -501,11 +243,11 @@ const SCENARIO_FUNCTIONS = {
       cid: invited.cid,
       name: invited.conversation.name,
       members: invited.conversation.members,
-      queriedById: h.convFrames('Jerry').some((f) => f.dir === 'out' && f.op === 'query' && (f.where || '').includes(conversation.id)),
+      queriedById: h.wireOf('Jerry').some((f) => f.dir === 'out' && f.op === 'query' && (f.where || '').includes(conversation.id)),
     };
     facts.tom = { name: conversation.name, members: h.names(conversation.members) };
     facts.uniqueSent = facts.startSent ? facts.startSent.unique === true : null; // 4.3.1 sends nothing (default false)
-    const results = h.convFrames('Jerry').filter((f) => f.dir === 'in' && f.op === 'results').map((f) => JSON.parse(f.results));
+    const results = h.wireOf('Jerry').filter((f) => f.dir === 'in' && f.op === 'results').map((f) => JSON.parse(f.results));
     const stored = results.length && results[0].length ? results[0][0] : null;
     facts.uniqueStored = stored ? stored.unique === true : null;
     facts.tomEvents = facts.events.Tom;
@@ -659,15 +401,13 @@ const SCENARIO_FUNCTIONS = {
     const client = await h.login(args.client, 0, args.client);
     h.begin('read');
     const conversation = await client.getConversation(args.cid); // null when the query finds nothing
-    const raw = h.convFrames(args.client).filter((f) => f.dir === 'in' && f.op === 'results').map((f) => f.results);
+    const raw = h.wireOf(args.client).filter((f) => f.dir === 'in' && f.op === 'results').map((f) => f.results);
     facts.rawResults = raw.length ? JSON.parse(raw[raw.length - 1]) : null;
     if (!conversation) {
-      const e = new Error(`conversation ${args.cid} not found`);
-      e.name = 'NOT_FOUND';
-      throw e;
+      throw namedError('NOT_FOUND', `conversation ${args.cid} not found`);
     }
     facts.conversation = conversationView(h, conversation);
   },
 };
 
-if (!done) main(); // last: the classes and scenario table above must be initialized
+if (!cli.done) main(); // last: the classes and scenario table above must be initialized

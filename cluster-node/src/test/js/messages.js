@@ -32,147 +32,43 @@
  */
 'use strict';
 
-const path = require('path');
+const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson } = require('./lib/harness');
 
 // ---------------------------------------------------------------------------------------------
 // arguments and result
 
-const BOOLEAN_FLAGS = new Set(['no-binary', 'trace', 'debug', 'push-offline']);
-const REPEATABLE = new Set(['text', 'emoji']);
 const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'chatroom', 'will',
   'patch', 'receive', 'send'];
 
-function usageError(message) {
-  const e = new Error(message);
-  e.name = 'USAGE';
-  return e;
-}
-
-function parseArgs(argv) {
-  const out = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) { out._.push(a); continue; }
-    let key = a.slice(2);
-    let value;
-    const eq = key.indexOf('=');
-    if (eq >= 0) { value = key.slice(eq + 1); key = key.slice(0, eq); }
-    if (BOOLEAN_FLAGS.has(key)) { out[key] = value === undefined ? true : value !== 'false'; continue; }
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw usageError(`missing value for --${key}`);
-      value = argv[++i];
+const cli = new Cli({
+  script: 'messages.js',
+  booleans: ['no-binary', 'trace', 'debug', 'push-offline'],
+  repeatable: ['text', 'emoji'],
+  scenarios: SCENARIOS,
+  check(args) {
+    const scenario = args._[0];
+    if (!args.rtm) throw usageError('--rtm is required');
+    if (['offline-receive', 'receive', 'send'].includes(scenario) && (!args.client || !args.cid)) {
+      throw usageError(`${scenario} needs --client and --cid`);
     }
-    if (REPEATABLE.has(key)) (out[key] = out[key] || []).push(value);
-    else out[key] = value;
-  }
-  return out;
-}
-
-let args;
-let done = false;
-const facts = {};
-
-function errorJson(error) {
-  return {
-    name: (error && (error.name || (error.constructor && error.constructor.name))) || 'Error',
-    code: error && error.code !== undefined ? error.code : null,
-    message: error && error.message !== undefined ? String(error.message) : String(error),
-  };
-}
-
-function finish(ok, error) {
-  if (done) return;
-  done = true;
-  const out = ok ? Object.assign({ ok: true }, facts) : { ok: false, error: errorJson(error), facts };
-  if (!ok && error && error.stack) process.stderr.write(`[messages.js] ${error.stack}\n`);
-  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(ok ? 0 : 1));
-}
-
-try {
-  args = parseArgs(process.argv.slice(2));
-  const scenario = args._[0];
-  if (!SCENARIOS.includes(scenario)) throw usageError(`scenario must be one of ${SCENARIOS.join(', ')}`);
-  if (args.sdk !== '4' && args.sdk !== '5') throw usageError('--sdk must be 4 or 5');
-  if (!args['app-id']) throw usageError('--app-id is required');
-  if (!args['app-key']) throw usageError('--app-key is required');
-  if (!args.rtm) throw usageError('--rtm is required');
-  if (['offline-receive', 'receive', 'send'].includes(scenario) && (!args.client || !args.cid)) {
-    throw usageError(`${scenario} needs --client and --cid`);
-  }
-  if (['offline-receive', 'receive'].includes(scenario) && !args.count) throw usageError(`${scenario} needs --count`);
-  if (scenario === 'send' && !args.text && !args.emoji) throw usageError('send needs --text or --emoji');
-  if (args['push-offline'] && args.sdk !== '4') {
-    throw usageError('--push-offline needs --sdk 4 (5.x has no pushOfflineMessages option)');
-  }
-} catch (e) {
-  finish(false, e);
-}
-
-// ---------------------------------------------------------------------------------------------
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    if (['offline-receive', 'receive'].includes(scenario) && !args.count) throw usageError(`${scenario} needs --count`);
+    if (scenario === 'send' && !args.text && !args.emoji) throw usageError('send needs --text or --emoji');
+    if (args['push-offline'] && args.sdk !== '4') {
+      throw usageError('--push-offline needs --sdk 4 (5.x has no pushOfflineMessages option)');
+    }
+  },
+});
+const { args, facts } = cli;
 
 function main() {
-  console.log = (...a) => console.error(...a); // stdout carries only the result line
-  console.info = (...a) => console.error(...a);
-  console.warn = (...a) => console.error(...a);
-  if (args.debug) process.env.DEBUG = process.env.DEBUG ? `${process.env.DEBUG},LC:*` : 'LC:*';
-  const timeoutMs = Number(args['timeout-ms'] || 60000);
-  const timer = setTimeout(() => {
-    const e = new Error(`scenario did not finish within ${timeoutMs} ms`);
-    e.name = 'TIMEOUT';
-    if (currentHarness) currentHarness.report();
-    finish(false, e);
-  }, timeoutMs);
-  timer.unref();
-  facts.unhandledRejections = [];
-  process.on('unhandledRejection', (e) => {
-    facts.unhandledRejections.push(errorJson(e));
-    process.stderr.write(`[messages.js] unhandled rejection: ${e && e.stack ? e.stack : e}\n`);
-  });
-  process.on('uncaughtException', (e) => finish(false, e));
-
-  const h = new Harness();
-  currentHarness = h;
-  facts.scenario = args._[0];
-  facts.sdk = Number(args.sdk);
-  facts.sdkVersion = h.sdkVersion;
-  facts.run = h.run;
-  facts.binary = !args['no-binary'];
-  SCENARIO_FUNCTIONS[args._[0]](h)
-    .then(() => h.closeAll())
-    .then(() => { h.report(); finish(true); }, async (e) => {
-      await h.closeAll().catch(() => {});
-      h.report();
-      finish(false, e);
-    });
+  let h = null;
+  cli.guard({ timeoutMs: 60000, recordRejections: true, onTimeout: () => { if (h) h.report(); } });
+  h = new Harness();
+  h.play(SCENARIO_FUNCTIONS[args._[0]]);
 }
-
-let currentHarness = null;
 
 // ---------------------------------------------------------------------------------------------
-// harness: SDK loading, frame tracing, clients, event recording
-
-// protobufjs 5 toRaw() output -> plain JSON (Long -> number, bytes -> base64, unset/empty dropped)
-function plain(v) {
-  if (v === null || v === undefined) return undefined;
-  if (Array.isArray(v)) {
-    const arr = v.map(plain).filter((x) => x !== undefined);
-    return arr.length ? arr : undefined;
-  }
-  if (typeof v === 'object') {
-    if (typeof v.low === 'number' && typeof v.high === 'number' && typeof v.toNumber === 'function') return v.toNumber();
-    if (typeof v.toBase64 === 'function' && typeof v.limit === 'number') return v.toBase64();
-    if (Buffer.isBuffer(v)) return v.toString('base64');
-    const o = {};
-    for (const k of Object.keys(v)) {
-      const p = plain(v[k]);
-      if (p !== undefined) o[k] = p;
-    }
-    return o;
-  }
-  return v;
-}
+// harness: clients, SDK events, message views (SDK loading and frame tracing: lib/harness.js)
 
 /** Date | number | Long | undefined -> ms or null */
 function ms(v) {
@@ -190,109 +86,22 @@ const BODY = {
   patch: 'patchMessage', logs: 'logsMessage', error: 'errorMessage', session: 'sessionMessage',
 };
 
-class Harness {
+class Harness extends ClientHarness {
   constructor() {
-    this.pkg = args.sdk === '4' ? 'lc4' : 'lc5';
-    this.sdkMain = require.resolve(this.pkg);
-    this.sdkVersion = require(`${this.pkg}/package.json`).version;
-    this.run = args.run || Math.random().toString(36).slice(2, 8);
-    this.quietMs = Number(args['quiet-ms'] || 1000);
+    super(cli, { quietMs: 1000, pollMs: 25 });
     this.waitMs = Number(args['wait-ms'] || 10000);
-    this.rtm = args.rtm.split(',').map((s) => s.trim()).filter(Boolean);
-    this.started = Date.now();
-    this.connections = [];
-    this.frames = [];
-    this.clients = new Map(); // name -> entry
-    this.idToName = new Map();
-    this.step = 'login';
-    this.lastActivity = Date.now();
-    this.realtimes = 0;
-    this.loggingIn = null;
     this.watched = new WeakSet();
-    this.installTracing();
-    this.SDK = this.loadSdk();
-    this.Protocols = this.SDK.Protocols || this.SDK.Protocals;
-  }
-
-  loadSdk() {
-    if (this.realtimes > 0 && this.pkg === 'lc5') delete require.cache[this.sdkMain]; // a fresh module instance
-    return require(this.sdkMain);
-  }
-
-  installTracing() {
-    // the `ws` class the SDK uses: v4 requires it itself, v5 through @leancloud/platform-adapters-node
-    const sdkDir = path.dirname(require.resolve(`${this.pkg}/package.json`));
-    const wsFrom = this.pkg === 'lc5'
-      ? path.dirname(require.resolve('@leancloud/platform-adapters-node/package.json', { paths: [sdkDir] }))
-      : sdkDir;
-    const wsPath = require.resolve('ws', { paths: [wsFrom] });
-    const WS = require(wsPath);
-    const h = this;
-    class TracingWebSocket extends WS {
-      constructor(address, protocols, options) {
-        super(address, protocols, options);
-        const conn = { id: h.connections.length + 1, url: String(address), peers: [], negotiated: null, close: null, ws: this, killed: false };
-        h.connections.push(conn);
-        this.__parley = conn;
-        this.on('open', () => { conn.negotiated = this.protocol; });
-        this.on('message', (data) => h.record(conn, 'in', data));
-        this.on('close', (code) => { conn.close = code; });
-      }
-
-      send(data, opts, cb) {
-        h.record(this.__parley, 'out', data);
-        return super.send(data, opts, cb);
-      }
-    }
-    require.cache[wsPath].exports = TracingWebSocket;
-  }
-
-  decode(data) {
-    if (!this.Protocols) return null;
-    try {
-      const payload = typeof data === 'string' ? data : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-      return plain(this.Protocols.GenericCommand.decode(payload).toRaw(false, false));
-    } catch (e) {
-      return { decodeError: e.message };
-    }
-  }
-
-  record(conn, dir, data) {
-    const d = this.decode(data) || {};
-    if (dir === 'out' && d.cmd === 'session' && d.op === 'open' && d.peerId) {
-      if (!conn.peers.includes(d.peerId)) conn.peers.push(d.peerId);
-      this.attach(conn, d.peerId);
-    }
-    const f = { t: Date.now() - this.started, conn: conn.id, dir, type: typeof data === 'string' ? 'text' : 'binary', step: this.step, d };
-    this.frames.push(f);
-    if (dir === 'in') this.lastActivity = Date.now();
-    if (args.trace) process.stderr.write(`[trace] ${JSON.stringify(f)}\n`);
   }
 
   /** A session/open for `peerId` on `conn`: the connection belongs to the client logging in or reconnecting. */
-  attach(conn, peerId) {
+  onSessionOpen(conn, peerId) {
+    super.onSessionOpen(conn, peerId);
     const candidates = Array.from(this.clients.values()).filter((c) => c.id === peerId && !c.closed);
     if (candidates.some((c) => c.conns.has(conn.id))) return;
     const entry = (this.loggingIn && this.loggingIn.id === peerId && this.loggingIn)
       || candidates.find((c) => Array.from(c.conns).every((id) => this.connections[id - 1].close !== null))
       || candidates[0];
     if (entry) entry.conns.add(conn.id);
-  }
-
-  // the client the SDK dispatches a frame to: peerId, else the connection's first client
-  owner(connId, d) {
-    const conn = this.connections[connId - 1];
-    const id = d.peerId !== undefined ? d.peerId : conn.peers[0];
-    for (const c of this.clients.values()) if (c.id === id && c.conns.has(connId)) return c;
-    return null;
-  }
-
-  name(id) {
-    return this.idToName.get(id) || id;
-  }
-
-  names(ids) {
-    return Array.isArray(ids) ? ids.map((x) => this.name(x)) : ids;
   }
 
   /** Every message-related frame of a client's connections (requests, replies, pushes), for evidence. */
@@ -331,20 +140,6 @@ class Harness {
     return this.frames.filter((f) => c.conns.has(f.conn) && pred(f.d, f));
   }
 
-  realtimeOptions(url, extra) {
-    const o = { appId: args['app-id'], appKey: args['app-key'], noBinary: !!args['no-binary'], RTMServers: [url] };
-    let base = args.server;
-    if (!base) {
-      const u = new URL(url);
-      base = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
-    }
-    base = base.replace(/\/+$/, '');
-    o.ssl = !base.startsWith('http:');
-    if (args.sdk === '4') base = base.replace(/^[a-z]+:\/\//i, ''); // 4.3.1 takes a bare host (always https)
-    o.server = base;
-    return Object.assign(o, extra || {});
-  }
-
   /**
    * Logs `name` in on node rtm[node % n] with its own Realtime. options: exactId (id as is), id (a second
    * device of an already known client), pushOfflineMessages (4.x only: protocol version 1).
@@ -352,25 +147,13 @@ class Harness {
   async login(name, node, options = {}) {
     const id = options.exactId || options.id || `${name}-${this.run}`;
     const url = this.rtm[node % this.rtm.length];
-    const SDK = this.loadSdk();
-    const rtOptions = this.realtimeOptions(url, options.pushOfflineMessages ? { pushOfflineMessages: true } : null);
-    const realtime = new SDK.Realtime(rtOptions);
-    this.realtimes++;
+    const { SDK, realtime } = this.newRealtime(url, options.pushOfflineMessages ? { pushOfflineMessages: true } : null);
     const Emoji = defineEmoji(SDK);
     realtime.register(Emoji);
     const entry = { name, id, url, node: node % this.rtm.length, realtime, SDK, Emoji, client: null, conns: new Set(), events: [], closed: false, pushOffline: !!options.pushOfflineMessages };
     this.clients.set(name, entry);
     if (!this.idToName.has(id)) this.idToName.set(id, name.replace(/@.*$/, ''));
-    const before = this.connections.length;
-    this.loggingIn = entry;
-    let client;
-    try {
-      client = await realtime.createIMClient(id);
-    } finally {
-      this.loggingIn = null;
-    }
-    entry.client = client;
-    this.connections.slice(before).forEach((c) => entry.conns.add(c.id));
+    await this.openClient(entry);
     this.watchClient(entry);
     return entry;
   }
@@ -428,7 +211,7 @@ class Harness {
     this.lastActivity = Date.now();
     const x = Object.assign({ step: this.step }, e);
     entry.events.push(x);
-    process.stderr.write(`[messages.js] ${entry.name} ${JSON.stringify(x)}\n`);
+    cli.log(`${entry.name} ${JSON.stringify(x)}`);
   }
 
   statusName(entry, status) {
@@ -463,62 +246,22 @@ class Harness {
     return v;
   }
 
-  /** Starts a step: events and frames from now on are tagged with it. */
-  begin(step) {
-    this.step = step;
-  }
-
-  /** Waits until nothing (frame or SDK event) has arrived for quietMs, and at least quietMs. */
-  async settle(quietMs) {
-    const quiet = quietMs === undefined ? this.quietMs : quietMs;
-    const start = Date.now();
-    const cap = start + 15000;
-    for (;;) {
-      const now = Date.now();
-      if (now - start >= quiet && now - this.lastActivity >= quiet) return;
-      if (now > cap) return;
-      await sleep(25);
-    }
-  }
-
   /** Waits (up to waitMs) until `name` has recorded events satisfying `pred`, at least `count` of them. */
   async waitFor(name, pred, what, count = 1) {
     const entry = this.clients.get(name);
-    const deadline = Date.now() + this.waitMs;
-    while (entry.events.filter(pred).length < count) {
-      if (Date.now() > deadline) {
-        const e = new Error(`timed out after ${this.waitMs} ms waiting for ${what} (${name})`);
-        e.name = 'TIMEOUT';
-        throw e;
-      }
-      await sleep(20);
-    }
+    await waitUntil(() => entry.events.filter(pred).length >= count, this.waitMs, `${what} (${name})`, 20);
   }
 
   /** Waits (up to waitMs) until a frame on `name`'s WebSocket(s) satisfies pred; returns it or null. */
   async waitForFrame(name, pred, what, soft) {
-    const deadline = Date.now() + this.waitMs;
-    for (;;) {
+    const last = () => {
       const hit = this.framesOf(name, pred);
-      if (hit.length) return hit[hit.length - 1];
-      if (Date.now() > deadline) {
-        if (soft) return null;
-        const e = new Error(`timed out after ${this.waitMs} ms waiting for ${what} (${name})`);
-        e.name = 'TIMEOUT';
-        throw e;
-      }
-      await sleep(20);
-    }
-  }
-
-  /** SDK events per client for one step: { Tom: [...], Jerry: [...] } (every client present). */
-  eventsOf(step, filter) {
-    const out = {};
-    for (const c of this.clients.values()) {
-      out[c.name] = c.events.filter((e) => e.step === step && (!filter || filter(e)))
-        .map((e) => { const x = Object.assign({}, e); delete x.step; return x; });
-    }
-    return out;
+      return hit.length ? hit[hit.length - 1] : null;
+    };
+    return waitUntil(last, this.waitMs, `${what} (${name})`, 20).catch((e) => {
+      if (soft && e.name === 'TIMEOUT') return null;
+      throw e;
+    });
   }
 
   /** MESSAGE events' message views of one client in one step. */
@@ -571,30 +314,11 @@ class Harness {
     return open.map((conn) => conn.id);
   }
 
-  async closeAll() {
-    const closing = [];
-    for (const c of this.clients.values()) {
-      if (c.client && !c.closed) {
-        c.closed = true;
-        closing.push(Promise.race([c.client.close().catch(() => {}), sleep(3000)]));
-      }
-    }
-    await Promise.all(closing);
-    for (let k = 0; k < 40 && this.connections.some((c) => c.negotiated && c.close === null); k++) await sleep(50);
-  }
-
   report() {
-    facts.ids = {};
-    facts.nodes = {};
-    facts.wire = {};
-    for (const c of this.clients.values()) {
-      facts.ids[c.name] = c.id;
-      facts.nodes[c.name] = c.url;
-      facts.wire[c.name] = this.wireOf(c.name);
-    }
+    super.report();
     facts.allEvents = {};
     for (const c of this.clients.values()) facts.allEvents[c.name] = c.events;
-    facts.subprotocols = Array.from(new Set(this.connections.map((c) => c.negotiated).filter(Boolean)));
+    facts.subprotocols = this.subprotocols();
     facts.connections = this.connections.map((c) => ({ id: c.id, url: c.url, negotiated: c.negotiated, close: c.close, killed: c.killed }));
   }
 }
@@ -624,11 +348,7 @@ async function privateChat(h, sender, receiver, name) {
 
 async function conversationOf(h, entry, cid) {
   const conversation = await entry.client.getConversation(cid);
-  if (!conversation) {
-    const e = new Error(`conversation ${cid} not found for ${entry.name}`);
-    e.name = 'NOT_FOUND';
-    throw e;
-  }
+  if (!conversation) throw namedError('NOT_FOUND', `conversation ${cid} not found for ${entry.name}`);
   return h.watchConversation(entry, conversation);
 }
 
@@ -1071,4 +791,4 @@ const SCENARIO_FUNCTIONS = {
   },
 };
 
-if (!done) main(); // last: the classes and scenario table above must be initialized
+if (!cli.done) main(); // last: the classes and scenario table above must be initialized

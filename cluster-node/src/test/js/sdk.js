@@ -20,75 +20,22 @@
 
 const path = require('path');
 const fs = require('fs');
-
-// ---------------------------------------------------------------------------------------------
-// argument parsing
-
-const BOOLEAN_FLAGS = new Set(['no-binary', 'no-ssl', 'insecure', 'trace', 'debug']);
-
-function parseArgs(argv) {
-  const out = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) { out._.push(a); continue; }
-    let key = a.slice(2);
-    let value;
-    const eq = key.indexOf('=');
-    if (eq >= 0) { value = key.slice(eq + 1); key = key.slice(0, eq); }
-    if (BOOLEAN_FLAGS.has(key)) { out[key] = value === undefined ? true : value !== 'false'; continue; }
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw usageError(`missing value for --${key}`);
-      value = argv[++i];
-    }
-    out[key] = value;
-  }
-  return out;
-}
-
-function usageError(message) {
-  const e = new Error(message);
-  e.name = 'USAGE';
-  return e;
-}
+const {
+  Cli, usageError, namedError, sleep, restBase, sdkPackage, traceWebSockets, decodeFrame, traceLine,
+} = require('./lib/harness');
 
 const SCENARIOS = ['login', 'login-two', 'reconnect-with-token', 'close-then-other-reconnects'];
 
-let args;
-let done = false;
-const facts = {};
-
-function finish(ok, error) {
-  if (done) return;
-  done = true;
-  let out;
-  if (ok) {
-    out = Object.assign({ ok: true }, facts);
-  } else {
-    out = {
-      ok: false,
-      error: {
-        name: (error && (error.name || (error.constructor && error.constructor.name))) || 'Error',
-        code: error && error.code !== undefined ? error.code : null,
-        message: error && error.message !== undefined ? String(error.message) : String(error),
-      },
-      facts,
-    };
-    if (error && error.stack) process.stderr.write(`[sdk.js] ${error.stack}\n`);
-  }
-  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(ok ? 0 : 1));
-}
-
-try {
-  args = parseArgs(process.argv.slice(2));
-  if (!SCENARIOS.includes(args._[0])) throw usageError(`scenario must be one of ${SCENARIOS.join(', ')}`);
-  if (args.sdk !== '4' && args.sdk !== '5') throw usageError('--sdk must be 4 or 5');
-  if (!args['app-id']) throw usageError('--app-id is required');
-  if (!args['app-key']) throw usageError('--app-key is required');
-  if (!args.server && !args.rtm) throw usageError('one of --server or --rtm is required');
-  if (args.drop && !['terminate', 'close', 'pause'].includes(args.drop)) throw usageError('--drop must be terminate|close|pause');
-} catch (e) {
-  finish(false, e);
-}
+const cli = new Cli({
+  script: 'sdk.js',
+  booleans: ['no-binary', 'no-ssl', 'insecure', 'trace', 'debug'],
+  scenarios: SCENARIOS,
+  check(args) {
+    if (!args.server && !args.rtm) throw usageError('one of --server or --rtm is required');
+    if (args.drop && !['terminate', 'close', 'pause'].includes(args.drop)) throw usageError('--drop must be terminate|close|pause');
+  },
+});
+const { args, facts } = cli;
 
 // ---------------------------------------------------------------------------------------------
 // TLS trust. NODE_EXTRA_CA_CERTS is only read at process start, and the SDKs' WebSocket client
@@ -96,12 +43,12 @@ try {
 // script in a child process with NODE_EXTRA_CA_CERTS set. That covers axios (v4 router/REST),
 // superagent (v5 router/REST) and ws (wss://) alike.
 
-if (!done && args.ca) {
+if (!cli.done && args.ca) {
   const caFile = path.resolve(args.ca);
   if (!fs.existsSync(caFile)) {
-    finish(false, usageError(`--ca file not found: ${caFile}`));
+    cli.finish(false, usageError(`--ca file not found: ${caFile}`));
   } else if (process.env.NODE_EXTRA_CA_CERTS !== caFile) {
-    done = true; // the child prints the result
+    cli.done = true; // the child prints the result
     const { spawn } = require('child_process');
     const child = spawn(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
       stdio: 'inherit',
@@ -114,48 +61,29 @@ if (!done && args.ca) {
   }
 }
 
-if (!done) main();
+if (!cli.done) main();
 
 // ---------------------------------------------------------------------------------------------
 
 function main() {
-  // Keep stdout clean: only the final JSON line goes there.
-  console.log = (...a) => console.error(...a);
-  console.info = (...a) => console.error(...a);
+  cli.guard({ timeoutMs: 30000 });
   if (args.insecure) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
-  if (args.debug) process.env.DEBUG = process.env.DEBUG ? `${process.env.DEBUG},LC:*` : 'LC:*';
 
-  const timeoutMs = Number(args['timeout-ms'] || 30000);
-  const timer = setTimeout(() => {
-    const e = new Error(`scenario did not finish within ${timeoutMs} ms`);
-    e.name = 'TIMEOUT';
-    finish(false, e);
-  }, timeoutMs);
-  timer.unref();
-
-  process.on('unhandledRejection', (e) => {
-    process.stderr.write(`[sdk.js] unhandled rejection: ${e && e.stack ? e.stack : e}\n`);
-  });
-  process.on('uncaughtException', (e) => finish(false, e));
-
-  const pkgName = args.sdk === '4' ? 'lc4' : 'lc5';
-  const sdkMain = require.resolve(pkgName);
-  const sdkDir = path.dirname(require.resolve(`${pkgName}/package.json`));
-  const trace = installTracing(sdkDir, args.sdk);
-  const SDK = require(sdkMain);
-  const sdkVersion = require(`${pkgName}/package.json`).version;
+  const sdk = sdkPackage(args.sdk);
+  const trace = installTracing(sdk);
+  const SDK = require(sdk.main);
   trace.setProtocols(SDK.Protocols || SDK.Protocals);
 
-  runScenario(args._[0], SDK, sdkVersion, trace).then(
-    () => finish(true),
-    (e) => finish(false, e),
+  runScenario(args._[0], SDK, sdk.version, trace).then(
+    () => cli.finish(true),
+    (e) => cli.finish(false, e),
   );
 }
 
 // ---------------------------------------------------------------------------------------------
-// tracing: wrap the `ws` class the SDK uses and Node's http/https request functions
+// tracing: every WebSocket of the SDK (with its subprotocol negotiation) and Node's http/https requests
 
-function installTracing(sdkDir, sdk) {
+function installTracing(sdk) {
   const http = require('http');
   const https = require('https');
   const started = Date.now();
@@ -165,88 +93,61 @@ function installTracing(sdkDir, sdk) {
   let Protocols = null;
 
   const emitTrace = (obj) => {
-    if (args.trace) process.stderr.write(`[trace] ${JSON.stringify(obj)}\n`);
-  };
-
-  // the SDK-bundled protobufjs 5 classes decode both binary and base64 frames
-  const decodeFrame = (data) => {
-    if (!Protocols) return null;
-    try {
-      const payload = typeof data === 'string' ? data : Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-      return plain(Protocols.GenericCommand.decode(payload).toRaw(false, false));
-    } catch (e) {
-      return { decodeError: e.message };
-    }
+    if (args.trace) traceLine(obj);
   };
 
   const record = (conn, dir, data) => {
     const isText = typeof data === 'string';
     const size = isText ? data.length : (data.byteLength !== undefined ? data.byteLength : data.length);
-    const decoded = decodeFrame(data);
+    const decoded = decodeFrame(Protocols, data);
     const f = { t: Date.now() - started, conn: conn.id, dir, type: isText ? 'text' : 'binary', size, decoded };
     frames.push(f);
     emitTrace(Object.assign({ kind: 'frame' }, f));
   };
 
-  // Which `ws` module does the SDK load? v4 requires it directly, v5 via @leancloud/platform-adapters-node.
-  let wsFrom = sdkDir;
-  if (sdk === '5') {
-    wsFrom = path.dirname(require.resolve('@leancloud/platform-adapters-node/package.json', { paths: [sdkDir] }));
-  }
-  const wsPath = require.resolve('ws', { paths: [wsFrom] });
-  const WS = require(wsPath);
+  const connect = (ws, address, protocols) => {
+    const conn = {
+      id: connections.length + 1,
+      url: String(address),
+      offered: protocols === undefined ? null : protocols,
+      protocolHeaderSent: null,
+      negotiated: null,
+      responseProtocolHeader: null,
+      open: false,
+      close: null,
+      droppedByHarness: null,
+      errors: [],
+      ws,
+    };
+    try {
+      if (ws._req && ws._req.getHeader) {
+        const h = ws._req.getHeader('Sec-WebSocket-Protocol');
+        conn.protocolHeaderSent = h === undefined ? null : h;
+      }
+    } catch (e) { /* ignore */ }
+    connections.push(conn);
+    emitTrace({ kind: 'ws-connect', conn: conn.id, url: conn.url, offered: conn.offered, protocolHeaderSent: conn.protocolHeaderSent });
+    ws.on('upgrade', (res) => {
+      const h = res.headers['sec-websocket-protocol'];
+      conn.responseProtocolHeader = h === undefined ? null : h;
+    });
+    ws.on('open', () => {
+      conn.open = true;
+      conn.negotiated = ws.protocol;
+      emitTrace({ kind: 'ws-open', conn: conn.id, protocol: ws.protocol });
+    });
+    ws.on('close', (code, reason) => {
+      conn.close = { code, reason: reason === undefined ? '' : String(reason) };
+      emitTrace({ kind: 'ws-close', conn: conn.id, code, reason: conn.close.reason });
+    });
+    ws.on('error', (e) => {
+      conn.errors.push(e.message); // e.g. "Server sent no subprotocol" (the SDK only says "Failed to connect")
+      emitTrace({ kind: 'ws-error', conn: conn.id, message: e.message });
+    });
+    return conn;
+  };
 
-  class TracingWebSocket extends WS {
-    constructor(address, protocols, options) {
-      super(address, protocols, options);
-      const conn = {
-        id: connections.length + 1,
-        url: String(address),
-        offered: protocols === undefined ? null : protocols,
-        protocolHeaderSent: null,
-        negotiated: null,
-        responseProtocolHeader: null,
-        open: false,
-        close: null,
-        droppedByHarness: null,
-        errors: [],
-        ws: this,
-      };
-      try {
-        if (this._req && this._req.getHeader) {
-          const h = this._req.getHeader('Sec-WebSocket-Protocol');
-          conn.protocolHeaderSent = h === undefined ? null : h;
-        }
-      } catch (e) { /* ignore */ }
-      connections.push(conn);
-      this.__parley = conn;
-      emitTrace({ kind: 'ws-connect', conn: conn.id, url: conn.url, offered: conn.offered, protocolHeaderSent: conn.protocolHeaderSent });
-      this.on('upgrade', (res) => {
-        const h = res.headers['sec-websocket-protocol'];
-        conn.responseProtocolHeader = h === undefined ? null : h;
-      });
-      this.on('open', () => {
-        conn.open = true;
-        conn.negotiated = this.protocol;
-        emitTrace({ kind: 'ws-open', conn: conn.id, protocol: this.protocol });
-      });
-      this.on('message', (data) => record(conn, 'in', data));
-      this.on('close', (code, reason) => {
-        conn.close = { code, reason: reason === undefined ? '' : String(reason) };
-        emitTrace({ kind: 'ws-close', conn: conn.id, code, reason: conn.close.reason });
-      });
-      this.on('error', (e) => {
-        conn.errors.push(e.message); // e.g. "Server sent no subprotocol" (the SDK only says "Failed to connect")
-        emitTrace({ kind: 'ws-error', conn: conn.id, message: e.message });
-      });
-    }
-
-    send(data, opts, cb) {
-      record(this.__parley, 'out', data);
-      return super.send(data, opts, cb);
-    }
-  }
-  require.cache[wsPath].exports = TracingWebSocket;
+  traceWebSockets(sdk, { connect, frame: record });
 
   const wrap = (mod, scheme) => {
     const orig = mod.request;
@@ -298,41 +199,15 @@ function installTracing(sdkDir, sdk) {
   };
 }
 
-// protobufjs 5 toRaw() output -> plain JSON: Long -> number, ByteBuffer -> base64,
-// drop unset (null) fields and empty repeated fields (absent on the wire).
-function plain(v) {
-  if (v === null || v === undefined) return undefined;
-  if (Array.isArray(v)) {
-    const arr = v.map(plain).filter((x) => x !== undefined);
-    return arr.length ? arr : undefined;
-  }
-  if (typeof v === 'object') {
-    if (typeof v.low === 'number' && typeof v.high === 'number' && typeof v.toNumber === 'function') return v.toNumber();
-    if (typeof v.toBase64 === 'function' && typeof v.limit === 'number') return v.toBase64();
-    if (Buffer.isBuffer(v)) return v.toString('base64');
-    const o = {};
-    for (const k of Object.keys(v)) {
-      const p = plain(v[k]);
-      if (p !== undefined) o[k] = p;
-    }
-    return o;
-  }
-  return v;
-}
-
 // ---------------------------------------------------------------------------------------------
 // scenarios
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function waitEvent(emitter, okEvent, failEvents, ms, what) {
   return new Promise((resolve, reject) => {
     const cleanups = [];
     const t = setTimeout(() => {
       cleanups.forEach((f) => f());
-      const e = new Error(`timed out after ${ms} ms waiting for ${what}`);
-      e.name = 'TIMEOUT';
-      reject(e);
+      reject(namedError('TIMEOUT', `timed out after ${ms} ms waiting for ${what}`));
     }, ms);
     const on = (ev, fn) => { emitter.on(ev, fn); cleanups.push(() => emitter.off ? emitter.off(ev, fn) : emitter.removeListener(ev, fn)); };
     on(okEvent, (...p) => { clearTimeout(t); cleanups.forEach((f) => f()); resolve(p); });
@@ -356,8 +231,6 @@ function cmdName(SDK, command) {
   return hit || String(command.cmd);
 }
 
-function stripTrailingSlash(s) { return s.replace(/\/+$/, ''); }
-
 function buildRealtimeOptions(sdk) {
   const o = {
     appId: args['app-id'],
@@ -370,17 +243,12 @@ function buildRealtimeOptions(sdk) {
   // `server` = router base (when no RTMServers) and REST base (session-token REST calls, e.g.
   // GET /1.1/rtm/notifications after every re-login). Without --server we derive it from the
   // first --rtm URL so the SDK never falls back to LeanCloud's public app router.
-  let base = args.server;
-  if (!base && rtm) {
-    const u = new URL(rtm[0]);
-    base = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
-  }
-  base = stripTrailingSlash(base);
+  const base = restBase(args.server, rtm && rtm[0]);
   if (sdk === '4') {
     // 4.3.1 takes a bare host and always prepends https:// ("https://" + server + "/v1/route").
     const m = /^([a-z]+):\/\/(.*)$/i.exec(base);
     if (m && m[1].toLowerCase() !== 'https') {
-      process.stderr.write(`[sdk.js] warning: leancloud-realtime 4.3.1 always uses https:// for the router and REST; ${base} will be requested as https://${m[2]}\n`);
+      cli.log(`warning: leancloud-realtime 4.3.1 always uses https:// for the router and REST; ${base} will be requested as https://${m[2]}`);
     }
     o.server = m ? m[2] : base;
   } else {
@@ -527,7 +395,7 @@ async function runScenario(name, SDK, sdkVersion, trace) {
   ['disconnect', 'schedule', 'retry', 'reconnect', 'offline', 'online', 'error'].forEach((ev) => {
     realtime.on(ev, (...p) => {
       realtimeEvents.push(ev);
-      process.stderr.write(`[sdk.js] realtime ${ev} ${p.length ? JSON.stringify(p.map((x) => (x instanceof Error ? x.message : x))) : ''}\n`);
+      cli.log(`realtime ${ev} ${p.length ? JSON.stringify(p.map((x) => (x instanceof Error ? x.message : x))) : ''}`);
     });
   });
   const clientEvents = [];

@@ -65,6 +65,10 @@ public final class ConversationCommands {
   private final Clock clock;
   /** The chatroom each client of this session is in: its entity id. */
   private final Map<String, String> rooms = new HashMap<>();
+  /** Requests (by {@code i}) whose reply is not sent yet, and their conversation. */
+  private final Map<Integer, String> unanswered = new HashMap<>();
+  private static final Set<OpType> NOTIFYING = Set.of(OpType.add, OpType.remove, OpType.update,
+      OpType.member_info_update, OpType.add_shutup, OpType.remove_shutup, OpType.block, OpType.unblock);
 
   private ConversationCommands(
       ActorContext<SessionActor.Command> context,
@@ -94,6 +98,10 @@ public final class ConversationCommands {
   }
 
   public void handle(String appId, String clientId, GenericCommand command) {
+    if (command.hasI() && NOTIFYING.contains(command.getOp())) {
+      unanswered.put(command.getI(), command.getCmd() == CommandType.blacklist
+          ? command.getBlacklistMessage().getSrcCid() : command.getConvMessage().getCid());
+    }
     if (command.getCmd() == CommandType.blacklist) {
       onBlacklist(appId, clientId, command);
       return;
@@ -117,6 +125,20 @@ public final class ConversationCommands {
       case query_shutup -> onQueryShutup(appId, clientId, command);
       default -> emit(Replies.unsupported(command, clientId));
     }
+  }
+
+  /**
+   * Whether a request about {@code cid} from this session is still unanswered: its notices then wait, so the
+   * reply comes before the pushes it causes (§3.2), e.g. `added` before the inviter's `members_joined`.
+   */
+  boolean awaitingReply(String cid) {
+    return unanswered.containsValue(cid);
+  }
+
+  /** A frame with {@code i} went out; returns the conversation whose notices may now follow, if any. */
+  String answered(int requestId) {
+    String cid = unanswered.remove(requestId);
+    return cid != null && !unanswered.containsValue(cid) ? cid : null;
   }
 
   /** The client logged out of this session: it leaves its chatroom. */

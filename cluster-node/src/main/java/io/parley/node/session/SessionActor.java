@@ -141,6 +141,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final TimerScheduler<Command> timers;
   private final ConversationCommands conversations;
   private final MessageCommands messages;
+  /** Member events held back until this session's reply about the same conversation has gone out. */
+  private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
   /** Logged-in clients on this socket, in login order: the first one answers for requests without peerId. */
   private final Map<String, LoggedIn> sessions = new LinkedHashMap<>();
 
@@ -426,10 +428,17 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private Behavior<Command> onDelivery(Delivery delivery) {
-    if (sessions.containsKey(delivery.clientId()) && !isEcho(delivery)) {
-      send(NoticeFrames.toPush(delivery.clientId(), delivery.notice()));
+    if (!sessions.containsKey(delivery.clientId()) || isEcho(delivery)) {
+      return this;
     }
-    return this;
+    Notice notice = delivery.notice();
+    boolean memberEvent = !(notice instanceof Notice.Message || notice instanceof Notice.Receipt
+        || notice instanceof Notice.UnreadChanged || notice instanceof Notice.Patched);
+    if (memberEvent && conversations.awaitingReply(notice.cid())) {
+      deferred.computeIfAbsent(notice.cid(), cid -> new java.util.ArrayList<>()).add(delivery);
+      return this;
+    }
+    return send(NoticeFrames.toPush(delivery.clientId(), notice));
   }
 
   /** The session a message, read or patch came from does not get it back; the client's other devices do. */
@@ -566,6 +575,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       getContext().getLog().trace("{} -> {}", remoteAddress, command);
     }
     out.tell(new ConnectionFlow.Send(codec.encode(command)));
+    if (command.hasI()) {
+      String settled = conversations.answered(command.getI());
+      List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
+      if (waiting != null) {
+        waiting.forEach(delivery -> send(NoticeFrames.toPush(delivery.clientId(), delivery.notice())));
+      }
+    }
     return this;
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
@@ -24,11 +25,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The seed's group-chat scenarios with our own client, clients spread over two nodes: who receives which
@@ -41,22 +41,9 @@ class ConversationIT {
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final Duration QUIET = Duration.ofMillis(1500);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static TestNode first;
-  private static TestNode second;
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
   private final List<ImClient> clients = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @BeforeAll
-  static void startNodes() {
-    first = TestNode.start(TestNode.Ports.free());
-    second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
-  }
-
-  @AfterAll
-  static void stopNodes() {
-    second.close();
-    first.close();
-  }
 
   @AfterEach
   void closeClients() {
@@ -123,8 +110,8 @@ class ConversationIT {
 
   @Test
   void private_chat_notifies_the_other_member_who_reads_the_name_back() throws Exception {
-    ImClient tom = login("Tom", first);
-    ImClient jerry = login("Jerry", second);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient jerry = login("Jerry", CLUSTER.second());
     String cid = start(tom, "Tom", List.of("Jerry"), "{\"name\":\"Tom & Jerry\"}", true).getConvMessage().getCid();
     GenericCommand joined = nextNotice(jerry);
     assertEquals(OpType.joined, joined.getOp());
@@ -143,7 +130,7 @@ class ConversationIT {
     Map<String, ImClient> c = new HashMap<>();
     String[] names = {"Tom", "Jerry", "Bob", "Harry", "William"};
     for (int n = 0; n < names.length; n++) {
-      c.put(names[n], login(names[n], n % 2 == 0 ? first : second));
+      c.put(names[n], login(names[n], n % 2 == 0 ? CLUSTER.first() : CLUSTER.second()));
     }
     String cid = start(c.get("Tom"), "Tom", List.of("Jerry", "Bob", "Harry"), "{\"name\":\"group\",\"type\":\"group\"}", false)
         .getConvMessage().getCid();
@@ -191,8 +178,8 @@ class ConversationIT {
 
   @Test
   void an_update_reaches_the_other_members_with_the_modified_values() throws Exception {
-    ImClient tom = login("Tom", first);
-    ImClient jerry = login("Jerry", second);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient jerry = login("Jerry", CLUSTER.second());
     String cid = start(tom, "Tom", List.of("Jerry"), "{\"name\":\"before\"}", false).getConvMessage().getCid();
     nextNotice(jerry);
     GenericCommand updated = tom.call(conv(OpType.update, id("Tom"), ConvCommand.newBuilder().setCid(cid)
@@ -209,8 +196,8 @@ class ConversationIT {
 
   @Test
   void the_same_unique_member_set_started_concurrently_on_two_nodes_is_one_conversation() {
-    ImClient a = login("A", first);
-    ImClient b = login("B", second);
+    ImClient a = login("A", CLUSTER.first());
+    ImClient b = login("B", CLUSTER.second());
     ConvCommand.Builder fromA = ConvCommand.newBuilder().addM(id("B")).setUnique(true)
         .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"x\"}"));
     ConvCommand.Builder fromB = ConvCommand.newBuilder().addM(id("A")).setUnique(true)
@@ -226,9 +213,9 @@ class ConversationIT {
 
   @Test
   void a_chatroom_counts_who_is_online_and_forgets_who_disconnects() {
-    ImClient host = login("Host", first);
-    ImClient guest = login("Guest", second);
-    ImClient other = login("Other", first);
+    ImClient host = login("Host", CLUSTER.first());
+    ImClient guest = login("Guest", CLUSTER.second());
+    ImClient other = login("Other", CLUSTER.first());
     GenericCommand started = host.call(conv(OpType.start, id("Host"), ConvCommand.newBuilder().setTransient(true)
         .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"room\"}"))), WAIT);
     String cid = started.getConvMessage().getCid();
@@ -258,8 +245,8 @@ class ConversationIT {
 
   @Test
   void a_temporary_conversation_expires_after_its_ttl() throws Exception {
-    ImClient a = login("A", first);
-    ImClient b = login("B", second);
+    ImClient a = login("A", CLUSTER.first());
+    ImClient b = login("B", CLUSTER.second());
     GenericCommand started = a.call(conv(OpType.start, id("A"), ConvCommand.newBuilder().addM(id("B"))
         .setTempConv(true).setTempConvTTL(2)), WAIT);
     String cid = started.getConvMessage().getCid();
@@ -277,8 +264,8 @@ class ConversationIT {
 
   @Test
   void non_members_cannot_invite_or_update() {
-    ImClient tom = login("Tom", first);
-    ImClient eve = login("Eve", second);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient eve = login("Eve", CLUSTER.second());
     String cid = start(tom, "Tom", List.of("Jerry"), "{}", false).getConvMessage().getCid();
     GenericCommand invite = eve.call(conv(OpType.add, id("Eve"), ConvCommand.newBuilder().setCid(cid).addM("X")), WAIT);
     assertEquals(4317, invite.getErrorMessage().getCode());
@@ -292,8 +279,8 @@ class ConversationIT {
 
   @Test
   void session_query_reports_who_is_online_anywhere_in_the_cluster() {
-    ImClient a = login("A", first);
-    login("B", second);
+    ImClient a = login("A", CLUSTER.first());
+    login("B", CLUSTER.second());
     GenericCommand result = a.call(GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.query)
         .setPeerId(id("A")).setSessionMessage(io.parley.protocol.wire.SessionCommand.newBuilder()
             .addSessionPeerIds(id("B")).addSessionPeerIds(id("Nobody"))), WAIT);

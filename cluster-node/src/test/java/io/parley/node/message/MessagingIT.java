@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.RawWebSocket;
 import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
@@ -33,11 +34,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Messaging with our own client, sender and receivers on different nodes: the seed's "Tom sends, Jerry
@@ -54,24 +54,9 @@ class MessagingIT {
   private static final Duration QUIET = Duration.ofMillis(1500);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> ACKED = new ArrayList<>();
-  private static TestNode.Ports firstPorts = TestNode.Ports.free();
-  private static TestNode.Ports secondPorts = TestNode.Ports.free();
-  private static TestNode first;
-  private static TestNode second;
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
   private final List<ImClient> clients = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @BeforeAll
-  static void startNodes() {
-    first = TestNode.start(firstPorts);
-    second = TestNode.start(secondPorts, firstPorts, "");
-  }
-
-  @AfterAll
-  static void stopNodes() {
-    second.close();
-    first.close();
-  }
 
   @AfterEach
   void closeClients() {
@@ -144,10 +129,10 @@ class MessagingIT {
 
   @Test
   void tom_sends_and_jerry_on_another_node_receives_it_with_the_same_id_sender_and_time() {
-    ImClient tom = login("Tom", first);
-    ImClient tomPhone = login("Tom", second);
-    ImClient jerry = login("Jerry", second);
-    ImClient bob = login("Bob", first);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient tomPhone = login("Tom", CLUSTER.second());
+    ImClient jerry = login("Jerry", CLUSTER.second());
+    ImClient bob = login("Bob", CLUSTER.first());
     String cid = group(tom, "Tom", "Jerry", "Bob");
     GenericCommand ack = send(tom, "Tom", cid, "人民的名义挺好看的");
     String uid = ack.getAckMessage().getUid();
@@ -166,8 +151,8 @@ class MessagingIT {
 
   @Test
   void a_version_1_client_gets_its_offline_messages_pushed_at_login_even_after_every_node_restarted() throws Exception {
-    ImClient tom = login("Tom", first);
-    ImClient jerry = login("Jerry", second, Subprotocol.JSON_1);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient jerry = login("Jerry", CLUSTER.second(), Subprotocol.JSON_1);
     String cid = group(tom, "Tom", "Jerry");
     jerry.call(ImClient.sessionClose(id("Jerry")), WAIT);
     List<String> sent = new ArrayList<>();
@@ -176,7 +161,7 @@ class MessagingIT {
     }
     restartEveryNode();
     // lc.json.1 like the seed's .NET `Default` strategy: the raw JSON must carry "offline": true.
-    RawWebSocket net = RawWebSocket.connect(second.ports().http(), "/?subprotocol=lc.json.1", null, 1 << 16);
+    RawWebSocket net = RawWebSocket.connect(CLUSTER.second().ports().http(), "/?subprotocol=lc.json.1", null, 1 << 16);
     try {
       net.sendText("{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"" + APP + "\",\"peerId\":\"" + id("Jerry") + "\",\"i\":-65535}");
       List<JsonNode> offline = new ArrayList<>();
@@ -196,21 +181,18 @@ class MessagingIT {
     } finally {
       net.close();
     }
-    ImClient again = login("Jerry", first, Subprotocol.PROTOBUF_1);
+    ImClient again = login("Jerry", CLUSTER.first(), Subprotocol.PROTOBUF_1);
     assertTrue(poll(again, CommandType.direct).isEmpty(), "acked messages are not pushed again");
   }
 
   private static void restartEveryNode() {
-    second.close();
-    first.close();
-    first = TestNode.start(firstPorts);
-    second = TestNode.start(secondPorts, firstPorts, "");
+    CLUSTER.restartAll();
   }
 
   @Test
   void a_version_3_client_gets_one_unread_count_then_history_and_reading_clears_its_other_devices() {
-    ImClient tom = login("Tom", first);
-    ImClient jerry = login("Jerry", second);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient jerry = login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
     jerry.call(ImClient.sessionClose(id("Jerry")), WAIT);
     List<String> sent = new ArrayList<>();
@@ -221,7 +203,7 @@ class MessagingIT {
       }
       sent.add(send(tom, "Tom", cid, direct).getAckMessage().getUid());
     }
-    ImClient laptop = login("Jerry", second);
+    ImClient laptop = login("Jerry", CLUSTER.second());
     GenericCommand unread = next(laptop, CommandType.unread);
     var tuple = unread.getUnreadMessage().getConvsList().stream().filter(t -> t.getCid().equals(cid)).findFirst().orElseThrow();
     assertEquals(3, tuple.getUnread());
@@ -231,7 +213,7 @@ class MessagingIT {
     assertTrue(unread.getUnreadMessage().hasNotifTime());
     GenericCommand history = logs(laptop, "Jerry", cid, LogsCommand.newBuilder().setLimit(10));
     assertEquals(sent, history.getLogsMessage().getLogsList().stream().map(item -> item.getMsgId()).toList());
-    ImClient phone = login("Jerry", first);
+    ImClient phone = login("Jerry", CLUSTER.first());
     next(phone, CommandType.unread);
     phone.send(GenericCommand.newBuilder().setCmd(CommandType.read).setPeerId(id("Jerry"))
         .setReadMessage(ReadCommand.newBuilder().addConvs(ReadTuple.newBuilder().setCid(cid))).build());
@@ -242,8 +224,8 @@ class MessagingIT {
 
   @Test
   void history_pages_by_time_and_id_in_both_directions_for_every_member() {
-    ImClient tom = login("Tom", first);
-    ImClient jerry = login("Jerry", second);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient jerry = login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
     List<GenericCommand> acks = new ArrayList<>();
     for (int n = 1; n <= 5; n++) {
@@ -275,8 +257,8 @@ class MessagingIT {
 
   @Test
   void receipts_tell_the_sender_when_the_receiver_got_and_read_the_message() {
-    ImClient tom = login("Tom", first);
-    ImClient jerry = login("Jerry", second);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient jerry = login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
     GenericCommand ack = send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("receipt please").setR(true));
     DirectCommand received = next(jerry, CommandType.direct).getDirectMessage();
@@ -303,8 +285,8 @@ class MessagingIT {
 
   @Test
   void a_chatroom_delivers_to_who_is_in_it_and_leaves_no_unread_behind() {
-    ImClient host = login("Host", first);
-    ImClient guest = login("Guest", second);
+    ImClient host = login("Host", CLUSTER.first());
+    ImClient guest = login("Guest", CLUSTER.second());
     GenericCommand started = host.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
         .setPeerId(id("Host")).setConvMessage(ConvCommand.newBuilder().setTransient(true)), WAIT);
     String cid = started.getConvMessage().getCid();
@@ -314,17 +296,17 @@ class MessagingIT {
     DirectCommand live = next(guest, CommandType.direct).getDirectMessage();
     assertEquals("live", live.getMsg());
     assertEquals(2, live.getConvType(), "convType 2: chatroom");
-    ImClient late = login("Late", second);
+    ImClient late = login("Late", CLUSTER.second());
     assertTrue(poll(late, CommandType.direct).isEmpty(), "not in the room: nothing");
     late.close();
-    ImClient lateAgain = login("Late", first);
+    ImClient lateAgain = login("Late", CLUSTER.first());
     assertTrue(poll(lateAgain, CommandType.unread).isEmpty(), "no unread for a chatroom");
   }
 
   @Test
   void a_will_message_goes_out_when_the_socket_dies_and_not_after_a_clean_close() throws Exception {
-    ImClient jerry = login("Jerry", second);
-    ImClient tom = login("Tom", first);
+    ImClient jerry = login("Jerry", CLUSTER.second());
+    ImClient tom = login("Tom", CLUSTER.first());
     String cid = group(tom, "Tom", "Jerry");
     next(jerry, CommandType.conv);
     GenericCommand willAck = send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("Tom went away").setWill(true));
@@ -335,7 +317,7 @@ class MessagingIT {
     GenericCommand will = next(jerry, CommandType.direct);
     assertEquals("Tom went away", will.getDirectMessage().getMsg());
 
-    ImClient tidy = login("Tidy", first);
+    ImClient tidy = login("Tidy", CLUSTER.first());
     tidy.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.add).setPeerId(id("Tidy"))
         .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Tidy"))), WAIT);
     send(tidy, "Tidy", cid, DirectCommand.newBuilder().setMsg("never").setWill(true));
@@ -348,8 +330,8 @@ class MessagingIT {
 
   @Test
   void recall_and_edit_reach_the_members_and_show_in_history() {
-    ImClient tom = login("Tom", first);
-    ImClient jerry = login("Jerry", second);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient jerry = login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
     GenericCommand typo = send(tom, "Tom", cid, "typo");
     GenericCommand oops = send(tom, "Tom", cid, "oops");
@@ -369,7 +351,7 @@ class MessagingIT {
     assertEquals(List.of("fixed", "{\"_lctype\":-127}"), history);
 
     // Patch sync at login (§10): a device that last saw patches before these gets both in one push.
-    ImClient tablet = ImClient.connect(second.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    ImClient tablet = ImClient.connect(CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     clients.add(tablet);
     tablet.call(ImClient.sessionOpen(APP, id("Jerry")).setSessionMessage(io.parley.protocol.wire.SessionCommand
         .newBuilder().setLastPatchTime(typo.getAckMessage().getT())), WAIT);
@@ -379,7 +361,7 @@ class MessagingIT {
 
   @Test
   void a_query_with_the_last_message_flag_carries_the_last_message() throws Exception {
-    ImClient tom = login("Tom", first);
+    ImClient tom = login("Tom", CLUSTER.first());
     String cid = group(tom, "Tom", "Jerry");
     GenericCommand ack = send(tom, "Tom", cid, "the last word");
     GenericCommand result = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
@@ -409,8 +391,8 @@ class MessagingIT {
 
   @Test
   void bad_input_is_answered_with_its_code_and_nothing_is_stored() {
-    ImClient tom = login("Tom", first);
-    ImClient eve = login("Eve", second);
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient eve = login("Eve", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
     GenericCommand outsider = send(eve, "Eve", cid, "let me in");
     assertEquals(4401, outsider.getAckMessage().getCode());

@@ -7,16 +7,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.RawWebSocket;
 import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The seed's JSON path meets the JS SDK: a client speaking lc.json.3 like the .NET AVRealtime SDK (Unity style,
@@ -27,22 +27,9 @@ class DotnetJsonWithJsSdkIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration WAIT = Duration.ofSeconds(30);
-  private static TestNode first;
-  private static TestNode second;
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
   private final String run = UUID.randomUUID().toString().substring(0, 6);
   private int nextI = -65535;
-
-  @BeforeAll
-  static void startNodes() {
-    first = TestNode.start(TestNode.Ports.free());
-    second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
-  }
-
-  @AfterAll
-  static void stopNodes() {
-    second.close();
-    first.close();
-  }
 
   private JsonNode request(RawWebSocket socket, String frame) throws Exception {
     int i = nextI++;
@@ -66,7 +53,7 @@ class DotnetJsonWithJsSdkIT {
   void a_lc_json_3_client_and_a_js_sdk_client_exchange_messages_across_nodes() throws Exception {
     String net = "net-tom-" + run;
     String js = "js-jerry-" + run;
-    try (RawWebSocket tom = RawWebSocket.connect(first.ports().http(), "/?subprotocol=lc.json.3", null, 1 << 16)) {
+    try (RawWebSocket tom = RawWebSocket.connect(CLUSTER.first().ports().http(), "/?subprotocol=lc.json.3", null, 1 << 16)) {
       JsonNode opened = request(tom, "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"parley-dev\",\"peerId\":\"" + net
           + "\",\"ua\":\"net-portable/1.0.0.0\"}");
       assertEquals("opened", opened.get("op").asText());
@@ -74,7 +61,7 @@ class DotnetJsonWithJsSdkIT {
           + "\",\"m\":[\"" + js + "\"],\"unique\":true,\"attr\":{\"name\":\"\"}}").get("cid").asText();
 
       CompletableFuture<JsonNode> receiving = CompletableFuture.supplyAsync(() -> JsMessagesIT.run("receive", 5,
-          List.of("--rtm", second.webSocketUri().toString(), "--client", js, "--cid", cid, "--count", "1")));
+          List.of("--rtm", CLUSTER.second().webSocketUri().toString(), "--client", js, "--cid", cid, "--count", "1")));
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (!online(tom, net, js)) {
         assertTrue(System.nanoTime() < deadline, "the JS client never came online");
@@ -94,7 +81,7 @@ class DotnetJsonWithJsSdkIT {
       assertEquals("from .NET 你好", message.get("text").asText());
       assertEquals(ack.get("t").asLong(), message.get("timestamp").asLong());
 
-      JsonNode sent = JsMessagesIT.run("send", 5, List.of("--rtm", second.webSocketUri().toString(), "--client", js,
+      JsonNode sent = JsMessagesIT.run("send", 5, List.of("--rtm", CLUSTER.second().webSocketUri().toString(), "--client", js,
           "--cid", cid, "--text", "hi .NET"));
       assertTrue(sent.path("ok").asBoolean(), sent::toString);
       String sentId = sent.get("sent").get(0).get("id").asText();

@@ -435,7 +435,7 @@ public final class Conversation
             index.record(appId, snapshot(state), List.of());
           }
           if (state.exists()) {
-            messaging.loadRecent();
+            messaging.loadRecent(state);
           } else {
             log.loaded(List.of());
           }

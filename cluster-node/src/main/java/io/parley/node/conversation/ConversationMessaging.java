@@ -45,8 +45,8 @@ final class ConversationMessaging {
     this.online = online;
   }
 
-  void loadRecent() {
-    context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT), Conversation.RecentLoaded::new);
+  void loadRecent(ConversationState state) {
+    context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT, state.createdAt()), Conversation.RecentLoaded::new);
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onRecentLoaded(ConversationState state, Conversation.RecentLoaded loaded) {
@@ -56,7 +56,7 @@ final class ConversationMessaging {
       return entity.effects().noReply();
     }
     if (loaded.messages() == null) {
-      loadRecent();
+      loadRecent(state);
       return entity.effects().noReply();
     }
     log.loaded(loaded.messages());

@@ -17,6 +17,8 @@ public record HistoryQuery(
     int limit,
     Integer lctype) {
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
   /** Whether {@code message} lies inside the bounds and matches the type filter. */
   boolean accepts(StoredMessage message) {
     long high = newestFirst ? start : end;
@@ -50,7 +52,7 @@ public record HistoryQuery(
       return null;
     }
     try {
-      var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(message.data());
+      var node = JSON.readTree(message.data());
       return node != null && node.has("_lctype") && node.get("_lctype").canConvertToInt() ? node.get("_lctype").intValue() : null;
     } catch (Exception plainText) {
       return null;

@@ -11,8 +11,8 @@ public interface MessageArchive {
   /** Completes once every message is durable. */
   CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages);
 
-  /** The newest {@code limit} messages, oldest first. */
-  CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit);
+  /** The newest {@code limit} messages of a conversation created at {@code createdAt}, oldest first. */
+  CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit, long createdAt);
 
   CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id);
 

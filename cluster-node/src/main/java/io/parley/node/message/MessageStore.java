@@ -26,7 +26,9 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  */
 public final class MessageStore implements MessageArchive {
 
-  /** How far back history and recovery look, in months. */
+  private static final long SLACK = java.time.Duration.ofDays(1).toMillis();
+
+  /** At most this many month partitions are read for one page (a conversation's first two years). */
   private static final int MONTHS_SCANNED = 24;
 
   private final CassandraSession session;
@@ -78,19 +80,25 @@ public final class MessageStore implements MessageArchive {
 
   /** The newest {@code limit} messages, oldest first. */
   @Override
-  public CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit) {
-    return page(appId, cid, new HistoryQuery(Long.MAX_VALUE, null, true, Long.MIN_VALUE, null, true, true, limit, null));
+  public CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit, long createdAt) {
+    return page(appId, cid,
+        new HistoryQuery(Long.MAX_VALUE, null, true, Long.MIN_VALUE, null, true, true, limit, null), createdAt);
   }
 
   /**
    * One page of history (§6.15), oldest first: {@code newestFirst} selects from the start point backwards
    * (direction OLD), otherwise forwards (NEW).
    */
-  public CompletionStage<List<StoredMessage>> page(String appId, String cid, HistoryQuery query) {
-    YearMonth now = YearMonth.now(ZoneOffset.UTC);
+  public CompletionStage<List<StoredMessage>> page(String appId, String cid, HistoryQuery query, long createdAt) {
+    // Only the month partitions that can hold an answer: from the later of the conversation's creation and
+    // the query's lower bound, to the earlier of now and its upper bound (newest first).
+    // A day of slack on both sides covers clock differences between the nodes that stamped the messages.
+    long low = Math.max(createdAt - SLACK, query.newestFirst() ? query.end() : query.start());
+    long high = Math.min(System.currentTimeMillis() + SLACK, query.newestFirst() ? query.start() : query.end());
+    YearMonth first = YearMonth.from(Instant.ofEpochMilli(Math.max(0, low)).atZone(ZoneOffset.UTC));
     List<Integer> months = new ArrayList<>();
-    for (int n = 0; n < MONTHS_SCANNED; n++) {
-      YearMonth month = now.minusMonths(n);
+    for (YearMonth month = YearMonth.from(Instant.ofEpochMilli(Math.max(0, high)).atZone(ZoneOffset.UTC));
+        !month.isBefore(first) && months.size() < MONTHS_SCANNED; month = month.minusMonths(1)) {
       months.add(month.getYear() * 100 + month.getMonthValue());
     }
     if (!query.newestFirst()) {

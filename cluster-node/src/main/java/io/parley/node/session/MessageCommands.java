@@ -209,7 +209,7 @@ public final class MessageCommands {
                 error(command, clientId, 4312, clientId + " is not a member of " + cid));
           }
           CompletionStage<Conversation.Position> other = otherMember(appId, clientId, conversation);
-          return other.thenCompose(position -> store.page(appId, cid, historyQuery(request))
+          return other.thenCompose(position -> store.page(appId, cid, historyQuery(request), conversation.createdAt())
               .thenApply(messages -> logsReply(command, clientId, messages, position)));
         });
     answer.whenComplete((frame, failure) -> context.getSelf().tell(new SessionActor.Emit(failure == null ? frame

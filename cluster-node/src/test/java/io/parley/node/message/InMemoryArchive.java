@@ -22,7 +22,7 @@ public final class InMemoryArchive implements MessageArchive {
   }
 
   @Override
-  public synchronized CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit) {
+  public synchronized CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit, long createdAt) {
     List<StoredMessage> all = new ArrayList<>(byConversation.getOrDefault(appId + ":" + cid, List.of()));
     all.sort(Comparator.comparingLong(StoredMessage::timestamp));
     return CompletableFuture.completedFuture(List.copyOf(all.subList(Math.max(0, all.size() - limit), all.size())));

@@ -178,6 +178,9 @@ public final class Conversation
 
   private record RoomSessionEnded(ActorRef<SessionActor.Command> session) implements Command {}
 
+  /** The member index has a change: the reply prepared when it was persisted can go. */
+  private record Indexed(ActorRef<Reply> replyTo, Reply reply) implements Command {}
+
   public sealed interface Reply extends CborSerializable {}
 
   public record Accepted(Snapshot conversation) implements Reply {}
@@ -400,6 +403,7 @@ public final class Conversation
     builder.forAnyState()
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
         .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
+        .onCommand(Indexed.class, (state, indexed) -> Effect().reply(indexed.replyTo(), indexed.reply()))
         .onCommand(Acked.class, messaging::onAcked)
         .onCommand(MarkRead.class, messaging::onMarkRead)
         .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
@@ -459,15 +463,12 @@ public final class Conversation
     List<String> members = new ArrayList<>(unique);
     Started started = new Started(start.creator(), members, start.attributesJson(), start.kind(), start.unique(),
         start.uniqueId(), start.expiresAt(), start.timestamp());
-    return Effect()
-        .persist(started)
-        .thenRun(created -> {
+    return persistIndexed(started, List.of(), start.replyTo(), created -> new Created(snapshot(created), false),
+        created -> {
           if (created.kind() != Kind.TRANSIENT) {
-            index.record(appId, snapshot(created), List.of());
             notices.send(appId, others(members, start.creator()), new Notice.Joined(cid, start.creator()));
           }
-        })
-        .thenReply(start.replyTo(), created -> new Created(snapshot(created), false));
+        });
   }
 
   /** A unique conversation answers a second start with itself; any other id clash is an internal error. */
@@ -514,17 +515,15 @@ public final class Conversation
     if (added.isEmpty()) {
       return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
     }
-    return Effect()
-        .persist(new MembersAdded(add.initiator(), added, add.timestamp()))
-        .thenRun(after -> {
-          index.record(appId, snapshot(after), List.of());
+    return persistIndexed(new MembersAdded(add.initiator(), added, add.timestamp()), List.of(), add.replyTo(),
+        after -> new MembershipChanged(snapshot(after), allowed, failed),
+        after -> {
           List<String> invited = others(added, add.initiator());
           notices.send(appId, invited, new Notice.Joined(cid, add.initiator()));
           List<String> everyoneElse = new ArrayList<>(after.members());
           everyoneElse.removeAll(invited);
           notices.send(appId, everyoneElse, new Notice.MembersJoined(cid, added, add.initiator()));
-        })
-        .thenReply(add.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed));
+        });
   }
 
   private ReplyEffect<Event, ConversationState> onRemove(ConversationState state, Remove remove) {
@@ -559,15 +558,13 @@ public final class Conversation
     if (removed.isEmpty()) {
       return Effect().reply(remove.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
     }
-    return Effect()
-        .persist(new MembersRemoved(remove.initiator(), removed, remove.timestamp()))
-        .thenRun(after -> {
-          index.record(appId, snapshot(after), removed);
+    return persistIndexed(new MembersRemoved(remove.initiator(), removed, remove.timestamp()), removed,
+        remove.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed),
+        after -> {
           // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest `members_left`.
           notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator()));
           notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator()));
-        })
-        .thenReply(remove.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed));
+        });
   }
 
   /**
@@ -586,9 +583,8 @@ public final class Conversation
     }
     Event event = subscribe ? new MembersAdded(initiator, List.of(initiator), timestamp)
         : new MembersRemoved(initiator, List.of(initiator), timestamp);
-    return Effect().persist(event)
-        .thenRun(after -> index.record(appId, snapshot(after), subscribe ? List.of() : List.of(initiator)))
-        .thenReply(replyTo, after -> new MembershipChanged(snapshot(after), allowed, failed));
+    return persistIndexed(event, subscribe ? List.of() : List.of(initiator), replyTo,
+        after -> new MembershipChanged(snapshot(after), allowed, failed), after -> {});
   }
 
   // ------------------------------------------------------------------------------------------ chatroom
@@ -692,6 +688,21 @@ public final class Conversation
 
   static List<String> others(List<String> clientIds, String except) {
     return clientIds.stream().filter(id -> !id.equals(except)).toList();
+  }
+
+  /**
+   * Persists a change of membership, tells the members, and replies once the member index has the change,
+   * so the client's next query already sees it (an index failure does not fail the request: the index
+   * retries, and recovery re-asserts the rows).
+   */
+  private ReplyEffect<Event, ConversationState> persistIndexed(Event event, List<String> removed,
+      ActorRef<Reply> replyTo, java.util.function.Function<ConversationState, Reply> reply,
+      java.util.function.Consumer<ConversationState> notify) {
+    return Effect().persist(event).thenRun(after -> {
+      notify.accept(after);
+      Reply answer = reply.apply(after);
+      context.pipeToSelf(index.record(appId, snapshot(after), removed), (done, failure) -> new Indexed(replyTo, answer));
+    }).thenNoReply();
   }
 
   /** The partial failures that name anyone, in order. */

@@ -178,7 +178,7 @@ public final class ConversationCommands {
     long ttlSeconds = kind == Kind.TEMPORARY ? temporaryTtl(request) : 0;
     long expiresAt = kind == Kind.TEMPORARY ? now.toEpochMilli() + ttlSeconds * 1000 : 0;
     String entityId = Conversation.entityId(appId, cid);
-    askIndexed(appId, entityId, replyTo -> new Conversation.Start(clientId, members, attributes, kind, unique, uniqueId,
+    ask(entityId, replyTo -> new Conversation.Start(clientId, members, attributes, kind, unique, uniqueId,
             expiresAt, now.toEpochMilli(), replyTo),
         command, clientId,
         reply -> {
@@ -218,10 +218,7 @@ public final class ConversationCommands {
     String entityId = Conversation.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
     CompletionStage<Conversation.Reply> answer = entities.apply(entityId)
-        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), replyTo), askTimeout)
-        .thenCompose(reply -> reply instanceof Conversation.MembershipChanged changed
-            ? index.record(appId, changed.conversation(), List.of()).handle((done, failure) -> reply)
-            : CompletableFuture.completedFuture(reply));
+        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), replyTo), askTimeout);
     context.pipeToSelf(answer, (reply, failure) -> {
       if (reply instanceof Conversation.Rejected rejected && rejected.code() == 4316) {
         // A chatroom: the session itself joins; others cannot be invited (§6.2 DECISION: partial failure).
@@ -272,7 +269,7 @@ public final class ConversationCommands {
           failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.removed));
       return;
     }
-    askIndexed(appId, entityId, replyTo -> new Conversation.Remove(clientId, ids, clock.millis(), replyTo), command,
+    ask(entityId, replyTo -> new Conversation.Remove(clientId, ids, clock.millis(), replyTo), command,
         clientId, reply -> membershipReply(command, clientId, reply, OpType.removed));
   }
 
@@ -560,38 +557,6 @@ public final class ConversationCommands {
       String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
     CompletionStage<Conversation.Reply> answer = entities.apply(entityId).ask(message::apply, askTimeout);
-    context.pipeToSelf(answer, (reply, failure) -> {
-      if (failure != null || reply instanceof Conversation.Rejected) {
-        return new SessionActor.Emit(toFrame(command, clientId, reply, failure, null));
-      }
-      return new SessionActor.Emit(onSuccess.apply(reply));
-    });
-  }
-
-  /**
-   * As {@link #ask}, for changes of membership: the reply waits until the member index has the change, so
-   * the client's next query already sees it. (The entity writes the index too; the writes are idempotent.)
-   */
-  private void askIndexed(
-      String appId,
-      String entityId,
-      Function<ActorRef<Conversation.Reply>, Conversation.Command> message,
-      GenericCommand command,
-      String clientId,
-      Function<Conversation.Reply, GenericCommand> onSuccess) {
-    CompletionStage<Conversation.Reply> answer = entities.apply(entityId).ask(message::apply, askTimeout)
-        .thenCompose(reply -> {
-          Conversation.Snapshot conversation = reply instanceof Conversation.Created created ? created.conversation()
-              : reply instanceof Conversation.MembershipChanged changed ? changed.conversation() : null;
-          if (conversation == null) {
-            return CompletableFuture.completedFuture(reply);
-          }
-          List<String> removed = reply instanceof Conversation.MembershipChanged changed
-              ? changed.allowed().stream().filter(id -> !conversation.members().contains(id)).toList()
-              : List.of();
-          // An index failure does not fail the request: the entity retries, and recovery re-asserts the rows.
-          return index.record(appId, conversation, removed).handle((done, failure) -> reply);
-        });
     context.pipeToSelf(answer, (reply, failure) -> {
       if (failure != null || reply instanceof Conversation.Rejected) {
         return new SessionActor.Emit(toFrame(command, clientId, reply, failure, null));

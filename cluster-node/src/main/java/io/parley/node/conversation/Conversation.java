@@ -599,7 +599,7 @@ public final class Conversation
     if (online.computeIfAbsent(join.clientId(), id -> new HashSet<>()).add(join.session())) {
       context.watchWith(join.session(), new RoomSessionEnded(join.session()));
     }
-    return Effect().reply(join.replyTo(), new MembershipChanged(snapshot(state), List.of(join.clientId()), List.of()));
+    return answer(join.replyTo(), new MembershipChanged(snapshot(state), List.of(join.clientId()), List.of()));
   }
 
   private ReplyEffect<Event, ConversationState> leaveRoom(String clientId, ActorRef<SessionActor.Command> session) {
@@ -683,7 +683,12 @@ public final class Conversation
   }
 
   ReplyEffect<Event, ConversationState> reject(ActorRef<Reply> replyTo, int code, String reason, String detail) {
-    return Effect().reply(replyTo, new Rejected(code, reason, detail));
+    return answer(replyTo, new Rejected(code, reason, detail));
+  }
+
+  /** Replies unless nobody asked: renewals and will messages are sent without a reply-to. */
+  ReplyEffect<Event, ConversationState> answer(ActorRef<Reply> replyTo, Reply reply) {
+    return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, reply);
   }
 
   static List<String> others(List<String> clientIds, String except) {

@@ -98,7 +98,7 @@ final class ConversationMessaging {
         : send.sender() + "\u0000" + draft.dedupToken();
     java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey);
     if (resent.isPresent()) {
-      return entity.effects().reply(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
+      return entity.answer(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
     }
     io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
         send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
@@ -106,7 +106,7 @@ final class ConversationMessaging {
     if (draft.transientMessage() || draft.deliverOnly()) {
       // Transient and will messages are never stored: delivered to whoever is online now.
       deliver(state, message, draft.transientMessage(), send.origin());
-      return entity.effects().reply(send.replyTo(), new Conversation.Sent(message.id(), message.timestamp()));
+      return entity.answer(send.replyTo(), new Conversation.Sent(message.id(), message.timestamp()));
     }
     log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin()));
     writeNextBatch();

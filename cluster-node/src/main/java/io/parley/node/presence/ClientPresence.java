@@ -32,6 +32,7 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
    * A session has this client logged in and receives its notices; acknowledged with {@link Registered}.
    * {@code tag}/{@code deviceId} drive single-device login (§5.1 step 4): another session with the same tag
    * on another device is kicked, unless this is an automatic re-login ({@code reconnect}), which then loses.
+   * {@code replyTo} is null for periodic renewals (an ignore ref would not survive serialization).
    */
   public record Register(ActorRef<SessionActor.Command> session, String tag, String deviceId, boolean reconnect,
       ActorRef<Registered> replyTo) implements Command {}
@@ -99,7 +100,9 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
           .map(java.util.Map.Entry::getKey)
           .toList();
       if (!rivals.isEmpty() && register.reconnect()) {
-        register.replyTo().tell(new Registered(clientId, true));
+        if (register.replyTo() != null) {
+          register.replyTo().tell(new Registered(clientId, true));
+        }
         return this;
       }
       // The new login wins: the old devices are told their session is closed (4111).
@@ -115,7 +118,9 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
       // A periodic re-registration carries no tag: it keeps what the login said.
       logins.put(register.session(), new Login(register.tag(), register.deviceId()));
     }
-    register.replyTo().tell(new Registered(clientId, false));
+    if (register.replyTo() != null) {
+      register.replyTo().tell(new Registered(clientId, false));
+    }
     return this;
   }
 
@@ -145,7 +150,6 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
   public static final class Directory implements SessionActor.Presence {
     private final ClusterSharding sharding;
     private final java.time.Duration askTimeout;
-
     public Directory(ClusterSharding sharding, java.time.Duration askTimeout) {
       this.sharding = sharding;
       this.askTimeout = askTimeout;
@@ -157,6 +161,12 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
       return sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
           .<Registered>ask(replyTo -> new Register(session, tag, deviceId, reconnect, replyTo), askTimeout)
           .thenApply(registered -> !registered.conflict());
+    }
+
+    @Override
+    public void refresh(String appId, String clientId, ActorRef<SessionActor.Command> session) {
+      sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
+          .tell(new Register(session, null, null, true, null));
     }
 
     @Override

@@ -149,10 +149,10 @@ public final class ConversationCommands {
     }
   }
 
-  /** Re-attaches this session to its chatrooms: heals a room entity that restarted elsewhere. */
+  /** Re-attaches this session to its chatrooms: heals a room entity that restarted elsewhere (no reply). */
   public void refresh() {
     rooms.forEach((clientId, room) -> entities.apply(room)
-        .tell(new Conversation.JoinRoom(clientId, context.getSelf(), context.getSystem().ignoreRef())));
+        .tell(new Conversation.JoinRoom(clientId, context.getSelf(), null)));
   }
 
   // ----------------------------------------------------------------------------------------------- start
@@ -197,8 +197,7 @@ public final class ConversationCommands {
           }
           if (conversation.kind() == Kind.TRANSIENT) {
             // The creator is in its chatroom (§6.1 step 3).
-            entities.apply(entityId).tell(
-                new Conversation.JoinRoom(clientId, context.getSelf(), context.getSystem().ignoreRef()));
+            entities.apply(entityId).tell(new Conversation.JoinRoom(clientId, context.getSelf(), null));
             joinRoom(clientId, entityId);
           }
           return Replies.replyTo(command, CommandType.conv, OpType.started, clientId).setConvMessage(started).build();

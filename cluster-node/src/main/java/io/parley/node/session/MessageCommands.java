@@ -145,7 +145,7 @@ public final class MessageCommands {
   /** The connection died without session/close: deliver the will messages of its clients. */
   public void connectionLost() {
     wills.values().forEach(will -> entities.apply(will.entityId()).tell(new Conversation.Send(
-        will.clientId(), will.draft(), context.getSelf(), context.getSystem().ignoreRef())));
+        will.clientId(), will.draft(), context.getSelf(), null)));
     wills.clear();
   }
 

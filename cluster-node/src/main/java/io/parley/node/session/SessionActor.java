@@ -59,6 +59,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     java.util.concurrent.CompletionStage<Boolean> register(String appId, String clientId, ActorRef<Command> session,
         String tag, String deviceId, boolean reconnect);
 
+    /** Renews a registration without waiting for an answer (no tag: never a conflict). */
+    void refresh(String appId, String clientId, ActorRef<Command> session);
+
     void unregister(String appId, String clientId, ActorRef<Command> session);
 
     java.util.concurrent.CompletionStage<Boolean> isOnline(String appId, String clientId);
@@ -501,8 +504,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> onRefresh() {
     if (app != null) {
       // Re-registration heals presence; it is never a new login, so it never conflicts.
-      sessions.values().forEach(session -> dependencies.presence()
-          .register(app.appId(), session.clientId(), getContext().getSelf(), null, null, true));
+      sessions.keySet().forEach(clientId -> dependencies.presence().refresh(app.appId(), clientId, getContext().getSelf()));
       conversations.refresh();
     }
     return this;

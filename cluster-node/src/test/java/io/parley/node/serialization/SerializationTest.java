@@ -45,5 +45,7 @@ class SerializationTest {
     TestProbe<ClientPresence.Registered> replyTo = TEST_KIT.createTestProbe();
     SERIALIZATION.verifySerialization(new ClientPresence.Register(session.getRef(), "mobile", "device-1", false, replyTo.getRef()), true);
     SERIALIZATION.verifySerialization(new SessionActor.Kicked("Jerry", 4111, "SESSION_CONFLICT"), true);
+    // Periodic renewals carry no reply-to (an ignore ref turns into deadLetters on the other node).
+    SERIALIZATION.verifySerialization(new ClientPresence.Register(session.getRef(), null, null, true, null), true);
   }
 }

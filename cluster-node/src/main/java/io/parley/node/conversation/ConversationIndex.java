@@ -1,5 +1,6 @@
 package io.parley.node.conversation;
 
+import io.parley.node.Futures;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.conversation.ConversationState.Kind;
 import java.time.Duration;
@@ -44,12 +45,12 @@ public final class ConversationIndex implements Conversation.MemberIndex {
 
   /** Creates the tables (local runs and tests only; production uses deploy/cassandra/schema.cql). */
   public CompletionStage<Done> createTables(String replication) {
-    return session.executeDDL("CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication)
-        .thenCompose(done -> session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversations_by_member ("
-            + "app_id text, client_id text, cid text, PRIMARY KEY ((app_id, client_id), cid))"))
-        .thenCompose(done -> session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversations_by_app ("
+    return Futures.direct(session.executeDDL("CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication))
+        .thenCompose(done -> Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversations_by_member ("
+            + "app_id text, client_id text, cid text, PRIMARY KEY ((app_id, client_id), cid))")))
+        .thenCompose(done -> Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversations_by_app ("
             + "app_id text, month int, created_at bigint, cid text, PRIMARY KEY ((app_id, month), created_at, cid))"
-            + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)"));
+            + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)")));
   }
 
   @Override
@@ -59,18 +60,18 @@ public final class ConversationIndex implements Conversation.MemberIndex {
     }
     List<CompletionStage<Done>> writes = new ArrayList<>();
     for (String member : conversation.members()) {
-      writes.add(session.executeWrite(
+      writes.add(Futures.direct(session.executeWrite(
           "INSERT INTO " + keyspace + ".conversations_by_member (app_id, client_id, cid) VALUES (?, ?, ?)",
-          appId, member, conversation.id()));
+          appId, member, conversation.id())));
     }
     for (String member : removed) {
-      writes.add(session.executeWrite(
+      writes.add(Futures.direct(session.executeWrite(
           "DELETE FROM " + keyspace + ".conversations_by_member WHERE app_id = ? AND client_id = ? AND cid = ?",
-          appId, member, conversation.id()));
+          appId, member, conversation.id())));
     }
-    writes.add(session.executeWrite(
+    writes.add(Futures.direct(session.executeWrite(
         "INSERT INTO " + keyspace + ".conversations_by_app (app_id, month, created_at, cid) VALUES (?, ?, ?, ?)",
-        appId, month(conversation.createdAt()), conversation.createdAt(), conversation.id()));
+        appId, month(conversation.createdAt()), conversation.createdAt(), conversation.id())));
     CompletableFuture<Void> all =
         CompletableFuture.allOf(writes.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new));
     all.whenComplete((done, failure) -> {
@@ -85,9 +86,9 @@ public final class ConversationIndex implements Conversation.MemberIndex {
 
   /** The ids of the conversations {@code clientId} is in, at most {@code limit}. */
   public CompletionStage<List<String>> conversationsOf(String appId, String clientId, int limit) {
-    return session.selectAll(
+    return Futures.direct(session.selectAll(
             "SELECT cid FROM " + keyspace + ".conversations_by_member WHERE app_id = ? AND client_id = ? LIMIT " + limit,
-            appId, clientId)
+            appId, clientId))
         .thenApply(rows -> rows.stream().map(row -> row.getString("cid")).toList());
   }
 
@@ -100,9 +101,9 @@ public final class ConversationIndex implements Conversation.MemberIndex {
     if (found.size() >= limit || scanned >= MONTHS_SCANNED) {
       return CompletableFuture.completedFuture(found);
     }
-    return session.selectAll(
+    return Futures.direct(session.selectAll(
             "SELECT cid FROM " + keyspace + ".conversations_by_app WHERE app_id = ? AND month = ? LIMIT " + (limit - found.size()),
-            appId, month.getYear() * 100 + month.getMonthValue())
+            appId, month.getYear() * 100 + month.getMonthValue()))
         .thenCompose(rows -> {
           for (Row row : rows) {
             found.add(row.getString("cid"));

@@ -1,5 +1,6 @@
 package io.parley.node.message;
 
+import io.parley.node.Futures;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
@@ -41,11 +42,11 @@ public final class MessageStore implements MessageArchive {
   }
 
   public CompletionStage<Done> createTables() {
-    return session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversation_messages ("
+    return Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversation_messages ("
         + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
         + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
         + "push_data text, "
-        + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)");
+        + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)"));
   }
 
   /** Writes {@code messages} of one conversation as one batch; completes when durable. */
@@ -57,24 +58,24 @@ public final class MessageStore implements MessageArchive {
         batch.addStatement(statement.bind(appId, cid, month(m.timestamp()), m.timestamp(), m.id(), m.from(), m.data(),
             m.binary(), m.mentionPids(), m.mentionAll(), m.receipt(), m.patchTimestamp(), m.recalled(), m.pushData()));
       }
-      return session.executeWriteBatch(batch.build());
+      return Futures.direct(session.executeWriteBatch(batch.build()));
     });
   }
 
   @Override
   public CompletionStage<Done> update(String appId, String cid, StoredMessage m) {
-    return session.executeWrite("UPDATE " + keyspace + ".conversation_messages SET data = ?, bin = ?, mention_pids = ?, "
+    return Futures.direct(session.executeWrite("UPDATE " + keyspace + ".conversation_messages SET data = ?, bin = ?, mention_pids = ?, "
             + "mention_all = ?, patch_timestamp = ?, recalled = ? WHERE app_id = ? AND cid = ? AND month = ? "
             + "AND timestamp = ? AND msg_id = ?",
         m.data(), m.binary(), m.mentionPids(), m.mentionAll(), m.patchTimestamp(), m.recalled(), appId, cid,
-        month(m.timestamp()), m.timestamp(), m.id());
+        month(m.timestamp()), m.timestamp(), m.id()));
   }
 
   /** The message {@code id} sent at {@code timestamp}, if any. */
   @Override
   public CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id) {
-    return session.selectOne("SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
-            + "AND timestamp = ? AND msg_id = ?", appId, cid, month(timestamp), timestamp, id)
+    return Futures.direct(session.selectOne("SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
+            + "AND timestamp = ? AND msg_id = ?", appId, cid, month(timestamp), timestamp, id))
         .thenApply(row -> row.map(MessageStore::toMessage));
   }
 
@@ -118,9 +119,9 @@ public final class MessageStore implements MessageArchive {
     long low = query.newestFirst() ? query.end() : query.start();
     long high = query.newestFirst() ? query.start() : query.end();
     String order = query.newestFirst() ? "DESC" : "ASC";
-    return session.selectAll("SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
+    return Futures.direct(session.selectAll("SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
                 + "AND timestamp >= ? AND timestamp <= ? ORDER BY timestamp " + order + ", msg_id " + order,
-            appId, cid, months.get(index), low, high)
+            appId, cid, months.get(index), low, high))
         .thenCompose(rows -> {
           for (Row row : rows) {
             StoredMessage message = toMessage(row);
@@ -135,9 +136,9 @@ public final class MessageStore implements MessageArchive {
   private CompletionStage<PreparedStatement> prepared() {
     CompletionStage<PreparedStatement> current = insert;
     if (current == null || current.toCompletableFuture().isCompletedExceptionally()) {
-      insert = session.prepare("INSERT INTO " + keyspace + ".conversation_messages (app_id, cid, month, timestamp, msg_id, "
+      insert = Futures.direct(session.prepare("INSERT INTO " + keyspace + ".conversation_messages (app_id, cid, month, timestamp, msg_id, "
           + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data) "
-          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     }
     return insert;
   }

@@ -1,5 +1,6 @@
 package io.parley.node.presence;
 
+import io.parley.node.Futures;
 import io.parley.node.conversation.Notice;
 import io.parley.node.serialization.CborSerializable;
 import io.parley.node.session.SessionActor;
@@ -158,8 +159,8 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
     @Override
     public java.util.concurrent.CompletionStage<Boolean> register(String appId, String clientId,
         ActorRef<SessionActor.Command> session, String tag, String deviceId, boolean reconnect) {
-      return sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
-          .<Registered>ask(replyTo -> new Register(session, tag, deviceId, reconnect, replyTo), askTimeout)
+      return Futures.direct(sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
+          .<Registered>ask(replyTo -> new Register(session, tag, deviceId, reconnect, replyTo), askTimeout))
           .thenApply(registered -> !registered.conflict());
     }
 
@@ -176,8 +177,8 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
 
     @Override
     public java.util.concurrent.CompletionStage<Boolean> isOnline(String appId, String clientId) {
-      return sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
-          .<Online>ask(IsOnline::new, askTimeout)
+      return Futures.direct(sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
+          .<Online>ask(IsOnline::new, askTimeout))
           .thenApply(Online::online);
     }
 

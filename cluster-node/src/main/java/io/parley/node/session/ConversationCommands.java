@@ -1,5 +1,6 @@
 package io.parley.node.session;
 
+import io.parley.node.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -216,8 +217,8 @@ public final class ConversationCommands {
     ConvCommand request = command.getConvMessage();
     String entityId = Conversation.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
-    CompletionStage<Conversation.Reply> answer = entities.apply(entityId)
-        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), replyTo), askTimeout);
+    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
+        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), replyTo), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (reply instanceof Conversation.Rejected rejected && rejected.code() == 4316) {
         // A chatroom: the session itself joins; others cannot be invited (§6.2 DECISION: partial failure).
@@ -234,8 +235,8 @@ public final class ConversationCommands {
       emit(membership(command, clientId, List.of(), failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.added));
       return;
     }
-    CompletionStage<Conversation.Reply> answer = entities.apply(entityId)
-        .ask(replyTo -> new Conversation.JoinRoom(clientId, context.getSelf(), replyTo), askTimeout);
+    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
+        .ask(replyTo -> new Conversation.JoinRoom(clientId, context.getSelf(), replyTo), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (reply instanceof Conversation.MembershipChanged) {
         joinRoom(clientId, entityId);
@@ -439,7 +440,7 @@ public final class ConversationCommands {
   private CompletionStage<List<Conversation.Snapshot>> fetch(String appId, List<String> cids) {
     List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
         .filter(ConversationIds::isValid)
-        .map(cid -> entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Get::new, askTimeout)
+        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Get::new, askTimeout))
             .toCompletableFuture())
         .toList();
     return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> answers.stream()
@@ -555,7 +556,7 @@ public final class ConversationCommands {
       GenericCommand command,
       String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
-    CompletionStage<Conversation.Reply> answer = entities.apply(entityId).ask(message::apply, askTimeout);
+    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId).ask(message::apply, askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (failure != null || reply instanceof Conversation.Rejected) {
         return new SessionActor.Emit(toFrame(command, clientId, reply, failure, null));

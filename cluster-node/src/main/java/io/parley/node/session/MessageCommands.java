@@ -1,5 +1,6 @@
 package io.parley.node.session;
 
+import io.parley.node.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
@@ -127,8 +128,8 @@ public final class MessageCommands {
           .setAckMessage(AckCommand.newBuilder().setUid(StoredMessageIds.willId(clientId, now)).setT(now)).build());
       return;
     }
-    CompletionStage<Conversation.Reply> answer = entities.apply(entityId)
-        .ask(replyTo -> new Conversation.Send(clientId, draft, context.getSelf(), replyTo), askTimeout);
+    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
+        .ask(replyTo -> new Conversation.Send(clientId, draft, context.getSelf(), replyTo), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (reply instanceof Conversation.Sent sent) {
         return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId)
@@ -196,8 +197,8 @@ public final class MessageCommands {
   private void onLogs(String appId, String clientId, GenericCommand command) {
     LogsCommand request = command.getLogsMessage();
     String cid = request.getCid();
-    CompletionStage<GenericCommand> answer = entities.apply(Conversation.entityId(appId, cid))
-        .ask(Conversation.Get::new, askTimeout)
+    CompletionStage<GenericCommand> answer = Futures.direct(entities.apply(Conversation.entityId(appId, cid))
+        .ask(Conversation.Get::new, askTimeout))
         .thenCompose(reply -> {
           if (reply instanceof Conversation.Rejected rejected) {
             return CompletableFuture.completedFuture(error(command, clientId, rejected.code(), rejected.detail()));
@@ -226,8 +227,8 @@ public final class MessageCommands {
         || conversation.members().size() != 2) {
       return CompletableFuture.completedFuture(null);
     }
-    return entities.apply(Conversation.entityId(appId, conversation.id()))
-        .<Conversation.Reply>ask(replyTo -> new Conversation.MaxRead(clientId, null, false, replyTo), askTimeout)
+    return Futures.direct(entities.apply(Conversation.entityId(appId, conversation.id()))
+        .<Conversation.Reply>ask(replyTo -> new Conversation.MaxRead(clientId, null, false, replyTo), askTimeout))
         .thenApply(reply -> reply instanceof Conversation.Positions positions && !positions.positions().isEmpty()
             ? positions.positions().get(0) : null);
   }
@@ -287,9 +288,9 @@ public final class MessageCommands {
     PatchItem item = request.getPatches(0);
     boolean binary = item.hasBinaryMsg();
     String data = binary ? Base64.getEncoder().encodeToString(item.getBinaryMsg().toByteArray()) : item.getData();
-    CompletionStage<Conversation.Reply> answer = entities.apply(Conversation.entityId(appId, item.getCid()))
+    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(Conversation.entityId(appId, item.getCid()))
         .ask(replyTo -> new Conversation.PatchMessage(clientId, item.getMid(), item.getTimestamp(), item.getRecall(),
-            data, binary, item.getMentionPidsList(), item.getMentionAll(), context.getSelf(), replyTo), askTimeout);
+            data, binary, item.getMentionPidsList(), item.getMentionAll(), context.getSelf(), replyTo), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (reply instanceof Conversation.PatchApplied applied) {
         return new SessionActor.Emit(Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)
@@ -306,9 +307,9 @@ public final class MessageCommands {
 
   private void onMaxRead(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
-    CompletionStage<Conversation.Reply> answer = entities.apply(Conversation.entityId(appId, request.getCid()))
+    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(Conversation.entityId(appId, request.getCid()))
         .ask(replyTo -> new Conversation.MaxRead(clientId, request.hasTargetClientId() ? request.getTargetClientId() : null,
-            request.getQueryAllMembers(), replyTo), askTimeout);
+            request.getQueryAllMembers(), replyTo), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (!(reply instanceof Conversation.Positions positions)) {
         int code = reply instanceof Conversation.Rejected rejected ? rejected.code() : 4200;
@@ -366,8 +367,8 @@ public final class MessageCommands {
   /** Patch sync (§10 item 3): one patch/modify with every recent patch newer than the client's. */
   private void pushPatches(String appId, String clientId, List<String> cids, long since) {
     List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
-        .map(cid -> entities.apply(Conversation.entityId(appId, cid))
-            .<Conversation.Reply>ask(replyTo -> new Conversation.PatchesSince(since, replyTo), askTimeout)
+        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid))
+            .<Conversation.Reply>ask(replyTo -> new Conversation.PatchesSince(since, replyTo), askTimeout))
             .toCompletableFuture())
         .toList();
     CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
@@ -390,9 +391,9 @@ public final class MessageCommands {
 
   private void pushOffline(String appId, String clientId, List<String> cids) {
     List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
-        .map(cid -> entities.apply(Conversation.entityId(appId, cid))
+        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid))
             .<Conversation.Reply>ask(replyTo -> new Conversation.UndeliveredTo(clientId,
-                settings.offlineMessagesPerConversation(), replyTo), askTimeout).toCompletableFuture())
+                settings.offlineMessagesPerConversation(), replyTo), askTimeout)).toCompletableFuture())
         .toList();
     CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
       int conversations = 0;
@@ -411,8 +412,8 @@ public final class MessageCommands {
 
   private void pushUnread(String appId, String clientId, List<String> cids) {
     List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
-        .map(cid -> entities.apply(Conversation.entityId(appId, cid))
-            .<Conversation.Reply>ask(replyTo -> new Conversation.UnreadOf(clientId, replyTo), askTimeout)
+        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid))
+            .<Conversation.Reply>ask(replyTo -> new Conversation.UnreadOf(clientId, replyTo), askTimeout))
             .toCompletableFuture())
         .toList();
     CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {

@@ -117,7 +117,8 @@ public final class GatewayRoutes extends AllDirectives {
     var flow =
         ConnectionFlow.create(system, settings.session(), subprotocol, lastInbound, remoteAddress, sessionDependencies,
             localSessions);
-    return complete(WebSocketStack.handle(system.classicSystem(), upgrade, flow, echo, lastInbound::set));
+    return complete(WebSocketStack.handle(system.classicSystem(), upgrade, flow, echo,
+        settings.session().maxFrameSize(), settings.session().frameAssemblyTimeout(), lastInbound::set));
   }
 
   /** Lenient query parsing: the .NET client may append {@code ?subprotocol=} to a URL that has a query. */

@@ -3,7 +3,6 @@ package io.parley.node.session;
 import io.parley.node.NodeSettings;
 import io.parley.node.conversation.Notice;
 import io.parley.node.serialization.CborSerializable;
-import io.parley.node.gateway.ConnectionFlow;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Frame;
@@ -138,7 +137,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final NodeSettings.Session settings;
   private final Subprotocol subprotocol;
   private final CommandCodec codec;
-  private final ActorRef<ConnectionFlow.Out> out;
+  private final ActorRef<Outbound> out;
   private final AtomicLong lastInboundNanos;
   private final String remoteAddress;
   private final TimerScheduler<Command> timers;
@@ -159,7 +158,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   public static Behavior<Command> create(
       Dependencies dependencies,
       Subprotocol subprotocol,
-      ActorRef<ConnectionFlow.Out> out,
+      ActorRef<Outbound> out,
       AtomicLong lastInboundNanos,
       String remoteAddress) {
     return Behaviors.withTimers(
@@ -175,7 +174,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       TimerScheduler<Command> timers,
       Dependencies dependencies,
       Subprotocol subprotocol,
-      ActorRef<ConnectionFlow.Out> out,
+      ActorRef<Outbound> out,
       AtomicLong lastInboundNanos,
       String remoteAddress) {
     super(context);
@@ -494,7 +493,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       send(GenericCommand.newBuilder().setCmd(CommandType.goaway).build());
       closing = true;
       goingAway = true;
-      out.tell(new ConnectionFlow.Close(1001, "GOING_AWAY"));
+      out.tell(new Outbound.Close(1001, "GOING_AWAY"));
       timers.cancelAll();
       timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
     }
@@ -576,7 +575,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (getContext().getLog().isTraceEnabled()) {
       getContext().getLog().trace("{} -> {}", remoteAddress, command);
     }
-    out.tell(new ConnectionFlow.Send(codec.encode(command)));
+    out.tell(new Outbound.Send(codec.encode(command)));
     if (command.hasI()) {
       String settled = conversations.answered(command.getI());
       List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
@@ -592,7 +591,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (!closing) {
       closing = true;
       getContext().getLog().debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
-      out.tell(new ConnectionFlow.Close(code.code(), code.reason()));
+      out.tell(new Outbound.Close(code.code(), code.reason()));
       timers.cancelAll();
       timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
     }

@@ -6,6 +6,7 @@ import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.message.MessageStore;
 import io.parley.node.presence.ClientPresence;
+import io.parley.node.presence.NodeDirectory;
 import io.parley.node.gateway.GatewayRoutes;
 import io.parley.node.gateway.LocalSessions;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -68,13 +69,15 @@ public final class Main {
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system);
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
-    Conversation.init(system, limits, presence::deliver, index, messages, clock);
+    NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
+    Conversation.init(system, limits, directory, index, messages, clock);
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
             new SessionTokens(settings.session().sessionTokenTtl()),
-            ConversationCommands.sharded(sharding, index, limits, settings.session().askTimeout(), clock),
+            ConversationCommands.sharded(sharding, directory, index, limits, settings.session().askTimeout(), clock),
             MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(), clock),
+            directory,
             presence,
             clock);
     LocalSessions localSessions = new LocalSessions();

@@ -2,7 +2,6 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.serialization.CborSerializable;
-import io.parley.node.session.SessionActor;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,11 +66,11 @@ public final class Conversation
       implements Command {}
 
   /** Chatroom join by one session. Replies {@link MembershipChanged}. */
-  public record JoinRoom(String clientId, ActorRef<SessionActor.Command> session, ActorRef<Reply> replyTo)
+  public record JoinRoom(String clientId, ActorRef<Delivery> session, ActorRef<Reply> replyTo)
       implements Command {}
 
   /** Chatroom leave by one session (no reply: also sent when a session ends or joins another room). */
-  public record LeaveRoom(String clientId, ActorRef<SessionActor.Command> session) implements Command {}
+  public record LeaveRoom(String clientId, ActorRef<Delivery> session) implements Command {}
 
   /** conv/update: the new attributes are computed by the caller's {@link AttributeUpdate}. */
   public record Update(String initiator, String updateJson, long timestamp, ActorRef<Reply> replyTo)
@@ -125,14 +124,14 @@ public final class Conversation
    * direct (§6.12): stores the message (unless transient or a will), then replies {@link Sent} and delivers
    * it to every member's sessions on any node, except {@code origin}, the sending session.
    */
-  public record Send(String sender, MessageDraft draft, ActorRef<SessionActor.Command> origin, ActorRef<Reply> replyTo)
+  public record Send(String sender, MessageDraft draft, ActorRef<Delivery> origin, ActorRef<Reply> replyTo)
       implements Command {}
 
   /** ack (§6.13): {@code member} has received messages up to {@code toTimestamp} (or message {@code messageId}). */
   public record Acked(String member, long toTimestamp, String messageId) implements Command {}
 
   /** read (§6.14): {@code member} has read up to {@code timestamp} (or message {@code messageId}, or now). */
-  public record MarkRead(String member, long timestamp, String messageId, ActorRef<SessionActor.Command> origin)
+  public record MarkRead(String member, long timestamp, String messageId, ActorRef<Delivery> origin)
       implements Command {}
 
   /** Replies {@link Unread}: {@code member}'s unread count, mention flag and the last message (§8.4). */
@@ -157,7 +156,7 @@ public final class Conversation
       boolean binary,
       List<String> mentionPids,
       boolean mentionAll,
-      ActorRef<SessionActor.Command> origin,
+      ActorRef<Delivery> origin,
       ActorRef<Reply> replyTo)
       implements Command {}
 
@@ -176,7 +175,7 @@ public final class Conversation
     INSTANCE
   }
 
-  private record RoomSessionEnded(ActorRef<SessionActor.Command> session) implements Command {}
+  private record RoomSessionEnded(ActorRef<Delivery> session) implements Command {}
 
   /** The member index has a change: the reply prepared when it was persisted can go. */
   private record Indexed(ActorRef<Reply> replyTo, Reply reply) implements Command {}
@@ -263,9 +262,13 @@ public final class Conversation
   /** Members' delivered and read positions, coalesced: one event for many acks (never one per message). */
   public record PositionsAdvanced(Map<String, Long> acked, Map<String, Long> read) implements Event {}
 
-  /** Where notices to members go: their presence entities, in production. */
+  /** Where notices to members go: every node's local sessions, in production ({@code NodeDirectory}). */
   public interface Notices {
+    /** To every session of {@code clientIds}, on any node. */
     void send(String appId, List<String> clientIds, Notice notice);
+
+    /** To every session that has joined chatroom {@code cid}, on any node. */
+    void sendRoom(String appId, String cid, Notice notice);
   }
 
   /** Where the per-member conversation index is kept up to date. */
@@ -294,7 +297,7 @@ public final class Conversation
   private final ConversationMessaging messaging;
   private final ConversationModeration moderation;
   /** Chatroom only: sessions online in the room, per client. Never persisted. */
-  private final Map<String, Set<ActorRef<SessionActor.Command>>> online = new HashMap<>();
+  private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
 
   public static void init(ActorSystem<?> system, ConversationSettings limits, Notices notices, MemberIndex index,
       io.parley.node.message.MessageArchive archive, Clock clock) {
@@ -331,7 +334,7 @@ public final class Conversation
     this.index = index;
     this.archive = archive;
     this.clock = clock;
-    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log, online);
+    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log);
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
   }
 
@@ -602,15 +605,15 @@ public final class Conversation
     return answer(join.replyTo(), new MembershipChanged(snapshot(state), List.of(join.clientId()), List.of()));
   }
 
-  private ReplyEffect<Event, ConversationState> leaveRoom(String clientId, ActorRef<SessionActor.Command> session) {
-    Set<ActorRef<SessionActor.Command>> sessions = online.get(clientId);
+  private ReplyEffect<Event, ConversationState> leaveRoom(String clientId, ActorRef<Delivery> session) {
+    Set<ActorRef<Delivery>> sessions = online.get(clientId);
     if (sessions != null && sessions.remove(session) && sessions.isEmpty()) {
       online.remove(clientId);
     }
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, ConversationState> forgetRoomSession(ActorRef<SessionActor.Command> session) {
+  private ReplyEffect<Event, ConversationState> forgetRoomSession(ActorRef<Delivery> session) {
     online.values().forEach(sessions -> sessions.remove(session));
     online.values().removeIf(Set::isEmpty);
     return Effect().noReply();

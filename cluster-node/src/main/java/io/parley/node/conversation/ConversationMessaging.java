@@ -1,7 +1,6 @@
 package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
-import io.parley.node.session.SessionActor;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -28,11 +27,10 @@ final class ConversationMessaging {
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
   private final MessageLog log;
-  private final Map<String, Set<ActorRef<SessionActor.Command>>> online;
 
   ConversationMessaging(Conversation entity, String appId, String cid, ActorContext<Conversation.Command> context,
       ConversationSettings settings, Conversation.Notices notices, io.parley.node.message.MessageArchive archive,
-      Clock clock, MessageLog log, Map<String, Set<ActorRef<SessionActor.Command>>> online) {
+      Clock clock, MessageLog log) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
@@ -42,7 +40,6 @@ final class ConversationMessaging {
     this.archive = archive;
     this.clock = clock;
     this.log = log;
-    this.online = online;
   }
 
   void loadRecent(ConversationState state) {
@@ -142,11 +139,10 @@ final class ConversationMessaging {
 
   /** Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. */
   private void deliver(ConversationState state, io.parley.node.message.StoredMessage message, boolean transientMessage,
-      ActorRef<SessionActor.Command> origin) {
+      ActorRef<Delivery> origin) {
     Notice.Message notice = new Notice.Message(cid, message, convType(state), transientMessage, origin);
     if (state.kind() == Kind.TRANSIENT) {
-      online.forEach((clientId, sessions) ->
-          sessions.forEach(session -> session.tell(new SessionActor.Delivery(clientId, notice))));
+      notices.sendRoom(appId, cid, notice);
     } else if (state.kind() == Kind.SYSTEM) {
       // A client's message to a system conversation is for the app (its webhook), not for the subscribers.
       return;

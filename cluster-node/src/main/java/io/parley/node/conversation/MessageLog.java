@@ -28,7 +28,7 @@ final class MessageLog {
 
   /** A send waiting for its batch to be durable. */
   record Pending(StoredMessage message, String dedupKey, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo,
-      org.apache.pekko.actor.typed.ActorRef<io.parley.node.session.SessionActor.Command> origin) {}
+      org.apache.pekko.actor.typed.ActorRef<Delivery> origin) {}
 
   private final ArrayDeque<StoredMessage> recent = new ArrayDeque<>();
   private final List<Pending> pending = new ArrayList<>();

@@ -66,7 +66,7 @@ public sealed interface Notice extends CborSerializable {
       io.parley.node.message.StoredMessage message,
       int convType,
       boolean transientMessage,
-      org.apache.pekko.actor.typed.ActorRef<io.parley.node.session.SessionActor.Command> origin)
+      org.apache.pekko.actor.typed.ActorRef<Delivery> origin)
       implements Notice {}
 
   /** A delivery receipt ({@code read == false}) or read receipt for the sender (§9): {@code rcp}. */
@@ -78,13 +78,13 @@ public sealed interface Notice extends CborSerializable {
       int unread,
       io.parley.node.message.StoredMessage last,
       boolean mentioned,
-      org.apache.pekko.actor.typed.ActorRef<io.parley.node.session.SessionActor.Command> origin)
+      org.apache.pekko.actor.typed.ActorRef<Delivery> origin)
       implements Notice {}
 
   /** A message was recalled or edited: {@code patch/modify}. */
   record Patched(
       String cid,
       io.parley.node.message.StoredMessage message,
-      org.apache.pekko.actor.typed.ActorRef<io.parley.node.session.SessionActor.Command> origin)
+      org.apache.pekko.actor.typed.ActorRef<Delivery> origin)
       implements Notice {}
 }

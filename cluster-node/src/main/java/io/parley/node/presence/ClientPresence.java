@@ -1,9 +1,7 @@
 package io.parley.node.presence;
 
 import io.parley.node.Futures;
-import io.parley.node.conversation.Notice;
 import io.parley.node.serialization.CborSerializable;
-import io.parley.node.session.SessionActor;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -19,11 +17,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
- * Where one client ({@code appId:clientId}) is online right now: a sharded, <b>non-persistent</b> entity
- * holding the session actors (on any node, any number of devices) that have this client logged in.
- * Conversations deliver to members through it, so nothing writes to a database per member and no actor
- * knows every session. Sharding passivates it when idle. Sessions re-register periodically, which rebuilds the set after a node crash or a
- * shard move; dead sessions are dropped through death watch.
+ * The arbiter of single-device login (§5.1 step 4) for one client ({@code appId:clientId}): a sharded,
+ * <b>non-persistent</b> entity holding the sessions, on any node, that logged this client in with a tag.
+ * Only tagged logins come here (untagged ones never conflict); delivery does not go through it (see
+ * {@link NodeDirectory}). Sharding passivates it when idle; sessions re-register periodically, which rebuilds
+ * it after a node crash or a shard move; dead sessions are dropped through death watch.
  */
 public final class ClientPresence extends AbstractBehavior<ClientPresence.Command> {
 
@@ -35,7 +33,7 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
    * on another device is kicked, unless this is an automatic re-login ({@code reconnect}), which then loses.
    * {@code replyTo} is null for periodic renewals (an ignore ref would not survive serialization).
    */
-  public record Register(ActorRef<SessionActor.Command> session, String tag, String deviceId, boolean reconnect,
+  public record Register(ActorRef<Kicked> session, String tag, String deviceId, boolean reconnect,
       ActorRef<Registered> replyTo) implements Command {}
 
   /** {@code conflict}: refused, another device holds the tag (the re-login gets 4111). */
@@ -44,23 +42,18 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
   private record Login(String tag, String deviceId) {}
 
   /** The client logged out of that session. */
-  public record Unregister(ActorRef<SessionActor.Command> session) implements Command {}
+  public record Unregister(ActorRef<Kicked> session) implements Command {}
 
-  /** Hands {@code notice} to every session of this client. */
-  public record Deliver(Notice notice) implements Command {}
+  /** Another device logged in with the same tag: the session's login of {@code clientId} ends. */
+  public record Kicked(String clientId, int code, String reason) implements CborSerializable {}
 
-  /** Replies whether at least one session has this client logged in. */
-  public record IsOnline(ActorRef<Online> replyTo) implements Command {}
-
-  public record Online(String clientId, boolean online) implements CborSerializable {}
-
-  private record SessionTerminated(ActorRef<SessionActor.Command> session) implements Command {}
+  private record SessionTerminated(ActorRef<Kicked> session) implements Command {}
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "ClientPresence");
 
   private final String clientId;
-  private final Set<ActorRef<SessionActor.Command>> sessions = new HashSet<>();
-  private final java.util.Map<ActorRef<SessionActor.Command>, Login> logins = new java.util.HashMap<>();
+  private final Set<ActorRef<Kicked>> sessions = new HashSet<>();
+  private final java.util.Map<ActorRef<Kicked>, Login> logins = new java.util.HashMap<>();
 
   public static void init(ActorSystem<?> system) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId())));
@@ -86,15 +79,13 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
         .onMessage(Register.class, this::onRegister)
         .onMessage(Unregister.class, unregister -> forget(unregister.session()))
         .onMessage(SessionTerminated.class, terminated -> forget(terminated.session()))
-        .onMessage(Deliver.class, this::onDeliver)
-        .onMessage(IsOnline.class, this::onIsOnline)
         .build();
   }
 
   private Behavior<Command> onRegister(Register register) {
     boolean tagged = register.tag() != null && !register.tag().isEmpty() && !register.tag().equals("default");
     if (tagged) {
-      List<ActorRef<SessionActor.Command>> rivals = logins.entrySet().stream()
+      List<ActorRef<Kicked>> rivals = logins.entrySet().stream()
           .filter(entry -> !entry.getKey().equals(register.session()))
           .filter(entry -> register.tag().equals(entry.getValue().tag()))
           .filter(entry -> register.deviceId() == null || !register.deviceId().equals(entry.getValue().deviceId()))
@@ -108,7 +99,7 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
       }
       // The new login wins: the old devices are told their session is closed (4111).
       rivals.forEach(rival -> {
-        rival.tell(new SessionActor.Kicked(clientId, 4111, "SESSION_CONFLICT"));
+        rival.tell(new Kicked(clientId, 4111, "SESSION_CONFLICT"));
         forget(rival);
       });
     }
@@ -125,7 +116,7 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
     return this;
   }
 
-  private Behavior<Command> forget(ActorRef<SessionActor.Command> session) {
+  private Behavior<Command> forget(ActorRef<Kicked> session) {
     logins.remove(session);
     if (sessions.remove(session)) {
       getContext().unwatch(session);
@@ -133,60 +124,34 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
     return this;
   }
 
-  private Behavior<Command> onDeliver(Deliver deliver) {
-    SessionActor.Delivery delivery = new SessionActor.Delivery(clientId, deliver.notice());
-    sessions.forEach(session -> session.tell(delivery));
-    if (getContext().getLog().isTraceEnabled()) {
-      getContext().getLog().trace("{} to {} session(s) of {}", deliver.notice(), sessions.size(), clientId);
-    }
-    return this;
-  }
-
-  private Behavior<Command> onIsOnline(IsOnline query) {
-    query.replyTo().tell(new Online(clientId, !sessions.isEmpty()));
-    return this;
-  }
-
-  /** Presence through Cluster Sharding: how sessions register and conversations reach members. */
-  public static final class Directory implements SessionActor.Presence {
+  /** Registrations through Cluster Sharding: how sessions take part in single-device login. */
+  public static final class Directory {
     private final ClusterSharding sharding;
     private final java.time.Duration askTimeout;
+
     public Directory(ClusterSharding sharding, java.time.Duration askTimeout) {
       this.sharding = sharding;
       this.askTimeout = askTimeout;
     }
 
-    @Override
+    /**
+     * Completes when the client's presence knows this session: {@code true}, or {@code false} when another
+     * device holds the login's tag and this automatic re-login lost (§5.1 step 4).
+     */
     public java.util.concurrent.CompletionStage<Boolean> register(String appId, String clientId,
-        ActorRef<SessionActor.Command> session, String tag, String deviceId, boolean reconnect) {
+        ActorRef<Kicked> session, String tag, String deviceId, boolean reconnect) {
       return Futures.direct(sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
           .<Registered>ask(replyTo -> new Register(session, tag, deviceId, reconnect, replyTo), askTimeout))
           .thenApply(registered -> !registered.conflict());
     }
 
-    @Override
-    public void refresh(String appId, String clientId, ActorRef<SessionActor.Command> session) {
-      sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
-          .tell(new Register(session, null, null, true, null));
+    /** Renews a registration without waiting for an answer (no tag: never a conflict). */
+    public void refresh(String appId, String clientId, ActorRef<Kicked> session) {
+      sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId)).tell(new Register(session, null, null, true, null));
     }
 
-    @Override
-    public void unregister(String appId, String clientId, ActorRef<SessionActor.Command> session) {
+    public void unregister(String appId, String clientId, ActorRef<Kicked> session) {
       sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId)).tell(new Unregister(session));
-    }
-
-    @Override
-    public java.util.concurrent.CompletionStage<Boolean> isOnline(String appId, String clientId) {
-      return Futures.direct(sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
-          .<Online>ask(IsOnline::new, askTimeout))
-          .thenApply(Online::online);
-    }
-
-    /** Sends {@code notice} to each client's presence entity, for conversations of {@code appId}. */
-    public void deliver(String appId, List<String> clientIds, Notice notice) {
-      for (String client : clientIds) {
-        sharding.entityRefFor(ENTITY_KEY, entityId(appId, client)).tell(new Deliver(notice));
-      }
     }
   }
 }

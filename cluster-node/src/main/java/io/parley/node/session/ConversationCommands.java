@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.Delivery;
+import io.parley.node.presence.NodeDirectory;
 import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
@@ -48,7 +50,7 @@ public final class ConversationCommands {
 
   /** Builds the translator for one session actor. */
   public interface Factory {
-    ConversationCommands create(ActorContext<SessionActor.Command> context);
+    ConversationCommands create(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox);
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -59,6 +61,9 @@ public final class ConversationCommands {
   private static final Set<OpType> BLACKLIST = Set.of(OpType.block, OpType.unblock, OpType.query);
 
   private final ActorContext<SessionActor.Command> context;
+  /** Where this session receives conversation notices (its adapter): what it joins chatrooms with. */
+  private final ActorRef<Delivery> inbox;
+  private final NodeDirectory directory;
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final ConversationIndex index;
   private final ConversationSettings limits;
@@ -73,12 +78,16 @@ public final class ConversationCommands {
 
   private ConversationCommands(
       ActorContext<SessionActor.Command> context,
+      ActorRef<Delivery> inbox,
+      NodeDirectory directory,
       Function<String, EntityRef<Conversation.Command>> entities,
       ConversationIndex index,
       ConversationSettings limits,
       Duration askTimeout,
       Clock clock) {
     this.context = context;
+    this.inbox = inbox;
+    this.directory = directory;
     this.entities = entities;
     this.index = index;
     this.limits = limits;
@@ -87,10 +96,10 @@ public final class ConversationCommands {
   }
 
   /** Conversations reached through Cluster Sharding, wherever they live. */
-  public static Factory sharded(
-      ClusterSharding sharding, ConversationIndex index, ConversationSettings limits, Duration askTimeout, Clock clock) {
-    return context -> new ConversationCommands(
-        context, id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index, limits, askTimeout, clock);
+  public static Factory sharded(ClusterSharding sharding, NodeDirectory directory, ConversationIndex index,
+      ConversationSettings limits, Duration askTimeout, Clock clock) {
+    return (context, inbox) -> new ConversationCommands(context, inbox, directory,
+        id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index, limits, askTimeout, clock);
   }
 
   public boolean handles(GenericCommand command) {
@@ -146,14 +155,21 @@ public final class ConversationCommands {
   public void loggedOut(String clientId) {
     String room = rooms.remove(clientId);
     if (room != null) {
-      entities.apply(room).tell(new Conversation.LeaveRoom(clientId, context.getSelf()));
+      directory.leaveRoom(room, inbox);
+      entities.apply(room).tell(new Conversation.LeaveRoom(clientId, inbox));
     }
+  }
+
+  /** The session ended: this node stops delivering its chatrooms to it (the rooms' entities watch it). */
+  public void stopped() {
+    rooms.values().forEach(room -> directory.leaveRoom(room, inbox));
+    rooms.clear();
   }
 
   /** Re-attaches this session to its chatrooms: heals a room entity that restarted elsewhere (no reply). */
   public void refresh() {
     rooms.forEach((clientId, room) -> entities.apply(room)
-        .tell(new Conversation.JoinRoom(clientId, context.getSelf(), null)));
+        .tell(new Conversation.JoinRoom(clientId, inbox, null)));
   }
 
   // ----------------------------------------------------------------------------------------------- start
@@ -198,7 +214,7 @@ public final class ConversationCommands {
           }
           if (conversation.kind() == Kind.TRANSIENT) {
             // The creator is in its chatroom (§6.1 step 3).
-            entities.apply(entityId).tell(new Conversation.JoinRoom(clientId, context.getSelf(), null));
+            entities.apply(entityId).tell(new Conversation.JoinRoom(clientId, inbox, null));
             joinRoom(clientId, entityId);
           }
           return Replies.replyTo(command, CommandType.conv, OpType.started, clientId).setConvMessage(started).build();
@@ -236,7 +252,7 @@ public final class ConversationCommands {
       return;
     }
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask(replyTo -> new Conversation.JoinRoom(clientId, context.getSelf(), replyTo), askTimeout));
+        .ask(replyTo -> new Conversation.JoinRoom(clientId, inbox, replyTo), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (reply instanceof Conversation.MembershipChanged) {
         joinRoom(clientId, entityId);
@@ -250,8 +266,10 @@ public final class ConversationCommands {
   /** One chatroom per login: joining one leaves the previous (§8.6). */
   private void joinRoom(String clientId, String entityId) {
     String previous = rooms.put(clientId, entityId);
+    directory.joinRoom(entityId, clientId, inbox);
     if (previous != null && !previous.equals(entityId)) {
-      entities.apply(previous).tell(new Conversation.LeaveRoom(clientId, context.getSelf()));
+      directory.leaveRoom(previous, inbox);
+      entities.apply(previous).tell(new Conversation.LeaveRoom(clientId, inbox));
     }
   }
 

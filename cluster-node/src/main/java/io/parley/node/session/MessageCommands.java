@@ -2,6 +2,7 @@ package io.parley.node.session;
 
 import io.parley.node.Futures;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.message.HistoryQuery;
@@ -46,7 +47,7 @@ public final class MessageCommands {
 
   /** Builds the translator for one session actor. */
   public interface Factory {
-    MessageCommands create(ActorContext<SessionActor.Command> context);
+    MessageCommands create(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox);
   }
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MessageCommands.class);
@@ -54,6 +55,8 @@ public final class MessageCommands {
   private static final int MAX_HISTORY = 1000;
 
   private final ActorContext<SessionActor.Command> context;
+  /** Where this session receives conversation notices: the origin of what it sends. */
+  private final ActorRef<Delivery> inbox;
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final ConversationIndex index;
   private final MessageStore store;
@@ -65,10 +68,11 @@ public final class MessageCommands {
 
   private record Will(String clientId, String entityId, Conversation.MessageDraft draft) {}
 
-  private MessageCommands(ActorContext<SessionActor.Command> context,
+  private MessageCommands(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox,
       Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index, MessageStore store,
       ConversationSettings settings, Duration askTimeout, Clock clock) {
     this.context = context;
+    this.inbox = inbox;
     this.entities = entities;
     this.index = index;
     this.store = store;
@@ -79,7 +83,7 @@ public final class MessageCommands {
 
   public static Factory sharded(ClusterSharding sharding, ConversationIndex index, MessageStore store,
       ConversationSettings settings, Duration askTimeout, Clock clock) {
-    return context -> new MessageCommands(context, id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index,
+    return (context, inbox) -> new MessageCommands(context, inbox, id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index,
         store, settings, askTimeout, clock);
   }
 
@@ -129,7 +133,7 @@ public final class MessageCommands {
       return;
     }
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask(replyTo -> new Conversation.Send(clientId, draft, context.getSelf(), replyTo), askTimeout));
+        .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (reply instanceof Conversation.Sent sent) {
         return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId)
@@ -146,7 +150,7 @@ public final class MessageCommands {
   /** The connection died without session/close: deliver the will messages of its clients. */
   public void connectionLost() {
     wills.values().forEach(will -> entities.apply(will.entityId()).tell(new Conversation.Send(
-        will.clientId(), will.draft(), context.getSelf(), null)));
+        will.clientId(), will.draft(), inbox, null)));
     wills.clear();
   }
 
@@ -184,7 +188,7 @@ public final class MessageCommands {
     read.getCidsList().forEach(cid -> tuples.add(ReadTuple.newBuilder().setCid(cid).build()));
     for (ReadTuple tuple : tuples) {
       entities.apply(Conversation.entityId(appId, tuple.getCid())).tell(new Conversation.MarkRead(clientId,
-          tuple.getTimestamp(), tuple.hasMid() ? tuple.getMid() : null, context.getSelf()));
+          tuple.getTimestamp(), tuple.hasMid() ? tuple.getMid() : null, inbox));
     }
     if (command.hasI()) {
       emit(Replies.replyTo(command, CommandType.read, null, clientId).build());
@@ -290,7 +294,7 @@ public final class MessageCommands {
     String data = binary ? Base64.getEncoder().encodeToString(item.getBinaryMsg().toByteArray()) : item.getData();
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(Conversation.entityId(appId, item.getCid()))
         .ask(replyTo -> new Conversation.PatchMessage(clientId, item.getMid(), item.getTimestamp(), item.getRecall(),
-            data, binary, item.getMentionPidsList(), item.getMentionAll(), context.getSelf(), replyTo), askTimeout));
+            data, binary, item.getMentionPidsList(), item.getMentionAll(), inbox, replyTo), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (reply instanceof Conversation.PatchApplied applied) {
         return new SessionActor.Emit(Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)

@@ -1,8 +1,10 @@
 package io.parley.node.session;
 
 import io.parley.node.NodeSettings;
+import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
-import io.parley.node.serialization.CborSerializable;
+import io.parley.node.presence.ClientPresence;
+import io.parley.node.presence.NodeDirectory;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Frame;
@@ -46,25 +48,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       SessionTokens tokens,
       ConversationCommands.Factory conversations,
       MessageCommands.Factory messages,
-      Presence presence,
+      NodeDirectory directory,
+      ClientPresence.Directory presence,
       Clock clock) {}
-
-  /** Where sessions announce which clients they have logged in (see {@code ClientPresence}). */
-  public interface Presence {
-    /**
-     * Completes when the client's presence knows this session: {@code true}, or {@code false} when another
-     * device holds the login's tag and this automatic re-login lost (§5.1 step 4).
-     */
-    java.util.concurrent.CompletionStage<Boolean> register(String appId, String clientId, ActorRef<Command> session,
-        String tag, String deviceId, boolean reconnect);
-
-    /** Renews a registration without waiting for an answer (no tag: never a conflict). */
-    void refresh(String appId, String clientId, ActorRef<Command> session);
-
-    void unregister(String appId, String clientId, ActorRef<Command> session);
-
-    java.util.concurrent.CompletionStage<Boolean> isOnline(String appId, String clientId);
-  }
 
   public sealed interface Command {}
 
@@ -97,8 +83,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A reply or push computed elsewhere (a conversation's answer), to send in order with the rest. */
   public record Emit(GenericCommand command) implements Command {}
 
-  /** A conversation notice for one of this session's clients, from its presence entity (any node). */
-  public record Delivery(String clientId, Notice notice) implements Command, CborSerializable {}
+  /** A conversation notice for one of this session's clients, through this node's directory. */
+  private record Delivered(Delivery delivery) implements Command {}
 
   /** conv/add on a chatroom: the session joins it itself. */
   record JoinChatroom(GenericCommand command, String clientId, String entityId, List<String> clientIds)
@@ -109,7 +95,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /** Another device logged in with the same tag (or the app kicked the client): {@code session/closed}. */
-  public record Kicked(String clientId, int code, String reason) implements Command, CborSerializable {}
+  private record Kicked(ClientPresence.Kicked kicked) implements Command {}
 
   /** The node is shutting down: tell the client to reconnect elsewhere, then close. */
   public enum GoAway implements Command {
@@ -143,6 +129,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final TimerScheduler<Command> timers;
   private final ConversationCommands conversations;
   private final MessageCommands messages;
+  /** This session as conversations and presence know it (one adapter ref, also used for echo checks). */
+  private final ActorRef<Delivery> inbox;
+  private final ActorRef<ClientPresence.Kicked> kicks;
   /** Member events held back until this session's reply about the same conversation has gone out. */
   private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
   /** Logged-in clients on this socket, in login order: the first one answers for requests without peerId. */
@@ -153,7 +142,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** Closed by the server to move the client elsewhere: not an abnormal end, so no will message. */
   private boolean goingAway;
 
-  private record LoggedIn(String clientId, String tag, String deviceId) {}
+  private record LoggedIn(String clientId, String tag, String deviceId) {
+    /** Only tagged logins take part in single-device login (§5.1 step 4). */
+    boolean tagged() {
+      return tag != null && !tag.isEmpty() && !tag.equals("default");
+    }
+  }
 
   public static Behavior<Command> create(
       Dependencies dependencies,
@@ -186,8 +180,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.lastInboundNanos = lastInboundNanos;
     this.remoteAddress = remoteAddress;
     this.timers = timers;
-    this.conversations = dependencies.conversations().create(context);
-    this.messages = dependencies.messages().create(context);
+    this.inbox = context.messageAdapter(Delivery.class, Delivered::new);
+    this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
+    this.conversations = dependencies.conversations().create(context, inbox);
+    this.messages = dependencies.messages().create(context, inbox);
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
@@ -202,7 +198,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(StreamStarted.class, started -> ack(started.ackTo()))
         .onMessage(FrameReceived.class, this::onFrame)
         .onMessage(Emit.class, emit -> send(emit.command()))
-        .onMessage(Delivery.class, this::onDelivery)
+        .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
         .onMessage(JoinChatroom.class, this::onJoinChatroom)
         .onMessageEquals(Refresh.INSTANCE, this::onRefresh)
         .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
@@ -213,6 +209,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessageEquals(ClosingTimedOut.INSTANCE, Behaviors::stopped)
         .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
         .onMessage(StreamFailed.class, failed -> onStreamEnded())
+        .onSignal(org.apache.pekko.actor.typed.PostStop.class, stop -> onStopped())
         .build();
   }
 
@@ -344,7 +341,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       tag = tag != null ? tag : emptyToNull(grant.get().tag());
       deviceId = deviceId != null ? deviceId : emptyToNull(grant.get().deviceId());
     }
-    boolean firstLogin = sessions.put(clientId, new LoggedIn(clientId, tag, deviceId)) == null;
+    LoggedIn login = new LoggedIn(clientId, tag, deviceId);
+    boolean firstLogin = sessions.put(clientId, login) == null;
     timers.cancel(LoginTimedOut.INSTANCE);
     getContext().getLog().debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
     String token = dependencies.tokens().issue(app, clientId, tag, deviceId, dependencies.clock().instant());
@@ -353,9 +351,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (!firstLogin) {
       return send(opened);
     }
-    // Reply only once the client is reachable: a notice sent right after `opened` must find it.
+    // Reachable before `opened` goes out: a notice sent right after it must find the client.
+    dependencies.directory().register(app.appId(), clientId, inbox);
+    if (!login.tagged()) {
+      messages.afterLogin(app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
+      return send(opened);
+    }
     getContext().pipeToSelf(
-        dependencies.presence().register(app.appId(), clientId, getContext().getSelf(), tag, deviceId, request.getR()),
+        dependencies.presence().register(app.appId(), clientId, kicks, tag, deviceId, request.getR()),
         (accepted, failure) -> {
           if (failure != null) {
             LOG.warn("Presence registration of {} is late: {}", clientId, failure.toString());
@@ -396,7 +399,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A planned logout: the socket stays open for the other clients on it (§5.2). */
   private Behavior<Command> onClose(GenericCommand command, LoggedIn session) {
     sessions.remove(session.clientId());
-    dependencies.presence().unregister(app.appId(), session.clientId(), getContext().getSelf());
+    dependencies.directory().unregister(app.appId(), session.clientId(), inbox);
+    if (session.tagged()) {
+      dependencies.presence().unregister(app.appId(), session.clientId(), kicks);
+    }
     conversations.loggedOut(session.clientId());
     messages.loggedOut(session.clientId());
     getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
@@ -412,15 +418,11 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** session/query (§5.4): which of up to 20 clients are online anywhere in the cluster. */
   private Behavior<Command> onOnlineQuery(GenericCommand command, LoggedIn session) {
     List<String> asked = command.getSessionMessage().getSessionPeerIdsList().stream().limit(20).toList();
-    List<java.util.concurrent.CompletableFuture<Boolean>> answers = asked.stream()
-        .map(id -> dependencies.presence().isOnline(app.appId(), id).toCompletableFuture())
-        .toList();
-    var all = java.util.concurrent.CompletableFuture.allOf(answers.toArray(java.util.concurrent.CompletableFuture[]::new));
-    getContext().pipeToSelf(all, (done, failure) -> {
+    getContext().pipeToSelf(dependencies.directory().online(app.appId(), asked), (online, failure) -> {
       SessionCommand.Builder result = SessionCommand.newBuilder();
-      for (int n = 0; n < asked.size(); n++) {
-        if (failure == null && answers.get(n).join()) {
-          result.addOnlineSessionPeerIds(asked.get(n));
+      for (String id : asked) {
+        if (failure == null && online.contains(id)) {
+          result.addOnlineSessionPeerIds(id);
         }
       }
       return new Emit(Replies.replyTo(command, CommandType.session, OpType.query_result, session.clientId())
@@ -446,7 +448,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** The session a message, read or patch came from does not get it back; the client's other devices do. */
   private boolean isEcho(Delivery delivery) {
     Notice notice = delivery.notice();
-    ActorRef<Command> self = getContext().getSelf();
+    ActorRef<Delivery> self = inbox;
     if (notice instanceof Notice.Message message) {
       return self.equals(message.origin()) && message.message().from().equals(delivery.clientId());
     }
@@ -468,8 +470,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /** {@code goaway} carries no {@code i} and no op (§4); a normal close follows. */
   /** §5.5: the kicked client's session ends (no will message); the socket stays for the others. */
-  private Behavior<Command> onKicked(Kicked kicked) {
+  private Behavior<Command> onKicked(Kicked command) {
+    ClientPresence.Kicked kicked = command.kicked();
     if (sessions.remove(kicked.clientId()) != null) {
+      dependencies.directory().unregister(app.appId(), kicked.clientId(), inbox);
       conversations.loggedOut(kicked.clientId());
       messages.loggedOut(kicked.clientId());
       send(GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.closed).setPeerId(kicked.clientId())
@@ -483,6 +487,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private Behavior<Command> onLoginConflict(LoginConflict conflict) {
     sessions.remove(conflict.clientId());
+    dependencies.directory().unregister(app.appId(), conflict.clientId(), inbox);
     GenericCommand open = conflict.open();
     return send(Replies.error(open.hasI() ? open.getI() : null, conflict.clientId(), ErrorCode.SESSION_CONFLICT,
         "another device holds this login"));
@@ -503,7 +508,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> onRefresh() {
     if (app != null) {
       // Re-registration heals presence; it is never a new login, so it never conflicts.
-      sessions.keySet().forEach(clientId -> dependencies.presence().refresh(app.appId(), clientId, getContext().getSelf()));
+      sessions.values().stream().filter(LoggedIn::tagged)
+          .forEach(login -> dependencies.presence().refresh(app.appId(), login.clientId(), kicks));
       conversations.refresh();
     }
     return this;
@@ -566,6 +572,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     getContext().getLog().debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());
     return Behaviors.stopped();
+  }
+
+  /** However the actor ends, this node stops delivering to it. */
+  private Behavior<Command> onStopped() {
+    if (app != null) {
+      sessions.keySet().forEach(clientId -> dependencies.directory().unregister(app.appId(), clientId, inbox));
+    }
+    conversations.stopped();
+    return this;
   }
 
   private Behavior<Command> send(GenericCommand command) {

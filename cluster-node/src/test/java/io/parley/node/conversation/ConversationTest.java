@@ -38,6 +38,18 @@ class ConversationTest {
   record Sent(List<String> to, Notice notice) {}
 
   private final List<Sent> sent = new CopyOnWriteArrayList<>();
+  /** Records what the entity tells members; a chatroom's notices are recorded as sent to "room <cid>". */
+  private final Conversation.Notices notices = new Conversation.Notices() {
+    @Override
+    public void send(String appId, List<String> to, Notice notice) {
+      sent.add(new Sent(to, notice));
+    }
+
+    @Override
+    public void sendRoom(String appId, String cid, Notice notice) {
+      sent.add(new Sent(List.of("room " + cid), notice));
+    }
+  };
   private final MutableClock clock = new MutableClock(T0);
   private final io.parley.node.message.InMemoryArchive archive = new io.parley.node.message.InMemoryArchive();
   private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> kit;
@@ -45,7 +57,7 @@ class ConversationTest {
   @BeforeEach
   void setUp() {
     kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234567",
-        ConversationSettings.DEFAULT, (appId, to, notice) -> sent.add(new Sent(to, notice)), Conversation.MemberIndex.NONE,
+        ConversationSettings.DEFAULT, notices, Conversation.MemberIndex.NONE,
         archive, clock));
     kit.clear();
     sent.clear();
@@ -131,7 +143,7 @@ class ConversationTest {
     kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234568",
         new ConversationSettings(false, true, 3, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30), 10, 1000,
             1000, 500, 500, 5120, 20, 50, 5000),
-        (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, archive, clock));
+        notices, Conversation.MemberIndex.NONE, archive, clock));
     start(List.of("B"), Kind.NORMAL, 0);
     var partial = assertInstanceOf(Conversation.MembershipChanged.class, add("A", "C", "D"));
     assertEquals(List.of("C"), partial.allowed());
@@ -196,7 +208,7 @@ class ConversationTest {
   private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> withRoles() {
     var roles = EventSourcedBehaviorTestKit.<Conversation.Command, Conversation.Event, ConversationState>create(
         TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234569", ConversationSettings.DEFAULT.withMemberRoles(true),
-            (appId, to, notice) -> sent.add(new Sent(to, notice)), Conversation.MemberIndex.NONE, archive, clock));
+            notices, Conversation.MemberIndex.NONE, archive, clock));
     roles.clear();
     roles.<Conversation.Reply>runCommand(replyTo -> new Conversation.Start("A", List.of("B", "C", "D"), "{}", Kind.NORMAL,
         false, null, 0, T0, replyTo));
@@ -285,7 +297,7 @@ class ConversationTest {
     var small = new ConversationSettings(false, true, 500, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30),
         10, 1000, 1000, 1, 1, 5120, 20, 50, 5000);
     kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef0123456a",
-        small, (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, archive, clock));
+        small, notices, Conversation.MemberIndex.NONE, archive, clock));
     start(List.of("B", "C"), Kind.NORMAL, 0);
     kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("A", List.of("B"), true, T0, r));
     var shutupFull = assertInstanceOf(Conversation.MembershipChanged.class,
@@ -297,7 +309,7 @@ class ConversationTest {
     var noBlacklist = new ConversationSettings(false, false, 500, 10, java.time.Duration.ofDays(1),
         java.time.Duration.ofDays(30), 10, 1000, 1000, 500, 500, 5120, 20, 50, 5000);
     kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef0123456b",
-        noBlacklist, (appId, to, notice) -> {}, Conversation.MemberIndex.NONE, archive, clock));
+        noBlacklist, notices, Conversation.MemberIndex.NONE, archive, clock));
     start(List.of("B"), Kind.NORMAL, 0);
     assertEquals(4544, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("B"), true, T0, r)).reply()));
   }

@@ -2,8 +2,10 @@ package io.parley.node.serialization;
 
 import com.typesafe.config.ConfigFactory;
 import io.parley.node.conversation.Notice;
+import io.parley.node.conversation.Delivery;
+import io.parley.node.message.StoredMessage;
 import io.parley.node.presence.ClientPresence;
-import io.parley.node.session.SessionActor;
+import io.parley.node.presence.NodeDirectory;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
@@ -34,17 +36,29 @@ class SerializationTest {
         new Notice.MemberInfoChanged("cid", "Tom", "Jerry", "Manager"),
         new Notice.Moderated("cid", "members_shutuped", List.of("Harry"), "Tom"));
     for (Notice notice : notices) {
-      SERIALIZATION.verifySerialization(new SessionActor.Delivery("Jerry", notice), true);
-      SERIALIZATION.verifySerialization(new ClientPresence.Deliver(notice), true);
+      SERIALIZATION.verifySerialization(new NodeDirectory.Deliver("app", List.of("Jerry", "Tom"), notice), true);
+      SERIALIZATION.verifySerialization(new NodeDirectory.DeliverRoom("app", "cid", notice), true);
     }
   }
 
   @Test
+  void a_message_reaches_another_node_with_the_session_it_came_from() {
+    TestProbe<Delivery> origin = TEST_KIT.createTestProbe();
+    StoredMessage message = new StoredMessage("id", "Tom", 1L, "hello", false, List.of("Jerry"), false, true, 0, false, null);
+    SERIALIZATION.verifySerialization(
+        new NodeDirectory.Deliver("app", List.of("Jerry"), new Notice.Message("cid", message, 1, false, origin.getRef())),
+        true);
+    TestProbe<NodeDirectory.Online> replyTo = TEST_KIT.createTestProbe();
+    SERIALIZATION.verifySerialization(new NodeDirectory.WhoIsOnline("app", List.of("Jerry"), replyTo.getRef()), true);
+    SERIALIZATION.verifySerialization(new NodeDirectory.Online(List.of("Jerry")), true);
+  }
+
+  @Test
   void presence_registration_carries_the_session_reference() {
-    TestProbe<SessionActor.Command> session = TEST_KIT.createTestProbe();
+    TestProbe<ClientPresence.Kicked> session = TEST_KIT.createTestProbe();
     TestProbe<ClientPresence.Registered> replyTo = TEST_KIT.createTestProbe();
     SERIALIZATION.verifySerialization(new ClientPresence.Register(session.getRef(), "mobile", "device-1", false, replyTo.getRef()), true);
-    SERIALIZATION.verifySerialization(new SessionActor.Kicked("Jerry", 4111, "SESSION_CONFLICT"), true);
+    SERIALIZATION.verifySerialization(new ClientPresence.Kicked("Jerry", 4111, "SESSION_CONFLICT"), true);
     // Periodic renewals carry no reply-to (an ignore ref turns into deadLetters on the other node).
     SERIALIZATION.verifySerialization(new ClientPresence.Register(session.getRef(), null, null, true, null), true);
   }

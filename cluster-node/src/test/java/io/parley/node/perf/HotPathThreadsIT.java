@@ -1,0 +1,107 @@
+package io.parley.node.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestNode;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.client.ImClient.OfferMode;
+import io.parley.protocol.wire.AckCommand;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.ConvCommand;
+import io.parley.protocol.wire.DirectCommand;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.OpType;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The message path starts no threads. Continuations of Pekko's {@code CompletionStage}s used to run on the
+ * common ForkJoinPool, which on a 2-CPU machine starts an OS thread for every stage: three or more per message
+ * (the failsafe configuration gives this JVM that pool size on any machine). Two nodes, a group whose members
+ * are on both, hundreds of acknowledged and delivered messages: the JVM's count of started threads must stay
+ * flat. Timing is the benchmark's business; this counts.
+ */
+@ExtendWith(SharedCassandra.class)
+class HotPathThreadsIT {
+
+  private static final String APP = "parley-dev";
+  private static final Duration WAIT = Duration.ofSeconds(15);
+  private static final int MESSAGES = 300;
+  /** Allowance for the JVM's and the client's own housekeeping threads during the run. */
+  private static final int ALLOWED_THREAD_STARTS = 30;
+
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
+  private final List<ImClient> clients = new ArrayList<>();
+  private final String run = UUID.randomUUID().toString().substring(0, 6);
+
+  @AfterEach
+  void closeClients() {
+    clients.forEach(ImClient::close);
+  }
+
+  @Test
+  void hundreds_of_messages_across_two_nodes_start_no_threads() {
+    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient jerry = login("Jerry", CLUSTER.second());
+    ImClient spike = login("Spike", CLUSTER.first());
+    GenericCommand started = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
+        .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().addM(id("Jerry")).addM(id("Spike"))), WAIT);
+    String cid = started.getConvMessage().getCid();
+    exchange(tom, jerry, spike, cid, 20);
+
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long before = threads.getTotalStartedThreadCount();
+    exchange(tom, jerry, spike, cid, MESSAGES);
+    long started_ = threads.getTotalStartedThreadCount() - before;
+
+    System.out.printf("HotPathThreadsIT: %d messages (ack + 2 deliveries + 2 acks each), %d threads started%n",
+        MESSAGES, started_);
+    assertTrue(started_ <= ALLOWED_THREAD_STARTS,
+        started_ + " threads started for " + MESSAGES + " messages: a continuation runs on the common pool again");
+  }
+
+  /** Tom sends {@code count} messages; each is acked to him and delivered to Jerry (other node) and Spike. */
+  private void exchange(ImClient tom, ImClient jerry, ImClient spike, String cid, int count) {
+    for (int n = 0; n < count; n++) {
+      GenericCommand ack = tom.call(GenericCommand.newBuilder().setCmd(CommandType.direct).setPeerId(id("Tom"))
+          .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("m" + n)), WAIT);
+      assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
+      receive(jerry, "Jerry", cid, "m" + n);
+      receive(spike, "Spike", cid, "m" + n);
+    }
+  }
+
+  private void receive(ImClient client, String name, String cid, String text) {
+    GenericCommand push;
+    do {
+      push = client.nextPush(WAIT);
+    } while (push.getCmd() != CommandType.direct);
+    assertEquals(text, push.getDirectMessage().getMsg());
+    client.send(GenericCommand.newBuilder().setCmd(CommandType.ack).setPeerId(id(name))
+        .setAckMessage(AckCommand.newBuilder().setCid(cid).setMid(push.getDirectMessage().getId())).build());
+  }
+
+  private ImClient login(String name, TestNode node) {
+    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    clients.add(client);
+    GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
+    assertEquals(OpType.opened, opened.getOp(), opened::toString);
+    return client;
+  }
+
+  private String id(String name) {
+    return name + "-" + run;
+  }
+}

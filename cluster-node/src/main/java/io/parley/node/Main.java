@@ -57,7 +57,8 @@ public final class Main {
     ConversationIndex index =
         new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     MessageStore messages =
-        new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+        new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
     CompletionStage<org.apache.pekko.Done> schema =

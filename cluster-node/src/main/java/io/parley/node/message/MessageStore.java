@@ -1,10 +1,7 @@
 package io.parley.node.message;
 
 import io.parley.node.Futures;
-import com.datastax.oss.driver.api.core.cql.BatchStatement;
-import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
-import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
-import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -32,13 +29,32 @@ public final class MessageStore implements MessageArchive {
   /** At most this many month partitions are read for one page (a conversation's first two years). */
   private static final int MONTHS_SCANNED = 24;
 
+  private static final String INSERT = "INSERT INTO %s.conversation_messages (app_id, cid, month, timestamp, msg_id, "
+      + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data) "
+      + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
   private final CassandraSession session;
   private final String keyspace;
-  private volatile CompletionStage<PreparedStatement> insert;
+  private final GroupCommit groupCommit;
 
-  public MessageStore(ActorSystem<?> system, String keyspace) {
+  public MessageStore(ActorSystem<?> system, String keyspace, Settings settings) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.keyspace = keyspace;
+    this.groupCommit = new GroupCommit(session.underlying(), INSERT.formatted(keyspace),
+        new GroupCommit.Settings(settings.batchMaxStatements(), settings.batchMaxBytes(), settings.writesInFlight(),
+            DefaultConsistencyLevel.valueOf(settings.writeConsistency()), settings.writeTimeout()),
+        system.executionContext());
+  }
+
+  /** How new messages are written ({@code parley.messages} in application.conf). */
+  public record Settings(String writeConsistency, int batchMaxStatements, int batchMaxBytes, int writesInFlight,
+      java.time.Duration writeTimeout) {
+
+    public static Settings fromConfig(com.typesafe.config.Config config) {
+      return new Settings(config.getString("write-consistency"), config.getInt("batch-max-statements"),
+          (int) config.getBytes("batch-max-bytes").longValue(), config.getInt("writes-in-flight"),
+          config.getDuration("write-timeout"));
+    }
   }
 
   public CompletionStage<Done> createTables() {
@@ -49,17 +65,10 @@ public final class MessageStore implements MessageArchive {
         + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)"));
   }
 
-  /** Writes {@code messages} of one conversation as one batch; completes when durable. */
+  /** Writes {@code messages} of one conversation, grouped with other conversations' writes; completes when durable. */
   @Override
   public CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages) {
-    return prepared().thenCompose(statement -> {
-      BatchStatementBuilder batch = BatchStatement.builder(DefaultBatchType.UNLOGGED);
-      for (StoredMessage m : messages) {
-        batch.addStatement(statement.bind(appId, cid, month(m.timestamp()), m.timestamp(), m.id(), m.from(), m.data(),
-            m.binary(), m.mentionPids(), m.mentionAll(), m.receipt(), m.patchTimestamp(), m.recalled(), m.pushData()));
-      }
-      return Futures.direct(session.executeWriteBatch(batch.build()));
-    });
+    return groupCommit.write(appId, cid, messages);
   }
 
   @Override
@@ -131,16 +140,6 @@ public final class MessageStore implements MessageArchive {
           }
           return collect(appId, cid, query, months, index + 1, found);
         });
-  }
-
-  private CompletionStage<PreparedStatement> prepared() {
-    CompletionStage<PreparedStatement> current = insert;
-    if (current == null || current.toCompletableFuture().isCompletedExceptionally()) {
-      insert = Futures.direct(session.prepare("INSERT INTO " + keyspace + ".conversation_messages (app_id, cid, month, timestamp, msg_id, "
-          + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data) "
-          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    }
-    return insert;
   }
 
   private static StoredMessage toMessage(Row row) {

@@ -1,87 +1,169 @@
 package io.parley.node.gateway;
 
-import io.parley.node.Futures;
-import io.parley.node.NodeSettings;
 import io.parley.node.session.Outbound;
 import io.parley.node.session.SessionActor;
-import io.parley.protocol.Subprotocol;
-import java.util.Optional;
+import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.pekko.NotUsed;
+import java.util.function.Function;
+import org.apache.pekko.actor.Terminated;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.japi.Pair;
-import org.apache.pekko.stream.BufferOverflowException;
-import org.apache.pekko.stream.OverflowStrategy;
-import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.typed.javadsl.ActorSink;
-import org.apache.pekko.stream.typed.javadsl.ActorSource;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import scala.runtime.BoxedUnit;
 
 /**
- * Glue between one WebSocket and its {@link SessionActor}: inbound messages (already collected under the
- * size cap by {@link MessageLayer}) are fed to the actor with backpressure, so a slow session slows the
- * socket; the actor's output goes through a <b>bounded</b> buffer that closes the connection when the client
- * stops reading, instead of buffering without limit. Either side ending ends both.
+ * Glue between one WebSocket and its {@link SessionActor}, as one stage: it starts the session actor when the
+ * connection's stream starts, feeds it the inbound messages one at a time (the next is read only when the
+ * session has taken the previous one, so a slow session slows the socket), and sends what the session tells it
+ * to the socket through a <b>bounded</b> queue: a client that stops reading is closed with 1008 rather than
+ * buffered without limit. Either side ending ends both.
+ *
+ * <p>One stage with its own actor ref replaces a pre-materialized actor source, an actor sink and the coupling
+ * between them: a login then materializes one small graph, not three.
  */
-public final class ConnectionFlow {
-
-  private static final AtomicLong CONNECTIONS = new AtomicLong();
+final class ConnectionFlow extends GraphStage<FlowShape<SessionActor.Inbound, Outbound>> {
 
   /** RFC 6455 "policy violation": LeanCloud has no code for a client that stops reading. */
   static final int SLOW_CONSUMER_CLOSE = 1008;
 
-  private ConnectionFlow() {}
+  private static final AtomicLong CONNECTIONS = new AtomicLong();
 
-  /** A new flow for one accepted connection; the session actor starts when the flow is materialized. */
-  public static Flow<SessionActor.Inbound, Outbound, NotUsed> create(
-      ActorSystem<?> system,
-      NodeSettings.Session settings,
-      Subprotocol subprotocol,
-      AtomicLong lastInboundNanos,
-      String remoteAddress,
-      SessionActor.Dependencies dependencies,
-      LocalSessions localSessions) {
-    return Flow.<SessionActor.Inbound, Outbound, NotUsed>fromMaterializer(
-            (materializer, attributes) -> {
-              Pair<ActorRef<Outbound>, Source<Outbound, NotUsed>> outbound =
-                  ActorSource.<Outbound>actorRef(
-                          out -> false, out -> Optional.empty(), settings.outboundBuffer(), OverflowStrategy.fail())
-                      .preMaterialize(system);
-              Behavior<SessionActor.Command> behavior =
-                  SessionActor.create(dependencies, subprotocol, outbound.first(), lastInboundNanos, remoteAddress);
-              ActorRef<SessionActor.Command> session =
-                  system.systemActorOf(behavior, "session-" + CONNECTIONS.incrementAndGet(), Props.empty());
-              localSessions.add(session);
-              Sink<SessionActor.Inbound, NotUsed> toSession =
-                  ActorSink.actorRefWithBackpressure(
-                      session,
-                      SessionActor.FrameReceived::new,
-                      SessionActor.StreamStarted::new,
-                      SessionActor.Ack.INSTANCE,
-                      SessionActor.StreamCompleted.INSTANCE,
-                      SessionActor.StreamFailed::new);
-              Source<Outbound, NotUsed> fromSession =
-                  outbound.second()
-                      .watchTermination((notUsed, done) -> {
-                        Futures.direct(done).whenComplete((ok, failure) -> localSessions.remove(session));
-                        return NotUsed.getInstance();
-                      })
-                      .takeWhile(out -> !(out instanceof Outbound.Close), true)
-                      .recoverWithRetries(
-                          1,
-                          BufferOverflowException.class,
-                          () -> {
-                            system.log().warn(
-                                "Dropping connection from {}: it stopped reading with {} frames queued",
-                                remoteAddress, settings.outboundBuffer());
-                            return Source.single(new Outbound.Close(SLOW_CONSUMER_CLOSE, "SLOW_CONSUMER"));
-                          });
-              return Flow.fromSinkAndSourceCoupled(toSession, fromSession);
-            })
-        .mapMaterializedValue(ignored -> NotUsed.getInstance());
+  private final Inlet<SessionActor.Inbound> in = Inlet.create("ConnectionFlow.in");
+  private final Outlet<Outbound> out = Outlet.create("ConnectionFlow.out");
+  private final FlowShape<SessionActor.Inbound, Outbound> shape = FlowShape.of(in, out);
+  private final ActorSystem<?> system;
+  private final Function<ActorRef<Outbound>, Behavior<SessionActor.Command>> session;
+  private final int outboundBuffer;
+  private final String remoteAddress;
+  private final LocalSessions localSessions;
+
+  /** {@code session} makes the session's behavior from the ref it sends its output to. */
+  ConnectionFlow(ActorSystem<?> system, Function<ActorRef<Outbound>, Behavior<SessionActor.Command>> session,
+      int outboundBuffer, String remoteAddress, LocalSessions localSessions) {
+    this.system = system;
+    this.session = session;
+    this.outboundBuffer = outboundBuffer;
+    this.remoteAddress = remoteAddress;
+    this.localSessions = localSessions;
+  }
+
+  @Override
+  public FlowShape<SessionActor.Inbound, Outbound> shape() {
+    return shape;
+  }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes attributes) {
+    return new GraphStageLogic(shape) {
+      private final ArrayDeque<Outbound> queue = new ArrayDeque<>();
+      private ActorRef<SessionActor.Command> actor;
+      private ActorRef<SessionActor.Ack> acks;
+      private boolean closed;
+      private boolean sessionGone;
+
+      {
+        setHandler(in, new AbstractInHandler() {
+          @Override
+          public void onPush() {
+            actor.tell(new SessionActor.FrameReceived(acks, grab(in)));
+          }
+
+          @Override
+          public void onUpstreamFinish() {
+            actor.tell(SessionActor.StreamCompleted.INSTANCE);
+          }
+
+          @Override
+          public void onUpstreamFailure(Throwable cause) {
+            actor.tell(new SessionActor.StreamFailed(cause));
+          }
+        });
+        setHandler(out, new AbstractOutHandler() {
+          @Override
+          public void onPull() {
+            flush();
+          }
+        });
+      }
+
+      @Override
+      public void preStart() {
+        StageActor stageActor = getStageActor(message -> {
+          onMessage(message._2());
+          return BoxedUnit.UNIT;
+        });
+        ActorRef<Outbound> outbound = Adapter.toTyped(stageActor.ref());
+        acks = Adapter.toTyped(stageActor.ref());
+        actor = system.systemActorOf(session.apply(outbound), "session-" + CONNECTIONS.incrementAndGet(), Props.empty());
+        stageActor.watch(Adapter.toClassic(actor));
+        localSessions.add(actor);
+        pull(in);
+      }
+
+      private void onMessage(Object message) {
+        if (message instanceof SessionActor.Ack) {
+          if (!isClosed(in) && !hasBeenPulled(in)) {
+            pull(in);
+          }
+        } else if (message instanceof Outbound outbound) {
+          onOutbound(outbound);
+        } else if (message instanceof Terminated) {
+          sessionGone = true;
+          flush();
+        }
+      }
+
+      private void onOutbound(Outbound outbound) {
+        if (closed) {
+          return;
+        }
+        if (outbound instanceof Outbound.Close) {
+          closed = true;
+        } else if (queue.size() >= outboundBuffer) {
+          system.log().warn("Dropping connection from {}: it stopped reading with {} frames queued",
+              remoteAddress, outboundBuffer);
+          queue.clear();
+          outbound = new Outbound.Close(SLOW_CONSUMER_CLOSE, "SLOW_CONSUMER");
+          closed = true;
+        }
+        queue.add(outbound);
+        flush();
+      }
+
+      private void flush() {
+        if (isAvailable(out) && !queue.isEmpty()) {
+          Outbound next = queue.poll();
+          push(out, next);
+          if (next instanceof Outbound.Close) {
+            complete(out);
+            return;
+          }
+        }
+        if (sessionGone && queue.isEmpty()) {
+          completeStage();
+        }
+      }
+
+      @Override
+      public void postStop() {
+        if (actor != null) {
+          localSessions.remove(actor);
+          if (!sessionGone) {
+            // The connection was torn down under us: the session ends too.
+            actor.tell(SessionActor.StreamCompleted.INSTANCE);
+          }
+        }
+      }
+    };
   }
 }

@@ -33,6 +33,7 @@ public final class GatewayRoutes extends AllDirectives {
   private final NodeSettings settings;
   private final SessionActor.Dependencies sessionDependencies;
   private final LocalSessions localSessions;
+  private final WebSocketStack webSockets;
 
   public GatewayRoutes(ActorSystem<?> system, NodeSettings settings, SessionActor.Dependencies sessionDependencies,
       LocalSessions localSessions) {
@@ -40,6 +41,8 @@ public final class GatewayRoutes extends AllDirectives {
     this.settings = settings;
     this.sessionDependencies = sessionDependencies;
     this.localSessions = localSessions;
+    this.webSockets = new WebSocketStack(system.classicSystem(), settings.session().maxFrameSize(),
+        settings.session().frameAssemblyTimeout());
   }
 
   public Route routes() {
@@ -114,11 +117,10 @@ public final class GatewayRoutes extends AllDirectives {
       }
     }
     AtomicLong lastInbound = new AtomicLong(System.nanoTime());
-    var flow =
-        ConnectionFlow.create(system, settings.session(), subprotocol, lastInbound, remoteAddress, sessionDependencies,
-            localSessions);
-    return complete(WebSocketStack.handle(system.classicSystem(), upgrade, flow, echo,
-        settings.session().maxFrameSize(), settings.session().frameAssemblyTimeout(), lastInbound::set));
+    var flow = org.apache.pekko.stream.javadsl.Flow.fromGraph(new ConnectionFlow(system,
+        out -> SessionActor.create(sessionDependencies, subprotocol, out, lastInbound, remoteAddress),
+        settings.session().outboundBuffer(), remoteAddress, localSessions));
+    return complete(webSockets.handle(upgrade, flow, echo, lastInbound::set));
   }
 
   /** Lenient query parsing: the .NET client may append {@code ?subprotocol=} to a URL that has a query. */

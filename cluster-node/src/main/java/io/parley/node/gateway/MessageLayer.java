@@ -5,6 +5,7 @@ import io.parley.node.session.SessionActor;
 import io.parley.protocol.Frame;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.function.LongConsumer;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent$;
 import org.apache.pekko.http.impl.engine.ws.FrameHandler;
 import org.apache.pekko.http.impl.engine.ws.FrameStart;
@@ -55,10 +56,13 @@ final class MessageLayer extends GraphStage<BidiShape<Object, SessionActor.Inbou
       BidiShape.of(fromFrames, toSession, fromSession, toFrames);
   private final int maxMessageSize;
   private final Duration assemblyTimeout;
+  private final LongConsumer onActivity;
 
-  MessageLayer(int maxMessageSize, Duration assemblyTimeout) {
+  /** {@code onActivity} gets the nano time of everything the client sends (data, pings): the read-idle clock. */
+  MessageLayer(int maxMessageSize, Duration assemblyTimeout, LongConsumer onActivity) {
     this.maxMessageSize = maxMessageSize;
     this.assemblyTimeout = assemblyTimeout;
+    this.onActivity = onActivity;
   }
 
   @Override
@@ -82,6 +86,7 @@ final class MessageLayer extends GraphStage<BidiShape<Object, SessionActor.Inbou
         setHandler(fromFrames, new AbstractInHandler() {
           @Override
           public void onPush() {
+            onActivity.accept(System.nanoTime());
             onFrameOutput(grab(fromFrames));
           }
 

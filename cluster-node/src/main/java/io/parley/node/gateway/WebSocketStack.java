@@ -4,10 +4,8 @@ import io.parley.node.session.Outbound;
 import io.parley.node.session.SessionActor;
 import java.time.Duration;
 import java.util.function.LongConsumer;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.event.LoggingAdapter;
-import org.apache.pekko.http.impl.engine.ws.FrameEvent;
 import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
 import org.apache.pekko.http.impl.engine.ws.WebSocket$;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -36,39 +34,38 @@ public final class WebSocketStack {
 
   private static final FiniteDuration CLOSE_TIMEOUT = FiniteDuration.create(3, "s");
 
-  private WebSocketStack() {}
+  /** Pekko's frame layers: a blueprint built once per node, materialized per connection. */
+  @SuppressWarnings("rawtypes")
+  private final org.apache.pekko.stream.scaladsl.BidiFlow frames;
+  private final int maxMessageSize;
+  private final Duration assemblyTimeout;
+
+  /** Reads the WebSocket settings once: parsing them per connection cost more than the rest of a login. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public WebSocketStack(ActorSystem system, int maxMessageSize, Duration assemblyTimeout) {
+    WebSocketSettings settings = ServerSettings$.MODULE$.apply(system.settings().config()).websocketSettings();
+    LoggingAdapter log = system.log();
+    this.frames = ((org.apache.pekko.stream.scaladsl.BidiFlow) WebSocket$.MODULE$.masking(true, settings.randomFactory()))
+        .atop(WebSocket$.MODULE$.frameHandling(true, CLOSE_TIMEOUT, log));
+    this.maxMessageSize = maxMessageSize;
+    this.assemblyTimeout = assemblyTimeout;
+  }
 
   /**
    * Answers the upgrade with {@code session} as the handler of the connection's messages, echoing
-   * {@code subprotocol} if non-null, and calling {@code onInboundFrame} with the current nano time for every
-   * inbound frame (data or control).
+   * {@code subprotocol} if non-null, and calling {@code onInboundFrame} with the current nano time whenever the
+   * client sent something (data, or a ping).
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  public static HttpResponse handle(
-      ActorSystem system,
+  public HttpResponse handle(
       WebSocketUpgrade upgrade,
       Flow<SessionActor.Inbound, Outbound, ?> session,
       String subprotocol,
-      int maxMessageSize,
-      Duration assemblyTimeout,
       LongConsumer onInboundFrame) {
-    WebSocketSettings settings = ServerSettings$.MODULE$.apply(system.settings().config()).websocketSettings();
-    LoggingAdapter log = system.log();
-    BidiFlow<FrameEvent, FrameEvent, FrameEvent, FrameEvent, NotUsed> activity =
-        BidiFlow.fromFlows(
-            Flow.<FrameEvent>create().map(frame -> {
-              onInboundFrame.accept(System.nanoTime());
-              return frame;
-            }),
-            Flow.<FrameEvent>create());
-    org.apache.pekko.stream.scaladsl.BidiFlow frames =
-        ((org.apache.pekko.stream.scaladsl.BidiFlow) WebSocket$.MODULE$.masking(true, settings.randomFactory()))
-            .atop(WebSocket$.MODULE$.frameHandling(true, CLOSE_TIMEOUT, log));
     org.apache.pekko.stream.scaladsl.BidiFlow messages =
-        BidiFlow.fromGraph(new MessageLayer(maxMessageSize, assemblyTimeout)).asScala();
+        BidiFlow.fromGraph(new MessageLayer(maxMessageSize, assemblyTimeout, onInboundFrame)).asScala();
     org.apache.pekko.stream.scaladsl.Flow handler =
-        ((org.apache.pekko.stream.scaladsl.BidiFlow) activity.asScala().atop(frames).atop(messages))
-            .join(session.asScala());
+        ((org.apache.pekko.stream.scaladsl.BidiFlow) frames.atop(messages)).join(session.asScala());
     return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(handler, Option.apply(subprotocol));
   }
 }

@@ -67,8 +67,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   public record FrameReceived(ActorRef<Ack> ackTo, Inbound inbound) implements Command {}
 
-  public record StreamStarted(ActorRef<Ack> ackTo) implements Command {}
-
   public enum StreamCompleted implements Command {
     INSTANCE
   }
@@ -195,7 +193,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(StreamStarted.class, started -> ack(started.ackTo()))
         .onMessage(FrameReceived.class, this::onFrame)
         .onMessage(Emit.class, emit -> send(emit.command()))
         .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
@@ -211,11 +208,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(StreamFailed.class, failed -> onStreamEnded())
         .onSignal(org.apache.pekko.actor.typed.PostStop.class, stop -> onStopped())
         .build();
-  }
-
-  private Behavior<Command> ack(ActorRef<Ack> ackTo) {
-    ackTo.tell(Ack.INSTANCE);
-    return this;
   }
 
   private Behavior<Command> onFrame(FrameReceived received) {

@@ -1,6 +1,7 @@
 package io.parley.node;
 
 import com.typesafe.config.Config;
+import io.parley.node.settings.NodeSettings;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;

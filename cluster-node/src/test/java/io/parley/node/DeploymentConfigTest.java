@@ -1,5 +1,7 @@
 package io.parley.node;
 
+import io.parley.node.settings.NodeSettings;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

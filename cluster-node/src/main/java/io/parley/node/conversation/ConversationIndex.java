@@ -1,6 +1,6 @@
 package io.parley.node.conversation;
 
-import io.parley.node.Futures;
+import io.parley.node.concurrent.Futures;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.conversation.ConversationState.Kind;
 import java.time.Duration;

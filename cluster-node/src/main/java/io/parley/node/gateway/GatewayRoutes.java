@@ -2,7 +2,7 @@ package io.parley.node.gateway;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.parley.node.NodeSettings;
+import io.parley.node.settings.NodeSettings;
 import io.parley.node.session.SessionActor;
 import io.parley.protocol.Subprotocol;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 package io.parley.node.gateway;
 
-import io.parley.node.NodeSettings;
+import io.parley.node.settings.NodeSettings;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.parley.node.message;
 
-import io.parley.node.Futures;
+import io.parley.node.concurrent.Futures;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.time.Instant;

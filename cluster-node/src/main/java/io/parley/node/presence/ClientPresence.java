@@ -1,6 +1,6 @@
 package io.parley.node.presence;
 
-import io.parley.node.Futures;
+import io.parley.node.concurrent.Futures;
 import io.parley.node.serialization.CborSerializable;
 import java.util.HashSet;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.parley.node.presence;
 
-import io.parley.node.Futures;
+import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;

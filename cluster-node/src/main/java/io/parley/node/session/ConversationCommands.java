@@ -1,6 +1,6 @@
 package io.parley.node.session;
 
-import io.parley.node.Futures;
+import io.parley.node.concurrent.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -55,10 +55,6 @@ public final class ConversationCommands {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConversationCommands.class);
-  private static final Set<OpType> HANDLED = Set.of(OpType.start, OpType.add, OpType.remove, OpType.query,
-      OpType.update, OpType.mute, OpType.unmute, OpType.count, OpType.is_member, OpType.members,
-      OpType.member_info_update, OpType.add_shutup, OpType.remove_shutup, OpType.query_shutup);
-  private static final Set<OpType> BLACKLIST = Set.of(OpType.block, OpType.unblock, OpType.query);
 
   private final ActorContext<SessionActor.Command> context;
   /** Where this session receives conversation notices (its adapter): what it joins chatrooms with. */
@@ -102,39 +98,24 @@ public final class ConversationCommands {
         id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index, limits, askTimeout, clock);
   }
 
-  public boolean handles(GenericCommand command) {
-    return (command.getCmd() == CommandType.conv && HANDLED.contains(command.getOp()))
-        || (command.getCmd() == CommandType.blacklist && BLACKLIST.contains(command.getOp()));
-  }
-
-  public void handle(String appId, String clientId, GenericCommand command) {
+  /**
+   * Called by the route table before any conv/* or blacklist request: a request that causes member
+   * notices is remembered until its reply has gone out, so the reply precedes its pushes (§3.2).
+   */
+  void track(GenericCommand command) {
     if (command.hasI() && NOTIFYING.contains(command.getOp())) {
       unanswered.put(command.getI(), command.getCmd() == CommandType.blacklist
           ? command.getBlacklistMessage().getSrcCid() : command.getConvMessage().getCid());
     }
-    if (command.getCmd() == CommandType.blacklist) {
-      onBlacklist(appId, clientId, command);
-      return;
+  }
+
+  /** Requests about one conversation need its id; without one they are answered 4303 here. */
+  boolean hasCid(String clientId, GenericCommand command) {
+    if (command.getConvMessage().hasCid()) {
+      return true;
     }
-    ConvCommand request = command.getConvMessage();
-    if (command.getOp() != OpType.start && command.getOp() != OpType.query && !request.hasCid()) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND, "cid is required"));
-      return;
-    }
-    switch (command.getOp()) {
-      case start -> onStart(appId, clientId, command);
-      case add -> onAdd(appId, clientId, command);
-      case remove -> onRemove(appId, clientId, command);
-      case query -> onQuery(appId, clientId, command);
-      case update -> onUpdate(appId, clientId, command);
-      case mute, unmute -> onMute(appId, clientId, command);
-      case count -> onCount(appId, clientId, command);
-      case is_member, members -> onMembers(appId, clientId, command);
-      case member_info_update -> onMemberInfoUpdate(appId, clientId, command);
-      case add_shutup, remove_shutup -> onShutup(appId, clientId, command);
-      case query_shutup -> onQueryShutup(appId, clientId, command);
-      default -> emit(Replies.unsupported(command, clientId));
-    }
+    emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND, "cid is required"));
+    return false;
   }
 
   /**
@@ -175,7 +156,7 @@ public final class ConversationCommands {
   // ----------------------------------------------------------------------------------------------- start
 
   /** conv/start (§6.1): normal, unique, chatroom or temporary; replies {@code started}. */
-  private void onStart(String appId, String clientId, GenericCommand command) {
+  void onStart(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String attributes = request.hasAttr() ? request.getAttr().getData() : "{}";
     if (!isJsonObject(attributes)) {
@@ -229,7 +210,7 @@ public final class ConversationCommands {
   // ---------------------------------------------------------------------------------------- add, remove
 
   /** conv/add (§6.2): invite or join; a chatroom join attaches this session. */
-  private void onAdd(String appId, String clientId, GenericCommand command) {
+  void onAdd(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String entityId = Conversation.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
@@ -274,7 +255,7 @@ public final class ConversationCommands {
   }
 
   /** conv/remove (§6.3): kick or quit; leaving a chatroom detaches this session. */
-  private void onRemove(String appId, String clientId, GenericCommand command) {
+  void onRemove(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String entityId = Conversation.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
@@ -293,7 +274,7 @@ public final class ConversationCommands {
 
   // --------------------------------------------------------------------------------- update, mute, count
 
-  private void onUpdate(String appId, String clientId, GenericCommand command) {
+  void onUpdate(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String update = request.hasAttr() ? request.getAttr().getData() : "{}";
     ask(Conversation.entityId(appId, request.getCid()),
@@ -305,7 +286,7 @@ public final class ConversationCommands {
   }
 
   /** mute/unmute are answered with {@code updated}: the Java SDK completes them on that op (§6.6). */
-  private void onMute(String appId, String clientId, GenericCommand command) {
+  void onMute(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     boolean mute = command.getOp() == OpType.mute;
     ask(Conversation.entityId(appId, request.getCid()),
@@ -314,14 +295,14 @@ public final class ConversationCommands {
             .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())).build());
   }
 
-  private void onCount(String appId, String clientId, GenericCommand command) {
+  void onCount(String appId, String clientId, GenericCommand command) {
     ask(Conversation.entityId(appId, command.getConvMessage().getCid()), Conversation.Count::new, command, clientId,
         reply -> Replies.replyTo(command, CommandType.conv, OpType.result, clientId)
             .setConvMessage(ConvCommand.newBuilder().setCount(((Conversation.Counted) reply).count())).build());
   }
 
   /** conv/members and conv/is_member (EXTRA): the member list, or whether {@code m} are members. */
-  private void onMembers(String appId, String clientId, GenericCommand command) {
+  void onMembers(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     ask(Conversation.entityId(appId, request.getCid()), Conversation.Get::new, command, clientId, reply -> {
       Conversation.Snapshot conversation = ((Conversation.Accepted) reply).conversation();
@@ -342,7 +323,7 @@ public final class ConversationCommands {
   // ------------------------------------------------------------------------- roles, shut-up, blacklist
 
   /** conv/member_info_update (§6.9): replies {@code member_info_updated}; members get member_info_changed. */
-  private void onMemberInfoUpdate(String appId, String clientId, GenericCommand command) {
+  void onMemberInfoUpdate(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String target = request.hasTargetClientId() ? request.getTargetClientId() : request.getInfo().getPid();
     ask(Conversation.entityId(appId, request.getCid()),
@@ -352,7 +333,7 @@ public final class ConversationCommands {
             .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())).build());
   }
 
-  private void onShutup(String appId, String clientId, GenericCommand command) {
+  void onShutup(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     boolean add = command.getOp() == OpType.add_shutup;
     OpType replyOp = add ? OpType.shutup_added : OpType.shutup_removed;
@@ -361,7 +342,7 @@ public final class ConversationCommands {
         command, clientId, reply -> membershipReply(command, clientId, reply, replyOp));
   }
 
-  private void onQueryShutup(String appId, String clientId, GenericCommand command) {
+  void onQueryShutup(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     ask(Conversation.entityId(appId, request.getCid()),
         replyTo -> new Conversation.ListModerated(false, request.getLimit(), request.getNext(), replyTo),
@@ -376,7 +357,7 @@ public final class ConversationCommands {
   }
 
   /** cmd=blacklist (§6.11): block, unblock, query; replies carry {@code blacklistMessage}. */
-  private void onBlacklist(String appId, String clientId, GenericCommand command) {
+  void onBlacklist(String appId, String clientId, GenericCommand command) {
     BlacklistCommand request = command.getBlacklistMessage();
     if (!request.hasSrcCid()) {
       emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND, "srcCid is required"));
@@ -419,7 +400,7 @@ public final class ConversationCommands {
    * member the condition requires, or the requester when there is no condition), else from the app's newest
    * conversations (at most {@code max-query-candidates}); the condition, sort, skip and limit then apply.
    */
-  private void onQuery(String appId, String clientId, GenericCommand command) {
+  void onQuery(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     if (request.getTempConvIdsCount() > 0) {
       fetch(appId, request.getTempConvIdsList()).thenApply(found -> temporaryResults(command, clientId, found))

@@ -1,6 +1,6 @@
 package io.parley.node.session;
 
-import io.parley.node.Futures;
+import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.ConversationIndex;
@@ -87,30 +87,10 @@ public final class MessageCommands {
         store, settings, askTimeout, clock);
   }
 
-  public boolean handles(GenericCommand command) {
-    return switch (command.getCmd()) {
-      case direct, ack, read, logs -> true;
-      case patch -> command.getOp() == OpType.modify;
-      case conv -> command.getOp() == OpType.max_read;
-      default -> false;
-    };
-  }
-
-  public void handle(String appId, String clientId, GenericCommand command) {
-    switch (command.getCmd()) {
-      case direct -> onDirect(appId, clientId, command);
-      case ack -> onAck(appId, clientId, command);
-      case read -> onRead(appId, clientId, command);
-      case logs -> onLogs(appId, clientId, command);
-      case patch -> onPatch(appId, clientId, command);
-      default -> onMaxRead(appId, clientId, command);
-    }
-  }
-
   // ----------------------------------------------------------------------------------------------- direct
 
   /** direct (§6.12): acked with {@code uid} and {@code t} once stored; errors as an ack with a code. */
-  private void onDirect(String appId, String clientId, GenericCommand command) {
+  void onDirect(String appId, String clientId, GenericCommand command) {
     DirectCommand request = command.getDirectMessage();
     if (!request.hasCid()) {
       emit(ackError(command, clientId, 4401, "INVALID_MESSAGING_TARGET", "cid is required"));
@@ -167,7 +147,7 @@ public final class MessageCommands {
   // ------------------------------------------------------------------------------------------ ack, read
 
   /** ack (§6.13): advances the delivered position; answered only when it carries an {@code i} (.NET). */
-  private void onAck(String appId, String clientId, GenericCommand command) {
+  void onAck(String appId, String clientId, GenericCommand command) {
     AckCommand ack = command.getAckMessage();
     if (ack.hasCid()) {
       entities.apply(Conversation.entityId(appId, ack.getCid()))
@@ -179,7 +159,7 @@ public final class MessageCommands {
   }
 
   /** read (§6.14): every shape the SDKs send ({@code cid}, {@code cids}, {@code convs}). */
-  private void onRead(String appId, String clientId, GenericCommand command) {
+  void onRead(String appId, String clientId, GenericCommand command) {
     var read = command.getReadMessage();
     List<ReadTuple> tuples = new ArrayList<>(read.getConvsList());
     if (read.hasCid()) {
@@ -198,7 +178,7 @@ public final class MessageCommands {
   // ------------------------------------------------------------------------------------------------ logs
 
   /** logs (§6.15): members only (chatrooms: anyone); served from the message table. */
-  private void onLogs(String appId, String clientId, GenericCommand command) {
+  void onLogs(String appId, String clientId, GenericCommand command) {
     LogsCommand request = command.getLogsMessage();
     String cid = request.getCid();
     CompletionStage<GenericCommand> answer = Futures.direct(entities.apply(Conversation.entityId(appId, cid))
@@ -283,7 +263,7 @@ public final class MessageCommands {
   // ---------------------------------------------------------------------------------------------- patch
 
   /** patch/modify (§6.16): recall or edit; one item per request as the SDKs send. */
-  private void onPatch(String appId, String clientId, GenericCommand command) {
+  void onPatch(String appId, String clientId, GenericCommand command) {
     PatchCommand request = command.getPatchMessage();
     if (request.getPatchesCount() == 0) {
       emit(error(command, clientId, 4404, "no patch item"));
@@ -309,7 +289,7 @@ public final class MessageCommands {
 
   // ------------------------------------------------------------------------------------------- max_read
 
-  private void onMaxRead(String appId, String clientId, GenericCommand command) {
+  void onMaxRead(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(Conversation.entityId(appId, request.getCid()))
         .ask(replyTo -> new Conversation.MaxRead(clientId, request.hasTargetClientId() ? request.getTargetClientId() : null,

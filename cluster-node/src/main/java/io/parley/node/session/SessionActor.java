@@ -1,6 +1,6 @@
 package io.parley.node.session;
 
-import io.parley.node.NodeSettings;
+import io.parley.node.settings.NodeSettings;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
 import io.parley.node.presence.ClientPresence;
@@ -127,6 +127,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final TimerScheduler<Command> timers;
   private final ConversationCommands conversations;
   private final MessageCommands messages;
+  private final CommandRoutes routes;
   /** This session as conversations and presence know it (one adapter ref, also used for echo checks). */
   private final ActorRef<Delivery> inbox;
   private final ActorRef<ClientPresence.Kicked> kicks;
@@ -182,6 +183,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
     this.conversations = dependencies.conversations().create(context, inbox);
     this.messages = dependencies.messages().create(context, inbox);
+    this.routes = new CommandRoutes(conversations, messages);
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
@@ -512,12 +514,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (session.isEmpty()) {
       return sessionRequired(command);
     }
-    if (messages.handles(command)) {
-      messages.handle(app.appId(), session.get().clientId(), command);
-      return this;
-    }
-    if (conversations.handles(command)) {
-      conversations.handle(app.appId(), session.get().clientId(), command);
+    if (routes.route(app.appId(), session.get().clientId(), command)) {
       return this;
     }
     if (command.hasI()) {

@@ -1,6 +1,6 @@
 package io.parley.node.session;
 
-import io.parley.node.NodeSettings;
+import io.parley.node.settings.NodeSettings;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;

@@ -3,7 +3,7 @@ package io.parley.node.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.parley.node.NodeSettings;
+import io.parley.node.settings.NodeSettings;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

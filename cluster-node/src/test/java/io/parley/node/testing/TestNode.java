@@ -3,7 +3,7 @@ package io.parley.node.testing;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.parley.node.Main;
-import io.parley.node.NodeSettings;
+import io.parley.node.settings.NodeSettings;
 import io.parley.deploy.cassandra.LocalCassandra;
 import java.net.URI;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.parley.node;
+package io.parley.node.settings;
 
 import com.typesafe.config.Config;
 import java.time.Duration;

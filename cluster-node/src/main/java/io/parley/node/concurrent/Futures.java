@@ -1,4 +1,4 @@
-package io.parley.node;
+package io.parley.node.concurrent;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;

@@ -14,7 +14,7 @@ import java.util.concurrent.Executor;
  * then starts a new OS thread for every such stage: one per message on the hot path. Every stage Parley
  * gets from Pekko therefore goes through {@link #direct}, which completes a plain future on the thread that
  * completed the original (an actor replying, or a Pekko dispatcher thread of the Cassandra session); the
- * dependents, which only build a value or tell an actor, run there too. {@code HotPathThreadsIT} fails if a
+ * dependents, which only build a value or tell an actor, run there too. {@code HotPathIT} fails if a
  * stage slips through.
  */
 public final class Futures {

@@ -131,7 +131,7 @@ final class ConversationMessaging {
       }
     }
     if (written.failure() != null) {
-      context.getLog().warn("Storing {} message(s) of {} failed: {}", written.batch().size(), cid, written.failure().toString());
+      context.getLog().debug("Storing {} message(s) of {} failed: {}", written.batch().size(), cid, written.failure().toString());
     }
     writeNextBatch();
     return entity.effects().noReply();

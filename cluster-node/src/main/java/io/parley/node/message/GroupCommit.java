@@ -29,7 +29,15 @@ import org.apache.pekko.Done;
 final class GroupCommit {
 
   /** Limits of one batch and of the writes in flight. */
-  record Settings(int maxStatements, int maxBytes, int inFlight, ConsistencyLevel consistency, Duration timeout) {}
+  record Settings(int maxStatements, int maxBytes, int inFlight, int maxQueued, ConsistencyLevel consistency,
+      Duration timeout) {}
+
+  /** The node has more messages waiting for Cassandra than it may queue: the write is refused at once. */
+  static final class Overloaded extends RuntimeException {
+    Overloaded(int queued) {
+      super(queued + " messages are waiting to be written", null, false, false);
+    }
+  }
 
   private record Write(String appId, String cid, StoredMessage message, CompletableFuture<Done> done) {}
 
@@ -40,6 +48,8 @@ final class GroupCommit {
   private final Settings settings;
   private final Executor executor;
   private final ArrayDeque<Write> queue = new ArrayDeque<>();
+  private final RateLimitedLog log = new RateLimitedLog(org.slf4j.LoggerFactory.getLogger(GroupCommit.class),
+      Duration.ofSeconds(10));
   private int inFlight;
   private boolean waitingForSession;
 
@@ -54,6 +64,11 @@ final class GroupCommit {
   CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages) {
     List<CompletableFuture<Done>> written = new ArrayList<>(messages.size());
     synchronized (this) {
+      if (queue.size() + messages.size() > settings.maxQueued()) {
+        log.warn("Refusing new messages: {} are waiting for Cassandra (max-queued-writes {})", queue.size(),
+            settings.maxQueued());
+        return CompletableFuture.failedFuture(new Overloaded(queue.size()));
+      }
       for (StoredMessage message : messages) {
         CompletableFuture<Done> done = new CompletableFuture<>();
         queue.add(new Write(appId, cid, message, done));
@@ -135,6 +150,9 @@ final class GroupCommit {
     }
     BatchStatement batchStatement = builder.build();
     session.toCompletableFuture().join().executeAsync(batchStatement).whenCompleteAsync((result, failure) -> {
+      if (failure != null) {
+        log.warn("Writing {} message(s) failed (the senders get an error, no ack): {}", batch.size(), failure.toString());
+      }
       for (Write write : batch) {
         if (failure != null) {
           write.done().completeExceptionally(failure);

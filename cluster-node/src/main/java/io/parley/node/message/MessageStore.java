@@ -42,18 +42,18 @@ public final class MessageStore implements MessageArchive {
     this.keyspace = keyspace;
     this.groupCommit = new GroupCommit(session.underlying(), INSERT.formatted(keyspace),
         new GroupCommit.Settings(settings.batchMaxStatements(), settings.batchMaxBytes(), settings.writesInFlight(),
-            DefaultConsistencyLevel.valueOf(settings.writeConsistency()), settings.writeTimeout()),
+            settings.maxQueuedWrites(), DefaultConsistencyLevel.valueOf(settings.writeConsistency()), settings.writeTimeout()),
         system.executionContext());
   }
 
   /** How new messages are written ({@code parley.messages} in application.conf). */
   public record Settings(String writeConsistency, int batchMaxStatements, int batchMaxBytes, int writesInFlight,
-      java.time.Duration writeTimeout) {
+      int maxQueuedWrites, java.time.Duration writeTimeout) {
 
     public static Settings fromConfig(com.typesafe.config.Config config) {
       return new Settings(config.getString("write-consistency"), config.getInt("batch-max-statements"),
           (int) config.getBytes("batch-max-bytes").longValue(), config.getInt("writes-in-flight"),
-          config.getDuration("write-timeout"));
+          config.getInt("max-queued-writes"), config.getDuration("write-timeout"));
     }
   }
 

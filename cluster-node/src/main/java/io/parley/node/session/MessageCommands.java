@@ -63,6 +63,8 @@ public final class MessageCommands {
   private final ConversationSettings settings;
   private final Duration askTimeout;
   private final Clock clock;
+  /** {@code direct}s sent and not yet answered: what the session's backpressure counts. */
+  private int sendsInFlight;
   /** Will messages registered on this connection, per client: delivered if the connection dies (§7.6). */
   private final Map<String, Will> wills = new HashMap<>();
 
@@ -114,7 +116,9 @@ public final class MessageCommands {
     }
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
         .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo), askTimeout));
+    sendsInFlight++;
     context.pipeToSelf(answer, (reply, failure) -> {
+      sendsInFlight--;
       if (reply instanceof Conversation.Sent sent) {
         return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId)
             .setAckMessage(AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp())).build());
@@ -125,6 +129,10 @@ public final class MessageCommands {
       LOG.warn("direct to {} failed: {}", request.getCid(), String.valueOf(failure));
       return new SessionActor.Emit(ackError(command, clientId, 4200, "INTERNAL_ERROR", "message not sent, retry"));
     });
+  }
+
+  int sendsInFlight() {
+    return sendsInFlight;
   }
 
   /** The connection died without session/close: deliver the will messages of its clients. */

@@ -137,6 +137,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final Map<String, LoggedIn> sessions = new LinkedHashMap<>();
 
   private NodeSettings.App app;
+  /** The inbound stream's ack, held back while too many sends are pending. */
+  private ActorRef<Ack> heldAck;
   private boolean closing;
   /** Closed by the server to move the client elsewhere: not an abnormal end, so no will message. */
   private boolean goingAway;
@@ -196,7 +198,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(FrameReceived.class, this::onFrame)
-        .onMessage(Emit.class, emit -> send(emit.command()))
+        .onMessage(Emit.class, this::onEmit)
         .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
         .onMessage(JoinChatroom.class, this::onJoinChatroom)
         .onMessageEquals(Refresh.INSTANCE, this::onRefresh)
@@ -212,8 +214,30 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .build();
   }
 
+  /**
+   * The next frame is read only while fewer than {@code max-pending-sends} messages of this connection await
+   * their ack; otherwise the socket waits (backpressure) until one is answered.
+   */
   private Behavior<Command> onFrame(FrameReceived received) {
-    received.ackTo().tell(Ack.INSTANCE);
+    Behavior<Command> next = handleFrame(received);
+    if (messages.sendsInFlight() < settings.maxPendingSends()) {
+      received.ackTo().tell(Ack.INSTANCE);
+    } else {
+      heldAck = received.ackTo();
+    }
+    return next;
+  }
+
+  private Behavior<Command> onEmit(Emit emit) {
+    send(emit.command());
+    if (heldAck != null && messages.sendsInFlight() < settings.maxPendingSends()) {
+      heldAck.tell(Ack.INSTANCE);
+      heldAck = null;
+    }
+    return this;
+  }
+
+  private Behavior<Command> handleFrame(FrameReceived received) {
     if (closing) {
       return this;
     }

@@ -38,7 +38,8 @@ public record NodeSettings(
       Duration frameAssemblyTimeout,
       int outboundBuffer,
       int maxClientIdLength,
-      Duration askTimeout) {}
+      Duration askTimeout,
+      int maxPendingSends) {}
 
   public static NodeSettings fromConfig(Config root) {
     Config config = root.getConfig("parley");
@@ -93,6 +94,7 @@ public record NodeSettings(
         session.getDuration("frame-assembly-timeout"),
         session.getInt("outbound-buffer"),
         session.getInt("max-client-id-length"),
-        session.getDuration("ask-timeout"));
+        session.getDuration("ask-timeout"),
+        session.getInt("max-pending-sends"));
   }
 }

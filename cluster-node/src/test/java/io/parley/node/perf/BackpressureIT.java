@@ -1,0 +1,108 @@
+package io.parley.node.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.client.ImClient.OfferMode;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.OpType;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A client that sends faster than the node stores is slowed down, not refused: with at most two sends of a
+ * connection pending, the node stops reading that socket until an ack goes out, so even a write queue of
+ * three never overflows and a burst of hundreds of unanswered sends is acknowledged in full, in order.
+ */
+@ExtendWith(SharedCassandra.class)
+class BackpressureIT {
+
+  private static final String APP = "parley-dev";
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final int BURST = 600;
+
+  @RegisterExtension
+  static final NodeCluster CLUSTER = new NodeCluster(1,
+      "parley.messages.max-queued-writes = 3\nparley.messages.writes-in-flight = 1\n"
+          + "parley.messages.batch-max-statements = 2\nparley.session.max-pending-sends = 2");
+
+  private final List<ImClient> clients = new ArrayList<>();
+  private final String run = UUID.randomUUID().toString().substring(0, 6);
+
+  @AfterEach
+  void closeClients() {
+    clients.forEach(ImClient::close);
+  }
+
+  @Test
+  void a_burst_of_unanswered_sends_is_slowed_down_and_acknowledged_in_full() throws Exception {
+    ImClient tom = login("Tom");
+    ImClient jerry = login("Jerry");
+    String cid = tom.call(ImClient.convStart(id("Tom"), List.of(id("Jerry")), "{}"), WAIT).getConvMessage().getCid();
+
+    List<CompletableFuture<GenericCommand>> answers = new ArrayList<>();
+    for (int n = 0; n < BURST; n++) {
+      answers.add(tom.request(ImClient.direct(id("Tom"), cid, "burst-" + n)));
+    }
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    long previous = 0;
+    for (CompletableFuture<GenericCommand> answer : answers) {
+      GenericCommand ack = answer.join();
+      assertTrue(!ack.getAckMessage().hasCode(), "slowed down, not refused: " + ack);
+      assertTrue(ack.getAckMessage().getT() > previous, "acknowledged in the order sent");
+      previous = ack.getAckMessage().getT();
+    }
+    assertEquals(BURST, storedTexts(cid).size(), "all of the burst is in Cassandra");
+    int delivered = 0;
+    while (delivered < BURST) {
+      if (jerry.nextPush(WAIT).getCmd() == CommandType.direct) {
+        delivered++;
+      }
+    }
+  }
+
+  private Set<String> storedTexts(String cid) {
+    String[] hostPort = SharedCassandra.contactPoint().split(":");
+    try (CqlSession session = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
+        .withLocalDatacenter("datacenter1").build()) {
+      Set<String> texts = new HashSet<>();
+      for (Row row : session.execute("SELECT data FROM " + SharedCassandra.keyspace()
+          + ".conversation_messages WHERE app_id = ? AND cid = ? ALLOW FILTERING", APP, cid)) {
+        texts.add(row.getString("data"));
+      }
+      return texts;
+    }
+  }
+
+  private ImClient login(String name) {
+    ImClient client =
+        ImClient.connect(CLUSTER.first().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    clients.add(client);
+    GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
+    assertEquals(OpType.opened, opened.getOp(), opened::toString);
+    return client;
+  }
+
+  private String id(String name) {
+    return name + "-" + run;
+  }
+}

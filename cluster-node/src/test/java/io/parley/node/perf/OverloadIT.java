@@ -1,0 +1,130 @@
+package io.parley.node.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.client.ImClient.OfferMode;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.OpType;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Past what the node can store, senders are slowed down or refused with a code, never left hanging, and
+ * nothing acknowledged is lost. The node here may queue only a few writes (and each connection may have many
+ * sends pending), so a burst of unanswered sends overflows the write queue: every send is answered, the
+ * refused ones with 4301 and stored nowhere, the acknowledged ones all in Cassandra and delivered, and the
+ * node serves normally right after.
+ */
+@ExtendWith(SharedCassandra.class)
+class OverloadIT {
+
+  private static final String APP = "parley-dev";
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final int BURST = 600;
+
+  @RegisterExtension
+  static final NodeCluster CLUSTER = new NodeCluster(1,
+      "parley.messages.max-queued-writes = 3\nparley.messages.writes-in-flight = 1\n"
+          + "parley.messages.batch-max-statements = 2\nparley.session.max-pending-sends = 1000");
+
+  private final List<ImClient> clients = new ArrayList<>();
+  private final String run = UUID.randomUUID().toString().substring(0, 6);
+
+  @AfterEach
+  void closeClients() {
+    clients.forEach(ImClient::close);
+  }
+
+  @Test
+  void a_burst_beyond_the_write_queue_is_refused_with_a_code_and_every_ack_is_stored_and_delivered()
+      throws Exception {
+    ImClient tom = login("Tom");
+    ImClient jerry = login("Jerry");
+    String cid = tom.call(ImClient.convStart(id("Tom"), List.of(id("Jerry")), "{}"), WAIT).getConvMessage().getCid();
+
+    List<CompletableFuture<GenericCommand>> answers = new ArrayList<>();
+    for (int n = 0; n < BURST; n++) {
+      answers.add(tom.request(ImClient.direct(id("Tom"), cid, "burst-" + n)));
+    }
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    Set<String> acked = new HashSet<>();
+    Set<String> refused = new HashSet<>();
+    for (int n = 0; n < BURST; n++) {
+      GenericCommand ack = answers.get(n).join();
+      assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
+      if (ack.getAckMessage().hasCode()) {
+        assertEquals(4301, ack.getAckMessage().getCode(), ack::toString);
+        refused.add("burst-" + n);
+      } else {
+        acked.add("burst-" + n);
+      }
+    }
+    System.out.printf("OverloadIT: %d sent at once, %d acknowledged, %d refused with 4301%n",
+        BURST, acked.size(), refused.size());
+    assertTrue(!refused.isEmpty(), "the burst overflowed the write queue of 3");
+    assertTrue(!acked.isEmpty(), "the node kept storing while refusing the excess");
+
+    Set<String> stored = storedTexts(cid);
+    assertTrue(stored.containsAll(acked), "every acknowledged message is in Cassandra");
+    assertTrue(refused.stream().noneMatch(stored::contains), "no refused message was stored");
+
+    Set<String> delivered = new HashSet<>();
+    while (delivered.size() < acked.size()) {
+      GenericCommand push = jerry.nextPush(WAIT);
+      if (push.getCmd() == CommandType.direct) {
+        delivered.add(push.getDirectMessage().getMsg());
+      }
+    }
+    assertEquals(acked, delivered, "the receiver got exactly the acknowledged messages");
+
+    GenericCommand after = tom.call(ImClient.direct(id("Tom"), cid, "after"), WAIT);
+    assertTrue(!after.getAckMessage().hasCode(), "the node serves normally after the burst: " + after);
+  }
+
+  private Set<String> storedTexts(String cid) {
+    String[] hostPort = SharedCassandra.contactPoint().split(":");
+    try (CqlSession session = CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
+        .withLocalDatacenter("datacenter1").build()) {
+      Set<String> texts = new HashSet<>();
+      for (Row row : session.execute("SELECT data FROM " + SharedCassandra.keyspace()
+          + ".conversation_messages WHERE app_id = ? AND cid = ? ALLOW FILTERING", APP, cid)) {
+        texts.add(row.getString("data"));
+      }
+      return texts;
+    }
+  }
+
+  private ImClient login(String name) {
+    ImClient client =
+        ImClient.connect(CLUSTER.first().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    clients.add(client);
+    GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
+    assertEquals(OpType.opened, opened.getOp(), opened::toString);
+    return client;
+  }
+
+  private String id(String name) {
+    return name + "-" + run;
+  }
+}

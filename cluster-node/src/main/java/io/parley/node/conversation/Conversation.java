@@ -57,9 +57,13 @@ public final class Conversation
       ActorRef<Reply> replyTo)
       implements Command {}
 
-  /** conv/add: invite others, or join. Replies {@link MembershipChanged} or {@link Rejected}. */
-  public record Add(String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+  /**
+   * conv/add: invite others, or join. Replies {@link MembershipChanged} or {@link Rejected}. In a chatroom the
+   * initiator's {@code session} joins (others cannot be invited: 4314); {@code session} is null where no
+   * session asks (the REST API).
+   */
+  public record Add(String initiator, List<String> clientIds, long timestamp, ActorRef<Delivery> session,
+      ActorRef<Reply> replyTo) implements Command {}
 
   /** conv/remove: kick others, or quit. Replies {@link MembershipChanged} or {@link Rejected}. */
   public record Remove(String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
@@ -487,7 +491,7 @@ public final class Conversation
   private ReplyEffect<Event, ConversationState> onAdd(ConversationState state, Add add) {
     List<String> requested = distinct(add.clientIds());
     if (state.kind() == Kind.TRANSIENT) {
-      return reject(add.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "join a chatroom with JoinRoom");
+      return joinRoomByAdd(state, add, requested);
     }
     boolean selfJoin = requested.equals(List.of(add.initiator()));
     if (state.kind() == Kind.SYSTEM) {
@@ -596,13 +600,28 @@ public final class Conversation
     if (state.kind() != Kind.TRANSIENT) {
       return reject(join.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "not a chatroom");
     }
-    if (!online.containsKey(join.clientId()) && online.size() >= settings.maxChatroomOnline()) {
-      return reject(join.replyTo(), 4304, "CONVERSATION_FULL", "at most " + settings.maxChatroomOnline() + " online");
+    return attach(state, join.clientId(), join.session(), List.of(), join.replyTo());
+  }
+
+  /** conv/add on a chatroom (§6.2): the initiator's session joins; nobody else can be added (4314). */
+  private ReplyEffect<Event, ConversationState> joinRoomByAdd(ConversationState state, Add add, List<String> requested) {
+    List<String> others = requested.stream().filter(id -> !id.equals(add.initiator())).toList();
+    List<Failure> failed = failures(new Failure(4314, "NORMAL_CONVERSATION_REQUIRED", others));
+    if (!requested.contains(add.initiator()) || add.session() == null) {
+      return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), List.of(), failed));
     }
-    if (online.computeIfAbsent(join.clientId(), id -> new HashSet<>()).add(join.session())) {
-      context.watchWith(join.session(), new RoomSessionEnded(join.session()));
+    return attach(state, add.initiator(), add.session(), failed, add.replyTo());
+  }
+
+  private ReplyEffect<Event, ConversationState> attach(ConversationState state, String clientId,
+      ActorRef<Delivery> session, List<Failure> failed, ActorRef<Reply> replyTo) {
+    if (!online.containsKey(clientId) && online.size() >= settings.maxChatroomOnline()) {
+      return reject(replyTo, 4304, "CONVERSATION_FULL", "at most " + settings.maxChatroomOnline() + " online");
     }
-    return answer(join.replyTo(), new MembershipChanged(snapshot(state), List.of(join.clientId()), List.of()));
+    if (online.computeIfAbsent(clientId, id -> new HashSet<>()).add(session)) {
+      context.watchWith(session, new RoomSessionEnded(session));
+    }
+    return answer(replyTo, new MembershipChanged(snapshot(state), List.of(clientId), failed));
   }
 
   private ReplyEffect<Event, ConversationState> leaveRoom(String clientId, ActorRef<Delivery> session) {

@@ -215,30 +215,12 @@ public final class ConversationCommands {
     String entityId = Conversation.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), replyTo), askTimeout));
+        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), inbox, replyTo), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
-      if (reply instanceof Conversation.Rejected rejected && rejected.code() == 4316) {
-        // A chatroom: the session itself joins; others cannot be invited (§6.2 DECISION: partial failure).
-        return new SessionActor.JoinChatroom(command, clientId, entityId, ids);
-      }
-      return new SessionActor.Emit(toFrame(command, clientId, reply, failure, OpType.added));
-    });
-  }
-
-  /** Joins the chatroom {@code entityId} for {@code clientId}; called back by the session actor. */
-  void joinChatroom(GenericCommand command, String clientId, String entityId, List<String> ids) {
-    List<String> others = ids.stream().filter(id -> !id.equals(clientId)).toList();
-    if (!ids.contains(clientId)) {
-      emit(membership(command, clientId, List.of(), failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.added));
-      return;
-    }
-    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask(replyTo -> new Conversation.JoinRoom(clientId, inbox, replyTo), askTimeout));
-    context.pipeToSelf(answer, (reply, failure) -> {
-      if (reply instanceof Conversation.MembershipChanged) {
+      if (reply instanceof Conversation.MembershipChanged changed && changed.conversation().kind() == Kind.TRANSIENT
+          && changed.allowed().contains(clientId)) {
+        // The entity attached this session to its chatroom: this node now delivers the room to it.
         joinRoom(clientId, entityId);
-        return new SessionActor.Emit(membership(command, clientId, List.of(clientId),
-            failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.added));
       }
       return new SessionActor.Emit(toFrame(command, clientId, reply, failure, OpType.added));
     });

@@ -84,10 +84,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A conversation notice for one of this session's clients, through this node's directory. */
   private record Delivered(Delivery delivery) implements Command {}
 
-  /** conv/add on a chatroom: the session joins it itself. */
-  record JoinChatroom(GenericCommand command, String clientId, String entityId, List<String> clientIds)
-      implements Command {}
-
   private enum Refresh implements Command {
     INSTANCE
   }
@@ -200,7 +196,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(FrameReceived.class, this::onFrame)
         .onMessage(Emit.class, this::onEmit)
         .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
-        .onMessage(JoinChatroom.class, this::onJoinChatroom)
         .onMessageEquals(Refresh.INSTANCE, this::onRefresh)
         .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
         .onMessage(Kicked.class, this::onKicked)
@@ -479,14 +474,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return false;
   }
 
-  private Behavior<Command> onJoinChatroom(JoinChatroom join) {
-    if (sessions.containsKey(join.clientId())) {
-      conversations.joinChatroom(join.command(), join.clientId(), join.entityId(), join.clientIds());
-    }
-    return this;
-  }
-
-  /** {@code goaway} carries no {@code i} and no op (§4); a normal close follows. */
   /** §5.5: the kicked client's session ends (no will message); the socket stays for the others. */
   private Behavior<Command> onKicked(Kicked command) {
     ClientPresence.Kicked kicked = command.kicked();

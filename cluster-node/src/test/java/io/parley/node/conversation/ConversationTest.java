@@ -74,7 +74,7 @@ class ConversationTest {
   }
 
   private Conversation.Reply add(String initiator, String... ids) {
-    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Add(initiator, List.of(ids), T0 + 1, replyTo)).reply();
+    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Add(initiator, List.of(ids), T0 + 1, null, replyTo)).reply();
   }
 
   private Conversation.Reply remove(String initiator, String... ids) {

@@ -173,9 +173,11 @@ def search_cells(lines, workload, unit, parley):
         at = at[-1] if at else {}
         fan = summ.get("max_sustainable_deliveries_per_s")
         extra = f" = {n(fan)} deliveries/s" if fan and fan != mx else ""
+        ff = summ.get("first_failing_rate")
+        top = max((j.get("rate_target") or 0) for j in st) if st else mx
+        failing = f"first failing {n(ff)}" if ff is not None else f"no step failed up to {n(top)}: the search stopped"
         fig = (f"✔ **{n(mx)} msg/s**{extra} (p50 {n(at.get('latency_p50_ms'))} / p99 {n(summ.get('at_max_p99_ms'))} ms, "
-               f"0 lost; first failing {n(summ.get('first_failing_rate'))}; confirm {summ.get('confirm_passes')}/"
-               f"{summ.get('confirm_runs')})")
+               f"0 lost; {failing}; confirm {summ.get('confirm_passes')}/{summ.get('confirm_runs')})")
     text, total = cpu_total(at, parley=parley) if at else ("?", None)
     return fig, text, per_unit(total, at.get("delivered_per_s") if at else None, unit), machine(at) if at else "?"
 

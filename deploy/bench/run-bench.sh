@@ -12,9 +12,9 @@
 #   --rebuild    rebuild Parley even if its jars exist
 #
 # Builds Parley with `mvn package` (never install) when its jars are missing, and the loadgen jar, starts a private
-# run (PARLEY_HOME under /tmp, HTTP 18080, CQL 19042, Cassandra storage 17000, remoting 35520: never the ports of a
-# developer's run or of the tests), restarts it before every row, samples node and Cassandra CPU, and prints one
-# markdown table. Loopback only. Every wait is bounded; everything started is stopped on exit, error or Ctrl-C.
+# run (PARLEY_HOME under /tmp, HTTP 18080, CQL 19042, Cassandra storage 17000, remoting 45520: never the ports of a
+# developer's run or of the tests; PARLEY_BENCH_*_PORT move them), restarts it before every row, samples node and
+# Cassandra CPU, and prints one markdown table. Loopback only. Every wait is bounded; everything started is stopped on exit, error or Ctrl-C.
 # Exit status: non-zero when the run failed or a row produced no result line.
 set -euo pipefail
 
@@ -40,8 +40,10 @@ done
 for w in $only; do [[ " w1 w2 w3 w4 " == *" $w "* ]] || { echo "run-bench: unknown section $w" >&2; exit 2; }; done
 want() { [[ " $only " == *" $1 "* ]]; }
 
-# Private ports and state: a developer's `parley up` uses 8080 / 9042 / 7000 / 25520.
-HTTP_PORT=18080 CQL_PORT=19042 STORAGE_PORT=17000 REMOTE_BASE=35520
+# Private ports and state: a developer's `parley up` uses 8080 / 9042 / 7000 / 25520 (and 35520 was seen in use
+# by a hand-made run); the environment can move them.
+HTTP_PORT="${PARLEY_BENCH_HTTP_PORT:-18080}" CQL_PORT="${PARLEY_BENCH_CQL_PORT:-19042}"
+STORAGE_PORT="${PARLEY_BENCH_STORAGE_PORT:-17000}" REMOTE_BASE="${PARLEY_BENCH_REMOTE_PORT:-45520}"
 APP_ID="${PARLEY_APP_ID:-parley-dev}" APP_KEY="${PARLEY_APP_KEY:-parley-dev-key}"
 unset PARLEY_HTTP_INTERFACE PARLEY_REMOTE_HOST   # the node must bind 127.0.0.1 whatever the caller's environment
 export PARLEY_REMOTE_PORT_BASE="$REMOTE_BASE" PARLEY_CASSANDRA_STORAGE_PORT="$STORAGE_PORT"
@@ -114,6 +116,14 @@ trap 'log "interrupted"; exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log "parley bench: profile $profile, sections '$only', $nodes node(s), ejabberd $ejabberd; PARLEY_HOME $PARLEY_HOME"
 log "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; ulimit -n $(ulimit -n)"
+
+# Every port must be free before anything starts (bash's /dev/tcp: a successful connect means taken).
+taken=""
+for port in $(seq "$HTTP_PORT" $((HTTP_PORT + nodes - 1))) "$CQL_PORT" "$STORAGE_PORT" \
+            $(seq "$REMOTE_BASE" $((REMOTE_BASE + nodes - 1))); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then taken+=" $port"; fi
+done
+[[ -z "$taken" ]] || die "port(s)$taken already in use on 127.0.0.1 (another bench or run?); move them with PARLEY_BENCH_HTTP_PORT / _CQL_PORT / _STORAGE_PORT / _REMOTE_PORT"
 
 # ---------------------------------------------------------------- build (package only: never install into ~/.m2)
 node_target="$root/cluster-node/target"

@@ -135,10 +135,16 @@ def per_unit(total_cores, per_s, unit):
     return f"{n(total_cores * 1000.0 / per_s, 3)} ms/{unit}"
 
 
+def setup_failures(j):
+    """Logins / joins that failed before the steps (their share of the deliveries then counts as lost)."""
+    parts = [f"{n(j[k])} {k.split('_')[0]}s failed" for k in ("login_failed", "join_failed") if j.get(k)]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def step_figure(j, limit=None):
     s = (f"{n(j.get('rate_target'))} msg/s -> {n(j.get('delivered_per_s'))} deliveries/s; "
          f"p50 {n(j.get('latency_p50_ms'))} / p99 {n(j.get('latency_p99_ms'))} ms; "
-         f"lost {n(j.get('lost'))}, errors {n(j.get('errors'))}")
+         f"lost {n(j.get('lost'))}{setup_failures(j)}, errors {n(j.get('errors'))}")
     if limit is not None:
         p99 = j.get("latency_p99_ms")
         met = p99 is not None and p99 <= limit and j.get("lost") == 0 and j.get("errors") == 0
@@ -255,7 +261,10 @@ def table_rows(row, lines, parley):
         return [(f"W1 one-to-one, {n(size('clients'))} clients: max msg/s (p99 ≤ 200 ms, 0 lost)",
                  search_cells(lines, "w1", "msg", parley))]
     if row == "w1-overload":
-        return [(f"W1 overload: 2 × the max, {n(size('clients'))} clients (new ones)", overload_cells(lines, parley))]
+        st = steps(lines, "w1")
+        rate = f"{n(st[0].get('rate_target'))} msg/s = " if st else ""
+        return [(f"W1 overload: {rate}2 × the max (2 × the start rate if none passed), {n(size('clients'))} new "
+                 f"clients", overload_cells(lines, parley))]
     if row == "w2-chatroom":
         return [(f"W2 chatroom of {n(size('members'))} members: max msg/s (p99 ≤ 200 ms, 0 lost)",
                  search_cells(lines, "w2", "delivery", parley))]

@@ -290,7 +290,9 @@ EOF
 fi
 
 if want w4; then
-  fresh_parley
+  # LeanCloud pushes at most 20 queued messages per conversation at a v1 login (the default); the row asks
+  # for all of them, so the node is configured to push up to 1000 (read from Cassandra beyond memory).
+  PARLEY_NODE_OPTS="-Dparley.conversation.offline-messages-per-conversation=1000" fresh_parley
   lg w4-offline-v1 900 w4 --messages "$W4_K" --pairs 1 $W4_OPTS --lc-subprotocol lc.protobuf2.1 --user-base 30000
 fi
 

@@ -168,6 +168,9 @@ public final class Conversation
 
   record BatchWritten(List<MessageLog.Pending> batch, Throwable failure) implements Command {}
 
+  record UndeliveredLoaded(UndeliveredTo query, List<io.parley.node.message.StoredMessage> messages,
+      Throwable failure) implements Command {}
+
   record PatchLookedUp(PatchMessage patch, java.util.Optional<io.parley.node.message.StoredMessage> original,
       Throwable failure) implements Command {}
 
@@ -415,6 +418,7 @@ public final class Conversation
         .onCommand(MarkRead.class, messaging::onMarkRead)
         .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
         .onCommand(BatchWritten.class, messaging::onBatchWritten)
+        .onCommand(UndeliveredLoaded.class, messaging::onUndeliveredLoaded)
         .onCommand(PatchLookedUp.class, messaging::onPatchLookedUp)
         .onCommand(PatchWritten.class, messaging::onPatchWritten)
         .onCommand(FlushPositions.class, (state, flush) -> messaging.onFlushPositions(state));

@@ -206,11 +206,32 @@ final class ConversationMessaging {
     if (!log.loaded()) {
       return entity.effects().stash();
     }
+    if (state.kind() != Kind.TRANSIENT && query.limit() > MessageLog.RECENT
+        && log.mayHaveOlder(log.ackedBy(query.member(), state))) {
+      // A queue longer than what is kept in memory (offline-messages-per-conversation above 100): read it.
+      context.pipeToSelf(archive.recent(appId, cid, query.limit(), state.createdAt()),
+          (messages, failure) -> new Conversation.UndeliveredLoaded(query, messages, failure));
+      return entity.effects().noReply();
+    }
     List<io.parley.node.message.StoredMessage> queue =
         state.kind() == Kind.TRANSIENT ? List.of() : log.undeliveredTo(query.member(), state);
     int from = Math.max(0, queue.size() - query.limit());
     return entity.effects().reply(query.replyTo(),
         new Conversation.Undelivered(cid, List.copyOf(queue.subList(from, queue.size())), from > 0, convType(state)));
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onUndeliveredLoaded(ConversationState state,
+      Conversation.UndeliveredLoaded loaded) {
+    Conversation.UndeliveredTo query = loaded.query();
+    if (loaded.failure() != null) {
+      return entity.reject(query.replyTo(), 4301, "CONVERSATION_API_FAILED", "offline messages unavailable, retry");
+    }
+    long since = log.ackedBy(query.member(), state);
+    List<io.parley.node.message.StoredMessage> queue = loaded.messages().stream()
+        .filter(m -> m.timestamp() > since && !m.from().equals(query.member()))
+        .toList();
+    boolean hasMore = loaded.messages().size() >= query.limit() && loaded.messages().get(0).timestamp() > since;
+    return entity.effects().reply(query.replyTo(), new Conversation.Undelivered(cid, queue, hasMore, convType(state)));
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onMaxRead(ConversationState state, Conversation.MaxRead query) {

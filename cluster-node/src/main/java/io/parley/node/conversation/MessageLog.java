@@ -105,6 +105,14 @@ final class MessageLog {
     }
   }
 
+  /**
+   * Whether messages after {@code position} may exist that are no longer in memory: memory is full and its
+   * oldest message is still after the position.
+   */
+  boolean mayHaveOlder(long position) {
+    return recent.size() >= RECENT && recent.peekFirst().timestamp() > position;
+  }
+
   Optional<StoredMessage> last() {
     return Optional.ofNullable(recent.peekLast());
   }

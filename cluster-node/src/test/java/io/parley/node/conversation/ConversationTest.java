@@ -417,6 +417,25 @@ class ConversationTest {
   }
 
   @Test
+  void an_offline_queue_longer_than_memory_is_read_from_the_archive() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    for (int n = 1; n <= 250; n++) {
+      send("A", text(Integer.toString(n), false, null));
+    }
+    send("B", text("own", false, null));
+    var all = assertInstanceOf(Conversation.Undelivered.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 1000, r)).reply());
+    assertEquals(250, all.messages().size(), "every message B has not received, not only the 100 kept in memory");
+    assertEquals("1", all.messages().get(0).data(), "oldest first");
+    assertFalse(all.messages().stream().anyMatch(m -> m.from().equals("B")), "never B's own");
+    assertFalse(all.hasMore());
+    var newest = assertInstanceOf(Conversation.Undelivered.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 200, r)).reply());
+    assertEquals("52", newest.messages().get(0).data(), "the newest 200 of the conversation, B's own left out");
+    assertTrue(newest.hasMore());
+  }
+
+  @Test
   void recent_messages_and_flushed_positions_survive_recovery() {
     start(List.of("B"), Kind.NORMAL, 0);
     var first = assertInstanceOf(Conversation.Sent.class, send("A", text("1", false, null)));

@@ -540,6 +540,8 @@ const SCENARIO_FUNCTIONS = {
         if (r.done) break;
       }
       p.all = await h.history(entry, conversation, {});
+      // limit 0: the SDKs send l: 0 as given; LeanCloud answers no messages (the SDK's `Message Query > with limit`)
+      p.none = await h.history(entry, conversation, { limit: 0 });
       facts.pages[name] = p;
     }
     facts.logsRequests = h.framesOf('Jerry', (d, f) => f.dir === 'out' && d.cmd === 'logs').map((f) => f.d.logsMessage);

@@ -432,6 +432,19 @@ class JsMessagesIT {
         () -> "pushed in timestamp order (§8.1): " + b);
   }
 
+  /** The SDK's own `Message Query > with limit`: {@code queryMessages({limit: 0})} finds nothing on LeanCloud. */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void a_history_query_with_limit_zero_returns_no_messages(int sdk) {
+    JsonNode r = result("history/" + sdk);
+    assertTrue(list(r.get("logsRequests")).stream().anyMatch(l -> l.path("l").isNumber() && l.get("l").asInt() == 0),
+        () -> "the SDK sends l: 0 as given: " + r.get("logsRequests"));
+    for (String reader : List.of("Tom", "Jerry")) {
+      JsonNode none = r.get("pages").get(reader).get("none");
+      assertEquals(0, none.size(), () -> reader + " asked for 0 messages: " + none);
+    }
+  }
+
   private static List<List<String>> pages(JsonNode pages) {
     return list(pages).stream().map(JsMessagesIT::texts).toList();
   }

@@ -12,7 +12,8 @@
  *        receive:         --client ID --cid CID --count N
  *        send:            --client ID --cid CID [--text T ...] [--emoji T ...]
  *
- * Scenarios: text, typed, offline-send, offline-receive, history, receipt, chatroom, will, patch, receive, send
+ * Scenarios: text, typed, offline-send, offline-receive, history, receipt, read-receipts, chatroom, will, patch,
+ * receive, send
  * (see README.md).
  *
  * Node placement: with two --rtm URLs the sender (Tom) is on the first node and every receiver on the second
@@ -37,8 +38,8 @@ const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson } = req
 // ---------------------------------------------------------------------------------------------
 // arguments and result
 
-const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'chatroom', 'will',
-  'patch', 'receive', 'send'];
+const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'read-receipts',
+  'chatroom', 'will', 'patch', 'receive', 'send'];
 
 const cli = new Cli({
   script: 'messages.js',
@@ -637,6 +638,46 @@ const SCENARIO_FUNCTIONS = {
     h.begin('history');
     facts.history = await h.history(tom, chat, { limit: 10 });
     facts.historyLogs = h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'logs' && f.step === 'history').map((f) => f.d.logsMessage);
+  },
+
+  // 5b. The JS SDK's own `Messages > read`: Tom creates a chat with Jerry, so Jerry is first among its members;
+  // Tom sends (Jerry receives it: Jerry's own delivered time, no read time); Jerry sends with receipt, Tom reads;
+  // Jerry fetches the receipt timestamps, its own (fetchReceiptTimestamps) and everyone's
+  // (_fetchAllReceiptTimestamps: conv/max_read with queryAllMembers, used by the SDK's group receipt plugin).
+  async 'read-receipts'(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    h.begin('create');
+    const chat = await privateChat(h, tom, jerry, 'read receipts');
+    facts.cid = chat.id;
+    const jerryChat = await conversationOf(h, jerry, chat.id);
+    facts.members = h.names(jerryChat.members);
+    h.begin('deliver');
+    await h.send(tom, chat, h.text(tom, 'hello Jerry'));
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'deliver', 'Jerry MESSAGE');
+    await h.waitForFrame('Jerry', (d, f) => f.dir === 'out' && d.cmd === 'ack' && f.step === 'deliver', 'Jerry ack');
+    await h.settle(300);
+    h.begin('read');
+    facts.sent = h.messageView(await jerryChat.send(h.text(jerry, 'please read'), { receipt: true }), jerry);
+    await h.waitFor('Tom', (e) => e.event === 'MESSAGE' && e.step === 'read', 'Tom MESSAGE');
+    await chat.read();
+    await h.waitFor('Jerry', (e) => e.event === 'LAST_READ_AT_UPDATE', 'Jerry LAST_READ_AT_UPDATE');
+    await h.settle(300);
+    h.begin('fetch');
+    await jerryChat.fetchReceiptTimestamps();
+    facts.own = { lastDeliveredAt: ms(jerryChat.lastDeliveredAt), lastReadAt: ms(jerryChat.lastReadAt) };
+    const all = await jerryChat._fetchAllReceiptTimestamps();
+    facts.all = all.map((t) => ({ pid: h.name(t.pid), lastDeliveredAt: ms(t.lastDeliveredAt), lastReadAt: ms(t.lastReadAt) }));
+    // what the SDK's suite then checks of the first tuple (`maxReadTuples.lastReadAt.should.be.a.Date()`)
+    const [first] = all;
+    try {
+      facts.firstTuple = { pid: h.name(first.pid), lastDeliveredAt: first.lastDeliveredAt.toISOString(), lastReadAt: first.lastReadAt.toISOString() };
+    } catch (e) {
+      facts.firstTuple = { error: errorJson(e) };
+    }
+    facts.reply = h.framesOf('Jerry', (d, f) => f.dir === 'in' && d.cmd === 'conv' && d.op === 'max_read' && f.step === 'fetch')
+      .map((f) => h.summarize(f).body);
+    facts.reply.forEach((b) => (b.maxReadTuples || []).forEach((t) => { t.pid = h.name(t.pid); }));
   },
 
   // 6. Chatroom: Tom (node 1) creates it, Jerry and Bob (node 2) join, Bob closes; William (node 2) is online but

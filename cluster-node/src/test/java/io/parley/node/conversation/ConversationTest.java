@@ -165,6 +165,22 @@ class ConversationTest {
     assertEquals(4323, assertInstanceOf(Conversation.Rejected.class, add("A", "C")).code());
   }
 
+  /**
+   * JS {@code _fetchAllReceiptTimestamps} (max_read with queryAllMembers) reads the tuples as the other members'
+   * positions; the requester's own tuple had a delivered time and no read time and broke the SDK.
+   */
+  @Test
+  void max_read_of_all_members_answers_the_others_only() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    var first = assertInstanceOf(Conversation.Sent.class, send("B", text("1", false, null)));
+    kit.runCommand(new Conversation.Acked("A", first.timestamp(), null));
+    kit.runCommand(new Conversation.MarkRead("C", first.timestamp(), null, null));
+    var all = assertInstanceOf(Conversation.Positions.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.MaxRead("A", null, true, r)).reply());
+    assertEquals(List.of(new Conversation.Position("B", 0, 0), new Conversation.Position("C", first.timestamp(),
+        first.timestamp())), all.positions());
+  }
+
   @Test
   void get_of_an_unknown_conversation_is_conversation_not_found() {
     var rejected = assertInstanceOf(Conversation.Rejected.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());

@@ -49,7 +49,8 @@ class JsMessagesIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path DIR = Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
   private static final String NODE_CONFIG = System.getProperty("parley.it.nodeConfig", "");
-  private static final List<String> SCENARIOS = List.of("text", "typed", "history", "receipt", "chatroom", "will", "patch");
+  private static final List<String> SCENARIOS = List.of("text", "typed", "history", "receipt", "read-receipts", "chatroom",
+      "will", "patch");
   /** offline variants: sdk/mode, mode "push" (4.x pushOfflineMessages) or "unread" (default). */
   private static final List<String> OFFLINE = List.of("4/push", "4/unread", "5/unread");
 
@@ -513,6 +514,29 @@ class JsMessagesIT {
     assertEquals(ts, reply.get("maxReadTimestamp").asLong(), reply::toString);
     assertEquals(ts, m.get("lastDeliveredAt").asLong());
     assertEquals(ts, m.get("lastReadAt").asLong());
+  }
+
+  /**
+   * The SDK's own `Messages > read`: conv/max_read with queryAllMembers answers the other members only, and the
+   * first tuple (the other member of a private chat) has both times. The requester's own tuple, delivered but
+   * never read, sorted first (Jerry is first among the members) and the SDK's check failed with a TypeError.
+   */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void max_read_of_all_members_answers_the_other_members_with_both_times(int sdk) {
+    JsonNode r = result("read-receipts/" + sdk);
+    assertEquals("Jerry", r.get("members").get(0).asText(), () -> "the requester is first: " + r.get("members"));
+    long ts = r.get("sent").get("timestamp").asLong();
+    JsonNode first = r.get("firstTuple");
+    assertFalse(first.has("error"), () -> "the SDK's check of the first tuple: " + first + "; reply " + r.get("reply"));
+    assertEquals("Tom", first.get("pid").asText(), first::toString);
+    assertEquals(1, r.get("all").size(), () -> "only the other member: " + r.get("all"));
+    assertEquals(ts, r.get("all").get(0).get("lastReadAt").asLong(), () -> r.get("all").toString());
+    assertTrue(r.get("all").get(0).get("lastDeliveredAt").asLong() >= ts, () -> r.get("all").toString());
+    for (JsonNode tuple : list(r.get("reply").get(0).get("maxReadTuples"))) {
+      assertNotEquals("Jerry", tuple.get("pid").asText(), () -> "no tuple of the requester: " + r.get("reply"));
+    }
+    assertEquals(ts, r.get("own").get("lastReadAt").asLong(), () -> r.get("own").toString());
   }
 
   @ParameterizedTest(name = "sdk {0}")

@@ -12,8 +12,8 @@
  *        receive:         --client ID --cid CID --count N
  *        send:            --client ID --cid CID [--text T ...] [--emoji T ...]
  *
- * Scenarios: text, typed, offline-send, offline-receive, history, receipt, read-receipts, chatroom, will, patch,
- * receive, send
+ * Scenarios: text, typed, offline-send, offline-receive, history, receipt, read-receipts, temporary, chatroom, will,
+ * patch, receive, send
  * (see README.md).
  *
  * Node placement: with two --rtm URLs the sender (Tom) is on the first node and every receiver on the second
@@ -33,13 +33,13 @@
  */
 'use strict';
 
-const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson } = require('./lib/harness');
+const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson, sleep } = require('./lib/harness');
 
 // ---------------------------------------------------------------------------------------------
 // arguments and result
 
 const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'read-receipts',
-  'chatroom', 'will', 'patch', 'receive', 'send'];
+  'temporary', 'chatroom', 'will', 'patch', 'receive', 'send'];
 
 const cli = new Cli({
   script: 'messages.js',
@@ -678,6 +678,59 @@ const SCENARIO_FUNCTIONS = {
     facts.reply = h.framesOf('Jerry', (d, f) => f.dir === 'in' && d.cmd === 'conv' && d.op === 'max_read' && f.step === 'fetch')
       .map((f) => h.summarize(f).body);
     facts.reply.forEach((b) => (b.maxReadTuples || []).forEach((t) => { t.pid = h.name(t.pid); }));
+  },
+
+  // 5c. Temporary conversations (§8.7), as the JS SDK's own `TemporaryConversation` tests: Tom creates one with
+  // Jerry, sends, Jerry receives and then creates one with Tom himself (5.x sends unique: true and must get Tom's;
+  // 4.3.1 sends unique: false). Tom creates one with ttl 1 s, lets it expire and sends: refused locally, then (its
+  // expiry moved ahead) by the server. Then Tom creates one with the same member again: a new, live one.
+  async temporary(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    h.begin('create');
+    let received = null;
+    jerry.client.on('message', (message, conversation) => { received = conversation; });
+    const tomTemp = await tom.client.createTemporaryConversation({ members: [jerry.id] });
+    facts.cid = tomTemp.id;
+    h.begin('send');
+    const sent = await h.send(tom, tomTemp, h.text(tom, 'hi'));
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'send', 'Jerry MESSAGE');
+    facts.sent = sent;
+    facts.received = { cid: received.id, expired: received.expired, expiredAt: ms(received.expiredAt),
+      message: h.messagesOf('Jerry', 'send')[0] };
+    h.begin('again');
+    const jerryTemp = await jerry.client.createTemporaryConversation({ members: [tom.id] });
+    facts.again = { cid: jerryTemp.id, sameCid: jerryTemp.id === tomTemp.id, sameObject: jerryTemp === received,
+      expired: jerryTemp.expired, expiredAt: ms(jerryTemp.expiredAt) };
+    facts.starts = h.frames.filter((f) => f.dir === 'out' && f.d.cmd === 'conv' && f.d.op === 'start')
+      .map((f) => ({ step: f.step, unique: f.d.convMessage.unique === undefined ? null : f.d.convMessage.unique,
+        tempConv: f.d.convMessage.tempConv === undefined ? null : f.d.convMessage.tempConv }));
+
+    h.begin('expire');
+    const other = `Dli-${h.run}`;
+    const shortLived = await tom.client.createTemporaryConversation({ members: [other], ttl: 1 });
+    await sleep(1100);
+    const attempt = async () => {
+      try {
+        await shortLived.send(h.text(tom, ''));
+        return { sent: true };
+      } catch (e) {
+        return errorJson(e);
+      }
+    };
+    facts.expire = { cid: shortLived.id, expiredLocally: shortLived.expired, local: await attempt() };
+    shortLived.expiredAt = Date.now() + 1000000; // as the SDK's suite does: only the server can refuse now
+    facts.expire.expiredAfterMove = shortLived.expired;
+    facts.expire.server = await attempt();
+    facts.expire.acks = h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'ack' && f.step === 'expire')
+      .map((f) => h.summarize(f).body);
+
+    h.begin('renew');
+    const renewed = await tom.client.createTemporaryConversation({ members: [other], ttl: 60 });
+    facts.renew = { cid: renewed.id, expired: renewed.expired, expiredAt: ms(renewed.expiredAt), createdAt: Date.now() };
+    facts.renew.sent = await h.send(tom, renewed, h.text(tom, 'after expiry'));
+    const renewedAgain = await tom.client.createTemporaryConversation({ members: [other], ttl: 60 });
+    facts.renew.again = renewedAgain.id;
   },
 
   // 6. Chatroom: Tom (node 1) creates it, Jerry and Bob (node 2) join, Bob closes; William (node 2) is online but

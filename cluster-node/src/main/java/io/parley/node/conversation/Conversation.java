@@ -356,12 +356,14 @@ public final class Conversation
         .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
-        .onCommand(Send.class, (state, send) -> reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
+        .onCommand(Send.class, (state, send) -> temporary() ? notFound(send.replyTo())
+            : reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
         .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
         .onCommand(MaxRead.class, (state, maxRead) -> notFound(maxRead.replyTo()))
         .onCommand(PatchesSince.class, (state, patches) -> notFound(patches.replyTo()))
-        .onCommand(PatchMessage.class, (state, patch) -> reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
+        .onCommand(PatchMessage.class, (state, patch) -> temporary() ? notFound(patch.replyTo())
+            : reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
     builder.forState(state -> state.exists() && state.expiredAt(clock.millis()))
         .onCommand(Start.class, (state, start) -> expired(start.replyTo()))
         .onCommand(Add.class, (state, add) -> expired(add.replyTo()))
@@ -672,14 +674,20 @@ public final class Conversation
   }
 
   private ReplyEffect<Event, ConversationState> notFound(ActorRef<Reply> replyTo) {
-    if (cid.startsWith(ConversationIds.TEMPORARY_PREFIX)) {
-      return expired(replyTo);
-    }
     return reject(replyTo, 4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid);
   }
 
+  /**
+   * An expired temporary conversation is not found, as on LeanCloud: the SDKs turn 4303 for a {@code _tmp:} id
+   * into their own TEMPORARY_CONVERSATION_EXPIRED (docs/protocol-notes.md).
+   */
   private ReplyEffect<Event, ConversationState> expired(ActorRef<Reply> replyTo) {
-    return reject(replyTo, 4323, "TEMPORARY_CONVERSATION_EXPIRED", "temporary conversation " + cid + " has expired");
+    return reject(replyTo, 4303, "CONVERSATION_NOT_FOUND", "temporary conversation " + cid + " has expired");
+  }
+
+  /** A temporary conversation's id: unknown or expired, it is answered 4303 whatever was asked. */
+  private boolean temporary() {
+    return cid.startsWith(ConversationIds.TEMPORARY_PREFIX);
   }
 
   ReplyEffect<Event, ConversationState> reject(ActorRef<Reply> replyTo, int code, String reason, String detail) {

@@ -161,8 +161,52 @@ class ConversationTest {
     assertInstanceOf(Conversation.Accepted.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
     clock.set(T0 + 60_000);
     var expired = assertInstanceOf(Conversation.Rejected.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
-    assertEquals(4323, expired.code());
-    assertEquals(4323, assertInstanceOf(Conversation.Rejected.class, add("A", "C")).code());
+    // 4303, not 4323: the SDKs build TEMPORARY_CONVERSATION_EXPIRED themselves from 4303 (docs/protocol-notes.md)
+    assertEquals(4303, expired.code());
+    assertEquals("CONVERSATION_NOT_FOUND", expired.reason());
+    assertEquals(4303, assertInstanceOf(Conversation.Rejected.class, add("A", "C")).code());
+    assertEquals(4303, code(send("A", text("late", false, null))));
+  }
+
+  /** Notices no test reads. */
+  static final class Quiet implements Conversation.Notices {
+    @Override
+    public void send(String appId, List<String> clientIds, Notice notice) {}
+
+    /** A chatroom's. */
+    public void sendRoom(String appId, String cid, Notice notice) {}
+  }
+
+  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> temporaryKit(String cid) {
+    var temporary = EventSourcedBehaviorTestKit.<Conversation.Command, Conversation.Event, ConversationState>create(
+        TEST_KIT.system(), Conversation.create("app:" + cid, ConversationSettings.DEFAULT, new Quiet(),
+            Conversation.MemberIndex.NONE, archive, clock));
+    temporary.clear();
+    return temporary;
+  }
+
+  @Test
+  void an_unknown_temporary_conversation_is_not_found_whatever_is_asked() {
+    var unknown = temporaryKit("_tmp:0123456789abcdef01234567");
+    for (Conversation.Reply reply : List.of(
+        unknown.<Conversation.Reply>runCommand(Conversation.Get::new).reply(),
+        unknown.<Conversation.Reply>runCommand(r -> new Conversation.Send("A", text("hi", false, null), null, r)).reply(),
+        unknown.<Conversation.Reply>runCommand(r -> new Conversation.PatchMessage("A", "m", T0, true, null, false,
+            List.of(), false, null, r)).reply())) {
+      var rejected = assertInstanceOf(Conversation.Rejected.class, reply);
+      assertEquals(4303, rejected.code(), rejected::toString);
+      assertEquals("CONVERSATION_NOT_FOUND", rejected.reason());
+    }
+  }
+
+  @Test
+  void a_non_unique_start_never_revives_an_expired_temporary_conversation() {
+    var temporary = temporaryKit("_tmp:0123456789abcdef01234567");
+    temporary.<Conversation.Reply>runCommand(r -> new Conversation.Start("A", List.of("B"), "{}", Kind.TEMPORARY, false,
+        null, T0 + 1_000, T0, r));
+    clock.set(T0 + 1_000);
+    assertEquals(4303, code(temporary.<Conversation.Reply>runCommand(r -> new Conversation.Start("A", List.of("B"), "{}",
+        Kind.TEMPORARY, false, null, T0 + 9_000, T0, r)).reply()));
   }
 
   /**

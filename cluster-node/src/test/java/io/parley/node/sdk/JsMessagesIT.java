@@ -49,8 +49,8 @@ class JsMessagesIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path DIR = Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
   private static final String NODE_CONFIG = System.getProperty("parley.it.nodeConfig", "");
-  private static final List<String> SCENARIOS = List.of("text", "typed", "history", "receipt", "read-receipts", "chatroom",
-      "will", "patch");
+  private static final List<String> SCENARIOS = List.of("text", "typed", "history", "receipt", "read-receipts", "temporary",
+      "chatroom", "will", "patch");
   /** offline variants: sdk/mode, mode "push" (4.x pushOfflineMessages) or "unread" (default). */
   private static final List<String> OFFLINE = List.of("4/push", "4/unread", "5/unread");
 
@@ -562,6 +562,31 @@ class JsMessagesIT {
     assertTrue(first.has("ackAt"), () -> "ackAt of a message Jerry acked: " + logs);
     assertTrue(first.has("readAt"), () -> "readAt of a message Jerry read: " + logs);
     assertEquals("DELIVERED", r.get("history").get(0).get("status").asText(), () -> r.get("history").toString());
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // 5c. temporary conversations
+
+  /**
+   * The SDK's own `TemporaryConversation > expiration`: an expired temporary conversation is answered 4303
+   * CONVERSATION_NOT_FOUND, which the SDK turns into its TEMPORARY_CONVERSATION_EXPIRED error with its own message
+   * (a 4323 from the server reached the app as "TEMPORARY_CONVERSATION_EXPIRED"; docs/protocol-notes.md).
+   */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void an_expired_temporary_conversation_is_refused_as_the_sdk_expects(int sdk) {
+    JsonNode e = result("temporary/" + sdk).get("expire");
+    assertTrue(e.get("expiredLocally").asBoolean(), e::toString);
+    assertFalse(e.get("expiredAfterMove").asBoolean(), e::toString);
+    for (String check : List.of("local", "server")) {
+      JsonNode error = e.get(check);
+      assertEquals(4323, error.path("code").asInt(), () -> check + ": " + e);
+      assertEquals("TEMPORARY_CONVERSATION_EXPIRED", error.path("name").asText(), () -> check + ": " + e);
+      assertEquals("Temporary conversation expired or does not exist.", error.path("message").asText(), () -> check + ": " + e);
+    }
+    JsonNode ack = e.get("acks").get(0);
+    assertEquals(4303, ack.get("code").asInt(), ack::toString);
+    assertEquals("CONVERSATION_NOT_FOUND", ack.get("reason").asText(), ack::toString);
   }
 
   // ------------------------------------------------------------------------------------------------------------

@@ -58,6 +58,12 @@ public final class Conversation
       ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * To the first conversation of a unique temporary member set, once it expired: replies {@link Moved} to the
+   * conversation that replaces it, a new one if there is none yet or if it is {@code stale} (expired too).
+   */
+  public record Successor(String stale, ActorRef<Reply> replyTo) implements Command {}
+
   /** conv/add: invite others, or join. Replies {@link MembershipChanged} or {@link Rejected}. */
   public record Add(String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
       implements Command {}
@@ -187,6 +193,12 @@ public final class Conversation
 
   public record Created(Snapshot conversation, boolean existing) implements Reply {}
 
+  /**
+   * A unique temporary start goes on at {@code cid}; {@code stale} names an expired conversation to replace
+   * (then {@code cid} is the first one of the member set, to be asked for its {@link Successor}).
+   */
+  public record Moved(String cid, String stale) implements Reply {}
+
   /** Partial success (§6.2/§6.3): who was added or removed, and who failed with which code. */
   public record MembershipChanged(Snapshot conversation, List<String> allowed, List<Failure> failed) implements Reply {}
 
@@ -259,6 +271,9 @@ public final class Conversation
 
   public record BlacklistChanged(String initBy, List<String> clientIds, boolean added, long timestamp)
       implements Event {}
+
+  /** The expired first conversation of a unique temporary member set names the one that replaces it. */
+  public record SuccessorChosen(String cid) implements Event {}
 
   /** Members' delivered and read positions, coalesced: one event for many acks (never one per message). */
   public record PositionsAdvanced(Map<String, Long> acked, Map<String, Long> read) implements Event {}
@@ -345,6 +360,7 @@ public final class Conversation
     var builder = newCommandHandlerWithReplyBuilder();
     builder.forState(state -> !state.exists())
         .onCommand(Start.class, this::onStart)
+        .onCommand(Successor.class, (state, successor) -> notFound(successor.replyTo()))
         .onCommand(Add.class, (state, add) -> notFound(add.replyTo()))
         .onCommand(Remove.class, (state, remove) -> notFound(remove.replyTo()))
         .onCommand(JoinRoom.class, (state, join) -> notFound(join.replyTo()))
@@ -365,7 +381,8 @@ public final class Conversation
         .onCommand(PatchMessage.class, (state, patch) -> temporary() ? notFound(patch.replyTo())
             : reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
     builder.forState(state -> state.exists() && state.expiredAt(clock.millis()))
-        .onCommand(Start.class, (state, start) -> expired(start.replyTo()))
+        .onCommand(Start.class, this::onStartExpired)
+        .onCommand(Successor.class, this::onSuccessor)
         .onCommand(Add.class, (state, add) -> expired(add.replyTo()))
         .onCommand(Remove.class, (state, remove) -> expired(remove.replyTo()))
         .onCommand(JoinRoom.class, (state, join) -> expired(join.replyTo()))
@@ -385,6 +402,7 @@ public final class Conversation
         .onCommand(PatchMessage.class, (state, patch) -> expired(patch.replyTo()));
     builder.forAnyState()
         .onCommand(Start.class, this::onStartExisting)
+        .onCommand(Successor.class, (state, successor) -> answer(successor.replyTo(), new Moved(cid, null)))
         .onCommand(Add.class, this::onAdd)
         .onCommand(Remove.class, this::onRemove)
         .onCommand(JoinRoom.class, this::onJoinRoom)
@@ -429,6 +447,7 @@ public final class Conversation
         .onEvent(ShutupChanged.class, ConversationState::shutupChanged)
         .onEvent(BlacklistChanged.class, ConversationState::blacklistChanged)
         .onEvent(PositionsAdvanced.class, ConversationState::positionsAdvanced)
+        .onEvent(SuccessorChosen.class, ConversationState::successorChosen)
         .build();
   }
 
@@ -479,6 +498,30 @@ public final class Conversation
       return Effect().reply(start.replyTo(), new Created(snapshot(state), true));
     }
     return reject(start.replyTo(), 4300, "CONVERSATION_INTERNAL_ERROR", "conversation id already in use");
+  }
+
+  /**
+   * A unique temporary conversation that expired is replaced by a new one, with a new id (the SDKs keep what
+   * they know of a conversation, its expiry too, by id). The first one of the member set, whose id is derived
+   * from it, names the current one; any later one sends the starter back to the first to have it replaced.
+   */
+  private ReplyEffect<Event, ConversationState> onStartExpired(ConversationState state, Start start) {
+    if (start.kind() != Kind.TEMPORARY || !start.unique() || !state.unique() || state.uniqueId() == null) {
+      return expired(start.replyTo());
+    }
+    String first = ConversationIds.uniqueTemporaryConversationId(state.uniqueId());
+    if (!first.equals(cid)) {
+      return answer(start.replyTo(), new Moved(first, cid));
+    }
+    return onSuccessor(state, new Successor(null, start.replyTo()));
+  }
+
+  private ReplyEffect<Event, ConversationState> onSuccessor(ConversationState state, Successor successor) {
+    if (state.successor() != null && !state.successor().equals(successor.stale())) {
+      return answer(successor.replyTo(), new Moved(state.successor(), null));
+    }
+    String next = ConversationIds.newTemporaryId(clock.instant());
+    return Effect().persist(new SuccessorChosen(next)).thenReply(successor.replyTo(), after -> new Moved(next, null));
   }
 
   // -------------------------------------------------------------------------------------- add / remove

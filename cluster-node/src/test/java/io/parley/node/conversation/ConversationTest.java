@@ -199,6 +199,53 @@ class ConversationTest {
     }
   }
 
+  private static Conversation.Start uniqueTemporary(List<String> members, long expiresAt, ActorRef<Conversation.Reply> r) {
+    return new Conversation.Start("A", members, "{}", Kind.TEMPORARY, true, ConversationIds.uniqueId(members), expiresAt,
+        T0, r);
+  }
+
+  /** JS 5 starts temporary conversations with unique: true; the unexpired one of the member set answers. */
+  @Test
+  void a_unique_temporary_start_returns_the_unexpired_one_and_an_expired_one_is_replaced() {
+    List<String> members = List.of("B", "A");
+    String first = ConversationIds.uniqueTemporaryConversationId(ConversationIds.uniqueId(members));
+    assertTrue(first.startsWith("_tmp:") && ConversationIds.isValid(first), first);
+    var anchor = temporaryKit(first);
+    var created = assertInstanceOf(Conversation.Created.class,
+        anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 60_000, r)).reply());
+    assertFalse(created.existing());
+    var again = assertInstanceOf(Conversation.Created.class,
+        anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(List.of("A", "B"), T0 + 90_000, r)).reply());
+    assertTrue(again.existing());
+    assertEquals(first, again.conversation().id());
+    assertEquals(T0 + 60_000, again.conversation().expiresAt(), "the existing one keeps its expiry");
+
+    clock.set(T0 + 60_000);
+    var moved = assertInstanceOf(Conversation.Moved.class,
+        anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r)).reply());
+    assertTrue(moved.cid().startsWith("_tmp:") && !moved.cid().equals(first), moved::toString);
+    assertEquals(moved, anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r)).reply(),
+        "every start after expiry goes to the same successor");
+    anchor.restart();
+    assertEquals(moved, anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(null, r)).reply(),
+        "the successor is persisted");
+
+    var successor = temporaryKit(moved.cid());
+    var second = assertInstanceOf(Conversation.Created.class,
+        successor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r)).reply());
+    assertEquals(moved.cid(), second.conversation().id());
+    clock.set(T0 + 120_000);
+    var back = assertInstanceOf(Conversation.Moved.class,
+        successor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 180_000, r)).reply());
+    assertEquals(new Conversation.Moved(first, moved.cid()), back, "an expired successor sends the start back to the first");
+    var third = assertInstanceOf(Conversation.Moved.class,
+        anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(moved.cid(), r)).reply());
+    assertFalse(List.of(first, moved.cid()).contains(third.cid()), third::toString);
+    assertEquals(third, anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(moved.cid(), r)).reply(),
+        "a second report of the same stale successor finds the new one already chosen");
+    assertEquals(4303, code(successor.<Conversation.Reply>runCommand(Conversation.Get::new).reply()));
+  }
+
   @Test
   void a_non_unique_start_never_revives_an_expired_temporary_conversation() {
     var temporary = temporaryKit("_tmp:0123456789abcdef01234567");

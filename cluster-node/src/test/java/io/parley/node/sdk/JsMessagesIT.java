@@ -568,6 +568,35 @@ class JsMessagesIT {
   // 5c. temporary conversations
 
   /**
+   * The SDK's own `TemporaryConversation > create, send and recieve`: 5.x starts temporary conversations with
+   * unique: true, so Jerry's start with Tom gets Tom's conversation (the very object the SDK cached when the
+   * message came); 4.3.1 sends unique: false and gets a new one.
+   */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void a_unique_temporary_start_of_the_same_members_returns_the_unexpired_one(int sdk) {
+    JsonNode r = result("temporary/" + sdk);
+    String cid = r.get("cid").asText();
+    assertTrue(cid.startsWith("_tmp:"), cid);
+    assertOnDifferentNodes(r, "Tom", "Jerry");
+    assertSameMessage(r.get("sent"), r.get("received").get("message"), "Tom");
+    assertEquals(cid, r.get("received").get("cid").asText());
+    assertFalse(r.get("received").get("expired").asBoolean());
+    JsonNode again = r.get("again");
+    JsonNode start = list(r.get("starts")).stream().filter(s -> s.get("step").asText().equals("again")).findFirst().orElseThrow();
+    assertTrue(start.get("tempConv").asBoolean(), start::toString);
+    if (sdk == 5) {
+      assertTrue(start.get("unique").asBoolean(), start::toString);
+      assertEquals(cid, again.get("cid").asText(), () -> "the existing one: " + again);
+      assertTrue(again.get("sameObject").asBoolean(), again::toString);
+      assertFalse(again.get("expired").asBoolean());
+    } else {
+      assertFalse(start.path("unique").asBoolean(), start::toString);
+      assertNotEquals(cid, again.get("cid").asText(), () -> "4.3.1 asks for a new one: " + again);
+    }
+  }
+
+  /**
    * The SDK's own `TemporaryConversation > expiration`: an expired temporary conversation is answered 4303
    * CONVERSATION_NOT_FOUND, which the SDK turns into its TEMPORARY_CONVERSATION_EXPIRED error with its own message
    * (a 4323 from the server reached the app as "TEMPORARY_CONVERSATION_EXPIRED"; docs/protocol-notes.md).
@@ -587,6 +616,25 @@ class JsMessagesIT {
     JsonNode ack = e.get("acks").get(0);
     assertEquals(4303, ack.get("code").asInt(), ack::toString);
     assertEquals("CONVERSATION_NOT_FOUND", ack.get("reason").asText(), ack::toString);
+  }
+
+  /** After expiry a temporary start never returns the expired conversation: a new, live one (unique in 5.x). */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void after_expiry_a_temporary_start_gets_a_new_live_conversation(int sdk) {
+    JsonNode r = result("temporary/" + sdk);
+    JsonNode renew = r.get("renew");
+    String expired = r.get("expire").get("cid").asText();
+    String cid = renew.get("cid").asText();
+    assertTrue(cid.startsWith("_tmp:") && !cid.equals(expired), () -> renew + " after " + expired);
+    assertFalse(renew.get("expired").asBoolean(), renew::toString);
+    assertTrue(renew.get("expiredAt").asLong() > renew.get("createdAt").asLong() + 50_000, renew::toString);
+    assertEquals(cid, renew.get("sent").get("cid").asText(), renew::toString);
+    if (sdk == 5) {
+      assertEquals(cid, renew.get("again").asText(), () -> "the live one is the unique one now: " + renew);
+    } else {
+      assertNotEquals(cid, renew.get("again").asText(), renew::toString);
+    }
   }
 
   // ------------------------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@
  *        receive:         --client ID --cid CID --count N
  *        send:            --client ID --cid CID [--text T ...] [--emoji T ...]
  *
- * Scenarios: text, typed, offline-send, offline-receive, history, receipt, chatroom, will, patch, receive, send
+ * Scenarios: text, typed, offline-send, offline-receive, history, receipt, read-receipts, temporary, chatroom, will,
+ * patch, receive, send
  * (see README.md).
  *
  * Node placement: with two --rtm URLs the sender (Tom) is on the first node and every receiver on the second
@@ -32,13 +33,13 @@
  */
 'use strict';
 
-const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson } = require('./lib/harness');
+const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson, sleep } = require('./lib/harness');
 
 // ---------------------------------------------------------------------------------------------
 // arguments and result
 
-const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'chatroom', 'will',
-  'patch', 'receive', 'send'];
+const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'read-receipts',
+  'temporary', 'chatroom', 'will', 'patch', 'receive', 'send'];
 
 const cli = new Cli({
   script: 'messages.js',
@@ -540,6 +541,8 @@ const SCENARIO_FUNCTIONS = {
         if (r.done) break;
       }
       p.all = await h.history(entry, conversation, {});
+      // limit 0: the SDKs send l: 0 as given; LeanCloud answers no messages (the SDK's `Message Query > with limit`)
+      p.none = await h.history(entry, conversation, { limit: 0 });
       facts.pages[name] = p;
     }
     facts.logsRequests = h.framesOf('Jerry', (d, f) => f.dir === 'out' && d.cmd === 'logs').map((f) => f.d.logsMessage);
@@ -635,6 +638,99 @@ const SCENARIO_FUNCTIONS = {
     h.begin('history');
     facts.history = await h.history(tom, chat, { limit: 10 });
     facts.historyLogs = h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'logs' && f.step === 'history').map((f) => f.d.logsMessage);
+  },
+
+  // 5b. The JS SDK's own `Messages > read`: Tom creates a chat with Jerry, so Jerry is first among its members;
+  // Tom sends (Jerry receives it: Jerry's own delivered time, no read time); Jerry sends with receipt, Tom reads;
+  // Jerry fetches the receipt timestamps, its own (fetchReceiptTimestamps) and everyone's
+  // (_fetchAllReceiptTimestamps: conv/max_read with queryAllMembers, used by the SDK's group receipt plugin).
+  async 'read-receipts'(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    h.begin('create');
+    const chat = await privateChat(h, tom, jerry, 'read receipts');
+    facts.cid = chat.id;
+    const jerryChat = await conversationOf(h, jerry, chat.id);
+    facts.members = h.names(jerryChat.members);
+    h.begin('deliver');
+    await h.send(tom, chat, h.text(tom, 'hello Jerry'));
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'deliver', 'Jerry MESSAGE');
+    await h.waitForFrame('Jerry', (d, f) => f.dir === 'out' && d.cmd === 'ack' && f.step === 'deliver', 'Jerry ack');
+    await h.settle(300);
+    h.begin('read');
+    facts.sent = h.messageView(await jerryChat.send(h.text(jerry, 'please read'), { receipt: true }), jerry);
+    await h.waitFor('Tom', (e) => e.event === 'MESSAGE' && e.step === 'read', 'Tom MESSAGE');
+    await chat.read();
+    await h.waitFor('Jerry', (e) => e.event === 'LAST_READ_AT_UPDATE', 'Jerry LAST_READ_AT_UPDATE');
+    await h.settle(300);
+    h.begin('fetch');
+    await jerryChat.fetchReceiptTimestamps();
+    facts.own = { lastDeliveredAt: ms(jerryChat.lastDeliveredAt), lastReadAt: ms(jerryChat.lastReadAt) };
+    const all = await jerryChat._fetchAllReceiptTimestamps();
+    facts.all = all.map((t) => ({ pid: h.name(t.pid), lastDeliveredAt: ms(t.lastDeliveredAt), lastReadAt: ms(t.lastReadAt) }));
+    // what the SDK's suite then checks of the first tuple (`maxReadTuples.lastReadAt.should.be.a.Date()`)
+    const [first] = all;
+    try {
+      facts.firstTuple = { pid: h.name(first.pid), lastDeliveredAt: first.lastDeliveredAt.toISOString(), lastReadAt: first.lastReadAt.toISOString() };
+    } catch (e) {
+      facts.firstTuple = { error: errorJson(e) };
+    }
+    facts.reply = h.framesOf('Jerry', (d, f) => f.dir === 'in' && d.cmd === 'conv' && d.op === 'max_read' && f.step === 'fetch')
+      .map((f) => h.summarize(f).body);
+    facts.reply.forEach((b) => (b.maxReadTuples || []).forEach((t) => { t.pid = h.name(t.pid); }));
+  },
+
+  // 5c. Temporary conversations (§8.7), as the JS SDK's own `TemporaryConversation` tests: Tom creates one with
+  // Jerry, sends, Jerry receives and then creates one with Tom himself (5.x sends unique: true and must get Tom's;
+  // 4.3.1 sends unique: false). Tom creates one with ttl 1 s, lets it expire and sends: refused locally, then (its
+  // expiry moved ahead) by the server. Then Tom creates one with the same member again: a new, live one.
+  async temporary(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    h.begin('create');
+    let received = null;
+    jerry.client.on('message', (message, conversation) => { received = conversation; });
+    const tomTemp = await tom.client.createTemporaryConversation({ members: [jerry.id] });
+    facts.cid = tomTemp.id;
+    h.begin('send');
+    const sent = await h.send(tom, tomTemp, h.text(tom, 'hi'));
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'send', 'Jerry MESSAGE');
+    facts.sent = sent;
+    facts.received = { cid: received.id, expired: received.expired, expiredAt: ms(received.expiredAt),
+      message: h.messagesOf('Jerry', 'send')[0] };
+    h.begin('again');
+    const jerryTemp = await jerry.client.createTemporaryConversation({ members: [tom.id] });
+    facts.again = { cid: jerryTemp.id, sameCid: jerryTemp.id === tomTemp.id, sameObject: jerryTemp === received,
+      expired: jerryTemp.expired, expiredAt: ms(jerryTemp.expiredAt) };
+    facts.starts = h.frames.filter((f) => f.dir === 'out' && f.d.cmd === 'conv' && f.d.op === 'start')
+      .map((f) => ({ step: f.step, unique: f.d.convMessage.unique === undefined ? null : f.d.convMessage.unique,
+        tempConv: f.d.convMessage.tempConv === undefined ? null : f.d.convMessage.tempConv }));
+
+    h.begin('expire');
+    const other = `Dli-${h.run}`;
+    const shortLived = await tom.client.createTemporaryConversation({ members: [other], ttl: 1 });
+    await sleep(1100);
+    const attempt = async () => {
+      try {
+        await shortLived.send(h.text(tom, ''));
+        return { sent: true };
+      } catch (e) {
+        return errorJson(e);
+      }
+    };
+    facts.expire = { cid: shortLived.id, expiredLocally: shortLived.expired, local: await attempt() };
+    shortLived.expiredAt = Date.now() + 1000000; // as the SDK's suite does: only the server can refuse now
+    facts.expire.expiredAfterMove = shortLived.expired;
+    facts.expire.server = await attempt();
+    facts.expire.acks = h.framesOf('Tom', (d, f) => f.dir === 'in' && d.cmd === 'ack' && f.step === 'expire')
+      .map((f) => h.summarize(f).body);
+
+    h.begin('renew');
+    const renewed = await tom.client.createTemporaryConversation({ members: [other], ttl: 60 });
+    facts.renew = { cid: renewed.id, expired: renewed.expired, expiredAt: ms(renewed.expiredAt), createdAt: Date.now() };
+    facts.renew.sent = await h.send(tom, renewed, h.text(tom, 'after expiry'));
+    const renewedAgain = await tom.client.createTemporaryConversation({ members: [other], ttl: 60 });
+    facts.renew.again = renewedAgain.id;
   },
 
   // 6. Chatroom: Tom (node 1) creates it, Jerry and Bob (node 2) join, Bob closes; William (node 2) is online but

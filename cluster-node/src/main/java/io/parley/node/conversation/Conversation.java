@@ -58,6 +58,12 @@ public final class Conversation
       implements Command {}
 
   /**
+   * To the first conversation of a unique temporary member set, once it expired: replies {@link Moved} to the
+   * conversation that replaces it, a new one if there is none yet or if it is {@code stale} (expired too).
+   */
+  public record Successor(String stale, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
    * conv/add: invite others, or join. Replies {@link MembershipChanged} or {@link Rejected}. In a chatroom the
    * initiator's {@code session} joins (others cannot be invited: 4314); {@code session} is null where no
    * session asks (the REST API).
@@ -193,6 +199,12 @@ public final class Conversation
 
   public record Created(Snapshot conversation, boolean existing) implements Reply {}
 
+  /**
+   * A unique temporary start goes on at {@code cid}; {@code stale} names an expired conversation to replace
+   * (then {@code cid} is the first one of the member set, to be asked for its {@link Successor}).
+   */
+  public record Moved(String cid, String stale) implements Reply {}
+
   /** Partial success (§6.2/§6.3): who was added or removed, and who failed with which code. */
   public record MembershipChanged(Snapshot conversation, List<String> allowed, List<Failure> failed) implements Reply {}
 
@@ -265,6 +277,9 @@ public final class Conversation
 
   public record BlacklistChanged(String initBy, List<String> clientIds, boolean added, long timestamp)
       implements Event {}
+
+  /** The expired first conversation of a unique temporary member set names the one that replaces it. */
+  public record SuccessorChosen(String cid) implements Event {}
 
   /** Members' delivered and read positions, coalesced: one event for many acks (never one per message). */
   public record PositionsAdvanced(Map<String, Long> acked, Map<String, Long> read) implements Event {}
@@ -355,6 +370,7 @@ public final class Conversation
     var builder = newCommandHandlerWithReplyBuilder();
     builder.forState(state -> !state.exists())
         .onCommand(Start.class, this::onStart)
+        .onCommand(Successor.class, (state, successor) -> notFound(successor.replyTo()))
         .onCommand(Add.class, (state, add) -> notFound(add.replyTo()))
         .onCommand(Remove.class, (state, remove) -> notFound(remove.replyTo()))
         .onCommand(JoinRoom.class, (state, join) -> notFound(join.replyTo()))
@@ -366,14 +382,17 @@ public final class Conversation
         .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
-        .onCommand(Send.class, (state, send) -> reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
+        .onCommand(Send.class, (state, send) -> temporary() ? notFound(send.replyTo())
+            : reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
         .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
         .onCommand(MaxRead.class, (state, maxRead) -> notFound(maxRead.replyTo()))
         .onCommand(PatchesSince.class, (state, patches) -> notFound(patches.replyTo()))
-        .onCommand(PatchMessage.class, (state, patch) -> reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
+        .onCommand(PatchMessage.class, (state, patch) -> temporary() ? notFound(patch.replyTo())
+            : reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
     builder.forState(state -> state.exists() && state.expiredAt(clock.millis()))
-        .onCommand(Start.class, (state, start) -> expired(start.replyTo()))
+        .onCommand(Start.class, this::onStartExpired)
+        .onCommand(Successor.class, this::onSuccessor)
         .onCommand(Add.class, (state, add) -> expired(add.replyTo()))
         .onCommand(Remove.class, (state, remove) -> expired(remove.replyTo()))
         .onCommand(JoinRoom.class, (state, join) -> expired(join.replyTo()))
@@ -393,6 +412,7 @@ public final class Conversation
         .onCommand(PatchMessage.class, (state, patch) -> expired(patch.replyTo()));
     builder.forAnyState()
         .onCommand(Start.class, this::onStartExisting)
+        .onCommand(Successor.class, (state, successor) -> answer(successor.replyTo(), new Moved(cid, null)))
         .onCommand(Add.class, this::onAdd)
         .onCommand(Remove.class, this::onRemove)
         .onCommand(JoinRoom.class, this::onJoinRoom)
@@ -438,6 +458,7 @@ public final class Conversation
         .onEvent(ShutupChanged.class, ConversationState::shutupChanged)
         .onEvent(BlacklistChanged.class, ConversationState::blacklistChanged)
         .onEvent(PositionsAdvanced.class, ConversationState::positionsAdvanced)
+        .onEvent(SuccessorChosen.class, ConversationState::successorChosen)
         .build();
   }
 
@@ -488,6 +509,30 @@ public final class Conversation
       return Effect().reply(start.replyTo(), new Created(snapshot(state), true));
     }
     return reject(start.replyTo(), 4300, "CONVERSATION_INTERNAL_ERROR", "conversation id already in use");
+  }
+
+  /**
+   * A unique temporary conversation that expired is replaced by a new one, with a new id (the SDKs keep what
+   * they know of a conversation, its expiry too, by id). The first one of the member set, whose id is derived
+   * from it, names the current one; any later one sends the starter back to the first to have it replaced.
+   */
+  private ReplyEffect<Event, ConversationState> onStartExpired(ConversationState state, Start start) {
+    if (start.kind() != Kind.TEMPORARY || !start.unique() || !state.unique() || state.uniqueId() == null) {
+      return expired(start.replyTo());
+    }
+    String first = ConversationIds.uniqueTemporaryConversationId(state.uniqueId());
+    if (!first.equals(cid)) {
+      return answer(start.replyTo(), new Moved(first, cid));
+    }
+    return onSuccessor(state, new Successor(null, start.replyTo()));
+  }
+
+  private ReplyEffect<Event, ConversationState> onSuccessor(ConversationState state, Successor successor) {
+    if (state.successor() != null && !state.successor().equals(successor.stale())) {
+      return answer(successor.replyTo(), new Moved(state.successor(), null));
+    }
+    String next = ConversationIds.newTemporaryId(clock.instant());
+    return Effect().persist(new SuccessorChosen(next)).thenReply(successor.replyTo(), after -> new Moved(next, null));
   }
 
   // -------------------------------------------------------------------------------------- add / remove
@@ -698,14 +743,20 @@ public final class Conversation
   }
 
   private ReplyEffect<Event, ConversationState> notFound(ActorRef<Reply> replyTo) {
-    if (cid.startsWith(ConversationIds.TEMPORARY_PREFIX)) {
-      return expired(replyTo);
-    }
     return reject(replyTo, 4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid);
   }
 
+  /**
+   * An expired temporary conversation is not found, as on LeanCloud: the SDKs turn 4303 for a {@code _tmp:} id
+   * into their own TEMPORARY_CONVERSATION_EXPIRED (docs/protocol-notes.md).
+   */
   private ReplyEffect<Event, ConversationState> expired(ActorRef<Reply> replyTo) {
-    return reject(replyTo, 4323, "TEMPORARY_CONVERSATION_EXPIRED", "temporary conversation " + cid + " has expired");
+    return reject(replyTo, 4303, "CONVERSATION_NOT_FOUND", "temporary conversation " + cid + " has expired");
+  }
+
+  /** A temporary conversation's id: unknown or expired, it is answered 4303 whatever was asked. */
+  private boolean temporary() {
+    return cid.startsWith(ConversationIds.TEMPORARY_PREFIX);
   }
 
   ReplyEffect<Event, ConversationState> reject(ActorRef<Reply> replyTo, int code, String reason, String detail) {

@@ -13,7 +13,8 @@ import java.util.TreeSet;
  * Conversation ids: 24 lowercase hex characters (4 bytes of creation seconds, then 8 random bytes, like a
  * MongoDB ObjectId, so ids sort by creation time); temporary ones start with {@code _tmp:}. A unique
  * conversation's id is derived from its member set, so two concurrent starts of the same unique set reach
- * the same entity, which creates it once: race-free without a lock or a lightweight transaction.
+ * the same entity, which creates it once: race-free without a lock or a lightweight transaction. A unique
+ * temporary set's first conversation is found the same way, and knows the one that replaced it after expiry.
  */
 public final class ConversationIds {
 
@@ -48,6 +49,14 @@ public final class ConversationIds {
   /** The conversation id of the unique conversation {@code uniqueId}. */
   public static String uniqueConversationId(String uniqueId) {
     return HexFormat.of().formatHex(digest("SHA-256", "unique:" + uniqueId)).substring(0, 24);
+  }
+
+  /**
+   * The id of the first temporary conversation of the unique member set {@code uniqueId}; once it expires it
+   * names the one that replaced it (a temporary conversation's id is never reused).
+   */
+  public static String uniqueTemporaryConversationId(String uniqueId) {
+    return TEMPORARY_PREFIX + HexFormat.of().formatHex(digest("SHA-256", "unique-temporary:" + uniqueId)).substring(0, 24);
   }
 
   public static boolean isValid(String cid) {

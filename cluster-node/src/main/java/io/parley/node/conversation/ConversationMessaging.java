@@ -238,7 +238,11 @@ final class ConversationMessaging {
     if (!log.loaded()) {
       return entity.effects().stash();
     }
-    List<String> whom = query.all() ? state.members()
+    // queryAllMembers answers the other members only: JS `_fetchAllReceiptTimestamps` (and the group receipt
+    // plugin built on it) reads the tuples as when the others received and read; the SDK's own suite takes the
+    // first tuple of a two-member conversation as the other member's, both times set. The requester's own
+    // tuple (delivered, never read) sorted first broke it with a TypeError.
+    List<String> whom = query.all() ? Conversation.others(state.members(), query.requester())
         : query.target() != null && !query.target().isEmpty() ? List.of(query.target())
         : Conversation.others(state.members(), query.requester()).stream().limit(1).toList();
     List<Conversation.Position> positions = whom.stream()

@@ -27,7 +27,8 @@ public record ConversationState(
     List<String> shutup,
     List<String> blacklist,
     Map<String, Long> acked,
-    Map<String, Long> read)
+    Map<String, Long> read,
+    String successor)
     implements CborSerializable {
 
   public static final String OWNER = "Owner";
@@ -47,7 +48,7 @@ public record ConversationState(
 
   static ConversationState empty() {
     return new ConversationState(false, Kind.NORMAL, null, List.of(), List.of(), "{}", false, null, 0, 0, 0, Map.of(),
-        List.of(), List.of(), Map.of(), Map.of());
+        List.of(), List.of(), Map.of(), Map.of(), null);
   }
 
   boolean isMember(String clientId) {
@@ -87,7 +88,8 @@ public record ConversationState(
         List.of(),
         List.of(),
         Map.of(),
-        Map.of());
+        Map.of(),
+        null);
   }
 
   ConversationState membersAdded(Conversation.MembersAdded event) {
@@ -107,12 +109,12 @@ public record ConversationState(
     stillShutup.removeAll(event.removed());
     return new ConversationState(exists, kind, creator, List.copyOf(updated), List.copyOf(stillMuted), attributesJson,
         unique, uniqueId, createdAt, event.timestamp(), expiresAt, Map.copyOf(stillRoles), List.copyOf(stillShutup),
-        blacklist, acked, read);
+        blacklist, acked, read, successor);
   }
 
   ConversationState attributesUpdated(Conversation.AttributesUpdated event) {
     return new ConversationState(exists, kind, creator, members, muted, event.attributesJson(), unique, uniqueId,
-        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist, acked, read);
+        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist, acked, read, successor);
   }
 
   ConversationState muteChanged(Conversation.MuteChanged event) {
@@ -123,7 +125,7 @@ public record ConversationState(
       updated.remove(event.clientId());
     }
     return new ConversationState(exists, kind, creator, members, List.copyOf(updated), attributesJson, unique, uniqueId,
-        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist, acked, read);
+        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist, acked, read, successor);
   }
 
   ConversationState roleChanged(Conversation.RoleChanged event) {
@@ -134,12 +136,12 @@ public record ConversationState(
       updated.put(event.clientId(), event.role());
     }
     return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
-        event.timestamp(), expiresAt, Map.copyOf(updated), shutup, blacklist, acked, read);
+        event.timestamp(), expiresAt, Map.copyOf(updated), shutup, blacklist, acked, read, successor);
   }
 
   ConversationState shutupChanged(Conversation.ShutupChanged event) {
     return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
-        event.timestamp(), expiresAt, roles, changed(shutup, event.clientIds(), event.added()), blacklist, acked, read);
+        event.timestamp(), expiresAt, roles, changed(shutup, event.clientIds(), event.added()), blacklist, acked, read, successor);
   }
 
   /** Blocking also removes the blocked from the members (§6.11). */
@@ -150,13 +152,20 @@ public record ConversationState(
     }
     return new ConversationState(exists, kind, creator, List.copyOf(stillMembers), muted, attributesJson, unique,
         uniqueId, createdAt, event.timestamp(), expiresAt, roles, shutup,
-        changed(blacklist, event.clientIds(), event.added()), acked, read);
+        changed(blacklist, event.clientIds(), event.added()), acked, read, successor);
   }
 
   /** Coalesced position updates: each member's delivered and read positions only move forward. */
   ConversationState positionsAdvanced(Conversation.PositionsAdvanced event) {
     return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
-        updatedAt, expiresAt, roles, shutup, blacklist, merged(acked, event.acked()), merged(read, event.read()));
+        updatedAt, expiresAt, roles, shutup, blacklist, merged(acked, event.acked()), merged(read, event.read()),
+        successor);
+  }
+
+  /** A unique temporary conversation that expired names the one that replaces it. */
+  ConversationState successorChosen(Conversation.SuccessorChosen event) {
+    return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
+        updatedAt, expiresAt, roles, shutup, blacklist, acked, read, event.cid());
   }
 
   private static Map<String, Long> merged(Map<String, Long> current, Map<String, Long> advanced) {
@@ -177,6 +186,6 @@ public record ConversationState(
 
   private ConversationState withMembers(List<String> updated, long timestamp) {
     return new ConversationState(exists, kind, creator, List.copyOf(updated), muted, attributesJson, unique, uniqueId,
-        createdAt, timestamp, expiresAt, roles, shutup, blacklist, acked, read);
+        createdAt, timestamp, expiresAt, roles, shutup, blacklist, acked, read, successor);
   }
 }

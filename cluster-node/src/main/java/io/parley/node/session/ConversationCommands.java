@@ -1,6 +1,7 @@
 package io.parley.node.session;
 
 import io.parley.node.concurrent.Futures;
+import io.parley.node.concurrent.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -169,16 +170,18 @@ public final class ConversationCommands {
     if (!members.contains(clientId)) {
       members.add(clientId);
     }
-    boolean unique = kind == Kind.NORMAL && request.getUnique();
+    // Temporary conversations honour `unique` too (JS 5 sends it by default): the unexpired one of the set.
+    boolean unique = (kind == Kind.NORMAL || kind == Kind.TEMPORARY) && request.getUnique();
     String uniqueId = unique ? ConversationIds.uniqueId(members) : null;
-    String cid = unique ? ConversationIds.uniqueConversationId(uniqueId)
-        : kind == Kind.TEMPORARY ? ConversationIds.newTemporaryId(now) : ConversationIds.newId(now);
+    String cid = !unique ? (kind == Kind.TEMPORARY ? ConversationIds.newTemporaryId(now) : ConversationIds.newId(now))
+        : kind == Kind.TEMPORARY ? ConversationIds.uniqueTemporaryConversationId(uniqueId)
+        : ConversationIds.uniqueConversationId(uniqueId);
     long ttlSeconds = kind == Kind.TEMPORARY ? temporaryTtl(request) : 0;
     long expiresAt = kind == Kind.TEMPORARY ? now.toEpochMilli() + ttlSeconds * 1000 : 0;
     String entityId = Conversation.entityId(appId, cid);
-    ask(entityId, replyTo -> new Conversation.Start(clientId, members, attributes, kind, unique, uniqueId,
-            expiresAt, now.toEpochMilli(), replyTo),
-        command, clientId,
+    Function<ActorRef<Conversation.Reply>, Conversation.Command> start = replyTo -> new Conversation.Start(clientId,
+        members, attributes, kind, unique, uniqueId, expiresAt, now.toEpochMilli(), replyTo);
+    pipe(startAt(appId, cid, start, 3), command, clientId,
         reply -> {
           Conversation.Snapshot conversation = ((Conversation.Created) reply).conversation();
           ConvCommand.Builder started = ConvCommand.newBuilder()
@@ -191,7 +194,9 @@ public final class ConversationCommands {
             started.setExisting(true);
           }
           if (conversation.kind() == Kind.TEMPORARY) {
-            started.setTempConv(true).setTempConvTTL((int) ttlSeconds);
+            // What is left of it: all of it when new, less when an existing unique one is returned.
+            long left = Math.max(1, (conversation.expiresAt() - now.toEpochMilli() + 999) / 1000);
+            started.setTempConv(true).setTempConvTTL((int) left);
           }
           if (conversation.kind() == Kind.TRANSIENT) {
             // The creator is in its chatroom (§6.1 step 3).
@@ -200,6 +205,39 @@ public final class ConversationCommands {
           }
           return Replies.replyTo(command, CommandType.conv, OpType.started, clientId).setConvMessage(started).build();
         });
+  }
+
+  /**
+   * Starts at {@code cid}; an expired unique temporary conversation moves the start on to the one that replaces
+   * it (at most {@code hops} times: the first of the set, its successor, the first again, a new successor).
+   * Answers {@link Conversation.Created} or {@link Conversation.Rejected}.
+   */
+  private CompletionStage<Conversation.Reply> startAt(String appId, String cid,
+      Function<ActorRef<Conversation.Reply>, Conversation.Command> start, int hops) {
+    return Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(start::apply, askTimeout)).thenCompose(reply -> {
+      if (!(reply instanceof Conversation.Moved moved)) {
+        return CompletableFuture.completedFuture(reply);
+      }
+      if (hops == 0) {
+        return CompletableFuture.completedFuture(
+            new Conversation.Rejected(4300, "CONVERSATION_INTERNAL_ERROR", "temporary conversation start did not settle"));
+      }
+      if (moved.stale() == null) {
+        return startAt(appId, moved.cid(), start, hops - 1);
+      }
+      return Futures.direct(entities.apply(Conversation.entityId(appId, moved.cid()))
+          .<Conversation.Reply>ask(replyTo -> new Conversation.Successor(moved.stale(), replyTo), askTimeout))
+          .thenCompose(next -> next instanceof Conversation.Moved successor
+              ? startAt(appId, successor.cid(), start, hops - 1) : CompletableFuture.completedFuture(next));
+    });
+  }
+
+  /** Like {@link #ask}, for a start that may have moved on (see {@link #startAt}). */
+  private void pipe(CompletionStage<Conversation.Reply> answer, GenericCommand command, String clientId,
+      Function<Conversation.Reply, GenericCommand> onSuccess) {
+    context.pipeToSelf(answer, (reply, failure) -> failure != null || reply instanceof Conversation.Rejected
+        ? new SessionActor.Emit(toFrame(command, clientId, reply, failure, null))
+        : new SessionActor.Emit(onSuccess.apply(reply)));
   }
 
   private long temporaryTtl(ConvCommand request) {

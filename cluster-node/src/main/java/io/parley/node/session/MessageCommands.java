@@ -227,7 +227,8 @@ public final class MessageCommands {
 
   static HistoryQuery historyQuery(LogsCommand request) {
     int limit = request.hasLimit() ? request.getLimit() : request.hasL() ? request.getL() : DEFAULT_HISTORY;
-    limit = Math.max(1, Math.min(limit, MAX_HISTORY));
+    // l = 0 asks for nothing and gets nothing, as on LeanCloud (both JS SDKs send it as given).
+    limit = Math.max(0, Math.min(limit, MAX_HISTORY));
     boolean newer = request.hasDirection() ? request.getDirection() == LogsCommand.QueryDirection.NEW
         : request.hasTt() && request.hasT() && request.getTt() > request.getT();
     Integer lctype = request.hasLctype() ? request.getLctype() : null;

@@ -173,8 +173,115 @@ class ConversationTest {
     assertInstanceOf(Conversation.Accepted.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
     clock.set(T0 + 60_000);
     var expired = assertInstanceOf(Conversation.Rejected.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
-    assertEquals(4323, expired.code());
-    assertEquals(4323, assertInstanceOf(Conversation.Rejected.class, add("A", "C")).code());
+    // 4303, not 4323: the SDKs build TEMPORARY_CONVERSATION_EXPIRED themselves from 4303 (docs/protocol-notes.md)
+    assertEquals(4303, expired.code());
+    assertEquals("CONVERSATION_NOT_FOUND", expired.reason());
+    assertEquals(4303, assertInstanceOf(Conversation.Rejected.class, add("A", "C")).code());
+    assertEquals(4303, code(send("A", text("late", false, null))));
+  }
+
+  /** Notices no test reads. */
+  static final class Quiet implements Conversation.Notices {
+    @Override
+    public void send(String appId, List<String> clientIds, Notice notice) {}
+
+    /** A chatroom's. */
+    public void sendRoom(String appId, String cid, Notice notice) {}
+  }
+
+  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> temporaryKit(String cid) {
+    var temporary = EventSourcedBehaviorTestKit.<Conversation.Command, Conversation.Event, ConversationState>create(
+        TEST_KIT.system(), Conversation.create("app:" + cid, ConversationSettings.DEFAULT, new Quiet(),
+            Conversation.MemberIndex.NONE, archive, clock));
+    temporary.clear();
+    return temporary;
+  }
+
+  @Test
+  void an_unknown_temporary_conversation_is_not_found_whatever_is_asked() {
+    var unknown = temporaryKit("_tmp:0123456789abcdef01234567");
+    for (Conversation.Reply reply : List.of(
+        unknown.<Conversation.Reply>runCommand(Conversation.Get::new).reply(),
+        unknown.<Conversation.Reply>runCommand(r -> new Conversation.Send("A", text("hi", false, null), null, r)).reply(),
+        unknown.<Conversation.Reply>runCommand(r -> new Conversation.PatchMessage("A", "m", T0, true, null, false,
+            List.of(), false, null, r)).reply())) {
+      var rejected = assertInstanceOf(Conversation.Rejected.class, reply);
+      assertEquals(4303, rejected.code(), rejected::toString);
+      assertEquals("CONVERSATION_NOT_FOUND", rejected.reason());
+    }
+  }
+
+  private static Conversation.Start uniqueTemporary(List<String> members, long expiresAt, ActorRef<Conversation.Reply> r) {
+    return new Conversation.Start("A", members, "{}", Kind.TEMPORARY, true, ConversationIds.uniqueId(members), expiresAt,
+        T0, r);
+  }
+
+  /** JS 5 starts temporary conversations with unique: true; the unexpired one of the member set answers. */
+  @Test
+  void a_unique_temporary_start_returns_the_unexpired_one_and_an_expired_one_is_replaced() {
+    List<String> members = List.of("B", "A");
+    String first = ConversationIds.uniqueTemporaryConversationId(ConversationIds.uniqueId(members));
+    assertTrue(first.startsWith("_tmp:") && ConversationIds.isValid(first), first);
+    var anchor = temporaryKit(first);
+    var created = assertInstanceOf(Conversation.Created.class,
+        anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 60_000, r)).reply());
+    assertFalse(created.existing());
+    var again = assertInstanceOf(Conversation.Created.class,
+        anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(List.of("A", "B"), T0 + 90_000, r)).reply());
+    assertTrue(again.existing());
+    assertEquals(first, again.conversation().id());
+    assertEquals(T0 + 60_000, again.conversation().expiresAt(), "the existing one keeps its expiry");
+
+    clock.set(T0 + 60_000);
+    var moved = assertInstanceOf(Conversation.Moved.class,
+        anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r)).reply());
+    assertTrue(moved.cid().startsWith("_tmp:") && !moved.cid().equals(first), moved::toString);
+    assertEquals(moved, anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r)).reply(),
+        "every start after expiry goes to the same successor");
+    anchor.restart();
+    assertEquals(moved, anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(null, r)).reply(),
+        "the successor is persisted");
+
+    var successor = temporaryKit(moved.cid());
+    var second = assertInstanceOf(Conversation.Created.class,
+        successor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r)).reply());
+    assertEquals(moved.cid(), second.conversation().id());
+    clock.set(T0 + 120_000);
+    var back = assertInstanceOf(Conversation.Moved.class,
+        successor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 180_000, r)).reply());
+    assertEquals(new Conversation.Moved(first, moved.cid()), back, "an expired successor sends the start back to the first");
+    var third = assertInstanceOf(Conversation.Moved.class,
+        anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(moved.cid(), r)).reply());
+    assertFalse(List.of(first, moved.cid()).contains(third.cid()), third::toString);
+    assertEquals(third, anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(moved.cid(), r)).reply(),
+        "a second report of the same stale successor finds the new one already chosen");
+    assertEquals(4303, code(successor.<Conversation.Reply>runCommand(Conversation.Get::new).reply()));
+  }
+
+  @Test
+  void a_non_unique_start_never_revives_an_expired_temporary_conversation() {
+    var temporary = temporaryKit("_tmp:0123456789abcdef01234567");
+    temporary.<Conversation.Reply>runCommand(r -> new Conversation.Start("A", List.of("B"), "{}", Kind.TEMPORARY, false,
+        null, T0 + 1_000, T0, r));
+    clock.set(T0 + 1_000);
+    assertEquals(4303, code(temporary.<Conversation.Reply>runCommand(r -> new Conversation.Start("A", List.of("B"), "{}",
+        Kind.TEMPORARY, false, null, T0 + 9_000, T0, r)).reply()));
+  }
+
+  /**
+   * JS {@code _fetchAllReceiptTimestamps} (max_read with queryAllMembers) reads the tuples as the other members'
+   * positions; the requester's own tuple had a delivered time and no read time and broke the SDK.
+   */
+  @Test
+  void max_read_of_all_members_answers_the_others_only() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    var first = assertInstanceOf(Conversation.Sent.class, send("B", text("1", false, null)));
+    kit.runCommand(new Conversation.Acked("A", first.timestamp(), null));
+    kit.runCommand(new Conversation.MarkRead("C", first.timestamp(), null, null));
+    var all = assertInstanceOf(Conversation.Positions.class,
+        kit.<Conversation.Reply>runCommand(r -> new Conversation.MaxRead("A", null, true, r)).reply());
+    assertEquals(List.of(new Conversation.Position("B", 0, 0), new Conversation.Position("C", first.timestamp(),
+        first.timestamp())), all.positions());
   }
 
   @Test

@@ -49,7 +49,8 @@ class JsMessagesIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path DIR = Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
   private static final String NODE_CONFIG = System.getProperty("parley.it.nodeConfig", "");
-  private static final List<String> SCENARIOS = List.of("text", "typed", "history", "receipt", "chatroom", "will", "patch");
+  private static final List<String> SCENARIOS = List.of("text", "typed", "history", "receipt", "read-receipts", "temporary",
+      "chatroom", "will", "patch");
   /** offline variants: sdk/mode, mode "push" (4.x pushOfflineMessages) or "unread" (default). */
   private static final List<String> OFFLINE = List.of("4/push", "4/unread", "5/unread");
 
@@ -432,6 +433,19 @@ class JsMessagesIT {
         () -> "pushed in timestamp order (§8.1): " + b);
   }
 
+  /** The SDK's own `Message Query > with limit`: {@code queryMessages({limit: 0})} finds nothing on LeanCloud. */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void a_history_query_with_limit_zero_returns_no_messages(int sdk) {
+    JsonNode r = result("history/" + sdk);
+    assertTrue(list(r.get("logsRequests")).stream().anyMatch(l -> l.path("l").isNumber() && l.get("l").asInt() == 0),
+        () -> "the SDK sends l: 0 as given: " + r.get("logsRequests"));
+    for (String reader : List.of("Tom", "Jerry")) {
+      JsonNode none = r.get("pages").get(reader).get("none");
+      assertEquals(0, none.size(), () -> reader + " asked for 0 messages: " + none);
+    }
+  }
+
   private static List<List<String>> pages(JsonNode pages) {
     return list(pages).stream().map(JsMessagesIT::texts).toList();
   }
@@ -502,6 +516,29 @@ class JsMessagesIT {
     assertEquals(ts, m.get("lastReadAt").asLong());
   }
 
+  /**
+   * The SDK's own `Messages > read`: conv/max_read with queryAllMembers answers the other members only, and the
+   * first tuple (the other member of a private chat) has both times. The requester's own tuple, delivered but
+   * never read, sorted first (Jerry is first among the members) and the SDK's check failed with a TypeError.
+   */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void max_read_of_all_members_answers_the_other_members_with_both_times(int sdk) {
+    JsonNode r = result("read-receipts/" + sdk);
+    assertEquals("Jerry", r.get("members").get(0).asText(), () -> "the requester is first: " + r.get("members"));
+    long ts = r.get("sent").get("timestamp").asLong();
+    JsonNode first = r.get("firstTuple");
+    assertFalse(first.has("error"), () -> "the SDK's check of the first tuple: " + first + "; reply " + r.get("reply"));
+    assertEquals("Tom", first.get("pid").asText(), first::toString);
+    assertEquals(1, r.get("all").size(), () -> "only the other member: " + r.get("all"));
+    assertEquals(ts, r.get("all").get(0).get("lastReadAt").asLong(), () -> r.get("all").toString());
+    assertTrue(r.get("all").get(0).get("lastDeliveredAt").asLong() >= ts, () -> r.get("all").toString());
+    for (JsonNode tuple : list(r.get("reply").get(0).get("maxReadTuples"))) {
+      assertNotEquals("Jerry", tuple.get("pid").asText(), () -> "no tuple of the requester: " + r.get("reply"));
+    }
+    assertEquals(ts, r.get("own").get("lastReadAt").asLong(), () -> r.get("own").toString());
+  }
+
   @ParameterizedTest(name = "sdk {0}")
   @ValueSource(ints = {4, 5})
   void no_delivery_receipt_without_the_receipt_flag(int sdk) {
@@ -525,6 +562,79 @@ class JsMessagesIT {
     assertTrue(first.has("ackAt"), () -> "ackAt of a message Jerry acked: " + logs);
     assertTrue(first.has("readAt"), () -> "readAt of a message Jerry read: " + logs);
     assertEquals("DELIVERED", r.get("history").get(0).get("status").asText(), () -> r.get("history").toString());
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // 5c. temporary conversations
+
+  /**
+   * The SDK's own `TemporaryConversation > create, send and recieve`: 5.x starts temporary conversations with
+   * unique: true, so Jerry's start with Tom gets Tom's conversation (the very object the SDK cached when the
+   * message came); 4.3.1 sends unique: false and gets a new one.
+   */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void a_unique_temporary_start_of_the_same_members_returns_the_unexpired_one(int sdk) {
+    JsonNode r = result("temporary/" + sdk);
+    String cid = r.get("cid").asText();
+    assertTrue(cid.startsWith("_tmp:"), cid);
+    assertOnDifferentNodes(r, "Tom", "Jerry");
+    assertSameMessage(r.get("sent"), r.get("received").get("message"), "Tom");
+    assertEquals(cid, r.get("received").get("cid").asText());
+    assertFalse(r.get("received").get("expired").asBoolean());
+    JsonNode again = r.get("again");
+    JsonNode start = list(r.get("starts")).stream().filter(s -> s.get("step").asText().equals("again")).findFirst().orElseThrow();
+    assertTrue(start.get("tempConv").asBoolean(), start::toString);
+    if (sdk == 5) {
+      assertTrue(start.get("unique").asBoolean(), start::toString);
+      assertEquals(cid, again.get("cid").asText(), () -> "the existing one: " + again);
+      assertTrue(again.get("sameObject").asBoolean(), again::toString);
+      assertFalse(again.get("expired").asBoolean());
+    } else {
+      assertFalse(start.path("unique").asBoolean(), start::toString);
+      assertNotEquals(cid, again.get("cid").asText(), () -> "4.3.1 asks for a new one: " + again);
+    }
+  }
+
+  /**
+   * The SDK's own `TemporaryConversation > expiration`: an expired temporary conversation is answered 4303
+   * CONVERSATION_NOT_FOUND, which the SDK turns into its TEMPORARY_CONVERSATION_EXPIRED error with its own message
+   * (a 4323 from the server reached the app as "TEMPORARY_CONVERSATION_EXPIRED"; docs/protocol-notes.md).
+   */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void an_expired_temporary_conversation_is_refused_as_the_sdk_expects(int sdk) {
+    JsonNode e = result("temporary/" + sdk).get("expire");
+    assertTrue(e.get("expiredLocally").asBoolean(), e::toString);
+    assertFalse(e.get("expiredAfterMove").asBoolean(), e::toString);
+    for (String check : List.of("local", "server")) {
+      JsonNode error = e.get(check);
+      assertEquals(4323, error.path("code").asInt(), () -> check + ": " + e);
+      assertEquals("TEMPORARY_CONVERSATION_EXPIRED", error.path("name").asText(), () -> check + ": " + e);
+      assertEquals("Temporary conversation expired or does not exist.", error.path("message").asText(), () -> check + ": " + e);
+    }
+    JsonNode ack = e.get("acks").get(0);
+    assertEquals(4303, ack.get("code").asInt(), ack::toString);
+    assertEquals("CONVERSATION_NOT_FOUND", ack.get("reason").asText(), ack::toString);
+  }
+
+  /** After expiry a temporary start never returns the expired conversation: a new, live one (unique in 5.x). */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void after_expiry_a_temporary_start_gets_a_new_live_conversation(int sdk) {
+    JsonNode r = result("temporary/" + sdk);
+    JsonNode renew = r.get("renew");
+    String expired = r.get("expire").get("cid").asText();
+    String cid = renew.get("cid").asText();
+    assertTrue(cid.startsWith("_tmp:") && !cid.equals(expired), () -> renew + " after " + expired);
+    assertFalse(renew.get("expired").asBoolean(), renew::toString);
+    assertTrue(renew.get("expiredAt").asLong() > renew.get("createdAt").asLong() + 50_000, renew::toString);
+    assertEquals(cid, renew.get("sent").get("cid").asText(), renew::toString);
+    if (sdk == 5) {
+      assertEquals(cid, renew.get("again").asText(), () -> "the live one is the unique one now: " + renew);
+    } else {
+      assertNotEquals(cid, renew.get("again").asText(), renew::toString);
+    }
   }
 
   // ------------------------------------------------------------------------------------------------------------

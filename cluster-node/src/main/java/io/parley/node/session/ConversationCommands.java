@@ -1,8 +1,6 @@
 package io.parley.node.session;
 
 import io.parley.node.concurrent.Futures;
-import io.parley.node.concurrent.Futures;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,9 +11,9 @@ import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.conversation.query.ConversationQuery;
 import io.parley.node.conversation.query.InvalidQueryException;
-import io.parley.node.conversation.query.QueryLimits;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.wire.BlacklistCommand;
 import io.parley.protocol.wire.CommandType;
@@ -31,7 +29,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -62,7 +59,7 @@ public final class ConversationCommands {
   private final ActorRef<Delivery> inbox;
   private final NodeDirectory directory;
   private final Function<String, EntityRef<Conversation.Command>> entities;
-  private final ConversationIndex index;
+  private final ConversationFinder finder;
   private final ConversationSettings limits;
   private final Duration askTimeout;
   private final Clock clock;
@@ -78,7 +75,7 @@ public final class ConversationCommands {
       ActorRef<Delivery> inbox,
       NodeDirectory directory,
       Function<String, EntityRef<Conversation.Command>> entities,
-      ConversationIndex index,
+      ConversationFinder finder,
       ConversationSettings limits,
       Duration askTimeout,
       Clock clock) {
@@ -86,7 +83,7 @@ public final class ConversationCommands {
     this.inbox = inbox;
     this.directory = directory;
     this.entities = entities;
-    this.index = index;
+    this.finder = finder;
     this.limits = limits;
     this.askTimeout = askTimeout;
     this.clock = clock;
@@ -95,8 +92,10 @@ public final class ConversationCommands {
   /** Conversations reached through Cluster Sharding, wherever they live. */
   public static Factory sharded(ClusterSharding sharding, NodeDirectory directory, ConversationIndex index,
       ConversationSettings limits, Duration askTimeout, Clock clock) {
-    return (context, inbox) -> new ConversationCommands(context, inbox, directory,
-        id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index, limits, askTimeout, clock);
+    Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
+    ConversationFinder finder = new ConversationFinder(entities, index, limits, askTimeout);
+    return (context, inbox) ->
+        new ConversationCommands(context, inbox, directory, entities, finder, limits, askTimeout, clock);
   }
 
   /**
@@ -423,7 +422,7 @@ public final class ConversationCommands {
   void onQuery(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     if (request.getTempConvIdsCount() > 0) {
-      fetch(appId, request.getTempConvIdsList()).thenApply(found -> temporaryResults(command, clientId, found))
+      finder.byIds(appId, request.getTempConvIdsList()).thenApply(found -> temporaryResults(command, clientId, found))
           .whenComplete((frame, failure) -> emitAnswer(command, clientId, frame, failure));
       return;
     }
@@ -433,70 +432,35 @@ public final class ConversationCommands {
           request.hasSort() ? request.getSort() : null,
           request.hasLimit() ? request.getLimit() : null,
           request.hasSkip() ? request.getSkip() : null,
-          new QueryLimits(limits.defaultQueryLimit(), limits.maxQueryLimit()));
+          finder.queryLimits());
     } catch (InvalidQueryException invalid) {
       emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED, invalid.getMessage()));
       return;
     }
-    candidates(appId, clientId, query)
-        .thenCompose(ids -> fetch(appId, ids))
-        .thenApply(found -> queryResults(command, clientId, query, found))
+    finder.find(appId, clientId, query)
+        .thenApply(found -> queryResults(command, clientId, found))
         .whenComplete((frame, failure) -> emitAnswer(command, clientId, frame, failure));
   }
 
-  private CompletionStage<List<String>> candidates(String appId, String clientId, ConversationQuery query) {
-    Optional<Set<String>> ids = query.objectIds();
-    if (ids.isPresent()) {
-      return CompletableFuture.completedFuture(List.copyOf(ids.get()));
-    }
-    Optional<String> member = query.hasCondition() ? query.requiredMember() : Optional.of(clientId);
-    if (member.isPresent()) {
-      return index.conversationsOf(appId, member.get(), limits.maxQueryCandidates());
-    }
-    return index.recentConversations(appId, limits.maxQueryCandidates());
-  }
-
-  private CompletionStage<List<Conversation.Snapshot>> fetch(String appId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
-        .filter(ConversationIds::isValid)
-        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Get::new, askTimeout))
-            .toCompletableFuture())
-        .toList();
-    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> answers.stream()
-        .map(CompletableFuture::join)
-        .filter(Conversation.Accepted.class::isInstance)
-        .map(reply -> ((Conversation.Accepted) reply).conversation())
-        .toList());
-  }
-
-  private GenericCommand queryResults(
-      GenericCommand command, String clientId, ConversationQuery query, List<Conversation.Snapshot> found) {
+  /** The page as the client asked for it: flag bit 0 drops the member lists, bit 1 adds the last message. */
+  private static GenericCommand queryResults(GenericCommand command, String clientId, ConversationFinder.Found found) {
     ConvCommand request = command.getConvMessage();
-    Map<ObjectNode, Conversation.Snapshot> byDocument = new java.util.IdentityHashMap<>();
-    List<ObjectNode> documents = new ArrayList<>();
-    for (Conversation.Snapshot conversation : found) {
-      if (conversation.kind() != Kind.TEMPORARY) {
-        ObjectNode document = toResult(conversation, clientId);
-        byDocument.put(document, conversation);
-        documents.add(document);
-      }
-    }
-    List<ObjectNode> page = query.apply(documents);
     boolean compact = (request.getFlag() & 1) != 0;
     boolean withLastMessage = (request.getFlag() & 2) != 0;
     ArrayNode results = JSON.createArrayNode();
-    for (ObjectNode document : page) {
+    for (int n = 0; n < found.page().size(); n++) {
+      ObjectNode document = found.page().get(n);
       if (compact) {
         document.remove("m");
       }
       if (withLastMessage) {
-        addLastMessage(document, byDocument.get(document));
+        ConversationFinder.addLastMessage(document, found.conversations().get(n));
       }
       results.add(document);
     }
     ConvCommand.Builder reply = ConvCommand.newBuilder().setResults(JsonObjectMessage.newBuilder().setData(results.toString()));
     if (request.getCount() > 0) {
-      reply.setCount((int) documents.stream().filter(query::matches).count());
+      reply.setCount(found.matching());
     }
     return Replies.replyTo(command, CommandType.conv, OpType.results, clientId).setConvMessage(reply).build();
   }
@@ -515,56 +479,6 @@ public final class ConversationCommands {
     return Replies.replyTo(command, CommandType.conv, OpType.results, clientId)
         .setConvMessage(ConvCommand.newBuilder().setResults(JsonObjectMessage.newBuilder().setData(results.toString())))
         .build();
-  }
-
-  /** A query result element (§6.4): stored attributes at the top level, then the system columns. */
-  static ObjectNode toResult(Conversation.Snapshot conversation, String requester) {
-    ObjectNode result = JSON.createObjectNode();
-    try {
-      JsonNode attributes = JSON.readTree(conversation.attributesJson());
-      if (attributes instanceof ObjectNode object) {
-        result.setAll(object);
-      }
-    } catch (Exception e) {
-      // attributes were validated as a JSON object when stored
-    }
-    result.put("objectId", conversation.id());
-    result.put("c", conversation.creator());
-    ArrayNode members = result.putArray("m");
-    conversation.members().forEach(members::add);
-    ArrayNode muted = result.putArray("mu");
-    conversation.muted().forEach(muted::add);
-    result.put("muted", conversation.muted().contains(requester));
-    result.put("tr", conversation.kind() == Kind.TRANSIENT);
-    result.put("sys", conversation.kind() == Kind.SYSTEM);
-    result.put("unique", conversation.unique());
-    if (conversation.uniqueId() != null) {
-      result.put("uniqueId", conversation.uniqueId());
-    }
-    result.put("createdAt", Instant.ofEpochMilli(conversation.createdAt()).toString());
-    result.put("updatedAt", Instant.ofEpochMilli(conversation.updatedAt()).toString());
-    if (conversation.lastMessage() != null) {
-      ObjectNode lm = result.putObject("lm");
-      lm.put("__type", "Date");
-      lm.put("iso", Instant.ofEpochMilli(conversation.lastMessage().timestamp()).toString());
-    }
-    return result;
-  }
-
-  /** With flag bit 1 (§6.4): the last message's fields, only when there is one. */
-  static void addLastMessage(ObjectNode result, Conversation.Snapshot conversation) {
-    io.parley.node.message.StoredMessage last = conversation.lastMessage();
-    if (last == null) {
-      return;
-    }
-    result.put("msg", last.data());
-    result.put("msg_from", last.from());
-    result.put("msg_mid", last.id());
-    result.put("msg_timestamp", last.timestamp());
-    if (last.patchTimestamp() > 0) {
-      result.put("patch_timestamp", last.patchTimestamp());
-    }
-    result.put("bin", last.binary());
   }
 
   // -------------------------------------------------------------------------------------------- helpers

@@ -1,0 +1,154 @@
+package io.parley.node.conversation.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parley.node.concurrent.Futures;
+import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIds;
+import io.parley.node.conversation.ConversationIndex;
+import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.message.StoredMessage;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * The read side of {@code conv/query} (PROTOCOL.md §6.4), shared by every edge: it picks a bounded candidate
+ * set, reads each candidate from its entity, and applies the condition, sort, skip and limit to the result
+ * documents. Candidates are the ids in the condition, else the conversations of the member the condition
+ * requires (the requester's when there is no condition), else the app's newest conversations, at most
+ * {@code max-query-candidates} in every case.
+ */
+public final class ConversationFinder {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One page of results as LeanCloud documents, and how many candidates matched in all. */
+  public record Found(List<ObjectNode> page, List<Conversation.Snapshot> conversations, int matching) {}
+
+  private final Function<String, EntityRef<Conversation.Command>> entities;
+  private final ConversationIndex index;
+  private final ConversationSettings limits;
+  private final Duration askTimeout;
+
+  public ConversationFinder(Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index,
+      ConversationSettings limits, Duration askTimeout) {
+    this.entities = entities;
+    this.index = index;
+    this.limits = limits;
+    this.askTimeout = askTimeout;
+  }
+
+  /** The query's limits, for parsing a request into a {@link ConversationQuery}. */
+  public QueryLimits queryLimits() {
+    return new QueryLimits(limits.defaultQueryLimit(), limits.maxQueryLimit());
+  }
+
+  /**
+   * Runs {@code query} for {@code requester}; {@code page()} and {@code conversations()} are parallel lists
+   * (temporary conversations are never results: they are read by id, see {@link #byIds}).
+   */
+  public CompletionStage<Found> find(String appId, String requester, ConversationQuery query) {
+    return candidates(appId, requester, query)
+        .thenCompose(ids -> byIds(appId, ids))
+        .thenApply(found -> {
+          List<ObjectNode> documents = new ArrayList<>();
+          java.util.Map<ObjectNode, Conversation.Snapshot> byDocument = new java.util.IdentityHashMap<>();
+          for (Conversation.Snapshot conversation : found) {
+            if (conversation.kind() != Kind.TEMPORARY) {
+              ObjectNode document = toResult(conversation, requester);
+              byDocument.put(document, conversation);
+              documents.add(document);
+            }
+          }
+          List<ObjectNode> page = query.apply(documents);
+          int matching = (int) documents.stream().filter(query::matches).count();
+          return new Found(page, page.stream().map(byDocument::get).toList(), matching);
+        });
+  }
+
+  /** The conversations of {@code cids} that exist (unknown and malformed ids are left out). */
+  public CompletionStage<List<Conversation.Snapshot>> byIds(String appId, List<String> cids) {
+    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
+        .filter(ConversationIds::isValid)
+        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Get::new, askTimeout)))
+        .toList();
+    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> answers.stream()
+        .map(CompletableFuture::join)
+        .filter(Conversation.Accepted.class::isInstance)
+        .map(reply -> ((Conversation.Accepted) reply).conversation())
+        .toList());
+  }
+
+  private CompletionStage<List<String>> candidates(String appId, String requester, ConversationQuery query) {
+    Optional<Set<String>> ids = query.objectIds();
+    if (ids.isPresent()) {
+      return CompletableFuture.completedFuture(List.copyOf(ids.get()));
+    }
+    Optional<String> member = query.hasCondition() ? query.requiredMember() : Optional.of(requester);
+    if (member.isPresent()) {
+      return index.conversationsOf(appId, member.get(), limits.maxQueryCandidates());
+    }
+    return index.recentConversations(appId, limits.maxQueryCandidates());
+  }
+
+  /** A query result document (§6.4): stored attributes at the top level, then the system columns. */
+  public static ObjectNode toResult(Conversation.Snapshot conversation, String requester) {
+    ObjectNode result = JSON.createObjectNode();
+    try {
+      JsonNode attributes = JSON.readTree(conversation.attributesJson());
+      if (attributes instanceof ObjectNode object) {
+        result.setAll(object);
+      }
+    } catch (Exception e) {
+      // attributes were validated as a JSON object when stored
+    }
+    result.put("objectId", conversation.id());
+    result.put("c", conversation.creator());
+    ArrayNode members = result.putArray("m");
+    conversation.members().forEach(members::add);
+    ArrayNode muted = result.putArray("mu");
+    conversation.muted().forEach(muted::add);
+    result.put("muted", conversation.muted().contains(requester));
+    result.put("tr", conversation.kind() == Kind.TRANSIENT);
+    result.put("sys", conversation.kind() == Kind.SYSTEM);
+    result.put("unique", conversation.unique());
+    if (conversation.uniqueId() != null) {
+      result.put("uniqueId", conversation.uniqueId());
+    }
+    result.put("createdAt", Instant.ofEpochMilli(conversation.createdAt()).toString());
+    result.put("updatedAt", Instant.ofEpochMilli(conversation.updatedAt()).toString());
+    if (conversation.lastMessage() != null) {
+      ObjectNode lm = result.putObject("lm");
+      lm.put("__type", "Date");
+      lm.put("iso", Instant.ofEpochMilli(conversation.lastMessage().timestamp()).toString());
+    }
+    return result;
+  }
+
+  /** With flag bit 1 (§6.4): the last message's fields, only when there is one. */
+  public static void addLastMessage(ObjectNode result, Conversation.Snapshot conversation) {
+    StoredMessage last = conversation.lastMessage();
+    if (last == null) {
+      return;
+    }
+    result.put("msg", last.data());
+    result.put("msg_from", last.from());
+    result.put("msg_mid", last.id());
+    result.put("msg_timestamp", last.timestamp());
+    if (last.patchTimestamp() > 0) {
+      result.put("patch_timestamp", last.patchTimestamp());
+    }
+    result.put("bin", last.binary());
+  }
+}

@@ -92,6 +92,12 @@ public final class Conversation
   /** Replies {@link Accepted} with the current state, or {@link Rejected} when it does not exist. */
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * Before a history read: replies {@link HistoryOpened} when {@code reader} may read it (members; anyone in a
+   * chatroom), else {@link Rejected} 4312.
+   */
+  public record OpenHistory(String reader, ActorRef<Reply> replyTo) implements Command {}
+
   /** Replies {@link Counted}: members, or clients online in a chatroom. */
   public record Count(ActorRef<Reply> replyTo) implements Command {}
 
@@ -211,6 +217,9 @@ public final class Conversation
   public record Failure(int code, String reason, List<String> clientIds) implements CborSerializable {}
 
   public record Counted(int count) implements Reply {}
+
+  /** History may be read: where it starts, and the other member's positions in a conversation of two (or null). */
+  public record HistoryOpened(long createdAt, Position other) implements Reply {}
 
   public record Sent(String messageId, long timestamp) implements Reply {}
 
@@ -377,6 +386,7 @@ public final class Conversation
         .onCommand(Update.class, (state, update) -> notFound(update.replyTo()))
         .onCommand(Mute.class, (state, mute) -> notFound(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> notFound(get.replyTo()))
+        .onCommand(OpenHistory.class, (state, open) -> notFound(open.replyTo()))
         .onCommand(Count.class, (state, count) -> notFound(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
         .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
@@ -399,6 +409,7 @@ public final class Conversation
         .onCommand(Update.class, (state, update) -> expired(update.replyTo()))
         .onCommand(Mute.class, (state, mute) -> expired(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> expired(get.replyTo()))
+        .onCommand(OpenHistory.class, (state, open) -> expired(open.replyTo()))
         .onCommand(Count.class, (state, count) -> expired(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
         .onCommand(Shutup.class, (state, shutup) -> expired(shutup.replyTo()))
@@ -428,6 +439,7 @@ public final class Conversation
         .onCommand(UnreadOf.class, messaging::onUnreadOf)
         .onCommand(UndeliveredTo.class, messaging::onUndeliveredTo)
         .onCommand(MaxRead.class, messaging::onMaxRead)
+        .onCommand(OpenHistory.class, messaging::onOpenHistory)
         .onCommand(PatchesSince.class, messaging::onPatchesSince)
         .onCommand(PatchMessage.class, messaging::onPatch);
     builder.forAnyState()

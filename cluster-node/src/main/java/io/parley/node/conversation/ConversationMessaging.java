@@ -234,6 +234,24 @@ final class ConversationMessaging {
     return entity.effects().reply(query.replyTo(), new Conversation.Undelivered(cid, queue, hasMore, convType(state)));
   }
 
+  /** History is for members (chatrooms: anyone); in a conversation of two it carries the other's positions. */
+  ReplyEffect<Conversation.Event, ConversationState> onOpenHistory(ConversationState state, Conversation.OpenHistory open) {
+    if (!log.loaded()) {
+      return entity.effects().stash();
+    }
+    if (state.kind() != Kind.TRANSIENT && !state.isMember(open.reader())) {
+      return entity.reject(open.replyTo(), 4312, "CONVERSATION_LOG_REJECTED", open.reader() + " is not a member of " + cid);
+    }
+    Conversation.Position other = null;
+    if (state.kind() != Kind.TRANSIENT && state.members().size() == 2) {
+      String member = Conversation.others(state.members(), open.reader()).stream().findFirst().orElse(null);
+      if (member != null) {
+        other = new Conversation.Position(member, log.ackedBy(member, state), log.readBy(member, state));
+      }
+    }
+    return entity.effects().reply(open.replyTo(), new Conversation.HistoryOpened(state.createdAt(), other));
+  }
+
   ReplyEffect<Conversation.Event, ConversationState> onMaxRead(ConversationState state, Conversation.MaxRead query) {
     if (!log.loaded()) {
       return entity.effects().stash();

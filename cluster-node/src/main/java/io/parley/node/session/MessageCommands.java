@@ -2,6 +2,7 @@ package io.parley.node.session;
 
 import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
@@ -22,7 +23,6 @@ import io.parley.protocol.wire.PatchCommand;
 import io.parley.protocol.wire.PatchItem;
 import io.parley.protocol.wire.ReadTuple;
 import io.parley.protocol.wire.UnreadCommand;
-import io.parley.protocol.wire.UnreadTuple;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,7 +59,7 @@ public final class MessageCommands {
   private final ActorRef<Delivery> inbox;
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final ConversationIndex index;
-  private final MessageStore store;
+  private final HistoryReader history;
   private final ConversationSettings settings;
   private final Duration askTimeout;
   private final Clock clock;
@@ -71,13 +71,13 @@ public final class MessageCommands {
   private record Will(String clientId, String entityId, Conversation.MessageDraft draft) {}
 
   private MessageCommands(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox,
-      Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index, MessageStore store,
+      Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index, HistoryReader history,
       ConversationSettings settings, Duration askTimeout, Clock clock) {
     this.context = context;
     this.inbox = inbox;
     this.entities = entities;
     this.index = index;
-    this.store = store;
+    this.history = history;
     this.settings = settings;
     this.askTimeout = askTimeout;
     this.clock = clock;
@@ -85,8 +85,9 @@ public final class MessageCommands {
 
   public static Factory sharded(ClusterSharding sharding, ConversationIndex index, MessageStore store,
       ConversationSettings settings, Duration askTimeout, Clock clock) {
-    return (context, inbox) -> new MessageCommands(context, inbox, id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id), index,
-        store, settings, askTimeout, clock);
+    Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
+    HistoryReader history = new HistoryReader(entities, store, askTimeout);
+    return (context, inbox) -> new MessageCommands(context, inbox, entities, index, history, settings, askTimeout, clock);
   }
 
   // ----------------------------------------------------------------------------------------------- direct
@@ -188,41 +189,12 @@ public final class MessageCommands {
   /** logs (§6.15): members only (chatrooms: anyone); served from the message table. */
   void onLogs(String appId, String clientId, GenericCommand command) {
     LogsCommand request = command.getLogsMessage();
-    String cid = request.getCid();
-    CompletionStage<GenericCommand> answer = Futures.direct(entities.apply(Conversation.entityId(appId, cid))
-        .ask(Conversation.Get::new, askTimeout))
-        .thenCompose(reply -> {
-          if (reply instanceof Conversation.Rejected rejected) {
-            return CompletableFuture.completedFuture(error(command, clientId, rejected.code(), rejected.detail()));
-          }
-          Conversation.Snapshot conversation = ((Conversation.Accepted) reply).conversation();
-          if (conversation.kind() != io.parley.node.conversation.ConversationState.Kind.TRANSIENT
-              && !conversation.members().contains(clientId)) {
-            return CompletableFuture.completedFuture(
-                error(command, clientId, 4312, clientId + " is not a member of " + cid));
-          }
-          CompletionStage<Conversation.Position> other = otherMember(appId, clientId, conversation);
-          return other.thenCompose(position -> store.page(appId, cid, historyQuery(request), conversation.createdAt())
-              .thenApply(messages -> logsReply(command, clientId, messages, position)));
-        });
-    answer.whenComplete((frame, failure) -> context.getSelf().tell(new SessionActor.Emit(failure == null ? frame
-        : error(command, clientId, 4311, "history unavailable, retry"))));
-  }
-
-  /**
-   * In a conversation of two, history tells when the other member received and read each message
-   * ({@code ackAt}/{@code readAt}, §6.15); JS derives the delivered status from them.
-   */
-  private CompletionStage<Conversation.Position> otherMember(
-      String appId, String clientId, Conversation.Snapshot conversation) {
-    if (conversation.kind() == io.parley.node.conversation.ConversationState.Kind.TRANSIENT
-        || conversation.members().size() != 2) {
-      return CompletableFuture.completedFuture(null);
-    }
-    return Futures.direct(entities.apply(Conversation.entityId(appId, conversation.id()))
-        .<Conversation.Reply>ask(replyTo -> new Conversation.MaxRead(clientId, null, false, replyTo), askTimeout))
-        .thenApply(reply -> reply instanceof Conversation.Positions positions && !positions.positions().isEmpty()
-            ? positions.positions().get(0) : null);
+    history.read(appId, clientId, request.getCid(), historyQuery(request)).whenComplete((result, failure) -> {
+      GenericCommand frame = failure != null ? error(command, clientId, 4311, "history unavailable, retry")
+          : result instanceof HistoryReader.Page page ? logsReply(command, clientId, page.messages(), page.other())
+          : error(command, clientId, ((HistoryReader.Refused) result).code(), ((HistoryReader.Refused) result).detail());
+      context.getSelf().tell(new SessionActor.Emit(frame));
+    });
   }
 
   static HistoryQuery historyQuery(LogsCommand request) {

@@ -28,12 +28,12 @@
  */
 'use strict';
 
-const { Cli, ClientHarness, usageError, namedError, waitUntil, sleep } = require('./lib/harness');
+const { Cli, ClientHarness, usageError, namedError, waitUntil, sleep, errorJson } = require('./lib/harness');
 
 // ---------------------------------------------------------------------------------------------
 // arguments and result
 
-const SCENARIOS = ['private-chat', 'group-query', 'seed-tables', 'self-join', 'chatroom', 'read-conversation'];
+const SCENARIOS = ['private-chat', 'group-query', 'seed-tables', 'self-join', 'chatroom', 'roles', 'read-conversation'];
 
 const cli = new Cli({
   script: 'conversations.js',
@@ -285,7 +285,8 @@ const SCENARIO_FUNCTIONS = {
     facts.tomView = conversationView(h, group);
   },
 
-  // The seed's three tables on the group: Tom invites William, kicks Harry, then quits.
+  // The seed's three tables on the group: Tom invites William, kicks Harry; Tom, the owner, cannot quit (member
+  // roles are on by default), so Jerry quits.
   async 'seed-tables'(h) {
     const tom = await h.login('Tom', 0);
     const jerry = await h.login('Jerry', 1);
@@ -309,19 +310,56 @@ const SCENARIO_FUNCTIONS = {
     await h.settle();
     steps.kick = { result: partial(removed), events: h.eventsOf('kick'), pushes: h.pushesOf('kick'), tomMembers: h.names(group.members) };
 
+    h.begin('owner-quit');
+    steps.ownerQuit = await group.quit().then(() => ({ quit: true }), (e) => ({ error: errorJson(e) }));
+    await h.settle();
+    steps.ownerQuit.events = h.eventsOf('owner-quit');
+
     h.begin('quit');
-    await group.quit();
+    const jerryGroup = await jerry.getConversation(group.id);
+    await jerryGroup.quit();
     await h.settle();
     steps.quit = { events: h.eventsOf('quit'), pushes: h.pushesOf('quit'), tomMembers: h.names(group.members) };
 
     // afterwards, the member list as a remaining member's SDK reads it from the server
     h.begin('after');
-    const reread = await jerry.getQuery().equalTo('objectId', group.id).find();
+    const reread = await bob.getQuery().equalTo('objectId', group.id).find();
     steps.after = { members: reread.length ? h.names(reread[0].members).slice().sort() : null };
     facts.steps = steps;
     facts.events = {};
     for (const s of ['create', 'invite', 'kick', 'quit']) facts.events[s] = steps[s].events;
-    void bob; void harry;
+    void harry;
+  },
+
+  // The SDK suite's `Conversation Management` under the node's default configuration: Tom creates a group with
+  // Jerry and Bob; Jerry tries to promote himself to Manager ('member can not promote itself') and to remove Tom;
+  // Tom tries to make Jerry the Owner and to quit ('owner can not quit'); then Tom makes Jerry a Manager.
+  async roles(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const bob = await h.login('Bob', 2);
+    h.begin('create');
+    const group = await tom.createConversation({ members: [jerry.id, bob.id], name: 'roles', unique: false });
+    facts.cid = group.id;
+    await h.settle();
+    const jerryGroup = await jerry.getConversation(group.id);
+    const outcome = (promise) => promise.then((r) => ({ ok: true, result: r && r.failures ? partial(r) : null }),
+      (e) => ({ error: errorJson(e) }));
+    h.begin('promote-self');
+    facts.promoteSelf = await outcome(jerryGroup.updateMemberRole(jerry.id, 'Manager'));
+    h.begin('kick-owner');
+    facts.kickOwner = await outcome(jerryGroup.remove([tom.id]));
+    h.begin('make-owner');
+    facts.makeOwner = await outcome(group.updateMemberRole(jerry.id, 'Owner'));
+    h.begin('owner-quit');
+    facts.ownerQuit = await outcome(group.quit());
+    h.begin('promote');
+    facts.promote = await outcome(group.updateMemberRole(jerry.id, 'Manager'));
+    await h.settle();
+    facts.promoteEvents = h.eventsOf('promote');
+    h.begin('after');
+    const reread = await bob.getQuery().equalTo('objectId', group.id).find();
+    facts.membersAfter = reread.length ? h.names(reread[0].members).slice().sort() : null;
   },
 
   // "William 加入" (docs:guide/beginner.mdx): William, not a member, joins the group by id.

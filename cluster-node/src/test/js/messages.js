@@ -13,8 +13,9 @@
  *        send:            --client ID --cid CID [--text T ...] [--emoji T ...]
  *
  * Scenarios: text, typed, offline-send, offline-receive, history, receipt, read-receipts, temporary, chatroom, will,
- * patch, receive, send
+ * patch, shared-order, receive, send
  * (see README.md).
+ *        shared-order:    [--rounds 100] [--patch-rounds 10] [--conversations 2]
  *
  * Node placement: with two --rtm URLs the sender (Tom) is on the first node and every receiver on the second
  * (some second devices deliberately on the first; see each scenario). Every client has its own Realtime (its
@@ -39,7 +40,7 @@ const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson, sleep 
 // arguments and result
 
 const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'read-receipts',
-  'temporary', 'chatroom', 'will', 'patch', 'receive', 'send'];
+  'temporary', 'chatroom', 'will', 'patch', 'shared-order', 'receive', 'send'];
 
 const cli = new Cli({
   script: 'messages.js',
@@ -154,6 +155,17 @@ class Harness extends ClientHarness {
     const entry = { name, id, url, node: node % this.rtm.length, realtime, SDK, Emoji, client: null, conns: new Set(), events: [], closed: false, pushOffline: !!options.pushOfflineMessages };
     this.clients.set(name, entry);
     if (!this.idToName.has(id)) this.idToName.set(id, name.replace(/@.*$/, ''));
+    await this.openClient(entry);
+    this.watchClient(entry);
+    return entry;
+  }
+
+  /** Logs `name` in on the Realtime (the WebSocket) of `mate`, which is already logged in: two clients, one socket. */
+  async loginShared(name, mate) {
+    const id = `${name}-${this.run}`;
+    const entry = { name, id, url: mate.url, node: mate.node, realtime: mate.realtime, SDK: mate.SDK, Emoji: mate.Emoji, client: null, conns: new Set(mate.conns), events: [], closed: false, pushOffline: false };
+    this.clients.set(name, entry);
+    this.idToName.set(id, name);
     await this.openClient(entry);
     this.watchClient(entry);
     return entry;
@@ -852,6 +864,81 @@ const SCENARIO_FUNCTIONS = {
       Jerry: await h.history(jerry, await conversationOf(h, jerry, group.id), { limit: 10 }),
       Tom: await h.history(tom, group, { limit: 10 }),
     };
+  },
+
+  // Order on a shared socket (issue 9 point 4): per --rtm node, one Realtime (one WebSocket) with two clients, Amy
+  // and Ben, in --conversations conversations of their own. Amy sends --rounds messages (round robin over the
+  // conversations) and edits and recalls --patch-rounds of them; Ben receives each one on the same WebSocket. A
+  // round is reordered when Ben's push reached the socket before the reply to Amy's command (wire), or when the
+  // SDK emitted Ben's event before Amy's promise resolved (sdk).
+  async 'shared-order'(h) {
+    const rounds = Number(args.rounds || 100);
+    const patchRounds = Number(args['patch-rounds'] || 10);
+    const perSocket = Number(args.conversations || 2);
+    facts.sockets = [];
+    for (let node = 0; node < h.rtm.length; node++) {
+      const amy = await h.login(`Amy${node}`, node);
+      const ben = await h.loginShared(`Ben${node}`, amy);
+      const conns = Array.from(amy.conns);
+      const result = {
+        node: h.rtm[node], connections: conns, benConnections: Array.from(ben.conns), cids: [],
+        rounds: 0, patchRounds: 0,
+        wire: { direct: 0, update: 0, recall: 0 }, sdk: { direct: 0, update: 0, recall: 0 }, examples: [],
+      };
+      facts.sockets.push(result);
+      h.begin(`create-${node}`);
+      const conversations = [];
+      for (let k = 0; k < perSocket; k++) {
+        const conversation = await amy.client.createConversation({ members: [ben.id], name: `shared ${node}/${k}`, unique: false });
+        conversations.push(conversation);
+        result.cids.push(conversation.id);
+        await h.waitFor(ben.name, (e) => e.event === 'INVITED' && e.cid === conversation.id, `${ben.name} INVITED`);
+      }
+      // Ben's SDK events, numbered on one counter with Amy's resolved promises
+      let seq = 0;
+      const seen = new Map(); // `${kind}:${messageId}` -> seq
+      ben.client.on('message', (m) => seen.set(`direct:${m.id}`, ++seq));
+      ben.client.on('messageupdate', (m) => seen.set(`update:${m.id}`, ++seq));
+      ben.client.on('messagerecall', (m) => seen.set(`recall:${m.id}`, ++seq));
+      const inFrames = (from) => h.frames.slice(from).filter((f) => f.dir === 'in' && conns.includes(f.conn));
+      const check = async (kind, from, run, replyOf, pushOf) => {
+        const message = await run();
+        const resolved = ++seq;
+        await waitUntil(() => seen.has(`${kind}:${message.id}`), h.waitMs, `${ben.name} ${kind} ${message.id}`, 5);
+        const frames = inFrames(from);
+        const reply = frames.findIndex((f) => replyOf(f.d, message));
+        const push = frames.findIndex((f) => pushOf(f.d, message));
+        const wireLate = push < 0 || reply < 0 || push < reply;
+        const sdkLate = seen.get(`${kind}:${message.id}`) < resolved;
+        if (wireLate) result.wire[kind]++;
+        if (sdkLate) result.sdk[kind]++;
+        if ((wireLate || sdkLate) && result.examples.length < 10) {
+          result.examples.push({ kind, id: message.id, reply, push, frames: frames.slice(0, 6).map((f) => h.summarize(f)) });
+        }
+        return message;
+      };
+      const isPushTo = (d) => d.peerId === ben.id || (d.peerId === undefined && ben.id === h.connections[conns[0] - 1].peers[0]);
+      const patchPush = (d, m) => d.cmd === 'patch' && d.op === 'modify' && isPushTo(d)
+        && (d.patchMessage.patches || []).some((p) => p.mid === m.id);
+      const patchReply = (d) => d.cmd === 'patch' && d.op === 'modified';
+      h.begin(`rounds-${node}`);
+      for (let r = 0; r < rounds; r++) {
+        const conversation = conversations[r % conversations.length];
+        const from = h.frames.length;
+        const sent = await check('direct', from, () => conversation.send(h.text(amy, `round ${node}/${r}`)),
+          (d, m) => d.cmd === 'ack' && d.ackMessage && d.ackMessage.uid === m.id,
+          (d, m) => d.cmd === 'direct' && isPushTo(d) && d.directMessage && d.directMessage.id === m.id);
+        result.rounds++;
+        if (r < patchRounds) {
+          let at = h.frames.length;
+          const edited = await check('update', at, () => conversation.update(sent, h.text(amy, `edited ${node}/${r}`)),
+            patchReply, patchPush);
+          at = h.frames.length;
+          await check('recall', at, () => conversation.recall(edited), patchReply, patchPush);
+          result.patchRounds++;
+        }
+      }
+    }
   },
 
   // Cross-SDK: --client (an exact id, on the first --rtm node) waits for --count messages in --cid, then reads the

@@ -24,7 +24,7 @@ public record ConversationSettings(
     implements CborSerializable {
 
   public static final ConversationSettings DEFAULT =
-      new ConversationSettings(false, true, 500, 10, Duration.ofDays(1), Duration.ofDays(30), 10, 1000, 1000, 500, 500,
+      new ConversationSettings(true, true, 500, 10, Duration.ofDays(1), Duration.ofDays(30), 10, 1000, 1000, 500, 500,
           5120, 20, 50, 5000);
 
   public ConversationSettings withMemberRoles(boolean enabled) {

@@ -65,6 +65,8 @@ public final class MessageCommands {
   private final Clock clock;
   /** {@code direct}s sent and not yet answered: what the session's backpressure counts. */
   private int sendsInFlight;
+  /** {@code patch/modify} requests sent to a conversation and not yet answered. */
+  private int patchesInFlight;
   /** Will messages registered on this connection, per client: delivered if the connection dies (§7.6). */
   private final Map<String, Will> wills = new HashMap<>();
 
@@ -134,6 +136,10 @@ public final class MessageCommands {
 
   int sendsInFlight() {
     return sendsInFlight;
+  }
+
+  int patchesInFlight() {
+    return patchesInFlight;
   }
 
   /** The connection died without session/close: deliver the will messages of its clients. */
@@ -256,7 +262,9 @@ public final class MessageCommands {
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(Conversation.entityId(appId, item.getCid()))
         .ask(replyTo -> new Conversation.PatchMessage(clientId, item.getMid(), item.getTimestamp(), item.getRecall(),
             data, binary, item.getMentionPidsList(), item.getMentionAll(), inbox, replyTo), askTimeout));
+    patchesInFlight++;
     context.pipeToSelf(answer, (reply, failure) -> {
+      patchesInFlight--;
       if (reply instanceof Conversation.PatchApplied applied) {
         return new SessionActor.Emit(Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)
             .setPatchMessage(PatchCommand.newBuilder().setLastPatchTime(applied.patchTimestamp())).build());

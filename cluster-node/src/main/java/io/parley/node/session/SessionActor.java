@@ -112,6 +112,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SessionActor.class);
   /** How often registrations (presence, chatrooms) are renewed, healing entities that moved or restarted. */
   private static final Duration REFRESH = Duration.ofSeconds(30);
+  /** Bounds of the shared-socket order: notices held, and reply keys remembered. */
+  static final int MAX_HELD = 1000;
+  static final int MAX_REPLIED = 256;
 
   private final Dependencies dependencies;
   private final NodeSettings.Session settings;
@@ -129,6 +132,20 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final ActorRef<ClientPresence.Kicked> kicks;
   /** Member events held back until this session's reply about the same conversation has gone out. */
   private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
+  /**
+   * Pushes this session's own {@code direct} or {@code patch} caused for another client on this socket, held
+   * until the reply to that command has gone out (key: {@code m:}message id, {@code p:}patch time), oldest
+   * first; at most {@link #MAX_HELD} notices in all.
+   */
+  private final LinkedHashMap<String, List<Delivery>> held = new LinkedHashMap<>();
+  private int heldCount;
+  /** Keys whose reply went out while several clients shared this socket: their pushes need no wait. */
+  private final Map<String, Boolean> replied = new LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > MAX_REPLIED;
+    }
+  };
   /** Logged-in clients on this socket, in login order: the first one answers for requests without peerId. */
   private final Map<String, LoggedIn> sessions = new LinkedHashMap<>();
 
@@ -455,7 +472,95 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       deferred.computeIfAbsent(notice.cid(), cid -> new java.util.ArrayList<>()).add(delivery);
       return this;
     }
+    String key = ownPushKey(delivery);
+    if (key != null && !replied.containsKey(key) && awaitingOwnReply(notice)) {
+      hold(key, delivery);
+      return this;
+    }
     return send(NoticeFrames.toPush(delivery.clientId(), notice));
+  }
+
+  /**
+   * The reply key of a push that this very session's command caused for another client on this socket (a
+   * socket-mate): {@code m:}message id or {@code p:}patch time; null for anything else, and always while only
+   * one client is logged in here. Such a push can overtake the reply (the conversation answers the ask and
+   * tells the node's directory separately, possibly from another node over another lane), and a client that
+   * multiplexes its clients on one socket must see the reply first (issue 9 point 4).
+   */
+  private String ownPushKey(Delivery delivery) {
+    if (sessions.size() < 2) {
+      return null;
+    }
+    Notice notice = delivery.notice();
+    if (notice instanceof Notice.Message message && inbox.equals(message.origin())
+        && !message.message().from().equals(delivery.clientId())) {
+      return "m:" + message.message().id();
+    }
+    if (notice instanceof Notice.Patched patched && inbox.equals(patched.origin())
+        && !patched.message().from().equals(delivery.clientId())) {
+      return "p:" + patched.message().patchTimestamp();
+    }
+    return null;
+  }
+
+  /** A reply that the push could belong to has not gone out yet. */
+  private boolean awaitingOwnReply(Notice notice) {
+    return notice instanceof Notice.Message ? messages.sendsInFlight() > 0 : messages.patchesInFlight() > 0;
+  }
+
+  private void hold(String key, Delivery delivery) {
+    held.computeIfAbsent(key, k -> new java.util.ArrayList<>(2)).add(delivery);
+    heldCount++;
+    while (heldCount > MAX_HELD) {
+      // Bounded: the oldest held pushes go out as they are.
+      var oldest = held.entrySet().iterator().next();
+      held.remove(oldest.getKey());
+      release(oldest.getValue());
+    }
+  }
+
+  private void release(List<Delivery> deliveries) {
+    heldCount -= deliveries.size();
+    for (Delivery delivery : deliveries) {
+      if (sessions.containsKey(delivery.clientId())) {
+        send(NoticeFrames.toPush(delivery.clientId(), delivery.notice()));
+      }
+    }
+  }
+
+  /**
+   * After a reply went out: the pushes held for its key follow it at once; while several clients share the
+   * socket the key is remembered, so a push that arrives after its reply (the usual case) is not held. Once no
+   * {@code direct} or {@code patch} of this session awaits an answer, nothing is held any more (a reply lost
+   * to a timeout releases its pushes then).
+   */
+  private void afterReply(GenericCommand reply) {
+    String key = replyKey(reply);
+    if (key != null) {
+      if (sessions.size() > 1) {
+        replied.put(key, Boolean.TRUE);
+      }
+      List<Delivery> waiting = held.remove(key);
+      if (waiting != null) {
+        release(waiting);
+      }
+    }
+    if (!held.isEmpty() && messages.sendsInFlight() == 0 && messages.patchesInFlight() == 0) {
+      List<List<Delivery>> rest = List.copyOf(held.values());
+      held.clear();
+      rest.forEach(this::release);
+    }
+  }
+
+  /** The key of an {@code ack} (its {@code uid}) or {@code patch/modified} reply (its {@code lastPatchTime}). */
+  private static String replyKey(GenericCommand reply) {
+    if (reply.getCmd() == CommandType.ack && reply.hasAckMessage() && reply.getAckMessage().hasUid()) {
+      return "m:" + reply.getAckMessage().getUid();
+    }
+    if (reply.getCmd() == CommandType.patch && reply.getOp() == OpType.modified && reply.hasPatchMessage()) {
+      return "p:" + reply.getPatchMessage().getLastPatchTime();
+    }
+    return null;
   }
 
   /** The session a message, read or patch came from does not get it back; the client's other devices do. */
@@ -598,6 +703,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         waiting.forEach(delivery -> send(NoticeFrames.toPush(delivery.clientId(), delivery.notice())));
       }
     }
+    afterReply(command);
     return this;
   }
 

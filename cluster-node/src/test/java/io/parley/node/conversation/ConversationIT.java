@@ -167,12 +167,17 @@ class ConversationIT {
     }
     assertNothingMore(c.get("Harry"), "the kicked member");
 
-    // Tom leaves: the others get members_left; Tom gets nothing (seed DECISION).
-    c.get("Tom").call(conv(OpType.remove, id("Tom"), ConvCommand.newBuilder().setCid(cid).addM(id("Tom"))), WAIT);
-    for (String member : List.of("Jerry", "Bob", "William")) {
-      assertNotice(c.get(member), OpType.members_left, cid, "Tom", List.of("Tom"));
+    // Tom, the owner, cannot leave (member roles on by default: 4324), and nobody hears of it.
+    GenericCommand refused = c.get("Tom").call(conv(OpType.remove, id("Tom"),
+        ConvCommand.newBuilder().setCid(cid).addM(id("Tom"))), WAIT);
+    assertEquals(1, refused.getConvMessage().getFailedPidsCount(), refused::toString);
+    assertEquals(4324, refused.getConvMessage().getFailedPids(0).getCode(), refused::toString);
+    // Jerry leaves: the others get members_left; Jerry gets nothing (seed DECISION).
+    c.get("Jerry").call(conv(OpType.remove, id("Jerry"), ConvCommand.newBuilder().setCid(cid).addM(id("Jerry"))), WAIT);
+    for (String member : List.of("Tom", "Bob", "William")) {
+      assertNotice(c.get(member), OpType.members_left, cid, "Jerry", List.of("Jerry"));
     }
-    assertNothingMore(c.get("Tom"), "the leaver");
+    assertNothingMore(c.get("Jerry"), "the leaver");
     assertNothingMore(c.get("Harry"), "the kicked member");
   }
 

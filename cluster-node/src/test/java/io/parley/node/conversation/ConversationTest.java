@@ -117,14 +117,31 @@ class ConversationTest {
     assertEquals(List.of("C", "A"), recipientsOf(Notice.MembersLeft.class));
   }
 
-  /** Seed table "A 退出对话" (DECISION §6.3): B, C get members_left; the quitter gets nothing. */
+  /**
+   * Seed table "A 退出对话" (DECISION §6.3), with a member quitting (the creator A cannot quit while member
+   * roles are on, the default): the others get members_left; the quitter gets nothing.
+   */
   @Test
   void quit_tells_only_the_remaining_members() {
     start(List.of("B", "C"), Kind.NORMAL, 0);
     sent.clear();
-    assertInstanceOf(Conversation.MembershipChanged.class, remove("A", "A"));
+    assertInstanceOf(Conversation.MembershipChanged.class, remove("B", "B"));
     assertTrue(recipientsOf(Notice.Left.class).isEmpty());
-    assertEquals(List.of("B", "C"), recipientsOf(Notice.MembersLeft.class));
+    assertEquals(List.of("C", "A"), recipientsOf(Notice.MembersLeft.class));
+  }
+
+  @Test
+  void by_default_the_creator_can_not_quit_and_a_member_can_not_promote_itself() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    sent.clear();
+    var quit = assertInstanceOf(Conversation.MembershipChanged.class, remove("A", "A"));
+    assertEquals(4324, quit.failed().get(0).code(), "the owner can not quit");
+    assertEquals(List.of("A"), quit.failed().get(0).clientIds());
+    var kick = assertInstanceOf(Conversation.MembershipChanged.class, remove("B", "A"));
+    assertEquals(4324, kick.failed().get(0).code(), "no member ejects the creator");
+    assertEquals(4320, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("B", "B", "Manager", T0, r)).reply()),
+        "a member cannot promote itself");
+    assertTrue(sent.isEmpty());
   }
 
   @Test
@@ -329,8 +346,12 @@ class ConversationTest {
 
   @Test
   void role_changes_are_refused_while_member_roles_are_off() {
-    start(List.of("B"), Kind.NORMAL, 0);
-    var reply = kit.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "Manager", T0, r)).reply();
+    var off = EventSourcedBehaviorTestKit.<Conversation.Command, Conversation.Event, ConversationState>create(
+        TEST_KIT.system(), Conversation.create("app:0123456789abcdef0123456a", ConversationSettings.DEFAULT.withMemberRoles(false),
+            notices, Conversation.MemberIndex.NONE, archive, clock));
+    off.<Conversation.Reply>runCommand(replyTo -> new Conversation.Start("A", List.of("B"), "{}", Kind.NORMAL,
+        false, null, 0, T0, replyTo));
+    var reply = off.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "Manager", T0, r)).reply();
     assertEquals(4325, code(reply));
   }
 

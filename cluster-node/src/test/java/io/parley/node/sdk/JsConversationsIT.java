@@ -314,19 +314,44 @@ class JsConversationsIT {
     assertEquals(List.of("Bob", "Jerry", "Tom", "William"), texts(kick.get("tomMembers")));
   }
 
-  /** Seed table "A 退出对话": A N/A, B and C OnMembersLeft (§6.3 DECISION against the docs' tables). */
+  /**
+   * Seed table "A 退出对话", played by a member (Jerry): the quitter gets nothing, the others OnMembersLeft (§6.3
+   * DECISION against the docs' tables). Tom, the owner, cannot quit under the default configuration.
+   */
   @ParameterizedTest(name = "sdk {0}, binary {1}, one WebSocket per node {2}")
   @CsvSource({"4,true,false", "5,true,false", "5,false,true"})
   void quitter_gets_nothing_as_the_seed_table_says(int sdk, boolean binary, boolean shared) {
     JsonNode r = tables(sdk, binary, shared);
     String cid = r.get("cid").asText();
+    JsonNode ownerQuit = r.get("steps").get("ownerQuit");
+    assertEquals("CONVERSATION_NEED_OWNER", ownerQuit.path("error").path("message").asText(), ownerQuit::toString);
     JsonNode quit = r.get("steps").get("quit");
-    assertGetsNothing(quit, cid, "Tom");
-    for (String member : List.of("Jerry", "Bob", "William")) {
-      assertGets(quit, cid, member, List.of(event("MEMBERS_LEFT", cid, "Tom", "Tom")), List.of("members_left:Tom:[\"Tom\"]"));
+    assertGetsNothing(quit, cid, "Jerry");
+    for (String member : List.of("Tom", "Bob", "William")) {
+      assertGets(quit, cid, member, List.of(event("MEMBERS_LEFT", cid, "Jerry", "Jerry")), List.of("members_left:Jerry:[\"Jerry\"]"));
     }
-    assertEquals(List.of("Bob", "Jerry", "William"), texts(r.get("steps").get("after").get("members")),
+    assertEquals(List.of("Bob", "Tom", "William"), texts(r.get("steps").get("after").get("members")),
         "the member list a remaining member reads back");
+  }
+
+  /** The SDK suite's {@code owner can not quit} and {@code member can not promote itself}, default configuration. */
+  @ParameterizedTest(name = "sdk {0}")
+  @ValueSource(ints = {4, 5})
+  void by_default_the_owner_can_not_quit_and_a_member_can_not_promote_itself(int sdk) {
+    JsonNode r = scenario("roles", sdk);
+    assertEquals("CONVERSATION_OPERATION_UNAUTHORIZED", r.get("promoteSelf").path("error").path("message").asText(),
+        () -> "member can not promote itself: " + r.get("promoteSelf"));
+    assertEquals(4320, r.get("promoteSelf").path("error").path("code").asInt());
+    assertEquals("CONVERSATION_NEED_OWNER", r.get("ownerQuit").path("error").path("message").asText(),
+        () -> "owner can not quit: " + r.get("ownerQuit"));
+    assertEquals(4324, r.get("ownerQuit").path("error").path("code").asInt());
+    JsonNode kick = r.get("kickOwner").get("result");
+    assertEquals(0, kick.get("successfulClientIds").size(), () -> "no member ejects the owner: " + r.get("kickOwner"));
+    assertEquals("CONVERSATION_NEED_OWNER", kick.get("failures").get(0).get("message").asText());
+    assertTrue(r.get("makeOwner").has("error"), () -> "nobody is made Owner: " + r.get("makeOwner"));
+    assertTrue(r.get("promote").path("ok").asBoolean(), () -> "the owner makes a manager: " + r.get("promote"));
+    assertEquals(List.of("Bob", "Jerry", "Tom"), texts(r.get("membersAfter")));
+    assertEquals(0, r.path("unhandledRejections").size(), () -> "SDK errors: " + r.path("unhandledRejections"));
   }
 
   // ------------------------------------------------------------------------------------------------------------

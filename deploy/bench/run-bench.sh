@@ -64,10 +64,10 @@ if [[ $quick == 1 ]]; then
 else
   profile=full
   # the search only goes up: start low enough that a busy machine still gives a figure (one step costs ~40 s)
-  W1_CLIENTS=1000 W1_START=50
+  W1_CLIENTS=1000 W1_START=400
   W1_SEARCH="--search --search-factor 2 --search-max-steps 10 --bisect 3 --confirm 1 --duration 20 --grace 10 --warmup 5 --settle 5 --p99-limit-ms 200 --timeline"
   W1_OVER="--duration 30 --grace 10 --warmup 0 --settle 5 --timeline"
-  W2_ROOM=1000 W2_ROOM_START=1
+  W2_ROOM=1000 W2_ROOM_START=4
   W2_SEARCH="--search --search-factor 2 --search-max-steps 8 --bisect 2 --confirm 1 --duration 20 --grace 10 --warmup 5 --settle 5 --p99-limit-ms 200 --login-total-timeout-s 900 --timeline"
   # a normal group is capped at max-members = 500 including its creator (the sender): 499 receivers
   W2_GROUP=499 W2_GROUP_RATES=20,40 W2_FIXED="--duration 20 --grace 10 --warmup 5 --settle 5 --timeline"

@@ -78,7 +78,8 @@ public final class Main {
             settings,
             new SessionTokens(settings.session().sessionTokenTtl()),
             ConversationCommands.sharded(sharding, directory, index, limits, settings.session().askTimeout(), clock),
-            MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(), clock),
+            MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(),
+                settings.session().ackWindow(), clock),
             directory,
             presence,
             clock);

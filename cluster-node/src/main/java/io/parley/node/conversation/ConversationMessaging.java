@@ -162,8 +162,9 @@ final class ConversationMessaging {
       return entity.effects().stash();
     }
     long upTo = acked.toTimestamp() > 0 ? acked.toTimestamp() : timestampOf(acked.messageId(), 0);
-    List<io.parley.node.message.StoredMessage> delivered = log.ack(acked.member(), upTo, state);
-    if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
+    boolean receipts = state.kind() != Kind.TRANSIENT && state.members().size() <= 2;
+    List<io.parley.node.message.StoredMessage> delivered = log.ack(acked.member(), upTo, state, receipts);
+    if (receipts) {
       long now = clock.millis();
       for (io.parley.node.message.StoredMessage message : delivered) {
         if (message.receipt() && !message.from().equals(acked.member())) {

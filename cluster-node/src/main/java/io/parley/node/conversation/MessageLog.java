@@ -31,6 +31,8 @@ final class MessageLog {
       org.apache.pekko.actor.typed.ActorRef<Delivery> origin) {}
 
   private final ArrayDeque<StoredMessage> recent = new ArrayDeque<>();
+  /** The same messages by id: an ack or read naming a message id is resolved without a scan. */
+  private final Map<String, StoredMessage> recentById = new HashMap<>();
   private final List<Pending> pending = new ArrayList<>();
   private final Map<String, StoredMessage> sentByToken = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
@@ -50,6 +52,7 @@ final class MessageLog {
 
   void loaded(List<StoredMessage> newestOldestFirst) {
     recent.clear();
+    recentById.clear();
     newestOldestFirst.forEach(this::remember);
     loaded = true;
   }
@@ -99,9 +102,10 @@ final class MessageLog {
 
   private void remember(StoredMessage message) {
     recent.addLast(message);
+    recentById.put(message.id(), message);
     lastTimestamp = Math.max(lastTimestamp, message.timestamp());
     while (recent.size() > RECENT) {
-      recent.removeFirst();
+      recentById.remove(recent.removeFirst().id());
     }
   }
 
@@ -118,7 +122,7 @@ final class MessageLog {
   }
 
   Optional<StoredMessage> find(String id) {
-    return recent.stream().filter(m -> m.id().equals(id)).findFirst();
+    return Optional.ofNullable(recentById.get(id));
   }
 
   List<StoredMessage> patchedSince(long since) {
@@ -129,6 +133,9 @@ final class MessageLog {
     List<StoredMessage> copy = new ArrayList<>(recent);
     recent.clear();
     copy.forEach(m -> recent.addLast(m.id().equals(patched.id()) ? patched : m));
+    if (recentById.containsKey(patched.id())) {
+      recentById.put(patched.id(), patched);
+    }
   }
 
   // ------------------------------------------------------------------------------------------- positions
@@ -141,19 +148,22 @@ final class MessageLog {
     return Math.max(read.getOrDefault(member, 0L), state.read().getOrDefault(member, 0L));
   }
 
-  /** Advances {@code member}'s delivered position; returns the messages newly delivered to it. */
-  List<StoredMessage> ack(String member, long upTo, ConversationState state) {
+  /**
+   * Advances {@code member}'s delivered position; returns the messages newly delivered to it when
+   * {@code collect} (delivery receipts need them), else nothing: in a large group an ack costs O(1).
+   */
+  List<StoredMessage> ack(String member, long upTo, ConversationState state, boolean collect) {
     long before = ackedBy(member, state);
     if (upTo <= before) {
       return List.of();
     }
     acked.put(member, upTo);
-    return recent.stream().filter(m -> m.timestamp() > before && m.timestamp() <= upTo).toList();
+    return collect ? recent.stream().filter(m -> m.timestamp() > before && m.timestamp() <= upTo).toList() : List.of();
   }
 
   /** Advances {@code member}'s read position (which also counts as delivered). */
   boolean read(String member, long upTo, ConversationState state) {
-    ack(member, upTo, state);
+    ack(member, upTo, state, false);
     if (upTo <= readBy(member, state)) {
       return false;
     }

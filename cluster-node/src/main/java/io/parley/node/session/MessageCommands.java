@@ -63,6 +63,9 @@ public final class MessageCommands {
   private final ConversationSettings settings;
   private final Duration askTimeout;
   private final Clock clock;
+  /** Acks held back per client and conversation (see {@link #openAckWindow}). */
+  private final Map<String, PendingAck> ackWindows = new HashMap<>();
+  private final Duration ackWindow;
   /** {@code direct}s sent and not yet answered: what the session's backpressure counts. */
   private int sendsInFlight;
   /** {@code patch/modify} requests sent to a conversation and not yet answered. */
@@ -74,7 +77,7 @@ public final class MessageCommands {
 
   private MessageCommands(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox,
       Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index, HistoryReader history,
-      ConversationSettings settings, Duration askTimeout, Clock clock) {
+      ConversationSettings settings, Duration askTimeout, Duration ackWindow, Clock clock) {
     this.context = context;
     this.inbox = inbox;
     this.entities = entities;
@@ -83,13 +86,22 @@ public final class MessageCommands {
     this.settings = settings;
     this.askTimeout = askTimeout;
     this.clock = clock;
+    this.ackWindow = ackWindow;
   }
 
   public static Factory sharded(ClusterSharding sharding, ConversationIndex index, MessageStore store,
-      ConversationSettings settings, Duration askTimeout, Clock clock) {
+      ConversationSettings settings, Duration askTimeout, Duration ackWindow, Clock clock) {
     Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
     HistoryReader history = new HistoryReader(entities, store, askTimeout);
-    return (context, inbox) -> new MessageCommands(context, inbox, entities, index, history, settings, askTimeout, clock);
+    return (context, inbox) -> new MessageCommands(context, inbox, entities, index, history, settings, askTimeout, ackWindow,
+        clock);
+  }
+
+  /** Entities reached through {@code entities} (tests: {@code TestEntityRef}s); no member index, no history. */
+  static Factory forEntities(Function<String, EntityRef<Conversation.Command>> entities, ConversationSettings settings,
+      Duration askTimeout, Duration ackWindow, Clock clock) {
+    return (context, inbox) -> new MessageCommands(context, inbox, entities, null, null, settings, askTimeout,
+        ackWindow, clock);
   }
 
   // ----------------------------------------------------------------------------------------------- direct
@@ -165,12 +177,52 @@ public final class MessageCommands {
   void onAck(String appId, String clientId, GenericCommand command) {
     AckCommand ack = command.getAckMessage();
     if (ack.hasCid()) {
-      entities.apply(Conversation.entityId(appId, ack.getCid()))
-          .tell(new Conversation.Acked(clientId, ack.getTots(), ack.hasMid() ? ack.getMid() : null));
+      Conversation.Acked acked = new Conversation.Acked(clientId, ack.getTots(), ack.hasMid() ? ack.getMid() : null);
+      String entityId = Conversation.entityId(appId, ack.getCid());
+      String key = clientId + "\u0000" + entityId;
+      if (ackWindow.isZero()) {
+        entities.apply(entityId).tell(acked);
+      } else if (ackWindows.containsKey(key)) {
+        // Within the window the latest ack replaces the previous ones: acks arrive in delivery order.
+        ackWindows.put(key, new PendingAck(entityId, acked));
+      } else {
+        entities.apply(entityId).tell(acked);
+        openAckWindow(key);
+      }
     }
     if (command.hasI()) {
       emit(Replies.replyTo(command, CommandType.ack, null, clientId).build());
     }
+  }
+
+  /**
+   * Every member of a group acks every message; one Acked per message and member would flood the entity (500
+   * members at 40 msg/s is 20,000 a second). The first ack of a client for a conversation goes at once; acks
+   * in the next {@code ack-window} are coalesced into the latest, sent when the window closes.
+   */
+  private void openAckWindow(String key) {
+    ackWindows.put(key, PendingAck.NONE);
+    context.scheduleOnce(ackWindow, context.getSelf(), new SessionActor.AckWindowClosed(key));
+  }
+
+  void ackWindowClosed(String key) {
+    PendingAck pending = ackWindows.remove(key);
+    if (pending != null && pending != PendingAck.NONE) {
+      entities.apply(pending.entityId()).tell(pending.acked());
+      openAckWindow(key);
+    }
+  }
+
+  /** Sends every held ack now: the session ends, or a client logs out. */
+  void flushAcks() {
+    ackWindows.values().stream().filter(pending -> pending != PendingAck.NONE)
+        .forEach(pending -> entities.apply(pending.entityId()).tell(pending.acked()));
+    ackWindows.clear();
+  }
+
+  /** The latest ack of one client for one conversation, held until its window closes. */
+  private record PendingAck(String entityId, Conversation.Acked acked) {
+    static final PendingAck NONE = new PendingAck(null, null);
   }
 
   /** read (§6.14): every shape the SDKs send ({@code cid}, {@code cids}, {@code convs}). */

@@ -81,6 +81,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A reply or push computed elsewhere (a conversation's answer), to send in order with the rest. */
   public record Emit(GenericCommand command) implements Command {}
 
+  /** The ack window of one client and conversation closed (see {@code MessageCommands#onAck}). */
+  record AckWindowClosed(String key) implements Command {}
+
   /** A conversation notice for one of this session's clients, through this node's directory. */
   private record Delivered(Delivery delivery) implements Command {}
 
@@ -212,6 +215,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return newReceiveBuilder()
         .onMessage(FrameReceived.class, this::onFrame)
         .onMessage(Emit.class, this::onEmit)
+        .onMessage(AckWindowClosed.class, closed -> {
+          messages.ackWindowClosed(closed.key());
+          return this;
+        })
         .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
         .onMessageEquals(Refresh.INSTANCE, this::onRefresh)
         .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
@@ -435,6 +442,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     conversations.loggedOut(session.clientId());
     messages.loggedOut(session.clientId());
+    messages.flushAcks();
     getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
     return send(Replies.closed(command, session.clientId()));
   }
@@ -685,6 +693,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       sessions.keySet().forEach(clientId -> dependencies.directory().unregister(app.appId(), clientId, inbox));
     }
     conversations.stopped();
+    messages.flushAcks();
     return this;
   }
 

@@ -39,7 +39,8 @@ public record NodeSettings(
       int outboundBuffer,
       int maxClientIdLength,
       Duration askTimeout,
-      int maxPendingSends) {}
+      int maxPendingSends,
+      Duration ackWindow) {}
 
   public static NodeSettings fromConfig(Config root) {
     Config config = root.getConfig("parley");
@@ -95,6 +96,7 @@ public record NodeSettings(
         session.getInt("outbound-buffer"),
         session.getInt("max-client-id-length"),
         session.getDuration("ask-timeout"),
-        session.getInt("max-pending-sends"));
+        session.getInt("max-pending-sends"),
+        session.getDuration("ack-window"));
   }
 }

@@ -2,8 +2,20 @@ package io.parley.node.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.message.HistoryQuery;
+import io.parley.protocol.wire.AckCommand;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.LogsCommand;
+import java.time.Clock;
+import java.time.Duration;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.testkit.javadsl.TestEntityRef;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /** How a {@code logs} request becomes a history page (PROTOCOL.md §6.15). */
@@ -26,5 +38,48 @@ class MessageCommandsTest {
     assertEquals(20, query(LogsCommand.newBuilder()).limit());
     assertEquals(1, query(LogsCommand.newBuilder().setL(1)).limit());
     assertEquals(1000, query(LogsCommand.newBuilder().setL(5000)).limit());
+  }
+
+  private static final ActorTestKit TEST_KIT = ActorTestKit.create();
+
+  @AfterAll
+  static void shutdown() {
+    TEST_KIT.shutdownTestKit();
+  }
+
+  private static GenericCommand ack(String cid, String mid) {
+    return GenericCommand.newBuilder().setCmd(CommandType.ack)
+        .setAckMessage(AckCommand.newBuilder().setCid(cid).setMid(mid)).build();
+  }
+
+  /**
+   * Members of a group ack every message: the first ack of a client for a conversation reaches the entity at
+   * once, the ones right after it are coalesced into the latest, and what is held is sent when the window closes.
+   */
+  @Test
+  void acks_right_after_the_first_are_coalesced_into_the_latest() {
+    TestProbe<Conversation.Command> group = TEST_KIT.createTestProbe();
+    TestProbe<Conversation.Command> other = TEST_KIT.createTestProbe();
+    MessageCommands.Factory factory = MessageCommands.forEntities(
+        id -> TestEntityRef.of(Conversation.ENTITY_KEY, id, id.endsWith(":group") ? group.getRef() : other.getRef()),
+        ConversationSettings.DEFAULT, Duration.ofSeconds(3), Duration.ofMillis(300), Clock.systemUTC());
+    TEST_KIT.spawn(Behaviors.<SessionActor.Command>setup(context -> {
+      MessageCommands messages = factory.create(context, null);
+      messages.onAck("app", "Jerry", ack("group", "m1"));
+      messages.onAck("app", "Jerry", ack("group", "m2"));
+      messages.onAck("app", "Jerry", ack("group", "m3"));
+      messages.onAck("app", "Jerry", ack("other", "x1"));
+      return Behaviors.receive(SessionActor.Command.class)
+          .onMessage(SessionActor.AckWindowClosed.class, closed -> {
+            messages.ackWindowClosed(closed.key());
+            return Behaviors.same();
+          })
+          .build();
+    }));
+    assertEquals("m1", group.expectMessageClass(Conversation.Acked.class).messageId(), "the first ack at once");
+    assertEquals("x1", other.expectMessageClass(Conversation.Acked.class).messageId(), "windows are per conversation");
+    assertEquals("m3", group.expectMessageClass(Conversation.Acked.class).messageId(), "then only the latest");
+    group.expectNoMessage(Duration.ofMillis(800));
+    other.expectNoMessage(Duration.ZERO);
   }
 }

@@ -485,7 +485,10 @@ public final class JsonCodec implements CommandCodec {
     }
   }
 
-  /** A JSON object/array text is written as that value; anything else (not an object/array) as a string. */
+  /**
+   * A JSON object/array text is written as that value; anything else (not an object/array), or a value nested so
+   * deep that the frame would exceed the writer's nesting limit, as a string.
+   */
   private static void writeJsonData(JsonGenerator out, String data) throws IOException {
     JsonNode tree = null;
     try {
@@ -493,11 +496,25 @@ public final class JsonCodec implements CommandCodec {
     } catch (JsonProcessingException | RuntimeException | StackOverflowError e) {
       // not JSON (or beyond our parser limits): keep it as a string
     }
-    if (tree != null && tree.isContainerNode()) {
+    if (tree != null
+        && tree.isContainerNode()
+        && out.getOutputContext().getNestingDepth() + depth(tree)
+            <= out.streamWriteConstraints().getMaxNestingDepth()) {
       out.writeTree(tree);
     } else {
       out.writeString(data);
     }
+  }
+
+  /** Nesting depth of a container (1 for {@code []}); recursion is bounded by the reader's nesting limit. */
+  private static int depth(JsonNode node) {
+    int deepest = 0;
+    for (JsonNode child : node) {
+      if (child.isContainerNode()) {
+        deepest = Math.max(deepest, depth(child));
+      }
+    }
+    return deepest + 1;
   }
 
   // ------------------------------------------------------------------------------------------------ helpers

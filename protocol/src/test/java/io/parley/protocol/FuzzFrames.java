@@ -168,7 +168,20 @@ final class FuzzFrames {
 
   /** Any frame of any kind, for the legacy (detecting) codec. */
   static Arbitrary<Frame> generatedAny() {
-    return Arbitraries.oneOf(generatedBinary(), generatedBase64(), generatedJson());
+    return Arbitraries.oneOf(generatedBinary(), generatedBase64(), generatedJson(), odd());
+  }
+
+  /** Frames no transport should hand over, and frames of the wrong kind for a codec (one try in twenty). */
+  static Arbitrary<Frame> odd() {
+    return Arbitraries.oneOf(
+        Arbitraries.of(new Frame.Binary(null), new Frame.Text(null), new Frame.Text(""), new Frame.Binary(new byte[0])),
+        Arbitraries.randomValue(r -> new Frame.Text(randomCommandJson(r))),
+        Arbitraries.randomValue(r -> new Frame.Binary(randomCommand(r).toByteArray())));
+  }
+
+  /** Mostly {@code frames}, sometimes an odd frame. */
+  static Arbitrary<Frame> withOdd(Arbitrary<Frame> frames) {
+    return Arbitraries.frequencyOf(w(19, frames), w(1, odd()));
   }
 
   static Arbitrary<Frame> mutatedAny() {

@@ -1,15 +1,19 @@
 package io.parley.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.JsonObjectMessage;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Plain JUnit regression cases for what {@link CodecFuzzProperties} found (issue 10 item 8). */
+/** Plain JUnit regression cases for what {@link CodecPropertyFuzzTest} found (issue 10 item 8). */
 class FuzzRegressionTest {
 
   /**
@@ -30,8 +34,50 @@ class FuzzRegressionTest {
         GenericCommand decoded = Codecs.protobuf().decode(Codecs.protobuf().encode(command));
         Frame json = Codecs.json().encode(decoded);
         assertEquals(command, Codecs.json().decode(json));
-        assertEquals(null, FuzzOracle.reencode(Subprotocol.PROTOBUF_3, Codecs.protobuf(), decoded));
+        assertEquals(null, FuzzOracle.reencode(Codecs::protobuf, Codecs.protobuf(), decoded));
       }
     }
+  }
+
+  // ------------------------------------------------------------------------------ the oracle catches what it must
+
+  private static CommandCodec decoding(Supplier<GenericCommand> decode) {
+    return new CommandCodec() {
+      @Override
+      public GenericCommand decode(Frame frame) {
+        return decode.get();
+      }
+
+      @Override
+      public Frame encode(GenericCommand command) {
+        return Codecs.json().encode(command);
+      }
+    };
+  }
+
+  private static String failure(CommandCodec codec) {
+    AssertionError error = assertThrows(AssertionError.class,
+        () -> FuzzOracle.check("self-test", "self-test", () -> codec, new Frame.Text("{}")));
+    return error.getMessage();
+  }
+
+  @Test
+  void the_oracle_fails_an_escaping_exception_a_stack_overflow_and_a_hang() {
+    assertTrue(failure(decoding(() -> {
+      throw new IllegalStateException("boom");
+    })).contains("IllegalStateException"));
+    assertTrue(failure(decoding(() -> {
+      throw new StackOverflowError();
+    })).contains("StackOverflowError"));
+    assertTrue(failure(decoding(() -> {
+      try {
+        Thread.sleep(10 * FuzzOracle.LIMIT_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return GenericCommand.getDefaultInstance();
+    })).contains("took more than"));
+    // and a codec that decodes and re-encodes is fine
+    FuzzOracle.check("self-test", "self-test", Codecs::json, new Frame.Text("{}"));
   }
 }

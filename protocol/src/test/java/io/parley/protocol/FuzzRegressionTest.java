@@ -39,6 +39,47 @@ class FuzzRegressionTest {
     }
   }
 
+  /**
+   * Found by the fuzz: JSON text may carry an unpaired UTF-16 surrogate ({@code "\ud800"}), which has no UTF-8
+   * form. The JSON codec kept it, so every protobuf serialization of the command (relay to a protobuf or base64
+   * peer, storage) silently wrote {@code ?} and made protobuf-java log a WARNING with a stack trace: any JSON
+   * client could flood a node's log. Strings read from JSON now get U+FFFD in place of an unpaired surrogate.
+   */
+  @Test
+  void an_unpaired_surrogate_in_json_becomes_u_fffd_and_relays_to_protobuf_unchanged() throws Exception {
+    java.util.logging.Logger protobufLog = java.util.logging.Logger.getLogger("com.google.protobuf");
+    java.util.List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord record) {
+        logged.add(record);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    protobufLog.addHandler(handler);
+    try {
+      GenericCommand direct = Codecs.json().decode(new Frame.Text(
+          "{\"cmd\":\"direct\",\"peerId\":\"a\\ud800b\",\"msg\":\"x\\udc00\ud83d\ude00\"}"));
+      assertEquals("a\ufffdb", direct.getPeerId());
+      assertEquals("x\ufffd\ud83d\ude00", direct.getDirectMessage().getMsg()); // a pair is kept
+      GenericCommand conv = Codecs.json().decode(new Frame.Text(
+          "{\"cmd\":\"conv\",\"attr\":{\"k\\ud800\":\"\\udfff\"},\"cdate\":\"\ud800\"}"));
+      assertEquals("{\"k\ufffd\":\"\ufffd\"}", conv.getConvMessage().getAttr().getData());
+      for (GenericCommand command : new GenericCommand[] {direct, conv}) {
+        assertEquals(command, Codecs.protobuf().decode(Codecs.protobuf().encode(command)));
+        assertEquals(command, Codecs.base64().decode(Codecs.base64().encode(command)));
+      }
+      assertEquals(java.util.List.of(), logged.stream().map(java.util.logging.LogRecord::getMessage).toList());
+    } finally {
+      protobufLog.removeHandler(handler);
+    }
+  }
+
   // ------------------------------------------------------------------------------ the oracle catches what it must
 
   private static CommandCodec decoding(Supplier<GenericCommand> decode) {
@@ -62,7 +103,7 @@ class FuzzRegressionTest {
   }
 
   @Test
-  void the_oracle_fails_an_escaping_exception_a_stack_overflow_and_a_hang() {
+  void the_oracle_fails_an_escaping_exception_a_stack_overflow_a_hang_and_a_protobuf_warning() {
     assertTrue(failure(decoding(() -> {
       throw new IllegalStateException("boom");
     })).contains("IllegalStateException"));
@@ -77,6 +118,10 @@ class FuzzRegressionTest {
       }
       return GenericCommand.getDefaultInstance();
     })).contains("took more than"));
+    assertTrue(failure(decoding(() -> {
+      java.util.logging.Logger.getLogger("com.google.protobuf.Test").warning("fuzz self-test: a logged warning");
+      return GenericCommand.getDefaultInstance();
+    })).contains("protobuf-java logged"));
     // and a codec that decodes and re-encodes is fine
     FuzzOracle.check("self-test", "self-test", Codecs::json, new Frame.Text("{}"));
   }

@@ -18,6 +18,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 /**
  * The property every codec must hold for any frame (issue 10 item 8): decoding either succeeds or throws
@@ -31,8 +34,8 @@ import java.util.function.Supplier;
  *       command and the same bytes/text; JSON reaches a fixpoint (the re-encoded text encodes to itself — the
  *       JSON text of {@code attr}-like fields is normalized once, so the command itself may differ);
  *   <li>re-encodes with the other encodings too (the server relays a command to peers on other subprotocols),
- *       and each of those decodes again (protobuf: to a command with the same bytes; a lone UTF-16 surrogate read
- *       from JSON has no UTF-8 form and becomes {@code ?}, so "equal" would be too strong).
+ *       and each of those decodes again (protobuf: to an equal command);
+ *   <li>nothing makes protobuf-java log (it logs a stack trace for each string it cannot write as UTF-8).
  * </ul>
  *
  * <p>Every checked frame is counted in {@link #TALLY} under a label (codec and frame source).
@@ -45,6 +48,26 @@ final class FuzzOracle {
   static final Tally TALLY = new Tally();
 
   private static ExecutorService worker = newWorker();
+
+  /** protobuf-java's log records, counted per thread: a frame whose checks make it log fails. */
+  private static final ThreadLocal<int[]> PROTOBUF_LOGGED = ThreadLocal.withInitial(() -> new int[1]);
+
+  private static final Logger PROTOBUF_LOG = Logger.getLogger("com.google.protobuf");
+
+  static {
+    PROTOBUF_LOG.addHandler(new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        PROTOBUF_LOGGED.get()[0]++;
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    });
+  }
 
   private FuzzOracle() {}
 
@@ -79,6 +102,15 @@ final class FuzzOracle {
 
   /** Runs on the worker: never throws, reports what went wrong instead. */
   private static Outcome examine(Supplier<CommandCodec> codecs, Frame frame) {
+    int logged = PROTOBUF_LOGGED.get()[0];
+    Outcome outcome = examineQuietly(codecs, frame);
+    if (outcome.failure == null && PROTOBUF_LOGGED.get()[0] != logged) {
+      return Outcome.failure("protobuf-java logged while decoding or re-encoding (see the log above)");
+    }
+    return outcome;
+  }
+
+  private static Outcome examineQuietly(Supplier<CommandCodec> codecs, Frame frame) {
     CommandCodec codec = codecs.get();
     GenericCommand command;
     long start = System.nanoTime();
@@ -136,8 +168,7 @@ final class FuzzOracle {
       } catch (ProtocolException e) {
         return "relayed as " + describe(relayed) + " it is refused: " + e.getMessage();
       }
-      // Byte-stable, not equal: a lone UTF-16 surrogate read from JSON has no UTF-8 form, protobuf writes '?'.
-      if (other != Codecs.json() && !Arrays.equals(relayedBack.toByteArray(), command.toByteArray())) {
+      if (other != Codecs.json() && !relayedBack.equals(command)) {
         return "relayed as protobuf it changed: " + command + " became " + relayedBack;
       }
       if (other == Codecs.json() && !other.encode(relayedBack).equals(relayed)) {

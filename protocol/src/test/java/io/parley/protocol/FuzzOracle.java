@@ -85,7 +85,7 @@ final class FuzzOracle {
     } catch (TimeoutException e) {
       future.cancel(true);
       replaceWorker(); // the old thread may be stuck for good; it is a daemon
-      TALLY.count(label, Outcome.failure("timeout"));
+      TALLY.count(label, Outcome.failure("timeout"), frame);
       throw new AssertionError(protocol + ": decode and re-encode took more than " + LIMIT_MS + " ms on "
           + describe(frame));
     } catch (InterruptedException e) {
@@ -94,7 +94,7 @@ final class FuzzOracle {
     } catch (ExecutionException e) {
       throw new AssertionError("checker failed on " + describe(frame), e.getCause());
     }
-    TALLY.count(label, outcome);
+    TALLY.count(label, outcome, frame);
     if (outcome.failure != null) {
       throw new AssertionError(protocol + ": " + outcome.failure + " on " + describe(frame), outcome.cause);
     }
@@ -270,7 +270,7 @@ final class FuzzOracle {
       loadAtStart = loadavg();
     }
 
-    synchronized void count(String label, Outcome outcome) {
+    synchronized void count(String label, Outcome outcome, Frame frame) {
       Counts counts = byLabel.computeIfAbsent(label, l -> new Counts());
       counts.frames.increment();
       if (outcome.failure != null) {
@@ -280,7 +280,11 @@ final class FuzzOracle {
       } else {
         counts.decoded.increment();
       }
-      counts.slowestNanos = Math.max(counts.slowestNanos, outcome.decodeNanos);
+      if (outcome.decodeNanos > counts.slowestNanos) {
+        counts.slowestNanos = outcome.decodeNanos;
+        String text = describe(frame);
+        counts.slowestFrame = text.length() > 100 ? text.substring(0, 100) + "…" : text;
+      }
     }
 
     synchronized long frames() {
@@ -293,7 +297,7 @@ final class FuzzOracle {
       StringBuilder out = new StringBuilder();
       out.append(String.format("%n=== codec fuzz figures ===%n"));
       out.append(String.format("%-26s %10s %10s %10s %8s %10s  %s%n",
-          "codec/source", "frames", "decoded", "refused", "failed", "slowest", "refused by ErrorCode"));
+          "codec/source", "frames", "decoded", "refused", "failed", "max decode", "refused by ErrorCode"));
       long total = 0;
       long decoded = 0;
       long failed = 0;
@@ -312,6 +316,9 @@ final class FuzzOracle {
         decoded += c.decoded.sum();
         failed += c.failures.sum();
       }
+      out.append(String.format("slowest decode per codec/source (wall clock, so GC and a loaded machine count):%n"));
+      byLabel.forEach((label, c) -> out.append(String.format("  %-24s %8.1fms %s%n", label, c.slowestNanos / 1e6,
+          c.slowestFrame)));
       out.append(String.format("%-26s %10d %10d %10d %8d%n", "TOTAL", total, decoded,
           refusedTotal.values().stream().mapToLong(Long::longValue).sum(), failed));
       out.append(String.format("refused by ErrorCode: %s%n", refusedTotal));
@@ -335,6 +342,7 @@ final class FuzzOracle {
       final LongAdder failures = new LongAdder();
       final Map<ErrorCode, LongAdder> refused = new EnumMap<>(ErrorCode.class);
       long slowestNanos;
+      String slowestFrame = "";
     }
   }
 }

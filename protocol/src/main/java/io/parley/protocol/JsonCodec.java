@@ -50,6 +50,8 @@ import java.util.Set;
  *       protobuf; input also accepts a JSON string (kept as the text).
  *   <li>Repeated fields are arrays, nested messages are objects of the same shape, int64 are JSON numbers (exact,
  *       never through double), bools are {@code true/false} (input also {@code 0/1}), bytes are base64.
+ *   <li>Strings cannot carry an unpaired UTF-16 surrogate (JSON's {@code "\ud800"}): it has no UTF-8 form for
+ *       protobuf, so input gets U+FFFD in its place.
  *   <li>{@code null} means absent; unknown keys are ignored; unset fields are not written (presence is kept
  *       exactly as in protobuf: an explicitly set {@code offline=false} <em>is</em> written, so do not set it).
  *   <li>.NET quirks on input: {@code "level"} is the envelope {@code priority}; patch items may spell
@@ -295,7 +297,7 @@ public final class JsonCodec implements CommandCodec {
         if (!value.isTextual()) {
           throw bad(path, "expected a string, got " + quote(value));
         }
-        return value.textValue();
+        return wellFormed(value.textValue());
       }
       case BYTE_STRING -> {
         if (!value.isTextual()) {
@@ -328,16 +330,42 @@ public final class JsonCodec implements CommandCodec {
   /** JSON text for a {@link JsonObjectMessage}: objects/arrays re-serialized compactly, strings kept as is. */
   private static String jsonData(JsonNode value, String path) throws ProtocolException {
     if (value.isTextual()) {
-      return value.textValue();
+      return wellFormed(value.textValue());
     }
     if (value.isContainerNode() || value.isNumber() || value.isBoolean()) {
       try {
-        return MAPPER.writeValueAsString(value);
+        return wellFormed(MAPPER.writeValueAsString(value));
       } catch (JsonProcessingException e) {
         throw bad(path, "cannot re-serialize JSON value: " + e.getOriginalMessage());
       }
     }
     throw bad(path, "expected a JSON value, got " + kind(value));
+  }
+
+  /**
+   * The text with each unpaired UTF-16 surrogate (JSON allows {@code "\ud800"}) replaced by U+FFFD, as a UTF-8
+   * decoder does with bytes that are not UTF-8. Such a string has no UTF-8 form: protobuf would write {@code ?} and
+   * log a warning with a stack trace on every serialization of the command.
+   */
+  static String wellFormed(String text) {
+    int length = text.length();
+    int first = 0;
+    while (first < length && !Character.isSurrogate(text.charAt(first))) {
+      first++;
+    }
+    if (first == length) {
+      return text;
+    }
+    StringBuilder out = new StringBuilder(length).append(text, 0, first);
+    for (int i = first; i < length; i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(text.charAt(i + 1))) {
+        out.append(c).append(text.charAt(++i));
+      } else {
+        out.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+      }
+    }
+    return out.toString();
   }
 
   private static EnumValueDescriptor readEnum(FieldDescriptor field, JsonNode value, String path)
@@ -485,7 +513,10 @@ public final class JsonCodec implements CommandCodec {
     }
   }
 
-  /** A JSON object/array text is written as that value; anything else (not an object/array) as a string. */
+  /**
+   * A JSON object/array text is written as that value; anything else (not an object/array), or a value nested so
+   * deep that the frame would exceed the writer's nesting limit, as a string.
+   */
   private static void writeJsonData(JsonGenerator out, String data) throws IOException {
     JsonNode tree = null;
     try {
@@ -493,11 +524,25 @@ public final class JsonCodec implements CommandCodec {
     } catch (JsonProcessingException | RuntimeException | StackOverflowError e) {
       // not JSON (or beyond our parser limits): keep it as a string
     }
-    if (tree != null && tree.isContainerNode()) {
+    if (tree != null
+        && tree.isContainerNode()
+        && out.getOutputContext().getNestingDepth() + depth(tree)
+            <= out.streamWriteConstraints().getMaxNestingDepth()) {
       out.writeTree(tree);
     } else {
       out.writeString(data);
     }
+  }
+
+  /** Nesting depth of a container (1 for {@code []}); recursion is bounded by the reader's nesting limit. */
+  private static int depth(JsonNode node) {
+    int deepest = 0;
+    for (JsonNode child : node) {
+      if (child.isContainerNode()) {
+        deepest = Math.max(deepest, depth(child));
+      }
+    }
+    return deepest + 1;
   }
 
   // ------------------------------------------------------------------------------------------------ helpers

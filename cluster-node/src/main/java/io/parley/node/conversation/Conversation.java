@@ -178,6 +178,11 @@ public final class Conversation
 
   record RecentLoaded(List<io.parley.node.message.StoredMessage> messages, Throwable failure) implements Command {}
 
+  /** Load the recent messages again after a failed load. */
+  enum RetryRecentLoad implements Command {
+    INSTANCE
+  }
+
   record BatchWritten(List<MessageLog.Pending> batch, Throwable failure) implements Command {}
 
   record UndeliveredLoaded(UndeliveredTo query, List<io.parley.node.message.StoredMessage> messages,
@@ -377,6 +382,9 @@ public final class Conversation
   @Override
   public CommandHandlerWithReply<Command, Event, ConversationState> commandHandler() {
     var builder = newCommandHandlerWithReplyBuilder();
+    // Until its recent messages are in memory (after recovery), requests wait: they all read them, `Get` too.
+    builder.forState(state -> state.exists() && !log.loaded())
+        .onCommand(Conversation::waitsForRecent, (state, command) -> Effect().stash());
     builder.forState(state -> !state.exists())
         .onCommand(Start.class, this::onStart)
         .onCommand(Successor.class, (state, successor) -> notFound(successor.replyTo()))
@@ -449,6 +457,7 @@ public final class Conversation
         .onCommand(Acked.class, messaging::onAcked)
         .onCommand(MarkRead.class, messaging::onMarkRead)
         .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
+        .onCommand(RetryRecentLoad.class, (state, retry) -> messaging.onRetryRecentLoad(state))
         .onCommand(BatchWritten.class, messaging::onBatchWritten)
         .onCommand(UndeliveredLoaded.class, messaging::onUndeliveredLoaded)
         .onCommand(PatchLookedUp.class, messaging::onPatchLookedUp)
@@ -778,6 +787,13 @@ public final class Conversation
   /** Replies unless nobody asked: renewals and will messages are sent without a reply-to. */
   ReplyEffect<Event, ConversationState> answer(ActorRef<Reply> replyTo, Reply reply) {
     return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, reply);
+  }
+
+  /** Everything but the entity's own completions waits while the recent messages load. */
+  private static boolean waitsForRecent(Command command) {
+    return !(command instanceof RecentLoaded || command instanceof RetryRecentLoad || command instanceof BatchWritten
+        || command instanceof PatchLookedUp || command instanceof PatchWritten || command instanceof UndeliveredLoaded
+        || command instanceof Indexed || command instanceof FlushPositions || command instanceof RoomSessionEnded);
   }
 
   static List<String> others(List<String> clientIds, String except) {

@@ -27,6 +27,9 @@ final class ConversationMessaging {
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
   private final MessageLog log;
+  private static final Duration RECENT_LOAD_BACKOFF = Duration.ofMillis(200);
+  private static final Duration MAX_RECENT_LOAD_BACKOFF = Duration.ofSeconds(5);
+  private int loadFailures;
 
   ConversationMessaging(Conversation entity, String appId, String cid, ActorContext<Conversation.Command> context,
       ConversationSettings settings, Conversation.Notices notices, io.parley.node.message.MessageArchive archive,
@@ -46,25 +49,29 @@ final class ConversationMessaging {
     context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT, state.createdAt()), Conversation.RecentLoaded::new);
   }
 
+  /**
+   * Requests wait (stashed) until the recent messages are in memory; a failed load is tried again with a
+   * backoff (200 ms doubling up to 5 s), so a Cassandra outage delays a conversation but never blocks it.
+   */
   ReplyEffect<Conversation.Event, ConversationState> onRecentLoaded(ConversationState state, Conversation.RecentLoaded loaded) {
     if (loaded.failure() != null) {
-      context.getLog().warn("Loading recent messages of {} failed, retrying: {}", cid, loaded.failure().toString());
-      context.scheduleOnce(Duration.ofSeconds(1), context.getSelf(), new Conversation.RecentLoaded(null, new RetryLoad()));
+      Duration backoff = RECENT_LOAD_BACKOFF.multipliedBy(1L << Math.min(loadFailures++, 5));
+      Duration delay = backoff.compareTo(MAX_RECENT_LOAD_BACKOFF) > 0 ? MAX_RECENT_LOAD_BACKOFF : backoff;
+      context.getLog().warn("Loading recent messages of {} failed, retrying in {} ms: {}", cid, delay.toMillis(),
+          loaded.failure().toString());
+      context.scheduleOnce(delay, context.getSelf(), Conversation.RetryRecentLoad.INSTANCE);
       return entity.effects().noReply();
     }
-    if (loaded.messages() == null) {
-      loadRecent(state);
-      return entity.effects().noReply();
-    }
+    loadFailures = 0;
     log.loaded(loaded.messages());
     return entity.effects().noReply().thenUnstashAll();
   }
 
-  /** Marks a scheduled retry of the recent-messages load. */
-  static final class RetryLoad extends RuntimeException {
-    RetryLoad() {
-      super("retry", null, false, false);
+  ReplyEffect<Conversation.Event, ConversationState> onRetryRecentLoad(ConversationState state) {
+    if (!log.loaded() && state.exists()) {
+      loadRecent(state);
     }
+    return entity.effects().noReply();
   }
 
   int convType(ConversationState state) {
@@ -77,9 +84,6 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onSend(ConversationState state, Conversation.Send send) {
-    if (!log.loaded()) {
-      return entity.effects().stash();
-    }
     Conversation.MessageDraft draft = send.draft();
     if (state.kind() != Kind.TRANSIENT && !state.isMember(send.sender())) {
       return entity.reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", send.sender() + " is not a member of " + cid);
@@ -158,9 +162,6 @@ final class ConversationMessaging {
 
   /** Delivery receipts (§9.1) go to senders who asked for them, in conversations of at most two members. */
   ReplyEffect<Conversation.Event, ConversationState> onAcked(ConversationState state, Conversation.Acked acked) {
-    if (!log.loaded()) {
-      return entity.effects().stash();
-    }
     long upTo = acked.toTimestamp() > 0 ? acked.toTimestamp() : timestampOf(acked.messageId(), 0);
     boolean receipts = state.kind() != Kind.TRANSIENT && state.members().size() <= 2;
     List<io.parley.node.message.StoredMessage> delivered = log.ack(acked.member(), upTo, state, receipts);
@@ -177,9 +178,6 @@ final class ConversationMessaging {
 
   /** A read clears the unread count on the reader's other devices and sends read receipts (§6.14, §9.2). */
   ReplyEffect<Conversation.Event, ConversationState> onMarkRead(ConversationState state, Conversation.MarkRead read) {
-    if (!log.loaded()) {
-      return entity.effects().stash();
-    }
     long latest = log.last().map(io.parley.node.message.StoredMessage::timestamp).orElse(clock.millis());
     long upTo = read.timestamp() > 0 ? read.timestamp() : timestampOf(read.messageId(), latest);
     if (log.read(read.member(), upTo, state)) {
@@ -193,9 +191,6 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(ConversationState state, Conversation.UnreadOf query) {
-    if (!log.loaded()) {
-      return entity.effects().stash();
-    }
     List<io.parley.node.message.StoredMessage> unread =
         state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
     boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
@@ -204,9 +199,6 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(ConversationState state, Conversation.UndeliveredTo query) {
-    if (!log.loaded()) {
-      return entity.effects().stash();
-    }
     if (state.kind() != Kind.TRANSIENT && query.limit() > MessageLog.RECENT
         && log.mayHaveOlder(log.ackedBy(query.member(), state))) {
       // A queue longer than what is kept in memory (offline-messages-per-conversation above 100): read it.
@@ -237,9 +229,6 @@ final class ConversationMessaging {
 
   /** History is for members (chatrooms: anyone); in a conversation of two it carries the other's positions. */
   ReplyEffect<Conversation.Event, ConversationState> onOpenHistory(ConversationState state, Conversation.OpenHistory open) {
-    if (!log.loaded()) {
-      return entity.effects().stash();
-    }
     if (state.kind() != Kind.TRANSIENT && !state.isMember(open.reader())) {
       return entity.reject(open.replyTo(), 4312, "CONVERSATION_LOG_REJECTED", open.reader() + " is not a member of " + cid);
     }
@@ -254,9 +243,6 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onMaxRead(ConversationState state, Conversation.MaxRead query) {
-    if (!log.loaded()) {
-      return entity.effects().stash();
-    }
     // queryAllMembers answers the other members only: JS `_fetchAllReceiptTimestamps` (and the group receipt
     // plugin built on it) reads the tuples as when the others received and read; the SDK's own suite takes the
     // first tuple of a two-member conversation as the other member's, both times set. The requester's own
@@ -271,16 +257,10 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onPatchesSince(ConversationState state, Conversation.PatchesSince query) {
-    if (!log.loaded()) {
-      return entity.effects().stash();
-    }
     return entity.effects().reply(query.replyTo(), new Conversation.Patches(cid, log.patchedSince(query.since())));
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onPatch(ConversationState state, Conversation.PatchMessage patch) {
-    if (!log.loaded()) {
-      return entity.effects().stash();
-    }
     java.util.Optional<io.parley.node.message.StoredMessage> recent = log.find(patch.messageId());
     if (recent.isPresent()) {
       return applyPatch(patch, recent.get());

@@ -563,6 +563,23 @@ class ConversationTest {
     assertTrue(newest.hasMore());
   }
 
+  /**
+   * Two bugs of the review (E5, E5b): a failed load of the recent messages was never tried again, so the
+   * conversation stashed every request for good; and `Get` did not wait for the load, so right after recovery
+   * it answered without the last message.
+   */
+  @Test
+  void after_recovery_requests_wait_for_the_recent_messages_which_are_loaded_again_after_a_failure() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    var first = assertInstanceOf(Conversation.Sent.class, send("A", text("before", false, null)));
+    archive.failRecent(2);
+    kit.restart();
+    var got = assertInstanceOf(Conversation.Accepted.class,
+        kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
+    assertEquals(first.messageId(), got.conversation().lastMessage().id(), "Get answers once the messages are back");
+    assertInstanceOf(Conversation.Sent.class, send("A", text("after", false, null)), "sends work after two failures");
+  }
+
   @Test
   void recent_messages_and_flushed_positions_survive_recovery() {
     start(List.of("B"), Kind.NORMAL, 0);

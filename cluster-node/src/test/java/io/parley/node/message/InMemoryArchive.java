@@ -14,6 +14,12 @@ import org.apache.pekko.Done;
 public final class InMemoryArchive implements MessageArchive {
 
   private final Map<String, List<StoredMessage>> byConversation = new ConcurrentHashMap<>();
+  private int recentFailures;
+
+  /** The next {@code times} loads of recent messages fail, as with Cassandra unavailable. */
+  public synchronized void failRecent(int times) {
+    recentFailures = times;
+  }
 
   @Override
   public synchronized CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages) {
@@ -23,6 +29,10 @@ public final class InMemoryArchive implements MessageArchive {
 
   @Override
   public synchronized CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit, long createdAt) {
+    if (recentFailures > 0) {
+      recentFailures--;
+      return CompletableFuture.failedFuture(new IllegalStateException("archive unavailable"));
+    }
     List<StoredMessage> all = new ArrayList<>(byConversation.getOrDefault(appId + ":" + cid, List.of()));
     all.sort(Comparator.comparingLong(StoredMessage::timestamp));
     return CompletableFuture.completedFuture(List.copyOf(all.subList(Math.max(0, all.size() - limit), all.size())));

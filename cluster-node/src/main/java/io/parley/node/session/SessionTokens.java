@@ -76,14 +76,20 @@ public final class SessionTokens {
     }
   }
 
+  /** One initialized MAC per thread and app: looking up the provider and keying it cost more than the MAC. */
+  private static final ThreadLocal<java.util.Map<String, Mac>> MACS = ThreadLocal.withInitial(java.util.HashMap::new);
+
   private static byte[] mac(NodeSettings.App app, byte[] body) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(("parley-st:" + app.masterKey()).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return mac.doFinal(body);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is not available", e);
-    }
+    Mac mac = MACS.get().computeIfAbsent(app.masterKey(), key -> {
+      try {
+        Mac keyed = Mac.getInstance("HmacSHA256");
+        keyed.init(new SecretKeySpec(("parley-st:" + key).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return keyed;
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 is not available", e);
+      }
+    });
+    return mac.doFinal(body);
   }
 
   private static String nullToEmpty(String value) {

@@ -47,6 +47,7 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -157,17 +158,22 @@ class KubernetesBootstrapIT {
     client.pods().inNamespace(NAMESPACE).resource(pod).updateStatus();
   }
 
-  @AfterAll
-  static void stop() throws Exception {
+  @AfterEach
+  void stopNodes() throws Exception {
     for (ServerBinding binding : bindings) {
       binding.unbind();
     }
+    // One after another, as a rolling update would: each leaves a cluster that can still acknowledge it.
     for (ActorSystem<Void> system : systems) {
       system.terminate();
-    }
-    for (ActorSystem<Void> system : systems) {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
+    bindings.clear();
+    systems.clear();
+  }
+
+  @AfterAll
+  static void stopApiServer() throws Exception {
     if (api != null) {
       api.destroy();
     }
@@ -176,9 +182,12 @@ class KubernetesBootstrapIT {
     }
   }
 
-  /** kubernetes.conf as deployed, with the environment deployment.yaml gives a pod, plus what a test must change. */
-  private static Config podConfig(Pod3 pod) {
-    Map<String, Object> environment = new HashMap<>();
+  /**
+   * {@code resource} (kubernetes.conf or kubernetes-tls.conf) as deployed, with the environment deployment.yaml
+   * gives a pod, plus what a test must change.
+   */
+  private static Config podConfig(String resource, Pod3 pod, Map<String, Object> moreEnvironment) {
+    Map<String, Object> environment = new HashMap<>(moreEnvironment);
     // Root-level keys stand in for the environment: ${?VAR} looks in the config before the real environment.
     environment.put("POD_IP", "127.0.0.1");
     environment.put("PARLEY_REQUIRED_CONTACT_POINTS", "3");
@@ -210,17 +219,55 @@ class KubernetesBootstrapIT {
         "datastax-java-driver.advanced.session-leak.threshold = 50");
     return ConfigFactory.parseString(test)
         .withFallback(ConfigFactory.parseMap(environment))
-        .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes.conf"))
+        .withFallback(ConfigFactory.parseResourcesAnySyntax(resource))
         .withFallback(ConfigFactory.defaultReference())
         .resolve();
   }
 
   @Test
   void three_nodes_find_each_other_through_the_kubernetes_api_and_form_one_cluster() throws Exception {
+    double seconds = bootAndAwaitCluster("kubernetes.conf", pods, Map.of());
+
+    // They found each other through the API server, by label, in the pods' namespace.
+    List<String> queries = apiRequests();
+    assertTrue(queries.stream().anyMatch(q -> q.equals("/api/v1/namespaces/parley/pods?labelSelector=app=parley")),
+        "Cluster Bootstrap listed the pods labelled app=parley: " + queries);
+    assertEquals(0, otherAppConnections.get(), "the pod of another app (label app=other) was never probed");
+    assertEquals("tcp", systems.get(0).settings().config().getString("pekko.remote.artery.transport"));
+    System.out.printf("KubernetesBootstrapIT: 3 nodes Up through the Kubernetes API in %.1f s, %d API requests%n",
+        seconds, queries.size());
+  }
+
+  @Test
+  void with_remoting_tls_the_three_nodes_form_one_cluster_over_mutual_tls() throws Exception {
+    // The parley-remoting-tls Secret as cert-manager would write it: a root CA, one node key and certificate.
+    Path tls = RemotingCertificates.create(secrets.resolve("remoting-tls"));
+    List<Pod3> tlsPods = new ArrayList<>();
+    try (KubernetesClient client = api.createClient()) {
+      for (int n = 0; n < 3; n++) {
+        Pod3 pod = new Pod3("parley-tls-" + n, LocalCassandra.freePort(), LocalCassandra.freePort(), LocalCassandra.freePort());
+        tlsPods.add(pod);
+        createPod(client, pod.name(), "parley-tls", pod.management());
+      }
+    }
+    double seconds = bootAndAwaitCluster("kubernetes-tls.conf", tlsPods,
+        Map.of("PARLEY_SERVICE_NAME", "parley-tls", "PARLEY_REMOTING_TLS_DIR", tls.toString()));
+    for (ActorSystem<Void> system : systems) {
+      Config config = system.settings().config();
+      assertEquals("tls-tcp", config.getString("pekko.remote.artery.transport"));
+      assertEquals(tls.resolve("tls.key").toString(), config.getString("pekko.remote.artery.ssl.rotating-keys-engine.key-file"));
+    }
+    assertTrue(apiRequests().stream().anyMatch(q -> q.endsWith("labelSelector=app=parley-tls")));
+    System.out.printf("KubernetesBootstrapIT: 3 nodes Up over remoting mTLS in %.1f s%n", seconds);
+  }
+
+  /** Starts one node per pod with {@code resource}, and waits until every node sees the three Up. */
+  private static double bootAndAwaitCluster(String resource, List<Pod3> nodes, Map<String, Object> environment)
+      throws Exception {
     long started = System.nanoTime();
     List<CompletableFuture<ServerBinding>> starting = new ArrayList<>();
-    for (Pod3 pod : pods) {
-      Config config = podConfig(pod);
+    for (Pod3 pod : nodes) {
+      Config config = podConfig(resource, pod, environment);
       assertTrue(config.getBoolean("parley.cluster-bootstrap"));
       assertTrue(config.getStringList("pekko.cluster.seed-nodes").isEmpty(), "no seed nodes: bootstrap only");
       assertEquals("kubernetes-api",
@@ -232,7 +279,6 @@ class KubernetesBootstrapIT {
     for (CompletableFuture<ServerBinding> binding : starting) {
       bindings.add(binding.get(60, TimeUnit.SECONDS));
     }
-
     long deadline = System.nanoTime() + FORMATION.toNanos();
     while (!allSeeThreeUp()) {
       if (System.nanoTime() > deadline) {
@@ -240,26 +286,22 @@ class KubernetesBootstrapIT {
       }
       Thread.sleep(200);
     }
-    double seconds = (System.nanoTime() - started) / 1e9;
-
-    Set<String> expected = pods.stream().map(p -> "pekko://parley@127.0.0.1:" + p.remote())
+    Set<String> expected = nodes.stream().map(p -> "pekko://parley@127.0.0.1:" + p.remote())
         .collect(Collectors.toCollection(TreeSet::new));
     for (ActorSystem<Void> system : systems) {
       assertEquals(expected, members(system), "every node sees the same three members");
       assertEquals(MemberStatus.up(), Cluster.get(system).selfMember().status());
     }
+    return (System.nanoTime() - started) / 1e9;
+  }
 
-    // They found each other through the API server, by label, in the pods' namespace.
+  private static List<String> apiRequests() throws InterruptedException {
     List<String> queries = new ArrayList<>();
     RecordedRequest request;
     while ((request = api.takeRequest(10, TimeUnit.MILLISECONDS)) != null) {
       queries.add(URLDecoder.decode(request.getPath(), StandardCharsets.UTF_8));
     }
-    assertTrue(queries.stream().anyMatch(q -> q.equals("/api/v1/namespaces/parley/pods?labelSelector=app=parley")),
-        "Cluster Bootstrap listed the pods labelled app=parley: " + queries);
-    assertEquals(0, otherAppConnections.get(), "the pod of another app (label app=other) was never probed");
-    System.out.printf("KubernetesBootstrapIT: 3 nodes Up through the Kubernetes API in %.1f s, %d API requests%n",
-        seconds, queries.size());
+    return queries;
   }
 
   private static boolean allSeeThreeUp() {

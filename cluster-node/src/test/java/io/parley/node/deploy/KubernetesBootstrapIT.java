@@ -164,12 +164,19 @@ class KubernetesBootstrapIT {
       binding.unbind();
     }
     // One after another, as a rolling update would: each leaves a cluster that can still acknowledge it.
+    // Every node is stopped even if one is slow to, so that none outlives this test.
+    List<String> slow = new ArrayList<>();
     for (ActorSystem<Void> system : systems) {
       system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        slow.add(system.address().toString());
+      }
     }
     bindings.clear();
     systems.clear();
+    assertTrue(slow.isEmpty(), "nodes not stopped within 60 s: " + slow);
   }
 
   @AfterAll

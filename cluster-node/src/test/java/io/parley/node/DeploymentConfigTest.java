@@ -52,6 +52,8 @@ class DeploymentConfigTest {
     env.put("PARLEY_APP_KEY", "key");
     env.put("PARLEY_MASTER_KEY", "master");
     env.put("PARLEY_ADVERTISED_WSS_URL", "wss://chat.example.com/");
+    env.put("PARLEY_CASSANDRA_USERNAME", "parley");
+    env.put("PARLEY_CASSANDRA_PASSWORD", "secret");
     // Root-level keys stand in for the environment: ${?VAR} looks in the config before the real environment.
     Config config = ConfigFactory.parseMap(env)
         .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes.conf"))
@@ -65,6 +67,17 @@ class DeploymentConfigTest {
     assertEquals("10.0.0.7", config.getString("pekko.remote.artery.canonical.hostname"));
     assertEquals(List.of("cassandra:9042"), config.getStringList("datastax-java-driver.basic.contact-points"));
     assertFalse(config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate"), "production never creates tables");
+    assertEquals("parley", config.getString("datastax-java-driver.advanced.auth-provider.username"));
+    assertEquals("secret", config.getString("datastax-java-driver.advanced.auth-provider.password"));
+    assertEquals(CassandraAuthProvider.class.getName(), config.getString("datastax-java-driver.advanced.auth-provider.class"));
+    assertEquals("10.0.0.7", config.getString("pekko.management.http.bind-hostname"), "management listens on the pod IP only");
+  }
+
+  @Test
+  void without_cassandra_credentials_the_login_is_empty() {
+    Config config = ConfigFactory.load("local.conf");
+    assertEquals("", config.getString("datastax-java-driver.advanced.auth-provider.username"));
+    assertEquals("", config.getString("datastax-java-driver.advanced.auth-provider.password"));
   }
 
   @Test

@@ -67,8 +67,8 @@ public final class GatewayRoutes extends AllDirectives {
             .map(value -> value.equals("1") || value.equalsIgnoreCase("true"))
             .orElse(arrivedOverTls(request));
     NodeSettings.Gateway gateway = settings.gateway();
-    String host = request.getHeader(org.apache.pekko.http.javadsl.model.headers.Host.class)
-        .map(h -> h.host().address() + (h.port() > 0 ? ":" + h.port() : ""))
+    // The raw header: with modeled header parsing off (gateway.conf), Host stays a raw header.
+    String host = request.getHeader("Host").map(h -> h.value().trim()).filter(value -> !value.isEmpty())
         .orElse(gateway.interfaceName() + ":" + gateway.port());
     String configured = secure ? gateway.advertisedWssUrl() : gateway.advertisedWsUrl();
     // Without a configured URL, hand out what this listener really speaks: wss only when the request

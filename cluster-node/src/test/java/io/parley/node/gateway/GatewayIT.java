@@ -96,6 +96,20 @@ class GatewayIT {
     assertTrue(JSON.readTree(proxied.body()).get("server").asText().startsWith("wss://"), proxied::body);
   }
 
+  /** Without configured URLs the router answers with the host the client used (e.g. a proxy's name). */
+  @Test
+  void router_derives_the_websocket_url_from_the_host_the_client_asked() throws Exception {
+    URI base = URI.create(node.httpBase());
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.getOutputStream().write(("GET /v1/route?appId=" + APP + "&secure=0 HTTP/1.1\r\n"
+          + "Host: chat.example.com:8443\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      JsonNode body = JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4));
+      assertEquals("ws://chat.example.com:8443/", body.get("server").asText(), response);
+      assertEquals("http://chat.example.com:8443/v1/route", body.get("groupUrl").asText(), response);
+    }
+  }
+
   /** Behind a load balancer the router hands out the balancer's addresses, per scheme. */
   @Test
   void router_hands_out_the_configured_load_balancer_urls() throws Exception {

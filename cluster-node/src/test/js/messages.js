@@ -2,7 +2,7 @@
 /*
  * Parley JS SDK messaging scenarios: drives the unmodified official LeanCloud realtime SDKs
  * (leancloud-realtime 4.3.1 as "lc4", 5.0.0-rc.8 as "lc5") through sending and receiving messages
- * (PROTOCOL.md §6.12–§6.16, §7, §8.1–§8.4, §9, §10).
+ * (docs/protocol.md §6.12–§6.16, §7, §8.1–§8.4, §9, §10).
  *
  *   node messages.js <scenario> --sdk 4|5 --app-id ID --app-key KEY --rtm ws://127.0.0.1:P/[,ws://127.0.0.1:Q/]
  *        [--server http://127.0.0.1:P] [--no-binary] [--run SUFFIX] [--timeout-ms N] [--quiet-ms 1000]

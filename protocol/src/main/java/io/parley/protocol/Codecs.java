@@ -3,7 +3,7 @@ package io.parley.protocol;
 import java.util.Objects;
 
 /**
- * Factory of {@link CommandCodec}s (PROTOCOL.md §2). The protobuf, base64 and JSON codecs are stateless and
+ * Factory of {@link CommandCodec}s (docs/protocol.md §2). The protobuf, base64 and JSON codecs are stateless and
  * shared; the {@link Subprotocol#LEGACY} codec remembers the encoding detected on its connection's first frame,
  * so every call returns a new one.
  */

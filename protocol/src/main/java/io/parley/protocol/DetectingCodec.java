@@ -4,7 +4,7 @@ import io.parley.protocol.wire.GenericCommand;
 import java.util.Optional;
 
 /**
- * Codec of a connection that offered no subprotocol ({@link Subprotocol#LEGACY}; PROTOCOL.md §1.4 rule 3,
+ * Codec of a connection that offered no subprotocol ({@link Subprotocol#LEGACY}; docs/protocol.md §1.4 rule 3,
  * DECISION). The first data frame decides the encoding for the rest of the connection:
  *
  * <ul>

@@ -7,7 +7,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * LeanCloud IM error and close codes (PROTOCOL.md §16.2). The {@code reason} sent on the wire is always the
+ * LeanCloud IM error and close codes (docs/protocol.md §16.2). The {@code reason} sent on the wire is always the
  * symbolic name: the JS SDK uses it as the error's name and message.
  */
 public enum ErrorCode {

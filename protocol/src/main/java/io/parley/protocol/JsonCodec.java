@@ -35,7 +35,7 @@ import java.util.Set;
 
 /**
  * {@code lc.json.N} and the JSON side of the legacy protocol: one text WebSocket message = one <em>flat</em> JSON
- * object (PROTOCOL.md §2.3). The mapping is derived from the protobuf descriptors, never written per command:
+ * object (docs/protocol.md §2.3). The mapping is derived from the protobuf descriptors, never written per command:
  *
  * <ul>
  *   <li>The envelope fields of {@link GenericCommand} ({@code cmd, op, appId, peerId, i, installationId,

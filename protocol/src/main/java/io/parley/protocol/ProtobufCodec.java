@@ -5,7 +5,7 @@ import io.parley.protocol.wire.GenericCommand;
 
 /**
  * {@code lc.protobuf2.N}: one binary WebSocket message = one serialized {@link GenericCommand}, no length prefix
- * (PROTOCOL.md §2.1). Stateless and thread-safe.
+ * (docs/protocol.md §2.1). Stateless and thread-safe.
  */
 public final class ProtobufCodec implements CommandCodec {
 

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The WebSocket subprotocols the LeanCloud SDKs offer (PROTOCOL.md §1.4), each with its frame encoding and
+ * The WebSocket subprotocols the LeanCloud SDKs offer (docs/protocol.md §1.4), each with its frame encoding and
  * the protocol semantics version (the trailing digit, §2.4) that decides offline delivery at login.
  */
 public enum Subprotocol {

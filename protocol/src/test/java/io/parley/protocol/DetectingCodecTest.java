@@ -11,7 +11,7 @@ import io.parley.protocol.wire.GenericCommand;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The no-subprotocol connection (PROTOCOL.md §1.4 rule 3): the first data frame decides, then it sticks. */
+/** The no-subprotocol connection (docs/protocol.md §1.4 rule 3): the first data frame decides, then it sticks. */
 class DetectingCodecTest {
 
   private static final GenericCommand ECHO = GenericCommand.newBuilder().setCmd(CommandType.echo).setI(2).build();

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The flat JSON mapping of PROTOCOL.md §2.3 and the .NET quirks of §18 (Q1–Q4). */
+/** The flat JSON mapping of docs/protocol.md §2.3 and the .NET quirks of §18 (Q1–Q4). */
 class JsonCodecTest {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Applies a {@code conv/update} (PROTOCOL.md §6.5) to stored attributes: keys may be dotted paths into
+ * Applies a {@code conv/update} (docs/protocol.md §6.5) to stored attributes: keys may be dotted paths into
  * nested objects, values may be LeanCloud operations ({@code __op}: Delete, Increment, Add, AddUnique,
  * Remove). System columns are never changed by clients: they are ignored, like the extra keys the .NET SDK
  * sends with every update.

@@ -31,7 +31,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 /**
  * One conversation: a sharded, event-sourced entity that owns the conversation's truth (kind, creator,
  * ordered members, muted members, attributes exactly as the SDK sent them) and tells members what changed
- * (PROTOCOL.md §11) through {@link Notices}. Entity ids are {@code appId:cid}, so apps never see each
+ * (docs/protocol.md §11) through {@link Notices}. Entity ids are {@code appId:cid}, so apps never see each
  * other's conversations. Chatroom members are sessions attached in memory, never persisted.
  *
  * <p>Replies carry plain records, never wire types; every refusal carries its LeanCloud code.

@@ -11,7 +11,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /**
- * The messaging half of a {@link Conversation} entity (PROTOCOL.md §6.12–§6.16, §8, §9): sends are stored in
+ * The messaging half of a {@link Conversation} entity (docs/protocol.md §6.12–§6.16, §8, §9): sends are stored in
  * batches before they are acked and then delivered in order; acks, reads, unread counts, offline queues,
  * receipts and patches work on the entity's {@link MessageLog}. Handlers return the entity's effects; the
  * entity routes its commands here.

@@ -6,7 +6,7 @@ import java.util.List;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /**
- * Member roles, shut-up and the conversation blacklist (PROTOCOL.md §6.9–§6.11) of a {@link Conversation}
+ * Member roles, shut-up and the conversation blacklist (docs/protocol.md §6.9–§6.11) of a {@link Conversation}
  * entity: who may moderate, what each change persists and who hears of it. Handlers return the entity's
  * effects; the entity routes its commands here.
  */

@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import io.parley.node.serialization.CborSerializable;
 import java.time.Duration;
 
-/** Conversation limits (PROTOCOL.md §17) and features, from {@code parley.conversation}. */
+/** Conversation limits (docs/protocol.md §17) and features, from {@code parley.conversation}. */
 public record ConversationSettings(
     boolean memberRoles,
     boolean blacklist,

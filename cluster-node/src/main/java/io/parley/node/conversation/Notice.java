@@ -6,7 +6,7 @@ import io.parley.node.serialization.CborSerializable;
 import java.util.List;
 
 /**
- * What a conversation tells its members' sessions (PROTOCOL.md §11), in domain terms: the session turns each
+ * What a conversation tells its members' sessions (docs/protocol.md §11), in domain terms: the session turns each
  * notice into the wire push for its subprotocol. Notices travel between nodes, so they are serializable and
  * carry no protocol types.
  */

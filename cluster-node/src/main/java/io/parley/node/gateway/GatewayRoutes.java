@@ -24,7 +24,7 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The node's HTTP surface: the RTM router ({@code GET /v1/route}, PROTOCOL.md §1.1) and the WebSocket
+ * The node's HTTP surface: the RTM router ({@code GET /v1/route}, docs/protocol.md §1.1) and the WebSocket
  * endpoint on every other path, with the subprotocol rules of §1.4. Directives and translation only.
  */
 public final class GatewayRoutes extends AllDirectives {

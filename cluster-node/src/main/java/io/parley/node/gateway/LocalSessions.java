@@ -11,7 +11,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * The session actors of this node's open connections. Used for one thing: when the node shuts down (a
  * rolling restart, a scale-down) every client is told {@code goaway} first, so the SDKs re-query the router
- * and reconnect elsewhere at once instead of waiting for a dead socket (PROTOCOL.md §4).
+ * and reconnect elsewhere at once instead of waiting for a dead socket (docs/protocol.md §4).
  */
 public final class LocalSessions {
 

@@ -1,7 +1,7 @@
 package io.parley.node.message;
 
 /**
- * A history page (PROTOCOL.md §6.15) over the composite key (timestamp, id): {@code start}/{@code startId}
+ * A history page (docs/protocol.md §6.15) over the composite key (timestamp, id): {@code start}/{@code startId}
  * and {@code end}/{@code endId} bound the range, each inclusive or not; {@code newestFirst} takes the newest
  * {@code limit} (direction OLD) instead of the oldest (NEW); {@code lctype} keeps only typed messages of that
  * type.

@@ -40,7 +40,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * The session side of {@code conv/*}: turns frames into {@link Conversation} entity commands and their
- * replies back into frames (PROTOCOL.md §6.1–§6.7). One ask per request (a query asks each candidate);
+ * replies back into frames (docs/protocol.md §6.1–§6.7). One ask per request (a query asks each candidate);
  * answers come back to the session actor as {@link SessionActor.Emit}, so they go out in the session's order.
  * It also keeps this session's chatroom per client (one room per login, §8.6).
  */

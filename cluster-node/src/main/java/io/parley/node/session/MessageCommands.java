@@ -39,7 +39,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The session side of messaging (PROTOCOL.md §6.12–§6.16, §8): {@code direct}, {@code ack}, {@code read},
+ * The session side of messaging (docs/protocol.md §6.12–§6.16, §8): {@code direct}, {@code ack}, {@code read},
  * {@code logs}, {@code patch}, {@code conv/max_read}, offline delivery at login and will messages. The
  * conversation entity stores and fans out; this class translates and answers.
  */

@@ -18,7 +18,7 @@ import io.parley.protocol.wire.JsonObjectMessage;
 import io.parley.protocol.wire.OpType;
 import java.time.Instant;
 
-/** Turns conversation notices into the pushes of PROTOCOL.md §6.12 and §11, addressed to the recipient. */
+/** Turns conversation notices into the pushes of docs/protocol.md §6.12 and §11, addressed to the recipient. */
 final class NoticeFrames {
 
   private NoticeFrames() {}

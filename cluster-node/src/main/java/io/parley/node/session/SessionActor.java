@@ -31,7 +31,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * One actor per WebSocket connection: the protocol state machine of PROTOCOL.md §3–§5. It decodes frames
+ * One actor per WebSocket connection: the protocol state machine of docs/protocol.md §3–§5. It decodes frames
  * with the connection's codec, keeps the IM sessions (clientIds) logged in on this socket, answers
  * session commands itself and hands conversation commands to {@link ConversationCommands}.
  *

@@ -12,7 +12,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * IM session tokens ({@code st}, PROTOCOL.md §14.7): signed, self-contained records of a login, so any
+ * IM session tokens ({@code st}, docs/protocol.md §14.7): signed, self-contained records of a login, so any
  * node of the cluster can accept a re-login after a reconnect, and tokens survive restarts without a
  * database read. The record keeps the login's {@code tag} and {@code deviceId}, because the JS SDK does
  * not resend the tag when it re-logs in with a token.

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The seed's group-chat scenarios with our own client, clients spread over two nodes: who receives which
- * event, with which fields, and who receives nothing (PROTOCOL.md §11).
+ * event, with which fields, and who receives nothing (docs/protocol.md §11).
  */
 @ExtendWith(SharedCassandra.class)
 class ConversationIT {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The conversation entity alone, on the in-memory journal (commands, events and state are serialized by the
- * kit): membership rules, the notification matrix of PROTOCOL.md §11, and recovery.
+ * kit): membership rules, the notification matrix of docs/protocol.md §11, and recovery.
  */
 class ConversationTest {
 

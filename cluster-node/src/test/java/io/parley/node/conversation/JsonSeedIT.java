@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The seed's own SDK (.NET AVRealtime) speaks flat JSON: this test sends the frames it sends (lc.json.3 passed
  * as {@code ?subprotocol=} like the Unity client, lc.json.1 in the header; {@code m} without the creator,
  * {@code attr} as an object, negative {@code i}) and checks the raw text of what comes back: the seed's
- * create / invite / kick / leave events with the hyphenated op names of PROTOCOL.md §2.3.
+ * create / invite / kick / leave events with the hyphenated op names of docs/protocol.md §2.3.
  */
 @ExtendWith(SharedCassandra.class)
 class JsonSeedIT {

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Roles, shut-up and blacklist on the wire (PROTOCOL.md §6.9–§6.11), on a node with member roles on; and
+ * Roles, shut-up and blacklist on the wire (docs/protocol.md §6.9–§6.11), on a node with member roles on; and
  * the query options of §6.4 (limit 0, compact, count).
  */
 @ExtendWith(SharedCassandra.class)

@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * exchanges messages with the official JS SDK ({@code messages.js receive} / {@code send}, 4.3.1 and 5.0.0-rc.8,
  * on the second node): a text with unicode attributes and the seed's custom typed message (type 2, field
  * {@code ecode}) each way, with the same id, sender, conversation and timestamp on both sides, then both sides
- * read the same history (PROTOCOL.md §6.12, §6.15, §7.2).
+ * read the same history (docs/protocol.md §6.12, §6.15, §7.2).
  */
 @ExtendWith(SharedCassandra.class)
 class JavaSdkMessagesIT {

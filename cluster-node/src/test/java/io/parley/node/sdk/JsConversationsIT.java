@@ -41,7 +41,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The seed's conversation scenarios (private chat, group with a custom attribute, the invite / kick / leave
  * tables, chatroom) driven through the unmodified official JS SDKs (leancloud-realtime 4.3.1 and 5.0.0-rc.8) by
  * {@code src/test/js/conversations.js}, clients spread over a two-node cluster. Every assertion names who gets
- * which SDK event with which payload, and who gets nothing (PROTOCOL.md §6.1–§6.4, §11), both as the SDK reports
+ * which SDK event with which payload, and who gets nothing (docs/protocol.md §6.1–§6.4, §11), both as the SDK reports
  * it and as the pushes on each client's WebSocket.
  *
  * <p>Each scenario runs once per variant; the test methods assert different facts of that one run (cached).

@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Messaging through the unmodified official JS SDKs (leancloud-realtime 4.3.1 and 5.0.0-rc.8), driven by
  * {@code src/test/js/messages.js} on a two-node cluster: the sender on one node, the receivers on the other
- * (PROTOCOL.md §6.12–§6.16, §7, §8.1–§8.4, §9, §10). Every scenario runs once per SDK version, all of them at the
+ * (docs/protocol.md §6.12–§6.16, §7, §8.1–§8.4, §9, §10). Every scenario runs once per SDK version, all of them at the
  * same time when the class starts (each one is a Node process of its own); the test methods assert on the facts
  * of those runs. The offline scenarios also run across a restart of every node between the send and the login:
  * that test first waits for every other run, then stops both nodes and starts them again on the same ports.

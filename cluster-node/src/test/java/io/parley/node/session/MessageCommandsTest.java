@@ -18,7 +18,7 @@ import org.apache.pekko.cluster.sharding.typed.testkit.javadsl.TestEntityRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-/** How a {@code logs} request becomes a history page (PROTOCOL.md §6.15). */
+/** How a {@code logs} request becomes a history page (docs/protocol.md §6.15). */
 class MessageCommandsTest {
 
   private static HistoryQuery query(LogsCommand.Builder request) {

@@ -49,7 +49,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ImClient implements AutoCloseable {
 
-  /** How the subprotocol is offered during the handshake (PROTOCOL.md §1.4 rule 1). */
+  /** How the subprotocol is offered during the handshake (docs/protocol.md §1.4 rule 1). */
   public enum OfferMode {
     /** {@code Sec-WebSocket-Protocol: <id>} (JS, Java, .NET desktop). */
     HEADER,

@@ -23,7 +23,7 @@ import java.util.function.Function;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The read side of {@code conv/query} (PROTOCOL.md §6.4), shared by every edge: it picks a bounded candidate
+ * The read side of {@code conv/query} (docs/protocol.md §6.4), shared by every edge: it picks a bounded candidate
  * set, reads each candidate from its entity, and applies the condition, sort, skip and limit to the result
  * documents. Candidates are the ids in the condition, else the conversations of the member the condition
  * requires (the requester's when there is no condition), else the app's newest conversations, at most

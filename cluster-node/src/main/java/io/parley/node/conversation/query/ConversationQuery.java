@@ -22,7 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A parsed {@code conv/query} ({@code PROTOCOL.md} §6.4): the LeanCloud/Parse {@code where} language over
+ * A parsed {@code conv/query} (docs/protocol.md §6.4): the LeanCloud/Parse {@code where} language over
  * conversation documents, plus {@code sort}, {@code limit} and {@code skip}. Pure and immutable; safe to share
  * between threads.
  *

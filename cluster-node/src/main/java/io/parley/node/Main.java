@@ -91,7 +91,7 @@ public final class Main {
           return localSessions.drain();
         });
     return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(),
-        new GatewayRoutes(system, settings, sessions, localSessions).routes()));
+        new GatewayRoutes(system, settings, sessions, localSessions).handler()));
   }
 
   /** Kubernetes: Cluster Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one. */

@@ -8,9 +8,12 @@ import io.parley.protocol.Subprotocol;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -29,6 +32,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  */
 public final class GatewayRoutes extends AllDirectives {
 
+  private static final String ROUTER_PATH = "/v1/route";
+
   private final ActorSystem<?> system;
   private final NodeSettings settings;
   private final SessionActor.Dependencies sessionDependencies;
@@ -45,12 +50,33 @@ public final class GatewayRoutes extends AllDirectives {
         settings.session().frameAssemblyTimeout());
   }
 
+  /**
+   * The listener's handler: a WebSocket upgrade (anywhere but the router's path) goes straight to the
+   * session stack, the hot path of every login; everything else goes through the route table.
+   */
+  public org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
+    org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> routes =
+        routes().handler(system);
+    return request -> {
+      Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
+      if (upgrade.isPresent() && !request.getUri().path().equals(ROUTER_PATH)) {
+        return CompletableFuture.completedFuture(webSocket(upgrade.get(), request, remoteAddress(request)));
+      }
+      return routes.apply(request);
+    };
+  }
+
+  /** HTTP requests other than WebSocket upgrades. */
   public Route routes() {
     return concat(
         path(PathMatchers.segment("v1").slash("route"), () -> get(() -> extractRequest(this::route))),
-        extractWebSocketUpgrade(
-            upgrade -> extractRequest(request -> extractClientIP(ip -> webSocket(upgrade, request, ip.toString())))),
         complete(json(StatusCodes.BAD_REQUEST, 400, "expected a WebSocket upgrade or GET /v1/route")));
+  }
+
+  private static String remoteAddress(HttpRequest request) {
+    return request.getAttribute(AttributeKeys.remoteAddress)
+        .flatMap(address -> address.getAddress().map(java.net.InetAddress::getHostAddress))
+        .orElse("unknown");
   }
 
   /** The router answer: where the SDK should open its WebSocket. */
@@ -92,7 +118,7 @@ public final class GatewayRoutes extends AllDirectives {
    * Offered protocols come from the header, else from {@code ?subprotocol=} (the .NET Unity client), else
    * the legacy JSON rule applies. The chosen protocol is echoed only when the client sent the header.
    */
-  private Route webSocket(WebSocketUpgrade upgrade, HttpRequest request, String remoteAddress) {
+  private HttpResponse webSocket(WebSocketUpgrade upgrade, HttpRequest request, String remoteAddress) {
     List<String> offered =
         StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false).toList();
     Subprotocol subprotocol;
@@ -100,7 +126,7 @@ public final class GatewayRoutes extends AllDirectives {
     if (!offered.isEmpty()) {
       Optional<Subprotocol> chosen = offered.stream().map(Subprotocol::byName).flatMap(Optional::stream).findFirst();
       if (chosen.isEmpty()) {
-        return complete(json(StatusCodes.BAD_REQUEST, 400, "unsupported subprotocol " + offered));
+        return json(StatusCodes.BAD_REQUEST, 400, "unsupported subprotocol " + offered);
       }
       subprotocol = chosen.get();
       echo = subprotocol.id().orElseThrow();
@@ -109,7 +135,7 @@ public final class GatewayRoutes extends AllDirectives {
       if (queried.isPresent()) {
         Optional<Subprotocol> chosen = Subprotocol.byName(queried.get());
         if (chosen.isEmpty()) {
-          return complete(json(StatusCodes.BAD_REQUEST, 400, "unsupported subprotocol " + queried.get()));
+          return json(StatusCodes.BAD_REQUEST, 400, "unsupported subprotocol " + queried.get());
         }
         subprotocol = chosen.get();
       } else {
@@ -120,7 +146,7 @@ public final class GatewayRoutes extends AllDirectives {
     var flow = org.apache.pekko.stream.javadsl.Flow.fromGraph(new ConnectionFlow(system,
         out -> SessionActor.create(sessionDependencies, subprotocol, out, lastInbound, remoteAddress),
         settings.session().outboundBuffer(), remoteAddress, localSessions));
-    return complete(webSockets.handle(upgrade, flow, echo, lastInbound::set));
+    return webSockets.handle(upgrade, flow, echo, lastInbound::set);
   }
 
   /** Lenient query parsing: the .NET client may append {@code ?subprotocol=} to a URL that has a query. */

@@ -14,21 +14,22 @@ import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.ServerBuilder;
-import org.apache.pekko.http.javadsl.server.Route;
 
 /** Binds the gateway's single listener (plain, or TLS from a PKCS12 keystore) and unbinds on shutdown. */
 public final class GatewayServer {
 
   private GatewayServer() {}
 
-  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, NodeSettings.Gateway settings, Route route) {
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, NodeSettings.Gateway settings,
+      org.apache.pekko.japi.function.Function<org.apache.pekko.http.javadsl.model.HttpRequest,
+          CompletionStage<org.apache.pekko.http.javadsl.model.HttpResponse>> handler) {
     ServerBuilder builder = Http.get(system).newServerAt(settings.interfaceName(), settings.port());
     if (settings.tls().isPresent()) {
       builder = builder.enableHttps(ConnectionContext.httpsServer(sslContext(settings.tls().get())));
     }
     String scheme = settings.tls().isPresent() ? "https/wss" : "http/ws";
     return builder
-        .bind(route)
+        .bind(handler)
         .whenComplete(
             (binding, failure) -> {
               if (failure != null) {

@@ -3,22 +3,18 @@ package io.parley.node.perf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.StoredMessages;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.OpType;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -70,26 +66,12 @@ class BackpressureIT {
       assertTrue(ack.getAckMessage().getT() > previous, "acknowledged in the order sent");
       previous = ack.getAckMessage().getT();
     }
-    assertEquals(BURST, storedTexts(cid).size(), "all of the burst is in Cassandra");
+    assertEquals(BURST, StoredMessages.texts(APP, cid).size(), "all of the burst is in Cassandra");
     int delivered = 0;
     while (delivered < BURST) {
       if (jerry.nextPush(WAIT).getCmd() == CommandType.direct) {
         delivered++;
       }
-    }
-  }
-
-  private Set<String> storedTexts(String cid) {
-    String[] hostPort = SharedCassandra.contactPoint().split(":");
-    try (CqlSession session = CqlSession.builder()
-        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
-        .withLocalDatacenter("datacenter1").build()) {
-      Set<String> texts = new HashSet<>();
-      for (Row row : session.execute("SELECT data FROM " + SharedCassandra.keyspace()
-          + ".conversation_messages WHERE app_id = ? AND cid = ? ALLOW FILTERING", APP, cid)) {
-        texts.add(row.getString("data"));
-      }
-      return texts;
     }
   }
 

@@ -3,17 +3,15 @@ package io.parley.node.perf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.StoredMessages;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.OpType;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -84,7 +82,7 @@ class OverloadIT {
     assertTrue(!refused.isEmpty(), "the burst overflowed the write queue of 3");
     assertTrue(!acked.isEmpty(), "the node kept storing while refusing the excess");
 
-    Set<String> stored = storedTexts(cid);
+    Set<String> stored = StoredMessages.texts(APP, cid);
     assertTrue(stored.containsAll(acked), "every acknowledged message is in Cassandra");
     assertTrue(refused.stream().noneMatch(stored::contains), "no refused message was stored");
 
@@ -99,20 +97,6 @@ class OverloadIT {
 
     GenericCommand after = tom.call(ImClient.direct(id("Tom"), cid, "after"), WAIT);
     assertTrue(!after.getAckMessage().hasCode(), "the node serves normally after the burst: " + after);
-  }
-
-  private Set<String> storedTexts(String cid) {
-    String[] hostPort = SharedCassandra.contactPoint().split(":");
-    try (CqlSession session = CqlSession.builder()
-        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
-        .withLocalDatacenter("datacenter1").build()) {
-      Set<String> texts = new HashSet<>();
-      for (Row row : session.execute("SELECT data FROM " + SharedCassandra.keyspace()
-          + ".conversation_messages WHERE app_id = ? AND cid = ? ALLOW FILTERING", APP, cid)) {
-        texts.add(row.getString("data"));
-      }
-      return texts;
-    }
   }
 
   private ImClient login(String name) {

@@ -543,6 +543,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * to a timeout releases its pushes then).
    */
   private void afterReply(GenericCommand reply) {
+    if (sessions.size() <= 1 && held.isEmpty()) {
+      return; // one client on the socket: nothing of its own can overtake (the usual case, on every ack)
+    }
     String key = replyKey(reply);
     if (key != null) {
       if (sessions.size() > 1) {

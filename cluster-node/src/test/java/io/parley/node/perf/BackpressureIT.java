@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.StoredMessages;
-import io.parley.protocol.Subprotocol;
+import io.parley.node.testing.TestClients;
 import io.parley.protocol.client.ImClient;
-import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
-import io.parley.protocol.wire.OpType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,12 +74,7 @@ class BackpressureIT {
   }
 
   private ImClient login(String name) {
-    ImClient client =
-        ImClient.connect(CLUSTER.first().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
-    clients.add(client);
-    GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
-    assertEquals(OpType.opened, opened.getOp(), opened::toString);
-    return client;
+    return TestClients.login(CLUSTER.first(), APP, id(name), clients, WAIT);
   }
 
   private String id(String name) {

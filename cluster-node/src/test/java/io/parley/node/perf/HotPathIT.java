@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
-import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
-import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
@@ -118,11 +117,7 @@ class HotPathIT {
   }
 
   private ImClient login(String name, TestNode node) {
-    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
-    clients.add(client);
-    GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
-    assertEquals(OpType.opened, opened.getOp(), opened::toString);
-    return client;
+    return TestClients.login(node, APP, id(name), clients, WAIT);
   }
 
   private String id(String name) {

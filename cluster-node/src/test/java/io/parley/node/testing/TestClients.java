@@ -1,0 +1,26 @@
+package io.parley.node.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.client.ImClient.OfferMode;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.OpType;
+import java.time.Duration;
+import java.util.List;
+
+/** Logged-in test clients: connect to a node, open a session, and remember the client for closing. */
+public final class TestClients {
+
+  private TestClients() {}
+
+  /** A protobuf (v3) client logged in as {@code peerId} of {@code appId} on {@code node}, added to {@code open}. */
+  public static ImClient login(TestNode node, String appId, String peerId, List<ImClient> open, Duration wait) {
+    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, wait);
+    open.add(client);
+    GenericCommand opened = client.call(ImClient.sessionOpen(appId, peerId), wait);
+    assertEquals(OpType.opened, opened.getOp(), opened::toString);
+    return client;
+  }
+}

@@ -156,8 +156,8 @@ public final class Conversation
   /** Replies {@link Undelivered}: the offline queue of {@code member} (§8.3). */
   public record UndeliveredTo(String member, int limit, ActorRef<Reply> replyTo) implements Command {}
 
-  /** Replies {@link Patches}: recent messages patched after {@code since} (patch sync at login, §10). */
-  public record PatchesSince(long since, ActorRef<Reply> replyTo) implements Command {}
+  /** Replies {@link Patches}: recent messages patched after {@code since} (patch sync at login of {@code member}, §10). */
+  public record PatchesSince(String member, long since, ActorRef<Reply> replyTo) implements Command {}
 
   /** conv/max_read (§6.8): replies {@link Positions} of the other member, {@code target}, or everyone. */
   public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo) implements Command {}
@@ -312,6 +312,12 @@ public final class Conversation
     /** Records the members (and the removed) of a conversation; idempotent; completes when written. */
     java.util.concurrent.CompletionStage<org.apache.pekko.Done> record(String appId, Snapshot conversation, List<String> removed);
 
+    /** Deletes the row of {@code clientId}, who is not a member: a stale row left by a delete that was lost. */
+    default java.util.concurrent.CompletionStage<org.apache.pekko.Done> forget(String appId, Snapshot conversation,
+        String clientId) {
+      return record(appId, conversation, List.of(clientId));
+    }
+
     MemberIndex NONE = (appId, conversation, removed) ->
         java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
   }
@@ -370,7 +376,7 @@ public final class Conversation
     this.index = index;
     this.archive = archive;
     this.clock = clock;
-    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log);
+    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log, index);
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
   }
 

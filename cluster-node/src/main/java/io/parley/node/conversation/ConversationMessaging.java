@@ -27,13 +27,14 @@ final class ConversationMessaging {
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
   private final MessageLog log;
+  private final Conversation.MemberIndex index;
   private static final Duration RECENT_LOAD_BACKOFF = Duration.ofMillis(200);
   private static final Duration MAX_RECENT_LOAD_BACKOFF = Duration.ofSeconds(5);
   private int loadFailures;
 
   ConversationMessaging(Conversation entity, String appId, String cid, ActorContext<Conversation.Command> context,
       ConversationSettings settings, Conversation.Notices notices, io.parley.node.message.MessageArchive archive,
-      Clock clock, MessageLog log) {
+      Clock clock, MessageLog log, Conversation.MemberIndex index) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
@@ -43,6 +44,7 @@ final class ConversationMessaging {
     this.archive = archive;
     this.clock = clock;
     this.log = log;
+    this.index = index;
   }
 
   void loadRecent(ConversationState state) {
@@ -190,7 +192,26 @@ final class ConversationMessaging {
     return entity.effects().noReply();
   }
 
+  /**
+   * What a client asks of its conversations at login (unread count, offline queue, patches) is for members
+   * only: the member index may still list a client that was removed or blocked (a delete lost in a crash),
+   * and then the client gets nothing and its stale row is deleted.
+   */
+  private Conversation.Rejected notAMember(ConversationState state, String member) {
+    if (state.kind() == Kind.TRANSIENT || state.isMember(member)) {
+      return null;
+    }
+    if (state.kind() == Kind.NORMAL) {
+      index.forget(appId, entity.snapshot(state), member);
+    }
+    return new Conversation.Rejected(4317, "CONVERSATION_MEMBERSHIP_REQUIRED", member + " is not a member of " + cid);
+  }
+
   ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(ConversationState state, Conversation.UnreadOf query) {
+    Conversation.Rejected outsider = notAMember(state, query.member());
+    if (outsider != null) {
+      return entity.effects().reply(query.replyTo(), outsider);
+    }
     List<io.parley.node.message.StoredMessage> unread =
         state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
     boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
@@ -199,6 +220,10 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(ConversationState state, Conversation.UndeliveredTo query) {
+    Conversation.Rejected outsider = notAMember(state, query.member());
+    if (outsider != null) {
+      return entity.effects().reply(query.replyTo(), outsider);
+    }
     if (state.kind() != Kind.TRANSIENT && query.limit() > MessageLog.RECENT
         && log.mayHaveOlder(log.ackedBy(query.member(), state))) {
       // A queue longer than what is kept in memory (offline-messages-per-conversation above 100): read it.
@@ -257,6 +282,10 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onPatchesSince(ConversationState state, Conversation.PatchesSince query) {
+    Conversation.Rejected outsider = notAMember(state, query.member());
+    if (outsider != null) {
+      return entity.effects().reply(query.replyTo(), outsider);
+    }
     return entity.effects().reply(query.replyTo(), new Conversation.Patches(cid, log.patchedSince(query.since())));
   }
 

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import io.parley.node.testing.Cql;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,9 +41,7 @@ class HistoryReadBoundsIT {
 
   @BeforeAll
   static void fillABusyConversation() throws Exception {
-    String[] hostPort = SharedCassandra.contactPoint().split(":");
-    cql = CqlSession.builder().addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
-        .withLocalDatacenter("datacenter1").build();
+    cql = Cql.connect();
     cql.execute("CREATE KEYSPACE " + KEYSPACE + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
     store = new MessageStore(CLUSTER.first().system(), KEYSPACE,
         new MessageStore.Settings("LOCAL_ONE", 64, 40_000, 4, 20_000, Duration.ofSeconds(5)));

@@ -55,8 +55,11 @@ public final class Main {
     ClusterSharding sharding = ClusterSharding.get(system);
     Config config = system.settings().config();
     ConversationSettings limits = ConversationSettings.fromConfig(config.getConfig("parley.conversation"));
+    io.parley.node.settings.Storage storage = settings.storage();
     ConversationIndex index =
-        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            new ConversationIndex.Retries(storage.indexWriteAttempts(), storage.indexRetryBackoff(),
+                storage.indexRetryMaxBackoff(), storage.indexMaxPendingRetries()));
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
             MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
@@ -69,10 +72,13 @@ public final class Main {
                     .thenCompose(done -> messages.createTables()),
                 5, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
-    ClientPresence.init(system);
+    ClientPresence.init(system, new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
-    Conversation.init(system, limits, directory, index, messages, clock);
+    Conversation.init(system, limits, directory, index, messages, clock,
+        new Conversation.Durability(storage.snapshotEvery(), storage.keepSnapshots(), storage.deleteEventsOnSnapshot(),
+            storage.positionFlushInterval()),
+        new Conversation.Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,

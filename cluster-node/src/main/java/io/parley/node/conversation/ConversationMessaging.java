@@ -66,6 +66,10 @@ final class ConversationMessaging {
     }
     loadFailures = 0;
     log.loaded(loaded.messages());
+    if (entity.stopping()) {
+      // Asked to stop while loading: after the requests that waited for the load (unstashed first).
+      context.getSelf().tell(Conversation.Stop.INSTANCE);
+    }
     return entity.effects().noReply().thenUnstashAll();
   }
 
@@ -140,7 +144,7 @@ final class ConversationMessaging {
       context.getLog().debug("Storing {} message(s) of {} failed: {}", written.batch().size(), cid, written.failure().toString());
     }
     writeNextBatch();
-    return entity.effects().noReply();
+    return entity.stopWhenIdle(state);
   }
 
   /** Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. */
@@ -329,15 +333,18 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onFlushPositions(ConversationState state) {
+    Conversation.PositionsAdvanced moved = unsavedPositions(state);
+    return moved == null ? entity.effects().noReply() : entity.effects().persist(moved).thenNoReply();
+  }
+
+  /** Positions that moved since they were last persisted, as one event; null when none moved. */
+  Conversation.PositionsAdvanced unsavedPositions(ConversationState state) {
     if (!state.exists() || !log.loaded()) {
-      return entity.effects().noReply();
+      return null;
     }
     Map<String, Long> acks = log.unsavedAcks(state);
     Map<String, Long> reads = log.unsavedReads(state);
-    if (acks.isEmpty() && reads.isEmpty()) {
-      return entity.effects().noReply();
-    }
-    return entity.effects().persist(new Conversation.PositionsAdvanced(Map.copyOf(acks), Map.copyOf(reads))).thenNoReply();
+    return acks.isEmpty() && reads.isEmpty() ? null
+        : new Conversation.PositionsAdvanced(Map.copyOf(acks), Map.copyOf(reads));
   }
-
 }

@@ -13,7 +13,8 @@ public record NodeSettings(
     Map<String, App> apps,
     boolean clusterBootstrap,
     Gateway gateway,
-    Session session) {
+    Session session,
+    Storage storage) {
 
   /** One application: the ids and keys its SDKs are configured with. */
   public record App(String appId, String appKey, String masterKey) {}
@@ -62,7 +63,8 @@ public record NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
-        session(config.getConfig("session")));
+        session(config.getConfig("session")),
+        Storage.fromConfig(config.getConfig("storage")));
   }
 
   public Optional<App> app(String appId) {

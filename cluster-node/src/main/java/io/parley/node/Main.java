@@ -59,7 +59,8 @@ public final class Main {
     ConversationIndex index =
         new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
             new ConversationIndex.Retries(storage.indexWriteAttempts(), storage.indexRetryBackoff(),
-                storage.indexRetryMaxBackoff(), storage.indexMaxPendingRetries()));
+                storage.indexRetryMaxBackoff(), storage.indexMaxPendingRetries()),
+            storage.memberConversationsScanned());
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
             MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
@@ -77,7 +78,7 @@ public final class Main {
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
     Conversation.init(system, limits, directory, index, messages, clock,
         new Conversation.Durability(storage.snapshotEvery(), storage.keepSnapshots(), storage.deleteEventsOnSnapshot(),
-            storage.positionFlushInterval()),
+            storage.positionFlushInterval(), storage.indexActivityInterval()),
         new Conversation.Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(

@@ -335,10 +335,13 @@ public final class Conversation
   /**
    * Journal retention and position persistence ({@code parley.storage}): a snapshot every
    * {@code snapshotEvery} events (0: none), {@code keepSnapshots} kept, older events deleted when
-   * {@code deleteEventsOnSnapshot}; positions that moved persisted every {@code positionFlush} and on stop.
+   * {@code deleteEventsOnSnapshot}; positions that moved persisted every {@code positionFlush} and on stop;
+   * the member index told of new messages at most every {@code indexActivityInterval}.
    */
-  public record Durability(int snapshotEvery, int keepSnapshots, boolean deleteEventsOnSnapshot, Duration positionFlush) {
-    public static final Durability DEFAULT = new Durability(200, 2, true, Duration.ofSeconds(3));
+  public record Durability(int snapshotEvery, int keepSnapshots, boolean deleteEventsOnSnapshot, Duration positionFlush,
+      Duration indexActivityInterval) {
+    public static final Durability DEFAULT =
+        new Durability(200, 2, true, Duration.ofSeconds(3), Duration.ofMinutes(10));
   }
 
   /** Resident entities per node: stopped after {@code idleTimeout} without requests, at most {@code limit}. */
@@ -418,7 +421,8 @@ public final class Conversation
     this.archive = archive;
     this.clock = clock;
     this.durability = durability;
-    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log, index);
+    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log, index,
+        durability.indexActivityInterval());
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
   }
 
@@ -547,14 +551,12 @@ public final class Conversation
         .build();
   }
 
-  /** After recovery the member index is re-asserted: it heals an index write lost in a crash. */
+  /** After recovery the recent messages load, then the member index is re-asserted (heals a write lost in a crash). */
   @Override
   public SignalHandler<ConversationState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          if (state.exists() && state.kind() != Kind.TRANSIENT) {
-            index.record(appId, snapshot(state), List.of());
-          }
+          // The member index is re-asserted once the recent messages are in (ConversationMessaging).
           if (state.exists()) {
             messaging.loadRecent(state);
           } else {

@@ -19,8 +19,8 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
 /**
  * Read-side indexes of conversations in Cassandra, kept by the conversation entities themselves:
  * <ul>
- *   <li>{@code conversations_by_member}: the conversations a client is in, so "conversations I am in" reads
- *       one partition instead of scanning;
+ *   <li>{@code conversations_by_member}: the conversations a client is in, each with when it was last active,
+ *       so "conversations I am in" reads one partition instead of scanning, most active first;
  *   <li>{@code conversations_by_app}: an app's conversations by creation month, newest first, the bounded
  *       candidate set for queries on attributes alone.
  * </ul>
@@ -38,6 +38,7 @@ public final class ConversationIndex implements Conversation.MemberIndex {
   private final CassandraSession session;
   private final String keyspace;
   private final Retries retries;
+  private final int scanned;
   private final java.util.concurrent.atomic.AtomicLong lastWriteTime = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicInteger pendingRetries = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -50,12 +51,14 @@ public final class ConversationIndex implements Conversation.MemberIndex {
   }
 
   public ConversationIndex(ActorSystem<?> system, String keyspace) {
-    this(system, keyspace, Retries.DEFAULT);
+    this(system, keyspace, Retries.DEFAULT, 10_000);
   }
 
-  public ConversationIndex(ActorSystem<?> system, String keyspace, Retries retries) {
+  /** {@code scanned}: the most rows of one client's partition read to find its most active conversations. */
+  public ConversationIndex(ActorSystem<?> system, String keyspace, Retries retries, int scanned) {
     this.system = system;
     this.retries = retries;
+    this.scanned = scanned;
     // Its own session: sharing the journal plugin's config path would skip the plugin's table creation.
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.keyspace = keyspace;
@@ -65,7 +68,16 @@ public final class ConversationIndex implements Conversation.MemberIndex {
   public CompletionStage<Done> createTables(String replication) {
     return Futures.direct(session.executeDDL("CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication))
         .thenCompose(done -> Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversations_by_member ("
-            + "app_id text, client_id text, cid text, PRIMARY KEY ((app_id, client_id), cid))")))
+            + "app_id text, client_id text, cid text, active_at bigint, PRIMARY KEY ((app_id, client_id), cid))")))
+        // The conversations' snapshot table, before any conversation recovers: the persistence plugin makes it
+        // only on first use, which raced with the first recoveries (the same layout as deploy/cassandra/schema.cql).
+        .thenCompose(done -> Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".snapshots ("
+            + "persistence_id text, sequence_nr bigint, timestamp bigint, ser_id int, ser_manifest text, "
+            + "snapshot_data blob, snapshot blob, meta_ser_id int, meta_ser_manifest text, meta blob, "
+            + "PRIMARY KEY (persistence_id, sequence_nr)) WITH CLUSTERING ORDER BY (sequence_nr DESC)")))
+        // A keyspace made before the column existed (local runs keep their data).
+        .thenCompose(done -> Futures.direct(session.executeDDL("ALTER TABLE " + keyspace + ".conversations_by_member "
+            + "ADD IF NOT EXISTS active_at bigint")))
         .thenCompose(done -> Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversations_by_app ("
             + "app_id text, month int, created_at bigint, cid text, PRIMARY KEY ((app_id, month), created_at, cid))"
             + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)")));
@@ -89,8 +101,8 @@ public final class ConversationIndex implements Conversation.MemberIndex {
     Job job = new Job(conversation.id());
     List<CompletionStage<Done>> writes = new ArrayList<>();
     for (String member : conversation.members()) {
-      writes.add(write(job, "INSERT INTO " + keyspace + ".conversations_by_member (app_id, client_id, cid) "
-          + "VALUES (?, ?, ?) USING TIMESTAMP ?", appId, member, conversation.id(), writeTime));
+      writes.add(write(job, "INSERT INTO " + keyspace + ".conversations_by_member (app_id, client_id, cid, active_at) "
+          + "VALUES (?, ?, ?, ?) USING TIMESTAMP ?", appId, member, conversation.id(), activeAt(conversation), writeTime));
     }
     for (String member : removed) {
       writes.add(write(job, "DELETE FROM " + keyspace + ".conversations_by_member USING TIMESTAMP ? "
@@ -196,12 +208,27 @@ public final class ConversationIndex implements Conversation.MemberIndex {
         || cause instanceof java.util.concurrent.TimeoutException;
   }
 
-  /** The ids of the conversations {@code clientId} is in, at most {@code limit}. */
+  /** When a conversation was last active: its last message, or its last change. */
+  static long activeAt(Conversation.Snapshot conversation) {
+    return conversation.lastMessage() == null ? conversation.updatedAt()
+        : Math.max(conversation.updatedAt(), conversation.lastMessage().timestamp());
+  }
+
+  /**
+   * The ids of the conversations {@code clientId} is in, at most {@code limit}, the most recently active
+   * first (a client in more keeps its active ones, whatever their ids). At most {@code scanned} rows of the
+   * client's partition are read (member-conversations-scanned).
+   */
   public CompletionStage<List<String>> conversationsOf(String appId, String clientId, int limit) {
     return Futures.direct(session.selectAll(
-            "SELECT cid FROM " + keyspace + ".conversations_by_member WHERE app_id = ? AND client_id = ? LIMIT " + limit,
-            appId, clientId))
-        .thenApply(rows -> rows.stream().map(row -> row.getString("cid")).toList());
+            "SELECT cid, active_at FROM " + keyspace + ".conversations_by_member WHERE app_id = ? AND client_id = ? LIMIT ?",
+            appId, clientId, scanned))
+        .thenApply(rows -> rows.stream()
+            .sorted(java.util.Comparator.comparingLong((Row row) -> row.isNull("active_at") ? 0 : row.getLong("active_at"))
+                .thenComparing(row -> row.getString("cid")).reversed())
+            .limit(limit)
+            .map(row -> row.getString("cid"))
+            .toList());
   }
 
   /** The app's newest conversation ids, at most {@code limit}, scanning back month by month. */

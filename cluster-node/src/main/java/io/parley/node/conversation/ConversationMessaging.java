@@ -28,13 +28,16 @@ final class ConversationMessaging {
   private final Clock clock;
   private final MessageLog log;
   private final Conversation.MemberIndex index;
+  private final Duration indexActivityInterval;
+  /** When the member index last learnt of this conversation's activity (0: not since the entity started). */
+  private long activityIndexedAt;
   private static final Duration RECENT_LOAD_BACKOFF = Duration.ofMillis(200);
   private static final Duration MAX_RECENT_LOAD_BACKOFF = Duration.ofSeconds(5);
   private int loadFailures;
 
   ConversationMessaging(Conversation entity, String appId, String cid, ActorContext<Conversation.Command> context,
       ConversationSettings settings, Conversation.Notices notices, io.parley.node.message.MessageArchive archive,
-      Clock clock, MessageLog log, Conversation.MemberIndex index) {
+      Clock clock, MessageLog log, Conversation.MemberIndex index, Duration indexActivityInterval) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
@@ -45,6 +48,7 @@ final class ConversationMessaging {
     this.clock = clock;
     this.log = log;
     this.index = index;
+    this.indexActivityInterval = indexActivityInterval;
   }
 
   void loadRecent(ConversationState state) {
@@ -66,6 +70,8 @@ final class ConversationMessaging {
     }
     loadFailures = 0;
     log.loaded(loaded.messages());
+    // Re-asserts the member index (heals an insert lost in a crash) with the conversation's last activity.
+    indexActivity(state, true);
     if (entity.stopping()) {
       // Asked to stop while loading: after the requests that waited for the load (unstashed first).
       context.getSelf().tell(Conversation.Stop.INSTANCE);
@@ -140,11 +146,26 @@ final class ConversationMessaging {
         deliver(state, send.message(), false, send.origin());
       }
     }
+    if (written.failure() == null) {
+      indexActivity(state, false);
+    }
     if (written.failure() != null) {
       context.getLog().debug("Storing {} message(s) of {} failed: {}", written.batch().size(), cid, written.failure().toString());
     }
     writeNextBatch();
     return entity.stopWhenIdle(state);
+  }
+
+  /**
+   * Tells the member index when the conversation was last active, so its members' "my conversations" keep the
+   * active ones first: at load, and after new messages at most every {@code index-activity-interval}.
+   */
+  private void indexActivity(ConversationState state, boolean now) {
+    long at = clock.millis();
+    if (state.kind() == Kind.NORMAL && (now || at - activityIndexedAt >= indexActivityInterval.toMillis())) {
+      activityIndexedAt = at;
+      index.record(appId, entity.snapshot(state), List.of());
+    }
   }
 
   /** Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. */

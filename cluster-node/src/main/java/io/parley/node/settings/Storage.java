@@ -19,7 +19,9 @@ public record Storage(
     int indexWriteAttempts,
     Duration indexRetryBackoff,
     Duration indexRetryMaxBackoff,
-    int indexMaxPendingRetries) {
+    int indexMaxPendingRetries,
+    Duration indexActivityInterval,
+    int memberConversationsScanned) {
 
   static Storage fromConfig(Config storage) {
     Storage parsed = new Storage(
@@ -34,9 +36,12 @@ public record Storage(
         storage.getInt("index-write-attempts"),
         storage.getDuration("index-retry-backoff"),
         storage.getDuration("index-retry-max-backoff"),
-        storage.getInt("index-max-pending-retries"));
+        storage.getInt("index-max-pending-retries"),
+        storage.getDuration("index-activity-interval"),
+        storage.getInt("member-conversations-scanned"));
     if (parsed.snapshotEvery() < 0 || parsed.keepSnapshots() < 1 || parsed.maxResidentConversations() < 1
         || parsed.maxResidentPresences() < 1 || parsed.indexWriteAttempts() < 1 || parsed.indexMaxPendingRetries() < 0
+        || parsed.memberConversationsScanned() < 1 || parsed.indexActivityInterval().isNegative()
         || parsed.positionFlushInterval().isNegative() || parsed.positionFlushInterval().isZero()) {
       throw new IllegalArgumentException("parley.storage: counts must be positive (snapshot-every may be 0) and "
           + "position-flush-interval above 0: " + parsed);

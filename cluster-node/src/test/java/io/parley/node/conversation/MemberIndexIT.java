@@ -41,7 +41,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The member index ({@code conversations_by_member}) and what clients get through it (review H5, M2): a
  * removed or blocked member gets nothing of the conversation at login even when its index row survived
  * (the row is then deleted); a late retry of an old write cannot bring a removed row back; a write
- * Cassandra refuses is not retried, and retries of writes that can pass are bounded.
+ * Cassandra refuses is not retried, and retries of writes that can pass are bounded; a client in more
+ * conversations than a query examines keeps its most recently active ones (review M1; the node examines 10
+ * here, and refreshes activity on every message).
  */
 @ExtendWith(SharedCassandra.class)
 class MemberIndexIT {
@@ -50,7 +52,10 @@ class MemberIndexIT {
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final Duration QUIET = Duration.ofMillis(2000);
   private static final ObjectMapper JSON = new ObjectMapper();
-  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);
+  private static final int CANDIDATES = 10;
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1, String.join("\n",
+      "parley.conversation.max-query-candidates = " + CANDIDATES,
+      "parley.storage.index-activity-interval = 0s"));
   private static CqlSession cql;
   private final List<ImClient> clients = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
@@ -172,7 +177,7 @@ class MemberIndexIT {
   }
 
   private static ConversationIndex index(ConversationIndex.Retries retries) {
-    return new ConversationIndex(CLUSTER.first().system(), SharedCassandra.keyspace(), retries);
+    return new ConversationIndex(CLUSTER.first().system(), SharedCassandra.keyspace(), retries, 10_000);
   }
 
   @Test
@@ -216,7 +221,7 @@ class MemberIndexIT {
             .withFallback(com.typesafe.config.ConfigFactory.load()));
     try {
       ConversationIndex index = new ConversationIndex(offline, SharedCassandra.keyspace(),
-          new ConversationIndex.Retries(3, Duration.ofMillis(100), Duration.ofMillis(200), 100));
+          new ConversationIndex.Retries(3, Duration.ofMillis(100), Duration.ofMillis(200), 100), 10_000);
       String cid = ConversationIds.newId(java.time.Instant.now());
       CompletableFutureAssert.fails(index.record(APP, snapshot(cid, List.of(id("Tom"))), List.of()));
       int most = 0;
@@ -239,5 +244,45 @@ class MemberIndexIT {
     static void fails(java.util.concurrent.CompletionStage<?> stage) {
       assertThrows(ExecutionException.class, () -> stage.toCompletableFuture().get(20, TimeUnit.SECONDS));
     }
+  }
+
+  @Test
+  void a_client_in_more_conversations_than_a_query_examines_keeps_its_most_recently_active_ones() throws Exception {
+    ImClient tom = login("Tom", Subprotocol.PROTOBUF_3);
+    List<String> cids = new ArrayList<>();
+    for (int n = 0; n < CANDIDATES + 5; n++) {
+      GenericCommand started = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
+          .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().addM(id("Heavy")).addM(id("Other" + n))
+              .setAttr(JsonObjectMessage.newBuilder().setData("{\"n\":" + n + "}"))), WAIT);
+      cids.add(started.getConvMessage().getCid());
+    }
+    // The three with the greatest ids get the newest messages: in id order they would be cut.
+    List<String> byId = cids.stream().sorted().toList();
+    List<String> active = byId.subList(byId.size() - 3, byId.size());
+    for (String cid : active) {
+      GenericCommand ack = tom.call(GenericCommand.newBuilder().setCmd(CommandType.direct).setPeerId(id("Tom"))
+          .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("news")), WAIT);
+      assertFalse(ack.getAckMessage().hasCode(), ack::toString);
+    }
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    List<String> candidates;
+    do {
+      candidates = new ConversationIndex(CLUSTER.first().system(), SharedCassandra.keyspace())
+          .conversationsOf(APP, id("Heavy"), CANDIDATES).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } while (!candidates.containsAll(active) && System.nanoTime() < deadline);
+    assertEquals(CANDIDATES, candidates.size());
+    assertEquals(active.stream().sorted().toList(), candidates.subList(0, 3).stream().sorted().toList(),
+        "the most recently active first");
+
+    ImClient heavy = login("Heavy", Subprotocol.PROTOBUF_3);
+    List<String> unread = new ArrayList<>();
+    for (Optional<GenericCommand> push = heavy.pollPush(QUIET); push.isPresent(); push = heavy.pollPush(QUIET)) {
+      push.get().getUnreadMessage().getConvsList().forEach(tuple -> unread.add(tuple.getCid()));
+    }
+    assertEquals(active.stream().sorted().toList(), unread.stream().sorted().toList(),
+        "login tells of the active conversations' unread messages");
+    List<String> mine = myConversations(heavy, "Heavy");
+    System.out.printf("%d conversations, %d examined: my conversations %s%n", cids.size(), CANDIDATES, mine.size());
+    assertTrue(mine.containsAll(active), "my conversations list the active ones: " + mine);
   }
 }

@@ -63,7 +63,7 @@ public final class Main {
             storage.memberConversationsScanned());
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
-            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
+            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")), storage.messageRetention());
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
     CompletionStage<org.apache.pekko.Done> schema =

@@ -42,11 +42,22 @@ public final class MessageStore implements MessageArchive {
   private final CassandraSession session;
   private final String keyspace;
   private final GroupCommit groupCommit;
+  private final long retentionSeconds;
 
   public MessageStore(ActorSystem<?> system, String keyspace, Settings settings) {
+    this(system, keyspace, settings, java.time.Duration.ZERO);
+  }
+
+  /**
+   * {@code retention}: how long a message is kept (Cassandra's TTL on its row, patches included); zero keeps
+   * messages forever.
+   */
+  public MessageStore(ActorSystem<?> system, String keyspace, Settings settings, java.time.Duration retention) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.keyspace = keyspace;
-    this.groupCommit = new GroupCommit(session.underlying(), INSERT.formatted(keyspace),
+    this.retentionSeconds = retention.toSeconds();
+    this.groupCommit = new GroupCommit(session.underlying(),
+        INSERT.formatted(keyspace) + (retentionSeconds > 0 ? " USING TTL " + retentionSeconds : ""),
         new GroupCommit.Settings(settings.batchMaxStatements(), settings.batchMaxBytes(), settings.writesInFlight(),
             settings.maxQueuedWrites(), DefaultConsistencyLevel.valueOf(settings.writeConsistency()), settings.writeTimeout()),
         system.executionContext());
@@ -77,9 +88,19 @@ public final class MessageStore implements MessageArchive {
     return groupCommit.write(appId, cid, messages);
   }
 
+  /**
+   * A patch keeps the message's expiry: its cells get the TTL the row has left (cells written without one would
+   * outlive the row and keep a fragment of it visible).
+   */
   @Override
   public CompletionStage<Done> update(String appId, String cid, StoredMessage m) {
-    return Futures.direct(session.executeWrite("UPDATE " + keyspace + ".conversation_messages SET data = ?, bin = ?, mention_pids = ?, "
+    long left = retentionSeconds <= 0 ? 0
+        : retentionSeconds - Math.max(0, (System.currentTimeMillis() - m.timestamp()) / 1000);
+    if (retentionSeconds > 0 && left <= 0) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    return Futures.direct(session.executeWrite("UPDATE " + keyspace + ".conversation_messages"
+            + (left > 0 ? " USING TTL " + left : "") + " SET data = ?, bin = ?, mention_pids = ?, "
             + "mention_all = ?, patch_timestamp = ?, recalled = ? WHERE app_id = ? AND cid = ? AND month = ? "
             + "AND timestamp = ? AND msg_id = ?",
         m.data(), m.binary(), m.mentionPids(), m.mentionAll(), m.patchTimestamp(), m.recalled(), appId, cid,

@@ -21,7 +21,8 @@ public record Storage(
     Duration indexRetryMaxBackoff,
     int indexMaxPendingRetries,
     Duration indexActivityInterval,
-    int memberConversationsScanned) {
+    int memberConversationsScanned,
+    Duration messageRetention) {
 
   static Storage fromConfig(Config storage) {
     Storage parsed = new Storage(
@@ -38,10 +39,11 @@ public record Storage(
         storage.getDuration("index-retry-max-backoff"),
         storage.getInt("index-max-pending-retries"),
         storage.getDuration("index-activity-interval"),
-        storage.getInt("member-conversations-scanned"));
+        storage.getInt("member-conversations-scanned"),
+        storage.getDuration("message-retention"));
     if (parsed.snapshotEvery() < 0 || parsed.keepSnapshots() < 1 || parsed.maxResidentConversations() < 1
         || parsed.maxResidentPresences() < 1 || parsed.indexWriteAttempts() < 1 || parsed.indexMaxPendingRetries() < 0
-        || parsed.memberConversationsScanned() < 1 || parsed.indexActivityInterval().isNegative()
+        || parsed.memberConversationsScanned() < 1 || parsed.messageRetention().isNegative() || parsed.indexActivityInterval().isNegative()
         || parsed.positionFlushInterval().isNegative() || parsed.positionFlushInterval().isZero()) {
       throw new IllegalArgumentException("parley.storage: counts must be positive (snapshot-every may be 0) and "
           + "position-flush-interval above 0: " + parsed);

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * History reads are bounded (review C3): a conversation's newest messages and a history page read only the
  * rows they return from Cassandra, never the whole month partition. The rows Cassandra scanned per read
- * come from its own metric ({@code system_views.rows_per_read}) on a keyspace only this test reads.
+ * come from its own metric ({@code system_views.rows_per_read}) on a keyspace only this test reads. History
+ * past its configured retention expires (review M11).
  */
 @ExtendWith(SharedCassandra.class)
 class HistoryReadBoundsIT {
@@ -153,5 +154,32 @@ class HistoryReadBoundsIT {
     long scanned = mostRowsPerRead();
     System.out.printf("type-filtered page: %d found, at most %d rows read per request%n", images.size(), scanned);
     assertTrue(scanned <= 150, "rows read per chunk: " + scanned);
+  }
+
+  private static int ttlOf(String cid, long timestamp) {
+    return cql.execute("SELECT TTL(data) FROM " + KEYSPACE + ".conversation_messages WHERE app_id = ? AND cid = ? "
+        + "AND month = ?", APP, cid, MessageStore.month(timestamp)).one().getInt(0);
+  }
+
+  @Test
+  void history_past_its_retention_expires_and_an_edit_keeps_the_expiry() throws Exception {
+    MessageStore retained = new MessageStore(CLUSTER.first().system(), KEYSPACE,
+        new MessageStore.Settings("LOCAL_ONE", 64, 40_000, 4, 20_000, Duration.ofSeconds(5)), Duration.ofSeconds(4));
+    long now = System.currentTimeMillis();
+    StoredMessage message = new StoredMessage("r1", "Tom", now, "short-lived", false, List.of(), false, false, 0, false, null);
+    retained.write(APP, "retained", List.of(message)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    int written = ttlOf("retained", now);
+    retained.update(APP, "retained", new StoredMessage("r1", "Tom", now, "edited", false, List.of(), false, false,
+        now + 1, false, null)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    int edited = ttlOf("retained", now);
+    System.out.printf("retention 4 s: TTL %d s when written, %d s after an edit%n", written, edited);
+    assertTrue(written > 0 && written <= 4, "TTL " + written);
+    assertTrue(edited > 0 && edited <= written, "TTL after the edit " + edited);
+    assertEquals(List.of("edited"), texts(retained.recent(APP, "retained", 10, now - 1000).toCompletableFuture().get()));
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!retained.recent(APP, "retained", 10, now - 1000).toCompletableFuture().get().isEmpty()) {
+      assertTrue(System.nanoTime() < deadline, "the message outlived its retention");
+      Thread.sleep(200);
+    }
   }
 }

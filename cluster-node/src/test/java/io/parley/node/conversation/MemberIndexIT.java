@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.conversation.ConversationState.Kind;
@@ -30,9 +29,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -56,19 +53,9 @@ class MemberIndexIT {
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1, String.join("\n",
       "parley.conversation.max-query-candidates = " + CANDIDATES,
       "parley.storage.index-activity-interval = 0s"));
-  private static CqlSession cql;
+  @RegisterExtension static final Cql CQL = new Cql();
   private final List<ImClient> clients = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @BeforeAll
-  static void connect() {
-    cql = Cql.connect();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    cql.close();
-  }
 
   @AfterEach
   void closeClients() {
@@ -91,13 +78,13 @@ class MemberIndexIT {
   }
 
   private static boolean indexed(String clientId, String cid) {
-    return cql.execute("SELECT cid FROM " + SharedCassandra.keyspace() + ".conversations_by_member "
+    return CQL.session().execute("SELECT cid FROM " + SharedCassandra.keyspace() + ".conversations_by_member "
         + "WHERE app_id = ? AND client_id = ? AND cid = ?", APP, clientId, cid).one() != null;
   }
 
   /** A client's index row, written as a delete lost in a crash would have left it. */
   private static void restoreRow(String clientId, String cid) {
-    cql.execute("INSERT INTO " + SharedCassandra.keyspace() + ".conversations_by_member (app_id, client_id, cid) "
+    CQL.session().execute("INSERT INTO " + SharedCassandra.keyspace() + ".conversations_by_member (app_id, client_id, cid) "
         + "VALUES (?, ?, ?)", APP, clientId, cid);
   }
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.testing.Cql;
 import io.parley.node.testing.NodeCluster;
@@ -28,9 +27,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -52,19 +49,9 @@ class RetentionIT {
       "parley.storage.max-resident-conversations = " + RESIDENT,
       // The limit is split evenly among a node's active shards: as many shards as resident entities here.
       "pekko.cluster.sharding.number-of-shards = " + RESIDENT));
-  private static CqlSession cql;
+  @RegisterExtension static final Cql CQL = new Cql();
   private final List<ImClient> clients = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @BeforeAll
-  static void connect() {
-    cql = Cql.connect();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    cql.close();
-  }
 
   @AfterEach
   void closeClients() {
@@ -135,7 +122,7 @@ class RetentionIT {
 
   private static List<Long> sequenceNumbers(String table, String condition, String cid) {
     List<Long> found = new ArrayList<>();
-    for (Row row : cql.execute("SELECT sequence_nr FROM " + SharedCassandra.keyspace() + "." + table
+    for (Row row : CQL.session().execute("SELECT sequence_nr FROM " + SharedCassandra.keyspace() + "." + table
         + " WHERE persistence_id = ?" + condition, persistenceId(cid))) {
       found.add(row.getLong("sequence_nr"));
     }

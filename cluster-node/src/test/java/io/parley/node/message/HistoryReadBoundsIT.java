@@ -3,7 +3,6 @@ package io.parley.node.message;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.testing.Cql;
@@ -16,7 +15,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,15 +33,14 @@ class HistoryReadBoundsIT {
   private static final int BUSY = 3000;
   private static final String KEYSPACE = "parley_bounds_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);
-  private static CqlSession cql;
+  @RegisterExtension static final Cql CQL = new Cql();
   private static MessageStore store;
   /** The busy conversation's timestamps: the newest message BUSY - 1 ms ago, one per millisecond before. */
   private static long newest;
 
   @BeforeAll
   static void fillABusyConversation() throws Exception {
-    cql = Cql.connect();
-    cql.execute("CREATE KEYSPACE " + KEYSPACE + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+    CQL.session().execute("CREATE KEYSPACE " + KEYSPACE + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
     store = new MessageStore(CLUSTER.first().system(), KEYSPACE,
         new MessageStore.Settings("LOCAL_ONE", 64, 40_000, 4, 20_000, Duration.ofSeconds(5)));
     store.createTables().toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -51,7 +48,7 @@ class HistoryReadBoundsIT {
     long now = System.currentTimeMillis();
     newest = Math.max(now - 1, java.time.YearMonth.now(java.time.ZoneOffset.UTC).atDay(1)
         .atStartOfDay(java.time.ZoneOffset.UTC).toInstant().toEpochMilli() + BUSY);
-    PreparedStatement insert = cql.prepare("INSERT INTO " + KEYSPACE + ".conversation_messages (app_id, cid, month, "
+    PreparedStatement insert = CQL.session().prepare("INSERT INTO " + KEYSPACE + ".conversation_messages (app_id, cid, month, "
         + "timestamp, msg_id, from_client, data, bin, mention_all, receipt, patch_timestamp, recalled) "
         + "VALUES (?, ?, ?, ?, ?, 'Tom', ?, false, false, false, 0, false)");
     List<CompletionStage<?>> writes = new ArrayList<>();
@@ -59,7 +56,7 @@ class HistoryReadBoundsIT {
       long at = newest - (BUSY - 1 - n);
       // One message in 500 is typed (an image, _lctype -2); the others are plain text.
       String data = n % 500 == 7 ? "{\"_lctype\":-2,\"_lctext\":\"" + n + "\"}" : "text " + n;
-      writes.add(cql.executeAsync(insert.bind(APP, "busy", MessageStore.month(at), at, String.format("m%05d", n), data)));
+      writes.add(CQL.session().executeAsync(insert.bind(APP, "busy", MessageStore.month(at), at, String.format("m%05d", n), data)));
       if (writes.size() == 64) {
         CompletableFuture.allOf(writes.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new)).get();
         writes.clear();
@@ -67,21 +64,14 @@ class HistoryReadBoundsIT {
     }
     // Five messages with the same timestamp: bounds with an id pick among them.
     for (String id : List.of("a", "b", "c", "d", "e")) {
-      writes.add(cql.executeAsync(insert.bind(APP, "ties", MessageStore.month(newest), newest, id, "tie " + id)));
+      writes.add(CQL.session().executeAsync(insert.bind(APP, "ties", MessageStore.month(newest), newest, id, "tie " + id)));
     }
     CompletableFuture.allOf(writes.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new)).get();
   }
 
-  @AfterAll
-  static void close() {
-    if (cql != null) {
-      cql.close();
-    }
-  }
-
   /** The most rows Cassandra read for one request on this keyspace's history table so far. */
   private static long mostRowsPerRead() {
-    Row row = cql.execute("SELECT max FROM system_views.rows_per_read WHERE keyspace_name = ? AND table_name = ?",
+    Row row = CQL.session().execute("SELECT max FROM system_views.rows_per_read WHERE keyspace_name = ? AND table_name = ?",
         KEYSPACE, "conversation_messages").one();
     return row == null ? 0 : ((Number) row.getObject("max")).longValue();
   }
@@ -157,7 +147,7 @@ class HistoryReadBoundsIT {
   }
 
   private static int ttlOf(String cid, long timestamp) {
-    return cql.execute("SELECT TTL(data) FROM " + KEYSPACE + ".conversation_messages WHERE app_id = ? AND cid = ? "
+    return CQL.session().execute("SELECT TTL(data) FROM " + KEYSPACE + ".conversation_messages WHERE app_id = ? AND cid = ? "
         + "AND month = ?", APP, cid, MessageStore.month(timestamp)).one().getInt(0);
   }
 

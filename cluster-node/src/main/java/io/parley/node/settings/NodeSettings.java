@@ -13,7 +13,8 @@ public record NodeSettings(
     Map<String, App> apps,
     boolean clusterBootstrap,
     Gateway gateway,
-    Session session) {
+    Session session,
+    Metrics metrics) {
 
   /** One application: the ids and keys its SDKs are configured with. */
   public record App(String appId, String appKey, String masterKey) {}
@@ -42,6 +43,9 @@ public record NodeSettings(
       int maxPendingSends,
       Duration ackWindow) {}
 
+  /** The Prometheus endpoint ({@code parley.metrics}): its own listener, and how often entities are counted. */
+  public record Metrics(boolean enabled, String interfaceName, int port, Duration entityCountInterval) {}
+
   public static NodeSettings fromConfig(Config root) {
     Config config = root.getConfig("parley");
     List<App> apps =
@@ -62,7 +66,8 @@ public record NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
-        session(config.getConfig("session")));
+        session(config.getConfig("session")),
+        metrics(config.getConfig("metrics")));
   }
 
   public Optional<App> app(String appId) {
@@ -84,6 +89,11 @@ public record NodeSettings(
         gateway.getString("secondary-wss-url"),
         gateway.getDuration("router-ttl"),
         tls);
+  }
+
+  private static Metrics metrics(Config metrics) {
+    return new Metrics(metrics.getBoolean("enabled"), metrics.getString("interface"), metrics.getInt("port"),
+        metrics.getDuration("entity-count-interval"));
   }
 
   private static Session session(Config session) {

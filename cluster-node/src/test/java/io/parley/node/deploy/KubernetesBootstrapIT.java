@@ -206,6 +206,7 @@ class KubernetesBootstrapIT {
         "parley.gateway.interface = \"127.0.0.1\"", // kubernetes.conf: 0.0.0.0; loopback only here
         "pekko.remote.artery.canonical.port = " + pod.remote(),
         "pekko.management.http.port = " + pod.management(),
+        "parley.metrics.port = 0", // kubernetes.conf: 9464 on every interface, one per pod
         // the mock API server and the service account files
         "pekko.discovery.kubernetes-api.api-service-host-env-name = " + HOST_VARIABLE,
         "pekko.discovery.kubernetes-api.api-service-port-env-name = " + PORT_VARIABLE,

@@ -33,18 +33,26 @@ public final class CassandraCheck implements Supplier<CompletionStage<Boolean>> 
         .setTimeout(timeout).setIdempotent(true);
   }
 
+  /**
+   * True when Cassandra answered; otherwise a failure whose message says so, which {@code GET /ready} shows
+   * (Pekko Management names only the check's class for a plain false).
+   */
   @Override
   public CompletionStage<Boolean> get() {
     return Futures.direct(session.selectOne(probe)).handle((row, failure) -> {
       boolean ok = failure == null && row.isPresent();
+      String problem = failure == null ? "no row from system.local" : failure.toString();
       if (reachable.getAndSet(ok) != ok) {
         if (ok) {
           LOG.info("Cassandra answers again: ready");
         } else {
-          LOG.warn("Cassandra does not answer ({}): not ready", failure == null ? "no row" : failure.toString());
+          LOG.warn("Cassandra does not answer ({}): not ready", problem);
         }
       }
-      return ok;
+      if (!ok) {
+        throw new IllegalStateException("Cassandra does not answer: " + problem);
+      }
+      return true;
     });
   }
 }

@@ -41,10 +41,15 @@ public final class TestNode implements AutoCloseable {
 
   /** Starts a node that joins {@code seed} (itself when {@code seed} is null or its own ports). */
   public static TestNode start(Ports ports, Ports seed, String extraConfig) {
+    return start(ports, seed, extraConfig, SharedCassandra.contactPoint());
+  }
+
+  /** Starts a node on the Cassandra at {@code contactPoint} ({@code host:port}) instead of the shared one. */
+  public static TestNode start(Ports ports, Ports seed, String extraConfig, String contactPoint) {
     seed = seed == null ? ports : seed;
     Config config =
         ConfigFactory.parseString(extraConfig)
-            .withFallback(ConfigFactory.parseString(baseConfig(ports, seed)))
+            .withFallback(ConfigFactory.parseString(baseConfig(ports, seed, contactPoint)))
             .withFallback(ConfigFactory.load())
             .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "parley", config);
@@ -66,7 +71,7 @@ public final class TestNode implements AutoCloseable {
     return start(ports, ports, "");
   }
 
-  private static String baseConfig(Ports ports, Ports seed) {
+  private static String baseConfig(Ports ports, Ports seed, String contactPoint) {
     String keyspace = SharedCassandra.keyspace();
     return String.join(
         "\n",
@@ -84,7 +89,7 @@ public final class TestNode implements AutoCloseable {
         "pekko.persistence.cassandra.journal.tables-autocreate = true",
         "pekko.persistence.cassandra.snapshot.keyspace-autocreate = true",
         "pekko.persistence.cassandra.snapshot.tables-autocreate = true",
-        "datastax-java-driver.basic.contact-points = [\"" + SharedCassandra.contactPoint() + "\"]",
+        "datastax-java-driver.basic.contact-points = [\"" + contactPoint + "\"]",
         "datastax-java-driver.advanced.session-leak.threshold = 50");
   }
 

@@ -47,6 +47,7 @@ public final class Main {
                 init(system, NodeSettings.fromConfig(system.settings().config()));
               } catch (RuntimeException e) {
                 system.log().error("Parley node failed to start: {}", e.getMessage());
+                System.err.println("Parley node failed to start: " + e.getMessage());
                 system.terminate();
               }
               return Behaviors.empty();

@@ -62,6 +62,7 @@ public record NodeSettings(
             + "' must be non-empty without ':' and have a master key");
       }
     }
+    checkLogFormat(config.getString("log-format"));
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         config.getBoolean("cluster-bootstrap"),
@@ -89,6 +90,14 @@ public record NodeSettings(
         gateway.getString("secondary-wss-url"),
         gateway.getDuration("router-ttl"),
         tls);
+  }
+
+  /** logback.xml names its appenders after the formats: any other value would leave the node without logs. */
+  private static void checkLogFormat(String format) {
+    if (!format.equals("text") && !format.equals("json")) {
+      throw new IllegalArgumentException("parley.log-format (PARLEY_LOG_FORMAT) must be text or json, not '"
+          + format + "'");
+    }
   }
 
   private static Metrics metrics(Config metrics) {

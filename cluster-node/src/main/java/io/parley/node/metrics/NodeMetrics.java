@@ -32,9 +32,7 @@ public final class NodeMetrics implements Extension {
   public static final ExtensionId<NodeMetrics> ID = new ExtensionId<>() {
     @Override
     public NodeMetrics createExtension(ActorSystem<?> system) {
-      NodeMetrics metrics = new NodeMetrics(new PrometheusRegistry());
-      metrics.registerJvm();
-      return metrics;
+      return withJvm(new PrometheusRegistry());
     }
   };
 
@@ -119,8 +117,11 @@ public final class NodeMetrics implements Extension {
         .callback(callback -> callback.call(gauges.get(name).getAsInt())).register(registry);
   }
 
-  private void registerJvm() {
+  /** Parley's series and the JVM's (memory, GC, threads, buffers, process CPU) on {@code registry}. */
+  public static NodeMetrics withJvm(PrometheusRegistry registry) {
+    NodeMetrics metrics = new NodeMetrics(registry);
     JvmMetrics.builder().register(registry);
+    return metrics;
   }
 
   /** The registry, for the exporter and for tests. Register new series here, in this class. */

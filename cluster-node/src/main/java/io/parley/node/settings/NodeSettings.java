@@ -63,6 +63,9 @@ public record NodeSettings(
       }
     }
     checkLogFormat(config.getString("log-format"));
+    if (config.getBoolean("cluster-bootstrap")) {
+      apps.forEach(NodeSettings::checkProductionMasterKey);
+    }
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         config.getBoolean("cluster-bootstrap"),
@@ -90,6 +93,24 @@ public record NodeSettings(
         gateway.getString("secondary-wss-url"),
         gateway.getDuration("router-ttl"),
         tls);
+  }
+
+  /** Master keys that ship in this repository (application.conf, secret.example.yaml): never secret. */
+  private static final java.util.Set<String> PUBLIC_MASTER_KEYS = java.util.Set.of("parley-dev-master", "your-master-key");
+  private static final int MIN_MASTER_KEY_BYTES = 32;
+
+  /**
+   * With Cluster Bootstrap (a Kubernetes deployment) the master key signs session tokens and authorises REST
+   * calls: the development key, the template's placeholder or a short key would let anyone forge them.
+   */
+  private static void checkProductionMasterKey(App app) {
+    if (PUBLIC_MASTER_KEYS.contains(app.masterKey())
+        || app.masterKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < MIN_MASTER_KEY_BYTES) {
+      throw new IllegalArgumentException("parley.apps: the master key of app '" + app.appId() + "' is "
+          + (PUBLIC_MASTER_KEYS.contains(app.masterKey()) ? "a published example" : "too short")
+          + "; set PARLEY_MASTER_KEY to a secret of at least " + MIN_MASTER_KEY_BYTES
+          + " bytes (e.g. openssl rand -base64 32)");
+    }
   }
 
   /** logback.xml names its appenders after the formats: any other value would leave the node without logs. */

@@ -198,6 +198,8 @@ class KubernetesBootstrapIT {
     // Root-level keys stand in for the environment: ${?VAR} looks in the config before the real environment.
     environment.put("POD_IP", "127.0.0.1");
     environment.put("PARLEY_REQUIRED_CONTACT_POINTS", "3");
+    // With Cluster Bootstrap a published or short master key is refused (NodeSettings).
+    environment.put("PARLEY_MASTER_KEY", "kubernetes-bootstrap-it-master-key-0123456789");
     environment.put("PARLEY_CASSANDRA_CONTACT_POINT", SharedCassandra.contactPoint());
     environment.put("PARLEY_KEYSPACE", SharedCassandra.keyspace());
     String test = String.join("\n",

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.Scrape;
 import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestClients;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
@@ -14,11 +14,8 @@ import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.OpType;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,13 +36,8 @@ class MetricsIT {
   @RegisterExtension
   static final NodeCluster CLUSTER = new NodeCluster(2, "parley.metrics.entity-count-interval = 500ms");
 
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-  }
+  @RegisterExtension
+  final OpenClients clients = new OpenClients();
 
   @Test
   void the_documented_series_move_with_traffic_on_two_nodes() throws Exception {
@@ -54,9 +46,9 @@ class MetricsIT {
     Scrape oneBefore = Scrape.of(one.metricsUri());
     Scrape twoBefore = Scrape.of(two.metricsUri());
 
-    ImClient tom = TestClients.login(one, APP, id("tom"), clients, WAIT);
-    ImClient jerry = ImClient.connect(two.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT);
-    clients.add(jerry);
+    ImClient tom = clients.login(one, APP, "tom", WAIT);
+    ImClient jerry = clients.add(
+        ImClient.connect(two.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT));
     // A tagged login: single-device login makes a presence entity for jerry somewhere in the cluster.
     GenericCommand.Builder open = ImClient.sessionOpen(APP, id("jerry"));
     open.getSessionMessageBuilder().setTag("mobile").setDeviceId("phone-1");
@@ -153,6 +145,6 @@ class MetricsIT {
   }
 
   private String id(String name) {
-    return name + "-" + run;
+    return clients.id(name);
   }
 }

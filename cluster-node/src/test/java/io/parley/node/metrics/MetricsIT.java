@@ -54,7 +54,7 @@ class MetricsIT {
     open.getSessionMessageBuilder().setTag("mobile").setDeviceId("phone-1");
     assertEquals(OpType.opened, jerry.call(open, WAIT).getOp());
 
-    String cid = tom.call(ImClient.convStart(id("tom"), List.of(id("jerry")), "{}"), WAIT).getConvMessage().getCid();
+    String cid = start(tom, id("tom"), id("jerry"));
     for (int n = 0; n < MESSAGES; n++) {
       GenericCommand ack = tom.call(ImClient.direct(id("tom"), cid, "metered " + n), WAIT);
       assertTrue(!ack.getAckMessage().hasCode(), ack::toString);
@@ -65,8 +65,7 @@ class MetricsIT {
       }
     }
     // A refusal: a message to a conversation tom is not a member of (4401 in the ack).
-    String foreign = jerry.call(ImClient.convStart(id("jerry"), List.of(id("spike")), "{}"), WAIT)
-        .getConvMessage().getCid();
+    String foreign = start(jerry, id("jerry"), id("spike"));
     GenericCommand refused = tom.call(ImClient.direct(id("tom"), foreign, "not a member"), WAIT);
     assertEquals(4401, refused.getAckMessage().getCode(), refused::toString);
 
@@ -123,6 +122,22 @@ class MetricsIT {
     System.out.printf("MetricsIT: %d messages node 1 -> node 2: ack latency mean %.1f ms, %d batch write(s), "
             + "entities conversation=%.0f presence=%.0f%n", MESSAGES, 1000 * ackSeconds / MESSAGES, (long) writes,
         entities(oneLater, twoLater, "conversation"), entities(oneLater, twoLater, "presence"));
+  }
+
+  /**
+   * A new conversation's id. The first conversation of a fresh test keyspace makes the journal create its
+   * tables (tests only: production applies schema.cql), which can time out on a loaded machine: retried.
+   */
+  private static String start(ImClient client, String creator, String other) throws InterruptedException {
+    long deadline = System.nanoTime() + 3 * WAIT.toNanos();
+    while (true) {
+      GenericCommand reply = client.call(ImClient.convStart(creator, List.of(other), "{}"), WAIT);
+      if (reply.getOp() == OpType.started) {
+        return reply.getConvMessage().getCid();
+      }
+      assertTrue(System.nanoTime() < deadline, "conv/start keeps failing: " + reply);
+      Thread.sleep(500);
+    }
   }
 
   private static double delta(Scrape before, Scrape after, String name) {

@@ -40,10 +40,13 @@ class HistoryReadBoundsIT {
 
   @BeforeAll
   static void fillABusyConversation() throws Exception {
-    CQL.session().execute("CREATE KEYSPACE " + KEYSPACE + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+    // Schema changes on a loaded Cassandra can outlast the driver's 2 s: a longer timeout, and retries as Main does.
+    CQL.session().execute(com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance("CREATE KEYSPACE IF NOT EXISTS "
+        + KEYSPACE + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").setTimeout(Duration.ofSeconds(60)));
     store = new MessageStore(CLUSTER.first().system(), KEYSPACE,
         new MessageStore.Settings("LOCAL_ONE", 64, 40_000, 4, 20_000, Duration.ofSeconds(5)));
-    store.createTables().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    org.apache.pekko.pattern.Patterns.retry(store::createTables, 10, Duration.ofSeconds(2),
+        CLUSTER.first().system().classicSystem()).toCompletableFuture().get(120, TimeUnit.SECONDS);
     // All in the current month, so the newest ones and their month partition are one read.
     long now = System.currentTimeMillis();
     newest = Math.max(now - 1, java.time.YearMonth.now(java.time.ZoneOffset.UTC).atDay(1)

@@ -95,8 +95,9 @@ public final class MessageStore implements MessageArchive {
    */
   @Override
   public CompletionStage<Done> update(String appId, String cid, StoredMessage m) {
+    // Rounded so that the patch never outlives the row (whose TTL started when it was written).
     long left = retentionSeconds <= 0 ? 0
-        : retentionSeconds - Math.max(0, (System.currentTimeMillis() - m.timestamp()) / 1000);
+        : retentionSeconds - Math.max(0, (System.currentTimeMillis() - m.timestamp() + 999) / 1000);
     if (retentionSeconds > 0 && left <= 0) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }

@@ -311,20 +311,25 @@ class HostileClientIT {
     Thread.sleep(2500); // the bystander keeps going after the flood too
     flooding.set(false);
     bystander.join(WAIT.toMillis());
-    int accepted = 0;
+    int acked = 0;
     int refused = 0;
-    for (CompletableFuture<GenericCommand> reply : replies) {
-      GenericCommand answer = reply.handle((r, failure) -> r).join();
+    java.util.Set<String> stored = io.parley.node.testing.StoredMessages.texts(APP, target);
+    for (int n = 0; n < replies.size(); n++) {
+      GenericCommand answer = replies.get(n).handle((r, failure) -> r).join();
       if (answer != null && code(answer) == 0) {
-        accepted++;
+        acked++;
+        assertTrue(stored.contains("{\"_lctext\":\"" + n + "\"}"), "acked message " + n + " is stored");
       } else if (answer != null && code(answer) == 4116) {
         assertEquals("MESSAGE_SENT_QUOTA_EXCEEDED", answer.getAckMessage().getReason());
         refused++;
       }
     }
-    System.out.printf("flood: %d sent, %d accepted, %d refused with 4116, closed with %d %s; bystander %d round trips%n",
-        replies.size(), accepted, refused, close.code(), close.reason(), bystanderRoundTrips.get());
-    assertTrue(accepted >= 60 && accepted <= 63, "60 a minute (plus what refilled meanwhile): " + accepted);
+    // Refusals are answered at once, accepted messages after their write: the close can overtake the acks of
+    // accepted messages (stored all the same, as after any dropped connection; the SDKs resend with their dt).
+    System.out.printf("flood: %d sent, %d stored (%d acked before the close), %d refused with 4116, closed with %d %s; "
+        + "bystander %d round trips%n", replies.size(), stored.size(), acked, refused, close.code(), close.reason(),
+        bystanderRoundTrips.get());
+    assertTrue(stored.size() >= 60 && stored.size() <= 63, "60 a minute (plus what refilled meanwhile): " + stored.size());
     assertTrue(refused >= 61 && refused <= 63, "60 refusals a minute are answered, the next one too, then the "
         + "connection closes: " + refused);
     assertEquals(4116, close.code());

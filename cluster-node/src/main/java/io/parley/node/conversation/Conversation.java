@@ -99,8 +99,8 @@ public final class Conversation
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
   /**
-   * Before a history read: replies {@link HistoryOpened} when {@code reader} may read it (members; anyone in a
-   * chatroom), else {@link Rejected} 4312.
+   * Before a history read: replies {@link HistoryOpened} when {@code reader} may read it (members; in a chatroom,
+   * who has joined it), else {@link Rejected} 4312.
    */
   public record OpenHistory(String reader, ActorRef<Reply> replyTo) implements Command {}
 

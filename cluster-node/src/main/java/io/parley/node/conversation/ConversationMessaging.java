@@ -242,9 +242,12 @@ final class ConversationMessaging {
     return entity.effects().reply(query.replyTo(), new Conversation.Undelivered(cid, queue, hasMore, convType(state)));
   }
 
-  /** History is for members (chatrooms: anyone); in a conversation of two it carries the other's positions. */
+  /**
+   * History is for members (chatrooms: who has joined it); in a conversation of two it carries the other's
+   * positions.
+   */
   ReplyEffect<Conversation.Event, ConversationState> onOpenHistory(ConversationState state, Conversation.OpenHistory open) {
-    if (state.kind() != Kind.TRANSIENT && !state.isMember(open.reader())) {
+    if (!entity.isParticipant(state, open.reader())) {
       return entity.reject(open.replyTo(), 4312, "CONVERSATION_LOG_REJECTED", open.reader() + " is not a member of " + cid);
     }
     Conversation.Position other = null;

@@ -29,10 +29,13 @@ final class ClientRates {
   private final Limits limits;
   private final Map<String, Map<Kind, Bucket>> buckets = new HashMap<>();
   private final Bucket refusals;
+  /** Receipts are counted per connection: a flood guard, whatever the number of clients on the socket. */
+  private final Bucket receipts;
 
   ClientRates(Limits limits) {
     this.limits = limits;
     this.refusals = perMinute(limits.refusalsPerMinute());
+    this.receipts = perMinute(limits.receiptsPerMinute());
   }
 
   /** The kind a logged-in client's request is charged to; null for what costs nothing (echo, heartbeat, logout). */
@@ -57,12 +60,18 @@ final class ClientRates {
     return 1;
   }
 
-  /** Takes {@code tokens} from {@code clientId}'s bucket of {@code kind}: false when its rate is spent. */
+  /**
+   * Takes {@code tokens} from {@code clientId}'s bucket of {@code kind} (receipts: the connection's): false when
+   * its rate is spent.
+   */
   boolean tryTake(String clientId, Kind kind, int tokens) {
+    if (kind == Kind.RECEIPTS) {
+      return receipts == null || receipts.tryConsume(Math.max(1, Math.min(tokens, limits.receiptsPerMinute())));
+    }
     int perMinute = switch (kind) {
       case DIRECT -> limits.directPerMinute();
       case HISTORY -> limits.historyPerMinute();
-      case RECEIPTS -> limits.receiptsPerMinute();
+      case RECEIPTS -> throw new IllegalStateException("receipts are counted per connection");
       case OPS -> limits.opsPerMinute();
     };
     if (perMinute <= 0) {

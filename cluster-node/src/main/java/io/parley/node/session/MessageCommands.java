@@ -265,7 +265,7 @@ public final class MessageCommands {
 
   // ------------------------------------------------------------------------------------------------ logs
 
-  /** logs (§6.15): members only (chatrooms: anyone); served from the message table. */
+  /** logs (§6.15): members only (chatrooms: who has joined); served from the message table. */
   void onLogs(String appId, String clientId, GenericCommand command) {
     LogsCommand request = command.getLogsMessage();
     if (!ConversationIds.isValid(request.getCid())) {

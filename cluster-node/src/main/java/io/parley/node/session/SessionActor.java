@@ -674,7 +674,17 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       return sessionRequired(command);
     }
     ClientRates.Kind kind = ClientRates.kindOf(command);
-    if (kind != null && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
+    if (kind == ClientRates.Kind.RECEIPTS && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
+      // Acks and reads are cumulative positions: one over the rate is skipped (a later one carries it), never
+      // refused, so a busy client is never disconnected for acking what it receives. Requests with `i` get
+      // their usual empty answer.
+      if (command.hasI()) {
+        send(Replies.replyTo(command, command.getCmd(), null, session.get().clientId()).build());
+      }
+      return this;
+    }
+    if (kind != null && kind != ClientRates.Kind.RECEIPTS
+        && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
       return overRate(command, session.get().clientId(), kind);
     }
     if (routes.route(app.appId(), session.get().clientId(), command)) {
@@ -703,6 +713,11 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
               io.parley.protocol.wire.AckCommand.newBuilder().setCode(code.code()).setReason(code.reason())).build()
           : Replies.error(command.getI(), clientId, code, detail));
       return this; // send counted the refusal
+    }
+    if (command.getCmd() == CommandType.session && command.getOp() == OpType.open) {
+      // The Java SDK re-opens without `i` and expects the error with the peerId (§16.1).
+      send(Replies.error(null, clientId, code, detail));
+      return this;
     }
     return countRefusal();
   }

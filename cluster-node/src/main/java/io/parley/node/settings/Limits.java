@@ -9,8 +9,8 @@ import com.typesafe.config.Config;
  * @param directPerMinute {@code direct} per client (LeanCloud: 60)
  * @param historyPerMinute {@code logs} per client (LeanCloud: 120)
  * @param opsPerMinute every other request of a client: conv/*, blacklist, patch, session/query (LeanCloud: 30)
- * @param receiptsPerMinute conversations named in {@code ack} and {@code read} per client (the SDKs ack every
- *     message they receive, so this only stops floods)
+ * @param receiptsPerMinute conversations named in {@code ack} and {@code read} per connection; beyond it they are
+ *     skipped (positions are cumulative: a later one carries them), never refused
  * @param refusalsPerMinute refused requests a connection may collect before it is closed with 4116
  * @param sessionsPerConnection clients logged in on one connection
  * @param loginsPerAddressPerMinute {@code session/open} per source address, node-wide
@@ -39,7 +39,7 @@ public record Limits(
     int attributesDepth) {
 
   /** The shipped defaults (application.conf). */
-  public static final Limits DEFAULT = new Limits(60, 120, 30, 6000, 60, 16, 600, 100_000, 20_000, 100, 20, 20, 64, 16);
+  public static final Limits DEFAULT = new Limits(60, 120, 30, 1200, 60, 16, 600, 100_000, 20_000, 100, 20, 20, 64, 16);
 
   /** Reads {@code parley.limits}. */
   static Limits fromConfig(Config root) {

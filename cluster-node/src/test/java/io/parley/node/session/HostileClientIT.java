@@ -63,7 +63,7 @@ class HostileClientIT {
         "parley.limits.direct-per-minute = 60",
         "parley.limits.history-per-minute = 120",
         "parley.limits.ops-per-minute = 30",
-        "parley.limits.receipts-per-minute = 6000",
+        "parley.limits.receipts-per-minute = 1200",
         "parley.limits.logins-per-address-per-minute = 600",
         "parley.apps = [",
         "  { app-id = parley-dev, app-key = parley-dev-key, master-key = parley-dev-master },",
@@ -196,9 +196,13 @@ class HostileClientIT {
     assertEquals(4309, code(visitor.call(convB(x, OpType.update, ConvCommand.newBuilder().setCid(room)
         .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"pwned\"}"))), WAIT)), "update before joining");
     assertEquals(4317, code(visitor.call(convB(x, OpType.mute, ConvCommand.newBuilder().setCid(room)), WAIT)));
+    assertEquals(4312, code(visitor.call(GenericCommand.newBuilder().setCmd(CommandType.logs).setPeerId(x)
+        .setLogsMessage(LogsCommand.newBuilder().setCid(room)), WAIT)), "history before joining");
     GenericCommand joined = visitor.call(convB(x, OpType.add, ConvCommand.newBuilder().setCid(room).addM(x)), WAIT);
     assertEquals(OpType.added, joined.getOp(), joined::toString);
     assertEquals(0, code(text(visitor, x, room, "hello")), "a joined member sends");
+    assertEquals(CommandType.logs, visitor.call(GenericCommand.newBuilder().setCmd(CommandType.logs).setPeerId(x)
+        .setLogsMessage(LogsCommand.newBuilder().setCid(room)), WAIT).getCmd(), "and reads the history");
   }
 
   /**
@@ -354,6 +358,20 @@ class HostileClientIT {
     assertTrue(ops.subList(0, 30).stream().allMatch(c -> c == 0), "30 other requests a minute: " + ops);
     assertTrue(ops.subList(30, 34).contains(4116), "then 4116: " + ops);
     assertTrue(busy.isOpen() && reader.isOpen(), "a few refusals do not close a connection");
+  }
+
+  /** Acks and reads beyond the connection's receipts rate are skipped (positions are cumulative), never refused. */
+  @Test
+  void receipts_over_the_rate_are_skipped_and_never_close_the_connection() {
+    String r = unique("reader");
+    ImClient reader = login(r);
+    String cid = start(reader, r, List.of(), false, false);
+    List<GenericCommand> answers = IntStream.range(0, 1300).mapToObj(n -> reader.request(GenericCommand.newBuilder()
+        .setCmd(CommandType.read).setPeerId(r).setReadMessage(ReadCommand.newBuilder().setCid(cid))))
+        .toList().stream().map(CompletableFuture::join).toList();
+    assertTrue(answers.stream().allMatch(a -> a.getCmd() == CommandType.read), "every read answered as a read");
+    assertTrue(reader.isOpen(), "a client that acks and reads a lot is never disconnected for it");
+    assertEquals(0, code(text(reader, r, cid, "still served")));
   }
 
   @Test

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.RawWebSocket;
 import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
+import io.parley.node.testing.NodeCluster;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
@@ -20,13 +20,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Node-wide limits (docs/protocol.md §17), on a node with small ones so that a test reaches them: logins per
@@ -38,23 +37,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class NodeLimitsIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
-  private static TestNode node;
-
-  @BeforeAll
-  static void startNode() {
-    node = TestNode.start(TestNode.Ports.free(), null, String.join("\n",
-        "parley.limits.logins-per-address-per-minute = 5",
-        "parley.limits.connections-per-node = 4",
-        "parley.session.login-timeout = 2s"));
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-  }
+  @RegisterExtension
+  static final NodeCluster cluster = new NodeCluster(1, String.join("\n",
+      "parley.limits.logins-per-address-per-minute = 5",
+      "parley.limits.connections-per-node = 4",
+      "parley.session.login-timeout = 2s"));
 
   private static ImClient connect() {
-    return ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    return ImClient.connect(cluster.first().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
   }
 
   @Test
@@ -92,7 +82,7 @@ class NodeLimitsIT {
       IOException refused = null;
       for (int n = 0; n < 8 && refused == null; n++) {
         try {
-          held.add(RawWebSocket.connect(node.ports().http(), "lc.protobuf2.3", 65536));
+          held.add(RawWebSocket.connect(cluster.first().ports().http(), "lc.protobuf2.3", 65536));
         } catch (IOException e) {
           refused = e;
         }
@@ -100,7 +90,7 @@ class NodeLimitsIT {
       assertTrue(refused != null && refused.getMessage().contains(" 503 "), "refused with 503: " + refused);
       assertTrue(held.size() <= 4, "at most 4 held: " + held.size());
       HttpResponse<String> route = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create(node.httpBase() + "/v1/route?appId=parley-dev")).build(), HttpResponse.BodyHandlers.ofString());
+          URI.create(cluster.first().httpBase() + "/v1/route?appId=parley-dev")).build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(200, route.statusCode(), "the router answers while the WebSockets are full");
     } finally {
       for (RawWebSocket socket : held) {

@@ -14,11 +14,20 @@ public record NodeSettings(
     boolean clusterBootstrap,
     Gateway gateway,
     Session session,
+<<<<<<< HEAD
     Storage storage,
     Metrics metrics) {
+=======
+    Metrics metrics,
+    Limits limits) {
+>>>>>>> main
 
-  /** One application: the ids and keys its SDKs are configured with. */
-  public record App(String appId, String appKey, String masterKey) {}
+  /** One application: the ids and keys its SDKs are configured with, and who may enter its conversations. */
+  public record App(String appId, String appKey, String masterKey, AppAccess access) {
+    public App(String appId, String appKey, String masterKey) {
+      this(appId, appKey, masterKey, AppAccess.defaults(masterKey));
+    }
+  }
 
   public record Gateway(
       String interfaceName,
@@ -51,7 +60,8 @@ public record NodeSettings(
     Config config = root.getConfig("parley");
     List<App> apps =
         config.getConfigList("apps").stream()
-            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key")))
+            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
+                AppAccess.fromConfig(app, app.getString("master-key"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -72,8 +82,13 @@ public record NodeSettings(
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
         session(config.getConfig("session")),
+<<<<<<< HEAD
         Storage.fromConfig(config.getConfig("storage")),
         metrics(config.getConfig("metrics")));
+=======
+        metrics(config.getConfig("metrics")),
+        Limits.fromConfig(root));
+>>>>>>> main
   }
 
   public Optional<App> app(String appId) {

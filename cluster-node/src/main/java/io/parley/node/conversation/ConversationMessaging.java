@@ -241,15 +241,9 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(ConversationState state, Conversation.UnreadOf query) {
-<<<<<<< HEAD
     Conversation.Rejected outsider = notAMember(state, query.member());
     if (outsider != null) {
       return entity.effects().reply(query.replyTo(), outsider);
-=======
-    if (!state.isMember(query.member())) {
-      // Not (or no longer) a member: nothing unread, and not the last message either.
-      return entity.effects().reply(query.replyTo(), new Conversation.Unread(cid, 0, null, false, convType(state)));
->>>>>>> main
     }
     List<io.parley.node.message.StoredMessage> unread =
         state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
@@ -259,14 +253,9 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(ConversationState state, Conversation.UndeliveredTo query) {
-<<<<<<< HEAD
     Conversation.Rejected outsider = notAMember(state, query.member());
     if (outsider != null) {
       return entity.effects().reply(query.replyTo(), outsider);
-=======
-    if (!state.isMember(query.member())) {
-      return entity.effects().reply(query.replyTo(), new Conversation.Undelivered(cid, List.of(), false, convType(state)));
->>>>>>> main
     }
     if (state.kind() != Kind.TRANSIENT && query.limit() > MessageLog.RECENT
         && log.mayHaveOlder(log.ackedBy(query.member(), state))) {

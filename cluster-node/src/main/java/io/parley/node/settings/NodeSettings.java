@@ -14,13 +14,9 @@ public record NodeSettings(
     boolean clusterBootstrap,
     Gateway gateway,
     Session session,
-<<<<<<< HEAD
     Storage storage,
-    Metrics metrics) {
-=======
     Metrics metrics,
     Limits limits) {
->>>>>>> main
 
   /** One application: the ids and keys its SDKs are configured with, and who may enter its conversations. */
   public record App(String appId, String appKey, String masterKey, AppAccess access) {
@@ -82,13 +78,9 @@ public record NodeSettings(
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
         session(config.getConfig("session")),
-<<<<<<< HEAD
         Storage.fromConfig(config.getConfig("storage")),
-        metrics(config.getConfig("metrics")));
-=======
         metrics(config.getConfig("metrics")),
         Limits.fromConfig(root));
->>>>>>> main
   }
 
   public Optional<App> app(String appId) {

@@ -16,6 +16,9 @@ import io.parley.node.session.ConversationCommands;
 import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
+import io.parley.node.security.SecurityStore;
+import io.parley.node.security.SignatureGuard;
+import io.parley.node.security.TokenRevocation;
 import java.time.Clock;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -60,19 +63,24 @@ public final class Main {
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
             MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
+    SecurityStore security = new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
     CompletionStage<org.apache.pekko.Done> schema =
         config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
             ? org.apache.pekko.pattern.Patterns.retry(
                 () -> index.createTables(config.getString("parley.conversation.local-replication"))
-                    .thenCompose(done -> messages.createTables()),
+                    .thenCompose(done -> messages.createTables())
+                    .thenCompose(done -> security.createTables()),
                 5, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system);
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
     Conversation.init(system, limits, directory, index, messages, clock);
+    // Revokes session tokens per client or app, on every node: what REST kicks and bans call.
+    TokenRevocation revocations = new TokenRevocation(security, clock, settings.session().sessionTokenTtl(),
+        settings.security().signatureValidity());
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
@@ -82,6 +90,8 @@ public final class Main {
                 settings.session().ackWindow(), clock),
             directory,
             presence,
+            new SignatureGuard(security, settings.security().signatureValidity(), clock),
+            revocations,
             clock);
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.

@@ -13,10 +13,19 @@ public record NodeSettings(
     Map<String, App> apps,
     boolean clusterBootstrap,
     Gateway gateway,
-    Session session) {
+    Session session,
+    Security security) {
 
-  /** One application: the ids and keys its SDKs are configured with. */
-  public record App(String appId, String appKey, String masterKey) {}
+  /** One application: the ids and keys its SDKs are configured with, and its signature switches. */
+  public record App(String appId, String appKey, String masterKey, AppSecurity security) {
+    /** An app without signature switches (tests). */
+    public App(String appId, String appKey, String masterKey) {
+      this(appId, appKey, masterKey, AppSecurity.open());
+    }
+  }
+
+  /** {@code parley.security}: how long a client signature (docs/protocol.md §14.1) stays valid. */
+  public record Security(Duration signatureValidity) {}
 
   public record Gateway(
       String interfaceName,
@@ -46,7 +55,8 @@ public record NodeSettings(
     Config config = root.getConfig("parley");
     List<App> apps =
         config.getConfigList("apps").stream()
-            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key")))
+            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
+                AppSecurity.fromConfig(app)))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -58,11 +68,16 @@ public record NodeSettings(
             + "' must be non-empty without ':' and have a master key");
       }
     }
+    boolean clusterBootstrap = config.getBoolean("cluster-bootstrap");
+    if (clusterBootstrap) {
+      apps.forEach(app -> app.security().checkProduction(app.appId(), app.masterKey()));
+    }
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
-        config.getBoolean("cluster-bootstrap"),
+        clusterBootstrap,
         gateway(config.getConfig("gateway")),
-        session(config.getConfig("session")));
+        session(config.getConfig("session")),
+        new Security(config.getDuration("security.signature-validity")));
   }
 
   public Optional<App> app(String appId) {

@@ -262,12 +262,15 @@ class SignaturesIT {
           "--app-key", "k", "--rtm", CLUSTER.first().webSocketUri().toString()), Duration.ofSeconds(40));
       assertTrue(result.path("ok").asBoolean(), result::toString);
       assertRefused(result.get("refused"), 4100, "JS " + sdk + " unknown app");
+      System.out.println("[SignaturesIT] JS " + sdk + " unknown app: " + result.get("refused").path("code") + " in "
+          + result.get("refused").path("ms") + " ms");
       assertTrue(result.get("closeCodes").toString().contains("4100"), "the connection closes with 4100: " + result);
     }
     LeanCloudJavaSdk.initDirect("no-such-app", "k", CLUSTER.first().httpBase(), CLUSTER.first().webSocketUri().toString());
     long start = System.nanoTime();
     int code = LeanCloudJavaSdk.loginExpectingFailure("java-nobody", WAIT);
     long ms = (System.nanoTime() - start) / 1_000_000;
+    System.out.println("[SignaturesIT] Java SDK unknown app: " + code + " in " + ms + " ms");
     assertEquals(4100, code);
     assertTrue(ms < REPORTED_WITHIN_MS, "Java SDK reported 4100 after " + ms + " ms");
   }

@@ -65,14 +65,15 @@ public final class Main {
             MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
     SecurityStore security = new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
-    // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
+    // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the tables that
+    // exist (IF NOT EXISTS), so a slow start still progresses.
     CompletionStage<org.apache.pekko.Done> schema =
         config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
             ? org.apache.pekko.pattern.Patterns.retry(
                 () -> index.createTables(config.getString("parley.conversation.local-replication"))
                     .thenCompose(done -> messages.createTables())
                     .thenCompose(done -> security.createTables()),
-                5, java.time.Duration.ofSeconds(2), system.classicSystem())
+                8, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system);
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());

@@ -1,5 +1,6 @@
 package io.parley.node.session;
 
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.NodeSettings;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
@@ -99,6 +100,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A login whose signature or session token was checked and accepted: it completes. */
   private record LoginVerified(GenericCommand open, String clientId, String tag, String deviceId) implements Command {}
 
+  /** A login refused after its signature or session token was checked: the error reply to send. */
+  private record LoginRefused(GenericCommand reply) implements Command {}
+
   /** A conversation or blacklist request whose signature was checked and accepted: it is routed. */
   private record RequestVerified(GenericCommand command, String clientId) implements Command {}
 
@@ -144,6 +148,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** This session as conversations and presence know it (one adapter ref, also used for echo checks). */
   private final ActorRef<Delivery> inbox;
   private final ActorRef<ClientPresence.Kicked> kicks;
+  private final NodeMetrics metrics;
   /** Member events held back until this session's reply about the same conversation has gone out. */
   private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
   /**
@@ -212,6 +217,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.timers = timers;
     this.inbox = context.messageAdapter(Delivery.class, Delivered::new);
     this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
+    this.metrics = NodeMetrics.get(context.getSystem());
     this.conversations = dependencies.conversations().create(context, inbox);
     this.messages = dependencies.messages().create(context, inbox);
     this.routes = new CommandRoutes(conversations, messages);
@@ -239,6 +245,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(LoginVerified.class, verified ->
             completeOpen(verified.open(), verified.clientId(), verified.tag(), verified.deviceId()))
         .onMessage(RequestVerified.class, this::onRequestVerified)
+        .onMessage(LoginRefused.class, refused -> {
+          metrics.loginRefused();
+          return send(refused.reply());
+        })
         .onMessage(LoginConflict.class, this::onLoginConflict)
         .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut)
         .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
@@ -316,6 +326,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (command.hasAppId() && app != null && !app.appId().equals(command.getAppId())) {
       return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
     }
+    if (command.getCmd() == CommandType.direct) {
+      metrics.messageIn();
+    }
     return switch (command.getCmd()) {
       case echo -> send(Replies.echo(command));
       case login -> onPushServiceLogin(command);
@@ -373,12 +386,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     Optional<NodeSettings.App> requested = appOf(command);
     if (requested.isEmpty()) {
+      metrics.loginRefused();
       return appNotAvailable(command);
     }
     app = requested.get();
     String clientId = command.hasPeerId() ? command.getPeerId() : generatedClientId();
     if (clientId.isEmpty() || clientId.length() > settings.maxClientIdLength() || hasControlCharacter(clientId)) {
       String detail = "clientId must be 1 to " + settings.maxClientIdLength() + " characters";
+      metrics.loginRefused();
       return command.hasI()
           ? send(Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
           : close(ErrorCode.INVALID_LOGIN, detail);
@@ -392,6 +407,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       Optional<SessionTokens.Grant> grant =
           dependencies.tokens().verify(app, clientId, request.getSt(), dependencies.clock().instant());
       if (grant.isEmpty()) {
+        metrics.loginRefused();
         return send(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "invalid or expired session token"));
       }
       String grantedTag = tag != null ? tag : emptyToNull(grant.get().tag());
@@ -399,9 +415,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       getContext().pipeToSelf(
           dependencies.revocations().isRevoked(app.appId(), clientId, grant.get().issuedAt()),
           (revoked, failure) -> failure != null
-              ? new Emit(Replies.error(requestId, clientId, ErrorCode.INTERNAL_ERROR, "cannot check the session token, retry"))
+              ? new LoginRefused(Replies.error(requestId, clientId, ErrorCode.INTERNAL_ERROR, "cannot check the session token, retry"))
               : revoked
-                  ? new Emit(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "session token revoked"))
+                  ? new LoginRefused(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "session token revoked"))
                   : new LoginVerified(command, clientId, grantedTag, grantedDevice));
       return this;
     }
@@ -412,7 +428,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       getContext().pipeToSelf(dependencies.signatures().verify(app, signed.get()),
           (verdict, failure) -> verdict != null && verdict.accepted()
               ? new LoginVerified(command, clientId, signedTag, signedDevice)
-              : new Emit(refusal(requestId, clientId, signed.get(), verdict)));
+              : new LoginRefused(refusal(requestId, clientId, signed.get(), verdict)));
       return this;
     }
     return completeOpen(command, clientId, tag, deviceId);
@@ -694,6 +710,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     sessions.remove(conflict.clientId());
     dependencies.directory().unregister(app.appId(), conflict.clientId(), inbox);
     GenericCommand open = conflict.open();
+    metrics.loginRefused();
     return send(Replies.error(open.hasI() ? open.getI() : null, conflict.clientId(), ErrorCode.SESSION_CONFLICT,
         "another device holds this login"));
   }
@@ -815,6 +832,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       getContext().getLog().trace("{} -> {}", remoteAddress, command);
     }
     out.tell(new Outbound.Send(codec.encode(command)));
+    count(command);
     if (command.hasI()) {
       String settled = conversations.answered(command.getI());
       List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
@@ -826,10 +844,32 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return this;
   }
 
+  /** What the metrics count of a frame going out: pushes, logins and every refusal by its code. */
+  private void count(GenericCommand command) {
+    switch (command.getCmd()) {
+      case direct -> metrics.messageOut();
+      case error -> metrics.refused("error", command.getErrorMessage().getCode());
+      case ack -> {
+        if (command.hasAckMessage() && command.getAckMessage().hasCode()) {
+          metrics.refused("ack", command.getAckMessage().getCode());
+        }
+      }
+      case session -> {
+        if (command.getOp() == OpType.opened) {
+          metrics.loginOpened();
+        } else if (command.getOp() == OpType.closed && command.getSessionMessage().hasCode()) {
+          metrics.refused("kick", command.getSessionMessage().getCode());
+        }
+      }
+      default -> { }
+    }
+  }
+
   /** Closes with a LeanCloud code; waits for the stream to end (bounded) so the close frame gets out. */
   private Behavior<Command> close(ErrorCode code, String detail) {
     if (!closing) {
       closing = true;
+      metrics.refused("close", code.code());
       getContext().getLog().debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
       out.tell(new Outbound.Close(code.code(), code.reason()));
       timers.cancelAll();

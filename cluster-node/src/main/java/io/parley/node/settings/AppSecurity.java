@@ -24,9 +24,6 @@ public record AppSecurity(Set<Action> signed, boolean insecureOpenLogin) {
     }
   }
 
-  /** The master key of the development app: a node configured for Kubernetes refuses to start with it. */
-  public static final String DEVELOPMENT_MASTER_KEY = "parley-dev-master";
-
   public AppSecurity {
     signed = signed.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(signed));
   }
@@ -67,14 +64,10 @@ public record AppSecurity(Set<Action> signed, boolean insecureOpenLogin) {
 
   /**
    * Secure defaults (README "Secure defaults"): a node that joins through Cluster Bootstrap (the Kubernetes
-   * configuration) serves the internet; it refuses to start with the development master key, or with login
-   * signatures off unless {@code insecure-open-login} says so explicitly.
+   * configuration) serves the internet; it refuses to start with login signatures off unless
+   * {@code insecure-open-login} says so explicitly. (Its master key is checked by {@link NodeSettings}.)
    */
-  void checkProduction(String appId, String masterKey) {
-    if (masterKey.equals(DEVELOPMENT_MASTER_KEY)) {
-      throw new IllegalArgumentException("parley.apps: app '" + appId + "' uses the development master key; set "
-          + "PARLEY_MASTER_KEY to a secret before running with cluster-bootstrap (Kubernetes)");
-    }
+  void checkProduction(String appId) {
     if (!requires(Action.LOGIN) && !insecureOpenLogin) {
       throw new IllegalArgumentException("parley.apps: app '" + appId + "' has login signatures off: anyone who "
           + "knows the app id can log in as any client. Set PARLEY_SIGNATURES=login (or all), or accept open "

@@ -858,7 +858,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         if (command.getOp() == OpType.opened) {
           metrics.loginOpened();
         } else if (command.getOp() == OpType.closed && command.getSessionMessage().hasCode()) {
-          metrics.refused("kick", command.getSessionMessage().getCode());
+          // With an `i` it answers a login (4100 unknown app), without one it ends a session (4111, 4115).
+          metrics.refused(command.hasI() ? "error" : "kick", command.getSessionMessage().getCode());
         }
       }
       default -> { }

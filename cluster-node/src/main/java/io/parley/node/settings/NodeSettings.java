@@ -15,13 +15,16 @@ public record NodeSettings(
     Gateway gateway,
     Session session,
     Metrics metrics,
+    Limits limits,
     Security security) {
 
-  /** One application: the ids and keys its SDKs are configured with, and its signature switches. */
-  public record App(String appId, String appKey, String masterKey, AppSecurity security) {
-    /** An app without signature switches (tests). */
+  /**
+   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, and which
+   * client actions must be signed.
+   */
+  public record App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security) {
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, AppSecurity.open());
+      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), AppSecurity.open());
     }
   }
 
@@ -60,7 +63,7 @@ public record NodeSettings(
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
-                AppSecurity.fromConfig(app)))
+                AppAccess.fromConfig(app, app.getString("master-key")), AppSecurity.fromConfig(app)))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -84,6 +87,7 @@ public record NodeSettings(
         gateway(config.getConfig("gateway")),
         session(config.getConfig("session")),
         metrics(config.getConfig("metrics")),
+        Limits.fromConfig(root),
         new Security(config.getDuration("security.signature-validity")));
   }
 

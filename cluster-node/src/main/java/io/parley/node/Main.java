@@ -5,6 +5,7 @@ import io.parley.node.settings.NodeSettings;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.conversation.ReliableNotifications;
 import io.parley.node.message.MessageStore;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.presence.NodeDirectory;
@@ -60,19 +61,23 @@ public final class Main {
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
             MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
+    ReliableNotifications notifications =
+        new ReliableNotifications(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            ReliableNotifications.Settings.fromConfig(config.getConfig("parley.notifications")));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
     CompletionStage<org.apache.pekko.Done> schema =
         config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
             ? org.apache.pekko.pattern.Patterns.retry(
                 () -> index.createTables(config.getString("parley.conversation.local-replication"))
-                    .thenCompose(done -> messages.createTables()),
+                    .thenCompose(done -> messages.createTables())
+                    .thenCompose(done -> notifications.createTable()),
                 5, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system);
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
-    Conversation.init(system, limits, directory, index, messages, clock);
+    Conversation.init(system, limits, notifications.recording(directory), index, messages, clock);
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,

@@ -113,6 +113,12 @@ public final class Conversation
   public record Block(String initiator, List<String> clientIds, boolean add, long timestamp, ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * The members' roles (§6.9, {@code _ConversationMemberInfo}): replies {@link Roles}; a {@code reader} (null: the
+   * master key) must be a member (4317).
+   */
+  public record RolesOf(String reader, ActorRef<Reply> replyTo) implements Command {}
+
   /** query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed}. */
   public record ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo) implements Command {}
 
@@ -242,6 +248,9 @@ public final class Conversation
 
   public record Patches(String cid, List<io.parley.node.message.StoredMessage> messages) implements Reply {}
 
+  /** Every member's role; the creator is the Owner when still a member, members not listed are Members. */
+  public record Roles(String cid, List<String> members, Map<String, String> roles, long updatedAt) implements Reply {}
+
   /** A page of client ids and the cursor of the next page (null at the end). */
   public record Listed(List<String> clientIds, String next) implements Reply {}
 
@@ -332,6 +341,8 @@ public final class Conversation
   private final MessageLog log = new MessageLog();
   private final ConversationMessaging messaging;
   private final ConversationModeration moderation;
+  /** The {@code serverTs} of the last reliable notice sent (§15); in memory: time moves on across restarts. */
+  private long lastNotificationTs;
   /** Chatroom only: sessions online in the room, per client. Never persisted. */
   private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
 
@@ -400,6 +411,7 @@ public final class Conversation
         .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
+        .onCommand(RolesOf.class, (state, roles) -> notFound(roles.replyTo()))
         .onCommand(Send.class, (state, send) -> temporary() ? notFound(send.replyTo())
             : reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
         .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
@@ -423,6 +435,7 @@ public final class Conversation
         .onCommand(Shutup.class, (state, shutup) -> expired(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> expired(block.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()))
+        .onCommand(RolesOf.class, (state, roles) -> expired(roles.replyTo()))
         .onCommand(Send.class, (state, send) -> expired(send.replyTo()))
         .onCommand(UnreadOf.class, (state, unread) -> expired(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> expired(undelivered.replyTo()))
@@ -443,6 +456,7 @@ public final class Conversation
         .onCommand(Shutup.class, moderation::onShutup)
         .onCommand(Block.class, moderation::onBlock)
         .onCommand(ListModerated.class, moderation::onListModerated)
+        .onCommand(RolesOf.class, moderation::onRolesOf)
         .onCommand(Send.class, messaging::onSend)
         .onCommand(UnreadOf.class, messaging::onUnreadOf)
         .onCommand(UndeliveredTo.class, messaging::onUndeliveredTo)
@@ -519,7 +533,7 @@ public final class Conversation
     return persistIndexed(started, List.of(), start.replyTo(), created -> new Created(snapshot(created), false),
         created -> {
           if (created.kind() != Kind.TRANSIENT) {
-            notices.send(appId, others(members, start.creator()), new Notice.Joined(cid, start.creator()));
+            notices.send(appId, others(members, start.creator()), new Notice.Joined(cid, start.creator(), notificationTs()));
           }
         });
   }
@@ -596,10 +610,10 @@ public final class Conversation
         after -> new MembershipChanged(snapshot(after), allowed, failed),
         after -> {
           List<String> invited = others(added, add.initiator());
-          notices.send(appId, invited, new Notice.Joined(cid, add.initiator()));
+          notices.send(appId, invited, new Notice.Joined(cid, add.initiator(), notificationTs()));
           List<String> everyoneElse = new ArrayList<>(after.members());
           everyoneElse.removeAll(invited);
-          notices.send(appId, everyoneElse, new Notice.MembersJoined(cid, added, add.initiator()));
+          notices.send(appId, everyoneElse, new Notice.MembersJoined(cid, added, add.initiator(), notificationTs()));
         });
   }
 
@@ -639,8 +653,8 @@ public final class Conversation
         remove.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed),
         after -> {
           // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest `members_left`.
-          notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator()));
-          notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator()));
+          notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator(), notificationTs()));
+          notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator(), notificationTs()));
         });
   }
 
@@ -726,7 +740,8 @@ public final class Conversation
     return Effect()
         .persist(new AttributesUpdated(update.initiator(), result.attributesJson(), update.timestamp()))
         .thenRun(after -> notices.send(appId, others(after.members(), update.initiator()),
-            new Notice.Updated(cid, update.initiator(), result.appliedJson(), result.modifiedJson(), update.timestamp())))
+            new Notice.Updated(cid, update.initiator(), result.appliedJson(), result.modifiedJson(), update.timestamp(),
+                notificationTs())))
         .thenReply(update.replyTo(), after -> new Accepted(snapshot(after)));
   }
 
@@ -755,6 +770,12 @@ public final class Conversation
   /** The entity's effects, for the handlers in {@link ConversationMessaging}. */
   org.apache.pekko.persistence.typed.javadsl.EffectFactories<Event, ConversationState> effects() {
     return Effect();
+  }
+
+  /** The {@code serverTs} of the next reliable notice: now, or one more than the previous one (§15). */
+  long notificationTs() {
+    lastNotificationTs = Math.max(clock.millis(), lastNotificationTs + 1);
+    return lastNotificationTs;
   }
 
   Snapshot snapshot(ConversationState state) {

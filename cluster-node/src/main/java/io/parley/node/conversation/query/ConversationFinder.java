@@ -90,6 +90,19 @@ public final class ConversationFinder {
         .toList());
   }
 
+  /**
+   * The roles of {@code cid}'s members ({@code _ConversationMemberInfo}): {@link Conversation.Roles}, or the
+   * entity's {@link Conversation.Rejected} (not found, or {@code reader} not a member; null reader: the master key).
+   */
+  public CompletionStage<Conversation.Reply> roles(String appId, String cid, String reader) {
+    if (!ConversationIds.isValid(cid)) {
+      return CompletableFuture.completedFuture(
+          new Conversation.Rejected(4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid));
+    }
+    return Futures.direct(entities.apply(Conversation.entityId(appId, cid))
+        .ask(replyTo -> new Conversation.RolesOf(reader, replyTo), askTimeout));
+  }
+
   private CompletionStage<List<String>> candidates(String appId, String requester, ConversationQuery query) {
     Optional<Set<String>> ids = query.objectIds();
     if (ids.isPresent()) {

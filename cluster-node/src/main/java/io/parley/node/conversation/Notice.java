@@ -22,7 +22,8 @@ import java.util.List;
   @JsonSubTypes.Type(value = Notice.Message.class, name = "message"),
   @JsonSubTypes.Type(value = Notice.Receipt.class, name = "receipt"),
   @JsonSubTypes.Type(value = Notice.UnreadChanged.class, name = "unread"),
-  @JsonSubTypes.Type(value = Notice.Patched.class, name = "patched")
+  @JsonSubTypes.Type(value = Notice.Patched.class, name = "patched"),
+  @JsonSubTypes.Type(value = Notice.SessionClosed.class, name = "session-closed")
 })
 public sealed interface Notice extends CborSerializable {
 
@@ -98,4 +99,11 @@ public sealed interface Notice extends CborSerializable {
       io.parley.node.message.StoredMessage message,
       org.apache.pekko.actor.typed.ActorRef<Delivery> origin)
       implements Notice {}
+
+  /**
+   * Not a conversation's: the app's server ended the recipient's sessions (REST kick, REST-AND-HOOKS §3.4), which
+   * get {@code session/closed} with {@code code} and {@code reason}. It travels the same way to every node's
+   * sessions of the client; {@code cid} is empty.
+   */
+  record SessionClosed(String cid, int code, String reason) implements Notice {}
 }

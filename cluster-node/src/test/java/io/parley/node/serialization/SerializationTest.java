@@ -34,7 +34,8 @@ class SerializationTest {
         new Notice.MembersLeft("cid", List.of("Harry"), "Tom", 4L),
         new Notice.Updated("cid", "Tom", "{\"name\":\"x\"}", "{\"name\":\"x\"}", 1L, 5L),
         new Notice.MemberInfoChanged("cid", "Tom", "Jerry", "Manager", 6L),
-        new Notice.Moderated("cid", "members_shutuped", List.of("Harry"), "Tom", 7L));
+        new Notice.Moderated("cid", "members_shutuped", List.of("Harry"), "Tom", 7L),
+        new Notice.SessionClosed("", 4115, "banned"));
     for (Notice notice : notices) {
       SERIALIZATION.verifySerialization(new NodeDirectory.Deliver("app", List.of("Jerry", "Tom"), notice), true);
       SERIALIZATION.verifySerialization(new NodeDirectory.DeliverRoom("app", "cid", notice), true);

@@ -17,6 +17,7 @@ import io.parley.node.session.ConversationCommands;
 import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
+import io.parley.node.rest.RestApi;
 import java.time.Clock;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -78,16 +79,19 @@ public final class Main {
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
     Conversation.init(system, limits, notifications.recording(directory), index, messages, clock);
+    SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
-            new SessionTokens(settings.session().sessionTokenTtl()),
+            sessionTokens,
             ConversationCommands.sharded(sharding, directory, index, limits, settings.session().askTimeout(), clock),
             MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(),
                 settings.session().ackWindow(), clock),
             directory,
             presence,
             clock);
+    org.apache.pekko.http.javadsl.server.Route restApi = RestApi.routes(new RestApi.Dependencies(settings, sessionTokens,
+        sharding, directory, index, messages, limits, clock, notifications));
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "parley-goaway",
@@ -96,7 +100,7 @@ public final class Main {
           return localSessions.drain();
         });
     return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(),
-        new GatewayRoutes(system, settings, sessions, localSessions).handler()));
+        new GatewayRoutes(system, settings, sessions, localSessions, restApi).handler()));
   }
 
   /** Kubernetes: Cluster Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one. */

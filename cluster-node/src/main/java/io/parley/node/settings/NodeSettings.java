@@ -13,10 +13,19 @@ public record NodeSettings(
     Map<String, App> apps,
     boolean clusterBootstrap,
     Gateway gateway,
-    Session session) {
+    Session session,
+    Rest rest) {
 
-  /** One application: the ids and keys its SDKs are configured with. */
-  public record App(String appId, String appKey, String masterKey) {}
+  /**
+   * One application: the ids and keys its SDKs are configured with, and its REST rate limits
+   * ({@link RestLimits#fromConfig}).
+   */
+  public record App(String appId, String appKey, String masterKey, RestLimits restLimits) {
+    /** An app with the default REST limits. */
+    public App(String appId, String appKey, String masterKey) {
+      this(appId, appKey, masterKey, RestLimits.DEFAULT);
+    }
+  }
 
   public record Gateway(
       String interfaceName,
@@ -29,6 +38,13 @@ public record NodeSettings(
       Optional<Tls> tls) {}
 
   public record Tls(String keystorePath, String keystorePassword) {}
+
+  /** The REST API (REST-AND-HOOKS §1): request bodies, and how long a call waits for the cluster. */
+  public record Rest(long maxBodyBytes, java.time.Duration timeout, int maxHistoryLimit) {
+    static Rest fromConfig(Config rest) {
+      return new Rest(rest.getBytes("max-body-size"), rest.getDuration("timeout"), rest.getInt("max-history-limit"));
+    }
+  }
 
   public record Session(
       Duration loginTimeout,
@@ -46,7 +62,8 @@ public record NodeSettings(
     Config config = root.getConfig("parley");
     List<App> apps =
         config.getConfigList("apps").stream()
-            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key")))
+            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
+                RestLimits.fromConfig(app, config.getConfig("rest.default-limits"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -62,7 +79,8 @@ public record NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
-        session(config.getConfig("session")));
+        session(config.getConfig("session")),
+        Rest.fromConfig(config.getConfig("rest")));
   }
 
   public Optional<App> app(String appId) {

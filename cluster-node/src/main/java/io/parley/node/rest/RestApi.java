@@ -1,0 +1,62 @@
+package io.parley.node.rest;
+
+import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIndex;
+import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.conversation.HistoryReader;
+import io.parley.node.conversation.ReliableNotifications;
+import io.parley.node.conversation.query.ConversationFinder;
+import io.parley.node.message.MessageStore;
+import io.parley.node.presence.NodeDirectory;
+import io.parley.node.session.SessionTokens;
+import io.parley.node.settings.NodeSettings;
+import java.time.Clock;
+import java.util.List;
+import java.util.function.Function;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** Wires the REST API: authentication, rate limits, and every endpoint group, in the order they are tried. */
+public final class RestApi {
+
+  /** What the endpoints reach: the same conversations, index, history and directory as the sessions. */
+  public record Dependencies(
+      NodeSettings settings,
+      SessionTokens sessionTokens,
+      ClusterSharding sharding,
+      NodeDirectory directory,
+      ConversationIndex index,
+      MessageStore messages,
+      ConversationSettings limits,
+      Clock clock,
+      ReliableNotifications notifications) {
+
+    public Function<String, EntityRef<Conversation.Command>> entities() {
+      return id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
+    }
+
+    public ConversationFinder finder() {
+      return new ConversationFinder(entities(), index, limits, settings.rest().timeout());
+    }
+
+    public HistoryReader history() {
+      return new HistoryReader(entities(), messages, settings.rest().timeout());
+    }
+  }
+
+  private RestApi() {}
+
+  public static Route routes(Dependencies dependencies) {
+    RestLimiter limiter = new RestLimiter();
+    List<RestEndpoints> groups = List.of(
+        new ConversationEndpoints(dependencies.finder()),
+        // REST-AND-HOOKS §2 (what the SDKs call) and §3.4 (clients)
+        new NotificationEndpoints(dependencies.notifications()),
+        new MemberInfoEndpoints(dependencies.finder()),
+        new ChatroomOnlineEndpoints(dependencies.finder()),
+        new ClientEndpoints(dependencies.finder(), dependencies.directory()));
+    return new RestRoutes(new RestAuth(dependencies.settings(), dependencies.sessionTokens(), dependencies.clock()),
+        limiter, dependencies.settings().rest(), groups).routes();
+  }
+}

@@ -18,6 +18,9 @@ import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.rest.RestApi;
+import io.parley.node.security.SecurityStore;
+import io.parley.node.security.SignatureGuard;
+import io.parley.node.security.TokenRevocation;
 import java.time.Clock;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -65,6 +68,7 @@ public final class Main {
     ReliableNotifications notifications =
         new ReliableNotifications(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
             ReliableNotifications.Settings.fromConfig(config.getConfig("parley.notifications")));
+    SecurityStore security = new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
     CompletionStage<org.apache.pekko.Done> schema =
@@ -72,7 +76,8 @@ public final class Main {
             ? org.apache.pekko.pattern.Patterns.retry(
                 () -> index.createTables(config.getString("parley.conversation.local-replication"))
                     .thenCompose(done -> messages.createTables())
-                    .thenCompose(done -> notifications.createTable()),
+                    .thenCompose(done -> notifications.createTable())
+                    .thenCompose(done -> security.createTables()),
                 5, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system);
@@ -80,6 +85,9 @@ public final class Main {
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
     Conversation.init(system, limits, notifications.recording(directory), index, messages, clock);
     SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());
+    // Revokes session tokens per client or app, on every node: what REST kicks and bans call.
+    TokenRevocation revocations = new TokenRevocation(security, clock, settings.session().sessionTokenTtl(),
+        settings.security().signatureValidity());
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
@@ -89,9 +97,11 @@ public final class Main {
                 settings.session().ackWindow(), clock),
             directory,
             presence,
+            new SignatureGuard(security, settings.security().signatureValidity(), clock),
+            revocations,
             clock);
     org.apache.pekko.http.javadsl.server.Route restApi = RestApi.routes(new RestApi.Dependencies(settings, sessionTokens,
-        sharding, directory, index, messages, limits, clock, notifications));
+        sharding, directory, index, messages, limits, clock, notifications, revocations));
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "parley-goaway",

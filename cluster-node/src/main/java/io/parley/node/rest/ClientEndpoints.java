@@ -5,16 +5,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Notice;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.presence.NodeDirectory;
+import io.parley.node.security.TokenRevocation;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * IM clients (REST-AND-HOOKS §3.4): {@code /1.2/rtm/clients/check-online} (master key), {@code
  * /1.2/rtm/clients/{client_id}/unread-count} (app key) and {@code /1.2/rtm/clients/{client_id}/kick} (master
- * key: every session of the client, on any node, gets {@code session/closed} 4115 with the reason).
+ * key: the client's session tokens and earlier login signatures are revoked on every node, then every session of
+ * the client, on any node, gets {@code session/closed} 4115 with the reason; a re-login with an old token gets 4112).
  */
 public final class ClientEndpoints extends RestEndpoints {
 
@@ -27,10 +28,12 @@ public final class ClientEndpoints extends RestEndpoints {
 
   private final ConversationFinder finder;
   private final NodeDirectory directory;
+  private final TokenRevocation revocations;
 
-  public ClientEndpoints(ConversationFinder finder, NodeDirectory directory) {
+  public ClientEndpoints(ConversationFinder finder, NodeDirectory directory, TokenRevocation revocations) {
     this.finder = finder;
     this.directory = directory;
+    this.revocations = revocations;
   }
 
   @Override
@@ -67,8 +70,10 @@ public final class ClientEndpoints extends RestEndpoints {
       if (reason.codePointCount(0, reason.length()) > MAX_REASON) {
         throw RestError.badParameter("reason has at most " + MAX_REASON + " characters");
       }
-      directory.send(caller.appId(), List.of(clientId), new Notice.SessionClosed("", KICKED_BY_APP, reason));
-      return reply(CompletableFuture.completedFuture(JSON.createObjectNode()));
+      return reply(revocations.revokeClient(caller.appId(), clientId).thenApply(revoked -> {
+        directory.send(caller.appId(), List.of(clientId), new Notice.SessionClosed("", KICKED_BY_APP, reason));
+        return JSON.createObjectNode();
+      }));
     });
   }
 }

@@ -8,6 +8,7 @@ import io.parley.node.conversation.ReliableNotifications;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.message.MessageStore;
 import io.parley.node.presence.NodeDirectory;
+import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
@@ -30,7 +31,8 @@ public final class RestApi {
       MessageStore messages,
       ConversationSettings limits,
       Clock clock,
-      ReliableNotifications notifications) {
+      ReliableNotifications notifications,
+      TokenRevocation revocations) {
 
     public Function<String, EntityRef<Conversation.Command>> entities() {
       return id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
@@ -55,7 +57,7 @@ public final class RestApi {
         new NotificationEndpoints(dependencies.notifications()),
         new MemberInfoEndpoints(dependencies.finder()),
         new ChatroomOnlineEndpoints(dependencies.finder()),
-        new ClientEndpoints(dependencies.finder(), dependencies.directory()));
+        new ClientEndpoints(dependencies.finder(), dependencies.directory(), dependencies.revocations()));
     return new RestRoutes(new RestAuth(dependencies.settings(), dependencies.sessionTokens(), dependencies.clock()),
         limiter, dependencies.settings().rest(), groups).routes();
   }

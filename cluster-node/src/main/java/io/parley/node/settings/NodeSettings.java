@@ -14,18 +14,28 @@ public record NodeSettings(
     boolean clusterBootstrap,
     Gateway gateway,
     Session session,
-    Rest rest) {
+    Rest rest,
+    Security security) {
 
   /**
-   * One application: the ids and keys its SDKs are configured with, and its REST rate limits
-   * ({@link RestLimits#fromConfig}).
+   * One application: the ids and keys its SDKs are configured with, its REST rate limits
+   * ({@link RestLimits#fromConfig}) and its signature switches.
    */
-  public record App(String appId, String appKey, String masterKey, RestLimits restLimits) {
-    /** An app with the default REST limits. */
+  public record App(String appId, String appKey, String masterKey, RestLimits restLimits, AppSecurity security) {
+    /** An app with the default REST limits and without signature switches (tests). */
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT);
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open());
+    }
+
+    /** An app with the default REST limits and these signature switches (tests). */
+    public App(String appId, String appKey, String masterKey, AppSecurity security) {
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, security);
     }
   }
+
+
+  /** {@code parley.security}: how long a client signature (docs/protocol.md §14.1) stays valid. */
+  public record Security(Duration signatureValidity) {}
 
   public record Gateway(
       String interfaceName,
@@ -63,7 +73,7 @@ public record NodeSettings(
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
-                RestLimits.fromConfig(app, config.getConfig("rest.default-limits"))))
+                RestLimits.fromConfig(app, config.getConfig("rest.default-limits")), AppSecurity.fromConfig(app)))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -75,12 +85,17 @@ public record NodeSettings(
             + "' must be non-empty without ':' and have a master key");
       }
     }
+    boolean clusterBootstrap = config.getBoolean("cluster-bootstrap");
+    if (clusterBootstrap) {
+      apps.forEach(app -> app.security().checkProduction(app.appId(), app.masterKey()));
+    }
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
-        config.getBoolean("cluster-bootstrap"),
+        clusterBootstrap,
         gateway(config.getConfig("gateway")),
         session(config.getConfig("session")),
-        Rest.fromConfig(config.getConfig("rest")));
+        Rest.fromConfig(config.getConfig("rest")),
+        new Security(config.getDuration("security.signature-validity")));
   }
 
   public Optional<App> app(String appId) {

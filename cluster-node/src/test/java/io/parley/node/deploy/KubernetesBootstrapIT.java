@@ -200,6 +200,9 @@ class KubernetesBootstrapIT {
     environment.put("PARLEY_REQUIRED_CONTACT_POINTS", "3");
     environment.put("PARLEY_CASSANDRA_CONTACT_POINT", SharedCassandra.contactPoint());
     environment.put("PARLEY_KEYSPACE", SharedCassandra.keyspace());
+    // kubernetes.conf refuses the development master key and open logins (README, Secure defaults).
+    environment.put("PARLEY_MASTER_KEY", "bootstrap-it-master");
+    environment.put("PARLEY_SIGNATURES", "all");
     String test = String.join("\n",
         // ports of this "pod" (in Kubernetes every pod has the same ports on its own IP)
         "parley.gateway.port = " + pod.http(),

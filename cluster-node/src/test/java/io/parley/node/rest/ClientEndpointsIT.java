@@ -61,10 +61,7 @@ class ClientEndpointsIT {
   }
 
   private static ImClient login(int node, String clientId) {
-    ImClient client = ImClient.connect(CLUSTER.node(node).webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
-    CLIENTS.add(client);
-    assertEquals(OpType.opened, client.call(ImClient.sessionOpen(RestClient.APP, clientId), WAIT).getOp());
-    return client;
+    return SdkEndpointsIT.login(CLUSTER.node(node), clientId, CLIENTS).client();
   }
 
   private static List<String> online(List<String> asked) {
@@ -138,7 +135,8 @@ class ClientEndpointsIT {
   @Test
   void a_kick_closes_every_session_of_the_client_with_4115() {
     String kicked = "kicked-" + RUN;
-    List<ImClient> devices = List.of(login(0, kicked), login(1, kicked));
+    SdkEndpointsIT.Login first = SdkEndpointsIT.login(CLUSTER.first(), kicked, CLIENTS);
+    List<ImClient> devices = List.of(first.client(), login(1, kicked));
     RestClient.Response answer = RestClient.master(CLUSTER.first())
         .post("/1.2/rtm/clients/" + kicked + "/kick", "{\"reason\":\"banned\"}");
     assertEquals(200, answer.status(), answer::toString);
@@ -151,6 +149,14 @@ class ClientEndpointsIT {
       assertEquals("banned", closed.getSessionMessage().getReason(), closed::toString);
     }
     assertEquals(List.of(), online(List.of(kicked)));
+    // Its session tokens are revoked on every node: the SDK's automatic re-login with one gets 4112.
+    ImClient again = ImClient.connect(CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    CLIENTS.add(again);
+    GenericCommand.Builder reopen = ImClient.sessionOpen(RestClient.APP, kicked);
+    reopen.getSessionMessageBuilder().setSt(first.token()).setR(true);
+    GenericCommand refused = again.call(reopen, WAIT);
+    assertEquals(CommandType.error, refused.getCmd(), refused::toString);
+    assertEquals(4112, refused.getErrorMessage().getCode(), refused::toString);
   }
 
   @Test

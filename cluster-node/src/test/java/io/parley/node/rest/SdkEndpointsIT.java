@@ -79,10 +79,14 @@ class SdkEndpointsIT {
 
   record Login(ImClient client, String token) {}
 
-  /** A protobuf client logged in on {@code node}, and its session token. */
-  static Login login(TestNode node, String clientId) {
+  private static Login login(TestNode node, String clientId) {
+    return login(node, clientId, CLIENTS);
+  }
+
+  /** A protobuf client logged in on {@code node} (added to {@code open}), and its session token. */
+  static Login login(TestNode node, String clientId, List<ImClient> open) {
     ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
-    CLIENTS.add(client);
+    open.add(client);
     GenericCommand opened = client.call(ImClient.sessionOpen(RestClient.APP, clientId), WAIT);
     assertEquals(OpType.opened, opened.getOp(), opened::toString);
     return new Login(client, opened.getSessionMessage().getSt());

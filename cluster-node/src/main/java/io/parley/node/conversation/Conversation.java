@@ -42,6 +42,14 @@ public final class Conversation
   public sealed interface Command extends CborSerializable {}
 
   /**
+   * The initiator of calls made by the app server (the REST API with the master key): it may add, remove,
+   * update and moderate in any conversation without being a member or a moderator, it never becomes a member
+   * itself, and the notices it causes carry no {@code initBy} (REST-AND-HOOKS §3). A conversation it starts
+   * has no Owner.
+   */
+  public static final String SERVER = "";
+
+  /**
    * Creates the conversation with {@code members} plus the creator. Replies {@link Created}; for a unique
    * conversation that already exists, {@link Created} with {@code existing} and nothing changes.
    */
@@ -147,6 +155,15 @@ public final class Conversation
    * it to every member's sessions on any node, except {@code origin}, the sending session.
    */
   public record Send(String sender, MessageDraft draft, ActorRef<Delivery> origin, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /**
+   * A message the app server sends as {@code sender} (REST, REST-AND-HOOKS §3.1): stored, acked and delivered as
+   * a client's {@link Send}, with the same offline queues and unread counts, but without the membership and
+   * shut-up checks. Delivered to the members (a system conversation's subscribers, a chatroom's online
+   * clients) and, unless {@code syncToSender} is off, to the sender's own sessions (never in a chatroom).
+   */
+  public record Post(String sender, MessageDraft draft, boolean syncToSender, ActorRef<Reply> replyTo)
       implements Command {}
 
   /** ack (§6.13): {@code member} has received messages up to {@code toTimestamp} (or message {@code messageId}). */
@@ -414,6 +431,7 @@ public final class Conversation
         .onCommand(RolesOf.class, (state, roles) -> notFound(roles.replyTo()))
         .onCommand(Send.class, (state, send) -> temporary() ? notFound(send.replyTo())
             : reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
+        .onCommand(Post.class, (state, post) -> notFound(post.replyTo()))
         .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
         .onCommand(MaxRead.class, (state, maxRead) -> notFound(maxRead.replyTo()))
@@ -437,6 +455,7 @@ public final class Conversation
         .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()))
         .onCommand(RolesOf.class, (state, roles) -> expired(roles.replyTo()))
         .onCommand(Send.class, (state, send) -> expired(send.replyTo()))
+        .onCommand(Post.class, (state, post) -> expired(post.replyTo()))
         .onCommand(UnreadOf.class, (state, unread) -> expired(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> expired(undelivered.replyTo()))
         .onCommand(MaxRead.class, (state, maxRead) -> expired(maxRead.replyTo()))
@@ -458,6 +477,7 @@ public final class Conversation
         .onCommand(ListModerated.class, moderation::onListModerated)
         .onCommand(RolesOf.class, moderation::onRolesOf)
         .onCommand(Send.class, messaging::onSend)
+        .onCommand(Post.class, messaging::onPost)
         .onCommand(UnreadOf.class, messaging::onUnreadOf)
         .onCommand(UndeliveredTo.class, messaging::onUndeliveredTo)
         .onCommand(MaxRead.class, messaging::onMaxRead)
@@ -519,9 +539,11 @@ public final class Conversation
   private ReplyEffect<Event, ConversationState> onStart(ConversationState state, Start start) {
     LinkedHashSet<String> unique = new LinkedHashSet<>();
     if (start.kind() != Kind.TRANSIENT) {
-      // The initiator is always a member (§6.1), whether or not the SDK listed it.
+      // The initiator is always a member (§6.1), whether or not the SDK listed it; the app server never is.
       unique.addAll(start.members());
-      unique.add(start.creator());
+      if (!SERVER.equals(start.creator())) {
+        unique.add(start.creator());
+      }
     }
     int cap = start.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
     if (unique.size() > cap) {

@@ -3,6 +3,7 @@ package io.parley.node.rest;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.ReliableNotifications;
 import io.parley.node.conversation.query.ConversationFinder;
@@ -42,6 +43,10 @@ public final class RestApi {
       return new ConversationFinder(entities(), index, limits, settings.rest().timeout());
     }
 
+    public Conversations conversations() {
+      return new Conversations(entities(), settings.rest().timeout());
+    }
+
     public HistoryReader history() {
       return new HistoryReader(entities(), messages, settings.rest().timeout());
     }
@@ -51,13 +56,18 @@ public final class RestApi {
 
   public static Route routes(Dependencies dependencies) {
     RestLimiter limiter = new RestLimiter();
+    ConversationFinder finder = dependencies.finder();
+    Conversations conversations = dependencies.conversations();
     List<RestEndpoints> groups = List.of(
-        new ConversationEndpoints(dependencies.finder()),
+        new MessageEndpoints(conversations, finder, dependencies.history(), dependencies.index(), limiter,
+            dependencies.settings().rest().maxHistoryLimit(), dependencies.limits().maxQueryCandidates()),
+        new ConversationEndpoints(finder, conversations, dependencies.clock()),
+        new LegacyConversationEndpoints(finder, conversations, dependencies.clock()),
         // REST-AND-HOOKS §2 (what the SDKs call) and §3.4 (clients)
         new NotificationEndpoints(dependencies.notifications()),
-        new MemberInfoEndpoints(dependencies.finder()),
-        new ChatroomOnlineEndpoints(dependencies.finder()),
-        new ClientEndpoints(dependencies.finder(), dependencies.directory(), dependencies.revocations()));
+        new MemberInfoEndpoints(finder),
+        new ChatroomOnlineEndpoints(finder),
+        new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()));
     return new RestRoutes(new RestAuth(dependencies.settings(), dependencies.sessionTokens(), dependencies.clock()),
         limiter, dependencies.settings().rest(), groups).routes();
   }

@@ -54,6 +54,13 @@ public abstract class RestEndpoints extends AllDirectives {
         failure == null ? ok(body) : errorResponse(failure)));
   }
 
+  /** 201 Created with {@code body} (the storage API's answer to a new object). */
+  protected Route replyCreated(CompletionStage<? extends JsonNode> answer) {
+    return completeWithFuture(Futures.direct(answer).handle((body, failure) ->
+        failure == null ? ok(body).withStatus(org.apache.pekko.http.javadsl.model.StatusCodes.CREATED)
+            : errorResponse(failure)));
+  }
+
   protected static HttpResponse ok(JsonNode body) {
     return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, body.toString());
   }

@@ -151,6 +151,10 @@ final class NoticeFrames {
           .setAttr(JsonObjectMessage.newBuilder().setData(updated.attributesJson()))
           .setAttrModified(JsonObjectMessage.newBuilder().setData(updated.modifiedJson()));
     }
+    if (conv.getInitBy().isEmpty()) {
+      // Done by the app server (REST): no initBy, as on LeanCloud.
+      conv.clearInitBy();
+    }
     return GenericCommand.newBuilder()
         .setCmd(CommandType.conv)
         .setOp(op)

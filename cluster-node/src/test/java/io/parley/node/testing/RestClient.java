@@ -107,6 +107,16 @@ public final class RestClient {
     }
   }
 
+  public static String encode(String value) {
+    return java.net.URLEncoder.encode(value, StandardCharsets.UTF_8);
+  }
+
+  public static java.util.List<String> texts(JsonNode array) {
+    java.util.List<String> values = new java.util.ArrayList<>();
+    array.forEach(value -> values.add(value.asText()));
+    return values;
+  }
+
   public static String md5(String text) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8)));

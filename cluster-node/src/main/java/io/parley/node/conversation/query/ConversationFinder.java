@@ -55,7 +55,7 @@ public final class ConversationFinder {
   }
 
   /**
-   * Runs {@code query} for {@code requester}; {@code page()} and {@code conversations()} are parallel lists
+   * Runs {@code query} for {@code requester} (null: the app server, REST); {@code page()} and {@code conversations()} are parallel lists
    * (temporary conversations are never results: they are read by id, see {@link #byIds}).
    */
   public CompletionStage<Found> find(String appId, String requester, ConversationQuery query) {
@@ -145,7 +145,8 @@ public final class ConversationFinder {
     if (ids.isPresent()) {
       return CompletableFuture.completedFuture(List.copyOf(ids.get()));
     }
-    Optional<String> member = query.hasCondition() ? query.requiredMember() : Optional.of(requester);
+    // The app server (requester null) without a member condition sees the app's newest conversations.
+    Optional<String> member = query.hasCondition() || requester == null ? query.requiredMember() : Optional.of(requester);
     if (member.isPresent()) {
       return index.conversationsOf(appId, member.get(), limits.maxQueryCandidates());
     }
@@ -164,12 +165,16 @@ public final class ConversationFinder {
       // attributes were validated as a JSON object when stored
     }
     result.put("objectId", conversation.id());
-    result.put("c", conversation.creator());
+    if (conversation.creator() != null && !conversation.creator().isEmpty()) {
+      result.put("c", conversation.creator());
+    }
     ArrayNode members = result.putArray("m");
     conversation.members().forEach(members::add);
     ArrayNode muted = result.putArray("mu");
     conversation.muted().forEach(muted::add);
-    result.put("muted", conversation.muted().contains(requester));
+    if (requester != null) {
+      result.put("muted", conversation.muted().contains(requester));
+    }
     result.put("tr", conversation.kind() == Kind.TRANSIENT);
     result.put("sys", conversation.kind() == Kind.SYSTEM);
     result.put("unique", conversation.unique());

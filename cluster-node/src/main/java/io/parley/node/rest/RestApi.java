@@ -58,16 +58,19 @@ public final class RestApi {
     RestLimiter limiter = new RestLimiter();
     ConversationFinder finder = dependencies.finder();
     Conversations conversations = dependencies.conversations();
+    MessageEndpoints messages = new MessageEndpoints(conversations, finder, dependencies.history(),
+        dependencies.index(), limiter, dependencies.settings().rest().maxHistoryLimit(),
+        dependencies.limits().maxQueryCandidates());
     List<RestEndpoints> groups = List.of(
-        new MessageEndpoints(conversations, finder, dependencies.history(), dependencies.index(), limiter,
-            dependencies.settings().rest().maxHistoryLimit(), dependencies.limits().maxQueryCandidates()),
+        messages,
         new ConversationEndpoints(finder, conversations, dependencies.clock()),
         new LegacyConversationEndpoints(finder, conversations, dependencies.clock()),
         // REST-AND-HOOKS §2 (what the SDKs call) and §3.4 (clients)
         new NotificationEndpoints(dependencies.notifications()),
         new MemberInfoEndpoints(finder),
         new ChatroomOnlineEndpoints(finder),
-        new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()));
+        new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
+        new ServiceConversationEndpoints(finder, conversations, messages, dependencies.clock()));
     return new RestRoutes(new RestAuth(dependencies.settings(), dependencies.sessionTokens(), dependencies.clock()),
         limiter, dependencies.settings().rest(), groups).routes();
   }

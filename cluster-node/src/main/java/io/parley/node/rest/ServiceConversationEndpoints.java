@@ -40,6 +40,24 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
 
   @Override
   public Route routes(Caller caller) {
+    return concat(path(PathMatchers.segment("rtm").slash("broadcasts"), () -> post(() -> jsonBody(body ->
+        globalBroadcast(caller.requireMaster(), body)))), serviceConversation(caller));
+  }
+
+  /**
+   * {@code POST /1.2/rtm/broadcasts} (§3.5): {@code from_client}, {@code conv_id} (a service conversation),
+   * {@code message}, {@code push}, {@code valid_till} (ms, checked to be a number; not enforced: the message
+   * stays in the subscribers' history): a broadcast to the conversation's subscribers, stored ({@code transient}
+   * is not supported).
+   */
+  private Route globalBroadcast(Caller caller, ObjectNode body) {
+    if (body.has("valid_till") && !body.get("valid_till").canConvertToLong()) {
+      throw RestError.badParameter("valid_till must be a timestamp in milliseconds");
+    }
+    return reply(messages.broadcast(caller, requiredText(body, "conv_id"), requiredText(body, "from_client"), body));
+  }
+
+  private Route serviceConversation(Caller caller) {
     return pathPrefix(PathMatchers.segment("rtm").slash("service-conversations").slash(PathMatchers.segment()), cid ->
         concat(
             path("subscribers", () -> concat(

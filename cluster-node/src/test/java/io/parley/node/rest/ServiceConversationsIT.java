@@ -96,6 +96,14 @@ class ServiceConversationsIT {
     assertEquals("news-bot", push.getDirectMessage().getFromPeerId());
     assertEquals(sent.body().get("msg-id").asText(), push.getDirectMessage().getId());
 
+    RestClient.Response global = RestClient.signed(CLUSTER.second(), RestClient.MASTER_KEY, true).post("/1.2/rtm/broadcasts",
+        "{\"from_client\":\"news-bot\",\"conv_id\":\"" + cid + "\",\"message\":\"second\",\"valid_till\":"
+            + (System.currentTimeMillis() + 86_400_000L) + "}");
+    assertEquals(200, global.status(), global::toString);
+    GenericCommand second = jerry.nextPush(WAIT);
+    assertEquals("second", second.getDirectMessage().getMsg(), second::toString);
+    assertEquals(global.body().get("msg-id").asText(), second.getDirectMessage().getId());
+
     RestClient.Response removed = RestClient.master(CLUSTER.second()).delete(BASE + "/" + cid + "/subscribers/" + BOB, null);
     assertEquals(200, removed.status(), removed::toString);
     assertEquals(List.of(JERRY), subscribers(cid, ""));
@@ -118,6 +126,10 @@ class ServiceConversationsIT {
     assertRefused(master().get(subscribe + "?limit=51"), 400, 1);
     assertRefused(master().post(BASE + "/" + cid + "/broadcasts", "{\"from_client\":\"bot\"}"), 400, 1);
     assertRefused(master().post(BASE + "/5f0000000000000000000000/subscribers", one), 404, 4303);
+    assertRefused(RestClient.appKey(CLUSTER.first()).post("/1.2/rtm/broadcasts", "{}"), 401, 401);
+    assertRefused(master().post("/1.2/rtm/broadcasts", "{\"from_client\":\"bot\",\"message\":\"x\"}"), 400, 1);
+    assertRefused(master().post("/1.2/rtm/broadcasts", "{\"from_client\":\"bot\",\"conv_id\":\"" + cid
+        + "\",\"message\":\"x\",\"valid_till\":\"soon\"}"), 400, 1);
     assertEquals(0, count(cid));
 
     // A normal conversation is no service conversation: nobody joins it through /subscribers.

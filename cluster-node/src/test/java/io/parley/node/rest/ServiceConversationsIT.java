@@ -77,6 +77,9 @@ class ServiceConversationsIT {
   @Test
   void subscribers_get_the_broadcast_and_unsubscribed_ones_leave_the_list() {
     String cid = create("news-" + RUN);
+    RestClient.Response read = RestClient.master(CLUSTER.second()).get(BASE + "/" + cid);
+    assertEquals("news-" + RUN, read.body().path("name").asText(), read::toString);
+    assertTrue(read.body().path("sys").asBoolean(), read::toString);
     for (String client : List.of(JERRY, BOB)) {
       RestClient.Response subscribed = master().post(BASE + "/" + cid + "/subscribers", "{\"client_id\":\"" + client + "\"}");
       assertEquals("{}", subscribed.body().toString(), subscribed::toString);

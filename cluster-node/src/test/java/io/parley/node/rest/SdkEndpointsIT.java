@@ -278,7 +278,7 @@ class SdkEndpointsIT {
         RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false))) {
       RestClient.Response answer = caller.get(path);
       assertEquals(200, answer.status(), answer::toString);
-      assertEquals("{\"result\":2}", answer.body().toString());
+      assertEquals("{\"result\":3}", answer.body().toString(), "Tom (its creator, in it since the start), Amy, Ben");
     }
     assertUnauthorized(CLUSTER.first(), path);
     RestClient app = RestClient.appKey(CLUSTER.first());

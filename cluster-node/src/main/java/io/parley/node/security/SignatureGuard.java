@@ -28,6 +28,9 @@ public final class SignatureGuard {
     }
   }
 
+  /** Nonces are stored per use: the SDKs and demos send 5 to 40 characters. */
+  static final int MAX_NONCE_LENGTH = 128;
+
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SignatureGuard.class);
 
   private final SecurityStore store;
@@ -48,6 +51,9 @@ public final class SignatureGuard {
     Instant now = clock.instant();
     if (!request.hasFields() || request.nonce().isEmpty() || request.signature().isEmpty()) {
       return refuse(request, "signature required: " + request.action().name().toLowerCase() + " is signed for this app");
+    }
+    if (request.nonce().length() > MAX_NONCE_LENGTH) {
+      return refuse(request, "nonce longer than " + MAX_NONCE_LENGTH + " characters");
     }
     if (!Signatures.fresh(request.timestamp(), now, validity)) {
       return refuse(request, "signature timestamp " + request.timestamp() + " is more than "

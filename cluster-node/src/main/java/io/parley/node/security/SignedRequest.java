@@ -44,12 +44,12 @@ public record SignedRequest(
             : Optional.empty();
         case add -> app.security().requires(Action.INVITE) && conv.hasCid()
             ? Optional.of(group(Action.INVITE, ErrorCode.CONVERSATION_SIGNATURE_FAILED, appId, clientId, conv.getCid(),
-                members, fields, conv.getT(), conv.getN(), conv.getS(), "invite"))
+                members, fields, conv.getT(), conv.getN(), conv.getS(), "invite", "add"))
             : Optional.empty();
         // Quitting needs no signature (§6.3): the JS SDK signs it as a kick of itself, which is then ignored.
         case remove -> app.security().requires(Action.KICK) && conv.hasCid() && !members.equals(List.of(clientId))
             ? Optional.of(group(Action.KICK, ErrorCode.CONVERSATION_SIGNATURE_FAILED, appId, clientId, conv.getCid(),
-                members, fields, conv.getT(), conv.getN(), conv.getS(), "kick"))
+                members, fields, conv.getT(), conv.getN(), conv.getS(), "kick", "remove"))
             : Optional.empty();
         default -> Optional.empty();
       };
@@ -64,14 +64,22 @@ public record SignedRequest(
       return Optional.of(group(Action.BLACKLIST, ErrorCode.BLACKLIST_SIGNATURE_FAILED, appId, clientId,
           blacklist.getSrcCid(), blacklist.getToPidsList(),
           blacklist.hasT() && blacklist.hasN() && blacklist.hasS(), blacklist.getT(), blacklist.getN(),
-          blacklist.getS(), action));
+          blacklist.getS(), action, action));
     }
     return Optional.empty();
   }
 
+  /**
+   * §14.4 with the action's verb; {@code sdkVerb} is the one JS SDK 4.3.1 passes its factory instead ({@code add},
+   * {@code remove}: docs/protocol.md §14.4), which an app server that signs what it is given puts in the message.
+   */
   private static SignedRequest group(Action action, ErrorCode refusal, String appId, String clientId, String cid,
-      List<String> members, boolean fields, long timestamp, String nonce, String signature, String verb) {
-    return new SignedRequest(action, refusal, clientId, fields, timestamp, nonce, signature,
-        List.of(Signatures.group(appId, clientId, cid, members, timestamp, nonce, verb)));
+      List<String> members, boolean fields, long timestamp, String nonce, String signature, String verb,
+      String sdkVerb) {
+    List<String> messages = verb.equals(sdkVerb)
+        ? List.of(Signatures.group(appId, clientId, cid, members, timestamp, nonce, verb))
+        : List.of(Signatures.group(appId, clientId, cid, members, timestamp, nonce, verb),
+            Signatures.group(appId, clientId, cid, members, timestamp, nonce, sdkVerb));
+    return new SignedRequest(action, refusal, clientId, fields, timestamp, nonce, signature, messages);
   }
 }

@@ -427,12 +427,19 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /**
-   * Unknown or disabled app (§16.2, 4100): {@code session/closed} with the code and the request's {@code i},
-   * which the JS SDKs report at once, then the connection closes with 4100 (fatal for JS: no reconnect).
+   * Unknown or disabled app (§16.2, 4100), reported at once by every SDK, then the connection closes with 4100
+   * (fatal for JS: no reconnect). An open that names the app (JS, .NET) gets {@code session/closed} with the code
+   * and the request's {@code i}; the Java SDK named it only in its push-service login and settles its open only
+   * on an {@code error} with that {@code i} (it ignores {@code session/closed} there): docs/protocol.md §16.1.
    */
   private Behavior<Command> appNotAvailable(GenericCommand command) {
-    String named = command.hasAppId() && !command.getAppId().isEmpty() ? command.getAppId() : unknownApp;
-    String detail = "unknown appId " + named;
+    boolean namedInOpen = command.hasAppId() && !command.getAppId().isEmpty();
+    String detail = "unknown appId " + (namedInOpen ? command.getAppId() : unknownApp);
+    if (!namedInOpen && unknownApp != null) {
+      send(Replies.error(command.hasI() ? command.getI() : null, command.hasPeerId() ? command.getPeerId() : null,
+          ErrorCode.APP_NOT_AVAILABLE, detail));
+      return close(ErrorCode.APP_NOT_AVAILABLE, detail);
+    }
     GenericCommand.Builder closed = GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.closed)
         .setSessionMessage(SessionCommand.newBuilder().setCode(ErrorCode.APP_NOT_AVAILABLE.code())
             .setReason(ErrorCode.APP_NOT_AVAILABLE.reason()).setDetail(detail));

@@ -85,8 +85,15 @@ class SignaturesTest {
     assertTrue(Signatures.matches(KEY, signedLogin.signature(), signedLogin.messages()));
     assertTrue(SignedRequest.of(open, "Tom", login).isEmpty(), "switch off: a signature sent is ignored");
 
-    GenericCommand kick = conv(OpType.remove, "5a5ecde6c3422b738c8779d7", List.of("Harry"));
-    assertEquals(ErrorCode.CONVERSATION_SIGNATURE_FAILED, SignedRequest.of(all, "Tom", kick).orElseThrow().refusal());
+    GenericCommand kick = conv(OpType.remove, "5a5ecde6c3422b738c8779d7", List.of("Harry")).toBuilder()
+        .setConvMessage(ConvCommand.newBuilder().setCid("5a5ecde6c3422b738c8779d7").addM("Harry").setT(1700000000000L)
+            .setN("n0nce").setS("x")).build();
+    SignedRequest signedKick = SignedRequest.of(all, "Tom", kick).orElseThrow();
+    assertEquals(ErrorCode.CONVERSATION_SIGNATURE_FAILED, signedKick.refusal());
+    assertTrue(Signatures.matches(KEY, "21ad42c2dda56cf34e596a6e22a8bdaa7f3c7ac4", signedKick.messages()));
+    // JS SDK 4.3.1 hands its factory `add` / `remove` instead of `invite` / `kick`: an app server signs those.
+    String js4Kick = Signatures.sign(KEY, "myAppId:Tom:5a5ecde6c3422b738c8779d7:Harry:1700000000000:n0nce:remove");
+    assertTrue(Signatures.matches(KEY, js4Kick, signedKick.messages()));
     assertTrue(SignedRequest.of(all, "Tom", conv(OpType.remove, "c", List.of("Tom"))).isEmpty(), "quitting needs no signature");
     assertEquals(Action.INVITE, SignedRequest.of(all, "Tom", conv(OpType.add, "c", List.of("Tom"))).orElseThrow().action(),
         "joining is an invite of oneself, as the SDKs sign it");

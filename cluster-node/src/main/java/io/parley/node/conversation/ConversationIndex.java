@@ -55,7 +55,9 @@ public final class ConversationIndex implements Conversation.MemberIndex {
 
   @Override
   public CompletionStage<Done> record(String appId, Conversation.Snapshot conversation, List<String> removed) {
-    if (conversation.kind() != Kind.NORMAL) {
+    // Chatrooms have no members to index and temporary conversations are read by id; a system conversation's
+    // subscribers are indexed, so that a broadcast reaches an offline subscriber at login (unread, offline queue).
+    if (conversation.kind() == Kind.TRANSIENT || conversation.kind() == Kind.TEMPORARY) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
     List<CompletionStage<Done>> writes = new ArrayList<>();

@@ -70,6 +70,23 @@ public final class RestClient {
     return new RestClient(node.httpBase(), new LinkedHashMap<>(headers));
   }
 
+  /**
+   * Waits until {@code node} stores a conversation (at most 60 s): on a fresh keyspace the first entity of a
+   * cluster may fail to recover while two nodes create the journal's tables at once (Cassandra's "Unknown CF"
+   * until the schema agrees), which a first REST call sees as 503.
+   */
+  public static void awaitWritable(TestNode node) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    Response last;
+    do {
+      last = master(node).post("/1.2/rtm/conversations", "{\"name\":\"warm-up\"}");
+      if (last.status() == 200) {
+        return;
+      }
+    } while (System.nanoTime() < deadline);
+    throw new IllegalStateException("node never stored a conversation: " + last);
+  }
+
   public Response get(String path) {
     return send("GET", path, null);
   }

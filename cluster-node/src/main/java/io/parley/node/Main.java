@@ -70,7 +70,8 @@ public final class Main {
             ReliableNotifications.Settings.fromConfig(config.getConfig("parley.notifications")));
     SecurityStore security = new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
-    // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
+    // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the tables that
+    // exist (IF NOT EXISTS), so a slow start still progresses.
     CompletionStage<org.apache.pekko.Done> schema =
         config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
             ? org.apache.pekko.pattern.Patterns.retry(
@@ -78,7 +79,7 @@ public final class Main {
                     .thenCompose(done -> messages.createTables())
                     .thenCompose(done -> notifications.createTable())
                     .thenCompose(done -> security.createTables()),
-                5, java.time.Duration.ofSeconds(2), system.classicSystem())
+                8, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system);
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());

@@ -23,6 +23,8 @@ public final class ClientEndpoints extends RestEndpoints {
   static final int MAX_CHECKED = 20;
   /** Characters of a kick's reason, as on LeanCloud. */
   static final int MAX_REASON = 20;
+  /** Subscriptions per listing page, at most (LeanCloud: 50). */
+  static final int MAX_SUBSCRIPTIONS_PAGE = 50;
   /** The close code of a kick by the app's server (docs/protocol.md §16). */
   static final int KICKED_BY_APP = 4115;
 
@@ -42,7 +44,10 @@ public final class ClientEndpoints extends RestEndpoints {
         path("check-online", () -> post(() -> checkOnline(caller.requireMaster()))),
         path(PathMatchers.segment().slash("unread-count"), clientId -> get(() ->
             parameterOptional("conv_id", cid -> unreadCount(caller, clientId, cid)))),
-        path(PathMatchers.segment().slash("kick"), clientId -> post(() -> kick(caller.requireMaster(), clientId)))));
+        path(PathMatchers.segment().slash("kick"), clientId -> post(() -> kick(caller.requireMaster(), clientId))),
+        path(PathMatchers.segment().slash("service-conversations"), clientId -> get(() ->
+            parameterOptional("limit", limit -> parameterOptional("conv_id", after ->
+                subscriptions(caller.requireMaster(), clientId, limit, after)))))));
   }
 
   /** {@code {"client_ids": [...]}} ⇒ {@code {"results": [the online ones, in the order asked]}}. */
@@ -61,6 +66,23 @@ public final class ClientEndpoints extends RestEndpoints {
   private Route unreadCount(Caller caller, String clientId, Optional<String> cid) {
     return reply(finder.unreadCount(caller.appId(), clientId, cid.filter(id -> !id.isEmpty()))
         .thenApply(count -> JSON.createObjectNode().put("count", count)));
+  }
+
+  /**
+   * {@code GET .../{client_id}/service-conversations?limit=&conv_id=}: the service conversations the client
+   * subscribes to, {@code [{"subscriber", "conv_id"}]} in conversation id order after {@code conv_id}
+   * (exclusive). LeanCloud orders by subscription time and adds it; Parley does not keep it.
+   */
+  private Route subscriptions(Caller caller, String clientId, Optional<String> limit, Optional<String> after) {
+    int pageSize = intParameter(limit, "limit", MAX_SUBSCRIPTIONS_PAGE, 1, MAX_SUBSCRIPTIONS_PAGE);
+    return reply(finder.subscriptions(caller.appId(), clientId).thenApply(found -> {
+      ArrayNode page = JSON.createArrayNode();
+      found.stream()
+          .filter(conversation -> after.isEmpty() || after.get().isEmpty() || conversation.id().compareTo(after.get()) > 0)
+          .limit(pageSize)
+          .forEach(conversation -> page.addObject().put("subscriber", clientId).put("conv_id", conversation.id()));
+      return page;
+    }));
   }
 
   /** {@code {"reason": "≤ 20 characters"}} (optional) ⇒ {@code {}}. */

@@ -113,6 +113,36 @@ class ServiceConversationsIT {
     assertEquals(1, count(cid));
   }
 
+  private static List<String> subscriptions(String clientId, String query) {
+    RestClient.Response answer = master().get("/1.2/rtm/clients/" + clientId + "/service-conversations" + query);
+    assertEquals(200, answer.status(), answer::toString);
+    List<String> cids = new ArrayList<>();
+    for (JsonNode row : answer.body()) {
+      assertEquals(clientId, row.get("subscriber").asText(), row::toString);
+      cids.add(row.get("conv_id").asText());
+    }
+    return cids;
+  }
+
+  /** §3.4: a client's subscriptions, listed in conversation id order with a cursor; a normal conversation is none. */
+  @Test
+  void a_client_lists_its_subscriptions() {
+    String harry = "harry-" + RUN;
+    List<String> cids = new ArrayList<>(List.of(create("a-" + RUN), create("b-" + RUN)));
+    for (String cid : cids) {
+      master().post(BASE + "/" + cid + "/subscribers", "{\"client_id\":\"" + harry + "\"}");
+    }
+    master().post("/1.2/rtm/conversations", "{\"name\":\"group\",\"m\":[\"" + harry + "\"]}");
+    cids.sort(null);
+    assertEquals(cids, subscriptions(harry, ""));
+    assertEquals(cids.subList(0, 1), subscriptions(harry, "?limit=1"));
+    assertEquals(cids.subList(1, 2), subscriptions(harry, "?conv_id=" + cids.get(0)));
+    assertRefused(RestClient.appKey(CLUSTER.first()).get("/1.2/rtm/clients/" + harry + "/service-conversations"), 401, 401);
+    assertRefused(master().get("/1.2/rtm/clients/" + harry + "/service-conversations?limit=51"), 400, 1);
+    master().delete(BASE + "/" + cids.get(0) + "/subscribers/" + harry, null);
+    assertEquals(cids.subList(1, 2), subscriptions(harry, ""));
+  }
+
   @Test
   void refused_calls_change_nothing() {
     String cid = create("refusals-" + RUN);

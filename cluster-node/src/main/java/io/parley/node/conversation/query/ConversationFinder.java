@@ -121,6 +121,16 @@ public final class ConversationFinder {
     });
   }
 
+  /** The service conversations {@code clientId} subscribes to (REST-AND-HOOKS §3.4), in conversation id order. */
+  public CompletionStage<List<Conversation.Snapshot>> subscriptions(String appId, String clientId) {
+    return index.conversationsOf(appId, clientId, limits.maxQueryCandidates())
+        .thenCompose(cids -> byIds(appId, cids))
+        .thenApply(found -> found.stream()
+            .filter(conversation -> conversation.kind() == Kind.SYSTEM && conversation.members().contains(clientId))
+            .sorted(java.util.Comparator.comparing(Conversation.Snapshot::id))
+            .toList());
+  }
+
   /**
    * How many messages {@code clientId} has not read, in all its conversations or only in {@code cid} (0 when it is
    * not a member there); counts as the {@code unread} notice at login does (§8.4).

@@ -97,6 +97,12 @@ public final class Conversation
   /** conv/mute and conv/unmute for {@code clientId}. Replies {@link Accepted}. */
   public record Mute(String clientId, boolean mute, long timestamp, ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * Deletes the conversation (REST {@code DELETE}, REST-AND-HOOKS §3.1): later requests find nothing (4303), its
+   * members' index rows go and its history can no longer be read. Replies {@link Accepted} with what it was.
+   */
+  public record Delete(long timestamp, ActorRef<Reply> replyTo) implements Command {}
+
   /** Replies {@link Accepted} with the current state, or {@link Rejected} when it does not exist. */
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
@@ -318,6 +324,9 @@ public final class Conversation
   public record BlacklistChanged(String initBy, List<String> clientIds, boolean added, long timestamp)
       implements Event {}
 
+  /** The conversation was deleted: its state is empty again. */
+  public record Deleted(long timestamp) implements Event {}
+
   /** The expired first conversation of a unique temporary member set names the one that replaces it. */
   public record SuccessorChosen(String cid) implements Event {}
 
@@ -422,6 +431,7 @@ public final class Conversation
         .onCommand(Update.class, (state, update) -> notFound(update.replyTo()))
         .onCommand(Mute.class, (state, mute) -> notFound(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> notFound(get.replyTo()))
+        .onCommand(Delete.class, (state, delete) -> notFound(delete.replyTo()))
         .onCommand(OpenHistory.class, (state, open) -> notFound(open.replyTo()))
         .onCommand(Count.class, (state, count) -> notFound(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
@@ -447,6 +457,7 @@ public final class Conversation
         .onCommand(Update.class, (state, update) -> expired(update.replyTo()))
         .onCommand(Mute.class, (state, mute) -> expired(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> expired(get.replyTo()))
+        .onCommand(Delete.class, this::onDelete)
         .onCommand(OpenHistory.class, (state, open) -> expired(open.replyTo()))
         .onCommand(Count.class, (state, count) -> expired(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
@@ -470,6 +481,7 @@ public final class Conversation
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Mute.class, this::onMute)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), new Accepted(snapshot(state))))
+        .onCommand(Delete.class, this::onDelete)
         .onCommand(Count.class, this::onCount)
         .onCommand(ChangeRole.class, moderation::onChangeRole)
         .onCommand(Shutup.class, moderation::onShutup)
@@ -513,6 +525,7 @@ public final class Conversation
         .onEvent(ShutupChanged.class, ConversationState::shutupChanged)
         .onEvent(BlacklistChanged.class, ConversationState::blacklistChanged)
         .onEvent(PositionsAdvanced.class, ConversationState::positionsAdvanced)
+        .onEvent(Deleted.class, (state, deleted) -> ConversationState.empty())
         .onEvent(SuccessorChosen.class, ConversationState::successorChosen)
         .build();
   }
@@ -742,6 +755,19 @@ public final class Conversation
     online.values().forEach(sessions -> sessions.remove(session));
     online.values().removeIf(Set::isEmpty);
     return Effect().noReply();
+  }
+
+  // ---------------------------------------------------------------------------------------------- delete
+
+  private ReplyEffect<Event, ConversationState> onDelete(ConversationState state, Delete delete) {
+    Snapshot before = snapshot(state);
+    Snapshot memberless = new Snapshot(before.id(), before.kind(), before.creator(), List.of(), List.of(),
+        before.attributesJson(), before.unique(), before.uniqueId(), before.createdAt(), delete.timestamp(),
+        before.expiresAt(), null);
+    return Effect().persist(new Deleted(delete.timestamp())).thenRun(after -> context.pipeToSelf(
+            index.record(appId, memberless, state.members()), (done, failure) -> new Indexed(delete.replyTo(),
+                new Accepted(before))))
+        .thenNoReply();
   }
 
   // ---------------------------------------------------------------------------------- update, mute, count

@@ -63,7 +63,8 @@ public final class ConversationEndpoints extends RestEndpoints {
         pathPrefix(PathMatchers.segment(), cid -> concat(
             pathEndOrSingleSlash(() -> concat(
                 get(() -> reply(existing(caller.requireMaster(), cid).thenApply(found -> document(found)))),
-                put(() -> jsonBody(body -> update(caller.requireMaster(), cid, body))))),
+                put(() -> jsonBody(body -> update(caller.requireMaster(), cid, body))),
+                delete(() -> reply(delete(conversations, clock, caller.requireMaster(), cid))))),
             path("members", () -> concat(
                 get(() -> members(caller.requireMaster(), cid)),
                 post(() -> jsonBody(body -> membership(caller.requireMaster(), cid, body, true))),
@@ -117,14 +118,7 @@ public final class ConversationEndpoints extends RestEndpoints {
   /** {@code GET}: {@code where}, {@code order}, {@code limit}, {@code skip} as in {@code conv/query}. */
   private Route query(Caller caller, Kind kind, Optional<String> where, Optional<String> order, Optional<String> limit,
       Optional<String> skip) {
-    ConversationQuery query;
-    try {
-      query = ConversationQuery.parse(where.orElse(null), order.orElse(null),
-          limit.isPresent() ? intParameter(limit, "limit", 0, 0, Integer.MAX_VALUE) : null,
-          skip.isPresent() ? intParameter(skip, "skip", 0, 0, Integer.MAX_VALUE) : null, finder.queryLimits());
-    } catch (InvalidQueryException invalid) {
-      throw RestError.badParameter("invalid query: " + invalid.getMessage());
-    }
+    ConversationQuery query = parseQuery(where, order, limit, skip, finder);
     if (kind == Kind.TRANSIENT) {
       // Chatrooms are not indexed (README, Queries): they are found by id.
       if (query.objectIds().isEmpty()) {
@@ -141,6 +135,27 @@ public final class ConversationEndpoints extends RestEndpoints {
       }
       return answer;
     }));
+  }
+
+  /** {@code DELETE}: the conversation is gone for everyone, its history too; answers {@code {}}. */
+  static CompletionStage<JsonNode> delete(Conversations conversations, Clock clock, Caller caller, String cid) {
+    return conversations.ask(caller.appId(), cid, replyTo -> new Conversation.Delete(clock.millis(), replyTo))
+        .thenApply(reply -> {
+          accepted(reply);
+          return JSON.createObjectNode();
+        });
+  }
+
+  /** The storage query parameters as a {@code conv/query} (400 when invalid). */
+  static ConversationQuery parseQuery(Optional<String> where, Optional<String> order, Optional<String> limit,
+      Optional<String> skip, ConversationFinder finder) {
+    try {
+      return ConversationQuery.parse(where.orElse(null), order.orElse(null),
+          limit.isPresent() ? intParameter(limit, "limit", 0, 0, Integer.MAX_VALUE) : null,
+          skip.isPresent() ? intParameter(skip, "skip", 0, 0, Integer.MAX_VALUE) : null, finder.queryLimits());
+    } catch (InvalidQueryException invalid) {
+      throw RestError.badParameter("invalid query: " + invalid.getMessage());
+    }
   }
 
   // --------------------------------------------------------------------------------------- update, members

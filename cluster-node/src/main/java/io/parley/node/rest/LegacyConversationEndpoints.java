@@ -7,7 +7,6 @@ import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.conversation.query.ConversationQuery;
-import io.parley.node.conversation.query.InvalidQueryException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,7 +48,8 @@ public final class LegacyConversationEndpoints extends RestEndpoints {
             get(() -> reply(finder.byIds(caller.requireMaster().appId(), List.of(cid)).thenApply(found ->
                 (JsonNode) ConversationEndpoints.document(found.stream().findFirst().orElseThrow(() ->
                     RestError.refused(4303, "Conversation " + cid + " not found.")))))),
-            put(() -> jsonBody(body -> update(caller.requireMaster(), cid, body)))))));
+            put(() -> jsonBody(body -> update(caller.requireMaster(), cid, body))),
+            delete(() -> reply(ConversationEndpoints.delete(conversations, clock, caller.requireMaster(), cid)))))));
   }
 
   /** {@code POST}: answers 201 with {@code objectId} and {@code createdAt}, as the storage API does. */
@@ -70,14 +70,7 @@ public final class LegacyConversationEndpoints extends RestEndpoints {
 
   private Route query(Caller caller, Optional<String> where, Optional<String> order, Optional<String> limit,
       Optional<String> skip) {
-    ConversationQuery query;
-    try {
-      query = ConversationQuery.parse(where.orElse(null), order.orElse(null),
-          limit.isPresent() ? intParameter(limit, "limit", 0, 0, Integer.MAX_VALUE) : null,
-          skip.isPresent() ? intParameter(skip, "skip", 0, 0, Integer.MAX_VALUE) : null, finder.queryLimits());
-    } catch (InvalidQueryException invalid) {
-      throw RestError.badParameter("invalid query: " + invalid.getMessage());
-    }
+    ConversationQuery query = ConversationEndpoints.parseQuery(where, order, limit, skip, finder);
     return reply(finder.find(caller.appId(), null, query).thenApply(found -> {
       ObjectNode answer = JSON.createObjectNode();
       answer.putArray("results").addAll(found.page());

@@ -131,6 +131,17 @@ class RestConversationsIT {
     assertEquals(200, master.delete("/1.2/rtm/conversations/" + cid + "/mutes",
         "{\"client_ids\":[\"" + id("jerry") + "\"]}").status());
     assertEquals(0, master.get("/1.2/rtm/conversations/" + cid + "/mutes").body().path("result").size());
+
+    RestClient.Response appKeyDelete = RestClient.appKey(CLUSTER.second()).delete("/1.2/rtm/conversations/" + cid, null);
+    assertEquals(401, appKeyDelete.status(), appKeyDelete::toString);
+    assertEquals(200, master.get("/1.2/rtm/conversations/" + cid).status(), "a refused delete deletes nothing");
+    RestClient.Response deleted = master.delete("/1.2/rtm/conversations/" + cid, null);
+    assertEquals(200, deleted.status(), deleted::toString);
+    assertEquals(404, master.get("/1.2/rtm/conversations/" + cid).status());
+    assertEquals(404, master.get("/1.2/rtm/conversations/" + cid + "/messages").status(), "history is gone too");
+    assertEquals(0, conversationsOf(id("tom")).size(), "and so is the members' index");
+    GenericCommand gone = tom.call(ImClient.direct(id("tom"), cid, "anyone?"), WAIT);
+    assertTrue(gone.getAckMessage().hasCode(), gone::toString);
   }
 
   @Test

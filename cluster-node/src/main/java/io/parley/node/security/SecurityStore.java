@@ -5,8 +5,10 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import io.parley.node.concurrent.Futures;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
@@ -31,8 +33,7 @@ public final class SecurityStore {
   private final CassandraSession session;
   private final String keyspace;
   /** Prepared once per statement; a preparation that failed (Cassandra down) is retried on next use. */
-  private final java.util.concurrent.ConcurrentHashMap<String, CompletionStage<PreparedStatement>> prepared =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CompletionStage<PreparedStatement>> prepared = new ConcurrentHashMap<>();
 
   public SecurityStore(ActorSystem<?> system, String keyspace) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
@@ -49,9 +50,11 @@ public final class SecurityStore {
 
   /** Records the nonce as used for {@code keep}; true if this call was its first use. */
   public CompletionStage<Boolean> claimNonce(String appId, String clientId, String nonce, Duration keep) {
-    return prepare("INSERT INTO " + keyspace + ".signature_nonces (app_id, client_id, nonce)"
-          + " VALUES (?, ?, ?) IF NOT EXISTS USING TTL ?").thenCompose(statement -> Futures.direct(session.selectOne(statement
-            .bind(appId, clientId, nonce, (int) Math.max(1, keep.toSeconds()))
+    String cql = "INSERT INTO " + keyspace + ".signature_nonces (app_id, client_id, nonce) VALUES (?, ?, ?)"
+        + " IF NOT EXISTS USING TTL ?";
+    return prepare(cql)
+        .thenCompose(statement -> Futures.direct(session.selectOne(statement
+            .bind(appId, clientId, nonce, seconds(keep))
             .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM)
             .setSerialConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))))
         .thenApply(row -> row.map(applied -> applied.getBoolean("[applied]")).orElse(false));
@@ -59,19 +62,27 @@ public final class SecurityStore {
 
   /** The latest revocation that concerns the client (its own, or its whole app's), if any. */
   public CompletionStage<Optional<Instant>> revokedAt(String appId, String clientId) {
-    return prepare("SELECT revoked_at FROM " + keyspace + ".session_revocations"
-          + " WHERE app_id = ? AND client_id IN (?, ?)").thenCompose(statement -> Futures.direct(session.selectAll(statement
-            .bind(appId, ALL_CLIENTS, clientId).setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM))))
-        .thenApply(rows -> rows.stream().map(row -> row.getInstant("revoked_at")).filter(java.util.Objects::nonNull)
+    String cql = "SELECT revoked_at FROM " + keyspace + ".session_revocations WHERE app_id = ? AND client_id IN (?, ?)";
+    return prepare(cql)
+        .thenCompose(statement -> Futures.direct(session.selectAll(statement
+            .bind(appId, ALL_CLIENTS, clientId)
+            .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM))))
+        .thenApply(rows -> rows.stream().map(row -> row.getInstant("revoked_at")).filter(Objects::nonNull)
             .max(Instant::compareTo));
   }
 
   /** Revokes what was issued to the client ({@code null}: to every client of the app) up to {@code at}. */
   public CompletionStage<Done> revoke(String appId, String clientId, Instant at, Duration keep) {
-    return prepare("INSERT INTO " + keyspace + ".session_revocations (app_id, client_id,"
-          + " revoked_at) VALUES (?, ?, ?) USING TTL ?").thenCompose(statement -> Futures.direct(session.executeWrite(statement
-        .bind(appId, clientId == null ? ALL_CLIENTS : clientId, at, (int) Math.max(1, keep.toSeconds()))
-        .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM))));
+    String cql = "INSERT INTO " + keyspace + ".session_revocations (app_id, client_id, revoked_at) VALUES (?, ?, ?)"
+        + " USING TTL ?";
+    return prepare(cql)
+        .thenCompose(statement -> Futures.direct(session.executeWrite(statement
+            .bind(appId, clientId == null ? ALL_CLIENTS : clientId, at, seconds(keep))
+            .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM))));
+  }
+
+  private static int seconds(Duration keep) {
+    return (int) Math.max(1, keep.toSeconds());
   }
 
   private CompletionStage<PreparedStatement> prepare(String cql) {

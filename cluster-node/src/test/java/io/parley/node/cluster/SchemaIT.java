@@ -46,7 +46,9 @@ class SchemaIT {
       List<String> statements = Arrays.stream(cql.replaceAll("(?m)^--.*$", "").split(";"))
           .map(String::strip).filter(s -> !s.isEmpty()).toList();
       assertTrue(statements.size() >= 8, "keyspace, journal and read-side tables");
-      statements.forEach(session::execute);
+      // Schema changes wait for agreement, slow on a loaded machine: more than the driver's default 2 s.
+      statements.forEach(statement -> session.execute(
+          com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(statement).setTimeout(Duration.ofSeconds(30))));
     }
 
     String config = String.join("\n",

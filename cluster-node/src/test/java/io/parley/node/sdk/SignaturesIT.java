@@ -151,7 +151,10 @@ class SignaturesIT {
     assertTrue(result.path("startAfterReopen").asBoolean(), result::toString);
   }
 
-  /** §14.7 / M9: a token re-logs in on any node without a signature, until revoked (4112); the kick voids older signatures. */
+  /**
+   * §14.7 / M9: a token re-logs in on any node without a signature, until revoked per client or per app (4112);
+   * the revocation voids older login signatures too.
+   */
   @Test
   void a_session_token_re_logs_in_without_signature_until_revoked() throws Exception {
     String client = "rita-" + UUID.randomUUID().toString().substring(0, 8);
@@ -186,6 +189,12 @@ class SignaturesIT {
         GenericCommand opened = second.call(ImClient.sessionOpen(APP, client)
             .setSessionMessage(SessionCommand.newBuilder().setSt(newToken).setR(true)), WAIT);
         assertEquals(OpType.opened, opened.getOp(), "a token issued after the revocation works: " + opened);
+        String appWideToken = opened.getSessionMessage().getSt();
+        // An app-wide revocation (a ban of everyone, a leaked master key) voids every client's earlier tokens.
+        revocation.revokeApp(APP).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        GenericCommand revokedForAll = second.call(ImClient.sessionOpen(APP, client)
+            .setSessionMessage(SessionCommand.newBuilder().setSt(appWideToken).setR(true)), WAIT);
+        assertEquals(4112, revokedForAll.getErrorMessage().getCode(), revokedForAll::toString);
       }
 
       // Blacklist operations are signed too (4546).

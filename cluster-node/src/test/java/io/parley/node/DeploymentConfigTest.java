@@ -54,7 +54,7 @@ class DeploymentConfigTest {
     env.put("PARLEY_CASSANDRA_CONTACT_POINT", "cassandra:9042");
     env.put("PARLEY_APP_ID", "app");
     env.put("PARLEY_APP_KEY", "key");
-    env.put("PARLEY_MASTER_KEY", "master");
+    env.put("PARLEY_MASTER_KEY", "a-master-key-of-at-least-32-bytes-0123");
     env.put("PARLEY_ADVERTISED_WSS_URL", "wss://chat.example.com/");
     env.put("PARLEY_CASSANDRA_USERNAME", "parley");
     env.put("PARLEY_CASSANDRA_PASSWORD", "secret");
@@ -86,7 +86,8 @@ class DeploymentConfigTest {
   /** README "Secure defaults": the Kubernetes configuration refuses to start with open logins or the dev key. */
   @Test
   void kubernetes_config_refuses_to_start_with_login_signatures_off_or_the_development_master_key() {
-    Map<String, String> env = new HashMap<>(Map.of("POD_IP", "10.0.0.7", "PARLEY_MASTER_KEY", "a-real-secret"));
+    Map<String, String> env = new HashMap<>(Map.of("POD_IP", "10.0.0.7", "PARLEY_MASTER_KEY",
+        "a-master-key-of-at-least-32-bytes-0123"));
     IllegalArgumentException open = assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(kubernetes(env)));
     assertTrue(open.getMessage().contains("login signatures off") && open.getMessage().contains("PARLEY_SIGNATURES"),
         open.getMessage());
@@ -105,7 +106,8 @@ class DeploymentConfigTest {
     env.put("PARLEY_SIGNATURES", "all");
     env.remove("PARLEY_MASTER_KEY");
     IllegalArgumentException devKey = assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(kubernetes(env)));
-    assertTrue(devKey.getMessage().contains("development master key"), devKey.getMessage());
+    // Main's published-key check comes first and names PARLEY_MASTER_KEY as well.
+    assertTrue(devKey.getMessage().contains("PARLEY_MASTER_KEY"), devKey.getMessage());
   }
 
   @Test
@@ -115,6 +117,22 @@ class DeploymentConfigTest {
     assertEquals(AppSecurity.DEVELOPMENT_MASTER_KEY, app.masterKey());
     assertEquals(Set.of(), app.security().signed());
     assertEquals(java.time.Duration.ofHours(6), settings.security().signatureValidity());
+  }
+
+  @Test
+  void a_kubernetes_node_refuses_a_published_or_short_master_key() {
+    for (String key : List.of("parley-dev-master", "your-master-key", "short-but-not-public")) {
+      Config config = ConfigFactory.parseMap(Map.of("POD_IP", "10.0.0.7", "PARLEY_MASTER_KEY", key))
+          .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes.conf"))
+          .withFallback(ConfigFactory.defaultReference())
+          .resolve();
+      IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> NodeSettings.fromConfig(config), key);
+      assertTrue(refused.getMessage().contains("PARLEY_MASTER_KEY"), refused.getMessage());
+    }
+    // Local runs keep the development key.
+    assertEquals("parley-dev-master", NodeSettings.fromConfig(ConfigFactory.load("local.conf")).app("parley-dev")
+        .orElseThrow().masterKey());
   }
 
   @Test

@@ -100,8 +100,9 @@ public final class Main {
         new SessionActor.Dependencies(
             settings,
             sessionTokens,
-            ConversationCommands.sharded(sharding, directory, index, limits, settings.session().askTimeout(), clock),
-            MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(),
+            ConversationCommands.sharded(sharding, directory, index, limits, settings, settings.session().askTimeout(),
+                clock),
+            MessageCommands.sharded(sharding, index, messages, limits, settings.limits(), settings.session().askTimeout(),
                 settings.session().ackWindow(), clock),
             directory,
             presence,
@@ -124,7 +125,7 @@ public final class Main {
           health.gatewayBound(false);
           return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
         });
-    return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(),
+    return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(), settings.limits().connectionsPerNode(),
         new GatewayRoutes(system, settings, sessions, localSessions, restApi).handler()))
         .thenApply(binding -> {
           health.gatewayBound(true);

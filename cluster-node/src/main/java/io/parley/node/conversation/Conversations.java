@@ -42,10 +42,10 @@ public final class Conversations {
    * included), so that two starts of the same set reach one entity. Answers {@link Conversation.Created} or
    * {@link Conversation.Rejected}. {@code ttlSeconds} only counts for a temporary conversation.
    */
-  public CompletionStage<Conversation.Reply> start(String appId, String creator, List<String> members,
+  public CompletionStage<Conversation.Reply> start(String appId, byte[] uniqueIdKey, String creator, List<String> members,
       String attributesJson, Kind kind, boolean unique, long ttlSeconds, Instant now) {
     boolean isUnique = (kind == Kind.NORMAL || kind == Kind.TEMPORARY) && unique;
-    String uniqueId = isUnique ? ConversationIds.uniqueId(members) : null;
+    String uniqueId = isUnique ? ConversationIds.uniqueId(uniqueIdKey, members) : null;
     String cid = !isUnique ? (kind == Kind.TEMPORARY ? ConversationIds.newTemporaryId(now) : ConversationIds.newId(now))
         : kind == Kind.TEMPORARY ? ConversationIds.uniqueTemporaryConversationId(uniqueId)
         : ConversationIds.uniqueConversationId(uniqueId);

@@ -16,24 +16,30 @@ public record NodeSettings(
     Session session,
     Rest rest,
     Security security,
-    Metrics metrics) {
+    Metrics metrics,
+    Limits limits) {
 
   /**
    * One application: the ids and keys its SDKs are configured with, its REST rate limits
-   * ({@link RestLimits#fromConfig}) and its signature switches.
+   * ({@link RestLimits#fromConfig}), its signature switches and who may enter its conversations.
    */
-  public record App(String appId, String appKey, String masterKey, RestLimits restLimits, AppSecurity security) {
-    /** An app with the default REST limits and without signature switches (tests). */
+  public record App(String appId, String appKey, String masterKey, RestLimits restLimits, AppSecurity security,
+      AppAccess access) {
+    /** An app with the default REST limits, without signature switches and with default access (tests). */
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open());
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), AppAccess.defaults(masterKey));
     }
 
-    /** An app with the default REST limits and these signature switches (tests). */
+    /** An app with the default REST limits and access and these signature switches (tests). */
     public App(String appId, String appKey, String masterKey, AppSecurity security) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT, security);
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, security, AppAccess.defaults(masterKey));
+    }
+
+    /** An app with the default REST limits, without signature switches, with this access (tests). */
+    public App(String appId, String appKey, String masterKey, AppAccess access) {
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), access);
     }
   }
-
 
   /** {@code parley.security}: how long a client signature (docs/protocol.md §14.1) stays valid. */
   public record Security(Duration signatureValidity) {}
@@ -77,7 +83,8 @@ public record NodeSettings(
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
-                RestLimits.fromConfig(app, config.getConfig("rest.default-limits")), AppSecurity.fromConfig(app)))
+                RestLimits.fromConfig(app, config.getConfig("rest.default-limits")), AppSecurity.fromConfig(app),
+                AppAccess.fromConfig(app, app.getString("master-key"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -102,7 +109,8 @@ public record NodeSettings(
         session(config.getConfig("session")),
         Rest.fromConfig(config.getConfig("rest")),
         new Security(config.getDuration("security.signature-validity")),
-        metrics(config.getConfig("metrics")));
+        metrics(config.getConfig("metrics")),
+        Limits.fromConfig(root));
   }
 
   public Optional<App> app(String appId) {

@@ -842,7 +842,9 @@ public final class Conversation
 
   /** Members of a conversation; in a chatroom, whoever has joined it (is online in it). */
   boolean isParticipant(ConversationState state, String clientId) {
-    return state.kind() == Kind.TRANSIENT ? online.containsKey(clientId) : state.isMember(clientId);
+    // The app server (REST) reads a chatroom's history without a seat, as it reads any conversation's.
+    return state.kind() == Kind.TRANSIENT ? SERVER.equals(clientId) || online.containsKey(clientId)
+        : state.isMember(clientId);
   }
 
   /** The entity's effects, for the handlers in {@link ConversationMessaging}. */

@@ -25,6 +25,11 @@ public final class AttributeUpdate {
 
   private AttributeUpdate() {}
 
+  /** Columns the server owns (members, kind, dates...): never stored as attributes. */
+  public static boolean isProtected(String key) {
+    return PROTECTED.contains(key.split("\\.", 2)[0]);
+  }
+
   /** @throws IllegalArgumentException when the update is not a JSON object or an operation is malformed */
   public static Result apply(String currentJson, String updateJson) {
     ObjectNode attributes = object(currentJson, "stored attributes");

@@ -42,6 +42,14 @@ public final class Conversation
   public sealed interface Command extends CborSerializable {}
 
   /**
+   * The initiator of calls made by the app server (the REST API with the master key): it may add, remove,
+   * update and moderate in any conversation without being a member or a moderator, it never becomes a member
+   * itself, and the notices it causes carry no {@code initBy} (REST-AND-HOOKS §3). A conversation it starts
+   * has no Owner.
+   */
+  public static final String SERVER = "";
+
+  /**
    * Creates the conversation with {@code members} plus the creator. Replies {@link Created}; for a unique
    * conversation that already exists, {@link Created} with {@code existing} and nothing changes.
    */
@@ -95,6 +103,12 @@ public final class Conversation
   /** conv/mute and conv/unmute for {@code clientId}. Replies {@link Accepted}. */
   public record Mute(String clientId, boolean mute, long timestamp, ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * Deletes the conversation (REST {@code DELETE}, REST-AND-HOOKS §3.1): later requests find nothing (4303), its
+   * members' index rows go and its history can no longer be read. Replies {@link Accepted} with what it was.
+   */
+  public record Delete(long timestamp, ActorRef<Reply> replyTo) implements Command {}
+
   /** Replies {@link Accepted} with the current state, or {@link Rejected} when it does not exist. */
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
@@ -118,6 +132,12 @@ public final class Conversation
   /** blacklist block / unblock (§6.11). Replies {@link MembershipChanged}. */
   public record Block(String initiator, List<String> clientIds, boolean add, long timestamp, ActorRef<Reply> replyTo)
       implements Command {}
+
+  /**
+   * The members' roles (§6.9, {@code _ConversationMemberInfo}): replies {@link Roles}; a {@code reader} (null: the
+   * master key) must be a member (4317).
+   */
+  public record RolesOf(String reader, ActorRef<Reply> replyTo) implements Command {}
 
   /**
    * query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed}, or 4317 when
@@ -155,6 +175,15 @@ public final class Conversation
    * it to every member's sessions on any node, except {@code origin}, the sending session.
    */
   public record Send(String sender, MessageDraft draft, ActorRef<Delivery> origin, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /**
+   * A message the app server sends as {@code sender} (REST, REST-AND-HOOKS §3.1): stored, acked and delivered as
+   * a client's {@link Send}, with the same offline queues and unread counts, but without the membership and
+   * shut-up checks. Delivered to the members (a system conversation's subscribers, a chatroom's online
+   * clients) and, unless {@code syncToSender} is off, to the sender's own sessions (never in a chatroom).
+   */
+  public record Post(String sender, MessageDraft draft, boolean syncToSender, ActorRef<Reply> replyTo)
       implements Command {}
 
   /** ack (§6.13): {@code member} has received messages up to {@code toTimestamp} (or message {@code messageId}). */
@@ -264,6 +293,9 @@ public final class Conversation
 
   public record Patches(String cid, List<io.parley.node.message.StoredMessage> messages) implements Reply {}
 
+  /** Every member's role; the creator is the Owner when still a member, members not listed are Members. */
+  public record Roles(String cid, List<String> members, Map<String, String> roles, long updatedAt) implements Reply {}
+
   /** A page of client ids and the cursor of the next page (null at the end). */
   public record Listed(List<String> clientIds, String next) implements Reply {}
 
@@ -313,6 +345,9 @@ public final class Conversation
 
   public record BlacklistChanged(String initBy, List<String> clientIds, boolean added, long timestamp)
       implements Event {}
+
+  /** The conversation was deleted: its state is empty again. */
+  public record Deleted(long timestamp) implements Event {}
 
   /** The expired first conversation of a unique temporary member set names the one that replaces it. */
   public record SuccessorChosen(String cid) implements Event {}
@@ -388,6 +423,8 @@ public final class Conversation
   private int awaitingIndex;
   /** Sharding asked the entity to stop; it does once nothing is pending. */
   private boolean stopping;
+  /** The {@code serverTs} of the last reliable notice sent (§15); in memory: time moves on across restarts. */
+  private long lastNotificationTs;
   /** Chatroom only: sessions online in the room, per client. Never persisted. */
   private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
 
@@ -475,14 +512,17 @@ public final class Conversation
         .onCommand(Update.class, (state, update) -> notFound(update.replyTo()))
         .onCommand(Mute.class, (state, mute) -> notFound(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> notFound(get.replyTo()))
+        .onCommand(Delete.class, (state, delete) -> notFound(delete.replyTo()))
         .onCommand(OpenHistory.class, (state, open) -> notFound(open.replyTo()))
         .onCommand(Count.class, (state, count) -> notFound(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
         .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
+        .onCommand(RolesOf.class, (state, roles) -> notFound(roles.replyTo()))
         .onCommand(Send.class, (state, send) -> temporary() ? notFound(send.replyTo())
             : reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
+        .onCommand(Post.class, (state, post) -> notFound(post.replyTo()))
         .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
         .onCommand(MaxRead.class, (state, maxRead) -> notFound(maxRead.replyTo()))
@@ -498,13 +538,16 @@ public final class Conversation
         .onCommand(Update.class, (state, update) -> expired(update.replyTo()))
         .onCommand(Mute.class, (state, mute) -> expired(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> expired(get.replyTo()))
+        .onCommand(Delete.class, this::onDelete)
         .onCommand(OpenHistory.class, (state, open) -> expired(open.replyTo()))
         .onCommand(Count.class, (state, count) -> expired(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
         .onCommand(Shutup.class, (state, shutup) -> expired(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> expired(block.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()))
+        .onCommand(RolesOf.class, (state, roles) -> expired(roles.replyTo()))
         .onCommand(Send.class, (state, send) -> expired(send.replyTo()))
+        .onCommand(Post.class, (state, post) -> expired(post.replyTo()))
         .onCommand(UnreadOf.class, (state, unread) -> expired(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> expired(undelivered.replyTo()))
         .onCommand(MaxRead.class, (state, maxRead) -> expired(maxRead.replyTo()))
@@ -519,12 +562,15 @@ public final class Conversation
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Mute.class, this::onMute)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), new Accepted(snapshot(state))))
+        .onCommand(Delete.class, this::onDelete)
         .onCommand(Count.class, this::onCount)
         .onCommand(ChangeRole.class, moderation::onChangeRole)
         .onCommand(Shutup.class, moderation::onShutup)
         .onCommand(Block.class, moderation::onBlock)
         .onCommand(ListModerated.class, moderation::onListModerated)
+        .onCommand(RolesOf.class, moderation::onRolesOf)
         .onCommand(Send.class, messaging::onSend)
+        .onCommand(Post.class, messaging::onPost)
         .onCommand(UnreadOf.class, messaging::onUnreadOf)
         .onCommand(UndeliveredTo.class, messaging::onUndeliveredTo)
         .onCommand(MaxRead.class, messaging::onMaxRead)
@@ -561,6 +607,7 @@ public final class Conversation
         .onEvent(ShutupChanged.class, ConversationState::shutupChanged)
         .onEvent(BlacklistChanged.class, ConversationState::blacklistChanged)
         .onEvent(PositionsAdvanced.class, ConversationState::positionsAdvanced)
+        .onEvent(Deleted.class, (state, deleted) -> ConversationState.empty())
         .onEvent(SuccessorChosen.class, ConversationState::successorChosen)
         .build();
   }
@@ -585,9 +632,11 @@ public final class Conversation
   private ReplyEffect<Event, ConversationState> onStart(ConversationState state, Start start) {
     LinkedHashSet<String> unique = new LinkedHashSet<>();
     if (start.kind() != Kind.TRANSIENT) {
-      // The initiator is always a member (§6.1), whether or not the SDK listed it.
+      // The initiator is always a member (§6.1), whether or not the SDK listed it; the app server never is.
       unique.addAll(start.members());
-      unique.add(start.creator());
+      if (!SERVER.equals(start.creator())) {
+        unique.add(start.creator());
+      }
     }
     int cap = start.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
     if (unique.size() > cap) {
@@ -599,7 +648,7 @@ public final class Conversation
     return persistIndexed(started, List.of(), start.replyTo(), created -> new Created(snapshot(created), false),
         created -> {
           if (created.kind() != Kind.TRANSIENT) {
-            notices.send(appId, others(members, start.creator()), new Notice.Joined(cid, start.creator()));
+            notices.send(appId, others(members, start.creator()), new Notice.Joined(cid, start.creator(), notificationTs()));
           }
         });
   }
@@ -681,10 +730,10 @@ public final class Conversation
         after -> new MembershipChanged(snapshot(after), allowed, failed),
         after -> {
           List<String> invited = others(added, add.initiator());
-          notices.send(appId, invited, new Notice.Joined(cid, add.initiator()));
+          notices.send(appId, invited, new Notice.Joined(cid, add.initiator(), notificationTs()));
           List<String> everyoneElse = new ArrayList<>(after.members());
           everyoneElse.removeAll(invited);
-          notices.send(appId, everyoneElse, new Notice.MembersJoined(cid, added, add.initiator()));
+          notices.send(appId, everyoneElse, new Notice.MembersJoined(cid, added, add.initiator(), notificationTs()));
         });
   }
 
@@ -724,8 +773,8 @@ public final class Conversation
         remove.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed),
         after -> {
           // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest `members_left`.
-          notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator()));
-          notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator()));
+          notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator(), notificationTs()));
+          notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator(), notificationTs()));
         });
   }
 
@@ -793,6 +842,19 @@ public final class Conversation
     return Effect().noReply();
   }
 
+  // ---------------------------------------------------------------------------------------------- delete
+
+  private ReplyEffect<Event, ConversationState> onDelete(ConversationState state, Delete delete) {
+    Snapshot before = snapshot(state);
+    Snapshot memberless = new Snapshot(before.id(), before.kind(), before.creator(), List.of(), List.of(),
+        before.attributesJson(), before.unique(), before.uniqueId(), before.createdAt(), delete.timestamp(),
+        before.expiresAt(), null);
+    return Effect().persist(new Deleted(delete.timestamp())).thenRun(after -> context.pipeToSelf(
+            index.record(appId, memberless, state.members()), (done, failure) -> new Indexed(delete.replyTo(),
+                new Accepted(before))))
+        .thenNoReply();
+  }
+
   // ---------------------------------------------------------------------------------- update, mute, count
 
   private ReplyEffect<Event, ConversationState> onUpdate(ConversationState state, Update update) {
@@ -817,7 +879,8 @@ public final class Conversation
     return Effect()
         .persist(new AttributesUpdated(update.initiator(), result.attributesJson(), update.timestamp()))
         .thenRun(after -> notices.send(appId, others(after.members(), update.initiator()),
-            new Notice.Updated(cid, update.initiator(), result.appliedJson(), result.modifiedJson(), update.timestamp())))
+            new Notice.Updated(cid, update.initiator(), result.appliedJson(), result.modifiedJson(), update.timestamp(),
+                notificationTs())))
         .thenReply(update.replyTo(), after -> new Accepted(snapshot(after)));
   }
 
@@ -845,12 +908,20 @@ public final class Conversation
 
   /** Members of a conversation; in a chatroom, whoever has joined it (is online in it). */
   boolean isParticipant(ConversationState state, String clientId) {
-    return state.kind() == Kind.TRANSIENT ? online.containsKey(clientId) : state.isMember(clientId);
+    // The app server (REST) reads a chatroom's history without a seat, as it reads any conversation's.
+    return state.kind() == Kind.TRANSIENT ? SERVER.equals(clientId) || online.containsKey(clientId)
+        : state.isMember(clientId);
   }
 
   /** The entity's effects, for the handlers in {@link ConversationMessaging}. */
   org.apache.pekko.persistence.typed.javadsl.EffectFactories<Event, ConversationState> effects() {
     return Effect();
+  }
+
+  /** The {@code serverTs} of the next reliable notice: now, or one more than the previous one (§15). */
+  long notificationTs() {
+    lastNotificationTs = Math.max(clock.millis(), lastNotificationTs + 1);
+    return lastNotificationTs;
   }
 
   Snapshot snapshot(ConversationState state) {

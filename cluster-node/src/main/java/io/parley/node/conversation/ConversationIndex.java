@@ -95,7 +95,9 @@ public final class ConversationIndex implements Conversation.MemberIndex {
    */
   public CompletionStage<Done> record(String appId, Conversation.Snapshot conversation, List<String> removed,
       long writeTime) {
-    if (conversation.kind() != Kind.NORMAL) {
+    // Chatrooms have no members to index and temporary conversations are read by id; a system conversation's
+    // subscribers are indexed, so that a broadcast reaches an offline subscriber at login (unread, offline queue).
+    if (conversation.kind() == Kind.TRANSIENT || conversation.kind() == Kind.TEMPORARY) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
     Job job = new Job(conversation.id());

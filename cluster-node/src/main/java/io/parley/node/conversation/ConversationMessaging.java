@@ -95,8 +95,17 @@ final class ConversationMessaging {
     };
   }
 
+  /**
+   * Who gets a stored message: the members (a client's send; its own session is left out by {@code origin}),
+   * or for the app server's posts the members plus, or minus, the sender's sessions.
+   */
+  enum Audience {
+    MEMBERS,
+    MEMBERS_AND_SENDER,
+    MEMBERS_BUT_SENDER
+  }
+
   ReplyEffect<Conversation.Event, ConversationState> onSend(ConversationState state, Conversation.Send send) {
-    Conversation.MessageDraft draft = send.draft();
     // A chatroom takes messages from who has joined it; the app's own sends (no session) need no seat.
     boolean seated = send.origin() == null && state.kind() == Kind.TRANSIENT || entity.isParticipant(state, send.sender());
     if (!seated) {
@@ -105,25 +114,37 @@ final class ConversationMessaging {
     if (state.shutup().contains(send.sender())) {
       return entity.reject(send.replyTo(), 4563, "SILIENCED", send.sender() + " is muted in " + cid);
     }
+    return store(state, send.sender(), send.draft(), send.origin(), Audience.MEMBERS, send.replyTo());
+  }
+
+  /** The app server's send (REST): no membership or shut-up check, otherwise the same path as {@link #onSend}. */
+  ReplyEffect<Conversation.Event, ConversationState> onPost(ConversationState state, Conversation.Post post) {
+    Audience audience = post.syncToSender() && state.kind() != Kind.TRANSIENT
+        ? Audience.MEMBERS_AND_SENDER : Audience.MEMBERS_BUT_SENDER;
+    return store(state, post.sender(), post.draft(), null, audience, post.replyTo());
+  }
+
+  private ReplyEffect<Conversation.Event, ConversationState> store(ConversationState state, String sender,
+      Conversation.MessageDraft draft, ActorRef<Delivery> origin, Audience audience, ActorRef<Conversation.Reply> replyTo) {
     int size = draft.size();
     if (size > settings.maxMessageSize()) {
-      return entity.reject(send.replyTo(), 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
+      return entity.reject(replyTo, 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
     }
     String dedupKey = draft.dedupToken() == null || draft.dedupToken().isEmpty() ? null
-        : send.sender() + "\u0000" + draft.dedupToken();
+        : sender + "\u0000" + draft.dedupToken();
     java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey);
     if (resent.isPresent()) {
-      return entity.answer(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
+      return entity.answer(replyTo, new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
     }
     io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
-        send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
+        sender, log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
         draft.mentionAll(), draft.receipt(), 0, false, draft.pushData());
     if (draft.transientMessage() || draft.deliverOnly()) {
       // Transient and will messages are never stored: delivered to whoever is online now.
-      deliver(state, message, draft.transientMessage(), send.origin());
-      return entity.answer(send.replyTo(), new Conversation.Sent(message.id(), message.timestamp()));
+      deliver(state, message, draft.transientMessage(), origin, audience);
+      return entity.answer(replyTo, new Conversation.Sent(message.id(), message.timestamp()));
     }
-    log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin()));
+    log.enqueue(new MessageLog.Pending(message, dedupKey, replyTo, origin, audience));
     writeNextBatch();
     return entity.effects().noReply();
   }
@@ -145,7 +166,7 @@ final class ConversationMessaging {
         send.replyTo().tell(new Conversation.Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry"));
       } else {
         send.replyTo().tell(new Conversation.Sent(send.message().id(), send.message().timestamp()));
-        deliver(state, send.message(), false, send.origin());
+        deliver(state, send.message(), false, send.origin(), send.audience());
       }
     }
     if (written.failure() == null) {
@@ -170,13 +191,22 @@ final class ConversationMessaging {
     }
   }
 
-  /** Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. */
+  /**
+   * Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. The
+   * app server's posts go to the members (a system conversation's subscribers) with or without the sender.
+   */
   private void deliver(ConversationState state, io.parley.node.message.StoredMessage message, boolean transientMessage,
-      ActorRef<Delivery> origin) {
+      ActorRef<Delivery> origin, Audience audience) {
     Notice.Message notice = new Notice.Message(cid, message, convType(state), transientMessage, origin);
     if (state.kind() == Kind.TRANSIENT) {
       notices.sendRoom(appId, cid, notice);
-    } else if (state.kind() == Kind.SYSTEM) {
+    } else if (audience == Audience.MEMBERS_AND_SENDER && !state.members().contains(message.from())) {
+      List<String> recipients = new java.util.ArrayList<>(state.members());
+      recipients.add(message.from());
+      notices.send(appId, recipients, notice);
+    } else if (audience == Audience.MEMBERS_BUT_SENDER) {
+      notices.send(appId, Conversation.others(state.members(), message.from()), notice);
+    } else if (state.kind() == Kind.SYSTEM && audience == Audience.MEMBERS) {
       // A client's message to a system conversation is for the app (its webhook), not for the subscribers.
       return;
     } else {

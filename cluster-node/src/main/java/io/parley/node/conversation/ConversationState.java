@@ -51,8 +51,9 @@ public record ConversationState(
         List.of(), List.of(), Map.of(), Map.of(), null);
   }
 
+  /** Whether {@code clientId} may act as a member; the app server ({@link Conversation#SERVER}) always may. */
   boolean isMember(String clientId) {
-    return members.contains(clientId);
+    return members.contains(clientId) || Conversation.SERVER.equals(clientId);
   }
 
   /** The Owner is the creator (implicit, §12); Managers are stored; everyone else is a Member. */
@@ -64,7 +65,7 @@ public record ConversationState(
   }
 
   boolean isModerator(String clientId) {
-    return !roleOf(clientId).equals(MEMBER);
+    return Conversation.SERVER.equals(clientId) || !roleOf(clientId).equals(MEMBER);
   }
 
   boolean expiredAt(long now) {

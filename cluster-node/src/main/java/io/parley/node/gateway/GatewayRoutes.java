@@ -29,7 +29,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The node's HTTP surface: the RTM router ({@code GET /v1/route}, docs/protocol.md §1.1) and the WebSocket
- * endpoint on every other path, with the subprotocol rules of §1.4. Directives and translation only.
+ * endpoint on every other path, with the subprotocol rules of §1.4, and the REST API's routes (built by the
+ * caller) for plain HTTP requests. Directives and translation only.
  */
 public final class GatewayRoutes extends AllDirectives {
 
@@ -40,10 +41,13 @@ public final class GatewayRoutes extends AllDirectives {
   private final SessionActor.Dependencies sessionDependencies;
   private final LocalSessions localSessions;
   private final WebSocketStack webSockets;
+  /** The REST API's routes ({@code /1.1}, {@code /1.2}), served on this same listener. */
+  private final Route api;
 
   public GatewayRoutes(ActorSystem<?> system, NodeSettings settings, SessionActor.Dependencies sessionDependencies,
-      LocalSessions localSessions) {
+      LocalSessions localSessions, Route api) {
     this.system = system;
+    this.api = api;
     this.settings = settings;
     this.sessionDependencies = sessionDependencies;
     this.localSessions = localSessions;
@@ -71,6 +75,7 @@ public final class GatewayRoutes extends AllDirectives {
   public Route routes() {
     return concat(
         path(PathMatchers.segment("v1").slash("route"), () -> get(() -> extractRequest(this::route))),
+        api,
         complete(json(StatusCodes.BAD_REQUEST, 400, "expected a WebSocket upgrade or GET /v1/route")));
   }
 

@@ -5,9 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.presence.NodeDirectory;
-import io.parley.node.conversation.ConversationIds;
+import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ConversationState.Kind;
@@ -63,6 +64,7 @@ public final class ConversationCommands {
   private final ActorRef<Delivery> inbox;
   private final NodeDirectory directory;
   private final Function<String, EntityRef<Conversation.Command>> entities;
+  private final Conversations conversations;
   private final ConversationFinder finder;
   private final ConversationSettings limits;
   private final NodeSettings nodeSettings;
@@ -93,6 +95,7 @@ public final class ConversationCommands {
     this.inbox = inbox;
     this.directory = directory;
     this.entities = entities;
+    this.conversations = new Conversations(entities, askTimeout);
     this.finder = finder;
     this.limits = limits;
     this.askTimeout = askTimeout;
@@ -246,17 +249,10 @@ public final class ConversationCommands {
       members.add(clientId);
     }
     // Temporary conversations honour `unique` too (JS 5 sends it by default): the unexpired one of the set.
-    boolean unique = (kind == Kind.NORMAL || kind == Kind.TEMPORARY) && request.getUnique();
-    String uniqueId = unique ? ConversationIds.uniqueId(access(appId).uniqueIdKey(), members) : null;
-    String cid = !unique ? (kind == Kind.TEMPORARY ? ConversationIds.newTemporaryId(now) : ConversationIds.newId(now))
-        : kind == Kind.TEMPORARY ? ConversationIds.uniqueTemporaryConversationId(uniqueId)
-        : ConversationIds.uniqueConversationId(uniqueId);
     long ttlSeconds = kind == Kind.TEMPORARY ? temporaryTtl(request) : 0;
-    long expiresAt = kind == Kind.TEMPORARY ? now.toEpochMilli() + ttlSeconds * 1000 : 0;
-    String entityId = Conversation.entityId(appId, cid);
-    Function<ActorRef<Conversation.Reply>, Conversation.Command> start = replyTo -> new Conversation.Start(clientId,
-        members, attributes, kind, unique, uniqueId, expiresAt, now.toEpochMilli(), replyTo);
-    pipe(startAt(appId, cid, start, 3), command, clientId,
+    pipe(conversations.start(appId, access(appId).uniqueIdKey(), clientId, members, attributes, kind, request.getUnique(),
+            ttlSeconds, now),
+        command, clientId,
         reply -> {
           Conversation.Snapshot conversation = ((Conversation.Created) reply).conversation();
           ConvCommand.Builder started = ConvCommand.newBuilder()
@@ -275,6 +271,7 @@ public final class ConversationCommands {
           }
           if (conversation.kind() == Kind.TRANSIENT) {
             // The creator is in its chatroom (§6.1 step 3).
+            String entityId = Conversation.entityId(appId, conversation.id());
             entities.apply(entityId).tell(new Conversation.JoinRoom(clientId, inbox, null));
             joinRoom(clientId, entityId);
           }
@@ -282,32 +279,7 @@ public final class ConversationCommands {
         });
   }
 
-  /**
-   * Starts at {@code cid}; an expired unique temporary conversation moves the start on to the one that replaces
-   * it (at most {@code hops} times: the first of the set, its successor, the first again, a new successor).
-   * Answers {@link Conversation.Created} or {@link Conversation.Rejected}.
-   */
-  private CompletionStage<Conversation.Reply> startAt(String appId, String cid,
-      Function<ActorRef<Conversation.Reply>, Conversation.Command> start, int hops) {
-    return Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(start::apply, askTimeout)).thenCompose(reply -> {
-      if (!(reply instanceof Conversation.Moved moved)) {
-        return CompletableFuture.completedFuture(reply);
-      }
-      if (hops == 0) {
-        return CompletableFuture.completedFuture(
-            new Conversation.Rejected(4300, "CONVERSATION_INTERNAL_ERROR", "temporary conversation start did not settle"));
-      }
-      if (moved.stale() == null) {
-        return startAt(appId, moved.cid(), start, hops - 1);
-      }
-      return Futures.direct(entities.apply(Conversation.entityId(appId, moved.cid()))
-          .<Conversation.Reply>ask(replyTo -> new Conversation.Successor(moved.stale(), replyTo), askTimeout))
-          .thenCompose(next -> next instanceof Conversation.Moved successor
-              ? startAt(appId, successor.cid(), start, hops - 1) : CompletableFuture.completedFuture(next));
-    });
-  }
-
-  /** Like {@link #ask}, for a start that may have moved on (see {@link #startAt}). */
+  /** Like {@link #ask}, for a start that may have moved on (see {@link Conversations#start}). */
   private void pipe(CompletionStage<Conversation.Reply> answer, GenericCommand command, String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
     context.pipeToSelf(answer, (reply, failure) -> failure != null || reply instanceof Conversation.Rejected

@@ -21,6 +21,9 @@ import java.time.Instant;
 /** Turns conversation notices into the pushes of docs/protocol.md §6.12 and §11, addressed to the recipient. */
 final class NoticeFrames {
 
+  /** {@code notificationType} of a push that is also kept as a reliable notification (§15). */
+  static final int RELIABLE = 1;
+
   private NoticeFrames() {}
 
   /**
@@ -148,11 +151,16 @@ final class NoticeFrames {
           .setAttr(JsonObjectMessage.newBuilder().setData(updated.attributesJson()))
           .setAttrModified(JsonObjectMessage.newBuilder().setData(updated.modifiedJson()));
     }
+    if (conv.getInitBy().isEmpty()) {
+      // Done by the app server (REST): no initBy, as on LeanCloud.
+      conv.clearInitBy();
+    }
     return GenericCommand.newBuilder()
         .setCmd(CommandType.conv)
         .setOp(op)
         .setPeerId(recipient)
-        .setServerTs(System.currentTimeMillis())
+        .setServerTs(((Notice.Reliable) notice).serverTs())
+        .setNotificationType(RELIABLE)
         .setConvMessage(conv)
         .build();
   }

@@ -17,15 +17,28 @@ public record NodeSettings(
     Storage storage,
     Metrics metrics,
     Limits limits,
-    Security security) {
+    Security security,
+    Rest rest) {
 
   /**
-   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, and which
-   * client actions must be signed.
+   * One application: the ids and keys its SDKs are configured with, its REST rate limits
+   * ({@link RestLimits#fromConfig}), its signature switches and who may enter its conversations.
    */
-  public record App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security) {
+  public record App(String appId, String appKey, String masterKey, RestLimits restLimits, AppSecurity security,
+      AppAccess access) {
+    /** An app with the default REST limits, without signature switches and with default access (tests). */
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), AppSecurity.open());
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), AppAccess.defaults(masterKey));
+    }
+
+    /** An app with the default REST limits and access and these signature switches (tests). */
+    public App(String appId, String appKey, String masterKey, AppSecurity security) {
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, security, AppAccess.defaults(masterKey));
+    }
+
+    /** An app with the default REST limits, without signature switches, with this access (tests). */
+    public App(String appId, String appKey, String masterKey, AppAccess access) {
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), access);
     }
   }
 
@@ -43,6 +56,13 @@ public record NodeSettings(
       Optional<Tls> tls) {}
 
   public record Tls(String keystorePath, String keystorePassword) {}
+
+  /** The REST API (REST-AND-HOOKS §1): request bodies, and how long a call waits for the cluster. */
+  public record Rest(long maxBodyBytes, java.time.Duration timeout, int maxHistoryLimit) {
+    static Rest fromConfig(Config rest) {
+      return new Rest(rest.getBytes("max-body-size"), rest.getDuration("timeout"), rest.getInt("max-history-limit"));
+    }
+  }
 
   public record Session(
       Duration loginTimeout,
@@ -64,7 +84,8 @@ public record NodeSettings(
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
-                AppAccess.fromConfig(app, app.getString("master-key")), AppSecurity.fromConfig(app)))
+                RestLimits.fromConfig(app, config.getConfig("rest.default-limits")), AppSecurity.fromConfig(app),
+                AppAccess.fromConfig(app, app.getString("master-key"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -90,7 +111,8 @@ public record NodeSettings(
         Storage.fromConfig(config.getConfig("storage")),
         metrics(config.getConfig("metrics")),
         Limits.fromConfig(root),
-        new Security(config.getDuration("security.signature-validity")));
+        new Security(config.getDuration("security.signature-validity")),
+        Rest.fromConfig(config.getConfig("rest")));
   }
 
   public Optional<App> app(String appId) {

@@ -36,6 +36,14 @@ public final class JsSdk {
    */
   public static JsonNode runScript(String script, String scenario, List<String> arguments, Duration timeout) {
     ensureInstalled();
+    return runIn(DIR, script, scenario, arguments, timeout);
+  }
+
+  /**
+   * Runs {@code node <script> <scenario> <arguments>} in the harness folder {@code dir} (installed by the
+   * caller, see {@link #install}) and returns its last stdout line as JSON.
+   */
+  public static JsonNode runIn(Path dir, String script, String scenario, List<String> arguments, Duration timeout) {
     List<String> command = new ArrayList<>(List.of("node", script, scenario));
     command.addAll(arguments);
     Process process = null;
@@ -45,7 +53,7 @@ public final class JsSdk {
       Path stderr = Files.createTempFile("parley-js-", ".err");
       process =
           new ProcessBuilder(command)
-              .directory(DIR.toFile())
+              .directory(dir.toFile())
               .redirectOutput(stdout.toFile())
               .redirectError(stderr.toFile())
               .start();
@@ -80,17 +88,22 @@ public final class JsSdk {
       installed = true;
       return;
     }
+    install(DIR);
+    installed = true;
+  }
+
+  /** {@code npm ci} in the harness folder {@code dir}: its package-lock.json pins every package. */
+  public static void install(Path dir) {
     try {
       Process npm =
           new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
-              .directory(DIR.toFile())
+              .directory(dir.toFile())
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.INHERIT)
               .start();
       if (!npm.waitFor(10, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-        throw new AssertionError("npm ci in " + DIR + " failed: the JS SDKs could not be installed");
+        throw new AssertionError("npm ci in " + dir + " failed: the JS SDKs could not be installed");
       }
-      installed = true;
     } catch (IOException e) {
       throw new AssertionError("cannot run npm (is Node.js installed?): " + e.getMessage(), e);
     } catch (InterruptedException e) {

@@ -9,6 +9,9 @@ import io.parley.node.message.MessageStore;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.gateway.GatewayRoutes;
+import io.parley.node.hooks.HookClient;
+import io.parley.node.hooks.Hooks;
+import io.parley.node.hooks.OfflinePush;
 import io.parley.node.gateway.LocalSessions;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import io.parley.node.gateway.GatewayServer;
@@ -72,16 +75,18 @@ public final class Main {
     ClientPresence.init(system);
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
-    Conversation.init(system, limits, directory, index, messages, clock);
+    Hooks hooks = new HookClient(system, settings, OfflinePush.LOGGED);
+    Conversation.init(system, limits, directory, index, messages, hooks, clock);
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
             new SessionTokens(settings.session().sessionTokenTtl()),
-            ConversationCommands.sharded(sharding, directory, index, limits, settings.session().askTimeout(), clock),
+            ConversationCommands.sharded(sharding, directory, index, limits, settings.session().askTimeout(), hooks, clock),
             MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(),
                 settings.session().ackWindow(), clock),
             directory,
             presence,
+            hooks,
             clock);
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.

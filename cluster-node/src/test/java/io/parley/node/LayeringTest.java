@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The node's packages depend on each other one way only:
- * {@code gateway -> session -> {presence, conversation} -> message}, with {@code presence -> conversation}
+ * {@code gateway -> session -> {presence, conversation} -> message}, with {@code presence -> conversation} and
+ * {@code session, conversation -> hooks} (the cloud-hook client, which needs only the settings)
  * and the shared {@code settings}, {@code concurrent} and {@code serialization} at the bottom; {@code Main}
  * (the root package) wires them and nobody depends on it. Read from the sources, imports and fully qualified
  * names alike; a new cycle or an upward dependency fails here with the files that cause it.
@@ -33,9 +34,10 @@ class LayeringTest {
   /** What each package may use; a package missing here may use nothing of the node. */
   private static final Map<String, Set<String>> ALLOWED = Map.of(
       "gateway", Set.of("session", "settings", "concurrent"),
-      "session", Set.of("conversation", "presence", "message", "settings", "concurrent", "serialization"),
+      "session", Set.of("conversation", "presence", "message", "hooks", "settings", "concurrent", "serialization"),
       "presence", Set.of("conversation", "concurrent", "serialization"),
-      "conversation", Set.of("message", "concurrent", "serialization"),
+      "conversation", Set.of("message", "hooks", "concurrent", "serialization"),
+      "hooks", Set.of("settings", "concurrent"),
       "message", Set.of("concurrent", "serialization"),
       "settings", Set.of(),
       "concurrent", Set.of(),

@@ -185,6 +185,12 @@ public final class Conversation
 
   record BatchWritten(List<MessageLog.Pending> batch, Throwable failure) implements Command {}
 
+  /** The app's {@code _messageReceived} answered for the send it numbered {@code seq} (see {@link MessageHooks}). */
+  record MessageHookAnswered(long seq, io.parley.node.hooks.HookOutcome outcome) implements Command {}
+
+  /** The app's {@code _messageUpdate} answered for {@code patch}. */
+  record PatchHookAnswered(PatchMessage patch, io.parley.node.hooks.HookOutcome outcome) implements Command {}
+
   record UndeliveredLoaded(UndeliveredTo query, List<io.parley.node.message.StoredMessage> messages,
       Throwable failure) implements Command {}
 
@@ -248,6 +254,9 @@ public final class Conversation
   /** A refusal with the LeanCloud error code the client must get. */
   public record Rejected(int code, String reason, String detail) implements Reply {}
 
+  /** Refused by the app's hook: the LeanCloud code, and the app's own {@code appCode} and {@code appMsg} (may be null). */
+  public record RejectedByApp(int code, String reason, Integer appCode, String appMsg) implements Reply {}
+
   /** What readers see of a conversation. */
   public record Snapshot(
       String id,
@@ -305,6 +314,11 @@ public final class Conversation
 
     /** To every session that has joined chatroom {@code cid}, on any node. */
     void sendRoom(String appId, String cid, Notice notice);
+
+    /** Which of {@code clientIds} have a session on any node (asked only when a hook needs it). */
+    default java.util.concurrent.CompletionStage<Set<String>> online(String appId, List<String> clientIds) {
+      return java.util.concurrent.CompletableFuture.completedFuture(Set.of());
+    }
   }
 
   /** Where the per-member conversation index is kept up to date. */
@@ -336,17 +350,24 @@ public final class Conversation
   private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
 
   public static void init(ActorSystem<?> system, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, Clock clock) {
+      io.parley.node.message.MessageArchive archive, io.parley.node.hooks.Hooks hooks, Clock clock) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, archive, clock)));
+        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, archive, hooks, clock)));
+  }
+
+  /** Without cloud hooks. */
+  public static Behavior<Command> create(
+      String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
+      io.parley.node.message.MessageArchive archive, Clock clock) {
+    return create(entityId, limits, notices, index, archive, io.parley.node.hooks.Hooks.NONE, clock);
   }
 
   public static Behavior<Command> create(
       String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, Clock clock) {
+      io.parley.node.message.MessageArchive archive, io.parley.node.hooks.Hooks hooks, Clock clock) {
     return Behaviors.withTimers(timers -> Behaviors.setup(context -> {
       timers.startTimerWithFixedDelay(FlushPositions.INSTANCE, POSITION_FLUSH);
-      return new Conversation(context, entityId, limits, notices, index, archive, clock);
+      return new Conversation(context, entityId, limits, notices, index, archive, hooks, clock);
     }));
   }
 
@@ -357,7 +378,7 @@ public final class Conversation
 
   private Conversation(
       ActorContext<Command> context, String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, Clock clock) {
+      io.parley.node.message.MessageArchive archive, io.parley.node.hooks.Hooks hooks, Clock clock) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -370,7 +391,8 @@ public final class Conversation
     this.index = index;
     this.archive = archive;
     this.clock = clock;
-    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log);
+    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log,
+        new MessageHooks(hooks, appId, cid, context));
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
   }
 
@@ -459,6 +481,8 @@ public final class Conversation
         .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
         .onCommand(RetryRecentLoad.class, (state, retry) -> messaging.onRetryRecentLoad(state))
         .onCommand(BatchWritten.class, messaging::onBatchWritten)
+        .onCommand(MessageHookAnswered.class, messaging::onMessageHookAnswered)
+        .onCommand(PatchHookAnswered.class, messaging::onPatchHookAnswered)
         .onCommand(UndeliveredLoaded.class, messaging::onUndeliveredLoaded)
         .onCommand(PatchLookedUp.class, messaging::onPatchLookedUp)
         .onCommand(PatchWritten.class, messaging::onPatchWritten)
@@ -792,6 +816,7 @@ public final class Conversation
   /** Everything but the entity's own completions waits while the recent messages load. */
   private static boolean waitsForRecent(Command command) {
     return !(command instanceof RecentLoaded || command instanceof RetryRecentLoad || command instanceof BatchWritten
+        || command instanceof MessageHookAnswered || command instanceof PatchHookAnswered
         || command instanceof PatchLookedUp || command instanceof PatchWritten || command instanceof UndeliveredLoaded
         || command instanceof Indexed || command instanceof FlushPositions || command instanceof RoomSessionEnded);
   }

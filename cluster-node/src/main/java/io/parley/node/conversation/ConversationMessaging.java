@@ -27,13 +27,14 @@ final class ConversationMessaging {
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
   private final MessageLog log;
+  private final MessageHooks hooks;
   private static final Duration RECENT_LOAD_BACKOFF = Duration.ofMillis(200);
   private static final Duration MAX_RECENT_LOAD_BACKOFF = Duration.ofSeconds(5);
   private int loadFailures;
 
   ConversationMessaging(Conversation entity, String appId, String cid, ActorContext<Conversation.Command> context,
       ConversationSettings settings, Conversation.Notices notices, io.parley.node.message.MessageArchive archive,
-      Clock clock, MessageLog log) {
+      Clock clock, MessageLog log, MessageHooks hooks) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
@@ -43,6 +44,7 @@ final class ConversationMessaging {
     this.archive = archive;
     this.clock = clock;
     this.log = log;
+    this.hooks = hooks;
   }
 
   void loadRecent(ConversationState state) {
@@ -101,17 +103,51 @@ final class ConversationMessaging {
     if (resent.isPresent()) {
       return entity.answer(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
     }
+    if (!hooks.beforeStore(state, send, clock.millis())) {
+      admit(state, send, draft, dedupKey, MessageHooks.Route.DEFAULT);
+    }
+    return entity.effects().noReply();
+  }
+
+  /**
+   * The app's {@code _messageReceived} answered (REST-AND-HOOKS §4.2): each send it let through, in arrival order,
+   * is stored as the hook left it (content, recipients); a drop is refused with 4402 and the app's code and detail.
+   */
+  ReplyEffect<Conversation.Event, ConversationState> onMessageHookAnswered(ConversationState state,
+      Conversation.MessageHookAnswered answered) {
+    for (MessageHooks.Waiting waiting : hooks.answered(answered)) {
+      Conversation.Send send = waiting.send;
+      if (waiting.outcome instanceof io.parley.node.hooks.HookOutcome.Answered answer && !answer.refuses("drop")) {
+        Conversation.MessageDraft draft = MessageHooks.rewrite(send.draft(), answer);
+        List<String> toPeers = MessageHooks.peers(answer.get("toPeers"));
+        String dedupKey = send.draft().dedupToken() == null || send.draft().dedupToken().isEmpty() ? null
+            : send.sender() + "\u0000" + send.draft().dedupToken();
+        admit(state, send, draft, dedupKey, new MessageHooks.Route(toPeers, draft != send.draft()));
+      } else if (send.replyTo() != null) {
+        send.replyTo().tell(waiting.outcome instanceof io.parley.node.hooks.HookOutcome.Answered answer
+            ? new Conversation.RejectedByApp(4402, "MESSAGE_REJECTED_BY_APP", answer.appCode(), answer.appMessage())
+            : new Conversation.Rejected(4402, "MESSAGE_REJECTED_BY_APP", "hook failed"));
+      }
+    }
+    return entity.effects().noReply();
+  }
+
+  /** Gives the message its id and timestamp; stores it (transient and will messages: delivers at once). */
+  private void admit(ConversationState state, Conversation.Send send, Conversation.MessageDraft draft, String dedupKey,
+      MessageHooks.Route route) {
     io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
         send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
         draft.mentionAll(), draft.receipt(), 0, false, draft.pushData());
     if (draft.transientMessage() || draft.deliverOnly()) {
       // Transient and will messages are never stored: delivered to whoever is online now.
-      deliver(state, message, draft.transientMessage(), send.origin());
-      return entity.answer(send.replyTo(), new Conversation.Sent(message.id(), message.timestamp()));
+      if (send.replyTo() != null) {
+        send.replyTo().tell(new Conversation.Sent(message.id(), message.timestamp()));
+      }
+      deliver(state, message, draft.transientMessage(), send.origin(), route);
+      return;
     }
-    log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin()));
+    log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin(), route));
     writeNextBatch();
-    return entity.effects().noReply();
   }
 
   /** One durable write for all sends that arrived while the previous write was in flight. */
@@ -131,7 +167,7 @@ final class ConversationMessaging {
         send.replyTo().tell(new Conversation.Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry"));
       } else {
         send.replyTo().tell(new Conversation.Sent(send.message().id(), send.message().timestamp()));
-        deliver(state, send.message(), false, send.origin());
+        deliver(state, send.message(), false, send.origin(), send.route());
       }
     }
     if (written.failure() != null) {
@@ -141,18 +177,33 @@ final class ConversationMessaging {
     return entity.effects().noReply();
   }
 
-  /** Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. */
+  /**
+   * Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room; the
+   * recipients the app's hook chose, if it rerouted. Then the after-delivery hooks, and a sender whose message
+   * the hook rewrote gets it back as a {@code patch/modify} (§10), so its SDK shows what the others got.
+   */
   private void deliver(ConversationState state, io.parley.node.message.StoredMessage message, boolean transientMessage,
-      ActorRef<Delivery> origin) {
+      ActorRef<Delivery> origin, MessageHooks.Route route) {
     Notice.Message notice = new Notice.Message(cid, message, convType(state), transientMessage, origin);
-    if (state.kind() == Kind.TRANSIENT) {
+    List<String> recipients = route.toPeers() != null ? route.toPeers()
+        : state.kind() == Kind.TRANSIENT || state.kind() == Kind.SYSTEM ? List.of()
+        : Conversation.others(state.members(), message.from());
+    if (route.toPeers() != null) {
+      List<String> targets = new java.util.ArrayList<>(route.toPeers());
+      targets.add(message.from());
+      notices.send(appId, targets, notice);
+    } else if (state.kind() == Kind.TRANSIENT) {
       notices.sendRoom(appId, cid, notice);
-    } else if (state.kind() == Kind.SYSTEM) {
+    } else if (state.kind() != Kind.SYSTEM) {
       // A client's message to a system conversation is for the app (its webhook), not for the subscribers.
-      return;
-    } else {
       notices.send(appId, state.members(), notice);
     }
+    if (route.rewritten()) {
+      notices.send(appId, List.of(message.from()), new Notice.Patched(cid, new io.parley.node.message.StoredMessage(
+          message.id(), message.from(), message.timestamp(), message.data(), message.binary(), message.mentionPids(),
+          message.mentionAll(), message.receipt(), message.timestamp(), false, message.pushData()), null));
+    }
+    hooks.afterDelivery(state, message, recipients, transientMessage, notices);
   }
 
   private long timestampOf(String messageId, long fallback) {
@@ -260,7 +311,37 @@ final class ConversationMessaging {
     return entity.effects().reply(query.replyTo(), new Conversation.Patches(cid, log.patchedSince(query.since())));
   }
 
+  /** patch/modify: the app's {@code _messageUpdate} first, when it has one (§4.5), then the patch. */
   ReplyEffect<Conversation.Event, ConversationState> onPatch(ConversationState state, Conversation.PatchMessage patch) {
+    if (hooks.patchHookOn()) {
+      context.pipeToSelf(hooks.beforePatch(state, patch, clock.millis()), (outcome, failure) ->
+          new Conversation.PatchHookAnswered(patch, outcome != null ? outcome : io.parley.node.hooks.HookOutcome.Answered.PROCEED));
+      return entity.effects().noReply();
+    }
+    return patch(state, patch);
+  }
+
+  /** {@code _messageUpdate} answered: {@code drop} refuses with 4405, {@code content}/{@code bin} replace the edit. */
+  ReplyEffect<Conversation.Event, ConversationState> onPatchHookAnswered(ConversationState state,
+      Conversation.PatchHookAnswered answered) {
+    Conversation.PatchMessage patch = answered.patch();
+    if (!(answered.outcome() instanceof io.parley.node.hooks.HookOutcome.Answered answer)) {
+      return entity.reject(patch.replyTo(), 4405, "MESSAGE_UPDATE_REJECTED_BY_APP", "hook failed");
+    }
+    if (answer.refuses("drop")) {
+      return entity.answer(patch.replyTo(),
+          new Conversation.RejectedByApp(4405, "MESSAGE_UPDATE_REJECTED_BY_APP", answer.appCode(), answer.appMessage()));
+    }
+    com.fasterxml.jackson.databind.JsonNode content = answer.get("content");
+    if (content.isTextual() && !patch.recall()) {
+      boolean binary = answer.get("bin").isBoolean() ? answer.get("bin").booleanValue() : patch.binary();
+      patch = new Conversation.PatchMessage(patch.requester(), patch.messageId(), patch.timestamp(), false,
+          content.textValue(), binary, patch.mentionPids(), patch.mentionAll(), patch.origin(), patch.replyTo());
+    }
+    return patch(state, patch);
+  }
+
+  private ReplyEffect<Conversation.Event, ConversationState> patch(ConversationState state, Conversation.PatchMessage patch) {
     java.util.Optional<io.parley.node.message.StoredMessage> recent = log.find(patch.messageId());
     if (recent.isPresent()) {
       return applyPatch(patch, recent.get());

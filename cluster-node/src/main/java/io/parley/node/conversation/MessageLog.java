@@ -26,9 +26,9 @@ final class MessageLog {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int DEDUP_ENTRIES = 1000;
 
-  /** A send waiting for its batch to be durable. */
+  /** A send waiting for its batch to be durable; {@code route} is what the app's hook changed (or {@link MessageHooks.Route#DEFAULT}). */
   record Pending(StoredMessage message, String dedupKey, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo,
-      org.apache.pekko.actor.typed.ActorRef<Delivery> origin) {}
+      org.apache.pekko.actor.typed.ActorRef<Delivery> origin, MessageHooks.Route route) {}
 
   private final ArrayDeque<StoredMessage> recent = new ArrayDeque<>();
   /** The same messages by id: an ack or read naming a message id is resolved without a scan. */

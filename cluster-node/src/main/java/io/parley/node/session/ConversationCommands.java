@@ -14,6 +14,7 @@ import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.conversation.query.ConversationQuery;
 import io.parley.node.conversation.query.InvalidQueryException;
+import io.parley.node.hooks.Hooks;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.wire.BlacklistCommand;
 import io.parley.protocol.wire.CommandType;
@@ -63,6 +64,7 @@ public final class ConversationCommands {
   private final ConversationSettings limits;
   private final Duration askTimeout;
   private final Clock clock;
+  private final ConversationHooks hooks;
   /** The chatroom each client of this session is in: its entity id. */
   private final Map<String, String> rooms = new HashMap<>();
   /** Requests (by {@code i}) whose reply is not sent yet, and their conversation. */
@@ -78,6 +80,7 @@ public final class ConversationCommands {
       ConversationFinder finder,
       ConversationSettings limits,
       Duration askTimeout,
+      ConversationHooks hooks,
       Clock clock) {
     this.context = context;
     this.inbox = inbox;
@@ -86,16 +89,18 @@ public final class ConversationCommands {
     this.finder = finder;
     this.limits = limits;
     this.askTimeout = askTimeout;
+    this.hooks = hooks;
     this.clock = clock;
   }
 
   /** Conversations reached through Cluster Sharding, wherever they live. */
   public static Factory sharded(ClusterSharding sharding, NodeDirectory directory, ConversationIndex index,
-      ConversationSettings limits, Duration askTimeout, Clock clock) {
+      ConversationSettings limits, Duration askTimeout, Hooks hooks, Clock clock) {
     Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
     ConversationFinder finder = new ConversationFinder(entities, index, limits, askTimeout);
-    return (context, inbox) ->
-        new ConversationCommands(context, inbox, directory, entities, finder, limits, askTimeout, clock);
+    ConversationHooks conversationHooks = new ConversationHooks(hooks);
+    return (context, inbox) -> new ConversationCommands(context, inbox, directory, entities, finder, limits, askTimeout,
+        conversationHooks, clock);
   }
 
   /**
@@ -180,9 +185,15 @@ public final class ConversationCommands {
     String entityId = Conversation.entityId(appId, cid);
     Function<ActorRef<Conversation.Reply>, Conversation.Command> start = replyTo -> new Conversation.Start(clientId,
         members, attributes, kind, unique, uniqueId, expiresAt, now.toEpochMilli(), replyTo);
-    pipe(startAt(appId, cid, start, 3), command, clientId,
+    CompletionStage<Conversation.Reply> answer = hooks.beforeStart(appId, clientId, members, attributes)
+        .thenCompose(verdict -> verdict.refusal() != null ? CompletableFuture.completedFuture(verdict.refusal())
+            : startAt(appId, cid, start, 3));
+    pipe(answer, command, clientId,
         reply -> {
           Conversation.Snapshot conversation = ((Conversation.Created) reply).conversation();
+          if (!((Conversation.Created) reply).existing()) {
+            hooks.started(appId, conversation.id());
+          }
           ConvCommand.Builder started = ConvCommand.newBuilder()
               .setCid(conversation.id())
               .setCdate(Instant.ofEpochMilli(conversation.createdAt()).toString());
@@ -234,7 +245,7 @@ public final class ConversationCommands {
   /** Like {@link #ask}, for a start that may have moved on (see {@link #startAt}). */
   private void pipe(CompletionStage<Conversation.Reply> answer, GenericCommand command, String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
-    context.pipeToSelf(answer, (reply, failure) -> failure != null || reply instanceof Conversation.Rejected
+    context.pipeToSelf(answer, (reply, failure) -> failure != null || refused(reply)
         ? new SessionActor.Emit(toFrame(command, clientId, reply, failure, null))
         : new SessionActor.Emit(onSuccess.apply(reply)));
   }
@@ -251,9 +262,14 @@ public final class ConversationCommands {
     ConvCommand request = command.getConvMessage();
     String entityId = Conversation.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
-    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), inbox, replyTo), askTimeout));
+    CompletionStage<Conversation.Reply> answer = hooks.beforeAdd(appId, clientId, request.getCid(), ids)
+        .thenCompose(verdict -> verdict.refusal() != null ? CompletableFuture.completedFuture(verdict.refusal())
+            : Futures.direct(entities.apply(entityId).ask((ActorRef<Conversation.Reply> replyTo) ->
+                new Conversation.Add(clientId, ids, clock.millis(), inbox, replyTo), askTimeout)));
     context.pipeToSelf(answer, (reply, failure) -> {
+      if (reply instanceof Conversation.MembershipChanged changed) {
+        hooks.added(appId, clientId, request.getCid(), changed.allowed());
+      }
       if (reply instanceof Conversation.MembershipChanged changed && changed.conversation().kind() == Kind.TRANSIENT
           && changed.allowed().contains(clientId)) {
         // The entity attached this session to its chatroom: this node now delivers the room to it.
@@ -287,8 +303,12 @@ public final class ConversationCommands {
           failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.removed));
       return;
     }
-    ask(entityId, replyTo -> new Conversation.Remove(clientId, ids, clock.millis(), replyTo), command,
-        clientId, reply -> membershipReply(command, clientId, reply, OpType.removed));
+    askAfter(hooks.beforeRemove(appId, clientId, request.getCid(), ids), entityId,
+        verdict -> replyTo -> new Conversation.Remove(clientId, ids, clock.millis(), replyTo), command, clientId,
+        reply -> {
+          hooks.removed(appId, clientId, request.getCid(), ((Conversation.MembershipChanged) reply).allowed());
+          return membershipReply(command, clientId, reply, OpType.removed);
+        });
   }
 
   // --------------------------------------------------------------------------------- update, mute, count
@@ -296,8 +316,9 @@ public final class ConversationCommands {
   void onUpdate(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String update = request.hasAttr() ? request.getAttr().getData() : "{}";
-    ask(Conversation.entityId(appId, request.getCid()),
-        replyTo -> new Conversation.Update(clientId, update, clock.millis(), replyTo), command, clientId,
+    askAfter(hooks.beforeUpdate(appId, clientId, request.getCid(), update, null), Conversation.entityId(appId, request.getCid()),
+        verdict -> replyTo -> new Conversation.Update(clientId, ConversationHooks.attributes(verdict, update), clock.millis(),
+            replyTo), command, clientId,
         reply -> Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
             .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())
                 .setUdate(Instant.ofEpochMilli(((Conversation.Accepted) reply).conversation().updatedAt()).toString()))
@@ -308,8 +329,9 @@ public final class ConversationCommands {
   void onMute(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     boolean mute = command.getOp() == OpType.mute;
-    ask(Conversation.entityId(appId, request.getCid()),
-        replyTo -> new Conversation.Mute(clientId, mute, clock.millis(), replyTo), command, clientId,
+    askAfter(hooks.beforeUpdate(appId, clientId, request.getCid(), null, mute), Conversation.entityId(appId, request.getCid()),
+        verdict -> replyTo -> new Conversation.Mute(clientId, ConversationHooks.mute(verdict, mute), clock.millis(), replyTo),
+        command, clientId,
         reply -> Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
             .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())).build());
   }
@@ -489,13 +511,30 @@ public final class ConversationCommands {
       GenericCommand command,
       String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
-    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId).ask(message::apply, askTimeout));
+    askAfter(ConversationHooks.Verdict.PROCEED_NOW, entityId, verdict -> message, command, clientId, onSuccess);
+  }
+
+  /** {@link #ask} once a before-hook let the request through (its refusal is the answer otherwise). */
+  private void askAfter(
+      CompletionStage<ConversationHooks.Verdict> gate,
+      String entityId,
+      Function<ConversationHooks.Verdict, Function<ActorRef<Conversation.Reply>, Conversation.Command>> message,
+      GenericCommand command,
+      String clientId,
+      Function<Conversation.Reply, GenericCommand> onSuccess) {
+    CompletionStage<Conversation.Reply> answer = gate.thenCompose(verdict -> verdict.refusal() != null
+        ? CompletableFuture.completedFuture(verdict.refusal())
+        : Futures.direct(entities.apply(entityId).ask(message.apply(verdict)::apply, askTimeout)));
     context.pipeToSelf(answer, (reply, failure) -> {
-      if (failure != null || reply instanceof Conversation.Rejected) {
+      if (failure != null || refused(reply)) {
         return new SessionActor.Emit(toFrame(command, clientId, reply, failure, null));
       }
       return new SessionActor.Emit(onSuccess.apply(reply));
     });
+  }
+
+  private static boolean refused(Conversation.Reply reply) {
+    return reply instanceof Conversation.Rejected || reply instanceof Conversation.RejectedByApp;
   }
 
   private GenericCommand toFrame(
@@ -506,6 +545,9 @@ public final class ConversationCommands {
     if (reply instanceof Conversation.Rejected rejected) {
       ErrorCode code = ErrorCode.of(rejected.code()).orElse(ErrorCode.CONVERSATION_INTERNAL_ERROR);
       return Replies.error(requestId(command), clientId, code, rejected.detail());
+    }
+    if (reply instanceof Conversation.RejectedByApp rejected) {
+      return Replies.rejectedByApp(requestId(command), clientId, rejected);
     }
     return membershipReply(command, clientId, reply, membershipOp);
   }

@@ -141,6 +141,17 @@ public final class MessageCommands {
       if (reply instanceof Conversation.Rejected rejected) {
         return new SessionActor.Emit(ackError(command, clientId, rejected.code(), rejected.reason(), rejected.detail()));
       }
+      if (reply instanceof Conversation.RejectedByApp rejected) {
+        // _messageReceived dropped it (REST-AND-HOOKS §4.2): the ack carries the app's code and message.
+        AckCommand.Builder ack = AckCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
+        if (rejected.appCode() != null) {
+          ack.setAppCode(rejected.appCode());
+        }
+        if (rejected.appMsg() != null) {
+          ack.setAppMsg(rejected.appMsg());
+        }
+        return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId).setAckMessage(ack).build());
+      }
       LOG.warn("direct to {} failed: {}", request.getCid(), String.valueOf(failure));
       return new SessionActor.Emit(ackError(command, clientId, 4200, "INTERNAL_ERROR", "message not sent, retry"));
     });
@@ -323,6 +334,9 @@ public final class MessageCommands {
       }
       if (reply instanceof Conversation.Rejected rejected) {
         return new SessionActor.Emit(error(command, clientId, rejected.code(), rejected.detail()));
+      }
+      if (reply instanceof Conversation.RejectedByApp rejected) {
+        return new SessionActor.Emit(Replies.rejectedByApp(command.hasI() ? command.getI() : null, clientId, rejected));
       }
       return new SessionActor.Emit(error(command, clientId, 4200, "patch failed, retry"));
     });

@@ -50,6 +50,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       MessageCommands.Factory messages,
       NodeDirectory directory,
       ClientPresence.Directory presence,
+      io.parley.node.hooks.Hooks hooks,
       Clock clock) {}
 
   public sealed interface Command {}
@@ -133,6 +134,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** This session as conversations and presence know it (one adapter ref, also used for echo checks). */
   private final ActorRef<Delivery> inbox;
   private final ActorRef<ClientPresence.Kicked> kicks;
+  private final PresenceHooks presenceHooks;
+  /** The code this connection was closed with by the server, for {@code _clientOffline} (null: not by the server). */
+  private ErrorCode closedWith;
   /** Member events held back until this session's reply about the same conversation has gone out. */
   private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
   /**
@@ -202,6 +206,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.conversations = dependencies.conversations().create(context, inbox);
     this.messages = dependencies.messages().create(context, inbox);
     this.routes = new CommandRoutes(conversations, messages);
+    this.presenceHooks = new PresenceHooks(dependencies.hooks());
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
@@ -390,8 +395,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     // Reachable before `opened` goes out: a notice sent right after it must find the client.
     dependencies.directory().register(app.appId(), clientId, inbox);
+    String loginTag = tag;
     if (!login.tagged()) {
       messages.afterLogin(app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
+      presenceHooks.online(app.appId(), clientId, remoteAddress, loginTag, request.getR());
       return send(opened);
     }
     getContext().pipeToSelf(
@@ -403,6 +410,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             return new LoginConflict(command, clientId);
           }
           messages.afterLogin(app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
+          presenceHooks.online(app.appId(), clientId, remoteAddress, loginTag, request.getR());
           return new Emit(opened);
         });
     return this;
@@ -444,6 +452,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     messages.loggedOut(session.clientId());
     messages.flushAcks();
     getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
+    presenceHooks.offline(app.appId(), session.clientId(), PresenceHooks.LOGOUT, remoteAddress, session.tag(), null);
     return send(Replies.closed(command, session.clientId()));
   }
 
@@ -593,7 +602,11 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** §5.5: the kicked client's session ends (no will message); the socket stays for the others. */
   private Behavior<Command> onKicked(Kicked command) {
     ClientPresence.Kicked kicked = command.kicked();
-    if (sessions.remove(kicked.clientId()) != null) {
+    LoggedIn ended = sessions.remove(kicked.clientId());
+    if (ended != null) {
+      presenceHooks.offline(app.appId(), kicked.clientId(),
+          kicked.code() == ErrorCode.SESSION_CONFLICT.code() ? PresenceHooks.KICKED_BY_TAG : PresenceHooks.KICKED_BY_APP,
+          remoteAddress, ended.tag(), null);
       dependencies.directory().unregister(app.appId(), kicked.clientId(), inbox);
       conversations.loggedOut(kicked.clientId());
       messages.loggedOut(kicked.clientId());
@@ -694,6 +707,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> onStopped() {
     if (app != null) {
       sessions.keySet().forEach(clientId -> dependencies.directory().unregister(app.appId(), clientId, inbox));
+      sessions.values().forEach(login -> presenceHooks.offline(app.appId(), login.clientId(),
+          PresenceHooks.CONNECTION_LOST, remoteAddress, login.tag(), closedWith));
     }
     conversations.stopped();
     messages.flushAcks();
@@ -723,6 +738,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> close(ErrorCode code, String detail) {
     if (!closing) {
       closing = true;
+      closedWith = code;
       getContext().getLog().debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
       out.tell(new Outbound.Close(code.code(), code.reason()));
       timers.cancelAll();

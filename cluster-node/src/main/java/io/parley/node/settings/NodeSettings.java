@@ -15,8 +15,12 @@ public record NodeSettings(
     Gateway gateway,
     Session session) {
 
-  /** One application: the ids and keys its SDKs are configured with. */
-  public record App(String appId, String appKey, String masterKey) {}
+  /** One application: the ids and keys its SDKs are configured with, and its cloud hooks. */
+  public record App(String appId, String appKey, String masterKey, HookSettings hooks) {
+    public App(String appId, String appKey, String masterKey) {
+      this(appId, appKey, masterKey, HookSettings.NONE);
+    }
+  }
 
   public record Gateway(
       String interfaceName,
@@ -46,7 +50,8 @@ public record NodeSettings(
     Config config = root.getConfig("parley");
     List<App> apps =
         config.getConfigList("apps").stream()
-            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key")))
+            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
+                HookSettings.fromConfig(app, config.getConfig("hook-defaults"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -58,11 +63,19 @@ public record NodeSettings(
             + "' must be non-empty without ':' and have a master key");
       }
     }
+    Session session = session(config.getConfig("session"));
+    for (App app : apps) {
+      // A send waits for _messageReceived before it is stored: the session must wait longer than the hook.
+      if (app.hooks().timeout().compareTo(session.askTimeout()) >= 0) {
+        throw new IllegalArgumentException("app " + app.appId() + ": hooks.timeout " + app.hooks().timeout()
+            + " must be shorter than parley.session.ask-timeout " + session.askTimeout());
+      }
+    }
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
-        session(config.getConfig("session")));
+        session);
   }
 
   public Optional<App> app(String appId) {

@@ -110,7 +110,7 @@ final class ConversationMessaging {
   }
 
   /**
-   * The app's {@code _messageReceived} answered (REST-AND-HOOKS §4.2): each send it let through, in arrival order,
+   * The app's {@code _messageReceived} answered (docs/hooks.md §4.2): each send it let through, in arrival order,
    * is stored as the hook left it (content, recipients); a drop is refused with 4402 and the app's code and detail.
    */
   ReplyEffect<Conversation.Event, ConversationState> onMessageHookAnswered(ConversationState state,
@@ -311,7 +311,7 @@ final class ConversationMessaging {
     return entity.effects().reply(query.replyTo(), new Conversation.Patches(cid, log.patchedSince(query.since())));
   }
 
-  /** patch/modify: the app's {@code _messageUpdate} first, when it has one (§4.5), then the patch. */
+  /** patch/modify: the app's {@code _messageUpdate} first, when it has one (docs/hooks.md §4.2), then the patch. */
   ReplyEffect<Conversation.Event, ConversationState> onPatch(ConversationState state, Conversation.PatchMessage patch) {
     if (hooks.patchHookOn()) {
       context.pipeToSelf(hooks.beforePatch(state, patch, clock.millis()), (outcome, failure) ->

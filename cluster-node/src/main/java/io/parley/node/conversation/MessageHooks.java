@@ -17,7 +17,7 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
- * The message hooks of one conversation (REST-AND-HOOKS §4.2, §4.5, §4.7): {@code _messageReceived} before a
+ * The message hooks of one conversation (docs/hooks.md §4.2, §4.7): {@code _messageReceived} before a
  * message is stored, {@code _receiversOffline} and {@code _messageSent} after it is delivered, {@code
  * _messageUpdate} before a patch, and the system-conversation webhook. Sends waiting for {@code _messageReceived}
  * go on in the order they arrived, whatever order the engine answers in; other conversations never wait for them.
@@ -132,7 +132,7 @@ final class MessageHooks {
   }
 
   /**
-   * After a stored or transient message went out (§4.5): {@code _receiversOffline} for the recipients who are
+   * After a stored or transient message went out (docs/hooks.md §4.2): {@code _receiversOffline} for the recipients who are
    * offline (normal and temporary conversations, stored messages), then the offline push, then {@code
    * _messageSent}; a message to a system conversation goes to the app's webhook (§4.7). Runs off the entity:
    * it waits for presence and for the engine, never for the conversation.

@@ -95,6 +95,10 @@ public final class HookClient implements Hooks {
     this.engines = settings.apps().values().stream()
         .filter(app -> !app.hooks().engineUrl().isEmpty() || !app.hooks().systemWebhookUrl().isEmpty())
         .collect(Collectors.toUnmodifiableMap(NodeSettings.App::appId, Engine::new));
+    // Pools closed before the system stops, so a stopping node does not log them as failed.
+    org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
+        org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceStop(), "parley-hook-pools",
+        () -> Futures.direct(http.shutdownAllConnectionPools()).thenApply(done -> org.apache.pekko.Done.getInstance()));
     engines.values().forEach(engine -> LOG.info("Cloud hooks of app {}: {} ({} enabled, timeout {} ms, on failure {})",
         engine.appId, engine.settings.engineUrl().isEmpty() ? "none" : engine.settings.engineUrl(),
         engine.settings.enabled().size(), engine.settings.timeout().toMillis(), engine.settings.onFailure()));

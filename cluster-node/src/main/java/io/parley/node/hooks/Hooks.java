@@ -5,8 +5,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The app's cloud hooks as the message path and the conversations see them (REST-AND-HOOKS §4, docs/protocol.md
- * §17). Blocking hooks answer with an outcome that already applies the app's failure policy; fire-and-forget hooks
+ * The app's cloud hooks as the message path and the conversations see them (docs/hooks.md).
+ * Blocking hooks answer with an outcome that already applies the app's failure policy; fire-and-forget hooks
  * are queued and never slow the caller down.
  */
 public interface Hooks {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
- * Where offline recipients' push notifications go (§4.5: after {@code _receiversOffline}, "push service"). Parley
+ * Where offline recipients' push notifications go (docs/hooks.md §4.2: after {@code _receiversOffline}). Parley
  * has no push provider yet: the default logs the request; an APNs/FCM sender implements this interface.
  */
 public interface OfflinePush {

@@ -25,7 +25,7 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The system-conversation webhook of one app (REST-AND-HOOKS §4.7): the messages clients send to system
+ * The system-conversation webhook of one app (docs/hooks.md §4.7): the messages clients send to system
  * conversations, POSTed as a JSON array to the app's URL, up to {@code batch} records at least every
  * {@code interval}, one batch at a time; a batch that fails (not 2xx, no answer within 5 s) is tried again up to
  * {@code retries} times, 1 s apart, then dropped and logged. Records wait in a bounded queue.

@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The conversation hooks of REST-AND-HOOKS §4.3 where §4.5 puts them: {@code _conversationStart}, {@code Add},
+ * The conversation hooks of docs/hooks.md §4.3, where the request path puts them: {@code _conversationStart}, {@code Add},
  * {@code Remove} (kicks only) and {@code Update} (also for mute) before the conversation is asked, their
  * after-hooks once it answered. A before-hook may refuse (4305 with the app's {@code code} and {@code detail}) or,
  * for update, replace the attributes or the mute flag; a failed one follows the app's policy.

@@ -142,7 +142,7 @@ public final class MessageCommands {
         return new SessionActor.Emit(ackError(command, clientId, rejected.code(), rejected.reason(), rejected.detail()));
       }
       if (reply instanceof Conversation.RejectedByApp rejected) {
-        // _messageReceived dropped it (REST-AND-HOOKS §4.2): the ack carries the app's code and message.
+        // _messageReceived dropped it (docs/hooks.md §4.2): the ack carries the app's code and message.
         AckCommand.Builder ack = AckCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
         if (rejected.appCode() != null) {
           ack.setAppCode(rejected.appCode());

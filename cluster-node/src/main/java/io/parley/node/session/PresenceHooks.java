@@ -6,7 +6,7 @@ import io.parley.node.hooks.Hooks;
 import io.parley.protocol.ErrorCode;
 
 /**
- * {@code _clientOnline} and {@code _clientOffline} (REST-AND-HOOKS §4.4), fire-and-forget: after a successful
+ * {@code _clientOnline} and {@code _clientOffline} (docs/hooks.md §4.4), fire-and-forget: after a successful
  * {@code session/open}, and when a login ends, with LeanCloud's close codes (1 logout, 2 connection lost, 3 kicked
  * by a login with the same tag, 4 kicked by the app) and, when the server closed the connection, its error code.
  */

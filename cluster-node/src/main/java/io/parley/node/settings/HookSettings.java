@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One app's cloud hooks (docs/protocol.md §17, REST-AND-HOOKS §4): where its LeanEngine app listens, the hook key
+ * One app's cloud hooks (docs/hooks.md): where its LeanEngine app listens, the hook key
  * it checks, which hooks it defines, how long a blocking hook may take and what a failed one does. Read from the
  * app's {@code hooks} block over {@code parley.hook-defaults}; no engine URL means no hooks.
  */

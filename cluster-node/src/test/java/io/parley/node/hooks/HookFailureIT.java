@@ -36,7 +36,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A hook server that hangs or answers 500 (REST-AND-HOOKS §4.1 failure policy): the message waits at most the hook's
+ * A hook server that hangs or answers 500 (docs/hooks.md §4.1 failure policy): the message waits at most the hook's
  * timeout and then goes on ({@code ignore}) or is refused with 4402 ({@code reject}), while another conversation
  * of the same app, whose hook answers at once, keeps its latency. The hook server is a plain HTTP server on
  * loopback that hangs (20 s) for the conversations in {@link #HANGING} and answers 500 for those in {@link #FAILING}.

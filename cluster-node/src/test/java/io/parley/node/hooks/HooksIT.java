@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Cloud hooks against a real LeanEngine app (npm {@code leanengine} 3.8.0, {@code src/test/js-engine/server.js},
  * every hook defined with {@code AV.Cloud.define}), started on loopback with its hook key, on a two-node cluster
- * (REST-AND-HOOKS §4). The official JS SDKs see drops, rewrites, reroutes and refusals; the engine's record of
+ * (docs/hooks.md §4). The official JS SDKs see drops, rewrites, reroutes and refusals; the engine's record of
  * what it received shows the documented params of every hook.
  */
 @ExtendWith(SharedCassandra.class)

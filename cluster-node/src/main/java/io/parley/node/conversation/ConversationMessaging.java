@@ -185,9 +185,6 @@ final class ConversationMessaging {
   private void deliver(ConversationState state, io.parley.node.message.StoredMessage message, boolean transientMessage,
       ActorRef<Delivery> origin, MessageHooks.Route route) {
     Notice.Message notice = new Notice.Message(cid, message, convType(state), transientMessage, origin);
-    List<String> recipients = route.toPeers() != null ? route.toPeers()
-        : state.kind() == Kind.TRANSIENT || state.kind() == Kind.SYSTEM ? List.of()
-        : Conversation.others(state.members(), message.from());
     if (route.toPeers() != null) {
       List<String> targets = new java.util.ArrayList<>(route.toPeers());
       targets.add(message.from());
@@ -203,7 +200,7 @@ final class ConversationMessaging {
           message.id(), message.from(), message.timestamp(), message.data(), message.binary(), message.mentionPids(),
           message.mentionAll(), message.receipt(), message.timestamp(), false, message.pushData()), null));
     }
-    hooks.afterDelivery(state, message, recipients, transientMessage, notices);
+    hooks.afterDelivery(state, message, route.toPeers(), transientMessage, notices);
   }
 
   private long timestampOf(String messageId, long fallback) {

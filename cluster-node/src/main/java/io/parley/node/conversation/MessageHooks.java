@@ -132,22 +132,26 @@ final class MessageHooks {
   }
 
   /**
-   * After a stored or transient message went out (docs/hooks.md §4.2): {@code _receiversOffline} for the recipients who are
-   * offline (normal and temporary conversations, stored messages), then the offline push, then {@code
-   * _messageSent}; a message to a system conversation goes to the app's webhook (§4.7). Runs off the entity:
-   * it waits for presence and for the engine, never for the conversation.
+   * After a stored or transient message went out (docs/hooks.md §4.2): {@code _receiversOffline} for the recipients
+   * ({@code toPeers} when the hook rerouted, else the members but the sender) who are offline (normal and
+   * temporary conversations, stored messages), then the offline push, then {@code _messageSent}; a message to a
+   * system conversation goes to the app's webhook (§4.7). Runs off the entity: it waits for presence and for the
+   * engine, never for the conversation. Without these hooks it costs two map lookups.
    */
-  void afterDelivery(ConversationState state, StoredMessage message, List<String> recipients, boolean transientMessage,
+  void afterDelivery(ConversationState state, StoredMessage message, List<String> toPeers, boolean transientMessage,
       Conversation.Notices notices) {
     if (state.kind() == Kind.SYSTEM) {
       hooks.systemMessage(appId, systemRecord(message));
     }
     boolean offlineHook = hooks.on(appId, OFFLINE);
     boolean sentHook = hooks.on(appId, SENT);
-    boolean pushable = !transientMessage && (state.kind() == Kind.NORMAL || state.kind() == Kind.TEMPORARY);
-    if (!sentHook && !(pushable && (offlineHook || message.pushData() != null))) {
+    if (!offlineHook && !sentHook) {
       return;
     }
+    boolean pushable = !transientMessage && (state.kind() == Kind.NORMAL || state.kind() == Kind.TEMPORARY);
+    List<String> recipients = toPeers != null ? toPeers
+        : state.kind() == Kind.TRANSIENT || state.kind() == Kind.SYSTEM ? List.of()
+        : Conversation.others(state.members(), message.from());
     if (!pushable || recipients.isEmpty()) {
       fireSent(message, List.of(), List.of(), transientMessage, state.kind() == Kind.SYSTEM);
       return;
@@ -157,21 +161,14 @@ final class MessageHooks {
       Set<String> present = online == null ? Set.of() : online;
       List<String> onlinePeers = recipients.stream().filter(present::contains).toList();
       List<String> offlinePeers = recipients.stream().filter(peer -> !present.contains(peer)).toList();
-      if (!offlinePeers.isEmpty()) {
-        receiversOffline(message, offlinePeers, muted, offlineHook);
+      if (offlineHook && !offlinePeers.isEmpty()) {
+        receiversOffline(message, offlinePeers, muted);
       }
       fireSent(message, onlinePeers, offlinePeers, false, false);
     });
   }
 
-  private void receiversOffline(StoredMessage message, List<String> offlinePeers, Set<String> muted, boolean hook) {
-    JsonNode pushData = parse(message.pushData());
-    if (!hook) {
-      if (pushData != null) {
-        push(message, offlinePeers.stream().filter(peer -> !muted.contains(peer)).toList(), pushData);
-      }
-      return;
-    }
+  private void receiversOffline(StoredMessage message, List<String> offlinePeers, Set<String> muted) {
     ObjectNode params = JSON.createObjectNode()
         .put("fromPeer", message.from())
         .put("convId", cid)
@@ -189,18 +186,12 @@ final class MessageHooks {
       List<String> targets = filtered != null ? filtered : offlinePeers;
       boolean force = answer.refuses("force");
       JsonNode payload = answer.get("pushMessage").isTextual() ? parse(answer.get("pushMessage").textValue())
-          : answer.get("pushMessage").isObject() ? answer.get("pushMessage") : pushData;
+          : answer.get("pushMessage").isObject() ? answer.get("pushMessage") : parse(message.pushData());
       if (payload != null) {
         hooks.offlinePush().push(appId, cid, message.id(), message.from(),
             force ? targets : targets.stream().filter(peer -> !muted.contains(peer)).toList(), payload, force);
       }
     });
-  }
-
-  private void push(StoredMessage message, List<String> peers, JsonNode payload) {
-    if (!peers.isEmpty()) {
-      hooks.offlinePush().push(appId, cid, message.id(), message.from(), peers, payload, false);
-    }
   }
 
   private void fireSent(StoredMessage message, List<String> onlinePeers, List<String> offlinePeers,

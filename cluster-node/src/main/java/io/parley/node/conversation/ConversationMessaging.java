@@ -1,6 +1,7 @@
 package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.hooks.HookOutcome;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -97,8 +98,7 @@ final class ConversationMessaging {
     if (size > settings.maxMessageSize()) {
       return entity.reject(send.replyTo(), 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
     }
-    String dedupKey = draft.dedupToken() == null || draft.dedupToken().isEmpty() ? null
-        : send.sender() + "\u0000" + draft.dedupToken();
+    String dedupKey = dedupKey(send);
     java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey);
     if (resent.isPresent()) {
       return entity.answer(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
@@ -117,19 +117,23 @@ final class ConversationMessaging {
       Conversation.MessageHookAnswered answered) {
     for (MessageHooks.Waiting waiting : hooks.answered(answered)) {
       Conversation.Send send = waiting.send;
-      if (waiting.outcome instanceof io.parley.node.hooks.HookOutcome.Answered answer && !answer.refuses("drop")) {
+      if (waiting.outcome instanceof HookOutcome.Answered answer && !answer.refuses("drop")) {
         Conversation.MessageDraft draft = MessageHooks.rewrite(send.draft(), answer);
         List<String> toPeers = MessageHooks.peers(answer.get("toPeers"));
-        String dedupKey = send.draft().dedupToken() == null || send.draft().dedupToken().isEmpty() ? null
-            : send.sender() + "\u0000" + send.draft().dedupToken();
-        admit(state, send, draft, dedupKey, new MessageHooks.Route(toPeers, draft != send.draft()));
+        admit(state, send, draft, dedupKey(send), new MessageHooks.Route(toPeers, draft != send.draft()));
       } else if (send.replyTo() != null) {
-        send.replyTo().tell(waiting.outcome instanceof io.parley.node.hooks.HookOutcome.Answered answer
+        send.replyTo().tell(waiting.outcome instanceof HookOutcome.Answered answer
             ? new Conversation.RejectedByApp(4402, "MESSAGE_REJECTED_BY_APP", answer.appCode(), answer.appMessage())
             : new Conversation.Rejected(4402, "MESSAGE_REJECTED_BY_APP", "hook failed"));
       }
     }
     return entity.effects().noReply();
+  }
+
+  /** A resent message (same sender and {@code dt}) is answered with the stored one (§7.10); null: no token. */
+  private static String dedupKey(Conversation.Send send) {
+    String token = send.draft().dedupToken();
+    return token == null || token.isEmpty() ? null : send.sender() + "\u0000" + token;
   }
 
   /** Gives the message its id and timestamp; stores it (transient and will messages: delivers at once). */
@@ -312,7 +316,7 @@ final class ConversationMessaging {
   ReplyEffect<Conversation.Event, ConversationState> onPatch(ConversationState state, Conversation.PatchMessage patch) {
     if (hooks.patchHookOn()) {
       context.pipeToSelf(hooks.beforePatch(state, patch, clock.millis()), (outcome, failure) ->
-          new Conversation.PatchHookAnswered(patch, outcome != null ? outcome : io.parley.node.hooks.HookOutcome.Answered.PROCEED));
+          new Conversation.PatchHookAnswered(patch, outcome != null ? outcome : HookOutcome.Answered.PROCEED));
       return entity.effects().noReply();
     }
     return patch(state, patch);
@@ -322,7 +326,7 @@ final class ConversationMessaging {
   ReplyEffect<Conversation.Event, ConversationState> onPatchHookAnswered(ConversationState state,
       Conversation.PatchHookAnswered answered) {
     Conversation.PatchMessage patch = answered.patch();
-    if (!(answered.outcome() instanceof io.parley.node.hooks.HookOutcome.Answered answer)) {
+    if (!(answered.outcome() instanceof HookOutcome.Answered answer)) {
       return entity.reject(patch.replyTo(), 4405, "MESSAGE_UPDATE_REJECTED_BY_APP", "hook failed");
     }
     if (answer.refuses("drop")) {

@@ -49,12 +49,18 @@ class HookFailureIT {
   private static final Duration HOOK_TIMEOUT = Duration.ofSeconds(2);
   private static final Set<String> HANGING = ConcurrentHashMap.newKeySet();
   private static final Set<String> FAILING = ConcurrentHashMap.newKeySet();
+  /** {@code _clientOnline} calls for clients named {@code Hang-*}, which the hook server never answers. */
+  private static final java.util.concurrent.atomic.AtomicInteger HUNG_ONLINE_CALLS = new java.util.concurrent.atomic.AtomicInteger();
   private static final ExecutorService HANDLERS = Executors.newCachedThreadPool();
   private static final HttpServer HOOK_SERVER = startHookServer();
 
   @RegisterExtension
   static final NodeCluster CLUSTER = new NodeCluster(2, String.join("\n",
-      "parley.apps = [", app("ignore"), ",", app("reject"), "]"));
+      "parley.apps = [", app("ignore"), ",", app("reject"), ",",
+      "{ app-id = hooks-tiny, app-key = key-tiny, master-key = master-tiny, hooks { engine-url = \"http://127.0.0.1:"
+          + HOOK_SERVER.getAddress().getPort() + "\", hook-key = k, enabled = [_clientOnline], timeout = 1s,"
+          + " max-connections = 1, max-open-requests = 1, queue-size = 2 } }",
+      "]"));
 
   private final List<ImClient> open = new ArrayList<>();
 
@@ -163,6 +169,25 @@ class HookFailureIT {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void fire_and_forget_hooks_beyond_the_queue_are_dropped_not_held() throws InterruptedException {
+    // Per node one connection, a queue of 2, an engine that never answers (each call gives up after 1 s, its
+    // connection is closed 1 s later): of 5 logins per node, 1 call is in flight, 2 wait and 2 are dropped (counted
+    // and logged). Without the bound all 10 would reach the engine within 12 s (one every 2 s per node).
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    long started = System.nanoTime();
+    for (int n = 0; n < 10; n++) {
+      TestClients.login(CLUSTER.node(n % 2), "hooks-tiny", "Hang-" + n + "-" + run, open, WAIT);
+    }
+    long loginMillis = (System.nanoTime() - started) / 1_000_000;
+    Thread.sleep(12_000);
+    int calls = HUNG_ONLINE_CALLS.get();
+    System.out.printf("[HookFailureIT] 10 logins in %d ms with a hung engine; _clientOnline calls it received in 12 s: %d%n",
+        loginMillis, calls);
+    assertTrue(calls >= 2 && calls <= 6, () -> "a full queue drops (2 nodes x (1 in flight + 2 queued)): " + calls);
+    assertTrue(loginMillis < 5_000, () -> "logins waited for a fire-and-forget hook: " + loginMillis + " ms");
+  }
+
   // ------------------------------------------------------------------------------------------------- helpers
 
   /** Ack latencies of {@code count} sends, one after another, in ms. */
@@ -227,7 +252,12 @@ class HookFailureIT {
     try (exchange) {
       JsonNode params = JSON.readTree(exchange.getRequestBody());
       String cid = params.path("convId").asText();
-      if (HANGING.contains(cid)) {
+      boolean hang = HANGING.contains(cid);
+      if (params.path("peerId").asText().startsWith("Hang-")) {
+        HUNG_ONLINE_CALLS.incrementAndGet();
+        hang = true;
+      }
+      if (hang) {
         try {
           Thread.sleep(20_000);
         } catch (InterruptedException e) {

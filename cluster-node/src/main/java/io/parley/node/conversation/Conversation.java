@@ -138,10 +138,11 @@ public final class Conversation
 
   /**
    * direct (§6.12): stores the message (unless transient or a will), then replies {@link Sent} and delivers
-   * it to every member's sessions on any node, except {@code origin}, the sending session.
+   * it to every member's sessions on any node, except {@code origin}, the sending session. {@code sourceIp}: the
+   * sender's address, for the app's hooks (may be null).
    */
-  public record Send(String sender, MessageDraft draft, ActorRef<Delivery> origin, ActorRef<Reply> replyTo)
-      implements Command {}
+  public record Send(String sender, MessageDraft draft, ActorRef<Delivery> origin, ActorRef<Reply> replyTo,
+      String sourceIp) implements Command {}
 
   /** ack (§6.13): {@code member} has received messages up to {@code toTimestamp} (or message {@code messageId}). */
   public record Acked(String member, long toTimestamp, String messageId) implements Command {}

@@ -82,6 +82,9 @@ final class MessageHooks {
         .put("receipt", draft.receipt())
         .put("timestamp", receivedAt)
         .put("system", state.kind() == Kind.SYSTEM);
+    if (send.sourceIp() != null) {
+      params.put("sourceIP", send.sourceIp());
+    }
     params.set("toPeers", strings(toPeers));
     params.putNull("groupId");
     Waiting entry = new Waiting(nextSeq++, send, toPeers);

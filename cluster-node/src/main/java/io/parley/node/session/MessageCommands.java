@@ -47,7 +47,8 @@ public final class MessageCommands {
 
   /** Builds the translator for one session actor. */
   public interface Factory {
-    MessageCommands create(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox);
+    /** {@code sourceIp}: the connection's remote address, which the app's message hooks get. */
+    MessageCommands create(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox, String sourceIp);
   }
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MessageCommands.class);
@@ -57,6 +58,7 @@ public final class MessageCommands {
   private final ActorContext<SessionActor.Command> context;
   /** Where this session receives conversation notices: the origin of what it sends. */
   private final ActorRef<Delivery> inbox;
+  private final String sourceIp;
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final ConversationIndex index;
   private final HistoryReader history;
@@ -75,11 +77,12 @@ public final class MessageCommands {
 
   private record Will(String clientId, String entityId, Conversation.MessageDraft draft) {}
 
-  private MessageCommands(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox,
+  private MessageCommands(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox, String sourceIp,
       Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index, HistoryReader history,
       ConversationSettings settings, Duration askTimeout, Duration ackWindow, Clock clock) {
     this.context = context;
     this.inbox = inbox;
+    this.sourceIp = sourceIp;
     this.entities = entities;
     this.index = index;
     this.history = history;
@@ -93,15 +96,15 @@ public final class MessageCommands {
       ConversationSettings settings, Duration askTimeout, Duration ackWindow, Clock clock) {
     Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
     HistoryReader history = new HistoryReader(entities, store, askTimeout);
-    return (context, inbox) -> new MessageCommands(context, inbox, entities, index, history, settings, askTimeout, ackWindow,
-        clock);
+    return (context, inbox, sourceIp) -> new MessageCommands(context, inbox, sourceIp, entities, index, history, settings,
+        askTimeout, ackWindow, clock);
   }
 
   /** Entities reached through {@code entities} (tests: {@code TestEntityRef}s); no member index, no history. */
   static Factory forEntities(Function<String, EntityRef<Conversation.Command>> entities, ConversationSettings settings,
       Duration askTimeout, Duration ackWindow, Clock clock) {
-    return (context, inbox) -> new MessageCommands(context, inbox, entities, null, null, settings, askTimeout,
-        ackWindow, clock);
+    return (context, inbox, sourceIp) -> new MessageCommands(context, inbox, sourceIp, entities, null, null, settings,
+        askTimeout, ackWindow, clock);
   }
 
   // ----------------------------------------------------------------------------------------------- direct
@@ -130,7 +133,7 @@ public final class MessageCommands {
       return;
     }
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo), askTimeout));
+        .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo, sourceIp), askTimeout));
     sendsInFlight++;
     context.pipeToSelf(answer, (reply, failure) -> {
       sendsInFlight--;
@@ -168,7 +171,7 @@ public final class MessageCommands {
   /** The connection died without session/close: deliver the will messages of its clients. */
   public void connectionLost() {
     wills.values().forEach(will -> entities.apply(will.entityId()).tell(new Conversation.Send(
-        will.clientId(), will.draft(), inbox, null)));
+        will.clientId(), will.draft(), inbox, null, sourceIp)));
     wills.clear();
   }
 

@@ -204,7 +204,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.inbox = context.messageAdapter(Delivery.class, Delivered::new);
     this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
     this.conversations = dependencies.conversations().create(context, inbox);
-    this.messages = dependencies.messages().create(context, inbox);
+    this.messages = dependencies.messages().create(context, inbox, remoteAddress);
     this.routes = new CommandRoutes(conversations, messages);
     this.presenceHooks = new PresenceHooks(dependencies.hooks());
     lastInboundNanos.set(System.nanoTime());

@@ -104,6 +104,7 @@ class HooksIT {
     assertFalse(received.path("system").asBoolean(true));
     assertTrue(received.path("timestamp").asLong() > 0, received::toString);
     assertTrue(received.has("receipt"), received::toString);
+    assertEquals("127.0.0.1", received.path("sourceIP").asText(), received::toString);
     assertEquals(List.of("plain hello"), texts(run, "plain", "Jerry", "MESSAGE"));
     assertEquals(List.of("plain hello"), texts(run, "plain", "Bob", "MESSAGE"));
 

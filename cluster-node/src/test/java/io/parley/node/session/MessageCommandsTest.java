@@ -64,7 +64,7 @@ class MessageCommandsTest {
         id -> TestEntityRef.of(Conversation.ENTITY_KEY, id, id.endsWith(":group") ? group.getRef() : other.getRef()),
         ConversationSettings.DEFAULT, Duration.ofSeconds(3), Duration.ofMillis(300), Clock.systemUTC());
     TEST_KIT.spawn(Behaviors.<SessionActor.Command>setup(context -> {
-      MessageCommands messages = factory.create(context, null);
+      MessageCommands messages = factory.create(context, null, "127.0.0.1");
       messages.onAck("app", "Jerry", ack("group", "m1"));
       messages.onAck("app", "Jerry", ack("group", "m2"));
       messages.onAck("app", "Jerry", ack("group", "m3"));

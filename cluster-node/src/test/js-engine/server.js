@@ -12,6 +12,7 @@
  *                      text containing `hook:reroute=X` -> {toPeers: [X]}
  *   _receiversOffline  -> {pushMessage: {alert: 'New message', badge: 'Increment'}}
  *   _conversationStart attr.name `forbidden`            -> {reject: true, code: 7305, detail: 'the app says no'}
+ *                      attr.name `rename-me`            -> {attr: {...attr, name: 'renamed by the app'}}
  *   _conversationAdd   a member id starting `Banned`    -> {reject: true, code: 7306, detail: 'banned'}
  *   _conversationUpdate attr.name `rename-me`           -> {attr: {...attr, name: 'renamed by the app'}}
  *   _messageUpdate     text containing `hook:deny`      -> {drop: true, code: 7405, detail: 'no edits'}
@@ -64,6 +65,7 @@ AV.Cloud.define('_conversationStart', (request) => {
   record('_conversationStart', request);
   const attr = request.params.attr || {};
   if (attr.name === 'forbidden') return { reject: true, code: 7305, detail: 'the app says no' };
+  if (attr.name === 'rename-me') return { attr: Object.assign({}, attr, { name: 'renamed by the app' }) };
   return {};
 });
 

@@ -183,11 +183,12 @@ public final class ConversationCommands {
     long ttlSeconds = kind == Kind.TEMPORARY ? temporaryTtl(request) : 0;
     long expiresAt = kind == Kind.TEMPORARY ? now.toEpochMilli() + ttlSeconds * 1000 : 0;
     String entityId = Conversation.entityId(appId, cid);
-    Function<ActorRef<Conversation.Reply>, Conversation.Command> start = replyTo -> new Conversation.Start(clientId,
-        members, attributes, kind, unique, uniqueId, expiresAt, now.toEpochMilli(), replyTo);
+    // The app's _conversationStart may refuse, or give the attributes to create with.
     CompletionStage<Conversation.Reply> answer = hooks.beforeStart(appId, clientId, members, attributes)
         .thenCompose(verdict -> verdict.refusal() != null ? CompletableFuture.completedFuture(verdict.refusal())
-            : startAt(appId, cid, start, 3));
+            : startAt(appId, cid, replyTo -> new Conversation.Start(clientId, members,
+                ConversationHooks.attributes(verdict, attributes), kind, unique, uniqueId, expiresAt, now.toEpochMilli(),
+                replyTo), 3));
     pipe(answer, command, clientId,
         reply -> {
           Conversation.Snapshot conversation = ((Conversation.Created) reply).conversation();

@@ -15,7 +15,7 @@ import java.util.concurrent.CompletionStage;
  * The conversation hooks of docs/hooks.md §4.3, where the request path puts them: {@code _conversationStart}, {@code Add},
  * {@code Remove} (kicks only) and {@code Update} (also for mute) before the conversation is asked, their
  * after-hooks once it answered. A before-hook may refuse (4305 with the app's {@code code} and {@code detail}) or,
- * for update, replace the attributes or the mute flag; a failed one follows the app's policy.
+ * for start and update, replace the attributes (update: or the mute flag); a failed one follows the app's policy.
  */
 final class ConversationHooks {
 
@@ -73,7 +73,7 @@ final class ConversationHooks {
     return verdict(appId, UPDATE, params);
   }
 
-  /** The attributes the update hook returned, as JSON, or {@code requested} when it returned none. */
+  /** The attributes the start or update hook returned, as JSON, or {@code requested} when it returned none. */
   static String attributes(Verdict verdict, String requested) {
     JsonNode attr = verdict.answer().get("attr");
     return attr.isObject() ? attr.toString() : requested;

@@ -189,9 +189,10 @@ class HooksIT {
     String cat = "Cat-" + run;
     ImClient client = TestClients.login(CLUSTER.first(), APP, ann, open, WAIT);
     TestClients.login(CLUSTER.second(), APP, ben, open, WAIT);
-    GenericCommand started = client.call(ImClient.convStart(ann, List.of(ben), "{\"name\":\"club\"}"), WAIT);
+    GenericCommand started = client.call(ImClient.convStart(ann, List.of(ben), "{\"name\":\"rename-me\"}"), WAIT);
     assertEquals(OpType.started, started.getOp(), started::toString);
     String cid = started.getConvMessage().getCid();
+    assertTrue(query(client, ann, cid).contains("\"name\":\"renamed by the app\""), "_conversationStart gave the attributes");
 
     GenericCommand banned = client.call(conv(ann, OpType.add, cid, null, "Banned-" + run), WAIT);
     assertEquals(CommandType.error, banned.getCmd(), banned::toString);
@@ -214,15 +215,14 @@ class HooksIT {
     ENGINE.await("_conversationRemoved", p -> p.path("convId").asText().equals(cid)
         && strings(p.path("members")).equals(Set.of(cat)), WAIT);
 
-    GenericCommand updated = client.call(conv(ann, OpType.update, cid, "{\"name\":\"rename-me\"}"), WAIT);
+    GenericCommand updated = client.call(conv(ann, OpType.update, cid, "{\"name\":\"rename-me\",\"topic\":\"x\"}"), WAIT);
     assertEquals(OpType.updated, updated.getOp(), updated::toString);
     JsonNode update = ENGINE.await("_conversationUpdate", p -> p.path("convId").asText().equals(cid)
         && p.has("attr"), WAIT);
     assertEquals("rename-me", update.at("/attr/name").asText());
-    GenericCommand query = client.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
-        .setPeerId(ann).setConvMessage(ConvCommand.newBuilder()
-            .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
-    assertTrue(query.getConvMessage().getResults().getData().contains("renamed by the app"), query::toString);
+    String after = query(client, ann, cid);
+    assertTrue(after.contains("\"topic\":\"x\"") && after.contains("renamed by the app"), after);
+    assertFalse(after.contains("rename-me"), after);
 
     GenericCommand muted = client.call(conv(ann, OpType.mute, cid, null), WAIT);
     assertEquals(OpType.updated, muted.getOp(), muted::toString);
@@ -258,6 +258,14 @@ class HooksIT {
   }
 
   // ------------------------------------------------------------------------------------------------- helpers
+
+  /** The conversation as conv/query by id returns it (JSON). */
+  private static String query(ImClient client, String peerId, String cid) {
+    GenericCommand result = client.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
+        .setPeerId(peerId).setConvMessage(ConvCommand.newBuilder()
+            .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
+    return result.getConvMessage().getResults().getData();
+  }
 
   private static GenericCommand.Builder tagged(String peerId) {
     GenericCommand.Builder open = ImClient.sessionOpen(APP, peerId);

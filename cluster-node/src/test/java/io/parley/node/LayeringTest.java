@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The node's packages depend on each other one way only:
- * {@code gateway -> session -> {presence, conversation} -> message}, with {@code presence -> conversation} and
+ * {@code gateway -> session -> {presence, conversation} -> message}, with {@code presence -> conversation},
  * {@code session, conversation -> hooks} (the cloud-hook client, which needs only the settings)
- * and the shared {@code settings}, {@code concurrent} and {@code serialization} at the bottom; {@code Main}
+ * and the shared {@code settings}, {@code concurrent}, {@code serialization} and {@code metrics} at the bottom
+ * ({@code health} holds the management health checks and is used by Main only); {@code Main}
  * (the root package) wires them and nobody depends on it. Read from the sources, imports and fully qualified
  * names alike; a new cycle or an upward dependency fails here with the files that cause it.
  */
@@ -32,16 +33,19 @@ class LayeringTest {
   private static final Pattern REFERENCE = Pattern.compile("io\\.parley\\.node\\.([a-z]+)\\.|io\\.parley\\.node\\.(Main)\\b");
 
   /** What each package may use; a package missing here may use nothing of the node. */
-  private static final Map<String, Set<String>> ALLOWED = Map.of(
-      "gateway", Set.of("session", "settings", "concurrent"),
-      "session", Set.of("conversation", "presence", "message", "hooks", "settings", "concurrent", "serialization"),
-      "presence", Set.of("conversation", "concurrent", "serialization"),
-      "conversation", Set.of("message", "hooks", "concurrent", "serialization"),
-      "hooks", Set.of("settings", "concurrent"),
-      "message", Set.of("concurrent", "serialization"),
-      "settings", Set.of(),
-      "concurrent", Set.of(),
-      "serialization", Set.of());
+  private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
+      Map.entry("gateway", Set.of("session", "settings", "concurrent", "metrics")),
+      Map.entry("session", Set.of("conversation", "presence", "message", "hooks", "settings", "concurrent",
+          "serialization", "metrics")),
+      Map.entry("presence", Set.of("conversation", "concurrent", "serialization", "metrics")),
+      Map.entry("conversation", Set.of("message", "hooks", "concurrent", "serialization", "metrics")),
+      Map.entry("hooks", Set.of("settings", "concurrent", "metrics")),
+      Map.entry("message", Set.of("concurrent", "serialization", "metrics")),
+      Map.entry("metrics", Set.of("concurrent")),
+      Map.entry("health", Set.of("concurrent")),
+      Map.entry("settings", Set.of()),
+      Map.entry("concurrent", Set.of()),
+      Map.entry("serialization", Set.of()));
 
   @Test
   void every_package_depends_only_on_the_layers_below_it() {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.concurrent.Futures;
 import io.parley.node.concurrent.RateLimitedLog;
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.HookSettings;
 import io.parley.node.settings.NodeSettings;
 import java.time.Duration;
@@ -47,6 +48,7 @@ public final class HookClient implements Hooks {
   private final Materializer materializer;
   private final Map<String, Engine> engines;
   private final OfflinePush offlinePush;
+  private final NodeMetrics metrics;
 
   /** One app's engine: where, how, its pool, its fire-and-forget queue and its counters. */
   private final class Engine {
@@ -92,6 +94,7 @@ public final class HookClient implements Hooks {
     this.http = Http.get(system.classicSystem());
     this.materializer = Materializer.matFromSystem(system);
     this.offlinePush = offlinePush;
+    this.metrics = NodeMetrics.get(system);
     this.engines = settings.apps().values().stream()
         .filter(app -> !app.hooks().engineUrl().isEmpty() || !app.hooks().systemWebhookUrl().isEmpty())
         .collect(Collectors.toUnmodifiableMap(NodeSettings.App::appId, Engine::new));
@@ -156,9 +159,12 @@ public final class HookClient implements Hooks {
   private CompletionStage<HookOutcome> post(Engine engine, String hook, ObjectNode params) {
     CompletableFuture<HookOutcome> outcome = new CompletableFuture<>();
     Duration timeout = engine.settings.timeout();
-    var timer = system.scheduler().scheduleOnce(timeout,
-        () -> outcome.complete(failed(engine, hook, "no answer within " + timeout.toMillis() + " ms")),
-        system.executionContext());
+    long started = System.nanoTime();
+    var timer = system.scheduler().scheduleOnce(timeout, () -> {
+      if (!outcome.isDone() && outcome.complete(failed(engine, hook, "no answer within " + timeout.toMillis() + " ms"))) {
+        metrics.hookCall(hook, "timeout", System.nanoTime() - started);
+      }
+    }, system.executionContext());
     byte[] body;
     try {
       body = JSON.writeValueAsBytes(params);
@@ -174,7 +180,12 @@ public final class HookClient implements Hooks {
             .thenApply(strict -> answer(engine, hook, response, strict.getData().utf8String())))
         .whenComplete((answer, failure) -> {
           timer.cancel();
-          outcome.complete(failure != null ? failed(engine, hook, String.valueOf(rootCause(failure))) : answer);
+          HookOutcome result = failure != null ? failed(engine, hook, String.valueOf(rootCause(failure))) : answer;
+          if (outcome.complete(result)) {
+            metrics.hookCall(hook, result instanceof HookOutcome.Answered answered
+                && (answered.refuses("drop") || answered.refuses("reject")) ? "rejected"
+                : result instanceof HookOutcome.Answered ? "ok" : "error", System.nanoTime() - started);
+          }
         });
     return outcome;
   }

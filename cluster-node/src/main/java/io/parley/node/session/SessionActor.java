@@ -1,5 +1,6 @@
 package io.parley.node.session;
 
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.NodeSettings;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
@@ -134,6 +135,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** This session as conversations and presence know it (one adapter ref, also used for echo checks). */
   private final ActorRef<Delivery> inbox;
   private final ActorRef<ClientPresence.Kicked> kicks;
+  private final NodeMetrics metrics;
   private final PresenceHooks presenceHooks;
   /** The code this connection was closed with by the server, for {@code _clientOffline} (null: not by the server). */
   private ErrorCode closedWith;
@@ -203,6 +205,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.timers = timers;
     this.inbox = context.messageAdapter(Delivery.class, Delivered::new);
     this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
+    this.metrics = NodeMetrics.get(context.getSystem());
     this.conversations = dependencies.conversations().create(context, inbox);
     this.messages = dependencies.messages().create(context, inbox, remoteAddress);
     this.routes = new CommandRoutes(conversations, messages);
@@ -305,6 +308,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (command.hasAppId() && app != null && !app.appId().equals(command.getAppId())) {
       return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
     }
+    if (command.getCmd() == CommandType.direct) {
+      metrics.messageIn();
+    }
     return switch (command.getCmd()) {
       case echo -> send(Replies.echo(command));
       case login -> onPushServiceLogin(command);
@@ -360,12 +366,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     Optional<NodeSettings.App> requested = appOf(command);
     if (requested.isEmpty()) {
+      metrics.loginRefused();
       return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
     }
     app = requested.get();
     String clientId = command.hasPeerId() ? command.getPeerId() : generatedClientId();
     if (clientId.isEmpty() || clientId.length() > settings.maxClientIdLength() || hasControlCharacter(clientId)) {
       String detail = "clientId must be 1 to " + settings.maxClientIdLength() + " characters";
+      metrics.loginRefused();
       return command.hasI()
           ? send(Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
           : close(ErrorCode.INVALID_LOGIN, detail);
@@ -377,6 +385,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       Optional<SessionTokens.Grant> grant =
           dependencies.tokens().verify(app, clientId, request.getSt(), dependencies.clock().instant());
       if (grant.isEmpty()) {
+        metrics.loginRefused();
         Integer requestId = command.hasI() ? command.getI() : null;
         return send(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "invalid or expired session token"));
       }
@@ -623,6 +632,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     sessions.remove(conflict.clientId());
     dependencies.directory().unregister(app.appId(), conflict.clientId(), inbox);
     GenericCommand open = conflict.open();
+    metrics.loginRefused();
     return send(Replies.error(open.hasI() ? open.getI() : null, conflict.clientId(), ErrorCode.SESSION_CONFLICT,
         "another device holds this login"));
   }
@@ -723,6 +733,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       getContext().getLog().trace("{} -> {}", remoteAddress, command);
     }
     out.tell(new Outbound.Send(codec.encode(command)));
+    count(command);
     if (command.hasI()) {
       String settled = conversations.answered(command.getI());
       List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
@@ -734,11 +745,33 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return this;
   }
 
+  /** What the metrics count of a frame going out: pushes, logins and every refusal by its code. */
+  private void count(GenericCommand command) {
+    switch (command.getCmd()) {
+      case direct -> metrics.messageOut();
+      case error -> metrics.refused("error", command.getErrorMessage().getCode());
+      case ack -> {
+        if (command.hasAckMessage() && command.getAckMessage().hasCode()) {
+          metrics.refused("ack", command.getAckMessage().getCode());
+        }
+      }
+      case session -> {
+        if (command.getOp() == OpType.opened) {
+          metrics.loginOpened();
+        } else if (command.getOp() == OpType.closed && command.getSessionMessage().hasCode()) {
+          metrics.refused("kick", command.getSessionMessage().getCode());
+        }
+      }
+      default -> { }
+    }
+  }
+
   /** Closes with a LeanCloud code; waits for the stream to end (bounded) so the close frame gets out. */
   private Behavior<Command> close(ErrorCode code, String detail) {
     if (!closing) {
       closing = true;
       closedWith = code;
+      metrics.refused("close", code.code());
       getContext().getLog().debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
       out.tell(new Outbound.Close(code.code(), code.reason()));
       timers.cancelAll();

@@ -88,8 +88,9 @@ public final class Main {
         new SessionActor.Dependencies(
             settings,
             new SessionTokens(settings.session().sessionTokenTtl()),
-            ConversationCommands.sharded(sharding, directory, index, limits, settings.session().askTimeout(), hooks, clock),
-            MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(),
+            ConversationCommands.sharded(sharding, directory, index, limits, settings, settings.session().askTimeout(),
+                hooks, clock),
+            MessageCommands.sharded(sharding, index, messages, limits, settings.limits(), settings.session().askTimeout(),
                 settings.session().ackWindow(), clock),
             directory,
             presence,
@@ -109,7 +110,7 @@ public final class Main {
           health.gatewayBound(false);
           return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
         });
-    return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(),
+    return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(), settings.limits().connectionsPerNode(),
         new GatewayRoutes(system, settings, sessions, localSessions).handler()))
         .thenApply(binding -> {
           health.gatewayBound(true);

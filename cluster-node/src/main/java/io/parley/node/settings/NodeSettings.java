@@ -14,12 +14,16 @@ public record NodeSettings(
     boolean clusterBootstrap,
     Gateway gateway,
     Session session,
-    Metrics metrics) {
+    Metrics metrics,
+    Limits limits) {
 
-  /** One application: the ids and keys its SDKs are configured with, and its cloud hooks. */
-  public record App(String appId, String appKey, String masterKey, HookSettings hooks) {
+  /**
+   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, and its
+   * cloud hooks.
+   */
+  public record App(String appId, String appKey, String masterKey, AppAccess access, HookSettings hooks) {
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, HookSettings.NONE);
+      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), HookSettings.NONE);
     }
   }
 
@@ -55,6 +59,7 @@ public record NodeSettings(
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
+                AppAccess.fromConfig(app, app.getString("master-key")),
                 HookSettings.fromConfig(app, config.getConfig("hook-defaults"))))
             .toList();
     if (apps.isEmpty()) {
@@ -78,7 +83,8 @@ public record NodeSettings(
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
         session,
-        metrics(config.getConfig("metrics")));
+        metrics(config.getConfig("metrics")),
+        Limits.fromConfig(root));
   }
 
   /** A send waits for _messageReceived before it is stored: the session must wait longer than the hook. */

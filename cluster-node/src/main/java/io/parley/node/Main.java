@@ -65,11 +65,15 @@ public final class Main {
     ClusterSharding sharding = ClusterSharding.get(system);
     Config config = system.settings().config();
     ConversationSettings limits = ConversationSettings.fromConfig(config.getConfig("parley.conversation"));
+    io.parley.node.settings.Storage storage = settings.storage();
     ConversationIndex index =
-        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            new ConversationIndex.Retries(storage.indexWriteAttempts(), storage.indexRetryBackoff(),
+                storage.indexRetryMaxBackoff(), storage.indexMaxPendingRetries()),
+            storage.memberConversationsScanned());
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
-            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
+            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")), storage.messageRetention());
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
     CompletionStage<org.apache.pekko.Done> schema =
@@ -79,11 +83,14 @@ public final class Main {
                     .thenCompose(done -> messages.createTables()),
                 5, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
-    ClientPresence.init(system);
+    ClientPresence.init(system, new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
     Hooks hooks = new HookClient(system, settings, OfflinePush.LOGGED);
-    Conversation.init(system, limits, directory, index, messages, hooks, clock);
+    Conversation.init(system, limits, directory, index, messages, hooks, clock,
+        new Conversation.Durability(storage.snapshotEvery(), storage.keepSnapshots(), storage.deleteEventsOnSnapshot(),
+            storage.positionFlushInterval(), storage.indexActivityInterval()),
+        new Conversation.Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,

@@ -14,6 +14,7 @@ public record NodeSettings(
     boolean clusterBootstrap,
     Gateway gateway,
     Session session,
+    Storage storage,
     Metrics metrics,
     Limits limits) {
 
@@ -83,6 +84,7 @@ public record NodeSettings(
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
         session,
+        Storage.fromConfig(config.getConfig("storage")),
         metrics(config.getConfig("metrics")),
         Limits.fromConfig(root));
   }

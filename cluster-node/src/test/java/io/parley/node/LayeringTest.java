@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The node's packages depend on each other one way only:
- * {@code gateway -> session -> {presence, conversation} -> message}, with {@code presence -> conversation},
+ * {@code gateway -> session -> {presence, conversation, security} -> message}, with {@code presence -> conversation},
  * {@code session, conversation -> hooks} (the cloud-hook client, which needs only the settings)
  * and the shared {@code settings}, {@code concurrent}, {@code serialization} and {@code metrics} at the bottom
  * ({@code health} holds the management health checks and is used by Main only); {@code Main}
@@ -34,9 +34,10 @@ class LayeringTest {
 
   /** What each package may use; a package missing here may use nothing of the node. */
   private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
-      Map.entry("gateway", Set.of("session", "settings", "concurrent", "metrics")),
-      Map.entry("session", Set.of("conversation", "presence", "message", "hooks", "settings", "concurrent",
+      Map.entry("gateway", Set.of("session", "security", "settings", "concurrent", "metrics")),
+      Map.entry("session", Set.of("conversation", "presence", "message", "security", "hooks", "settings", "concurrent",
           "serialization", "metrics")),
+      Map.entry("security", Set.of("settings", "concurrent")),
       Map.entry("presence", Set.of("conversation", "concurrent", "serialization", "metrics")),
       Map.entry("conversation", Set.of("message", "hooks", "concurrent", "serialization", "metrics")),
       Map.entry("hooks", Set.of("settings", "concurrent", "metrics")),

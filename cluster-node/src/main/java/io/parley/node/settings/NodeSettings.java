@@ -16,17 +16,22 @@ public record NodeSettings(
     Session session,
     Storage storage,
     Metrics metrics,
-    Limits limits) {
+    Limits limits,
+    Security security) {
 
   /**
-   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, and its
-   * cloud hooks.
+   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, which
+   * client actions must be signed, and its cloud hooks.
    */
-  public record App(String appId, String appKey, String masterKey, AppAccess access, HookSettings hooks) {
+  public record App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security,
+      HookSettings hooks) {
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), HookSettings.NONE);
+      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), AppSecurity.open(), HookSettings.NONE);
     }
   }
+
+  /** {@code parley.security}: how long a client signature (docs/protocol.md §14.1) stays valid. */
+  public record Security(Duration signatureValidity) {}
 
   public record Gateway(
       String interfaceName,
@@ -60,7 +65,7 @@ public record NodeSettings(
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
-                AppAccess.fromConfig(app, app.getString("master-key")),
+                AppAccess.fromConfig(app, app.getString("master-key")), AppSecurity.fromConfig(app),
                 HookSettings.fromConfig(app, config.getConfig("hook-defaults"))))
             .toList();
     if (apps.isEmpty()) {
@@ -74,19 +79,22 @@ public record NodeSettings(
       }
     }
     checkLogFormat(config.getString("log-format"));
-    if (config.getBoolean("cluster-bootstrap")) {
+    boolean clusterBootstrap = config.getBoolean("cluster-bootstrap");
+    if (clusterBootstrap) {
       apps.forEach(NodeSettings::checkProductionMasterKey);
+      apps.forEach(app -> app.security().checkProduction(app.appId()));
     }
     Session session = session(config.getConfig("session"));
     checkHookTimeouts(apps, session);
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
-        config.getBoolean("cluster-bootstrap"),
+        clusterBootstrap,
         gateway(config.getConfig("gateway")),
         session,
         Storage.fromConfig(config.getConfig("storage")),
         metrics(config.getConfig("metrics")),
-        Limits.fromConfig(root));
+        Limits.fromConfig(root),
+        new Security(config.getDuration("security.signature-validity")));
   }
 
   /** A send waits for _messageReceived before it is stored: the session must wait longer than the hook. */

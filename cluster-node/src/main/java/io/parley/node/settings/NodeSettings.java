@@ -28,6 +28,11 @@ public record NodeSettings(
     public App(String appId, String appKey, String masterKey) {
       this(appId, appKey, masterKey, AppAccess.defaults(masterKey), AppSecurity.open(), HookSettings.NONE);
     }
+
+    /** Without cloud hooks. */
+    public App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security) {
+      this(appId, appKey, masterKey, access, security, HookSettings.NONE);
+    }
   }
 
   /** {@code parley.security}: how long a client signature (docs/protocol.md §14.1) stays valid. */

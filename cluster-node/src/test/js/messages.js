@@ -40,7 +40,7 @@ const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson, sleep 
 // arguments and result
 
 const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'read-receipts',
-  'temporary', 'chatroom', 'will', 'patch', 'shared-order', 'receive', 'send'];
+  'temporary', 'chatroom', 'will', 'patch', 'shared-order', 'receive', 'send', 'hooks'];
 
 const cli = new Cli({
   script: 'messages.js',
@@ -864,6 +864,41 @@ const SCENARIO_FUNCTIONS = {
       Jerry: await h.history(jerry, await conversationOf(h, jerry, group.id), { limit: 10 }),
       Tom: await h.history(tom, group, { limit: 10 }),
     };
+  },
+
+  // Cloud hooks (HooksIT): the app's LeanEngine (src/test/js-engine/server.js) refuses a conversation named
+  // `forbidden`, drops `hook:drop`, rewrites `hook:rewrite` and reroutes `hook:reroute=<id>`; Harry is a member who
+  // never logs in (the offline member of _receiversOffline).
+  async hooks(h) {
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    await h.login('Bob', 1);
+    const harry = `Harry-${h.run}`;
+    h.idToName.set(harry, 'Harry');
+    facts.harry = harry;
+    h.begin('create');
+    const group = await tom.client.createConversation({ members: [jerry.id, `Bob-${h.run}`, harry], name: 'hooked', unique: false });
+    facts.cid = group.id;
+    await h.waitFor('Bob', (e) => e.event === 'INVITED', 'Bob INVITED');
+    h.begin('forbidden');
+    facts.forbidden = await tom.client.createConversation({ members: [jerry.id], name: 'forbidden', unique: false })
+      .then((c) => ({ created: c.id }), (e) => ({ code: e.code, appCode: e.appCode === undefined ? null : e.appCode, detail: e.detail || null, message: e.message }));
+    h.begin('plain');
+    facts.plain = await h.send(tom, group, h.text(tom, 'plain hello'));
+    for (const name of ['Jerry', 'Bob']) await h.waitFor(name, (e) => e.event === 'MESSAGE' && e.step === 'plain', `${name} MESSAGE`);
+    h.begin('drop');
+    facts.drop = await group.send(h.text(tom, 'hook:drop this'))
+      .then((m) => ({ sent: h.messageView(m, tom) }), (e) => ({ code: e.code, appCode: e.appCode === undefined ? null : e.appCode, message: e.message }));
+    await h.settle();
+    h.begin('rewrite');
+    facts.rewrite = await h.send(tom, group, h.text(tom, 'hook:rewrite this'));
+    await h.waitFor('Tom', (e) => e.event === 'MESSAGE_UPDATE' && e.step === 'rewrite', 'Tom MESSAGE_UPDATE');
+    for (const name of ['Jerry', 'Bob']) await h.waitFor(name, (e) => e.event === 'MESSAGE' && e.step === 'rewrite', `${name} MESSAGE`);
+    h.begin('reroute');
+    facts.reroute = await h.send(tom, group, h.text(tom, `hook:reroute=${jerry.id}`));
+    await h.waitFor('Jerry', (e) => e.event === 'MESSAGE' && e.step === 'reroute', 'Jerry MESSAGE');
+    await h.settle();
+    facts.events = ['plain', 'drop', 'rewrite', 'reroute'].reduce((o, step) => Object.assign(o, { [step]: h.eventsOf(step) }), {});
   },
 
   // Order on a shared socket (issue 9 point 4): per --rtm node, one Realtime (one WebSocket) with two clients, Amy

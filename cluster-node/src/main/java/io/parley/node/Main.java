@@ -10,6 +10,9 @@ import io.parley.node.message.MessageStore;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.gateway.GatewayRoutes;
+import io.parley.node.hooks.HookClient;
+import io.parley.node.hooks.Hooks;
+import io.parley.node.hooks.OfflinePush;
 import io.parley.node.gateway.LocalSessions;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import io.parley.node.gateway.GatewayServer;
@@ -95,7 +98,8 @@ public final class Main {
     ClientPresence.init(system, new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
-    Conversation.init(system, limits, notifications.recording(directory), index, messages, clock,
+    Hooks hooks = new HookClient(system, settings, OfflinePush.LOGGED);
+    Conversation.init(system, limits, notifications.recording(directory), index, messages, hooks, clock,
         new Conversation.Durability(storage.snapshotEvery(), storage.keepSnapshots(), storage.deleteEventsOnSnapshot(),
             storage.positionFlushInterval(), storage.indexActivityInterval()),
         new Conversation.Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
@@ -108,13 +112,14 @@ public final class Main {
             settings,
             sessionTokens,
             ConversationCommands.sharded(sharding, directory, index, limits, settings, settings.session().askTimeout(),
-                clock),
+                hooks, clock),
             MessageCommands.sharded(sharding, index, messages, limits, settings.limits(), settings.session().askTimeout(),
                 settings.session().ackWindow(), clock),
             directory,
             presence,
             new SignatureGuard(security, settings.security().signatureValidity(), clock),
             revocations,
+            hooks,
             clock);
     org.apache.pekko.http.javadsl.server.Route restApi = RestApi.routes(new RestApi.Dependencies(settings, sessionTokens,
         sharding, directory, index, messages, limits, clock, notifications, revocations));

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The node's packages depend on each other one way only:
  * {@code {gateway, rest} -> session -> {presence, conversation, security} -> message}, with {@code presence ->
- * conversation} and the shared {@code settings}, {@code concurrent}, {@code serialization} and {@code metrics} at
+ * conversation}, {@code session, conversation -> hooks} (the cloud-hook client, which needs only the settings)
+ * and the shared {@code settings}, {@code concurrent}, {@code serialization} and {@code metrics} at
  * the bottom ({@code health} holds the management health checks and is used by Main only); {@code Main}
  * (the root package) wires them and nobody depends on it. Read from the sources, imports and fully qualified
  * names alike; a new cycle or an upward dependency fails here with the files that cause it.
@@ -36,11 +37,12 @@ class LayeringTest {
       Map.entry("gateway", Set.of("session", "security", "settings", "concurrent", "metrics")),
       Map.entry("rest", Set.of("session", "conversation", "presence", "message", "security", "settings", "concurrent",
           "metrics")),
-      Map.entry("session", Set.of("conversation", "presence", "message", "security", "settings", "concurrent",
+      Map.entry("session", Set.of("conversation", "presence", "message", "security", "hooks", "settings", "concurrent",
           "serialization", "metrics")),
       Map.entry("security", Set.of("settings", "concurrent")),
       Map.entry("presence", Set.of("conversation", "concurrent", "serialization", "metrics")),
-      Map.entry("conversation", Set.of("message", "concurrent", "serialization", "metrics")),
+      Map.entry("conversation", Set.of("message", "hooks", "concurrent", "serialization", "metrics")),
+      Map.entry("hooks", Set.of("settings", "concurrent", "metrics")),
       Map.entry("message", Set.of("concurrent", "serialization", "metrics")),
       Map.entry("metrics", Set.of("concurrent")),
       Map.entry("health", Set.of("concurrent")),

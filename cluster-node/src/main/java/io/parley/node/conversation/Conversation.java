@@ -172,10 +172,11 @@ public final class Conversation
 
   /**
    * direct (§6.12): stores the message (unless transient or a will), then replies {@link Sent} and delivers
-   * it to every member's sessions on any node, except {@code origin}, the sending session.
+   * it to every member's sessions on any node, except {@code origin}, the sending session. {@code sourceIp}: the
+   * sender's address, for the app's hooks (may be null).
    */
-  public record Send(String sender, MessageDraft draft, ActorRef<Delivery> origin, ActorRef<Reply> replyTo)
-      implements Command {}
+  public record Send(String sender, MessageDraft draft, ActorRef<Delivery> origin, ActorRef<Reply> replyTo,
+      String sourceIp) implements Command {}
 
   /**
    * A message the app server sends as {@code sender} (REST, REST-AND-HOOKS §3.1): stored, acked and delivered as
@@ -227,6 +228,12 @@ public final class Conversation
   }
 
   record BatchWritten(List<MessageLog.Pending> batch, Throwable failure) implements Command {}
+
+  /** The app's {@code _messageReceived} answered for the send it numbered {@code seq} (see {@link MessageHooks}). */
+  record MessageHookAnswered(long seq, io.parley.node.hooks.HookOutcome outcome) implements Command {}
+
+  /** The app's {@code _messageUpdate} answered for {@code patch}. */
+  record PatchHookAnswered(PatchMessage patch, io.parley.node.hooks.HookOutcome outcome) implements Command {}
 
   record UndeliveredLoaded(UndeliveredTo query, List<io.parley.node.message.StoredMessage> messages,
       Throwable failure) implements Command {}
@@ -302,6 +309,9 @@ public final class Conversation
   /** A refusal with the LeanCloud error code the client must get. */
   public record Rejected(int code, String reason, String detail) implements Reply {}
 
+  /** Refused by the app's hook: the LeanCloud code, and the app's own {@code appCode} and {@code appMsg} (may be null). */
+  public record RejectedByApp(int code, String reason, Integer appCode, String appMsg) implements Reply {}
+
   /** What readers see of a conversation. */
   public record Snapshot(
       String id,
@@ -362,6 +372,11 @@ public final class Conversation
 
     /** To every session that has joined chatroom {@code cid}, on any node. */
     void sendRoom(String appId, String cid, Notice notice);
+
+    /** Which of {@code clientIds} have a session on any node (asked only when a hook needs it). */
+    default java.util.concurrent.CompletionStage<Set<String>> online(String appId, List<String> clientIds) {
+      return java.util.concurrent.CompletableFuture.completedFuture(Set.of());
+    }
   }
 
   /** Where the per-member conversation index is kept up to date. */
@@ -429,9 +444,11 @@ public final class Conversation
   private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
 
   public static void init(ActorSystem<?> system, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, Clock clock, Durability durability, Residency residency) {
+      io.parley.node.message.MessageArchive archive, io.parley.node.hooks.Hooks hooks, Clock clock,
+      Durability durability, Residency residency) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, archive, clock, durability))
+        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, archive, hooks, clock,
+                durability))
             .withStopMessage(Stop.INSTANCE)
             .withSettings(residency.sharding(system)));
   }
@@ -442,12 +459,20 @@ public final class Conversation
     return create(entityId, limits, notices, index, archive, clock, Durability.DEFAULT);
   }
 
+  /** Without cloud hooks. */
   public static Behavior<Command> create(
       String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
       io.parley.node.message.MessageArchive archive, Clock clock, Durability durability) {
+    return create(entityId, limits, notices, index, archive, io.parley.node.hooks.Hooks.NONE, clock, durability);
+  }
+
+  public static Behavior<Command> create(
+      String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
+      io.parley.node.message.MessageArchive archive, io.parley.node.hooks.Hooks hooks, Clock clock,
+      Durability durability) {
     return Behaviors.withTimers(timers -> Behaviors.setup(context -> {
       timers.startTimerWithFixedDelay(FlushPositions.INSTANCE, durability.positionFlush());
-      return new Conversation(context, entityId, limits, notices, index, archive, clock, durability);
+      return new Conversation(context, entityId, limits, notices, index, archive, hooks, clock, durability);
     }));
   }
 
@@ -458,7 +483,8 @@ public final class Conversation
 
   private Conversation(
       ActorContext<Command> context, String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, Clock clock, Durability durability) {
+      io.parley.node.message.MessageArchive archive, io.parley.node.hooks.Hooks hooks, Clock clock,
+      Durability durability) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -473,7 +499,7 @@ public final class Conversation
     this.clock = clock;
     this.durability = durability;
     this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log, index,
-        durability.indexActivityInterval());
+        durability.indexActivityInterval(), new MessageHooks(hooks, appId, cid, context));
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
   }
 
@@ -586,6 +612,8 @@ public final class Conversation
         .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
         .onCommand(RetryRecentLoad.class, (state, retry) -> messaging.onRetryRecentLoad(state))
         .onCommand(BatchWritten.class, messaging::onBatchWritten)
+        .onCommand(MessageHookAnswered.class, messaging::onMessageHookAnswered)
+        .onCommand(PatchHookAnswered.class, messaging::onPatchHookAnswered)
         .onCommand(UndeliveredLoaded.class, messaging::onUndeliveredLoaded)
         .onCommand(PatchLookedUp.class, messaging::onPatchLookedUp)
         .onCommand(PatchWritten.class, messaging::onPatchWritten)
@@ -959,6 +987,7 @@ public final class Conversation
   /** Everything but the entity's own completions waits while the recent messages load. */
   private static boolean waitsForRecent(Command command) {
     return !(command instanceof RecentLoaded || command instanceof RetryRecentLoad || command instanceof BatchWritten
+        || command instanceof MessageHookAnswered || command instanceof PatchHookAnswered
         || command instanceof PatchLookedUp || command instanceof PatchWritten || command instanceof UndeliveredLoaded
         || command instanceof Indexed || command instanceof FlushPositions || command instanceof RoomSessionEnded
         || command instanceof Stop);

@@ -1,6 +1,7 @@
 package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.hooks.HookOutcome;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +28,7 @@ final class ConversationMessaging {
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
   private final MessageLog log;
+  private final MessageHooks hooks;
   private final Conversation.MemberIndex index;
   private final Duration indexActivityInterval;
   /** When the member index last learnt of this conversation's activity (0: not since the entity started). */
@@ -37,7 +39,7 @@ final class ConversationMessaging {
 
   ConversationMessaging(Conversation entity, String appId, String cid, ActorContext<Conversation.Command> context,
       ConversationSettings settings, Conversation.Notices notices, io.parley.node.message.MessageArchive archive,
-      Clock clock, MessageLog log, Conversation.MemberIndex index, Duration indexActivityInterval) {
+      Clock clock, MessageLog log, Conversation.MemberIndex index, Duration indexActivityInterval, MessageHooks hooks) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
@@ -47,6 +49,7 @@ final class ConversationMessaging {
     this.archive = archive;
     this.clock = clock;
     this.log = log;
+    this.hooks = hooks;
     this.index = index;
     this.indexActivityInterval = indexActivityInterval;
   }
@@ -114,39 +117,84 @@ final class ConversationMessaging {
     if (state.shutup().contains(send.sender())) {
       return entity.reject(send.replyTo(), 4563, "SILIENCED", send.sender() + " is muted in " + cid);
     }
-    return store(state, send.sender(), send.draft(), send.origin(), Audience.MEMBERS, send.replyTo());
+    return store(state, send, Audience.MEMBERS, true);
   }
 
-  /** The app server's send (REST): no membership or shut-up check, otherwise the same path as {@link #onSend}. */
+  /**
+   * The app server's send (REST): no membership or shut-up check and no {@code _messageReceived} (the app sent it
+   * itself), otherwise the same path as {@link #onSend}.
+   */
   ReplyEffect<Conversation.Event, ConversationState> onPost(ConversationState state, Conversation.Post post) {
     Audience audience = post.syncToSender() && state.kind() != Kind.TRANSIENT
         ? Audience.MEMBERS_AND_SENDER : Audience.MEMBERS_BUT_SENDER;
-    return store(state, post.sender(), post.draft(), null, audience, post.replyTo());
+    return store(state, new Conversation.Send(post.sender(), post.draft(), null, post.replyTo(), null), audience, false);
   }
 
-  private ReplyEffect<Conversation.Event, ConversationState> store(ConversationState state, String sender,
-      Conversation.MessageDraft draft, ActorRef<Delivery> origin, Audience audience, ActorRef<Conversation.Reply> replyTo) {
+  private ReplyEffect<Conversation.Event, ConversationState> store(ConversationState state, Conversation.Send send,
+      Audience audience, boolean hooked) {
+    Conversation.MessageDraft draft = send.draft();
     int size = draft.size();
     if (size > settings.maxMessageSize()) {
-      return entity.reject(replyTo, 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
+      return entity.reject(send.replyTo(), 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
     }
-    String dedupKey = draft.dedupToken() == null || draft.dedupToken().isEmpty() ? null
-        : sender + "\u0000" + draft.dedupToken();
+    String dedupKey = dedupKey(send);
     java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey);
     if (resent.isPresent()) {
-      return entity.answer(replyTo, new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
+      return entity.answer(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
     }
+    if (!hooked || !hooks.beforeStore(state, send, clock.millis())) {
+      admit(state, send, draft, dedupKey, new Route(audience, MessageHooks.Route.DEFAULT));
+    }
+    return entity.effects().noReply();
+  }
+
+  /** Who gets a stored message: the audience of its edge, and what the app's hook changed. */
+  record Route(Audience audience, MessageHooks.Route hook) {}
+
+  /**
+   * The app's {@code _messageReceived} answered (docs/hooks.md §4.2): each send it let through, in arrival order,
+   * is stored as the hook left it (content, recipients); a drop is refused with 4402 and the app's code and detail.
+   */
+  ReplyEffect<Conversation.Event, ConversationState> onMessageHookAnswered(ConversationState state,
+      Conversation.MessageHookAnswered answered) {
+    for (MessageHooks.Waiting waiting : hooks.answered(answered)) {
+      Conversation.Send send = waiting.send;
+      if (waiting.outcome instanceof HookOutcome.Answered answer && !answer.refuses("drop")) {
+        Conversation.MessageDraft draft = MessageHooks.rewrite(send.draft(), answer);
+        List<String> toPeers = MessageHooks.peers(answer.get("toPeers"));
+        admit(state, send, draft, dedupKey(send),
+            new Route(Audience.MEMBERS, new MessageHooks.Route(toPeers, draft != send.draft())));
+      } else if (send.replyTo() != null) {
+        send.replyTo().tell(waiting.outcome instanceof HookOutcome.Answered answer
+            ? new Conversation.RejectedByApp(4402, "MESSAGE_REJECTED_BY_APP", answer.appCode(), answer.appMessage())
+            : new Conversation.Rejected(4402, "MESSAGE_REJECTED_BY_APP", "hook failed"));
+      }
+    }
+    return entity.effects().noReply();
+  }
+
+  /** A resent message (same sender and {@code dt}) is answered with the stored one (§7.10); null: no token. */
+  private static String dedupKey(Conversation.Send send) {
+    String token = send.draft().dedupToken();
+    return token == null || token.isEmpty() ? null : send.sender() + "\u0000" + token;
+  }
+
+  /** Gives the message its id and timestamp; stores it (transient and will messages: delivers at once). */
+  private void admit(ConversationState state, Conversation.Send send, Conversation.MessageDraft draft, String dedupKey,
+      Route route) {
     io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
-        sender, log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
+        send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
         draft.mentionAll(), draft.receipt(), 0, false, draft.pushData());
     if (draft.transientMessage() || draft.deliverOnly()) {
       // Transient and will messages are never stored: delivered to whoever is online now.
-      deliver(state, message, draft.transientMessage(), origin, audience);
-      return entity.answer(replyTo, new Conversation.Sent(message.id(), message.timestamp()));
+      if (send.replyTo() != null) {
+        send.replyTo().tell(new Conversation.Sent(message.id(), message.timestamp()));
+      }
+      deliver(state, message, draft.transientMessage(), send.origin(), route);
+      return;
     }
-    log.enqueue(new MessageLog.Pending(message, dedupKey, replyTo, origin, audience));
+    log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin(), route));
     writeNextBatch();
-    return entity.effects().noReply();
   }
 
   /** One durable write for all sends that arrived while the previous write was in flight. */
@@ -166,7 +214,7 @@ final class ConversationMessaging {
         send.replyTo().tell(new Conversation.Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry"));
       } else {
         send.replyTo().tell(new Conversation.Sent(send.message().id(), send.message().timestamp()));
-        deliver(state, send.message(), false, send.origin(), send.audience());
+        deliver(state, send.message(), false, send.origin(), send.route());
       }
     }
     if (written.failure() == null) {
@@ -192,13 +240,20 @@ final class ConversationMessaging {
   }
 
   /**
-   * Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. The
-   * app server's posts go to the members (a system conversation's subscribers) with or without the sender.
+   * Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room; the
+   * recipients the app's hook chose, if it rerouted. The app server's posts go to the members (a system
+   * conversation's subscribers) with or without the sender. Then the after-delivery hooks, and a sender whose
+   * message the hook rewrote gets it back as a {@code patch/modify} (§10), so its SDK shows what the others got.
    */
   private void deliver(ConversationState state, io.parley.node.message.StoredMessage message, boolean transientMessage,
-      ActorRef<Delivery> origin, Audience audience) {
+      ActorRef<Delivery> origin, Route route) {
     Notice.Message notice = new Notice.Message(cid, message, convType(state), transientMessage, origin);
-    if (state.kind() == Kind.TRANSIENT) {
+    Audience audience = route.audience();
+    if (route.hook().toPeers() != null) {
+      List<String> targets = new java.util.ArrayList<>(route.hook().toPeers());
+      targets.add(message.from());
+      notices.send(appId, targets, notice);
+    } else if (state.kind() == Kind.TRANSIENT) {
       notices.sendRoom(appId, cid, notice);
     } else if (audience == Audience.MEMBERS_AND_SENDER && !state.members().contains(message.from())) {
       List<String> recipients = new java.util.ArrayList<>(state.members());
@@ -206,12 +261,16 @@ final class ConversationMessaging {
       notices.send(appId, recipients, notice);
     } else if (audience == Audience.MEMBERS_BUT_SENDER) {
       notices.send(appId, Conversation.others(state.members(), message.from()), notice);
-    } else if (state.kind() == Kind.SYSTEM && audience == Audience.MEMBERS) {
+    } else if (state.kind() != Kind.SYSTEM) {
       // A client's message to a system conversation is for the app (its webhook), not for the subscribers.
-      return;
-    } else {
       notices.send(appId, state.members(), notice);
     }
+    if (route.hook().rewritten()) {
+      notices.send(appId, List.of(message.from()), new Notice.Patched(cid, new io.parley.node.message.StoredMessage(
+          message.id(), message.from(), message.timestamp(), message.data(), message.binary(), message.mentionPids(),
+          message.mentionAll(), message.receipt(), message.timestamp(), false, message.pushData()), null));
+    }
+    hooks.afterDelivery(state, message, route.hook().toPeers(), transientMessage, notices);
   }
 
   private long timestampOf(String messageId, long fallback) {
@@ -359,7 +418,37 @@ final class ConversationMessaging {
     return entity.effects().reply(query.replyTo(), new Conversation.Patches(cid, log.patchedSince(query.since())));
   }
 
+  /** patch/modify: the app's {@code _messageUpdate} first, when it has one (docs/hooks.md §4.2), then the patch. */
   ReplyEffect<Conversation.Event, ConversationState> onPatch(ConversationState state, Conversation.PatchMessage patch) {
+    if (hooks.patchHookOn()) {
+      context.pipeToSelf(hooks.beforePatch(state, patch, clock.millis()), (outcome, failure) ->
+          new Conversation.PatchHookAnswered(patch, outcome != null ? outcome : HookOutcome.Answered.PROCEED));
+      return entity.effects().noReply();
+    }
+    return patch(state, patch);
+  }
+
+  /** {@code _messageUpdate} answered: {@code drop} refuses with 4405, {@code content}/{@code bin} replace the edit. */
+  ReplyEffect<Conversation.Event, ConversationState> onPatchHookAnswered(ConversationState state,
+      Conversation.PatchHookAnswered answered) {
+    Conversation.PatchMessage patch = answered.patch();
+    if (!(answered.outcome() instanceof HookOutcome.Answered answer)) {
+      return entity.reject(patch.replyTo(), 4405, "MESSAGE_UPDATE_REJECTED_BY_APP", "hook failed");
+    }
+    if (answer.refuses("drop")) {
+      return entity.answer(patch.replyTo(),
+          new Conversation.RejectedByApp(4405, "MESSAGE_UPDATE_REJECTED_BY_APP", answer.appCode(), answer.appMessage()));
+    }
+    com.fasterxml.jackson.databind.JsonNode content = answer.get("content");
+    if (content.isTextual() && !patch.recall()) {
+      boolean binary = answer.get("bin").isBoolean() ? answer.get("bin").booleanValue() : patch.binary();
+      patch = new Conversation.PatchMessage(patch.requester(), patch.messageId(), patch.timestamp(), false,
+          content.textValue(), binary, patch.mentionPids(), patch.mentionAll(), patch.origin(), patch.replyTo());
+    }
+    return patch(state, patch);
+  }
+
+  private ReplyEffect<Conversation.Event, ConversationState> patch(ConversationState state, Conversation.PatchMessage patch) {
     java.util.Optional<io.parley.node.message.StoredMessage> recent = log.find(patch.messageId());
     if (recent.isPresent()) {
       return applyPatch(patch, recent.get());

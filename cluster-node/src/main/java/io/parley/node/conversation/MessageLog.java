@@ -26,9 +26,9 @@ final class MessageLog {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int DEDUP_ENTRIES = 1000;
 
-  /** A send waiting for its batch to be durable, and who gets it then. */
+  /** A send waiting for its batch to be durable, and who gets it then (its edge's audience, the app's hook). */
   record Pending(StoredMessage message, String dedupKey, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo,
-      org.apache.pekko.actor.typed.ActorRef<Delivery> origin, ConversationMessaging.Audience audience) {}
+      org.apache.pekko.actor.typed.ActorRef<Delivery> origin, ConversationMessaging.Route route) {}
 
   private final ArrayDeque<StoredMessage> recent = new ArrayDeque<>();
   /** The same messages by id: an ack or read naming a message id is resolved without a scan. */

@@ -1,5 +1,6 @@
 package io.parley.node.message;
 
+import io.parley.node.concurrent.RateLimitedLog;
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;

@@ -17,6 +17,7 @@ import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.conversation.query.ConversationQuery;
 import io.parley.node.conversation.query.InvalidQueryException;
 import io.parley.node.conversation.query.QueryBudget;
+import io.parley.node.hooks.Hooks;
 import io.parley.node.settings.Limits;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.ErrorCode;
@@ -72,6 +73,7 @@ public final class ConversationCommands {
   private final Limits requestLimits;
   private final Duration askTimeout;
   private final Clock clock;
+  private final ConversationHooks hooks;
   /** The chatroom each client of this session is in: its entity id. */
   private final Map<String, String> rooms = new HashMap<>();
   /** Requests (by {@code i}) whose reply is not sent yet, and their conversation. */
@@ -88,6 +90,7 @@ public final class ConversationCommands {
       ConversationSettings limits,
       NodeSettings nodeSettings,
       Duration askTimeout,
+      ConversationHooks hooks,
       Clock clock) {
     this.context = context;
     this.nodeSettings = nodeSettings;
@@ -99,16 +102,18 @@ public final class ConversationCommands {
     this.finder = finder;
     this.limits = limits;
     this.askTimeout = askTimeout;
+    this.hooks = hooks;
     this.clock = clock;
   }
 
   /** Conversations reached through Cluster Sharding, wherever they live. */
   public static Factory sharded(ClusterSharding sharding, NodeDirectory directory, ConversationIndex index,
-      ConversationSettings limits, NodeSettings nodeSettings, Duration askTimeout, Clock clock) {
+      ConversationSettings limits, NodeSettings nodeSettings, Duration askTimeout, Hooks hooks, Clock clock) {
     Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
     ConversationFinder finder = new ConversationFinder(entities, index, limits, askTimeout);
-    return (context, inbox) ->
-        new ConversationCommands(context, inbox, directory, entities, finder, limits, nodeSettings, askTimeout, clock);
+    ConversationHooks conversationHooks = new ConversationHooks(hooks);
+    return (context, inbox) -> new ConversationCommands(context, inbox, directory, entities, finder, limits, nodeSettings,
+        askTimeout, conversationHooks, clock);
   }
 
   /**
@@ -250,11 +255,17 @@ public final class ConversationCommands {
     }
     // Temporary conversations honour `unique` too (JS 5 sends it by default): the unexpired one of the set.
     long ttlSeconds = kind == Kind.TEMPORARY ? temporaryTtl(request) : 0;
-    pipe(conversations.start(appId, access(appId).uniqueIdKey(), clientId, members, attributes, kind, request.getUnique(),
-            ttlSeconds, now),
-        command, clientId,
+    // The app's _conversationStart may refuse, or give the attributes to create with.
+    CompletionStage<Conversation.Reply> answer = hooks.beforeStart(appId, clientId, members, attributes)
+        .thenCompose(verdict -> verdict.refusal() != null ? CompletableFuture.completedFuture(verdict.refusal())
+            : conversations.start(appId, access(appId).uniqueIdKey(), clientId, members,
+                ConversationHooks.attributes(verdict, attributes), kind, request.getUnique(), ttlSeconds, now));
+    pipe(answer, command, clientId,
         reply -> {
           Conversation.Snapshot conversation = ((Conversation.Created) reply).conversation();
+          if (!((Conversation.Created) reply).existing()) {
+            hooks.started(appId, conversation.id());
+          }
           ConvCommand.Builder started = ConvCommand.newBuilder()
               .setCid(conversation.id())
               .setCdate(Instant.ofEpochMilli(conversation.createdAt()).toString());
@@ -282,7 +293,7 @@ public final class ConversationCommands {
   /** Like {@link #ask}, for a start that may have moved on (see {@link Conversations#start}). */
   private void pipe(CompletionStage<Conversation.Reply> answer, GenericCommand command, String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
-    context.pipeToSelf(answer, (reply, failure) -> failure != null || reply instanceof Conversation.Rejected
+    context.pipeToSelf(answer, (reply, failure) -> failure != null || refused(reply)
         ? new SessionActor.Emit(toFrame(command, clientId, reply, failure, null))
         : new SessionActor.Emit(onSuccess.apply(reply)));
   }
@@ -303,10 +314,14 @@ public final class ConversationCommands {
       return;
     }
     SelfJoin selfJoin = SelfJoin.parse(access(appId).selfJoin());
-    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), inbox, replyTo,
-            selfJoin), askTimeout));
+    CompletionStage<Conversation.Reply> answer = hooks.beforeAdd(appId, clientId, request.getCid(), ids)
+        .thenCompose(verdict -> verdict.refusal() != null ? CompletableFuture.completedFuture(verdict.refusal())
+            : Futures.direct(entities.apply(entityId).ask((ActorRef<Conversation.Reply> replyTo) ->
+                new Conversation.Add(clientId, ids, clock.millis(), inbox, replyTo, selfJoin), askTimeout)));
     context.pipeToSelf(answer, (reply, failure) -> {
+      if (reply instanceof Conversation.MembershipChanged changed) {
+        hooks.added(appId, clientId, request.getCid(), changed.allowed());
+      }
       if (reply instanceof Conversation.MembershipChanged changed && changed.conversation().kind() == Kind.TRANSIENT
           && changed.allowed().contains(clientId)) {
         // The entity attached this session to its chatroom: this node now delivers the room to it.
@@ -343,8 +358,12 @@ public final class ConversationCommands {
           failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.removed));
       return;
     }
-    ask(entityId, replyTo -> new Conversation.Remove(clientId, ids, clock.millis(), replyTo), command,
-        clientId, reply -> membershipReply(command, clientId, reply, OpType.removed));
+    askAfter(hooks.beforeRemove(appId, clientId, request.getCid(), ids), entityId,
+        verdict -> replyTo -> new Conversation.Remove(clientId, ids, clock.millis(), replyTo), command, clientId,
+        reply -> {
+          hooks.removed(appId, clientId, request.getCid(), ((Conversation.MembershipChanged) reply).allowed());
+          return membershipReply(command, clientId, reply, OpType.removed);
+        });
   }
 
   // --------------------------------------------------------------------------------- update, mute, count
@@ -357,8 +376,9 @@ public final class ConversationCommands {
       emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
       return;
     }
-    ask(Conversation.entityId(appId, request.getCid()),
-        replyTo -> new Conversation.Update(clientId, update, clock.millis(), replyTo), command, clientId,
+    askAfter(hooks.beforeUpdate(appId, clientId, request.getCid(), update, null), Conversation.entityId(appId, request.getCid()),
+        verdict -> replyTo -> new Conversation.Update(clientId, ConversationHooks.attributes(verdict, update), clock.millis(),
+            replyTo), command, clientId,
         reply -> Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
             .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())
                 .setUdate(Instant.ofEpochMilli(((Conversation.Accepted) reply).conversation().updatedAt()).toString()))
@@ -369,8 +389,9 @@ public final class ConversationCommands {
   void onMute(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     boolean mute = command.getOp() == OpType.mute;
-    ask(Conversation.entityId(appId, request.getCid()),
-        replyTo -> new Conversation.Mute(clientId, mute, clock.millis(), replyTo), command, clientId,
+    askAfter(hooks.beforeUpdate(appId, clientId, request.getCid(), null, mute), Conversation.entityId(appId, request.getCid()),
+        verdict -> replyTo -> new Conversation.Mute(clientId, ConversationHooks.mute(verdict, mute), clock.millis(), replyTo),
+        command, clientId,
         reply -> Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
             .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())).build());
   }
@@ -573,13 +594,30 @@ public final class ConversationCommands {
       GenericCommand command,
       String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
-    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId).ask(message::apply, askTimeout));
+    askAfter(ConversationHooks.Verdict.PROCEED_NOW, entityId, verdict -> message, command, clientId, onSuccess);
+  }
+
+  /** {@link #ask} once a before-hook let the request through (its refusal is the answer otherwise). */
+  private void askAfter(
+      CompletionStage<ConversationHooks.Verdict> gate,
+      String entityId,
+      Function<ConversationHooks.Verdict, Function<ActorRef<Conversation.Reply>, Conversation.Command>> message,
+      GenericCommand command,
+      String clientId,
+      Function<Conversation.Reply, GenericCommand> onSuccess) {
+    CompletionStage<Conversation.Reply> answer = gate.thenCompose(verdict -> verdict.refusal() != null
+        ? CompletableFuture.completedFuture(verdict.refusal())
+        : Futures.direct(entities.apply(entityId).ask(message.apply(verdict)::apply, askTimeout)));
     context.pipeToSelf(answer, (reply, failure) -> {
-      if (failure != null || reply instanceof Conversation.Rejected) {
+      if (failure != null || refused(reply)) {
         return new SessionActor.Emit(toFrame(command, clientId, reply, failure, null));
       }
       return new SessionActor.Emit(onSuccess.apply(reply));
     });
+  }
+
+  private static boolean refused(Conversation.Reply reply) {
+    return reply instanceof Conversation.Rejected || reply instanceof Conversation.RejectedByApp;
   }
 
   private GenericCommand toFrame(
@@ -590,6 +628,9 @@ public final class ConversationCommands {
     if (reply instanceof Conversation.Rejected rejected) {
       ErrorCode code = ErrorCode.of(rejected.code()).orElse(ErrorCode.CONVERSATION_INTERNAL_ERROR);
       return Replies.error(requestId(command), clientId, code, rejected.detail());
+    }
+    if (reply instanceof Conversation.RejectedByApp rejected) {
+      return Replies.rejectedByApp(requestId(command), clientId, rejected);
     }
     return membershipReply(command, clientId, reply, membershipOp);
   }

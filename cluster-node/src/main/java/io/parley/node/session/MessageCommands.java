@@ -50,7 +50,8 @@ public final class MessageCommands {
 
   /** Builds the translator for one session actor. */
   public interface Factory {
-    MessageCommands create(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox);
+    /** {@code sourceIp}: the connection's remote address, which the app's message hooks get. */
+    MessageCommands create(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox, String sourceIp);
   }
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MessageCommands.class);
@@ -60,6 +61,7 @@ public final class MessageCommands {
   private final ActorContext<SessionActor.Command> context;
   /** Where this session receives conversation notices: the origin of what it sends. */
   private final ActorRef<Delivery> inbox;
+  private final String sourceIp;
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final ConversationIndex index;
   private final HistoryReader history;
@@ -80,12 +82,13 @@ public final class MessageCommands {
 
   private record Will(String clientId, String entityId, Conversation.MessageDraft draft) {}
 
-  private MessageCommands(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox,
+  private MessageCommands(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox, String sourceIp,
       Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index, HistoryReader history,
       ConversationSettings settings, Limits limits, Duration askTimeout, Duration ackWindow, Clock clock) {
     this.context = context;
     this.limits = limits;
     this.inbox = inbox;
+    this.sourceIp = sourceIp;
     this.entities = entities;
     this.index = index;
     this.history = history;
@@ -100,15 +103,15 @@ public final class MessageCommands {
       ConversationSettings settings, Limits limits, Duration askTimeout, Duration ackWindow, Clock clock) {
     Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
     HistoryReader history = new HistoryReader(entities, store, askTimeout);
-    return (context, inbox) -> new MessageCommands(context, inbox, entities, index, history, settings, limits,
-        askTimeout, ackWindow, clock);
+    return (context, inbox, sourceIp) -> new MessageCommands(context, inbox, sourceIp, entities, index, history, settings,
+        limits, askTimeout, ackWindow, clock);
   }
 
   /** Entities reached through {@code entities} (tests: {@code TestEntityRef}s); no member index, no history. */
   static Factory forEntities(Function<String, EntityRef<Conversation.Command>> entities, ConversationSettings settings,
       Duration askTimeout, Duration ackWindow, Clock clock) {
-    return (context, inbox) -> new MessageCommands(context, inbox, entities, null, null, settings, Limits.DEFAULT,
-        askTimeout, ackWindow, clock);
+    return (context, inbox, sourceIp) -> new MessageCommands(context, inbox, sourceIp, entities, null, null, settings,
+        Limits.DEFAULT, askTimeout, ackWindow, clock);
   }
 
   // ----------------------------------------------------------------------------------------------- direct
@@ -147,7 +150,7 @@ public final class MessageCommands {
     }
     long received = System.nanoTime();
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo), askTimeout));
+        .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo, sourceIp), askTimeout));
     sendsInFlight++;
     context.pipeToSelf(answer, (reply, failure) -> {
       sendsInFlight--;
@@ -158,6 +161,17 @@ public final class MessageCommands {
       }
       if (reply instanceof Conversation.Rejected rejected) {
         return new SessionActor.Emit(ackError(command, clientId, rejected.code(), rejected.reason(), rejected.detail()));
+      }
+      if (reply instanceof Conversation.RejectedByApp rejected) {
+        // _messageReceived dropped it (docs/hooks.md §4.2): the ack carries the app's code and message.
+        AckCommand.Builder ack = AckCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
+        if (rejected.appCode() != null) {
+          ack.setAppCode(rejected.appCode());
+        }
+        if (rejected.appMsg() != null) {
+          ack.setAppMsg(rejected.appMsg());
+        }
+        return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId).setAckMessage(ack).build());
       }
       LOG.warn("direct to {} failed: {}", request.getCid(), String.valueOf(failure));
       return new SessionActor.Emit(ackError(command, clientId, 4200, "INTERNAL_ERROR", "message not sent, retry"));
@@ -175,7 +189,7 @@ public final class MessageCommands {
   /** The connection died without session/close: deliver the will messages of its clients. */
   public void connectionLost() {
     wills.values().forEach(will -> entities.apply(will.entityId()).tell(new Conversation.Send(
-        will.clientId(), will.draft(), inbox, null)));
+        will.clientId(), will.draft(), inbox, null, sourceIp)));
     wills.clear();
   }
 
@@ -366,6 +380,9 @@ public final class MessageCommands {
       }
       if (reply instanceof Conversation.Rejected rejected) {
         return new SessionActor.Emit(error(command, clientId, rejected.code(), rejected.detail()));
+      }
+      if (reply instanceof Conversation.RejectedByApp rejected) {
+        return new SessionActor.Emit(Replies.rejectedByApp(command.hasI() ? command.getI() : null, clientId, rejected));
       }
       return new SessionActor.Emit(error(command, clientId, 4200, "patch failed, retry"));
     });

@@ -35,6 +35,29 @@ public final class Replies {
     return reply.build();
   }
 
+  /**
+   * An {@code error} for a request the app's hook refused (4305, 4405): the hook's {@code code} and {@code detail}
+   * as {@code appCode} and {@code appMsg} (the JS SDK's {@code error.appCode}), the detail also as {@code detail}.
+   */
+  public static GenericCommand rejectedByApp(Integer requestId, String peerId,
+      io.parley.node.conversation.Conversation.RejectedByApp rejected) {
+    ErrorCommand.Builder error = ErrorCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
+    if (rejected.appCode() != null) {
+      error.setAppCode(rejected.appCode());
+    }
+    if (rejected.appMsg() != null) {
+      error.setAppMsg(rejected.appMsg()).setDetail(rejected.appMsg());
+    }
+    GenericCommand.Builder reply = GenericCommand.newBuilder().setCmd(CommandType.error).setErrorMessage(error);
+    if (requestId != null) {
+      reply.setI(requestId);
+    }
+    if (peerId != null && !peerId.isEmpty()) {
+      reply.setPeerId(peerId);
+    }
+    return reply.build();
+  }
+
   /** The reply to a request that is well-formed but not served by this version. */
   public static GenericCommand unsupported(GenericCommand request, String peerId) {
     String name = request.getCmd() + (request.hasOp() ? "/" + request.getOp() : "");

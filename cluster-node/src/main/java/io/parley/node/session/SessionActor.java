@@ -56,14 +56,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       ClientPresence.Directory presence,
       SignatureGuard signatures,
       TokenRevocation revocations,
+      io.parley.node.hooks.Hooks hooks,
       Clock clock,
       LoginThrottle logins) {
 
     /** Without a login throttle of its own: one from the settings' limits. */
     public Dependencies(NodeSettings settings, SessionTokens tokens, ConversationCommands.Factory conversations,
         MessageCommands.Factory messages, NodeDirectory directory, ClientPresence.Directory presence,
-        SignatureGuard signatures, TokenRevocation revocations, Clock clock) {
-      this(settings, tokens, conversations, messages, directory, presence, signatures, revocations, clock,
+        SignatureGuard signatures, TokenRevocation revocations, io.parley.node.hooks.Hooks hooks, Clock clock) {
+      this(settings, tokens, conversations, messages, directory, presence, signatures, revocations, hooks, clock,
           new LoginThrottle(settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
     }
   }
@@ -161,6 +162,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final ActorRef<Delivery> inbox;
   private final ActorRef<ClientPresence.Kicked> kicks;
   private final NodeMetrics metrics;
+  private final PresenceHooks presenceHooks;
+  /** The code this connection was closed with by the server, for {@code _clientOffline} (null: not by the server). */
+  private ErrorCode closedWith;
   /** Member events held back until this session's reply about the same conversation has gone out. */
   private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
   /**
@@ -231,9 +235,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
     this.metrics = NodeMetrics.get(context.getSystem());
     this.conversations = dependencies.conversations().create(context, inbox);
-    this.messages = dependencies.messages().create(context, inbox);
+    this.messages = dependencies.messages().create(context, inbox, remoteAddress);
     this.routes = new CommandRoutes(conversations, messages);
     this.rates = new ClientRates(dependencies.settings().limits());
+    this.presenceHooks = new PresenceHooks(dependencies.hooks());
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
@@ -515,8 +520,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     // Reachable before `opened` goes out: a notice sent right after it must find the client.
     dependencies.directory().register(app.appId(), clientId, inbox);
+    String loginTag = tag;
     if (!login.tagged()) {
       messages.afterLogin(app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
+      presenceHooks.online(app.appId(), clientId, remoteAddress, loginTag, request.getR());
       return send(opened);
     }
     getContext().pipeToSelf(
@@ -528,6 +535,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             return new LoginConflict(command, clientId);
           }
           messages.afterLogin(app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
+          presenceHooks.online(app.appId(), clientId, remoteAddress, loginTag, request.getR());
           return new Emit(opened);
         });
     return this;
@@ -573,6 +581,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     messages.loggedOut(session.clientId());
     messages.flushAcks();
     getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
+    presenceHooks.offline(app.appId(), session.clientId(), PresenceHooks.LOGOUT, remoteAddress, session.tag(), null);
     return send(Replies.closed(command, session.clientId()));
   }
 
@@ -730,8 +739,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** §5.5: the kicked client's session ends (no will message); the socket stays for the others. */
   private Behavior<Command> onKicked(Kicked command) {
     ClientPresence.Kicked kicked = command.kicked();
-    if (sessions.remove(kicked.clientId()) != null) {
+    LoggedIn ended = sessions.remove(kicked.clientId());
+    if (ended != null) {
       rates.forget(kicked.clientId());
+      presenceHooks.offline(app.appId(), kicked.clientId(),
+          kicked.code() == ErrorCode.SESSION_CONFLICT.code() ? PresenceHooks.KICKED_BY_TAG : PresenceHooks.KICKED_BY_APP,
+          remoteAddress, ended.tag(), null);
       dependencies.directory().unregister(app.appId(), kicked.clientId(), inbox);
       conversations.loggedOut(kicked.clientId());
       messages.loggedOut(kicked.clientId());
@@ -905,6 +918,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> onStopped() {
     if (app != null) {
       sessions.keySet().forEach(clientId -> dependencies.directory().unregister(app.appId(), clientId, inbox));
+      sessions.values().forEach(login -> presenceHooks.offline(app.appId(), login.clientId(),
+          PresenceHooks.CONNECTION_LOST, remoteAddress, login.tag(), closedWith));
     }
     conversations.stopped();
     messages.flushAcks();
@@ -960,6 +975,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> close(ErrorCode code, String detail) {
     if (!closing) {
       closing = true;
+      closedWith = code;
       metrics.refused("close", code.code());
       getContext().getLog().debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
       out.tell(new Outbound.Close(code.code(), code.reason()));

@@ -22,23 +22,30 @@ public record NodeSettings(
 
   /**
    * One application: the ids and keys its SDKs are configured with, its REST rate limits
-   * ({@link RestLimits#fromConfig}), its signature switches and who may enter its conversations.
+   * ({@link RestLimits#fromConfig}), its signature switches, who may enter its conversations and its cloud hooks.
    */
   public record App(String appId, String appKey, String masterKey, RestLimits restLimits, AppSecurity security,
-      AppAccess access) {
-    /** An app with the default REST limits, without signature switches and with default access (tests). */
+      AppAccess access, HookSettings hooks) {
+    /** An app with the default REST limits, without signature switches, with default access, no hooks (tests). */
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), AppAccess.defaults(masterKey));
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), AppAccess.defaults(masterKey),
+          HookSettings.NONE);
     }
 
     /** An app with the default REST limits and access and these signature switches (tests). */
     public App(String appId, String appKey, String masterKey, AppSecurity security) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT, security, AppAccess.defaults(masterKey));
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, security, AppAccess.defaults(masterKey), HookSettings.NONE);
     }
 
     /** An app with the default REST limits, without signature switches, with this access (tests). */
     public App(String appId, String appKey, String masterKey, AppAccess access) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), access);
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), access, HookSettings.NONE);
+    }
+
+    /** An app with the default REST limits and these cloud hooks (tests). */
+    public App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security,
+        HookSettings hooks) {
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, security, access, hooks);
     }
   }
 
@@ -85,7 +92,8 @@ public record NodeSettings(
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
                 RestLimits.fromConfig(app, config.getConfig("rest.default-limits")), AppSecurity.fromConfig(app),
-                AppAccess.fromConfig(app, app.getString("master-key"))))
+                AppAccess.fromConfig(app, app.getString("master-key")),
+                HookSettings.fromConfig(app, config.getConfig("hook-defaults"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -103,16 +111,28 @@ public record NodeSettings(
       apps.forEach(NodeSettings::checkProductionMasterKey);
       apps.forEach(app -> app.security().checkProduction(app.appId()));
     }
+    Session session = session(config.getConfig("session"));
+    checkHookTimeouts(apps, session);
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         clusterBootstrap,
         gateway(config.getConfig("gateway")),
-        session(config.getConfig("session")),
+        session,
         Storage.fromConfig(config.getConfig("storage")),
         metrics(config.getConfig("metrics")),
         Limits.fromConfig(root),
         new Security(config.getDuration("security.signature-validity")),
         Rest.fromConfig(config.getConfig("rest")));
+  }
+
+  /** A send waits for _messageReceived before it is stored: the session must wait longer than the hook. */
+  private static void checkHookTimeouts(List<App> apps, Session session) {
+    for (App app : apps) {
+      if (app.hooks().timeout().compareTo(session.askTimeout()) >= 0) {
+        throw new IllegalArgumentException("app " + app.appId() + ": hooks.timeout " + app.hooks().timeout()
+            + " must be shorter than parley.session.ask-timeout " + session.askTimeout());
+      }
+    }
   }
 
   public Optional<App> app(String appId) {

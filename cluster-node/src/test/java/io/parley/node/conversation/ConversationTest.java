@@ -222,7 +222,7 @@ class ConversationTest {
     var unknown = temporaryKit("_tmp:0123456789abcdef01234567");
     for (Conversation.Reply reply : List.of(
         unknown.<Conversation.Reply>runCommand(Conversation.Get::new).reply(),
-        unknown.<Conversation.Reply>runCommand(r -> new Conversation.Send("A", text("hi", false, null), null, r)).reply(),
+        unknown.<Conversation.Reply>runCommand(r -> new Conversation.Send("A", text("hi", false, null), null, r, null)).reply(),
         unknown.<Conversation.Reply>runCommand(r -> new Conversation.PatchMessage("A", "m", T0, true, null, false,
             List.of(), false, null, r)).reply())) {
       var rejected = assertInstanceOf(Conversation.Rejected.class, reply);
@@ -457,7 +457,7 @@ class ConversationTest {
   }
 
   private Conversation.Reply send(String sender, Conversation.MessageDraft draft) {
-    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Send(sender, draft, null, replyTo)).reply();
+    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Send(sender, draft, null, replyTo, null)).reply();
   }
 
   @Test

@@ -83,9 +83,15 @@ public final class JsSdk {
 
   /** Installs the SDKs with {@code npm ci} unless both are there. */
   static synchronized void ensureInstalled() {
-    if (installed || Files.exists(DIR.resolve("node_modules/lc5/package.json"))
-        && Files.exists(DIR.resolve("node_modules/lc4/package.json"))) {
+    if (!installed) {
+      npmCi(DIR, "node_modules/lc5/package.json", "node_modules/lc4/package.json");
       installed = true;
+    }
+  }
+
+  /** {@code npm ci} in {@code dir} (its package.json and lock) unless every {@code marker} file is there. */
+  static synchronized void npmCi(Path dir, String... markers) {
+    if (java.util.Arrays.stream(markers).allMatch(marker -> Files.exists(dir.resolve(marker)))) {
       return;
     }
     install(DIR);
@@ -102,7 +108,7 @@ public final class JsSdk {
               .redirectOutput(ProcessBuilder.Redirect.INHERIT)
               .start();
       if (!npm.waitFor(10, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-        throw new AssertionError("npm ci in " + dir + " failed: the JS SDKs could not be installed");
+        throw new AssertionError("npm ci in " + dir + " failed: its packages could not be installed");
       }
     } catch (IOException e) {
       throw new AssertionError("cannot run npm (is Node.js installed?): " + e.getMessage(), e);

@@ -68,7 +68,7 @@ class MessageCommandsTest {
         id -> TestEntityRef.of(Conversation.ENTITY_KEY, id, id.endsWith(":" + GROUP) ? group.getRef() : other.getRef()),
         ConversationSettings.DEFAULT, Duration.ofSeconds(3), Duration.ofMillis(300), Clock.systemUTC());
     TEST_KIT.spawn(Behaviors.<SessionActor.Command>setup(context -> {
-      MessageCommands messages = factory.create(context, null);
+      MessageCommands messages = factory.create(context, null, "127.0.0.1");
       messages.onAck("app", "Jerry", ack(GROUP, "m1"));
       messages.onAck("app", "Jerry", ack(GROUP, "m2"));
       messages.onAck("app", "Jerry", ack(GROUP, "m3"));

@@ -97,13 +97,19 @@ final class ConversationMessaging {
     }
     String dedupKey = draft.dedupToken() == null || draft.dedupToken().isEmpty() ? null
         : send.sender() + "\u0000" + draft.dedupToken();
-    java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey);
+    // A resend (same token): the stored original's answer, the pending original's, or the failed one written again.
+    String id = MessageLog.messageIdFor(appId, cid, dedupKey);
+    java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
       return entity.answer(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
     }
-    io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
+    if (log.awaitPending(id, send.replyTo())) {
+      return entity.effects().noReply();
+    }
+    java.util.Optional<io.parley.node.message.StoredMessage> retried = log.uncertain(dedupKey);
+    io.parley.node.message.StoredMessage message = retried.orElseGet(() -> new io.parley.node.message.StoredMessage(id,
         send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
-        draft.mentionAll(), draft.receipt(), 0, false, draft.pushData());
+        draft.mentionAll(), draft.receipt(), 0, false, draft.pushData()));
     if (draft.transientMessage() || draft.deliverOnly()) {
       // Transient and will messages are never stored: delivered to whoever is online now.
       deliver(state, message, draft.transientMessage(), send.origin());
@@ -127,10 +133,12 @@ final class ConversationMessaging {
   ReplyEffect<Conversation.Event, ConversationState> onBatchWritten(ConversationState state, Conversation.BatchWritten written) {
     log.written(written.batch(), written.failure() == null);
     for (MessageLog.Pending send : written.batch()) {
-      if (written.failure() != null) {
-        send.replyTo().tell(new Conversation.Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry"));
-      } else {
-        send.replyTo().tell(new Conversation.Sent(send.message().id(), send.message().timestamp()));
+      Conversation.Reply reply = written.failure() != null
+          ? new Conversation.Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry")
+          : new Conversation.Sent(send.message().id(), send.message().timestamp());
+      send.replyTo().tell(reply);
+      log.waitingFor(send.message().id()).forEach(resend -> resend.tell(reply));
+      if (written.failure() == null) {
         deliver(state, send.message(), false, send.origin());
       }
     }

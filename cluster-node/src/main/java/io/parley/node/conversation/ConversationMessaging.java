@@ -46,7 +46,10 @@ final class ConversationMessaging {
   }
 
   void loadRecent(ConversationState state) {
-    context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT, state.createdAt()), Conversation.RecentLoaded::new);
+    context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT, state.createdAt())
+            .thenCombine(archive.recentIds(appId, cid, MessageLog.DEDUP_ENTRIES, state.createdAt()),
+                (messages, ids) -> new Conversation.RecentLoaded(messages, ids, null)),
+        (loaded, failure) -> failure == null ? loaded : new Conversation.RecentLoaded(null, null, failure));
   }
 
   /**
@@ -63,7 +66,7 @@ final class ConversationMessaging {
       return entity.effects().noReply();
     }
     loadFailures = 0;
-    log.loaded(loaded.messages());
+    log.loaded(loaded.messages(), loaded.ids());
     return entity.effects().noReply().thenUnstashAll();
   }
 
@@ -99,9 +102,9 @@ final class ConversationMessaging {
         : send.sender() + "\u0000" + draft.dedupToken();
     // A resend (same token): the stored original's answer, the pending original's, or the failed one written again.
     String id = MessageLog.messageIdFor(appId, cid, dedupKey);
-    java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey, id);
+    java.util.Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
-      return entity.answer(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
+      return entity.answer(send.replyTo(), new Conversation.Sent(id, resent.get()));
     }
     if (log.awaitPending(id, send.replyTo())) {
       return entity.effects().noReply();

@@ -30,7 +30,8 @@ final class MessageLog {
   static final int RECENT = 100;
 
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final int DEDUP_ENTRIES = 1000;
+  /** Resends are recognised among this many of the conversation's newest messages (docs/protocol.md §7.10). */
+  static final int DEDUP_ENTRIES = 1000;
   /** Failed writes remembered for a resend (their row may exist): at most this many per conversation. */
   private static final int UNCERTAIN_ENTRIES = 256;
 
@@ -58,6 +59,13 @@ final class MessageLog {
   /** Resends that arrived while their original was pending or being written, by message id. */
   private final Map<String, List<org.apache.pekko.actor.typed.ActorRef<Conversation.Reply>>> waiting = new HashMap<>();
   private List<Pending> inFlight = List.of();
+  /** Ids and timestamps of the newest stored messages (beyond {@link #RECENT}), by which a resend is recognised. */
+  private final Map<String, Long> storedIds = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > DEDUP_ENTRIES;
+    }
+  };
   private final Map<String, Long> acked = new HashMap<>();
   private final Map<String, Long> read = new HashMap<>();
   private boolean loaded;
@@ -68,10 +76,13 @@ final class MessageLog {
     return loaded;
   }
 
-  void loaded(List<StoredMessage> newestOldestFirst) {
+  void loaded(List<StoredMessage> newestOldestFirst, Map<String, Long> newestIds) {
     recent.clear();
     recentById.clear();
     newestOldestFirst.forEach(this::remember);
+    storedIds.clear();
+    newestIds.entrySet().stream().sorted(Map.Entry.comparingByValue())
+        .forEach(e -> storedIds.put(e.getKey(), e.getValue()));
     loaded = true;
   }
 
@@ -104,13 +115,16 @@ final class MessageLog {
     }
   }
 
-  /** The stored original of a resend: by token while this entity runs, else among the recent messages by id. */
-  Optional<StoredMessage> resent(String dedupKey, String id) {
+  /**
+   * The id and timestamp of a resend's stored original: by token while this entity runs, else by the id derived
+   * from the token among the newest messages stored (reloaded when the entity starts).
+   */
+  Optional<Long> resent(String dedupKey, String id) {
     if (dedupKey == null) {
       return Optional.empty();
     }
     StoredMessage known = sentByToken.get(dedupKey);
-    return known != null ? Optional.of(known) : find(id);
+    return known != null ? Optional.of(known.timestamp()) : Optional.ofNullable(storedIds.get(id));
   }
 
   /** Whether the message {@code id} is waiting for or in its write; if so {@code replyTo} gets its answer too. */
@@ -166,6 +180,7 @@ final class MessageLog {
   }
 
   private void remember(StoredMessage message) {
+    storedIds.put(message.id(), message.timestamp());
     if (!recent.isEmpty() && recent.peekLast().timestamp() > message.timestamp()) {
       // A resend of a failed write keeps its original timestamp: keep the messages in order.
       List<StoredMessage> ordered = new ArrayList<>(recent);

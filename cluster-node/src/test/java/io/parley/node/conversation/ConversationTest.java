@@ -495,6 +495,19 @@ class ConversationTest {
     assertTrue(!other.messageId().equals(first.messageId()), "the token is the sender's own");
   }
 
+  /** Found by RollingRestartIT: a resend older than the 100 messages kept in memory was stored a second time. */
+  @Test
+  void a_resend_after_a_restart_is_recognised_beyond_the_messages_kept_in_memory() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    var first = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-old")));
+    for (int n = 0; n < 150; n++) {
+      send("B", text("filler " + n, false, null));
+    }
+    kit.restart();
+    assertEquals(first, assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-old"))));
+    assertEquals(151, archive.stored("app", "0123456789abcdef01234567").size());
+  }
+
   /** Review H8: a write reported failed (a timeout) may have stored the row; its resend must not add another. */
   @Test
   void a_resend_after_a_failed_write_rewrites_the_same_row() {

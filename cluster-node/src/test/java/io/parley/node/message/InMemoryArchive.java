@@ -54,6 +54,18 @@ public final class InMemoryArchive implements MessageArchive {
   }
 
   @Override
+  public synchronized CompletionStage<Map<String, Long>> recentIds(String appId, String cid, int limit, long createdAt) {
+    if (recentFailures > 0) {
+      return CompletableFuture.failedFuture(new IllegalStateException("archive unavailable"));
+    }
+    List<StoredMessage> all = new ArrayList<>(byConversation.getOrDefault(appId + ":" + cid, List.of()));
+    all.sort(Comparator.comparingLong(StoredMessage::timestamp).reversed());
+    Map<String, Long> ids = new java.util.HashMap<>();
+    all.stream().limit(limit).forEach(m -> ids.put(m.id(), m.timestamp()));
+    return CompletableFuture.completedFuture(ids);
+  }
+
+  @Override
   public synchronized CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id) {
     return CompletableFuture.completedFuture(byConversation.getOrDefault(appId + ":" + cid, List.of()).stream()
         .filter(m -> m.id().equals(id)).findFirst());

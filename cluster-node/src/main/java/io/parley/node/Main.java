@@ -48,7 +48,10 @@ public final class Main {
         "parley");
   }
 
-  /** The start-up steps, top to bottom; tests call the same method. Completes when the gateway is bound. */
+  /**
+   * The start-up steps, top to bottom; tests call the same method. Completes when the gateway is bound, which is
+   * once this node is Up in the cluster.
+   */
   public static CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     joinCluster(system, settings);
     Clock clock = Clock.systemUTC();
@@ -90,8 +93,19 @@ public final class Main {
           system.log().info("Telling {} connection(s) to reconnect elsewhere", localSessions.size());
           return localSessions.drain();
         });
-    return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(),
-        new GatewayRoutes(system, settings, sessions, localSessions).handler()));
+    // Clients are served only once this node is Up: every other node then has it in its membership, so the
+    // pushes of conversations living elsewhere reach the sessions it registers (a node restarted in a rolling
+    // update used to accept its clients before the others knew it, and they missed live pushes: RollingRestartIT).
+    return schema.thenCombine(memberUp(system), (done, up) -> done)
+        .thenCompose(done -> GatewayServer.start(system, settings.gateway(),
+            new GatewayRoutes(system, settings, sessions, localSessions).handler()));
+  }
+
+  private static CompletionStage<org.apache.pekko.Done> memberUp(ActorSystem<?> system) {
+    java.util.concurrent.CompletableFuture<org.apache.pekko.Done> up = new java.util.concurrent.CompletableFuture<>();
+    org.apache.pekko.cluster.Cluster.get(system.classicSystem())
+        .registerOnMemberUp(() -> up.complete(org.apache.pekko.Done.getInstance()));
+    return up;
   }
 
   /** Kubernetes: Cluster Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one. */

@@ -74,6 +74,7 @@ class GatewayIT {
             HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
   }
 
+  /** Over the network; the router's rules (Host, TLS, balancer URLs, app ids) are in {@code GatewayRoutesTest}. */
   @Test
   void router_answers_with_every_field_the_sdks_read() throws Exception {
     JsonNode plain = get("/v1/route?appId=" + APP + "&secure=0&_t=123");
@@ -83,62 +84,6 @@ class GatewayIT {
     assertTrue(plain.get("ttl").isNumber(), "ttl must be a number");
 
     assertTrue(get("/v1/route?appId=" + APP + "&secure=false").get("server").asText().startsWith("ws://"));
-  }
-
-  /** A plain listener never hands out a wss URL it cannot serve; behind a TLS proxy it does. */
-  @Test
-  void router_hands_out_wss_only_when_tls_is_really_there() throws Exception {
-    assertTrue(get("/v1/route?appId=" + APP + "&secure=1").get("server").asText().startsWith("ws://"));
-    HttpResponse<String> proxied = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create(node.httpBase() + "/v1/route?appId=" + APP + "&secure=true"))
-            .header("X-Forwarded-Proto", "https").build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertTrue(JSON.readTree(proxied.body()).get("server").asText().startsWith("wss://"), proxied::body);
-  }
-
-  /** Without configured URLs the router answers with the host the client used (e.g. a proxy's name). */
-  @Test
-  void router_derives_the_websocket_url_from_the_host_the_client_asked() throws Exception {
-    URI base = URI.create(node.httpBase());
-    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
-      socket.getOutputStream().write(("GET /v1/route?appId=" + APP + "&secure=0 HTTP/1.1\r\n"
-          + "Host: chat.example.com:8443\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      JsonNode body = JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4));
-      assertEquals("ws://chat.example.com:8443/", body.get("server").asText(), response);
-      assertEquals("http://chat.example.com:8443/v1/route", body.get("groupUrl").asText(), response);
-    }
-  }
-
-  /** Behind a load balancer the router hands out the balancer's addresses, per scheme. */
-  @Test
-  void router_hands_out_the_configured_load_balancer_urls() throws Exception {
-    String config = "parley.gateway.advertised-ws-url = \"ws://chat.example.invalid/ws\"\n"
-        + "parley.gateway.advertised-wss-url = \"wss://chat.example.invalid/ws\"\n"
-        + "parley.gateway.secondary-wss-url = \"wss://chat2.example.invalid/ws\"\n";
-    TestNode.Ports ports = TestNode.Ports.free();
-    try (TestNode balanced = TestNode.start(ports, ports, config)) {
-      HttpClient http = HttpClient.newHttpClient();
-      JsonNode secure = JSON.readTree(http.send(HttpRequest.newBuilder(
-          URI.create(balanced.httpBase() + "/v1/route?appId=" + APP + "&secure=1")).build(),
-          HttpResponse.BodyHandlers.ofString()).body());
-      assertEquals("wss://chat.example.invalid/ws", secure.get("server").asText());
-      assertEquals("wss://chat2.example.invalid/ws", secure.get("secondary").asText());
-      JsonNode plainAnswer = JSON.readTree(http.send(HttpRequest.newBuilder(
-          URI.create(balanced.httpBase() + "/v1/route?appId=" + APP + "&secure=0")).build(),
-          HttpResponse.BodyHandlers.ofString()).body());
-      assertEquals("ws://chat.example.invalid/ws", plainAnswer.get("server").asText());
-    }
-  }
-
-  @Test
-  void router_refuses_unknown_and_missing_app_ids_with_a_json_error() throws Exception {
-    JsonNode unknown = get("/v1/route?appId=nope&secure=1");
-    assertEquals(404, unknown.get("_status").asInt());
-    assertEquals(4100, unknown.get("code").asInt());
-    JsonNode missing = get("/v1/route");
-    assertEquals(400, missing.get("_status").asInt());
-    assertTrue(missing.get("error").asText().contains("appId"));
   }
 
   @Test

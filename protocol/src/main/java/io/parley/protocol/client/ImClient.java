@@ -2,7 +2,6 @@ package io.parley.protocol.client;
 
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.Frame;
-import io.parley.protocol.ProtocolException;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
@@ -11,7 +10,6 @@ import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.JsonObjectMessage;
 import io.parley.protocol.wire.OpType;
 import io.parley.protocol.wire.SessionCommand;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -19,14 +17,12 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -41,7 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Requests get serial ids {@code i} = 1, 2, 3… and complete with the frame carrying the same {@code i} (an
  * {@code error} reply completes normally: inspect it). Every other inbound frame — pushes, and replies whose
  * {@code i} nobody waits for — is queued in arrival order for {@link #nextPush}/{@link #pollPush}. Fragmented
- * messages are reassembled. Safe for one test thread plus the WebSocket listener thread; sends are serialized.
+ * messages are reassembled by {@link InboundListener}; the frame builders are at the end of this class. Safe for one test thread plus the WebSocket listener thread; sends are serialized.
  *
  * <p>Failures are unchecked: {@link UncheckedIOException} for a failed connect (its cause is the
  * {@link java.net.http.WebSocketHandshakeException} for HTTP-level rejections), {@link TimedOut} for timeouts,
@@ -78,23 +74,16 @@ public final class ImClient implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
 
-  /** Inbound frames that are not replies to a pending request: a command, or a frame we could not decode. */
-  private sealed interface Inbound {}
-
-  private record Command(GenericCommand command) implements Inbound {}
-
-  private record Undecodable(Frame frame, ProtocolException error) implements Inbound {}
-
   private final Subprotocol protocol;
   private final CommandCodec codec;
-  private final Listener listener;
+  private final InboundListener listener;
   private final WebSocket webSocket;
   private final AtomicInteger nextI = new AtomicInteger(1);
   private final Map<Integer, CompletableFuture<GenericCommand>> pending = new ConcurrentHashMap<>();
-  private final BlockingQueue<Inbound> pushes = new LinkedBlockingQueue<>();
+  private final BlockingQueue<InboundListener.Inbound> pushes = new LinkedBlockingQueue<>();
   private final Object sendLock = new Object();
 
-  private ImClient(Subprotocol protocol, CommandCodec codec, Listener listener, WebSocket webSocket) {
+  private ImClient(Subprotocol protocol, CommandCodec codec, InboundListener listener, WebSocket webSocket) {
     this.protocol = protocol;
     this.codec = codec;
     this.listener = listener;
@@ -115,7 +104,7 @@ public final class ImClient implements AutoCloseable {
     Objects.requireNonNull(protocol, "protocol");
     Objects.requireNonNull(mode, "mode");
     CommandCodec codec = protocol.newCodec();
-    Listener listener = new Listener(codec);
+    InboundListener listener = new InboundListener(codec);
     WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(timeout);
     headers.forEach(builder::header);
     URI target = uri;
@@ -289,7 +278,7 @@ public final class ImClient implements AutoCloseable {
 
   /** The next push, or empty if none arrives within {@code timeout}. */
   public Optional<GenericCommand> pollPush(Duration timeout) {
-    Inbound inbound;
+    InboundListener.Inbound inbound;
     try {
       inbound = pushes.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -299,12 +288,12 @@ public final class ImClient implements AutoCloseable {
     if (inbound == null) {
       return Optional.empty();
     }
-    if (inbound instanceof Undecodable undecodable) {
+    if (inbound instanceof InboundListener.Undecodable undecodable) {
       throw new IllegalStateException(
           "server sent an undecodable " + undecodable.frame() + ": " + undecodable.error().getMessage(),
           undecodable.error());
     }
-    return Optional.of(((Command) inbound).command());
+    return Optional.of(((InboundListener.Decoded) inbound).command());
   }
 
   /** Waits for the connection to end: the server's close code and reason, or 1006 for an abnormal end. */
@@ -358,8 +347,8 @@ public final class ImClient implements AutoCloseable {
     return new IllegalStateException("connection closed before the reply: " + status);
   }
 
-  private void dispatch(Inbound inbound) {
-    if (inbound instanceof Command command && command.command().hasI()) {
+  void dispatch(InboundListener.Inbound inbound) {
+    if (inbound instanceof InboundListener.Decoded command && command.command().hasI()) {
       CompletableFuture<GenericCommand> reply = pending.remove(command.command().getI());
       if (reply != null) {
         reply.complete(command.command());
@@ -369,7 +358,7 @@ public final class ImClient implements AutoCloseable {
     pushes.add(inbound);
   }
 
-  private void failPending(CloseStatus status) {
+  void failPending(CloseStatus status) {
     for (Integer i : List.copyOf(pending.keySet())) {
       CompletableFuture<GenericCommand> reply = pending.remove(i);
       if (reply != null) {
@@ -380,126 +369,6 @@ public final class ImClient implements AutoCloseable {
 
   private static String oneLine(GenericCommand command) {
     return command.toString().replace('\n', ' ').trim();
-  }
-
-  // ------------------------------------------------------------------------------------------------ listener
-
-  /** Reassembles messages, decodes them and hands them to the client (buffering until it is attached). */
-  private static final class Listener implements WebSocket.Listener {
-    private final CommandCodec codec;
-    private final StringBuilder text = new StringBuilder();
-    private final ByteArrayOutputStream binary = new ByteArrayOutputStream();
-    private final CompletableFuture<CloseStatus> closeStatus = new CompletableFuture<>();
-    private final Map<ByteBuffer, CompletableFuture<byte[]>> pongWaiters = new ConcurrentHashMap<>();
-    private final AtomicInteger pongs = new AtomicInteger();
-    /** Frames that arrived before {@link #attach} (the handshake future completes after onOpen). */
-    private final List<Inbound> early = new ArrayList<>();
-    private ImClient client;
-
-    Listener(CommandCodec codec) {
-      this.codec = codec;
-    }
-
-    synchronized void attach(ImClient imClient) {
-      client = imClient;
-      early.forEach(imClient::dispatch);
-      early.clear();
-      CloseStatus status = closeStatus.getNow(null);
-      if (status != null) {
-        imClient.failPending(status);
-      }
-    }
-
-    @Override
-    public void onOpen(WebSocket webSocket) {
-      webSocket.request(1);
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      text.append(data);
-      if (last) {
-        Frame frame = new Frame.Text(text.toString());
-        text.setLength(0);
-        deliver(frame);
-      }
-      webSocket.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-      byte[] chunk = new byte[data.remaining()];
-      data.get(chunk);
-      binary.writeBytes(chunk);
-      if (last) {
-        Frame frame = new Frame.Binary(binary.toByteArray());
-        binary.reset();
-        deliver(frame);
-      }
-      webSocket.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
-      byte[] payload = new byte[message.remaining()];
-      message.get(payload);
-      pongs.incrementAndGet();
-      CompletableFuture<byte[]> waiter = pongWaiters.get(ByteBuffer.wrap(payload));
-      if (waiter != null) {
-        waiter.complete(payload);
-      }
-      webSocket.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
-      // java.net.http answers pings with pongs itself.
-      webSocket.request(1);
-      return null;
-    }
-
-    @Override
-    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-      finish(new CloseStatus(statusCode, reason));
-      return null; // java.net.http then replies with a close frame
-    }
-
-    @Override
-    public void onError(WebSocket webSocket, Throwable error) {
-      finish(new CloseStatus(CloseStatus.ABNORMAL, String.valueOf(error)));
-    }
-
-    private void deliver(Frame frame) {
-      Inbound inbound;
-      try {
-        inbound = new Command(codec.decode(frame));
-      } catch (ProtocolException e) {
-        inbound = new Undecodable(frame, e);
-      }
-      synchronized (this) {
-        if (client == null) {
-          early.add(inbound);
-        } else {
-          client.dispatch(inbound);
-        }
-      }
-    }
-
-    void finish(CloseStatus status) {
-      if (closeStatus.complete(status)) {
-        pongWaiters.values().forEach(w -> w.completeExceptionally(new IllegalStateException("closed")));
-        ImClient attached;
-        synchronized (this) {
-          attached = client;
-        }
-        if (attached != null) {
-          attached.failPending(status);
-        }
-      }
-    }
   }
 
   // ------------------------------------------------------------------------------------------------ builders

@@ -16,7 +16,13 @@ import io.parley.node.session.ConversationCommands;
 import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
+import io.parley.node.concurrent.Futures;
+import io.parley.node.health.NodeHealth;
+import io.parley.node.metrics.EntityCounter;
+import io.parley.node.metrics.NodeMetrics;
+import io.parley.node.metrics.MetricsServer;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -41,6 +47,7 @@ public final class Main {
                 init(system, NodeSettings.fromConfig(system.settings().config()));
               } catch (RuntimeException e) {
                 system.log().error("Parley node failed to start: {}", e.getMessage());
+                System.err.println("Parley node failed to start: " + e.getMessage());
                 system.terminate();
               }
               return Behaviors.empty();
@@ -93,12 +100,23 @@ public final class Main {
           system.log().info("Telling {} connection(s) to reconnect elsewhere", localSessions.size());
           return localSessions.drain();
         });
+    observe(system, settings, localSessions, directory);
+    NodeHealth health = NodeHealth.get(system);
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "parley-not-ready",
+        () -> {
+          health.gatewayBound(false);
+          return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+        });
     // Clients are served only once this node is Up: every other node then has it in its membership, so the
     // pushes of conversations living elsewhere reach the sessions it registers (a node restarted in a rolling
     // update used to accept its clients before the others knew it, and they missed live pushes: RollingRestartIT).
     return schema.thenCombine(memberUp(system), (done, up) -> done)
         .thenCompose(done -> GatewayServer.start(system, settings.gateway(),
-            new GatewayRoutes(system, settings, sessions, localSessions).handler()));
+            new GatewayRoutes(system, settings, sessions, localSessions).handler()))
+        .thenApply(binding -> {
+          health.gatewayBound(true);
+          return binding;
+        });
   }
 
   private static CompletionStage<org.apache.pekko.Done> memberUp(ActorSystem<?> system) {
@@ -108,10 +126,30 @@ public final class Main {
     return up;
   }
 
-  /** Kubernetes: Cluster Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one. */
+  /** Metrics (parley.metrics) and the entity counts behind parley_entities. */
+  private static void observe(ActorSystem<?> system, NodeSettings settings, LocalSessions localSessions,
+      NodeDirectory directory) {
+    NodeMetrics metrics = NodeMetrics.get(system);
+    metrics.connections(localSessions::size);
+    metrics.sessions(directory::size);
+    EntityCounter.start(system, settings.metrics().entityCountInterval(), Map.of(
+        NodeMetrics.CONVERSATION, Conversation.ENTITY_KEY, NodeMetrics.PRESENCE, ClientPresence.ENTITY_KEY));
+    if (settings.metrics().enabled()) {
+      MetricsServer.start(system, settings.metrics().interfaceName(), settings.metrics().port());
+    }
+  }
+
+  /**
+   * Management (health checks, and Cluster Bootstrap's contact point) runs on every node. Kubernetes: Cluster
+   * Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one.
+   */
   private static void joinCluster(ActorSystem<?> system, NodeSettings settings) {
+    Futures.direct(PekkoManagement.get(system).start()).whenComplete((uri, failure) -> {
+      if (failure != null) {
+        system.log().error("Management (health checks) could not start: {}", failure.getMessage());
+      }
+    });
     if (settings.clusterBootstrap()) {
-      PekkoManagement.get(system).start();
       ClusterBootstrap.get(system).start();
     } else if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       Cluster cluster = Cluster.get(system);

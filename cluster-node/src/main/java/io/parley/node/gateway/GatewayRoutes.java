@@ -2,6 +2,7 @@ package io.parley.node.gateway;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.NodeSettings;
 import io.parley.node.session.SessionActor;
 import io.parley.protocol.Subprotocol;
@@ -142,6 +143,7 @@ public final class GatewayRoutes extends AllDirectives {
         subprotocol = Subprotocol.LEGACY;
       }
     }
+    NodeMetrics.get(system).connectionOpened();
     AtomicLong lastInbound = new AtomicLong(System.nanoTime());
     var flow = org.apache.pekko.stream.javadsl.Flow.fromGraph(new ConnectionFlow(system,
         out -> SessionActor.create(sessionDependencies, subprotocol, out, lastInbound, remoteAddress),

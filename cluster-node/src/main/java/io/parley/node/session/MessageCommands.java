@@ -1,6 +1,7 @@
 package io.parley.node.session;
 
 import io.parley.node.concurrent.Futures;
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.Delivery;
@@ -63,6 +64,7 @@ public final class MessageCommands {
   private final ConversationSettings settings;
   private final Duration askTimeout;
   private final Clock clock;
+  private final NodeMetrics metrics;
   /** Acks held back per client and conversation (see {@link #openAckWindow}). */
   private final Map<String, PendingAck> ackWindows = new HashMap<>();
   private final Duration ackWindow;
@@ -87,6 +89,7 @@ public final class MessageCommands {
     this.askTimeout = askTimeout;
     this.clock = clock;
     this.ackWindow = ackWindow;
+    this.metrics = NodeMetrics.get(context.getSystem());
   }
 
   public static Factory sharded(ClusterSharding sharding, ConversationIndex index, MessageStore store,
@@ -129,12 +132,14 @@ public final class MessageCommands {
           .setAckMessage(AckCommand.newBuilder().setUid(StoredMessageIds.willId(clientId, now)).setT(now)).build());
       return;
     }
+    long received = System.nanoTime();
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
         .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo), askTimeout));
     sendsInFlight++;
     context.pipeToSelf(answer, (reply, failure) -> {
       sendsInFlight--;
       if (reply instanceof Conversation.Sent sent) {
+        metrics.acked(System.nanoTime() - received);
         return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId)
             .setAckMessage(AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp())).build());
       }

@@ -1,5 +1,6 @@
 package io.parley.node.session;
 
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.NodeSettings;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
@@ -133,6 +134,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** This session as conversations and presence know it (one adapter ref, also used for echo checks). */
   private final ActorRef<Delivery> inbox;
   private final ActorRef<ClientPresence.Kicked> kicks;
+  private final NodeMetrics metrics;
   /** Member events held back until this session's reply about the same conversation has gone out. */
   private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
   /**
@@ -199,6 +201,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.timers = timers;
     this.inbox = context.messageAdapter(Delivery.class, Delivered::new);
     this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
+    this.metrics = NodeMetrics.get(context.getSystem());
     this.conversations = dependencies.conversations().create(context, inbox);
     this.messages = dependencies.messages().create(context, inbox);
     this.routes = new CommandRoutes(conversations, messages);
@@ -300,6 +303,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (command.hasAppId() && app != null && !app.appId().equals(command.getAppId())) {
       return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
     }
+    if (command.getCmd() == CommandType.direct) {
+      metrics.messageIn();
+    }
     return switch (command.getCmd()) {
       case echo -> send(Replies.echo(command));
       case login -> onPushServiceLogin(command);
@@ -355,12 +361,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     Optional<NodeSettings.App> requested = appOf(command);
     if (requested.isEmpty()) {
+      metrics.loginRefused();
       return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
     }
     app = requested.get();
     String clientId = command.hasPeerId() ? command.getPeerId() : generatedClientId();
     if (clientId.isEmpty() || clientId.length() > settings.maxClientIdLength() || hasControlCharacter(clientId)) {
       String detail = "clientId must be 1 to " + settings.maxClientIdLength() + " characters";
+      metrics.loginRefused();
       return command.hasI()
           ? send(Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
           : close(ErrorCode.INVALID_LOGIN, detail);
@@ -372,6 +380,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       Optional<SessionTokens.Grant> grant =
           dependencies.tokens().verify(app, clientId, request.getSt(), dependencies.clock().instant());
       if (grant.isEmpty()) {
+        metrics.loginRefused();
         Integer requestId = command.hasI() ? command.getI() : null;
         return send(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "invalid or expired session token"));
       }
@@ -610,6 +619,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     sessions.remove(conflict.clientId());
     dependencies.directory().unregister(app.appId(), conflict.clientId(), inbox);
     GenericCommand open = conflict.open();
+    metrics.loginRefused();
     return send(Replies.error(open.hasI() ? open.getI() : null, conflict.clientId(), ErrorCode.SESSION_CONFLICT,
         "another device holds this login"));
   }
@@ -708,6 +718,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       getContext().getLog().trace("{} -> {}", remoteAddress, command);
     }
     out.tell(new Outbound.Send(codec.encode(command)));
+    count(command);
     if (command.hasI()) {
       String settled = conversations.answered(command.getI());
       List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
@@ -719,10 +730,32 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return this;
   }
 
+  /** What the metrics count of a frame going out: pushes, logins and every refusal by its code. */
+  private void count(GenericCommand command) {
+    switch (command.getCmd()) {
+      case direct -> metrics.messageOut();
+      case error -> metrics.refused("error", command.getErrorMessage().getCode());
+      case ack -> {
+        if (command.hasAckMessage() && command.getAckMessage().hasCode()) {
+          metrics.refused("ack", command.getAckMessage().getCode());
+        }
+      }
+      case session -> {
+        if (command.getOp() == OpType.opened) {
+          metrics.loginOpened();
+        } else if (command.getOp() == OpType.closed && command.getSessionMessage().hasCode()) {
+          metrics.refused("kick", command.getSessionMessage().getCode());
+        }
+      }
+      default -> { }
+    }
+  }
+
   /** Closes with a LeanCloud code; waits for the stream to end (bounded) so the close frame gets out. */
   private Behavior<Command> close(ErrorCode code, String detail) {
     if (!closing) {
       closing = true;
+      metrics.refused("close", code.code());
       getContext().getLog().debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
       out.tell(new Outbound.Close(code.code(), code.reason()));
       timers.cancelAll();

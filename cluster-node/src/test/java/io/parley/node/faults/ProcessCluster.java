@@ -5,7 +5,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Nodes of one cluster, each its own JVM, started one after the other (the first forms the cluster). */
+/** Nodes of one cluster, each its own JVM. */
 final class ProcessCluster implements AutoCloseable {
 
   private final List<NodeProcess> nodes = new ArrayList<>();
@@ -14,9 +14,12 @@ final class ProcessCluster implements AutoCloseable {
     specs.forEach(spec -> nodes.add(new NodeProcess(spec)));
   }
 
+  /** The first node forms the cluster; the others then start side by side and join it. */
   ProcessCluster start() {
     try {
-      nodes.forEach(NodeProcess::start);
+      nodes.get(0).start();
+      nodes.subList(1, nodes.size()).forEach(NodeProcess::launch);
+      nodes.subList(1, nodes.size()).forEach(NodeProcess::awaitReady);
     } catch (RuntimeException e) {
       close();
       throw e;

@@ -66,8 +66,15 @@ public final class NodeProcess implements AutoCloseable {
     return spec;
   }
 
-  /** Starts the JVM and waits until its router answers (gateway bound, schema in place), at most 90 s. */
-  public synchronized NodeProcess start() {
+  /** Starts the JVM and waits until its router answers (Up in the cluster, gateway bound), at most 90 s. */
+  public NodeProcess start() {
+    launch();
+    awaitRouter(Duration.ofSeconds(90));
+    return this;
+  }
+
+  /** Starts the JVM without waiting; {@link #awaitReady} waits for it. */
+  public synchronized NodeProcess launch() {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(spec.name() + " is already running");
     }
@@ -88,6 +95,11 @@ public final class NodeProcess implements AutoCloseable {
       properties.put("pekko.cluster.seed-nodes." + n, "pekko://parley@" + spec.seeds().get(n));
     }
     properties.put("parley.cassandra.contact-point", spec.contactPoint());
+    // Health checks and metrics on free ports of the node's own address.
+    properties.put("pekko.management.http.hostname", spec.host());
+    properties.put("pekko.management.http.port", "0");
+    properties.put("parley.metrics.interface", spec.host());
+    properties.put("parley.metrics.port", "0");
     properties.put("pekko.persistence.cassandra.journal.keyspace", keyspace);
     properties.put("pekko.persistence.cassandra.snapshot.keyspace", keyspace);
     for (String key : List.of("journal.keyspace-autocreate", "journal.tables-autocreate",
@@ -108,6 +120,11 @@ public final class NodeProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("cannot start node " + spec.name() + ": " + e, e);
     }
+    return this;
+  }
+
+  /** Waits until a {@link #launch}ed node's router answers, at most 90 s. */
+  public NodeProcess awaitReady() {
     awaitRouter(Duration.ofSeconds(90));
     return this;
   }

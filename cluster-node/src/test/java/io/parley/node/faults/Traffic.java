@@ -75,16 +75,27 @@ final class Traffic implements AutoCloseable {
 
   /** Starts every peer's sender (one message every {@code interval}, its conversations in turn) and receiver. */
   void start(Duration interval) {
+    start(interval, false);
+  }
+
+  /**
+   * Starts every peer's receiver and senders: one sender per peer, or with {@code perConversation} one per peer
+   * and conversation (each one message every {@code interval}), so that a conversation that does not answer
+   * does not hold up the peer's others.
+   */
+  void start(Duration interval, boolean perConversation) {
     sending = true;
     for (Peer peer : peers) {
       Thread receiver = new Thread(peer::receive, "traffic-receive-" + peer.id);
       receiver.setDaemon(true);
       receiver.start();
-      if (!peer.conversations.isEmpty()) {
-        Thread sender = new Thread(() -> peer.send(interval), "traffic-send-" + peer.id);
+      List<List<String>> flows = perConversation ? peer.conversations.stream().map(List::of).toList()
+          : peer.conversations.isEmpty() ? List.of() : List.of(List.copyOf(peer.conversations));
+      for (List<String> flow : flows) {
+        Thread sender = new Thread(() -> peer.send(flow, interval), "traffic-send-" + peer.id);
         sender.setDaemon(true);
         sender.start();
-        peer.sender = sender;
+        peer.senders.add(sender);
       }
     }
   }
@@ -92,10 +103,11 @@ final class Traffic implements AutoCloseable {
   /** Stops sending; waits until every message in flight has its final answer (its resends included). */
   void stopSending(Duration timeout) throws InterruptedException {
     sending = false;
+    long deadline = System.nanoTime() + timeout.toNanos();
     for (Peer peer : peers) {
-      if (peer.sender != null) {
-        peer.sender.join(timeout.toMillis());
-        if (peer.sender.isAlive()) {
+      for (Thread sender : peer.senders) {
+        sender.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        if (sender.isAlive()) {
           throw new AssertionError(peer.id + " still sending after " + timeout);
         }
       }
@@ -174,7 +186,7 @@ final class Traffic implements AutoCloseable {
     volatile String room;
     private volatile int node;
     private volatile long awaySince;
-    private Thread sender;
+    private final List<Thread> senders = new CopyOnWriteArrayList<>();
     private final AtomicInteger sequence = new AtomicInteger();
 
     private Peer(String id, int home) {
@@ -300,11 +312,11 @@ final class Traffic implements AutoCloseable {
       return spans.stream().anyMatch(span -> span[0] + margin <= at && span[1] >= at + margin);
     }
 
-    /** One message every {@code interval} while sending is on; each one until it has its final answer. */
-    void send(Duration interval) {
-      while (sending && !closed) {
+    /** One message every {@code interval} to {@code cids} in turn while sending is on; each until it has its answer. */
+    void send(List<String> cids, Duration interval) {
+      for (int k = 0; sending && !closed; k++) {
         int n = sequence.getAndIncrement();
-        String cid = conversations.get(n % conversations.size());
+        String cid = cids.get(k % cids.size());
         Message message = new Message(id, cid, id + "#" + n, id + "-dt-" + n);
         unfinished.add(message);
         deliver(message);

@@ -65,11 +65,15 @@ public final class Main {
     ClusterSharding sharding = ClusterSharding.get(system);
     Config config = system.settings().config();
     ConversationSettings limits = ConversationSettings.fromConfig(config.getConfig("parley.conversation"));
+    io.parley.node.settings.Storage storage = settings.storage();
     ConversationIndex index =
-        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            new ConversationIndex.Retries(storage.indexWriteAttempts(), storage.indexRetryBackoff(),
+                storage.indexRetryMaxBackoff(), storage.indexMaxPendingRetries()),
+            storage.memberConversationsScanned());
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
-            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
+            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")), storage.messageRetention());
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
     CompletionStage<org.apache.pekko.Done> schema =
@@ -79,16 +83,20 @@ public final class Main {
                     .thenCompose(done -> messages.createTables()),
                 5, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
-    ClientPresence.init(system);
+    ClientPresence.init(system, new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
-    Conversation.init(system, limits, directory, index, messages, clock);
+    Conversation.init(system, limits, directory, index, messages, clock,
+        new Conversation.Durability(storage.snapshotEvery(), storage.keepSnapshots(), storage.deleteEventsOnSnapshot(),
+            storage.positionFlushInterval(), storage.indexActivityInterval()),
+        new Conversation.Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
             new SessionTokens(settings.session().sessionTokenTtl()),
-            ConversationCommands.sharded(sharding, directory, index, limits, settings.session().askTimeout(), clock),
-            MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(),
+            ConversationCommands.sharded(sharding, directory, index, limits, settings, settings.session().askTimeout(),
+                clock),
+            MessageCommands.sharded(sharding, index, messages, limits, settings.limits(), settings.session().askTimeout(),
                 settings.session().ackWindow(), clock),
             directory,
             presence,
@@ -111,7 +119,7 @@ public final class Main {
     // pushes of conversations living elsewhere reach the sessions it registers (a node restarted in a rolling
     // update used to accept its clients before the others knew it, and they missed live pushes: RollingRestartIT).
     return schema.thenCombine(memberUp(system), (done, up) -> done)
-        .thenCompose(done -> GatewayServer.start(system, settings.gateway(),
+        .thenCompose(done -> GatewayServer.start(system, settings.gateway(), settings.limits().connectionsPerNode(),
             new GatewayRoutes(system, settings, sessions, localSessions).handler()))
         .thenApply(binding -> {
           health.gatewayBound(true);

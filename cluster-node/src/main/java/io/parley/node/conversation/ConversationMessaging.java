@@ -27,13 +27,17 @@ final class ConversationMessaging {
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
   private final MessageLog log;
+  private final Conversation.MemberIndex index;
+  private final Duration indexActivityInterval;
+  /** When the member index last learnt of this conversation's activity (0: not since the entity started). */
+  private long activityIndexedAt;
   private static final Duration RECENT_LOAD_BACKOFF = Duration.ofMillis(200);
   private static final Duration MAX_RECENT_LOAD_BACKOFF = Duration.ofSeconds(5);
   private int loadFailures;
 
   ConversationMessaging(Conversation entity, String appId, String cid, ActorContext<Conversation.Command> context,
       ConversationSettings settings, Conversation.Notices notices, io.parley.node.message.MessageArchive archive,
-      Clock clock, MessageLog log) {
+      Clock clock, MessageLog log, Conversation.MemberIndex index, Duration indexActivityInterval) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
@@ -43,6 +47,8 @@ final class ConversationMessaging {
     this.archive = archive;
     this.clock = clock;
     this.log = log;
+    this.index = index;
+    this.indexActivityInterval = indexActivityInterval;
   }
 
   void loadRecent(ConversationState state) {
@@ -67,6 +73,12 @@ final class ConversationMessaging {
     }
     loadFailures = 0;
     log.loaded(loaded.messages(), loaded.ids());
+    // Re-asserts the member index (heals an insert lost in a crash) with the conversation's last activity.
+    indexActivity(state, true);
+    if (entity.stopping()) {
+      // Asked to stop while loading: after the requests that waited for the load (unstashed first).
+      context.getSelf().tell(Conversation.Stop.INSTANCE);
+    }
     return entity.effects().noReply().thenUnstashAll();
   }
 
@@ -88,7 +100,9 @@ final class ConversationMessaging {
 
   ReplyEffect<Conversation.Event, ConversationState> onSend(ConversationState state, Conversation.Send send) {
     Conversation.MessageDraft draft = send.draft();
-    if (state.kind() != Kind.TRANSIENT && !state.isMember(send.sender())) {
+    // A chatroom takes messages from who has joined it; the app's own sends (no session) need no seat.
+    boolean seated = send.origin() == null && state.kind() == Kind.TRANSIENT || entity.isParticipant(state, send.sender());
+    if (!seated) {
       return entity.reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", send.sender() + " is not a member of " + cid);
     }
     if (state.shutup().contains(send.sender())) {
@@ -145,11 +159,26 @@ final class ConversationMessaging {
         deliver(state, send.message(), false, send.origin());
       }
     }
+    if (written.failure() == null) {
+      indexActivity(state, false);
+    }
     if (written.failure() != null) {
       context.getLog().debug("Storing {} message(s) of {} failed: {}", written.batch().size(), cid, written.failure().toString());
     }
     writeNextBatch();
-    return entity.effects().noReply();
+    return entity.stopWhenIdle(state);
+  }
+
+  /**
+   * Tells the member index when the conversation was last active, so its members' "my conversations" keep the
+   * active ones first: at load, and after new messages at most every {@code index-activity-interval}.
+   */
+  private void indexActivity(ConversationState state, boolean now) {
+    long at = clock.millis();
+    if (state.kind() == Kind.NORMAL && (now || at - activityIndexedAt >= indexActivityInterval.toMillis())) {
+      activityIndexedAt = at;
+      index.record(appId, entity.snapshot(state), List.of());
+    }
   }
 
   /** Members' sessions on any node (the sender's too, for its other devices); chatrooms: who is in the room. */
@@ -173,6 +202,9 @@ final class ConversationMessaging {
 
   /** Delivery receipts (§9.1) go to senders who asked for them, in conversations of at most two members. */
   ReplyEffect<Conversation.Event, ConversationState> onAcked(ConversationState state, Conversation.Acked acked) {
+    if (state.kind() == Kind.TRANSIENT || !state.isMember(acked.member())) {
+      return entity.effects().noReply(); // positions are kept for members only (a chatroom keeps none)
+    }
     long upTo = acked.toTimestamp() > 0 ? acked.toTimestamp() : timestampOf(acked.messageId(), 0);
     boolean receipts = state.kind() != Kind.TRANSIENT && state.members().size() <= 2;
     List<io.parley.node.message.StoredMessage> delivered = log.ack(acked.member(), upTo, state, receipts);
@@ -189,6 +221,9 @@ final class ConversationMessaging {
 
   /** A read clears the unread count on the reader's other devices and sends read receipts (§6.14, §9.2). */
   ReplyEffect<Conversation.Event, ConversationState> onMarkRead(ConversationState state, Conversation.MarkRead read) {
+    if (state.kind() == Kind.TRANSIENT || !state.isMember(read.member())) {
+      return entity.effects().noReply(); // an outsider can neither move positions nor send read receipts
+    }
     long latest = log.last().map(io.parley.node.message.StoredMessage::timestamp).orElse(clock.millis());
     long upTo = read.timestamp() > 0 ? read.timestamp() : timestampOf(read.messageId(), latest);
     if (log.read(read.member(), upTo, state)) {
@@ -201,7 +236,26 @@ final class ConversationMessaging {
     return entity.effects().noReply();
   }
 
+  /**
+   * What a client asks of its conversations at login (unread count, offline queue, patches) is for members
+   * only: the member index may still list a client that was removed or blocked (a delete lost in a crash),
+   * and then the client gets nothing and its stale row is deleted.
+   */
+  private Conversation.Rejected notAMember(ConversationState state, String member) {
+    if (state.kind() == Kind.TRANSIENT || state.isMember(member)) {
+      return null;
+    }
+    if (state.kind() == Kind.NORMAL) {
+      index.forget(appId, entity.snapshot(state), member);
+    }
+    return new Conversation.Rejected(4317, "CONVERSATION_MEMBERSHIP_REQUIRED", member + " is not a member of " + cid);
+  }
+
   ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(ConversationState state, Conversation.UnreadOf query) {
+    Conversation.Rejected outsider = notAMember(state, query.member());
+    if (outsider != null) {
+      return entity.effects().reply(query.replyTo(), outsider);
+    }
     List<io.parley.node.message.StoredMessage> unread =
         state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
     boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
@@ -210,6 +264,10 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(ConversationState state, Conversation.UndeliveredTo query) {
+    Conversation.Rejected outsider = notAMember(state, query.member());
+    if (outsider != null) {
+      return entity.effects().reply(query.replyTo(), outsider);
+    }
     if (state.kind() != Kind.TRANSIENT && query.limit() > MessageLog.RECENT
         && log.mayHaveOlder(log.ackedBy(query.member(), state))) {
       // A queue longer than what is kept in memory (offline-messages-per-conversation above 100): read it.
@@ -238,9 +296,12 @@ final class ConversationMessaging {
     return entity.effects().reply(query.replyTo(), new Conversation.Undelivered(cid, queue, hasMore, convType(state)));
   }
 
-  /** History is for members (chatrooms: anyone); in a conversation of two it carries the other's positions. */
+  /**
+   * History is for members (chatrooms: who has joined it); in a conversation of two it carries the other's
+   * positions.
+   */
   ReplyEffect<Conversation.Event, ConversationState> onOpenHistory(ConversationState state, Conversation.OpenHistory open) {
-    if (state.kind() != Kind.TRANSIENT && !state.isMember(open.reader())) {
+    if (!entity.isParticipant(state, open.reader())) {
       return entity.reject(open.replyTo(), 4312, "CONVERSATION_LOG_REJECTED", open.reader() + " is not a member of " + cid);
     }
     Conversation.Position other = null;
@@ -254,6 +315,10 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onMaxRead(ConversationState state, Conversation.MaxRead query) {
+    if (!state.isMember(query.requester())) {
+      return entity.reject(query.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED",
+          query.requester() + " is not a member of " + cid);
+    }
     // queryAllMembers answers the other members only: JS `_fetchAllReceiptTimestamps` (and the group receipt
     // plugin built on it) reads the tuples as when the others received and read; the SDK's own suite takes the
     // first tuple of a two-member conversation as the other member's, both times set. The requester's own
@@ -268,6 +333,10 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onPatchesSince(ConversationState state, Conversation.PatchesSince query) {
+    Conversation.Rejected outsider = notAMember(state, query.member());
+    if (outsider != null) {
+      return entity.effects().reply(query.replyTo(), outsider);
+    }
     return entity.effects().reply(query.replyTo(), new Conversation.Patches(cid, log.patchedSince(query.since())));
   }
 
@@ -311,15 +380,18 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onFlushPositions(ConversationState state) {
+    Conversation.PositionsAdvanced moved = unsavedPositions(state);
+    return moved == null ? entity.effects().noReply() : entity.effects().persist(moved).thenNoReply();
+  }
+
+  /** Positions that moved since they were last persisted, as one event; null when none moved. */
+  Conversation.PositionsAdvanced unsavedPositions(ConversationState state) {
     if (!state.exists() || !log.loaded()) {
-      return entity.effects().noReply();
+      return null;
     }
     Map<String, Long> acks = log.unsavedAcks(state);
     Map<String, Long> reads = log.unsavedReads(state);
-    if (acks.isEmpty() && reads.isEmpty()) {
-      return entity.effects().noReply();
-    }
-    return entity.effects().persist(new Conversation.PositionsAdvanced(Map.copyOf(acks), Map.copyOf(reads))).thenNoReply();
+    return acks.isEmpty() && reads.isEmpty() ? null
+        : new Conversation.PositionsAdvanced(Map.copyOf(acks), Map.copyOf(reads));
   }
-
 }

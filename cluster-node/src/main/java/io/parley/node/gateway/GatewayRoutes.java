@@ -120,6 +120,11 @@ public final class GatewayRoutes extends AllDirectives {
    * the legacy JSON rule applies. The chosen protocol is echoed only when the client sent the header.
    */
   private HttpResponse webSocket(WebSocketUpgrade upgrade, HttpRequest request, String remoteAddress) {
+    if (localSessions.size() >= settings.limits().connectionsPerNode()) {
+      // Bounded: a full node says so (the SDKs retry, and the router may send them elsewhere).
+      return json(StatusCodes.SERVICE_UNAVAILABLE, 503,
+          "this node holds " + settings.limits().connectionsPerNode() + " connections, its maximum; retry later");
+    }
     List<String> offered =
         StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false).toList();
     Subprotocol subprotocol;

@@ -14,10 +14,16 @@ public record NodeSettings(
     boolean clusterBootstrap,
     Gateway gateway,
     Session session,
-    Metrics metrics) {
+    Storage storage,
+    Metrics metrics,
+    Limits limits) {
 
-  /** One application: the ids and keys its SDKs are configured with. */
-  public record App(String appId, String appKey, String masterKey) {}
+  /** One application: the ids and keys its SDKs are configured with, and who may enter its conversations. */
+  public record App(String appId, String appKey, String masterKey, AppAccess access) {
+    public App(String appId, String appKey, String masterKey) {
+      this(appId, appKey, masterKey, AppAccess.defaults(masterKey));
+    }
+  }
 
   public record Gateway(
       String interfaceName,
@@ -50,7 +56,8 @@ public record NodeSettings(
     Config config = root.getConfig("parley");
     List<App> apps =
         config.getConfigList("apps").stream()
-            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key")))
+            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
+                AppAccess.fromConfig(app, app.getString("master-key"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -71,7 +78,9 @@ public record NodeSettings(
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
         session(config.getConfig("session")),
-        metrics(config.getConfig("metrics")));
+        Storage.fromConfig(config.getConfig("storage")),
+        metrics(config.getConfig("metrics")),
+        Limits.fromConfig(root));
   }
 
   public Optional<App> app(String appId) {

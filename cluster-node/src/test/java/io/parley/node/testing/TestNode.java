@@ -90,7 +90,14 @@ public final class TestNode implements AutoCloseable {
         "pekko.persistence.cassandra.snapshot.keyspace-autocreate = true",
         "pekko.persistence.cassandra.snapshot.tables-autocreate = true",
         "datastax-java-driver.basic.contact-points = [\"" + contactPoint + "\"]",
-        "datastax-java-driver.advanced.session-leak.threshold = 50");
+        "datastax-java-driver.advanced.session-leak.threshold = 50",
+        // Feature tests drive many requests and logins from 127.0.0.1 in seconds: LeanCloud's per-minute rates
+        // are off here. HostileClientIT, NodeLimitsIT and LiveFuzzIT run with the shipped defaults.
+        "parley.limits.direct-per-minute = 0",
+        "parley.limits.history-per-minute = 0",
+        "parley.limits.ops-per-minute = 0",
+        "parley.limits.receipts-per-minute = 0",
+        "parley.limits.logins-per-address-per-minute = 0");
   }
 
   private void awaitUp(Duration timeout) throws InterruptedException {

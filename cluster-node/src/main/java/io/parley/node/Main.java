@@ -21,6 +21,9 @@ import io.parley.node.health.NodeHealth;
 import io.parley.node.metrics.EntityCounter;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.metrics.MetricsServer;
+import io.parley.node.security.SecurityStore;
+import io.parley.node.security.SignatureGuard;
+import io.parley.node.security.TokenRevocation;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -74,14 +77,17 @@ public final class Main {
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
             MessageStore.Settings.fromConfig(config.getConfig("parley.messages")), storage.messageRetention());
+    SecurityStore security = new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
-    // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
+    // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the tables that
+    // exist (IF NOT EXISTS), so a slow start still progresses.
     CompletionStage<org.apache.pekko.Done> schema =
         config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
             ? org.apache.pekko.pattern.Patterns.retry(
                 () -> index.createTables(config.getString("parley.conversation.local-replication"))
-                    .thenCompose(done -> messages.createTables()),
-                5, java.time.Duration.ofSeconds(2), system.classicSystem())
+                    .thenCompose(done -> messages.createTables())
+                    .thenCompose(done -> security.createTables()),
+                8, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system, new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
@@ -90,6 +96,9 @@ public final class Main {
         new Conversation.Durability(storage.snapshotEvery(), storage.keepSnapshots(), storage.deleteEventsOnSnapshot(),
             storage.positionFlushInterval(), storage.indexActivityInterval()),
         new Conversation.Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
+    // Revokes session tokens per client or app, on every node: what REST kicks and bans call.
+    TokenRevocation revocations = new TokenRevocation(security, clock, settings.session().sessionTokenTtl(),
+        settings.security().signatureValidity());
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
@@ -100,6 +109,8 @@ public final class Main {
                 settings.session().ackWindow(), clock),
             directory,
             presence,
+            new SignatureGuard(security, settings.security().signatureValidity(), clock),
+            revocations,
             clock);
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The node's packages depend on each other one way only:
- * {@code gateway -> session -> {presence, conversation} -> message}, with {@code presence -> conversation}
+ * {@code gateway -> session -> {presence, conversation, security} -> message}, with {@code presence -> conversation}
  * and the shared {@code settings}, {@code concurrent}, {@code serialization} and {@code metrics} at the bottom
  * ({@code health} holds the management health checks and is used by Main only); {@code Main}
  * (the root package) wires them and nobody depends on it. Read from the sources, imports and fully qualified
@@ -32,17 +32,19 @@ class LayeringTest {
   private static final Pattern REFERENCE = Pattern.compile("io\\.parley\\.node\\.([a-z]+)\\.|io\\.parley\\.node\\.(Main)\\b");
 
   /** What each package may use; a package missing here may use nothing of the node. */
-  private static final Map<String, Set<String>> ALLOWED = Map.of(
-      "gateway", Set.of("session", "settings", "concurrent", "metrics"),
-      "session", Set.of("conversation", "presence", "message", "settings", "concurrent", "serialization", "metrics"),
-      "presence", Set.of("conversation", "concurrent", "serialization", "metrics"),
-      "conversation", Set.of("message", "concurrent", "serialization", "metrics"),
-      "message", Set.of("concurrent", "serialization", "metrics"),
-      "metrics", Set.of("concurrent"),
-      "health", Set.of("concurrent"),
-      "settings", Set.of(),
-      "concurrent", Set.of(),
-      "serialization", Set.of());
+  private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
+      Map.entry("gateway", Set.of("session", "security", "settings", "concurrent", "metrics")),
+      Map.entry("session", Set.of("conversation", "presence", "message", "security", "settings", "concurrent", "serialization",
+          "metrics")),
+      Map.entry("security", Set.of("settings", "concurrent")),
+      Map.entry("presence", Set.of("conversation", "concurrent", "serialization", "metrics")),
+      Map.entry("conversation", Set.of("message", "concurrent", "serialization", "metrics")),
+      Map.entry("message", Set.of("concurrent", "serialization", "metrics")),
+      Map.entry("metrics", Set.of("concurrent")),
+      Map.entry("health", Set.of("concurrent")),
+      Map.entry("settings", Set.of()),
+      Map.entry("concurrent", Set.of()),
+      Map.entry("serialization", Set.of()));
 
   @Test
   void every_package_depends_only_on_the_layers_below_it() {

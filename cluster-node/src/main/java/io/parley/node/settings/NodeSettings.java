@@ -16,14 +16,21 @@ public record NodeSettings(
     Session session,
     Storage storage,
     Metrics metrics,
-    Limits limits) {
+    Limits limits,
+    Security security) {
 
-  /** One application: the ids and keys its SDKs are configured with, and who may enter its conversations. */
-  public record App(String appId, String appKey, String masterKey, AppAccess access) {
+  /**
+   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, and which
+   * client actions must be signed.
+   */
+  public record App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security) {
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, AppAccess.defaults(masterKey));
+      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), AppSecurity.open());
     }
   }
+
+  /** {@code parley.security}: how long a client signature (docs/protocol.md §14.1) stays valid. */
+  public record Security(Duration signatureValidity) {}
 
   public record Gateway(
       String interfaceName,
@@ -57,7 +64,7 @@ public record NodeSettings(
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
-                AppAccess.fromConfig(app, app.getString("master-key"))))
+                AppAccess.fromConfig(app, app.getString("master-key")), AppSecurity.fromConfig(app)))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -70,17 +77,20 @@ public record NodeSettings(
       }
     }
     checkLogFormat(config.getString("log-format"));
-    if (config.getBoolean("cluster-bootstrap")) {
+    boolean clusterBootstrap = config.getBoolean("cluster-bootstrap");
+    if (clusterBootstrap) {
       apps.forEach(NodeSettings::checkProductionMasterKey);
+      apps.forEach(app -> app.security().checkProduction(app.appId()));
     }
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
-        config.getBoolean("cluster-bootstrap"),
+        clusterBootstrap,
         gateway(config.getConfig("gateway")),
         session(config.getConfig("session")),
         Storage.fromConfig(config.getConfig("storage")),
         metrics(config.getConfig("metrics")),
-        Limits.fromConfig(root));
+        Limits.fromConfig(root),
+        new Security(config.getDuration("security.signature-validity")));
   }
 
   public Optional<App> app(String appId) {

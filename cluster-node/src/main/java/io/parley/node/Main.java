@@ -63,7 +63,10 @@ public final class Main {
         "parley");
   }
 
-  /** The start-up steps, top to bottom; tests call the same method. Completes when the gateway is bound. */
+  /**
+   * The start-up steps, top to bottom; tests call the same method. Completes when the gateway is bound, which is
+   * once this node is Up in the cluster.
+   */
   public static CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     joinCluster(system, settings);
     Clock clock = Clock.systemUTC();
@@ -137,12 +140,23 @@ public final class Main {
           health.gatewayBound(false);
           return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
         });
-    return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(), settings.limits().connectionsPerNode(),
-        new GatewayRoutes(system, settings, sessions, localSessions, restApi).handler()))
+    // Clients are served only once this node is Up: every other node then has it in its membership, so the
+    // pushes of conversations living elsewhere reach the sessions it registers (a node restarted in a rolling
+    // update used to accept its clients before the others knew it, and they missed live pushes: RollingRestartIT).
+    return schema.thenCombine(memberUp(system), (done, up) -> done)
+        .thenCompose(done -> GatewayServer.start(system, settings.gateway(), settings.limits().connectionsPerNode(),
+            new GatewayRoutes(system, settings, sessions, localSessions, restApi).handler()))
         .thenApply(binding -> {
           health.gatewayBound(true);
           return binding;
         });
+  }
+
+  private static CompletionStage<org.apache.pekko.Done> memberUp(ActorSystem<?> system) {
+    java.util.concurrent.CompletableFuture<org.apache.pekko.Done> up = new java.util.concurrent.CompletableFuture<>();
+    org.apache.pekko.cluster.Cluster.get(system.classicSystem())
+        .registerOnMemberUp(() -> up.complete(org.apache.pekko.Done.getInstance()));
+    return up;
   }
 
   /** Metrics (parley.metrics) and the entity counts behind parley_entities. */

@@ -220,7 +220,9 @@ public final class Conversation
       ActorRef<Reply> replyTo)
       implements Command {}
 
-  record RecentLoaded(List<io.parley.node.message.StoredMessage> messages, Throwable failure) implements Command {}
+  /** The newest messages, and the ids and timestamps of more of them (for resends); or why they could not be read. */
+  record RecentLoaded(List<io.parley.node.message.StoredMessage> messages, Map<String, Long> ids, Throwable failure)
+      implements Command {}
 
   /** Load the recent messages again after a failed load. */
   enum RetryRecentLoad implements Command {
@@ -649,7 +651,7 @@ public final class Conversation
           if (state.exists()) {
             messaging.loadRecent(state);
           } else {
-            log.loaded(List.of());
+            log.loaded(List.of(), Map.of());
           }
         })
         .build();

@@ -55,7 +55,10 @@ final class ConversationMessaging {
   }
 
   void loadRecent(ConversationState state) {
-    context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT, state.createdAt()), Conversation.RecentLoaded::new);
+    context.pipeToSelf(archive.recent(appId, cid, MessageLog.RECENT, state.createdAt())
+            .thenCombine(archive.recentIds(appId, cid, MessageLog.DEDUP_ENTRIES, state.createdAt()),
+                (messages, ids) -> new Conversation.RecentLoaded(messages, ids, null)),
+        (loaded, failure) -> failure == null ? loaded : new Conversation.RecentLoaded(null, null, failure));
   }
 
   /**
@@ -72,7 +75,7 @@ final class ConversationMessaging {
       return entity.effects().noReply();
     }
     loadFailures = 0;
-    log.loaded(loaded.messages());
+    log.loaded(loaded.messages(), loaded.ids());
     // Re-asserts the member index (heals an insert lost in a crash) with the conversation's last activity.
     indexActivity(state, true);
     if (entity.stopping()) {
@@ -138,9 +141,11 @@ final class ConversationMessaging {
       return entity.reject(send.replyTo(), 4109, "FRAME_TOO_LONG", "message of " + size + " bytes exceeds " + settings.maxMessageSize());
     }
     String dedupKey = dedupKey(send);
-    java.util.Optional<io.parley.node.message.StoredMessage> resent = log.resent(dedupKey);
+    // A resend (same token): the stored original's answer, the pending original's, or the failed one written again.
+    String id = MessageLog.messageIdFor(appId, cid, dedupKey);
+    java.util.Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
-      return entity.answer(send.replyTo(), new Conversation.Sent(resent.get().id(), resent.get().timestamp()));
+      return entity.answer(send.replyTo(), new Conversation.Sent(id, resent.get()));
     }
     if (!hooked || !hooks.beforeStore(state, send, clock.millis())) {
       admit(state, send, draft, dedupKey, new Route(audience, MessageHooks.Route.DEFAULT));
@@ -179,12 +184,28 @@ final class ConversationMessaging {
     return token == null || token.isEmpty() ? null : send.sender() + "\u0000" + token;
   }
 
-  /** Gives the message its id and timestamp; stores it (transient and will messages: delivers at once). */
+  /**
+   * Gives the message its id and timestamp; stores it (transient and will messages: delivers at once). A message
+   * with a {@code dt} gets an id derived from it (§7.10), so a resend while this one waited (for its hook or its
+   * write) or after a failed write is answered with, or written as, the same message.
+   */
   private void admit(ConversationState state, Conversation.Send send, Conversation.MessageDraft draft, String dedupKey,
       Route route) {
-    io.parley.node.message.StoredMessage message = new io.parley.node.message.StoredMessage(MessageLog.newMessageId(),
+    String id = MessageLog.messageIdFor(appId, cid, dedupKey);
+    java.util.Optional<Long> resent = log.resent(dedupKey, id);
+    if (resent.isPresent()) {
+      if (send.replyTo() != null) {
+        send.replyTo().tell(new Conversation.Sent(id, resent.get()));
+      }
+      return;
+    }
+    if (log.awaitPending(id, send.replyTo())) {
+      return;
+    }
+    java.util.Optional<io.parley.node.message.StoredMessage> retried = log.uncertain(dedupKey);
+    io.parley.node.message.StoredMessage message = retried.orElseGet(() -> new io.parley.node.message.StoredMessage(id,
         send.sender(), log.nextTimestamp(clock.millis()), draft.data(), draft.binary(), List.copyOf(draft.mentionPids()),
-        draft.mentionAll(), draft.receipt(), 0, false, draft.pushData());
+        draft.mentionAll(), draft.receipt(), 0, false, draft.pushData()));
     if (draft.transientMessage() || draft.deliverOnly()) {
       // Transient and will messages are never stored: delivered to whoever is online now.
       if (send.replyTo() != null) {
@@ -210,10 +231,12 @@ final class ConversationMessaging {
   ReplyEffect<Conversation.Event, ConversationState> onBatchWritten(ConversationState state, Conversation.BatchWritten written) {
     log.written(written.batch(), written.failure() == null);
     for (MessageLog.Pending send : written.batch()) {
-      if (written.failure() != null) {
-        send.replyTo().tell(new Conversation.Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry"));
-      } else {
-        send.replyTo().tell(new Conversation.Sent(send.message().id(), send.message().timestamp()));
+      Conversation.Reply reply = written.failure() != null
+          ? new Conversation.Rejected(4301, "CONVERSATION_API_FAILED", "message not stored, retry")
+          : new Conversation.Sent(send.message().id(), send.message().timestamp());
+      send.replyTo().tell(reply);
+      log.waitingFor(send.message().id()).forEach(resend -> resend.tell(reply));
+      if (written.failure() == null) {
         deliver(state, send.message(), false, send.origin(), send.route());
       }
     }

@@ -17,6 +17,12 @@ import java.util.Optional;
  * archive when the entity starts), the sends waiting for their batch write, recent de-duplication tokens,
  * and each member's delivered/read position ahead of the last persisted one (positions are persisted in
  * coalesced events; after a crash they fall back, which re-delivers and never loses).
+ *
+ * <p>De-duplication of resends (docs/protocol.md §7.10) outlives the entity: a message sent with a client token
+ * ({@code dt}) gets an id derived from (app, conversation, sender, token), so a resend after a crash, handoff or
+ * restart finds the stored original among the recent messages reloaded from the archive. A resend while the
+ * original is still being written waits for that write; a resend after a failed write (which may have stored
+ * the row anyway, e.g. on a timeout) writes the very same row again, an idempotent overwrite.
  */
 final class MessageLog {
 
@@ -24,7 +30,10 @@ final class MessageLog {
   static final int RECENT = 100;
 
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final int DEDUP_ENTRIES = 1000;
+  /** Resends are recognised among this many of the conversation's newest messages (docs/protocol.md §7.10). */
+  static final int DEDUP_ENTRIES = 1000;
+  /** Failed writes remembered for a resend (their row may exist): at most this many per conversation. */
+  private static final int UNCERTAIN_ENTRIES = 256;
 
   /** A send waiting for its batch to be durable, and who gets it then (its edge's audience, the app's hook). */
   record Pending(StoredMessage message, String dedupKey, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo,
@@ -40,6 +49,23 @@ final class MessageLog {
       return size() > DEDUP_ENTRIES;
     }
   };
+  /** Sends whose write failed, by token: a resend rewrites the same id and timestamp. */
+  private final Map<String, StoredMessage> uncertainByToken = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, StoredMessage> eldest) {
+      return size() > UNCERTAIN_ENTRIES;
+    }
+  };
+  /** Resends that arrived while their original was pending or being written, by message id. */
+  private final Map<String, List<org.apache.pekko.actor.typed.ActorRef<Conversation.Reply>>> waiting = new HashMap<>();
+  private List<Pending> inFlight = List.of();
+  /** Ids and timestamps of the newest stored messages (beyond {@link #RECENT}), by which a resend is recognised. */
+  private final Map<String, Long> storedIds = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > DEDUP_ENTRIES;
+    }
+  };
   private final Map<String, Long> acked = new HashMap<>();
   private final Map<String, Long> read = new HashMap<>();
   private boolean loaded;
@@ -50,10 +76,13 @@ final class MessageLog {
     return loaded;
   }
 
-  void loaded(List<StoredMessage> newestOldestFirst) {
+  void loaded(List<StoredMessage> newestOldestFirst, Map<String, Long> newestIds) {
     recent.clear();
     recentById.clear();
     newestOldestFirst.forEach(this::remember);
+    storedIds.clear();
+    newestIds.entrySet().stream().sorted(Map.Entry.comparingByValue())
+        .forEach(e -> storedIds.put(e.getKey(), e.getValue()));
     loaded = true;
   }
 
@@ -69,8 +98,54 @@ final class MessageLog {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(id);
   }
 
-  Optional<StoredMessage> resent(String dedupKey) {
-    return dedupKey == null ? Optional.empty() : Optional.ofNullable(sentByToken.get(dedupKey));
+  /**
+   * The id of a new message: derived from the sender's token when there is one (16 bytes of SHA-256, the same
+   * 22-character form as a random id), so that a resend is recognised after the entity restarted.
+   */
+  static String messageIdFor(String appId, String cid, String dedupKey) {
+    if (dedupKey == null) {
+      return newMessageId();
+    }
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(
+          (appId + "\u0000" + cid + "\u0000" + dedupKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JVM", e);
+    }
+  }
+
+  /**
+   * The id and timestamp of a resend's stored original: by token while this entity runs, else by the id derived
+   * from the token among the newest messages stored (reloaded when the entity starts).
+   */
+  Optional<Long> resent(String dedupKey, String id) {
+    if (dedupKey == null) {
+      return Optional.empty();
+    }
+    StoredMessage known = sentByToken.get(dedupKey);
+    return known != null ? Optional.of(known.timestamp()) : Optional.ofNullable(storedIds.get(id));
+  }
+
+  /** Whether the message {@code id} is waiting for or in its write; if so {@code replyTo} gets its answer too. */
+  boolean awaitPending(String id, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo) {
+    boolean pendingNow = pending.stream().anyMatch(p -> p.message().id().equals(id))
+        || inFlight.stream().anyMatch(p -> p.message().id().equals(id));
+    if (pendingNow) {
+      waiting.computeIfAbsent(id, key -> new ArrayList<>()).add(replyTo);
+    }
+    return pendingNow;
+  }
+
+  /** Resends waiting for the write of message {@code id} (removed). */
+  List<org.apache.pekko.actor.typed.ActorRef<Conversation.Reply>> waitingFor(String id) {
+    List<org.apache.pekko.actor.typed.ActorRef<Conversation.Reply>> found = waiting.remove(id);
+    return found == null ? List.of() : found;
+  }
+
+  /** A message whose write failed under this token, to be written again unchanged (removed). */
+  Optional<StoredMessage> uncertain(String dedupKey) {
+    return dedupKey == null ? Optional.empty() : Optional.ofNullable(uncertainByToken.remove(dedupKey));
   }
 
   void enqueue(Pending send) {
@@ -85,6 +160,7 @@ final class MessageLog {
     writing = true;
     List<Pending> batch = List.copyOf(pending);
     pending.clear();
+    inFlight = batch;
     return batch;
   }
 
@@ -95,17 +171,34 @@ final class MessageLog {
 
   void written(List<Pending> batch, boolean durable) {
     writing = false;
-    if (durable) {
-      for (Pending send : batch) {
+    inFlight = List.of();
+    for (Pending send : batch) {
+      if (durable) {
         remember(send.message());
         if (send.dedupKey() != null) {
           sentByToken.put(send.dedupKey(), send.message());
         }
+      } else if (send.dedupKey() != null) {
+        uncertainByToken.put(send.dedupKey(), send.message());
       }
     }
   }
 
   private void remember(StoredMessage message) {
+    storedIds.put(message.id(), message.timestamp());
+    if (!recent.isEmpty() && recent.peekLast().timestamp() > message.timestamp()) {
+      // A resend of a failed write keeps its original timestamp: keep the messages in order.
+      List<StoredMessage> ordered = new ArrayList<>(recent);
+      ordered.add(message);
+      ordered.sort(java.util.Comparator.comparingLong(StoredMessage::timestamp));
+      recent.clear();
+      recent.addAll(ordered);
+      recentById.put(message.id(), message);
+      while (recent.size() > RECENT) {
+        recentById.remove(recent.removeFirst().id());
+      }
+      return;
+    }
     recent.addLast(message);
     recentById.put(message.id(), message);
     lastTimestamp = Math.max(lastTimestamp, message.timestamp());

@@ -14,6 +14,12 @@ public interface MessageArchive {
   /** The newest {@code limit} messages of a conversation created at {@code createdAt}, oldest first. */
   CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit, long createdAt);
 
+  /**
+   * The ids and timestamps (no payloads) of the newest {@code limit} messages, in the current and the previous
+   * month: what a resend is recognised by after the conversation restarted (docs/protocol.md §7.10).
+   */
+  CompletionStage<java.util.Map<String, Long>> recentIds(String appId, String cid, int limit, long createdAt);
+
   CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id);
 
   CompletionStage<Done> update(String appId, String cid, StoredMessage message);

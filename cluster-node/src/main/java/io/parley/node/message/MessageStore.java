@@ -124,6 +124,27 @@ public final class MessageStore implements MessageArchive {
         new HistoryQuery(Long.MAX_VALUE, null, true, Long.MIN_VALUE, null, true, true, limit, null), createdAt);
   }
 
+  @Override
+  public CompletionStage<java.util.Map<String, Long>> recentIds(String appId, String cid, int limit, long createdAt) {
+    int current = month(System.currentTimeMillis());
+    YearMonth previous = YearMonth.from(Instant.now().atZone(ZoneOffset.UTC)).minusMonths(1);
+    int before = previous.getYear() * 100 + previous.getMonthValue();
+    java.util.Map<String, Long> ids = new java.util.HashMap<>();
+    return idsOf(appId, cid, current, limit, ids).thenCompose(found ->
+        found.size() >= limit || month(createdAt) > before ? CompletableFuture.completedFuture(found)
+            : idsOf(appId, cid, before, limit - found.size(), found));
+  }
+
+  private CompletionStage<java.util.Map<String, Long>> idsOf(String appId, String cid, int month, int limit,
+      java.util.Map<String, Long> into) {
+    return Futures.direct(session.selectAll("SELECT timestamp, msg_id FROM " + keyspace + ".conversation_messages "
+            + "WHERE app_id = ? AND cid = ? AND month = ? LIMIT ?", appId, cid, month, limit))
+        .thenApply(rows -> {
+          rows.forEach(row -> into.put(row.getString("msg_id"), row.getLong("timestamp")));
+          return into;
+        });
+  }
+
   /**
    * One page of history (§6.15), oldest first: {@code newestFirst} selects from the start point backwards
    * (direction OLD), otherwise forwards (NEW).

@@ -485,6 +485,46 @@ class ConversationTest {
     assertEquals(1, archive.stored("app", "0123456789abcdef01234567").size());
   }
 
+  /** Review H8: the de-duplication of resends lived in memory only, so a resend after a crash stored a second row. */
+  @Test
+  void a_resend_after_the_entity_restarted_returns_the_original_and_stores_nothing() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    var first = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-restart")));
+    kit.restart();
+    var again = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-restart")));
+    assertEquals(first, again);
+    assertEquals(1, archive.stored("app", "0123456789abcdef01234567").size());
+    var other = assertInstanceOf(Conversation.Sent.class, send("B", text("x", false, "dt-restart")));
+    assertTrue(!other.messageId().equals(first.messageId()), "the token is the sender's own");
+  }
+
+  /** Found by RollingRestartIT: a resend older than the 100 messages kept in memory was stored a second time. */
+  @Test
+  void a_resend_after_a_restart_is_recognised_beyond_the_messages_kept_in_memory() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    var first = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-old")));
+    for (int n = 0; n < 150; n++) {
+      send("B", text("filler " + n, false, null));
+    }
+    kit.restart();
+    assertEquals(first, assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-old"))));
+    assertEquals(151, archive.stored("app", "0123456789abcdef01234567").size());
+  }
+
+  /** Review H8: a write reported failed (a timeout) may have stored the row; its resend must not add another. */
+  @Test
+  void a_resend_after_a_failed_write_rewrites_the_same_row() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    archive.timeOutWrites(1);
+    assertEquals(4301, code(send("A", text("x", false, "dt-timeout"))));
+    var later = assertInstanceOf(Conversation.Sent.class, send("A", text("y", false, null)));
+    var retried = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-timeout")));
+    assertTrue(retried.timestamp() < later.timestamp(), "the retry keeps the original's place");
+    var stored = archive.stored("app", "0123456789abcdef01234567");
+    assertEquals(2, stored.size(), stored::toString);
+    assertEquals(retried, assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-timeout"))));
+  }
+
   @Test
   void non_members_oversized_and_muted_senders_are_refused_and_nothing_is_stored() {
     start(List.of("B", "C"), Kind.NORMAL, 0);

@@ -15,15 +15,30 @@ public final class InMemoryArchive implements MessageArchive {
 
   private final Map<String, List<StoredMessage>> byConversation = new ConcurrentHashMap<>();
   private int recentFailures;
+  private int writeTimeouts;
 
   /** The next {@code times} loads of recent messages fail, as with Cassandra unavailable. */
   public synchronized void failRecent(int times) {
     recentFailures = times;
   }
 
+  /** The next {@code times} writes store their rows but report a failure, as a Cassandra write timeout may. */
+  public synchronized void timeOutWrites(int times) {
+    writeTimeouts = times;
+  }
+
+  /** Stores like Cassandra: a row is keyed by (timestamp, id), so writing the same message again overwrites it. */
   @Override
   public synchronized CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages) {
-    byConversation.computeIfAbsent(appId + ":" + cid, key -> new ArrayList<>()).addAll(messages);
+    List<StoredMessage> rows = byConversation.computeIfAbsent(appId + ":" + cid, key -> new ArrayList<>());
+    for (StoredMessage message : messages) {
+      rows.removeIf(m -> m.id().equals(message.id()) && m.timestamp() == message.timestamp());
+      rows.add(message);
+    }
+    if (writeTimeouts > 0) {
+      writeTimeouts--;
+      return CompletableFuture.failedFuture(new IllegalStateException("write timed out"));
+    }
     return CompletableFuture.completedFuture(Done.getInstance());
   }
 
@@ -36,6 +51,18 @@ public final class InMemoryArchive implements MessageArchive {
     List<StoredMessage> all = new ArrayList<>(byConversation.getOrDefault(appId + ":" + cid, List.of()));
     all.sort(Comparator.comparingLong(StoredMessage::timestamp));
     return CompletableFuture.completedFuture(List.copyOf(all.subList(Math.max(0, all.size() - limit), all.size())));
+  }
+
+  @Override
+  public synchronized CompletionStage<Map<String, Long>> recentIds(String appId, String cid, int limit, long createdAt) {
+    if (recentFailures > 0) {
+      return CompletableFuture.failedFuture(new IllegalStateException("archive unavailable"));
+    }
+    List<StoredMessage> all = new ArrayList<>(byConversation.getOrDefault(appId + ":" + cid, List.of()));
+    all.sort(Comparator.comparingLong(StoredMessage::timestamp).reversed());
+    Map<String, Long> ids = new java.util.HashMap<>();
+    all.stream().limit(limit).forEach(m -> ids.put(m.id(), m.timestamp()));
+    return CompletableFuture.completedFuture(ids);
   }
 
   @Override

@@ -35,8 +35,13 @@ public final class JsSdk {
    * as JSON (the harnesses' result object); fails with the script's stderr when it prints nothing or hangs.
    */
   public static JsonNode runScript(String script, String scenario, List<String> arguments, Duration timeout) {
+    return start(script, scenario, arguments).result(timeout.plusSeconds(15));
+  }
+
+  /** Starts {@code node <script> <scenario> <arguments>} in {@code src/test/js} without waiting for it. */
+  public static Running start(String script, String scenario, List<String> arguments) {
     ensureInstalled();
-    return runIn(DIR, script, scenario, arguments, timeout);
+    return startIn(DIR, script, scenario, arguments);
   }
 
   /**
@@ -44,40 +49,70 @@ public final class JsSdk {
    * caller, see {@link #install}) and returns its last stdout line as JSON.
    */
   public static JsonNode runIn(Path dir, String script, String scenario, List<String> arguments, Duration timeout) {
+    return startIn(dir, script, scenario, arguments).result(timeout.plusSeconds(15));
+  }
+
+  /** Starts {@code node <script> <scenario> <arguments>} in the harness folder {@code dir} without waiting. */
+  public static Running startIn(Path dir, String script, String scenario, List<String> arguments) {
     List<String> command = new ArrayList<>(List.of("node", script, scenario));
     command.addAll(arguments);
-    Process process = null;
     try {
       Path stdout = Files.createTempFile("parley-js-", ".out");
       stdout.toFile().deleteOnExit();
       Path stderr = Files.createTempFile("parley-js-", ".err");
-      process =
+      Process process =
           new ProcessBuilder(command)
               .directory(dir.toFile())
               .redirectOutput(stdout.toFile())
               .redirectError(stderr.toFile())
               .start();
-      if (!process.waitFor(timeout.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
-        throw new AssertionError("JS SDK " + command + " did not finish; stderr:\n" + tail(stderr));
-      }
-      List<String> lines = Files.readAllLines(stdout, StandardCharsets.UTF_8);
-      if (lines.isEmpty()) {
-        throw new AssertionError("JS SDK " + command + " printed nothing; stderr:\n" + tail(stderr));
-      }
-      JsonNode result = JSON.readTree(lines.get(lines.size() - 1));
-      if (!result.path("ok").asBoolean()) {
-        System.err.println("JS SDK " + command + " failed; stderr:\n" + tail(stderr));
-      }
-      return result;
+      return new Running(command, process, stdout, stderr);
     } catch (IOException e) {
       throw new AssertionError("cannot run node (is Node.js installed?): " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    } finally {
-      if (process != null) {
+    }
+  }
+
+  /** A harness script running in the background. */
+  public static final class Running {
+    private final List<String> command;
+    private final Process process;
+    private final Path stdout;
+    private final Path stderr;
+
+    private Running(List<String> command, Process process, Path stdout, Path stderr) {
+      this.command = command;
+      this.process = process;
+      this.stdout = stdout;
+      this.stderr = stderr;
+    }
+
+    /** Waits for the script to end and returns its result object; the process is gone afterwards either way. */
+    public JsonNode result(Duration timeout) {
+      try {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          throw new AssertionError("JS SDK " + command + " did not finish; stderr:\n" + tail(stderr));
+        }
+        List<String> lines = Files.readAllLines(stdout, StandardCharsets.UTF_8);
+        if (lines.isEmpty()) {
+          throw new AssertionError("JS SDK " + command + " printed nothing; stderr:\n" + tail(stderr));
+        }
+        JsonNode result = JSON.readTree(lines.get(lines.size() - 1));
+        if (!result.path("ok").asBoolean()) {
+          System.err.println("JS SDK " + command + " failed; stderr:\n" + tail(stderr));
+        }
+        return result;
+      } catch (IOException e) {
+        throw new AssertionError("cannot read the output of " + command + ": " + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted", e);
+      } finally {
         process.destroyForcibly();
       }
+    }
+
+    public void kill() {
+      process.destroyForcibly();
     }
   }
 
@@ -94,8 +129,7 @@ public final class JsSdk {
     if (java.util.Arrays.stream(markers).allMatch(marker -> Files.exists(dir.resolve(marker)))) {
       return;
     }
-    install(DIR);
-    installed = true;
+    install(dir);
   }
 
   /** {@code npm ci} in the harness folder {@code dir}: its package-lock.json pins every package. */

@@ -20,7 +20,7 @@ final class CommandRoutes {
   /** Hands {@code command} to its handler; {@code false} when no route exists (the caller answers it). */
   boolean route(String appId, String clientId, GenericCommand command) {
     switch (command.getCmd()) {
-      case direct -> messages.onDirect(appId, clientId, command);
+      case direct -> messages.onDirect(appId, clientId, command, conversations.roomOf(clientId));
       case ack -> messages.onAck(appId, clientId, command);
       case read -> messages.onRead(appId, clientId, command);
       case logs -> messages.onLogs(appId, clientId, command);

@@ -227,6 +227,11 @@ public final class ConversationCommands {
     rooms.clear();
   }
 
+  /** The chatroom entity {@code clientId} has joined through this session, or null. */
+  String roomOf(String clientId) {
+    return rooms.get(clientId);
+  }
+
   /** Re-attaches this session to its chatrooms: heals a room entity that restarted elsewhere (no reply). */
   public void refresh() {
     rooms.forEach((clientId, room) -> entities.apply(room)

@@ -116,8 +116,11 @@ public final class MessageCommands {
 
   // ----------------------------------------------------------------------------------------------- direct
 
-  /** direct (§6.12): acked with {@code uid} and {@code t} once stored; errors as an ack with a code. */
-  void onDirect(String appId, String clientId, GenericCommand command) {
+  /**
+   * direct (§6.12): acked with {@code uid} and {@code t} once stored; errors as an ack with a code. {@code room} is
+   * the chatroom entity this session has joined for {@code clientId} (null: none).
+   */
+  void onDirect(String appId, String clientId, GenericCommand command, String room) {
     DirectCommand request = command.getDirectMessage();
     if (!request.hasCid() || !ConversationIds.isValid(request.getCid())) {
       emit(ackError(command, clientId, 4401, "INVALID_MESSAGING_TARGET", "a valid cid is required"));
@@ -151,6 +154,18 @@ public final class MessageCommands {
     long received = System.nanoTime();
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
         .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo, sourceIp), askTimeout));
+    if (entityId.equals(room)) {
+      // The room this session has joined answered "not in the room": its entity restarted (a deploy, a node
+      // lost) and has not seen the session's periodic renewal yet. Join again and send once more, so the
+      // client's message is not refused for a seat it holds.
+      answer = answer.thenCompose(reply -> reply instanceof Conversation.Rejected rejected && rejected.code() == 4401
+          ? Futures.direct(entities.apply(entityId)
+                  .<Conversation.Reply>ask(replyTo -> new Conversation.JoinRoom(clientId, inbox, replyTo), askTimeout))
+              .thenCompose(joined -> joined instanceof Conversation.Rejected ? CompletableFuture.completedFuture(reply)
+                  : Futures.direct(entities.apply(entityId).<Conversation.Reply>ask(
+                      replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo, sourceIp), askTimeout)))
+          : CompletableFuture.completedFuture(reply));
+    }
     sendsInFlight++;
     context.pipeToSelf(answer, (reply, failure) -> {
       sendsInFlight--;

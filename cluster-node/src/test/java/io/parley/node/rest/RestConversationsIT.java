@@ -59,21 +59,11 @@ class RestConversationsIT {
   }
 
   private static GenericCommand next(ImClient client, CommandType cmd, OpType op) {
-    while (true) {
-      GenericCommand push = client.nextPush(WAIT);
-      if (push.getCmd() == cmd && (op == null || push.getOp() == op)) {
-        return push;
-      }
-    }
+    return TestClients.nextPush(client, cmd, op, WAIT);
   }
 
   private static Optional<GenericCommand> poll(ImClient client, CommandType cmd) {
-    while (true) {
-      Optional<GenericCommand> push = client.pollPush(QUIET);
-      if (push.isEmpty() || push.get().getCmd() == cmd) {
-        return push;
-      }
-    }
+    return TestClients.pollPush(client, cmd, QUIET);
   }
 
   /** The conversations {@code member} is in, through the REST query. */

@@ -199,6 +199,14 @@ public final class Conversation
       ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * Deletes one stored message (REST, REST-AND-HOOKS §3.1): server side only, nobody is told. Replies {@link
+   * Accepted} once the deletion is durable.
+   */
+  public record DeleteMessage(String messageId, long timestamp, ActorRef<Reply> replyTo) implements Command {}
+
+  record MessageDeleted(DeleteMessage request, Throwable failure) implements Command {}
+
   record RecentLoaded(List<io.parley.node.message.StoredMessage> messages, Throwable failure) implements Command {}
 
   /** Load the recent messages again after a failed load. */
@@ -421,6 +429,7 @@ public final class Conversation
         .onCommand(Mute.class, (state, mute) -> notFound(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> notFound(get.replyTo()))
         .onCommand(Delete.class, (state, delete) -> notFound(delete.replyTo()))
+        .onCommand(DeleteMessage.class, (state, delete) -> notFound(delete.replyTo()))
         .onCommand(OpenHistory.class, (state, open) -> notFound(open.replyTo()))
         .onCommand(Count.class, (state, count) -> notFound(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
@@ -446,6 +455,7 @@ public final class Conversation
         .onCommand(Mute.class, (state, mute) -> expired(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> expired(get.replyTo()))
         .onCommand(Delete.class, this::onDelete)
+        .onCommand(DeleteMessage.class, (state, delete) -> expired(delete.replyTo()))
         .onCommand(OpenHistory.class, (state, open) -> expired(open.replyTo()))
         .onCommand(Count.class, (state, count) -> expired(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
@@ -476,6 +486,7 @@ public final class Conversation
         .onCommand(ListModerated.class, moderation::onListModerated)
         .onCommand(Send.class, messaging::onSend)
         .onCommand(Post.class, messaging::onPost)
+        .onCommand(DeleteMessage.class, messaging::onDeleteMessage)
         .onCommand(UnreadOf.class, messaging::onUnreadOf)
         .onCommand(UndeliveredTo.class, messaging::onUndeliveredTo)
         .onCommand(MaxRead.class, messaging::onMaxRead)
@@ -486,6 +497,7 @@ public final class Conversation
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
         .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
         .onCommand(Indexed.class, (state, indexed) -> Effect().reply(indexed.replyTo(), indexed.reply()))
+        .onCommand(MessageDeleted.class, messaging::onMessageDeleted)
         .onCommand(Acked.class, messaging::onAcked)
         .onCommand(MarkRead.class, messaging::onMarkRead)
         .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
@@ -841,7 +853,7 @@ public final class Conversation
   private static boolean waitsForRecent(Command command) {
     return !(command instanceof RecentLoaded || command instanceof RetryRecentLoad || command instanceof BatchWritten
         || command instanceof PatchLookedUp || command instanceof PatchWritten || command instanceof UndeliveredLoaded
-        || command instanceof Indexed || command instanceof FlushPositions || command instanceof RoomSessionEnded);
+        || command instanceof Indexed || command instanceof MessageDeleted || command instanceof FlushPositions || command instanceof RoomSessionEnded);
   }
 
   static List<String> others(List<String> clientIds, String except) {

@@ -256,6 +256,14 @@ class RestConversationsIT {
     }
     RestClient.Response badLimit = master.get("/1.2/rtm/conversations/" + first + "/messages?limit=5000");
     assertEquals(400, badLimit.status(), badLimit::toString);
+
+    RestClient.Response noTimestamp = master.delete("/1.2/rtm/conversations/" + first + "/messages/" + ids.get(2), null);
+    assertEquals(400, noTimestamp.status(), noTimestamp::toString);
+    assertEquals(3, master.get("/1.2/rtm/conversations/" + first + "/messages").body().size(), "nothing deleted");
+    RestClient.Response deleted = master.delete("/1.2/rtm/conversations/" + first + "/messages/" + ids.get(2)
+        + "?from_client=" + id("ann") + "&timestamp=" + newest.get(1).path("timestamp").asLong(), null);
+    assertEquals(200, deleted.status(), deleted::toString);
+    assertEquals(List.of(ids.get(4), ids.get(0)), ids(master.get("/1.2/rtm/conversations/" + first + "/messages").body()));
   }
 
   @Test

@@ -47,6 +47,10 @@ STORAGE_PORT="${PARLEY_BENCH_STORAGE_PORT:-17000}" REMOTE_BASE="${PARLEY_BENCH_R
 APP_ID="${PARLEY_APP_ID:-parley-dev}" APP_KEY="${PARLEY_APP_KEY:-parley-dev-key}"
 unset PARLEY_HTTP_INTERFACE PARLEY_REMOTE_HOST   # the node must bind 127.0.0.1 whatever the caller's environment
 export PARLEY_REMOTE_PORT_BASE="$REMOTE_BASE" PARLEY_CASSANDRA_STORAGE_PORT="$STORAGE_PORT"
+export PARLEY_MANAGEMENT_PORT_BASE="${PARLEY_BENCH_MANAGEMENT_PORT:-47626}" PARLEY_METRICS_PORT_BASE="${PARLEY_BENCH_METRICS_PORT:-49464}"
+# The load generator is one address sending far beyond one user's rates: per-client rates and the per-address
+# login rate (README "Limits and rates") are off for the measured node.
+export PARLEY_DIRECT_PER_MINUTE=0 PARLEY_HISTORY_PER_MINUTE=0 PARLEY_OPS_PER_MINUTE=0 PARLEY_LOGINS_PER_ADDRESS_PER_MINUTE=0
 JAR="$here/loadgen/target/loadgen.jar"
 
 # ---------------------------------------------------------------- sizes (shared with run-ejabberd.sh PROFILE=rows)

@@ -17,7 +17,13 @@ import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.rest.RestApi;
+import io.parley.node.concurrent.Futures;
+import io.parley.node.health.NodeHealth;
+import io.parley.node.metrics.EntityCounter;
+import io.parley.node.metrics.NodeMetrics;
+import io.parley.node.metrics.MetricsServer;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -42,6 +48,7 @@ public final class Main {
                 init(system, NodeSettings.fromConfig(system.settings().config()));
               } catch (RuntimeException e) {
                 system.log().error("Parley node failed to start: {}", e.getMessage());
+                System.err.println("Parley node failed to start: " + e.getMessage());
                 system.terminate();
               }
               return Behaviors.empty();
@@ -79,8 +86,9 @@ public final class Main {
         new SessionActor.Dependencies(
             settings,
             sessionTokens,
-            ConversationCommands.sharded(sharding, directory, index, limits, settings.session().askTimeout(), clock),
-            MessageCommands.sharded(sharding, index, messages, limits, settings.session().askTimeout(),
+            ConversationCommands.sharded(sharding, directory, index, limits, settings, settings.session().askTimeout(),
+                clock),
+            MessageCommands.sharded(sharding, index, messages, limits, settings.limits(), settings.session().askTimeout(),
                 settings.session().ackWindow(), clock),
             directory,
             presence,
@@ -94,14 +102,45 @@ public final class Main {
           system.log().info("Telling {} connection(s) to reconnect elsewhere", localSessions.size());
           return localSessions.drain();
         });
-    return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(),
-        new GatewayRoutes(system, settings, sessions, localSessions, restApi).handler()));
+    observe(system, settings, localSessions, directory);
+    NodeHealth health = NodeHealth.get(system);
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "parley-not-ready",
+        () -> {
+          health.gatewayBound(false);
+          return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+        });
+    return schema.thenCompose(done -> GatewayServer.start(system, settings.gateway(), settings.limits().connectionsPerNode(),
+        new GatewayRoutes(system, settings, sessions, localSessions, restApi).handler()))
+        .thenApply(binding -> {
+          health.gatewayBound(true);
+          return binding;
+        });
   }
 
-  /** Kubernetes: Cluster Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one. */
+  /** Metrics (parley.metrics) and the entity counts behind parley_entities. */
+  private static void observe(ActorSystem<?> system, NodeSettings settings, LocalSessions localSessions,
+      NodeDirectory directory) {
+    NodeMetrics metrics = NodeMetrics.get(system);
+    metrics.connections(localSessions::size);
+    metrics.sessions(directory::size);
+    EntityCounter.start(system, settings.metrics().entityCountInterval(), Map.of(
+        NodeMetrics.CONVERSATION, Conversation.ENTITY_KEY, NodeMetrics.PRESENCE, ClientPresence.ENTITY_KEY));
+    if (settings.metrics().enabled()) {
+      MetricsServer.start(system, settings.metrics().interfaceName(), settings.metrics().port());
+    }
+  }
+
+  /**
+   * Management (health checks, and Cluster Bootstrap's contact point) runs on every node. Kubernetes: Cluster
+   * Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one.
+   */
   private static void joinCluster(ActorSystem<?> system, NodeSettings settings) {
+    Futures.direct(PekkoManagement.get(system).start()).whenComplete((uri, failure) -> {
+      if (failure != null) {
+        system.log().error("Management (health checks) could not start: {}", failure.getMessage());
+      }
+    });
     if (settings.clusterBootstrap()) {
-      PekkoManagement.get(system).start();
       ClusterBootstrap.get(system).start();
     } else if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       Cluster cluster = Cluster.get(system);

@@ -50,7 +50,7 @@ class DeploymentConfigTest {
     env.put("PARLEY_CASSANDRA_CONTACT_POINT", "cassandra:9042");
     env.put("PARLEY_APP_ID", "app");
     env.put("PARLEY_APP_KEY", "key");
-    env.put("PARLEY_MASTER_KEY", "master");
+    env.put("PARLEY_MASTER_KEY", "a-master-key-of-at-least-32-bytes-0123");
     env.put("PARLEY_ADVERTISED_WSS_URL", "wss://chat.example.com/");
     env.put("PARLEY_CASSANDRA_USERNAME", "parley");
     env.put("PARLEY_CASSANDRA_PASSWORD", "secret");
@@ -71,6 +71,22 @@ class DeploymentConfigTest {
     assertEquals("secret", config.getString("datastax-java-driver.advanced.auth-provider.password"));
     assertEquals(CassandraAuthProvider.class.getName(), config.getString("datastax-java-driver.advanced.auth-provider.class"));
     assertEquals("10.0.0.7", config.getString("pekko.management.http.bind-hostname"), "management listens on the pod IP only");
+  }
+
+  @Test
+  void a_kubernetes_node_refuses_a_published_or_short_master_key() {
+    for (String key : List.of("parley-dev-master", "your-master-key", "short-but-not-public")) {
+      Config config = ConfigFactory.parseMap(Map.of("POD_IP", "10.0.0.7", "PARLEY_MASTER_KEY", key))
+          .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes.conf"))
+          .withFallback(ConfigFactory.defaultReference())
+          .resolve();
+      IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> NodeSettings.fromConfig(config), key);
+      assertTrue(refused.getMessage().contains("PARLEY_MASTER_KEY"), refused.getMessage());
+    }
+    // Local runs keep the development key.
+    assertEquals("parley-dev-master", NodeSettings.fromConfig(ConfigFactory.load("local.conf")).app("parley-dev")
+        .orElseThrow().masterKey());
   }
 
   @Test

@@ -77,7 +77,13 @@ public final class Conversation
    * session asks (the REST API).
    */
   public record Add(String initiator, List<String> clientIds, long timestamp, ActorRef<Delivery> session,
-      ActorRef<Reply> replyTo) implements Command {}
+      ActorRef<Reply> replyTo, SelfJoin selfJoin) implements Command {
+    /** An add on behalf of the app (or with LeanCloud's rule): a non-member may join any conversation by id. */
+    public Add(String initiator, List<String> clientIds, long timestamp, ActorRef<Delivery> session,
+        ActorRef<Reply> replyTo) {
+      this(initiator, clientIds, timestamp, session, replyTo, SelfJoin.ANY);
+    }
+  }
 
   /** conv/remove: kick others, or quit. Replies {@link MembershipChanged} or {@link Rejected}. */
   public record Remove(String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
@@ -107,8 +113,8 @@ public final class Conversation
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
   /**
-   * Before a history read: replies {@link HistoryOpened} when {@code reader} may read it (members; anyone in a
-   * chatroom), else {@link Rejected} 4312.
+   * Before a history read: replies {@link HistoryOpened} when {@code reader} may read it (members; in a chatroom,
+   * who has joined it), else {@link Rejected} 4312.
    */
   public record OpenHistory(String reader, ActorRef<Reply> replyTo) implements Command {}
 
@@ -127,8 +133,16 @@ public final class Conversation
   public record Block(String initiator, List<String> clientIds, boolean add, long timestamp, ActorRef<Reply> replyTo)
       implements Command {}
 
-  /** query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed}. */
-  public record ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed}, or 4317 when
+   * {@code requester} is not a member (null: asked on behalf of the app).
+   */
+  public record ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo, String requester)
+      implements Command {
+    public ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo) {
+      this(blacklist, limit, next, replyTo, null);
+    }
+  }
 
   /** What a client sends (§6.12); the server adds id, timestamp and sender. */
   public record MessageDraft(
@@ -617,6 +631,11 @@ public final class Conversation
     if (!selfJoin && !state.isMember(add.initiator())) {
       return reject(add.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", add.initiator() + " is not a member");
     }
+    if (selfJoin && !state.isMember(add.initiator()) && !add.selfJoin().allows(state.kind(), state.unique())) {
+      // The app keeps private conversations closed: members invite, nobody walks in (§6.2, `self-join`).
+      return reject(add.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED",
+          "only members add anyone to " + cid + ", " + add.initiator() + " included");
+    }
     int cap = state.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
     List<String> added = new ArrayList<>();
     List<String> allowed = new ArrayList<>();
@@ -774,7 +793,7 @@ public final class Conversation
     if (state.kind() == Kind.TEMPORARY) {
       return reject(update.replyTo(), 4307, "CONVERSATION_READ_ONLY", "temporary conversations have no attributes");
     }
-    if (state.kind() == Kind.NORMAL && !state.isMember(update.initiator())) {
+    if (!isParticipant(state, update.initiator())) {
       return reject(update.replyTo(), 4309, "CONVERSATION_UPDATE_REJECTED", update.initiator() + " is not a member");
     }
     AttributeUpdate.Result result;
@@ -782,6 +801,12 @@ public final class Conversation
       result = AttributeUpdate.apply(state.attributesJson(), update.updateJson());
     } catch (IllegalArgumentException invalid) {
       return reject(update.replyTo(), 4306, "CONVERSATION_UPDATE_FAILED", invalid.getMessage());
+    }
+    int size = result.attributesJson().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (size > settings.maxAttributesSize()) {
+      // Bounded after the update too: `__op: Add` grows arrays one update at a time.
+      return reject(update.replyTo(), 4306, "CONVERSATION_UPDATE_FAILED",
+          "attributes of " + size + " bytes would exceed " + settings.maxAttributesSize());
     }
     return Effect()
         .persist(new AttributesUpdated(update.initiator(), result.attributesJson(), update.timestamp()))
@@ -794,7 +819,7 @@ public final class Conversation
     if (state.kind() == Kind.TEMPORARY) {
       return reject(mute.replyTo(), 4307, "CONVERSATION_READ_ONLY", "temporary conversations cannot be muted");
     }
-    if (state.kind() == Kind.NORMAL && !state.isMember(mute.clientId())) {
+    if (!isParticipant(state, mute.clientId())) {
       return reject(mute.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", mute.clientId() + " is not a member");
     }
     if (state.muted().contains(mute.clientId()) == mute.mute()) {
@@ -811,6 +836,11 @@ public final class Conversation
   }
 
   // ------------------------------------------------------------------------------------------- helpers
+
+  /** Members of a conversation; in a chatroom, whoever has joined it (is online in it). */
+  boolean isParticipant(ConversationState state, String clientId) {
+    return state.kind() == Kind.TRANSIENT ? online.containsKey(clientId) : state.isMember(clientId);
+  }
 
   /** The entity's effects, for the handlers in {@link ConversationMessaging}. */
   org.apache.pekko.persistence.typed.javadsl.EffectFactories<Event, ConversationState> effects() {

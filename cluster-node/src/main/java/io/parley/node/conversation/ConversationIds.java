@@ -1,6 +1,7 @@
 package io.parley.node.conversation;
 
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -8,11 +9,13 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Conversation ids: 24 lowercase hex characters (4 bytes of creation seconds, then 8 random bytes, like a
  * MongoDB ObjectId, so ids sort by creation time); temporary ones start with {@code _tmp:}. A unique
- * conversation's id is derived from its member set, so two concurrent starts of the same unique set reach
+ * conversation's id is derived from its member set and the app's secret (an HMAC), so two concurrent starts of the same unique set reach
  * the same entity, which creates it once: race-free without a lock or a lightweight transaction. A unique
  * temporary set's first conversation is found the same way, and knows the one that replaced it after expiry.
  */
@@ -41,9 +44,20 @@ public final class ConversationIds {
     return TEMPORARY_PREFIX + newId(now);
   }
 
-  /** The {@code uniqueId} of a member set: 32 hex characters, independent of order and duplicates. */
-  public static String uniqueId(List<String> members) {
-    return HexFormat.of().formatHex(digest("MD5", String.join("\u0000", new TreeSet<>(members)))).substring(0, 32);
+  /**
+   * The {@code uniqueId} of a member set: 32 hex characters of an HMAC-SHA256 keyed by the app's secret,
+   * independent of order and duplicates. Deterministic, so concurrent starts of one set meet in one entity;
+   * unguessable without the key, so knowing two clientIds does not reveal their conversation.
+   */
+  public static String uniqueId(byte[] key, List<String> members) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      byte[] tag = mac.doFinal(String.join("\u0000", new TreeSet<>(members)).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(tag).substring(0, 32);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is not available", e);
+    }
   }
 
   /** The conversation id of the unique conversation {@code uniqueId}. */
@@ -59,9 +73,22 @@ public final class ConversationIds {
     return TEMPORARY_PREFIX + HexFormat.of().formatHex(digest("SHA-256", "unique-temporary:" + uniqueId)).substring(0, 24);
   }
 
+  /** 24 lowercase hex characters, optionally after {@link #TEMPORARY_PREFIX} (no regex: runs on every ack). */
   public static boolean isValid(String cid) {
-    String bare = cid.startsWith(TEMPORARY_PREFIX) ? cid.substring(TEMPORARY_PREFIX.length()) : cid;
-    return bare.matches("[0-9a-f]{24}");
+    if (cid == null) {
+      return false;
+    }
+    int from = cid.startsWith(TEMPORARY_PREFIX) ? TEMPORARY_PREFIX.length() : 0;
+    if (cid.length() - from != 24) {
+      return false;
+    }
+    for (int n = from; n < cid.length(); n++) {
+      char c = cid.charAt(n);
+      if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static byte[] digest(String algorithm, String text) {

@@ -94,7 +94,9 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onSend(ConversationState state, Conversation.Send send) {
-    if (state.kind() != Kind.TRANSIENT && !state.isMember(send.sender())) {
+    // A chatroom takes messages from who has joined it; the app's own sends (no session) need no seat.
+    boolean seated = send.origin() == null && state.kind() == Kind.TRANSIENT || entity.isParticipant(state, send.sender());
+    if (!seated) {
       return entity.reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", send.sender() + " is not a member of " + cid);
     }
     if (state.shutup().contains(send.sender())) {
@@ -192,6 +194,9 @@ final class ConversationMessaging {
 
   /** Delivery receipts (§9.1) go to senders who asked for them, in conversations of at most two members. */
   ReplyEffect<Conversation.Event, ConversationState> onAcked(ConversationState state, Conversation.Acked acked) {
+    if (state.kind() == Kind.TRANSIENT || !state.isMember(acked.member())) {
+      return entity.effects().noReply(); // positions are kept for members only (a chatroom keeps none)
+    }
     long upTo = acked.toTimestamp() > 0 ? acked.toTimestamp() : timestampOf(acked.messageId(), 0);
     boolean receipts = state.kind() != Kind.TRANSIENT && state.members().size() <= 2;
     List<io.parley.node.message.StoredMessage> delivered = log.ack(acked.member(), upTo, state, receipts);
@@ -208,6 +213,9 @@ final class ConversationMessaging {
 
   /** A read clears the unread count on the reader's other devices and sends read receipts (§6.14, §9.2). */
   ReplyEffect<Conversation.Event, ConversationState> onMarkRead(ConversationState state, Conversation.MarkRead read) {
+    if (state.kind() == Kind.TRANSIENT || !state.isMember(read.member())) {
+      return entity.effects().noReply(); // an outsider can neither move positions nor send read receipts
+    }
     long latest = log.last().map(io.parley.node.message.StoredMessage::timestamp).orElse(clock.millis());
     long upTo = read.timestamp() > 0 ? read.timestamp() : timestampOf(read.messageId(), latest);
     if (log.read(read.member(), upTo, state)) {
@@ -221,6 +229,10 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(ConversationState state, Conversation.UnreadOf query) {
+    if (!state.isMember(query.member())) {
+      // Not (or no longer) a member: nothing unread, and not the last message either.
+      return entity.effects().reply(query.replyTo(), new Conversation.Unread(cid, 0, null, false, convType(state)));
+    }
     List<io.parley.node.message.StoredMessage> unread =
         state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
     boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
@@ -229,6 +241,9 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(ConversationState state, Conversation.UndeliveredTo query) {
+    if (!state.isMember(query.member())) {
+      return entity.effects().reply(query.replyTo(), new Conversation.Undelivered(cid, List.of(), false, convType(state)));
+    }
     if (state.kind() != Kind.TRANSIENT && query.limit() > MessageLog.RECENT
         && log.mayHaveOlder(log.ackedBy(query.member(), state))) {
       // A queue longer than what is kept in memory (offline-messages-per-conversation above 100): read it.
@@ -257,9 +272,12 @@ final class ConversationMessaging {
     return entity.effects().reply(query.replyTo(), new Conversation.Undelivered(cid, queue, hasMore, convType(state)));
   }
 
-  /** History is for members (chatrooms: anyone); in a conversation of two it carries the other's positions. */
+  /**
+   * History is for members (chatrooms: who has joined it); in a conversation of two it carries the other's
+   * positions.
+   */
   ReplyEffect<Conversation.Event, ConversationState> onOpenHistory(ConversationState state, Conversation.OpenHistory open) {
-    if (state.kind() != Kind.TRANSIENT && !state.isMember(open.reader())) {
+    if (!entity.isParticipant(state, open.reader())) {
       return entity.reject(open.replyTo(), 4312, "CONVERSATION_LOG_REJECTED", open.reader() + " is not a member of " + cid);
     }
     Conversation.Position other = null;
@@ -273,6 +291,10 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onMaxRead(ConversationState state, Conversation.MaxRead query) {
+    if (!state.isMember(query.requester())) {
+      return entity.reject(query.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED",
+          query.requester() + " is not a member of " + cid);
+    }
     // queryAllMembers answers the other members only: JS `_fetchAllReceiptTimestamps` (and the group receipt
     // plugin built on it) reads the tuples as when the others received and read; the SDK's own suite takes the
     // first tuple of a two-member conversation as the other member's, both times set. The requester's own

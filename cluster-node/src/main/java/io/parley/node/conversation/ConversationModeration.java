@@ -140,6 +140,9 @@ final class ConversationModeration {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onListModerated(ConversationState state, Conversation.ListModerated list) {
+    if (list.requester() != null && !state.isMember(list.requester())) {
+      return entity.reject(list.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", list.requester() + " is not a member");
+    }
     List<String> all = list.blacklist() ? state.blacklist() : state.shutup();
     int from = 0;
     if (list.next() != null && !list.next().isEmpty()) {

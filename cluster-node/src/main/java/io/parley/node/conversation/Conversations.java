@@ -39,13 +39,13 @@ public final class Conversations {
 
   /**
    * Starts a conversation (§6.1): a new id, or for {@code unique} the id derived from the member set (the creator
-   * included), so that two starts of the same set reach one entity. Answers {@link Conversation.Created} or
+   * included) keyed by the app's {@code uniqueIdKey}, so that two starts of the same set reach one entity. Answers {@link Conversation.Created} or
    * {@link Conversation.Rejected}. {@code ttlSeconds} only counts for a temporary conversation.
    */
-  public CompletionStage<Conversation.Reply> start(String appId, String creator, List<String> members,
+  public CompletionStage<Conversation.Reply> start(String appId, byte[] uniqueIdKey, String creator, List<String> members,
       String attributesJson, Kind kind, boolean unique, long ttlSeconds, Instant now) {
     boolean isUnique = (kind == Kind.NORMAL || kind == Kind.TEMPORARY) && unique;
-    String uniqueId = isUnique ? ConversationIds.uniqueId(members) : null;
+    String uniqueId = isUnique ? ConversationIds.uniqueId(uniqueIdKey, members) : null;
     String cid = !isUnique ? (kind == Kind.TEMPORARY ? ConversationIds.newTemporaryId(now) : ConversationIds.newId(now))
         : kind == Kind.TEMPORARY ? ConversationIds.uniqueTemporaryConversationId(uniqueId)
         : ConversationIds.uniqueConversationId(uniqueId);

@@ -13,7 +13,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * The read side of history (docs/protocol.md §6.15), shared by every edge: one ask to the conversation, which
- * checks that the reader may read it (members only; chatrooms: anyone) and, in a conversation of two, says how
+ * checks that the reader may read it (members only; chatrooms: who has joined) and, in a conversation of two, says how
  * far the other member has received and read; then one page from the message table. History is never read by
  * replaying a conversation's journal.
  */

@@ -1,5 +1,6 @@
 package io.parley.node.gateway;
 
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.session.Outbound;
 import io.parley.node.session.SessionActor;
 import java.util.ArrayDeque;
@@ -133,6 +134,7 @@ final class ConnectionFlow extends GraphStage<FlowShape<SessionActor.Inbound, Ou
           system.log().warn("Dropping connection from {}: it stopped reading with {} frames queued",
               remoteAddress, outboundBuffer);
           queue.clear();
+          NodeMetrics.get(system).refused("close", SLOW_CONSUMER_CLOSE);
           outbound = new Outbound.Close(SLOW_CONSUMER_CLOSE, "SLOW_CONSUMER");
           closed = true;
         }

@@ -2,6 +2,7 @@ package io.parley.node.gateway;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.NodeSettings;
 import io.parley.node.session.SessionActor;
 import io.parley.protocol.Subprotocol;
@@ -124,6 +125,11 @@ public final class GatewayRoutes extends AllDirectives {
    * the legacy JSON rule applies. The chosen protocol is echoed only when the client sent the header.
    */
   private HttpResponse webSocket(WebSocketUpgrade upgrade, HttpRequest request, String remoteAddress) {
+    if (localSessions.size() >= settings.limits().connectionsPerNode()) {
+      // Bounded: a full node says so (the SDKs retry, and the router may send them elsewhere).
+      return json(StatusCodes.SERVICE_UNAVAILABLE, 503,
+          "this node holds " + settings.limits().connectionsPerNode() + " connections, its maximum; retry later");
+    }
     List<String> offered =
         StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false).toList();
     Subprotocol subprotocol;
@@ -147,6 +153,7 @@ public final class GatewayRoutes extends AllDirectives {
         subprotocol = Subprotocol.LEGACY;
       }
     }
+    NodeMetrics.get(system).connectionOpened();
     AtomicLong lastInbound = new AtomicLong(System.nanoTime());
     var flow = org.apache.pekko.stream.javadsl.Flow.fromGraph(new ConnectionFlow(system,
         out -> SessionActor.create(sessionDependencies, subprotocol, out, lastInbound, remoteAddress),

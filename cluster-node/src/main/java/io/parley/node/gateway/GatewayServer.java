@@ -14,16 +14,24 @@ import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.ServerBuilder;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 
 /** Binds the gateway's single listener (plain, or TLS from a PKCS12 keystore) and unbinds on shutdown. */
 public final class GatewayServer {
 
   private GatewayServer() {}
 
+  /** Connections the listener keeps beyond the WebSocket cap, for the router and probes. */
+  static final int RESERVED_CONNECTIONS = 512;
+
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, NodeSettings.Gateway settings,
+      int webSocketCap,
       org.apache.pekko.japi.function.Function<org.apache.pekko.http.javadsl.model.HttpRequest,
           CompletionStage<org.apache.pekko.http.javadsl.model.HttpResponse>> handler) {
-    ServerBuilder builder = Http.get(system).newServerAt(settings.interfaceName(), settings.port());
+    ServerSettings server = ServerSettings.create(system.classicSystem());
+    int listenerCap = Math.max(server.getMaxConnections(), webSocketCap + RESERVED_CONNECTIONS);
+    ServerBuilder builder = Http.get(system).newServerAt(settings.interfaceName(), settings.port())
+        .withSettings(server.withMaxConnections(listenerCap));
     if (settings.tls().isPresent()) {
       builder = builder.enableHttps(ConnectionContext.httpsServer(sslContext(settings.tls().get())));
     }

@@ -6,6 +6,7 @@ import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import io.parley.node.metrics.NodeMetrics;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -47,17 +48,26 @@ final class GroupCommit {
   private volatile CompletableFuture<PreparedStatement> insert;
   private final Settings settings;
   private final Executor executor;
+  private final NodeMetrics metrics;
   private final ArrayDeque<Write> queue = new ArrayDeque<>();
   private final RateLimitedLog log = new RateLimitedLog(org.slf4j.LoggerFactory.getLogger(GroupCommit.class),
       Duration.ofSeconds(10));
   private int inFlight;
   private boolean waitingForSession;
 
-  GroupCommit(CompletionStage<CqlSession> session, String insertCql, Settings settings, Executor executor) {
+  GroupCommit(CompletionStage<CqlSession> session, String insertCql, Settings settings, Executor executor,
+      NodeMetrics metrics) {
     this.session = session;
     this.insertCql = insertCql;
     this.settings = settings;
     this.executor = executor;
+    this.metrics = metrics;
+    metrics.writeQueue(this::queued);
+  }
+
+  /** Messages waiting for a batch (not those in flight). */
+  synchronized int queued() {
+    return queue.size();
   }
 
   /** Completes when every message of {@code messages} is durable. */
@@ -149,7 +159,9 @@ final class GroupCommit {
           m.recalled(), m.pushData()));
     }
     BatchStatement batchStatement = builder.build();
+    long started = System.nanoTime();
     session.toCompletableFuture().join().executeAsync(batchStatement).whenCompleteAsync((result, failure) -> {
+      metrics.cassandraWrite(System.nanoTime() - started, failure != null);
       if (failure != null) {
         log.warn("Writing {} message(s) failed (the senders get an error, no ack): {}", batch.size(), failure.toString());
       }

@@ -1,6 +1,7 @@
 package io.parley.node.message;
 
 import io.parley.node.concurrent.Futures;
+import io.parley.node.metrics.NodeMetrics;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.time.Instant;
@@ -43,7 +44,7 @@ public final class MessageStore implements MessageArchive {
     this.groupCommit = new GroupCommit(session.underlying(), INSERT.formatted(keyspace),
         new GroupCommit.Settings(settings.batchMaxStatements(), settings.batchMaxBytes(), settings.writesInFlight(),
             settings.maxQueuedWrites(), DefaultConsistencyLevel.valueOf(settings.writeConsistency()), settings.writeTimeout()),
-        system.executionContext());
+        system.executionContext(), NodeMetrics.get(system));
   }
 
   /** How new messages are written ({@code parley.messages} in application.conf). */

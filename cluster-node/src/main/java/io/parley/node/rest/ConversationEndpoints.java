@@ -95,7 +95,7 @@ public final class ConversationEndpoints extends RestEndpoints {
   /** Starts a conversation as {@code conv/start} does; answers its snapshot or the refusal. */
   CompletionStage<Conversation.Snapshot> create(Caller caller, Kind kind, String creator, List<String> members,
       boolean unique, ObjectNode attributes) {
-    return conversations.start(caller.appId(), creator, members, attributes.toString(), kind, unique, 0, clock.instant())
+    return conversations.start(caller.appId(), caller.app().access().uniqueIdKey(), creator, members, attributes.toString(), kind, unique, 0, clock.instant())
         .thenApply(reply -> ((Conversation.Created) accepted(reply)).conversation());
   }
 

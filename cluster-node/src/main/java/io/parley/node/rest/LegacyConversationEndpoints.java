@@ -59,7 +59,7 @@ public final class LegacyConversationEndpoints extends RestEndpoints {
     List<String> members = body.has("m") ? members(body.get("m"), "AddUnique", "Add") : List.of();
     String creator = optionalText(body, "c").orElse(Conversation.SERVER);
     boolean unique = optionalBoolean(body, "unique").orElse(false);
-    return replyCreated(conversations.start(caller.appId(), creator, members,
+    return replyCreated(conversations.start(caller.appId(), caller.app().access().uniqueIdKey(), creator, members,
             ConversationEndpoints.attributes(body).toString(), kind, unique, 0, clock.instant())
         .thenApply(reply -> {
           Conversation.Snapshot created = ((Conversation.Created) ConversationEndpoints.accepted(reply)).conversation();

@@ -7,13 +7,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.presence.NodeDirectory;
+import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.conversation.SelfJoin;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.conversation.query.ConversationQuery;
 import io.parley.node.conversation.query.InvalidQueryException;
+import io.parley.node.conversation.query.QueryBudget;
+import io.parley.node.settings.Limits;
+import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.wire.BlacklistCommand;
 import io.parley.protocol.wire.CommandType;
@@ -62,6 +67,9 @@ public final class ConversationCommands {
   private final Conversations conversations;
   private final ConversationFinder finder;
   private final ConversationSettings limits;
+  private final NodeSettings nodeSettings;
+  /** Per-request bounds (ids, member ids, attribute nesting): docs/protocol.md §17. */
+  private final Limits requestLimits;
   private final Duration askTimeout;
   private final Clock clock;
   /** The chatroom each client of this session is in: its entity id. */
@@ -78,9 +86,12 @@ public final class ConversationCommands {
       Function<String, EntityRef<Conversation.Command>> entities,
       ConversationFinder finder,
       ConversationSettings limits,
+      NodeSettings nodeSettings,
       Duration askTimeout,
       Clock clock) {
     this.context = context;
+    this.nodeSettings = nodeSettings;
+    this.requestLimits = nodeSettings.limits();
     this.inbox = inbox;
     this.directory = directory;
     this.entities = entities;
@@ -93,11 +104,11 @@ public final class ConversationCommands {
 
   /** Conversations reached through Cluster Sharding, wherever they live. */
   public static Factory sharded(ClusterSharding sharding, NodeDirectory directory, ConversationIndex index,
-      ConversationSettings limits, Duration askTimeout, Clock clock) {
+      ConversationSettings limits, NodeSettings nodeSettings, Duration askTimeout, Clock clock) {
     Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
     ConversationFinder finder = new ConversationFinder(entities, index, limits, askTimeout);
     return (context, inbox) ->
-        new ConversationCommands(context, inbox, directory, entities, finder, limits, askTimeout, clock);
+        new ConversationCommands(context, inbox, directory, entities, finder, limits, nodeSettings, askTimeout, clock);
   }
 
   /**
@@ -111,13 +122,75 @@ public final class ConversationCommands {
     }
   }
 
-  /** Requests about one conversation need its id; without one they are answered 4303 here. */
+  /**
+   * Requests about one conversation need a well-formed id; without one they are answered 4303 here, so no
+   * conversation entity is ever started for a garbage id.
+   */
   boolean hasCid(String clientId, GenericCommand command) {
-    if (command.getConvMessage().hasCid()) {
+    if (ConversationIds.isValid(command.getConvMessage().getCid())) {
       return true;
     }
-    emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND, "cid is required"));
+    emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND,
+        command.getConvMessage().hasCid() ? "no conversation " + command.getConvMessage().getCid() : "cid is required"));
     return false;
+  }
+
+  /**
+   * Every clientId a request names follows the login rules (§17); the first that does not is answered 4103
+   * and nothing is done. False when the request was refused.
+   */
+  private boolean validClientIds(GenericCommand command, String clientId, List<String> named) {
+    String invalid = ClientIds.firstInvalid(named, nodeSettings.session().maxClientIdLength());
+    if (invalid == null) {
+      return true;
+    }
+    emit(Replies.error(requestId(command), clientId, ErrorCode.INVALID_LOGIN,
+        ClientIds.rule(nodeSettings.session().maxClientIdLength()) + ": " + abbreviated(invalid)));
+    return false;
+  }
+
+  /**
+   * Attributes as a client sends them: a JSON object, at most {@code max-attributes-size} bytes and
+   * {@code attributes-depth} levels deep; otherwise the reason, answered with 4306.
+   */
+  private String attributesProblem(String json, boolean mustBeObject) {
+    int size = json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (size > limits.maxAttributesSize()) {
+      return "attr of " + size + " bytes exceeds " + limits.maxAttributesSize();
+    }
+    com.fasterxml.jackson.databind.JsonNode tree;
+    try {
+      tree = JSON.readTree(json);
+    } catch (Exception malformed) {
+      return "attr must be a JSON object";
+    }
+    if (mustBeObject && !(tree instanceof ObjectNode)) {
+      return "attr must be a JSON object";
+    }
+    if (depth(tree) > requestLimits.attributesDepth()) {
+      return "attr nested deeper than " + requestLimits.attributesDepth() + " levels";
+    }
+    return null;
+  }
+
+  /** Nesting of objects and arrays, iteratively (the parser already bounds it). */
+  private static int depth(com.fasterxml.jackson.databind.JsonNode root) {
+    record Level(com.fasterxml.jackson.databind.JsonNode node, int depth) {}
+    java.util.ArrayDeque<Level> pending = new java.util.ArrayDeque<>();
+    pending.push(new Level(root, 1));
+    int deepest = 0;
+    while (!pending.isEmpty()) {
+      Level level = pending.pop();
+      if (level.node().isContainerNode()) {
+        deepest = Math.max(deepest, level.depth());
+        level.node().forEach(child -> pending.push(new Level(child, level.depth() + 1)));
+      }
+    }
+    return deepest;
+  }
+
+  private static String abbreviated(String text) {
+    return text.length() <= 80 ? text : text.substring(0, 80) + "...";
   }
 
   /**
@@ -161,8 +234,12 @@ public final class ConversationCommands {
   void onStart(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String attributes = request.hasAttr() ? request.getAttr().getData() : "{}";
-    if (!isJsonObject(attributes)) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, "attr must be a JSON object"));
+    String problem = attributesProblem(attributes, true);
+    if (problem != null) {
+      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
+      return;
+    }
+    if (!validClientIds(command, clientId, request.getMList())) {
       return;
     }
     Instant now = clock.instant();
@@ -173,7 +250,8 @@ public final class ConversationCommands {
     }
     // Temporary conversations honour `unique` too (JS 5 sends it by default): the unexpired one of the set.
     long ttlSeconds = kind == Kind.TEMPORARY ? temporaryTtl(request) : 0;
-    pipe(conversations.start(appId, clientId, members, attributes, kind, request.getUnique(), ttlSeconds, now),
+    pipe(conversations.start(appId, access(appId).uniqueIdKey(), clientId, members, attributes, kind,
+        request.getUnique(), ttlSeconds, now),
         command, clientId,
         reply -> {
           Conversation.Snapshot conversation = ((Conversation.Created) reply).conversation();
@@ -221,8 +299,13 @@ public final class ConversationCommands {
     ConvCommand request = command.getConvMessage();
     String entityId = Conversation.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
+    if (!validClientIds(command, clientId, ids)) {
+      return;
+    }
+    SelfJoin selfJoin = SelfJoin.parse(access(appId).selfJoin());
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), inbox, replyTo), askTimeout));
+        .ask((ActorRef<Conversation.Reply> replyTo) -> new Conversation.Add(clientId, ids, clock.millis(), inbox, replyTo,
+            selfJoin), askTimeout));
     context.pipeToSelf(answer, (reply, failure) -> {
       if (reply instanceof Conversation.MembershipChanged changed && changed.conversation().kind() == Kind.TRANSIENT
           && changed.allowed().contains(clientId)) {
@@ -248,6 +331,9 @@ public final class ConversationCommands {
     ConvCommand request = command.getConvMessage();
     String entityId = Conversation.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
+    if (!validClientIds(command, clientId, ids)) {
+      return;
+    }
     if (entityId.equals(rooms.get(clientId))) {
       List<String> others = ids.stream().filter(id -> !id.equals(clientId)).toList();
       if (ids.contains(clientId)) {
@@ -266,6 +352,11 @@ public final class ConversationCommands {
   void onUpdate(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String update = request.hasAttr() ? request.getAttr().getData() : "{}";
+    String problem = attributesProblem(update, false);
+    if (problem != null) {
+      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
+      return;
+    }
     ask(Conversation.entityId(appId, request.getCid()),
         replyTo -> new Conversation.Update(clientId, update, clock.millis(), replyTo), command, clientId,
         reply -> Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
@@ -315,6 +406,9 @@ public final class ConversationCommands {
   void onMemberInfoUpdate(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String target = request.hasTargetClientId() ? request.getTargetClientId() : request.getInfo().getPid();
+    if (!validClientIds(command, clientId, List.of(target))) {
+      return;
+    }
     ask(Conversation.entityId(appId, request.getCid()),
         replyTo -> new Conversation.ChangeRole(clientId, target, request.getInfo().getRole(), clock.millis(), replyTo),
         command, clientId,
@@ -326,6 +420,9 @@ public final class ConversationCommands {
     ConvCommand request = command.getConvMessage();
     boolean add = command.getOp() == OpType.add_shutup;
     OpType replyOp = add ? OpType.shutup_added : OpType.shutup_removed;
+    if (!validClientIds(command, clientId, request.getMList())) {
+      return;
+    }
     ask(Conversation.entityId(appId, request.getCid()),
         replyTo -> new Conversation.Shutup(clientId, request.getMList(), add, clock.millis(), replyTo),
         command, clientId, reply -> membershipReply(command, clientId, reply, replyOp));
@@ -334,7 +431,7 @@ public final class ConversationCommands {
   void onQueryShutup(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     ask(Conversation.entityId(appId, request.getCid()),
-        replyTo -> new Conversation.ListModerated(false, request.getLimit(), request.getNext(), replyTo),
+        replyTo -> new Conversation.ListModerated(false, request.getLimit(), request.getNext(), replyTo, clientId),
         command, clientId, reply -> {
           Conversation.Listed listed = (Conversation.Listed) reply;
           ConvCommand.Builder result = ConvCommand.newBuilder().addAllM(listed.clientIds());
@@ -348,13 +445,15 @@ public final class ConversationCommands {
   /** cmd=blacklist (§6.11): block, unblock, query; replies carry {@code blacklistMessage}. */
   void onBlacklist(String appId, String clientId, GenericCommand command) {
     BlacklistCommand request = command.getBlacklistMessage();
-    if (!request.hasSrcCid()) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND, "srcCid is required"));
+    if (!ConversationIds.isValid(request.getSrcCid())) {
+      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND,
+          request.hasSrcCid() ? "no conversation " + request.getSrcCid() : "srcCid is required"));
       return;
     }
     String entityId = Conversation.entityId(appId, request.getSrcCid());
     if (command.getOp() == OpType.query) {
-      ask(entityId, replyTo -> new Conversation.ListModerated(true, request.getLimit(), request.getNext(), replyTo),
+      ask(entityId, replyTo -> new Conversation.ListModerated(true, request.getLimit(), request.getNext(), replyTo,
+              clientId),
           command, clientId, reply -> {
             Conversation.Listed listed = (Conversation.Listed) reply;
             BlacklistCommand.Builder result = BlacklistCommand.newBuilder().setSrcCid(request.getSrcCid())
@@ -368,6 +467,9 @@ public final class ConversationCommands {
       return;
     }
     boolean add = command.getOp() == OpType.block;
+    if (!validClientIds(command, clientId, request.getToPidsList())) {
+      return;
+    }
     ask(entityId, replyTo -> new Conversation.Block(clientId, request.getToPidsList(), add, clock.millis(), replyTo),
         command, clientId, reply -> {
           Conversation.MembershipChanged changed = (Conversation.MembershipChanged) reply;
@@ -391,6 +493,11 @@ public final class ConversationCommands {
    */
   void onQuery(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
+    if (request.getTempConvIdsCount() > requestLimits.idsPerRequest()) {
+      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED,
+          "at most " + requestLimits.idsPerRequest() + " tempConvIds per query"));
+      return;
+    }
     if (request.getTempConvIdsCount() > 0) {
       finder.byIds(appId, request.getTempConvIdsList()).thenApply(found -> temporaryResults(command, clientId, found))
           .whenComplete((frame, failure) -> emitAnswer(command, clientId, frame, failure));
@@ -405,6 +512,11 @@ public final class ConversationCommands {
           finder.queryLimits());
     } catch (InvalidQueryException invalid) {
       emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED, invalid.getMessage()));
+      return;
+    }
+    if (query.objectIds().map(Set::size).orElse(0) > requestLimits.idsPerRequest()) {
+      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED,
+          "at most " + requestLimits.idsPerRequest() + " objectIds per query"));
       return;
     }
     finder.find(appId, clientId, query)
@@ -423,8 +535,10 @@ public final class ConversationCommands {
       if (compact) {
         document.remove("m");
       }
-      if (withLastMessage) {
-        ConversationFinder.addLastMessage(document, found.conversations().get(n));
+      Conversation.Snapshot conversation = found.conversations().get(n);
+      if (withLastMessage && ConversationFinder.seesLastMessage(conversation, clientId)) {
+        // The last message is for members only: an outsider who knows an id learns nothing it says (H1).
+        ConversationFinder.addLastMessage(document, conversation);
       }
       results.add(document);
     }
@@ -501,7 +615,12 @@ public final class ConversationCommands {
   }
 
   private void emitAnswer(GenericCommand command, String clientId, GenericCommand frame, Throwable failure) {
-    context.getSelf().tell(new SessionActor.Emit(failure != null ? storageError(command, clientId, failure) : frame));
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    GenericCommand answer = cause instanceof QueryBudget.Exceeded tooExpensive
+        ? Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED, tooExpensive.getMessage())
+        : failure != null ? storageError(command, clientId, failure) : frame;
+    context.getSelf().tell(new SessionActor.Emit(answer));
   }
 
   private GenericCommand storageError(GenericCommand command, String clientId, Throwable failure) {
@@ -510,12 +629,10 @@ public final class ConversationCommands {
     return Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_API_FAILED, "conversation unavailable, retry");
   }
 
-  private static boolean isJsonObject(String text) {
-    try {
-      return JSON.readTree(text) instanceof ObjectNode;
-    } catch (Exception malformed) {
-      return false;
-    }
+  /** The app's access rules (unique id key, self-join); the default ones for an app configured elsewhere. */
+  private io.parley.node.settings.AppAccess access(String appId) {
+    return nodeSettings.app(appId).map(NodeSettings.App::access)
+        .orElseGet(() -> io.parley.node.settings.AppAccess.defaults(appId));
   }
 
   private static Integer requestId(GenericCommand command) {

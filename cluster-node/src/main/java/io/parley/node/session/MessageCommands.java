@@ -1,7 +1,9 @@
 package io.parley.node.session;
 
 import io.parley.node.concurrent.Futures;
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.ConversationIndex;
@@ -9,6 +11,7 @@ import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.message.HistoryQuery;
 import io.parley.node.message.MessageStore;
 import io.parley.node.message.StoredMessage;
+import io.parley.node.settings.Limits;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.CommandType;
@@ -61,8 +64,10 @@ public final class MessageCommands {
   private final ConversationIndex index;
   private final HistoryReader history;
   private final ConversationSettings settings;
+  private final Limits limits;
   private final Duration askTimeout;
   private final Clock clock;
+  private final NodeMetrics metrics;
   /** Acks held back per client and conversation (see {@link #openAckWindow}). */
   private final Map<String, PendingAck> ackWindows = new HashMap<>();
   private final Duration ackWindow;
@@ -77,8 +82,9 @@ public final class MessageCommands {
 
   private MessageCommands(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox,
       Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index, HistoryReader history,
-      ConversationSettings settings, Duration askTimeout, Duration ackWindow, Clock clock) {
+      ConversationSettings settings, Limits limits, Duration askTimeout, Duration ackWindow, Clock clock) {
     this.context = context;
+    this.limits = limits;
     this.inbox = inbox;
     this.entities = entities;
     this.index = index;
@@ -87,21 +93,22 @@ public final class MessageCommands {
     this.askTimeout = askTimeout;
     this.clock = clock;
     this.ackWindow = ackWindow;
+    this.metrics = NodeMetrics.get(context.getSystem());
   }
 
   public static Factory sharded(ClusterSharding sharding, ConversationIndex index, MessageStore store,
-      ConversationSettings settings, Duration askTimeout, Duration ackWindow, Clock clock) {
+      ConversationSettings settings, Limits limits, Duration askTimeout, Duration ackWindow, Clock clock) {
     Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
     HistoryReader history = new HistoryReader(entities, store, askTimeout);
-    return (context, inbox) -> new MessageCommands(context, inbox, entities, index, history, settings, askTimeout, ackWindow,
-        clock);
+    return (context, inbox) -> new MessageCommands(context, inbox, entities, index, history, settings, limits,
+        askTimeout, ackWindow, clock);
   }
 
   /** Entities reached through {@code entities} (tests: {@code TestEntityRef}s); no member index, no history. */
   static Factory forEntities(Function<String, EntityRef<Conversation.Command>> entities, ConversationSettings settings,
       Duration askTimeout, Duration ackWindow, Clock clock) {
-    return (context, inbox) -> new MessageCommands(context, inbox, entities, null, null, settings, askTimeout,
-        ackWindow, clock);
+    return (context, inbox) -> new MessageCommands(context, inbox, entities, null, null, settings, Limits.DEFAULT,
+        askTimeout, ackWindow, clock);
   }
 
   // ----------------------------------------------------------------------------------------------- direct
@@ -109,8 +116,17 @@ public final class MessageCommands {
   /** direct (§6.12): acked with {@code uid} and {@code t} once stored; errors as an ack with a code. */
   void onDirect(String appId, String clientId, GenericCommand command) {
     DirectCommand request = command.getDirectMessage();
-    if (!request.hasCid()) {
-      emit(ackError(command, clientId, 4401, "INVALID_MESSAGING_TARGET", "cid is required"));
+    if (!request.hasCid() || !ConversationIds.isValid(request.getCid())) {
+      emit(ackError(command, clientId, 4401, "INVALID_MESSAGING_TARGET", "a valid cid is required"));
+      return;
+    }
+    if (request.getMentionPidsCount() > limits.mentionsPerMessage()) {
+      emit(ackError(command, clientId, 4318, "CONVERSATION_API_QUOTA_EXCEEDED",
+          "at most " + limits.mentionsPerMessage() + " mentions per message"));
+      return;
+    }
+    if (request.hasDt() && request.getDt().length() > limits.dedupTokenLength()) {
+      emit(ackError(command, clientId, 4109, "FRAME_TOO_LONG", "dt longer than " + limits.dedupTokenLength()));
       return;
     }
     boolean binary = request.hasBinaryMsg();
@@ -129,12 +145,14 @@ public final class MessageCommands {
           .setAckMessage(AckCommand.newBuilder().setUid(StoredMessageIds.willId(clientId, now)).setT(now)).build());
       return;
     }
+    long received = System.nanoTime();
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
         .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo), askTimeout));
     sendsInFlight++;
     context.pipeToSelf(answer, (reply, failure) -> {
       sendsInFlight--;
       if (reply instanceof Conversation.Sent sent) {
+        metrics.acked(System.nanoTime() - received);
         return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId)
             .setAckMessage(AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp())).build());
       }
@@ -166,7 +184,8 @@ public final class MessageCommands {
     wills.remove(clientId);
   }
 
-  private static GenericCommand ackError(GenericCommand command, String clientId, int code, String reason, String detail) {
+  private static GenericCommand ackError(GenericCommand command, String clientId, int code, String reason,
+      String detail) {
     return Replies.replyTo(command, CommandType.ack, null, clientId)
         .setAckMessage(AckCommand.newBuilder().setCode(code).setReason(reason)).build();
   }
@@ -176,7 +195,7 @@ public final class MessageCommands {
   /** ack (§6.13): advances the delivered position; answered only when it carries an {@code i} (.NET). */
   void onAck(String appId, String clientId, GenericCommand command) {
     AckCommand ack = command.getAckMessage();
-    if (ack.hasCid()) {
+    if (ack.hasCid() && ConversationIds.isValid(ack.getCid())) {
       Conversation.Acked acked = new Conversation.Acked(clientId, ack.getTots(), ack.hasMid() ? ack.getMid() : null);
       String entityId = Conversation.entityId(appId, ack.getCid());
       String key = clientId + "\u0000" + entityId;
@@ -233,6 +252,13 @@ public final class MessageCommands {
       tuples.add(ReadTuple.newBuilder().setCid(read.getCid()).build());
     }
     read.getCidsList().forEach(cid -> tuples.add(ReadTuple.newBuilder().setCid(cid).build()));
+    if (tuples.size() > limits.idsPerRequest()) {
+      if (command.hasI()) {
+        emit(error(command, clientId, 4318, "at most " + limits.idsPerRequest() + " conversations per read"));
+      }
+      return;
+    }
+    tuples.removeIf(tuple -> !ConversationIds.isValid(tuple.getCid()));
     for (ReadTuple tuple : tuples) {
       entities.apply(Conversation.entityId(appId, tuple.getCid())).tell(new Conversation.MarkRead(clientId,
           tuple.getTimestamp(), tuple.hasMid() ? tuple.getMid() : null, inbox));
@@ -244,9 +270,13 @@ public final class MessageCommands {
 
   // ------------------------------------------------------------------------------------------------ logs
 
-  /** logs (§6.15): members only (chatrooms: anyone); served from the message table. */
+  /** logs (§6.15): members only (chatrooms: who has joined); served from the message table. */
   void onLogs(String appId, String clientId, GenericCommand command) {
     LogsCommand request = command.getLogsMessage();
+    if (!ConversationIds.isValid(request.getCid())) {
+      emit(error(command, clientId, 4303, "no conversation " + request.getCid()));
+      return;
+    }
     history.read(appId, clientId, request.getCid(), historyQuery(request)).whenComplete((result, failure) -> {
       GenericCommand frame = failure != null ? error(command, clientId, 4311, "history unavailable, retry")
           : result instanceof HistoryReader.Page page ? logsReply(command, clientId, page.messages(), page.other())
@@ -309,7 +339,20 @@ public final class MessageCommands {
       return;
     }
     PatchItem item = request.getPatches(0);
+    if (!ConversationIds.isValid(item.getCid())) {
+      emit(error(command, clientId, 4404, "no conversation " + item.getCid()));
+      return;
+    }
+    if (item.getMentionPidsCount() > limits.mentionsPerMessage()) {
+      emit(error(command, clientId, 4318, "at most " + limits.mentionsPerMessage() + " mentions per message"));
+      return;
+    }
     boolean binary = item.hasBinaryMsg();
+    int size = binary ? item.getBinaryMsg().size() : item.getData().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (size > settings.maxMessageSize()) {
+      emit(error(command, clientId, 4109, "edit of " + size + " bytes exceeds " + settings.maxMessageSize()));
+      return;
+    }
     String data = binary ? Base64.getEncoder().encodeToString(item.getBinaryMsg().toByteArray()) : item.getData();
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(Conversation.entityId(appId, item.getCid()))
         .ask(replyTo -> new Conversation.PatchMessage(clientId, item.getMid(), item.getTimestamp(), item.getRecall(),
@@ -332,6 +375,10 @@ public final class MessageCommands {
 
   void onMaxRead(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
+    if (!ConversationIds.isValid(request.getCid())) {
+      emit(error(command, clientId, 4303, "no conversation " + request.getCid()));
+      return;
+    }
     CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(Conversation.entityId(appId, request.getCid()))
         .ask(replyTo -> new Conversation.MaxRead(clientId, request.hasTargetClientId() ? request.getTargetClientId() : null,
             request.getQueryAllMembers(), replyTo), askTimeout));

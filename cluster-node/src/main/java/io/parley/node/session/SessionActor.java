@@ -1,5 +1,6 @@
 package io.parley.node.session;
 
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.NodeSettings;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
@@ -50,7 +51,16 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       MessageCommands.Factory messages,
       NodeDirectory directory,
       ClientPresence.Directory presence,
-      Clock clock) {}
+      Clock clock,
+      LoginThrottle logins) {
+
+    /** Without a login throttle of its own: one from the settings' limits. */
+    public Dependencies(NodeSettings settings, SessionTokens tokens, ConversationCommands.Factory conversations,
+        MessageCommands.Factory messages, NodeDirectory directory, ClientPresence.Directory presence, Clock clock) {
+      this(settings, tokens, conversations, messages, directory, presence, clock, new LoginThrottle(
+          settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
+    }
+  }
 
   public sealed interface Command {}
 
@@ -130,9 +140,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final ConversationCommands conversations;
   private final MessageCommands messages;
   private final CommandRoutes routes;
+  /** Request rates of this connection's clients, and its refusals (docs/protocol.md §17). */
+  private final ClientRates rates;
   /** This session as conversations and presence know it (one adapter ref, also used for echo checks). */
   private final ActorRef<Delivery> inbox;
   private final ActorRef<ClientPresence.Kicked> kicks;
+  private final NodeMetrics metrics;
   /** Member events held back until this session's reply about the same conversation has gone out. */
   private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
   /**
@@ -199,9 +212,11 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.timers = timers;
     this.inbox = context.messageAdapter(Delivery.class, Delivered::new);
     this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
+    this.metrics = NodeMetrics.get(context.getSystem());
     this.conversations = dependencies.conversations().create(context, inbox);
     this.messages = dependencies.messages().create(context, inbox);
     this.routes = new CommandRoutes(conversations, messages);
+    this.rates = new ClientRates(dependencies.settings().limits());
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
@@ -300,6 +315,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (command.hasAppId() && app != null && !app.appId().equals(command.getAppId())) {
       return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
     }
+    if (command.getCmd() == CommandType.direct) {
+      metrics.messageIn();
+    }
     return switch (command.getCmd()) {
       case echo -> send(Replies.echo(command));
       case login -> onPushServiceLogin(command);
@@ -319,7 +337,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return this;
   }
 
-  /** The Java SDK's push-service login (§3.4): accepted, no reply; it counts as a login for 4108. */
+  /**
+   * The Java SDK's push-service login (§3.4): accepted, no reply. It opens no session, so it does not stop the
+   * login timeout: a connection that never opens a session is closed with 4108 all the same.
+   */
   private Behavior<Command> onPushServiceLogin(GenericCommand command) {
     if (command.hasAppId() && !command.getAppId().isEmpty()) {
       Optional<NodeSettings.App> named = dependencies.settings().app(command.getAppId());
@@ -328,7 +349,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       }
       app = app == null ? named.get() : app;
     }
-    timers.cancel(LoginTimedOut.INSTANCE);
     return this;
   }
 
@@ -340,6 +360,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     Optional<LoggedIn> session = resolve(command);
     if (session.isEmpty()) {
       return sessionRequired(command);
+    }
+    ClientRates.Kind kind = ClientRates.kindOf(command);
+    if (kind != null && !rates.tryTake(session.get().clientId(), kind, 1)) {
+      return overRate(command, session.get().clientId(), kind);
     }
     return switch (op) {
       case close -> onClose(command, session.get());
@@ -355,15 +379,26 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     Optional<NodeSettings.App> requested = appOf(command);
     if (requested.isEmpty()) {
+      metrics.loginRefused();
       return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
     }
     app = requested.get();
     String clientId = command.hasPeerId() ? command.getPeerId() : generatedClientId();
-    if (clientId.isEmpty() || clientId.length() > settings.maxClientIdLength() || hasControlCharacter(clientId)) {
-      String detail = "clientId must be 1 to " + settings.maxClientIdLength() + " characters";
+    if (!ClientIds.valid(clientId, settings.maxClientIdLength())) {
+      String detail = ClientIds.rule(settings.maxClientIdLength());
+      metrics.loginRefused();
       return command.hasI()
           ? send(Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
           : close(ErrorCode.INVALID_LOGIN, detail);
+    }
+    if (!sessions.containsKey(clientId) && sessions.size() >= dependencies.settings().limits().sessionsPerConnection()) {
+      metrics.loginRefused();
+      return refuse(command, clientId, ErrorCode.APP_QUOTA_EXCEEDED,
+          "at most " + dependencies.settings().limits().sessionsPerConnection() + " clients per connection");
+    }
+    if (!dependencies.logins().tryLogin(remoteAddress)) {
+      metrics.loginRefused();
+      return refuse(command, clientId, ErrorCode.APP_QUOTA_EXCEEDED, "too many logins from this address, retry later");
     }
     SessionCommand request = command.getSessionMessage();
     String tag = request.hasTag() ? request.getTag() : null;
@@ -372,6 +407,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       Optional<SessionTokens.Grant> grant =
           dependencies.tokens().verify(app, clientId, request.getSt(), dependencies.clock().instant());
       if (grant.isEmpty()) {
+        metrics.loginRefused();
         Integer requestId = command.hasI() ? command.getI() : null;
         return send(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "invalid or expired session token"));
       }
@@ -436,6 +472,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A planned logout: the socket stays open for the other clients on it (§5.2). */
   private Behavior<Command> onClose(GenericCommand command, LoggedIn session) {
     sessions.remove(session.clientId());
+    rates.forget(session.clientId());
     dependencies.directory().unregister(app.appId(), session.clientId(), inbox);
     if (session.tagged()) {
       dependencies.presence().unregister(app.appId(), session.clientId(), kicks);
@@ -453,9 +490,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return send(Replies.refreshed(command, session.clientId(), token, dependencies.tokens().ttl()));
   }
 
-  /** session/query (§5.4): which of up to 20 clients are online anywhere in the cluster. */
+  /** session/query (§5.4): which of up to {@code online-query-ids} clients are online anywhere in the cluster. */
   private Behavior<Command> onOnlineQuery(GenericCommand command, LoggedIn session) {
-    List<String> asked = command.getSessionMessage().getSessionPeerIdsList().stream().limit(20).toList();
+    List<String> asked = command.getSessionMessage().getSessionPeerIdsList();
+    int most = dependencies.settings().limits().onlineQueryIds();
+    if (asked.size() > most) {
+      return refuse(command, session.clientId(), ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED,
+          "at most " + most + " ids per session/query");
+    }
     getContext().pipeToSelf(dependencies.directory().online(app.appId(), asked), (online, failure) -> {
       SessionCommand.Builder result = SessionCommand.newBuilder();
       for (String id : asked) {
@@ -594,6 +636,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> onKicked(Kicked command) {
     ClientPresence.Kicked kicked = command.kicked();
     if (sessions.remove(kicked.clientId()) != null) {
+      rates.forget(kicked.clientId());
       dependencies.directory().unregister(app.appId(), kicked.clientId(), inbox);
       conversations.loggedOut(kicked.clientId());
       messages.loggedOut(kicked.clientId());
@@ -610,6 +653,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     sessions.remove(conflict.clientId());
     dependencies.directory().unregister(app.appId(), conflict.clientId(), inbox);
     GenericCommand open = conflict.open();
+    metrics.loginRefused();
     return send(Replies.error(open.hasI() ? open.getI() : null, conflict.clientId(), ErrorCode.SESSION_CONFLICT,
         "another device holds this login"));
   }
@@ -641,11 +685,60 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (session.isEmpty()) {
       return sessionRequired(command);
     }
+    ClientRates.Kind kind = ClientRates.kindOf(command);
+    if (kind == ClientRates.Kind.RECEIPTS && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
+      // Acks and reads are cumulative positions: one over the rate is skipped (a later one carries it), never
+      // refused, so a busy client is never disconnected for acking what it receives. Requests with `i` get
+      // their usual empty answer.
+      if (command.hasI()) {
+        send(Replies.replyTo(command, command.getCmd(), null, session.get().clientId()).build());
+      }
+      return this;
+    }
+    if (kind != null && kind != ClientRates.Kind.RECEIPTS
+        && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
+      return overRate(command, session.get().clientId(), kind);
+    }
     if (routes.route(app.appId(), session.get().clientId(), command)) {
       return this;
     }
     if (command.hasI()) {
       send(Replies.unsupported(command, session.get().clientId()));
+    }
+    return this;
+  }
+
+  /** Over its rate (§17): refused with 4116, a {@code direct} in its ack as the SDKs expect. */
+  private Behavior<Command> overRate(GenericCommand command, String clientId, ClientRates.Kind kind) {
+    return refuse(command, clientId, ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED,
+        "over the rate of " + kind.name().toLowerCase(java.util.Locale.ROOT) + " requests per minute, retry later");
+  }
+
+  /**
+   * A request refused for a limit: answered with {@code code} when it has an {@code i}; a connection refused
+   * more than {@code refusals-per-minute} times is closed with 4116 (the others on the node are not affected).
+   */
+  private Behavior<Command> refuse(GenericCommand command, String clientId, ErrorCode code, String detail) {
+    if (command.hasI()) {
+      send(command.getCmd() == CommandType.direct
+          ? Replies.replyTo(command, CommandType.ack, null, clientId).setAckMessage(
+              io.parley.protocol.wire.AckCommand.newBuilder().setCode(code.code()).setReason(code.reason())).build()
+          : Replies.error(command.getI(), clientId, code, detail));
+      return this; // send counted the refusal
+    }
+    if (command.getCmd() == CommandType.session && command.getOp() == OpType.open) {
+      // The Java SDK re-opens without `i` and expects the error with the peerId (§16.1).
+      send(Replies.error(null, clientId, code, detail));
+      return this;
+    }
+    return countRefusal();
+  }
+
+  private Behavior<Command> countRefusal() {
+    if (!rates.refused() && !closing) {
+      LOG.info("Closing {}: over {} refused requests per minute", remoteAddress,
+          dependencies.settings().limits().refusalsPerMinute());
+      return close(ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED, "too many refused requests");
     }
     return this;
   }
@@ -708,6 +801,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       getContext().getLog().trace("{} -> {}", remoteAddress, command);
     }
     out.tell(new Outbound.Send(codec.encode(command)));
+    count(command);
+    if (ClientIds.isQuotaRefusal(command)) {
+      countRefusal();
+    }
     if (command.hasI()) {
       String settled = conversations.answered(command.getI());
       List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
@@ -719,10 +816,32 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return this;
   }
 
+  /** What the metrics count of a frame going out: pushes, logins and every refusal by its code. */
+  private void count(GenericCommand command) {
+    switch (command.getCmd()) {
+      case direct -> metrics.messageOut();
+      case error -> metrics.refused("error", command.getErrorMessage().getCode());
+      case ack -> {
+        if (command.hasAckMessage() && command.getAckMessage().hasCode()) {
+          metrics.refused("ack", command.getAckMessage().getCode());
+        }
+      }
+      case session -> {
+        if (command.getOp() == OpType.opened) {
+          metrics.loginOpened();
+        } else if (command.getOp() == OpType.closed && command.getSessionMessage().hasCode()) {
+          metrics.refused("kick", command.getSessionMessage().getCode());
+        }
+      }
+      default -> { }
+    }
+  }
+
   /** Closes with a LeanCloud code; waits for the stream to end (bounded) so the close frame gets out. */
   private Behavior<Command> close(ErrorCode code, String detail) {
     if (!closing) {
       closing = true;
+      metrics.refused("close", code.code());
       getContext().getLog().debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
       out.tell(new Outbound.Close(code.code(), code.reason()));
       timers.cancelAll();
@@ -733,10 +852,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private static String generatedClientId() {
     return UUID.randomUUID().toString();
-  }
-
-  private static boolean hasControlCharacter(String clientId) {
-    return clientId.chars().anyMatch(Character::isISOControl);
   }
 
   private static String emptyToNull(String value) {

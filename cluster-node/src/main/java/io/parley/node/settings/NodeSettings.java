@@ -14,16 +14,17 @@ public record NodeSettings(
     boolean clusterBootstrap,
     Gateway gateway,
     Session session,
+    Metrics metrics,
+    Limits limits,
     Rest rest) {
 
   /**
-   * One application: the ids and keys its SDKs are configured with, and its REST rate limits
-   * ({@link RestLimits#fromConfig}).
+   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, and its
+   * REST rate limits ({@link RestLimits#fromConfig}).
    */
-  public record App(String appId, String appKey, String masterKey, RestLimits restLimits) {
-    /** An app with the default REST limits. */
+  public record App(String appId, String appKey, String masterKey, AppAccess access, RestLimits restLimits) {
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT);
+      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), RestLimits.DEFAULT);
     }
   }
 
@@ -58,11 +59,15 @@ public record NodeSettings(
       int maxPendingSends,
       Duration ackWindow) {}
 
+  /** The Prometheus endpoint ({@code parley.metrics}): its own listener, and how often entities are counted. */
+  public record Metrics(boolean enabled, String interfaceName, int port, Duration entityCountInterval) {}
+
   public static NodeSettings fromConfig(Config root) {
     Config config = root.getConfig("parley");
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
+                AppAccess.fromConfig(app, app.getString("master-key")),
                 RestLimits.fromConfig(app, config.getConfig("rest.default-limits"))))
             .toList();
     if (apps.isEmpty()) {
@@ -75,11 +80,17 @@ public record NodeSettings(
             + "' must be non-empty without ':' and have a master key");
       }
     }
+    checkLogFormat(config.getString("log-format"));
+    if (config.getBoolean("cluster-bootstrap")) {
+      apps.forEach(NodeSettings::checkProductionMasterKey);
+    }
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         config.getBoolean("cluster-bootstrap"),
         gateway(config.getConfig("gateway")),
         session(config.getConfig("session")),
+        metrics(config.getConfig("metrics")),
+        Limits.fromConfig(root),
         Rest.fromConfig(config.getConfig("rest")));
   }
 
@@ -102,6 +113,37 @@ public record NodeSettings(
         gateway.getString("secondary-wss-url"),
         gateway.getDuration("router-ttl"),
         tls);
+  }
+
+  /** Master keys that ship in this repository (application.conf, secret.example.yaml): never secret. */
+  private static final java.util.Set<String> PUBLIC_MASTER_KEYS = java.util.Set.of("parley-dev-master", "your-master-key");
+  private static final int MIN_MASTER_KEY_BYTES = 32;
+
+  /**
+   * With Cluster Bootstrap (a Kubernetes deployment) the master key signs session tokens and authorises REST
+   * calls: the development key, the template's placeholder or a short key would let anyone forge them.
+   */
+  private static void checkProductionMasterKey(App app) {
+    if (PUBLIC_MASTER_KEYS.contains(app.masterKey())
+        || app.masterKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < MIN_MASTER_KEY_BYTES) {
+      throw new IllegalArgumentException("parley.apps: the master key of app '" + app.appId() + "' is "
+          + (PUBLIC_MASTER_KEYS.contains(app.masterKey()) ? "a published example" : "too short")
+          + "; set PARLEY_MASTER_KEY to a secret of at least " + MIN_MASTER_KEY_BYTES
+          + " bytes (e.g. openssl rand -base64 32)");
+    }
+  }
+
+  /** logback.xml names its appenders after the formats: any other value would leave the node without logs. */
+  private static void checkLogFormat(String format) {
+    if (!format.equals("text") && !format.equals("json")) {
+      throw new IllegalArgumentException("parley.log-format (PARLEY_LOG_FORMAT) must be text or json, not '"
+          + format + "'");
+    }
+  }
+
+  private static Metrics metrics(Config metrics) {
+    return new Metrics(metrics.getBoolean("enabled"), metrics.getString("interface"), metrics.getInt("port"),
+        metrics.getDuration("entity-count-interval"));
   }
 
   private static Session session(Config session) {

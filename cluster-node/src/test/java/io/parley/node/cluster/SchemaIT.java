@@ -3,7 +3,6 @@ package io.parley.node.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.datastax.oss.driver.api.core.CqlSession;
 import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
@@ -14,11 +13,7 @@ import io.parley.protocol.wire.ConvCommand;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.JsonObjectMessage;
 import io.parley.protocol.wire.OpType;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,19 +30,8 @@ class SchemaIT {
   @Test
   void a_node_runs_on_the_production_schema_without_creating_anything() throws Exception {
     String keyspace = SharedCassandra.keyspace() + "_prod";
-    String cql = Files.readString(Path.of(System.getProperty("user.dir")).getParent().resolve("deploy/cassandra/schema.cql"))
-        .replace("parley.", keyspace + ".")
-        .replace("KEYSPACE IF NOT EXISTS parley", "KEYSPACE IF NOT EXISTS " + keyspace)
-        .replace("{'class': 'NetworkTopologyStrategy', 'datacenter1': 3}", "{'class': 'SimpleStrategy', 'replication_factor': 1}");
-    String[] hostPort = SharedCassandra.contactPoint().split(":");
-    try (CqlSession session = CqlSession.builder()
-        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
-        .withLocalDatacenter("datacenter1").build()) {
-      List<String> statements = Arrays.stream(cql.replaceAll("(?m)^--.*$", "").split(";"))
-          .map(String::strip).filter(s -> !s.isEmpty()).toList();
-      assertTrue(statements.size() >= 8, "keyspace, journal and read-side tables");
-      statements.forEach(session::execute);
-    }
+    assertTrue(SharedCassandra.applySchema(SharedCassandra.contactPoint(), keyspace) >= 8,
+        "keyspace, journal and read-side tables");
 
     String config = String.join("\n",
         "pekko.persistence.cassandra.journal.keyspace = " + keyspace,

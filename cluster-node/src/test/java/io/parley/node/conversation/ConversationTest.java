@@ -26,6 +26,9 @@ import org.junit.jupiter.api.Test;
  */
 class ConversationTest {
 
+  /** The app's key of unique conversation ids. */
+  private static final byte[] KEY = "test-unique-id-key".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
   private static final ActorTestKit TEST_KIT =
       ActorTestKit.create(
           ConfigFactory.parseString("pekko.actor.provider = local")
@@ -229,7 +232,7 @@ class ConversationTest {
   }
 
   private static Conversation.Start uniqueTemporary(List<String> members, long expiresAt, ActorRef<Conversation.Reply> r) {
-    return new Conversation.Start("A", members, "{}", Kind.TEMPORARY, true, ConversationIds.uniqueId(members), expiresAt,
+    return new Conversation.Start("A", members, "{}", Kind.TEMPORARY, true, ConversationIds.uniqueId(KEY, members), expiresAt,
         T0, r);
   }
 
@@ -237,7 +240,7 @@ class ConversationTest {
   @Test
   void a_unique_temporary_start_returns_the_unexpired_one_and_an_expired_one_is_replaced() {
     List<String> members = List.of("B", "A");
-    String first = ConversationIds.uniqueTemporaryConversationId(ConversationIds.uniqueId(members));
+    String first = ConversationIds.uniqueTemporaryConversationId(ConversationIds.uniqueId(KEY, members));
     assertTrue(first.startsWith("_tmp:") && ConversationIds.isValid(first), first);
     var anchor = temporaryKit(first);
     var created = assertInstanceOf(Conversation.Created.class,

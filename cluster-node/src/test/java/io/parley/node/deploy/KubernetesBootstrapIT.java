@@ -198,6 +198,8 @@ class KubernetesBootstrapIT {
     // Root-level keys stand in for the environment: ${?VAR} looks in the config before the real environment.
     environment.put("POD_IP", "127.0.0.1");
     environment.put("PARLEY_REQUIRED_CONTACT_POINTS", "3");
+    // With Cluster Bootstrap a published or short master key is refused (NodeSettings).
+    environment.put("PARLEY_MASTER_KEY", "kubernetes-bootstrap-it-master-key-0123456789");
     environment.put("PARLEY_CASSANDRA_CONTACT_POINT", SharedCassandra.contactPoint());
     environment.put("PARLEY_KEYSPACE", SharedCassandra.keyspace());
     String test = String.join("\n",
@@ -206,6 +208,7 @@ class KubernetesBootstrapIT {
         "parley.gateway.interface = \"127.0.0.1\"", // kubernetes.conf: 0.0.0.0; loopback only here
         "pekko.remote.artery.canonical.port = " + pod.remote(),
         "pekko.management.http.port = " + pod.management(),
+        "parley.metrics.port = 0", // kubernetes.conf: 9464 on every interface, one per pod
         // the mock API server and the service account files
         "pekko.discovery.kubernetes-api.api-service-host-env-name = " + HOST_VARIABLE,
         "pekko.discovery.kubernetes-api.api-service-port-env-name = " + PORT_VARIABLE,

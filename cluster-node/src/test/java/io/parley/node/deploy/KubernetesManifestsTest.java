@@ -186,6 +186,34 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void readiness_means_cassandra_and_cluster_and_the_probes_wait_for_the_checks() {
+    Config checks = kubernetesConf.getConfig("pekko.management.health-checks");
+    assertTrue(checks.getConfig("readiness-checks").root().keySet()
+        .containsAll(Set.of("cluster-membership", "cassandra", "gateway-bound")), checks::toString);
+    assertEquals(Set.of("dispatcher"), checks.getConfig("liveness-checks").root().keySet(),
+        "liveness checks only what a restart cures");
+    assertEquals(List.of("Up"), kubernetesConf.getStringList("pekko.management.cluster.health-check.ready-states"));
+    long checkSeconds = checks.getDuration("check-timeout").toSeconds();
+    assertTrue(kubernetesConf.getDuration("parley.health.cassandra-timeout").toSeconds() < checkSeconds);
+    for (Probe probe : List.of(container.getReadinessProbe(), container.getLivenessProbe())) {
+      assertTrue(probe.getTimeoutSeconds() != null && probe.getTimeoutSeconds() > checkSeconds,
+          "the kubelet waits longer than the checks take (its default is 1 s): " + probe);
+    }
+  }
+
+  @Test
+  void prometheus_scrapes_the_metrics_port_and_logs_are_json() {
+    assertEquals(kubernetesConf.getInt("parley.metrics.port"), containerPort("metrics"));
+    assertEquals("0.0.0.0", kubernetesConf.getString("parley.metrics.interface"), "reachable on the pod IP");
+    assertTrue(kubernetesConf.getBoolean("parley.metrics.enabled"));
+    Map<String, String> annotations = deployment.getSpec().getTemplate().getMetadata().getAnnotations();
+    assertEquals("true", annotations.get("prometheus.io/scrape"));
+    assertEquals(Integer.toString(containerPort("metrics")), annotations.get("prometheus.io/port"));
+    assertEquals("/metrics", annotations.get("prometheus.io/path"));
+    assertEquals("json", env("PARLEY_LOG_FORMAT").getValue(), "one JSON object per log line for the collector");
+  }
+
+  @Test
   void the_ports_are_the_ones_the_node_listens_on() {
     assertEquals(kubernetesConf.getInt("parley.gateway.port"), containerPort("http"));
     assertEquals(kubernetesConf.getInt("pekko.remote.artery.canonical.port"), containerPort("remoting"));
@@ -294,6 +322,16 @@ class KubernetesManifestsTest {
     }
     assertTrue(rules.stream().anyMatch(r -> opens(r, http) && (r.getFrom() == null || r.getFrom().isEmpty())),
         "the client port is open to any source (the load balancer)");
+    int metrics = containerPort("metrics");
+    List<NetworkPolicyIngressRule> scraping = rules.stream().filter(r -> opens(r, metrics)).toList();
+    assertFalse(scraping.isEmpty(), "Prometheus reaches the metrics port");
+    for (NetworkPolicyIngressRule rule : scraping) {
+      assertFalse(rule.getFrom() == null || rule.getFrom().isEmpty(), "metrics are not open to any source");
+      assertTrue(rule.getFrom().stream().allMatch(peer -> peer.getNamespaceSelector() != null
+          && peer.getIpBlock() == null), "metrics: from the monitoring namespace only: " + rule.getFrom());
+      assertFalse(opens(rule, remoting) || opens(rule, management) || opens(rule, http),
+          "the monitoring rule opens the metrics port only: " + rule.getPorts());
+    }
   }
 
   private static boolean opens(NetworkPolicyIngressRule rule, int port) {

@@ -32,6 +32,20 @@ class ParleyScriptIT {
   private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
   private static final Duration WAIT = Duration.ofSeconds(20);
 
+  private static HttpResponse<String> get(String url) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A free port whose next one is free too: the base of two nodes' ports. */
+  private static int freePair() {
+    int port = LocalCassandra.freePort();
+    while (!LocalCassandra.isPortFree(port + 1)) {
+      port = LocalCassandra.freePort();
+    }
+    return port;
+  }
+
   private static String run(Map<String, String> env, Duration timeout, String... args) throws Exception {
     ProcessBuilder builder = new ProcessBuilder(args).directory(ROOT.toFile()).redirectErrorStream(true);
     builder.environment().putAll(env);
@@ -48,12 +62,14 @@ class ParleyScriptIT {
   @Test
   void up_starts_cassandra_and_two_clustered_nodes_that_serve_clients_and_down_stops_them() throws Exception {
     Path home = Files.createTempDirectory("parley-home-");
-    int http = LocalCassandra.freePort();
-    while (!LocalCassandra.isPortFree(http + 1)) {
-      http = LocalCassandra.freePort();
-    }
+    int http = freePair();
     int cql = LocalCassandra.freePort();
-    Map<String, String> env = Map.of("PARLEY_HOME", home.toString(), "PARLEY_CASSANDRA_HEAP", "512m");
+    int management = freePair();
+    int metrics = freePair();
+    Map<String, String> env = Map.of("PARLEY_HOME", home.toString(), "PARLEY_CASSANDRA_HEAP", "512m",
+        "PARLEY_REMOTE_PORT_BASE", Integer.toString(freePair()),
+        "PARLEY_MANAGEMENT_PORT_BASE", Integer.toString(management),
+        "PARLEY_METRICS_PORT_BASE", Integer.toString(metrics));
     try {
       String up = run(env, Duration.ofMinutes(5), "deploy/local/parley", "up", "--nodes", "2",
           "--http-port", Integer.toString(http), "--cql-port", Integer.toString(cql), "--detach");
@@ -81,6 +97,12 @@ class ParleyScriptIT {
         } while (received.getCmd() != CommandType.direct);
         assertEquals("across the local cluster", received.getDirectMessage().getMsg());
       }
+      // Each node has its own health and metrics ports (base + i - 1), as the script prints.
+      assertTrue(up.contains("ready http://127.0.0.1:" + (management + 1) + "/ready"), up);
+      assertEquals(200, get("http://127.0.0.1:" + (management + 1) + "/ready").statusCode());
+      HttpResponse<String> scrape = get("http://127.0.0.1:" + metrics + "/metrics");
+      assertEquals(200, scrape.statusCode());
+      assertTrue(scrape.body().contains("parley_messages_in_total 1.0"), scrape.body());
       String status = run(env, Duration.ofMinutes(1), "deploy/local/parley", "status");
       assertTrue(status.contains("node-1: running") && status.contains("node-2: running"), status);
       assertTrue(status.contains("cassandra: running"), status);

@@ -56,19 +56,23 @@ class MessageCommandsTest {
    * Members of a group ack every message: the first ack of a client for a conversation reaches the entity at
    * once, the ones right after it are coalesced into the latest, and what is held is sent when the window closes.
    */
+  /** Conversation ids as the server makes them: acks for malformed ids never reach an entity. */
+  private static final String GROUP = "0000000000000000000000a1";
+  private static final String OTHER = "0000000000000000000000b2";
+
   @Test
   void acks_right_after_the_first_are_coalesced_into_the_latest() {
     TestProbe<Conversation.Command> group = TEST_KIT.createTestProbe();
     TestProbe<Conversation.Command> other = TEST_KIT.createTestProbe();
     MessageCommands.Factory factory = MessageCommands.forEntities(
-        id -> TestEntityRef.of(Conversation.ENTITY_KEY, id, id.endsWith(":group") ? group.getRef() : other.getRef()),
+        id -> TestEntityRef.of(Conversation.ENTITY_KEY, id, id.endsWith(":" + GROUP) ? group.getRef() : other.getRef()),
         ConversationSettings.DEFAULT, Duration.ofSeconds(3), Duration.ofMillis(300), Clock.systemUTC());
     TEST_KIT.spawn(Behaviors.<SessionActor.Command>setup(context -> {
       MessageCommands messages = factory.create(context, null);
-      messages.onAck("app", "Jerry", ack("group", "m1"));
-      messages.onAck("app", "Jerry", ack("group", "m2"));
-      messages.onAck("app", "Jerry", ack("group", "m3"));
-      messages.onAck("app", "Jerry", ack("other", "x1"));
+      messages.onAck("app", "Jerry", ack(GROUP, "m1"));
+      messages.onAck("app", "Jerry", ack(GROUP, "m2"));
+      messages.onAck("app", "Jerry", ack(GROUP, "m3"));
+      messages.onAck("app", "Jerry", ack(OTHER, "x1"));
       return Behaviors.receive(SessionActor.Command.class)
           .onMessage(SessionActor.AckWindowClosed.class, closed -> {
             messages.ackWindowClosed(closed.key());

@@ -3,6 +3,7 @@ package io.parley.node.testing;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.parley.node.Main;
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.NodeSettings;
 import io.parley.deploy.cassandra.LocalCassandra;
 import java.net.URI;
@@ -13,6 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * A real Parley node in this JVM: its own actor system, cluster membership over loopback, Cassandra
@@ -39,10 +41,15 @@ public final class TestNode implements AutoCloseable {
 
   /** Starts a node that joins {@code seed} (itself when {@code seed} is null or its own ports). */
   public static TestNode start(Ports ports, Ports seed, String extraConfig) {
+    return start(ports, seed, extraConfig, SharedCassandra.contactPoint());
+  }
+
+  /** Starts a node on the Cassandra at {@code contactPoint} ({@code host:port}) instead of the shared one. */
+  public static TestNode start(Ports ports, Ports seed, String extraConfig, String contactPoint) {
     seed = seed == null ? ports : seed;
     Config config =
         ConfigFactory.parseString(extraConfig)
-            .withFallback(ConfigFactory.parseString(baseConfig(ports, seed)))
+            .withFallback(ConfigFactory.parseString(baseConfig(ports, seed, contactPoint)))
             .withFallback(ConfigFactory.load())
             .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "parley", config);
@@ -64,12 +71,15 @@ public final class TestNode implements AutoCloseable {
     return start(ports, ports, "");
   }
 
-  private static String baseConfig(Ports ports, Ports seed) {
+  private static String baseConfig(Ports ports, Ports seed, String contactPoint) {
     String keyspace = SharedCassandra.keyspace();
     return String.join(
         "\n",
         "parley.gateway.port = " + ports.http(),
         "pekko.remote.artery.canonical.port = " + ports.remote(),
+        // health checks and metrics on free ports: managementUri(), metricsUri()
+        "pekko.management.http.port = 0",
+        "parley.metrics.port = 0",
         "pekko.cluster.seed-nodes = [\"pekko://parley@127.0.0.1:" + seed.remote() + "\"]",
         "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",
         "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
@@ -79,8 +89,15 @@ public final class TestNode implements AutoCloseable {
         "pekko.persistence.cassandra.journal.tables-autocreate = true",
         "pekko.persistence.cassandra.snapshot.keyspace-autocreate = true",
         "pekko.persistence.cassandra.snapshot.tables-autocreate = true",
-        "datastax-java-driver.basic.contact-points = [\"" + SharedCassandra.contactPoint() + "\"]",
-        "datastax-java-driver.advanced.session-leak.threshold = 50");
+        "datastax-java-driver.basic.contact-points = [\"" + contactPoint + "\"]",
+        "datastax-java-driver.advanced.session-leak.threshold = 50",
+        // Feature tests drive many requests and logins from 127.0.0.1 in seconds: LeanCloud's per-minute rates
+        // are off here. HostileClientIT, NodeLimitsIT and LiveFuzzIT run with the shipped defaults.
+        "parley.limits.direct-per-minute = 0",
+        "parley.limits.history-per-minute = 0",
+        "parley.limits.ops-per-minute = 0",
+        "parley.limits.receipts-per-minute = 0",
+        "parley.limits.logins-per-address-per-minute = 0");
   }
 
   private void awaitUp(Duration timeout) throws InterruptedException {
@@ -105,6 +122,27 @@ public final class TestNode implements AutoCloseable {
   /** The WebSocket URL of this node. */
   public URI webSocketUri() {
     return URI.create("ws://127.0.0.1:" + ports.http() + "/");
+  }
+
+  /** Pekko Management of this node: {@code /ready}, {@code /alive}. */
+  public URI managementUri() {
+    try {
+      var uri = PekkoManagement.get(system).start().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      return URI.create("http://127.0.0.1:" + uri.port());
+    } catch (Exception e) {
+      throw new IllegalStateException("management of node " + ports + " is not bound", e);
+    }
+  }
+
+  /** The Prometheus endpoint of this node ({@code GET /metrics}). */
+  public URI metricsUri() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (NodeMetrics.get(system).endpoint().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    var bound = NodeMetrics.get(system).endpoint()
+        .orElseThrow(() -> new IllegalStateException("metrics of node " + ports + " are not bound"));
+    return URI.create("http://127.0.0.1:" + bound.getPort() + "/metrics");
   }
 
   /** The base URL the SDKs use for REST and the router. */

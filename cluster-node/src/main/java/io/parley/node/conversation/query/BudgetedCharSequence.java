@@ -18,16 +18,19 @@ final class BudgetedCharSequence implements CharSequence {
 
   private final String text;
   private final int[] remaining;
+  private final QueryBudget query;
   private final int offset;
   private final int length;
 
-  BudgetedCharSequence(String text, int budget) {
-    this(text, new int[] {budget}, 0, text.length());
+  /** {@code budget} reads of {@code text} for this evaluation, each also taken from the whole {@code query}'s. */
+  BudgetedCharSequence(String text, int budget, QueryBudget query) {
+    this(text, new int[] {budget}, query, 0, text.length());
   }
 
-  private BudgetedCharSequence(String text, int[] remaining, int offset, int length) {
+  private BudgetedCharSequence(String text, int[] remaining, QueryBudget query, int offset, int length) {
     this.text = text;
     this.remaining = remaining;
+    this.query = query;
     this.offset = offset;
     this.length = length;
   }
@@ -42,6 +45,7 @@ final class BudgetedCharSequence implements CharSequence {
     if (--remaining[0] < 0) {
       throw new BudgetExceeded();
     }
+    query.spend(1);
     if (index < 0 || index >= length) {
       throw new IndexOutOfBoundsException(index);
     }
@@ -53,7 +57,7 @@ final class BudgetedCharSequence implements CharSequence {
     if (start < 0 || end > length || start > end) {
       throw new IndexOutOfBoundsException("[" + start + ", " + end + ") of " + length);
     }
-    return new BudgetedCharSequence(text, remaining, offset + start, end - start);
+    return new BudgetedCharSequence(text, remaining, query, offset + start, end - start);
   }
 
   @Override

@@ -14,21 +14,21 @@ final class Conditions {
 
   /** A compiled (sub)query. */
   interface Condition {
-    boolean test(ObjectNode document);
+    boolean test(ObjectNode document, QueryBudget budget);
   }
 
   /** One operator applied to the values found at a field path (empty list = the field is missing). */
   interface FieldOp {
-    boolean test(List<JsonNode> values);
+    boolean test(List<JsonNode> values, QueryBudget budget);
   }
 
-  static final Condition ALWAYS = document -> true;
+  static final Condition ALWAYS = (document, budget) -> true;
 
   record And(List<Condition> parts) implements Condition {
     @Override
-    public boolean test(ObjectNode document) {
+    public boolean test(ObjectNode document, QueryBudget budget) {
       for (Condition part : parts) {
-        if (!part.test(document)) {
+        if (!part.test(document, budget)) {
           return false;
         }
       }
@@ -38,9 +38,9 @@ final class Conditions {
 
   record Or(List<Condition> parts) implements Condition {
     @Override
-    public boolean test(ObjectNode document) {
+    public boolean test(ObjectNode document, QueryBudget budget) {
       for (Condition part : parts) {
-        if (part.test(document)) {
+        if (part.test(document, budget)) {
           return true;
         }
       }
@@ -51,10 +51,11 @@ final class Conditions {
   /** All operators given for one key ({@code {"m": {"$all": [...], "$size": 2}}}) must hold. */
   record Field(FieldPath path, List<FieldOp> ops) implements Condition {
     @Override
-    public boolean test(ObjectNode document) {
+    public boolean test(ObjectNode document, QueryBudget budget) {
+      budget.spend(1);
       List<JsonNode> values = path.resolve(document);
       for (FieldOp op : ops) {
-        if (!op.test(values)) {
+        if (!op.test(values, budget)) {
           return false;
         }
       }
@@ -116,7 +117,7 @@ final class Conditions {
   /** {@code {"k": v}} and {@code {"k": {"$eq": v}}}. */
   record Eq(Operand operand) implements FieldOp {
     @Override
-    public boolean test(List<JsonNode> values) {
+    public boolean test(List<JsonNode> values, QueryBudget budget) {
       return operand.matches(values);
     }
   }
@@ -124,7 +125,7 @@ final class Conditions {
   /** {@code $ne}: not equal; a missing field matches. */
   record Ne(Operand operand) implements FieldOp {
     @Override
-    public boolean test(List<JsonNode> values) {
+    public boolean test(List<JsonNode> values, QueryBudget budget) {
       return !operand.matches(values);
     }
   }
@@ -132,8 +133,9 @@ final class Conditions {
   /** {@code $in} (or, negated, {@code $nin}). */
   record In(List<Operand> operands, boolean negated) implements FieldOp {
     @Override
-    public boolean test(List<JsonNode> values) {
+    public boolean test(List<JsonNode> values, QueryBudget budget) {
       for (Operand operand : operands) {
+        budget.spend(1 + values.size());
         if (operand.matches(values)) {
           return !negated;
         }
@@ -145,11 +147,12 @@ final class Conditions {
   /** {@code $all}: every operand is equal to the value or an element of it; an empty list matches nothing. */
   record All(List<Operand> operands) implements FieldOp {
     @Override
-    public boolean test(List<JsonNode> values) {
+    public boolean test(List<JsonNode> values, QueryBudget budget) {
       if (operands.isEmpty()) {
         return false;
       }
       for (Operand operand : operands) {
+        budget.spend(1 + values.size());
         if (!operand.matches(values)) {
           return false;
         }
@@ -161,7 +164,7 @@ final class Conditions {
   /** {@code $size}: the value is an array of exactly this length. */
   record Size(int size) implements FieldOp {
     @Override
-    public boolean test(List<JsonNode> values) {
+    public boolean test(List<JsonNode> values, QueryBudget budget) {
       for (JsonNode value : values) {
         if (value.isArray() && value.size() == size) {
           return true;
@@ -174,7 +177,7 @@ final class Conditions {
   /** {@code $exists}: a field holding {@code null} exists. */
   record Exists(boolean exists) implements FieldOp {
     @Override
-    public boolean test(List<JsonNode> values) {
+    public boolean test(List<JsonNode> values, QueryBudget budget) {
       return values.isEmpty() != exists;
     }
   }
@@ -182,7 +185,7 @@ final class Conditions {
   /** {@code $lt}, {@code $lte}, {@code $gt}, {@code $gte}: only values of the operand's type can match. */
   record Range(String operator, Operand operand, IntPredicate accept) implements FieldOp {
     @Override
-    public boolean test(List<JsonNode> values) {
+    public boolean test(List<JsonNode> values, QueryBudget budget) {
       for (JsonNode value : values) {
         if (accepts(value)) {
           return true;
@@ -207,14 +210,14 @@ final class Conditions {
   /** {@code $regex} (+ {@code $options}): a string value, or a string element of an array value, is searched. */
   record Regex(Pattern pattern, int stepBudget) implements FieldOp {
     @Override
-    public boolean test(List<JsonNode> values) {
+    public boolean test(List<JsonNode> values, QueryBudget budget) {
       for (JsonNode value : values) {
-        if (value.isTextual() && find(value.textValue())) {
+        if (value.isTextual() && find(value.textValue(), budget)) {
           return true;
         }
         if (value.isArray()) {
           for (JsonNode element : value) {
-            if (element.isTextual() && find(element.textValue())) {
+            if (element.isTextual() && find(element.textValue(), budget)) {
               return true;
             }
           }
@@ -223,9 +226,9 @@ final class Conditions {
       return false;
     }
 
-    private boolean find(String text) {
+    private boolean find(String text, QueryBudget budget) {
       try {
-        return pattern.matcher(new BudgetedCharSequence(text, stepBudget)).find();
+        return pattern.matcher(new BudgetedCharSequence(text, stepBudget, budget)).find();
       } catch (BudgetedCharSequence.BudgetExceeded | StackOverflowError e) {
         // catastrophic backtracking or recursion: treated as "does not match" rather than letting one
         // pattern stall the node

@@ -71,17 +71,22 @@ public final class ConversationFinder {
               documents.add(document);
             }
           }
-          List<ObjectNode> page = query.apply(documents);
-          int matching = (int) documents.stream().filter(query::matches).count();
-          return new Found(page, page.stream().map(byDocument::get).toList(), matching);
+          // One budget for the whole query (max-query-steps): beyond it the query fails with QueryBudget.Exceeded.
+          ConversationQuery.Evaluated evaluated = query.evaluate(documents, new QueryBudget(limits.maxQuerySteps()));
+          List<ObjectNode> page = evaluated.page();
+          return new Found(page, page.stream().map(byDocument::get).toList(), evaluated.matching());
         });
   }
 
-  /** The conversations of {@code cids} that exist (unknown and malformed ids are left out). */
+  /**
+   * The conversations of {@code cids} that exist (unknown and malformed ids are left out). A candidate that does
+   * not answer (in handoff, overloaded, timed out) is left out too: one bad candidate never fails the query.
+   */
   public CompletionStage<List<Conversation.Snapshot>> byIds(String appId, List<String> cids) {
     List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
         .filter(ConversationIds::isValid)
-        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Get::new, askTimeout)))
+        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Get::new, askTimeout))
+            .handle((reply, failure) -> failure == null ? reply : null))
         .toList();
     return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> answers.stream()
         .map(CompletableFuture::join)
@@ -133,12 +138,20 @@ public final class ConversationFinder {
     }
     result.put("createdAt", Instant.ofEpochMilli(conversation.createdAt()).toString());
     result.put("updatedAt", Instant.ofEpochMilli(conversation.updatedAt()).toString());
-    if (conversation.lastMessage() != null) {
+    if (conversation.lastMessage() != null && seesLastMessage(conversation, requester)) {
       ObjectNode lm = result.putObject("lm");
       lm.put("__type", "Date");
       lm.put("iso", Instant.ofEpochMilli(conversation.lastMessage().timestamp()).toString());
     }
     return result;
+  }
+
+  /**
+   * Whether {@code requester} may see the last message ({@code lm}, {@code msg*}): members, and anyone in a
+   * chatroom (whose history is public). An outsider who learns an id learns nothing of what is said in it.
+   */
+  public static boolean seesLastMessage(Conversation.Snapshot conversation, String requester) {
+    return conversation.kind() == Kind.TRANSIENT || conversation.members().contains(requester);
   }
 
   /** With flag bit 1 (§6.4): the last message's fields, only when there is one. */

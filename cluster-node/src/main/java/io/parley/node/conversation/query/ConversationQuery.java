@@ -58,10 +58,12 @@ import java.util.Set;
  *
  * <p>Anything else starting with {@code $} is rejected, as are wrong operand types.
  *
- * <p>Regex cost: patterns are capped at {@link QueryLimits#maxRegexLength()} chars, and each evaluation of a
+ * <p>Cost: patterns are capped at {@link QueryLimits#maxRegexLength()} chars, and each evaluation of a
  * pattern against one string may read at most {@link QueryLimits#regexStepBudget()} characters (backtracking
- * re-reads count); an evaluation that runs out of budget (or overflows the regex engine's stack) counts as
- * "no match". A query therefore costs at most about budget × regex conditions × candidates character reads.
+ * re-reads count); an evaluation that runs out of that (or overflows the regex engine's stack) counts as
+ * "no match". On top of it the whole evaluation shares one {@link QueryBudget} (a step per candidate, per
+ * condition tested and per character a regex reads): a query that needs more fails as a whole, so its cost is
+ * bounded whatever the number of candidates, members and conditions.
  *
  * <p>Sorting: keys are compared type-aware (numbers &lt; strings &lt; objects &lt; arrays &lt; booleans &lt; dates,
  * MongoDB's order); {@code lm} and any {@code __type: Date} value sort as instants, and so do ISO strings in
@@ -253,46 +255,60 @@ public final class ConversationQuery {
     return hasCondition;
   }
 
-  /** Whether the conversation satisfies {@code where} (always true without a condition). */
+  /** Whether the conversation satisfies {@code where} (always true without a condition), with no budget. */
   public boolean matches(ObjectNode conversation) {
-    return conversation != null && condition.test(conversation);
+    return matches(conversation, QueryBudget.unlimited());
+  }
+
+  /** Whether the conversation satisfies {@code where}, spending from {@code budget}. */
+  public boolean matches(ObjectNode conversation, QueryBudget budget) {
+    return conversation != null && condition.test(conversation, budget);
+  }
+
+  /** One evaluation over the candidates: the page, and how many matched in all (for {@code count}). */
+  public record Evaluated(List<ObjectNode> page, int matching) {}
+
+  /**
+   * Filters, sorts, skips and limits {@code candidates} (null elements are ignored), testing each candidate once,
+   * all of it within one {@code budget}.
+   *
+   * @throws QueryBudget.Exceeded when the whole query needs more than the budget
+   */
+  public Evaluated evaluate(Collection<? extends ObjectNode> candidates, QueryBudget budget) {
+    List<ObjectNode> matching = new ArrayList<>();
+    for (ObjectNode candidate : candidates) {
+      budget.spend(1);
+      if (matches(candidate, budget)) {
+        matching.add(candidate);
+      }
+    }
+    if (limit == 0 || skip >= matching.size()) {
+      return new Evaluated(new ArrayList<>(), matching.size());
+    }
+    List<Row> rows = new ArrayList<>(matching.size());
+    for (ObjectNode document : matching) {
+      rows.add(new Row(document, sortValues(document)));
+    }
+    rows.sort(rowOrder());
+    int to = (int) Math.min((long) skip + limit, rows.size());
+    List<ObjectNode> page = new ArrayList<>(to - skip);
+    for (int i = skip; i < to; i++) {
+      page.add(rows.get(i).document());
+    }
+    return new Evaluated(page, matching.size());
   }
 
   /**
    * Filters, sorts, skips and limits {@code candidates} (null elements are ignored). Returns a new list of the
-   * matching documents themselves (not copies).
+   * matching documents themselves (not copies). No budget: for the app's own callers and tests.
    */
   public List<ObjectNode> apply(Collection<? extends ObjectNode> candidates) {
-    if (limit == 0) {
-      return new ArrayList<>();
-    }
-    List<Row> rows = new ArrayList<>();
-    for (ObjectNode candidate : candidates) {
-      if (matches(candidate)) {
-        rows.add(new Row(candidate, sortValues(candidate)));
-      }
-    }
-    if (skip >= rows.size()) {
-      return new ArrayList<>();
-    }
-    rows.sort(rowOrder());
-    int to = (int) Math.min((long) skip + limit, rows.size());
-    List<ObjectNode> result = new ArrayList<>(to - skip);
-    for (int i = skip; i < to; i++) {
-      result.add(rows.get(i).document());
-    }
-    return result;
+    return evaluate(candidates, QueryBudget.unlimited()).page();
   }
 
   /** How many candidates match, ignoring {@code sort}, {@code skip} and {@code limit} (for {@code count}). */
   public int count(Collection<? extends ObjectNode> candidates) {
-    int n = 0;
-    for (ObjectNode candidate : candidates) {
-      if (matches(candidate)) {
-        n++;
-      }
-    }
-    return n;
+    return evaluate(candidates, QueryBudget.unlimited()).matching();
   }
 
   /**

@@ -839,7 +839,9 @@ public final class Conversation
 
   /** Members of a conversation; in a chatroom, whoever has joined it (is online in it). */
   boolean isParticipant(ConversationState state, String clientId) {
-    return state.kind() == Kind.TRANSIENT ? online.containsKey(clientId) : state.isMember(clientId);
+    // The app server (REST) takes part in every conversation, chatrooms included.
+    return state.kind() == Kind.TRANSIENT ? online.containsKey(clientId) || SERVER.equals(clientId)
+        : state.isMember(clientId);
   }
 
   /** The entity's effects, for the handlers in {@link ConversationMessaging}. */

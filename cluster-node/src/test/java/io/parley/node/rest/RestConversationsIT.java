@@ -316,7 +316,8 @@ class RestConversationsIT {
         "{\"from_client\":\"" + id("host") + "\",\"message\":\"welcome\"}");
     assertEquals(200, sent.status(), sent::toString);
     assertEquals("welcome", next(tom, CommandType.direct, null).getDirectMessage().getMsg());
-    assertEquals(1, master.get("/1.2/rtm/chatrooms/" + cid + "/messages").body().size());
+    RestClient.Response roomHistory = master.get("/1.2/rtm/chatrooms/" + cid + "/messages");
+    assertEquals(1, roomHistory.body().size(), roomHistory::toString);
     assertEquals("lobby", master.get("/1.2/rtm/chatrooms?where=" + RestClient.encode("{\"objectId\":\"" + cid + "\"}"))
         .body().path("results").get(0).path("name").asText());
   }

@@ -22,6 +22,9 @@ import io.parley.node.health.NodeHealth;
 import io.parley.node.metrics.EntityCounter;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.metrics.MetricsServer;
+import io.parley.node.security.SecurityStore;
+import io.parley.node.security.SignatureGuard;
+import io.parley.node.security.TokenRevocation;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -63,24 +66,37 @@ public final class Main {
     ClusterSharding sharding = ClusterSharding.get(system);
     Config config = system.settings().config();
     ConversationSettings limits = ConversationSettings.fromConfig(config.getConfig("parley.conversation"));
+    io.parley.node.settings.Storage storage = settings.storage();
     ConversationIndex index =
-        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            new ConversationIndex.Retries(storage.indexWriteAttempts(), storage.indexRetryBackoff(),
+                storage.indexRetryMaxBackoff(), storage.indexMaxPendingRetries()),
+            storage.memberConversationsScanned());
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
-            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")));
+            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")), storage.messageRetention());
+    SecurityStore security = new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
-    // Schema changes are slow on a busy Cassandra: retried a few times before giving up.
+    // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the tables that
+    // exist (IF NOT EXISTS), so a slow start still progresses.
     CompletionStage<org.apache.pekko.Done> schema =
         config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
             ? org.apache.pekko.pattern.Patterns.retry(
                 () -> index.createTables(config.getString("parley.conversation.local-replication"))
-                    .thenCompose(done -> messages.createTables()),
-                5, java.time.Duration.ofSeconds(2), system.classicSystem())
+                    .thenCompose(done -> messages.createTables())
+                    .thenCompose(done -> security.createTables()),
+                8, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
-    ClientPresence.init(system);
+    ClientPresence.init(system, new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
-    Conversation.init(system, limits, directory, index, messages, clock);
+    Conversation.init(system, limits, directory, index, messages, clock,
+        new Conversation.Durability(storage.snapshotEvery(), storage.keepSnapshots(), storage.deleteEventsOnSnapshot(),
+            storage.positionFlushInterval(), storage.indexActivityInterval()),
+        new Conversation.Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
+    // Revokes session tokens per client or app, on every node: what REST kicks and bans call.
+    TokenRevocation revocations = new TokenRevocation(security, clock, settings.session().sessionTokenTtl(),
+        settings.security().signatureValidity());
     SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
@@ -92,6 +108,8 @@ public final class Main {
                 settings.session().ackWindow(), clock),
             directory,
             presence,
+            new SignatureGuard(security, settings.security().signatureValidity(), clock),
+            revocations,
             clock);
     org.apache.pekko.http.javadsl.server.Route restApi = RestApi.routes(new RestApi.Dependencies(settings, sessionTokens,
         sharding, directory, index, messages, limits, clock));

@@ -1,18 +1,22 @@
 package io.parley.node;
 
+import io.parley.node.settings.AppSecurity;
 import io.parley.node.settings.NodeSettings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -54,12 +58,10 @@ class DeploymentConfigTest {
     env.put("PARLEY_ADVERTISED_WSS_URL", "wss://chat.example.com/");
     env.put("PARLEY_CASSANDRA_USERNAME", "parley");
     env.put("PARLEY_CASSANDRA_PASSWORD", "secret");
-    // Root-level keys stand in for the environment: ${?VAR} looks in the config before the real environment.
-    Config config = ConfigFactory.parseMap(env)
-        .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes.conf"))
-        .withFallback(ConfigFactory.defaultReference())
-        .resolve();
+    env.put("PARLEY_SIGNATURES", "all");
+    Config config = kubernetes(env);
     NodeSettings settings = NodeSettings.fromConfig(config);
+    assertEquals(EnumSet.allOf(AppSecurity.Action.class), settings.app("app").orElseThrow().security().signed());
     assertTrue(settings.clusterBootstrap());
     assertEquals("0.0.0.0", settings.gateway().interfaceName());
     assertEquals("wss://chat.example.com/", settings.gateway().advertisedWssUrl());
@@ -71,6 +73,49 @@ class DeploymentConfigTest {
     assertEquals("secret", config.getString("datastax-java-driver.advanced.auth-provider.password"));
     assertEquals(CassandraAuthProvider.class.getName(), config.getString("datastax-java-driver.advanced.auth-provider.class"));
     assertEquals("10.0.0.7", config.getString("pekko.management.http.bind-hostname"), "management listens on the pod IP only");
+  }
+
+  /** kubernetes.conf as deployed: root-level keys stand in for the environment (${?VAR} looks there first). */
+  private static Config kubernetes(Map<String, String> env) {
+    return ConfigFactory.parseMap(env)
+        .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes.conf"))
+        .withFallback(ConfigFactory.defaultReference())
+        .resolve();
+  }
+
+  /** README "Secure defaults": the Kubernetes configuration refuses to start with open logins or the dev key. */
+  @Test
+  void kubernetes_config_refuses_to_start_with_login_signatures_off_or_the_development_master_key() {
+    Map<String, String> env = new HashMap<>(Map.of("POD_IP", "10.0.0.7", "PARLEY_MASTER_KEY",
+        "a-real-secret-of-at-least-32-bytes-0123456789"));
+    IllegalArgumentException open = assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(kubernetes(env)));
+    assertTrue(open.getMessage().contains("login signatures off") && open.getMessage().contains("PARLEY_SIGNATURES"),
+        open.getMessage());
+    env.put("PARLEY_SIGNATURES", "start,invite,kick");
+    assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(kubernetes(env)),
+        "conversation signatures without login signatures are still open logins");
+
+    env.put("PARLEY_SIGNATURES", "login");
+    assertTrue(NodeSettings.fromConfig(kubernetes(env)).app("parley-dev").orElseThrow().security()
+        .requires(AppSecurity.Action.LOGIN));
+    env.remove("PARLEY_SIGNATURES");
+    env.put("PARLEY_INSECURE_OPEN_LOGIN", "on");
+    assertFalse(NodeSettings.fromConfig(kubernetes(env)).app("parley-dev").orElseThrow().security()
+        .requires(AppSecurity.Action.LOGIN), "the explicit opt-out starts with open logins");
+
+    env.put("PARLEY_SIGNATURES", "all");
+    env.remove("PARLEY_MASTER_KEY");
+    IllegalArgumentException devKey = assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(kubernetes(env)));
+    assertTrue(devKey.getMessage().contains("PARLEY_MASTER_KEY"), devKey.getMessage());
+  }
+
+  @Test
+  void local_config_keeps_signatures_off_and_starts_with_the_development_key() {
+    NodeSettings settings = NodeSettings.fromConfig(ConfigFactory.load("local.conf"));
+    NodeSettings.App app = settings.app("parley-dev").orElseThrow();
+    assertEquals("parley-dev-master", app.masterKey());
+    assertEquals(Set.of(), app.security().signed());
+    assertEquals(java.time.Duration.ofHours(6), settings.security().signatureValidity());
   }
 
   @Test

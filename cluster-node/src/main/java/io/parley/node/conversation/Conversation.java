@@ -193,8 +193,8 @@ public final class Conversation
   /** Replies {@link Undelivered}: the offline queue of {@code member} (§8.3). */
   public record UndeliveredTo(String member, int limit, ActorRef<Reply> replyTo) implements Command {}
 
-  /** Replies {@link Patches}: recent messages patched after {@code since} (patch sync at login, §10). */
-  public record PatchesSince(long since, ActorRef<Reply> replyTo) implements Command {}
+  /** Replies {@link Patches}: recent messages patched after {@code since} (patch sync at login of {@code member}, §10). */
+  public record PatchesSince(String member, long since, ActorRef<Reply> replyTo) implements Command {}
 
   /** conv/max_read (§6.8): replies {@link Positions} of the other member, {@code target}, or everyone. */
   public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo) implements Command {}
@@ -238,6 +238,14 @@ public final class Conversation
 
   record PatchWritten(PatchMessage patch, io.parley.node.message.StoredMessage patched, Throwable failure)
       implements Command {}
+
+  /**
+   * From sharding when the entity passivates or moves (handoff, shutdown): positions that moved are persisted
+   * and writes in flight are answered first, then the entity stops.
+   */
+  enum Stop implements Command {
+    INSTANCE
+  }
 
   /** Persists the positions that moved; package-private so that tests can flush without waiting. */
   enum FlushPositions implements Command {
@@ -360,14 +368,43 @@ public final class Conversation
     /** Records the members (and the removed) of a conversation; idempotent; completes when written. */
     java.util.concurrent.CompletionStage<org.apache.pekko.Done> record(String appId, Snapshot conversation, List<String> removed);
 
+    /** Deletes the row of {@code clientId}, who is not a member: a stale row left by a delete that was lost. */
+    default java.util.concurrent.CompletionStage<org.apache.pekko.Done> forget(String appId, Snapshot conversation,
+        String clientId) {
+      return record(appId, conversation, List.of(clientId));
+    }
+
     MemberIndex NONE = (appId, conversation, removed) ->
         java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
   }
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Conversation");
 
-  /** How often members' positions are persisted (one event for all that moved). */
-  private static final Duration POSITION_FLUSH = Duration.ofSeconds(3);
+  /**
+   * Journal retention and position persistence ({@code parley.storage}): a snapshot every
+   * {@code snapshotEvery} events (0: none), {@code keepSnapshots} kept, older events deleted when
+   * {@code deleteEventsOnSnapshot}; positions that moved persisted every {@code positionFlush} and on stop;
+   * the member index told of new messages at most every {@code indexActivityInterval}.
+   */
+  public record Durability(int snapshotEvery, int keepSnapshots, boolean deleteEventsOnSnapshot, Duration positionFlush,
+      Duration indexActivityInterval) {
+    public static final Durability DEFAULT =
+        new Durability(200, 2, true, Duration.ofSeconds(3), Duration.ofMinutes(10));
+  }
+
+  /** Resident entities per node: stopped after {@code idleTimeout} without requests, at most {@code limit}. */
+  public record Residency(Duration idleTimeout, int limit) {
+
+    /** Sharding settings with the default (least recently used) passivation strategy and these bounds. */
+    public org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings sharding(ActorSystem<?> system) {
+      com.typesafe.config.Config passivation = com.typesafe.config.ConfigFactory.parseMap(Map.of(
+          "passivation.strategy", "default-strategy",
+          "passivation.default-strategy.active-entity-limit", limit,
+          "passivation.default-strategy.idle-entity.timeout", idleTimeout.toMillis() + "ms"));
+      return org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.fromConfig(
+          passivation.withFallback(system.settings().config().getConfig("pekko.cluster.sharding")));
+    }
+  }
 
   private final String appId;
   private final String cid;
@@ -377,24 +414,37 @@ public final class Conversation
   private final MemberIndex index;
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
+  private final Durability durability;
   private final MessageLog log = new MessageLog();
   private final ConversationMessaging messaging;
   private final ConversationModeration moderation;
+  /** Replies waiting for the member index to have a change. */
+  private int awaitingIndex;
+  /** Sharding asked the entity to stop; it does once nothing is pending. */
+  private boolean stopping;
   /** Chatroom only: sessions online in the room, per client. Never persisted. */
   private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
 
   public static void init(ActorSystem<?> system, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, Clock clock) {
+      io.parley.node.message.MessageArchive archive, Clock clock, Durability durability, Residency residency) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, archive, clock)));
+        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, archive, clock, durability))
+            .withStopMessage(Stop.INSTANCE)
+            .withSettings(residency.sharding(system)));
   }
 
   public static Behavior<Command> create(
       String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
       io.parley.node.message.MessageArchive archive, Clock clock) {
+    return create(entityId, limits, notices, index, archive, clock, Durability.DEFAULT);
+  }
+
+  public static Behavior<Command> create(
+      String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
+      io.parley.node.message.MessageArchive archive, Clock clock, Durability durability) {
     return Behaviors.withTimers(timers -> Behaviors.setup(context -> {
-      timers.startTimerWithFixedDelay(FlushPositions.INSTANCE, POSITION_FLUSH);
-      return new Conversation(context, entityId, limits, notices, index, archive, clock);
+      timers.startTimerWithFixedDelay(FlushPositions.INSTANCE, durability.positionFlush());
+      return new Conversation(context, entityId, limits, notices, index, archive, clock, durability);
     }));
   }
 
@@ -405,7 +455,7 @@ public final class Conversation
 
   private Conversation(
       ActorContext<Command> context, String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, Clock clock) {
+      io.parley.node.message.MessageArchive archive, Clock clock, Durability durability) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -418,8 +468,25 @@ public final class Conversation
     this.index = index;
     this.archive = archive;
     this.clock = clock;
-    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log);
+    this.durability = durability;
+    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log, index,
+        durability.indexActivityInterval());
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
+  }
+
+  /**
+   * A snapshot every {@code snapshotEvery} events bounds what a recovery replays; with
+   * {@code deleteEventsOnSnapshot} the events before the oldest kept snapshot are deleted, which bounds the
+   * journal (nothing else reads them).
+   */
+  @Override
+  public org.apache.pekko.persistence.typed.javadsl.RetentionCriteria retentionCriteria() {
+    if (durability.snapshotEvery() <= 0) {
+      return org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.disabled();
+    }
+    var every = org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.snapshotEvery(
+        durability.snapshotEvery(), durability.keepSnapshots());
+    return durability.deleteEventsOnSnapshot() ? every.withDeleteEventsOnSnapshot() : every;
   }
 
   @Override
@@ -510,7 +577,7 @@ public final class Conversation
     builder.forAnyState()
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
         .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
-        .onCommand(Indexed.class, (state, indexed) -> Effect().reply(indexed.replyTo(), indexed.reply()))
+        .onCommand(Indexed.class, this::onIndexed)
         .onCommand(MessageDeleted.class, messaging::onMessageDeleted)
         .onCommand(Acked.class, messaging::onAcked)
         .onCommand(MarkRead.class, messaging::onMarkRead)
@@ -520,7 +587,8 @@ public final class Conversation
         .onCommand(UndeliveredLoaded.class, messaging::onUndeliveredLoaded)
         .onCommand(PatchLookedUp.class, messaging::onPatchLookedUp)
         .onCommand(PatchWritten.class, messaging::onPatchWritten)
-        .onCommand(FlushPositions.class, (state, flush) -> messaging.onFlushPositions(state));
+        .onCommand(FlushPositions.class, (state, flush) -> messaging.onFlushPositions(state))
+        .onCommand(Stop.class, this::onStop);
     return builder.build();
   }
 
@@ -542,14 +610,12 @@ public final class Conversation
         .build();
   }
 
-  /** After recovery the member index is re-asserted: it heals an index write lost in a crash. */
+  /** After recovery the recent messages load, then the member index is re-asserted (heals a write lost in a crash). */
   @Override
   public SignalHandler<ConversationState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          if (state.exists() && state.kind() != Kind.TRANSIENT) {
-            index.record(appId, snapshot(state), List.of());
-          }
+          // The member index is re-asserted once the recent messages are in (ConversationMessaging).
           if (state.exists()) {
             messaging.loadRecent(state);
           } else {
@@ -885,7 +951,8 @@ public final class Conversation
   private static boolean waitsForRecent(Command command) {
     return !(command instanceof RecentLoaded || command instanceof RetryRecentLoad || command instanceof BatchWritten
         || command instanceof PatchLookedUp || command instanceof PatchWritten || command instanceof UndeliveredLoaded
-        || command instanceof Indexed || command instanceof MessageDeleted || command instanceof FlushPositions || command instanceof RoomSessionEnded);
+        || command instanceof Indexed || command instanceof MessageDeleted || command instanceof FlushPositions
+        || command instanceof RoomSessionEnded || command instanceof Stop);
   }
 
   static List<String> others(List<String> clientIds, String except) {
@@ -903,8 +970,38 @@ public final class Conversation
     return Effect().persist(event).thenRun(after -> {
       notify.accept(after);
       Reply answer = reply.apply(after);
+      awaitingIndex++;
       context.pipeToSelf(index.record(appId, snapshot(after), removed), (done, failure) -> new Indexed(replyTo, answer));
     }).thenNoReply();
+  }
+
+  private ReplyEffect<Event, ConversationState> onIndexed(ConversationState state, Indexed indexed) {
+    awaitingIndex--;
+    indexed.replyTo().tell(indexed.reply());
+    return stopWhenIdle(state);
+  }
+
+  /**
+   * Passivation or handoff (sharding's stop message): the entity stops once nothing it started is pending,
+   * so no answer is lost to dead letters: sends being written, replies waiting for the member index.
+   */
+  private ReplyEffect<Event, ConversationState> onStop(ConversationState state, Stop stop) {
+    stopping = true;
+    return stopWhenIdle(state);
+  }
+
+  boolean stopping() {
+    return stopping;
+  }
+
+  /** After a stop was asked and the last pending work is done: persists positions that moved, and stops. */
+  ReplyEffect<Event, ConversationState> stopWhenIdle(ConversationState state) {
+    // Requests stashed until the recent messages load are answered first: the load's completion asks again.
+    if (!stopping || log.busy() || awaitingIndex > 0 || (state.exists() && !log.loaded())) {
+      return Effect().noReply();
+    }
+    PositionsAdvanced moved = messaging.unsavedPositions(state);
+    return moved == null ? Effect().stop().thenNoReply() : Effect().persist(moved).thenStop().thenNoReply();
   }
 
   /** The partial failures that name anyone, in order. */

@@ -27,13 +27,17 @@ final class ConversationMessaging {
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
   private final MessageLog log;
+  private final Conversation.MemberIndex index;
+  private final Duration indexActivityInterval;
+  /** When the member index last learnt of this conversation's activity (0: not since the entity started). */
+  private long activityIndexedAt;
   private static final Duration RECENT_LOAD_BACKOFF = Duration.ofMillis(200);
   private static final Duration MAX_RECENT_LOAD_BACKOFF = Duration.ofSeconds(5);
   private int loadFailures;
 
   ConversationMessaging(Conversation entity, String appId, String cid, ActorContext<Conversation.Command> context,
       ConversationSettings settings, Conversation.Notices notices, io.parley.node.message.MessageArchive archive,
-      Clock clock, MessageLog log) {
+      Clock clock, MessageLog log, Conversation.MemberIndex index, Duration indexActivityInterval) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
@@ -43,6 +47,8 @@ final class ConversationMessaging {
     this.archive = archive;
     this.clock = clock;
     this.log = log;
+    this.index = index;
+    this.indexActivityInterval = indexActivityInterval;
   }
 
   void loadRecent(ConversationState state) {
@@ -64,6 +70,12 @@ final class ConversationMessaging {
     }
     loadFailures = 0;
     log.loaded(loaded.messages());
+    // Re-asserts the member index (heals an insert lost in a crash) with the conversation's last activity.
+    indexActivity(state, true);
+    if (entity.stopping()) {
+      // Asked to stop while loading: after the requests that waited for the load (unstashed first).
+      context.getSelf().tell(Conversation.Stop.INSTANCE);
+    }
     return entity.effects().noReply().thenUnstashAll();
   }
 
@@ -157,11 +169,26 @@ final class ConversationMessaging {
         deliver(state, send.message(), false, send.origin(), send.audience());
       }
     }
+    if (written.failure() == null) {
+      indexActivity(state, false);
+    }
     if (written.failure() != null) {
       context.getLog().debug("Storing {} message(s) of {} failed: {}", written.batch().size(), cid, written.failure().toString());
     }
     writeNextBatch();
-    return entity.effects().noReply();
+    return entity.stopWhenIdle(state);
+  }
+
+  /**
+   * Tells the member index when the conversation was last active, so its members' "my conversations" keep the
+   * active ones first: at load, and after new messages at most every {@code index-activity-interval}.
+   */
+  private void indexActivity(ConversationState state, boolean now) {
+    long at = clock.millis();
+    if (state.kind() == Kind.NORMAL && (now || at - activityIndexedAt >= indexActivityInterval.toMillis())) {
+      activityIndexedAt = at;
+      index.record(appId, entity.snapshot(state), List.of());
+    }
   }
 
   /**
@@ -228,10 +255,25 @@ final class ConversationMessaging {
     return entity.effects().noReply();
   }
 
+  /**
+   * What a client asks of its conversations at login (unread count, offline queue, patches) is for members
+   * only: the member index may still list a client that was removed or blocked (a delete lost in a crash),
+   * and then the client gets nothing and its stale row is deleted.
+   */
+  private Conversation.Rejected notAMember(ConversationState state, String member) {
+    if (state.kind() == Kind.TRANSIENT || state.isMember(member)) {
+      return null;
+    }
+    if (state.kind() == Kind.NORMAL) {
+      index.forget(appId, entity.snapshot(state), member);
+    }
+    return new Conversation.Rejected(4317, "CONVERSATION_MEMBERSHIP_REQUIRED", member + " is not a member of " + cid);
+  }
+
   ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(ConversationState state, Conversation.UnreadOf query) {
-    if (!state.isMember(query.member())) {
-      // Not (or no longer) a member: nothing unread, and not the last message either.
-      return entity.effects().reply(query.replyTo(), new Conversation.Unread(cid, 0, null, false, convType(state)));
+    Conversation.Rejected outsider = notAMember(state, query.member());
+    if (outsider != null) {
+      return entity.effects().reply(query.replyTo(), outsider);
     }
     List<io.parley.node.message.StoredMessage> unread =
         state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
@@ -241,8 +283,9 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(ConversationState state, Conversation.UndeliveredTo query) {
-    if (!state.isMember(query.member())) {
-      return entity.effects().reply(query.replyTo(), new Conversation.Undelivered(cid, List.of(), false, convType(state)));
+    Conversation.Rejected outsider = notAMember(state, query.member());
+    if (outsider != null) {
+      return entity.effects().reply(query.replyTo(), outsider);
     }
     if (state.kind() != Kind.TRANSIENT && query.limit() > MessageLog.RECENT
         && log.mayHaveOlder(log.ackedBy(query.member(), state))) {
@@ -309,6 +352,10 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onPatchesSince(ConversationState state, Conversation.PatchesSince query) {
+    Conversation.Rejected outsider = notAMember(state, query.member());
+    if (outsider != null) {
+      return entity.effects().reply(query.replyTo(), outsider);
+    }
     return entity.effects().reply(query.replyTo(), new Conversation.Patches(cid, log.patchedSince(query.since())));
   }
 
@@ -368,15 +415,18 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onFlushPositions(ConversationState state) {
+    Conversation.PositionsAdvanced moved = unsavedPositions(state);
+    return moved == null ? entity.effects().noReply() : entity.effects().persist(moved).thenNoReply();
+  }
+
+  /** Positions that moved since they were last persisted, as one event; null when none moved. */
+  Conversation.PositionsAdvanced unsavedPositions(ConversationState state) {
     if (!state.exists() || !log.loaded()) {
-      return entity.effects().noReply();
+      return null;
     }
     Map<String, Long> acks = log.unsavedAcks(state);
     Map<String, Long> reads = log.unsavedReads(state);
-    if (acks.isEmpty() && reads.isEmpty()) {
-      return entity.effects().noReply();
-    }
-    return entity.effects().persist(new Conversation.PositionsAdvanced(Map.copyOf(acks), Map.copyOf(reads))).thenNoReply();
+    return acks.isEmpty() && reads.isEmpty() ? null
+        : new Conversation.PositionsAdvanced(Map.copyOf(acks), Map.copyOf(reads));
   }
-
 }

@@ -88,6 +88,11 @@ final class MessageLog {
     return batch;
   }
 
+  /** Whether sends wait for a write or are being written. */
+  boolean busy() {
+    return writing || !pending.isEmpty();
+  }
+
   void written(List<Pending> batch, boolean durable) {
     writing = false;
     if (durable) {

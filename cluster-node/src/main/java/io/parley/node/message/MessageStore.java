@@ -30,6 +30,12 @@ public final class MessageStore implements MessageArchive {
   /** At most this many month partitions are read for one page (a conversation's first two years). */
   private static final int MONTHS_SCANNED = 24;
 
+  /** Rows read per round trip when a type filter ({@code lctype}) drops some of them. */
+  private static final int CHUNK = 100;
+
+  /** At most this many rows are examined for one page, whatever the filter keeps (bounds a type filter's scan). */
+  static final int MAX_SCANNED = 2000;
+
   private static final String INSERT = "INSERT INTO %s.conversation_messages (app_id, cid, month, timestamp, msg_id, "
       + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data) "
       + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -37,11 +43,22 @@ public final class MessageStore implements MessageArchive {
   private final CassandraSession session;
   private final String keyspace;
   private final GroupCommit groupCommit;
+  private final long retentionSeconds;
 
   public MessageStore(ActorSystem<?> system, String keyspace, Settings settings) {
+    this(system, keyspace, settings, java.time.Duration.ZERO);
+  }
+
+  /**
+   * {@code retention}: how long a message is kept (Cassandra's TTL on its row, patches included); zero keeps
+   * messages forever.
+   */
+  public MessageStore(ActorSystem<?> system, String keyspace, Settings settings, java.time.Duration retention) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.keyspace = keyspace;
-    this.groupCommit = new GroupCommit(session.underlying(), INSERT.formatted(keyspace),
+    this.retentionSeconds = retention.toSeconds();
+    this.groupCommit = new GroupCommit(session.underlying(),
+        INSERT.formatted(keyspace) + (retentionSeconds > 0 ? " USING TTL " + retentionSeconds : ""),
         new GroupCommit.Settings(settings.batchMaxStatements(), settings.batchMaxBytes(), settings.writesInFlight(),
             settings.maxQueuedWrites(), DefaultConsistencyLevel.valueOf(settings.writeConsistency()), settings.writeTimeout()),
         system.executionContext(), NodeMetrics.get(system));
@@ -72,9 +89,20 @@ public final class MessageStore implements MessageArchive {
     return groupCommit.write(appId, cid, messages);
   }
 
+  /**
+   * A patch keeps the message's expiry: its cells get the TTL the row has left (cells written without one would
+   * outlive the row and keep a fragment of it visible).
+   */
   @Override
   public CompletionStage<Done> update(String appId, String cid, StoredMessage m) {
-    return Futures.direct(session.executeWrite("UPDATE " + keyspace + ".conversation_messages SET data = ?, bin = ?, mention_pids = ?, "
+    // Rounded so that the patch never outlives the row (whose TTL started when it was written).
+    long left = retentionSeconds <= 0 ? 0
+        : retentionSeconds - Math.max(0, (System.currentTimeMillis() - m.timestamp() + 999) / 1000);
+    if (retentionSeconds > 0 && left <= 0) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    return Futures.direct(session.executeWrite("UPDATE " + keyspace + ".conversation_messages"
+            + (left > 0 ? " USING TTL " + left : "") + " SET data = ?, bin = ?, mention_pids = ?, "
             + "mention_all = ?, patch_timestamp = ?, recalled = ? WHERE app_id = ? AND cid = ? AND month = ? "
             + "AND timestamp = ? AND msg_id = ?",
         m.data(), m.binary(), m.mentionPids(), m.mentionAll(), m.patchTimestamp(), m.recalled(), appId, cid,
@@ -127,26 +155,77 @@ public final class MessageStore implements MessageArchive {
     });
   }
 
+  /**
+   * Fills {@code found} from the month partitions in order. Each read names the page's bounds and a
+   * {@code LIMIT}, so Cassandra reads at most what the page needs: the rest of the month is never touched.
+   * With a type filter ({@code lctype}) rows are read in chunks, each continuing after the last row read,
+   * and at most {@link #MAX_SCANNED} rows per page are examined.
+   */
   private CompletionStage<List<StoredMessage>> collect(
       String appId, String cid, HistoryQuery query, List<Integer> months, int index, List<StoredMessage> found) {
-    if (found.size() >= query.limit() || index >= months.size()) {
+    return collect(appId, cid, query, months, index, Bounds.of(query), found, 0);
+  }
+
+  private CompletionStage<List<StoredMessage>> collect(String appId, String cid, HistoryQuery query, List<Integer> months,
+      int index, Bounds bounds, List<StoredMessage> found, int scanned) {
+    if (found.size() >= query.limit() || index >= months.size() || scanned >= MAX_SCANNED) {
       return CompletableFuture.completedFuture(found);
     }
-    long low = query.newestFirst() ? query.end() : query.start();
-    long high = query.newestFirst() ? query.start() : query.end();
+    int wanted = query.lctype() == null ? query.limit() - found.size() : Math.min(CHUNK, MAX_SCANNED - scanned);
     String order = query.newestFirst() ? "DESC" : "ASC";
-    return Futures.direct(session.selectAll("SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
-                + "AND timestamp >= ? AND timestamp <= ? ORDER BY timestamp " + order + ", msg_id " + order,
-            appId, cid, months.get(index), low, high))
+    String cql = "SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
+        + "AND (timestamp, msg_id) " + (bounds.lowStrict() ? ">" : ">=") + " (?, ?) "
+        + "AND (timestamp, msg_id) " + (bounds.highStrict() ? "<" : "<=") + " (?, ?) "
+        + "ORDER BY timestamp " + order + ", msg_id " + order + " LIMIT ?";
+    return Futures.direct(session.selectAll(cql, appId, cid, months.get(index), bounds.low(), bounds.lowId(),
+            bounds.high(), bounds.highId(), wanted))
         .thenCompose(rows -> {
+          StoredMessage lastRead = null;
           for (Row row : rows) {
-            StoredMessage message = toMessage(row);
-            if (query.accepts(message) && found.size() < query.limit()) {
-              found.add(message);
+            lastRead = toMessage(row);
+            if (query.accepts(lastRead) && found.size() < query.limit()) {
+              found.add(lastRead);
             }
           }
-          return collect(appId, cid, query, months, index + 1, found);
+          if (rows.size() < wanted || lastRead == null) {
+            // This month has nothing more inside the bounds: on to the next one, from the page's own bounds.
+            return collect(appId, cid, query, months, index + 1, Bounds.of(query), found, scanned + rows.size());
+          }
+          // A full chunk (type filter): continue in this month after the last row read.
+          return collect(appId, cid, query, months, index, bounds.after(lastRead, query.newestFirst()), found,
+              scanned + rows.size());
         });
+  }
+
+  /**
+   * A page's range as two bounds on the clustering key {@code (timestamp, msg_id)}. A bound without an id
+   * covers every message at its timestamp; it becomes a key bound with the smallest id, {@code ''}.
+   */
+  record Bounds(long low, String lowId, boolean lowStrict, long high, String highId, boolean highStrict) {
+
+    static Bounds of(HistoryQuery query) {
+      long low = clamp(query.newestFirst() ? query.end() : query.start());
+      String lowId = query.newestFirst() ? query.endId() : query.startId();
+      boolean lowIncluded = query.newestFirst() ? query.endIncluded() : query.startIncluded();
+      long high = clamp(query.newestFirst() ? query.start() : query.end());
+      String highId = query.newestFirst() ? query.startId() : query.endId();
+      boolean highIncluded = query.newestFirst() ? query.startIncluded() : query.endIncluded();
+      boolean lowHasId = lowId != null && !lowId.isEmpty();
+      boolean highHasId = highId != null && !highId.isEmpty();
+      return new Bounds(
+          lowHasId || lowIncluded ? low : low + 1, lowHasId ? lowId : "", lowHasId && !lowIncluded,
+          highHasId || !highIncluded ? high : high + 1, highHasId ? highId : "", !highHasId || !highIncluded);
+    }
+
+    /** The rest of the range after {@code last} in reading order. */
+    Bounds after(StoredMessage last, boolean newestFirst) {
+      return newestFirst ? new Bounds(low, lowId, lowStrict, last.timestamp(), last.id(), true)
+          : new Bounds(last.timestamp(), last.id(), true, high, highId, highStrict);
+    }
+
+    private static long clamp(long timestamp) {
+      return Math.max(Long.MIN_VALUE + 1, Math.min(Long.MAX_VALUE - 1, timestamp));
+    }
   }
 
   private static StoredMessage toMessage(Row row) {

@@ -55,8 +55,10 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
   private final Set<ActorRef<Kicked>> sessions = new HashSet<>();
   private final java.util.Map<ActorRef<Kicked>, Login> logins = new java.util.HashMap<>();
 
-  public static void init(ActorSystem<?> system) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId())));
+  /** With at most {@code residency.limit()} arbiters per node, each stopped after its idle timeout. */
+  public static void init(ActorSystem<?> system, io.parley.node.conversation.Conversation.Residency residency) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId()))
+        .withSettings(residency.sharding(system)));
   }
 
   public static Behavior<Command> create(String entityId) {

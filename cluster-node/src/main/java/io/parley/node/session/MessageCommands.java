@@ -440,7 +440,7 @@ public final class MessageCommands {
   private void pushPatches(String appId, String clientId, List<String> cids, long since) {
     List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
         .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid))
-            .<Conversation.Reply>ask(replyTo -> new Conversation.PatchesSince(since, replyTo), askTimeout))
+            .<Conversation.Reply>ask(replyTo -> new Conversation.PatchesSince(clientId, since, replyTo), askTimeout))
             .toCompletableFuture())
         .toList();
     CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {

@@ -6,6 +6,9 @@ import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.presence.NodeDirectory;
+import io.parley.node.security.SignatureGuard;
+import io.parley.node.security.SignedRequest;
+import io.parley.node.security.TokenRevocation;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Frame;
@@ -51,14 +54,17 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       MessageCommands.Factory messages,
       NodeDirectory directory,
       ClientPresence.Directory presence,
+      SignatureGuard signatures,
+      TokenRevocation revocations,
       Clock clock,
       LoginThrottle logins) {
 
     /** Without a login throttle of its own: one from the settings' limits. */
     public Dependencies(NodeSettings settings, SessionTokens tokens, ConversationCommands.Factory conversations,
-        MessageCommands.Factory messages, NodeDirectory directory, ClientPresence.Directory presence, Clock clock) {
-      this(settings, tokens, conversations, messages, directory, presence, clock, new LoginThrottle(
-          settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
+        MessageCommands.Factory messages, NodeDirectory directory, ClientPresence.Directory presence,
+        SignatureGuard signatures, TokenRevocation revocations, Clock clock) {
+      this(settings, tokens, conversations, messages, directory, presence, signatures, revocations, clock,
+          new LoginThrottle(settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
     }
   }
 
@@ -100,6 +106,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private enum Refresh implements Command {
     INSTANCE
   }
+
+  /** A login whose signature or session token was checked and accepted: it completes. */
+  private record LoginVerified(GenericCommand open, String clientId, String tag, String deviceId) implements Command {}
+
+  /** A login refused after its signature or session token was checked: the error reply to send. */
+  private record LoginRefused(GenericCommand reply) implements Command {}
+
+  /** A conversation or blacklist request whose signature was checked and accepted: it is routed. */
+  private record RequestVerified(GenericCommand command, String clientId) implements Command {}
 
   /** Another device logged in with the same tag (or the app kicked the client): {@code session/closed}. */
   private record Kicked(ClientPresence.Kicked kicked) implements Command {}
@@ -169,6 +184,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** The inbound stream's ack, held back while too many sends are pending. */
   private ActorRef<Ack> heldAck;
   private boolean closing;
+  /** The unknown app a Java SDK named in its push-service login: its session/open gets 4100. */
+  private String unknownApp;
   /** Closed by the server to move the client elsewhere: not an abnormal end, so no will message. */
   private boolean goingAway;
 
@@ -238,6 +255,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessageEquals(Refresh.INSTANCE, this::onRefresh)
         .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
         .onMessage(Kicked.class, this::onKicked)
+        .onMessage(LoginVerified.class, verified ->
+            completeOpen(verified.open(), verified.clientId(), verified.tag(), verified.deviceId()))
+        .onMessage(RequestVerified.class, this::onRequestVerified)
+        .onMessage(LoginRefused.class, refused -> {
+          metrics.loginRefused();
+          return send(refused.reply());
+        })
         .onMessage(LoginConflict.class, this::onLoginConflict)
         .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut)
         .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
@@ -345,7 +369,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (command.hasAppId() && !command.getAppId().isEmpty()) {
       Optional<NodeSettings.App> named = dependencies.settings().app(command.getAppId());
       if (named.isEmpty()) {
-        return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
+        // Answered at the session/open that follows, in the frame the SDK reports at once (§16.1).
+        unknownApp = command.getAppId();
+        return this;
       }
       app = app == null ? named.get() : app;
     }
@@ -380,7 +406,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     Optional<NodeSettings.App> requested = appOf(command);
     if (requested.isEmpty()) {
       metrics.loginRefused();
-      return close(ErrorCode.APP_NOT_AVAILABLE, "unknown appId " + command.getAppId());
+      return appNotAvailable(command);
     }
     app = requested.get();
     String clientId = command.hasPeerId() ? command.getPeerId() : generatedClientId();
@@ -403,17 +429,80 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     SessionCommand request = command.getSessionMessage();
     String tag = request.hasTag() ? request.getTag() : null;
     String deviceId = request.hasDeviceId() ? request.getDeviceId() : null;
+    Integer requestId = command.hasI() ? command.getI() : null;
     if (request.hasSt()) {
+      // A session token is a credential (§14.7): no signature needed, unless it was revoked since.
       Optional<SessionTokens.Grant> grant =
           dependencies.tokens().verify(app, clientId, request.getSt(), dependencies.clock().instant());
       if (grant.isEmpty()) {
         metrics.loginRefused();
-        Integer requestId = command.hasI() ? command.getI() : null;
         return send(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "invalid or expired session token"));
       }
-      tag = tag != null ? tag : emptyToNull(grant.get().tag());
-      deviceId = deviceId != null ? deviceId : emptyToNull(grant.get().deviceId());
+      String grantedTag = tag != null ? tag : emptyToNull(grant.get().tag());
+      String grantedDevice = deviceId != null ? deviceId : emptyToNull(grant.get().deviceId());
+      getContext().pipeToSelf(
+          dependencies.revocations().isRevoked(app.appId(), clientId, grant.get().issuedAt()),
+          (revoked, failure) -> failure != null
+              ? new LoginRefused(Replies.error(requestId, clientId, ErrorCode.INTERNAL_ERROR, "cannot check the session token, retry"))
+              : revoked
+                  ? new LoginRefused(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "session token revoked"))
+                  : new LoginVerified(command, clientId, grantedTag, grantedDevice));
+      return this;
     }
+    Optional<SignedRequest> signed = SignedRequest.of(app, clientId, command);
+    if (signed.isPresent()) {
+      String signedTag = tag;
+      String signedDevice = deviceId;
+      getContext().pipeToSelf(dependencies.signatures().verify(app, signed.get()),
+          (verdict, failure) -> verdict != null && verdict.accepted()
+              ? new LoginVerified(command, clientId, signedTag, signedDevice)
+              : new LoginRefused(refusal(requestId, clientId, signed.get(), verdict)));
+      return this;
+    }
+    return completeOpen(command, clientId, tag, deviceId);
+  }
+
+  /** The error reply of a refused signature (§16.1): the request's {@code i}, the action's code. */
+  private static GenericCommand refusal(Integer requestId, String clientId, SignedRequest request,
+      SignatureGuard.Verdict verdict) {
+    return verdict == null
+        ? Replies.error(requestId, clientId, ErrorCode.INTERNAL_ERROR, "signature check failed, retry")
+        : Replies.error(requestId, clientId, verdict.refusal(), verdict.detail());
+  }
+
+  /**
+   * Unknown or disabled app (§16.2, 4100), reported at once by every SDK, then the connection closes with 4100
+   * (fatal for JS: no reconnect). An open that names the app (JS, .NET) gets {@code session/closed} with the code
+   * and the request's {@code i}; the Java SDK named it only in its push-service login and settles its open only
+   * on an {@code error} with that {@code i} (it ignores {@code session/closed} there): docs/protocol.md §16.1.
+   */
+  private Behavior<Command> appNotAvailable(GenericCommand command) {
+    boolean namedInOpen = command.hasAppId() && !command.getAppId().isEmpty();
+    String detail = "unknown appId " + (namedInOpen ? command.getAppId() : unknownApp);
+    if (!namedInOpen && unknownApp != null) {
+      send(Replies.error(command.hasI() ? command.getI() : null, command.hasPeerId() ? command.getPeerId() : null,
+          ErrorCode.APP_NOT_AVAILABLE, detail));
+      return close(ErrorCode.APP_NOT_AVAILABLE, detail);
+    }
+    GenericCommand.Builder closed = GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.closed)
+        .setSessionMessage(SessionCommand.newBuilder().setCode(ErrorCode.APP_NOT_AVAILABLE.code())
+            .setReason(ErrorCode.APP_NOT_AVAILABLE.reason()).setDetail(detail));
+    if (command.hasI()) {
+      closed.setI(command.getI());
+    }
+    if (command.hasPeerId()) {
+      closed.setPeerId(command.getPeerId());
+    }
+    send(closed.build());
+    return close(ErrorCode.APP_NOT_AVAILABLE, detail);
+  }
+
+  /** The login is accepted (signature or token checked where needed): the session opens. */
+  private Behavior<Command> completeOpen(GenericCommand command, String clientId, String tag, String deviceId) {
+    if (closing) {
+      return this;
+    }
+    SessionCommand request = command.getSessionMessage();
     LoggedIn login = new LoggedIn(clientId, tag, deviceId);
     boolean firstLogin = sessions.put(clientId, login) == null;
     timers.cancel(LoginTimedOut.INSTANCE);
@@ -455,6 +544,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     if (app != null) {
       return Optional.of(app);
+    }
+    if (unknownApp != null) {
+      return Optional.empty();
     }
     SessionCommand request = command.getSessionMessage();
     if (request.hasSt() && command.hasPeerId()) {
@@ -699,11 +791,34 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
       return overRate(command, session.get().clientId(), kind);
     }
-    if (routes.route(app.appId(), session.get().clientId(), command)) {
+    Optional<SignedRequest> signed = SignedRequest.of(app, session.get().clientId(), command);
+    if (signed.isPresent()) {
+      String clientId = session.get().clientId();
+      Integer requestId = command.hasI() ? command.getI() : null;
+      getContext().pipeToSelf(dependencies.signatures().verify(app, signed.get()),
+          (verdict, failure) -> verdict != null && verdict.accepted()
+              ? new RequestVerified(command, clientId)
+              : new Emit(refusal(requestId, clientId, signed.get(), verdict)));
+      return this;
+    }
+    return route(command, session.get());
+  }
+
+  /** A signed request was accepted: routed now, if its client is still logged in here. */
+  private Behavior<Command> onRequestVerified(RequestVerified verified) {
+    LoggedIn session = sessions.get(verified.clientId());
+    if (session == null || closing) {
+      return sessionRequired(verified.command());
+    }
+    return route(verified.command(), session);
+  }
+
+  private Behavior<Command> route(GenericCommand command, LoggedIn session) {
+    if (routes.route(app.appId(), session.clientId(), command)) {
       return this;
     }
     if (command.hasI()) {
-      send(Replies.unsupported(command, session.get().clientId()));
+      send(Replies.unsupported(command, session.clientId()));
     }
     return this;
   }
@@ -830,7 +945,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         if (command.getOp() == OpType.opened) {
           metrics.loginOpened();
         } else if (command.getOp() == OpType.closed && command.getSessionMessage().hasCode()) {
-          metrics.refused("kick", command.getSessionMessage().getCode());
+          // With an `i` it answers a login (4100 unknown app), without one it ends a session (4111, 4115).
+          metrics.refused(command.hasI() ? "error" : "kick", command.getSessionMessage().getCode());
         }
       }
       default -> { }

@@ -13,17 +13,17 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * IM session tokens ({@code st}, docs/protocol.md §14.7): signed, self-contained records of a login, so any
- * node of the cluster can accept a re-login after a reconnect, and tokens survive restarts without a
- * database read. The record keeps the login's {@code tag} and {@code deviceId}, because the JS SDK does
+ * node of the cluster can accept a re-login after a reconnect, and tokens survive restarts. The issue time
+ * lets a revocation ({@code security.TokenRevocation}) void every token issued to a client before it. The record keeps the login's {@code tag} and {@code deviceId}, because the JS SDK does
  * not resend the tag when it re-logs in with a token.
  *
- * <p>Format: {@code base64url(appId \n clientId \n tag \n deviceId \n expiresAtMillis) "." base64url(hmac)},
+ * <p>Format: {@code base64url(appId \n clientId \n tag \n deviceId \n issuedAtMillis \n expiresAtMillis) "." base64url(hmac)},
  * HMAC-SHA256 keyed by the app's master key.
  */
 public final class SessionTokens {
 
   /** What a valid token says about its login. */
-  public record Grant(String appId, String clientId, String tag, String deviceId, Instant expiresAt) {}
+  public record Grant(String appId, String clientId, String tag, String deviceId, Instant issuedAt, Instant expiresAt) {}
 
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
@@ -41,7 +41,7 @@ public final class SessionTokens {
   public String issue(NodeSettings.App app, String clientId, String tag, String deviceId, Instant now) {
     String payload =
         String.join(
-            "\n", app.appId(), clientId, nullToEmpty(tag), nullToEmpty(deviceId),
+            "\n", app.appId(), clientId, nullToEmpty(tag), nullToEmpty(deviceId), Long.toString(now.toEpochMilli()),
             Long.toString(now.plus(ttl).toEpochMilli()));
     byte[] body = payload.getBytes(StandardCharsets.UTF_8);
     return ENCODER.encodeToString(body) + "." + ENCODER.encodeToString(mac(app, body));
@@ -63,14 +63,15 @@ public final class SessionTokens {
         return Optional.empty();
       }
       String[] fields = new String(body, StandardCharsets.UTF_8).split("\n", -1);
-      if (fields.length != 5 || !fields[0].equals(app.appId()) || !fields[1].equals(clientId)) {
+      if (fields.length != 6 || !fields[0].equals(app.appId()) || !fields[1].equals(clientId)) {
         return Optional.empty();
       }
-      Instant expiresAt = Instant.ofEpochMilli(Long.parseLong(fields[4]));
+      Instant issuedAt = Instant.ofEpochMilli(Long.parseLong(fields[4]));
+      Instant expiresAt = Instant.ofEpochMilli(Long.parseLong(fields[5]));
       if (!now.isBefore(expiresAt)) {
         return Optional.empty();
       }
-      return Optional.of(new Grant(fields[0], fields[1], fields[2], fields[3], expiresAt));
+      return Optional.of(new Grant(fields[0], fields[1], fields[2], fields[3], issuedAt, expiresAt));
     } catch (IllegalArgumentException malformed) {
       return Optional.empty();
     }

@@ -14,19 +14,30 @@ public record NodeSettings(
     boolean clusterBootstrap,
     Gateway gateway,
     Session session,
+    Storage storage,
     Metrics metrics,
     Limits limits,
+    Security security,
     Rest rest) {
 
   /**
-   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, and its
-   * REST rate limits ({@link RestLimits#fromConfig}).
+   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, which
+   * client actions must be signed, and its REST rate limits ({@link RestLimits#fromConfig}).
    */
-  public record App(String appId, String appKey, String masterKey, AppAccess access, RestLimits restLimits) {
+  public record App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security,
+      RestLimits restLimits) {
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), RestLimits.DEFAULT);
+      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), AppSecurity.open(), RestLimits.DEFAULT);
+    }
+
+    /** An app with the default REST limits. */
+    public App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security) {
+      this(appId, appKey, masterKey, access, security, RestLimits.DEFAULT);
     }
   }
+
+  /** {@code parley.security}: how long a client signature (docs/protocol.md §14.1) stays valid. */
+  public record Security(Duration signatureValidity) {}
 
   public record Gateway(
       String interfaceName,
@@ -67,7 +78,7 @@ public record NodeSettings(
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
-                AppAccess.fromConfig(app, app.getString("master-key")),
+                AppAccess.fromConfig(app, app.getString("master-key")), AppSecurity.fromConfig(app),
                 RestLimits.fromConfig(app, config.getConfig("rest.default-limits"))))
             .toList();
     if (apps.isEmpty()) {
@@ -81,16 +92,20 @@ public record NodeSettings(
       }
     }
     checkLogFormat(config.getString("log-format"));
-    if (config.getBoolean("cluster-bootstrap")) {
+    boolean clusterBootstrap = config.getBoolean("cluster-bootstrap");
+    if (clusterBootstrap) {
       apps.forEach(NodeSettings::checkProductionMasterKey);
+      apps.forEach(app -> app.security().checkProduction(app.appId()));
     }
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
-        config.getBoolean("cluster-bootstrap"),
+        clusterBootstrap,
         gateway(config.getConfig("gateway")),
         session(config.getConfig("session")),
+        Storage.fromConfig(config.getConfig("storage")),
         metrics(config.getConfig("metrics")),
         Limits.fromConfig(root),
+        new Security(config.getDuration("security.signature-validity")),
         Rest.fromConfig(config.getConfig("rest")));
   }
 

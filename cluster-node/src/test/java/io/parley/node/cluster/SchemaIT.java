@@ -39,12 +39,20 @@ class SchemaIT {
         "pekko.persistence.cassandra.journal.keyspace-autocreate = false",
         "pekko.persistence.cassandra.journal.tables-autocreate = false",
         "pekko.persistence.cassandra.snapshot.keyspace-autocreate = false",
-        "pekko.persistence.cassandra.snapshot.tables-autocreate = false");
+        "pekko.persistence.cassandra.snapshot.tables-autocreate = false",
+        // Login signatures: the nonce table (signature_nonces) and the revocation table are on the schema too.
+        "parley.apps = [{app-id = parley-dev, app-key = parley-dev-key, master-key = schema-it-master, signatures = login}]");
     TestNode.Ports ports = TestNode.Ports.free();
     String cid;
     try (TestNode node = TestNode.start(ports, null, config);
         ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
-      client.call(ImClient.sessionOpen("parley-dev", "Tom"), WAIT);
+      GenericCommand opened = client.call(signedOpen("Tom"), WAIT);
+      assertEquals(OpType.opened, opened.getOp(), opened::toString);
+      try (ImClient again = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+        GenericCommand relogin = again.call(ImClient.sessionOpen("parley-dev", "Tom").setSessionMessage(
+            io.parley.protocol.wire.SessionCommand.newBuilder().setSt(opened.getSessionMessage().getSt()).setR(true)), WAIT);
+        assertEquals(OpType.opened, relogin.getOp(), "a token re-login reads session_revocations: " + relogin);
+      }
       GenericCommand started = client.call(ImClient.convStart("Tom", List.of("Jerry"), "{\"name\":\"prod\"}"), WAIT);
       assertEquals(OpType.started, started.getOp(), started::toString);
       cid = started.getConvMessage().getCid();
@@ -53,7 +61,7 @@ class SchemaIT {
     }
     try (TestNode node = TestNode.start(ports, null, config);
         ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
-      client.call(ImClient.sessionOpen("parley-dev", "Jerry"), WAIT);
+      client.call(signedOpen("Jerry"), WAIT);
       GenericCommand results = client.call(GenericCommand.newBuilder()
           .setCmd(CommandType.conv).setOp(OpType.query).setPeerId("Jerry")
           .setConvMessage(ConvCommand.newBuilder()
@@ -66,5 +74,13 @@ class SchemaIT {
           .setLogsMessage(io.parley.protocol.wire.LogsCommand.newBuilder().setCid(cid)), WAIT);
       assertEquals("on the production schema", history.getLogsMessage().getLogs(0).getData());
     }
+  }
+
+  private static GenericCommand.Builder signedOpen(String client) {
+    long ts = System.currentTimeMillis();
+    String nonce = java.util.UUID.randomUUID().toString();
+    return ImClient.sessionOpen("parley-dev", client).setSessionMessage(io.parley.protocol.wire.SessionCommand.newBuilder()
+        .setT(ts).setN(nonce).setS(io.parley.node.security.Signatures.sign("schema-it-master",
+            io.parley.node.security.Signatures.login("parley-dev", client, ts, nonce))));
   }
 }

@@ -202,6 +202,8 @@ class KubernetesBootstrapIT {
     environment.put("PARLEY_MASTER_KEY", "kubernetes-bootstrap-it-master-key-0123456789");
     environment.put("PARLEY_CASSANDRA_CONTACT_POINT", SharedCassandra.contactPoint());
     environment.put("PARLEY_KEYSPACE", SharedCassandra.keyspace());
+    // kubernetes.conf refuses open logins (README, Secure defaults).
+    environment.put("PARLEY_SIGNATURES", "all");
     String test = String.join("\n",
         // ports of this "pod" (in Kubernetes every pod has the same ports on its own IP)
         "parley.gateway.port = " + pod.http(),

@@ -76,6 +76,7 @@ class ParleyScriptIT {
       assertTrue(up.contains("router http://127.0.0.1:" + http + "/v1/route?appId=parley-dev"), up);
       assertTrue(up.contains("WebSocket ws://127.0.0.1:" + (http + 1) + "/"), up);
       assertTrue(up.contains("App key:    parley-dev-key"), up);
+      assertTrue(up.contains("Signatures: none (development: anyone can log in as any client"), up);
 
       HttpResponse<String> route = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + (http + 1) + "/v1/route?appId=parley-dev")).build(),

@@ -252,9 +252,12 @@ class GatewayIT {
   }
 
   @Test
-  void an_unknown_app_is_closed_with_app_not_available() {
+  void an_unknown_app_is_closed_with_app_not_available() throws Exception {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      client.request(ImClient.sessionOpen("no-such-app", "Tom"));
+      GenericCommand closed = client.request(ImClient.sessionOpen("no-such-app", "Tom"))
+          .get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      assertEquals(OpType.closed, closed.getOp(), "the open is answered (the SDKs report 4100 at once): " + closed);
+      assertEquals(4100, closed.getSessionMessage().getCode());
       ImClient.CloseStatus close = client.awaitClose(WAIT);
       assertEquals(4100, close.code());
       assertEquals("APP_NOT_AVAILABLE", close.reason());

@@ -59,13 +59,17 @@ public final class ConversationFinder {
    * (temporary conversations are never results: they are read by id, see {@link #byIds}).
    */
   public CompletionStage<Found> find(String appId, String requester, ConversationQuery query) {
+    Optional<String> indexed = indexedMember(requester, query);
     return candidates(appId, requester, query)
         .thenCompose(ids -> byIds(appId, ids))
         .thenApply(found -> {
           List<ObjectNode> documents = new ArrayList<>();
           java.util.Map<ObjectNode, Conversation.Snapshot> byDocument = new java.util.IdentityHashMap<>();
           for (Conversation.Snapshot conversation : found) {
-            if (conversation.kind() != Kind.TEMPORARY) {
+            // The member index may still name a conversation the member has left (a lost delete): the
+            // conversation's own member list decides.
+            boolean stale = indexed.isPresent() && !conversation.members().contains(indexed.get());
+            if (conversation.kind() != Kind.TEMPORARY && !stale) {
               ObjectNode document = toResult(conversation, requester);
               byDocument.put(document, conversation);
               documents.add(document);
@@ -95,13 +99,21 @@ public final class ConversationFinder {
         .toList());
   }
 
+  /** The member whose index rows are the candidates, if they are. */
+  private static Optional<String> indexedMember(String requester, ConversationQuery query) {
+    if (query.objectIds().isPresent()) {
+      return Optional.empty();
+    }
+    // The app server (requester null) without a member condition sees the app's newest conversations.
+    return query.hasCondition() || requester == null ? query.requiredMember() : Optional.of(requester);
+  }
+
   private CompletionStage<List<String>> candidates(String appId, String requester, ConversationQuery query) {
     Optional<Set<String>> ids = query.objectIds();
     if (ids.isPresent()) {
       return CompletableFuture.completedFuture(List.copyOf(ids.get()));
     }
-    // The app server (requester null) without a member condition sees the app's newest conversations.
-    Optional<String> member = query.hasCondition() || requester == null ? query.requiredMember() : Optional.of(requester);
+    Optional<String> member = indexedMember(requester, query);
     if (member.isPresent()) {
       return index.conversationsOf(appId, member.get(), limits.maxQueryCandidates());
     }

@@ -28,12 +28,15 @@
  */
 'use strict';
 
-const { Cli, ClientHarness, usageError, namedError, waitUntil, sleep, errorJson } = require('./lib/harness');
+const {
+  Cli, ClientHarness, usageError, namedError, waitUntil, sleep, errorJson, traceHttpRequests,
+} = require('./lib/harness');
 
 // ---------------------------------------------------------------------------------------------
 // arguments and result
 
-const SCENARIOS = ['private-chat', 'group-query', 'seed-tables', 'self-join', 'chatroom', 'roles', 'read-conversation'];
+const SCENARIOS = ['private-chat', 'group-query', 'seed-tables', 'self-join', 'chatroom', 'roles', 'reliable-notifications',
+  'read-conversation'];
 
 const cli = new Cli({
   script: 'conversations.js',
@@ -432,6 +435,59 @@ const SCENARIO_FUNCTIONS = {
     };
     facts.events = {};
     for (const s of ['create', 'join', 'close', 'seed-room']) facts.events[s] = h.eventsOf(s);
+  },
+
+  // JS 5's reliable notifications (docs/protocol.md §15) and member roles over REST (REST-AND-HOOKS §2.2, §2.3):
+  // Tom makes Jerry a Manager and Jerry reads every member's role with getAllMemberInfo (GET
+  // /1.1/classes/_ConversationMemberInfo). Then Jerry's Realtime is paused (its WebSocket closed, no reconnect)
+  // while Tom adds Harry, removes Bob and starts a new conversation with Jerry; on resume the SDK re-opens with
+  // its session token and fetches GET /1.1/rtm/notifications from the serverTs of the last notification it saw,
+  // and emits what it missed. Facts: `memberInfo`, `steps.{offline,reconnect}.{events,pushes}`, `http` (every
+  // REST call with its status), `warnings` (the SDK's console.warn, e.g. "Syncing notifications failed").
+  async 'reliable-notifications'(h) {
+    if (args.sdk !== '5') throw usageError('reliable-notifications needs --sdk 5 (4.x has no notification sync)');
+    facts.http = [];
+    traceHttpRequests({ request: (entry) => { entry.step = h.step; facts.http.push(entry); } });
+    facts.warnings = [];
+    const warn = console.warn;
+    console.warn = (...a) => { facts.warnings.push(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' ')); warn(...a); };
+    const tom = await h.login('Tom', 0);
+    const jerry = await h.login('Jerry', 1);
+    const bob = await h.login('Bob', 2);
+    h.begin('create');
+    const group = await tom.createConversation({ members: [jerry.id, bob.id], name: 'notifications', unique: false });
+    facts.cid = group.id;
+    await h.settle();
+    h.begin('roles');
+    await group.updateMemberRole(jerry.id, 'Manager');
+    await h.settle();
+    const jerryGroup = await jerry.getConversation(group.id);
+    const infos = await jerryGroup.getAllMemberInfo({ noCache: true });
+    facts.memberInfo = infos.map((info) => ({ member: h.name(info.memberId), role: info.role }))
+      .sort((a, b) => a.member.localeCompare(b.member));
+    h.begin('offline');
+    const jerryEntry = h.clients.get('Jerry');
+    jerryEntry.realtime.pause();
+    await waitUntil(() => h.connections.filter((c) => jerryEntry.conns.has(c.id)).every((c) => c.close !== null),
+      10000, "Jerry's WebSocket to close", 25);
+    const harry = `Harry-${h.run}`;
+    h.idToName.set(harry, 'Harry');
+    await group.add([harry]);
+    await group.remove([bob.id]);
+    const second = await tom.createConversation({ members: [jerry.id], name: 'while away', unique: false });
+    facts.secondCid = second.id;
+    await h.settle();
+    h.begin('reconnect');
+    const connectionsBefore = h.connections.length;
+    jerryEntry.realtime.resume();
+    await h.waitFor('Jerry', (e) => e.step === 'reconnect' && e.event === 'INVITED', 15000, 'INVITED after reconnect');
+    await h.settle();
+    h.connections.slice(connectionsBefore).forEach((c) => jerryEntry.conns.add(c.id));
+    facts.jerryMembersAfter = h.names(jerryGroup.members).slice().sort();
+    facts.steps = {};
+    for (const step of ['roles', 'offline', 'reconnect']) {
+      facts.steps[step] = { events: h.eventsOf(step), pushes: h.pushesOf(step) };
+    }
   },
 
   // --client ID --cid CID: the conversation as this SDK sees it (e.g. one another SDK created).

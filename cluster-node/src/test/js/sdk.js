@@ -21,7 +21,7 @@
 const path = require('path');
 const fs = require('fs');
 const {
-  Cli, usageError, namedError, sleep, restBase, sdkPackage, traceWebSockets, decodeFrame, traceLine,
+  Cli, usageError, namedError, sleep, restBase, sdkPackage, traceWebSockets, decodeFrame, traceLine, traceHttpRequests,
 } = require('./lib/harness');
 
 const SCENARIOS = ['login', 'login-two', 'reconnect-with-token', 'close-then-other-reconnects'];
@@ -84,8 +84,6 @@ function main() {
 // tracing: every WebSocket of the SDK (with its subprotocol negotiation) and Node's http/https requests
 
 function installTracing(sdk) {
-  const http = require('http');
-  const https = require('https');
   const started = Date.now();
   const connections = [];
   const frames = [];
@@ -149,40 +147,15 @@ function installTracing(sdk) {
 
   traceWebSockets(sdk, { connect, frame: record });
 
-  const wrap = (mod, scheme) => {
-    const orig = mod.request;
-    mod.request = function tracedRequest(...a) {
-      let url;
-      let method = 'GET';
-      try {
-        let opts = {};
-        if (typeof a[0] === 'string' || a[0] instanceof URL) {
-          url = String(a[0]);
-          if (a[1] && typeof a[1] === 'object') opts = a[1];
-        } else {
-          opts = a[0] || {};
-          const host = opts.hostname || opts.host || 'localhost';
-          url = `${opts.protocol || `${scheme}:`}//${host}${opts.port ? `:${opts.port}` : ''}${opts.path || '/'}`;
-        }
-        method = opts.method || 'GET';
-      } catch (e) { url = '?'; }
-      const entry = { t: Date.now() - started, method, url, status: null, error: null };
+  traceHttpRequests({
+    request(entry) {
+      entry.t = Date.now() - started;
       httpRequests.push(entry);
       emitTrace(Object.assign({ kind: 'http' }, entry));
-      const req = orig.apply(this, a);
-      req.on('response', (res) => {
-        entry.status = res.statusCode;
-        emitTrace({ kind: 'http-response', url, status: res.statusCode });
-      });
-      req.on('error', (e) => {
-        entry.error = e.message;
-        emitTrace({ kind: 'http-error', url, message: e.message });
-      });
-      return req;
-    };
-  };
-  wrap(http, 'http');
-  wrap(https, 'https');
+    },
+    response(entry) { emitTrace({ kind: 'http-response', url: entry.url, status: entry.status }); },
+    error(entry) { emitTrace({ kind: 'http-error', url: entry.url, message: entry.error }); },
+  });
 
   return {
     connections,

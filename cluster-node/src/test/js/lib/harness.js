@@ -4,7 +4,7 @@
  *   - Cli: the command line (--flags, the common checks) and the result line printed exactly once;
  *     `guard()` sets the process up around a scenario (stdout clean, --debug, --timeout-ms, stray errors);
  *   - the SDK package of --sdk, the WebSocket tracing hook and the frame decoder (the SDK's own protobuf classes);
- *   - small helpers: sleep, namedError/usageError, waitUntil, restBase;
+ *   - small helpers: sleep, namedError/usageError, waitUntil, restBase, traceHttpRequests;
  *   - ClientHarness: the client bookkeeping of conversations.js and messages.js (one Realtime per client on one of
  *     the --rtm nodes, every frame decoded and tagged with the current step, quiet periods, the common facts).
  *
@@ -52,6 +52,46 @@ function restBase(server, rtmUrl) {
     base = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
   }
   return base.replace(/\/+$/, '');
+}
+
+/**
+ * Hooks Node's http and https `request` (which the SDKs' HTTP adapters use): `hooks.request(entry)` for every
+ * request ({ method, url, status, error }), `hooks.response(entry)` once its status is known, `hooks.error(entry)`.
+ */
+function traceHttpRequests(hooks) {
+  const wrap = (mod, scheme) => {
+    const orig = mod.request;
+    mod.request = function tracedRequest(...a) {
+      let url;
+      let method = 'GET';
+      try {
+        let opts = {};
+        if (typeof a[0] === 'string' || a[0] instanceof URL) {
+          url = String(a[0]);
+          if (a[1] && typeof a[1] === 'object') opts = a[1];
+        } else {
+          opts = a[0] || {};
+          const host = opts.hostname || opts.host || 'localhost';
+          url = `${opts.protocol || `${scheme}:`}//${host}${opts.port ? `:${opts.port}` : ''}${opts.path || '/'}`;
+        }
+        method = opts.method || 'GET';
+      } catch (e) { url = '?'; }
+      const entry = { method, url, status: null, error: null };
+      hooks.request(entry);
+      const req = orig.apply(this, a);
+      req.on('response', (res) => {
+        entry.status = res.statusCode;
+        if (hooks.response) hooks.response(entry);
+      });
+      req.on('error', (e) => {
+        entry.error = e.message;
+        if (hooks.error) hooks.error(entry);
+      });
+      return req;
+    };
+  };
+  wrap(require('http'), 'http');
+  wrap(require('https'), 'https');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,6 +484,7 @@ module.exports = {
   usageError,
   waitUntil,
   restBase,
+  traceHttpRequests,
   errorJson,
   Cli,
   sdkPackage,

@@ -5,6 +5,7 @@ import io.parley.node.settings.NodeSettings;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.conversation.ReliableNotifications;
 import io.parley.node.message.MessageStore;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.presence.NodeDirectory;
@@ -17,14 +18,14 @@ import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.rest.RestApi;
+import io.parley.node.security.SecurityStore;
+import io.parley.node.security.SignatureGuard;
+import io.parley.node.security.TokenRevocation;
 import io.parley.node.concurrent.Futures;
 import io.parley.node.health.NodeHealth;
 import io.parley.node.metrics.EntityCounter;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.metrics.MetricsServer;
-import io.parley.node.security.SecurityStore;
-import io.parley.node.security.SignatureGuard;
-import io.parley.node.security.TokenRevocation;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -75,6 +76,9 @@ public final class Main {
     MessageStore messages =
         new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
             MessageStore.Settings.fromConfig(config.getConfig("parley.messages")), storage.messageRetention());
+    ReliableNotifications notifications =
+        new ReliableNotifications(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            ReliableNotifications.Settings.fromConfig(config.getConfig("parley.notifications")));
     SecurityStore security = new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the tables that
@@ -84,20 +88,21 @@ public final class Main {
             ? org.apache.pekko.pattern.Patterns.retry(
                 () -> index.createTables(config.getString("parley.conversation.local-replication"))
                     .thenCompose(done -> messages.createTables())
+                    .thenCompose(done -> notifications.createTable())
                     .thenCompose(done -> security.createTables()),
                 8, java.time.Duration.ofSeconds(2), system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
     ClientPresence.init(system, new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
-    Conversation.init(system, limits, directory, index, messages, clock,
+    Conversation.init(system, limits, notifications.recording(directory), index, messages, clock,
         new Conversation.Durability(storage.snapshotEvery(), storage.keepSnapshots(), storage.deleteEventsOnSnapshot(),
             storage.positionFlushInterval(), storage.indexActivityInterval()),
         new Conversation.Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
+    SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());
     // Revokes session tokens per client or app, on every node: what REST kicks and bans call.
     TokenRevocation revocations = new TokenRevocation(security, clock, settings.session().sessionTokenTtl(),
         settings.security().signatureValidity());
-    SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
@@ -112,7 +117,7 @@ public final class Main {
             revocations,
             clock);
     org.apache.pekko.http.javadsl.server.Route restApi = RestApi.routes(new RestApi.Dependencies(settings, sessionTokens,
-        sharding, directory, index, messages, limits, clock));
+        sharding, directory, index, messages, limits, clock, notifications, revocations));
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "parley-goaway",

@@ -134,6 +134,12 @@ public final class Conversation
       implements Command {}
 
   /**
+   * The members' roles (§6.9, {@code _ConversationMemberInfo}): replies {@link Roles}; a {@code reader} (null: the
+   * master key) must be a member (4317).
+   */
+  public record RolesOf(String reader, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
    * query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed}, or 4317 when
    * {@code requester} is not a member (null: asked on behalf of the app).
    */
@@ -295,6 +301,9 @@ public final class Conversation
 
   public record Patches(String cid, List<io.parley.node.message.StoredMessage> messages) implements Reply {}
 
+  /** Every member's role; the creator is the Owner when still a member, members not listed are Members. */
+  public record Roles(String cid, List<String> members, Map<String, String> roles, long updatedAt) implements Reply {}
+
   /** A page of client ids and the cursor of the next page (null at the end). */
   public record Listed(List<String> clientIds, String next) implements Reply {}
 
@@ -422,6 +431,8 @@ public final class Conversation
   private int awaitingIndex;
   /** Sharding asked the entity to stop; it does once nothing is pending. */
   private boolean stopping;
+  /** The {@code serverTs} of the last reliable notice sent (§15); in memory: time moves on across restarts. */
+  private long lastNotificationTs;
   /** Chatroom only: sessions online in the room, per client. Never persisted. */
   private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
 
@@ -517,6 +528,7 @@ public final class Conversation
         .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
+        .onCommand(RolesOf.class, (state, roles) -> notFound(roles.replyTo()))
         .onCommand(Send.class, (state, send) -> temporary() ? notFound(send.replyTo())
             : reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
         .onCommand(Post.class, (state, post) -> notFound(post.replyTo()))
@@ -543,6 +555,7 @@ public final class Conversation
         .onCommand(Shutup.class, (state, shutup) -> expired(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> expired(block.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()))
+        .onCommand(RolesOf.class, (state, roles) -> expired(roles.replyTo()))
         .onCommand(Send.class, (state, send) -> expired(send.replyTo()))
         .onCommand(Post.class, (state, post) -> expired(post.replyTo()))
         .onCommand(UnreadOf.class, (state, unread) -> expired(unread.replyTo()))
@@ -565,6 +578,7 @@ public final class Conversation
         .onCommand(Shutup.class, moderation::onShutup)
         .onCommand(Block.class, moderation::onBlock)
         .onCommand(ListModerated.class, moderation::onListModerated)
+        .onCommand(RolesOf.class, moderation::onRolesOf)
         .onCommand(Send.class, messaging::onSend)
         .onCommand(Post.class, messaging::onPost)
         .onCommand(DeleteMessage.class, messaging::onDeleteMessage)
@@ -646,7 +660,7 @@ public final class Conversation
     return persistIndexed(started, List.of(), start.replyTo(), created -> new Created(snapshot(created), false),
         created -> {
           if (created.kind() != Kind.TRANSIENT) {
-            notices.send(appId, others(members, start.creator()), new Notice.Joined(cid, start.creator()));
+            notices.send(appId, others(members, start.creator()), new Notice.Joined(cid, start.creator(), notificationTs()));
           }
         });
   }
@@ -728,10 +742,10 @@ public final class Conversation
         after -> new MembershipChanged(snapshot(after), allowed, failed),
         after -> {
           List<String> invited = others(added, add.initiator());
-          notices.send(appId, invited, new Notice.Joined(cid, add.initiator()));
+          notices.send(appId, invited, new Notice.Joined(cid, add.initiator(), notificationTs()));
           List<String> everyoneElse = new ArrayList<>(after.members());
           everyoneElse.removeAll(invited);
-          notices.send(appId, everyoneElse, new Notice.MembersJoined(cid, added, add.initiator()));
+          notices.send(appId, everyoneElse, new Notice.MembersJoined(cid, added, add.initiator(), notificationTs()));
         });
   }
 
@@ -771,8 +785,8 @@ public final class Conversation
         remove.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed),
         after -> {
           // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest `members_left`.
-          notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator()));
-          notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator()));
+          notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator(), notificationTs()));
+          notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator(), notificationTs()));
         });
   }
 
@@ -877,7 +891,8 @@ public final class Conversation
     return Effect()
         .persist(new AttributesUpdated(update.initiator(), result.attributesJson(), update.timestamp()))
         .thenRun(after -> notices.send(appId, others(after.members(), update.initiator()),
-            new Notice.Updated(cid, update.initiator(), result.appliedJson(), result.modifiedJson(), update.timestamp())))
+            new Notice.Updated(cid, update.initiator(), result.appliedJson(), result.modifiedJson(), update.timestamp(),
+                notificationTs())))
         .thenReply(update.replyTo(), after -> new Accepted(snapshot(after)));
   }
 
@@ -905,14 +920,20 @@ public final class Conversation
 
   /** Members of a conversation; in a chatroom, whoever has joined it (is online in it). */
   boolean isParticipant(ConversationState state, String clientId) {
-    // The app server (REST) takes part in every conversation, chatrooms included.
-    return state.kind() == Kind.TRANSIENT ? online.containsKey(clientId) || SERVER.equals(clientId)
+    // The app server (REST) reads a chatroom's history without a seat, as it reads any conversation's.
+    return state.kind() == Kind.TRANSIENT ? SERVER.equals(clientId) || online.containsKey(clientId)
         : state.isMember(clientId);
   }
 
   /** The entity's effects, for the handlers in {@link ConversationMessaging}. */
   org.apache.pekko.persistence.typed.javadsl.EffectFactories<Event, ConversationState> effects() {
     return Effect();
+  }
+
+  /** The {@code serverTs} of the next reliable notice: now, or one more than the previous one (§15). */
+  long notificationTs() {
+    lastNotificationTs = Math.max(clock.millis(), lastNotificationTs + 1);
+    return lastNotificationTs;
   }
 
   Snapshot snapshot(ConversationState state) {

@@ -47,8 +47,21 @@ final class ConversationModeration {
     return entity.effects()
         .persist(new Conversation.RoleChanged(change.initiator(), change.clientId(), change.role(), change.timestamp()))
         .thenRun(after -> notices.send(appId, after.members(),
-            new Notice.MemberInfoChanged(cid, change.initiator(), change.clientId(), change.role())))
+            new Notice.MemberInfoChanged(cid, change.initiator(), change.clientId(), change.role(), entity.notificationTs())))
         .thenReply(change.replyTo(), after -> new Conversation.Accepted(entity.snapshot(after)));
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onRolesOf(ConversationState state, Conversation.RolesOf query) {
+    if (query.reader() != null && !state.isMember(query.reader())) {
+      return entity.reject(query.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", query.reader() + " is not a member");
+    }
+    java.util.Map<String, String> roles = new java.util.LinkedHashMap<>();
+    for (String member : state.members()) {
+      if (!state.roleOf(member).equals(ConversationState.MEMBER)) {
+        roles.put(member, state.roleOf(member));
+      }
+    }
+    return entity.effects().reply(query.replyTo(), new Conversation.Roles(cid, state.members(), roles, state.updatedAt()));
   }
 
   /** Who may moderate: Owner and Managers with roles on, any unmuted member without (§6.10, §6.11). */
@@ -118,11 +131,12 @@ final class ConversationModeration {
           List<String> audience = new ArrayList<>(after.members());
           if (block.add()) {
             // The blocked get `blocked` and `left`; the remaining members `members_blocked` and `members_left`.
-            notices.send(appId, changed, new Notice.Moderated(cid, "blocked", List.of(), block.initiator()));
-            notices.send(appId, leaving, new Notice.Left(cid, block.initiator()));
-            notices.send(appId, audience, new Notice.Moderated(cid, "members_blocked", changed, block.initiator()));
+            notices.send(appId, changed, new Notice.Moderated(cid, "blocked", List.of(), block.initiator(), entity.notificationTs()));
+            notices.send(appId, leaving, new Notice.Left(cid, block.initiator(), entity.notificationTs()));
+            notices.send(appId, audience, new Notice.Moderated(cid, "members_blocked", changed, block.initiator(),
+                entity.notificationTs()));
             if (!leaving.isEmpty()) {
-              notices.send(appId, audience, new Notice.MembersLeft(cid, leaving, block.initiator()));
+              notices.send(appId, audience, new Notice.MembersLeft(cid, leaving, block.initiator(), entity.notificationTs()));
             }
           } else {
             moderated(audience, changed, "unblocked", block.initiator());
@@ -133,10 +147,10 @@ final class ConversationModeration {
 
   /** Targets get {@code action}; every other member gets {@code members_<action>} listing the targets. */
   private void moderated(List<String> members, List<String> targets, String action, String initiator) {
-    notices.send(appId, targets, new Notice.Moderated(cid, action, List.of(), initiator));
+    notices.send(appId, targets, new Notice.Moderated(cid, action, List.of(), initiator, entity.notificationTs()));
     List<String> others = new ArrayList<>(members);
     others.removeAll(targets);
-    notices.send(appId, others, new Notice.Moderated(cid, "members_" + action, targets, initiator));
+    notices.send(appId, others, new Notice.Moderated(cid, "members_" + action, targets, initiator, entity.notificationTs()));
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onListModerated(ConversationState state, Conversation.ListModerated list) {

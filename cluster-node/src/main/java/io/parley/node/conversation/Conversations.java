@@ -39,7 +39,7 @@ public final class Conversations {
 
   /**
    * Starts a conversation (§6.1): a new id, or for {@code unique} the id derived from the member set (the creator
-   * included) keyed by the app's {@code uniqueIdKey}, so that two starts of the same set reach one entity. Answers {@link Conversation.Created} or
+   * included), so that two starts of the same set reach one entity. Answers {@link Conversation.Created} or
    * {@link Conversation.Rejected}. {@code ttlSeconds} only counts for a temporary conversation.
    */
   public CompletionStage<Conversation.Reply> start(String appId, byte[] uniqueIdKey, String creator, List<String> members,

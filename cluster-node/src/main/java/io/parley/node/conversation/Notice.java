@@ -22,40 +22,52 @@ import java.util.List;
   @JsonSubTypes.Type(value = Notice.Message.class, name = "message"),
   @JsonSubTypes.Type(value = Notice.Receipt.class, name = "receipt"),
   @JsonSubTypes.Type(value = Notice.UnreadChanged.class, name = "unread"),
-  @JsonSubTypes.Type(value = Notice.Patched.class, name = "patched")
+  @JsonSubTypes.Type(value = Notice.Patched.class, name = "patched"),
+  @JsonSubTypes.Type(value = Notice.SessionClosed.class, name = "session-closed")
 })
 public sealed interface Notice extends CborSerializable {
 
   /** The conversation id, as clients know it. */
   String cid();
 
+  /**
+   * A conversation event that is also kept for the recipient as a reliable notification (docs/protocol.md §15):
+   * {@code serverTs} is when the conversation sent it, strictly increasing within the conversation, and the
+   * same in the push and in {@code /1.1/rtm/notifications}.
+   */
+  sealed interface Reliable extends Notice permits Joined, MembersJoined, Left, MembersLeft, Updated,
+      MemberInfoChanged, Moderated {
+    long serverTs();
+  }
+
   /** The recipient was added (invited) by {@code initBy}: {@code joined}. */
-  record Joined(String cid, String initBy) implements Notice {}
+  record Joined(String cid, String initBy, long serverTs) implements Reliable {}
 
   /** {@code members} were added by {@code initBy}: {@code members_joined}. */
-  record MembersJoined(String cid, List<String> members, String initBy) implements Notice {}
+  record MembersJoined(String cid, List<String> members, String initBy, long serverTs) implements Reliable {}
 
   /** The recipient was removed (kicked) by {@code initBy}: {@code left}. */
-  record Left(String cid, String initBy) implements Notice {}
+  record Left(String cid, String initBy, long serverTs) implements Reliable {}
 
   /** {@code members} were removed, or left, by {@code initBy}: {@code members_left}. */
-  record MembersLeft(String cid, List<String> members, String initBy) implements Notice {}
+  record MembersLeft(String cid, List<String> members, String initBy, long serverTs) implements Reliable {}
 
   /**
    * Attributes changed: {@code updated}, with the update as the client sent it and the resulting values of
    * the keys it touched (absent key: deleted).
    */
-  record Updated(String cid, String initBy, String attributesJson, String modifiedJson, long updatedAt)
-      implements Notice {}
+  record Updated(String cid, String initBy, String attributesJson, String modifiedJson, long updatedAt, long serverTs)
+      implements Reliable {}
 
   /** {@code pid}'s role is now {@code role}: {@code member_info_changed}, to every member. */
-  record MemberInfoChanged(String cid, String initBy, String pid, String role) implements Notice {}
+  record MemberInfoChanged(String cid, String initBy, String pid, String role, long serverTs) implements Reliable {}
 
   /**
    * Shut-up and blacklist changes (§6.10, §6.11): {@code action} is the wire op, e.g. {@code shutuped} for
    * the targets and {@code members_shutuped} (with {@code members}) for the others.
    */
-  record Moderated(String cid, String action, List<String> members, String initBy) implements Notice {}
+  record Moderated(String cid, String action, List<String> members, String initBy, long serverTs)
+      implements Reliable {}
 
   /**
    * A message: {@code direct}. {@code origin} is the session that sent it, which does not get it back (the
@@ -87,4 +99,11 @@ public sealed interface Notice extends CborSerializable {
       io.parley.node.message.StoredMessage message,
       org.apache.pekko.actor.typed.ActorRef<Delivery> origin)
       implements Notice {}
+
+  /**
+   * Not a conversation's: the app's server ended the recipient's sessions (REST kick, REST-AND-HOOKS §3.4), which
+   * get {@code session/closed} with {@code code} and {@code reason}. It travels the same way to every node's
+   * sessions of the client; {@code cid} is empty.
+   */
+  record SessionClosed(String cid, int code, String reason) implements Notice {}
 }

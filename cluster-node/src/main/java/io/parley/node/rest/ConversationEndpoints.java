@@ -47,7 +47,10 @@ public final class ConversationEndpoints extends RestEndpoints {
   public Route routes(Caller caller) {
     return concat(
         pathPrefix(PathMatchers.segment("rtm").slash("conversations"), () -> kind(caller, Kind.NORMAL)),
-        pathPrefix(PathMatchers.segment("rtm").slash("chatrooms"), () -> kind(caller, Kind.TRANSIENT)));
+        pathPrefix(PathMatchers.segment("rtm").slash("chatrooms"), () -> kind(caller, Kind.TRANSIENT)),
+        // §3.3: service conversations are created, read and updated like the others; their subscribers and
+        // broadcasts are ServiceConversationEndpoints'.
+        pathPrefix(PathMatchers.segment("rtm").slash("service-conversations"), () -> kind(caller, Kind.SYSTEM)));
   }
 
   private Route kind(Caller caller, Kind kind) {
@@ -85,7 +88,7 @@ public final class ConversationEndpoints extends RestEndpoints {
    * given, else the app server (no Owner). Members get {@code joined} as from a client's {@code conv/start}.
    */
   private Route create(Caller caller, Kind kind, ObjectNode body) {
-    List<String> members = kind == Kind.TRANSIENT || !body.has("m") ? List.of() : clientIds(body, "m", MAX_CLIENT_IDS);
+    List<String> members = kind != Kind.NORMAL || !body.has("m") ? List.of() : clientIds(body, "m", MAX_CLIENT_IDS);
     boolean unique = optionalBoolean(body, "unique").orElse(false);
     String creator = optionalText(body, "c").orElse(Conversation.SERVER);
     return reply(create(caller, kind, creator, members, unique, attributes(body))

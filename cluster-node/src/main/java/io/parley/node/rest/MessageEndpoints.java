@@ -125,12 +125,18 @@ public final class MessageEndpoints extends RestEndpoints {
    * next login ({@code valid_till} is not enforced: the message stays in their history).
    */
   private Route broadcast(Caller caller, ObjectNode body) {
-    String from = requiredText(body, "from_peer");
-    String cid = requiredText(body, "conv_id");
+    return reply(broadcast(caller, requiredText(body, "conv_id"), requiredText(body, "from_peer"), body));
+  }
+
+  /**
+   * A broadcast of {@code message} (and {@code push}) from {@code from} to every subscriber of system conversation
+   * {@code cid}; also {@code POST /1.2/rtm/service-conversations/{id}/broadcasts} ({@link ServiceConversationEndpoints}).
+   */
+  CompletionStage<JsonNode> broadcast(Caller caller, String cid, String from, ObjectNode body) {
     Conversation.MessageDraft draft = new Conversation.MessageDraft(message(body), false, List.of(), false, false,
         false, false, null, pushData(body, "push"));
     limiter.acquire(caller.app(), RestLimiter.Budget.BROADCASTS);
-    return reply(finder.byIds(caller.appId(), List.of(cid)).thenCompose(found -> {
+    return finder.byIds(caller.appId(), List.of(cid)).thenCompose(found -> {
       if (found.isEmpty()) {
         throw RestError.refused(4303, "Conversation " + cid + " not found.");
       }
@@ -138,7 +144,7 @@ public final class MessageEndpoints extends RestEndpoints {
         throw RestError.refused(4313, "Broadcasts go through a system conversation (sys: true).");
       }
       return post(caller, cid, from, draft, false);
-    }));
+    });
   }
 
   private CompletionStage<JsonNode> post(Caller caller, String cid, String from, Conversation.MessageDraft draft,

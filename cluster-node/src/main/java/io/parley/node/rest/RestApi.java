@@ -5,9 +5,11 @@ import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.HistoryReader;
+import io.parley.node.conversation.ReliableNotifications;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.message.MessageStore;
 import io.parley.node.presence.NodeDirectory;
+import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
@@ -29,7 +31,9 @@ public final class RestApi {
       ConversationIndex index,
       MessageStore messages,
       ConversationSettings limits,
-      Clock clock) {
+      Clock clock,
+      ReliableNotifications notifications,
+      TokenRevocation revocations) {
 
     public Function<String, EntityRef<Conversation.Command>> entities() {
       return id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
@@ -54,11 +58,19 @@ public final class RestApi {
     RestLimiter limiter = new RestLimiter();
     ConversationFinder finder = dependencies.finder();
     Conversations conversations = dependencies.conversations();
+    MessageEndpoints messages = new MessageEndpoints(conversations, finder, dependencies.history(),
+        dependencies.index(), limiter, dependencies.settings().rest().maxHistoryLimit(),
+        dependencies.limits().maxQueryCandidates());
     List<RestEndpoints> groups = List.of(
-        new MessageEndpoints(conversations, finder, dependencies.history(), dependencies.index(), limiter,
-            dependencies.settings().rest().maxHistoryLimit(), dependencies.limits().maxQueryCandidates()),
+        messages,
         new ConversationEndpoints(finder, conversations, dependencies.clock()),
-        new LegacyConversationEndpoints(finder, conversations, dependencies.clock()));
+        new LegacyConversationEndpoints(finder, conversations, dependencies.clock()),
+        // REST-AND-HOOKS §2 (what the SDKs call) and §3.4 (clients)
+        new NotificationEndpoints(dependencies.notifications()),
+        new MemberInfoEndpoints(finder),
+        new ChatroomOnlineEndpoints(finder),
+        new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
+        new ServiceConversationEndpoints(finder, conversations, messages, dependencies.clock()));
     return new RestRoutes(new RestAuth(dependencies.settings(), dependencies.sessionTokens(), dependencies.clock()),
         limiter, dependencies.settings().rest(), groups).routes();
   }

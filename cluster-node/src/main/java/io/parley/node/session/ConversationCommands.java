@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.presence.NodeDirectory;
-import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
@@ -250,8 +250,8 @@ public final class ConversationCommands {
     }
     // Temporary conversations honour `unique` too (JS 5 sends it by default): the unexpired one of the set.
     long ttlSeconds = kind == Kind.TEMPORARY ? temporaryTtl(request) : 0;
-    pipe(conversations.start(appId, access(appId).uniqueIdKey(), clientId, members, attributes, kind,
-        request.getUnique(), ttlSeconds, now),
+    pipe(conversations.start(appId, access(appId).uniqueIdKey(), clientId, members, attributes, kind, request.getUnique(),
+            ttlSeconds, now),
         command, clientId,
         reply -> {
           Conversation.Snapshot conversation = ((Conversation.Created) reply).conversation();

@@ -21,6 +21,9 @@ import java.time.Instant;
 /** Turns conversation notices into the pushes of docs/protocol.md §6.12 and §11, addressed to the recipient. */
 final class NoticeFrames {
 
+  /** {@code notificationType} of a push that is also kept as a reliable notification (§15). */
+  static final int RELIABLE = 1;
+
   private NoticeFrames() {}
 
   /**
@@ -156,7 +159,8 @@ final class NoticeFrames {
         .setCmd(CommandType.conv)
         .setOp(op)
         .setPeerId(recipient)
-        .setServerTs(System.currentTimeMillis())
+        .setServerTs(((Notice.Reliable) notice).serverTs())
+        .setNotificationType(RELIABLE)
         .setConvMessage(conv)
         .build();
   }

@@ -608,6 +608,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       return this;
     }
     Notice notice = delivery.notice();
+    if (notice instanceof Notice.SessionClosed closed) {
+      return onKicked(new Kicked(new ClientPresence.Kicked(delivery.clientId(), closed.code(), closed.reason())));
+    }
     boolean memberEvent = !(notice instanceof Notice.Message || notice instanceof Notice.Receipt
         || notice instanceof Notice.UnreadChanged || notice instanceof Notice.Patched);
     if (memberEvent && conversations.awaitingReply(notice.cid())) {

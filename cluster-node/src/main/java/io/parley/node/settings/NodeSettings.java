@@ -21,18 +21,24 @@ public record NodeSettings(
     Rest rest) {
 
   /**
-   * One application: the ids and keys its SDKs are configured with, who may enter its conversations, which
-   * client actions must be signed, and its REST rate limits ({@link RestLimits#fromConfig}).
+   * One application: the ids and keys its SDKs are configured with, its REST rate limits
+   * ({@link RestLimits#fromConfig}), its signature switches and who may enter its conversations.
    */
-  public record App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security,
-      RestLimits restLimits) {
+  public record App(String appId, String appKey, String masterKey, RestLimits restLimits, AppSecurity security,
+      AppAccess access) {
+    /** An app with the default REST limits, without signature switches and with default access (tests). */
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, AppAccess.defaults(masterKey), AppSecurity.open(), RestLimits.DEFAULT);
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), AppAccess.defaults(masterKey));
     }
 
-    /** An app with the default REST limits. */
-    public App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security) {
-      this(appId, appKey, masterKey, access, security, RestLimits.DEFAULT);
+    /** An app with the default REST limits and access and these signature switches (tests). */
+    public App(String appId, String appKey, String masterKey, AppSecurity security) {
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, security, AppAccess.defaults(masterKey));
+    }
+
+    /** An app with the default REST limits, without signature switches, with this access (tests). */
+    public App(String appId, String appKey, String masterKey, AppAccess access) {
+      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), access);
     }
   }
 
@@ -78,8 +84,8 @@ public record NodeSettings(
     List<App> apps =
         config.getConfigList("apps").stream()
             .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
-                AppAccess.fromConfig(app, app.getString("master-key")), AppSecurity.fromConfig(app),
-                RestLimits.fromConfig(app, config.getConfig("rest.default-limits"))))
+                RestLimits.fromConfig(app, config.getConfig("rest.default-limits")), AppSecurity.fromConfig(app),
+                AppAccess.fromConfig(app, app.getString("master-key"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");

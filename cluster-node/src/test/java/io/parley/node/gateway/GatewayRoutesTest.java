@@ -34,7 +34,7 @@ class GatewayRoutesTest {
   private static GatewayRoutes gateway(String config) {
     NodeSettings settings =
         NodeSettings.fromConfig(ConfigFactory.parseString(config).withFallback(ConfigFactory.load()).resolve());
-    // The router needs neither sessions nor the session stack (WebSocket upgrades only) nor the REST API.
+    // The router needs neither sessions nor the session stack: those serve WebSocket upgrades only; no REST API.
     return new GatewayRoutes(TEST_KIT.system(), settings, null, null,
         new org.apache.pekko.http.javadsl.server.AllDirectives() {}.reject());
   }

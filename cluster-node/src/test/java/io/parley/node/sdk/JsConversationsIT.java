@@ -409,6 +409,66 @@ class JsConversationsIT {
   }
 
   // ------------------------------------------------------------------------------------------------------------
+  // JS 5 over REST: member roles and reliable notifications (REST-AND-HOOKS §2.2, §2.3; docs/protocol.md §15)
+
+  /** The HTTP requests the SDK made in one step to a path, as "METHOD status". */
+  private static List<String> http(JsonNode r, String step, String path) {
+    return StreamSupport.stream(r.get("http").spliterator(), false)
+        .filter(request -> request.get("step").asText().equals(step) && request.get("url").asText().contains(path))
+        .map(request -> request.get("method").asText() + " " + request.get("status").asText())
+        .toList();
+  }
+
+  /** Roles set with conv/member_info_update come back from _ConversationMemberInfo as the SDK reads them. */
+  @org.junit.jupiter.api.Test
+  void get_all_member_info_returns_the_roles_set_through_the_protocol() {
+    JsonNode r = scenario("reliable-notifications", 5);
+    assertEquals("[{\"member\":\"Bob\",\"role\":\"Member\"},{\"member\":\"Jerry\",\"role\":\"Manager\"},"
+        + "{\"member\":\"Tom\",\"role\":\"Owner\"}]", r.get("memberInfo").toString());
+    // Every member's SDK also re-reads the roles when member_info_changed arrives; all of them are answered.
+    List<String> reads = http(r, "roles", "/1.1/classes/_ConversationMemberInfo?client_id=" + r.get("ids").get("Jerry").asText());
+    assertFalse(reads.isEmpty(), r.get("http")::toString);
+    assertEquals(List.of("GET 200"), http(r, "roles", "/1.1/classes/_ConversationMemberInfo").stream().distinct().toList(),
+        r.get("http")::toString);
+  }
+
+  /**
+   * Conversation events are pushed with {@code notificationType: 1} and a {@code serverTs}, which JS 5 remembers;
+   * what Jerry missed while his connection was down he fetches from {@code /1.1/rtm/notifications} after the
+   * reconnect, and his SDK emits it as if pushed, in order, without a warning.
+   */
+  @org.junit.jupiter.api.Test
+  void after_a_reconnect_js5_fetches_the_member_changes_it_missed() {
+    JsonNode r = scenario("reliable-notifications", 5);
+    String cid = r.get("cid").asText();
+    String second = r.get("secondCid").asText();
+    JsonNode pushed = r.get("steps").get("roles").get("pushes").get("Jerry").get(0);
+    assertEquals("member_info_changed", pushed.get("op").asText(), pushed::toString);
+    assertEquals(1, pushed.get("notificationType").asInt(), pushed::toString);
+    assertTrue(pushed.get("serverTs").asLong() > 0, pushed::toString);
+
+    JsonNode offline = r.get("steps").get("offline");
+    assertEquals(List.of(), events(offline.get("events"), "Jerry"), "Jerry is away");
+    assertEquals(0, offline.get("pushes").get("Jerry").size(), offline::toString);
+
+    JsonNode reconnect = r.get("steps").get("reconnect");
+    List<String> jerry = events(reconnect.get("events"), "Jerry");
+    assertEquals(3, jerry.size(), jerry::toString);
+    assertEquals(event("MEMBERS_JOINED", cid, "Tom", "Harry"), jerry.get(0));
+    assertEquals(event("MEMBERS_LEFT", cid, "Tom", "Bob"), jerry.get(1));
+    assertEquals(event("INVITED", second, "Tom"), jerry.get(2));
+    assertEquals(0, reconnect.get("pushes").get("Jerry").size(), "none of it came as a push: " + reconnect);
+    assertEquals(List.of("Harry", "Jerry", "Tom"), texts(r.get("jerryMembersAfter")));
+
+    assertEquals(List.of("GET 200"), http(r, "reconnect", "/1.1/rtm/notifications"), r.get("http")::toString);
+    String url = StreamSupport.stream(r.get("http").spliterator(), false)
+        .map(request -> request.get("url").asText()).filter(u -> u.contains("/rtm/notifications")).findFirst().orElseThrow();
+    assertTrue(url.contains("start_ts=" + pushed.get("serverTs").asLong()), "from the last notification Jerry saw: " + url);
+    assertTrue(url.contains("notification_type=permanent"), url);
+    assertEquals(List.of(), texts(r.get("warnings")), "the SDK warned");
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
   // 5. a conversation created in the Java SDK's shape, read by JS
 
   /**

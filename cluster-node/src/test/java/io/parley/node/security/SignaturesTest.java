@@ -74,7 +74,7 @@ class SignaturesTest {
 
   @Test
   void the_switches_decide_which_requests_are_signed_and_with_which_code() {
-    NodeSettings.App all = new NodeSettings.App("myAppId", "key", KEY, io.parley.node.settings.AppAccess.defaults(KEY),
+    NodeSettings.App all = new NodeSettings.App("myAppId", "key", KEY,
         new AppSecurity(EnumSet.allOf(Action.class), false));
     NodeSettings.App open = new NodeSettings.App("myAppId", "key", KEY);
 

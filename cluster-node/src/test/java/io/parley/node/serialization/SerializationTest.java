@@ -28,13 +28,14 @@ class SerializationTest {
   @Test
   void every_notice_reaches_a_session_on_another_node_intact() {
     List<Notice> notices = List.of(
-        new Notice.Joined("cid", "Tom"),
-        new Notice.MembersJoined("cid", List.of("Bob", "William"), "Tom"),
-        new Notice.Left("cid", "Tom"),
-        new Notice.MembersLeft("cid", List.of("Harry"), "Tom"),
-        new Notice.Updated("cid", "Tom", "{\"name\":\"x\"}", "{\"name\":\"x\"}", 1L),
-        new Notice.MemberInfoChanged("cid", "Tom", "Jerry", "Manager"),
-        new Notice.Moderated("cid", "members_shutuped", List.of("Harry"), "Tom"));
+        new Notice.Joined("cid", "Tom", 1L),
+        new Notice.MembersJoined("cid", List.of("Bob", "William"), "Tom", 2L),
+        new Notice.Left("cid", "Tom", 3L),
+        new Notice.MembersLeft("cid", List.of("Harry"), "Tom", 4L),
+        new Notice.Updated("cid", "Tom", "{\"name\":\"x\"}", "{\"name\":\"x\"}", 1L, 5L),
+        new Notice.MemberInfoChanged("cid", "Tom", "Jerry", "Manager", 6L),
+        new Notice.Moderated("cid", "members_shutuped", List.of("Harry"), "Tom", 7L),
+        new Notice.SessionClosed("", 4115, "banned"));
     for (Notice notice : notices) {
       SERIALIZATION.verifySerialization(new NodeDirectory.Deliver("app", List.of("Jerry", "Tom"), notice), true);
       SERIALIZATION.verifySerialization(new NodeDirectory.DeliverRoom("app", "cid", notice), true);

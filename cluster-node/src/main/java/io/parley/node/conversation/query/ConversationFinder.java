@@ -108,6 +108,66 @@ public final class ConversationFinder {
     return query.hasCondition() || requester == null ? query.requiredMember() : Optional.of(requester);
   }
 
+  /**
+   * The roles of {@code cid}'s members ({@code _ConversationMemberInfo}): {@link Conversation.Roles}, or the
+   * entity's {@link Conversation.Rejected} (not found, or {@code reader} not a member; null reader: the master key).
+   */
+  public CompletionStage<Conversation.Reply> roles(String appId, String cid, String reader) {
+    if (!ConversationIds.isValid(cid)) {
+      return CompletableFuture.completedFuture(
+          new Conversation.Rejected(4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid));
+    }
+    return Futures.direct(entities.apply(Conversation.entityId(appId, cid))
+        .ask(replyTo -> new Conversation.RolesOf(reader, replyTo), askTimeout));
+  }
+
+  /**
+   * The clients online in chatroom {@code cid}: {@link Conversation.Counted}, or {@link Conversation.Rejected} 4303
+   * when it does not exist, 4316 when it is not a chatroom.
+   */
+  public CompletionStage<Conversation.Reply> onlineCount(String appId, String cid) {
+    return byIds(appId, List.of(cid)).thenCompose(found -> {
+      if (found.isEmpty()) {
+        return CompletableFuture.completedFuture(
+            new Conversation.Rejected(4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid));
+      }
+      if (found.get(0).kind() != Kind.TRANSIENT) {
+        return CompletableFuture.completedFuture(
+            new Conversation.Rejected(4316, "TRANSIENT_CONVERSATION_REQUIRED", cid + " is not a chatroom"));
+      }
+      return Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Count::new, askTimeout));
+    });
+  }
+
+  /** The service conversations {@code clientId} subscribes to (REST-AND-HOOKS §3.4), in conversation id order. */
+  public CompletionStage<List<Conversation.Snapshot>> subscriptions(String appId, String clientId) {
+    return index.conversationsOf(appId, clientId, limits.maxQueryCandidates())
+        .thenCompose(cids -> byIds(appId, cids))
+        .thenApply(found -> found.stream()
+            .filter(conversation -> conversation.kind() == Kind.SYSTEM && conversation.members().contains(clientId))
+            .sorted(java.util.Comparator.comparing(Conversation.Snapshot::id))
+            .toList());
+  }
+
+  /**
+   * How many messages {@code clientId} has not read, in all its conversations or only in {@code cid} (0 when it is
+   * not a member there); counts as the {@code unread} notice at login does (§8.4).
+   */
+  public CompletionStage<Integer> unreadCount(String appId, String clientId, Optional<String> cid) {
+    return index.conversationsOf(appId, clientId, limits.maxQueryCandidates()).thenCompose(cids -> {
+      List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
+          .filter(id -> cid.isEmpty() || cid.get().equals(id))
+          .map(id -> Futures.direct(entities.apply(Conversation.entityId(appId, id))
+              .<Conversation.Reply>ask(replyTo -> new Conversation.UnreadOf(clientId, replyTo), askTimeout)))
+          .toList();
+      return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> answers.stream()
+          .map(CompletableFuture::join)
+          .filter(Conversation.Unread.class::isInstance)
+          .mapToInt(reply -> ((Conversation.Unread) reply).count())
+          .sum());
+    });
+  }
+
   private CompletionStage<List<String>> candidates(String appId, String requester, ConversationQuery query) {
     Optional<Set<String>> ids = query.objectIds();
     if (ids.isPresent()) {

@@ -1,0 +1,180 @@
+package io.parley.node.rest;
+
+import static io.parley.node.rest.SdkEndpointsIT.WAIT;
+import static io.parley.node.rest.SdkEndpointsIT.assertRefused;
+import static io.parley.node.rest.SdkEndpointsIT.assertUnauthorized;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.RestClient;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.client.ImClient.OfferMode;
+import io.parley.protocol.wire.CommandType;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.OpType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * IM clients over REST (REST-AND-HOOKS §3.4) on two nodes: online check (master key), unread counts (app key), kick
+ * (master key: {@code session/closed} 4115 on every node). Every refusal is LeanCloud's status and body, and
+ * changes nothing: a refused kick leaves the client online.
+ */
+@ExtendWith(SharedCassandra.class)
+class ClientEndpointsIT {
+
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
+  private static final List<ImClient> CLIENTS = new ArrayList<>();
+  private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
+  private static final String TOM = "tom-" + RUN;
+  private static final String JERRY = "jerry-" + RUN;
+  private static final String BOB = "bob-" + RUN;
+  private static String withJerry;
+  private static String withBob;
+
+  /** Tom (node 1) sends two messages to Jerry and one to Jerry and Bob, who are offline. */
+  @BeforeAll
+  static void messages() {
+    ImClient tom = login(0, TOM);
+    withJerry = tom.call(ImClient.convStart(TOM, List.of(JERRY), null), WAIT).getConvMessage().getCid();
+    withBob = tom.call(ImClient.convStart(TOM, List.of(JERRY, BOB), null), WAIT).getConvMessage().getCid();
+    for (String cid : List.of(withJerry, withJerry, withBob)) {
+      GenericCommand ack = tom.call(ImClient.direct(TOM, cid, "hello"), WAIT);
+      assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
+    }
+  }
+
+  @AfterAll
+  static void close() {
+    CLIENTS.forEach(ImClient::close);
+  }
+
+  private static ImClient login(int node, String clientId) {
+    return SdkEndpointsIT.login(CLUSTER.node(node), clientId, CLIENTS).client();
+  }
+
+  private static List<String> online(List<String> asked) {
+    RestClient.Response answer = RestClient.master(CLUSTER.second())
+        .post("/1.2/rtm/clients/check-online", "{\"client_ids\":" + json(asked) + "}");
+    assertEquals(200, answer.status(), answer::toString);
+    List<String> results = new ArrayList<>();
+    answer.body().get("results").forEach(id -> results.add(id.asText()));
+    return results;
+  }
+
+  private static String json(List<String> ids) {
+    return ids.stream().map(id -> "\"" + id + "\"").collect(java.util.stream.Collectors.joining(",", "[", "]"));
+  }
+
+  // ------------------------------------------------------------------------------------------- check-online
+
+  @Test
+  void check_online_finds_clients_on_every_node() {
+    String amy = "amy-" + RUN;
+    String ben = "ben-" + RUN;
+    login(0, amy);
+    login(1, ben);
+    assertEquals(List.of(ben, amy), online(List.of(ben, "nobody-" + RUN, amy, ben)));
+    String ts = Long.toString(System.currentTimeMillis());
+    RestClient.Response signed = RestClient.with(CLUSTER.first(), java.util.Map.of("X-LC-Id", RestClient.APP,
+        "X-LC-Sign", RestClient.md5(ts + RestClient.MASTER_KEY) + "," + ts + ",master"))
+        .post("/1.2/rtm/clients/check-online", "{\"client_ids\":[\"" + amy + "\"]}");
+    assertEquals("{\"results\":[\"" + amy + "\"]}", signed.body().toString());
+  }
+
+  @Test
+  void check_online_is_for_the_master_key_with_a_list_of_at_most_20() {
+    String path = "/1.2/rtm/clients/check-online";
+    assertRefused(RestClient.appKey(CLUSTER.first()).post(path, "{\"client_ids\":[\"a\"]}"), 401, 401);
+    assertRefused(RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false).post(path, "{\"client_ids\":[\"a\"]}"), 401, 401);
+    RestClient master = RestClient.master(CLUSTER.first());
+    assertRefused(master.post(path, "{\"client_ids\":"), 400, 107);
+    assertRefused(master.post(path, "[]"), 400, 107);
+    assertRefused(master.post(path, "{}"), 400, 1);
+    assertRefused(master.post(path, "{\"client_ids\":\"a\"}"), 400, 1);
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < 21; i++) {
+      many.add("c" + i);
+    }
+    assertRefused(master.post(path, "{\"client_ids\":" + json(many) + "}"), 400, 1);
+  }
+
+  // ------------------------------------------------------------------------------------------- unread-count
+
+  private static int unread(RestClient client, String clientId, Optional<String> cid) {
+    RestClient.Response answer = client.get("/1.2/rtm/clients/" + clientId + "/unread-count"
+        + cid.map(id -> "?conv_id=" + id).orElse(""));
+    assertEquals(200, answer.status(), answer::toString);
+    return answer.body().get("count").asInt();
+  }
+
+  @Test
+  void unread_counts_are_per_client_and_per_conversation() {
+    RestClient app = RestClient.appKey(CLUSTER.second());
+    assertEquals(3, unread(app, JERRY, Optional.empty()));
+    assertEquals(2, unread(app, JERRY, Optional.of(withJerry)));
+    assertEquals(1, unread(RestClient.master(CLUSTER.first()), BOB, Optional.empty()));
+    assertEquals(0, unread(RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false), BOB, Optional.of(withJerry)));
+    assertEquals(0, unread(app, "nobody-" + RUN, Optional.empty()));
+    assertUnauthorized(CLUSTER.first(), "/1.2/rtm/clients/" + JERRY + "/unread-count");
+  }
+
+  // ------------------------------------------------------------------------------------------------- kick
+
+  @Test
+  void a_kick_closes_every_session_of_the_client_with_4115() {
+    String kicked = "kicked-" + RUN;
+    SdkEndpointsIT.Login first = SdkEndpointsIT.login(CLUSTER.first(), kicked, CLIENTS);
+    List<ImClient> devices = List.of(first.client(), login(1, kicked));
+    RestClient.Response answer = RestClient.master(CLUSTER.first())
+        .post("/1.2/rtm/clients/" + kicked + "/kick", "{\"reason\":\"banned\"}");
+    assertEquals(200, answer.status(), answer::toString);
+    assertEquals("{}", answer.body().toString());
+    for (ImClient device : devices) {
+      GenericCommand closed = device.nextPush(WAIT);
+      assertEquals(CommandType.session, closed.getCmd(), closed::toString);
+      assertEquals(OpType.closed, closed.getOp(), closed::toString);
+      assertEquals(4115, closed.getSessionMessage().getCode(), closed::toString);
+      assertEquals("banned", closed.getSessionMessage().getReason(), closed::toString);
+    }
+    assertEquals(List.of(), online(List.of(kicked)));
+    // Its session tokens are revoked on every node: the SDK's automatic re-login with one gets 4112.
+    ImClient again = ImClient.connect(CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    CLIENTS.add(again);
+    GenericCommand.Builder reopen = ImClient.sessionOpen(RestClient.APP, kicked);
+    reopen.getSessionMessageBuilder().setSt(first.token()).setR(true);
+    GenericCommand refused = again.call(reopen, WAIT);
+    assertEquals(CommandType.error, refused.getCmd(), refused::toString);
+    assertEquals(4112, refused.getErrorMessage().getCode(), refused::toString);
+  }
+
+  @Test
+  void a_refused_kick_changes_nothing() {
+    String stays = "stays-" + RUN;
+    ImClient device = login(1, stays);
+    String path = "/1.2/rtm/clients/" + stays + "/kick";
+    assertRefused(RestClient.appKey(CLUSTER.first()).post(path, "{}"), 401, 401);
+    assertRefused(RestClient.signed(CLUSTER.second(), RestClient.APP_KEY, false).post(path, "{}"), 401, 401);
+    assertRefused(RestClient.with(CLUSTER.first(), java.util.Map.of("X-LC-Id", RestClient.APP,
+        "X-LC-Key", "wrong,master")).post(path, "{}"), 401, 401);
+    assertRefused(RestClient.anonymous(CLUSTER.first()).post(path, "{}"), 401, 401);
+    RestClient master = RestClient.master(CLUSTER.first());
+    assertRefused(master.post(path, "{\"reason\":"), 400, 107);
+    assertRefused(master.post(path, "{\"reason\":\"twenty-one characters\"}"), 400, 1);
+    assertRefused(master.post(path, "{\"reason\":7}"), 400, 1);
+    assertTrue(device.pollPush(Duration.ofMillis(500)).isEmpty(), "no session/closed");
+    assertEquals(List.of(stays), online(List.of(stays)));
+    assertEquals(CommandType.echo, device.call(ImClient.echo(), WAIT).getCmd(), "still logged in");
+  }
+}

@@ -220,6 +220,14 @@ public final class Conversation
       ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * Deletes one stored message (REST, REST-AND-HOOKS §3.1): server side only, nobody is told. Replies {@link
+   * Accepted} once the deletion is durable.
+   */
+  public record DeleteMessage(String messageId, long timestamp, ActorRef<Reply> replyTo) implements Command {}
+
+  record MessageDeleted(DeleteMessage request, Throwable failure) implements Command {}
+
   /** The newest messages, and the ids and timestamps of more of them (for resends); or why they could not be read. */
   record RecentLoaded(List<io.parley.node.message.StoredMessage> messages, Map<String, Long> ids, Throwable failure)
       implements Command {}
@@ -541,6 +549,7 @@ public final class Conversation
         .onCommand(Mute.class, (state, mute) -> notFound(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> notFound(get.replyTo()))
         .onCommand(Delete.class, (state, delete) -> notFound(delete.replyTo()))
+        .onCommand(DeleteMessage.class, (state, delete) -> notFound(delete.replyTo()))
         .onCommand(OpenHistory.class, (state, open) -> notFound(open.replyTo()))
         .onCommand(Count.class, (state, count) -> notFound(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
@@ -567,6 +576,7 @@ public final class Conversation
         .onCommand(Mute.class, (state, mute) -> expired(mute.replyTo()))
         .onCommand(Get.class, (state, get) -> expired(get.replyTo()))
         .onCommand(Delete.class, this::onDelete)
+        .onCommand(DeleteMessage.class, (state, delete) -> expired(delete.replyTo()))
         .onCommand(OpenHistory.class, (state, open) -> expired(open.replyTo()))
         .onCommand(Count.class, (state, count) -> expired(count.replyTo()))
         .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
@@ -599,6 +609,7 @@ public final class Conversation
         .onCommand(RolesOf.class, moderation::onRolesOf)
         .onCommand(Send.class, messaging::onSend)
         .onCommand(Post.class, messaging::onPost)
+        .onCommand(DeleteMessage.class, messaging::onDeleteMessage)
         .onCommand(UnreadOf.class, messaging::onUnreadOf)
         .onCommand(UndeliveredTo.class, messaging::onUndeliveredTo)
         .onCommand(MaxRead.class, messaging::onMaxRead)
@@ -609,6 +620,7 @@ public final class Conversation
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
         .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
         .onCommand(Indexed.class, this::onIndexed)
+        .onCommand(MessageDeleted.class, messaging::onMessageDeleted)
         .onCommand(Acked.class, messaging::onAcked)
         .onCommand(MarkRead.class, messaging::onMarkRead)
         .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
@@ -991,8 +1003,8 @@ public final class Conversation
     return !(command instanceof RecentLoaded || command instanceof RetryRecentLoad || command instanceof BatchWritten
         || command instanceof MessageHookAnswered || command instanceof PatchHookAnswered
         || command instanceof PatchLookedUp || command instanceof PatchWritten || command instanceof UndeliveredLoaded
-        || command instanceof Indexed || command instanceof FlushPositions || command instanceof RoomSessionEnded
-        || command instanceof Stop);
+        || command instanceof Indexed || command instanceof MessageDeleted || command instanceof FlushPositions
+        || command instanceof RoomSessionEnded || command instanceof Stop);
   }
 
   static List<String> others(List<String> clientIds, String except) {

@@ -510,6 +510,22 @@ final class ConversationMessaging {
     return entity.effects().reply(written.patch().replyTo(), new Conversation.PatchApplied(written.patched().patchTimestamp()));
   }
 
+  ReplyEffect<Conversation.Event, ConversationState> onDeleteMessage(ConversationState state,
+      Conversation.DeleteMessage delete) {
+    log.remove(delete.messageId());
+    context.pipeToSelf(archive.delete(appId, cid, delete.timestamp(), delete.messageId()),
+        (done, failure) -> new Conversation.MessageDeleted(delete, failure));
+    return entity.effects().noReply();
+  }
+
+  ReplyEffect<Conversation.Event, ConversationState> onMessageDeleted(ConversationState state,
+      Conversation.MessageDeleted deleted) {
+    if (deleted.failure() != null) {
+      return entity.reject(deleted.request().replyTo(), 4301, "CONVERSATION_API_FAILED", "message not deleted, retry");
+    }
+    return entity.answer(deleted.request().replyTo(), new Conversation.Accepted(entity.snapshot(state)));
+  }
+
   ReplyEffect<Conversation.Event, ConversationState> onFlushPositions(ConversationState state) {
     Conversation.PositionsAdvanced moved = unsavedPositions(state);
     return moved == null ? entity.effects().noReply() : entity.effects().persist(moved).thenNoReply();

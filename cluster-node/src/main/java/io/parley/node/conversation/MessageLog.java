@@ -227,6 +227,13 @@ final class MessageLog {
     return recent.stream().filter(m -> m.patchTimestamp() > since).toList();
   }
 
+  /** A message deleted by the app server leaves the recent messages (unread counts, offline queues). */
+  void remove(String id) {
+    if (recentById.remove(id) != null) {
+      recent.removeIf(m -> m.id().equals(id));
+    }
+  }
+
   void replace(StoredMessage patched) {
     List<StoredMessage> copy = new ArrayList<>(recent);
     recent.clear();

@@ -23,4 +23,7 @@ public interface MessageArchive {
   CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id);
 
   CompletionStage<Done> update(String appId, String cid, StoredMessage message);
+
+  /** Removes the message {@code id} sent at {@code timestamp}; completes when durable (also when there was none). */
+  CompletionStage<Done> delete(String appId, String cid, long timestamp, String id);
 }

@@ -109,6 +109,12 @@ public final class MessageStore implements MessageArchive {
         month(m.timestamp()), m.timestamp(), m.id()));
   }
 
+  @Override
+  public CompletionStage<Done> delete(String appId, String cid, long timestamp, String id) {
+    return Futures.direct(session.executeWrite("DELETE FROM " + keyspace + ".conversation_messages WHERE app_id = ? "
+        + "AND cid = ? AND month = ? AND timestamp = ? AND msg_id = ?", appId, cid, month(timestamp), timestamp, id));
+  }
+
   /** The message {@code id} sent at {@code timestamp}, if any. */
   @Override
   public CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id) {

@@ -83,8 +83,10 @@ public final class MessageEndpoints extends RestEndpoints {
         pathEndOrSingleSlash(() -> concat(
             post(() -> jsonBody(body -> send(caller.requireMaster(), cid, body, sync))),
             get(() -> historyRoute(query -> byConversation(caller.requireMaster(), cid, query))))),
-        path(PathMatchers.segment(), messageId -> put(() -> jsonBody(body ->
-            patch(caller.requireMaster(), cid, messageId, body, false)))),
+        path(PathMatchers.segment(), messageId -> concat(
+            put(() -> jsonBody(body -> patch(caller.requireMaster(), cid, messageId, body, false))),
+            delete(() -> parameterOptional("timestamp", timestamp ->
+                deleteMessage(caller.requireMaster(), cid, messageId, timestamp))))),
         path(PathMatchers.segment().slash("recall"), messageId -> put(() -> jsonBody(body ->
             patch(caller.requireMaster(), cid, messageId, body, true)))));
   }
@@ -200,6 +202,22 @@ public final class MessageEndpoints extends RestEndpoints {
     limiter.acquire(caller.app(), RestLimiter.Budget.MESSAGES);
     return reply(conversations.ask(caller.appId(), cid, replyTo -> new Conversation.PatchMessage(from, messageId,
             timestamp.longValue(), recall, data, false, List.of(), false, null, replyTo))
+        .thenApply(reply -> {
+          ConversationEndpoints.accepted(reply);
+          return JSON.createObjectNode();
+        }));
+  }
+
+  /**
+   * {@code DELETE .../messages/{id}?timestamp=} (and {@code from_client}): removes the stored message, server side
+   * only (no push), as LeanCloud; answers {@code {}}.
+   */
+  private Route deleteMessage(Caller caller, String cid, String messageId, java.util.Optional<String> timestamp) {
+    if (timestamp.isEmpty()) {
+      throw RestError.badParameter("timestamp is required (the message's timestamp in ms)");
+    }
+    long at = longParameter(timestamp, "timestamp", 0);
+    return reply(conversations.ask(caller.appId(), cid, replyTo -> new Conversation.DeleteMessage(messageId, at, replyTo))
         .thenApply(reply -> {
           ConversationEndpoints.accepted(reply);
           return JSON.createObjectNode();

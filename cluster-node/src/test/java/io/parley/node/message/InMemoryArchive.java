@@ -78,6 +78,12 @@ public final class InMemoryArchive implements MessageArchive {
     return CompletableFuture.completedFuture(Done.getInstance());
   }
 
+  @Override
+  public synchronized CompletionStage<Done> delete(String appId, String cid, long timestamp, String id) {
+    byConversation.getOrDefault(appId + ":" + cid, new ArrayList<>()).removeIf(m -> m.id().equals(id));
+    return CompletableFuture.completedFuture(Done.getInstance());
+  }
+
   public synchronized List<StoredMessage> stored(String appId, String cid) {
     return List.copyOf(byConversation.getOrDefault(appId + ":" + cid, List.of()));
   }

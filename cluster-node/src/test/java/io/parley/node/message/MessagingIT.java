@@ -105,21 +105,11 @@ class MessagingIT {
 
   /** The next push of {@code cmd}, skipping others (e.g. the `joined` of a new conversation). */
   private static GenericCommand next(ImClient client, CommandType cmd) {
-    while (true) {
-      GenericCommand push = client.nextPush(WAIT);
-      if (push.getCmd() == cmd) {
-        return push;
-      }
-    }
+    return io.parley.node.testing.TestClients.nextPush(client, cmd, null, WAIT);
   }
 
   private static Optional<GenericCommand> poll(ImClient client, CommandType cmd) {
-    while (true) {
-      Optional<GenericCommand> push = client.pollPush(QUIET);
-      if (push.isEmpty() || push.get().getCmd() == cmd) {
-        return push;
-      }
-    }
+    return io.parley.node.testing.TestClients.pollPush(client, cmd, QUIET);
   }
 
   private GenericCommand logs(ImClient client, String name, String cid, LogsCommand.Builder query) {

@@ -59,21 +59,11 @@ class RestConversationsIT {
   }
 
   private static GenericCommand next(ImClient client, CommandType cmd, OpType op) {
-    while (true) {
-      GenericCommand push = client.nextPush(WAIT);
-      if (push.getCmd() == cmd && (op == null || push.getOp() == op)) {
-        return push;
-      }
-    }
+    return TestClients.nextPush(client, cmd, op, WAIT);
   }
 
   private static Optional<GenericCommand> poll(ImClient client, CommandType cmd) {
-    while (true) {
-      Optional<GenericCommand> push = client.pollPush(QUIET);
-      if (push.isEmpty() || push.get().getCmd() == cmd) {
-        return push;
-      }
-    }
+    return TestClients.pollPush(client, cmd, QUIET);
   }
 
   /** The conversations {@code member} is in, through the REST query. */
@@ -266,6 +256,14 @@ class RestConversationsIT {
     }
     RestClient.Response badLimit = master.get("/1.2/rtm/conversations/" + first + "/messages?limit=5000");
     assertEquals(400, badLimit.status(), badLimit::toString);
+
+    RestClient.Response noTimestamp = master.delete("/1.2/rtm/conversations/" + first + "/messages/" + ids.get(2), null);
+    assertEquals(400, noTimestamp.status(), noTimestamp::toString);
+    assertEquals(3, master.get("/1.2/rtm/conversations/" + first + "/messages").body().size(), "nothing deleted");
+    RestClient.Response deleted = master.delete("/1.2/rtm/conversations/" + first + "/messages/" + ids.get(2)
+        + "?from_client=" + id("ann") + "&timestamp=" + newest.get(1).path("timestamp").asLong(), null);
+    assertEquals(200, deleted.status(), deleted::toString);
+    assertEquals(List.of(ids.get(4), ids.get(0)), ids(master.get("/1.2/rtm/conversations/" + first + "/messages").body()));
   }
 
   @Test
@@ -318,7 +316,8 @@ class RestConversationsIT {
         "{\"from_client\":\"" + id("host") + "\",\"message\":\"welcome\"}");
     assertEquals(200, sent.status(), sent::toString);
     assertEquals("welcome", next(tom, CommandType.direct, null).getDirectMessage().getMsg());
-    assertEquals(1, master.get("/1.2/rtm/chatrooms/" + cid + "/messages").body().size());
+    RestClient.Response roomHistory = master.get("/1.2/rtm/chatrooms/" + cid + "/messages");
+    assertEquals(1, roomHistory.body().size(), roomHistory::toString);
     assertEquals("lobby", master.get("/1.2/rtm/chatrooms?where=" + RestClient.encode("{\"objectId\":\"" + cid + "\"}"))
         .body().path("results").get(0).path("name").asText());
   }

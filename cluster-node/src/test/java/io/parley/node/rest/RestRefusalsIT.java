@@ -66,6 +66,7 @@ class RestRefusalsIT {
         new Call("GET", base + "/messages", null, false),
         new Call("PUT", base + "/messages/" + mid, "{\"from_client\":\"" + tom + "\",\"message\":\"x\",\"timestamp\":" + ts + "}", true),
         new Call("PUT", base + "/messages/" + mid + "/recall", "{\"from_client\":\"" + tom + "\",\"timestamp\":" + ts + "}", true),
+        new Call("DELETE", base + "/messages/" + mid + "?timestamp=" + ts, null, false),
         new Call("GET", "/1.2/rtm/clients/" + tom + "/messages", null, false),
         new Call("GET", "/1.2/rtm/messages", null, false),
         new Call("POST", "/1.2/rtm/chatrooms", "{\"name\":\"room\"}", false),

@@ -23,4 +23,25 @@ public final class TestClients {
     assertEquals(OpType.opened, opened.getOp(), opened::toString);
     return client;
   }
+
+  /** The next push of {@code cmd} (and {@code op}, unless null), skipping others; fails after {@code wait}. */
+  public static GenericCommand nextPush(ImClient client, io.parley.protocol.wire.CommandType cmd, OpType op, Duration wait) {
+    while (true) {
+      GenericCommand push = client.nextPush(wait);
+      if (push.getCmd() == cmd && (op == null || push.getOp() == op)) {
+        return push;
+      }
+    }
+  }
+
+  /** A push of {@code cmd} arriving within {@code quiet} of the previous push, skipping others; empty if none. */
+  public static java.util.Optional<GenericCommand> pollPush(ImClient client, io.parley.protocol.wire.CommandType cmd,
+      Duration quiet) {
+    while (true) {
+      java.util.Optional<GenericCommand> push = client.pollPush(quiet);
+      if (push.isEmpty() || push.get().getCmd() == cmd) {
+        return push;
+      }
+    }
+  }
 }

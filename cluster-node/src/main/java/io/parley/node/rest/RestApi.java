@@ -71,7 +71,8 @@ public final class RestApi {
         new ChatroomOnlineEndpoints(finder),
         new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
         new ServiceConversationEndpoints(finder, conversations, messages, dependencies.clock()));
-    return new RestRoutes(new RestAuth(dependencies.settings(), dependencies.sessionTokens(), dependencies.clock()),
+    return new RestRoutes(new RestAuth(dependencies.settings(), dependencies.sessionTokens(), dependencies.revocations(),
+        dependencies.clock()),
         limiter, dependencies.settings().rest(), groups).routes();
   }
 }

@@ -1,5 +1,6 @@
 package io.parley.node.rest;
 
+import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.settings.NodeSettings;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.stream.Stream;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -26,11 +29,13 @@ public final class RestAuth {
 
   private final NodeSettings settings;
   private final SessionTokens sessionTokens;
+  private final TokenRevocation revocations;
   private final Clock clock;
 
-  public RestAuth(NodeSettings settings, SessionTokens sessionTokens, Clock clock) {
+  public RestAuth(NodeSettings settings, SessionTokens sessionTokens, TokenRevocation revocations, Clock clock) {
     this.settings = settings;
     this.sessionTokens = sessionTokens;
+    this.revocations = revocations;
     this.clock = clock;
   }
 
@@ -42,13 +47,28 @@ public final class RestAuth {
     boolean master = keyLevel(request, app).orElseThrow(RestError::unauthorized);
     Optional<String> token = header(request, SESSION_TOKEN_HEADER);
     if (token.isEmpty()) {
-      return new Caller(app, master, Optional.empty());
+      return new Caller(app, master, Optional.empty(), Optional.empty());
     }
     String clientId = request.getUri().query().get("client_id")
         .orElseThrow(() -> RestError.badParameter("client_id is required with " + SESSION_TOKEN_HEADER));
-    sessionTokens.verify(app, clientId, token.get(), clock.instant())
-        .orElseThrow(() -> new RestError(StatusCodes.UNAUTHORIZED, 4112, "Invalid or expired IM session token."));
-    return new Caller(app, master, Optional.of(clientId));
+    SessionTokens.Grant grant = sessionTokens.verify(app, clientId, token.get(), clock.instant())
+        .orElseThrow(RestAuth::invalidToken);
+    return new Caller(app, master, Optional.of(clientId), Optional.of(grant.issuedAt()));
+  }
+
+  /**
+   * Whether {@code caller}'s session token was revoked after it was issued (a REST kick or ban, on any node):
+   * the same rule as a re-login with it, which gets 4112. Calls without a token are never revoked.
+   */
+  public CompletionStage<Boolean> revoked(Caller caller) {
+    if (caller.imClient().isEmpty() || caller.tokenIssuedAt().isEmpty()) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return revocations.isRevoked(caller.appId(), caller.imClient().get(), caller.tokenIssuedAt().get());
+  }
+
+  static RestError invalidToken() {
+    return new RestError(StatusCodes.UNAUTHORIZED, 4112, "Invalid or expired IM session token.");
   }
 
   /** {@code true} for the master key, {@code false} for the app key, empty when neither was proved. */

@@ -61,9 +61,11 @@ public final class RestRoutes extends AllDirectives {
           Caller caller = auth.authenticate(request);
           limiter.acquire(caller.app(), RestLimiter.Budget.REQUESTS);
           Route[] endpoints = groups.stream().map(group -> group.routes(caller)).toArray(Route[]::new);
-          return concat(concat(endpoints[0], java.util.Arrays.copyOfRange(endpoints, 1, endpoints.length)),
+          Route served = concat(concat(endpoints[0], java.util.Arrays.copyOfRange(endpoints, 1, endpoints.length)),
               extractMethod(method -> extractUnmatchedPath(path -> complete(RestError.response(StatusCodes.NOT_FOUND,
                   404, "No such endpoint: " + method.value() + " " + path)))));
+          return onSuccess(auth.revoked(caller),
+              revoked -> revoked ? complete(RestAuth.invalidToken().toResponse()) : served);
         }))));
   }
 

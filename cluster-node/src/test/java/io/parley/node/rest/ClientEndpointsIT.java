@@ -133,10 +133,13 @@ class ClientEndpointsIT {
   // ------------------------------------------------------------------------------------------------- kick
 
   @Test
-  void a_kick_closes_every_session_of_the_client_with_4115() {
+  void a_kick_closes_every_session_of_the_client_with_4115_and_revokes_its_tokens_for_rest_too() {
     String kicked = "kicked-" + RUN;
     SdkEndpointsIT.Login first = SdkEndpointsIT.login(CLUSTER.first(), kicked, CLIENTS);
     List<ImClient> devices = List.of(first.client(), login(1, kicked));
+    RestClient.Response allowed = SdkEndpointsIT.withToken(CLUSTER.second(), first.token())
+        .get("/1.1/rtm/notifications?client_id=" + kicked + "&start_ts=0&notification_type=permanent");
+    assertEquals(200, allowed.status(), allowed::toString);
     RestClient.Response answer = RestClient.master(CLUSTER.first())
         .post("/1.2/rtm/clients/" + kicked + "/kick", "{\"reason\":\"banned\"}");
     assertEquals(200, answer.status(), answer::toString);
@@ -149,6 +152,13 @@ class ClientEndpointsIT {
       assertEquals("banned", closed.getSessionMessage().getReason(), closed::toString);
     }
     assertEquals(List.of(), online(List.of(kicked)));
+    // Before the kick its token opened client-scoped REST calls; after it, on either node, they get 401 / 4112.
+    String notifications = "/1.1/rtm/notifications?client_id=" + kicked + "&start_ts=0&notification_type=permanent";
+    for (var node : List.of(CLUSTER.first(), CLUSTER.second())) {
+      RestClient.Response revoked = SdkEndpointsIT.withToken(node, first.token()).get(notifications);
+      assertEquals(401, revoked.status(), revoked::toString);
+      assertEquals(4112, revoked.body().path("code").asInt(), revoked::toString);
+    }
     // Its session tokens are revoked on every node: the SDK's automatic re-login with one gets 4112.
     ImClient again = ImClient.connect(CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     CLIENTS.add(again);

@@ -8,10 +8,10 @@ import com.datastax.oss.driver.api.core.metadata.EndPoint;
 import com.datastax.oss.driver.internal.core.auth.PlainTextAuthProvider;
 
 /**
- * The driver's plain-text login (Cassandra's PasswordAuthenticator) from
- * {@code datastax-java-driver.advanced.auth-provider.username/password}, which may be empty: then no login is
- * configured, a Cassandra without authentication is used without the driver's warning on every connection,
- * and one that asks for a login fails with a message naming the variables to set.
+ * The driver's plain-text login (Cassandra's PasswordAuthenticator) from {@code
+ * datastax-java-driver.advanced.auth-provider.username/password}, which may be empty: then no login
+ * is configured, a Cassandra without authentication is used without the driver's warning on every
+ * connection, and one that asks for a login fails with a message naming the variables to set.
  */
 public final class CassandraAuthProvider extends PlainTextAuthProvider {
 
@@ -30,8 +30,11 @@ public final class CassandraAuthProvider extends PlainTextAuthProvider {
   @Override
   protected Credentials getCredentials(EndPoint endPoint, String serverAuthenticator) {
     if (!configured()) {
-      throw new AuthenticationException(endPoint,
-          "Cassandra asks for a login (" + serverAuthenticator + "): set PARLEY_CASSANDRA_USERNAME and "
+      throw new AuthenticationException(
+          endPoint,
+          "Cassandra asks for a login ("
+              + serverAuthenticator
+              + "): set PARLEY_CASSANDRA_USERNAME and "
               + "PARLEY_CASSANDRA_PASSWORD (datastax-java-driver.advanced.auth-provider.username/password)");
     }
     return super.getCredentials(endPoint, serverAuthenticator);
@@ -40,7 +43,8 @@ public final class CassandraAuthProvider extends PlainTextAuthProvider {
   @Override
   public void onMissingChallenge(EndPoint endPoint) {
     if (configured()) {
-      super.onMissingChallenge(endPoint); // a login was configured but the server did not ask: worth a warning
+      super.onMissingChallenge(
+          endPoint); // a login was configured but the server did not ask: worth a warning
     }
   }
 }

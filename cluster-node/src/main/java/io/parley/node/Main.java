@@ -1,37 +1,37 @@
 package io.parley.node;
 
 import com.typesafe.config.Config;
-import io.parley.node.settings.NodeSettings;
+import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ReliableNotifications;
-import io.parley.node.message.MessageStore;
-import io.parley.node.presence.ClientPresence;
-import io.parley.node.presence.NodeDirectory;
 import io.parley.node.gateway.GatewayRoutes;
+import io.parley.node.gateway.GatewayServer;
+import io.parley.node.gateway.LocalSessions;
+import io.parley.node.health.NodeHealth;
 import io.parley.node.hooks.HookClient;
 import io.parley.node.hooks.Hooks;
 import io.parley.node.hooks.OfflinePush;
-import io.parley.node.gateway.LocalSessions;
-import org.apache.pekko.actor.CoordinatedShutdown;
-import io.parley.node.gateway.GatewayServer;
-import io.parley.node.session.ConversationCommands;
-import io.parley.node.session.MessageCommands;
-import io.parley.node.session.SessionActor;
-import io.parley.node.session.SessionTokens;
+import io.parley.node.message.MessageStore;
+import io.parley.node.metrics.EntityCounter;
+import io.parley.node.metrics.MetricsServer;
+import io.parley.node.metrics.NodeMetrics;
+import io.parley.node.presence.ClientPresence;
+import io.parley.node.presence.NodeDirectory;
 import io.parley.node.rest.RestApi;
 import io.parley.node.security.SecurityStore;
 import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.TokenRevocation;
-import io.parley.node.concurrent.Futures;
-import io.parley.node.health.NodeHealth;
-import io.parley.node.metrics.EntityCounter;
-import io.parley.node.metrics.NodeMetrics;
-import io.parley.node.metrics.MetricsServer;
+import io.parley.node.session.ConversationCommands;
+import io.parley.node.session.MessageCommands;
+import io.parley.node.session.SessionActor;
+import io.parley.node.session.SessionTokens;
+import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -64,124 +64,222 @@ public final class Main {
   }
 
   /**
-   * The start-up steps, top to bottom; tests call the same method. Completes when the gateway is bound, which is
-   * once this node is Up in the cluster.
+   * The start-up steps, top to bottom; tests call the same method. Completes when the gateway is
+   * bound, which is once this node is Up in the cluster.
    */
   public static CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     joinCluster(system, settings);
     Clock clock = Clock.systemUTC();
     ClusterSharding sharding = ClusterSharding.get(system);
     Config config = system.settings().config();
-    ConversationSettings limits = ConversationSettings.fromConfig(config.getConfig("parley.conversation"));
+    ConversationSettings limits =
+        ConversationSettings.fromConfig(config.getConfig("parley.conversation"));
     io.parley.node.settings.Storage storage = settings.storage();
     ConversationIndex index =
-        new ConversationIndex(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
-            new ConversationIndex.Retries(storage.indexWriteAttempts(), storage.indexRetryBackoff(),
-                storage.indexRetryMaxBackoff(), storage.indexMaxPendingRetries()),
+        new ConversationIndex(
+            system,
+            config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            new ConversationIndex.Retries(
+                storage.indexWriteAttempts(),
+                storage.indexRetryBackoff(),
+                storage.indexRetryMaxBackoff(),
+                storage.indexMaxPendingRetries()),
             storage.memberConversationsScanned());
     MessageStore messages =
-        new MessageStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
-            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")), storage.messageRetention());
+        new MessageStore(
+            system,
+            config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")),
+            storage.messageRetention());
     ReliableNotifications notifications =
-        new ReliableNotifications(system, config.getString("pekko.persistence.cassandra.journal.keyspace"),
+        new ReliableNotifications(
+            system,
+            config.getString("pekko.persistence.cassandra.journal.keyspace"),
             ReliableNotifications.Settings.fromConfig(config.getConfig("parley.notifications")));
-    SecurityStore security = new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
-    // Local runs and tests create the read-side tables before serving (production: deploy/cassandra/schema.cql).
-    // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the tables that
+    SecurityStore security =
+        new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+    // Local runs and tests create the read-side tables before serving (production:
+    // deploy/cassandra/schema.cql).
+    // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the
+    // tables that
     // exist (IF NOT EXISTS), so a slow start still progresses.
     CompletionStage<org.apache.pekko.Done> schema =
         config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
             ? org.apache.pekko.pattern.Patterns.retry(
-                () -> index.createTables(config.getString("parley.conversation.local-replication"))
-                    .thenCompose(done -> messages.createTables())
-                    .thenCompose(done -> notifications.createTable())
-                    .thenCompose(done -> security.createTables()),
-                8, java.time.Duration.ofSeconds(2), system.classicSystem())
-            : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
-    ClientPresence.init(system, new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
-    ClientPresence.Directory presence = new ClientPresence.Directory(sharding, settings.session().askTimeout());
+                () ->
+                    index
+                        .createTables(config.getString("parley.conversation.local-replication"))
+                        .thenCompose(done -> messages.createTables())
+                        .thenCompose(done -> notifications.createTable())
+                        .thenCompose(done -> security.createTables()),
+                8,
+                java.time.Duration.ofSeconds(2),
+                system.classicSystem())
+            : java.util.concurrent.CompletableFuture.completedFuture(
+                org.apache.pekko.Done.getInstance());
+    ClientPresence.init(
+        system,
+        new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
+    ClientPresence.Directory presence =
+        new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
     Hooks hooks = new HookClient(system, settings, OfflinePush.LOGGED);
-    Conversation.init(system, limits, notifications.recording(directory), index, messages, hooks, clock,
-        new Conversation.Durability(storage.snapshotEvery(), storage.keepSnapshots(), storage.deleteEventsOnSnapshot(),
-            storage.positionFlushInterval(), storage.indexActivityInterval()),
-        new Conversation.Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
+    Conversation.init(
+        system,
+        limits,
+        notifications.recording(directory),
+        index,
+        messages,
+        hooks,
+        clock,
+        new Conversation.Durability(
+            storage.snapshotEvery(),
+            storage.keepSnapshots(),
+            storage.deleteEventsOnSnapshot(),
+            storage.positionFlushInterval(),
+            storage.indexActivityInterval()),
+        new Conversation.Residency(
+            storage.conversationIdleTimeout(), storage.maxResidentConversations()));
     SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());
     // Revokes session tokens per client or app, on every node: what REST kicks and bans call.
-    TokenRevocation revocations = new TokenRevocation(security, clock, settings.session().sessionTokenTtl(),
-        settings.security().signatureValidity());
+    TokenRevocation revocations =
+        new TokenRevocation(
+            security,
+            clock,
+            settings.session().sessionTokenTtl(),
+            settings.security().signatureValidity());
     SessionActor.Dependencies sessions =
         new SessionActor.Dependencies(
             settings,
             sessionTokens,
-            ConversationCommands.sharded(sharding, directory, index, limits, settings, settings.session().askTimeout(),
-                hooks, clock),
-            MessageCommands.sharded(sharding, index, messages, limits, settings.limits(), settings.session().askTimeout(),
-                settings.session().ackWindow(), clock),
+            ConversationCommands.sharded(
+                sharding,
+                directory,
+                index,
+                limits,
+                settings,
+                settings.session().askTimeout(),
+                hooks,
+                clock),
+            MessageCommands.sharded(
+                sharding,
+                index,
+                messages,
+                limits,
+                settings.limits(),
+                settings.session().askTimeout(),
+                settings.session().ackWindow(),
+                clock),
             directory,
             presence,
             new SignatureGuard(security, settings.security().signatureValidity(), clock),
             revocations,
             hooks,
             clock);
-    org.apache.pekko.http.javadsl.server.Route restApi = RestApi.routes(new RestApi.Dependencies(settings, sessionTokens,
-        sharding, directory, index, messages, limits, clock, notifications, revocations));
+    org.apache.pekko.http.javadsl.server.Route restApi =
+        RestApi.routes(
+            new RestApi.Dependencies(
+                settings,
+                sessionTokens,
+                sharding,
+                directory,
+                index,
+                messages,
+                limits,
+                clock,
+                notifications,
+                revocations));
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "parley-goaway",
-        () -> {
-          system.log().info("Telling {} connection(s) to reconnect elsewhere", localSessions.size());
-          return localSessions.drain();
-        });
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "parley-goaway",
+            () -> {
+              system
+                  .log()
+                  .info("Telling {} connection(s) to reconnect elsewhere", localSessions.size());
+              return localSessions.drain();
+            });
     observe(system, settings, localSessions, directory);
     NodeHealth health = NodeHealth.get(system);
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "parley-not-ready",
-        () -> {
-          health.gatewayBound(false);
-          return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
-        });
-    // Clients are served only once this node is Up: every other node then has it in its membership, so the
-    // pushes of conversations living elsewhere reach the sessions it registers (a node restarted in a rolling
-    // update used to accept its clients before the others knew it, and they missed live pushes: RollingRestartIT).
-    return schema.thenCombine(memberUp(system), (done, up) -> done)
-        .thenCompose(done -> GatewayServer.start(system, settings.gateway(), settings.limits().connectionsPerNode(),
-            new GatewayRoutes(system, settings, sessions, localSessions, restApi).handler()))
-        .thenApply(binding -> {
-          health.gatewayBound(true);
-          return binding;
-        });
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "parley-not-ready",
+            () -> {
+              health.gatewayBound(false);
+              return java.util.concurrent.CompletableFuture.completedFuture(
+                  org.apache.pekko.Done.getInstance());
+            });
+    // Clients are served only once this node is Up: every other node then has it in its membership,
+    // so the
+    // pushes of conversations living elsewhere reach the sessions it registers (a node restarted in
+    // a rolling
+    // update used to accept its clients before the others knew it, and they missed live pushes:
+    // RollingRestartIT).
+    return schema
+        .thenCombine(memberUp(system), (done, up) -> done)
+        .thenCompose(
+            done ->
+                GatewayServer.start(
+                    system,
+                    settings.gateway(),
+                    settings.limits().connectionsPerNode(),
+                    new GatewayRoutes(system, settings, sessions, localSessions, restApi)
+                        .handler()))
+        .thenApply(
+            binding -> {
+              health.gatewayBound(true);
+              return binding;
+            });
   }
 
   private static CompletionStage<org.apache.pekko.Done> memberUp(ActorSystem<?> system) {
-    java.util.concurrent.CompletableFuture<org.apache.pekko.Done> up = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<org.apache.pekko.Done> up =
+        new java.util.concurrent.CompletableFuture<>();
     org.apache.pekko.cluster.Cluster.get(system.classicSystem())
         .registerOnMemberUp(() -> up.complete(org.apache.pekko.Done.getInstance()));
     return up;
   }
 
   /** Metrics (parley.metrics) and the entity counts behind parley_entities. */
-  private static void observe(ActorSystem<?> system, NodeSettings settings, LocalSessions localSessions,
+  private static void observe(
+      ActorSystem<?> system,
+      NodeSettings settings,
+      LocalSessions localSessions,
       NodeDirectory directory) {
     NodeMetrics metrics = NodeMetrics.get(system);
     metrics.connections(localSessions::size);
     metrics.sessions(directory::size);
-    EntityCounter.start(system, settings.metrics().entityCountInterval(), Map.of(
-        NodeMetrics.CONVERSATION, Conversation.ENTITY_KEY, NodeMetrics.PRESENCE, ClientPresence.ENTITY_KEY));
+    EntityCounter.start(
+        system,
+        settings.metrics().entityCountInterval(),
+        Map.of(
+            NodeMetrics.CONVERSATION,
+            Conversation.ENTITY_KEY,
+            NodeMetrics.PRESENCE,
+            ClientPresence.ENTITY_KEY));
     if (settings.metrics().enabled()) {
       MetricsServer.start(system, settings.metrics().interfaceName(), settings.metrics().port());
     }
   }
 
   /**
-   * Management (health checks, and Cluster Bootstrap's contact point) runs on every node. Kubernetes: Cluster
-   * Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of one.
+   * Management (health checks, and Cluster Bootstrap's contact point) runs on every node.
+   * Kubernetes: Cluster Bootstrap; configured seed nodes: Pekko joins them; neither: a cluster of
+   * one.
    */
   private static void joinCluster(ActorSystem<?> system, NodeSettings settings) {
-    Futures.direct(PekkoManagement.get(system).start()).whenComplete((uri, failure) -> {
-      if (failure != null) {
-        system.log().error("Management (health checks) could not start: {}", failure.getMessage());
-      }
-    });
+    Futures.direct(PekkoManagement.get(system).start())
+        .whenComplete(
+            (uri, failure) -> {
+              if (failure != null) {
+                system
+                    .log()
+                    .error("Management (health checks) could not start: {}", failure.getMessage());
+              }
+            });
     if (settings.clusterBootstrap()) {
       ClusterBootstrap.get(system).start();
     } else if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {

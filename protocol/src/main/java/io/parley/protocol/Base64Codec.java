@@ -5,9 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
- * {@code lc.proto2base64.3}: one text WebSocket message = standard base64 (RFC 4648, with padding) of one
- * serialized {@link GenericCommand} (docs/protocol.md §2.2). Surrounding whitespace is tolerated on input; missing
- * padding is accepted. Stateless and thread-safe.
+ * {@code lc.proto2base64.3}: one text WebSocket message = standard base64 (RFC 4648, with padding)
+ * of one serialized {@link GenericCommand} (docs/protocol.md §2.2). Surrounding whitespace is
+ * tolerated on input; missing padding is accepted. Stateless and thread-safe.
  */
 public final class Base64Codec implements CommandCodec {
 

@@ -3,9 +3,9 @@ package io.parley.protocol;
 import java.util.Objects;
 
 /**
- * Factory of {@link CommandCodec}s (docs/protocol.md §2). The protobuf, base64 and JSON codecs are stateless and
- * shared; the {@link Subprotocol#LEGACY} codec remembers the encoding detected on its connection's first frame,
- * so every call returns a new one.
+ * Factory of {@link CommandCodec}s (docs/protocol.md §2). The protobuf, base64 and JSON codecs are
+ * stateless and shared; the {@link Subprotocol#LEGACY} codec remembers the encoding detected on its
+ * connection's first frame, so every call returns a new one.
  */
 public final class Codecs {
 
@@ -37,7 +37,10 @@ public final class Codecs {
     return JsonCodec.INSTANCE;
   }
 
-  /** A new codec for a connection without subprotocol: the first data frame picks the encoding (§1.4 rule 3). */
+  /**
+   * A new codec for a connection without subprotocol: the first data frame picks the encoding (§1.4
+   * rule 3).
+   */
   public static DetectingCodec detecting() {
     return new DetectingCodec();
   }

@@ -4,8 +4,8 @@ import io.parley.protocol.wire.GenericCommand;
 import java.util.Optional;
 
 /**
- * Codec of a connection that offered no subprotocol ({@link Subprotocol#LEGACY}; docs/protocol.md §1.4 rule 3,
- * DECISION). The first data frame decides the encoding for the rest of the connection:
+ * Codec of a connection that offered no subprotocol ({@link Subprotocol#LEGACY}; docs/protocol.md
+ * §1.4 rule 3, DECISION). The first data frame decides the encoding for the rest of the connection:
  *
  * <ul>
  *   <li>a binary frame ⇒ protobuf;
@@ -13,10 +13,10 @@ import java.util.Optional;
  *   <li>any other non-blank text frame ⇒ base64 protobuf.
  * </ul>
  *
- * <p>A blank text frame (empty or only whitespace) decides nothing and is rejected as unparseable. Frames of the
- * other kinds after the decision are decoded with the chosen codec (and therefore rejected). Until a frame has
- * been seen, {@link #encode} writes JSON, the default of legacy clients. One instance per connection;
- * thread-safe.
+ * <p>A blank text frame (empty or only whitespace) decides nothing and is rejected as unparseable.
+ * Frames of the other kinds after the decision are decoded with the chosen codec (and therefore
+ * rejected). Until a frame has been seen, {@link #encode} writes JSON, the default of legacy
+ * clients. One instance per connection; thread-safe.
  */
 public final class DetectingCodec implements CommandCodec {
 
@@ -34,7 +34,9 @@ public final class DetectingCodec implements CommandCodec {
       Subprotocol.Encoding guess = guess(frame);
       if (guess == null) {
         throw ProtobufCodec.unparseable(
-            "cannot detect the encoding of " + ProtobufCodec.describe(frame) + " (blank or missing frame)");
+            "cannot detect the encoding of "
+                + ProtobufCodec.describe(frame)
+                + " (blank or missing frame)");
       }
       synchronized (this) {
         if (detected == null) {

@@ -7,8 +7,8 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * LeanCloud IM error and close codes (docs/protocol.md §16.2). The {@code reason} sent on the wire is always the
- * symbolic name: the JS SDK uses it as the error's name and message.
+ * LeanCloud IM error and close codes (docs/protocol.md §16.2). The {@code reason} sent on the wire
+ * is always the symbolic name: the JS SDK uses it as the error's name and message.
  */
 public enum ErrorCode {
   APP_NOT_AVAILABLE(4100),
@@ -71,7 +71,8 @@ public enum ErrorCode {
   SILIENCED(4563);
 
   private static final Map<Integer, ErrorCode> BY_CODE =
-      Arrays.stream(values()).collect(Collectors.toUnmodifiableMap(ErrorCode::code, Function.identity()));
+      Arrays.stream(values())
+          .collect(Collectors.toUnmodifiableMap(ErrorCode::code, Function.identity()));
 
   private final int code;
 

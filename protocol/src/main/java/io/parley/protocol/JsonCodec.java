@@ -34,33 +34,39 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code lc.json.N} and the JSON side of the legacy protocol: one text WebSocket message = one <em>flat</em> JSON
- * object (docs/protocol.md §2.3). The mapping is derived from the protobuf descriptors, never written per command:
+ * {@code lc.json.N} and the JSON side of the legacy protocol: one text WebSocket message = one
+ * <em>flat</em> JSON object (docs/protocol.md §2.3). The mapping is derived from the protobuf
+ * descriptors, never written per command:
  *
  * <ul>
- *   <li>The envelope fields of {@link GenericCommand} ({@code cmd, op, appId, peerId, i, installationId,
- *       priority, service, serverTs, clientTs, notificationType}) are top-level keys.
- *   <li>The fields of the sub-message that matches {@code cmd} ({@code <cmd>Message}, e.g. {@code session} →
- *       {@code sessionMessage}) are top-level keys too. A sub-message that does not match {@code cmd} (rare) is
- *       written nested under its field name, e.g. {@code "errorMessage":{...}}; that nested form is also read.
+ *   <li>The envelope fields of {@link GenericCommand} ({@code cmd, op, appId, peerId, i,
+ *       installationId, priority, service, serverTs, clientTs, notificationType}) are top-level
+ *       keys.
+ *   <li>The fields of the sub-message that matches {@code cmd} ({@code <cmd>Message}, e.g. {@code
+ *       session} → {@code sessionMessage}) are top-level keys too. A sub-message that does not
+ *       match {@code cmd} (rare) is written nested under its field name, e.g. {@code
+ *       "errorMessage":{...}}; that nested form is also read.
  *   <li>{@code cmd} and enums are written by name, {@code op} with {@code _} replaced by {@code -}
  *       ({@code members-joined}); input accepts either spelling and enum numbers.
- *   <li>{@link JsonObjectMessage} fields ({@code attr}, {@code where}, {@code results}, {@code attrModified},
- *       {@code DataCommand.msg}) are plain JSON objects/arrays on the wire and JSON text ({@code data}) inside
- *       protobuf; input also accepts a JSON string (kept as the text).
- *   <li>Repeated fields are arrays, nested messages are objects of the same shape, int64 are JSON numbers (exact,
- *       never through double), bools are {@code true/false} (input also {@code 0/1}), bytes are base64.
- *   <li>Strings cannot carry an unpaired UTF-16 surrogate (JSON's {@code "\ud800"}): it has no UTF-8 form for
- *       protobuf, so input gets U+FFFD in its place.
- *   <li>{@code null} means absent; unknown keys are ignored; unset fields are not written (presence is kept
- *       exactly as in protobuf: an explicitly set {@code offline=false} <em>is</em> written, so do not set it).
- *   <li>.NET quirks on input: {@code "level"} is the envelope {@code priority}; patch items may spell
- *       {@code mentionPids} as {@code "meintonPids"}.
+ *   <li>{@link JsonObjectMessage} fields ({@code attr}, {@code where}, {@code results}, {@code
+ *       attrModified}, {@code DataCommand.msg}) are plain JSON objects/arrays on the wire and JSON
+ *       text ({@code data}) inside protobuf; input also accepts a JSON string (kept as the text).
+ *   <li>Repeated fields are arrays, nested messages are objects of the same shape, int64 are JSON
+ *       numbers (exact, never through double), bools are {@code true/false} (input also {@code
+ *       0/1}), bytes are base64.
+ *   <li>Strings cannot carry an unpaired UTF-16 surrogate (JSON's {@code "\ud800"}): it has no
+ *       UTF-8 form for protobuf, so input gets U+FFFD in its place.
+ *   <li>{@code null} means absent; unknown keys are ignored; unset fields are not written (presence
+ *       is kept exactly as in protobuf: an explicitly set {@code offline=false} <em>is</em>
+ *       written, so do not set it).
+ *   <li>.NET quirks on input: {@code "level"} is the envelope {@code priority}; patch items may
+ *       spell {@code mentionPids} as {@code "meintonPids"}.
  *   <li>The heartbeat <code>{}</code> is an empty command and an empty command is <code>{}</code>.
  * </ul>
  *
- * <p>Output key order is deterministic: envelope fields by field number, then the flat sub-message fields by field
- * number, then any nested non-matching sub-messages by field number. Stateless and thread-safe.
+ * <p>Output key order is deterministic: envelope fields by field number, then the flat sub-message
+ * fields by field number, then any nested non-matching sub-messages by field number. Stateless and
+ * thread-safe.
  */
 public final class JsonCodec implements CommandCodec {
 
@@ -74,7 +80,8 @@ public final class JsonCodec implements CommandCodec {
           .build();
 
   private static final Descriptor GENERIC = GenericCommand.getDescriptor();
-  private static final FieldDescriptor CMD_FIELD = GENERIC.findFieldByNumber(GenericCommand.CMD_FIELD_NUMBER);
+  private static final FieldDescriptor CMD_FIELD =
+      GENERIC.findFieldByNumber(GenericCommand.CMD_FIELD_NUMBER);
   private static final FieldDescriptor PRIORITY_FIELD =
       GENERIC.findFieldByNumber(GenericCommand.PRIORITY_FIELD_NUMBER);
   private static final EnumDescriptor OP_TYPE = OpType.getDescriptor();
@@ -83,13 +90,18 @@ public final class JsonCodec implements CommandCodec {
   /** Input-only key aliases per message type: alias → canonical field name. */
   private static final Map<Descriptor, Map<String, String>> ALIASES =
       Map.of(
-          GENERIC, Map.of("level", PRIORITY_FIELD.getName()),
-          PatchItem.getDescriptor(), Map.of("meintonPids", "mentionPids"));
+          GENERIC,
+          Map.of("level", PRIORITY_FIELD.getName()),
+          PatchItem.getDescriptor(),
+          Map.of("meintonPids", "mentionPids"));
 
   /** Values quoted in error details are cut to this many characters. */
   private static final int MAX_QUOTED = 40;
 
-  /** Integer-part digits beyond which a JSON number cannot be any protobuf integer (guards huge exponents). */
+  /**
+   * Integer-part digits beyond which a JSON number cannot be any protobuf integer (guards huge
+   * exponents).
+   */
   private static final int MAX_INTEGER_DIGITS = 40;
 
   private JsonCodec() {}
@@ -129,8 +141,10 @@ public final class JsonCodec implements CommandCodec {
     try {
       return readCommand(root);
     } catch (RuntimeException | StackOverflowError e) {
-      // Safety net: the reader validates every value, so this means a bug; still never throw unchecked.
-      throw new ProtocolException(ErrorCode.UNPARSEABLE_RAW_MESSAGE, "cannot map JSON to a command: " + e, e);
+      // Safety net: the reader validates every value, so this means a bug; still never throw
+      // unchecked.
+      throw new ProtocolException(
+          ErrorCode.UNPARSEABLE_RAW_MESSAGE, "cannot map JSON to a command: " + e, e);
     }
   }
 
@@ -200,7 +214,10 @@ public final class JsonCodec implements CommandCodec {
     return command;
   }
 
-  /** The field for {@code key} in {@code type}, honouring input aliases when the canonical key is absent. */
+  /**
+   * The field for {@code key} in {@code type}, honouring input aliases when the canonical key is
+   * absent.
+   */
   private static FieldDescriptor resolve(Descriptor type, JsonNode object, String key) {
     FieldDescriptor field = type.findFieldByName(key);
     if (field != null) {
@@ -218,7 +235,8 @@ public final class JsonCodec implements CommandCodec {
     return node != null && !node.isNull();
   }
 
-  private static void readFields(Message.Builder builder, JsonNode object, String path) throws ProtocolException {
+  private static void readFields(Message.Builder builder, JsonNode object, String path)
+      throws ProtocolException {
     Descriptor type = builder.getDescriptorForType();
     for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> entry = it.next();
@@ -232,7 +250,8 @@ public final class JsonCodec implements CommandCodec {
     }
   }
 
-  private static void setField(Message.Builder builder, FieldDescriptor field, JsonNode value, String path)
+  private static void setField(
+      Message.Builder builder, FieldDescriptor field, JsonNode value, String path)
       throws ProtocolException {
     if (field.isRepeated()) {
       if (!value.isArray()) {
@@ -241,7 +260,8 @@ public final class JsonCodec implements CommandCodec {
       for (int index = 0; index < value.size(); index++) {
         JsonNode element = value.get(index);
         if (!element.isNull()) {
-          builder.addRepeatedField(field, readValue(builder, field, element, path + "[" + index + "]"));
+          builder.addRepeatedField(
+              field, readValue(builder, field, element, path + "[" + index + "]"));
         }
       }
     } else {
@@ -249,26 +269,39 @@ public final class JsonCodec implements CommandCodec {
     }
   }
 
-  private static Object readValue(Message.Builder parent, FieldDescriptor field, JsonNode value, String path)
+  private static Object readValue(
+      Message.Builder parent, FieldDescriptor field, JsonNode value, String path)
       throws ProtocolException {
     switch (field.getJavaType()) {
       case INT -> {
-        boolean unsigned = field.getType() == FieldDescriptor.Type.UINT32 || field.getType() == FieldDescriptor.Type.FIXED32;
+        boolean unsigned =
+            field.getType() == FieldDescriptor.Type.UINT32
+                || field.getType() == FieldDescriptor.Type.FIXED32;
         BigInteger number = readInteger(value, path);
         BigInteger min = unsigned ? BigInteger.ZERO : BigInteger.valueOf(Integer.MIN_VALUE);
-        BigInteger max = unsigned ? BigInteger.valueOf(0xFFFF_FFFFL) : BigInteger.valueOf(Integer.MAX_VALUE);
+        BigInteger max =
+            unsigned ? BigInteger.valueOf(0xFFFF_FFFFL) : BigInteger.valueOf(Integer.MAX_VALUE);
         if (number.compareTo(min) < 0 || number.compareTo(max) > 0) {
-          throw bad(path, "integer " + quote(value) + " out of " + (unsigned ? "uint32" : "int32") + " range");
+          throw bad(
+              path,
+              "integer " + quote(value) + " out of " + (unsigned ? "uint32" : "int32") + " range");
         }
         return number.intValue();
       }
       case LONG -> {
-        boolean unsigned = field.getType() == FieldDescriptor.Type.UINT64 || field.getType() == FieldDescriptor.Type.FIXED64;
+        boolean unsigned =
+            field.getType() == FieldDescriptor.Type.UINT64
+                || field.getType() == FieldDescriptor.Type.FIXED64;
         BigInteger number = readInteger(value, path);
         BigInteger min = unsigned ? BigInteger.ZERO : BigInteger.valueOf(Long.MIN_VALUE);
-        BigInteger max = unsigned ? BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE) : BigInteger.valueOf(Long.MAX_VALUE);
+        BigInteger max =
+            unsigned
+                ? BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE)
+                : BigInteger.valueOf(Long.MAX_VALUE);
         if (number.compareTo(min) < 0 || number.compareTo(max) > 0) {
-          throw bad(path, "integer " + quote(value) + " out of " + (unsigned ? "uint64" : "int64") + " range");
+          throw bad(
+              path,
+              "integer " + quote(value) + " out of " + (unsigned ? "uint64" : "int64") + " range");
         }
         return number.longValue();
       }
@@ -327,7 +360,10 @@ public final class JsonCodec implements CommandCodec {
     throw bad(path, "unsupported field type " + field.getType());
   }
 
-  /** JSON text for a {@link JsonObjectMessage}: objects/arrays re-serialized compactly, strings kept as is. */
+  /**
+   * JSON text for a {@link JsonObjectMessage}: objects/arrays re-serialized compactly, strings kept
+   * as is.
+   */
   private static String jsonData(JsonNode value, String path) throws ProtocolException {
     if (value.isTextual()) {
       return wellFormed(value.textValue());
@@ -343,9 +379,10 @@ public final class JsonCodec implements CommandCodec {
   }
 
   /**
-   * The text with each unpaired UTF-16 surrogate (JSON allows {@code "\ud800"}) replaced by U+FFFD, as a UTF-8
-   * decoder does with bytes that are not UTF-8. Such a string has no UTF-8 form: protobuf would write {@code ?} and
-   * log a warning with a stack trace on every serialization of the command.
+   * The text with each unpaired UTF-16 surrogate (JSON allows {@code "\ud800"}) replaced by U+FFFD,
+   * as a UTF-8 decoder does with bytes that are not UTF-8. Such a string has no UTF-8 form:
+   * protobuf would write {@code ?} and log a warning with a stack trace on every serialization of
+   * the command.
    */
   static String wellFormed(String text) {
     int length = text.length();
@@ -359,7 +396,9 @@ public final class JsonCodec implements CommandCodec {
     StringBuilder out = new StringBuilder(length).append(text, 0, first);
     for (int i = first; i < length; i++) {
       char c = text.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(text.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < length
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
         out.append(c).append(text.charAt(++i));
       } else {
         out.append(Character.isSurrogate(c) ? '\uFFFD' : c);
@@ -401,7 +440,8 @@ public final class JsonCodec implements CommandCodec {
       if (decimal.signum() == 0) {
         return BigInteger.ZERO;
       }
-      // cheap checks first: 1e-999999999 or 1e999999999 must not make BigDecimal compute huge powers of ten
+      // cheap checks first: 1e-999999999 or 1e999999999 must not make BigDecimal compute huge
+      // powers of ten
       BigDecimal stripped = decimal.stripTrailingZeros();
       if (stripped.scale() > 0) {
         throw bad(path, "expected an integer, got " + quote(value));
@@ -484,7 +524,8 @@ public final class JsonCodec implements CommandCodec {
     }
   }
 
-  private static void writeValue(JsonGenerator out, FieldDescriptor field, Object value) throws IOException {
+  private static void writeValue(JsonGenerator out, FieldDescriptor field, Object value)
+      throws IOException {
     switch (field.getType()) {
       case INT32, SINT32, SFIXED32 -> out.writeNumber((Integer) value);
       case UINT32, FIXED32 -> out.writeNumber(Integer.toUnsignedLong((Integer) value));
@@ -494,7 +535,8 @@ public final class JsonCodec implements CommandCodec {
       case DOUBLE -> out.writeNumber((Double) value);
       case BOOL -> out.writeBoolean((Boolean) value);
       case STRING -> out.writeString((String) value);
-      case BYTES -> out.writeString(Base64.getEncoder().encodeToString(((ByteString) value).toByteArray()));
+      case BYTES ->
+          out.writeString(Base64.getEncoder().encodeToString(((ByteString) value).toByteArray()));
       case ENUM -> {
         EnumValueDescriptor enumValue = (EnumValueDescriptor) value;
         String name = enumValue.getName();
@@ -514,8 +556,8 @@ public final class JsonCodec implements CommandCodec {
   }
 
   /**
-   * A JSON object/array text is written as that value; anything else (not an object/array), or a value nested so
-   * deep that the frame would exceed the writer's nesting limit, as a string.
+   * A JSON object/array text is written as that value; anything else (not an object/array), or a
+   * value nested so deep that the frame would exceed the writer's nesting limit, as a string.
    */
   private static void writeJsonData(JsonGenerator out, String data) throws IOException {
     JsonNode tree = null;
@@ -534,7 +576,10 @@ public final class JsonCodec implements CommandCodec {
     }
   }
 
-  /** Nesting depth of a container (1 for {@code []}); recursion is bounded by the reader's nesting limit. */
+  /**
+   * Nesting depth of a container (1 for {@code []}); recursion is bounded by the reader's nesting
+   * limit.
+   */
   private static int depth(JsonNode node) {
     int deepest = 0;
     for (JsonNode child : node) {
@@ -559,19 +604,24 @@ public final class JsonCodec implements CommandCodec {
   }
 
   /**
-   * The {@code GenericCommand} field whose fields are flattened for {@code cmd} ({@code <cmd>Message}), or null
-   * for commands without one ({@code echo}, {@code goaway}, {@code logout}, {@code loggedout}).
+   * The {@code GenericCommand} field whose fields are flattened for {@code cmd} ({@code
+   * <cmd>Message}), or null for commands without one ({@code echo}, {@code goaway}, {@code logout},
+   * {@code loggedout}).
    */
   public static FieldDescriptor subMessageField(CommandType cmd) {
     return cmd == null ? null : SUB_MESSAGES.get(cmd);
   }
 
-  private static final Map<Descriptor, List<FieldDescriptor>> BY_NUMBER = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Map<Descriptor, List<FieldDescriptor>> BY_NUMBER =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private static List<FieldDescriptor> byNumber(Descriptor type) {
     return BY_NUMBER.computeIfAbsent(
         type,
-        t -> t.getFields().stream().sorted(Comparator.comparingInt(FieldDescriptor::getNumber)).toList());
+        t ->
+            t.getFields().stream()
+                .sorted(Comparator.comparingInt(FieldDescriptor::getNumber))
+                .toList());
   }
 
   private static ProtocolException bad(String detail) {

@@ -4,8 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.parley.protocol.wire.GenericCommand;
 
 /**
- * {@code lc.protobuf2.N}: one binary WebSocket message = one serialized {@link GenericCommand}, no length prefix
- * (docs/protocol.md §2.1). Stateless and thread-safe.
+ * {@code lc.protobuf2.N}: one binary WebSocket message = one serialized {@link GenericCommand}, no
+ * length prefix (docs/protocol.md §2.1). Stateless and thread-safe.
  */
 public final class ProtobufCodec implements CommandCodec {
 
@@ -27,22 +27,27 @@ public final class ProtobufCodec implements CommandCodec {
   }
 
   /**
-   * Parses protobuf bytes. Garbage, truncated input and missing proto2 {@code required} fields are rejected with
-   * {@link ErrorCode#UNPARSEABLE_RAW_MESSAGE}; unknown fields are kept (and re-serialized) as protobuf does.
+   * Parses protobuf bytes. Garbage, truncated input and missing proto2 {@code required} fields are
+   * rejected with {@link ErrorCode#UNPARSEABLE_RAW_MESSAGE}; unknown fields are kept (and
+   * re-serialized) as protobuf does.
    */
   public static GenericCommand parse(byte[] bytes) throws ProtocolException {
     try {
       return GenericCommand.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
-      throw new ProtocolException(ErrorCode.UNPARSEABLE_RAW_MESSAGE, "invalid protobuf GenericCommand: " + e.getMessage(), e);
+      throw new ProtocolException(
+          ErrorCode.UNPARSEABLE_RAW_MESSAGE,
+          "invalid protobuf GenericCommand: " + e.getMessage(),
+          e);
     } catch (RuntimeException | StackOverflowError e) {
-      throw new ProtocolException(ErrorCode.UNPARSEABLE_RAW_MESSAGE, "invalid protobuf GenericCommand: " + e, e);
+      throw new ProtocolException(
+          ErrorCode.UNPARSEABLE_RAW_MESSAGE, "invalid protobuf GenericCommand: " + e, e);
     }
   }
 
   /**
-   * Serializes a command, refusing one that lacks proto2 {@code required} fields: protobufjs (JS SDK) and Java's
-   * {@code parseFrom} would drop or fail on such a frame (§2.1).
+   * Serializes a command, refusing one that lacks proto2 {@code required} fields: protobufjs (JS
+   * SDK) and Java's {@code parseFrom} would drop or fail on such a frame (§2.1).
    *
    * @throws IllegalArgumentException if a required field is missing (a bug in the caller)
    */
@@ -57,7 +62,10 @@ public final class ProtobufCodec implements CommandCodec {
     }
     if (!command.isInitialized()) {
       throw new IllegalArgumentException(
-          "GenericCommand lacks required fields " + command.findInitializationErrors() + ": " + command);
+          "GenericCommand lacks required fields "
+              + command.findInitializationErrors()
+              + ": "
+              + command);
     }
   }
 

@@ -4,8 +4,9 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The WebSocket subprotocols the LeanCloud SDKs offer (docs/protocol.md §1.4), each with its frame encoding and
- * the protocol semantics version (the trailing digit, §2.4) that decides offline delivery at login.
+ * The WebSocket subprotocols the LeanCloud SDKs offer (docs/protocol.md §1.4), each with its frame
+ * encoding and the protocol semantics version (the trailing digit, §2.4) that decides offline
+ * delivery at login.
  */
 public enum Subprotocol {
   PROTOBUF_3("lc.protobuf2.3", Encoding.PROTOBUF, 3),
@@ -16,8 +17,9 @@ public enum Subprotocol {
   JSON_2("lc.json.2", Encoding.JSON, 2),
   JSON_1("lc.json.1", Encoding.JSON, 1),
   /**
-   * No subprotocol offered (.NET NetCore client, legacy JS v2). DECISION (§1.4 rule 3): JSON, version 1,
-   * but the first data frame may switch the connection to protobuf (binary) or base64 (non-JSON text).
+   * No subprotocol offered (.NET NetCore client, legacy JS v2). DECISION (§1.4 rule 3): JSON,
+   * version 1, but the first data frame may switch the connection to protobuf (binary) or base64
+   * (non-JSON text).
    */
   LEGACY(null, Encoding.DETECT, 1);
 

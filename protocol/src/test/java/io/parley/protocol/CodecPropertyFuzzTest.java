@@ -10,13 +10,14 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
- * Property-based fuzz of every codec (issue 10 item 8): for each encoding, frames generated from nothing and frames
- * mutated from the golden SDK captures, on every subprotocol of that encoding, must satisfy {@link FuzzOracle}.
+ * Property-based fuzz of every codec (issue 10 item 8): for each encoding, frames generated from
+ * nothing and frames mutated from the golden SDK captures, on every subprotocol of that encoding,
+ * must satisfy {@link FuzzOracle}.
  *
- * <p>Tries per property come from jqwik's {@code jqwik.tries.default}, set by surefire from
- * {@code parley.fuzz.tries}: 1,000 in the default suite (8,000 frames), 125,000 with {@code -Pfuzz} (1,000,000
- * frames). The figures are printed after the last property. A failure prints jqwik's seed; plain JUnit regression
- * cases of what it found live in {@link FuzzRegressionTest}.
+ * <p>Tries per property come from jqwik's {@code jqwik.tries.default}, set by surefire from {@code
+ * parley.fuzz.tries}: 1,000 in the default suite (8,000 frames), 125,000 with {@code -Pfuzz}
+ * (1,000,000 frames). The figures are printed after the last property. A failure prints jqwik's
+ * seed; plain JUnit regression cases of what it found live in {@link FuzzRegressionTest}.
  */
 class CodecPropertyFuzzTest {
 
@@ -31,22 +32,26 @@ class CodecPropertyFuzzTest {
   }
 
   @Property
-  void protobuf_generated(@ForAll("protobuf") Subprotocol protocol, @ForAll("generatedBinary") Frame frame) {
+  void protobuf_generated(
+      @ForAll("protobuf") Subprotocol protocol, @ForAll("generatedBinary") Frame frame) {
     FuzzOracle.check("protobuf/generated", protocol, frame);
   }
 
   @Property
-  void protobuf_mutated(@ForAll("protobuf") Subprotocol protocol, @ForAll("mutatedBinary") Frame frame) {
+  void protobuf_mutated(
+      @ForAll("protobuf") Subprotocol protocol, @ForAll("mutatedBinary") Frame frame) {
     FuzzOracle.check("protobuf/mutated", protocol, frame);
   }
 
   @Property
-  void base64_generated(@ForAll("base64") Subprotocol protocol, @ForAll("generatedBase64") Frame frame) {
+  void base64_generated(
+      @ForAll("base64") Subprotocol protocol, @ForAll("generatedBase64") Frame frame) {
     FuzzOracle.check("base64/generated", protocol, frame);
   }
 
   @Property
-  void base64_mutated(@ForAll("base64") Subprotocol protocol, @ForAll("mutatedBase64") Frame frame) {
+  void base64_mutated(
+      @ForAll("base64") Subprotocol protocol, @ForAll("mutatedBase64") Frame frame) {
     FuzzOracle.check("base64/mutated", protocol, frame);
   }
 
@@ -74,7 +79,8 @@ class CodecPropertyFuzzTest {
   // ------------------------------------------------------------------------------------------------ providers
 
   private static Arbitrary<Subprotocol> of(Subprotocol.Encoding encoding) {
-    return Arbitraries.of(Arrays.stream(Subprotocol.values()).filter(p -> p.encoding() == encoding).toList());
+    return Arbitraries.of(
+        Arrays.stream(Subprotocol.values()).filter(p -> p.encoding() == encoding).toList());
   }
 
   @Provide

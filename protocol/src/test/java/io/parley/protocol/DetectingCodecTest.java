@@ -11,10 +11,14 @@ import io.parley.protocol.wire.GenericCommand;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The no-subprotocol connection (docs/protocol.md §1.4 rule 3): the first data frame decides, then it sticks. */
+/**
+ * The no-subprotocol connection (docs/protocol.md §1.4 rule 3): the first data frame decides, then
+ * it sticks.
+ */
 class DetectingCodecTest {
 
-  private static final GenericCommand ECHO = GenericCommand.newBuilder().setCmd(CommandType.echo).setI(2).build();
+  private static final GenericCommand ECHO =
+      GenericCommand.newBuilder().setCmd(CommandType.echo).setI(2).build();
 
   @Test
   void encodes_json_before_any_frame() {
@@ -31,7 +35,8 @@ class DetectingCodecTest {
     assertEquals(open, codec.decode(Codecs.protobuf().encode(open)));
     assertEquals(Optional.of(Encoding.PROTOBUF), codec.detected());
     assertInstanceOf(Frame.Binary.class, codec.encode(ECHO));
-    assertThrows(ProtocolException.class, () -> codec.decode(new Frame.Text("{}")), "sticks to protobuf");
+    assertThrows(
+        ProtocolException.class, () -> codec.decode(new Frame.Text("{}")), "sticks to protobuf");
   }
 
   @Test
@@ -40,7 +45,8 @@ class DetectingCodecTest {
     assertEquals(GenericCommand.getDefaultInstance(), codec.decode(new Frame.Text(" \r\n\t{}")));
     assertEquals(Optional.of(Encoding.JSON), codec.detected());
     assertEquals(new Frame.Text("{}"), codec.encode(GenericCommand.getDefaultInstance()));
-    assertThrows(ProtocolException.class, () -> codec.decode(new Frame.Text("CA4oAg==")), "sticks to JSON");
+    assertThrows(
+        ProtocolException.class, () -> codec.decode(new Frame.Text("CA4oAg==")), "sticks to JSON");
     assertThrows(ProtocolException.class, () -> codec.decode(new Frame.Binary(new byte[] {8, 14})));
   }
 

@@ -23,10 +23,10 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.Tuple.Tuple2;
 
 /**
- * Frames for the codec fuzz: generated from nothing (random bytes/text, protobuf wire soup, random JSON) and
- * mutated from the golden corpus (frames captured from the SDKs, our generated golden frames, every
- * {@link Samples} command). Generators are jqwik {@link Arbitrary}s; most draw from the {@link Random} jqwik hands
- * them, so the whole run is reproducible from jqwik's printed seed.
+ * Frames for the codec fuzz: generated from nothing (random bytes/text, protobuf wire soup, random
+ * JSON) and mutated from the golden corpus (frames captured from the SDKs, our generated golden
+ * frames, every {@link Samples} command). Generators are jqwik {@link Arbitrary}s; most draw from
+ * the {@link Random} jqwik hands them, so the whole run is reproducible from jqwik's printed seed.
  */
 final class FuzzFrames {
 
@@ -36,14 +36,18 @@ final class FuzzFrames {
 
   /** Valid protobuf frames: SDK captures, generated golden frames, all samples. */
   static final List<byte[]> PROTOBUF = new ArrayList<>();
+
   /** Valid base64 frames. */
   static final List<String> BASE64 = new ArrayList<>();
+
   /** Valid JSON frames (flat, plus the nested descriptions of the SDK captures). */
   static final List<String> JSON = new ArrayList<>();
 
   /** Every field name, enum value name and input alias of the wire schema, plus a few strangers. */
   static final List<String> KEYS;
+
   static final List<String> ENUM_NAMES;
+
   /** Field numbers used by the schema (tags worth hitting). */
   static final int[] FIELD_NUMBERS;
 
@@ -84,10 +88,12 @@ final class FuzzFrames {
       JSON.add(JsonCodec.toJson(sample));
     }
     if (PROTOBUF.size() < 20 || BASE64.size() < 20 || JSON.size() < 20) {
-      throw new IllegalStateException("golden corpus not found under " + Golden.ROOT.toAbsolutePath());
+      throw new IllegalStateException(
+          "golden corpus not found under " + Golden.ROOT.toAbsolutePath());
     }
 
-    TreeSet<String> keys = new TreeSet<>(List.of("cmd", "level", "meintonPids", "", "__proto__", "x", "CMD"));
+    TreeSet<String> keys =
+        new TreeSet<>(List.of("cmd", "level", "meintonPids", "", "__proto__", "x", "CMD"));
     TreeSet<String> enums = new TreeSet<>();
     TreeSet<Integer> numbers = new TreeSet<>();
     for (Descriptor type : GenericCommand.getDescriptor().getFile().getMessageTypes()) {
@@ -109,7 +115,9 @@ final class FuzzFrames {
 
   // ------------------------------------------------------------------------------------------------ arbitraries
 
-  /** Binary frames from nothing: jqwik byte arrays (with their edge cases) and protobuf wire soup. */
+  /**
+   * Binary frames from nothing: jqwik byte arrays (with their edge cases) and protobuf wire soup.
+   */
   static Arbitrary<Frame> generatedBinary() {
     return Arbitraries.<byte[]>frequencyOf(
             w(2, Arbitraries.bytes().array(byte[].class).ofMaxSize(300)),
@@ -120,37 +128,49 @@ final class FuzzFrames {
 
   /** Binary frames mutated from the golden corpus. */
   static Arbitrary<Frame> mutatedBinary() {
-    return Arbitraries.randomValue(random -> new Frame.Binary(mutateBytes(random, pick(random, PROTOBUF))));
+    return Arbitraries.randomValue(
+        random -> new Frame.Binary(mutateBytes(random, pick(random, PROTOBUF))));
   }
 
   /** Text frames for base64 from nothing: base64 of wire soup, base64-ish text, any text. */
   static Arbitrary<Frame> generatedBase64() {
     return Arbitraries.<String>frequencyOf(
-            w(4, Arbitraries.<String>randomValue(r -> Base64.getEncoder().encodeToString(wireSoup(r)))),
-            w(3, Arbitraries.<String>randomValue(r -> Base64.getEncoder().encodeToString(randomCommand(r).toByteArray()))),
+            w(
+                4,
+                Arbitraries.<String>randomValue(
+                    r -> Base64.getEncoder().encodeToString(wireSoup(r)))),
+            w(
+                3,
+                Arbitraries.<String>randomValue(
+                    r -> Base64.getEncoder().encodeToString(randomCommand(r).toByteArray()))),
             w(2, Arbitraries.<String>randomValue(FuzzFrames::base64ish)),
             w(1, Arbitraries.strings().ofMaxLength(200)),
             w(1, Arbitraries.<String>randomValue(FuzzFrames::randomText)))
         .map(text -> (Frame) new Frame.Text(text));
   }
 
-  /** Base64 frames mutated: the decoded bytes mutated and re-encoded, or the text itself mutated. */
+  /**
+   * Base64 frames mutated: the decoded bytes mutated and re-encoded, or the text itself mutated.
+   */
   static Arbitrary<Frame> mutatedBase64() {
-    return Arbitraries.randomValue(random -> {
-      String text = pick(random, BASE64);
-      if (random.nextInt(3) > 0) {
-        byte[] bytes = Base64.getDecoder().decode(text.strip());
-        text = Base64.getEncoder().encodeToString(mutateBytes(random, bytes));
-        if (random.nextInt(4) == 0) {
-          text = text.replace("=", "");
-        }
-        return new Frame.Text(text);
-      }
-      return new Frame.Text(mutateText(random, text, pick(random, BASE64)));
-    });
+    return Arbitraries.randomValue(
+        random -> {
+          String text = pick(random, BASE64);
+          if (random.nextInt(3) > 0) {
+            byte[] bytes = Base64.getDecoder().decode(text.strip());
+            text = Base64.getEncoder().encodeToString(mutateBytes(random, bytes));
+            if (random.nextInt(4) == 0) {
+              text = text.replace("=", "");
+            }
+            return new Frame.Text(text);
+          }
+          return new Frame.Text(mutateText(random, text, pick(random, BASE64)));
+        });
   }
 
-  /** JSON frames from nothing: random JSON objects over the schema's keys, deep nesting, any text. */
+  /**
+   * JSON frames from nothing: random JSON objects over the schema's keys, deep nesting, any text.
+   */
   static Arbitrary<Frame> generatedJson() {
     return Arbitraries.<String>frequencyOf(
             w(8, Arbitraries.<String>randomValue(r -> jsonObject(r, 0))),
@@ -161,9 +181,13 @@ final class FuzzFrames {
         .map(text -> (Frame) new Frame.Text(text));
   }
 
-  /** JSON frames mutated from the corpus: token swaps, replacements, duplicates, char edits, splices. */
+  /**
+   * JSON frames mutated from the corpus: token swaps, replacements, duplicates, char edits,
+   * splices.
+   */
   static Arbitrary<Frame> mutatedJson() {
-    return Arbitraries.randomValue(random -> new Frame.Text(mutateJson(random, pick(random, JSON))));
+    return Arbitraries.randomValue(
+        random -> new Frame.Text(mutateJson(random, pick(random, JSON))));
   }
 
   /** Any frame of any kind, for the legacy (detecting) codec. */
@@ -171,10 +195,17 @@ final class FuzzFrames {
     return Arbitraries.oneOf(generatedBinary(), generatedBase64(), generatedJson(), odd());
   }
 
-  /** Frames no transport should hand over, and frames of the wrong kind for a codec (one try in twenty). */
+  /**
+   * Frames no transport should hand over, and frames of the wrong kind for a codec (one try in
+   * twenty).
+   */
   static Arbitrary<Frame> odd() {
     return Arbitraries.oneOf(
-        Arbitraries.of(new Frame.Binary(null), new Frame.Text(null), new Frame.Text(""), new Frame.Binary(new byte[0])),
+        Arbitraries.of(
+            new Frame.Binary(null),
+            new Frame.Text(null),
+            new Frame.Text(""),
+            new Frame.Binary(new byte[0])),
         Arbitraries.randomValue(r -> new Frame.Text(randomCommandJson(r))),
         Arbitraries.randomValue(r -> new Frame.Binary(randomCommand(r).toByteArray())));
   }
@@ -191,9 +222,9 @@ final class FuzzFrames {
   // ------------------------------------------------------------------------------------------------ commands
 
   /**
-   * A command built through the schema's descriptors with hostile values: extreme numbers, odd text, JSON text
-   * fields ({@code attr}, {@code msg}, ...) nested right around the JSON reader's and writer's depth limits.
-   * Usually complete; sometimes a proto2 required field is missing.
+   * A command built through the schema's descriptors with hostile values: extreme numbers, odd
+   * text, JSON text fields ({@code attr}, {@code msg}, ...) nested right around the JSON reader's
+   * and writer's depth limits. Usually complete; sometimes a proto2 required field is missing.
    */
   static GenericCommand randomCommand(Random random) {
     GenericCommand.Builder builder = GenericCommand.newBuilder();
@@ -219,14 +250,17 @@ final class FuzzFrames {
     return command.isInitialized() ? JsonCodec.toJson(command) : jsonObject(random, 0);
   }
 
-  private static void fill(Random random, com.google.protobuf.Message.Builder builder, int depth, boolean complete) {
+  private static void fill(
+      Random random, com.google.protobuf.Message.Builder builder, int depth, boolean complete) {
     for (FieldDescriptor field : builder.getDescriptorForType().getFields()) {
       boolean isMessage = field.getJavaType() == FieldDescriptor.JavaType.MESSAGE;
       int odds = depth == 0 && isMessage ? 10 : 3;
       if (!(field.isRequired() && complete) && random.nextInt(odds) != 0) {
         continue;
       }
-      if (isMessage && depth > 3 && field.getMessageType() != io.parley.protocol.wire.JsonObjectMessage.getDescriptor()) {
+      if (isMessage
+          && depth > 3
+          && field.getMessageType() != io.parley.protocol.wire.JsonObjectMessage.getDescriptor()) {
         continue;
       }
       int count = field.isRepeated() ? random.nextInt(4) : 1;
@@ -242,23 +276,50 @@ final class FuzzFrames {
   }
 
   private static Object fieldValue(
-      Random random, com.google.protobuf.Message.Builder parent, FieldDescriptor field, int depth, boolean complete) {
+      Random random,
+      com.google.protobuf.Message.Builder parent,
+      FieldDescriptor field,
+      int depth,
+      boolean complete) {
     return switch (field.getJavaType()) {
-      case INT -> new int[] {0, 1, -1, Integer.MIN_VALUE, Integer.MAX_VALUE, random.nextInt(), random.nextInt(100)}[random.nextInt(7)];
+      case INT ->
+          new int[] {
+                0,
+                1,
+                -1,
+                Integer.MIN_VALUE,
+                Integer.MAX_VALUE,
+                random.nextInt(),
+                random.nextInt(100)
+              }
+              [random.nextInt(7)];
       case LONG -> hostileLong(random);
       case BOOLEAN -> random.nextBoolean();
-      case FLOAT -> new float[] {Float.NaN, Float.POSITIVE_INFINITY, -0f, Float.MAX_VALUE, random.nextFloat()}[random.nextInt(5)];
-      case DOUBLE -> new double[] {Double.NaN, Double.NEGATIVE_INFINITY, -0d, Double.MIN_VALUE, random.nextDouble()}[random.nextInt(5)];
-      // a protobuf peer's strings are UTF-8 (bad bytes arrive as U+FFFD): no unpaired surrogates here
-      case STRING -> random.nextInt(3) == 0 ? pick(random, ENUM_NAMES) : JsonCodec.wellFormed(randomText(random));
-      case BYTE_STRING -> com.google.protobuf.ByteString.copyFrom(randomBytes(random, random.nextInt(20)));
+      case FLOAT ->
+          new float[] {Float.NaN, Float.POSITIVE_INFINITY, -0f, Float.MAX_VALUE, random.nextFloat()}
+              [random.nextInt(5)];
+      case DOUBLE ->
+          new double[] {
+                Double.NaN, Double.NEGATIVE_INFINITY, -0d, Double.MIN_VALUE, random.nextDouble()
+              }
+              [random.nextInt(5)];
+      // a protobuf peer's strings are UTF-8 (bad bytes arrive as U+FFFD): no unpaired surrogates
+      // here
+      case STRING ->
+          random.nextInt(3) == 0
+              ? pick(random, ENUM_NAMES)
+              : JsonCodec.wellFormed(randomText(random));
+      case BYTE_STRING ->
+          com.google.protobuf.ByteString.copyFrom(randomBytes(random, random.nextInt(20)));
       case ENUM -> {
         List<EnumValueDescriptor> values = field.getEnumType().getValues();
         yield values.get(random.nextInt(values.size()));
       }
       case MESSAGE -> {
         if (field.getMessageType() == io.parley.protocol.wire.JsonObjectMessage.getDescriptor()) {
-          yield io.parley.protocol.wire.JsonObjectMessage.newBuilder().setData(JsonCodec.wellFormed(jsonText(random))).build();
+          yield io.parley.protocol.wire.JsonObjectMessage.newBuilder()
+              .setData(JsonCodec.wellFormed(jsonText(random)))
+              .build();
         }
         com.google.protobuf.Message.Builder sub = parent.newBuilderForField(field);
         fill(random, sub, depth + 1, complete);
@@ -267,13 +328,18 @@ final class FuzzFrames {
     };
   }
 
-  /** Text of a JSON-object field: JSON of any shape, nested near the depth limits, or not JSON at all. */
+  /**
+   * Text of a JSON-object field: JSON of any shape, nested near the depth limits, or not JSON at
+   * all.
+   */
   static String jsonText(Random random) {
     return switch (random.nextInt(6)) {
       case 0 -> {
         int depth = 995 + random.nextInt(8);
         boolean objects = random.nextBoolean();
-        yield objects ? "{\"a\":".repeat(depth - 1) + "{}" + "}".repeat(depth - 1) : "[".repeat(depth) + "]".repeat(depth);
+        yield objects
+            ? "{\"a\":".repeat(depth - 1) + "{}" + "}".repeat(depth - 1)
+            : "[".repeat(depth) + "]".repeat(depth);
       }
       case 1 -> randomText(random);
       case 2 -> jsonValue(random, 0);
@@ -284,7 +350,10 @@ final class FuzzFrames {
 
   // ------------------------------------------------------------------------------------------------ protobuf
 
-  /** A sequence of protobuf fields with plausible tags and hostile payloads, sometimes deeply nested. */
+  /**
+   * A sequence of protobuf fields with plausible tags and hostile payloads, sometimes deeply
+   * nested.
+   */
   static byte[] wireSoup(Random random) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     if (random.nextInt(20) == 0) {
@@ -316,12 +385,17 @@ final class FuzzFrames {
     int fields = random.nextInt(depth == 0 ? 12 : 5) + (depth == 0 ? 1 : 0);
     for (int f = 0; f < fields; f++) {
       int number = random.nextInt(10) == 0 ? random.nextInt(1 << 29) : pickNumber(random);
-      int wireType = random.nextInt(10) == 0 ? random.nextInt(8) : new int[] {0, 0, 2, 2, 2, 1, 5, 3}[random.nextInt(8)];
+      int wireType =
+          random.nextInt(10) == 0
+              ? random.nextInt(8)
+              : new int[] {0, 0, 2, 2, 2, 1, 5, 3}[random.nextInt(8)];
       varint(out, (long) number << 3 | wireType);
       switch (wireType) {
         case 0 -> varint(out, hostileLong(random));
-        case 1 -> out.writeBytes(randomBytes(random, random.nextInt(10) == 0 ? random.nextInt(8) : 8));
-        case 5 -> out.writeBytes(randomBytes(random, random.nextInt(10) == 0 ? random.nextInt(4) : 4));
+        case 1 ->
+            out.writeBytes(randomBytes(random, random.nextInt(10) == 0 ? random.nextInt(8) : 8));
+        case 5 ->
+            out.writeBytes(randomBytes(random, random.nextInt(10) == 0 ? random.nextInt(4) : 4));
         case 2 -> {
           byte[] payload;
           int kind = random.nextInt(4);
@@ -330,7 +404,9 @@ final class FuzzFrames {
             soup(random, nested, depth + 1);
             payload = nested.toByteArray();
           } else if (kind == 1) {
-            payload = ("{\"a\":" + random.nextInt() + "}").getBytes(StandardCharsets.UTF_8); // JSON text fields
+            payload =
+                ("{\"a\":" + random.nextInt() + "}")
+                    .getBytes(StandardCharsets.UTF_8); // JSON text fields
           } else if (kind == 2) {
             payload = randomBytes(random, random.nextInt(40)); // invalid UTF-8 in strings
           } else {
@@ -388,7 +464,10 @@ final class FuzzFrames {
 
   // ------------------------------------------------------------------------------------------------ mutation
 
-  /** One to four byte-level mutations: flips, inserts, deletes, truncation, splices, overlong varints. */
+  /**
+   * One to four byte-level mutations: flips, inserts, deletes, truncation, splices, overlong
+   * varints.
+   */
   static byte[] mutateBytes(Random random, byte[] original) {
     byte[] bytes = original.clone();
     int rounds = random.nextBoolean() ? 1 : 1 + random.nextInt(4);
@@ -404,17 +483,23 @@ final class FuzzFrames {
             }
           }
         }
-        case 2 -> bytes = splice(bytes, at, at, randomBytes(random, 1 + random.nextInt(4))); // insert
-        case 3 -> bytes = splice(bytes, at, Math.min(length, at + 1 + random.nextInt(8)), new byte[0]); // delete
+        case 2 ->
+            bytes = splice(bytes, at, at, randomBytes(random, 1 + random.nextInt(4))); // insert
+        case 3 ->
+            bytes =
+                splice(
+                    bytes, at, Math.min(length, at + 1 + random.nextInt(8)), new byte[0]); // delete
         case 4 -> bytes = java.util.Arrays.copyOf(bytes, random.nextInt(length + 1)); // truncate
         case 5 -> { // splice two frames: a prefix of this one and a suffix of another
           byte[] other = pick(random, PROTOBUF);
           int from = random.nextInt(other.length + 1);
-          bytes = splice(bytes, at, length, java.util.Arrays.copyOfRange(other, from, other.length));
+          bytes =
+              splice(bytes, at, length, java.util.Arrays.copyOfRange(other, from, other.length));
         }
         case 6 -> { // an interesting byte: length or tag boundary
           if (length > 0) {
-            bytes[random.nextInt(length)] = new byte[] {0, -1, 0x7f, -128, 0x0b, 0x0c, 0x12, 0x7a}[random.nextInt(8)];
+            bytes[random.nextInt(length)] =
+                new byte[] {0, -1, 0x7f, -128, 0x0b, 0x0c, 0x12, 0x7a}[random.nextInt(8)];
           }
         }
         case 7 -> { // a huge or overlong varint
@@ -454,24 +539,51 @@ final class FuzzFrames {
           }
         }
         case 4 -> out.replace(at, length, other.substring(random.nextInt(other.length() + 1)));
-        case 5 -> out.insert(random.nextBoolean() ? 0 : out.length(), new String[] {" ", "\n", "\t", "\u00a0", "\u2028", "\ufeff", "\u0000"}[random.nextInt(7)]);
+        case 5 ->
+            out.insert(
+                random.nextBoolean() ? 0 : out.length(),
+                new String[] {" ", "\n", "\t", "\u00a0", "\u2028", "\ufeff", "\u0000"}
+                    [random.nextInt(7)]);
         default -> out.insert(at, "=");
       }
     }
     return out.toString();
   }
 
-  /** JSON mutation: token swaps and replacements, duplicated pairs, deep nesting, then maybe char edits. */
+  /**
+   * JSON mutation: token swaps and replacements, duplicated pairs, deep nesting, then maybe char
+   * edits.
+   */
   static String mutateJson(Random random, String json) {
     List<String> tokens = tokenize(json);
     int rounds = random.nextBoolean() ? 1 : 1 + random.nextInt(3);
     for (int round = 0; round < rounds && !tokens.isEmpty(); round++) {
       int at = random.nextInt(tokens.size());
       switch (random.nextInt(8)) {
-        case 0 -> java.util.Collections.swap(tokens, at, random.nextInt(tokens.size())); // token swap
+        case 0 ->
+            java.util.Collections.swap(tokens, at, random.nextInt(tokens.size())); // token swap
         case 1 -> tokens.set(at, jsonValue(random, 2)); // a value of another type in its place
         case 2 -> tokens.remove(at);
-        case 3 -> tokens.add(at, pick(random, List.of("{", "}", "[", "]", ",", ":", "\"", "null", "-", "1e999999999", "NaN", "Infinity", "//", "'a'")));
+        case 3 ->
+            tokens.add(
+                at,
+                pick(
+                    random,
+                    List.of(
+                        "{",
+                        "}",
+                        "[",
+                        "]",
+                        ",",
+                        ":",
+                        "\"",
+                        "null",
+                        "-",
+                        "1e999999999",
+                        "NaN",
+                        "Infinity",
+                        "//",
+                        "'a'")));
         case 4 -> { // duplicate key: insert an extra "key":value pair after the first brace
           int brace = tokens.indexOf("{");
           if (brace >= 0) {
@@ -483,7 +595,8 @@ final class FuzzFrames {
         }
         case 6 -> { // deep nesting in place of a value
           int depth = 1 + random.nextInt(2000);
-          tokens.set(at, "[".repeat(depth) + "]".repeat(random.nextInt(10) == 0 ? depth - 1 : depth));
+          tokens.set(
+              at, "[".repeat(depth) + "]".repeat(random.nextInt(10) == 0 ? depth - 1 : depth));
         }
         default -> tokens.set(at, hugeNumber(random));
       }
@@ -492,7 +605,9 @@ final class FuzzFrames {
     return random.nextInt(4) == 0 ? mutateText(random, result, pick(random, JSON)) : result;
   }
 
-  /** Splits JSON text into strings, numbers/literals, punctuation and whitespace. Tolerates garbage. */
+  /**
+   * Splits JSON text into strings, numbers/literals, punctuation and whitespace. Tolerates garbage.
+   */
   static List<String> tokenize(String json) {
     List<String> tokens = new ArrayList<>();
     int i = 0;
@@ -523,7 +638,8 @@ final class FuzzFrames {
     StringBuilder out = new StringBuilder("{");
     int keys = random.nextInt(depth == 0 ? 10 : 4);
     if (depth == 0 && random.nextInt(4) > 0) {
-      out.append("\"cmd\":").append(random.nextInt(6) == 0 ? jsonValue(random, 2) : quoted(pick(random, ENUM_NAMES)));
+      out.append("\"cmd\":")
+          .append(random.nextInt(6) == 0 ? jsonValue(random, 2) : quoted(pick(random, ENUM_NAMES)));
       if (keys > 0) {
         out.append(',');
       }
@@ -563,12 +679,42 @@ final class FuzzFrames {
   }
 
   static String hugeNumber(Random random) {
-    return pick(random, List.of("9223372036854775807", "9223372036854775808", "-9223372036854775809",
-        "18446744073709551615", "18446744073709551616", "4294967295", "4294967296", "-2147483649", "1e400",
-        "-1e400", "1e-400", "1e999999999", "1E-999999999", "123456789e-9", "0.0", "-0", "-0.0", "1.5",
-        "2.0000000000000000000001", "1" + "0".repeat(999), "1" + "0".repeat(1200), "1e2147483647",
-        "1e-2147483648", "0e99999", "4.9e-324", "1.7976931348623157e309", "NaN", "-Infinity", "+1", "01",
-        ".5", "1.", "0x10"));
+    return pick(
+        random,
+        List.of(
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "18446744073709551616",
+            "4294967295",
+            "4294967296",
+            "-2147483649",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "1e999999999",
+            "1E-999999999",
+            "123456789e-9",
+            "0.0",
+            "-0",
+            "-0.0",
+            "1.5",
+            "2.0000000000000000000001",
+            "1" + "0".repeat(999),
+            "1" + "0".repeat(1200),
+            "1e2147483647",
+            "1e-2147483648",
+            "0e99999",
+            "4.9e-324",
+            "1.7976931348623157e309",
+            "NaN",
+            "-Infinity",
+            "+1",
+            "01",
+            ".5",
+            "1.",
+            "0x10"));
   }
 
   static String deepJson(Random random) {
@@ -577,17 +723,24 @@ final class FuzzFrames {
     return switch (random.nextInt(4)) {
       case 0 -> "{\"cmd\":\"conv\",\"attr\":" + "[".repeat(depth) + "]".repeat(depth) + "}";
       case 1 -> ("{" + key + ":").repeat(depth) + "1" + "}".repeat(depth);
-      case 2 -> "{\"cmd\":\"direct\",\"msg\":" + "{\"a\":".repeat(depth) + "{}" + "}".repeat(depth) + "}";
+      case 2 ->
+          "{\"cmd\":\"direct\",\"msg\":" + "{\"a\":".repeat(depth) + "{}" + "}".repeat(depth) + "}";
       default -> "[".repeat(depth);
     };
   }
 
   // ------------------------------------------------------------------------------------------------ text
 
-  /** Random text: invalid UTF-8 as a transport would decode it, lone surrogates, controls, any code point. */
+  /**
+   * Random text: invalid UTF-8 as a transport would decode it, lone surrogates, controls, any code
+   * point.
+   */
   static String randomText(Random random) {
     return switch (random.nextInt(4)) {
-      case 0 -> new String(randomBytes(random, random.nextInt(40)), StandardCharsets.UTF_8); // U+FFFD for bad bytes
+      case 0 ->
+          new String(
+              randomBytes(random, random.nextInt(40)),
+              StandardCharsets.UTF_8); // U+FFFD for bad bytes
       case 1 -> new String(randomBytes(random, random.nextInt(40)), StandardCharsets.ISO_8859_1);
       case 2 -> {
         StringBuilder out = new StringBuilder();
@@ -614,7 +767,10 @@ final class FuzzFrames {
     StringBuilder out = new StringBuilder();
     int length = random.nextInt(120);
     for (int i = 0; i < length; i++) {
-      out.append(random.nextInt(40) == 0 ? strangeChar(random) : String.valueOf(alphabet.charAt(random.nextInt(alphabet.length()))));
+      out.append(
+          random.nextInt(40) == 0
+              ? strangeChar(random)
+              : String.valueOf(alphabet.charAt(random.nextInt(alphabet.length()))));
     }
     return out.toString();
   }
@@ -649,7 +805,8 @@ final class FuzzFrames {
 
   // ------------------------------------------------------------------------------------------------ helpers
 
-  private static <T> Tuple2<Integer, Arbitrary<? extends T>> w(int weight, Arbitrary<? extends T> arbitrary) {
+  private static <T> Tuple2<Integer, Arbitrary<? extends T>> w(
+      int weight, Arbitrary<? extends T> arbitrary) {
     return Tuple.of(weight, arbitrary);
   }
 

@@ -23,26 +23,32 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * The property every codec must hold for any frame (issue 10 item 8): decoding either succeeds or throws
- * {@link ProtocolException} carrying an {@link ErrorCode}; nothing else escapes (no unchecked exception, no
- * {@link StackOverflowError}, no {@link OutOfMemoryError}, and no bug of ours hidden by the codecs' last-resort
- * {@code catch (RuntimeException ...)} nets); it finishes within {@link #LIMIT_MS} (run on a worker
- * thread, so a hang fails the check instead of the build); and whatever decodes
+ * The property every codec must hold for any frame (issue 10 item 8): decoding either succeeds or
+ * throws {@link ProtocolException} carrying an {@link ErrorCode}; nothing else escapes (no
+ * unchecked exception, no {@link StackOverflowError}, no {@link OutOfMemoryError}, and no bug of
+ * ours hidden by the codecs' last-resort {@code catch (RuntimeException ...)} nets); it finishes
+ * within {@link #LIMIT_MS} (run on a worker thread, so a hang fails the check instead of the
+ * build); and whatever decodes
  *
  * <ul>
- *   <li>re-encodes with its own codec and decodes again with a fresh one: protobuf and base64 give back an equal
- *       command and the same bytes/text; JSON reaches a fixpoint (the re-encoded text encodes to itself — the
- *       JSON text of {@code attr}-like fields is normalized once, so the command itself may differ);
- *   <li>re-encodes with the other encodings too (the server relays a command to peers on other subprotocols),
- *       and each of those decodes again (protobuf: to an equal command);
- *   <li>nothing makes protobuf-java log (it logs a stack trace for each string it cannot write as UTF-8).
+ *   <li>re-encodes with its own codec and decodes again with a fresh one: protobuf and base64 give
+ *       back an equal command and the same bytes/text; JSON reaches a fixpoint (the re-encoded text
+ *       encodes to itself — the JSON text of {@code attr}-like fields is normalized once, so the
+ *       command itself may differ);
+ *   <li>re-encodes with the other encodings too (the server relays a command to peers on other
+ *       subprotocols), and each of those decodes again (protobuf: to an equal command);
+ *   <li>nothing makes protobuf-java log (it logs a stack trace for each string it cannot write as
+ *       UTF-8).
  * </ul>
  *
  * <p>Every checked frame is counted in {@link #TALLY} under a label (codec and frame source).
  */
 final class FuzzOracle {
 
-  /** Per-frame bound on decode plus the re-encode checks, in milliseconds ({@code -Dparley.fuzz.frameLimitMs}). */
+  /**
+   * Per-frame bound on decode plus the re-encode checks, in milliseconds ({@code
+   * -Dparley.fuzz.frameLimitMs}).
+   */
   static final long LIMIT_MS = Long.getLong("parley.fuzz.frameLimitMs", 1000);
 
   static final Tally TALLY = new Tally();
@@ -50,33 +56,40 @@ final class FuzzOracle {
   private static ExecutorService worker = newWorker();
 
   /** protobuf-java's log records, counted per thread: a frame whose checks make it log fails. */
-  private static final ThreadLocal<int[]> PROTOBUF_LOGGED = ThreadLocal.withInitial(() -> new int[1]);
+  private static final ThreadLocal<int[]> PROTOBUF_LOGGED =
+      ThreadLocal.withInitial(() -> new int[1]);
 
   private static final Logger PROTOBUF_LOG = Logger.getLogger("com.google.protobuf");
 
   static {
-    PROTOBUF_LOG.addHandler(new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        PROTOBUF_LOGGED.get()[0]++;
-      }
+    PROTOBUF_LOG.addHandler(
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            PROTOBUF_LOGGED.get()[0]++;
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    });
+          @Override
+          public void close() {}
+        });
   }
 
   private FuzzOracle() {}
 
-  /** Checks one frame on a codec of {@code protocol}, counting it under {@code label}; throws AssertionError. */
+  /**
+   * Checks one frame on a codec of {@code protocol}, counting it under {@code label}; throws
+   * AssertionError.
+   */
   static void check(String label, Subprotocol protocol, Frame frame) {
     check(label, protocol.toString(), protocol::newCodec, frame);
   }
 
-  /** The same for any codec; {@code codecs} gives a new one per call (the legacy codec has state). */
+  /**
+   * The same for any codec; {@code codecs} gives a new one per call (the legacy codec has state).
+   */
   static void check(String label, String protocol, Supplier<CommandCodec> codecs, Frame frame) {
     Future<Outcome> future = worker().submit(() -> examine(codecs, frame));
     Outcome outcome;
@@ -86,8 +99,12 @@ final class FuzzOracle {
       future.cancel(true);
       replaceWorker(); // the old thread may be stuck for good; it is a daemon
       TALLY.count(label, Outcome.failure("timeout"), frame);
-      throw new AssertionError(protocol + ": decode and re-encode took more than " + LIMIT_MS + " ms on "
-          + describe(frame));
+      throw new AssertionError(
+          protocol
+              + ": decode and re-encode took more than "
+              + LIMIT_MS
+              + " ms on "
+              + describe(frame));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted", e);
@@ -96,7 +113,8 @@ final class FuzzOracle {
     }
     TALLY.count(label, outcome, frame);
     if (outcome.failure != null) {
-      throw new AssertionError(protocol + ": " + outcome.failure + " on " + describe(frame), outcome.cause);
+      throw new AssertionError(
+          protocol + ": " + outcome.failure + " on " + describe(frame), outcome.cause);
     }
   }
 
@@ -105,7 +123,8 @@ final class FuzzOracle {
     int logged = PROTOBUF_LOGGED.get()[0];
     Outcome outcome = examineQuietly(codecs, frame);
     if (outcome.failure == null && PROTOBUF_LOGGED.get()[0] != logged) {
-      return Outcome.failure("protobuf-java logged while decoding or re-encoding (see the log above)");
+      return Outcome.failure(
+          "protobuf-java logged while decoding or re-encoding (see the log above)");
     }
     return outcome;
   }
@@ -120,9 +139,12 @@ final class FuzzOracle {
       if (e.code() == null) {
         return Outcome.failure("ProtocolException without an ErrorCode", e);
       }
-      if ((e.getCause() instanceof RuntimeException || e.getCause() instanceof Error) && thrownByUs(e.getCause())) {
-        // the codecs' last-resort nets turn a bug of ours into a refusal: still a bug. (An unchecked exception
-        // of Jackson or protobuf-java, e.g. Jackson's NumberFormatException on 1e-2147483648, is their quirk.)
+      if ((e.getCause() instanceof RuntimeException || e.getCause() instanceof Error)
+          && thrownByUs(e.getCause())) {
+        // the codecs' last-resort nets turn a bug of ours into a refusal: still a bug. (An
+        // unchecked exception
+        // of Jackson or protobuf-java, e.g. Jackson's NumberFormatException on 1e-2147483648, is
+        // their quirk.)
         return Outcome.failure("decode hit a safety net: " + e.getCause(), e);
       }
       return Outcome.refused(e.code(), System.nanoTime() - start);
@@ -142,7 +164,8 @@ final class FuzzOracle {
   }
 
   /** The round-trip checks; returns a description of the first broken promise, or null. */
-  static String reencode(Supplier<CommandCodec> codecs, CommandCodec codec, GenericCommand command) {
+  static String reencode(
+      Supplier<CommandCodec> codecs, CommandCodec codec, GenericCommand command) {
     Frame again = codec.encode(command);
     CommandCodec fresh = codecs.get();
     GenericCommand back;
@@ -160,7 +183,8 @@ final class FuzzOracle {
         return "protobuf round trip changed the command: " + command + " became " + back;
       }
     }
-    for (CommandCodec other : new CommandCodec[] {Codecs.protobuf(), Codecs.base64(), Codecs.json()}) {
+    for (CommandCodec other :
+        new CommandCodec[] {Codecs.protobuf(), Codecs.base64(), Codecs.json()}) {
       Frame relayed = other.encode(command);
       GenericCommand relayedBack;
       try {
@@ -178,7 +202,10 @@ final class FuzzOracle {
     return null;
   }
 
-  /** Whether the innermost non-JDK frame of {@code t}'s stack is our code (not Jackson's or protobuf's). */
+  /**
+   * Whether the innermost non-JDK frame of {@code t}'s stack is our code (not Jackson's or
+   * protobuf's).
+   */
   static boolean thrownByUs(Throwable t) {
     for (StackTraceElement frame : t.getStackTrace()) {
       String name = frame.getClassName();
@@ -204,7 +231,10 @@ final class FuzzOracle {
       if (bytes == null) {
         return "binary null";
       }
-      return "binary[" + bytes.length + "] " + Golden.hex(Arrays.copyOf(bytes, Math.min(bytes.length, 300)))
+      return "binary["
+          + bytes.length
+          + "] "
+          + Golden.hex(Arrays.copyOf(bytes, Math.min(bytes.length, 300)))
           + (bytes.length > 300 ? "…" : "");
     }
     String text = ((Frame.Text) frame).text();
@@ -212,13 +242,16 @@ final class FuzzOracle {
       return "text null";
     }
     StringBuilder out = new StringBuilder("text[" + text.length() + "] \"");
-    text.substring(0, Math.min(text.length(), 300)).codePoints().forEach(c -> {
-      if (c >= 0x20 && c < 0x7f && c != '\\') {
-        out.appendCodePoint(c);
-      } else {
-        out.append(String.format("\\u%04x", c));
-      }
-    });
+    text.substring(0, Math.min(text.length(), 300))
+        .codePoints()
+        .forEach(
+            c -> {
+              if (c >= 0x20 && c < 0x7f && c != '\\') {
+                out.appendCodePoint(c);
+              } else {
+                out.append(String.format("\\u%04x", c));
+              }
+            });
     return out.append(text.length() > 300 ? "\"…" : "\"").toString();
   }
 
@@ -232,11 +265,12 @@ final class FuzzOracle {
   }
 
   private static ExecutorService newWorker() {
-    return Executors.newSingleThreadExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "fuzz-decode");
-      thread.setDaemon(true);
-      return thread;
-    });
+    return Executors.newSingleThreadExecutor(
+        runnable -> {
+          Thread thread = new Thread(runnable, "fuzz-decode");
+          thread.setDaemon(true);
+          return thread;
+        });
   }
 
   /** What happened to one frame. */
@@ -296,8 +330,16 @@ final class FuzzOracle {
       double seconds = (System.nanoTime() - startNanos.get()) / 1e9;
       StringBuilder out = new StringBuilder();
       out.append(String.format("%n=== codec fuzz figures ===%n"));
-      out.append(String.format("%-26s %10s %10s %10s %8s %10s  %s%n",
-          "codec/source", "frames", "decoded", "refused", "failed", "max decode", "refused by ErrorCode"));
+      out.append(
+          String.format(
+              "%-26s %10s %10s %10s %8s %10s  %s%n",
+              "codec/source",
+              "frames",
+              "decoded",
+              "refused",
+              "failed",
+              "max decode",
+              "refused by ErrorCode"));
       long total = 0;
       long decoded = 0;
       long failed = 0;
@@ -306,25 +348,58 @@ final class FuzzOracle {
         Counts c = entry.getValue();
         long refused = c.refused.values().stream().mapToLong(LongAdder::sum).sum();
         StringBuilder codes = new StringBuilder();
-        c.refused.forEach((code, n) -> {
-          codes.append(code.code()).append(' ').append(code).append('=').append(n.sum()).append(' ');
-          refusedTotal.merge(code, n.sum(), Long::sum);
-        });
-        out.append(String.format("%-26s %10d %10d %10d %8d %8.1fms  %s%n", entry.getKey(), c.frames.sum(),
-            c.decoded.sum(), refused, c.failures.sum(), c.slowestNanos / 1e6, codes.toString().trim()));
+        c.refused.forEach(
+            (code, n) -> {
+              codes
+                  .append(code.code())
+                  .append(' ')
+                  .append(code)
+                  .append('=')
+                  .append(n.sum())
+                  .append(' ');
+              refusedTotal.merge(code, n.sum(), Long::sum);
+            });
+        out.append(
+            String.format(
+                "%-26s %10d %10d %10d %8d %8.1fms  %s%n",
+                entry.getKey(),
+                c.frames.sum(),
+                c.decoded.sum(),
+                refused,
+                c.failures.sum(),
+                c.slowestNanos / 1e6,
+                codes.toString().trim()));
         total += c.frames.sum();
         decoded += c.decoded.sum();
         failed += c.failures.sum();
       }
-      out.append(String.format("slowest decode per codec/source (wall clock, so GC and a loaded machine count):%n"));
-      byLabel.forEach((label, c) -> out.append(String.format("  %-24s %8.1fms %s%n", label, c.slowestNanos / 1e6,
-          c.slowestFrame)));
-      out.append(String.format("%-26s %10d %10d %10d %8d%n", "TOTAL", total, decoded,
-          refusedTotal.values().stream().mapToLong(Long::longValue).sum(), failed));
+      out.append(
+          String.format(
+              "slowest decode per codec/source (wall clock, so GC and a loaded machine count):%n"));
+      byLabel.forEach(
+          (label, c) ->
+              out.append(
+                  String.format(
+                      "  %-24s %8.1fms %s%n", label, c.slowestNanos / 1e6, c.slowestFrame)));
+      out.append(
+          String.format(
+              "%-26s %10d %10d %10d %8d%n",
+              "TOTAL",
+              total,
+              decoded,
+              refusedTotal.values().stream().mapToLong(Long::longValue).sum(),
+              failed));
       out.append(String.format("refused by ErrorCode: %s%n", refusedTotal));
-      out.append(String.format("elapsed %.1f s, %.0f frames/s, per-frame limit %d ms, %d cores%n", seconds,
-          total / Math.max(seconds, 1e-9), LIMIT_MS, Runtime.getRuntime().availableProcessors()));
-      out.append(String.format("/proc/loadavg at start: %s%n/proc/loadavg at end:   %s%n", loadAtStart, loadavg()));
+      out.append(
+          String.format(
+              "elapsed %.1f s, %.0f frames/s, per-frame limit %d ms, %d cores%n",
+              seconds,
+              total / Math.max(seconds, 1e-9),
+              LIMIT_MS,
+              Runtime.getRuntime().availableProcessors()));
+      out.append(
+          String.format(
+              "/proc/loadavg at start: %s%n/proc/loadavg at end:   %s%n", loadAtStart, loadavg()));
       return out.toString();
     }
 

@@ -13,8 +13,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Codecs must never throw anything but {@link ProtocolException} on input, and whatever they accept must encode
- * again. Deterministic seeds keep failures reproducible.
+ * Codecs must never throw anything but {@link ProtocolException} on input, and whatever they accept
+ * must encode again. Deterministic seeds keep failures reproducible.
  */
 class FuzzTest {
 
@@ -96,7 +96,8 @@ class FuzzTest {
         }
         survive(Codecs.protobuf(), new Frame.Binary(flipped));
         char[] chars = json.toCharArray();
-        chars[random.nextInt(chars.length)] = JSON_CHARS.charAt(random.nextInt(JSON_CHARS.length()));
+        chars[random.nextInt(chars.length)] =
+            JSON_CHARS.charAt(random.nextInt(JSON_CHARS.length()));
         survive(Codecs.json(), new Frame.Text(new String(chars)));
       }
     }
@@ -105,21 +106,81 @@ class FuzzTest {
   @Test
   void json_values_of_every_kind_in_every_field_position() {
     String[] values = {
-      "null", "true", "false", "0", "1", "-1", "2", "1.5", "1e3", "1e400", "-1e-400", "9223372036854775808",
-      "-9223372036854775809", "18446744073709551616", "\"\"", "\"x\"", "\"AAEC\"", "\"members-joined\"", "{}",
-      "{\"a\":1}", "[]", "[1]", "[null]", "[{}]", "[\"a\"]", "[[]]", "\"NEW\""
+      "null",
+      "true",
+      "false",
+      "0",
+      "1",
+      "-1",
+      "2",
+      "1.5",
+      "1e3",
+      "1e400",
+      "-1e-400",
+      "9223372036854775808",
+      "-9223372036854775809",
+      "18446744073709551616",
+      "\"\"",
+      "\"x\"",
+      "\"AAEC\"",
+      "\"members-joined\"",
+      "{}",
+      "{\"a\":1}",
+      "[]",
+      "[1]",
+      "[null]",
+      "[{}]",
+      "[\"a\"]",
+      "[[]]",
+      "\"NEW\""
     };
     String[] keys = {
-      "i", "op", "appId", "priority", "level", "serverTs", "r", "t", "ua", "m", "attr", "where", "convs", "logs",
-      "patches", "meintonPids", "failedPids", "maxReadTuples", "info", "direction", "binaryMsg", "systemInfo", "msg",
-      "sessionMessage", "convMessage", "unread", "cid", "code", "reason", "offline", "mentionPids", "ids"
+      "i",
+      "op",
+      "appId",
+      "priority",
+      "level",
+      "serverTs",
+      "r",
+      "t",
+      "ua",
+      "m",
+      "attr",
+      "where",
+      "convs",
+      "logs",
+      "patches",
+      "meintonPids",
+      "failedPids",
+      "maxReadTuples",
+      "info",
+      "direction",
+      "binaryMsg",
+      "systemInfo",
+      "msg",
+      "sessionMessage",
+      "convMessage",
+      "unread",
+      "cid",
+      "code",
+      "reason",
+      "offline",
+      "mentionPids",
+      "ids"
     };
-    String[] cmds = {"session", "conv", "direct", "unread", "logs", "patch", "error", "login", "echo"};
+    String[] cmds = {
+      "session", "conv", "direct", "unread", "logs", "patch", "error", "login", "echo"
+    };
     for (String cmd : cmds) {
       for (String key : keys) {
         for (String value : values) {
-          survive(Codecs.json(), new Frame.Text("{\"cmd\":\"" + cmd + "\",\"" + key + "\":" + value + "}"));
-          survive(Codecs.json(), new Frame.Text("{\"cmd\":\"" + cmd + "\",\"" + key + "\":[{\"" + key + "\":" + value + "}]}"));
+          survive(
+              Codecs.json(),
+              new Frame.Text("{\"cmd\":\"" + cmd + "\",\"" + key + "\":" + value + "}"));
+          survive(
+              Codecs.json(),
+              new Frame.Text(
+                  "{\"cmd\":\"" + cmd + "\",\"" + key + "\":[{\"" + key + "\":" + value + "}]}"));
         }
       }
     }
@@ -153,13 +214,19 @@ class FuzzTest {
   @Test
   void attr_too_deep_for_our_parser_is_still_encoded_as_a_string() throws Exception {
     String deep = "[".repeat(3000) + "]".repeat(3000);
-    GenericCommand command = Codecs.protobuf().decode(
-        Codecs.protobuf().encode(
-            GenericCommand.newBuilder()
-                .setCmd(io.parley.protocol.wire.CommandType.conv)
-                .setConvMessage(io.parley.protocol.wire.ConvCommand.newBuilder()
-                    .setAttr(io.parley.protocol.wire.JsonObjectMessage.newBuilder().setData(deep)))
-                .build()));
+    GenericCommand command =
+        Codecs.protobuf()
+            .decode(
+                Codecs.protobuf()
+                    .encode(
+                        GenericCommand.newBuilder()
+                            .setCmd(io.parley.protocol.wire.CommandType.conv)
+                            .setConvMessage(
+                                io.parley.protocol.wire.ConvCommand.newBuilder()
+                                    .setAttr(
+                                        io.parley.protocol.wire.JsonObjectMessage.newBuilder()
+                                            .setData(deep)))
+                            .build()));
     String json = JsonCodec.toJson(command);
     assertEquals(command, JsonCodec.parse(json));
   }

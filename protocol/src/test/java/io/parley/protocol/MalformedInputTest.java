@@ -16,7 +16,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every undecodable frame yields {@link ErrorCode#UNPARSEABLE_RAW_MESSAGE} (the server closes with 4114). */
+/**
+ * Every undecodable frame yields {@link ErrorCode#UNPARSEABLE_RAW_MESSAGE} (the server closes with
+ * 4114).
+ */
 class MalformedInputTest {
 
   private static ProtocolException rejects(CommandCodec codec, Frame frame) {
@@ -38,15 +41,23 @@ class MalformedInputTest {
     GenericCommand noUnread =
         GenericCommand.newBuilder()
             .setCmd(CommandType.unread)
-            .setUnreadMessage(UnreadCommand.newBuilder().addConvs(UnreadTuple.newBuilder().setCid("c").buildPartial()).buildPartial())
+            .setUnreadMessage(
+                UnreadCommand.newBuilder()
+                    .addConvs(UnreadTuple.newBuilder().setCid("c").buildPartial())
+                    .buildPartial())
             .buildPartial();
     return Stream.of(
-        Arguments.of("garbage", new Frame.Binary(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01, 0x02})),
-        Arguments.of("truncated", new Frame.Binary(Arrays.copyOf(sessionOpen, sessionOpen.length - 5))),
+        Arguments.of(
+            "garbage",
+            new Frame.Binary(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01, 0x02})),
+        Arguments.of(
+            "truncated", new Frame.Binary(Arrays.copyOf(sessionOpen, sessionOpen.length - 5))),
         Arguments.of("length beyond end", new Frame.Binary(new byte[] {0x1a, 0x7f, 'a'})),
         Arguments.of("end-group tag", new Frame.Binary(new byte[] {0x0c})),
         Arguments.of("field number 0", new Frame.Binary(new byte[] {0x00, 0x01})),
-        Arguments.of("overlong varint", new Frame.Binary(new byte[] {0x28, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0x01})),
+        Arguments.of(
+            "overlong varint",
+            new Frame.Binary(new byte[] {0x28, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0x01})),
         Arguments.of("missing ErrorCommand.reason", new Frame.Binary(noReason.toByteArray())),
         Arguments.of("missing UnreadTuple.unread", new Frame.Binary(noUnread.toByteArray())),
         Arguments.of("text frame on a binary protocol", new Frame.Text("CA4oAg==")),
@@ -123,15 +134,24 @@ class MalformedInputTest {
         Arguments.of("bool as 2", "{\"cmd\":\"direct\",\"r\":2}", "r"),
         Arguments.of("string as number", "{\"cmd\":\"direct\",\"cid\":123}", "cid"),
         Arguments.of("repeated as scalar", "{\"cmd\":\"conv\",\"m\":\"Jerry\"}", "m"),
-        Arguments.of("repeated element wrong type", "{\"cmd\":\"conv\",\"m\":[\"Jerry\",7]}", "m[1]"),
+        Arguments.of(
+            "repeated element wrong type", "{\"cmd\":\"conv\",\"m\":[\"Jerry\",7]}", "m[1]"),
         Arguments.of("message as string", "{\"cmd\":\"conv\",\"info\":\"Jerry\"}", "info"),
-        Arguments.of("nested wrong type", "{\"cmd\":\"unread\",\"convs\":[{\"cid\":\"c\",\"unread\":\"3\"}]}", "convs[0].unread"),
-        Arguments.of("missing required", "{\"cmd\":\"unread\",\"convs\":[{\"cid\":\"c\"}]}", "unread"),
+        Arguments.of(
+            "nested wrong type",
+            "{\"cmd\":\"unread\",\"convs\":[{\"cid\":\"c\",\"unread\":\"3\"}]}",
+            "convs[0].unread"),
+        Arguments.of(
+            "missing required", "{\"cmd\":\"unread\",\"convs\":[{\"cid\":\"c\"}]}", "unread"),
         Arguments.of("enum unknown", "{\"cmd\":\"logs\",\"direction\":\"SIDEWAYS\"}", "direction"),
         Arguments.of("bytes not base64", "{\"cmd\":\"direct\",\"binaryMsg\":\"***\"}", "binaryMsg"),
-        Arguments.of("sub-message not an object", "{\"cmd\":\"session\",\"sessionMessage\":[1]}", "sessionMessage"),
+        Arguments.of(
+            "sub-message not an object",
+            "{\"cmd\":\"session\",\"sessionMessage\":[1]}",
+            "sessionMessage"),
         Arguments.of("deep nesting", "{\"cmd\":\"conv\",\"attr\":" + deep + "}", null),
-        Arguments.of("huge number literal", "{\"cmd\":\"ack\",\"t\":" + "9".repeat(5000) + "}", null));
+        Arguments.of(
+            "huge number literal", "{\"cmd\":\"ack\",\"t\":" + "9".repeat(5000) + "}", null));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -139,7 +159,8 @@ class MalformedInputTest {
   void json_rejects_and_names_the_field(String what, String json, String field) {
     ProtocolException e = rejects(Codecs.json(), new Frame.Text(json));
     if (field != null) {
-      assertTrue(e.getMessage().contains(field), "detail should name " + field + ": " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains(field), "detail should name " + field + ": " + e.getMessage());
     }
   }
 

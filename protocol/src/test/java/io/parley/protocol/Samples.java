@@ -1,5 +1,6 @@
 package io.parley.protocol;
 
+import com.google.protobuf.ByteString;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.BlacklistCommand;
 import io.parley.protocol.wire.CommandType;
@@ -27,14 +28,14 @@ import io.parley.protocol.wire.SessionCommand;
 import io.parley.protocol.wire.SystemInfo;
 import io.parley.protocol.wire.UnreadCommand;
 import io.parley.protocol.wire.UnreadTuple;
-import com.google.protobuf.ByteString;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * One representative command per family and direction, named {@code <family>-<what>}. Each has golden fixtures
- * {@code golden/commands/<name>.protobuf.hex}, {@code .base64.txt} and {@code .json}.
+ * One representative command per family and direction, named {@code <family>-<what>}. Each has
+ * golden fixtures {@code golden/commands/<name>.protobuf.hex}, {@code .base64.txt} and {@code
+ * .json}.
  */
 public final class Samples {
 
@@ -52,7 +53,10 @@ public final class Samples {
     return JsonObjectMessage.newBuilder().setData(data).build();
   }
 
-  /** Same content as the JS SDK 5.0.0-rc.8 capture {@code js-5.0.0-rc.8-lc.protobuf2.3-session-open.bin}. */
+  /**
+   * Same content as the JS SDK 5.0.0-rc.8 capture {@code
+   * js-5.0.0-rc.8-lc.protobuf2.3-session-open.bin}.
+   */
   public static GenericCommand sessionOpenJs() {
     return cmd(CommandType.session)
         .setOp(OpType.open)
@@ -119,7 +123,10 @@ public final class Samples {
             .setOp(OpType.query_result)
             .setPeerId("Tom")
             .setI(7)
-            .setSessionMessage(SessionCommand.newBuilder().addOnlineSessionPeerIds("Jerry").addOnlineSessionPeerIds("Harry"))
+            .setSessionMessage(
+                SessionCommand.newBuilder()
+                    .addOnlineSessionPeerIds("Jerry")
+                    .addOnlineSessionPeerIds("Harry"))
             .build());
 
     // ---- conv
@@ -135,7 +142,9 @@ public final class Samples {
                     .addM("Jerry")
                     .addM("Harry")
                     .setUnique(true)
-                    .setAttr(json("{\"name\":\"Tom & friends\",\"type\":\"group\",\"score\":1.50,\"big\":12345678901234567890}")))
+                    .setAttr(
+                        json(
+                            "{\"name\":\"Tom & friends\",\"type\":\"group\",\"score\":1.50,\"big\":12345678901234567890}")))
             .build());
     samples.put(
         "conv-started",
@@ -143,7 +152,11 @@ public final class Samples {
             .setOp(OpType.started)
             .setPeerId("Tom")
             .setI(-65533)
-            .setConvMessage(ConvCommand.newBuilder().setCid(CID).setCdate("2023-11-14T22:13:20.456Z").setUniqueId("u-1"))
+            .setConvMessage(
+                ConvCommand.newBuilder()
+                    .setCid(CID)
+                    .setCdate("2023-11-14T22:13:20.456Z")
+                    .setUniqueId("u-1"))
             .build());
     samples.put(
         "conv-members-joined",
@@ -190,7 +203,11 @@ public final class Samples {
             .setI(13)
             .setConvMessage(
                 ConvCommand.newBuilder()
-                    .setResults(json("[{\"objectId\":\"" + CID + "\",\"m\":[\"Tom\",\"Jerry\"],\"name\":\"chat\",\"tr\":false}]")))
+                    .setResults(
+                        json(
+                            "[{\"objectId\":\""
+                                + CID
+                                + "\",\"m\":[\"Tom\",\"Jerry\"],\"name\":\"chat\",\"tr\":false}]")))
             .build());
     samples.put(
         "conv-max-read",
@@ -264,7 +281,8 @@ public final class Samples {
                 DirectCommand.newBuilder()
                     .setCid(CID)
                     .setTransient(true)
-                    .setBinaryMsg(ByteString.copyFrom(new byte[] {0, 1, 2, (byte) 0xfe, (byte) 0xff})))
+                    .setBinaryMsg(
+                        ByteString.copyFrom(new byte[] {0, 1, 2, (byte) 0xfe, (byte) 0xff})))
             .build());
     samples.put(
         "ack-reply",
@@ -272,7 +290,8 @@ public final class Samples {
             .setAppId(APP_ID)
             .setPeerId("1001")
             .setI(-65533)
-            .setAckMessage(AckCommand.newBuilder().setT(1490929028400L).setUid("_6jfc+4KT7KtkEgw8lJnAA"))
+            .setAckMessage(
+                AckCommand.newBuilder().setT(1490929028400L).setUid("_6jfc+4KT7KtkEgw8lJnAA"))
             .build());
     samples.put(
         "ack-error",
@@ -343,7 +362,13 @@ public final class Samples {
                             .setMsgId("msg-0003")
                             .setAckAt(1700000001111L)
                             .addMentionPids("Tom"))
-                    .addLogs(LogItem.newBuilder().setFrom("Tom").setData("AAEC").setTimestamp(1700000000998L).setMsgId("msg-0002").setBin(true)))
+                    .addLogs(
+                        LogItem.newBuilder()
+                            .setFrom("Tom")
+                            .setData("AAEC")
+                            .setTimestamp(1700000000998L)
+                            .setMsgId("msg-0002")
+                            .setBin(true)))
             .build());
 
     // ---- patch
@@ -405,7 +430,13 @@ public final class Samples {
         "rcp-read",
         cmd(CommandType.rcp)
             .setPeerId("Tom")
-            .setRcpMessage(RcpCommand.newBuilder().setId("msg-0001").setCid(CID).setT(1700000003000L).setRead(true).setFrom("Jerry"))
+            .setRcpMessage(
+                RcpCommand.newBuilder()
+                    .setId("msg-0001")
+                    .setCid(CID)
+                    .setT(1700000003000L)
+                    .setRead(true)
+                    .setFrom("Jerry"))
             .build());
     samples.put(
         "read",
@@ -414,7 +445,11 @@ public final class Samples {
             .setI(21)
             .setReadMessage(
                 ReadCommand.newBuilder()
-                    .addConvs(ReadTuple.newBuilder().setCid(CID).setTimestamp(1700000000999L).setMid("msg-0003")))
+                    .addConvs(
+                        ReadTuple.newBuilder()
+                            .setCid(CID)
+                            .setTimestamp(1700000000999L)
+                            .setMid("msg-0003")))
             .build());
 
     // ---- blacklist
@@ -424,7 +459,8 @@ public final class Samples {
             .setOp(OpType.block)
             .setPeerId("Tom")
             .setI(22)
-            .setBlacklistMessage(BlacklistCommand.newBuilder().setSrcCid(CID).addToPids("Mallory").addToPids("Eve"))
+            .setBlacklistMessage(
+                BlacklistCommand.newBuilder().setSrcCid(CID).addToPids("Mallory").addToPids("Eve"))
             .build());
     samples.put(
         "blacklist-blocked",
@@ -436,7 +472,11 @@ public final class Samples {
                 BlacklistCommand.newBuilder()
                     .setSrcCid(CID)
                     .addAllowedPids("Mallory")
-                    .addFailedPids(ErrorCommand.newBuilder().setCode(4544).setReason("BLACKLIST_FEATURE_DISABLED").addPids("Eve")))
+                    .addFailedPids(
+                        ErrorCommand.newBuilder()
+                            .setCode(4544)
+                            .setReason("BLACKLIST_FEATURE_DISABLED")
+                            .addPids("Eve")))
             .build());
 
     // ---- Java push-service login, data

@@ -32,17 +32,20 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Frames captured from the real, unmodified SDKs (see {@code golden/README.md}): each decodes with the codec of its
- * subprotocol, carries the fields the server relies on, equals its {@code .json} description, and re-encodes to the
- * same bytes (protobuf) or text (base64). JSON frames cannot be byte-identical (the SDK's key order is not ours),
- * so they must re-encode to the same JSON object.
+ * Frames captured from the real, unmodified SDKs (see {@code golden/README.md}): each decodes with
+ * the codec of its subprotocol, carries the fields the server relies on, equals its {@code .json}
+ * description, and re-encodes to the same bytes (protobuf) or text (base64). JSON frames cannot be
+ * byte-identical (the SDK's key order is not ours), so they must re-encode to the same JSON object.
  *
- * <p>The fixtures listed in {@link #EXPECTED} must exist: a missing one fails (it does not skip). Any other
- * {@code <sdk>-….bin|.txt} file with a description beside it is checked the same way.
+ * <p>The fixtures listed in {@link #EXPECTED} must exist: a missing one fails (it does not skip).
+ * Any other {@code <sdk>-….bin|.txt} file with a description beside it is checked the same way.
  */
 class SdkGoldenFramesTest {
 
-  /** Captures the server tests rely on; produced by the SDK capture helpers (the .NET one is reconstructed). */
+  /**
+   * Captures the server tests rely on; produced by the SDK capture helpers (the .NET one is
+   * reconstructed).
+   */
   static final List<String> EXPECTED =
       List.of(
           "js-5.0.0-rc.8-lc.protobuf2.3-session-open.bin",
@@ -70,8 +73,10 @@ class SdkGoldenFramesTest {
   private static void check(String name) throws Exception {
     Path frameFile = Golden.ROOT.resolve(name);
     if (!Files.exists(frameFile)) {
-      fail("missing SDK golden frame " + frameFile.toAbsolutePath()
-          + " — it should be captured from the real SDK (see golden/README.md); it is required, not optional");
+      fail(
+          "missing SDK golden frame "
+              + frameFile.toAbsolutePath()
+              + " — it should be captured from the real SDK (see golden/README.md); it is required, not optional");
     }
     String base = name.substring(0, name.lastIndexOf('.'));
     Path descriptionFile = Golden.ROOT.resolve(base + ".json");
@@ -81,15 +86,22 @@ class SdkGoldenFramesTest {
     JsonNode description = MAPPER.readTree(Golden.readText(descriptionFile));
 
     CommandCodec codec = codecFor(name);
-    Frame frame = name.endsWith(".bin")
-        ? new Frame.Binary(Golden.readBytes(frameFile))
-        : new Frame.Text(Golden.readText(frameFile));
+    Frame frame =
+        name.endsWith(".bin")
+            ? new Frame.Binary(Golden.readBytes(frameFile))
+            : new Frame.Text(Golden.readText(frameFile));
     GenericCommand command = codec.decode(frame);
 
     // 1. equal to the description, field by field, nothing more and nothing less
     JsonNode actual = render(command);
     if (!same(description, actual)) {
-      fail("decoded " + name + " differs from its description\n expected: " + description + "\n actual:   " + actual);
+      fail(
+          "decoded "
+              + name
+              + " differs from its description\n expected: "
+              + description
+              + "\n actual:   "
+              + actual);
     }
 
     // 2. the fields the server relies on
@@ -114,11 +126,16 @@ class SdkGoldenFramesTest {
     // 3. re-encode
     Frame again = codec.encode(command);
     if (frame instanceof Frame.Binary binary) {
-      assertArrayEquals(binary.bytes(), ((Frame.Binary) again).bytes(), "protobuf bytes of " + name);
+      assertArrayEquals(
+          binary.bytes(), ((Frame.Binary) again).bytes(), "protobuf bytes of " + name);
     } else if (codec == Codecs.base64()) {
-      assertEquals(((Frame.Text) frame).text(), ((Frame.Text) again).text(), "base64 text of " + name);
+      assertEquals(
+          ((Frame.Text) frame).text(), ((Frame.Text) again).text(), "base64 text of " + name);
     } else {
-      assertEquals(MAPPER.readTree(((Frame.Text) frame).text()), MAPPER.readTree(((Frame.Text) again).text()), "JSON of " + name);
+      assertEquals(
+          MAPPER.readTree(((Frame.Text) frame).text()),
+          MAPPER.readTree(((Frame.Text) again).text()),
+          "JSON of " + name);
       assertEquals(command, codec.decode(again));
     }
   }
@@ -136,11 +153,12 @@ class SdkGoldenFramesTest {
     throw new AssertionError("cannot tell the subprotocol of " + name);
   }
 
-  // ------------------------------------------------------------------------------------ description format
+  // ------------------------------------------------------------------------------------
+  // description format
 
   /**
-   * The decoded command in the descriptions' nested form (protobufjs {@code toObject} with enums as names, longs as
-   * numbers, bytes as base64; set fields only).
+   * The decoded command in the descriptions' nested form (protobufjs {@code toObject} with enums as
+   * names, longs as numbers, bytes as base64; set fields only).
    */
   static ObjectNode render(Message message) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
@@ -181,7 +199,10 @@ class SdkGoldenFramesTest {
     return f.textNode(String.valueOf(value));
   }
 
-  /** Structural equality; numbers by value, and a numeric string equals the number (JSON renderings of int64). */
+  /**
+   * Structural equality; numbers by value, and a numeric string equals the number (JSON renderings
+   * of int64).
+   */
   static boolean same(JsonNode expected, JsonNode actual) {
     if (expected.isNumber() || actual.isNumber()) {
       BigDecimal a = number(expected);

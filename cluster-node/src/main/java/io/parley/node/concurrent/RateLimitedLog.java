@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 
 /**
- * A warning that may fire for every message under overload, logged at most once per interval with the
- * number of times it was suppressed: operators see the condition, not a flood.
+ * A warning that may fire for every message under overload, logged at most once per interval with
+ * the number of times it was suppressed: operators see the condition, not a flood.
  */
 public final class RateLimitedLog {
 
@@ -25,7 +25,8 @@ public final class RateLimitedLog {
     long previous = last.get();
     if (now - previous >= intervalNanos && last.compareAndSet(previous, now)) {
       long skipped = suppressed.getAndSet(0);
-      logger.warn(skipped == 0 ? format : format + " (and " + skipped + " more like it)", arguments);
+      logger.warn(
+          skipped == 0 ? format : format + " (and " + skipped + " more like it)", arguments);
     } else {
       suppressed.incrementAndGet();
     }

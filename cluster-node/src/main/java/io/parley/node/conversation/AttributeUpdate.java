@@ -9,19 +9,37 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Applies a {@code conv/update} (docs/protocol.md §6.5) to stored attributes: keys may be dotted paths into
- * nested objects, values may be LeanCloud operations ({@code __op}: Delete, Increment, Add, AddUnique,
- * Remove). System columns are never changed by clients: they are ignored, like the extra keys the .NET SDK
- * sends with every update.
+ * Applies a {@code conv/update} (docs/protocol.md §6.5) to stored attributes: keys may be dotted
+ * paths into nested objects, values may be LeanCloud operations ({@code __op}: Delete, Increment,
+ * Add, AddUnique, Remove). System columns are never changed by clients: they are ignored, like the
+ * extra keys the .NET SDK sends with every update.
  */
 public final class AttributeUpdate {
 
-  /** New attributes, the update as applied (ignored keys dropped), and the resulting value of each key. */
+  /**
+   * New attributes, the update as applied (ignored keys dropped), and the resulting value of each
+   * key.
+   */
   public record Result(String attributesJson, String appliedJson, String modifiedJson) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Set<String> PROTECTED = Set.of("objectId", "c", "m", "mu", "tr", "sys", "lm", "unique",
-      "uniqueId", "createdAt", "updatedAt", "ACL", "transient", "tempConv", "tempConvTTL");
+  private static final Set<String> PROTECTED =
+      Set.of(
+          "objectId",
+          "c",
+          "m",
+          "mu",
+          "tr",
+          "sys",
+          "lm",
+          "unique",
+          "uniqueId",
+          "createdAt",
+          "updatedAt",
+          "ACL",
+          "transient",
+          "tempConv",
+          "tempConvTTL");
 
   private AttributeUpdate() {}
 
@@ -30,7 +48,10 @@ public final class AttributeUpdate {
     return PROTECTED.contains(key.split("\\.", 2)[0]);
   }
 
-  /** @throws IllegalArgumentException when the update is not a JSON object or an operation is malformed */
+  /**
+   * @throws IllegalArgumentException when the update is not a JSON object or an operation is
+   *     malformed
+   */
   public static Result apply(String currentJson, String updateJson) {
     ObjectNode attributes = object(currentJson, "stored attributes");
     ObjectNode update = object(updateJson, "attr");
@@ -78,21 +99,27 @@ public final class AttributeUpdate {
       case "Increment" -> {
         JsonNode amount = operation.get("amount");
         if (amount == null || !amount.isNumber() || (current != null && !current.isNumber())) {
-          throw new IllegalArgumentException("Increment of " + path + " needs a numeric amount on a number");
+          throw new IllegalArgumentException(
+              "Increment of " + path + " needs a numeric amount on a number");
         }
-        JsonNode sum = current == null ? amount
-            : (current.isIntegralNumber() && amount.isIntegralNumber()
-                ? JSON.getNodeFactory().numberNode(current.longValue() + amount.longValue())
-                : JSON.getNodeFactory().numberNode(current.doubleValue() + amount.doubleValue()));
+        JsonNode sum =
+            current == null
+                ? amount
+                : (current.isIntegralNumber() && amount.isIntegralNumber()
+                    ? JSON.getNodeFactory().numberNode(current.longValue() + amount.longValue())
+                    : JSON.getNodeFactory()
+                        .numberNode(current.doubleValue() + amount.doubleValue()));
         parent.set(key, sum);
         return sum;
       }
       case "Add", "AddUnique", "Remove" -> {
         JsonNode objects = operation.get("objects");
         if (objects == null || !objects.isArray() || (current != null && !current.isArray())) {
-          throw new IllegalArgumentException(op + " on " + path + " needs an objects array on an array");
+          throw new IllegalArgumentException(
+              op + " on " + path + " needs an objects array on an array");
         }
-        ArrayNode array = current == null ? JSON.createArrayNode() : ((ArrayNode) current).deepCopy();
+        ArrayNode array =
+            current == null ? JSON.createArrayNode() : ((ArrayNode) current).deepCopy();
         for (JsonNode object : objects) {
           if (op.equals("Add")) {
             array.add(object);

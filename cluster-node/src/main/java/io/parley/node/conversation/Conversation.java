@@ -29,29 +29,32 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * One conversation: a sharded, event-sourced entity that owns the conversation's truth (kind, creator,
- * ordered members, muted members, attributes exactly as the SDK sent them) and tells members what changed
- * (docs/protocol.md §11) through {@link Notices}. Entity ids are {@code appId:cid}, so apps never see each
- * other's conversations. Chatroom members are sessions attached in memory, never persisted.
+ * One conversation: a sharded, event-sourced entity that owns the conversation's truth (kind,
+ * creator, ordered members, muted members, attributes exactly as the SDK sent them) and tells
+ * members what changed (docs/protocol.md §11) through {@link Notices}. Entity ids are {@code
+ * appId:cid}, so apps never see each other's conversations. Chatroom members are sessions attached
+ * in memory, never persisted.
  *
  * <p>Replies carry plain records, never wire types; every refusal carries its LeanCloud code.
  */
 public final class Conversation
-    extends EventSourcedBehaviorWithEnforcedReplies<Conversation.Command, Conversation.Event, ConversationState> {
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        Conversation.Command, Conversation.Event, ConversationState> {
 
   public sealed interface Command extends CborSerializable {}
 
   /**
-   * The initiator of calls made by the app server (the REST API with the master key): it may add, remove,
-   * update and moderate in any conversation without being a member or a moderator, it never becomes a member
-   * itself, and the notices it causes carry no {@code initBy} (REST-AND-HOOKS §3). A conversation it starts
-   * has no Owner.
+   * The initiator of calls made by the app server (the REST API with the master key): it may add,
+   * remove, update and moderate in any conversation without being a member or a moderator, it never
+   * becomes a member itself, and the notices it causes carry no {@code initBy} (REST-AND-HOOKS §3).
+   * A conversation it starts has no Owner.
    */
   public static final String SERVER = "";
 
   /**
-   * Creates the conversation with {@code members} plus the creator. Replies {@link Created}; for a unique
-   * conversation that already exists, {@link Created} with {@code existing} and nothing changes.
+   * Creates the conversation with {@code members} plus the creator. Replies {@link Created}; for a
+   * unique conversation that already exists, {@link Created} with {@code existing} and nothing
+   * changes.
    */
   public record Start(
       String creator,
@@ -66,34 +69,51 @@ public final class Conversation
       implements Command {}
 
   /**
-   * To the first conversation of a unique temporary member set, once it expired: replies {@link Moved} to the
-   * conversation that replaces it, a new one if there is none yet or if it is {@code stale} (expired too).
+   * To the first conversation of a unique temporary member set, once it expired: replies {@link
+   * Moved} to the conversation that replaces it, a new one if there is none yet or if it is {@code
+   * stale} (expired too).
    */
   public record Successor(String stale, ActorRef<Reply> replyTo) implements Command {}
 
   /**
-   * conv/add: invite others, or join. Replies {@link MembershipChanged} or {@link Rejected}. In a chatroom the
-   * initiator's {@code session} joins (others cannot be invited: 4314); {@code session} is null where no
-   * session asks (the REST API).
+   * conv/add: invite others, or join. Replies {@link MembershipChanged} or {@link Rejected}. In a
+   * chatroom the initiator's {@code session} joins (others cannot be invited: 4314); {@code
+   * session} is null where no session asks (the REST API).
    */
-  public record Add(String initiator, List<String> clientIds, long timestamp, ActorRef<Delivery> session,
-      ActorRef<Reply> replyTo, SelfJoin selfJoin) implements Command {
-    /** An add on behalf of the app (or with LeanCloud's rule): a non-member may join any conversation by id. */
-    public Add(String initiator, List<String> clientIds, long timestamp, ActorRef<Delivery> session,
+  public record Add(
+      String initiator,
+      List<String> clientIds,
+      long timestamp,
+      ActorRef<Delivery> session,
+      ActorRef<Reply> replyTo,
+      SelfJoin selfJoin)
+      implements Command {
+    /**
+     * An add on behalf of the app (or with LeanCloud's rule): a non-member may join any
+     * conversation by id.
+     */
+    public Add(
+        String initiator,
+        List<String> clientIds,
+        long timestamp,
+        ActorRef<Delivery> session,
         ActorRef<Reply> replyTo) {
       this(initiator, clientIds, timestamp, session, replyTo, SelfJoin.ANY);
     }
   }
 
   /** conv/remove: kick others, or quit. Replies {@link MembershipChanged} or {@link Rejected}. */
-  public record Remove(String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
+  public record Remove(
+      String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
       implements Command {}
 
   /** Chatroom join by one session. Replies {@link MembershipChanged}. */
   public record JoinRoom(String clientId, ActorRef<Delivery> session, ActorRef<Reply> replyTo)
       implements Command {}
 
-  /** Chatroom leave by one session (no reply: also sent when a session ends or joins another room). */
+  /**
+   * Chatroom leave by one session (no reply: also sent when a session ends or joins another room).
+   */
   public record LeaveRoom(String clientId, ActorRef<Delivery> session) implements Command {}
 
   /** conv/update: the new attributes are computed by the caller's {@link AttributeUpdate}. */
@@ -101,49 +121,68 @@ public final class Conversation
       implements Command {}
 
   /** conv/mute and conv/unmute for {@code clientId}. Replies {@link Accepted}. */
-  public record Mute(String clientId, boolean mute, long timestamp, ActorRef<Reply> replyTo) implements Command {}
+  public record Mute(String clientId, boolean mute, long timestamp, ActorRef<Reply> replyTo)
+      implements Command {}
 
   /**
-   * Deletes the conversation (REST {@code DELETE}, REST-AND-HOOKS §3.1): later requests find nothing (4303), its
-   * members' index rows go and its history can no longer be read. Replies {@link Accepted} with what it was.
+   * Deletes the conversation (REST {@code DELETE}, REST-AND-HOOKS §3.1): later requests find
+   * nothing (4303), its members' index rows go and its history can no longer be read. Replies
+   * {@link Accepted} with what it was.
    */
   public record Delete(long timestamp, ActorRef<Reply> replyTo) implements Command {}
 
-  /** Replies {@link Accepted} with the current state, or {@link Rejected} when it does not exist. */
+  /**
+   * Replies {@link Accepted} with the current state, or {@link Rejected} when it does not exist.
+   */
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
   /**
-   * Before a history read: replies {@link HistoryOpened} when {@code reader} may read it (members; in a chatroom,
-   * who has joined it), else {@link Rejected} 4312.
+   * Before a history read: replies {@link HistoryOpened} when {@code reader} may read it (members;
+   * in a chatroom, who has joined it), else {@link Rejected} 4312.
    */
   public record OpenHistory(String reader, ActorRef<Reply> replyTo) implements Command {}
 
   /** Replies {@link Counted}: members, or clients online in a chatroom. */
   public record Count(ActorRef<Reply> replyTo) implements Command {}
 
-  /** conv/member_info_update (§6.9): {@code clientId} becomes {@code role}. Replies {@link Accepted}. */
-  public record ChangeRole(String initiator, String clientId, String role, long timestamp, ActorRef<Reply> replyTo)
+  /**
+   * conv/member_info_update (§6.9): {@code clientId} becomes {@code role}. Replies {@link
+   * Accepted}.
+   */
+  public record ChangeRole(
+      String initiator, String clientId, String role, long timestamp, ActorRef<Reply> replyTo)
       implements Command {}
 
   /** add_shutup / remove_shutup (§6.10). Replies {@link MembershipChanged}. */
-  public record Shutup(String initiator, List<String> clientIds, boolean add, long timestamp, ActorRef<Reply> replyTo)
+  public record Shutup(
+      String initiator,
+      List<String> clientIds,
+      boolean add,
+      long timestamp,
+      ActorRef<Reply> replyTo)
       implements Command {}
 
   /** blacklist block / unblock (§6.11). Replies {@link MembershipChanged}. */
-  public record Block(String initiator, List<String> clientIds, boolean add, long timestamp, ActorRef<Reply> replyTo)
+  public record Block(
+      String initiator,
+      List<String> clientIds,
+      boolean add,
+      long timestamp,
+      ActorRef<Reply> replyTo)
       implements Command {}
 
   /**
-   * The members' roles (§6.9, {@code _ConversationMemberInfo}): replies {@link Roles}; a {@code reader} (null: the
-   * master key) must be a member (4317).
+   * The members' roles (§6.9, {@code _ConversationMemberInfo}): replies {@link Roles}; a {@code
+   * reader} (null: the master key) must be a member (4317).
    */
   public record RolesOf(String reader, ActorRef<Reply> replyTo) implements Command {}
 
   /**
-   * query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed}, or 4317 when
-   * {@code requester} is not a member (null: asked on behalf of the app).
+   * query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed},
+   * or 4317 when {@code requester} is not a member (null: asked on behalf of the app).
    */
-  public record ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo, String requester)
+  public record ListModerated(
+      boolean blacklist, int limit, String next, ActorRef<Reply> replyTo, String requester)
       implements Command {
     public ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo) {
       this(blacklist, limit, next, replyTo, null);
@@ -165,46 +204,77 @@ public final class Conversation
 
     /** Counted against the message cap: the payload and the push data (§6.12 step 3). */
     int size() {
-      int payload = binary ? (data.length() * 3) / 4 : data.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-      return payload + (pushData == null ? 0 : pushData.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+      int payload =
+          binary
+              ? (data.length() * 3) / 4
+              : data.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      return payload
+          + (pushData == null
+              ? 0
+              : pushData.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
     }
   }
 
   /**
-   * direct (§6.12): stores the message (unless transient or a will), then replies {@link Sent} and delivers
-   * it to every member's sessions on any node, except {@code origin}, the sending session. {@code sourceIp}: the
-   * sender's address, for the app's hooks (may be null).
+   * direct (§6.12): stores the message (unless transient or a will), then replies {@link Sent} and
+   * delivers it to every member's sessions on any node, except {@code origin}, the sending session.
+   * {@code sourceIp}: the sender's address, for the app's hooks (may be null).
    */
-  public record Send(String sender, MessageDraft draft, ActorRef<Delivery> origin, ActorRef<Reply> replyTo,
-      String sourceIp) implements Command {}
-
-  /**
-   * A message the app server sends as {@code sender} (REST, REST-AND-HOOKS §3.1): stored, acked and delivered as
-   * a client's {@link Send}, with the same offline queues and unread counts, but without the membership and
-   * shut-up checks. Delivered to the members (a system conversation's subscribers, a chatroom's online
-   * clients) and, unless {@code syncToSender} is off, to the sender's own sessions (never in a chatroom).
-   */
-  public record Post(String sender, MessageDraft draft, boolean syncToSender, ActorRef<Reply> replyTo)
+  public record Send(
+      String sender,
+      MessageDraft draft,
+      ActorRef<Delivery> origin,
+      ActorRef<Reply> replyTo,
+      String sourceIp)
       implements Command {}
 
-  /** ack (§6.13): {@code member} has received messages up to {@code toTimestamp} (or message {@code messageId}). */
+  /**
+   * A message the app server sends as {@code sender} (REST, REST-AND-HOOKS §3.1): stored, acked and
+   * delivered as a client's {@link Send}, with the same offline queues and unread counts, but
+   * without the membership and shut-up checks. Delivered to the members (a system conversation's
+   * subscribers, a chatroom's online clients) and, unless {@code syncToSender} is off, to the
+   * sender's own sessions (never in a chatroom).
+   */
+  public record Post(
+      String sender, MessageDraft draft, boolean syncToSender, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /**
+   * ack (§6.13): {@code member} has received messages up to {@code toTimestamp} (or message {@code
+   * messageId}).
+   */
   public record Acked(String member, long toTimestamp, String messageId) implements Command {}
 
-  /** read (§6.14): {@code member} has read up to {@code timestamp} (or message {@code messageId}, or now). */
+  /**
+   * read (§6.14): {@code member} has read up to {@code timestamp} (or message {@code messageId}, or
+   * now).
+   */
   public record MarkRead(String member, long timestamp, String messageId, ActorRef<Delivery> origin)
       implements Command {}
 
-  /** Replies {@link Unread}: {@code member}'s unread count, mention flag and the last message (§8.4). */
+  /**
+   * Replies {@link Unread}: {@code member}'s unread count, mention flag and the last message
+   * (§8.4).
+   */
   public record UnreadOf(String member, ActorRef<Reply> replyTo) implements Command {}
 
   /** Replies {@link Undelivered}: the offline queue of {@code member} (§8.3). */
-  public record UndeliveredTo(String member, int limit, ActorRef<Reply> replyTo) implements Command {}
+  public record UndeliveredTo(String member, int limit, ActorRef<Reply> replyTo)
+      implements Command {}
 
-  /** Replies {@link Patches}: recent messages patched after {@code since} (patch sync at login of {@code member}, §10). */
-  public record PatchesSince(String member, long since, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * Replies {@link Patches}: recent messages patched after {@code since} (patch sync at login of
+   * {@code member}, §10).
+   */
+  public record PatchesSince(String member, long since, ActorRef<Reply> replyTo)
+      implements Command {}
 
-  /** conv/max_read (§6.8): replies {@link Positions} of the other member, {@code target}, or everyone. */
-  public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * conv/max_read (§6.8): replies {@link Positions} of the other member, {@code target}, or
+   * everyone.
+   */
+  public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo)
+      implements Command {}
 
   /** patch/modify (§6.16): recall or edit one's own message. Replies {@link PatchApplied}. */
   public record PatchMessage(
@@ -221,15 +291,20 @@ public final class Conversation
       implements Command {}
 
   /**
-   * Deletes one stored message (REST, REST-AND-HOOKS §3.1): server side only, nobody is told. Replies {@link
-   * Accepted} once the deletion is durable.
+   * Deletes one stored message (REST, REST-AND-HOOKS §3.1): server side only, nobody is told.
+   * Replies {@link Accepted} once the deletion is durable.
    */
-  public record DeleteMessage(String messageId, long timestamp, ActorRef<Reply> replyTo) implements Command {}
+  public record DeleteMessage(String messageId, long timestamp, ActorRef<Reply> replyTo)
+      implements Command {}
 
   record MessageDeleted(DeleteMessage request, Throwable failure) implements Command {}
 
-  /** The newest messages, and the ids and timestamps of more of them (for resends); or why they could not be read. */
-  record RecentLoaded(List<io.parley.node.message.StoredMessage> messages, Map<String, Long> ids, Throwable failure)
+  /**
+   * The newest messages, and the ids and timestamps of more of them (for resends); or why they
+   * could not be read.
+   */
+  record RecentLoaded(
+      List<io.parley.node.message.StoredMessage> messages, Map<String, Long> ids, Throwable failure)
       implements Command {}
 
   /** Load the recent messages again after a failed load. */
@@ -239,24 +314,34 @@ public final class Conversation
 
   record BatchWritten(List<MessageLog.Pending> batch, Throwable failure) implements Command {}
 
-  /** The app's {@code _messageReceived} answered for the send it numbered {@code seq} (see {@link MessageHooks}). */
-  record MessageHookAnswered(long seq, io.parley.node.hooks.HookOutcome outcome) implements Command {}
+  /**
+   * The app's {@code _messageReceived} answered for the send it numbered {@code seq} (see {@link
+   * MessageHooks}).
+   */
+  record MessageHookAnswered(long seq, io.parley.node.hooks.HookOutcome outcome)
+      implements Command {}
 
   /** The app's {@code _messageUpdate} answered for {@code patch}. */
-  record PatchHookAnswered(PatchMessage patch, io.parley.node.hooks.HookOutcome outcome) implements Command {}
+  record PatchHookAnswered(PatchMessage patch, io.parley.node.hooks.HookOutcome outcome)
+      implements Command {}
 
-  record UndeliveredLoaded(UndeliveredTo query, List<io.parley.node.message.StoredMessage> messages,
-      Throwable failure) implements Command {}
+  record UndeliveredLoaded(
+      UndeliveredTo query, List<io.parley.node.message.StoredMessage> messages, Throwable failure)
+      implements Command {}
 
-  record PatchLookedUp(PatchMessage patch, java.util.Optional<io.parley.node.message.StoredMessage> original,
-      Throwable failure) implements Command {}
+  record PatchLookedUp(
+      PatchMessage patch,
+      java.util.Optional<io.parley.node.message.StoredMessage> original,
+      Throwable failure)
+      implements Command {}
 
-  record PatchWritten(PatchMessage patch, io.parley.node.message.StoredMessage patched, Throwable failure)
+  record PatchWritten(
+      PatchMessage patch, io.parley.node.message.StoredMessage patched, Throwable failure)
       implements Command {}
 
   /**
-   * From sharding when the entity passivates or moves (handoff, shutdown): positions that moved are persisted
-   * and writes in flight are answered first, then the entity stops.
+   * From sharding when the entity passivates or moves (handoff, shutdown): positions that moved are
+   * persisted and writes in flight are answered first, then the entity stops.
    */
   enum Stop implements Command {
     INSTANCE
@@ -279,27 +364,42 @@ public final class Conversation
   public record Created(Snapshot conversation, boolean existing) implements Reply {}
 
   /**
-   * A unique temporary start goes on at {@code cid}; {@code stale} names an expired conversation to replace
-   * (then {@code cid} is the first one of the member set, to be asked for its {@link Successor}).
+   * A unique temporary start goes on at {@code cid}; {@code stale} names an expired conversation to
+   * replace (then {@code cid} is the first one of the member set, to be asked for its {@link
+   * Successor}).
    */
   public record Moved(String cid, String stale) implements Reply {}
 
   /** Partial success (§6.2/§6.3): who was added or removed, and who failed with which code. */
-  public record MembershipChanged(Snapshot conversation, List<String> allowed, List<Failure> failed) implements Reply {}
+  public record MembershipChanged(Snapshot conversation, List<String> allowed, List<Failure> failed)
+      implements Reply {}
 
-  public record Failure(int code, String reason, List<String> clientIds) implements CborSerializable {}
+  public record Failure(int code, String reason, List<String> clientIds)
+      implements CborSerializable {}
 
   public record Counted(int count) implements Reply {}
 
-  /** History may be read: where it starts, and the other member's positions in a conversation of two (or null). */
+  /**
+   * History may be read: where it starts, and the other member's positions in a conversation of two
+   * (or null).
+   */
   public record HistoryOpened(long createdAt, Position other) implements Reply {}
 
   public record Sent(String messageId, long timestamp) implements Reply {}
 
-  public record Unread(String cid, int count, io.parley.node.message.StoredMessage last, boolean mentioned, int convType)
+  public record Unread(
+      String cid,
+      int count,
+      io.parley.node.message.StoredMessage last,
+      boolean mentioned,
+      int convType)
       implements Reply {}
 
-  public record Undelivered(String cid, List<io.parley.node.message.StoredMessage> messages, boolean hasMore, int convType)
+  public record Undelivered(
+      String cid,
+      List<io.parley.node.message.StoredMessage> messages,
+      boolean hasMore,
+      int convType)
       implements Reply {}
 
   public record Position(String clientId, long acked, long read) implements CborSerializable {}
@@ -308,10 +408,15 @@ public final class Conversation
 
   public record PatchApplied(long patchTimestamp) implements Reply {}
 
-  public record Patches(String cid, List<io.parley.node.message.StoredMessage> messages) implements Reply {}
+  public record Patches(String cid, List<io.parley.node.message.StoredMessage> messages)
+      implements Reply {}
 
-  /** Every member's role; the creator is the Owner when still a member, members not listed are Members. */
-  public record Roles(String cid, List<String> members, Map<String, String> roles, long updatedAt) implements Reply {}
+  /**
+   * Every member's role; the creator is the Owner when still a member, members not listed are
+   * Members.
+   */
+  public record Roles(String cid, List<String> members, Map<String, String> roles, long updatedAt)
+      implements Reply {}
 
   /** A page of client ids and the cursor of the next page (null at the end). */
   public record Listed(List<String> clientIds, String next) implements Reply {}
@@ -319,8 +424,12 @@ public final class Conversation
   /** A refusal with the LeanCloud error code the client must get. */
   public record Rejected(int code, String reason, String detail) implements Reply {}
 
-  /** Refused by the app's hook: the LeanCloud code, and the app's own {@code appCode} and {@code appMsg} (may be null). */
-  public record RejectedByApp(int code, String reason, Integer appCode, String appMsg) implements Reply {}
+  /**
+   * Refused by the app's hook: the LeanCloud code, and the app's own {@code appCode} and {@code
+   * appMsg} (may be null).
+   */
+  public record RejectedByApp(int code, String reason, Integer appCode, String appMsg)
+      implements Reply {}
 
   /** What readers see of a conversation. */
   public record Snapshot(
@@ -353,29 +462,42 @@ public final class Conversation
 
   public record MembersAdded(String initBy, List<String> added, long timestamp) implements Event {}
 
-  public record MembersRemoved(String initBy, List<String> removed, long timestamp) implements Event {}
+  public record MembersRemoved(String initBy, List<String> removed, long timestamp)
+      implements Event {}
 
-  public record AttributesUpdated(String initBy, String attributesJson, long timestamp) implements Event {}
+  public record AttributesUpdated(String initBy, String attributesJson, long timestamp)
+      implements Event {}
 
   public record MuteChanged(String clientId, boolean muted, long timestamp) implements Event {}
 
-  public record RoleChanged(String initBy, String clientId, String role, long timestamp) implements Event {}
-
-  public record ShutupChanged(String initBy, List<String> clientIds, boolean added, long timestamp) implements Event {}
-
-  public record BlacklistChanged(String initBy, List<String> clientIds, boolean added, long timestamp)
+  public record RoleChanged(String initBy, String clientId, String role, long timestamp)
       implements Event {}
+
+  public record ShutupChanged(String initBy, List<String> clientIds, boolean added, long timestamp)
+      implements Event {}
+
+  public record BlacklistChanged(
+      String initBy, List<String> clientIds, boolean added, long timestamp) implements Event {}
 
   /** The conversation was deleted: its state is empty again. */
   public record Deleted(long timestamp) implements Event {}
 
-  /** The expired first conversation of a unique temporary member set names the one that replaces it. */
+  /**
+   * The expired first conversation of a unique temporary member set names the one that replaces it.
+   */
   public record SuccessorChosen(String cid) implements Event {}
 
-  /** Members' delivered and read positions, coalesced: one event for many acks (never one per message). */
-  public record PositionsAdvanced(Map<String, Long> acked, Map<String, Long> read) implements Event {}
+  /**
+   * Members' delivered and read positions, coalesced: one event for many acks (never one per
+   * message).
+   */
+  public record PositionsAdvanced(Map<String, Long> acked, Map<String, Long> read)
+      implements Event {}
 
-  /** Where notices to members go: every node's local sessions, in production ({@code NodeDirectory}). */
+  /**
+   * Where notices to members go: every node's local sessions, in production ({@code
+   * NodeDirectory}).
+   */
   public interface Notices {
     /** To every session of {@code clientIds}, on any node. */
     void send(String appId, List<String> clientIds, Notice notice);
@@ -384,49 +506,75 @@ public final class Conversation
     void sendRoom(String appId, String cid, Notice notice);
 
     /** Which of {@code clientIds} have a session on any node (asked only when a hook needs it). */
-    default java.util.concurrent.CompletionStage<Set<String>> online(String appId, List<String> clientIds) {
+    default java.util.concurrent.CompletionStage<Set<String>> online(
+        String appId, List<String> clientIds) {
       return java.util.concurrent.CompletableFuture.completedFuture(Set.of());
     }
   }
 
   /** Where the per-member conversation index is kept up to date. */
   public interface MemberIndex {
-    /** Records the members (and the removed) of a conversation; idempotent; completes when written. */
-    java.util.concurrent.CompletionStage<org.apache.pekko.Done> record(String appId, Snapshot conversation, List<String> removed);
+    /**
+     * Records the members (and the removed) of a conversation; idempotent; completes when written.
+     */
+    java.util.concurrent.CompletionStage<org.apache.pekko.Done> record(
+        String appId, Snapshot conversation, List<String> removed);
 
-    /** Deletes the row of {@code clientId}, who is not a member: a stale row left by a delete that was lost. */
-    default java.util.concurrent.CompletionStage<org.apache.pekko.Done> forget(String appId, Snapshot conversation,
-        String clientId) {
+    /**
+     * Deletes the row of {@code clientId}, who is not a member: a stale row left by a delete that
+     * was lost.
+     */
+    default java.util.concurrent.CompletionStage<org.apache.pekko.Done> forget(
+        String appId, Snapshot conversation, String clientId) {
       return record(appId, conversation, List.of(clientId));
     }
 
-    MemberIndex NONE = (appId, conversation, removed) ->
-        java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+    MemberIndex NONE =
+        (appId, conversation, removed) ->
+            java.util.concurrent.CompletableFuture.completedFuture(
+                org.apache.pekko.Done.getInstance());
   }
 
-  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Conversation");
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Conversation");
 
   /**
-   * Journal retention and position persistence ({@code parley.storage}): a snapshot every
-   * {@code snapshotEvery} events (0: none), {@code keepSnapshots} kept, older events deleted when
-   * {@code deleteEventsOnSnapshot}; positions that moved persisted every {@code positionFlush} and on stop;
-   * the member index told of new messages at most every {@code indexActivityInterval}.
+   * Journal retention and position persistence ({@code parley.storage}): a snapshot every {@code
+   * snapshotEvery} events (0: none), {@code keepSnapshots} kept, older events deleted when {@code
+   * deleteEventsOnSnapshot}; positions that moved persisted every {@code positionFlush} and on
+   * stop; the member index told of new messages at most every {@code indexActivityInterval}.
    */
-  public record Durability(int snapshotEvery, int keepSnapshots, boolean deleteEventsOnSnapshot, Duration positionFlush,
+  public record Durability(
+      int snapshotEvery,
+      int keepSnapshots,
+      boolean deleteEventsOnSnapshot,
+      Duration positionFlush,
       Duration indexActivityInterval) {
     public static final Durability DEFAULT =
         new Durability(200, 2, true, Duration.ofSeconds(3), Duration.ofMinutes(10));
   }
 
-  /** Resident entities per node: stopped after {@code idleTimeout} without requests, at most {@code limit}. */
+  /**
+   * Resident entities per node: stopped after {@code idleTimeout} without requests, at most {@code
+   * limit}.
+   */
   public record Residency(Duration idleTimeout, int limit) {
 
-    /** Sharding settings with the default (least recently used) passivation strategy and these bounds. */
-    public org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings sharding(ActorSystem<?> system) {
-      com.typesafe.config.Config passivation = com.typesafe.config.ConfigFactory.parseMap(Map.of(
-          "passivation.strategy", "default-strategy",
-          "passivation.default-strategy.active-entity-limit", limit,
-          "passivation.default-strategy.idle-entity.timeout", idleTimeout.toMillis() + "ms"));
+    /**
+     * Sharding settings with the default (least recently used) passivation strategy and these
+     * bounds.
+     */
+    public org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings sharding(
+        ActorSystem<?> system) {
+      com.typesafe.config.Config passivation =
+          com.typesafe.config.ConfigFactory.parseMap(
+              Map.of(
+                  "passivation.strategy",
+                  "default-strategy",
+                  "passivation.default-strategy.active-entity-limit",
+                  limit,
+                  "passivation.default-strategy.idle-entity.timeout",
+                  idleTimeout.toMillis() + "ms"));
       return org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.fromConfig(
           passivation.withFallback(system.settings().config().getConfig("pekko.cluster.sharding")));
     }
@@ -444,46 +592,98 @@ public final class Conversation
   private final MessageLog log = new MessageLog();
   private final ConversationMessaging messaging;
   private final ConversationModeration moderation;
+
   /** Replies waiting for the member index to have a change. */
   private int awaitingIndex;
+
   /** Sharding asked the entity to stop; it does once nothing is pending. */
   private boolean stopping;
-  /** The {@code serverTs} of the last reliable notice sent (§15); in memory: time moves on across restarts. */
+
+  /**
+   * The {@code serverTs} of the last reliable notice sent (§15); in memory: time moves on across
+   * restarts.
+   */
   private long lastNotificationTs;
+
   /** Chatroom only: sessions online in the room, per client. Never persisted. */
   private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
 
-  public static void init(ActorSystem<?> system, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, io.parley.node.hooks.Hooks hooks, Clock clock,
-      Durability durability, Residency residency) {
+  public static void init(
+      ActorSystem<?> system,
+      ConversationSettings limits,
+      Notices notices,
+      MemberIndex index,
+      io.parley.node.message.MessageArchive archive,
+      io.parley.node.hooks.Hooks hooks,
+      Clock clock,
+      Durability durability,
+      Residency residency) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), limits, notices, index, archive, hooks, clock,
-                durability))
-            .withStopMessage(Stop.INSTANCE)
-            .withSettings(residency.sharding(system)));
+        .init(
+            Entity.of(
+                    ENTITY_KEY,
+                    entity ->
+                        create(
+                            entity.getEntityId(),
+                            limits,
+                            notices,
+                            index,
+                            archive,
+                            hooks,
+                            clock,
+                            durability))
+                .withStopMessage(Stop.INSTANCE)
+                .withSettings(residency.sharding(system)));
   }
 
   public static Behavior<Command> create(
-      String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, Clock clock) {
+      String entityId,
+      ConversationSettings limits,
+      Notices notices,
+      MemberIndex index,
+      io.parley.node.message.MessageArchive archive,
+      Clock clock) {
     return create(entityId, limits, notices, index, archive, clock, Durability.DEFAULT);
   }
 
   /** Without cloud hooks. */
   public static Behavior<Command> create(
-      String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, Clock clock, Durability durability) {
-    return create(entityId, limits, notices, index, archive, io.parley.node.hooks.Hooks.NONE, clock, durability);
+      String entityId,
+      ConversationSettings limits,
+      Notices notices,
+      MemberIndex index,
+      io.parley.node.message.MessageArchive archive,
+      Clock clock,
+      Durability durability) {
+    return create(
+        entityId,
+        limits,
+        notices,
+        index,
+        archive,
+        io.parley.node.hooks.Hooks.NONE,
+        clock,
+        durability);
   }
 
   public static Behavior<Command> create(
-      String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, io.parley.node.hooks.Hooks hooks, Clock clock,
+      String entityId,
+      ConversationSettings limits,
+      Notices notices,
+      MemberIndex index,
+      io.parley.node.message.MessageArchive archive,
+      io.parley.node.hooks.Hooks hooks,
+      Clock clock,
       Durability durability) {
-    return Behaviors.withTimers(timers -> Behaviors.setup(context -> {
-      timers.startTimerWithFixedDelay(FlushPositions.INSTANCE, durability.positionFlush());
-      return new Conversation(context, entityId, limits, notices, index, archive, hooks, clock, durability);
-    }));
+    return Behaviors.withTimers(
+        timers ->
+            Behaviors.setup(
+                context -> {
+                  timers.startTimerWithFixedDelay(
+                      FlushPositions.INSTANCE, durability.positionFlush());
+                  return new Conversation(
+                      context, entityId, limits, notices, index, archive, hooks, clock, durability);
+                }));
   }
 
   /** The entity id of conversation {@code cid} of app {@code appId}. */
@@ -492,8 +692,14 @@ public final class Conversation
   }
 
   private Conversation(
-      ActorContext<Command> context, String entityId, ConversationSettings limits, Notices notices, MemberIndex index,
-      io.parley.node.message.MessageArchive archive, io.parley.node.hooks.Hooks hooks, Clock clock,
+      ActorContext<Command> context,
+      String entityId,
+      ConversationSettings limits,
+      Notices notices,
+      MemberIndex index,
+      io.parley.node.message.MessageArchive archive,
+      io.parley.node.hooks.Hooks hooks,
+      Clock clock,
       Durability durability) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), entityId),
@@ -508,23 +714,36 @@ public final class Conversation
     this.archive = archive;
     this.clock = clock;
     this.durability = durability;
-    this.messaging = new ConversationMessaging(this, appId, cid, context, limits, notices, archive, clock, log, index,
-        durability.indexActivityInterval(), new MessageHooks(hooks, appId, cid, context));
+    this.messaging =
+        new ConversationMessaging(
+            this,
+            appId,
+            cid,
+            context,
+            limits,
+            notices,
+            archive,
+            clock,
+            log,
+            index,
+            durability.indexActivityInterval(),
+            new MessageHooks(hooks, appId, cid, context));
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
   }
 
   /**
-   * A snapshot every {@code snapshotEvery} events bounds what a recovery replays; with
-   * {@code deleteEventsOnSnapshot} the events before the oldest kept snapshot are deleted, which bounds the
-   * journal (nothing else reads them).
+   * A snapshot every {@code snapshotEvery} events bounds what a recovery replays; with {@code
+   * deleteEventsOnSnapshot} the events before the oldest kept snapshot are deleted, which bounds
+   * the journal (nothing else reads them).
    */
   @Override
   public org.apache.pekko.persistence.typed.javadsl.RetentionCriteria retentionCriteria() {
     if (durability.snapshotEvery() <= 0) {
       return org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.disabled();
     }
-    var every = org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.snapshotEvery(
-        durability.snapshotEvery(), durability.keepSnapshots());
+    var every =
+        org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.snapshotEvery(
+            durability.snapshotEvery(), durability.keepSnapshots());
     return durability.deleteEventsOnSnapshot() ? every.withDeleteEventsOnSnapshot() : every;
   }
 
@@ -536,10 +755,13 @@ public final class Conversation
   @Override
   public CommandHandlerWithReply<Command, Event, ConversationState> commandHandler() {
     var builder = newCommandHandlerWithReplyBuilder();
-    // Until its recent messages are in memory (after recovery), requests wait: they all read them, `Get` too.
-    builder.forState(state -> state.exists() && !log.loaded())
+    // Until its recent messages are in memory (after recovery), requests wait: they all read them,
+    // `Get` too.
+    builder
+        .forState(state -> state.exists() && !log.loaded())
         .onCommand(Conversation::waitsForRecent, (state, command) -> Effect().stash());
-    builder.forState(state -> !state.exists())
+    builder
+        .forState(state -> !state.exists())
         .onCommand(Start.class, this::onStart)
         .onCommand(Successor.class, (state, successor) -> notFound(successor.replyTo()))
         .onCommand(Add.class, (state, add) -> notFound(add.replyTo()))
@@ -557,16 +779,26 @@ public final class Conversation
         .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
         .onCommand(RolesOf.class, (state, roles) -> notFound(roles.replyTo()))
-        .onCommand(Send.class, (state, send) -> temporary() ? notFound(send.replyTo())
-            : reject(send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
+        .onCommand(
+            Send.class,
+            (state, send) ->
+                temporary()
+                    ? notFound(send.replyTo())
+                    : reject(
+                        send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
         .onCommand(Post.class, (state, post) -> notFound(post.replyTo()))
         .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
         .onCommand(MaxRead.class, (state, maxRead) -> notFound(maxRead.replyTo()))
         .onCommand(PatchesSince.class, (state, patches) -> notFound(patches.replyTo()))
-        .onCommand(PatchMessage.class, (state, patch) -> temporary() ? notFound(patch.replyTo())
-            : reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
-    builder.forState(state -> state.exists() && state.expiredAt(clock.millis()))
+        .onCommand(
+            PatchMessage.class,
+            (state, patch) ->
+                temporary()
+                    ? notFound(patch.replyTo())
+                    : reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
+    builder
+        .forState(state -> state.exists() && state.expiredAt(clock.millis()))
         .onCommand(Start.class, this::onStartExpired)
         .onCommand(Successor.class, this::onSuccessor)
         .onCommand(Add.class, (state, add) -> expired(add.replyTo()))
@@ -591,15 +823,19 @@ public final class Conversation
         .onCommand(MaxRead.class, (state, maxRead) -> expired(maxRead.replyTo()))
         .onCommand(PatchesSince.class, (state, patches) -> expired(patches.replyTo()))
         .onCommand(PatchMessage.class, (state, patch) -> expired(patch.replyTo()));
-    builder.forAnyState()
+    builder
+        .forAnyState()
         .onCommand(Start.class, this::onStartExisting)
-        .onCommand(Successor.class, (state, successor) -> answer(successor.replyTo(), new Moved(cid, null)))
+        .onCommand(
+            Successor.class,
+            (state, successor) -> answer(successor.replyTo(), new Moved(cid, null)))
         .onCommand(Add.class, this::onAdd)
         .onCommand(Remove.class, this::onRemove)
         .onCommand(JoinRoom.class, this::onJoinRoom)
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Mute.class, this::onMute)
-        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), new Accepted(snapshot(state))))
+        .onCommand(
+            Get.class, (state, get) -> Effect().reply(get.replyTo(), new Accepted(snapshot(state))))
         .onCommand(Delete.class, this::onDelete)
         .onCommand(Count.class, this::onCount)
         .onCommand(ChangeRole.class, moderation::onChangeRole)
@@ -616,7 +852,8 @@ public final class Conversation
         .onCommand(OpenHistory.class, messaging::onOpenHistory)
         .onCommand(PatchesSince.class, messaging::onPatchesSince)
         .onCommand(PatchMessage.class, messaging::onPatch);
-    builder.forAnyState()
+    builder
+        .forAnyState()
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
         .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
         .onCommand(Indexed.class, this::onIndexed)
@@ -654,62 +891,96 @@ public final class Conversation
         .build();
   }
 
-  /** After recovery the recent messages load, then the member index is re-asserted (heals a write lost in a crash). */
+  /**
+   * After recovery the recent messages load, then the member index is re-asserted (heals a write
+   * lost in a crash).
+   */
   @Override
   public SignalHandler<ConversationState> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> {
-          // The member index is re-asserted once the recent messages are in (ConversationMessaging).
-          if (state.exists()) {
-            messaging.loadRecent(state);
-          } else {
-            log.loaded(List.of(), Map.of());
-          }
-        })
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              // The member index is re-asserted once the recent messages are in
+              // (ConversationMessaging).
+              if (state.exists()) {
+                messaging.loadRecent(state);
+              } else {
+                log.loaded(List.of(), Map.of());
+              }
+            })
         .build();
   }
 
-  // ---------------------------------------------------------------------------------------------- start
+  // ----------------------------------------------------------------------------------------------
+  // start
 
   private ReplyEffect<Event, ConversationState> onStart(ConversationState state, Start start) {
     LinkedHashSet<String> unique = new LinkedHashSet<>();
     if (start.kind() != Kind.TRANSIENT) {
-      // The initiator is always a member (§6.1), whether or not the SDK listed it; the app server never is.
+      // The initiator is always a member (§6.1), whether or not the SDK listed it; the app server
+      // never is.
       unique.addAll(start.members());
       if (!SERVER.equals(start.creator())) {
         unique.add(start.creator());
       }
     }
-    int cap = start.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
+    int cap =
+        start.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
     if (unique.size() > cap) {
       return reject(start.replyTo(), 4304, "CONVERSATION_FULL", "at most " + cap + " members");
     }
     List<String> members = new ArrayList<>(unique);
-    Started started = new Started(start.creator(), members, start.attributesJson(), start.kind(), start.unique(),
-        start.uniqueId(), start.expiresAt(), start.timestamp());
-    return persistIndexed(started, List.of(), start.replyTo(), created -> new Created(snapshot(created), false),
+    Started started =
+        new Started(
+            start.creator(),
+            members,
+            start.attributesJson(),
+            start.kind(),
+            start.unique(),
+            start.uniqueId(),
+            start.expiresAt(),
+            start.timestamp());
+    return persistIndexed(
+        started,
+        List.of(),
+        start.replyTo(),
+        created -> new Created(snapshot(created), false),
         created -> {
           if (created.kind() != Kind.TRANSIENT) {
-            notices.send(appId, others(members, start.creator()), new Notice.Joined(cid, start.creator(), notificationTs()));
+            notices.send(
+                appId,
+                others(members, start.creator()),
+                new Notice.Joined(cid, start.creator(), notificationTs()));
           }
         });
   }
 
-  /** A unique conversation answers a second start with itself; any other id clash is an internal error. */
-  private ReplyEffect<Event, ConversationState> onStartExisting(ConversationState state, Start start) {
+  /**
+   * A unique conversation answers a second start with itself; any other id clash is an internal
+   * error.
+   */
+  private ReplyEffect<Event, ConversationState> onStartExisting(
+      ConversationState state, Start start) {
     if (state.unique() && start.unique()) {
       return Effect().reply(start.replyTo(), new Created(snapshot(state), true));
     }
-    return reject(start.replyTo(), 4300, "CONVERSATION_INTERNAL_ERROR", "conversation id already in use");
+    return reject(
+        start.replyTo(), 4300, "CONVERSATION_INTERNAL_ERROR", "conversation id already in use");
   }
 
   /**
-   * A unique temporary conversation that expired is replaced by a new one, with a new id (the SDKs keep what
-   * they know of a conversation, its expiry too, by id). The first one of the member set, whose id is derived
-   * from it, names the current one; any later one sends the starter back to the first to have it replaced.
+   * A unique temporary conversation that expired is replaced by a new one, with a new id (the SDKs
+   * keep what they know of a conversation, its expiry too, by id). The first one of the member set,
+   * whose id is derived from it, names the current one; any later one sends the starter back to the
+   * first to have it replaced.
    */
-  private ReplyEffect<Event, ConversationState> onStartExpired(ConversationState state, Start start) {
-    if (start.kind() != Kind.TEMPORARY || !start.unique() || !state.unique() || state.uniqueId() == null) {
+  private ReplyEffect<Event, ConversationState> onStartExpired(
+      ConversationState state, Start start) {
+    if (start.kind() != Kind.TEMPORARY
+        || !start.unique()
+        || !state.unique()
+        || state.uniqueId() == null) {
       return expired(start.replyTo());
     }
     String first = ConversationIds.uniqueTemporaryConversationId(state.uniqueId());
@@ -719,15 +990,19 @@ public final class Conversation
     return onSuccessor(state, new Successor(null, start.replyTo()));
   }
 
-  private ReplyEffect<Event, ConversationState> onSuccessor(ConversationState state, Successor successor) {
+  private ReplyEffect<Event, ConversationState> onSuccessor(
+      ConversationState state, Successor successor) {
     if (state.successor() != null && !state.successor().equals(successor.stale())) {
       return answer(successor.replyTo(), new Moved(state.successor(), null));
     }
     String next = ConversationIds.newTemporaryId(clock.instant());
-    return Effect().persist(new SuccessorChosen(next)).thenReply(successor.replyTo(), after -> new Moved(next, null));
+    return Effect()
+        .persist(new SuccessorChosen(next))
+        .thenReply(successor.replyTo(), after -> new Moved(next, null));
   }
 
-  // -------------------------------------------------------------------------------------- add / remove
+  // -------------------------------------------------------------------------------------- add /
+  // remove
 
   private ReplyEffect<Event, ConversationState> onAdd(ConversationState state, Add add) {
     List<String> requested = distinct(add.clientIds());
@@ -739,14 +1014,25 @@ public final class Conversation
       return subscription(state, add.initiator(), requested, true, add.timestamp(), add.replyTo());
     }
     if (!selfJoin && !state.isMember(add.initiator())) {
-      return reject(add.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", add.initiator() + " is not a member");
+      return reject(
+          add.replyTo(),
+          4317,
+          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          add.initiator() + " is not a member");
     }
-    if (selfJoin && !state.isMember(add.initiator()) && !add.selfJoin().allows(state.kind(), state.unique())) {
-      // The app keeps private conversations closed: members invite, nobody walks in (§6.2, `self-join`).
-      return reject(add.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED",
+    if (selfJoin
+        && !state.isMember(add.initiator())
+        && !add.selfJoin().allows(state.kind(), state.unique())) {
+      // The app keeps private conversations closed: members invite, nobody walks in (§6.2,
+      // `self-join`).
+      return reject(
+          add.replyTo(),
+          4317,
+          "CONVERSATION_MEMBERSHIP_REQUIRED",
           "only members add anyone to " + cid + ", " + add.initiator() + " included");
     }
-    int cap = state.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
+    int cap =
+        state.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
     List<String> added = new ArrayList<>();
     List<String> allowed = new ArrayList<>();
     List<String> full = new ArrayList<>();
@@ -764,40 +1050,61 @@ public final class Conversation
       }
     }
     List<Failure> failed =
-        failures(new Failure(4304, "CONVERSATION_FULL", full), new Failure(4548, "BLOCKED_BY_CONV", blocked));
+        failures(
+            new Failure(4304, "CONVERSATION_FULL", full),
+            new Failure(4548, "BLOCKED_BY_CONV", blocked));
     if (added.isEmpty()) {
       return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
     }
-    return persistIndexed(new MembersAdded(add.initiator(), added, add.timestamp()), List.of(), add.replyTo(),
+    return persistIndexed(
+        new MembersAdded(add.initiator(), added, add.timestamp()),
+        List.of(),
+        add.replyTo(),
         after -> new MembershipChanged(snapshot(after), allowed, failed),
         after -> {
           List<String> invited = others(added, add.initiator());
           notices.send(appId, invited, new Notice.Joined(cid, add.initiator(), notificationTs()));
           List<String> everyoneElse = new ArrayList<>(after.members());
           everyoneElse.removeAll(invited);
-          notices.send(appId, everyoneElse, new Notice.MembersJoined(cid, added, add.initiator(), notificationTs()));
+          notices.send(
+              appId,
+              everyoneElse,
+              new Notice.MembersJoined(cid, added, add.initiator(), notificationTs()));
         });
   }
 
   private ReplyEffect<Event, ConversationState> onRemove(ConversationState state, Remove remove) {
     List<String> requested = distinct(remove.clientIds());
     if (state.kind() == Kind.TRANSIENT) {
-      return reject(remove.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "leave a chatroom with LeaveRoom");
+      return reject(
+          remove.replyTo(),
+          4316,
+          "TRANSIENT_CONVERSATION_REQUIRED",
+          "leave a chatroom with LeaveRoom");
     }
     if (state.kind() == Kind.SYSTEM) {
-      return subscription(state, remove.initiator(), requested, false, remove.timestamp(), remove.replyTo());
+      return subscription(
+          state, remove.initiator(), requested, false, remove.timestamp(), remove.replyTo());
     }
     if (!state.isMember(remove.initiator())) {
-      return reject(remove.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", remove.initiator() + " is not a member");
+      return reject(
+          remove.replyTo(),
+          4317,
+          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          remove.initiator() + " is not a member");
     }
     List<String> removed = new ArrayList<>();
     List<String> allowed = new ArrayList<>();
     List<String> needOwner = new ArrayList<>();
     List<String> unauthorized = new ArrayList<>();
     for (String clientId : requested) {
-      if (settings.memberRoles() && state.roleOf(clientId).equals(ConversationState.OWNER) && state.isMember(clientId)) {
+      if (settings.memberRoles()
+          && state.roleOf(clientId).equals(ConversationState.OWNER)
+          && state.isMember(clientId)) {
         needOwner.add(clientId);
-      } else if (settings.memberRoles() && !clientId.equals(remove.initiator()) && !state.isModerator(remove.initiator())) {
+      } else if (settings.memberRoles()
+          && !clientId.equals(remove.initiator())
+          && !state.isModerator(remove.initiator())) {
         unauthorized.add(clientId);
       } else {
         allowed.add(clientId);
@@ -806,41 +1113,68 @@ public final class Conversation
         }
       }
     }
-    List<Failure> failed = failures(new Failure(4324, "CONVERSATION_NEED_OWNER", needOwner),
-        new Failure(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", unauthorized));
+    List<Failure> failed =
+        failures(
+            new Failure(4324, "CONVERSATION_NEED_OWNER", needOwner),
+            new Failure(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", unauthorized));
     if (removed.isEmpty()) {
-      return Effect().reply(remove.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
+      return Effect()
+          .reply(remove.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
     }
-    return persistIndexed(new MembersRemoved(remove.initiator(), removed, remove.timestamp()), removed,
-        remove.replyTo(), after -> new MembershipChanged(snapshot(after), allowed, failed),
+    return persistIndexed(
+        new MembersRemoved(remove.initiator(), removed, remove.timestamp()),
+        removed,
+        remove.replyTo(),
+        after -> new MembershipChanged(snapshot(after), allowed, failed),
         after -> {
-          // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest `members_left`.
-          notices.send(appId, others(removed, remove.initiator()), new Notice.Left(cid, remove.initiator(), notificationTs()));
-          notices.send(appId, after.members(), new Notice.MembersLeft(cid, removed, remove.initiator(), notificationTs()));
+          // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest
+          // `members_left`.
+          notices.send(
+              appId,
+              others(removed, remove.initiator()),
+              new Notice.Left(cid, remove.initiator(), notificationTs()));
+          notices.send(
+              appId,
+              after.members(),
+              new Notice.MembersLeft(cid, removed, remove.initiator(), notificationTs()));
         });
   }
 
   /**
-   * System conversations (§8.8): adding oneself subscribes, removing oneself unsubscribes; nobody adds or
-   * removes others (4314); no notices.
+   * System conversations (§8.8): adding oneself subscribes, removing oneself unsubscribes; nobody
+   * adds or removes others (4314); no notices.
    */
-  private ReplyEffect<Event, ConversationState> subscription(ConversationState state, String initiator,
-      List<String> requested, boolean subscribe, long timestamp, ActorRef<Reply> replyTo) {
+  private ReplyEffect<Event, ConversationState> subscription(
+      ConversationState state,
+      String initiator,
+      List<String> requested,
+      boolean subscribe,
+      long timestamp,
+      ActorRef<Reply> replyTo) {
     List<String> others = requested.stream().filter(id -> !id.equals(initiator)).toList();
-    List<Failure> failed = others.isEmpty() ? List.of()
-        : List.of(new Failure(4314, "NORMAL_CONVERSATION_REQUIRED", others));
+    List<Failure> failed =
+        others.isEmpty()
+            ? List.of()
+            : List.of(new Failure(4314, "NORMAL_CONVERSATION_REQUIRED", others));
     boolean self = requested.contains(initiator);
     List<String> allowed = self ? List.of(initiator) : List.of();
     if (!self || state.isMember(initiator) == subscribe) {
       return Effect().reply(replyTo, new MembershipChanged(snapshot(state), allowed, failed));
     }
-    Event event = subscribe ? new MembersAdded(initiator, List.of(initiator), timestamp)
-        : new MembersRemoved(initiator, List.of(initiator), timestamp);
-    return persistIndexed(event, subscribe ? List.of() : List.of(initiator), replyTo,
-        after -> new MembershipChanged(snapshot(after), allowed, failed), after -> {});
+    Event event =
+        subscribe
+            ? new MembersAdded(initiator, List.of(initiator), timestamp)
+            : new MembersRemoved(initiator, List.of(initiator), timestamp);
+    return persistIndexed(
+        event,
+        subscribe ? List.of() : List.of(initiator),
+        replyTo,
+        after -> new MembershipChanged(snapshot(after), allowed, failed),
+        after -> {});
   }
 
-  // ------------------------------------------------------------------------------------------ chatroom
+  // ------------------------------------------------------------------------------------------
+  // chatroom
 
   private ReplyEffect<Event, ConversationState> onJoinRoom(ConversationState state, JoinRoom join) {
     if (state.kind() != Kind.TRANSIENT) {
@@ -849,20 +1183,32 @@ public final class Conversation
     return attach(state, join.clientId(), join.session(), List.of(), join.replyTo());
   }
 
-  /** conv/add on a chatroom (§6.2): the initiator's session joins; nobody else can be added (4314). */
-  private ReplyEffect<Event, ConversationState> joinRoomByAdd(ConversationState state, Add add, List<String> requested) {
+  /**
+   * conv/add on a chatroom (§6.2): the initiator's session joins; nobody else can be added (4314).
+   */
+  private ReplyEffect<Event, ConversationState> joinRoomByAdd(
+      ConversationState state, Add add, List<String> requested) {
     List<String> others = requested.stream().filter(id -> !id.equals(add.initiator())).toList();
     List<Failure> failed = failures(new Failure(4314, "NORMAL_CONVERSATION_REQUIRED", others));
     if (!requested.contains(add.initiator()) || add.session() == null) {
-      return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), List.of(), failed));
+      return Effect()
+          .reply(add.replyTo(), new MembershipChanged(snapshot(state), List.of(), failed));
     }
     return attach(state, add.initiator(), add.session(), failed, add.replyTo());
   }
 
-  private ReplyEffect<Event, ConversationState> attach(ConversationState state, String clientId,
-      ActorRef<Delivery> session, List<Failure> failed, ActorRef<Reply> replyTo) {
+  private ReplyEffect<Event, ConversationState> attach(
+      ConversationState state,
+      String clientId,
+      ActorRef<Delivery> session,
+      List<Failure> failed,
+      ActorRef<Reply> replyTo) {
     if (!online.containsKey(clientId) && online.size() >= settings.maxChatroomOnline()) {
-      return reject(replyTo, 4304, "CONVERSATION_FULL", "at most " + settings.maxChatroomOnline() + " online");
+      return reject(
+          replyTo,
+          4304,
+          "CONVERSATION_FULL",
+          "at most " + settings.maxChatroomOnline() + " online");
     }
     if (online.computeIfAbsent(clientId, id -> new HashSet<>()).add(session)) {
       context.watchWith(session, new RoomSessionEnded(session));
@@ -870,7 +1216,8 @@ public final class Conversation
     return answer(replyTo, new MembershipChanged(snapshot(state), List.of(clientId), failed));
   }
 
-  private ReplyEffect<Event, ConversationState> leaveRoom(String clientId, ActorRef<Delivery> session) {
+  private ReplyEffect<Event, ConversationState> leaveRoom(
+      String clientId, ActorRef<Delivery> session) {
     Set<ActorRef<Delivery>> sessions = online.get(clientId);
     if (sessions != null && sessions.remove(session) && sessions.isEmpty()) {
       online.remove(clientId);
@@ -884,27 +1231,52 @@ public final class Conversation
     return Effect().noReply();
   }
 
-  // ---------------------------------------------------------------------------------------------- delete
+  // ----------------------------------------------------------------------------------------------
+  // delete
 
   private ReplyEffect<Event, ConversationState> onDelete(ConversationState state, Delete delete) {
     Snapshot before = snapshot(state);
-    Snapshot memberless = new Snapshot(before.id(), before.kind(), before.creator(), List.of(), List.of(),
-        before.attributesJson(), before.unique(), before.uniqueId(), before.createdAt(), delete.timestamp(),
-        before.expiresAt(), null);
-    return Effect().persist(new Deleted(delete.timestamp())).thenRun(after -> context.pipeToSelf(
-            index.record(appId, memberless, state.members()), (done, failure) -> new Indexed(delete.replyTo(),
-                new Accepted(before))))
+    Snapshot memberless =
+        new Snapshot(
+            before.id(),
+            before.kind(),
+            before.creator(),
+            List.of(),
+            List.of(),
+            before.attributesJson(),
+            before.unique(),
+            before.uniqueId(),
+            before.createdAt(),
+            delete.timestamp(),
+            before.expiresAt(),
+            null);
+    return Effect()
+        .persist(new Deleted(delete.timestamp()))
+        .thenRun(
+            after ->
+                context.pipeToSelf(
+                    index.record(appId, memberless, state.members()),
+                    (done, failure) -> new Indexed(delete.replyTo(), new Accepted(before))))
         .thenNoReply();
   }
 
-  // ---------------------------------------------------------------------------------- update, mute, count
+  // ---------------------------------------------------------------------------------- update,
+  // mute, count
 
   private ReplyEffect<Event, ConversationState> onUpdate(ConversationState state, Update update) {
     if (state.kind() == Kind.TEMPORARY) {
-      return reject(update.replyTo(), 4307, "CONVERSATION_READ_ONLY", "temporary conversations have no attributes");
+      return reject(
+          update.replyTo(),
+          4307,
+          "CONVERSATION_READ_ONLY",
+          "temporary conversations have no attributes");
     }
     if (!isParticipant(state, update.initiator())) {
-      return reject(update.replyTo(), 4309, "CONVERSATION_UPDATE_REJECTED", update.initiator() + " is not a member");
+      return reject(
+          update.replyTo(),
+          4309,
+          "CONVERSATION_UPDATE_REJECTED",
+          update.initiator() + " is not a member");
     }
     AttributeUpdate.Result result;
     try {
@@ -915,23 +1287,44 @@ public final class Conversation
     int size = result.attributesJson().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     if (size > settings.maxAttributesSize()) {
       // Bounded after the update too: `__op: Add` grows arrays one update at a time.
-      return reject(update.replyTo(), 4306, "CONVERSATION_UPDATE_FAILED",
+      return reject(
+          update.replyTo(),
+          4306,
+          "CONVERSATION_UPDATE_FAILED",
           "attributes of " + size + " bytes would exceed " + settings.maxAttributesSize());
     }
     return Effect()
-        .persist(new AttributesUpdated(update.initiator(), result.attributesJson(), update.timestamp()))
-        .thenRun(after -> notices.send(appId, others(after.members(), update.initiator()),
-            new Notice.Updated(cid, update.initiator(), result.appliedJson(), result.modifiedJson(), update.timestamp(),
-                notificationTs())))
+        .persist(
+            new AttributesUpdated(update.initiator(), result.attributesJson(), update.timestamp()))
+        .thenRun(
+            after ->
+                notices.send(
+                    appId,
+                    others(after.members(), update.initiator()),
+                    new Notice.Updated(
+                        cid,
+                        update.initiator(),
+                        result.appliedJson(),
+                        result.modifiedJson(),
+                        update.timestamp(),
+                        notificationTs())))
         .thenReply(update.replyTo(), after -> new Accepted(snapshot(after)));
   }
 
   private ReplyEffect<Event, ConversationState> onMute(ConversationState state, Mute mute) {
     if (state.kind() == Kind.TEMPORARY) {
-      return reject(mute.replyTo(), 4307, "CONVERSATION_READ_ONLY", "temporary conversations cannot be muted");
+      return reject(
+          mute.replyTo(),
+          4307,
+          "CONVERSATION_READ_ONLY",
+          "temporary conversations cannot be muted");
     }
     if (!isParticipant(state, mute.clientId())) {
-      return reject(mute.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", mute.clientId() + " is not a member");
+      return reject(
+          mute.replyTo(),
+          4317,
+          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          mute.clientId() + " is not a member");
     }
     if (state.muted().contains(mute.clientId()) == mute.mute()) {
       return Effect().reply(mute.replyTo(), new Accepted(snapshot(state)));
@@ -946,12 +1339,15 @@ public final class Conversation
     return Effect().reply(count.replyTo(), new Counted(n));
   }
 
-  // ------------------------------------------------------------------------------------------- helpers
+  // -------------------------------------------------------------------------------------------
+  // helpers
 
   /** Members of a conversation; in a chatroom, whoever has joined it (is online in it). */
   boolean isParticipant(ConversationState state, String clientId) {
-    // The app server (REST) reads a chatroom's history without a seat, as it reads any conversation's.
-    return state.kind() == Kind.TRANSIENT ? SERVER.equals(clientId) || online.containsKey(clientId)
+    // The app server (REST) reads a chatroom's history without a seat, as it reads any
+    // conversation's.
+    return state.kind() == Kind.TRANSIENT
+        ? SERVER.equals(clientId) || online.containsKey(clientId)
         : state.isMember(clientId);
   }
 
@@ -960,15 +1356,27 @@ public final class Conversation
     return Effect();
   }
 
-  /** The {@code serverTs} of the next reliable notice: now, or one more than the previous one (§15). */
+  /**
+   * The {@code serverTs} of the next reliable notice: now, or one more than the previous one (§15).
+   */
   long notificationTs() {
     lastNotificationTs = Math.max(clock.millis(), lastNotificationTs + 1);
     return lastNotificationTs;
   }
 
   Snapshot snapshot(ConversationState state) {
-    return new Snapshot(cid, state.kind(), state.creator(), state.members(), state.muted(), state.attributesJson(),
-        state.unique(), state.uniqueId(), state.createdAt(), state.updatedAt(), state.expiresAt(),
+    return new Snapshot(
+        cid,
+        state.kind(),
+        state.creator(),
+        state.members(),
+        state.muted(),
+        state.attributesJson(),
+        state.unique(),
+        state.uniqueId(),
+        state.createdAt(),
+        state.updatedAt(),
+        state.expiresAt(),
         log.last().orElse(null));
   }
 
@@ -977,11 +1385,12 @@ public final class Conversation
   }
 
   /**
-   * An expired temporary conversation is not found, as on LeanCloud: the SDKs turn 4303 for a {@code _tmp:} id
-   * into their own TEMPORARY_CONVERSATION_EXPIRED (docs/protocol-notes.md).
+   * An expired temporary conversation is not found, as on LeanCloud: the SDKs turn 4303 for a
+   * {@code _tmp:} id into their own TEMPORARY_CONVERSATION_EXPIRED (docs/protocol-notes.md).
    */
   private ReplyEffect<Event, ConversationState> expired(ActorRef<Reply> replyTo) {
-    return reject(replyTo, 4303, "CONVERSATION_NOT_FOUND", "temporary conversation " + cid + " has expired");
+    return reject(
+        replyTo, 4303, "CONVERSATION_NOT_FOUND", "temporary conversation " + cid + " has expired");
   }
 
   /** A temporary conversation's id: unknown or expired, it is answered 4303 whatever was asked. */
@@ -989,7 +1398,8 @@ public final class Conversation
     return cid.startsWith(ConversationIds.TEMPORARY_PREFIX);
   }
 
-  ReplyEffect<Event, ConversationState> reject(ActorRef<Reply> replyTo, int code, String reason, String detail) {
+  ReplyEffect<Event, ConversationState> reject(
+      ActorRef<Reply> replyTo, int code, String reason, String detail) {
     return answer(replyTo, new Rejected(code, reason, detail));
   }
 
@@ -1000,11 +1410,19 @@ public final class Conversation
 
   /** Everything but the entity's own completions waits while the recent messages load. */
   private static boolean waitsForRecent(Command command) {
-    return !(command instanceof RecentLoaded || command instanceof RetryRecentLoad || command instanceof BatchWritten
-        || command instanceof MessageHookAnswered || command instanceof PatchHookAnswered
-        || command instanceof PatchLookedUp || command instanceof PatchWritten || command instanceof UndeliveredLoaded
-        || command instanceof Indexed || command instanceof MessageDeleted || command instanceof FlushPositions
-        || command instanceof RoomSessionEnded || command instanceof Stop);
+    return !(command instanceof RecentLoaded
+        || command instanceof RetryRecentLoad
+        || command instanceof BatchWritten
+        || command instanceof MessageHookAnswered
+        || command instanceof PatchHookAnswered
+        || command instanceof PatchLookedUp
+        || command instanceof PatchWritten
+        || command instanceof UndeliveredLoaded
+        || command instanceof Indexed
+        || command instanceof MessageDeleted
+        || command instanceof FlushPositions
+        || command instanceof RoomSessionEnded
+        || command instanceof Stop);
   }
 
   static List<String> others(List<String> clientIds, String except) {
@@ -1012,30 +1430,41 @@ public final class Conversation
   }
 
   /**
-   * Persists a change of membership, tells the members, and replies once the member index has the change,
-   * so the client's next query already sees it (an index failure does not fail the request: the index
-   * retries, and recovery re-asserts the rows).
+   * Persists a change of membership, tells the members, and replies once the member index has the
+   * change, so the client's next query already sees it (an index failure does not fail the request:
+   * the index retries, and recovery re-asserts the rows).
    */
-  private ReplyEffect<Event, ConversationState> persistIndexed(Event event, List<String> removed,
-      ActorRef<Reply> replyTo, java.util.function.Function<ConversationState, Reply> reply,
+  private ReplyEffect<Event, ConversationState> persistIndexed(
+      Event event,
+      List<String> removed,
+      ActorRef<Reply> replyTo,
+      java.util.function.Function<ConversationState, Reply> reply,
       java.util.function.Consumer<ConversationState> notify) {
-    return Effect().persist(event).thenRun(after -> {
-      notify.accept(after);
-      Reply answer = reply.apply(after);
-      awaitingIndex++;
-      context.pipeToSelf(index.record(appId, snapshot(after), removed), (done, failure) -> new Indexed(replyTo, answer));
-    }).thenNoReply();
+    return Effect()
+        .persist(event)
+        .thenRun(
+            after -> {
+              notify.accept(after);
+              Reply answer = reply.apply(after);
+              awaitingIndex++;
+              context.pipeToSelf(
+                  index.record(appId, snapshot(after), removed),
+                  (done, failure) -> new Indexed(replyTo, answer));
+            })
+        .thenNoReply();
   }
 
-  private ReplyEffect<Event, ConversationState> onIndexed(ConversationState state, Indexed indexed) {
+  private ReplyEffect<Event, ConversationState> onIndexed(
+      ConversationState state, Indexed indexed) {
     awaitingIndex--;
     indexed.replyTo().tell(indexed.reply());
     return stopWhenIdle(state);
   }
 
   /**
-   * Passivation or handoff (sharding's stop message): the entity stops once nothing it started is pending,
-   * so no answer is lost to dead letters: sends being written, replies waiting for the member index.
+   * Passivation or handoff (sharding's stop message): the entity stops once nothing it started is
+   * pending, so no answer is lost to dead letters: sends being written, replies waiting for the
+   * member index.
    */
   private ReplyEffect<Event, ConversationState> onStop(ConversationState state, Stop stop) {
     stopping = true;
@@ -1046,19 +1475,27 @@ public final class Conversation
     return stopping;
   }
 
-  /** After a stop was asked and the last pending work is done: persists positions that moved, and stops. */
+  /**
+   * After a stop was asked and the last pending work is done: persists positions that moved, and
+   * stops.
+   */
   ReplyEffect<Event, ConversationState> stopWhenIdle(ConversationState state) {
-    // Requests stashed until the recent messages load are answered first: the load's completion asks again.
+    // Requests stashed until the recent messages load are answered first: the load's completion
+    // asks again.
     if (!stopping || log.busy() || awaitingIndex > 0 || (state.exists() && !log.loaded())) {
       return Effect().noReply();
     }
     PositionsAdvanced moved = messaging.unsavedPositions(state);
-    return moved == null ? Effect().stop().thenNoReply() : Effect().persist(moved).thenStop().thenNoReply();
+    return moved == null
+        ? Effect().stop().thenNoReply()
+        : Effect().persist(moved).thenStop().thenNoReply();
   }
 
   /** The partial failures that name anyone, in order. */
   private static List<Failure> failures(Failure... candidates) {
-    return java.util.Arrays.stream(candidates).filter(failure -> !failure.clientIds().isEmpty()).toList();
+    return java.util.Arrays.stream(candidates)
+        .filter(failure -> !failure.clientIds().isEmpty())
+        .toList();
   }
 
   static List<String> distinct(List<String> clientIds) {

@@ -13,11 +13,12 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Conversation ids: 24 lowercase hex characters (4 bytes of creation seconds, then 8 random bytes, like a
- * MongoDB ObjectId, so ids sort by creation time); temporary ones start with {@code _tmp:}. A unique
- * conversation's id is derived from its member set and the app's secret (an HMAC), so two concurrent starts of the same unique set reach
- * the same entity, which creates it once: race-free without a lock or a lightweight transaction. A unique
- * temporary set's first conversation is found the same way, and knows the one that replaced it after expiry.
+ * Conversation ids: 24 lowercase hex characters (4 bytes of creation seconds, then 8 random bytes,
+ * like a MongoDB ObjectId, so ids sort by creation time); temporary ones start with {@code _tmp:}.
+ * A unique conversation's id is derived from its member set and the app's secret (an HMAC), so two
+ * concurrent starts of the same unique set reach the same entity, which creates it once: race-free
+ * without a lock or a lightweight transaction. A unique temporary set's first conversation is found
+ * the same way, and knows the one that replaced it after expiry.
  */
 public final class ConversationIds {
 
@@ -45,15 +46,18 @@ public final class ConversationIds {
   }
 
   /**
-   * The {@code uniqueId} of a member set: 32 hex characters of an HMAC-SHA256 keyed by the app's secret,
-   * independent of order and duplicates. Deterministic, so concurrent starts of one set meet in one entity;
-   * unguessable without the key, so knowing two clientIds does not reveal their conversation.
+   * The {@code uniqueId} of a member set: 32 hex characters of an HMAC-SHA256 keyed by the app's
+   * secret, independent of order and duplicates. Deterministic, so concurrent starts of one set
+   * meet in one entity; unguessable without the key, so knowing two clientIds does not reveal their
+   * conversation.
    */
   public static String uniqueId(byte[] key, List<String> members) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      byte[] tag = mac.doFinal(String.join("\u0000", new TreeSet<>(members)).getBytes(StandardCharsets.UTF_8));
+      byte[] tag =
+          mac.doFinal(
+              String.join("\u0000", new TreeSet<>(members)).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(tag).substring(0, 32);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is not available", e);
@@ -66,14 +70,20 @@ public final class ConversationIds {
   }
 
   /**
-   * The id of the first temporary conversation of the unique member set {@code uniqueId}; once it expires it
-   * names the one that replaced it (a temporary conversation's id is never reused).
+   * The id of the first temporary conversation of the unique member set {@code uniqueId}; once it
+   * expires it names the one that replaced it (a temporary conversation's id is never reused).
    */
   public static String uniqueTemporaryConversationId(String uniqueId) {
-    return TEMPORARY_PREFIX + HexFormat.of().formatHex(digest("SHA-256", "unique-temporary:" + uniqueId)).substring(0, 24);
+    return TEMPORARY_PREFIX
+        + HexFormat.of()
+            .formatHex(digest("SHA-256", "unique-temporary:" + uniqueId))
+            .substring(0, 24);
   }
 
-  /** 24 lowercase hex characters, optionally after {@link #TEMPORARY_PREFIX} (no regex: runs on every ack). */
+  /**
+   * 24 lowercase hex characters, optionally after {@link #TEMPORARY_PREFIX} (no regex: runs on
+   * every ack).
+   */
   public static boolean isValid(String cid) {
     if (cid == null) {
       return false;

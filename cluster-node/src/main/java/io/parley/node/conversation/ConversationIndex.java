@@ -1,7 +1,7 @@
 package io.parley.node.conversation;
 
-import io.parley.node.concurrent.Futures;
 import com.datastax.oss.driver.api.core.cql.Row;
+import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.ConversationState.Kind;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,17 +18,22 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
 
 /**
  * Read-side indexes of conversations in Cassandra, kept by the conversation entities themselves:
+ *
  * <ul>
- *   <li>{@code conversations_by_member}: the conversations a client is in, each with when it was last active,
- *       so "conversations I am in" reads one partition instead of scanning, most active first;
- *   <li>{@code conversations_by_app}: an app's conversations by creation month, newest first, the bounded
- *       candidate set for queries on attributes alone.
+ *   <li>{@code conversations_by_member}: the conversations a client is in, each with when it was
+ *       last active, so "conversations I am in" reads one partition instead of scanning, most
+ *       active first;
+ *   <li>{@code conversations_by_app}: an app's conversations by creation month, newest first, the
+ *       bounded candidate set for queries on attributes alone.
  * </ul>
- * Writes are idempotent and happen after the entity's event is persisted, each with a write time that
- * increases with the conversation's changes, so a late retry never undoes a newer change. A failed write is
- * retried a bounded number of times (never when Cassandra refuses it); an insert lost to a crash is repaired
- * when the conversation next changes or is next loaded (the entity re-asserts its rows on recovery), and a
- * lost delete when the removed client next asks the conversation (it deletes the stale row). Chatrooms and temporary conversations are not listed (as in LeanCloud's {@code _Conversation}).
+ *
+ * Writes are idempotent and happen after the entity's event is persisted, each with a write time
+ * that increases with the conversation's changes, so a late retry never undoes a newer change. A
+ * failed write is retried a bounded number of times (never when Cassandra refuses it); an insert
+ * lost to a crash is repaired when the conversation next changes or is next loaded (the entity
+ * re-asserts its rows on recovery), and a lost delete when the removed client next asks the
+ * conversation (it deletes the stale row). Chatrooms and temporary conversations are not listed (as
+ * in LeanCloud's {@code _Conversation}).
  */
 public final class ConversationIndex implements Conversation.MemberIndex {
 
@@ -39,88 +44,170 @@ public final class ConversationIndex implements Conversation.MemberIndex {
   private final String keyspace;
   private final Retries retries;
   private final int scanned;
-  private final java.util.concurrent.atomic.AtomicLong lastWriteTime = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicInteger pendingRetries = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong lastWriteTime =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicInteger pendingRetries =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /**
-   * How a failed index write is retried: at most {@code attempts} tries in all, waiting {@code backoff}
-   * doubling up to {@code maxBackoff}, and at most {@code maxPendingRetries} writes waiting per node.
+   * How a failed index write is retried: at most {@code attempts} tries in all, waiting {@code
+   * backoff} doubling up to {@code maxBackoff}, and at most {@code maxPendingRetries} writes
+   * waiting per node.
    */
-  public record Retries(int attempts, Duration backoff, Duration maxBackoff, int maxPendingRetries) {
-    public static final Retries DEFAULT = new Retries(6, Duration.ofSeconds(1), Duration.ofSeconds(30), 10_000);
+  public record Retries(
+      int attempts, Duration backoff, Duration maxBackoff, int maxPendingRetries) {
+    public static final Retries DEFAULT =
+        new Retries(6, Duration.ofSeconds(1), Duration.ofSeconds(30), 10_000);
   }
 
   public ConversationIndex(ActorSystem<?> system, String keyspace) {
     this(system, keyspace, Retries.DEFAULT, 10_000);
   }
 
-  /** {@code scanned}: the most rows of one client's partition read to find its most active conversations. */
+  /**
+   * {@code scanned}: the most rows of one client's partition read to find its most active
+   * conversations.
+   */
   public ConversationIndex(ActorSystem<?> system, String keyspace, Retries retries, int scanned) {
     this.system = system;
     this.retries = retries;
     this.scanned = scanned;
-    // Its own session: sharing the journal plugin's config path would skip the plugin's table creation.
+    // Its own session: sharing the journal plugin's config path would skip the plugin's table
+    // creation.
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.keyspace = keyspace;
   }
 
-  /** Creates the tables (local runs and tests only; production uses deploy/cassandra/schema.cql). */
+  /**
+   * Creates the tables (local runs and tests only; production uses deploy/cassandra/schema.cql).
+   */
   public CompletionStage<Done> createTables(String replication) {
-    return Futures.direct(session.executeDDL("CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication))
-        .thenCompose(done -> Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversations_by_member ("
-            + "app_id text, client_id text, cid text, active_at bigint, PRIMARY KEY ((app_id, client_id), cid))")))
-        // The conversations' snapshot table, before any conversation recovers: the persistence plugin makes it
-        // only on first use, which raced with the first recoveries (the same layout as deploy/cassandra/schema.cql).
-        .thenCompose(done -> Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".snapshots ("
-            + "persistence_id text, sequence_nr bigint, timestamp bigint, ser_id int, ser_manifest text, "
-            + "snapshot_data blob, snapshot blob, meta_ser_id int, meta_ser_manifest text, meta blob, "
-            + "PRIMARY KEY (persistence_id, sequence_nr)) WITH CLUSTERING ORDER BY (sequence_nr DESC)")))
+    return Futures.direct(
+            session.executeDDL(
+                "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication))
+        .thenCompose(
+            done ->
+                Futures.direct(
+                    session.executeDDL(
+                        "CREATE TABLE IF NOT EXISTS "
+                            + keyspace
+                            + ".conversations_by_member ("
+                            + "app_id text, client_id text, cid text, active_at bigint, PRIMARY KEY ((app_id, client_id), cid))")))
+        // The conversations' snapshot table, before any conversation recovers: the persistence
+        // plugin makes it
+        // only on first use, which raced with the first recoveries (the same layout as
+        // deploy/cassandra/schema.cql).
+        .thenCompose(
+            done ->
+                Futures.direct(
+                    session.executeDDL(
+                        "CREATE TABLE IF NOT EXISTS "
+                            + keyspace
+                            + ".snapshots ("
+                            + "persistence_id text, sequence_nr bigint, timestamp bigint, ser_id int, ser_manifest text, "
+                            + "snapshot_data blob, snapshot blob, meta_ser_id int, meta_ser_manifest text, meta blob, "
+                            + "PRIMARY KEY (persistence_id, sequence_nr)) WITH CLUSTERING ORDER BY (sequence_nr DESC)")))
         // A keyspace made before the column existed (local runs keep their data).
-        .thenCompose(done -> Futures.direct(session.executeDDL("ALTER TABLE " + keyspace + ".conversations_by_member "
-            + "ADD IF NOT EXISTS active_at bigint")))
-        .thenCompose(done -> Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversations_by_app ("
-            + "app_id text, month int, created_at bigint, cid text, PRIMARY KEY ((app_id, month), created_at, cid))"
-            + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)")));
+        .thenCompose(
+            done ->
+                Futures.direct(
+                    session.executeDDL(
+                        "ALTER TABLE "
+                            + keyspace
+                            + ".conversations_by_member "
+                            + "ADD IF NOT EXISTS active_at bigint")))
+        .thenCompose(
+            done ->
+                Futures.direct(
+                    session.executeDDL(
+                        "CREATE TABLE IF NOT EXISTS "
+                            + keyspace
+                            + ".conversations_by_app ("
+                            + "app_id text, month int, created_at bigint, cid text, PRIMARY KEY ((app_id, month), created_at, cid))"
+                            + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)")));
   }
 
   @Override
-  public CompletionStage<Done> record(String appId, Conversation.Snapshot conversation, List<String> removed) {
+  public CompletionStage<Done> record(
+      String appId, Conversation.Snapshot conversation, List<String> removed) {
     return record(appId, conversation, removed, writeTime(conversation));
   }
 
   /**
-   * Writes the rows with Cassandra write time {@code writeTime} (microseconds): of two writes of the same row
-   * the later change wins, whatever order they arrive in, so an old insert retried after a newer delete
-   * cannot bring a removed member's row back.
+   * Writes the rows with Cassandra write time {@code writeTime} (microseconds): of two writes of
+   * the same row the later change wins, whatever order they arrive in, so an old insert retried
+   * after a newer delete cannot bring a removed member's row back.
    */
-  public CompletionStage<Done> record(String appId, Conversation.Snapshot conversation, List<String> removed,
-      long writeTime) {
-    // Chatrooms have no members to index and temporary conversations are read by id; a system conversation's
-    // subscribers are indexed, so that a broadcast reaches an offline subscriber at login (unread, offline queue).
+  public CompletionStage<Done> record(
+      String appId, Conversation.Snapshot conversation, List<String> removed, long writeTime) {
+    // Chatrooms have no members to index and temporary conversations are read by id; a system
+    // conversation's
+    // subscribers are indexed, so that a broadcast reaches an offline subscriber at login (unread,
+    // offline queue).
     if (conversation.kind() == Kind.TRANSIENT || conversation.kind() == Kind.TEMPORARY) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
     Job job = new Job(conversation.id());
     List<CompletionStage<Done>> writes = new ArrayList<>();
     for (String member : conversation.members()) {
-      writes.add(write(job, "INSERT INTO " + keyspace + ".conversations_by_member (app_id, client_id, cid, active_at) "
-          + "VALUES (?, ?, ?, ?) USING TIMESTAMP ?", appId, member, conversation.id(), activeAt(conversation), writeTime));
+      writes.add(
+          write(
+              job,
+              "INSERT INTO "
+                  + keyspace
+                  + ".conversations_by_member (app_id, client_id, cid, active_at) "
+                  + "VALUES (?, ?, ?, ?) USING TIMESTAMP ?",
+              appId,
+              member,
+              conversation.id(),
+              activeAt(conversation),
+              writeTime));
     }
     for (String member : removed) {
-      writes.add(write(job, "DELETE FROM " + keyspace + ".conversations_by_member USING TIMESTAMP ? "
-          + "WHERE app_id = ? AND client_id = ? AND cid = ?", writeTime, appId, member, conversation.id()));
+      writes.add(
+          write(
+              job,
+              "DELETE FROM "
+                  + keyspace
+                  + ".conversations_by_member USING TIMESTAMP ? "
+                  + "WHERE app_id = ? AND client_id = ? AND cid = ?",
+              writeTime,
+              appId,
+              member,
+              conversation.id()));
     }
-    writes.add(write(job, "INSERT INTO " + keyspace + ".conversations_by_app (app_id, month, created_at, cid) "
-        + "VALUES (?, ?, ?, ?) USING TIMESTAMP ?", appId, month(conversation.createdAt()), conversation.createdAt(),
-        conversation.id(), writeTime));
-    return CompletableFuture.allOf(writes.stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new))
+    writes.add(
+        write(
+            job,
+            "INSERT INTO "
+                + keyspace
+                + ".conversations_by_app (app_id, month, created_at, cid) "
+                + "VALUES (?, ?, ?, ?) USING TIMESTAMP ?",
+            appId,
+            month(conversation.createdAt()),
+            conversation.createdAt(),
+            conversation.id(),
+            writeTime));
+    return CompletableFuture.allOf(
+            writes.stream()
+                .map(CompletionStage::toCompletableFuture)
+                .toArray(CompletableFuture[]::new))
         .thenApply(done -> Done.getInstance());
   }
 
   @Override
-  public CompletionStage<Done> forget(String appId, Conversation.Snapshot conversation, String clientId) {
-    return write(new Job(conversation.id()), "DELETE FROM " + keyspace + ".conversations_by_member USING TIMESTAMP ? "
-        + "WHERE app_id = ? AND client_id = ? AND cid = ?", writeTime(conversation), appId, clientId, conversation.id());
+  public CompletionStage<Done> forget(
+      String appId, Conversation.Snapshot conversation, String clientId) {
+    return write(
+        new Job(conversation.id()),
+        "DELETE FROM "
+            + keyspace
+            + ".conversations_by_member USING TIMESTAMP ? "
+            + "WHERE app_id = ? AND client_id = ? AND cid = ?",
+        writeTime(conversation),
+        appId,
+        clientId,
+        conversation.id());
   }
 
   /** Index writes waiting for a retry on this node (bounded by {@code max-pending-retries}). */
@@ -129,8 +216,8 @@ public final class ConversationIndex implements Conversation.MemberIndex {
   }
 
   /**
-   * Strictly increasing on this node, and never before the conversation's last change (whose time may come
-   * from another node's clock).
+   * Strictly increasing on this node, and never before the conversation's last change (whose time
+   * may come from another node's clock).
    */
   private long writeTime(Conversation.Snapshot conversation) {
     long now = Math.max(System.currentTimeMillis(), conversation.updatedAt()) * 1000;
@@ -140,59 +227,83 @@ public final class ConversationIndex implements Conversation.MemberIndex {
   /** The writes of one change: its failures are reported once, not once per row. */
   private static final class Job {
     final String cid;
-    final java.util.concurrent.atomic.AtomicBoolean reported = new java.util.concurrent.atomic.AtomicBoolean();
+    final java.util.concurrent.atomic.AtomicBoolean reported =
+        new java.util.concurrent.atomic.AtomicBoolean();
 
     Job(String cid) {
       this.cid = cid;
     }
   }
 
-  /** One idempotent write; the returned stage is its first attempt, later attempts run in the background. */
+  /**
+   * One idempotent write; the returned stage is its first attempt, later attempts run in the
+   * background.
+   */
   private CompletionStage<Done> write(Job job, String cql, Object... values) {
     return attempt(job, cql, values, 1);
   }
 
   private CompletionStage<Done> attempt(Job job, String cql, Object[] values, int attempt) {
     CompletionStage<Done> write = Futures.direct(session.executeWrite(cql, values));
-    write.whenComplete((done, failure) -> {
-      if (failure != null) {
-        retryLater(job, cql, values, attempt, failure);
-      }
-    });
+    write.whenComplete(
+        (done, failure) -> {
+          if (failure != null) {
+            retryLater(job, cql, values, attempt, failure);
+          }
+        });
     return write;
   }
 
   /**
    * Retries a write that failed for a reason that can pass (timeouts, unavailable replicas, lost
-   * connections) with a doubling backoff, at most {@code attempts} times; a write Cassandra refuses (an
-   * invalid value, such as a key over 64 KiB) is never retried. What is given up is repaired when the
-   * conversation next changes or loads (it re-asserts its rows).
+   * connections) with a doubling backoff, at most {@code attempts} times; a write Cassandra refuses
+   * (an invalid value, such as a key over 64 KiB) is never retried. What is given up is repaired
+   * when the conversation next changes or loads (it re-asserts its rows).
    */
   private void retryLater(Job job, String cql, Object[] values, int attempt, Throwable failure) {
-    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
+    Throwable cause =
+        failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
     if (!transientFailure(cause)) {
       if (job.reported.compareAndSet(false, true)) {
-        system.log().warn("Index write for conversation {} refused by Cassandra, not retried: {}", job.cid, cause.toString());
+        system
+            .log()
+            .warn(
+                "Index write for conversation {} refused by Cassandra, not retried: {}",
+                job.cid,
+                cause.toString());
       }
       return;
     }
-    if (attempt >= retries.attempts() || pendingRetries.incrementAndGet() > retries.maxPendingRetries()) {
+    if (attempt >= retries.attempts()
+        || pendingRetries.incrementAndGet() > retries.maxPendingRetries()) {
       if (attempt < retries.attempts()) {
         pendingRetries.decrementAndGet();
       }
       if (job.reported.compareAndSet(false, true)) {
-        system.log().warn("Index write for conversation {} given up after {} attempt(s) ({} retries pending on this node): {}",
-            job.cid, attempt, pendingRetries.get(), cause.toString());
+        system
+            .log()
+            .warn(
+                "Index write for conversation {} given up after {} attempt(s) ({} retries pending on this node): {}",
+                job.cid,
+                attempt,
+                pendingRetries.get(),
+                cause.toString());
       }
       return;
     }
     Duration backoff = retries.backoff().multipliedBy(1L << Math.min(attempt - 1, 20));
     Duration delay = backoff.compareTo(retries.maxBackoff()) > 0 ? retries.maxBackoff() : backoff;
-    system.scheduler().scheduleOnce(delay, () -> {
-      pendingRetries.decrementAndGet();
-      attempt(job, cql, values, attempt + 1);
-    }, system.executionContext());
+    system
+        .scheduler()
+        .scheduleOnce(
+            delay,
+            () -> {
+              pendingRetries.decrementAndGet();
+              attempt(job, cql, values, attempt + 1);
+            },
+            system.executionContext());
   }
 
   /** Whether a failed write may succeed when tried again. */
@@ -212,25 +323,36 @@ public final class ConversationIndex implements Conversation.MemberIndex {
 
   /** When a conversation was last active: its last message, or its last change. */
   static long activeAt(Conversation.Snapshot conversation) {
-    return conversation.lastMessage() == null ? conversation.updatedAt()
+    return conversation.lastMessage() == null
+        ? conversation.updatedAt()
         : Math.max(conversation.updatedAt(), conversation.lastMessage().timestamp());
   }
 
   /**
-   * The ids of the conversations {@code clientId} is in, at most {@code limit}, the most recently active
-   * first (a client in more keeps its active ones, whatever their ids). At most {@code scanned} rows of the
-   * client's partition are read (member-conversations-scanned).
+   * The ids of the conversations {@code clientId} is in, at most {@code limit}, the most recently
+   * active first (a client in more keeps its active ones, whatever their ids). At most {@code
+   * scanned} rows of the client's partition are read (member-conversations-scanned).
    */
   public CompletionStage<List<String>> conversationsOf(String appId, String clientId, int limit) {
-    return Futures.direct(session.selectAll(
-            "SELECT cid, active_at FROM " + keyspace + ".conversations_by_member WHERE app_id = ? AND client_id = ? LIMIT ?",
-            appId, clientId, scanned))
-        .thenApply(rows -> rows.stream()
-            .sorted(java.util.Comparator.comparingLong((Row row) -> row.isNull("active_at") ? 0 : row.getLong("active_at"))
-                .thenComparing(row -> row.getString("cid")).reversed())
-            .limit(limit)
-            .map(row -> row.getString("cid"))
-            .toList());
+    return Futures.direct(
+            session.selectAll(
+                "SELECT cid, active_at FROM "
+                    + keyspace
+                    + ".conversations_by_member WHERE app_id = ? AND client_id = ? LIMIT ?",
+                appId,
+                clientId,
+                scanned))
+        .thenApply(
+            rows ->
+                rows.stream()
+                    .sorted(
+                        java.util.Comparator.comparingLong(
+                                (Row row) -> row.isNull("active_at") ? 0 : row.getLong("active_at"))
+                            .thenComparing(row -> row.getString("cid"))
+                            .reversed())
+                    .limit(limit)
+                    .map(row -> row.getString("cid"))
+                    .toList());
   }
 
   /** The app's newest conversation ids, at most {@code limit}, scanning back month by month. */
@@ -238,19 +360,26 @@ public final class ConversationIndex implements Conversation.MemberIndex {
     return recent(appId, YearMonth.now(ZoneOffset.UTC), 0, limit, new ArrayList<>());
   }
 
-  private CompletionStage<List<String>> recent(String appId, YearMonth month, int scanned, int limit, List<String> found) {
+  private CompletionStage<List<String>> recent(
+      String appId, YearMonth month, int scanned, int limit, List<String> found) {
     if (found.size() >= limit || scanned >= MONTHS_SCANNED) {
       return CompletableFuture.completedFuture(found);
     }
-    return Futures.direct(session.selectAll(
-            "SELECT cid FROM " + keyspace + ".conversations_by_app WHERE app_id = ? AND month = ? LIMIT " + (limit - found.size()),
-            appId, month.getYear() * 100 + month.getMonthValue()))
-        .thenCompose(rows -> {
-          for (Row row : rows) {
-            found.add(row.getString("cid"));
-          }
-          return recent(appId, month.minusMonths(1), scanned + 1, limit, found);
-        });
+    return Futures.direct(
+            session.selectAll(
+                "SELECT cid FROM "
+                    + keyspace
+                    + ".conversations_by_app WHERE app_id = ? AND month = ? LIMIT "
+                    + (limit - found.size()),
+                appId,
+                month.getYear() * 100 + month.getMonthValue()))
+        .thenCompose(
+            rows -> {
+              for (Row row : rows) {
+                found.add(row.getString("cid"));
+              }
+              return recent(appId, month.minusMonths(1), scanned + 1, limit, found);
+            });
   }
 
   private static int month(long epochMillis) {

@@ -6,9 +6,9 @@ import java.util.List;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /**
- * Member roles, shut-up and the conversation blacklist (docs/protocol.md §6.9–§6.11) of a {@link Conversation}
- * entity: who may moderate, what each change persists and who hears of it. Handlers return the entity's
- * effects; the entity routes its commands here.
+ * Member roles, shut-up and the conversation blacklist (docs/protocol.md §6.9–§6.11) of a {@link
+ * Conversation} entity: who may moderate, what each change persists and who hears of it. Handlers
+ * return the entity's effects; the entity routes its commands here.
  */
 final class ConversationModeration {
 
@@ -19,8 +19,13 @@ final class ConversationModeration {
   private final Conversation.Notices notices;
   private final Conversation.MemberIndex index;
 
-  ConversationModeration(Conversation entity, String appId, String cid, ConversationSettings settings,
-      Conversation.Notices notices, Conversation.MemberIndex index) {
+  ConversationModeration(
+      Conversation entity,
+      String appId,
+      String cid,
+      ConversationSettings settings,
+      Conversation.Notices notices,
+      Conversation.MemberIndex index) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
@@ -29,31 +34,63 @@ final class ConversationModeration {
     this.index = index;
   }
 
-  ReplyEffect<Conversation.Event, ConversationState> onChangeRole(ConversationState state, Conversation.ChangeRole change) {
+  ReplyEffect<Conversation.Event, ConversationState> onChangeRole(
+      ConversationState state, Conversation.ChangeRole change) {
     if (!settings.memberRoles()) {
-      return entity.reject(change.replyTo(), 4325, "CONVERSATION_MEMBER_INFO_FEATURE_DISABLED", "member roles are off");
+      return entity.reject(
+          change.replyTo(),
+          4325,
+          "CONVERSATION_MEMBER_INFO_FEATURE_DISABLED",
+          "member roles are off");
     }
-    if (!List.of(ConversationState.MANAGER, ConversationState.MEMBER, ConversationState.OWNER).contains(change.role())) {
-      return entity.reject(change.replyTo(), 4321, "UNKNOWN_CONVERSATION_ROLE", "unknown role " + change.role());
+    if (!List.of(ConversationState.MANAGER, ConversationState.MEMBER, ConversationState.OWNER)
+        .contains(change.role())) {
+      return entity.reject(
+          change.replyTo(), 4321, "UNKNOWN_CONVERSATION_ROLE", "unknown role " + change.role());
     }
-    if (!state.isModerator(change.initiator()) || change.role().equals(ConversationState.OWNER)
+    if (!state.isModerator(change.initiator())
+        || change.role().equals(ConversationState.OWNER)
         || change.clientId().equals(state.creator())) {
-      return entity.reject(change.replyTo(), 4320, "CONVERSATION_OPERATION_UNAUTHORIZED",
+      return entity.reject(
+          change.replyTo(),
+          4320,
+          "CONVERSATION_OPERATION_UNAUTHORIZED",
           change.initiator() + " may not make " + change.clientId() + " " + change.role());
     }
     if (!state.isMember(change.clientId())) {
-      return entity.reject(change.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", change.clientId() + " is not a member");
+      return entity.reject(
+          change.replyTo(),
+          4317,
+          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          change.clientId() + " is not a member");
     }
-    return entity.effects()
-        .persist(new Conversation.RoleChanged(change.initiator(), change.clientId(), change.role(), change.timestamp()))
-        .thenRun(after -> notices.send(appId, after.members(),
-            new Notice.MemberInfoChanged(cid, change.initiator(), change.clientId(), change.role(), entity.notificationTs())))
+    return entity
+        .effects()
+        .persist(
+            new Conversation.RoleChanged(
+                change.initiator(), change.clientId(), change.role(), change.timestamp()))
+        .thenRun(
+            after ->
+                notices.send(
+                    appId,
+                    after.members(),
+                    new Notice.MemberInfoChanged(
+                        cid,
+                        change.initiator(),
+                        change.clientId(),
+                        change.role(),
+                        entity.notificationTs())))
         .thenReply(change.replyTo(), after -> new Conversation.Accepted(entity.snapshot(after)));
   }
 
-  ReplyEffect<Conversation.Event, ConversationState> onRolesOf(ConversationState state, Conversation.RolesOf query) {
+  ReplyEffect<Conversation.Event, ConversationState> onRolesOf(
+      ConversationState state, Conversation.RolesOf query) {
     if (query.reader() != null && !state.isMember(query.reader())) {
-      return entity.reject(query.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", query.reader() + " is not a member");
+      return entity.reject(
+          query.replyTo(),
+          4317,
+          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          query.reader() + " is not a member");
     }
     java.util.Map<String, String> roles = new java.util.LinkedHashMap<>();
     for (String member : state.members()) {
@@ -61,101 +98,191 @@ final class ConversationModeration {
         roles.put(member, state.roleOf(member));
       }
     }
-    return entity.effects().reply(query.replyTo(), new Conversation.Roles(cid, state.members(), roles, state.updatedAt()));
+    return entity
+        .effects()
+        .reply(
+            query.replyTo(),
+            new Conversation.Roles(cid, state.members(), roles, state.updatedAt()));
   }
 
-  /** Who may moderate: Owner and Managers with roles on, any unmuted member without (§6.10, §6.11). */
+  /**
+   * Who may moderate: Owner and Managers with roles on, any unmuted member without (§6.10, §6.11).
+   */
   private Conversation.Rejected moderationRefusal(ConversationState state, String initiator) {
     if (state.kind() != Kind.NORMAL) {
-      return new Conversation.Rejected(4314, "NORMAL_CONVERSATION_REQUIRED", "only normal conversations have moderation");
+      return new Conversation.Rejected(
+          4314, "NORMAL_CONVERSATION_REQUIRED", "only normal conversations have moderation");
     }
     if (!state.isMember(initiator)) {
-      return new Conversation.Rejected(4317, "CONVERSATION_MEMBERSHIP_REQUIRED", initiator + " is not a member");
+      return new Conversation.Rejected(
+          4317, "CONVERSATION_MEMBERSHIP_REQUIRED", initiator + " is not a member");
     }
-    if (settings.memberRoles() ? !state.isModerator(initiator) : state.shutup().contains(initiator)) {
-      return new Conversation.Rejected(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", initiator + " may not moderate");
+    if (settings.memberRoles()
+        ? !state.isModerator(initiator)
+        : state.shutup().contains(initiator)) {
+      return new Conversation.Rejected(
+          4320, "CONVERSATION_OPERATION_UNAUTHORIZED", initiator + " may not moderate");
     }
     return null;
   }
 
-  ReplyEffect<Conversation.Event, ConversationState> onShutup(ConversationState state, Conversation.Shutup shutup) {
+  ReplyEffect<Conversation.Event, ConversationState> onShutup(
+      ConversationState state, Conversation.Shutup shutup) {
     Conversation.Rejected refusal = moderationRefusal(state, shutup.initiator());
     if (refusal != null) {
       return entity.effects().reply(shutup.replyTo(), refusal);
     }
     List<String> requested = Conversation.distinct(shutup.clientIds());
-    List<String> changed = requested.stream().filter(id -> state.shutup().contains(id) != shutup.add()).toList();
+    List<String> changed =
+        requested.stream().filter(id -> state.shutup().contains(id) != shutup.add()).toList();
     if (shutup.add() && state.shutup().size() + changed.size() > settings.maxShutup()) {
-      return entity.effects().reply(shutup.replyTo(), new Conversation.MembershipChanged(entity.snapshot(state), List.of(),
-          List.of(new Conversation.Failure(4561, "SILIENCED_MEMBER_LIST_FULL", requested))));
+      return entity
+          .effects()
+          .reply(
+              shutup.replyTo(),
+              new Conversation.MembershipChanged(
+                  entity.snapshot(state),
+                  List.of(),
+                  List.of(
+                      new Conversation.Failure(4561, "SILIENCED_MEMBER_LIST_FULL", requested))));
     }
     if (changed.isEmpty()) {
-      return entity.effects().reply(shutup.replyTo(), new Conversation.MembershipChanged(entity.snapshot(state), requested, List.of()));
+      return entity
+          .effects()
+          .reply(
+              shutup.replyTo(),
+              new Conversation.MembershipChanged(entity.snapshot(state), requested, List.of()));
     }
     String action = shutup.add() ? "shutuped" : "unshutuped";
-    return entity.effects()
-        .persist(new Conversation.ShutupChanged(shutup.initiator(), changed, shutup.add(), shutup.timestamp()))
+    return entity
+        .effects()
+        .persist(
+            new Conversation.ShutupChanged(
+                shutup.initiator(), changed, shutup.add(), shutup.timestamp()))
         .thenRun(after -> moderated(after.members(), changed, action, shutup.initiator()))
-        .thenReply(shutup.replyTo(), after -> new Conversation.MembershipChanged(entity.snapshot(after), requested, List.of()));
+        .thenReply(
+            shutup.replyTo(),
+            after ->
+                new Conversation.MembershipChanged(entity.snapshot(after), requested, List.of()));
   }
 
-  ReplyEffect<Conversation.Event, ConversationState> onBlock(ConversationState state, Conversation.Block block) {
+  ReplyEffect<Conversation.Event, ConversationState> onBlock(
+      ConversationState state, Conversation.Block block) {
     if (!settings.blacklist()) {
-      return entity.reject(block.replyTo(), 4544, "BLACKLIST_FEATURE_DISABLED", "the conversation blacklist is off");
+      return entity.reject(
+          block.replyTo(), 4544, "BLACKLIST_FEATURE_DISABLED", "the conversation blacklist is off");
     }
     Conversation.Rejected refusal = moderationRefusal(state, block.initiator());
     if (refusal != null) {
       return entity.effects().reply(block.replyTo(), refusal);
     }
     List<String> requested = Conversation.distinct(block.clientIds());
-    List<String> ownerAsked = block.add() ? requested.stream().filter(id -> id.equals(state.creator())
-        && settings.memberRoles()).toList() : List.of();
-    List<String> changed = requested.stream()
-        .filter(id -> !ownerAsked.contains(id) && state.blacklist().contains(id) != block.add()).toList();
+    List<String> ownerAsked =
+        block.add()
+            ? requested.stream()
+                .filter(id -> id.equals(state.creator()) && settings.memberRoles())
+                .toList()
+            : List.of();
+    List<String> changed =
+        requested.stream()
+            .filter(id -> !ownerAsked.contains(id) && state.blacklist().contains(id) != block.add())
+            .toList();
     List<String> allowed = requested.stream().filter(id -> !ownerAsked.contains(id)).toList();
-    List<Conversation.Failure> failed = ownerAsked.isEmpty() ? List.of()
-        : List.of(new Conversation.Failure(4324, "CONVERSATION_NEED_OWNER", ownerAsked));
+    List<Conversation.Failure> failed =
+        ownerAsked.isEmpty()
+            ? List.of()
+            : List.of(new Conversation.Failure(4324, "CONVERSATION_NEED_OWNER", ownerAsked));
     if (block.add() && state.blacklist().size() + changed.size() > settings.maxBlacklist()) {
-      return entity.reject(block.replyTo(), 4543, "BLACKLIST_FULL", "at most " + settings.maxBlacklist() + " blocked");
+      return entity.reject(
+          block.replyTo(),
+          4543,
+          "BLACKLIST_FULL",
+          "at most " + settings.maxBlacklist() + " blocked");
     }
     if (changed.isEmpty()) {
-      return entity.effects().reply(block.replyTo(), new Conversation.MembershipChanged(entity.snapshot(state), allowed, failed));
+      return entity
+          .effects()
+          .reply(
+              block.replyTo(),
+              new Conversation.MembershipChanged(entity.snapshot(state), allowed, failed));
     }
-    List<String> leaving = block.add() ? changed.stream().filter(state::isMember).toList() : List.of();
-    return entity.effects()
-        .persist(new Conversation.BlacklistChanged(block.initiator(), changed, block.add(), block.timestamp()))
-        .thenRun(after -> {
-          if (!leaving.isEmpty()) {
-            index.record(appId, entity.snapshot(after), leaving);
-          }
-          List<String> audience = new ArrayList<>(after.members());
-          if (block.add()) {
-            // The blocked get `blocked` and `left`; the remaining members `members_blocked` and `members_left`.
-            notices.send(appId, changed, new Notice.Moderated(cid, "blocked", List.of(), block.initiator(), entity.notificationTs()));
-            notices.send(appId, leaving, new Notice.Left(cid, block.initiator(), entity.notificationTs()));
-            notices.send(appId, audience, new Notice.Moderated(cid, "members_blocked", changed, block.initiator(),
-                entity.notificationTs()));
-            if (!leaving.isEmpty()) {
-              notices.send(appId, audience, new Notice.MembersLeft(cid, leaving, block.initiator(), entity.notificationTs()));
-            }
-          } else {
-            moderated(audience, changed, "unblocked", block.initiator());
-          }
-        })
-        .thenReply(block.replyTo(), after -> new Conversation.MembershipChanged(entity.snapshot(after), allowed, failed));
+    List<String> leaving =
+        block.add() ? changed.stream().filter(state::isMember).toList() : List.of();
+    return entity
+        .effects()
+        .persist(
+            new Conversation.BlacklistChanged(
+                block.initiator(), changed, block.add(), block.timestamp()))
+        .thenRun(
+            after -> {
+              if (!leaving.isEmpty()) {
+                index.record(appId, entity.snapshot(after), leaving);
+              }
+              List<String> audience = new ArrayList<>(after.members());
+              if (block.add()) {
+                // The blocked get `blocked` and `left`; the remaining members `members_blocked` and
+                // `members_left`.
+                notices.send(
+                    appId,
+                    changed,
+                    new Notice.Moderated(
+                        cid, "blocked", List.of(), block.initiator(), entity.notificationTs()));
+                notices.send(
+                    appId,
+                    leaving,
+                    new Notice.Left(cid, block.initiator(), entity.notificationTs()));
+                notices.send(
+                    appId,
+                    audience,
+                    new Notice.Moderated(
+                        cid,
+                        "members_blocked",
+                        changed,
+                        block.initiator(),
+                        entity.notificationTs()));
+                if (!leaving.isEmpty()) {
+                  notices.send(
+                      appId,
+                      audience,
+                      new Notice.MembersLeft(
+                          cid, leaving, block.initiator(), entity.notificationTs()));
+                }
+              } else {
+                moderated(audience, changed, "unblocked", block.initiator());
+              }
+            })
+        .thenReply(
+            block.replyTo(),
+            after -> new Conversation.MembershipChanged(entity.snapshot(after), allowed, failed));
   }
 
-  /** Targets get {@code action}; every other member gets {@code members_<action>} listing the targets. */
-  private void moderated(List<String> members, List<String> targets, String action, String initiator) {
-    notices.send(appId, targets, new Notice.Moderated(cid, action, List.of(), initiator, entity.notificationTs()));
+  /**
+   * Targets get {@code action}; every other member gets {@code members_<action>} listing the
+   * targets.
+   */
+  private void moderated(
+      List<String> members, List<String> targets, String action, String initiator) {
+    notices.send(
+        appId,
+        targets,
+        new Notice.Moderated(cid, action, List.of(), initiator, entity.notificationTs()));
     List<String> others = new ArrayList<>(members);
     others.removeAll(targets);
-    notices.send(appId, others, new Notice.Moderated(cid, "members_" + action, targets, initiator, entity.notificationTs()));
+    notices.send(
+        appId,
+        others,
+        new Notice.Moderated(
+            cid, "members_" + action, targets, initiator, entity.notificationTs()));
   }
 
-  ReplyEffect<Conversation.Event, ConversationState> onListModerated(ConversationState state, Conversation.ListModerated list) {
+  ReplyEffect<Conversation.Event, ConversationState> onListModerated(
+      ConversationState state, Conversation.ListModerated list) {
     if (list.requester() != null && !state.isMember(list.requester())) {
-      return entity.reject(list.replyTo(), 4317, "CONVERSATION_MEMBERSHIP_REQUIRED", list.requester() + " is not a member");
+      return entity.reject(
+          list.replyTo(),
+          4317,
+          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          list.requester() + " is not a member");
     }
     List<String> all = list.blacklist() ? state.blacklist() : state.shutup();
     int from = 0;
@@ -163,7 +290,8 @@ final class ConversationModeration {
       try {
         from = Math.max(0, Integer.parseInt(list.next()));
       } catch (NumberFormatException malformed) {
-        return entity.reject(list.replyTo(), 4310, "CONVERSATION_QUERY_FAILED", "invalid next cursor");
+        return entity.reject(
+            list.replyTo(), 4310, "CONVERSATION_QUERY_FAILED", "invalid next cursor");
       }
     }
     int limit = list.limit() > 0 ? Math.min(list.limit(), 1000) : 10;
@@ -172,5 +300,4 @@ final class ConversationModeration {
     String next = to < all.size() ? Integer.toString(to) : null;
     return entity.effects().reply(list.replyTo(), new Conversation.Listed(List.copyOf(page), next));
   }
-
 }

@@ -26,24 +26,83 @@ public record ConversationSettings(
     implements CborSerializable {
 
   public static final ConversationSettings DEFAULT =
-      new ConversationSettings(true, true, 500, 10, Duration.ofDays(1), Duration.ofDays(30), 10, 1000, 1000, 500, 500,
-          5120, 20, 50, 5000, 16 * 1024, 2_000_000);
+      new ConversationSettings(
+          true,
+          true,
+          500,
+          10,
+          Duration.ofDays(1),
+          Duration.ofDays(30),
+          10,
+          1000,
+          1000,
+          500,
+          500,
+          5120,
+          20,
+          50,
+          5000,
+          16 * 1024,
+          2_000_000);
 
-  /** The settings before attribute and query-cost limits, for callers that do not care about them. */
-  public ConversationSettings(boolean memberRoles, boolean blacklist, int maxMembers, int maxTemporaryMembers,
-      Duration defaultTemporaryTtl, Duration maxTemporaryTtl, int defaultQueryLimit, int maxQueryLimit,
-      int maxQueryCandidates, int maxShutup, int maxBlacklist, int maxMessageSize, int offlineMessagesPerConversation,
-      int offlineConversations, int maxChatroomOnline) {
-    this(memberRoles, blacklist, maxMembers, maxTemporaryMembers, defaultTemporaryTtl, maxTemporaryTtl,
-        defaultQueryLimit, maxQueryLimit, maxQueryCandidates, maxShutup, maxBlacklist, maxMessageSize,
-        offlineMessagesPerConversation, offlineConversations, maxChatroomOnline, DEFAULT.maxAttributesSize(),
+  /**
+   * The settings before attribute and query-cost limits, for callers that do not care about them.
+   */
+  public ConversationSettings(
+      boolean memberRoles,
+      boolean blacklist,
+      int maxMembers,
+      int maxTemporaryMembers,
+      Duration defaultTemporaryTtl,
+      Duration maxTemporaryTtl,
+      int defaultQueryLimit,
+      int maxQueryLimit,
+      int maxQueryCandidates,
+      int maxShutup,
+      int maxBlacklist,
+      int maxMessageSize,
+      int offlineMessagesPerConversation,
+      int offlineConversations,
+      int maxChatroomOnline) {
+    this(
+        memberRoles,
+        blacklist,
+        maxMembers,
+        maxTemporaryMembers,
+        defaultTemporaryTtl,
+        maxTemporaryTtl,
+        defaultQueryLimit,
+        maxQueryLimit,
+        maxQueryCandidates,
+        maxShutup,
+        maxBlacklist,
+        maxMessageSize,
+        offlineMessagesPerConversation,
+        offlineConversations,
+        maxChatroomOnline,
+        DEFAULT.maxAttributesSize(),
         DEFAULT.maxQuerySteps());
   }
 
   public ConversationSettings withMemberRoles(boolean enabled) {
-    return new ConversationSettings(enabled, blacklist, maxMembers, maxTemporaryMembers, defaultTemporaryTtl,
-        maxTemporaryTtl, defaultQueryLimit, maxQueryLimit, maxQueryCandidates, maxShutup, maxBlacklist, maxMessageSize,
-        offlineMessagesPerConversation, offlineConversations, maxChatroomOnline, maxAttributesSize, maxQuerySteps);
+    return new ConversationSettings(
+        enabled,
+        blacklist,
+        maxMembers,
+        maxTemporaryMembers,
+        defaultTemporaryTtl,
+        maxTemporaryTtl,
+        defaultQueryLimit,
+        maxQueryLimit,
+        maxQueryCandidates,
+        maxShutup,
+        maxBlacklist,
+        maxMessageSize,
+        offlineMessagesPerConversation,
+        offlineConversations,
+        maxChatroomOnline,
+        maxAttributesSize,
+        maxQuerySteps);
   }
 
   public static ConversationSettings fromConfig(Config conversation) {

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The persisted truth of one conversation, rebuilt from its events. Members keep their order and have no
- * duplicates. Empty ({@code exists == false}) until {@link Conversation.Started}.
+ * The persisted truth of one conversation, rebuilt from its events. Members keep their order and
+ * have no duplicates. Empty ({@code exists == false}) until {@link Conversation.Started}.
  */
 public record ConversationState(
     boolean exists,
@@ -36,8 +36,9 @@ public record ConversationState(
   public static final String MEMBER = "Member";
 
   /**
-   * Normal and temporary conversations have members; chatrooms only have whoever is online in them; a
-   * system conversation's members are its subscribers (created through the REST API, never by clients).
+   * Normal and temporary conversations have members; chatrooms only have whoever is online in them;
+   * a system conversation's members are its subscribers (created through the REST API, never by
+   * clients).
    */
   public enum Kind {
     NORMAL,
@@ -47,11 +48,30 @@ public record ConversationState(
   }
 
   static ConversationState empty() {
-    return new ConversationState(false, Kind.NORMAL, null, List.of(), List.of(), "{}", false, null, 0, 0, 0, Map.of(),
-        List.of(), List.of(), Map.of(), Map.of(), null);
+    return new ConversationState(
+        false,
+        Kind.NORMAL,
+        null,
+        List.of(),
+        List.of(),
+        "{}",
+        false,
+        null,
+        0,
+        0,
+        0,
+        Map.of(),
+        List.of(),
+        List.of(),
+        Map.of(),
+        Map.of(),
+        null);
   }
 
-  /** Whether {@code clientId} may act as a member; the app server ({@link Conversation#SERVER}) always may. */
+  /**
+   * Whether {@code clientId} may act as a member; the app server ({@link Conversation#SERVER})
+   * always may.
+   */
   boolean isMember(String clientId) {
     return members.contains(clientId) || Conversation.SERVER.equals(clientId);
   }
@@ -108,14 +128,45 @@ public record ConversationState(
     event.removed().forEach(stillRoles::remove);
     List<String> stillShutup = new ArrayList<>(shutup);
     stillShutup.removeAll(event.removed());
-    return new ConversationState(exists, kind, creator, List.copyOf(updated), List.copyOf(stillMuted), attributesJson,
-        unique, uniqueId, createdAt, event.timestamp(), expiresAt, Map.copyOf(stillRoles), List.copyOf(stillShutup),
-        blacklist, acked, read, successor);
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        List.copyOf(updated),
+        List.copyOf(stillMuted),
+        attributesJson,
+        unique,
+        uniqueId,
+        createdAt,
+        event.timestamp(),
+        expiresAt,
+        Map.copyOf(stillRoles),
+        List.copyOf(stillShutup),
+        blacklist,
+        acked,
+        read,
+        successor);
   }
 
   ConversationState attributesUpdated(Conversation.AttributesUpdated event) {
-    return new ConversationState(exists, kind, creator, members, muted, event.attributesJson(), unique, uniqueId,
-        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist, acked, read, successor);
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        members,
+        muted,
+        event.attributesJson(),
+        unique,
+        uniqueId,
+        createdAt,
+        event.timestamp(),
+        expiresAt,
+        roles,
+        shutup,
+        blacklist,
+        acked,
+        read,
+        successor);
   }
 
   ConversationState muteChanged(Conversation.MuteChanged event) {
@@ -125,8 +176,24 @@ public record ConversationState(
     } else {
       updated.remove(event.clientId());
     }
-    return new ConversationState(exists, kind, creator, members, List.copyOf(updated), attributesJson, unique, uniqueId,
-        createdAt, event.timestamp(), expiresAt, roles, shutup, blacklist, acked, read, successor);
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        members,
+        List.copyOf(updated),
+        attributesJson,
+        unique,
+        uniqueId,
+        createdAt,
+        event.timestamp(),
+        expiresAt,
+        roles,
+        shutup,
+        blacklist,
+        acked,
+        read,
+        successor);
   }
 
   ConversationState roleChanged(Conversation.RoleChanged event) {
@@ -136,13 +203,45 @@ public record ConversationState(
     } else {
       updated.put(event.clientId(), event.role());
     }
-    return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
-        event.timestamp(), expiresAt, Map.copyOf(updated), shutup, blacklist, acked, read, successor);
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        members,
+        muted,
+        attributesJson,
+        unique,
+        uniqueId,
+        createdAt,
+        event.timestamp(),
+        expiresAt,
+        Map.copyOf(updated),
+        shutup,
+        blacklist,
+        acked,
+        read,
+        successor);
   }
 
   ConversationState shutupChanged(Conversation.ShutupChanged event) {
-    return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
-        event.timestamp(), expiresAt, roles, changed(shutup, event.clientIds(), event.added()), blacklist, acked, read, successor);
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        members,
+        muted,
+        attributesJson,
+        unique,
+        uniqueId,
+        createdAt,
+        event.timestamp(),
+        expiresAt,
+        roles,
+        changed(shutup, event.clientIds(), event.added()),
+        blacklist,
+        acked,
+        read,
+        successor);
   }
 
   /** Blocking also removes the blocked from the members (§6.11). */
@@ -151,22 +250,68 @@ public record ConversationState(
     if (event.added()) {
       stillMembers.removeAll(event.clientIds());
     }
-    return new ConversationState(exists, kind, creator, List.copyOf(stillMembers), muted, attributesJson, unique,
-        uniqueId, createdAt, event.timestamp(), expiresAt, roles, shutup,
-        changed(blacklist, event.clientIds(), event.added()), acked, read, successor);
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        List.copyOf(stillMembers),
+        muted,
+        attributesJson,
+        unique,
+        uniqueId,
+        createdAt,
+        event.timestamp(),
+        expiresAt,
+        roles,
+        shutup,
+        changed(blacklist, event.clientIds(), event.added()),
+        acked,
+        read,
+        successor);
   }
 
   /** Coalesced position updates: each member's delivered and read positions only move forward. */
   ConversationState positionsAdvanced(Conversation.PositionsAdvanced event) {
-    return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
-        updatedAt, expiresAt, roles, shutup, blacklist, merged(acked, event.acked()), merged(read, event.read()),
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        members,
+        muted,
+        attributesJson,
+        unique,
+        uniqueId,
+        createdAt,
+        updatedAt,
+        expiresAt,
+        roles,
+        shutup,
+        blacklist,
+        merged(acked, event.acked()),
+        merged(read, event.read()),
         successor);
   }
 
   /** A unique temporary conversation that expired names the one that replaces it. */
   ConversationState successorChosen(Conversation.SuccessorChosen event) {
-    return new ConversationState(exists, kind, creator, members, muted, attributesJson, unique, uniqueId, createdAt,
-        updatedAt, expiresAt, roles, shutup, blacklist, acked, read, event.cid());
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        members,
+        muted,
+        attributesJson,
+        unique,
+        uniqueId,
+        createdAt,
+        updatedAt,
+        expiresAt,
+        roles,
+        shutup,
+        blacklist,
+        acked,
+        read,
+        event.cid());
   }
 
   private static Map<String, Long> merged(Map<String, Long> current, Map<String, Long> advanced) {
@@ -186,7 +331,23 @@ public record ConversationState(
   }
 
   private ConversationState withMembers(List<String> updated, long timestamp) {
-    return new ConversationState(exists, kind, creator, List.copyOf(updated), muted, attributesJson, unique, uniqueId,
-        createdAt, timestamp, expiresAt, roles, shutup, blacklist, acked, read, successor);
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        List.copyOf(updated),
+        muted,
+        attributesJson,
+        unique,
+        uniqueId,
+        createdAt,
+        timestamp,
+        expiresAt,
+        roles,
+        shutup,
+        blacklist,
+        acked,
+        read,
+        successor);
   }
 }

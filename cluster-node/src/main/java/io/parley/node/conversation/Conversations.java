@@ -12,24 +12,28 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The conversation entities as every edge reaches them (the sessions' {@code conv/*} and the REST API): one
- * ask per call, and the start of a conversation (§6.1) with its id rules, so that a client's {@code conv/start}
- * and a REST create are one implementation.
+ * The conversation entities as every edge reaches them (the sessions' {@code conv/*} and the REST
+ * API): one ask per call, and the start of a conversation (§6.1) with its id rules, so that a
+ * client's {@code conv/start} and a REST create are one implementation.
  */
 public final class Conversations {
 
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final Duration askTimeout;
 
-  public Conversations(Function<String, EntityRef<Conversation.Command>> entities, Duration askTimeout) {
+  public Conversations(
+      Function<String, EntityRef<Conversation.Command>> entities, Duration askTimeout) {
     this.entities = entities;
     this.askTimeout = askTimeout;
   }
 
   /** One ask to conversation {@code cid} of {@code appId}. */
-  public CompletionStage<Conversation.Reply> ask(String appId, String cid,
+  public CompletionStage<Conversation.Reply> ask(
+      String appId,
+      String cid,
       Function<ActorRef<Conversation.Reply>, Conversation.Command> message) {
-    return Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(message::apply, askTimeout));
+    return Futures.direct(
+        entities.apply(Conversation.entityId(appId, cid)).ask(message::apply, askTimeout));
   }
 
   /** One message to conversation {@code cid} of {@code appId}, no answer. */
@@ -38,43 +42,82 @@ public final class Conversations {
   }
 
   /**
-   * Starts a conversation (§6.1): a new id, or for {@code unique} the id derived from the member set (the creator
-   * included), so that two starts of the same set reach one entity. Answers {@link Conversation.Created} or
-   * {@link Conversation.Rejected}. {@code ttlSeconds} only counts for a temporary conversation.
+   * Starts a conversation (§6.1): a new id, or for {@code unique} the id derived from the member
+   * set (the creator included), so that two starts of the same set reach one entity. Answers {@link
+   * Conversation.Created} or {@link Conversation.Rejected}. {@code ttlSeconds} only counts for a
+   * temporary conversation.
    */
-  public CompletionStage<Conversation.Reply> start(String appId, byte[] uniqueIdKey, String creator, List<String> members,
-      String attributesJson, Kind kind, boolean unique, long ttlSeconds, Instant now) {
+  public CompletionStage<Conversation.Reply> start(
+      String appId,
+      byte[] uniqueIdKey,
+      String creator,
+      List<String> members,
+      String attributesJson,
+      Kind kind,
+      boolean unique,
+      long ttlSeconds,
+      Instant now) {
     boolean isUnique = (kind == Kind.NORMAL || kind == Kind.TEMPORARY) && unique;
     String uniqueId = isUnique ? ConversationIds.uniqueId(uniqueIdKey, members) : null;
-    String cid = !isUnique ? (kind == Kind.TEMPORARY ? ConversationIds.newTemporaryId(now) : ConversationIds.newId(now))
-        : kind == Kind.TEMPORARY ? ConversationIds.uniqueTemporaryConversationId(uniqueId)
-        : ConversationIds.uniqueConversationId(uniqueId);
+    String cid =
+        !isUnique
+            ? (kind == Kind.TEMPORARY
+                ? ConversationIds.newTemporaryId(now)
+                : ConversationIds.newId(now))
+            : kind == Kind.TEMPORARY
+                ? ConversationIds.uniqueTemporaryConversationId(uniqueId)
+                : ConversationIds.uniqueConversationId(uniqueId);
     long expiresAt = kind == Kind.TEMPORARY ? now.toEpochMilli() + ttlSeconds * 1000 : 0;
-    Function<ActorRef<Conversation.Reply>, Conversation.Command> start = replyTo -> new Conversation.Start(creator,
-        members, attributesJson, kind, isUnique, uniqueId, expiresAt, now.toEpochMilli(), replyTo);
+    Function<ActorRef<Conversation.Reply>, Conversation.Command> start =
+        replyTo ->
+            new Conversation.Start(
+                creator,
+                members,
+                attributesJson,
+                kind,
+                isUnique,
+                uniqueId,
+                expiresAt,
+                now.toEpochMilli(),
+                replyTo);
     return startAt(appId, cid, start, 3);
   }
 
   /**
-   * Starts at {@code cid}; an expired unique temporary conversation moves the start on to the one that replaces
-   * it (at most {@code hops} times: the first of the set, its successor, the first again, a new successor).
+   * Starts at {@code cid}; an expired unique temporary conversation moves the start on to the one
+   * that replaces it (at most {@code hops} times: the first of the set, its successor, the first
+   * again, a new successor).
    */
-  private CompletionStage<Conversation.Reply> startAt(String appId, String cid,
-      Function<ActorRef<Conversation.Reply>, Conversation.Command> start, int hops) {
-    return ask(appId, cid, start).thenCompose(reply -> {
-      if (!(reply instanceof Conversation.Moved moved)) {
-        return CompletableFuture.completedFuture(reply);
-      }
-      if (hops == 0) {
-        return CompletableFuture.completedFuture(
-            new Conversation.Rejected(4300, "CONVERSATION_INTERNAL_ERROR", "temporary conversation start did not settle"));
-      }
-      if (moved.stale() == null) {
-        return startAt(appId, moved.cid(), start, hops - 1);
-      }
-      return ask(appId, moved.cid(), replyTo -> new Conversation.Successor(moved.stale(), replyTo))
-          .thenCompose(next -> next instanceof Conversation.Moved successor
-              ? startAt(appId, successor.cid(), start, hops - 1) : CompletableFuture.completedFuture(next));
-    });
+  private CompletionStage<Conversation.Reply> startAt(
+      String appId,
+      String cid,
+      Function<ActorRef<Conversation.Reply>, Conversation.Command> start,
+      int hops) {
+    return ask(appId, cid, start)
+        .thenCompose(
+            reply -> {
+              if (!(reply instanceof Conversation.Moved moved)) {
+                return CompletableFuture.completedFuture(reply);
+              }
+              if (hops == 0) {
+                return CompletableFuture.completedFuture(
+                    new Conversation.Rejected(
+                        4300,
+                        "CONVERSATION_INTERNAL_ERROR",
+                        "temporary conversation start did not settle"));
+              }
+              if (moved.stale() == null) {
+                return startAt(appId, moved.cid(), start, hops - 1);
+              }
+              return ask(
+                      appId,
+                      moved.cid(),
+                      replyTo -> new Conversation.Successor(moved.stale(), replyTo))
+                  .thenCompose(
+                      next ->
+                          next instanceof Conversation.Moved successor
+                              ? startAt(appId, successor.cid(), start, hops - 1)
+                              : CompletableFuture.completedFuture(next));
+            });
   }
 }

@@ -17,10 +17,11 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
- * The message hooks of one conversation (docs/hooks.md §4.2, §4.7): {@code _messageReceived} before a
- * message is stored, {@code _receiversOffline} and {@code _messageSent} after it is delivered, {@code
- * _messageUpdate} before a patch, and the system-conversation webhook. Sends waiting for {@code _messageReceived}
- * go on in the order they arrived, whatever order the engine answers in; other conversations never wait for them.
+ * The message hooks of one conversation (docs/hooks.md §4.2, §4.7): {@code _messageReceived} before
+ * a message is stored, {@code _receiversOffline} and {@code _messageSent} after it is delivered,
+ * {@code _messageUpdate} before a patch, and the system-conversation webhook. Sends waiting for
+ * {@code _messageReceived} go on in the order they arrived, whatever order the engine answers in;
+ * other conversations never wait for them.
  */
 final class MessageHooks {
 
@@ -30,7 +31,10 @@ final class MessageHooks {
   static final String UPDATE = "_messageUpdate";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** What {@code _messageReceived} changed: the recipients ({@code null}: the members) and whether it rewrote. */
+  /**
+   * What {@code _messageReceived} changed: the recipients ({@code null}: the members) and whether
+   * it rewrote.
+   */
   record Route(List<String> toPeers, boolean rewritten) {
     static final Route DEFAULT = new Route(null, false);
   }
@@ -64,24 +68,28 @@ final class MessageHooks {
   }
 
   /**
-   * Starts {@code _messageReceived} for {@code send} when the app has it (not for will messages, which are
-   * delivered when their sender is gone); {@code false}: the send goes on at once.
+   * Starts {@code _messageReceived} for {@code send} when the app has it (not for will messages,
+   * which are delivered when their sender is gone); {@code false}: the send goes on at once.
    */
   boolean beforeStore(ConversationState state, Conversation.Send send, long receivedAt) {
     if (!hooks.on(appId, RECEIVED) || send.draft().deliverOnly()) {
       return false;
     }
-    List<String> toPeers = state.kind() == Kind.TRANSIENT ? List.of() : Conversation.others(state.members(), send.sender());
+    List<String> toPeers =
+        state.kind() == Kind.TRANSIENT
+            ? List.of()
+            : Conversation.others(state.members(), send.sender());
     Conversation.MessageDraft draft = send.draft();
-    ObjectNode params = JSON.createObjectNode()
-        .put("fromPeer", send.sender())
-        .put("convId", cid)
-        .put("transient", draft.transientMessage())
-        .put("bin", draft.binary())
-        .put("content", draft.data())
-        .put("receipt", draft.receipt())
-        .put("timestamp", receivedAt)
-        .put("system", state.kind() == Kind.SYSTEM);
+    ObjectNode params =
+        JSON.createObjectNode()
+            .put("fromPeer", send.sender())
+            .put("convId", cid)
+            .put("transient", draft.transientMessage())
+            .put("bin", draft.binary())
+            .put("content", draft.data())
+            .put("receipt", draft.receipt())
+            .put("timestamp", receivedAt)
+            .put("system", state.kind() == Kind.SYSTEM);
     if (send.sourceIp() != null) {
       params.put("sourceIP", send.sourceIp());
     }
@@ -89,12 +97,18 @@ final class MessageHooks {
     params.putNull("groupId");
     Waiting entry = new Waiting(nextSeq++, send, toPeers);
     waiting.add(entry);
-    context.pipeToSelf(hooks.call(appId, RECEIVED, params), (outcome, failure) ->
-        new Conversation.MessageHookAnswered(entry.seq, outcome != null ? outcome : HookOutcome.Answered.PROCEED));
+    context.pipeToSelf(
+        hooks.call(appId, RECEIVED, params),
+        (outcome, failure) ->
+            new Conversation.MessageHookAnswered(
+                entry.seq, outcome != null ? outcome : HookOutcome.Answered.PROCEED));
     return true;
   }
 
-  /** The sends that may go on now, in arrival order: up to the first whose hook has not answered yet. */
+  /**
+   * The sends that may go on now, in arrival order: up to the first whose hook has not answered
+   * yet.
+   */
   List<Waiting> answered(Conversation.MessageHookAnswered answer) {
     for (Waiting entry : waiting) {
       if (entry.seq == answer.seq()) {
@@ -110,38 +124,57 @@ final class MessageHooks {
   }
 
   /** The draft as the hook left it: its {@code content} (and {@code bin}) replace the payload. */
-  static Conversation.MessageDraft rewrite(Conversation.MessageDraft draft, HookOutcome.Answered answer) {
+  static Conversation.MessageDraft rewrite(
+      Conversation.MessageDraft draft, HookOutcome.Answered answer) {
     JsonNode content = answer.get("content");
     if (!content.isTextual()) {
       return draft;
     }
-    boolean binary = answer.get("bin").isBoolean() ? answer.get("bin").booleanValue() : draft.binary();
-    return new Conversation.MessageDraft(content.textValue(), binary, draft.mentionPids(), draft.mentionAll(),
-        draft.receipt(), draft.transientMessage(), draft.deliverOnly(), draft.dedupToken(), draft.pushData());
+    boolean binary =
+        answer.get("bin").isBoolean() ? answer.get("bin").booleanValue() : draft.binary();
+    return new Conversation.MessageDraft(
+        content.textValue(),
+        binary,
+        draft.mentionPids(),
+        draft.mentionAll(),
+        draft.receipt(),
+        draft.transientMessage(),
+        draft.deliverOnly(),
+        draft.dedupToken(),
+        draft.pushData());
   }
 
-  /** The client ids of a hook's array ({@code toPeers}, {@code offlinePeers}), or null when it returned none. */
+  /**
+   * The client ids of a hook's array ({@code toPeers}, {@code offlinePeers}), or null when it
+   * returned none.
+   */
   static List<String> peers(JsonNode toPeers) {
     if (!toPeers.isArray()) {
       return null;
     }
     LinkedHashSet<String> peers = new LinkedHashSet<>();
-    toPeers.forEach(peer -> {
-      if (peer.isTextual()) {
-        peers.add(peer.textValue());
-      }
-    });
+    toPeers.forEach(
+        peer -> {
+          if (peer.isTextual()) {
+            peers.add(peer.textValue());
+          }
+        });
     return List.copyOf(peers);
   }
 
   /**
-   * After a stored or transient message went out (docs/hooks.md §4.2): {@code _receiversOffline} for the recipients
-   * ({@code toPeers} when the hook rerouted, else the members but the sender) who are offline (normal and
-   * temporary conversations, stored messages), then the offline push, then {@code _messageSent}; a message to a
-   * system conversation goes to the app's webhook (§4.7). Runs off the entity: it waits for presence and for the
-   * engine, never for the conversation. Without these hooks it costs two map lookups.
+   * After a stored or transient message went out (docs/hooks.md §4.2): {@code _receiversOffline}
+   * for the recipients ({@code toPeers} when the hook rerouted, else the members but the sender)
+   * who are offline (normal and temporary conversations, stored messages), then the offline push,
+   * then {@code _messageSent}; a message to a system conversation goes to the app's webhook (§4.7).
+   * Runs off the entity: it waits for presence and for the engine, never for the conversation.
+   * Without these hooks it costs two map lookups.
    */
-  void afterDelivery(ConversationState state, StoredMessage message, List<String> toPeers, boolean transientMessage,
+  void afterDelivery(
+      ConversationState state,
+      StoredMessage message,
+      List<String> toPeers,
+      boolean transientMessage,
       Conversation.Notices notices) {
     if (state.kind() == Kind.SYSTEM) {
       hooks.systemMessage(appId, systemRecord(message));
@@ -151,87 +184,127 @@ final class MessageHooks {
     if (!offlineHook && !sentHook) {
       return;
     }
-    boolean pushable = !transientMessage && (state.kind() == Kind.NORMAL || state.kind() == Kind.TEMPORARY);
-    List<String> recipients = toPeers != null ? toPeers
-        : state.kind() == Kind.TRANSIENT || state.kind() == Kind.SYSTEM ? List.of()
-        : Conversation.others(state.members(), message.from());
+    boolean pushable =
+        !transientMessage && (state.kind() == Kind.NORMAL || state.kind() == Kind.TEMPORARY);
+    List<String> recipients =
+        toPeers != null
+            ? toPeers
+            : state.kind() == Kind.TRANSIENT || state.kind() == Kind.SYSTEM
+                ? List.of()
+                : Conversation.others(state.members(), message.from());
     if (!pushable || recipients.isEmpty()) {
       fireSent(message, List.of(), List.of(), transientMessage, state.kind() == Kind.SYSTEM);
       return;
     }
     Set<String> muted = Set.copyOf(state.muted());
-    notices.online(appId, recipients).whenComplete((online, failure) -> {
-      Set<String> present = online == null ? Set.of() : online;
-      List<String> onlinePeers = recipients.stream().filter(present::contains).toList();
-      List<String> offlinePeers = recipients.stream().filter(peer -> !present.contains(peer)).toList();
-      if (offlineHook && !offlinePeers.isEmpty()) {
-        receiversOffline(message, offlinePeers, muted);
-      }
-      fireSent(message, onlinePeers, offlinePeers, false, false);
-    });
+    notices
+        .online(appId, recipients)
+        .whenComplete(
+            (online, failure) -> {
+              Set<String> present = online == null ? Set.of() : online;
+              List<String> onlinePeers = recipients.stream().filter(present::contains).toList();
+              List<String> offlinePeers =
+                  recipients.stream().filter(peer -> !present.contains(peer)).toList();
+              if (offlineHook && !offlinePeers.isEmpty()) {
+                receiversOffline(message, offlinePeers, muted);
+              }
+              fireSent(message, onlinePeers, offlinePeers, false, false);
+            });
   }
 
-  private void receiversOffline(StoredMessage message, List<String> offlinePeers, Set<String> muted) {
-    ObjectNode params = JSON.createObjectNode()
-        .put("fromPeer", message.from())
-        .put("convId", cid)
-        .put("content", message.data())
-        .put("timestamp", message.timestamp())
-        .put("mentionAll", message.mentionAll());
+  private void receiversOffline(
+      StoredMessage message, List<String> offlinePeers, Set<String> muted) {
+    ObjectNode params =
+        JSON.createObjectNode()
+            .put("fromPeer", message.from())
+            .put("convId", cid)
+            .put("content", message.data())
+            .put("timestamp", message.timestamp())
+            .put("mentionAll", message.mentionAll());
     params.set("offlinePeers", strings(offlinePeers));
-    params.set("mentionOfflinePeers", strings(message.mentionAll() ? List.of()
-        : offlinePeers.stream().filter(message.mentionPids()::contains).toList()));
-    hooks.call(appId, OFFLINE, params).whenComplete((outcome, failure) -> {
-      if (!(outcome instanceof HookOutcome.Answered answer) || answer.refuses("skip")) {
-        return;
-      }
-      List<String> filtered = peers(answer.get("offlinePeers"));
-      List<String> targets = filtered != null ? filtered : offlinePeers;
-      boolean force = answer.refuses("force");
-      JsonNode payload = answer.get("pushMessage").isTextual() ? parse(answer.get("pushMessage").textValue())
-          : answer.get("pushMessage").isObject() ? answer.get("pushMessage") : parse(message.pushData());
-      if (payload != null) {
-        hooks.offlinePush().push(appId, cid, message.id(), message.from(),
-            force ? targets : targets.stream().filter(peer -> !muted.contains(peer)).toList(), payload, force);
-      }
-    });
+    params.set(
+        "mentionOfflinePeers",
+        strings(
+            message.mentionAll()
+                ? List.of()
+                : offlinePeers.stream().filter(message.mentionPids()::contains).toList()));
+    hooks
+        .call(appId, OFFLINE, params)
+        .whenComplete(
+            (outcome, failure) -> {
+              if (!(outcome instanceof HookOutcome.Answered answer) || answer.refuses("skip")) {
+                return;
+              }
+              List<String> filtered = peers(answer.get("offlinePeers"));
+              List<String> targets = filtered != null ? filtered : offlinePeers;
+              boolean force = answer.refuses("force");
+              JsonNode payload =
+                  answer.get("pushMessage").isTextual()
+                      ? parse(answer.get("pushMessage").textValue())
+                      : answer.get("pushMessage").isObject()
+                          ? answer.get("pushMessage")
+                          : parse(message.pushData());
+              if (payload != null) {
+                hooks
+                    .offlinePush()
+                    .push(
+                        appId,
+                        cid,
+                        message.id(),
+                        message.from(),
+                        force
+                            ? targets
+                            : targets.stream().filter(peer -> !muted.contains(peer)).toList(),
+                        payload,
+                        force);
+              }
+            });
   }
 
-  private void fireSent(StoredMessage message, List<String> onlinePeers, List<String> offlinePeers,
-      boolean transientMessage, boolean system) {
+  private void fireSent(
+      StoredMessage message,
+      List<String> onlinePeers,
+      List<String> offlinePeers,
+      boolean transientMessage,
+      boolean system) {
     if (!hooks.on(appId, SENT)) {
       return;
     }
-    ObjectNode params = JSON.createObjectNode()
-        .put("fromPeer", message.from())
-        .put("convId", cid)
-        .put("msgId", message.id())
-        .put("transient", transientMessage)
-        .put("system", system)
-        .put("bin", message.binary())
-        .put("content", message.data())
-        .put("receipt", message.receipt())
-        .put("timestamp", message.timestamp());
+    ObjectNode params =
+        JSON.createObjectNode()
+            .put("fromPeer", message.from())
+            .put("convId", cid)
+            .put("msgId", message.id())
+            .put("transient", transientMessage)
+            .put("system", system)
+            .put("bin", message.binary())
+            .put("content", message.data())
+            .put("receipt", message.receipt())
+            .put("timestamp", message.timestamp());
     params.set("onlinePeers", strings(onlinePeers));
     params.set("offlinePeers", strings(offlinePeers));
     hooks.fire(appId, SENT, params);
   }
 
-  /** {@code _messageUpdate} (§4.2) before a patch is applied; completes at once when the app has none. */
-  java.util.concurrent.CompletionStage<HookOutcome> beforePatch(ConversationState state, Conversation.PatchMessage patch,
-      long receivedAt) {
+  /**
+   * {@code _messageUpdate} (§4.2) before a patch is applied; completes at once when the app has
+   * none.
+   */
+  java.util.concurrent.CompletionStage<HookOutcome> beforePatch(
+      ConversationState state, Conversation.PatchMessage patch, long receivedAt) {
     if (!hooks.on(appId, UPDATE)) {
       return java.util.concurrent.CompletableFuture.completedFuture(HookOutcome.Answered.PROCEED);
     }
-    ObjectNode params = JSON.createObjectNode()
-        .put("fromPeer", patch.requester())
-        .put("convId", cid)
-        .put("bin", patch.binary())
-        .put("content", patch.data())
-        .put("timestamp", receivedAt)
-        .put("msgId", patch.messageId())
-        .put("recall", patch.recall())
-        .put("system", state.kind() == Kind.SYSTEM);
+    ObjectNode params =
+        JSON.createObjectNode()
+            .put("fromPeer", patch.requester())
+            .put("convId", cid)
+            .put("bin", patch.binary())
+            .put("content", patch.data())
+            .put("timestamp", receivedAt)
+            .put("msgId", patch.messageId())
+            .put("recall", patch.recall())
+            .put("system", state.kind() == Kind.SYSTEM);
     params.set("toPeers", strings(Conversation.others(state.members(), patch.requester())));
     return hooks.call(appId, UPDATE, params);
   }
@@ -243,11 +316,19 @@ final class MessageHooks {
   /** One record of the system-conversation webhook, in LeanCloud's shape (§4.7). */
   private ObjectNode systemRecord(StoredMessage message) {
     ObjectNode record = JSON.createObjectNode();
-    ObjectNode conv = record.putObject("conv").put("__type", "Pointer").put("className", "_Conversation")
-        .put("objectId", cid);
+    ObjectNode conv =
+        record
+            .putObject("conv")
+            .put("__type", "Pointer")
+            .put("className", "_Conversation")
+            .put("objectId", cid);
     record.set("conv", conv);
-    record.put("msgId", message.id()).put("from", message.from()).put("bin", message.binary())
-        .put("data", message.data()).put("timestamp", message.timestamp());
+    record
+        .put("msgId", message.id())
+        .put("from", message.from())
+        .put("bin", message.binary())
+        .put("data", message.data())
+        .put("timestamp", message.timestamp());
     String iso = Instant.ofEpochMilli(message.timestamp()).toString();
     record.putObject("createdAt").put("__type", "Date").put("iso", iso);
     record.putObject("updatedAt").put("__type", "Date").put("iso", iso);

@@ -12,17 +12,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A conversation's in-memory view of its recent messages and of its members' positions, owned by the
- * {@link Conversation} entity and never persisted as such: the newest messages (rebuilt from the message
- * archive when the entity starts), the sends waiting for their batch write, recent de-duplication tokens,
- * and each member's delivered/read position ahead of the last persisted one (positions are persisted in
- * coalesced events; after a crash they fall back, which re-delivers and never loses).
+ * A conversation's in-memory view of its recent messages and of its members' positions, owned by
+ * the {@link Conversation} entity and never persisted as such: the newest messages (rebuilt from
+ * the message archive when the entity starts), the sends waiting for their batch write, recent
+ * de-duplication tokens, and each member's delivered/read position ahead of the last persisted one
+ * (positions are persisted in coalesced events; after a crash they fall back, which re-delivers and
+ * never loses).
  *
- * <p>De-duplication of resends (docs/protocol.md §7.10) outlives the entity: a message sent with a client token
- * ({@code dt}) gets an id derived from (app, conversation, sender, token), so a resend after a crash, handoff or
- * restart finds the stored original among the recent messages reloaded from the archive. A resend while the
- * original is still being written waits for that write; a resend after a failed write (which may have stored
- * the row anyway, e.g. on a timeout) writes the very same row again, an idempotent overwrite.
+ * <p>De-duplication of resends (docs/protocol.md §7.10) outlives the entity: a message sent with a
+ * client token ({@code dt}) gets an id derived from (app, conversation, sender, token), so a resend
+ * after a crash, handoff or restart finds the stored original among the recent messages reloaded
+ * from the archive. A resend while the original is still being written waits for that write; a
+ * resend after a failed write (which may have stored the row anyway, e.g. on a timeout) writes the
+ * very same row again, an idempotent overwrite.
  */
 final class MessageLog {
 
@@ -30,42 +32,71 @@ final class MessageLog {
   static final int RECENT = 100;
 
   private static final SecureRandom RANDOM = new SecureRandom();
-  /** Resends are recognised among this many of the conversation's newest messages (docs/protocol.md §7.10). */
+
+  /**
+   * Resends are recognised among this many of the conversation's newest messages (docs/protocol.md
+   * §7.10).
+   */
   static final int DEDUP_ENTRIES = 1000;
-  /** Failed writes remembered for a resend (their row may exist): at most this many per conversation. */
+
+  /**
+   * Failed writes remembered for a resend (their row may exist): at most this many per
+   * conversation.
+   */
   private static final int UNCERTAIN_ENTRIES = 256;
 
-  /** A send waiting for its batch to be durable, and who gets it then (its edge's audience, the app's hook). */
-  record Pending(StoredMessage message, String dedupKey, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo,
-      org.apache.pekko.actor.typed.ActorRef<Delivery> origin, ConversationMessaging.Route route) {}
+  /**
+   * A send waiting for its batch to be durable, and who gets it then (its edge's audience, the
+   * app's hook).
+   */
+  record Pending(
+      StoredMessage message,
+      String dedupKey,
+      org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo,
+      org.apache.pekko.actor.typed.ActorRef<Delivery> origin,
+      ConversationMessaging.Route route) {}
 
   private final ArrayDeque<StoredMessage> recent = new ArrayDeque<>();
+
   /** The same messages by id: an ack or read naming a message id is resolved without a scan. */
   private final Map<String, StoredMessage> recentById = new HashMap<>();
+
   private final List<Pending> pending = new ArrayList<>();
-  private final Map<String, StoredMessage> sentByToken = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, StoredMessage> eldest) {
-      return size() > DEDUP_ENTRIES;
-    }
-  };
+  private final Map<String, StoredMessage> sentByToken =
+      new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, StoredMessage> eldest) {
+          return size() > DEDUP_ENTRIES;
+        }
+      };
+
   /** Sends whose write failed, by token: a resend rewrites the same id and timestamp. */
-  private final Map<String, StoredMessage> uncertainByToken = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, StoredMessage> eldest) {
-      return size() > UNCERTAIN_ENTRIES;
-    }
-  };
+  private final Map<String, StoredMessage> uncertainByToken =
+      new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, StoredMessage> eldest) {
+          return size() > UNCERTAIN_ENTRIES;
+        }
+      };
+
   /** Resends that arrived while their original was pending or being written, by message id. */
-  private final Map<String, List<org.apache.pekko.actor.typed.ActorRef<Conversation.Reply>>> waiting = new HashMap<>();
+  private final Map<String, List<org.apache.pekko.actor.typed.ActorRef<Conversation.Reply>>>
+      waiting = new HashMap<>();
+
   private List<Pending> inFlight = List.of();
-  /** Ids and timestamps of the newest stored messages (beyond {@link #RECENT}), by which a resend is recognised. */
-  private final Map<String, Long> storedIds = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-      return size() > DEDUP_ENTRIES;
-    }
-  };
+
+  /**
+   * Ids and timestamps of the newest stored messages (beyond {@link #RECENT}), by which a resend is
+   * recognised.
+   */
+  private final Map<String, Long> storedIds =
+      new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+          return size() > DEDUP_ENTRIES;
+        }
+      };
+
   private final Map<String, Long> acked = new HashMap<>();
   private final Map<String, Long> read = new HashMap<>();
   private boolean loaded;
@@ -81,7 +112,8 @@ final class MessageLog {
     recentById.clear();
     newestOldestFirst.forEach(this::remember);
     storedIds.clear();
-    newestIds.entrySet().stream().sorted(Map.Entry.comparingByValue())
+    newestIds.entrySet().stream()
+        .sorted(Map.Entry.comparingByValue())
         .forEach(e -> storedIds.put(e.getKey(), e.getValue()));
     loaded = true;
   }
@@ -99,25 +131,32 @@ final class MessageLog {
   }
 
   /**
-   * The id of a new message: derived from the sender's token when there is one (16 bytes of SHA-256, the same
-   * 22-character form as a random id), so that a resend is recognised after the entity restarted.
+   * The id of a new message: derived from the sender's token when there is one (16 bytes of
+   * SHA-256, the same 22-character form as a random id), so that a resend is recognised after the
+   * entity restarted.
    */
   static String messageIdFor(String appId, String cid, String dedupKey) {
     if (dedupKey == null) {
       return newMessageId();
     }
     try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(
-          (appId + "\u0000" + cid + "\u0000" + dedupKey).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  (appId + "\u0000" + cid + "\u0000" + dedupKey)
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder()
+          .withoutPadding()
+          .encodeToString(java.util.Arrays.copyOf(digest, 16));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JVM", e);
     }
   }
 
   /**
-   * The id and timestamp of a resend's stored original: by token while this entity runs, else by the id derived
-   * from the token among the newest messages stored (reloaded when the entity starts).
+   * The id and timestamp of a resend's stored original: by token while this entity runs, else by
+   * the id derived from the token among the newest messages stored (reloaded when the entity
+   * starts).
    */
   Optional<Long> resent(String dedupKey, String id) {
     if (dedupKey == null) {
@@ -127,10 +166,15 @@ final class MessageLog {
     return known != null ? Optional.of(known.timestamp()) : Optional.ofNullable(storedIds.get(id));
   }
 
-  /** Whether the message {@code id} is waiting for or in its write; if so {@code replyTo} gets its answer too. */
-  boolean awaitPending(String id, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo) {
-    boolean pendingNow = pending.stream().anyMatch(p -> p.message().id().equals(id))
-        || inFlight.stream().anyMatch(p -> p.message().id().equals(id));
+  /**
+   * Whether the message {@code id} is waiting for or in its write; if so {@code replyTo} gets its
+   * answer too.
+   */
+  boolean awaitPending(
+      String id, org.apache.pekko.actor.typed.ActorRef<Conversation.Reply> replyTo) {
+    boolean pendingNow =
+        pending.stream().anyMatch(p -> p.message().id().equals(id))
+            || inFlight.stream().anyMatch(p -> p.message().id().equals(id));
     if (pendingNow) {
       waiting.computeIfAbsent(id, key -> new ArrayList<>()).add(replyTo);
     }
@@ -145,7 +189,9 @@ final class MessageLog {
 
   /** A message whose write failed under this token, to be written again unchanged (removed). */
   Optional<StoredMessage> uncertain(String dedupKey) {
-    return dedupKey == null ? Optional.empty() : Optional.ofNullable(uncertainByToken.remove(dedupKey));
+    return dedupKey == null
+        ? Optional.empty()
+        : Optional.ofNullable(uncertainByToken.remove(dedupKey));
   }
 
   void enqueue(Pending send) {
@@ -208,8 +254,8 @@ final class MessageLog {
   }
 
   /**
-   * Whether messages after {@code position} may exist that are no longer in memory: memory is full and its
-   * oldest message is still after the position.
+   * Whether messages after {@code position} may exist that are no longer in memory: memory is full
+   * and its oldest message is still after the position.
    */
   boolean mayHaveOlder(long position) {
     return recent.size() >= RECENT && recent.peekFirst().timestamp() > position;
@@ -227,7 +273,9 @@ final class MessageLog {
     return recent.stream().filter(m -> m.patchTimestamp() > since).toList();
   }
 
-  /** A message deleted by the app server leaves the recent messages (unread counts, offline queues). */
+  /**
+   * A message deleted by the app server leaves the recent messages (unread counts, offline queues).
+   */
   void remove(String id) {
     if (recentById.remove(id) != null) {
       recent.removeIf(m -> m.id().equals(id));
@@ -243,7 +291,8 @@ final class MessageLog {
     }
   }
 
-  // ------------------------------------------------------------------------------------------- positions
+  // -------------------------------------------------------------------------------------------
+  // positions
 
   long ackedBy(String member, ConversationState state) {
     return Math.max(acked.getOrDefault(member, 0L), state.acked().getOrDefault(member, 0L));
@@ -255,7 +304,8 @@ final class MessageLog {
 
   /**
    * Advances {@code member}'s delivered position; returns the messages newly delivered to it when
-   * {@code collect} (delivery receipts need them), else nothing: in a large group an ack costs O(1).
+   * {@code collect} (delivery receipts need them), else nothing: in a large group an ack costs
+   * O(1).
    */
   List<StoredMessage> ack(String member, long upTo, ConversationState state, boolean collect) {
     long before = ackedBy(member, state);
@@ -263,7 +313,9 @@ final class MessageLog {
       return List.of();
     }
     acked.put(member, upTo);
-    return collect ? recent.stream().filter(m -> m.timestamp() > before && m.timestamp() <= upTo).toList() : List.of();
+    return collect
+        ? recent.stream().filter(m -> m.timestamp() > before && m.timestamp() <= upTo).toList()
+        : List.of();
   }
 
   /** Advances {@code member}'s read position (which also counts as delivered). */
@@ -279,25 +331,30 @@ final class MessageLog {
   /** Positions not yet persisted, for one coalesced event; empty when nothing moved. */
   Map<String, Long> unsavedAcks(ConversationState state) {
     Map<String, Long> unsaved = new HashMap<>();
-    acked.forEach((member, at) -> {
-      if (at > state.acked().getOrDefault(member, 0L)) {
-        unsaved.put(member, at);
-      }
-    });
+    acked.forEach(
+        (member, at) -> {
+          if (at > state.acked().getOrDefault(member, 0L)) {
+            unsaved.put(member, at);
+          }
+        });
     return unsaved;
   }
 
   Map<String, Long> unsavedReads(ConversationState state) {
     Map<String, Long> unsaved = new HashMap<>();
-    read.forEach((member, at) -> {
-      if (at > state.read().getOrDefault(member, 0L)) {
-        unsaved.put(member, at);
-      }
-    });
+    read.forEach(
+        (member, at) -> {
+          if (at > state.read().getOrDefault(member, 0L)) {
+            unsaved.put(member, at);
+          }
+        });
     return unsaved;
   }
 
-  /** Messages from others after {@code member}'s read position: the unread count (capped) and mentions. */
+  /**
+   * Messages from others after {@code member}'s read position: the unread count (capped) and
+   * mentions.
+   */
   List<StoredMessage> unreadBy(String member, ConversationState state) {
     long since = readBy(member, state);
     return recent.stream().filter(m -> m.timestamp() > since && !m.from().equals(member)).toList();

@@ -17,10 +17,11 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
 
 /**
- * Reliable ("permanent") notifications (docs/protocol.md §15): every conversation event a client is told
- * ({@link Notice.Reliable}) is also kept for it in {@code notifications ((app_id, client_id), server_ts, id)}
- * for {@code ttl}, as the JSON the JS SDK reads from {@code /1.1/rtm/notifications} after a reconnect. The
- * conversation entity writes (through {@link #recording}); the REST edge reads {@link #since}.
+ * Reliable ("permanent") notifications (docs/protocol.md §15): every conversation event a client is
+ * told ({@link Notice.Reliable}) is also kept for it in {@code notifications ((app_id, client_id),
+ * server_ts, id)} for {@code ttl}, as the JSON the JS SDK reads from {@code /1.1/rtm/notifications}
+ * after a reconnect. The conversation entity writes (through {@link #recording}); the REST edge
+ * reads {@link #since}.
  */
 public final class ReliableNotifications {
 
@@ -34,7 +35,10 @@ public final class ReliableNotifications {
     }
   }
 
-  /** One page, oldest first: each element is a notification's JSON object; {@code hasMore} if more follow. */
+  /**
+   * One page, oldest first: each element is a notification's JSON object; {@code hasMore} if more
+   * follow.
+   */
   public record Page(List<String> notifications, boolean hasMore) {}
 
   private final ActorSystem<?> system;
@@ -55,10 +59,15 @@ public final class ReliableNotifications {
 
   /** Creates the table (local runs and tests only; production uses deploy/cassandra/schema.cql). */
   public CompletionStage<Done> createTable() {
-    return Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".notifications ("
-        + "app_id text, client_id text, server_ts bigint, id timeuuid, payload text, "
-        + "PRIMARY KEY ((app_id, client_id), server_ts, id)) WITH CLUSTERING ORDER BY (server_ts ASC, id ASC) "
-        + "AND default_time_to_live = " + settings.ttl().toSeconds()));
+    return Futures.direct(
+        session.executeDDL(
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".notifications ("
+                + "app_id text, client_id text, server_ts bigint, id timeuuid, payload text, "
+                + "PRIMARY KEY ((app_id, client_id), server_ts, id)) WITH CLUSTERING ORDER BY (server_ts ASC, id ASC) "
+                + "AND default_time_to_live = "
+                + settings.ttl().toSeconds()));
   }
 
   /** {@code delivery} that also keeps every reliable notice for its recipients. */
@@ -80,61 +89,97 @@ public final class ReliableNotifications {
   }
 
   /** Writes one row per recipient; a failed write is retried a few times, then logged. */
-  CompletionStage<Done> record(String appId, List<String> clientIds, Notice.Reliable notice, int attempt) {
+  CompletionStage<Done> record(
+      String appId, List<String> clientIds, Notice.Reliable notice, int attempt) {
     String payload = payload(notice);
     List<CompletableFuture<Done>> writes = new ArrayList<>();
     for (String clientId : clientIds) {
-      writes.add(Futures.direct(session.executeWrite("INSERT INTO " + keyspace + ".notifications "
-              + "(app_id, client_id, server_ts, id, payload) VALUES (?, ?, ?, ?, ?) USING TTL " + settings.ttl().toSeconds(),
-          appId, clientId, notice.serverTs(), Uuids.timeBased(), payload)).toCompletableFuture());
+      writes.add(
+          Futures.direct(
+                  session.executeWrite(
+                      "INSERT INTO "
+                          + keyspace
+                          + ".notifications "
+                          + "(app_id, client_id, server_ts, id, payload) VALUES (?, ?, ?, ?, ?) USING TTL "
+                          + settings.ttl().toSeconds(),
+                      appId,
+                      clientId,
+                      notice.serverTs(),
+                      Uuids.timeBased(),
+                      payload))
+              .toCompletableFuture());
     }
     CompletableFuture<Void> all = CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
-    all.whenComplete((done, failure) -> {
-      if (failure == null) {
-        return;
-      }
-      if (attempt < WRITE_ATTEMPTS) {
-        system.scheduler().scheduleOnce(Duration.ofSeconds(attempt),
-            () -> record(appId, clientIds, notice, attempt + 1), system.executionContext());
-      } else {
-        system.log().warn("Reliable notification of conversation {} not kept for {} client(s): {}", notice.cid(),
-            clientIds.size(), failure.toString());
-      }
-    });
+    all.whenComplete(
+        (done, failure) -> {
+          if (failure == null) {
+            return;
+          }
+          if (attempt < WRITE_ATTEMPTS) {
+            system
+                .scheduler()
+                .scheduleOnce(
+                    Duration.ofSeconds(attempt),
+                    () -> record(appId, clientIds, notice, attempt + 1),
+                    system.executionContext());
+          } else {
+            system
+                .log()
+                .warn(
+                    "Reliable notification of conversation {} not kept for {} client(s): {}",
+                    notice.cid(),
+                    clientIds.size(),
+                    failure.toString());
+          }
+        });
     return all.thenApply(done -> Done.getInstance());
   }
 
   /**
-   * The notifications of {@code clientId} after {@code startTs}, oldest first, one page. A full page never ends
-   * inside a run of equal {@code serverTs} (unless the run fills it), so asking again from its last
-   * {@code serverTs} skips nothing.
+   * The notifications of {@code clientId} after {@code startTs}, oldest first, one page. A full
+   * page never ends inside a run of equal {@code serverTs} (unless the run fills it), so asking
+   * again from its last {@code serverTs} skips nothing.
    */
   public CompletionStage<Page> since(String appId, String clientId, long startTs) {
     int pageSize = settings.pageSize();
-    return Futures.direct(session.selectAll("SELECT server_ts, payload FROM " + keyspace + ".notifications "
-            + "WHERE app_id = ? AND client_id = ? AND server_ts > ? LIMIT " + (pageSize + 1), appId, clientId, startTs))
-        .thenApply(rows -> {
-          boolean hasMore = rows.size() > pageSize;
-          List<com.datastax.oss.driver.api.core.cql.Row> page = hasMore ? rows.subList(0, pageSize) : rows;
-          if (hasMore) {
-            long boundary = rows.get(pageSize).getLong("server_ts");
-            int end = page.size();
-            while (end > 0 && page.get(end - 1).getLong("server_ts") == boundary) {
-              end--;
-            }
-            page = end == 0 ? page : page.subList(0, end);
-          }
-          return new Page(page.stream().map(row -> row.getString("payload")).toList(), hasMore);
-        });
+    return Futures.direct(
+            session.selectAll(
+                "SELECT server_ts, payload FROM "
+                    + keyspace
+                    + ".notifications "
+                    + "WHERE app_id = ? AND client_id = ? AND server_ts > ? LIMIT "
+                    + (pageSize + 1),
+                appId,
+                clientId,
+                startTs))
+        .thenApply(
+            rows -> {
+              boolean hasMore = rows.size() > pageSize;
+              List<com.datastax.oss.driver.api.core.cql.Row> page =
+                  hasMore ? rows.subList(0, pageSize) : rows;
+              if (hasMore) {
+                long boundary = rows.get(pageSize).getLong("server_ts");
+                int end = page.size();
+                while (end > 0 && page.get(end - 1).getLong("server_ts") == boundary) {
+                  end--;
+                }
+                page = end == 0 ? page : page.subList(0, end);
+              }
+              return new Page(page.stream().map(row -> row.getString("payload")).toList(), hasMore);
+            });
   }
 
   /**
-   * The push as {@code /1.1/rtm/notifications} returns it: the command's {@code cmd}/{@code op} names, then the
-   * fields of its {@code convMessage} flattened, in protobuf-JSON form (so {@code attr} is {@code {"data": …}}).
+   * The push as {@code /1.1/rtm/notifications} returns it: the command's {@code cmd}/{@code op}
+   * names, then the fields of its {@code convMessage} flattened, in protobuf-JSON form (so {@code
+   * attr} is {@code {"data": …}}).
    */
   static String payload(Notice.Reliable notice) {
     ObjectNode json = JSON.createObjectNode();
-    json.put("cmd", "conv").put("op", op(notice)).put("serverTs", notice.serverTs()).put("notificationType", 1)
+    json.put("cmd", "conv")
+        .put("op", op(notice))
+        .put("serverTs", notice.serverTs())
+        .put("notificationType", 1)
         .put("cid", notice.cid());
     if (notice instanceof Notice.Joined joined) {
       json.put("initBy", joined.initBy());
@@ -150,7 +195,8 @@ public final class ReliableNotifications {
       json.put("initBy", changed.initBy());
       json.putObject("info").put("pid", changed.pid()).put("role", changed.role());
     } else if (notice instanceof Notice.Updated updated) {
-      json.put("initBy", updated.initBy()).put("udate", Instant.ofEpochMilli(updated.updatedAt()).toString());
+      json.put("initBy", updated.initBy())
+          .put("udate", Instant.ofEpochMilli(updated.updatedAt()).toString());
       json.putObject("attr").put("data", updated.attributesJson());
       json.putObject("attrModified").put("data", updated.modifiedJson());
     }

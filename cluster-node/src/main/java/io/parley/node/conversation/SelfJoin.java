@@ -7,7 +7,9 @@ package io.parley.node.conversation;
 public enum SelfJoin {
   /** Any normal, unique or temporary conversation, as on LeanCloud (the default). */
   ANY,
-  /** Normal conversations that are not unique: one-to-one and temporary chats take an invitation. */
+  /**
+   * Normal conversations that are not unique: one-to-one and temporary chats take an invitation.
+   */
   GROUPS,
   /** None: only members add others. */
   NONE;
@@ -17,7 +19,8 @@ public enum SelfJoin {
     try {
       return valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("self-join must be any, groups or none, not '" + value + "'", e);
+      throw new IllegalArgumentException(
+          "self-join must be any, groups or none, not '" + value + "'", e);
     }
   }
 

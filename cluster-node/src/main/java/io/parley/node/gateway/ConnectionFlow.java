@@ -23,14 +23,15 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 import scala.runtime.BoxedUnit;
 
 /**
- * Glue between one WebSocket and its {@link SessionActor}, as one stage: it starts the session actor when the
- * connection's stream starts, feeds it the inbound messages one at a time (the next is read only when the
- * session has taken the previous one, so a slow session slows the socket), and sends what the session tells it
- * to the socket through a <b>bounded</b> queue: a client that stops reading is closed with 1008 rather than
- * buffered without limit. Either side ending ends both.
+ * Glue between one WebSocket and its {@link SessionActor}, as one stage: it starts the session
+ * actor when the connection's stream starts, feeds it the inbound messages one at a time (the next
+ * is read only when the session has taken the previous one, so a slow session slows the socket),
+ * and sends what the session tells it to the socket through a <b>bounded</b> queue: a client that
+ * stops reading is closed with 1008 rather than buffered without limit. Either side ending ends
+ * both.
  *
- * <p>One stage with its own actor ref replaces a pre-materialized actor source, an actor sink and the coupling
- * between them: a login then materializes one small graph, not three.
+ * <p>One stage with its own actor ref replaces a pre-materialized actor source, an actor sink and
+ * the coupling between them: a login then materializes one small graph, not three.
  */
 final class ConnectionFlow extends GraphStage<FlowShape<SessionActor.Inbound, Outbound>> {
 
@@ -49,8 +50,12 @@ final class ConnectionFlow extends GraphStage<FlowShape<SessionActor.Inbound, Ou
   private final LocalSessions localSessions;
 
   /** {@code session} makes the session's behavior from the ref it sends its output to. */
-  ConnectionFlow(ActorSystem<?> system, Function<ActorRef<Outbound>, Behavior<SessionActor.Command>> session,
-      int outboundBuffer, String remoteAddress, LocalSessions localSessions) {
+  ConnectionFlow(
+      ActorSystem<?> system,
+      Function<ActorRef<Outbound>, Behavior<SessionActor.Command>> session,
+      int outboundBuffer,
+      String remoteAddress,
+      LocalSessions localSessions) {
     this.system = system;
     this.session = session;
     this.outboundBuffer = outboundBuffer;
@@ -73,39 +78,47 @@ final class ConnectionFlow extends GraphStage<FlowShape<SessionActor.Inbound, Ou
       private boolean sessionGone;
 
       {
-        setHandler(in, new AbstractInHandler() {
-          @Override
-          public void onPush() {
-            actor.tell(new SessionActor.FrameReceived(acks, grab(in)));
-          }
+        setHandler(
+            in,
+            new AbstractInHandler() {
+              @Override
+              public void onPush() {
+                actor.tell(new SessionActor.FrameReceived(acks, grab(in)));
+              }
 
-          @Override
-          public void onUpstreamFinish() {
-            actor.tell(SessionActor.StreamCompleted.INSTANCE);
-          }
+              @Override
+              public void onUpstreamFinish() {
+                actor.tell(SessionActor.StreamCompleted.INSTANCE);
+              }
 
-          @Override
-          public void onUpstreamFailure(Throwable cause) {
-            actor.tell(new SessionActor.StreamFailed(cause));
-          }
-        });
-        setHandler(out, new AbstractOutHandler() {
-          @Override
-          public void onPull() {
-            flush();
-          }
-        });
+              @Override
+              public void onUpstreamFailure(Throwable cause) {
+                actor.tell(new SessionActor.StreamFailed(cause));
+              }
+            });
+        setHandler(
+            out,
+            new AbstractOutHandler() {
+              @Override
+              public void onPull() {
+                flush();
+              }
+            });
       }
 
       @Override
       public void preStart() {
-        StageActor stageActor = getStageActor(message -> {
-          onMessage(message._2());
-          return BoxedUnit.UNIT;
-        });
+        StageActor stageActor =
+            getStageActor(
+                message -> {
+                  onMessage(message._2());
+                  return BoxedUnit.UNIT;
+                });
         ActorRef<Outbound> outbound = Adapter.toTyped(stageActor.ref());
         acks = Adapter.toTyped(stageActor.ref());
-        actor = system.systemActorOf(session.apply(outbound), "session-" + CONNECTIONS.incrementAndGet(), Props.empty());
+        actor =
+            system.systemActorOf(
+                session.apply(outbound), "session-" + CONNECTIONS.incrementAndGet(), Props.empty());
         stageActor.watch(Adapter.toClassic(actor));
         localSessions.add(actor);
         pull(in);
@@ -131,8 +144,12 @@ final class ConnectionFlow extends GraphStage<FlowShape<SessionActor.Inbound, Ou
         if (outbound instanceof Outbound.Close) {
           closed = true;
         } else if (queue.size() >= outboundBuffer) {
-          system.log().warn("Dropping connection from {}: it stopped reading with {} frames queued",
-              remoteAddress, outboundBuffer);
+          system
+              .log()
+              .warn(
+                  "Dropping connection from {}: it stopped reading with {} frames queued",
+                  remoteAddress,
+                  outboundBuffer);
           queue.clear();
           NodeMetrics.get(system).refused("close", SLOW_CONSUMER_CLOSE);
           outbound = new Outbound.Close(SLOW_CONSUMER_CLOSE, "SLOW_CONSUMER");

@@ -3,8 +3,8 @@ package io.parley.node.gateway;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.metrics.NodeMetrics;
-import io.parley.node.settings.NodeSettings;
 import io.parley.node.session.SessionActor;
+import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.Subprotocol;
 import java.util.Arrays;
 import java.util.List;
@@ -28,9 +28,9 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The node's HTTP surface: the RTM router ({@code GET /v1/route}, docs/protocol.md §1.1) and the WebSocket
- * endpoint on every other path, with the subprotocol rules of §1.4, and the REST API's routes (built by the
- * caller) for plain HTTP requests. Directives and translation only.
+ * The node's HTTP surface: the RTM router ({@code GET /v1/route}, docs/protocol.md §1.1) and the
+ * WebSocket endpoint on every other path, with the subprotocol rules of §1.4, and the REST API's
+ * routes (built by the caller) for plain HTTP requests. Directives and translation only.
  */
 public final class GatewayRoutes extends AllDirectives {
 
@@ -41,31 +41,41 @@ public final class GatewayRoutes extends AllDirectives {
   private final SessionActor.Dependencies sessionDependencies;
   private final LocalSessions localSessions;
   private final WebSocketStack webSockets;
+
   /** The REST API's routes ({@code /1.1}, {@code /1.2}), served on this same listener. */
   private final Route api;
 
-  public GatewayRoutes(ActorSystem<?> system, NodeSettings settings, SessionActor.Dependencies sessionDependencies,
-      LocalSessions localSessions, Route api) {
+  public GatewayRoutes(
+      ActorSystem<?> system,
+      NodeSettings settings,
+      SessionActor.Dependencies sessionDependencies,
+      LocalSessions localSessions,
+      Route api) {
     this.system = system;
     this.api = api;
     this.settings = settings;
     this.sessionDependencies = sessionDependencies;
     this.localSessions = localSessions;
-    this.webSockets = new WebSocketStack(system.classicSystem(), settings.session().maxFrameSize(),
-        settings.session().frameAssemblyTimeout());
+    this.webSockets =
+        new WebSocketStack(
+            system.classicSystem(),
+            settings.session().maxFrameSize(),
+            settings.session().frameAssemblyTimeout());
   }
 
   /**
-   * The listener's handler: a WebSocket upgrade (anywhere but the router's path) goes straight to the
-   * session stack, the hot path of every login; everything else goes through the route table.
+   * The listener's handler: a WebSocket upgrade (anywhere but the router's path) goes straight to
+   * the session stack, the hot path of every login; everything else goes through the route table.
    */
-  public org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
+  public org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>>
+      handler() {
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> routes =
         routes().handler(system);
     return request -> {
       Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
       if (upgrade.isPresent() && !request.getUri().path().equals(ROUTER_PATH)) {
-        return CompletableFuture.completedFuture(webSocket(upgrade.get(), request, remoteAddress(request)));
+        return CompletableFuture.completedFuture(
+            webSocket(upgrade.get(), request, remoteAddress(request)));
       }
       return routes.apply(request);
     };
@@ -74,13 +84,17 @@ public final class GatewayRoutes extends AllDirectives {
   /** HTTP requests other than WebSocket upgrades. */
   public Route routes() {
     return concat(
-        path(PathMatchers.segment("v1").slash("route"), () -> get(() -> extractRequest(this::route))),
+        path(
+            PathMatchers.segment("v1").slash("route"),
+            () -> get(() -> extractRequest(this::route))),
         api,
-        complete(json(StatusCodes.BAD_REQUEST, 400, "expected a WebSocket upgrade or GET /v1/route")));
+        complete(
+            json(StatusCodes.BAD_REQUEST, 400, "expected a WebSocket upgrade or GET /v1/route")));
   }
 
   private static String remoteAddress(HttpRequest request) {
-    return request.getAttribute(AttributeKeys.remoteAddress)
+    return request
+        .getAttribute(AttributeKeys.remoteAddress)
         .flatMap(address -> address.getAddress().map(java.net.InetAddress::getHostAddress))
         .orElse("unknown");
   }
@@ -92,22 +106,33 @@ public final class GatewayRoutes extends AllDirectives {
       return complete(json(StatusCodes.BAD_REQUEST, 400, "appId is required"));
     }
     if (settings.app(appId.get()).isEmpty()) {
-      return complete(json(StatusCodes.NOT_FOUND, 4100, "APP_NOT_AVAILABLE: unknown appId " + appId.get()));
+      return complete(
+          json(StatusCodes.NOT_FOUND, 4100, "APP_NOT_AVAILABLE: unknown appId " + appId.get()));
     }
     boolean secure =
-        request.getUri().query().get("secure")
+        request
+            .getUri()
+            .query()
+            .get("secure")
             .map(value -> value.equals("1") || value.equalsIgnoreCase("true"))
             .orElse(arrivedOverTls(request));
     NodeSettings.Gateway gateway = settings.gateway();
     // The raw header: with modeled header parsing off (gateway.conf), Host stays a raw header.
-    String host = request.getHeader("Host").map(h -> h.value().trim()).filter(value -> !value.isEmpty())
-        .orElse(gateway.interfaceName() + ":" + gateway.port());
+    String host =
+        request
+            .getHeader("Host")
+            .map(h -> h.value().trim())
+            .filter(value -> !value.isEmpty())
+            .orElse(gateway.interfaceName() + ":" + gateway.port());
     String configured = secure ? gateway.advertisedWssUrl() : gateway.advertisedWsUrl();
-    // Without a configured URL, hand out what this listener really speaks: wss only when the request
-    // came over TLS (here or at a proxy that says so), since a wss URL to a plain listener can never work.
+    // Without a configured URL, hand out what this listener really speaks: wss only when the
+    // request
+    // came over TLS (here or at a proxy that says so), since a wss URL to a plain listener can
+    // never work.
     String derived = (secure && arrivedOverTls(request) ? "wss://" : "ws://") + host + "/";
     String primary = firstNonBlank(configured, derived);
-    String secondary = firstNonBlank(secure ? gateway.secondaryWssUrl() : gateway.secondaryWsUrl(), primary);
+    String secondary =
+        firstNonBlank(secure ? gateway.secondaryWssUrl() : gateway.secondaryWsUrl(), primary);
     String scheme = request.getUri().getScheme();
     ObjectNode body = JsonNodeFactory.instance.objectNode();
     body.put("groupId", "g0");
@@ -117,25 +142,34 @@ public final class GatewayRoutes extends AllDirectives {
     body.put("ttl", gateway.routerTtl().toSeconds());
     return respondWithHeader(
         AccessControlAllowOrigin.create(HttpOriginRanges.ALL),
-        () -> complete(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, body.toString())));
+        () ->
+            complete(
+                HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, body.toString())));
   }
 
   /**
-   * Offered protocols come from the header, else from {@code ?subprotocol=} (the .NET Unity client), else
-   * the legacy JSON rule applies. The chosen protocol is echoed only when the client sent the header.
+   * Offered protocols come from the header, else from {@code ?subprotocol=} (the .NET Unity
+   * client), else the legacy JSON rule applies. The chosen protocol is echoed only when the client
+   * sent the header.
    */
-  private HttpResponse webSocket(WebSocketUpgrade upgrade, HttpRequest request, String remoteAddress) {
+  private HttpResponse webSocket(
+      WebSocketUpgrade upgrade, HttpRequest request, String remoteAddress) {
     if (localSessions.size() >= settings.limits().connectionsPerNode()) {
       // Bounded: a full node says so (the SDKs retry, and the router may send them elsewhere).
-      return json(StatusCodes.SERVICE_UNAVAILABLE, 503,
-          "this node holds " + settings.limits().connectionsPerNode() + " connections, its maximum; retry later");
+      return json(
+          StatusCodes.SERVICE_UNAVAILABLE,
+          503,
+          "this node holds "
+              + settings.limits().connectionsPerNode()
+              + " connections, its maximum; retry later");
     }
     List<String> offered =
         StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false).toList();
     Subprotocol subprotocol;
     String echo = null;
     if (!offered.isEmpty()) {
-      Optional<Subprotocol> chosen = offered.stream().map(Subprotocol::byName).flatMap(Optional::stream).findFirst();
+      Optional<Subprotocol> chosen =
+          offered.stream().map(Subprotocol::byName).flatMap(Optional::stream).findFirst();
       if (chosen.isEmpty()) {
         return json(StatusCodes.BAD_REQUEST, 400, "unsupported subprotocol " + offered);
       }
@@ -155,25 +189,41 @@ public final class GatewayRoutes extends AllDirectives {
     }
     NodeMetrics.get(system).connectionOpened();
     AtomicLong lastInbound = new AtomicLong(System.nanoTime());
-    var flow = org.apache.pekko.stream.javadsl.Flow.fromGraph(new ConnectionFlow(system,
-        out -> SessionActor.create(sessionDependencies, subprotocol, out, lastInbound, remoteAddress),
-        settings.session().outboundBuffer(), remoteAddress, localSessions));
+    var flow =
+        org.apache.pekko.stream.javadsl.Flow.fromGraph(
+            new ConnectionFlow(
+                system,
+                out ->
+                    SessionActor.create(
+                        sessionDependencies, subprotocol, out, lastInbound, remoteAddress),
+                settings.session().outboundBuffer(),
+                remoteAddress,
+                localSessions));
     return webSockets.handle(upgrade, flow, echo, lastInbound::set);
   }
 
-  /** Lenient query parsing: the .NET client may append {@code ?subprotocol=} to a URL that has a query. */
+  /**
+   * Lenient query parsing: the .NET client may append {@code ?subprotocol=} to a URL that has a
+   * query.
+   */
   static Optional<String> queryParameter(HttpRequest request, String name) {
     String raw = request.getUri().rawQueryString().orElse("");
     return Arrays.stream(raw.split("[?&]"))
         .filter(pair -> pair.startsWith(name + "="))
-        .map(pair -> java.net.URLDecoder.decode(pair.substring(name.length() + 1), java.nio.charset.StandardCharsets.UTF_8))
+        .map(
+            pair ->
+                java.net.URLDecoder.decode(
+                    pair.substring(name.length() + 1), java.nio.charset.StandardCharsets.UTF_8))
         .filter(value -> !value.isBlank())
         .findFirst();
   }
 
   private static boolean arrivedOverTls(HttpRequest request) {
     return request.getUri().getScheme().equals("https")
-        || request.getHeader("X-Forwarded-Proto").map(h -> h.value().equalsIgnoreCase("https")).orElse(false);
+        || request
+            .getHeader("X-Forwarded-Proto")
+            .map(h -> h.value().equalsIgnoreCase("https"))
+            .orElse(false);
   }
 
   /** An HTTP error in the REST API's shape: {@code {"code": n, "error": "..."}}. */

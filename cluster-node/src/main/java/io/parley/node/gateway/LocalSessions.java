@@ -9,9 +9,10 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * The session actors of this node's open connections. Used for one thing: when the node shuts down (a
- * rolling restart, a scale-down) every client is told {@code goaway} first, so the SDKs re-query the router
- * and reconnect elsewhere at once instead of waiting for a dead socket (docs/protocol.md §4).
+ * The session actors of this node's open connections. Used for one thing: when the node shuts down
+ * (a rolling restart, a scale-down) every client is told {@code goaway} first, so the SDKs re-query
+ * the router and reconnect elsewhere at once instead of waiting for a dead socket (docs/protocol.md
+ * §4).
  */
 public final class LocalSessions {
 
@@ -29,7 +30,10 @@ public final class LocalSessions {
     return sessions.size();
   }
 
-  /** Tells every connection to go away; completes at once (the sessions send and close on their own). */
+  /**
+   * Tells every connection to go away; completes at once (the sessions send and close on their
+   * own).
+   */
   public CompletionStage<Done> drain() {
     sessions.forEach(session -> session.tell(SessionActor.GoAway.INSTANCE));
     return CompletableFuture.completedFuture(Done.getInstance());

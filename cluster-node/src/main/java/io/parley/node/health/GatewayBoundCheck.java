@@ -6,7 +6,10 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 
-/** Readiness: the client listener is bound (a node still starting, or unbinding on shutdown, takes no clients). */
+/**
+ * Readiness: the client listener is bound (a node still starting, or unbinding on shutdown, takes
+ * no clients).
+ */
 public final class GatewayBoundCheck implements Supplier<CompletionStage<Boolean>> {
 
   private final NodeHealth health;

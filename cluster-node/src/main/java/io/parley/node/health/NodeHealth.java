@@ -6,17 +6,18 @@ import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
- * What the node knows about itself for its health checks, one per actor system: whether its gateway is
- * bound. The checks (configured under {@code pekko.management.health-checks}) read it.
+ * What the node knows about itself for its health checks, one per actor system: whether its gateway
+ * is bound. The checks (configured under {@code pekko.management.health-checks}) read it.
  */
 public final class NodeHealth implements Extension {
 
-  public static final ExtensionId<NodeHealth> ID = new ExtensionId<>() {
-    @Override
-    public NodeHealth createExtension(ActorSystem<?> system) {
-      return new NodeHealth();
-    }
-  };
+  public static final ExtensionId<NodeHealth> ID =
+      new ExtensionId<>() {
+        @Override
+        public NodeHealth createExtension(ActorSystem<?> system) {
+          return new NodeHealth();
+        }
+      };
 
   private final AtomicBoolean gatewayBound = new AtomicBoolean();
 

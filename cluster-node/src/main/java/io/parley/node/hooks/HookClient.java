@@ -31,11 +31,12 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * Calls each app's LeanEngine over Pekko HTTP's client (§4.1): {@code POST {engine}/1.1/functions/{hook}} with the
- * app's id, key and hook key, the params as a JSON object, {@code {"result": …}} back. Non-blocking throughout:
- * each app has its own connection pool ({@code max-connections}, {@code max-open-requests}: beyond them a call
- * fails at once), every blocking call is bounded by the app's timeout, and fire-and-forget calls go through one
- * bounded queue per app whose overflow is counted and logged at most once a minute.
+ * Calls each app's LeanEngine over Pekko HTTP's client (§4.1): {@code POST
+ * {engine}/1.1/functions/{hook}} with the app's id, key and hook key, the params as a JSON object,
+ * {@code {"result": …}} back. Non-blocking throughout: each app has its own connection pool ({@code
+ * max-connections}, {@code max-open-requests}: beyond them a call fails at once), every blocking
+ * call is bounded by the app's timeout, and fire-and-forget calls go through one bounded queue per
+ * app whose overflow is counted and logged at most once a minute.
  */
 public final class HookClient implements Hooks {
 
@@ -66,24 +67,35 @@ public final class HookClient implements Hooks {
     Engine(NodeSettings.App app) {
       this.appId = app.appId();
       this.settings = app.hooks();
-      this.headers = List.of(RawHeader.create("X-LC-Id", app.appId()), RawHeader.create("X-LC-Key", app.appKey()),
-          RawHeader.create("X-LC-Hook-Key", settings.hookKey()), RawHeader.create("X-LC-Prod", "1"));
-      // A hung engine holds a connection until its idle timeout: one timeout, so the pool frees it soon after
+      this.headers =
+          List.of(
+              RawHeader.create("X-LC-Id", app.appId()),
+              RawHeader.create("X-LC-Key", app.appKey()),
+              RawHeader.create("X-LC-Hook-Key", settings.hookKey()),
+              RawHeader.create("X-LC-Prod", "1"));
+      // A hung engine holds a connection until its idle timeout: one timeout, so the pool frees it
+      // soon after
       // the caller gave up.
       ConnectionPoolSettings defaults = ConnectionPoolSettings.create(system.classicSystem());
-      this.pool = defaults
-          .withMaxConnections(settings.maxConnections())
-          .withMaxOpenRequests(settings.maxOpenRequests())
-          .withMaxRetries(0)
-          .withConnectionSettings(ClientConnectionSettings.create(system.classicSystem())
-              .withIdleTimeout(settings.timeout().plusSeconds(1))
-              .withConnectingTimeout(settings.timeout()));
-      this.queue = Source.<Fired>queue(settings.queueSize())
-          .mapAsyncUnordered(settings.maxConnections(), fired -> post(this, fired.hook(), fired.params()))
-          .to(Sink.ignore())
-          .run(materializer);
-      this.webhook = settings.systemWebhookUrl().isEmpty() ? null
-          : new SystemWebhook(system, http, materializer, app.appId(), settings, pool);
+      this.pool =
+          defaults
+              .withMaxConnections(settings.maxConnections())
+              .withMaxOpenRequests(settings.maxOpenRequests())
+              .withMaxRetries(0)
+              .withConnectionSettings(
+                  ClientConnectionSettings.create(system.classicSystem())
+                      .withIdleTimeout(settings.timeout().plusSeconds(1))
+                      .withConnectingTimeout(settings.timeout()));
+      this.queue =
+          Source.<Fired>queue(settings.queueSize())
+              .mapAsyncUnordered(
+                  settings.maxConnections(), fired -> post(this, fired.hook(), fired.params()))
+              .to(Sink.ignore())
+              .run(materializer);
+      this.webhook =
+          settings.systemWebhookUrl().isEmpty()
+              ? null
+              : new SystemWebhook(system, http, materializer, app.appId(), settings, pool);
     }
   }
 
@@ -95,16 +107,31 @@ public final class HookClient implements Hooks {
     this.materializer = Materializer.matFromSystem(system);
     this.offlinePush = offlinePush;
     this.metrics = NodeMetrics.get(system);
-    this.engines = settings.apps().values().stream()
-        .filter(app -> !app.hooks().engineUrl().isEmpty() || !app.hooks().systemWebhookUrl().isEmpty())
-        .collect(Collectors.toUnmodifiableMap(NodeSettings.App::appId, Engine::new));
+    this.engines =
+        settings.apps().values().stream()
+            .filter(
+                app ->
+                    !app.hooks().engineUrl().isEmpty() || !app.hooks().systemWebhookUrl().isEmpty())
+            .collect(Collectors.toUnmodifiableMap(NodeSettings.App::appId, Engine::new));
     // Pools closed before the system stops, so a stopping node does not log them as failed.
-    org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
-        org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceStop(), "parley-hook-pools",
-        () -> Futures.direct(http.shutdownAllConnectionPools()).thenApply(done -> org.apache.pekko.Done.getInstance()));
-    engines.values().forEach(engine -> LOG.info("Cloud hooks of app {}: {} ({} enabled, timeout {} ms, on failure {})",
-        engine.appId, engine.settings.engineUrl().isEmpty() ? "none" : engine.settings.engineUrl(),
-        engine.settings.enabled().size(), engine.settings.timeout().toMillis(), engine.settings.onFailure()));
+    org.apache.pekko.actor.CoordinatedShutdown.get(system)
+        .addTask(
+            org.apache.pekko.actor.CoordinatedShutdown.PhaseServiceStop(),
+            "parley-hook-pools",
+            () ->
+                Futures.direct(http.shutdownAllConnectionPools())
+                    .thenApply(done -> org.apache.pekko.Done.getInstance()));
+    engines
+        .values()
+        .forEach(
+            engine ->
+                LOG.info(
+                    "Cloud hooks of app {}: {} ({} enabled, timeout {} ms, on failure {})",
+                    engine.appId,
+                    engine.settings.engineUrl().isEmpty() ? "none" : engine.settings.engineUrl(),
+                    engine.settings.enabled().size(),
+                    engine.settings.timeout().toMillis(),
+                    engine.settings.onFailure()));
   }
 
   @Override
@@ -119,8 +146,13 @@ public final class HookClient implements Hooks {
     if (engine == null || !engine.settings.on(hook)) {
       return CompletableFuture.completedFuture(HookOutcome.Answered.PROCEED);
     }
-    return post(engine, hook, params).thenApply(outcome -> outcome instanceof HookOutcome.Failed failed
-        && engine.settings.onFailure() == HookSettings.FailurePolicy.IGNORE ? HookOutcome.Answered.PROCEED : outcome);
+    return post(engine, hook, params)
+        .thenApply(
+            outcome ->
+                outcome instanceof HookOutcome.Failed failed
+                        && engine.settings.onFailure() == HookSettings.FailurePolicy.IGNORE
+                    ? HookOutcome.Answered.PROCEED
+                    : outcome);
   }
 
   @Override
@@ -131,8 +163,12 @@ public final class HookClient implements Hooks {
     }
     if (engine.queue.offer(new Fired(hook, params)) != QueueOfferResult.enqueued()) {
       long dropped = engine.dropped.incrementAndGet();
-      engine.dropLog.warn("Hook queue of app {} is full ({}): {} dropped, {} in all", appId,
-          engine.settings.queueSize(), hook, dropped);
+      engine.dropLog.warn(
+          "Hook queue of app {} is full ({}): {} dropped, {} in all",
+          appId,
+          engine.settings.queueSize(),
+          hook,
+          dropped);
     }
   }
 
@@ -149,44 +185,76 @@ public final class HookClient implements Hooks {
     return offlinePush;
   }
 
-  /** Fire-and-forget calls dropped because the app's queue was full (operators: the hook server keeps up?). */
+  /**
+   * Fire-and-forget calls dropped because the app's queue was full (operators: the hook server
+   * keeps up?).
+   */
   public long dropped(String appId) {
     Engine engine = engines.get(appId);
     return engine == null ? 0 : engine.dropped.get();
   }
 
-  /** One call; completes within the timeout with the answer or {@link HookOutcome.Failed}, never exceptionally. */
+  /**
+   * One call; completes within the timeout with the answer or {@link HookOutcome.Failed}, never
+   * exceptionally.
+   */
   private CompletionStage<HookOutcome> post(Engine engine, String hook, ObjectNode params) {
     CompletableFuture<HookOutcome> outcome = new CompletableFuture<>();
     Duration timeout = engine.settings.timeout();
     long started = System.nanoTime();
-    var timer = system.scheduler().scheduleOnce(timeout, () -> {
-      if (!outcome.isDone() && outcome.complete(failed(engine, hook, "no answer within " + timeout.toMillis() + " ms"))) {
-        metrics.hookCall(hook, "timeout", System.nanoTime() - started);
-      }
-    }, system.executionContext());
+    var timer =
+        system
+            .scheduler()
+            .scheduleOnce(
+                timeout,
+                () -> {
+                  if (!outcome.isDone()
+                      && outcome.complete(
+                          failed(engine, hook, "no answer within " + timeout.toMillis() + " ms"))) {
+                    metrics.hookCall(hook, "timeout", System.nanoTime() - started);
+                  }
+                },
+                system.executionContext());
     byte[] body;
     try {
       body = JSON.writeValueAsBytes(params);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       timer.cancel();
-      return CompletableFuture.completedFuture(failed(engine, hook, "params not serializable: " + e.getMessage()));
+      return CompletableFuture.completedFuture(
+          failed(engine, hook, "params not serializable: " + e.getMessage()));
     }
-    HttpRequest request = HttpRequest.POST(engine.settings.engineUrl() + "/1.1/functions/" + hook)
-        .withEntity(ContentTypes.APPLICATION_JSON, body)
-        .addHeaders(engine.headers);
-    Futures.direct(http.singleRequest(request, http.defaultClientHttpsContext(), engine.pool, system.classicSystem().log()))
-        .thenCompose(response -> Futures.direct(response.entity().toStrict(timeout.toMillis(), materializer))
-            .thenApply(strict -> answer(engine, hook, response, strict.getData().utf8String())))
-        .whenComplete((answer, failure) -> {
-          timer.cancel();
-          HookOutcome result = failure != null ? failed(engine, hook, String.valueOf(rootCause(failure))) : answer;
-          if (outcome.complete(result)) {
-            metrics.hookCall(hook, result instanceof HookOutcome.Answered answered
-                && (answered.refuses("drop") || answered.refuses("reject")) ? "rejected"
-                : result instanceof HookOutcome.Answered ? "ok" : "error", System.nanoTime() - started);
-          }
-        });
+    HttpRequest request =
+        HttpRequest.POST(engine.settings.engineUrl() + "/1.1/functions/" + hook)
+            .withEntity(ContentTypes.APPLICATION_JSON, body)
+            .addHeaders(engine.headers);
+    Futures.direct(
+            http.singleRequest(
+                request,
+                http.defaultClientHttpsContext(),
+                engine.pool,
+                system.classicSystem().log()))
+        .thenCompose(
+            response ->
+                Futures.direct(response.entity().toStrict(timeout.toMillis(), materializer))
+                    .thenApply(
+                        strict -> answer(engine, hook, response, strict.getData().utf8String())))
+        .whenComplete(
+            (answer, failure) -> {
+              timer.cancel();
+              HookOutcome result =
+                  failure != null
+                      ? failed(engine, hook, String.valueOf(rootCause(failure)))
+                      : answer;
+              if (outcome.complete(result)) {
+                metrics.hookCall(
+                    hook,
+                    result instanceof HookOutcome.Answered answered
+                            && (answered.refuses("drop") || answered.refuses("reject"))
+                        ? "rejected"
+                        : result instanceof HookOutcome.Answered ? "ok" : "error",
+                    System.nanoTime() - started);
+              }
+            });
     return outcome;
   }
 
@@ -204,8 +272,13 @@ public final class HookClient implements Hooks {
 
   private HookOutcome.Failed failed(Engine engine, String hook, String reason) {
     long failures = engine.failures.incrementAndGet();
-    engine.failureLog.warn("Hook {} of app {} failed ({} so far, policy {}): {}", hook, engine.appId, failures,
-        engine.settings.onFailure(), reason);
+    engine.failureLog.warn(
+        "Hook {} of app {} failed ({} so far, policy {}): {}",
+        hook,
+        engine.appId,
+        failures,
+        engine.settings.onFailure(),
+        reason);
     return new HookOutcome.Failed(reason);
   }
 
@@ -220,5 +293,4 @@ public final class HookClient implements Hooks {
   private static String abbreviate(String body) {
     return body.length() <= 200 ? body : body.substring(0, 200) + "…";
   }
-
 }

@@ -6,18 +6,21 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The app's cloud hooks as the message path and the conversations see them (docs/hooks.md).
- * Blocking hooks answer with an outcome that already applies the app's failure policy; fire-and-forget hooks
- * are queued and never slow the caller down.
+ * Blocking hooks answer with an outcome that already applies the app's failure policy;
+ * fire-and-forget hooks are queued and never slow the caller down.
  */
 public interface Hooks {
 
-  /** Whether {@code hook} is configured and enabled for {@code appId}: when not, callers skip building its params. */
+  /**
+   * Whether {@code hook} is configured and enabled for {@code appId}: when not, callers skip
+   * building its params.
+   */
   boolean on(String appId, String hook);
 
   /**
-   * Calls a blocking hook; completes within the app's timeout, never exceptionally: {@link HookOutcome.Answered}
-   * (a failure under the {@code ignore} policy answers {@link HookOutcome.Answered#PROCEED}) or
-   * {@link HookOutcome.Failed} (a failure under {@code reject}).
+   * Calls a blocking hook; completes within the app's timeout, never exceptionally: {@link
+   * HookOutcome.Answered} (a failure under the {@code ignore} policy answers {@link
+   * HookOutcome.Answered#PROCEED}) or {@link HookOutcome.Failed} (a failure under {@code reject}).
    */
   CompletionStage<HookOutcome> call(String appId, String hook, ObjectNode params);
 
@@ -31,26 +34,27 @@ public interface Hooks {
   OfflinePush offlinePush();
 
   /** No hooks: everything proceeds. */
-  Hooks NONE = new Hooks() {
-    @Override
-    public boolean on(String appId, String hook) {
-      return false;
-    }
+  Hooks NONE =
+      new Hooks() {
+        @Override
+        public boolean on(String appId, String hook) {
+          return false;
+        }
 
-    @Override
-    public CompletionStage<HookOutcome> call(String appId, String hook, ObjectNode params) {
-      return CompletableFuture.completedFuture(HookOutcome.Answered.PROCEED);
-    }
+        @Override
+        public CompletionStage<HookOutcome> call(String appId, String hook, ObjectNode params) {
+          return CompletableFuture.completedFuture(HookOutcome.Answered.PROCEED);
+        }
 
-    @Override
-    public void fire(String appId, String hook, ObjectNode params) {}
+        @Override
+        public void fire(String appId, String hook, ObjectNode params) {}
 
-    @Override
-    public void systemMessage(String appId, ObjectNode record) {}
+        @Override
+        public void systemMessage(String appId, ObjectNode record) {}
 
-    @Override
-    public OfflinePush offlinePush() {
-      return OfflinePush.LOGGED;
-    }
-  };
+        @Override
+        public OfflinePush offlinePush() {
+          return OfflinePush.LOGGED;
+        }
+      };
 }

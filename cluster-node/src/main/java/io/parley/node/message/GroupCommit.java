@@ -1,12 +1,12 @@
 package io.parley.node.message;
 
-import io.parley.node.concurrent.RateLimitedLog;
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import io.parley.node.concurrent.RateLimitedLog;
 import io.parley.node.metrics.NodeMetrics;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -18,45 +18,61 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 
 /**
- * Group commit of new messages, for all conversations of this node: writes that arrive while others are in
- * flight are sent together as one unlogged batch (bounded in statements and bytes), with at most a few
- * batches in flight. At low load a write goes out at once, alone; under load each round trip to Cassandra
- * carries many messages, which is what lets one node store thousands of messages a second. Each caller's
- * future completes only when its batch is durable (at the configured consistency), on a Pekko dispatcher
- * thread, never on the driver's I/O threads.
+ * Group commit of new messages, for all conversations of this node: writes that arrive while others
+ * are in flight are sent together as one unlogged batch (bounded in statements and bytes), with at
+ * most a few batches in flight. At low load a write goes out at once, alone; under load each round
+ * trip to Cassandra carries many messages, which is what lets one node store thousands of messages
+ * a second. Each caller's future completes only when its batch is durable (at the configured
+ * consistency), on a Pekko dispatcher thread, never on the driver's I/O threads.
  *
- * <p>Rows are keyed by message id and timestamp, so the statements are idempotent: a driver retry rewrites
- * the same row and can never create a second copy of a message.
+ * <p>Rows are keyed by message id and timestamp, so the statements are idempotent: a driver retry
+ * rewrites the same row and can never create a second copy of a message.
  */
 final class GroupCommit {
 
   /** Limits of one batch and of the writes in flight. */
-  record Settings(int maxStatements, int maxBytes, int inFlight, int maxQueued, ConsistencyLevel consistency,
+  record Settings(
+      int maxStatements,
+      int maxBytes,
+      int inFlight,
+      int maxQueued,
+      ConsistencyLevel consistency,
       Duration timeout) {}
 
-  /** The node has more messages waiting for Cassandra than it may queue: the write is refused at once. */
+  /**
+   * The node has more messages waiting for Cassandra than it may queue: the write is refused at
+   * once.
+   */
   static final class Overloaded extends RuntimeException {
     Overloaded(int queued) {
       super(queued + " messages are waiting to be written", null, false, false);
     }
   }
 
-  private record Write(String appId, String cid, StoredMessage message, CompletableFuture<Done> done) {}
+  private record Write(
+      String appId, String cid, StoredMessage message, CompletableFuture<Done> done) {}
 
   private final CompletionStage<CqlSession> session;
   private final String insertCql;
+
   /** Prepared once; prepared again after a failure (Cassandra down at start). */
   private volatile CompletableFuture<PreparedStatement> insert;
+
   private final Settings settings;
   private final Executor executor;
   private final NodeMetrics metrics;
   private final ArrayDeque<Write> queue = new ArrayDeque<>();
-  private final RateLimitedLog log = new RateLimitedLog(org.slf4j.LoggerFactory.getLogger(GroupCommit.class),
-      Duration.ofSeconds(10));
+  private final RateLimitedLog log =
+      new RateLimitedLog(
+          org.slf4j.LoggerFactory.getLogger(GroupCommit.class), Duration.ofSeconds(10));
   private int inFlight;
   private boolean waitingForSession;
 
-  GroupCommit(CompletionStage<CqlSession> session, String insertCql, Settings settings, Executor executor,
+  GroupCommit(
+      CompletionStage<CqlSession> session,
+      String insertCql,
+      Settings settings,
+      Executor executor,
       NodeMetrics metrics) {
     this.session = session;
     this.insertCql = insertCql;
@@ -76,7 +92,9 @@ final class GroupCommit {
     List<CompletableFuture<Done>> written = new ArrayList<>(messages.size());
     synchronized (this) {
       if (queue.size() + messages.size() > settings.maxQueued()) {
-        log.warn("Refusing new messages: {} are waiting for Cassandra (max-queued-writes {})", queue.size(),
+        log.warn(
+            "Refusing new messages: {} are waiting for Cassandra (max-queued-writes {})",
+            queue.size(),
             settings.maxQueued());
         return CompletableFuture.failedFuture(new Overloaded(queue.size()));
       }
@@ -87,8 +105,10 @@ final class GroupCommit {
       }
     }
     drain();
-    return written.size() == 1 ? written.get(0)
-        : CompletableFuture.allOf(written.toArray(CompletableFuture[]::new)).thenApply(all -> Done.getInstance());
+    return written.size() == 1
+        ? written.get(0)
+        : CompletableFuture.allOf(written.toArray(CompletableFuture[]::new))
+            .thenApply(all -> Done.getInstance());
   }
 
   private synchronized CompletableFuture<PreparedStatement> prepared() {
@@ -99,8 +119,8 @@ final class GroupCommit {
   }
 
   private void drain() {
-    CompletableFuture<PreparedStatement> prepared = insert != null && !insert.isCompletedExceptionally() ? insert
-        : prepared();
+    CompletableFuture<PreparedStatement> prepared =
+        insert != null && !insert.isCompletedExceptionally() ? insert : prepared();
     if (!prepared.isDone()) {
       synchronized (this) {
         if (waitingForSession) {
@@ -108,12 +128,14 @@ final class GroupCommit {
         }
         waitingForSession = true;
       }
-      prepared.whenCompleteAsync((statement, failure) -> {
-        synchronized (this) {
-          waitingForSession = false;
-        }
-        drain();
-      }, executor);
+      prepared.whenCompleteAsync(
+          (statement, failure) -> {
+            synchronized (this) {
+              waitingForSession = false;
+            }
+            drain();
+          },
+          executor);
       return;
     }
     if (prepared.isCompletedExceptionally()) {
@@ -149,35 +171,58 @@ final class GroupCommit {
   }
 
   private void execute(PreparedStatement statement, List<Write> batch) {
-    BatchStatementBuilder builder = BatchStatement.builder(DefaultBatchType.UNLOGGED)
-        .setConsistencyLevel(settings.consistency())
-        .setIdempotence(true)
-        .setTimeout(settings.timeout());
+    BatchStatementBuilder builder =
+        BatchStatement.builder(DefaultBatchType.UNLOGGED)
+            .setConsistencyLevel(settings.consistency())
+            .setIdempotence(true)
+            .setTimeout(settings.timeout());
     for (Write write : batch) {
       StoredMessage m = write.message();
-      builder.addStatement(statement.bind(write.appId(), write.cid(), MessageStore.month(m.timestamp()), m.timestamp(),
-          m.id(), m.from(), m.data(), m.binary(), m.mentionPids(), m.mentionAll(), m.receipt(), m.patchTimestamp(),
-          m.recalled(), m.pushData()));
+      builder.addStatement(
+          statement.bind(
+              write.appId(),
+              write.cid(),
+              MessageStore.month(m.timestamp()),
+              m.timestamp(),
+              m.id(),
+              m.from(),
+              m.data(),
+              m.binary(),
+              m.mentionPids(),
+              m.mentionAll(),
+              m.receipt(),
+              m.patchTimestamp(),
+              m.recalled(),
+              m.pushData()));
     }
     BatchStatement batchStatement = builder.build();
     long started = System.nanoTime();
-    session.toCompletableFuture().join().executeAsync(batchStatement).whenCompleteAsync((result, failure) -> {
-      metrics.cassandraWrite(System.nanoTime() - started, failure != null);
-      if (failure != null) {
-        log.warn("Writing {} message(s) failed (the senders get an error, no ack): {}", batch.size(), failure.toString());
-      }
-      for (Write write : batch) {
-        if (failure != null) {
-          write.done().completeExceptionally(failure);
-        } else {
-          write.done().complete(Done.getInstance());
-        }
-      }
-      synchronized (this) {
-        inFlight--;
-      }
-      drain();
-    }, executor);
+    session
+        .toCompletableFuture()
+        .join()
+        .executeAsync(batchStatement)
+        .whenCompleteAsync(
+            (result, failure) -> {
+              metrics.cassandraWrite(System.nanoTime() - started, failure != null);
+              if (failure != null) {
+                log.warn(
+                    "Writing {} message(s) failed (the senders get an error, no ack): {}",
+                    batch.size(),
+                    failure.toString());
+              }
+              for (Write write : batch) {
+                if (failure != null) {
+                  write.done().completeExceptionally(failure);
+                } else {
+                  write.done().complete(Done.getInstance());
+                }
+              }
+              synchronized (this) {
+                inFlight--;
+              }
+              drain();
+            },
+            executor);
   }
 
   private void failAll(Throwable failure) {
@@ -190,6 +235,8 @@ final class GroupCommit {
   }
 
   private static int sizeOf(StoredMessage message) {
-    return 128 + message.data().length() + (message.pushData() == null ? 0 : message.pushData().length());
+    return 128
+        + message.data().length()
+        + (message.pushData() == null ? 0 : message.pushData().length());
   }
 }

@@ -1,10 +1,10 @@
 package io.parley.node.message;
 
 /**
- * A history page (docs/protocol.md §6.15) over the composite key (timestamp, id): {@code start}/{@code startId}
- * and {@code end}/{@code endId} bound the range, each inclusive or not; {@code newestFirst} takes the newest
- * {@code limit} (direction OLD) instead of the oldest (NEW); {@code lctype} keeps only typed messages of that
- * type.
+ * A history page (docs/protocol.md §6.15) over the composite key (timestamp, id): {@code
+ * start}/{@code startId} and {@code end}/{@code endId} bound the range, each inclusive or not;
+ * {@code newestFirst} takes the newest {@code limit} (direction OLD) instead of the oldest (NEW);
+ * {@code lctype} keeps only typed messages of that type.
  */
 public record HistoryQuery(
     long start,
@@ -17,7 +17,8 @@ public record HistoryQuery(
     int limit,
     Integer lctype) {
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
   /** Whether {@code message} lies inside the bounds and matches the type filter. */
   boolean accepts(StoredMessage message) {
@@ -38,7 +39,9 @@ public record HistoryQuery(
     return lctype == null || lctype.equals(typeOf(message));
   }
 
-  /** Compares a message with a bound; a bound without an id covers every message at its timestamp. */
+  /**
+   * Compares a message with a bound; a bound without an id covers every message at its timestamp.
+   */
   private static int compare(StoredMessage message, long timestamp, String id) {
     int byTime = Long.compare(message.timestamp(), timestamp);
     if (byTime != 0 || id == null || id.isEmpty()) {
@@ -53,7 +56,9 @@ public record HistoryQuery(
     }
     try {
       var node = JSON.readTree(message.data());
-      return node != null && node.has("_lctype") && node.get("_lctype").canConvertToInt() ? node.get("_lctype").intValue() : null;
+      return node != null && node.has("_lctype") && node.get("_lctype").canConvertToInt()
+          ? node.get("_lctype").intValue()
+          : null;
     } catch (Exception plainText) {
       return null;
     }

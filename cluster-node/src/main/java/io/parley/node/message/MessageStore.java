@@ -1,9 +1,9 @@
 package io.parley.node.message;
 
-import io.parley.node.concurrent.Futures;
-import io.parley.node.metrics.NodeMetrics;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.Row;
+import io.parley.node.concurrent.Futures;
+import io.parley.node.metrics.NodeMetrics;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -19,26 +19,33 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
 
 /**
- * Message history in Cassandra: {@code messages ((app_id, cid, month), timestamp, msg_id)}, newest first.
- * One row per message, written once (in batches per conversation) before the sender's ack; patches
- * (recall, edit) update the row. History is read here, never by replaying a conversation's journal.
+ * Message history in Cassandra: {@code messages ((app_id, cid, month), timestamp, msg_id)}, newest
+ * first. One row per message, written once (in batches per conversation) before the sender's ack;
+ * patches (recall, edit) update the row. History is read here, never by replaying a conversation's
+ * journal.
  */
 public final class MessageStore implements MessageArchive {
 
   private static final long SLACK = java.time.Duration.ofDays(1).toMillis();
 
-  /** At most this many month partitions are read for one page (a conversation's first two years). */
+  /**
+   * At most this many month partitions are read for one page (a conversation's first two years).
+   */
   private static final int MONTHS_SCANNED = 24;
 
   /** Rows read per round trip when a type filter ({@code lctype}) drops some of them. */
   private static final int CHUNK = 100;
 
-  /** At most this many rows are examined for one page, whatever the filter keeps (bounds a type filter's scan). */
+  /**
+   * At most this many rows are examined for one page, whatever the filter keeps (bounds a type
+   * filter's scan).
+   */
   static final int MAX_SCANNED = 2000;
 
-  private static final String INSERT = "INSERT INTO %s.conversation_messages (app_id, cid, month, timestamp, msg_id, "
-      + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data) "
-      + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  private static final String INSERT =
+      "INSERT INTO %s.conversation_messages (app_id, cid, month, timestamp, msg_id, "
+          + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data) "
+          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   private final CassandraSession session;
   private final String keyspace;
@@ -50,179 +57,323 @@ public final class MessageStore implements MessageArchive {
   }
 
   /**
-   * {@code retention}: how long a message is kept (Cassandra's TTL on its row, patches included); zero keeps
-   * messages forever.
+   * {@code retention}: how long a message is kept (Cassandra's TTL on its row, patches included);
+   * zero keeps messages forever.
    */
-  public MessageStore(ActorSystem<?> system, String keyspace, Settings settings, java.time.Duration retention) {
+  public MessageStore(
+      ActorSystem<?> system, String keyspace, Settings settings, java.time.Duration retention) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.keyspace = keyspace;
     this.retentionSeconds = retention.toSeconds();
-    this.groupCommit = new GroupCommit(session.underlying(),
-        INSERT.formatted(keyspace) + (retentionSeconds > 0 ? " USING TTL " + retentionSeconds : ""),
-        new GroupCommit.Settings(settings.batchMaxStatements(), settings.batchMaxBytes(), settings.writesInFlight(),
-            settings.maxQueuedWrites(), DefaultConsistencyLevel.valueOf(settings.writeConsistency()), settings.writeTimeout()),
-        system.executionContext(), NodeMetrics.get(system));
+    this.groupCommit =
+        new GroupCommit(
+            session.underlying(),
+            INSERT.formatted(keyspace)
+                + (retentionSeconds > 0 ? " USING TTL " + retentionSeconds : ""),
+            new GroupCommit.Settings(
+                settings.batchMaxStatements(),
+                settings.batchMaxBytes(),
+                settings.writesInFlight(),
+                settings.maxQueuedWrites(),
+                DefaultConsistencyLevel.valueOf(settings.writeConsistency()),
+                settings.writeTimeout()),
+            system.executionContext(),
+            NodeMetrics.get(system));
   }
 
   /** How new messages are written ({@code parley.messages} in application.conf). */
-  public record Settings(String writeConsistency, int batchMaxStatements, int batchMaxBytes, int writesInFlight,
-      int maxQueuedWrites, java.time.Duration writeTimeout) {
+  public record Settings(
+      String writeConsistency,
+      int batchMaxStatements,
+      int batchMaxBytes,
+      int writesInFlight,
+      int maxQueuedWrites,
+      java.time.Duration writeTimeout) {
 
     public static Settings fromConfig(com.typesafe.config.Config config) {
-      return new Settings(config.getString("write-consistency"), config.getInt("batch-max-statements"),
-          (int) config.getBytes("batch-max-bytes").longValue(), config.getInt("writes-in-flight"),
-          config.getInt("max-queued-writes"), config.getDuration("write-timeout"));
+      return new Settings(
+          config.getString("write-consistency"),
+          config.getInt("batch-max-statements"),
+          (int) config.getBytes("batch-max-bytes").longValue(),
+          config.getInt("writes-in-flight"),
+          config.getInt("max-queued-writes"),
+          config.getDuration("write-timeout"));
     }
   }
 
   public CompletionStage<Done> createTables() {
-    return Futures.direct(session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace + ".conversation_messages ("
-        + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
-        + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
-        + "push_data text, "
-        + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)"));
+    return Futures.direct(
+        session.executeDDL(
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".conversation_messages ("
+                + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
+                + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
+                + "push_data text, "
+                + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)"));
   }
 
-  /** Writes {@code messages} of one conversation, grouped with other conversations' writes; completes when durable. */
+  /**
+   * Writes {@code messages} of one conversation, grouped with other conversations' writes;
+   * completes when durable.
+   */
   @Override
   public CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages) {
     return groupCommit.write(appId, cid, messages);
   }
 
   /**
-   * A patch keeps the message's expiry: its cells get the TTL the row has left (cells written without one would
-   * outlive the row and keep a fragment of it visible).
+   * A patch keeps the message's expiry: its cells get the TTL the row has left (cells written
+   * without one would outlive the row and keep a fragment of it visible).
    */
   @Override
   public CompletionStage<Done> update(String appId, String cid, StoredMessage m) {
     // Rounded so that the patch never outlives the row (whose TTL started when it was written).
-    long left = retentionSeconds <= 0 ? 0
-        : retentionSeconds - Math.max(0, (System.currentTimeMillis() - m.timestamp() + 999) / 1000);
+    long left =
+        retentionSeconds <= 0
+            ? 0
+            : retentionSeconds
+                - Math.max(0, (System.currentTimeMillis() - m.timestamp() + 999) / 1000);
     if (retentionSeconds > 0 && left <= 0) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
-    return Futures.direct(session.executeWrite("UPDATE " + keyspace + ".conversation_messages"
-            + (left > 0 ? " USING TTL " + left : "") + " SET data = ?, bin = ?, mention_pids = ?, "
-            + "mention_all = ?, patch_timestamp = ?, recalled = ? WHERE app_id = ? AND cid = ? AND month = ? "
-            + "AND timestamp = ? AND msg_id = ?",
-        m.data(), m.binary(), m.mentionPids(), m.mentionAll(), m.patchTimestamp(), m.recalled(), appId, cid,
-        month(m.timestamp()), m.timestamp(), m.id()));
+    return Futures.direct(
+        session.executeWrite(
+            "UPDATE "
+                + keyspace
+                + ".conversation_messages"
+                + (left > 0 ? " USING TTL " + left : "")
+                + " SET data = ?, bin = ?, mention_pids = ?, "
+                + "mention_all = ?, patch_timestamp = ?, recalled = ? WHERE app_id = ? AND cid = ? AND month = ? "
+                + "AND timestamp = ? AND msg_id = ?",
+            m.data(),
+            m.binary(),
+            m.mentionPids(),
+            m.mentionAll(),
+            m.patchTimestamp(),
+            m.recalled(),
+            appId,
+            cid,
+            month(m.timestamp()),
+            m.timestamp(),
+            m.id()));
   }
 
   @Override
   public CompletionStage<Done> delete(String appId, String cid, long timestamp, String id) {
-    return Futures.direct(session.executeWrite("DELETE FROM " + keyspace + ".conversation_messages WHERE app_id = ? "
-        + "AND cid = ? AND month = ? AND timestamp = ? AND msg_id = ?", appId, cid, month(timestamp), timestamp, id));
+    return Futures.direct(
+        session.executeWrite(
+            "DELETE FROM "
+                + keyspace
+                + ".conversation_messages WHERE app_id = ? "
+                + "AND cid = ? AND month = ? AND timestamp = ? AND msg_id = ?",
+            appId,
+            cid,
+            month(timestamp),
+            timestamp,
+            id));
   }
 
   /** The message {@code id} sent at {@code timestamp}, if any. */
   @Override
-  public CompletionStage<Optional<StoredMessage>> find(String appId, String cid, long timestamp, String id) {
-    return Futures.direct(session.selectOne("SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
-            + "AND timestamp = ? AND msg_id = ?", appId, cid, month(timestamp), timestamp, id))
+  public CompletionStage<Optional<StoredMessage>> find(
+      String appId, String cid, long timestamp, String id) {
+    return Futures.direct(
+            session.selectOne(
+                "SELECT * FROM "
+                    + keyspace
+                    + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
+                    + "AND timestamp = ? AND msg_id = ?",
+                appId,
+                cid,
+                month(timestamp),
+                timestamp,
+                id))
         .thenApply(row -> row.map(MessageStore::toMessage));
   }
 
   /** The newest {@code limit} messages, oldest first. */
   @Override
-  public CompletionStage<List<StoredMessage>> recent(String appId, String cid, int limit, long createdAt) {
-    return page(appId, cid,
-        new HistoryQuery(Long.MAX_VALUE, null, true, Long.MIN_VALUE, null, true, true, limit, null), createdAt);
+  public CompletionStage<List<StoredMessage>> recent(
+      String appId, String cid, int limit, long createdAt) {
+    return page(
+        appId,
+        cid,
+        new HistoryQuery(Long.MAX_VALUE, null, true, Long.MIN_VALUE, null, true, true, limit, null),
+        createdAt);
   }
 
   @Override
-  public CompletionStage<java.util.Map<String, Long>> recentIds(String appId, String cid, int limit, long createdAt) {
+  public CompletionStage<java.util.Map<String, Long>> recentIds(
+      String appId, String cid, int limit, long createdAt) {
     int current = month(System.currentTimeMillis());
     YearMonth previous = YearMonth.from(Instant.now().atZone(ZoneOffset.UTC)).minusMonths(1);
     int before = previous.getYear() * 100 + previous.getMonthValue();
     java.util.Map<String, Long> ids = new java.util.HashMap<>();
-    return idsOf(appId, cid, current, limit, ids).thenCompose(found ->
-        found.size() >= limit || month(createdAt) > before ? CompletableFuture.completedFuture(found)
-            : idsOf(appId, cid, before, limit - found.size(), found));
+    return idsOf(appId, cid, current, limit, ids)
+        .thenCompose(
+            found ->
+                found.size() >= limit || month(createdAt) > before
+                    ? CompletableFuture.completedFuture(found)
+                    : idsOf(appId, cid, before, limit - found.size(), found));
   }
 
-  private CompletionStage<java.util.Map<String, Long>> idsOf(String appId, String cid, int month, int limit,
-      java.util.Map<String, Long> into) {
-    return Futures.direct(session.selectAll("SELECT timestamp, msg_id FROM " + keyspace + ".conversation_messages "
-            + "WHERE app_id = ? AND cid = ? AND month = ? LIMIT ?", appId, cid, month, limit))
-        .thenApply(rows -> {
-          rows.forEach(row -> into.put(row.getString("msg_id"), row.getLong("timestamp")));
-          return into;
-        });
+  private CompletionStage<java.util.Map<String, Long>> idsOf(
+      String appId, String cid, int month, int limit, java.util.Map<String, Long> into) {
+    return Futures.direct(
+            session.selectAll(
+                "SELECT timestamp, msg_id FROM "
+                    + keyspace
+                    + ".conversation_messages "
+                    + "WHERE app_id = ? AND cid = ? AND month = ? LIMIT ?",
+                appId,
+                cid,
+                month,
+                limit))
+        .thenApply(
+            rows -> {
+              rows.forEach(row -> into.put(row.getString("msg_id"), row.getLong("timestamp")));
+              return into;
+            });
   }
 
   /**
-   * One page of history (§6.15), oldest first: {@code newestFirst} selects from the start point backwards
-   * (direction OLD), otherwise forwards (NEW).
+   * One page of history (§6.15), oldest first: {@code newestFirst} selects from the start point
+   * backwards (direction OLD), otherwise forwards (NEW).
    */
-  public CompletionStage<List<StoredMessage>> page(String appId, String cid, HistoryQuery query, long createdAt) {
-    // Only the month partitions that can hold an answer: from the later of the conversation's creation and
+  public CompletionStage<List<StoredMessage>> page(
+      String appId, String cid, HistoryQuery query, long createdAt) {
+    // Only the month partitions that can hold an answer: from the later of the conversation's
+    // creation and
     // the query's lower bound, to the earlier of now and its upper bound (newest first).
-    // A day of slack on both sides covers clock differences between the nodes that stamped the messages.
+    // A day of slack on both sides covers clock differences between the nodes that stamped the
+    // messages.
     long low = Math.max(createdAt - SLACK, query.newestFirst() ? query.end() : query.start());
-    long high = Math.min(System.currentTimeMillis() + SLACK, query.newestFirst() ? query.start() : query.end());
+    long high =
+        Math.min(
+            System.currentTimeMillis() + SLACK, query.newestFirst() ? query.start() : query.end());
     YearMonth first = YearMonth.from(Instant.ofEpochMilli(Math.max(0, low)).atZone(ZoneOffset.UTC));
     List<Integer> months = new ArrayList<>();
-    for (YearMonth month = YearMonth.from(Instant.ofEpochMilli(Math.max(0, high)).atZone(ZoneOffset.UTC));
-        !month.isBefore(first) && months.size() < MONTHS_SCANNED; month = month.minusMonths(1)) {
+    for (YearMonth month =
+            YearMonth.from(Instant.ofEpochMilli(Math.max(0, high)).atZone(ZoneOffset.UTC));
+        !month.isBefore(first) && months.size() < MONTHS_SCANNED;
+        month = month.minusMonths(1)) {
       months.add(month.getYear() * 100 + month.getMonthValue());
     }
     if (!query.newestFirst()) {
       java.util.Collections.reverse(months);
     }
-    return collect(appId, cid, query, months, 0, new ArrayList<>()).thenApply(found -> {
-      found.sort(Comparator.comparingLong(StoredMessage::timestamp).thenComparing(StoredMessage::id));
-      return found;
-    });
+    return collect(appId, cid, query, months, 0, new ArrayList<>())
+        .thenApply(
+            found -> {
+              found.sort(
+                  Comparator.comparingLong(StoredMessage::timestamp)
+                      .thenComparing(StoredMessage::id));
+              return found;
+            });
   }
 
   /**
    * Fills {@code found} from the month partitions in order. Each read names the page's bounds and a
-   * {@code LIMIT}, so Cassandra reads at most what the page needs: the rest of the month is never touched.
-   * With a type filter ({@code lctype}) rows are read in chunks, each continuing after the last row read,
-   * and at most {@link #MAX_SCANNED} rows per page are examined.
+   * {@code LIMIT}, so Cassandra reads at most what the page needs: the rest of the month is never
+   * touched. With a type filter ({@code lctype}) rows are read in chunks, each continuing after the
+   * last row read, and at most {@link #MAX_SCANNED} rows per page are examined.
    */
   private CompletionStage<List<StoredMessage>> collect(
-      String appId, String cid, HistoryQuery query, List<Integer> months, int index, List<StoredMessage> found) {
+      String appId,
+      String cid,
+      HistoryQuery query,
+      List<Integer> months,
+      int index,
+      List<StoredMessage> found) {
     return collect(appId, cid, query, months, index, Bounds.of(query), found, 0);
   }
 
-  private CompletionStage<List<StoredMessage>> collect(String appId, String cid, HistoryQuery query, List<Integer> months,
-      int index, Bounds bounds, List<StoredMessage> found, int scanned) {
+  private CompletionStage<List<StoredMessage>> collect(
+      String appId,
+      String cid,
+      HistoryQuery query,
+      List<Integer> months,
+      int index,
+      Bounds bounds,
+      List<StoredMessage> found,
+      int scanned) {
     if (found.size() >= query.limit() || index >= months.size() || scanned >= MAX_SCANNED) {
       return CompletableFuture.completedFuture(found);
     }
-    int wanted = query.lctype() == null ? query.limit() - found.size() : Math.min(CHUNK, MAX_SCANNED - scanned);
+    int wanted =
+        query.lctype() == null
+            ? query.limit() - found.size()
+            : Math.min(CHUNK, MAX_SCANNED - scanned);
     String order = query.newestFirst() ? "DESC" : "ASC";
-    String cql = "SELECT * FROM " + keyspace + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
-        + "AND (timestamp, msg_id) " + (bounds.lowStrict() ? ">" : ">=") + " (?, ?) "
-        + "AND (timestamp, msg_id) " + (bounds.highStrict() ? "<" : "<=") + " (?, ?) "
-        + "ORDER BY timestamp " + order + ", msg_id " + order + " LIMIT ?";
-    return Futures.direct(session.selectAll(cql, appId, cid, months.get(index), bounds.low(), bounds.lowId(),
-            bounds.high(), bounds.highId(), wanted))
-        .thenCompose(rows -> {
-          StoredMessage lastRead = null;
-          for (Row row : rows) {
-            lastRead = toMessage(row);
-            if (query.accepts(lastRead) && found.size() < query.limit()) {
-              found.add(lastRead);
-            }
-          }
-          if (rows.size() < wanted || lastRead == null) {
-            // This month has nothing more inside the bounds: on to the next one, from the page's own bounds.
-            return collect(appId, cid, query, months, index + 1, Bounds.of(query), found, scanned + rows.size());
-          }
-          // A full chunk (type filter): continue in this month after the last row read.
-          return collect(appId, cid, query, months, index, bounds.after(lastRead, query.newestFirst()), found,
-              scanned + rows.size());
-        });
+    String cql =
+        "SELECT * FROM "
+            + keyspace
+            + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ? "
+            + "AND (timestamp, msg_id) "
+            + (bounds.lowStrict() ? ">" : ">=")
+            + " (?, ?) "
+            + "AND (timestamp, msg_id) "
+            + (bounds.highStrict() ? "<" : "<=")
+            + " (?, ?) "
+            + "ORDER BY timestamp "
+            + order
+            + ", msg_id "
+            + order
+            + " LIMIT ?";
+    return Futures.direct(
+            session.selectAll(
+                cql,
+                appId,
+                cid,
+                months.get(index),
+                bounds.low(),
+                bounds.lowId(),
+                bounds.high(),
+                bounds.highId(),
+                wanted))
+        .thenCompose(
+            rows -> {
+              StoredMessage lastRead = null;
+              for (Row row : rows) {
+                lastRead = toMessage(row);
+                if (query.accepts(lastRead) && found.size() < query.limit()) {
+                  found.add(lastRead);
+                }
+              }
+              if (rows.size() < wanted || lastRead == null) {
+                // This month has nothing more inside the bounds: on to the next one, from the
+                // page's own bounds.
+                return collect(
+                    appId,
+                    cid,
+                    query,
+                    months,
+                    index + 1,
+                    Bounds.of(query),
+                    found,
+                    scanned + rows.size());
+              }
+              // A full chunk (type filter): continue in this month after the last row read.
+              return collect(
+                  appId,
+                  cid,
+                  query,
+                  months,
+                  index,
+                  bounds.after(lastRead, query.newestFirst()),
+                  found,
+                  scanned + rows.size());
+            });
   }
 
   /**
-   * A page's range as two bounds on the clustering key {@code (timestamp, msg_id)}. A bound without an id
-   * covers every message at its timestamp; it becomes a key bound with the smallest id, {@code ''}.
+   * A page's range as two bounds on the clustering key {@code (timestamp, msg_id)}. A bound without
+   * an id covers every message at its timestamp; it becomes a key bound with the smallest id,
+   * {@code ''}.
    */
-  record Bounds(long low, String lowId, boolean lowStrict, long high, String highId, boolean highStrict) {
+  record Bounds(
+      long low, String lowId, boolean lowStrict, long high, String highId, boolean highStrict) {
 
     static Bounds of(HistoryQuery query) {
       long low = clamp(query.newestFirst() ? query.end() : query.start());
@@ -234,13 +385,18 @@ public final class MessageStore implements MessageArchive {
       boolean lowHasId = lowId != null && !lowId.isEmpty();
       boolean highHasId = highId != null && !highId.isEmpty();
       return new Bounds(
-          lowHasId || lowIncluded ? low : low + 1, lowHasId ? lowId : "", lowHasId && !lowIncluded,
-          highHasId || !highIncluded ? high : high + 1, highHasId ? highId : "", !highHasId || !highIncluded);
+          lowHasId || lowIncluded ? low : low + 1,
+          lowHasId ? lowId : "",
+          lowHasId && !lowIncluded,
+          highHasId || !highIncluded ? high : high + 1,
+          highHasId ? highId : "",
+          !highHasId || !highIncluded);
     }
 
     /** The rest of the range after {@code last} in reading order. */
     Bounds after(StoredMessage last, boolean newestFirst) {
-      return newestFirst ? new Bounds(low, lowId, lowStrict, last.timestamp(), last.id(), true)
+      return newestFirst
+          ? new Bounds(low, lowId, lowStrict, last.timestamp(), last.id(), true)
           : new Bounds(last.timestamp(), last.id(), true, high, highId, highStrict);
     }
 
@@ -250,10 +406,18 @@ public final class MessageStore implements MessageArchive {
   }
 
   private static StoredMessage toMessage(Row row) {
-    return new StoredMessage(row.getString("msg_id"), row.getString("from_client"), row.getLong("timestamp"),
-        row.getString("data"), row.getBoolean("bin"), row.getList("mention_pids", String.class),
-        row.getBoolean("mention_all"), row.getBoolean("receipt"), row.getLong("patch_timestamp"),
-        row.getBoolean("recalled"), row.getString("push_data"));
+    return new StoredMessage(
+        row.getString("msg_id"),
+        row.getString("from_client"),
+        row.getLong("timestamp"),
+        row.getString("data"),
+        row.getBoolean("bin"),
+        row.getList("mention_pids", String.class),
+        row.getBoolean("mention_all"),
+        row.getBoolean("receipt"),
+        row.getLong("patch_timestamp"),
+        row.getBoolean("recalled"),
+        row.getString("push_data"));
   }
 
   static int month(long epochMillis) {

@@ -17,24 +17,31 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
- * The arbiter of single-device login (§5.1 step 4) for one client ({@code appId:clientId}): a sharded,
- * <b>non-persistent</b> entity holding the sessions, on any node, that logged this client in with a tag.
- * Only tagged logins come here (untagged ones never conflict); delivery does not go through it (see
- * {@link NodeDirectory}). Sharding passivates it when idle; sessions re-register periodically, which rebuilds
- * it after a node crash or a shard move; dead sessions are dropped through death watch.
+ * The arbiter of single-device login (§5.1 step 4) for one client ({@code appId:clientId}): a
+ * sharded, <b>non-persistent</b> entity holding the sessions, on any node, that logged this client
+ * in with a tag. Only tagged logins come here (untagged ones never conflict); delivery does not go
+ * through it (see {@link NodeDirectory}). Sharding passivates it when idle; sessions re-register
+ * periodically, which rebuilds it after a node crash or a shard move; dead sessions are dropped
+ * through death watch.
  */
 public final class ClientPresence extends AbstractBehavior<ClientPresence.Command> {
 
   public sealed interface Command extends CborSerializable {}
 
   /**
-   * A session has this client logged in and receives its notices; acknowledged with {@link Registered}.
-   * {@code tag}/{@code deviceId} drive single-device login (§5.1 step 4): another session with the same tag
-   * on another device is kicked, unless this is an automatic re-login ({@code reconnect}), which then loses.
-   * {@code replyTo} is null for periodic renewals (an ignore ref would not survive serialization).
+   * A session has this client logged in and receives its notices; acknowledged with {@link
+   * Registered}. {@code tag}/{@code deviceId} drive single-device login (§5.1 step 4): another
+   * session with the same tag on another device is kicked, unless this is an automatic re-login
+   * ({@code reconnect}), which then loses. {@code replyTo} is null for periodic renewals (an ignore
+   * ref would not survive serialization).
    */
-  public record Register(ActorRef<Kicked> session, String tag, String deviceId, boolean reconnect,
-      ActorRef<Registered> replyTo) implements Command {}
+  public record Register(
+      ActorRef<Kicked> session,
+      String tag,
+      String deviceId,
+      boolean reconnect,
+      ActorRef<Registered> replyTo)
+      implements Command {}
 
   /** {@code conflict}: refused, another device holds the tag (the re-login gets 4111). */
   public record Registered(String clientId, boolean conflict) implements CborSerializable {}
@@ -49,16 +56,22 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
 
   private record SessionTerminated(ActorRef<Kicked> session) implements Command {}
 
-  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "ClientPresence");
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "ClientPresence");
 
   private final String clientId;
   private final Set<ActorRef<Kicked>> sessions = new HashSet<>();
   private final java.util.Map<ActorRef<Kicked>, Login> logins = new java.util.HashMap<>();
 
-  /** With at most {@code residency.limit()} arbiters per node, each stopped after its idle timeout. */
-  public static void init(ActorSystem<?> system, io.parley.node.conversation.Conversation.Residency residency) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId()))
-        .withSettings(residency.sharding(system)));
+  /**
+   * With at most {@code residency.limit()} arbiters per node, each stopped after its idle timeout.
+   */
+  public static void init(
+      ActorSystem<?> system, io.parley.node.conversation.Conversation.Residency residency) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(ENTITY_KEY, context -> create(context.getEntityId()))
+                .withSettings(residency.sharding(system)));
   }
 
   public static Behavior<Command> create(String entityId) {
@@ -85,14 +98,19 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
   }
 
   private Behavior<Command> onRegister(Register register) {
-    boolean tagged = register.tag() != null && !register.tag().isEmpty() && !register.tag().equals("default");
+    boolean tagged =
+        register.tag() != null && !register.tag().isEmpty() && !register.tag().equals("default");
     if (tagged) {
-      List<ActorRef<Kicked>> rivals = logins.entrySet().stream()
-          .filter(entry -> !entry.getKey().equals(register.session()))
-          .filter(entry -> register.tag().equals(entry.getValue().tag()))
-          .filter(entry -> register.deviceId() == null || !register.deviceId().equals(entry.getValue().deviceId()))
-          .map(java.util.Map.Entry::getKey)
-          .toList();
+      List<ActorRef<Kicked>> rivals =
+          logins.entrySet().stream()
+              .filter(entry -> !entry.getKey().equals(register.session()))
+              .filter(entry -> register.tag().equals(entry.getValue().tag()))
+              .filter(
+                  entry ->
+                      register.deviceId() == null
+                          || !register.deviceId().equals(entry.getValue().deviceId()))
+              .map(java.util.Map.Entry::getKey)
+              .toList();
       if (!rivals.isEmpty() && register.reconnect()) {
         if (register.replyTo() != null) {
           register.replyTo().tell(new Registered(clientId, true));
@@ -100,10 +118,11 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
         return this;
       }
       // The new login wins: the old devices are told their session is closed (4111).
-      rivals.forEach(rival -> {
-        rival.tell(new Kicked(clientId, 4111, "SESSION_CONFLICT"));
-        forget(rival);
-      });
+      rivals.forEach(
+          rival -> {
+            rival.tell(new Kicked(clientId, 4111, "SESSION_CONFLICT"));
+            forget(rival);
+          });
     }
     if (sessions.add(register.session())) {
       getContext().watchWith(register.session(), new SessionTerminated(register.session()));
@@ -137,19 +156,30 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
     }
 
     /**
-     * Completes when the client's presence knows this session: {@code true}, or {@code false} when another
-     * device holds the login's tag and this automatic re-login lost (§5.1 step 4).
+     * Completes when the client's presence knows this session: {@code true}, or {@code false} when
+     * another device holds the login's tag and this automatic re-login lost (§5.1 step 4).
      */
-    public java.util.concurrent.CompletionStage<Boolean> register(String appId, String clientId,
-        ActorRef<Kicked> session, String tag, String deviceId, boolean reconnect) {
-      return Futures.direct(sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId))
-          .<Registered>ask(replyTo -> new Register(session, tag, deviceId, reconnect, replyTo), askTimeout))
+    public java.util.concurrent.CompletionStage<Boolean> register(
+        String appId,
+        String clientId,
+        ActorRef<Kicked> session,
+        String tag,
+        String deviceId,
+        boolean reconnect) {
+      return Futures.direct(
+              sharding
+                  .entityRefFor(ENTITY_KEY, entityId(appId, clientId))
+                  .<Registered>ask(
+                      replyTo -> new Register(session, tag, deviceId, reconnect, replyTo),
+                      askTimeout))
           .thenApply(registered -> !registered.conflict());
     }
 
     /** Renews a registration without waiting for an answer (no tag: never a conflict). */
     public void refresh(String appId, String clientId, ActorRef<Kicked> session) {
-      sharding.entityRefFor(ENTITY_KEY, entityId(appId, clientId)).tell(new Register(session, null, null, true, null));
+      sharding
+          .entityRefFor(ENTITY_KEY, entityId(appId, clientId))
+          .tell(new Register(session, null, null, true, null));
     }
 
     public void unregister(String appId, String clientId, ActorRef<Kicked> session) {

@@ -30,19 +30,19 @@ import org.apache.pekko.cluster.typed.Subscribe;
 /**
  * Who is connected to <b>this node</b>, and how a conversation reaches its members on every node.
  *
- * <p>Each node keeps, in memory, the sessions logged in on it (per app and client) and the sessions that
- * joined each chatroom. A conversation delivers a notice with <b>one message per node</b>, whatever the
- * number of members: to its own node by a direct call, to every other cluster member's directory actor
- * (at a fixed path, {@code /system/parley-directory}) by one tell carrying the member list, or for a
- * chatroom only its id. Each node then hands the notice to its local sessions of those members. So a
- * message to a group of 500 costs one local lookup per member, never a sharding envelope or an entity per
- * member, and a chatroom of 5,000 costs one tell per node.
+ * <p>Each node keeps, in memory, the sessions logged in on it (per app and client) and the sessions
+ * that joined each chatroom. A conversation delivers a notice with <b>one message per node</b>,
+ * whatever the number of members: to its own node by a direct call, to every other cluster member's
+ * directory actor (at a fixed path, {@code /system/parley-directory}) by one tell carrying the
+ * member list, or for a chatroom only its id. Each node then hands the notice to its local sessions
+ * of those members. So a message to a group of 500 costs one local lookup per member, never a
+ * sharding envelope or an entity per member, and a chatroom of 5,000 costs one tell per node.
  *
- * <p>Failure behaviour: a node that dies takes its sessions with it, so nothing is ever sent to a stale
- * location (the client reconnects elsewhere and registers there); a node is addressed from the moment it
- * appears in the cluster membership, before it serves any client; a notice to a node that is unreachable
- * is lost with that node's connections, whose clients catch up from their offline queue at re-login.
- * Nothing here is persisted or replicated.
+ * <p>Failure behaviour: a node that dies takes its sessions with it, so nothing is ever sent to a
+ * stale location (the client reconnects elsewhere and registers there); a node is addressed from
+ * the moment it appears in the cluster membership, before it serves any client; a notice to a node
+ * that is unreachable is lost with that node's connections, whose clients catch up from their
+ * offline queue at re-login. Nothing here is persisted or replicated.
  */
 public final class NodeDirectory implements Conversation.Notices {
 
@@ -58,7 +58,8 @@ public final class NodeDirectory implements Conversation.Notices {
   public record DeliverRoom(String appId, String cid, Notice notice) implements Command {}
 
   /** Which of {@code clientIds} have a session on this node. */
-  public record WhoIsOnline(String appId, List<String> clientIds, ActorRef<Online> replyTo) implements Command {}
+  public record WhoIsOnline(String appId, List<String> clientIds, ActorRef<Online> replyTo)
+      implements Command {}
 
   public record Online(List<String> clientIds) implements CborSerializable {}
 
@@ -66,10 +67,16 @@ public final class NodeDirectory implements Conversation.Notices {
 
   private final ActorSystem<?> system;
   private final Duration askTimeout;
-  /** appId -> clientId -> sessions (copy-on-write lists: read on every delivery, written at login). */
-  private final Map<String, Map<String, List<ActorRef<Delivery>>>> clients = new ConcurrentHashMap<>();
+
+  /**
+   * appId -> clientId -> sessions (copy-on-write lists: read on every delivery, written at login).
+   */
+  private final Map<String, Map<String, List<ActorRef<Delivery>>>> clients =
+      new ConcurrentHashMap<>();
+
   /** appId:cid -> session -> clientId, for chatrooms. */
   private final Map<String, Map<ActorRef<Delivery>, String>> rooms = new ConcurrentHashMap<>();
+
   /** The directories of the other cluster members. */
   private volatile List<ActorRef<Command>> others = List.of();
 
@@ -79,51 +86,66 @@ public final class NodeDirectory implements Conversation.Notices {
     system.systemActorOf(behavior(), NAME, Props.empty());
   }
 
-  // ------------------------------------------------------------------------------ this node's sessions
+  // ------------------------------------------------------------------------------ this node's
+  // sessions
 
   public void register(String appId, String clientId, ActorRef<Delivery> session) {
-    clients.computeIfAbsent(appId, app -> new ConcurrentHashMap<>())
-        .compute(clientId, (id, sessions) -> {
-          if (sessions == null) {
-            return List.of(session);
-          }
-          if (sessions.contains(session)) {
-            return sessions;
-          }
-          List<ActorRef<Delivery>> more = new ArrayList<>(sessions);
-          more.add(session);
-          return List.copyOf(more);
-        });
+    clients
+        .computeIfAbsent(appId, app -> new ConcurrentHashMap<>())
+        .compute(
+            clientId,
+            (id, sessions) -> {
+              if (sessions == null) {
+                return List.of(session);
+              }
+              if (sessions.contains(session)) {
+                return sessions;
+              }
+              List<ActorRef<Delivery>> more = new ArrayList<>(sessions);
+              more.add(session);
+              return List.copyOf(more);
+            });
   }
 
   public void unregister(String appId, String clientId, ActorRef<Delivery> session) {
     Map<String, List<ActorRef<Delivery>>> app = clients.get(appId);
     if (app != null) {
-      app.computeIfPresent(clientId, (id, sessions) -> {
-        List<ActorRef<Delivery>> rest = sessions.stream().filter(s -> !s.equals(session)).toList();
-        return rest.isEmpty() ? null : rest;
-      });
+      app.computeIfPresent(
+          clientId,
+          (id, sessions) -> {
+            List<ActorRef<Delivery>> rest =
+                sessions.stream().filter(s -> !s.equals(session)).toList();
+            return rest.isEmpty() ? null : rest;
+          });
     }
   }
 
-  /** {@code session} is in chatroom {@code roomId} (its entity id, {@code appId:cid}) for {@code clientId}. */
+  /**
+   * {@code session} is in chatroom {@code roomId} (its entity id, {@code appId:cid}) for {@code
+   * clientId}.
+   */
   public void joinRoom(String roomId, String clientId, ActorRef<Delivery> session) {
     rooms.computeIfAbsent(roomId, key -> new ConcurrentHashMap<>()).put(session, clientId);
   }
 
   public void leaveRoom(String roomId, ActorRef<Delivery> session) {
-    rooms.computeIfPresent(roomId, (key, sessions) -> {
-      sessions.remove(session);
-      return sessions.isEmpty() ? null : sessions;
-    });
+    rooms.computeIfPresent(
+        roomId,
+        (key, sessions) -> {
+          sessions.remove(session);
+          return sessions.isEmpty() ? null : sessions;
+        });
   }
 
   /** Sessions logged in on this node (all apps): for metrics and tests. */
   public int size() {
-    return clients.values().stream().mapToInt(app -> app.values().stream().mapToInt(List::size).sum()).sum();
+    return clients.values().stream()
+        .mapToInt(app -> app.values().stream().mapToInt(List::size).sum())
+        .sum();
   }
 
-  // ---------------------------------------------------------------------------------- delivery (port)
+  // ---------------------------------------------------------------------------------- delivery
+  // (port)
 
   @Override
   public void send(String appId, List<String> clientIds, Notice notice) {
@@ -148,17 +170,32 @@ public final class NodeDirectory implements Conversation.Notices {
     }
   }
 
-  /** Which of {@code clientIds} are online on any node (a node that does not answer in time counts none). */
+  /**
+   * Which of {@code clientIds} are online on any node (a node that does not answer in time counts
+   * none).
+   */
   public CompletionStage<Set<String>> online(String appId, List<String> clientIds) {
     Set<String> found = ConcurrentHashMap.newKeySet();
     found.addAll(onlineHere(appId, clientIds));
-    List<CompletableFuture<Online>> answers = others.stream()
-        .map(node -> Futures.direct(AskPattern.<Command, Online>ask(node,
-            replyTo -> new WhoIsOnline(appId, clientIds, replyTo), askTimeout, system.scheduler())))
-        .toList();
-    return CompletableFuture.allOf(answers.stream()
-            .map(answer -> answer.thenAccept(online -> found.addAll(online.clientIds())).exceptionally(failure -> null))
-            .toArray(CompletableFuture[]::new))
+    List<CompletableFuture<Online>> answers =
+        others.stream()
+            .map(
+                node ->
+                    Futures.direct(
+                        AskPattern.<Command, Online>ask(
+                            node,
+                            replyTo -> new WhoIsOnline(appId, clientIds, replyTo),
+                            askTimeout,
+                            system.scheduler())))
+            .toList();
+    return CompletableFuture.allOf(
+            answers.stream()
+                .map(
+                    answer ->
+                        answer
+                            .thenAccept(online -> found.addAll(online.clientIds()))
+                            .exceptionally(failure -> null))
+                .toArray(CompletableFuture[]::new))
         .thenApply(done -> Set.copyOf(found));
   }
 
@@ -194,51 +231,72 @@ public final class NodeDirectory implements Conversation.Notices {
     return Conversation.entityId(appId, cid);
   }
 
-  // ------------------------------------------------------------------------------- the node's actor
+  // ------------------------------------------------------------------------------- the node's
+  // actor
 
   private Behavior<Command> behavior() {
-    return Behaviors.setup(context -> {
-      Cluster cluster = Cluster.get(context.getSystem());
-      ActorRef<ClusterEvent.MemberEvent> events =
-          context.messageAdapter(ClusterEvent.MemberEvent.class, MembershipChanged::new);
-      cluster.subscriptions().tell(Subscribe.create(events, ClusterEvent.MemberEvent.class));
-      Address self = cluster.selfMember().address();
-      ActorRefResolver resolver = ActorRefResolver.get(context.getSystem());
-      Set<Address> members = new HashSet<>();
-      cluster.state().getMembers().forEach(member -> {
-        if (member.status() != MemberStatus.down() && member.status() != MemberStatus.removed()) {
-          members.add(member.address());
-        }
-      });
-      Runnable publish = () -> others = members.stream()
-          .filter(address -> !address.equals(self))
-          .map(address -> resolver.<Command>resolveActorRef(address + "/system/" + NAME))
-          .toList();
-      publish.run();
-      return Behaviors.receive(Command.class)
-          .onMessage(Deliver.class, deliver -> {
-            deliverHere(deliver.appId(), deliver.clientIds(), deliver.notice());
-            return Behaviors.same();
-          })
-          .onMessage(DeliverRoom.class, deliver -> {
-            deliverRoomHere(deliver.appId(), deliver.cid(), deliver.notice());
-            return Behaviors.same();
-          })
-          .onMessage(WhoIsOnline.class, query -> {
-            query.replyTo().tell(new Online(onlineHere(query.appId(), query.clientIds())));
-            return Behaviors.same();
-          })
-          .onMessage(MembershipChanged.class, changed -> {
-            ClusterEvent.MemberEvent event = changed.event();
-            if (event instanceof ClusterEvent.MemberRemoved || event instanceof ClusterEvent.MemberDowned) {
-              members.remove(event.member().address());
-            } else {
-              members.add(event.member().address());
-            }
-            publish.run();
-            return Behaviors.same();
-          })
-          .build();
-    });
+    return Behaviors.setup(
+        context -> {
+          Cluster cluster = Cluster.get(context.getSystem());
+          ActorRef<ClusterEvent.MemberEvent> events =
+              context.messageAdapter(ClusterEvent.MemberEvent.class, MembershipChanged::new);
+          cluster.subscriptions().tell(Subscribe.create(events, ClusterEvent.MemberEvent.class));
+          Address self = cluster.selfMember().address();
+          ActorRefResolver resolver = ActorRefResolver.get(context.getSystem());
+          Set<Address> members = new HashSet<>();
+          cluster
+              .state()
+              .getMembers()
+              .forEach(
+                  member -> {
+                    if (member.status() != MemberStatus.down()
+                        && member.status() != MemberStatus.removed()) {
+                      members.add(member.address());
+                    }
+                  });
+          Runnable publish =
+              () ->
+                  others =
+                      members.stream()
+                          .filter(address -> !address.equals(self))
+                          .map(
+                              address ->
+                                  resolver.<Command>resolveActorRef(address + "/system/" + NAME))
+                          .toList();
+          publish.run();
+          return Behaviors.receive(Command.class)
+              .onMessage(
+                  Deliver.class,
+                  deliver -> {
+                    deliverHere(deliver.appId(), deliver.clientIds(), deliver.notice());
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  DeliverRoom.class,
+                  deliver -> {
+                    deliverRoomHere(deliver.appId(), deliver.cid(), deliver.notice());
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  WhoIsOnline.class,
+                  query -> {
+                    query.replyTo().tell(new Online(onlineHere(query.appId(), query.clientIds())));
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  MembershipChanged.class,
+                  changed -> {
+                    ClusterEvent.MemberEvent event = changed.event();
+                    if (event instanceof ClusterEvent.MemberRemoved
+                        || event instanceof ClusterEvent.MemberDowned) {
+                      members.remove(event.member().address());
+                    } else {
+                      members.add(event.member().address());
+                    }
+                    publish.run();
+                    return Behaviors.same();
+                  })
+              .build();
+        });
   }
 }

@@ -13,18 +13,22 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * IM clients (REST-AND-HOOKS §3.4): {@code /1.2/rtm/clients/check-online} (master key), {@code
- * /1.2/rtm/clients/{client_id}/unread-count} (app key) and {@code /1.2/rtm/clients/{client_id}/kick} (master
- * key: the client's session tokens and earlier login signatures are revoked on every node, then every session of
- * the client, on any node, gets {@code session/closed} 4115 with the reason; a re-login with an old token gets 4112).
+ * /1.2/rtm/clients/{client_id}/unread-count} (app key) and {@code
+ * /1.2/rtm/clients/{client_id}/kick} (master key: the client's session tokens and earlier login
+ * signatures are revoked on every node, then every session of the client, on any node, gets {@code
+ * session/closed} 4115 with the reason; a re-login with an old token gets 4112).
  */
 public final class ClientEndpoints extends RestEndpoints {
 
   /** {@code client_ids} per online check, as on LeanCloud. */
   static final int MAX_CHECKED = 20;
+
   /** Characters of a kick's reason, as on LeanCloud. */
   static final int MAX_REASON = 20;
+
   /** Subscriptions per listing page, at most (LeanCloud: 50). */
   static final int MAX_SUBSCRIPTIONS_PAGE = 50;
+
   /** The close code of a kick by the app's server (docs/protocol.md §16). */
   static final int KICKED_BY_APP = 4115;
 
@@ -32,7 +36,8 @@ public final class ClientEndpoints extends RestEndpoints {
   private final NodeDirectory directory;
   private final TokenRevocation revocations;
 
-  public ClientEndpoints(ConversationFinder finder, NodeDirectory directory, TokenRevocation revocations) {
+  public ClientEndpoints(
+      ConversationFinder finder, NodeDirectory directory, TokenRevocation revocations) {
     this.finder = finder;
     this.directory = directory;
     this.revocations = revocations;
@@ -40,62 +45,114 @@ public final class ClientEndpoints extends RestEndpoints {
 
   @Override
   public Route routes(Caller caller) {
-    return pathPrefix(PathMatchers.segment("rtm").slash("clients"), () -> concat(
-        path("check-online", () -> post(() -> checkOnline(caller.requireMaster()))),
-        path(PathMatchers.segment().slash("unread-count"), clientId -> get(() ->
-            parameterOptional("conv_id", cid -> unreadCount(caller, clientId, cid)))),
-        path(PathMatchers.segment().slash("kick"), clientId -> post(() -> kick(caller.requireMaster(), clientId))),
-        path(PathMatchers.segment().slash("service-conversations"), clientId -> get(() ->
-            parameterOptional("limit", limit -> parameterOptional("conv_id", after ->
-                subscriptions(caller.requireMaster(), clientId, limit, after)))))));
+    return pathPrefix(
+        PathMatchers.segment("rtm").slash("clients"),
+        () ->
+            concat(
+                path("check-online", () -> post(() -> checkOnline(caller.requireMaster()))),
+                path(
+                    PathMatchers.segment().slash("unread-count"),
+                    clientId ->
+                        get(
+                            () ->
+                                parameterOptional(
+                                    "conv_id", cid -> unreadCount(caller, clientId, cid)))),
+                path(
+                    PathMatchers.segment().slash("kick"),
+                    clientId -> post(() -> kick(caller.requireMaster(), clientId))),
+                path(
+                    PathMatchers.segment().slash("service-conversations"),
+                    clientId ->
+                        get(
+                            () ->
+                                parameterOptional(
+                                    "limit",
+                                    limit ->
+                                        parameterOptional(
+                                            "conv_id",
+                                            after ->
+                                                subscriptions(
+                                                    caller.requireMaster(),
+                                                    clientId,
+                                                    limit,
+                                                    after)))))));
   }
 
   /** {@code {"client_ids": [...]}} ⇒ {@code {"results": [the online ones, in the order asked]}}. */
   private Route checkOnline(Caller caller) {
-    return jsonBody(body -> {
-      List<String> asked = clientIds(body, "client_ids", MAX_CHECKED);
-      return reply(directory.online(caller.appId(), asked).thenApply(online -> {
-        ObjectNode answer = JSON.createObjectNode();
-        ArrayNode results = answer.putArray("results");
-        asked.stream().distinct().filter(online::contains).forEach(results::add);
-        return answer;
-      }));
-    });
+    return jsonBody(
+        body -> {
+          List<String> asked = clientIds(body, "client_ids", MAX_CHECKED);
+          return reply(
+              directory
+                  .online(caller.appId(), asked)
+                  .thenApply(
+                      online -> {
+                        ObjectNode answer = JSON.createObjectNode();
+                        ArrayNode results = answer.putArray("results");
+                        asked.stream().distinct().filter(online::contains).forEach(results::add);
+                        return answer;
+                      }));
+        });
   }
 
   private Route unreadCount(Caller caller, String clientId, Optional<String> cid) {
-    return reply(finder.unreadCount(caller.appId(), clientId, cid.filter(id -> !id.isEmpty()))
-        .thenApply(count -> JSON.createObjectNode().put("count", count)));
+    return reply(
+        finder
+            .unreadCount(caller.appId(), clientId, cid.filter(id -> !id.isEmpty()))
+            .thenApply(count -> JSON.createObjectNode().put("count", count)));
   }
 
   /**
-   * {@code GET .../{client_id}/service-conversations?limit=&conv_id=}: the service conversations the client
-   * subscribes to, {@code [{"subscriber", "conv_id"}]} in conversation id order after {@code conv_id}
-   * (exclusive). LeanCloud orders by subscription time and adds it; Parley does not keep it.
+   * {@code GET .../{client_id}/service-conversations?limit=&conv_id=}: the service conversations
+   * the client subscribes to, {@code [{"subscriber", "conv_id"}]} in conversation id order after
+   * {@code conv_id} (exclusive). LeanCloud orders by subscription time and adds it; Parley does not
+   * keep it.
    */
-  private Route subscriptions(Caller caller, String clientId, Optional<String> limit, Optional<String> after) {
+  private Route subscriptions(
+      Caller caller, String clientId, Optional<String> limit, Optional<String> after) {
     int pageSize = intParameter(limit, "limit", MAX_SUBSCRIPTIONS_PAGE, 1, MAX_SUBSCRIPTIONS_PAGE);
-    return reply(finder.subscriptions(caller.appId(), clientId).thenApply(found -> {
-      ArrayNode page = JSON.createArrayNode();
-      found.stream()
-          .filter(conversation -> after.isEmpty() || after.get().isEmpty() || conversation.id().compareTo(after.get()) > 0)
-          .limit(pageSize)
-          .forEach(conversation -> page.addObject().put("subscriber", clientId).put("conv_id", conversation.id()));
-      return page;
-    }));
+    return reply(
+        finder
+            .subscriptions(caller.appId(), clientId)
+            .thenApply(
+                found -> {
+                  ArrayNode page = JSON.createArrayNode();
+                  found.stream()
+                      .filter(
+                          conversation ->
+                              after.isEmpty()
+                                  || after.get().isEmpty()
+                                  || conversation.id().compareTo(after.get()) > 0)
+                      .limit(pageSize)
+                      .forEach(
+                          conversation ->
+                              page.addObject()
+                                  .put("subscriber", clientId)
+                                  .put("conv_id", conversation.id()));
+                  return page;
+                }));
   }
 
   /** {@code {"reason": "≤ 20 characters"}} (optional) ⇒ {@code {}}. */
   private Route kick(Caller caller, String clientId) {
-    return jsonBody(body -> {
-      String reason = optionalText(body, "reason").orElse("");
-      if (reason.codePointCount(0, reason.length()) > MAX_REASON) {
-        throw RestError.badParameter("reason has at most " + MAX_REASON + " characters");
-      }
-      return reply(revocations.revokeClient(caller.appId(), clientId).thenApply(revoked -> {
-        directory.send(caller.appId(), List.of(clientId), new Notice.SessionClosed("", KICKED_BY_APP, reason));
-        return JSON.createObjectNode();
-      }));
-    });
+    return jsonBody(
+        body -> {
+          String reason = optionalText(body, "reason").orElse("");
+          if (reason.codePointCount(0, reason.length()) > MAX_REASON) {
+            throw RestError.badParameter("reason has at most " + MAX_REASON + " characters");
+          }
+          return reply(
+              revocations
+                  .revokeClient(caller.appId(), clientId)
+                  .thenApply(
+                      revoked -> {
+                        directory.send(
+                            caller.appId(),
+                            List.of(clientId),
+                            new Notice.SessionClosed("", KICKED_BY_APP, reason));
+                        return JSON.createObjectNode();
+                      }));
+        });
   }
 }

@@ -3,9 +3,9 @@ package io.parley.node.rest;
 import java.util.Optional;
 
 /**
- * The IM client a client-scoped call (REST-AND-HOOKS §2) is about: the one whose session token the caller showed
- * ({@code X-LC-IM-Session-Token} with {@code client_id}), or, with the master key, any {@code client_id}. The app
- * key alone names no client: 401.
+ * The IM client a client-scoped call (REST-AND-HOOKS §2) is about: the one whose session token the
+ * caller showed ({@code X-LC-IM-Session-Token} with {@code client_id}), or, with the master key,
+ * any {@code client_id}. The app key alone names no client: 401.
  */
 final class ClientScope {
 
@@ -16,9 +16,13 @@ final class ClientScope {
       return caller.imClient().get();
     }
     if (!caller.master()) {
-      throw new RestError(org.apache.pekko.http.javadsl.model.StatusCodes.UNAUTHORIZED, 401,
+      throw new RestError(
+          org.apache.pekko.http.javadsl.model.StatusCodes.UNAUTHORIZED,
+          401,
           "Unauthorized. An IM session token (X-LC-IM-Session-Token) or the master key is required.");
     }
-    return clientId.filter(id -> !id.isEmpty()).orElseThrow(() -> RestError.badParameter("client_id is required"));
+    return clientId
+        .filter(id -> !id.isEmpty())
+        .orElseThrow(() -> RestError.badParameter("client_id is required"));
   }
 }

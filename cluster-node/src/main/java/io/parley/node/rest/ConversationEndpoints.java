@@ -23,10 +23,11 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * IM REST API v1.2, normal conversations and chatrooms (REST-AND-HOOKS §3.1, §3.2): {@code /1.2/rtm/conversations}
- * and {@code /1.2/rtm/chatrooms}: create, query, update, members, mutes, roles, permanent silences and
- * blacklists. Master key only, as on LeanCloud. Each call is the entity command a client's {@code conv/*}
- * sends, made by the app server ({@link Conversation#SERVER}), so members get the same pushes.
+ * IM REST API v1.2, normal conversations and chatrooms (REST-AND-HOOKS §3.1, §3.2): {@code
+ * /1.2/rtm/conversations} and {@code /1.2/rtm/chatrooms}: create, query, update, members, mutes,
+ * roles, permanent silences and blacklists. Master key only, as on LeanCloud. Each call is the
+ * entity command a client's {@code conv/*} sends, made by the app server ({@link
+ * Conversation#SERVER}), so members get the same pushes.
  */
 public final class ConversationEndpoints extends RestEndpoints {
 
@@ -37,7 +38,8 @@ public final class ConversationEndpoints extends RestEndpoints {
   private final Conversations conversations;
   private final Clock clock;
 
-  public ConversationEndpoints(ConversationFinder finder, Conversations conversations, Clock clock) {
+  public ConversationEndpoints(
+      ConversationFinder finder, Conversations conversations, Clock clock) {
     this.finder = finder;
     this.conversations = conversations;
     this.clock = clock;
@@ -46,77 +48,195 @@ public final class ConversationEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return concat(
-        pathPrefix(PathMatchers.segment("rtm").slash("conversations"), () -> kind(caller, Kind.NORMAL)),
-        pathPrefix(PathMatchers.segment("rtm").slash("chatrooms"), () -> kind(caller, Kind.TRANSIENT)),
-        // §3.3: service conversations are created, read and updated like the others; their subscribers and
+        pathPrefix(
+            PathMatchers.segment("rtm").slash("conversations"), () -> kind(caller, Kind.NORMAL)),
+        pathPrefix(
+            PathMatchers.segment("rtm").slash("chatrooms"), () -> kind(caller, Kind.TRANSIENT)),
+        // §3.3: service conversations are created, read and updated like the others; their
+        // subscribers and
         // broadcasts are ServiceConversationEndpoints'.
-        pathPrefix(PathMatchers.segment("rtm").slash("service-conversations"), () -> kind(caller, Kind.SYSTEM)));
+        pathPrefix(
+            PathMatchers.segment("rtm").slash("service-conversations"),
+            () -> kind(caller, Kind.SYSTEM)));
   }
 
   private Route kind(Caller caller, Kind kind) {
     return concat(
-        pathEndOrSingleSlash(() -> concat(
-            post(() -> jsonBody(body -> create(caller.requireMaster(), kind, body))),
-            get(() -> parameterOptional("where", where -> parameterOptional("order", order ->
-                parameterOptional("limit", limit -> parameterOptional("skip", skip ->
-                    query(caller.requireMaster(), kind, where, order, limit, skip)))))))),
-        pathPrefix(PathMatchers.segment(), cid -> concat(
-            pathEndOrSingleSlash(() -> concat(
-                get(() -> reply(existing(caller.requireMaster(), cid).thenApply(found -> document(found)))),
-                put(() -> jsonBody(body -> update(caller.requireMaster(), cid, body))),
-                delete(() -> reply(delete(conversations, clock, caller.requireMaster(), cid))))),
-            path("members", () -> concat(
-                get(() -> members(caller.requireMaster(), cid)),
-                post(() -> jsonBody(body -> membership(caller.requireMaster(), cid, body, true))),
-                delete(() -> jsonBody(body -> membership(caller.requireMaster(), cid, body, false))))),
-            path(PathMatchers.segment("members").slash("online-count"), () -> get(() -> reply(
-                conversations.ask(caller.requireMaster().appId(), cid, Conversation.Count::new)
-                    .thenApply(reply -> result(((Conversation.Counted) accepted(reply)).count()))))),
-            path("mutes", () -> concat(
-                get(() -> reply(existing(caller.requireMaster(), cid).thenApply(found -> strings("result", found.muted())))),
-                post(() -> jsonBody(body -> mute(caller.requireMaster(), cid, body, true))),
-                delete(() -> jsonBody(body -> mute(caller.requireMaster(), cid, body, false))))),
-            path("member-infos", () -> post(() -> jsonBody(body -> role(caller.requireMaster(), cid, body)))),
-            path("permanent-silenceds", () -> moderated(caller, cid, false)),
-            path("blacklists", () -> moderated(caller, cid, true)))));
+        pathEndOrSingleSlash(
+            () ->
+                concat(
+                    post(() -> jsonBody(body -> create(caller.requireMaster(), kind, body))),
+                    get(
+                        () ->
+                            parameterOptional(
+                                "where",
+                                where ->
+                                    parameterOptional(
+                                        "order",
+                                        order ->
+                                            parameterOptional(
+                                                "limit",
+                                                limit ->
+                                                    parameterOptional(
+                                                        "skip",
+                                                        skip ->
+                                                            query(
+                                                                caller.requireMaster(),
+                                                                kind,
+                                                                where,
+                                                                order,
+                                                                limit,
+                                                                skip)))))))),
+        pathPrefix(
+            PathMatchers.segment(),
+            cid ->
+                concat(
+                    pathEndOrSingleSlash(
+                        () ->
+                            concat(
+                                get(
+                                    () ->
+                                        reply(
+                                            existing(caller.requireMaster(), cid)
+                                                .thenApply(found -> document(found)))),
+                                put(
+                                    () ->
+                                        jsonBody(
+                                            body -> update(caller.requireMaster(), cid, body))),
+                                delete(
+                                    () ->
+                                        reply(
+                                            delete(
+                                                conversations,
+                                                clock,
+                                                caller.requireMaster(),
+                                                cid))))),
+                    path(
+                        "members",
+                        () ->
+                            concat(
+                                get(() -> members(caller.requireMaster(), cid)),
+                                post(
+                                    () ->
+                                        jsonBody(
+                                            body ->
+                                                membership(
+                                                    caller.requireMaster(), cid, body, true))),
+                                delete(
+                                    () ->
+                                        jsonBody(
+                                            body ->
+                                                membership(
+                                                    caller.requireMaster(), cid, body, false))))),
+                    path(
+                        PathMatchers.segment("members").slash("online-count"),
+                        () ->
+                            get(
+                                () ->
+                                    reply(
+                                        conversations
+                                            .ask(
+                                                caller.requireMaster().appId(),
+                                                cid,
+                                                Conversation.Count::new)
+                                            .thenApply(
+                                                reply ->
+                                                    result(
+                                                        ((Conversation.Counted) accepted(reply))
+                                                            .count()))))),
+                    path(
+                        "mutes",
+                        () ->
+                            concat(
+                                get(
+                                    () ->
+                                        reply(
+                                            existing(caller.requireMaster(), cid)
+                                                .thenApply(
+                                                    found -> strings("result", found.muted())))),
+                                post(
+                                    () ->
+                                        jsonBody(
+                                            body -> mute(caller.requireMaster(), cid, body, true))),
+                                delete(
+                                    () ->
+                                        jsonBody(
+                                            body ->
+                                                mute(caller.requireMaster(), cid, body, false))))),
+                    path(
+                        "member-infos",
+                        () ->
+                            post(() -> jsonBody(body -> role(caller.requireMaster(), cid, body)))),
+                    path("permanent-silenceds", () -> moderated(caller, cid, false)),
+                    path("blacklists", () -> moderated(caller, cid, true)))));
   }
 
-  // ---------------------------------------------------------------------------------------------- create
+  // ----------------------------------------------------------------------------------------------
+  // create
 
   /**
-   * {@code POST}: {@code name}, {@code m}, {@code unique} and any custom columns; the creator is {@code c} when
-   * given, else the app server (no Owner). Members get {@code joined} as from a client's {@code conv/start}.
+   * {@code POST}: {@code name}, {@code m}, {@code unique} and any custom columns; the creator is
+   * {@code c} when given, else the app server (no Owner). Members get {@code joined} as from a
+   * client's {@code conv/start}.
    */
   private Route create(Caller caller, Kind kind, ObjectNode body) {
-    List<String> members = kind != Kind.NORMAL || !body.has("m") ? List.of() : clientIds(body, "m", MAX_CLIENT_IDS);
+    List<String> members =
+        kind != Kind.NORMAL || !body.has("m") ? List.of() : clientIds(body, "m", MAX_CLIENT_IDS);
     boolean unique = optionalBoolean(body, "unique").orElse(false);
     String creator = optionalText(body, "c").orElse(Conversation.SERVER);
-    return reply(create(caller, kind, creator, members, unique, attributes(body))
-        .thenApply(ConversationEndpoints::document));
+    return reply(
+        create(caller, kind, creator, members, unique, attributes(body))
+            .thenApply(ConversationEndpoints::document));
   }
 
   /** Starts a conversation as {@code conv/start} does; answers its snapshot or the refusal. */
-  CompletionStage<Conversation.Snapshot> create(Caller caller, Kind kind, String creator, List<String> members,
-      boolean unique, ObjectNode attributes) {
-    return conversations.start(caller.appId(), caller.app().access().uniqueIdKey(), creator, members, attributes.toString(), kind, unique, 0, clock.instant())
+  CompletionStage<Conversation.Snapshot> create(
+      Caller caller,
+      Kind kind,
+      String creator,
+      List<String> members,
+      boolean unique,
+      ObjectNode attributes) {
+    return conversations
+        .start(
+            caller.appId(),
+            caller.app().access().uniqueIdKey(),
+            creator,
+            members,
+            attributes.toString(),
+            kind,
+            unique,
+            0,
+            clock.instant())
         .thenApply(reply -> ((Conversation.Created) accepted(reply)).conversation());
   }
 
   /** The custom columns of a create: everything the server does not own. */
   static ObjectNode attributes(ObjectNode body) {
     ObjectNode attributes = JSON.createObjectNode();
-    body.fields().forEachRemaining(field -> {
-      if (!AttributeUpdate.isProtected(field.getKey())) {
-        attributes.set(field.getKey(), field.getValue());
-      }
-    });
+    body.fields()
+        .forEachRemaining(
+            field -> {
+              if (!AttributeUpdate.isProtected(field.getKey())) {
+                attributes.set(field.getKey(), field.getValue());
+              }
+            });
     return attributes;
   }
 
-  // ----------------------------------------------------------------------------------------------- query
+  // -----------------------------------------------------------------------------------------------
+  // query
 
-  /** {@code GET}: {@code where}, {@code order}, {@code limit}, {@code skip} as in {@code conv/query}. */
-  private Route query(Caller caller, Kind kind, Optional<String> where, Optional<String> order, Optional<String> limit,
+  /**
+   * {@code GET}: {@code where}, {@code order}, {@code limit}, {@code skip} as in {@code
+   * conv/query}.
+   */
+  private Route query(
+      Caller caller,
+      Kind kind,
+      Optional<String> where,
+      Optional<String> order,
+      Optional<String> limit,
       Optional<String> skip) {
     ConversationQuery query = parseQuery(where, order, limit, skip, finder);
     if (kind == Kind.TRANSIENT) {
@@ -125,78 +245,125 @@ public final class ConversationEndpoints extends RestEndpoints {
         throw RestError.badParameter("chatrooms are queried by objectId: where={\"objectId\":...}");
       }
     }
-    return reply(finder.find(caller.appId(), null, query).thenApply(found -> {
-      ObjectNode answer = JSON.createObjectNode();
-      ArrayNode results = answer.putArray("results");
-      for (int n = 0; n < found.page().size(); n++) {
-        if ((found.conversations().get(n).kind() == Kind.TRANSIENT) == (kind == Kind.TRANSIENT)) {
-          results.add(found.page().get(n));
-        }
-      }
-      return answer;
-    }));
+    return reply(
+        finder
+            .find(caller.appId(), null, query)
+            .thenApply(
+                found -> {
+                  ObjectNode answer = JSON.createObjectNode();
+                  ArrayNode results = answer.putArray("results");
+                  for (int n = 0; n < found.page().size(); n++) {
+                    if ((found.conversations().get(n).kind() == Kind.TRANSIENT)
+                        == (kind == Kind.TRANSIENT)) {
+                      results.add(found.page().get(n));
+                    }
+                  }
+                  return answer;
+                }));
   }
 
   /** {@code DELETE}: the conversation is gone for everyone, its history too; answers {@code {}}. */
-  static CompletionStage<JsonNode> delete(Conversations conversations, Clock clock, Caller caller, String cid) {
-    return conversations.ask(caller.appId(), cid, replyTo -> new Conversation.Delete(clock.millis(), replyTo))
-        .thenApply(reply -> {
-          accepted(reply);
-          return JSON.createObjectNode();
-        });
+  static CompletionStage<JsonNode> delete(
+      Conversations conversations, Clock clock, Caller caller, String cid) {
+    return conversations
+        .ask(caller.appId(), cid, replyTo -> new Conversation.Delete(clock.millis(), replyTo))
+        .thenApply(
+            reply -> {
+              accepted(reply);
+              return JSON.createObjectNode();
+            });
   }
 
   /** The storage query parameters as a {@code conv/query} (400 when invalid). */
-  static ConversationQuery parseQuery(Optional<String> where, Optional<String> order, Optional<String> limit,
-      Optional<String> skip, ConversationFinder finder) {
+  static ConversationQuery parseQuery(
+      Optional<String> where,
+      Optional<String> order,
+      Optional<String> limit,
+      Optional<String> skip,
+      ConversationFinder finder) {
     try {
-      return ConversationQuery.parse(where.orElse(null), order.orElse(null),
+      return ConversationQuery.parse(
+          where.orElse(null),
+          order.orElse(null),
           limit.isPresent() ? intParameter(limit, "limit", 0, 0, Integer.MAX_VALUE) : null,
-          skip.isPresent() ? intParameter(skip, "skip", 0, 0, Integer.MAX_VALUE) : null, finder.queryLimits());
+          skip.isPresent() ? intParameter(skip, "skip", 0, 0, Integer.MAX_VALUE) : null,
+          finder.queryLimits());
     } catch (InvalidQueryException invalid) {
       throw RestError.badParameter("invalid query: " + invalid.getMessage());
     }
   }
 
-  // --------------------------------------------------------------------------------------- update, members
+  // --------------------------------------------------------------------------------------- update,
+  // members
 
-  /** {@code PUT}: any columns but {@code m}; members get {@code updated} as from {@code conv/update}. */
+  /**
+   * {@code PUT}: any columns but {@code m}; members get {@code updated} as from {@code
+   * conv/update}.
+   */
   private Route update(Caller caller, String cid, ObjectNode body) {
     if (body.has("m")) {
       throw RestError.badParameter("m cannot be updated here: use .../members");
     }
-    return reply(conversations.ask(caller.appId(), cid, replyTo -> new Conversation.Update(Conversation.SERVER,
-        body.toString(), clock.millis(), replyTo)).thenApply(reply -> updated(cid, accepted(reply))));
+    return reply(
+        conversations
+            .ask(
+                caller.appId(),
+                cid,
+                replyTo ->
+                    new Conversation.Update(
+                        Conversation.SERVER, body.toString(), clock.millis(), replyTo))
+            .thenApply(reply -> updated(cid, accepted(reply))));
   }
 
   private Route members(Caller caller, String cid) {
-    return reply(existing(caller, cid).thenApply(found -> {
-      if (found.kind() == Kind.TRANSIENT) {
-        throw RestError.refused(4314, "Chatroom members are not listed; see members/online-count.");
-      }
-      return strings("result", found.members());
-    }));
+    return reply(
+        existing(caller, cid)
+            .thenApply(
+                found -> {
+                  if (found.kind() == Kind.TRANSIENT) {
+                    throw RestError.refused(
+                        4314, "Chatroom members are not listed; see members/online-count.");
+                  }
+                  return strings("result", found.members());
+                }));
   }
 
-  /** {@code POST}/{@code DELETE .../members {"client_ids": [...]}}: as {@code conv/add} / {@code conv/remove}. */
+  /**
+   * {@code POST}/{@code DELETE .../members {"client_ids": [...]}}: as {@code conv/add} / {@code
+   * conv/remove}.
+   */
   private Route membership(Caller caller, String cid, ObjectNode body, boolean add) {
     List<String> ids = clientIds(body, "client_ids", MAX_CLIENT_IDS);
     long now = clock.millis();
-    return reply(conversations.ask(caller.appId(), cid, replyTo -> add
-            ? new Conversation.Add(Conversation.SERVER, ids, now, null, replyTo)
-            : new Conversation.Remove(Conversation.SERVER, ids, now, replyTo))
-        .thenApply(reply -> updated(cid, changed(reply))));
+    return reply(
+        conversations
+            .ask(
+                caller.appId(),
+                cid,
+                replyTo ->
+                    add
+                        ? new Conversation.Add(Conversation.SERVER, ids, now, null, replyTo)
+                        : new Conversation.Remove(Conversation.SERVER, ids, now, replyTo))
+            .thenApply(reply -> updated(cid, changed(reply))));
   }
 
-  /** {@code POST}/{@code DELETE .../mutes {"client_ids": [...]}}: each as its own {@code conv/mute}. */
+  /**
+   * {@code POST}/{@code DELETE .../mutes {"client_ids": [...]}}: each as its own {@code conv/mute}.
+   */
   private Route mute(Caller caller, String cid, ObjectNode body, boolean mute) {
     List<String> ids = clientIds(body, "client_ids", MAX_CLIENT_IDS);
     long now = clock.millis();
     CompletionStage<Conversation.Reply> last = CompletableFuture.completedFuture(null);
     for (String id : ids) {
-      last = last.thenCompose(previous -> previous == null || previous instanceof Conversation.Accepted
-          ? conversations.ask(caller.appId(), cid, replyTo -> new Conversation.Mute(id, mute, now, replyTo))
-          : CompletableFuture.completedFuture(previous));
+      last =
+          last.thenCompose(
+              previous ->
+                  previous == null || previous instanceof Conversation.Accepted
+                      ? conversations.ask(
+                          caller.appId(),
+                          cid,
+                          replyTo -> new Conversation.Mute(id, mute, now, replyTo))
+                      : CompletableFuture.completedFuture(previous));
     }
     return reply(last.thenApply(reply -> updated(cid, accepted(reply))));
   }
@@ -205,58 +372,110 @@ public final class ConversationEndpoints extends RestEndpoints {
   private Route role(Caller caller, String cid, ObjectNode body) {
     String clientId = requiredText(body, "clientId");
     String role = requiredText(body, "role");
-    return reply(conversations.ask(caller.appId(), cid, replyTo -> new Conversation.ChangeRole(Conversation.SERVER,
-        clientId, role, clock.millis(), replyTo)).thenApply(reply -> updated(cid, accepted(reply))));
+    return reply(
+        conversations
+            .ask(
+                caller.appId(),
+                cid,
+                replyTo ->
+                    new Conversation.ChangeRole(
+                        Conversation.SERVER, clientId, role, clock.millis(), replyTo))
+            .thenApply(reply -> updated(cid, accepted(reply))));
   }
 
   /** Permanent silences (shut-up) or the blacklist: list, add, remove. */
   private Route moderated(Caller caller, String cid, boolean blacklist) {
     return concat(
-        get(() -> parameterOptional("limit", limit -> parameterOptional("next", next -> reply(conversations.ask(
-            caller.requireMaster().appId(), cid, replyTo -> new Conversation.ListModerated(blacklist,
-                intParameter(limit, "limit", 50, 1, MAX_CLIENT_IDS), next.orElse(null), replyTo))
-            .thenApply(reply -> {
-              Conversation.Listed listed = (Conversation.Listed) accepted(reply);
-              ObjectNode answer = strings("client_ids", listed.clientIds());
-              if (listed.next() != null) {
-                answer.put("next", listed.next());
-              }
-              return answer;
-            }))))),
+        get(
+            () ->
+                parameterOptional(
+                    "limit",
+                    limit ->
+                        parameterOptional(
+                            "next",
+                            next ->
+                                reply(
+                                    conversations
+                                        .ask(
+                                            caller.requireMaster().appId(),
+                                            cid,
+                                            replyTo ->
+                                                new Conversation.ListModerated(
+                                                    blacklist,
+                                                    intParameter(
+                                                        limit, "limit", 50, 1, MAX_CLIENT_IDS),
+                                                    next.orElse(null),
+                                                    replyTo))
+                                        .thenApply(
+                                            reply -> {
+                                              Conversation.Listed listed =
+                                                  (Conversation.Listed) accepted(reply);
+                                              ObjectNode answer =
+                                                  strings("client_ids", listed.clientIds());
+                                              if (listed.next() != null) {
+                                                answer.put("next", listed.next());
+                                              }
+                                              return answer;
+                                            }))))),
         post(() -> jsonBody(body -> moderate(caller.requireMaster(), cid, body, blacklist, true))),
-        delete(() -> jsonBody(body -> moderate(caller.requireMaster(), cid, body, blacklist, false))));
+        delete(
+            () -> jsonBody(body -> moderate(caller.requireMaster(), cid, body, blacklist, false))));
   }
 
-  private Route moderate(Caller caller, String cid, ObjectNode body, boolean blacklist, boolean add) {
+  private Route moderate(
+      Caller caller, String cid, ObjectNode body, boolean blacklist, boolean add) {
     List<String> ids = clientIds(body, "client_ids", MAX_CLIENT_IDS);
     long now = clock.millis();
-    Function<ActorRef<Conversation.Reply>, Conversation.Command> command = replyTo -> blacklist
-        ? new Conversation.Block(Conversation.SERVER, ids, add, now, replyTo)
-        : new Conversation.Shutup(Conversation.SERVER, ids, add, now, replyTo);
-    return reply(conversations.ask(caller.appId(), cid, command).thenApply(reply -> {
-      Conversation.MembershipChanged changed = changed(reply);
-      ObjectNode answer = JSON.createObjectNode();
-      if (!changed.failed().isEmpty()) {
-        ArrayNode failed = answer.putArray("failed");
-        changed.failed().forEach(failure -> failed.addObject().put("code", failure.code())
-            .put("error", failure.reason()).set("client_ids", strings("ids", failure.clientIds()).get("ids")));
-      }
-      return answer;
-    }));
+    Function<ActorRef<Conversation.Reply>, Conversation.Command> command =
+        replyTo ->
+            blacklist
+                ? new Conversation.Block(Conversation.SERVER, ids, add, now, replyTo)
+                : new Conversation.Shutup(Conversation.SERVER, ids, add, now, replyTo);
+    return reply(
+        conversations
+            .ask(caller.appId(), cid, command)
+            .thenApply(
+                reply -> {
+                  Conversation.MembershipChanged changed = changed(reply);
+                  ObjectNode answer = JSON.createObjectNode();
+                  if (!changed.failed().isEmpty()) {
+                    ArrayNode failed = answer.putArray("failed");
+                    changed
+                        .failed()
+                        .forEach(
+                            failure ->
+                                failed
+                                    .addObject()
+                                    .put("code", failure.code())
+                                    .put("error", failure.reason())
+                                    .set(
+                                        "client_ids",
+                                        strings("ids", failure.clientIds()).get("ids")));
+                  }
+                  return answer;
+                }));
   }
 
-  // ------------------------------------------------------------------------------------------- helpers
+  // -------------------------------------------------------------------------------------------
+  // helpers
 
   /** The conversation, read through the finder; 404 with 4303 when there is none. */
   CompletionStage<Conversation.Snapshot> existing(Caller caller, String cid) {
-    return finder.byIds(caller.appId(), List.of(cid)).thenApply(found -> found.stream().findFirst()
-        .orElseThrow(() -> RestError.refused(4303, "Conversation " + cid + " not found.")));
+    return finder
+        .byIds(caller.appId(), List.of(cid))
+        .thenApply(
+            found ->
+                found.stream()
+                    .findFirst()
+                    .orElseThrow(
+                        () -> RestError.refused(4303, "Conversation " + cid + " not found.")));
   }
 
   /** The reply, or its refusal thrown as the REST error. */
   static Conversation.Reply accepted(Conversation.Reply reply) {
     if (reply instanceof Conversation.Rejected rejected) {
-      throw RestError.refused(rejected.code(), rejected.detail() != null ? rejected.detail() : rejected.reason());
+      throw RestError.refused(
+          rejected.code(), rejected.detail() != null ? rejected.detail() : rejected.reason());
     }
     return reply;
   }
@@ -271,15 +490,20 @@ public final class ConversationEndpoints extends RestEndpoints {
     return changed;
   }
 
-  /** A conversation as LeanCloud's REST returns it: the stored columns (no requester-specific ones). */
+  /**
+   * A conversation as LeanCloud's REST returns it: the stored columns (no requester-specific ones).
+   */
   static ObjectNode document(Conversation.Snapshot conversation) {
     return ConversationFinder.toResult(conversation, null);
   }
 
   static ObjectNode updated(String cid, Conversation.Reply reply) {
-    long updatedAt = reply instanceof Conversation.Accepted accepted ? accepted.conversation().updatedAt()
-        : reply instanceof Conversation.MembershipChanged changed ? changed.conversation().updatedAt()
-        : System.currentTimeMillis();
+    long updatedAt =
+        reply instanceof Conversation.Accepted accepted
+            ? accepted.conversation().updatedAt()
+            : reply instanceof Conversation.MembershipChanged changed
+                ? changed.conversation().updatedAt()
+                : System.currentTimeMillis();
     ObjectNode answer = JSON.createObjectNode();
     answer.put("updatedAt", Instant.ofEpochMilli(updatedAt).toString());
     answer.put("objectId", cid);

@@ -12,11 +12,12 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Member roles as the storage class {@code _ConversationMemberInfo} (REST-AND-HOOKS §2.3): {@code GET
- * /1.1/classes/_ConversationMemberInfo?where={"cid":…}}, which JS {@code getAllMemberInfo} and Java {@code
- * queryMemberInfo} call with the IM session token. Only members read it (4317 otherwise), or the master key. One
- * row per member who is not a plain Member: the Owner (the creator) and the Managers; the SDKs treat every other
- * member as a Member. {@code where} may also name a {@code clientId}.
+ * Member roles as the storage class {@code _ConversationMemberInfo} (REST-AND-HOOKS §2.3): {@code
+ * GET /1.1/classes/_ConversationMemberInfo?where={"cid":…}}, which JS {@code getAllMemberInfo} and
+ * Java {@code queryMemberInfo} call with the IM session token. Only members read it (4317
+ * otherwise), or the master key. One row per member who is not a plain Member: the Owner (the
+ * creator) and the Managers; the SDKs treat every other member as a Member. {@code where} may also
+ * name a {@code clientId}.
  */
 public final class MemberInfoEndpoints extends RestEndpoints {
 
@@ -28,19 +29,38 @@ public final class MemberInfoEndpoints extends RestEndpoints {
 
   @Override
   public Route routes(Caller caller) {
-    return path(PathMatchers.segment("classes").slash("_ConversationMemberInfo"), () -> get(() ->
-        parameterOptional("where", where -> parameterOptional("client_id", clientId -> {
-          String reader = caller.imClient().isPresent() || !caller.master() ? ClientScope.client(caller, clientId) : null;
-          ObjectNode condition = where(where);
-          String cid = requiredText(condition, "cid");
-          Optional<String> onlyClient = optionalText(condition, "clientId");
-          return reply(finder.roles(caller.appId(), cid, reader).thenApply(answer -> {
-            if (answer instanceof Conversation.Rejected rejected) {
-              throw RestError.refused(rejected.code(), rejected.detail());
-            }
-            return results((Conversation.Roles) answer, onlyClient);
-          }));
-        }))));
+    return path(
+        PathMatchers.segment("classes").slash("_ConversationMemberInfo"),
+        () ->
+            get(
+                () ->
+                    parameterOptional(
+                        "where",
+                        where ->
+                            parameterOptional(
+                                "client_id",
+                                clientId -> {
+                                  String reader =
+                                      caller.imClient().isPresent() || !caller.master()
+                                          ? ClientScope.client(caller, clientId)
+                                          : null;
+                                  ObjectNode condition = where(where);
+                                  String cid = requiredText(condition, "cid");
+                                  Optional<String> onlyClient = optionalText(condition, "clientId");
+                                  return reply(
+                                      finder
+                                          .roles(caller.appId(), cid, reader)
+                                          .thenApply(
+                                              answer -> {
+                                                if (answer
+                                                    instanceof Conversation.Rejected rejected) {
+                                                  throw RestError.refused(
+                                                      rejected.code(), rejected.detail());
+                                                }
+                                                return results(
+                                                    (Conversation.Roles) answer, onlyClient);
+                                              }));
+                                }))));
   }
 
   private static ObjectNode where(Optional<String> where) {
@@ -67,7 +87,8 @@ public final class MemberInfoEndpoints extends RestEndpoints {
       if (onlyClient.isPresent() && !onlyClient.get().equals(role.getKey())) {
         continue;
       }
-      results.addObject()
+      results
+          .addObject()
           .put("objectId", objectId(roles.cid(), role.getKey()))
           .put("cid", roles.cid())
           .put("clientId", role.getKey())

@@ -24,17 +24,19 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Messages through the REST API (REST-AND-HOOKS §3.1, §3.2, §3.6, §5.3): send as any client, edit, recall,
- * history by conversation, by client and app-wide, and the legacy {@code /1.1/rtm/messages} and
- * {@code /1.1/rtm/broadcast} that LeanCloud's storage SDK calls for {@code AV.Conversation#send} and
- * {@code #broadcast}. A send is the conversation's own send path ({@link Conversation.Post}): stored before it
- * is answered, then the same pushes, offline queues and unread counts as a client's {@code direct}. Sends,
- * edits and recalls count against the app's message budget, broadcasts against its broadcast budget.
+ * Messages through the REST API (REST-AND-HOOKS §3.1, §3.2, §3.6, §5.3): send as any client, edit,
+ * recall, history by conversation, by client and app-wide, and the legacy {@code /1.1/rtm/messages}
+ * and {@code /1.1/rtm/broadcast} that LeanCloud's storage SDK calls for {@code
+ * AV.Conversation#send} and {@code #broadcast}. A send is the conversation's own send path ({@link
+ * Conversation.Post}): stored before it is answered, then the same pushes, offline queues and
+ * unread counts as a client's {@code direct}. Sends, edits and recalls count against the app's
+ * message budget, broadcasts against its broadcast budget.
  */
 public final class MessageEndpoints extends RestEndpoints {
 
   /** Mentioned clients one message may name (LeanCloud: 20). */
   private static final int MAX_MENTIONS = 20;
+
   private static final int DEFAULT_HISTORY = 100;
   private static final Set<String> PRIORITIES = Set.of("high", "normal", "low");
 
@@ -46,8 +48,14 @@ public final class MessageEndpoints extends RestEndpoints {
   private final int maxHistory;
   private final int maxConversations;
 
-  public MessageEndpoints(Conversations conversations, ConversationFinder finder, HistoryReader history,
-      ConversationIndex index, RestLimiter limiter, int maxHistory, int maxConversations) {
+  public MessageEndpoints(
+      Conversations conversations,
+      ConversationFinder finder,
+      HistoryReader history,
+      ConversationIndex index,
+      RestLimiter limiter,
+      int maxHistory,
+      int maxConversations) {
     this.conversations = conversations;
     this.finder = finder;
     this.history = history;
@@ -60,43 +68,103 @@ public final class MessageEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return concat(
-        pathPrefix(PathMatchers.segment("rtm").slash("conversations").slash(PathMatchers.segment()).slash("messages"),
+        pathPrefix(
+            PathMatchers.segment("rtm")
+                .slash("conversations")
+                .slash(PathMatchers.segment())
+                .slash("messages"),
             cid -> conversation(caller, cid, true)),
-        pathPrefix(PathMatchers.segment("rtm").slash("chatrooms").slash(PathMatchers.segment()).slash("messages"),
+        pathPrefix(
+            PathMatchers.segment("rtm")
+                .slash("chatrooms")
+                .slash(PathMatchers.segment())
+                .slash("messages"),
             cid -> conversation(caller, cid, false)),
-        path(PathMatchers.segment("rtm").slash("messages"), () -> concat(
-            get(() -> historyRoute(query -> appWide(caller.requireMaster(), query))),
-            post(() -> jsonBody(body -> legacySend(caller.requireMaster(), body))))),
-        path(PathMatchers.segment("rtm").slash("messages").slash("history"), () -> get(() ->
-            parameterOptional("convid", cid -> parameterOptional("from", from -> historyRoute(query ->
-                cid.isPresent() ? byConversation(caller.requireMaster(), cid.get(), query)
-                    : from.isPresent() ? byClient(caller.requireMaster(), from.get(), query)
-                    : appWide(caller.requireMaster(), query)))))),
-        path(PathMatchers.segment("rtm").slash("clients").slash(PathMatchers.segment()).slash("messages"),
-            clientId -> get(() -> historyRoute(query -> byClient(caller.requireMaster(), clientId, query)))),
-        path(PathMatchers.segment("rtm").slash("broadcast"), () ->
-            post(() -> jsonBody(body -> broadcast(caller.requireMaster(), body)))));
+        path(
+            PathMatchers.segment("rtm").slash("messages"),
+            () ->
+                concat(
+                    get(() -> historyRoute(query -> appWide(caller.requireMaster(), query))),
+                    post(() -> jsonBody(body -> legacySend(caller.requireMaster(), body))))),
+        path(
+            PathMatchers.segment("rtm").slash("messages").slash("history"),
+            () ->
+                get(
+                    () ->
+                        parameterOptional(
+                            "convid",
+                            cid ->
+                                parameterOptional(
+                                    "from",
+                                    from ->
+                                        historyRoute(
+                                            query ->
+                                                cid.isPresent()
+                                                    ? byConversation(
+                                                        caller.requireMaster(), cid.get(), query)
+                                                    : from.isPresent()
+                                                        ? byClient(
+                                                            caller.requireMaster(),
+                                                            from.get(),
+                                                            query)
+                                                        : appWide(
+                                                            caller.requireMaster(), query)))))),
+        path(
+            PathMatchers.segment("rtm")
+                .slash("clients")
+                .slash(PathMatchers.segment())
+                .slash("messages"),
+            clientId ->
+                get(
+                    () ->
+                        historyRoute(query -> byClient(caller.requireMaster(), clientId, query)))),
+        path(
+            PathMatchers.segment("rtm").slash("broadcast"),
+            () -> post(() -> jsonBody(body -> broadcast(caller.requireMaster(), body)))));
   }
 
   private Route conversation(Caller caller, String cid, boolean sync) {
     return concat(
-        pathEndOrSingleSlash(() -> concat(
-            post(() -> jsonBody(body -> send(caller.requireMaster(), cid, body, sync))),
-            get(() -> historyRoute(query -> byConversation(caller.requireMaster(), cid, query))))),
-        path(PathMatchers.segment(), messageId -> concat(
-            put(() -> jsonBody(body -> patch(caller.requireMaster(), cid, messageId, body, false))),
-            delete(() -> parameterOptional("timestamp", timestamp ->
-                deleteMessage(caller.requireMaster(), cid, messageId, timestamp))))),
-        path(PathMatchers.segment().slash("recall"), messageId -> put(() -> jsonBody(body ->
-            patch(caller.requireMaster(), cid, messageId, body, true)))));
+        pathEndOrSingleSlash(
+            () ->
+                concat(
+                    post(() -> jsonBody(body -> send(caller.requireMaster(), cid, body, sync))),
+                    get(
+                        () ->
+                            historyRoute(
+                                query -> byConversation(caller.requireMaster(), cid, query))))),
+        path(
+            PathMatchers.segment(),
+            messageId ->
+                concat(
+                    put(
+                        () ->
+                            jsonBody(
+                                body ->
+                                    patch(caller.requireMaster(), cid, messageId, body, false))),
+                    delete(
+                        () ->
+                            parameterOptional(
+                                "timestamp",
+                                timestamp ->
+                                    deleteMessage(
+                                        caller.requireMaster(), cid, messageId, timestamp))))),
+        path(
+            PathMatchers.segment().slash("recall"),
+            messageId ->
+                put(
+                    () ->
+                        jsonBody(
+                            body -> patch(caller.requireMaster(), cid, messageId, body, true)))));
   }
 
   // ------------------------------------------------------------------------------------------------- send
 
   /**
-   * {@code POST .../messages}: {@code from_client}, {@code message} (required), {@code transient}, {@code no_sync},
-   * {@code push_data}, {@code priority}, {@code mention_all}, {@code mention_client_ids}; answers {@code msg-id}
-   * and {@code timestamp} once stored. A chatroom never syncs to the sender.
+   * {@code POST .../messages}: {@code from_client}, {@code message} (required), {@code transient},
+   * {@code no_sync}, {@code push_data}, {@code priority}, {@code mention_all}, {@code
+   * mention_client_ids}; answers {@code msg-id} and {@code timestamp} once stored. A chatroom never
+   * syncs to the sender.
    */
   private Route send(Caller caller, String cid, ObjectNode body, boolean syncable) {
     String from = requiredText(body, "from_client");
@@ -106,12 +174,16 @@ public final class MessageEndpoints extends RestEndpoints {
     return reply(post(caller, cid, from, draft, sync));
   }
 
-  /** {@code POST /1.1/rtm/messages}: {@code from_peer}, {@code conv_id}, {@code message}; transient by default. */
+  /**
+   * {@code POST /1.1/rtm/messages}: {@code from_peer}, {@code conv_id}, {@code message}; transient
+   * by default.
+   */
   private Route legacySend(Caller caller, ObjectNode body) {
     String from = requiredText(body, "from_peer");
     String cid = requiredText(body, "conv_id");
     if (body.has("to_peers")) {
-      throw RestError.badParameter("to_peers (messages to some subscribers of a system conversation) is not supported");
+      throw RestError.badParameter(
+          "to_peers (messages to some subscribers of a system conversation) is not supported");
     }
     Conversation.MessageDraft draft = draft(body, optionalBoolean(body, "transient").orElse(true));
     boolean sync = !optionalBoolean(body, "no_sync").orElse(false);
@@ -120,56 +192,89 @@ public final class MessageEndpoints extends RestEndpoints {
   }
 
   /**
-   * {@code POST /1.1/rtm/broadcast}: {@code from_peer}, {@code conv_id} (a system conversation), {@code message},
-   * {@code push}: stored in the system conversation and delivered to its subscribers, online now or at their
-   * next login ({@code valid_till} is not enforced: the message stays in their history).
+   * {@code POST /1.1/rtm/broadcast}: {@code from_peer}, {@code conv_id} (a system conversation),
+   * {@code message}, {@code push}: stored in the system conversation and delivered to its
+   * subscribers, online now or at their next login ({@code valid_till} is not enforced: the message
+   * stays in their history).
    */
   private Route broadcast(Caller caller, ObjectNode body) {
-    return reply(broadcast(caller, requiredText(body, "conv_id"), requiredText(body, "from_peer"), body));
+    return reply(
+        broadcast(caller, requiredText(body, "conv_id"), requiredText(body, "from_peer"), body));
   }
 
   /**
-   * A broadcast of {@code message} (and {@code push}) from {@code from} to every subscriber of system conversation
-   * {@code cid}; also {@code POST /1.2/rtm/service-conversations/{id}/broadcasts} ({@link ServiceConversationEndpoints}).
+   * A broadcast of {@code message} (and {@code push}) from {@code from} to every subscriber of
+   * system conversation {@code cid}; also {@code POST
+   * /1.2/rtm/service-conversations/{id}/broadcasts} ({@link ServiceConversationEndpoints}).
    */
   CompletionStage<JsonNode> broadcast(Caller caller, String cid, String from, ObjectNode body) {
-    Conversation.MessageDraft draft = new Conversation.MessageDraft(message(body), false, List.of(), false, false,
-        false, false, null, pushData(body, "push"));
+    Conversation.MessageDraft draft =
+        new Conversation.MessageDraft(
+            message(body),
+            false,
+            List.of(),
+            false,
+            false,
+            false,
+            false,
+            null,
+            pushData(body, "push"));
     limiter.acquire(caller.app(), RestLimiter.Budget.BROADCASTS);
-    return finder.byIds(caller.appId(), List.of(cid)).thenCompose(found -> {
-      if (found.isEmpty()) {
-        throw RestError.refused(4303, "Conversation " + cid + " not found.");
-      }
-      if (found.get(0).kind() != Kind.SYSTEM) {
-        throw RestError.refused(4313, "Broadcasts go through a system conversation (sys: true).");
-      }
-      return post(caller, cid, from, draft, false);
-    });
+    return finder
+        .byIds(caller.appId(), List.of(cid))
+        .thenCompose(
+            found -> {
+              if (found.isEmpty()) {
+                throw RestError.refused(4303, "Conversation " + cid + " not found.");
+              }
+              if (found.get(0).kind() != Kind.SYSTEM) {
+                throw RestError.refused(
+                    4313, "Broadcasts go through a system conversation (sys: true).");
+              }
+              return post(caller, cid, from, draft, false);
+            });
   }
 
-  private CompletionStage<JsonNode> post(Caller caller, String cid, String from, Conversation.MessageDraft draft,
-      boolean sync) {
-    return conversations.ask(caller.appId(), cid, replyTo -> new Conversation.Post(from, draft, sync, replyTo))
-        .thenApply(reply -> {
-          Conversation.Sent sent = (Conversation.Sent) ConversationEndpoints.accepted(reply);
-          return JSON.createObjectNode().put("msg-id", sent.messageId()).put("timestamp", sent.timestamp());
-        });
+  private CompletionStage<JsonNode> post(
+      Caller caller, String cid, String from, Conversation.MessageDraft draft, boolean sync) {
+    return conversations
+        .ask(caller.appId(), cid, replyTo -> new Conversation.Post(from, draft, sync, replyTo))
+        .thenApply(
+            reply -> {
+              Conversation.Sent sent = (Conversation.Sent) ConversationEndpoints.accepted(reply);
+              return JSON.createObjectNode()
+                  .put("msg-id", sent.messageId())
+                  .put("timestamp", sent.timestamp());
+            });
   }
 
   private static Conversation.MessageDraft draft(ObjectNode body, boolean transientMessage) {
-    optionalText(body, "priority").ifPresent(priority -> {
-      if (!PRIORITIES.contains(priority.toLowerCase(Locale.ROOT))) {
-        throw RestError.badParameter("priority must be high, normal or low");
-      }
-    });
-    List<String> mentions = body.has("mention_client_ids")
-        ? clientIds(body, "mention_client_ids", MAX_MENTIONS) : List.of();
-    return new Conversation.MessageDraft(message(body), false, mentions,
-        optionalBoolean(body, "mention_all").orElse(false), false, transientMessage, false, null,
+    optionalText(body, "priority")
+        .ifPresent(
+            priority -> {
+              if (!PRIORITIES.contains(priority.toLowerCase(Locale.ROOT))) {
+                throw RestError.badParameter("priority must be high, normal or low");
+              }
+            });
+    List<String> mentions =
+        body.has("mention_client_ids")
+            ? clientIds(body, "mention_client_ids", MAX_MENTIONS)
+            : List.of();
+    return new Conversation.MessageDraft(
+        message(body),
+        false,
+        mentions,
+        optionalBoolean(body, "mention_all").orElse(false),
+        false,
+        transientMessage,
+        false,
+        null,
         pushData(body, "push_data"));
   }
 
-  /** {@code message}: a string (typed messages are JSON text), or a JSON object sent as its text. */
+  /**
+   * {@code message}: a string (typed messages are JSON text), or a JSON object sent as its text.
+   */
   private static String message(ObjectNode body) {
     JsonNode message = body.get("message");
     if (message != null && message.isObject()) {
@@ -189,10 +294,15 @@ public final class MessageEndpoints extends RestEndpoints {
     return value.isTextual() ? value.textValue() : value.toString();
   }
 
-  // -------------------------------------------------------------------------------------- edit and recall
+  // -------------------------------------------------------------------------------------- edit and
+  // recall
 
-  /** {@code PUT .../messages/{id}} ({@code from_client}, {@code message}, {@code timestamp}) and {@code .../recall}. */
-  private Route patch(Caller caller, String cid, String messageId, ObjectNode body, boolean recall) {
+  /**
+   * {@code PUT .../messages/{id}} ({@code from_client}, {@code message}, {@code timestamp}) and
+   * {@code .../recall}.
+   */
+  private Route patch(
+      Caller caller, String cid, String messageId, ObjectNode body, boolean recall) {
     String from = requiredText(body, "from_client");
     JsonNode timestamp = body.get("timestamp");
     if (timestamp == null || !timestamp.canConvertToLong()) {
@@ -200,104 +310,210 @@ public final class MessageEndpoints extends RestEndpoints {
     }
     String data = recall ? "" : message(body);
     limiter.acquire(caller.app(), RestLimiter.Budget.MESSAGES);
-    return reply(conversations.ask(caller.appId(), cid, replyTo -> new Conversation.PatchMessage(from, messageId,
-            timestamp.longValue(), recall, data, false, List.of(), false, null, replyTo))
-        .thenApply(reply -> {
-          ConversationEndpoints.accepted(reply);
-          return JSON.createObjectNode();
-        }));
+    return reply(
+        conversations
+            .ask(
+                caller.appId(),
+                cid,
+                replyTo ->
+                    new Conversation.PatchMessage(
+                        from,
+                        messageId,
+                        timestamp.longValue(),
+                        recall,
+                        data,
+                        false,
+                        List.of(),
+                        false,
+                        null,
+                        replyTo))
+            .thenApply(
+                reply -> {
+                  ConversationEndpoints.accepted(reply);
+                  return JSON.createObjectNode();
+                }));
   }
 
   /**
-   * {@code DELETE .../messages/{id}?timestamp=} (and {@code from_client}): removes the stored message, server side
-   * only (no push), as LeanCloud; answers {@code {}}.
+   * {@code DELETE .../messages/{id}?timestamp=} (and {@code from_client}): removes the stored
+   * message, server side only (no push), as LeanCloud; answers {@code {}}.
    */
-  private Route deleteMessage(Caller caller, String cid, String messageId, java.util.Optional<String> timestamp) {
+  private Route deleteMessage(
+      Caller caller, String cid, String messageId, java.util.Optional<String> timestamp) {
     if (timestamp.isEmpty()) {
       throw RestError.badParameter("timestamp is required (the message's timestamp in ms)");
     }
     long at = longParameter(timestamp, "timestamp", 0);
-    return reply(conversations.ask(caller.appId(), cid, replyTo -> new Conversation.DeleteMessage(messageId, at, replyTo))
-        .thenApply(reply -> {
-          ConversationEndpoints.accepted(reply);
-          return JSON.createObjectNode();
-        }));
+    return reply(
+        conversations
+            .ask(
+                caller.appId(),
+                cid,
+                replyTo -> new Conversation.DeleteMessage(messageId, at, replyTo))
+            .thenApply(
+                reply -> {
+                  ConversationEndpoints.accepted(reply);
+                  return JSON.createObjectNode();
+                }));
   }
 
-  // ---------------------------------------------------------------------------------------------- history
+  // ----------------------------------------------------------------------------------------------
+  // history
 
   /**
    * The paging parameters of §5.3: {@code msgid}+{@code timestamp} where to start (exclusive unless
-   * {@code include_start}), {@code till_msgid}+{@code till_timestamp} where to stop ({@code include_stop}),
-   * {@code reversed} (oldest first), {@code limit} (default 100, at most 1000).
+   * {@code include_start}), {@code till_msgid}+{@code till_timestamp} where to stop ({@code
+   * include_stop}), {@code reversed} (oldest first), {@code limit} (default 100, at most 1000).
    */
   private Route historyRoute(Function<HistoryQuery, Route> inner) {
-    return parameterOptional("msgid", msgid -> parameterOptional("timestamp", timestamp ->
-        parameterOptional("till_msgid", tillId -> parameterOptional("till_timestamp", till ->
-            parameterOptional("include_start", includeStart -> parameterOptional("include_stop", includeStop ->
-                parameterOptional("reversed", reversed -> parameterOptional("limit", limit -> {
-                  boolean oldestFirst = reversed.map(Boolean::parseBoolean).orElse(false);
-                  int size = intParameter(limit, "limit", DEFAULT_HISTORY, 0, maxHistory);
-                  long start = longParameter(timestamp, "timestamp", oldestFirst ? Long.MIN_VALUE : Long.MAX_VALUE);
-                  long end = longParameter(till, "till_timestamp", oldestFirst ? Long.MAX_VALUE : Long.MIN_VALUE);
-                  return inner.apply(new HistoryQuery(start, msgid.orElse(null),
-                      includeStart.map(Boolean::parseBoolean).orElse(false), end, tillId.orElse(null),
-                      includeStop.map(Boolean::parseBoolean).orElse(false), !oldestFirst, size, null));
-                }))))))));
+    return parameterOptional(
+        "msgid",
+        msgid ->
+            parameterOptional(
+                "timestamp",
+                timestamp ->
+                    parameterOptional(
+                        "till_msgid",
+                        tillId ->
+                            parameterOptional(
+                                "till_timestamp",
+                                till ->
+                                    parameterOptional(
+                                        "include_start",
+                                        includeStart ->
+                                            parameterOptional(
+                                                "include_stop",
+                                                includeStop ->
+                                                    parameterOptional(
+                                                        "reversed",
+                                                        reversed ->
+                                                            parameterOptional(
+                                                                "limit",
+                                                                limit -> {
+                                                                  boolean oldestFirst =
+                                                                      reversed
+                                                                          .map(
+                                                                              Boolean::parseBoolean)
+                                                                          .orElse(false);
+                                                                  int size =
+                                                                      intParameter(
+                                                                          limit,
+                                                                          "limit",
+                                                                          DEFAULT_HISTORY,
+                                                                          0,
+                                                                          maxHistory);
+                                                                  long start =
+                                                                      longParameter(
+                                                                          timestamp,
+                                                                          "timestamp",
+                                                                          oldestFirst
+                                                                              ? Long.MIN_VALUE
+                                                                              : Long.MAX_VALUE);
+                                                                  long end =
+                                                                      longParameter(
+                                                                          till,
+                                                                          "till_timestamp",
+                                                                          oldestFirst
+                                                                              ? Long.MAX_VALUE
+                                                                              : Long.MIN_VALUE);
+                                                                  return inner.apply(
+                                                                      new HistoryQuery(
+                                                                          start,
+                                                                          msgid.orElse(null),
+                                                                          includeStart
+                                                                              .map(
+                                                                                  Boolean
+                                                                                      ::parseBoolean)
+                                                                              .orElse(false),
+                                                                          end,
+                                                                          tillId.orElse(null),
+                                                                          includeStop
+                                                                              .map(
+                                                                                  Boolean
+                                                                                      ::parseBoolean)
+                                                                              .orElse(false),
+                                                                          !oldestFirst,
+                                                                          size,
+                                                                          null));
+                                                                }))))))));
   }
 
   private Route byConversation(Caller caller, String cid, HistoryQuery query) {
     return reply(page(caller, cid, query).thenApply(messages -> records(cid, messages, query)));
   }
 
-  /** {@code GET /1.2/rtm/clients/{id}/messages}: what the client sent, in the conversations it is in. */
+  /**
+   * {@code GET /1.2/rtm/clients/{id}/messages}: what the client sent, in the conversations it is
+   * in.
+   */
   private Route byClient(Caller caller, String clientId, HistoryQuery query) {
-    return reply(Futures.direct(index.conversationsOf(caller.appId(), clientId, maxConversations))
-        .thenCompose(cids -> merged(caller, cids, query, message -> message.from().equals(clientId))));
+    return reply(
+        Futures.direct(index.conversationsOf(caller.appId(), clientId, maxConversations))
+            .thenCompose(
+                cids -> merged(caller, cids, query, message -> message.from().equals(clientId))));
   }
 
   /** {@code GET /1.2/rtm/messages}: every conversation of the app, newest conversations first. */
   private Route appWide(Caller caller, HistoryQuery query) {
-    return reply(Futures.direct(index.recentConversations(caller.appId(), maxConversations))
-        .thenCompose(cids -> merged(caller, cids, query, message -> true)));
+    return reply(
+        Futures.direct(index.recentConversations(caller.appId(), maxConversations))
+            .thenCompose(cids -> merged(caller, cids, query, message -> true)));
   }
 
   /** One page from each conversation, merged into one page in the asked order. */
-  private CompletionStage<JsonNode> merged(Caller caller, List<String> cids, HistoryQuery query,
+  private CompletionStage<JsonNode> merged(
+      Caller caller,
+      List<String> cids,
+      HistoryQuery query,
       java.util.function.Predicate<StoredMessage> keep) {
     record Found(String cid, StoredMessage message) {}
-    List<CompletableFuture<List<Found>>> pages = cids.stream()
-        .map(cid -> page(caller, cid, query).toCompletableFuture()
-            .thenApply(messages -> messages.stream().filter(keep).map(m -> new Found(cid, m)).toList())
-            .exceptionally(notReadable -> List.of()))
-        .toList();
-    return CompletableFuture.allOf(pages.toArray(CompletableFuture[]::new)).thenApply(done -> {
-      Comparator<Found> order = Comparator.comparingLong((Found found) -> found.message().timestamp())
-          .thenComparing(found -> found.message().id());
-      List<Found> all = pages.stream().flatMap(page -> page.join().stream())
-          .sorted(query.newestFirst() ? order.reversed() : order)
-          .limit(query.limit())
-          .toList();
-      ArrayNode records = JSON.createArrayNode();
-      all.forEach(found -> records.add(record(found.cid(), found.message())));
-      return records;
-    });
+    List<CompletableFuture<List<Found>>> pages =
+        cids.stream()
+            .map(
+                cid ->
+                    page(caller, cid, query)
+                        .toCompletableFuture()
+                        .thenApply(
+                            messages ->
+                                messages.stream().filter(keep).map(m -> new Found(cid, m)).toList())
+                        .exceptionally(notReadable -> List.of()))
+            .toList();
+    return CompletableFuture.allOf(pages.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> {
+              Comparator<Found> order =
+                  Comparator.comparingLong((Found found) -> found.message().timestamp())
+                      .thenComparing(found -> found.message().id());
+              List<Found> all =
+                  pages.stream()
+                      .flatMap(page -> page.join().stream())
+                      .sorted(query.newestFirst() ? order.reversed() : order)
+                      .limit(query.limit())
+                      .toList();
+              ArrayNode records = JSON.createArrayNode();
+              all.forEach(found -> records.add(record(found.cid(), found.message())));
+              return records;
+            });
   }
 
   /** A page of one conversation (the app server may read any), oldest first. */
   private CompletionStage<List<StoredMessage>> page(Caller caller, String cid, HistoryQuery query) {
-    return history.read(caller.appId(), Conversation.SERVER, cid, query).thenApply(result -> {
-      if (result instanceof HistoryReader.Refused refused) {
-        throw RestError.refused(refused.code(), refused.detail());
-      }
-      return ((HistoryReader.Page) result).messages();
-    });
+    return history
+        .read(caller.appId(), Conversation.SERVER, cid, query)
+        .thenApply(
+            result -> {
+              if (result instanceof HistoryReader.Refused refused) {
+                throw RestError.refused(refused.code(), refused.detail());
+              }
+              return ((HistoryReader.Page) result).messages();
+            });
   }
 
   /** The page as a JSON array of §5.3 records, newest first unless {@code reversed}. */
   private static JsonNode records(String cid, List<StoredMessage> messages, HistoryQuery query) {
     List<StoredMessage> ordered = new ArrayList<>(messages);
-    ordered.sort(Comparator.comparingLong(StoredMessage::timestamp).thenComparing(StoredMessage::id));
+    ordered.sort(
+        Comparator.comparingLong(StoredMessage::timestamp).thenComparing(StoredMessage::id));
     if (query.newestFirst()) {
       java.util.Collections.reverse(ordered);
     }
@@ -306,7 +522,10 @@ public final class MessageEndpoints extends RestEndpoints {
     return records;
   }
 
-  /** One history record (§5.3): {@code msg-id}, {@code conv-id}, {@code from}, {@code timestamp}, {@code data}... */
+  /**
+   * One history record (§5.3): {@code msg-id}, {@code conv-id}, {@code from}, {@code timestamp},
+   * {@code data}...
+   */
   static ObjectNode record(String cid, StoredMessage message) {
     ObjectNode record = JSON.createObjectNode();
     record.put("msg-id", message.id());

@@ -19,10 +19,15 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** Wires the REST API: authentication, rate limits, and every endpoint group, in the order they are tried. */
+/**
+ * Wires the REST API: authentication, rate limits, and every endpoint group, in the order they are
+ * tried.
+ */
 public final class RestApi {
 
-  /** What the endpoints reach: the same conversations, index, history and directory as the sessions. */
+  /**
+   * What the endpoints reach: the same conversations, index, history and directory as the sessions.
+   */
   public record Dependencies(
       NodeSettings settings,
       SessionTokens sessionTokens,
@@ -58,21 +63,36 @@ public final class RestApi {
     RestLimiter limiter = new RestLimiter();
     ConversationFinder finder = dependencies.finder();
     Conversations conversations = dependencies.conversations();
-    MessageEndpoints messages = new MessageEndpoints(conversations, finder, dependencies.history(),
-        dependencies.index(), limiter, dependencies.settings().rest().maxHistoryLimit(),
-        dependencies.limits().maxQueryCandidates());
-    List<RestEndpoints> groups = List.of(
-        messages,
-        new ConversationEndpoints(finder, conversations, dependencies.clock()),
-        new LegacyConversationEndpoints(finder, conversations, dependencies.clock()),
-        // REST-AND-HOOKS §2 (what the SDKs call) and §3.4 (clients)
-        new NotificationEndpoints(dependencies.notifications()),
-        new MemberInfoEndpoints(finder),
-        new ChatroomOnlineEndpoints(finder),
-        new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
-        new ServiceConversationEndpoints(finder, conversations, messages, dependencies.clock()));
-    return new RestRoutes(new RestAuth(dependencies.settings(), dependencies.sessionTokens(), dependencies.revocations(),
-        dependencies.clock()),
-        limiter, dependencies.settings().rest(), groups).routes();
+    MessageEndpoints messages =
+        new MessageEndpoints(
+            conversations,
+            finder,
+            dependencies.history(),
+            dependencies.index(),
+            limiter,
+            dependencies.settings().rest().maxHistoryLimit(),
+            dependencies.limits().maxQueryCandidates());
+    List<RestEndpoints> groups =
+        List.of(
+            messages,
+            new ConversationEndpoints(finder, conversations, dependencies.clock()),
+            new LegacyConversationEndpoints(finder, conversations, dependencies.clock()),
+            // REST-AND-HOOKS §2 (what the SDKs call) and §3.4 (clients)
+            new NotificationEndpoints(dependencies.notifications()),
+            new MemberInfoEndpoints(finder),
+            new ChatroomOnlineEndpoints(finder),
+            new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
+            new ServiceConversationEndpoints(
+                finder, conversations, messages, dependencies.clock()));
+    return new RestRoutes(
+            new RestAuth(
+                dependencies.settings(),
+                dependencies.sessionTokens(),
+                dependencies.revocations(),
+                dependencies.clock()),
+            limiter,
+            dependencies.settings().rest(),
+            groups)
+        .routes();
   }
 }

@@ -19,46 +19,59 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
- * A group of REST endpoints: {@link #routes} is given the authenticated {@link Caller} and matches the path
- * below {@code /1.1} or {@code /1.2}. The helpers read a JSON body (malformed: 400, code 107), check
- * parameters (400, code 1) and turn an answer, or its failure, into LeanCloud's response. Each endpoint makes
- * the same entity call as the client command it mirrors and only translates around it.
+ * A group of REST endpoints: {@link #routes} is given the authenticated {@link Caller} and matches
+ * the path below {@code /1.1} or {@code /1.2}. The helpers read a JSON body (malformed: 400, code
+ * 107), check parameters (400, code 1) and turn an answer, or its failure, into LeanCloud's
+ * response. Each endpoint makes the same entity call as the client command it mirrors and only
+ * translates around it.
  */
 public abstract class RestEndpoints extends AllDirectives {
 
   protected static final ObjectMapper JSON = new ObjectMapper();
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RestEndpoints.class);
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(RestEndpoints.class);
 
   /** The endpoints of this group for {@code caller}; paths are relative to the version prefix. */
   public abstract Route routes(Caller caller);
 
-  /** The request body as a JSON object; anything else is refused with 400 / 107 before {@code inner} runs. */
+  /**
+   * The request body as a JSON object; anything else is refused with 400 / 107 before {@code inner}
+   * runs.
+   */
   protected Route jsonBody(Function<ObjectNode, Route> inner) {
-    return entity(Unmarshaller.entityToString(), body -> {
-      JsonNode parsed;
-      try {
-        parsed = body.isBlank() ? JsonNodeFactory.instance.objectNode() : JSON.readTree(body);
-      } catch (Exception malformed) {
-        throw RestError.malformedJson();
-      }
-      if (!(parsed instanceof ObjectNode object)) {
-        throw RestError.malformedJson();
-      }
-      return inner.apply(object);
-    });
+    return entity(
+        Unmarshaller.entityToString(),
+        body -> {
+          JsonNode parsed;
+          try {
+            parsed = body.isBlank() ? JsonNodeFactory.instance.objectNode() : JSON.readTree(body);
+          } catch (Exception malformed) {
+            throw RestError.malformedJson();
+          }
+          if (!(parsed instanceof ObjectNode object)) {
+            throw RestError.malformedJson();
+          }
+          return inner.apply(object);
+        });
   }
 
   /** 200 with {@code body} once {@code answer} completes; a failure becomes its LeanCloud error. */
   protected Route reply(CompletionStage<? extends JsonNode> answer) {
-    return completeWithFuture(Futures.direct(answer).handle((body, failure) ->
-        failure == null ? ok(body) : errorResponse(failure)));
+    return completeWithFuture(
+        Futures.direct(answer)
+            .handle((body, failure) -> failure == null ? ok(body) : errorResponse(failure)));
   }
 
   /** 201 Created with {@code body} (the storage API's answer to a new object). */
   protected Route replyCreated(CompletionStage<? extends JsonNode> answer) {
-    return completeWithFuture(Futures.direct(answer).handle((body, failure) ->
-        failure == null ? ok(body).withStatus(org.apache.pekko.http.javadsl.model.StatusCodes.CREATED)
-            : errorResponse(failure)));
+    return completeWithFuture(
+        Futures.direct(answer)
+            .handle(
+                (body, failure) ->
+                    failure == null
+                        ? ok(body)
+                            .withStatus(org.apache.pekko.http.javadsl.model.StatusCodes.CREATED)
+                        : errorResponse(failure)));
   }
 
   protected static HttpResponse ok(JsonNode body) {
@@ -66,7 +79,10 @@ public abstract class RestEndpoints extends AllDirectives {
   }
 
   static HttpResponse errorResponse(Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
     if (cause instanceof RestError error) {
       return error.toResponse();
     }
@@ -74,15 +90,19 @@ public abstract class RestEndpoints extends AllDirectives {
       return RestError.unavailable().toResponse();
     }
     LOG.warn("REST call failed: {}", cause.toString());
-    return RestError.response(org.apache.pekko.http.javadsl.model.StatusCodes.INTERNAL_SERVER_ERROR, 1,
+    return RestError.response(
+        org.apache.pekko.http.javadsl.model.StatusCodes.INTERNAL_SERVER_ERROR,
+        1,
         "Internal server error, retry.");
   }
 
-  // ------------------------------------------------------------------------------------------ parameters
+  // ------------------------------------------------------------------------------------------
+  // parameters
 
   /** A required non-empty string field. */
   protected static String requiredText(ObjectNode body, String field) {
-    return optionalText(body, field).filter(value -> !value.isEmpty())
+    return optionalText(body, field)
+        .filter(value -> !value.isEmpty())
         .orElseThrow(() -> RestError.badParameter(field + " is required (a non-empty string)"));
   }
 
@@ -107,7 +127,8 @@ public abstract class RestEndpoints extends AllDirectives {
     if (value.isBoolean()) {
       return Optional.of(value.booleanValue());
     }
-    if (value.isTextual() && (value.textValue().equals("true") || value.textValue().equals("false"))) {
+    if (value.isTextual()
+        && (value.textValue().equals("true") || value.textValue().equals("false"))) {
       return Optional.of(Boolean.parseBoolean(value.textValue()));
     }
     throw RestError.badParameter(field + " must be a boolean");
@@ -133,7 +154,8 @@ public abstract class RestEndpoints extends AllDirectives {
   }
 
   /** A query parameter as an int within [min, max], or {@code fallback} when absent. */
-  protected static int intParameter(Optional<String> raw, String name, int fallback, int min, int max) {
+  protected static int intParameter(
+      Optional<String> raw, String name, int fallback, int min, int max) {
     if (raw.isEmpty() || raw.get().isEmpty()) {
       return fallback;
     }

@@ -10,9 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToIntFunction;
 
 /**
- * REST rate limits per app and node (REST-AND-HOOKS §3.7), with resilience4j's rate limiter: each budget
- * refills once a minute and a call over it gets 429 at once (no waiting), for the rest of that minute. Apps
- * are configured, so there is one limiter per app and budget, never one per caller.
+ * REST rate limits per app and node (REST-AND-HOOKS §3.7), with resilience4j's rate limiter: each
+ * budget refills once a minute and a call over it gets 429 at once (no waiting), for the rest of
+ * that minute. Apps are configured, so there is one limiter per app and budget, never one per
+ * caller.
  */
 public final class RestLimiter {
 
@@ -36,12 +37,17 @@ public final class RestLimiter {
 
   /** Takes one call from {@code budget} of {@code app}; over it, throws 429. */
   public void acquire(NodeSettings.App app, Budget budget) {
-    RateLimiter limiter = limiters.computeIfAbsent(app.appId() + "/" + budget, name -> RateLimiter.of(name,
-        RateLimiterConfig.custom()
-            .limitForPeriod(budget.perMinute.applyAsInt(app.restLimits()))
-            .limitRefreshPeriod(Duration.ofMinutes(1))
-            .timeoutDuration(Duration.ZERO)
-            .build()));
+    RateLimiter limiter =
+        limiters.computeIfAbsent(
+            app.appId() + "/" + budget,
+            name ->
+                RateLimiter.of(
+                    name,
+                    RateLimiterConfig.custom()
+                        .limitForPeriod(budget.perMinute.applyAsInt(app.restLimits()))
+                        .limitRefreshPeriod(Duration.ofMinutes(1))
+                        .timeoutDuration(Duration.ZERO)
+                        .build()));
     if (!limiter.acquirePermission()) {
       throw RestError.tooManyRequests(budget.name().toLowerCase(java.util.Locale.ROOT));
     }

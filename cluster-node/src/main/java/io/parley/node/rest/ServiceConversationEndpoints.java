@@ -14,11 +14,12 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Service (system) conversations' subscribers and broadcasts (REST-AND-HOOKS §3.3), master key only: {@code
- * /1.2/rtm/service-conversations/{id}/subscribers} (subscribe, unsubscribe, list, count) and {@code
- * .../broadcasts}. Subscribing is the entity's own subscription path (a client's {@code conv/add} of itself to a
- * system conversation); a broadcast is the app server's post to every subscriber. Create, query, read and
- * update of service conversations are {@link ConversationEndpoints}' (kind {@code SYSTEM}).
+ * Service (system) conversations' subscribers and broadcasts (REST-AND-HOOKS §3.3), master key
+ * only: {@code /1.2/rtm/service-conversations/{id}/subscribers} (subscribe, unsubscribe, list,
+ * count) and {@code .../broadcasts}. Subscribing is the entity's own subscription path (a client's
+ * {@code conv/add} of itself to a system conversation); a broadcast is the app server's post to
+ * every subscriber. Create, query, read and update of service conversations are {@link
+ * ConversationEndpoints}' (kind {@code SYSTEM}).
  */
 public final class ServiceConversationEndpoints extends RestEndpoints {
 
@@ -30,7 +31,10 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
   private final MessageEndpoints messages;
   private final Clock clock;
 
-  public ServiceConversationEndpoints(ConversationFinder finder, Conversations conversations, MessageEndpoints messages,
+  public ServiceConversationEndpoints(
+      ConversationFinder finder,
+      Conversations conversations,
+      MessageEndpoints messages,
       Clock clock) {
     this.finder = finder;
     this.conversations = conversations;
@@ -40,81 +44,158 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
 
   @Override
   public Route routes(Caller caller) {
-    return concat(path(PathMatchers.segment("rtm").slash("broadcasts"), () -> post(() -> jsonBody(body ->
-        globalBroadcast(caller.requireMaster(), body)))), serviceConversation(caller));
+    return concat(
+        path(
+            PathMatchers.segment("rtm").slash("broadcasts"),
+            () -> post(() -> jsonBody(body -> globalBroadcast(caller.requireMaster(), body)))),
+        serviceConversation(caller));
   }
 
   /**
-   * {@code POST /1.2/rtm/broadcasts} (§3.5): {@code from_client}, {@code conv_id} (a service conversation),
-   * {@code message}, {@code push}, {@code valid_till} (ms, checked to be a number; not enforced: the message
-   * stays in the subscribers' history): a broadcast to the conversation's subscribers, stored ({@code transient}
-   * is not supported).
+   * {@code POST /1.2/rtm/broadcasts} (§3.5): {@code from_client}, {@code conv_id} (a service
+   * conversation), {@code message}, {@code push}, {@code valid_till} (ms, checked to be a number;
+   * not enforced: the message stays in the subscribers' history): a broadcast to the conversation's
+   * subscribers, stored ({@code transient} is not supported).
    */
   private Route globalBroadcast(Caller caller, ObjectNode body) {
     if (body.has("valid_till") && !body.get("valid_till").canConvertToLong()) {
       throw RestError.badParameter("valid_till must be a timestamp in milliseconds");
     }
-    return reply(messages.broadcast(caller, requiredText(body, "conv_id"), requiredText(body, "from_client"), body));
+    return reply(
+        messages.broadcast(
+            caller, requiredText(body, "conv_id"), requiredText(body, "from_client"), body));
   }
 
   private Route serviceConversation(Caller caller) {
-    return pathPrefix(PathMatchers.segment("rtm").slash("service-conversations").slash(PathMatchers.segment()), cid ->
-        concat(
-            path("subscribers", () -> concat(
-                post(() -> jsonBody(body -> subscribe(caller.requireMaster(), cid, requiredText(body, "client_id"), true))),
-                get(() -> parameterOptional("limit", limit -> parameterOptional("client_id", after ->
-                    subscribers(caller.requireMaster(), cid, limit, after)))))),
-            path(PathMatchers.segment("subscribers").slash("count"), () -> get(() ->
-                reply(system(caller.requireMaster(), cid).thenApply(found ->
-                    JSON.createObjectNode().put("count", found.members().size()))))),
-            path(PathMatchers.segment("subscribers").slash(PathMatchers.segment()), clientId ->
-                delete(() -> subscribe(caller.requireMaster(), cid, clientId, false))),
-            path("broadcasts", () -> post(() -> jsonBody(body ->
-                reply(messages.broadcast(caller.requireMaster(), cid, requiredText(body, "from_client"), body)))))));
-  }
-
-  /** The service conversation {@code cid}: 404 / 4303 when there is none, 400 / 4313 when it is not a service one. */
-  private CompletionStage<Conversation.Snapshot> system(Caller caller, String cid) {
-    return finder.byIds(caller.appId(), List.of(cid)).thenApply(found -> {
-      if (found.isEmpty()) {
-        throw RestError.refused(4303, "Conversation " + cid + " not found.");
-      }
-      if (found.get(0).kind() != Kind.SYSTEM) {
-        throw RestError.refused(4313, "Conversation " + cid + " is not a service conversation (sys: true).");
-      }
-      return found.get(0);
-    });
-  }
-
-  /** {@code POST .../subscribers {"client_id"}} and {@code DELETE .../subscribers/{client_id}}: {@code {}}. */
-  private Route subscribe(Caller caller, String cid, String clientId, boolean subscribe) {
-    long now = clock.millis();
-    return reply(system(caller, cid)
-        .thenCompose(found -> conversations.ask(caller.appId(), cid, replyTo -> subscribe
-            ? new Conversation.Add(clientId, List.of(clientId), now, null, replyTo)
-            : new Conversation.Remove(clientId, List.of(clientId), now, replyTo)))
-        .thenApply(reply -> {
-          ConversationEndpoints.changed(reply);
-          return JSON.createObjectNode();
-        }));
+    return pathPrefix(
+        PathMatchers.segment("rtm").slash("service-conversations").slash(PathMatchers.segment()),
+        cid ->
+            concat(
+                path(
+                    "subscribers",
+                    () ->
+                        concat(
+                            post(
+                                () ->
+                                    jsonBody(
+                                        body ->
+                                            subscribe(
+                                                caller.requireMaster(),
+                                                cid,
+                                                requiredText(body, "client_id"),
+                                                true))),
+                            get(
+                                () ->
+                                    parameterOptional(
+                                        "limit",
+                                        limit ->
+                                            parameterOptional(
+                                                "client_id",
+                                                after ->
+                                                    subscribers(
+                                                        caller.requireMaster(),
+                                                        cid,
+                                                        limit,
+                                                        after)))))),
+                path(
+                    PathMatchers.segment("subscribers").slash("count"),
+                    () ->
+                        get(
+                            () ->
+                                reply(
+                                    system(caller.requireMaster(), cid)
+                                        .thenApply(
+                                            found ->
+                                                JSON.createObjectNode()
+                                                    .put("count", found.members().size()))))),
+                path(
+                    PathMatchers.segment("subscribers").slash(PathMatchers.segment()),
+                    clientId ->
+                        delete(() -> subscribe(caller.requireMaster(), cid, clientId, false))),
+                path(
+                    "broadcasts",
+                    () ->
+                        post(
+                            () ->
+                                jsonBody(
+                                    body ->
+                                        reply(
+                                            messages.broadcast(
+                                                caller.requireMaster(),
+                                                cid,
+                                                requiredText(body, "from_client"),
+                                                body)))))));
   }
 
   /**
-   * {@code GET .../subscribers?limit=&client_id=}: subscribers in the order they subscribed, after {@code
-   * client_id} (exclusive), as {@code [{"subscriber", "conv_id"}]}. LeanCloud adds each one's subscription time,
-   * which Parley does not keep.
+   * The service conversation {@code cid}: 404 / 4303 when there is none, 400 / 4313 when it is not
+   * a service one.
    */
-  private Route subscribers(Caller caller, String cid, Optional<String> limit, Optional<String> after) {
+  private CompletionStage<Conversation.Snapshot> system(Caller caller, String cid) {
+    return finder
+        .byIds(caller.appId(), List.of(cid))
+        .thenApply(
+            found -> {
+              if (found.isEmpty()) {
+                throw RestError.refused(4303, "Conversation " + cid + " not found.");
+              }
+              if (found.get(0).kind() != Kind.SYSTEM) {
+                throw RestError.refused(
+                    4313, "Conversation " + cid + " is not a service conversation (sys: true).");
+              }
+              return found.get(0);
+            });
+  }
+
+  /**
+   * {@code POST .../subscribers {"client_id"}} and {@code DELETE .../subscribers/{client_id}}:
+   * {@code {}}.
+   */
+  private Route subscribe(Caller caller, String cid, String clientId, boolean subscribe) {
+    long now = clock.millis();
+    return reply(
+        system(caller, cid)
+            .thenCompose(
+                found ->
+                    conversations.ask(
+                        caller.appId(),
+                        cid,
+                        replyTo ->
+                            subscribe
+                                ? new Conversation.Add(
+                                    clientId, List.of(clientId), now, null, replyTo)
+                                : new Conversation.Remove(
+                                    clientId, List.of(clientId), now, replyTo)))
+            .thenApply(
+                reply -> {
+                  ConversationEndpoints.changed(reply);
+                  return JSON.createObjectNode();
+                }));
+  }
+
+  /**
+   * {@code GET .../subscribers?limit=&client_id=}: subscribers in the order they subscribed, after
+   * {@code client_id} (exclusive), as {@code [{"subscriber", "conv_id"}]}. LeanCloud adds each
+   * one's subscription time, which Parley does not keep.
+   */
+  private Route subscribers(
+      Caller caller, String cid, Optional<String> limit, Optional<String> after) {
     int pageSize = intParameter(limit, "limit", MAX_SUBSCRIBERS_PAGE, 1, MAX_SUBSCRIBERS_PAGE);
-    return reply(system(caller, cid).thenApply(found -> {
-      List<String> all = found.members();
-      int from = after.filter(id -> !id.isEmpty()).map(id -> all.indexOf(id) + 1).orElse(0);
-      ArrayNode page = JSON.createArrayNode();
-      all.subList(Math.min(from, all.size()), Math.min(all.size(), from + pageSize)).forEach(subscriber -> {
-        ObjectNode row = page.addObject();
-        row.put("subscriber", subscriber).put("conv_id", cid);
-      });
-      return page;
-    }));
+    return reply(
+        system(caller, cid)
+            .thenApply(
+                found -> {
+                  List<String> all = found.members();
+                  int from =
+                      after.filter(id -> !id.isEmpty()).map(id -> all.indexOf(id) + 1).orElse(0);
+                  ArrayNode page = JSON.createArrayNode();
+                  all.subList(Math.min(from, all.size()), Math.min(all.size(), from + pageSize))
+                      .forEach(
+                          subscriber -> {
+                            ObjectNode row = page.addObject();
+                            row.put("subscriber", subscriber).put("conv_id", cid);
+                          });
+                  return page;
+                }));
   }
 }

@@ -7,14 +7,17 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The rules for a clientId, the same at login and wherever a request names clients (members, targets):
- * 1 to {@code max-client-id-length} characters, no control characters, no lone surrogates (docs/protocol.md
- * §17). Also what counts as a refusal for a limit, for the session's flood check.
+ * The rules for a clientId, the same at login and wherever a request names clients (members,
+ * targets): 1 to {@code max-client-id-length} characters, no control characters, no lone surrogates
+ * (docs/protocol.md §17). Also what counts as a refusal for a limit, for the session's flood check.
  */
 final class ClientIds {
 
-  private static final Set<Integer> QUOTA_CODES = Set.of(ErrorCode.APP_QUOTA_EXCEEDED.code(),
-      ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED.code(), ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED.code());
+  private static final Set<Integer> QUOTA_CODES =
+      Set.of(
+          ErrorCode.APP_QUOTA_EXCEEDED.code(),
+          ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED.code(),
+          ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED.code());
 
   private ClientIds() {}
 
@@ -58,7 +61,9 @@ final class ClientIds {
     if (reply.getCmd() == CommandType.error) {
       return reply.hasErrorMessage() && QUOTA_CODES.contains(reply.getErrorMessage().getCode());
     }
-    return reply.getCmd() == CommandType.ack && reply.hasAckMessage() && reply.getAckMessage().hasCode()
+    return reply.getCmd() == CommandType.ack
+        && reply.hasAckMessage()
+        && reply.getAckMessage().hasCode()
         && QUOTA_CODES.contains(reply.getAckMessage().getCode());
   }
 }

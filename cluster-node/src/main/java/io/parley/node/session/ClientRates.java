@@ -12,9 +12,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The request rates of one connection's clients (docs/protocol.md §17): a token bucket per client and kind of
- * request, refilled each minute (bucket4j), and one bucket of refusals for the whole connection: a connection
- * that keeps being refused is a flood, and is closed. One instance per session actor; not thread-safe.
+ * The request rates of one connection's clients (docs/protocol.md §17): a token bucket per client
+ * and kind of request, refilled each minute (bucket4j), and one bucket of refusals for the whole
+ * connection: a connection that keeps being refused is a flood, and is closed. One instance per
+ * session actor; not thread-safe.
  */
 final class ClientRates {
 
@@ -29,7 +30,11 @@ final class ClientRates {
   private final Limits limits;
   private final Map<String, Map<Kind, Bucket>> buckets = new HashMap<>();
   private final Bucket refusals;
-  /** Receipts are counted per connection: a flood guard, whatever the number of clients on the socket. */
+
+  /**
+   * Receipts are counted per connection: a flood guard, whatever the number of clients on the
+   * socket.
+   */
   private final Bucket receipts;
 
   ClientRates(Limits limits) {
@@ -38,7 +43,10 @@ final class ClientRates {
     this.receipts = perMinute(limits.receiptsPerMinute());
   }
 
-  /** The kind a logged-in client's request is charged to; null for what costs nothing (echo, heartbeat, logout). */
+  /**
+   * The kind a logged-in client's request is charged to; null for what costs nothing (echo,
+   * heartbeat, logout).
+   */
   static Kind kindOf(GenericCommand command) {
     CommandType cmd = command.getCmd();
     return switch (cmd) {
@@ -46,7 +54,8 @@ final class ClientRates {
       case logs -> Kind.HISTORY;
       case ack, read -> Kind.RECEIPTS;
       case echo, login -> null;
-      case session -> command.getOp() == OpType.query || command.getOp() == OpType.refresh ? Kind.OPS : null;
+      case session ->
+          command.getOp() == OpType.query || command.getOp() == OpType.refresh ? Kind.OPS : null;
       default -> Kind.OPS;
     };
   }
@@ -61,28 +70,34 @@ final class ClientRates {
   }
 
   /**
-   * Takes {@code tokens} from {@code clientId}'s bucket of {@code kind} (receipts: the connection's): false when
-   * its rate is spent.
+   * Takes {@code tokens} from {@code clientId}'s bucket of {@code kind} (receipts: the
+   * connection's): false when its rate is spent.
    */
   boolean tryTake(String clientId, Kind kind, int tokens) {
     if (kind == Kind.RECEIPTS) {
-      return receipts == null || receipts.tryConsume(Math.max(1, Math.min(tokens, limits.receiptsPerMinute())));
+      return receipts == null
+          || receipts.tryConsume(Math.max(1, Math.min(tokens, limits.receiptsPerMinute())));
     }
-    int perMinute = switch (kind) {
-      case DIRECT -> limits.directPerMinute();
-      case HISTORY -> limits.historyPerMinute();
-      case RECEIPTS -> throw new IllegalStateException("receipts are counted per connection");
-      case OPS -> limits.opsPerMinute();
-    };
+    int perMinute =
+        switch (kind) {
+          case DIRECT -> limits.directPerMinute();
+          case HISTORY -> limits.historyPerMinute();
+          case RECEIPTS -> throw new IllegalStateException("receipts are counted per connection");
+          case OPS -> limits.opsPerMinute();
+        };
     if (perMinute <= 0) {
       return true;
     }
-    Bucket bucket = buckets.computeIfAbsent(clientId, id -> new EnumMap<>(Kind.class))
-        .computeIfAbsent(kind, k -> perMinute(perMinute));
+    Bucket bucket =
+        buckets
+            .computeIfAbsent(clientId, id -> new EnumMap<>(Kind.class))
+            .computeIfAbsent(kind, k -> perMinute(perMinute));
     return bucket.tryConsume(Math.max(1, Math.min(tokens, perMinute)));
   }
 
-  /** Records one refusal of this connection: false once the connection has been refused too often. */
+  /**
+   * Records one refusal of this connection: false once the connection has been refused too often.
+   */
   boolean refused() {
     return refusals == null || refusals.tryConsume(1);
   }
@@ -96,7 +111,8 @@ final class ClientRates {
     if (perMinute <= 0) {
       return null;
     }
-    // One actor uses these buckets: no synchronisation (and no allocation per request, unlike lock-free ones).
+    // One actor uses these buckets: no synchronisation (and no allocation per request, unlike
+    // lock-free ones).
     return Bucket.builder()
         .addLimit(limit -> limit.capacity(perMinute).refillGreedy(perMinute, Duration.ofMinutes(1)))
         .withSynchronizationStrategy(SynchronizationStrategy.NONE)

@@ -3,9 +3,9 @@ package io.parley.node.session;
 import io.parley.protocol.wire.GenericCommand;
 
 /**
- * The route table: every command a logged-in client can send, and the one method that handles it. The
- * session answers session commands itself ({@code session/*}, {@code echo}, {@code login}); everything else
- * comes here. The README's "Commands" table lists the same routes.
+ * The route table: every command a logged-in client can send, and the one method that handles it.
+ * The session answers session commands itself ({@code session/*}, {@code echo}, {@code login});
+ * everything else comes here. The README's "Commands" table lists the same routes.
  */
 final class CommandRoutes {
 
@@ -17,7 +17,10 @@ final class CommandRoutes {
     this.messages = messages;
   }
 
-  /** Hands {@code command} to its handler; {@code false} when no route exists (the caller answers it). */
+  /**
+   * Hands {@code command} to its handler; {@code false} when no route exists (the caller answers
+   * it).
+   */
   boolean route(String appId, String clientId, GenericCommand command) {
     switch (command.getCmd()) {
       case direct -> messages.onDirect(appId, clientId, command, conversations.roomOf(clientId));
@@ -35,10 +38,12 @@ final class CommandRoutes {
       }
       case blacklist -> {
         return switch (command.getOp()) {
-          case block, unblock, query -> run(() -> {
-            conversations.track(command);
-            conversations.onBlacklist(appId, clientId, command);
-          });
+          case block, unblock, query ->
+              run(
+                  () -> {
+                    conversations.track(command);
+                    conversations.onBlacklist(appId, clientId, command);
+                  });
           default -> false;
         };
       }
@@ -54,8 +59,18 @@ final class CommandRoutes {
       case start -> conversations.onStart(appId, clientId, command);
       case query -> conversations.onQuery(appId, clientId, command);
       case max_read -> messages.onMaxRead(appId, clientId, command);
-      case add, remove, update, mute, unmute, count, is_member, members, member_info_update, add_shutup,
-          remove_shutup, query_shutup -> {
+      case add,
+          remove,
+          update,
+          mute,
+          unmute,
+          count,
+          is_member,
+          members,
+          member_info_update,
+          add_shutup,
+          remove_shutup,
+          query_shutup -> {
         conversations.track(command);
         if (!conversations.hasCid(clientId, command)) {
           return true;

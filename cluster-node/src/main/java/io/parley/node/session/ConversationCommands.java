@@ -1,23 +1,23 @@
 package io.parley.node.session;
 
-import io.parley.node.concurrent.Futures;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIds;
-import io.parley.node.conversation.Delivery;
-import io.parley.node.presence.NodeDirectory;
-import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.conversation.Conversations;
+import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.SelfJoin;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.conversation.query.ConversationQuery;
 import io.parley.node.conversation.query.InvalidQueryException;
 import io.parley.node.conversation.query.QueryBudget;
 import io.parley.node.hooks.Hooks;
+import io.parley.node.presence.NodeDirectory;
 import io.parley.node.settings.Limits;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.ErrorCode;
@@ -45,41 +45,61 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The session side of {@code conv/*}: turns frames into {@link Conversation} entity commands and their
- * replies back into frames (docs/protocol.md §6.1–§6.7). One ask per request (a query asks each candidate);
- * answers come back to the session actor as {@link SessionActor.Emit}, so they go out in the session's order.
- * It also keeps this session's chatroom per client (one room per login, §8.6).
+ * The session side of {@code conv/*}: turns frames into {@link Conversation} entity commands and
+ * their replies back into frames (docs/protocol.md §6.1–§6.7). One ask per request (a query asks
+ * each candidate); answers come back to the session actor as {@link SessionActor.Emit}, so they go
+ * out in the session's order. It also keeps this session's chatroom per client (one room per login,
+ * §8.6).
  */
 public final class ConversationCommands {
 
   /** Builds the translator for one session actor. */
   public interface Factory {
-    ConversationCommands create(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox);
+    ConversationCommands create(
+        ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox);
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConversationCommands.class);
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(ConversationCommands.class);
 
   private final ActorContext<SessionActor.Command> context;
-  /** Where this session receives conversation notices (its adapter): what it joins chatrooms with. */
+
+  /**
+   * Where this session receives conversation notices (its adapter): what it joins chatrooms with.
+   */
   private final ActorRef<Delivery> inbox;
+
   private final NodeDirectory directory;
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final Conversations conversations;
   private final ConversationFinder finder;
   private final ConversationSettings limits;
   private final NodeSettings nodeSettings;
+
   /** Per-request bounds (ids, member ids, attribute nesting): docs/protocol.md §17. */
   private final Limits requestLimits;
+
   private final Duration askTimeout;
   private final Clock clock;
   private final ConversationHooks hooks;
+
   /** The chatroom each client of this session is in: its entity id. */
   private final Map<String, String> rooms = new HashMap<>();
+
   /** Requests (by {@code i}) whose reply is not sent yet, and their conversation. */
   private final Map<Integer, String> unanswered = new HashMap<>();
-  private static final Set<OpType> NOTIFYING = Set.of(OpType.add, OpType.remove, OpType.update,
-      OpType.member_info_update, OpType.add_shutup, OpType.remove_shutup, OpType.block, OpType.unblock);
+
+  private static final Set<OpType> NOTIFYING =
+      Set.of(
+          OpType.add,
+          OpType.remove,
+          OpType.update,
+          OpType.member_info_update,
+          OpType.add_shutup,
+          OpType.remove_shutup,
+          OpType.block,
+          OpType.unblock);
 
   private ConversationCommands(
       ActorContext<SessionActor.Command> context,
@@ -107,13 +127,31 @@ public final class ConversationCommands {
   }
 
   /** Conversations reached through Cluster Sharding, wherever they live. */
-  public static Factory sharded(ClusterSharding sharding, NodeDirectory directory, ConversationIndex index,
-      ConversationSettings limits, NodeSettings nodeSettings, Duration askTimeout, Hooks hooks, Clock clock) {
-    Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
+  public static Factory sharded(
+      ClusterSharding sharding,
+      NodeDirectory directory,
+      ConversationIndex index,
+      ConversationSettings limits,
+      NodeSettings nodeSettings,
+      Duration askTimeout,
+      Hooks hooks,
+      Clock clock) {
+    Function<String, EntityRef<Conversation.Command>> entities =
+        id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
     ConversationFinder finder = new ConversationFinder(entities, index, limits, askTimeout);
     ConversationHooks conversationHooks = new ConversationHooks(hooks);
-    return (context, inbox) -> new ConversationCommands(context, inbox, directory, entities, finder, limits, nodeSettings,
-        askTimeout, conversationHooks, clock);
+    return (context, inbox) ->
+        new ConversationCommands(
+            context,
+            inbox,
+            directory,
+            entities,
+            finder,
+            limits,
+            nodeSettings,
+            askTimeout,
+            conversationHooks,
+            clock);
   }
 
   /**
@@ -122,35 +160,50 @@ public final class ConversationCommands {
    */
   void track(GenericCommand command) {
     if (command.hasI() && NOTIFYING.contains(command.getOp())) {
-      unanswered.put(command.getI(), command.getCmd() == CommandType.blacklist
-          ? command.getBlacklistMessage().getSrcCid() : command.getConvMessage().getCid());
+      unanswered.put(
+          command.getI(),
+          command.getCmd() == CommandType.blacklist
+              ? command.getBlacklistMessage().getSrcCid()
+              : command.getConvMessage().getCid());
     }
   }
 
   /**
-   * Requests about one conversation need a well-formed id; without one they are answered 4303 here, so no
-   * conversation entity is ever started for a garbage id.
+   * Requests about one conversation need a well-formed id; without one they are answered 4303 here,
+   * so no conversation entity is ever started for a garbage id.
    */
   boolean hasCid(String clientId, GenericCommand command) {
     if (ConversationIds.isValid(command.getConvMessage().getCid())) {
       return true;
     }
-    emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND,
-        command.getConvMessage().hasCid() ? "no conversation " + command.getConvMessage().getCid() : "cid is required"));
+    emit(
+        Replies.error(
+            requestId(command),
+            clientId,
+            ErrorCode.CONVERSATION_NOT_FOUND,
+            command.getConvMessage().hasCid()
+                ? "no conversation " + command.getConvMessage().getCid()
+                : "cid is required"));
     return false;
   }
 
   /**
-   * Every clientId a request names follows the login rules (§17); the first that does not is answered 4103
-   * and nothing is done. False when the request was refused.
+   * Every clientId a request names follows the login rules (§17); the first that does not is
+   * answered 4103 and nothing is done. False when the request was refused.
    */
   private boolean validClientIds(GenericCommand command, String clientId, List<String> named) {
     String invalid = ClientIds.firstInvalid(named, nodeSettings.session().maxClientIdLength());
     if (invalid == null) {
       return true;
     }
-    emit(Replies.error(requestId(command), clientId, ErrorCode.INVALID_LOGIN,
-        ClientIds.rule(nodeSettings.session().maxClientIdLength()) + ": " + abbreviated(invalid)));
+    emit(
+        Replies.error(
+            requestId(command),
+            clientId,
+            ErrorCode.INVALID_LOGIN,
+            ClientIds.rule(nodeSettings.session().maxClientIdLength())
+                + ": "
+                + abbreviated(invalid)));
     return false;
   }
 
@@ -199,14 +252,17 @@ public final class ConversationCommands {
   }
 
   /**
-   * Whether a request about {@code cid} from this session is still unanswered: its notices then wait, so the
-   * reply comes before the pushes it causes (§3.2), e.g. `added` before the inviter's `members_joined`.
+   * Whether a request about {@code cid} from this session is still unanswered: its notices then
+   * wait, so the reply comes before the pushes it causes (§3.2), e.g. `added` before the inviter's
+   * `members_joined`.
    */
   boolean awaitingReply(String cid) {
     return unanswered.containsValue(cid);
   }
 
-  /** A frame with {@code i} went out; returns the conversation whose notices may now follow, if any. */
+  /**
+   * A frame with {@code i} went out; returns the conversation whose notices may now follow, if any.
+   */
   String answered(int requestId) {
     String cid = unanswered.remove(requestId);
     return cid != null && !unanswered.containsValue(cid) ? cid : null;
@@ -221,7 +277,10 @@ public final class ConversationCommands {
     }
   }
 
-  /** The session ended: this node stops delivering its chatrooms to it (the rooms' entities watch it). */
+  /**
+   * The session ended: this node stops delivering its chatrooms to it (the rooms' entities watch
+   * it).
+   */
   public void stopped() {
     rooms.values().forEach(room -> directory.leaveRoom(room, inbox));
     rooms.clear();
@@ -232,13 +291,18 @@ public final class ConversationCommands {
     return rooms.get(clientId);
   }
 
-  /** Re-attaches this session to its chatrooms: heals a room entity that restarted elsewhere (no reply). */
+  /**
+   * Re-attaches this session to its chatrooms: heals a room entity that restarted elsewhere (no
+   * reply).
+   */
   public void refresh() {
-    rooms.forEach((clientId, room) -> entities.apply(room)
-        .tell(new Conversation.JoinRoom(clientId, inbox, null)));
+    rooms.forEach(
+        (clientId, room) ->
+            entities.apply(room).tell(new Conversation.JoinRoom(clientId, inbox, null)));
   }
 
-  // ----------------------------------------------------------------------------------------------- start
+  // -----------------------------------------------------------------------------------------------
+  // start
 
   /** conv/start (§6.1): normal, unique, chatroom or temporary; replies {@code started}. */
   void onStart(String appId, String clientId, GenericCommand command) {
@@ -246,34 +310,57 @@ public final class ConversationCommands {
     String attributes = request.hasAttr() ? request.getAttr().getData() : "{}";
     String problem = attributesProblem(attributes, true);
     if (problem != null) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
+      emit(
+          Replies.error(
+              requestId(command), clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
       return;
     }
     if (!validClientIds(command, clientId, request.getMList())) {
       return;
     }
     Instant now = clock.instant();
-    Kind kind = request.getTransient() ? Kind.TRANSIENT : request.getTempConv() ? Kind.TEMPORARY : Kind.NORMAL;
+    Kind kind =
+        request.getTransient()
+            ? Kind.TRANSIENT
+            : request.getTempConv() ? Kind.TEMPORARY : Kind.NORMAL;
     List<String> members = new ArrayList<>(request.getMList());
     if (!members.contains(clientId)) {
       members.add(clientId);
     }
-    // Temporary conversations honour `unique` too (JS 5 sends it by default): the unexpired one of the set.
+    // Temporary conversations honour `unique` too (JS 5 sends it by default): the unexpired one of
+    // the set.
     long ttlSeconds = kind == Kind.TEMPORARY ? temporaryTtl(request) : 0;
     // The app's _conversationStart may refuse, or give the attributes to create with.
-    CompletionStage<Conversation.Reply> answer = hooks.beforeStart(appId, clientId, members, attributes)
-        .thenCompose(verdict -> verdict.refusal() != null ? CompletableFuture.completedFuture(verdict.refusal())
-            : conversations.start(appId, access(appId).uniqueIdKey(), clientId, members,
-                ConversationHooks.attributes(verdict, attributes), kind, request.getUnique(), ttlSeconds, now));
-    pipe(answer, command, clientId,
+    CompletionStage<Conversation.Reply> answer =
+        hooks
+            .beforeStart(appId, clientId, members, attributes)
+            .thenCompose(
+                verdict ->
+                    verdict.refusal() != null
+                        ? CompletableFuture.completedFuture(verdict.refusal())
+                        : conversations.start(
+                            appId,
+                            access(appId).uniqueIdKey(),
+                            clientId,
+                            members,
+                            ConversationHooks.attributes(verdict, attributes),
+                            kind,
+                            request.getUnique(),
+                            ttlSeconds,
+                            now));
+    pipe(
+        answer,
+        command,
+        clientId,
         reply -> {
           Conversation.Snapshot conversation = ((Conversation.Created) reply).conversation();
           if (!((Conversation.Created) reply).existing()) {
             hooks.started(appId, conversation.id());
           }
-          ConvCommand.Builder started = ConvCommand.newBuilder()
-              .setCid(conversation.id())
-              .setCdate(Instant.ofEpochMilli(conversation.createdAt()).toString());
+          ConvCommand.Builder started =
+              ConvCommand.newBuilder()
+                  .setCid(conversation.id())
+                  .setCdate(Instant.ofEpochMilli(conversation.createdAt()).toString());
           if (conversation.uniqueId() != null) {
             started.setUniqueId(conversation.uniqueId());
           }
@@ -291,24 +378,36 @@ public final class ConversationCommands {
             entities.apply(entityId).tell(new Conversation.JoinRoom(clientId, inbox, null));
             joinRoom(clientId, entityId);
           }
-          return Replies.replyTo(command, CommandType.conv, OpType.started, clientId).setConvMessage(started).build();
+          return Replies.replyTo(command, CommandType.conv, OpType.started, clientId)
+              .setConvMessage(started)
+              .build();
         });
   }
 
   /** Like {@link #ask}, for a start that may have moved on (see {@link Conversations#start}). */
-  private void pipe(CompletionStage<Conversation.Reply> answer, GenericCommand command, String clientId,
+  private void pipe(
+      CompletionStage<Conversation.Reply> answer,
+      GenericCommand command,
+      String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
-    context.pipeToSelf(answer, (reply, failure) -> failure != null || refused(reply)
-        ? new SessionActor.Emit(toFrame(command, clientId, reply, failure, null))
-        : new SessionActor.Emit(onSuccess.apply(reply)));
+    context.pipeToSelf(
+        answer,
+        (reply, failure) ->
+            failure != null || refused(reply)
+                ? new SessionActor.Emit(toFrame(command, clientId, reply, failure, null))
+                : new SessionActor.Emit(onSuccess.apply(reply)));
   }
 
   private long temporaryTtl(ConvCommand request) {
-    long requested = request.getTempConvTTL() > 0 ? request.getTempConvTTL() : limits.defaultTemporaryTtl().toSeconds();
+    long requested =
+        request.getTempConvTTL() > 0
+            ? request.getTempConvTTL()
+            : limits.defaultTemporaryTtl().toSeconds();
     return Math.min(requested, limits.maxTemporaryTtl().toSeconds());
   }
 
-  // ---------------------------------------------------------------------------------------- add, remove
+  // ---------------------------------------------------------------------------------------- add,
+  // remove
 
   /** conv/add (§6.2): invite or join; a chatroom join attaches this session. */
   void onAdd(String appId, String clientId, GenericCommand command) {
@@ -319,21 +418,41 @@ public final class ConversationCommands {
       return;
     }
     SelfJoin selfJoin = SelfJoin.parse(access(appId).selfJoin());
-    CompletionStage<Conversation.Reply> answer = hooks.beforeAdd(appId, clientId, request.getCid(), ids)
-        .thenCompose(verdict -> verdict.refusal() != null ? CompletableFuture.completedFuture(verdict.refusal())
-            : Futures.direct(entities.apply(entityId).ask((ActorRef<Conversation.Reply> replyTo) ->
-                new Conversation.Add(clientId, ids, clock.millis(), inbox, replyTo, selfJoin), askTimeout)));
-    context.pipeToSelf(answer, (reply, failure) -> {
-      if (reply instanceof Conversation.MembershipChanged changed) {
-        hooks.added(appId, clientId, request.getCid(), changed.allowed());
-      }
-      if (reply instanceof Conversation.MembershipChanged changed && changed.conversation().kind() == Kind.TRANSIENT
-          && changed.allowed().contains(clientId)) {
-        // The entity attached this session to its chatroom: this node now delivers the room to it.
-        joinRoom(clientId, entityId);
-      }
-      return new SessionActor.Emit(toFrame(command, clientId, reply, failure, OpType.added));
-    });
+    CompletionStage<Conversation.Reply> answer =
+        hooks
+            .beforeAdd(appId, clientId, request.getCid(), ids)
+            .thenCompose(
+                verdict ->
+                    verdict.refusal() != null
+                        ? CompletableFuture.completedFuture(verdict.refusal())
+                        : Futures.direct(
+                            entities
+                                .apply(entityId)
+                                .ask(
+                                    (ActorRef<Conversation.Reply> replyTo) ->
+                                        new Conversation.Add(
+                                            clientId,
+                                            ids,
+                                            clock.millis(),
+                                            inbox,
+                                            replyTo,
+                                            selfJoin),
+                                    askTimeout)));
+    context.pipeToSelf(
+        answer,
+        (reply, failure) -> {
+          if (reply instanceof Conversation.MembershipChanged changed) {
+            hooks.added(appId, clientId, request.getCid(), changed.allowed());
+          }
+          if (reply instanceof Conversation.MembershipChanged changed
+              && changed.conversation().kind() == Kind.TRANSIENT
+              && changed.allowed().contains(clientId)) {
+            // The entity attached this session to its chatroom: this node now delivers the room to
+            // it.
+            joinRoom(clientId, entityId);
+          }
+          return new SessionActor.Emit(toFrame(command, clientId, reply, failure, OpType.added));
+        });
   }
 
   /** One chatroom per login: joining one leaves the previous (§8.6). */
@@ -359,87 +478,155 @@ public final class ConversationCommands {
       if (ids.contains(clientId)) {
         loggedOut(clientId);
       }
-      emit(membership(command, clientId, ids.contains(clientId) ? List.of(clientId) : List.of(),
-          failed(4314, "NORMAL_CONVERSATION_REQUIRED", others), OpType.removed));
+      emit(
+          membership(
+              command,
+              clientId,
+              ids.contains(clientId) ? List.of(clientId) : List.of(),
+              failed(4314, "NORMAL_CONVERSATION_REQUIRED", others),
+              OpType.removed));
       return;
     }
-    askAfter(hooks.beforeRemove(appId, clientId, request.getCid(), ids), entityId,
-        verdict -> replyTo -> new Conversation.Remove(clientId, ids, clock.millis(), replyTo), command, clientId,
+    askAfter(
+        hooks.beforeRemove(appId, clientId, request.getCid(), ids),
+        entityId,
+        verdict -> replyTo -> new Conversation.Remove(clientId, ids, clock.millis(), replyTo),
+        command,
+        clientId,
         reply -> {
-          hooks.removed(appId, clientId, request.getCid(), ((Conversation.MembershipChanged) reply).allowed());
+          hooks.removed(
+              appId,
+              clientId,
+              request.getCid(),
+              ((Conversation.MembershipChanged) reply).allowed());
           return membershipReply(command, clientId, reply, OpType.removed);
         });
   }
 
-  // --------------------------------------------------------------------------------- update, mute, count
+  // --------------------------------------------------------------------------------- update, mute,
+  // count
 
   void onUpdate(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String update = request.hasAttr() ? request.getAttr().getData() : "{}";
     String problem = attributesProblem(update, false);
     if (problem != null) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
+      emit(
+          Replies.error(
+              requestId(command), clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
       return;
     }
-    askAfter(hooks.beforeUpdate(appId, clientId, request.getCid(), update, null), Conversation.entityId(appId, request.getCid()),
-        verdict -> replyTo -> new Conversation.Update(clientId, ConversationHooks.attributes(verdict, update), clock.millis(),
-            replyTo), command, clientId,
-        reply -> Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
-            .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())
-                .setUdate(Instant.ofEpochMilli(((Conversation.Accepted) reply).conversation().updatedAt()).toString()))
-            .build());
+    askAfter(
+        hooks.beforeUpdate(appId, clientId, request.getCid(), update, null),
+        Conversation.entityId(appId, request.getCid()),
+        verdict ->
+            replyTo ->
+                new Conversation.Update(
+                    clientId,
+                    ConversationHooks.attributes(verdict, update),
+                    clock.millis(),
+                    replyTo),
+        command,
+        clientId,
+        reply ->
+            Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
+                .setConvMessage(
+                    ConvCommand.newBuilder()
+                        .setCid(request.getCid())
+                        .setUdate(
+                            Instant.ofEpochMilli(
+                                    ((Conversation.Accepted) reply).conversation().updatedAt())
+                                .toString()))
+                .build());
   }
 
-  /** mute/unmute are answered with {@code updated}: the Java SDK completes them on that op (§6.6). */
+  /**
+   * mute/unmute are answered with {@code updated}: the Java SDK completes them on that op (§6.6).
+   */
   void onMute(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     boolean mute = command.getOp() == OpType.mute;
-    askAfter(hooks.beforeUpdate(appId, clientId, request.getCid(), null, mute), Conversation.entityId(appId, request.getCid()),
-        verdict -> replyTo -> new Conversation.Mute(clientId, ConversationHooks.mute(verdict, mute), clock.millis(), replyTo),
-        command, clientId,
-        reply -> Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
-            .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())).build());
+    askAfter(
+        hooks.beforeUpdate(appId, clientId, request.getCid(), null, mute),
+        Conversation.entityId(appId, request.getCid()),
+        verdict ->
+            replyTo ->
+                new Conversation.Mute(
+                    clientId, ConversationHooks.mute(verdict, mute), clock.millis(), replyTo),
+        command,
+        clientId,
+        reply ->
+            Replies.replyTo(command, CommandType.conv, OpType.updated, clientId)
+                .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid()))
+                .build());
   }
 
   void onCount(String appId, String clientId, GenericCommand command) {
-    ask(Conversation.entityId(appId, command.getConvMessage().getCid()), Conversation.Count::new, command, clientId,
-        reply -> Replies.replyTo(command, CommandType.conv, OpType.result, clientId)
-            .setConvMessage(ConvCommand.newBuilder().setCount(((Conversation.Counted) reply).count())).build());
+    ask(
+        Conversation.entityId(appId, command.getConvMessage().getCid()),
+        Conversation.Count::new,
+        command,
+        clientId,
+        reply ->
+            Replies.replyTo(command, CommandType.conv, OpType.result, clientId)
+                .setConvMessage(
+                    ConvCommand.newBuilder().setCount(((Conversation.Counted) reply).count()))
+                .build());
   }
 
   /** conv/members and conv/is_member (EXTRA): the member list, or whether {@code m} are members. */
   void onMembers(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
-    ask(Conversation.entityId(appId, request.getCid()), Conversation.Get::new, command, clientId, reply -> {
-      Conversation.Snapshot conversation = ((Conversation.Accepted) reply).conversation();
-      ConvCommand.Builder result = ConvCommand.newBuilder().setCid(conversation.id());
-      if (command.getOp() == OpType.members) {
-        result.addAllM(conversation.members());
-        return Replies.replyTo(command, CommandType.conv, OpType.results, clientId).setConvMessage(result).build();
-      }
-      ObjectNode answer = JSON.createObjectNode();
-      for (String id : request.getMCount() == 0 ? List.of(clientId) : request.getMList()) {
-        answer.put(id, conversation.members().contains(id));
-      }
-      result.setResults(JsonObjectMessage.newBuilder().setData(answer.toString()));
-      return Replies.replyTo(command, CommandType.conv, OpType.result, clientId).setConvMessage(result).build();
-    });
+    ask(
+        Conversation.entityId(appId, request.getCid()),
+        Conversation.Get::new,
+        command,
+        clientId,
+        reply -> {
+          Conversation.Snapshot conversation = ((Conversation.Accepted) reply).conversation();
+          ConvCommand.Builder result = ConvCommand.newBuilder().setCid(conversation.id());
+          if (command.getOp() == OpType.members) {
+            result.addAllM(conversation.members());
+            return Replies.replyTo(command, CommandType.conv, OpType.results, clientId)
+                .setConvMessage(result)
+                .build();
+          }
+          ObjectNode answer = JSON.createObjectNode();
+          for (String id : request.getMCount() == 0 ? List.of(clientId) : request.getMList()) {
+            answer.put(id, conversation.members().contains(id));
+          }
+          result.setResults(JsonObjectMessage.newBuilder().setData(answer.toString()));
+          return Replies.replyTo(command, CommandType.conv, OpType.result, clientId)
+              .setConvMessage(result)
+              .build();
+        });
   }
 
-  // ------------------------------------------------------------------------- roles, shut-up, blacklist
+  // ------------------------------------------------------------------------- roles, shut-up,
+  // blacklist
 
-  /** conv/member_info_update (§6.9): replies {@code member_info_updated}; members get member_info_changed. */
+  /**
+   * conv/member_info_update (§6.9): replies {@code member_info_updated}; members get
+   * member_info_changed.
+   */
   void onMemberInfoUpdate(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
-    String target = request.hasTargetClientId() ? request.getTargetClientId() : request.getInfo().getPid();
+    String target =
+        request.hasTargetClientId() ? request.getTargetClientId() : request.getInfo().getPid();
     if (!validClientIds(command, clientId, List.of(target))) {
       return;
     }
-    ask(Conversation.entityId(appId, request.getCid()),
-        replyTo -> new Conversation.ChangeRole(clientId, target, request.getInfo().getRole(), clock.millis(), replyTo),
-        command, clientId,
-        reply -> Replies.replyTo(command, CommandType.conv, OpType.member_info_updated, clientId)
-            .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid())).build());
+    ask(
+        Conversation.entityId(appId, request.getCid()),
+        replyTo ->
+            new Conversation.ChangeRole(
+                clientId, target, request.getInfo().getRole(), clock.millis(), replyTo),
+        command,
+        clientId,
+        reply ->
+            Replies.replyTo(command, CommandType.conv, OpType.member_info_updated, clientId)
+                .setConvMessage(ConvCommand.newBuilder().setCid(request.getCid()))
+                .build());
   }
 
   void onShutup(String appId, String clientId, GenericCommand command) {
@@ -449,22 +636,33 @@ public final class ConversationCommands {
     if (!validClientIds(command, clientId, request.getMList())) {
       return;
     }
-    ask(Conversation.entityId(appId, request.getCid()),
-        replyTo -> new Conversation.Shutup(clientId, request.getMList(), add, clock.millis(), replyTo),
-        command, clientId, reply -> membershipReply(command, clientId, reply, replyOp));
+    ask(
+        Conversation.entityId(appId, request.getCid()),
+        replyTo ->
+            new Conversation.Shutup(clientId, request.getMList(), add, clock.millis(), replyTo),
+        command,
+        clientId,
+        reply -> membershipReply(command, clientId, reply, replyOp));
   }
 
   void onQueryShutup(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
-    ask(Conversation.entityId(appId, request.getCid()),
-        replyTo -> new Conversation.ListModerated(false, request.getLimit(), request.getNext(), replyTo, clientId),
-        command, clientId, reply -> {
+    ask(
+        Conversation.entityId(appId, request.getCid()),
+        replyTo ->
+            new Conversation.ListModerated(
+                false, request.getLimit(), request.getNext(), replyTo, clientId),
+        command,
+        clientId,
+        reply -> {
           Conversation.Listed listed = (Conversation.Listed) reply;
           ConvCommand.Builder result = ConvCommand.newBuilder().addAllM(listed.clientIds());
           if (listed.next() != null) {
             result.setNext(listed.next());
           }
-          return Replies.replyTo(command, CommandType.conv, OpType.shutup_result, clientId).setConvMessage(result).build();
+          return Replies.replyTo(command, CommandType.conv, OpType.shutup_result, clientId)
+              .setConvMessage(result)
+              .build();
         });
   }
 
@@ -472,23 +670,37 @@ public final class ConversationCommands {
   void onBlacklist(String appId, String clientId, GenericCommand command) {
     BlacklistCommand request = command.getBlacklistMessage();
     if (!ConversationIds.isValid(request.getSrcCid())) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_NOT_FOUND,
-          request.hasSrcCid() ? "no conversation " + request.getSrcCid() : "srcCid is required"));
+      emit(
+          Replies.error(
+              requestId(command),
+              clientId,
+              ErrorCode.CONVERSATION_NOT_FOUND,
+              request.hasSrcCid()
+                  ? "no conversation " + request.getSrcCid()
+                  : "srcCid is required"));
       return;
     }
     String entityId = Conversation.entityId(appId, request.getSrcCid());
     if (command.getOp() == OpType.query) {
-      ask(entityId, replyTo -> new Conversation.ListModerated(true, request.getLimit(), request.getNext(), replyTo,
-              clientId),
-          command, clientId, reply -> {
+      ask(
+          entityId,
+          replyTo ->
+              new Conversation.ListModerated(
+                  true, request.getLimit(), request.getNext(), replyTo, clientId),
+          command,
+          clientId,
+          reply -> {
             Conversation.Listed listed = (Conversation.Listed) reply;
-            BlacklistCommand.Builder result = BlacklistCommand.newBuilder().setSrcCid(request.getSrcCid())
-                .addAllBlockedPids(listed.clientIds());
+            BlacklistCommand.Builder result =
+                BlacklistCommand.newBuilder()
+                    .setSrcCid(request.getSrcCid())
+                    .addAllBlockedPids(listed.clientIds());
             if (listed.next() != null) {
               result.setNext(listed.next());
             }
             return Replies.replyTo(command, CommandType.blacklist, OpType.query_result, clientId)
-                .setBlacklistMessage(result).build();
+                .setBlacklistMessage(result)
+                .build();
           });
       return;
     }
@@ -496,62 +708,98 @@ public final class ConversationCommands {
     if (!validClientIds(command, clientId, request.getToPidsList())) {
       return;
     }
-    ask(entityId, replyTo -> new Conversation.Block(clientId, request.getToPidsList(), add, clock.millis(), replyTo),
-        command, clientId, reply -> {
+    ask(
+        entityId,
+        replyTo ->
+            new Conversation.Block(clientId, request.getToPidsList(), add, clock.millis(), replyTo),
+        command,
+        clientId,
+        reply -> {
           Conversation.MembershipChanged changed = (Conversation.MembershipChanged) reply;
-          BlacklistCommand.Builder result = BlacklistCommand.newBuilder().setSrcCid(request.getSrcCid())
-              .addAllAllowedPids(changed.allowed());
+          BlacklistCommand.Builder result =
+              BlacklistCommand.newBuilder()
+                  .setSrcCid(request.getSrcCid())
+                  .addAllAllowedPids(changed.allowed());
           for (Conversation.Failure failure : changed.failed()) {
-            result.addFailedPids(ErrorCommand.newBuilder().setCode(failure.code()).setReason(failure.reason())
-                .addAllPids(failure.clientIds()));
+            result.addFailedPids(
+                ErrorCommand.newBuilder()
+                    .setCode(failure.code())
+                    .setReason(failure.reason())
+                    .addAllPids(failure.clientIds()));
           }
-          return Replies.replyTo(command, CommandType.blacklist, add ? OpType.blocked : OpType.unblocked, clientId)
-              .setBlacklistMessage(result).build();
+          return Replies.replyTo(
+                  command, CommandType.blacklist, add ? OpType.blocked : OpType.unblocked, clientId)
+              .setBlacklistMessage(result)
+              .build();
         });
   }
 
-  // ---------------------------------------------------------------------------------------------- query
+  // ----------------------------------------------------------------------------------------------
+  // query
 
   /**
-   * conv/query (§6.4). Candidates come from the ids in the condition, else from the per-member index (the
-   * member the condition requires, or the requester when there is no condition), else from the app's newest
-   * conversations (at most {@code max-query-candidates}); the condition, sort, skip and limit then apply.
+   * conv/query (§6.4). Candidates come from the ids in the condition, else from the per-member
+   * index (the member the condition requires, or the requester when there is no condition), else
+   * from the app's newest conversations (at most {@code max-query-candidates}); the condition,
+   * sort, skip and limit then apply.
    */
   void onQuery(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     if (request.getTempConvIdsCount() > requestLimits.idsPerRequest()) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED,
-          "at most " + requestLimits.idsPerRequest() + " tempConvIds per query"));
+      emit(
+          Replies.error(
+              requestId(command),
+              clientId,
+              ErrorCode.CONVERSATION_QUERY_FAILED,
+              "at most " + requestLimits.idsPerRequest() + " tempConvIds per query"));
       return;
     }
     if (request.getTempConvIdsCount() > 0) {
-      finder.byIds(appId, request.getTempConvIdsList()).thenApply(found -> temporaryResults(command, clientId, found))
+      finder
+          .byIds(appId, request.getTempConvIdsList())
+          .thenApply(found -> temporaryResults(command, clientId, found))
           .whenComplete((frame, failure) -> emitAnswer(command, clientId, frame, failure));
       return;
     }
     ConversationQuery query;
     try {
-      query = ConversationQuery.parse(request.hasWhere() ? request.getWhere().getData() : null,
-          request.hasSort() ? request.getSort() : null,
-          request.hasLimit() ? request.getLimit() : null,
-          request.hasSkip() ? request.getSkip() : null,
-          finder.queryLimits());
+      query =
+          ConversationQuery.parse(
+              request.hasWhere() ? request.getWhere().getData() : null,
+              request.hasSort() ? request.getSort() : null,
+              request.hasLimit() ? request.getLimit() : null,
+              request.hasSkip() ? request.getSkip() : null,
+              finder.queryLimits());
     } catch (InvalidQueryException invalid) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED, invalid.getMessage()));
+      emit(
+          Replies.error(
+              requestId(command),
+              clientId,
+              ErrorCode.CONVERSATION_QUERY_FAILED,
+              invalid.getMessage()));
       return;
     }
     if (query.objectIds().map(Set::size).orElse(0) > requestLimits.idsPerRequest()) {
-      emit(Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED,
-          "at most " + requestLimits.idsPerRequest() + " objectIds per query"));
+      emit(
+          Replies.error(
+              requestId(command),
+              clientId,
+              ErrorCode.CONVERSATION_QUERY_FAILED,
+              "at most " + requestLimits.idsPerRequest() + " objectIds per query"));
       return;
     }
-    finder.find(appId, clientId, query)
+    finder
+        .find(appId, clientId, query)
         .thenApply(found -> queryResults(command, clientId, found))
         .whenComplete((frame, failure) -> emitAnswer(command, clientId, frame, failure));
   }
 
-  /** The page as the client asked for it: flag bit 0 drops the member lists, bit 1 adds the last message. */
-  private static GenericCommand queryResults(GenericCommand command, String clientId, ConversationFinder.Found found) {
+  /**
+   * The page as the client asked for it: flag bit 0 drops the member lists, bit 1 adds the last
+   * message.
+   */
+  private static GenericCommand queryResults(
+      GenericCommand command, String clientId, ConversationFinder.Found found) {
     ConvCommand request = command.getConvMessage();
     boolean compact = (request.getFlag() & 1) != 0;
     boolean withLastMessage = (request.getFlag() & 2) != 0;
@@ -563,20 +811,26 @@ public final class ConversationCommands {
       }
       Conversation.Snapshot conversation = found.conversations().get(n);
       if (withLastMessage && ConversationFinder.seesLastMessage(conversation, clientId)) {
-        // The last message is for members only: an outsider who knows an id learns nothing it says (H1).
+        // The last message is for members only: an outsider who knows an id learns nothing it says
+        // (H1).
         ConversationFinder.addLastMessage(document, conversation);
       }
       results.add(document);
     }
-    ConvCommand.Builder reply = ConvCommand.newBuilder().setResults(JsonObjectMessage.newBuilder().setData(results.toString()));
+    ConvCommand.Builder reply =
+        ConvCommand.newBuilder()
+            .setResults(JsonObjectMessage.newBuilder().setData(results.toString()));
     if (request.getCount() > 0) {
       reply.setCount(found.matching());
     }
-    return Replies.replyTo(command, CommandType.conv, OpType.results, clientId).setConvMessage(reply).build();
+    return Replies.replyTo(command, CommandType.conv, OpType.results, clientId)
+        .setConvMessage(reply)
+        .build();
   }
 
   /** Temporary conversations by id (§6.4): objectId, members, creator and the seconds left. */
-  private GenericCommand temporaryResults(GenericCommand command, String clientId, List<Conversation.Snapshot> found) {
+  private GenericCommand temporaryResults(
+      GenericCommand command, String clientId, List<Conversation.Snapshot> found) {
     ArrayNode results = JSON.createArrayNode();
     long now = clock.millis();
     for (Conversation.Snapshot conversation : found) {
@@ -587,11 +841,14 @@ public final class ConversationCommands {
       result.put("ttl", Math.max(0, (conversation.expiresAt() - now) / 1000));
     }
     return Replies.replyTo(command, CommandType.conv, OpType.results, clientId)
-        .setConvMessage(ConvCommand.newBuilder().setResults(JsonObjectMessage.newBuilder().setData(results.toString())))
+        .setConvMessage(
+            ConvCommand.newBuilder()
+                .setResults(JsonObjectMessage.newBuilder().setData(results.toString())))
         .build();
   }
 
-  // -------------------------------------------------------------------------------------------- helpers
+  // --------------------------------------------------------------------------------------------
+  // helpers
 
   private void ask(
       String entityId,
@@ -599,26 +856,43 @@ public final class ConversationCommands {
       GenericCommand command,
       String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
-    askAfter(ConversationHooks.Verdict.PROCEED_NOW, entityId, verdict -> message, command, clientId, onSuccess);
+    askAfter(
+        ConversationHooks.Verdict.PROCEED_NOW,
+        entityId,
+        verdict -> message,
+        command,
+        clientId,
+        onSuccess);
   }
 
-  /** {@link #ask} once a before-hook let the request through (its refusal is the answer otherwise). */
+  /**
+   * {@link #ask} once a before-hook let the request through (its refusal is the answer otherwise).
+   */
   private void askAfter(
       CompletionStage<ConversationHooks.Verdict> gate,
       String entityId,
-      Function<ConversationHooks.Verdict, Function<ActorRef<Conversation.Reply>, Conversation.Command>> message,
+      Function<
+              ConversationHooks.Verdict,
+              Function<ActorRef<Conversation.Reply>, Conversation.Command>>
+          message,
       GenericCommand command,
       String clientId,
       Function<Conversation.Reply, GenericCommand> onSuccess) {
-    CompletionStage<Conversation.Reply> answer = gate.thenCompose(verdict -> verdict.refusal() != null
-        ? CompletableFuture.completedFuture(verdict.refusal())
-        : Futures.direct(entities.apply(entityId).ask(message.apply(verdict)::apply, askTimeout)));
-    context.pipeToSelf(answer, (reply, failure) -> {
-      if (failure != null || refused(reply)) {
-        return new SessionActor.Emit(toFrame(command, clientId, reply, failure, null));
-      }
-      return new SessionActor.Emit(onSuccess.apply(reply));
-    });
+    CompletionStage<Conversation.Reply> answer =
+        gate.thenCompose(
+            verdict ->
+                verdict.refusal() != null
+                    ? CompletableFuture.completedFuture(verdict.refusal())
+                    : Futures.direct(
+                        entities.apply(entityId).ask(message.apply(verdict)::apply, askTimeout)));
+    context.pipeToSelf(
+        answer,
+        (reply, failure) -> {
+          if (failure != null || refused(reply)) {
+            return new SessionActor.Emit(toFrame(command, clientId, reply, failure, null));
+          }
+          return new SessionActor.Emit(onSuccess.apply(reply));
+        });
   }
 
   private static boolean refused(Conversation.Reply reply) {
@@ -626,7 +900,11 @@ public final class ConversationCommands {
   }
 
   private GenericCommand toFrame(
-      GenericCommand command, String clientId, Conversation.Reply reply, Throwable failure, OpType membershipOp) {
+      GenericCommand command,
+      String clientId,
+      Conversation.Reply reply,
+      Throwable failure,
+      OpType membershipOp) {
     if (failure != null) {
       return storageError(command, clientId, failure);
     }
@@ -640,44 +918,82 @@ public final class ConversationCommands {
     return membershipReply(command, clientId, reply, membershipOp);
   }
 
-  private GenericCommand membershipReply(GenericCommand command, String clientId, Conversation.Reply reply, OpType op) {
+  private GenericCommand membershipReply(
+      GenericCommand command, String clientId, Conversation.Reply reply, OpType op) {
     Conversation.MembershipChanged changed = (Conversation.MembershipChanged) reply;
     return membership(command, clientId, changed.allowed(), changed.failed(), op);
   }
 
-  /** {@code added}/{@code removed} always carry {@code allowedPids}: JS updates its members from it (§6.2). */
+  /**
+   * {@code added}/{@code removed} always carry {@code allowedPids}: JS updates its members from it
+   * (§6.2).
+   */
   private static GenericCommand membership(
-      GenericCommand command, String clientId, List<String> allowed, List<Conversation.Failure> failed, OpType op) {
-    ConvCommand.Builder result = ConvCommand.newBuilder().setCid(command.getConvMessage().getCid()).addAllAllowedPids(allowed);
+      GenericCommand command,
+      String clientId,
+      List<String> allowed,
+      List<Conversation.Failure> failed,
+      OpType op) {
+    ConvCommand.Builder result =
+        ConvCommand.newBuilder()
+            .setCid(command.getConvMessage().getCid())
+            .addAllAllowedPids(allowed);
     for (Conversation.Failure failure : failed) {
-      result.addFailedPids(ErrorCommand.newBuilder().setCode(failure.code()).setReason(failure.reason())
-          .addAllPids(failure.clientIds()));
+      result.addFailedPids(
+          ErrorCommand.newBuilder()
+              .setCode(failure.code())
+              .setReason(failure.reason())
+              .addAllPids(failure.clientIds()));
     }
     return Replies.replyTo(command, CommandType.conv, op, clientId).setConvMessage(result).build();
   }
 
-  private static List<Conversation.Failure> failed(int code, String reason, List<String> clientIds) {
-    return clientIds.isEmpty() ? List.of() : List.of(new Conversation.Failure(code, reason, clientIds));
+  private static List<Conversation.Failure> failed(
+      int code, String reason, List<String> clientIds) {
+    return clientIds.isEmpty()
+        ? List.of()
+        : List.of(new Conversation.Failure(code, reason, clientIds));
   }
 
-  private void emitAnswer(GenericCommand command, String clientId, GenericCommand frame, Throwable failure) {
-    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
-    GenericCommand answer = cause instanceof QueryBudget.Exceeded tooExpensive
-        ? Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_QUERY_FAILED, tooExpensive.getMessage())
-        : failure != null ? storageError(command, clientId, failure) : frame;
+  private void emitAnswer(
+      GenericCommand command, String clientId, GenericCommand frame, Throwable failure) {
+    Throwable cause =
+        failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    GenericCommand answer =
+        cause instanceof QueryBudget.Exceeded tooExpensive
+            ? Replies.error(
+                requestId(command),
+                clientId,
+                ErrorCode.CONVERSATION_QUERY_FAILED,
+                tooExpensive.getMessage())
+            : failure != null ? storageError(command, clientId, failure) : frame;
     context.getSelf().tell(new SessionActor.Emit(answer));
   }
 
   private GenericCommand storageError(GenericCommand command, String clientId, Throwable failure) {
     // Runs on future threads too: a plain logger, not the actor's.
-    LOG.warn("Conversation request {}/{} failed: {}", command.getCmd(), command.getOp(), failure.toString());
-    return Replies.error(requestId(command), clientId, ErrorCode.CONVERSATION_API_FAILED, "conversation unavailable, retry");
+    LOG.warn(
+        "Conversation request {}/{} failed: {}",
+        command.getCmd(),
+        command.getOp(),
+        failure.toString());
+    return Replies.error(
+        requestId(command),
+        clientId,
+        ErrorCode.CONVERSATION_API_FAILED,
+        "conversation unavailable, retry");
   }
 
-  /** The app's access rules (unique id key, self-join); the default ones for an app configured elsewhere. */
+  /**
+   * The app's access rules (unique id key, self-join); the default ones for an app configured
+   * elsewhere.
+   */
   private io.parley.node.settings.AppAccess access(String appId) {
-    return nodeSettings.app(appId).map(NodeSettings.App::access)
+    return nodeSettings
+        .app(appId)
+        .map(NodeSettings.App::access)
         .orElseGet(() -> io.parley.node.settings.AppAccess.defaults(appId));
   }
 

@@ -12,10 +12,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The conversation hooks of docs/hooks.md §4.3, where the request path puts them: {@code _conversationStart}, {@code Add},
- * {@code Remove} (kicks only) and {@code Update} (also for mute) before the conversation is asked, their
- * after-hooks once it answered. A before-hook may refuse (4305 with the app's {@code code} and {@code detail}) or,
- * for start and update, replace the attributes (update: or the mute flag); a failed one follows the app's policy.
+ * The conversation hooks of docs/hooks.md §4.3, where the request path puts them: {@code
+ * _conversationStart}, {@code Add}, {@code Remove} (kicks only) and {@code Update} (also for mute)
+ * before the conversation is asked, their after-hooks once it answered. A before-hook may refuse
+ * (4305 with the app's {@code code} and {@code detail}) or, for start and update, replace the
+ * attributes (update: or the mute flag); a failed one follows the app's policy.
  */
 final class ConversationHooks {
 
@@ -28,7 +29,10 @@ final class ConversationHooks {
   static final String UPDATE = "_conversationUpdate";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** What a before-hook decided: go on (with the hook's result, {@code {}} when none), or the refusal to answer. */
+  /**
+   * What a before-hook decided: go on (with the hook's result, {@code {}} when none), or the
+   * refusal to answer.
+   */
   record Verdict(HookOutcome.Answered answer, Conversation.Reply refusal) {
     static final Verdict PROCEED = new Verdict(HookOutcome.Answered.PROCEED, null);
     static final CompletionStage<Verdict> PROCEED_NOW = CompletableFuture.completedFuture(PROCEED);
@@ -40,7 +44,8 @@ final class ConversationHooks {
     this.hooks = hooks;
   }
 
-  CompletionStage<Verdict> beforeStart(String appId, String initBy, List<String> members, String attributesJson) {
+  CompletionStage<Verdict> beforeStart(
+      String appId, String initBy, List<String> members, String attributesJson) {
     if (!hooks.on(appId, START)) {
       return Verdict.PROCEED_NOW;
     }
@@ -50,17 +55,22 @@ final class ConversationHooks {
     return verdict(appId, START, params);
   }
 
-  CompletionStage<Verdict> beforeAdd(String appId, String initBy, String cid, List<String> members) {
+  CompletionStage<Verdict> beforeAdd(
+      String appId, String initBy, String cid, List<String> members) {
     return membership(appId, ADD, initBy, cid, members);
   }
 
   /** Only kicks: a client removing itself (quit) is not asked about (§4.3). */
-  CompletionStage<Verdict> beforeRemove(String appId, String initBy, String cid, List<String> members) {
-    return members.equals(List.of(initBy)) ? Verdict.PROCEED_NOW : membership(appId, REMOVE, initBy, cid, members);
+  CompletionStage<Verdict> beforeRemove(
+      String appId, String initBy, String cid, List<String> members) {
+    return members.equals(List.of(initBy))
+        ? Verdict.PROCEED_NOW
+        : membership(appId, REMOVE, initBy, cid, members);
   }
 
   /** conv/update ({@code attributesJson}) or conv/mute|unmute ({@code mute}, attributes null). */
-  CompletionStage<Verdict> beforeUpdate(String appId, String initBy, String cid, String attributesJson, Boolean mute) {
+  CompletionStage<Verdict> beforeUpdate(
+      String appId, String initBy, String cid, String attributesJson, Boolean mute) {
     if (!hooks.on(appId, UPDATE)) {
       return Verdict.PROCEED_NOW;
     }
@@ -73,7 +83,10 @@ final class ConversationHooks {
     return verdict(appId, UPDATE, params);
   }
 
-  /** The attributes the start or update hook returned, as JSON, or {@code requested} when it returned none. */
+  /**
+   * The attributes the start or update hook returned, as JSON, or {@code requested} when it
+   * returned none.
+   */
   static String attributes(Verdict verdict, String requested) {
     JsonNode attr = verdict.answer().get("attr");
     return attr.isObject() ? attr.toString() : requested;
@@ -107,7 +120,8 @@ final class ConversationHooks {
     }
   }
 
-  private CompletionStage<Verdict> membership(String appId, String hook, String initBy, String cid, List<String> members) {
+  private CompletionStage<Verdict> membership(
+      String appId, String hook, String initBy, String cid, List<String> members) {
     if (!hooks.on(appId, hook)) {
       return Verdict.PROCEED_NOW;
     }
@@ -117,16 +131,25 @@ final class ConversationHooks {
   }
 
   private CompletionStage<Verdict> verdict(String appId, String hook, ObjectNode params) {
-    return hooks.call(appId, hook, params).thenApply(outcome -> {
-      if (!(outcome instanceof HookOutcome.Answered answer)) {
-        return new Verdict(HookOutcome.Answered.PROCEED,
-            new Conversation.Rejected(4305, "CONVERSATION_REJECTED_BY_APP", "hook failed"));
-      }
-      return answer.refuses("reject")
-          ? new Verdict(answer, new Conversation.RejectedByApp(4305, "CONVERSATION_REJECTED_BY_APP", answer.appCode(),
-              answer.appMessage()))
-          : new Verdict(answer, null);
-    });
+    return hooks
+        .call(appId, hook, params)
+        .thenApply(
+            outcome -> {
+              if (!(outcome instanceof HookOutcome.Answered answer)) {
+                return new Verdict(
+                    HookOutcome.Answered.PROCEED,
+                    new Conversation.Rejected(4305, "CONVERSATION_REJECTED_BY_APP", "hook failed"));
+              }
+              return answer.refuses("reject")
+                  ? new Verdict(
+                      answer,
+                      new Conversation.RejectedByApp(
+                          4305,
+                          "CONVERSATION_REJECTED_BY_APP",
+                          answer.appCode(),
+                          answer.appMessage()))
+                  : new Verdict(answer, null);
+            });
   }
 
   private static ArrayNode strings(List<String> values) {

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.protocol.Frame;
 import java.util.Optional;
 
-/** Reads the request id of a JSON frame that the codec refused, so the client can get an error reply. */
+/**
+ * Reads the request id of a JSON frame that the codec refused, so the client can get an error
+ * reply.
+ */
 final class JsonPeek {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 

@@ -5,9 +5,10 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Logins per source address, node-wide (docs/protocol.md §17): a token bucket per address (bucket4j), refilled
- * each minute. At most {@code trackedAddresses} are remembered; beyond that, addresses whose bucket is full again
- * (idle for a minute) are forgotten, and if every one is busy the table starts over. Thread-safe.
+ * Logins per source address, node-wide (docs/protocol.md §17): a token bucket per address
+ * (bucket4j), refilled each minute. At most {@code trackedAddresses} are remembered; beyond that,
+ * addresses whose bucket is full again (idle for a minute) are forgotten, and if every one is busy
+ * the table starts over. Thread-safe.
  */
 public final class LoginThrottle {
 
@@ -32,8 +33,17 @@ public final class LoginThrottle {
         buckets.clear();
       }
     }
-    return buckets.computeIfAbsent(address, a -> Bucket.builder()
-        .addLimit(limit -> limit.capacity(perMinute).refillGreedy(perMinute, Duration.ofMinutes(1)))
-        .build()).tryConsume(1);
+    return buckets
+        .computeIfAbsent(
+            address,
+            a ->
+                Bucket.builder()
+                    .addLimit(
+                        limit ->
+                            limit
+                                .capacity(perMinute)
+                                .refillGreedy(perMinute, Duration.ofMinutes(1)))
+                    .build())
+        .tryConsume(1);
   }
 }

@@ -1,16 +1,16 @@
 package io.parley.node.session;
 
 import io.parley.node.concurrent.Futures;
-import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIds;
-import io.parley.node.conversation.HistoryReader;
-import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.conversation.Delivery;
+import io.parley.node.conversation.HistoryReader;
 import io.parley.node.message.HistoryQuery;
 import io.parley.node.message.MessageStore;
 import io.parley.node.message.StoredMessage;
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.Limits;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.wire.AckCommand;
@@ -42,25 +42,29 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The session side of messaging (docs/protocol.md §6.12–§6.16, §8): {@code direct}, {@code ack}, {@code read},
- * {@code logs}, {@code patch}, {@code conv/max_read}, offline delivery at login and will messages. The
- * conversation entity stores and fans out; this class translates and answers.
+ * The session side of messaging (docs/protocol.md §6.12–§6.16, §8): {@code direct}, {@code ack},
+ * {@code read}, {@code logs}, {@code patch}, {@code conv/max_read}, offline delivery at login and
+ * will messages. The conversation entity stores and fans out; this class translates and answers.
  */
 public final class MessageCommands {
 
   /** Builds the translator for one session actor. */
   public interface Factory {
     /** {@code sourceIp}: the connection's remote address, which the app's message hooks get. */
-    MessageCommands create(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox, String sourceIp);
+    MessageCommands create(
+        ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox, String sourceIp);
   }
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MessageCommands.class);
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(MessageCommands.class);
   private static final int DEFAULT_HISTORY = 20;
   private static final int MAX_HISTORY = 1000;
 
   private final ActorContext<SessionActor.Command> context;
+
   /** Where this session receives conversation notices: the origin of what it sends. */
   private final ActorRef<Delivery> inbox;
+
   private final String sourceIp;
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final ConversationIndex index;
@@ -70,21 +74,38 @@ public final class MessageCommands {
   private final Duration askTimeout;
   private final Clock clock;
   private final NodeMetrics metrics;
+
   /** Acks held back per client and conversation (see {@link #openAckWindow}). */
   private final Map<String, PendingAck> ackWindows = new HashMap<>();
+
   private final Duration ackWindow;
+
   /** {@code direct}s sent and not yet answered: what the session's backpressure counts. */
   private int sendsInFlight;
+
   /** {@code patch/modify} requests sent to a conversation and not yet answered. */
   private int patchesInFlight;
-  /** Will messages registered on this connection, per client: delivered if the connection dies (§7.6). */
+
+  /**
+   * Will messages registered on this connection, per client: delivered if the connection dies
+   * (§7.6).
+   */
   private final Map<String, Will> wills = new HashMap<>();
 
   private record Will(String clientId, String entityId, Conversation.MessageDraft draft) {}
 
-  private MessageCommands(ActorContext<SessionActor.Command> context, ActorRef<Delivery> inbox, String sourceIp,
-      Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index, HistoryReader history,
-      ConversationSettings settings, Limits limits, Duration askTimeout, Duration ackWindow, Clock clock) {
+  private MessageCommands(
+      ActorContext<SessionActor.Command> context,
+      ActorRef<Delivery> inbox,
+      String sourceIp,
+      Function<String, EntityRef<Conversation.Command>> entities,
+      ConversationIndex index,
+      HistoryReader history,
+      ConversationSettings settings,
+      Limits limits,
+      Duration askTimeout,
+      Duration ackWindow,
+      Clock clock) {
     this.context = context;
     this.limits = limits;
     this.inbox = inbox;
@@ -99,98 +120,213 @@ public final class MessageCommands {
     this.metrics = NodeMetrics.get(context.getSystem());
   }
 
-  public static Factory sharded(ClusterSharding sharding, ConversationIndex index, MessageStore store,
-      ConversationSettings settings, Limits limits, Duration askTimeout, Duration ackWindow, Clock clock) {
-    Function<String, EntityRef<Conversation.Command>> entities = id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
+  public static Factory sharded(
+      ClusterSharding sharding,
+      ConversationIndex index,
+      MessageStore store,
+      ConversationSettings settings,
+      Limits limits,
+      Duration askTimeout,
+      Duration ackWindow,
+      Clock clock) {
+    Function<String, EntityRef<Conversation.Command>> entities =
+        id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
     HistoryReader history = new HistoryReader(entities, store, askTimeout);
-    return (context, inbox, sourceIp) -> new MessageCommands(context, inbox, sourceIp, entities, index, history, settings,
-        limits, askTimeout, ackWindow, clock);
+    return (context, inbox, sourceIp) ->
+        new MessageCommands(
+            context,
+            inbox,
+            sourceIp,
+            entities,
+            index,
+            history,
+            settings,
+            limits,
+            askTimeout,
+            ackWindow,
+            clock);
   }
-
-  /** Entities reached through {@code entities} (tests: {@code TestEntityRef}s); no member index, no history. */
-  static Factory forEntities(Function<String, EntityRef<Conversation.Command>> entities, ConversationSettings settings,
-      Duration askTimeout, Duration ackWindow, Clock clock) {
-    return (context, inbox, sourceIp) -> new MessageCommands(context, inbox, sourceIp, entities, null, null, settings,
-        Limits.DEFAULT, askTimeout, ackWindow, clock);
-  }
-
-  // ----------------------------------------------------------------------------------------------- direct
 
   /**
-   * direct (§6.12): acked with {@code uid} and {@code t} once stored; errors as an ack with a code. {@code room} is
-   * the chatroom entity this session has joined for {@code clientId} (null: none).
+   * Entities reached through {@code entities} (tests: {@code TestEntityRef}s); no member index, no
+   * history.
+   */
+  static Factory forEntities(
+      Function<String, EntityRef<Conversation.Command>> entities,
+      ConversationSettings settings,
+      Duration askTimeout,
+      Duration ackWindow,
+      Clock clock) {
+    return (context, inbox, sourceIp) ->
+        new MessageCommands(
+            context,
+            inbox,
+            sourceIp,
+            entities,
+            null,
+            null,
+            settings,
+            Limits.DEFAULT,
+            askTimeout,
+            ackWindow,
+            clock);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // direct
+
+  /**
+   * direct (§6.12): acked with {@code uid} and {@code t} once stored; errors as an ack with a code.
+   * {@code room} is the chatroom entity this session has joined for {@code clientId} (null: none).
    */
   void onDirect(String appId, String clientId, GenericCommand command, String room) {
     DirectCommand request = command.getDirectMessage();
     if (!request.hasCid() || !ConversationIds.isValid(request.getCid())) {
-      emit(ackError(command, clientId, 4401, "INVALID_MESSAGING_TARGET", "a valid cid is required"));
+      emit(
+          ackError(command, clientId, 4401, "INVALID_MESSAGING_TARGET", "a valid cid is required"));
       return;
     }
     if (request.getMentionPidsCount() > limits.mentionsPerMessage()) {
-      emit(ackError(command, clientId, 4318, "CONVERSATION_API_QUOTA_EXCEEDED",
-          "at most " + limits.mentionsPerMessage() + " mentions per message"));
+      emit(
+          ackError(
+              command,
+              clientId,
+              4318,
+              "CONVERSATION_API_QUOTA_EXCEEDED",
+              "at most " + limits.mentionsPerMessage() + " mentions per message"));
       return;
     }
     if (request.hasDt() && request.getDt().length() > limits.dedupTokenLength()) {
-      emit(ackError(command, clientId, 4109, "FRAME_TOO_LONG", "dt longer than " + limits.dedupTokenLength()));
+      emit(
+          ackError(
+              command,
+              clientId,
+              4109,
+              "FRAME_TOO_LONG",
+              "dt longer than " + limits.dedupTokenLength()));
       return;
     }
     boolean binary = request.hasBinaryMsg();
-    String data = binary ? Base64.getEncoder().encodeToString(request.getBinaryMsg().toByteArray()) : request.getMsg();
+    String data =
+        binary
+            ? Base64.getEncoder().encodeToString(request.getBinaryMsg().toByteArray())
+            : request.getMsg();
     String pushData = request.hasPushData() ? request.getPushData() : null;
-    Conversation.MessageDraft draft = new Conversation.MessageDraft(data, binary, request.getMentionPidsList(),
-        request.getMentionAll(), request.getR(), request.getTransient(), false,
-        request.hasDt() ? request.getDt() : null, pushData);
+    Conversation.MessageDraft draft =
+        new Conversation.MessageDraft(
+            data,
+            binary,
+            request.getMentionPidsList(),
+            request.getMentionAll(),
+            request.getR(),
+            request.getTransient(),
+            false,
+            request.hasDt() ? request.getDt() : null,
+            pushData);
     String entityId = Conversation.entityId(appId, request.getCid());
     if (request.getWill()) {
-      // A will replaces the client's previous one and is only delivered if the connection dies (§7.6).
-      wills.put(clientId, new Will(clientId, entityId, new Conversation.MessageDraft(data, binary, draft.mentionPids(),
-          draft.mentionAll(), false, false, true, null, pushData)));
+      // A will replaces the client's previous one and is only delivered if the connection dies
+      // (§7.6).
+      wills.put(
+          clientId,
+          new Will(
+              clientId,
+              entityId,
+              new Conversation.MessageDraft(
+                  data,
+                  binary,
+                  draft.mentionPids(),
+                  draft.mentionAll(),
+                  false,
+                  false,
+                  true,
+                  null,
+                  pushData)));
       long now = clock.millis();
-      emit(Replies.replyTo(command, CommandType.ack, null, clientId)
-          .setAckMessage(AckCommand.newBuilder().setUid(StoredMessageIds.willId(clientId, now)).setT(now)).build());
+      emit(
+          Replies.replyTo(command, CommandType.ack, null, clientId)
+              .setAckMessage(
+                  AckCommand.newBuilder().setUid(StoredMessageIds.willId(clientId, now)).setT(now))
+              .build());
       return;
     }
     long received = System.nanoTime();
-    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(entityId)
-        .ask(replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo, sourceIp), askTimeout));
+    CompletionStage<Conversation.Reply> answer =
+        Futures.direct(
+            entities
+                .apply(entityId)
+                .ask(
+                    replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo, sourceIp),
+                    askTimeout));
     if (entityId.equals(room)) {
-      // The room this session has joined answered "not in the room": its entity restarted (a deploy, a node
-      // lost) and has not seen the session's periodic renewal yet. Join again and send once more, so the
+      // The room this session has joined answered "not in the room": its entity restarted (a
+      // deploy, a node
+      // lost) and has not seen the session's periodic renewal yet. Join again and send once more,
+      // so the
       // client's message is not refused for a seat it holds.
-      answer = answer.thenCompose(reply -> reply instanceof Conversation.Rejected rejected && rejected.code() == 4401
-          ? Futures.direct(entities.apply(entityId)
-                  .<Conversation.Reply>ask(replyTo -> new Conversation.JoinRoom(clientId, inbox, replyTo), askTimeout))
-              .thenCompose(joined -> joined instanceof Conversation.Rejected ? CompletableFuture.completedFuture(reply)
-                  : Futures.direct(entities.apply(entityId).<Conversation.Reply>ask(
-                      replyTo -> new Conversation.Send(clientId, draft, inbox, replyTo, sourceIp), askTimeout)))
-          : CompletableFuture.completedFuture(reply));
+      answer =
+          answer.thenCompose(
+              reply ->
+                  reply instanceof Conversation.Rejected rejected && rejected.code() == 4401
+                      ? Futures.direct(
+                              entities
+                                  .apply(entityId)
+                                  .<Conversation.Reply>ask(
+                                      replyTo ->
+                                          new Conversation.JoinRoom(clientId, inbox, replyTo),
+                                      askTimeout))
+                          .thenCompose(
+                              joined ->
+                                  joined instanceof Conversation.Rejected
+                                      ? CompletableFuture.completedFuture(reply)
+                                      : Futures.direct(
+                                          entities
+                                              .apply(entityId)
+                                              .<Conversation.Reply>ask(
+                                                  replyTo ->
+                                                      new Conversation.Send(
+                                                          clientId, draft, inbox, replyTo,
+                                                          sourceIp),
+                                                  askTimeout)))
+                      : CompletableFuture.completedFuture(reply));
     }
     sendsInFlight++;
-    context.pipeToSelf(answer, (reply, failure) -> {
-      sendsInFlight--;
-      if (reply instanceof Conversation.Sent sent) {
-        metrics.acked(System.nanoTime() - received);
-        return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId)
-            .setAckMessage(AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp())).build());
-      }
-      if (reply instanceof Conversation.Rejected rejected) {
-        return new SessionActor.Emit(ackError(command, clientId, rejected.code(), rejected.reason(), rejected.detail()));
-      }
-      if (reply instanceof Conversation.RejectedByApp rejected) {
-        // _messageReceived dropped it (docs/hooks.md §4.2): the ack carries the app's code and message.
-        AckCommand.Builder ack = AckCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
-        if (rejected.appCode() != null) {
-          ack.setAppCode(rejected.appCode());
-        }
-        if (rejected.appMsg() != null) {
-          ack.setAppMsg(rejected.appMsg());
-        }
-        return new SessionActor.Emit(Replies.replyTo(command, CommandType.ack, null, clientId).setAckMessage(ack).build());
-      }
-      LOG.warn("direct to {} failed: {}", request.getCid(), String.valueOf(failure));
-      return new SessionActor.Emit(ackError(command, clientId, 4200, "INTERNAL_ERROR", "message not sent, retry"));
-    });
+    context.pipeToSelf(
+        answer,
+        (reply, failure) -> {
+          sendsInFlight--;
+          if (reply instanceof Conversation.Sent sent) {
+            metrics.acked(System.nanoTime() - received);
+            return new SessionActor.Emit(
+                Replies.replyTo(command, CommandType.ack, null, clientId)
+                    .setAckMessage(
+                        AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp()))
+                    .build());
+          }
+          if (reply instanceof Conversation.Rejected rejected) {
+            return new SessionActor.Emit(
+                ackError(command, clientId, rejected.code(), rejected.reason(), rejected.detail()));
+          }
+          if (reply instanceof Conversation.RejectedByApp rejected) {
+            // _messageReceived dropped it (docs/hooks.md §4.2): the ack carries the app's code and
+            // message.
+            AckCommand.Builder ack =
+                AckCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
+            if (rejected.appCode() != null) {
+              ack.setAppCode(rejected.appCode());
+            }
+            if (rejected.appMsg() != null) {
+              ack.setAppMsg(rejected.appMsg());
+            }
+            return new SessionActor.Emit(
+                Replies.replyTo(command, CommandType.ack, null, clientId)
+                    .setAckMessage(ack)
+                    .build());
+          }
+          LOG.warn("direct to {} failed: {}", request.getCid(), String.valueOf(failure));
+          return new SessionActor.Emit(
+              ackError(command, clientId, 4200, "INTERNAL_ERROR", "message not sent, retry"));
+        });
   }
 
   int sendsInFlight() {
@@ -203,8 +339,15 @@ public final class MessageCommands {
 
   /** The connection died without session/close: deliver the will messages of its clients. */
   public void connectionLost() {
-    wills.values().forEach(will -> entities.apply(will.entityId()).tell(new Conversation.Send(
-        will.clientId(), will.draft(), inbox, null, sourceIp)));
+    wills
+        .values()
+        .forEach(
+            will ->
+                entities
+                    .apply(will.entityId())
+                    .tell(
+                        new Conversation.Send(
+                            will.clientId(), will.draft(), inbox, null, sourceIp)));
     wills.clear();
   }
 
@@ -213,25 +356,32 @@ public final class MessageCommands {
     wills.remove(clientId);
   }
 
-  private static GenericCommand ackError(GenericCommand command, String clientId, int code, String reason,
-      String detail) {
+  private static GenericCommand ackError(
+      GenericCommand command, String clientId, int code, String reason, String detail) {
     return Replies.replyTo(command, CommandType.ack, null, clientId)
-        .setAckMessage(AckCommand.newBuilder().setCode(code).setReason(reason)).build();
+        .setAckMessage(AckCommand.newBuilder().setCode(code).setReason(reason))
+        .build();
   }
 
-  // ------------------------------------------------------------------------------------------ ack, read
+  // ------------------------------------------------------------------------------------------ ack,
+  // read
 
-  /** ack (§6.13): advances the delivered position; answered only when it carries an {@code i} (.NET). */
+  /**
+   * ack (§6.13): advances the delivered position; answered only when it carries an {@code i}
+   * (.NET).
+   */
   void onAck(String appId, String clientId, GenericCommand command) {
     AckCommand ack = command.getAckMessage();
     if (ack.hasCid() && ConversationIds.isValid(ack.getCid())) {
-      Conversation.Acked acked = new Conversation.Acked(clientId, ack.getTots(), ack.hasMid() ? ack.getMid() : null);
+      Conversation.Acked acked =
+          new Conversation.Acked(clientId, ack.getTots(), ack.hasMid() ? ack.getMid() : null);
       String entityId = Conversation.entityId(appId, ack.getCid());
       String key = clientId + "\u0000" + entityId;
       if (ackWindow.isZero()) {
         entities.apply(entityId).tell(acked);
       } else if (ackWindows.containsKey(key)) {
-        // Within the window the latest ack replaces the previous ones: acks arrive in delivery order.
+        // Within the window the latest ack replaces the previous ones: acks arrive in delivery
+        // order.
         ackWindows.put(key, new PendingAck(entityId, acked));
       } else {
         entities.apply(entityId).tell(acked);
@@ -244,9 +394,10 @@ public final class MessageCommands {
   }
 
   /**
-   * Every member of a group acks every message; one Acked per message and member would flood the entity (500
-   * members at 40 msg/s is 20,000 a second). The first ack of a client for a conversation goes at once; acks
-   * in the next {@code ack-window} are coalesced into the latest, sent when the window closes.
+   * Every member of a group acks every message; one Acked per message and member would flood the
+   * entity (500 members at 40 msg/s is 20,000 a second). The first ack of a client for a
+   * conversation goes at once; acks in the next {@code ack-window} are coalesced into the latest,
+   * sent when the window closes.
    */
   private void openAckWindow(String key) {
     ackWindows.put(key, PendingAck.NONE);
@@ -263,7 +414,8 @@ public final class MessageCommands {
 
   /** Sends every held ack now: the session ends, or a client logs out. */
   void flushAcks() {
-    ackWindows.values().stream().filter(pending -> pending != PendingAck.NONE)
+    ackWindows.values().stream()
+        .filter(pending -> pending != PendingAck.NONE)
         .forEach(pending -> entities.apply(pending.entityId()).tell(pending.acked()));
     ackWindows.clear();
   }
@@ -283,14 +435,22 @@ public final class MessageCommands {
     read.getCidsList().forEach(cid -> tuples.add(ReadTuple.newBuilder().setCid(cid).build()));
     if (tuples.size() > limits.idsPerRequest()) {
       if (command.hasI()) {
-        emit(error(command, clientId, 4318, "at most " + limits.idsPerRequest() + " conversations per read"));
+        emit(
+            error(
+                command,
+                clientId,
+                4318,
+                "at most " + limits.idsPerRequest() + " conversations per read"));
       }
       return;
     }
     tuples.removeIf(tuple -> !ConversationIds.isValid(tuple.getCid()));
     for (ReadTuple tuple : tuples) {
-      entities.apply(Conversation.entityId(appId, tuple.getCid())).tell(new Conversation.MarkRead(clientId,
-          tuple.getTimestamp(), tuple.hasMid() ? tuple.getMid() : null, inbox));
+      entities
+          .apply(Conversation.entityId(appId, tuple.getCid()))
+          .tell(
+              new Conversation.MarkRead(
+                  clientId, tuple.getTimestamp(), tuple.hasMid() ? tuple.getMid() : null, inbox));
     }
     if (command.hasI()) {
       emit(Replies.replyTo(command, CommandType.read, null, clientId).build());
@@ -306,35 +466,72 @@ public final class MessageCommands {
       emit(error(command, clientId, 4303, "no conversation " + request.getCid()));
       return;
     }
-    history.read(appId, clientId, request.getCid(), historyQuery(request)).whenComplete((result, failure) -> {
-      GenericCommand frame = failure != null ? error(command, clientId, 4311, "history unavailable, retry")
-          : result instanceof HistoryReader.Page page ? logsReply(command, clientId, page.messages(), page.other())
-          : error(command, clientId, ((HistoryReader.Refused) result).code(), ((HistoryReader.Refused) result).detail());
-      context.getSelf().tell(new SessionActor.Emit(frame));
-    });
+    history
+        .read(appId, clientId, request.getCid(), historyQuery(request))
+        .whenComplete(
+            (result, failure) -> {
+              GenericCommand frame =
+                  failure != null
+                      ? error(command, clientId, 4311, "history unavailable, retry")
+                      : result instanceof HistoryReader.Page page
+                          ? logsReply(command, clientId, page.messages(), page.other())
+                          : error(
+                              command,
+                              clientId,
+                              ((HistoryReader.Refused) result).code(),
+                              ((HistoryReader.Refused) result).detail());
+              context.getSelf().tell(new SessionActor.Emit(frame));
+            });
   }
 
   static HistoryQuery historyQuery(LogsCommand request) {
-    int limit = request.hasLimit() ? request.getLimit() : request.hasL() ? request.getL() : DEFAULT_HISTORY;
+    int limit =
+        request.hasLimit() ? request.getLimit() : request.hasL() ? request.getL() : DEFAULT_HISTORY;
     // l = 0 asks for nothing and gets nothing, as on LeanCloud (both JS SDKs send it as given).
     limit = Math.max(0, Math.min(limit, MAX_HISTORY));
-    boolean newer = request.hasDirection() ? request.getDirection() == LogsCommand.QueryDirection.NEW
-        : request.hasTt() && request.hasT() && request.getTt() > request.getT();
+    boolean newer =
+        request.hasDirection()
+            ? request.getDirection() == LogsCommand.QueryDirection.NEW
+            : request.hasTt() && request.hasT() && request.getTt() > request.getT();
     Integer lctype = request.hasLctype() ? request.getLctype() : null;
     if (newer) {
-      return new HistoryQuery(request.hasT() ? request.getT() : Long.MIN_VALUE, request.getMid(), request.getTIncluded(),
-          request.hasTt() ? request.getTt() : Long.MAX_VALUE, request.getTmid(), request.getTtIncluded(), false, limit, lctype);
+      return new HistoryQuery(
+          request.hasT() ? request.getT() : Long.MIN_VALUE,
+          request.getMid(),
+          request.getTIncluded(),
+          request.hasTt() ? request.getTt() : Long.MAX_VALUE,
+          request.getTmid(),
+          request.getTtIncluded(),
+          false,
+          limit,
+          lctype);
     }
-    return new HistoryQuery(request.hasT() ? request.getT() : Long.MAX_VALUE, request.getMid(), request.getTIncluded(),
-        request.hasTt() ? request.getTt() : Long.MIN_VALUE, request.getTmid(), request.getTtIncluded(), true, limit, lctype);
+    return new HistoryQuery(
+        request.hasT() ? request.getT() : Long.MAX_VALUE,
+        request.getMid(),
+        request.getTIncluded(),
+        request.hasTt() ? request.getTt() : Long.MIN_VALUE,
+        request.getTmid(),
+        request.getTtIncluded(),
+        true,
+        limit,
+        lctype);
   }
 
   private static GenericCommand logsReply(
-      GenericCommand command, String clientId, List<StoredMessage> messages, Conversation.Position other) {
+      GenericCommand command,
+      String clientId,
+      List<StoredMessage> messages,
+      Conversation.Position other) {
     LogsCommand.Builder logs = LogsCommand.newBuilder();
     for (StoredMessage message : messages) {
-      LogItem.Builder item = LogItem.newBuilder().setFrom(message.from()).setData(message.data())
-          .setTimestamp(message.timestamp()).setMsgId(message.id()).addAllMentionPids(message.mentionPids());
+      LogItem.Builder item =
+          LogItem.newBuilder()
+              .setFrom(message.from())
+              .setData(message.data())
+              .setTimestamp(message.timestamp())
+              .setMsgId(message.id())
+              .addAllMentionPids(message.mentionPids());
       if (message.mentionAll()) {
         item.setMentionAll(true);
       }
@@ -358,7 +555,8 @@ public final class MessageCommands {
     return Replies.replyTo(command, CommandType.logs, null, clientId).setLogsMessage(logs).build();
   }
 
-  // ---------------------------------------------------------------------------------------------- patch
+  // ----------------------------------------------------------------------------------------------
+  // patch
 
   /** patch/modify (§6.16): recall or edit; one item per request as the SDKs send. */
   void onPatch(String appId, String clientId, GenericCommand command) {
@@ -373,37 +571,76 @@ public final class MessageCommands {
       return;
     }
     if (item.getMentionPidsCount() > limits.mentionsPerMessage()) {
-      emit(error(command, clientId, 4318, "at most " + limits.mentionsPerMessage() + " mentions per message"));
+      emit(
+          error(
+              command,
+              clientId,
+              4318,
+              "at most " + limits.mentionsPerMessage() + " mentions per message"));
       return;
     }
     boolean binary = item.hasBinaryMsg();
-    int size = binary ? item.getBinaryMsg().size() : item.getData().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    int size =
+        binary
+            ? item.getBinaryMsg().size()
+            : item.getData().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     if (size > settings.maxMessageSize()) {
-      emit(error(command, clientId, 4109, "edit of " + size + " bytes exceeds " + settings.maxMessageSize()));
+      emit(
+          error(
+              command,
+              clientId,
+              4109,
+              "edit of " + size + " bytes exceeds " + settings.maxMessageSize()));
       return;
     }
-    String data = binary ? Base64.getEncoder().encodeToString(item.getBinaryMsg().toByteArray()) : item.getData();
-    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(Conversation.entityId(appId, item.getCid()))
-        .ask(replyTo -> new Conversation.PatchMessage(clientId, item.getMid(), item.getTimestamp(), item.getRecall(),
-            data, binary, item.getMentionPidsList(), item.getMentionAll(), inbox, replyTo), askTimeout));
+    String data =
+        binary
+            ? Base64.getEncoder().encodeToString(item.getBinaryMsg().toByteArray())
+            : item.getData();
+    CompletionStage<Conversation.Reply> answer =
+        Futures.direct(
+            entities
+                .apply(Conversation.entityId(appId, item.getCid()))
+                .ask(
+                    replyTo ->
+                        new Conversation.PatchMessage(
+                            clientId,
+                            item.getMid(),
+                            item.getTimestamp(),
+                            item.getRecall(),
+                            data,
+                            binary,
+                            item.getMentionPidsList(),
+                            item.getMentionAll(),
+                            inbox,
+                            replyTo),
+                    askTimeout));
     patchesInFlight++;
-    context.pipeToSelf(answer, (reply, failure) -> {
-      patchesInFlight--;
-      if (reply instanceof Conversation.PatchApplied applied) {
-        return new SessionActor.Emit(Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)
-            .setPatchMessage(PatchCommand.newBuilder().setLastPatchTime(applied.patchTimestamp())).build());
-      }
-      if (reply instanceof Conversation.Rejected rejected) {
-        return new SessionActor.Emit(error(command, clientId, rejected.code(), rejected.detail()));
-      }
-      if (reply instanceof Conversation.RejectedByApp rejected) {
-        return new SessionActor.Emit(Replies.rejectedByApp(command.hasI() ? command.getI() : null, clientId, rejected));
-      }
-      return new SessionActor.Emit(error(command, clientId, 4200, "patch failed, retry"));
-    });
+    context.pipeToSelf(
+        answer,
+        (reply, failure) -> {
+          patchesInFlight--;
+          if (reply instanceof Conversation.PatchApplied applied) {
+            return new SessionActor.Emit(
+                Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)
+                    .setPatchMessage(
+                        PatchCommand.newBuilder().setLastPatchTime(applied.patchTimestamp()))
+                    .build());
+          }
+          if (reply instanceof Conversation.Rejected rejected) {
+            return new SessionActor.Emit(
+                error(command, clientId, rejected.code(), rejected.detail()));
+          }
+          if (reply instanceof Conversation.RejectedByApp rejected) {
+            return new SessionActor.Emit(
+                Replies.rejectedByApp(command.hasI() ? command.getI() : null, clientId, rejected));
+          }
+          return new SessionActor.Emit(error(command, clientId, 4200, "patch failed, retry"));
+        });
   }
 
-  // ------------------------------------------------------------------------------------------- max_read
+  // -------------------------------------------------------------------------------------------
+  // max_read
 
   void onMaxRead(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
@@ -411,131 +648,225 @@ public final class MessageCommands {
       emit(error(command, clientId, 4303, "no conversation " + request.getCid()));
       return;
     }
-    CompletionStage<Conversation.Reply> answer = Futures.direct(entities.apply(Conversation.entityId(appId, request.getCid()))
-        .ask(replyTo -> new Conversation.MaxRead(clientId, request.hasTargetClientId() ? request.getTargetClientId() : null,
-            request.getQueryAllMembers(), replyTo), askTimeout));
-    context.pipeToSelf(answer, (reply, failure) -> {
-      if (!(reply instanceof Conversation.Positions positions)) {
-        int code = reply instanceof Conversation.Rejected rejected ? rejected.code() : 4200;
-        return new SessionActor.Emit(error(command, clientId, code, "max_read failed"));
-      }
-      ConvCommand.Builder result = ConvCommand.newBuilder().setCid(request.getCid());
-      if (request.getQueryAllMembers()) {
-        for (Conversation.Position position : positions.positions()) {
-          MaxReadTuple.Builder tuple = MaxReadTuple.newBuilder().setPid(position.clientId());
-          if (position.acked() > 0) {
-            tuple.setMaxAckTimestamp(position.acked());
+    CompletionStage<Conversation.Reply> answer =
+        Futures.direct(
+            entities
+                .apply(Conversation.entityId(appId, request.getCid()))
+                .ask(
+                    replyTo ->
+                        new Conversation.MaxRead(
+                            clientId,
+                            request.hasTargetClientId() ? request.getTargetClientId() : null,
+                            request.getQueryAllMembers(),
+                            replyTo),
+                    askTimeout));
+    context.pipeToSelf(
+        answer,
+        (reply, failure) -> {
+          if (!(reply instanceof Conversation.Positions positions)) {
+            int code = reply instanceof Conversation.Rejected rejected ? rejected.code() : 4200;
+            return new SessionActor.Emit(error(command, clientId, code, "max_read failed"));
           }
-          if (position.read() > 0) {
-            tuple.setMaxReadTimestamp(position.read());
+          ConvCommand.Builder result = ConvCommand.newBuilder().setCid(request.getCid());
+          if (request.getQueryAllMembers()) {
+            for (Conversation.Position position : positions.positions()) {
+              MaxReadTuple.Builder tuple = MaxReadTuple.newBuilder().setPid(position.clientId());
+              if (position.acked() > 0) {
+                tuple.setMaxAckTimestamp(position.acked());
+              }
+              if (position.read() > 0) {
+                tuple.setMaxReadTimestamp(position.read());
+              }
+              result.addMaxReadTuples(tuple);
+            }
+          } else if (!positions.positions().isEmpty()) {
+            Conversation.Position position = positions.positions().get(0);
+            if (position.acked() > 0) {
+              result.setMaxAckTimestamp(position.acked());
+            }
+            if (position.read() > 0) {
+              result.setMaxReadTimestamp(position.read());
+            }
           }
-          result.addMaxReadTuples(tuple);
-        }
-      } else if (!positions.positions().isEmpty()) {
-        Conversation.Position position = positions.positions().get(0);
-        if (position.acked() > 0) {
-          result.setMaxAckTimestamp(position.acked());
-        }
-        if (position.read() > 0) {
-          result.setMaxReadTimestamp(position.read());
-        }
-      }
-      return new SessionActor.Emit(Replies.replyTo(command, CommandType.conv, OpType.max_read, clientId)
-          .setConvMessage(result).build());
-    });
+          return new SessionActor.Emit(
+              Replies.replyTo(command, CommandType.conv, OpType.max_read, clientId)
+                  .setConvMessage(result)
+                  .build());
+        });
   }
 
-  // ------------------------------------------------------------------------------------------ at login
+  // ------------------------------------------------------------------------------------------ at
+  // login
 
   /**
-   * After {@code opened} (§5.1 step 7): protocol version 1 gets its queued messages pushed ({@code offline}),
-   * versions 2 and 3 get one {@code unread} with every conversation that has unread messages.
+   * After {@code opened} (§5.1 step 7): protocol version 1 gets its queued messages pushed ({@code
+   * offline}), versions 2 and 3 get one {@code unread} with every conversation that has unread
+   * messages.
    */
   public void afterLogin(String appId, String clientId, int version, long lastPatchTime) {
-    index.conversationsOf(appId, clientId, settings.maxQueryCandidates()).whenComplete((cids, failure) -> {
-      if (failure != null) {
-        LOG.warn("Offline delivery for {} skipped: {}", clientId, failure.toString());
-        return;
-      }
-      if (version == 1) {
-        pushOffline(appId, clientId, cids);
-      } else {
-        pushUnread(appId, clientId, cids);
-      }
-      if (lastPatchTime > 0) {
-        pushPatches(appId, clientId, cids, lastPatchTime);
-      }
-    });
+    index
+        .conversationsOf(appId, clientId, settings.maxQueryCandidates())
+        .whenComplete(
+            (cids, failure) -> {
+              if (failure != null) {
+                LOG.warn("Offline delivery for {} skipped: {}", clientId, failure.toString());
+                return;
+              }
+              if (version == 1) {
+                pushOffline(appId, clientId, cids);
+              } else {
+                pushUnread(appId, clientId, cids);
+              }
+              if (lastPatchTime > 0) {
+                pushPatches(appId, clientId, cids, lastPatchTime);
+              }
+            });
   }
 
   /** Patch sync (§10 item 3): one patch/modify with every recent patch newer than the client's. */
   private void pushPatches(String appId, String clientId, List<String> cids, long since) {
-    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
-        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid))
-            .<Conversation.Reply>ask(replyTo -> new Conversation.PatchesSince(clientId, since, replyTo), askTimeout))
-            .toCompletableFuture())
-        .toList();
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
-      List<GenericCommand> pushes = new ArrayList<>();
-      for (CompletableFuture<Conversation.Reply> answer : answers) {
-        if (!answer.isCompletedExceptionally() && answer.join() instanceof Conversation.Patches patches) {
-          for (StoredMessage message : patches.messages()) {
-            pushes.add(NoticeFrames.toPush(clientId, new io.parley.node.conversation.Notice.Patched(patches.cid(), message, null)));
-          }
-        }
-      }
-      if (!pushes.isEmpty()) {
-        PatchCommand.Builder all = PatchCommand.newBuilder();
-        pushes.stream().limit(MAX_HISTORY).forEach(push -> all.addAllPatches(push.getPatchMessage().getPatchesList()));
-        context.getSelf().tell(new SessionActor.Emit(GenericCommand.newBuilder().setCmd(CommandType.patch)
-            .setOp(OpType.modify).setPeerId(clientId).setPatchMessage(all).build()));
-      }
-    });
+    List<CompletableFuture<Conversation.Reply>> answers =
+        cids.stream()
+            .map(
+                cid ->
+                    Futures.direct(
+                            entities
+                                .apply(Conversation.entityId(appId, cid))
+                                .<Conversation.Reply>ask(
+                                    replyTo ->
+                                        new Conversation.PatchesSince(clientId, since, replyTo),
+                                    askTimeout))
+                        .toCompletableFuture())
+            .toList();
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (done, failure) -> {
+              List<GenericCommand> pushes = new ArrayList<>();
+              for (CompletableFuture<Conversation.Reply> answer : answers) {
+                if (!answer.isCompletedExceptionally()
+                    && answer.join() instanceof Conversation.Patches patches) {
+                  for (StoredMessage message : patches.messages()) {
+                    pushes.add(
+                        NoticeFrames.toPush(
+                            clientId,
+                            new io.parley.node.conversation.Notice.Patched(
+                                patches.cid(), message, null)));
+                  }
+                }
+              }
+              if (!pushes.isEmpty()) {
+                PatchCommand.Builder all = PatchCommand.newBuilder();
+                pushes.stream()
+                    .limit(MAX_HISTORY)
+                    .forEach(push -> all.addAllPatches(push.getPatchMessage().getPatchesList()));
+                context
+                    .getSelf()
+                    .tell(
+                        new SessionActor.Emit(
+                            GenericCommand.newBuilder()
+                                .setCmd(CommandType.patch)
+                                .setOp(OpType.modify)
+                                .setPeerId(clientId)
+                                .setPatchMessage(all)
+                                .build()));
+              }
+            });
   }
 
   private void pushOffline(String appId, String clientId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
-        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid))
-            .<Conversation.Reply>ask(replyTo -> new Conversation.UndeliveredTo(clientId,
-                settings.offlineMessagesPerConversation(), replyTo), askTimeout)).toCompletableFuture())
-        .toList();
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
-      int conversations = 0;
-      for (CompletableFuture<Conversation.Reply> answer : answers) {
-        if (!answer.isCompletedExceptionally() && answer.join() instanceof Conversation.Undelivered queue
-            && !queue.messages().isEmpty() && conversations++ < settings.offlineConversations()) {
-          for (int n = 0; n < queue.messages().size(); n++) {
-            boolean last = n == queue.messages().size() - 1;
-            context.getSelf().tell(new SessionActor.Emit(NoticeFrames.direct(clientId, queue.cid(),
-                queue.messages().get(n), queue.convType(), false, true, last && queue.hasMore())));
-          }
-        }
-      }
-    });
+    List<CompletableFuture<Conversation.Reply>> answers =
+        cids.stream()
+            .map(
+                cid ->
+                    Futures.direct(
+                            entities
+                                .apply(Conversation.entityId(appId, cid))
+                                .<Conversation.Reply>ask(
+                                    replyTo ->
+                                        new Conversation.UndeliveredTo(
+                                            clientId,
+                                            settings.offlineMessagesPerConversation(),
+                                            replyTo),
+                                    askTimeout))
+                        .toCompletableFuture())
+            .toList();
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (done, failure) -> {
+              int conversations = 0;
+              for (CompletableFuture<Conversation.Reply> answer : answers) {
+                if (!answer.isCompletedExceptionally()
+                    && answer.join() instanceof Conversation.Undelivered queue
+                    && !queue.messages().isEmpty()
+                    && conversations++ < settings.offlineConversations()) {
+                  for (int n = 0; n < queue.messages().size(); n++) {
+                    boolean last = n == queue.messages().size() - 1;
+                    context
+                        .getSelf()
+                        .tell(
+                            new SessionActor.Emit(
+                                NoticeFrames.direct(
+                                    clientId,
+                                    queue.cid(),
+                                    queue.messages().get(n),
+                                    queue.convType(),
+                                    false,
+                                    true,
+                                    last && queue.hasMore())));
+                  }
+                }
+              }
+            });
   }
 
   private void pushUnread(String appId, String clientId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
-        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid))
-            .<Conversation.Reply>ask(replyTo -> new Conversation.UnreadOf(clientId, replyTo), askTimeout))
-            .toCompletableFuture())
-        .toList();
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
-      UnreadCommand.Builder unread = UnreadCommand.newBuilder().setNotifTime(clock.millis());
-      for (CompletableFuture<Conversation.Reply> answer : answers) {
-        if (!answer.isCompletedExceptionally() && answer.join() instanceof Conversation.Unread tuple
-            && tuple.count() > 0 && unread.getConvsCount() < settings.offlineConversations()) {
-          unread.addConvs(NoticeFrames.unreadTuple(tuple.cid(), tuple.count(), tuple.last(), tuple.mentioned(), tuple.convType()));
-        }
-      }
-      if (unread.getConvsCount() > 0) {
-        context.getSelf().tell(new SessionActor.Emit(GenericCommand.newBuilder().setCmd(CommandType.unread)
-            .setPeerId(clientId).setUnreadMessage(unread).build()));
-      }
-    });
+    List<CompletableFuture<Conversation.Reply>> answers =
+        cids.stream()
+            .map(
+                cid ->
+                    Futures.direct(
+                            entities
+                                .apply(Conversation.entityId(appId, cid))
+                                .<Conversation.Reply>ask(
+                                    replyTo -> new Conversation.UnreadOf(clientId, replyTo),
+                                    askTimeout))
+                        .toCompletableFuture())
+            .toList();
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (done, failure) -> {
+              UnreadCommand.Builder unread =
+                  UnreadCommand.newBuilder().setNotifTime(clock.millis());
+              for (CompletableFuture<Conversation.Reply> answer : answers) {
+                if (!answer.isCompletedExceptionally()
+                    && answer.join() instanceof Conversation.Unread tuple
+                    && tuple.count() > 0
+                    && unread.getConvsCount() < settings.offlineConversations()) {
+                  unread.addConvs(
+                      NoticeFrames.unreadTuple(
+                          tuple.cid(),
+                          tuple.count(),
+                          tuple.last(),
+                          tuple.mentioned(),
+                          tuple.convType()));
+                }
+              }
+              if (unread.getConvsCount() > 0) {
+                context
+                    .getSelf()
+                    .tell(
+                        new SessionActor.Emit(
+                            GenericCommand.newBuilder()
+                                .setCmd(CommandType.unread)
+                                .setPeerId(clientId)
+                                .setUnreadMessage(unread)
+                                .build()));
+              }
+            });
   }
 
-  private static GenericCommand error(GenericCommand command, String clientId, int code, String detail) {
+  private static GenericCommand error(
+      GenericCommand command, String clientId, int code, String detail) {
     ErrorCode errorCode = ErrorCode.of(code).orElse(ErrorCode.INTERNAL_ERROR);
     return Replies.error(command.hasI() ? command.getI() : null, clientId, errorCode, detail);
   }

@@ -6,9 +6,10 @@ import io.parley.node.hooks.Hooks;
 import io.parley.protocol.ErrorCode;
 
 /**
- * {@code _clientOnline} and {@code _clientOffline} (docs/hooks.md §4.4), fire-and-forget: after a successful
- * {@code session/open}, and when a login ends, with LeanCloud's close codes (1 logout, 2 connection lost, 3 kicked
- * by a login with the same tag, 4 kicked by the app) and, when the server closed the connection, its error code.
+ * {@code _clientOnline} and {@code _clientOffline} (docs/hooks.md §4.4), fire-and-forget: after a
+ * successful {@code session/open}, and when a login ends, with LeanCloud's close codes (1 logout, 2
+ * connection lost, 3 kicked by a login with the same tag, 4 kicked by the app) and, when the server
+ * closed the connection, its error code.
  */
 final class PresenceHooks {
 
@@ -30,8 +31,11 @@ final class PresenceHooks {
     if (!hooks.on(appId, ONLINE)) {
       return;
     }
-    ObjectNode params = JSON.createObjectNode().put("peerId", clientId).put("sourceIP", sourceIp)
-        .put("reconnect", reconnect ? 1 : 0);
+    ObjectNode params =
+        JSON.createObjectNode()
+            .put("peerId", clientId)
+            .put("sourceIP", sourceIp)
+            .put("reconnect", reconnect ? 1 : 0);
     if (tag != null) {
       params.put("tag", tag);
     }
@@ -39,20 +43,26 @@ final class PresenceHooks {
   }
 
   /**
-   * {@code sourceIp} is left out when the connection dropped, as LeanCloud did; {@code error} is the code the
-   * server closed the connection with (4107, 4108, 4109, 4114, 4200), or null.
+   * {@code sourceIp} is left out when the connection dropped, as LeanCloud did; {@code error} is
+   * the code the server closed the connection with (4107, 4108, 4109, 4114, 4200), or null.
    */
-  void offline(String appId, String clientId, int closeCode, String sourceIp, String tag, ErrorCode error) {
+  void offline(
+      String appId, String clientId, int closeCode, String sourceIp, String tag, ErrorCode error) {
     if (!hooks.on(appId, OFFLINE)) {
       return;
     }
-    ObjectNode params = JSON.createObjectNode().put("peerId", clientId).put("closeCode", closeCode)
-        .put("closeMsg", switch (closeCode) {
-          case LOGOUT -> "client logged out";
-          case KICKED_BY_TAG -> "kicked by a login with the same tag";
-          case KICKED_BY_APP -> "kicked by the app";
-          default -> "connection lost";
-        });
+    ObjectNode params =
+        JSON.createObjectNode()
+            .put("peerId", clientId)
+            .put("closeCode", closeCode)
+            .put(
+                "closeMsg",
+                switch (closeCode) {
+                  case LOGOUT -> "client logged out";
+                  case KICKED_BY_TAG -> "kicked by a login with the same tag";
+                  case KICKED_BY_APP -> "kicked by the app";
+                  default -> "connection lost";
+                });
     if (closeCode != CONNECTION_LOST && sourceIp != null) {
       params.put("sourceIP", sourceIp);
     }

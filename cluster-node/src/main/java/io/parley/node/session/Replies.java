@@ -9,23 +9,27 @@ import io.parley.protocol.wire.SessionCommand;
 import java.time.Duration;
 
 /**
- * Builders for the frames the server sends. Only fields that carry information are set: the SDKs test
- * presence (§2.1), so a reply never carries {@code code: 0} or {@code i} it was not asked for.
+ * Builders for the frames the server sends. Only fields that carry information are set: the SDKs
+ * test presence (§2.1), so a reply never carries {@code code: 0} or {@code i} it was not asked for.
  */
 public final class Replies {
 
   private Replies() {}
 
   /**
-   * An {@code error} command (§16.1). Without {@code i} it is addressed by {@code peerId}, as the Java SDK
-   * expects for its re-login without {@code i}.
+   * An {@code error} command (§16.1). Without {@code i} it is addressed by {@code peerId}, as the
+   * Java SDK expects for its re-login without {@code i}.
    */
-  public static GenericCommand error(Integer requestId, String peerId, ErrorCode code, String detail) {
+  public static GenericCommand error(
+      Integer requestId, String peerId, ErrorCode code, String detail) {
     GenericCommand.Builder reply =
         GenericCommand.newBuilder()
             .setCmd(CommandType.error)
             .setErrorMessage(
-                ErrorCommand.newBuilder().setCode(code.code()).setReason(code.reason()).setDetail(detail));
+                ErrorCommand.newBuilder()
+                    .setCode(code.code())
+                    .setReason(code.reason())
+                    .setDetail(detail));
     if (requestId != null) {
       reply.setI(requestId);
     }
@@ -36,19 +40,24 @@ public final class Replies {
   }
 
   /**
-   * An {@code error} for a request the app's hook refused (4305, 4405): the hook's {@code code} and {@code detail}
-   * as {@code appCode} and {@code appMsg} (the JS SDK's {@code error.appCode}), the detail also as {@code detail}.
+   * An {@code error} for a request the app's hook refused (4305, 4405): the hook's {@code code} and
+   * {@code detail} as {@code appCode} and {@code appMsg} (the JS SDK's {@code error.appCode}), the
+   * detail also as {@code detail}.
    */
-  public static GenericCommand rejectedByApp(Integer requestId, String peerId,
+  public static GenericCommand rejectedByApp(
+      Integer requestId,
+      String peerId,
       io.parley.node.conversation.Conversation.RejectedByApp rejected) {
-    ErrorCommand.Builder error = ErrorCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
+    ErrorCommand.Builder error =
+        ErrorCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
     if (rejected.appCode() != null) {
       error.setAppCode(rejected.appCode());
     }
     if (rejected.appMsg() != null) {
       error.setAppMsg(rejected.appMsg()).setDetail(rejected.appMsg());
     }
-    GenericCommand.Builder reply = GenericCommand.newBuilder().setCmd(CommandType.error).setErrorMessage(error);
+    GenericCommand.Builder reply =
+        GenericCommand.newBuilder().setCmd(CommandType.error).setErrorMessage(error);
     if (requestId != null) {
       reply.setI(requestId);
     }
@@ -61,7 +70,11 @@ public final class Replies {
   /** The reply to a request that is well-formed but not served by this version. */
   public static GenericCommand unsupported(GenericCommand request, String peerId) {
     String name = request.getCmd() + (request.hasOp() ? "/" + request.getOp() : "");
-    return error(request.hasI() ? request.getI() : null, peerId, ErrorCode.INTERNAL_ERROR, name + " is not supported by this server");
+    return error(
+        request.hasI() ? request.getI() : null,
+        peerId,
+        ErrorCode.INTERNAL_ERROR,
+        name + " is not supported by this server");
   }
 
   /** {@code echo} is answered with {@code cmd} and {@code i} only (§4). */
@@ -74,7 +87,11 @@ public final class Replies {
   }
 
   public static GenericCommand opened(
-      GenericCommand request, String clientId, String sessionToken, Duration tokenTtl, long serverTs) {
+      GenericCommand request,
+      String clientId,
+      String sessionToken,
+      Duration tokenTtl,
+      long serverTs) {
     return replyTo(request, CommandType.session, OpType.opened, clientId)
         .setServerTs(serverTs)
         .setSessionMessage(

@@ -1,14 +1,14 @@
 package io.parley.node.session;
 
-import io.parley.node.metrics.NodeMetrics;
-import io.parley.node.settings.NodeSettings;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.SignedRequest;
 import io.parley.node.security.TokenRevocation;
+import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Frame;
@@ -35,14 +35,15 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * One actor per WebSocket connection: the protocol state machine of docs/protocol.md §3–§5. It decodes frames
- * with the connection's codec, keeps the IM sessions (clientIds) logged in on this socket, answers
- * session commands itself and hands conversation commands to {@link ConversationCommands}.
+ * One actor per WebSocket connection: the protocol state machine of docs/protocol.md §3–§5. It
+ * decodes frames with the connection's codec, keeps the IM sessions (clientIds) logged in on this
+ * socket, answers session commands itself and hands conversation commands to {@link
+ * ConversationCommands}.
  *
- * <p>Guarantees: every request that carries an {@code i} gets exactly one reply with that {@code i};
- * undecodable input closes only this connection (4114), with the LeanCloud close code; a connection without
- * a login within the login timeout is closed with 4108, one that stays silent past the read-idle timeout
- * (pings included) with 4107.
+ * <p>Guarantees: every request that carries an {@code i} gets exactly one reply with that {@code
+ * i}; undecodable input closes only this connection (4114), with the LeanCloud close code; a
+ * connection without a login within the login timeout is closed with 4108, one that stays silent
+ * past the read-idle timeout (pings included) with 4107.
  */
 public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
@@ -61,11 +62,30 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       LoginThrottle logins) {
 
     /** Without a login throttle of its own: one from the settings' limits. */
-    public Dependencies(NodeSettings settings, SessionTokens tokens, ConversationCommands.Factory conversations,
-        MessageCommands.Factory messages, NodeDirectory directory, ClientPresence.Directory presence,
-        SignatureGuard signatures, TokenRevocation revocations, io.parley.node.hooks.Hooks hooks, Clock clock) {
-      this(settings, tokens, conversations, messages, directory, presence, signatures, revocations, hooks, clock,
-          new LoginThrottle(settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
+    public Dependencies(
+        NodeSettings settings,
+        SessionTokens tokens,
+        ConversationCommands.Factory conversations,
+        MessageCommands.Factory messages,
+        NodeDirectory directory,
+        ClientPresence.Directory presence,
+        SignatureGuard signatures,
+        TokenRevocation revocations,
+        io.parley.node.hooks.Hooks hooks,
+        Clock clock) {
+      this(
+          settings,
+          tokens,
+          conversations,
+          messages,
+          directory,
+          presence,
+          signatures,
+          revocations,
+          hooks,
+          clock,
+          new LoginThrottle(
+              settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
     }
   }
 
@@ -95,7 +115,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     INSTANCE
   }
 
-  /** A reply or push computed elsewhere (a conversation's answer), to send in order with the rest. */
+  /**
+   * A reply or push computed elsewhere (a conversation's answer), to send in order with the rest.
+   */
   public record Emit(GenericCommand command) implements Command {}
 
   /** The ack window of one client and conversation closed (see {@code MessageCommands#onAck}). */
@@ -109,7 +131,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /** A login whose signature or session token was checked and accepted: it completes. */
-  private record LoginVerified(GenericCommand open, String clientId, String tag, String deviceId) implements Command {}
+  private record LoginVerified(GenericCommand open, String clientId, String tag, String deviceId)
+      implements Command {}
 
   /** A login refused after its signature or session token was checked: the error reply to send. */
   private record LoginRefused(GenericCommand reply) implements Command {}
@@ -117,7 +140,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A conversation or blacklist request whose signature was checked and accepted: it is routed. */
   private record RequestVerified(GenericCommand command, String clientId) implements Command {}
 
-  /** Another device logged in with the same tag (or the app kicked the client): {@code session/closed}. */
+  /**
+   * Another device logged in with the same tag (or the app kicked the client): {@code
+   * session/closed}.
+   */
   private record Kicked(ClientPresence.Kicked kicked) implements Command {}
 
   /** The node is shutting down: tell the client to reconnect elsewhere, then close. */
@@ -139,10 +165,16 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private static final Duration CLOSING_GRACE = Duration.ofSeconds(10);
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SessionActor.class);
-  /** How often registrations (presence, chatrooms) are renewed, healing entities that moved or restarted. */
+
+  /**
+   * How often registrations (presence, chatrooms) are renewed, healing entities that moved or
+   * restarted.
+   */
   private static final Duration REFRESH = Duration.ofSeconds(30);
+
   /** Bounds of the shared-socket order: notices held, and reply keys remembered. */
   static final int MAX_HELD = 1000;
+
   static final int MAX_REPLIED = 256;
 
   private final Dependencies dependencies;
@@ -156,40 +188,67 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final ConversationCommands conversations;
   private final MessageCommands messages;
   private final CommandRoutes routes;
+
   /** Request rates of this connection's clients, and its refusals (docs/protocol.md §17). */
   private final ClientRates rates;
-  /** This session as conversations and presence know it (one adapter ref, also used for echo checks). */
+
+  /**
+   * This session as conversations and presence know it (one adapter ref, also used for echo
+   * checks).
+   */
   private final ActorRef<Delivery> inbox;
+
   private final ActorRef<ClientPresence.Kicked> kicks;
   private final NodeMetrics metrics;
   private final PresenceHooks presenceHooks;
-  /** The code this connection was closed with by the server, for {@code _clientOffline} (null: not by the server). */
-  private ErrorCode closedWith;
-  /** Member events held back until this session's reply about the same conversation has gone out. */
-  private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
+
   /**
-   * Pushes this session's own {@code direct} or {@code patch} caused for another client on this socket, held
-   * until the reply to that command has gone out (key: {@code m:}message id, {@code p:}patch time), oldest
-   * first; at most {@link #MAX_HELD} notices in all.
+   * The code this connection was closed with by the server, for {@code _clientOffline} (null: not
+   * by the server).
+   */
+  private ErrorCode closedWith;
+
+  /**
+   * Member events held back until this session's reply about the same conversation has gone out.
+   */
+  private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
+
+  /**
+   * Pushes this session's own {@code direct} or {@code patch} caused for another client on this
+   * socket, held until the reply to that command has gone out (key: {@code m:}message id, {@code
+   * p:}patch time), oldest first; at most {@link #MAX_HELD} notices in all.
    */
   private final LinkedHashMap<String, List<Delivery>> held = new LinkedHashMap<>();
+
   private int heldCount;
-  /** Keys whose reply went out while several clients shared this socket: their pushes need no wait. */
-  private final Map<String, Boolean> replied = new LinkedHashMap<>() {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-      return size() > MAX_REPLIED;
-    }
-  };
-  /** Logged-in clients on this socket, in login order: the first one answers for requests without peerId. */
+
+  /**
+   * Keys whose reply went out while several clients shared this socket: their pushes need no wait.
+   */
+  private final Map<String, Boolean> replied =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > MAX_REPLIED;
+        }
+      };
+
+  /**
+   * Logged-in clients on this socket, in login order: the first one answers for requests without
+   * peerId.
+   */
   private final Map<String, LoggedIn> sessions = new LinkedHashMap<>();
 
   private NodeSettings.App app;
+
   /** The inbound stream's ack, held back while too many sends are pending. */
   private ActorRef<Ack> heldAck;
+
   private boolean closing;
+
   /** The unknown app a Java SDK named in its push-service login: its session/open gets 4100. */
   private String unknownApp;
+
   /** Closed by the server to move the client elsewhere: not an abnormal end, so no will message. */
   private boolean goingAway;
 
@@ -211,7 +270,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             Behaviors.setup(
                 context ->
                     new SessionActor(
-                        context, timers, dependencies, subprotocol, out, lastInboundNanos, remoteAddress)));
+                        context,
+                        timers,
+                        dependencies,
+                        subprotocol,
+                        out,
+                        lastInboundNanos,
+                        remoteAddress)));
   }
 
   private SessionActor(
@@ -252,21 +317,28 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return newReceiveBuilder()
         .onMessage(FrameReceived.class, this::onFrame)
         .onMessage(Emit.class, this::onEmit)
-        .onMessage(AckWindowClosed.class, closed -> {
-          messages.ackWindowClosed(closed.key());
-          return this;
-        })
+        .onMessage(
+            AckWindowClosed.class,
+            closed -> {
+              messages.ackWindowClosed(closed.key());
+              return this;
+            })
         .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
         .onMessageEquals(Refresh.INSTANCE, this::onRefresh)
         .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
         .onMessage(Kicked.class, this::onKicked)
-        .onMessage(LoginVerified.class, verified ->
-            completeOpen(verified.open(), verified.clientId(), verified.tag(), verified.deviceId()))
+        .onMessage(
+            LoginVerified.class,
+            verified ->
+                completeOpen(
+                    verified.open(), verified.clientId(), verified.tag(), verified.deviceId()))
         .onMessage(RequestVerified.class, this::onRequestVerified)
-        .onMessage(LoginRefused.class, refused -> {
-          metrics.loginRefused();
-          return send(refused.reply());
-        })
+        .onMessage(
+            LoginRefused.class,
+            refused -> {
+              metrics.loginRefused();
+              return send(refused.reply());
+            })
         .onMessage(LoginConflict.class, this::onLoginConflict)
         .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut)
         .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
@@ -278,8 +350,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /**
-   * The next frame is read only while fewer than {@code max-pending-sends} messages of this connection await
-   * their ack; otherwise the socket waits (backpressure) until one is answered.
+   * The next frame is read only while fewer than {@code max-pending-sends} messages of this
+   * connection await their ack; otherwise the socket waits (backpressure) until one is answered.
    */
   private Behavior<Command> onFrame(FrameReceived received) {
     Behavior<Command> next = handleFrame(received);
@@ -305,7 +377,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       return this;
     }
     if (received.inbound() instanceof TooLong tooLong) {
-      return close(ErrorCode.FRAME_TOO_LONG, "frame of " + tooLong.size() + " bytes exceeds " + settings.maxFrameSize());
+      return close(
+          ErrorCode.FRAME_TOO_LONG,
+          "frame of " + tooLong.size() + " bytes exceeds " + settings.maxFrameSize());
     }
     if (received.inbound() instanceof Incomplete incomplete) {
       return close(ErrorCode.UNPARSEABLE_RAW_MESSAGE, incomplete.detail());
@@ -324,8 +398,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /**
-   * A JSON object that names a {@code cmd} we cannot map but carries an {@code i} gets an error reply and
-   * the connection lives on (§2.3); anything else undecodable closes the connection with 4114.
+   * A JSON object that names a {@code cmd} we cannot map but carries an {@code i} gets an error
+   * reply and the connection lives on (§2.3); anything else undecodable closes the connection with
+   * 4114.
    */
   private Behavior<Command> onUndecodable(Frame frame, ProtocolException e) {
     Optional<Integer> requestId = JsonPeek.requestId(frame);
@@ -358,17 +433,20 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** JSON {@code {}} is the .NET and legacy JS heartbeat and is answered with {@code {}} (§4). */
   private Behavior<Command> onHeartbeat(GenericCommand command) {
     if (command.hasI()) {
-      return send(Replies.error(command.getI(), null, ErrorCode.UNPARSEABLE_RAW_MESSAGE, "missing cmd"));
+      return send(
+          Replies.error(command.getI(), null, ErrorCode.UNPARSEABLE_RAW_MESSAGE, "missing cmd"));
     }
-    if (subprotocol.encoding() == Subprotocol.Encoding.JSON || subprotocol.encoding() == Subprotocol.Encoding.DETECT) {
+    if (subprotocol.encoding() == Subprotocol.Encoding.JSON
+        || subprotocol.encoding() == Subprotocol.Encoding.DETECT) {
       return send(GenericCommand.getDefaultInstance());
     }
     return this;
   }
 
   /**
-   * The Java SDK's push-service login (§3.4): accepted, no reply. It opens no session, so it does not stop the
-   * login timeout: a connection that never opens a session is closed with 4108 all the same.
+   * The Java SDK's push-service login (§3.4): accepted, no reply. It opens no session, so it does
+   * not stop the login timeout: a connection that never opens a session is closed with 4108 all the
+   * same.
    */
   private Behavior<Command> onPushServiceLogin(GenericCommand command) {
     if (command.hasAppId() && !command.getAppId().isEmpty()) {
@@ -405,7 +483,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private Behavior<Command> onOpen(GenericCommand command) {
-    if (command.hasAppId() && !command.getAppId().isEmpty() && app != null && !app.appId().equals(command.getAppId())) {
+    if (command.hasAppId()
+        && !command.getAppId().isEmpty()
+        && app != null
+        && !app.appId().equals(command.getAppId())) {
       return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
     }
     Optional<NodeSettings.App> requested = appOf(command);
@@ -419,17 +500,28 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       String detail = ClientIds.rule(settings.maxClientIdLength());
       metrics.loginRefused();
       return command.hasI()
-          ? send(Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
+          ? send(
+              Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
           : close(ErrorCode.INVALID_LOGIN, detail);
     }
-    if (!sessions.containsKey(clientId) && sessions.size() >= dependencies.settings().limits().sessionsPerConnection()) {
+    if (!sessions.containsKey(clientId)
+        && sessions.size() >= dependencies.settings().limits().sessionsPerConnection()) {
       metrics.loginRefused();
-      return refuse(command, clientId, ErrorCode.APP_QUOTA_EXCEEDED,
-          "at most " + dependencies.settings().limits().sessionsPerConnection() + " clients per connection");
+      return refuse(
+          command,
+          clientId,
+          ErrorCode.APP_QUOTA_EXCEEDED,
+          "at most "
+              + dependencies.settings().limits().sessionsPerConnection()
+              + " clients per connection");
     }
     if (!dependencies.logins().tryLogin(remoteAddress)) {
       metrics.loginRefused();
-      return refuse(command, clientId, ErrorCode.APP_QUOTA_EXCEEDED, "too many logins from this address, retry later");
+      return refuse(
+          command,
+          clientId,
+          ErrorCode.APP_QUOTA_EXCEEDED,
+          "too many logins from this address, retry later");
     }
     SessionCommand request = command.getSessionMessage();
     String tag = request.hasTag() ? request.getTag() : null;
@@ -438,60 +530,94 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (request.hasSt()) {
       // A session token is a credential (§14.7): no signature needed, unless it was revoked since.
       Optional<SessionTokens.Grant> grant =
-          dependencies.tokens().verify(app, clientId, request.getSt(), dependencies.clock().instant());
+          dependencies
+              .tokens()
+              .verify(app, clientId, request.getSt(), dependencies.clock().instant());
       if (grant.isEmpty()) {
         metrics.loginRefused();
-        return send(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "invalid or expired session token"));
+        return send(
+            Replies.error(
+                requestId,
+                clientId,
+                ErrorCode.SESSION_TOKEN_EXPIRED,
+                "invalid or expired session token"));
       }
       String grantedTag = tag != null ? tag : emptyToNull(grant.get().tag());
       String grantedDevice = deviceId != null ? deviceId : emptyToNull(grant.get().deviceId());
-      getContext().pipeToSelf(
-          dependencies.revocations().isRevoked(app.appId(), clientId, grant.get().issuedAt()),
-          (revoked, failure) -> failure != null
-              ? new LoginRefused(Replies.error(requestId, clientId, ErrorCode.INTERNAL_ERROR, "cannot check the session token, retry"))
-              : revoked
-                  ? new LoginRefused(Replies.error(requestId, clientId, ErrorCode.SESSION_TOKEN_EXPIRED, "session token revoked"))
-                  : new LoginVerified(command, clientId, grantedTag, grantedDevice));
+      getContext()
+          .pipeToSelf(
+              dependencies.revocations().isRevoked(app.appId(), clientId, grant.get().issuedAt()),
+              (revoked, failure) ->
+                  failure != null
+                      ? new LoginRefused(
+                          Replies.error(
+                              requestId,
+                              clientId,
+                              ErrorCode.INTERNAL_ERROR,
+                              "cannot check the session token, retry"))
+                      : revoked
+                          ? new LoginRefused(
+                              Replies.error(
+                                  requestId,
+                                  clientId,
+                                  ErrorCode.SESSION_TOKEN_EXPIRED,
+                                  "session token revoked"))
+                          : new LoginVerified(command, clientId, grantedTag, grantedDevice));
       return this;
     }
     Optional<SignedRequest> signed = SignedRequest.of(app, clientId, command);
     if (signed.isPresent()) {
       String signedTag = tag;
       String signedDevice = deviceId;
-      getContext().pipeToSelf(dependencies.signatures().verify(app, signed.get()),
-          (verdict, failure) -> verdict != null && verdict.accepted()
-              ? new LoginVerified(command, clientId, signedTag, signedDevice)
-              : new LoginRefused(refusal(requestId, clientId, signed.get(), verdict)));
+      getContext()
+          .pipeToSelf(
+              dependencies.signatures().verify(app, signed.get()),
+              (verdict, failure) ->
+                  verdict != null && verdict.accepted()
+                      ? new LoginVerified(command, clientId, signedTag, signedDevice)
+                      : new LoginRefused(refusal(requestId, clientId, signed.get(), verdict)));
       return this;
     }
     return completeOpen(command, clientId, tag, deviceId);
   }
 
   /** The error reply of a refused signature (§16.1): the request's {@code i}, the action's code. */
-  private static GenericCommand refusal(Integer requestId, String clientId, SignedRequest request,
-      SignatureGuard.Verdict verdict) {
+  private static GenericCommand refusal(
+      Integer requestId, String clientId, SignedRequest request, SignatureGuard.Verdict verdict) {
     return verdict == null
-        ? Replies.error(requestId, clientId, ErrorCode.INTERNAL_ERROR, "signature check failed, retry")
+        ? Replies.error(
+            requestId, clientId, ErrorCode.INTERNAL_ERROR, "signature check failed, retry")
         : Replies.error(requestId, clientId, verdict.refusal(), verdict.detail());
   }
 
   /**
-   * Unknown or disabled app (§16.2, 4100), reported at once by every SDK, then the connection closes with 4100
-   * (fatal for JS: no reconnect). An open that names the app (JS, .NET) gets {@code session/closed} with the code
-   * and the request's {@code i}; the Java SDK named it only in its push-service login and settles its open only
-   * on an {@code error} with that {@code i} (it ignores {@code session/closed} there): docs/protocol.md §16.1.
+   * Unknown or disabled app (§16.2, 4100), reported at once by every SDK, then the connection
+   * closes with 4100 (fatal for JS: no reconnect). An open that names the app (JS, .NET) gets
+   * {@code session/closed} with the code and the request's {@code i}; the Java SDK named it only in
+   * its push-service login and settles its open only on an {@code error} with that {@code i} (it
+   * ignores {@code session/closed} there): docs/protocol.md §16.1.
    */
   private Behavior<Command> appNotAvailable(GenericCommand command) {
     boolean namedInOpen = command.hasAppId() && !command.getAppId().isEmpty();
     String detail = "unknown appId " + (namedInOpen ? command.getAppId() : unknownApp);
     if (!namedInOpen && unknownApp != null) {
-      send(Replies.error(command.hasI() ? command.getI() : null, command.hasPeerId() ? command.getPeerId() : null,
-          ErrorCode.APP_NOT_AVAILABLE, detail));
+      send(
+          Replies.error(
+              command.hasI() ? command.getI() : null,
+              command.hasPeerId() ? command.getPeerId() : null,
+              ErrorCode.APP_NOT_AVAILABLE,
+              detail));
       return close(ErrorCode.APP_NOT_AVAILABLE, detail);
     }
-    GenericCommand.Builder closed = GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.closed)
-        .setSessionMessage(SessionCommand.newBuilder().setCode(ErrorCode.APP_NOT_AVAILABLE.code())
-            .setReason(ErrorCode.APP_NOT_AVAILABLE.reason()).setDetail(detail));
+    GenericCommand.Builder closed =
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.session)
+            .setOp(OpType.closed)
+            .setSessionMessage(
+                SessionCommand.newBuilder()
+                    .setCode(ErrorCode.APP_NOT_AVAILABLE.code())
+                    .setReason(ErrorCode.APP_NOT_AVAILABLE.reason())
+                    .setDetail(detail));
     if (command.hasI()) {
       closed.setI(command.getI());
     }
@@ -503,7 +629,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /** The login is accepted (signature or token checked where needed): the session opens. */
-  private Behavior<Command> completeOpen(GenericCommand command, String clientId, String tag, String deviceId) {
+  private Behavior<Command> completeOpen(
+      GenericCommand command, String clientId, String tag, String deviceId) {
     if (closing) {
       return this;
     }
@@ -511,10 +638,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     LoggedIn login = new LoggedIn(clientId, tag, deviceId);
     boolean firstLogin = sessions.put(clientId, login) == null;
     timers.cancel(LoginTimedOut.INSTANCE);
-    getContext().getLog().debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
-    String token = dependencies.tokens().issue(app, clientId, tag, deviceId, dependencies.clock().instant());
+    getContext()
+        .getLog()
+        .debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
+    String token =
+        dependencies.tokens().issue(app, clientId, tag, deviceId, dependencies.clock().instant());
     GenericCommand opened =
-        Replies.opened(command, clientId, token, dependencies.tokens().ttl(), dependencies.clock().millis());
+        Replies.opened(
+            command, clientId, token, dependencies.tokens().ttl(), dependencies.clock().millis());
     if (!firstLogin) {
       return send(opened);
     }
@@ -526,24 +657,29 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       presenceHooks.online(app.appId(), clientId, remoteAddress, loginTag, request.getR());
       return send(opened);
     }
-    getContext().pipeToSelf(
-        dependencies.presence().register(app.appId(), clientId, kicks, tag, deviceId, request.getR()),
-        (accepted, failure) -> {
-          if (failure != null) {
-            LOG.warn("Presence registration of {} is late: {}", clientId, failure.toString());
-          } else if (!accepted) {
-            return new LoginConflict(command, clientId);
-          }
-          messages.afterLogin(app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
-          presenceHooks.online(app.appId(), clientId, remoteAddress, loginTag, request.getR());
-          return new Emit(opened);
-        });
+    getContext()
+        .pipeToSelf(
+            dependencies
+                .presence()
+                .register(app.appId(), clientId, kicks, tag, deviceId, request.getR()),
+            (accepted, failure) -> {
+              if (failure != null) {
+                LOG.warn("Presence registration of {} is late: {}", clientId, failure.toString());
+              } else if (!accepted) {
+                return new LoginConflict(command, clientId);
+              }
+              messages.afterLogin(
+                  app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
+              presenceHooks.online(app.appId(), clientId, remoteAddress, loginTag, request.getR());
+              return new Emit(opened);
+            });
     return this;
   }
 
   /**
-   * The app of a login: the one named, else the one this connection already belongs to (the Java SDK names
-   * it only in its `login` command), else the one whose key signed the session token, else the only one.
+   * The app of a login: the one named, else the one this connection already belongs to (the Java
+   * SDK names it only in its `login` command), else the one whose key signed the session token,
+   * else the only one.
    */
   private Optional<NodeSettings.App> appOf(GenericCommand command) {
     NodeSettings nodeSettings = dependencies.settings();
@@ -558,15 +694,26 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     SessionCommand request = command.getSessionMessage();
     if (request.hasSt() && command.hasPeerId()) {
-      Optional<NodeSettings.App> signer = nodeSettings.apps().values().stream()
-          .filter(candidate -> dependencies.tokens()
-              .verify(candidate, command.getPeerId(), request.getSt(), dependencies.clock().instant()).isPresent())
-          .findFirst();
+      Optional<NodeSettings.App> signer =
+          nodeSettings.apps().values().stream()
+              .filter(
+                  candidate ->
+                      dependencies
+                          .tokens()
+                          .verify(
+                              candidate,
+                              command.getPeerId(),
+                              request.getSt(),
+                              dependencies.clock().instant())
+                          .isPresent())
+              .findFirst();
       if (signer.isPresent()) {
         return signer;
       }
     }
-    return nodeSettings.apps().size() == 1 ? nodeSettings.apps().values().stream().findFirst() : Optional.empty();
+    return nodeSettings.apps().size() == 1
+        ? nodeSettings.apps().values().stream().findFirst()
+        : Optional.empty();
   }
 
   /** A planned logout: the socket stays open for the other clients on it (§5.2). */
@@ -581,34 +728,54 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     messages.loggedOut(session.clientId());
     messages.flushAcks();
     getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
-    presenceHooks.offline(app.appId(), session.clientId(), PresenceHooks.LOGOUT, remoteAddress, session.tag(), null);
+    presenceHooks.offline(
+        app.appId(), session.clientId(), PresenceHooks.LOGOUT, remoteAddress, session.tag(), null);
     return send(Replies.closed(command, session.clientId()));
   }
 
   private Behavior<Command> onRefresh(GenericCommand command, LoggedIn session) {
     String token =
-        dependencies.tokens().issue(app, session.clientId(), session.tag(), session.deviceId(), dependencies.clock().instant());
+        dependencies
+            .tokens()
+            .issue(
+                app,
+                session.clientId(),
+                session.tag(),
+                session.deviceId(),
+                dependencies.clock().instant());
     return send(Replies.refreshed(command, session.clientId(), token, dependencies.tokens().ttl()));
   }
 
-  /** session/query (§5.4): which of up to {@code online-query-ids} clients are online anywhere in the cluster. */
+  /**
+   * session/query (§5.4): which of up to {@code online-query-ids} clients are online anywhere in
+   * the cluster.
+   */
   private Behavior<Command> onOnlineQuery(GenericCommand command, LoggedIn session) {
     List<String> asked = command.getSessionMessage().getSessionPeerIdsList();
     int most = dependencies.settings().limits().onlineQueryIds();
     if (asked.size() > most) {
-      return refuse(command, session.clientId(), ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED,
+      return refuse(
+          command,
+          session.clientId(),
+          ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED,
           "at most " + most + " ids per session/query");
     }
-    getContext().pipeToSelf(dependencies.directory().online(app.appId(), asked), (online, failure) -> {
-      SessionCommand.Builder result = SessionCommand.newBuilder();
-      for (String id : asked) {
-        if (failure == null && online.contains(id)) {
-          result.addOnlineSessionPeerIds(id);
-        }
-      }
-      return new Emit(Replies.replyTo(command, CommandType.session, OpType.query_result, session.clientId())
-          .setSessionMessage(result).build());
-    });
+    getContext()
+        .pipeToSelf(
+            dependencies.directory().online(app.appId(), asked),
+            (online, failure) -> {
+              SessionCommand.Builder result = SessionCommand.newBuilder();
+              for (String id : asked) {
+                if (failure == null && online.contains(id)) {
+                  result.addOnlineSessionPeerIds(id);
+                }
+              }
+              return new Emit(
+                  Replies.replyTo(
+                          command, CommandType.session, OpType.query_result, session.clientId())
+                      .setSessionMessage(result)
+                      .build());
+            });
     return this;
   }
 
@@ -618,10 +785,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     Notice notice = delivery.notice();
     if (notice instanceof Notice.SessionClosed closed) {
-      return onKicked(new Kicked(new ClientPresence.Kicked(delivery.clientId(), closed.code(), closed.reason())));
+      return onKicked(
+          new Kicked(
+              new ClientPresence.Kicked(delivery.clientId(), closed.code(), closed.reason())));
     }
-    boolean memberEvent = !(notice instanceof Notice.Message || notice instanceof Notice.Receipt
-        || notice instanceof Notice.UnreadChanged || notice instanceof Notice.Patched);
+    boolean memberEvent =
+        !(notice instanceof Notice.Message
+            || notice instanceof Notice.Receipt
+            || notice instanceof Notice.UnreadChanged
+            || notice instanceof Notice.Patched);
     if (memberEvent && conversations.awaitingReply(notice.cid())) {
       deferred.computeIfAbsent(notice.cid(), cid -> new java.util.ArrayList<>()).add(delivery);
       return this;
@@ -635,22 +807,25 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /**
-   * The reply key of a push that this very session's command caused for another client on this socket (a
-   * socket-mate): {@code m:}message id or {@code p:}patch time; null for anything else, and always while only
-   * one client is logged in here. Such a push can overtake the reply (the conversation answers the ask and
-   * tells the node's directory separately, possibly from another node over another lane), and a client that
-   * multiplexes its clients on one socket must see the reply first (issue 9 point 4).
+   * The reply key of a push that this very session's command caused for another client on this
+   * socket (a socket-mate): {@code m:}message id or {@code p:}patch time; null for anything else,
+   * and always while only one client is logged in here. Such a push can overtake the reply (the
+   * conversation answers the ask and tells the node's directory separately, possibly from another
+   * node over another lane), and a client that multiplexes its clients on one socket must see the
+   * reply first (issue 9 point 4).
    */
   private String ownPushKey(Delivery delivery) {
     if (sessions.size() < 2) {
       return null;
     }
     Notice notice = delivery.notice();
-    if (notice instanceof Notice.Message message && inbox.equals(message.origin())
+    if (notice instanceof Notice.Message message
+        && inbox.equals(message.origin())
         && !message.message().from().equals(delivery.clientId())) {
       return "m:" + message.message().id();
     }
-    if (notice instanceof Notice.Patched patched && inbox.equals(patched.origin())
+    if (notice instanceof Notice.Patched patched
+        && inbox.equals(patched.origin())
         && !patched.message().from().equals(delivery.clientId())) {
       return "p:" + patched.message().patchTimestamp();
     }
@@ -659,7 +834,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /** A reply that the push could belong to has not gone out yet. */
   private boolean awaitingOwnReply(Notice notice) {
-    return notice instanceof Notice.Message ? messages.sendsInFlight() > 0 : messages.patchesInFlight() > 0;
+    return notice instanceof Notice.Message
+        ? messages.sendsInFlight() > 0
+        : messages.patchesInFlight() > 0;
   }
 
   private void hold(String key, Delivery delivery) {
@@ -683,14 +860,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /**
-   * After a reply went out: the pushes held for its key follow it at once; while several clients share the
-   * socket the key is remembered, so a push that arrives after its reply (the usual case) is not held. Once no
-   * {@code direct} or {@code patch} of this session awaits an answer, nothing is held any more (a reply lost
-   * to a timeout releases its pushes then).
+   * After a reply went out: the pushes held for its key follow it at once; while several clients
+   * share the socket the key is remembered, so a push that arrives after its reply (the usual case)
+   * is not held. Once no {@code direct} or {@code patch} of this session awaits an answer, nothing
+   * is held any more (a reply lost to a timeout releases its pushes then).
    */
   private void afterReply(GenericCommand reply) {
     if (sessions.size() <= 1 && held.isEmpty()) {
-      return; // one client on the socket: nothing of its own can overtake (the usual case, on every ack)
+      return; // one client on the socket: nothing of its own can overtake (the usual case, on every
+      // ack)
     }
     String key = replyKey(reply);
     if (key != null) {
@@ -709,18 +887,28 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
   }
 
-  /** The key of an {@code ack} (its {@code uid}) or {@code patch/modified} reply (its {@code lastPatchTime}). */
+  /**
+   * The key of an {@code ack} (its {@code uid}) or {@code patch/modified} reply (its {@code
+   * lastPatchTime}).
+   */
   private static String replyKey(GenericCommand reply) {
-    if (reply.getCmd() == CommandType.ack && reply.hasAckMessage() && reply.getAckMessage().hasUid()) {
+    if (reply.getCmd() == CommandType.ack
+        && reply.hasAckMessage()
+        && reply.getAckMessage().hasUid()) {
       return "m:" + reply.getAckMessage().getUid();
     }
-    if (reply.getCmd() == CommandType.patch && reply.getOp() == OpType.modified && reply.hasPatchMessage()) {
+    if (reply.getCmd() == CommandType.patch
+        && reply.getOp() == OpType.modified
+        && reply.hasPatchMessage()) {
       return "p:" + reply.getPatchMessage().getLastPatchTime();
     }
     return null;
   }
 
-  /** The session a message, read or patch came from does not get it back; the client's other devices do. */
+  /**
+   * The session a message, read or patch came from does not get it back; the client's other devices
+   * do.
+   */
   private boolean isEcho(Delivery delivery) {
     Notice notice = delivery.notice();
     ActorRef<Delivery> self = inbox;
@@ -742,19 +930,34 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     LoggedIn ended = sessions.remove(kicked.clientId());
     if (ended != null) {
       rates.forget(kicked.clientId());
-      presenceHooks.offline(app.appId(), kicked.clientId(),
-          kicked.code() == ErrorCode.SESSION_CONFLICT.code() ? PresenceHooks.KICKED_BY_TAG : PresenceHooks.KICKED_BY_APP,
-          remoteAddress, ended.tag(), null);
+      presenceHooks.offline(
+          app.appId(),
+          kicked.clientId(),
+          kicked.code() == ErrorCode.SESSION_CONFLICT.code()
+              ? PresenceHooks.KICKED_BY_TAG
+              : PresenceHooks.KICKED_BY_APP,
+          remoteAddress,
+          ended.tag(),
+          null);
       dependencies.directory().unregister(app.appId(), kicked.clientId(), inbox);
       conversations.loggedOut(kicked.clientId());
       messages.loggedOut(kicked.clientId());
-      send(GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.closed).setPeerId(kicked.clientId())
-          .setSessionMessage(SessionCommand.newBuilder().setCode(kicked.code()).setReason(kicked.reason())).build());
+      send(
+          GenericCommand.newBuilder()
+              .setCmd(CommandType.session)
+              .setOp(OpType.closed)
+              .setPeerId(kicked.clientId())
+              .setSessionMessage(
+                  SessionCommand.newBuilder().setCode(kicked.code()).setReason(kicked.reason()))
+              .build());
     }
     return this;
   }
 
-  /** An automatic re-login lost to the device that now holds the tag: error 4111, the old login wins. */
+  /**
+   * An automatic re-login lost to the device that now holds the tag: error 4111, the old login
+   * wins.
+   */
   record LoginConflict(GenericCommand open, String clientId) implements Command {}
 
   private Behavior<Command> onLoginConflict(LoginConflict conflict) {
@@ -762,8 +965,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     dependencies.directory().unregister(app.appId(), conflict.clientId(), inbox);
     GenericCommand open = conflict.open();
     metrics.loginRefused();
-    return send(Replies.error(open.hasI() ? open.getI() : null, conflict.clientId(), ErrorCode.SESSION_CONFLICT,
-        "another device holds this login"));
+    return send(
+        Replies.error(
+            open.hasI() ? open.getI() : null,
+            conflict.clientId(),
+            ErrorCode.SESSION_CONFLICT,
+            "another device holds this login"));
   }
 
   private Behavior<Command> onGoAway() {
@@ -781,7 +988,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> onRefresh() {
     if (app != null) {
       // Re-registration heals presence; it is never a new login, so it never conflicts.
-      sessions.values().stream().filter(LoggedIn::tagged)
+      sessions.values().stream()
+          .filter(LoggedIn::tagged)
           .forEach(login -> dependencies.presence().refresh(app.appId(), login.clientId(), kicks));
       conversations.refresh();
     }
@@ -794,16 +1002,20 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       return sessionRequired(command);
     }
     ClientRates.Kind kind = ClientRates.kindOf(command);
-    if (kind == ClientRates.Kind.RECEIPTS && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
-      // Acks and reads are cumulative positions: one over the rate is skipped (a later one carries it), never
-      // refused, so a busy client is never disconnected for acking what it receives. Requests with `i` get
+    if (kind == ClientRates.Kind.RECEIPTS
+        && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
+      // Acks and reads are cumulative positions: one over the rate is skipped (a later one carries
+      // it), never
+      // refused, so a busy client is never disconnected for acking what it receives. Requests with
+      // `i` get
       // their usual empty answer.
       if (command.hasI()) {
         send(Replies.replyTo(command, command.getCmd(), null, session.get().clientId()).build());
       }
       return this;
     }
-    if (kind != null && kind != ClientRates.Kind.RECEIPTS
+    if (kind != null
+        && kind != ClientRates.Kind.RECEIPTS
         && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
       return overRate(command, session.get().clientId(), kind);
     }
@@ -811,10 +1023,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (signed.isPresent()) {
       String clientId = session.get().clientId();
       Integer requestId = command.hasI() ? command.getI() : null;
-      getContext().pipeToSelf(dependencies.signatures().verify(app, signed.get()),
-          (verdict, failure) -> verdict != null && verdict.accepted()
-              ? new RequestVerified(command, clientId)
-              : new Emit(refusal(requestId, clientId, signed.get(), verdict)));
+      getContext()
+          .pipeToSelf(
+              dependencies.signatures().verify(app, signed.get()),
+              (verdict, failure) ->
+                  verdict != null && verdict.accepted()
+                      ? new RequestVerified(command, clientId)
+                      : new Emit(refusal(requestId, clientId, signed.get(), verdict)));
       return this;
     }
     return route(command, session.get());
@@ -840,21 +1055,34 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   /** Over its rate (§17): refused with 4116, a {@code direct} in its ack as the SDKs expect. */
-  private Behavior<Command> overRate(GenericCommand command, String clientId, ClientRates.Kind kind) {
-    return refuse(command, clientId, ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED,
-        "over the rate of " + kind.name().toLowerCase(java.util.Locale.ROOT) + " requests per minute, retry later");
+  private Behavior<Command> overRate(
+      GenericCommand command, String clientId, ClientRates.Kind kind) {
+    return refuse(
+        command,
+        clientId,
+        ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED,
+        "over the rate of "
+            + kind.name().toLowerCase(java.util.Locale.ROOT)
+            + " requests per minute, retry later");
   }
 
   /**
-   * A request refused for a limit: answered with {@code code} when it has an {@code i}; a connection refused
-   * more than {@code refusals-per-minute} times is closed with 4116 (the others on the node are not affected).
+   * A request refused for a limit: answered with {@code code} when it has an {@code i}; a
+   * connection refused more than {@code refusals-per-minute} times is closed with 4116 (the others
+   * on the node are not affected).
    */
-  private Behavior<Command> refuse(GenericCommand command, String clientId, ErrorCode code, String detail) {
+  private Behavior<Command> refuse(
+      GenericCommand command, String clientId, ErrorCode code, String detail) {
     if (command.hasI()) {
-      send(command.getCmd() == CommandType.direct
-          ? Replies.replyTo(command, CommandType.ack, null, clientId).setAckMessage(
-              io.parley.protocol.wire.AckCommand.newBuilder().setCode(code.code()).setReason(code.reason())).build()
-          : Replies.error(command.getI(), clientId, code, detail));
+      send(
+          command.getCmd() == CommandType.direct
+              ? Replies.replyTo(command, CommandType.ack, null, clientId)
+                  .setAckMessage(
+                      io.parley.protocol.wire.AckCommand.newBuilder()
+                          .setCode(code.code())
+                          .setReason(code.reason()))
+                  .build()
+              : Replies.error(command.getI(), clientId, code, detail));
       return this; // send counted the refusal
     }
     if (command.getCmd() == CommandType.session && command.getOp() == OpType.open) {
@@ -867,7 +1095,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private Behavior<Command> countRefusal() {
     if (!rates.refused() && !closing) {
-      LOG.info("Closing {}: over {} refused requests per minute", remoteAddress,
+      LOG.info(
+          "Closing {}: over {} refused requests per minute",
+          remoteAddress,
           dependencies.settings().limits().refusalsPerMinute());
       return close(ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED, "too many refused requests");
     }
@@ -876,8 +1106,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private Behavior<Command> sessionRequired(GenericCommand command) {
     if (command.hasI()) {
-      send(Replies.error(command.getI(), command.hasPeerId() ? command.getPeerId() : null,
-          ErrorCode.SESSION_REQUIRED, "no open session" + (command.hasPeerId() ? " for " + command.getPeerId() : "")));
+      send(
+          Replies.error(
+              command.getI(),
+              command.hasPeerId() ? command.getPeerId() : null,
+              ErrorCode.SESSION_REQUIRED,
+              "no open session" + (command.hasPeerId() ? " for " + command.getPeerId() : "")));
     }
     return this;
   }
@@ -892,7 +1126,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private Behavior<Command> onLoginTimedOut() {
     if (sessions.isEmpty() && !closing) {
-      return close(ErrorCode.LOGIN_TIMEOUT, "no login within " + settings.loginTimeout().toSeconds() + " s");
+      return close(
+          ErrorCode.LOGIN_TIMEOUT, "no login within " + settings.loginTimeout().toSeconds() + " s");
     }
     return this;
   }
@@ -900,26 +1135,41 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> onIdleCheck() {
     long idleNanos = System.nanoTime() - lastInboundNanos.get();
     if (!closing && idleNanos > settings.readIdleTimeout().toNanos()) {
-      return close(ErrorCode.READ_TIMEOUT, "no frame for " + settings.readIdleTimeout().toSeconds() + " s");
+      return close(
+          ErrorCode.READ_TIMEOUT, "no frame for " + settings.readIdleTimeout().toSeconds() + " s");
     }
     return this;
   }
 
   private Behavior<Command> onStreamEnded() {
-    // The connection died without a session/close for these clients: their will messages go out (§7.6).
+    // The connection died without a session/close for these clients: their will messages go out
+    // (§7.6).
     if (!sessions.isEmpty() && !goingAway) {
       messages.connectionLost();
     }
-    getContext().getLog().debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());
+    getContext()
+        .getLog()
+        .debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());
     return Behaviors.stopped();
   }
 
   /** However the actor ends, this node stops delivering to it. */
   private Behavior<Command> onStopped() {
     if (app != null) {
-      sessions.keySet().forEach(clientId -> dependencies.directory().unregister(app.appId(), clientId, inbox));
-      sessions.values().forEach(login -> presenceHooks.offline(app.appId(), login.clientId(),
-          PresenceHooks.CONNECTION_LOST, remoteAddress, login.tag(), closedWith));
+      sessions
+          .keySet()
+          .forEach(clientId -> dependencies.directory().unregister(app.appId(), clientId, inbox));
+      sessions
+          .values()
+          .forEach(
+              login ->
+                  presenceHooks.offline(
+                      app.appId(),
+                      login.clientId(),
+                      PresenceHooks.CONNECTION_LOST,
+                      remoteAddress,
+                      login.tag(),
+                      closedWith));
     }
     conversations.stopped();
     messages.flushAcks();
@@ -942,7 +1192,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       String settled = conversations.answered(command.getI());
       List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
       if (waiting != null) {
-        waiting.forEach(delivery -> send(NoticeFrames.toPush(delivery.clientId(), delivery.notice())));
+        waiting.forEach(
+            delivery -> send(NoticeFrames.toPush(delivery.clientId(), delivery.notice())));
       }
     }
     afterReply(command);
@@ -963,21 +1214,27 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         if (command.getOp() == OpType.opened) {
           metrics.loginOpened();
         } else if (command.getOp() == OpType.closed && command.getSessionMessage().hasCode()) {
-          // With an `i` it answers a login (4100 unknown app), without one it ends a session (4111, 4115).
+          // With an `i` it answers a login (4100 unknown app), without one it ends a session (4111,
+          // 4115).
           metrics.refused(command.hasI() ? "error" : "kick", command.getSessionMessage().getCode());
         }
       }
-      default -> { }
+      default -> {}
     }
   }
 
-  /** Closes with a LeanCloud code; waits for the stream to end (bounded) so the close frame gets out. */
+  /**
+   * Closes with a LeanCloud code; waits for the stream to end (bounded) so the close frame gets
+   * out.
+   */
   private Behavior<Command> close(ErrorCode code, String detail) {
     if (!closing) {
       closing = true;
       closedWith = code;
       metrics.refused("close", code.code());
-      getContext().getLog().debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
+      getContext()
+          .getLog()
+          .debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
       out.tell(new Outbound.Close(code.code(), code.reason()));
       timers.cancelAll();
       timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);

@@ -12,18 +12,25 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * IM session tokens ({@code st}, docs/protocol.md §14.7): signed, self-contained records of a login, so any
- * node of the cluster can accept a re-login after a reconnect, and tokens survive restarts. The issue time
- * lets a revocation ({@code security.TokenRevocation}) void every token issued to a client before it. The record keeps the login's {@code tag} and {@code deviceId}, because the JS SDK does
- * not resend the tag when it re-logs in with a token.
+ * IM session tokens ({@code st}, docs/protocol.md §14.7): signed, self-contained records of a
+ * login, so any node of the cluster can accept a re-login after a reconnect, and tokens survive
+ * restarts. The issue time lets a revocation ({@code security.TokenRevocation}) void every token
+ * issued to a client before it. The record keeps the login's {@code tag} and {@code deviceId},
+ * because the JS SDK does not resend the tag when it re-logs in with a token.
  *
- * <p>Format: {@code base64url(appId \n clientId \n tag \n deviceId \n issuedAtMillis \n expiresAtMillis) "." base64url(hmac)},
- * HMAC-SHA256 keyed by the app's master key.
+ * <p>Format: {@code base64url(appId \n clientId \n tag \n deviceId \n issuedAtMillis \n
+ * expiresAtMillis) "." base64url(hmac)}, HMAC-SHA256 keyed by the app's master key.
  */
 public final class SessionTokens {
 
   /** What a valid token says about its login. */
-  public record Grant(String appId, String clientId, String tag, String deviceId, Instant issuedAt, Instant expiresAt) {}
+  public record Grant(
+      String appId,
+      String clientId,
+      String tag,
+      String deviceId,
+      Instant issuedAt,
+      Instant expiresAt) {}
 
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
@@ -38,16 +45,24 @@ public final class SessionTokens {
     return ttl;
   }
 
-  public String issue(NodeSettings.App app, String clientId, String tag, String deviceId, Instant now) {
+  public String issue(
+      NodeSettings.App app, String clientId, String tag, String deviceId, Instant now) {
     String payload =
         String.join(
-            "\n", app.appId(), clientId, nullToEmpty(tag), nullToEmpty(deviceId), Long.toString(now.toEpochMilli()),
+            "\n",
+            app.appId(),
+            clientId,
+            nullToEmpty(tag),
+            nullToEmpty(deviceId),
+            Long.toString(now.toEpochMilli()),
             Long.toString(now.plus(ttl).toEpochMilli()));
     byte[] body = payload.getBytes(StandardCharsets.UTF_8);
     return ENCODER.encodeToString(body) + "." + ENCODER.encodeToString(mac(app, body));
   }
 
-  /** The grant of a token that is well-formed, signed by this app, for this client and not expired. */
+  /**
+   * The grant of a token that is well-formed, signed by this app, for this client and not expired.
+   */
   public Optional<Grant> verify(NodeSettings.App app, String clientId, String token, Instant now) {
     if (token == null) {
       return Optional.empty();
@@ -71,25 +86,36 @@ public final class SessionTokens {
       if (!now.isBefore(expiresAt)) {
         return Optional.empty();
       }
-      return Optional.of(new Grant(fields[0], fields[1], fields[2], fields[3], issuedAt, expiresAt));
+      return Optional.of(
+          new Grant(fields[0], fields[1], fields[2], fields[3], issuedAt, expiresAt));
     } catch (IllegalArgumentException malformed) {
       return Optional.empty();
     }
   }
 
-  /** One initialized MAC per thread and app: looking up the provider and keying it cost more than the MAC. */
-  private static final ThreadLocal<java.util.Map<String, Mac>> MACS = ThreadLocal.withInitial(java.util.HashMap::new);
+  /**
+   * One initialized MAC per thread and app: looking up the provider and keying it cost more than
+   * the MAC.
+   */
+  private static final ThreadLocal<java.util.Map<String, Mac>> MACS =
+      ThreadLocal.withInitial(java.util.HashMap::new);
 
   private static byte[] mac(NodeSettings.App app, byte[] body) {
-    Mac mac = MACS.get().computeIfAbsent(app.masterKey(), key -> {
-      try {
-        Mac keyed = Mac.getInstance("HmacSHA256");
-        keyed.init(new SecretKeySpec(("parley-st:" + key).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        return keyed;
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("HmacSHA256 is not available", e);
-      }
-    });
+    Mac mac =
+        MACS.get()
+            .computeIfAbsent(
+                app.masterKey(),
+                key -> {
+                  try {
+                    Mac keyed = Mac.getInstance("HmacSHA256");
+                    keyed.init(
+                        new SecretKeySpec(
+                            ("parley-st:" + key).getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+                    return keyed;
+                  } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("HmacSHA256 is not available", e);
+                  }
+                });
     return mac.doFinal(body);
   }
 

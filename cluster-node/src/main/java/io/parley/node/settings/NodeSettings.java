@@ -21,29 +21,66 @@ public record NodeSettings(
     Rest rest) {
 
   /**
-   * One application: the ids and keys its SDKs are configured with, its REST rate limits
-   * ({@link RestLimits#fromConfig}), its signature switches, who may enter its conversations and its cloud hooks.
+   * One application: the ids and keys its SDKs are configured with, its REST rate limits ({@link
+   * RestLimits#fromConfig}), its signature switches, who may enter its conversations and its cloud
+   * hooks.
    */
-  public record App(String appId, String appKey, String masterKey, RestLimits restLimits, AppSecurity security,
-      AppAccess access, HookSettings hooks) {
-    /** An app with the default REST limits, without signature switches, with default access, no hooks (tests). */
+  public record App(
+      String appId,
+      String appKey,
+      String masterKey,
+      RestLimits restLimits,
+      AppSecurity security,
+      AppAccess access,
+      HookSettings hooks) {
+    /**
+     * An app with the default REST limits, without signature switches, with default access, no
+     * hooks (tests).
+     */
     public App(String appId, String appKey, String masterKey) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), AppAccess.defaults(masterKey),
+      this(
+          appId,
+          appKey,
+          masterKey,
+          RestLimits.DEFAULT,
+          AppSecurity.open(),
+          AppAccess.defaults(masterKey),
           HookSettings.NONE);
     }
 
     /** An app with the default REST limits and access and these signature switches (tests). */
     public App(String appId, String appKey, String masterKey, AppSecurity security) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT, security, AppAccess.defaults(masterKey), HookSettings.NONE);
+      this(
+          appId,
+          appKey,
+          masterKey,
+          RestLimits.DEFAULT,
+          security,
+          AppAccess.defaults(masterKey),
+          HookSettings.NONE);
     }
 
-    /** An app with the default REST limits, without signature switches, with this access (tests). */
+    /**
+     * An app with the default REST limits, without signature switches, with this access (tests).
+     */
     public App(String appId, String appKey, String masterKey, AppAccess access) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT, AppSecurity.open(), access, HookSettings.NONE);
+      this(
+          appId,
+          appKey,
+          masterKey,
+          RestLimits.DEFAULT,
+          AppSecurity.open(),
+          access,
+          HookSettings.NONE);
     }
 
     /** An app with the default REST limits and these cloud hooks (tests). */
-    public App(String appId, String appKey, String masterKey, AppAccess access, AppSecurity security,
+    public App(
+        String appId,
+        String appKey,
+        String masterKey,
+        AppAccess access,
+        AppSecurity security,
         HookSettings hooks) {
       this(appId, appKey, masterKey, RestLimits.DEFAULT, security, access, hooks);
     }
@@ -64,10 +101,15 @@ public record NodeSettings(
 
   public record Tls(String keystorePath, String keystorePassword) {}
 
-  /** The REST API (REST-AND-HOOKS §1): request bodies, and how long a call waits for the cluster. */
+  /**
+   * The REST API (REST-AND-HOOKS §1): request bodies, and how long a call waits for the cluster.
+   */
   public record Rest(long maxBodyBytes, java.time.Duration timeout, int maxHistoryLimit) {
     static Rest fromConfig(Config rest) {
-      return new Rest(rest.getBytes("max-body-size"), rest.getDuration("timeout"), rest.getInt("max-history-limit"));
+      return new Rest(
+          rest.getBytes("max-body-size"),
+          rest.getDuration("timeout"),
+          rest.getInt("max-history-limit"));
     }
   }
 
@@ -83,17 +125,27 @@ public record NodeSettings(
       int maxPendingSends,
       Duration ackWindow) {}
 
-  /** The Prometheus endpoint ({@code parley.metrics}): its own listener, and how often entities are counted. */
-  public record Metrics(boolean enabled, String interfaceName, int port, Duration entityCountInterval) {}
+  /**
+   * The Prometheus endpoint ({@code parley.metrics}): its own listener, and how often entities are
+   * counted.
+   */
+  public record Metrics(
+      boolean enabled, String interfaceName, int port, Duration entityCountInterval) {}
 
   public static NodeSettings fromConfig(Config root) {
     Config config = root.getConfig("parley");
     List<App> apps =
         config.getConfigList("apps").stream()
-            .map(app -> new App(app.getString("app-id"), app.getString("app-key"), app.getString("master-key"),
-                RestLimits.fromConfig(app, config.getConfig("rest.default-limits")), AppSecurity.fromConfig(app),
-                AppAccess.fromConfig(app, app.getString("master-key")),
-                HookSettings.fromConfig(app, config.getConfig("hook-defaults"))))
+            .map(
+                app ->
+                    new App(
+                        app.getString("app-id"),
+                        app.getString("app-key"),
+                        app.getString("master-key"),
+                        RestLimits.fromConfig(app, config.getConfig("rest.default-limits")),
+                        AppSecurity.fromConfig(app),
+                        AppAccess.fromConfig(app, app.getString("master-key")),
+                        HookSettings.fromConfig(app, config.getConfig("hook-defaults"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");
@@ -101,8 +153,10 @@ public record NodeSettings(
     for (App app : apps) {
       // The app id is part of every entity id (appId:cid) and of Cassandra keys.
       if (app.appId().isBlank() || app.appId().contains(":") || app.masterKey().isBlank()) {
-        throw new IllegalArgumentException("parley.apps: app id '" + app.appId()
-            + "' must be non-empty without ':' and have a master key");
+        throw new IllegalArgumentException(
+            "parley.apps: app id '"
+                + app.appId()
+                + "' must be non-empty without ':' and have a master key");
       }
     }
     checkLogFormat(config.getString("log-format"));
@@ -125,12 +179,20 @@ public record NodeSettings(
         Rest.fromConfig(config.getConfig("rest")));
   }
 
-  /** A send waits for _messageReceived before it is stored: the session must wait longer than the hook. */
+  /**
+   * A send waits for _messageReceived before it is stored: the session must wait longer than the
+   * hook.
+   */
   private static void checkHookTimeouts(List<App> apps, Session session) {
     for (App app : apps) {
       if (app.hooks().timeout().compareTo(session.askTimeout()) >= 0) {
-        throw new IllegalArgumentException("app " + app.appId() + ": hooks.timeout " + app.hooks().timeout()
-            + " must be shorter than parley.session.ask-timeout " + session.askTimeout());
+        throw new IllegalArgumentException(
+            "app "
+                + app.appId()
+                + ": hooks.timeout "
+                + app.hooks().timeout()
+                + " must be shorter than parley.session.ask-timeout "
+                + session.askTimeout());
       }
     }
   }
@@ -156,34 +218,50 @@ public record NodeSettings(
         tls);
   }
 
-  /** Master keys that ship in this repository (application.conf, secret.example.yaml): never secret. */
-  private static final java.util.Set<String> PUBLIC_MASTER_KEYS = java.util.Set.of("parley-dev-master", "your-master-key");
+  /**
+   * Master keys that ship in this repository (application.conf, secret.example.yaml): never secret.
+   */
+  private static final java.util.Set<String> PUBLIC_MASTER_KEYS =
+      java.util.Set.of("parley-dev-master", "your-master-key");
+
   private static final int MIN_MASTER_KEY_BYTES = 32;
 
   /**
-   * With Cluster Bootstrap (a Kubernetes deployment) the master key signs session tokens and authorises REST
-   * calls: the development key, the template's placeholder or a short key would let anyone forge them.
+   * With Cluster Bootstrap (a Kubernetes deployment) the master key signs session tokens and
+   * authorises REST calls: the development key, the template's placeholder or a short key would let
+   * anyone forge them.
    */
   private static void checkProductionMasterKey(App app) {
     if (PUBLIC_MASTER_KEYS.contains(app.masterKey())
-        || app.masterKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < MIN_MASTER_KEY_BYTES) {
-      throw new IllegalArgumentException("parley.apps: the master key of app '" + app.appId() + "' is "
-          + (PUBLIC_MASTER_KEYS.contains(app.masterKey()) ? "a published example" : "too short")
-          + "; set PARLEY_MASTER_KEY to a secret of at least " + MIN_MASTER_KEY_BYTES
-          + " bytes (e.g. openssl rand -base64 32)");
+        || app.masterKey().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+            < MIN_MASTER_KEY_BYTES) {
+      throw new IllegalArgumentException(
+          "parley.apps: the master key of app '"
+              + app.appId()
+              + "' is "
+              + (PUBLIC_MASTER_KEYS.contains(app.masterKey()) ? "a published example" : "too short")
+              + "; set PARLEY_MASTER_KEY to a secret of at least "
+              + MIN_MASTER_KEY_BYTES
+              + " bytes (e.g. openssl rand -base64 32)");
     }
   }
 
-  /** logback.xml names its appenders after the formats: any other value would leave the node without logs. */
+  /**
+   * logback.xml names its appenders after the formats: any other value would leave the node without
+   * logs.
+   */
   private static void checkLogFormat(String format) {
     if (!format.equals("text") && !format.equals("json")) {
-      throw new IllegalArgumentException("parley.log-format (PARLEY_LOG_FORMAT) must be text or json, not '"
-          + format + "'");
+      throw new IllegalArgumentException(
+          "parley.log-format (PARLEY_LOG_FORMAT) must be text or json, not '" + format + "'");
     }
   }
 
   private static Metrics metrics(Config metrics) {
-    return new Metrics(metrics.getBoolean("enabled"), metrics.getString("interface"), metrics.getInt("port"),
+    return new Metrics(
+        metrics.getBoolean("enabled"),
+        metrics.getString("interface"),
+        metrics.getInt("port"),
         metrics.getDuration("entity-count-interval"));
   }
 

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Several real nodes on loopback form one cluster; a client may use any of them; conversations live in
- * Cassandra's journal and survive a restart of every node.
+ * Several real nodes on loopback form one cluster; a client may use any of them; conversations live
+ * in Cassandra's journal and survive a restart of every node.
  */
 @ExtendWith(SharedCassandra.class)
 class ClusterIT {
@@ -38,8 +38,10 @@ class ClusterIT {
     return opened;
   }
 
-  private static String startConversation(TestNode node, String creator, List<String> members, String attr) {
-    try (ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+  private static String startConversation(
+      TestNode node, String creator, List<String> members, String attr) {
+    try (ImClient client =
+        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
       login(client, creator);
       GenericCommand started = client.call(ImClient.convStart(creator, members, attr), WAIT);
       assertEquals(OpType.started, started.getOp(), started::toString);
@@ -51,12 +53,21 @@ class ClusterIT {
   }
 
   private static JsonNode queryById(TestNode node, String clientId, String cid) throws Exception {
-    try (ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.JSON_3, OfferMode.QUERY, WAIT)) {
+    try (ImClient client =
+        ImClient.connect(node.webSocketUri(), Subprotocol.JSON_3, OfferMode.QUERY, WAIT)) {
       login(client, clientId);
-      GenericCommand results = client.call(GenericCommand.newBuilder()
-          .setCmd(CommandType.conv).setOp(OpType.query).setPeerId(clientId)
-          .setConvMessage(ConvCommand.newBuilder()
-              .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
+      GenericCommand results =
+          client.call(
+              GenericCommand.newBuilder()
+                  .setCmd(CommandType.conv)
+                  .setOp(OpType.query)
+                  .setPeerId(clientId)
+                  .setConvMessage(
+                      ConvCommand.newBuilder()
+                          .setWhere(
+                              JsonObjectMessage.newBuilder()
+                                  .setData("{\"objectId\":\"" + cid + "\"}"))),
+              WAIT);
       assertEquals(OpType.results, results.getOp(), results::toString);
       JsonNode array = JSON.readTree(results.getConvMessage().getResults().getData());
       assertEquals(1, array.size(), array::toString);
@@ -75,7 +86,8 @@ class ClusterIT {
       assertEquals(2, first.membersUp(), "first node sees both members Up");
       assertEquals(2, second.membersUp(), "second node sees both members Up");
       for (TestNode node : List.of(first, second)) {
-        try (ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+        try (ImClient client =
+            ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
           login(client, "roamer");
         }
       }
@@ -93,11 +105,15 @@ class ClusterIT {
     }
   }
 
-  /** A rolling restart: clients of a node that shuts down are told to go away and reconnect elsewhere. */
+  /**
+   * A rolling restart: clients of a node that shuts down are told to go away and reconnect
+   * elsewhere.
+   */
   @Test
   void a_node_that_shuts_down_tells_its_clients_to_go_away() {
     TestNode node = TestNode.start(TestNode.Ports.free());
-    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    ImClient client =
+        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     login(client, "leaving");
     node.close();
     GenericCommand goaway = client.nextPush(WAIT);
@@ -116,12 +132,24 @@ class ClusterIT {
     TestNode first = TestNode.start(firstPorts, null, roles);
     try (TestNode second = TestNode.start(secondPorts, firstPorts, roles)) {
       cid = startConversation(second, "Tom", List.of("Jerry", "Bob", "Ann"), attributes);
-      try (ImClient tom = ImClient.connect(first.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+      try (ImClient tom =
+          ImClient.connect(first.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
         login(tom, "Tom");
-        GenericCommand promoted = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv)
-            .setOp(OpType.member_info_update).setPeerId("Tom").setConvMessage(ConvCommand.newBuilder().setCid(cid)
-                .setTargetClientId("Jerry").setInfo(io.parley.protocol.wire.ConvMemberInfo.newBuilder()
-                    .setPid("Jerry").setRole("Manager"))), WAIT);
+        GenericCommand promoted =
+            tom.call(
+                GenericCommand.newBuilder()
+                    .setCmd(CommandType.conv)
+                    .setOp(OpType.member_info_update)
+                    .setPeerId("Tom")
+                    .setConvMessage(
+                        ConvCommand.newBuilder()
+                            .setCid(cid)
+                            .setTargetClientId("Jerry")
+                            .setInfo(
+                                io.parley.protocol.wire.ConvMemberInfo.newBuilder()
+                                    .setPid("Jerry")
+                                    .setRole("Manager"))),
+                WAIT);
         assertEquals(OpType.member_info_updated, promoted.getOp(), promoted::toString);
       }
     } finally {
@@ -137,20 +165,40 @@ class ClusterIT {
         assertEquals("[\"Jerry\",\"Bob\",\"Ann\",\"Tom\"]", conversation.get("m").toString());
         assertEquals("人民的名义", conversation.get("name").asText());
         assertEquals("group", conversation.get("type").asText());
-        assertEquals(true, conversation.get("attr").get("pinned").asBoolean(), "attributes are stored as sent, never re-nested");
+        assertEquals(
+            true,
+            conversation.get("attr").get("pinned").asBoolean(),
+            "attributes are stored as sent, never re-nested");
       }
       // Roles survive too: the manager may still kick (a plain member may not: 4320).
-      try (ImClient jerry = ImClient.connect(restartedSecond.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+      try (ImClient jerry =
+          ImClient.connect(
+              restartedSecond.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
         login(jerry, "Jerry");
-        GenericCommand kicked = jerry.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.remove)
-            .setPeerId("Jerry").setConvMessage(ConvCommand.newBuilder().setCid(cid).addM("Ann")), WAIT);
-        assertEquals(List.of("Ann"), kicked.getConvMessage().getAllowedPidsList(), kicked::toString);
+        GenericCommand kicked =
+            jerry.call(
+                GenericCommand.newBuilder()
+                    .setCmd(CommandType.conv)
+                    .setOp(OpType.remove)
+                    .setPeerId("Jerry")
+                    .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM("Ann")),
+                WAIT);
+        assertEquals(
+            List.of("Ann"), kicked.getConvMessage().getAllowedPidsList(), kicked::toString);
         assertEquals(0, kicked.getConvMessage().getFailedPidsCount());
       }
-      try (ImClient bob = ImClient.connect(restarted.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+      try (ImClient bob =
+          ImClient.connect(
+              restarted.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
         login(bob, "Bob");
-        GenericCommand refused = bob.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.remove)
-            .setPeerId("Bob").setConvMessage(ConvCommand.newBuilder().setCid(cid).addM("Jerry")), WAIT);
+        GenericCommand refused =
+            bob.call(
+                GenericCommand.newBuilder()
+                    .setCmd(CommandType.conv)
+                    .setOp(OpType.remove)
+                    .setPeerId("Bob")
+                    .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM("Jerry")),
+                WAIT);
         assertEquals(4320, refused.getConvMessage().getFailedPids(0).getCode());
       }
     } finally {

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
@@ -31,8 +31,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The seed's group-chat scenarios with our own client, clients spread over two nodes: who receives which
- * event, with which fields, and who receives nothing (docs/protocol.md §11).
+ * The seed's group-chat scenarios with our own client, clients spread over two nodes: who receives
+ * which event, with which fields, and who receives nothing (docs/protocol.md §11).
  */
 @ExtendWith(SharedCassandra.class)
 class ConversationIT {
@@ -52,7 +52,8 @@ class ConversationIT {
 
   /** Logs {@code name} (made unique per test) in, alternating nodes; returns the client. */
   private ImClient login(String name, TestNode node) {
-    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    ImClient client =
+        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     clients.add(client);
     GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
     assertEquals(OpType.opened, opened.getOp(), opened::toString);
@@ -64,12 +65,20 @@ class ConversationIT {
   }
 
   private static GenericCommand.Builder conv(OpType op, String peer, ConvCommand.Builder body) {
-    return GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(op).setPeerId(peer).setConvMessage(body);
+    return GenericCommand.newBuilder()
+        .setCmd(CommandType.conv)
+        .setOp(op)
+        .setPeerId(peer)
+        .setConvMessage(body);
   }
 
-  private GenericCommand start(ImClient client, String creator, List<String> members, String attributes, boolean unique) {
-    ConvCommand.Builder body = ConvCommand.newBuilder().addAllM(members.stream().map(this::id).toList())
-        .setUnique(unique).setAttr(JsonObjectMessage.newBuilder().setData(attributes));
+  private GenericCommand start(
+      ImClient client, String creator, List<String> members, String attributes, boolean unique) {
+    ConvCommand.Builder body =
+        ConvCommand.newBuilder()
+            .addAllM(members.stream().map(this::id).toList())
+            .setUnique(unique)
+            .setAttr(JsonObjectMessage.newBuilder().setData(attributes));
     GenericCommand started = client.call(conv(OpType.start, id(creator), body), WAIT);
     assertEquals(OpType.started, started.getOp(), started::toString);
     return started;
@@ -90,7 +99,8 @@ class ConversationIT {
     assertTrue(extra.isEmpty(), () -> who + " should get nothing more, got " + extra.get());
   }
 
-  private void assertNotice(ImClient client, OpType op, String cid, String initBy, List<String> members) {
+  private void assertNotice(
+      ImClient client, OpType op, String cid, String initBy, List<String> members) {
     GenericCommand notice = nextNotice(client);
     assertEquals(op, notice.getOp(), notice::toString);
     assertEquals(cid, notice.getConvMessage().getCid());
@@ -112,7 +122,10 @@ class ConversationIT {
   void private_chat_notifies_the_other_member_who_reads_the_name_back() throws Exception {
     ImClient tom = login("Tom", CLUSTER.first());
     ImClient jerry = login("Jerry", CLUSTER.second());
-    String cid = start(tom, "Tom", List.of("Jerry"), "{\"name\":\"Tom & Jerry\"}", true).getConvMessage().getCid();
+    String cid =
+        start(tom, "Tom", List.of("Jerry"), "{\"name\":\"Tom & Jerry\"}", true)
+            .getConvMessage()
+            .getCid();
     GenericCommand joined = nextNotice(jerry);
     assertEquals(OpType.joined, joined.getOp());
     assertEquals(cid, joined.getConvMessage().getCid());
@@ -121,7 +134,9 @@ class ConversationIT {
     assertNothingMore(tom, "the creator");
     JsonNode found = query(jerry, "Jerry", "{\"objectId\":\"" + cid + "\"}");
     assertEquals("Tom & Jerry", found.get(0).get("name").asText());
-    assertEquals(List.of(id("Jerry"), id("Tom")), List.of(found.get(0).get("m").get(0).asText(), found.get(0).get("m").get(1).asText()));
+    assertEquals(
+        List.of(id("Jerry"), id("Tom")),
+        List.of(found.get(0).get("m").get(0).asText(), found.get(0).get("m").get(1).asText()));
   }
 
   /** The seed's three tables: invite, kick, leave; each recipient checked, and who gets nothing. */
@@ -132,19 +147,34 @@ class ConversationIT {
     for (int n = 0; n < names.length; n++) {
       c.put(names[n], login(names[n], n % 2 == 0 ? CLUSTER.first() : CLUSTER.second()));
     }
-    String cid = start(c.get("Tom"), "Tom", List.of("Jerry", "Bob", "Harry"), "{\"name\":\"group\",\"type\":\"group\"}", false)
-        .getConvMessage().getCid();
+    String cid =
+        start(
+                c.get("Tom"),
+                "Tom",
+                List.of("Jerry", "Bob", "Harry"),
+                "{\"name\":\"group\",\"type\":\"group\"}",
+                false)
+            .getConvMessage()
+            .getCid();
     for (String invitee : List.of("Jerry", "Bob", "Harry")) {
       assertEquals(OpType.joined, nextNotice(c.get(invitee)).getOp());
     }
-    JsonNode byType = query(c.get("Jerry"), "Jerry", "{\"type\":\"group\",\"objectId\":\"" + cid + "\"}");
+    JsonNode byType =
+        query(c.get("Jerry"), "Jerry", "{\"type\":\"group\",\"objectId\":\"" + cid + "\"}");
     assertEquals(1, byType.size());
     JsonNode mine = query(c.get("Bob"), "Bob", null);
-    assertTrue(mine.toString().contains(cid), "the default query lists the conversations Bob is in");
+    assertTrue(
+        mine.toString().contains(cid), "the default query lists the conversations Bob is in");
 
     // Tom invites William: A, B, C get members_joined; D gets joined.
-    GenericCommand added = c.get("Tom").call(conv(OpType.add, id("Tom"),
-        ConvCommand.newBuilder().setCid(cid).addM(id("William"))), WAIT);
+    GenericCommand added =
+        c.get("Tom")
+            .call(
+                conv(
+                    OpType.add,
+                    id("Tom"),
+                    ConvCommand.newBuilder().setCid(cid).addM(id("William"))),
+                WAIT);
     assertEquals(OpType.added, added.getOp());
     assertEquals(List.of(id("William")), added.getConvMessage().getAllowedPidsList());
     GenericCommand invited = nextNotice(c.get("William"));
@@ -156,8 +186,14 @@ class ConversationIT {
     assertNothingMore(c.get("William"), "the invitee");
 
     // Tom kicks Harry: Harry gets left and nothing more; the others get members_left.
-    GenericCommand removed = c.get("Tom").call(conv(OpType.remove, id("Tom"),
-        ConvCommand.newBuilder().setCid(cid).addM(id("Harry"))), WAIT);
+    GenericCommand removed =
+        c.get("Tom")
+            .call(
+                conv(
+                    OpType.remove,
+                    id("Tom"),
+                    ConvCommand.newBuilder().setCid(cid).addM(id("Harry"))),
+                WAIT);
     assertEquals(OpType.removed, removed.getOp());
     GenericCommand kicked = nextNotice(c.get("Harry"));
     assertEquals(OpType.left, kicked.getOp());
@@ -168,12 +204,20 @@ class ConversationIT {
     assertNothingMore(c.get("Harry"), "the kicked member");
 
     // Tom, the owner, cannot leave (member roles on by default: 4324), and nobody hears of it.
-    GenericCommand refused = c.get("Tom").call(conv(OpType.remove, id("Tom"),
-        ConvCommand.newBuilder().setCid(cid).addM(id("Tom"))), WAIT);
+    GenericCommand refused =
+        c.get("Tom")
+            .call(
+                conv(
+                    OpType.remove, id("Tom"), ConvCommand.newBuilder().setCid(cid).addM(id("Tom"))),
+                WAIT);
     assertEquals(1, refused.getConvMessage().getFailedPidsCount(), refused::toString);
     assertEquals(4324, refused.getConvMessage().getFailedPids(0).getCode(), refused::toString);
     // Jerry leaves: the others get members_left; Jerry gets nothing (seed DECISION).
-    c.get("Jerry").call(conv(OpType.remove, id("Jerry"), ConvCommand.newBuilder().setCid(cid).addM(id("Jerry"))), WAIT);
+    c.get("Jerry")
+        .call(
+            conv(
+                OpType.remove, id("Jerry"), ConvCommand.newBuilder().setCid(cid).addM(id("Jerry"))),
+            WAIT);
     for (String member : List.of("Tom", "Bob", "William")) {
       assertNotice(c.get(member), OpType.members_left, cid, "Jerry", List.of("Jerry"));
     }
@@ -185,15 +229,29 @@ class ConversationIT {
   void an_update_reaches_the_other_members_with_the_modified_values() throws Exception {
     ImClient tom = login("Tom", CLUSTER.first());
     ImClient jerry = login("Jerry", CLUSTER.second());
-    String cid = start(tom, "Tom", List.of("Jerry"), "{\"name\":\"before\"}", false).getConvMessage().getCid();
+    String cid =
+        start(tom, "Tom", List.of("Jerry"), "{\"name\":\"before\"}", false)
+            .getConvMessage()
+            .getCid();
     nextNotice(jerry);
-    GenericCommand updated = tom.call(conv(OpType.update, id("Tom"), ConvCommand.newBuilder().setCid(cid)
-        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"after\",\"attr.pinned\":true}"))), WAIT);
+    GenericCommand updated =
+        tom.call(
+            conv(
+                OpType.update,
+                id("Tom"),
+                ConvCommand.newBuilder()
+                    .setCid(cid)
+                    .setAttr(
+                        JsonObjectMessage.newBuilder()
+                            .setData("{\"name\":\"after\",\"attr.pinned\":true}"))),
+            WAIT);
     assertEquals(OpType.updated, updated.getOp());
     assertTrue(updated.getConvMessage().getUdate().endsWith("Z"));
     GenericCommand notice = nextNotice(jerry);
     assertEquals(OpType.updated, notice.getOp());
-    assertEquals("{\"name\":\"after\",\"attr.pinned\":true}", notice.getConvMessage().getAttrModified().getData());
+    assertEquals(
+        "{\"name\":\"after\",\"attr.pinned\":true}",
+        notice.getConvMessage().getAttrModified().getData());
     JsonNode read = query(jerry, "Jerry", "{\"objectId\":\"" + cid + "\"}").get(0);
     assertEquals("after", read.get("name").asText());
     assertTrue(read.get("attr").get("pinned").asBoolean());
@@ -203,16 +261,24 @@ class ConversationIT {
   void the_same_unique_member_set_started_concurrently_on_two_nodes_is_one_conversation() {
     ImClient a = login("A", CLUSTER.first());
     ImClient b = login("B", CLUSTER.second());
-    ConvCommand.Builder fromA = ConvCommand.newBuilder().addM(id("B")).setUnique(true)
-        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"x\"}"));
-    ConvCommand.Builder fromB = ConvCommand.newBuilder().addM(id("A")).setUnique(true)
-        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"y\"}"));
+    ConvCommand.Builder fromA =
+        ConvCommand.newBuilder()
+            .addM(id("B"))
+            .setUnique(true)
+            .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"x\"}"));
+    ConvCommand.Builder fromB =
+        ConvCommand.newBuilder()
+            .addM(id("A"))
+            .setUnique(true)
+            .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"y\"}"));
     CompletableFuture<GenericCommand> one = a.request(conv(OpType.start, id("A"), fromA));
     CompletableFuture<GenericCommand> two = b.request(conv(OpType.start, id("B"), fromB));
     GenericCommand first = one.join();
     GenericCommand second = two.join();
     assertEquals(first.getConvMessage().getCid(), second.getConvMessage().getCid());
-    assertTrue(first.getConvMessage().getExisting() ^ second.getConvMessage().getExisting(), "exactly one created it");
+    assertTrue(
+        first.getConvMessage().getExisting() ^ second.getConvMessage().getExisting(),
+        "exactly one created it");
     assertEquals(32, first.getConvMessage().getUniqueId().length());
   }
 
@@ -221,17 +287,32 @@ class ConversationIT {
     ImClient host = login("Host", CLUSTER.first());
     ImClient guest = login("Guest", CLUSTER.second());
     ImClient other = login("Other", CLUSTER.first());
-    GenericCommand started = host.call(conv(OpType.start, id("Host"), ConvCommand.newBuilder().setTransient(true)
-        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"room\"}"))), WAIT);
+    GenericCommand started =
+        host.call(
+            conv(
+                OpType.start,
+                id("Host"),
+                ConvCommand.newBuilder()
+                    .setTransient(true)
+                    .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"room\"}"))),
+            WAIT);
     String cid = started.getConvMessage().getCid();
     for (ImClient joiner : List.of(guest, other)) {
       String peer = joiner == guest ? id("Guest") : id("Other");
-      GenericCommand joined = joiner.call(conv(OpType.add, peer, ConvCommand.newBuilder().setCid(cid).addM(peer)), WAIT);
+      GenericCommand joined =
+          joiner.call(
+              conv(OpType.add, peer, ConvCommand.newBuilder().setCid(cid).addM(peer)), WAIT);
       assertEquals(List.of(peer), joined.getConvMessage().getAllowedPidsList(), joined::toString);
     }
     assertEquals(3, count(host, "Host", cid));
-    GenericCommand invite = host.call(conv(OpType.add, id("Host"), ConvCommand.newBuilder().setCid(cid).addM("stranger")), WAIT);
-    assertEquals(4314, invite.getConvMessage().getFailedPids(0).getCode(), "no inviting others into a chatroom");
+    GenericCommand invite =
+        host.call(
+            conv(OpType.add, id("Host"), ConvCommand.newBuilder().setCid(cid).addM("stranger")),
+            WAIT);
+    assertEquals(
+        4314,
+        invite.getConvMessage().getFailedPids(0).getCode(),
+        "no inviting others into a chatroom");
     clients.remove(other);
     other.close();
     long deadline = System.nanoTime() + WAIT.toNanos();
@@ -243,7 +324,8 @@ class ConversationIT {
   }
 
   private int count(ImClient client, String peer, String cid) {
-    GenericCommand result = client.call(conv(OpType.count, id(peer), ConvCommand.newBuilder().setCid(cid)), WAIT);
+    GenericCommand result =
+        client.call(conv(OpType.count, id(peer), ConvCommand.newBuilder().setCid(cid)), WAIT);
     assertEquals(OpType.result, result.getOp(), result::toString);
     return result.getConvMessage().getCount();
   }
@@ -252,19 +334,27 @@ class ConversationIT {
   void a_temporary_conversation_expires_after_its_ttl() throws Exception {
     ImClient a = login("A", CLUSTER.first());
     ImClient b = login("B", CLUSTER.second());
-    GenericCommand started = a.call(conv(OpType.start, id("A"), ConvCommand.newBuilder().addM(id("B"))
-        .setTempConv(true).setTempConvTTL(2)), WAIT);
+    GenericCommand started =
+        a.call(
+            conv(
+                OpType.start,
+                id("A"),
+                ConvCommand.newBuilder().addM(id("B")).setTempConv(true).setTempConvTTL(2)),
+            WAIT);
     String cid = started.getConvMessage().getCid();
     assertTrue(cid.startsWith("_tmp:"), cid);
     assertEquals(2, started.getConvMessage().getTempConvTTL());
     assertEquals(OpType.joined, nextNotice(b).getOp());
-    GenericCommand byId = b.call(conv(OpType.query, id("B"), ConvCommand.newBuilder().addTempConvIds(cid)), WAIT);
+    GenericCommand byId =
+        b.call(conv(OpType.query, id("B"), ConvCommand.newBuilder().addTempConvIds(cid)), WAIT);
     JsonNode found = JSON.readTree(byId.getConvMessage().getResults().getData());
     assertEquals(cid, found.get(0).get("objectId").asText());
     assertTrue(found.get(0).get("ttl").asInt() <= 2);
     Thread.sleep(2500);
-    GenericCommand late = a.call(conv(OpType.add, id("A"), ConvCommand.newBuilder().setCid(cid).addM("C")), WAIT);
-    // 4303: the SDKs build TEMPORARY_CONVERSATION_EXPIRED themselves from it (docs/protocol-notes.md)
+    GenericCommand late =
+        a.call(conv(OpType.add, id("A"), ConvCommand.newBuilder().setCid(cid).addM("C")), WAIT);
+    // 4303: the SDKs build TEMPORARY_CONVERSATION_EXPIRED themselves from it
+    // (docs/protocol-notes.md)
     assertEquals(4303, late.getErrorMessage().getCode(), late::toString);
     assertEquals("CONVERSATION_NOT_FOUND", late.getErrorMessage().getReason(), late::toString);
   }
@@ -274,12 +364,26 @@ class ConversationIT {
     ImClient tom = login("Tom", CLUSTER.first());
     ImClient eve = login("Eve", CLUSTER.second());
     String cid = start(tom, "Tom", List.of("Jerry"), "{}", false).getConvMessage().getCid();
-    GenericCommand invite = eve.call(conv(OpType.add, id("Eve"), ConvCommand.newBuilder().setCid(cid).addM("X")), WAIT);
+    GenericCommand invite =
+        eve.call(conv(OpType.add, id("Eve"), ConvCommand.newBuilder().setCid(cid).addM("X")), WAIT);
     assertEquals(4317, invite.getErrorMessage().getCode());
-    GenericCommand update = eve.call(conv(OpType.update, id("Eve"), ConvCommand.newBuilder().setCid(cid)
-        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"mine\"}"))), WAIT);
+    GenericCommand update =
+        eve.call(
+            conv(
+                OpType.update,
+                id("Eve"),
+                ConvCommand.newBuilder()
+                    .setCid(cid)
+                    .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"mine\"}"))),
+            WAIT);
     assertEquals(4309, update.getErrorMessage().getCode());
-    GenericCommand missing = eve.call(conv(OpType.add, id("Eve"), ConvCommand.newBuilder().setCid("0123456789abcdef01234567").addM(id("Eve"))), WAIT);
+    GenericCommand missing =
+        eve.call(
+            conv(
+                OpType.add,
+                id("Eve"),
+                ConvCommand.newBuilder().setCid("0123456789abcdef01234567").addM(id("Eve"))),
+            WAIT);
     assertEquals(4303, missing.getErrorMessage().getCode());
     assertFalse(eve.pollPush(QUIET).isPresent());
   }
@@ -288,9 +392,17 @@ class ConversationIT {
   void session_query_reports_who_is_online_anywhere_in_the_cluster() {
     ImClient a = login("A", CLUSTER.first());
     login("B", CLUSTER.second());
-    GenericCommand result = a.call(GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.query)
-        .setPeerId(id("A")).setSessionMessage(io.parley.protocol.wire.SessionCommand.newBuilder()
-            .addSessionPeerIds(id("B")).addSessionPeerIds(id("Nobody"))), WAIT);
+    GenericCommand result =
+        a.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.session)
+                .setOp(OpType.query)
+                .setPeerId(id("A"))
+                .setSessionMessage(
+                    io.parley.protocol.wire.SessionCommand.newBuilder()
+                        .addSessionPeerIds(id("B"))
+                        .addSessionPeerIds(id("Nobody"))),
+            WAIT);
     assertEquals(OpType.query_result, result.getOp(), result::toString);
     assertEquals(List.of(id("B")), result.getSessionMessage().getOnlineSessionPeerIdsList());
   }

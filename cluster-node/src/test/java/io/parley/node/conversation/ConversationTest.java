@@ -21,13 +21,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The conversation entity alone, on the in-memory journal (commands, events and state are serialized by the
- * kit): membership rules, the notification matrix of docs/protocol.md §11, and recovery.
+ * The conversation entity alone, on the in-memory journal (commands, events and state are
+ * serialized by the kit): membership rules, the notification matrix of docs/protocol.md §11, and
+ * recovery.
  */
 class ConversationTest {
 
   /** The app's key of unique conversation ids. */
-  private static final byte[] KEY = "test-unique-id-key".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  private static final byte[] KEY =
+      "test-unique-id-key".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
   private static final ActorTestKit TEST_KIT =
       ActorTestKit.create(
@@ -41,27 +43,42 @@ class ConversationTest {
   record Sent(List<String> to, Notice notice) {}
 
   private final List<Sent> sent = new CopyOnWriteArrayList<>();
-  /** Records what the entity tells members; a chatroom's notices are recorded as sent to "room <cid>". */
-  private final Conversation.Notices notices = new Conversation.Notices() {
-    @Override
-    public void send(String appId, List<String> to, Notice notice) {
-      sent.add(new Sent(to, notice));
-    }
 
-    @Override
-    public void sendRoom(String appId, String cid, Notice notice) {
-      sent.add(new Sent(List.of("room " + cid), notice));
-    }
-  };
+  /**
+   * Records what the entity tells members; a chatroom's notices are recorded as sent to "room
+   * <cid>".
+   */
+  private final Conversation.Notices notices =
+      new Conversation.Notices() {
+        @Override
+        public void send(String appId, List<String> to, Notice notice) {
+          sent.add(new Sent(to, notice));
+        }
+
+        @Override
+        public void sendRoom(String appId, String cid, Notice notice) {
+          sent.add(new Sent(List.of("room " + cid), notice));
+        }
+      };
+
   private final MutableClock clock = new MutableClock(T0);
-  private final io.parley.node.message.InMemoryArchive archive = new io.parley.node.message.InMemoryArchive();
-  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> kit;
+  private final io.parley.node.message.InMemoryArchive archive =
+      new io.parley.node.message.InMemoryArchive();
+  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState>
+      kit;
 
   @BeforeEach
   void setUp() {
-    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234567",
-        ConversationSettings.DEFAULT, notices, Conversation.MemberIndex.NONE,
-        archive, clock));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            TEST_KIT.system(),
+            Conversation.create(
+                "app:0123456789abcdef01234567",
+                ConversationSettings.DEFAULT,
+                notices,
+                Conversation.MemberIndex.NONE,
+                archive,
+                clock));
     kit.clear();
     sent.clear();
   }
@@ -72,16 +89,23 @@ class ConversationTest {
   }
 
   private Conversation.Reply start(List<String> members, Kind kind, long expiresAt) {
-    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Start("A", members, "{\"name\":\"g\"}", kind,
-        false, null, expiresAt, T0, replyTo)).reply();
+    return kit.<Conversation.Reply>runCommand(
+            replyTo ->
+                new Conversation.Start(
+                    "A", members, "{\"name\":\"g\"}", kind, false, null, expiresAt, T0, replyTo))
+        .reply();
   }
 
   private Conversation.Reply add(String initiator, String... ids) {
-    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Add(initiator, List.of(ids), T0 + 1, null, replyTo)).reply();
+    return kit.<Conversation.Reply>runCommand(
+            replyTo -> new Conversation.Add(initiator, List.of(ids), T0 + 1, null, replyTo))
+        .reply();
   }
 
   private Conversation.Reply remove(String initiator, String... ids) {
-    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Remove(initiator, List.of(ids), T0 + 2, replyTo)).reply();
+    return kit.<Conversation.Reply>runCommand(
+            replyTo -> new Conversation.Remove(initiator, List.of(ids), T0 + 2, replyTo))
+        .reply();
   }
 
   private List<String> recipientsOf(Class<? extends Notice> type) {
@@ -92,7 +116,8 @@ class ConversationTest {
 
   @Test
   void creation_adds_the_initiator_and_tells_the_others_they_joined() {
-    var created = assertInstanceOf(Conversation.Created.class, start(List.of("B", "C", "B"), Kind.NORMAL, 0));
+    var created =
+        assertInstanceOf(Conversation.Created.class, start(List.of("B", "C", "B"), Kind.NORMAL, 0));
     assertEquals(List.of("B", "C", "A"), created.conversation().members());
     assertEquals(List.of("B", "C"), recipientsOf(Notice.Joined.class));
     assertEquals("A", ((Notice.Joined) sent.get(0).notice()).initBy());
@@ -121,8 +146,8 @@ class ConversationTest {
   }
 
   /**
-   * Seed table "A 退出对话" (DECISION §6.3), with a member quitting (the creator A cannot quit while member
-   * roles are on, the default): the others get members_left; the quitter gets nothing.
+   * Seed table "A 退出对话" (DECISION §6.3), with a member quitting (the creator A cannot quit while
+   * member roles are on, the default): the others get members_left; the quitter gets nothing.
    */
   @Test
   void quit_tells_only_the_remaining_members() {
@@ -142,7 +167,12 @@ class ConversationTest {
     assertEquals(List.of("A"), quit.failed().get(0).clientIds());
     var kick = assertInstanceOf(Conversation.MembershipChanged.class, remove("B", "A"));
     assertEquals(4324, kick.failed().get(0).code(), "no member ejects the creator");
-    assertEquals(4320, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("B", "B", "Manager", T0, r)).reply()),
+    assertEquals(
+        4320,
+        code(
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.ChangeRole("B", "B", "Manager", T0, r))
+                .reply()),
         "a member cannot promote itself");
     assertTrue(sent.isEmpty());
   }
@@ -160,10 +190,31 @@ class ConversationTest {
 
   @Test
   void adding_beyond_the_member_limit_fails_per_id_with_conversation_full() {
-    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234568",
-        new ConversationSettings(false, true, 3, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30), 10, 1000,
-            1000, 500, 500, 5120, 20, 50, 5000),
-        notices, Conversation.MemberIndex.NONE, archive, clock));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            TEST_KIT.system(),
+            Conversation.create(
+                "app:0123456789abcdef01234568",
+                new ConversationSettings(
+                    false,
+                    true,
+                    3,
+                    10,
+                    java.time.Duration.ofDays(1),
+                    java.time.Duration.ofDays(30),
+                    10,
+                    1000,
+                    1000,
+                    500,
+                    500,
+                    5120,
+                    20,
+                    50,
+                    5000),
+                notices,
+                Conversation.MemberIndex.NONE,
+                archive,
+                clock));
     start(List.of("B"), Kind.NORMAL, 0);
     var partial = assertInstanceOf(Conversation.MembershipChanged.class, add("A", "C", "D"));
     assertEquals(List.of("C"), partial.allowed());
@@ -175,25 +226,40 @@ class ConversationTest {
   void update_stores_dotted_paths_and_tells_the_other_members() {
     start(List.of("B"), Kind.NORMAL, 0);
     sent.clear();
-    var updated = kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Update("A",
-        "{\"name\":\"new\",\"attr.pinned\":true,\"m\":[\"hacker\"]}", T0 + 5, replyTo));
+    var updated =
+        kit.<Conversation.Reply>runCommand(
+            replyTo ->
+                new Conversation.Update(
+                    "A",
+                    "{\"name\":\"new\",\"attr.pinned\":true,\"m\":[\"hacker\"]}",
+                    T0 + 5,
+                    replyTo));
     var accepted = assertInstanceOf(Conversation.Accepted.class, updated.reply());
-    assertEquals("{\"name\":\"new\",\"attr\":{\"pinned\":true}}", accepted.conversation().attributesJson());
+    assertEquals(
+        "{\"name\":\"new\",\"attr\":{\"pinned\":true}}", accepted.conversation().attributesJson());
     assertEquals(List.of("B", "A"), accepted.conversation().members(), "m is a protected column");
     var notice = (Notice.Updated) sent.get(0).notice();
     assertEquals(List.of("B"), sent.get(0).to());
     assertEquals("{\"name\":\"new\",\"attr.pinned\":true}", notice.modifiedJson());
-    var outsider = kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Update("Z", "{\"name\":\"x\"}", T0, replyTo));
+    var outsider =
+        kit.<Conversation.Reply>runCommand(
+            replyTo -> new Conversation.Update("Z", "{\"name\":\"x\"}", T0, replyTo));
     assertEquals(4309, assertInstanceOf(Conversation.Rejected.class, outsider.reply()).code());
   }
 
   @Test
   void temporary_conversations_expire() {
     start(List.of("B"), Kind.TEMPORARY, T0 + 60_000);
-    assertInstanceOf(Conversation.Accepted.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
+    assertInstanceOf(
+        Conversation.Accepted.class,
+        kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
     clock.set(T0 + 60_000);
-    var expired = assertInstanceOf(Conversation.Rejected.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
-    // 4303, not 4323: the SDKs build TEMPORARY_CONVERSATION_EXPIRED themselves from 4303 (docs/protocol-notes.md)
+    var expired =
+        assertInstanceOf(
+            Conversation.Rejected.class,
+            kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
+    // 4303, not 4323: the SDKs build TEMPORARY_CONVERSATION_EXPIRED themselves from 4303
+    // (docs/protocol-notes.md)
     assertEquals(4303, expired.code());
     assertEquals("CONVERSATION_NOT_FOUND", expired.reason());
     assertEquals(4303, assertInstanceOf(Conversation.Rejected.class, add("A", "C")).code());
@@ -209,10 +275,19 @@ class ConversationTest {
     public void sendRoom(String appId, String cid, Notice notice) {}
   }
 
-  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> temporaryKit(String cid) {
-    var temporary = EventSourcedBehaviorTestKit.<Conversation.Command, Conversation.Event, ConversationState>create(
-        TEST_KIT.system(), Conversation.create("app:" + cid, ConversationSettings.DEFAULT, new Quiet(),
-            Conversation.MemberIndex.NONE, archive, clock));
+  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState>
+      temporaryKit(String cid) {
+    var temporary =
+        EventSourcedBehaviorTestKit
+            .<Conversation.Command, Conversation.Event, ConversationState>create(
+                TEST_KIT.system(),
+                Conversation.create(
+                    "app:" + cid,
+                    ConversationSettings.DEFAULT,
+                    new Quiet(),
+                    Conversation.MemberIndex.NONE,
+                    archive,
+                    clock));
     temporary.clear();
     return temporary;
   }
@@ -220,77 +295,156 @@ class ConversationTest {
   @Test
   void an_unknown_temporary_conversation_is_not_found_whatever_is_asked() {
     var unknown = temporaryKit("_tmp:0123456789abcdef01234567");
-    for (Conversation.Reply reply : List.of(
-        unknown.<Conversation.Reply>runCommand(Conversation.Get::new).reply(),
-        unknown.<Conversation.Reply>runCommand(r -> new Conversation.Send("A", text("hi", false, null), null, r, null)).reply(),
-        unknown.<Conversation.Reply>runCommand(r -> new Conversation.PatchMessage("A", "m", T0, true, null, false,
-            List.of(), false, null, r)).reply())) {
+    for (Conversation.Reply reply :
+        List.of(
+            unknown.<Conversation.Reply>runCommand(Conversation.Get::new).reply(),
+            unknown
+                .<Conversation.Reply>runCommand(
+                    r -> new Conversation.Send("A", text("hi", false, null), null, r, null))
+                .reply(),
+            unknown
+                .<Conversation.Reply>runCommand(
+                    r ->
+                        new Conversation.PatchMessage(
+                            "A", "m", T0, true, null, false, List.of(), false, null, r))
+                .reply())) {
       var rejected = assertInstanceOf(Conversation.Rejected.class, reply);
       assertEquals(4303, rejected.code(), rejected::toString);
       assertEquals("CONVERSATION_NOT_FOUND", rejected.reason());
     }
   }
 
-  private static Conversation.Start uniqueTemporary(List<String> members, long expiresAt, ActorRef<Conversation.Reply> r) {
-    return new Conversation.Start("A", members, "{}", Kind.TEMPORARY, true, ConversationIds.uniqueId(KEY, members), expiresAt,
-        T0, r);
+  private static Conversation.Start uniqueTemporary(
+      List<String> members, long expiresAt, ActorRef<Conversation.Reply> r) {
+    return new Conversation.Start(
+        "A",
+        members,
+        "{}",
+        Kind.TEMPORARY,
+        true,
+        ConversationIds.uniqueId(KEY, members),
+        expiresAt,
+        T0,
+        r);
   }
 
-  /** JS 5 starts temporary conversations with unique: true; the unexpired one of the member set answers. */
+  /**
+   * JS 5 starts temporary conversations with unique: true; the unexpired one of the member set
+   * answers.
+   */
   @Test
   void a_unique_temporary_start_returns_the_unexpired_one_and_an_expired_one_is_replaced() {
     List<String> members = List.of("B", "A");
-    String first = ConversationIds.uniqueTemporaryConversationId(ConversationIds.uniqueId(KEY, members));
+    String first =
+        ConversationIds.uniqueTemporaryConversationId(ConversationIds.uniqueId(KEY, members));
     assertTrue(first.startsWith("_tmp:") && ConversationIds.isValid(first), first);
     var anchor = temporaryKit(first);
-    var created = assertInstanceOf(Conversation.Created.class,
-        anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 60_000, r)).reply());
+    var created =
+        assertInstanceOf(
+            Conversation.Created.class,
+            anchor
+                .<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 60_000, r))
+                .reply());
     assertFalse(created.existing());
-    var again = assertInstanceOf(Conversation.Created.class,
-        anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(List.of("A", "B"), T0 + 90_000, r)).reply());
+    var again =
+        assertInstanceOf(
+            Conversation.Created.class,
+            anchor
+                .<Conversation.Reply>runCommand(
+                    r -> uniqueTemporary(List.of("A", "B"), T0 + 90_000, r))
+                .reply());
     assertTrue(again.existing());
     assertEquals(first, again.conversation().id());
-    assertEquals(T0 + 60_000, again.conversation().expiresAt(), "the existing one keeps its expiry");
+    assertEquals(
+        T0 + 60_000, again.conversation().expiresAt(), "the existing one keeps its expiry");
 
     clock.set(T0 + 60_000);
-    var moved = assertInstanceOf(Conversation.Moved.class,
-        anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r)).reply());
+    var moved =
+        assertInstanceOf(
+            Conversation.Moved.class,
+            anchor
+                .<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r))
+                .reply());
     assertTrue(moved.cid().startsWith("_tmp:") && !moved.cid().equals(first), moved::toString);
-    assertEquals(moved, anchor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r)).reply(),
+    assertEquals(
+        moved,
+        anchor
+            .<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r))
+            .reply(),
         "every start after expiry goes to the same successor");
     anchor.restart();
-    assertEquals(moved, anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(null, r)).reply(),
+    assertEquals(
+        moved,
+        anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(null, r)).reply(),
         "the successor is persisted");
 
     var successor = temporaryKit(moved.cid());
-    var second = assertInstanceOf(Conversation.Created.class,
-        successor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r)).reply());
+    var second =
+        assertInstanceOf(
+            Conversation.Created.class,
+            successor
+                .<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 120_000, r))
+                .reply());
     assertEquals(moved.cid(), second.conversation().id());
     clock.set(T0 + 120_000);
-    var back = assertInstanceOf(Conversation.Moved.class,
-        successor.<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 180_000, r)).reply());
-    assertEquals(new Conversation.Moved(first, moved.cid()), back, "an expired successor sends the start back to the first");
-    var third = assertInstanceOf(Conversation.Moved.class,
-        anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(moved.cid(), r)).reply());
+    var back =
+        assertInstanceOf(
+            Conversation.Moved.class,
+            successor
+                .<Conversation.Reply>runCommand(r -> uniqueTemporary(members, T0 + 180_000, r))
+                .reply());
+    assertEquals(
+        new Conversation.Moved(first, moved.cid()),
+        back,
+        "an expired successor sends the start back to the first");
+    var third =
+        assertInstanceOf(
+            Conversation.Moved.class,
+            anchor
+                .<Conversation.Reply>runCommand(r -> new Conversation.Successor(moved.cid(), r))
+                .reply());
     assertFalse(List.of(first, moved.cid()).contains(third.cid()), third::toString);
-    assertEquals(third, anchor.<Conversation.Reply>runCommand(r -> new Conversation.Successor(moved.cid(), r)).reply(),
+    assertEquals(
+        third,
+        anchor
+            .<Conversation.Reply>runCommand(r -> new Conversation.Successor(moved.cid(), r))
+            .reply(),
         "a second report of the same stale successor finds the new one already chosen");
-    assertEquals(4303, code(successor.<Conversation.Reply>runCommand(Conversation.Get::new).reply()));
+    assertEquals(
+        4303, code(successor.<Conversation.Reply>runCommand(Conversation.Get::new).reply()));
   }
 
   @Test
   void a_non_unique_start_never_revives_an_expired_temporary_conversation() {
     var temporary = temporaryKit("_tmp:0123456789abcdef01234567");
-    temporary.<Conversation.Reply>runCommand(r -> new Conversation.Start("A", List.of("B"), "{}", Kind.TEMPORARY, false,
-        null, T0 + 1_000, T0, r));
+    temporary.<Conversation.Reply>runCommand(
+        r ->
+            new Conversation.Start(
+                "A", List.of("B"), "{}", Kind.TEMPORARY, false, null, T0 + 1_000, T0, r));
     clock.set(T0 + 1_000);
-    assertEquals(4303, code(temporary.<Conversation.Reply>runCommand(r -> new Conversation.Start("A", List.of("B"), "{}",
-        Kind.TEMPORARY, false, null, T0 + 9_000, T0, r)).reply()));
+    assertEquals(
+        4303,
+        code(
+            temporary
+                .<Conversation.Reply>runCommand(
+                    r ->
+                        new Conversation.Start(
+                            "A",
+                            List.of("B"),
+                            "{}",
+                            Kind.TEMPORARY,
+                            false,
+                            null,
+                            T0 + 9_000,
+                            T0,
+                            r))
+                .reply()));
   }
 
   /**
-   * JS {@code _fetchAllReceiptTimestamps} (max_read with queryAllMembers) reads the tuples as the other members'
-   * positions; the requester's own tuple had a delivered time and no read time and broke the SDK.
+   * JS {@code _fetchAllReceiptTimestamps} (max_read with queryAllMembers) reads the tuples as the
+   * other members' positions; the requester's own tuple had a delivered time and no read time and
+   * broke the SDK.
    */
   @Test
   void max_read_of_all_members_answers_the_others_only() {
@@ -298,15 +452,24 @@ class ConversationTest {
     var first = assertInstanceOf(Conversation.Sent.class, send("B", text("1", false, null)));
     kit.runCommand(new Conversation.Acked("A", first.timestamp(), null));
     kit.runCommand(new Conversation.MarkRead("C", first.timestamp(), null, null));
-    var all = assertInstanceOf(Conversation.Positions.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.MaxRead("A", null, true, r)).reply());
-    assertEquals(List.of(new Conversation.Position("B", 0, 0), new Conversation.Position("C", first.timestamp(),
-        first.timestamp())), all.positions());
+    var all =
+        assertInstanceOf(
+            Conversation.Positions.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.MaxRead("A", null, true, r))
+                .reply());
+    assertEquals(
+        List.of(
+            new Conversation.Position("B", 0, 0),
+            new Conversation.Position("C", first.timestamp(), first.timestamp())),
+        all.positions());
   }
 
   @Test
   void get_of_an_unknown_conversation_is_conversation_not_found() {
-    var rejected = assertInstanceOf(Conversation.Rejected.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
+    var rejected =
+        assertInstanceOf(
+            Conversation.Rejected.class,
+            kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
     assertEquals(4303, rejected.code());
     assertEquals("CONVERSATION_NOT_FOUND", rejected.reason());
   }
@@ -315,7 +478,9 @@ class ConversationTest {
   void mute_is_idempotent_and_recorded() {
     start(List.of("B"), Kind.NORMAL, 0);
     kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Mute("B", true, T0, replyTo));
-    var again = kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Mute("B", true, T0, replyTo));
+    var again =
+        kit.<Conversation.Reply>runCommand(
+            replyTo -> new Conversation.Mute("B", true, T0, replyTo));
     assertTrue(again.events().isEmpty());
     assertEquals(List.of("B"), again.state().muted());
   }
@@ -326,19 +491,33 @@ class ConversationTest {
     add("A", "D");
     remove("A", "B");
     kit.restart();
-    var accepted = assertInstanceOf(Conversation.Accepted.class, kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
+    var accepted =
+        assertInstanceOf(
+            Conversation.Accepted.class,
+            kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
     assertEquals(List.of("C", "A", "D"), accepted.conversation().members());
     assertEquals("{\"name\":\"g\"}", accepted.conversation().attributesJson());
     assertFalse(accepted.conversation().unique());
   }
 
-  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState> withRoles() {
-    var roles = EventSourcedBehaviorTestKit.<Conversation.Command, Conversation.Event, ConversationState>create(
-        TEST_KIT.system(), Conversation.create("app:0123456789abcdef01234569", ConversationSettings.DEFAULT.withMemberRoles(true),
-            notices, Conversation.MemberIndex.NONE, archive, clock));
+  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState>
+      withRoles() {
+    var roles =
+        EventSourcedBehaviorTestKit
+            .<Conversation.Command, Conversation.Event, ConversationState>create(
+                TEST_KIT.system(),
+                Conversation.create(
+                    "app:0123456789abcdef01234569",
+                    ConversationSettings.DEFAULT.withMemberRoles(true),
+                    notices,
+                    Conversation.MemberIndex.NONE,
+                    archive,
+                    clock));
     roles.clear();
-    roles.<Conversation.Reply>runCommand(replyTo -> new Conversation.Start("A", List.of("B", "C", "D"), "{}", Kind.NORMAL,
-        false, null, 0, T0, replyTo));
+    roles.<Conversation.Reply>runCommand(
+        replyTo ->
+            new Conversation.Start(
+                "A", List.of("B", "C", "D"), "{}", Kind.NORMAL, false, null, 0, T0, replyTo));
     sent.clear();
     return roles;
   }
@@ -349,43 +528,92 @@ class ConversationTest {
 
   @Test
   void role_changes_are_refused_while_member_roles_are_off() {
-    var off = EventSourcedBehaviorTestKit.<Conversation.Command, Conversation.Event, ConversationState>create(
-        TEST_KIT.system(), Conversation.create("app:0123456789abcdef0123456a", ConversationSettings.DEFAULT.withMemberRoles(false),
-            notices, Conversation.MemberIndex.NONE, archive, clock));
-    off.<Conversation.Reply>runCommand(replyTo -> new Conversation.Start("A", List.of("B"), "{}", Kind.NORMAL,
-        false, null, 0, T0, replyTo));
-    var reply = off.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "Manager", T0, r)).reply();
+    var off =
+        EventSourcedBehaviorTestKit
+            .<Conversation.Command, Conversation.Event, ConversationState>create(
+                TEST_KIT.system(),
+                Conversation.create(
+                    "app:0123456789abcdef0123456a",
+                    ConversationSettings.DEFAULT.withMemberRoles(false),
+                    notices,
+                    Conversation.MemberIndex.NONE,
+                    archive,
+                    clock));
+    off.<Conversation.Reply>runCommand(
+        replyTo ->
+            new Conversation.Start(
+                "A", List.of("B"), "{}", Kind.NORMAL, false, null, 0, T0, replyTo));
+    var reply =
+        off.<Conversation.Reply>runCommand(
+                r -> new Conversation.ChangeRole("A", "B", "Manager", T0, r))
+            .reply();
     assertEquals(4325, code(reply));
   }
 
   @Test
   void only_the_owner_or_a_manager_changes_roles_and_nobody_makes_an_owner() {
     var roles = withRoles();
-    assertEquals(4320, code(roles.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("B", "B", "Manager", T0, r)).reply()),
+    assertEquals(
+        4320,
+        code(
+            roles
+                .<Conversation.Reply>runCommand(
+                    r -> new Conversation.ChangeRole("B", "B", "Manager", T0, r))
+                .reply()),
         "a member cannot promote itself");
-    assertEquals(4321, code(roles.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "King", T0, r)).reply()));
-    assertEquals(4320, code(roles.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "Owner", T0, r)).reply()));
-    var promoted = roles.<Conversation.Reply>runCommand(r -> new Conversation.ChangeRole("A", "B", "Manager", T0, r));
+    assertEquals(
+        4321,
+        code(
+            roles
+                .<Conversation.Reply>runCommand(
+                    r -> new Conversation.ChangeRole("A", "B", "King", T0, r))
+                .reply()));
+    assertEquals(
+        4320,
+        code(
+            roles
+                .<Conversation.Reply>runCommand(
+                    r -> new Conversation.ChangeRole("A", "B", "Owner", T0, r))
+                .reply()));
+    var promoted =
+        roles.<Conversation.Reply>runCommand(
+            r -> new Conversation.ChangeRole("A", "B", "Manager", T0, r));
     assertInstanceOf(Conversation.Accepted.class, promoted.reply());
     assertEquals("Manager", promoted.state().roleOf("B"));
     var changed = (Notice.MemberInfoChanged) sent.get(0).notice();
-    assertEquals(List.of("B", "C", "D", "A"), sent.get(0).to(), "every member hears of a role change");
+    assertEquals(
+        List.of("B", "C", "D", "A"), sent.get(0).to(), "every member hears of a role change");
     assertEquals("B", changed.pid());
     roles.restart();
-    var kick = roles.<Conversation.Reply>runCommand(r -> new Conversation.Remove("B", List.of("C"), T0, r)).reply();
-    assertEquals(List.of("C"), assertInstanceOf(Conversation.MembershipChanged.class, kick).allowed(),
+    var kick =
+        roles
+            .<Conversation.Reply>runCommand(r -> new Conversation.Remove("B", List.of("C"), T0, r))
+            .reply();
+    assertEquals(
+        List.of("C"),
+        assertInstanceOf(Conversation.MembershipChanged.class, kick).allowed(),
         "the role survives recovery: the manager may kick");
   }
 
   @Test
   void with_roles_members_do_not_kick_and_nobody_removes_the_owner() {
     var roles = withRoles();
-    var byMember = assertInstanceOf(Conversation.MembershipChanged.class,
-        roles.<Conversation.Reply>runCommand(r -> new Conversation.Remove("B", List.of("C", "B"), T0, r)).reply());
+    var byMember =
+        assertInstanceOf(
+            Conversation.MembershipChanged.class,
+            roles
+                .<Conversation.Reply>runCommand(
+                    r -> new Conversation.Remove("B", List.of("C", "B"), T0, r))
+                .reply());
     assertEquals(List.of("B"), byMember.allowed(), "a member may still quit");
     assertEquals(4320, byMember.failed().get(0).code());
-    var ownerQuit = assertInstanceOf(Conversation.MembershipChanged.class,
-        roles.<Conversation.Reply>runCommand(r -> new Conversation.Remove("A", List.of("A"), T0, r)).reply());
+    var ownerQuit =
+        assertInstanceOf(
+            Conversation.MembershipChanged.class,
+            roles
+                .<Conversation.Reply>runCommand(
+                    r -> new Conversation.Remove("A", List.of("A"), T0, r))
+                .reply());
     assertEquals(4324, ownerQuit.failed().get(0).code(), "the owner can not quit");
     assertEquals("CONVERSATION_NEED_OWNER", ownerQuit.failed().get(0).reason());
   }
@@ -394,16 +622,29 @@ class ConversationTest {
   void shutup_tells_the_targets_and_the_members_and_a_muted_member_cannot_moderate() {
     start(List.of("B", "C"), Kind.NORMAL, 0);
     sent.clear();
-    var muted = assertInstanceOf(Conversation.MembershipChanged.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("A", List.of("B"), true, T0, r)).reply());
+    var muted =
+        assertInstanceOf(
+            Conversation.MembershipChanged.class,
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.Shutup("A", List.of("B"), true, T0, r))
+                .reply());
     assertEquals(List.of("B"), muted.allowed());
     assertEquals("shutuped", ((Notice.Moderated) sent.get(0).notice()).action());
     assertEquals(List.of("B"), sent.get(0).to());
     assertEquals("members_shutuped", ((Notice.Moderated) sent.get(1).notice()).action());
     assertEquals(List.of("C", "A"), sent.get(1).to());
-    assertEquals(4320, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("B", List.of("C"), true, T0, r)).reply()));
-    var page = assertInstanceOf(Conversation.Listed.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.ListModerated(false, 10, null, r)).reply());
+    assertEquals(
+        4320,
+        code(
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.Shutup("B", List.of("C"), true, T0, r))
+                .reply()));
+    var page =
+        assertInstanceOf(
+            Conversation.Listed.class,
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.ListModerated(false, 10, null, r))
+                .reply());
     assertEquals(List.of("B"), page.clientIds());
   }
 
@@ -411,53 +652,135 @@ class ConversationTest {
   void blocking_removes_the_member_and_forbids_adding_it_again() {
     start(List.of("B", "C"), Kind.NORMAL, 0);
     sent.clear();
-    var blocked = kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("B"), true, T0, r));
-    assertEquals(List.of("B"), assertInstanceOf(Conversation.MembershipChanged.class, blocked.reply()).allowed());
+    var blocked =
+        kit.<Conversation.Reply>runCommand(
+            r -> new Conversation.Block("A", List.of("B"), true, T0, r));
+    assertEquals(
+        List.of("B"),
+        assertInstanceOf(Conversation.MembershipChanged.class, blocked.reply()).allowed());
     assertEquals(List.of("C", "A"), blocked.state().members());
-    assertEquals(List.of("B"), recipientsOf(Notice.Left.class), "the blocked member also gets left");
+    assertEquals(
+        List.of("B"), recipientsOf(Notice.Left.class), "the blocked member also gets left");
     assertEquals(List.of("C", "A"), recipientsOf(Notice.MembersLeft.class));
     var readd = assertInstanceOf(Conversation.MembershipChanged.class, add("A", "B"));
     assertEquals(4548, readd.failed().get(0).code());
     assertEquals("BLOCKED_BY_CONV", readd.failed().get(0).reason());
-    kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("B"), false, T0, r));
-    assertEquals(List.of("B"), assertInstanceOf(Conversation.MembershipChanged.class, add("A", "B")).allowed());
+    kit.<Conversation.Reply>runCommand(
+        r -> new Conversation.Block("A", List.of("B"), false, T0, r));
+    assertEquals(
+        List.of("B"),
+        assertInstanceOf(Conversation.MembershipChanged.class, add("A", "B")).allowed());
   }
 
   @Test
   void full_lists_and_a_disabled_blacklist_are_refused_with_their_codes() {
-    var small = new ConversationSettings(false, true, 500, 10, java.time.Duration.ofDays(1), java.time.Duration.ofDays(30),
-        10, 1000, 1000, 1, 1, 5120, 20, 50, 5000);
-    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef0123456a",
-        small, notices, Conversation.MemberIndex.NONE, archive, clock));
+    var small =
+        new ConversationSettings(
+            false,
+            true,
+            500,
+            10,
+            java.time.Duration.ofDays(1),
+            java.time.Duration.ofDays(30),
+            10,
+            1000,
+            1000,
+            1,
+            1,
+            5120,
+            20,
+            50,
+            5000);
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            TEST_KIT.system(),
+            Conversation.create(
+                "app:0123456789abcdef0123456a",
+                small,
+                notices,
+                Conversation.MemberIndex.NONE,
+                archive,
+                clock));
     start(List.of("B", "C"), Kind.NORMAL, 0);
-    kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("A", List.of("B"), true, T0, r));
-    var shutupFull = assertInstanceOf(Conversation.MembershipChanged.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("A", List.of("C"), true, T0, r)).reply());
+    kit.<Conversation.Reply>runCommand(
+        r -> new Conversation.Shutup("A", List.of("B"), true, T0, r));
+    var shutupFull =
+        assertInstanceOf(
+            Conversation.MembershipChanged.class,
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.Shutup("A", List.of("C"), true, T0, r))
+                .reply());
     assertEquals(4561, shutupFull.failed().get(0).code());
     kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("B"), true, T0, r));
-    assertEquals(4543, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("C"), true, T0, r)).reply()));
+    assertEquals(
+        4543,
+        code(
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.Block("A", List.of("C"), true, T0, r))
+                .reply()));
 
-    var noBlacklist = new ConversationSettings(false, false, 500, 10, java.time.Duration.ofDays(1),
-        java.time.Duration.ofDays(30), 10, 1000, 1000, 500, 500, 5120, 20, 50, 5000);
-    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Conversation.create("app:0123456789abcdef0123456b",
-        noBlacklist, notices, Conversation.MemberIndex.NONE, archive, clock));
+    var noBlacklist =
+        new ConversationSettings(
+            false,
+            false,
+            500,
+            10,
+            java.time.Duration.ofDays(1),
+            java.time.Duration.ofDays(30),
+            10,
+            1000,
+            1000,
+            500,
+            500,
+            5120,
+            20,
+            50,
+            5000);
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            TEST_KIT.system(),
+            Conversation.create(
+                "app:0123456789abcdef0123456b",
+                noBlacklist,
+                notices,
+                Conversation.MemberIndex.NONE,
+                archive,
+                clock));
     start(List.of("B"), Kind.NORMAL, 0);
-    assertEquals(4544, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("A", List.of("B"), true, T0, r)).reply()));
+    assertEquals(
+        4544,
+        code(
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.Block("A", List.of("B"), true, T0, r))
+                .reply()));
   }
 
   @Test
   void outsiders_cannot_moderate() {
     start(List.of("B"), Kind.NORMAL, 0);
-    assertEquals(4317, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Block("Z", List.of("B"), true, T0, r)).reply()));
-    assertEquals(4317, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("Z", List.of("B"), true, T0, r)).reply()));
+    assertEquals(
+        4317,
+        code(
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.Block("Z", List.of("B"), true, T0, r))
+                .reply()));
+    assertEquals(
+        4317,
+        code(
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.Shutup("Z", List.of("B"), true, T0, r))
+                .reply()));
   }
 
   private Conversation.MessageDraft text(String body, boolean receipt, String token) {
-    return new Conversation.MessageDraft(body, false, List.of(), false, receipt, false, false, token, null);
+    return new Conversation.MessageDraft(
+        body, false, List.of(), false, receipt, false, false, token, null);
   }
 
   private Conversation.Reply send(String sender, Conversation.MessageDraft draft) {
-    return kit.<Conversation.Reply>runCommand(replyTo -> new Conversation.Send(sender, draft, null, replyTo, null)).reply();
+    return kit.<Conversation.Reply>runCommand(
+            replyTo -> new Conversation.Send(sender, draft, null, replyTo, null))
+        .reply();
   }
 
   @Test
@@ -485,20 +808,29 @@ class ConversationTest {
     assertEquals(1, archive.stored("app", "0123456789abcdef01234567").size());
   }
 
-  /** Review H8: the de-duplication of resends lived in memory only, so a resend after a crash stored a second row. */
+  /**
+   * Review H8: the de-duplication of resends lived in memory only, so a resend after a crash stored
+   * a second row.
+   */
   @Test
   void a_resend_after_the_entity_restarted_returns_the_original_and_stores_nothing() {
     start(List.of("B"), Kind.NORMAL, 0);
-    var first = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-restart")));
+    var first =
+        assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-restart")));
     kit.restart();
-    var again = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-restart")));
+    var again =
+        assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-restart")));
     assertEquals(first, again);
     assertEquals(1, archive.stored("app", "0123456789abcdef01234567").size());
-    var other = assertInstanceOf(Conversation.Sent.class, send("B", text("x", false, "dt-restart")));
+    var other =
+        assertInstanceOf(Conversation.Sent.class, send("B", text("x", false, "dt-restart")));
     assertTrue(!other.messageId().equals(first.messageId()), "the token is the sender's own");
   }
 
-  /** Found by RollingRestartIT: a resend older than the 100 messages kept in memory was stored a second time. */
+  /**
+   * Found by RollingRestartIT: a resend older than the 100 messages kept in memory was stored a
+   * second time.
+   */
   @Test
   void a_resend_after_a_restart_is_recognised_beyond_the_messages_kept_in_memory() {
     start(List.of("B"), Kind.NORMAL, 0);
@@ -507,31 +839,41 @@ class ConversationTest {
       send("B", text("filler " + n, false, null));
     }
     kit.restart();
-    assertEquals(first, assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-old"))));
+    assertEquals(
+        first, assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-old"))));
     assertEquals(151, archive.stored("app", "0123456789abcdef01234567").size());
   }
 
-  /** Review H8: a write reported failed (a timeout) may have stored the row; its resend must not add another. */
+  /**
+   * Review H8: a write reported failed (a timeout) may have stored the row; its resend must not add
+   * another.
+   */
   @Test
   void a_resend_after_a_failed_write_rewrites_the_same_row() {
     start(List.of("B"), Kind.NORMAL, 0);
     archive.timeOutWrites(1);
     assertEquals(4301, code(send("A", text("x", false, "dt-timeout"))));
     var later = assertInstanceOf(Conversation.Sent.class, send("A", text("y", false, null)));
-    var retried = assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-timeout")));
+    var retried =
+        assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-timeout")));
     assertTrue(retried.timestamp() < later.timestamp(), "the retry keeps the original's place");
     var stored = archive.stored("app", "0123456789abcdef01234567");
     assertEquals(2, stored.size(), stored::toString);
-    assertEquals(retried, assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-timeout"))));
+    assertEquals(
+        retried,
+        assertInstanceOf(Conversation.Sent.class, send("A", text("x", false, "dt-timeout"))));
   }
 
   @Test
   void non_members_oversized_and_muted_senders_are_refused_and_nothing_is_stored() {
     start(List.of("B", "C"), Kind.NORMAL, 0);
     assertEquals(4401, code(send("Z", text("hi", false, null))));
-    assertEquals("INVALID_MESSAGING_TARGET", assertInstanceOf(Conversation.Rejected.class, send("Z", text("hi", false, null))).reason());
+    assertEquals(
+        "INVALID_MESSAGING_TARGET",
+        assertInstanceOf(Conversation.Rejected.class, send("Z", text("hi", false, null))).reason());
     assertEquals(4109, code(send("A", text("x".repeat(5121), false, null))));
-    kit.<Conversation.Reply>runCommand(r -> new Conversation.Shutup("A", List.of("B"), true, T0, r));
+    kit.<Conversation.Reply>runCommand(
+        r -> new Conversation.Shutup("A", List.of("B"), true, T0, r));
     assertEquals(4563, code(send("B", text("hi", false, null))));
     assertTrue(archive.stored("app", "0123456789abcdef01234567").isEmpty());
   }
@@ -540,19 +882,33 @@ class ConversationTest {
   void push_data_counts_against_the_cap_and_is_kept_for_the_offline_push_hook() {
     start(List.of("B"), Kind.NORMAL, 0);
     String push = "{\"alert\":\"" + "p".repeat(5000) + "\"}";
-    assertEquals(4109, code(send("A", new Conversation.MessageDraft("x".repeat(200), false, List.of(), false, false, false,
-        false, null, push))));
-    assertInstanceOf(Conversation.Sent.class, send("A", new Conversation.MessageDraft("hi", false, List.of(), false, false,
-        false, false, null, "{\"alert\":\"hi\"}")));
-    assertEquals("{\"alert\":\"hi\"}", archive.stored("app", "0123456789abcdef01234567").get(0).pushData());
+    assertEquals(
+        4109,
+        code(
+            send(
+                "A",
+                new Conversation.MessageDraft(
+                    "x".repeat(200), false, List.of(), false, false, false, false, null, push))));
+    assertInstanceOf(
+        Conversation.Sent.class,
+        send(
+            "A",
+            new Conversation.MessageDraft(
+                "hi", false, List.of(), false, false, false, false, null, "{\"alert\":\"hi\"}")));
+    assertEquals(
+        "{\"alert\":\"hi\"}", archive.stored("app", "0123456789abcdef01234567").get(0).pushData());
   }
 
   @Test
   void transient_messages_are_delivered_but_never_stored() {
     start(List.of("B"), Kind.NORMAL, 0);
     sent.clear();
-    assertInstanceOf(Conversation.Sent.class,
-        send("A", new Conversation.MessageDraft("typing", false, List.of(), false, false, true, false, null, null)));
+    assertInstanceOf(
+        Conversation.Sent.class,
+        send(
+            "A",
+            new Conversation.MessageDraft(
+                "typing", false, List.of(), false, false, true, false, null, null)));
     assertTrue(archive.stored("app", "0123456789abcdef01234567").isEmpty());
     assertTrue(((Notice.Message) sent.get(0).notice()).transientMessage());
   }
@@ -561,29 +917,46 @@ class ConversationTest {
   void unread_counts_mentions_and_the_offline_queue_follow_the_members_positions() {
     start(List.of("B"), Kind.NORMAL, 0);
     send("A", text("1", false, null));
-    send("A", new Conversation.MessageDraft("2", false, List.of("B"), false, false, false, false, null, null));
+    send(
+        "A",
+        new Conversation.MessageDraft(
+            "2", false, List.of("B"), false, false, false, false, null, null));
     var third = assertInstanceOf(Conversation.Sent.class, send("A", text("3", true, null)));
-    var unread = assertInstanceOf(Conversation.Unread.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.UnreadOf("B", r)).reply());
+    var unread =
+        assertInstanceOf(
+            Conversation.Unread.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UnreadOf("B", r)).reply());
     assertEquals(3, unread.count());
     assertTrue(unread.mentioned());
     assertEquals(third.messageId(), unread.last().id());
-    var queue = assertInstanceOf(Conversation.Undelivered.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 2, r)).reply());
-    assertEquals(List.of("2", "3"), queue.messages().stream().map(m -> m.data()).toList(), "the newest, oldest first");
+    var queue =
+        assertInstanceOf(
+            Conversation.Undelivered.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 2, r))
+                .reply());
+    assertEquals(
+        List.of("2", "3"),
+        queue.messages().stream().map(m -> m.data()).toList(),
+        "the newest, oldest first");
     assertTrue(queue.hasMore());
     sent.clear();
     kit.runCommand(new Conversation.Acked("B", third.timestamp(), null));
     var receipt = (Notice.Receipt) sent.get(0).notice();
-    assertEquals(List.of("A"), sent.get(0).to(), "the delivery receipt goes to the sender who asked for it");
+    assertEquals(
+        List.of("A"), sent.get(0).to(), "the delivery receipt goes to the sender who asked for it");
     assertEquals(third.messageId(), receipt.messageId());
     assertFalse(receipt.read());
-    var afterAck = assertInstanceOf(Conversation.Undelivered.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 20, r)).reply());
+    var afterAck =
+        assertInstanceOf(
+            Conversation.Undelivered.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 20, r))
+                .reply());
     assertTrue(afterAck.messages().isEmpty(), "acked messages leave the queue");
     kit.runCommand(new Conversation.MarkRead("B", 0, null, null));
-    var read = assertInstanceOf(Conversation.Unread.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.UnreadOf("B", r)).reply());
+    var read =
+        assertInstanceOf(
+            Conversation.Unread.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UnreadOf("B", r)).reply());
     assertEquals(0, read.count());
   }
 
@@ -594,33 +967,54 @@ class ConversationTest {
       send("A", text(Integer.toString(n), false, null));
     }
     send("B", text("own", false, null));
-    var all = assertInstanceOf(Conversation.Undelivered.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 1000, r)).reply());
-    assertEquals(250, all.messages().size(), "every message B has not received, not only the 100 kept in memory");
+    var all =
+        assertInstanceOf(
+            Conversation.Undelivered.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 1000, r))
+                .reply());
+    assertEquals(
+        250,
+        all.messages().size(),
+        "every message B has not received, not only the 100 kept in memory");
     assertEquals("1", all.messages().get(0).data(), "oldest first");
     assertFalse(all.messages().stream().anyMatch(m -> m.from().equals("B")), "never B's own");
     assertFalse(all.hasMore());
-    var newest = assertInstanceOf(Conversation.Undelivered.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 200, r)).reply());
-    assertEquals("52", newest.messages().get(0).data(), "the newest 200 of the conversation, B's own left out");
+    var newest =
+        assertInstanceOf(
+            Conversation.Undelivered.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 200, r))
+                .reply());
+    assertEquals(
+        "52",
+        newest.messages().get(0).data(),
+        "the newest 200 of the conversation, B's own left out");
     assertTrue(newest.hasMore());
   }
 
   /**
-   * Two bugs of the review (E5, E5b): a failed load of the recent messages was never tried again, so the
-   * conversation stashed every request for good; and `Get` did not wait for the load, so right after recovery
-   * it answered without the last message.
+   * Two bugs of the review (E5, E5b): a failed load of the recent messages was never tried again,
+   * so the conversation stashed every request for good; and `Get` did not wait for the load, so
+   * right after recovery it answered without the last message.
    */
   @Test
-  void after_recovery_requests_wait_for_the_recent_messages_which_are_loaded_again_after_a_failure() {
+  void
+      after_recovery_requests_wait_for_the_recent_messages_which_are_loaded_again_after_a_failure() {
     start(List.of("B"), Kind.NORMAL, 0);
     var first = assertInstanceOf(Conversation.Sent.class, send("A", text("before", false, null)));
     archive.failRecent(2);
     kit.restart();
-    var got = assertInstanceOf(Conversation.Accepted.class,
-        kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
-    assertEquals(first.messageId(), got.conversation().lastMessage().id(), "Get answers once the messages are back");
-    assertInstanceOf(Conversation.Sent.class, send("A", text("after", false, null)), "sends work after two failures");
+    var got =
+        assertInstanceOf(
+            Conversation.Accepted.class,
+            kit.<Conversation.Reply>runCommand(Conversation.Get::new).reply());
+    assertEquals(
+        first.messageId(),
+        got.conversation().lastMessage().id(),
+        "Get answers once the messages are back");
+    assertInstanceOf(
+        Conversation.Sent.class,
+        send("A", text("after", false, null)),
+        "sends work after two failures");
   }
 
   @Test
@@ -632,8 +1026,11 @@ class ConversationTest {
     var flushed = kit.runCommand(Conversation.FlushPositions.INSTANCE);
     assertEquals(1, flushed.events().size(), "one coalesced event for the positions");
     kit.restart();
-    var queue = assertInstanceOf(Conversation.Undelivered.class,
-        kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 20, r)).reply());
+    var queue =
+        assertInstanceOf(
+            Conversation.Undelivered.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 20, r))
+                .reply());
     assertEquals(List.of("2"), queue.messages().stream().map(m -> m.data()).toList());
     var later = assertInstanceOf(Conversation.Sent.class, send("A", text("3", false, null)));
     assertTrue(later.timestamp() > first.timestamp());
@@ -643,11 +1040,40 @@ class ConversationTest {
   void only_the_sender_recalls_and_members_see_the_recall() {
     start(List.of("B"), Kind.NORMAL, 0);
     var message = assertInstanceOf(Conversation.Sent.class, send("A", text("oops", false, null)));
-    assertEquals(4403, code(kit.<Conversation.Reply>runCommand(r -> new Conversation.PatchMessage("B", message.messageId(),
-        message.timestamp(), true, null, false, List.of(), false, null, r)).reply()));
+    assertEquals(
+        4403,
+        code(
+            kit.<Conversation.Reply>runCommand(
+                    r ->
+                        new Conversation.PatchMessage(
+                            "B",
+                            message.messageId(),
+                            message.timestamp(),
+                            true,
+                            null,
+                            false,
+                            List.of(),
+                            false,
+                            null,
+                            r))
+                .reply()));
     sent.clear();
-    assertInstanceOf(Conversation.PatchApplied.class, kit.<Conversation.Reply>runCommand(r -> new Conversation.PatchMessage(
-        "A", message.messageId(), message.timestamp(), true, null, false, List.of(), false, null, r)).reply());
+    assertInstanceOf(
+        Conversation.PatchApplied.class,
+        kit.<Conversation.Reply>runCommand(
+                r ->
+                    new Conversation.PatchMessage(
+                        "A",
+                        message.messageId(),
+                        message.timestamp(),
+                        true,
+                        null,
+                        false,
+                        List.of(),
+                        false,
+                        null,
+                        r))
+            .reply());
     var patched = (Notice.Patched) sent.get(0).notice();
     assertEquals(io.parley.node.message.StoredMessage.RECALLED, patched.message().data());
     assertTrue(archive.stored("app", "0123456789abcdef01234567").get(0).recalled());
@@ -655,15 +1081,18 @@ class ConversationTest {
 
   @Test
   void a_system_conversation_is_subscribed_by_adding_oneself_and_nobody_adds_others() {
-    kit.<Conversation.Reply>runCommand(r -> new Conversation.Start("admin", List.of(), "{\"name\":\"news\"}",
-        Kind.SYSTEM, false, null, 0, T0, r));
+    kit.<Conversation.Reply>runCommand(
+        r ->
+            new Conversation.Start(
+                "admin", List.of(), "{\"name\":\"news\"}", Kind.SYSTEM, false, null, 0, T0, r));
     sent.clear();
     var subscribed = assertInstanceOf(Conversation.MembershipChanged.class, add("Jerry", "Jerry"));
     assertEquals(List.of("Jerry"), subscribed.allowed());
     assertTrue(subscribed.conversation().members().contains("Jerry"));
     var others = assertInstanceOf(Conversation.MembershipChanged.class, add("Jerry", "Bob"));
     assertEquals(4314, others.failed().get(0).code());
-    var unsubscribed = assertInstanceOf(Conversation.MembershipChanged.class, remove("Jerry", "Jerry"));
+    var unsubscribed =
+        assertInstanceOf(Conversation.MembershipChanged.class, remove("Jerry", "Jerry"));
     assertFalse(unsubscribed.conversation().members().contains("Jerry"));
     assertTrue(sent.isEmpty(), "subscriptions notify nobody");
     add("Jerry", "Jerry");

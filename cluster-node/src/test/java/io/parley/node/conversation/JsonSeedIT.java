@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RawWebSocket;
 import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestNode;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -24,10 +24,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The seed's own SDK (.NET AVRealtime) speaks flat JSON: this test sends the frames it sends (lc.json.3 passed
- * as {@code ?subprotocol=} like the Unity client, lc.json.1 in the header; {@code m} without the creator,
- * {@code attr} as an object, negative {@code i}) and checks the raw text of what comes back: the seed's
- * create / invite / kick / leave events with the hyphenated op names of docs/protocol.md §2.3.
+ * The seed's own SDK (.NET AVRealtime) speaks flat JSON: this test sends the frames it sends
+ * (lc.json.3 passed as {@code ?subprotocol=} like the Unity client, lc.json.1 in the header; {@code
+ * m} without the creator, {@code attr} as an object, negative {@code i}) and checks the raw text of
+ * what comes back: the seed's create / invite / kick / leave events with the hyphenated op names of
+ * docs/protocol.md §2.3.
  */
 @ExtendWith(SharedCassandra.class)
 class JsonSeedIT {
@@ -37,8 +38,10 @@ class JsonSeedIT {
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
   private final String run = UUID.randomUUID().toString().substring(0, 6);
   private final Map<String, RawWebSocket> sockets = new LinkedHashMap<>();
+
   /** Pushes read while waiting for a reply: they are still to be looked at. */
   private final Map<String, java.util.ArrayDeque<JsonNode>> backlog = new java.util.HashMap<>();
+
   private int nextI = -65535;
 
   @AfterEach
@@ -52,27 +55,39 @@ class JsonSeedIT {
     return name + "-" + run;
   }
 
-  /** Logs in like AVRealtime: even clients on lc.json.3 via the query, odd ones on lc.json.1 in the header. */
+  /**
+   * Logs in like AVRealtime: even clients on lc.json.3 via the query, odd ones on lc.json.1 in the
+   * header.
+   */
   private void login(String name, int index) throws Exception {
     TestNode node = index % 2 == 0 ? CLUSTER.first() : CLUSTER.second();
-    RawWebSocket socket = index % 2 == 0
-        ? RawWebSocket.connect(node.ports().http(), "/?subprotocol=lc.json.3", null, 1 << 16)
-        : RawWebSocket.connect(node.ports().http(), "/", "lc.json.1", 1 << 16);
+    RawWebSocket socket =
+        index % 2 == 0
+            ? RawWebSocket.connect(node.ports().http(), "/?subprotocol=lc.json.3", null, 1 << 16)
+            : RawWebSocket.connect(node.ports().http(), "/", "lc.json.1", 1 << 16);
     sockets.put(name, socket);
-    JsonNode opened = request(name, "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"parley-dev\",\"peerId\":\""
-        + id(name) + "\",\"ua\":\"net-portable/1.0.0.0\",\"configBitmap\":1}");
+    JsonNode opened =
+        request(
+            name,
+            "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"parley-dev\",\"peerId\":\""
+                + id(name)
+                + "\",\"ua\":\"net-portable/1.0.0.0\",\"configBitmap\":1}");
     assertEquals("opened", opened.get("op").asText(), opened::toString);
     assertTrue(opened.has("st") && opened.has("stTtl"), "flat JSON: st at the top level");
   }
 
-  /** Sends a frame with the next .NET-style negative {@code i}; returns the reply with that {@code i}. */
+  /**
+   * Sends a frame with the next .NET-style negative {@code i}; returns the reply with that {@code
+   * i}.
+   */
   private JsonNode request(String name, String frame) throws Exception {
     int i = nextI++;
     sockets.get(name).sendText(frame.substring(0, frame.length() - 1) + ",\"i\":" + i + "}");
     while (true) {
       JsonNode reply = read(name, Duration.ofSeconds(15));
       if (reply.has("i") && reply.get("i").asInt() == i) {
-        assertFalse(reply.has("code"), () -> ".NET treats any reply with a code as an error: " + reply);
+        assertFalse(
+            reply.has("code"), () -> ".NET treats any reply with a code as an error: " + reply);
         return reply;
       }
       backlog.computeIfAbsent(name, key -> new java.util.ArrayDeque<>()).add(reply);
@@ -107,9 +122,11 @@ class JsonSeedIT {
     }
   }
 
-  private void assertOnly(String name, String op, String initBy, List<String> members) throws Exception {
+  private void assertOnly(String name, String op, String initBy, List<String> members)
+      throws Exception {
     List<JsonNode> received = events(name);
-    assertEquals(1, received.size(), () -> name + " should get exactly one " + op + ", got " + received);
+    assertEquals(
+        1, received.size(), () -> name + " should get exactly one " + op + ", got " + received);
     JsonNode event = received.get(0);
     assertEquals("conv", event.get("cmd").asText());
     assertEquals(op, event.get("op").asText(), () -> name + ": " + event);
@@ -135,9 +152,18 @@ class JsonSeedIT {
       login(names[n], n);
     }
     // .NET CreateConversationAsync: m without the creator, attr as a plain object, cid null.
-    JsonNode started = request("Tom", "{\"cmd\":\"conv\",\"op\":\"start\",\"appId\":\"parley-dev\",\"peerId\":\"" + id("Tom")
-        + "\",\"cid\":null,\"m\":[\"" + id("Jerry") + "\",\"" + id("Bob") + "\",\"" + id("Harry")
-        + "\"],\"unique\":false,\"attr\":{\"name\":\"\",\"type\":\"group\"}}");
+    JsonNode started =
+        request(
+            "Tom",
+            "{\"cmd\":\"conv\",\"op\":\"start\",\"appId\":\"parley-dev\",\"peerId\":\""
+                + id("Tom")
+                + "\",\"cid\":null,\"m\":[\""
+                + id("Jerry")
+                + "\",\""
+                + id("Bob")
+                + "\",\""
+                + id("Harry")
+                + "\"],\"unique\":false,\"attr\":{\"name\":\"\",\"type\":\"group\"}}");
     assertEquals("started", started.get("op").asText());
     String cid = started.get("cid").asText();
     assertTrue(started.get("cdate").asText().endsWith("Z"));
@@ -146,17 +172,32 @@ class JsonSeedIT {
     }
     assertNothing("Tom");
 
-    JsonNode found = request("Jerry", "{\"cmd\":\"conv\",\"op\":\"query\",\"appId\":\"parley-dev\",\"peerId\":\"" + id("Jerry")
-        + "\",\"where\":{\"objectId\":\"" + cid + "\"},\"limit\":1}");
+    JsonNode found =
+        request(
+            "Jerry",
+            "{\"cmd\":\"conv\",\"op\":\"query\",\"appId\":\"parley-dev\",\"peerId\":\""
+                + id("Jerry")
+                + "\",\"where\":{\"objectId\":\""
+                + cid
+                + "\"},\"limit\":1}");
     assertEquals("results", found.get("op").asText());
     assertTrue(found.get("results").isArray(), "JSON results are a plain array");
     assertEquals("group", found.get("results").get(0).get("type").asText());
 
     // Invite: A, B, C get members-joined; D gets joined.
-    JsonNode added = request("Tom", "{\"cmd\":\"conv\",\"op\":\"add\",\"appId\":\"parley-dev\",\"peerId\":\"" + id("Tom")
-        + "\",\"cid\":\"" + cid + "\",\"m\":[\"" + id("William") + "\"]}");
+    JsonNode added =
+        request(
+            "Tom",
+            "{\"cmd\":\"conv\",\"op\":\"add\",\"appId\":\"parley-dev\",\"peerId\":\""
+                + id("Tom")
+                + "\",\"cid\":\""
+                + cid
+                + "\",\"m\":[\""
+                + id("William")
+                + "\"]}");
     assertEquals("added", added.get("op").asText());
-    assertTrue(backlog.getOrDefault("Tom", new java.util.ArrayDeque<>()).stream()
+    assertTrue(
+        backlog.getOrDefault("Tom", new java.util.ArrayDeque<>()).stream()
             .noneMatch(frame -> "members-joined".equals(frame.path("op").asText())),
         "§3.2: the reply comes before the pushes it causes to the same session");
     assertOnly("William", "joined", "Tom", null);
@@ -165,17 +206,32 @@ class JsonSeedIT {
     }
 
     // Kick: A, C get members-left; B gets left.
-    request("Tom", "{\"cmd\":\"conv\",\"op\":\"remove\",\"appId\":\"parley-dev\",\"peerId\":\"" + id("Tom")
-        + "\",\"cid\":\"" + cid + "\",\"m\":[\"" + id("Harry") + "\"]}");
+    request(
+        "Tom",
+        "{\"cmd\":\"conv\",\"op\":\"remove\",\"appId\":\"parley-dev\",\"peerId\":\""
+            + id("Tom")
+            + "\",\"cid\":\""
+            + cid
+            + "\",\"m\":[\""
+            + id("Harry")
+            + "\"]}");
     assertOnly("Harry", "left", "Tom", null);
     for (String member : List.of("Tom", "Jerry", "Bob", "William")) {
       assertOnly(member, "members-left", "Tom", List.of("Harry"));
     }
 
-    // Leave (a member: the owner cannot quit while member roles are on, the default): the others get
+    // Leave (a member: the owner cannot quit while member roles are on, the default): the others
+    // get
     // members-left; the leaver gets nothing.
-    request("Jerry", "{\"cmd\":\"conv\",\"op\":\"remove\",\"appId\":\"parley-dev\",\"peerId\":\"" + id("Jerry")
-        + "\",\"cid\":\"" + cid + "\",\"m\":[\"" + id("Jerry") + "\"]}");
+    request(
+        "Jerry",
+        "{\"cmd\":\"conv\",\"op\":\"remove\",\"appId\":\"parley-dev\",\"peerId\":\""
+            + id("Jerry")
+            + "\",\"cid\":\""
+            + cid
+            + "\",\"m\":[\""
+            + id("Jerry")
+            + "\"]}");
     for (String member : List.of("Tom", "Bob", "William")) {
       assertOnly(member, "members-left", "Jerry", List.of("Jerry"));
     }
@@ -188,8 +244,12 @@ class JsonSeedIT {
     login("Net", 0);
     sockets.get("Net").sendText("{}");
     assertEquals("{}", JSON.writeValueAsString(next("Net", Duration.ofSeconds(5))));
-    JsonNode again = request("Net", "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"parley-dev\",\"peerId\":\""
-        + id("Net") + "\",\"r\":1}");
+    JsonNode again =
+        request(
+            "Net",
+            "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"parley-dev\",\"peerId\":\""
+                + id("Net")
+                + "\",\"r\":1}");
     assertEquals("opened", again.get("op").asText(), "r: 1 is accepted as true");
   }
 }

@@ -35,12 +35,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The member index ({@code conversations_by_member}) and what clients get through it (review H5, M2): a
- * removed or blocked member gets nothing of the conversation at login even when its index row survived
- * (the row is then deleted); a late retry of an old write cannot bring a removed row back; a write
- * Cassandra refuses is not retried, and retries of writes that can pass are bounded; a client in more
- * conversations than a query examines keeps its most recently active ones (review M1; the node examines 10
- * here, and refreshes activity on every message).
+ * The member index ({@code conversations_by_member}) and what clients get through it (review H5,
+ * M2): a removed or blocked member gets nothing of the conversation at login even when its index
+ * row survived (the row is then deleted); a late retry of an old write cannot bring a removed row
+ * back; a write Cassandra refuses is not retried, and retries of writes that can pass are bounded;
+ * a client in more conversations than a query examines keeps its most recently active ones (review
+ * M1; the node examines 10 here, and refreshes activity on every message).
  */
 @ExtendWith(SharedCassandra.class)
 class MemberIndexIT {
@@ -50,9 +50,16 @@ class MemberIndexIT {
   private static final Duration QUIET = Duration.ofMillis(2000);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CANDIDATES = 10;
-  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1, String.join("\n",
-      "parley.conversation.max-query-candidates = " + CANDIDATES,
-      "parley.storage.index-activity-interval = 0s"));
+
+  @RegisterExtension
+  static final NodeCluster CLUSTER =
+      new NodeCluster(
+          1,
+          String.join(
+              "\n",
+              "parley.conversation.max-query-candidates = " + CANDIDATES,
+              "parley.storage.index-activity-interval = 0s"));
+
   @RegisterExtension static final Cql CQL = new Cql();
   private final List<ImClient> clients = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
@@ -70,7 +77,8 @@ class MemberIndexIT {
     if (protocol == Subprotocol.PROTOBUF_3) {
       return TestClients.login(CLUSTER.first(), APP, id(name), clients, WAIT);
     }
-    ImClient client = ImClient.connect(CLUSTER.first().webSocketUri(), protocol, OfferMode.HEADER, WAIT);
+    ImClient client =
+        ImClient.connect(CLUSTER.first().webSocketUri(), protocol, OfferMode.HEADER, WAIT);
     clients.add(client);
     GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
     assertEquals(OpType.opened, opened.getOp(), opened::toString);
@@ -78,19 +86,41 @@ class MemberIndexIT {
   }
 
   private static boolean indexed(String clientId, String cid) {
-    return CQL.session().execute("SELECT cid FROM " + SharedCassandra.keyspace() + ".conversations_by_member "
-        + "WHERE app_id = ? AND client_id = ? AND cid = ?", APP, clientId, cid).one() != null;
+    return CQL.session()
+            .execute(
+                "SELECT cid FROM "
+                    + SharedCassandra.keyspace()
+                    + ".conversations_by_member "
+                    + "WHERE app_id = ? AND client_id = ? AND cid = ?",
+                APP,
+                clientId,
+                cid)
+            .one()
+        != null;
   }
 
   /** A client's index row, written as a delete lost in a crash would have left it. */
   private static void restoreRow(String clientId, String cid) {
-    CQL.session().execute("INSERT INTO " + SharedCassandra.keyspace() + ".conversations_by_member (app_id, client_id, cid) "
-        + "VALUES (?, ?, ?)", APP, clientId, cid);
+    CQL.session()
+        .execute(
+            "INSERT INTO "
+                + SharedCassandra.keyspace()
+                + ".conversations_by_member (app_id, client_id, cid) "
+                + "VALUES (?, ?, ?)",
+            APP,
+            clientId,
+            cid);
   }
 
   private List<String> myConversations(ImClient client, String name) throws Exception {
-    GenericCommand results = client.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
-        .setPeerId(id(name)).setConvMessage(ConvCommand.newBuilder().setLimit(100)), WAIT);
+    GenericCommand results =
+        client.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.query)
+                .setPeerId(id(name))
+                .setConvMessage(ConvCommand.newBuilder().setLimit(100)),
+            WAIT);
     assertEquals(OpType.results, results.getOp(), results::toString);
     List<String> cids = new ArrayList<>();
     for (JsonNode conversation : JSON.readTree(results.getConvMessage().getResults().getData())) {
@@ -99,13 +129,19 @@ class MemberIndexIT {
     return cids;
   }
 
-  /** Pushes about {@code cid} within a quiet period: unread tuples, offline messages, conv notices. */
+  /**
+   * Pushes about {@code cid} within a quiet period: unread tuples, offline messages, conv notices.
+   */
   private static List<GenericCommand> pushesAbout(ImClient client, String cid) {
     List<GenericCommand> about = new ArrayList<>();
-    for (Optional<GenericCommand> push = client.pollPush(QUIET); push.isPresent(); push = client.pollPush(QUIET)) {
+    for (Optional<GenericCommand> push = client.pollPush(QUIET);
+        push.isPresent();
+        push = client.pollPush(QUIET)) {
       GenericCommand p = push.get();
-      boolean names = p.getUnreadMessage().getConvsList().stream().anyMatch(tuple -> tuple.getCid().equals(cid))
-          || p.getDirectMessage().getCid().equals(cid) || p.getConvMessage().getCid().equals(cid);
+      boolean names =
+          p.getUnreadMessage().getConvsList().stream().anyMatch(tuple -> tuple.getCid().equals(cid))
+              || p.getDirectMessage().getCid().equals(cid)
+              || p.getConvMessage().getCid().equals(cid);
       if (names) {
         about.add(p);
       }
@@ -116,26 +152,57 @@ class MemberIndexIT {
   private static void awaitGone(String clientId, String cid) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (indexed(clientId, cid)) {
-      assertTrue(System.nanoTime() < deadline, "stale index row of " + clientId + " was not deleted");
+      assertTrue(
+          System.nanoTime() < deadline, "stale index row of " + clientId + " was not deleted");
       Thread.sleep(100);
     }
   }
 
   @Test
-  void a_kicked_or_blocked_member_whose_index_row_survived_gets_nothing_of_the_conversation_at_login() throws Exception {
+  void
+      a_kicked_or_blocked_member_whose_index_row_survived_gets_nothing_of_the_conversation_at_login()
+          throws Exception {
     ImClient tom = login("Tom", Subprotocol.PROTOBUF_3);
-    GenericCommand started = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
-        .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().addM(id("Jerry")).addM(id("Bob")).addM(id("Ann"))
-            .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"group\"}"))), WAIT);
+    GenericCommand started =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.start)
+                .setPeerId(id("Tom"))
+                .setConvMessage(
+                    ConvCommand.newBuilder()
+                        .addM(id("Jerry"))
+                        .addM(id("Bob"))
+                        .addM(id("Ann"))
+                        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"group\"}"))),
+            WAIT);
     String cid = started.getConvMessage().getCid();
-    GenericCommand kicked = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.remove)
-        .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Jerry"))), WAIT);
+    GenericCommand kicked =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.remove)
+                .setPeerId(id("Tom"))
+                .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Jerry"))),
+            WAIT);
     assertEquals(OpType.removed, kicked.getOp(), kicked::toString);
-    GenericCommand blocked = tom.call(GenericCommand.newBuilder().setCmd(CommandType.blacklist).setOp(OpType.block)
-        .setPeerId(id("Tom")).setBlacklistMessage(BlacklistCommand.newBuilder().setSrcCid(cid).addToPids(id("Bob"))), WAIT);
+    GenericCommand blocked =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.blacklist)
+                .setOp(OpType.block)
+                .setPeerId(id("Tom"))
+                .setBlacklistMessage(
+                    BlacklistCommand.newBuilder().setSrcCid(cid).addToPids(id("Bob"))),
+            WAIT);
     assertEquals(CommandType.blacklist, blocked.getCmd(), blocked::toString);
-    GenericCommand ack = tom.call(GenericCommand.newBuilder().setCmd(CommandType.direct).setPeerId(id("Tom"))
-        .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("after the kick")), WAIT);
+    GenericCommand ack =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.direct)
+                .setPeerId(id("Tom"))
+                .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("after the kick")),
+            WAIT);
     assertFalse(ack.getAckMessage().hasCode(), ack::toString);
     assertFalse(indexed(id("Jerry"), cid), "the kick deleted Jerry's row");
     assertFalse(indexed(id("Bob"), cid), "the block deleted Bob's row");
@@ -146,49 +213,78 @@ class MemberIndexIT {
     ImClient jerry = login("Jerry", Subprotocol.PROTOBUF_3);
     ImClient bob = login("Bob", Subprotocol.PROTOBUF_1);
     ImClient ann = login("Ann", Subprotocol.PROTOBUF_3);
-    assertEquals(List.of(), pushesAbout(jerry, cid), "the kicked member (unread counts, v3) gets nothing");
-    assertEquals(List.of(), pushesAbout(bob, cid), "the blocked member (offline messages, v1) gets nothing");
+    assertEquals(
+        List.of(), pushesAbout(jerry, cid), "the kicked member (unread counts, v3) gets nothing");
+    assertEquals(
+        List.of(), pushesAbout(bob, cid), "the blocked member (offline messages, v1) gets nothing");
     assertEquals(1, pushesAbout(ann, cid).size(), "a member still gets its unread count");
     awaitGone(id("Jerry"), cid);
     awaitGone(id("Bob"), cid);
     assertTrue(indexed(id("Ann"), cid));
 
     restoreRow(id("Jerry"), cid);
-    assertFalse(myConversations(jerry, "Jerry").contains(cid), "nor is it among the kicked member's conversations");
+    assertFalse(
+        myConversations(jerry, "Jerry").contains(cid),
+        "nor is it among the kicked member's conversations");
     assertTrue(myConversations(ann, "Ann").contains(cid));
   }
 
   private static Conversation.Snapshot snapshot(String cid, List<String> members) {
-    return new Conversation.Snapshot(cid, Kind.NORMAL, members.get(0), members, List.of(), "{}", false, null,
-        System.currentTimeMillis(), System.currentTimeMillis(), 0, null);
+    return new Conversation.Snapshot(
+        cid,
+        Kind.NORMAL,
+        members.get(0),
+        members,
+        List.of(),
+        "{}",
+        false,
+        null,
+        System.currentTimeMillis(),
+        System.currentTimeMillis(),
+        0,
+        null);
   }
 
   private static ConversationIndex index(ConversationIndex.Retries retries) {
-    return new ConversationIndex(CLUSTER.first().system(), SharedCassandra.keyspace(), retries, 10_000);
+    return new ConversationIndex(
+        CLUSTER.first().system(), SharedCassandra.keyspace(), retries, 10_000);
   }
 
   @Test
-  void an_old_index_write_arriving_after_a_newer_removal_cannot_bring_the_row_back() throws Exception {
+  void an_old_index_write_arriving_after_a_newer_removal_cannot_bring_the_row_back()
+      throws Exception {
     ConversationIndex index = index(ConversationIndex.Retries.DEFAULT);
     String cid = ConversationIds.newId(java.time.Instant.now());
     long added = System.currentTimeMillis() * 1000;
-    // The removal is written first; the add it followed arrives late (a retry of an older snapshot).
-    index.record(APP, snapshot(cid, List.of(id("Tom"))), List.of(id("Jerry")), added + 1000)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    index.record(APP, snapshot(cid, List.of(id("Tom"), id("Jerry"))), List.of(), added)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    // The removal is written first; the add it followed arrives late (a retry of an older
+    // snapshot).
+    index
+        .record(APP, snapshot(cid, List.of(id("Tom"))), List.of(id("Jerry")), added + 1000)
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    index
+        .record(APP, snapshot(cid, List.of(id("Tom"), id("Jerry"))), List.of(), added)
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
     assertTrue(indexed(id("Tom"), cid));
     assertFalse(indexed(id("Jerry"), cid), "the older add lost against the newer removal");
   }
 
   @Test
   void an_index_write_cassandra_refuses_is_not_retried() throws Exception {
-    ConversationIndex index = index(new ConversationIndex.Retries(6, Duration.ofMillis(200), Duration.ofMillis(400), 100));
+    ConversationIndex index =
+        index(
+            new ConversationIndex.Retries(6, Duration.ofMillis(200), Duration.ofMillis(400), 100));
     String cid = ConversationIds.newId(java.time.Instant.now());
     String tooLong = "x".repeat(70_000);
-    ExecutionException refused = assertThrows(ExecutionException.class,
-        () -> index.record(APP, snapshot(cid, List.of(id("Tom"), tooLong)), List.of()).toCompletableFuture()
-            .get(10, TimeUnit.SECONDS));
+    ExecutionException refused =
+        assertThrows(
+            ExecutionException.class,
+            () ->
+                index
+                    .record(APP, snapshot(cid, List.of(id("Tom"), tooLong)), List.of())
+                    .toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS));
     System.out.println("refused index write: " + refused.getCause());
     assertFalse(ConversationIndex.transientFailure(refused.getCause()));
     Thread.sleep(1000);
@@ -197,28 +293,40 @@ class MemberIndexIT {
   }
 
   @Test
-  void retries_of_index_writes_that_fail_for_a_passing_reason_end_after_their_attempts() throws Exception {
+  void retries_of_index_writes_that_fail_for_a_passing_reason_end_after_their_attempts()
+      throws Exception {
     // A node whose Cassandra does not answer: every write times out after 100 ms.
-    org.apache.pekko.actor.typed.ActorSystem<Void> offline = org.apache.pekko.actor.typed.ActorSystem.create(
-        org.apache.pekko.actor.typed.javadsl.Behaviors.empty(), "offline", com.typesafe.config.ConfigFactory.parseString(
-            "pekko.actor.provider = local\n"
-                + "datastax-java-driver.basic.contact-points = [\"127.0.0.1:" + io.parley.deploy.cassandra.LocalCassandra.freePort() + "\"]\n"
-                + "datastax-java-driver.advanced.reconnect-on-init = false\n"
-                + "datastax-java-driver.basic.request.timeout = 100ms")
-            .withFallback(com.typesafe.config.ConfigFactory.load()));
+    org.apache.pekko.actor.typed.ActorSystem<Void> offline =
+        org.apache.pekko.actor.typed.ActorSystem.create(
+            org.apache.pekko.actor.typed.javadsl.Behaviors.empty(),
+            "offline",
+            com.typesafe.config.ConfigFactory.parseString(
+                    "pekko.actor.provider = local\n"
+                        + "datastax-java-driver.basic.contact-points = [\"127.0.0.1:"
+                        + io.parley.deploy.cassandra.LocalCassandra.freePort()
+                        + "\"]\n"
+                        + "datastax-java-driver.advanced.reconnect-on-init = false\n"
+                        + "datastax-java-driver.basic.request.timeout = 100ms")
+                .withFallback(com.typesafe.config.ConfigFactory.load()));
     try {
-      ConversationIndex index = new ConversationIndex(offline, SharedCassandra.keyspace(),
-          new ConversationIndex.Retries(3, Duration.ofMillis(100), Duration.ofMillis(200), 100), 10_000);
+      ConversationIndex index =
+          new ConversationIndex(
+              offline,
+              SharedCassandra.keyspace(),
+              new ConversationIndex.Retries(3, Duration.ofMillis(100), Duration.ofMillis(200), 100),
+              10_000);
       String cid = ConversationIds.newId(java.time.Instant.now());
-      CompletableFutureAssert.fails(index.record(APP, snapshot(cid, List.of(id("Tom"))), List.of()));
+      CompletableFutureAssert.fails(
+          index.record(APP, snapshot(cid, List.of(id("Tom"))), List.of()));
       int most = 0;
       long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
       while (System.nanoTime() < deadline) {
         most = Math.max(most, index.pendingRetries());
         Thread.sleep(20);
       }
-      System.out.printf("unreachable Cassandra: at most %d index retries pending, %d after 3 attempts%n", most,
-          index.pendingRetries());
+      System.out.printf(
+          "unreachable Cassandra: at most %d index retries pending, %d after 3 attempts%n",
+          most, index.pendingRetries());
       assertTrue(most > 0, "the failed writes were retried");
       assertEquals(0, index.pendingRetries(), "and the retries ended");
     } finally {
@@ -229,47 +337,74 @@ class MemberIndexIT {
   /** Waits for a stage that must fail. */
   private static final class CompletableFutureAssert {
     static void fails(java.util.concurrent.CompletionStage<?> stage) {
-      assertThrows(ExecutionException.class, () -> stage.toCompletableFuture().get(20, TimeUnit.SECONDS));
+      assertThrows(
+          ExecutionException.class, () -> stage.toCompletableFuture().get(20, TimeUnit.SECONDS));
     }
   }
 
   @Test
-  void a_client_in_more_conversations_than_a_query_examines_keeps_its_most_recently_active_ones() throws Exception {
+  void a_client_in_more_conversations_than_a_query_examines_keeps_its_most_recently_active_ones()
+      throws Exception {
     ImClient tom = login("Tom", Subprotocol.PROTOBUF_3);
     List<String> cids = new ArrayList<>();
     for (int n = 0; n < CANDIDATES + 5; n++) {
-      GenericCommand started = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
-          .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().addM(id("Heavy")).addM(id("Other" + n))
-              .setAttr(JsonObjectMessage.newBuilder().setData("{\"n\":" + n + "}"))), WAIT);
+      GenericCommand started =
+          tom.call(
+              GenericCommand.newBuilder()
+                  .setCmd(CommandType.conv)
+                  .setOp(OpType.start)
+                  .setPeerId(id("Tom"))
+                  .setConvMessage(
+                      ConvCommand.newBuilder()
+                          .addM(id("Heavy"))
+                          .addM(id("Other" + n))
+                          .setAttr(JsonObjectMessage.newBuilder().setData("{\"n\":" + n + "}"))),
+              WAIT);
       cids.add(started.getConvMessage().getCid());
     }
     // The three with the greatest ids get the newest messages: in id order they would be cut.
     List<String> byId = cids.stream().sorted().toList();
     List<String> active = byId.subList(byId.size() - 3, byId.size());
     for (String cid : active) {
-      GenericCommand ack = tom.call(GenericCommand.newBuilder().setCmd(CommandType.direct).setPeerId(id("Tom"))
-          .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("news")), WAIT);
+      GenericCommand ack =
+          tom.call(
+              GenericCommand.newBuilder()
+                  .setCmd(CommandType.direct)
+                  .setPeerId(id("Tom"))
+                  .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("news")),
+              WAIT);
       assertFalse(ack.getAckMessage().hasCode(), ack::toString);
     }
     long deadline = System.nanoTime() + WAIT.toNanos();
     List<String> candidates;
     do {
-      candidates = new ConversationIndex(CLUSTER.first().system(), SharedCassandra.keyspace())
-          .conversationsOf(APP, id("Heavy"), CANDIDATES).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      candidates =
+          new ConversationIndex(CLUSTER.first().system(), SharedCassandra.keyspace())
+              .conversationsOf(APP, id("Heavy"), CANDIDATES)
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
     } while (!candidates.containsAll(active) && System.nanoTime() < deadline);
     assertEquals(CANDIDATES, candidates.size());
-    assertEquals(active.stream().sorted().toList(), candidates.subList(0, 3).stream().sorted().toList(),
+    assertEquals(
+        active.stream().sorted().toList(),
+        candidates.subList(0, 3).stream().sorted().toList(),
         "the most recently active first");
 
     ImClient heavy = login("Heavy", Subprotocol.PROTOBUF_3);
     List<String> unread = new ArrayList<>();
-    for (Optional<GenericCommand> push = heavy.pollPush(QUIET); push.isPresent(); push = heavy.pollPush(QUIET)) {
+    for (Optional<GenericCommand> push = heavy.pollPush(QUIET);
+        push.isPresent();
+        push = heavy.pollPush(QUIET)) {
       push.get().getUnreadMessage().getConvsList().forEach(tuple -> unread.add(tuple.getCid()));
     }
-    assertEquals(active.stream().sorted().toList(), unread.stream().sorted().toList(),
+    assertEquals(
+        active.stream().sorted().toList(),
+        unread.stream().sorted().toList(),
         "login tells of the active conversations' unread messages");
     List<String> mine = myConversations(heavy, "Heavy");
-    System.out.printf("%d conversations, %d examined: my conversations %s%n", cids.size(), CANDIDATES, mine.size());
+    System.out.printf(
+        "%d conversations, %d examined: my conversations %s%n",
+        cids.size(), CANDIDATES, mine.size());
     assertTrue(mine.containsAll(active), "my conversations list the active ones: " + mine);
   }
 }

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Roles, shut-up and blacklist on the wire (docs/protocol.md §6.9–§6.11), on a node with member roles on; and
- * the query options of §6.4 (limit 0, compact, count).
+ * Roles, shut-up and blacklist on the wire (docs/protocol.md §6.9–§6.11), on a node with member
+ * roles on; and the query options of §6.4 (limit 0, compact, count).
  */
 @ExtendWith(SharedCassandra.class)
 class ModerationIT {
@@ -60,15 +60,21 @@ class ModerationIT {
   }
 
   private ImClient login(String name) {
-    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    ImClient client =
+        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     clients.add(client);
     client.call(ImClient.sessionOpen("parley-dev", id(name)), WAIT);
     return client;
   }
 
   private GenericCommand conv(ImClient client, String peer, OpType op, ConvCommand.Builder body) {
-    return client.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(op).setPeerId(id(peer))
-        .setConvMessage(body), WAIT);
+    return client.call(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.conv)
+            .setOp(op)
+            .setPeerId(id(peer))
+            .setConvMessage(body),
+        WAIT);
   }
 
   private static GenericCommand nextConv(ImClient client) {
@@ -81,9 +87,16 @@ class ModerationIT {
   }
 
   private String group(ImClient owner, ImClient... others) {
-    String cid = conv(owner, "Owner", OpType.start, ConvCommand.newBuilder()
-        .addAllM(List.of(id("Manager"), id("Member"), id("Other")))
-        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"moderated\"}"))).getConvMessage().getCid();
+    String cid =
+        conv(
+                owner,
+                "Owner",
+                OpType.start,
+                ConvCommand.newBuilder()
+                    .addAllM(List.of(id("Manager"), id("Member"), id("Other")))
+                    .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"moderated\"}")))
+            .getConvMessage()
+            .getCid();
     for (ImClient other : others) {
       assertEquals(OpType.joined, nextConv(other).getOp());
     }
@@ -99,11 +112,25 @@ class ModerationIT {
     String cid = group(owner, manager, member, other);
 
     // §6.9: a member cannot promote itself; the owner makes a manager; everyone hears of it.
-    GenericCommand selfPromotion = conv(member, "Member", OpType.member_info_update, ConvCommand.newBuilder().setCid(cid)
-        .setTargetClientId(id("Member")).setInfo(ConvMemberInfo.newBuilder().setPid(id("Member")).setRole("Manager")));
+    GenericCommand selfPromotion =
+        conv(
+            member,
+            "Member",
+            OpType.member_info_update,
+            ConvCommand.newBuilder()
+                .setCid(cid)
+                .setTargetClientId(id("Member"))
+                .setInfo(ConvMemberInfo.newBuilder().setPid(id("Member")).setRole("Manager")));
     assertEquals(4320, selfPromotion.getErrorMessage().getCode());
-    GenericCommand promoted = conv(owner, "Owner", OpType.member_info_update, ConvCommand.newBuilder().setCid(cid)
-        .setTargetClientId(id("Manager")).setInfo(ConvMemberInfo.newBuilder().setPid(id("Manager")).setRole("Manager")));
+    GenericCommand promoted =
+        conv(
+            owner,
+            "Owner",
+            OpType.member_info_update,
+            ConvCommand.newBuilder()
+                .setCid(cid)
+                .setTargetClientId(id("Manager"))
+                .setInfo(ConvMemberInfo.newBuilder().setPid(id("Manager")).setRole("Manager")));
     assertEquals(OpType.member_info_updated, promoted.getOp(), promoted::toString);
     for (ImClient client : List.of(owner, manager, member, other)) {
       GenericCommand changed = nextConv(client);
@@ -113,9 +140,21 @@ class ModerationIT {
     }
 
     // §6.10: a plain member may not mute; the manager mutes Other.
-    assertEquals(4320, conv(member, "Member", OpType.add_shutup, ConvCommand.newBuilder().setCid(cid).addM(id("Other")))
-        .getErrorMessage().getCode());
-    GenericCommand shut = conv(manager, "Manager", OpType.add_shutup, ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
+    assertEquals(
+        4320,
+        conv(
+                member,
+                "Member",
+                OpType.add_shutup,
+                ConvCommand.newBuilder().setCid(cid).addM(id("Other")))
+            .getErrorMessage()
+            .getCode());
+    GenericCommand shut =
+        conv(
+            manager,
+            "Manager",
+            OpType.add_shutup,
+            ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
     assertEquals(OpType.shutup_added, shut.getOp());
     assertEquals(List.of(id("Other")), shut.getConvMessage().getAllowedPidsList());
     assertEquals(OpType.shutuped, nextConv(other).getOp());
@@ -124,20 +163,40 @@ class ModerationIT {
       assertEquals(OpType.members_shutuped, notice.getOp());
       assertEquals(List.of(id("Other")), notice.getConvMessage().getMList());
     }
-    GenericCommand shutList = conv(owner, "Owner", OpType.query_shutup, ConvCommand.newBuilder().setCid(cid).setLimit(10));
+    GenericCommand shutList =
+        conv(
+            owner, "Owner", OpType.query_shutup, ConvCommand.newBuilder().setCid(cid).setLimit(10));
     assertEquals(OpType.shutup_result, shutList.getOp());
     assertEquals(List.of(id("Other")), shutList.getConvMessage().getMList());
 
     // §6.3 with roles: a member may not kick; nobody removes the owner.
-    GenericCommand memberKick = conv(member, "Member", OpType.remove, ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
+    GenericCommand memberKick =
+        conv(
+            member,
+            "Member",
+            OpType.remove,
+            ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
     assertEquals(4320, memberKick.getConvMessage().getFailedPids(0).getCode());
-    GenericCommand removeOwner = conv(manager, "Manager", OpType.remove, ConvCommand.newBuilder().setCid(cid).addM(id("Owner")));
+    GenericCommand removeOwner =
+        conv(
+            manager,
+            "Manager",
+            OpType.remove,
+            ConvCommand.newBuilder().setCid(cid).addM(id("Owner")));
     assertEquals(4324, removeOwner.getConvMessage().getFailedPids(0).getCode());
-    assertEquals("CONVERSATION_NEED_OWNER", removeOwner.getConvMessage().getFailedPids(0).getReason());
+    assertEquals(
+        "CONVERSATION_NEED_OWNER", removeOwner.getConvMessage().getFailedPids(0).getReason());
 
     // §6.11: the owner blocks Other: reply on cmd=blacklist; pushes on cmd=conv.
-    GenericCommand blocked = owner.call(GenericCommand.newBuilder().setCmd(CommandType.blacklist).setOp(OpType.block)
-        .setPeerId(id("Owner")).setBlacklistMessage(BlacklistCommand.newBuilder().setSrcCid(cid).addToPids(id("Other"))), WAIT);
+    GenericCommand blocked =
+        owner.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.blacklist)
+                .setOp(OpType.block)
+                .setPeerId(id("Owner"))
+                .setBlacklistMessage(
+                    BlacklistCommand.newBuilder().setSrcCid(cid).addToPids(id("Other"))),
+            WAIT);
     assertEquals(CommandType.blacklist, blocked.getCmd());
     assertEquals(OpType.blocked, blocked.getOp());
     assertEquals(List.of(id("Other")), blocked.getBlacklistMessage().getAllowedPidsList());
@@ -147,34 +206,81 @@ class ModerationIT {
       assertEquals(OpType.members_blocked, nextConv(client).getOp());
       assertEquals(OpType.members_left, nextConv(client).getOp());
     }
-    GenericCommand readd = conv(manager, "Manager", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
+    GenericCommand readd =
+        conv(
+            manager, "Manager", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
     assertEquals(4548, readd.getConvMessage().getFailedPids(0).getCode());
-    GenericCommand list = owner.call(GenericCommand.newBuilder().setCmd(CommandType.blacklist).setOp(OpType.query)
-        .setPeerId(id("Owner")).setBlacklistMessage(BlacklistCommand.newBuilder().setSrcCid(cid).setLimit(10)), WAIT);
+    GenericCommand list =
+        owner.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.blacklist)
+                .setOp(OpType.query)
+                .setPeerId(id("Owner"))
+                .setBlacklistMessage(BlacklistCommand.newBuilder().setSrcCid(cid).setLimit(10)),
+            WAIT);
     assertEquals(OpType.query_result, list.getOp());
     assertEquals(List.of(id("Other")), list.getBlacklistMessage().getBlockedPidsList());
   }
 
-  /** System conversations are created by the app (REST, simulated here); clients subscribe by joining. */
+  /**
+   * System conversations are created by the app (REST, simulated here); clients subscribe by
+   * joining.
+   */
   @Test
   void a_system_conversation_is_subscribed_by_joining_it_and_nobody_adds_others() throws Exception {
     String cid = ConversationIds.newId(java.time.Instant.now());
     org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system())
         .entityRefFor(Conversation.ENTITY_KEY, Conversation.entityId("parley-dev", cid))
-        .<Conversation.Reply>ask(replyTo -> new Conversation.Start("app-admin", List.of(), "{\"name\":\"news\"}",
-            ConversationState.Kind.SYSTEM, false, null, 0, System.currentTimeMillis(), replyTo), WAIT)
-        .toCompletableFuture().get();
+        .<Conversation.Reply>ask(
+            replyTo ->
+                new Conversation.Start(
+                    "app-admin",
+                    List.of(),
+                    "{\"name\":\"news\"}",
+                    ConversationState.Kind.SYSTEM,
+                    false,
+                    null,
+                    0,
+                    System.currentTimeMillis(),
+                    replyTo),
+            WAIT)
+        .toCompletableFuture()
+        .get();
     ImClient reader = login("Reader");
-    GenericCommand subscribed = conv(reader, "Reader", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Reader")));
-    assertEquals(List.of(id("Reader")), subscribed.getConvMessage().getAllowedPidsList(), subscribed::toString);
-    GenericCommand others = conv(reader, "Reader", OpType.add, ConvCommand.newBuilder().setCid(cid).addM("someone-else"));
+    GenericCommand subscribed =
+        conv(reader, "Reader", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Reader")));
+    assertEquals(
+        List.of(id("Reader")),
+        subscribed.getConvMessage().getAllowedPidsList(),
+        subscribed::toString);
+    GenericCommand others =
+        conv(
+            reader,
+            "Reader",
+            OpType.add,
+            ConvCommand.newBuilder().setCid(cid).addM("someone-else"));
     assertEquals(4314, others.getConvMessage().getFailedPids(0).getCode());
-    JsonNode found = JSON.readTree(conv(reader, "Reader", OpType.query, ConvCommand.newBuilder()
-        .setWhere(JsonObjectMessage.newBuilder().setData("{\"sys\":true,\"objectId\":\"" + cid + "\"}")))
-        .getConvMessage().getResults().getData());
+    JsonNode found =
+        JSON.readTree(
+            conv(
+                    reader,
+                    "Reader",
+                    OpType.query,
+                    ConvCommand.newBuilder()
+                        .setWhere(
+                            JsonObjectMessage.newBuilder()
+                                .setData("{\"sys\":true,\"objectId\":\"" + cid + "\"}")))
+                .getConvMessage()
+                .getResults()
+                .getData());
     assertEquals(1, found.size());
     assertTrue(found.get(0).get("sys").asBoolean());
-    GenericCommand unsubscribed = conv(reader, "Reader", OpType.remove, ConvCommand.newBuilder().setCid(cid).addM(id("Reader")));
+    GenericCommand unsubscribed =
+        conv(
+            reader,
+            "Reader",
+            OpType.remove,
+            ConvCommand.newBuilder().setCid(cid).addM(id("Reader")));
     assertEquals(List.of(id("Reader")), unsubscribed.getConvMessage().getAllowedPidsList());
   }
 
@@ -183,29 +289,70 @@ class ModerationIT {
     ImClient owner = login("Owner");
     List<String> cids = new ArrayList<>();
     for (int n = 0; n < 3; n++) {
-      cids.add(conv(owner, "Owner", OpType.start, ConvCommand.newBuilder().addM(id("Friend" + n))
-          .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"q" + n + "\",\"kind\":\"" + run + "\"}")))
-          .getConvMessage().getCid());
+      cids.add(
+          conv(
+                  owner,
+                  "Owner",
+                  OpType.start,
+                  ConvCommand.newBuilder()
+                      .addM(id("Friend" + n))
+                      .setAttr(
+                          JsonObjectMessage.newBuilder()
+                              .setData("{\"name\":\"q" + n + "\",\"kind\":\"" + run + "\"}")))
+              .getConvMessage()
+              .getCid());
     }
     String where = "{\"kind\":\"" + run + "\"}";
-    GenericCommand none = conv(owner, "Owner", OpType.query, ConvCommand.newBuilder()
-        .setWhere(JsonObjectMessage.newBuilder().setData(where)).setLimit(0).setCount(1));
-    assertEquals(0, JSON.readTree(none.getConvMessage().getResults().getData()).size(), "limit 0: no results");
+    GenericCommand none =
+        conv(
+            owner,
+            "Owner",
+            OpType.query,
+            ConvCommand.newBuilder()
+                .setWhere(JsonObjectMessage.newBuilder().setData(where))
+                .setLimit(0)
+                .setCount(1));
+    assertEquals(
+        0,
+        JSON.readTree(none.getConvMessage().getResults().getData()).size(),
+        "limit 0: no results");
     assertEquals(3, none.getConvMessage().getCount(), "count: all matches");
-    GenericCommand compact = conv(owner, "Owner", OpType.query, ConvCommand.newBuilder()
-        .setWhere(JsonObjectMessage.newBuilder().setData(where)).setFlag(1).setSort("name"));
+    GenericCommand compact =
+        conv(
+            owner,
+            "Owner",
+            OpType.query,
+            ConvCommand.newBuilder()
+                .setWhere(JsonObjectMessage.newBuilder().setData(where))
+                .setFlag(1)
+                .setSort("name"));
     JsonNode results = JSON.readTree(compact.getConvMessage().getResults().getData());
     assertEquals(3, results.size());
     assertEquals("q0", results.get(0).get("name").asText(), "sorted by name");
     assertTrue(!results.get(0).has("m"), "compact: no member lists");
-    GenericCommand full = conv(owner, "Owner", OpType.query, ConvCommand.newBuilder()
-        .setWhere(JsonObjectMessage.newBuilder().setData("{\"kind\":\"" + run + "\",\"name\":{\"$in\":[\"q1\",\"q2\"]}}"))
-        .setSort("-name").setLimit(1).setSkip(1));
+    GenericCommand full =
+        conv(
+            owner,
+            "Owner",
+            OpType.query,
+            ConvCommand.newBuilder()
+                .setWhere(
+                    JsonObjectMessage.newBuilder()
+                        .setData("{\"kind\":\"" + run + "\",\"name\":{\"$in\":[\"q1\",\"q2\"]}}"))
+                .setSort("-name")
+                .setLimit(1)
+                .setSkip(1));
     JsonNode page = JSON.readTree(full.getConvMessage().getResults().getData());
-    assertEquals("q1", page.get(0).get("name").asText(), "sort, skip and limit apply to the matches");
+    assertEquals(
+        "q1", page.get(0).get("name").asText(), "sort, skip and limit apply to the matches");
     assertTrue(page.get(0).get("m").size() == 2);
-    GenericCommand invalid = conv(owner, "Owner", OpType.query, ConvCommand.newBuilder()
-        .setWhere(JsonObjectMessage.newBuilder().setData("{\"name\":{\"$bogus\":1}}")));
+    GenericCommand invalid =
+        conv(
+            owner,
+            "Owner",
+            OpType.query,
+            ConvCommand.newBuilder()
+                .setWhere(JsonObjectMessage.newBuilder().setData("{\"name\":{\"$bogus\":1}}")));
     assertEquals(4310, invalid.getErrorMessage().getCode());
   }
 }

@@ -9,6 +9,7 @@ import io.parley.node.testing.Cql;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
+import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
 import io.parley.protocol.wire.DirectCommand;
@@ -17,7 +18,6 @@ import io.parley.protocol.wire.JsonObjectMessage;
 import io.parley.protocol.wire.OpType;
 import io.parley.protocol.wire.ReadCommand;
 import io.parley.protocol.wire.ReadTuple;
-import io.parley.protocol.client.ImClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,9 +33,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * What a conversation keeps and for how long (review H7, M10), on a node configured small: snapshots every
- * 5 events with older events deleted, positions persisted only every 10 minutes (so only a clean stop can
- * have saved them), at most 5 resident conversations (in 5 shards).
+ * What a conversation keeps and for how long (review H7, M10), on a node configured small:
+ * snapshots every 5 events with older events deleted, positions persisted only every 10 minutes (so
+ * only a clean stop can have saved them), at most 5 resident conversations (in 5 shards).
  */
 @ExtendWith(SharedCassandra.class)
 class RetentionIT {
@@ -43,12 +43,20 @@ class RetentionIT {
   private static final String APP = "parley-dev";
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final int RESIDENT = 5;
-  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1, String.join("\n",
-      "parley.storage.snapshot-every = 5",
-      "parley.storage.position-flush-interval = 10m",
-      "parley.storage.max-resident-conversations = " + RESIDENT,
-      // The limit is split evenly among a node's active shards: as many shards as resident entities here.
-      "pekko.cluster.sharding.number-of-shards = " + RESIDENT));
+
+  @RegisterExtension
+  static final NodeCluster CLUSTER =
+      new NodeCluster(
+          1,
+          String.join(
+              "\n",
+              "parley.storage.snapshot-every = 5",
+              "parley.storage.position-flush-interval = 10m",
+              "parley.storage.max-resident-conversations = " + RESIDENT,
+              // The limit is split evenly among a node's active shards: as many shards as resident
+              // entities here.
+              "pekko.cluster.sharding.number-of-shards = " + RESIDENT));
+
   @RegisterExtension static final Cql CQL = new Cql();
   private final List<ImClient> clients = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
@@ -68,12 +76,18 @@ class RetentionIT {
   }
 
   private GenericCommand conv(ImClient client, String name, OpType op, ConvCommand.Builder body) {
-    return client.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(op).setPeerId(id(name))
-        .setConvMessage(body), WAIT);
+    return client.call(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.conv)
+            .setOp(op)
+            .setPeerId(id(name))
+            .setConvMessage(body),
+        WAIT);
   }
 
   private String start(ImClient client, String name, String... members) {
-    ConvCommand.Builder body = ConvCommand.newBuilder().setAttr(JsonObjectMessage.newBuilder().setData("{\"n\":1}"));
+    ConvCommand.Builder body =
+        ConvCommand.newBuilder().setAttr(JsonObjectMessage.newBuilder().setData("{\"n\":1}"));
     for (String member : members) {
       body.addM(id(member));
     }
@@ -92,10 +106,19 @@ class RetentionIT {
     String cid = start(tom, "Tom", "Jerry");
     // 1 + 19 events: ten members join, nine leave again, one by one.
     for (int n = 0; n < 10; n++) {
-      assertEquals(OpType.added, conv(tom, "Tom", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Guest" + n))).getOp());
+      assertEquals(
+          OpType.added,
+          conv(tom, "Tom", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Guest" + n)))
+              .getOp());
       if (n < 9) {
-        assertEquals(OpType.removed,
-            conv(tom, "Tom", OpType.remove, ConvCommand.newBuilder().setCid(cid).addM(id("Guest" + n))).getOp());
+        assertEquals(
+            OpType.removed,
+            conv(
+                    tom,
+                    "Tom",
+                    OpType.remove,
+                    ConvCommand.newBuilder().setCid(cid).addM(id("Guest" + n)))
+                .getOp());
       }
     }
     long deadline = System.nanoTime() + WAIT.toNanos();
@@ -105,16 +128,26 @@ class RetentionIT {
       snapshots = sequenceNumbers("snapshots", "", cid);
       events = sequenceNumbers("messages", " AND partition_nr = 0", cid);
     } while ((events.get(0) <= 10 || snapshots.size() > 3) && System.nanoTime() < deadline);
-    System.out.printf("journal after 20 events with snapshots every 5: events %s, snapshots %s%n", events, snapshots);
+    System.out.printf(
+        "journal after 20 events with snapshots every 5: events %s, snapshots %s%n",
+        events, snapshots);
     assertEquals(List.of(20L, 15L), snapshots.subList(0, 2), "a snapshot every 5 events");
-    assertTrue(snapshots.size() <= 3, "older snapshots are deleted (the 2 kept and the one their events start at)");
+    assertTrue(
+        snapshots.size() <= 3,
+        "older snapshots are deleted (the 2 kept and the one their events start at)");
     assertEquals(11L, events.get(0), "events older than 2 x 5 events are deleted");
     assertEquals(20L, events.get(events.size() - 1));
 
     CLUSTER.restartAll();
     ImClient again = login("Tom");
-    GenericCommand found = conv(again, "Tom", OpType.query, ConvCommand.newBuilder()
-        .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}")));
+    GenericCommand found =
+        conv(
+            again,
+            "Tom",
+            OpType.query,
+            ConvCommand.newBuilder()
+                .setWhere(
+                    JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}")));
     String result = found.getConvMessage().getResults().getData();
     assertTrue(result.contains(id("Guest9")) && result.contains(id("Jerry")), result);
     assertFalse(result.contains(id("Guest8")), result);
@@ -122,19 +155,30 @@ class RetentionIT {
 
   private static List<Long> sequenceNumbers(String table, String condition, String cid) {
     List<Long> found = new ArrayList<>();
-    for (Row row : CQL.session().execute("SELECT sequence_nr FROM " + SharedCassandra.keyspace() + "." + table
-        + " WHERE persistence_id = ?" + condition, persistenceId(cid))) {
+    for (Row row :
+        CQL.session()
+            .execute(
+                "SELECT sequence_nr FROM "
+                    + SharedCassandra.keyspace()
+                    + "."
+                    + table
+                    + " WHERE persistence_id = ?"
+                    + condition,
+                persistenceId(cid))) {
       found.add(row.getLong("sequence_nr"));
     }
     return found;
   }
 
   private Optional<Integer> unreadOf(ImClient client, String cid) {
-    for (Optional<GenericCommand> push = client.pollPush(Duration.ofSeconds(2)); push.isPresent();
+    for (Optional<GenericCommand> push = client.pollPush(Duration.ofSeconds(2));
+        push.isPresent();
         push = client.pollPush(Duration.ofSeconds(2))) {
       if (push.get().getCmd() == CommandType.unread) {
-        return push.get().getUnreadMessage().getConvsList().stream().filter(tuple -> tuple.getCid().equals(cid))
-            .map(tuple -> tuple.getUnread()).findFirst();
+        return push.get().getUnreadMessage().getConvsList().stream()
+            .filter(tuple -> tuple.getCid().equals(cid))
+            .map(tuple -> tuple.getUnread())
+            .findFirst();
       }
     }
     return Optional.empty();
@@ -145,39 +189,65 @@ class RetentionIT {
     ImClient tom = login("Tom");
     String cid = start(tom, "Tom", "Jerry");
     for (int n = 0; n < 3; n++) {
-      GenericCommand ack = tom.call(GenericCommand.newBuilder().setCmd(CommandType.direct).setPeerId(id("Tom"))
-          .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("hello " + n)), WAIT);
+      GenericCommand ack =
+          tom.call(
+              GenericCommand.newBuilder()
+                  .setCmd(CommandType.direct)
+                  .setPeerId(id("Tom"))
+                  .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("hello " + n)),
+              WAIT);
       assertFalse(ack.getAckMessage().hasCode(), ack::toString);
     }
     ImClient jerry = login("Jerry");
     assertEquals(Optional.of(3), unreadOf(jerry, cid));
-    jerry.send(GenericCommand.newBuilder().setCmd(CommandType.read).setPeerId(id("Jerry"))
-        .setReadMessage(ReadCommand.newBuilder().addConvs(ReadTuple.newBuilder().setCid(cid))).build());
+    jerry.send(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.read)
+            .setPeerId(id("Jerry"))
+            .setReadMessage(ReadCommand.newBuilder().addConvs(ReadTuple.newBuilder().setCid(cid)))
+            .build());
     Thread.sleep(1000);
     closeClients();
-    // Within the 10 minute flush interval: only the stop (handoff at shutdown) can have persisted the read.
+    // Within the 10 minute flush interval: only the stop (handoff at shutdown) can have persisted
+    // the read.
     CLUSTER.restartAll();
     ImClient jerryAgain = login("Jerry");
     assertEquals(Optional.empty(), unreadOf(jerryAgain, cid), "Jerry's read survived the restart");
   }
 
   @Test
-  void resident_conversations_per_node_stay_within_the_limit_and_stopped_ones_come_back() throws Exception {
+  void resident_conversations_per_node_stay_within_the_limit_and_stopped_ones_come_back()
+      throws Exception {
     ImClient tom = login("Tom");
     List<String> cids = new ArrayList<>();
     for (int n = 0; n < 4 * RESIDENT; n++) {
       cids.add(start(tom, "Tom", "Member" + n));
     }
-    ShardRegion.CurrentShardRegionState state = org.apache.pekko.actor.typed.javadsl.AskPattern.<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
-        ShardRegion.CurrentShardRegionState>ask(ClusterSharding.get(CLUSTER.first().system()).shardState(),
-            replyTo -> new GetShardRegionState(Conversation.ENTITY_KEY, replyTo), WAIT,
-            CLUSTER.first().system().scheduler())
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    ShardRegion.CurrentShardRegionState state =
+        org.apache.pekko.actor.typed.javadsl.AskPattern
+            .<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
+                ShardRegion.CurrentShardRegionState>
+                ask(
+                    ClusterSharding.get(CLUSTER.first().system()).shardState(),
+                    replyTo -> new GetShardRegionState(Conversation.ENTITY_KEY, replyTo),
+                    WAIT,
+                    CLUSTER.first().system().scheduler())
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
     int resident = state.getShards().stream().mapToInt(shard -> shard.getEntityIds().size()).sum();
-    System.out.printf("%d conversations started, %d resident (limit %d)%n", cids.size(), resident, RESIDENT);
+    System.out.printf(
+        "%d conversations started, %d resident (limit %d)%n", cids.size(), resident, RESIDENT);
     assertTrue(resident <= RESIDENT, resident + " resident conversations");
-    GenericCommand first = conv(tom, "Tom", OpType.query, ConvCommand.newBuilder()
-        .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cids.get(0) + "\"}")));
-    assertTrue(first.getConvMessage().getResults().getData().contains(id("Member0")), first::toString);
+    GenericCommand first =
+        conv(
+            tom,
+            "Tom",
+            OpType.query,
+            ConvCommand.newBuilder()
+                .setWhere(
+                    JsonObjectMessage.newBuilder()
+                        .setData("{\"objectId\":\"" + cids.get(0) + "\"}")));
+    assertTrue(
+        first.getConvMessage().getResults().getData().contains(id("Member0")), first::toString);
   }
 }

@@ -53,17 +53,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * deploy/kubernetes, read strictly as fabric8's typed Kubernetes objects (no cluster can run on the build
- * machine), and the facts the operators rely on: the pods are protected by a disruption budget and spread over
- * nodes, run non-root on a read-only filesystem, have a memory limit their JVM flags fit in, keep the cluster
- * ports inside the namespace, expose what the router advertises, and reference only secrets the example
- * defines.
+ * deploy/kubernetes, read strictly as fabric8's typed Kubernetes objects (no cluster can run on the
+ * build machine), and the facts the operators rely on: the pods are protected by a disruption
+ * budget and spread over nodes, run non-root on a read-only filesystem, have a memory limit their
+ * JVM flags fit in, keep the cluster ports inside the namespace, expose what the router advertises,
+ * and reference only secrets the example defines.
  */
 class KubernetesManifestsTest {
 
   private static final String NAMESPACE = "parley";
   private static final long MIB = 1024L * 1024L;
-  /** Native memory the JVM needs beyond the capped areas: thread stacks, GC structures, symbol tables. */
+
+  /**
+   * Native memory the JVM needs beyond the capped areas: thread stacks, GC structures, symbol
+   * tables.
+   */
   private static final long NATIVE_HEADROOM = 128 * MIB;
 
   private static List<Manifest> manifests;
@@ -83,24 +87,43 @@ class KubernetesManifestsTest {
     podLabels = deployment.getSpec().getTemplate().getMetadata().getLabels();
     Map<String, String> env = new HashMap<>();
     env.put("POD_IP", "10.0.0.7");
-    kubernetesConf = ConfigFactory.parseMap(env)
-        .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes.conf"))
-        .withFallback(ConfigFactory.defaultReference())
-        .resolve();
+    kubernetesConf =
+        ConfigFactory.parseMap(env)
+            .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes.conf"))
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve();
   }
 
   // ---- strict parsing
 
   @Test
   void every_manifest_is_valid_kubernetes_with_no_unknown_field() {
-    Set<String> kinds = manifests.stream().map(m -> m.resource().getKind()).collect(Collectors.toCollection(TreeSet::new));
-    assertEquals(new TreeSet<>(List.of("Deployment", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "Role",
-        "RoleBinding", "Secret", "Service", "ServiceAccount")), kinds, "the kinds deploy/kubernetes holds");
+    Set<String> kinds =
+        manifests.stream()
+            .map(m -> m.resource().getKind())
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(
+        new TreeSet<>(
+            List.of(
+                "Deployment",
+                "Namespace",
+                "NetworkPolicy",
+                "PodDisruptionBudget",
+                "Role",
+                "RoleBinding",
+                "Secret",
+                "Service",
+                "ServiceAccount")),
+        kinds,
+        "the kinds deploy/kubernetes holds");
     for (Manifest manifest : manifests) {
       HasMetadata resource = manifest.resource();
       assertNotNull(resource.getMetadata().getName(), manifest + " has a name");
       if (!(resource instanceof Namespace)) {
-        assertEquals(NAMESPACE, resource.getMetadata().getNamespace(), manifest + " is in the parley namespace");
+        assertEquals(
+            NAMESPACE,
+            resource.getMetadata().getNamespace(),
+            manifest + " is in the parley namespace");
       }
     }
     one(manifests, Namespace.class, NAMESPACE);
@@ -108,21 +131,33 @@ class KubernetesManifestsTest {
 
   @Test
   void the_strict_reader_refuses_unknown_fields_wrong_types_and_unknown_kinds() {
-    String good = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ports:\n    - port: 443\n";
+    String good =
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ports:\n    - port: 443\n";
     assertDoesNotThrow(() -> KubernetesManifests.parse(good));
-    // A misspelling lenient parsers keep silently (fabric8 puts it in additionalProperties; kubectl drops it).
-    Exception misspelt = assertThrows(Exception.class,
-        () -> KubernetesManifests.parse(good.replace("ports:", "prots:")));
+    // A misspelling lenient parsers keep silently (fabric8 puts it in additionalProperties; kubectl
+    // drops it).
+    Exception misspelt =
+        assertThrows(
+            Exception.class, () -> KubernetesManifests.parse(good.replace("ports:", "prots:")));
     assertTrue(misspelt.getMessage().contains("prots"), misspelt.getMessage());
     // A field at the wrong level.
     assertThrows(Exception.class, () -> KubernetesManifests.parse(good + "  readinessProbe: {}\n"));
     assertThrows(Exception.class, () -> KubernetesManifests.parse(good.replace("443", "[443]")));
-    assertThrows(Exception.class, () -> KubernetesManifests.parse(good.replace("kind: Service", "kind: Servce")));
-    assertThrows(Exception.class, () -> KubernetesManifests.parse(good.replace("apiVersion: v1", "apiVersion: v2")));
-    // The same in a nested, typed object of a real manifest: the deployment's container security context.
+    assertThrows(
+        Exception.class,
+        () -> KubernetesManifests.parse(good.replace("kind: Service", "kind: Servce")));
+    assertThrows(
+        Exception.class,
+        () -> KubernetesManifests.parse(good.replace("apiVersion: v1", "apiVersion: v2")));
+    // The same in a nested, typed object of a real manifest: the deployment's container security
+    // context.
     String deploymentYaml = readDeployment();
-    assertThrows(Exception.class, () -> KubernetesManifests.parse(
-        deploymentYaml.replace("readOnlyRootFilesystem: true", "readOnlyRootFileSystem: true")));
+    assertThrows(
+        Exception.class,
+        () ->
+            KubernetesManifests.parse(
+                deploymentYaml.replace(
+                    "readOnlyRootFilesystem: true", "readOnlyRootFileSystem: true")));
   }
 
   private static void assertDoesNotThrow(org.junit.jupiter.api.function.Executable executable) {
@@ -131,7 +166,8 @@ class KubernetesManifestsTest {
 
   private static String readDeployment() {
     try {
-      return java.nio.file.Files.readString(KubernetesManifests.DIRECTORY.resolve("deployment.yaml"));
+      return java.nio.file.Files.readString(
+          KubernetesManifests.DIRECTORY.resolve("deployment.yaml"));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -141,62 +177,107 @@ class KubernetesManifestsTest {
 
   @Test
   void the_deployment_selects_its_own_pods() {
-    assertTrue(selects(deployment.getSpec().getSelector(), podLabels), "deployment selector matches the template");
-    assertEquals("parley", podLabels.get("app"), "Cluster Bootstrap finds the pods by app=parley (kubernetes.conf)");
-    assertEquals("app=%s", kubernetesConf.getString("pekko.discovery.kubernetes-api.pod-label-selector"));
-    assertEquals("parley", kubernetesConf.getString("pekko.management.cluster.bootstrap.contact-point-discovery.service-name"));
+    assertTrue(
+        selects(deployment.getSpec().getSelector(), podLabels),
+        "deployment selector matches the template");
+    assertEquals(
+        "parley",
+        podLabels.get("app"),
+        "Cluster Bootstrap finds the pods by app=parley (kubernetes.conf)");
+    assertEquals(
+        "app=%s", kubernetesConf.getString("pekko.discovery.kubernetes-api.pod-label-selector"));
+    assertEquals(
+        "parley",
+        kubernetesConf.getString(
+            "pekko.management.cluster.bootstrap.contact-point-discovery.service-name"));
   }
 
   @Test
   void a_disruption_budget_lets_one_pod_go_at_a_time() {
-    List<PodDisruptionBudget> budgets = KubernetesManifests.all(manifests, PodDisruptionBudget.class);
+    List<PodDisruptionBudget> budgets =
+        KubernetesManifests.all(manifests, PodDisruptionBudget.class);
     assertEquals(1, budgets.size(), "one PodDisruptionBudget");
     PodDisruptionBudget budget = budgets.get(0);
     assertEquals(new IntOrString(1), budget.getSpec().getMaxUnavailable());
-    assertTrue(selects(budget.getSpec().getSelector(), podLabels), "the budget selects the Parley pods");
+    assertTrue(
+        selects(budget.getSpec().getSelector(), podLabels), "the budget selects the Parley pods");
     assertTrue(deployment.getSpec().getReplicas() >= 3, "3 replicas: one down leaves a majority");
-    assertEquals(new IntOrString(0), deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable());
+    assertEquals(
+        new IntOrString(0),
+        deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable());
   }
 
   @Test
   void replicas_prefer_distinct_nodes() {
     List<WeightedPodAffinityTerm> terms =
         pod.getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution();
-    assertTrue(terms.stream().anyMatch(t -> t.getPodAffinityTerm().getTopologyKey().equals("kubernetes.io/hostname")
-        && selects(t.getPodAffinityTerm().getLabelSelector(), podLabels) && t.getWeight() > 0),
+    assertTrue(
+        terms.stream()
+            .anyMatch(
+                t ->
+                    t.getPodAffinityTerm().getTopologyKey().equals("kubernetes.io/hostname")
+                        && selects(t.getPodAffinityTerm().getLabelSelector(), podLabels)
+                        && t.getWeight() > 0),
         "a preferred anti-affinity term keeps Parley pods off each other's node: " + terms);
   }
 
   @Test
   void probes_ask_the_management_port_for_ready_and_alive() {
     int management = kubernetesConf.getInt("pekko.management.http.port");
-    assertEquals(management, containerPort("management"), "the management container port is where management listens");
+    assertEquals(
+        management,
+        containerPort("management"),
+        "the management container port is where management listens");
     Probe readiness = container.getReadinessProbe();
     Probe liveness = container.getLivenessProbe();
     assertEquals("/ready", readiness.getHttpGet().getPath());
     assertEquals("/alive", liveness.getHttpGet().getPath());
     for (Probe probe : List.of(readiness, liveness)) {
-      assertEquals(management, resolvePort(probe.getHttpGet().getPort()), "probes go to the management port");
+      assertEquals(
+          management,
+          resolvePort(probe.getHttpGet().getPort()),
+          "probes go to the management port");
     }
     String base = kubernetesConf.getString("pekko.management.http.base-path");
-    assertEquals("/ready", (base.isEmpty() ? "" : "/" + base) + "/" + kubernetesConf.getString("pekko.management.health-checks.readiness-path"));
-    assertEquals("/alive", (base.isEmpty() ? "" : "/" + base) + "/" + kubernetesConf.getString("pekko.management.health-checks.liveness-path"));
-    assertTrue(liveness.getFailureThreshold() * liveness.getPeriodSeconds()
-        > readiness.getFailureThreshold() * readiness.getPeriodSeconds(), "a pod is taken out of service before it is killed");
+    assertEquals(
+        "/ready",
+        (base.isEmpty() ? "" : "/" + base)
+            + "/"
+            + kubernetesConf.getString("pekko.management.health-checks.readiness-path"));
+    assertEquals(
+        "/alive",
+        (base.isEmpty() ? "" : "/" + base)
+            + "/"
+            + kubernetesConf.getString("pekko.management.health-checks.liveness-path"));
+    assertTrue(
+        liveness.getFailureThreshold() * liveness.getPeriodSeconds()
+            > readiness.getFailureThreshold() * readiness.getPeriodSeconds(),
+        "a pod is taken out of service before it is killed");
   }
 
   @Test
   void readiness_means_cassandra_and_cluster_and_the_probes_wait_for_the_checks() {
     Config checks = kubernetesConf.getConfig("pekko.management.health-checks");
-    assertTrue(checks.getConfig("readiness-checks").root().keySet()
-        .containsAll(Set.of("cluster-membership", "cassandra", "gateway-bound")), checks::toString);
-    assertEquals(Set.of("dispatcher"), checks.getConfig("liveness-checks").root().keySet(),
+    assertTrue(
+        checks
+            .getConfig("readiness-checks")
+            .root()
+            .keySet()
+            .containsAll(Set.of("cluster-membership", "cassandra", "gateway-bound")),
+        checks::toString);
+    assertEquals(
+        Set.of("dispatcher"),
+        checks.getConfig("liveness-checks").root().keySet(),
         "liveness checks only what a restart cures");
-    assertEquals(List.of("Up"), kubernetesConf.getStringList("pekko.management.cluster.health-check.ready-states"));
+    assertEquals(
+        List.of("Up"),
+        kubernetesConf.getStringList("pekko.management.cluster.health-check.ready-states"));
     long checkSeconds = checks.getDuration("check-timeout").toSeconds();
-    assertTrue(kubernetesConf.getDuration("parley.health.cassandra-timeout").toSeconds() < checkSeconds);
+    assertTrue(
+        kubernetesConf.getDuration("parley.health.cassandra-timeout").toSeconds() < checkSeconds);
     for (Probe probe : List.of(container.getReadinessProbe(), container.getLivenessProbe())) {
-      assertTrue(probe.getTimeoutSeconds() != null && probe.getTimeoutSeconds() > checkSeconds,
+      assertTrue(
+          probe.getTimeoutSeconds() != null && probe.getTimeoutSeconds() > checkSeconds,
           "the kubelet waits longer than the checks take (its default is 1 s): " + probe);
     }
   }
@@ -204,28 +285,43 @@ class KubernetesManifestsTest {
   @Test
   void prometheus_scrapes_the_metrics_port_and_logs_are_json() {
     assertEquals(kubernetesConf.getInt("parley.metrics.port"), containerPort("metrics"));
-    assertEquals("0.0.0.0", kubernetesConf.getString("parley.metrics.interface"), "reachable on the pod IP");
+    assertEquals(
+        "0.0.0.0", kubernetesConf.getString("parley.metrics.interface"), "reachable on the pod IP");
     assertTrue(kubernetesConf.getBoolean("parley.metrics.enabled"));
-    Map<String, String> annotations = deployment.getSpec().getTemplate().getMetadata().getAnnotations();
+    Map<String, String> annotations =
+        deployment.getSpec().getTemplate().getMetadata().getAnnotations();
     assertEquals("true", annotations.get("prometheus.io/scrape"));
     assertEquals(Integer.toString(containerPort("metrics")), annotations.get("prometheus.io/port"));
     assertEquals("/metrics", annotations.get("prometheus.io/path"));
-    assertEquals("json", env("PARLEY_LOG_FORMAT").getValue(), "one JSON object per log line for the collector");
+    assertEquals(
+        "json",
+        env("PARLEY_LOG_FORMAT").getValue(),
+        "one JSON object per log line for the collector");
   }
 
   @Test
   void the_ports_are_the_ones_the_node_listens_on() {
     assertEquals(kubernetesConf.getInt("parley.gateway.port"), containerPort("http"));
-    assertEquals(kubernetesConf.getInt("pekko.remote.artery.canonical.port"), containerPort("remoting"));
-    assertEquals("management", kubernetesConf.getString("pekko.management.cluster.bootstrap.contact-point-discovery.port-name"),
+    assertEquals(
+        kubernetesConf.getInt("pekko.remote.artery.canonical.port"), containerPort("remoting"));
+    assertEquals(
+        "management",
+        kubernetesConf.getString(
+            "pekko.management.cluster.bootstrap.contact-point-discovery.port-name"),
         "Cluster Bootstrap probes each pod on its container port named management");
   }
 
   @Test
   void a_rolling_update_drains_before_the_pod_stops() {
-    assertTrue(container.getLifecycle().getPreStop().getExec().getCommand().contains("sleep"), "preStop sleep");
-    assertTrue(pod.getTerminationGracePeriodSeconds() >= 60, "grace period covers the sleep and the handoff");
-    assertTrue(kubernetesConf.getBoolean("pekko.coordinated-shutdown.exit-jvm"), "a downed node exits and is restarted");
+    assertTrue(
+        container.getLifecycle().getPreStop().getExec().getCommand().contains("sleep"),
+        "preStop sleep");
+    assertTrue(
+        pod.getTerminationGracePeriodSeconds() >= 60,
+        "grace period covers the sleep and the handoff");
+    assertTrue(
+        kubernetesConf.getBoolean("pekko.coordinated-shutdown.exit-jvm"),
+        "a downed node exits and is restarted");
   }
 
   // ---- security context
@@ -241,31 +337,53 @@ class KubernetesManifestsTest {
     assertEquals(Boolean.FALSE, context.getAllowPrivilegeEscalation());
     assertNotEquals(Boolean.TRUE, context.getPrivileged());
     assertEquals(List.of("ALL"), context.getCapabilities().getDrop());
-    assertTrue(context.getCapabilities().getAdd() == null || context.getCapabilities().getAdd().isEmpty());
-    // The JVM (hsperfdata, java.io.tmpdir) and Netty (native libraries) write to /tmp: a writable emptyDir.
-    VolumeMount tmp = container.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/tmp")).findFirst()
-        .orElseThrow(() -> new AssertionError("/tmp is mounted"));
+    assertTrue(
+        context.getCapabilities().getAdd() == null || context.getCapabilities().getAdd().isEmpty());
+    // The JVM (hsperfdata, java.io.tmpdir) and Netty (native libraries) write to /tmp: a writable
+    // emptyDir.
+    VolumeMount tmp =
+        container.getVolumeMounts().stream()
+            .filter(m -> m.getMountPath().equals("/tmp"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("/tmp is mounted"));
     assertNotNull(volume(tmp.getName()).getEmptyDir(), "/tmp is an emptyDir");
     assertTrue(javaToolOptions().contains("-Djava.io.tmpdir=/tmp"));
     // The image's user is the one the pod runs as.
     String dockerfile = read(KubernetesManifests.DIRECTORY.resolve("Dockerfile"));
-    assertTrue(dockerfile.contains("USER " + podContext.getRunAsUser()), "Dockerfile runs as " + podContext.getRunAsUser());
+    assertTrue(
+        dockerfile.contains("USER " + podContext.getRunAsUser()),
+        "Dockerfile runs as " + podContext.getRunAsUser());
   }
 
   @Test
   void only_parley_pods_get_a_token_that_may_list_pods() {
     ServiceAccount account = one(manifests, ServiceAccount.class, pod.getServiceAccountName());
-    assertEquals(Boolean.FALSE, account.getAutomountServiceAccountToken(), "no token unless a pod asks for it");
-    assertEquals(Boolean.TRUE, pod.getAutomountServiceAccountToken(), "Cluster Bootstrap needs the token");
+    assertEquals(
+        Boolean.FALSE,
+        account.getAutomountServiceAccountToken(),
+        "no token unless a pod asks for it");
+    assertEquals(
+        Boolean.TRUE, pod.getAutomountServiceAccountToken(), "Cluster Bootstrap needs the token");
     List<RoleBinding> bindings = KubernetesManifests.all(manifests, RoleBinding.class);
-    assertTrue(bindings.stream().allMatch(b -> b.getSubjects().stream()
-        .allMatch(s -> s.getKind().equals("ServiceAccount") && s.getName().equals(account.getMetadata().getName()))),
+    assertTrue(
+        bindings.stream()
+            .allMatch(
+                b ->
+                    b.getSubjects().stream()
+                        .allMatch(
+                            s ->
+                                s.getKind().equals("ServiceAccount")
+                                    && s.getName().equals(account.getMetadata().getName()))),
         "roles are bound to Parley's account only, not the namespace's default one");
     RoleBinding binding = bindings.get(0);
     Role role = one(manifests, Role.class, binding.getRoleRef().getName());
     PolicyRule rule = role.getRules().get(0);
-    assertTrue(rule.getResources().equals(List.of("pods")) && rule.getVerbs().contains("list")
-        && !rule.getVerbs().contains("create") && !rule.getVerbs().contains("delete"), "read pods, nothing more");
+    assertTrue(
+        rule.getResources().equals(List.of("pods"))
+            && rule.getVerbs().contains("list")
+            && !rule.getVerbs().contains("create")
+            && !rule.getVerbs().contains("delete"),
+        "read pods, nothing more");
   }
 
   // ---- resources and the JVM
@@ -275,7 +393,9 @@ class KubernetesManifestsTest {
     Map<String, Quantity> requests = container.getResources().getRequests();
     Map<String, Quantity> limits = container.getResources().getLimits();
     long limit = Quantity.getAmountInBytes(limits.get("memory")).longValueExact();
-    assertEquals(limit, Quantity.getAmountInBytes(requests.get("memory")).longValueExact(),
+    assertEquals(
+        limit,
+        Quantity.getAmountInBytes(requests.get("memory")).longValueExact(),
         "memory requests = limits: the node is never the first evicted, and never overcommitted");
     assertNotNull(requests.get("cpu"));
     String options = javaToolOptions();
@@ -287,11 +407,23 @@ class KubernetesManifestsTest {
     long metaspace = size(options, "MaxMetaspaceSize");
     long codeCache = size(options, "ReservedCodeCacheSize");
     long total = heap + direct + metaspace + codeCache;
-    assertTrue(total + NATIVE_HEADROOM <= limit, String.format(
-        "heap %dMi + direct %dMi + metaspace %dMi + code cache %dMi = %dMi must leave %dMi under the %dMi limit",
-        heap / MIB, direct / MIB, metaspace / MIB, codeCache / MIB, total / MIB, NATIVE_HEADROOM / MIB, limit / MIB));
-    assertTrue(heap >= limit / 2, "most of the limit is heap: " + heap / MIB + "Mi of " + limit / MIB + "Mi");
-    assertTrue(options.contains("-XX:+ExitOnOutOfMemoryError"), "a JVM out of memory exits instead of limping on");
+    assertTrue(
+        total + NATIVE_HEADROOM <= limit,
+        String.format(
+            "heap %dMi + direct %dMi + metaspace %dMi + code cache %dMi = %dMi must leave %dMi under the %dMi limit",
+            heap / MIB,
+            direct / MIB,
+            metaspace / MIB,
+            codeCache / MIB,
+            total / MIB,
+            NATIVE_HEADROOM / MIB,
+            limit / MIB));
+    assertTrue(
+        heap >= limit / 2,
+        "most of the limit is heap: " + heap / MIB + "Mi of " + limit / MIB + "Mi");
+    assertTrue(
+        options.contains("-XX:+ExitOnOutOfMemoryError"),
+        "a JVM out of memory exits instead of limping on");
     assertTrue(options.contains("-Dconfig.resource=kubernetes.conf"));
   }
 
@@ -302,7 +434,9 @@ class KubernetesManifestsTest {
     List<NetworkPolicy> policies = KubernetesManifests.all(manifests, NetworkPolicy.class);
     assertEquals(1, policies.size());
     NetworkPolicy policy = policies.get(0);
-    assertTrue(selects(policy.getSpec().getPodSelector(), podLabels), "the policy applies to the Parley pods");
+    assertTrue(
+        selects(policy.getSpec().getPodSelector(), podLabels),
+        "the policy applies to the Parley pods");
     assertTrue(policy.getSpec().getPolicyTypes().contains("Ingress"));
     int remoting = containerPort("remoting");
     int management = containerPort("management");
@@ -312,24 +446,35 @@ class KubernetesManifestsTest {
       List<NetworkPolicyIngressRule> opening = rules.stream().filter(r -> opens(r, port)).toList();
       assertFalse(opening.isEmpty(), port + " is open to the other Parley pods");
       for (NetworkPolicyIngressRule rule : opening) {
-        assertFalse(rule.getFrom() == null || rule.getFrom().isEmpty(), port + " is not open to any source");
+        assertFalse(
+            rule.getFrom() == null || rule.getFrom().isEmpty(),
+            port + " is not open to any source");
         for (NetworkPolicyPeer peer : rule.getFrom()) {
-          assertTrue(peer.getNamespaceSelector() == null && peer.getIpBlock() == null,
+          assertTrue(
+              peer.getNamespaceSelector() == null && peer.getIpBlock() == null,
               port + ": a peer of this namespace only, no namespace selector or IP block: " + peer);
-          assertTrue(selects(peer.getPodSelector(), podLabels), port + ": from Parley pods: " + peer);
+          assertTrue(
+              selects(peer.getPodSelector(), podLabels), port + ": from Parley pods: " + peer);
         }
       }
     }
-    assertTrue(rules.stream().anyMatch(r -> opens(r, http) && (r.getFrom() == null || r.getFrom().isEmpty())),
+    assertTrue(
+        rules.stream()
+            .anyMatch(r -> opens(r, http) && (r.getFrom() == null || r.getFrom().isEmpty())),
         "the client port is open to any source (the load balancer)");
     int metrics = containerPort("metrics");
-    List<NetworkPolicyIngressRule> scraping = rules.stream().filter(r -> opens(r, metrics)).toList();
+    List<NetworkPolicyIngressRule> scraping =
+        rules.stream().filter(r -> opens(r, metrics)).toList();
     assertFalse(scraping.isEmpty(), "Prometheus reaches the metrics port");
     for (NetworkPolicyIngressRule rule : scraping) {
-      assertFalse(rule.getFrom() == null || rule.getFrom().isEmpty(), "metrics are not open to any source");
-      assertTrue(rule.getFrom().stream().allMatch(peer -> peer.getNamespaceSelector() != null
-          && peer.getIpBlock() == null), "metrics: from the monitoring namespace only: " + rule.getFrom());
-      assertFalse(opens(rule, remoting) || opens(rule, management) || opens(rule, http),
+      assertFalse(
+          rule.getFrom() == null || rule.getFrom().isEmpty(), "metrics are not open to any source");
+      assertTrue(
+          rule.getFrom().stream()
+              .allMatch(peer -> peer.getNamespaceSelector() != null && peer.getIpBlock() == null),
+          "metrics: from the monitoring namespace only: " + rule.getFrom());
+      assertFalse(
+          opens(rule, remoting) || opens(rule, management) || opens(rule, http),
           "the monitoring rule opens the metrics port only: " + rule.getPorts());
     }
   }
@@ -339,8 +484,11 @@ class KubernetesManifestsTest {
       return true; // a rule without ports opens every port
     }
     for (NetworkPolicyPort p : rule.getPorts()) {
-      if (p.getPort() == null || resolvePort(p.getPort()) == port
-          || (p.getEndPort() != null && resolvePort(p.getPort()) <= port && port <= p.getEndPort())) {
+      if (p.getPort() == null
+          || resolvePort(p.getPort()) == port
+          || (p.getEndPort() != null
+              && resolvePort(p.getPort()) <= port
+              && port <= p.getEndPort())) {
         return true;
       }
     }
@@ -352,18 +500,29 @@ class KubernetesManifestsTest {
     List<Service> services = KubernetesManifests.all(manifests, Service.class);
     assertEquals(1, services.size());
     Service service = services.get(0);
-    assertTrue(podLabels.entrySet().containsAll(service.getSpec().getSelector().entrySet()), "selects the pods");
+    assertTrue(
+        podLabels.entrySet().containsAll(service.getSpec().getSelector().entrySet()),
+        "selects the pods");
     Set<Integer> exposed = new TreeSet<>();
     for (ServicePort port : service.getSpec().getPorts()) {
-      assertEquals(containerPort("http"), resolvePort(port.getTargetPort()), port.getName() + " goes to the client port");
+      assertEquals(
+          containerPort("http"),
+          resolvePort(port.getTargetPort()),
+          port.getName() + " goes to the client port");
       exposed.add(port.getPort());
     }
     for (String variable : List.of("PARLEY_ADVERTISED_WSS_URL", "PARLEY_ADVERTISED_WS_URL")) {
       URI advertised = URI.create(env(variable).getValue());
-      int port = advertised.getPort() != -1 ? advertised.getPort() : advertised.getScheme().equals("wss") ? 443 : 80;
-      assertTrue(exposed.contains(port), variable + " " + advertised + ": port " + port + " is a Service port " + exposed);
+      int port =
+          advertised.getPort() != -1
+              ? advertised.getPort()
+              : advertised.getScheme().equals("wss") ? 443 : 80;
+      assertTrue(
+          exposed.contains(port),
+          variable + " " + advertised + ": port " + port + " is a Service port " + exposed);
     }
-    assertFalse(exposed.contains(80), "no cleartext port: session tokens would travel in the clear");
+    assertFalse(
+        exposed.contains(80), "no cleartext port: session tokens would travel in the clear");
   }
 
   // ---- secrets
@@ -373,7 +532,8 @@ class KubernetesManifestsTest {
     Map<String, Set<String>> defined = new HashMap<>();
     for (Manifest manifest : manifests) {
       if (manifest.resource() instanceof Secret secret) {
-        assertTrue(manifest.file().getFileName().toString().equals("secret.example.yaml"),
+        assertTrue(
+            manifest.file().getFileName().toString().equals("secret.example.yaml"),
             "secrets live in secret.example.yaml only: " + manifest);
         Set<String> keys = new TreeSet<>();
         Optional.ofNullable(secret.getStringData()).ifPresent(d -> keys.addAll(d.keySet()));
@@ -386,15 +546,25 @@ class KubernetesManifestsTest {
       if (variable.getValueFrom() != null && variable.getValueFrom().getSecretKeyRef() != null) {
         var ref = variable.getValueFrom().getSecretKeyRef();
         used.add(ref.getName() + "/" + ref.getKey());
-        assertTrue(defined.getOrDefault(ref.getName(), Set.of()).contains(ref.getKey()),
-            variable.getName() + " reads " + ref.getName() + "/" + ref.getKey() + ", which secret.example.yaml defines: " + defined);
+        assertTrue(
+            defined.getOrDefault(ref.getName(), Set.of()).contains(ref.getKey()),
+            variable.getName()
+                + " reads "
+                + ref.getName()
+                + "/"
+                + ref.getKey()
+                + ", which secret.example.yaml defines: "
+                + defined);
       }
     }
-    assertTrue(used.containsAll(List.of("parley-cassandra/username", "parley-cassandra/password")),
+    assertTrue(
+        used.containsAll(List.of("parley-cassandra/username", "parley-cassandra/password")),
         "Cassandra's login comes from a Secret: " + used);
     for (Volume volume : pod.getVolumes()) {
       if (volume.getSecret() != null) {
-        assertTrue(defined.containsKey(volume.getSecret().getSecretName()), volume.getSecret().getSecretName());
+        assertTrue(
+            defined.containsKey(volume.getSecret().getSecretName()),
+            volume.getSecret().getSecretName());
       }
     }
   }
@@ -403,23 +573,31 @@ class KubernetesManifestsTest {
   void the_remoting_tls_option_reads_the_mounted_secret() {
     Map<String, String> env = new HashMap<>();
     env.put("POD_IP", "10.0.0.7");
-    Config tls = ConfigFactory.parseMap(env)
-        .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes-tls.conf"))
-        .withFallback(ConfigFactory.defaultReference())
-        .resolve();
+    Config tls =
+        ConfigFactory.parseMap(env)
+            .withFallback(ConfigFactory.parseResourcesAnySyntax("kubernetes-tls.conf"))
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve();
     assertEquals("tls-tcp", tls.getString("pekko.remote.artery.transport"));
     assertTrue(tls.getBoolean("parley.cluster-bootstrap"), "everything else as kubernetes.conf");
     String engine = "pekko.remote.artery.ssl.rotating-keys-engine.";
-    assertEquals("org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider",
+    assertEquals(
+        "org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider",
         tls.getString("pekko.remote.artery.ssl.ssl-engine-provider"));
-    VolumeMount mount = container.getVolumeMounts().stream().filter(m -> m.getName().equals("remoting-tls")).findFirst()
-        .orElseThrow();
+    VolumeMount mount =
+        container.getVolumeMounts().stream()
+            .filter(m -> m.getName().equals("remoting-tls"))
+            .findFirst()
+            .orElseThrow();
     Volume volume = volume("remoting-tls");
-    assertEquals(Boolean.TRUE, volume.getSecret().getOptional(), "plain remoting runs without the secret");
+    assertEquals(
+        Boolean.TRUE, volume.getSecret().getOptional(), "plain remoting runs without the secret");
     Secret secret = one(manifests, Secret.class, volume.getSecret().getSecretName());
     for (String file : List.of("key-file", "cert-file", "ca-cert-file")) {
       String path = tls.getString(engine + file);
-      assertTrue(path.startsWith(mount.getMountPath() + "/"), file + " " + path + " is in the mounted secret");
+      assertTrue(
+          path.startsWith(mount.getMountPath() + "/"),
+          file + " " + path + " is in the mounted secret");
       String key = path.substring(mount.getMountPath().length() + 1);
       assertTrue(secret.getStringData().containsKey(key), "the secret has " + key);
     }
@@ -431,15 +609,20 @@ class KubernetesManifestsTest {
     if (selector == null) {
       return false;
     }
-    assertTrue(selector.getMatchExpressions() == null || selector.getMatchExpressions().isEmpty(),
+    assertTrue(
+        selector.getMatchExpressions() == null || selector.getMatchExpressions().isEmpty(),
         "selectors here use matchLabels only");
-    return selector.getMatchLabels() != null && !selector.getMatchLabels().isEmpty()
+    return selector.getMatchLabels() != null
+        && !selector.getMatchLabels().isEmpty()
         && labels.entrySet().containsAll(selector.getMatchLabels().entrySet());
   }
 
   private static int containerPort(String name) {
-    return container.getPorts().stream().filter(p -> name.equals(p.getName())).map(ContainerPort::getContainerPort)
-        .findFirst().orElseThrow(() -> new AssertionError("no container port named " + name));
+    return container.getPorts().stream()
+        .filter(p -> name.equals(p.getName()))
+        .map(ContainerPort::getContainerPort)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no container port named " + name));
   }
 
   private static int resolvePort(IntOrString port) {
@@ -447,12 +630,16 @@ class KubernetesManifestsTest {
   }
 
   private static Volume volume(String name) {
-    return pod.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
+    return pod.getVolumes().stream()
+        .filter(v -> v.getName().equals(name))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no volume " + name));
   }
 
   private static EnvVar env(String name) {
-    return container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+    return container.getEnv().stream()
+        .filter(e -> e.getName().equals(name))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no env " + name));
   }
 

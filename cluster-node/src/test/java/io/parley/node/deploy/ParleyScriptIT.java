@@ -23,9 +23,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's run command, for real: {@code deploy/local/parley up --nodes 2 --detach} starts its own
- * Cassandra and two nodes that form one cluster, prints the URLs, serves clients on both nodes, and
- * {@code parley down} stops everything it started.
+ * The README's run command, for real: {@code deploy/local/parley up --nodes 2 --detach} starts its
+ * own Cassandra and two nodes that form one cluster, prints the URLs, serves clients on both nodes,
+ * and {@code parley down} stops everything it started.
  */
 class ParleyScriptIT {
 
@@ -33,8 +33,9 @@ class ParleyScriptIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   private static HttpResponse<String> get(String url) throws Exception {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** A free port whose next one is free too: the base of two nodes' ports. */
@@ -46,8 +47,10 @@ class ParleyScriptIT {
     return port;
   }
 
-  private static String run(Map<String, String> env, Duration timeout, String... args) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(args).directory(ROOT.toFile()).redirectErrorStream(true);
+  private static String run(Map<String, String> env, Duration timeout, String... args)
+      throws Exception {
+    ProcessBuilder builder =
+        new ProcessBuilder(args).directory(ROOT.toFile()).redirectErrorStream(true);
     builder.environment().putAll(env);
     Process process = builder.start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -60,38 +63,75 @@ class ParleyScriptIT {
   }
 
   @Test
-  void up_starts_cassandra_and_two_clustered_nodes_that_serve_clients_and_down_stops_them() throws Exception {
+  void up_starts_cassandra_and_two_clustered_nodes_that_serve_clients_and_down_stops_them()
+      throws Exception {
     Path home = Files.createTempDirectory("parley-home-");
     int http = freePair();
     int cql = LocalCassandra.freePort();
     int management = freePair();
     int metrics = freePair();
-    Map<String, String> env = Map.of("PARLEY_HOME", home.toString(), "PARLEY_CASSANDRA_HEAP", "512m",
-        "PARLEY_REMOTE_PORT_BASE", Integer.toString(freePair()),
-        "PARLEY_MANAGEMENT_PORT_BASE", Integer.toString(management),
-        "PARLEY_METRICS_PORT_BASE", Integer.toString(metrics));
+    Map<String, String> env =
+        Map.of(
+            "PARLEY_HOME",
+            home.toString(),
+            "PARLEY_CASSANDRA_HEAP",
+            "512m",
+            "PARLEY_REMOTE_PORT_BASE",
+            Integer.toString(freePair()),
+            "PARLEY_MANAGEMENT_PORT_BASE",
+            Integer.toString(management),
+            "PARLEY_METRICS_PORT_BASE",
+            Integer.toString(metrics));
     try {
-      String up = run(env, Duration.ofMinutes(5), "deploy/local/parley", "up", "--nodes", "2",
-          "--http-port", Integer.toString(http), "--cql-port", Integer.toString(cql), "--detach");
+      String up =
+          run(
+              env,
+              Duration.ofMinutes(5),
+              "deploy/local/parley",
+              "up",
+              "--nodes",
+              "2",
+              "--http-port",
+              Integer.toString(http),
+              "--cql-port",
+              Integer.toString(cql),
+              "--detach");
       assertTrue(up.contains("router http://127.0.0.1:" + http + "/v1/route?appId=parley-dev"), up);
       assertTrue(up.contains("WebSocket ws://127.0.0.1:" + (http + 1) + "/"), up);
       assertTrue(up.contains("App key:    parley-dev-key"), up);
       assertTrue(up.contains("Signatures: none (development: anyone can log in as any client"), up);
 
-      HttpResponse<String> route = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + (http + 1) + "/v1/route?appId=parley-dev")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> route =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              "http://127.0.0.1:" + (http + 1) + "/v1/route?appId=parley-dev"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertEquals(200, route.statusCode());
 
-      try (ImClient tom = ImClient.connect(URI.create("ws://127.0.0.1:" + http + "/"), Subprotocol.PROTOBUF_3,
-              ImClient.OfferMode.HEADER, WAIT);
-          ImClient jerry = ImClient.connect(URI.create("ws://127.0.0.1:" + (http + 1) + "/"), Subprotocol.PROTOBUF_3,
-              ImClient.OfferMode.HEADER, WAIT)) {
+      try (ImClient tom =
+              ImClient.connect(
+                  URI.create("ws://127.0.0.1:" + http + "/"),
+                  Subprotocol.PROTOBUF_3,
+                  ImClient.OfferMode.HEADER,
+                  WAIT);
+          ImClient jerry =
+              ImClient.connect(
+                  URI.create("ws://127.0.0.1:" + (http + 1) + "/"),
+                  Subprotocol.PROTOBUF_3,
+                  ImClient.OfferMode.HEADER,
+                  WAIT)) {
         tom.call(ImClient.sessionOpen("parley-dev", "script-tom"), WAIT);
         jerry.call(ImClient.sessionOpen("parley-dev", "script-jerry"), WAIT);
-        GenericCommand started = tom.call(ImClient.convStart("script-tom", List.of("script-jerry"), "{}"), WAIT);
+        GenericCommand started =
+            tom.call(ImClient.convStart("script-tom", List.of("script-jerry"), "{}"), WAIT);
         assertEquals(OpType.started, started.getOp(), started::toString);
-        tom.call(ImClient.direct("script-tom", started.getConvMessage().getCid(), "across the local cluster"), WAIT);
+        tom.call(
+            ImClient.direct(
+                "script-tom", started.getConvMessage().getCid(), "across the local cluster"),
+            WAIT);
         GenericCommand received;
         do {
           received = jerry.nextPush(WAIT);
@@ -110,7 +150,8 @@ class ParleyScriptIT {
     } finally {
       run(env, Duration.ofMinutes(2), "deploy/local/parley", "down");
     }
-    assertTrue(LocalCassandra.isPortFree(http) && LocalCassandra.isPortFree(http + 1), "nodes stopped");
+    assertTrue(
+        LocalCassandra.isPortFree(http) && LocalCassandra.isPortFree(http + 1), "nodes stopped");
     assertTrue(LocalCassandra.isPortFree(cql), "Cassandra stopped");
   }
 }

@@ -13,9 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Cassandra stopped for 20 s under traffic, then started again: every send during the outage is refused with a
- * code within the ask timeout (never acknowledged, never left without an answer), the three node JVMs stay up, and
- * afterwards every conversation works again without restarting anything; nothing acknowledged is lost.
+ * Cassandra stopped for 20 s under traffic, then started again: every send during the outage is
+ * refused with a code within the ask timeout (never acknowledged, never left without an answer),
+ * the three node JVMs stay up, and afterwards every conversation works again without restarting
+ * anything; nothing acknowledged is lost.
  */
 @ExtendWith(SharedCassandra.class)
 class CassandraOutageIT {
@@ -24,9 +25,11 @@ class CassandraOutageIT {
   private static final Duration ANSWER_LIMIT = Duration.ofMillis(11_000);
 
   @Test
-  void sends_during_a_cassandra_outage_are_refused_in_time_and_everything_works_afterwards() throws Exception {
+  void sends_during_a_cassandra_outage_are_refused_in_time_and_everything_works_afterwards()
+      throws Exception {
     LocalCassandra cassandra = SharedCassandra.get();
-    try (ProcessCluster cluster = new ProcessCluster(NodeProcess.Spec.loopback("outage", 3, Map.of())).start();
+    try (ProcessCluster cluster =
+            new ProcessCluster(NodeProcess.Spec.loopback("outage", 3, Map.of())).start();
         Traffic traffic = new Traffic(cluster::uris)) {
       List<Traffic.Peer> peers = new ArrayList<>();
       for (int n = 0; n < 6; n++) {
@@ -47,25 +50,35 @@ class CassandraOutageIT {
       long up = System.currentTimeMillis();
       cassandra.start();
       long back = System.currentTimeMillis();
-      System.out.println("[cassandra outage] Cassandra started again, answering after " + (back - up) + " ms");
+      System.out.println(
+          "[cassandra outage] Cassandra started again, answering after " + (back - up) + " ms");
       Thread.sleep(15_000);
       traffic.stopSending(Duration.ofSeconds(60));
 
-      List<Traffic.Attempt> duringOutage = traffic.attempts.stream()
-          .filter(a -> a.at() >= down && a.at() + a.millis() <= up).toList();
+      List<Traffic.Attempt> duringOutage =
+          traffic.attempts.stream()
+              .filter(a -> a.at() >= down && a.at() + a.millis() <= up)
+              .toList();
       assertTrue(duringOutage.size() > 0, "sends were tried during the outage");
-      List<Traffic.Attempt> ackedDuring = duringOutage.stream().filter(a -> a.outcome().equals("acked")).toList();
+      List<Traffic.Attempt> ackedDuring =
+          duringOutage.stream().filter(a -> a.outcome().equals("acked")).toList();
       assertTrue(ackedDuring.isEmpty(), "acknowledged while Cassandra was down: " + ackedDuring);
       for (String cid : cids) {
-        assertTrue(traffic.acked.values().stream().anyMatch(m -> m.cid().equals(cid)
-                && traffic.ackedAt.get(m.text()) > back), "conversation " + cid + " works again after the outage");
+        assertTrue(
+            traffic.acked.values().stream()
+                .anyMatch(m -> m.cid().equals(cid) && traffic.ackedAt.get(m.text()) > back),
+            "conversation " + cid + " works again after the outage");
       }
       for (NodeProcess node : cluster.nodes()) {
         assertTrue(node.isAlive(), node.spec().name() + " stayed up");
       }
-      System.out.println("[cassandra outage] " + duringOutage.size() + " sends during the outage, all refused: "
-          + duringOutage.stream().map(Traffic.Attempt::outcome).distinct().toList());
-      new FaultReport("cassandra outage", traffic).collect(Duration.ofSeconds(3))
+      System.out.println(
+          "[cassandra outage] "
+              + duringOutage.size()
+              + " sends during the outage, all refused: "
+              + duringOutage.stream().map(Traffic.Attempt::outcome).distinct().toList());
+      new FaultReport("cassandra outage", traffic)
+          .collect(Duration.ofSeconds(3))
           .assertLossFree()
           .assertAnsweredWithin(ANSWER_LIMIT);
     } finally {

@@ -11,17 +11,19 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What a fault test checks once the traffic has stopped, and the figures it prints: every acknowledged message
- * stored exactly once (Cassandra read directly), no resend stored twice, every member that stayed online got every
- * other member's acknowledged message pushed live, every member that was away finds them in history when back,
- * and the longest time a client was away.
+ * What a fault test checks once the traffic has stopped, and the figures it prints: every
+ * acknowledged message stored exactly once (Cassandra read directly), no resend stored twice, every
+ * member that stayed online got every other member's acknowledged message pushed live, every member
+ * that was away finds them in history when back, and the longest time a client was away.
  */
 final class FaultReport {
 
   private final String scenario;
   private final Traffic traffic;
+
   /** A member online this long before and after an ack must have had the message pushed live. */
   private static final long LIVE_MARGIN_MS = 1000;
+
   private final Map<String, Integer> refusals = new TreeMap<>();
   private boolean requireLive = true;
   int lost;
@@ -38,17 +40,24 @@ final class FaultReport {
     this.traffic = traffic;
   }
 
-  /** For a partition: a minority node's pushes to the majority are lost with it; those members catch up at login. */
+  /**
+   * For a partition: a minority node's pushes to the majority are lost with it; those members catch
+   * up at login.
+   */
   FaultReport withoutLivePushes() {
     requireLive = false;
     return this;
   }
 
-  /** Reads everything back: Cassandra, the live pushes (after a quiet {@code settle}), history of returning clients. */
+  /**
+   * Reads everything back: Cassandra, the live pushes (after a quiet {@code settle}), history of
+   * returning clients.
+   */
   FaultReport collect(Duration settle) {
     Traffic.sleep(settle.toMillis());
     Map<String, List<Traffic.Message>> sentByCid = new HashMap<>();
-    traffic.attempts.forEach(a -> sentByCid.computeIfAbsent(a.message().cid(), c -> new ArrayList<>()).add(a.message()));
+    traffic.attempts.forEach(
+        a -> sentByCid.computeIfAbsent(a.message().cid(), c -> new ArrayList<>()).add(a.message()));
     List<String> problems = new ArrayList<>();
     for (Map.Entry<String, List<Traffic.Message>> entry : sentByCid.entrySet()) {
       Map<String, Integer> stored = new HashMap<>();
@@ -67,10 +76,13 @@ final class FaultReport {
     }
     for (Traffic.Peer peer : traffic.peers()) {
       peer.awaitOnline(Duration.ofSeconds(30));
-      longestAway = Math.max(longestAway, peer.absences.stream().mapToLong(Long::longValue).max().orElse(0));
+      longestAway =
+          Math.max(longestAway, peer.absences.stream().mapToLong(Long::longValue).max().orElse(0));
       for (String cid : peer.conversations) {
-        List<Traffic.Message> expected = traffic.acked.values().stream()
-            .filter(m -> m.cid().equals(cid) && !m.sender().equals(peer.id)).toList();
+        List<Traffic.Message> expected =
+            traffic.acked.values().stream()
+                .filter(m -> m.cid().equals(cid) && !m.sender().equals(peer.id))
+                .toList();
         Map<String, Long> live = peer.received.getOrDefault(cid, Map.of());
         java.util.Set<String> history = null;
         for (Traffic.Message message : expected) {
@@ -106,32 +118,61 @@ final class FaultReport {
   }
 
   String figures() {
-    return "[" + scenario + "] acknowledged " + traffic.acked.size() + ", lost " + lost + ", duplicated " + duplicated
-        + ", attempts " + traffic.attempts.size() + ", refused " + refusals + ", unanswered " + unanswered
-        + ", slowest answer " + slowestAnswer + " ms, online members' missed pushes " + missedLive
-        + " (slowest push " + slowestLivePush + " ms after the ack), missing after login " + missedAfterLogin
-        + ", longest time a client was away " + longestAway + " ms";
+    return "["
+        + scenario
+        + "] acknowledged "
+        + traffic.acked.size()
+        + ", lost "
+        + lost
+        + ", duplicated "
+        + duplicated
+        + ", attempts "
+        + traffic.attempts.size()
+        + ", refused "
+        + refusals
+        + ", unanswered "
+        + unanswered
+        + ", slowest answer "
+        + slowestAnswer
+        + " ms, online members' missed pushes "
+        + missedLive
+        + " (slowest push "
+        + slowestLivePush
+        + " ms after the ack), missing after login "
+        + missedAfterLogin
+        + ", longest time a client was away "
+        + longestAway
+        + " ms";
   }
 
-  /** The promise of every scenario: nothing acknowledged lost or stored twice, and nobody misses a message. */
+  /**
+   * The promise of every scenario: nothing acknowledged lost or stored twice, and nobody misses a
+   * message.
+   */
   FaultReport assertLossFree() {
     assertTrue(traffic.acked.size() > 0, scenario + ": no message was acknowledged at all");
     assertEquals(0, lost, scenario + ": acknowledged messages lost. " + figures());
     assertEquals(0, duplicated, scenario + ": messages stored twice. " + figures());
     assertEquals(0, missedLive, scenario + ": online members missed live pushes. " + figures());
-    assertEquals(0, missedAfterLogin, scenario + ": members that came back miss messages. " + figures());
-    assertTrue(traffic.unfinished.isEmpty(), scenario + ": sends never answered: " + traffic.unfinished);
+    assertEquals(
+        0, missedAfterLogin, scenario + ": members that came back miss messages. " + figures());
+    assertTrue(
+        traffic.unfinished.isEmpty(), scenario + ": sends never answered: " + traffic.unfinished);
     return this;
   }
 
   FaultReport assertBackWithin(Duration limit) {
-    assertTrue(longestAway <= limit.toMillis(), scenario + ": a client was away " + longestAway + " ms. " + figures());
+    assertTrue(
+        longestAway <= limit.toMillis(),
+        scenario + ": a client was away " + longestAway + " ms. " + figures());
     return this;
   }
 
   FaultReport assertAnsweredWithin(Duration limit) {
     assertEquals(0, unanswered, scenario + ": sends got no answer. " + figures());
-    assertTrue(slowestAnswer <= limit.toMillis(), scenario + ": a send took " + slowestAnswer + " ms. " + figures());
+    assertTrue(
+        slowestAnswer <= limit.toMillis(),
+        scenario + ": a send took " + slowestAnswer + " ms. " + figures());
     return this;
   }
 

@@ -7,12 +7,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Network namespaces for nodes, made with {@code ip} (needs root): a bridge {@code parley-it-br} with
- * {@code 10.231.0.1/24} in the host's namespace and one namespace {@code parley-it-nI} per node, joined to the bridge
- * by a veth pair, with address {@code 10.231.0.(I+1)}. A partition is cut and healed with blackhole routes inside
- * the namespaces, so the cut nodes lose each other while both still reach the bridge (Cassandra, clients). Only
- * {@code 10.231.0.0/16} and names starting with {@code parley-it-} are used; {@link #close} removes everything, and
- * {@link #create} first removes what an aborted run left.
+ * Network namespaces for nodes, made with {@code ip} (needs root): a bridge {@code parley-it-br}
+ * with {@code 10.231.0.1/24} in the host's namespace and one namespace {@code parley-it-nI} per
+ * node, joined to the bridge by a veth pair, with address {@code 10.231.0.(I+1)}. A partition is
+ * cut and healed with blackhole routes inside the namespaces, so the cut nodes lose each other
+ * while both still reach the bridge (Cassandra, clients). Only {@code 10.231.0.0/16} and names
+ * starting with {@code parley-it-} are used; {@link #close} removes everything, and {@link #create}
+ * first removes what an aborted run left.
  */
 final class Netns implements AutoCloseable {
 
@@ -62,7 +63,9 @@ final class Netns implements AutoCloseable {
     }
   }
 
-  /** Cuts node {@code isolated} from every other node (both directions); the bridge stays reachable. */
+  /**
+   * Cuts node {@code isolated} from every other node (both directions); the bridge stays reachable.
+   */
   void isolate(int isolated) {
     for (int n = 0; n < size; n++) {
       if (n != isolated) {
@@ -86,7 +89,10 @@ final class Netns implements AutoCloseable {
     removeLeftovers();
   }
 
-  /** Deletes every namespace and link named {@code parley-it-*} (veth peers go with their namespace). */
+  /**
+   * Deletes every namespace and link named {@code parley-it-*} (veth peers go with their
+   * namespace).
+   */
   static void removeLeftovers() {
     for (String ns : lines(run(List.of("ip", "netns", "list"), false))) {
       String name = ns.split(" ")[0];
@@ -124,12 +130,16 @@ final class Netns implements AutoCloseable {
         throw new IllegalStateException(String.join(" ", command) + " did not finish");
       }
       if (check && process.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", command) + " failed (network namespaces need root and "
-            + "iproute2): " + output.strip());
+        throw new IllegalStateException(
+            String.join(" ", command)
+                + " failed (network namespaces need root and "
+                + "iproute2): "
+                + output.strip());
       }
       return output;
     } catch (IOException e) {
-      throw new IllegalStateException("cannot run " + command + " (is iproute2 installed?): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot run " + command + " (is iproute2 installed?): " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

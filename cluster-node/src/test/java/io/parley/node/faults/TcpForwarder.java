@@ -11,9 +11,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Forwards TCP connections from {@code listenHost} (a free port) to a target, so that nodes in their own network
- * namespaces reach the test's Cassandra, which listens on loopback only. Two threads per connection; at most
- * {@value #MAX_CONNECTIONS} connections (the driver opens a handful per node).
+ * Forwards TCP connections from {@code listenHost} (a free port) to a target, so that nodes in
+ * their own network namespaces reach the test's Cassandra, which listens on loopback only. Two
+ * threads per connection; at most {@value #MAX_CONNECTIONS} connections (the driver opens a handful
+ * per node).
  */
 final class TcpForwarder implements AutoCloseable {
 
@@ -59,20 +60,24 @@ final class TcpForwarder implements AutoCloseable {
   }
 
   private void pump(Socket from, Socket to) {
-    Thread thread = new Thread(() -> {
-      byte[] buffer = new byte[16 * 1024];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        int read;
-        while ((read = in.read(buffer)) >= 0) {
-          out.write(buffer, 0, read);
-        }
-      } catch (IOException e) {
-        // one side closed
-      } finally {
-        closeQuietly(from);
-        closeQuietly(to);
-      }
-    }, "forward-" + from.getPort());
+    Thread thread =
+        new Thread(
+            () -> {
+              byte[] buffer = new byte[16 * 1024];
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                int read;
+                while ((read = in.read(buffer)) >= 0) {
+                  out.write(buffer, 0, read);
+                }
+              } catch (IOException e) {
+                // one side closed
+              } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+              }
+            },
+            "forward-" + from.getPort());
     thread.setDaemon(true);
     thread.start();
   }

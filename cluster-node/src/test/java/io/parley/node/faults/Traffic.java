@@ -22,17 +22,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * Chat traffic that keeps flowing while a fault test breaks things: protocol clients (lc.protobuf2.3) that send to
- * a one-to-one conversation, a group and a chatroom in turn, and that behave like the SDKs when their connection
- * is lost or told to go away: reconnect after a second to one of the nodes (the next one in the list, as the SDKs
- * take the next server the router names), open their session again and rejoin the chatroom. A send without a
- * reply (timeout, connection lost) or refused with a code is sent again with the same {@code dt} once online, as
- * an app resends a failed message. Every attempt, ack, push and absence is recorded for the test's checks.
+ * Chat traffic that keeps flowing while a fault test breaks things: protocol clients
+ * (lc.protobuf2.3) that send to a one-to-one conversation, a group and a chatroom in turn, and that
+ * behave like the SDKs when their connection is lost or told to go away: reconnect after a second
+ * to one of the nodes (the next one in the list, as the SDKs take the next server the router
+ * names), open their session again and rejoin the chatroom. A send without a reply (timeout,
+ * connection lost) or refused with a code is sent again with the same {@code dt} once online, as an
+ * app resends a failed message. Every attempt, ack, push and absence is recorded for the test's
+ * checks.
  */
 final class Traffic implements AutoCloseable {
 
   static final String APP = "parley-dev";
   private static final Duration CONNECT = Duration.ofSeconds(3);
+
   /** Longer than the node's ask timeout (10 s): a send without an answer by then counts as hung. */
   static final Duration SEND_TIMEOUT = Duration.ofSeconds(12);
 
@@ -40,16 +43,20 @@ final class Traffic implements AutoCloseable {
   record Message(String sender, String cid, String text, String dt) {}
 
   /**
-   * One attempt to send: its outcome ({@code acked}, {@code refused <code>}, {@code no answer}, {@code connection
-   * lost}), when it started and how long it took, the node the sender was on, and the message's time on the server.
+   * One attempt to send: its outcome ({@code acked}, {@code refused <code>}, {@code no answer},
+   * {@code connection lost}), when it started and how long it took, the node the sender was on, and
+   * the message's time on the server.
    */
-  record Attempt(Message message, String outcome, long millis, long at, int node, long serverTime) {}
+  record Attempt(
+      Message message, String outcome, long millis, long at, int node, long serverTime) {}
 
   private final Supplier<List<URI>> nodes;
   private final List<Peer> peers = new ArrayList<>();
   final Map<String, Message> acked = new ConcurrentHashMap<>();
+
   /** Ack time of each acked message, by text. */
   final Map<String, Long> ackedAt = new ConcurrentHashMap<>();
+
   final Map<String, String> ackedIds = new ConcurrentHashMap<>();
   final List<Attempt> attempts = new CopyOnWriteArrayList<>();
   final Set<Message> unfinished = ConcurrentHashMap.newKeySet();
@@ -73,15 +80,18 @@ final class Traffic implements AutoCloseable {
     return peers;
   }
 
-  /** Starts every peer's sender (one message every {@code interval}, its conversations in turn) and receiver. */
+  /**
+   * Starts every peer's sender (one message every {@code interval}, its conversations in turn) and
+   * receiver.
+   */
   void start(Duration interval) {
     start(interval, false);
   }
 
   /**
-   * Starts every peer's receiver and senders: one sender per peer, or with {@code perConversation} one per peer
-   * and conversation (each one message every {@code interval}), so that a conversation that does not answer
-   * does not hold up the peer's others.
+   * Starts every peer's receiver and senders: one sender per peer, or with {@code perConversation}
+   * one per peer and conversation (each one message every {@code interval}), so that a conversation
+   * that does not answer does not hold up the peer's others.
    */
   void start(Duration interval, boolean perConversation) {
     sending = true;
@@ -89,8 +99,10 @@ final class Traffic implements AutoCloseable {
       Thread receiver = new Thread(peer::receive, "traffic-receive-" + peer.id);
       receiver.setDaemon(true);
       receiver.start();
-      List<List<String>> flows = perConversation ? peer.conversations.stream().map(List::of).toList()
-          : peer.conversations.isEmpty() ? List.of() : List.of(List.copyOf(peer.conversations));
+      List<List<String>> flows =
+          perConversation
+              ? peer.conversations.stream().map(List::of).toList()
+              : peer.conversations.isEmpty() ? List.of() : List.of(List.copyOf(peer.conversations));
       for (List<String> flow : flows) {
         Thread sender = new Thread(() -> peer.send(flow, interval), "traffic-send-" + peer.id);
         sender.setDaemon(true);
@@ -100,7 +112,9 @@ final class Traffic implements AutoCloseable {
     }
   }
 
-  /** Stops sending; waits until every message in flight has its final answer (its resends included). */
+  /**
+   * Stops sending; waits until every message in flight has its final answer (its resends included).
+   */
   void stopSending(Duration timeout) throws InterruptedException {
     sending = false;
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -114,7 +128,10 @@ final class Traffic implements AutoCloseable {
     }
   }
 
-  /** Starts a one-to-one or group conversation of {@code members} (the first is the creator); each sends to it. */
+  /**
+   * Starts a one-to-one or group conversation of {@code members} (the first is the creator); each
+   * sends to it.
+   */
   String conversation(List<Peer> members) {
     return conversation(members, List.of());
   }
@@ -122,9 +139,11 @@ final class Traffic implements AutoCloseable {
   /** The same, with further members that are not peers of this traffic (e.g. a JS SDK client). */
   String conversation(List<Peer> members, List<String> outsiders) {
     Peer creator = members.get(0);
-    List<String> others = new ArrayList<>(members.subList(1, members.size()).stream().map(p -> p.id).toList());
+    List<String> others =
+        new ArrayList<>(members.subList(1, members.size()).stream().map(p -> p.id).toList());
     others.addAll(outsiders);
-    GenericCommand started = creator.client.call(ImClient.convStart(creator.id, others, "{}"), SEND_TIMEOUT);
+    GenericCommand started =
+        creator.client.call(ImClient.convStart(creator.id, others, "{}"), SEND_TIMEOUT);
     if (started.getOp() != OpType.started) {
       throw new AssertionError("conv/start failed: " + started);
     }
@@ -136,9 +155,11 @@ final class Traffic implements AutoCloseable {
   /** A chatroom every member joins (and rejoins after a reconnect); each member sends to it. */
   String chatroom(List<Peer> members) {
     Peer creator = members.get(0);
-    GenericCommand started = creator.client.call(
-        ImClient.convStart(creator.id, List.of(), "{}").setConvMessage(ConvCommand.newBuilder().setTransient(true)),
-        SEND_TIMEOUT);
+    GenericCommand started =
+        creator.client.call(
+            ImClient.convStart(creator.id, List.of(), "{}")
+                .setConvMessage(ConvCommand.newBuilder().setTransient(true)),
+            SEND_TIMEOUT);
     if (started.getOp() != OpType.started) {
       throw new AssertionError("chatroom start failed: " + started);
     }
@@ -159,12 +180,13 @@ final class Traffic implements AutoCloseable {
   public void close() {
     closed = true;
     sending = false;
-    peers.forEach(p -> {
-      ImClient client = p.client;
-      if (client != null) {
-        client.abort();
-      }
-    });
+    peers.forEach(
+        p -> {
+          ImClient client = p.client;
+          if (client != null) {
+            client.abort();
+          }
+        });
   }
 
   // --------------------------------------------------------------------------------------------------- one client
@@ -173,14 +195,22 @@ final class Traffic implements AutoCloseable {
   final class Peer {
     final String id;
     final List<String> conversations = new CopyOnWriteArrayList<>();
+
     /** Texts received live, by conversation, with the time they arrived. */
     final Map<String, Map<String, Long>> received = new ConcurrentHashMap<>();
+
     /** How long each absence lasted (connection lost to session open again), in ms. */
     final List<Long> absences = new CopyOnWriteArrayList<>();
-    /** When this peer was online: [session opened, connection lost or goaway] (end {@code Long.MAX_VALUE} while on). */
+
+    /**
+     * When this peer was online: [session opened, connection lost or goaway] (end {@code
+     * Long.MAX_VALUE} while on).
+     */
     final List<long[]> online = new CopyOnWriteArrayList<>();
+
     /** When this peer was in its chatroom: [joined, connection lost or goaway]. */
     final List<long[]> inRoom = new CopyOnWriteArrayList<>();
+
     private volatile boolean roomJoining;
     volatile ImClient client;
     volatile String room;
@@ -208,7 +238,8 @@ final class Traffic implements AutoCloseable {
       List<URI> urls = nodes.get();
       URI url = urls.get(Math.floorMod(index, urls.size()));
       try {
-        ImClient fresh = ImClient.connect(url, Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, CONNECT);
+        ImClient fresh =
+            ImClient.connect(url, Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, CONNECT);
         GenericCommand opened = fresh.call(ImClient.sessionOpen(APP, id), SEND_TIMEOUT);
         if (opened.getOp() != OpType.opened) {
           fresh.abort();
@@ -233,30 +264,44 @@ final class Traffic implements AutoCloseable {
     }
 
     private GenericCommand.Builder joinCommand() {
-      return GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.add)
-          .setPeerId(id).setConvMessage(ConvCommand.newBuilder().setCid(room).addM(id));
+      return GenericCommand.newBuilder()
+          .setCmd(CommandType.conv)
+          .setOp(OpType.add)
+          .setPeerId(id)
+          .setConvMessage(ConvCommand.newBuilder().setCid(room).addM(id));
     }
 
-    /** After a reconnect: joins the chatroom again without holding up the session (retried until it works). */
+    /**
+     * After a reconnect: joins the chatroom again without holding up the session (retried until it
+     * works).
+     */
     private void rejoinRoom(ImClient on) {
       if (room == null || roomJoining || inRoomNow()) {
         return;
       }
       roomJoining = true;
-      on.request(joinCommand()).orTimeout(SEND_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-          .whenComplete((reply, failure) -> {
-            if (failure == null && reply.getOp() == OpType.added && on == client && on.isOpen()) {
-              inRoom.add(new long[] {System.currentTimeMillis(), Long.MAX_VALUE});
-            }
-            roomJoining = false;
-          });
+      on.request(joinCommand())
+          .orTimeout(SEND_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+          .whenComplete(
+              (reply, failure) -> {
+                if (failure == null
+                    && reply.getOp() == OpType.added
+                    && on == client
+                    && on.isOpen()) {
+                  inRoom.add(new long[] {System.currentTimeMillis(), Long.MAX_VALUE});
+                }
+                roomJoining = false;
+              });
     }
 
     private boolean inRoomNow() {
       return !inRoom.isEmpty() && inRoom.get(inRoom.size() - 1)[1] == Long.MAX_VALUE;
     }
 
-    /** Pushes in, and the SDKs' reconnect: after a second, the next node, session open, chatroom rejoined. */
+    /**
+     * Pushes in, and the SDKs' reconnect: after a second, the next node, session open, chatroom
+     * rejoined.
+     */
     void receive() {
       while (!closed) {
         ImClient current = client;
@@ -287,7 +332,8 @@ final class Traffic implements AutoCloseable {
     private void onPush(ImClient on, GenericCommand push) {
       if (push.getCmd() == CommandType.direct && push.hasDirectMessage()) {
         DirectCommand message = push.getDirectMessage();
-        received.computeIfAbsent(message.getCid(), c -> new ConcurrentHashMap<>())
+        received
+            .computeIfAbsent(message.getCid(), c -> new ConcurrentHashMap<>())
             .putIfAbsent(textOf(message.getMsg()), System.currentTimeMillis());
       } else if (push.getCmd() == CommandType.goaway) {
         wentAway(System.currentTimeMillis());
@@ -304,15 +350,18 @@ final class Traffic implements AutoCloseable {
     }
 
     /**
-     * Whether this peer was online (for its chatroom: in the room) from well before {@code at} until well after it:
-     * a push of {@code cid} then must arrive live.
+     * Whether this peer was online (for its chatroom: in the room) from well before {@code at}
+     * until well after it: a push of {@code cid} then must arrive live.
      */
     boolean onlineAround(String cid, long at, long margin) {
       List<long[]> spans = cid.equals(room) ? inRoom : online;
       return spans.stream().anyMatch(span -> span[0] + margin <= at && span[1] >= at + margin);
     }
 
-    /** One message every {@code interval} to {@code cids} in turn while sending is on; each until it has its answer. */
+    /**
+     * One message every {@code interval} to {@code cids} in turn while sending is on; each until it
+     * has its answer.
+     */
     void send(List<String> cids, Duration interval) {
       for (int k = 0; sending && !closed; k++) {
         int n = sequence.getAndIncrement();
@@ -325,7 +374,10 @@ final class Traffic implements AutoCloseable {
       }
     }
 
-    /** Sends until acked, resending with the same dt after a refusal or a lost answer (at most 20 attempts). */
+    /**
+     * Sends until acked, resending with the same dt after a refusal or a lost answer (at most 20
+     * attempts).
+     */
     private void deliver(Message message) {
       for (int attempt = 0; attempt < 20 && !closed; attempt++) {
         ImClient on = client;
@@ -338,22 +390,37 @@ final class Traffic implements AutoCloseable {
         long serverTime = 0;
         String outcome;
         try {
-          GenericCommand reply = on.call(GenericCommand.newBuilder().setCmd(CommandType.direct).setPeerId(id)
-              .setDirectMessage(DirectCommand.newBuilder().setCid(message.cid()).setMsg(payload(message.text()))
-                  .setDt(message.dt())), SEND_TIMEOUT);
+          GenericCommand reply =
+              on.call(
+                  GenericCommand.newBuilder()
+                      .setCmd(CommandType.direct)
+                      .setPeerId(id)
+                      .setDirectMessage(
+                          DirectCommand.newBuilder()
+                              .setCid(message.cid())
+                              .setMsg(payload(message.text()))
+                              .setDt(message.dt())),
+                  SEND_TIMEOUT);
           if (reply.getCmd() == CommandType.ack && !reply.getAckMessage().hasCode()) {
             outcome = "acked";
             serverTime = reply.getAckMessage().getT();
             String previous = ackedIds.putIfAbsent(message.text(), reply.getAckMessage().getUid());
             if (previous != null && !previous.equals(reply.getAckMessage().getUid())) {
-              throw new AssertionError("a resend of " + message + " got a second id: " + previous + " then "
-                  + reply.getAckMessage().getUid());
+              throw new AssertionError(
+                  "a resend of "
+                      + message
+                      + " got a second id: "
+                      + previous
+                      + " then "
+                      + reply.getAckMessage().getUid());
             }
             ackedAt.putIfAbsent(message.text(), System.currentTimeMillis());
             acked.put(message.text(), message);
           } else {
-            int code = reply.hasAckMessage() && reply.getAckMessage().hasCode() ? reply.getAckMessage().getCode()
-                : reply.hasErrorMessage() ? reply.getErrorMessage().getCode() : -1;
+            int code =
+                reply.hasAckMessage() && reply.getAckMessage().hasCode()
+                    ? reply.getAckMessage().getCode()
+                    : reply.hasErrorMessage() ? reply.getErrorMessage().getCode() : -1;
             outcome = "refused " + code;
           }
         } catch (ImClient.TimedOut e) {
@@ -361,7 +428,9 @@ final class Traffic implements AutoCloseable {
         } catch (RuntimeException e) {
           outcome = "connection lost";
         }
-        attempts.add(new Attempt(message, outcome, System.currentTimeMillis() - start, start, from, serverTime));
+        attempts.add(
+            new Attempt(
+                message, outcome, System.currentTimeMillis() - start, start, from, serverTime));
         if (outcome.equals("acked")) {
           return;
         }
@@ -370,8 +439,8 @@ final class Traffic implements AutoCloseable {
     }
 
     /**
-     * Sends {@code text} with token {@code dt} to {@code cid} until it is acknowledged (at most {@code timeout}),
-     * outside the recorded traffic; returns the message id.
+     * Sends {@code text} with token {@code dt} to {@code cid} until it is acknowledged (at most
+     * {@code timeout}), outside the recorded traffic; returns the message id.
      */
     String sendUntilAcked(String cid, String text, String dt, Duration timeout) {
       long deadline = System.nanoTime() + timeout.toNanos();
@@ -380,8 +449,14 @@ final class Traffic implements AutoCloseable {
         ImClient on = client;
         if (on != null && on.isOpen()) {
           try {
-            GenericCommand reply = on.call(GenericCommand.newBuilder().setCmd(CommandType.direct).setPeerId(id)
-                .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg(payload(text)).setDt(dt)), SEND_TIMEOUT);
+            GenericCommand reply =
+                on.call(
+                    GenericCommand.newBuilder()
+                        .setCmd(CommandType.direct)
+                        .setPeerId(id)
+                        .setDirectMessage(
+                            DirectCommand.newBuilder().setCid(cid).setMsg(payload(text)).setDt(dt)),
+                    SEND_TIMEOUT);
             if (reply.getCmd() == CommandType.ack && !reply.getAckMessage().hasCode()) {
               return reply.getAckMessage().getUid();
             }
@@ -395,7 +470,10 @@ final class Traffic implements AutoCloseable {
       throw new AssertionError(id + " could not send " + text + " within " + timeout + ": " + last);
     }
 
-    /** Every message of {@code cid} in history, read through {@code logs} pages of 1000, newest first. */
+    /**
+     * Every message of {@code cid} in history, read through {@code logs} pages of 1000, newest
+     * first.
+     */
     Set<String> history(String cid) {
       Set<String> texts = new java.util.HashSet<>();
       long before = Long.MAX_VALUE;
@@ -404,14 +482,23 @@ final class Traffic implements AutoCloseable {
         if (before != Long.MAX_VALUE) {
           logs.setT(before);
         }
-        GenericCommand page = client.call(GenericCommand.newBuilder().setCmd(CommandType.logs).setPeerId(id)
-            .setLogsMessage(logs), SEND_TIMEOUT);
+        GenericCommand page =
+            client.call(
+                GenericCommand.newBuilder()
+                    .setCmd(CommandType.logs)
+                    .setPeerId(id)
+                    .setLogsMessage(logs),
+                SEND_TIMEOUT);
         List<io.parley.protocol.wire.LogItem> items = page.getLogsMessage().getLogsList();
         items.forEach(item -> texts.add(textOf(item.getData())));
         if (items.size() < 1000) {
           return texts;
         }
-        before = items.stream().mapToLong(io.parley.protocol.wire.LogItem::getTimestamp).min().orElseThrow();
+        before =
+            items.stream()
+                .mapToLong(io.parley.protocol.wire.LogItem::getTimestamp)
+                .min()
+                .orElseThrow();
       }
     }
 
@@ -432,9 +519,12 @@ final class Traffic implements AutoCloseable {
     }
   }
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
-  /** A text message as the SDKs send it ({@code _lctype} -1), so the JS SDK client reads it as text. */
+  /**
+   * A text message as the SDKs send it ({@code _lctype} -1), so the JS SDK client reads it as text.
+   */
   static String payload(String text) {
     return JSON.createObjectNode().put("_lctype", -1).put("_lctext", text).toString();
   }
@@ -448,9 +538,14 @@ final class Traffic implements AutoCloseable {
     }
   }
 
-  /** The text of every row stored for {@code cid}, read from Cassandra: a text twice is a message stored twice. */
+  /**
+   * The text of every row stored for {@code cid}, read from Cassandra: a text twice is a message
+   * stored twice.
+   */
   static List<String> storedTexts(String cid) {
-    return io.parley.node.testing.StoredMessages.rows(APP, cid).stream().map(Traffic::textOf).toList();
+    return io.parley.node.testing.StoredMessages.rows(APP, cid).stream()
+        .map(Traffic::textOf)
+        .toList();
   }
 
   static void sleep(long millis) {

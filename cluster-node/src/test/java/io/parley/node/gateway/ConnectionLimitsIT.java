@@ -3,8 +3,8 @@ package io.parley.node.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.RawWebSocket;
+import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Connection supervision on a node with short limits: no login (4108), silence (4107, where pings count
- * as traffic), and a client that stops reading is dropped instead of being buffered without limit.
+ * Connection supervision on a node with short limits: no login (4108), silence (4107, where pings
+ * count as traffic), and a client that stops reading is dropped instead of being buffered without
+ * limit.
  */
 @ExtendWith(SharedCassandra.class)
 class ConnectionLimitsIT {
@@ -31,10 +32,15 @@ class ConnectionLimitsIT {
 
   @BeforeAll
   static void startNode() {
-    node = TestNode.start(TestNode.Ports.free(), null, String.join("\n",
-        "parley.session.login-timeout = 1500ms",
-        "parley.session.read-idle-timeout = 3s",
-        "parley.session.outbound-buffer = 64"));
+    node =
+        TestNode.start(
+            TestNode.Ports.free(),
+            null,
+            String.join(
+                "\n",
+                "parley.session.login-timeout = 1500ms",
+                "parley.session.read-idle-timeout = 3s",
+                "parley.session.outbound-buffer = 64"));
   }
 
   @AfterAll
@@ -85,24 +91,33 @@ class ConnectionLimitsIT {
     try (RawWebSocket stalled = RawWebSocket.connect(node.ports().http(), "lc.json.3", 4096);
         ImClient bystander = connect()) {
       bystander.call(ImClient.sessionOpen("parley-dev", "bystander"), WAIT);
-      // Every session/open is answered with ~250 bytes: far more than socket buffers and the outbound buffer.
+      // Every session/open is answered with ~250 bytes: far more than socket buffers and the
+      // outbound buffer.
       AtomicInteger written = new AtomicInteger();
-      Thread writer = new Thread(() -> {
-        try {
-          for (int n = 1; n <= requests; n++) {
-            stalled.sendText("{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"parley-dev\",\"peerId\":\"stalled\",\"i\":" + n + "}");
-            written.incrementAndGet();
-          }
-        } catch (IOException expected) {
-          // the server stopped reading from us: that is the point
-        }
-      });
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  for (int n = 1; n <= requests; n++) {
+                    stalled.sendText(
+                        "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"parley-dev\",\"peerId\":\"stalled\",\"i\":"
+                            + n
+                            + "}");
+                    written.incrementAndGet();
+                  }
+                } catch (IOException expected) {
+                  // the server stopped reading from us: that is the point
+                }
+              });
       writer.setDaemon(true);
       writer.start();
       long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
       while (writer.isAlive() && System.nanoTime() < until) {
         // the bystander keeps talking (this node's read timeout is 3 s) and is served meanwhile
-        assertEquals(CommandType.echo, bystander.call(ImClient.echo(), WAIT).getCmd(), "the node serves others meanwhile");
+        assertEquals(
+            CommandType.echo,
+            bystander.call(ImClient.echo(), WAIT).getCmd(),
+            "the node serves others meanwhile");
         writer.join(500);
       }
 
@@ -116,10 +131,17 @@ class ConnectionLimitsIT {
         }
         replies++;
       }
-      assertTrue(replies < requests, "the server dropped the stalled client after " + replies + " of " + written.get() + " replies");
+      assertTrue(
+          replies < requests,
+          "the server dropped the stalled client after "
+              + replies
+              + " of "
+              + written.get()
+              + " replies");
       assertEquals(1008, closeCode, "closed as a slow consumer");
       try (ImClient after = connect()) {
-        assertEquals(OpType.opened, after.call(ImClient.sessionOpen("parley-dev", "after"), WAIT).getOp());
+        assertEquals(
+            OpType.opened, after.call(ImClient.sessionOpen("parley-dev", "after"), WAIT).getOp());
       }
     }
   }

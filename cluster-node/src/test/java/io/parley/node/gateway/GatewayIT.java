@@ -31,7 +31,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The gateway of one real node: router, subprotocol negotiation, login, multiplexing and bad input. */
+/**
+ * The gateway of one real node: router, subprotocol negotiation, login, multiplexing and bad input.
+ */
 @ExtendWith(SharedCassandra.class)
 class GatewayIT {
 
@@ -70,26 +72,34 @@ class GatewayIT {
 
   private static HttpResponse<String> httpGet(String pathAndQuery) throws Exception {
     return HttpClient.newHttpClient()
-        .send(HttpRequest.newBuilder(URI.create(node.httpBase() + pathAndQuery)).build(),
+        .send(
+            HttpRequest.newBuilder(URI.create(node.httpBase() + pathAndQuery)).build(),
             HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
   }
 
-  /** Over the network; the router's rules (Host, TLS, balancer URLs, app ids) are in {@code GatewayRoutesTest}. */
+  /**
+   * Over the network; the router's rules (Host, TLS, balancer URLs, app ids) are in {@code
+   * GatewayRoutesTest}.
+   */
   @Test
   void router_answers_with_every_field_the_sdks_read() throws Exception {
     JsonNode plain = get("/v1/route?appId=" + APP + "&secure=0&_t=123");
     assertEquals(200, plain.get("_status").asInt());
     assertEquals("ws://127.0.0.1:" + node.ports().http() + "/", plain.get("server").asText());
-    assertTrue(plain.has("secondary") && plain.has("groupId") && plain.has("groupUrl"), plain::toString);
+    assertTrue(
+        plain.has("secondary") && plain.has("groupId") && plain.has("groupUrl"), plain::toString);
     assertTrue(plain.get("ttl").isNumber(), "ttl must be a number");
 
-    assertTrue(get("/v1/route?appId=" + APP + "&secure=false").get("server").asText().startsWith("ws://"));
+    assertTrue(
+        get("/v1/route?appId=" + APP + "&secure=false").get("server").asText().startsWith("ws://"));
   }
 
   @Test
   void json3_offered_in_the_query_logs_in_without_a_protocol_header() {
     try (ImClient client = connect(Subprotocol.JSON_3, OfferMode.QUERY)) {
-      assertTrue(client.acceptedSubprotocol().isEmpty(), "no header must be echoed to a client that sent none");
+      assertTrue(
+          client.acceptedSubprotocol().isEmpty(),
+          "no header must be echoed to a client that sent none");
       GenericCommand opened = login(client, "Tom");
       assertEquals("Tom", opened.getPeerId());
       assertTrue(opened.getSessionMessage().getSt().length() > 10);
@@ -108,8 +118,13 @@ class GatewayIT {
 
   @Test
   void every_subprotocol_logs_in_and_answers_echo() {
-    for (Subprotocol protocol : List.of(Subprotocol.PROTOBUF_3, Subprotocol.PROTOBUF_1, Subprotocol.BASE64_3,
-        Subprotocol.JSON_2, Subprotocol.LEGACY)) {
+    for (Subprotocol protocol :
+        List.of(
+            Subprotocol.PROTOBUF_3,
+            Subprotocol.PROTOBUF_1,
+            Subprotocol.BASE64_3,
+            Subprotocol.JSON_2,
+            Subprotocol.LEGACY)) {
       try (ImClient client = connect(protocol, OfferMode.HEADER)) {
         login(client, "user-" + protocol.name());
         GenericCommand echo = client.call(ImClient.echo(), WAIT);
@@ -121,7 +136,9 @@ class GatewayIT {
   @Test
   void unknown_subprotocol_is_refused_at_the_handshake() {
     URI uri = URI.create(node.webSocketUri() + "?subprotocol=lc.nonsense.9");
-    assertThrows(RuntimeException.class, () -> ImClient.connect(uri, Subprotocol.LEGACY, OfferMode.NONE, WAIT));
+    assertThrows(
+        RuntimeException.class,
+        () -> ImClient.connect(uri, Subprotocol.LEGACY, OfferMode.NONE, WAIT));
   }
 
   @Test
@@ -145,9 +162,11 @@ class GatewayIT {
       assertFalse(closeSecond.getSessionMessage().hasCode(), "closed must not carry a code");
       GenericCommand again = client.call(ImClient.sessionClose("second"), WAIT);
       assertEquals(ErrorCode.SESSION_REQUIRED.code(), again.getErrorMessage().getCode());
-      GenericCommand implicitFirst = client.call(ImClient.sessionClose("first").clearPeerId(), WAIT);
+      GenericCommand implicitFirst =
+          client.call(ImClient.sessionClose("first").clearPeerId(), WAIT);
       assertEquals(OpType.closed, implicitFirst.getOp());
-      assertEquals("first", implicitFirst.getPeerId(), "without peerId the first open session acts");
+      assertEquals(
+          "first", implicitFirst.getPeerId(), "without peerId the first open session acts");
       assertTrue(client.isOpen(), "closing sessions keeps the socket open");
     }
   }
@@ -174,19 +193,25 @@ class GatewayIT {
     return open.setSessionMessage(SessionCommand.newBuilder().setR(true).setSt(token));
   }
 
-  private static GenericCommand.Builder taggedOpen(String clientId, String deviceId, boolean reconnect) {
-    return ImClient.sessionOpen(APP, clientId).setSessionMessage(SessionCommand.newBuilder().setTag("mobile")
-        .setDeviceId(deviceId).setR(reconnect));
+  private static GenericCommand.Builder taggedOpen(
+      String clientId, String deviceId, boolean reconnect) {
+    return ImClient.sessionOpen(APP, clientId)
+        .setSessionMessage(
+            SessionCommand.newBuilder().setTag("mobile").setDeviceId(deviceId).setR(reconnect));
   }
 
-  /** §5.1 step 4: a new login with the same tag on another device wins; an automatic re-login loses. */
+  /**
+   * §5.1 step 4: a new login with the same tag on another device wins; an automatic re-login loses.
+   */
   @Test
   void single_device_login_kicks_the_old_device_and_refuses_a_reconnecting_one() {
     try (ImClient phone = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER);
         ImClient tablet = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER);
         ImClient sameDevice = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
       assertEquals(OpType.opened, phone.call(taggedOpen("tagged", "phone", false), WAIT).getOp());
-      assertEquals(OpType.opened, sameDevice.call(taggedOpen("tagged", "phone", false), WAIT).getOp(),
+      assertEquals(
+          OpType.opened,
+          sameDevice.call(taggedOpen("tagged", "phone", false), WAIT).getOp(),
           "the same device is not a conflict");
       assertEquals(OpType.opened, tablet.call(taggedOpen("tagged", "tablet", false), WAIT).getOp());
       for (ImClient old : List.of(phone, sameDevice)) {
@@ -198,15 +223,24 @@ class GatewayIT {
         assertTrue(old.isOpen(), "the socket stays for other clients");
       }
       GenericCommand refused = phone.call(taggedOpen("tagged", "phone", true), WAIT);
-      assertEquals(4111, refused.getErrorMessage().getCode(), "a reconnecting device loses to the current one");
-      assertTrue(tablet.pollPush(Duration.ofMillis(500)).isEmpty(), "the current device is not disturbed");
+      assertEquals(
+          4111,
+          refused.getErrorMessage().getCode(),
+          "a reconnecting device loses to the current one");
+      assertTrue(
+          tablet.pollPush(Duration.ofMillis(500)).isEmpty(), "the current device is not disturbed");
     }
   }
 
   @Test
   void the_java_sdk_push_login_gets_no_reply_and_does_not_break_the_socket() {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      client.send(GenericCommand.newBuilder().setCmd(CommandType.login).setAppId(APP).setInstallationId("inst").build());
+      client.send(
+          GenericCommand.newBuilder()
+              .setCmd(CommandType.login)
+              .setAppId(APP)
+              .setInstallationId("inst")
+              .build());
       assertTrue(client.pollPush(Duration.ofMillis(500)).isEmpty(), "login must not be answered");
       login(client, "java-user");
     }
@@ -231,7 +265,8 @@ class GatewayIT {
   @Test
   void commands_before_login_are_refused_with_session_required() {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      GenericCommand reply = client.call(ImClient.convStart("nobody", List.of("a"), null).clearPeerId(), WAIT);
+      GenericCommand reply =
+          client.call(ImClient.convStart("nobody", List.of("a"), null).clearPeerId(), WAIT);
       assertEquals(CommandType.error, reply.getCmd());
       assertEquals(4105, reply.getErrorMessage().getCode());
       assertEquals("SESSION_REQUIRED", reply.getErrorMessage().getReason());
@@ -254,9 +289,14 @@ class GatewayIT {
   @Test
   void an_unknown_app_is_closed_with_app_not_available() throws Exception {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      GenericCommand closed = client.request(ImClient.sessionOpen("no-such-app", "Tom"))
-          .get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-      assertEquals(OpType.closed, closed.getOp(), "the open is answered (the SDKs report 4100 at once): " + closed);
+      GenericCommand closed =
+          client
+              .request(ImClient.sessionOpen("no-such-app", "Tom"))
+              .get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      assertEquals(
+          OpType.closed,
+          closed.getOp(),
+          "the open is answered (the SDKs report 4100 at once): " + closed);
       assertEquals(4100, closed.getSessionMessage().getCode());
       ImClient.CloseStatus close = client.awaitClose(WAIT);
       assertEquals(4100, close.code());
@@ -269,11 +309,17 @@ class GatewayIT {
   void bad_input_is_answered_in_protocol_terms_and_a_second_client_keeps_working() {
     try (ImClient bystander = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
       login(bystander, "bystander");
-      assertClosedWith(Subprotocol.PROTOBUF_3, new Frame.Binary(new byte[] {(byte) 0xff, 0x01, 0x02, 0x7f}), 4114);
+      assertClosedWith(
+          Subprotocol.PROTOBUF_3,
+          new Frame.Binary(new byte[] {(byte) 0xff, 0x01, 0x02, 0x7f}),
+          4114);
       assertClosedWith(Subprotocol.BASE64_3, new Frame.Text("@@not base64@@"), 4114);
       assertClosedWith(Subprotocol.JSON_3, new Frame.Text("{\"cmd\": \"session\", "), 4114);
       assertClosedWith(Subprotocol.PROTOBUF_3, new Frame.Binary(new byte[300 * 1024]), 4109);
-      assertClosedWith(Subprotocol.JSON_3, new Frame.Text("{\"op\":\"x\",\"pad\":\"" + "a".repeat(300 * 1024) + "\"}"), 4109);
+      assertClosedWith(
+          Subprotocol.JSON_3,
+          new Frame.Text("{\"op\":\"x\",\"pad\":\"" + "a".repeat(300 * 1024) + "\"}"),
+          4109);
       try (ImClient unknownCmd = connect(Subprotocol.JSON_3, OfferMode.QUERY)) {
         unknownCmd.sendFrame(new Frame.Text("{\"cmd\":\"teleport\",\"i\":7}"));
         GenericCommand reply = unknownCmd.nextPush(WAIT);
@@ -284,15 +330,20 @@ class GatewayIT {
         login(unknownCmd, "still-usable");
       }
       assertEquals(CommandType.echo, bystander.call(ImClient.echo(), WAIT).getCmd());
-      assertEquals(OpType.opened, bystander.call(ImClient.sessionOpen(APP, "bystander"), WAIT).getOp());
+      assertEquals(
+          OpType.opened, bystander.call(ImClient.sessionOpen(APP, "bystander"), WAIT).getOp());
     }
   }
 
   private static void assertClosedWith(Subprotocol protocol, Frame frame, int code) {
-    try (ImClient client = connect(protocol, protocol.id().isPresent() ? OfferMode.HEADER : OfferMode.NONE)) {
+    try (ImClient client =
+        connect(protocol, protocol.id().isPresent() ? OfferMode.HEADER : OfferMode.NONE)) {
       client.sendFrame(frame);
       ImClient.CloseStatus close = client.awaitClose(WAIT);
-      assertEquals(code, close.code(), () -> protocol + " frame of " + frame.size() + " bytes closed with " + close);
+      assertEquals(
+          code,
+          close.code(),
+          () -> protocol + " frame of " + frame.size() + " bytes closed with " + close);
       assertNotEquals("", close.reason());
     }
   }

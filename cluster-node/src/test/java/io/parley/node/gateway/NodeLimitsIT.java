@@ -3,9 +3,9 @@ package io.parley.node.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RawWebSocket;
 import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.NodeCluster;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
@@ -28,23 +28,30 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Node-wide limits (docs/protocol.md §17), on a node with small ones so that a test reaches them: logins per
- * source address (4113), connections per node (HTTP 503 with JSON), and a {@code login} command that no longer
- * keeps a connection without a session alive (4108). Ordered: the address's login budget is shared by the class.
+ * Node-wide limits (docs/protocol.md §17), on a node with small ones so that a test reaches them:
+ * logins per source address (4113), connections per node (HTTP 503 with JSON), and a {@code login}
+ * command that no longer keeps a connection without a session alive (4108). Ordered: the address's
+ * login budget is shared by the class.
  */
 @ExtendWith(SharedCassandra.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NodeLimitsIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
+
   @RegisterExtension
-  static final NodeCluster cluster = new NodeCluster(1, String.join("\n",
-      "parley.limits.logins-per-address-per-minute = 5",
-      "parley.limits.connections-per-node = 4",
-      "parley.session.login-timeout = 2s"));
+  static final NodeCluster cluster =
+      new NodeCluster(
+          1,
+          String.join(
+              "\n",
+              "parley.limits.logins-per-address-per-minute = 5",
+              "parley.limits.connections-per-node = 4",
+              "parley.session.login-timeout = 2s"));
 
   private static ImClient connect() {
-    return ImClient.connect(cluster.first().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    return ImClient.connect(
+        cluster.first().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
   }
 
   @Test
@@ -52,22 +59,31 @@ class NodeLimitsIT {
   void logins_per_source_address_are_limited_and_the_connection_serves_on() {
     try (ImClient client = connect()) {
       for (int n = 0; n < 5; n++) {
-        assertEquals(OpType.opened, client.call(ImClient.sessionOpen("parley-dev", "addr" + n), WAIT).getOp());
+        assertEquals(
+            OpType.opened,
+            client.call(ImClient.sessionOpen("parley-dev", "addr" + n), WAIT).getOp());
       }
       GenericCommand sixth = client.call(ImClient.sessionOpen("parley-dev", "addr5"), WAIT);
       assertEquals(CommandType.error, sixth.getCmd(), sixth::toString);
       assertEquals(4113, sixth.getErrorMessage().getCode());
       assertEquals("APP_QUOTA_EXCEEDED", sixth.getErrorMessage().getReason());
-      assertEquals(CommandType.echo, client.call(ImClient.echo(), WAIT).getCmd(), "the logged-in clients are served on");
+      assertEquals(
+          CommandType.echo,
+          client.call(ImClient.echo(), WAIT).getCmd(),
+          "the logged-in clients are served on");
     }
   }
 
-  /** Review H3: a `login` (the Java SDK's push service) used to stop the login timeout without opening a session. */
+  /**
+   * Review H3: a `login` (the Java SDK's push service) used to stop the login timeout without
+   * opening a session.
+   */
   @Test
   @Order(2)
   void a_push_service_login_does_not_stop_the_login_timeout() {
     try (ImClient client = connect()) {
-      client.send(GenericCommand.newBuilder().setCmd(CommandType.login).setAppId("parley-dev").build());
+      client.send(
+          GenericCommand.newBuilder().setCmd(CommandType.login).setAppId("parley-dev").build());
       ImClient.CloseStatus close = client.awaitClose(WAIT);
       assertEquals(4108, close.code());
       assertEquals("LOGIN_TIMEOUT", close.reason());
@@ -76,7 +92,8 @@ class NodeLimitsIT {
 
   @Test
   @Order(3)
-  void connections_beyond_the_node_cap_get_a_clear_answer_and_the_router_still_works() throws Exception {
+  void connections_beyond_the_node_cap_get_a_clear_answer_and_the_router_still_works()
+      throws Exception {
     List<RawWebSocket> held = new ArrayList<>();
     try {
       IOException refused = null;
@@ -87,10 +104,17 @@ class NodeLimitsIT {
           refused = e;
         }
       }
-      assertTrue(refused != null && refused.getMessage().contains(" 503 "), "refused with 503: " + refused);
+      assertTrue(
+          refused != null && refused.getMessage().contains(" 503 "),
+          "refused with 503: " + refused);
       assertTrue(held.size() <= 4, "at most 4 held: " + held.size());
-      HttpResponse<String> route = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create(cluster.first().httpBase() + "/v1/route?appId=parley-dev")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> route =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(cluster.first().httpBase() + "/v1/route?appId=parley-dev"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertEquals(200, route.statusCode(), "the router answers while the WebSockets are full");
     } finally {
       for (RawWebSocket socket : held) {

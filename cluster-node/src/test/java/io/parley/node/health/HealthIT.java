@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.deploy.cassandra.LocalCassandra;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.client.ImClient;
@@ -23,17 +22,24 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Health that means something, on a real node with its own Cassandra (not the module's shared one, which this
- * test stops): {@code /ready} is true while the node is an Up member with a bound gateway and Cassandra answers,
- * false while Cassandra is down, and true again once Cassandra is back; {@code /alive} stays true throughout,
- * since restarting the node would not bring Cassandra back. After recovery the node serves a message again.
+ * Health that means something, on a real node with its own Cassandra (not the module's shared one,
+ * which this test stops): {@code /ready} is true while the node is an Up member with a bound
+ * gateway and Cassandra answers, false while Cassandra is down, and true again once Cassandra is
+ * back; {@code /alive} stays true throughout, since restarting the node would not bring Cassandra
+ * back. After recovery the node serves a message again.
  */
 class HealthIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
-  /** Readiness is back within the driver's reconnection delay (10 s, persistence.conf) plus probe time. */
+
+  /**
+   * Readiness is back within the driver's reconnection delay (10 s, persistence.conf) plus probe
+   * time.
+   */
   private static final Duration RECOVERY = Duration.ofSeconds(60);
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private static LocalCassandra cassandra;
   private static TestNode node;
@@ -41,8 +47,14 @@ class HealthIT {
   @BeforeAll
   static void start() throws Exception {
     Path workDir = Files.createTempDirectory("parley-health-cassandra-");
-    cassandra = LocalCassandra.builder().workDir(workDir).cqlPort(LocalCassandra.freePort())
-        .storagePort(LocalCassandra.freePort()).heap("512m").build().start();
+    cassandra =
+        LocalCassandra.builder()
+            .workDir(workDir)
+            .cqlPort(LocalCassandra.freePort())
+            .storagePort(LocalCassandra.freePort())
+            .heap("512m")
+            .build()
+            .start();
     TestNode.Ports ports = TestNode.Ports.free();
     node = TestNode.start(ports, ports, "", cassandra.contactPoint());
   }
@@ -66,14 +78,17 @@ class HealthIT {
     List<ImClient> clients = new ArrayList<>();
     try {
       ImClient tom = TestClients.login(node, "parley-dev", "health-tom", clients, WAIT);
-      String cid = tom.call(ImClient.convStart("health-tom", List.of("health-jerry"), "{}"), WAIT)
-          .getConvMessage().getCid();
+      String cid =
+          tom.call(ImClient.convStart("health-tom", List.of("health-jerry"), "{}"), WAIT)
+              .getConvMessage()
+              .getCid();
       assertAcked(tom.call(ImClient.direct("health-tom", cid, "before the outage"), WAIT));
 
       long stopped = System.nanoTime();
       cassandra.stop();
       HttpResponse<String> notReady = awaitStatus(ready, 500, WAIT);
-      System.out.printf("HealthIT: not ready %.1f s after Cassandra stopped: %s%n",
+      System.out.printf(
+          "HealthIT: not ready %.1f s after Cassandra stopped: %s%n",
           (System.nanoTime() - stopped) / 1e9, notReady.body());
       assertTrue(notReady.body().contains("Cassandra does not answer"), notReady.body());
       assertEquals(200, get(alive).statusCode(), "alive: a restart would not bring Cassandra back");
@@ -81,7 +96,8 @@ class HealthIT {
       cassandra.start();
       long answering = System.nanoTime();
       awaitStatus(ready, 200, RECOVERY);
-      System.out.printf("HealthIT: ready again %.1f s after Cassandra answered CQL again%n",
+      System.out.printf(
+          "HealthIT: ready again %.1f s after Cassandra answered CQL again%n",
           (System.nanoTime() - answering) / 1e9);
       assertEquals(200, get(alive).statusCode());
 
@@ -96,12 +112,22 @@ class HealthIT {
     assertTrue(ack.hasAckMessage() && !ack.getAckMessage().hasCode(), ack::toString);
   }
 
-  private static HttpResponse<String> awaitStatus(URI uri, int status, Duration timeout) throws Exception {
+  private static HttpResponse<String> awaitStatus(URI uri, int status, Duration timeout)
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     HttpResponse<String> response = get(uri);
     while (response.statusCode() != status) {
-      assertTrue(System.nanoTime() < deadline,
-          "GET " + uri + " did not turn " + status + " within " + timeout + ": " + response.statusCode() + " "
+      assertTrue(
+          System.nanoTime() < deadline,
+          "GET "
+              + uri
+              + " did not turn "
+              + status
+              + " within "
+              + timeout
+              + ": "
+              + response.statusCode()
+              + " "
               + response.body());
       Thread.sleep(250);
       response = get(uri);
@@ -110,7 +136,8 @@ class HealthIT {
   }
 
   private static HttpResponse<String> get(URI uri) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+    return HTTP.send(
+        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

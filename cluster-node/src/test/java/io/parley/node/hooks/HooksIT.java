@@ -35,10 +35,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Cloud hooks against a real LeanEngine app (npm {@code leanengine} 3.8.0, {@code src/test/js-engine/server.js},
- * every hook defined with {@code AV.Cloud.define}), started on loopback with its hook key, on a two-node cluster
- * (docs/hooks.md §4). The official JS SDKs see drops, rewrites, reroutes and refusals; the engine's record of
- * what it received shows the documented params of every hook.
+ * Cloud hooks against a real LeanEngine app (npm {@code leanengine} 3.8.0, {@code
+ * src/test/js-engine/server.js}, every hook defined with {@code AV.Cloud.define}), started on
+ * loopback with its hook key, on a two-node cluster (docs/hooks.md §4). The official JS SDKs see
+ * drops, rewrites, reroutes and refusals; the engine's record of what it received shows the
+ * documented params of every hook.
  */
 @ExtendWith(SharedCassandra.class)
 class HooksIT {
@@ -51,11 +52,21 @@ class HooksIT {
   private static final LeanEngineApp ENGINE = LeanEngineApp.start(APP, KEY, MASTER, HOOK_KEY);
 
   @RegisterExtension
-  static final NodeCluster CLUSTER = new NodeCluster(2, String.join("\n",
-      "parley.apps = [{",
-      "  app-id = \"" + APP + "\", app-key = \"" + KEY + "\", master-key = \"" + MASTER + "\"",
-      "  hooks { engine-url = \"" + ENGINE.url() + "\", hook-key = \"" + HOOK_KEY + "\" }",
-      "}]"));
+  static final NodeCluster CLUSTER =
+      new NodeCluster(
+          2,
+          String.join(
+              "\n",
+              "parley.apps = [{",
+              "  app-id = \""
+                  + APP
+                  + "\", app-key = \""
+                  + KEY
+                  + "\", master-key = \""
+                  + MASTER
+                  + "\"",
+              "  hooks { engine-url = \"" + ENGINE.url() + "\", hook-key = \"" + HOOK_KEY + "\" }",
+              "}]"));
 
   private final List<ImClient> open = new ArrayList<>();
 
@@ -73,10 +84,25 @@ class HooksIT {
   @ParameterizedTest(name = "JS SDK {0}")
   @ValueSource(ints = {5, 4})
   void the_sdk_sees_what_the_app_decides_and_the_app_gets_the_documented_params(int sdk) {
-    JsonNode run = JsSdk.runScript("messages.js", "hooks", List.of("--sdk", Integer.toString(sdk), "--app-id", APP,
-        "--app-key", KEY, "--timeout-ms", "60000",
-        "--rtm", CLUSTER.first().webSocketUri() + "," + CLUSTER.second().webSocketUri()), Duration.ofSeconds(60));
-    assertTrue(run.path("ok").asBoolean(), () -> "hooks scenario failed: " + run + "\nengine:\n" + ENGINE.output());
+    JsonNode run =
+        JsSdk.runScript(
+            "messages.js",
+            "hooks",
+            List.of(
+                "--sdk",
+                Integer.toString(sdk),
+                "--app-id",
+                APP,
+                "--app-key",
+                KEY,
+                "--timeout-ms",
+                "60000",
+                "--rtm",
+                CLUSTER.first().webSocketUri() + "," + CLUSTER.second().webSocketUri()),
+            Duration.ofSeconds(60));
+    assertTrue(
+        run.path("ok").asBoolean(),
+        () -> "hooks scenario failed: " + run + "\nengine:\n" + ENGINE.output());
     String tom = run.at("/ids/Tom").asText();
     String jerry = run.at("/ids/Jerry").asText();
     String bob = run.at("/ids/Bob").asText();
@@ -86,17 +112,32 @@ class HooksIT {
     // _conversationStart refuses: the SDK's error carries 4305 and the app's code.
     assertEquals(4305, run.at("/forbidden/code").asInt(), run.path("forbidden")::toString);
     assertEquals(7305, run.at("/forbidden/appCode").asInt(), run.path("forbidden")::toString);
-    JsonNode start = ENGINE.await("_conversationStart",
-        p -> p.path("initBy").asText().equals(tom) && p.at("/attr/name").asText().equals("forbidden"), WAIT);
+    JsonNode start =
+        ENGINE.await(
+            "_conversationStart",
+            p ->
+                p.path("initBy").asText().equals(tom)
+                    && p.at("/attr/name").asText().equals("forbidden"),
+            WAIT);
     assertEquals(Set.of(tom, jerry), strings(start.path("members")));
-    JsonNode created = ENGINE.await("_conversationStart",
-        p -> p.path("initBy").asText().equals(tom) && p.at("/attr/name").asText().equals("hooked"), WAIT);
+    JsonNode created =
+        ENGINE.await(
+            "_conversationStart",
+            p ->
+                p.path("initBy").asText().equals(tom)
+                    && p.at("/attr/name").asText().equals("hooked"),
+            WAIT);
     assertEquals(Set.of(tom, jerry, bob, harry), strings(created.path("members")));
     ENGINE.await("_conversationStarted", p -> p.path("convId").asText().equals(cid), WAIT);
 
     // _messageReceived: every documented param, the recipients resolved (members but the sender).
-    JsonNode received = ENGINE.await("_messageReceived",
-        p -> p.path("convId").asText().equals(cid) && p.path("content").asText().contains("plain hello"), WAIT);
+    JsonNode received =
+        ENGINE.await(
+            "_messageReceived",
+            p ->
+                p.path("convId").asText().equals(cid)
+                    && p.path("content").asText().contains("plain hello"),
+            WAIT);
     assertEquals(tom, received.path("fromPeer").asText());
     assertEquals(Set.of(jerry, bob, harry), strings(received.path("toPeers")));
     assertFalse(received.path("transient").asBoolean(true));
@@ -110,12 +151,18 @@ class HooksIT {
 
     // _receiversOffline gets exactly the offline member; _messageSent the online and offline ones.
     String plainId = run.at("/plain/id").asText();
-    JsonNode offline = ENGINE.await("_receiversOffline", p -> p.path("convId").asText().equals(cid)
-        && p.path("content").asText().contains("plain hello"), WAIT);
+    JsonNode offline =
+        ENGINE.await(
+            "_receiversOffline",
+            p ->
+                p.path("convId").asText().equals(cid)
+                    && p.path("content").asText().contains("plain hello"),
+            WAIT);
     assertEquals(List.of(harry), list(offline.path("offlinePeers")));
     assertEquals(tom, offline.path("fromPeer").asText());
     assertEquals(List.of(), list(offline.path("mentionOfflinePeers")));
-    JsonNode sent = ENGINE.await("_messageSent", p -> p.path("msgId").asText().equals(plainId), WAIT);
+    JsonNode sent =
+        ENGINE.await("_messageSent", p -> p.path("msgId").asText().equals(plainId), WAIT);
     assertEquals(Set.of(jerry, bob), strings(sent.path("onlinePeers")));
     assertEquals(List.of(harry), list(sent.path("offlinePeers")));
 
@@ -128,9 +175,11 @@ class HooksIT {
     // rewrite: the others get the app's text; the sender's SDK sees its message updated to it.
     assertEquals(List.of("rewritten by the app this"), texts(run, "rewrite", "Jerry", "MESSAGE"));
     assertEquals(List.of("rewritten by the app this"), texts(run, "rewrite", "Bob", "MESSAGE"));
-    assertEquals(List.of("rewritten by the app this"), texts(run, "rewrite", "Tom", "MESSAGE_UPDATE"));
+    assertEquals(
+        List.of("rewritten by the app this"), texts(run, "rewrite", "Tom", "MESSAGE_UPDATE"));
     JsonNode update = events(run, "rewrite", "Tom", "MESSAGE_UPDATE").get(0);
-    assertEquals(run.at("/rewrite/id").asText(), update.at("/message/id").asText(), update::toString);
+    assertEquals(
+        run.at("/rewrite/id").asText(), update.at("/message/id").asText(), update::toString);
 
     // reroute: only the recipient the app named gets it.
     assertEquals(List.of("hook:reroute=" + jerry), texts(run, "reroute", "Jerry", "MESSAGE"));
@@ -142,17 +191,20 @@ class HooksIT {
     String run = UUID.randomUUID().toString().substring(0, 8);
     String carl = "Carl-" + run;
     ImClient client = TestClients.login(CLUSTER.second(), APP, carl, open, WAIT);
-    JsonNode online = ENGINE.await("_clientOnline", p -> p.path("peerId").asText().equals(carl), WAIT);
+    JsonNode online =
+        ENGINE.await("_clientOnline", p -> p.path("peerId").asText().equals(carl), WAIT);
     assertEquals("127.0.0.1", online.path("sourceIP").asText());
     assertEquals(0, online.path("reconnect").asInt(-1));
     client.call(ImClient.sessionClose(carl), WAIT);
-    JsonNode logout = ENGINE.await("_clientOffline", p -> p.path("peerId").asText().equals(carl), WAIT);
+    JsonNode logout =
+        ENGINE.await("_clientOffline", p -> p.path("peerId").asText().equals(carl), WAIT);
     assertEquals(1, logout.path("closeCode").asInt());
     assertEquals("127.0.0.1", logout.path("sourceIP").asText());
 
     String dave = "Dave-" + run;
     TestClients.login(CLUSTER.first(), APP, dave, open, WAIT).abort();
-    JsonNode lost = ENGINE.await("_clientOffline", p -> p.path("peerId").asText().equals(dave), WAIT);
+    JsonNode lost =
+        ENGINE.await("_clientOffline", p -> p.path("peerId").asText().equals(dave), WAIT);
     assertEquals(2, lost.path("closeCode").asInt());
     assertFalse(lost.has("errorCode"), lost::toString);
     assertFalse(lost.has("sourceIP"), lost::toString);
@@ -161,24 +213,41 @@ class HooksIT {
     ImClient garbled = TestClients.login(CLUSTER.first(), APP, eve, open, WAIT);
     garbled.sendFrame(new Frame.Binary(new byte[] {(byte) 0xff, 0x01, 0x02, 0x7f}));
     assertEquals(4114, garbled.awaitClose(WAIT).code());
-    JsonNode unparseable = ENGINE.await("_clientOffline", p -> p.path("peerId").asText().equals(eve), WAIT);
+    JsonNode unparseable =
+        ENGINE.await("_clientOffline", p -> p.path("peerId").asText().equals(eve), WAIT);
     assertEquals(2, unparseable.path("closeCode").asInt());
     assertEquals(4114, unparseable.path("errorCode").asInt());
 
     String fay = "Fay-" + run;
-    ImClient phone = ImClient.connect(CLUSTER.first().webSocketUri(), io.parley.protocol.Subprotocol.PROTOBUF_3,
-        ImClient.OfferMode.HEADER, WAIT);
+    ImClient phone =
+        ImClient.connect(
+            CLUSTER.first().webSocketUri(),
+            io.parley.protocol.Subprotocol.PROTOBUF_3,
+            ImClient.OfferMode.HEADER,
+            WAIT);
     open.add(phone);
     assertEquals(OpType.opened, phone.call(tagged(fay), WAIT).getOp());
-    ImClient tablet = ImClient.connect(CLUSTER.second().webSocketUri(), io.parley.protocol.Subprotocol.PROTOBUF_3,
-        ImClient.OfferMode.HEADER, WAIT);
+    ImClient tablet =
+        ImClient.connect(
+            CLUSTER.second().webSocketUri(),
+            io.parley.protocol.Subprotocol.PROTOBUF_3,
+            ImClient.OfferMode.HEADER,
+            WAIT);
     open.add(tablet);
     assertEquals(OpType.opened, tablet.call(tagged(fay), WAIT).getOp());
-    JsonNode kicked = ENGINE.await("_clientOffline", p -> p.path("peerId").asText().equals(fay), WAIT);
+    JsonNode kicked =
+        ENGINE.await("_clientOffline", p -> p.path("peerId").asText().equals(fay), WAIT);
     assertEquals(3, kicked.path("closeCode").asInt());
     assertEquals("mobile", kicked.path("tag").asText());
-    assertEquals(2, ENGINE.calls("_clientOnline", p -> p.path("peerId").asText().equals(fay)
-        && p.path("tag").asText().equals("mobile")).size());
+    assertEquals(
+        2,
+        ENGINE
+            .calls(
+                "_clientOnline",
+                p ->
+                    p.path("peerId").asText().equals(fay)
+                        && p.path("tag").asText().equals("mobile"))
+            .size());
   }
 
   @Test
@@ -189,10 +258,13 @@ class HooksIT {
     String cat = "Cat-" + run;
     ImClient client = TestClients.login(CLUSTER.first(), APP, ann, open, WAIT);
     TestClients.login(CLUSTER.second(), APP, ben, open, WAIT);
-    GenericCommand started = client.call(ImClient.convStart(ann, List.of(ben), "{\"name\":\"rename-me\"}"), WAIT);
+    GenericCommand started =
+        client.call(ImClient.convStart(ann, List.of(ben), "{\"name\":\"rename-me\"}"), WAIT);
     assertEquals(OpType.started, started.getOp(), started::toString);
     String cid = started.getConvMessage().getCid();
-    assertTrue(query(client, ann, cid).contains("\"name\":\"renamed by the app\""), "_conversationStart gave the attributes");
+    assertTrue(
+        query(client, ann, cid).contains("\"name\":\"renamed by the app\""),
+        "_conversationStart gave the attributes");
 
     GenericCommand banned = client.call(conv(ann, OpType.add, cid, null, "Banned-" + run), WAIT);
     assertEquals(CommandType.error, banned.getCmd(), banned::toString);
@@ -202,23 +274,44 @@ class HooksIT {
 
     GenericCommand added = client.call(conv(ann, OpType.add, cid, null, cat), WAIT);
     assertEquals(OpType.added, added.getOp(), added::toString);
-    JsonNode add = ENGINE.await("_conversationAdd", p -> p.path("convId").asText().equals(cid)
-        && strings(p.path("members")).equals(Set.of(cat)), WAIT);
+    JsonNode add =
+        ENGINE.await(
+            "_conversationAdd",
+            p ->
+                p.path("convId").asText().equals(cid)
+                    && strings(p.path("members")).equals(Set.of(cat)),
+            WAIT);
     assertEquals(ann, add.path("initBy").asText());
-    ENGINE.await("_conversationAdded", p -> p.path("convId").asText().equals(cid)
-        && strings(p.path("members")).equals(Set.of(cat)), WAIT);
+    ENGINE.await(
+        "_conversationAdded",
+        p ->
+            p.path("convId").asText().equals(cid) && strings(p.path("members")).equals(Set.of(cat)),
+        WAIT);
 
     GenericCommand removed = client.call(conv(ann, OpType.remove, cid, null, cat), WAIT);
     assertEquals(OpType.removed, removed.getOp(), removed::toString);
-    ENGINE.await("_conversationRemove", p -> p.path("convId").asText().equals(cid)
-        && strings(p.path("members")).equals(Set.of(cat)) && p.path("initBy").asText().equals(ann), WAIT);
-    ENGINE.await("_conversationRemoved", p -> p.path("convId").asText().equals(cid)
-        && strings(p.path("members")).equals(Set.of(cat)), WAIT);
+    ENGINE.await(
+        "_conversationRemove",
+        p ->
+            p.path("convId").asText().equals(cid)
+                && strings(p.path("members")).equals(Set.of(cat))
+                && p.path("initBy").asText().equals(ann),
+        WAIT);
+    ENGINE.await(
+        "_conversationRemoved",
+        p ->
+            p.path("convId").asText().equals(cid) && strings(p.path("members")).equals(Set.of(cat)),
+        WAIT);
 
-    GenericCommand updated = client.call(conv(ann, OpType.update, cid, "{\"name\":\"rename-me\",\"topic\":\"x\"}"), WAIT);
+    GenericCommand updated =
+        client.call(
+            conv(ann, OpType.update, cid, "{\"name\":\"rename-me\",\"topic\":\"x\"}"), WAIT);
     assertEquals(OpType.updated, updated.getOp(), updated::toString);
-    JsonNode update = ENGINE.await("_conversationUpdate", p -> p.path("convId").asText().equals(cid)
-        && p.has("attr"), WAIT);
+    JsonNode update =
+        ENGINE.await(
+            "_conversationUpdate",
+            p -> p.path("convId").asText().equals(cid) && p.has("attr"),
+            WAIT);
     assertEquals("rename-me", update.at("/attr/name").asText());
     String after = query(client, ann, cid);
     assertTrue(after.contains("\"topic\":\"x\"") && after.contains("renamed by the app"), after);
@@ -226,8 +319,11 @@ class HooksIT {
 
     GenericCommand muted = client.call(conv(ann, OpType.mute, cid, null), WAIT);
     assertEquals(OpType.updated, muted.getOp(), muted::toString);
-    JsonNode mute = ENGINE.await("_conversationUpdate", p -> p.path("convId").asText().equals(cid)
-        && p.has("mute"), WAIT);
+    JsonNode mute =
+        ENGINE.await(
+            "_conversationUpdate",
+            p -> p.path("convId").asText().equals(cid) && p.has("mute"),
+            WAIT);
     assertTrue(mute.path("mute").asBoolean());
     assertFalse(mute.has("attr"), mute::toString);
   }
@@ -239,18 +335,30 @@ class HooksIT {
     String ben = "Ben-" + run;
     ImClient client = TestClients.login(CLUSTER.first(), APP, ann, open, WAIT);
     TestClients.login(CLUSTER.second(), APP, ben, open, WAIT);
-    String cid = client.call(ImClient.convStart(ann, List.of(ben), null), WAIT).getConvMessage().getCid();
-    GenericCommand ack = client.call(ImClient.direct(ann, cid, "{\"_lctype\":-1,\"_lctext\":\"first\"}"), WAIT);
+    String cid =
+        client.call(ImClient.convStart(ann, List.of(ben), null), WAIT).getConvMessage().getCid();
+    GenericCommand ack =
+        client.call(ImClient.direct(ann, cid, "{\"_lctype\":-1,\"_lctext\":\"first\"}"), WAIT);
     assertFalse(ack.getAckMessage().hasCode(), ack::toString);
-    GenericCommand.Builder patch = GenericCommand.newBuilder().setCmd(CommandType.patch).setOp(OpType.modify)
-        .setPeerId(ann).setPatchMessage(PatchCommand.newBuilder().addPatches(PatchItem.newBuilder().setCid(cid)
-            .setMid(ack.getAckMessage().getUid()).setTimestamp(ack.getAckMessage().getT())
-            .setData("{\"_lctype\":-1,\"_lctext\":\"hook:deny\"}")));
+    GenericCommand.Builder patch =
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.patch)
+            .setOp(OpType.modify)
+            .setPeerId(ann)
+            .setPatchMessage(
+                PatchCommand.newBuilder()
+                    .addPatches(
+                        PatchItem.newBuilder()
+                            .setCid(cid)
+                            .setMid(ack.getAckMessage().getUid())
+                            .setTimestamp(ack.getAckMessage().getT())
+                            .setData("{\"_lctype\":-1,\"_lctext\":\"hook:deny\"}")));
     GenericCommand refused = client.call(patch, WAIT);
     assertEquals(CommandType.error, refused.getCmd(), refused::toString);
     assertEquals(4405, refused.getErrorMessage().getCode());
     assertEquals(7405, refused.getErrorMessage().getAppCode());
-    JsonNode params = ENGINE.await("_messageUpdate", p -> p.path("convId").asText().equals(cid), WAIT);
+    JsonNode params =
+        ENGINE.await("_messageUpdate", p -> p.path("convId").asText().equals(cid), WAIT);
     assertEquals(ann, params.path("fromPeer").asText());
     assertEquals(ack.getAckMessage().getUid(), params.path("msgId").asText());
     assertEquals(List.of(ben), list(params.path("toPeers")));
@@ -261,9 +369,18 @@ class HooksIT {
 
   /** The conversation as conv/query by id returns it (JSON). */
   private static String query(ImClient client, String peerId, String cid) {
-    GenericCommand result = client.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
-        .setPeerId(peerId).setConvMessage(ConvCommand.newBuilder()
-            .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
+    GenericCommand result =
+        client.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.query)
+                .setPeerId(peerId)
+                .setConvMessage(
+                    ConvCommand.newBuilder()
+                        .setWhere(
+                            JsonObjectMessage.newBuilder()
+                                .setData("{\"objectId\":\"" + cid + "\"}"))),
+            WAIT);
     return result.getConvMessage().getResults().getData();
   }
 
@@ -273,21 +390,29 @@ class HooksIT {
     return open;
   }
 
-  private static GenericCommand.Builder conv(String peerId, OpType op, String cid, String attrJson, String... members) {
+  private static GenericCommand.Builder conv(
+      String peerId, OpType op, String cid, String attrJson, String... members) {
     ConvCommand.Builder conv = ConvCommand.newBuilder().setCid(cid).addAllM(List.of(members));
     if (attrJson != null) {
       conv.setAttr(JsonObjectMessage.newBuilder().setData(attrJson));
     }
-    return GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(op).setPeerId(peerId).setConvMessage(conv);
+    return GenericCommand.newBuilder()
+        .setCmd(CommandType.conv)
+        .setOp(op)
+        .setPeerId(peerId)
+        .setConvMessage(conv);
   }
 
   private static List<JsonNode> events(JsonNode run, String step, String client, String event) {
     return StreamSupport.stream(run.at("/events/" + step + "/" + client).spliterator(), false)
-        .filter(e -> e.path("event").asText().equals(event)).toList();
+        .filter(e -> e.path("event").asText().equals(event))
+        .toList();
   }
 
   private static List<String> texts(JsonNode run, String step, String client, String event) {
-    return events(run, step, client, event).stream().map(e -> e.at("/message/text").asText()).toList();
+    return events(run, step, client, event).stream()
+        .map(e -> e.at("/message/text").asText())
+        .toList();
   }
 
   private static List<String> list(JsonNode array) {

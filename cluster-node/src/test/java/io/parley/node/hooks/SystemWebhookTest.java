@@ -22,9 +22,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The system-conversation webhook (docs/hooks.md §4.7) against a real HTTP server on loopback: records are POSTed as
- * one JSON array per batch, a failing batch is tried again (1 + retries times), and a batch that keeps failing is
- * dropped without holding up the next one.
+ * The system-conversation webhook (docs/hooks.md §4.7) against a real HTTP server on loopback:
+ * records are POSTed as one JSON array per batch, a failing batch is tried again (1 + retries
+ * times), and a batch that keeps failing is dropped without holding up the next one.
  */
 class SystemWebhookTest {
 
@@ -67,19 +67,39 @@ class SystemWebhookTest {
     awaitRequests(2, Duration.ofSeconds(15));
     webhook.offer(JSON.createObjectNode().put("msgId", "next"));
     awaitRequests(3, Duration.ofSeconds(15));
-    assertEquals(List.of(List.of("lost"), List.of("lost"), List.of("next")), received.stream().map(this::ids).toList());
+    assertEquals(
+        List.of(List.of("lost"), List.of("lost"), List.of("next")),
+        received.stream().map(this::ids).toList());
   }
 
   private SystemWebhook webhook(int retries) {
-    HookSettings settings = new HookSettings("", "", Set.of(), Duration.ofSeconds(5), HookSettings.FailurePolicy.IGNORE,
-        4, 16, 100, "http://127.0.0.1:" + server.getAddress().getPort() + "/webhook", 10, Duration.ofMillis(300),
-        retries);
-    return new SystemWebhook(KIT.system(), Http.get(KIT.system().classicSystem()), Materializer.matFromSystem(KIT.system()),
-        "app", settings, ConnectionPoolSettings.create(KIT.system().classicSystem()));
+    HookSettings settings =
+        new HookSettings(
+            "",
+            "",
+            Set.of(),
+            Duration.ofSeconds(5),
+            HookSettings.FailurePolicy.IGNORE,
+            4,
+            16,
+            100,
+            "http://127.0.0.1:" + server.getAddress().getPort() + "/webhook",
+            10,
+            Duration.ofMillis(300),
+            retries);
+    return new SystemWebhook(
+        KIT.system(),
+        Http.get(KIT.system().classicSystem()),
+        Materializer.matFromSystem(KIT.system()),
+        "app",
+        settings,
+        ConnectionPoolSettings.create(KIT.system().classicSystem()));
   }
 
   private List<String> ids(JsonNode batch) {
-    return java.util.stream.StreamSupport.stream(batch.spliterator(), false).map(r -> r.path("msgId").asText()).toList();
+    return java.util.stream.StreamSupport.stream(batch.spliterator(), false)
+        .map(r -> r.path("msgId").asText())
+        .toList();
   }
 
   private void awaitRequests(int count, Duration timeout) throws InterruptedException {
@@ -93,13 +113,15 @@ class SystemWebhookTest {
   private HttpServer start() {
     try {
       HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-      http.createContext("/webhook", exchange -> {
-        try (exchange) {
-          received.add(JSON.readTree(exchange.getRequestBody()));
-          int status = failuresLeft.getAndDecrement() > 0 ? 500 : 200;
-          exchange.sendResponseHeaders(status, -1);
-        }
-      });
+      http.createContext(
+          "/webhook",
+          exchange -> {
+            try (exchange) {
+              received.add(JSON.readTree(exchange.getRequestBody()));
+              int status = failuresLeft.getAndDecrement() > 0 ? 500 : 200;
+              exchange.sendResponseHeaders(status, -1);
+            }
+          });
       http.start();
       return http;
     } catch (IOException e) {

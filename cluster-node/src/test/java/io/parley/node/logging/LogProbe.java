@@ -4,7 +4,10 @@ import ch.qos.logback.classic.LoggerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Run in its own JVM by {@link LogFormatTest}: logs as the node does, with the node's logback.xml, then flushes. */
+/**
+ * Run in its own JVM by {@link LogFormatTest}: logs as the node does, with the node's logback.xml,
+ * then flushes.
+ */
 public final class LogProbe {
 
   private LogProbe() {}

@@ -8,9 +8,9 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RawWebSocket;
 import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
@@ -28,7 +28,6 @@ import io.parley.protocol.wire.PatchItem;
 import io.parley.protocol.wire.ReadCommand;
 import io.parley.protocol.wire.ReadTuple;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,10 +39,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Messaging with our own client, sender and receivers on different nodes: the seed's "Tom sends, Jerry
- * receives", offline delivery both ways (also across a restart of every node), history, receipts,
- * chatrooms, will messages, recall and edit, and bad input. Every acknowledged message is then found in
- * Cassandra by reading the table directly.
+ * Messaging with our own client, sender and receivers on different nodes: the seed's "Tom sends,
+ * Jerry receives", offline delivery both ways (also across a restart of every node), history,
+ * receipts, chatrooms, will messages, recall and edit, and bad input. Every acknowledged message is
+ * then found in Cassandra by reading the table directly.
  */
 @ExtendWith(SharedCassandra.class)
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
@@ -80,16 +79,29 @@ class MessagingIT {
   }
 
   private String group(ImClient creator, String name, String... members) {
-    GenericCommand started = creator.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
-        .setPeerId(id(name)).setConvMessage(ConvCommand.newBuilder()
-            .addAllM(java.util.Arrays.stream(members).map(this::id).toList())
-            .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"chat\"}"))), WAIT);
+    GenericCommand started =
+        creator.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.start)
+                .setPeerId(id(name))
+                .setConvMessage(
+                    ConvCommand.newBuilder()
+                        .addAllM(java.util.Arrays.stream(members).map(this::id).toList())
+                        .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"chat\"}"))),
+            WAIT);
     return started.getConvMessage().getCid();
   }
 
-  private GenericCommand send(ImClient client, String name, String cid, DirectCommand.Builder direct) {
-    GenericCommand ack = client.call(GenericCommand.newBuilder().setCmd(CommandType.direct).setPeerId(id(name))
-        .setDirectMessage(direct.setCid(cid)), WAIT);
+  private GenericCommand send(
+      ImClient client, String name, String cid, DirectCommand.Builder direct) {
+    GenericCommand ack =
+        client.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.direct)
+                .setPeerId(id(name))
+                .setDirectMessage(direct.setCid(cid)),
+            WAIT);
     assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
     if (!ack.getAckMessage().hasCode() && !direct.getTransient() && !direct.getWill()) {
       synchronized (ACKED) {
@@ -113,8 +125,12 @@ class MessagingIT {
   }
 
   private GenericCommand logs(ImClient client, String name, String cid, LogsCommand.Builder query) {
-    return client.call(GenericCommand.newBuilder().setCmd(CommandType.logs).setPeerId(id(name))
-        .setLogsMessage(query.setCid(cid)), WAIT);
+    return client.call(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.logs)
+            .setPeerId(id(name))
+            .setLogsMessage(query.setCid(cid)),
+        WAIT);
   }
 
   @Test
@@ -140,7 +156,9 @@ class MessagingIT {
   }
 
   @Test
-  void a_version_1_client_gets_its_offline_messages_pushed_at_login_even_after_every_node_restarted() throws Exception {
+  void
+      a_version_1_client_gets_its_offline_messages_pushed_at_login_even_after_every_node_restarted()
+          throws Exception {
     ImClient tom = login("Tom", CLUSTER.first());
     ImClient jerry = login("Jerry", CLUSTER.second(), Subprotocol.JSON_1);
     String cid = group(tom, "Tom", "Jerry");
@@ -151,9 +169,16 @@ class MessagingIT {
     }
     restartEveryNode();
     // lc.json.1 like the seed's .NET `Default` strategy: the raw JSON must carry "offline": true.
-    RawWebSocket net = RawWebSocket.connect(CLUSTER.second().ports().http(), "/?subprotocol=lc.json.1", null, 1 << 16);
+    RawWebSocket net =
+        RawWebSocket.connect(
+            CLUSTER.second().ports().http(), "/?subprotocol=lc.json.1", null, 1 << 16);
     try {
-      net.sendText("{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"" + APP + "\",\"peerId\":\"" + id("Jerry") + "\",\"i\":-65535}");
+      net.sendText(
+          "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\""
+              + APP
+              + "\",\"peerId\":\""
+              + id("Jerry")
+              + "\",\"i\":-65535}");
       List<JsonNode> offline = new ArrayList<>();
       net.readTimeout(WAIT);
       while (offline.size() < 3) {
@@ -165,7 +190,12 @@ class MessagingIT {
       assertEquals(sent, offline.stream().map(f -> f.get("id").asText()).toList(), "in order");
       offline.forEach(f -> assertTrue(f.get("offline").asBoolean(), f::toString));
       for (JsonNode message : offline) {
-        net.sendText("{\"cmd\":\"ack\",\"cid\":\"" + cid + "\",\"mid\":\"" + message.get("id").asText() + "\",\"i\":-1}");
+        net.sendText(
+            "{\"cmd\":\"ack\",\"cid\":\""
+                + cid
+                + "\",\"mid\":\""
+                + message.get("id").asText()
+                + "\",\"i\":-1}");
       }
       Thread.sleep(500);
     } finally {
@@ -180,7 +210,8 @@ class MessagingIT {
   }
 
   @Test
-  void a_version_3_client_gets_one_unread_count_then_history_and_reading_clears_its_other_devices() {
+  void
+      a_version_3_client_gets_one_unread_count_then_history_and_reading_clears_its_other_devices() {
     ImClient tom = login("Tom", CLUSTER.first());
     ImClient jerry = login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
@@ -195,20 +226,33 @@ class MessagingIT {
     }
     ImClient laptop = login("Jerry", CLUSTER.second());
     GenericCommand unread = next(laptop, CommandType.unread);
-    var tuple = unread.getUnreadMessage().getConvsList().stream().filter(t -> t.getCid().equals(cid)).findFirst().orElseThrow();
+    var tuple =
+        unread.getUnreadMessage().getConvsList().stream()
+            .filter(t -> t.getCid().equals(cid))
+            .findFirst()
+            .orElseThrow();
     assertEquals(3, tuple.getUnread());
     assertEquals(sent.get(2), tuple.getMid(), "the third as last message");
     assertEquals("unread 3", tuple.getData());
     assertTrue(tuple.getMentioned());
     assertTrue(unread.getUnreadMessage().hasNotifTime());
     GenericCommand history = logs(laptop, "Jerry", cid, LogsCommand.newBuilder().setLimit(10));
-    assertEquals(sent, history.getLogsMessage().getLogsList().stream().map(item -> item.getMsgId()).toList());
+    assertEquals(
+        sent,
+        history.getLogsMessage().getLogsList().stream().map(item -> item.getMsgId()).toList());
     ImClient phone = login("Jerry", CLUSTER.first());
     next(phone, CommandType.unread);
-    phone.send(GenericCommand.newBuilder().setCmd(CommandType.read).setPeerId(id("Jerry"))
-        .setReadMessage(ReadCommand.newBuilder().addConvs(ReadTuple.newBuilder().setCid(cid))).build());
+    phone.send(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.read)
+            .setPeerId(id("Jerry"))
+            .setReadMessage(ReadCommand.newBuilder().addConvs(ReadTuple.newBuilder().setCid(cid)))
+            .build());
     GenericCommand cleared = next(laptop, CommandType.unread);
-    assertEquals(0, cleared.getUnreadMessage().getConvs(0).getUnread(), "the other device hears of the read");
+    assertEquals(
+        0,
+        cleared.getUnreadMessage().getConvs(0).getUnread(),
+        "the other device hears of the read");
     assertTrue(poll(phone, CommandType.unread).isEmpty(), "not the device that read");
   }
 
@@ -226,17 +270,42 @@ class MessagingIT {
       List<String> newest = data(logs(member, name, cid, LogsCommand.newBuilder().setL(2)));
       assertEquals(List.of("h4", "h5"), newest, "OLD: the newest page, ascending");
       GenericCommand fourth = acks.get(3);
-      List<String> before = data(logs(member, name, cid, LogsCommand.newBuilder().setL(2)
-          .setT(fourth.getAckMessage().getT()).setMid(fourth.getAckMessage().getUid())));
+      List<String> before =
+          data(
+              logs(
+                  member,
+                  name,
+                  cid,
+                  LogsCommand.newBuilder()
+                      .setL(2)
+                      .setT(fourth.getAckMessage().getT())
+                      .setMid(fourth.getAckMessage().getUid())));
       assertEquals(List.of("h2", "h3"), before, "strictly before the start point");
       GenericCommand second = acks.get(1);
-      List<String> after = data(logs(member, name, cid, LogsCommand.newBuilder().setL(2)
-          .setT(second.getAckMessage().getT()).setMid(second.getAckMessage().getUid())
-          .setDirection(LogsCommand.QueryDirection.NEW)));
+      List<String> after =
+          data(
+              logs(
+                  member,
+                  name,
+                  cid,
+                  LogsCommand.newBuilder()
+                      .setL(2)
+                      .setT(second.getAckMessage().getT())
+                      .setMid(second.getAckMessage().getUid())
+                      .setDirection(LogsCommand.QueryDirection.NEW)));
       assertEquals(List.of("h3", "h4"), after, "NEW: the oldest after the start point");
-      List<String> inclusive = data(logs(member, name, cid, LogsCommand.newBuilder().setL(2)
-          .setT(second.getAckMessage().getT()).setMid(second.getAckMessage().getUid()).setTIncluded(true)
-          .setDirection(LogsCommand.QueryDirection.NEW)));
+      List<String> inclusive =
+          data(
+              logs(
+                  member,
+                  name,
+                  cid,
+                  LogsCommand.newBuilder()
+                      .setL(2)
+                      .setT(second.getAckMessage().getT())
+                      .setMid(second.getAckMessage().getUid())
+                      .setTIncluded(true)
+                      .setDirection(LogsCommand.QueryDirection.NEW)));
       assertEquals(List.of("h2", "h3"), inclusive);
     }
   }
@@ -250,22 +319,41 @@ class MessagingIT {
     ImClient tom = login("Tom", CLUSTER.first());
     ImClient jerry = login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
-    GenericCommand ack = send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("receipt please").setR(true));
+    GenericCommand ack =
+        send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("receipt please").setR(true));
     DirectCommand received = next(jerry, CommandType.direct).getDirectMessage();
-    jerry.send(GenericCommand.newBuilder().setCmd(CommandType.ack).setPeerId(id("Jerry"))
-        .setAckMessage(AckCommand.newBuilder().setCid(cid).setMid(received.getId())).build());
+    jerry.send(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.ack)
+            .setPeerId(id("Jerry"))
+            .setAckMessage(AckCommand.newBuilder().setCid(cid).setMid(received.getId()))
+            .build());
     GenericCommand delivered = next(tom, CommandType.rcp);
     assertEquals(ack.getAckMessage().getUid(), delivered.getRcpMessage().getId());
     assertEquals(id("Jerry"), delivered.getRcpMessage().getFrom());
-    assertFalse(delivered.getRcpMessage().hasRead(), "a delivery receipt has no read field (Java reads its presence)");
-    jerry.send(GenericCommand.newBuilder().setCmd(CommandType.read).setPeerId(id("Jerry"))
-        .setReadMessage(ReadCommand.newBuilder().addConvs(ReadTuple.newBuilder().setCid(cid)
-            .setTimestamp(received.getTimestamp()))).build());
+    assertFalse(
+        delivered.getRcpMessage().hasRead(),
+        "a delivery receipt has no read field (Java reads its presence)");
+    jerry.send(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.read)
+            .setPeerId(id("Jerry"))
+            .setReadMessage(
+                ReadCommand.newBuilder()
+                    .addConvs(
+                        ReadTuple.newBuilder().setCid(cid).setTimestamp(received.getTimestamp())))
+            .build());
     GenericCommand read = next(tom, CommandType.rcp);
     assertTrue(read.getRcpMessage().getRead());
     assertEquals(received.getTimestamp(), read.getRcpMessage().getT());
-    GenericCommand maxRead = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.max_read)
-        .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().setCid(cid)), WAIT);
+    GenericCommand maxRead =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.max_read)
+                .setPeerId(id("Tom"))
+                .setConvMessage(ConvCommand.newBuilder().setCid(cid)),
+            WAIT);
     assertEquals(received.getTimestamp(), maxRead.getConvMessage().getMaxReadTimestamp());
     assertEquals(received.getTimestamp(), maxRead.getConvMessage().getMaxAckTimestamp());
     var item = logs(tom, "Tom", cid, LogsCommand.newBuilder().setL(1)).getLogsMessage().getLogs(0);
@@ -277,11 +365,22 @@ class MessagingIT {
   void a_chatroom_delivers_to_who_is_in_it_and_leaves_no_unread_behind() {
     ImClient host = login("Host", CLUSTER.first());
     ImClient guest = login("Guest", CLUSTER.second());
-    GenericCommand started = host.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
-        .setPeerId(id("Host")).setConvMessage(ConvCommand.newBuilder().setTransient(true)), WAIT);
+    GenericCommand started =
+        host.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.start)
+                .setPeerId(id("Host"))
+                .setConvMessage(ConvCommand.newBuilder().setTransient(true)),
+            WAIT);
     String cid = started.getConvMessage().getCid();
-    guest.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.add).setPeerId(id("Guest"))
-        .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Guest"))), WAIT);
+    guest.call(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.conv)
+            .setOp(OpType.add)
+            .setPeerId(id("Guest"))
+            .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Guest"))),
+        WAIT);
     send(host, "Host", cid, "live");
     DirectCommand live = next(guest, CommandType.direct).getDirectMessage();
     assertEquals("live", live.getMsg());
@@ -299,23 +398,33 @@ class MessagingIT {
     ImClient tom = login("Tom", CLUSTER.first());
     String cid = group(tom, "Tom", "Jerry");
     next(jerry, CommandType.conv);
-    GenericCommand willAck = send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("Tom went away").setWill(true));
+    GenericCommand willAck =
+        send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("Tom went away").setWill(true));
     assertFalse(willAck.getAckMessage().hasCode());
-    assertTrue(poll(jerry, CommandType.direct).isEmpty(), "a will is not delivered while the client lives");
+    assertTrue(
+        poll(jerry, CommandType.direct).isEmpty(),
+        "a will is not delivered while the client lives");
     clients.remove(tom);
     tom.abort();
     GenericCommand will = next(jerry, CommandType.direct);
     assertEquals("Tom went away", will.getDirectMessage().getMsg());
 
     ImClient tidy = login("Tidy", CLUSTER.first());
-    tidy.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.add).setPeerId(id("Tidy"))
-        .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Tidy"))), WAIT);
+    tidy.call(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.conv)
+            .setOp(OpType.add)
+            .setPeerId(id("Tidy"))
+            .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Tidy"))),
+        WAIT);
     send(tidy, "Tidy", cid, DirectCommand.newBuilder().setMsg("never").setWill(true));
     tidy.call(ImClient.sessionClose(id("Tidy")), WAIT);
     clients.remove(tidy);
     tidy.close();
     Optional<GenericCommand> after = poll(jerry, CommandType.direct);
-    assertTrue(after.isEmpty() || !after.get().getDirectMessage().getMsg().equals("never"), "no will after a clean close");
+    assertTrue(
+        after.isEmpty() || !after.get().getDirectMessage().getMsg().equals("never"),
+        "no will after a clean close");
   }
 
   @Test
@@ -341,10 +450,16 @@ class MessagingIT {
     assertEquals(List.of("fixed", "{\"_lctype\":-127}"), history);
 
     // Patch sync at login (§10): a device that last saw patches before these gets both in one push.
-    ImClient tablet = ImClient.connect(CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    ImClient tablet =
+        ImClient.connect(
+            CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     clients.add(tablet);
-    tablet.call(ImClient.sessionOpen(APP, id("Jerry")).setSessionMessage(io.parley.protocol.wire.SessionCommand
-        .newBuilder().setLastPatchTime(typo.getAckMessage().getT())), WAIT);
+    tablet.call(
+        ImClient.sessionOpen(APP, id("Jerry"))
+            .setSessionMessage(
+                io.parley.protocol.wire.SessionCommand.newBuilder()
+                    .setLastPatchTime(typo.getAckMessage().getT())),
+        WAIT);
     GenericCommand sync = next(tablet, CommandType.patch);
     assertEquals(2, sync.getPatchMessage().getPatchesCount(), sync::toString);
   }
@@ -354,28 +469,57 @@ class MessagingIT {
     ImClient tom = login("Tom", CLUSTER.first());
     String cid = group(tom, "Tom", "Jerry");
     GenericCommand ack = send(tom, "Tom", cid, "the last word");
-    GenericCommand result = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
-        .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().setFlag(2)
-            .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
+    GenericCommand result =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.query)
+                .setPeerId(id("Tom"))
+                .setConvMessage(
+                    ConvCommand.newBuilder()
+                        .setFlag(2)
+                        .setWhere(
+                            JsonObjectMessage.newBuilder()
+                                .setData("{\"objectId\":\"" + cid + "\"}"))),
+            WAIT);
     JsonNode conversation = JSON.readTree(result.getConvMessage().getResults().getData()).get(0);
     assertEquals("the last word", conversation.get("msg").asText());
     assertEquals(id("Tom"), conversation.get("msg_from").asText());
     assertEquals(ack.getAckMessage().getUid(), conversation.get("msg_mid").asText());
     assertEquals(ack.getAckMessage().getT(), conversation.get("msg_timestamp").asLong());
     assertEquals("Date", conversation.get("lm").get("__type").asText());
-    GenericCommand plain = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
-        .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder()
-            .setWhere(JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
-    assertFalse(JSON.readTree(plain.getConvMessage().getResults().getData()).get(0).has("msg"), "only with the flag");
+    GenericCommand plain =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.query)
+                .setPeerId(id("Tom"))
+                .setConvMessage(
+                    ConvCommand.newBuilder()
+                        .setWhere(
+                            JsonObjectMessage.newBuilder()
+                                .setData("{\"objectId\":\"" + cid + "\"}"))),
+            WAIT);
+    assertFalse(
+        JSON.readTree(plain.getConvMessage().getResults().getData()).get(0).has("msg"),
+        "only with the flag");
   }
 
-  private GenericCommand.Builder patch(String name, String cid, GenericCommand ack, boolean recall, String data) {
-    PatchItem.Builder item = PatchItem.newBuilder().setCid(cid).setMid(ack.getAckMessage().getUid())
-        .setTimestamp(ack.getAckMessage().getT()).setRecall(recall);
+  private GenericCommand.Builder patch(
+      String name, String cid, GenericCommand ack, boolean recall, String data) {
+    PatchItem.Builder item =
+        PatchItem.newBuilder()
+            .setCid(cid)
+            .setMid(ack.getAckMessage().getUid())
+            .setTimestamp(ack.getAckMessage().getT())
+            .setRecall(recall);
     if (data != null) {
       item.setData(data);
     }
-    return GenericCommand.newBuilder().setCmd(CommandType.patch).setOp(OpType.modify).setPeerId(id(name))
+    return GenericCommand.newBuilder()
+        .setCmd(CommandType.patch)
+        .setOp(OpType.modify)
+        .setPeerId(id(name))
         .setPatchMessage(PatchCommand.newBuilder().addPatches(item));
   }
 
@@ -392,12 +536,20 @@ class MessagingIT {
     assertEquals(4109, oversized.getAckMessage().getCode());
     GenericCommand history = logs(eve, "Eve", cid, LogsCommand.newBuilder());
     assertEquals(4312, history.getErrorMessage().getCode());
-    GenericCommand typing = send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("typing…").setTransient(true));
+    GenericCommand typing =
+        send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("typing…").setTransient(true));
     assertFalse(typing.getAckMessage().getUid().isEmpty(), "transient messages are acked too");
-    GenericCommand once = send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("once").setDt("token-1"));
-    GenericCommand twice = send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("once").setDt("token-1"));
-    assertEquals(once.getAckMessage().getUid(), twice.getAckMessage().getUid(), "a resend is the same message");
-    assertEquals(List.of("once"), data(logs(tom, "Tom", cid, LogsCommand.newBuilder().setL(10))),
+    GenericCommand once =
+        send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("once").setDt("token-1"));
+    GenericCommand twice =
+        send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("once").setDt("token-1"));
+    assertEquals(
+        once.getAckMessage().getUid(),
+        twice.getAckMessage().getUid(),
+        "a resend is the same message");
+    assertEquals(
+        List.of("once"),
+        data(logs(tom, "Tom", cid, LogsCommand.newBuilder().setL(10))),
         "only the real message is stored: not the refused, the transient nor the resend");
   }
 
@@ -406,11 +558,15 @@ class MessagingIT {
   @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
   void every_acknowledged_message_of_the_run_is_in_cassandra() {
     String[] hostPort = SharedCassandra.contactPoint().split(":");
-    try (CqlSession session = CqlSession.builder()
-        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
-        .withLocalDatacenter("datacenter1").build()) {
+    try (CqlSession session =
+        CqlSession.builder()
+            .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
+            .withLocalDatacenter("datacenter1")
+            .build()) {
       List<String> stored = new ArrayList<>();
-      for (Row row : session.execute("SELECT cid, msg_id FROM " + SharedCassandra.keyspace() + ".conversation_messages")) {
+      for (Row row :
+          session.execute(
+              "SELECT cid, msg_id FROM " + SharedCassandra.keyspace() + ".conversation_messages")) {
         stored.add(row.getString("cid") + "/" + row.getString("msg_id"));
       }
       assertTrue(ACKED.size() >= 15, "the tests acknowledged messages: " + ACKED.size());

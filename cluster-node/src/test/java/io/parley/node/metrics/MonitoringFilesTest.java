@@ -26,21 +26,59 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Grafana dashboard (deploy/grafana/parley.json) and the alert rules (deploy/prometheus/alerts.yaml) query
- * only series a node exports, grouped by labels those series have; every Parley series is on the dashboard and
- * in the README's list. The exported series come from a real scrape of {@link NodeMetrics} with the JVM's
- * series, each labelled metric used once so its labels show.
+ * The Grafana dashboard (deploy/grafana/parley.json) and the alert rules
+ * (deploy/prometheus/alerts.yaml) query only series a node exports, grouped by labels those series
+ * have; every Parley series is on the dashboard and in the README's list. The exported series come
+ * from a real scrape of {@link NodeMetrics} with the JVM's series, each labelled metric used once
+ * so its labels show.
  */
 class MonitoringFilesTest {
 
   private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
-  /** PromQL's functions, aggregations and keywords: everything in an expression that is not a series name. */
-  private static final Set<String> PROMQL = Set.of("sum", "rate", "irate", "increase", "histogram_quantile", "max",
-      "min", "avg", "count", "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
-      "bool", "topk", "bottomk", "abs", "clamp_min", "clamp_max", "delta", "deriv", "avg_over_time",
-      "max_over_time", "min_over_time", "label_values", "offset", "inf", "nan");
+
+  /**
+   * PromQL's functions, aggregations and keywords: everything in an expression that is not a series
+   * name.
+   */
+  private static final Set<String> PROMQL =
+      Set.of(
+          "sum",
+          "rate",
+          "irate",
+          "increase",
+          "histogram_quantile",
+          "max",
+          "min",
+          "avg",
+          "count",
+          "by",
+          "without",
+          "on",
+          "ignoring",
+          "group_left",
+          "group_right",
+          "and",
+          "or",
+          "unless",
+          "bool",
+          "topk",
+          "bottomk",
+          "abs",
+          "clamp_min",
+          "clamp_max",
+          "delta",
+          "deriv",
+          "avg_over_time",
+          "max_over_time",
+          "min_over_time",
+          "label_values",
+          "offset",
+          "inf",
+          "nan");
+
   /** Labels Prometheus adds to every series when it scrapes, and the histogram bucket label. */
   private static final Set<String> SCRAPE_LABELS = Set.of("instance", "job", "le");
+
   private static final Set<String> PROMETHEUS_OWN = Set.of("up");
   private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
 
@@ -58,21 +96,29 @@ class MonitoringFilesTest {
     ByteArrayOutputStream text = new ByteArrayOutputStream();
     PrometheusTextFormatWriter.create().write(text, registry.scrape());
     exported = new TreeMap<>();
-    Scrape.parse(text.toString(StandardCharsets.UTF_8)).series().keySet().forEach(series -> {
-      String name = series.contains("{") ? series.substring(0, series.indexOf('{')) : series;
-      Set<String> labels = exported.computeIfAbsent(name, n -> new TreeSet<>());
-      if (series.contains("{")) {
-        Matcher label = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"").matcher(series.substring(name.length()));
-        while (label.find()) {
-          labels.add(label.group(1));
-        }
-      }
-    });
+    Scrape.parse(text.toString(StandardCharsets.UTF_8))
+        .series()
+        .keySet()
+        .forEach(
+            series -> {
+              String name =
+                  series.contains("{") ? series.substring(0, series.indexOf('{')) : series;
+              Set<String> labels = exported.computeIfAbsent(name, n -> new TreeSet<>());
+              if (series.contains("{")) {
+                Matcher label =
+                    Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"")
+                        .matcher(series.substring(name.length()));
+                while (label.find()) {
+                  labels.add(label.group(1));
+                }
+              }
+            });
   }
 
   @Test
   void the_dashboard_queries_only_exported_series_and_shows_every_parley_series() throws Exception {
-    JsonNode dashboard = new ObjectMapper().readTree(Files.readString(ROOT.resolve("deploy/grafana/parley.json")));
+    JsonNode dashboard =
+        new ObjectMapper().readTree(Files.readString(ROOT.resolve("deploy/grafana/parley.json")));
     assertEquals("parley-overview", dashboard.get("uid").asText());
     List<String> expressions = new ArrayList<>();
     for (JsonNode panel : dashboard.get("panels")) {
@@ -83,29 +129,41 @@ class MonitoringFilesTest {
       assertFalse(panel.get("targets").isEmpty(), "a panel without a query: " + panel.get("title"));
       panel.get("targets").forEach(target -> expressions.add(target.get("expr").asText()));
     }
-    dashboard.at("/templating/list").forEach(variable -> {
-      if (variable.has("query") && variable.get("type").asText().equals("query")) {
-        expressions.add(variable.get("query").asText());
-      }
-    });
+    dashboard
+        .at("/templating/list")
+        .forEach(
+            variable -> {
+              if (variable.has("query") && variable.get("type").asText().equals("query")) {
+                expressions.add(variable.get("query").asText());
+              }
+            });
     Set<String> queried = new TreeSet<>();
     expressions.forEach(expression -> queried.addAll(check(expression)));
-    Set<String> parleySeries = new TreeSet<>(exported.keySet().stream().filter(n -> n.startsWith("parley_"))
-        .map(MonitoringFilesTest::family).toList());
+    Set<String> parleySeries =
+        new TreeSet<>(
+            exported.keySet().stream()
+                .filter(n -> n.startsWith("parley_"))
+                .map(MonitoringFilesTest::family)
+                .toList());
     Set<String> missing = new TreeSet<>(parleySeries);
     missing.removeAll(queried.stream().map(MonitoringFilesTest::family).toList());
     assertEquals(Set.of(), missing, "Parley series the dashboard does not show");
-    System.out.printf("MonitoringFilesTest: dashboard has %d queries over %d series, %d exported%n",
+    System.out.printf(
+        "MonitoringFilesTest: dashboard has %d queries over %d series, %d exported%n",
         expressions.size(), queried.size(), exported.size());
   }
 
   @Test
   void the_alert_rules_query_only_exported_series() throws Exception {
-    JsonNode rules = new YAMLMapper().readTree(Files.readString(ROOT.resolve("deploy/prometheus/alerts.yaml")));
+    JsonNode rules =
+        new YAMLMapper().readTree(Files.readString(ROOT.resolve("deploy/prometheus/alerts.yaml")));
     int count = 0;
     for (JsonNode group : rules.get("groups")) {
       for (JsonNode rule : group.get("rules")) {
-        assertTrue(rule.hasNonNull("alert") && rule.hasNonNull("for") && rule.at("/labels/severity").isTextual(),
+        assertTrue(
+            rule.hasNonNull("alert")
+                && rule.hasNonNull("for")
+                && rule.at("/labels/severity").isTextual(),
             rule::toString);
         check(rule.get("expr").asText());
         count++;
@@ -119,36 +177,46 @@ class MonitoringFilesTest {
     String readme = Files.readString(ROOT.resolve("README.md"));
     String operate = readme.substring(readme.indexOf("## Operate it"));
     Set<String> undocumented = new TreeSet<>();
-    exported.keySet().stream().filter(n -> n.startsWith("parley_")).map(MonitoringFilesTest::family)
-        .filter(family -> !operate.contains("`" + family)).forEach(undocumented::add);
+    exported.keySet().stream()
+        .filter(n -> n.startsWith("parley_"))
+        .map(MonitoringFilesTest::family)
+        .filter(family -> !operate.contains("`" + family))
+        .forEach(undocumented::add);
     assertEquals(Set.of(), undocumented, "series missing from README's Operate it");
   }
 
   @Test
   void the_check_catches_unknown_series_and_labels() {
-    org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
-        () -> check("sum(rate(parley_messages_sent_total[5m]))"));
-    org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
-        () -> check("sum by (cid) (rate(parley_messages_in_total[5m]))"));
-    org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
-        () -> check("parley_refusals_total{reason=\"x\"}"));
-    assertEquals(Set.of("parley_refusals_total"), check("sum by (kind, code) (parley_refusals_total{job=~\"$job\"})"));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        AssertionError.class, () -> check("sum(rate(parley_messages_sent_total[5m]))"));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        AssertionError.class, () -> check("sum by (cid) (rate(parley_messages_in_total[5m]))"));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        AssertionError.class, () -> check("parley_refusals_total{reason=\"x\"}"));
+    assertEquals(
+        Set.of("parley_refusals_total"),
+        check("sum by (kind, code) (parley_refusals_total{job=~\"$job\"})"));
   }
 
   /**
-   * The series names {@code expression} reads, each checked to be exported, and the labels it groups or
-   * matches by checked to be labels of those series.
+   * The series names {@code expression} reads, each checked to be exported, and the labels it
+   * groups or matches by checked to be labels of those series.
    */
   private static Set<String> check(String expression) {
-    String stripped = expression.replaceAll("\\$\\{?[a-zA-Z_]+}?", "")     // Grafana variables
-        .replaceAll("\\[[^]]*]", "");                                     // range selectors
+    String stripped =
+        expression
+            .replaceAll("\\$\\{?[a-zA-Z_]+}?", "") // Grafana variables
+            .replaceAll("\\[[^]]*]", ""); // range selectors
     Set<String> labels = new TreeSet<>();
-    Matcher labelValues = Pattern.compile("label_values\\(([^,]+),\\s*([a-zA-Z_][a-zA-Z0-9_]*)\\s*\\)").matcher(stripped);
-    while (labelValues.find()) {                                          // Grafana's label_values(series, label)
+    Matcher labelValues =
+        Pattern.compile("label_values\\(([^,]+),\\s*([a-zA-Z_][a-zA-Z0-9_]*)\\s*\\)")
+            .matcher(stripped);
+    while (labelValues.find()) { // Grafana's label_values(series, label)
       labels.add(labelValues.group(2));
     }
     stripped = labelValues.replaceAll("$1");
-    Matcher grouping = Pattern.compile("\\b(?:by|without|on|ignoring)\\s*\\(([^)]*)\\)").matcher(stripped);
+    Matcher grouping =
+        Pattern.compile("\\b(?:by|without|on|ignoring)\\s*\\(([^)]*)\\)").matcher(stripped);
     while (grouping.find()) {
       for (String label : grouping.group(1).split(",")) {
         if (!label.isBlank()) {
@@ -159,7 +227,8 @@ class MonitoringFilesTest {
     stripped = grouping.replaceAll(" ");
     Matcher matchers = Pattern.compile("\\{([^}]*)}").matcher(stripped);
     while (matchers.find()) {
-      Matcher label = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)\\s*(=~|!~|!=|=)").matcher(matchers.group(1));
+      Matcher label =
+          Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)\\s*(=~|!~|!=|=)").matcher(matchers.group(1));
       while (label.find()) {
         labels.add(label.group(1));
       }
@@ -177,7 +246,8 @@ class MonitoringFilesTest {
     assertFalse(names.isEmpty(), "no series in " + expression);
     Set<String> available = new TreeSet<>(SCRAPE_LABELS);
     for (String name : names) {
-      assertTrue(exported.containsKey(name) || PROMETHEUS_OWN.contains(name),
+      assertTrue(
+          exported.containsKey(name) || PROMETHEUS_OWN.contains(name),
           name + " (in " + expression + ") is not exported; exported: " + exported.keySet());
       available.addAll(exported.getOrDefault(name, Set.of()));
     }

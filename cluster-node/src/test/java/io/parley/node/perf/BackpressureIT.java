@@ -22,9 +22,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A client that sends faster than the node stores is slowed down, not refused: with at most two sends of a
- * connection pending, the node stops reading that socket until an ack goes out, so even a write queue of
- * three never overflows and a burst of hundreds of unanswered sends is acknowledged in full, in order.
+ * A client that sends faster than the node stores is slowed down, not refused: with at most two
+ * sends of a connection pending, the node stops reading that socket until an ack goes out, so even
+ * a write queue of three never overflows and a burst of hundreds of unanswered sends is
+ * acknowledged in full, in order.
  */
 @ExtendWith(SharedCassandra.class)
 class BackpressureIT {
@@ -34,9 +35,11 @@ class BackpressureIT {
   private static final int BURST = 600;
 
   @RegisterExtension
-  static final NodeCluster CLUSTER = new NodeCluster(1,
-      "parley.messages.max-queued-writes = 3\nparley.messages.writes-in-flight = 1\n"
-          + "parley.messages.batch-max-statements = 2\nparley.session.max-pending-sends = 2");
+  static final NodeCluster CLUSTER =
+      new NodeCluster(
+          1,
+          "parley.messages.max-queued-writes = 3\nparley.messages.writes-in-flight = 1\n"
+              + "parley.messages.batch-max-statements = 2\nparley.session.max-pending-sends = 2");
 
   private final List<ImClient> clients = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
@@ -50,13 +53,17 @@ class BackpressureIT {
   void a_burst_of_unanswered_sends_is_slowed_down_and_acknowledged_in_full() throws Exception {
     ImClient tom = login("Tom");
     ImClient jerry = login("Jerry");
-    String cid = tom.call(ImClient.convStart(id("Tom"), List.of(id("Jerry")), "{}"), WAIT).getConvMessage().getCid();
+    String cid =
+        tom.call(ImClient.convStart(id("Tom"), List.of(id("Jerry")), "{}"), WAIT)
+            .getConvMessage()
+            .getCid();
 
     List<CompletableFuture<GenericCommand>> answers = new ArrayList<>();
     for (int n = 0; n < BURST; n++) {
       answers.add(tom.request(ImClient.direct(id("Tom"), cid, "burst-" + n)));
     }
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
     long previous = 0;
     for (CompletableFuture<GenericCommand> answer : answers) {
       GenericCommand ack = answer.join();

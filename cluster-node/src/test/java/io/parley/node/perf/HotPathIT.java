@@ -26,12 +26,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The message path starts no threads and materializes nothing per message. Continuations of Pekko's {@code CompletionStage}s used to run on the
- * common ForkJoinPool, which on a 2-CPU machine starts an OS thread for every stage: three or more per message
- * (the failsafe configuration gives this JVM that pool size on any machine). Two nodes, a group whose members
- * are on both, hundreds of acknowledged and delivered messages: the JVM's count of started threads must stay
- * flat, and so must the allocation per message on the nodes' Pekko threads (a sub-stream per inbound WebSocket
- * message, as Pekko's message API does, doubles it). Timing is the benchmark's business; this counts.
+ * The message path starts no threads and materializes nothing per message. Continuations of Pekko's
+ * {@code CompletionStage}s used to run on the common ForkJoinPool, which on a 2-CPU machine starts
+ * an OS thread for every stage: three or more per message (the failsafe configuration gives this
+ * JVM that pool size on any machine). Two nodes, a group whose members are on both, hundreds of
+ * acknowledged and delivered messages: the JVM's count of started threads must stay flat, and so
+ * must the allocation per message on the nodes' Pekko threads (a sub-stream per inbound WebSocket
+ * message, as Pekko's message API does, doubles it). Timing is the benchmark's business; this
+ * counts.
  */
 @ExtendWith(SharedCassandra.class)
 class HotPathIT {
@@ -39,12 +41,14 @@ class HotPathIT {
   private static final String APP = "parley-dev";
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final int MESSAGES = 300;
+
   /** Allowance for the JVM's and the client's own housekeeping threads during the run. */
   private static final int ALLOWED_THREAD_STARTS = 30;
+
   /**
-   * Allocation on the nodes' Pekko threads per message (the send, its ack, two deliveries and their acks):
-   * 50 KiB measured with our WebSocket stage, 102 KiB with Pekko's message API, which materializes a
-   * sub-stream for every inbound message, and presence-entity fan-out.
+   * Allocation on the nodes' Pekko threads per message (the send, its ack, two deliveries and their
+   * acks): 50 KiB measured with our WebSocket stage, 102 KiB with Pekko's message API, which
+   * materializes a sub-stream for every inbound message, and presence-entity fan-out.
    */
   private static final long ALLOWED_KIB_PER_MESSAGE = 80;
 
@@ -62,8 +66,14 @@ class HotPathIT {
     ImClient tom = login("Tom", CLUSTER.first());
     ImClient jerry = login("Jerry", CLUSTER.second());
     ImClient spike = login("Spike", CLUSTER.first());
-    GenericCommand started = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
-        .setPeerId(id("Tom")).setConvMessage(ConvCommand.newBuilder().addM(id("Jerry")).addM(id("Spike"))), WAIT);
+    GenericCommand started =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.start)
+                .setPeerId(id("Tom"))
+                .setConvMessage(ConvCommand.newBuilder().addM(id("Jerry")).addM(id("Spike"))),
+            WAIT);
     String cid = started.getConvMessage().getCid();
     exchange(tom, jerry, spike, cid, 100);
 
@@ -74,20 +84,37 @@ class HotPathIT {
     long started_ = threads.getTotalStartedThreadCount() - before;
     long perMessage = (allocated() - allocatedBefore) / MESSAGES;
 
-    System.out.printf("HotPathIT: %d messages (ack + 2 deliveries + 2 acks each), %d threads started, "
-        + "%d KiB allocated per message on the nodes' Pekko threads%n",
+    System.out.printf(
+        "HotPathIT: %d messages (ack + 2 deliveries + 2 acks each), %d threads started, "
+            + "%d KiB allocated per message on the nodes' Pekko threads%n",
         MESSAGES, started_, perMessage / 1024);
-    assertTrue(started_ <= ALLOWED_THREAD_STARTS,
-        started_ + " threads started for " + MESSAGES + " messages: a continuation runs on the common pool again");
-    assertTrue(perMessage / 1024 <= ALLOWED_KIB_PER_MESSAGE, perMessage / 1024 + " KiB allocated per message (at most "
-        + ALLOWED_KIB_PER_MESSAGE + "): a stream materialized per message, or a hop per member, is back");
+    assertTrue(
+        started_ <= ALLOWED_THREAD_STARTS,
+        started_
+            + " threads started for "
+            + MESSAGES
+            + " messages: a continuation runs on the common pool again");
+    assertTrue(
+        perMessage / 1024 <= ALLOWED_KIB_PER_MESSAGE,
+        perMessage / 1024
+            + " KiB allocated per message (at most "
+            + ALLOWED_KIB_PER_MESSAGE
+            + "): a stream materialized per message, or a hop per member, is back");
   }
 
-  /** Tom sends {@code count} messages; each is acked to him and delivered to Jerry (other node) and Spike. */
+  /**
+   * Tom sends {@code count} messages; each is acked to him and delivered to Jerry (other node) and
+   * Spike.
+   */
   private void exchange(ImClient tom, ImClient jerry, ImClient spike, String cid, int count) {
     for (int n = 0; n < count; n++) {
-      GenericCommand ack = tom.call(GenericCommand.newBuilder().setCmd(CommandType.direct).setPeerId(id("Tom"))
-          .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("m" + n)), WAIT);
+      GenericCommand ack =
+          tom.call(
+              GenericCommand.newBuilder()
+                  .setCmd(CommandType.direct)
+                  .setPeerId(id("Tom"))
+                  .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("m" + n)),
+              WAIT);
       assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
       receive(jerry, "Jerry", cid, "m" + n);
       receive(spike, "Spike", cid, "m" + n);
@@ -100,13 +127,19 @@ class HotPathIT {
       push = client.nextPush(WAIT);
     } while (push.getCmd() != CommandType.direct);
     assertEquals(text, push.getDirectMessage().getMsg());
-    client.send(GenericCommand.newBuilder().setCmd(CommandType.ack).setPeerId(id(name))
-        .setAckMessage(AckCommand.newBuilder().setCid(cid).setMid(push.getDirectMessage().getId())).build());
+    client.send(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.ack)
+            .setPeerId(id(name))
+            .setAckMessage(
+                AckCommand.newBuilder().setCid(cid).setMid(push.getDirectMessage().getId()))
+            .build());
   }
 
   /** Bytes allocated so far by the JVM's live threads. */
   private static long allocated() {
-    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long total = 0;
     for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
       if (info != null && info.getThreadName().contains("pekko")) {

@@ -24,11 +24,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Past what the node can store, senders are slowed down or refused with a code, never left hanging, and
- * nothing acknowledged is lost. The node here may queue only a few writes (and each connection may have many
- * sends pending), so a burst of unanswered sends overflows the write queue: every send is answered, the
- * refused ones with 4301 and stored nowhere, the acknowledged ones all in Cassandra and delivered, and the
- * node serves normally right after.
+ * Past what the node can store, senders are slowed down or refused with a code, never left hanging,
+ * and nothing acknowledged is lost. The node here may queue only a few writes (and each connection
+ * may have many sends pending), so a burst of unanswered sends overflows the write queue: every
+ * send is answered, the refused ones with 4301 and stored nowhere, the acknowledged ones all in
+ * Cassandra and delivered, and the node serves normally right after.
  */
 @ExtendWith(SharedCassandra.class)
 class OverloadIT {
@@ -38,9 +38,11 @@ class OverloadIT {
   private static final int BURST = 600;
 
   @RegisterExtension
-  static final NodeCluster CLUSTER = new NodeCluster(1,
-      "parley.messages.max-queued-writes = 3\nparley.messages.writes-in-flight = 1\n"
-          + "parley.messages.batch-max-statements = 2\nparley.session.max-pending-sends = 1000");
+  static final NodeCluster CLUSTER =
+      new NodeCluster(
+          1,
+          "parley.messages.max-queued-writes = 3\nparley.messages.writes-in-flight = 1\n"
+              + "parley.messages.batch-max-statements = 2\nparley.session.max-pending-sends = 1000");
 
   private final List<ImClient> clients = new ArrayList<>();
   private final String run = UUID.randomUUID().toString().substring(0, 6);
@@ -55,13 +57,17 @@ class OverloadIT {
       throws Exception {
     ImClient tom = login("Tom");
     ImClient jerry = login("Jerry");
-    String cid = tom.call(ImClient.convStart(id("Tom"), List.of(id("Jerry")), "{}"), WAIT).getConvMessage().getCid();
+    String cid =
+        tom.call(ImClient.convStart(id("Tom"), List.of(id("Jerry")), "{}"), WAIT)
+            .getConvMessage()
+            .getCid();
 
     List<CompletableFuture<GenericCommand>> answers = new ArrayList<>();
     for (int n = 0; n < BURST; n++) {
       answers.add(tom.request(ImClient.direct(id("Tom"), cid, "burst-" + n)));
     }
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
     Set<String> acked = new HashSet<>();
     Set<String> refused = new HashSet<>();
@@ -75,7 +81,8 @@ class OverloadIT {
         acked.add("burst-" + n);
       }
     }
-    System.out.printf("OverloadIT: %d sent at once, %d acknowledged, %d refused with 4301%n",
+    System.out.printf(
+        "OverloadIT: %d sent at once, %d acknowledged, %d refused with 4301%n",
         BURST, acked.size(), refused.size());
     assertTrue(!refused.isEmpty(), "the burst overflowed the write queue of 3");
     assertTrue(!acked.isEmpty(), "the node kept storing while refusing the excess");
@@ -94,7 +101,8 @@ class OverloadIT {
     assertEquals(acked, delivered, "the receiver got exactly the acknowledged messages");
 
     GenericCommand after = tom.call(ImClient.direct(id("Tom"), cid, "after"), WAIT);
-    assertTrue(!after.getAckMessage().hasCode(), "the node serves normally after the burst: " + after);
+    assertTrue(
+        !after.getAckMessage().hasCode(), "the node serves normally after the burst: " + after);
   }
 
   private ImClient login(String name) {

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * IM clients over REST (REST-AND-HOOKS §3.4) on two nodes: online check (master key), unread counts (app key), kick
- * (master key: {@code session/closed} 4115 on every node). Every refusal is LeanCloud's status and body, and
- * changes nothing: a refused kick leaves the client online.
+ * IM clients over REST (REST-AND-HOOKS §3.4) on two nodes: online check (master key), unread counts
+ * (app key), kick (master key: {@code session/closed} 4115 on every node). Every refusal is
+ * LeanCloud's status and body, and changes nothing: a refused kick leaves the client online.
  */
 @ExtendWith(SharedCassandra.class)
 class ClientEndpointsIT {
@@ -47,8 +47,12 @@ class ClientEndpointsIT {
   @BeforeAll
   static void messages() {
     ImClient tom = login(0, TOM);
-    withJerry = tom.call(ImClient.convStart(TOM, List.of(JERRY), null), WAIT).getConvMessage().getCid();
-    withBob = tom.call(ImClient.convStart(TOM, List.of(JERRY, BOB), null), WAIT).getConvMessage().getCid();
+    withJerry =
+        tom.call(ImClient.convStart(TOM, List.of(JERRY), null), WAIT).getConvMessage().getCid();
+    withBob =
+        tom.call(ImClient.convStart(TOM, List.of(JERRY, BOB), null), WAIT)
+            .getConvMessage()
+            .getCid();
     for (String cid : List.of(withJerry, withJerry, withBob)) {
       GenericCommand ack = tom.call(ImClient.direct(TOM, cid, "hello"), WAIT);
       assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
@@ -65,8 +69,9 @@ class ClientEndpointsIT {
   }
 
   private static List<String> online(List<String> asked) {
-    RestClient.Response answer = RestClient.master(CLUSTER.second())
-        .post("/1.2/rtm/clients/check-online", "{\"client_ids\":" + json(asked) + "}");
+    RestClient.Response answer =
+        RestClient.master(CLUSTER.second())
+            .post("/1.2/rtm/clients/check-online", "{\"client_ids\":" + json(asked) + "}");
     assertEquals(200, answer.status(), answer::toString);
     List<String> results = new ArrayList<>();
     answer.body().get("results").forEach(id -> results.add(id.asText()));
@@ -74,10 +79,13 @@ class ClientEndpointsIT {
   }
 
   private static String json(List<String> ids) {
-    return ids.stream().map(id -> "\"" + id + "\"").collect(java.util.stream.Collectors.joining(",", "[", "]"));
+    return ids.stream()
+        .map(id -> "\"" + id + "\"")
+        .collect(java.util.stream.Collectors.joining(",", "[", "]"));
   }
 
-  // ------------------------------------------------------------------------------------------- check-online
+  // -------------------------------------------------------------------------------------------
+  // check-online
 
   @Test
   void check_online_finds_clients_on_every_node() {
@@ -87,17 +95,28 @@ class ClientEndpointsIT {
     login(1, ben);
     assertEquals(List.of(ben, amy), online(List.of(ben, "nobody-" + RUN, amy, ben)));
     String ts = Long.toString(System.currentTimeMillis());
-    RestClient.Response signed = RestClient.with(CLUSTER.first(), java.util.Map.of("X-LC-Id", RestClient.APP,
-        "X-LC-Sign", RestClient.md5(ts + RestClient.MASTER_KEY) + "," + ts + ",master"))
-        .post("/1.2/rtm/clients/check-online", "{\"client_ids\":[\"" + amy + "\"]}");
+    RestClient.Response signed =
+        RestClient.with(
+                CLUSTER.first(),
+                java.util.Map.of(
+                    "X-LC-Id",
+                    RestClient.APP,
+                    "X-LC-Sign",
+                    RestClient.md5(ts + RestClient.MASTER_KEY) + "," + ts + ",master"))
+            .post("/1.2/rtm/clients/check-online", "{\"client_ids\":[\"" + amy + "\"]}");
     assertEquals("{\"results\":[\"" + amy + "\"]}", signed.body().toString());
   }
 
   @Test
   void check_online_is_for_the_master_key_with_a_list_of_at_most_20() {
     String path = "/1.2/rtm/clients/check-online";
-    assertRefused(RestClient.appKey(CLUSTER.first()).post(path, "{\"client_ids\":[\"a\"]}"), 401, 401);
-    assertRefused(RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false).post(path, "{\"client_ids\":[\"a\"]}"), 401, 401);
+    assertRefused(
+        RestClient.appKey(CLUSTER.first()).post(path, "{\"client_ids\":[\"a\"]}"), 401, 401);
+    assertRefused(
+        RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false)
+            .post(path, "{\"client_ids\":[\"a\"]}"),
+        401,
+        401);
     RestClient master = RestClient.master(CLUSTER.first());
     assertRefused(master.post(path, "{\"client_ids\":"), 400, 107);
     assertRefused(master.post(path, "[]"), 400, 107);
@@ -110,11 +129,16 @@ class ClientEndpointsIT {
     assertRefused(master.post(path, "{\"client_ids\":" + json(many) + "}"), 400, 1);
   }
 
-  // ------------------------------------------------------------------------------------------- unread-count
+  // -------------------------------------------------------------------------------------------
+  // unread-count
 
   private static int unread(RestClient client, String clientId, Optional<String> cid) {
-    RestClient.Response answer = client.get("/1.2/rtm/clients/" + clientId + "/unread-count"
-        + cid.map(id -> "?conv_id=" + id).orElse(""));
+    RestClient.Response answer =
+        client.get(
+            "/1.2/rtm/clients/"
+                + clientId
+                + "/unread-count"
+                + cid.map(id -> "?conv_id=" + id).orElse(""));
     assertEquals(200, answer.status(), answer::toString);
     return answer.body().get("count").asInt();
   }
@@ -125,7 +149,12 @@ class ClientEndpointsIT {
     assertEquals(3, unread(app, JERRY, Optional.empty()));
     assertEquals(2, unread(app, JERRY, Optional.of(withJerry)));
     assertEquals(1, unread(RestClient.master(CLUSTER.first()), BOB, Optional.empty()));
-    assertEquals(0, unread(RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false), BOB, Optional.of(withJerry)));
+    assertEquals(
+        0,
+        unread(
+            RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false),
+            BOB,
+            Optional.of(withJerry)));
     assertEquals(0, unread(app, "nobody-" + RUN, Optional.empty()));
     assertUnauthorized(CLUSTER.first(), "/1.2/rtm/clients/" + JERRY + "/unread-count");
   }
@@ -137,11 +166,16 @@ class ClientEndpointsIT {
     String kicked = "kicked-" + RUN;
     SdkEndpointsIT.Login first = SdkEndpointsIT.login(CLUSTER.first(), kicked, CLIENTS);
     List<ImClient> devices = List.of(first.client(), login(1, kicked));
-    RestClient.Response allowed = SdkEndpointsIT.withToken(CLUSTER.second(), first.token())
-        .get("/1.1/rtm/notifications?client_id=" + kicked + "&start_ts=0&notification_type=permanent");
+    RestClient.Response allowed =
+        SdkEndpointsIT.withToken(CLUSTER.second(), first.token())
+            .get(
+                "/1.1/rtm/notifications?client_id="
+                    + kicked
+                    + "&start_ts=0&notification_type=permanent");
     assertEquals(200, allowed.status(), allowed::toString);
-    RestClient.Response answer = RestClient.master(CLUSTER.first())
-        .post("/1.2/rtm/clients/" + kicked + "/kick", "{\"reason\":\"banned\"}");
+    RestClient.Response answer =
+        RestClient.master(CLUSTER.first())
+            .post("/1.2/rtm/clients/" + kicked + "/kick", "{\"reason\":\"banned\"}");
     assertEquals(200, answer.status(), answer::toString);
     assertEquals("{}", answer.body().toString());
     for (ImClient device : devices) {
@@ -152,15 +186,21 @@ class ClientEndpointsIT {
       assertEquals("banned", closed.getSessionMessage().getReason(), closed::toString);
     }
     assertEquals(List.of(), online(List.of(kicked)));
-    // Before the kick its token opened client-scoped REST calls; after it, on either node, they get 401 / 4112.
-    String notifications = "/1.1/rtm/notifications?client_id=" + kicked + "&start_ts=0&notification_type=permanent";
+    // Before the kick its token opened client-scoped REST calls; after it, on either node, they get
+    // 401 / 4112.
+    String notifications =
+        "/1.1/rtm/notifications?client_id=" + kicked + "&start_ts=0&notification_type=permanent";
     for (var node : List.of(CLUSTER.first(), CLUSTER.second())) {
-      RestClient.Response revoked = SdkEndpointsIT.withToken(node, first.token()).get(notifications);
+      RestClient.Response revoked =
+          SdkEndpointsIT.withToken(node, first.token()).get(notifications);
       assertEquals(401, revoked.status(), revoked::toString);
       assertEquals(4112, revoked.body().path("code").asInt(), revoked::toString);
     }
-    // Its session tokens are revoked on every node: the SDK's automatic re-login with one gets 4112.
-    ImClient again = ImClient.connect(CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    // Its session tokens are revoked on every node: the SDK's automatic re-login with one gets
+    // 4112.
+    ImClient again =
+        ImClient.connect(
+            CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     CLIENTS.add(again);
     GenericCommand.Builder reopen = ImClient.sessionOpen(RestClient.APP, kicked);
     reopen.getSessionMessageBuilder().setSt(first.token()).setR(true);
@@ -175,9 +215,15 @@ class ClientEndpointsIT {
     ImClient device = login(1, stays);
     String path = "/1.2/rtm/clients/" + stays + "/kick";
     assertRefused(RestClient.appKey(CLUSTER.first()).post(path, "{}"), 401, 401);
-    assertRefused(RestClient.signed(CLUSTER.second(), RestClient.APP_KEY, false).post(path, "{}"), 401, 401);
-    assertRefused(RestClient.with(CLUSTER.first(), java.util.Map.of("X-LC-Id", RestClient.APP,
-        "X-LC-Key", "wrong,master")).post(path, "{}"), 401, 401);
+    assertRefused(
+        RestClient.signed(CLUSTER.second(), RestClient.APP_KEY, false).post(path, "{}"), 401, 401);
+    assertRefused(
+        RestClient.with(
+                CLUSTER.first(),
+                java.util.Map.of("X-LC-Id", RestClient.APP, "X-LC-Key", "wrong,master"))
+            .post(path, "{}"),
+        401,
+        401);
     assertRefused(RestClient.anonymous(CLUSTER.first()).post(path, "{}"), 401, 401);
     RestClient master = RestClient.master(CLUSTER.first());
     assertRefused(master.post(path, "{\"reason\":"), 400, 107);

@@ -16,9 +16,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Every implemented endpoint, refused: no key, a wrong key, the app key (plain and signed) where the master key
- * is needed, malformed JSON and missing parameters. Each answer is LeanCloud's status and JSON body, and the
- * conversation, its members and its history are unchanged afterwards. A master signature is accepted.
+ * Every implemented endpoint, refused: no key, a wrong key, the app key (plain and signed) where
+ * the master key is needed, malformed JSON and missing parameters. Each answer is LeanCloud's
+ * status and JSON body, and the conversation, its members and its history are unchanged afterwards.
+ * A master signature is accepted.
  */
 @ExtendWith(SharedCassandra.class)
 class RestRefusalsIT {
@@ -33,61 +34,115 @@ class RestRefusalsIT {
     String run = UUID.randomUUID().toString().substring(0, 6);
     RestClient master = RestClient.master(CLUSTER.first());
     String tom = "tom-" + run;
-    String cid = master.post("/1.2/rtm/conversations", "{\"name\":\"kept\",\"m\":[\"" + tom + "\"]}").body()
-        .path("objectId").asText();
-    JsonNode sent = master.post("/1.2/rtm/conversations/" + cid + "/messages",
-        "{\"from_client\":\"" + tom + "\",\"message\":\"original\"}").body();
+    String cid =
+        master
+            .post("/1.2/rtm/conversations", "{\"name\":\"kept\",\"m\":[\"" + tom + "\"]}")
+            .body()
+            .path("objectId")
+            .asText();
+    JsonNode sent =
+        master
+            .post(
+                "/1.2/rtm/conversations/" + cid + "/messages",
+                "{\"from_client\":\"" + tom + "\",\"message\":\"original\"}")
+            .body();
     String mid = sent.path("msg-id").asText();
     long ts = sent.path("timestamp").asLong();
-    String system = master.post("/1.1/classes/_Conversation", "{\"name\":\"news\",\"sys\":true,\"m\":[\"" + tom + "\"]}")
-        .body().path("objectId").asText();
+    String system =
+        master
+            .post(
+                "/1.1/classes/_Conversation",
+                "{\"name\":\"news\",\"sys\":true,\"m\":[\"" + tom + "\"]}")
+            .body()
+            .path("objectId")
+            .asText();
     String ids = "{\"client_ids\":[\"ghost-" + run + "\"]}";
     String base = "/1.2/rtm/conversations/" + cid;
-    List<Call> calls = List.of(
-        new Call("POST", "/1.2/rtm/conversations", "{\"name\":\"x\",\"m\":[\"ghost-" + run + "\"]}", false),
-        new Call("GET", "/1.2/rtm/conversations", null, false),
-        new Call("GET", base, null, false),
-        new Call("PUT", base, "{\"name\":\"changed\"}", false),
-        new Call("DELETE", base, null, false),
-        new Call("GET", base + "/members", null, false),
-        new Call("POST", base + "/members", ids, true),
-        new Call("DELETE", base + "/members", "{\"client_ids\":[\"" + tom + "\"]}", true),
-        new Call("GET", base + "/mutes", null, false),
-        new Call("POST", base + "/mutes", ids, true),
-        new Call("DELETE", base + "/mutes", ids, true),
-        new Call("POST", base + "/member-infos", "{\"clientId\":\"" + tom + "\",\"role\":\"Manager\"}", true),
-        new Call("GET", base + "/permanent-silenceds", null, false),
-        new Call("POST", base + "/permanent-silenceds", ids, true),
-        new Call("DELETE", base + "/permanent-silenceds", ids, true),
-        new Call("GET", base + "/blacklists", null, false),
-        new Call("POST", base + "/blacklists", "{\"client_ids\":[\"" + tom + "\"]}", true),
-        new Call("DELETE", base + "/blacklists", ids, true),
-        new Call("POST", base + "/messages", "{\"from_client\":\"x\",\"message\":\"refused\"}", true),
-        new Call("GET", base + "/messages", null, false),
-        new Call("PUT", base + "/messages/" + mid, "{\"from_client\":\"" + tom + "\",\"message\":\"x\",\"timestamp\":" + ts + "}", true),
-        new Call("PUT", base + "/messages/" + mid + "/recall", "{\"from_client\":\"" + tom + "\",\"timestamp\":" + ts + "}", true),
-        new Call("DELETE", base + "/messages/" + mid + "?timestamp=" + ts, null, false),
-        new Call("GET", "/1.2/rtm/clients/" + tom + "/messages", null, false),
-        new Call("GET", "/1.2/rtm/messages", null, false),
-        new Call("POST", "/1.2/rtm/chatrooms", "{\"name\":\"room\"}", false),
-        new Call("GET", "/1.2/rtm/chatrooms/" + cid + "/members/online-count", null, false),
-        new Call("POST", "/1.1/classes/_Conversation", "{\"name\":\"x\"}", false),
-        new Call("GET", "/1.1/classes/_Conversation", null, false),
-        new Call("GET", "/1.1/classes/_Conversation/" + cid, null, false),
-        new Call("PUT", "/1.1/classes/_Conversation/" + cid, "{\"m\":{\"__op\":\"AddUnique\",\"objects\":[\"ghost-" + run + "\"]}}", false),
-        new Call("DELETE", "/1.1/classes/_Conversation/" + cid, null, false),
-        new Call("POST", "/1.1/rtm/messages", "{\"from_peer\":\"x\",\"conv_id\":\"" + cid + "\",\"message\":\"y\"}", true),
-        new Call("GET", "/1.1/rtm/messages/history?convid=" + cid, null, false),
-        new Call("POST", "/1.1/rtm/broadcast", "{\"from_peer\":\"x\",\"conv_id\":\"" + system + "\",\"message\":\"y\"}", true));
+    List<Call> calls =
+        List.of(
+            new Call(
+                "POST",
+                "/1.2/rtm/conversations",
+                "{\"name\":\"x\",\"m\":[\"ghost-" + run + "\"]}",
+                false),
+            new Call("GET", "/1.2/rtm/conversations", null, false),
+            new Call("GET", base, null, false),
+            new Call("PUT", base, "{\"name\":\"changed\"}", false),
+            new Call("DELETE", base, null, false),
+            new Call("GET", base + "/members", null, false),
+            new Call("POST", base + "/members", ids, true),
+            new Call("DELETE", base + "/members", "{\"client_ids\":[\"" + tom + "\"]}", true),
+            new Call("GET", base + "/mutes", null, false),
+            new Call("POST", base + "/mutes", ids, true),
+            new Call("DELETE", base + "/mutes", ids, true),
+            new Call(
+                "POST",
+                base + "/member-infos",
+                "{\"clientId\":\"" + tom + "\",\"role\":\"Manager\"}",
+                true),
+            new Call("GET", base + "/permanent-silenceds", null, false),
+            new Call("POST", base + "/permanent-silenceds", ids, true),
+            new Call("DELETE", base + "/permanent-silenceds", ids, true),
+            new Call("GET", base + "/blacklists", null, false),
+            new Call("POST", base + "/blacklists", "{\"client_ids\":[\"" + tom + "\"]}", true),
+            new Call("DELETE", base + "/blacklists", ids, true),
+            new Call(
+                "POST",
+                base + "/messages",
+                "{\"from_client\":\"x\",\"message\":\"refused\"}",
+                true),
+            new Call("GET", base + "/messages", null, false),
+            new Call(
+                "PUT",
+                base + "/messages/" + mid,
+                "{\"from_client\":\"" + tom + "\",\"message\":\"x\",\"timestamp\":" + ts + "}",
+                true),
+            new Call(
+                "PUT",
+                base + "/messages/" + mid + "/recall",
+                "{\"from_client\":\"" + tom + "\",\"timestamp\":" + ts + "}",
+                true),
+            new Call("DELETE", base + "/messages/" + mid + "?timestamp=" + ts, null, false),
+            new Call("GET", "/1.2/rtm/clients/" + tom + "/messages", null, false),
+            new Call("GET", "/1.2/rtm/messages", null, false),
+            new Call("POST", "/1.2/rtm/chatrooms", "{\"name\":\"room\"}", false),
+            new Call("GET", "/1.2/rtm/chatrooms/" + cid + "/members/online-count", null, false),
+            new Call("POST", "/1.1/classes/_Conversation", "{\"name\":\"x\"}", false),
+            new Call("GET", "/1.1/classes/_Conversation", null, false),
+            new Call("GET", "/1.1/classes/_Conversation/" + cid, null, false),
+            new Call(
+                "PUT",
+                "/1.1/classes/_Conversation/" + cid,
+                "{\"m\":{\"__op\":\"AddUnique\",\"objects\":[\"ghost-" + run + "\"]}}",
+                false),
+            new Call("DELETE", "/1.1/classes/_Conversation/" + cid, null, false),
+            new Call(
+                "POST",
+                "/1.1/rtm/messages",
+                "{\"from_peer\":\"x\",\"conv_id\":\"" + cid + "\",\"message\":\"y\"}",
+                true),
+            new Call("GET", "/1.1/rtm/messages/history?convid=" + cid, null, false),
+            new Call(
+                "POST",
+                "/1.1/rtm/broadcast",
+                "{\"from_peer\":\"x\",\"conv_id\":\"" + system + "\",\"message\":\"y\"}",
+                true));
     String before = state(master, cid);
     long now = System.currentTimeMillis();
-    List<RestClient> strangers = List.of(
-        RestClient.anonymous(CLUSTER.second()),
-        RestClient.with(CLUSTER.second(), Map.of("X-LC-Id", RestClient.APP, "X-LC-Key", "wrong,master")),
-        RestClient.with(CLUSTER.first(), Map.of("X-LC-Id", RestClient.APP,
-            "X-LC-Sign", RestClient.md5(now + "wrong") + "," + now + ",master")),
-        RestClient.appKey(CLUSTER.first()),
-        RestClient.signed(CLUSTER.second(), RestClient.APP_KEY, false));
+    List<RestClient> strangers =
+        List.of(
+            RestClient.anonymous(CLUSTER.second()),
+            RestClient.with(
+                CLUSTER.second(), Map.of("X-LC-Id", RestClient.APP, "X-LC-Key", "wrong,master")),
+            RestClient.with(
+                CLUSTER.first(),
+                Map.of(
+                    "X-LC-Id",
+                    RestClient.APP,
+                    "X-LC-Sign",
+                    RestClient.md5(now + "wrong") + "," + now + ",master")),
+            RestClient.appKey(CLUSTER.first()),
+            RestClient.signed(CLUSTER.second(), RestClient.APP_KEY, false));
     List<String> wrong = new ArrayList<>();
     for (Call call : calls) {
       for (RestClient stranger : strangers) {
@@ -111,16 +166,24 @@ class RestRefusalsIT {
     }
     assertEquals(List.of(), wrong, "answers not as LeanCloud's");
     assertEquals(before, state(master, cid), "refused calls changed the conversation");
-    RestClient.Response signed = RestClient.signed(CLUSTER.second(), RestClient.MASTER_KEY, true).get(base + "/members");
+    RestClient.Response signed =
+        RestClient.signed(CLUSTER.second(), RestClient.MASTER_KEY, true).get(base + "/members");
     assertEquals(200, signed.status(), signed::toString);
-    assertTrue(master.get("/1.2/rtm/conversations/" + system + "/messages").body().isEmpty(), "no broadcast stored");
+    assertTrue(
+        master.get("/1.2/rtm/conversations/" + system + "/messages").body().isEmpty(),
+        "no broadcast stored");
   }
 
   /** What a refused call must not change: the document, the members, the lists and the history. */
   private static String state(RestClient master, String cid) {
     String base = "/1.2/rtm/conversations/" + cid;
-    return String.join("\n", master.get(base).text(), master.get(base + "/members").text(),
-        master.get(base + "/mutes").text(), master.get(base + "/permanent-silenceds").text(),
-        master.get(base + "/blacklists").text(), master.get(base + "/messages").text());
+    return String.join(
+        "\n",
+        master.get(base).text(),
+        master.get(base + "/members").text(),
+        master.get(base + "/mutes").text(),
+        master.get(base + "/permanent-silenceds").text(),
+        master.get(base + "/blacklists").text(),
+        master.get(base + "/messages").text());
   }
 }

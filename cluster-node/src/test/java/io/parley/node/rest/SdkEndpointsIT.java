@@ -31,16 +31,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The REST endpoints the SDKs call (REST-AND-HOOKS §2.2–§2.4) on two nodes, over plain HTTP as the SDKs send
- * them: reliable notifications (paged: 2 per page here), {@code _ConversationMemberInfo}, chatroom online counts.
- * For each: who may call it (IM session token, master key, app key, {@code X-LC-Sign}), every refusal as
- * LeanCloud's status and {@code {code, error}}, bad parameters.
+ * The REST endpoints the SDKs call (REST-AND-HOOKS §2.2–§2.4) on two nodes, over plain HTTP as the
+ * SDKs send them: reliable notifications (paged: 2 per page here), {@code _ConversationMemberInfo},
+ * chatroom online counts. For each: who may call it (IM session token, master key, app key, {@code
+ * X-LC-Sign}), every refusal as LeanCloud's status and {@code {code, error}}, bad parameters.
  */
 @ExtendWith(SharedCassandra.class)
 class SdkEndpointsIT {
 
   static final Duration WAIT = Duration.ofSeconds(15);
-  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2, "parley.notifications.page-size = 2");
+
+  @RegisterExtension
+  static final NodeCluster CLUSTER = new NodeCluster(2, "parley.notifications.page-size = 2");
+
   private static final List<ImClient> CLIENTS = new ArrayList<>();
   private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
   private static final String TOM = "tom-" + RUN;
@@ -53,8 +56,9 @@ class SdkEndpointsIT {
   private static String cid;
 
   /**
-   * Tom (node 1) starts a group with Jerry (node 2, who logs out), adds Bob and Harry, makes Jerry a Manager
-   * and removes Bob: Jerry missed joined, members_joined, member_info_changed and members_left.
+   * Tom (node 1) starts a group with Jerry (node 2, who logs out), adds Bob and Harry, makes Jerry
+   * a Manager and removes Bob: Jerry missed joined, members_joined, member_info_changed and
+   * members_left.
    */
   @BeforeAll
   static void conversation() {
@@ -65,9 +69,18 @@ class SdkEndpointsIT {
     harryToken = login(CLUSTER.second(), HARRY).token();
     cid = tom.call(ImClient.convStart(TOM, List.of(JERRY), null), WAIT).getConvMessage().getCid();
     assertEquals(OpType.added, tom.call(conv(OpType.add, TOM, cid, BOB, HARRY), WAIT).getOp());
-    GenericCommand promoted = tom.call(GenericCommand.newBuilder().setCmd(CommandType.conv)
-        .setOp(OpType.member_info_update).setPeerId(TOM).setConvMessage(ConvCommand.newBuilder().setCid(cid)
-            .setTargetClientId(JERRY).setInfo(ConvMemberInfo.newBuilder().setPid(JERRY).setRole("Manager"))), WAIT);
+    GenericCommand promoted =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.member_info_update)
+                .setPeerId(TOM)
+                .setConvMessage(
+                    ConvCommand.newBuilder()
+                        .setCid(cid)
+                        .setTargetClientId(JERRY)
+                        .setInfo(ConvMemberInfo.newBuilder().setPid(JERRY).setRole("Manager"))),
+            WAIT);
     assertEquals(OpType.member_info_updated, promoted.getOp(), promoted::toString);
     assertEquals(OpType.removed, tom.call(conv(OpType.remove, TOM, cid, BOB), WAIT).getOp());
   }
@@ -85,7 +98,8 @@ class SdkEndpointsIT {
 
   /** A protobuf client logged in on {@code node} (added to {@code open}), and its session token. */
   static Login login(TestNode node, String clientId, List<ImClient> open) {
-    ImClient client = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    ImClient client =
+        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     open.add(client);
     GenericCommand opened = client.call(ImClient.sessionOpen(RestClient.APP, clientId), WAIT);
     assertEquals(OpType.opened, opened.getOp(), opened::toString);
@@ -93,14 +107,27 @@ class SdkEndpointsIT {
   }
 
   static GenericCommand.Builder conv(OpType op, String by, String cid, String... members) {
-    return GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(op).setPeerId(by)
+    return GenericCommand.newBuilder()
+        .setCmd(CommandType.conv)
+        .setOp(op)
+        .setPeerId(by)
         .setConvMessage(ConvCommand.newBuilder().setCid(cid).addAllM(List.of(members)));
   }
 
-  /** The app key and {@code clientId}'s IM session token, as the JS SDK's {@code _requestWithSessionToken} sends. */
+  /**
+   * The app key and {@code clientId}'s IM session token, as the JS SDK's {@code
+   * _requestWithSessionToken} sends.
+   */
   static RestClient withToken(TestNode node, String token) {
-    return RestClient.with(node, Map.of("X-LC-Id", RestClient.APP, "X-LC-Key", RestClient.APP_KEY,
-        "X-LC-IM-Session-Token", token));
+    return RestClient.with(
+        node,
+        Map.of(
+            "X-LC-Id",
+            RestClient.APP,
+            "X-LC-Key",
+            RestClient.APP_KEY,
+            "X-LC-IM-Session-Token",
+            token));
   }
 
   static String encode(String value) {
@@ -109,12 +136,13 @@ class SdkEndpointsIT {
 
   /** Every way the credentials can be wrong or missing: 401 with LeanCloud's body. */
   static void assertUnauthorized(TestNode node, String path) {
-    List<Map<String, String>> refused = List.of(
-        Map.of(),
-        Map.of("X-LC-Id", RestClient.APP),
-        Map.of("X-LC-Id", RestClient.APP, "X-LC-Key", "wrong"),
-        Map.of("X-LC-Id", RestClient.APP, "X-LC-Key", "wrong,master"),
-        Map.of("X-LC-Id", "no-such-app", "X-LC-Key", RestClient.APP_KEY));
+    List<Map<String, String>> refused =
+        List.of(
+            Map.of(),
+            Map.of("X-LC-Id", RestClient.APP),
+            Map.of("X-LC-Id", RestClient.APP, "X-LC-Key", "wrong"),
+            Map.of("X-LC-Id", RestClient.APP, "X-LC-Key", "wrong,master"),
+            Map.of("X-LC-Id", "no-such-app", "X-LC-Key", RestClient.APP_KEY));
     for (Map<String, String> headers : refused) {
       RestClient.Response answer = RestClient.with(node, headers).get(path);
       assertEquals(401, answer.status(), () -> headers + " -> " + answer);
@@ -128,14 +156,23 @@ class SdkEndpointsIT {
     assertFalse(answer.body().path("error").asText().isEmpty(), answer::toString);
   }
 
-  // ---------------------------------------------------------------------------------- /1.1/rtm/notifications
+  // ----------------------------------------------------------------------------------
+  // /1.1/rtm/notifications
 
   private static String notifications(String client, long startTs) {
-    return "/1.1/rtm/notifications?client_id=" + client + "&start_ts=" + startTs + "&notification_type=permanent";
+    return "/1.1/rtm/notifications?client_id="
+        + client
+        + "&start_ts="
+        + startTs
+        + "&notification_type=permanent";
   }
 
-  /** Every page from {@code startTs} on, as the JS SDK loops while {@code hasMore}: op:initBy:m per notification. */
-  private static List<String> allNotifications(RestClient client, String clientId, long startTs, List<JsonNode> raw) {
+  /**
+   * Every page from {@code startTs} on, as the JS SDK loops while {@code hasMore}: op:initBy:m per
+   * notification.
+   */
+  private static List<String> allNotifications(
+      RestClient client, String clientId, long startTs, List<JsonNode> raw) {
     List<String> seen = new ArrayList<>();
     long from = startTs;
     for (int page = 0; page < 10; page++) {
@@ -160,16 +197,24 @@ class SdkEndpointsIT {
     for (TestNode node : List.of(CLUSTER.first(), CLUSTER.second())) {
       List<JsonNode> raw = new ArrayList<>();
       List<String> seen = allNotifications(withToken(node, jerryToken), JERRY, 0, raw);
-      assertEquals(List.of("joined:" + TOM + ":", "members_joined:" + TOM + ":[\"" + BOB + "\",\"" + HARRY + "\"]",
-          "member_info_changed:" + TOM + ":", "members_left:" + TOM + ":[\"" + BOB + "\"]"), seen);
+      assertEquals(
+          List.of(
+              "joined:" + TOM + ":",
+              "members_joined:" + TOM + ":[\"" + BOB + "\",\"" + HARRY + "\"]",
+              "member_info_changed:" + TOM + ":",
+              "members_left:" + TOM + ":[\"" + BOB + "\"]"),
+          seen);
       for (JsonNode n : raw) {
         assertEquals("conv", n.get("cmd").asText(), n::toString);
         assertEquals(1, n.get("notificationType").asInt(), n::toString);
         assertEquals(cid, n.get("cid").asText(), n::toString);
       }
-      assertEquals("{\"pid\":\"" + JERRY + "\",\"role\":\"Manager\"}", raw.get(2).get("info").toString());
+      assertEquals(
+          "{\"pid\":\"" + JERRY + "\",\"role\":\"Manager\"}", raw.get(2).get("info").toString());
       for (int i = 1; i < raw.size(); i++) {
-        assertTrue(raw.get(i).get("serverTs").asLong() > raw.get(i - 1).get("serverTs").asLong(), raw::toString);
+        assertTrue(
+            raw.get(i).get("serverTs").asLong() > raw.get(i - 1).get("serverTs").asLong(),
+            raw::toString);
       }
     }
   }
@@ -179,19 +224,34 @@ class SdkEndpointsIT {
     List<JsonNode> raw = new ArrayList<>();
     allNotifications(withToken(CLUSTER.first(), jerryToken), JERRY, 0, raw);
     long afterSecond = raw.get(1).get("serverTs").asLong();
-    List<String> rest = allNotifications(withToken(CLUSTER.first(), jerryToken), JERRY, afterSecond, new ArrayList<>());
-    assertEquals(List.of("member_info_changed:" + TOM + ":", "members_left:" + TOM + ":[\"" + BOB + "\"]"), rest);
+    List<String> rest =
+        allNotifications(
+            withToken(CLUSTER.first(), jerryToken), JERRY, afterSecond, new ArrayList<>());
+    assertEquals(
+        List.of("member_info_changed:" + TOM + ":", "members_left:" + TOM + ":[\"" + BOB + "\"]"),
+        rest);
     long last = raw.get(raw.size() - 1).get("serverTs").asLong();
-    RestClient.Response none = withToken(CLUSTER.second(), jerryToken).get(notifications(JERRY, last));
+    RestClient.Response none =
+        withToken(CLUSTER.second(), jerryToken).get(notifications(JERRY, last));
     assertEquals("{\"notifications\":[],\"hasMore\":false}", none.body().toString());
   }
 
   @Test
   void the_master_key_and_a_signature_read_notifications_too() {
-    assertEquals(4, allNotifications(RestClient.master(CLUSTER.second()), JERRY, 0, new ArrayList<>()).size());
+    assertEquals(
+        4,
+        allNotifications(RestClient.master(CLUSTER.second()), JERRY, 0, new ArrayList<>()).size());
     String ts = Long.toString(System.currentTimeMillis());
-    RestClient signed = RestClient.with(CLUSTER.first(), Map.of("X-LC-Id", RestClient.APP,
-        "X-LC-Sign", RestClient.md5(ts + RestClient.APP_KEY) + "," + ts, "X-LC-IM-Session-Token", jerryToken));
+    RestClient signed =
+        RestClient.with(
+            CLUSTER.first(),
+            Map.of(
+                "X-LC-Id",
+                RestClient.APP,
+                "X-LC-Sign",
+                RestClient.md5(ts + RestClient.APP_KEY) + "," + ts,
+                "X-LC-IM-Session-Token",
+                jerryToken));
     assertEquals(4, allNotifications(signed, JERRY, 0, new ArrayList<>()).size());
   }
 
@@ -206,13 +266,16 @@ class SdkEndpointsIT {
   @Test
   void bad_notification_parameters_are_400() {
     RestClient jerry = withToken(CLUSTER.first(), jerryToken);
-    assertRefused(jerry.get("/1.1/rtm/notifications?client_id=" + JERRY + "&start_ts=yesterday"), 400, 1);
+    assertRefused(
+        jerry.get("/1.1/rtm/notifications?client_id=" + JERRY + "&start_ts=yesterday"), 400, 1);
     assertRefused(jerry.get("/1.1/rtm/notifications?client_id=" + JERRY + "&start_ts=-5"), 400, 1);
     assertRefused(jerry.get(notifications(JERRY, 0).replace("permanent", "transient")), 400, 1);
-    assertRefused(RestClient.master(CLUSTER.first()).get("/1.1/rtm/notifications?start_ts=0"), 400, 1);
+    assertRefused(
+        RestClient.master(CLUSTER.first()).get("/1.1/rtm/notifications?start_ts=0"), 400, 1);
   }
 
-  // ------------------------------------------------------------------------------- _ConversationMemberInfo
+  // -------------------------------------------------------------------------------
+  // _ConversationMemberInfo
 
   private static String memberInfo(String where) {
     return "/1.1/classes/_ConversationMemberInfo?where=" + encode(where);
@@ -235,19 +298,30 @@ class SdkEndpointsIT {
   void members_read_the_roles_set_through_the_protocol() {
     List<String> expected = List.of(JERRY + "=Manager", TOM + "=Owner");
     String where = "{\"cid\":\"" + cid + "\"}";
-    assertEquals(expected, roles(withToken(CLUSTER.second(), harryToken).get(memberInfo(where) + "&client_id=" + HARRY)));
+    assertEquals(
+        expected,
+        roles(
+            withToken(CLUSTER.second(), harryToken)
+                .get(memberInfo(where) + "&client_id=" + HARRY)));
     assertEquals(expected, roles(RestClient.master(CLUSTER.first()).get(memberInfo(where))));
-    assertEquals(List.of(JERRY + "=Manager"), roles(RestClient.master(CLUSTER.first())
-        .get(memberInfo("{\"cid\":\"" + cid + "\",\"clientId\":\"" + JERRY + "\"}"))));
+    assertEquals(
+        List.of(JERRY + "=Manager"),
+        roles(
+            RestClient.master(CLUSTER.first())
+                .get(memberInfo("{\"cid\":\"" + cid + "\",\"clientId\":\"" + JERRY + "\"}"))));
   }
 
   @Test
   void member_info_is_for_members_and_the_master_key_only() {
     String path = memberInfo("{\"cid\":\"" + cid + "\"}");
     Login william = login(CLUSTER.first(), "william-" + RUN);
-    assertRefused(withToken(CLUSTER.first(), william.token()).get(path + "&client_id=william-" + RUN), 403, 4317);
+    assertRefused(
+        withToken(CLUSTER.first(), william.token()).get(path + "&client_id=william-" + RUN),
+        403,
+        4317);
     assertRefused(RestClient.appKey(CLUSTER.first()).get(path), 401, 401);
-    assertRefused(RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false).get(path), 401, 401);
+    assertRefused(
+        RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false).get(path), 401, 401);
     assertUnauthorized(CLUSTER.second(), path);
   }
 
@@ -262,7 +336,8 @@ class SdkEndpointsIT {
     assertRefused(master.get(memberInfo("{\"cid\":\"5f0000000000000000000000\"}")), 404, 4303);
   }
 
-  // ----------------------------------------------------------------------------- /1.1/rtm/transient_group/onlines
+  // -----------------------------------------------------------------------------
+  // /1.1/rtm/transient_group/onlines
 
   @Test
   void a_chatroom_counts_the_clients_online_in_it() {
@@ -271,19 +346,27 @@ class SdkEndpointsIT {
     String room = tom.call(start, WAIT).getConvMessage().getCid();
     for (String clientId : List.of("amy-" + RUN, "ben-" + RUN)) {
       ImClient client = login(CLUSTER.second(), clientId).client();
-      assertEquals(OpType.added, client.call(conv(OpType.add, clientId, room, clientId), WAIT).getOp());
+      assertEquals(
+          OpType.added, client.call(conv(OpType.add, clientId, room, clientId), WAIT).getOp());
     }
     String path = "/1.1/rtm/transient_group/onlines?gid=" + room;
-    for (RestClient caller : List.of(RestClient.appKey(CLUSTER.first()), RestClient.master(CLUSTER.second()),
-        RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false))) {
+    for (RestClient caller :
+        List.of(
+            RestClient.appKey(CLUSTER.first()),
+            RestClient.master(CLUSTER.second()),
+            RestClient.signed(CLUSTER.first(), RestClient.APP_KEY, false))) {
       RestClient.Response answer = caller.get(path);
       assertEquals(200, answer.status(), answer::toString);
-      assertEquals("{\"result\":3}", answer.body().toString(), "Tom (its creator, in it since the start), Amy, Ben");
+      assertEquals(
+          "{\"result\":3}",
+          answer.body().toString(),
+          "Tom (its creator, in it since the start), Amy, Ben");
     }
     assertUnauthorized(CLUSTER.first(), path);
     RestClient app = RestClient.appKey(CLUSTER.first());
     assertRefused(app.get("/1.1/rtm/transient_group/onlines"), 400, 1);
     assertRefused(app.get("/1.1/rtm/transient_group/onlines?gid=" + cid), 400, 4316);
-    assertRefused(app.get("/1.1/rtm/transient_group/onlines?gid=5f0000000000000000000000"), 404, 4303);
+    assertRefused(
+        app.get("/1.1/rtm/transient_group/onlines?gid=5f0000000000000000000000"), 404, 4303);
   }
 }

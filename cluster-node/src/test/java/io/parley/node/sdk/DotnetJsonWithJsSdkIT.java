@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RawWebSocket;
 import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.TestNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -19,8 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The seed's JSON path meets the JS SDK: a client speaking lc.json.3 like the .NET AVRealtime SDK (Unity style,
- * subprotocol in the query) sends to and receives from an official JS SDK 5.0.0-rc.8 client on another node.
+ * The seed's JSON path meets the JS SDK: a client speaking lc.json.3 like the .NET AVRealtime SDK
+ * (Unity style, subprotocol in the query) sends to and receives from an official JS SDK 5.0.0-rc.8
+ * client on another node.
  */
 @ExtendWith(SharedCassandra.class)
 class DotnetJsonWithJsSdkIT {
@@ -44,8 +44,14 @@ class DotnetJsonWithJsSdkIT {
   }
 
   private boolean online(RawWebSocket socket, String me, String clientId) throws Exception {
-    JsonNode result = request(socket, "{\"cmd\":\"session\",\"op\":\"query\",\"peerId\":\"" + me
-        + "\",\"sessionPeerIds\":[\"" + clientId + "\"]}");
+    JsonNode result =
+        request(
+            socket,
+            "{\"cmd\":\"session\",\"op\":\"query\",\"peerId\":\""
+                + me
+                + "\",\"sessionPeerIds\":[\""
+                + clientId
+                + "\"]}");
     return result.path("onlineSessionPeerIds").toString().contains(clientId);
   }
 
@@ -53,23 +59,58 @@ class DotnetJsonWithJsSdkIT {
   void a_lc_json_3_client_and_a_js_sdk_client_exchange_messages_across_nodes() throws Exception {
     String net = "net-tom-" + run;
     String js = "js-jerry-" + run;
-    try (RawWebSocket tom = RawWebSocket.connect(CLUSTER.first().ports().http(), "/?subprotocol=lc.json.3", null, 1 << 16)) {
-      JsonNode opened = request(tom, "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"parley-dev\",\"peerId\":\"" + net
-          + "\",\"ua\":\"net-portable/1.0.0.0\"}");
+    try (RawWebSocket tom =
+        RawWebSocket.connect(
+            CLUSTER.first().ports().http(), "/?subprotocol=lc.json.3", null, 1 << 16)) {
+      JsonNode opened =
+          request(
+              tom,
+              "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\"parley-dev\",\"peerId\":\""
+                  + net
+                  + "\",\"ua\":\"net-portable/1.0.0.0\"}");
       assertEquals("opened", opened.get("op").asText());
-      String cid = request(tom, "{\"cmd\":\"conv\",\"op\":\"start\",\"appId\":\"parley-dev\",\"peerId\":\"" + net
-          + "\",\"m\":[\"" + js + "\"],\"unique\":true,\"attr\":{\"name\":\"\"}}").get("cid").asText();
+      String cid =
+          request(
+                  tom,
+                  "{\"cmd\":\"conv\",\"op\":\"start\",\"appId\":\"parley-dev\",\"peerId\":\""
+                      + net
+                      + "\",\"m\":[\""
+                      + js
+                      + "\"],\"unique\":true,\"attr\":{\"name\":\"\"}}")
+              .get("cid")
+              .asText();
 
-      CompletableFuture<JsonNode> receiving = CompletableFuture.supplyAsync(() -> JsMessagesIT.run("receive", 5,
-          List.of("--rtm", CLUSTER.second().webSocketUri().toString(), "--client", js, "--cid", cid, "--count", "1")));
+      CompletableFuture<JsonNode> receiving =
+          CompletableFuture.supplyAsync(
+              () ->
+                  JsMessagesIT.run(
+                      "receive",
+                      5,
+                      List.of(
+                          "--rtm",
+                          CLUSTER.second().webSocketUri().toString(),
+                          "--client",
+                          js,
+                          "--cid",
+                          cid,
+                          "--count",
+                          "1")));
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (!online(tom, net, js)) {
         assertTrue(System.nanoTime() < deadline, "the JS client never came online");
         Thread.sleep(200);
       }
       String typed = "{\\\"_lctype\\\":-1,\\\"_lctext\\\":\\\"from .NET 你好\\\"}";
-      JsonNode ack = request(tom, "{\"cmd\":\"direct\",\"appId\":\"parley-dev\",\"peerId\":\"" + net + "\",\"cid\":\""
-          + cid + "\",\"msg\":\"" + typed + "\",\"r\":true}");
+      JsonNode ack =
+          request(
+              tom,
+              "{\"cmd\":\"direct\",\"appId\":\"parley-dev\",\"peerId\":\""
+                  + net
+                  + "\",\"cid\":\""
+                  + cid
+                  + "\",\"msg\":\""
+                  + typed
+                  + "\",\"r\":true}");
       assertEquals("ack", ack.get("cmd").asText());
       String uid = ack.get("uid").asText();
 
@@ -81,8 +122,19 @@ class DotnetJsonWithJsSdkIT {
       assertEquals("from .NET 你好", message.get("text").asText());
       assertEquals(ack.get("t").asLong(), message.get("timestamp").asLong());
 
-      JsonNode sent = JsMessagesIT.run("send", 5, List.of("--rtm", CLUSTER.second().webSocketUri().toString(), "--client", js,
-          "--cid", cid, "--text", "hi .NET"));
+      JsonNode sent =
+          JsMessagesIT.run(
+              "send",
+              5,
+              List.of(
+                  "--rtm",
+                  CLUSTER.second().webSocketUri().toString(),
+                  "--client",
+                  js,
+                  "--cid",
+                  cid,
+                  "--text",
+                  "hi .NET"));
       assertTrue(sent.path("ok").asBoolean(), sent::toString);
       String sentId = sent.get("sent").get(0).get("id").asText();
       tom.readTimeout(WAIT);
@@ -94,7 +146,9 @@ class DotnetJsonWithJsSdkIT {
       assertEquals(js, push.get("fromPeerId").asText());
       assertEquals(net, push.get("peerId").asText());
       assertTrue(push.get("msg").asText().contains("hi .NET"), push::toString);
-      assertTrue(!push.has("offline"), "a live JSON push never carries offline (.NET routes on its presence)");
+      assertTrue(
+          !push.has("offline"),
+          "a live JSON push never carries offline (.NET routes on its presence)");
     }
   }
 }

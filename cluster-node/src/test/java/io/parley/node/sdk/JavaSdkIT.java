@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The unmodified official Java SDK ({@code cn.leancloud:realtime-core:6.0.5}) logs two clients in, once with
- * {@code setRtmServer} and once through the router ({@code initialize(appId, appKey, baseUrl)}); our own
- * client sees them online.
+ * The unmodified official Java SDK ({@code cn.leancloud:realtime-core:6.0.5}) logs two clients in,
+ * once with {@code setRtmServer} and once through the router ({@code initialize(appId, appKey,
+ * baseUrl)}); our own client sees them online.
  */
 @ExtendWith(SharedCassandra.class)
 class JavaSdkIT {
@@ -47,10 +47,18 @@ class JavaSdkIT {
   }
 
   private static List<String> online(String... clientIds) {
-    try (ImClient observer = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
+    try (ImClient observer =
+        ImClient.connect(
+            node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
       observer.call(ImClient.sessionOpen("parley-dev", "observer"), WAIT);
-      GenericCommand result = observer.call(GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.query)
-          .setSessionMessage(SessionCommand.newBuilder().addAllSessionPeerIds(List.of(clientIds))), WAIT);
+      GenericCommand result =
+          observer.call(
+              GenericCommand.newBuilder()
+                  .setCmd(CommandType.session)
+                  .setOp(OpType.query)
+                  .setSessionMessage(
+                      SessionCommand.newBuilder().addAllSessionPeerIds(List.of(clientIds))),
+              WAIT);
       return result.getSessionMessage().getOnlineSessionPeerIdsList();
     }
   }
@@ -66,29 +74,45 @@ class JavaSdkIT {
 
   @Test
   void two_clients_log_in_with_set_rtm_server() {
-    LeanCloudJavaSdk.initDirect("parley-dev", "parley-dev-key", node.httpBase(), node.webSocketUri().toString());
+    LeanCloudJavaSdk.initDirect(
+        "parley-dev", "parley-dev-key", node.httpBase(), node.webSocketUri().toString());
     loginTwoAndLogout("java-direct-1", "java-direct-2");
   }
 
   /**
-   * The Java SDK nests custom attributes under {@code attr} itself (§6.1 DECISION: stored as sent, never
-   * re-nested); its invite reaches the invitee as {@code joined} and the others as {@code members_joined}.
+   * The Java SDK nests custom attributes under {@code attr} itself (§6.1 DECISION: stored as sent,
+   * never re-nested); its invite reaches the invitee as {@code joined} and the others as {@code
+   * members_joined}.
    */
   @Test
-  void a_conversation_created_with_attributes_and_an_invite_is_seen_by_other_clients() throws Exception {
-    LeanCloudJavaSdk.initDirect("parley-dev", "parley-dev-key", node.httpBase(), node.webSocketUri().toString());
+  void a_conversation_created_with_attributes_and_an_invite_is_seen_by_other_clients()
+      throws Exception {
+    LeanCloudJavaSdk.initDirect(
+        "parley-dev", "parley-dev-key", node.httpBase(), node.webSocketUri().toString());
     LeanCloudJavaSdk.connect(WAIT);
     AVIMClient creator = LeanCloudJavaSdk.login("java-creator", WAIT);
-    try (ImClient member = ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT);
-        ImClient invitee = ImClient.connect(node.webSocketUri(), Subprotocol.JSON_3, ImClient.OfferMode.QUERY, WAIT)) {
+    try (ImClient member =
+            ImClient.connect(
+                node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT);
+        ImClient invitee =
+            ImClient.connect(
+                node.webSocketUri(), Subprotocol.JSON_3, ImClient.OfferMode.QUERY, WAIT)) {
       member.call(ImClient.sessionOpen("parley-dev", "java-member"), WAIT);
       invitee.call(ImClient.sessionOpen("parley-dev", "java-invitee"), WAIT);
 
-      java.util.concurrent.CompletableFuture<cn.leancloud.im.v2.AVIMConversation> created = new java.util.concurrent.CompletableFuture<>();
-      creator.createConversation(List.of("java-member"), "java-group", java.util.Map.of("type", "group", "pinned", true),
-          false, false, new cn.leancloud.im.v2.callback.AVIMConversationCreatedCallback() {
+      java.util.concurrent.CompletableFuture<cn.leancloud.im.v2.AVIMConversation> created =
+          new java.util.concurrent.CompletableFuture<>();
+      creator.createConversation(
+          List.of("java-member"),
+          "java-group",
+          java.util.Map.of("type", "group", "pinned", true),
+          false,
+          false,
+          new cn.leancloud.im.v2.callback.AVIMConversationCreatedCallback() {
             @Override
-            public void done(cn.leancloud.im.v2.AVIMConversation conversation, cn.leancloud.im.v2.AVIMException e) {
+            public void done(
+                cn.leancloud.im.v2.AVIMConversation conversation,
+                cn.leancloud.im.v2.AVIMException e) {
               if (e != null) {
                 created.completeExceptionally(e);
               } else {
@@ -96,46 +120,74 @@ class JavaSdkIT {
               }
             }
           });
-      cn.leancloud.im.v2.AVIMConversation conversation = created.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+      cn.leancloud.im.v2.AVIMConversation conversation =
+          created.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
       String cid = conversation.getConversationId();
       GenericCommand joined = member.nextPush(WAIT);
       assertEquals(OpType.joined, joined.getOp(), joined::toString);
       assertEquals(cid, joined.getConvMessage().getCid());
 
-      java.util.concurrent.CompletableFuture<Void> added = new java.util.concurrent.CompletableFuture<>();
-      conversation.addMembers(List.of("java-invitee"), new cn.leancloud.im.v2.callback.AVIMConversationCallback() {
-        @Override
-        public void done(cn.leancloud.im.v2.AVIMException e) {
-          if (e != null) {
-            added.completeExceptionally(e);
-          } else {
-            added.complete(null);
-          }
-        }
-      });
+      java.util.concurrent.CompletableFuture<Void> added =
+          new java.util.concurrent.CompletableFuture<>();
+      conversation.addMembers(
+          List.of("java-invitee"),
+          new cn.leancloud.im.v2.callback.AVIMConversationCallback() {
+            @Override
+            public void done(cn.leancloud.im.v2.AVIMException e) {
+              if (e != null) {
+                added.completeExceptionally(e);
+              } else {
+                added.complete(null);
+              }
+            }
+          });
       added.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
       assertEquals(OpType.joined, invitee.nextPush(WAIT).getOp());
       GenericCommand membersJoined = member.nextPush(WAIT);
       assertEquals(OpType.members_joined, membersJoined.getOp());
       assertEquals(List.of("java-invitee"), membersJoined.getConvMessage().getMList());
 
-      GenericCommand results = invitee.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.query)
-          .setConvMessage(io.parley.protocol.wire.ConvCommand.newBuilder().setWhere(
-              io.parley.protocol.wire.JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}"))), WAIT);
+      GenericCommand results =
+          invitee.call(
+              GenericCommand.newBuilder()
+                  .setCmd(CommandType.conv)
+                  .setOp(OpType.query)
+                  .setConvMessage(
+                      io.parley.protocol.wire.ConvCommand.newBuilder()
+                          .setWhere(
+                              io.parley.protocol.wire.JsonObjectMessage.newBuilder()
+                                  .setData("{\"objectId\":\"" + cid + "\"}"))),
+              WAIT);
       com.fasterxml.jackson.databind.JsonNode seen =
-          new com.fasterxml.jackson.databind.ObjectMapper().readTree(results.getConvMessage().getResults().getData()).get(0);
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .readTree(results.getConvMessage().getResults().getData())
+              .get(0);
       assertEquals("java-group", seen.get("name").asText());
-      assertEquals("group", seen.get("attr").get("type").asText(), "the Java SDK's own nesting is kept");
+      assertEquals(
+          "group", seen.get("attr").get("type").asText(), "the Java SDK's own nesting is kept");
       assertEquals(true, seen.get("attr").get("pinned").asBoolean());
       assertEquals(3, seen.get("m").size());
       jsSeesConversation(cid);
     }
   }
 
-  /** The official JS SDK (5.0.0-rc.8) reads the Java-created conversation by id, attributes as stored. */
+  /**
+   * The official JS SDK (5.0.0-rc.8) reads the Java-created conversation by id, attributes as
+   * stored.
+   */
   private static void jsSeesConversation(String cid) {
-    com.fasterxml.jackson.databind.JsonNode result = JsConversationsIT.run("read-conversation",
-        List.of("--sdk", "5", "--rtm", node.webSocketUri().toString(), "--client", "js-reader", "--cid", cid));
+    com.fasterxml.jackson.databind.JsonNode result =
+        JsConversationsIT.run(
+            "read-conversation",
+            List.of(
+                "--sdk",
+                "5",
+                "--rtm",
+                node.webSocketUri().toString(),
+                "--client",
+                "js-reader",
+                "--cid",
+                cid));
     org.junit.jupiter.api.Assertions.assertTrue(result.path("ok").asBoolean(), result::toString);
     com.fasterxml.jackson.databind.JsonNode conversation = result.get("conversation");
     assertEquals(cid, conversation.get("id").asText());

@@ -32,11 +32,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The unmodified official Java SDK ({@code cn.leancloud:realtime-core:6.0.5}, in this JVM, on the first node)
- * exchanges messages with the official JS SDK ({@code messages.js receive} / {@code send}, 4.3.1 and 5.0.0-rc.8,
- * on the second node): a text with unicode attributes and the seed's custom typed message (type 2, field
- * {@code ecode}) each way, with the same id, sender, conversation and timestamp on both sides, then both sides
- * read the same history (docs/protocol.md §6.12, §6.15, §7.2).
+ * The unmodified official Java SDK ({@code cn.leancloud:realtime-core:6.0.5}, in this JVM, on the
+ * first node) exchanges messages with the official JS SDK ({@code messages.js receive} / {@code
+ * send}, 4.3.1 and 5.0.0-rc.8, on the second node): a text with unicode attributes and the seed's
+ * custom typed message (type 2, field {@code ecode}) each way, with the same id, sender,
+ * conversation and timestamp on both sides, then both sides read the same history (docs/protocol.md
+ * §6.12, §6.15, §7.2).
  */
 @ExtendWith(SharedCassandra.class)
 class JavaSdkMessagesIT {
@@ -50,7 +51,8 @@ class JavaSdkMessagesIT {
   static void startNodes() {
     first = TestNode.start(TestNode.Ports.free());
     second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
-    LeanCloudJavaSdk.initDirect(APP_ID, "parley-dev-key", first.httpBase(), first.webSocketUri().toString());
+    LeanCloudJavaSdk.initDirect(
+        APP_ID, "parley-dev-key", first.httpBase(), first.webSocketUri().toString());
   }
 
   @AfterAll
@@ -64,14 +66,24 @@ class JavaSdkMessagesIT {
     }
   }
 
-  /** Waits until {@code clientId} is online (session/query through our own client on the first node). */
+  /**
+   * Waits until {@code clientId} is online (session/query through our own client on the first
+   * node).
+   */
   private static void awaitOnline(String clientId) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
-    try (ImClient observer = ImClient.connect(first.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
+    try (ImClient observer =
+        ImClient.connect(
+            first.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
       observer.call(ImClient.sessionOpen(APP_ID, "observer-" + UUID.randomUUID()), WAIT);
       while (System.nanoTime() < deadline) {
-        GenericCommand result = observer.call(GenericCommand.newBuilder().setCmd(CommandType.session).setOp(OpType.query)
-            .setSessionMessage(SessionCommand.newBuilder().addSessionPeerIds(clientId)), WAIT);
+        GenericCommand result =
+            observer.call(
+                GenericCommand.newBuilder()
+                    .setCmd(CommandType.session)
+                    .setOp(OpType.query)
+                    .setSessionMessage(SessionCommand.newBuilder().addSessionPeerIds(clientId)),
+                WAIT);
         if (result.getSessionMessage().getOnlineSessionPeerIdsList().contains(clientId)) {
           return;
         }
@@ -96,23 +108,35 @@ class JavaSdkMessagesIT {
 
   @ParameterizedTest(name = "JS SDK {0}")
   @ValueSource(ints = {4, 5})
-  void java_and_js_exchange_texts_and_typed_messages_both_ways_and_read_the_same_history(int sdk) throws Exception {
+  void java_and_js_exchange_texts_and_typed_messages_both_ways_and_read_the_same_history(int sdk)
+      throws Exception {
     String run = UUID.randomUUID().toString().substring(0, 6);
     String javaId = "JavaTom-" + run;
     String jsId = "JsJerry-" + run;
     LeanCloudJavaSdk.MessageCollector collector = LeanCloudJavaSdk.collectMessages();
     AVIMClient tom = LeanCloudJavaSdk.login(javaId, WAIT);
     try {
-      AVIMConversation conversation = LeanCloudJavaSdk.createConversation(tom, List.of(jsId), "Java & JS", Map.of(), false, WAIT);
+      AVIMConversation conversation =
+          LeanCloudJavaSdk.createConversation(
+              tom, List.of(jsId), "Java & JS", Map.of(), false, WAIT);
       String cid = conversation.getConversationId();
       String jsNode = second.webSocketUri().toString();
 
       // Java -> JS: the JS client waits on the second node for two messages
-      CompletableFuture<JsonNode> receiving = CompletableFuture.supplyAsync(() -> JsMessagesIT.run("receive", sdk,
-          List.of("--rtm", jsNode, "--client", jsId, "--cid", cid, "--count", "2")));
+      CompletableFuture<JsonNode> receiving =
+          CompletableFuture.supplyAsync(
+              () ->
+                  JsMessagesIT.run(
+                      "receive",
+                      sdk,
+                      List.of("--rtm", jsNode, "--client", jsId, "--cid", cid, "--count", "2")));
       awaitOnline(jsId);
-      AVIMTextMessage text = LeanCloudJavaSdk.send(conversation,
-          LeanCloudJavaSdk.textMessage("from Java 人民的名义挺好看的", Map.of("lang", "中文", "n", 1)), null, WAIT);
+      AVIMTextMessage text =
+          LeanCloudJavaSdk.send(
+              conversation,
+              LeanCloudJavaSdk.textMessage("from Java 人民的名义挺好看的", Map.of("lang", "中文", "n", 1)),
+              null,
+              WAIT);
       LeanCloudJavaSdk.Emoji emoji = new LeanCloudJavaSdk.Emoji();
       emoji.setEcode("#e002");
       emoji.setText("表情 from Java");
@@ -129,16 +153,34 @@ class JavaSdkMessagesIT {
       assertEquals("中文", got.get(0).get("attributes").get("lang").asText(), got.get(0)::toString);
       assertEquals(1, got.get(0).get("attributes").get("n").asInt());
       assertSame(emoji, got.get(1), javaId, cid);
-      assertEquals("Emoji", got.get(1).get("class").asText(), "the JS SDK parses the Java SDK's type 2 as its Emoji");
+      assertEquals(
+          "Emoji",
+          got.get(1).get("class").asText(),
+          "the JS SDK parses the Java SDK's type 2 as its Emoji");
       assertEquals("#e002", got.get(1).get("ecode").asText());
       assertEquals("表情 from Java", got.get(1).get("text").asText());
       assertEquals("大", got.get(1).get("attributes").get("size").asText());
-      assertEquals(List.of(text.getMessageId(), emoji.getMessageId()),
-          list(received.get("history")).stream().map(m -> m.get("id").asText()).toList(), "JS reads the history");
+      assertEquals(
+          List.of(text.getMessageId(), emoji.getMessageId()),
+          list(received.get("history")).stream().map(m -> m.get("id").asText()).toList(),
+          "JS reads the history");
 
       // JS -> Java: the JS client logs in again and sends a text and an Emoji
-      JsonNode sent = JsMessagesIT.run("send", sdk, List.of("--rtm", jsNode, "--client", jsId, "--cid", cid,
-          "--text", "from JS 你好", "--emoji", "表情 from JS"));
+      JsonNode sent =
+          JsMessagesIT.run(
+              "send",
+              sdk,
+              List.of(
+                  "--rtm",
+                  jsNode,
+                  "--client",
+                  jsId,
+                  "--cid",
+                  cid,
+                  "--text",
+                  "from JS 你好",
+                  "--emoji",
+                  "表情 from JS"));
       assertTrue(sent.path("ok").asBoolean(), sent::toString);
       List<JsonNode> jsSent = list(sent.get("sent"));
       List<AVIMMessage> inJava = collector.await(javaId, cid, 2, WAIT);
@@ -147,10 +189,12 @@ class JavaSdkMessagesIT {
         assertSame(inJava.get(n), jsSent.get(n), jsId, cid);
         assertEquals(jsId, inJava.get(n).getFrom());
       }
-      AVIMTextMessage javaText = assertInstanceOf(AVIMTextMessage.class, inJava.get(0), inJava.get(0).getContent());
+      AVIMTextMessage javaText =
+          assertInstanceOf(AVIMTextMessage.class, inJava.get(0), inJava.get(0).getContent());
       assertEquals("from JS 你好", javaText.getText());
       assertEquals("中文", javaText.getAttrs().get("语言"), javaText.getContent());
-      LeanCloudJavaSdk.Emoji javaEmoji = assertInstanceOf(LeanCloudJavaSdk.Emoji.class, inJava.get(1), inJava.get(1).getContent());
+      LeanCloudJavaSdk.Emoji javaEmoji =
+          assertInstanceOf(LeanCloudJavaSdk.Emoji.class, inJava.get(1), inJava.get(1).getContent());
       assertEquals("#e001", javaEmoji.getEcode());
       assertEquals("表情 from JS", javaEmoji.getText());
       assertEquals("js", javaEmoji.getAttrs().get("from"));
@@ -159,8 +203,10 @@ class JavaSdkMessagesIT {
       List<AVIMMessage> history = LeanCloudJavaSdk.queryMessages(conversation, 10, WAIT);
       List<String> expected = new ArrayList<>(List.of(text.getMessageId(), emoji.getMessageId()));
       jsSent.forEach(m -> expected.add(m.get("id").asText()));
-      assertEquals(expected, history.stream().map(AVIMMessage::getMessageId).toList(), history::toString);
-      assertEquals(List.of(javaId, javaId, jsId, jsId), history.stream().map(AVIMMessage::getFrom).toList());
+      assertEquals(
+          expected, history.stream().map(AVIMMessage::getMessageId).toList(), history::toString);
+      assertEquals(
+          List.of(javaId, javaId, jsId, jsId), history.stream().map(AVIMMessage::getFrom).toList());
       assertInstanceOf(LeanCloudJavaSdk.Emoji.class, history.get(3), "typed in history too");
       assertEquals(jsSent.get(1).get("timestamp").asLong(), history.get(3).getTimestamp());
     } finally {

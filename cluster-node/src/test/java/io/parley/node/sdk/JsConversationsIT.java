@@ -19,8 +19,6 @@ import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.JsonObjectMessage;
 import io.parley.protocol.wire.OpType;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,20 +35,23 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The seed's conversation scenarios (private chat, group with a custom attribute, the invite / kick / leave
- * tables, chatroom) driven through the unmodified official JS SDKs (leancloud-realtime 4.3.1 and 5.0.0-rc.8) by
- * {@code src/test/js/conversations.js}, clients spread over a two-node cluster. Every assertion names who gets
- * which SDK event with which payload, and who gets nothing (docs/protocol.md §6.1–§6.4, §11), both as the SDK reports
- * it and as the pushes on each client's WebSocket.
+ * The seed's conversation scenarios (private chat, group with a custom attribute, the invite / kick
+ * / leave tables, chatroom) driven through the unmodified official JS SDKs (leancloud-realtime
+ * 4.3.1 and 5.0.0-rc.8) by {@code src/test/js/conversations.js}, clients spread over a two-node
+ * cluster. Every assertion names who gets which SDK event with which payload, and who gets nothing
+ * (docs/protocol.md §6.1–§6.4, §11), both as the SDK reports it and as the pushes on each client's
+ * WebSocket.
  *
- * <p>Each scenario runs once per variant; the test methods assert different facts of that one run (cached).
+ * <p>Each scenario runs once per variant; the test methods assert different facts of that one run
+ * (cached).
  */
 @ExtendWith(SharedCassandra.class)
 class JsConversationsIT {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Path DIR = Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
+  private static final Path DIR =
+      Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
   private static final Map<String, JsonNode> RUNS = new ConcurrentHashMap<>();
   private static TestNode first;
   private static TestNode second;
@@ -71,21 +71,34 @@ class JsConversationsIT {
   // ------------------------------------------------------------------------------------------------------------
   // running conversations.js
 
-  /** The scenario's result for this variant: run once, then shared by every test that asserts on it. */
+  /**
+   * The scenario's result for this variant: run once, then shared by every test that asserts on it.
+   */
   private static JsonNode scenario(String scenario, int sdk, boolean binary, boolean shared) {
     String key = scenario + "/" + sdk + "/" + binary + "/" + shared;
-    JsonNode result = RUNS.computeIfAbsent(key, k -> {
-      List<String> args = new ArrayList<>(List.of("--sdk", Integer.toString(sdk), "--rtm",
-          first.webSocketUri() + "," + second.webSocketUri(), "--run", UUID.randomUUID().toString().substring(0, 6)));
-      if (!binary) {
-        args.add("--no-binary");
-      }
-      if (shared) {
-        args.add("--share-connection");
-      }
-      return run(scenario, args);
-    });
-    assertTrue(result.path("ok").asBoolean(), () -> scenario + " (sdk " + sdk + ") failed: " + result);
+    JsonNode result =
+        RUNS.computeIfAbsent(
+            key,
+            k -> {
+              List<String> args =
+                  new ArrayList<>(
+                      List.of(
+                          "--sdk",
+                          Integer.toString(sdk),
+                          "--rtm",
+                          first.webSocketUri() + "," + second.webSocketUri(),
+                          "--run",
+                          UUID.randomUUID().toString().substring(0, 6)));
+              if (!binary) {
+                args.add("--no-binary");
+              }
+              if (shared) {
+                args.add("--share-connection");
+              }
+              return run(scenario, args);
+            });
+    assertTrue(
+        result.path("ok").asBoolean(), () -> scenario + " (sdk " + sdk + ") failed: " + result);
     return result;
   }
 
@@ -95,8 +108,15 @@ class JsConversationsIT {
 
   /** Runs {@code node conversations.js <scenario> <args>}; the result is its last stdout line. */
   static JsonNode run(String scenario, List<String> arguments) {
-    List<String> all = new ArrayList<>(List.of("--app-id", "parley-dev", "--app-key", "parley-dev-key",
-        "--timeout-ms", Long.toString(TIMEOUT.toMillis())));
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "--app-id",
+                "parley-dev",
+                "--app-key",
+                "parley-dev-key",
+                "--timeout-ms",
+                Long.toString(TIMEOUT.toMillis())));
     all.addAll(arguments);
     return JsSdk.runScript("conversations.js", scenario, all, TIMEOUT);
   }
@@ -105,11 +125,17 @@ class JsConversationsIT {
   // expectations
 
   private static String event(String name, String cid, String by, String... members) {
-    StringBuilder s = new StringBuilder("{\"event\":\"").append(name).append("\",\"cid\":\"").append(cid).append('"');
-    String byKey = switch (name) {
-      case "INVITED", "MEMBERS_JOINED" -> "invitedBy";
-      default -> "kickedBy";
-    };
+    StringBuilder s =
+        new StringBuilder("{\"event\":\"")
+            .append(name)
+            .append("\",\"cid\":\"")
+            .append(cid)
+            .append('"');
+    String byKey =
+        switch (name) {
+          case "INVITED", "MEMBERS_JOINED" -> "invitedBy";
+          default -> "kickedBy";
+        };
     s.append(",\"").append(byKey).append("\":\"").append(by).append('"');
     if (members.length > 0) {
       s.append(",\"members\":").append(strings(members));
@@ -125,10 +151,13 @@ class JsConversationsIT {
     }
   }
 
-  /** The SDK events one client got in one step, without the INVITED event's conversation snapshot. */
+  /**
+   * The SDK events one client got in one step, without the INVITED event's conversation snapshot.
+   */
   private static List<String> events(JsonNode perClient, String client) {
     JsonNode list = perClient.get(client);
-    assertTrue(list != null && list.isArray(), () -> "no event list for " + client + " in " + perClient);
+    assertTrue(
+        list != null && list.isArray(), () -> "no event list for " + client + " in " + perClient);
     List<String> out = new ArrayList<>();
     for (JsonNode e : list) {
       ObjectNode copy = e.deepCopy();
@@ -142,17 +171,34 @@ class JsConversationsIT {
   private static List<String> pushes(JsonNode perClient, String client, String cid) {
     List<String> out = new ArrayList<>();
     for (JsonNode p : perClient.get(client)) {
-      assertEquals(client, p.path("peerId").asText(), () -> "push not addressed to its recipient: " + p);
+      assertEquals(
+          client, p.path("peerId").asText(), () -> "push not addressed to its recipient: " + p);
       assertEquals(cid, p.path("cid").asText(), p::toString);
-      out.add(p.get("op").asText() + ":" + p.path("initBy").asText() + ":" + (p.has("m") ? p.get("m").toString() : "-"));
+      out.add(
+          p.get("op").asText()
+              + ":"
+              + p.path("initBy").asText()
+              + ":"
+              + (p.has("m") ? p.get("m").toString() : "-"));
     }
     return out;
   }
 
-  private static void assertGets(JsonNode step, String cid, String client, List<String> expectedEvents, List<String> expectedPushes) {
-    assertEquals(expectedEvents, events(step.get("events"), client), () -> client + " SDK events in " + step);
+  private static void assertGets(
+      JsonNode step,
+      String cid,
+      String client,
+      List<String> expectedEvents,
+      List<String> expectedPushes) {
+    assertEquals(
+        expectedEvents,
+        events(step.get("events"), client),
+        () -> client + " SDK events in " + step);
     if (step.has("pushes")) {
-      assertEquals(expectedPushes, pushes(step.get("pushes"), client, cid), () -> client + " pushes in " + step);
+      assertEquals(
+          expectedPushes,
+          pushes(step.get("pushes"), client, cid),
+          () -> client + " pushes in " + step);
     }
   }
 
@@ -175,11 +221,18 @@ class JsConversationsIT {
     ObjectNode create = JSON.createObjectNode();
     create.set("events", r.get("events"));
     create.set("pushes", r.get("pushes"));
-    assertGets(create, cid, "Jerry", List.of(event("INVITED", cid, "Tom")), List.of("joined:Tom:-"));
+    assertGets(
+        create, cid, "Jerry", List.of(event("INVITED", cid, "Tom")), List.of("joined:Tom:-"));
     assertGetsNothing(create, cid, "Tom");
-    assertEquals(List.of("Jerry", "Tom"), texts(r.get("startSent").get("m")), "JS adds the creator and sorts");
+    assertEquals(
+        List.of("Jerry", "Tom"),
+        texts(r.get("startSent").get("m")),
+        "JS adds the creator and sorts");
     assertEquals(first.webSocketUri().toString(), r.get("nodes").get("Tom").asText());
-    assertEquals(second.webSocketUri().toString(), r.get("nodes").get("Jerry").asText(), "Tom and Jerry on different nodes");
+    assertEquals(
+        second.webSocketUri().toString(),
+        r.get("nodes").get("Jerry").asText(),
+        "Tom and Jerry on different nodes");
     assertEquals(0, r.get("unhandledRejections").size(), r::toString);
   }
 
@@ -190,13 +243,16 @@ class JsConversationsIT {
     assertEquals("Tom", jerry.get("invitedBy").asText());
     assertEquals("Tom & Jerry", jerry.get("name").asText(), jerry::toString);
     assertEquals(List.of("Jerry", "Tom"), texts(jerry.get("members")));
-    assertTrue(jerry.get("queriedById").asBoolean(), "the SDK resolved the unknown conversation with conv/query");
+    assertTrue(
+        jerry.get("queriedById").asBoolean(),
+        "the SDK resolved the unknown conversation with conv/query");
   }
 
   /**
-   * 5.x creates with {@code unique: true} by default, so Jerry's second start of the same member set gets Tom's
-   * conversation back and nobody hears of it (§6.1 step 5). 4.3.1 defaults to {@code unique: false}: its first
-   * conversation is not unique, the second (explicitly unique) start creates a new one and invites Tom.
+   * 5.x creates with {@code unique: true} by default, so Jerry's second start of the same member
+   * set gets Tom's conversation back and nobody hears of it (§6.1 step 5). 4.3.1 defaults to {@code
+   * unique: false}: its first conversation is not unique, the second (explicitly unique) start
+   * creates a new one and invites Tom.
    */
   @ParameterizedTest(name = "sdk {0}")
   @ValueSource(ints = {4, 5})
@@ -235,7 +291,9 @@ class JsConversationsIT {
     assertEquals("group", found.get("type").asText());
     assertEquals(List.of("Bob", "Harry", "Jerry", "Tom"), texts(found.get("members")));
     assertEquals("Tom", found.get("creator").asText());
-    assertTrue(r.get("plainQuery").get("includesCid").asBoolean(), () -> "equalTo('type','group') alone: " + r.get("plainQuery"));
+    assertTrue(
+        r.get("plainQuery").get("includesCid").asBoolean(),
+        () -> "equalTo('type','group') alone: " + r.get("plainQuery"));
     assertEquals(List.of("group"), texts(r.get("plainQuery").get("types")));
     JsonNode byId = r.get("byId").get(0);
     assertEquals(cid, byId.get("id").asText());
@@ -251,7 +309,8 @@ class JsConversationsIT {
   @ValueSource(ints = {4, 5})
   void custom_attributes_are_stored_as_sent_top_level(int sdk) {
     JsonNode r = scenario("group-query", sdk);
-    assertEquals("{\"type\":\"group\",\"name\":\"group\"}", r.get("startSent").get("attr").asText());
+    assertEquals(
+        "{\"type\":\"group\",\"name\":\"group\"}", r.get("startSent").get("attr").asText());
     JsonNode found = r.get("query").get("found").get(0);
     assertTrue(found.get("attr").isNull(), () -> "not nested under attr: " + found);
     assertEquals("group", found.get("attributes").get("type").asText());
@@ -262,8 +321,13 @@ class JsConversationsIT {
 
   private static JsonNode tables(int sdk, boolean binary, boolean shared) {
     JsonNode r = scenario("seed-tables", sdk, binary, shared);
-    assertEquals(binary ? "[\"lc.protobuf2.3\"]" : "[\"lc.proto2base64.3\"]", r.get("subprotocols").toString());
-    assertEquals(shared ? 2 : 5, r.get("connections").asInt(), "one WebSocket per " + (shared ? "node" : "client"));
+    assertEquals(
+        binary ? "[\"lc.protobuf2.3\"]" : "[\"lc.proto2base64.3\"]",
+        r.get("subprotocols").toString());
+    assertEquals(
+        shared ? 2 : 5,
+        r.get("connections").asInt(),
+        "one WebSocket per " + (shared ? "node" : "client"));
     assertEquals(0, r.get("unhandledRejections").size(), r::toString);
     return r;
   }
@@ -275,48 +339,71 @@ class JsConversationsIT {
     String cid = r.get("cid").asText();
     JsonNode create = r.get("steps").get("create");
     for (String invitee : List.of("Jerry", "Bob", "Harry")) {
-      assertGets(create, cid, invitee, List.of(event("INVITED", cid, "Tom")), List.of("joined:Tom:-"));
+      assertGets(
+          create, cid, invitee, List.of(event("INVITED", cid, "Tom")), List.of("joined:Tom:-"));
     }
     assertGetsNothing(create, cid, "Tom");
     assertGetsNothing(create, cid, "William");
   }
 
-  /** Seed table "A 邀请 D": A, B, C OnMembersJoined; D OnInvited (§11 DECISION: the inviter included). */
+  /**
+   * Seed table "A 邀请 D": A, B, C OnMembersJoined; D OnInvited (§11 DECISION: the inviter included).
+   */
   @ParameterizedTest(name = "sdk {0}, binary {1}, one WebSocket per node {2}")
   @CsvSource({"4,true,false", "5,true,false", "5,false,true"})
-  void invitee_gets_invited_and_everyone_else_incl_the_inviter_gets_members_joined(int sdk, boolean binary, boolean shared) {
+  void invitee_gets_invited_and_everyone_else_incl_the_inviter_gets_members_joined(
+      int sdk, boolean binary, boolean shared) {
     JsonNode r = tables(sdk, binary, shared);
     String cid = r.get("cid").asText();
     JsonNode invite = r.get("steps").get("invite");
-    assertEquals(List.of(r.get("ids").get("William").asText()), texts(invite.get("result").get("successfulClientIds")));
+    assertEquals(
+        List.of(r.get("ids").get("William").asText()),
+        texts(invite.get("result").get("successfulClientIds")));
     assertEquals(0, invite.get("result").get("failures").size());
-    assertGets(invite, cid, "William", List.of(event("INVITED", cid, "Tom")), List.of("joined:Tom:-"));
+    assertGets(
+        invite, cid, "William", List.of(event("INVITED", cid, "Tom")), List.of("joined:Tom:-"));
     for (String member : List.of("Tom", "Jerry", "Bob", "Harry")) {
-      assertGets(invite, cid, member, List.of(event("MEMBERS_JOINED", cid, "Tom", "William")),
+      assertGets(
+          invite,
+          cid,
+          member,
+          List.of(event("MEMBERS_JOINED", cid, "Tom", "William")),
           List.of("members_joined:Tom:[\"William\"]"));
     }
-    assertEquals(List.of("Bob", "Harry", "Jerry", "Tom", "William"), texts(invite.get("tomMembers")));
+    assertEquals(
+        List.of("Bob", "Harry", "Jerry", "Tom", "William"), texts(invite.get("tomMembers")));
   }
 
-  /** Seed table "A 将 B 踢出": B OnKicked, A and C OnMembersLeft; the kicked one hears nothing more. */
+  /**
+   * Seed table "A 将 B 踢出": B OnKicked, A and C OnMembersLeft; the kicked one hears nothing more.
+   */
   @ParameterizedTest(name = "sdk {0}, binary {1}, one WebSocket per node {2}")
   @CsvSource({"4,true,false", "5,true,false", "5,false,true"})
-  void kicked_member_gets_kicked_and_nothing_more_as_the_seed_table_says(int sdk, boolean binary, boolean shared) {
+  void kicked_member_gets_kicked_and_nothing_more_as_the_seed_table_says(
+      int sdk, boolean binary, boolean shared) {
     JsonNode r = tables(sdk, binary, shared);
     String cid = r.get("cid").asText();
     JsonNode kick = r.get("steps").get("kick");
-    assertEquals(List.of(r.get("ids").get("Harry").asText()), texts(kick.get("result").get("successfulClientIds")));
+    assertEquals(
+        List.of(r.get("ids").get("Harry").asText()),
+        texts(kick.get("result").get("successfulClientIds")));
     assertGets(kick, cid, "Harry", List.of(event("KICKED", cid, "Tom")), List.of("left:Tom:-"));
     for (String member : List.of("Tom", "Jerry", "Bob", "William")) {
-      assertGets(kick, cid, member, List.of(event("MEMBERS_LEFT", cid, "Tom", "Harry")), List.of("members_left:Tom:[\"Harry\"]"));
+      assertGets(
+          kick,
+          cid,
+          member,
+          List.of(event("MEMBERS_LEFT", cid, "Tom", "Harry")),
+          List.of("members_left:Tom:[\"Harry\"]"));
     }
     assertGetsNothing(r.get("steps").get("quit"), cid, "Harry");
     assertEquals(List.of("Bob", "Jerry", "Tom", "William"), texts(kick.get("tomMembers")));
   }
 
   /**
-   * Seed table "A 退出对话", played by a member (Jerry): the quitter gets nothing, the others OnMembersLeft (§6.3
-   * DECISION against the docs' tables). Tom, the owner, cannot quit under the default configuration.
+   * Seed table "A 退出对话", played by a member (Jerry): the quitter gets nothing, the others
+   * OnMembersLeft (§6.3 DECISION against the docs' tables). Tom, the owner, cannot quit under the
+   * default configuration.
    */
   @ParameterizedTest(name = "sdk {0}, binary {1}, one WebSocket per node {2}")
   @CsvSource({"4,true,false", "5,true,false", "5,false,true"})
@@ -324,34 +411,60 @@ class JsConversationsIT {
     JsonNode r = tables(sdk, binary, shared);
     String cid = r.get("cid").asText();
     JsonNode ownerQuit = r.get("steps").get("ownerQuit");
-    assertEquals("CONVERSATION_NEED_OWNER", ownerQuit.path("error").path("message").asText(), ownerQuit::toString);
+    assertEquals(
+        "CONVERSATION_NEED_OWNER",
+        ownerQuit.path("error").path("message").asText(),
+        ownerQuit::toString);
     JsonNode quit = r.get("steps").get("quit");
     assertGetsNothing(quit, cid, "Jerry");
     for (String member : List.of("Tom", "Bob", "William")) {
-      assertGets(quit, cid, member, List.of(event("MEMBERS_LEFT", cid, "Jerry", "Jerry")), List.of("members_left:Jerry:[\"Jerry\"]"));
+      assertGets(
+          quit,
+          cid,
+          member,
+          List.of(event("MEMBERS_LEFT", cid, "Jerry", "Jerry")),
+          List.of("members_left:Jerry:[\"Jerry\"]"));
     }
-    assertEquals(List.of("Bob", "Tom", "William"), texts(r.get("steps").get("after").get("members")),
+    assertEquals(
+        List.of("Bob", "Tom", "William"),
+        texts(r.get("steps").get("after").get("members")),
         "the member list a remaining member reads back");
   }
 
-  /** The SDK suite's {@code owner can not quit} and {@code member can not promote itself}, default configuration. */
+  /**
+   * The SDK suite's {@code owner can not quit} and {@code member can not promote itself}, default
+   * configuration.
+   */
   @ParameterizedTest(name = "sdk {0}")
   @ValueSource(ints = {4, 5})
   void by_default_the_owner_can_not_quit_and_a_member_can_not_promote_itself(int sdk) {
     JsonNode r = scenario("roles", sdk);
-    assertEquals("CONVERSATION_OPERATION_UNAUTHORIZED", r.get("promoteSelf").path("error").path("message").asText(),
+    assertEquals(
+        "CONVERSATION_OPERATION_UNAUTHORIZED",
+        r.get("promoteSelf").path("error").path("message").asText(),
         () -> "member can not promote itself: " + r.get("promoteSelf"));
     assertEquals(4320, r.get("promoteSelf").path("error").path("code").asInt());
-    assertEquals("CONVERSATION_NEED_OWNER", r.get("ownerQuit").path("error").path("message").asText(),
+    assertEquals(
+        "CONVERSATION_NEED_OWNER",
+        r.get("ownerQuit").path("error").path("message").asText(),
         () -> "owner can not quit: " + r.get("ownerQuit"));
     assertEquals(4324, r.get("ownerQuit").path("error").path("code").asInt());
     JsonNode kick = r.get("kickOwner").get("result");
-    assertEquals(0, kick.get("successfulClientIds").size(), () -> "no member ejects the owner: " + r.get("kickOwner"));
+    assertEquals(
+        0,
+        kick.get("successfulClientIds").size(),
+        () -> "no member ejects the owner: " + r.get("kickOwner"));
     assertEquals("CONVERSATION_NEED_OWNER", kick.get("failures").get(0).get("message").asText());
-    assertTrue(r.get("makeOwner").has("error"), () -> "nobody is made Owner: " + r.get("makeOwner"));
-    assertTrue(r.get("promote").path("ok").asBoolean(), () -> "the owner makes a manager: " + r.get("promote"));
+    assertTrue(
+        r.get("makeOwner").has("error"), () -> "nobody is made Owner: " + r.get("makeOwner"));
+    assertTrue(
+        r.get("promote").path("ok").asBoolean(),
+        () -> "the owner makes a manager: " + r.get("promote"));
     assertEquals(List.of("Bob", "Jerry", "Tom"), texts(r.get("membersAfter")));
-    assertEquals(0, r.path("unhandledRejections").size(), () -> "SDK errors: " + r.path("unhandledRejections"));
+    assertEquals(
+        0,
+        r.path("unhandledRejections").size(),
+        () -> "SDK errors: " + r.path("unhandledRejections"));
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -373,12 +486,18 @@ class JsConversationsIT {
     assertEquals(2, r.get("countAfterClose").asInt(), () -> "polls " + r.get("countPolls"));
     for (String step : List.of("create", "join", "close", "seed-room")) {
       for (String client : List.of("Tom", "Jerry")) {
-        assertEquals(List.of(), events(r.get("events").get(step), client), () -> "chatrooms have no member events: " + step);
+        assertEquals(
+            List.of(),
+            events(r.get("events").get(step), client),
+            () -> "chatrooms have no member events: " + step);
       }
     }
   }
 
-  /** The seed creates its chatroom with members (isTransient: true); they are ignored, nobody is invited. */
+  /**
+   * The seed creates its chatroom with members (isTransient: true); they are ignored, nobody is
+   * invited.
+   */
   @ParameterizedTest(name = "sdk {0}")
   @ValueSource(ints = {4, 5})
   void a_chatroom_created_with_members_invites_nobody_and_holds_only_its_creator(int sdk) {
@@ -394,7 +513,10 @@ class JsConversationsIT {
   // ------------------------------------------------------------------------------------------------------------
   // "William 加入": a non-member joins by id
 
-  /** §11 "I joins": the joiner and every member get members_joined{m:[I]}, nobody gets joined/INVITED. */
+  /**
+   * §11 "I joins": the joiner and every member get members_joined{m:[I]}, nobody gets
+   * joined/INVITED.
+   */
   @ParameterizedTest(name = "sdk {0}")
   @ValueSource(ints = {4, 5})
   void a_self_joiner_and_every_member_get_members_joined(int sdk) {
@@ -402,40 +524,61 @@ class JsConversationsIT {
     String cid = r.get("cid").asText();
     JsonNode join = r.get("steps").get("join");
     for (String client : List.of("Tom", "Jerry", "William")) {
-      assertGets(join, cid, client, List.of(event("MEMBERS_JOINED", cid, "William", "William")),
+      assertGets(
+          join,
+          cid,
+          client,
+          List.of(event("MEMBERS_JOINED", cid, "William", "William")),
           List.of("members_joined:William:[\"William\"]"));
     }
     assertEquals(List.of("Jerry", "Tom", "William"), texts(r.get("williamAfter").get("members")));
   }
 
   // ------------------------------------------------------------------------------------------------------------
-  // JS 5 over REST: member roles and reliable notifications (REST-AND-HOOKS §2.2, §2.3; docs/protocol.md §15)
+  // JS 5 over REST: member roles and reliable notifications (REST-AND-HOOKS §2.2, §2.3;
+  // docs/protocol.md §15)
 
   /** The HTTP requests the SDK made in one step to a path, as "METHOD status". */
   private static List<String> http(JsonNode r, String step, String path) {
     return StreamSupport.stream(r.get("http").spliterator(), false)
-        .filter(request -> request.get("step").asText().equals(step) && request.get("url").asText().contains(path))
+        .filter(
+            request ->
+                request.get("step").asText().equals(step)
+                    && request.get("url").asText().contains(path))
         .map(request -> request.get("method").asText() + " " + request.get("status").asText())
         .toList();
   }
 
-  /** Roles set with conv/member_info_update come back from _ConversationMemberInfo as the SDK reads them. */
+  /**
+   * Roles set with conv/member_info_update come back from _ConversationMemberInfo as the SDK reads
+   * them.
+   */
   @org.junit.jupiter.api.Test
   void get_all_member_info_returns_the_roles_set_through_the_protocol() {
     JsonNode r = scenario("reliable-notifications", 5);
-    assertEquals("[{\"member\":\"Bob\",\"role\":\"Member\"},{\"member\":\"Jerry\",\"role\":\"Manager\"},"
-        + "{\"member\":\"Tom\",\"role\":\"Owner\"}]", r.get("memberInfo").toString());
-    // Every member's SDK also re-reads the roles when member_info_changed arrives; all of them are answered.
-    List<String> reads = http(r, "roles", "/1.1/classes/_ConversationMemberInfo?client_id=" + r.get("ids").get("Jerry").asText());
+    assertEquals(
+        "[{\"member\":\"Bob\",\"role\":\"Member\"},{\"member\":\"Jerry\",\"role\":\"Manager\"},"
+            + "{\"member\":\"Tom\",\"role\":\"Owner\"}]",
+        r.get("memberInfo").toString());
+    // Every member's SDK also re-reads the roles when member_info_changed arrives; all of them are
+    // answered.
+    List<String> reads =
+        http(
+            r,
+            "roles",
+            "/1.1/classes/_ConversationMemberInfo?client_id=" + r.get("ids").get("Jerry").asText());
     assertFalse(reads.isEmpty(), r.get("http")::toString);
-    assertEquals(List.of("GET 200"), http(r, "roles", "/1.1/classes/_ConversationMemberInfo").stream().distinct().toList(),
+    assertEquals(
+        List.of("GET 200"),
+        http(r, "roles", "/1.1/classes/_ConversationMemberInfo").stream().distinct().toList(),
         r.get("http")::toString);
   }
 
   /**
-   * Conversation events are pushed with {@code notificationType: 1} and a {@code serverTs}, which JS 5 remembers;
-   * what Jerry missed while his connection was down he fetches from {@code /1.1/rtm/notifications} after the
-   * reconnect, and his SDK emits it as if pushed, in order, without a warning.
+   * Conversation events are pushed with {@code notificationType: 1} and a {@code serverTs}, which
+   * JS 5 remembers; what Jerry missed while his connection was down he fetches from {@code
+   * /1.1/rtm/notifications} after the reconnect, and his SDK emits it as if pushed, in order,
+   * without a warning.
    */
   @org.junit.jupiter.api.Test
   void after_a_reconnect_js5_fetches_the_member_changes_it_missed() {
@@ -457,13 +600,23 @@ class JsConversationsIT {
     assertEquals(event("MEMBERS_JOINED", cid, "Tom", "Harry"), jerry.get(0));
     assertEquals(event("MEMBERS_LEFT", cid, "Tom", "Bob"), jerry.get(1));
     assertEquals(event("INVITED", second, "Tom"), jerry.get(2));
-    assertEquals(0, reconnect.get("pushes").get("Jerry").size(), "none of it came as a push: " + reconnect);
+    assertEquals(
+        0, reconnect.get("pushes").get("Jerry").size(), "none of it came as a push: " + reconnect);
     assertEquals(List.of("Harry", "Jerry", "Tom"), texts(r.get("jerryMembersAfter")));
 
-    assertEquals(List.of("GET 200"), http(r, "reconnect", "/1.1/rtm/notifications"), r.get("http")::toString);
-    String url = StreamSupport.stream(r.get("http").spliterator(), false)
-        .map(request -> request.get("url").asText()).filter(u -> u.contains("/rtm/notifications")).findFirst().orElseThrow();
-    assertTrue(url.contains("start_ts=" + pushed.get("serverTs").asLong()), "from the last notification Jerry saw: " + url);
+    assertEquals(
+        List.of("GET 200"),
+        http(r, "reconnect", "/1.1/rtm/notifications"),
+        r.get("http")::toString);
+    String url =
+        StreamSupport.stream(r.get("http").spliterator(), false)
+            .map(request -> request.get("url").asText())
+            .filter(u -> u.contains("/rtm/notifications"))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(
+        url.contains("start_ts=" + pushed.get("serverTs").asLong()),
+        "from the last notification Jerry saw: " + url);
     assertTrue(url.contains("notification_type=permanent"), url);
     assertEquals(List.of(), texts(r.get("warnings")), "the SDK warned");
   }
@@ -472,8 +625,9 @@ class JsConversationsIT {
   // 5. a conversation created in the Java SDK's shape, read by JS
 
   /**
-   * The Java SDK nests custom attributes under {@code attr} itself ({@code {name, attr:{type, pinned}}}, §6.1);
-   * created here with that exact wire shape through our protocol client, then read by the JS SDK.
+   * The Java SDK nests custom attributes under {@code attr} itself ({@code {name, attr:{type,
+   * pinned}}}, §6.1); created here with that exact wire shape through our protocol client, then
+   * read by the JS SDK.
    */
   @ParameterizedTest(name = "sdk {0}")
   @ValueSource(ints = {4, 5})
@@ -482,24 +636,60 @@ class JsConversationsIT {
     String creator = "JavaTom-" + run;
     String reader = "JsJerry-" + run;
     String cid;
-    try (ImClient java = ImClient.connect(first.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, Duration.ofSeconds(15))) {
-      assertEquals(OpType.opened, java.call(ImClient.sessionOpen("parley-dev", creator), Duration.ofSeconds(15)).getOp());
-      GenericCommand started = java.call(GenericCommand.newBuilder().setCmd(CommandType.conv).setOp(OpType.start)
-          .setPeerId(creator).setConvMessage(ConvCommand.newBuilder().addM(reader).addM(creator).setUnique(true)
-              .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"Java & JS\",\"attr\":{\"type\":\"private\",\"pinned\":true}}"))),
-          Duration.ofSeconds(15));
+    try (ImClient java =
+        ImClient.connect(
+            first.webSocketUri(),
+            Subprotocol.PROTOBUF_3,
+            OfferMode.HEADER,
+            Duration.ofSeconds(15))) {
+      assertEquals(
+          OpType.opened,
+          java.call(ImClient.sessionOpen("parley-dev", creator), Duration.ofSeconds(15)).getOp());
+      GenericCommand started =
+          java.call(
+              GenericCommand.newBuilder()
+                  .setCmd(CommandType.conv)
+                  .setOp(OpType.start)
+                  .setPeerId(creator)
+                  .setConvMessage(
+                      ConvCommand.newBuilder()
+                          .addM(reader)
+                          .addM(creator)
+                          .setUnique(true)
+                          .setAttr(
+                              JsonObjectMessage.newBuilder()
+                                  .setData(
+                                      "{\"name\":\"Java & JS\",\"attr\":{\"type\":\"private\",\"pinned\":true}}"))),
+              Duration.ofSeconds(15));
       assertEquals(OpType.started, started.getOp(), started::toString);
       cid = started.getConvMessage().getCid();
     }
-    JsonNode r = run("read-conversation", List.of("--sdk", Integer.toString(sdk), "--rtm", second.webSocketUri().toString(),
-        "--client", reader, "--cid", cid));
+    JsonNode r =
+        run(
+            "read-conversation",
+            List.of(
+                "--sdk",
+                Integer.toString(sdk),
+                "--rtm",
+                second.webSocketUri().toString(),
+                "--client",
+                reader,
+                "--cid",
+                cid));
     assertTrue(r.path("ok").asBoolean(), r::toString);
     JsonNode conversation = r.get("conversation");
     assertEquals(cid, conversation.get("id").asText());
     assertEquals("Java & JS", conversation.get("name").asText());
-    assertEquals(List.of(creator, reader).stream().sorted().toList(), texts(conversation.get("members")).stream().sorted().toList());
+    assertEquals(
+        List.of(creator, reader).stream().sorted().toList(),
+        texts(conversation.get("members")).stream().sorted().toList());
     assertEquals(creator, conversation.get("creator").asText());
-    assertEquals("{\"type\":\"private\",\"pinned\":true}", conversation.get("attr").toString(), "conversation.get('attr')");
-    assertTrue(conversation.get("type").isNull(), "no top-level type: it is nested, as the Java SDK sent it");
+    assertEquals(
+        "{\"type\":\"private\",\"pinned\":true}",
+        conversation.get("attr").toString(),
+        "conversation.get('attr')");
+    assertTrue(
+        conversation.get("type").isNull(),
+        "no top-level type: it is nested, as the Java SDK sent it");
   }
 }

@@ -13,12 +13,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the official LeanCloud JS SDKs (leancloud-realtime 4.3.1 and 5.0.0-rc.8 from npm) through
- * {@code src/test/js/sdk.js} in a Node.js child process. Installs them with {@code npm ci} the first time.
+ * {@code src/test/js/sdk.js} in a Node.js child process. Installs them with {@code npm ci} the
+ * first time.
  */
 public final class JsSdk {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Path DIR = Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
+  private static final Path DIR =
+      Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
   private static boolean installed;
 
   private JsSdk() {}
@@ -31,28 +33,37 @@ public final class JsSdk {
   }
 
   /**
-   * Runs {@code node <script> <scenario> <arguments>} in {@code src/test/js} and returns its last stdout line
-   * as JSON (the harnesses' result object); fails with the script's stderr when it prints nothing or hangs.
+   * Runs {@code node <script> <scenario> <arguments>} in {@code src/test/js} and returns its last
+   * stdout line as JSON (the harnesses' result object); fails with the script's stderr when it
+   * prints nothing or hangs.
    */
-  public static JsonNode runScript(String script, String scenario, List<String> arguments, Duration timeout) {
+  public static JsonNode runScript(
+      String script, String scenario, List<String> arguments, Duration timeout) {
     return start(script, scenario, arguments).result(timeout.plusSeconds(15));
   }
 
-  /** Starts {@code node <script> <scenario> <arguments>} in {@code src/test/js} without waiting for it. */
+  /**
+   * Starts {@code node <script> <scenario> <arguments>} in {@code src/test/js} without waiting for
+   * it.
+   */
   public static Running start(String script, String scenario, List<String> arguments) {
     ensureInstalled();
     return startIn(DIR, script, scenario, arguments);
   }
 
   /**
-   * Runs {@code node <script> <scenario> <arguments>} in the harness folder {@code dir} (installed by the
-   * caller, see {@link #install}) and returns its last stdout line as JSON.
+   * Runs {@code node <script> <scenario> <arguments>} in the harness folder {@code dir} (installed
+   * by the caller, see {@link #install}) and returns its last stdout line as JSON.
    */
-  public static JsonNode runIn(Path dir, String script, String scenario, List<String> arguments, Duration timeout) {
+  public static JsonNode runIn(
+      Path dir, String script, String scenario, List<String> arguments, Duration timeout) {
     return startIn(dir, script, scenario, arguments).result(timeout.plusSeconds(15));
   }
 
-  /** Starts {@code node <script> <scenario> <arguments>} in the harness folder {@code dir} without waiting. */
+  /**
+   * Starts {@code node <script> <scenario> <arguments>} in the harness folder {@code dir} without
+   * waiting.
+   */
   public static Running startIn(Path dir, String script, String scenario, List<String> arguments) {
     List<String> command = new ArrayList<>(List.of("node", script, scenario));
     command.addAll(arguments);
@@ -86,15 +97,20 @@ public final class JsSdk {
       this.stderr = stderr;
     }
 
-    /** Waits for the script to end and returns its result object; the process is gone afterwards either way. */
+    /**
+     * Waits for the script to end and returns its result object; the process is gone afterwards
+     * either way.
+     */
     public JsonNode result(Duration timeout) {
       try {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-          throw new AssertionError("JS SDK " + command + " did not finish; stderr:\n" + tail(stderr));
+          throw new AssertionError(
+              "JS SDK " + command + " did not finish; stderr:\n" + tail(stderr));
         }
         List<String> lines = Files.readAllLines(stdout, StandardCharsets.UTF_8);
         if (lines.isEmpty()) {
-          throw new AssertionError("JS SDK " + command + " printed nothing; stderr:\n" + tail(stderr));
+          throw new AssertionError(
+              "JS SDK " + command + " printed nothing; stderr:\n" + tail(stderr));
         }
         JsonNode result = JSON.readTree(lines.get(lines.size() - 1));
         if (!result.path("ok").asBoolean()) {
@@ -124,7 +140,10 @@ public final class JsSdk {
     }
   }
 
-  /** {@code npm ci} in {@code dir} (its package.json and lock) unless every {@code marker} file is there. */
+  /**
+   * {@code npm ci} in {@code dir} (its package.json and lock) unless every {@code marker} file is
+   * there.
+   */
   static synchronized void npmCi(Path dir, String... markers) {
     if (java.util.Arrays.stream(markers).allMatch(marker -> Files.exists(dir.resolve(marker)))) {
       return;
@@ -142,7 +161,8 @@ public final class JsSdk {
               .redirectOutput(ProcessBuilder.Redirect.INHERIT)
               .start();
       if (!npm.waitFor(10, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-        throw new AssertionError("npm ci in " + dir + " failed: its packages could not be installed");
+        throw new AssertionError(
+            "npm ci in " + dir + " failed: its packages could not be installed");
       }
     } catch (IOException e) {
       throw new AssertionError("cannot run npm (is Node.js installed?): " + e.getMessage(), e);

@@ -43,8 +43,15 @@ class JsSdkIT {
   }
 
   private static List<String> args(int sdk, boolean binary, String... more) {
-    List<String> args = new ArrayList<>(List.of("--sdk", Integer.toString(sdk), "--app-id", "parley-dev",
-        "--app-key", "parley-dev-key"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--sdk",
+                Integer.toString(sdk),
+                "--app-id",
+                "parley-dev",
+                "--app-key",
+                "parley-dev-key"));
     if (!binary) {
       args.add("--no-binary");
     }
@@ -65,7 +72,9 @@ class JsSdkIT {
   @CsvSource({"4,true", "4,false", "5,true", "5,false"})
   void two_clients_log_in_through_rtm_servers(int sdk, boolean binary) {
     String rtm = plain.webSocketUri().toString();
-    JsonNode result = assertOk(JsSdk.run("login-two", args(sdk, binary, "--rtm", rtm, "--ids", "Tom,Jerry"), TIMEOUT));
+    JsonNode result =
+        assertOk(
+            JsSdk.run("login-two", args(sdk, binary, "--rtm", rtm, "--ids", "Tom,Jerry"), TIMEOUT));
     assertEquals("[\"Tom\",\"Jerry\"]", result.get("clientIds").toString());
     assertEquals(expectedSubprotocol(binary), result.get("subprotocol").asText());
     assertTrue(!result.path("routerCalled").asBoolean(), "RTMServers must skip the router");
@@ -75,7 +84,11 @@ class JsSdkIT {
   @CsvSource({"true", "false"})
   void sdk5_logs_in_through_the_plain_http_router(boolean binary) {
     JsonNode result =
-        assertOk(JsSdk.run("login-two", args(5, binary, "--server", plain.httpBase(), "--ids", "Ann,Ben"), TIMEOUT));
+        assertOk(
+            JsSdk.run(
+                "login-two",
+                args(5, binary, "--server", plain.httpBase(), "--ids", "Ann,Ben"),
+                TIMEOUT));
     assertTrue(result.get("routerCalled").asBoolean());
     assertEquals(expectedSubprotocol(binary), result.get("subprotocol").asText());
   }
@@ -85,13 +98,30 @@ class JsSdkIT {
   @CsvSource({"4", "5"})
   void router_over_https_hands_out_wss_on_the_tls_listener(int sdk) {
     String server = "https://127.0.0.1:" + tls.ports().http();
-    JsonNode result = assertOk(JsSdk.run("login-two",
-        args(sdk, true, "--server", server, "--ca", certificate.certificatePem().toString(), "--ids", "Cat,Dan"),
-        TIMEOUT));
+    JsonNode result =
+        assertOk(
+            JsSdk.run(
+                "login-two",
+                args(
+                    sdk,
+                    true,
+                    "--server",
+                    server,
+                    "--ca",
+                    certificate.certificatePem().toString(),
+                    "--ids",
+                    "Cat,Dan"),
+                TIMEOUT));
     assertTrue(result.get("routerCalled").asBoolean());
-    assertTrue(result.get("routerRequests").get(0).asText().startsWith("https://127.0.0.1:" + tls.ports().http() + "/v1/route"),
+    assertTrue(
+        result
+            .get("routerRequests")
+            .get(0)
+            .asText()
+            .startsWith("https://127.0.0.1:" + tls.ports().http() + "/v1/route"),
         () -> "router request " + result.get("routerRequests"));
-    assertTrue(result.get("connections").get(0).get("url").asText().startsWith("wss://"),
+    assertTrue(
+        result.get("connections").get(0).get("url").asText().startsWith("wss://"),
         () -> "connections " + result.get("connections"));
   }
 
@@ -99,21 +129,38 @@ class JsSdkIT {
   @CsvSource({"4,true", "5,true", "5,false"})
   void a_client_closes_and_another_reconnects_with_its_session_token(int sdk, boolean binary) {
     String rtm = plain.webSocketUri().toString();
-    JsonNode result = assertOk(JsSdk.run("close-then-other-reconnects",
-        args(sdk, binary, "--rtm", rtm, "--ids", "Eve,Fay"), TIMEOUT));
+    JsonNode result =
+        assertOk(
+            JsSdk.run(
+                "close-then-other-reconnects",
+                args(sdk, binary, "--rtm", rtm, "--ids", "Eve,Fay"),
+                TIMEOUT));
     JsonNode reconnect = result.get("reconnect");
     assertTrue(reconnect.get("reopenCarriedSt").asBoolean(), reconnect::toString);
     assertTrue(reconnect.get("reopen").get("r").asBoolean(), reconnect::toString);
     assertTrue(reconnect.get("newConnection").asBoolean(), reconnect::toString);
     assertTrue(reconnect.get("usableAfterReconnect").asBoolean(), reconnect::toString);
-    assertEquals(0, reconnect.path("errorsAfterDrop").size(), () -> "re-login was refused: " + reconnect);
+    assertEquals(
+        0, reconnect.path("errorsAfterDrop").size(), () -> "re-login was refused: " + reconnect);
   }
 
   @Test
   void a_token_reconnect_lands_on_the_other_node_of_the_cluster() {
     String rtm = plain.webSocketUri() + ",wss://127.0.0.1:" + tls.ports().http() + "/";
-    JsonNode result = assertOk(JsSdk.run("reconnect-with-token",
-        args(5, true, "--rtm", rtm, "--ca", certificate.certificatePem().toString(), "--ids", "Gus"), TIMEOUT));
+    JsonNode result =
+        assertOk(
+            JsSdk.run(
+                "reconnect-with-token",
+                args(
+                    5,
+                    true,
+                    "--rtm",
+                    rtm,
+                    "--ca",
+                    certificate.certificatePem().toString(),
+                    "--ids",
+                    "Gus"),
+                TIMEOUT));
     JsonNode reconnect = result.get("reconnect");
     assertTrue(reconnect.get("usableAfterReconnect").asBoolean(), reconnect::toString);
     assertEquals(0, reconnect.path("errorsAfterDrop").size(), reconnect::toString);

@@ -17,12 +17,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 9 point 4, through the unmodified official JS SDKs: two clients on one WebSocket (one {@code Realtime},
- * two {@code createIMClient}), through each node of a two-node cluster, in four conversations of their own
- * (hosted wherever sharding puts them, so through each node some are local and some, usually, remote). Amy
- * sends 100 messages and edits and recalls 10 of them; Ben receives each on the same socket. The reply to
- * Amy's command must reach the socket before Ben's push, and the SDK must resolve Amy's promise before it
- * emits Ben's event ({@code messages.js shared-order}).
+ * Issue 9 point 4, through the unmodified official JS SDKs: two clients on one WebSocket (one
+ * {@code Realtime}, two {@code createIMClient}), through each node of a two-node cluster, in four
+ * conversations of their own (hosted wherever sharding puts them, so through each node some are
+ * local and some, usually, remote). Amy sends 100 messages and edits and recalls 10 of them; Ben
+ * receives each on the same socket. The reply to Amy's command must reach the socket before Ben's
+ * push, and the SDK must resolve Amy's promise before it emits Ben's event ({@code messages.js
+ * shared-order}).
  */
 @ExtendWith(SharedCassandra.class)
 class JsSharedSocketIT {
@@ -37,9 +38,22 @@ class JsSharedSocketIT {
     second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
     JsSdk.ensureInstalled();
     for (int sdk : new int[] {4, 5}) {
-      RUNS.put(sdk, CompletableFuture.supplyAsync(() -> JsMessagesIT.run("shared-order", sdk, List.of(
-          "--rtm", first.webSocketUri() + "," + second.webSocketUri(),
-          "--rounds", "100", "--patch-rounds", "10", "--conversations", "4"))));
+      RUNS.put(
+          sdk,
+          CompletableFuture.supplyAsync(
+              () ->
+                  JsMessagesIT.run(
+                      "shared-order",
+                      sdk,
+                      List.of(
+                          "--rtm",
+                          first.webSocketUri() + "," + second.webSocketUri(),
+                          "--rounds",
+                          "100",
+                          "--patch-rounds",
+                          "10",
+                          "--conversations",
+                          "4"))));
     }
   }
 
@@ -59,23 +73,45 @@ class JsSharedSocketIT {
   void a_reply_reaches_a_shared_socket_before_the_push_it_caused_through_each_node(int sdk) {
     JsonNode r = RUNS.get(sdk).join();
     assertTrue(r.path("ok").asBoolean(), () -> "shared-order failed: " + r);
-    assertEquals(0, r.path("unhandledRejections").size(), () -> "SDK errors: " + r.path("unhandledRejections"));
+    assertEquals(
+        0,
+        r.path("unhandledRejections").size(),
+        () -> "SDK errors: " + r.path("unhandledRejections"));
     JsonNode sockets = r.get("sockets");
     for (JsonNode socket : sockets) {
-      System.out.println("shared-order sdk " + sdk + " via " + socket.path("node").asText() + ": rounds "
-          + socket.path("rounds") + "/" + socket.path("patchRounds") + ", reordered on the wire " + socket.path("wire")
-          + ", in the SDK " + socket.path("sdk"));
+      System.out.println(
+          "shared-order sdk "
+              + sdk
+              + " via "
+              + socket.path("node").asText()
+              + ": rounds "
+              + socket.path("rounds")
+              + "/"
+              + socket.path("patchRounds")
+              + ", reordered on the wire "
+              + socket.path("wire")
+              + ", in the SDK "
+              + socket.path("sdk"));
     }
     assertEquals(2, sockets.size(), () -> "one socket per node: " + sockets);
     for (JsonNode socket : sockets) {
       String where = socket.get("node").asText() + ": " + socket;
       assertEquals(1, socket.get("connections").size(), where);
-      assertEquals(socket.get("connections"), socket.get("benConnections"), () -> "one WebSocket for both: " + where);
+      assertEquals(
+          socket.get("connections"),
+          socket.get("benConnections"),
+          () -> "one WebSocket for both: " + where);
       assertEquals(100, socket.get("rounds").asInt(), where);
       assertEquals(10, socket.get("patchRounds").asInt(), where);
       for (String kind : List.of("direct", "update", "recall")) {
-        assertEquals(0, socket.get("wire").get(kind).asInt(), () -> kind + " pushes before the reply on the wire: " + where);
-        assertEquals(0, socket.get("sdk").get(kind).asInt(), () -> kind + " events before the promise: " + where);
+        assertEquals(
+            0,
+            socket.get("wire").get(kind).asInt(),
+            () -> kind + " pushes before the reply on the wire: " + where);
+        assertEquals(
+            0,
+            socket.get("sdk").get(kind).asInt(),
+            () -> kind + " events before the promise: " + where);
       }
     }
   }

@@ -16,16 +16,18 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * A real LeanEngine app ({@code leanengine} 3.8.0, {@code src/test/js-engine/server.js}) that defines every realtime
- * hook, run in a Node.js child process on loopback with its app id, keys and hook key; its API server is a
- * loopback port nobody listens on, so it never calls out. Installs itself with {@code npm ci} the first time.
- * {@link #calls} reads what it received.
+ * A real LeanEngine app ({@code leanengine} 3.8.0, {@code src/test/js-engine/server.js}) that
+ * defines every realtime hook, run in a Node.js child process on loopback with its app id, keys and
+ * hook key; its API server is a loopback port nobody listens on, so it never calls out. Installs
+ * itself with {@code npm ci} the first time. {@link #calls} reads what it received.
  */
 public final class LeanEngineApp implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Path DIR = Path.of(System.getProperty("parley.js-engine.dir", "src/test/js-engine")).toAbsolutePath();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final Path DIR =
+      Path.of(System.getProperty("parley.js-engine.dir", "src/test/js-engine")).toAbsolutePath();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final Process process;
   private final int port;
@@ -37,22 +39,31 @@ public final class LeanEngineApp implements AutoCloseable {
     this.log = log;
   }
 
-  /** Starts the engine for app {@code appId} and waits until it answers LeanEngine's health check. */
+  /**
+   * Starts the engine for app {@code appId} and waits until it answers LeanEngine's health check.
+   */
   public static LeanEngineApp start(String appId, String appKey, String masterKey, String hookKey) {
-    JsSdk.npmCi(DIR, "node_modules/leanengine/package.json", "node_modules/leancloud-storage/package.json");
+    JsSdk.npmCi(
+        DIR, "node_modules/leanengine/package.json", "node_modules/leancloud-storage/package.json");
     int port = LocalCassandra.freePort();
     try {
       Path log = Files.createTempFile("parley-engine-", ".log");
       log.toFile().deleteOnExit();
-      ProcessBuilder builder = new ProcessBuilder("node", "server.js").directory(DIR.toFile())
-          .redirectErrorStream(true).redirectOutput(log.toFile());
-      builder.environment().putAll(java.util.Map.of(
-          "PORT", Integer.toString(port),
-          "LEANCLOUD_APP_ID", appId,
-          "LEANCLOUD_APP_KEY", appKey,
-          "LEANCLOUD_APP_MASTER_KEY", masterKey,
-          "LEANCLOUD_APP_HOOK_KEY", hookKey,
-          "LEANCLOUD_API_SERVER", "http://127.0.0.1:" + LocalCassandra.freePort()));
+      ProcessBuilder builder =
+          new ProcessBuilder("node", "server.js")
+              .directory(DIR.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile());
+      builder
+          .environment()
+          .putAll(
+              java.util.Map.of(
+                  "PORT", Integer.toString(port),
+                  "LEANCLOUD_APP_ID", appId,
+                  "LEANCLOUD_APP_KEY", appKey,
+                  "LEANCLOUD_APP_MASTER_KEY", masterKey,
+                  "LEANCLOUD_APP_HOOK_KEY", hookKey,
+                  "LEANCLOUD_API_SERVER", "http://127.0.0.1:" + LocalCassandra.freePort()));
       LeanEngineApp engine = new LeanEngineApp(builder.start(), port, log);
       engine.awaitReady(Duration.ofSeconds(30));
       return engine;
@@ -69,8 +80,12 @@ public final class LeanEngineApp implements AutoCloseable {
   /** Every hook call the engine received so far, in order: {@code {hook, params, at}}. */
   public List<JsonNode> calls() {
     try {
-      HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/calls"))
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(url() + "/calls"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       List<JsonNode> calls = new ArrayList<>();
       JSON.readTree(response.body()).forEach(calls::add);
       return calls;
@@ -84,11 +99,17 @@ public final class LeanEngineApp implements AutoCloseable {
 
   /** The params of the calls of {@code hook} that match {@code filter}. */
   public List<JsonNode> calls(String hook, Predicate<JsonNode> filter) {
-    return calls().stream().filter(call -> call.path("hook").asText().equals(hook)).map(call -> call.path("params"))
-        .filter(filter).toList();
+    return calls().stream()
+        .filter(call -> call.path("hook").asText().equals(hook))
+        .map(call -> call.path("params"))
+        .filter(filter)
+        .toList();
   }
 
-  /** Waits up to {@code timeout} for a call of {@code hook} matching {@code filter}; fails with the calls seen. */
+  /**
+   * Waits up to {@code timeout} for a call of {@code hook} matching {@code filter}; fails with the
+   * calls seen.
+   */
   public JsonNode await(String hook, Predicate<JsonNode> filter, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
@@ -97,7 +118,8 @@ public final class LeanEngineApp implements AutoCloseable {
         return found.get(0);
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no matching " + hook + " call within " + timeout + "; calls: " + calls());
+        throw new AssertionError(
+            "no matching " + hook + " call within " + timeout + "; calls: " + calls());
       }
       sleep(100);
     }
@@ -116,11 +138,16 @@ public final class LeanEngineApp implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       if (!process.isAlive()) {
-        throw new AssertionError("LeanEngine app exited with " + process.exitValue() + ":\n" + output());
+        throw new AssertionError(
+            "LeanEngine app exited with " + process.exitValue() + ":\n" + output());
       }
       try {
-        HttpResponse<String> ping = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/__engine/1/ping"))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> ping =
+            HTTP.send(
+                HttpRequest.newBuilder(URI.create(url() + "/__engine/1/ping"))
+                    .timeout(Duration.ofSeconds(2))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (ping.statusCode() == 200) {
           return;
         }

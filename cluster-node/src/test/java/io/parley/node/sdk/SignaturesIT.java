@@ -48,10 +48,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Signatures (docs/protocol.md §14) on two nodes with every switch on: the official SDKs sign with their own
- * factories, whose signatures the tests compute as an app server would (HMAC-SHA1 of the master key); unsigned,
- * wrong, expired and replayed requests are refused with 4102 / 4302, reported by the SDK within 2 s. Session
- * tokens re-log in without a signature until revoked (4112); an unknown app gets 4100 at once.
+ * Signatures (docs/protocol.md §14) on two nodes with every switch on: the official SDKs sign with
+ * their own factories, whose signatures the tests compute as an app server would (HMAC-SHA1 of the
+ * master key); unsigned, wrong, expired and replayed requests are refused with 4102 / 4302,
+ * reported by the SDK within 2 s. Session tokens re-log in without a signature until revoked
+ * (4112); an unknown app gets 4100 at once.
  */
 @ExtendWith(SharedCassandra.class)
 class SignaturesIT {
@@ -62,13 +63,22 @@ class SignaturesIT {
   private static final long REPORTED_WITHIN_MS = 2000;
 
   @RegisterExtension
-  static final NodeCluster CLUSTER = new NodeCluster(2, String.join("\n",
-      "parley.apps = [{app-id = \"" + APP + "\", app-key = \"parley-dev-key\", master-key = \"" + MASTER_KEY + "\","
-          + " signatures = all}]"));
+  static final NodeCluster CLUSTER =
+      new NodeCluster(
+          2,
+          String.join(
+              "\n",
+              "parley.apps = [{app-id = \""
+                  + APP
+                  + "\", app-key = \"parley-dev-key\", master-key = \""
+                  + MASTER_KEY
+                  + "\","
+                  + " signatures = all}]"));
 
   /**
-   * The cluster's first conversation waits for the journal tables, which a loaded machine creates slowly: one
-   * conversation is created before the tests, so their timings measure signatures, not table creation.
+   * The cluster's first conversation waits for the journal tables, which a loaded machine creates
+   * slowly: one conversation is created before the tests, so their timings measure signatures, not
+   * table creation.
    */
   @BeforeAll
   static void firstConversation() throws InterruptedException {
@@ -106,8 +116,21 @@ class SignaturesIT {
   }
 
   private static JsonNode js(String scenario, String sdk, String... more) {
-    List<String> arguments = new ArrayList<>(List.of("--sdk", sdk, "--app-id", APP, "--app-key", "parley-dev-key",
-        "--master-key", MASTER_KEY, "--rtm", rtm(), "--timeout-ms", "90000"));
+    List<String> arguments =
+        new ArrayList<>(
+            List.of(
+                "--sdk",
+                sdk,
+                "--app-id",
+                APP,
+                "--app-key",
+                "parley-dev-key",
+                "--master-key",
+                MASTER_KEY,
+                "--rtm",
+                rtm(),
+                "--timeout-ms",
+                "90000"));
     arguments.addAll(List.of(more));
     JsonNode result = JsSdk.runScript("security.js", scenario, arguments, Duration.ofSeconds(100));
     assertTrue(result.path("ok").asBoolean(), result::toString);
@@ -116,7 +139,9 @@ class SignaturesIT {
 
   private static void assertRefused(JsonNode refusal, int code, String what) {
     assertEquals(code, refusal.path("code").asInt(), what + ": " + refusal);
-    assertTrue(refusal.path("ms").asLong() < REPORTED_WITHIN_MS, what + " reported after " + refusal.path("ms") + " ms");
+    assertTrue(
+        refusal.path("ms").asLong() < REPORTED_WITHIN_MS,
+        what + " reported after " + refusal.path("ms") + " ms");
   }
 
   @ParameterizedTest(name = "JS SDK {0}")
@@ -125,8 +150,12 @@ class SignaturesIT {
     JsonNode result = js("signatures", sdk);
     JsonNode accepted = result.get("accepted");
     assertTrue(accepted.path("start").asText().length() > 0, result::toString);
-    assertEquals(List.of("Harry", "Jerry", "Tom"), strings(accepted.get("invite")), "the signed invite added Harry");
-    assertEquals(List.of("Jerry", "Tom"), strings(accepted.get("kick")), "the signed kick removed Harry");
+    assertEquals(
+        List.of("Harry", "Jerry", "Tom"),
+        strings(accepted.get("invite")),
+        "the signed invite added Harry");
+    assertEquals(
+        List.of("Jerry", "Tom"), strings(accepted.get("kick")), "the signed kick removed Harry");
     JsonNode refused = result.get("refused");
     for (String mode : List.of("unsigned", "wrong", "expired", "replayed")) {
       assertRefused(refused.get("login").get(mode), 4102, "JS " + sdk + " login " + mode);
@@ -134,7 +163,9 @@ class SignaturesIT {
     }
     assertRefused(refused.get("invite").get("wrong"), 4302, "JS " + sdk + " invite wrong");
     assertRefused(refused.get("kick").get("wrong"), 4302, "JS " + sdk + " kick wrong");
-    assertEquals(List.of("Harry", "Jerry", "Tom"), strings(result.get("membersAfterRefusals")),
+    assertEquals(
+        List.of("Harry", "Jerry", "Tom"),
+        strings(result.get("membersAfterRefusals")),
         "refused requests changed nothing; a good one still works");
     System.out.println("[SignaturesIT] JS " + sdk + " refusals (code, ms): " + refused);
   }
@@ -147,13 +178,16 @@ class SignaturesIT {
     assertTrue(reopen.path("r").asBoolean() && reopen.path("st").asBoolean(), result::toString);
     assertFalse(reopen.path("signed").asBoolean(), "the re-open carries no signature: " + result);
     assertEquals("opened", reopen.path("answer").asText(), result::toString);
-    assertEquals(1, result.get("calls").path("login").asInt(), "the login factory was asked once: " + result);
+    assertEquals(
+        1,
+        result.get("calls").path("login").asInt(),
+        "the login factory was asked once: " + result);
     assertTrue(result.path("startAfterReopen").asBoolean(), result::toString);
   }
 
   /**
-   * §14.7 / M9: a token re-logs in on any node without a signature, until revoked per client or per app (4112);
-   * the revocation voids older login signatures too.
+   * §14.7 / M9: a token re-logs in on any node without a signature, until revoked per client or per
+   * app (4112); the revocation voids older login signatures too.
    */
   @Test
   void a_session_token_re_logs_in_without_signature_until_revoked() throws Exception {
@@ -165,68 +199,109 @@ class SignaturesIT {
       token = opened.getSessionMessage().getSt();
     }
     try (ImClient second = connect(CLUSTER.second())) {
-      GenericCommand opened = second.call(ImClient.sessionOpen(APP, client)
-          .setSessionMessage(SessionCommand.newBuilder().setSt(token).setR(true)), WAIT);
-      assertEquals(OpType.opened, opened.getOp(), "no signature needed with a valid token: " + opened);
+      GenericCommand opened =
+          second.call(
+              ImClient.sessionOpen(APP, client)
+                  .setSessionMessage(SessionCommand.newBuilder().setSt(token).setR(true)),
+              WAIT);
+      assertEquals(
+          OpType.opened, opened.getOp(), "no signature needed with a valid token: " + opened);
     }
 
-    TokenRevocation revocation = new TokenRevocation(
-        new SecurityStore(CLUSTER.second().system(), SharedCassandra.keyspace()), Clock.systemUTC(),
-        Duration.ofDays(1), Duration.ofHours(6));
+    TokenRevocation revocation =
+        new TokenRevocation(
+            new SecurityStore(CLUSTER.second().system(), SharedCassandra.keyspace()),
+            Clock.systemUTC(),
+            Duration.ofDays(1),
+            Duration.ofHours(6));
     Instant beforeRevocation = Instant.now().minusSeconds(1);
     revocation.revokeClient(APP, client).toCompletableFuture().get(10, TimeUnit.SECONDS);
 
     try (ImClient first = connect(CLUSTER.first())) {
-      GenericCommand refused = first.call(ImClient.sessionOpen(APP, client)
-          .setSessionMessage(SessionCommand.newBuilder().setSt(token).setR(true)), WAIT);
+      GenericCommand refused =
+          first.call(
+              ImClient.sessionOpen(APP, client)
+                  .setSessionMessage(SessionCommand.newBuilder().setSt(token).setR(true)),
+              WAIT);
       assertEquals(4112, refused.getErrorMessage().getCode(), refused::toString);
       GenericCommand oldSignature = first.call(signedOpen(client, beforeRevocation, nonce()), WAIT);
-      assertEquals(4102, oldSignature.getErrorMessage().getCode(), "signed before the kick: " + oldSignature);
+      assertEquals(
+          4102,
+          oldSignature.getErrorMessage().getCode(),
+          "signed before the kick: " + oldSignature);
       GenericCommand fresh = first.call(signedOpen(client, Instant.now(), nonce()), WAIT);
       assertEquals(OpType.opened, fresh.getOp(), "a new signature logs in again: " + fresh);
       String newToken = fresh.getSessionMessage().getSt();
       try (ImClient second = connect(CLUSTER.second())) {
-        GenericCommand opened = second.call(ImClient.sessionOpen(APP, client)
-            .setSessionMessage(SessionCommand.newBuilder().setSt(newToken).setR(true)), WAIT);
-        assertEquals(OpType.opened, opened.getOp(), "a token issued after the revocation works: " + opened);
+        GenericCommand opened =
+            second.call(
+                ImClient.sessionOpen(APP, client)
+                    .setSessionMessage(SessionCommand.newBuilder().setSt(newToken).setR(true)),
+                WAIT);
+        assertEquals(
+            OpType.opened, opened.getOp(), "a token issued after the revocation works: " + opened);
         String appWideToken = opened.getSessionMessage().getSt();
-        // An app-wide revocation (a ban of everyone, a leaked master key) voids every client's earlier tokens.
+        // An app-wide revocation (a ban of everyone, a leaked master key) voids every client's
+        // earlier tokens.
         revocation.revokeApp(APP).toCompletableFuture().get(10, TimeUnit.SECONDS);
-        GenericCommand revokedForAll = second.call(ImClient.sessionOpen(APP, client)
-            .setSessionMessage(SessionCommand.newBuilder().setSt(appWideToken).setR(true)), WAIT);
+        GenericCommand revokedForAll =
+            second.call(
+                ImClient.sessionOpen(APP, client)
+                    .setSessionMessage(SessionCommand.newBuilder().setSt(appWideToken).setR(true)),
+                WAIT);
         assertEquals(4112, revokedForAll.getErrorMessage().getCode(), revokedForAll::toString);
       }
 
       // Blacklist operations are signed too (4546).
       GenericCommand started = first.call(signedStart(client, List.of("rita-friend")), WAIT);
       assertEquals(OpType.started, started.getOp(), started::toString);
-      GenericCommand block = first.call(GenericCommand.newBuilder().setCmd(CommandType.blacklist).setOp(OpType.block)
-          .setPeerId(client).setBlacklistMessage(BlacklistCommand.newBuilder()
-              .setSrcCid(started.getConvMessage().getCid()).addToPids("rita-friend")), WAIT);
+      GenericCommand block =
+          first.call(
+              GenericCommand.newBuilder()
+                  .setCmd(CommandType.blacklist)
+                  .setOp(OpType.block)
+                  .setPeerId(client)
+                  .setBlacklistMessage(
+                      BlacklistCommand.newBuilder()
+                          .setSrcCid(started.getConvMessage().getCid())
+                          .addToPids("rita-friend")),
+              WAIT);
       assertEquals(4546, block.getErrorMessage().getCode(), block::toString);
     }
   }
 
   @Test
-  void the_java_sdk_signs_login_start_invite_and_kick_and_bad_signatures_are_refused_at_once() throws Exception {
+  void the_java_sdk_signs_login_start_invite_and_kick_and_bad_signatures_are_refused_at_once()
+      throws Exception {
     String run = UUID.randomUUID().toString().substring(0, 6);
     AppServerFactory factory = new AppServerFactory();
     AVIMOptions.getGlobalOptions().setSignatureFactory(factory);
-    LeanCloudJavaSdk.initDirect(APP, "parley-dev-key", CLUSTER.first().httpBase(), CLUSTER.first().webSocketUri().toString());
+    LeanCloudJavaSdk.initDirect(
+        APP,
+        "parley-dev-key",
+        CLUSTER.first().httpBase(),
+        CLUSTER.first().webSocketUri().toString());
     AVIMClient tom = LeanCloudJavaSdk.login("jtom-" + run, WAIT);
-    AVIMConversation conversation = await(done -> tom.createConversation(List.of("jjerry-" + run), "signed",
-        Map.of(), false, false, created(done)));
+    AVIMConversation conversation =
+        await(
+            done ->
+                tom.createConversation(
+                    List.of("jjerry-" + run), "signed", Map.of(), false, false, created(done)));
     await(done -> conversation.addMembers(List.of("jharry-" + run), callback(done, null)));
     await(done -> conversation.kickMembers(List.of("jharry-" + run), callback(done, null)));
-    assertTrue(factory.calls.get() >= 4, "login, start, invite and kick were signed by the factory");
+    assertTrue(
+        factory.calls.get() >= 4, "login, start, invite and kick were signed by the factory");
 
     Map<String, Integer> codes = new java.util.LinkedHashMap<>();
     Map<String, Long> millis = new java.util.LinkedHashMap<>();
-    Consumer<String> timedLoginRefusal = mode -> {
-      long start = System.nanoTime();
-      codes.put("login " + mode, LeanCloudJavaSdk.loginExpectingFailure("j" + mode + "-" + run, WAIT));
-      millis.put("login " + mode, (System.nanoTime() - start) / 1_000_000);
-    };
+    Consumer<String> timedLoginRefusal =
+        mode -> {
+          long start = System.nanoTime();
+          codes.put(
+              "login " + mode,
+              LeanCloudJavaSdk.loginExpectingFailure("j" + mode + "-" + run, WAIT));
+          millis.put("login " + mode, (System.nanoTime() - start) / 1_000_000);
+        };
     factory.mode = "wrong";
     timedLoginRefusal.accept("wrong");
     factory.mode = "expired";
@@ -235,20 +310,34 @@ class SignaturesIT {
     for (String mode : List.of("wrong", "expired")) {
       factory.mode = mode;
       long start = System.nanoTime();
-      codes.put("start " + mode, failureCode(done -> tom.createConversation(List.of("jjerry-" + run), "refused",
-          Map.of(), false, false, created(done))));
+      codes.put(
+          "start " + mode,
+          failureCode(
+              done ->
+                  tom.createConversation(
+                      List.of("jjerry-" + run), "refused", Map.of(), false, false, created(done))));
       millis.put("start " + mode, (System.nanoTime() - start) / 1_000_000);
     }
     factory.mode = "wrong";
-    codes.put("invite wrong", failureCode(done -> conversation.addMembers(List.of("jharry-" + run), callback(done, null))));
-    codes.put("kick wrong", failureCode(done -> conversation.kickMembers(List.of("jjerry-" + run), callback(done, null))));
+    codes.put(
+        "invite wrong",
+        failureCode(
+            done -> conversation.addMembers(List.of("jharry-" + run), callback(done, null))));
+    codes.put(
+        "kick wrong",
+        failureCode(
+            done -> conversation.kickMembers(List.of("jjerry-" + run), callback(done, null))));
 
     factory.mode = "fixed";
     factory.fixedSeconds = Instant.now().getEpochSecond();
     factory.fixedNonce = "java-replay-" + run;
     LeanCloudJavaSdk.login("jreplay-" + run, WAIT);
     LeanCloudJavaSdk.reset();
-    LeanCloudJavaSdk.initDirect(APP, "parley-dev-key", CLUSTER.second().httpBase(), CLUSTER.second().webSocketUri().toString());
+    LeanCloudJavaSdk.initDirect(
+        APP,
+        "parley-dev-key",
+        CLUSTER.second().httpBase(),
+        CLUSTER.second().webSocketUri().toString());
     // replayed: the same signature for the same client, now on the other node
     long start = System.nanoTime();
     codes.put("login replayed", LeanCloudJavaSdk.loginExpectingFailure("jreplay-" + run, WAIT));
@@ -261,21 +350,43 @@ class SignaturesIT {
 
     System.out.println("[SignaturesIT] Java SDK refusals: " + codes + " in ms " + millis);
     codes.forEach((what, code) -> assertEquals(what.startsWith("login") ? 4102 : 4302, code, what));
-    millis.forEach((what, ms) -> assertTrue(ms < REPORTED_WITHIN_MS, what + " reported after " + ms + " ms"));
+    millis.forEach(
+        (what, ms) -> assertTrue(ms < REPORTED_WITHIN_MS, what + " reported after " + ms + " ms"));
   }
 
   @Test
   void an_unknown_app_is_refused_with_4100_at_once_by_js_4_js_5_and_the_java_sdk() {
     for (String sdk : List.of("4", "5")) {
-      JsonNode result = JsSdk.runScript("security.js", "unknown-app", List.of("--sdk", sdk, "--app-id", "no-such-app",
-          "--app-key", "k", "--rtm", CLUSTER.first().webSocketUri().toString()), Duration.ofSeconds(40));
+      JsonNode result =
+          JsSdk.runScript(
+              "security.js",
+              "unknown-app",
+              List.of(
+                  "--sdk",
+                  sdk,
+                  "--app-id",
+                  "no-such-app",
+                  "--app-key",
+                  "k",
+                  "--rtm",
+                  CLUSTER.first().webSocketUri().toString()),
+              Duration.ofSeconds(40));
       assertTrue(result.path("ok").asBoolean(), result::toString);
       assertRefused(result.get("refused"), 4100, "JS " + sdk + " unknown app");
-      System.out.println("[SignaturesIT] JS " + sdk + " unknown app: " + result.get("refused").path("code") + " in "
-          + result.get("refused").path("ms") + " ms");
-      assertTrue(result.get("closeCodes").toString().contains("4100"), "the connection closes with 4100: " + result);
+      System.out.println(
+          "[SignaturesIT] JS "
+              + sdk
+              + " unknown app: "
+              + result.get("refused").path("code")
+              + " in "
+              + result.get("refused").path("ms")
+              + " ms");
+      assertTrue(
+          result.get("closeCodes").toString().contains("4100"),
+          "the connection closes with 4100: " + result);
     }
-    LeanCloudJavaSdk.initDirect("no-such-app", "k", CLUSTER.first().httpBase(), CLUSTER.first().webSocketUri().toString());
+    LeanCloudJavaSdk.initDirect(
+        "no-such-app", "k", CLUSTER.first().httpBase(), CLUSTER.first().webSocketUri().toString());
     long start = System.nanoTime();
     int code = LeanCloudJavaSdk.loginExpectingFailure("java-nobody", WAIT);
     long ms = (System.nanoTime() - start) / 1_000_000;
@@ -286,42 +397,60 @@ class SignaturesIT {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  /** The app server of a Java SDK app: signs with the master key, in seconds as the signing demo does. */
+  /**
+   * The app server of a Java SDK app: signs with the master key, in seconds as the signing demo
+   * does.
+   */
   private static final class AppServerFactory implements SignatureFactory {
     volatile String mode = "good";
     volatile long fixedSeconds;
     volatile String fixedNonce;
-    final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
 
-    /** Login ({@code watchIds} empty) and conversation start: {@code appId:clientId:sortedIds:ts:nonce}. */
+    /**
+     * Login ({@code watchIds} empty) and conversation start: {@code
+     * appId:clientId:sortedIds:ts:nonce}.
+     */
     @Override
     public Signature createSignature(String peerId, List<String> watchIds) {
       return sign((ts, nonce) -> String.join(":", APP, peerId, sorted(watchIds), ts, nonce));
     }
 
     @Override
-    public Signature createConversationSignature(String conversationId, String clientId, List<String> targetIds,
-        String action) {
-      return sign((ts, nonce) -> String.join(":", APP, clientId, conversationId, sorted(targetIds), ts, nonce, action));
+    public Signature createConversationSignature(
+        String conversationId, String clientId, List<String> targetIds, String action) {
+      return sign(
+          (ts, nonce) ->
+              String.join(
+                  ":", APP, clientId, conversationId, sorted(targetIds), ts, nonce, action));
     }
 
     @Override
-    public Signature createBlacklistSignature(String clientId, String conversationId, List<String> memberIds,
-        String action) {
-      return sign((ts, nonce) -> String.join(":", APP, clientId, conversationId, sorted(memberIds), ts, nonce, action));
+    public Signature createBlacklistSignature(
+        String clientId, String conversationId, List<String> memberIds, String action) {
+      return sign(
+          (ts, nonce) ->
+              String.join(
+                  ":", APP, clientId, conversationId, sorted(memberIds), ts, nonce, action));
     }
 
     private Signature sign(java.util.function.BinaryOperator<String> message) {
       calls.incrementAndGet();
-      long seconds = mode.equals("fixed") ? fixedSeconds
-          : mode.equals("expired") ? Instant.now().minus(Duration.ofHours(6)).getEpochSecond() - 60
-          : Instant.now().getEpochSecond();
+      long seconds =
+          mode.equals("fixed")
+              ? fixedSeconds
+              : mode.equals("expired")
+                  ? Instant.now().minus(Duration.ofHours(6)).getEpochSecond() - 60
+                  : Instant.now().getEpochSecond();
       String nonce = mode.equals("fixed") ? fixedNonce : nonce();
       Signature signature = new Signature();
       signature.setTimestamp(seconds);
       signature.setNonce(nonce);
-      signature.setSignature(Signatures.sign(mode.equals("wrong") ? "not-the-master-key" : MASTER_KEY,
-          message.apply(Long.toString(seconds), nonce)));
+      signature.setSignature(
+          Signatures.sign(
+              mode.equals("wrong") ? "not-the-master-key" : MASTER_KEY,
+              message.apply(Long.toString(seconds), nonce)));
       return signature;
     }
 
@@ -340,16 +469,24 @@ class SignaturesIT {
 
   private static GenericCommand.Builder signedOpen(String client, Instant at, String nonce) {
     long ts = at.toEpochMilli();
-    return ImClient.sessionOpen(APP, client).setSessionMessage(SessionCommand.newBuilder().setT(ts).setN(nonce)
-        .setS(Signatures.sign(MASTER_KEY, Signatures.login(APP, client, ts, nonce))));
+    return ImClient.sessionOpen(APP, client)
+        .setSessionMessage(
+            SessionCommand.newBuilder()
+                .setT(ts)
+                .setN(nonce)
+                .setS(Signatures.sign(MASTER_KEY, Signatures.login(APP, client, ts, nonce))));
   }
 
   private static GenericCommand.Builder signedStart(String client, List<String> members) {
     long ts = System.currentTimeMillis();
     String nonce = nonce();
     GenericCommand.Builder start = ImClient.convStart(client, members, null);
-    start.getConvMessageBuilder().setT(ts).setN(nonce)
-        .setS(Signatures.sign(MASTER_KEY, Signatures.start(APP, client, members, ts, nonce).get(0)));
+    start
+        .getConvMessageBuilder()
+        .setT(ts)
+        .setN(nonce)
+        .setS(
+            Signatures.sign(MASTER_KEY, Signatures.start(APP, client, members, ts, nonce).get(0)));
     return start;
   }
 
@@ -371,7 +508,8 @@ class SignaturesIT {
     }
   }
 
-  private static AVIMConversationCreatedCallback created(CompletableFuture<? super AVIMConversation> done) {
+  private static AVIMConversationCreatedCallback created(
+      CompletableFuture<? super AVIMConversation> done) {
     return new AVIMConversationCreatedCallback() {
       @Override
       public void done(AVIMConversation conversation, AVIMException e) {

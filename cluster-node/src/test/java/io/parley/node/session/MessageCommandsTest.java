@@ -25,7 +25,10 @@ class MessageCommandsTest {
     return MessageCommands.historyQuery(request.setCid("0123456789abcdef01234567").build());
   }
 
-  /** Both JS SDKs send {@code queryMessages({limit: 0})} as {@code l: 0}; LeanCloud answers no messages. */
+  /**
+   * Both JS SDKs send {@code queryMessages({limit: 0})} as {@code l: 0}; LeanCloud answers no
+   * messages.
+   */
   @Test
   void a_limit_of_zero_asks_for_no_messages() {
     assertEquals(0, query(LogsCommand.newBuilder().setL(0)).limit());
@@ -48,41 +51,66 @@ class MessageCommandsTest {
   }
 
   private static GenericCommand ack(String cid, String mid) {
-    return GenericCommand.newBuilder().setCmd(CommandType.ack)
-        .setAckMessage(AckCommand.newBuilder().setCid(cid).setMid(mid)).build();
+    return GenericCommand.newBuilder()
+        .setCmd(CommandType.ack)
+        .setAckMessage(AckCommand.newBuilder().setCid(cid).setMid(mid))
+        .build();
   }
 
   /**
-   * Members of a group ack every message: the first ack of a client for a conversation reaches the entity at
-   * once, the ones right after it are coalesced into the latest, and what is held is sent when the window closes.
+   * Members of a group ack every message: the first ack of a client for a conversation reaches the
+   * entity at once, the ones right after it are coalesced into the latest, and what is held is sent
+   * when the window closes.
    */
   /** Conversation ids as the server makes them: acks for malformed ids never reach an entity. */
   private static final String GROUP = "0000000000000000000000a1";
+
   private static final String OTHER = "0000000000000000000000b2";
 
   @Test
   void acks_right_after_the_first_are_coalesced_into_the_latest() {
     TestProbe<Conversation.Command> group = TEST_KIT.createTestProbe();
     TestProbe<Conversation.Command> other = TEST_KIT.createTestProbe();
-    MessageCommands.Factory factory = MessageCommands.forEntities(
-        id -> TestEntityRef.of(Conversation.ENTITY_KEY, id, id.endsWith(":" + GROUP) ? group.getRef() : other.getRef()),
-        ConversationSettings.DEFAULT, Duration.ofSeconds(3), Duration.ofMillis(300), Clock.systemUTC());
-    TEST_KIT.spawn(Behaviors.<SessionActor.Command>setup(context -> {
-      MessageCommands messages = factory.create(context, null, "127.0.0.1");
-      messages.onAck("app", "Jerry", ack(GROUP, "m1"));
-      messages.onAck("app", "Jerry", ack(GROUP, "m2"));
-      messages.onAck("app", "Jerry", ack(GROUP, "m3"));
-      messages.onAck("app", "Jerry", ack(OTHER, "x1"));
-      return Behaviors.receive(SessionActor.Command.class)
-          .onMessage(SessionActor.AckWindowClosed.class, closed -> {
-            messages.ackWindowClosed(closed.key());
-            return Behaviors.same();
-          })
-          .build();
-    }));
-    assertEquals("m1", group.expectMessageClass(Conversation.Acked.class).messageId(), "the first ack at once");
-    assertEquals("x1", other.expectMessageClass(Conversation.Acked.class).messageId(), "windows are per conversation");
-    assertEquals("m3", group.expectMessageClass(Conversation.Acked.class).messageId(), "then only the latest");
+    MessageCommands.Factory factory =
+        MessageCommands.forEntities(
+            id ->
+                TestEntityRef.of(
+                    Conversation.ENTITY_KEY,
+                    id,
+                    id.endsWith(":" + GROUP) ? group.getRef() : other.getRef()),
+            ConversationSettings.DEFAULT,
+            Duration.ofSeconds(3),
+            Duration.ofMillis(300),
+            Clock.systemUTC());
+    TEST_KIT.spawn(
+        Behaviors.<SessionActor.Command>setup(
+            context -> {
+              MessageCommands messages = factory.create(context, null, "127.0.0.1");
+              messages.onAck("app", "Jerry", ack(GROUP, "m1"));
+              messages.onAck("app", "Jerry", ack(GROUP, "m2"));
+              messages.onAck("app", "Jerry", ack(GROUP, "m3"));
+              messages.onAck("app", "Jerry", ack(OTHER, "x1"));
+              return Behaviors.receive(SessionActor.Command.class)
+                  .onMessage(
+                      SessionActor.AckWindowClosed.class,
+                      closed -> {
+                        messages.ackWindowClosed(closed.key());
+                        return Behaviors.same();
+                      })
+                  .build();
+            }));
+    assertEquals(
+        "m1",
+        group.expectMessageClass(Conversation.Acked.class).messageId(),
+        "the first ack at once");
+    assertEquals(
+        "x1",
+        other.expectMessageClass(Conversation.Acked.class).messageId(),
+        "windows are per conversation");
+    assertEquals(
+        "m3",
+        group.expectMessageClass(Conversation.Acked.class).messageId(),
+        "then only the latest");
     group.expectNoMessage(Duration.ofMillis(800));
     other.expectNoMessage(Duration.ZERO);
   }

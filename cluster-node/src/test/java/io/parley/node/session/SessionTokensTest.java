@@ -29,7 +29,8 @@ class SessionTokensTest {
     String token = tokens.issue(app, "Tom", null, null, now);
     assertTrue(tokens.verify(app, "Jerry", token, now).isEmpty());
     assertTrue(tokens.verify(otherApp, "Tom", token, now).isEmpty());
-    assertTrue(tokens.verify(app, "Tom", token.substring(0, token.length() - 2) + "AA", now).isEmpty());
+    assertTrue(
+        tokens.verify(app, "Tom", token.substring(0, token.length() - 2) + "AA", now).isEmpty());
     assertTrue(tokens.verify(app, "Tom", "garbage", now).isEmpty());
     assertTrue(tokens.verify(app, "Tom", "", now).isEmpty());
   }

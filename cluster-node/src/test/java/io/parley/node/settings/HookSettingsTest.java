@@ -9,18 +9,25 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** Per-app hook settings: defaults from {@code parley.hook-defaults}, and clear errors for what cannot work. */
+/**
+ * Per-app hook settings: defaults from {@code parley.hook-defaults}, and clear errors for what
+ * cannot work.
+ */
 class HookSettingsTest {
 
   private static NodeSettings settings(String apps) {
-    return NodeSettings.fromConfig(ConfigFactory.parseString("parley.apps = [" + apps + "]")
-        .withFallback(ConfigFactory.load()).resolve());
+    return NodeSettings.fromConfig(
+        ConfigFactory.parseString("parley.apps = [" + apps + "]")
+            .withFallback(ConfigFactory.load())
+            .resolve());
   }
 
   @Test
   void an_app_without_hooks_calls_none_and_one_with_an_engine_gets_the_defaults() {
-    NodeSettings settings = settings("{app-id = a, app-key = k, master-key = m},"
-        + "{app-id = b, app-key = k, master-key = m, hooks { engine-url = \"http://127.0.0.1:3000/\", hook-key = h }}");
+    NodeSettings settings =
+        settings(
+            "{app-id = a, app-key = k, master-key = m},"
+                + "{app-id = b, app-key = k, master-key = m, hooks { engine-url = \"http://127.0.0.1:3000/\", hook-key = h }}");
     HookSettings none = settings.app("a").orElseThrow().hooks();
     assertFalse(none.on("_messageReceived"));
     HookSettings hooks = settings.app("b").orElseThrow().hooks();
@@ -34,9 +41,13 @@ class HookSettingsTest {
 
   @Test
   void only_the_enabled_hooks_are_called_and_the_policy_is_per_app() {
-    HookSettings hooks = settings("{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\","
-        + " hook-key = h, enabled = [_messageReceived], on-failure = reject, timeout = 1500ms }}")
-        .app("a").orElseThrow().hooks();
+    HookSettings hooks =
+        settings(
+                "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\","
+                    + " hook-key = h, enabled = [_messageReceived], on-failure = reject, timeout = 1500ms }}")
+            .app("a")
+            .orElseThrow()
+            .hooks();
     assertTrue(hooks.on("_messageReceived"));
     assertFalse(hooks.on("_conversationStart"));
     assertEquals(HookSettings.FailurePolicy.REJECT, hooks.onFailure());
@@ -45,19 +56,42 @@ class HookSettingsTest {
 
   @Test
   void what_cannot_work_is_refused_at_start_with_the_reason() {
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> settings(
-        "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\", hook-key = h, enabled = [_typo] }}"))
-        .getMessage().contains("_typo"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> settings(
-        "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\" }}"))
-        .getMessage().contains("hook-key"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> settings(
-        "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"ftp://e\", hook-key = h }}"))
-        .getMessage().contains("http"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> settings(
-        "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\", hook-key = h, timeout = 30s }}"))
-        .getMessage().contains("ask-timeout"));
-    assertThrows(IllegalArgumentException.class, () -> settings(
-        "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\", hook-key = h, on-failure = maybe }}"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    settings(
+                        "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\", hook-key = h, enabled = [_typo] }}"))
+            .getMessage()
+            .contains("_typo"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    settings(
+                        "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\" }}"))
+            .getMessage()
+            .contains("hook-key"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    settings(
+                        "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"ftp://e\", hook-key = h }}"))
+            .getMessage()
+            .contains("http"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    settings(
+                        "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\", hook-key = h, timeout = 30s }}"))
+            .getMessage()
+            .contains("ask-timeout"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            settings(
+                "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\", hook-key = h, on-failure = maybe }}"));
   }
 }

@@ -8,8 +8,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A plain driver session on the shared test Cassandra, for tests that read or seed tables directly:
- * {@code @RegisterExtension static final Cql CQL = new Cql();} opens it before the class (before its
- * {@code @BeforeAll} methods) and closes it after.
+ * {@code @RegisterExtension static final Cql CQL = new Cql();} opens it before the class (before
+ * its {@code @BeforeAll} methods) and closes it after.
  */
 public final class Cql implements BeforeAllCallback, AfterAllCallback {
 
@@ -18,8 +18,10 @@ public final class Cql implements BeforeAllCallback, AfterAllCallback {
   /** A new session; the caller closes it. */
   public static CqlSession connect() {
     String[] hostPort = SharedCassandra.contactPoint().split(":");
-    return CqlSession.builder().addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
-        .withLocalDatacenter("datacenter1").build();
+    return CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
+        .withLocalDatacenter("datacenter1")
+        .build();
   }
 
   @Override

@@ -7,9 +7,9 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Real nodes in one cluster for a test class: {@code @RegisterExtension static NodeCluster cluster = new
- * NodeCluster(2);} starts them before the class (the first one is the seed) and stops them after it.
- * Needs {@link SharedCassandra} on the class too.
+ * Real nodes in one cluster for a test class: {@code @RegisterExtension static NodeCluster cluster
+ * = new NodeCluster(2);} starts them before the class (the first one is the seed) and stops them
+ * after it. Needs {@link SharedCassandra} on the class too.
  */
 public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 

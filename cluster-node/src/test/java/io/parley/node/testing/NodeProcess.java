@@ -16,20 +16,28 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Parley node in its own JVM: {@code io.parley.node.Main}, as {@code deploy/local/parley} starts it,
- * with the module's test classpath, so it can be killed with SIGKILL, stopped with SIGTERM (coordinated shutdown,
- * {@code goaway} to its clients) and started again on the same ports. Optionally inside a network namespace
- * ({@code ip netns exec}). Its output goes to {@code target/fault-logs/<name>.log}.
+ * A real Parley node in its own JVM: {@code io.parley.node.Main}, as {@code deploy/local/parley}
+ * starts it, with the module's test classpath, so it can be killed with SIGKILL, stopped with
+ * SIGTERM (coordinated shutdown, {@code goaway} to its clients) and started again on the same
+ * ports. Optionally inside a network namespace ({@code ip netns exec}). Its output goes to {@code
+ * target/fault-logs/<name>.log}.
  */
 public final class NodeProcess implements AutoCloseable {
 
   /**
-   * Where a node listens and whom it joins: {@code seeds} are the remoting {@code host:port} of every node of the
-   * cluster, so a restarted first node joins the others rather than forming a cluster of its own; {@code netns} is
-   * null for the host's own network.
+   * Where a node listens and whom it joins: {@code seeds} are the remoting {@code host:port} of
+   * every node of the cluster, so a restarted first node joins the others rather than forming a
+   * cluster of its own; {@code netns} is null for the host's own network.
    */
-  public record Spec(String name, String host, int http, int remote, List<String> seeds, String netns,
-      String contactPoint, Map<String, String> settings) {
+  public record Spec(
+      String name,
+      String host,
+      int http,
+      int remote,
+      List<String> seeds,
+      String netns,
+      String contactPoint,
+      Map<String, String> settings) {
 
     /** {@code size} nodes on loopback with free ports, every one seeding from all. */
     public static List<Spec> loopback(String prefix, int size, Map<String, String> settings) {
@@ -38,8 +46,19 @@ public final class NodeProcess implements AutoCloseable {
         ports.add(new int[] {LocalCassandra.freePort(), LocalCassandra.freePort()});
       }
       List<String> seeds = ports.stream().map(p -> "127.0.0.1:" + p[1]).toList();
-      return ports.stream().map(p -> new Spec(prefix + "-" + (ports.indexOf(p) + 1), "127.0.0.1", p[0], p[1], seeds,
-          null, SharedCassandra.contactPoint(), settings)).toList();
+      return ports.stream()
+          .map(
+              p ->
+                  new Spec(
+                      prefix + "-" + (ports.indexOf(p) + 1),
+                      "127.0.0.1",
+                      p[0],
+                      p[1],
+                      seeds,
+                      null,
+                      SharedCassandra.contactPoint(),
+                      settings))
+          .toList();
     }
 
     public URI webSocketUri() {
@@ -66,7 +85,10 @@ public final class NodeProcess implements AutoCloseable {
     return spec;
   }
 
-  /** Starts the JVM and waits until its router answers (Up in the cluster, gateway bound), at most 90 s. */
+  /**
+   * Starts the JVM and waits until its router answers (Up in the cluster, gateway bound), at most
+   * 90 s.
+   */
   public NodeProcess start() {
     launch();
     awaitRouter(Duration.ofSeconds(90));
@@ -83,8 +105,13 @@ public final class NodeProcess implements AutoCloseable {
       command.addAll(List.of("ip", "netns", "exec", spec.netns()));
     }
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(List.of("-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=1"));
+    command.addAll(
+        List.of(
+            "-Xms64m",
+            "-Xmx384m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.util.concurrent.ForkJoinPool.common.parallelism=1"));
     String keyspace = SharedCassandra.keyspace();
     Map<String, String> properties = new java.util.LinkedHashMap<>();
     properties.put("parley.gateway.interface", spec.host());
@@ -102,8 +129,12 @@ public final class NodeProcess implements AutoCloseable {
     properties.put("parley.metrics.port", "0");
     properties.put("pekko.persistence.cassandra.journal.keyspace", keyspace);
     properties.put("pekko.persistence.cassandra.snapshot.keyspace", keyspace);
-    for (String key : List.of("journal.keyspace-autocreate", "journal.tables-autocreate",
-        "snapshot.keyspace-autocreate", "snapshot.tables-autocreate")) {
+    for (String key :
+        List.of(
+            "journal.keyspace-autocreate",
+            "journal.tables-autocreate",
+            "snapshot.keyspace-autocreate",
+            "snapshot.tables-autocreate")) {
       properties.put("pekko.persistence.cassandra." + key, "true");
     }
     properties.putAll(spec.settings());
@@ -111,12 +142,17 @@ public final class NodeProcess implements AutoCloseable {
     command.addAll(List.of("-cp", classpath(), "io.parley.node.Main"));
     try {
       Files.createDirectories(log.getParent());
-      Files.writeString(log, "=== start " + java.time.Instant.now() + "\n", StandardCharsets.UTF_8,
-          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-      process = new ProcessBuilder(command)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-          .start();
+      Files.writeString(
+          log,
+          "=== start " + java.time.Instant.now() + "\n",
+          StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+      process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
     } catch (IOException e) {
       throw new IllegalStateException("cannot start node " + spec.name() + ": " + e, e);
     }
@@ -131,21 +167,26 @@ public final class NodeProcess implements AutoCloseable {
 
   private static String classpath() {
     String testClasspath = System.getProperty("surefire.test.class.path");
-    return testClasspath != null && !testClasspath.isBlank() ? testClasspath : System.getProperty("java.class.path");
+    return testClasspath != null && !testClasspath.isBlank()
+        ? testClasspath
+        : System.getProperty("java.class.path");
   }
 
   private void awaitRouter(Duration timeout) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    URI route = URI.create("http://" + spec.host() + ":" + spec.http() + "/v1/route?appId=parley-dev");
+    URI route =
+        URI.create("http://" + spec.host() + ":" + spec.http() + "/v1/route?appId=parley-dev");
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("node " + spec.name() + " exited with " + process.exitValue() + "; log:\n"
-            + tail());
+        throw new IllegalStateException(
+            "node " + spec.name() + " exited with " + process.exitValue() + "; log:\n" + tail());
       }
       try {
-        HttpResponse<Void> response = http.send(HttpRequest.newBuilder(route).timeout(Duration.ofSeconds(2)).build(),
-            HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> response =
+            http.send(
+                HttpRequest.newBuilder(route).timeout(Duration.ofSeconds(2)).build(),
+                HttpResponse.BodyHandlers.discarding());
         if (response.statusCode() == 200) {
           return;
         }
@@ -157,7 +198,8 @@ public final class NodeProcess implements AutoCloseable {
       }
       sleep(250);
     }
-    throw new IllegalStateException("node " + spec.name() + " did not answer within " + timeout + "; log:\n" + tail());
+    throw new IllegalStateException(
+        "node " + spec.name() + " did not answer within " + timeout + "; log:\n" + tail());
   }
 
   /** SIGKILL: the JVM dies at once, nothing is flushed, its sockets are reset by the kernel. */
@@ -168,7 +210,10 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
-  /** SIGTERM: coordinated shutdown (goaway to every client, shard handoff, leave), at most 60 s, then SIGKILL. */
+  /**
+   * SIGTERM: coordinated shutdown (goaway to every client, shard handoff, leave), at most 60 s,
+   * then SIGKILL.
+   */
   public synchronized void stop() {
     if (process != null && process.isAlive()) {
       process.destroy();
@@ -183,7 +228,10 @@ public final class NodeProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
-  /** Waits up to {@code timeout} for the JVM to end by itself (e.g. downed by the split-brain resolver). */
+  /**
+   * Waits up to {@code timeout} for the JVM to end by itself (e.g. downed by the split-brain
+   * resolver).
+   */
   public boolean waitExit(Duration timeout) {
     Process current;
     synchronized (this) {

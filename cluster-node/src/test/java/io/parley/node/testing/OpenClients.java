@@ -10,8 +10,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The clients a test opens, closed after each test, and client ids unique to this test class's run:
- * {@code @RegisterExtension final OpenClients clients = new OpenClients();} then {@code clients.login(node,
- * APP, "tom", WAIT)}, which logs in as {@code clients.id("tom")}.
+ * {@code @RegisterExtension final OpenClients clients = new OpenClients();} then {@code
+ * clients.login(node, APP, "tom", WAIT)}, which logs in as {@code clients.id("tom")}.
  */
 public final class OpenClients implements AfterEachCallback {
 

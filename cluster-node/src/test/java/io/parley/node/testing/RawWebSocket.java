@@ -9,8 +9,8 @@ import java.util.Base64;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A deliberately minimal WebSocket client on a plain socket, for what well-behaved clients never do:
- * stop reading while still writing. Text frames only; reads return one frame at a time.
+ * A deliberately minimal WebSocket client on a plain socket, for what well-behaved clients never
+ * do: stop reading while still writing. Text frames only; reads return one frame at a time.
  */
 public final class RawWebSocket implements AutoCloseable {
 
@@ -35,21 +35,33 @@ public final class RawWebSocket implements AutoCloseable {
     this.out = socket.getOutputStream();
   }
 
-  public static RawWebSocket connect(int port, String subprotocol, int receiveBufferBytes) throws IOException {
+  public static RawWebSocket connect(int port, String subprotocol, int receiveBufferBytes)
+      throws IOException {
     return connect(port, "/", subprotocol, receiveBufferBytes);
   }
 
-  /** Connects to {@code path} (may carry a query), offering {@code subprotocol} in the header unless null. */
-  public static RawWebSocket connect(int port, String path, String subprotocol, int receiveBufferBytes)
-      throws IOException {
+  /**
+   * Connects to {@code path} (may carry a query), offering {@code subprotocol} in the header unless
+   * null.
+   */
+  public static RawWebSocket connect(
+      int port, String path, String subprotocol, int receiveBufferBytes) throws IOException {
     Socket socket = new Socket();
     socket.setReceiveBufferSize(receiveBufferBytes);
     socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
     socket.setSoTimeout(30_000);
     String key = Base64.getEncoder().encodeToString(new byte[16]);
-    String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
-        + "Connection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
-        + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n") + "\r\n";
+    String request =
+        "GET "
+            + path
+            + " HTTP/1.1\r\nHost: 127.0.0.1:"
+            + port
+            + "\r\nUpgrade: websocket\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Key: "
+            + key
+            + "\r\nSec-WebSocket-Version: 13\r\n"
+            + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
+            + "\r\n";
     socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
     RawWebSocket ws = new RawWebSocket(socket);
     String status = ws.readLine();

@@ -15,8 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A plain HTTP client for the REST API, as an app server calls it: {@code X-LC-Id} plus one way of proving
- * a key ({@link #master}, {@link #appKey}, {@link #signed}, or any headers), and the raw answer.
+ * A plain HTTP client for the REST API, as an app server calls it: {@code X-LC-Id} plus one way of
+ * proving a key ({@link #master}, {@link #appKey}, {@link #signed}, or any headers), and the raw
+ * answer.
  */
 public final class RestClient {
 
@@ -25,10 +26,12 @@ public final class RestClient {
   public static final String MASTER_KEY = "parley-dev-master";
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   /** Status and body (parsed when JSON, else missing) of one answer, and its headers. */
-  public record Response(int status, JsonNode body, String text, Map<String, java.util.List<String>> headers) {
+  public record Response(
+      int status, JsonNode body, String text, Map<String, java.util.List<String>> headers) {
     public int code() {
       return body.path("code").asInt(-1);
     }
@@ -63,7 +66,13 @@ public final class RestClient {
   /** {@code X-LC-Sign: md5(timestamp + key),timestamp[,master]}. */
   public static RestClient signed(TestNode node, String key, boolean master) {
     String timestamp = Long.toString(System.currentTimeMillis());
-    return with(node, Map.of("X-LC-Id", APP, "X-LC-Sign", md5(timestamp + key) + "," + timestamp + (master ? ",master" : "")));
+    return with(
+        node,
+        Map.of(
+            "X-LC-Id",
+            APP,
+            "X-LC-Sign",
+            md5(timestamp + key) + "," + timestamp + (master ? ",master" : "")));
   }
 
   public static RestClient with(TestNode node, Map<String, String> headers) {
@@ -71,9 +80,9 @@ public final class RestClient {
   }
 
   /**
-   * Waits until {@code node} stores a conversation (at most 60 s): on a fresh keyspace the first entity of a
-   * cluster may fail to recover while two nodes create the journal's tables at once (Cassandra's "Unknown CF"
-   * until the schema agrees), which a first REST call sees as 503.
+   * Waits until {@code node} stores a conversation (at most 60 s): on a fresh keyspace the first
+   * entity of a cluster may fail to recover while two nodes create the journal's tables at once
+   * (Cassandra's "Unknown CF" until the schema agrees), which a first REST call sees as 503.
    */
   public static void awaitWritable(TestNode node) {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -104,17 +113,25 @@ public final class RestClient {
   }
 
   public Response send(String method, String path, String body) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(20))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(20))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
       request.header("Content-Type", "application/json");
     }
     headers.forEach(request::header);
     try {
-      HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      HttpResponse<String> response =
+          HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       JsonNode parsed;
       try {
-        parsed = response.body().isEmpty() ? MissingNode.getInstance() : JSON.readTree(response.body());
+        parsed =
+            response.body().isEmpty() ? MissingNode.getInstance() : JSON.readTree(response.body());
       } catch (Exception notJson) {
         parsed = MissingNode.getInstance();
       }
@@ -136,7 +153,9 @@ public final class RestClient {
 
   public static String md5(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

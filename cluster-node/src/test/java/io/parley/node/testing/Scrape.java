@@ -11,20 +11,25 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * One scrape of a Prometheus text endpoint, as Prometheus reads it: series (name and labels, exactly as
- * written) to values. {@code value("parley_refusals_total", "kind=\"ack\",code=\"4401\"")}.
+ * One scrape of a Prometheus text endpoint, as Prometheus reads it: series (name and labels,
+ * exactly as written) to values. {@code value("parley_refusals_total",
+ * "kind=\"ack\",code=\"4401\"")}.
  */
 public record Scrape(String text, Map<String, Double> series) {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   /** GETs {@code uri}; fails unless it answers 200 with Prometheus' text format. */
   public static Scrape of(URI uri) {
     try {
-      HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          HTTP.send(
+              HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+              HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() != 200) {
-        throw new AssertionError("GET " + uri + " answered " + response.statusCode() + ": " + response.body());
+        throw new AssertionError(
+            "GET " + uri + " answered " + response.statusCode() + ": " + response.body());
       }
       String type = response.headers().firstValue("Content-Type").orElse("");
       if (!type.startsWith("text/plain") || !type.contains("version=0.0.4")) {
@@ -56,13 +61,21 @@ public record Scrape(String text, Map<String, Double> series) {
     return series.getOrDefault(name, 0.0);
   }
 
-  /** The value of {@code name{labels}} (labels in any order, e.g. {@code kind="ack",code="4401"}); 0 when absent. */
+  /**
+   * The value of {@code name{labels}} (labels in any order, e.g. {@code kind="ack",code="4401"}); 0
+   * when absent.
+   */
   public double value(String name, String labels) {
     Set<String> wanted = labelSet(labels);
     return series.entrySet().stream()
-        .filter(e -> e.getKey().startsWith(name + "{")
-            && labelSet(e.getKey().substring(name.length() + 1, e.getKey().length() - 1)).equals(wanted))
-        .mapToDouble(Map.Entry::getValue).findFirst().orElse(0.0);
+        .filter(
+            e ->
+                e.getKey().startsWith(name + "{")
+                    && labelSet(e.getKey().substring(name.length() + 1, e.getKey().length() - 1))
+                        .equals(wanted))
+        .mapToDouble(Map.Entry::getValue)
+        .findFirst()
+        .orElse(0.0);
   }
 
   private static Set<String> labelSet(String labels) {
@@ -73,13 +86,16 @@ public record Scrape(String text, Map<String, Double> series) {
   public double sum(String name) {
     return series.entrySet().stream()
         .filter(e -> e.getKey().equals(name) || e.getKey().startsWith(name + "{"))
-        .mapToDouble(Map.Entry::getValue).sum();
+        .mapToDouble(Map.Entry::getValue)
+        .sum();
   }
 
   /** Names of the series (without labels), as a query names them. */
   public Set<String> names() {
     Set<String> names = new TreeSet<>();
-    series.keySet().forEach(key -> names.add(key.contains("{") ? key.substring(0, key.indexOf('{')) : key));
+    series
+        .keySet()
+        .forEach(key -> names.add(key.contains("{") ? key.substring(0, key.indexOf('{')) : key));
     return names;
   }
 }

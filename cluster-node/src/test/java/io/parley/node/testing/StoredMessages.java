@@ -18,15 +18,25 @@ public final class StoredMessages {
     return new HashSet<>(rows(appId, cid));
   }
 
-  /** The text of every row stored for {@code cid} of {@code appId}: a text twice is a message stored twice. */
+  /**
+   * The text of every row stored for {@code cid} of {@code appId}: a text twice is a message stored
+   * twice.
+   */
   public static List<String> rows(String appId, String cid) {
     String[] hostPort = SharedCassandra.contactPoint().split(":");
-    try (CqlSession session = CqlSession.builder()
-        .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
-        .withLocalDatacenter("datacenter1").build()) {
+    try (CqlSession session =
+        CqlSession.builder()
+            .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
+            .withLocalDatacenter("datacenter1")
+            .build()) {
       List<String> texts = new ArrayList<>();
-      for (Row row : session.execute("SELECT data FROM " + SharedCassandra.keyspace()
-          + ".conversation_messages WHERE app_id = ? AND cid = ? ALLOW FILTERING", appId, cid)) {
+      for (Row row :
+          session.execute(
+              "SELECT data FROM "
+                  + SharedCassandra.keyspace()
+                  + ".conversation_messages WHERE app_id = ? AND cid = ? ALLOW FILTERING",
+              appId,
+              cid)) {
         texts.add(row.getString("data"));
       }
       return texts;

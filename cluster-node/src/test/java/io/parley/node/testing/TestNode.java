@@ -2,10 +2,10 @@ package io.parley.node.testing;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.parley.deploy.cassandra.LocalCassandra;
 import io.parley.node.Main;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.NodeSettings;
-import io.parley.deploy.cassandra.LocalCassandra;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +44,10 @@ public final class TestNode implements AutoCloseable {
     return start(ports, seed, extraConfig, SharedCassandra.contactPoint());
   }
 
-  /** Starts a node on the Cassandra at {@code contactPoint} ({@code host:port}) instead of the shared one. */
+  /**
+   * Starts a node on the Cassandra at {@code contactPoint} ({@code host:port}) instead of the
+   * shared one.
+   */
   public static TestNode start(Ports ports, Ports seed, String extraConfig, String contactPoint) {
     seed = seed == null ? ports : seed;
     Config config =
@@ -91,7 +94,8 @@ public final class TestNode implements AutoCloseable {
         "pekko.persistence.cassandra.snapshot.tables-autocreate = true",
         "datastax-java-driver.basic.contact-points = [\"" + contactPoint + "\"]",
         "datastax-java-driver.advanced.session-leak.threshold = 50",
-        // Feature tests drive many requests and logins from 127.0.0.1 in seconds: LeanCloud's per-minute rates
+        // Feature tests drive many requests and logins from 127.0.0.1 in seconds: LeanCloud's
+        // per-minute rates
         // are off here. HostileClientIT, NodeLimitsIT and LiveFuzzIT run with the shipped defaults.
         "parley.limits.direct-per-minute = 0",
         "parley.limits.history-per-minute = 0",
@@ -105,7 +109,8 @@ public final class TestNode implements AutoCloseable {
     Cluster cluster = Cluster.get(system);
     while (cluster.selfMember().status() != MemberStatus.up()) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("node " + ports + " not Up after " + timeout + ": " + cluster.selfMember());
+        throw new IllegalStateException(
+            "node " + ports + " not Up after " + timeout + ": " + cluster.selfMember());
       }
       Thread.sleep(50);
     }
@@ -140,8 +145,11 @@ public final class TestNode implements AutoCloseable {
     while (NodeMetrics.get(system).endpoint().isEmpty() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    var bound = NodeMetrics.get(system).endpoint()
-        .orElseThrow(() -> new IllegalStateException("metrics of node " + ports + " are not bound"));
+    var bound =
+        NodeMetrics.get(system)
+            .endpoint()
+            .orElseThrow(
+                () -> new IllegalStateException("metrics of node " + ports + " are not bound"));
     return URI.create("http://127.0.0.1:" + bound.getPort() + "/metrics");
   }
 

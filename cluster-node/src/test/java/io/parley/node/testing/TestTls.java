@@ -5,7 +5,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A throwaway PKCS12 keystore for 127.0.0.1 (made with the JDK's keytool) and its certificate in PEM. */
+/**
+ * A throwaway PKCS12 keystore for 127.0.0.1 (made with the JDK's keytool) and its certificate in
+ * PEM.
+ */
 public record TestTls(Path keystore, String password, Path certificatePem) {
 
   public static TestTls create() {
@@ -15,11 +18,43 @@ public record TestTls(Path keystore, String password, Path certificatePem) {
       Path pem = dir.resolve("node.pem");
       String password = "parley-test";
       String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-      run(List.of(keytool, "-genkeypair", "-alias", "parley", "-keyalg", "RSA", "-keysize", "2048",
-          "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", password, "-keypass", password,
-          "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2"));
-      run(List.of(keytool, "-exportcert", "-rfc", "-alias", "parley", "-keystore", keystore.toString(),
-          "-storepass", password, "-file", pem.toString()));
+      run(
+          List.of(
+              keytool,
+              "-genkeypair",
+              "-alias",
+              "parley",
+              "-keyalg",
+              "RSA",
+              "-keysize",
+              "2048",
+              "-storetype",
+              "PKCS12",
+              "-keystore",
+              keystore.toString(),
+              "-storepass",
+              password,
+              "-keypass",
+              password,
+              "-dname",
+              "CN=127.0.0.1",
+              "-ext",
+              "SAN=ip:127.0.0.1,dns:localhost",
+              "-validity",
+              "2"));
+      run(
+          List.of(
+              keytool,
+              "-exportcert",
+              "-rfc",
+              "-alias",
+              "parley",
+              "-keystore",
+              keystore.toString(),
+              "-storepass",
+              password,
+              "-file",
+              pem.toString()));
       return new TestTls(keystore, password, pem);
     } catch (Exception e) {
       throw new IllegalStateException("cannot create a test keystore: " + e.getMessage(), e);
@@ -28,8 +63,12 @@ public record TestTls(Path keystore, String password, Path certificatePem) {
 
   /** Config that turns TLS on for a node. */
   public String nodeConfig() {
-    return "parley.gateway.tls.keystore = \"" + keystore + "\"\n"
-        + "parley.gateway.tls.keystore-password = \"" + password + "\"\n";
+    return "parley.gateway.tls.keystore = \""
+        + keystore
+        + "\"\n"
+        + "parley.gateway.tls.keystore-password = \""
+        + password
+        + "\"\n";
   }
 
   private static void run(List<String> command) throws Exception {

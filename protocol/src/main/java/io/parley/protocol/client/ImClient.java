@@ -32,16 +32,20 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A small LeanCloud IM client on {@link java.net.http.WebSocket}, for Parley's own tests and tools (not an SDK).
+ * A small LeanCloud IM client on {@link java.net.http.WebSocket}, for Parley's own tests and tools
+ * (not an SDK).
  *
- * <p>Requests get serial ids {@code i} = 1, 2, 3… and complete with the frame carrying the same {@code i} (an
- * {@code error} reply completes normally: inspect it). Every other inbound frame — pushes, and replies whose
- * {@code i} nobody waits for — is queued in arrival order for {@link #nextPush}/{@link #pollPush}. Fragmented
- * messages are reassembled by {@link InboundListener}; the frame builders are at the end of this class. Safe for one test thread plus the WebSocket listener thread; sends are serialized.
+ * <p>Requests get serial ids {@code i} = 1, 2, 3… and complete with the frame carrying the same
+ * {@code i} (an {@code error} reply completes normally: inspect it). Every other inbound frame —
+ * pushes, and replies whose {@code i} nobody waits for — is queued in arrival order for {@link
+ * #nextPush}/{@link #pollPush}. Fragmented messages are reassembled by {@link InboundListener}; the
+ * frame builders are at the end of this class. Safe for one test thread plus the WebSocket listener
+ * thread; sends are serialized.
  *
  * <p>Failures are unchecked: {@link UncheckedIOException} for a failed connect (its cause is the
- * {@link java.net.http.WebSocketHandshakeException} for HTTP-level rejections), {@link TimedOut} for timeouts,
- * {@link IllegalStateException} for a closed connection or an undecodable inbound frame.
+ * {@link java.net.http.WebSocketHandshakeException} for HTTP-level rejections), {@link TimedOut}
+ * for timeouts, {@link IllegalStateException} for a closed connection or an undecodable inbound
+ * frame.
  */
 public final class ImClient implements AutoCloseable {
 
@@ -55,7 +59,10 @@ public final class ImClient implements AutoCloseable {
     NONE
   }
 
-  /** Close code and reason of the server's close frame, or 1006 and the error of an abnormal termination. */
+  /**
+   * Close code and reason of the server's close frame, or 1006 and the error of an abnormal
+   * termination.
+   */
   public record CloseStatus(int code, String reason) {
     public static final int ABNORMAL = 1006;
 
@@ -83,7 +90,8 @@ public final class ImClient implements AutoCloseable {
   private final BlockingQueue<InboundListener.Inbound> pushes = new LinkedBlockingQueue<>();
   private final Object sendLock = new Object();
 
-  private ImClient(Subprotocol protocol, CommandCodec codec, InboundListener listener, WebSocket webSocket) {
+  private ImClient(
+      Subprotocol protocol, CommandCodec codec, InboundListener listener, WebSocket webSocket) {
     this.protocol = protocol;
     this.codec = codec;
     this.listener = listener;
@@ -92,14 +100,23 @@ public final class ImClient implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------------ connect
 
-  /** Connects and completes the WebSocket handshake, offering {@code protocol} as {@code mode} says. */
+  /**
+   * Connects and completes the WebSocket handshake, offering {@code protocol} as {@code mode} says.
+   */
   public static ImClient connect(URI uri, Subprotocol protocol, OfferMode mode, Duration timeout) {
     return connect(uri, protocol, mode, timeout, Map.of());
   }
 
-  /** As {@link #connect(URI, Subprotocol, OfferMode, Duration)}, with extra request headers (e.g. Origin). */
+  /**
+   * As {@link #connect(URI, Subprotocol, OfferMode, Duration)}, with extra request headers (e.g.
+   * Origin).
+   */
   public static ImClient connect(
-      URI uri, Subprotocol protocol, OfferMode mode, Duration timeout, Map<String, String> headers) {
+      URI uri,
+      Subprotocol protocol,
+      OfferMode mode,
+      Duration timeout,
+      Map<String, String> headers) {
     Objects.requireNonNull(uri, "uri");
     Objects.requireNonNull(protocol, "protocol");
     Objects.requireNonNull(mode, "mode");
@@ -123,7 +140,8 @@ public final class ImClient implements AutoCloseable {
       if (cause instanceof IOException io) {
         throw new UncheckedIOException("WebSocket connect to " + target + " failed: " + io, io);
       }
-      throw new IllegalStateException("WebSocket connect to " + target + " failed: " + cause, cause);
+      throw new IllegalStateException(
+          "WebSocket connect to " + target + " failed: " + cause, cause);
     } catch (TimeoutException e) {
       handshake.thenAccept(WebSocket::abort); // do not leak a connection that completes later
       throw new TimedOut("WebSocket connect to " + target + " timed out after " + timeout);
@@ -159,9 +177,9 @@ public final class ImClient implements AutoCloseable {
   // ------------------------------------------------------------------------------------------------ sending
 
   /**
-   * Sets the next serial id on {@code command} (1, 2, 3…), sends it and completes with the inbound frame that
-   * carries the same {@code i} — including an {@code error} reply. The future fails if the connection closes
-   * first; it has no timeout of its own (see {@link #call}).
+   * Sets the next serial id on {@code command} (1, 2, 3…), sends it and completes with the inbound
+   * frame that carries the same {@code i} — including an {@code error} reply. The future fails if
+   * the connection closes first; it has no timeout of its own (see {@link #call}).
    */
   public CompletableFuture<GenericCommand> request(GenericCommand.Builder command) {
     int i = nextI.getAndIncrement();
@@ -183,8 +201,8 @@ public final class ImClient implements AutoCloseable {
   }
 
   /**
-   * {@link #request} and wait for the reply. After a timeout the request is forgotten: a late reply shows up as a
-   * push.
+   * {@link #request} and wait for the reply. After a timeout the request is forgotten: a late reply
+   * shows up as a push.
    */
   public GenericCommand call(GenericCommand.Builder command, Duration timeout) {
     CompletableFuture<GenericCommand> reply = request(command);
@@ -290,13 +308,19 @@ public final class ImClient implements AutoCloseable {
     }
     if (inbound instanceof InboundListener.Undecodable undecodable) {
       throw new IllegalStateException(
-          "server sent an undecodable " + undecodable.frame() + ": " + undecodable.error().getMessage(),
+          "server sent an undecodable "
+              + undecodable.frame()
+              + ": "
+              + undecodable.error().getMessage(),
           undecodable.error());
     }
     return Optional.of(((InboundListener.Decoded) inbound).command());
   }
 
-  /** Waits for the connection to end: the server's close code and reason, or 1006 for an abnormal end. */
+  /**
+   * Waits for the connection to end: the server's close code and reason, or 1006 for an abnormal
+   * end.
+   */
   public CloseStatus awaitClose(Duration timeout) {
     try {
       return listener.closeStatus.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -312,7 +336,9 @@ public final class ImClient implements AutoCloseable {
 
   /** Whether the connection is still open in both directions and the server has not closed it. */
   public boolean isOpen() {
-    return !listener.closeStatus.isDone() && !webSocket.isInputClosed() && !webSocket.isOutputClosed();
+    return !listener.closeStatus.isDone()
+        && !webSocket.isInputClosed()
+        && !webSocket.isOutputClosed();
   }
 
   /** Drops the connection without a close handshake, like a client whose network died. */
@@ -320,12 +346,16 @@ public final class ImClient implements AutoCloseable {
     webSocket.abort();
   }
 
-  /** Sends a normal close (1000), waits briefly for the server's close, then drops the connection. */
+  /**
+   * Sends a normal close (1000), waits briefly for the server's close, then drops the connection.
+   */
   @Override
   public void close() {
     try {
       if (!webSocket.isOutputClosed()) {
-        webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        webSocket
+            .sendClose(WebSocket.NORMAL_CLOSURE, "")
+            .get(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
       }
       listener.closeStatus.get(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -373,7 +403,9 @@ public final class ImClient implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------------ builders
 
-  /** {@code session/open} for {@code peerId} (the envelope {@code i} is set by {@link #request}). */
+  /**
+   * {@code session/open} for {@code peerId} (the envelope {@code i} is set by {@link #request}).
+   */
   public static GenericCommand.Builder sessionOpen(String appId, String peerId) {
     GenericCommand.Builder builder =
         GenericCommand.newBuilder()
@@ -397,7 +429,8 @@ public final class ImClient implements AutoCloseable {
   }
 
   /** {@code conv/start} with the given members and attributes ({@code attrJson} may be null). */
-  public static GenericCommand.Builder convStart(String peerId, List<String> members, String attrJson) {
+  public static GenericCommand.Builder convStart(
+      String peerId, List<String> members, String attrJson) {
     ConvCommand.Builder conv = ConvCommand.newBuilder().addAllM(members);
     if (attrJson != null) {
       conv.setAttr(JsonObjectMessage.newBuilder().setData(attrJson));
@@ -409,7 +442,10 @@ public final class ImClient implements AutoCloseable {
         .setConvMessage(conv);
   }
 
-  /** {@code direct}: send {@code msg} (e.g. {@code {"_lctype":-1,"_lctext":"hi"}}) to conversation {@code cid}. */
+  /**
+   * {@code direct}: send {@code msg} (e.g. {@code {"_lctype":-1,"_lctext":"hi"}}) to conversation
+   * {@code cid}.
+   */
   public static GenericCommand.Builder direct(String peerId, String cid, String msg) {
     return GenericCommand.newBuilder()
         .setCmd(CommandType.direct)
@@ -424,7 +460,12 @@ public final class ImClient implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "ImClient[" + protocol + ", accepted=" + acceptedSubprotocol().orElse("-") + ", open=" + isOpen() + "]";
+    return "ImClient["
+        + protocol
+        + ", accepted="
+        + acceptedSubprotocol().orElse("-")
+        + ", open="
+        + isOpen()
+        + "]";
   }
-
 }

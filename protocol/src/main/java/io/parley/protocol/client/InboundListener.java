@@ -16,13 +16,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The {@link ImClient}'s side of the WebSocket: reassembles fragmented messages, decodes them, answers pong
- * waiters and records how the connection ended. Frames are handed to the client in arrival order, buffered until
- * the client is attached (the handshake future completes after {@code onOpen}).
+ * The {@link ImClient}'s side of the WebSocket: reassembles fragmented messages, decodes them,
+ * answers pong waiters and records how the connection ended. Frames are handed to the client in
+ * arrival order, buffered until the client is attached (the handshake future completes after {@code
+ * onOpen}).
  */
 final class InboundListener implements WebSocket.Listener {
 
-  /** An inbound frame that is not a reply to a pending request: a command, or a frame we could not decode. */
+  /**
+   * An inbound frame that is not a reply to a pending request: a command, or a frame we could not
+   * decode.
+   */
   sealed interface Inbound {}
 
   record Decoded(GenericCommand command) implements Inbound {}
@@ -35,8 +39,10 @@ final class InboundListener implements WebSocket.Listener {
   final CompletableFuture<ImClient.CloseStatus> closeStatus = new CompletableFuture<>();
   final Map<ByteBuffer, CompletableFuture<byte[]>> pongWaiters = new ConcurrentHashMap<>();
   final AtomicInteger pongs = new AtomicInteger();
+
   /** Frames that arrived before {@link #attach} (the handshake future completes after onOpen). */
   private final List<Inbound> early = new ArrayList<>();
+
   private ImClient client;
 
   InboundListener(CommandCodec codec) {
@@ -133,7 +139,9 @@ final class InboundListener implements WebSocket.Listener {
 
   void finish(ImClient.CloseStatus status) {
     if (closeStatus.complete(status)) {
-      pongWaiters.values().forEach(w -> w.completeExceptionally(new IllegalStateException("closed")));
+      pongWaiters
+          .values()
+          .forEach(w -> w.completeExceptionally(new IllegalStateException("closed")));
       ImClient attached;
       synchronized (this) {
         attached = client;

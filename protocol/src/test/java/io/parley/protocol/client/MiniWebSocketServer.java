@@ -21,8 +21,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * Just enough of an RFC 6455 server, on a plain socket, to exercise {@link ImClient} without the real server:
- * one connection at a time, handshake, frames in both directions, ping/pong and close. Test code only.
+ * Just enough of an RFC 6455 server, on a plain socket, to exercise {@link ImClient} without the
+ * real server: one connection at a time, handshake, frames in both directions, ping/pong and close.
+ * Test code only.
  */
 final class MiniWebSocketServer implements AutoCloseable {
 
@@ -36,7 +37,9 @@ final class MiniWebSocketServer implements AutoCloseable {
   private final String echoedProtocol;
   final BlockingQueue<Connection> connections = new LinkedBlockingQueue<>();
 
-  /** @param echoedProtocol the subprotocol to answer when the client offered one, or null for none */
+  /**
+   * @param echoedProtocol the subprotocol to answer when the client offered one, or null for none
+   */
   MiniWebSocketServer(String echoedProtocol, Handler handler) throws IOException {
     this.serverSocket = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
     this.handler = handler;
@@ -98,18 +101,27 @@ final class MiniWebSocketServer implements AutoCloseable {
       requestTarget = requestLine.split(" ")[1];
       for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
         int colon = line.indexOf(':');
-        headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+        headers.put(
+            line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+            line.substring(colon + 1).trim());
       }
       String accept;
       try {
-        byte[] digest = MessageDigest.getInstance("SHA-1").digest(
-            (headers.get("sec-websocket-key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
+        byte[] digest =
+            MessageDigest.getInstance("SHA-1")
+                .digest(
+                    (headers.get("sec-websocket-key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                        .getBytes(StandardCharsets.US_ASCII));
         accept = Base64.getEncoder().encodeToString(digest);
       } catch (java.security.NoSuchAlgorithmException e) {
         throw new IOException(e);
       }
-      StringBuilder response = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-          + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n");
+      StringBuilder response =
+          new StringBuilder(
+              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                  + "Connection: Upgrade\r\nSec-WebSocket-Accept: "
+                  + accept
+                  + "\r\n");
       if (echoedProtocol != null && headers.containsKey("sec-websocket-protocol")) {
         response.append("Sec-WebSocket-Protocol: ").append(echoedProtocol).append("\r\n");
       }
@@ -158,7 +170,8 @@ final class MiniWebSocketServer implements AutoCloseable {
         }
         switch (opcode) {
           case 0x8 -> {
-            int code = payload.length >= 2 ? ByteBuffer.wrap(payload, 0, 2).getShort() & 0xffff : 1005;
+            int code =
+                payload.length >= 2 ? ByteBuffer.wrap(payload, 0, 2).getShort() & 0xffff : 1005;
             closeCodes.add(code);
             sendFrame(0x8, payload, true);
             return;
@@ -167,7 +180,7 @@ final class MiniWebSocketServer implements AutoCloseable {
             pings++;
             sendFrame(0xA, payload, true);
           }
-          case 0xA -> { }
+          case 0xA -> {}
           default -> {
             if (opcode != 0) {
               messageOpcode = opcode;
@@ -176,9 +189,11 @@ final class MiniWebSocketServer implements AutoCloseable {
             if (fin) {
               byte[] data = message.toByteArray();
               message.reset();
-              handler.onMessage(this, messageOpcode == 0x1
-                  ? new Frame.Text(new String(data, StandardCharsets.UTF_8))
-                  : new Frame.Binary(data));
+              handler.onMessage(
+                  this,
+                  messageOpcode == 0x1
+                      ? new Frame.Text(new String(data, StandardCharsets.UTF_8))
+                      : new Frame.Binary(data));
             }
           }
         }
@@ -198,7 +213,8 @@ final class MiniWebSocketServer implements AutoCloseable {
       byte[] data = text.getBytes(StandardCharsets.UTF_8);
       int step = (data.length + parts - 1) / parts;
       for (int offset = 0, index = 0; offset < data.length; offset += step, index++) {
-        byte[] chunk = java.util.Arrays.copyOfRange(data, offset, Math.min(data.length, offset + step));
+        byte[] chunk =
+            java.util.Arrays.copyOfRange(data, offset, Math.min(data.length, offset + step));
         sendFrame(index == 0 ? 0x1 : 0x0, chunk, offset + step >= data.length);
       }
     }
@@ -209,7 +225,8 @@ final class MiniWebSocketServer implements AutoCloseable {
 
     void close(int code, String reason) throws IOException {
       byte[] reasonBytes = reason.getBytes(StandardCharsets.UTF_8);
-      ByteBuffer payload = ByteBuffer.allocate(2 + reasonBytes.length).putShort((short) code).put(reasonBytes);
+      ByteBuffer payload =
+          ByteBuffer.allocate(2 + reasonBytes.length).putShort((short) code).put(reasonBytes);
       sendFrame(0x8, payload.array(), true);
     }
 

@@ -1,9 +1,10 @@
 package io.parley.node.conversation.query;
 
 /**
- * A string whose characters can be read only a bounded number of times. {@link java.util.regex.Matcher}
- * reads its input through {@link CharSequence#charAt}, so backtracking costs reads: a pattern that would
- * backtrack catastrophically ({@code (a+)+$}) runs out of budget instead of stalling the thread.
+ * A string whose characters can be read only a bounded number of times. {@link
+ * java.util.regex.Matcher} reads its input through {@link CharSequence#charAt}, so backtracking
+ * costs reads: a pattern that would backtrack catastrophically ({@code (a+)+$}) runs out of budget
+ * instead of stalling the thread.
  */
 final class BudgetedCharSequence implements CharSequence {
 
@@ -22,12 +23,16 @@ final class BudgetedCharSequence implements CharSequence {
   private final int offset;
   private final int length;
 
-  /** {@code budget} reads of {@code text} for this evaluation, each also taken from the whole {@code query}'s. */
+  /**
+   * {@code budget} reads of {@code text} for this evaluation, each also taken from the whole {@code
+   * query}'s.
+   */
   BudgetedCharSequence(String text, int budget, QueryBudget query) {
     this(text, new int[] {budget}, query, 0, text.length());
   }
 
-  private BudgetedCharSequence(String text, int[] remaining, QueryBudget query, int offset, int length) {
+  private BudgetedCharSequence(
+      String text, int[] remaining, QueryBudget query, int offset, int length) {
     this.text = text;
     this.remaining = remaining;
     this.query = query;

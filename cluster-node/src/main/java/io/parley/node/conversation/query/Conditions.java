@@ -17,7 +17,9 @@ final class Conditions {
     boolean test(ObjectNode document, QueryBudget budget);
   }
 
-  /** One operator applied to the values found at a field path (empty list = the field is missing). */
+  /**
+   * One operator applied to the values found at a field path (empty list = the field is missing).
+   */
   interface FieldOp {
     boolean test(List<JsonNode> values, QueryBudget budget);
   }
@@ -76,8 +78,8 @@ final class Conditions {
     }
 
     /**
-     * LeanCloud/MongoDB equality against a field: true when a value equals the operand or is an array
-     * with an element equal to it; a null operand also matches a missing field.
+     * LeanCloud/MongoDB equality against a field: true when a value equals the operand or is an
+     * array with an element equal to it; a null operand also matches a missing field.
      */
     boolean matches(List<JsonNode> values) {
       if (values.isEmpty()) {
@@ -98,7 +100,9 @@ final class Conditions {
       return false;
     }
 
-    /** Order of a document value relative to this operand, or null if they are of different types. */
+    /**
+     * Order of a document value relative to this operand, or null if they are of different types.
+     */
     Integer compareValue(JsonNode value) {
       if (date != null) {
         Instant instant = Values.asInstant(value);
@@ -108,7 +112,9 @@ final class Conditions {
         return value.isNumber() ? Values.compareNumbers(value, node) : null;
       }
       if (node.isTextual()) {
-        return value.isTextual() ? Values.compareStrings(value.textValue(), node.textValue()) : null;
+        return value.isTextual()
+            ? Values.compareStrings(value.textValue(), node.textValue())
+            : null;
       }
       return null;
     }
@@ -144,7 +150,10 @@ final class Conditions {
     }
   }
 
-  /** {@code $all}: every operand is equal to the value or an element of it; an empty list matches nothing. */
+  /**
+   * {@code $all}: every operand is equal to the value or an element of it; an empty list matches
+   * nothing.
+   */
   record All(List<Operand> operands) implements FieldOp {
     @Override
     public boolean test(List<JsonNode> values, QueryBudget budget) {
@@ -182,7 +191,10 @@ final class Conditions {
     }
   }
 
-  /** {@code $lt}, {@code $lte}, {@code $gt}, {@code $gte}: only values of the operand's type can match. */
+  /**
+   * {@code $lt}, {@code $lte}, {@code $gt}, {@code $gte}: only values of the operand's type can
+   * match.
+   */
   record Range(String operator, Operand operand, IntPredicate accept) implements FieldOp {
     @Override
     public boolean test(List<JsonNode> values, QueryBudget budget) {
@@ -207,7 +219,10 @@ final class Conditions {
     }
   }
 
-  /** {@code $regex} (+ {@code $options}): a string value, or a string element of an array value, is searched. */
+  /**
+   * {@code $regex} (+ {@code $options}): a string value, or a string element of an array value, is
+   * searched.
+   */
   record Regex(Pattern pattern, int stepBudget) implements FieldOp {
     @Override
     public boolean test(List<JsonNode> values, QueryBudget budget) {
@@ -230,7 +245,8 @@ final class Conditions {
       try {
         return pattern.matcher(new BudgetedCharSequence(text, stepBudget, budget)).find();
       } catch (BudgetedCharSequence.BudgetExceeded | StackOverflowError e) {
-        // catastrophic backtracking or recursion: treated as "does not match" rather than letting one
+        // catastrophic backtracking or recursion: treated as "does not match" rather than letting
+        // one
         // pattern stall the node
         return false;
       }

@@ -23,26 +23,30 @@ import java.util.function.Function;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The read side of {@code conv/query} (docs/protocol.md §6.4), shared by every edge: it picks a bounded candidate
- * set, reads each candidate from its entity, and applies the condition, sort, skip and limit to the result
- * documents. Candidates are the ids in the condition, else the conversations of the member the condition
- * requires (the requester's when there is no condition), else the app's newest conversations, at most
- * {@code max-query-candidates} in every case.
+ * The read side of {@code conv/query} (docs/protocol.md §6.4), shared by every edge: it picks a
+ * bounded candidate set, reads each candidate from its entity, and applies the condition, sort,
+ * skip and limit to the result documents. Candidates are the ids in the condition, else the
+ * conversations of the member the condition requires (the requester's when there is no condition),
+ * else the app's newest conversations, at most {@code max-query-candidates} in every case.
  */
 public final class ConversationFinder {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One page of results as LeanCloud documents, and how many candidates matched in all. */
-  public record Found(List<ObjectNode> page, List<Conversation.Snapshot> conversations, int matching) {}
+  public record Found(
+      List<ObjectNode> page, List<Conversation.Snapshot> conversations, int matching) {}
 
   private final Function<String, EntityRef<Conversation.Command>> entities;
   private final ConversationIndex index;
   private final ConversationSettings limits;
   private final Duration askTimeout;
 
-  public ConversationFinder(Function<String, EntityRef<Conversation.Command>> entities, ConversationIndex index,
-      ConversationSettings limits, Duration askTimeout) {
+  public ConversationFinder(
+      Function<String, EntityRef<Conversation.Command>> entities,
+      ConversationIndex index,
+      ConversationSettings limits,
+      Duration askTimeout) {
     this.entities = entities;
     this.index = index;
     this.limits = limits;
@@ -55,48 +59,66 @@ public final class ConversationFinder {
   }
 
   /**
-   * Runs {@code query} for {@code requester} (null: the app server, REST); {@code page()} and {@code conversations()} are parallel lists
-   * (temporary conversations are never results: they are read by id, see {@link #byIds}).
+   * Runs {@code query} for {@code requester} (null: the app server, REST); {@code page()} and
+   * {@code conversations()} are parallel lists (temporary conversations are never results: they are
+   * read by id, see {@link #byIds}).
    */
   public CompletionStage<Found> find(String appId, String requester, ConversationQuery query) {
     Optional<String> indexed = indexedMember(requester, query);
     return candidates(appId, requester, query)
         .thenCompose(ids -> byIds(appId, ids))
-        .thenApply(found -> {
-          List<ObjectNode> documents = new ArrayList<>();
-          java.util.Map<ObjectNode, Conversation.Snapshot> byDocument = new java.util.IdentityHashMap<>();
-          for (Conversation.Snapshot conversation : found) {
-            // The member index may still name a conversation the member has left (a lost delete): the
-            // conversation's own member list decides.
-            boolean stale = indexed.isPresent() && !conversation.members().contains(indexed.get());
-            if (conversation.kind() != Kind.TEMPORARY && !stale) {
-              ObjectNode document = toResult(conversation, requester);
-              byDocument.put(document, conversation);
-              documents.add(document);
-            }
-          }
-          // One budget for the whole query (max-query-steps): beyond it the query fails with QueryBudget.Exceeded.
-          ConversationQuery.Evaluated evaluated = query.evaluate(documents, new QueryBudget(limits.maxQuerySteps()));
-          List<ObjectNode> page = evaluated.page();
-          return new Found(page, page.stream().map(byDocument::get).toList(), evaluated.matching());
-        });
+        .thenApply(
+            found -> {
+              List<ObjectNode> documents = new ArrayList<>();
+              java.util.Map<ObjectNode, Conversation.Snapshot> byDocument =
+                  new java.util.IdentityHashMap<>();
+              for (Conversation.Snapshot conversation : found) {
+                // The member index may still name a conversation the member has left (a lost
+                // delete): the
+                // conversation's own member list decides.
+                boolean stale =
+                    indexed.isPresent() && !conversation.members().contains(indexed.get());
+                if (conversation.kind() != Kind.TEMPORARY && !stale) {
+                  ObjectNode document = toResult(conversation, requester);
+                  byDocument.put(document, conversation);
+                  documents.add(document);
+                }
+              }
+              // One budget for the whole query (max-query-steps): beyond it the query fails with
+              // QueryBudget.Exceeded.
+              ConversationQuery.Evaluated evaluated =
+                  query.evaluate(documents, new QueryBudget(limits.maxQuerySteps()));
+              List<ObjectNode> page = evaluated.page();
+              return new Found(
+                  page, page.stream().map(byDocument::get).toList(), evaluated.matching());
+            });
   }
 
   /**
-   * The conversations of {@code cids} that exist (unknown and malformed ids are left out). A candidate that does
-   * not answer (in handoff, overloaded, timed out) is left out too: one bad candidate never fails the query.
+   * The conversations of {@code cids} that exist (unknown and malformed ids are left out). A
+   * candidate that does not answer (in handoff, overloaded, timed out) is left out too: one bad
+   * candidate never fails the query.
    */
   public CompletionStage<List<Conversation.Snapshot>> byIds(String appId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
-        .filter(ConversationIds::isValid)
-        .map(cid -> Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Get::new, askTimeout))
-            .handle((reply, failure) -> failure == null ? reply : null))
-        .toList();
-    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> answers.stream()
-        .map(CompletableFuture::join)
-        .filter(Conversation.Accepted.class::isInstance)
-        .map(reply -> ((Conversation.Accepted) reply).conversation())
-        .toList());
+    List<CompletableFuture<Conversation.Reply>> answers =
+        cids.stream()
+            .filter(ConversationIds::isValid)
+            .map(
+                cid ->
+                    Futures.direct(
+                            entities
+                                .apply(Conversation.entityId(appId, cid))
+                                .ask(Conversation.Get::new, askTimeout))
+                        .handle((reply, failure) -> failure == null ? reply : null))
+            .toList();
+    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done ->
+                answers.stream()
+                    .map(CompletableFuture::join)
+                    .filter(Conversation.Accepted.class::isInstance)
+                    .map(reply -> ((Conversation.Accepted) reply).conversation())
+                    .toList());
   }
 
   /** The member whose index rows are the candidates, if they are. */
@@ -104,71 +126,108 @@ public final class ConversationFinder {
     if (query.objectIds().isPresent()) {
       return Optional.empty();
     }
-    // The app server (requester null) without a member condition sees the app's newest conversations.
-    return query.hasCondition() || requester == null ? query.requiredMember() : Optional.of(requester);
+    // The app server (requester null) without a member condition sees the app's newest
+    // conversations.
+    return query.hasCondition() || requester == null
+        ? query.requiredMember()
+        : Optional.of(requester);
   }
 
   /**
-   * The roles of {@code cid}'s members ({@code _ConversationMemberInfo}): {@link Conversation.Roles}, or the
-   * entity's {@link Conversation.Rejected} (not found, or {@code reader} not a member; null reader: the master key).
+   * The roles of {@code cid}'s members ({@code _ConversationMemberInfo}): {@link
+   * Conversation.Roles}, or the entity's {@link Conversation.Rejected} (not found, or {@code
+   * reader} not a member; null reader: the master key).
    */
   public CompletionStage<Conversation.Reply> roles(String appId, String cid, String reader) {
     if (!ConversationIds.isValid(cid)) {
       return CompletableFuture.completedFuture(
           new Conversation.Rejected(4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid));
     }
-    return Futures.direct(entities.apply(Conversation.entityId(appId, cid))
-        .ask(replyTo -> new Conversation.RolesOf(reader, replyTo), askTimeout));
+    return Futures.direct(
+        entities
+            .apply(Conversation.entityId(appId, cid))
+            .ask(replyTo -> new Conversation.RolesOf(reader, replyTo), askTimeout));
   }
 
   /**
-   * The clients online in chatroom {@code cid}: {@link Conversation.Counted}, or {@link Conversation.Rejected} 4303
-   * when it does not exist, 4316 when it is not a chatroom.
+   * The clients online in chatroom {@code cid}: {@link Conversation.Counted}, or {@link
+   * Conversation.Rejected} 4303 when it does not exist, 4316 when it is not a chatroom.
    */
   public CompletionStage<Conversation.Reply> onlineCount(String appId, String cid) {
-    return byIds(appId, List.of(cid)).thenCompose(found -> {
-      if (found.isEmpty()) {
-        return CompletableFuture.completedFuture(
-            new Conversation.Rejected(4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid));
-      }
-      if (found.get(0).kind() != Kind.TRANSIENT) {
-        return CompletableFuture.completedFuture(
-            new Conversation.Rejected(4316, "TRANSIENT_CONVERSATION_REQUIRED", cid + " is not a chatroom"));
-      }
-      return Futures.direct(entities.apply(Conversation.entityId(appId, cid)).ask(Conversation.Count::new, askTimeout));
-    });
-  }
-
-  /** The service conversations {@code clientId} subscribes to (REST-AND-HOOKS §3.4), in conversation id order. */
-  public CompletionStage<List<Conversation.Snapshot>> subscriptions(String appId, String clientId) {
-    return index.conversationsOf(appId, clientId, limits.maxQueryCandidates())
-        .thenCompose(cids -> byIds(appId, cids))
-        .thenApply(found -> found.stream()
-            .filter(conversation -> conversation.kind() == Kind.SYSTEM && conversation.members().contains(clientId))
-            .sorted(java.util.Comparator.comparing(Conversation.Snapshot::id))
-            .toList());
+    return byIds(appId, List.of(cid))
+        .thenCompose(
+            found -> {
+              if (found.isEmpty()) {
+                return CompletableFuture.completedFuture(
+                    new Conversation.Rejected(
+                        4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid));
+              }
+              if (found.get(0).kind() != Kind.TRANSIENT) {
+                return CompletableFuture.completedFuture(
+                    new Conversation.Rejected(
+                        4316, "TRANSIENT_CONVERSATION_REQUIRED", cid + " is not a chatroom"));
+              }
+              return Futures.direct(
+                  entities
+                      .apply(Conversation.entityId(appId, cid))
+                      .ask(Conversation.Count::new, askTimeout));
+            });
   }
 
   /**
-   * How many messages {@code clientId} has not read, in all its conversations or only in {@code cid} (0 when it is
-   * not a member there); counts as the {@code unread} notice at login does (§8.4).
+   * The service conversations {@code clientId} subscribes to (REST-AND-HOOKS §3.4), in conversation
+   * id order.
    */
-  public CompletionStage<Integer> unreadCount(String appId, String clientId, Optional<String> cid) {
-    return index.conversationsOf(appId, clientId, limits.maxQueryCandidates()).thenCompose(cids -> {
-      List<CompletableFuture<Conversation.Reply>> answers = cids.stream()
-          .filter(id -> cid.isEmpty() || cid.get().equals(id))
-          .map(id -> Futures.direct(entities.apply(Conversation.entityId(appId, id))
-              .<Conversation.Reply>ask(replyTo -> new Conversation.UnreadOf(clientId, replyTo), askTimeout)))
-          .toList();
-      return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> answers.stream()
-          .map(CompletableFuture::join)
-          .filter(Conversation.Unread.class::isInstance)
-          .mapToInt(reply -> ((Conversation.Unread) reply).count())
-          .sum());
-    });
+  public CompletionStage<List<Conversation.Snapshot>> subscriptions(String appId, String clientId) {
+    return index
+        .conversationsOf(appId, clientId, limits.maxQueryCandidates())
+        .thenCompose(cids -> byIds(appId, cids))
+        .thenApply(
+            found ->
+                found.stream()
+                    .filter(
+                        conversation ->
+                            conversation.kind() == Kind.SYSTEM
+                                && conversation.members().contains(clientId))
+                    .sorted(java.util.Comparator.comparing(Conversation.Snapshot::id))
+                    .toList());
   }
 
-  private CompletionStage<List<String>> candidates(String appId, String requester, ConversationQuery query) {
+  /**
+   * How many messages {@code clientId} has not read, in all its conversations or only in {@code
+   * cid} (0 when it is not a member there); counts as the {@code unread} notice at login does
+   * (§8.4).
+   */
+  public CompletionStage<Integer> unreadCount(String appId, String clientId, Optional<String> cid) {
+    return index
+        .conversationsOf(appId, clientId, limits.maxQueryCandidates())
+        .thenCompose(
+            cids -> {
+              List<CompletableFuture<Conversation.Reply>> answers =
+                  cids.stream()
+                      .filter(id -> cid.isEmpty() || cid.get().equals(id))
+                      .map(
+                          id ->
+                              Futures.direct(
+                                  entities
+                                      .apply(Conversation.entityId(appId, id))
+                                      .<Conversation.Reply>ask(
+                                          replyTo -> new Conversation.UnreadOf(clientId, replyTo),
+                                          askTimeout)))
+                      .toList();
+              return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      done ->
+                          answers.stream()
+                              .map(CompletableFuture::join)
+                              .filter(Conversation.Unread.class::isInstance)
+                              .mapToInt(reply -> ((Conversation.Unread) reply).count())
+                              .sum());
+            });
+  }
+
+  private CompletionStage<List<String>> candidates(
+      String appId, String requester, ConversationQuery query) {
     Optional<Set<String>> ids = query.objectIds();
     if (ids.isPresent()) {
       return CompletableFuture.completedFuture(List.copyOf(ids.get()));
@@ -180,7 +239,9 @@ public final class ConversationFinder {
     return index.recentConversations(appId, limits.maxQueryCandidates());
   }
 
-  /** A query result document (§6.4): stored attributes at the top level, then the system columns. */
+  /**
+   * A query result document (§6.4): stored attributes at the top level, then the system columns.
+   */
   public static ObjectNode toResult(Conversation.Snapshot conversation, String requester) {
     ObjectNode result = JSON.createObjectNode();
     try {
@@ -219,8 +280,9 @@ public final class ConversationFinder {
   }
 
   /**
-   * Whether {@code requester} may see the last message ({@code lm}, {@code msg*}): members, and anyone in a
-   * chatroom (whose history is public). An outsider who learns an id learns nothing of what is said in it.
+   * Whether {@code requester} may see the last message ({@code lm}, {@code msg*}): members, and
+   * anyone in a chatroom (whose history is public). An outsider who learns an id learns nothing of
+   * what is said in it.
    */
   public static boolean seesLastMessage(Conversation.Snapshot conversation, String requester) {
     return conversation.kind() == Kind.TRANSIENT || conversation.members().contains(requester);

@@ -22,56 +22,64 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A parsed {@code conv/query} (docs/protocol.md §6.4): the LeanCloud/Parse {@code where} language over
- * conversation documents, plus {@code sort}, {@code limit} and {@code skip}. Pure and immutable; safe to share
- * between threads.
+ * A parsed {@code conv/query} (docs/protocol.md §6.4): the LeanCloud/Parse {@code where} language
+ * over conversation documents, plus {@code sort}, {@code limit} and {@code skip}. Pure and
+ * immutable; safe to share between threads.
  *
- * <p>A document is an {@link ObjectNode} shaped like a {@code conv/query} result element: custom columns at
- * the top level ({@code name}, {@code attr}: {...}), {@code objectId}, {@code c}, {@code m}, {@code mu},
- * {@code tr}, {@code sys}, {@code unique}, {@code uniqueId}, {@code createdAt}/{@code updatedAt} as ISO-8601
- * strings and {@code lm} as {@code {"__type":"Date","iso":...}}.
+ * <p>A document is an {@link ObjectNode} shaped like a {@code conv/query} result element: custom
+ * columns at the top level ({@code name}, {@code attr}: {...}), {@code objectId}, {@code c}, {@code
+ * m}, {@code mu}, {@code tr}, {@code sys}, {@code unique}, {@code uniqueId}, {@code
+ * createdAt}/{@code updatedAt} as ISO-8601 strings and {@code lm} as {@code
+ * {"__type":"Date","iso":...}}.
  *
  * <p>Matching follows MongoDB (which LeanCloud ran on):
  *
  * <ul>
- *   <li>{@code {"k": v}} / {@code $eq}: a value equal to {@code v}, or an array with an element equal to
- *       {@code v} ({@code {"m": "Tom"}} = "Tom is a member"); an array {@code v} also matches an identical
- *       array (same order). Objects compare by their key/value sets (key order is ignored), numbers by value
- *       ({@code 1 == 1.0}). {@code null} matches a null or missing field.
- *   <li>{@code $ne}, {@code $nin}: the negation of equality / {@code $in}, so a missing field matches.
- *   <li>{@code $lt}, {@code $lte}, {@code $gt}, {@code $gte}: numbers with numbers, strings with strings (code
- *       point order), dates with dates; other types never match. On arrays, any element may satisfy it.
- *   <li>{@code $in}: equality with any listed value; {@code $all}: equality with every listed value (an empty
- *       list matches nothing); {@code $size}: an array of exactly that length; {@code $exists}: the field is
- *       present (a {@code null} value is present).
- *   <li>{@code $regex} + {@code $options} ({@code i} case-insensitive Unicode, {@code m} multiline, {@code s}
- *       dot-all, {@code x} comments, {@code u} no-op): a find (not a full match) on string values or string
- *       array elements, in Java regex syntax ({@code \Q...\E} quoting works as the JS SDK expects).
- *   <li>{@code $and}, {@code $or}: arrays of sub-queries, nested at most {@link QueryLimits#maxLogicalDepth()}.
- *   <li>Dotted keys ({@code "attr.type"}) descend into objects; on arrays a numeric segment indexes them and
- *       other segments look into each object element.
- *   <li>Dates: a {@code {"__type":"Date","iso":...}} operand compares as an instant against a document value
- *       that is a {@code __type: Date} object or an ISO-8601 string (the document model keeps
- *       {@code createdAt}/{@code updatedAt} as strings). For {@code createdAt}/{@code updatedAt} a plain ISO
- *       string operand is also taken as a date, as Parse does.
+ *   <li>{@code {"k": v}} / {@code $eq}: a value equal to {@code v}, or an array with an element
+ *       equal to {@code v} ({@code {"m": "Tom"}} = "Tom is a member"); an array {@code v} also
+ *       matches an identical array (same order). Objects compare by their key/value sets (key order
+ *       is ignored), numbers by value ({@code 1 == 1.0}). {@code null} matches a null or missing
+ *       field.
+ *   <li>{@code $ne}, {@code $nin}: the negation of equality / {@code $in}, so a missing field
+ *       matches.
+ *   <li>{@code $lt}, {@code $lte}, {@code $gt}, {@code $gte}: numbers with numbers, strings with
+ *       strings (code point order), dates with dates; other types never match. On arrays, any
+ *       element may satisfy it.
+ *   <li>{@code $in}: equality with any listed value; {@code $all}: equality with every listed value
+ *       (an empty list matches nothing); {@code $size}: an array of exactly that length; {@code
+ *       $exists}: the field is present (a {@code null} value is present).
+ *   <li>{@code $regex} + {@code $options} ({@code i} case-insensitive Unicode, {@code m} multiline,
+ *       {@code s} dot-all, {@code x} comments, {@code u} no-op): a find (not a full match) on
+ *       string values or string array elements, in Java regex syntax ({@code \Q...\E} quoting works
+ *       as the JS SDK expects).
+ *   <li>{@code $and}, {@code $or}: arrays of sub-queries, nested at most {@link
+ *       QueryLimits#maxLogicalDepth()}.
+ *   <li>Dotted keys ({@code "attr.type"}) descend into objects; on arrays a numeric segment indexes
+ *       them and other segments look into each object element.
+ *   <li>Dates: a {@code {"__type":"Date","iso":...}} operand compares as an instant against a
+ *       document value that is a {@code __type: Date} object or an ISO-8601 string (the document
+ *       model keeps {@code createdAt}/{@code updatedAt} as strings). For {@code createdAt}/{@code
+ *       updatedAt} a plain ISO string operand is also taken as a date, as Parse does.
  * </ul>
  *
  * <p>Anything else starting with {@code $} is rejected, as are wrong operand types.
  *
- * <p>Cost: patterns are capped at {@link QueryLimits#maxRegexLength()} chars, and each evaluation of a
- * pattern against one string may read at most {@link QueryLimits#regexStepBudget()} characters (backtracking
- * re-reads count); an evaluation that runs out of that (or overflows the regex engine's stack) counts as
- * "no match". On top of it the whole evaluation shares one {@link QueryBudget} (a step per candidate, per
- * condition tested and per character a regex reads): a query that needs more fails as a whole, so its cost is
- * bounded whatever the number of candidates, members and conditions.
+ * <p>Cost: patterns are capped at {@link QueryLimits#maxRegexLength()} chars, and each evaluation
+ * of a pattern against one string may read at most {@link QueryLimits#regexStepBudget()} characters
+ * (backtracking re-reads count); an evaluation that runs out of that (or overflows the regex
+ * engine's stack) counts as "no match". On top of it the whole evaluation shares one {@link
+ * QueryBudget} (a step per candidate, per condition tested and per character a regex reads): a
+ * query that needs more fails as a whole, so its cost is bounded whatever the number of candidates,
+ * members and conditions.
  *
- * <p>Sorting: keys are compared type-aware (numbers &lt; strings &lt; objects &lt; arrays &lt; booleans &lt; dates,
- * MongoDB's order); {@code lm} and any {@code __type: Date} value sort as instants, and so do ISO strings in
- * {@code createdAt}/{@code updatedAt}. An array sorts by its smallest element ascending, its largest
- * descending. Missing and {@code null} values always sort <em>last</em>, in ascending and descending order
- * alike. Without a {@code sort} the order is {@code -lm,-updatedAt} (recently active first, never-active
- * last, then most recently updated). {@code objectId} ascending is always appended as a final tie-breaker
- * (unless the sort names {@code objectId}), so paging with {@code skip} is deterministic.
+ * <p>Sorting: keys are compared type-aware (numbers &lt; strings &lt; objects &lt; arrays &lt;
+ * booleans &lt; dates, MongoDB's order); {@code lm} and any {@code __type: Date} value sort as
+ * instants, and so do ISO strings in {@code createdAt}/{@code updatedAt}. An array sorts by its
+ * smallest element ascending, its largest descending. Missing and {@code null} values always sort
+ * <em>last</em>, in ascending and descending order alike. Without a {@code sort} the order is
+ * {@code -lm,-updatedAt} (recently active first, never-active last, then most recently updated).
+ * {@code objectId} ascending is always appended as a final tie-breaker (unless the sort names
+ * {@code objectId}), so paging with {@code skip} is deterministic.
  */
 public final class ConversationQuery {
 
@@ -85,7 +93,9 @@ public final class ConversationQuery {
   /** Most keys accepted in a {@code sort} string. */
   public static final int MAX_SORT_KEYS = 32;
 
-  /** JSON nesting accepted by the parser (the $and/$or and value-depth checks trigger well before). */
+  /**
+   * JSON nesting accepted by the parser (the $and/$or and value-depth checks trigger well before).
+   */
   private static final int MAX_JSON_NESTING = 256;
 
   private static final ObjectMapper MAPPER =
@@ -109,7 +119,12 @@ public final class ConversationQuery {
   private final Set<String> requiredMembers;
 
   private ConversationQuery(
-      ObjectNode where, Condition condition, List<SortKey> sortKeys, FieldPath[] sortPaths, int limit, int skip) {
+      ObjectNode where,
+      Condition condition,
+      List<SortKey> sortKeys,
+      FieldPath[] sortPaths,
+      int limit,
+      int skip) {
     this.whereText = where.toString();
     this.hasCondition = !where.isEmpty();
     this.condition = condition;
@@ -131,12 +146,12 @@ public final class ConversationQuery {
   /**
    * Parses a {@code conv/query} request.
    *
-   * @param whereJson the {@code where} JSON text; null, blank, {@code "{}"} or {@code "null"} mean "no
-   *     condition" (see {@link #hasCondition()})
-   * @param sort comma separated keys, {@code -} prefix for descending ({@code "a,b,-c,-d"}); null or blank
-   *     for the default {@link #DEFAULT_SORT}
-   * @param limit null for {@link QueryLimits#defaultLimit()}; above {@link QueryLimits#maxLimit()} it is
-   *     clamped; 0 yields no results; negative is invalid
+   * @param whereJson the {@code where} JSON text; null, blank, {@code "{}"} or {@code "null"} mean
+   *     "no condition" (see {@link #hasCondition()})
+   * @param sort comma separated keys, {@code -} prefix for descending ({@code "a,b,-c,-d"}); null
+   *     or blank for the default {@link #DEFAULT_SORT}
+   * @param limit null for {@link QueryLimits#defaultLimit()}; above {@link QueryLimits#maxLimit()}
+   *     it is clamped; 0 yields no results; negative is invalid
    * @param skip null for 0; negative is invalid
    * @param limits null for {@link QueryLimits#DEFAULT}
    * @throws InvalidQueryException with a message naming the problem
@@ -156,9 +171,10 @@ public final class ConversationQuery {
   }
 
   /**
-   * Same as {@link #parse(String, String, Integer, Integer, QueryLimits)} for a {@code where} that is already
-   * a JSON tree (the JSON protocol sends an object). A textual node is parsed as JSON text; null, a JSON
-   * null or a missing node mean "no condition". The node is copied, later changes to it have no effect.
+   * Same as {@link #parse(String, String, Integer, Integer, QueryLimits)} for a {@code where} that
+   * is already a JSON tree (the JSON protocol sends an object). A textual node is parsed as JSON
+   * text; null, a JSON null or a missing node mean "no condition". The node is copied, later
+   * changes to it have no effect.
    */
   public static ConversationQuery parse(
       JsonNode where, String sort, Integer limit, Integer skip, QueryLimits limits)
@@ -172,7 +188,10 @@ public final class ConversationQuery {
     return build(where == null ? null : where.deepCopy(), sort, limit, skip, limits);
   }
 
-  /** Iterative (a tree built in code may be arbitrarily deep; copying or walking it recursively may not). */
+  /**
+   * Iterative (a tree built in code may be arbitrarily deep; copying or walking it recursively may
+   * not).
+   */
   private static void checkNesting(JsonNode root) throws InvalidQueryException {
     record Frame(JsonNode node, int depth) {}
     ArrayDeque<Frame> pending = new ArrayDeque<>();
@@ -181,7 +200,8 @@ public final class ConversationQuery {
       Frame frame = pending.pop();
       if (frame.node().isContainerNode()) {
         if (frame.depth() > MAX_JSON_NESTING) {
-          throw new InvalidQueryException("where is nested deeper than " + MAX_JSON_NESTING + " levels");
+          throw new InvalidQueryException(
+              "where is nested deeper than " + MAX_JSON_NESTING + " levels");
         }
         for (JsonNode child : frame.node()) {
           pending.push(new Frame(child, frame.depth() + 1));
@@ -200,7 +220,8 @@ public final class ConversationQuery {
     } else if (where.isObject()) {
       object = (ObjectNode) where;
     } else {
-      throw new InvalidQueryException("where must be a JSON object, got " + QueryCompiler.describe(where));
+      throw new InvalidQueryException(
+          "where must be a JSON object, got " + QueryCompiler.describe(where));
     }
     Condition condition = new QueryCompiler(bounds).compile(object);
 
@@ -221,7 +242,8 @@ public final class ConversationQuery {
     if (skip != null && skip < 0) {
       throw new InvalidQueryException("skip must not be negative: " + skip);
     }
-    return new ConversationQuery(object, condition, keys, paths, effectiveLimit, skip == null ? 0 : skip);
+    return new ConversationQuery(
+        object, condition, keys, paths, effectiveLimit, skip == null ? 0 : skip);
   }
 
   private static List<SortKey> parseSort(String sort) throws InvalidQueryException {
@@ -250,12 +272,18 @@ public final class ConversationQuery {
     return List.copyOf(keys);
   }
 
-  /** False when {@code where} was absent or empty: the caller then applies the default {@code {"m": me}}. */
+  /**
+   * False when {@code where} was absent or empty: the caller then applies the default {@code {"m":
+   * me}}.
+   */
   public boolean hasCondition() {
     return hasCondition;
   }
 
-  /** Whether the conversation satisfies {@code where} (always true without a condition), with no budget. */
+  /**
+   * Whether the conversation satisfies {@code where} (always true without a condition), with no
+   * budget.
+   */
   public boolean matches(ObjectNode conversation) {
     return matches(conversation, QueryBudget.unlimited());
   }
@@ -265,12 +293,14 @@ public final class ConversationQuery {
     return conversation != null && condition.test(conversation, budget);
   }
 
-  /** One evaluation over the candidates: the page, and how many matched in all (for {@code count}). */
+  /**
+   * One evaluation over the candidates: the page, and how many matched in all (for {@code count}).
+   */
   public record Evaluated(List<ObjectNode> page, int matching) {}
 
   /**
-   * Filters, sorts, skips and limits {@code candidates} (null elements are ignored), testing each candidate once,
-   * all of it within one {@code budget}.
+   * Filters, sorts, skips and limits {@code candidates} (null elements are ignored), testing each
+   * candidate once, all of it within one {@code budget}.
    *
    * @throws QueryBudget.Exceeded when the whole query needs more than the budget
    */
@@ -299,23 +329,28 @@ public final class ConversationQuery {
   }
 
   /**
-   * Filters, sorts, skips and limits {@code candidates} (null elements are ignored). Returns a new list of the
-   * matching documents themselves (not copies). No budget: for the app's own callers and tests.
+   * Filters, sorts, skips and limits {@code candidates} (null elements are ignored). Returns a new
+   * list of the matching documents themselves (not copies). No budget: for the app's own callers
+   * and tests.
    */
   public List<ObjectNode> apply(Collection<? extends ObjectNode> candidates) {
     return evaluate(candidates, QueryBudget.unlimited()).page();
   }
 
-  /** How many candidates match, ignoring {@code sort}, {@code skip} and {@code limit} (for {@code count}). */
+  /**
+   * How many candidates match, ignoring {@code sort}, {@code skip} and {@code limit} (for {@code
+   * count}).
+   */
   public int count(Collection<? extends ObjectNode> candidates) {
     return evaluate(candidates, QueryBudget.unlimited()).matching();
   }
 
   /**
    * The objectIds every match must have one of, when {@code where} pins them at the top level
-   * ({@code {"objectId": "x"}}, {@code {"objectId": {"$in": [...]}}}, {@code $eq}, or inside a top-level
-   * {@code $and}; several pins intersect). Empty when not pinned. A pre-filter: the caller fetches these and
-   * still runs {@link #apply}. Assumes objectIds are strings (a non-string pin is not reported).
+   * ({@code {"objectId": "x"}}, {@code {"objectId": {"$in": [...]}}}, {@code $eq}, or inside a
+   * top-level {@code $and}; several pins intersect). Empty when not pinned. A pre-filter: the
+   * caller fetches these and still runs {@link #apply}. Assumes objectIds are strings (a non-string
+   * pin is not reported).
    */
   public Optional<Set<String>> objectIds() {
     return objectIds;
@@ -323,9 +358,9 @@ public final class ConversationQuery {
 
   /**
    * A member every match must contain ({@code {"m": "Tom"}}, {@code {"m": {"$all": ["Tom", ...]}}},
-   * {@code {"m": {"$in": ["Tom"]}}}, {@code $eq}, or inside a top-level {@code $and}) — the first of
-   * {@link #requiredMembers()}. Lets the caller use a per-member index instead of scanning; it still runs
-   * {@link #apply}. Assumes {@code m} is an array.
+   * {@code {"m": {"$in": ["Tom"]}}}, {@code $eq}, or inside a top-level {@code $and}) — the first
+   * of {@link #requiredMembers()}. Lets the caller use a per-member index instead of scanning; it
+   * still runs {@link #apply}. Assumes {@code m} is an array.
    */
   public Optional<String> requiredMember() {
     return requiredMembers.stream().findFirst();
@@ -352,7 +387,14 @@ public final class ConversationQuery {
 
   @Override
   public String toString() {
-    return "ConversationQuery{where=" + whereText + ", sort=" + sortKeys + ", limit=" + limit + ", skip=" + skip
+    return "ConversationQuery{where="
+        + whereText
+        + ", sort="
+        + sortKeys
+        + ", limit="
+        + limit
+        + ", skip="
+        + skip
         + "}";
   }
 

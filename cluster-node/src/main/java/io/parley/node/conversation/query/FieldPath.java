@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A (possibly dotted) key of a query or sort, resolved against a conversation document the way MongoDB
- * resolves field paths: each segment descends into an object; on an array, a numeric segment indexes it
- * and any segment is also looked up in each element that is an object (one level of implicit traversal).
+ * A (possibly dotted) key of a query or sort, resolved against a conversation document the way
+ * MongoDB resolves field paths: each segment descends into an object; on an array, a numeric
+ * segment indexes it and any segment is also looked up in each element that is an object (one level
+ * of implicit traversal).
  */
 final class FieldPath {
 
@@ -38,7 +39,8 @@ final class FieldPath {
         throw new InvalidQueryException(what + " '" + raw + "' has an empty path segment");
       }
       if (segment.charAt(0) == '$') {
-        throw new InvalidQueryException(what + " '" + raw + "' is an operator where a field name is expected");
+        throw new InvalidQueryException(
+            what + " '" + raw + "' is an operator where a field name is expected");
       }
       indexes[i] = arrayIndex(segment);
     }
@@ -62,7 +64,10 @@ final class FieldPath {
     return raw;
   }
 
-  /** True when values at this path that are ISO strings mean instants ({@code createdAt}, {@code updatedAt}). */
+  /**
+   * True when values at this path that are ISO strings mean instants ({@code createdAt}, {@code
+   * updatedAt}).
+   */
   boolean holdsIsoStringDates() {
     return segments.length == 1 && ISO_STRING_DATE_KEYS.contains(raw);
   }

@@ -1,11 +1,11 @@
 package io.parley.node.conversation.query;
 
 /**
- * The work one query may do, shared by everything it evaluates (docs/protocol.md §6.4, §17): a step per condition
- * tested on a candidate and a step per character a {@code $regex} reads, backtracking included. When it runs out
- * the query stops with {@link Exceeded}, which the edges answer with 4310 (CONVERSATION_QUERY_FAILED): one budget
- * per query, so the cost of a query no longer grows with candidates × members × conditions. Not thread-safe: one
- * evaluation at a time.
+ * The work one query may do, shared by everything it evaluates (docs/protocol.md §6.4, §17): a step
+ * per condition tested on a candidate and a step per character a {@code $regex} reads, backtracking
+ * included. When it runs out the query stops with {@link Exceeded}, which the edges answer with
+ * 4310 (CONVERSATION_QUERY_FAILED): one budget per query, so the cost of a query no longer grows
+ * with candidates × members × conditions. Not thread-safe: one evaluation at a time.
  */
 public final class QueryBudget {
 

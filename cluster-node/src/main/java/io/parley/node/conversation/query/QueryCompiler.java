@@ -39,7 +39,8 @@ final class QueryCompiler {
     return compileQuery(where, 0, "where");
   }
 
-  private Condition compileQuery(JsonNode query, int depth, String context) throws InvalidQueryException {
+  private Condition compileQuery(JsonNode query, int depth, String context)
+      throws InvalidQueryException {
     if (!query.isObject()) {
       throw new InvalidQueryException(context + " must be a JSON object, got " + describe(query));
     }
@@ -55,7 +56,11 @@ final class QueryCompiler {
           parts.add(compileLogical(key, field.getValue(), depth, context));
         } else {
           throw new InvalidQueryException(
-              "unsupported operator " + key + " in " + context + " (only $and and $or combine queries)");
+              "unsupported operator "
+                  + key
+                  + " in "
+                  + context
+                  + " (only $and and $or combine queries)");
         }
       } else {
         parts.add(compileField(key, field.getValue()));
@@ -71,7 +76,11 @@ final class QueryCompiler {
       throws InvalidQueryException {
     if (!value.isArray() || value.isEmpty()) {
       throw new InvalidQueryException(
-          operator + " in " + context + " needs a non-empty array of queries, got " + describe(value));
+          operator
+              + " in "
+              + context
+              + " needs a non-empty array of queries, got "
+              + describe(value));
     }
     List<Condition> parts = new ArrayList<>(value.size());
     for (int i = 0; i < value.size(); i++) {
@@ -107,7 +116,8 @@ final class QueryCompiler {
         case "$size" -> ops.add(new Size(size(argument, context)));
         case "$exists" -> {
           if (!argument.isBoolean()) {
-            throw new InvalidQueryException(context + " needs true or false, got " + describe(argument));
+            throw new InvalidQueryException(
+                context + " needs true or false, got " + describe(argument));
           }
           ops.add(new Exists(argument.booleanValue()));
         }
@@ -117,7 +127,9 @@ final class QueryCompiler {
             throw new InvalidQueryException(context + " is only allowed together with $regex");
           }
         }
-        default -> throw new InvalidQueryException("unsupported operator " + operator + " on '" + key + "'");
+        default ->
+            throw new InvalidQueryException(
+                "unsupported operator " + operator + " on '" + key + "'");
       }
     }
     return new Field(path, List.copyOf(ops));
@@ -136,13 +148,16 @@ final class QueryCompiler {
     return false;
   }
 
-  private static Operand operand(FieldPath path, JsonNode value, String context) throws InvalidQueryException {
+  private static Operand operand(FieldPath path, JsonNode value, String context)
+      throws InvalidQueryException {
     checkDepth(value, 0, context);
     if (Values.isDateObject(value)) {
       Instant instant = Values.asInstant(value);
       if (instant == null) {
         throw new InvalidQueryException(
-            "invalid Date in " + context + ": expected {\"__type\":\"Date\",\"iso\":\"<ISO-8601 date-time>\"}");
+            "invalid Date in "
+                + context
+                + ": expected {\"__type\":\"Date\",\"iso\":\"<ISO-8601 date-time>\"}");
       }
       return new Operand(value, instant);
     }
@@ -173,7 +188,8 @@ final class QueryCompiler {
       throws InvalidQueryException {
     Operand operand = operand(path, value, context);
     if (operand.date() == null && !value.isNumber() && !value.isTextual()) {
-      throw new InvalidQueryException(context + " needs a number, a string or a Date, got " + describe(value));
+      throw new InvalidQueryException(
+          context + " needs a number, a string or a Date, got " + describe(value));
     }
     return new Range(operator, operand, accept);
   }
@@ -185,12 +201,14 @@ final class QueryCompiler {
         return (int) d;
       }
     }
-    throw new InvalidQueryException(context + " needs a non-negative whole number, got " + describe(value));
+    throw new InvalidQueryException(
+        context + " needs a non-negative whole number, got " + describe(value));
   }
 
   private Regex regex(JsonNode value, JsonNode options, String key) throws InvalidQueryException {
     if (!value.isTextual()) {
-      throw new InvalidQueryException("$regex on '" + key + "' needs a string, got " + describe(value));
+      throw new InvalidQueryException(
+          "$regex on '" + key + "' needs a string, got " + describe(value));
     }
     String pattern = value.textValue();
     if (pattern.length() > limits.maxRegexLength()) {
@@ -200,7 +218,8 @@ final class QueryCompiler {
     int flags = 0;
     if (options != null) {
       if (!options.isTextual()) {
-        throw new InvalidQueryException("$options on '" + key + "' needs a string, got " + describe(options));
+        throw new InvalidQueryException(
+            "$options on '" + key + "' needs a string, got " + describe(options));
       }
       for (char c : options.textValue().toCharArray()) {
         switch (c) {
@@ -208,9 +227,14 @@ final class QueryCompiler {
           case 'm' -> flags |= Pattern.MULTILINE;
           case 's' -> flags |= Pattern.DOTALL;
           case 'x' -> flags |= Pattern.COMMENTS;
-          case 'u' -> { } // MongoDB accepts it; Java strings are Unicode anyway
-          default -> throw new InvalidQueryException(
-              "$options on '" + key + "' has an unsupported flag '" + c + "' (supported: i, m, s, x, u)");
+          case 'u' -> {} // MongoDB accepts it; Java strings are Unicode anyway
+          default ->
+              throw new InvalidQueryException(
+                  "$options on '"
+                      + key
+                      + "' has an unsupported flag '"
+                      + c
+                      + "' (supported: i, m, s, x, u)");
         }
       }
     }
@@ -223,9 +247,11 @@ final class QueryCompiler {
     }
   }
 
-  private static void checkDepth(JsonNode value, int depth, String context) throws InvalidQueryException {
+  private static void checkDepth(JsonNode value, int depth, String context)
+      throws InvalidQueryException {
     if (depth > MAX_VALUE_DEPTH) {
-      throw new InvalidQueryException("the value of " + context + " is nested deeper than " + MAX_VALUE_DEPTH);
+      throw new InvalidQueryException(
+          "the value of " + context + " is nested deeper than " + MAX_VALUE_DEPTH);
     }
     if (value.isContainerNode()) {
       for (JsonNode child : value) {

@@ -5,7 +5,8 @@ package io.parley.node.conversation.query;
  *
  * @param defaultLimit results returned when the request has no {@code limit} (LeanCloud: 10)
  * @param maxLimit largest honoured {@code limit}; a larger one is clamped to it (LeanCloud: 1000)
- * @param maxLogicalDepth deepest allowed nesting of {@code $and}/{@code $or} (the top level is depth 0)
+ * @param maxLogicalDepth deepest allowed nesting of {@code $and}/{@code $or} (the top level is
+ *     depth 0)
  * @param maxRegexLength longest accepted {@code $regex} pattern, in chars
  * @param regexStepBudget characters a single regex evaluation against one document value may read
  *     (backtracking re-reads count); an evaluation that exceeds it counts as "no match"
@@ -40,6 +41,11 @@ public record QueryLimits(
 
   /** The given limits with the default depth, regex length and regex budget. */
   public QueryLimits(int defaultLimit, int maxLimit) {
-    this(defaultLimit, maxLimit, DEFAULT_MAX_LOGICAL_DEPTH, DEFAULT_MAX_REGEX_LENGTH, DEFAULT_REGEX_STEP_BUDGET);
+    this(
+        defaultLimit,
+        maxLimit,
+        DEFAULT_MAX_LOGICAL_DEPTH,
+        DEFAULT_MAX_REGEX_LENGTH,
+        DEFAULT_REGEX_STEP_BUDGET);
   }
 }

@@ -1,8 +1,8 @@
 package io.parley.node.conversation.query;
 
 /**
- * One key of a {@code sort} string: {@code "-lm"} is {@code SortKey("lm", true)}. The path may be dotted
- * ({@code "attr.level"}).
+ * One key of a {@code sort} string: {@code "-lm"} is {@code SortKey("lm", true)}. The path may be
+ * dotted ({@code "attr.level"}).
  */
 public record SortKey(String path, boolean descending) {
 

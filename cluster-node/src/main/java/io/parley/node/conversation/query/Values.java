@@ -31,10 +31,16 @@ final class Values {
     return null;
   }
 
-  /** ISO-8601 date-time with {@code Z} or an offset ({@code 2018-01-17T04:15:33.386Z}); null otherwise. */
+  /**
+   * ISO-8601 date-time with {@code Z} or an offset ({@code 2018-01-17T04:15:33.386Z}); null
+   * otherwise.
+   */
   static Instant parseInstant(String text) {
     // cheap shape check first: most strings compared against dates are not dates at all
-    if (text.length() < 20 || text.length() > 40 || text.charAt(4) != '-' || text.charAt(10) != 'T') {
+    if (text.length() < 20
+        || text.length() > 40
+        || text.charAt(4) != '-'
+        || text.charAt(10) != 'T') {
       return null;
     }
     try {
@@ -45,8 +51,9 @@ final class Values {
   }
 
   /**
-   * Deep equality: numbers by numeric value ({@code 1 == 1.0}), objects by their key/value sets (key order
-   * ignored), arrays element by element in order, {@code __type: Date} objects by instant.
+   * Deep equality: numbers by numeric value ({@code 1 == 1.0}), objects by their key/value sets
+   * (key order ignored), arrays element by element in order, {@code __type: Date} objects by
+   * instant.
    */
   static boolean deepEquals(JsonNode a, JsonNode b) {
     if (a.isNumber() && b.isNumber()) {
@@ -93,7 +100,10 @@ final class Values {
 
   /** Numeric order across ints, longs, big integers and doubles. */
   static int compareNumbers(JsonNode a, JsonNode b) {
-    if (a.isIntegralNumber() && b.isIntegralNumber() && a.canConvertToLong() && b.canConvertToLong()) {
+    if (a.isIntegralNumber()
+        && b.isIntegralNumber()
+        && a.canConvertToLong()
+        && b.canConvertToLong()) {
       return Long.compare(a.longValue(), b.longValue());
     }
     double da = a.doubleValue();

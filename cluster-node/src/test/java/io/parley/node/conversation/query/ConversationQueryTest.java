@@ -27,7 +27,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.NullSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Operators, dates, paths, ordering, paging and the caller hints, over the five {@link Fixtures}. */
+/**
+ * Operators, dates, paths, ordering, paging and the caller hints, over the five {@link Fixtures}.
+ */
 class ConversationQueryTest {
 
   @Nested
@@ -165,8 +167,10 @@ class ConversationQueryTest {
 
     @Test
     void dateOperandAgainstIsoStrings() {
-      assertEquals("BC", matching("{\"createdAt\":{\"$gt\":" + date("2018-06-01T00:00:00.000Z") + "}}"));
-      assertEquals("D", matching("{\"updatedAt\":{\"$gte\":" + date("2021-01-01T00:00:00.000Z") + "}}"));
+      assertEquals(
+          "BC", matching("{\"createdAt\":{\"$gt\":" + date("2018-06-01T00:00:00.000Z") + "}}"));
+      assertEquals(
+          "D", matching("{\"updatedAt\":{\"$gte\":" + date("2021-01-01T00:00:00.000Z") + "}}"));
     }
 
     @Test
@@ -174,10 +178,22 @@ class ConversationQueryTest {
       assertEquals("A", matching("{\"createdAt\":" + date("2018-01-01T00:00:00.000Z") + "}"));
       assertEquals("A", matching("{\"lm\":" + date("2018-02-01T00:00:00Z") + "}"));
       assertEquals("A", matching("{\"lm\":" + date("2018-02-01T08:00:00+08:00") + "}"));
-      assertEquals("AD", matching("{\"lm\":{\"$in\":[" + date("2018-02-01T00:00:00.000Z") + ","
-          + date("2021-01-01T00:00:00.000Z") + "]}}"));
-      assertEquals("BCE", matching("{\"lm\":{\"$nin\":[" + date("2018-02-01T00:00:00.000Z") + ","
-          + date("2021-01-01T00:00:00.000Z") + "]}}"));
+      assertEquals(
+          "AD",
+          matching(
+              "{\"lm\":{\"$in\":["
+                  + date("2018-02-01T00:00:00.000Z")
+                  + ","
+                  + date("2021-01-01T00:00:00.000Z")
+                  + "]}}"));
+      assertEquals(
+          "BCE",
+          matching(
+              "{\"lm\":{\"$nin\":["
+                  + date("2018-02-01T00:00:00.000Z")
+                  + ","
+                  + date("2021-01-01T00:00:00.000Z")
+                  + "]}}"));
     }
 
     @Test
@@ -249,7 +265,8 @@ class ConversationQueryTest {
       assertEquals("AE", matching("{\"name\":{\"$regex\":\"SDK\",\"$options\":\"i\"}}"));
       assertEquals("", matching("{\"name\":{\"$regex\":\"SDK\"}}"));
       List<ObjectNode> docs = List.of(doc("{\"objectId\":\"x\",\"name\":\"école\"}"));
-      assertEquals(1, query("{\"name\":{\"$regex\":\"^ÉCOLE$\",\"$options\":\"i\"}}").apply(docs).size());
+      assertEquals(
+          1, query("{\"name\":{\"$regex\":\"^ÉCOLE$\",\"$options\":\"i\"}}").apply(docs).size());
       assertEquals(0, query("{\"name\":{\"$regex\":\"^ÉCOLE$\"}}").apply(docs).size());
     }
 
@@ -257,12 +274,23 @@ class ConversationQueryTest {
     void multilineDotAllAndExtended() {
       List<ObjectNode> docs = List.of(doc("{\"objectId\":\"x\",\"name\":\"first\\nsecond\"}"));
       assertEquals(0, query("{\"name\":{\"$regex\":\"^second\"}}").apply(docs).size());
-      assertEquals(1, query("{\"name\":{\"$regex\":\"^second\",\"$options\":\"m\"}}").apply(docs).size());
+      assertEquals(
+          1, query("{\"name\":{\"$regex\":\"^second\",\"$options\":\"m\"}}").apply(docs).size());
       assertEquals(0, query("{\"name\":{\"$regex\":\"first.second\"}}").apply(docs).size());
-      assertEquals(1, query("{\"name\":{\"$regex\":\"first.second\",\"$options\":\"s\"}}").apply(docs).size());
-      assertEquals(1, query("{\"name\":{\"$regex\":\"fir st # a comment\",\"$options\":\"x\"}}").apply(docs).size());
+      assertEquals(
+          1,
+          query("{\"name\":{\"$regex\":\"first.second\",\"$options\":\"s\"}}").apply(docs).size());
+      assertEquals(
+          1,
+          query("{\"name\":{\"$regex\":\"fir st # a comment\",\"$options\":\"x\"}}")
+              .apply(docs)
+              .size());
       assertEquals(0, query("{\"name\":{\"$regex\":\"fir st\"}}").apply(docs).size());
-      assertEquals(1, query("{\"name\":{\"$regex\":\"FIRST.SECOND\",\"$options\":\"isu\"}}").apply(docs).size());
+      assertEquals(
+          1,
+          query("{\"name\":{\"$regex\":\"FIRST.SECOND\",\"$options\":\"isu\"}}")
+              .apply(docs)
+              .size());
     }
 
     @Test
@@ -278,7 +306,10 @@ class ConversationQueryTest {
 
     @Test
     void combinedWithOtherOperators() {
-      assertEquals("E", matching("{\"name\":{\"$regex\":\"sdk\",\"$options\":\"i\",\"$ne\":\"js-realtime-sdk-testconv\"}}"));
+      assertEquals(
+          "E",
+          matching(
+              "{\"name\":{\"$regex\":\"sdk\",\"$options\":\"i\",\"$ne\":\"js-realtime-sdk-testconv\"}}"));
     }
 
     @Test
@@ -297,10 +328,13 @@ class ConversationQueryTest {
 
     @Test
     void aMatchThatNeedsMoreThanTheBudgetCountsAsNoMatch() throws Exception {
-      List<ObjectNode> docs = List.of(doc("{\"objectId\":\"x\",\"name\":\"" + "a".repeat(500) + "end\"}"));
+      List<ObjectNode> docs =
+          List.of(doc("{\"objectId\":\"x\",\"name\":\"" + "a".repeat(500) + "end\"}"));
       String where = "{\"name\":{\"$regex\":\"end$\"}}";
       QueryLimits tight = new QueryLimits(10, 1000, 32, 1024, 100);
-      assertEquals(1, ConversationQuery.parse(where, null, null, null, QueryLimits.DEFAULT).apply(docs).size());
+      assertEquals(
+          1,
+          ConversationQuery.parse(where, null, null, null, QueryLimits.DEFAULT).apply(docs).size());
       assertEquals(0, ConversationQuery.parse(where, null, null, null, tight).apply(docs).size());
     }
   }
@@ -323,10 +357,14 @@ class ConversationQueryTest {
 
     @Test
     void nested() {
-      assertEquals("CD", matching(
-          "{\"$or\":[{\"$and\":[{\"m\":\"Tom\"},{\"m\":\"Spike\"}]},{\"name\":\"Chatroom\"}]}"));
-      assertEquals("B", matching(
-          "{\"$and\":[{\"$or\":[{\"c\":\"Tom\"},{\"c\":\"hjiang\"}]},{\"$or\":[{\"unique\":true},{\"sys\":true}]}]}"));
+      assertEquals(
+          "CD",
+          matching(
+              "{\"$or\":[{\"$and\":[{\"m\":\"Tom\"},{\"m\":\"Spike\"}]},{\"name\":\"Chatroom\"}]}"));
+      assertEquals(
+          "B",
+          matching(
+              "{\"$and\":[{\"$or\":[{\"c\":\"Tom\"},{\"c\":\"hjiang\"}]},{\"$or\":[{\"unique\":true},{\"sys\":true}]}]}"));
     }
 
     @Test
@@ -351,7 +389,8 @@ class ConversationQueryTest {
     @Test
     void dottedKeysDescendIntoObjects() {
       assertEquals("AD", matching("{\"attr.type\":\"group\"}"));
-      assertEquals("B", matching("{\"attr.type\":{\"$ne\":\"group\"},\"attr.level\":{\"$exists\":true}}"));
+      assertEquals(
+          "B", matching("{\"attr.type\":{\"$ne\":\"group\"},\"attr.level\":{\"$exists\":true}}"));
     }
 
     @Test
@@ -359,9 +398,10 @@ class ConversationQueryTest {
       assertEquals("D", matching("{\"attr.tags\":\"z\"}"));
       assertEquals("BD", matching("{\"m.0\":\"Tom\"}"));
       assertEquals("D", matching("{\"m.2\":\"Spike\"}"));
-      List<ObjectNode> docs = List.of(
-          doc("{\"objectId\":\"x\",\"items\":[{\"k\":1},{\"k\":2}]}"),
-          doc("{\"objectId\":\"y\",\"items\":[{\"k\":3}]}"));
+      List<ObjectNode> docs =
+          List.of(
+              doc("{\"objectId\":\"x\",\"items\":[{\"k\":1},{\"k\":2}]}"),
+              doc("{\"objectId\":\"y\",\"items\":[{\"k\":3}]}"));
       assertEquals(List.of("x"), letters(query("{\"items.k\":2}").apply(docs)));
       assertEquals(List.of("y"), letters(query("{\"items.k\":{\"$gt\":2}}").apply(docs)));
       assertEquals(List.of("y"), letters(query("{\"items.0.k\":3}").apply(docs)));
@@ -382,7 +422,10 @@ class ConversationQueryTest {
       assertEquals("DBACE", ordered("{}", null, null, null));
       assertEquals("DBACE", ordered("{}", "  ", null, null));
       assertEquals(
-          List.of(new SortKey("lm", true), new SortKey("updatedAt", true), new SortKey("objectId", false)),
+          List.of(
+              new SortKey("lm", true),
+              new SortKey("updatedAt", true),
+              new SortKey("objectId", false)),
           query("{}").sortKeys());
     }
 
@@ -394,10 +437,12 @@ class ConversationQueryTest {
 
     @Test
     void isoStringsSortAsInstantsWhateverTheirPrecision() {
-      List<ObjectNode> docs = List.of(
-          doc("{\"objectId\":\"late\",\"createdAt\":\"2018-01-01T00:00:00.500Z\"}"),
-          doc("{\"objectId\":\"early\",\"createdAt\":\"2018-01-01T00:00:00Z\"}"));
-      assertEquals(List.of("early", "late"), letters(query("{}", "createdAt", null, null).apply(docs)));
+      List<ObjectNode> docs =
+          List.of(
+              doc("{\"objectId\":\"late\",\"createdAt\":\"2018-01-01T00:00:00.500Z\"}"),
+              doc("{\"objectId\":\"early\",\"createdAt\":\"2018-01-01T00:00:00Z\"}"));
+      assertEquals(
+          List.of("early", "late"), letters(query("{}", "createdAt", null, null).apply(docs)));
     }
 
     @Test
@@ -431,7 +476,8 @@ class ConversationQueryTest {
 
     @Test
     void booleansAndWhitespaceAroundKeys() {
-      // tr false: A B D E by name (code point order: "REALTIME sdk" < "Team" < "Tom & Jerry" < "js-...")
+      // tr false: A B D E by name (code point order: "REALTIME sdk" < "Team" < "Tom & Jerry" <
+      // "js-...")
       assertEquals("EDBAC", ordered("{}", " tr , name ", null, null));
       assertEquals("CABDE", ordered("{}", "-tr,-name", null, null));
     }
@@ -441,7 +487,8 @@ class ConversationQueryTest {
       // A, B, D, E share tr=false: objectId ascending breaks the tie
       assertEquals("ABDEC", ordered("{}", "tr", null, null));
       assertEquals("EDBAC", ordered("{}", "tr,-objectId", null, null));
-      assertEquals(List.of(new SortKey("objectId", true)), query("{}", "-objectId", null, null).sortKeys());
+      assertEquals(
+          List.of(new SortKey("objectId", true)), query("{}", "-objectId", null, null).sortKeys());
       assertEquals("EDCBA", ordered("{}", "-objectId", null, null));
     }
 
@@ -457,8 +504,10 @@ class ConversationQueryTest {
     private List<ObjectNode> many(int n) {
       List<ObjectNode> docs = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        docs.add(doc("{\"objectId\":\"%024x\",\"m\":[\"me\"],\"updatedAt\":\"2020-01-01T00:00:%02d.000Z\"}"
-            .formatted(i, i)));
+        docs.add(
+            doc(
+                "{\"objectId\":\"%024x\",\"m\":[\"me\"],\"updatedAt\":\"2020-01-01T00:00:%02d.000Z\"}"
+                    .formatted(i, i)));
       }
       return docs;
     }
@@ -558,14 +607,17 @@ class ConversationQueryTest {
 
     @Test
     void textNodeIsParsedAsJsonText() throws Exception {
-      ConversationQuery q = ConversationQuery.parse(new TextNode("{\"m\":\"Spike\"}"), null, null, null, null);
+      ConversationQuery q =
+          ConversationQuery.parse(new TextNode("{\"m\":\"Spike\"}"), null, null, null, null);
       assertEquals(List.of("D"), letters(q.apply(ALL)));
     }
 
     @Test
     void nullMeansNoCondition() throws Exception {
-      assertFalse(ConversationQuery.parse((com.fasterxml.jackson.databind.JsonNode) null, null, null, null, null)
-          .hasCondition());
+      assertFalse(
+          ConversationQuery.parse(
+                  (com.fasterxml.jackson.databind.JsonNode) null, null, null, null, null)
+              .hasCondition());
       assertFalse(ConversationQuery.parse(JSON.nullNode(), null, null, null, null).hasCondition());
     }
   }
@@ -576,41 +628,65 @@ class ConversationQueryTest {
     @Test
     void equality() {
       assertEquals(Optional.of(Set.of(ID_A)), query("{\"objectId\":\"" + ID_A + "\"}").objectIds());
-      assertEquals(Optional.of(Set.of(ID_A)), query("{\"objectId\":{\"$eq\":\"" + ID_A + "\"}}").objectIds());
+      assertEquals(
+          Optional.of(Set.of(ID_A)),
+          query("{\"objectId\":{\"$eq\":\"" + ID_A + "\"}}").objectIds());
     }
 
     @Test
     void in() {
-      assertEquals(Optional.of(Set.of(ID_A, ID_B)),
-          query("{\"objectId\":{\"$in\":[\"" + ID_A + "\",\"" + ID_B + "\"]},\"tr\":false}").objectIds());
+      assertEquals(
+          Optional.of(Set.of(ID_A, ID_B)),
+          query("{\"objectId\":{\"$in\":[\"" + ID_A + "\",\"" + ID_B + "\"]},\"tr\":false}")
+              .objectIds());
       assertEquals(Optional.of(Set.of()), query("{\"objectId\":{\"$in\":[]}}").objectIds());
     }
 
     @Test
     void insideATopLevelAndPinsIntersect() {
-      String where = "{\"$and\":[{\"objectId\":{\"$in\":[\"" + ID_A + "\",\"" + ID_B + "\"]}},{\"objectId\":\""
-          + ID_B + "\"}]}";
+      String where =
+          "{\"$and\":[{\"objectId\":{\"$in\":[\""
+              + ID_A
+              + "\",\""
+              + ID_B
+              + "\"]}},{\"objectId\":\""
+              + ID_B
+              + "\"}]}";
       assertEquals(Optional.of(Set.of(ID_B)), query(where).objectIds());
-      String nested = "{\"objectId\":{\"$in\":[\"" + ID_A + "\",\"" + ID_C + "\"]},"
-          + "\"$and\":[{\"$and\":[{\"objectId\":{\"$in\":[\"" + ID_C + "\",\"" + ID_B + "\"]}}]}]}";
+      String nested =
+          "{\"objectId\":{\"$in\":[\""
+              + ID_A
+              + "\",\""
+              + ID_C
+              + "\"]},"
+              + "\"$and\":[{\"$and\":[{\"objectId\":{\"$in\":[\""
+              + ID_C
+              + "\",\""
+              + ID_B
+              + "\"]}}]}]}";
       assertEquals(Optional.of(Set.of(ID_C)), query(nested).objectIds());
     }
 
     @Test
     void notPinned() {
-      assertEquals(Optional.empty(), query("{\"objectId\":{\"$ne\":\"" + ID_A + "\"}}").objectIds());
-      assertEquals(Optional.empty(), query("{\"objectId\":{\"$nin\":[\"" + ID_A + "\"]}}").objectIds());
-      assertEquals(Optional.empty(), query("{\"$or\":[{\"objectId\":\"" + ID_A + "\"}]}").objectIds());
+      assertEquals(
+          Optional.empty(), query("{\"objectId\":{\"$ne\":\"" + ID_A + "\"}}").objectIds());
+      assertEquals(
+          Optional.empty(), query("{\"objectId\":{\"$nin\":[\"" + ID_A + "\"]}}").objectIds());
+      assertEquals(
+          Optional.empty(), query("{\"$or\":[{\"objectId\":\"" + ID_A + "\"}]}").objectIds());
       assertEquals(Optional.empty(), query("{\"name\":\"" + ID_A + "\"}").objectIds());
       assertEquals(Optional.empty(), query("{\"attr.objectId\":\"" + ID_A + "\"}").objectIds());
-      assertEquals(Optional.empty(), query("{\"objectId\":{\"$gt\":\"" + ID_A + "\"}}").objectIds());
+      assertEquals(
+          Optional.empty(), query("{\"objectId\":{\"$gt\":\"" + ID_A + "\"}}").objectIds());
     }
 
     @Test
     void everyMatchIsAmongThePins() {
-      for (String where : List.of(
-          "{\"objectId\":{\"$in\":[\"" + ID_A + "\",\"" + ID_B + "\"]},\"m\":\"Tom\"}",
-          "{\"objectId\":\"" + ID_C + "\"}")) {
+      for (String where :
+          List.of(
+              "{\"objectId\":{\"$in\":[\"" + ID_A + "\",\"" + ID_B + "\"]},\"m\":\"Tom\"}",
+              "{\"objectId\":\"" + ID_C + "\"}")) {
         ConversationQuery q = query(where);
         Set<String> pins = q.objectIds().orElseThrow();
         for (ObjectNode match : q.apply(ALL)) {
@@ -639,21 +715,25 @@ class ConversationQueryTest {
 
     @Test
     void withMembersShape() {
-      assertEquals(Optional.of("hjiang"),
+      assertEquals(
+          Optional.of("hjiang"),
           query("{\"m\":{\"$size\":2,\"$all\":[\"hjiang\",\"leeyeh\"]}}").requiredMember());
     }
 
     @Test
     void singleElementIn() {
       assertEquals(Optional.of("Tom"), query("{\"m\":{\"$in\":[\"Tom\"]}}").requiredMember());
-      assertEquals(Optional.empty(), query("{\"m\":{\"$in\":[\"Tom\",\"Jerry\"]}}").requiredMember());
+      assertEquals(
+          Optional.empty(), query("{\"m\":{\"$in\":[\"Tom\",\"Jerry\"]}}").requiredMember());
     }
 
     @Test
     void insideATopLevelAnd() {
-      assertEquals(Optional.of("Spike"),
+      assertEquals(
+          Optional.of("Spike"),
           query("{\"c\":\"x\",\"$and\":[{\"tr\":false},{\"m\":\"Spike\"}]}").requiredMember());
-      assertEquals(List.of("Tom", "Spike"),
+      assertEquals(
+          List.of("Tom", "Spike"),
           new ArrayList<>(query("{\"m\":\"Tom\",\"$and\":[{\"m\":\"Spike\"}]}").requiredMembers()));
     }
 
@@ -683,10 +763,13 @@ class ConversationQueryTest {
   @Test
   void toStringShowsTheEffectiveQuery() {
     String text = query("{\"m\":\"Tom\"}", "-lm", 5, 2).toString();
-    assertTrue(text.contains("\"m\":\"Tom\"") && text.contains("limit=5") && text.contains("skip=2"), text);
+    assertTrue(
+        text.contains("\"m\":\"Tom\"") && text.contains("limit=5") && text.contains("skip=2"),
+        text);
   }
 
-  static ConversationQuery parseUnchecked(String where, String sort, Integer limit, Integer skip, QueryLimits l) {
+  static ConversationQuery parseUnchecked(
+      String where, String sort, Integer limit, Integer skip, QueryLimits l) {
     try {
       return ConversationQuery.parse(where, sort, limit, skip, l);
     } catch (InvalidQueryException e) {

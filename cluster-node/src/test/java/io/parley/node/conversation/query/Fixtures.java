@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Five conversations shaped like {@code conv/query} result elements, plus helpers that run a query and name
- * the results by letter.
+ * Five conversations shaped like {@code conv/query} result elements, plus helpers that run a query
+ * and name the results by letter.
  *
  * <pre>
  *      name                        c       m                      lm          createdAt   updatedAt   attr                          level
@@ -36,41 +36,57 @@ final class Fixtures {
   static final String ID_D = "5a5ecde6c3422b738c8779d4";
   static final String ID_E = "5a5ecde6c3422b738c8779e5";
 
-  static final Map<String, String> LETTERS = Map.of(ID_A, "A", ID_B, "B", ID_C, "C", ID_D, "D", ID_E, "E");
+  static final Map<String, String> LETTERS =
+      Map.of(ID_A, "A", ID_B, "B", ID_C, "C", ID_D, "D", ID_E, "E");
 
-  static final ObjectNode A = doc("""
+  static final ObjectNode A =
+      doc(
+          """
       {"objectId":"%s","name":"js-realtime-sdk-testconv","c":"hjiang","m":["hjiang","leeyeh"],"mu":[],
        "tr":false,"sys":false,"unique":false,
        "lm":{"__type":"Date","iso":"2018-02-01T00:00:00.000Z"},
        "createdAt":"2018-01-01T00:00:00.000Z","updatedAt":"2018-01-05T00:00:00.000Z",
        "attr":{"type":"group","level":3,"tags":["x","y"]},"level":3}
-      """.formatted(ID_A));
+      """
+              .formatted(ID_A));
 
-  static final ObjectNode B = doc("""
+  static final ObjectNode B =
+      doc(
+          """
       {"objectId":"%s","name":"Tom & Jerry","c":"Tom","m":["Tom","Jerry"],"mu":["Jerry"],
        "tr":false,"sys":false,"unique":true,"uniqueId":"0123456789abcdef0123456789abcdef",
        "lm":{"__type":"Date","iso":"2019-03-05T12:00:00.000Z"},
        "createdAt":"2019-03-01T00:00:00.000Z","updatedAt":"2019-03-02T00:00:00.000Z",
        "attr":{"level":1,"type":"private"},"level":1.5}
-      """.formatted(ID_B));
+      """
+              .formatted(ID_B));
 
-  static final ObjectNode C = doc("""
+  static final ObjectNode C =
+      doc(
+          """
       {"objectId":"%s","name":"Chatroom","c":"Tom","m":[],"tr":true,"sys":false,"unique":false,
        "createdAt":"2020-01-01T00:00:00.000Z","updatedAt":"2020-01-02T00:00:00.000Z","level":"high"}
-      """.formatted(ID_C));
+      """
+              .formatted(ID_C));
 
-  static final ObjectNode D = doc("""
+  static final ObjectNode D =
+      doc(
+          """
       {"objectId":"%s","name":"Team","c":"Spike","m":["Tom","Jerry","Spike"],"mu":["Tom","Spike"],
        "tr":false,"sys":false,"unique":false,
        "lm":{"__type":"Date","iso":"2021-01-01T00:00:00.000Z"},
        "createdAt":"2017-06-01T00:00:00.000Z","updatedAt":"2021-01-01T00:00:00.000Z",
        "attr":{"type":"group","level":10,"tags":["y","z"]},"level":null}
-      """.formatted(ID_D));
+      """
+              .formatted(ID_D));
 
-  static final ObjectNode E = doc("""
+  static final ObjectNode E =
+      doc(
+          """
       {"objectId":"%s","name":"REALTIME sdk","c":"Spike","tr":false,"sys":true,"unique":false,
        "createdAt":"2016-01-01T00:00:00.000Z","updatedAt":"2016-01-01T00:00:00.000Z","attr":{}}
-      """.formatted(ID_E));
+      """
+              .formatted(ID_E));
 
   /** Deliberately not in objectId order, so ordering never comes from the input by accident. */
   static final List<ObjectNode> ALL = List.of(C, E, A, D, B);
@@ -108,7 +124,8 @@ final class Fixtures {
         viaMatches.add(LETTERS.get(doc.get("objectId").textValue()));
       }
     }
-    assertEquals(letters, new ArrayList<>(new TreeSet<>(viaMatches)), "apply vs matches for " + where);
+    assertEquals(
+        letters, new ArrayList<>(new TreeSet<>(viaMatches)), "apply vs matches for " + where);
     return String.join("", letters);
   }
 
@@ -120,7 +137,8 @@ final class Fixtures {
   static List<String> letters(List<ObjectNode> docs) {
     List<String> out = new ArrayList<>();
     for (ObjectNode doc : docs) {
-      out.add(LETTERS.getOrDefault(doc.get("objectId").textValue(), doc.get("objectId").textValue()));
+      out.add(
+          LETTERS.getOrDefault(doc.get("objectId").textValue(), doc.get("objectId").textValue()));
     }
     return out;
   }

@@ -19,17 +19,23 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Bad input is an {@link InvalidQueryException} with a useful message, never an unchecked exception. */
+/**
+ * Bad input is an {@link InvalidQueryException} with a useful message, never an unchecked
+ * exception.
+ */
 class InvalidQueryTest {
 
   private static InvalidQueryException invalid(String where) {
     return invalid(where, null, null, null);
   }
 
-  private static InvalidQueryException invalid(String where, String sort, Integer limit, Integer skip) {
-    InvalidQueryException e = assertThrows(
-        InvalidQueryException.class, () -> ConversationQuery.parse(where, sort, limit, skip, QueryLimits.DEFAULT),
-        () -> "should be invalid: " + where + " sort=" + sort);
+  private static InvalidQueryException invalid(
+      String where, String sort, Integer limit, Integer skip) {
+    InvalidQueryException e =
+        assertThrows(
+            InvalidQueryException.class,
+            () -> ConversationQuery.parse(where, sort, limit, skip, QueryLimits.DEFAULT),
+            () -> "should be invalid: " + where + " sort=" + sort);
     assertNotNull(e.getMessage());
     return e;
   }
@@ -51,7 +57,8 @@ class InvalidQueryTest {
         Arguments.of("{\"name\":{\"$foo\":1}}", "$foo"),
         Arguments.of("{\"name\":{\"$not\":{\"$regex\":\"a\"}}}", "$not"),
         Arguments.of("{\"m\":{\"$elemMatch\":{\"$eq\":\"Tom\"}}}", "$elemMatch"),
-        Arguments.of("{\"loc\":{\"$nearSphere\":{\"__type\":\"GeoPoint\",\"latitude\":1,\"longitude\":2}}}",
+        Arguments.of(
+            "{\"loc\":{\"$nearSphere\":{\"__type\":\"GeoPoint\",\"latitude\":1,\"longitude\":2}}}",
             "$nearSphere"),
         Arguments.of("{\"post\":{\"$inQuery\":{\"where\":{},\"className\":\"Post\"}}}", "$inQuery"),
         Arguments.of("{\"name\":{\"$regex\":\"a\",\"plain\":1}}", "mixes operators"),
@@ -71,7 +78,8 @@ class InvalidQueryTest {
         Arguments.of("{\"name\":{\"$regex\":\"a\",\"$options\":\"g\"}}", "unsupported flag 'g'"),
         Arguments.of("{\"name\":{\"$regex\":\"a\",\"$options\":1}}", "$options"),
         Arguments.of("{\"name\":{\"$options\":\"i\"}}", "only allowed together with $regex"),
-        Arguments.of("{\"lm\":{\"$gt\":{\"__type\":\"Date\",\"iso\":\"yesterday\"}}}", "invalid Date"),
+        Arguments.of(
+            "{\"lm\":{\"$gt\":{\"__type\":\"Date\",\"iso\":\"yesterday\"}}}", "invalid Date"),
         Arguments.of("{\"lm\":{\"$gt\":{\"__type\":\"Date\"}}}", "invalid Date"),
         Arguments.of("{\"lm\":{\"__type\":\"Date\",\"iso\":42}}", "invalid Date"),
         Arguments.of("{\"n\":{\"$lt\":true}}", "$lt on 'n' needs a number, a string or a Date"),
@@ -106,7 +114,8 @@ class InvalidQueryTest {
 
   @Test
   void tooManySortKeys() {
-    String sort = String.join(",", java.util.Collections.nCopies(ConversationQuery.MAX_SORT_KEYS + 1, "a"));
+    String sort =
+        String.join(",", java.util.Collections.nCopies(ConversationQuery.MAX_SORT_KEYS + 1, "a"));
     assertTrue(invalid("{}", sort, null, null).getMessage().contains("more than"));
   }
 
@@ -126,8 +135,11 @@ class InvalidQueryTest {
     String tooDeep = ConversationQueryTest.nest(max + 1, "{\"m\":\"Spike\"}");
     assertTrue(invalid(tooDeep).getMessage().contains("nested deeper than " + max));
     QueryLimits shallow = new QueryLimits(10, 1000, 1, 1024, 1000);
-    assertThrows(InvalidQueryException.class, () -> ConversationQuery.parse(
-        ConversationQueryTest.nest(2, "{}"), null, null, null, shallow));
+    assertThrows(
+        InvalidQueryException.class,
+        () ->
+            ConversationQuery.parse(
+                ConversationQueryTest.nest(2, "{}"), null, null, null, shallow));
   }
 
   @Test
@@ -135,7 +147,8 @@ class InvalidQueryTest {
     String deepArray = "{\"m\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
     assertTrue(invalid(deepArray).getMessage().contains("not valid JSON"));
     String deepLogic = ConversationQueryTest.nest(5_000, "{}");
-    assertThrows(InvalidQueryException.class,
+    assertThrows(
+        InvalidQueryException.class,
         () -> ConversationQuery.parse(deepLogic, null, null, null, null));
   }
 
@@ -146,19 +159,25 @@ class InvalidQueryTest {
     for (int i = 0; i < 5_000; i++) {
       value = value.putObject("x");
     }
-    InvalidQueryException e = assertThrows(InvalidQueryException.class,
-        () -> ConversationQuery.parse(where, null, null, null, null));
+    InvalidQueryException e =
+        assertThrows(
+            InvalidQueryException.class,
+            () -> ConversationQuery.parse(where, null, null, null, null));
     assertTrue(e.getMessage().contains("nested deeper than"), e.getMessage());
   }
 
   @Test
   void regexLengthIsCapped() throws Exception {
     int max = QueryLimits.DEFAULT_MAX_REGEX_LENGTH;
-    String ok = JSON.createObjectNode().set("name", JSON.createObjectNode().put("$regex", "a".repeat(max)))
-        .toString();
+    String ok =
+        JSON.createObjectNode()
+            .set("name", JSON.createObjectNode().put("$regex", "a".repeat(max)))
+            .toString();
     ConversationQuery.parse(ok, null, null, null, null);
-    String tooLong = JSON.createObjectNode()
-        .set("name", JSON.createObjectNode().put("$regex", "a".repeat(max + 1))).toString();
+    String tooLong =
+        JSON.createObjectNode()
+            .set("name", JSON.createObjectNode().put("$regex", "a".repeat(max + 1)))
+            .toString();
     assertTrue(invalid(tooLong).getMessage().contains("longer than " + max));
   }
 
@@ -172,17 +191,18 @@ class InvalidQueryTest {
   }
 
   /**
-   * Mangles valid queries at random (fixed seed): every result must be either a query that runs over the
-   * fixtures, or an InvalidQueryException.
+   * Mangles valid queries at random (fixed seed): every result must be either a query that runs
+   * over the fixtures, or an InvalidQueryException.
    */
   @Test
   void mangledQueriesNeverThrowUncheckedExceptions() {
-    List<String> seeds = List.of(
-        "{\"objectId\":\"5a5ecde6c3422b738c8779a1\",\"m\":{\"$size\":2,\"$all\":[\"hjiang\",\"leeyeh\"]}}",
-        "{\"$or\":[{\"tr\":true},{\"$and\":[{\"m\":\"Tom\"},{\"attr.level\":{\"$gte\":3}}]}]}",
-        "{\"createdAt\":{\"$lt\":{\"__type\":\"Date\",\"iso\":\"2030-01-01T00:00:00.000Z\"}},\"name\":{\"$regex\":"
-            + "\"^\\\\Qjs\\\\E\",\"$options\":\"im\"}}",
-        "{\"m\":{\"$in\":[\"a\",\"b\"],\"$nin\":[\"c\"]},\"lm\":{\"$exists\":true},\"level\":{\"$ne\":null}}");
+    List<String> seeds =
+        List.of(
+            "{\"objectId\":\"5a5ecde6c3422b738c8779a1\",\"m\":{\"$size\":2,\"$all\":[\"hjiang\",\"leeyeh\"]}}",
+            "{\"$or\":[{\"tr\":true},{\"$and\":[{\"m\":\"Tom\"},{\"attr.level\":{\"$gte\":3}}]}]}",
+            "{\"createdAt\":{\"$lt\":{\"__type\":\"Date\",\"iso\":\"2030-01-01T00:00:00.000Z\"}},\"name\":{\"$regex\":"
+                + "\"^\\\\Qjs\\\\E\",\"$options\":\"im\"}}",
+            "{\"m\":{\"$in\":[\"a\",\"b\"],\"$nin\":[\"c\"]},\"lm\":{\"$exists\":true},\"level\":{\"$ne\":null}}");
     String alphabet = "{}[]\":,$.-0123456789aeimnrstxQE\\ ";
     Random random = new Random(42);
     int valid = 0;
@@ -198,8 +218,10 @@ class InvalidQueryTest {
           default -> text.setCharAt(at, alphabet.charAt(random.nextInt(alphabet.length())));
         }
       }
-      String sort = random.nextBoolean() ? null : List.of("-lm", "name,-m", "attr.level", "-", "a,,b")
-          .get(random.nextInt(5));
+      String sort =
+          random.nextBoolean()
+              ? null
+              : List.of("-lm", "name,-m", "attr.level", "-", "a,,b").get(random.nextInt(5));
       try {
         ConversationQuery q = ConversationQuery.parse(text.toString(), sort, 1000, 0, null);
         q.apply(new ArrayList<>(ALL));

@@ -13,24 +13,30 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The {@code where}/{@code sort}/{@code limit}/{@code skip} shapes the JS SDK's {@code ConversationQuery}
- * builder sends ({@code js-realtime-sdk src/conversation-query.js}), one test per builder method, with the
- * expectations of its {@code test/conversation-query.js} where it has one. Fixture A plays the SDK test's
- * {@code EXISTING_ROOM_ID} ("js-realtime-sdk-testconv", members hjiang and leeyeh).
+ * The {@code where}/{@code sort}/{@code limit}/{@code skip} shapes the JS SDK's {@code
+ * ConversationQuery} builder sends ({@code js-realtime-sdk src/conversation-query.js}), one test
+ * per builder method, with the expectations of its {@code test/conversation-query.js} where it has
+ * one. Fixture A plays the SDK test's {@code EXISTING_ROOM_ID} ("js-realtime-sdk-testconv", members
+ * hjiang and leeyeh).
  */
 class JsSdkQueryShapesTest {
 
   private static final String NOW = "2030-01-01T00:00:00.000Z";
   private static final String EPOCH = "1970-01-01T00:00:00.000Z";
 
-  /** {@code ConversationQuery._quote}: {@code \Q...\E}, with the first {@code \E} escaped as {@code \E\\E\Q}. */
+  /**
+   * {@code ConversationQuery._quote}: {@code \Q...\E}, with the first {@code \E} escaped as {@code
+   * \E\\E\Q}.
+   */
   static String quote(String s) {
     int at = s.indexOf("\\E");
     String escaped = at < 0 ? s : s.substring(0, at) + "\\E\\\\E\\Q" + s.substring(at + 2);
     return "\\Q" + escaped + "\\E";
   }
 
-  /** {@code {"objectId": A, key: {"$regex": pattern[, "$options": options]}}} as the SDK builds it. */
+  /**
+   * {@code {"objectId": A, key: {"$regex": pattern[, "$options": options]}}} as the SDK builds it.
+   */
   static String roomWithRegex(String key, String pattern, String options) {
     ObjectNode where = JSON.createObjectNode().put("objectId", ID_A);
     ObjectNode condition = where.putObject(key).put("$regex", pattern);
@@ -58,7 +64,8 @@ class JsSdkQueryShapesTest {
 
   @Test
   void withMembers() {
-    // withMembers(['hjiang', 'leeyeh'], true) by client "me": sizeEqualTo first, then containsMembers
+    // withMembers(['hjiang', 'leeyeh'], true) by client "me": sizeEqualTo first, then
+    // containsMembers
     assertEquals("", matching(room("\"m\":{\"$size\":3,\"$all\":[\"hjiang\",\"leeyeh\",\"me\"]}")));
     assertEquals("A", matching(room("\"m\":{\"$size\":2,\"$all\":[\"hjiang\",\"leeyeh\"]}")));
     assertEquals("", matching(room("\"m\":{\"$size\":1,\"$all\":[\"hjiang\"]}")));
@@ -85,8 +92,12 @@ class JsSdkQueryShapesTest {
   void contains() {
     assertEquals("A", matching(roomWithRegex("name", quote("realtime-sdk"), null)));
     assertEquals("", matching(roomWithRegex("name", quote("REALTIME-SDK"), null)));
-    assertEquals("B", matching(JSON.createObjectNode().set("name",
-        JSON.createObjectNode().put("$regex", quote(" & "))).toString()));
+    assertEquals(
+        "B",
+        matching(
+            JSON.createObjectNode()
+                .set("name", JSON.createObjectNode().put("$regex", quote(" & ")))
+                .toString()));
   }
 
   @Test
@@ -109,45 +120,56 @@ class JsSdkQueryShapesTest {
     ObjectNode withQuoteEnd = Fixtures.doc("{\"objectId\":\"x3\",\"name\":\"x\\\\Ey\"}");
     List<ObjectNode> docs = List.of(literal, lookalike, withQuoteEnd);
 
-    String quoted = JSON.createObjectNode().set("name",
-        JSON.createObjectNode().put("$regex", quote("a+b (c)"))).toString();
-    assertEquals(List.of(literal), ConversationQuery.parse(quoted, null, null, null, null).apply(docs));
+    String quoted =
+        JSON.createObjectNode()
+            .set("name", JSON.createObjectNode().put("$regex", quote("a+b (c)")))
+            .toString();
+    assertEquals(
+        List.of(literal), ConversationQuery.parse(quoted, null, null, null, null).apply(docs));
     // the same text unquoted is a regex that matches the look-alike instead
     String raw = "{\"name\":{\"$regex\":\"a+b (c)\"}}";
-    assertEquals(List.of(lookalike), ConversationQuery.parse(raw, null, null, null, null).apply(docs));
+    assertEquals(
+        List.of(lookalike), ConversationQuery.parse(raw, null, null, null, null).apply(docs));
     // a literal \E inside the quoted text (the SDK escapes it as \E\\E\Q)
     assertEquals("\\Qx\\E\\\\E\\Qy\\E", quote("x\\Ey"));
-    String withE = JSON.createObjectNode().set("name",
-        JSON.createObjectNode().put("$regex", quote("x\\Ey"))).toString();
-    assertEquals(List.of(withQuoteEnd), ConversationQuery.parse(withE, null, null, null, null).apply(docs));
+    String withE =
+        JSON.createObjectNode()
+            .set("name", JSON.createObjectNode().put("$regex", quote("x\\Ey")))
+            .toString();
+    assertEquals(
+        List.of(withQuoteEnd), ConversationQuery.parse(withE, null, null, null, null).apply(docs));
   }
 
   @Test
   void lessThan() {
     assertEquals("A", matching(room("\"createdAt\":{\"$lt\":" + date(NOW) + "}")));
     assertEquals("", matching(room("\"createdAt\":{\"$lt\":" + date(EPOCH) + "}")));
-    assertEquals("DE", matching("{\"createdAt\":{\"$lt\":" + date("2018-01-01T00:00:00.000Z") + "}}"));
+    assertEquals(
+        "DE", matching("{\"createdAt\":{\"$lt\":" + date("2018-01-01T00:00:00.000Z") + "}}"));
   }
 
   @Test
   void lessThanOrEqualTo() {
     assertEquals("A", matching(room("\"createdAt\":{\"$lte\":" + date(NOW) + "}")));
     assertEquals("", matching(room("\"createdAt\":{\"$lte\":" + date(EPOCH) + "}")));
-    assertEquals("ADE", matching("{\"createdAt\":{\"$lte\":" + date("2018-01-01T00:00:00.000Z") + "}}"));
+    assertEquals(
+        "ADE", matching("{\"createdAt\":{\"$lte\":" + date("2018-01-01T00:00:00.000Z") + "}}"));
   }
 
   @Test
   void greaterThan() {
     assertEquals("A", matching(room("\"createdAt\":{\"$gt\":" + date(EPOCH) + "}")));
     assertEquals("", matching(room("\"createdAt\":{\"$gt\":" + date(NOW) + "}")));
-    assertEquals("BC", matching("{\"createdAt\":{\"$gt\":" + date("2018-01-01T00:00:00.000Z") + "}}"));
+    assertEquals(
+        "BC", matching("{\"createdAt\":{\"$gt\":" + date("2018-01-01T00:00:00.000Z") + "}}"));
   }
 
   @Test
   void greaterThanOrEqualTo() {
     assertEquals("A", matching(room("\"createdAt\":{\"$gte\":" + date(EPOCH) + "}")));
     assertEquals("", matching(room("\"createdAt\":{\"$gte\":" + date(NOW) + "}")));
-    assertEquals("ABC", matching("{\"createdAt\":{\"$gte\":" + date("2018-01-01T00:00:00.000Z") + "}}"));
+    assertEquals(
+        "ABC", matching("{\"createdAt\":{\"$gte\":" + date("2018-01-01T00:00:00.000Z") + "}}"));
   }
 
   @Test
@@ -223,10 +245,15 @@ class JsSdkQueryShapesTest {
   @Test
   void addAscendingAndAddDescending() {
     assertEquals(
-        List.of(new SortKey("a", false), new SortKey("b", false), new SortKey("c", true), new SortKey("d", true),
+        List.of(
+            new SortKey("a", false),
+            new SortKey("b", false),
+            new SortKey("c", true),
+            new SortKey("d", true),
             ConversationQuery.TIE_BREAKER),
         query("{}", "a,b,-c,-d", null, null).sortKeys());
-    // addAscending('attr.type').addDescending('attr.level'): group (10, 3), private, then no attr.type
+    // addAscending('attr.type').addDescending('attr.level'): group (10, 3), private, then no
+    // attr.type
     assertEquals("DABCE", ordered("{}", "attr.type,-attr.level", null, null));
   }
 }

@@ -143,9 +143,19 @@ public record ConversationState(
         Map.copyOf(stillRoles),
         List.copyOf(stillShutup),
         blacklist,
-        acked,
-        read,
+        without(acked, event.removed()),
+        without(read, event.removed()),
         successor);
+  }
+
+  /**
+   * Positions of members only: a removed member's go with it, so the persisted maps stay bounded by
+   * the members.
+   */
+  private static Map<String, Long> without(Map<String, Long> positions, List<String> removed) {
+    Map<String, Long> kept = new HashMap<>(positions);
+    removed.forEach(kept::remove);
+    return Map.copyOf(kept);
   }
 
   ConversationState attributesUpdated(Conversation.AttributesUpdated event) {
@@ -287,8 +297,8 @@ public record ConversationState(
         roles,
         shutup,
         blacklist,
-        merged(acked, event.acked()),
-        merged(read, event.read()),
+        merged(acked, event.acked(), members),
+        merged(read, event.read(), members),
         successor);
   }
 
@@ -314,9 +324,20 @@ public record ConversationState(
         event.cid());
   }
 
-  private static Map<String, Long> merged(Map<String, Long> current, Map<String, Long> advanced) {
+  /**
+   * Positions advanced, for members only (a flush after a removal cannot bring the removed member
+   * back).
+   */
+  private static Map<String, Long> merged(
+      Map<String, Long> current, Map<String, Long> advanced, List<String> members) {
     Map<String, Long> result = new HashMap<>(current);
-    advanced.forEach((member, at) -> result.merge(member, at, Math::max));
+    java.util.Set<String> memberSet = new java.util.HashSet<>(members);
+    advanced.forEach(
+        (member, at) -> {
+          if (memberSet.contains(member)) {
+            result.merge(member, at, Math::max);
+          }
+        });
     return Map.copyOf(result);
   }
 

@@ -505,11 +505,12 @@ public final class Conversation
     /** To every session that has joined chatroom {@code cid}, on any node. */
     void sendRoom(String appId, String cid, Notice notice);
 
-    /** Which of {@code clientIds} have a session on any node (asked only when a hook needs it). */
-    default java.util.concurrent.CompletionStage<Set<String>> online(
-        String appId, List<String> clientIds) {
-      return java.util.concurrent.CompletableFuture.completedFuture(Set.of());
-    }
+    /**
+     * Which of {@code clientIds} have a session on any node (asked only when a hook needs it). No
+     * default: a wrapper that forgot it would report every member offline to {@code
+     * _receiversOffline}.
+     */
+    java.util.concurrent.CompletionStage<Set<String>> online(String appId, List<String> clientIds);
   }
 
   /** Where the per-member conversation index is kept up to date. */

@@ -85,6 +85,13 @@ public final class ReliableNotifications {
       public void sendRoom(String appId, String cid, Notice notice) {
         delivery.sendRoom(appId, cid, notice);
       }
+
+      @Override
+      public java.util.concurrent.CompletionStage<java.util.Set<String>> online(
+          String appId, List<String> clientIds) {
+        // The hooks ask who is online (_receiversOffline, _messageSent): the delivery knows.
+        return delivery.online(appId, clientIds);
+      }
     };
   }
 

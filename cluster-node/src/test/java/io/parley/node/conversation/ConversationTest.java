@@ -59,6 +59,12 @@ class ConversationTest {
         public void sendRoom(String appId, String cid, Notice notice) {
           sent.add(new Sent(List.of("room " + cid), notice));
         }
+
+        @Override
+        public java.util.concurrent.CompletionStage<java.util.Set<String>> online(
+            String appId, List<String> clientIds) {
+          return java.util.concurrent.CompletableFuture.completedFuture(java.util.Set.of());
+        }
       };
 
   private final MutableClock clock = new MutableClock(T0);
@@ -273,6 +279,12 @@ class ConversationTest {
 
     /** A chatroom's. */
     public void sendRoom(String appId, String cid, Notice notice) {}
+
+    @Override
+    public java.util.concurrent.CompletionStage<java.util.Set<String>> online(
+        String appId, List<String> clientIds) {
+      return java.util.concurrent.CompletableFuture.completedFuture(java.util.Set.of());
+    }
   }
 
   private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, ConversationState>

@@ -193,6 +193,7 @@ final class ConversationMessaging {
     String id = MessageLog.messageIdFor(appId, cid, dedupKey);
     java.util.Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
+      redeliver(state, send, dedupKey, id, new Route(audience, MessageHooks.Route.DEFAULT));
       return entity.answer(send.replyTo(), new Conversation.Sent(id, resent.get()));
     }
     if (!hooked || !hooks.beforeStore(state, send, clock.millis())) {
@@ -258,6 +259,7 @@ final class ConversationMessaging {
     String id = MessageLog.messageIdFor(appId, cid, dedupKey);
     java.util.Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
+      redeliver(state, send, dedupKey, id, route);
       if (send.replyTo() != null) {
         send.replyTo().tell(new Conversation.Sent(id, resent.get()));
       }
@@ -292,6 +294,18 @@ final class ConversationMessaging {
     }
     log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin(), route));
     writeNextBatch();
+  }
+
+  /**
+   * A resend whose original an earlier run of this conversation stored, on a node that may have
+   * died between the write and the pushes (§7.10): its members get it (again) now, so that no
+   * online member misses an acknowledged message; the SDKs know it by its id. Once per message
+   * (NodeCrashIT).
+   */
+  private void redeliver(
+      ConversationState state, Conversation.Send send, String dedupKey, String id, Route route) {
+    log.storedByAnEarlierRun(dedupKey, id)
+        .ifPresent(original -> deliver(state, original, false, send.origin(), route));
   }
 
   /** One durable write for all sends that arrived while the previous write was in flight. */

@@ -167,6 +167,20 @@ final class MessageLog {
   }
 
   /**
+   * A resend's original that an earlier run of this conversation stored (found among the reloaded
+   * ids, with its content among the recent messages) and may have died before delivering: it is
+   * handed out once, for delivery again, and then counts as delivered by this run.
+   */
+  Optional<StoredMessage> storedByAnEarlierRun(String dedupKey, String id) {
+    if (dedupKey == null || sentByToken.containsKey(dedupKey) || !storedIds.containsKey(id)) {
+      return Optional.empty();
+    }
+    Optional<StoredMessage> original = find(id);
+    original.ifPresent(message -> sentByToken.put(dedupKey, message));
+    return original;
+  }
+
+  /**
    * Whether the message {@code id} is waiting for or in its write; if so {@code replyTo} gets its
    * answer too.
    */

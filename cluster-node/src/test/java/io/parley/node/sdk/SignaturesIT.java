@@ -328,6 +328,18 @@ class SignaturesIT {
         failureCode(
             done -> conversation.kickMembers(List.of("jjerry-" + run), callback(done, null))));
 
+    // a start signed with a fixed nonce is accepted once here; its replay on the other node is
+    // below
+    long startSeconds = Instant.now().getEpochSecond();
+    String startNonce = "java-start-replay-" + run;
+    factory.mode = "fixed";
+    factory.fixedSeconds = startSeconds;
+    factory.fixedNonce = startNonce;
+    await(
+        done ->
+            tom.createConversation(
+                List.of("jjerry-" + run), "replayable", Map.of(), false, false, created(done)));
+
     factory.mode = "fixed";
     factory.fixedSeconds = Instant.now().getEpochSecond();
     factory.fixedNonce = "java-replay-" + run;
@@ -343,7 +355,35 @@ class SignaturesIT {
     codes.put("login replayed", LeanCloudJavaSdk.loginExpectingFailure("jreplay-" + run, WAIT));
     millis.put("login replayed", (System.nanoTime() - start) / 1_000_000);
 
+    // the same client on the other node: the start signature used above is refused there
+    factory.mode = "good";
+    AVIMClient tomThere = LeanCloudJavaSdk.login("jtom-" + run, WAIT);
+    factory.mode = "fixed";
+    factory.fixedSeconds = startSeconds;
+    factory.fixedNonce = startNonce;
+    start = System.nanoTime();
+    codes.put(
+        "start replayed",
+        failureCode(
+            done ->
+                tomThere.createConversation(
+                    List.of("jjerry-" + run),
+                    "replayable",
+                    Map.of(),
+                    false,
+                    false,
+                    created(done))));
+    millis.put("start replayed", (System.nanoTime() - start) / 1_000_000);
+
     AVIMOptions.getGlobalOptions().setSignatureFactory(null);
+    start = System.nanoTime();
+    codes.put(
+        "start unsigned",
+        failureCode(
+            done ->
+                tomThere.createConversation(
+                    List.of("jjerry-" + run), "unsigned", Map.of(), false, false, created(done))));
+    millis.put("start unsigned", (System.nanoTime() - start) / 1_000_000);
     start = System.nanoTime();
     codes.put("login unsigned", LeanCloudJavaSdk.loginExpectingFailure("junsigned-" + run, WAIT));
     millis.put("login unsigned", (System.nanoTime() - start) / 1_000_000);

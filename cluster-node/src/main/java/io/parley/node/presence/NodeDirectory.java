@@ -63,6 +63,16 @@ public final class NodeDirectory implements Conversation.Notices {
 
   public record Online(List<String> clientIds) implements CborSerializable {}
 
+  /** How many clients of {@code appId} have a session on this node. */
+  public record CountOnline(String appId, ActorRef<OnlineCount> replyTo) implements Command {}
+
+  public record OnlineCount(int clients) implements CborSerializable {}
+
+  /** Told of every client's first session on this node (for the day's count, {@code /rtm/stats}). */
+  public interface Logins {
+    void loggedIn(String appId, String clientId);
+  }
+
   private record MembershipChanged(ClusterEvent.MemberEvent event) implements Command {}
 
   private final ActorSystem<?> system;
@@ -80,9 +90,16 @@ public final class NodeDirectory implements Conversation.Notices {
   /** The directories of the other cluster members. */
   private volatile List<ActorRef<Command>> others = List.of();
 
+  private final Logins logins;
+
   public NodeDirectory(ActorSystem<?> system, Duration askTimeout) {
+    this(system, askTimeout, (appId, clientId) -> {});
+  }
+
+  public NodeDirectory(ActorSystem<?> system, Duration askTimeout, Logins logins) {
     this.system = system;
     this.askTimeout = askTimeout;
+    this.logins = logins;
     system.systemActorOf(behavior(), NAME, Props.empty());
   }
 
@@ -90,12 +107,14 @@ public final class NodeDirectory implements Conversation.Notices {
   // sessions
 
   public void register(String appId, String clientId, ActorRef<Delivery> session) {
+    boolean[] first = {false};
     clients
         .computeIfAbsent(appId, app -> new ConcurrentHashMap<>())
         .compute(
             clientId,
             (id, sessions) -> {
               if (sessions == null) {
+                first[0] = true;
                 return List.of(session);
               }
               if (sessions.contains(session)) {
@@ -105,6 +124,9 @@ public final class NodeDirectory implements Conversation.Notices {
               more.add(session);
               return List.copyOf(more);
             });
+    if (first[0]) {
+      logins.loggedIn(appId, clientId);
+    }
   }
 
   public void unregister(String appId, String clientId, ActorRef<Delivery> session) {
@@ -199,6 +221,30 @@ public final class NodeDirectory implements Conversation.Notices {
         .thenApply(done -> Set.copyOf(found));
   }
 
+  /**
+   * How many clients of {@code appId} are online: the sum over the nodes of the distinct clients
+   * each has (a client with sessions on two nodes at once counts on each; a node that does not
+   * answer in time counts none). One small ask per node, whatever the number of clients.
+   */
+  public CompletionStage<Integer> onlineCount(String appId) {
+    int here = clients.getOrDefault(appId, Map.of()).size();
+    List<CompletableFuture<Integer>> answers =
+        others.stream()
+            .map(
+                node ->
+                    Futures.direct(
+                            AskPattern.<Command, OnlineCount>ask(
+                                node,
+                                replyTo -> new CountOnline(appId, replyTo),
+                                askTimeout,
+                                system.scheduler()))
+                        .thenApply(OnlineCount::clients)
+                        .exceptionally(failure -> 0))
+            .toList();
+    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+        .thenApply(done -> here + answers.stream().mapToInt(CompletableFuture::join).sum());
+  }
+
   private void deliverHere(String appId, List<String> clientIds, Notice notice) {
     Map<String, List<ActorRef<Delivery>>> app = clients.get(appId);
     if (app == null) {
@@ -281,6 +327,15 @@ public final class NodeDirectory implements Conversation.Notices {
                   WhoIsOnline.class,
                   query -> {
                     query.replyTo().tell(new Online(onlineHere(query.appId(), query.clientIds())));
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  CountOnline.class,
+                  query -> {
+                    query
+                        .replyTo()
+                        .tell(
+                            new OnlineCount(clients.getOrDefault(query.appId(), Map.of()).size()));
                     return Behaviors.same();
                   })
               .onMessage(

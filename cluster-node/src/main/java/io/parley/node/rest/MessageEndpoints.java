@@ -198,16 +198,34 @@ public final class MessageEndpoints extends RestEndpoints {
    * stays in their history).
    */
   private Route broadcast(Caller caller, ObjectNode body) {
+    validTill(body);
     return reply(
-        broadcast(caller, requiredText(body, "conv_id"), requiredText(body, "from_peer"), body));
+        broadcast(
+            caller,
+            requiredText(body, "conv_id"),
+            requiredText(body, "from_peer"),
+            body,
+            RestLimiter.Budget.GLOBAL_BROADCASTS));
+  }
+
+  /**
+   * {@code valid_till} of a global broadcast: a timestamp in ms, checked to be a number (not
+   * enforced: the message stays in the subscribers' history).
+   */
+  static void validTill(ObjectNode body) {
+    if (body.has("valid_till") && !body.get("valid_till").canConvertToLong()) {
+      throw RestError.badParameter("valid_till must be a timestamp in milliseconds");
+    }
   }
 
   /**
    * A broadcast of {@code message} (and {@code push}) from {@code from} to every subscriber of
    * system conversation {@code cid}; also {@code POST
-   * /1.2/rtm/service-conversations/{id}/broadcasts} ({@link ServiceConversationEndpoints}).
+   * /1.2/rtm/service-conversations/{id}/broadcasts} ({@link ServiceConversationEndpoints}), counted
+   * against {@code budget}.
    */
-  CompletionStage<JsonNode> broadcast(Caller caller, String cid, String from, ObjectNode body) {
+  CompletionStage<JsonNode> broadcast(
+      Caller caller, String cid, String from, ObjectNode body, RestLimiter.Budget budget) {
     Conversation.MessageDraft draft =
         new Conversation.MessageDraft(
             message(body),
@@ -219,7 +237,7 @@ public final class MessageEndpoints extends RestEndpoints {
             false,
             null,
             pushData(body, "push"));
-    limiter.acquire(caller.app(), RestLimiter.Budget.BROADCASTS);
+    limiter.acquire(caller.app(), budget);
     return finder
         .byIds(caller.appId(), List.of(cid))
         .thenCompose(
@@ -301,8 +319,7 @@ public final class MessageEndpoints extends RestEndpoints {
    * {@code PUT .../messages/{id}} ({@code from_client}, {@code message}, {@code timestamp}) and
    * {@code .../recall}.
    */
-  private Route patch(
-      Caller caller, String cid, String messageId, ObjectNode body, boolean recall) {
+  Route patch(Caller caller, String cid, String messageId, ObjectNode body, boolean recall) {
     String from = requiredText(body, "from_client");
     JsonNode timestamp = body.get("timestamp");
     if (timestamp == null || !timestamp.canConvertToLong()) {

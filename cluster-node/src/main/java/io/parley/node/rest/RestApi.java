@@ -8,6 +8,7 @@ import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.ReliableNotifications;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.message.MessageStore;
+import io.parley.node.presence.DailyClients;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
@@ -38,7 +39,8 @@ public final class RestApi {
       ConversationSettings limits,
       Clock clock,
       ReliableNotifications notifications,
-      TokenRevocation revocations) {
+      TokenRevocation revocations,
+      DailyClients dailyClients) {
 
     public Function<String, EntityRef<Conversation.Command>> entities() {
       return id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
@@ -83,7 +85,8 @@ public final class RestApi {
             new ChatroomOnlineEndpoints(finder),
             new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
             new ServiceConversationEndpoints(
-                finder, conversations, messages, dependencies.clock()));
+                finder, conversations, messages, dependencies.clock()),
+            new StatsEndpoints(dependencies.directory(), dependencies.dailyClients()));
     return new RestRoutes(
             new RestAuth(
                 dependencies.settings(),

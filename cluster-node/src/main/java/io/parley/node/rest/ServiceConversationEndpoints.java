@@ -16,10 +16,14 @@ import org.apache.pekko.http.javadsl.server.Route;
 /**
  * Service (system) conversations' subscribers and broadcasts (REST-AND-HOOKS §3.3), master key
  * only: {@code /1.2/rtm/service-conversations/{id}/subscribers} (subscribe, unsubscribe, list,
- * count) and {@code .../broadcasts}. Subscribing is the entity's own subscription path (a client's
- * {@code conv/add} of itself to a system conversation); a broadcast is the app server's post to
- * every subscriber. Create, query, read and update of service conversations are {@link
- * ConversationEndpoints}' (kind {@code SYSTEM}).
+ * count), {@code .../broadcasts}, edit and recall of a broadcast ({@code PUT .../messages/{mid}}
+ * and {@code .../recall}), the global {@code POST /1.2/rtm/broadcasts}, and their v1.1 forms
+ * (§3.6: {@code /1.1/rtm/conversation/subscription}, {@code .../subscribers/count}, {@code
+ * .../subscribed}, {@code /1.1/rtm/broadcast/subscriber}), which call the same handlers.
+ * Subscribing is the entity's own subscription path (a client's {@code conv/add} of itself to a
+ * system conversation); a broadcast is the app server's post to every subscriber. Create, query,
+ * read and update of service conversations are {@link ConversationEndpoints}' (kind {@code
+ * SYSTEM}).
  */
 public final class ServiceConversationEndpoints extends RestEndpoints {
 
@@ -48,22 +52,31 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
         path(
             PathMatchers.segment("rtm").slash("broadcasts"),
             () -> post(() -> jsonBody(body -> globalBroadcast(caller.requireMaster(), body)))),
-        serviceConversation(caller));
+        serviceConversation(caller),
+        legacy(caller));
   }
 
   /**
    * {@code POST /1.2/rtm/broadcasts} (§3.5): {@code from_client}, {@code conv_id} (a service
    * conversation), {@code message}, {@code push}, {@code valid_till} (ms, checked to be a number;
    * not enforced: the message stays in the subscribers' history): a broadcast to the conversation's
-   * subscribers, stored ({@code transient} is not supported).
+   * subscribers, stored ({@code transient} is not supported). Counted against the global broadcast
+   * budget.
    */
   private Route globalBroadcast(Caller caller, ObjectNode body) {
-    if (body.has("valid_till") && !body.get("valid_till").canConvertToLong()) {
-      throw RestError.badParameter("valid_till must be a timestamp in milliseconds");
-    }
+    MessageEndpoints.validTill(body);
     return reply(
         messages.broadcast(
-            caller, requiredText(body, "conv_id"), requiredText(body, "from_client"), body));
+            caller,
+            requiredText(body, "conv_id"),
+            requiredText(body, "from_client"),
+            body,
+            RestLimiter.Budget.GLOBAL_BROADCASTS));
+  }
+
+  /** {@code POST .../broadcasts}: to every subscriber, against the subscriber broadcast budget. */
+  private Route subscriberBroadcast(Caller caller, String cid, String from, ObjectNode body) {
+    return reply(messages.broadcast(caller, cid, from, body, RestLimiter.Budget.BROADCASTS));
   }
 
   private Route serviceConversation(Caller caller) {
@@ -99,15 +112,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                                         after)))))),
                 path(
                     PathMatchers.segment("subscribers").slash("count"),
-                    () ->
-                        get(
-                            () ->
-                                reply(
-                                    system(caller.requireMaster(), cid)
-                                        .thenApply(
-                                            found ->
-                                                JSON.createObjectNode()
-                                                    .put("count", found.members().size()))))),
+                    () -> get(() -> count(caller.requireMaster(), cid))),
                 path(
                     PathMatchers.segment("subscribers").slash(PathMatchers.segment()),
                     clientId ->
@@ -119,12 +124,147 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                             () ->
                                 jsonBody(
                                     body ->
-                                        reply(
-                                            messages.broadcast(
-                                                caller.requireMaster(),
-                                                cid,
-                                                requiredText(body, "from_client"),
-                                                body)))))));
+                                        subscriberBroadcast(
+                                            caller.requireMaster(),
+                                            cid,
+                                            requiredText(body, "from_client"),
+                                            body)))),
+                path(
+                    PathMatchers.segment("messages").slash(PathMatchers.segment()),
+                    mid -> put(() -> jsonBody(body -> patch(caller, cid, mid, body, false)))),
+                path(
+                    PathMatchers.segment("messages")
+                        .slash(PathMatchers.segment())
+                        .slash("recall"),
+                    mid -> put(() -> jsonBody(body -> patch(caller, cid, mid, body, true))))));
+  }
+
+  /**
+   * {@code PUT .../messages/{mid}} and {@code .../recall} ({@code from_client}, {@code message},
+   * {@code timestamp}): edits or recalls a broadcast, as {@code PUT
+   * /1.2/rtm/conversations/{id}/messages/{mid}} does in a normal conversation; online subscribers
+   * get {@code patch/modify}. {@code to_clients} (a per-user message) is refused: Parley has no
+   * per-user messages.
+   */
+  private Route patch(Caller caller, String cid, String mid, ObjectNode body, boolean recall) {
+    Caller master = caller.requireMaster();
+    if (body.has("to_clients")) {
+      throw RestError.badParameter(
+          "to_clients (per-user service messages) is not supported: edit a broadcast without it");
+    }
+    return onSuccess(
+        system(master, cid), found -> messages.patch(master, cid, mid, body, recall));
+  }
+
+  /**
+   * The v1.1 forms (§3.6), each translated to the v1.2 handler above: {@code POST
+   * /rtm/conversation/subscription {"conv_id","client_id"}}, {@code DELETE ...?conv_id&client_id},
+   * {@code GET ...?conv_id[&limit&client_id]} (the subscribers), {@code GET
+   * /rtm/conversation/subscribers/count?conv_id}, {@code GET
+   * /rtm/conversation/subscribed?conv_id&client_id} ({@code true} or {@code false}), and {@code
+   * POST /rtm/broadcast/subscriber} ({@code from_peer}, {@code conv_id}, {@code message}, {@code
+   * push}).
+   */
+  private Route legacy(Caller caller) {
+    return concat(
+        path(
+            PathMatchers.segment("rtm").slash("conversation").slash("subscription"),
+            () ->
+                concat(
+                    post(
+                        () ->
+                            jsonBody(
+                                body ->
+                                    subscribe(
+                                        caller.requireMaster(),
+                                        requiredText(body, "conv_id"),
+                                        requiredText(body, "client_id"),
+                                        true))),
+                    delete(
+                        () ->
+                            requiredParameters(
+                                "conv_id",
+                                "client_id",
+                                (cid, clientId) ->
+                                    subscribe(caller.requireMaster(), cid, clientId, false))),
+                    get(
+                        () ->
+                            parameterOptional(
+                                "conv_id",
+                                cid ->
+                                    parameterOptional(
+                                        "limit",
+                                        limit ->
+                                            parameterOptional(
+                                                "client_id",
+                                                after ->
+                                                    subscribers(
+                                                        caller.requireMaster(),
+                                                        required(cid, "conv_id"),
+                                                        limit,
+                                                        after))))))),
+        path(
+            PathMatchers.segment("rtm")
+                .slash("conversation")
+                .slash("subscribers")
+                .slash("count"),
+            () ->
+                get(
+                    () ->
+                        parameterOptional(
+                            "conv_id",
+                            cid -> count(caller.requireMaster(), required(cid, "conv_id"))))),
+        path(
+            PathMatchers.segment("rtm").slash("conversation").slash("subscribed"),
+            () ->
+                get(
+                    () ->
+                        requiredParameters(
+                            "conv_id",
+                            "client_id",
+                            (cid, clientId) ->
+                                reply(
+                                    system(caller.requireMaster(), cid)
+                                        .thenApply(
+                                            found ->
+                                                JSON.getNodeFactory()
+                                                    .booleanNode(
+                                                        found.members().contains(clientId))))))),
+        path(
+            PathMatchers.segment("rtm").slash("broadcast").slash("subscriber"),
+            () ->
+                post(
+                    () ->
+                        jsonBody(
+                            body ->
+                                subscriberBroadcast(
+                                    caller.requireMaster(),
+                                    requiredText(body, "conv_id"),
+                                    requiredText(body, "from_peer"),
+                                    body)))));
+  }
+
+  /** Two required query parameters. */
+  private Route requiredParameters(
+      String first, String second, java.util.function.BiFunction<String, String, Route> inner) {
+    return parameterOptional(
+        first,
+        one ->
+            parameterOptional(
+                second, two -> inner.apply(required(one, first), required(two, second))));
+  }
+
+  private static String required(Optional<String> value, String name) {
+    return value
+        .filter(text -> !text.isEmpty())
+        .orElseThrow(() -> RestError.badParameter(name + " is required"));
+  }
+
+  /** {@code GET .../subscribers/count}: {@code {"count": n}}. */
+  private Route count(Caller caller, String cid) {
+    return reply(
+        system(caller, cid)
+            .thenApply(found -> JSON.createObjectNode().put("count", found.members().size())));
   }
 
   /**

@@ -36,9 +36,7 @@ public final class DailyClients implements NodeDirectory.Logins {
     this.clock = clock;
   }
 
-  /**
-   * Creates the table (local runs and tests only; production uses deploy/cassandra/schema.cql).
-   */
+  /** Creates the table (local runs and tests only; production uses deploy/cassandra/schema.cql). */
   public CompletionStage<Done> createTable() {
     return Futures.direct(
         session.executeDDL(
@@ -62,7 +60,8 @@ public final class DailyClients implements NodeDirectory.Logins {
         .whenComplete(
             (done, failure) -> {
               if (failure != null) {
-                LOG.debug("Login of {} not counted in today's clients: {}", clientId, failure.toString());
+                LOG.debug(
+                    "Login of {} not counted in today's clients: {}", clientId, failure.toString());
               }
             });
   }

@@ -84,8 +84,7 @@ public final class RestApi {
             new MemberInfoEndpoints(finder),
             new ChatroomOnlineEndpoints(finder),
             new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
-            new ServiceConversationEndpoints(
-                finder, conversations, messages, dependencies.clock()),
+            new ServiceConversationEndpoints(finder, conversations, messages, dependencies.clock()),
             new StatsEndpoints(dependencies.directory(), dependencies.dailyClients()));
     return new RestRoutes(
             new RestAuth(

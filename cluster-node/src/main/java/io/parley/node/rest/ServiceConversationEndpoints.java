@@ -17,8 +17,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Service (system) conversations' subscribers and broadcasts (REST-AND-HOOKS §3.3), master key
  * only: {@code /1.2/rtm/service-conversations/{id}/subscribers} (subscribe, unsubscribe, list,
  * count), {@code .../broadcasts}, edit and recall of a broadcast ({@code PUT .../messages/{mid}}
- * and {@code .../recall}), the global {@code POST /1.2/rtm/broadcasts}, and their v1.1 forms
- * (§3.6: {@code /1.1/rtm/conversation/subscription}, {@code .../subscribers/count}, {@code
+ * and {@code .../recall}), the global {@code POST /1.2/rtm/broadcasts}, and their v1.1 forms (§3.6:
+ * {@code /1.1/rtm/conversation/subscription}, {@code .../subscribers/count}, {@code
  * .../subscribed}, {@code /1.1/rtm/broadcast/subscriber}), which call the same handlers.
  * Subscribing is the entity's own subscription path (a client's {@code conv/add} of itself to a
  * system conversation); a broadcast is the app server's post to every subscriber. Create, query,
@@ -133,9 +133,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                     PathMatchers.segment("messages").slash(PathMatchers.segment()),
                     mid -> put(() -> jsonBody(body -> patch(caller, cid, mid, body, false)))),
                 path(
-                    PathMatchers.segment("messages")
-                        .slash(PathMatchers.segment())
-                        .slash("recall"),
+                    PathMatchers.segment("messages").slash(PathMatchers.segment()).slash("recall"),
                     mid -> put(() -> jsonBody(body -> patch(caller, cid, mid, body, true))))));
   }
 
@@ -152,8 +150,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
       throw RestError.badParameter(
           "to_clients (per-user service messages) is not supported: edit a broadcast without it");
     }
-    return onSuccess(
-        system(master, cid), found -> messages.patch(master, cid, mid, body, recall));
+    return onSuccess(system(master, cid), found -> messages.patch(master, cid, mid, body, recall));
   }
 
   /**
@@ -204,10 +201,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                                         limit,
                                                         after))))))),
         path(
-            PathMatchers.segment("rtm")
-                .slash("conversation")
-                .slash("subscribers")
-                .slash("count"),
+            PathMatchers.segment("rtm").slash("conversation").slash("subscribers").slash("count"),
             () ->
                 get(
                     () ->

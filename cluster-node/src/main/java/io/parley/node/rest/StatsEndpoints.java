@@ -24,8 +24,7 @@ public final class StatsEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return path(
-        PathMatchers.segment("rtm").slash("stats"),
-        () -> get(() -> stats(caller.requireMaster())));
+        PathMatchers.segment("rtm").slash("stats"), () -> get(() -> stats(caller.requireMaster())));
   }
 
   private Route stats(Caller caller) {

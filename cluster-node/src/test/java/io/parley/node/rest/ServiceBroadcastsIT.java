@@ -1,0 +1,353 @@
+package io.parley.node.rest;
+
+import static io.parley.node.rest.SdkEndpointsIT.WAIT;
+import static io.parley.node.rest.SdkEndpointsIT.assertRefused;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.parley.node.sdk.JsSdk;
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.RestClient;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestClients;
+import io.parley.node.testing.TestNode;
+import io.parley.protocol.client.ImClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The broadcast side of service conversations over REST on two nodes (REST-AND-HOOKS §3.3, §3.5,
+ * §3.6, §3.7): edit and recall of broadcasts seen by the official JS SDK, the v1.1 subscription
+ * routes, the per-minute and per-day broadcast budgets, and {@code GET /1.2/rtm/stats} across the
+ * nodes and a restart of both.
+ */
+@ExtendWith(SharedCassandra.class)
+class ServiceBroadcastsIT {
+
+  private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
+  private static final String LIMITED = "limited-bc-" + RUN;
+  private static final String STATS = "stats-" + RUN;
+
+  @RegisterExtension
+  static final NodeCluster CLUSTER =
+      new NodeCluster(
+          2,
+          String.join(
+              "\n",
+              "parley.apps = [",
+              "  { app-id = \"parley-dev\", app-key = \"parley-dev-key\", master-key = \"parley-dev-master\" },",
+              "  { app-id = \"" + LIMITED + "\", app-key = \"l-key\", master-key = \"l-master\",",
+              "    rest-limits { broadcasts-per-minute = 2, broadcasts-per-day = 100,",
+              "                  global-broadcasts-per-minute = 5, global-broadcasts-per-day = 2 } },",
+              "  { app-id = \"" + STATS + "\", app-key = \"s-key\", master-key = \"s-master\" }",
+              "]"));
+
+  private static final List<ImClient> CLIENTS = new ArrayList<>();
+  private static final String BASE = "/1.2/rtm/service-conversations";
+
+  @AfterAll
+  static void close() {
+    CLIENTS.forEach(ImClient::close);
+  }
+
+  private static RestClient master() {
+    return RestClient.master(CLUSTER.first());
+  }
+
+  private static String create(RestClient master, String name) {
+    RestClient.Response created = master.post(BASE, "{\"name\":\"" + name + "\"}");
+    assertEquals(200, created.status(), created::toString);
+    return created.body().get("objectId").asText();
+  }
+
+  private static JsonNode ok(RestClient.Response answer) {
+    assertEquals(200, answer.status(), answer::toString);
+    return answer.body();
+  }
+
+  private static String text(String text) {
+    return "{\\\"_lctype\\\":-1,\\\"_lctext\\\":\\\"" + text + "\\\"}";
+  }
+
+  /**
+   * A JS SDK subscriber on the second node receives two broadcasts, then sees the first edited and
+   * the second recalled by the app server; the subscription is made, checked and undone through the
+   * v1.1 routes. Refused edits change nothing.
+   */
+  @Test
+  void a_js_subscriber_sees_a_broadcast_edited_and_another_recalled() throws Exception {
+    String js = "js-sub-" + RUN;
+    String cid = create(master(), "patches-" + RUN);
+    ok(
+        master()
+            .post(
+                "/1.1/rtm/conversation/subscription",
+                "{\"conv_id\":\"" + cid + "\",\"client_id\":\"" + js + "\"}"));
+    assertEquals(
+        "true",
+        ok(master().get("/1.1/rtm/conversation/subscribed?conv_id=" + cid + "&client_id=" + js))
+            .toString());
+    assertEquals(
+        1,
+        ok(master().get("/1.1/rtm/conversation/subscribers/count?conv_id=" + cid))
+            .get("count")
+            .asInt());
+    JsonNode listed = ok(master().get("/1.1/rtm/conversation/subscription?conv_id=" + cid));
+    assertEquals(js, listed.get(0).get("subscriber").asText(), listed::toString);
+
+    CompletableFuture<JsonNode> receiving =
+        CompletableFuture.supplyAsync(
+            () ->
+                JsSdk.runScript(
+                    "messages.js",
+                    "receive-patches",
+                    List.of(
+                        "--sdk",
+                        "5",
+                        "--app-id",
+                        RestClient.APP,
+                        "--app-key",
+                        RestClient.APP_KEY,
+                        "--timeout-ms",
+                        "60000",
+                        "--rtm",
+                        CLUSTER.second().webSocketUri().toString(),
+                        "--client",
+                        js,
+                        "--cid",
+                        cid,
+                        "--count",
+                        "2"),
+                    WAIT.multipliedBy(4)));
+    awaitOnline(js, receiving::isDone);
+    JsonNode first =
+        ok(
+            master()
+                .post(
+                    BASE + "/" + cid + "/broadcasts",
+                    "{\"from_client\":\"bot\",\"message\":\"" + text("first") + "\"}"));
+    JsonNode second =
+        ok(
+            master()
+                .post(
+                    "/1.1/rtm/broadcast/subscriber",
+                    "{\"from_peer\":\"bot\",\"conv_id\":\""
+                        + cid
+                        + "\",\"message\":\""
+                        + text("second")
+                        + "\"}"));
+    String firstId = first.get("msg-id").asText();
+    String secondId = second.get("msg-id").asText();
+    String edit =
+        "{\"from_client\":\"bot\",\"message\":\""
+            + text("first, edited")
+            + "\",\"timestamp\":"
+            + first.get("timestamp").asLong()
+            + "}";
+
+    // refusals first: nothing changes
+    assertRefused(
+        RestClient.appKey(CLUSTER.first()).put(BASE + "/" + cid + "/messages/" + firstId, edit),
+        401,
+        401);
+    assertRefused(
+        master()
+            .put(
+                BASE + "/" + cid + "/messages/" + firstId,
+                "{\"from_client\":\"bot\",\"message\":\"x\",\"to_clients\":[\"" + js + "\"]}"),
+        400,
+        1);
+    assertRefused(
+        master()
+            .put(
+                BASE + "/" + cid + "/messages/" + firstId,
+                "{\"from_client\":\"bot\",\"message\":\"x\"}"),
+        400,
+        1);
+    String normal =
+        ok(master().post("/1.2/rtm/conversations", "{\"name\":\"group\",\"m\":[\"" + js + "\"]}"))
+            .get("objectId")
+            .asText();
+    assertRefused(master().put(BASE + "/" + normal + "/messages/" + firstId, edit), 400, 4313);
+
+    ok(master().put(BASE + "/" + cid + "/messages/" + firstId, edit));
+    ok(
+        master()
+            .put(
+                BASE + "/" + cid + "/messages/" + secondId + "/recall",
+                "{\"from_client\":\"bot\",\"timestamp\":"
+                    + second.get("timestamp").asLong()
+                    + "}"));
+
+    JsonNode received = receiving.get(WAIT.toSeconds() * 5, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(received.path("ok").asBoolean(), received::toString);
+    JsonNode update = event(received, "MESSAGE_UPDATE");
+    assertEquals(firstId, update.path("message").path("id").asText(), received::toString);
+    assertEquals("first, edited", update.path("message").path("text").asText(), update::toString);
+    JsonNode recall = event(received, "MESSAGE_RECALL");
+    assertEquals(secondId, recall.path("message").path("id").asText(), received::toString);
+    JsonNode history = received.get("history");
+    assertEquals(2, history.size(), history::toString);
+    String all = history.toString();
+    assertTrue(all.contains("first, edited") && !all.contains("\"second\""), all);
+
+    ok(
+        master()
+            .delete(
+                "/1.1/rtm/conversation/subscription?conv_id=" + cid + "&client_id=" + js, null));
+    assertEquals(
+        "false",
+        ok(master().get("/1.1/rtm/conversation/subscribed?conv_id=" + cid + "&client_id=" + js))
+            .toString());
+    assertEquals(
+        0,
+        ok(master().get("/1.1/rtm/conversation/subscribers/count?conv_id=" + cid))
+            .get("count")
+            .asInt());
+    assertRefused(master().get("/1.1/rtm/conversation/subscribed?conv_id=" + cid), 400, 1);
+    assertRefused(
+        master().delete("/1.1/rtm/conversation/subscription?client_id=" + js, null), 400, 1);
+  }
+
+  private static JsonNode event(JsonNode received, String name) {
+    for (JsonNode event : received.path("events")) {
+      if (name.equals(event.path("event").asText())) {
+        return event;
+      }
+    }
+    throw new AssertionError("no " + name + " in " + received);
+  }
+
+  /** Waits until {@code clientId} is online (REST check-online), or the JS run ended early. */
+  private static void awaitOnline(String clientId, Supplier<Boolean> ended)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos() * 2;
+    while (System.nanoTime() < deadline && !ended.get()) {
+      JsonNode online =
+          ok(
+              master()
+                  .post(
+                      "/1.2/rtm/clients/check-online", "{\"client_ids\":[\"" + clientId + "\"]}"));
+      if (online.path("results").toString().contains(clientId)) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError(clientId + " never came online");
+  }
+
+  /**
+   * §3.7: subscriber broadcasts over their minute's budget (2) and global broadcasts over their
+   * day's budget (2) get 429 with the JSON body naming the budget; the v1.1 forms share the
+   * budgets; nothing is stored for a refused call; another app is not limited.
+   */
+  @Test
+  void broadcasts_over_the_minute_or_the_day_budget_get_429_and_store_nothing() {
+    RestClient limited =
+        RestClient.with(CLUSTER.first(), Map.of("X-LC-Id", LIMITED, "X-LC-Key", "l-master,master"));
+    String cid = create(limited, "limited-" + RUN);
+    String subscriber = "{\"from_client\":\"bot\",\"message\":\"s\"}";
+    ok(limited.post(BASE + "/" + cid + "/broadcasts", subscriber));
+    ok(limited.post(BASE + "/" + cid + "/broadcasts", subscriber));
+    RestClient.Response overMinute = limited.post(BASE + "/" + cid + "/broadcasts", subscriber);
+    assertRefused(overMinute, 429, 429);
+    assertTrue(overMinute.text().contains("per minute"), overMinute::toString);
+    assertRefused(
+        limited.post(
+            "/1.1/rtm/broadcast/subscriber",
+            "{\"from_peer\":\"bot\",\"conv_id\":\"" + cid + "\",\"message\":\"s\"}"),
+        429,
+        429);
+
+    String global = "{\"from_client\":\"bot\",\"conv_id\":\"" + cid + "\",\"message\":\"g\"}";
+    ok(limited.post("/1.2/rtm/broadcasts", global));
+    ok(
+        limited.post(
+            "/1.1/rtm/broadcast",
+            "{\"from_peer\":\"bot\",\"conv_id\":\"" + cid + "\",\"message\":\"g\"}"));
+    RestClient.Response overDay = limited.post("/1.2/rtm/broadcasts", global);
+    assertRefused(overDay, 429, 429);
+    assertTrue(overDay.text().contains("per day"), overDay::toString);
+
+    JsonNode history = ok(limited.get("/1.2/rtm/conversations/" + cid + "/messages?limit=100"));
+    assertEquals(4, history.size(), "nothing stored for a refused broadcast: " + history);
+
+    String other = create(master(), "unlimited-" + RUN);
+    for (int n = 0; n < 4; n++) {
+      ok(master().post(BASE + "/" + other + "/broadcasts", subscriber));
+    }
+  }
+
+  private static RestClient statsApp(TestNode node) {
+    return RestClient.with(node, Map.of("X-LC-Id", STATS, "X-LC-Key", "s-master,master"));
+  }
+
+  private static JsonNode stats() {
+    JsonNode answer = ok(statsApp(CLUSTER.second()).get("/1.2/rtm/stats"));
+    return answer.get("result");
+  }
+
+  private static void assertStats(int online, int today) {
+    JsonNode result = stats();
+    assertEquals(online, result.path("online_user_count").asInt(-1), result::toString);
+    assertEquals(today, result.path("user_count_today").asInt(-1), result::toString);
+  }
+
+  /**
+   * §3.5: online counts distinct clients on every node (one client on both nodes counts once);
+   * today counts every client that logged in since 00:00 UTC, also after it left and after both
+   * nodes restarted. Another app's clients do not count; the app key is refused.
+   */
+  @Test
+  void stats_count_distinct_clients_online_on_every_node_and_those_seen_today() {
+    assertStats(0, 0);
+    List<ImClient> mine = new ArrayList<>();
+    TestClients.login(CLUSTER.first(), STATS, "ann", mine, WAIT);
+    TestClients.login(CLUSTER.second(), STATS, "ben", mine, WAIT);
+    TestClients.login(CLUSTER.first(), STATS, "ben", mine, WAIT);
+    TestClients.login(CLUSTER.first(), RestClient.APP, "ann", CLIENTS, WAIT);
+    assertStats(2, 2);
+    assertRefused(
+        RestClient.with(CLUSTER.first(), Map.of("X-LC-Id", STATS, "X-LC-Key", "s-key"))
+            .get("/1.2/rtm/stats"),
+        401,
+        401);
+
+    mine.remove(2).close();
+    mine.remove(1).close();
+    awaitStats(1, 2);
+    TestClients.login(CLUSTER.second(), STATS, "cat", mine, WAIT);
+    assertStats(2, 3);
+    mine.forEach(ImClient::close);
+    CLUSTER.restartAll();
+    awaitStats(0, 3);
+  }
+
+  /** Sessions end asynchronously: the count follows within the wait. */
+  private static void awaitStats(int online, int today) {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      JsonNode result = stats();
+      if (result.path("online_user_count").asInt() == online
+          && result.path("user_count_today").asInt() == today) {
+        return;
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(interrupted);
+      }
+    }
+    assertStats(online, today);
+  }
+}

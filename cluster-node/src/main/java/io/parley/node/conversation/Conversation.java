@@ -233,11 +233,26 @@ public final class Conversation
    * delivered as a client's {@link Send}, with the same offline queues and unread counts, but
    * without the membership and shut-up checks. Delivered to the members (a system conversation's
    * subscribers, a chatroom's online clients) and, unless {@code syncToSender} is off, to the
-   * sender's own sessions (never in a chatroom).
+   * sender's own sessions (never in a chatroom). With {@code toClients} (a service conversation
+   * only, else 4313): a per-user message, stored with its recipients and delivered, counted and
+   * shown in history to them alone.
    */
   public record Post(
-      String sender, MessageDraft draft, boolean syncToSender, ActorRef<Reply> replyTo)
-      implements Command {}
+      String sender,
+      MessageDraft draft,
+      boolean syncToSender,
+      ActorRef<Reply> replyTo,
+      List<String> toClients)
+      implements Command {
+
+    public Post {
+      toClients = toClients == null ? List.of() : List.copyOf(toClients);
+    }
+
+    public Post(String sender, MessageDraft draft, boolean syncToSender, ActorRef<Reply> replyTo) {
+      this(sender, draft, syncToSender, replyTo, List.of());
+    }
+  }
 
   /**
    * ack (§6.13): {@code member} has received messages up to {@code toTimestamp} (or message {@code
@@ -380,10 +395,11 @@ public final class Conversation
   public record Counted(int count) implements Reply {}
 
   /**
-   * History may be read: where it starts, and the other member's positions in a conversation of two
-   * (or null).
+   * History may be read: where it starts, the other member's positions in a conversation of two (or
+   * null), and whether a reader sees only its own of the per-user messages (a service
+   * conversation).
    */
-  public record HistoryOpened(long createdAt, Position other) implements Reply {}
+  public record HistoryOpened(long createdAt, Position other, boolean perUser) implements Reply {}
 
   public record Sent(String messageId, long timestamp) implements Reply {}
 
@@ -1378,7 +1394,7 @@ public final class Conversation
         state.createdAt(),
         state.updatedAt(),
         state.expiresAt(),
-        log.last().orElse(null));
+        log.lastVisibleTo(null).orElse(null));
   }
 
   private ReplyEffect<Event, ConversationState> notFound(ActorRef<Reply> replyTo) {

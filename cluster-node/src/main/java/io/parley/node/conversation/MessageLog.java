@@ -279,6 +279,21 @@ final class MessageLog {
     return Optional.ofNullable(recent.peekLast());
   }
 
+  /**
+   * The newest message {@code member} may see (null: the newest to every member, for what all
+   * readers of the conversation see).
+   */
+  Optional<StoredMessage> lastVisibleTo(String member) {
+    java.util.Iterator<StoredMessage> newestFirst = recent.descendingIterator();
+    while (newestFirst.hasNext()) {
+      StoredMessage message = newestFirst.next();
+      if (member == null ? message.toClients().isEmpty() : message.visibleTo(member)) {
+        return Optional.of(message);
+      }
+    }
+    return Optional.empty();
+  }
+
   Optional<StoredMessage> find(String id) {
     return Optional.ofNullable(recentById.get(id));
   }
@@ -371,12 +386,16 @@ final class MessageLog {
    */
   List<StoredMessage> unreadBy(String member, ConversationState state) {
     long since = readBy(member, state);
-    return recent.stream().filter(m -> m.timestamp() > since && !m.from().equals(member)).toList();
+    return recent.stream()
+        .filter(m -> m.timestamp() > since && !m.from().equals(member) && m.visibleTo(member))
+        .toList();
   }
 
   /** Messages from others after {@code member}'s delivered position: its offline queue (§8.3). */
   List<StoredMessage> undeliveredTo(String member, ConversationState state) {
     long since = ackedBy(member, state);
-    return recent.stream().filter(m -> m.timestamp() > since && !m.from().equals(member)).toList();
+    return recent.stream()
+        .filter(m -> m.timestamp() > since && !m.from().equals(member) && m.visibleTo(member))
+        .toList();
   }
 }

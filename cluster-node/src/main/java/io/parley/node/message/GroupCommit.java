@@ -178,7 +178,7 @@ final class GroupCommit {
             .setTimeout(settings.timeout());
     for (Write write : batch) {
       StoredMessage m = write.message();
-      builder.addStatement(
+      com.datastax.oss.driver.api.core.cql.BoundStatement bound =
           statement.bind(
               write.appId(),
               write.cid(),
@@ -193,7 +193,10 @@ final class GroupCommit {
               m.receipt(),
               m.patchTimestamp(),
               m.recalled(),
-              m.pushData()));
+              m.pushData(),
+              m.toClients());
+      // A message to every member leaves to_clients unset: no collection tombstone per row.
+      builder.addStatement(m.toClients().isEmpty() ? bound.unset(14) : bound);
     }
     BatchStatement batchStatement = builder.build();
     long started = System.nanoTime();

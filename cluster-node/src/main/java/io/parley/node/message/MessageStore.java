@@ -44,8 +44,8 @@ public final class MessageStore implements MessageArchive {
 
   private static final String INSERT =
       "INSERT INTO %s.conversation_messages (app_id, cid, month, timestamp, msg_id, "
-          + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data) "
-          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+          + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data, "
+          + "to_clients) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   private final CassandraSession session;
   private final String keyspace;
@@ -103,14 +103,24 @@ public final class MessageStore implements MessageArchive {
 
   public CompletionStage<Done> createTables() {
     return Futures.direct(
-        session.executeDDL(
-            "CREATE TABLE IF NOT EXISTS "
-                + keyspace
-                + ".conversation_messages ("
-                + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
-                + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
-                + "push_data text, "
-                + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)"));
+            session.executeDDL(
+                "CREATE TABLE IF NOT EXISTS "
+                    + keyspace
+                    + ".conversation_messages ("
+                    + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
+                    + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
+                    + "push_data text, to_clients list<text>, "
+                    + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)"))
+        .thenCompose(
+            done ->
+                // A table made before per-user messages lacks the column: added (an error when it
+                // exists already is the expected answer).
+                Futures.direct(
+                        session.executeDDL(
+                            "ALTER TABLE "
+                                + keyspace
+                                + ".conversation_messages ADD to_clients list<text>"))
+                    .exceptionally(exists -> Done.getInstance()));
   }
 
   /**
@@ -302,9 +312,7 @@ public final class MessageStore implements MessageArchive {
       return CompletableFuture.completedFuture(found);
     }
     int wanted =
-        query.lctype() == null
-            ? query.limit() - found.size()
-            : Math.min(CHUNK, MAX_SCANNED - scanned);
+        !query.filtered() ? query.limit() - found.size() : Math.min(CHUNK, MAX_SCANNED - scanned);
     String order = query.newestFirst() ? "DESC" : "ASC";
     String cql =
         "SELECT * FROM "
@@ -417,7 +425,8 @@ public final class MessageStore implements MessageArchive {
         row.getBoolean("receipt"),
         row.getLong("patch_timestamp"),
         row.getBoolean("recalled"),
-        row.getString("push_data"));
+        row.getString("push_data"),
+        row.getList("to_clients", String.class));
   }
 
   static int month(long epochMillis) {

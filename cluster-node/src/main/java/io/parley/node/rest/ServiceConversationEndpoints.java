@@ -3,7 +3,6 @@ package io.parley.node.rest;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
-import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.query.ConversationFinder;
 import java.time.Clock;
@@ -130,6 +129,43 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                             requiredText(body, "from_client"),
                                             body)))),
                 path(
+                    "messages",
+                    () ->
+                        post(
+                            () ->
+                                jsonBody(
+                                    body ->
+                                        reply(
+                                            messages.perUser(
+                                                caller.requireMaster(),
+                                                cid,
+                                                requiredText(body, "from_client"),
+                                                toClients(body),
+                                                body,
+                                                false))))),
+                path(
+                    PathMatchers.segment("subscribers")
+                        .slash(PathMatchers.segment())
+                        .slash("messages"),
+                    clientId -> get(() -> messages.thread(caller.requireMaster(), cid, clientId))),
+                path(
+                    PathMatchers.segment("subscribers")
+                        .slash(PathMatchers.segment())
+                        .slash("messages")
+                        .slash(PathMatchers.segment()),
+                    (clientId, mid) ->
+                        delete(
+                            () ->
+                                parameterOptional(
+                                    "timestamp",
+                                    timestamp ->
+                                        messages.deletePerUser(
+                                            caller.requireMaster(),
+                                            cid,
+                                            clientId,
+                                            mid,
+                                            timestamp)))),
+                path(
                     PathMatchers.segment("messages").slash(PathMatchers.segment()),
                     mid -> put(() -> jsonBody(body -> patch(caller, cid, mid, body, false)))),
                 path(
@@ -139,16 +175,15 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
 
   /**
    * {@code PUT .../messages/{mid}} and {@code .../recall} ({@code from_client}, {@code message},
-   * {@code timestamp}): edits or recalls a broadcast, as {@code PUT
-   * /1.2/rtm/conversations/{id}/messages/{mid}} does in a normal conversation; online subscribers
-   * get {@code patch/modify}. {@code to_clients} (a per-user message) is refused: Parley has no
-   * per-user messages.
+   * {@code timestamp}[, {@code to_clients}]): edits or recalls a broadcast or a per-user message,
+   * as {@code PUT /1.2/rtm/conversations/{id}/messages/{mid}} does in a normal conversation; the
+   * online subscribers who see it get {@code patch/modify} (of a per-user message, its recipients
+   * alone, whatever {@code to_clients} says: it is only checked).
    */
   private Route patch(Caller caller, String cid, String mid, ObjectNode body, boolean recall) {
     Caller master = caller.requireMaster();
     if (body.has("to_clients")) {
-      throw RestError.badParameter(
-          "to_clients (per-user service messages) is not supported: edit a broadcast without it");
+      toClients(body); // checked; the stored message knows its recipients
     }
     return onSuccess(system(master, cid), found -> messages.patch(master, cid, mid, body, recall));
   }
@@ -238,6 +273,11 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                     body)))));
   }
 
+  /** {@code to_clients}: 1 to 20 client ids (required). */
+  private static List<String> toClients(ObjectNode body) {
+    return clientIds(body, "to_clients", MessageEndpoints.MAX_RECIPIENTS);
+  }
+
   /** Two required query parameters. */
   private Route requiredParameters(
       String first, String second, java.util.function.BiFunction<String, String, Route> inner) {
@@ -261,24 +301,9 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
             .thenApply(found -> JSON.createObjectNode().put("count", found.members().size())));
   }
 
-  /**
-   * The service conversation {@code cid}: 404 / 4303 when there is none, 400 / 4313 when it is not
-   * a service one.
-   */
+  /** The service conversation {@code cid}, or its refusal (4303, 4313). */
   private CompletionStage<Conversation.Snapshot> system(Caller caller, String cid) {
-    return finder
-        .byIds(caller.appId(), List.of(cid))
-        .thenApply(
-            found -> {
-              if (found.isEmpty()) {
-                throw RestError.refused(4303, "Conversation " + cid + " not found.");
-              }
-              if (found.get(0).kind() != Kind.SYSTEM) {
-                throw RestError.refused(
-                    4313, "Conversation " + cid + " is not a service conversation (sys: true).");
-              }
-              return found.get(0);
-            });
+    return messages.system(caller, cid);
   }
 
   /**

@@ -218,6 +218,222 @@ class ServiceBroadcastsIT {
         master().delete("/1.1/rtm/conversation/subscription?client_id=" + js, null), 400, 1);
   }
 
+  private static JsonNode perUser(String cid, String text, String... to) {
+    return ok(
+        master()
+            .post(
+                BASE + "/" + cid + "/messages",
+                "{\"from_client\":\"bot\",\"message\":\""
+                    + text(text)
+                    + "\",\"to_clients\":"
+                    + clientList(to)
+                    + "}"));
+  }
+
+  private static String clientList(String... ids) {
+    return "[\"" + String.join("\",\"", ids) + "\"]";
+  }
+
+  /** The ids of a subscriber's thread ({@code GET .../subscribers/{id}/messages}), newest first. */
+  private static List<String> thread(String cid, String clientId, String query) {
+    JsonNode page =
+        ok(master().get(BASE + "/" + cid + "/subscribers/" + clientId + "/messages" + query));
+    List<String> ids = new ArrayList<>();
+    page.forEach(record -> ids.add(record.get("msg-id").asText()));
+    return ids;
+  }
+
+  private static int unread(String clientId, String cid) {
+    return ok(RestClient.appKey(CLUSTER.second())
+            .get("/1.2/rtm/clients/" + clientId + "/unread-count?conv_id=" + cid))
+        .get("count")
+        .asInt();
+  }
+
+  /**
+   * §3.3 per-user messages: only the named subscribers get one, live (a protobuf client on the
+   * first node, the JS SDK on the second) or at their next login (unread count, history), and
+   * nobody else sees it, in pushes, unread counts or history; each subscriber's thread is the
+   * broadcasts plus its own messages; a per-user message can be deleted from it, a broadcast
+   * cannot; v1.1 {@code to_peers} is the same send. Refused calls store nothing.
+   */
+  @Test
+  void per_user_messages_reach_only_their_recipients_live_and_at_next_login() throws Exception {
+    String js = "js-pu-" + RUN;
+    String bob = "bob-pu-" + RUN;
+    String carl = "carl-pu-" + RUN;
+    String cid = create(master(), "per-user-" + RUN);
+    for (String client : List.of(js, bob, carl)) {
+      ok(master().post(BASE + "/" + cid + "/subscribers", "{\"client_id\":\"" + client + "\"}"));
+    }
+    ImClient bobClient = TestClients.login(CLUSTER.first(), RestClient.APP, bob, CLIENTS, WAIT);
+    String b1 =
+        ok(master()
+                .post(
+                    BASE + "/" + cid + "/broadcasts",
+                    "{\"from_client\":\"bot\",\"message\":\"" + text("to all") + "\"}"))
+            .get("msg-id")
+            .asText();
+    assertEquals(b1, bobClient.nextPush(WAIT).getDirectMessage().getId());
+    String p1 = perUser(cid, "for bob", bob).get("msg-id").asText();
+    var push = bobClient.nextPush(WAIT);
+    assertEquals(p1, push.getDirectMessage().getId(), push::toString);
+    assertEquals(cid, push.getDirectMessage().getCid());
+    String p2 = perUser(cid, "for carl and js", carl, js).get("msg-id").asText();
+
+    // refusals change nothing
+    String one = "{\"from_client\":\"bot\",\"message\":\"x\",\"to_clients\":[\"" + carl + "\"]}";
+    assertRefused(
+        RestClient.appKey(CLUSTER.first()).post(BASE + "/" + cid + "/messages", one), 401, 401);
+    assertRefused(
+        master()
+            .post(BASE + "/" + cid + "/messages", "{\"from_client\":\"bot\",\"message\":\"x\"}"),
+        400,
+        1);
+    assertRefused(
+        master()
+            .post(
+                BASE + "/" + cid + "/messages",
+                "{\"from_client\":\"bot\",\"message\":\"x\",\"to_clients\":[]}"),
+        400,
+        1);
+    List<String> many = new ArrayList<>();
+    for (int n = 0; n < 21; n++) {
+      many.add("c" + n);
+    }
+    assertRefused(
+        master()
+            .post(
+                BASE + "/" + cid + "/messages",
+                "{\"from_client\":\"bot\",\"message\":\"x\",\"to_clients\":"
+                    + clientList(many.toArray(String[]::new))
+                    + "}"),
+        400,
+        1);
+    String normal =
+        ok(master().post("/1.2/rtm/conversations", "{\"name\":\"g\",\"m\":[\"" + carl + "\"]}"))
+            .get("objectId")
+            .asText();
+    assertRefused(master().post(BASE + "/" + normal + "/messages", one), 400, 4313);
+    assertRefused(
+        master()
+            .post(
+                "/1.1/rtm/messages",
+                "{\"from_peer\":\"bot\",\"conv_id\":\""
+                    + normal
+                    + "\",\"message\":\"x\",\"to_peers\":[\""
+                    + carl
+                    + "\"]}"),
+        400,
+        4313);
+
+    // the JS SDK subscriber logs in: it gets the message sent to it while offline in its history,
+    // one sent now live, never Bob's
+    CompletableFuture<JsonNode> receiving =
+        CompletableFuture.supplyAsync(
+            () ->
+                JsSdk.runScript(
+                    "messages.js",
+                    "receive",
+                    List.of(
+                        "--sdk",
+                        "5",
+                        "--app-id",
+                        RestClient.APP,
+                        "--app-key",
+                        RestClient.APP_KEY,
+                        "--timeout-ms",
+                        "60000",
+                        "--rtm",
+                        CLUSTER.second().webSocketUri().toString(),
+                        "--client",
+                        js,
+                        "--cid",
+                        cid,
+                        "--count",
+                        "1"),
+                    WAIT.multipliedBy(4)));
+    awaitOnline(js, receiving::isDone);
+    String p3 = perUser(cid, "live for js", js).get("msg-id").asText();
+    String p4 =
+        ok(master()
+                .post(
+                    "/1.1/rtm/messages",
+                    "{\"from_peer\":\"bot\",\"conv_id\":\""
+                        + cid
+                        + "\",\"message\":\""
+                        + text("v1.1 for carl")
+                        + "\",\"transient\":false,\"to_peers\":[\""
+                        + carl
+                        + "\"]}"))
+            .get("msg-id")
+            .asText();
+    JsonNode received = receiving.get(WAIT.toSeconds() * 5, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(received.path("ok").asBoolean(), received::toString);
+    assertEquals(1, received.get("received").size(), received::toString);
+    assertEquals(p3, received.get("received").get(0).get("id").asText(), received::toString);
+    List<String> jsHistory = new ArrayList<>();
+    received.get("history").forEach(message -> jsHistory.add(message.get("id").asText()));
+    assertEquals(List.of(b1, p2, p3), jsHistory, received::toString);
+
+    assertTrue(
+        TestClients.pollPush(
+                bobClient,
+                io.parley.protocol.wire.CommandType.direct,
+                java.time.Duration.ofSeconds(1))
+            .isEmpty(),
+        "Bob never gets the others' per-user messages");
+
+    // threads, unread counts, deletion
+    assertEquals(List.of(p4, p2, b1), thread(cid, carl, ""));
+    assertEquals(List.of(p4), thread(cid, carl, "?limit=1"));
+    assertEquals(List.of(p1, b1), thread(cid, bob, ""));
+    assertEquals(List.of(p3, p2, b1), thread(cid, js, ""));
+    assertEquals(3, unread(carl, cid));
+    assertEquals(
+        5,
+        ok(master().get("/1.2/rtm/conversations/" + cid + "/messages")).size(),
+        "the app server reads everything");
+
+    String deleteP4 = BASE + "/" + cid + "/subscribers/" + carl + "/messages/" + p4;
+    long p4At =
+        ok(master().get(BASE + "/" + cid + "/subscribers/" + carl + "/messages?limit=1"))
+            .get(0)
+            .get("timestamp")
+            .asLong();
+    assertRefused(master().delete(deleteP4, null), 400, 1);
+    String b1At =
+        "?timestamp="
+            + ok(master().get(BASE + "/" + cid + "/subscribers/" + carl + "/messages"))
+                .get(2)
+                .get("timestamp")
+                .asLong();
+    assertRefused(
+        master().delete(BASE + "/" + cid + "/subscribers/" + carl + "/messages/" + b1 + b1At, null),
+        400,
+        4313);
+    assertRefused(
+        master()
+            .delete(
+                BASE + "/" + cid + "/subscribers/" + bob + "/messages/" + p4 + "?timestamp=" + p4At,
+                null),
+        404,
+        4404);
+    assertRefused(
+        RestClient.appKey(CLUSTER.first()).delete(deleteP4 + "?timestamp=" + p4At, null), 401, 401);
+    assertEquals(List.of(p4, p2, b1), thread(cid, carl, ""), "refused deletes change nothing");
+    assertEquals("{}", ok(master().delete(deleteP4 + "?timestamp=" + p4At, null)).toString());
+    assertEquals(List.of(p2, b1), thread(cid, carl, ""));
+    assertEquals(2, unread(carl, cid));
+
+    // Carl logs in at last: its unread count is its thread
+    ImClient carlClient = TestClients.login(CLUSTER.second(), RestClient.APP, carl, CLIENTS, WAIT);
+    var unreadPush =
+        TestClients.nextPush(carlClient, io.parley.protocol.wire.CommandType.unread, null, WAIT);
+    assertTrue(unreadPush.toString().contains(cid), unreadPush::toString);
+    assertTrue(unreadPush.toString().contains(p2), "the last message Carl sees: " + unreadPush);
+  }
+
   private static JsonNode event(JsonNode received, String name) {
     for (JsonNode event : received.path("events")) {
       if (name.equals(event.path("event").asText())) {

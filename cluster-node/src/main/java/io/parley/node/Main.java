@@ -13,6 +13,7 @@ import io.parley.node.health.NodeHealth;
 import io.parley.node.hooks.HookClient;
 import io.parley.node.hooks.Hooks;
 import io.parley.node.hooks.OfflinePush;
+import io.parley.node.message.BroadcastRegistry;
 import io.parley.node.message.MessageStore;
 import io.parley.node.metrics.EntityCounter;
 import io.parley.node.metrics.MetricsServer;
@@ -102,6 +103,9 @@ public final class Main {
     DailyClients dailyClients =
         new DailyClients(
             system, config.getString("pekko.persistence.cassandra.journal.keyspace"), clock);
+    BroadcastRegistry broadcasts =
+        new BroadcastRegistry(
+            system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production:
     // deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the
@@ -116,7 +120,8 @@ public final class Main {
                         .thenCompose(done -> messages.createTables())
                         .thenCompose(done -> notifications.createTable())
                         .thenCompose(done -> security.createTables())
-                        .thenCompose(done -> dailyClients.createTable()),
+                        .thenCompose(done -> dailyClients.createTable())
+                        .thenCompose(done -> broadcasts.createTable()),
                 8,
                 java.time.Duration.ofSeconds(2),
                 system.classicSystem())
@@ -195,7 +200,8 @@ public final class Main {
                 clock,
                 notifications,
                 revocations,
-                dailyClients));
+                dailyClients,
+                broadcasts));
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.
     CoordinatedShutdown.get(system)

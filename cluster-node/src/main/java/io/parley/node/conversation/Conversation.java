@@ -235,14 +235,16 @@ public final class Conversation
    * subscribers, a chatroom's online clients) and, unless {@code syncToSender} is off, to the
    * sender's own sessions (never in a chatroom). With {@code toClients} (a service conversation
    * only, else 4313): a per-user message, stored with its recipients and delivered, counted and
-   * shown in history to them alone.
+   * shown in history to them alone. {@code validTill} (ms, 0: none): a global broadcast's expiry,
+   * after which it is no longer queued or counted for who has not received it.
    */
   public record Post(
       String sender,
       MessageDraft draft,
       boolean syncToSender,
       ActorRef<Reply> replyTo,
-      List<String> toClients)
+      List<String> toClients,
+      long validTill)
       implements Command {
 
     public Post {
@@ -250,7 +252,7 @@ public final class Conversation
     }
 
     public Post(String sender, MessageDraft draft, boolean syncToSender, ActorRef<Reply> replyTo) {
-      this(sender, draft, syncToSender, replyTo, List.of());
+      this(sender, draft, syncToSender, replyTo, List.of(), 0);
     }
   }
 

@@ -181,12 +181,13 @@ final class ConversationMessaging {
         new Conversation.Send(post.sender(), post.draft(), null, post.replyTo(), null),
         audience,
         false,
-        post.toClients());
+        post.toClients(),
+        post.validTill());
   }
 
   private ReplyEffect<Conversation.Event, ConversationState> store(
       ConversationState state, Conversation.Send send, Audience audience, boolean hooked) {
-    return store(state, send, audience, hooked, List.of());
+    return store(state, send, audience, hooked, List.of(), 0);
   }
 
   private ReplyEffect<Conversation.Event, ConversationState> store(
@@ -194,7 +195,8 @@ final class ConversationMessaging {
       Conversation.Send send,
       Audience audience,
       boolean hooked,
-      List<String> toClients) {
+      List<String> toClients,
+      long validTill) {
     Conversation.MessageDraft draft = send.draft();
     int size = draft.size();
     if (size > settings.maxMessageSize()) {
@@ -211,12 +213,20 @@ final class ConversationMessaging {
     java.util.Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
       redeliver(
-          state, send, dedupKey, id, new Route(audience, MessageHooks.Route.DEFAULT, toClients));
+          state,
+          send,
+          dedupKey,
+          id,
+          new Route(audience, MessageHooks.Route.DEFAULT, toClients, validTill));
       return entity.answer(send.replyTo(), new Conversation.Sent(id, resent.get()));
     }
     if (!hooked || !hooks.beforeStore(state, send, clock.millis())) {
       admit(
-          state, send, draft, dedupKey, new Route(audience, MessageHooks.Route.DEFAULT, toClients));
+          state,
+          send,
+          draft,
+          dedupKey,
+          new Route(audience, MessageHooks.Route.DEFAULT, toClients, validTill));
     }
     return entity.effects().noReply();
   }
@@ -225,9 +235,9 @@ final class ConversationMessaging {
    * Who gets a stored message: the audience of its edge, what the app's hook changed, and the
    * recipients of a per-user message (empty: the audience).
    */
-  record Route(Audience audience, MessageHooks.Route hook, List<String> toClients) {
+  record Route(Audience audience, MessageHooks.Route hook, List<String> toClients, long validTill) {
     Route(Audience audience, MessageHooks.Route hook) {
-      this(audience, hook, List.of());
+      this(audience, hook, List.of(), 0);
     }
   }
 
@@ -310,7 +320,8 @@ final class ConversationMessaging {
                     0,
                     false,
                     draft.pushData(),
-                    route.toClients()));
+                    route.toClients(),
+                    route.validTill()));
     if (draft.transientMessage() || draft.deliverOnly()) {
       // Transient and will messages are never stored: delivered to whoever is online now.
       if (send.replyTo() != null) {
@@ -545,7 +556,9 @@ final class ConversationMessaging {
       return entity.effects().reply(query.replyTo(), outsider);
     }
     List<io.parley.node.message.StoredMessage> unread =
-        state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
+        state.kind() == Kind.TRANSIENT
+            ? List.of()
+            : log.unreadBy(query.member(), state, clock.millis());
     boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
     return entity
         .effects()
@@ -576,7 +589,9 @@ final class ConversationMessaging {
       return entity.effects().noReply();
     }
     List<io.parley.node.message.StoredMessage> queue =
-        state.kind() == Kind.TRANSIENT ? List.of() : log.undeliveredTo(query.member(), state);
+        state.kind() == Kind.TRANSIENT
+            ? List.of()
+            : log.undeliveredTo(query.member(), state, clock.millis());
     int from = Math.max(0, queue.size() - query.limit());
     return entity
         .effects()
@@ -600,7 +615,8 @@ final class ConversationMessaging {
                 m ->
                     m.timestamp() > since
                         && !m.from().equals(query.member())
-                        && m.visibleTo(query.member()))
+                        && m.visibleTo(query.member())
+                        && m.validAt(clock.millis()))
             .toList();
     boolean hasMore =
         loaded.messages().size() >= query.limit() && loaded.messages().get(0).timestamp() > since;

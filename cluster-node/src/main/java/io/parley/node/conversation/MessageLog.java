@@ -384,18 +384,28 @@ final class MessageLog {
    * Messages from others after {@code member}'s read position: the unread count (capped) and
    * mentions.
    */
-  List<StoredMessage> unreadBy(String member, ConversationState state) {
+  List<StoredMessage> unreadBy(String member, ConversationState state, long now) {
     long since = readBy(member, state);
     return recent.stream()
-        .filter(m -> m.timestamp() > since && !m.from().equals(member) && m.visibleTo(member))
+        .filter(
+            m ->
+                m.timestamp() > since
+                    && !m.from().equals(member)
+                    && m.visibleTo(member)
+                    && m.validAt(now))
         .toList();
   }
 
   /** Messages from others after {@code member}'s delivered position: its offline queue (§8.3). */
-  List<StoredMessage> undeliveredTo(String member, ConversationState state) {
+  List<StoredMessage> undeliveredTo(String member, ConversationState state, long now) {
     long since = ackedBy(member, state);
     return recent.stream()
-        .filter(m -> m.timestamp() > since && !m.from().equals(member) && m.visibleTo(member))
+        .filter(
+            m ->
+                m.timestamp() > since
+                    && !m.from().equals(member)
+                    && m.visibleTo(member)
+                    && m.validAt(now))
         .toList();
   }
 }

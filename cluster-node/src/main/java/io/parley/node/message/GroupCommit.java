@@ -194,9 +194,14 @@ final class GroupCommit {
               m.patchTimestamp(),
               m.recalled(),
               m.pushData(),
-              m.toClients());
-      // A message to every member leaves to_clients unset: no collection tombstone per row.
-      builder.addStatement(m.toClients().isEmpty() ? bound.unset(14) : bound);
+              m.toClients(),
+              m.validTill());
+      // A message to every member leaves to_clients unset (no collection tombstone per row), one
+      // without expiry valid_till.
+      if (m.toClients().isEmpty()) {
+        bound = bound.unset(14);
+      }
+      builder.addStatement(m.validTill() <= 0 ? bound.unset(15) : bound);
     }
     BatchStatement batchStatement = builder.build();
     long started = System.nanoTime();

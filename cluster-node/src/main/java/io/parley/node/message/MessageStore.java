@@ -45,7 +45,7 @@ public final class MessageStore implements MessageArchive {
   private static final String INSERT =
       "INSERT INTO %s.conversation_messages (app_id, cid, month, timestamp, msg_id, "
           + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data, "
-          + "to_clients) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+          + "to_clients, valid_till) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   private final CassandraSession session;
   private final String keyspace;
@@ -109,18 +109,18 @@ public final class MessageStore implements MessageArchive {
                     + ".conversation_messages ("
                     + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
                     + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
-                    + "push_data text, to_clients list<text>, "
+                    + "push_data text, to_clients list<text>, valid_till bigint, "
                     + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)"))
-        .thenCompose(
-            done ->
-                // A table made before per-user messages lacks the column: added (an error when it
-                // exists already is the expected answer).
-                Futures.direct(
-                        session.executeDDL(
-                            "ALTER TABLE "
-                                + keyspace
-                                + ".conversation_messages ADD to_clients list<text>"))
-                    .exceptionally(exists -> Done.getInstance()));
+        // A table made before per-user messages and broadcast expiry lacks their columns: added (an
+        // error when one exists already is the expected answer).
+        .thenCompose(done -> addColumn("to_clients list<text>"))
+        .thenCompose(done -> addColumn("valid_till bigint"));
+  }
+
+  private CompletionStage<Done> addColumn(String column) {
+    return Futures.direct(
+            session.executeDDL("ALTER TABLE " + keyspace + ".conversation_messages ADD " + column))
+        .exceptionally(exists -> Done.getInstance());
   }
 
   /**
@@ -426,7 +426,8 @@ public final class MessageStore implements MessageArchive {
         row.getLong("patch_timestamp"),
         row.getBoolean("recalled"),
         row.getString("push_data"),
-        row.getList("to_clients", String.class));
+        row.getList("to_clients", String.class),
+        row.getLong("valid_till"));
   }
 
   static int month(long epochMillis) {

@@ -10,6 +10,8 @@ import java.util.List;
  * toClients}: empty for a message to every member; else a per-user message of a service
  * conversation (REST-AND-HOOKS §3.3), which only those clients (and its sender) see: delivered,
  * counted unread, queued offline and read in history by them alone (README, service conversations).
+ * {@code validTill}: a global broadcast's expiry (ms; 0: none): after it, it is no longer delivered
+ * to who has not received it (offline queue, unread count).
  */
 public record StoredMessage(
     String id,
@@ -23,7 +25,8 @@ public record StoredMessage(
     long patchTimestamp,
     boolean recalled,
     String pushData,
-    List<String> toClients)
+    List<String> toClients,
+    long validTill)
     implements CborSerializable {
 
   public StoredMessage {
@@ -55,7 +58,13 @@ public record StoredMessage(
         patchTimestamp,
         recalled,
         pushData,
-        List.of());
+        List.of(),
+        0);
+  }
+
+  /** Whether it may still be delivered at {@code now}: not an expired broadcast. */
+  public boolean validAt(long now) {
+    return validTill <= 0 || validTill > now;
   }
 
   /** Whether {@code clientId} may see it: a message to everyone, or one naming or sent by it. */
@@ -89,7 +98,8 @@ public record StoredMessage(
         at,
         recall,
         pushData,
-        toClients);
+        toClients,
+        validTill);
   }
 
   /** Size counted against the message cap: the payload in bytes. */

@@ -120,10 +120,7 @@ public final class MessageEndpoints extends RestEndpoints {
             clientId ->
                 get(
                     () ->
-                        historyRoute(query -> byClient(caller.requireMaster(), clientId, query)))),
-        path(
-            PathMatchers.segment("rtm").slash("broadcast"),
-            () -> post(() -> jsonBody(body -> broadcast(caller.requireMaster(), body)))));
+                        historyRoute(query -> byClient(caller.requireMaster(), clientId, query)))));
   }
 
   private Route conversation(Caller caller, String cid, boolean sync) {
@@ -223,7 +220,7 @@ public final class MessageEndpoints extends RestEndpoints {
                 conversations.ask(
                     caller.appId(),
                     cid,
-                    replyTo -> new Conversation.Post(from, draft, sync, replyTo, toClients)))
+                    replyTo -> new Conversation.Post(from, draft, sync, replyTo, toClients, 0)))
         .thenApply(MessageEndpoints::sent);
   }
 
@@ -312,40 +309,19 @@ public final class MessageEndpoints extends RestEndpoints {
   }
 
   /**
-   * {@code POST /1.1/rtm/broadcast}: {@code from_peer}, {@code conv_id} (a system conversation),
-   * {@code message}, {@code push}: stored in the system conversation and delivered to its
-   * subscribers, online now or at their next login ({@code valid_till} is not enforced: the message
-   * stays in their history).
-   */
-  private Route broadcast(Caller caller, ObjectNode body) {
-    validTill(body);
-    return reply(
-        broadcast(
-            caller,
-            requiredText(body, "conv_id"),
-            requiredText(body, "from_peer"),
-            body,
-            RestLimiter.Budget.GLOBAL_BROADCASTS));
-  }
-
-  /**
-   * {@code valid_till} of a global broadcast: a timestamp in ms, checked to be a number (not
-   * enforced: the message stays in the subscribers' history).
-   */
-  static void validTill(ObjectNode body) {
-    if (body.has("valid_till") && !body.get("valid_till").canConvertToLong()) {
-      throw RestError.badParameter("valid_till must be a timestamp in milliseconds");
-    }
-  }
-
-  /**
    * A broadcast of {@code message} (and {@code push}) from {@code from} to every subscriber of
    * system conversation {@code cid}; also {@code POST
-   * /1.2/rtm/service-conversations/{id}/broadcasts} ({@link ServiceConversationEndpoints}), counted
-   * against {@code budget}.
+   * /1.2/rtm/service-conversations/{id}/broadcasts} and the global broadcasts ({@link
+   * ServiceConversationEndpoints}), counted against {@code budget}; {@code validTill}: when it is
+   * no longer delivered to who has not received it (ms, 0: never).
    */
   CompletionStage<JsonNode> broadcast(
-      Caller caller, String cid, String from, ObjectNode body, RestLimiter.Budget budget) {
+      Caller caller,
+      String cid,
+      String from,
+      ObjectNode body,
+      RestLimiter.Budget budget,
+      long validTill) {
     Conversation.MessageDraft draft =
         new Conversation.MessageDraft(
             message(body),
@@ -358,7 +334,15 @@ public final class MessageEndpoints extends RestEndpoints {
             null,
             pushData(body, "push"));
     limiter.acquire(caller.app(), budget);
-    return system(caller, cid).thenCompose(found -> post(caller, cid, from, draft, false));
+    return system(caller, cid)
+        .thenCompose(
+            found ->
+                conversations.ask(
+                    caller.appId(),
+                    cid,
+                    replyTo ->
+                        new Conversation.Post(from, draft, false, replyTo, List.of(), validTill)))
+        .thenApply(MessageEndpoints::sent);
   }
 
   private CompletionStage<JsonNode> post(
@@ -395,7 +379,7 @@ public final class MessageEndpoints extends RestEndpoints {
   /**
    * {@code message}: a string (typed messages are JSON text), or a JSON object sent as its text.
    */
-  private static String message(ObjectNode body) {
+  static String message(ObjectNode body) {
     JsonNode message = body.get("message");
     if (message != null && message.isObject()) {
       return message.toString();

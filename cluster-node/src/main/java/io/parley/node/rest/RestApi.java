@@ -7,6 +7,7 @@ import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.ReliableNotifications;
 import io.parley.node.conversation.query.ConversationFinder;
+import io.parley.node.message.BroadcastRegistry;
 import io.parley.node.message.MessageStore;
 import io.parley.node.presence.DailyClients;
 import io.parley.node.presence.NodeDirectory;
@@ -40,7 +41,8 @@ public final class RestApi {
       Clock clock,
       ReliableNotifications notifications,
       TokenRevocation revocations,
-      DailyClients dailyClients) {
+      DailyClients dailyClients,
+      BroadcastRegistry broadcasts) {
 
     public Function<String, EntityRef<Conversation.Command>> entities() {
       return id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
@@ -84,7 +86,8 @@ public final class RestApi {
             new MemberInfoEndpoints(finder),
             new ChatroomOnlineEndpoints(finder),
             new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
-            new ServiceConversationEndpoints(finder, conversations, messages, dependencies.clock()),
+            new ServiceConversationEndpoints(
+                finder, conversations, messages, dependencies.broadcasts(), dependencies.clock()),
             new StatsEndpoints(dependencies.directory(), dependencies.dailyClients()));
     return new RestRoutes(
             new RestAuth(

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.query.ConversationFinder;
+import io.parley.node.message.BroadcastRegistry;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -29,19 +30,32 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
   /** Subscribers per listing page, at most (LeanCloud: 50). */
   static final int MAX_SUBSCRIBERS_PAGE = 50;
 
+  /** How long a global broadcast stays valid, by default and at most (LeanCloud: a month). */
+  static final java.time.Duration DEFAULT_VALIDITY = java.time.Duration.ofDays(30);
+
+  static final java.time.Duration MAX_VALIDITY = java.time.Duration.ofDays(31);
+
+  /** Broadcasts per listing page: by default, and at most. */
+  static final int DEFAULT_BROADCASTS_PAGE = 10;
+
+  static final int MAX_BROADCASTS_PAGE = 100;
+
   private final ConversationFinder finder;
   private final Conversations conversations;
   private final MessageEndpoints messages;
+  private final BroadcastRegistry broadcasts;
   private final Clock clock;
 
   public ServiceConversationEndpoints(
       ConversationFinder finder,
       Conversations conversations,
       MessageEndpoints messages,
+      BroadcastRegistry broadcasts,
       Clock clock) {
     this.finder = finder;
     this.conversations = conversations;
     this.messages = messages;
+    this.broadcasts = broadcasts;
     this.clock = clock;
   }
 
@@ -50,32 +64,171 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
     return concat(
         path(
             PathMatchers.segment("rtm").slash("broadcasts"),
-            () -> post(() -> jsonBody(body -> globalBroadcast(caller.requireMaster(), body)))),
+            () ->
+                concat(
+                    post(
+                        () ->
+                            jsonBody(
+                                body ->
+                                    globalBroadcast(
+                                        caller.requireMaster(),
+                                        body,
+                                        requiredText(body, "from_client")))),
+                    get(() -> listBroadcasts(caller)))),
+        path(
+            PathMatchers.segment("rtm").slash("broadcasts").slash(PathMatchers.segment()),
+            mid -> delete(() -> deleteBroadcast(caller.requireMaster(), mid))),
+        path(
+            PathMatchers.segment("rtm").slash("broadcast"),
+            () ->
+                concat(
+                    post(
+                        () ->
+                            jsonBody(
+                                body ->
+                                    globalBroadcast(
+                                        caller.requireMaster(),
+                                        body,
+                                        requiredText(body, "from_peer")))),
+                    get(() -> listBroadcasts(caller)),
+                    delete(
+                        () ->
+                            parameterOptional(
+                                "mid",
+                                mid ->
+                                    deleteBroadcast(
+                                        caller.requireMaster(), required(mid, "mid")))))),
         serviceConversation(caller),
         legacy(caller));
   }
 
   /**
-   * {@code POST /1.2/rtm/broadcasts} (§3.5): {@code from_client}, {@code conv_id} (a service
-   * conversation), {@code message}, {@code push}, {@code valid_till} (ms, checked to be a number;
-   * not enforced: the message stays in the subscribers' history): a broadcast to the conversation's
-   * subscribers, stored ({@code transient} is not supported). Counted against the global broadcast
-   * budget.
+   * {@code GET /1.2/rtm/broadcasts?conv_id=&limit=&skip=} (and v1.1 {@code GET
+   * /1.1/rtm/broadcast}): the service conversation's global broadcasts still valid, newest first,
+   * as {@code [{"msg-id", "conv-id", "from", "timestamp", "valid_till", "data"}]}.
    */
-  private Route globalBroadcast(Caller caller, ObjectNode body) {
-    MessageEndpoints.validTill(body);
+  private Route listBroadcasts(Caller caller) {
+    Caller master = caller.requireMaster();
+    return parameterOptional(
+        "conv_id",
+        cid ->
+            parameterOptional(
+                "limit",
+                limit ->
+                    parameterOptional(
+                        "skip",
+                        skip -> {
+                          String conversation = required(cid, "conv_id");
+                          int size =
+                              intParameter(
+                                  limit, "limit", DEFAULT_BROADCASTS_PAGE, 1, MAX_BROADCASTS_PAGE);
+                          int from = intParameter(skip, "skip", 0, 0, Integer.MAX_VALUE);
+                          return reply(
+                              system(master, conversation)
+                                  .thenCompose(
+                                      found ->
+                                          broadcasts.valid(
+                                              master.appId(), conversation, clock.millis()))
+                                  .thenApply(
+                                      valid -> {
+                                        ArrayNode page = JSON.createArrayNode();
+                                        valid.stream()
+                                            .skip(from)
+                                            .limit(size)
+                                            .forEach(
+                                                broadcast ->
+                                                    page.addObject()
+                                                        .put("msg-id", broadcast.messageId())
+                                                        .put("conv-id", broadcast.cid())
+                                                        .put("from", broadcast.from())
+                                                        .put("timestamp", broadcast.timestamp())
+                                                        .put("valid_till", broadcast.validTill())
+                                                        .put("data", broadcast.data()));
+                                        return page;
+                                      }));
+                        })));
+  }
+
+  /**
+   * {@code DELETE /1.2/rtm/broadcasts/{message_id}} (and v1.1 {@code DELETE
+   * /1.1/rtm/broadcast?mid=}): the broadcast is deleted from its conversation (through it: no
+   * longer queued or counted for who has not received it, no longer in history) and from the valid
+   * ones; an unknown or expired one is 404 / 4404.
+   */
+  private Route deleteBroadcast(Caller caller, String mid) {
     return reply(
-        messages.broadcast(
-            caller,
-            requiredText(body, "conv_id"),
-            requiredText(body, "from_client"),
-            body,
-            RestLimiter.Budget.GLOBAL_BROADCASTS));
+        broadcasts
+            .find(caller.appId(), mid, clock.millis())
+            .thenCompose(
+                found -> {
+                  BroadcastRegistry.Broadcast broadcast =
+                      found.orElseThrow(
+                          () -> RestError.refused(4404, "No valid broadcast " + mid + "."));
+                  return conversations
+                      .ask(
+                          caller.appId(),
+                          broadcast.cid(),
+                          replyTo ->
+                              new Conversation.DeleteMessage(mid, broadcast.timestamp(), replyTo))
+                      .thenCompose(
+                          reply -> {
+                            ConversationEndpoints.accepted(reply);
+                            return broadcasts.delete(caller.appId(), mid);
+                          });
+                })
+            .thenApply(done -> JSON.createObjectNode()));
+  }
+
+  /**
+   * {@code POST /1.2/rtm/broadcasts} (§3.5) and v1.1 {@code POST /1.1/rtm/broadcast}: {@code
+   * from_client} ({@code from_peer}), {@code conv_id} (a service conversation), {@code message},
+   * {@code push}, {@code valid_till} (ms; default a month from now, at most 31 days): a broadcast
+   * to the conversation's subscribers, stored ({@code transient} is not supported), delivered to
+   * who is online and, until {@code valid_till}, at the next login of the others; then listed as
+   * valid until it expires. Counted against the global broadcast budget.
+   */
+  private Route globalBroadcast(Caller caller, ObjectNode body, String from) {
+    long now = clock.millis();
+    long validTill = validTill(body, now);
+    String cid = requiredText(body, "conv_id");
+    return reply(
+        messages
+            .broadcast(caller, cid, from, body, RestLimiter.Budget.GLOBAL_BROADCASTS, validTill)
+            .thenCompose(
+                sent ->
+                    broadcasts
+                        .record(
+                            caller.appId(),
+                            new BroadcastRegistry.Broadcast(
+                                sent.get("msg-id").asText(),
+                                cid,
+                                from,
+                                sent.get("timestamp").asLong(),
+                                validTill,
+                                MessageEndpoints.message(body)),
+                            now)
+                        .thenApply(done -> sent)));
+  }
+
+  /** {@code valid_till}: in ms, after now and at most {@link #MAX_VALIDITY} ahead. */
+  private static long validTill(ObjectNode body, long now) {
+    com.fasterxml.jackson.databind.JsonNode value = body.get("valid_till");
+    if (value == null || value.isNull()) {
+      return now + DEFAULT_VALIDITY.toMillis();
+    }
+    if (!value.canConvertToLong() || value.isTextual()) {
+      throw RestError.badParameter("valid_till must be a timestamp in milliseconds");
+    }
+    long till = value.longValue();
+    if (till <= now || till > now + MAX_VALIDITY.toMillis()) {
+      throw RestError.badParameter("valid_till must be after now and at most a month ahead");
+    }
+    return till;
   }
 
   /** {@code POST .../broadcasts}: to every subscriber, against the subscriber broadcast budget. */
   private Route subscriberBroadcast(Caller caller, String cid, String from, ObjectNode body) {
-    return reply(messages.broadcast(caller, cid, from, body, RestLimiter.Budget.BROADCASTS));
+    return reply(messages.broadcast(caller, cid, from, body, RestLimiter.Budget.BROADCASTS, 0));
   }
 
   private Route serviceConversation(Caller caller) {

@@ -434,6 +434,126 @@ class ServiceBroadcastsIT {
     assertTrue(unreadPush.toString().contains(p2), "the last message Carl sees: " + unreadPush);
   }
 
+  private static String global(
+      String path, String fromField, String cid, String text, long validTill) {
+    return ok(master()
+            .post(
+                path,
+                "{\""
+                    + fromField
+                    + "\":\"bot\",\"conv_id\":\""
+                    + cid
+                    + "\",\"message\":\""
+                    + text(text)
+                    + "\",\"valid_till\":"
+                    + validTill
+                    + "}"))
+        .get("msg-id")
+        .asText();
+  }
+
+  private static List<String> valid(String query) {
+    List<String> ids = new ArrayList<>();
+    ok(master().get(query)).forEach(row -> ids.add(row.get("msg-id").asText()));
+    return ids;
+  }
+
+  /**
+   * §3.5 broadcast life cycle: global broadcasts reach online subscribers at once and are listed
+   * while valid; one deleted, or past its {@code valid_till}, is no longer listed nor delivered to
+   * a subscriber who logs in later (the JS SDK's unread count and last message show only the
+   * subscriber broadcast sent meanwhile). Refused calls change nothing.
+   */
+  @Test
+  void global_broadcasts_are_listed_while_valid_and_not_delivered_once_expired_or_deleted()
+      throws Exception {
+    String bea = "bea-bc-" + RUN;
+    String dan = "dan-bc-" + RUN;
+    String cid = create(master(), "global-" + RUN);
+    for (String client : List.of(bea, dan)) {
+      ok(master().post(BASE + "/" + cid + "/subscribers", "{\"client_id\":\"" + client + "\"}"));
+    }
+    ImClient danClient = TestClients.login(CLUSTER.second(), RestClient.APP, dan, CLIENTS, WAIT);
+    long now = System.currentTimeMillis();
+    long soon = now + 4_000;
+    String g1 = global("/1.2/rtm/broadcasts", "from_client", cid, "short-lived", soon);
+    String g2 = global("/1.2/rtm/broadcasts", "from_client", cid, "deleted", now + 86_400_000L);
+    String g3 = global("/1.1/rtm/broadcast", "from_peer", cid, "deleted too", now + 86_400_000L);
+    for (String id : List.of(g1, g2, g3)) {
+      assertEquals(
+          id,
+          TestClients.nextPush(danClient, io.parley.protocol.wire.CommandType.direct, null, WAIT)
+              .getDirectMessage()
+              .getId());
+    }
+    String list = "/1.2/rtm/broadcasts?conv_id=" + cid;
+    assertEquals(List.of(g3, g2, g1), valid(list));
+    assertEquals(List.of(g2), valid(list + "&limit=1&skip=1"));
+    assertEquals(List.of(g3, g2, g1), valid("/1.1/rtm/broadcast?conv_id=" + cid));
+    JsonNode first = ok(master().get(list + "&limit=1")).get(0);
+    assertEquals(cid, first.get("conv-id").asText(), first::toString);
+    assertEquals(now + 86_400_000L, first.get("valid_till").asLong(), first::toString);
+
+    // refusals change nothing
+    String body =
+        "{\"from_client\":\"bot\",\"conv_id\":\"" + cid + "\",\"message\":\"x\",\"valid_till\":";
+    assertRefused(
+        master().post("/1.2/rtm/broadcasts", body + (now + 40L * 86_400_000L) + "}"), 400, 1);
+    assertRefused(master().post("/1.2/rtm/broadcasts", body + (now - 1000) + "}"), 400, 1);
+    assertRefused(master().get("/1.2/rtm/broadcasts"), 400, 1);
+    assertRefused(RestClient.appKey(CLUSTER.first()).get(list), 401, 401);
+    assertRefused(
+        RestClient.appKey(CLUSTER.first()).delete("/1.2/rtm/broadcasts/" + g2, null), 401, 401);
+    assertRefused(master().delete("/1.2/rtm/broadcasts/nope", null), 404, 4404);
+    assertRefused(master().delete("/1.1/rtm/broadcast", null), 400, 1);
+    assertEquals(List.of(g3, g2, g1), valid(list));
+
+    assertEquals("{}", ok(master().delete("/1.2/rtm/broadcasts/" + g2, null)).toString());
+    assertRefused(master().delete("/1.2/rtm/broadcasts/" + g2, null), 404, 4404);
+    assertEquals("{}", ok(master().delete("/1.1/rtm/broadcast?mid=" + g3, null)).toString());
+    assertEquals(List.of(g1), valid(list));
+    Thread.sleep(Math.max(0, soon - System.currentTimeMillis() + 300));
+    assertEquals(List.of(), valid(list), "expired");
+    String s1 =
+        ok(master()
+                .post(
+                    BASE + "/" + cid + "/broadcasts",
+                    "{\"from_client\":\"bot\",\"message\":\"" + text("still here") + "\"}"))
+            .get("msg-id")
+            .asText();
+    assertEquals(1, unread(bea, cid), "only the subscriber broadcast is still for Bea");
+
+    JsonNode received =
+        JsSdk.runScript(
+            "messages.js",
+            "offline-receive",
+            List.of(
+                "--sdk",
+                "5",
+                "--app-id",
+                RestClient.APP,
+                "--app-key",
+                RestClient.APP_KEY,
+                "--timeout-ms",
+                "60000",
+                "--rtm",
+                CLUSTER.first().webSocketUri().toString(),
+                "--client",
+                bea,
+                "--cid",
+                cid,
+                "--count",
+                "1"),
+            WAIT.multipliedBy(4));
+    assertTrue(received.path("ok").asBoolean(), received::toString);
+    JsonNode conversation = received.get("conversation");
+    assertEquals(1, conversation.get("unreadMessagesCount").asInt(), received::toString);
+    assertEquals(s1, conversation.get("lastMessage").get("id").asText(), received::toString);
+    List<String> history = new ArrayList<>();
+    received.get("history").forEach(message -> history.add(message.get("id").asText()));
+    assertEquals(List.of(g1, s1), history, "deleted broadcasts leave the history; " + received);
+  }
+
   private static JsonNode event(JsonNode received, String name) {
     for (JsonNode event : received.path("events")) {
       if (name.equals(event.path("event").asText())) {

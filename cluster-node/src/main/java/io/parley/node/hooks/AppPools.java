@@ -1,6 +1,8 @@
 package io.parley.node.hooks;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
@@ -34,5 +36,27 @@ final class AppPools {
       cause = cause.getCause();
     }
     return cause;
+  }
+
+  /**
+   * A call's future that completes with {@code expired} after {@code timeout} unless the call
+   * completed it first; its timer is cancelled as soon as it completes.
+   */
+  static <T> CompletableFuture<T> expiring(
+      ActorSystem<?> system, Duration timeout, Supplier<T> expired) {
+    CompletableFuture<T> future = new CompletableFuture<>();
+    var timer =
+        system
+            .scheduler()
+            .scheduleOnce(
+                timeout,
+                () -> {
+                  if (!future.isDone()) {
+                    future.complete(expired.get());
+                  }
+                },
+                system.executionContext());
+    future.whenComplete((value, failure) -> timer.cancel());
+    return future;
   }
 }

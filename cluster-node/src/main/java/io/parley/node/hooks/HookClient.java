@@ -202,29 +202,22 @@ public final class HookClient implements Hooks {
    * exceptionally.
    */
   private CompletionStage<HookOutcome> post(Engine engine, String hook, ObjectNode params) {
-    CompletableFuture<HookOutcome> outcome = new CompletableFuture<>();
     Duration timeout = engine.settings.timeout();
     long started = System.nanoTime();
-    var timer =
-        system
-            .scheduler()
-            .scheduleOnce(
-                timeout,
-                () -> {
-                  if (!outcome.isDone()
-                      && outcome.complete(
-                          failed(engine, hook, "no answer within " + timeout.toMillis() + " ms"))) {
-                    metrics.hookCall(hook, "timeout", System.nanoTime() - started);
-                  }
-                },
-                system.executionContext());
+    CompletableFuture<HookOutcome> outcome =
+        AppPools.expiring(
+            system,
+            timeout,
+            () -> {
+              metrics.hookCall(hook, "timeout", System.nanoTime() - started);
+              return failed(engine, hook, "no answer within " + timeout.toMillis() + " ms");
+            });
     byte[] body;
     try {
       body = JSON.writeValueAsBytes(params);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      timer.cancel();
-      return CompletableFuture.completedFuture(
-          failed(engine, hook, "params not serializable: " + e.getMessage()));
+      outcome.complete(failed(engine, hook, "params not serializable: " + e.getMessage()));
+      return outcome;
     }
     HttpRequest request =
         HttpRequest.POST(engine.settings.engineUrl() + "/1.1/functions/" + hook)
@@ -243,7 +236,6 @@ public final class HookClient implements Hooks {
                         strict -> answer(engine, hook, response, strict.getData().utf8String())))
         .whenComplete(
             (answer, failure) -> {
-              timer.cancel();
               HookOutcome result =
                   failure != null
                       ? failed(engine, hook, String.valueOf(AppPools.rootCause(failure)))

@@ -97,20 +97,12 @@ public final class UserStore {
     if (store == null) {
       return CompletableFuture.completedFuture(new Lookup.NotConfigured());
     }
-    CompletableFuture<Lookup> lookup = new CompletableFuture<>();
     Duration timeout = store.settings().timeout();
-    var timer =
-        system
-            .scheduler()
-            .scheduleOnce(
-                timeout,
-                () -> {
-                  if (!lookup.isDone()) {
-                    lookup.complete(
-                        unavailable(store, "no answer within " + timeout.toMillis() + " ms"));
-                  }
-                },
-                system.executionContext());
+    CompletableFuture<Lookup> lookup =
+        AppPools.expiring(
+            system,
+            timeout,
+            () -> unavailable(store, "no answer within " + timeout.toMillis() + " ms"));
     HttpRequest request =
         HttpRequest.GET(store.settings().url() + "/1.1/users/me")
             .addHeader(RawHeader.create("X-LC-Id", store.appId()))
@@ -136,13 +128,11 @@ public final class UserStore {
                                 response.status().intValue(),
                                 strict.getData().utf8String())))
         .whenComplete(
-            (answer, failure) -> {
-              timer.cancel();
-              lookup.complete(
-                  failure != null
-                      ? unavailable(store, String.valueOf(AppPools.rootCause(failure)))
-                      : answer);
-            });
+            (answer, failure) ->
+                lookup.complete(
+                    failure != null
+                        ? unavailable(store, String.valueOf(AppPools.rootCause(failure)))
+                        : answer));
     return lookup;
   }
 

@@ -18,7 +18,6 @@ import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.OpType;
 import io.parley.protocol.wire.SessionCommand;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -99,10 +98,10 @@ class AppServerSideIT {
 
   @Test
   void the_js_sdk_logs_an_av_user_in_with_the_signature_the_app_allowed_and_not_another() {
-    if (!Files.exists(STORAGE_HARNESS.resolve("node_modules/leancloud-storage/package.json"))
-        || !Files.exists(STORAGE_HARNESS.resolve("node_modules/leancloud-realtime/package.json"))) {
-      JsSdk.install(STORAGE_HARNESS);
-    }
+    JsSdk.npmCi(
+        STORAGE_HARNESS,
+        "node_modules/leancloud-storage/package.json",
+        "node_modules/leancloud-realtime/package.json");
     String run = UUID.randomUUID().toString().substring(0, 6);
     JsonNode result =
         JsSdk.runIn(

@@ -13,6 +13,7 @@ import io.parley.node.health.NodeHealth;
 import io.parley.node.hooks.HookClient;
 import io.parley.node.hooks.Hooks;
 import io.parley.node.hooks.OfflinePush;
+import io.parley.node.hooks.UserStore;
 import io.parley.node.message.BroadcastRegistry;
 import io.parley.node.message.MessageStore;
 import io.parley.node.metrics.EntityCounter;
@@ -29,6 +30,7 @@ import io.parley.node.session.ConversationCommands;
 import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
+import io.parley.node.session.UserLogins;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.util.Map;
@@ -200,6 +202,7 @@ public final class Main {
                 clock,
                 notifications,
                 revocations,
+                new UserLogins(new UserStore(system, settings), hooks, clock),
                 dailyClients,
                 broadcasts));
     LocalSessions localSessions = new LocalSessions();

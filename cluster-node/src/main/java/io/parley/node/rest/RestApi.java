@@ -13,6 +13,7 @@ import io.parley.node.presence.DailyClients;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
+import io.parley.node.session.UserLogins;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.util.List;
@@ -41,6 +42,7 @@ public final class RestApi {
       Clock clock,
       ReliableNotifications notifications,
       TokenRevocation revocations,
+      UserLogins userLogins,
       DailyClients dailyClients,
       BroadcastRegistry broadcasts) {
 
@@ -85,6 +87,7 @@ public final class RestApi {
             new NotificationEndpoints(dependencies.notifications()),
             new MemberInfoEndpoints(finder),
             new ChatroomOnlineEndpoints(finder),
+            new UserSignEndpoints(dependencies.userLogins()),
             new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
             new ServiceConversationEndpoints(
                 finder, conversations, messages, dependencies.broadcasts(), dependencies.clock()),

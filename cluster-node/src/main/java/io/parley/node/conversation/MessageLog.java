@@ -385,7 +385,14 @@ final class MessageLog {
    * mentions.
    */
   List<StoredMessage> unreadBy(String member, ConversationState state, long now) {
-    long since = readBy(member, state);
+    return forAfter(member, readBy(member, state), now);
+  }
+
+  /**
+   * The recent messages after {@code since} from others that {@code member} sees and that are still
+   * deliverable at {@code now}.
+   */
+  private List<StoredMessage> forAfter(String member, long since, long now) {
     return recent.stream()
         .filter(
             m ->
@@ -398,14 +405,6 @@ final class MessageLog {
 
   /** Messages from others after {@code member}'s delivered position: its offline queue (§8.3). */
   List<StoredMessage> undeliveredTo(String member, ConversationState state, long now) {
-    long since = ackedBy(member, state);
-    return recent.stream()
-        .filter(
-            m ->
-                m.timestamp() > since
-                    && !m.from().equals(member)
-                    && m.visibleTo(member)
-                    && m.validAt(now))
-        .toList();
+    return forAfter(member, ackedBy(member, state), now);
   }
 }

@@ -8,7 +8,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
@@ -30,11 +29,11 @@ public final class BroadcastRegistry {
 
   private final CassandraSession session;
   private final String keyspace;
-  private final ConcurrentHashMap<String, CompletionStage<PreparedStatement>> prepared =
-      new ConcurrentHashMap<>();
+  private final PreparedStatements statements;
 
   public BroadcastRegistry(ActorSystem<?> system, String keyspace) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
+    this.statements = new PreparedStatements(session);
     this.keyspace = keyspace;
   }
 
@@ -129,11 +128,6 @@ public final class BroadcastRegistry {
   }
 
   private CompletionStage<PreparedStatement> prepare(String cql) {
-    return prepared.compute(
-        cql,
-        (key, current) ->
-            current == null || current.toCompletableFuture().isCompletedExceptionally()
-                ? Futures.direct(session.prepare(key))
-                : current);
+    return statements.get(cql);
   }
 }

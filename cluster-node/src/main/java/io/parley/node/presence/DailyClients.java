@@ -3,11 +3,11 @@ package io.parley.node.presence;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import io.parley.node.concurrent.Futures;
+import io.parley.node.message.PreparedStatements;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
@@ -27,11 +27,11 @@ public final class DailyClients implements NodeDirectory.Logins {
   private final CassandraSession session;
   private final String keyspace;
   private final Clock clock;
-  private final ConcurrentHashMap<String, CompletionStage<PreparedStatement>> prepared =
-      new ConcurrentHashMap<>();
+  private final PreparedStatements statements;
 
   public DailyClients(ActorSystem<?> system, String keyspace, Clock clock) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
+    this.statements = new PreparedStatements(session);
     this.keyspace = keyspace;
     this.clock = clock;
   }
@@ -85,11 +85,6 @@ public final class DailyClients implements NodeDirectory.Logins {
   }
 
   private CompletionStage<PreparedStatement> prepare(String cql) {
-    return prepared.compute(
-        cql,
-        (key, existing) ->
-            existing != null && !existing.toCompletableFuture().isCompletedExceptionally()
-                ? existing
-                : Futures.direct(session.prepare(key)));
+    return statements.get(cql);
   }
 }

@@ -64,17 +64,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
     return concat(
         path(
             PathMatchers.segment("rtm").slash("broadcasts"),
-            () ->
-                concat(
-                    post(
-                        () ->
-                            jsonBody(
-                                body ->
-                                    globalBroadcast(
-                                        caller.requireMaster(),
-                                        body,
-                                        requiredText(body, "from_client")))),
-                    get(() -> listBroadcasts(caller)))),
+            () -> globalBroadcasts(caller, "from_client")),
         path(
             PathMatchers.segment("rtm").slash("broadcasts").slash(PathMatchers.segment()),
             mid -> delete(() -> deleteBroadcast(caller.requireMaster(), mid))),
@@ -82,15 +72,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
             PathMatchers.segment("rtm").slash("broadcast"),
             () ->
                 concat(
-                    post(
-                        () ->
-                            jsonBody(
-                                body ->
-                                    globalBroadcast(
-                                        caller.requireMaster(),
-                                        body,
-                                        requiredText(body, "from_peer")))),
-                    get(() -> listBroadcasts(caller)),
+                    globalBroadcasts(caller, "from_peer"),
                     delete(
                         () ->
                             parameterOptional(
@@ -100,6 +82,18 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                         caller.requireMaster(), required(mid, "mid")))))),
         serviceConversation(caller),
         legacy(caller));
+  }
+
+  /** Send ({@code POST}, the sender in {@code fromField}) and list ({@code GET}) broadcasts. */
+  private Route globalBroadcasts(Caller caller, String fromField) {
+    return concat(
+        post(
+            () ->
+                jsonBody(
+                    body ->
+                        globalBroadcast(
+                            caller.requireMaster(), body, requiredText(body, fromField)))),
+        get(() -> listBroadcasts(caller)));
   }
 
   /**

@@ -105,29 +105,7 @@ class ServiceBroadcastsIT {
     assertEquals(js, listed.get(0).get("subscriber").asText(), listed::toString);
 
     CompletableFuture<JsonNode> receiving =
-        CompletableFuture.supplyAsync(
-            () ->
-                JsSdk.runScript(
-                    "messages.js",
-                    "receive-patches",
-                    List.of(
-                        "--sdk",
-                        "5",
-                        "--app-id",
-                        RestClient.APP,
-                        "--app-key",
-                        RestClient.APP_KEY,
-                        "--timeout-ms",
-                        "60000",
-                        "--rtm",
-                        CLUSTER.second().webSocketUri().toString(),
-                        "--client",
-                        js,
-                        "--cid",
-                        cid,
-                        "--count",
-                        "2"),
-                    WAIT.multipliedBy(4)));
+        CompletableFuture.supplyAsync(() -> js("receive-patches", CLUSTER.second(), js, cid, 2));
     awaitOnline(js, receiving::isDone);
     JsonNode first =
         ok(
@@ -330,29 +308,7 @@ class ServiceBroadcastsIT {
     // the JS SDK subscriber logs in: it gets the message sent to it while offline in its history,
     // one sent now live, never Bob's
     CompletableFuture<JsonNode> receiving =
-        CompletableFuture.supplyAsync(
-            () ->
-                JsSdk.runScript(
-                    "messages.js",
-                    "receive",
-                    List.of(
-                        "--sdk",
-                        "5",
-                        "--app-id",
-                        RestClient.APP,
-                        "--app-key",
-                        RestClient.APP_KEY,
-                        "--timeout-ms",
-                        "60000",
-                        "--rtm",
-                        CLUSTER.second().webSocketUri().toString(),
-                        "--client",
-                        js,
-                        "--cid",
-                        cid,
-                        "--count",
-                        "1"),
-                    WAIT.multipliedBy(4)));
+        CompletableFuture.supplyAsync(() -> js("receive", CLUSTER.second(), js, cid, 1));
     awaitOnline(js, receiving::isDone);
     String p3 = perUser(cid, "live for js", js).get("msg-id").asText();
     String p4 =
@@ -523,28 +479,7 @@ class ServiceBroadcastsIT {
             .asText();
     assertEquals(1, unread(bea, cid), "only the subscriber broadcast is still for Bea");
 
-    JsonNode received =
-        JsSdk.runScript(
-            "messages.js",
-            "offline-receive",
-            List.of(
-                "--sdk",
-                "5",
-                "--app-id",
-                RestClient.APP,
-                "--app-key",
-                RestClient.APP_KEY,
-                "--timeout-ms",
-                "60000",
-                "--rtm",
-                CLUSTER.first().webSocketUri().toString(),
-                "--client",
-                bea,
-                "--cid",
-                cid,
-                "--count",
-                "1"),
-            WAIT.multipliedBy(4));
+    JsonNode received = js("offline-receive", CLUSTER.first(), bea, cid, 1);
     assertTrue(received.path("ok").asBoolean(), received::toString);
     JsonNode conversation = received.get("conversation");
     assertEquals(1, conversation.get("unreadMessagesCount").asInt(), received::toString);
@@ -552,6 +487,34 @@ class ServiceBroadcastsIT {
     List<String> history = new ArrayList<>();
     received.get("history").forEach(message -> history.add(message.get("id").asText()));
     assertEquals(List.of(g1, s1), history, "deleted broadcasts leave the history; " + received);
+  }
+
+  /**
+   * Runs JS SDK 5 scenario {@code scenario} of messages.js for {@code client} on {@code node}, in
+   * service conversation {@code cid}, expecting {@code count} messages.
+   */
+  private static JsonNode js(String scenario, TestNode node, String client, String cid, int count) {
+    return JsSdk.runScript(
+        "messages.js",
+        scenario,
+        List.of(
+            "--sdk",
+            "5",
+            "--app-id",
+            RestClient.APP,
+            "--app-key",
+            RestClient.APP_KEY,
+            "--timeout-ms",
+            "60000",
+            "--rtm",
+            node.webSocketUri().toString(),
+            "--client",
+            client,
+            "--cid",
+            cid,
+            "--count",
+            Integer.toString(count)),
+        WAIT.multipliedBy(4));
   }
 
   private static JsonNode event(JsonNode received, String name) {

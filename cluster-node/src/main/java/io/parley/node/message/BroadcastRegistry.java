@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.concurrent.Futures;
+import io.parley.node.concurrent.PreparedStatements;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;

@@ -3,7 +3,7 @@ package io.parley.node.presence;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import io.parley.node.concurrent.Futures;
-import io.parley.node.message.PreparedStatements;
+import io.parley.node.concurrent.PreparedStatements;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;

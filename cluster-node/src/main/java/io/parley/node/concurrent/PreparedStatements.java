@@ -1,7 +1,6 @@
-package io.parley.node.message;
+package io.parley.node.concurrent;
 
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
-import io.parley.node.concurrent.Futures;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;

@@ -140,22 +140,15 @@ public final class ConversationCommands {
       Duration askTimeout,
       Hooks hooks,
       Clock clock) {
-    Function<String, EntityRef<Conversation.Command>> entities =
-        id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
-    ConversationFinder finder = new ConversationFinder(entities, index, limits, askTimeout);
-    ConversationHooks conversationHooks = new ConversationHooks(hooks);
-    return (context, inbox) ->
-        new ConversationCommands(
-            context,
-            inbox,
-            directory,
-            entities,
-            finder,
-            limits,
-            nodeSettings,
-            askTimeout,
-            conversationHooks,
-            clock);
+    return factory(
+        id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id),
+        directory,
+        index,
+        limits,
+        nodeSettings,
+        askTimeout,
+        hooks,
+        clock);
   }
 
   /**
@@ -169,8 +162,20 @@ public final class ConversationCommands {
       NodeSettings nodeSettings,
       Duration askTimeout,
       Clock clock) {
-    ConversationFinder finder = new ConversationFinder(entities, null, limits, askTimeout);
-    ConversationHooks conversationHooks = new ConversationHooks(Hooks.NONE);
+    return factory(entities, directory, null, limits, nodeSettings, askTimeout, Hooks.NONE, clock);
+  }
+
+  private static Factory factory(
+      Function<String, EntityRef<Conversation.Command>> entities,
+      NodeDirectory directory,
+      ConversationIndex index,
+      ConversationSettings limits,
+      NodeSettings nodeSettings,
+      Duration askTimeout,
+      Hooks hooks,
+      Clock clock) {
+    ConversationFinder finder = new ConversationFinder(entities, index, limits, askTimeout);
+    ConversationHooks conversationHooks = new ConversationHooks(hooks);
     return (context, inbox) ->
         new ConversationCommands(
             context,

@@ -34,6 +34,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
@@ -342,16 +343,25 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * else needs a session), and the login timeout closes a connection that never opens one.
    */
   private Receive<Command> awaitingOpen() {
-    return newReceiveBuilder()
-        .onMessage(FrameReceived.class, received -> openOnFirstLogin(onFrame(received)))
-        .onMessage(LoginChecked.class, checked -> openOnFirstLogin(onLoginChecked(checked)))
-        .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut)
+    return connected(
+            newReceiveBuilder()
+                .onMessage(FrameReceived.class, received -> openOnFirstLogin(onFrame(received)))
+                .onMessage(LoginChecked.class, checked -> openOnFirstLogin(onLoginChecked(checked)))
+                .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut))
+        .build();
+  }
+
+  /**
+   * What a connection that is not closing handles in every state: the read-idle check, the node's
+   * goaway, the stream's end and the actor's stop.
+   */
+  private ReceiveBuilder<Command> connected(ReceiveBuilder<Command> state) {
+    return state
         .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
         .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
         .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
         .onMessage(StreamFailed.class, failed -> onStreamEnded())
-        .onSignal(PostStop.class, stop -> onStopped(null))
-        .build();
+        .onSignal(PostStop.class, stop -> onStopped(null));
   }
 
   /** The first accepted login moves the connection to {@link #open()}. */
@@ -364,23 +374,20 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * registrations are renewed. The socket stays in this state when every client has logged out.
    */
   private Receive<Command> open() {
-    return newReceiveBuilder()
-        .onMessage(FrameReceived.class, this::onFrame)
-        .onMessage(Emit.class, emit -> onEmit(emit.command()))
-        .onMessage(Answered.class, answered -> onEmit(messages.onAnswered(answered.answer())))
-        .onMessage(AckWindowClosed.class, this::onAckWindowClosed)
-        .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
-        .onMessage(LoginChecked.class, this::onLoginChecked)
-        .onMessage(PresenceRegistered.class, this::onPresenceRegistered)
-        .onMessage(RequestChecked.class, this::onRequestChecked)
-        .onMessage(AddAnswered.class, added -> reply(conversations.onAdded(added.answer())))
-        .onMessage(Kicked.class, this::onKicked)
-        .onMessageEquals(RenewRegistrations.INSTANCE, this::onRenewRegistrations)
-        .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
-        .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
-        .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
-        .onMessage(StreamFailed.class, failed -> onStreamEnded())
-        .onSignal(PostStop.class, stop -> onStopped(null))
+    return connected(
+            newReceiveBuilder()
+                .onMessage(FrameReceived.class, this::onFrame)
+                .onMessage(Emit.class, emit -> onEmit(emit.command()))
+                .onMessage(
+                    Answered.class, answered -> onEmit(messages.onAnswered(answered.answer())))
+                .onMessage(AckWindowClosed.class, this::onAckWindowClosed)
+                .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
+                .onMessage(LoginChecked.class, this::onLoginChecked)
+                .onMessage(PresenceRegistered.class, this::onPresenceRegistered)
+                .onMessage(RequestChecked.class, this::onRequestChecked)
+                .onMessage(AddAnswered.class, added -> reply(conversations.onAdded(added.answer())))
+                .onMessage(Kicked.class, this::onKicked)
+                .onMessageEquals(RenewRegistrations.INSTANCE, this::onRenewRegistrations))
         .build();
   }
 

@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.hooks.HookOutcome;
+import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -155,6 +156,14 @@ final class ConversationMessaging {
     if (state.shutup().contains(send.sender())) {
       return entity.reject(
           send.replyTo(), 4563, "SILIENCED", send.sender() + " is muted in " + cid);
+    }
+    long silencedUntil = state.silencedUntil(send.sender(), clock.millis());
+    if (silencedUntil > 0) {
+      return entity.reject(
+          send.replyTo(),
+          ErrorCode.CONVERSATION_TEMPORARY_BLACKLISTED.code(),
+          ErrorCode.CONVERSATION_TEMPORARY_BLACKLISTED.reason(),
+          send.sender() + " is silenced in " + cid + " until " + silencedUntil);
     }
     return store(state, send, Audience.MEMBERS, true);
   }

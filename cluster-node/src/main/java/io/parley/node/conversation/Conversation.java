@@ -1382,7 +1382,7 @@ public final class Conversation
       ConversationState state, OnlineSample sample) {
     if (state.kind() != Kind.TRANSIENT) {
       return reject(
-          sample.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", cid + " is not a chatroom");
+          sample.replyTo(), ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, cid + " is not a chatroom");
     }
     List<String> clients = new ArrayList<>(online.keySet());
     java.util.Collections.shuffle(clients);

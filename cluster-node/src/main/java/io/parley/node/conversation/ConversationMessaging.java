@@ -160,8 +160,7 @@ final class ConversationMessaging {
     if (silencedUntil > 0) {
       return entity.reject(
           send.replyTo(),
-          ErrorCode.CONVERSATION_TEMPORARY_BLACKLISTED.code(),
-          ErrorCode.CONVERSATION_TEMPORARY_BLACKLISTED.reason(),
+          ErrorCode.CONVERSATION_TEMPORARY_BLACKLISTED,
           send.sender() + " is silenced in " + cid + " until " + silencedUntil);
     }
     return store(state, send, Audience.MEMBERS, true);

@@ -174,8 +174,7 @@ final class ConversationModeration {
     if (state.kind() != Kind.NORMAL && state.kind() != Kind.TRANSIENT) {
       return entity.reject(
           silence.replyTo(),
-          ErrorCode.NORMAL_CONVERSATION_REQUIRED.code(),
-          ErrorCode.NORMAL_CONVERSATION_REQUIRED.reason(),
+          ErrorCode.NORMAL_CONVERSATION_REQUIRED,
           "only normal conversations and chatrooms silence for a while");
     }
     List<String> requested = Conversation.distinct(silence.clientIds());
@@ -185,8 +184,7 @@ final class ConversationModeration {
       if (!strangers.isEmpty()) {
         return entity.reject(
             silence.replyTo(),
-            ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED.code(),
-            ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED.reason(),
+            ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
             strangers + " are not members");
       }
     }
@@ -195,8 +193,7 @@ final class ConversationModeration {
     if (!lift && state.silencedCount(silence.timestamp()) + newlySilenced > settings.maxShutup()) {
       return entity.reject(
           silence.replyTo(),
-          ErrorCode.SILIENCED_MEMBER_LIST_FULL.code(),
-          ErrorCode.SILIENCED_MEMBER_LIST_FULL.reason(),
+          ErrorCode.SILIENCED_MEMBER_LIST_FULL,
           "at most " + settings.maxShutup() + " silenced at once");
     }
     return entity

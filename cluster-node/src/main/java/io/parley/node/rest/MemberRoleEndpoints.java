@@ -7,6 +7,7 @@ import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationState;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.query.ConversationFinder;
+import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -195,7 +196,7 @@ public final class MemberRoleEndpoints extends RestEndpoints {
                         () ->
                             new RestError(
                                 org.apache.pekko.http.javadsl.model.StatusCodes.NOT_FOUND,
-                                4317,
+                                ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED.code(),
                                 "No member of " + cid + " has info " + infoId + ".")));
   }
 

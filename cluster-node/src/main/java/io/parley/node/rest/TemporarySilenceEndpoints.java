@@ -6,6 +6,7 @@ import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.Conversations;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -39,48 +40,24 @@ public final class TemporarySilenceEndpoints extends RestEndpoints {
                 .slash("conversations")
                 .slash(PathMatchers.segment())
                 .slash("temporary-silenceds"),
-            cid -> silences(caller, cid)),
+            cid -> setOrLift(caller, Optional.of(cid))),
         path(
             PathMatchers.segment("rtm")
                 .slash("chatrooms")
                 .slash(PathMatchers.segment())
                 .slash("temporary-silenceds"),
-            cid -> silences(caller, cid)),
+            cid -> setOrLift(caller, Optional.of(cid))),
         path(
             PathMatchers.segment("rtm").slash("conversation").slash("blacklist"),
-            () -> legacy(caller)));
-  }
-
-  private Route silences(Caller caller, String cid) {
-    return concat(
-        post(
-            () ->
-                jsonBody(
-                    body ->
-                        reply(
-                            silence(
-                                caller.requireMaster(),
-                                cid,
-                                requiredText(body, "client_id"),
-                                ttl(body))))),
-        delete(
-            () ->
-                parameterOptional(
-                    "client_id",
-                    clientId ->
-                        reply(
-                            silence(
-                                caller.requireMaster(),
-                                cid,
-                                requiredParameter(clientId, "client_id"),
-                                0)))));
+            () -> setOrLift(caller, Optional.empty())));
   }
 
   /**
-   * {@code /1.1/rtm/conversation/blacklist}: the same silence, the conversation named by {@code
-   * conv_id}; a {@code DELETE} takes its parameters from the body or the query.
+   * {@code POST} silences, {@code DELETE} lifts the silence. The conversation is the path's, or
+   * (the legacy route) {@code conv_id}; a {@code DELETE} takes its parameters from the query or the
+   * body.
    */
-  private Route legacy(Caller caller) {
+  private Route setOrLift(Caller caller, Optional<String> pathCid) {
     return concat(
         post(
             () ->
@@ -89,7 +66,7 @@ public final class TemporarySilenceEndpoints extends RestEndpoints {
                         reply(
                             silence(
                                 caller.requireMaster(),
-                                requiredText(body, "conv_id"),
+                                pathCid.orElseGet(() -> requiredText(body, "conv_id")),
                                 requiredText(body, "client_id"),
                                 ttl(body))))),
         delete(
@@ -105,9 +82,12 @@ public final class TemporarySilenceEndpoints extends RestEndpoints {
                                         reply(
                                             silence(
                                                 caller.requireMaster(),
-                                                requiredParameter(
-                                                    optionalText(body, "conv_id").or(() -> cid),
-                                                    "conv_id"),
+                                                pathCid.orElseGet(
+                                                    () ->
+                                                        requiredParameter(
+                                                            optionalText(body, "conv_id")
+                                                                .or(() -> cid),
+                                                            "conv_id")),
                                                 requiredParameter(
                                                     optionalText(body, "client_id")
                                                         .or(() -> clientId),

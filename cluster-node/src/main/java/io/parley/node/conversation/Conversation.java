@@ -292,7 +292,11 @@ public final class Conversation
   public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo)
       implements Command {}
 
-  /** patch/modify (§6.16): recall or edit one's own message. Replies {@link PatchApplied}. */
+  /**
+   * patch/modify (§6.16): recall or edit one's own message. Replies {@link PatchApplied}. Without
+   * an {@code origin} (no session) it is the app server's (REST), which calls {@code
+   * _messageUpdate} only with the app's {@code rest-messages} on.
+   */
   public record PatchMessage(
       String requester,
       String messageId,

@@ -161,6 +161,13 @@ final class ConversationMessaging {
       return entity.reject(
           send.replyTo(), ErrorCode.SILIENCED, send.sender() + " is muted in " + cid);
     }
+    long silencedUntil = state.silencedUntil(send.sender(), clock.millis());
+    if (silencedUntil > 0) {
+      return entity.reject(
+          send.replyTo(),
+          ErrorCode.CONVERSATION_TEMPORARY_BLACKLISTED,
+          send.sender() + " is silenced in " + cid + " until " + silencedUntil);
+    }
     return store(state, send, Audience.MEMBERS);
   }
 

@@ -28,8 +28,14 @@ public record ConversationState(
     List<String> blacklist,
     Map<String, Long> acked,
     Map<String, Long> read,
-    String successor)
+    String successor,
+    Map<String, Long> silenced)
     implements CborSerializable {
+
+  /** A state persisted before temporary silences existed has none. */
+  public ConversationState {
+    silenced = silenced == null ? Map.of() : silenced;
+  }
 
   public static final String OWNER = "Owner";
   public static final String MANAGER = "Manager";
@@ -65,7 +71,8 @@ public record ConversationState(
         List.of(),
         Map.of(),
         Map.of(),
-        null);
+        null,
+        Map.of());
   }
 
   /**
@@ -86,6 +93,20 @@ public record ConversationState(
 
   boolean isModerator(String clientId) {
     return Conversation.SERVER.equals(clientId) || !roleOf(clientId).equals(MEMBER);
+  }
+
+  /**
+   * Until when {@code clientId} is silenced for a while (REST {@code temporary-silenceds}, sends
+   * refused with 4315): the end in ms, or 0 when it is not, or no longer, silenced at {@code now}.
+   */
+  public long silencedUntil(String clientId, long now) {
+    long until = silenced.getOrDefault(clientId, 0L);
+    return until > now ? until : 0;
+  }
+
+  /** How many clients are silenced for a while at {@code now} (expired entries do not count). */
+  int silencedCount(long now) {
+    return (int) silenced.values().stream().filter(until -> until > now).count();
   }
 
   boolean expiredAt(long now) {
@@ -110,7 +131,8 @@ public record ConversationState(
         List.of(),
         Map.of(),
         Map.of(),
-        null);
+        null,
+        Map.of());
   }
 
   ConversationState membersAdded(Conversation.MembersAdded event) {
@@ -145,7 +167,8 @@ public record ConversationState(
         blacklist,
         without(acked, event.removed()),
         without(read, event.removed()),
-        successor);
+        successor,
+        silenced);
   }
 
   /**
@@ -176,7 +199,8 @@ public record ConversationState(
         blacklist,
         acked,
         read,
-        successor);
+        successor,
+        silenced);
   }
 
   ConversationState muteChanged(Conversation.MuteChanged event) {
@@ -203,7 +227,8 @@ public record ConversationState(
         blacklist,
         acked,
         read,
-        successor);
+        successor,
+        silenced);
   }
 
   ConversationState roleChanged(Conversation.RoleChanged event) {
@@ -230,7 +255,8 @@ public record ConversationState(
         blacklist,
         acked,
         read,
-        successor);
+        successor,
+        silenced);
   }
 
   ConversationState shutupChanged(Conversation.ShutupChanged event) {
@@ -251,7 +277,8 @@ public record ConversationState(
         blacklist,
         acked,
         read,
-        successor);
+        successor,
+        silenced);
   }
 
   /** Blocking also removes the blocked from the members (§6.11). */
@@ -277,7 +304,48 @@ public record ConversationState(
         changed(blacklist, event.clientIds(), event.added()),
         acked,
         read,
-        successor);
+        successor,
+        silenced);
+  }
+
+  /**
+   * Clients silenced until {@code until} (0: the silence is lifted); entries that have expired by
+   * the event's time are dropped, so the persisted map holds only silences still running.
+   */
+  ConversationState temporarySilenceChanged(Conversation.TemporarySilenceChanged event) {
+    Map<String, Long> updated = new HashMap<>();
+    silenced.forEach(
+        (client, until) -> {
+          if (until > event.timestamp()) {
+            updated.put(client, until);
+          }
+        });
+    for (String client : event.clientIds()) {
+      if (event.until() > event.timestamp()) {
+        updated.put(client, event.until());
+      } else {
+        updated.remove(client);
+      }
+    }
+    return new ConversationState(
+        exists,
+        kind,
+        creator,
+        members,
+        muted,
+        attributesJson,
+        unique,
+        uniqueId,
+        createdAt,
+        event.timestamp(),
+        expiresAt,
+        roles,
+        shutup,
+        blacklist,
+        acked,
+        read,
+        successor,
+        Map.copyOf(updated));
   }
 
   /** Coalesced position updates: each member's delivered and read positions only move forward. */
@@ -299,7 +367,8 @@ public record ConversationState(
         blacklist,
         merged(acked, event.acked(), members),
         merged(read, event.read(), members),
-        successor);
+        successor,
+        silenced);
   }
 
   /** A unique temporary conversation that expired names the one that replaces it. */
@@ -321,7 +390,8 @@ public record ConversationState(
         blacklist,
         acked,
         read,
-        event.cid());
+        event.cid(),
+        silenced);
   }
 
   /**
@@ -369,6 +439,7 @@ public record ConversationState(
         blacklist,
         acked,
         read,
-        successor);
+        successor,
+        silenced);
   }
 }

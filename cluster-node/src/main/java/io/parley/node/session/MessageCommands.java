@@ -5,6 +5,7 @@ import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.HistoryReader;
 import io.parley.node.message.HistoryQuery;
@@ -70,6 +71,7 @@ public final class MessageCommands {
 
   private final String sourceIp;
   private final Function<String, EntityRef<Conversation.Command>> entities;
+  private final Conversations conversations;
   private final ConversationIndex index;
   private final HistoryReader history;
   private final ConversationSettings settings;
@@ -115,6 +117,7 @@ public final class MessageCommands {
     this.inbox = inbox;
     this.sourceIp = sourceIp;
     this.entities = entities;
+    this.conversations = new Conversations(entities, askTimeout);
     this.index = index;
     this.history = history;
     this.settings = settings;
@@ -793,117 +796,85 @@ public final class MessageCommands {
 
   /** Patch sync (§10 item 3): one patch/modify with every recent patch newer than the client's. */
   private void pushPatches(String appId, String clientId, List<String> cids, long since) {
-    List<CompletableFuture<Conversation.Reply>> answers =
-        cids.stream()
-            .map(
-                cid ->
-                    Futures.direct(
-                            entities
-                                .apply(Conversation.entityId(appId, cid))
-                                .<Conversation.Reply>ask(
-                                    replyTo ->
-                                        new Conversation.PatchesSince(clientId, since, replyTo),
-                                    askTimeout))
-                        .toCompletableFuture())
-            .toList();
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-        .whenComplete(
-            (done, failure) -> {
-              List<GenericCommand> pushes = new ArrayList<>();
-              for (CompletableFuture<Conversation.Reply> answer : answers) {
-                if (!answer.isCompletedExceptionally()
-                    && answer.join() instanceof Conversation.Patches patches) {
+    conversations
+        .askAll(appId, cids, replyTo -> new Conversation.PatchesSince(clientId, since, replyTo))
+        .thenAccept(
+            answers -> {
+              PatchCommand.Builder all = PatchCommand.newBuilder();
+              for (Conversation.Reply answer : answers) {
+                if (answer instanceof Conversation.Patches patches) {
                   for (StoredMessage message : patches.messages()) {
-                    pushes.add(
-                        NoticeFrames.toPush(
-                            clientId,
-                            new io.parley.node.conversation.Notice.Patched(
-                                patches.cid(), message, null)));
+                    if (all.getPatchesCount() < MAX_HISTORY) {
+                      all.addAllPatches(
+                          NoticeFrames.toPush(
+                                  clientId,
+                                  new io.parley.node.conversation.Notice.Patched(
+                                      patches.cid(), message, null))
+                              .getPatchMessage()
+                              .getPatchesList());
+                    }
                   }
                 }
               }
-              if (!pushes.isEmpty()) {
-                PatchCommand.Builder all = PatchCommand.newBuilder();
-                pushes.stream()
-                    .limit(MAX_HISTORY)
-                    .forEach(push -> all.addAllPatches(push.getPatchMessage().getPatchesList()));
-                self.tell(
-                    new SessionActor.Emit(
-                        GenericCommand.newBuilder()
-                            .setCmd(CommandType.patch)
-                            .setOp(OpType.modify)
-                            .setPeerId(clientId)
-                            .setPatchMessage(all)
-                            .build()));
+              if (all.getPatchesCount() > 0) {
+                emit(
+                    GenericCommand.newBuilder()
+                        .setCmd(CommandType.patch)
+                        .setOp(OpType.modify)
+                        .setPeerId(clientId)
+                        .setPatchMessage(all)
+                        .build());
               }
             });
   }
 
+  /**
+   * Protocol version 1 (§5.1 step 7): the queued messages of at most {@code offline-conversations}
+   * conversations, pushed as one batch so the socket gets them back to back.
+   */
   private void pushOffline(String appId, String clientId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers =
-        cids.stream()
-            .map(
-                cid ->
-                    Futures.direct(
-                            entities
-                                .apply(Conversation.entityId(appId, cid))
-                                .<Conversation.Reply>ask(
-                                    replyTo ->
-                                        new Conversation.UndeliveredTo(
-                                            clientId,
-                                            settings.offlineMessagesPerConversation(),
-                                            replyTo),
-                                    askTimeout))
-                        .toCompletableFuture())
-            .toList();
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-        .whenComplete(
-            (done, failure) -> {
-              int conversations = 0;
-              for (CompletableFuture<Conversation.Reply> answer : answers) {
-                if (!answer.isCompletedExceptionally()
-                    && answer.join() instanceof Conversation.Undelivered queue
+    int limit = settings.offlineMessagesPerConversation();
+    conversations
+        .askAll(appId, cids, replyTo -> new Conversation.UndeliveredTo(clientId, limit, replyTo))
+        .thenAccept(
+            answers -> {
+              List<GenericCommand> frames = new ArrayList<>();
+              int queues = 0;
+              for (Conversation.Reply answer : answers) {
+                if (answer instanceof Conversation.Undelivered queue
                     && !queue.messages().isEmpty()
-                    && conversations++ < settings.offlineConversations()) {
-                  for (int n = 0; n < queue.messages().size(); n++) {
-                    boolean last = n == queue.messages().size() - 1;
-                    self.tell(
-                        new SessionActor.Emit(
-                            NoticeFrames.direct(
-                                clientId,
-                                queue.cid(),
-                                queue.messages().get(n),
-                                queue.convType(),
-                                false,
-                                true,
-                                last && queue.hasMore())));
+                    && queues++ < settings.offlineConversations()) {
+                  List<StoredMessage> messages = queue.messages();
+                  for (int n = 0; n < messages.size(); n++) {
+                    boolean last = n == messages.size() - 1;
+                    frames.add(
+                        NoticeFrames.direct(
+                            clientId,
+                            queue.cid(),
+                            messages.get(n),
+                            queue.convType(),
+                            false,
+                            true,
+                            last && queue.hasMore()));
                   }
                 }
+              }
+              if (!frames.isEmpty()) {
+                self.tell(new SessionActor.EmitAll(frames));
               }
             });
   }
 
+  /** Protocol versions 2 and 3: one {@code unread} with every conversation that has unread ones. */
   private void pushUnread(String appId, String clientId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers =
-        cids.stream()
-            .map(
-                cid ->
-                    Futures.direct(
-                            entities
-                                .apply(Conversation.entityId(appId, cid))
-                                .<Conversation.Reply>ask(
-                                    replyTo -> new Conversation.UnreadOf(clientId, replyTo),
-                                    askTimeout))
-                        .toCompletableFuture())
-            .toList();
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-        .whenComplete(
-            (done, failure) -> {
+    conversations
+        .askAll(appId, cids, replyTo -> new Conversation.UnreadOf(clientId, replyTo))
+        .thenAccept(
+            answers -> {
               UnreadCommand.Builder unread =
                   UnreadCommand.newBuilder().setNotifTime(clock.millis());
-              for (CompletableFuture<Conversation.Reply> answer : answers) {
-                if (!answer.isCompletedExceptionally()
-                    && answer.join() instanceof Conversation.Unread tuple
+              for (Conversation.Reply answer : answers) {
+                if (answer instanceof Conversation.Unread tuple
                     && tuple.count() > 0
                     && unread.getConvsCount() < settings.offlineConversations()) {
                   unread.addConvs(
@@ -916,13 +887,12 @@ public final class MessageCommands {
                 }
               }
               if (unread.getConvsCount() > 0) {
-                self.tell(
-                    new SessionActor.Emit(
-                        GenericCommand.newBuilder()
-                            .setCmd(CommandType.unread)
-                            .setPeerId(clientId)
-                            .setUnreadMessage(unread)
-                            .build()));
+                emit(
+                    GenericCommand.newBuilder()
+                        .setCmd(CommandType.unread)
+                        .setPeerId(clientId)
+                        .setUnreadMessage(unread)
+                        .build());
               }
             });
   }

@@ -126,6 +126,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    */
   public record Emit(GenericCommand command) implements Command {}
 
+  /** Frames for the socket in this order, in one message (a login's queued offline messages). */
+  public record EmitAll(List<GenericCommand> commands) implements Command {}
+
   /** The ack window of one client and conversation closed (see {@code MessageCommands#onAck}). */
   record AckWindowClosed(String key) implements Command {}
 
@@ -378,6 +381,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             newReceiveBuilder()
                 .onMessage(FrameReceived.class, this::onFrame)
                 .onMessage(Emit.class, emit -> onEmit(emit.command()))
+                .onMessage(EmitAll.class, this::onEmitAll)
                 .onMessage(
                     Answered.class, answered -> onEmit(messages.onAnswered(answered.answer())))
                 .onMessage(AckWindowClosed.class, this::onAckWindowClosed)
@@ -435,11 +439,23 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    */
   private Behavior<Command> onEmit(GenericCommand command) {
     Behavior<Command> next = reply(command);
+    resumeHeldInput();
+    return next;
+  }
+
+  /** Pushes only (never a refusal), so no refusal is counted. */
+  private Behavior<Command> onEmitAll(EmitAll all) {
+    all.commands().forEach(this::send);
+    resumeHeldInput();
+    return Behaviors.same();
+  }
+
+  /** The socket's input, held at too many unanswered sends, goes on once an answer went out. */
+  private void resumeHeldInput() {
     if (heldAck != null && messages.sendsInFlight() < settings.maxPendingSends()) {
       heldAck.tell(Ack.INSTANCE);
       heldAck = null;
     }
-    return next;
   }
 
   private Behavior<Command> onAckWindowClosed(AckWindowClosed closed) {
@@ -463,8 +479,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     } catch (ProtocolException e) {
       return onUndecodable(frame, e);
     }
-    if (getContext().getLog().isTraceEnabled()) {
-      getContext().getLog().trace("{} <- {}", remoteAddress, command);
+    if (LOG.isTraceEnabled()) { // not getContext().getLog(): that sets the MDC on every call
+      LOG.trace("{} <- {}", remoteAddress, command);
     }
     return onCommand(command);
   }
@@ -1202,8 +1218,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * until this reply, and pushes held behind it (the shared-socket order).
    */
   private void send(GenericCommand command) {
-    if (getContext().getLog().isTraceEnabled()) {
-      getContext().getLog().trace("{} -> {}", remoteAddress, command);
+    if (LOG.isTraceEnabled()) {
+      LOG.trace("{} -> {}", remoteAddress, command);
     }
     out.tell(new Outbound.Send(codec.encode(command)));
     count(command);

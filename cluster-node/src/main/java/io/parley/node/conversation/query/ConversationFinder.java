@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.conversation.Conversations;
 import io.parley.node.message.StoredMessage;
 import io.parley.protocol.ErrorCode;
 import java.time.Duration;
@@ -38,20 +38,18 @@ public final class ConversationFinder {
   public record Found(
       List<ObjectNode> page, List<Conversation.Snapshot> conversations, int matching) {}
 
-  private final Function<String, EntityRef<Conversation.Command>> entities;
+  private final Conversations conversations;
   private final ConversationIndex index;
   private final ConversationSettings limits;
-  private final Duration askTimeout;
 
   public ConversationFinder(
       Function<String, EntityRef<Conversation.Command>> entities,
       ConversationIndex index,
       ConversationSettings limits,
       Duration askTimeout) {
-    this.entities = entities;
+    this.conversations = new Conversations(entities, askTimeout);
     this.index = index;
     this.limits = limits;
-    this.askTimeout = askTimeout;
   }
 
   /** The query's limits, for parsing a request into a {@link ConversationQuery}. */
@@ -101,22 +99,12 @@ public final class ConversationFinder {
    * candidate never fails the query.
    */
   public CompletionStage<List<Conversation.Snapshot>> byIds(String appId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers =
-        cids.stream()
-            .filter(ConversationIds::isValid)
-            .map(
-                cid ->
-                    Futures.direct(
-                            entities
-                                .apply(Conversation.entityId(appId, cid))
-                                .ask(Conversation.Get::new, askTimeout))
-                        .handle((reply, failure) -> failure == null ? reply : null))
-            .toList();
-    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+    return conversations
+        .askAll(
+            appId, cids.stream().filter(ConversationIds::isValid).toList(), Conversation.Get::new)
         .thenApply(
-            done ->
+            answers ->
                 answers.stream()
-                    .map(CompletableFuture::join)
                     .filter(Conversation.Accepted.class::isInstance)
                     .map(reply -> ((Conversation.Accepted) reply).conversation())
                     .toList());
@@ -144,10 +132,7 @@ public final class ConversationFinder {
       return CompletableFuture.completedFuture(
           new Conversation.Rejected(ErrorCode.CONVERSATION_NOT_FOUND, "no conversation " + cid));
     }
-    return Futures.direct(
-        entities
-            .apply(Conversation.entityId(appId, cid))
-            .ask(replyTo -> new Conversation.RolesOf(reader, replyTo), askTimeout));
+    return conversations.ask(appId, cid, replyTo -> new Conversation.RolesOf(reader, replyTo));
   }
 
   /**
@@ -184,10 +169,7 @@ public final class ConversationFinder {
                     new Conversation.Rejected(
                         ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, cid + " is not a chatroom"));
               }
-              return Futures.direct(
-                  entities
-                      .apply(Conversation.entityId(appId, cid))
-                      .ask(question::apply, askTimeout));
+              return conversations.ask(appId, cid, question);
             });
   }
 
@@ -219,28 +201,17 @@ public final class ConversationFinder {
     return index
         .conversationsOf(appId, clientId, limits.maxQueryCandidates())
         .thenCompose(
-            cids -> {
-              List<CompletableFuture<Conversation.Reply>> answers =
-                  cids.stream()
-                      .filter(id -> cid.isEmpty() || cid.get().equals(id))
-                      .map(
-                          id ->
-                              Futures.direct(
-                                  entities
-                                      .apply(Conversation.entityId(appId, id))
-                                      .<Conversation.Reply>ask(
-                                          replyTo -> new Conversation.UnreadOf(clientId, replyTo),
-                                          askTimeout)))
-                      .toList();
-              return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-                  .thenApply(
-                      done ->
-                          answers.stream()
-                              .map(CompletableFuture::join)
-                              .filter(Conversation.Unread.class::isInstance)
-                              .mapToInt(reply -> ((Conversation.Unread) reply).count())
-                              .sum());
-            });
+            cids ->
+                conversations.askAll(
+                    appId,
+                    cids.stream().filter(id -> cid.isEmpty() || cid.get().equals(id)).toList(),
+                    replyTo -> new Conversation.UnreadOf(clientId, replyTo)))
+        .thenApply(
+            answers ->
+                answers.stream()
+                    .filter(Conversation.Unread.class::isInstance)
+                    .mapToInt(reply -> ((Conversation.Unread) reply).count())
+                    .sum());
   }
 
   private CompletionStage<List<String>> candidates(

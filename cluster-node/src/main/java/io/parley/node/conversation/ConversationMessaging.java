@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.hooks.HookOutcome;
+import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -153,13 +154,12 @@ final class ConversationMessaging {
     if (!seated) {
       return entity.reject(
           send.replyTo(),
-          4401,
-          "INVALID_MESSAGING_TARGET",
+          ErrorCode.INVALID_MESSAGING_TARGET,
           send.sender() + " is not a member of " + cid);
     }
     if (state.shutup().contains(send.sender())) {
       return entity.reject(
-          send.replyTo(), 4563, "SILIENCED", send.sender() + " is muted in " + cid);
+          send.replyTo(), ErrorCode.SILIENCED, send.sender() + " is muted in " + cid);
     }
     return store(state, send, Audience.MEMBERS, true);
   }
@@ -188,8 +188,7 @@ final class ConversationMessaging {
     if (size > settings.maxMessageSize()) {
       return entity.reject(
           send.replyTo(),
-          4109,
-          "FRAME_TOO_LONG",
+          ErrorCode.FRAME_TOO_LONG,
           "message of " + size + " bytes exceeds " + settings.maxMessageSize());
     }
     String dedupKey = dedupKey(send);
@@ -233,8 +232,8 @@ final class ConversationMessaging {
             .tell(
                 waiting.outcome instanceof HookOutcome.Answered answer
                     ? new Conversation.RejectedByApp(
-                        4402, "MESSAGE_REJECTED_BY_APP", answer.appCode(), answer.appMessage())
-                    : new Conversation.Rejected(4402, "MESSAGE_REJECTED_BY_APP", "hook failed"));
+                        ErrorCode.MESSAGE_REJECTED_BY_APP, answer.appCode(), answer.appMessage())
+                    : new Conversation.Rejected(ErrorCode.MESSAGE_REJECTED_BY_APP, "hook failed"));
       }
     }
     return entity.effects().noReply();
@@ -333,7 +332,7 @@ final class ConversationMessaging {
       Conversation.Reply reply =
           written.failure() != null
               ? new Conversation.Rejected(
-                  4301, "CONVERSATION_API_FAILED", "message not stored, retry")
+                  ErrorCode.CONVERSATION_API_FAILED, "message not stored, retry")
               : new Conversation.Sent(send.message().id(), send.message().timestamp());
       send.replyTo().tell(reply);
       log.waitingFor(send.message().id()).forEach(resend -> resend.tell(reply));
@@ -505,7 +504,7 @@ final class ConversationMessaging {
       index.forget(appId, entity.snapshot(state), member);
     }
     return new Conversation.Rejected(
-        4317, "CONVERSATION_MEMBERSHIP_REQUIRED", member + " is not a member of " + cid);
+        ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED, member + " is not a member of " + cid);
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(
@@ -561,7 +560,9 @@ final class ConversationMessaging {
     Conversation.UndeliveredTo query = loaded.query();
     if (loaded.failure() != null) {
       return entity.reject(
-          query.replyTo(), 4301, "CONVERSATION_API_FAILED", "offline messages unavailable, retry");
+          query.replyTo(),
+          ErrorCode.CONVERSATION_API_FAILED,
+          "offline messages unavailable, retry");
     }
     long since = log.ackedBy(query.member(), state);
     List<io.parley.node.message.StoredMessage> queue =
@@ -584,8 +585,7 @@ final class ConversationMessaging {
     if (!entity.isParticipant(state, open.reader())) {
       return entity.reject(
           open.replyTo(),
-          4312,
-          "CONVERSATION_LOG_REJECTED",
+          ErrorCode.CONVERSATION_LOG_REJECTED,
           open.reader() + " is not a member of " + cid);
     }
     Conversation.Position other = null;
@@ -611,8 +611,7 @@ final class ConversationMessaging {
     if (!state.isMember(query.requester())) {
       return entity.reject(
           query.replyTo(),
-          4317,
-          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           query.requester() + " is not a member of " + cid);
     }
     // queryAllMembers answers the other members only: JS `_fetchAllReceiptTimestamps` (and the
@@ -676,13 +675,14 @@ final class ConversationMessaging {
       ConversationState state, Conversation.PatchHookAnswered answered) {
     Conversation.PatchMessage patch = answered.patch();
     if (!(answered.outcome() instanceof HookOutcome.Answered answer)) {
-      return entity.reject(patch.replyTo(), 4405, "MESSAGE_UPDATE_REJECTED_BY_APP", "hook failed");
+      return entity.reject(
+          patch.replyTo(), ErrorCode.MESSAGE_UPDATE_REJECTED_BY_APP, "hook failed");
     }
     if (answer.refuses("drop")) {
       return entity.answer(
           patch.replyTo(),
           new Conversation.RejectedByApp(
-              4405, "MESSAGE_UPDATE_REJECTED_BY_APP", answer.appCode(), answer.appMessage()));
+              ErrorCode.MESSAGE_UPDATE_REJECTED_BY_APP, answer.appCode(), answer.appMessage()));
     }
     com.fasterxml.jackson.databind.JsonNode content = answer.get("content");
     if (content.isTextual() && !patch.recall()) {
@@ -720,13 +720,12 @@ final class ConversationMessaging {
       ConversationState state, Conversation.PatchLookedUp found) {
     if (found.failure() != null) {
       return entity.reject(
-          found.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "history unavailable, retry");
+          found.patch().replyTo(), ErrorCode.CONVERSATION_API_FAILED, "history unavailable, retry");
     }
     if (found.original().isEmpty()) {
       return entity.reject(
           found.patch().replyTo(),
-          4404,
-          "MESSAGE_NOT_FOUND",
+          ErrorCode.MESSAGE_NOT_FOUND,
           "no message " + found.patch().messageId());
     }
     return applyPatch(state, found.patch(), found.original().get());
@@ -739,8 +738,7 @@ final class ConversationMessaging {
     if (!original.from().equals(patch.requester())) {
       return entity.reject(
           patch.replyTo(),
-          4403,
-          "MESSAGE_OWNERSHIP_REQUIRED",
+          ErrorCode.MESSAGE_OWNERSHIP_REQUIRED,
           "only the sender may change " + original.id());
     }
     io.parley.node.message.StoredMessage patched =
@@ -761,7 +759,7 @@ final class ConversationMessaging {
       ConversationState state, Conversation.PatchWritten written) {
     if (written.failure() != null) {
       return entity.reject(
-          written.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "patch not stored, retry");
+          written.patch().replyTo(), ErrorCode.CONVERSATION_API_FAILED, "patch not stored, retry");
     }
     log.replace(written.patched());
     notices.send(
@@ -789,8 +787,7 @@ final class ConversationMessaging {
     if (deleted.failure() != null) {
       return entity.reject(
           deleted.request().replyTo(),
-          4301,
-          "CONVERSATION_API_FAILED",
+          ErrorCode.CONVERSATION_API_FAILED,
           "message not deleted, retry");
     }
     return entity.answer(

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.session.SessionActor;
 import io.parley.node.settings.NodeSettings;
+import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Subprotocol;
 import java.util.Arrays;
 import java.util.List;
@@ -107,7 +108,10 @@ public final class GatewayRoutes extends AllDirectives {
     }
     if (settings.app(appId.get()).isEmpty()) {
       return complete(
-          json(StatusCodes.NOT_FOUND, 4100, "APP_NOT_AVAILABLE: unknown appId " + appId.get()));
+          json(
+              StatusCodes.NOT_FOUND,
+              ErrorCode.APP_NOT_AVAILABLE.code(),
+              ErrorCode.APP_NOT_AVAILABLE.reason() + ": unknown appId " + appId.get()));
     }
     boolean secure =
         request

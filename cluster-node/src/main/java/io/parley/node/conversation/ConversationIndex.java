@@ -113,68 +113,47 @@ public final class ConversationIndex implements Conversation.MemberIndex {
    * Creates the tables (local runs and tests only; production uses deploy/cassandra/schema.cql).
    */
   public CompletionStage<Done> createTables(String replication) {
-    return Futures.direct(
-            session.executeDDL(
-                "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication))
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "CREATE TABLE IF NOT EXISTS "
-                            + keyspace
-                            + ".conversations_by_member ("
-                            + "app_id text, client_id text, cid text, active_at bigint, PRIMARY KEY ((app_id, client_id), cid))")))
-        // The conversations' snapshot table, before any conversation recovers: the persistence
-        // plugin makes it
-        // only on first use, which raced with the first recoveries (the same layout as
-        // deploy/cassandra/schema.cql).
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "CREATE TABLE IF NOT EXISTS "
-                            + keyspace
-                            + ".snapshots ("
-                            + "persistence_id text, sequence_nr bigint, timestamp bigint, ser_id int, ser_manifest text, "
-                            + "snapshot_data blob, snapshot blob, meta_ser_id int, meta_ser_manifest text, meta blob, "
-                            + "PRIMARY KEY (persistence_id, sequence_nr)) WITH CLUSTERING ORDER BY (sequence_nr DESC)")))
-        // A keyspace made before the column existed (local runs keep their data).
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "ALTER TABLE "
-                            + keyspace
-                            + ".conversations_by_member "
-                            + "ADD IF NOT EXISTS active_at bigint")))
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "CREATE TABLE IF NOT EXISTS "
-                            + keyspace
-                            + ".conversations_by_app ("
-                            + "app_id text, month int, created_at bigint, cid text, PRIMARY KEY ((app_id, month), created_at, cid))"
-                            + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)")))
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "CREATE TABLE IF NOT EXISTS "
-                            + keyspace
-                            + ".conversations_by_app_bucket ("
-                            + "app_id text, month int, bucket int, created_at bigint, cid text, "
-                            + "PRIMARY KEY ((app_id, month, bucket), created_at, cid))"
-                            + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)")))
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "CREATE TABLE IF NOT EXISTS "
-                            + keyspace
-                            + ".temporary_conversations ("
-                            + "hour bigint, expires_at bigint, app_id text, cid text, "
-                            + "PRIMARY KEY ((hour), expires_at, app_id, cid))")));
+    List<String> statements =
+        List.of(
+            "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication,
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".conversations_by_member ("
+                + "app_id text, client_id text, cid text, active_at bigint, PRIMARY KEY ((app_id, client_id), cid))",
+            // The conversations' snapshot table, before any conversation recovers: the persistence
+            // plugin makes it only on first use, which raced with the first recoveries (the same
+            // layout as deploy/cassandra/schema.cql).
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".snapshots ("
+                + "persistence_id text, sequence_nr bigint, timestamp bigint, ser_id int, ser_manifest text, "
+                + "snapshot_data blob, snapshot blob, meta_ser_id int, meta_ser_manifest text, meta blob, "
+                + "PRIMARY KEY (persistence_id, sequence_nr)) WITH CLUSTERING ORDER BY (sequence_nr DESC)",
+            // A keyspace made before the column existed (local runs keep their data).
+            "ALTER TABLE "
+                + keyspace
+                + ".conversations_by_member ADD IF NOT EXISTS active_at bigint",
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".conversations_by_app ("
+                + "app_id text, month int, created_at bigint, cid text, PRIMARY KEY ((app_id, month), created_at, cid))"
+                + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)",
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".conversations_by_app_bucket ("
+                + "app_id text, month int, bucket int, created_at bigint, cid text, "
+                + "PRIMARY KEY ((app_id, month, bucket), created_at, cid))"
+                + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)",
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".temporary_conversations ("
+                + "hour bigint, expires_at bigint, app_id text, cid text, "
+                + "PRIMARY KEY ((hour), expires_at, app_id, cid))");
+    CompletionStage<Done> done = CompletableFuture.completedFuture(Done.getInstance());
+    for (String statement : statements) {
+      done = done.thenCompose(previous -> Futures.direct(session.executeDDL(statement)));
+    }
+    return done;
   }
 
   @Override

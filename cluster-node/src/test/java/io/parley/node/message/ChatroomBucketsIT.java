@@ -44,21 +44,8 @@ class ChatroomBucketsIT {
 
   @BeforeAll
   static void fillAChatroomOverThreeDays() throws Exception {
-    CQL.session()
-        .execute(
-            com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(
-                    "CREATE KEYSPACE IF NOT EXISTS "
-                        + KEYSPACE
-                        + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
-                .setTimeout(Duration.ofSeconds(60)));
+    TestStores.create(CLUSTER.first().system(), CQL.session(), KEYSPACE);
     store = store(true);
-    org.apache.pekko.pattern.Patterns.retry(
-            store::createTables,
-            10,
-            Duration.ofSeconds(2),
-            CLUSTER.first().system().classicSystem())
-        .toCompletableFuture()
-        .get(120, TimeUnit.SECONDS);
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     createdAt = at(today.minusDays(6), 9, 0);
     // Written by an older release into the month partition (yyyymm), before the upgrade.
@@ -97,11 +84,7 @@ class ChatroomBucketsIT {
 
   private static MessageStore store(boolean legacyMonths) {
     return new MessageStore(
-        CLUSTER.first().system(),
-        KEYSPACE,
-        new MessageStore.Settings("LOCAL_ONE", 64, 40_000, 4, 20_000, Duration.ofSeconds(5)),
-        Duration.ZERO,
-        legacyMonths);
+        CLUSTER.first().system(), KEYSPACE, TestStores.SETTINGS, Duration.ZERO, legacyMonths);
   }
 
   private static long at(LocalDate date, int hour, int minute) {

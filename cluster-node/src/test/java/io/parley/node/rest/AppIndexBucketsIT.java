@@ -115,19 +115,7 @@ class AppIndexBucketsIT {
           "the " + limit + " newest");
     }
 
-    // REST: an attribute-only query (its candidates are the app's newest conversations).
-    JsonNode found =
-        master
-            .get(
-                "/1.2/rtm/conversations?limit=4&where="
-                    + RestClient.encode("{\"name\":{\"$regex\":\"^idx-" + run + "-\"}}"))
-            .body()
-            .path("results");
-    List<String> listed = new ArrayList<>();
-    found.forEach(conversation -> listed.add(conversation.path("objectId").asText()));
-    assertEquals(newestFirst.subList(0, 4), listed);
-
-    // The app-wide history still covers every conversation, the legacy-listed one included.
+    // A message in each, in creation order (so the newest conversation is also the most active).
     for (String cid : created) {
       RestClient.Response sent =
           master.post(
@@ -136,6 +124,22 @@ class AppIndexBucketsIT {
       assertEquals(200, sent.status(), sent::toString);
       messages.add(sent.body().path("msg-id").asText());
     }
+    // REST: an attribute-only query (its candidates are the app's newest conversations), which
+    // also lists conversations with a last message (the app server sees it).
+    RestClient.Response query =
+        master.get(
+            "/1.2/rtm/conversations?limit=4&where="
+                + RestClient.encode("{\"name\":{\"$regex\":\"^idx-" + run + "-\"}}"));
+    assertEquals(200, query.status(), query::toString);
+    JsonNode found = query.body().path("results");
+    List<String> listed = new ArrayList<>();
+    found.forEach(conversation -> listed.add(conversation.path("objectId").asText()));
+    assertEquals(newestFirst.subList(0, 4), listed);
+    found.forEach(
+        conversation ->
+            assertTrue(conversation.has("lm"), "the app server sees lm: " + conversation));
+
+    // The app-wide history still covers every conversation, the legacy-listed one included.
     JsonNode appWide = master.get("/1.2/rtm/messages?limit=1000").body();
     Set<String> exported = new HashSet<>();
     appWide.forEach(record -> exported.add(record.path("msg-id").asText()));

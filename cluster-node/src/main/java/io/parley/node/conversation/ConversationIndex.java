@@ -69,7 +69,7 @@ public final class ConversationIndex implements Conversation.MemberIndex {
    * the unbucketed {@code conversations_by_app} of clusters that ran before the split.
    */
   public record AppIndex(int buckets, boolean legacy) {
-    public static final AppIndex DEFAULT = new AppIndex(16, true);
+    public static final AppIndex DEFAULT = new AppIndex(4, true);
 
     public AppIndex {
       if (buckets < 1 || buckets > 1024) {

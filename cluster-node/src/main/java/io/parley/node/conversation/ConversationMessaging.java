@@ -141,7 +141,12 @@ final class ConversationMessaging {
   enum Audience {
     MEMBERS,
     MEMBERS_AND_SENDER,
-    MEMBERS_BUT_SENDER
+    MEMBERS_BUT_SENDER;
+
+    /** The app server's send (REST), not a client's. */
+    boolean fromApp() {
+      return this != MEMBERS;
+    }
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onSend(
@@ -161,12 +166,20 @@ final class ConversationMessaging {
       return entity.reject(
           send.replyTo(), ErrorCode.SILIENCED, send.sender() + " is muted in " + cid);
     }
-    return store(state, send, Audience.MEMBERS, true);
+    long silencedUntil = state.silencedUntil(send.sender(), clock.millis());
+    if (silencedUntil > 0) {
+      return entity.reject(
+          send.replyTo(),
+          ErrorCode.CONVERSATION_TEMPORARY_BLACKLISTED,
+          send.sender() + " is silenced in " + cid + " until " + silencedUntil);
+    }
+    return store(state, send, Audience.MEMBERS);
   }
 
   /**
-   * The app server's send (REST): no membership or shut-up check and no {@code _messageReceived}
-   * (the app sent it itself), otherwise the same path as {@link #onSend}.
+   * The app server's send (REST): no membership or shut-up check, otherwise the same path as {@link
+   * #onSend}, message hooks included when the app has {@code rest-messages} on (docs/hooks.md
+   * §4.5).
    */
   ReplyEffect<Conversation.Event, ConversationState> onPost(
       ConversationState state, Conversation.Post post) {
@@ -177,12 +190,11 @@ final class ConversationMessaging {
     return store(
         state,
         new Conversation.Send(post.sender(), post.draft(), null, post.replyTo(), null),
-        audience,
-        false);
+        audience);
   }
 
   private ReplyEffect<Conversation.Event, ConversationState> store(
-      ConversationState state, Conversation.Send send, Audience audience, boolean hooked) {
+      ConversationState state, Conversation.Send send, Audience audience) {
     Conversation.MessageDraft draft = send.draft();
     int size = draft.size();
     if (size > settings.maxMessageSize()) {
@@ -200,7 +212,7 @@ final class ConversationMessaging {
       redeliver(state, send, dedupKey, id, new Route(audience, MessageHooks.Route.DEFAULT));
       return entity.answer(send.replyTo(), new Conversation.Sent(id, resent.get()));
     }
-    if (!hooked || !hooks.beforeStore(state, send, clock.millis())) {
+    if (!hooks.beforeStore(state, send, audience, clock.millis())) {
       admit(state, send, draft, dedupKey, new Route(audience, MessageHooks.Route.DEFAULT));
     }
     return entity.effects().noReply();
@@ -212,7 +224,8 @@ final class ConversationMessaging {
   /**
    * The app's {@code _messageReceived} answered (docs/hooks.md §4.2): each send it let through, in
    * arrival order, is stored as the hook left it (content, recipients); a drop is refused with 4402
-   * and the app's code and detail.
+   * and the app's code and detail. Only a client's SDK holds the original of a rewritten message
+   * and is sent the app's version as a patch; the app server's (REST) sends are not.
    */
   ReplyEffect<Conversation.Event, ConversationState> onMessageHookAnswered(
       ConversationState state, Conversation.MessageHookAnswered answered) {
@@ -226,7 +239,10 @@ final class ConversationMessaging {
             send,
             draft,
             dedupKey(send),
-            new Route(Audience.MEMBERS, new MessageHooks.Route(toPeers, draft != send.draft())));
+            new Route(
+                waiting.audience,
+                new MessageHooks.Route(
+                    toPeers, draft != send.draft() && !waiting.audience.fromApp())));
       } else if (send.replyTo() != null) {
         send.replyTo()
             .tell(
@@ -388,7 +404,9 @@ final class ConversationMessaging {
     Audience audience = route.audience();
     if (route.hook().toPeers() != null) {
       List<String> targets = new java.util.ArrayList<>(route.hook().toPeers());
-      targets.add(message.from());
+      if (audience != Audience.MEMBERS_BUT_SENDER) {
+        targets.add(message.from());
+      }
       notices.send(appId, targets, notice);
     } else if (state.kind() == Kind.TRANSIENT) {
       notices.sendRoom(appId, cid, notice);
@@ -424,7 +442,8 @@ final class ConversationMessaging {
                   message.pushData()),
               null));
     }
-    hooks.afterDelivery(state, message, route.hook().toPeers(), transientMessage, notices);
+    hooks.afterDelivery(
+        state, message, route.hook().toPeers(), transientMessage, audience.fromApp(), notices);
   }
 
   private long timestampOf(String messageId, long fallback) {
@@ -656,7 +675,7 @@ final class ConversationMessaging {
    */
   ReplyEffect<Conversation.Event, ConversationState> onPatch(
       ConversationState state, Conversation.PatchMessage patch) {
-    if (hooks.patchHookOn()) {
+    if (hooks.patchHookOn(patch)) {
       context.pipeToSelf(
           hooks.beforePatch(state, patch, clock.millis()),
           (outcome, failure) ->

@@ -11,6 +11,7 @@ import io.parley.node.message.MessageStore;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
+import io.parley.node.session.UserLogins;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.util.List;
@@ -38,7 +39,8 @@ public final class RestApi {
       ConversationSettings limits,
       Clock clock,
       ReliableNotifications notifications,
-      TokenRevocation revocations) {
+      TokenRevocation revocations,
+      UserLogins userLogins) {
 
     public Function<String, EntityRef<Conversation.Command>> entities() {
       return id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
@@ -72,16 +74,24 @@ public final class RestApi {
             limiter,
             dependencies.settings().rest().maxHistoryLimit(),
             dependencies.limits().maxQueryCandidates());
+    ClientEndpoints clients =
+        new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations());
     List<RestEndpoints> groups =
         List.of(
             messages,
+            // before ConversationEndpoints: GET /1.2/rtm/chatrooms/{id}/members is its online
+            // sample
+            new ChatroomOnlineEndpoints(finder),
             new ConversationEndpoints(finder, conversations, dependencies.clock()),
+            new TemporarySilenceEndpoints(conversations, dependencies.clock()),
+            new MemberRoleEndpoints(finder, conversations, dependencies.clock()),
+            new LegacyRtmEndpoints(messages, clients),
             new LegacyConversationEndpoints(finder, conversations, dependencies.clock()),
             // REST-AND-HOOKS §2 (what the SDKs call) and §3.4 (clients)
             new NotificationEndpoints(dependencies.notifications()),
             new MemberInfoEndpoints(finder),
-            new ChatroomOnlineEndpoints(finder),
-            new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
+            new UserSignEndpoints(dependencies.userLogins()),
+            clients,
             new ServiceConversationEndpoints(
                 finder, conversations, messages, dependencies.clock()));
     return new RestRoutes(

@@ -62,6 +62,9 @@ public final class MessageCommands {
 
   private final ActorContext<SessionActor.Command> context;
 
+  /** The session actor, captured once: callbacks on other threads tell it, never the context. */
+  private final ActorRef<SessionActor.Command> self;
+
   /** Where this session receives conversation notices: the origin of what it sends. */
   private final ActorRef<Delivery> inbox;
 
@@ -107,6 +110,7 @@ public final class MessageCommands {
       Duration ackWindow,
       Clock clock) {
     this.context = context;
+    this.self = context.getSelf();
     this.limits = limits;
     this.inbox = inbox;
     this.sourceIp = sourceIp;
@@ -293,40 +297,70 @@ public final class MessageCommands {
     sendsInFlight++;
     context.pipeToSelf(
         answer,
-        (reply, failure) -> {
-          sendsInFlight--;
-          if (reply instanceof Conversation.Sent sent) {
-            metrics.acked(System.nanoTime() - received);
-            return new SessionActor.Emit(
-                Replies.replyTo(command, CommandType.ack, null, clientId)
-                    .setAckMessage(
-                        AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp()))
-                    .build());
-          }
-          if (reply instanceof Conversation.Rejected rejected) {
-            return new SessionActor.Emit(
-                ackError(command, clientId, rejected.code(), rejected.reason()));
-          }
-          if (reply instanceof Conversation.RejectedByApp rejected) {
-            // _messageReceived dropped it (docs/hooks.md §4.2): the ack carries the app's code and
-            // message.
-            AckCommand.Builder ack =
-                AckCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
-            if (rejected.appCode() != null) {
-              ack.setAppCode(rejected.appCode());
-            }
-            if (rejected.appMsg() != null) {
-              ack.setAppMsg(rejected.appMsg());
-            }
-            return new SessionActor.Emit(
-                Replies.replyTo(command, CommandType.ack, null, clientId)
-                    .setAckMessage(ack)
-                    .build());
-          }
-          LOG.warn("direct to {} failed: {}", request.getCid(), String.valueOf(failure));
-          return new SessionActor.Emit(
-              ackError(command, clientId, ErrorCode.INTERNAL_ERROR, "message not sent, retry"));
-        });
+        (reply, failure) ->
+            new SessionActor.Answered(
+                new Answer(Answer.Kind.DIRECT, command, clientId, received, reply, failure)));
+  }
+
+  /**
+   * A {@code direct} or {@code patch} answered by its conversation, back in the session actor:
+   * {@code received} is when the request arrived (nanoTime).
+   */
+  record Answer(
+      Kind kind,
+      GenericCommand command,
+      String clientId,
+      long received,
+      Conversation.Reply reply,
+      Throwable failure) {
+    enum Kind {
+      DIRECT,
+      PATCH
+    }
+  }
+
+  /**
+   * A {@code direct} or {@code patch} was answered: it is no longer in flight; the reply to send.
+   */
+  GenericCommand onAnswered(Answer answer) {
+    if (answer.kind() == Answer.Kind.DIRECT) {
+      sendsInFlight--;
+      return directReply(answer);
+    }
+    patchesInFlight--;
+    return patchReply(answer);
+  }
+
+  private GenericCommand directReply(Answer answer) {
+    GenericCommand command = answer.command();
+    String clientId = answer.clientId();
+    if (answer.reply() instanceof Conversation.Sent sent) {
+      metrics.acked(System.nanoTime() - answer.received());
+      return Replies.replyTo(command, CommandType.ack, null, clientId)
+          .setAckMessage(AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp()))
+          .build();
+    }
+    if (answer.reply() instanceof Conversation.Rejected rejected) {
+      return ackError(command, clientId, rejected.code(), rejected.reason());
+    }
+    if (answer.reply() instanceof Conversation.RejectedByApp rejected) {
+      // _messageReceived dropped it (docs/hooks.md §4.2): the ack carries the app's code and
+      // message.
+      AckCommand.Builder ack =
+          AckCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
+      if (rejected.appCode() != null) {
+        ack.setAppCode(rejected.appCode());
+      }
+      if (rejected.appMsg() != null) {
+        ack.setAppMsg(rejected.appMsg());
+      }
+      return Replies.replyTo(command, CommandType.ack, null, clientId).setAckMessage(ack).build();
+    }
+    LOG.warn(
+        "direct to {} failed: {}",
+        command.getDirectMessage().getCid(),
+        String.valueOf(answer.failure()));
+    return ackError(command, clientId, ErrorCode.INTERNAL_ERROR, "message not sent, retry");
   }
 
   int sendsInFlight() {
@@ -412,7 +446,7 @@ public final class MessageCommands {
    */
   private void openAckWindow(String key) {
     ackWindows.put(key, PendingAck.NONE);
-    context.scheduleOnce(ackWindow, context.getSelf(), new SessionActor.AckWindowClosed(key));
+    context.scheduleOnce(ackWindow, self, new SessionActor.AckWindowClosed(key));
   }
 
   void ackWindowClosed(String key) {
@@ -500,7 +534,7 @@ public final class MessageCommands {
                               clientId,
                               known(((HistoryReader.Refused) result).code()),
                               ((HistoryReader.Refused) result).detail());
-              context.getSelf().tell(new SessionActor.Emit(frame));
+              self.tell(new SessionActor.Emit(frame));
             });
   }
 
@@ -640,26 +674,26 @@ public final class MessageCommands {
     patchesInFlight++;
     context.pipeToSelf(
         answer,
-        (reply, failure) -> {
-          patchesInFlight--;
-          if (reply instanceof Conversation.PatchApplied applied) {
-            return new SessionActor.Emit(
-                Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)
-                    .setPatchMessage(
-                        PatchCommand.newBuilder().setLastPatchTime(applied.patchTimestamp()))
-                    .build());
-          }
-          if (reply instanceof Conversation.Rejected rejected) {
-            return new SessionActor.Emit(
-                error(command, clientId, known(rejected.code()), rejected.detail()));
-          }
-          if (reply instanceof Conversation.RejectedByApp rejected) {
-            return new SessionActor.Emit(
-                Replies.rejectedByApp(command.hasI() ? command.getI() : null, clientId, rejected));
-          }
-          return new SessionActor.Emit(
-              error(command, clientId, ErrorCode.INTERNAL_ERROR, "patch failed, retry"));
-        });
+        (reply, failure) ->
+            new SessionActor.Answered(
+                new Answer(Answer.Kind.PATCH, command, clientId, 0, reply, failure)));
+  }
+
+  private static GenericCommand patchReply(Answer answer) {
+    GenericCommand command = answer.command();
+    String clientId = answer.clientId();
+    if (answer.reply() instanceof Conversation.PatchApplied applied) {
+      return Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)
+          .setPatchMessage(PatchCommand.newBuilder().setLastPatchTime(applied.patchTimestamp()))
+          .build();
+    }
+    if (answer.reply() instanceof Conversation.Rejected rejected) {
+      return error(command, clientId, known(rejected.code()), rejected.detail());
+    }
+    if (answer.reply() instanceof Conversation.RejectedByApp rejected) {
+      return Replies.rejectedByApp(command.hasI() ? command.getI() : null, clientId, rejected);
+    }
+    return error(command, clientId, ErrorCode.INTERNAL_ERROR, "patch failed, retry");
   }
 
   // -------------------------------------------------------------------------------------------
@@ -735,6 +769,9 @@ public final class MessageCommands {
    * messages.
    */
   public void afterLogin(String appId, String clientId, int version, long lastPatchTime) {
+    if (index == null) {
+      return; // built by forEntities: no member index, so no conversation to catch up on
+    }
     index
         .conversationsOf(appId, clientId, settings.maxQueryCandidates())
         .whenComplete(
@@ -790,16 +827,14 @@ public final class MessageCommands {
                 pushes.stream()
                     .limit(MAX_HISTORY)
                     .forEach(push -> all.addAllPatches(push.getPatchMessage().getPatchesList()));
-                context
-                    .getSelf()
-                    .tell(
-                        new SessionActor.Emit(
-                            GenericCommand.newBuilder()
-                                .setCmd(CommandType.patch)
-                                .setOp(OpType.modify)
-                                .setPeerId(clientId)
-                                .setPatchMessage(all)
-                                .build()));
+                self.tell(
+                    new SessionActor.Emit(
+                        GenericCommand.newBuilder()
+                            .setCmd(CommandType.patch)
+                            .setOp(OpType.modify)
+                            .setPeerId(clientId)
+                            .setPatchMessage(all)
+                            .build()));
               }
             });
   }
@@ -832,18 +867,16 @@ public final class MessageCommands {
                     && conversations++ < settings.offlineConversations()) {
                   for (int n = 0; n < queue.messages().size(); n++) {
                     boolean last = n == queue.messages().size() - 1;
-                    context
-                        .getSelf()
-                        .tell(
-                            new SessionActor.Emit(
-                                NoticeFrames.direct(
-                                    clientId,
-                                    queue.cid(),
-                                    queue.messages().get(n),
-                                    queue.convType(),
-                                    false,
-                                    true,
-                                    last && queue.hasMore())));
+                    self.tell(
+                        new SessionActor.Emit(
+                            NoticeFrames.direct(
+                                clientId,
+                                queue.cid(),
+                                queue.messages().get(n),
+                                queue.convType(),
+                                false,
+                                true,
+                                last && queue.hasMore())));
                   }
                 }
               }
@@ -883,15 +916,13 @@ public final class MessageCommands {
                 }
               }
               if (unread.getConvsCount() > 0) {
-                context
-                    .getSelf()
-                    .tell(
-                        new SessionActor.Emit(
-                            GenericCommand.newBuilder()
-                                .setCmd(CommandType.unread)
-                                .setPeerId(clientId)
-                                .setUnreadMessage(unread)
-                                .build()));
+                self.tell(
+                    new SessionActor.Emit(
+                        GenericCommand.newBuilder()
+                            .setCmd(CommandType.unread)
+                            .setPeerId(clientId)
+                            .setUnreadMessage(unread)
+                            .build()));
               }
             });
   }
@@ -902,7 +933,7 @@ public final class MessageCommands {
   }
 
   private void emit(GenericCommand command) {
-    context.getSelf().tell(new SessionActor.Emit(command));
+    self.tell(new SessionActor.Emit(command));
   }
 
   /** Ids of will messages, which are acked when registered and get their real id when delivered. */

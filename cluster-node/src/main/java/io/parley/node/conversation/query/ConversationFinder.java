@@ -155,6 +155,22 @@ public final class ConversationFinder {
    * Conversation.Rejected} 4303 when it does not exist, 4316 when it is not a chatroom.
    */
   public CompletionStage<Conversation.Reply> onlineCount(String appId, String cid) {
+    return inChatroom(appId, cid, Conversation.Count::new);
+  }
+
+  /**
+   * A random sample of at most {@code limit} clients online in chatroom {@code cid}, on any node:
+   * {@link Conversation.Listed}, or the refusals of {@link #onlineCount}.
+   */
+  public CompletionStage<Conversation.Reply> onlineSample(String appId, String cid, int limit) {
+    return inChatroom(appId, cid, replyTo -> new Conversation.OnlineSample(limit, replyTo));
+  }
+
+  private CompletionStage<Conversation.Reply> inChatroom(
+      String appId,
+      String cid,
+      Function<org.apache.pekko.actor.typed.ActorRef<Conversation.Reply>, Conversation.Command>
+          question) {
     return byIds(appId, List.of(cid))
         .thenCompose(
             found -> {
@@ -171,7 +187,7 @@ public final class ConversationFinder {
               return Futures.direct(
                   entities
                       .apply(Conversation.entityId(appId, cid))
-                      .ask(Conversation.Count::new, askTimeout));
+                      .ask(question::apply, askTimeout));
             });
   }
 

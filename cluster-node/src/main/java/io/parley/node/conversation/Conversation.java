@@ -407,7 +407,8 @@ public final class Conversation
    * History may be read: where it starts, and the other member's positions in a conversation of two
    * (or null).
    */
-  public record HistoryOpened(long createdAt, Position other) implements Reply {}
+  /** {@code chatroom}: its history is bucketed by day. */
+  public record HistoryOpened(long createdAt, boolean chatroom, Position other) implements Reply {}
 
   public record Sent(String messageId, long timestamp) implements Reply {}
 

@@ -269,11 +269,13 @@ public final class ConversationFinder {
 
   /**
    * Whether {@code requester} may see the last message ({@code lm}, {@code msg*}): members, and
-   * anyone in a chatroom (whose history is public). An outsider who learns an id learns nothing of
-   * what is said in it.
+   * anyone in a chatroom (whose history is public), and the app server ({@code requester} null:
+   * REST with the master key). An outsider who learns an id learns nothing of what is said in it.
    */
   public static boolean seesLastMessage(Conversation.Snapshot conversation, String requester) {
-    return conversation.kind() == Kind.TRANSIENT || conversation.members().contains(requester);
+    return requester == null
+        || conversation.kind() == Kind.TRANSIENT
+        || conversation.members().contains(requester);
   }
 
   /** With flag bit 1 (§6.4): the last message's fields, only when there is one. */

@@ -63,7 +63,7 @@ public final class HistoryReader {
                   opened.perUser() && !Conversation.SERVER.equals(reader)
                       ? query.seenBy(reader)
                       : query;
-              return store
+              return (opened.chatroom() ? store.chatroom() : store)
                   .page(appId, cid, seen, opened.createdAt())
                   .thenApply(messages -> (Result) new Page(messages, opened.other()));
             });

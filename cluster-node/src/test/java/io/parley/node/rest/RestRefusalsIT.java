@@ -58,6 +58,7 @@ class RestRefusalsIT {
             .asText();
     String ids = "{\"client_ids\":[\"ghost-" + run + "\"]}";
     String base = "/1.2/rtm/conversations/" + cid;
+    String service = "/1.2/rtm/service-conversations";
     List<Call> calls =
         List.of(
             new Call(
@@ -166,12 +167,62 @@ class RestRefusalsIT {
                 "{\"from_peer\":\"x\",\"conv_id\":\"" + cid + "\",\"message\":\"y\"}",
                 true),
             new Call("GET", "/1.1/rtm/messages/history?convid=" + cid, null, false),
+            new Call("POST", service, "{\"name\":\"x\"}", false),
+            new Call("GET", service, null, false),
+            new Call("PUT", service + "/" + system, "{\"name\":\"changed\"}", false),
+            new Call("GET", service + "/" + system + "/subscribers", null, false),
+            new Call("GET", service + "/" + system + "/subscribers/count", null, false),
+            new Call(
+                "POST",
+                service + "/" + system + "/subscribers",
+                "{\"client_id\":\"ghost-" + run + "\"}",
+                true),
+            new Call("DELETE", service + "/" + system + "/subscribers/" + tom, null, false),
+            new Call(
+                "POST",
+                service + "/" + system + "/broadcasts",
+                "{\"from_client\":\"x\",\"message\":\"y\"}",
+                true),
+            new Call(
+                "POST",
+                service + "/" + system + "/messages",
+                "{\"from_client\":\"x\",\"to_clients\":[\"" + tom + "\"],\"message\":\"y\"}",
+                true),
+            new Call(
+                "GET", service + "/" + system + "/subscribers/" + tom + "/messages", null, false),
+            new Call(
+                "PUT",
+                service + "/" + system + "/messages/" + mid,
+                "{\"from_client\":\"x\",\"message\":\"y\",\"timestamp\":" + ts + "}",
+                true),
+            new Call(
+                "POST",
+                "/1.2/rtm/broadcasts",
+                "{\"from_client\":\"x\",\"conv_id\":\"" + system + "\",\"message\":\"y\"}",
+                true),
+            new Call("GET", "/1.2/rtm/broadcasts?conv_id=" + system, null, false),
+            new Call("DELETE", "/1.2/rtm/broadcasts/" + mid, null, false),
+            new Call(
+                "POST",
+                "/1.1/rtm/conversation/subscription",
+                "{\"conv_id\":\"" + system + "\",\"client_id\":\"ghost-" + run + "\"}",
+                true),
+            new Call(
+                "POST",
+                "/1.1/rtm/broadcast/subscriber",
+                "{\"from_peer\":\"x\",\"conv_id\":\"" + system + "\",\"message\":\"y\"}",
+                true),
+            new Call("GET", "/1.2/rtm/stats", null, false),
+            new Call("POST", "/1.2/rtm/clients/check-online", ids, true),
+            new Call("POST", "/1.2/rtm/clients/" + tom + "/kick", "{\"reason\":\"x\"}", false),
+            new Call("GET", "/1.2/rtm/clients/" + tom + "/service-conversations", null, false),
             new Call(
                 "POST",
                 "/1.1/rtm/broadcast",
                 "{\"from_peer\":\"x\",\"conv_id\":\"" + system + "\",\"message\":\"y\"}",
                 true));
     String before = state(master, cid);
+    String subscribers = master.get(service + "/" + system + "/subscribers").text();
     long now = System.currentTimeMillis();
     List<RestClient> strangers =
         List.of(
@@ -210,6 +261,8 @@ class RestRefusalsIT {
     }
     assertEquals(List.of(), wrong, "answers not as LeanCloud's");
     assertEquals(before, state(master, cid), "refused calls changed the conversation");
+    assertEquals(
+        subscribers, master.get(service + "/" + system + "/subscribers").text(), "subscribers");
     RestClient.Response signed =
         RestClient.signed(CLUSTER.second(), RestClient.MASTER_KEY, true).get(base + "/members");
     assertEquals(200, signed.status(), signed::toString);

@@ -34,7 +34,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * WebSocket endpoint on every other path, with the subprotocol rules of §1.4, and the REST API's
  * routes (built by the caller) for plain HTTP requests. Directives and translation only.
  */
-public final class GatewayRoutes extends AllDirectives {
+public final class GatewayRoutes extends AllDirectives implements WebSocketSessions {
 
   static final String ROUTER_PATH = "/v1/route";
 
@@ -149,24 +149,13 @@ public final class GatewayRoutes extends AllDirectives {
                 HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, body.toString())));
   }
 
-  /** A WebSocket opening handshake's outcome: refused with an HTTP error, or accepted. */
-  sealed interface Handshake {
-    record Refused(int status, int code, String error) implements Handshake {
-      HttpResponse response() {
-        return json(StatusCodes.get(status), code, error);
-      }
-    }
-
-    /** {@code echo}: the subprotocol to name in the answer, or null. */
-    record Accepted(Subprotocol subprotocol, String echo) implements Handshake {}
-  }
-
   /**
    * Offered protocols come from the header, else from {@code ?subprotocol=} (the .NET Unity
    * client), else the legacy JSON rule applies. The chosen protocol is echoed only when the client
    * sent the header. A full node refuses.
    */
-  Handshake handshake(List<String> offered, Optional<String> queried) {
+  @Override
+  public Handshake handshake(List<String> offered, Optional<String> queried) {
     if (localSessions.size() >= settings.limits().connectionsPerNode()) {
       // Bounded: a full node says so (the SDKs retry, and the router may send them elsewhere).
       return new Handshake.Refused(
@@ -196,7 +185,8 @@ public final class GatewayRoutes extends AllDirectives {
    * The stream of one accepted connection's session: it starts the session actor when it starts.
    * {@code lastInbound} is the read-idle clock the edge sets on everything the client sends.
    */
-  org.apache.pekko.stream.javadsl.Flow<SessionActor.Inbound, Outbound, NotUsed> session(
+  @Override
+  public org.apache.pekko.stream.javadsl.Flow<SessionActor.Inbound, Outbound, NotUsed> session(
       Subprotocol subprotocol, String remoteAddress, AtomicLong lastInbound) {
     NodeMetrics.get(system).connectionOpened();
     return org.apache.pekko.stream.javadsl.Flow.fromGraph(
@@ -216,7 +206,7 @@ public final class GatewayRoutes extends AllDirectives {
         StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false).toList();
     Handshake handshake = handshake(offered, queryParameter(request, "subprotocol"));
     if (handshake instanceof Handshake.Refused refused) {
-      return refused.response();
+      return json(StatusCodes.get(refused.status()), refused.code(), refused.error());
     }
     Handshake.Accepted accepted = (Handshake.Accepted) handshake;
     AtomicLong lastInbound = new AtomicLong(System.nanoTime());

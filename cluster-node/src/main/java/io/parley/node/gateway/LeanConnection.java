@@ -27,8 +27,8 @@ import org.apache.pekko.util.ByteStringBuilder;
  *
  * <ul>
  *   <li>for a WebSocket upgrade on the IM path, answers {@code 101} itself (subprotocol rules of
- *       {@link GatewayRoutes#handshake}) and runs RFC 6455 framing in this same stage: unmasking,
- *       pings answered and counted as activity, the close handshake (bounded by {@link
+ *       {@link WebSocketSessions#handshake}) and runs RFC 6455 framing in this same stage:
+ *       unmasking, pings answered and counted as activity, the close handshake (bounded by {@link
  *       #CLOSE_TIMEOUT}), fragments collected under the message cap and the assembly deadline; the
  *       session's {@link ConnectionFlow} is the only other stage, fused into the same interpreter;
  *   <li>for anything else (router, REST, health, a malformed upgrade) hands the connection, with
@@ -55,7 +55,7 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
 
   /** What a connection needs from the node; one per listener. */
   record Context(
-      GatewayRoutes routes,
+      WebSocketSessions sessions,
       java.util.function.Function<java.net.InetSocketAddress, Flow<ByteString, ByteString, ?>> http,
       int maxRequestHead,
       Duration requestHeadTimeout,
@@ -289,17 +289,18 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
     // --- the WebSocket
 
     private void accept(RequestHead head) {
-      GatewayRoutes.Handshake handshake =
+      WebSocketSessions.Handshake handshake =
           context
-              .routes()
+              .sessions()
               .handshake(
                   head.values("Sec-WebSocket-Protocol"),
                   GatewayRoutes.queryParameter(head.rawQuery(), "subprotocol"));
-      if (handshake instanceof GatewayRoutes.Handshake.Refused refused) {
+      if (handshake instanceof WebSocketSessions.Handshake.Refused refused) {
         refuse(refused.status(), refused.code(), refused.error());
         return;
       }
-      GatewayRoutes.Handshake.Accepted accepted = (GatewayRoutes.Handshake.Accepted) handshake;
+      WebSocketSessions.Handshake.Accepted accepted =
+          (WebSocketSessions.Handshake.Accepted) handshake;
       String key = head.header("Sec-WebSocket-Key").orElseThrow();
       write(
           ByteString.fromString(
@@ -346,7 +347,7 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
       String address =
           remote.getAddress() == null ? "unknown" : remote.getAddress().getHostAddress();
       Source.fromGraph(toSession.source())
-          .via(context.routes().session(accepted.subprotocol(), address, lastInbound))
+          .via(context.sessions().session(accepted.subprotocol(), address, lastInbound))
           .runWith(fromSession.sink(), subFusingMaterializer());
       fromSession.pull();
       readFrames();

@@ -119,6 +119,7 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
     /** Payload bytes of the current frame still to drop, and whether it ends its message. */
     private long skip;
 
+    private boolean skipping;
     private boolean skipEndsMessage;
     private boolean closeSent;
     private boolean closeReceived;
@@ -445,13 +446,14 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
       if (ready != null || closeReceived) {
         return Step.WAIT;
       }
-      if (skip > 0) {
+      if (skipping) {
         long dropped = Math.min(skip, buffer.size());
         buffer = buffer.drop((int) dropped);
         skip -= dropped;
         if (skip > 0) {
           return Step.NEED_BYTES;
         }
+        skipping = false;
         if (skipEndsMessage) {
           endMessage(null);
         }
@@ -475,26 +477,32 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
         return Step.WAIT;
       }
       lastInbound.set(System.nanoTime());
-      if (!inMessage) {
-        seen = 0;
-        timedOut = false;
-        fragmentsOpcode = header.opcode();
-      }
-      seen = Math.min(Long.MAX_VALUE / 2, seen + header.length());
-      if (closeSent || discarding || seen > context.maxMessageSize()) {
+      // Counted once the frame is consumed: its header is read again while its payload arrives.
+      long total = Math.min(Long.MAX_VALUE / 2, (inMessage ? seen : 0) + header.length());
+      if (closeSent || discarding || total > context.maxMessageSize()) {
         // Read and dropped: over the cap (reported once complete), timed out, or closing.
-        if (!discarding && !header.fin()) {
-          scheduleOnce(ASSEMBLY_TIMER, context.assemblyTimeout());
+        if (!inMessage) {
+          timedOut = false;
+          if (!header.fin()) {
+            scheduleOnce(ASSEMBLY_TIMER, context.assemblyTimeout());
+          }
         }
+        seen = total;
         discarding = true;
         fragments = null;
         buffer = buffer.drop(header.headerLength());
         skip = header.length();
+        skipping = true;
         skipEndsMessage = header.fin();
         return readFrame();
       }
       if (buffer.size() < header.headerLength() + header.length()) {
         return Step.NEED_BYTES;
+      }
+      seen = total;
+      if (!inMessage) {
+        timedOut = false;
+        fragmentsOpcode = header.opcode();
       }
       byte[] payload = WebSocketFrames.payload(buffer, header);
       buffer = buffer.drop(header.headerLength() + (int) header.length());

@@ -22,7 +22,6 @@ import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,7 +31,12 @@ import org.junit.jupiter.api.Test;
  */
 class LeanConnectionTest {
 
+  /**
+   * Shared with {@code LeanConnectionPropertyTest} (either may run first); it ends with the test
+   * JVM (Pekko's shutdown hook).
+   */
   static final ActorTestKit TEST_KIT = ActorTestKit.create();
+
   static final int MAX_MESSAGE = 64;
 
   /** RFC 6455 §1.3's example key and its answer. */
@@ -43,11 +47,6 @@ class LeanConnectionTest {
           + "Sec-WebSocket-Key: "
           + KEY
           + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: lc.json.3\r\n\r\n";
-
-  @AfterAll
-  static void shutdown() {
-    TEST_KIT.shutdownTestKit();
-  }
 
   /** Echoes every message; "close" makes it close with 4107; reports what the edge told it. */
   static final WebSocketSessions ECHO =

@@ -16,11 +16,20 @@
  *   _conversationAdd   a member id starting `Banned`    -> {reject: true, code: 7306, detail: 'banned'}
  *   _conversationUpdate attr.name `rename-me`           -> {attr: {...attr, name: 'renamed by the app'}}
  *   _messageUpdate     text containing `hook:deny`      -> {drop: true, code: 7405, detail: 'no edits'}
+ *   _rtmClientSign     username starting `refused`      -> false (refuse to sign)
+ *                      username starting `broken`       -> throws (HTTP 500, a failed hook)
+ *                      any other user                   -> true
  *   every other call   -> {}
  * It never calls anything outside loopback: its API server is the dead port above.
+ *
+ * GET /1.1/users/me stands in for the app's storage service (LeanCloud's `_User` store, which goes away with
+ * LeanCloud; Parley asks the app's own store, here this stand-in): with the app's X-LC-Id and X-LC-Key (or the
+ * storage SDK's X-LC-Sign) and an X-LC-Session of USERS below it answers that `_User` as LeanCloud's storage did;
+ * an unknown session token gets 400 {code: 211}, wrong app keys 401, and `token-hang` no answer at all.
  */
 'use strict';
 
+const crypto = require('crypto');
 const http = require('http');
 const AV = require('leanengine');
 
@@ -41,6 +50,20 @@ AV.init({
 });
 
 const calls = [];
+
+/** The app's users by session token, in the shape LeanCloud's storage answered GET /1.1/users/me. */
+const USERS = {};
+for (const [token, objectId, username] of [
+  ['token-ally', '5fb4ff18d0deed36ea501c8a', 'ally'],
+  ['token-refused', '5fb4ff18d0deed36ea501c8b', 'refused-rex'],
+  ['token-broken', '5fb4ff18d0deed36ea501c8c', 'broken-bo'],
+]) {
+  USERS[token] = {
+    objectId, username, sessionToken: token, email: `${username}@example.com`, emailVerified: true,
+    mobilePhoneNumber: '', mobilePhoneVerified: false, createdAt: '2017-07-11T07:58:10.149Z',
+    updatedAt: '2017-07-11T07:58:10.149Z',
+  };
+}
 
 function record(hook, request) {
   calls.push({ hook, params: request.params, at: Date.now() });
@@ -90,6 +113,14 @@ AV.Cloud.define('_messageUpdate', (request) => {
   return {};
 });
 
+AV.Cloud.define('_rtmClientSign', (request) => {
+  record('_rtmClientSign', request);
+  const username = String(request.params.username || '');
+  if (username.startsWith('refused')) return false;
+  if (username.startsWith('broken')) throw new AV.Cloud.Error('the engine broke', { status: 500 });
+  return true;
+});
+
 for (const hook of ['_messageSent', '_conversationStarted', '_conversationAdded', '_conversationRemove',
   '_conversationRemoved', '_clientOnline', '_clientOffline']) {
   AV.Cloud.define(hook, (request) => {
@@ -105,8 +136,34 @@ const server = http.createServer((req, res) => {
     res.end(JSON.stringify(calls));
     return;
   }
+  if (req.method === 'GET' && req.url.split('?')[0] === '/1.1/users/me') {
+    usersMe(req, res);
+    return;
+  }
   engine(req, res);
 });
+
+function json(res, status, body) {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify(body));
+}
+
+/** The stand-in user store: LeanCloud storage's GET /1.1/users/me (AV.User.become). */
+function usersMe(req, res) {
+  const key = process.env.LEANCLOUD_APP_KEY;
+  const sign = String(req.headers['x-lc-sign'] || '').split(',');
+  const signed = sign.length === 2 && crypto.createHash('md5').update(sign[1] + key).digest('hex') === sign[0];
+  if (req.headers['x-lc-id'] !== process.env.LEANCLOUD_APP_ID || !(req.headers['x-lc-key'] === key || signed)) {
+    json(res, 401, { code: 401, error: 'Unauthorized.' });
+    return;
+  }
+  const token = req.headers['x-lc-session'];
+  calls.push({ hook: 'users/me', params: { sessionToken: token }, at: Date.now() });
+  if (token === 'token-hang') return; // never answers: the caller's timeout must end the call
+  if (USERS[token]) json(res, 200, USERS[token]);
+  else json(res, 400, { code: 211, error: 'Could not find user.' });
+}
 server.listen(Number(process.env.PORT), '127.0.0.1', () => {
   console.log(`listening on 127.0.0.1:${process.env.PORT}`);
 });

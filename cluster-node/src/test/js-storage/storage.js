@@ -5,6 +5,8 @@
  *
  *   node storage.js conversation --storage http://127.0.0.1:P --realtime http://127.0.0.1:Q
  *        --app-id ID --app-key KEY --master-key KEY --run SUFFIX [--timeout-ms 30000]
+ *   node storage.js usersign --storage <the app's user store> --realtime http://127.0.0.1:Q
+ *        --app-id ID --app-key KEY --run SUFFIX [--timeout-ms 30000]     (see usersign below)
  *
  * alice is online on --realtime; AV.Conversation (on --storage) creates a conversation of alice and bob, adds
  * carol, sends a message as "bot", then creates a system conversation and broadcasts in it. alice must get
@@ -12,7 +14,7 @@
  * one JSON object: {"ok":true,"facts":{...}} or {"ok":false,"error":...,"facts":{...}}.
  */
 const AV = require('leancloud-storage');
-const { Realtime, Event } = require('leancloud-realtime');
+const { Realtime, Event, TextMessage } = require('leancloud-realtime');
 
 function parseArgs(argv) {
   const args = {};
@@ -114,7 +116,47 @@ async function conversation() {
   await bobClient.close();
 }
 
-const scenarios = { conversation };
+/** What an SDK call that failed reports: the fields an app would show or branch on. */
+function failure(error) {
+  return { code: error.code, message: error.message, appCode: error.appCode };
+}
+
+/*
+ * usersign: an app whose users are AV.Users logs them in with createIMClient(AV.User), with login signatures
+ * required. AV.User.become asks the app's storage (--storage: the stand-in of the engine app) for each user;
+ * createIMClient(user) then asks Parley (--realtime) for the login signature, POST /1.1/rtm/sign, which asks
+ * the same store and the app's _rtmClientSign. `ally` is allowed and logs in as her objectId; `refused-rex`
+ * is refused by the hook; a plain client id without a signature is refused by Parley (4102).
+ */
+async function usersign() {
+  AV.init({ appId: args['app-id'], appKey: args['app-key'], serverURL: args.storage });
+  const realtime = new Realtime({ appId: args['app-id'], appKey: args['app-key'], server: args.realtime });
+  const ally = await within(AV.User.become('token-ally'), timeoutMs, 'AV.User.become(ally)');
+  facts.allyUserId = ally.id;
+  const allyClient = await within(realtime.createIMClient(ally), timeoutMs, 'ally login');
+  facts.allyClientId = allyClient.id;
+  const chat = await allyClient.createConversation({ members: [`friend-${args.run}`], name: 'signed in' });
+  const sent = await chat.send(new TextMessage('hello as an AV.User'));
+  facts.allySent = { id: sent.id, from: sent.from };
+  await allyClient.close();
+
+  const rex = await within(AV.User.become('token-refused'), timeoutMs, 'AV.User.become(rex)');
+  facts.rexUserId = rex.id;
+  try {
+    const rexClient = await within(realtime.createIMClient(rex), timeoutMs, 'rex login');
+    facts.rex = { loggedIn: rexClient.id };
+  } catch (error) {
+    facts.rex = failure(error);
+  }
+  try {
+    const plain = await within(realtime.createIMClient(`plain-${args.run}`), timeoutMs, 'unsigned login');
+    facts.unsigned = { loggedIn: plain.id };
+  } catch (error) {
+    facts.unsigned = failure(error);
+  }
+}
+
+const scenarios = { conversation, usersign };
 
 (async () => {
   if (!scenarios[scenario]) {

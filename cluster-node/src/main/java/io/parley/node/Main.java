@@ -13,6 +13,7 @@ import io.parley.node.health.NodeHealth;
 import io.parley.node.hooks.HookClient;
 import io.parley.node.hooks.Hooks;
 import io.parley.node.hooks.OfflinePush;
+import io.parley.node.hooks.UserStore;
 import io.parley.node.message.MessageStore;
 import io.parley.node.metrics.EntityCounter;
 import io.parley.node.metrics.MetricsServer;
@@ -27,6 +28,7 @@ import io.parley.node.session.ConversationCommands;
 import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
+import io.parley.node.session.UserLogins;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.util.Map;
@@ -188,7 +190,8 @@ public final class Main {
                 limits,
                 clock,
                 notifications,
-                revocations));
+                revocations,
+                new UserLogins(new UserStore(system, settings), hooks, clock)));
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.
     CoordinatedShutdown.get(system)

@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.serialization.CborSerializable;
+import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -276,7 +277,11 @@ public final class Conversation
   public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo)
       implements Command {}
 
-  /** patch/modify (§6.16): recall or edit one's own message. Replies {@link PatchApplied}. */
+  /**
+   * patch/modify (§6.16): recall or edit one's own message. Replies {@link PatchApplied}. Without
+   * an {@code origin} (no session) it is the app server's (REST), which calls {@code
+   * _messageUpdate} only with the app's {@code rest-messages} on.
+   */
   public record PatchMessage(
       String requester,
       String messageId,
@@ -375,7 +380,11 @@ public final class Conversation
       implements Reply {}
 
   public record Failure(int code, String reason, List<String> clientIds)
-      implements CborSerializable {}
+      implements CborSerializable {
+    public Failure(ErrorCode code, List<String> clientIds) {
+      this(code.code(), code.reason(), clientIds);
+    }
+  }
 
   public record Counted(int count) implements Reply {}
 
@@ -422,14 +431,27 @@ public final class Conversation
   public record Listed(List<String> clientIds, String next) implements Reply {}
 
   /** A refusal with the LeanCloud error code the client must get. */
-  public record Rejected(int code, String reason, String detail) implements Reply {}
+  public record Rejected(int code, String reason, String detail) implements Reply {
+    public Rejected(ErrorCode code, String detail) {
+      this(code.code(), code.reason(), detail);
+    }
+
+    /** Whether this refusal carries {@code code}. */
+    public boolean is(ErrorCode code) {
+      return this.code == code.code();
+    }
+  }
 
   /**
    * Refused by the app's hook: the LeanCloud code, and the app's own {@code appCode} and {@code
    * appMsg} (may be null).
    */
   public record RejectedByApp(int code, String reason, Integer appCode, String appMsg)
-      implements Reply {}
+      implements Reply {
+    public RejectedByApp(ErrorCode code, Integer appCode, String appMsg) {
+      this(code.code(), code.reason(), appCode, appMsg);
+    }
+  }
 
   /** What readers see of a conversation. */
   public record Snapshot(
@@ -786,7 +808,9 @@ public final class Conversation
                 temporary()
                     ? notFound(send.replyTo())
                     : reject(
-                        send.replyTo(), 4401, "INVALID_MESSAGING_TARGET", "no conversation " + cid))
+                        send.replyTo(),
+                        ErrorCode.INVALID_MESSAGING_TARGET,
+                        "no conversation " + cid))
         .onCommand(Post.class, (state, post) -> notFound(post.replyTo()))
         .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
         .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
@@ -797,7 +821,8 @@ public final class Conversation
             (state, patch) ->
                 temporary()
                     ? notFound(patch.replyTo())
-                    : reject(patch.replyTo(), 4404, "MESSAGE_NOT_FOUND", "no conversation " + cid));
+                    : reject(
+                        patch.replyTo(), ErrorCode.MESSAGE_NOT_FOUND, "no conversation " + cid));
     builder
         .forState(state -> state.exists() && state.expiredAt(clock.millis()))
         .onCommand(Start.class, this::onStartExpired)
@@ -929,7 +954,7 @@ public final class Conversation
     int cap =
         start.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
     if (unique.size() > cap) {
-      return reject(start.replyTo(), 4304, "CONVERSATION_FULL", "at most " + cap + " members");
+      return reject(start.replyTo(), ErrorCode.CONVERSATION_FULL, "at most " + cap + " members");
     }
     List<String> members = new ArrayList<>(unique);
     Started started =
@@ -967,7 +992,7 @@ public final class Conversation
       return Effect().reply(start.replyTo(), new Created(snapshot(state), true));
     }
     return reject(
-        start.replyTo(), 4300, "CONVERSATION_INTERNAL_ERROR", "conversation id already in use");
+        start.replyTo(), ErrorCode.CONVERSATION_INTERNAL_ERROR, "conversation id already in use");
   }
 
   /**
@@ -1017,8 +1042,7 @@ public final class Conversation
     if (!selfJoin && !state.isMember(add.initiator())) {
       return reject(
           add.replyTo(),
-          4317,
-          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           add.initiator() + " is not a member");
     }
     if (selfJoin
@@ -1028,8 +1052,7 @@ public final class Conversation
       // `self-join`).
       return reject(
           add.replyTo(),
-          4317,
-          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           "only members add anyone to " + cid + ", " + add.initiator() + " included");
     }
     int cap =
@@ -1052,8 +1075,8 @@ public final class Conversation
     }
     List<Failure> failed =
         failures(
-            new Failure(4304, "CONVERSATION_FULL", full),
-            new Failure(4548, "BLOCKED_BY_CONV", blocked));
+            new Failure(ErrorCode.CONVERSATION_FULL, full),
+            new Failure(ErrorCode.BLOCKED_BY_CONV, blocked));
     if (added.isEmpty()) {
       return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
     }
@@ -1079,8 +1102,7 @@ public final class Conversation
     if (state.kind() == Kind.TRANSIENT) {
       return reject(
           remove.replyTo(),
-          4316,
-          "TRANSIENT_CONVERSATION_REQUIRED",
+          ErrorCode.TRANSIENT_CONVERSATION_REQUIRED,
           "leave a chatroom with LeaveRoom");
     }
     if (state.kind() == Kind.SYSTEM) {
@@ -1090,8 +1112,7 @@ public final class Conversation
     if (!state.isMember(remove.initiator())) {
       return reject(
           remove.replyTo(),
-          4317,
-          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           remove.initiator() + " is not a member");
     }
     List<String> removed = new ArrayList<>();
@@ -1116,8 +1137,8 @@ public final class Conversation
     }
     List<Failure> failed =
         failures(
-            new Failure(4324, "CONVERSATION_NEED_OWNER", needOwner),
-            new Failure(4320, "CONVERSATION_OPERATION_UNAUTHORIZED", unauthorized));
+            new Failure(ErrorCode.CONVERSATION_NEED_OWNER, needOwner),
+            new Failure(ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED, unauthorized));
     if (removed.isEmpty()) {
       return Effect()
           .reply(remove.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
@@ -1156,7 +1177,7 @@ public final class Conversation
     List<Failure> failed =
         others.isEmpty()
             ? List.of()
-            : List.of(new Failure(4314, "NORMAL_CONVERSATION_REQUIRED", others));
+            : List.of(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
     boolean self = requested.contains(initiator);
     List<String> allowed = self ? List.of(initiator) : List.of();
     if (!self || state.isMember(initiator) == subscribe) {
@@ -1179,7 +1200,7 @@ public final class Conversation
 
   private ReplyEffect<Event, ConversationState> onJoinRoom(ConversationState state, JoinRoom join) {
     if (state.kind() != Kind.TRANSIENT) {
-      return reject(join.replyTo(), 4316, "TRANSIENT_CONVERSATION_REQUIRED", "not a chatroom");
+      return reject(join.replyTo(), ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, "not a chatroom");
     }
     return attach(state, join.clientId(), join.session(), List.of(), join.replyTo());
   }
@@ -1190,7 +1211,7 @@ public final class Conversation
   private ReplyEffect<Event, ConversationState> joinRoomByAdd(
       ConversationState state, Add add, List<String> requested) {
     List<String> others = requested.stream().filter(id -> !id.equals(add.initiator())).toList();
-    List<Failure> failed = failures(new Failure(4314, "NORMAL_CONVERSATION_REQUIRED", others));
+    List<Failure> failed = failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
     if (!requested.contains(add.initiator()) || add.session() == null) {
       return Effect()
           .reply(add.replyTo(), new MembershipChanged(snapshot(state), List.of(), failed));
@@ -1207,8 +1228,7 @@ public final class Conversation
     if (!online.containsKey(clientId) && online.size() >= settings.maxChatroomOnline()) {
       return reject(
           replyTo,
-          4304,
-          "CONVERSATION_FULL",
+          ErrorCode.CONVERSATION_FULL,
           "at most " + settings.maxChatroomOnline() + " online");
     }
     if (online.computeIfAbsent(clientId, id -> new HashSet<>()).add(session)) {
@@ -1268,30 +1288,27 @@ public final class Conversation
     if (state.kind() == Kind.TEMPORARY) {
       return reject(
           update.replyTo(),
-          4307,
-          "CONVERSATION_READ_ONLY",
+          ErrorCode.CONVERSATION_READ_ONLY,
           "temporary conversations have no attributes");
     }
     if (!isParticipant(state, update.initiator())) {
       return reject(
           update.replyTo(),
-          4309,
-          "CONVERSATION_UPDATE_REJECTED",
+          ErrorCode.CONVERSATION_UPDATE_REJECTED,
           update.initiator() + " is not a member");
     }
     AttributeUpdate.Result result;
     try {
       result = AttributeUpdate.apply(state.attributesJson(), update.updateJson());
     } catch (IllegalArgumentException invalid) {
-      return reject(update.replyTo(), 4306, "CONVERSATION_UPDATE_FAILED", invalid.getMessage());
+      return reject(update.replyTo(), ErrorCode.CONVERSATION_UPDATE_FAILED, invalid.getMessage());
     }
     int size = result.attributesJson().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     if (size > settings.maxAttributesSize()) {
       // Bounded after the update too: `__op: Add` grows arrays one update at a time.
       return reject(
           update.replyTo(),
-          4306,
-          "CONVERSATION_UPDATE_FAILED",
+          ErrorCode.CONVERSATION_UPDATE_FAILED,
           "attributes of " + size + " bytes would exceed " + settings.maxAttributesSize());
     }
     return Effect()
@@ -1316,15 +1333,13 @@ public final class Conversation
     if (state.kind() == Kind.TEMPORARY) {
       return reject(
           mute.replyTo(),
-          4307,
-          "CONVERSATION_READ_ONLY",
+          ErrorCode.CONVERSATION_READ_ONLY,
           "temporary conversations cannot be muted");
     }
     if (!isParticipant(state, mute.clientId())) {
       return reject(
           mute.replyTo(),
-          4317,
-          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           mute.clientId() + " is not a member");
     }
     if (state.muted().contains(mute.clientId()) == mute.mute()) {
@@ -1382,7 +1397,7 @@ public final class Conversation
   }
 
   private ReplyEffect<Event, ConversationState> notFound(ActorRef<Reply> replyTo) {
-    return reject(replyTo, 4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid);
+    return reject(replyTo, ErrorCode.CONVERSATION_NOT_FOUND, "no conversation " + cid);
   }
 
   /**
@@ -1391,7 +1406,9 @@ public final class Conversation
    */
   private ReplyEffect<Event, ConversationState> expired(ActorRef<Reply> replyTo) {
     return reject(
-        replyTo, 4303, "CONVERSATION_NOT_FOUND", "temporary conversation " + cid + " has expired");
+        replyTo,
+        ErrorCode.CONVERSATION_NOT_FOUND,
+        "temporary conversation " + cid + " has expired");
   }
 
   /** A temporary conversation's id: unknown or expired, it is answered 4303 whatever was asked. */
@@ -1400,8 +1417,8 @@ public final class Conversation
   }
 
   ReplyEffect<Event, ConversationState> reject(
-      ActorRef<Reply> replyTo, int code, String reason, String detail) {
-    return answer(replyTo, new Rejected(code, reason, detail));
+      ActorRef<Reply> replyTo, ErrorCode code, String detail) {
+    return answer(replyTo, new Rejected(code, detail));
   }
 
   /** Replies unless nobody asked: renewals and will messages are sent without a reply-to. */

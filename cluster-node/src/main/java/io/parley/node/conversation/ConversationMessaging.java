@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.hooks.HookOutcome;
+import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -135,7 +136,12 @@ final class ConversationMessaging {
   enum Audience {
     MEMBERS,
     MEMBERS_AND_SENDER,
-    MEMBERS_BUT_SENDER
+    MEMBERS_BUT_SENDER;
+
+    /** The app server's send (REST), not a client's. */
+    boolean fromApp() {
+      return this != MEMBERS;
+    }
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onSend(
@@ -148,20 +154,20 @@ final class ConversationMessaging {
     if (!seated) {
       return entity.reject(
           send.replyTo(),
-          4401,
-          "INVALID_MESSAGING_TARGET",
+          ErrorCode.INVALID_MESSAGING_TARGET,
           send.sender() + " is not a member of " + cid);
     }
     if (state.shutup().contains(send.sender())) {
       return entity.reject(
-          send.replyTo(), 4563, "SILIENCED", send.sender() + " is muted in " + cid);
+          send.replyTo(), ErrorCode.SILIENCED, send.sender() + " is muted in " + cid);
     }
-    return store(state, send, Audience.MEMBERS, true);
+    return store(state, send, Audience.MEMBERS);
   }
 
   /**
-   * The app server's send (REST): no membership or shut-up check and no {@code _messageReceived}
-   * (the app sent it itself), otherwise the same path as {@link #onSend}.
+   * The app server's send (REST): no membership or shut-up check, otherwise the same path as {@link
+   * #onSend}, message hooks included when the app has {@code rest-messages} on (docs/hooks.md
+   * §4.5).
    */
   ReplyEffect<Conversation.Event, ConversationState> onPost(
       ConversationState state, Conversation.Post post) {
@@ -172,19 +178,17 @@ final class ConversationMessaging {
     return store(
         state,
         new Conversation.Send(post.sender(), post.draft(), null, post.replyTo(), null),
-        audience,
-        false);
+        audience);
   }
 
   private ReplyEffect<Conversation.Event, ConversationState> store(
-      ConversationState state, Conversation.Send send, Audience audience, boolean hooked) {
+      ConversationState state, Conversation.Send send, Audience audience) {
     Conversation.MessageDraft draft = send.draft();
     int size = draft.size();
     if (size > settings.maxMessageSize()) {
       return entity.reject(
           send.replyTo(),
-          4109,
-          "FRAME_TOO_LONG",
+          ErrorCode.FRAME_TOO_LONG,
           "message of " + size + " bytes exceeds " + settings.maxMessageSize());
     }
     String dedupKey = dedupKey(send);
@@ -196,7 +200,7 @@ final class ConversationMessaging {
       redeliver(state, send, dedupKey, id, new Route(audience, MessageHooks.Route.DEFAULT));
       return entity.answer(send.replyTo(), new Conversation.Sent(id, resent.get()));
     }
-    if (!hooked || !hooks.beforeStore(state, send, clock.millis())) {
+    if (!hooks.beforeStore(state, send, audience, clock.millis())) {
       admit(state, send, draft, dedupKey, new Route(audience, MessageHooks.Route.DEFAULT));
     }
     return entity.effects().noReply();
@@ -208,7 +212,8 @@ final class ConversationMessaging {
   /**
    * The app's {@code _messageReceived} answered (docs/hooks.md §4.2): each send it let through, in
    * arrival order, is stored as the hook left it (content, recipients); a drop is refused with 4402
-   * and the app's code and detail.
+   * and the app's code and detail. Only a client's SDK holds the original of a rewritten message
+   * and is sent the app's version as a patch; the app server's (REST) sends are not.
    */
   ReplyEffect<Conversation.Event, ConversationState> onMessageHookAnswered(
       ConversationState state, Conversation.MessageHookAnswered answered) {
@@ -222,14 +227,17 @@ final class ConversationMessaging {
             send,
             draft,
             dedupKey(send),
-            new Route(Audience.MEMBERS, new MessageHooks.Route(toPeers, draft != send.draft())));
+            new Route(
+                waiting.audience,
+                new MessageHooks.Route(
+                    toPeers, draft != send.draft() && !waiting.audience.fromApp())));
       } else if (send.replyTo() != null) {
         send.replyTo()
             .tell(
                 waiting.outcome instanceof HookOutcome.Answered answer
                     ? new Conversation.RejectedByApp(
-                        4402, "MESSAGE_REJECTED_BY_APP", answer.appCode(), answer.appMessage())
-                    : new Conversation.Rejected(4402, "MESSAGE_REJECTED_BY_APP", "hook failed"));
+                        ErrorCode.MESSAGE_REJECTED_BY_APP, answer.appCode(), answer.appMessage())
+                    : new Conversation.Rejected(ErrorCode.MESSAGE_REJECTED_BY_APP, "hook failed"));
       }
     }
     return entity.effects().noReply();
@@ -328,7 +336,7 @@ final class ConversationMessaging {
       Conversation.Reply reply =
           written.failure() != null
               ? new Conversation.Rejected(
-                  4301, "CONVERSATION_API_FAILED", "message not stored, retry")
+                  ErrorCode.CONVERSATION_API_FAILED, "message not stored, retry")
               : new Conversation.Sent(send.message().id(), send.message().timestamp());
       send.replyTo().tell(reply);
       log.waitingFor(send.message().id()).forEach(resend -> resend.tell(reply));
@@ -384,7 +392,9 @@ final class ConversationMessaging {
     Audience audience = route.audience();
     if (route.hook().toPeers() != null) {
       List<String> targets = new java.util.ArrayList<>(route.hook().toPeers());
-      targets.add(message.from());
+      if (audience != Audience.MEMBERS_BUT_SENDER) {
+        targets.add(message.from());
+      }
       notices.send(appId, targets, notice);
     } else if (state.kind() == Kind.TRANSIENT) {
       notices.sendRoom(appId, cid, notice);
@@ -420,7 +430,8 @@ final class ConversationMessaging {
                   message.pushData()),
               null));
     }
-    hooks.afterDelivery(state, message, route.hook().toPeers(), transientMessage, notices);
+    hooks.afterDelivery(
+        state, message, route.hook().toPeers(), transientMessage, audience.fromApp(), notices);
   }
 
   private long timestampOf(String messageId, long fallback) {
@@ -500,7 +511,7 @@ final class ConversationMessaging {
       index.forget(appId, entity.snapshot(state), member);
     }
     return new Conversation.Rejected(
-        4317, "CONVERSATION_MEMBERSHIP_REQUIRED", member + " is not a member of " + cid);
+        ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED, member + " is not a member of " + cid);
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(
@@ -556,7 +567,9 @@ final class ConversationMessaging {
     Conversation.UndeliveredTo query = loaded.query();
     if (loaded.failure() != null) {
       return entity.reject(
-          query.replyTo(), 4301, "CONVERSATION_API_FAILED", "offline messages unavailable, retry");
+          query.replyTo(),
+          ErrorCode.CONVERSATION_API_FAILED,
+          "offline messages unavailable, retry");
     }
     long since = log.ackedBy(query.member(), state);
     List<io.parley.node.message.StoredMessage> queue =
@@ -579,8 +592,7 @@ final class ConversationMessaging {
     if (!entity.isParticipant(state, open.reader())) {
       return entity.reject(
           open.replyTo(),
-          4312,
-          "CONVERSATION_LOG_REJECTED",
+          ErrorCode.CONVERSATION_LOG_REJECTED,
           open.reader() + " is not a member of " + cid);
     }
     Conversation.Position other = null;
@@ -603,8 +615,7 @@ final class ConversationMessaging {
     if (!state.isMember(query.requester())) {
       return entity.reject(
           query.replyTo(),
-          4317,
-          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           query.requester() + " is not a member of " + cid);
     }
     // queryAllMembers answers the other members only: JS `_fetchAllReceiptTimestamps` (and the
@@ -649,7 +660,7 @@ final class ConversationMessaging {
    */
   ReplyEffect<Conversation.Event, ConversationState> onPatch(
       ConversationState state, Conversation.PatchMessage patch) {
-    if (hooks.patchHookOn()) {
+    if (hooks.patchHookOn(patch)) {
       context.pipeToSelf(
           hooks.beforePatch(state, patch, clock.millis()),
           (outcome, failure) ->
@@ -668,13 +679,14 @@ final class ConversationMessaging {
       ConversationState state, Conversation.PatchHookAnswered answered) {
     Conversation.PatchMessage patch = answered.patch();
     if (!(answered.outcome() instanceof HookOutcome.Answered answer)) {
-      return entity.reject(patch.replyTo(), 4405, "MESSAGE_UPDATE_REJECTED_BY_APP", "hook failed");
+      return entity.reject(
+          patch.replyTo(), ErrorCode.MESSAGE_UPDATE_REJECTED_BY_APP, "hook failed");
     }
     if (answer.refuses("drop")) {
       return entity.answer(
           patch.replyTo(),
           new Conversation.RejectedByApp(
-              4405, "MESSAGE_UPDATE_REJECTED_BY_APP", answer.appCode(), answer.appMessage()));
+              ErrorCode.MESSAGE_UPDATE_REJECTED_BY_APP, answer.appCode(), answer.appMessage()));
     }
     com.fasterxml.jackson.databind.JsonNode content = answer.get("content");
     if (content.isTextual() && !patch.recall()) {
@@ -712,13 +724,12 @@ final class ConversationMessaging {
       ConversationState state, Conversation.PatchLookedUp found) {
     if (found.failure() != null) {
       return entity.reject(
-          found.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "history unavailable, retry");
+          found.patch().replyTo(), ErrorCode.CONVERSATION_API_FAILED, "history unavailable, retry");
     }
     if (found.original().isEmpty()) {
       return entity.reject(
           found.patch().replyTo(),
-          4404,
-          "MESSAGE_NOT_FOUND",
+          ErrorCode.MESSAGE_NOT_FOUND,
           "no message " + found.patch().messageId());
     }
     return applyPatch(found.patch(), found.original().get());
@@ -729,8 +740,7 @@ final class ConversationMessaging {
     if (!original.from().equals(patch.requester())) {
       return entity.reject(
           patch.replyTo(),
-          4403,
-          "MESSAGE_OWNERSHIP_REQUIRED",
+          ErrorCode.MESSAGE_OWNERSHIP_REQUIRED,
           "only the sender may change " + original.id());
     }
     io.parley.node.message.StoredMessage patched =
@@ -751,7 +761,7 @@ final class ConversationMessaging {
       ConversationState state, Conversation.PatchWritten written) {
     if (written.failure() != null) {
       return entity.reject(
-          written.patch().replyTo(), 4301, "CONVERSATION_API_FAILED", "patch not stored, retry");
+          written.patch().replyTo(), ErrorCode.CONVERSATION_API_FAILED, "patch not stored, retry");
     }
     log.replace(written.patched());
     notices.send(
@@ -779,8 +789,7 @@ final class ConversationMessaging {
     if (deleted.failure() != null) {
       return entity.reject(
           deleted.request().replyTo(),
-          4301,
-          "CONVERSATION_API_FAILED",
+          ErrorCode.CONVERSATION_API_FAILED,
           "message not deleted, retry");
     }
     return entity.answer(

@@ -1,6 +1,7 @@
 package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.protocol.ErrorCode;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -39,29 +40,26 @@ final class ConversationModeration {
     if (!settings.memberRoles()) {
       return entity.reject(
           change.replyTo(),
-          4325,
-          "CONVERSATION_MEMBER_INFO_FEATURE_DISABLED",
+          ErrorCode.CONVERSATION_MEMBER_INFO_FEATURE_DISABLED,
           "member roles are off");
     }
     if (!List.of(ConversationState.MANAGER, ConversationState.MEMBER, ConversationState.OWNER)
         .contains(change.role())) {
       return entity.reject(
-          change.replyTo(), 4321, "UNKNOWN_CONVERSATION_ROLE", "unknown role " + change.role());
+          change.replyTo(), ErrorCode.UNKNOWN_CONVERSATION_ROLE, "unknown role " + change.role());
     }
     if (!state.isModerator(change.initiator())
         || change.role().equals(ConversationState.OWNER)
         || change.clientId().equals(state.creator())) {
       return entity.reject(
           change.replyTo(),
-          4320,
-          "CONVERSATION_OPERATION_UNAUTHORIZED",
+          ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED,
           change.initiator() + " may not make " + change.clientId() + " " + change.role());
     }
     if (!state.isMember(change.clientId())) {
       return entity.reject(
           change.replyTo(),
-          4317,
-          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           change.clientId() + " is not a member");
     }
     return entity
@@ -88,8 +86,7 @@ final class ConversationModeration {
     if (query.reader() != null && !state.isMember(query.reader())) {
       return entity.reject(
           query.replyTo(),
-          4317,
-          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           query.reader() + " is not a member");
     }
     java.util.Map<String, String> roles = new java.util.LinkedHashMap<>();
@@ -111,17 +108,17 @@ final class ConversationModeration {
   private Conversation.Rejected moderationRefusal(ConversationState state, String initiator) {
     if (state.kind() != Kind.NORMAL) {
       return new Conversation.Rejected(
-          4314, "NORMAL_CONVERSATION_REQUIRED", "only normal conversations have moderation");
+          ErrorCode.NORMAL_CONVERSATION_REQUIRED, "only normal conversations have moderation");
     }
     if (!state.isMember(initiator)) {
       return new Conversation.Rejected(
-          4317, "CONVERSATION_MEMBERSHIP_REQUIRED", initiator + " is not a member");
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED, initiator + " is not a member");
     }
     if (settings.memberRoles()
         ? !state.isModerator(initiator)
         : state.shutup().contains(initiator)) {
       return new Conversation.Rejected(
-          4320, "CONVERSATION_OPERATION_UNAUTHORIZED", initiator + " may not moderate");
+          ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED, initiator + " may not moderate");
     }
     return null;
   }
@@ -144,7 +141,7 @@ final class ConversationModeration {
                   entity.snapshot(state),
                   List.of(),
                   List.of(
-                      new Conversation.Failure(4561, "SILIENCED_MEMBER_LIST_FULL", requested))));
+                      new Conversation.Failure(ErrorCode.SILIENCED_MEMBER_LIST_FULL, requested))));
     }
     if (changed.isEmpty()) {
       return entity
@@ -170,7 +167,9 @@ final class ConversationModeration {
       ConversationState state, Conversation.Block block) {
     if (!settings.blacklist()) {
       return entity.reject(
-          block.replyTo(), 4544, "BLACKLIST_FEATURE_DISABLED", "the conversation blacklist is off");
+          block.replyTo(),
+          ErrorCode.BLACKLIST_FEATURE_DISABLED,
+          "the conversation blacklist is off");
     }
     Conversation.Rejected refusal = moderationRefusal(state, block.initiator());
     if (refusal != null) {
@@ -191,12 +190,11 @@ final class ConversationModeration {
     List<Conversation.Failure> failed =
         ownerAsked.isEmpty()
             ? List.of()
-            : List.of(new Conversation.Failure(4324, "CONVERSATION_NEED_OWNER", ownerAsked));
+            : List.of(new Conversation.Failure(ErrorCode.CONVERSATION_NEED_OWNER, ownerAsked));
     if (block.add() && state.blacklist().size() + changed.size() > settings.maxBlacklist()) {
       return entity.reject(
           block.replyTo(),
-          4543,
-          "BLACKLIST_FULL",
+          ErrorCode.BLACKLIST_FULL,
           "at most " + settings.maxBlacklist() + " blocked");
     }
     if (changed.isEmpty()) {
@@ -280,8 +278,7 @@ final class ConversationModeration {
     if (list.requester() != null && !state.isMember(list.requester())) {
       return entity.reject(
           list.replyTo(),
-          4317,
-          "CONVERSATION_MEMBERSHIP_REQUIRED",
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           list.requester() + " is not a member");
     }
     List<String> all = list.blacklist() ? state.blacklist() : state.shutup();
@@ -291,7 +288,7 @@ final class ConversationModeration {
         from = Math.max(0, Integer.parseInt(list.next()));
       } catch (NumberFormatException malformed) {
         return entity.reject(
-            list.replyTo(), 4310, "CONVERSATION_QUERY_FAILED", "invalid next cursor");
+            list.replyTo(), ErrorCode.CONVERSATION_QUERY_FAILED, "invalid next cursor");
       }
     }
     int limit = list.limit() > 0 ? Math.min(list.limit(), 1000) : 10;

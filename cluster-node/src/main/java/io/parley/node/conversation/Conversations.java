@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.protocol.ErrorCode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -102,8 +103,7 @@ public final class Conversations {
               if (hops == 0) {
                 return CompletableFuture.completedFuture(
                     new Conversation.Rejected(
-                        4300,
-                        "CONVERSATION_INTERNAL_ERROR",
+                        ErrorCode.CONVERSATION_INTERNAL_ERROR,
                         "temporary conversation start did not settle"));
               }
               if (moved.stale() == null) {

@@ -39,17 +39,26 @@ final class MessageHooks {
     static final Route DEFAULT = new Route(null, false);
   }
 
-  /** A send waiting for its hook; {@code outcome} is set when the engine answered. */
+  /**
+   * A send waiting for its hook, with the audience of its edge (a client's or the app server's);
+   * {@code outcome} is set when the engine answered.
+   */
   static final class Waiting {
     final long seq;
     final Conversation.Send send;
     final List<String> toPeers;
+    final ConversationMessaging.Audience audience;
     HookOutcome outcome;
 
-    Waiting(long seq, Conversation.Send send, List<String> toPeers) {
+    Waiting(
+        long seq,
+        Conversation.Send send,
+        List<String> toPeers,
+        ConversationMessaging.Audience audience) {
       this.seq = seq;
       this.send = send;
       this.toPeers = toPeers;
+      this.audience = audience;
     }
   }
 
@@ -68,11 +77,24 @@ final class MessageHooks {
   }
 
   /**
-   * Starts {@code _messageReceived} for {@code send} when the app has it (not for will messages,
-   * which are delivered when their sender is gone); {@code false}: the send goes on at once.
+   * Whether {@code hook} is called for a message of this edge: a client's when the app has it, the
+   * app server's (REST) when it also has {@code rest-messages} on (docs/hooks.md §4.5).
    */
-  boolean beforeStore(ConversationState state, Conversation.Send send, long receivedAt) {
-    if (!hooks.on(appId, RECEIVED) || send.draft().deliverOnly()) {
+  boolean on(String hook, boolean fromApp) {
+    return fromApp ? hooks.onForApp(appId, hook) : hooks.on(appId, hook);
+  }
+
+  /**
+   * Starts {@code _messageReceived} for {@code send} when the app has it for this {@code audience}
+   * (not for will messages, which are delivered when their sender is gone); {@code false}: the send
+   * goes on at once. The app server's sends have no {@code sourceIP}.
+   */
+  boolean beforeStore(
+      ConversationState state,
+      Conversation.Send send,
+      ConversationMessaging.Audience audience,
+      long receivedAt) {
+    if (!on(RECEIVED, audience.fromApp()) || send.draft().deliverOnly()) {
       return false;
     }
     List<String> toPeers =
@@ -95,7 +117,7 @@ final class MessageHooks {
     }
     params.set("toPeers", strings(toPeers));
     params.putNull("groupId");
-    Waiting entry = new Waiting(nextSeq++, send, toPeers);
+    Waiting entry = new Waiting(nextSeq++, send, toPeers, audience);
     waiting.add(entry);
     context.pipeToSelf(
         hooks.call(appId, RECEIVED, params),
@@ -166,21 +188,24 @@ final class MessageHooks {
    * After a stored or transient message went out (docs/hooks.md §4.2): {@code _receiversOffline}
    * for the recipients ({@code toPeers} when the hook rerouted, else the members but the sender)
    * who are offline (normal and temporary conversations, stored messages), then the offline push,
-   * then {@code _messageSent}; a message to a system conversation goes to the app's webhook (§4.7).
-   * Runs off the entity: it waits for presence and for the engine, never for the conversation.
-   * Without these hooks it costs two map lookups.
+   * then {@code _messageSent}; a client's message to a system conversation goes to the app's
+   * webhook (§4.7), the app server's own ({@code fromApp}: REST sends and broadcasts) never does,
+   * and calls the hooks only with {@code rest-messages} on. Runs off the entity: it waits for
+   * presence and for the engine, never for the conversation. Without these hooks it costs two map
+   * lookups.
    */
   void afterDelivery(
       ConversationState state,
       StoredMessage message,
       List<String> toPeers,
       boolean transientMessage,
+      boolean fromApp,
       Conversation.Notices notices) {
-    if (state.kind() == Kind.SYSTEM) {
+    if (state.kind() == Kind.SYSTEM && !fromApp) {
       hooks.systemMessage(appId, systemRecord(message));
     }
-    boolean offlineHook = hooks.on(appId, OFFLINE);
-    boolean sentHook = hooks.on(appId, SENT);
+    boolean offlineHook = on(OFFLINE, fromApp);
+    boolean sentHook = on(SENT, fromApp);
     if (!offlineHook && !sentHook) {
       return;
     }
@@ -193,7 +218,9 @@ final class MessageHooks {
                 ? List.of()
                 : Conversation.others(state.members(), message.from());
     if (!pushable || recipients.isEmpty()) {
-      fireSent(message, List.of(), List.of(), transientMessage, state.kind() == Kind.SYSTEM);
+      if (sentHook) {
+        fireSent(message, List.of(), List.of(), transientMessage, state.kind() == Kind.SYSTEM);
+      }
       return;
     }
     Set<String> muted = Set.copyOf(state.muted());
@@ -208,7 +235,9 @@ final class MessageHooks {
               if (offlineHook && !offlinePeers.isEmpty()) {
                 receiversOffline(message, offlinePeers, muted);
               }
-              fireSent(message, onlinePeers, offlinePeers, false, false);
+              if (sentHook) {
+                fireSent(message, onlinePeers, offlinePeers, false, false);
+              }
             });
   }
 
@@ -267,9 +296,6 @@ final class MessageHooks {
       List<String> offlinePeers,
       boolean transientMessage,
       boolean system) {
-    if (!hooks.on(appId, SENT)) {
-      return;
-    }
     ObjectNode params =
         JSON.createObjectNode()
             .put("fromPeer", message.from())
@@ -288,11 +314,11 @@ final class MessageHooks {
 
   /**
    * {@code _messageUpdate} (§4.2) before a patch is applied; completes at once when the app has
-   * none.
+   * none for the patch's edge.
    */
   java.util.concurrent.CompletionStage<HookOutcome> beforePatch(
       ConversationState state, Conversation.PatchMessage patch, long receivedAt) {
-    if (!hooks.on(appId, UPDATE)) {
+    if (!patchHookOn(patch)) {
       return java.util.concurrent.CompletableFuture.completedFuture(HookOutcome.Answered.PROCEED);
     }
     ObjectNode params =
@@ -309,8 +335,12 @@ final class MessageHooks {
     return hooks.call(appId, UPDATE, params);
   }
 
-  boolean patchHookOn() {
-    return hooks.on(appId, UPDATE);
+  /**
+   * Whether {@code patch} calls {@code _messageUpdate}: the app server's patches (REST, no {@code
+   * origin}) only with {@code rest-messages} on.
+   */
+  boolean patchHookOn(Conversation.PatchMessage patch) {
+    return on(UPDATE, patch.origin() == null);
   }
 
   /** One record of the system-conversation webhook, in LeanCloud's shape (§4.7). */

@@ -6,6 +6,7 @@ import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.session.Outbound;
 import io.parley.node.session.SessionActor;
 import io.parley.node.settings.NodeSettings;
+import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Subprotocol;
 import java.util.Arrays;
 import java.util.List;
@@ -109,7 +110,10 @@ public final class GatewayRoutes extends AllDirectives implements WebSocketSessi
     }
     if (settings.app(appId.get()).isEmpty()) {
       return complete(
-          json(StatusCodes.NOT_FOUND, 4100, "APP_NOT_AVAILABLE: unknown appId " + appId.get()));
+          json(
+              StatusCodes.NOT_FOUND,
+              ErrorCode.APP_NOT_AVAILABLE.code(),
+              ErrorCode.APP_NOT_AVAILABLE.reason() + ": unknown appId " + appId.get()));
     }
     boolean secure =
         request

@@ -1,6 +1,5 @@
 package io.parley.node.hooks;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.concurrent.Futures;
@@ -22,7 +21,6 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
@@ -73,19 +71,9 @@ public final class HookClient implements Hooks {
               RawHeader.create("X-LC-Key", app.appKey()),
               RawHeader.create("X-LC-Hook-Key", settings.hookKey()),
               RawHeader.create("X-LC-Prod", "1"));
-      // A hung engine holds a connection until its idle timeout: one timeout, so the pool frees it
-      // soon after
-      // the caller gave up.
-      ConnectionPoolSettings defaults = ConnectionPoolSettings.create(system.classicSystem());
       this.pool =
-          defaults
-              .withMaxConnections(settings.maxConnections())
-              .withMaxOpenRequests(settings.maxOpenRequests())
-              .withMaxRetries(0)
-              .withConnectionSettings(
-                  ClientConnectionSettings.create(system.classicSystem())
-                      .withIdleTimeout(settings.timeout().plusSeconds(1))
-                      .withConnectingTimeout(settings.timeout()));
+          AppPools.bounded(
+              system, settings.maxConnections(), settings.maxOpenRequests(), settings.timeout());
       this.queue =
           Source.<Fired>queue(settings.queueSize())
               .mapAsyncUnordered(
@@ -138,6 +126,21 @@ public final class HookClient implements Hooks {
   public boolean on(String appId, String hook) {
     Engine engine = engines.get(appId);
     return engine != null && engine.settings.on(hook);
+  }
+
+  @Override
+  public boolean onForApp(String appId, String hook) {
+    Engine engine = engines.get(appId);
+    return engine != null && engine.settings.onForApp(hook);
+  }
+
+  @Override
+  public CompletionStage<HookOutcome> decide(String appId, String hook, ObjectNode params) {
+    Engine engine = engines.get(appId);
+    if (engine == null || !engine.settings.on(hook)) {
+      return CompletableFuture.completedFuture(HookOutcome.Answered.PROCEED);
+    }
+    return post(engine, hook, params);
   }
 
   @Override
@@ -199,29 +202,22 @@ public final class HookClient implements Hooks {
    * exceptionally.
    */
   private CompletionStage<HookOutcome> post(Engine engine, String hook, ObjectNode params) {
-    CompletableFuture<HookOutcome> outcome = new CompletableFuture<>();
     Duration timeout = engine.settings.timeout();
     long started = System.nanoTime();
-    var timer =
-        system
-            .scheduler()
-            .scheduleOnce(
-                timeout,
-                () -> {
-                  if (!outcome.isDone()
-                      && outcome.complete(
-                          failed(engine, hook, "no answer within " + timeout.toMillis() + " ms"))) {
-                    metrics.hookCall(hook, "timeout", System.nanoTime() - started);
-                  }
-                },
-                system.executionContext());
+    CompletableFuture<HookOutcome> outcome =
+        AppPools.expiring(
+            system,
+            timeout,
+            () -> {
+              metrics.hookCall(hook, "timeout", System.nanoTime() - started);
+              return failed(engine, hook, "no answer within " + timeout.toMillis() + " ms");
+            });
     byte[] body;
     try {
       body = JSON.writeValueAsBytes(params);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      timer.cancel();
-      return CompletableFuture.completedFuture(
-          failed(engine, hook, "params not serializable: " + e.getMessage()));
+      outcome.complete(failed(engine, hook, "params not serializable: " + e.getMessage()));
+      return outcome;
     }
     HttpRequest request =
         HttpRequest.POST(engine.settings.engineUrl() + "/1.1/functions/" + hook)
@@ -240,16 +236,17 @@ public final class HookClient implements Hooks {
                         strict -> answer(engine, hook, response, strict.getData().utf8String())))
         .whenComplete(
             (answer, failure) -> {
-              timer.cancel();
               HookOutcome result =
                   failure != null
-                      ? failed(engine, hook, String.valueOf(rootCause(failure)))
+                      ? failed(engine, hook, String.valueOf(AppPools.rootCause(failure)))
                       : answer;
               if (outcome.complete(result)) {
                 metrics.hookCall(
                     hook,
                     result instanceof HookOutcome.Answered answered
-                            && (answered.refuses("drop") || answered.refuses("reject"))
+                            && (answered.refuses("drop")
+                                || answered.refuses("reject")
+                                || answered.result().isBoolean() && !answered.isTrue())
                         ? "rejected"
                         : result instanceof HookOutcome.Answered ? "ok" : "error",
                     System.nanoTime() - started);
@@ -263,8 +260,7 @@ public final class HookClient implements Hooks {
       return failed(engine, hook, "HTTP " + response.status().intValue() + " " + abbreviate(body));
     }
     try {
-      JsonNode result = JSON.readTree(body).path("result");
-      return new HookOutcome.Answered(result.isObject() ? result : JSON.createObjectNode());
+      return new HookOutcome.Answered(JSON.readTree(body).path("result"));
     } catch (java.io.IOException e) {
       return failed(engine, hook, "answer is not JSON: " + abbreviate(body));
     }
@@ -280,14 +276,6 @@ public final class HookClient implements Hooks {
         engine.settings.onFailure(),
         reason);
     return new HookOutcome.Failed(reason);
-  }
-
-  private static Throwable rootCause(Throwable failure) {
-    Throwable cause = failure;
-    while (cause.getCause() != null && cause.getCause() != cause) {
-      cause = cause.getCause();
-    }
-    return cause;
   }
 
   private static String abbreviate(String body) {

@@ -10,8 +10,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 public sealed interface HookOutcome {
 
   /**
-   * The hook answered 200 {@code {"result": …}}; {@code result} is an object ({@code {}} when it
-   * returned nothing).
+   * The hook answered 200 {@code {"result": …}}; {@code result} as the engine returned it: for the
+   * realtime hooks an object, where anything else (nothing, {@code null}, a number) reads as {@code
+   * {}}; for {@code _rtmClientSign} a boolean.
    */
   record Answered(JsonNode result) implements HookOutcome {
     /**
@@ -19,7 +20,12 @@ public sealed interface HookOutcome {
      */
     public static final Answered PROCEED = new Answered(JsonNodeFactory.instance.objectNode());
 
-    /** A field of the result, {@code MissingNode} when absent. */
+    /** Whether the result is JSON {@code true} ({@code _rtmClientSign}'s "sign it"). */
+    public boolean isTrue() {
+      return result.isBoolean() && result.booleanValue();
+    }
+
+    /** A field of the result, {@code MissingNode} when absent (or the result is no object). */
     public JsonNode get(String field) {
       return result.path(field);
     }

@@ -18,11 +18,26 @@ public interface Hooks {
   boolean on(String appId, String hook);
 
   /**
+   * Whether {@code hook} is called for a message the app server sent, edited or recalled through
+   * the REST API: {@link #on} and the app's {@code rest-messages} switch (docs/hooks.md §4.5).
+   */
+  boolean onForApp(String appId, String hook);
+
+  /**
    * Calls a blocking hook; completes within the app's timeout, never exceptionally: {@link
    * HookOutcome.Answered} (a failure under the {@code ignore} policy answers {@link
    * HookOutcome.Answered#PROCEED}) or {@link HookOutcome.Failed} (a failure under {@code reject}).
    */
   CompletionStage<HookOutcome> call(String appId, String hook, ObjectNode params);
+
+  /**
+   * Calls a blocking hook whose failure refuses the request whatever the app's policy ({@code
+   * _rtmClientSign}, §4.6); completes within the app's timeout, never exceptionally: {@link
+   * HookOutcome.Answered} with the engine's {@code result} as it returned it (often not an object),
+   * or {@link HookOutcome.Failed}. An app without the hook gets {@link
+   * HookOutcome.Answered#PROCEED}: ask {@link #on} first.
+   */
+  CompletionStage<HookOutcome> decide(String appId, String hook, ObjectNode params);
 
   /** Queues a fire-and-forget hook; a full queue drops it (counted, logged). */
   void fire(String appId, String hook, ObjectNode params);
@@ -39,6 +54,16 @@ public interface Hooks {
         @Override
         public boolean on(String appId, String hook) {
           return false;
+        }
+
+        @Override
+        public boolean onForApp(String appId, String hook) {
+          return false;
+        }
+
+        @Override
+        public CompletionStage<HookOutcome> decide(String appId, String hook, ObjectNode params) {
+          return CompletableFuture.completedFuture(HookOutcome.Answered.PROCEED);
         }
 
         @Override

@@ -2,6 +2,7 @@ package io.parley.node.presence;
 
 import io.parley.node.concurrent.Futures;
 import io.parley.node.serialization.CborSerializable;
+import io.parley.protocol.ErrorCode;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -52,7 +53,16 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
   public record Unregister(ActorRef<Kicked> session) implements Command {}
 
   /** Another device logged in with the same tag: the session's login of {@code clientId} ends. */
-  public record Kicked(String clientId, int code, String reason) implements CborSerializable {}
+  public record Kicked(String clientId, int code, String reason) implements CborSerializable {
+    public Kicked(String clientId, ErrorCode code) {
+      this(clientId, code.code(), code.reason());
+    }
+
+    /** Whether the kick carries {@code code}. */
+    public boolean is(ErrorCode code) {
+      return this.code == code.code();
+    }
+  }
 
   private record SessionTerminated(ActorRef<Kicked> session) implements Command {}
 
@@ -120,7 +130,7 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
       // The new login wins: the old devices are told their session is closed (4111).
       rivals.forEach(
           rival -> {
-            rival.tell(new Kicked(clientId, 4111, "SESSION_CONFLICT"));
+            rival.tell(new Kicked(clientId, ErrorCode.SESSION_CONFLICT));
             forget(rival);
           });
     }

@@ -477,6 +477,15 @@ public final class ConversationEndpoints extends RestEndpoints {
       throw RestError.refused(
           rejected.code(), rejected.detail() != null ? rejected.detail() : rejected.reason());
     }
+    if (reply instanceof Conversation.RejectedByApp byApp) {
+      // _messageReceived / _messageUpdate said no (rest-messages on): 4402 / 4405 with the app's
+      // detail and code, as the SDKs show them.
+      throw RestError.refused(
+          byApp.code(),
+          byApp.reason()
+              + (byApp.appMsg() != null ? ": " + byApp.appMsg() : "")
+              + (byApp.appCode() != null ? " (app code " + byApp.appCode() + ")" : ""));
+    }
     return reply;
   }
 

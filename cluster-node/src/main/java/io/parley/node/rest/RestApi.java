@@ -11,6 +11,7 @@ import io.parley.node.message.MessageStore;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
+import io.parley.node.session.UserLogins;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.util.List;
@@ -38,7 +39,8 @@ public final class RestApi {
       ConversationSettings limits,
       Clock clock,
       ReliableNotifications notifications,
-      TokenRevocation revocations) {
+      TokenRevocation revocations,
+      UserLogins userLogins) {
 
     public Function<String, EntityRef<Conversation.Command>> entities() {
       return id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
@@ -81,6 +83,7 @@ public final class RestApi {
             new NotificationEndpoints(dependencies.notifications()),
             new MemberInfoEndpoints(finder),
             new ChatroomOnlineEndpoints(finder),
+            new UserSignEndpoints(dependencies.userLogins()),
             new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
             new ServiceConversationEndpoints(
                 finder, conversations, messages, dependencies.clock()));

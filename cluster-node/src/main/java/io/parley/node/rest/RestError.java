@@ -75,7 +75,7 @@ public final class RestError extends RuntimeException {
     StatusCode status =
         switch (code) {
           case 4303, 4404, 4323 -> StatusCodes.NOT_FOUND;
-          case 4308, 4312, 4317, 4320, 4324, 4325, 4403, 4544 -> StatusCodes.FORBIDDEN;
+          case 4308, 4312, 4317, 4320, 4324, 4325, 4402, 4403, 4405, 4544 -> StatusCodes.FORBIDDEN;
           case 4301 -> StatusCodes.SERVICE_UNAVAILABLE;
           default -> StatusCodes.BAD_REQUEST;
         };

@@ -483,7 +483,7 @@ public final class ConversationCommands {
               command,
               clientId,
               ids.contains(clientId) ? List.of(clientId) : List.of(),
-              failed(4314, "NORMAL_CONVERSATION_REQUIRED", others),
+              failed(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others),
               OpType.removed));
       return;
     }
@@ -948,11 +948,8 @@ public final class ConversationCommands {
     return Replies.replyTo(command, CommandType.conv, op, clientId).setConvMessage(result).build();
   }
 
-  private static List<Conversation.Failure> failed(
-      int code, String reason, List<String> clientIds) {
-    return clientIds.isEmpty()
-        ? List.of()
-        : List.of(new Conversation.Failure(code, reason, clientIds));
+  private static List<Conversation.Failure> failed(ErrorCode code, List<String> clientIds) {
+    return clientIds.isEmpty() ? List.of() : List.of(new Conversation.Failure(code, clientIds));
   }
 
   private void emitAnswer(

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.hooks.HookOutcome;
 import io.parley.node.hooks.Hooks;
+import io.parley.protocol.ErrorCode;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -138,14 +139,14 @@ final class ConversationHooks {
               if (!(outcome instanceof HookOutcome.Answered answer)) {
                 return new Verdict(
                     HookOutcome.Answered.PROCEED,
-                    new Conversation.Rejected(4305, "CONVERSATION_REJECTED_BY_APP", "hook failed"));
+                    new Conversation.Rejected(
+                        ErrorCode.CONVERSATION_REJECTED_BY_APP, "hook failed"));
               }
               return answer.refuses("reject")
                   ? new Verdict(
                       answer,
                       new Conversation.RejectedByApp(
-                          4305,
-                          "CONVERSATION_REJECTED_BY_APP",
+                          ErrorCode.CONVERSATION_REJECTED_BY_APP,
                           answer.appCode(),
                           answer.appMessage()))
                   : new Verdict(answer, null);

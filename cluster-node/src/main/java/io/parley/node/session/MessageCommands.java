@@ -183,7 +183,8 @@ public final class MessageCommands {
     DirectCommand request = command.getDirectMessage();
     if (!request.hasCid() || !ConversationIds.isValid(request.getCid())) {
       emit(
-          ackError(command, clientId, 4401, "INVALID_MESSAGING_TARGET", "a valid cid is required"));
+          ackError(
+              command, clientId, ErrorCode.INVALID_MESSAGING_TARGET, "a valid cid is required"));
       return;
     }
     if (request.getMentionPidsCount() > limits.mentionsPerMessage()) {
@@ -191,8 +192,7 @@ public final class MessageCommands {
           ackError(
               command,
               clientId,
-              4318,
-              "CONVERSATION_API_QUOTA_EXCEEDED",
+              ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED,
               "at most " + limits.mentionsPerMessage() + " mentions per message"));
       return;
     }
@@ -201,8 +201,7 @@ public final class MessageCommands {
           ackError(
               command,
               clientId,
-              4109,
-              "FRAME_TOO_LONG",
+              ErrorCode.FRAME_TOO_LONG,
               "dt longer than " + limits.dedupTokenLength()));
       return;
     }
@@ -267,7 +266,8 @@ public final class MessageCommands {
       answer =
           answer.thenCompose(
               reply ->
-                  reply instanceof Conversation.Rejected rejected && rejected.code() == 4401
+                  reply instanceof Conversation.Rejected rejected
+                          && rejected.is(ErrorCode.INVALID_MESSAGING_TARGET)
                       ? Futures.direct(
                               entities
                                   .apply(entityId)
@@ -305,7 +305,7 @@ public final class MessageCommands {
           }
           if (reply instanceof Conversation.Rejected rejected) {
             return new SessionActor.Emit(
-                ackError(command, clientId, rejected.code(), rejected.reason(), rejected.detail()));
+                ackError(command, clientId, rejected.code(), rejected.reason()));
           }
           if (reply instanceof Conversation.RejectedByApp rejected) {
             // _messageReceived dropped it (docs/hooks.md §4.2): the ack carries the app's code and
@@ -325,7 +325,7 @@ public final class MessageCommands {
           }
           LOG.warn("direct to {} failed: {}", request.getCid(), String.valueOf(failure));
           return new SessionActor.Emit(
-              ackError(command, clientId, 4200, "INTERNAL_ERROR", "message not sent, retry"));
+              ackError(command, clientId, ErrorCode.INTERNAL_ERROR, "message not sent, retry"));
         });
   }
 
@@ -357,10 +357,21 @@ public final class MessageCommands {
   }
 
   private static GenericCommand ackError(
-      GenericCommand command, String clientId, int code, String reason, String detail) {
+      GenericCommand command, String clientId, ErrorCode code, String detail) {
+    return ackError(command, clientId, code.code(), code.reason());
+  }
+
+  /** An ack refusing a {@code direct}: the SDKs read the code and reason from the ack itself. */
+  private static GenericCommand ackError(
+      GenericCommand command, String clientId, int code, String reason) {
     return Replies.replyTo(command, CommandType.ack, null, clientId)
         .setAckMessage(AckCommand.newBuilder().setCode(code).setReason(reason))
         .build();
+  }
+
+  /** A code an entity or a reader answered, as the client's error code (4200 if unknown). */
+  private static ErrorCode known(int code) {
+    return ErrorCode.of(code).orElse(ErrorCode.INTERNAL_ERROR);
   }
 
   // ------------------------------------------------------------------------------------------ ack,
@@ -439,7 +450,7 @@ public final class MessageCommands {
             error(
                 command,
                 clientId,
-                4318,
+                ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED,
                 "at most " + limits.idsPerRequest() + " conversations per read"));
       }
       return;
@@ -463,7 +474,12 @@ public final class MessageCommands {
   void onLogs(String appId, String clientId, GenericCommand command) {
     LogsCommand request = command.getLogsMessage();
     if (!ConversationIds.isValid(request.getCid())) {
-      emit(error(command, clientId, 4303, "no conversation " + request.getCid()));
+      emit(
+          error(
+              command,
+              clientId,
+              ErrorCode.CONVERSATION_NOT_FOUND,
+              "no conversation " + request.getCid()));
       return;
     }
     history
@@ -472,13 +488,17 @@ public final class MessageCommands {
             (result, failure) -> {
               GenericCommand frame =
                   failure != null
-                      ? error(command, clientId, 4311, "history unavailable, retry")
+                      ? error(
+                          command,
+                          clientId,
+                          ErrorCode.CONVERSATION_LOG_FAILED,
+                          "history unavailable, retry")
                       : result instanceof HistoryReader.Page page
                           ? logsReply(command, clientId, page.messages(), page.other())
                           : error(
                               command,
                               clientId,
-                              ((HistoryReader.Refused) result).code(),
+                              known(((HistoryReader.Refused) result).code()),
                               ((HistoryReader.Refused) result).detail());
               context.getSelf().tell(new SessionActor.Emit(frame));
             });
@@ -562,12 +582,14 @@ public final class MessageCommands {
   void onPatch(String appId, String clientId, GenericCommand command) {
     PatchCommand request = command.getPatchMessage();
     if (request.getPatchesCount() == 0) {
-      emit(error(command, clientId, 4404, "no patch item"));
+      emit(error(command, clientId, ErrorCode.MESSAGE_NOT_FOUND, "no patch item"));
       return;
     }
     PatchItem item = request.getPatches(0);
     if (!ConversationIds.isValid(item.getCid())) {
-      emit(error(command, clientId, 4404, "no conversation " + item.getCid()));
+      emit(
+          error(
+              command, clientId, ErrorCode.MESSAGE_NOT_FOUND, "no conversation " + item.getCid()));
       return;
     }
     if (item.getMentionPidsCount() > limits.mentionsPerMessage()) {
@@ -575,7 +597,7 @@ public final class MessageCommands {
           error(
               command,
               clientId,
-              4318,
+              ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED,
               "at most " + limits.mentionsPerMessage() + " mentions per message"));
       return;
     }
@@ -589,7 +611,7 @@ public final class MessageCommands {
           error(
               command,
               clientId,
-              4109,
+              ErrorCode.FRAME_TOO_LONG,
               "edit of " + size + " bytes exceeds " + settings.maxMessageSize()));
       return;
     }
@@ -629,13 +651,14 @@ public final class MessageCommands {
           }
           if (reply instanceof Conversation.Rejected rejected) {
             return new SessionActor.Emit(
-                error(command, clientId, rejected.code(), rejected.detail()));
+                error(command, clientId, known(rejected.code()), rejected.detail()));
           }
           if (reply instanceof Conversation.RejectedByApp rejected) {
             return new SessionActor.Emit(
                 Replies.rejectedByApp(command.hasI() ? command.getI() : null, clientId, rejected));
           }
-          return new SessionActor.Emit(error(command, clientId, 4200, "patch failed, retry"));
+          return new SessionActor.Emit(
+              error(command, clientId, ErrorCode.INTERNAL_ERROR, "patch failed, retry"));
         });
   }
 
@@ -645,7 +668,12 @@ public final class MessageCommands {
   void onMaxRead(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     if (!ConversationIds.isValid(request.getCid())) {
-      emit(error(command, clientId, 4303, "no conversation " + request.getCid()));
+      emit(
+          error(
+              command,
+              clientId,
+              ErrorCode.CONVERSATION_NOT_FOUND,
+              "no conversation " + request.getCid()));
       return;
     }
     CompletionStage<Conversation.Reply> answer =
@@ -664,7 +692,10 @@ public final class MessageCommands {
         answer,
         (reply, failure) -> {
           if (!(reply instanceof Conversation.Positions positions)) {
-            int code = reply instanceof Conversation.Rejected rejected ? rejected.code() : 4200;
+            ErrorCode code =
+                reply instanceof Conversation.Rejected rejected
+                    ? known(rejected.code())
+                    : ErrorCode.INTERNAL_ERROR;
             return new SessionActor.Emit(error(command, clientId, code, "max_read failed"));
           }
           ConvCommand.Builder result = ConvCommand.newBuilder().setCid(request.getCid());
@@ -866,9 +897,8 @@ public final class MessageCommands {
   }
 
   private static GenericCommand error(
-      GenericCommand command, String clientId, int code, String detail) {
-    ErrorCode errorCode = ErrorCode.of(code).orElse(ErrorCode.INTERNAL_ERROR);
-    return Replies.error(command.hasI() ? command.getI() : null, clientId, errorCode, detail);
+      GenericCommand command, String clientId, ErrorCode code, String detail) {
+    return Replies.error(command.hasI() ? command.getI() : null, clientId, code, detail);
   }
 
   private void emit(GenericCommand command) {

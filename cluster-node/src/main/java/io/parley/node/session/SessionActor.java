@@ -933,7 +933,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       presenceHooks.offline(
           app.appId(),
           kicked.clientId(),
-          kicked.code() == ErrorCode.SESSION_CONFLICT.code()
+          kicked.is(ErrorCode.SESSION_CONFLICT)
               ? PresenceHooks.KICKED_BY_TAG
               : PresenceHooks.KICKED_BY_APP,
           remoteAddress,

@@ -22,7 +22,8 @@ public record HookSettings(
     String systemWebhookUrl,
     int webhookBatch,
     Duration webhookInterval,
-    int webhookRetries) {
+    int webhookRetries,
+    boolean restMessages) {
 
   /** What a hook that times out or does not answer 200 does to the request (§4.1). */
   public enum FailurePolicy {
@@ -34,7 +35,7 @@ public record HookSettings(
     REJECT
   }
 
-  /** Every realtime hook of §4.2–§4.4, by its cloud-function name. */
+  /** Every realtime hook of §4.2–§4.4 and §4.6, by its cloud-function name. */
   public static final List<String> ALL =
       List.of(
           "_messageReceived",
@@ -49,7 +50,8 @@ public record HookSettings(
           "_conversationRemoved",
           "_conversationUpdate",
           "_clientOnline",
-          "_clientOffline");
+          "_clientOffline",
+          "_rtmClientSign");
 
   public static final HookSettings NONE =
       new HookSettings(
@@ -64,11 +66,20 @@ public record HookSettings(
           "",
           1,
           Duration.ofSeconds(1),
-          0);
+          0,
+          true);
 
   /** Whether {@code hook} is called for this app. */
   public boolean on(String hook) {
     return !engineUrl.isEmpty() && enabled.contains(hook);
+  }
+
+  /**
+   * Whether {@code hook} is called for a message the app server sent, edited or recalled through
+   * the REST API ({@code rest-messages}; docs/hooks.md §4.5).
+   */
+  public boolean onForApp(String hook) {
+    return restMessages && on(hook);
   }
 
   /** The app's {@code hooks} block (may be absent) over the node's defaults. */
@@ -108,7 +119,8 @@ public record HookSettings(
         stripSlash(hooks.getString("system-webhook.url")),
         hooks.getInt("system-webhook.batch"),
         hooks.getDuration("system-webhook.interval"),
-        hooks.getInt("system-webhook.retries"));
+        hooks.getInt("system-webhook.retries"),
+        hooks.getBoolean("rest-messages"));
   }
 
   private static String stripSlash(String url) {

@@ -32,7 +32,8 @@ public record NodeSettings(
       RestLimits restLimits,
       AppSecurity security,
       AppAccess access,
-      HookSettings hooks) {
+      HookSettings hooks,
+      UserStoreSettings userStore) {
     /**
      * An app with the default REST limits, without signature switches, with default access, no
      * hooks (tests).
@@ -45,7 +46,8 @@ public record NodeSettings(
           RestLimits.DEFAULT,
           AppSecurity.open(),
           AppAccess.defaults(masterKey),
-          HookSettings.NONE);
+          HookSettings.NONE,
+          UserStoreSettings.NONE);
     }
 
     /** An app with the default REST limits and access and these signature switches (tests). */
@@ -57,7 +59,8 @@ public record NodeSettings(
           RestLimits.DEFAULT,
           security,
           AppAccess.defaults(masterKey),
-          HookSettings.NONE);
+          HookSettings.NONE,
+          UserStoreSettings.NONE);
     }
 
     /**
@@ -71,7 +74,8 @@ public record NodeSettings(
           RestLimits.DEFAULT,
           AppSecurity.open(),
           access,
-          HookSettings.NONE);
+          HookSettings.NONE,
+          UserStoreSettings.NONE);
     }
 
     /** An app with the default REST limits and these cloud hooks (tests). */
@@ -82,7 +86,15 @@ public record NodeSettings(
         AppAccess access,
         AppSecurity security,
         HookSettings hooks) {
-      this(appId, appKey, masterKey, RestLimits.DEFAULT, security, access, hooks);
+      this(
+          appId,
+          appKey,
+          masterKey,
+          RestLimits.DEFAULT,
+          security,
+          access,
+          hooks,
+          UserStoreSettings.NONE);
     }
   }
 
@@ -174,7 +186,8 @@ public record NodeSettings(
                         RestLimits.fromConfig(app, config.getConfig("rest.default-limits")),
                         AppSecurity.fromConfig(app),
                         AppAccess.fromConfig(app, app.getString("master-key")),
-                        HookSettings.fromConfig(app, config.getConfig("hook-defaults"))))
+                        HookSettings.fromConfig(app, config.getConfig("hook-defaults")),
+                        UserStoreSettings.fromConfig(app, config.getConfig("user-store-defaults"))))
             .toList();
     if (apps.isEmpty()) {
       throw new IllegalArgumentException("parley.apps must list at least one application");

@@ -365,6 +365,57 @@ class HooksIT {
     assertFalse(params.path("recall").asBoolean(true));
   }
 
+  /**
+   * docs/hooks.md §4.5, {@code rest-messages = on} (the default): the app server's REST sends and
+   * edits go through the same message hooks as a client's: dropped (403 / 4402 with the app's
+   * code), rewritten before they are stored, refused edits (403 / 4405), and the after-delivery
+   * hooks.
+   */
+  @Test
+  void rest_sends_and_edits_call_the_message_hooks_when_rest_messages_is_on() {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String bot = "bot-" + run;
+    String ann = "Ann-" + run;
+    AppServer app = new AppServer(CLUSTER.first());
+    String cid = app.conversation("rest hooks " + run, List.of(bot, ann));
+
+    var dropped = app.send(cid, bot, "hook:drop please");
+    assertEquals(403, dropped.status(), dropped::toString);
+    assertEquals(4402, dropped.code(), dropped::toString);
+    assertTrue(
+        dropped.body().path("error").asText().contains("dropped by the app")
+            && dropped.body().path("error").asText().contains("7402"),
+        dropped::toString);
+
+    var rewritten = app.send(cid, bot, "hook:rewrite this");
+    assertEquals(200, rewritten.status(), rewritten::toString);
+    assertEquals(List.of("rewritten by the app this"), app.texts(cid), "stored as the app left it");
+    JsonNode received =
+        ENGINE.await(
+            "_messageReceived",
+            p ->
+                p.path("convId").asText().equals(cid)
+                    && p.path("content").asText().contains("hook:rewrite"),
+            WAIT);
+    assertEquals(bot, received.path("fromPeer").asText());
+    assertEquals(List.of(ann), list(received.path("toPeers")));
+    assertFalse(received.has("sourceIP"), "the app server has no client address: " + received);
+    String messageId = rewritten.body().path("msg-id").asText();
+    JsonNode sent =
+        ENGINE.await("_messageSent", p -> p.path("msgId").asText().equals(messageId), WAIT);
+    assertEquals(List.of(ann), list(sent.path("offlinePeers")), sent::toString);
+    ENGINE.await("_receiversOffline", p -> p.path("convId").asText().equals(cid), WAIT);
+
+    var denied = app.edit(cid, rewritten.body(), bot, "hook:deny");
+    assertEquals(403, denied.status(), denied::toString);
+    assertEquals(4405, denied.code(), denied::toString);
+    assertEquals(
+        List.of("rewritten by the app this"), app.texts(cid), "the refused edit changed nothing");
+    JsonNode update =
+        ENGINE.await("_messageUpdate", p -> p.path("msgId").asText().equals(messageId), WAIT);
+    assertEquals(bot, update.path("fromPeer").asText());
+  }
+
   // ------------------------------------------------------------------------------------------------- helpers
 
   /** The conversation as conv/query by id returns it (JSON). */

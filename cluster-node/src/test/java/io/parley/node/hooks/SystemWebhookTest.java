@@ -86,7 +86,8 @@ class SystemWebhookTest {
             "http://127.0.0.1:" + server.getAddress().getPort() + "/webhook",
             10,
             Duration.ofMillis(300),
-            retries);
+            retries,
+            true);
     return new SystemWebhook(
         KIT.system(),
         Http.get(KIT.system().classicSystem()),

@@ -144,7 +144,7 @@ public final class JsSdk {
    * {@code npm ci} in {@code dir} (its package.json and lock) unless every {@code marker} file is
    * there.
    */
-  static synchronized void npmCi(Path dir, String... markers) {
+  public static synchronized void npmCi(Path dir, String... markers) {
     if (java.util.Arrays.stream(markers).allMatch(marker -> Files.exists(dir.resolve(marker)))) {
       return;
     }

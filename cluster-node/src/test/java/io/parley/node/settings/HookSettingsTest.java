@@ -55,6 +55,52 @@ class HookSettingsTest {
   }
 
   @Test
+  void rest_messages_call_the_hooks_unless_the_app_turns_them_off() {
+    NodeSettings settings =
+        settings(
+            "{app-id = a, app-key = k, master-key = m, hooks { engine-url = \"http://e\", hook-key = h }},"
+                + "{app-id = b, app-key = k, master-key = m, hooks { engine-url = \"http://e\", hook-key = h,"
+                + " rest-messages = off }}");
+    HookSettings on = settings.app("a").orElseThrow().hooks();
+    assertTrue(on.onForApp("_messageReceived"));
+    assertTrue(on.on("_rtmClientSign"), "called by default: an app that lacks it must say so");
+    HookSettings off = settings.app("b").orElseThrow().hooks();
+    assertTrue(off.on("_messageReceived"), "clients' messages still call it");
+    assertFalse(off.onForApp("_messageReceived"));
+    assertFalse(off.onForApp("_messageUpdate"));
+  }
+
+  @Test
+  void the_user_store_is_per_app_and_refused_when_it_cannot_work() {
+    NodeSettings settings =
+        settings(
+            "{app-id = a, app-key = k, master-key = m},"
+                + "{app-id = b, app-key = k, master-key = m, user-store { url = \"http://store:3000/\" }}");
+    assertFalse(settings.app("a").orElseThrow().userStore().configured());
+    UserStoreSettings store = settings.app("b").orElseThrow().userStore();
+    assertEquals("http://store:3000", store.url());
+    assertEquals(Duration.ofSeconds(5), store.timeout());
+    assertEquals(16, store.maxConnections());
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    settings(
+                        "{app-id = a, app-key = k, master-key = m, user-store { url = \"store:3000\" }}"))
+            .getMessage()
+            .contains("user-store.url"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    settings(
+                        "{app-id = a, app-key = k, master-key = m, user-store { url = \"http://s\","
+                            + " max-open-requests = 10 }}"))
+            .getMessage()
+            .contains("power of 2"));
+  }
+
+  @Test
   void what_cannot_work_is_refused_at_start_with_the_reason() {
     assertTrue(
         assertThrows(

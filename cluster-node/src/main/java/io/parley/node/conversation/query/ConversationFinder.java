@@ -11,6 +11,7 @@ import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.message.StoredMessage;
+import io.parley.protocol.ErrorCode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -141,7 +142,7 @@ public final class ConversationFinder {
   public CompletionStage<Conversation.Reply> roles(String appId, String cid, String reader) {
     if (!ConversationIds.isValid(cid)) {
       return CompletableFuture.completedFuture(
-          new Conversation.Rejected(4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid));
+          new Conversation.Rejected(ErrorCode.CONVERSATION_NOT_FOUND, "no conversation " + cid));
     }
     return Futures.direct(
         entities
@@ -160,12 +161,12 @@ public final class ConversationFinder {
               if (found.isEmpty()) {
                 return CompletableFuture.completedFuture(
                     new Conversation.Rejected(
-                        4303, "CONVERSATION_NOT_FOUND", "no conversation " + cid));
+                        ErrorCode.CONVERSATION_NOT_FOUND, "no conversation " + cid));
               }
               if (found.get(0).kind() != Kind.TRANSIENT) {
                 return CompletableFuture.completedFuture(
                     new Conversation.Rejected(
-                        4316, "TRANSIENT_CONVERSATION_REQUIRED", cid + " is not a chatroom"));
+                        ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, cid + " is not a chatroom"));
               }
               return Futures.direct(
                   entities

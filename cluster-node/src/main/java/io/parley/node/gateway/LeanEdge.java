@@ -47,15 +47,22 @@ final class LeanEdge {
       GatewayRoutes routes,
       org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
     Http http = Http.get(system);
-    Flow<HttpRequest, HttpResponse, ?> handlerFlow =
+    scala.concurrent.duration.Duration idle = server.getTimeouts().idleTimeout();
+    Flow<HttpRequest, HttpResponse, NotUsed> handlerFlow =
         Flow.<HttpRequest>create().mapAsync(1, handler);
     LeanConnection.Context context =
         new LeanConnection.Context(
             routes,
-            remote ->
-                handlerFlow.join(
-                    http.serverLayer(server, Optional.of(remote), system.classicSystem().log())
-                        .atop(plainTcp())),
+            remote -> {
+              Flow<ByteString, ByteString, NotUsed> served =
+                  handlerFlow.join(
+                      http.serverLayer(server, Optional.of(remote), system.classicSystem().log())
+                          .atop(plainTcp()));
+              // pekko.http.server.idle-timeout, on HTTP connections only.
+              return idle.isFinite()
+                  ? served.idleTimeout(java.time.Duration.ofNanos(idle.toNanos()))
+                  : served;
+            },
             settings.gateway().edge().maxRequestHead(),
             settings.gateway().edge().requestHeadTimeout(),
             settings.session().maxFrameSize(),
@@ -71,7 +78,10 @@ final class LeanEdge {
             server.getBacklog(),
             List.of(),
             false,
-            server.getTimeouts().idleTimeout())
+            // No idle-timeout stage and timer per socket: a WebSocket is watched by its session
+            // (login and read-idle timeouts), a request head by its deadline, HTTP by the one
+            // above.
+            scala.concurrent.duration.Duration.Inf())
         .to(
             Sink.foreach(
                 connection -> {

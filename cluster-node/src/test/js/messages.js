@@ -11,6 +11,7 @@
  *        offline-receive: --client ID --cid CID --count N [--push-offline]
  *        receive:         --client ID --cid CID --count N
  *        send:            --client ID --cid CID [--text T ...] [--emoji T ...]
+ *        silenced-send:   --client ID --cid CID [--wait-ms N]
  *
  * Scenarios: text, typed, offline-send, offline-receive, history, receipt, read-receipts, temporary, chatroom, will,
  * patch, shared-order, receive, send
@@ -40,7 +41,7 @@ const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson, sleep 
 // arguments and result
 
 const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'read-receipts',
-  'temporary', 'chatroom', 'will', 'patch', 'shared-order', 'receive', 'send', 'hooks'];
+  'temporary', 'chatroom', 'will', 'patch', 'shared-order', 'receive', 'send', 'hooks', 'silenced-send'];
 
 const cli = new Cli({
   script: 'messages.js',
@@ -50,7 +51,7 @@ const cli = new Cli({
   check(args) {
     const scenario = args._[0];
     if (!args.rtm) throw usageError('--rtm is required');
-    if (['offline-receive', 'receive', 'send'].includes(scenario) && (!args.client || !args.cid)) {
+    if (['offline-receive', 'receive', 'send', 'silenced-send'].includes(scenario) && (!args.client || !args.cid)) {
       throw usageError(`${scenario} needs --client and --cid`);
     }
     if (['offline-receive', 'receive'].includes(scenario) && !args.count) throw usageError(`${scenario} needs --count`);
@@ -1006,6 +1007,31 @@ const SCENARIO_FUNCTIONS = {
     for (const t of args.emoji || []) facts.sent.push(await h.send(entry, conversation, h.emoji(entry, '#e001', t, attributes)));
     facts.payloads = h.framesOf(name, (d, f) => f.dir === 'out' && d.cmd === 'direct').map((f) => f.d.directMessage.msg);
     await h.settle(300);
+  },
+
+  // A client silenced for a while by the app server (REST temporary-silenceds): --client sends to --cid every
+  // 250 ms; each refusal is recorded ({code, name, at}) until a send goes through (within --wait-ms), which is
+  // recorded as `sent` with its time `sentAt`. Any refusal but 4315 ends the scenario with that error.
+  async 'silenced-send'(h) {
+    const name = args.client;
+    const entry = await h.login(name, 0, { exactId: args.client });
+    h.begin('silenced-send');
+    const conversation = await conversationOf(h, entry, args.cid);
+    facts.refusals = [];
+    const end = Date.now() + h.waitMs;
+    for (let n = 0; ; n++) {
+      const at = Date.now();
+      try {
+        facts.sent = await h.send(entry, conversation, h.text(entry, `try #${n}`));
+        facts.sentAt = Date.now();
+        break;
+      } catch (e) {
+        facts.refusals.push({ code: e.code, name: e.name, message: e.message, at });
+        if (e.code !== 4315) throw e;
+        if (Date.now() > end) throw namedError('TIMEOUT', `still silenced after ${h.waitMs} ms`);
+        await sleep(250);
+      }
+    }
   },
 };
 

@@ -86,13 +86,16 @@ public final class Main {
                 storage.indexRetryBackoff(),
                 storage.indexRetryMaxBackoff(),
                 storage.indexMaxPendingRetries()),
-            storage.memberConversationsScanned());
+            storage.memberConversationsScanned(),
+            new ConversationIndex.AppIndex(
+                storage.buckets().appIndexBuckets(), storage.buckets().appIndexLegacy()));
     MessageStore messages =
         new MessageStore(
             system,
             config.getString("pekko.persistence.cassandra.journal.keyspace"),
             MessageStore.Settings.fromConfig(config.getConfig("parley.messages")),
-            storage.messageRetention());
+            storage.messageRetention(),
+            storage.buckets().chatroomLegacyMonths());
     ReliableNotifications notifications =
         new ReliableNotifications(
             system,
@@ -119,6 +122,17 @@ public final class Main {
                 system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(
                 org.apache.pekko.Done.getInstance());
+    // Expired temporary conversations leave Cassandra (one job for the cluster).
+    new io.parley.node.conversation.TemporaryPurge(
+            system,
+            config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            new io.parley.node.conversation.TemporaryPurge.Settings(
+                storage.temporaryPurge().interval(),
+                storage.temporaryPurge().grace(),
+                storage.temporaryPurge().lookback(),
+                storage.temporaryPurge().maxPerRun(),
+                storage.temporaryPurge().deletesPerSecond()))
+        .start();
     ClientPresence.init(
         system,
         new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));

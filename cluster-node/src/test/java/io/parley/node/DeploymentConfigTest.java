@@ -60,16 +60,10 @@ class DeploymentConfigTest {
 
   @Test
   void kubernetes_config_resolves_with_the_manifest_values() {
-    Map<String, String> env = new HashMap<>();
-    env.put("POD_IP", "10.0.0.7");
+    Map<String, String> env = manifestEnv();
     env.put("PARLEY_CASSANDRA_CONTACT_POINT", "cassandra:9042");
-    env.put("PARLEY_APP_ID", "app");
-    env.put("PARLEY_APP_KEY", "key");
-    env.put("PARLEY_MASTER_KEY", "a-master-key-of-at-least-32-bytes-0123");
-    env.put("PARLEY_ADVERTISED_WSS_URL", "wss://chat.example.com/");
     env.put("PARLEY_CASSANDRA_USERNAME", "parley");
     env.put("PARLEY_CASSANDRA_PASSWORD", "secret");
-    env.put("PARLEY_SIGNATURES", "all");
     Config config = kubernetes(env);
     NodeSettings settings = NodeSettings.fromConfig(config);
     assertEquals(
@@ -97,6 +91,60 @@ class DeploymentConfigTest {
         "10.0.0.7",
         config.getString("pekko.management.http.bind-hostname"),
         "management listens on the pod IP only");
+  }
+
+  @Test
+  void cassandra_tls_is_switched_by_the_environment_for_every_session() {
+    io.parley.node.testing.TestTls tls = io.parley.node.testing.TestTls.create();
+    Map<String, String> env = manifestEnv();
+    Config plain = kubernetes(env);
+    assertFalse(NodeSettings.fromConfig(plain).cassandraTls().enabled(), "off by default");
+
+    env.put("PARLEY_CASSANDRA_TLS", "on");
+    IllegalArgumentException missing =
+        assertThrows(
+            IllegalArgumentException.class, () -> NodeSettings.fromConfig(kubernetes(env)));
+    assertTrue(
+        missing.getMessage().contains("PARLEY_CASSANDRA_TRUSTSTORE_PATH"), missing::getMessage);
+
+    env.put("PARLEY_CASSANDRA_TRUSTSTORE_PATH", tls.truststore().toString());
+    env.put("PARLEY_CASSANDRA_TRUSTSTORE_PASSWORD", "not-the-password");
+    IllegalArgumentException wrong =
+        assertThrows(
+            IllegalArgumentException.class, () -> NodeSettings.fromConfig(kubernetes(env)));
+    assertTrue(
+        wrong.getMessage().contains("PARLEY_CASSANDRA_TRUSTSTORE_PASSWORD"), wrong::getMessage);
+
+    env.put("PARLEY_CASSANDRA_TRUSTSTORE_PASSWORD", tls.password());
+    Config config = kubernetes(env);
+    Config driver =
+        NodeSettings.fromConfig(config)
+            .cassandraTls()
+            .applyTo(config.getConfig("datastax-java-driver"));
+    assertEquals("DefaultSslEngineFactory", driver.getString("advanced.ssl-engine-factory.class"));
+    assertEquals(
+        tls.truststore().toString(),
+        driver.getString("advanced.ssl-engine-factory.truststore-path"));
+    assertTrue(driver.getBoolean("advanced.ssl-engine-factory.hostname-validation"));
+    assertFalse(driver.hasPath("advanced.ssl-engine-factory.keystore-path"), "no mutual TLS");
+    for (String plugin : List.of("pekko.connectors.cassandra", "pekko.persistence.cassandra")) {
+      assertEquals(
+          CassandraSessionProvider.class.getName(),
+          config.getString(plugin + ".session-provider"),
+          plugin + " sessions get the TLS");
+    }
+  }
+
+  /** The variables deployment.yaml sets for every pod (the app's, the pod's address). */
+  private static Map<String, String> manifestEnv() {
+    Map<String, String> env = new HashMap<>();
+    env.put("POD_IP", "10.0.0.7");
+    env.put("PARLEY_APP_ID", "app");
+    env.put("PARLEY_APP_KEY", "key");
+    env.put("PARLEY_MASTER_KEY", "a-master-key-of-at-least-32-bytes-0123");
+    env.put("PARLEY_ADVERTISED_WSS_URL", "wss://chat.example.com/");
+    env.put("PARLEY_SIGNATURES", "all");
+    return env;
   }
 
   /**

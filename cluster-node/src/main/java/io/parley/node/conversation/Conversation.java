@@ -173,6 +173,21 @@ public final class Conversation
       implements Command {}
 
   /**
+   * A silence for a while (REST {@code temporary-silenceds}, REST-AND-HOOKS §3.1): {@code
+   * clientIds} may not send (4315) until {@code until} (ms); {@code until} 0 lifts it. Only the app
+   * server asks; normal conversations and chatrooms. Replies {@link Accepted}.
+   */
+  public record SilenceTemporarily(
+      List<String> clientIds, long until, long timestamp, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /**
+   * A random sample of at most {@code limit} clients online in a chatroom (REST {@code
+   * chatrooms/{id}/members}). Replies {@link Listed}.
+   */
+  public record OnlineSample(int limit, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
    * The members' roles (§6.9, {@code _ConversationMemberInfo}): replies {@link Roles}; a {@code
    * reader} (null: the master key) must be a member (4317).
    */
@@ -392,7 +407,8 @@ public final class Conversation
    * History may be read: where it starts, and the other member's positions in a conversation of two
    * (or null).
    */
-  public record HistoryOpened(long createdAt, Position other) implements Reply {}
+  /** {@code chatroom}: its history is bucketed by day. */
+  public record HistoryOpened(long createdAt, boolean chatroom, Position other) implements Reply {}
 
   public record Sent(String messageId, long timestamp) implements Reply {}
 
@@ -500,6 +516,10 @@ public final class Conversation
 
   public record BlacklistChanged(
       String initBy, List<String> clientIds, boolean added, long timestamp) implements Event {}
+
+  /** {@code clientIds} are silenced until {@code until} (0: no longer). */
+  public record TemporarySilenceChanged(List<String> clientIds, long until, long timestamp)
+      implements Event {}
 
   /** The conversation was deleted: its state is empty again. */
   public record Deleted(long timestamp) implements Event {}
@@ -800,6 +820,8 @@ public final class Conversation
         .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
         .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
+        .onCommand(SilenceTemporarily.class, (state, silence) -> notFound(silence.replyTo()))
+        .onCommand(OnlineSample.class, (state, sample) -> notFound(sample.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
         .onCommand(RolesOf.class, (state, roles) -> notFound(roles.replyTo()))
         .onCommand(
@@ -840,6 +862,8 @@ public final class Conversation
         .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
         .onCommand(Shutup.class, (state, shutup) -> expired(shutup.replyTo()))
         .onCommand(Block.class, (state, block) -> expired(block.replyTo()))
+        .onCommand(SilenceTemporarily.class, (state, silence) -> expired(silence.replyTo()))
+        .onCommand(OnlineSample.class, (state, sample) -> expired(sample.replyTo()))
         .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()))
         .onCommand(RolesOf.class, (state, roles) -> expired(roles.replyTo()))
         .onCommand(Send.class, (state, send) -> expired(send.replyTo()))
@@ -867,6 +891,8 @@ public final class Conversation
         .onCommand(ChangeRole.class, moderation::onChangeRole)
         .onCommand(Shutup.class, moderation::onShutup)
         .onCommand(Block.class, moderation::onBlock)
+        .onCommand(SilenceTemporarily.class, moderation::onSilenceTemporarily)
+        .onCommand(OnlineSample.class, this::onOnlineSample)
         .onCommand(ListModerated.class, moderation::onListModerated)
         .onCommand(RolesOf.class, moderation::onRolesOf)
         .onCommand(Send.class, messaging::onSend)
@@ -911,6 +937,7 @@ public final class Conversation
         .onEvent(RoleChanged.class, ConversationState::roleChanged)
         .onEvent(ShutupChanged.class, ConversationState::shutupChanged)
         .onEvent(BlacklistChanged.class, ConversationState::blacklistChanged)
+        .onEvent(TemporarySilenceChanged.class, ConversationState::temporarySilenceChanged)
         .onEvent(PositionsAdvanced.class, ConversationState::positionsAdvanced)
         .onEvent(Deleted.class, (state, deleted) -> ConversationState.empty())
         .onEvent(SuccessorChosen.class, ConversationState::successorChosen)
@@ -1353,6 +1380,19 @@ public final class Conversation
   private ReplyEffect<Event, ConversationState> onCount(ConversationState state, Count count) {
     int n = state.kind() == Kind.TRANSIENT ? online.size() : state.members().size();
     return Effect().reply(count.replyTo(), new Counted(n));
+  }
+
+  /** A random sample of the clients online in a chatroom; nobody in other conversations. */
+  private ReplyEffect<Event, ConversationState> onOnlineSample(
+      ConversationState state, OnlineSample sample) {
+    if (state.kind() != Kind.TRANSIENT) {
+      return reject(
+          sample.replyTo(), ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, cid + " is not a chatroom");
+    }
+    List<String> clients = new ArrayList<>(online.keySet());
+    java.util.Collections.shuffle(clients);
+    List<String> picked = List.copyOf(clients.subList(0, Math.min(sample.limit(), clients.size())));
+    return Effect().reply(sample.replyTo(), new Listed(picked, null));
   }
 
   // -------------------------------------------------------------------------------------------

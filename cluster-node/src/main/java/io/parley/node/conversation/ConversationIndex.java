@@ -23,8 +23,10 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  *   <li>{@code conversations_by_member}: the conversations a client is in, each with when it was
  *       last active, so "conversations I am in" reads one partition instead of scanning, most
  *       active first;
- *   <li>{@code conversations_by_app}: an app's conversations by creation month, newest first, the
- *       bounded candidate set for queries on attributes alone.
+ *   <li>{@code conversations_by_app_bucket}: an app's conversations by creation month, spread over
+ *       {@code app-index-buckets} partitions per month by a hash of the id (one month of a busy app
+ *       in one partition was a hot spot, review M11), newest first: the bounded candidate set for
+ *       queries on attributes alone. Reads merge the buckets newest first.
  * </ul>
  *
  * Writes are idempotent and happen after the entity's event is persisted, each with a write time
@@ -44,6 +46,7 @@ public final class ConversationIndex implements Conversation.MemberIndex {
   private final String keyspace;
   private final Retries retries;
   private final int scanned;
+  private final AppIndex appIndex;
   private final java.util.concurrent.atomic.AtomicLong lastWriteTime =
       new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicInteger pendingRetries =
@@ -60,8 +63,30 @@ public final class ConversationIndex implements Conversation.MemberIndex {
         new Retries(6, Duration.ofSeconds(1), Duration.ofSeconds(30), 10_000);
   }
 
+  /**
+   * How an app's conversations are listed: {@code buckets} partitions per month (fixed for a
+   * cluster's life: rows are found by the bucket they were written to); {@code legacy}: also read
+   * the unbucketed {@code conversations_by_app} of clusters that ran before the split.
+   */
+  public record AppIndex(int buckets, boolean legacy) {
+    public static final AppIndex DEFAULT = new AppIndex(4, true);
+
+    public AppIndex {
+      if (buckets < 1 || buckets > 1024) {
+        throw new IllegalArgumentException("app-index-buckets must be 1..1024: " + buckets);
+      }
+    }
+
+    /**
+     * The bucket of a conversation: stable across JVMs and releases (String.hashCode is specified).
+     */
+    public int of(String cid) {
+      return Math.floorMod(cid.hashCode(), buckets);
+    }
+  }
+
   public ConversationIndex(ActorSystem<?> system, String keyspace) {
-    this(system, keyspace, Retries.DEFAULT, 10_000);
+    this(system, keyspace, Retries.DEFAULT, 10_000, AppIndex.DEFAULT);
   }
 
   /**
@@ -69,7 +94,13 @@ public final class ConversationIndex implements Conversation.MemberIndex {
    * conversations.
    */
   public ConversationIndex(ActorSystem<?> system, String keyspace, Retries retries, int scanned) {
+    this(system, keyspace, retries, scanned, AppIndex.DEFAULT);
+  }
+
+  public ConversationIndex(
+      ActorSystem<?> system, String keyspace, Retries retries, int scanned, AppIndex appIndex) {
     this.system = system;
+    this.appIndex = appIndex;
     this.retries = retries;
     this.scanned = scanned;
     // Its own session: sharing the journal plugin's config path would skip the plugin's table
@@ -82,49 +113,47 @@ public final class ConversationIndex implements Conversation.MemberIndex {
    * Creates the tables (local runs and tests only; production uses deploy/cassandra/schema.cql).
    */
   public CompletionStage<Done> createTables(String replication) {
-    return Futures.direct(
-            session.executeDDL(
-                "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication))
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "CREATE TABLE IF NOT EXISTS "
-                            + keyspace
-                            + ".conversations_by_member ("
-                            + "app_id text, client_id text, cid text, active_at bigint, PRIMARY KEY ((app_id, client_id), cid))")))
-        // The conversations' snapshot table, before any conversation recovers: the persistence
-        // plugin makes it
-        // only on first use, which raced with the first recoveries (the same layout as
-        // deploy/cassandra/schema.cql).
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "CREATE TABLE IF NOT EXISTS "
-                            + keyspace
-                            + ".snapshots ("
-                            + "persistence_id text, sequence_nr bigint, timestamp bigint, ser_id int, ser_manifest text, "
-                            + "snapshot_data blob, snapshot blob, meta_ser_id int, meta_ser_manifest text, meta blob, "
-                            + "PRIMARY KEY (persistence_id, sequence_nr)) WITH CLUSTERING ORDER BY (sequence_nr DESC)")))
-        // A keyspace made before the column existed (local runs keep their data).
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "ALTER TABLE "
-                            + keyspace
-                            + ".conversations_by_member "
-                            + "ADD IF NOT EXISTS active_at bigint")))
-        .thenCompose(
-            done ->
-                Futures.direct(
-                    session.executeDDL(
-                        "CREATE TABLE IF NOT EXISTS "
-                            + keyspace
-                            + ".conversations_by_app ("
-                            + "app_id text, month int, created_at bigint, cid text, PRIMARY KEY ((app_id, month), created_at, cid))"
-                            + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)")));
+    List<String> statements =
+        List.of(
+            "CREATE KEYSPACE IF NOT EXISTS " + keyspace + " WITH replication = " + replication,
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".conversations_by_member ("
+                + "app_id text, client_id text, cid text, active_at bigint, PRIMARY KEY ((app_id, client_id), cid))",
+            // The conversations' snapshot table, before any conversation recovers: the persistence
+            // plugin makes it only on first use, which raced with the first recoveries (the same
+            // layout as deploy/cassandra/schema.cql).
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".snapshots ("
+                + "persistence_id text, sequence_nr bigint, timestamp bigint, ser_id int, ser_manifest text, "
+                + "snapshot_data blob, snapshot blob, meta_ser_id int, meta_ser_manifest text, meta blob, "
+                + "PRIMARY KEY (persistence_id, sequence_nr)) WITH CLUSTERING ORDER BY (sequence_nr DESC)",
+            // A keyspace made before the column existed (local runs keep their data).
+            "ALTER TABLE "
+                + keyspace
+                + ".conversations_by_member ADD IF NOT EXISTS active_at bigint",
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".conversations_by_app ("
+                + "app_id text, month int, created_at bigint, cid text, PRIMARY KEY ((app_id, month), created_at, cid))"
+                + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)",
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".conversations_by_app_bucket ("
+                + "app_id text, month int, bucket int, created_at bigint, cid text, "
+                + "PRIMARY KEY ((app_id, month, bucket), created_at, cid))"
+                + " WITH CLUSTERING ORDER BY (created_at DESC, cid ASC)",
+            "CREATE TABLE IF NOT EXISTS "
+                + keyspace
+                + ".temporary_conversations ("
+                + "hour bigint, expires_at bigint, app_id text, cid text, "
+                + "PRIMARY KEY ((hour), expires_at, app_id, cid))");
+    CompletionStage<Done> done = CompletableFuture.completedFuture(Done.getInstance());
+    for (String statement : statements) {
+      done = done.thenCompose(previous -> Futures.direct(session.executeDDL(statement)));
+    }
+    return done;
   }
 
   @Override
@@ -144,6 +173,21 @@ public final class ConversationIndex implements Conversation.MemberIndex {
     // conversation's
     // subscribers are indexed, so that a broadcast reaches an offline subscriber at login (unread,
     // offline queue).
+    if (conversation.kind() == Kind.TEMPORARY
+        && conversation.expiresAt() > 0
+        && !conversation.unique()) {
+      // Listed by expiry hour, for the purge of expired ones (TemporaryPurge). Not a unique one:
+      // the first conversation of a unique member set keeps the link to its successor.
+      return write(
+          new Job(conversation.id()),
+          "INSERT INTO "
+              + keyspace
+              + ".temporary_conversations (hour, expires_at, app_id, cid) VALUES (?, ?, ?, ?)",
+          TemporaryPurge.hour(conversation.expiresAt()),
+          conversation.expiresAt(),
+          appId,
+          conversation.id());
+    }
     if (conversation.kind() == Kind.TRANSIENT || conversation.kind() == Kind.TEMPORARY) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
@@ -181,10 +225,11 @@ public final class ConversationIndex implements Conversation.MemberIndex {
             job,
             "INSERT INTO "
                 + keyspace
-                + ".conversations_by_app (app_id, month, created_at, cid) "
-                + "VALUES (?, ?, ?, ?) USING TIMESTAMP ?",
+                + ".conversations_by_app_bucket (app_id, month, bucket, created_at, cid) "
+                + "VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?",
             appId,
             month(conversation.createdAt()),
+            appIndex.of(conversation.id()),
             conversation.createdAt(),
             conversation.id(),
             writeTime));
@@ -355,29 +400,64 @@ public final class ConversationIndex implements Conversation.MemberIndex {
                     .toList());
   }
 
-  /** The app's newest conversation ids, at most {@code limit}, scanning back month by month. */
+  /**
+   * The app's newest conversation ids, at most {@code limit}, scanning back month by month: each
+   * month's buckets (and the legacy table) are read in parallel, each with the page's {@code
+   * LIMIT}, and merged newest first.
+   */
   public CompletionStage<List<String>> recentConversations(String appId, int limit) {
     return recent(appId, YearMonth.now(ZoneOffset.UTC), 0, limit, new ArrayList<>());
   }
+
+  private record Listed(long createdAt, String cid) {}
 
   private CompletionStage<List<String>> recent(
       String appId, YearMonth month, int scanned, int limit, List<String> found) {
     if (found.size() >= limit || scanned >= MONTHS_SCANNED) {
       return CompletableFuture.completedFuture(found);
     }
-    return Futures.direct(
-            session.selectAll(
-                "SELECT cid FROM "
-                    + keyspace
-                    + ".conversations_by_app WHERE app_id = ? AND month = ? LIMIT "
-                    + (limit - found.size()),
-                appId,
-                month.getYear() * 100 + month.getMonthValue()))
+    int wanted = limit - found.size();
+    int monthKey = month.getYear() * 100 + month.getMonthValue();
+    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+    for (int bucket = 0; bucket < appIndex.buckets(); bucket++) {
+      reads.add(
+          Futures.direct(
+                  session.selectAll(
+                      "SELECT created_at, cid FROM "
+                          + keyspace
+                          + ".conversations_by_app_bucket WHERE app_id = ? AND month = ? AND bucket = ? LIMIT ?",
+                      appId,
+                      monthKey,
+                      bucket,
+                      wanted))
+              .toCompletableFuture());
+    }
+    if (appIndex.legacy()) {
+      reads.add(
+          Futures.direct(
+                  session.selectAll(
+                      "SELECT created_at, cid FROM "
+                          + keyspace
+                          + ".conversations_by_app WHERE app_id = ? AND month = ? LIMIT ?",
+                      appId,
+                      monthKey,
+                      wanted))
+              .toCompletableFuture());
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
         .thenCompose(
-            rows -> {
-              for (Row row : rows) {
-                found.add(row.getString("cid"));
-              }
+            all -> {
+              java.util.Set<String> seen = new java.util.HashSet<>(found);
+              reads.stream()
+                  .flatMap(read -> read.join().stream())
+                  .map(row -> new Listed(row.getLong("created_at"), row.getString("cid")))
+                  .sorted(
+                      java.util.Comparator.comparingLong(Listed::createdAt)
+                          .reversed()
+                          .thenComparing(Listed::cid))
+                  .filter(listed -> seen.add(listed.cid()))
+                  .limit(wanted)
+                  .forEach(listed -> found.add(listed.cid()));
               return recent(appId, month.minusMonths(1), scanned + 1, limit, found);
             });
   }

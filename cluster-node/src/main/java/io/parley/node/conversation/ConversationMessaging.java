@@ -69,12 +69,17 @@ final class ConversationMessaging {
     this.indexActivityInterval = indexActivityInterval;
   }
 
+  /** Where this conversation's messages are: chatrooms are bucketed by day (review M11). */
+  private io.parley.node.message.MessageArchive archive(ConversationState state) {
+    return state.kind() == Kind.TRANSIENT ? archive.chatroom() : archive;
+  }
+
   void loadRecent(ConversationState state) {
     context.pipeToSelf(
-        archive
+        archive(state)
             .recent(appId, cid, MessageLog.RECENT, state.createdAt())
             .thenCombine(
-                archive.recentIds(appId, cid, MessageLog.DEDUP_ENTRIES, state.createdAt()),
+                archive(state).recentIds(appId, cid, MessageLog.DEDUP_ENTRIES, state.createdAt()),
                 (messages, ids) -> new Conversation.RecentLoaded(messages, ids, null)),
         (loaded, failure) ->
             failure == null ? loaded : new Conversation.RecentLoaded(null, null, failure));
@@ -160,6 +165,13 @@ final class ConversationMessaging {
     if (state.shutup().contains(send.sender())) {
       return entity.reject(
           send.replyTo(), ErrorCode.SILIENCED, send.sender() + " is muted in " + cid);
+    }
+    long silencedUntil = state.silencedUntil(send.sender(), clock.millis());
+    if (silencedUntil > 0) {
+      return entity.reject(
+          send.replyTo(),
+          ErrorCode.CONVERSATION_TEMPORARY_BLACKLISTED,
+          send.sender() + " is silenced in " + cid + " until " + silencedUntil);
     }
     return store(state, send, Audience.MEMBERS);
   }
@@ -301,7 +313,7 @@ final class ConversationMessaging {
       return;
     }
     log.enqueue(new MessageLog.Pending(message, dedupKey, send.replyTo(), send.origin(), route));
-    writeNextBatch();
+    writeNextBatch(state);
   }
 
   /**
@@ -317,13 +329,13 @@ final class ConversationMessaging {
   }
 
   /** One durable write for all sends that arrived while the previous write was in flight. */
-  private void writeNextBatch() {
+  private void writeNextBatch(ConversationState state) {
     List<MessageLog.Pending> batch = log.nextBatch();
     if (!batch.isEmpty()) {
       List<io.parley.node.message.StoredMessage> messages =
           batch.stream().map(MessageLog.Pending::message).toList();
       context.pipeToSelf(
-          archive.write(appId, cid, messages),
+          archive(state).write(appId, cid, messages),
           (done, failure) -> new Conversation.BatchWritten(batch, failure));
     }
   }
@@ -356,7 +368,7 @@ final class ConversationMessaging {
               cid,
               written.failure().toString());
     }
-    writeNextBatch();
+    writeNextBatch(state);
     return entity.stopWhenIdle(state);
   }
 
@@ -547,7 +559,7 @@ final class ConversationMessaging {
       // A queue longer than what is kept in memory (offline-messages-per-conversation above 100):
       // read it.
       context.pipeToSelf(
-          archive.recent(appId, cid, query.limit(), state.createdAt()),
+          archive(state).recent(appId, cid, query.limit(), state.createdAt()),
           (messages, failure) -> new Conversation.UndeliveredLoaded(query, messages, failure));
       return entity.effects().noReply();
     }
@@ -607,7 +619,10 @@ final class ConversationMessaging {
     }
     return entity
         .effects()
-        .reply(open.replyTo(), new Conversation.HistoryOpened(state.createdAt(), other));
+        .reply(
+            open.replyTo(),
+            new Conversation.HistoryOpened(
+                state.createdAt(), state.kind() == Kind.TRANSIENT, other));
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onMaxRead(
@@ -712,10 +727,10 @@ final class ConversationMessaging {
       ConversationState state, Conversation.PatchMessage patch) {
     java.util.Optional<io.parley.node.message.StoredMessage> recent = log.find(patch.messageId());
     if (recent.isPresent()) {
-      return applyPatch(patch, recent.get());
+      return applyPatch(state, patch, recent.get());
     }
     context.pipeToSelf(
-        archive.find(appId, cid, patch.timestamp(), patch.messageId()),
+        archive(state).find(appId, cid, patch.timestamp(), patch.messageId()),
         (original, failure) -> new Conversation.PatchLookedUp(patch, original, failure));
     return entity.effects().noReply();
   }
@@ -732,11 +747,13 @@ final class ConversationMessaging {
           ErrorCode.MESSAGE_NOT_FOUND,
           "no message " + found.patch().messageId());
     }
-    return applyPatch(found.patch(), found.original().get());
+    return applyPatch(state, found.patch(), found.original().get());
   }
 
   ReplyEffect<Conversation.Event, ConversationState> applyPatch(
-      Conversation.PatchMessage patch, io.parley.node.message.StoredMessage original) {
+      ConversationState state,
+      Conversation.PatchMessage patch,
+      io.parley.node.message.StoredMessage original) {
     if (!original.from().equals(patch.requester())) {
       return entity.reject(
           patch.replyTo(),
@@ -752,7 +769,7 @@ final class ConversationMessaging {
             patch.mentionPids(),
             patch.mentionAll());
     context.pipeToSelf(
-        archive.update(appId, cid, patched),
+        archive(state).update(appId, cid, patched),
         (done, failure) -> new Conversation.PatchWritten(patch, patched, failure));
     return entity.effects().noReply();
   }
@@ -779,7 +796,7 @@ final class ConversationMessaging {
       ConversationState state, Conversation.DeleteMessage delete) {
     log.remove(delete.messageId());
     context.pipeToSelf(
-        archive.delete(appId, cid, delete.timestamp(), delete.messageId()),
+        archive(state).delete(appId, cid, delete.timestamp(), delete.messageId()),
         (done, failure) -> new Conversation.MessageDeleted(delete, failure));
     return entity.effects().noReply();
   }

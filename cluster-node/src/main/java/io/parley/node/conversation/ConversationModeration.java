@@ -163,6 +163,47 @@ final class ConversationModeration {
                 new Conversation.MembershipChanged(entity.snapshot(after), requested, List.of()));
   }
 
+  /**
+   * A silence for a while (REST {@code temporary-silenceds}): in normal conversations (members
+   * only) and chatrooms (anyone: their members are whoever is online); at most {@code
+   * max-shutup-members} silences running at once, as the permanent shut-up list. Nobody is told, as
+   * on LeanCloud: a silenced client learns it from its refused send (4315).
+   */
+  ReplyEffect<Conversation.Event, ConversationState> onSilenceTemporarily(
+      ConversationState state, Conversation.SilenceTemporarily silence) {
+    if (state.kind() != Kind.NORMAL && state.kind() != Kind.TRANSIENT) {
+      return entity.reject(
+          silence.replyTo(),
+          ErrorCode.NORMAL_CONVERSATION_REQUIRED,
+          "only normal conversations and chatrooms silence for a while");
+    }
+    List<String> requested = Conversation.distinct(silence.clientIds());
+    boolean lift = silence.until() <= silence.timestamp();
+    if (!lift && state.kind() == Kind.NORMAL) {
+      List<String> strangers = requested.stream().filter(id -> !state.isMember(id)).toList();
+      if (!strangers.isEmpty()) {
+        return entity.reject(
+            silence.replyTo(),
+            ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
+            strangers + " are not members");
+      }
+    }
+    long newlySilenced =
+        requested.stream().filter(id -> state.silencedUntil(id, silence.timestamp()) == 0).count();
+    if (!lift && state.silencedCount(silence.timestamp()) + newlySilenced > settings.maxShutup()) {
+      return entity.reject(
+          silence.replyTo(),
+          ErrorCode.SILIENCED_MEMBER_LIST_FULL,
+          "at most " + settings.maxShutup() + " silenced at once");
+    }
+    return entity
+        .effects()
+        .persist(
+            new Conversation.TemporarySilenceChanged(
+                requested, lift ? 0 : silence.until(), silence.timestamp()))
+        .thenReply(silence.replyTo(), after -> new Conversation.Accepted(entity.snapshot(after)));
+  }
+
   ReplyEffect<Conversation.Event, ConversationState> onBlock(
       ConversationState state, Conversation.Block block) {
     if (!settings.blacklist()) {

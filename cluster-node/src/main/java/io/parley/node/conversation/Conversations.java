@@ -37,6 +37,27 @@ public final class Conversations {
         entities.apply(Conversation.entityId(appId, cid)).ask(message::apply, askTimeout));
   }
 
+  /**
+   * The same question to each conversation of {@code cids} at once: the answers in the order of
+   * {@code cids}, {@code null} for one that failed or did not answer in time, so that one slow or
+   * lost conversation never fails the others.
+   */
+  public CompletionStage<List<Conversation.Reply>> askAll(
+      String appId,
+      List<String> cids,
+      Function<ActorRef<Conversation.Reply>, Conversation.Command> message) {
+    List<CompletableFuture<Conversation.Reply>> answers =
+        cids.stream()
+            .map(
+                cid ->
+                    ask(appId, cid, message)
+                        .toCompletableFuture()
+                        .handle((reply, failure) -> failure == null ? reply : null))
+            .toList();
+    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+        .thenApply(done -> answers.stream().map(CompletableFuture::join).toList());
+  }
+
   /** One message to conversation {@code cid} of {@code appId}, no answer. */
   public void tell(String appId, String cid, Conversation.Command message) {
     entities.apply(Conversation.entityId(appId, cid)).tell(message);

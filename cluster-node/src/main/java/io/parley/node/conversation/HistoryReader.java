@@ -57,7 +57,7 @@ public final class HistoryReader {
                     new Refused(rejected.code(), rejected.detail()));
               }
               Conversation.HistoryOpened opened = (Conversation.HistoryOpened) reply;
-              return store
+              return (opened.chatroom() ? store.chatroom() : store)
                   .page(appId, cid, query, opened.createdAt())
                   .thenApply(messages -> (Result) new Page(messages, opened.other()));
             });

@@ -50,7 +50,7 @@ final class GroupCommit {
   }
 
   private record Write(
-      String appId, String cid, StoredMessage message, CompletableFuture<Done> done) {}
+      String appId, String cid, int bucket, StoredMessage message, CompletableFuture<Done> done) {}
 
   private final CompletionStage<CqlSession> session;
   private final String insertCql;
@@ -88,7 +88,8 @@ final class GroupCommit {
   }
 
   /** Completes when every message of {@code messages} is durable. */
-  CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages) {
+  CompletionStage<Done> write(
+      String appId, String cid, List<StoredMessage> messages, Buckets buckets) {
     List<CompletableFuture<Done>> written = new ArrayList<>(messages.size());
     synchronized (this) {
       if (queue.size() + messages.size() > settings.maxQueued()) {
@@ -100,7 +101,7 @@ final class GroupCommit {
       }
       for (StoredMessage message : messages) {
         CompletableFuture<Done> done = new CompletableFuture<>();
-        queue.add(new Write(appId, cid, message, done));
+        queue.add(new Write(appId, cid, buckets.of(message.timestamp()), message, done));
         written.add(done);
       }
     }
@@ -182,7 +183,7 @@ final class GroupCommit {
           statement.bind(
               write.appId(),
               write.cid(),
-              MessageStore.month(m.timestamp()),
+              write.bucket(),
               m.timestamp(),
               m.id(),
               m.from(),

@@ -8,6 +8,11 @@ import org.apache.pekko.Done;
 /** Where a conversation's messages are durably kept; {@link MessageStore} in production. */
 public interface MessageArchive {
 
+  /**
+   * The archive of chatrooms (partitioned by day instead of month, review M11); the same methods.
+   */
+  MessageArchive chatroom();
+
   /** Completes once every message is durable. */
   CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages);
 

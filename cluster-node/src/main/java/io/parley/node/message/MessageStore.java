@@ -20,18 +20,14 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
 
 /**
  * Message history in Cassandra: {@code messages ((app_id, cid, month), timestamp, msg_id)}, newest
- * first. One row per message, written once (in batches per conversation) before the sender's ack;
- * patches (recall, edit) update the row. History is read here, never by replaying a conversation's
- * journal.
+ * first, where {@code month} is the partition's bucket ({@link Buckets}: months, days for
+ * chatrooms, see {@link #chatroom()}). One row per message, written once (in batches per
+ * conversation) before the sender's ack; patches (recall, edit) update the row. History is read
+ * here, never by replaying a conversation's journal.
  */
 public final class MessageStore implements MessageArchive {
 
   private static final long SLACK = java.time.Duration.ofDays(1).toMillis();
-
-  /**
-   * At most this many month partitions are read for one page (a conversation's first two years).
-   */
-  private static final int MONTHS_SCANNED = 24;
 
   /** Rows read per round trip when a type filter ({@code lctype}) drops some of them. */
   private static final int CHUNK = 100;
@@ -51,20 +47,33 @@ public final class MessageStore implements MessageArchive {
   private final String keyspace;
   private final GroupCommit groupCommit;
   private final long retentionSeconds;
+  private final Buckets buckets;
+  private final MessageStore chatroom;
 
   public MessageStore(ActorSystem<?> system, String keyspace, Settings settings) {
     this(system, keyspace, settings, java.time.Duration.ZERO);
   }
 
-  /**
-   * {@code retention}: how long a message is kept (Cassandra's TTL on its row, patches included);
-   * zero keeps messages forever.
-   */
   public MessageStore(
       ActorSystem<?> system, String keyspace, Settings settings, java.time.Duration retention) {
+    this(system, keyspace, settings, retention, true);
+  }
+
+  /**
+   * {@code retention}: how long a message is kept (Cassandra's TTL on its row, patches included);
+   * zero keeps messages forever. {@code chatroomLegacyMonths}: chatroom history is also looked for
+   * in month partitions (written before chatrooms were bucketed by day).
+   */
+  public MessageStore(
+      ActorSystem<?> system,
+      String keyspace,
+      Settings settings,
+      java.time.Duration retention,
+      boolean chatroomLegacyMonths) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.keyspace = keyspace;
     this.retentionSeconds = retention.toSeconds();
+    this.buckets = Buckets.MONTH;
     this.groupCommit =
         new GroupCommit(
             session.underlying(),
@@ -79,6 +88,24 @@ public final class MessageStore implements MessageArchive {
                 settings.writeTimeout()),
             system.executionContext(),
             NodeMetrics.get(system));
+    this.chatroom =
+        new MessageStore(this, chatroomLegacyMonths ? Buckets.DAY_AND_LEGACY_MONTH : Buckets.DAY);
+  }
+
+  /** The same table and writer, bucketed as {@code buckets}. */
+  private MessageStore(MessageStore store, Buckets buckets) {
+    this.session = store.session;
+    this.keyspace = store.keyspace;
+    this.retentionSeconds = store.retentionSeconds;
+    this.groupCommit = store.groupCommit;
+    this.buckets = buckets;
+    this.chatroom = this;
+  }
+
+  /** Chatroom history: the same table, one partition per chatroom and day (review M11). */
+  @Override
+  public MessageStore chatroom() {
+    return chatroom;
   }
 
   /** How new messages are written ({@code parley.messages} in application.conf). */
@@ -119,7 +146,7 @@ public final class MessageStore implements MessageArchive {
    */
   @Override
   public CompletionStage<Done> write(String appId, String cid, List<StoredMessage> messages) {
-    return groupCommit.write(appId, cid, messages);
+    return groupCommit.write(appId, cid, messages, buckets);
   }
 
   /**
@@ -137,6 +164,12 @@ public final class MessageStore implements MessageArchive {
     if (retentionSeconds > 0 && left <= 0) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
+    return partitionOf(appId, cid, m.timestamp(), m.id())
+        .thenCompose(bucket -> update(appId, cid, m, left, bucket));
+  }
+
+  private CompletionStage<Done> update(
+      String appId, String cid, StoredMessage m, long left, int bucket) {
     return Futures.direct(
         session.executeWrite(
             "UPDATE "
@@ -154,13 +187,43 @@ public final class MessageStore implements MessageArchive {
             m.recalled(),
             appId,
             cid,
-            month(m.timestamp()),
+            bucket,
             m.timestamp(),
             m.id()));
   }
 
+  /**
+   * The partition that holds the message: its bucket, or for a chatroom message written before day
+   * buckets its legacy month partition.
+   */
+  private CompletionStage<Integer> partitionOf(
+      String appId, String cid, long timestamp, String id) {
+    int bucket = buckets.of(timestamp);
+    int legacy = buckets.legacyOf(timestamp);
+    if (legacy < 0) {
+      return CompletableFuture.completedFuture(bucket);
+    }
+    return findIn(appId, cid, bucket, timestamp, id)
+        .thenApply(found -> found.isPresent() ? bucket : legacy)
+        .thenCompose(
+            chosen ->
+                chosen == bucket
+                    ? CompletableFuture.completedFuture(bucket)
+                    : findIn(appId, cid, legacy, timestamp, id)
+                        .thenApply(found -> found.isPresent() ? legacy : bucket));
+  }
+
   @Override
   public CompletionStage<Done> delete(String appId, String cid, long timestamp, String id) {
+    int legacy = buckets.legacyOf(timestamp);
+    CompletionStage<Done> deleted = deleteIn(appId, cid, buckets.of(timestamp), timestamp, id);
+    return legacy < 0
+        ? deleted
+        : deleted.thenCompose(done -> deleteIn(appId, cid, legacy, timestamp, id));
+  }
+
+  private CompletionStage<Done> deleteIn(
+      String appId, String cid, int bucket, long timestamp, String id) {
     return Futures.direct(
         session.executeWrite(
             "DELETE FROM "
@@ -169,7 +232,7 @@ public final class MessageStore implements MessageArchive {
                 + "AND cid = ? AND month = ? AND timestamp = ? AND msg_id = ?",
             appId,
             cid,
-            month(timestamp),
+            bucket,
             timestamp,
             id));
   }
@@ -178,6 +241,20 @@ public final class MessageStore implements MessageArchive {
   @Override
   public CompletionStage<Optional<StoredMessage>> find(
       String appId, String cid, long timestamp, String id) {
+    int legacy = buckets.legacyOf(timestamp);
+    CompletionStage<Optional<StoredMessage>> found =
+        findIn(appId, cid, buckets.of(timestamp), timestamp, id);
+    return legacy < 0
+        ? found
+        : found.thenCompose(
+            row ->
+                row.isPresent()
+                    ? CompletableFuture.completedFuture(row)
+                    : findIn(appId, cid, legacy, timestamp, id));
+  }
+
+  private CompletionStage<Optional<StoredMessage>> findIn(
+      String appId, String cid, int bucket, long timestamp, String id) {
     return Futures.direct(
             session.selectOne(
                 "SELECT * FROM "
@@ -186,7 +263,7 @@ public final class MessageStore implements MessageArchive {
                     + "AND timestamp = ? AND msg_id = ?",
                 appId,
                 cid,
-                month(timestamp),
+                bucket,
                 timestamp,
                 id))
         .thenApply(row -> row.map(MessageStore::toMessage));
@@ -203,19 +280,39 @@ public final class MessageStore implements MessageArchive {
         createdAt);
   }
 
+  /**
+   * The current and the previous bucket (month, or day for chatrooms, with their legacy month
+   * partitions), newest first.
+   */
   @Override
   public CompletionStage<java.util.Map<String, Long>> recentIds(
       String appId, String cid, int limit, long createdAt) {
-    int current = month(System.currentTimeMillis());
-    YearMonth previous = YearMonth.from(Instant.now().atZone(ZoneOffset.UTC)).minusMonths(1);
-    int before = previous.getYear() * 100 + previous.getMonthValue();
-    java.util.Map<String, Long> ids = new java.util.HashMap<>();
-    return idsOf(appId, cid, current, limit, ids)
-        .thenCompose(
-            found ->
-                found.size() >= limit || month(createdAt) > before
-                    ? CompletableFuture.completedFuture(found)
-                    : idsOf(appId, cid, before, limit - found.size(), found));
+    long now = System.currentTimeMillis();
+    long previous =
+        buckets == Buckets.MONTH
+            ? YearMonth.from(Instant.ofEpochMilli(now).atZone(ZoneOffset.UTC))
+                .minusMonths(1)
+                .atDay(1)
+                .atStartOfDay(ZoneOffset.UTC)
+                .toInstant()
+                .toEpochMilli()
+            : now - java.time.Duration.ofDays(1).toMillis();
+    List<Integer> partitions = buckets.between(Math.max(previous, createdAt - SLACK), now, true, 2);
+    return idsOf(appId, cid, partitions, 0, limit, new java.util.HashMap<>());
+  }
+
+  private CompletionStage<java.util.Map<String, Long>> idsOf(
+      String appId,
+      String cid,
+      List<Integer> partitions,
+      int index,
+      int limit,
+      java.util.Map<String, Long> into) {
+    if (index >= partitions.size() || into.size() >= limit) {
+      return CompletableFuture.completedFuture(into);
+    }
+    return idsOf(appId, cid, partitions.get(index), limit - into.size(), into)
+        .thenCompose(found -> idsOf(appId, cid, partitions, index + 1, limit, found));
   }
 
   private CompletionStage<java.util.Map<String, Long>> idsOf(
@@ -252,17 +349,7 @@ public final class MessageStore implements MessageArchive {
     long high =
         Math.min(
             System.currentTimeMillis() + SLACK, query.newestFirst() ? query.start() : query.end());
-    YearMonth first = YearMonth.from(Instant.ofEpochMilli(Math.max(0, low)).atZone(ZoneOffset.UTC));
-    List<Integer> months = new ArrayList<>();
-    for (YearMonth month =
-            YearMonth.from(Instant.ofEpochMilli(Math.max(0, high)).atZone(ZoneOffset.UTC));
-        !month.isBefore(first) && months.size() < MONTHS_SCANNED;
-        month = month.minusMonths(1)) {
-      months.add(month.getYear() * 100 + month.getMonthValue());
-    }
-    if (!query.newestFirst()) {
-      java.util.Collections.reverse(months);
-    }
+    List<Integer> months = buckets.between(low, high, query.newestFirst(), buckets.maxScanned());
     return collect(appId, cid, query, months, 0, new ArrayList<>())
         .thenApply(
             found -> {
@@ -420,8 +507,8 @@ public final class MessageStore implements MessageArchive {
         row.getString("push_data"));
   }
 
+  /** The month bucket of a message of a conversation that is not a chatroom (tests). */
   static int month(long epochMillis) {
-    YearMonth month = YearMonth.from(Instant.ofEpochMilli(epochMillis).atZone(ZoneOffset.UTC));
-    return month.getYear() * 100 + month.getMonthValue();
+    return Buckets.MONTH.of(epochMillis);
   }
 }

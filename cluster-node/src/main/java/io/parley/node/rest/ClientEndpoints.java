@@ -1,5 +1,6 @@
 package io.parley.node.rest;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Notice;
@@ -8,6 +9,7 @@ import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.TokenRevocation;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -80,27 +82,37 @@ public final class ClientEndpoints extends RestEndpoints {
 
   /** {@code {"client_ids": [...]}} ⇒ {@code {"results": [the online ones, in the order asked]}}. */
   private Route checkOnline(Caller caller) {
-    return jsonBody(
-        body -> {
-          List<String> asked = clientIds(body, "client_ids", MAX_CHECKED);
-          return reply(
-              directory
-                  .online(caller.appId(), asked)
-                  .thenApply(
-                      online -> {
-                        ObjectNode answer = JSON.createObjectNode();
-                        ArrayNode results = answer.putArray("results");
-                        asked.stream().distinct().filter(online::contains).forEach(results::add);
-                        return answer;
-                      }));
-        });
+    return jsonBody(body -> reply(online(caller, clientIds(body, "client_ids", MAX_CHECKED))));
+  }
+
+  /**
+   * Which of {@code asked} are online on any node, in the order asked; also the legacy {@code POST
+   * /1.1/rtm/online} ({@link LegacyRtmEndpoints}).
+   */
+  CompletionStage<JsonNode> online(Caller caller, List<String> asked) {
+    return directory
+        .online(caller.appId(), asked)
+        .thenApply(
+            online -> {
+              ObjectNode answer = JSON.createObjectNode();
+              ArrayNode results = answer.putArray("results");
+              asked.stream().distinct().filter(online::contains).forEach(results::add);
+              return answer;
+            });
   }
 
   private Route unreadCount(Caller caller, String clientId, Optional<String> cid) {
-    return reply(
-        finder
-            .unreadCount(caller.appId(), clientId, cid.filter(id -> !id.isEmpty()))
-            .thenApply(count -> JSON.createObjectNode().put("count", count)));
+    return reply(unread(caller, clientId, cid));
+  }
+
+  /**
+   * {@code {"count": n}}: what {@code clientId} has not read, everywhere or in {@code cid}; also
+   * the legacy {@code GET /1.1/rtm/messages/unread/{client}[/{conv}]}.
+   */
+  CompletionStage<JsonNode> unread(Caller caller, String clientId, Optional<String> cid) {
+    return finder
+        .unreadCount(caller.appId(), clientId, cid.filter(id -> !id.isEmpty()))
+        .thenApply(count -> JSON.createObjectNode().put("count", count));
   }
 
   /**
@@ -136,23 +148,27 @@ public final class ClientEndpoints extends RestEndpoints {
 
   /** {@code {"reason": "≤ 20 characters"}} (optional) ⇒ {@code {}}. */
   private Route kick(Caller caller, String clientId) {
-    return jsonBody(
-        body -> {
-          String reason = optionalText(body, "reason").orElse("");
-          if (reason.codePointCount(0, reason.length()) > MAX_REASON) {
-            throw RestError.badParameter("reason has at most " + MAX_REASON + " characters");
-          }
-          return reply(
-              revocations
-                  .revokeClient(caller.appId(), clientId)
-                  .thenApply(
-                      revoked -> {
-                        directory.send(
-                            caller.appId(),
-                            List.of(clientId),
-                            new Notice.SessionClosed("", KICKED_BY_APP, reason));
-                        return JSON.createObjectNode();
-                      }));
-        });
+    return jsonBody(body -> reply(kick(caller, clientId, optionalText(body, "reason"))));
+  }
+
+  /**
+   * Revokes the client's session tokens on every node, then closes each of its sessions with 4115
+   * and the reason; also the legacy {@code POST /1.1/rtm/client/kick} ({@link LegacyRtmEndpoints}).
+   */
+  CompletionStage<JsonNode> kick(Caller caller, String clientId, Optional<String> given) {
+    String reason = given.orElse("");
+    if (reason.codePointCount(0, reason.length()) > MAX_REASON) {
+      throw RestError.badParameter("reason has at most " + MAX_REASON + " characters");
+    }
+    return revocations
+        .revokeClient(caller.appId(), clientId)
+        .thenApply(
+            revoked -> {
+              directory.send(
+                  caller.appId(),
+                  List.of(clientId),
+                  new Notice.SessionClosed("", KICKED_BY_APP, reason));
+              return JSON.createObjectNode();
+            });
   }
 }

@@ -25,9 +25,9 @@ import org.apache.pekko.http.javadsl.server.Route;
 /**
  * IM REST API v1.2, normal conversations and chatrooms (REST-AND-HOOKS §3.1, §3.2): {@code
  * /1.2/rtm/conversations} and {@code /1.2/rtm/chatrooms}: create, query, update, members, mutes,
- * roles, permanent silences and blacklists. Master key only, as on LeanCloud. Each call is the
- * entity command a client's {@code conv/*} sends, made by the app server ({@link
- * Conversation#SERVER}), so members get the same pushes.
+ * permanent silences and blacklists (roles: {@link MemberRoleEndpoints}). Master key only, as on
+ * LeanCloud. Each call is the entity command a client's {@code conv/*} sends, made by the app
+ * server ({@link Conversation#SERVER}), so members get the same pushes.
  */
 public final class ConversationEndpoints extends RestEndpoints {
 
@@ -163,10 +163,6 @@ public final class ConversationEndpoints extends RestEndpoints {
                                         jsonBody(
                                             body ->
                                                 mute(caller.requireMaster(), cid, body, false))))),
-                    path(
-                        "member-infos",
-                        () ->
-                            post(() -> jsonBody(body -> role(caller.requireMaster(), cid, body)))),
                     path("permanent-silenceds", () -> moderated(caller, cid, false)),
                     path("blacklists", () -> moderated(caller, cid, true)))));
   }
@@ -366,21 +362,6 @@ public final class ConversationEndpoints extends RestEndpoints {
                       : CompletableFuture.completedFuture(previous));
     }
     return reply(last.thenApply(reply -> updated(cid, accepted(reply))));
-  }
-
-  /** {@code POST .../member-infos {"clientId", "role"}}: as {@code conv/member_info_update}. */
-  private Route role(Caller caller, String cid, ObjectNode body) {
-    String clientId = requiredText(body, "clientId");
-    String role = requiredText(body, "role");
-    return reply(
-        conversations
-            .ask(
-                caller.appId(),
-                cid,
-                replyTo ->
-                    new Conversation.ChangeRole(
-                        Conversation.SERVER, clientId, role, clock.millis(), replyTo))
-            .thenApply(reply -> updated(cid, accepted(reply))));
   }
 
   /** Permanent silences (shut-up) or the blacklist: list, add, remove. */

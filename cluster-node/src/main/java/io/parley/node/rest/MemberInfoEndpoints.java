@@ -100,7 +100,7 @@ public final class MemberInfoEndpoints extends RestEndpoints {
   }
 
   /** A stable 24-hex id per conversation and member, like a storage objectId. */
-  private static String objectId(String cid, String clientId) {
+  static String objectId(String cid, String clientId) {
     return RestAuth.md5Hex(cid + ":" + clientId).substring(0, 24);
   }
 }

@@ -304,34 +304,39 @@ public final class MessageEndpoints extends RestEndpoints {
   private Route patch(
       Caller caller, String cid, String messageId, ObjectNode body, boolean recall) {
     String from = requiredText(body, "from_client");
-    JsonNode timestamp = body.get("timestamp");
-    if (timestamp == null || !timestamp.canConvertToLong()) {
-      throw RestError.badParameter("timestamp is required (the message's timestamp in ms)");
-    }
+    long timestamp = requiredTimestamp(body, "timestamp");
     String data = recall ? "" : message(body);
+    return reply(edit(caller, cid, messageId, from, timestamp, recall, data));
+  }
+
+  /**
+   * Edits ({@code data}) or recalls the message {@code messageId} sent at {@code timestamp} by
+   * {@code from}, as its sender's {@code patch/modify}; counts against the message budget. Also the
+   * legacy {@code /1.1/rtm/patch/message} and {@code PUT /1.1/rtm/messages/logs} ({@link
+   * LegacyRtmEndpoints}).
+   */
+  CompletionStage<JsonNode> edit(
+      Caller caller,
+      String cid,
+      String messageId,
+      String from,
+      long timestamp,
+      boolean recall,
+      String data) {
     limiter.acquire(caller.app(), RestLimiter.Budget.MESSAGES);
-    return reply(
-        conversations
-            .ask(
-                caller.appId(),
-                cid,
-                replyTo ->
-                    new Conversation.PatchMessage(
-                        from,
-                        messageId,
-                        timestamp.longValue(),
-                        recall,
-                        data,
-                        false,
-                        List.of(),
-                        false,
-                        null,
-                        replyTo))
-            .thenApply(
-                reply -> {
-                  ConversationEndpoints.accepted(reply);
-                  return JSON.createObjectNode();
-                }));
+    return conversations
+        .ask(
+            caller.appId(),
+            cid,
+            replyTo ->
+                new Conversation.PatchMessage(
+                    from, messageId, timestamp, recall, data, false, List.of(), false, null,
+                    replyTo))
+        .thenApply(
+            reply -> {
+              ConversationEndpoints.accepted(reply);
+              return JSON.createObjectNode();
+            });
   }
 
   /**
@@ -343,18 +348,21 @@ public final class MessageEndpoints extends RestEndpoints {
     if (timestamp.isEmpty()) {
       throw RestError.badParameter("timestamp is required (the message's timestamp in ms)");
     }
-    long at = longParameter(timestamp, "timestamp", 0);
-    return reply(
-        conversations
-            .ask(
-                caller.appId(),
-                cid,
-                replyTo -> new Conversation.DeleteMessage(messageId, at, replyTo))
-            .thenApply(
-                reply -> {
-                  ConversationEndpoints.accepted(reply);
-                  return JSON.createObjectNode();
-                }));
+    return reply(deleteStored(caller, cid, messageId, longParameter(timestamp, "timestamp", 0)));
+  }
+
+  /**
+   * Removes the stored message {@code messageId} sent at {@code at}, server side only; answers
+   * {@code {}}. Also the legacy {@code DELETE /1.1/rtm/messages/logs} ({@link LegacyRtmEndpoints}).
+   */
+  CompletionStage<JsonNode> deleteStored(Caller caller, String cid, String messageId, long at) {
+    return conversations
+        .ask(caller.appId(), cid, replyTo -> new Conversation.DeleteMessage(messageId, at, replyTo))
+        .thenApply(
+            reply -> {
+              ConversationEndpoints.accepted(reply);
+              return JSON.createObjectNode();
+            });
   }
 
   // ----------------------------------------------------------------------------------------------

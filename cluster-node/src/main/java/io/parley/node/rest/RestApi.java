@@ -74,17 +74,24 @@ public final class RestApi {
             limiter,
             dependencies.settings().rest().maxHistoryLimit(),
             dependencies.limits().maxQueryCandidates());
+    ClientEndpoints clients =
+        new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations());
     List<RestEndpoints> groups =
         List.of(
             messages,
+            // before ConversationEndpoints: GET /1.2/rtm/chatrooms/{id}/members is its online
+            // sample
+            new ChatroomOnlineEndpoints(finder),
             new ConversationEndpoints(finder, conversations, dependencies.clock()),
+            new TemporarySilenceEndpoints(conversations, dependencies.clock()),
+            new MemberRoleEndpoints(finder, conversations, dependencies.clock()),
+            new LegacyRtmEndpoints(messages, clients),
             new LegacyConversationEndpoints(finder, conversations, dependencies.clock()),
             // REST-AND-HOOKS §2 (what the SDKs call) and §3.4 (clients)
             new NotificationEndpoints(dependencies.notifications()),
             new MemberInfoEndpoints(finder),
-            new ChatroomOnlineEndpoints(finder),
             new UserSignEndpoints(dependencies.userLogins()),
-            new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations()),
+            clients,
             new ServiceConversationEndpoints(
                 finder, conversations, messages, dependencies.clock()));
     return new RestRoutes(

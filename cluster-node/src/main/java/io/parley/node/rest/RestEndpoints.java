@@ -106,6 +106,22 @@ public abstract class RestEndpoints extends AllDirectives {
         .orElseThrow(() -> RestError.badParameter(field + " is required (a non-empty string)"));
   }
 
+  /** A required non-empty query parameter. */
+  protected static String requiredParameter(Optional<String> value, String name) {
+    return value
+        .filter(text -> !text.isEmpty())
+        .orElseThrow(() -> RestError.badParameter(name + " is required (a non-empty string)"));
+  }
+
+  /** A message's timestamp (ms), required. */
+  protected static long requiredTimestamp(ObjectNode body, String field) {
+    JsonNode value = body.get(field);
+    if (value == null || !value.canConvertToLong()) {
+      throw RestError.badParameter(field + " is required (the message's timestamp in ms)");
+    }
+    return value.longValue();
+  }
+
   /** An optional string field; a present non-string is a bad parameter. */
   protected static Optional<String> optionalText(ObjectNode body, String field) {
     JsonNode value = body.get(field);

@@ -35,7 +35,7 @@ public final class SecurityStore {
 
   private static final String ALL_CLIENTS = "";
 
-  private final CassandraSession session;
+  private final ActorSystem<?> system;
   private final String keyspace;
 
   /**
@@ -45,8 +45,16 @@ public final class SecurityStore {
       new ConcurrentHashMap<>();
 
   public SecurityStore(ActorSystem<?> system, String keyspace) {
-    this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
+    this.system = system;
     this.keyspace = keyspace;
+  }
+
+  /**
+   * The node's Cassandra session, asked for at first use: a node whose clients never sign and whose
+   * tokens are never revoked does not need it, nor do tests without Cassandra.
+   */
+  private CassandraSession session() {
+    return CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
   }
 
   /**
@@ -54,18 +62,20 @@ public final class SecurityStore {
    */
   public CompletionStage<Done> createTables() {
     return Futures.direct(
-            session.executeDDL(
-                "CREATE TABLE IF NOT EXISTS "
-                    + keyspace
-                    + ".signature_nonces ("
-                    + "app_id text, client_id text, nonce text, PRIMARY KEY ((app_id, client_id, nonce)))"))
+            session()
+                .executeDDL(
+                    "CREATE TABLE IF NOT EXISTS "
+                        + keyspace
+                        + ".signature_nonces ("
+                        + "app_id text, client_id text, nonce text, PRIMARY KEY ((app_id, client_id, nonce)))"))
         .thenCompose(
             done ->
                 Futures.direct(
-                    session.executeDDL(
-                        "CREATE TABLE IF NOT EXISTS "
-                            + keyspace
-                            + ".session_revocations (app_id text, client_id text, revoked_at timestamp, PRIMARY KEY (app_id, client_id))")));
+                    session()
+                        .executeDDL(
+                            "CREATE TABLE IF NOT EXISTS "
+                                + keyspace
+                                + ".session_revocations (app_id text, client_id text, revoked_at timestamp, PRIMARY KEY (app_id, client_id))")));
   }
 
   /** Records the nonce as used for {@code keep}; true if this call was its first use. */
@@ -80,11 +90,12 @@ public final class SecurityStore {
         .thenCompose(
             statement ->
                 Futures.direct(
-                    session.selectOne(
-                        statement
-                            .bind(appId, clientId, nonce, seconds(keep))
-                            .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM)
-                            .setSerialConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))))
+                    session()
+                        .selectOne(
+                            statement
+                                .bind(appId, clientId, nonce, seconds(keep))
+                                .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM)
+                                .setSerialConsistencyLevel(DefaultConsistencyLevel.LOCAL_SERIAL))))
         .thenApply(row -> row.map(applied -> applied.getBoolean("[applied]")).orElse(false));
   }
 
@@ -98,10 +109,11 @@ public final class SecurityStore {
         .thenCompose(
             statement ->
                 Futures.direct(
-                    session.selectAll(
-                        statement
-                            .bind(appId, ALL_CLIENTS, clientId)
-                            .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM))))
+                    session()
+                        .selectAll(
+                            statement
+                                .bind(appId, ALL_CLIENTS, clientId)
+                                .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM))))
         .thenApply(
             rows ->
                 rows.stream()
@@ -124,11 +136,15 @@ public final class SecurityStore {
         .thenCompose(
             statement ->
                 Futures.direct(
-                    session.executeWrite(
-                        statement
-                            .bind(
-                                appId, clientId == null ? ALL_CLIENTS : clientId, at, seconds(keep))
-                            .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM))));
+                    session()
+                        .executeWrite(
+                            statement
+                                .bind(
+                                    appId,
+                                    clientId == null ? ALL_CLIENTS : clientId,
+                                    at,
+                                    seconds(keep))
+                                .setConsistencyLevel(DefaultConsistencyLevel.LOCAL_QUORUM))));
   }
 
   private static int seconds(Duration keep) {
@@ -140,7 +156,7 @@ public final class SecurityStore {
         cql,
         (key, current) ->
             current == null || current.toCompletableFuture().isCompletedExceptionally()
-                ? Futures.direct(session.prepare(key))
+                ? Futures.direct(session().prepare(key))
                 : current);
   }
 }

@@ -65,6 +65,9 @@ public final class ConversationCommands {
 
   private final ActorContext<SessionActor.Command> context;
 
+  /** The session actor, captured once: callbacks on other threads tell it, never the context. */
+  private final ActorRef<SessionActor.Command> self;
+
   /**
    * Where this session receives conversation notices (its adapter): what it joins chatrooms with.
    */
@@ -113,6 +116,7 @@ public final class ConversationCommands {
       ConversationHooks hooks,
       Clock clock) {
     this.context = context;
+    this.self = context.getSelf();
     this.nodeSettings = nodeSettings;
     this.requestLimits = nodeSettings.limits();
     this.inbox = inbox;
@@ -136,8 +140,40 @@ public final class ConversationCommands {
       Duration askTimeout,
       Hooks hooks,
       Clock clock) {
-    Function<String, EntityRef<Conversation.Command>> entities =
-        id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
+    return factory(
+        id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id),
+        directory,
+        index,
+        limits,
+        nodeSettings,
+        askTimeout,
+        hooks,
+        clock);
+  }
+
+  /**
+   * Conversations reached through {@code entities} (tests: {@code TestEntityRef}s); no member
+   * index, so {@code conv/query} has nothing to read, and no cloud hooks.
+   */
+  static Factory forEntities(
+      Function<String, EntityRef<Conversation.Command>> entities,
+      NodeDirectory directory,
+      ConversationSettings limits,
+      NodeSettings nodeSettings,
+      Duration askTimeout,
+      Clock clock) {
+    return factory(entities, directory, null, limits, nodeSettings, askTimeout, Hooks.NONE, clock);
+  }
+
+  private static Factory factory(
+      Function<String, EntityRef<Conversation.Command>> entities,
+      NodeDirectory directory,
+      ConversationIndex index,
+      ConversationSettings limits,
+      NodeSettings nodeSettings,
+      Duration askTimeout,
+      Hooks hooks,
+      Clock clock) {
     ConversationFinder finder = new ConversationFinder(entities, index, limits, askTimeout);
     ConversationHooks conversationHooks = new ConversationHooks(hooks);
     return (context, inbox) ->
@@ -440,19 +476,35 @@ public final class ConversationCommands {
                                     askTimeout)));
     context.pipeToSelf(
         answer,
-        (reply, failure) -> {
-          if (reply instanceof Conversation.MembershipChanged changed) {
-            hooks.added(appId, clientId, request.getCid(), changed.allowed());
-          }
-          if (reply instanceof Conversation.MembershipChanged changed
-              && changed.conversation().kind() == Kind.TRANSIENT
-              && changed.allowed().contains(clientId)) {
-            // The entity attached this session to its chatroom: this node now delivers the room to
-            // it.
-            joinRoom(clientId, entityId);
-          }
-          return new SessionActor.Emit(toFrame(command, clientId, reply, failure, OpType.added));
-        });
+        (reply, failure) ->
+            new SessionActor.AddAnswered(
+                new AddAnswer(appId, clientId, command, entityId, reply, failure)));
+  }
+
+  /** The answer to a {@code conv/add}, back in the session actor. */
+  record AddAnswer(
+      String appId,
+      String clientId,
+      GenericCommand command,
+      String entityId,
+      Conversation.Reply reply,
+      Throwable failure) {}
+
+  /**
+   * A {@code conv/add} was answered: the app's hook hears who was added, a chatroom this client
+   * joined is delivered to this session from now on; returns the reply to send.
+   */
+  GenericCommand onAdded(AddAnswer answer) {
+    String clientId = answer.clientId();
+    if (answer.reply() instanceof Conversation.MembershipChanged changed) {
+      hooks.added(
+          answer.appId(), clientId, answer.command().getConvMessage().getCid(), changed.allowed());
+      if (changed.conversation().kind() == Kind.TRANSIENT && changed.allowed().contains(clientId)) {
+        // The entity attached this session to its chatroom: this node now delivers the room to it.
+        joinRoom(clientId, answer.entityId());
+      }
+    }
+    return toFrame(answer.command(), clientId, answer.reply(), answer.failure(), OpType.added);
   }
 
   /** One chatroom per login: joining one leaves the previous (§8.6). */
@@ -966,7 +1018,7 @@ public final class ConversationCommands {
                 ErrorCode.CONVERSATION_QUERY_FAILED,
                 tooExpensive.getMessage())
             : failure != null ? storageError(command, clientId, failure) : frame;
-    context.getSelf().tell(new SessionActor.Emit(answer));
+    self.tell(new SessionActor.Emit(answer));
   }
 
   private GenericCommand storageError(GenericCommand command, String clientId, Throwable failure) {
@@ -999,6 +1051,6 @@ public final class ConversationCommands {
   }
 
   private void emit(GenericCommand command) {
-    context.getSelf().tell(new SessionActor.Emit(command));
+    self.tell(new SessionActor.Emit(command));
   }
 }

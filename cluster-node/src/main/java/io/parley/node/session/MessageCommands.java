@@ -5,6 +5,7 @@ import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
+import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.HistoryReader;
 import io.parley.node.message.HistoryQuery;
@@ -62,11 +63,15 @@ public final class MessageCommands {
 
   private final ActorContext<SessionActor.Command> context;
 
+  /** The session actor, captured once: callbacks on other threads tell it, never the context. */
+  private final ActorRef<SessionActor.Command> self;
+
   /** Where this session receives conversation notices: the origin of what it sends. */
   private final ActorRef<Delivery> inbox;
 
   private final String sourceIp;
   private final Function<String, EntityRef<Conversation.Command>> entities;
+  private final Conversations conversations;
   private final ConversationIndex index;
   private final HistoryReader history;
   private final ConversationSettings settings;
@@ -107,10 +112,12 @@ public final class MessageCommands {
       Duration ackWindow,
       Clock clock) {
     this.context = context;
+    this.self = context.getSelf();
     this.limits = limits;
     this.inbox = inbox;
     this.sourceIp = sourceIp;
     this.entities = entities;
+    this.conversations = new Conversations(entities, askTimeout);
     this.index = index;
     this.history = history;
     this.settings = settings;
@@ -293,40 +300,70 @@ public final class MessageCommands {
     sendsInFlight++;
     context.pipeToSelf(
         answer,
-        (reply, failure) -> {
-          sendsInFlight--;
-          if (reply instanceof Conversation.Sent sent) {
-            metrics.acked(System.nanoTime() - received);
-            return new SessionActor.Emit(
-                Replies.replyTo(command, CommandType.ack, null, clientId)
-                    .setAckMessage(
-                        AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp()))
-                    .build());
-          }
-          if (reply instanceof Conversation.Rejected rejected) {
-            return new SessionActor.Emit(
-                ackError(command, clientId, rejected.code(), rejected.reason()));
-          }
-          if (reply instanceof Conversation.RejectedByApp rejected) {
-            // _messageReceived dropped it (docs/hooks.md §4.2): the ack carries the app's code and
-            // message.
-            AckCommand.Builder ack =
-                AckCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
-            if (rejected.appCode() != null) {
-              ack.setAppCode(rejected.appCode());
-            }
-            if (rejected.appMsg() != null) {
-              ack.setAppMsg(rejected.appMsg());
-            }
-            return new SessionActor.Emit(
-                Replies.replyTo(command, CommandType.ack, null, clientId)
-                    .setAckMessage(ack)
-                    .build());
-          }
-          LOG.warn("direct to {} failed: {}", request.getCid(), String.valueOf(failure));
-          return new SessionActor.Emit(
-              ackError(command, clientId, ErrorCode.INTERNAL_ERROR, "message not sent, retry"));
-        });
+        (reply, failure) ->
+            new SessionActor.Answered(
+                new Answer(Answer.Kind.DIRECT, command, clientId, received, reply, failure)));
+  }
+
+  /**
+   * A {@code direct} or {@code patch} answered by its conversation, back in the session actor:
+   * {@code received} is when the request arrived (nanoTime).
+   */
+  record Answer(
+      Kind kind,
+      GenericCommand command,
+      String clientId,
+      long received,
+      Conversation.Reply reply,
+      Throwable failure) {
+    enum Kind {
+      DIRECT,
+      PATCH
+    }
+  }
+
+  /**
+   * A {@code direct} or {@code patch} was answered: it is no longer in flight; the reply to send.
+   */
+  GenericCommand onAnswered(Answer answer) {
+    if (answer.kind() == Answer.Kind.DIRECT) {
+      sendsInFlight--;
+      return directReply(answer);
+    }
+    patchesInFlight--;
+    return patchReply(answer);
+  }
+
+  private GenericCommand directReply(Answer answer) {
+    GenericCommand command = answer.command();
+    String clientId = answer.clientId();
+    if (answer.reply() instanceof Conversation.Sent sent) {
+      metrics.acked(System.nanoTime() - answer.received());
+      return Replies.replyTo(command, CommandType.ack, null, clientId)
+          .setAckMessage(AckCommand.newBuilder().setUid(sent.messageId()).setT(sent.timestamp()))
+          .build();
+    }
+    if (answer.reply() instanceof Conversation.Rejected rejected) {
+      return ackError(command, clientId, rejected.code(), rejected.reason());
+    }
+    if (answer.reply() instanceof Conversation.RejectedByApp rejected) {
+      // _messageReceived dropped it (docs/hooks.md §4.2): the ack carries the app's code and
+      // message.
+      AckCommand.Builder ack =
+          AckCommand.newBuilder().setCode(rejected.code()).setReason(rejected.reason());
+      if (rejected.appCode() != null) {
+        ack.setAppCode(rejected.appCode());
+      }
+      if (rejected.appMsg() != null) {
+        ack.setAppMsg(rejected.appMsg());
+      }
+      return Replies.replyTo(command, CommandType.ack, null, clientId).setAckMessage(ack).build();
+    }
+    LOG.warn(
+        "direct to {} failed: {}",
+        command.getDirectMessage().getCid(),
+        String.valueOf(answer.failure()));
+    return ackError(command, clientId, ErrorCode.INTERNAL_ERROR, "message not sent, retry");
   }
 
   int sendsInFlight() {
@@ -412,7 +449,7 @@ public final class MessageCommands {
    */
   private void openAckWindow(String key) {
     ackWindows.put(key, PendingAck.NONE);
-    context.scheduleOnce(ackWindow, context.getSelf(), new SessionActor.AckWindowClosed(key));
+    context.scheduleOnce(ackWindow, self, new SessionActor.AckWindowClosed(key));
   }
 
   void ackWindowClosed(String key) {
@@ -500,7 +537,7 @@ public final class MessageCommands {
                               clientId,
                               known(((HistoryReader.Refused) result).code()),
                               ((HistoryReader.Refused) result).detail());
-              context.getSelf().tell(new SessionActor.Emit(frame));
+              self.tell(new SessionActor.Emit(frame));
             });
   }
 
@@ -640,26 +677,26 @@ public final class MessageCommands {
     patchesInFlight++;
     context.pipeToSelf(
         answer,
-        (reply, failure) -> {
-          patchesInFlight--;
-          if (reply instanceof Conversation.PatchApplied applied) {
-            return new SessionActor.Emit(
-                Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)
-                    .setPatchMessage(
-                        PatchCommand.newBuilder().setLastPatchTime(applied.patchTimestamp()))
-                    .build());
-          }
-          if (reply instanceof Conversation.Rejected rejected) {
-            return new SessionActor.Emit(
-                error(command, clientId, known(rejected.code()), rejected.detail()));
-          }
-          if (reply instanceof Conversation.RejectedByApp rejected) {
-            return new SessionActor.Emit(
-                Replies.rejectedByApp(command.hasI() ? command.getI() : null, clientId, rejected));
-          }
-          return new SessionActor.Emit(
-              error(command, clientId, ErrorCode.INTERNAL_ERROR, "patch failed, retry"));
-        });
+        (reply, failure) ->
+            new SessionActor.Answered(
+                new Answer(Answer.Kind.PATCH, command, clientId, 0, reply, failure)));
+  }
+
+  private static GenericCommand patchReply(Answer answer) {
+    GenericCommand command = answer.command();
+    String clientId = answer.clientId();
+    if (answer.reply() instanceof Conversation.PatchApplied applied) {
+      return Replies.replyTo(command, CommandType.patch, OpType.modified, clientId)
+          .setPatchMessage(PatchCommand.newBuilder().setLastPatchTime(applied.patchTimestamp()))
+          .build();
+    }
+    if (answer.reply() instanceof Conversation.Rejected rejected) {
+      return error(command, clientId, known(rejected.code()), rejected.detail());
+    }
+    if (answer.reply() instanceof Conversation.RejectedByApp rejected) {
+      return Replies.rejectedByApp(command.hasI() ? command.getI() : null, clientId, rejected);
+    }
+    return error(command, clientId, ErrorCode.INTERNAL_ERROR, "patch failed, retry");
   }
 
   // -------------------------------------------------------------------------------------------
@@ -735,6 +772,9 @@ public final class MessageCommands {
    * messages.
    */
   public void afterLogin(String appId, String clientId, int version, long lastPatchTime) {
+    if (index == null) {
+      return; // built by forEntities: no member index, so no conversation to catch up on
+    }
     index
         .conversationsOf(appId, clientId, settings.maxQueryCandidates())
         .whenComplete(
@@ -756,121 +796,85 @@ public final class MessageCommands {
 
   /** Patch sync (§10 item 3): one patch/modify with every recent patch newer than the client's. */
   private void pushPatches(String appId, String clientId, List<String> cids, long since) {
-    List<CompletableFuture<Conversation.Reply>> answers =
-        cids.stream()
-            .map(
-                cid ->
-                    Futures.direct(
-                            entities
-                                .apply(Conversation.entityId(appId, cid))
-                                .<Conversation.Reply>ask(
-                                    replyTo ->
-                                        new Conversation.PatchesSince(clientId, since, replyTo),
-                                    askTimeout))
-                        .toCompletableFuture())
-            .toList();
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-        .whenComplete(
-            (done, failure) -> {
-              List<GenericCommand> pushes = new ArrayList<>();
-              for (CompletableFuture<Conversation.Reply> answer : answers) {
-                if (!answer.isCompletedExceptionally()
-                    && answer.join() instanceof Conversation.Patches patches) {
+    conversations
+        .askAll(appId, cids, replyTo -> new Conversation.PatchesSince(clientId, since, replyTo))
+        .thenAccept(
+            answers -> {
+              PatchCommand.Builder all = PatchCommand.newBuilder();
+              for (Conversation.Reply answer : answers) {
+                if (answer instanceof Conversation.Patches patches) {
                   for (StoredMessage message : patches.messages()) {
-                    pushes.add(
-                        NoticeFrames.toPush(
-                            clientId,
-                            new io.parley.node.conversation.Notice.Patched(
-                                patches.cid(), message, null)));
+                    if (all.getPatchesCount() < MAX_HISTORY) {
+                      all.addAllPatches(
+                          NoticeFrames.toPush(
+                                  clientId,
+                                  new io.parley.node.conversation.Notice.Patched(
+                                      patches.cid(), message, null))
+                              .getPatchMessage()
+                              .getPatchesList());
+                    }
                   }
                 }
               }
-              if (!pushes.isEmpty()) {
-                PatchCommand.Builder all = PatchCommand.newBuilder();
-                pushes.stream()
-                    .limit(MAX_HISTORY)
-                    .forEach(push -> all.addAllPatches(push.getPatchMessage().getPatchesList()));
-                context
-                    .getSelf()
-                    .tell(
-                        new SessionActor.Emit(
-                            GenericCommand.newBuilder()
-                                .setCmd(CommandType.patch)
-                                .setOp(OpType.modify)
-                                .setPeerId(clientId)
-                                .setPatchMessage(all)
-                                .build()));
+              if (all.getPatchesCount() > 0) {
+                emit(
+                    GenericCommand.newBuilder()
+                        .setCmd(CommandType.patch)
+                        .setOp(OpType.modify)
+                        .setPeerId(clientId)
+                        .setPatchMessage(all)
+                        .build());
               }
             });
   }
 
+  /**
+   * Protocol version 1 (§5.1 step 7): the queued messages of at most {@code offline-conversations}
+   * conversations, pushed as one batch so the socket gets them back to back.
+   */
   private void pushOffline(String appId, String clientId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers =
-        cids.stream()
-            .map(
-                cid ->
-                    Futures.direct(
-                            entities
-                                .apply(Conversation.entityId(appId, cid))
-                                .<Conversation.Reply>ask(
-                                    replyTo ->
-                                        new Conversation.UndeliveredTo(
-                                            clientId,
-                                            settings.offlineMessagesPerConversation(),
-                                            replyTo),
-                                    askTimeout))
-                        .toCompletableFuture())
-            .toList();
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-        .whenComplete(
-            (done, failure) -> {
-              int conversations = 0;
-              for (CompletableFuture<Conversation.Reply> answer : answers) {
-                if (!answer.isCompletedExceptionally()
-                    && answer.join() instanceof Conversation.Undelivered queue
+    int limit = settings.offlineMessagesPerConversation();
+    conversations
+        .askAll(appId, cids, replyTo -> new Conversation.UndeliveredTo(clientId, limit, replyTo))
+        .thenAccept(
+            answers -> {
+              List<GenericCommand> frames = new ArrayList<>();
+              int queues = 0;
+              for (Conversation.Reply answer : answers) {
+                if (answer instanceof Conversation.Undelivered queue
                     && !queue.messages().isEmpty()
-                    && conversations++ < settings.offlineConversations()) {
-                  for (int n = 0; n < queue.messages().size(); n++) {
-                    boolean last = n == queue.messages().size() - 1;
-                    context
-                        .getSelf()
-                        .tell(
-                            new SessionActor.Emit(
-                                NoticeFrames.direct(
-                                    clientId,
-                                    queue.cid(),
-                                    queue.messages().get(n),
-                                    queue.convType(),
-                                    false,
-                                    true,
-                                    last && queue.hasMore())));
+                    && queues++ < settings.offlineConversations()) {
+                  List<StoredMessage> messages = queue.messages();
+                  for (int n = 0; n < messages.size(); n++) {
+                    boolean last = n == messages.size() - 1;
+                    frames.add(
+                        NoticeFrames.direct(
+                            clientId,
+                            queue.cid(),
+                            messages.get(n),
+                            queue.convType(),
+                            false,
+                            true,
+                            last && queue.hasMore()));
                   }
                 }
+              }
+              if (!frames.isEmpty()) {
+                self.tell(new SessionActor.EmitAll(frames));
               }
             });
   }
 
+  /** Protocol versions 2 and 3: one {@code unread} with every conversation that has unread ones. */
   private void pushUnread(String appId, String clientId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers =
-        cids.stream()
-            .map(
-                cid ->
-                    Futures.direct(
-                            entities
-                                .apply(Conversation.entityId(appId, cid))
-                                .<Conversation.Reply>ask(
-                                    replyTo -> new Conversation.UnreadOf(clientId, replyTo),
-                                    askTimeout))
-                        .toCompletableFuture())
-            .toList();
-    CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-        .whenComplete(
-            (done, failure) -> {
+    conversations
+        .askAll(appId, cids, replyTo -> new Conversation.UnreadOf(clientId, replyTo))
+        .thenAccept(
+            answers -> {
               UnreadCommand.Builder unread =
                   UnreadCommand.newBuilder().setNotifTime(clock.millis());
-              for (CompletableFuture<Conversation.Reply> answer : answers) {
-                if (!answer.isCompletedExceptionally()
-                    && answer.join() instanceof Conversation.Unread tuple
+              for (Conversation.Reply answer : answers) {
+                if (answer instanceof Conversation.Unread tuple
                     && tuple.count() > 0
                     && unread.getConvsCount() < settings.offlineConversations()) {
                   unread.addConvs(
@@ -883,15 +887,12 @@ public final class MessageCommands {
                 }
               }
               if (unread.getConvsCount() > 0) {
-                context
-                    .getSelf()
-                    .tell(
-                        new SessionActor.Emit(
-                            GenericCommand.newBuilder()
-                                .setCmd(CommandType.unread)
-                                .setPeerId(clientId)
-                                .setUnreadMessage(unread)
-                                .build()));
+                emit(
+                    GenericCommand.newBuilder()
+                        .setCmd(CommandType.unread)
+                        .setPeerId(clientId)
+                        .setUnreadMessage(unread)
+                        .build());
               }
             });
   }
@@ -902,7 +903,7 @@ public final class MessageCommands {
   }
 
   private void emit(GenericCommand command) {
-    context.getSelf().tell(new SessionActor.Emit(command));
+    self.tell(new SessionActor.Emit(command));
   }
 
   /** Ids of will messages, which are acked when registered and get their real id when delivered. */

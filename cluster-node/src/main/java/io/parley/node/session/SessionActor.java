@@ -6,7 +6,6 @@ import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.SignatureGuard;
-import io.parley.node.security.SignedRequest;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.CommandCodec;
@@ -25,20 +24,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * One actor per WebSocket connection: the protocol state machine of docs/protocol.md §3–§5. It
- * decodes frames with the connection's codec, keeps the IM sessions (clientIds) logged in on this
- * socket, answers session commands itself and hands conversation commands to {@link
- * ConversationCommands}.
+ * One actor per WebSocket connection: the protocol state machine of docs/protocol.md §3–§5, one
+ * behavior per state: {@link #awaitingOpen()} (no login accepted yet, the login timeout runs) →
+ * {@link #open()} (clients logged in on this socket) → {@link #closing} (the close frame is out;
+ * only the stream's end matters). It decodes frames with the connection's codec, keeps the IM
+ * sessions (clientIds) logged in on this socket, answers session commands itself and hands every
+ * other command to its handler through {@link CommandRoutes}. Who a login is (app, token,
+ * signature) is {@link Credentials}' question.
  *
  * <p>Guarantees: every request that carries an {@code i} gets exactly one reply with that {@code
  * i}; undecodable input closes only this connection (4114), with the LeanCloud close code; a
@@ -120,25 +126,45 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    */
   public record Emit(GenericCommand command) implements Command {}
 
+  /** Frames for the socket in this order, in one message (a login's queued offline messages). */
+  public record EmitAll(List<GenericCommand> commands) implements Command {}
+
   /** The ack window of one client and conversation closed (see {@code MessageCommands#onAck}). */
   record AckWindowClosed(String key) implements Command {}
 
   /** A conversation notice for one of this session's clients, through this node's directory. */
   private record Delivered(Delivery delivery) implements Command {}
 
-  private enum Refresh implements Command {
+  /** Time to renew this socket's registrations (presence, chatrooms). */
+  private enum RenewRegistrations implements Command {
     INSTANCE
   }
 
-  /** A login whose signature or session token was checked and accepted: it completes. */
-  private record LoginVerified(GenericCommand open, String clientId, String tag, String deviceId)
+  /** A login's credentials were checked: it opens, or gets the refusal. */
+  private record LoginChecked(GenericCommand open, String clientId, Credentials.Check check)
       implements Command {}
 
-  /** A login refused after its signature or session token was checked: the error reply to send. */
-  private record LoginRefused(GenericCommand reply) implements Command {}
+  /**
+   * A tagged login's presence registration answered ({@code accepted} false: another device holds
+   * the tag; {@code failure}: late).
+   */
+  private record PresenceRegistered(
+      GenericCommand open,
+      String clientId,
+      GenericCommand opened,
+      Boolean accepted,
+      Throwable failure)
+      implements Command {}
 
-  /** A conversation or blacklist request whose signature was checked and accepted: it is routed. */
-  private record RequestVerified(GenericCommand command, String clientId) implements Command {}
+  /** A conversation or blacklist request's signature was checked: it is routed, or refused. */
+  private record RequestChecked(GenericCommand command, String clientId, Credentials.Check check)
+      implements Command {}
+
+  /** A {@code conv/add} was answered: the translator turns it into its reply (and joins rooms). */
+  record AddAnswered(ConversationCommands.AddAnswer answer) implements Command {}
+
+  /** A {@code direct} or {@code patch} was answered: the translator turns it into its reply. */
+  record Answered(MessageCommands.Answer answer) implements Command {}
 
   /**
    * Another device logged in with the same tag (or the app kicked the client): {@code
@@ -170,7 +196,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * How often registrations (presence, chatrooms) are renewed, healing entities that moved or
    * restarted.
    */
-  private static final Duration REFRESH = Duration.ofSeconds(30);
+  private static final Duration RENEW = Duration.ofSeconds(30);
 
   /** Bounds of the shared-socket order: notices held, and reply keys remembered. */
   static final int MAX_HELD = 1000;
@@ -188,6 +214,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final ConversationCommands conversations;
   private final MessageCommands messages;
   private final CommandRoutes routes;
+  private final Credentials credentials;
 
   /** Request rates of this connection's clients, and its refusals (docs/protocol.md §17). */
   private final ClientRates rates;
@@ -201,12 +228,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final ActorRef<ClientPresence.Kicked> kicks;
   private final NodeMetrics metrics;
   private final PresenceHooks presenceHooks;
-
-  /**
-   * The code this connection was closed with by the server, for {@code _clientOffline} (null: not
-   * by the server).
-   */
-  private ErrorCode closedWith;
 
   /**
    * Member events held back until this session's reply about the same conversation has gone out.
@@ -244,13 +265,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** The inbound stream's ack, held back while too many sends are pending. */
   private ActorRef<Ack> heldAck;
 
-  private boolean closing;
-
   /** The unknown app a Java SDK named in its push-service login: its session/open gets 4100. */
   private String unknownApp;
-
-  /** Closed by the server to move the client elsewhere: not an abnormal end, so no will message. */
-  private boolean goingAway;
 
   private record LoggedIn(String clientId, String tag, String deviceId) {
     /** Only tagged logins take part in single-device login (§5.1 step 4). */
@@ -304,61 +320,104 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.routes = new CommandRoutes(conversations, messages);
     this.rates = new ClientRates(dependencies.settings().limits());
     this.presenceHooks = new PresenceHooks(dependencies.hooks());
+    this.credentials =
+        new Credentials(
+            dependencies.settings(),
+            dependencies.tokens(),
+            dependencies.signatures(),
+            dependencies.revocations(),
+            dependencies.clock());
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
     timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, idleCheck);
-    timers.startTimerWithFixedDelay(Refresh.INSTANCE, REFRESH);
     context.getLog().debug("Connection from {} with subprotocol {}", remoteAddress, subprotocol);
   }
 
   @Override
   public Receive<Command> createReceive() {
-    // One case, not one per message type: a builder case list per session was ~1.4 KB of every
-    // idle session's heap (LeanConnection's W3 heap histogram).
-    return newReceiveBuilder()
-        .onAnyMessage(this::dispatch)
-        .onSignal(org.apache.pekko.actor.typed.PostStop.class, stop -> onStopped())
+    return awaitingOpen();
+  }
+
+  // ------------------------------------------------------------------------------------- states
+
+  /**
+   * No login accepted yet: frames are served (only echo, heartbeats and logins succeed; anything
+   * else needs a session), and the login timeout closes a connection that never opens one.
+   */
+  private Receive<Command> awaitingOpen() {
+    return connected(
+            newReceiveBuilder()
+                .onMessage(FrameReceived.class, received -> openOnFirstLogin(onFrame(received)))
+                .onMessage(LoginChecked.class, checked -> openOnFirstLogin(onLoginChecked(checked)))
+                .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut))
         .build();
   }
 
-  private Behavior<Command> dispatch(Command command) {
-    if (command instanceof FrameReceived received) {
-      return onFrame(received);
-    } else if (command instanceof Emit emit) {
-      return onEmit(emit);
-    } else if (command instanceof AckWindowClosed closed) {
-      messages.ackWindowClosed(closed.key());
-      return this;
-    } else if (command instanceof Delivered delivered) {
-      return onDelivery(delivered.delivery());
-    } else if (command == Refresh.INSTANCE) {
-      return onRefresh();
-    } else if (command == GoAway.INSTANCE) {
-      return onGoAway();
-    } else if (command instanceof Kicked kicked) {
-      return onKicked(kicked);
-    } else if (command instanceof LoginVerified verified) {
-      return completeOpen(
-          verified.open(), verified.clientId(), verified.tag(), verified.deviceId());
-    } else if (command instanceof RequestVerified verified) {
-      return onRequestVerified(verified);
-    } else if (command instanceof LoginRefused refused) {
-      metrics.loginRefused();
-      return send(refused.reply());
-    } else if (command instanceof LoginConflict conflict) {
-      return onLoginConflict(conflict);
-    } else if (command == LoginTimedOut.INSTANCE) {
-      return onLoginTimedOut();
-    } else if (command == IdleCheck.INSTANCE) {
-      return onIdleCheck();
-    } else if (command == ClosingTimedOut.INSTANCE) {
-      return Behaviors.stopped();
-    } else if (command == StreamCompleted.INSTANCE || command instanceof StreamFailed) {
-      return onStreamEnded();
-    }
-    return Behaviors.unhandled();
+  /**
+   * What a connection that is not closing handles in every state: the read-idle check, the node's
+   * goaway, the stream's end and the actor's stop.
+   */
+  private ReceiveBuilder<Command> connected(ReceiveBuilder<Command> state) {
+    return state
+        .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
+        .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
+        .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
+        .onMessage(StreamFailed.class, failed -> onStreamEnded())
+        .onSignal(PostStop.class, stop -> onStopped(null));
   }
+
+  /** The first accepted login moves the connection to {@link #open()}. */
+  private Behavior<Command> openOnFirstLogin(Behavior<Command> next) {
+    return sessions.isEmpty() || next != Behaviors.<Command>same() ? next : open();
+  }
+
+  /**
+   * At least one login was accepted: clients on this socket send, receive and log in or out; their
+   * registrations are renewed. The socket stays in this state when every client has logged out.
+   */
+  private Receive<Command> open() {
+    return connected(
+            newReceiveBuilder()
+                .onMessage(FrameReceived.class, this::onFrame)
+                .onMessage(Emit.class, emit -> onEmit(emit.command()))
+                .onMessage(EmitAll.class, this::onEmitAll)
+                .onMessage(
+                    Answered.class, answered -> onEmit(messages.onAnswered(answered.answer())))
+                .onMessage(AckWindowClosed.class, this::onAckWindowClosed)
+                .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
+                .onMessage(LoginChecked.class, this::onLoginChecked)
+                .onMessage(PresenceRegistered.class, this::onPresenceRegistered)
+                .onMessage(RequestChecked.class, this::onRequestChecked)
+                .onMessage(AddAnswered.class, added -> reply(conversations.onAdded(added.answer())))
+                .onMessage(Kicked.class, this::onKicked)
+                .onMessageEquals(RenewRegistrations.INSTANCE, this::onRenewRegistrations))
+        .build();
+  }
+
+  /**
+   * The close frame is out: frames are drained unread, answers still arriving are dropped, and the
+   * actor stops when the stream ends (or after a grace period). {@code closedWith} is the server's
+   * close code for {@code _clientOffline} (null for a goaway); {@code goingAway}: the clients were
+   * moved elsewhere, which is not an abnormal end, so no will message goes out.
+   */
+  private Receive<Command> closing(ErrorCode closedWith, boolean goingAway) {
+    return newReceiveBuilder()
+        .onMessage(
+            FrameReceived.class,
+            received -> {
+              received.ackTo().tell(Ack.INSTANCE);
+              return Behaviors.same();
+            })
+        .onMessageEquals(ClosingTimedOut.INSTANCE, Behaviors::stopped)
+        .onMessageEquals(StreamCompleted.INSTANCE, () -> onStreamEnded(goingAway))
+        .onMessage(StreamFailed.class, failed -> onStreamEnded(goingAway))
+        .onSignal(PostStop.class, stop -> onStopped(closedWith))
+        .onAnyMessage(ignored -> Behaviors.same())
+        .build();
+  }
+
+  // ------------------------------------------------------------------------------------- frames
 
   /**
    * The next frame is read only while fewer than {@code max-pending-sends} messages of this
@@ -374,19 +433,37 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return next;
   }
 
-  private Behavior<Command> onEmit(Emit emit) {
-    send(emit.command());
+  /**
+   * A reply or push computed elsewhere goes out; a held read of the socket resumes once few enough
+   * sends are pending.
+   */
+  private Behavior<Command> onEmit(GenericCommand command) {
+    Behavior<Command> next = reply(command);
+    resumeHeldInput();
+    return next;
+  }
+
+  /** Pushes only (never a refusal), so no refusal is counted. */
+  private Behavior<Command> onEmitAll(EmitAll all) {
+    all.commands().forEach(this::send);
+    resumeHeldInput();
+    return Behaviors.same();
+  }
+
+  /** The socket's input, held at too many unanswered sends, goes on once an answer went out. */
+  private void resumeHeldInput() {
     if (heldAck != null && messages.sendsInFlight() < settings.maxPendingSends()) {
       heldAck.tell(Ack.INSTANCE);
       heldAck = null;
     }
-    return this;
+  }
+
+  private Behavior<Command> onAckWindowClosed(AckWindowClosed closed) {
+    messages.ackWindowClosed(closed.key());
+    return Behaviors.same();
   }
 
   private Behavior<Command> handleFrame(FrameReceived received) {
-    if (closing) {
-      return this;
-    }
     if (received.inbound() instanceof TooLong tooLong) {
       return close(
           ErrorCode.FRAME_TOO_LONG,
@@ -402,8 +479,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     } catch (ProtocolException e) {
       return onUndecodable(frame, e);
     }
-    if (getContext().getLog().isTraceEnabled()) {
-      getContext().getLog().trace("{} <- {}", remoteAddress, command);
+    if (LOG.isTraceEnabled()) { // not getContext().getLog(): that sets the MDC on every call
+      LOG.trace("{} <- {}", remoteAddress, command);
     }
     return onCommand(command);
   }
@@ -416,8 +493,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> onUndecodable(Frame frame, ProtocolException e) {
     Optional<Integer> requestId = JsonPeek.requestId(frame);
     if (requestId.isPresent()) {
-      send(Replies.error(requestId.get(), null, e.code(), e.getMessage()));
-      return this;
+      return reply(Replies.error(requestId.get(), null, e.code(), e.getMessage()));
     }
     getContext().getLog().debug("Closing {}: undecodable frame: {}", remoteAddress, e.getMessage());
     return close(e.code(), e.getMessage());
@@ -434,7 +510,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       metrics.messageIn();
     }
     return switch (command.getCmd()) {
-      case echo -> send(Replies.echo(command));
+      case echo -> reply(Replies.echo(command));
       case login -> onPushServiceLogin(command);
       case session -> onSessionCommand(command);
       default -> onLoggedInCommand(command);
@@ -444,14 +520,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** JSON {@code {}} is the .NET and legacy JS heartbeat and is answered with {@code {}} (§4). */
   private Behavior<Command> onHeartbeat(GenericCommand command) {
     if (command.hasI()) {
-      return send(
+      return reply(
           Replies.error(command.getI(), null, ErrorCode.UNPARSEABLE_RAW_MESSAGE, "missing cmd"));
     }
     if (subprotocol.encoding() == Subprotocol.Encoding.JSON
         || subprotocol.encoding() == Subprotocol.Encoding.DETECT) {
-      return send(GenericCommand.getDefaultInstance());
+      return reply(GenericCommand.getDefaultInstance());
     }
-    return this;
+    return Behaviors.same();
   }
 
   /**
@@ -465,11 +541,11 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       if (named.isEmpty()) {
         // Answered at the session/open that follows, in the frame the SDK reports at once (§16.1).
         unknownApp = command.getAppId();
-        return this;
+        return Behaviors.same();
       }
       app = app == null ? named.get() : app;
     }
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Command> onSessionCommand(GenericCommand command) {
@@ -487,11 +563,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     return switch (op) {
       case close -> onClose(command, session.get());
-      case refresh -> onRefresh(command, session.get());
+      case refresh -> onTokenRefresh(command, session.get());
       case query -> onOnlineQuery(command, session.get());
-      default -> send(Replies.unsupported(command, session.get().clientId()));
+      default -> reply(Replies.unsupported(command, session.get().clientId()));
     };
   }
+
+  // -------------------------------------------------------------------------------------- login
 
   private Behavior<Command> onOpen(GenericCommand command) {
     if (command.hasAppId()
@@ -500,7 +578,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         && !app.appId().equals(command.getAppId())) {
       return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
     }
-    Optional<NodeSettings.App> requested = appOf(command);
+    Optional<NodeSettings.App> requested = credentials.appOf(command, app, unknownApp);
     if (requested.isEmpty()) {
       metrics.loginRefused();
       return appNotAvailable(command);
@@ -511,7 +589,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       String detail = ClientIds.rule(settings.maxClientIdLength());
       metrics.loginRefused();
       return command.hasI()
-          ? send(
+          ? reply(
               Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
           : close(ErrorCode.INVALID_LOGIN, detail);
     }
@@ -535,70 +613,20 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
           "too many logins from this address, retry later");
     }
     SessionCommand request = command.getSessionMessage();
-    String tag = request.hasTag() ? request.getTag() : null;
-    String deviceId = request.hasDeviceId() ? request.getDeviceId() : null;
-    Integer requestId = command.hasI() ? command.getI() : null;
-    if (request.hasSt()) {
-      // A session token is a credential (§14.7): no signature needed, unless it was revoked since.
-      Optional<SessionTokens.Grant> grant =
-          dependencies
-              .tokens()
-              .verify(app, clientId, request.getSt(), dependencies.clock().instant());
-      if (grant.isEmpty()) {
-        metrics.loginRefused();
-        return send(
-            Replies.error(
-                requestId,
-                clientId,
-                ErrorCode.SESSION_TOKEN_EXPIRED,
-                "invalid or expired session token"));
-      }
-      String grantedTag = tag != null ? tag : emptyToNull(grant.get().tag());
-      String grantedDevice = deviceId != null ? deviceId : emptyToNull(grant.get().deviceId());
-      getContext()
-          .pipeToSelf(
-              dependencies.revocations().isRevoked(app.appId(), clientId, grant.get().issuedAt()),
-              (revoked, failure) ->
-                  failure != null
-                      ? new LoginRefused(
-                          Replies.error(
-                              requestId,
-                              clientId,
-                              ErrorCode.INTERNAL_ERROR,
-                              "cannot check the session token, retry"))
-                      : revoked
-                          ? new LoginRefused(
-                              Replies.error(
-                                  requestId,
-                                  clientId,
-                                  ErrorCode.SESSION_TOKEN_EXPIRED,
-                                  "session token revoked"))
-                          : new LoginVerified(command, clientId, grantedTag, grantedDevice));
-      return this;
+    CompletionStage<Credentials.Check> check =
+        credentials.checkLogin(
+            app,
+            clientId,
+            command,
+            request.hasTag() ? request.getTag() : null,
+            request.hasDeviceId() ? request.getDeviceId() : null);
+    if (check instanceof CompletableFuture<Credentials.Check> known && known.isDone()) {
+      // No token and no signature to check (or a token refused at once): answered in this turn.
+      return onLoginChecked(new LoginChecked(command, clientId, known.join()));
     }
-    Optional<SignedRequest> signed = SignedRequest.of(app, clientId, command);
-    if (signed.isPresent()) {
-      String signedTag = tag;
-      String signedDevice = deviceId;
-      getContext()
-          .pipeToSelf(
-              dependencies.signatures().verify(app, signed.get()),
-              (verdict, failure) ->
-                  verdict != null && verdict.accepted()
-                      ? new LoginVerified(command, clientId, signedTag, signedDevice)
-                      : new LoginRefused(refusal(requestId, clientId, signed.get(), verdict)));
-      return this;
-    }
-    return completeOpen(command, clientId, tag, deviceId);
-  }
-
-  /** The error reply of a refused signature (§16.1): the request's {@code i}, the action's code. */
-  private static GenericCommand refusal(
-      Integer requestId, String clientId, SignedRequest request, SignatureGuard.Verdict verdict) {
-    return verdict == null
-        ? Replies.error(
-            requestId, clientId, ErrorCode.INTERNAL_ERROR, "signature check failed, retry")
-        : Replies.error(requestId, clientId, verdict.refusal(), verdict.detail());
+    getContext()
+        .pipeToSelf(check, (checked, failure) -> new LoginChecked(command, clientId, checked));
+    return Behaviors.same();
   }
 
   /**
@@ -639,93 +667,98 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return close(ErrorCode.APP_NOT_AVAILABLE, detail);
   }
 
-  /** The login is accepted (signature or token checked where needed): the session opens. */
-  private Behavior<Command> completeOpen(
-      GenericCommand command, String clientId, String tag, String deviceId) {
-    if (closing) {
-      return this;
+  /**
+   * The login's credentials were checked: refused with its error, or accepted and the session
+   * opens.
+   */
+  private Behavior<Command> onLoginChecked(LoginChecked checked) {
+    GenericCommand command = checked.open();
+    String clientId = checked.clientId();
+    if (!(checked.check() instanceof Credentials.Accepted accepted)) {
+      Credentials.Refused refused =
+          checked.check() instanceof Credentials.Refused known
+              ? known
+              : new Credentials.Refused(ErrorCode.INTERNAL_ERROR, "login check failed, retry");
+      metrics.loginRefused();
+      return reply(
+          Replies.error(
+              command.hasI() ? command.getI() : null, clientId, refused.code(), refused.detail()));
     }
     SessionCommand request = command.getSessionMessage();
-    LoggedIn login = new LoggedIn(clientId, tag, deviceId);
+    LoggedIn login = new LoggedIn(clientId, accepted.tag(), accepted.deviceId());
     boolean firstLogin = sessions.put(clientId, login) == null;
     timers.cancel(LoginTimedOut.INSTANCE);
+    if (!timers.isTimerActive(RenewRegistrations.INSTANCE)) {
+      timers.startTimerWithFixedDelay(RenewRegistrations.INSTANCE, RENEW);
+    }
     getContext()
         .getLog()
         .debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
-    String token =
-        dependencies.tokens().issue(app, clientId, tag, deviceId, dependencies.clock().instant());
+    String token = credentials.issue(app, clientId, login.tag(), login.deviceId());
     GenericCommand opened =
         Replies.opened(
-            command, clientId, token, dependencies.tokens().ttl(), dependencies.clock().millis());
+            command, clientId, token, credentials.tokenTtl(), dependencies.clock().millis());
     if (!firstLogin) {
-      return send(opened);
+      return reply(opened);
     }
     // Reachable before `opened` goes out: a notice sent right after it must find the client.
     dependencies.directory().register(app.appId(), clientId, inbox);
-    String loginTag = tag;
     if (!login.tagged()) {
-      messages.afterLogin(app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
-      presenceHooks.online(app.appId(), clientId, remoteAddress, loginTag, request.getR());
-      return send(opened);
+      loggedIn(login, request);
+      return reply(opened);
     }
     getContext()
         .pipeToSelf(
             dependencies
                 .presence()
-                .register(app.appId(), clientId, kicks, tag, deviceId, request.getR()),
-            (accepted, failure) -> {
-              if (failure != null) {
-                LOG.warn("Presence registration of {} is late: {}", clientId, failure.toString());
-              } else if (!accepted) {
-                return new LoginConflict(command, clientId);
-              }
-              messages.afterLogin(
-                  app.appId(), clientId, subprotocol.version(), request.getLastPatchTime());
-              presenceHooks.online(app.appId(), clientId, remoteAddress, loginTag, request.getR());
-              return new Emit(opened);
-            });
-    return this;
+                .register(
+                    app.appId(), clientId, kicks, login.tag(), login.deviceId(), request.getR()),
+            (registered, failure) ->
+                new PresenceRegistered(command, clientId, opened, registered, failure));
+    return Behaviors.same();
   }
 
   /**
-   * The app of a login: the one named, else the one this connection already belongs to (the Java
-   * SDK names it only in its `login` command), else the one whose key signed the session token,
-   * else the only one.
+   * A tagged login's presence answered: it is in (late registrations too: the renewal heals them),
+   * or it lost to the device that now holds the tag (error 4111, the old login wins).
    */
-  private Optional<NodeSettings.App> appOf(GenericCommand command) {
-    NodeSettings nodeSettings = dependencies.settings();
-    if (command.hasAppId() && !command.getAppId().isEmpty()) {
-      return nodeSettings.app(command.getAppId());
+  private Behavior<Command> onPresenceRegistered(PresenceRegistered registered) {
+    LoggedIn login = sessions.get(registered.clientId());
+    if (login == null) {
+      return Behaviors.same();
     }
-    if (app != null) {
-      return Optional.of(app);
+    if (registered.failure() != null) {
+      LOG.warn(
+          "Presence registration of {} is late: {}",
+          registered.clientId(),
+          registered.failure().toString());
+    } else if (!registered.accepted()) {
+      return onLoginConflict(registered.open(), registered.clientId());
     }
-    if (unknownApp != null) {
-      return Optional.empty();
-    }
-    SessionCommand request = command.getSessionMessage();
-    if (request.hasSt() && command.hasPeerId()) {
-      Optional<NodeSettings.App> signer =
-          nodeSettings.apps().values().stream()
-              .filter(
-                  candidate ->
-                      dependencies
-                          .tokens()
-                          .verify(
-                              candidate,
-                              command.getPeerId(),
-                              request.getSt(),
-                              dependencies.clock().instant())
-                          .isPresent())
-              .findFirst();
-      if (signer.isPresent()) {
-        return signer;
-      }
-    }
-    return nodeSettings.apps().size() == 1
-        ? nodeSettings.apps().values().stream().findFirst()
-        : Optional.empty();
+    loggedIn(login, registered.open().getSessionMessage());
+    return reply(registered.opened());
   }
+
+  /** A new client on this socket: its offline messages and unread counts, and the online hook. */
+  private void loggedIn(LoggedIn login, SessionCommand request) {
+    messages.afterLogin(
+        app.appId(), login.clientId(), subprotocol.version(), request.getLastPatchTime());
+    presenceHooks.online(app.appId(), login.clientId(), remoteAddress, login.tag(), request.getR());
+  }
+
+  private Behavior<Command> onLoginConflict(GenericCommand open, String clientId) {
+    sessions.remove(clientId);
+    dependencies.directory().unregister(app.appId(), clientId, inbox);
+    metrics.loginRefused();
+    return reply(
+        Replies.error(
+            open.hasI() ? open.getI() : null,
+            clientId,
+            ErrorCode.SESSION_CONFLICT,
+            "another device holds this login"));
+  }
+
+  // ---------------------------------------------------------------------------- session/close ...
 
   /** A planned logout: the socket stays open for the other clients on it (§5.2). */
   private Behavior<Command> onClose(GenericCommand command, LoggedIn session) {
@@ -741,20 +774,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
     presenceHooks.offline(
         app.appId(), session.clientId(), PresenceHooks.LOGOUT, remoteAddress, session.tag(), null);
-    return send(Replies.closed(command, session.clientId()));
+    return reply(Replies.closed(command, session.clientId()));
   }
 
-  private Behavior<Command> onRefresh(GenericCommand command, LoggedIn session) {
-    String token =
-        dependencies
-            .tokens()
-            .issue(
-                app,
-                session.clientId(),
-                session.tag(),
-                session.deviceId(),
-                dependencies.clock().instant());
-    return send(Replies.refreshed(command, session.clientId(), token, dependencies.tokens().ttl()));
+  /** session/refresh (§14.7): a new session token for the client. */
+  private Behavior<Command> onTokenRefresh(GenericCommand command, LoggedIn session) {
+    String token = credentials.issue(app, session.clientId(), session.tag(), session.deviceId());
+    return reply(Replies.refreshed(command, session.clientId(), token, credentials.tokenTtl()));
   }
 
   /**
@@ -774,25 +800,29 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     getContext()
         .pipeToSelf(
             dependencies.directory().online(app.appId(), asked),
-            (online, failure) -> {
-              SessionCommand.Builder result = SessionCommand.newBuilder();
-              for (String id : asked) {
-                if (failure == null && online.contains(id)) {
-                  result.addOnlineSessionPeerIds(id);
-                }
-              }
-              return new Emit(
-                  Replies.replyTo(
-                          command, CommandType.session, OpType.query_result, session.clientId())
-                      .setSessionMessage(result)
-                      .build());
-            });
-    return this;
+            (online, failure) ->
+                new Emit(onlineResult(command, session.clientId(), asked, online)));
+    return Behaviors.same();
   }
 
+  /** The ids asked that are online, in the order asked (none when the directory did not answer). */
+  private static GenericCommand onlineResult(
+      GenericCommand command, String clientId, List<String> asked, java.util.Set<String> online) {
+    SessionCommand.Builder result = SessionCommand.newBuilder();
+    for (String id : asked) {
+      if (online != null && online.contains(id)) {
+        result.addOnlineSessionPeerIds(id);
+      }
+    }
+    return Replies.replyTo(command, CommandType.session, OpType.query_result, clientId)
+        .setSessionMessage(result)
+        .build();
+  }
+
+  // ----------------------------------------------------------------------------------- delivery
   private Behavior<Command> onDelivery(Delivery delivery) {
     if (!sessions.containsKey(delivery.clientId()) || isEcho(delivery)) {
-      return this;
+      return Behaviors.same();
     }
     Notice notice = delivery.notice();
     if (notice instanceof Notice.SessionClosed closed) {
@@ -807,14 +837,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             || notice instanceof Notice.Patched);
     if (memberEvent && conversations.awaitingReply(notice.cid())) {
       deferred.computeIfAbsent(notice.cid(), cid -> new java.util.ArrayList<>()).add(delivery);
-      return this;
+      return Behaviors.same();
     }
     String key = ownPushKey(delivery);
     if (key != null && !replied.containsKey(key) && awaitingOwnReply(notice)) {
       hold(key, delivery);
-      return this;
+      return Behaviors.same();
     }
-    return send(NoticeFrames.toPush(delivery.clientId(), notice));
+    return reply(NoticeFrames.toPush(delivery.clientId(), notice));
   }
 
   /**
@@ -962,49 +992,28 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
                   SessionCommand.newBuilder().setCode(kicked.code()).setReason(kicked.reason()))
               .build());
     }
-    return this;
+    return Behaviors.same();
+  }
+
+  /** The node is shutting down: the clients are told to reconnect elsewhere, then it closes. */
+  private Behavior<Command> onGoAway() {
+    send(GenericCommand.newBuilder().setCmd(CommandType.goaway).build());
+    out.tell(new Outbound.Close(1001, "GOING_AWAY"));
+    timers.cancelAll();
+    timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
+    return closing(null, true);
   }
 
   /**
-   * An automatic re-login lost to the device that now holds the tag: error 4111, the old login
-   * wins.
+   * Renews this socket's registrations (tagged presence, chatrooms), healing entities that moved or
+   * restarted; a renewal is never a new login, so it never conflicts.
    */
-  record LoginConflict(GenericCommand open, String clientId) implements Command {}
-
-  private Behavior<Command> onLoginConflict(LoginConflict conflict) {
-    sessions.remove(conflict.clientId());
-    dependencies.directory().unregister(app.appId(), conflict.clientId(), inbox);
-    GenericCommand open = conflict.open();
-    metrics.loginRefused();
-    return send(
-        Replies.error(
-            open.hasI() ? open.getI() : null,
-            conflict.clientId(),
-            ErrorCode.SESSION_CONFLICT,
-            "another device holds this login"));
-  }
-
-  private Behavior<Command> onGoAway() {
-    if (!closing) {
-      send(GenericCommand.newBuilder().setCmd(CommandType.goaway).build());
-      closing = true;
-      goingAway = true;
-      out.tell(new Outbound.Close(1001, "GOING_AWAY"));
-      timers.cancelAll();
-      timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
-    }
-    return this;
-  }
-
-  private Behavior<Command> onRefresh() {
-    if (app != null) {
-      // Re-registration heals presence; it is never a new login, so it never conflicts.
-      sessions.values().stream()
-          .filter(LoggedIn::tagged)
-          .forEach(login -> dependencies.presence().refresh(app.appId(), login.clientId(), kicks));
-      conversations.refresh();
-    }
-    return this;
+  private Behavior<Command> onRenewRegistrations() {
+    sessions.values().stream()
+        .filter(LoggedIn::tagged)
+        .forEach(login -> dependencies.presence().refresh(app.appId(), login.clientId(), kicks));
+    conversations.refresh();
+    return Behaviors.same();
   }
 
   private Behavior<Command> onLoggedInCommand(GenericCommand command) {
@@ -1020,49 +1029,58 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       // refused, so a busy client is never disconnected for acking what it receives. Requests with
       // `i` get
       // their usual empty answer.
-      if (command.hasI()) {
-        send(Replies.replyTo(command, command.getCmd(), null, session.get().clientId()).build());
-      }
-      return this;
+      return command.hasI()
+          ? reply(
+              Replies.replyTo(command, command.getCmd(), null, session.get().clientId()).build())
+          : Behaviors.same();
     }
     if (kind != null
         && kind != ClientRates.Kind.RECEIPTS
         && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
       return overRate(command, session.get().clientId(), kind);
     }
-    Optional<SignedRequest> signed = SignedRequest.of(app, session.get().clientId(), command);
-    if (signed.isPresent()) {
-      String clientId = session.get().clientId();
-      Integer requestId = command.hasI() ? command.getI() : null;
+    String clientId = session.get().clientId();
+    if (credentials.needsSignature(app, clientId, command)) {
       getContext()
           .pipeToSelf(
-              dependencies.signatures().verify(app, signed.get()),
-              (verdict, failure) ->
-                  verdict != null && verdict.accepted()
-                      ? new RequestVerified(command, clientId)
-                      : new Emit(refusal(requestId, clientId, signed.get(), verdict)));
-      return this;
+              credentials.checkSignature(app, clientId, command, ROUTE),
+              (checked, failure) -> new RequestChecked(command, clientId, checked));
+      return Behaviors.same();
     }
     return route(command, session.get());
   }
 
-  /** A signed request was accepted: routed now, if its client is still logged in here. */
-  private Behavior<Command> onRequestVerified(RequestVerified verified) {
-    LoggedIn session = sessions.get(verified.clientId());
-    if (session == null || closing) {
-      return sessionRequired(verified.command());
+  /** What a signed request's accepted check carries: nothing but the go-ahead. */
+  private static final Credentials.Accepted ROUTE = new Credentials.Accepted(null, null);
+
+  /**
+   * A signed request's signature was checked: routed now if accepted and its client is still logged
+   * in here, else refused.
+   */
+  private Behavior<Command> onRequestChecked(RequestChecked checked) {
+    GenericCommand command = checked.command();
+    if (checked.check() instanceof Credentials.Refused refused) {
+      return reply(
+          Replies.error(
+              command.hasI() ? command.getI() : null,
+              checked.clientId(),
+              refused.code(),
+              refused.detail()));
     }
-    return route(verified.command(), session);
+    LoggedIn session = sessions.get(checked.clientId());
+    if (session == null) {
+      return sessionRequired(command);
+    }
+    return route(command, session);
   }
 
   private Behavior<Command> route(GenericCommand command, LoggedIn session) {
     if (routes.route(app.appId(), session.clientId(), command)) {
-      return this;
+      return Behaviors.same();
     }
-    if (command.hasI()) {
-      send(Replies.unsupported(command, session.clientId()));
-    }
-    return this;
+    return command.hasI()
+        ? reply(Replies.unsupported(command, session.clientId()))
+        : Behaviors.same();
   }
 
   /** Over its rate (§17): refused with 4116, a {@code direct} in its ack as the SDKs expect. */
@@ -1085,7 +1103,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> refuse(
       GenericCommand command, String clientId, ErrorCode code, String detail) {
     if (command.hasI()) {
-      send(
+      return reply(
           command.getCmd() == CommandType.direct
               ? Replies.replyTo(command, CommandType.ack, null, clientId)
                   .setAckMessage(
@@ -1094,37 +1112,36 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
                           .setReason(code.reason()))
                   .build()
               : Replies.error(command.getI(), clientId, code, detail));
-      return this; // send counted the refusal
     }
     if (command.getCmd() == CommandType.session && command.getOp() == OpType.open) {
       // The Java SDK re-opens without `i` and expects the error with the peerId (§16.1).
-      send(Replies.error(null, clientId, code, detail));
-      return this;
+      return reply(Replies.error(null, clientId, code, detail));
     }
     return countRefusal();
   }
 
+  /** One more refusal for this connection: past {@code refusals-per-minute} it is closed (§17). */
   private Behavior<Command> countRefusal() {
-    if (!rates.refused() && !closing) {
+    if (!rates.refused()) {
       LOG.info(
           "Closing {}: over {} refused requests per minute",
           remoteAddress,
           dependencies.settings().limits().refusalsPerMinute());
       return close(ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED, "too many refused requests");
     }
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Command> sessionRequired(GenericCommand command) {
-    if (command.hasI()) {
-      send(
-          Replies.error(
-              command.getI(),
-              command.hasPeerId() ? command.getPeerId() : null,
-              ErrorCode.SESSION_REQUIRED,
-              "no open session" + (command.hasPeerId() ? " for " + command.getPeerId() : "")));
+    if (!command.hasI()) {
+      return Behaviors.same();
     }
-    return this;
+    return reply(
+        Replies.error(
+            command.getI(),
+            command.hasPeerId() ? command.getPeerId() : null,
+            ErrorCode.SESSION_REQUIRED,
+            "no open session" + (command.hasPeerId() ? " for " + command.getPeerId() : "")));
   }
 
   /** §3.3: the named session, or the first one opened on this connection that is still open. */
@@ -1136,25 +1153,28 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private Behavior<Command> onLoginTimedOut() {
-    if (sessions.isEmpty() && !closing) {
-      return close(
-          ErrorCode.LOGIN_TIMEOUT, "no login within " + settings.loginTimeout().toSeconds() + " s");
-    }
-    return this;
+    return close(
+        ErrorCode.LOGIN_TIMEOUT, "no login within " + settings.loginTimeout().toSeconds() + " s");
   }
 
   private Behavior<Command> onIdleCheck() {
     long idleNanos = System.nanoTime() - lastInboundNanos.get();
-    if (!closing && idleNanos > settings.readIdleTimeout().toNanos()) {
+    if (idleNanos > settings.readIdleTimeout().toNanos()) {
       return close(
           ErrorCode.READ_TIMEOUT, "no frame for " + settings.readIdleTimeout().toSeconds() + " s");
     }
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Command> onStreamEnded() {
-    // The connection died without a session/close for these clients: their will messages go out
-    // (§7.6).
+    return onStreamEnded(false);
+  }
+
+  /**
+   * The connection died without a session/close for these clients: their will messages go out
+   * (§7.6), unless the server moved them elsewhere ({@code goingAway}).
+   */
+  private Behavior<Command> onStreamEnded(boolean goingAway) {
     if (!sessions.isEmpty() && !goingAway) {
       messages.connectionLost();
     }
@@ -1164,41 +1184,45 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return Behaviors.stopped();
   }
 
-  /** However the actor ends, this node stops delivering to it. */
-  private Behavior<Command> onStopped() {
-    if (app != null) {
-      sessions
-          .keySet()
-          .forEach(clientId -> dependencies.directory().unregister(app.appId(), clientId, inbox));
-      sessions
-          .values()
-          .forEach(
-              login ->
-                  presenceHooks.offline(
-                      app.appId(),
-                      login.clientId(),
-                      PresenceHooks.CONNECTION_LOST,
-                      remoteAddress,
-                      login.tag(),
-                      closedWith));
+  /**
+   * However the actor ends, this node stops delivering to it; {@code closedWith}: the server's
+   * close code, for {@code _clientOffline} (null: not closed by the server).
+   */
+  private Behavior<Command> onStopped(ErrorCode closedWith) {
+    for (LoggedIn login : sessions.values()) {
+      dependencies.directory().unregister(app.appId(), login.clientId(), inbox);
+      presenceHooks.offline(
+          app.appId(),
+          login.clientId(),
+          PresenceHooks.CONNECTION_LOST,
+          remoteAddress,
+          login.tag(),
+          closedWith);
     }
     conversations.stopped();
     messages.flushAcks();
-    return this;
+    return Behaviors.same();
   }
 
-  private Behavior<Command> send(GenericCommand command) {
-    if (closing) {
-      return this;
-    }
-    if (getContext().getLog().isTraceEnabled()) {
-      getContext().getLog().trace("{} -> {}", remoteAddress, command);
+  /**
+   * Sends a reply and closes the connection if it was one refusal too many (§17): what a handler
+   * returns after answering.
+   */
+  private Behavior<Command> reply(GenericCommand command) {
+    send(command);
+    return ClientIds.isQuotaRefusal(command) ? countRefusal() : Behaviors.same();
+  }
+
+  /**
+   * Writes one frame to the socket, then lets what waited for it follow: member events deferred
+   * until this reply, and pushes held behind it (the shared-socket order).
+   */
+  private void send(GenericCommand command) {
+    if (LOG.isTraceEnabled()) {
+      LOG.trace("{} -> {}", remoteAddress, command);
     }
     out.tell(new Outbound.Send(codec.encode(command)));
     count(command);
-    if (ClientIds.isQuotaRefusal(command)) {
-      countRefusal();
-    }
     if (command.hasI()) {
       String settled = conversations.answered(command.getI());
       List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
@@ -1208,7 +1232,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       }
     }
     afterReply(command);
-    return this;
   }
 
   /** What the metrics count of a frame going out: pushes, logins and every refusal by its code. */
@@ -1239,25 +1262,17 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * out.
    */
   private Behavior<Command> close(ErrorCode code, String detail) {
-    if (!closing) {
-      closing = true;
-      closedWith = code;
-      metrics.refused("close", code.code());
-      getContext()
-          .getLog()
-          .debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
-      out.tell(new Outbound.Close(code.code(), code.reason()));
-      timers.cancelAll();
-      timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
-    }
-    return this;
+    metrics.refused("close", code.code());
+    getContext()
+        .getLog()
+        .debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
+    out.tell(new Outbound.Close(code.code(), code.reason()));
+    timers.cancelAll();
+    timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
+    return closing(code, false);
   }
 
   private static String generatedClientId() {
     return UUID.randomUUID().toString();
-  }
-
-  private static String emptyToNull(String value) {
-    return value == null || value.isEmpty() ? null : value;
   }
 }

@@ -18,7 +18,8 @@ public record NodeSettings(
     Metrics metrics,
     Limits limits,
     Security security,
-    Rest rest) {
+    Rest rest,
+    CassandraTls cassandraTls) {
 
   /**
    * One application: the ids and keys its SDKs are configured with, its REST rate limits ({@link
@@ -218,7 +219,8 @@ public record NodeSettings(
         metrics(config.getConfig("metrics")),
         Limits.fromConfig(root),
         new Security(config.getDuration("security.signature-validity")),
-        Rest.fromConfig(config.getConfig("rest")));
+        Rest.fromConfig(config.getConfig("rest")),
+        CassandraTls.fromConfig(config.getConfig("cassandra.tls")));
   }
 
   /**

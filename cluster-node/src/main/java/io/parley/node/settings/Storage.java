@@ -23,7 +23,57 @@ public record Storage(
     int indexMaxPendingRetries,
     Duration indexActivityInterval,
     int memberConversationsScanned,
-    Duration messageRetention) {
+    Duration messageRetention,
+    Buckets buckets,
+    TemporaryPurge temporaryPurge) {
+
+  /**
+   * The job that deletes expired temporary conversations ({@code temporary-purge}): how often, how
+   * long after expiry, how far back it looks, how many per run, deletes per second.
+   */
+  public record TemporaryPurge(
+      Duration interval, Duration grace, Duration lookback, int maxPerRun, int deletesPerSecond) {
+    static TemporaryPurge fromConfig(Config purge) {
+      TemporaryPurge parsed =
+          new TemporaryPurge(
+              purge.getDuration("interval"),
+              purge.getDuration("grace"),
+              purge.getDuration("lookback"),
+              purge.getInt("max-per-run"),
+              purge.getInt("deletes-per-second"));
+      if (parsed.interval().isNegative()
+          || parsed.grace().isNegative()
+          || parsed.lookback().compareTo(parsed.grace()) <= 0
+          || parsed.maxPerRun() < 1
+          || parsed.deletesPerSecond() < 1) {
+        throw new IllegalArgumentException(
+            "parley.storage.temporary-purge: interval and grace not negative, lookback above grace, "
+                + "max-per-run and deletes-per-second positive: "
+                + parsed);
+      }
+      return parsed;
+    }
+  }
+
+  /**
+   * How history and the app index are partitioned (review M11): chatroom history also read from
+   * month partitions written before day buckets; {@code appIndexBuckets} partitions per app and
+   * month of {@code conversations_by_app_bucket}; the unbucketed table also read.
+   */
+  public record Buckets(boolean chatroomLegacyMonths, int appIndexBuckets, boolean appIndexLegacy) {
+    static Buckets fromConfig(Config storage) {
+      Buckets parsed =
+          new Buckets(
+              storage.getBoolean("chatroom-legacy-month-buckets"),
+              storage.getInt("app-index-buckets"),
+              storage.getBoolean("app-index-legacy"));
+      if (parsed.appIndexBuckets() < 1 || parsed.appIndexBuckets() > 1024) {
+        throw new IllegalArgumentException(
+            "parley.storage.app-index-buckets must be 1..1024: " + parsed.appIndexBuckets());
+      }
+      return parsed;
+    }
+  }
 
   static Storage fromConfig(Config storage) {
     Storage parsed =
@@ -42,7 +92,9 @@ public record Storage(
             storage.getInt("index-max-pending-retries"),
             storage.getDuration("index-activity-interval"),
             storage.getInt("member-conversations-scanned"),
-            storage.getDuration("message-retention"));
+            storage.getDuration("message-retention"),
+            Buckets.fromConfig(storage),
+            TemporaryPurge.fromConfig(storage.getConfig("temporary-purge")));
     if (parsed.snapshotEvery() < 0
         || parsed.keepSnapshots() < 1
         || parsed.maxResidentConversations() < 1

@@ -905,6 +905,83 @@ class ConversationTest {
   }
 
   @Test
+  void a_temporarily_silenced_member_is_refused_with_4315_until_the_silence_ends_or_is_lifted() {
+    start(List.of("B", "C"), Kind.NORMAL, 0);
+    sent.clear();
+    long until = T0 + 60_000;
+    assertInstanceOf(
+        Conversation.Accepted.class,
+        kit.<Conversation.Reply>runCommand(
+                r -> new Conversation.SilenceTemporarily(List.of("B"), until, T0, r))
+            .reply());
+    assertEquals(List.of(), sent, "nobody is told");
+    var refused = assertInstanceOf(Conversation.Rejected.class, send("B", text("hi", false, null)));
+    assertEquals(4315, refused.code());
+    assertEquals("CONVERSATION_TEMPORARY_BLACKLISTED", refused.reason());
+    assertInstanceOf(Conversation.Sent.class, send("C", text("hi", false, null)));
+    assertTrue(archive.stored("app", "0123456789abcdef01234567").size() == 1);
+
+    clock.set(until);
+    assertInstanceOf(Conversation.Sent.class, send("B", text("free again", false, null)));
+
+    kit.<Conversation.Reply>runCommand(
+        r -> new Conversation.SilenceTemporarily(List.of("C"), until + 60_000, until, r));
+    assertEquals(4315, code(send("C", text("hi", false, null))));
+    assertInstanceOf(
+        Conversation.Accepted.class,
+        kit.<Conversation.Reply>runCommand(
+                r -> new Conversation.SilenceTemporarily(List.of("C"), 0, until + 1, r))
+            .reply());
+    assertInstanceOf(Conversation.Sent.class, send("C", text("lifted", false, null)));
+    // the silence survives a restart of the entity (it is in the journal)
+    kit.<Conversation.Reply>runCommand(
+        r -> new Conversation.SilenceTemporarily(List.of("B"), until + 60_000, until + 2, r));
+    kit.restart();
+    assertEquals(4315, code(send("B", text("hi", false, null))));
+  }
+
+  @Test
+  void only_members_of_a_normal_conversation_are_silenced() {
+    start(List.of("B"), Kind.NORMAL, 0);
+    assertEquals(
+        4317,
+        code(
+            kit.<Conversation.Reply>runCommand(
+                    r -> new Conversation.SilenceTemporarily(List.of("Z"), T0 + 1_000, T0, r))
+                .reply()));
+  }
+
+  @Test
+  void anyone_is_silenced_in_a_chatroom_and_running_silences_are_bounded() {
+    start(List.of(), Kind.TRANSIENT, 0);
+    List<String> many = new ArrayList<>();
+    for (int n = 0; n < ConversationSettings.DEFAULT.maxShutup(); n++) {
+      many.add("M" + n);
+    }
+    assertInstanceOf(
+        Conversation.Accepted.class,
+        kit.<Conversation.Reply>runCommand(
+                r -> new Conversation.SilenceTemporarily(many, T0 + 1_000, T0, r))
+            .reply());
+    assertEquals(
+        4561,
+        code(
+            kit.<Conversation.Reply>runCommand(
+                    r ->
+                        new Conversation.SilenceTemporarily(
+                            List.of("one more"), T0 + 1_000, T0 + 1, r))
+                .reply()));
+    // expired silences make room again
+    assertInstanceOf(
+        Conversation.Accepted.class,
+        kit.<Conversation.Reply>runCommand(
+                r ->
+                    new Conversation.SilenceTemporarily(
+                        List.of("one more"), T0 + 5_000, T0 + 1_000, r))
+            .reply());
+  }
+
+  @Test
   void push_data_counts_against_the_cap_and_is_kept_for_the_offline_push_hook() {
     start(List.of("B"), Kind.NORMAL, 0);
     String push = "{\"alert\":\"" + "p".repeat(5000) + "\"}";

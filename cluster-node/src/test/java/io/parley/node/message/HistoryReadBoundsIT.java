@@ -45,27 +45,7 @@ class HistoryReadBoundsIT {
 
   @BeforeAll
   static void fillABusyConversation() throws Exception {
-    // Schema changes on a loaded Cassandra can outlast the driver's 2 s: a longer timeout, and
-    // retries as Main does.
-    CQL.session()
-        .execute(
-            com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(
-                    "CREATE KEYSPACE IF NOT EXISTS "
-                        + KEYSPACE
-                        + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
-                .setTimeout(Duration.ofSeconds(60)));
-    store =
-        new MessageStore(
-            CLUSTER.first().system(),
-            KEYSPACE,
-            new MessageStore.Settings("LOCAL_ONE", 64, 40_000, 4, 20_000, Duration.ofSeconds(5)));
-    org.apache.pekko.pattern.Patterns.retry(
-            store::createTables,
-            10,
-            Duration.ofSeconds(2),
-            CLUSTER.first().system().classicSystem())
-        .toCompletableFuture()
-        .get(120, TimeUnit.SECONDS);
+    store = TestStores.create(CLUSTER.first().system(), CQL.session(), KEYSPACE);
     // All in the current month, so the newest ones and their month partition are one read.
     long now = System.currentTimeMillis();
     newest =
@@ -260,10 +240,7 @@ class HistoryReadBoundsIT {
   void history_past_its_retention_expires_and_an_edit_keeps_the_expiry() throws Exception {
     MessageStore retained =
         new MessageStore(
-            CLUSTER.first().system(),
-            KEYSPACE,
-            new MessageStore.Settings("LOCAL_ONE", 64, 40_000, 4, 20_000, Duration.ofSeconds(5)),
-            Duration.ofSeconds(4));
+            CLUSTER.first().system(), KEYSPACE, TestStores.SETTINGS, Duration.ofSeconds(4));
     long now = System.currentTimeMillis();
     StoredMessage message =
         new StoredMessage(

@@ -80,6 +80,50 @@ class RestRefusalsIT {
                 base + "/member-infos",
                 "{\"clientId\":\"" + tom + "\",\"role\":\"Manager\"}",
                 true),
+            new Call("GET", base + "/member-infos", null, false),
+            new Call(
+                "PUT",
+                base + "/member-infos/" + RestClient.md5(cid + ":" + tom).substring(0, 24),
+                "{\"role\":\"Manager\"}",
+                true),
+            new Call(
+                "DELETE",
+                base + "/member-infos/" + RestClient.md5(cid + ":" + tom).substring(0, 24),
+                null,
+                false),
+            new Call(
+                "POST",
+                base + "/temporary-silenceds",
+                "{\"client_id\":\"" + tom + "\",\"ttl\":60}",
+                true),
+            new Call("DELETE", base + "/temporary-silenceds?client_id=" + tom, null, false),
+            new Call(
+                "POST",
+                "/1.1/rtm/conversation/blacklist",
+                "{\"client_id\":\"" + tom + "\",\"conv_id\":\"" + cid + "\",\"ttl\":60}",
+                true),
+            new Call("GET", "/1.2/rtm/chatrooms/" + cid + "/members", null, false),
+            new Call("GET", "/1.1/rtm/transient_group/members?gid=" + cid, null, false),
+            new Call(
+                "POST",
+                "/1.1/rtm/patch/message",
+                "{\"from_peer\":\""
+                    + tom
+                    + "\",\"conv_id\":\""
+                    + cid
+                    + "\",\"msg_id\":\""
+                    + mid
+                    + "\",\"timestamp\":"
+                    + ts
+                    + ",\"message\":\"x\"}",
+                true),
+            new Call(
+                "DELETE",
+                "/1.1/rtm/messages/logs?convid=" + cid + "&msgid=" + mid + "&timestamp=" + ts,
+                null,
+                false),
+            new Call("POST", "/1.1/rtm/online", "{\"peers\":[\"" + tom + "\"]}", true),
+            new Call("POST", "/1.1/rtm/client/kick", "{\"client_id\":\"" + tom + "\"}", true),
             new Call("GET", base + "/permanent-silenceds", null, false),
             new Call("POST", base + "/permanent-silenceds", ids, true),
             new Call("DELETE", base + "/permanent-silenceds", ids, true),
@@ -182,6 +226,7 @@ class RestRefusalsIT {
         master.get(base).text(),
         master.get(base + "/members").text(),
         master.get(base + "/mutes").text(),
+        master.get(base + "/member-infos").text(),
         master.get(base + "/permanent-silenceds").text(),
         master.get(base + "/blacklists").text(),
         master.get(base + "/messages").text());

@@ -61,6 +61,36 @@ public record TestTls(Path keystore, String password, Path certificatePem) {
     }
   }
 
+  /**
+   * A PKCS12 truststore holding only this certificate (what a client of the keystore's owner
+   * trusts), made once next to the keystore.
+   */
+  public synchronized Path truststore() {
+    Path truststore = keystore.resolveSibling("trust.p12");
+    if (!Files.exists(truststore)) {
+      try {
+        run(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "parley-ca",
+                "-file",
+                certificatePem.toString(),
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                truststore.toString(),
+                "-storepass",
+                password));
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot create a test truststore: " + e.getMessage(), e);
+      }
+    }
+    return truststore;
+  }
+
   /** Config that turns TLS on for a node. */
   public String nodeConfig() {
     return "parley.gateway.tls.keystore = \""

@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.ConversationIndex;
 import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.conversation.Conversations;
 import io.parley.node.message.StoredMessage;
 import io.parley.protocol.ErrorCode;
 import java.time.Duration;
@@ -38,20 +38,18 @@ public final class ConversationFinder {
   public record Found(
       List<ObjectNode> page, List<Conversation.Snapshot> conversations, int matching) {}
 
-  private final Function<String, EntityRef<Conversation.Command>> entities;
+  private final Conversations conversations;
   private final ConversationIndex index;
   private final ConversationSettings limits;
-  private final Duration askTimeout;
 
   public ConversationFinder(
       Function<String, EntityRef<Conversation.Command>> entities,
       ConversationIndex index,
       ConversationSettings limits,
       Duration askTimeout) {
-    this.entities = entities;
+    this.conversations = new Conversations(entities, askTimeout);
     this.index = index;
     this.limits = limits;
-    this.askTimeout = askTimeout;
   }
 
   /** The query's limits, for parsing a request into a {@link ConversationQuery}. */
@@ -101,22 +99,12 @@ public final class ConversationFinder {
    * candidate never fails the query.
    */
   public CompletionStage<List<Conversation.Snapshot>> byIds(String appId, List<String> cids) {
-    List<CompletableFuture<Conversation.Reply>> answers =
-        cids.stream()
-            .filter(ConversationIds::isValid)
-            .map(
-                cid ->
-                    Futures.direct(
-                            entities
-                                .apply(Conversation.entityId(appId, cid))
-                                .ask(Conversation.Get::new, askTimeout))
-                        .handle((reply, failure) -> failure == null ? reply : null))
-            .toList();
-    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+    return conversations
+        .askAll(
+            appId, cids.stream().filter(ConversationIds::isValid).toList(), Conversation.Get::new)
         .thenApply(
-            done ->
+            answers ->
                 answers.stream()
-                    .map(CompletableFuture::join)
                     .filter(Conversation.Accepted.class::isInstance)
                     .map(reply -> ((Conversation.Accepted) reply).conversation())
                     .toList());
@@ -144,10 +132,7 @@ public final class ConversationFinder {
       return CompletableFuture.completedFuture(
           new Conversation.Rejected(ErrorCode.CONVERSATION_NOT_FOUND, "no conversation " + cid));
     }
-    return Futures.direct(
-        entities
-            .apply(Conversation.entityId(appId, cid))
-            .ask(replyTo -> new Conversation.RolesOf(reader, replyTo), askTimeout));
+    return conversations.ask(appId, cid, replyTo -> new Conversation.RolesOf(reader, replyTo));
   }
 
   /**
@@ -155,6 +140,22 @@ public final class ConversationFinder {
    * Conversation.Rejected} 4303 when it does not exist, 4316 when it is not a chatroom.
    */
   public CompletionStage<Conversation.Reply> onlineCount(String appId, String cid) {
+    return inChatroom(appId, cid, Conversation.Count::new);
+  }
+
+  /**
+   * A random sample of at most {@code limit} clients online in chatroom {@code cid}, on any node:
+   * {@link Conversation.Listed}, or the refusals of {@link #onlineCount}.
+   */
+  public CompletionStage<Conversation.Reply> onlineSample(String appId, String cid, int limit) {
+    return inChatroom(appId, cid, replyTo -> new Conversation.OnlineSample(limit, replyTo));
+  }
+
+  private CompletionStage<Conversation.Reply> inChatroom(
+      String appId,
+      String cid,
+      Function<org.apache.pekko.actor.typed.ActorRef<Conversation.Reply>, Conversation.Command>
+          question) {
     return byIds(appId, List.of(cid))
         .thenCompose(
             found -> {
@@ -168,10 +169,7 @@ public final class ConversationFinder {
                     new Conversation.Rejected(
                         ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, cid + " is not a chatroom"));
               }
-              return Futures.direct(
-                  entities
-                      .apply(Conversation.entityId(appId, cid))
-                      .ask(Conversation.Count::new, askTimeout));
+              return conversations.ask(appId, cid, question);
             });
   }
 
@@ -203,28 +201,17 @@ public final class ConversationFinder {
     return index
         .conversationsOf(appId, clientId, limits.maxQueryCandidates())
         .thenCompose(
-            cids -> {
-              List<CompletableFuture<Conversation.Reply>> answers =
-                  cids.stream()
-                      .filter(id -> cid.isEmpty() || cid.get().equals(id))
-                      .map(
-                          id ->
-                              Futures.direct(
-                                  entities
-                                      .apply(Conversation.entityId(appId, id))
-                                      .<Conversation.Reply>ask(
-                                          replyTo -> new Conversation.UnreadOf(clientId, replyTo),
-                                          askTimeout)))
-                      .toList();
-              return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-                  .thenApply(
-                      done ->
-                          answers.stream()
-                              .map(CompletableFuture::join)
-                              .filter(Conversation.Unread.class::isInstance)
-                              .mapToInt(reply -> ((Conversation.Unread) reply).count())
-                              .sum());
-            });
+            cids ->
+                conversations.askAll(
+                    appId,
+                    cids.stream().filter(id -> cid.isEmpty() || cid.get().equals(id)).toList(),
+                    replyTo -> new Conversation.UnreadOf(clientId, replyTo)))
+        .thenApply(
+            answers ->
+                answers.stream()
+                    .filter(Conversation.Unread.class::isInstance)
+                    .mapToInt(reply -> ((Conversation.Unread) reply).count())
+                    .sum());
   }
 
   private CompletionStage<List<String>> candidates(
@@ -282,11 +269,13 @@ public final class ConversationFinder {
 
   /**
    * Whether {@code requester} may see the last message ({@code lm}, {@code msg*}): members, and
-   * anyone in a chatroom (whose history is public). An outsider who learns an id learns nothing of
-   * what is said in it.
+   * anyone in a chatroom (whose history is public), and the app server ({@code requester} null:
+   * REST with the master key). An outsider who learns an id learns nothing of what is said in it.
    */
   public static boolean seesLastMessage(Conversation.Snapshot conversation, String requester) {
-    return conversation.kind() == Kind.TRANSIENT || conversation.members().contains(requester);
+    return requester == null
+        || conversation.kind() == Kind.TRANSIENT
+        || conversation.members().contains(requester);
   }
 
   /** With flag bit 1 (§6.4): the last message's fields, only when there is one. */

@@ -20,8 +20,9 @@ final class Cli {
           "\n",
           "usage: LocalCassandra start [--dir D] [--cql-port P] [--storage-port P] [--jmx-port P|0|-1] [--heap 1g]",
           "                            [--cluster-name N] [--timeout SECONDS] [--wipe] [--foreground]",
+          "                            [--client-tls-keystore FILE --client-tls-password P]",
           "       LocalCassandra stop [--dir D]",
-          "       LocalCassandra status [--dir D] [--cql-port P]",
+          "       LocalCassandra status [--dir D] [--cql-port P] [--client-tls-keystore FILE --client-tls-password P]",
           "",
           "  --dir D          work dir (conf, data, logs, cassandra.pid); default "
               + LocalCassandra.defaultWorkDir(),
@@ -34,6 +35,9 @@ final class Cli {
           "  --timeout S      start-up timeout in seconds, default "
               + LocalCassandra.DEFAULT_STARTUP_TIMEOUT.toSeconds(),
           "  --wipe           delete D/data before starting",
+          "  --client-tls-keystore FILE, --client-tls-password P",
+          "                   serve CQL over TLS only (client_encryption_options) with the key and certificate",
+          "                   in this PKCS12 file; nodes then need PARLEY_CASSANDRA_TLS=on and a truststore",
           "  --foreground     stay until SIGTERM/Ctrl-C and stop Cassandra then; without it Cassandra keeps",
           "                   running detached after 'start' returns (stop it with 'stop --dir D')",
           "",
@@ -74,6 +78,15 @@ final class Cli {
     boolean wipe;
     boolean foreground;
     boolean help;
+    Path clientTlsKeystore;
+    String clientTlsPassword;
+
+    /** The client TLS given on the command line, or null. */
+    LocalCassandra.ClientTls clientTls() {
+      return clientTlsKeystore == null
+          ? null
+          : new LocalCassandra.ClientTls(clientTlsKeystore, clientTlsPassword);
+    }
 
     Path dirOrDefault() {
       return dir != null ? dir : LocalCassandra.defaultWorkDir();
@@ -100,7 +113,7 @@ final class Cli {
       if (timeout != null) {
         b.startupTimeout(timeout);
       }
-      return b.wipe(wipe).stopOnJvmExit(foreground);
+      return b.wipe(wipe).stopOnJvmExit(foreground).clientTls(clientTls());
     }
   }
 
@@ -186,6 +199,12 @@ final class Cli {
         case "--cluster-name":
           a.clusterName = value;
           break;
+        case "--client-tls-keystore":
+          a.clientTlsKeystore = Paths.get(value);
+          break;
+        case "--client-tls-password":
+          a.clientTlsPassword = value;
+          break;
         case "--timeout":
           try {
             long s = Long.parseLong(value);
@@ -201,6 +220,9 @@ final class Cli {
         default:
           throw new UsageException("unknown option " + name);
       }
+    }
+    if ((a.clientTlsKeystore == null) != (a.clientTlsPassword == null)) {
+      throw new UsageException("--client-tls-keystore and --client-tls-password go together");
     }
     if (a.action.equals("start")) {
       int cql = a.cqlPort != null ? a.cqlPort : LocalCassandra.DEFAULT_CQL_PORT;
@@ -225,12 +247,15 @@ final class Cli {
                 "--cluster-name",
                 "--timeout",
                 "--wipe",
-                "--foreground")
+                "--foreground",
+                "--client-tls-keystore",
+                "--client-tls-password")
             .contains(option);
       case "stop":
         return option.equals("--dir");
       case "status":
-        return option.equals("--dir") || option.equals("--cql-port");
+        return Set.of("--dir", "--cql-port", "--client-tls-keystore", "--client-tls-password")
+            .contains(option);
       default:
         return false;
     }
@@ -353,7 +378,11 @@ final class Cli {
       return NOT_RUNNING;
     }
     long pid = running.get().pid();
-    if (LocalCassandra.isAnswering(LocalCassandra.HOST, port, Duration.ofSeconds(3))) {
+    if (LocalCassandra.isAnswering(
+        LocalCassandra.HOST,
+        port,
+        Duration.ofSeconds(3),
+        a.clientTls() == null ? null : a.clientTls().probeSocketFactory())) {
       out.println(
           "Cassandra running (pid "
               + pid

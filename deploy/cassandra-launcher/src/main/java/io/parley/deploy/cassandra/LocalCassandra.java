@@ -161,6 +161,7 @@ public final class LocalCassandra implements AutoCloseable {
   private final boolean stopOnJvmExit;
   private final List<String> extraJvmArgs;
   private final Map<String, String> yamlOverrides;
+  private final ClientTls clientTls;
 
   // ---- state ----
   private Process process;
@@ -187,6 +188,40 @@ public final class LocalCassandra implements AutoCloseable {
     this.stopOnJvmExit = b.stopOnJvmExit;
     this.extraJvmArgs = List.copyOf(b.extraJvmArgs);
     this.yamlOverrides = new LinkedHashMap<>(b.yamlOverrides);
+    this.clientTls = b.clientTls;
+  }
+
+  /**
+   * TLS on the CQL port ({@code client_encryption_options}, not optional: plain-text clients are
+   * refused): Cassandra's key and certificate in {@code keystore} (PKCS12), opened with {@code
+   * password}.
+   */
+  public record ClientTls(Path keystore, String password) {
+    public ClientTls {
+      Objects.requireNonNull(keystore, "keystore");
+      Objects.requireNonNull(password, "password");
+    }
+
+    /**
+     * What this launcher's own readiness probe trusts: the certificate in the keystore (the probe
+     * only checks that the Cassandra it started answers).
+     */
+    javax.net.ssl.SSLSocketFactory probeSocketFactory() {
+      try {
+        java.security.KeyStore store =
+            java.security.KeyStore.getInstance(keystore.toFile(), password.toCharArray());
+        javax.net.ssl.TrustManagerFactory trust =
+            javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context.getSocketFactory();
+      } catch (Exception e) {
+        throw new CassandraLaunchException(
+            "Cannot open the CQL TLS keystore " + keystore + ": " + e, e);
+      }
+    }
   }
 
   public static Builder builder() {
@@ -308,7 +343,7 @@ public final class LocalCassandra implements AutoCloseable {
                 + ")."
                 + tail);
       }
-      if (isAnswering(HOST, cqlPort, Duration.ofSeconds(2))) {
+      if (isAnswering()) {
         return;
       }
       if (System.nanoTime() - deadline > 0) {
@@ -440,7 +475,16 @@ public final class LocalCassandra implements AutoCloseable {
    * True if something on 127.0.0.1:{@link #cqlPort()} answers a CQL OPTIONS request with SUPPORTED.
    */
   public boolean isAnswering() {
-    return isAnswering(HOST, cqlPort, Duration.ofSeconds(2));
+    return isAnswering(
+        HOST,
+        cqlPort,
+        Duration.ofSeconds(2),
+        clientTls == null ? null : clientTls.probeSocketFactory());
+  }
+
+  /** The client TLS of this Cassandra, if it was started with one. */
+  public Optional<ClientTls> clientTls() {
+    return Optional.ofNullable(clientTls);
   }
 
   /** PID of the running Cassandra process. */
@@ -549,10 +593,17 @@ public final class LocalCassandra implements AutoCloseable {
 
   /** A real CQL native-protocol handshake: sends OPTIONS (protocol v4) and expects SUPPORTED. */
   public static boolean isAnswering(String host, int port, Duration timeout) {
+    return isAnswering(host, port, timeout, null);
+  }
+
+  /** {@link #isAnswering(String, int, Duration)} over TLS when {@code tls} is not null. */
+  static boolean isAnswering(
+      String host, int port, Duration timeout, javax.net.ssl.SSLSocketFactory tls) {
     int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(host, port), millis);
-      socket.setSoTimeout(millis);
+    try (Socket plain = new Socket()) {
+      plain.connect(new InetSocketAddress(host, port), millis);
+      plain.setSoTimeout(millis);
+      Socket socket = tls == null ? plain : tls.createSocket(plain, host, port, true);
       OutputStream out = socket.getOutputStream();
       // header: version 0x04 (request), flags 0, stream id 0x0001, opcode 0x05 OPTIONS, body length
       // 0
@@ -824,6 +875,15 @@ public final class LocalCassandra implements AutoCloseable {
     y.put("commit_failure_policy", "stop");
     y.put("hinted_handoff_enabled", "true");
     y.put("dynamic_snitch", "false");
+    if (clientTls != null) {
+      y.put(
+          "client_encryption_options",
+          "\n  enabled: true\n  optional: false\n  keystore: "
+              + quote(clientTls.keystore().toAbsolutePath().toString())
+              + "\n  keystore_password: "
+              + quote(clientTls.password())
+              + "\n  store_type: PKCS12\n  require_client_auth: false");
+    }
     y.putAll(yamlOverrides);
     return y;
   }
@@ -1117,8 +1177,15 @@ public final class LocalCassandra implements AutoCloseable {
     private boolean stopOnJvmExit = true;
     private final List<String> extraJvmArgs = new ArrayList<>();
     private final Map<String, String> yamlOverrides = new LinkedHashMap<>();
+    private ClientTls clientTls;
 
     private Builder() {}
+
+    /** Serve CQL over TLS only, with this key and certificate (default: plain text). */
+    public Builder clientTls(ClientTls tls) {
+      this.clientTls = tls;
+      return this;
+    }
 
     /** Root of conf/, data/, logs/ and the pid file. Default {@link #defaultWorkDir()}. */
     public Builder workDir(Path workDir) {

@@ -14,7 +14,7 @@
  *        silenced-send:   --client ID --cid CID [--wait-ms N]
  *
  * Scenarios: text, typed, offline-send, offline-receive, history, receipt, read-receipts, temporary, chatroom, will,
- * patch, shared-order, receive, send
+ * patch, shared-order, receive, send, receive-patches (as receive, then one edit and one recall)
  * (see README.md).
  *        shared-order:    [--rounds 100] [--patch-rounds 10] [--conversations 2]
  *
@@ -41,7 +41,8 @@ const { Cli, ClientHarness, usageError, namedError, waitUntil, errorJson, sleep 
 // arguments and result
 
 const SCENARIOS = ['text', 'typed', 'offline-send', 'offline-receive', 'history', 'receipt', 'read-receipts',
-  'temporary', 'chatroom', 'will', 'patch', 'shared-order', 'receive', 'send', 'hooks', 'silenced-send'];
+  'temporary', 'chatroom', 'will', 'patch', 'shared-order', 'receive', 'send', 'hooks', 'silenced-send',
+  'receive-patches'];
 
 const cli = new Cli({
   script: 'messages.js',
@@ -51,10 +52,11 @@ const cli = new Cli({
   check(args) {
     const scenario = args._[0];
     if (!args.rtm) throw usageError('--rtm is required');
-    if (['offline-receive', 'receive', 'send', 'silenced-send'].includes(scenario) && (!args.client || !args.cid)) {
+    if (['offline-receive', 'receive', 'send', 'silenced-send', 'receive-patches'].includes(scenario)
+      && (!args.client || !args.cid)) {
       throw usageError(`${scenario} needs --client and --cid`);
     }
-    if (['offline-receive', 'receive'].includes(scenario) && !args.count) throw usageError(`${scenario} needs --count`);
+    if (['offline-receive', 'receive', 'receive-patches'].includes(scenario) && !args.count) throw usageError(`${scenario} needs --count`);
     if (scenario === 'send' && !args.text && !args.emoji) throw usageError('send needs --text or --emoji');
     if (args['push-offline'] && args.sdk !== '4') {
       throw usageError('--push-offline needs --sdk 4 (5.x has no pushOfflineMessages option)');
@@ -990,6 +992,23 @@ const SCENARIO_FUNCTIONS = {
     facts.received = h.clients.get(name).events.filter((e) => e.event === 'MESSAGE').map((e) => e.message);
     facts.events = h.eventsOf('receive')[name];
     facts.payloads = h.framesOf(name, (d, f) => f.dir === 'in' && d.cmd === 'direct').map((f) => f.d.directMessage.msg);
+    h.begin('history');
+    facts.history = await h.history(entry, await conversationOf(h, entry, args.cid), { limit: 20 });
+  },
+
+  // REST-driven: --client (an exact id, on the first --rtm node) waits for --count messages in --cid, then for one
+  // edit (MESSAGE_UPDATE) and one recall (MESSAGE_RECALL) of them, then reads the conversation's history.
+  async 'receive-patches'(h) {
+    const name = args.client;
+    const entry = await h.login(name, 0, { exactId: args.client });
+    h.begin('receive');
+    facts.ready = Date.now();
+    const count = Number(args.count);
+    await h.waitFor(name, (e) => e.event === 'MESSAGE' && e.cid === args.cid, `${count} messages`, count);
+    await h.waitFor(name, (e) => e.event === 'MESSAGE_UPDATE' && e.cid === args.cid, 'MESSAGE_UPDATE');
+    await h.waitFor(name, (e) => e.event === 'MESSAGE_RECALL' && e.cid === args.cid, 'MESSAGE_RECALL');
+    await h.settle();
+    facts.events = h.eventsOf('receive')[name];
     h.begin('history');
     facts.history = await h.history(entry, await conversationOf(h, entry, args.cid), { limit: 20 });
   },

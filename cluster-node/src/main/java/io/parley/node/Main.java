@@ -14,11 +14,13 @@ import io.parley.node.hooks.HookClient;
 import io.parley.node.hooks.Hooks;
 import io.parley.node.hooks.OfflinePush;
 import io.parley.node.hooks.UserStore;
+import io.parley.node.message.BroadcastRegistry;
 import io.parley.node.message.MessageStore;
 import io.parley.node.metrics.EntityCounter;
 import io.parley.node.metrics.MetricsServer;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.presence.ClientPresence;
+import io.parley.node.presence.DailyClients;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.rest.RestApi;
 import io.parley.node.security.SecurityStore;
@@ -103,6 +105,12 @@ public final class Main {
             ReliableNotifications.Settings.fromConfig(config.getConfig("parley.notifications")));
     SecurityStore security =
         new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+    DailyClients dailyClients =
+        new DailyClients(
+            system, config.getString("pekko.persistence.cassandra.journal.keyspace"), clock);
+    BroadcastRegistry broadcasts =
+        new BroadcastRegistry(
+            system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     // Local runs and tests create the read-side tables before serving (production:
     // deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the
@@ -116,7 +124,9 @@ public final class Main {
                         .createTables(config.getString("parley.conversation.local-replication"))
                         .thenCompose(done -> messages.createTables())
                         .thenCompose(done -> notifications.createTable())
-                        .thenCompose(done -> security.createTables()),
+                        .thenCompose(done -> security.createTables())
+                        .thenCompose(done -> dailyClients.createTable())
+                        .thenCompose(done -> broadcasts.createTable()),
                 8,
                 java.time.Duration.ofSeconds(2),
                 system.classicSystem())
@@ -138,7 +148,8 @@ public final class Main {
         new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence =
         new ClientPresence.Directory(sharding, settings.session().askTimeout());
-    NodeDirectory directory = new NodeDirectory(system, settings.session().askTimeout());
+    NodeDirectory directory =
+        new NodeDirectory(system, settings.session().askTimeout(), dailyClients);
     Hooks hooks = new HookClient(system, settings, OfflinePush.LOGGED);
     Conversation.init(
         system,
@@ -205,7 +216,9 @@ public final class Main {
                 clock,
                 notifications,
                 revocations,
-                new UserLogins(new UserStore(system, settings), hooks, clock)));
+                new UserLogins(new UserStore(system, settings), hooks, clock),
+                dailyClients,
+                broadcasts));
     LocalSessions localSessions = new LocalSessions();
     // A rolling restart: clients are told to go away before the listener unbinds.
     CoordinatedShutdown.get(system)

@@ -249,11 +249,28 @@ public final class Conversation
    * delivered as a client's {@link Send}, with the same offline queues and unread counts, but
    * without the membership and shut-up checks. Delivered to the members (a system conversation's
    * subscribers, a chatroom's online clients) and, unless {@code syncToSender} is off, to the
-   * sender's own sessions (never in a chatroom).
+   * sender's own sessions (never in a chatroom). With {@code toClients} (a service conversation
+   * only, else 4313): a per-user message, stored with its recipients and delivered, counted and
+   * shown in history to them alone. {@code validTill} (ms, 0: none): a global broadcast's expiry,
+   * after which it is no longer queued or counted for who has not received it.
    */
   public record Post(
-      String sender, MessageDraft draft, boolean syncToSender, ActorRef<Reply> replyTo)
-      implements Command {}
+      String sender,
+      MessageDraft draft,
+      boolean syncToSender,
+      ActorRef<Reply> replyTo,
+      List<String> toClients,
+      long validTill)
+      implements Command {
+
+    public Post {
+      toClients = toClients == null ? List.of() : List.copyOf(toClients);
+    }
+
+    public Post(String sender, MessageDraft draft, boolean syncToSender, ActorRef<Reply> replyTo) {
+      this(sender, draft, syncToSender, replyTo, List.of(), 0);
+    }
+  }
 
   /**
    * ack (§6.13): {@code member} has received messages up to {@code toTimestamp} (or message {@code
@@ -404,11 +421,12 @@ public final class Conversation
   public record Counted(int count) implements Reply {}
 
   /**
-   * History may be read: where it starts, and the other member's positions in a conversation of two
-   * (or null).
+   * History may be read: where it starts, whether it is a chatroom's (its history is bucketed by
+   * day), the other member's positions in a conversation of two (or null), and whether a reader
+   * sees only its own of the per-user messages (a service conversation).
    */
-  /** {@code chatroom}: its history is bucketed by day. */
-  public record HistoryOpened(long createdAt, boolean chatroom, Position other) implements Reply {}
+  public record HistoryOpened(long createdAt, boolean chatroom, Position other, boolean perUser)
+      implements Reply {}
 
   public record Sent(String messageId, long timestamp) implements Reply {}
 
@@ -1433,7 +1451,7 @@ public final class Conversation
         state.createdAt(),
         state.updatedAt(),
         state.expiresAt(),
-        log.last().orElse(null));
+        log.lastVisibleTo(null).orElse(null));
   }
 
   private ReplyEffect<Event, ConversationState> notFound(ActorRef<Reply> replyTo) {

@@ -187,14 +187,31 @@ final class ConversationMessaging {
         post.syncToSender() && state.kind() != Kind.TRANSIENT
             ? Audience.MEMBERS_AND_SENDER
             : Audience.MEMBERS_BUT_SENDER;
+    if (!post.toClients().isEmpty() && state.kind() != Kind.SYSTEM) {
+      return entity.reject(
+          post.replyTo(),
+          ErrorCode.SYSTEM_CONVERSATION_REQUIRED,
+          "per-user messages (to_clients) go through a service conversation, not " + cid);
+    }
     return store(
         state,
         new Conversation.Send(post.sender(), post.draft(), null, post.replyTo(), null),
-        audience);
+        audience,
+        post.toClients(),
+        post.validTill());
   }
 
   private ReplyEffect<Conversation.Event, ConversationState> store(
       ConversationState state, Conversation.Send send, Audience audience) {
+    return store(state, send, audience, List.of(), 0);
+  }
+
+  private ReplyEffect<Conversation.Event, ConversationState> store(
+      ConversationState state,
+      Conversation.Send send,
+      Audience audience,
+      List<String> toClients,
+      long validTill) {
     Conversation.MessageDraft draft = send.draft();
     int size = draft.size();
     if (size > settings.maxMessageSize()) {
@@ -209,17 +226,37 @@ final class ConversationMessaging {
     String id = MessageLog.messageIdFor(appId, cid, dedupKey);
     java.util.Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
-      redeliver(state, send, dedupKey, id, new Route(audience, MessageHooks.Route.DEFAULT));
+      redeliver(
+          state,
+          send,
+          dedupKey,
+          id,
+          new Route(audience, MessageHooks.Route.DEFAULT, toClients, validTill));
       return entity.answer(send.replyTo(), new Conversation.Sent(id, resent.get()));
     }
-    if (!hooks.beforeStore(state, send, audience, clock.millis())) {
-      admit(state, send, draft, dedupKey, new Route(audience, MessageHooks.Route.DEFAULT));
+    // Per-user messages and global broadcasts skip _messageReceived: the hook's answer (recipients,
+    // content) could not keep their addressing.
+    boolean addressed = !toClients.isEmpty() || validTill > 0;
+    if (addressed || !hooks.beforeStore(state, send, audience, clock.millis())) {
+      admit(
+          state,
+          send,
+          draft,
+          dedupKey,
+          new Route(audience, MessageHooks.Route.DEFAULT, toClients, validTill));
     }
     return entity.effects().noReply();
   }
 
-  /** Who gets a stored message: the audience of its edge, and what the app's hook changed. */
-  record Route(Audience audience, MessageHooks.Route hook) {}
+  /**
+   * Who gets a stored message: the audience of its edge, what the app's hook changed, and the
+   * recipients of a per-user message (empty: the audience).
+   */
+  record Route(Audience audience, MessageHooks.Route hook, List<String> toClients, long validTill) {
+    Route(Audience audience, MessageHooks.Route hook) {
+      this(audience, hook, List.of(), 0);
+    }
+  }
 
   /**
    * The app's {@code _messageReceived} answered (docs/hooks.md §4.2): each send it let through, in
@@ -303,7 +340,9 @@ final class ConversationMessaging {
                     draft.receipt(),
                     0,
                     false,
-                    draft.pushData()));
+                    draft.pushData(),
+                    route.toClients(),
+                    route.validTill()));
     if (draft.transientMessage() || draft.deliverOnly()) {
       // Transient and will messages are never stored: delivered to whoever is online now.
       if (send.replyTo() != null) {
@@ -402,7 +441,14 @@ final class ConversationMessaging {
     Notice.Message notice =
         new Notice.Message(cid, message, convType(state), transientMessage, origin);
     Audience audience = route.audience();
-    if (route.hook().toPeers() != null) {
+    if (!route.toClients().isEmpty()) {
+      // A per-user message: its recipients (and the sender's own sessions unless no_sync).
+      List<String> targets = new java.util.ArrayList<>(route.toClients());
+      if (audience == Audience.MEMBERS_AND_SENDER) {
+        targets.add(message.from());
+      }
+      notices.send(appId, targets, notice);
+    } else if (route.hook().toPeers() != null) {
       List<String> targets = new java.util.ArrayList<>(route.hook().toPeers());
       if (audience != Audience.MEMBERS_BUT_SENDER) {
         targets.add(message.from());
@@ -499,7 +545,8 @@ final class ConversationMessaging {
       notices.send(
           appId,
           List.of(read.member()),
-          new Notice.UnreadChanged(cid, 0, log.last().orElse(null), false, read.origin()));
+          new Notice.UnreadChanged(
+              cid, 0, log.lastVisibleTo(read.member()).orElse(null), false, read.origin()));
       if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
         notices.send(
             appId,
@@ -533,7 +580,9 @@ final class ConversationMessaging {
       return entity.effects().reply(query.replyTo(), outsider);
     }
     List<io.parley.node.message.StoredMessage> unread =
-        state.kind() == Kind.TRANSIENT ? List.of() : log.unreadBy(query.member(), state);
+        state.kind() == Kind.TRANSIENT
+            ? List.of()
+            : log.unreadBy(query.member(), state, clock.millis());
     boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
     return entity
         .effects()
@@ -542,7 +591,7 @@ final class ConversationMessaging {
             new Conversation.Unread(
                 cid,
                 Math.min(unread.size(), MessageLog.RECENT),
-                log.last().orElse(null),
+                log.lastVisibleTo(query.member()).orElse(null),
                 mentioned,
                 convType(state)));
   }
@@ -564,7 +613,9 @@ final class ConversationMessaging {
       return entity.effects().noReply();
     }
     List<io.parley.node.message.StoredMessage> queue =
-        state.kind() == Kind.TRANSIENT ? List.of() : log.undeliveredTo(query.member(), state);
+        state.kind() == Kind.TRANSIENT
+            ? List.of()
+            : log.undeliveredTo(query.member(), state, clock.millis());
     int from = Math.max(0, queue.size() - query.limit());
     return entity
         .effects()
@@ -586,7 +637,12 @@ final class ConversationMessaging {
     long since = log.ackedBy(query.member(), state);
     List<io.parley.node.message.StoredMessage> queue =
         loaded.messages().stream()
-            .filter(m -> m.timestamp() > since && !m.from().equals(query.member()))
+            .filter(
+                m ->
+                    m.timestamp() > since
+                        && !m.from().equals(query.member())
+                        && m.visibleTo(query.member())
+                        && m.validAt(clock.millis()))
             .toList();
     boolean hasMore =
         loaded.messages().size() >= query.limit() && loaded.messages().get(0).timestamp() > since;
@@ -622,7 +678,10 @@ final class ConversationMessaging {
         .reply(
             open.replyTo(),
             new Conversation.HistoryOpened(
-                state.createdAt(), state.kind() == Kind.TRANSIENT, other));
+                state.createdAt(),
+                state.kind() == Kind.TRANSIENT,
+                other,
+                state.kind() == Kind.SYSTEM));
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onMaxRead(
@@ -666,7 +725,13 @@ final class ConversationMessaging {
     }
     return entity
         .effects()
-        .reply(query.replyTo(), new Conversation.Patches(cid, log.patchedSince(query.since())));
+        .reply(
+            query.replyTo(),
+            new Conversation.Patches(
+                cid,
+                log.patchedSince(query.since()).stream()
+                    .filter(m -> m.visibleTo(query.member()))
+                    .toList()));
   }
 
   /**
@@ -781,10 +846,15 @@ final class ConversationMessaging {
           written.patch().replyTo(), ErrorCode.CONVERSATION_API_FAILED, "patch not stored, retry");
     }
     log.replace(written.patched());
+    List<String> toClients = written.patched().toClients();
+    List<String> recipients = new java.util.ArrayList<>(state.members());
+    if (!toClients.isEmpty()) {
+      // A per-user message's edit goes to its recipients (and sender) only.
+      recipients = new java.util.ArrayList<>(toClients);
+      recipients.add(written.patched().from());
+    }
     notices.send(
-        appId,
-        state.members(),
-        new Notice.Patched(cid, written.patched(), written.patch().origin()));
+        appId, recipients, new Notice.Patched(cid, written.patched(), written.patch().origin()));
     return entity
         .effects()
         .reply(

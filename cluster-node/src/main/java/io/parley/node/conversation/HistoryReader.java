@@ -15,7 +15,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * The read side of history (docs/protocol.md §6.15), shared by every edge: one ask to the
  * conversation, which checks that the reader may read it (members only; chatrooms: who has joined)
  * and, in a conversation of two, says how far the other member has received and read; then one page
- * from the message table. History is never read by replaying a conversation's journal.
+ * from the message table (of a service conversation, only the messages the reader may see: the
+ * broadcasts and its own per-user messages). History is never read by replaying a conversation's
+ * journal.
  */
 public final class HistoryReader {
 
@@ -57,8 +59,12 @@ public final class HistoryReader {
                     new Refused(rejected.code(), rejected.detail()));
               }
               Conversation.HistoryOpened opened = (Conversation.HistoryOpened) reply;
+              HistoryQuery seen =
+                  opened.perUser() && !Conversation.SERVER.equals(reader)
+                      ? query.seenBy(reader)
+                      : query;
               return (opened.chatroom() ? store.chatroom() : store)
-                  .page(appId, cid, query, opened.createdAt())
+                  .page(appId, cid, seen, opened.createdAt())
                   .thenApply(messages -> (Result) new Page(messages, opened.other()));
             });
   }

@@ -279,6 +279,21 @@ final class MessageLog {
     return Optional.ofNullable(recent.peekLast());
   }
 
+  /**
+   * The newest message {@code member} may see (null: the newest to every member, for what all
+   * readers of the conversation see).
+   */
+  Optional<StoredMessage> lastVisibleTo(String member) {
+    java.util.Iterator<StoredMessage> newestFirst = recent.descendingIterator();
+    while (newestFirst.hasNext()) {
+      StoredMessage message = newestFirst.next();
+      if (member == null ? message.toClients().isEmpty() : message.visibleTo(member)) {
+        return Optional.of(message);
+      }
+    }
+    return Optional.empty();
+  }
+
   Optional<StoredMessage> find(String id) {
     return Optional.ofNullable(recentById.get(id));
   }
@@ -369,14 +384,27 @@ final class MessageLog {
    * Messages from others after {@code member}'s read position: the unread count (capped) and
    * mentions.
    */
-  List<StoredMessage> unreadBy(String member, ConversationState state) {
-    long since = readBy(member, state);
-    return recent.stream().filter(m -> m.timestamp() > since && !m.from().equals(member)).toList();
+  List<StoredMessage> unreadBy(String member, ConversationState state, long now) {
+    return forAfter(member, readBy(member, state), now);
+  }
+
+  /**
+   * The recent messages after {@code since} from others that {@code member} sees and that are still
+   * deliverable at {@code now}.
+   */
+  private List<StoredMessage> forAfter(String member, long since, long now) {
+    return recent.stream()
+        .filter(
+            m ->
+                m.timestamp() > since
+                    && !m.from().equals(member)
+                    && m.visibleTo(member)
+                    && m.validAt(now))
+        .toList();
   }
 
   /** Messages from others after {@code member}'s delivered position: its offline queue (§8.3). */
-  List<StoredMessage> undeliveredTo(String member, ConversationState state) {
-    long since = ackedBy(member, state);
-    return recent.stream().filter(m -> m.timestamp() > since && !m.from().equals(member)).toList();
+  List<StoredMessage> undeliveredTo(String member, ConversationState state, long now) {
+    return forAfter(member, ackedBy(member, state), now);
   }
 }

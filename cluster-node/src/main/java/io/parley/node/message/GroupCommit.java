@@ -179,7 +179,7 @@ final class GroupCommit {
             .setTimeout(settings.timeout());
     for (Write write : batch) {
       StoredMessage m = write.message();
-      builder.addStatement(
+      com.datastax.oss.driver.api.core.cql.BoundStatement bound =
           statement.bind(
               write.appId(),
               write.cid(),
@@ -194,7 +194,15 @@ final class GroupCommit {
               m.receipt(),
               m.patchTimestamp(),
               m.recalled(),
-              m.pushData()));
+              m.pushData(),
+              m.toClients(),
+              m.validTill());
+      // A message to every member leaves to_clients unset (no collection tombstone per row), one
+      // without expiry valid_till.
+      if (m.toClients().isEmpty()) {
+        bound = bound.unset(14);
+      }
+      builder.addStatement(m.validTill() <= 0 ? bound.unset(15) : bound);
     }
     BatchStatement batchStatement = builder.build();
     long started = System.nanoTime();

@@ -4,7 +4,8 @@ package io.parley.node.message;
  * A history page (docs/protocol.md §6.15) over the composite key (timestamp, id): {@code
  * start}/{@code startId} and {@code end}/{@code endId} bound the range, each inclusive or not;
  * {@code newestFirst} takes the newest {@code limit} (direction OLD) instead of the oldest (NEW);
- * {@code lctype} keeps only typed messages of that type.
+ * {@code lctype} keeps only typed messages of that type; {@code reader} (null: everything) keeps
+ * only what that client may see (a service conversation's per-user messages are its own).
  */
 public record HistoryQuery(
     long start,
@@ -15,7 +16,41 @@ public record HistoryQuery(
     boolean endIncluded,
     boolean newestFirst,
     int limit,
-    Integer lctype) {
+    Integer lctype,
+    String reader) {
+
+  public HistoryQuery(
+      long start,
+      String startId,
+      boolean startIncluded,
+      long end,
+      String endId,
+      boolean endIncluded,
+      boolean newestFirst,
+      int limit,
+      Integer lctype) {
+    this(start, startId, startIncluded, end, endId, endIncluded, newestFirst, limit, lctype, null);
+  }
+
+  /** The same page, of what {@code clientId} may see. */
+  public HistoryQuery seenBy(String clientId) {
+    return new HistoryQuery(
+        start,
+        startId,
+        startIncluded,
+        end,
+        endId,
+        endIncluded,
+        newestFirst,
+        limit,
+        lctype,
+        clientId);
+  }
+
+  /** Whether rows may be skipped (then pages are read in chunks). */
+  boolean filtered() {
+    return lctype != null || reader != null;
+  }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
@@ -36,7 +71,8 @@ public record HistoryQuery(
     if (againstLow < 0 || (againstLow == 0 && !lowIncluded)) {
       return false;
     }
-    return lctype == null || lctype.equals(typeOf(message));
+    return (lctype == null || lctype.equals(typeOf(message)))
+        && (reader == null || message.visibleTo(reader));
   }
 
   /**

@@ -40,8 +40,8 @@ public final class MessageStore implements MessageArchive {
 
   private static final String INSERT =
       "INSERT INTO %s.conversation_messages (app_id, cid, month, timestamp, msg_id, "
-          + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data) "
-          + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+          + "from_client, data, bin, mention_pids, mention_all, receipt, patch_timestamp, recalled, push_data, "
+          + "to_clients, valid_till) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   private final CassandraSession session;
   private final String keyspace;
@@ -130,14 +130,24 @@ public final class MessageStore implements MessageArchive {
 
   public CompletionStage<Done> createTables() {
     return Futures.direct(
-        session.executeDDL(
-            "CREATE TABLE IF NOT EXISTS "
-                + keyspace
-                + ".conversation_messages ("
-                + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
-                + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
-                + "push_data text, "
-                + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)"));
+            session.executeDDL(
+                "CREATE TABLE IF NOT EXISTS "
+                    + keyspace
+                    + ".conversation_messages ("
+                    + "app_id text, cid text, month int, timestamp bigint, msg_id text, from_client text, data text, bin boolean, "
+                    + "mention_pids list<text>, mention_all boolean, receipt boolean, patch_timestamp bigint, recalled boolean, "
+                    + "push_data text, to_clients list<text>, valid_till bigint, "
+                    + "PRIMARY KEY ((app_id, cid, month), timestamp, msg_id)) WITH CLUSTERING ORDER BY (timestamp DESC, msg_id DESC)"))
+        // A table made before per-user messages and broadcast expiry lacks their columns: added (an
+        // error when one exists already is the expected answer).
+        .thenCompose(done -> addColumn("to_clients list<text>"))
+        .thenCompose(done -> addColumn("valid_till bigint"));
+  }
+
+  private CompletionStage<Done> addColumn(String column) {
+    return Futures.direct(
+            session.executeDDL("ALTER TABLE " + keyspace + ".conversation_messages ADD " + column))
+        .exceptionally(exists -> Done.getInstance());
   }
 
   /**
@@ -389,9 +399,7 @@ public final class MessageStore implements MessageArchive {
       return CompletableFuture.completedFuture(found);
     }
     int wanted =
-        query.lctype() == null
-            ? query.limit() - found.size()
-            : Math.min(CHUNK, MAX_SCANNED - scanned);
+        !query.filtered() ? query.limit() - found.size() : Math.min(CHUNK, MAX_SCANNED - scanned);
     String order = query.newestFirst() ? "DESC" : "ASC";
     String cql =
         "SELECT * FROM "
@@ -504,7 +512,9 @@ public final class MessageStore implements MessageArchive {
         row.getBoolean("receipt"),
         row.getLong("patch_timestamp"),
         row.getBoolean("recalled"),
-        row.getString("push_data"));
+        row.getString("push_data"),
+        row.getList("to_clients", String.class),
+        row.getLong("valid_till"));
   }
 
   /** The month bucket of a message of a conversation that is not a chatroom (tests). */

@@ -63,6 +63,29 @@ public final class NodeDirectory implements Conversation.Notices {
 
   public record Online(List<String> clientIds) implements CborSerializable {}
 
+  /** How many clients of {@code appId} have a session on this node. */
+  public record CountOnline(String appId, ActorRef<OnlineCount> replyTo) implements Command {}
+
+  /**
+   * {@code clients} of the app online on one node, and their ids when there are at most {@link
+   * #COUNTED_IDS} (else empty).
+   */
+  public record OnlineCount(int clients, List<String> ids) implements CborSerializable {}
+
+  /**
+   * Up to this many clients of an app on a node, the node sends their ids for the online count
+   * (about 30 bytes each, far below a remote message's frame), so that a client online on two nodes
+   * counts once; beyond, only its count.
+   */
+  static final int COUNTED_IDS = 2000;
+
+  /**
+   * Told of every client's first session on this node (for the day's count, {@code /rtm/stats}).
+   */
+  public interface Logins {
+    void loggedIn(String appId, String clientId);
+  }
+
   private record MembershipChanged(ClusterEvent.MemberEvent event) implements Command {}
 
   private final ActorSystem<?> system;
@@ -80,9 +103,16 @@ public final class NodeDirectory implements Conversation.Notices {
   /** The directories of the other cluster members. */
   private volatile List<ActorRef<Command>> others = List.of();
 
+  private final Logins logins;
+
   public NodeDirectory(ActorSystem<?> system, Duration askTimeout) {
+    this(system, askTimeout, (appId, clientId) -> {});
+  }
+
+  public NodeDirectory(ActorSystem<?> system, Duration askTimeout, Logins logins) {
     this.system = system;
     this.askTimeout = askTimeout;
+    this.logins = logins;
     system.systemActorOf(behavior(), NAME, Props.empty());
   }
 
@@ -90,12 +120,14 @@ public final class NodeDirectory implements Conversation.Notices {
   // sessions
 
   public void register(String appId, String clientId, ActorRef<Delivery> session) {
+    boolean[] first = {false};
     clients
         .computeIfAbsent(appId, app -> new ConcurrentHashMap<>())
         .compute(
             clientId,
             (id, sessions) -> {
               if (sessions == null) {
+                first[0] = true;
                 return List.of(session);
               }
               if (sessions.contains(session)) {
@@ -105,6 +137,9 @@ public final class NodeDirectory implements Conversation.Notices {
               more.add(session);
               return List.copyOf(more);
             });
+    if (first[0]) {
+      logins.loggedIn(appId, clientId);
+    }
   }
 
   public void unregister(String appId, String clientId, ActorRef<Delivery> session) {
@@ -199,6 +234,48 @@ public final class NodeDirectory implements Conversation.Notices {
         .thenApply(done -> Set.copyOf(found));
   }
 
+  /**
+   * How many distinct clients of {@code appId} are online on any node. Exact while every node has
+   * at most {@link #COUNTED_IDS} of them (the nodes send their ids); a node with more sends only
+   * its count, and its clients also online on another node count twice. A node that does not answer
+   * in time counts none. One small ask per node.
+   */
+  public CompletionStage<Integer> onlineCount(String appId) {
+    List<CompletableFuture<OnlineCount>> answers =
+        others.stream()
+            .map(
+                node ->
+                    Futures.direct(
+                            AskPattern.<Command, OnlineCount>ask(
+                                node,
+                                replyTo -> new CountOnline(appId, replyTo),
+                                askTimeout,
+                                system.scheduler()))
+                        .exceptionally(failure -> new OnlineCount(0, List.of())))
+            .toList();
+    OnlineCount here = countHere(appId);
+    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> {
+              Set<String> distinct = new HashSet<>(here.ids());
+              int uncounted = here.ids().isEmpty() ? here.clients() : 0;
+              for (CompletableFuture<OnlineCount> answer : answers) {
+                OnlineCount counted = answer.join();
+                distinct.addAll(counted.ids());
+                uncounted += counted.ids().isEmpty() ? counted.clients() : 0;
+              }
+              return distinct.size() + uncounted;
+            });
+  }
+
+  private OnlineCount countHere(String appId) {
+    Map<String, List<ActorRef<Delivery>>> app = clients.getOrDefault(appId, Map.of());
+    List<String> ids = new ArrayList<>(app.keySet());
+    return ids.size() <= COUNTED_IDS
+        ? new OnlineCount(ids.size(), List.copyOf(ids))
+        : new OnlineCount(ids.size(), List.of());
+  }
+
   private void deliverHere(String appId, List<String> clientIds, Notice notice) {
     Map<String, List<ActorRef<Delivery>>> app = clients.get(appId);
     if (app == null) {
@@ -281,6 +358,12 @@ public final class NodeDirectory implements Conversation.Notices {
                   WhoIsOnline.class,
                   query -> {
                     query.replyTo().tell(new Online(onlineHere(query.appId(), query.clientIds())));
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  CountOnline.class,
+                  query -> {
+                    query.replyTo().tell(countHere(query.appId()));
                     return Behaviors.same();
                   })
               .onMessage(

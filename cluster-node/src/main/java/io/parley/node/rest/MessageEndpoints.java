@@ -37,6 +37,9 @@ public final class MessageEndpoints extends RestEndpoints {
   /** Mentioned clients one message may name (LeanCloud: 20). */
   private static final int MAX_MENTIONS = 20;
 
+  /** Recipients of one per-user service message (LeanCloud: 20). */
+  static final int MAX_RECIPIENTS = 20;
+
   private static final int DEFAULT_HISTORY = 100;
   private static final Set<String> PRIORITIES = Set.of("high", "normal", "low");
 
@@ -117,10 +120,7 @@ public final class MessageEndpoints extends RestEndpoints {
             clientId ->
                 get(
                     () ->
-                        historyRoute(query -> byClient(caller.requireMaster(), clientId, query)))),
-        path(
-            PathMatchers.segment("rtm").slash("broadcast"),
-            () -> post(() -> jsonBody(body -> broadcast(caller.requireMaster(), body)))));
+                        historyRoute(query -> byClient(caller.requireMaster(), clientId, query)))));
   }
 
   private Route conversation(Caller caller, String cid, boolean sync) {
@@ -182,8 +182,9 @@ public final class MessageEndpoints extends RestEndpoints {
     String from = requiredText(body, "from_peer");
     String cid = requiredText(body, "conv_id");
     if (body.has("to_peers")) {
-      throw RestError.badParameter(
-          "to_peers (messages to some subscribers of a system conversation) is not supported");
+      // a per-user message of a system conversation: the v1.2 handler
+      return reply(
+          perUser(caller, cid, from, clientIds(body, "to_peers", MAX_RECIPIENTS), body, true));
     }
     Conversation.MessageDraft draft = draft(body, optionalBoolean(body, "transient").orElse(true));
     boolean sync = !optionalBoolean(body, "no_sync").orElse(false);
@@ -192,22 +193,135 @@ public final class MessageEndpoints extends RestEndpoints {
   }
 
   /**
-   * {@code POST /1.1/rtm/broadcast}: {@code from_peer}, {@code conv_id} (a system conversation),
-   * {@code message}, {@code push}: stored in the system conversation and delivered to its
-   * subscribers, online now or at their next login ({@code valid_till} is not enforced: the message
-   * stays in their history).
+   * A per-user message of service conversation {@code cid} ({@code POST
+   * /1.2/rtm/service-conversations/{id}/messages}, and {@code /1.1/rtm/messages} with {@code
+   * to_peers}): {@code message}, {@code transient} (default {@code transientByDefault}), {@code
+   * no_sync}, {@code push_data}, {@code priority}; stored with its recipients through the
+   * conversation before the answer, delivered to them alone (online now, or at their next login).
+   * Counted against the message budget (§3.7).
    */
-  private Route broadcast(Caller caller, ObjectNode body) {
+  CompletionStage<JsonNode> perUser(
+      Caller caller,
+      String cid,
+      String from,
+      List<String> toClients,
+      ObjectNode body,
+      boolean transientByDefault) {
+    if (toClients.isEmpty()) {
+      throw RestError.badParameter("to_clients must name 1 to " + MAX_RECIPIENTS + " clients");
+    }
+    Conversation.MessageDraft draft =
+        draft(body, optionalBoolean(body, "transient").orElse(transientByDefault));
+    boolean sync = !optionalBoolean(body, "no_sync").orElse(false);
+    limiter.acquire(caller.app(), RestLimiter.Budget.MESSAGES);
+    return system(caller, cid)
+        .thenCompose(
+            found ->
+                conversations.ask(
+                    caller.appId(),
+                    cid,
+                    replyTo -> new Conversation.Post(from, draft, sync, replyTo, toClients, 0)))
+        .thenApply(MessageEndpoints::sent);
+  }
+
+  /**
+   * {@code GET .../subscribers/{client_id}/messages}: the client's thread of service conversation
+   * {@code cid} (the broadcasts and its own per-user messages), paged as the other history.
+   */
+  Route thread(Caller caller, String cid, String clientId) {
+    return historyRoute(
+        query ->
+            reply(
+                system(caller, cid)
+                    .thenCompose(found -> page(caller, cid, query.seenBy(clientId)))
+                    .thenApply(messages -> records(cid, messages, query))));
+  }
+
+  /**
+   * {@code DELETE .../subscribers/{client_id}/messages/{mid}?timestamp=}: deletes a per-user
+   * message that names the client, server side only; a message the client does not see is refused
+   * with 404 / 4404, a broadcast with 400 / 4313. A message sent to several clients is one stored
+   * message: it goes for all of them.
+   */
+  Route deletePerUser(
+      Caller caller,
+      String cid,
+      String clientId,
+      String messageId,
+      java.util.Optional<String> timestamp) {
+    if (timestamp.isEmpty()) {
+      throw RestError.badParameter("timestamp is required (the message's timestamp in ms)");
+    }
+    long at = longParameter(timestamp, "timestamp", 0);
+    HistoryQuery exactly =
+        new HistoryQuery(at, messageId, true, at, messageId, true, true, 1, null);
     return reply(
-        broadcast(caller, requiredText(body, "conv_id"), requiredText(body, "from_peer"), body));
+        system(caller, cid)
+            .thenCompose(found -> page(caller, cid, exactly))
+            .thenCompose(
+                found -> {
+                  StoredMessage message =
+                      found.stream()
+                          .filter(m -> m.visibleTo(clientId))
+                          .findFirst()
+                          .orElseThrow(
+                              () ->
+                                  RestError.refused(
+                                      4404, "No message " + messageId + " for " + clientId + "."));
+                  if (message.toClients().isEmpty()) {
+                    throw RestError.refused(
+                        4313, "Message " + messageId + " is a broadcast, not a per-user message.");
+                  }
+                  return conversations.ask(
+                      caller.appId(),
+                      cid,
+                      replyTo -> new Conversation.DeleteMessage(messageId, at, replyTo));
+                })
+            .thenApply(
+                reply -> {
+                  ConversationEndpoints.accepted(reply);
+                  return JSON.createObjectNode();
+                }));
+  }
+
+  /** The service conversation {@code cid}: 404 / 4303 when none, 400 / 4313 when another kind. */
+  CompletionStage<Conversation.Snapshot> system(Caller caller, String cid) {
+    return finder
+        .byIds(caller.appId(), List.of(cid))
+        .thenApply(
+            found -> {
+              if (found.isEmpty()) {
+                throw RestError.refused(4303, "Conversation " + cid + " not found.");
+              }
+              if (found.get(0).kind() != Kind.SYSTEM) {
+                throw RestError.refused(
+                    4313, "Conversation " + cid + " is not a service conversation (sys: true).");
+              }
+              return found.get(0);
+            });
+  }
+
+  private static JsonNode sent(Conversation.Reply reply) {
+    Conversation.Sent sent = (Conversation.Sent) ConversationEndpoints.accepted(reply);
+    return JSON.createObjectNode()
+        .put("msg-id", sent.messageId())
+        .put("timestamp", sent.timestamp());
   }
 
   /**
    * A broadcast of {@code message} (and {@code push}) from {@code from} to every subscriber of
    * system conversation {@code cid}; also {@code POST
-   * /1.2/rtm/service-conversations/{id}/broadcasts} ({@link ServiceConversationEndpoints}).
+   * /1.2/rtm/service-conversations/{id}/broadcasts} and the global broadcasts ({@link
+   * ServiceConversationEndpoints}), counted against {@code budget}; {@code validTill}: when it is
+   * no longer delivered to who has not received it (ms, 0: never).
    */
-  CompletionStage<JsonNode> broadcast(Caller caller, String cid, String from, ObjectNode body) {
+  CompletionStage<JsonNode> broadcast(
+      Caller caller,
+      String cid,
+      String from,
+      ObjectNode body,
+      RestLimiter.Budget budget,
+      long validTill) {
     Conversation.MessageDraft draft =
         new Conversation.MessageDraft(
             message(body),
@@ -219,33 +333,23 @@ public final class MessageEndpoints extends RestEndpoints {
             false,
             null,
             pushData(body, "push"));
-    limiter.acquire(caller.app(), RestLimiter.Budget.BROADCASTS);
-    return finder
-        .byIds(caller.appId(), List.of(cid))
+    limiter.acquire(caller.app(), budget);
+    return system(caller, cid)
         .thenCompose(
-            found -> {
-              if (found.isEmpty()) {
-                throw RestError.refused(4303, "Conversation " + cid + " not found.");
-              }
-              if (found.get(0).kind() != Kind.SYSTEM) {
-                throw RestError.refused(
-                    4313, "Broadcasts go through a system conversation (sys: true).");
-              }
-              return post(caller, cid, from, draft, false);
-            });
+            found ->
+                conversations.ask(
+                    caller.appId(),
+                    cid,
+                    replyTo ->
+                        new Conversation.Post(from, draft, false, replyTo, List.of(), validTill)))
+        .thenApply(MessageEndpoints::sent);
   }
 
   private CompletionStage<JsonNode> post(
       Caller caller, String cid, String from, Conversation.MessageDraft draft, boolean sync) {
     return conversations
         .ask(caller.appId(), cid, replyTo -> new Conversation.Post(from, draft, sync, replyTo))
-        .thenApply(
-            reply -> {
-              Conversation.Sent sent = (Conversation.Sent) ConversationEndpoints.accepted(reply);
-              return JSON.createObjectNode()
-                  .put("msg-id", sent.messageId())
-                  .put("timestamp", sent.timestamp());
-            });
+        .thenApply(MessageEndpoints::sent);
   }
 
   private static Conversation.MessageDraft draft(ObjectNode body, boolean transientMessage) {
@@ -275,7 +379,7 @@ public final class MessageEndpoints extends RestEndpoints {
   /**
    * {@code message}: a string (typed messages are JSON text), or a JSON object sent as its text.
    */
-  private static String message(ObjectNode body) {
+  static String message(ObjectNode body) {
     JsonNode message = body.get("message");
     if (message != null && message.isObject()) {
       return message.toString();
@@ -301,8 +405,7 @@ public final class MessageEndpoints extends RestEndpoints {
    * {@code PUT .../messages/{id}} ({@code from_client}, {@code message}, {@code timestamp}) and
    * {@code .../recall}.
    */
-  private Route patch(
-      Caller caller, String cid, String messageId, ObjectNode body, boolean recall) {
+  Route patch(Caller caller, String cid, String messageId, ObjectNode body, boolean recall) {
     String from = requiredText(body, "from_client");
     long timestamp = requiredTimestamp(body, "timestamp");
     String data = recall ? "" : message(body);
@@ -373,7 +476,7 @@ public final class MessageEndpoints extends RestEndpoints {
    * {@code include_start}), {@code till_msgid}+{@code till_timestamp} where to stop ({@code
    * include_stop}), {@code reversed} (oldest first), {@code limit} (default 100, at most 1000).
    */
-  private Route historyRoute(Function<HistoryQuery, Route> inner) {
+  Route historyRoute(Function<HistoryQuery, Route> inner) {
     return parameterOptional(
         "msgid",
         msgid ->

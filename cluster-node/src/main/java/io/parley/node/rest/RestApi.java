@@ -7,7 +7,9 @@ import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.ReliableNotifications;
 import io.parley.node.conversation.query.ConversationFinder;
+import io.parley.node.message.BroadcastRegistry;
 import io.parley.node.message.MessageStore;
+import io.parley.node.presence.DailyClients;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
@@ -40,7 +42,9 @@ public final class RestApi {
       Clock clock,
       ReliableNotifications notifications,
       TokenRevocation revocations,
-      UserLogins userLogins) {
+      UserLogins userLogins,
+      DailyClients dailyClients,
+      BroadcastRegistry broadcasts) {
 
     public Function<String, EntityRef<Conversation.Command>> entities() {
       return id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
@@ -93,7 +97,8 @@ public final class RestApi {
             new UserSignEndpoints(dependencies.userLogins()),
             clients,
             new ServiceConversationEndpoints(
-                finder, conversations, messages, dependencies.clock()));
+                finder, conversations, messages, dependencies.broadcasts(), dependencies.clock()),
+            new StatsEndpoints(dependencies.directory(), dependencies.dailyClients()));
     return new RestRoutes(
             new RestAuth(
                 dependencies.settings(),

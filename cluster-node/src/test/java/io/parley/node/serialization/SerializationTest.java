@@ -61,6 +61,9 @@ class SerializationTest {
     SERIALIZATION.verifySerialization(
         new NodeDirectory.WhoIsOnline("app", List.of("Jerry"), replyTo.getRef()), true);
     SERIALIZATION.verifySerialization(new NodeDirectory.Online(List.of("Jerry")), true);
+    TestProbe<NodeDirectory.OnlineCount> counted = TEST_KIT.createTestProbe();
+    SERIALIZATION.verifySerialization(new NodeDirectory.CountOnline("app", counted.getRef()), true);
+    SERIALIZATION.verifySerialization(new NodeDirectory.OnlineCount(1, List.of("Jerry")), true);
   }
 
   @Test

@@ -41,7 +41,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
@@ -71,7 +70,8 @@ public final class Main {
    * The start-up steps, top to bottom; tests call the same method. Completes when the gateway is
    * bound, which is once this node is Up in the cluster.
    */
-  public static CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
+  public static CompletionStage<io.parley.node.gateway.GatewayBinding> init(
+      ActorSystem<?> system, NodeSettings settings) {
     joinCluster(system, settings);
     Clock clock = Clock.systemUTC();
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -254,10 +254,8 @@ public final class Main {
             done ->
                 GatewayServer.start(
                     system,
-                    settings.gateway(),
-                    settings.limits().connectionsPerNode(),
-                    new GatewayRoutes(system, settings, sessions, localSessions, restApi)
-                        .handler()))
+                    settings,
+                    new GatewayRoutes(system, settings, sessions, localSessions, restApi)))
         .thenApply(
             binding -> {
               health.gatewayBound(true);

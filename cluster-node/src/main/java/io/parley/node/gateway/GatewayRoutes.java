@@ -3,6 +3,7 @@ package io.parley.node.gateway;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.metrics.NodeMetrics;
+import io.parley.node.session.Outbound;
 import io.parley.node.session.SessionActor;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.ErrorCode;
@@ -14,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.StreamSupport;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -33,9 +35,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  * WebSocket endpoint on every other path, with the subprotocol rules of §1.4, and the REST API's
  * routes (built by the caller) for plain HTTP requests. Directives and translation only.
  */
-public final class GatewayRoutes extends AllDirectives {
+public final class GatewayRoutes extends AllDirectives implements WebSocketSessions {
 
-  private static final String ROUTER_PATH = "/v1/route";
+  static final String ROUTER_PATH = "/v1/route";
 
   private final ActorSystem<?> system;
   private final NodeSettings settings;
@@ -154,56 +156,69 @@ public final class GatewayRoutes extends AllDirectives {
   /**
    * Offered protocols come from the header, else from {@code ?subprotocol=} (the .NET Unity
    * client), else the legacy JSON rule applies. The chosen protocol is echoed only when the client
-   * sent the header.
+   * sent the header. A full node refuses.
    */
-  private HttpResponse webSocket(
-      WebSocketUpgrade upgrade, HttpRequest request, String remoteAddress) {
+  @Override
+  public Handshake handshake(List<String> offered, Optional<String> queried) {
     if (localSessions.size() >= settings.limits().connectionsPerNode()) {
       // Bounded: a full node says so (the SDKs retry, and the router may send them elsewhere).
-      return json(
-          StatusCodes.SERVICE_UNAVAILABLE,
+      return new Handshake.Refused(
+          503,
           503,
           "this node holds "
               + settings.limits().connectionsPerNode()
               + " connections, its maximum; retry later");
     }
+    if (!offered.isEmpty()) {
+      return offered.stream()
+          .map(Subprotocol::byName)
+          .flatMap(Optional::stream)
+          .findFirst()
+          .<Handshake>map(chosen -> new Handshake.Accepted(chosen, chosen.id().orElseThrow()))
+          .orElse(new Handshake.Refused(400, 400, "unsupported subprotocol " + offered));
+    }
+    if (queried.isPresent()) {
+      return Subprotocol.byName(queried.get())
+          .<Handshake>map(chosen -> new Handshake.Accepted(chosen, null))
+          .orElse(new Handshake.Refused(400, 400, "unsupported subprotocol " + queried.get()));
+    }
+    return new Handshake.Accepted(Subprotocol.LEGACY, null);
+  }
+
+  /**
+   * The stream of one accepted connection's session: it starts the session actor when it starts.
+   * {@code lastInbound} is the read-idle clock the edge sets on everything the client sends.
+   */
+  @Override
+  public org.apache.pekko.stream.javadsl.Flow<SessionActor.Inbound, Outbound, NotUsed> session(
+      Subprotocol subprotocol, String remoteAddress, AtomicLong lastInbound) {
+    NodeMetrics.get(system).connectionOpened();
+    return org.apache.pekko.stream.javadsl.Flow.fromGraph(
+        new ConnectionFlow(
+            system,
+            out ->
+                SessionActor.create(
+                    sessionDependencies, subprotocol, out, lastInbound, remoteAddress),
+            settings.session().outboundBuffer(),
+            remoteAddress,
+            localSessions));
+  }
+
+  private HttpResponse webSocket(
+      WebSocketUpgrade upgrade, HttpRequest request, String remoteAddress) {
     List<String> offered =
         StreamSupport.stream(upgrade.getRequestedProtocols().spliterator(), false).toList();
-    Subprotocol subprotocol;
-    String echo = null;
-    if (!offered.isEmpty()) {
-      Optional<Subprotocol> chosen =
-          offered.stream().map(Subprotocol::byName).flatMap(Optional::stream).findFirst();
-      if (chosen.isEmpty()) {
-        return json(StatusCodes.BAD_REQUEST, 400, "unsupported subprotocol " + offered);
-      }
-      subprotocol = chosen.get();
-      echo = subprotocol.id().orElseThrow();
-    } else {
-      Optional<String> queried = queryParameter(request, "subprotocol");
-      if (queried.isPresent()) {
-        Optional<Subprotocol> chosen = Subprotocol.byName(queried.get());
-        if (chosen.isEmpty()) {
-          return json(StatusCodes.BAD_REQUEST, 400, "unsupported subprotocol " + queried.get());
-        }
-        subprotocol = chosen.get();
-      } else {
-        subprotocol = Subprotocol.LEGACY;
-      }
+    Handshake handshake = handshake(offered, queryParameter(request, "subprotocol"));
+    if (handshake instanceof Handshake.Refused refused) {
+      return json(StatusCodes.get(refused.status()), refused.code(), refused.error());
     }
-    NodeMetrics.get(system).connectionOpened();
+    Handshake.Accepted accepted = (Handshake.Accepted) handshake;
     AtomicLong lastInbound = new AtomicLong(System.nanoTime());
-    var flow =
-        org.apache.pekko.stream.javadsl.Flow.fromGraph(
-            new ConnectionFlow(
-                system,
-                out ->
-                    SessionActor.create(
-                        sessionDependencies, subprotocol, out, lastInbound, remoteAddress),
-                settings.session().outboundBuffer(),
-                remoteAddress,
-                localSessions));
-    return webSockets.handle(upgrade, flow, echo, lastInbound::set);
+    return webSockets.handle(
+        upgrade,
+        session(accepted.subprotocol(), remoteAddress, lastInbound),
+        accepted.echo(),
+        lastInbound::set);
   }
 
   /**
@@ -211,8 +226,11 @@ public final class GatewayRoutes extends AllDirectives {
    * query.
    */
   static Optional<String> queryParameter(HttpRequest request, String name) {
-    String raw = request.getUri().rawQueryString().orElse("");
-    return Arrays.stream(raw.split("[?&]"))
+    return queryParameter(request.getUri().rawQueryString().orElse(""), name);
+  }
+
+  static Optional<String> queryParameter(String rawQuery, String name) {
+    return Arrays.stream(rawQuery.split("[?&]"))
         .filter(pair -> pair.startsWith(name + "="))
         .map(
             pair ->
@@ -232,13 +250,18 @@ public final class GatewayRoutes extends AllDirectives {
 
   /** An HTTP error in the REST API's shape: {@code {"code": n, "error": "..."}}. */
   static HttpResponse json(StatusCode status, int code, String error) {
-    ObjectNode body = JsonNodeFactory.instance.objectNode();
-    body.put("code", code);
-    body.put("error", error);
     return HttpResponse.create()
         .withStatus(status)
         .addHeader(AccessControlAllowOrigin.create(HttpOriginRanges.ALL))
-        .withEntity(ContentTypes.APPLICATION_JSON, body.toString());
+        .withEntity(ContentTypes.APPLICATION_JSON, jsonBody(code, error));
+  }
+
+  /** The body of an HTTP error: {@code {"code": n, "error": "..."}}. */
+  static String jsonBody(int code, String error) {
+    ObjectNode body = JsonNodeFactory.instance.objectNode();
+    body.put("code", code);
+    body.put("error", error);
+    return body.toString();
   }
 
   private static String firstNonBlank(String configured, String fallback) {

@@ -12,7 +12,6 @@ import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
 
@@ -27,42 +26,65 @@ public final class GatewayServer {
   /** Connections the listener keeps beyond the WebSocket cap, for the router and probes. */
   static final int RESERVED_CONNECTIONS = 512;
 
-  public static CompletionStage<ServerBinding> start(
+  /**
+   * Binds the listener with the edge of {@code parley.gateway.edge}; with TLS configured, always
+   * Pekko HTTP's (the lean edge speaks plain TCP only).
+   */
+  public static CompletionStage<GatewayBinding> start(
+      ActorSystem<?> system, NodeSettings settings, GatewayRoutes routes) {
+    NodeSettings.Gateway gateway = settings.gateway();
+    ServerSettings server = ServerSettings.create(system.classicSystem());
+    int webSocketCap = settings.limits().connectionsPerNode();
+    server =
+        server.withMaxConnections(
+            Math.max(server.getMaxConnections(), webSocketCap + RESERVED_CONNECTIONS));
+    var handler = routes.handler();
+    boolean lean = gateway.edge().kind() == NodeSettings.Edge.Kind.LEAN && gateway.tls().isEmpty();
+    String scheme =
+        gateway.tls().isPresent() ? "https/wss" : lean ? "http/ws, lean edge" : "http/ws";
+    CompletionStage<GatewayBinding> bound =
+        lean
+            ? LeanEdge.bind(system, settings, server, routes, handler)
+            : pekkoHttp(system, gateway, server, handler);
+    return bound.whenComplete(
+        (binding, failure) -> {
+          if (failure != null) {
+            system
+                .log()
+                .error(
+                    "Gateway could not bind {}:{}: {}",
+                    gateway.interfaceName(),
+                    gateway.port(),
+                    failure.getMessage());
+            system.terminate();
+          } else {
+            system.log().info("Gateway listening on {} ({})", binding.localAddress(), scheme);
+          }
+        });
+  }
+
+  private static CompletionStage<GatewayBinding> pekkoHttp(
       ActorSystem<?> system,
       NodeSettings.Gateway settings,
-      int webSocketCap,
+      ServerSettings server,
       org.apache.pekko.japi.function.Function<
               org.apache.pekko.http.javadsl.model.HttpRequest,
               CompletionStage<org.apache.pekko.http.javadsl.model.HttpResponse>>
           handler) {
-    ServerSettings server = ServerSettings.create(system.classicSystem());
-    int listenerCap = Math.max(server.getMaxConnections(), webSocketCap + RESERVED_CONNECTIONS);
     ServerBuilder builder =
         Http.get(system)
             .newServerAt(settings.interfaceName(), settings.port())
-            .withSettings(server.withMaxConnections(listenerCap));
+            .withSettings(server);
     if (settings.tls().isPresent()) {
       builder =
           builder.enableHttps(ConnectionContext.httpsServer(sslContext(settings.tls().get())));
     }
-    String scheme = settings.tls().isPresent() ? "https/wss" : "http/ws";
     return builder
         .bind(handler)
-        .whenComplete(
-            (binding, failure) -> {
-              if (failure != null) {
-                system
-                    .log()
-                    .error(
-                        "Gateway could not bind {}:{}: {}",
-                        settings.interfaceName(),
-                        settings.port(),
-                        failure.getMessage());
-                system.terminate();
-              } else {
-                binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
-                system.log().info("Gateway listening on {} ({})", binding.localAddress(), scheme);
-              }
+        .thenApply(
+            binding -> {
+              binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+              return new GatewayBinding(binding.localAddress(), binding::unbind);
             });
   }
 

@@ -247,10 +247,7 @@ final class MessageLayer
       }
 
       private SessionActor.Inbound checked(Frame frame) {
-        int size = frame.size();
-        return size > maxMessageSize
-            ? new SessionActor.TooLong(size)
-            : new SessionActor.Data(frame);
+        return MessageLayer.checked(frame, maxMessageSize);
       }
 
       private void onOutbound(Outbound outbound) {
@@ -290,6 +287,12 @@ final class MessageLayer
         }
       }
     };
+  }
+
+  /** A complete message for the session, or {@link SessionActor.TooLong} over the cap. */
+  static SessionActor.Inbound checked(Frame frame, int maxMessageSize) {
+    int size = frame.size();
+    return size > maxMessageSize ? new SessionActor.TooLong(size) : new SessionActor.Data(frame);
   }
 
   private static FrameStart render(Frame frame) {

@@ -110,7 +110,36 @@ public record NodeSettings(
       String secondaryWsUrl,
       String secondaryWssUrl,
       Duration routerTtl,
-      Optional<Tls> tls) {}
+      Optional<Tls> tls,
+      Edge edge) {}
+
+  /**
+   * Which WebSocket edge serves the listener ({@code parley.gateway.edge}), and the lean edge's
+   * bounds on a connection's HTTP request head.
+   */
+  public record Edge(Kind kind, int maxRequestHead, Duration requestHeadTimeout) {
+
+    public enum Kind {
+      LEAN,
+      PEKKO_HTTP
+    }
+
+    static Edge fromConfig(Config gateway) {
+      String name = gateway.getString("edge");
+      Kind kind =
+          switch (name) {
+            case "lean" -> Kind.LEAN;
+            case "pekko-http" -> Kind.PEKKO_HTTP;
+            default ->
+                throw new IllegalArgumentException(
+                    "parley.gateway.edge must be lean or pekko-http, not " + name);
+          };
+      return new Edge(
+          kind,
+          Math.toIntExact(gateway.getBytes("max-request-head")),
+          gateway.getDuration("request-head-timeout"));
+    }
+  }
 
   public record Tls(String keystorePath, String keystorePassword) {}
 
@@ -230,7 +259,8 @@ public record NodeSettings(
         gateway.getString("secondary-ws-url"),
         gateway.getString("secondary-wss-url"),
         gateway.getDuration("router-ttl"),
-        tls);
+        tls,
+        Edge.fromConfig(gateway));
   }
 
   /**

@@ -18,6 +18,7 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.parley.deploy.cassandra.LocalCassandra;
 import io.parley.node.Main;
+import io.parley.node.gateway.GatewayBinding;
 import io.parley.node.settings.NodeSettings;
 import io.parley.node.testing.SharedCassandra;
 import java.io.IOException;
@@ -45,7 +46,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,7 +84,7 @@ class KubernetesBootstrapIT {
   private static Path secrets;
   private static final List<Pod3> pods = new ArrayList<>();
   private static final List<ActorSystem<Void>> systems = new ArrayList<>();
-  private static final List<ServerBinding> bindings = new ArrayList<>();
+  private static final List<GatewayBinding> bindings = new ArrayList<>();
 
   @BeforeAll
   static void startApiServer() throws Exception {
@@ -195,7 +195,7 @@ class KubernetesBootstrapIT {
 
   @AfterEach
   void stopNodes() throws Exception {
-    for (ServerBinding binding : bindings) {
+    for (GatewayBinding binding : bindings) {
       binding.unbind();
     }
     // One after another, as a rolling update would: each leaves a cluster that can still
@@ -340,7 +340,7 @@ class KubernetesBootstrapIT {
   private static double bootAndAwaitCluster(
       String resource, List<Pod3> nodes, Map<String, Object> environment) throws Exception {
     long started = System.nanoTime();
-    List<CompletableFuture<ServerBinding>> starting = new ArrayList<>();
+    List<CompletableFuture<GatewayBinding>> starting = new ArrayList<>();
     for (Pod3 pod : nodes) {
       Config config = podConfig(resource, pod, environment);
       assertTrue(config.getBoolean("parley.cluster-bootstrap"));
@@ -357,7 +357,7 @@ class KubernetesBootstrapIT {
           Main.init(system, NodeSettings.fromConfig(system.settings().config()))
               .toCompletableFuture());
     }
-    for (CompletableFuture<ServerBinding> binding : starting) {
+    for (CompletableFuture<GatewayBinding> binding : starting) {
       bindings.add(binding.get(60, TimeUnit.SECONDS));
     }
     long deadline = System.nanoTime() + FORMATION.toNanos();

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.parley.deploy.cassandra.LocalCassandra;
 import io.parley.node.Main;
+import io.parley.node.gateway.GatewayBinding;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.settings.NodeSettings;
 import java.net.URI;
@@ -13,7 +14,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
@@ -31,9 +31,9 @@ public final class TestNode implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final Ports ports;
-  private final ServerBinding binding;
+  private final GatewayBinding binding;
 
-  private TestNode(ActorSystem<Void> system, Ports ports, ServerBinding binding) {
+  private TestNode(ActorSystem<Void> system, Ports ports, GatewayBinding binding) {
     this.system = system;
     this.ports = ports;
     this.binding = binding;
@@ -57,7 +57,7 @@ public final class TestNode implements AutoCloseable {
             .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "parley", config);
     try {
-      ServerBinding binding =
+      GatewayBinding binding =
           Main.init(system, NodeSettings.fromConfig(system.settings().config()))
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);

@@ -107,7 +107,10 @@ public final class Main {
         new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
     DailyClients dailyClients =
         new DailyClients(
-            system, config.getString("pekko.persistence.cassandra.journal.keyspace"), clock);
+            system,
+            config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            clock,
+            settings.dailyClients());
     BroadcastRegistry broadcasts =
         new BroadcastRegistry(
             system, config.getString("pekko.persistence.cassandra.journal.keyspace"));

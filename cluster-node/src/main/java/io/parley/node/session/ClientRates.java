@@ -29,18 +29,17 @@ final class ClientRates {
 
   private final Limits limits;
   private final Map<String, Map<Kind, Bucket>> buckets = new HashMap<>();
-  private final Bucket refusals;
+  /** Made at the first refusal: most connections are never refused (a login costs no bucket). */
+  private Bucket refusals;
 
   /**
    * Receipts are counted per connection: a flood guard, whatever the number of clients on the
-   * socket.
+   * socket. Made at the first receipt, like every bucket here: an idle session holds none.
    */
-  private final Bucket receipts;
+  private Bucket receipts;
 
   ClientRates(Limits limits) {
     this.limits = limits;
-    this.refusals = perMinute(limits.refusalsPerMinute());
-    this.receipts = perMinute(limits.receiptsPerMinute());
   }
 
   /**
@@ -75,8 +74,13 @@ final class ClientRates {
    */
   boolean tryTake(String clientId, Kind kind, int tokens) {
     if (kind == Kind.RECEIPTS) {
-      return receipts == null
-          || receipts.tryConsume(Math.max(1, Math.min(tokens, limits.receiptsPerMinute())));
+      if (limits.receiptsPerMinute() <= 0) {
+        return true;
+      }
+      if (receipts == null) {
+        receipts = perMinute(limits.receiptsPerMinute());
+      }
+      return receipts.tryConsume(Math.max(1, Math.min(tokens, limits.receiptsPerMinute())));
     }
     int perMinute =
         switch (kind) {
@@ -99,7 +103,13 @@ final class ClientRates {
    * Records one refusal of this connection: false once the connection has been refused too often.
    */
   boolean refused() {
-    return refusals == null || refusals.tryConsume(1);
+    if (limits.refusalsPerMinute() <= 0) {
+      return true;
+    }
+    if (refusals == null) {
+      refusals = perMinute(limits.refusalsPerMinute());
+    }
+    return refusals.tryConsume(1);
   }
 
   /** The client logged out: its buckets go (a new login starts full, as on a new connection). */

@@ -135,11 +135,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** A conversation notice for one of this session's clients, through this node's directory. */
   private record Delivered(Delivery delivery) implements Command {}
 
-  /** Time to renew this socket's registrations (presence, chatrooms). */
-  private enum RenewRegistrations implements Command {
-    INSTANCE
-  }
-
   /** A login's credentials were checked: it opens, or gets the refusal. */
   private record LoginChecked(GenericCommand open, String clientId, Credentials.Check check)
       implements Command {}
@@ -194,7 +189,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /**
    * How often registrations (presence, chatrooms) are renewed, healing entities that moved or
-   * restarted.
+   * restarted: at most this long between the socket's periodic checks ({@link IdleCheck}), which
+   * renew them once a client has logged in.
    */
   private static final Duration RENEW = Duration.ofSeconds(30);
 
@@ -329,8 +325,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             dependencies.clock());
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
+    // One periodic timer per socket: the read-idle check, and once logged in the renewals.
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
-    timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, idleCheck);
+    timers.startTimerWithFixedDelay(
+        IdleCheck.INSTANCE, idleCheck.compareTo(RENEW) < 0 ? idleCheck : RENEW);
     context.getLog().debug("Connection from {} with subprotocol {}", remoteAddress, subprotocol);
   }
 
@@ -390,8 +388,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
                 .onMessage(PresenceRegistered.class, this::onPresenceRegistered)
                 .onMessage(RequestChecked.class, this::onRequestChecked)
                 .onMessage(AddAnswered.class, added -> reply(conversations.onAdded(added.answer())))
-                .onMessage(Kicked.class, this::onKicked)
-                .onMessageEquals(RenewRegistrations.INSTANCE, this::onRenewRegistrations))
+                .onMessage(Kicked.class, this::onKicked))
         .build();
   }
 
@@ -688,9 +685,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     LoggedIn login = new LoggedIn(clientId, accepted.tag(), accepted.deviceId());
     boolean firstLogin = sessions.put(clientId, login) == null;
     timers.cancel(LoginTimedOut.INSTANCE);
-    if (!timers.isTimerActive(RenewRegistrations.INSTANCE)) {
-      timers.startTimerWithFixedDelay(RenewRegistrations.INSTANCE, RENEW);
-    }
     getContext()
         .getLog()
         .debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
@@ -1163,7 +1157,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       return close(
           ErrorCode.READ_TIMEOUT, "no frame for " + settings.readIdleTimeout().toSeconds() + " s");
     }
-    return Behaviors.same();
+    return sessions.isEmpty() ? Behaviors.same() : onRenewRegistrations();
   }
 
   private Behavior<Command> onStreamEnded() {

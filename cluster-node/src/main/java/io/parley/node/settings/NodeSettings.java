@@ -19,7 +19,8 @@ public record NodeSettings(
     Limits limits,
     Security security,
     Rest rest,
-    CassandraTls cassandraTls) {
+    CassandraTls cassandraTls,
+    DailyClientWrites dailyClients) {
 
   /**
    * One application: the ids and keys its SDKs are configured with, its REST rate limits ({@link
@@ -101,6 +102,31 @@ public record NodeSettings(
 
   /** {@code parley.security}: how long a client signature (docs/protocol.md §14.1) stays valid. */
   public record Security(Duration signatureValidity) {}
+
+  /**
+   * How a node writes the day's clients ({@code parley.daily-clients}, for {@code /rtm/stats}):
+   * writes in flight, clients per batch, logins that may wait, clients remembered per day.
+   */
+  public record DailyClientWrites(
+      int writesInFlight, int batchMaxClients, int maxQueued, int rememberedPerDay) {
+    static DailyClientWrites fromConfig(Config daily) {
+      DailyClientWrites settings =
+          new DailyClientWrites(
+              daily.getInt("writes-in-flight"),
+              daily.getInt("batch-max-clients"),
+              daily.getInt("max-queued"),
+              daily.getInt("remembered-per-day"));
+      if (settings.writesInFlight() < 1
+          || settings.batchMaxClients() < 1
+          || settings.maxQueued() < 1
+          || settings.rememberedPerDay() < 0) {
+        throw new IllegalArgumentException(
+            "parley.daily-clients: writes-in-flight, batch-max-clients and max-queued must be at"
+                + " least 1, remembered-per-day at least 0");
+      }
+      return settings;
+    }
+  }
 
   public record Gateway(
       String interfaceName,
@@ -220,7 +246,8 @@ public record NodeSettings(
         Limits.fromConfig(root),
         new Security(config.getDuration("security.signature-validity")),
         Rest.fromConfig(config.getConfig("rest")),
-        CassandraTls.fromConfig(config.getConfig("cassandra.tls")));
+        CassandraTls.fromConfig(config.getConfig("cassandra.tls")),
+        DailyClientWrites.fromConfig(config.getConfig("daily-clients")));
   }
 
   /**

@@ -110,7 +110,11 @@ public final class Main {
             system,
             config.getString("pekko.persistence.cassandra.journal.keyspace"),
             clock,
-            settings.dailyClients());
+            new DailyClients.Settings(
+                settings.dailyClients().writesInFlight(),
+                settings.dailyClients().batchMaxClients(),
+                settings.dailyClients().maxQueued(),
+                settings.dailyClients().rememberedPerDay()));
     BroadcastRegistry broadcasts =
         new BroadcastRegistry(
             system, config.getString("pekko.persistence.cassandra.journal.keyspace"));

@@ -229,8 +229,12 @@ public final class GatewayRoutes extends AllDirectives implements WebSocketSessi
     return queryParameter(request.getUri().rawQueryString().orElse(""), name);
   }
 
+  /** Compiled once: {@code String.split("[?&]")} compiles its regex on every call. */
+  private static final java.util.regex.Pattern QUERY_SEPARATORS =
+      java.util.regex.Pattern.compile("[?&]");
+
   static Optional<String> queryParameter(String rawQuery, String name) {
-    return Arrays.stream(rawQuery.split("[?&]"))
+    return Arrays.stream(QUERY_SEPARATORS.split(rawQuery))
         .filter(pair -> pair.startsWith(name + "="))
         .map(
             pair ->

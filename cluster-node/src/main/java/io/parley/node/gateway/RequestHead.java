@@ -26,9 +26,12 @@ record RequestHead(String method, String target, String version, List<String[]> 
     return -1;
   }
 
+  /** Compiled once: {@code String.split("\r\n")} compiles its regex on every call. */
+  private static final java.util.regex.Pattern LINES = java.util.regex.Pattern.compile("\r\n");
+
   /** The head in {@code bytes} (ending with the blank line), or empty when it is not HTTP/1.x. */
   static Optional<RequestHead> parse(ByteString bytes) {
-    String[] lines = bytes.decodeString(StandardCharsets.ISO_8859_1).split("\r\n");
+    String[] lines = LINES.split(bytes.decodeString(StandardCharsets.ISO_8859_1));
     String[] requestLine = lines[0].split(" ");
     if (requestLine.length != 3 || !requestLine[2].startsWith("HTTP/1.")) {
       return Optional.empty();

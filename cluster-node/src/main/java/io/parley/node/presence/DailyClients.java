@@ -8,7 +8,6 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import io.parley.node.concurrent.Futures;
 import io.parley.node.concurrent.PreparedStatements;
 import io.parley.node.concurrent.RateLimitedLog;
-import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -44,12 +43,19 @@ public final class DailyClients implements NodeDirectory.Logins {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DailyClients.class);
 
+  /**
+   * Writes in flight, clients per batch, logins that may wait, clients remembered per day (from
+   * {@code NodeSettings.DailyClientWrites}).
+   */
+  public record Settings(
+      int writesInFlight, int batchMaxClients, int maxQueued, int rememberedPerDay) {}
+
   private record Login(String appId, String day, String clientId) {}
 
   private final CassandraSession session;
   private final String keyspace;
   private final Clock clock;
-  private final NodeSettings.DailyClientWrites settings;
+  private final Settings settings;
   private final PreparedStatements statements;
   private final RateLimitedLog log = new RateLimitedLog(LOG, Duration.ofSeconds(10));
 
@@ -71,7 +77,7 @@ public final class DailyClients implements NodeDirectory.Logins {
       ActorSystem<?> system,
       String keyspace,
       Clock clock,
-      NodeSettings.DailyClientWrites settings) {
+      Settings settings) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.statements = new PreparedStatements(session);
     this.keyspace = keyspace;

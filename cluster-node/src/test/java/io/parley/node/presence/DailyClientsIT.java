@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
-import io.parley.node.settings.NodeSettings;
 import io.parley.node.testing.Cql;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
@@ -40,8 +39,8 @@ class DailyClientsIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final String KEYSPACE =
       "parley_daily_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-  private static final NodeSettings.DailyClientWrites SETTINGS =
-      new NodeSettings.DailyClientWrites(2, 100, 20_000, 200_000);
+  private static final DailyClients.Settings SETTINGS =
+      new DailyClients.Settings(2, 100, 20_000, 200_000);
 
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);
   @RegisterExtension static final Cql CQL = new Cql();

@@ -329,7 +329,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     Duration idleCheck = settings.readIdleTimeout().dividedBy(4);
     timers.startTimerWithFixedDelay(
         IdleCheck.INSTANCE, idleCheck.compareTo(RENEW) < 0 ? idleCheck : RENEW);
-    context.getLog().debug("Connection from {} with subprotocol {}", remoteAddress, subprotocol);
+    // The class's logger, not context.getLog(): that builds a logger and an MDC per actor (its
+    // path as a string), and then sets and clears the MDC around every message.
+    LOG.debug("Connection from {} with subprotocol {}", remoteAddress, subprotocol);
   }
 
   @Override
@@ -492,7 +494,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (requestId.isPresent()) {
       return reply(Replies.error(requestId.get(), null, e.code(), e.getMessage()));
     }
-    getContext().getLog().debug("Closing {}: undecodable frame: {}", remoteAddress, e.getMessage());
+    LOG.debug("Closing {}: undecodable frame: {}", remoteAddress, e.getMessage());
     return close(e.code(), e.getMessage());
   }
 
@@ -685,9 +687,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     LoggedIn login = new LoggedIn(clientId, accepted.tag(), accepted.deviceId());
     boolean firstLogin = sessions.put(clientId, login) == null;
     timers.cancel(LoginTimedOut.INSTANCE);
-    getContext()
-        .getLog()
-        .debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
+    LOG.debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
     String token = credentials.issue(app, clientId, login.tag(), login.deviceId());
     GenericCommand opened =
         Replies.opened(
@@ -765,7 +765,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     conversations.loggedOut(session.clientId());
     messages.loggedOut(session.clientId());
     messages.flushAcks();
-    getContext().getLog().debug("{} logged out on {}", session.clientId(), remoteAddress);
+    LOG.debug("{} logged out on {}", session.clientId(), remoteAddress);
     presenceHooks.offline(
         app.appId(), session.clientId(), PresenceHooks.LOGOUT, remoteAddress, session.tag(), null);
     return reply(Replies.closed(command, session.clientId()));
@@ -1172,9 +1172,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (!sessions.isEmpty() && !goingAway) {
       messages.connectionLost();
     }
-    getContext()
-        .getLog()
-        .debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());
+    LOG.debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());
     return Behaviors.stopped();
   }
 
@@ -1257,9 +1255,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    */
   private Behavior<Command> close(ErrorCode code, String detail) {
     metrics.refused("close", code.code());
-    getContext()
-        .getLog()
-        .debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
+    LOG.debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
     out.tell(new Outbound.Close(code.code(), code.reason()));
     timers.cancelAll();
     timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);

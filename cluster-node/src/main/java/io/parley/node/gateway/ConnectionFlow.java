@@ -63,6 +63,15 @@ final class ConnectionFlow extends GraphStage<FlowShape<SessionActor.Inbound, Ou
     this.localSessions = localSessions;
   }
 
+  /** Starts a connection's session actor and counts it among the node's sessions. */
+  static ActorRef<SessionActor.Command> spawn(
+      ActorSystem<?> system, Behavior<SessionActor.Command> session, LocalSessions localSessions) {
+    ActorRef<SessionActor.Command> actor =
+        system.systemActorOf(session, "session-" + CONNECTIONS.incrementAndGet(), Props.empty());
+    localSessions.add(actor);
+    return actor;
+  }
+
   @Override
   public FlowShape<SessionActor.Inbound, Outbound> shape() {
     return shape;
@@ -116,11 +125,8 @@ final class ConnectionFlow extends GraphStage<FlowShape<SessionActor.Inbound, Ou
                 });
         ActorRef<Outbound> outbound = Adapter.toTyped(stageActor.ref());
         acks = Adapter.toTyped(stageActor.ref());
-        actor =
-            system.systemActorOf(
-                session.apply(outbound), "session-" + CONNECTIONS.incrementAndGet(), Props.empty());
+        actor = spawn(system, session.apply(outbound), localSessions);
         stageActor.watch(Adapter.toClassic(actor));
-        localSessions.add(actor);
         pull(in);
       }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -202,6 +203,29 @@ public final class GatewayRoutes extends AllDirectives implements WebSocketSessi
             settings.session().outboundBuffer(),
             remoteAddress,
             localSessions));
+  }
+
+  @Override
+  public ActorRef<SessionActor.Command> start(
+      Subprotocol subprotocol,
+      String remoteAddress,
+      AtomicLong lastInbound,
+      ActorRef<Outbound> out) {
+    NodeMetrics.get(system).connectionOpened();
+    return ConnectionFlow.spawn(
+        system,
+        SessionActor.create(sessionDependencies, subprotocol, out, lastInbound, remoteAddress),
+        localSessions);
+  }
+
+  @Override
+  public void ended(ActorRef<SessionActor.Command> session) {
+    localSessions.remove(session);
+  }
+
+  @Override
+  public int outboundBuffer() {
+    return settings.session().outboundBuffer();
   }
 
   private HttpResponse webSocket(

@@ -1,5 +1,6 @@
 package io.parley.node.gateway;
 
+import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.session.Outbound;
 import io.parley.node.session.SessionActor;
 import io.parley.protocol.Frame;
@@ -8,6 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.Terminated;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
@@ -20,6 +24,7 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 import org.apache.pekko.util.ByteStringBuilder;
+import scala.runtime.BoxedUnit;
 
 /**
  * One TCP connection of the lean edge, as one stage: it reads the HTTP/1.1 request head (under a
@@ -30,7 +35,9 @@ import org.apache.pekko.util.ByteStringBuilder;
  *       {@link WebSocketSessions#handshake}) and runs RFC 6455 framing in this same stage:
  *       unmasking, pings answered and counted as activity, the close handshake (bounded by {@link
  *       #CLOSE_TIMEOUT}), fragments collected under the message cap and the assembly deadline; the
- *       session's {@link ConnectionFlow} is the only other stage, fused into the same interpreter;
+ *       session actor is fed by this stage itself (through its stage actor: one message at a time,
+ *       the next when the session acked), with no second stage or interpreter per connection (what
+ *       {@link ConnectionFlow} does for the Pekko HTTP edge);
  *   <li>for anything else (router, REST, health, a malformed upgrade) hands the connection, with
  *       the bytes already read, to Pekko HTTP's server layer, so those answers do not change.
  * </ul>
@@ -38,8 +45,10 @@ import org.apache.pekko.util.ByteStringBuilder;
  * <p>Inbound messages have the same semantics as {@link MessageLayer} (one value per message, the
  * next read only when the session took the previous one, {@link SessionActor.TooLong} and {@link
  * SessionActor.Incomplete}); writes towards the socket are bounded the same way: the session's next
- * frame is taken only when the socket took the previous one, and a client that keeps sending
- * control frames without reading is no longer read.
+ * frame is written only when the socket took the previous one, at most {@link
+ * WebSocketSessions#outboundBuffer} frames wait (a client that stops reading is closed with 1008,
+ * as {@link ConnectionFlow} does), and a client that keeps sending control frames without reading
+ * is no longer read.
  */
 final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>> {
 
@@ -48,6 +57,9 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
 
   /** Frames queued towards the socket before the client's input is no longer read. */
   private static final int MAX_QUEUED_WRITES = 16;
+
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(LeanConnection.class);
 
   private static final String HEAD_TIMER = "head";
   private static final String CLOSE_TIMER = "close";
@@ -97,9 +109,22 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
 
     private boolean headRead;
 
-    // The WebSocket, once accepted.
-    private SubSourceOutlet<SessionActor.Inbound> toSession;
-    private SubSinkInlet<Outbound> fromSession;
+    // The WebSocket, once accepted: its session actor, and the stage actor it talks to.
+    private ActorRef<SessionActor.Command> session;
+    private ActorRef<SessionActor.Ack> acks;
+
+    /** The session took the last message (acked): it may get the next. */
+    private boolean sessionTakes;
+
+    /** The session was told the stream ended: it gets no more messages. */
+    private boolean sessionInputClosed;
+
+    /** The session actor stopped. */
+    private boolean sessionGone;
+
+    /** The session's frames not yet handed to the socket, oldest first (bounded). */
+    private final ArrayDeque<Outbound> fromSession = new ArrayDeque<>(2);
+
     private AtomicLong lastInbound;
 
     /** A message read and not yet taken by the session (it takes one at a time). */
@@ -163,6 +188,13 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
 
     @Override
     public void postStop() {
+      if (session != null) {
+        context.sessions().ended(session);
+        if (!sessionGone && !sessionInputClosed) {
+          // The connection was torn down under us: the session ends too.
+          session.tell(SessionActor.StreamCompleted.INSTANCE);
+        }
+      }
       onStop.run();
     }
 
@@ -314,44 +346,55 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
                   + "\r\n\r\n",
               StandardCharsets.ISO_8859_1));
       lastInbound = new AtomicLong(System.nanoTime());
-      toSession = new SubSourceOutlet<>("LeanConnection.toSession");
-      fromSession = new SubSinkInlet<>("LeanConnection.fromSession");
-      toSession.setHandler(
-          new AbstractOutHandler() {
-            @Override
-            public void onPull() {
-              readFrames();
-            }
-
-            @Override
-            public void onDownstreamFinish(Throwable cause) {
-              // The session ended; its side's completion closes the socket.
-            }
-          });
-      fromSession.setHandler(
-          new AbstractInHandler() {
-            @Override
-            public void onPush() {
-              onOutbound(fromSession.grab());
-            }
-
-            @Override
-            public void onUpstreamFinish() {
-              sendClose(WebSocketFrames.NORMAL_CLOSURE, "");
-            }
-
-            @Override
-            public void onUpstreamFailure(Throwable cause) {
-              sendClose(1011, "");
-            }
-          });
       String address =
           remote.getAddress() == null ? "unknown" : remote.getAddress().getHostAddress();
-      Source.fromGraph(toSession.source())
-          .via(context.sessions().session(accepted.subprotocol(), address, lastInbound))
-          .runWith(fromSession.sink(), subFusingMaterializer());
-      fromSession.pull();
+      StageActor stageActor =
+          getStageActor(
+              message -> {
+                onSessionMessage(message._2());
+                return BoxedUnit.UNIT;
+              });
+      ActorRef<Outbound> outbound = Adapter.toTyped(stageActor.ref());
+      acks = Adapter.toTyped(stageActor.ref());
+      session = context.sessions().start(accepted.subprotocol(), address, lastInbound, outbound);
+      stageActor.watch(Adapter.toClassic(session));
+      sessionTakes = true;
       readFrames();
+    }
+
+    /** From the session actor: an ack, a frame or close for the socket, or its end. */
+    private void onSessionMessage(Object message) {
+      if (message instanceof SessionActor.Ack) {
+        sessionTakes = true;
+        readFrames();
+      } else if (message instanceof Outbound outbound) {
+        if (closeSent) {
+          return;
+        }
+        if (fromSession.size() >= context.sessions().outboundBuffer()) {
+          LOG.warn(
+              "Dropping connection from {}: it stopped reading with {} frames queued",
+              remote.getAddress() == null ? "unknown" : remote.getAddress().getHostAddress(),
+              fromSession.size());
+          fromSession.clear();
+          NodeMetrics.get(Adapter.toTyped(materializer().system()))
+              .refused("close", ConnectionFlow.SLOW_CONSUMER_CLOSE);
+          fromSession.add(new Outbound.Close(ConnectionFlow.SLOW_CONSUMER_CLOSE, "SLOW_CONSUMER"));
+        } else {
+          fromSession.add(outbound);
+        }
+        flush();
+      } else if (message instanceof Terminated) {
+        sessionGone = true;
+        sessionInputClosed = true;
+        flush();
+      }
+    }
+
+    /** Hands one message to the session (which acks it when it wants the next). */
+    private void toSession(SessionActor.Inbound inbound) {
+      sessionTakes = false;
+      session.tell(new SessionActor.FrameReceived(acks, inbound));
     }
 
     private void onOutbound(Outbound outbound) {
@@ -378,8 +421,10 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
         return;
       }
       closeSent = true;
-      if (!toSession.isClosed()) {
-        toSession.complete();
+      fromSession.clear();
+      if (!sessionInputClosed) {
+        sessionInputClosed = true;
+        session.tell(SessionActor.StreamCompleted.INSTANCE);
       }
       if (closeReceived) {
         finishing = true;
@@ -404,9 +449,16 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
       }
       if (finishing) {
         completeStage();
-      } else if (fromSession != null) {
-        if (!closeSent && !fromSession.hasBeenPulled() && !fromSession.isClosed()) {
-          fromSession.pull();
+      } else if (session != null) {
+        // The session's next frame only once the socket took the previous one.
+        if (!closeSent && !fromSession.isEmpty()) {
+          onOutbound(fromSession.poll());
+          return;
+        }
+        if (sessionGone && !closeSent) {
+          // Everything the session sent is written: the socket closes normally.
+          sendClose(WebSocketFrames.NORMAL_CLOSURE, "");
+          return;
         }
         readFrames();
       }
@@ -414,16 +466,16 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
 
     /** Reads as many frames as the session and the socket let it; pulls when it needs bytes. */
     private void readFrames() {
-      if (reading || toSession == null || finishing) {
+      if (reading || session == null || finishing) {
         return;
       }
       reading = true;
       Step step;
       try {
         do {
-          if (ready != null && (toSession.isClosed() || toSession.isAvailable())) {
-            if (!toSession.isClosed()) {
-              toSession.push(ready);
+          if (ready != null && (sessionInputClosed || sessionTakes)) {
+            if (!sessionInputClosed) {
+              toSession(ready);
             }
             ready = null;
           }
@@ -609,8 +661,8 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
         fragments = null;
         discarding = true;
         timedOut = true;
-        if (ready == null && toSession.isAvailable()) {
-          toSession.push(
+        if (ready == null && sessionTakes && !sessionInputClosed) {
+          toSession(
               new SessionActor.Incomplete(
                   "message not complete within " + context.assemblyTimeout()));
         }

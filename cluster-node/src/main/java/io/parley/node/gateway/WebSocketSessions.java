@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.stream.javadsl.Flow;
 
 /** What either WebSocket edge asks the node: may this handshake go on, and the session to run. */
@@ -32,4 +33,24 @@ interface WebSocketSessions {
    */
   Flow<SessionActor.Inbound, Outbound, NotUsed> session(
       Subprotocol subprotocol, String remoteAddress, AtomicLong lastInbound);
+
+  /**
+   * The lean edge's way in, with no stream: starts the session actor of one accepted connection,
+   * which sends to {@code out} and acks each {@link SessionActor.FrameReceived}; the edge feeds it
+   * as {@link ConnectionFlow} does and calls {@link #ended} when the connection ends.
+   */
+  ActorRef<SessionActor.Command> start(
+      Subprotocol subprotocol,
+      String remoteAddress,
+      AtomicLong lastInbound,
+      ActorRef<Outbound> out);
+
+  /** The connection of {@code session} (from {@link #start}) ended. */
+  void ended(ActorRef<SessionActor.Command> session);
+
+  /**
+   * Frames a session may have waiting for its socket; beyond, the client stopped reading and is
+   * closed with 1008.
+   */
+  int outboundBuffer();
 }

@@ -73,11 +73,7 @@ public final class DailyClients implements NodeDirectory.Logins {
   private int rememberedCount;
   private int inFlight;
 
-  public DailyClients(
-      ActorSystem<?> system,
-      String keyspace,
-      Clock clock,
-      Settings settings) {
+  public DailyClients(ActorSystem<?> system, String keyspace, Clock clock, Settings settings) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.statements = new PreparedStatements(session);
     this.keyspace = keyspace;
@@ -153,9 +149,7 @@ public final class DailyClients implements NodeDirectory.Logins {
   private void drain() {
     statements
         .get(
-            "INSERT INTO "
-                + keyspace
-                + ".clients_by_day (app_id, day, client_id) VALUES (?, ?, ?)")
+            "INSERT INTO " + keyspace + ".clients_by_day (app_id, day, client_id) VALUES (?, ?, ?)")
         .whenComplete(
             (statement, failure) -> {
               if (failure != null) {

@@ -29,6 +29,7 @@ final class ClientRates {
 
   private final Limits limits;
   private final Map<String, Map<Kind, Bucket>> buckets = new HashMap<>();
+
   /** Made at the first refusal: most connections are never refused (a login costs no bucket). */
   private Bucket refusals;
 

@@ -18,6 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -64,7 +67,39 @@ class LeanConnectionTest {
             Subprotocol subprotocol, String remoteAddress, AtomicLong lastInbound) {
           return Flow.<SessionActor.Inbound>create().map(LeanConnectionTest::echo);
         }
+
+        @Override
+        public ActorRef<SessionActor.Command> start(
+            Subprotocol subprotocol,
+            String remoteAddress,
+            AtomicLong lastInbound,
+            ActorRef<Outbound> out) {
+          return TEST_KIT.spawn(echoSession(out));
+        }
+
+        @Override
+        public void ended(ActorRef<SessionActor.Command> session) {}
+
+        @Override
+        public int outboundBuffer() {
+          return 16;
+        }
       };
+
+  /** A session actor that answers each message with {@link #echo} and stops at the stream's end. */
+  static Behavior<SessionActor.Command> echoSession(ActorRef<Outbound> out) {
+    return Behaviors.receive(SessionActor.Command.class)
+        .onMessage(
+            SessionActor.FrameReceived.class,
+            received -> {
+              out.tell(echo(received.inbound()));
+              received.ackTo().tell(SessionActor.Ack.INSTANCE);
+              return Behaviors.same();
+            })
+        .onMessageEquals(SessionActor.StreamCompleted.INSTANCE, Behaviors::stopped)
+        .onMessage(SessionActor.StreamFailed.class, failed -> Behaviors.stopped())
+        .build();
+  }
 
   /** Stands in for Pekko HTTP: answers every chunk it gets with that chunk, marked. */
   static Flow<ByteString, ByteString, NotUsed> markedEcho(int chunks) {

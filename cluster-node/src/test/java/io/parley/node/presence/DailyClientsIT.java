@@ -99,8 +99,7 @@ class DailyClientsIT {
   }
 
   /** {@code clients} distinct clients log in at once, from several session threads. */
-  private static void loginConcurrently(String app, String prefix, int clients)
-      throws Exception {
+  private static void loginConcurrently(String app, String prefix, int clients) throws Exception {
     ExecutorService sessions = Executors.newFixedThreadPool(8);
     try {
       List<java.util.concurrent.Future<?>> done = new ArrayList<>();

@@ -30,11 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.Signal;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
@@ -341,30 +341,50 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   // ------------------------------------------------------------------------------------- states
 
+  // Each state is one small Receive that dispatches with instanceof, not a ReceiveBuilder's: a
+  // built receive holds about 20 cases, their lambdas and Scala lists per actor (about 1.4 KB per
+  // idle session, and their allocation at every login).
+
   /**
    * No login accepted yet: frames are served (only echo, heartbeats and logins succeed; anything
    * else needs a session), and the login timeout closes a connection that never opens one.
    */
   private Receive<Command> awaitingOpen() {
-    return connected(
-            newReceiveBuilder()
-                .onMessage(FrameReceived.class, received -> openOnFirstLogin(onFrame(received)))
-                .onMessage(LoginChecked.class, checked -> openOnFirstLogin(onLoginChecked(checked)))
-                .onMessageEquals(LoginTimedOut.INSTANCE, this::onLoginTimedOut))
-        .build();
+    return new Connected() {
+      @Override
+      public Behavior<Command> receiveMessage(Command message) {
+        if (message instanceof FrameReceived received) {
+          return openOnFirstLogin(onFrame(received));
+        } else if (message instanceof LoginChecked checked) {
+          return openOnFirstLogin(onLoginChecked(checked));
+        } else if (message == LoginTimedOut.INSTANCE) {
+          return onLoginTimedOut();
+        }
+        return connected(message);
+      }
+    };
   }
 
   /**
    * What a connection that is not closing handles in every state: the read-idle check, the node's
    * goaway, the stream's end and the actor's stop.
    */
-  private ReceiveBuilder<Command> connected(ReceiveBuilder<Command> state) {
-    return state
-        .onMessageEquals(IdleCheck.INSTANCE, this::onIdleCheck)
-        .onMessageEquals(GoAway.INSTANCE, this::onGoAway)
-        .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
-        .onMessage(StreamFailed.class, failed -> onStreamEnded())
-        .onSignal(PostStop.class, stop -> onStopped(null));
+  private abstract class Connected extends Receive<Command> {
+    Behavior<Command> connected(Command message) {
+      if (message == IdleCheck.INSTANCE) {
+        return onIdleCheck();
+      } else if (message == GoAway.INSTANCE) {
+        return onGoAway();
+      } else if (message == StreamCompleted.INSTANCE || message instanceof StreamFailed) {
+        return onStreamEnded();
+      }
+      return Behaviors.unhandled();
+    }
+
+    @Override
+    public Behavior<Command> receiveSignal(Signal signal) {
+      return signal instanceof PostStop ? onStopped(null) : Behaviors.unhandled();
+    }
   }
 
   /** The first accepted login moves the connection to {@link #open()}. */
@@ -377,21 +397,35 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * registrations are renewed. The socket stays in this state when every client has logged out.
    */
   private Receive<Command> open() {
-    return connected(
-            newReceiveBuilder()
-                .onMessage(FrameReceived.class, this::onFrame)
-                .onMessage(Emit.class, emit -> onEmit(emit.command()))
-                .onMessage(EmitAll.class, this::onEmitAll)
-                .onMessage(
-                    Answered.class, answered -> onEmit(messages.onAnswered(answered.answer())))
-                .onMessage(AckWindowClosed.class, this::onAckWindowClosed)
-                .onMessage(Delivered.class, delivered -> onDelivery(delivered.delivery()))
-                .onMessage(LoginChecked.class, this::onLoginChecked)
-                .onMessage(PresenceRegistered.class, this::onPresenceRegistered)
-                .onMessage(RequestChecked.class, this::onRequestChecked)
-                .onMessage(AddAnswered.class, added -> reply(conversations.onAdded(added.answer())))
-                .onMessage(Kicked.class, this::onKicked))
-        .build();
+    return new Connected() {
+      @Override
+      public Behavior<Command> receiveMessage(Command message) {
+        if (message instanceof FrameReceived received) {
+          return onFrame(received);
+        } else if (message instanceof Delivered delivered) {
+          return onDelivery(delivered.delivery());
+        } else if (message instanceof Emit emit) {
+          return onEmit(emit.command());
+        } else if (message instanceof EmitAll all) {
+          return onEmitAll(all);
+        } else if (message instanceof Answered answered) {
+          return onEmit(messages.onAnswered(answered.answer()));
+        } else if (message instanceof AckWindowClosed closed) {
+          return onAckWindowClosed(closed);
+        } else if (message instanceof LoginChecked checked) {
+          return onLoginChecked(checked);
+        } else if (message instanceof PresenceRegistered registered) {
+          return onPresenceRegistered(registered);
+        } else if (message instanceof RequestChecked checked) {
+          return onRequestChecked(checked);
+        } else if (message instanceof AddAnswered added) {
+          return reply(conversations.onAdded(added.answer()));
+        } else if (message instanceof Kicked kicked) {
+          return onKicked(kicked);
+        }
+        return connected(message);
+      }
+    };
   }
 
   /**
@@ -401,19 +435,25 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * moved elsewhere, which is not an abnormal end, so no will message goes out.
    */
   private Receive<Command> closing(ErrorCode closedWith, boolean goingAway) {
-    return newReceiveBuilder()
-        .onMessage(
-            FrameReceived.class,
-            received -> {
-              received.ackTo().tell(Ack.INSTANCE);
-              return Behaviors.same();
-            })
-        .onMessageEquals(ClosingTimedOut.INSTANCE, Behaviors::stopped)
-        .onMessageEquals(StreamCompleted.INSTANCE, () -> onStreamEnded(goingAway))
-        .onMessage(StreamFailed.class, failed -> onStreamEnded(goingAway))
-        .onSignal(PostStop.class, stop -> onStopped(closedWith))
-        .onAnyMessage(ignored -> Behaviors.same())
-        .build();
+    return new Receive<>() {
+      @Override
+      public Behavior<Command> receiveMessage(Command message) {
+        if (message instanceof FrameReceived received) {
+          received.ackTo().tell(Ack.INSTANCE);
+          return Behaviors.same();
+        } else if (message == ClosingTimedOut.INSTANCE) {
+          return Behaviors.stopped();
+        } else if (message == StreamCompleted.INSTANCE || message instanceof StreamFailed) {
+          return onStreamEnded(goingAway);
+        }
+        return Behaviors.same();
+      }
+
+      @Override
+      public Behavior<Command> receiveSignal(Signal signal) {
+        return signal instanceof PostStop ? onStopped(closedWith) : Behaviors.unhandled();
+      }
+    };
   }
 
   // ------------------------------------------------------------------------------------- frames

@@ -164,7 +164,8 @@ public final class Main {
             storage.keepSnapshots(),
             storage.deleteEventsOnSnapshot(),
             storage.positionFlushInterval(),
-            storage.indexActivityInterval()),
+            storage.indexActivityInterval(),
+            new io.parley.node.conversation.TailBudget(storage.offlineTailBudgetBytes())),
         new Conversation.Residency(
             storage.conversationIdleTimeout(), storage.maxResidentConversations()));
     SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());

@@ -554,19 +554,20 @@ final class MessageLog {
   }
 
   /**
-   * Messages from others after {@code member}'s read position: the unread count (capped) and
-   * mentions.
+   * Messages from others after {@code member}'s read position among the recent ones: the unread
+   * count (capped at {@link #RECENT}) and mentions, whether or not a tail is kept.
    */
   List<StoredMessage> unreadBy(String member, ConversationState state, long now) {
-    return forAfter(member, readBy(member, state), now);
+    return forAfter(recent.stream(), member, readBy(member, state), now);
   }
 
   /**
    * The recent messages after {@code since} from others that {@code member} sees and that are still
    * deliverable at {@code now}.
    */
-  private List<StoredMessage> forAfter(String member, long since, long now) {
-    return messages()
+  private static List<StoredMessage> forAfter(
+      java.util.stream.Stream<StoredMessage> messages, String member, long since, long now) {
+    return messages
         .filter(
             m ->
                 m.timestamp() > since
@@ -578,6 +579,6 @@ final class MessageLog {
 
   /** Messages from others after {@code member}'s delivered position: its offline queue (§8.3). */
   List<StoredMessage> undeliveredTo(String member, ConversationState state, long now) {
-    return forAfter(member, ackedBy(member, state), now);
+    return forAfter(messages(), member, ackedBy(member, state), now);
   }
 }

@@ -20,6 +20,11 @@ class MessageLogTest {
 
   private static final long BASE = 1_000_000L;
 
+  /** A budget far above what one conversation keeps. */
+  private final TailBudget budget = new TailBudget(64L << 20);
+
+  private final ConversationState state = pair();
+
   private static ConversationState pair() {
     return ConversationState.empty()
         .started(
@@ -52,8 +57,6 @@ class MessageLogTest {
 
   @Test
   void an_offline_member_finds_its_whole_queue_in_memory_up_to_the_cap() {
-    TailBudget budget = new TailBudget(64L << 20);
-    ConversationState state = pair();
     MessageLog log = loaded(1000, budget);
     store(log, state, 1, 1000);
 
@@ -76,8 +79,6 @@ class MessageLogTest {
 
   @Test
   void acks_release_the_tail_and_a_conversation_whose_members_are_online_keeps_only_the_recent() {
-    TailBudget budget = new TailBudget(64L << 20);
-    ConversationState state = pair();
     MessageLog log = loaded(1000, budget);
     store(log, state, 1, 500);
     assertEquals(500, log.size());
@@ -108,13 +109,12 @@ class MessageLogTest {
 
   @Test
   void over_budget_a_conversation_keeps_only_the_recent_and_says_the_queue_left_memory() {
-    TailBudget budget = new TailBudget(2_000);
-    ConversationState state = pair();
-    MessageLog log = loaded(1000, budget);
+    TailBudget tiny = new TailBudget(2_000);
+    MessageLog log = loaded(1000, tiny);
     store(log, state, 1, 1000);
 
     assertTrue(log.size() < 110, "a 2 KB budget holds a few messages at most: " + log.size());
-    assertTrue(budget.usedBytes() <= 2_000);
+    assertTrue(tiny.usedBytes() <= 2_000);
     assertTrue(log.mayHaveOlder(0), "the queue must be read from the archive");
     List<StoredMessage> inMemory = log.undeliveredTo("Jerry", state, BASE + 2000);
     assertEquals(1000, inMemory.get(inMemory.size() - 1).timestamp() - BASE);
@@ -122,22 +122,21 @@ class MessageLogTest {
 
   @Test
   void entities_share_the_node_budget_and_a_stopped_one_gives_its_bytes_back() {
-    ConversationState state = pair();
     long oneTail = TailBudget.sizeOf(message("Tom", 1)) * 400;
-    TailBudget budget = new TailBudget(oneTail + oneTail / 2);
-    MessageLog first = loaded(1000, budget);
-    MessageLog second = loaded(1000, budget);
+    TailBudget shared = new TailBudget(oneTail + oneTail / 2);
+    MessageLog first = loaded(1000, shared);
+    MessageLog second = loaded(1000, shared);
     store(first, state, 1, 500);
     assertEquals(500, first.size());
     store(second, state, 1, 500);
     assertTrue(second.mayHaveOlder(0), "the second found the budget spent and fell back");
-    assertEquals(first.tailBytes() + second.tailBytes(), budget.usedBytes());
+    assertEquals(first.tailBytes() + second.tailBytes(), shared.usedBytes());
 
     first.release(); // PostStop: passivation, handoff, shutdown
     assertEquals(MessageLog.RECENT, first.size());
-    assertEquals(second.tailBytes(), budget.usedBytes());
+    assertEquals(second.tailBytes(), shared.usedBytes());
     second.release();
-    assertEquals(0, budget.usedBytes());
+    assertEquals(0, shared.usedBytes());
 
     store(second, state, 501, 900);
     assertEquals(500, second.size(), "with the bytes back the next messages are kept again");
@@ -145,8 +144,7 @@ class MessageLogTest {
 
   @Test
   void without_a_tail_setting_the_log_keeps_the_recent_messages_only() {
-    ConversationState state = pair();
-    MessageLog log = loaded(20, new TailBudget(64L << 20));
+    MessageLog log = loaded(20, budget);
     store(log, state, 1, 300);
     assertEquals(MessageLog.RECENT, log.size());
     assertTrue(log.mayHaveOlder(0));
@@ -155,8 +153,6 @@ class MessageLogTest {
 
   @Test
   void a_deleted_or_patched_tail_message_keeps_the_budget_exact() {
-    TailBudget budget = new TailBudget(64L << 20);
-    ConversationState state = pair();
     MessageLog log = loaded(1000, budget);
     store(log, state, 1, 300);
     log.remove("m5");

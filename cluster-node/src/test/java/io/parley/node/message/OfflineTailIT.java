@@ -5,24 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.StoredMessages;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
-import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.DirectCommand;
 import io.parley.protocol.wire.GenericCommand;
-import io.parley.protocol.wire.OpType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,24 +48,15 @@ class OfflineTailIT {
   static final NodeCluster TINY_BUDGET =
       new NodeCluster(1, QUEUE_OF_1000 + "parley.storage.offline-tail-budget = 4KiB\n");
 
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
-  }
+  @RegisterExtension final OpenClients clients = new OpenClients();
 
   /** A conversation and the ids of the messages sent to it, in order. */
   private record Sent(String cid, List<String> ids) {}
 
   /** Tom, online, sends {@code count} messages to Jerry, who never logged in. */
-  private Sent sendWhileJerryIsOffline(TestNode node, String tom, String jerry, int count) {
-    ImClient sender = TestClients.login(node, APP, tom, clients, WAIT);
+  private Sent sendWhileJerryIsOffline(TestNode node, String tomName, String jerry, int count) {
+    ImClient sender = clients.login(node, APP, tomName, WAIT);
+    String tom = clients.id(tomName);
     GenericCommand started =
         sender.call(ImClient.convStart(tom, List.of(jerry), "{\"name\":\"w4\"}"), WAIT);
     String cid = started.getConvMessage().getCid();
@@ -85,15 +73,6 @@ class OfflineTailIT {
       ids.add(reply.getAckMessage().getUid());
     }
     return new Sent(cid, ids);
-  }
-
-  private ImClient loginV1(TestNode node, String peer) {
-    ImClient client =
-        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_1, OfferMode.HEADER, WAIT);
-    clients.add(client);
-    GenericCommand opened = client.call(ImClient.sessionOpen(APP, peer), WAIT);
-    assertEquals(OpType.opened, opened.getOp(), opened::toString);
-    return client;
   }
 
   /** The next {@code count} direct pushes. */
@@ -113,15 +92,15 @@ class OfflineTailIT {
    */
   private void offlineQueueArrivesWhole(
       TestNode node, String label, int count, boolean archiveDeleted) {
-    String tom = id("Tom" + count);
-    String jerry = id("Jerry" + count);
-    Sent sent = sendWhileJerryIsOffline(node, tom, jerry, count);
+    String jerryName = "Jerry" + count;
+    String jerry = clients.id(jerryName);
+    Sent sent = sendWhileJerryIsOffline(node, "Tom" + count, jerry, count);
     if (archiveDeleted) {
       // The rows leave Cassandra behind the node's back: only a queue held in memory still arrives.
       StoredMessages.deleteAll(APP, sent.cid());
     }
     long start = System.nanoTime();
-    ImClient client = loginV1(node, jerry);
+    ImClient client = clients.login(node, APP, jerryName, Subprotocol.PROTOBUF_1, WAIT);
     int expected = Math.min(count, LIMIT);
     List<DirectCommand> pushed = directs(client, expected);
     long millis = (System.nanoTime() - start) / 1_000_000;
@@ -146,21 +125,21 @@ class OfflineTailIT {
                 AckCommand.newBuilder().setCid(sent.cid()).setMid(pushed.get(expected - 1).getId()))
             .build());
     client.call(ImClient.sessionClose(jerry), WAIT);
-    ImClient again = awaitAckedThenLogin(node, jerry);
+    ImClient again = awaitAckedThenLogin(node, jerryName);
     assertTrue(
         TestClients.pollPush(again, CommandType.direct, Duration.ofMillis(1500)).isEmpty(),
         "acked messages are not pushed again");
   }
 
   /** Logs in again once the ack had time to reach the conversation. */
-  private ImClient awaitAckedThenLogin(TestNode node, String peer) {
+  private ImClient awaitAckedThenLogin(TestNode node, String name) {
     try {
       Thread.sleep(500);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    return loginV1(node, peer);
+    return clients.login(node, APP, name, Subprotocol.PROTOBUF_1, WAIT);
   }
 
   @Test

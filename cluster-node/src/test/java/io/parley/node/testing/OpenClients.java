@@ -28,6 +28,16 @@ public final class OpenClients implements AfterEachCallback {
     return TestClients.login(node, appId, id(name), open, wait);
   }
 
+  /** The same with another subprotocol. */
+  public ImClient login(
+      TestNode node,
+      String appId,
+      String name,
+      io.parley.protocol.Subprotocol protocol,
+      Duration wait) {
+    return TestClients.login(node, appId, id(name), protocol, open, wait);
+  }
+
   /** A client opened elsewhere, closed with the others. */
   public ImClient add(ImClient client) {
     open.add(client);

@@ -23,8 +23,18 @@ public final class TestClients {
    */
   public static ImClient login(
       TestNode node, String appId, String peerId, List<ImClient> open, Duration wait) {
-    ImClient client =
-        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, wait);
+    return login(node, appId, peerId, Subprotocol.PROTOBUF_3, open, wait);
+  }
+
+  /** The same with another subprotocol (e.g. {@code PROTOBUF_1}, which gets offline pushes). */
+  public static ImClient login(
+      TestNode node,
+      String appId,
+      String peerId,
+      Subprotocol protocol,
+      List<ImClient> open,
+      Duration wait) {
+    ImClient client = ImClient.connect(node.webSocketUri(), protocol, OfferMode.HEADER, wait);
     open.add(client);
     GenericCommand opened = client.call(ImClient.sessionOpen(appId, peerId), wait);
     assertEquals(OpType.opened, opened.getOp(), opened::toString);

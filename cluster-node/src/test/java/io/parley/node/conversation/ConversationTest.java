@@ -1118,6 +1118,83 @@ class ConversationTest {
         "sends work after two failures");
   }
 
+  /**
+   * Issue #7 W4: with {@code offline-messages-per-conversation} above 100 the entity keeps what B
+   * has not received in its offline tail, counted in the node's budget; when the entity stops (here
+   * a restart) the bytes go back, and the queue is then read from the archive, still whole.
+   */
+  @Test
+  void an_offline_tail_is_counted_in_the_node_budget_and_given_back_when_the_entity_stops() {
+    ConversationSettings d = ConversationSettings.DEFAULT;
+    ConversationSettings queueOf1000 =
+        new ConversationSettings(
+            d.memberRoles(),
+            d.blacklist(),
+            d.maxMembers(),
+            d.maxTemporaryMembers(),
+            d.defaultTemporaryTtl(),
+            d.maxTemporaryTtl(),
+            d.defaultQueryLimit(),
+            d.maxQueryLimit(),
+            d.maxQueryCandidates(),
+            d.maxShutup(),
+            d.maxBlacklist(),
+            d.maxMessageSize(),
+            1000,
+            d.offlineConversations(),
+            d.maxChatroomOnline(),
+            d.maxAttributesSize(),
+            d.maxQuerySteps());
+    TailBudget budget = new TailBudget(64L << 20);
+    Conversation.Durability durability = Conversation.Durability.DEFAULT;
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            TEST_KIT.system(),
+            Conversation.create(
+                "app:0123456789abcdef0123ffff",
+                queueOf1000,
+                notices,
+                Conversation.MemberIndex.NONE,
+                archive,
+                clock,
+                new Conversation.Durability(
+                    durability.snapshotEvery(),
+                    durability.keepSnapshots(),
+                    durability.deleteEventsOnSnapshot(),
+                    durability.positionFlush(),
+                    durability.indexActivityInterval(),
+                    budget)));
+    start(List.of("B"), Kind.NORMAL, 0);
+    for (int n = 1; n <= 300; n++) {
+      send("A", text(Integer.toString(n), false, null));
+    }
+    assertTrue(budget.usedBytes() > 0, "200 messages beyond the recent 100 are kept for B");
+    var fromMemory =
+        assertInstanceOf(
+            Conversation.Undelivered.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 1000, r))
+                .reply());
+    assertEquals(300, fromMemory.messages().size());
+    assertFalse(fromMemory.hasMore());
+
+    kit.restart();
+    assertEquals(0, budget.usedBytes(), "the stopped entity gave its tail back");
+    var fromArchive =
+        assertInstanceOf(
+            Conversation.Undelivered.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 1000, r))
+                .reply());
+    assertEquals(
+        fromMemory.messages().stream().map(m -> m.id()).toList(),
+        fromArchive.messages().stream().map(m -> m.id()).toList(),
+        "the same queue, read from the archive");
+    assertFalse(fromArchive.hasMore());
+
+    var acked = fromArchive.messages().get(299);
+    kit.runCommand(new Conversation.Acked("B", acked.timestamp(), null));
+    assertEquals(0, budget.usedBytes());
+  }
+
   @Test
   void recent_messages_and_flushed_positions_survive_recovery() {
     start(List.of("B"), Kind.NORMAL, 0);

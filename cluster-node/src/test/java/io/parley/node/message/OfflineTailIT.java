@@ -152,6 +152,23 @@ class OfflineTailIT {
     offlineQueueArrivesWhole(MEMORY.first(), "memory, over the limit", LIMIT + 10, true);
   }
 
+  /**
+   * Two full queues at one login: 2,000 pushes, more than a connection's outbound buffer (1,024).
+   */
+  @Test
+  void two_full_queues_reach_one_login() {
+    TestNode node = MEMORY.first();
+    String jerry = clients.id("JerryTwice");
+    Sent first = sendWhileJerryIsOffline(node, "TomA", jerry, LIMIT);
+    Sent second = sendWhileJerryIsOffline(node, "TomB", jerry, LIMIT);
+    ImClient client = clients.login(node, APP, "JerryTwice", Subprotocol.PROTOBUF_1, WAIT);
+    List<DirectCommand> pushed = directs(client, 2 * LIMIT);
+    assertEquals(
+        java.util.Set.of(first.cid(), second.cid()),
+        pushed.stream().map(DirectCommand::getCid).collect(java.util.stream.Collectors.toSet()));
+    assertTrue(client.isOpen(), "the connection survived the burst");
+  }
+
   @Test
   void over_the_tail_budget_the_same_queue_is_read_from_cassandra() {
     offlineQueueArrivesWhole(TINY_BUDGET.first(), "cassandra (4 KiB budget)", LIMIT, false);

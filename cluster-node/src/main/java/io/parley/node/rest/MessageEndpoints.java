@@ -12,6 +12,7 @@ import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.message.HistoryQuery;
 import io.parley.node.message.StoredMessage;
+import io.parley.protocol.ErrorCode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -267,10 +268,12 @@ public final class MessageEndpoints extends RestEndpoints {
                           .orElseThrow(
                               () ->
                                   RestError.refused(
-                                      4404, "No message " + messageId + " for " + clientId + "."));
+                                      ErrorCode.MESSAGE_NOT_FOUND,
+                                      "No message " + messageId + " for " + clientId + "."));
                   if (message.toClients().isEmpty()) {
                     throw RestError.refused(
-                        4313, "Message " + messageId + " is a broadcast, not a per-user message.");
+                        ErrorCode.SYSTEM_CONVERSATION_REQUIRED,
+                        "Message " + messageId + " is a broadcast, not a per-user message.");
                   }
                   return conversations.ask(
                       caller.appId(),
@@ -291,11 +294,12 @@ public final class MessageEndpoints extends RestEndpoints {
         .thenApply(
             found -> {
               if (found.isEmpty()) {
-                throw RestError.refused(4303, "Conversation " + cid + " not found.");
+                throw RestError.conversationNotFound(cid);
               }
               if (found.get(0).kind() != Kind.SYSTEM) {
                 throw RestError.refused(
-                    4313, "Conversation " + cid + " is not a service conversation (sys: true).");
+                    ErrorCode.SYSTEM_CONVERSATION_REQUIRED,
+                    "Conversation " + cid + " is not a service conversation (sys: true).");
               }
               return found.get(0);
             });

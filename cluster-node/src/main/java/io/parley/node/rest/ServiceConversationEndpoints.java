@@ -6,6 +6,7 @@ import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.message.BroadcastRegistry;
+import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -157,7 +158,9 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                 found -> {
                   BroadcastRegistry.Broadcast broadcast =
                       found.orElseThrow(
-                          () -> RestError.refused(4404, "No valid broadcast " + mid + "."));
+                          () ->
+                              RestError.refused(
+                                  ErrorCode.MESSAGE_NOT_FOUND, "No valid broadcast " + mid + "."));
                   return conversations
                       .ask(
                           caller.appId(),

@@ -2,7 +2,6 @@ package io.parley.node.rest;
 
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
-import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.ReliableNotifications;
@@ -14,6 +13,7 @@ import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.session.UserLogins;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.util.List;

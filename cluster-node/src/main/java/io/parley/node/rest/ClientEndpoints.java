@@ -46,7 +46,7 @@ public final class ClientEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return pathPrefix(
-        PathMatchers.segment("rtm").slash("clients"),
+        rtm("clients"),
         () ->
             concat(
                 path("check-online", () -> post(() -> checkOnline(caller.requireMaster()))),

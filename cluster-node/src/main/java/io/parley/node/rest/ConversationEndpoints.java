@@ -49,16 +49,12 @@ public final class ConversationEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return concat(
-        pathPrefix(
-            PathMatchers.segment("rtm").slash("conversations"), () -> kind(caller, Kind.NORMAL)),
-        pathPrefix(
-            PathMatchers.segment("rtm").slash("chatrooms"), () -> kind(caller, Kind.TRANSIENT)),
+        pathPrefix(rtm("conversations"), () -> kind(caller, Kind.NORMAL)),
+        pathPrefix(rtm("chatrooms"), () -> kind(caller, Kind.TRANSIENT)),
         // §3.3: service conversations are created, read and updated like the others; their
         // subscribers and
         // broadcasts are ServiceConversationEndpoints'.
-        pathPrefix(
-            PathMatchers.segment("rtm").slash("service-conversations"),
-            () -> kind(caller, Kind.SYSTEM)));
+        pathPrefix(rtm("service-conversations"), () -> kind(caller, Kind.SYSTEM)));
   }
 
   private Route kind(Caller caller, Kind kind) {
@@ -246,18 +242,14 @@ public final class ConversationEndpoints extends RestEndpoints {
    * {@code conv/query} for {@code inner}; 400 when invalid.
    */
   Route withQuery(Function<ConversationQuery, Route> inner) {
-    return parameterOptional(
-        "where",
-        where ->
-            parameterOptional(
-                "order",
-                order ->
-                    parameterOptional(
-                        "limit",
-                        limit ->
-                            parameterOptional(
-                                "skip",
-                                skip -> inner.apply(parseQuery(where, order, limit, skip))))));
+    return withParameters(
+        parameters ->
+            inner.apply(
+                parseQuery(
+                    parameters.optional("where"),
+                    parameters.optional("order"),
+                    parameters.optional("limit"),
+                    parameters.optional("skip"))));
   }
 
   private ConversationQuery parseQuery(

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -63,14 +64,12 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return concat(
+        path(rtm("broadcasts"), () -> globalBroadcasts(caller, "from_client")),
         path(
-            PathMatchers.segment("rtm").slash("broadcasts"),
-            () -> globalBroadcasts(caller, "from_client")),
-        path(
-            PathMatchers.segment("rtm").slash("broadcasts").slash(PathMatchers.segment()),
+            rtm("broadcasts").slash(PathMatchers.segment()),
             mid -> delete(() -> deleteBroadcast(caller.requireMaster(), mid))),
         path(
-            PathMatchers.segment("rtm").slash("broadcast"),
+            rtm("broadcast"),
             () ->
                 concat(
                     globalBroadcasts(caller, "from_peer"),
@@ -230,35 +229,15 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
 
   private Route serviceConversation(Caller caller) {
     return pathPrefix(
-        PathMatchers.segment("rtm").slash("service-conversations").slash(PathMatchers.segment()),
+        rtm("service-conversations").slash(PathMatchers.segment()),
         cid ->
             concat(
                 path(
                     "subscribers",
                     () ->
                         concat(
-                            post(
-                                () ->
-                                    jsonBody(
-                                        body ->
-                                            subscribe(
-                                                caller.requireMaster(),
-                                                cid,
-                                                requiredText(body, "client_id"),
-                                                true))),
-                            get(
-                                () ->
-                                    parameterOptional(
-                                        "limit",
-                                        limit ->
-                                            parameterOptional(
-                                                "client_id",
-                                                after ->
-                                                    subscribers(
-                                                        caller.requireMaster(),
-                                                        cid,
-                                                        limit,
-                                                        after)))))),
+                            subscribe(caller, body -> cid),
+                            get(() -> subscribers(caller.requireMaster(), Optional.of(cid))))),
                 path(
                     PathMatchers.segment("subscribers").slash("count"),
                     () -> get(() -> count(caller.requireMaster(), cid))),
@@ -350,18 +329,10 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
   private Route legacy(Caller caller) {
     return concat(
         path(
-            PathMatchers.segment("rtm").slash("conversation").slash("subscription"),
+            rtm("conversation", "subscription"),
             () ->
                 concat(
-                    post(
-                        () ->
-                            jsonBody(
-                                body ->
-                                    subscribe(
-                                        caller.requireMaster(),
-                                        requiredText(body, "conv_id"),
-                                        requiredText(body, "client_id"),
-                                        true))),
+                    subscribe(caller, body -> requiredText(body, "conv_id")),
                     delete(
                         () ->
                             requiredParameters(
@@ -369,24 +340,9 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                 "client_id",
                                 (cid, clientId) ->
                                     subscribe(caller.requireMaster(), cid, clientId, false))),
-                    get(
-                        () ->
-                            parameterOptional(
-                                "conv_id",
-                                cid ->
-                                    parameterOptional(
-                                        "limit",
-                                        limit ->
-                                            parameterOptional(
-                                                "client_id",
-                                                after ->
-                                                    subscribers(
-                                                        caller.requireMaster(),
-                                                        required(cid, "conv_id"),
-                                                        limit,
-                                                        after))))))),
+                    get(() -> subscribers(caller.requireMaster(), Optional.empty())))),
         path(
-            PathMatchers.segment("rtm").slash("conversation").slash("subscribers").slash("count"),
+            rtm("conversation", "subscribers", "count"),
             () ->
                 get(
                     () ->
@@ -394,7 +350,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                             "conv_id",
                             cid -> count(caller.requireMaster(), required(cid, "conv_id"))))),
         path(
-            PathMatchers.segment("rtm").slash("conversation").slash("subscribed"),
+            rtm("conversation", "subscribed"),
             () ->
                 get(
                     () ->
@@ -410,7 +366,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                                     .booleanNode(
                                                         found.members().contains(clientId))))))),
         path(
-            PathMatchers.segment("rtm").slash("broadcast").slash("subscriber"),
+            rtm("broadcast", "subscriber"),
             () ->
                 post(
                     () ->
@@ -428,14 +384,44 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
     return clientIds(body, "to_clients", MessageEndpoints.MAX_RECIPIENTS);
   }
 
+  /**
+   * {@code POST {"client_id"}}: subscribes the client to the conversation {@code cidOf} names
+   * (v1.2: the path; v1.1: {@code conv_id} in the body).
+   */
+  private Route subscribe(Caller caller, Function<ObjectNode, String> cidOf) {
+    return post(
+        () ->
+            jsonBody(
+                body ->
+                    subscribe(
+                        caller.requireMaster(),
+                        cidOf.apply(body),
+                        requiredText(body, "client_id"),
+                        true)));
+  }
+
   /** Two required query parameters. */
   private Route requiredParameters(
       String first, String second, java.util.function.BiFunction<String, String, Route> inner) {
-    return parameterOptional(
-        first,
-        one ->
-            parameterOptional(
-                second, two -> inner.apply(required(one, first), required(two, second))));
+    return withParameters(
+        parameters ->
+            inner.apply(
+                required(parameters.optional(first), first),
+                required(parameters.optional(second), second)));
+  }
+
+  /**
+   * {@code GET} the subscribers of {@code cid} (v1.2: in the path; v1.1: {@code conv_id}), paged by
+   * {@code limit} and {@code client_id} (the last one of the previous page).
+   */
+  private Route subscribers(Caller caller, Optional<String> pathCid) {
+    return withParameters(
+        parameters ->
+            subscribers(
+                caller,
+                pathCid.orElseGet(() -> required(parameters.optional("conv_id"), "conv_id")),
+                parameters.optional("limit"),
+                parameters.optional("client_id")));
   }
 
   private static String required(Optional<String> value, String name) {

@@ -4,7 +4,6 @@ import io.parley.node.session.UserLogins;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -28,7 +27,7 @@ public final class UserSignEndpoints extends RestEndpoints {
   public Route routes(Caller caller) {
     return concat(
         path(
-            PathMatchers.segment("rtm").slash("sign"),
+            rtm("sign"),
             () ->
                 post(
                     () ->
@@ -36,7 +35,7 @@ public final class UserSignEndpoints extends RestEndpoints {
                             body ->
                                 sign(caller, Optional.of(requiredText(body, "session_token")))))),
         path(
-            PathMatchers.segment("rtm").slash("clients").slash("sign"),
+            rtm("clients", "sign"),
             () -> get(() -> parameterOptional("session_token", token -> sign(caller, token)))));
   }
 

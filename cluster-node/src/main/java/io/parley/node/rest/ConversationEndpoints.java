@@ -435,6 +435,12 @@ public final class ConversationEndpoints extends RestEndpoints {
 
   /** The conversation, read through the finder; 404 with 4303 when there is none. */
   CompletionStage<Conversation.Snapshot> existing(Caller caller, String cid) {
+    return existing(finder, caller, cid);
+  }
+
+  /** The conversation {@code cid} of the caller's app; 404 with 4303 when there is none. */
+  static CompletionStage<Conversation.Snapshot> existing(
+      ConversationFinder finder, Caller caller, String cid) {
     return finder
         .byIds(caller.appId(), List.of(cid))
         .thenApply(

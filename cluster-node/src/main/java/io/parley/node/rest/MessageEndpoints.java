@@ -277,19 +277,15 @@ public final class MessageEndpoints extends RestEndpoints {
 
   /** The service conversation {@code cid}: 404 / 4303 when none, 400 / 4313 when another kind. */
   CompletionStage<Conversation.Snapshot> system(Caller caller, String cid) {
-    return finder
-        .byIds(caller.appId(), List.of(cid))
+    return ConversationEndpoints.existing(finder, caller, cid)
         .thenApply(
             found -> {
-              if (found.isEmpty()) {
-                throw RestError.conversationNotFound(cid);
-              }
-              if (found.get(0).kind() != Kind.SYSTEM) {
+              if (found.kind() != Kind.SYSTEM) {
                 throw RestError.refused(
                     ErrorCode.SYSTEM_CONVERSATION_REQUIRED,
                     "Conversation " + cid + " is not a service conversation (sys: true).");
               }
-              return found.get(0);
+              return found;
             });
   }
 

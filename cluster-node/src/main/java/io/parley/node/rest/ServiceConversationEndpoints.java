@@ -223,8 +223,17 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
   }
 
   /** {@code POST .../broadcasts}: to every subscriber, against the subscriber broadcast budget. */
-  private Route subscriberBroadcast(Caller caller, String cid, String from, ObjectNode body) {
-    return reply(messages.broadcast(caller, cid, from, body, RestLimiter.Budget.BROADCASTS, 0));
+  private Route subscriberBroadcast(
+      Caller caller, Function<ObjectNode, String> cidOf, String fromField) {
+    return postJson(
+        body ->
+            messages.broadcast(
+                caller.requireMaster(),
+                cidOf.apply(body),
+                requiredText(body, fromField),
+                body,
+                RestLimiter.Budget.BROADCASTS,
+                0));
   }
 
   private Route serviceConversation(Caller caller) {
@@ -245,18 +254,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                     PathMatchers.segment("subscribers").slash(PathMatchers.segment()),
                     clientId ->
                         delete(() -> subscribe(caller.requireMaster(), cid, clientId, false))),
-                path(
-                    "broadcasts",
-                    () ->
-                        post(
-                            () ->
-                                jsonBody(
-                                    body ->
-                                        subscriberBroadcast(
-                                            caller.requireMaster(),
-                                            cid,
-                                            requiredText(body, "from_client"),
-                                            body)))),
+                path("broadcasts", () -> subscriberBroadcast(caller, body -> cid, "from_client")),
                 path(
                     "messages",
                     () ->
@@ -367,16 +365,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                                         found.members().contains(clientId))))))),
         path(
             rtm("broadcast", "subscriber"),
-            () ->
-                post(
-                    () ->
-                        jsonBody(
-                            body ->
-                                subscriberBroadcast(
-                                    caller.requireMaster(),
-                                    requiredText(body, "conv_id"),
-                                    requiredText(body, "from_peer"),
-                                    body)))));
+            () -> subscriberBroadcast(caller, body -> requiredText(body, "conv_id"), "from_peer")));
   }
 
   /** {@code to_clients}: 1 to 20 client ids (required). */

@@ -117,8 +117,8 @@ public final class Main {
                         .thenCompose(done -> security.createTables())
                         .thenCompose(done -> dailyClients.createTable())
                         .thenCompose(done -> broadcasts.createTable()),
-                8,
-                java.time.Duration.ofSeconds(2),
+                settings.persistence().schemaCreateAttempts(),
+                settings.persistence().schemaCreateRetryDelay(),
                 system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(
                 org.apache.pekko.Done.getInstance());

@@ -109,14 +109,27 @@ public record NodeSettings(
    * Where the node keeps its data: the keyspace of the journal and the read-side tables ({@code
    * pekko.persistence.cassandra.journal.keyspace}), whether the node creates its tables at start
    * ({@code ...journal.tables-autocreate}; production runs deploy/cassandra/schema.cql instead),
-   * and the replication of a keyspace it creates ({@code parley.conversation.local-replication}).
+   * the replication of a keyspace it creates ({@code parley.conversation.local-replication}), and
+   * how often and how far apart that creation is tried ({@code parley.storage.schema-create-*}).
    */
-  public record Persistence(String keyspace, boolean tablesAutocreate, String localReplication) {
+  public record Persistence(
+      String keyspace,
+      boolean tablesAutocreate,
+      String localReplication,
+      int schemaCreateAttempts,
+      Duration schemaCreateRetryDelay) {
     static Persistence fromConfig(Config root) {
+      int attempts = root.getInt("parley.storage.schema-create-attempts");
+      if (attempts < 1) {
+        throw new IllegalArgumentException(
+            "parley.storage.schema-create-attempts must be at least 1, not " + attempts);
+      }
       return new Persistence(
           root.getString("pekko.persistence.cassandra.journal.keyspace"),
           root.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate"),
-          root.getString("parley.conversation.local-replication"));
+          root.getString("parley.conversation.local-replication"),
+          attempts,
+          root.getDuration("parley.storage.schema-create-retry-delay"));
     }
   }
 

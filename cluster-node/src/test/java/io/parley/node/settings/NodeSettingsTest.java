@@ -46,6 +46,8 @@ class NodeSettingsTest {
     assertEquals("parley", settings.persistence().keyspace());
     assertEquals(false, settings.persistence().tablesAutocreate());
     assertTrue(settings.persistence().localReplication().contains("SimpleStrategy"));
+    assertEquals(8, settings.persistence().schemaCreateAttempts());
+    assertEquals(Duration.ofSeconds(2), settings.persistence().schemaCreateRetryDelay());
     assertEquals(List.of(), settings.seedNodes());
     assertEquals(
         List.of("pekko://parley@127.0.0.1:25520"),
@@ -80,6 +82,13 @@ class NodeSettingsTest {
             && tooSmall.getMessage().contains("max-members")
             && tooSmall.getMessage().contains("at least 1"),
         tooSmall.getMessage());
+    IllegalArgumentException noAttempt =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> with("parley.storage.schema-create-attempts = 0"));
+    assertTrue(
+        noAttempt.getMessage().contains("parley.storage.schema-create-attempts"),
+        noAttempt.getMessage());
   }
 
   @Test

@@ -121,7 +121,15 @@ public final class MessageEndpoints extends RestEndpoints {
         pathEndOrSingleSlash(
             () ->
                 concat(
-                    post(() -> jsonBody(body -> send(caller.requireMaster(), cid, body, sync))),
+                    postJson(
+                        body ->
+                            send(
+                                caller.requireMaster(),
+                                cid,
+                                requiredText(body, "from_client"),
+                                body,
+                                false,
+                                sync)),
                     get(
                         () ->
                             historyRoute(
@@ -159,17 +167,23 @@ public final class MessageEndpoints extends RestEndpoints {
    * mention_client_ids}; answers {@code msg-id} and {@code timestamp} once stored. A chatroom never
    * syncs to the sender.
    */
-  private Route send(Caller caller, String cid, ObjectNode body, boolean syncable) {
-    String from = requiredText(body, "from_client");
-    Conversation.MessageDraft draft = draft(body, optionalBoolean(body, "transient").orElse(false));
+  private CompletionStage<JsonNode> send(
+      Caller caller,
+      String cid,
+      String from,
+      ObjectNode body,
+      boolean transientByDefault,
+      boolean syncable) {
+    Conversation.MessageDraft draft =
+        draft(body, optionalBoolean(body, "transient").orElse(transientByDefault));
     boolean sync = syncable && !optionalBoolean(body, "no_sync").orElse(false);
     limiter.acquire(caller.app(), RestLimiter.Budget.MESSAGES);
-    return reply(post(caller, cid, from, draft, sync));
+    return post(caller, cid, from, draft, sync);
   }
 
   /**
    * {@code POST /1.1/rtm/messages}: {@code from_peer}, {@code conv_id}, {@code message}; transient
-   * by default.
+   * by default. Translated to the v1.2 send, or with {@code to_peers} to the per-user send.
    */
   private Route legacySend(Caller caller, ObjectNode body) {
     String from = requiredText(body, "from_peer");
@@ -179,10 +193,7 @@ public final class MessageEndpoints extends RestEndpoints {
       return reply(
           perUser(caller, cid, from, clientIds(body, "to_peers", MAX_RECIPIENTS), body, true));
     }
-    Conversation.MessageDraft draft = draft(body, optionalBoolean(body, "transient").orElse(true));
-    boolean sync = !optionalBoolean(body, "no_sync").orElse(false);
-    limiter.acquire(caller.app(), RestLimiter.Budget.MESSAGES);
-    return reply(post(caller, cid, from, draft, sync));
+    return reply(send(caller, cid, from, body, true, true));
   }
 
   /**

@@ -1103,34 +1103,19 @@ public final class Conversation
     }
     int cap =
         state.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
-    List<String> added = new ArrayList<>();
-    List<String> allowed = new ArrayList<>();
-    List<String> full = new ArrayList<>();
-    List<String> blocked = new ArrayList<>();
-    for (String clientId : requested) {
-      if (state.blacklist().contains(clientId)) {
-        blocked.add(clientId);
-      } else if (state.isMember(clientId)) {
-        allowed.add(clientId);
-      } else if (state.members().size() + added.size() >= cap) {
-        full.add(clientId);
-      } else {
-        added.add(clientId);
-        allowed.add(clientId);
-      }
-    }
-    List<Failure> failed =
-        failures(
-            new Failure(ErrorCode.CONVERSATION_FULL, full),
-            new Failure(ErrorCode.BLOCKED_BY_CONV, blocked));
+    ConversationState.Admission admission = state.admission(requested, cap);
+    List<String> added = admission.added();
     if (added.isEmpty()) {
-      return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
+      return Effect()
+          .reply(
+              add.replyTo(),
+              new MembershipChanged(snapshot(state), admission.allowed(), admission.failed()));
     }
     return persistIndexed(
         new MembersAdded(add.initiator(), added, add.timestamp()),
         List.of(),
         add.replyTo(),
-        after -> new MembershipChanged(snapshot(after), allowed, failed),
+        after -> new MembershipChanged(snapshot(after), admission.allowed(), admission.failed()),
         after -> {
           List<String> invited = others(added, add.initiator());
           notices.send(appId, invited, new Notice.Joined(cid, add.initiator(), notificationTs()));
@@ -1161,39 +1146,20 @@ public final class Conversation
           ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           remove.initiator() + " is not a member");
     }
-    List<String> removed = new ArrayList<>();
-    List<String> allowed = new ArrayList<>();
-    List<String> needOwner = new ArrayList<>();
-    List<String> unauthorized = new ArrayList<>();
-    for (String clientId : requested) {
-      if (settings.memberRoles()
-          && state.roleOf(clientId).equals(ConversationState.OWNER)
-          && state.isMember(clientId)) {
-        needOwner.add(clientId);
-      } else if (settings.memberRoles()
-          && !clientId.equals(remove.initiator())
-          && !state.isModerator(remove.initiator())) {
-        unauthorized.add(clientId);
-      } else {
-        allowed.add(clientId);
-        if (state.isMember(clientId)) {
-          removed.add(clientId);
-        }
-      }
-    }
-    List<Failure> failed =
-        failures(
-            new Failure(ErrorCode.CONVERSATION_NEED_OWNER, needOwner),
-            new Failure(ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED, unauthorized));
+    ConversationState.Removal removal =
+        state.removal(remove.initiator(), requested, settings.memberRoles());
+    List<String> removed = removal.removed();
     if (removed.isEmpty()) {
       return Effect()
-          .reply(remove.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
+          .reply(
+              remove.replyTo(),
+              new MembershipChanged(snapshot(state), removal.allowed(), removal.failed()));
     }
     return persistIndexed(
         new MembersRemoved(remove.initiator(), removed, remove.timestamp()),
         removed,
         remove.replyTo(),
-        after -> new MembershipChanged(snapshot(after), allowed, failed),
+        after -> new MembershipChanged(snapshot(after), removal.allowed(), removal.failed()),
         after -> {
           // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest
           // `members_left`.
@@ -1221,9 +1187,7 @@ public final class Conversation
       ActorRef<Reply> replyTo) {
     List<String> others = requested.stream().filter(id -> !id.equals(initiator)).toList();
     List<Failure> failed =
-        others.isEmpty()
-            ? List.of()
-            : List.of(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
+        ConversationState.failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
     boolean self = requested.contains(initiator);
     List<String> allowed = self ? List.of(initiator) : List.of();
     if (!self || state.isMember(initiator) == subscribe) {
@@ -1257,7 +1221,8 @@ public final class Conversation
   private ReplyEffect<Event, ConversationState> joinRoomByAdd(
       ConversationState state, Add add, List<String> requested) {
     List<String> others = requested.stream().filter(id -> !id.equals(add.initiator())).toList();
-    List<Failure> failed = failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
+    List<Failure> failed =
+        ConversationState.failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
     if (!requested.contains(add.initiator()) || add.session() == null) {
       return Effect()
           .reply(add.replyTo(), new MembershipChanged(snapshot(state), List.of(), failed));
@@ -1569,12 +1534,6 @@ public final class Conversation
   }
 
   /** The partial failures that name anyone, in order. */
-  private static List<Failure> failures(Failure... candidates) {
-    return java.util.Arrays.stream(candidates)
-        .filter(failure -> !failure.clientIds().isEmpty())
-        .toList();
-  }
-
   static List<String> distinct(List<String> clientIds) {
     return List.copyOf(new LinkedHashSet<>(clientIds));
   }

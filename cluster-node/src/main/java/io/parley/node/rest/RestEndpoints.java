@@ -107,10 +107,7 @@ public abstract class RestEndpoints extends AllDirectives {
       return RestError.unavailable().toResponse();
     }
     LOG.warn("REST call failed: {}", cause.toString());
-    return RestError.response(
-        org.apache.pekko.http.javadsl.model.StatusCodes.INTERNAL_SERVER_ERROR,
-        1,
-        "Internal server error, retry.");
+    return RestError.internalError().toResponse();
   }
 
   // ------------------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ public final class RestError extends RuntimeException {
    */
   public static final int BAD_PARAMETER = 1;
 
+  /** LeanCloud's code for an internal error: the same code as a bad parameter. */
+  public static final int INTERNAL_ERROR = BAD_PARAMETER;
+
   /** LeanCloud's "Malformed json object" code. */
   public static final int MALFORMED_JSON = 107;
 
@@ -137,6 +140,12 @@ public final class RestError extends RuntimeException {
       case CONVERSATION_API_FAILED -> StatusCodes.SERVICE_UNAVAILABLE;
       default -> StatusCodes.BAD_REQUEST;
     };
+  }
+
+  /** A failure of Parley's own (logged where it happens): 500 / 1, the caller may retry. */
+  public static RestError internalError() {
+    return new RestError(
+        StatusCodes.INTERNAL_SERVER_ERROR, INTERNAL_ERROR, "Internal server error, retry.");
   }
 
   public static RestError unavailable() {

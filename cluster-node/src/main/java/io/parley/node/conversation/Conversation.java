@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.serialization.CborSerializable;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,6 +48,14 @@ public final class Conversation
   public sealed interface Command extends CborSerializable {}
 
   /**
+   * A command that is answered: a conversation that does not exist, or a temporary one that has
+   * expired, answers every one of them the same way (the command handler's first two blocks).
+   */
+  public sealed interface Request extends Command {
+    ActorRef<Reply> replyTo();
+  }
+
+  /**
    * The initiator of calls made by the app server (the REST API with the master key): it may add,
    * remove, update and moderate in any conversation without being a member or a moderator, it never
    * becomes a member itself, and the notices it causes carry no {@code initBy} (REST-AND-HOOKS §3).
@@ -69,14 +78,14 @@ public final class Conversation
       long expiresAt,
       long timestamp,
       ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * To the first conversation of a unique temporary member set, once it expired: replies {@link
    * Moved} to the conversation that replaces it, a new one if there is none yet or if it is {@code
    * stale} (expired too).
    */
-  public record Successor(String stale, ActorRef<Reply> replyTo) implements Command {}
+  public record Successor(String stale, ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * conv/add: invite others, or join. Replies {@link MembershipChanged} or {@link Rejected}. In a
@@ -90,7 +99,7 @@ public final class Conversation
       ActorRef<Delivery> session,
       ActorRef<Reply> replyTo,
       SelfJoin selfJoin)
-      implements Command {
+      implements Request {
     /**
      * An add on behalf of the app (or with LeanCloud's rule): a non-member may join any
      * conversation by id.
@@ -108,11 +117,11 @@ public final class Conversation
   /** conv/remove: kick others, or quit. Replies {@link MembershipChanged} or {@link Rejected}. */
   public record Remove(
       String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /** Chatroom join by one session. Replies {@link MembershipChanged}. */
   public record JoinRoom(String clientId, ActorRef<Delivery> session, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * Chatroom leave by one session (no reply: also sent when a session ends or joins another room).
@@ -121,32 +130,32 @@ public final class Conversation
 
   /** conv/update: the new attributes are computed by the caller's {@link AttributeUpdate}. */
   public record Update(String initiator, String updateJson, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /** conv/mute and conv/unmute for {@code clientId}. Replies {@link Accepted}. */
   public record Mute(String clientId, boolean mute, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * Deletes the conversation (REST {@code DELETE}, REST-AND-HOOKS §3.1): later requests find
    * nothing (4303), its members' index rows go and its history can no longer be read. Replies
    * {@link Accepted} with what it was.
    */
-  public record Delete(long timestamp, ActorRef<Reply> replyTo) implements Command {}
+  public record Delete(long timestamp, ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * Replies {@link Accepted} with the current state, or {@link Rejected} when it does not exist.
    */
-  public record Get(ActorRef<Reply> replyTo) implements Command {}
+  public record Get(ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * Before a history read: replies {@link HistoryOpened} when {@code reader} may read it (members;
    * in a chatroom, who has joined it), else {@link Rejected} 4312.
    */
-  public record OpenHistory(String reader, ActorRef<Reply> replyTo) implements Command {}
+  public record OpenHistory(String reader, ActorRef<Reply> replyTo) implements Request {}
 
   /** Replies {@link Counted}: members, or clients online in a chatroom. */
-  public record Count(ActorRef<Reply> replyTo) implements Command {}
+  public record Count(ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * conv/member_info_update (§6.9): {@code clientId} becomes {@code role}. Replies {@link
@@ -154,7 +163,7 @@ public final class Conversation
    */
   public record ChangeRole(
       String initiator, String clientId, String role, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /** add_shutup / remove_shutup (§6.10). Replies {@link MembershipChanged}. */
   public record Shutup(
@@ -163,7 +172,7 @@ public final class Conversation
       boolean add,
       long timestamp,
       ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /** blacklist block / unblock (§6.11). Replies {@link MembershipChanged}. */
   public record Block(
@@ -172,7 +181,7 @@ public final class Conversation
       boolean add,
       long timestamp,
       ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * A silence for a while (REST {@code temporary-silenceds}, REST-AND-HOOKS §3.1): {@code
@@ -181,19 +190,19 @@ public final class Conversation
    */
   public record SilenceTemporarily(
       List<String> clientIds, long until, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * A random sample of at most {@code limit} clients online in a chatroom (REST {@code
    * chatrooms/{id}/members}). Replies {@link Listed}.
    */
-  public record OnlineSample(int limit, ActorRef<Reply> replyTo) implements Command {}
+  public record OnlineSample(int limit, ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * The members' roles (§6.9, {@code _ConversationMemberInfo}): replies {@link Roles}; a {@code
    * reader} (null: the master key) must be a member (4317).
    */
-  public record RolesOf(String reader, ActorRef<Reply> replyTo) implements Command {}
+  public record RolesOf(String reader, ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed},
@@ -201,7 +210,7 @@ public final class Conversation
    */
   public record ListModerated(
       boolean blacklist, int limit, String next, ActorRef<Reply> replyTo, String requester)
-      implements Command {
+      implements Request {
     public ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo) {
       this(blacklist, limit, next, replyTo, null);
     }
@@ -244,7 +253,7 @@ public final class Conversation
       ActorRef<Delivery> origin,
       ActorRef<Reply> replyTo,
       String sourceIp)
-      implements Command {}
+      implements Request {}
 
   /**
    * A message the app server sends as {@code sender} (REST, REST-AND-HOOKS §3.1): stored, acked and
@@ -263,7 +272,7 @@ public final class Conversation
       ActorRef<Reply> replyTo,
       List<String> toClients,
       long validTill)
-      implements Command {
+      implements Request {
 
     public Post {
       toClients = toClients == null ? List.of() : List.copyOf(toClients);
@@ -291,25 +300,25 @@ public final class Conversation
    * Replies {@link Unread}: {@code member}'s unread count, mention flag and the last message
    * (§8.4).
    */
-  public record UnreadOf(String member, ActorRef<Reply> replyTo) implements Command {}
+  public record UnreadOf(String member, ActorRef<Reply> replyTo) implements Request {}
 
   /** Replies {@link Undelivered}: the offline queue of {@code member} (§8.3). */
   public record UndeliveredTo(String member, int limit, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * Replies {@link Patches}: recent messages patched after {@code since} (patch sync at login of
    * {@code member}, §10).
    */
   public record PatchesSince(String member, long since, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * conv/max_read (§6.8): replies {@link Positions} of the other member, {@code target}, or
    * everyone.
    */
   public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * patch/modify (§6.16): recall or edit one's own message. Replies {@link PatchApplied}. Without
@@ -327,14 +336,14 @@ public final class Conversation
       boolean mentionAll,
       ActorRef<Delivery> origin,
       ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * Deletes one stored message (REST, REST-AND-HOOKS §3.1): server side only, nobody is told.
    * Replies {@link Accepted} once the deletion is durable.
    */
   public record DeleteMessage(String messageId, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   record MessageDeleted(DeleteMessage request, Throwable failure) implements Command {}
 
@@ -845,24 +854,6 @@ public final class Conversation
     builder
         .forState(state -> !state.exists())
         .onCommand(Start.class, this::onStart)
-        .onCommand(Successor.class, (state, successor) -> notFound(successor.replyTo()))
-        .onCommand(Add.class, (state, add) -> notFound(add.replyTo()))
-        .onCommand(Remove.class, (state, remove) -> notFound(remove.replyTo()))
-        .onCommand(JoinRoom.class, (state, join) -> notFound(join.replyTo()))
-        .onCommand(Update.class, (state, update) -> notFound(update.replyTo()))
-        .onCommand(Mute.class, (state, mute) -> notFound(mute.replyTo()))
-        .onCommand(Get.class, (state, get) -> notFound(get.replyTo()))
-        .onCommand(Delete.class, (state, delete) -> notFound(delete.replyTo()))
-        .onCommand(DeleteMessage.class, (state, delete) -> notFound(delete.replyTo()))
-        .onCommand(OpenHistory.class, (state, open) -> notFound(open.replyTo()))
-        .onCommand(Count.class, (state, count) -> notFound(count.replyTo()))
-        .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
-        .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
-        .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
-        .onCommand(SilenceTemporarily.class, (state, silence) -> notFound(silence.replyTo()))
-        .onCommand(OnlineSample.class, (state, sample) -> notFound(sample.replyTo()))
-        .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
-        .onCommand(RolesOf.class, (state, roles) -> notFound(roles.replyTo()))
         .onCommand(
             Send.class,
             (state, send) ->
@@ -872,46 +863,20 @@ public final class Conversation
                         send.replyTo(),
                         ErrorCode.INVALID_MESSAGING_TARGET,
                         "no conversation " + cid))
-        .onCommand(Post.class, (state, post) -> notFound(post.replyTo()))
-        .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
-        .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
-        .onCommand(MaxRead.class, (state, maxRead) -> notFound(maxRead.replyTo()))
-        .onCommand(PatchesSince.class, (state, patches) -> notFound(patches.replyTo()))
         .onCommand(
             PatchMessage.class,
             (state, patch) ->
                 temporary()
                     ? notFound(patch.replyTo())
                     : reject(
-                        patch.replyTo(), ErrorCode.MESSAGE_NOT_FOUND, "no conversation " + cid));
+                        patch.replyTo(), ErrorCode.MESSAGE_NOT_FOUND, "no conversation " + cid))
+        .onCommand(Request.class, (state, request) -> notFound(request.replyTo()));
     builder
         .forState(state -> state.exists() && state.expiredAt(clock.millis()))
         .onCommand(Start.class, this::onStartExpired)
         .onCommand(Successor.class, this::onSuccessor)
-        .onCommand(Add.class, (state, add) -> expired(add.replyTo()))
-        .onCommand(Remove.class, (state, remove) -> expired(remove.replyTo()))
-        .onCommand(JoinRoom.class, (state, join) -> expired(join.replyTo()))
-        .onCommand(Update.class, (state, update) -> expired(update.replyTo()))
-        .onCommand(Mute.class, (state, mute) -> expired(mute.replyTo()))
-        .onCommand(Get.class, (state, get) -> expired(get.replyTo()))
         .onCommand(Delete.class, this::onDelete)
-        .onCommand(DeleteMessage.class, (state, delete) -> expired(delete.replyTo()))
-        .onCommand(OpenHistory.class, (state, open) -> expired(open.replyTo()))
-        .onCommand(Count.class, (state, count) -> expired(count.replyTo()))
-        .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
-        .onCommand(Shutup.class, (state, shutup) -> expired(shutup.replyTo()))
-        .onCommand(Block.class, (state, block) -> expired(block.replyTo()))
-        .onCommand(SilenceTemporarily.class, (state, silence) -> expired(silence.replyTo()))
-        .onCommand(OnlineSample.class, (state, sample) -> expired(sample.replyTo()))
-        .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()))
-        .onCommand(RolesOf.class, (state, roles) -> expired(roles.replyTo()))
-        .onCommand(Send.class, (state, send) -> expired(send.replyTo()))
-        .onCommand(Post.class, (state, post) -> expired(post.replyTo()))
-        .onCommand(UnreadOf.class, (state, unread) -> expired(unread.replyTo()))
-        .onCommand(UndeliveredTo.class, (state, undelivered) -> expired(undelivered.replyTo()))
-        .onCommand(MaxRead.class, (state, maxRead) -> expired(maxRead.replyTo()))
-        .onCommand(PatchesSince.class, (state, patches) -> expired(patches.replyTo()))
-        .onCommand(PatchMessage.class, (state, patch) -> expired(patch.replyTo()));
+        .onCommand(Request.class, (state, request) -> expired(request.replyTo()));
     builder
         .forAnyState()
         .onCommand(Start.class, this::onStartExisting)

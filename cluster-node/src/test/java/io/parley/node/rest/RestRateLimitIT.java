@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.GenericCommand;
 import java.time.Duration;
@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * with the JSON body for the sixth send, and nothing is stored for it; another app's REST calls and
  * the WebSocket traffic of the same app go on meanwhile.
  */
-@ExtendWith(SharedCassandra.class)
 class RestRateLimitIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
@@ -60,7 +58,7 @@ class RestRateLimitIT {
     RestClient.awaitWritable(CLUSTER.first());
     ImClient tom = TestClients.login(CLUSTER.first(), LIMITED, "tom", clients, WAIT);
     String cid =
-        tom.call(ImClient.convStart("tom", List.of("jerry"), null), WAIT).getConvMessage().getCid();
+        tom.call(Commands.convStart("tom", List.of("jerry"), null), WAIT).getConvMessage().getCid();
     String otherCid =
         other.post("/1.2/rtm/conversations", "{\"m\":[\"tom\"]}").body().path("objectId").asText();
     String send = "{\"from_client\":\"server\",\"message\":\"burst\"}";
@@ -100,7 +98,7 @@ class RestRateLimitIT {
       assertEquals(200, answer.status(), "another app keeps its own budget: " + answer);
     }
     for (int n = 0; n < 10; n++) {
-      GenericCommand ack = tom.call(ImClient.direct("tom", cid, "ws " + n), WAIT);
+      GenericCommand ack = tom.call(Commands.direct("tom", cid, "ws " + n), WAIT);
       assertFalse(ack.getAckMessage().hasCode(), "WebSocket sends are not REST calls: " + ack);
     }
     RestClient.Response otherNode =

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.sdk.JsSdk;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.client.ImClient;
@@ -21,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -30,7 +28,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * routes, the per-minute and per-day broadcast budgets, and {@code GET /1.2/rtm/stats} across the
  * nodes and a restart of both.
  */
-@ExtendWith(SharedCassandra.class)
 class ServiceBroadcastsIT {
 
   private static final String RUN = UUID.randomUUID().toString().substring(0, 6);

@@ -3,9 +3,10 @@ package io.parley.node.sdk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import cn.leancloud.im.v2.AVIMClient;
-import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -17,28 +18,28 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The unmodified official Java SDK ({@code cn.leancloud:realtime-core:6.0.5}) logs two clients in,
  * once with {@code setRtmServer} and once through the router ({@code initialize(appId, appKey,
  * baseUrl)}); our own client sees them online.
  */
-@ExtendWith(SharedCassandra.class)
 class JavaSdkIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);
+
   private static TestNode node;
 
   @BeforeAll
   static void startNode() {
-    node = TestNode.start(TestNode.Ports.free());
+    node = CLUSTER.first();
   }
 
   @AfterAll
   static void stopNode() {
     LeanCloudJavaSdk.reset();
-    node.close();
   }
 
   @AfterEach
@@ -50,7 +51,7 @@ class JavaSdkIT {
     try (ImClient observer =
         ImClient.connect(
             node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
-      observer.call(ImClient.sessionOpen("parley-dev", "observer"), WAIT);
+      observer.call(Commands.sessionOpen("parley-dev", "observer"), WAIT);
       GenericCommand result =
           observer.call(
               GenericCommand.newBuilder()
@@ -97,8 +98,8 @@ class JavaSdkIT {
         ImClient invitee =
             ImClient.connect(
                 node.webSocketUri(), Subprotocol.JSON_3, ImClient.OfferMode.QUERY, WAIT)) {
-      member.call(ImClient.sessionOpen("parley-dev", "java-member"), WAIT);
-      invitee.call(ImClient.sessionOpen("parley-dev", "java-invitee"), WAIT);
+      member.call(Commands.sessionOpen("parley-dev", "java-member"), WAIT);
+      invitee.call(Commands.sessionOpen("parley-dev", "java-invitee"), WAIT);
 
       java.util.concurrent.CompletableFuture<cn.leancloud.im.v2.AVIMConversation> created =
           new java.util.concurrent.CompletableFuture<>();

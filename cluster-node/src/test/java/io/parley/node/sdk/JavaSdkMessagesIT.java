@@ -10,9 +10,10 @@ import cn.leancloud.im.v2.AVIMConversation;
 import cn.leancloud.im.v2.AVIMMessage;
 import cn.leancloud.im.v2.messages.AVIMTextMessage;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -27,7 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -39,18 +40,19 @@ import org.junit.jupiter.params.provider.ValueSource;
  * conversation and timestamp on both sides, then both sides read the same history (docs/protocol.md
  * §6.12, §6.15, §7.2).
  */
-@ExtendWith(SharedCassandra.class)
 class JavaSdkMessagesIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final String APP_ID = "parley-dev";
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
+
   private static TestNode first;
   private static TestNode second;
 
   @BeforeAll
   static void startNodes() {
-    first = TestNode.start(TestNode.Ports.free());
-    second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
+    first = CLUSTER.first();
+    second = CLUSTER.second();
     LeanCloudJavaSdk.initDirect(
         APP_ID, "parley-dev-key", first.httpBase(), first.webSocketUri().toString());
   }
@@ -58,12 +60,6 @@ class JavaSdkMessagesIT {
   @AfterAll
   static void stopNodes() {
     LeanCloudJavaSdk.reset();
-    if (second != null) {
-      second.close();
-    }
-    if (first != null) {
-      first.close();
-    }
   }
 
   /**
@@ -75,7 +71,7 @@ class JavaSdkMessagesIT {
     try (ImClient observer =
         ImClient.connect(
             first.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
-      observer.call(ImClient.sessionOpen(APP_ID, "observer-" + UUID.randomUUID()), WAIT);
+      observer.call(Commands.sessionOpen(APP_ID, "observer-" + UUID.randomUUID()), WAIT);
       while (System.nanoTime() < deadline) {
         GenericCommand result =
             observer.call(

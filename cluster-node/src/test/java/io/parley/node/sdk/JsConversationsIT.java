@@ -8,9 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
@@ -27,9 +28,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.StreamSupport;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -45,7 +45,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>Each scenario runs once per variant; the test methods assert different facts of that one run
  * (cached).
  */
-@ExtendWith(SharedCassandra.class)
 class JsConversationsIT {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -53,19 +52,15 @@ class JsConversationsIT {
   private static final Path DIR =
       Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
   private static final Map<String, JsonNode> RUNS = new ConcurrentHashMap<>();
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
+
   private static TestNode first;
   private static TestNode second;
 
   @BeforeAll
   static void startNodes() {
-    first = TestNode.start(TestNode.Ports.free());
-    second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
-  }
-
-  @AfterAll
-  static void stopNodes() {
-    second.close();
-    first.close();
+    first = CLUSTER.first();
+    second = CLUSTER.second();
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -644,7 +639,7 @@ class JsConversationsIT {
             Duration.ofSeconds(15))) {
       assertEquals(
           OpType.opened,
-          java.call(ImClient.sessionOpen("parley-dev", creator), Duration.ofSeconds(15)).getOp());
+          java.call(Commands.sessionOpen("parley-dev", creator), Duration.ofSeconds(15)).getOp());
       GenericCommand started =
           java.call(
               GenericCommand.newBuilder()

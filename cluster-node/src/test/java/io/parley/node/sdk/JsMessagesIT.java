@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestNode;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,7 +40,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>{@code -Dparley.it.nodeConfig="..."} adds HOCON to both nodes' configuration (diagnosis only;
  * empty by default).
  */
-@ExtendWith(SharedCassandra.class)
 class JsMessagesIT {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -68,13 +67,14 @@ class JsMessagesIT {
       new LinkedHashMap<>();
   private static final Map<String, JsonNode> RECEIVED_AFTER_RESTART = new LinkedHashMap<>();
   private static ExecutorService pool;
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2, NODE_CONFIG);
   private static TestNode first;
   private static TestNode second;
 
   @BeforeAll
   static void startNodesAndRunEveryScenario() {
-    first = TestNode.start(TestNode.Ports.free(), null, NODE_CONFIG);
-    second = TestNode.start(TestNode.Ports.free(), first.ports(), NODE_CONFIG);
+    first = CLUSTER.first();
+    second = CLUSTER.second();
     JsSdk.ensureInstalled();
     pool = Executors.newFixedThreadPool(4);
     for (int sdk : new int[] {4, 5}) {
@@ -107,12 +107,6 @@ class JsMessagesIT {
   static void stopNodes() {
     if (pool != null) {
       pool.shutdownNow();
-    }
-    if (second != null) {
-      second.close();
-    }
-    if (first != null) {
-      first.close();
     }
   }
 
@@ -203,12 +197,9 @@ class JsMessagesIT {
       Map<String, JsonNode> sent = new LinkedHashMap<>();
       SENT_BEFORE_RESTART.forEach((k, f) -> sent.put(k, f.join()));
       RUNS.values().forEach(f -> f.handle((r, e) -> r).join());
-      TestNode.Ports firstPorts = first.ports();
-      TestNode.Ports secondPorts = second.ports();
-      second.close();
-      first.close();
-      first = TestNode.start(firstPorts, null, NODE_CONFIG);
-      second = TestNode.start(secondPorts, firstPorts, NODE_CONFIG);
+      CLUSTER.restartAll();
+      first = CLUSTER.first();
+      second = CLUSTER.second();
       Map<String, CompletableFuture<JsonNode>> received = new LinkedHashMap<>();
       sent.forEach(
           (k, s) ->

@@ -47,16 +47,14 @@ class LiveFuzzIT {
   private static final long HEAP_BOUND_MB = 96;
   private static final Duration WAIT = Duration.ofSeconds(15);
 
+  // isolated: it bounds the heap and the bystander's latency of the whole JVM
   @RegisterExtension
   static final NodeCluster cluster =
-      new NodeCluster(
+      NodeCluster.isolated(
           2,
           String.join(
               "\n",
-              "parley.limits.direct-per-minute = 60",
-              "parley.limits.history-per-minute = 120",
-              "parley.limits.ops-per-minute = 30",
-              "parley.limits.receipts-per-minute = 1200",
+              TestNode.SHIPPED_RATES,
               // every socket of this test comes from 127.0.0.1: one abusive address gets 120 logins
               // a minute
               "parley.limits.logins-per-address-per-minute = 120",

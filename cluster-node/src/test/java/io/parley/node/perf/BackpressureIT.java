@@ -30,9 +30,10 @@ class BackpressureIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final int BURST = 600;
 
+  // isolated: it times a burst against a tiny write queue
   @RegisterExtension
   static final NodeCluster CLUSTER =
-      new NodeCluster(
+      NodeCluster.isolated(
           1,
           "parley.messages.max-queued-writes = 3\nparley.messages.writes-in-flight = 1\n"
               + "parley.messages.batch-max-statements = 2\nparley.session.max-pending-sends = 2");

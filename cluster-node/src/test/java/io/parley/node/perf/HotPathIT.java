@@ -44,7 +44,8 @@ class HotPathIT {
    */
   private static final long ALLOWED_KIB_PER_MESSAGE = 80;
 
-  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
+  // isolated: it counts the threads and allocations of the whole JVM
+  @RegisterExtension static final NodeCluster CLUSTER = NodeCluster.isolated(2, "");
   @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 
   @Test

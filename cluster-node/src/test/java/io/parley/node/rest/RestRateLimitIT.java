@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
 import io.parley.node.testing.TestClients;
+import io.parley.node.testing.TestNode;
 import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.GenericCommand;
@@ -32,15 +33,12 @@ class RestRateLimitIT {
   static final NodeCluster CLUSTER =
       new NodeCluster(
           2,
-          String.join(
-              "\n",
-              "parley.apps = [",
-              "  { app-id = \"parley-dev\", app-key = \"parley-dev-key\", master-key = \"parley-dev-master\" },",
-              "  { app-id = \""
+          TestNode.apps(
+              TestNode.DEV_APP,
+              "{ app-id = \""
                   + LIMITED
-                  + "\", app-key = \"limited-key\", master-key = \"limited-master\",",
-              "    rest-limits { messages-per-minute = 5, broadcasts-per-minute = 1 } }",
-              "]"));
+                  + "\", app-key = \"limited-key\", master-key = \"limited-master\",\n"
+                  + "    rest-limits { messages-per-minute = 5, broadcasts-per-minute = 1 } }"));
 
   private final List<ImClient> clients = new ArrayList<>();
 

@@ -38,15 +38,14 @@ class ServiceBroadcastsIT {
   static final NodeCluster CLUSTER =
       new NodeCluster(
           2,
-          String.join(
-              "\n",
-              "parley.apps = [",
-              "  { app-id = \"parley-dev\", app-key = \"parley-dev-key\", master-key = \"parley-dev-master\" },",
-              "  { app-id = \"" + LIMITED + "\", app-key = \"l-key\", master-key = \"l-master\",",
-              "    rest-limits { broadcasts-per-minute = 2, broadcasts-per-day = 100,",
-              "                  global-broadcasts-per-minute = 5, global-broadcasts-per-day = 2 } },",
-              "  { app-id = \"" + STATS + "\", app-key = \"s-key\", master-key = \"s-master\" }",
-              "]"));
+          TestNode.apps(
+              TestNode.DEV_APP,
+              "{ app-id = \""
+                  + LIMITED
+                  + "\", app-key = \"l-key\", master-key = \"l-master\",\n"
+                  + "    rest-limits { broadcasts-per-minute = 2, broadcasts-per-day = 100,\n"
+                  + "                  global-broadcasts-per-minute = 5, global-broadcasts-per-day = 2 } }",
+              "{ app-id = \"" + STATS + "\", app-key = \"s-key\", master-key = \"s-master\" }"));
 
   private static final List<ImClient> CLIENTS = new ArrayList<>();
   private static final String BASE = "/1.2/rtm/service-conversations";

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.OpenClients;
+import io.parley.node.testing.TestNode;
 import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.AckCommand;
@@ -58,15 +59,12 @@ class HostileClientIT {
           String.join(
               "\n",
               // the shipped defaults (the test fixtures turn the rates off for feature tests)
-              "parley.limits.direct-per-minute = 60",
-              "parley.limits.history-per-minute = 120",
-              "parley.limits.ops-per-minute = 30",
-              "parley.limits.receipts-per-minute = 1200",
+              TestNode.SHIPPED_RATES,
               "parley.limits.logins-per-address-per-minute = 600",
-              "parley.apps = [",
-              "  { app-id = parley-dev, app-key = parley-dev-key, master-key = parley-dev-master },",
-              "  { app-id = closed-app, app-key = closed-key, master-key = closed-master, self-join = groups }",
-              "]"));
+              TestNode.apps(
+                  TestNode.DEV_APP,
+                  "{ app-id = closed-app, app-key = closed-key, master-key = closed-master,"
+                      + " self-join = groups }")));
 
   @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 

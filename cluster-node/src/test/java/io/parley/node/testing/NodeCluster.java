@@ -26,8 +26,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * run; one with overrides (limits, hook URLs, short timers…) is stopped as soon as another class
  * needs a cluster, so its settings never act on other classes' data. Tests on a shared cluster must
  * not rely on a fresh node: unique client and conversation ids per test, no global counts. A class
- * that needs a node to itself (fresh in-memory state) declares {@link #isolated}: started before
- * the class, stopped after it.
+ * that needs nodes to itself (fresh in-memory state) or the JVM to itself (it measures threads,
+ * heap or latency) declares {@link #isolated}: every idle shared cluster is stopped, then its own
+ * nodes start before the class and stop after it.
  */
 public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 
@@ -56,7 +57,10 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
     this.shared = shared;
   }
 
-  /** A cluster for this class alone: started before it, stopped after it, never reused. */
+  /**
+   * A cluster for this class alone, with no other nodes running in the JVM: started before it,
+   * stopped after it, never reused.
+   */
   public static NodeCluster isolated(int size, String config) {
     return new NodeCluster(new Settings(size, config.strip()), false);
   }
@@ -65,12 +69,12 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
   public void beforeAll(ExtensionContext context) throws Exception {
     SharedCassandra.get();
     if (!shared) {
-      stopIdleSharedWithOverrides();
+      stopIdleShared(true);
       nodes = Nodes.start(settings);
       return;
     }
     synchronized (SHARED) {
-      stopIdleSharedWithOverrides();
+      stopIdleShared(false);
       nodes = SHARED.get(settings);
       if (nodes == null) {
         nodes = Nodes.start(settings);
@@ -124,12 +128,14 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
     }
   }
 
-  private static void stopIdleSharedWithOverrides() {
+  /** Stops the shared clusters no class uses now: those with overrides, or all of them. */
+  private static void stopIdleShared(boolean all) {
     synchronized (SHARED) {
       Iterator<Map.Entry<Settings, Nodes>> entries = SHARED.entrySet().iterator();
       while (entries.hasNext()) {
         Map.Entry<Settings, Nodes> entry = entries.next();
-        if (!entry.getKey().config().isEmpty() && entry.getValue().users == 0) {
+        boolean stop = all || !entry.getKey().config().isEmpty();
+        if (stop && entry.getValue().users == 0) {
           entry.getValue().stop();
           entries.remove();
         }

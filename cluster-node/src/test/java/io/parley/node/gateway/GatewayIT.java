@@ -27,6 +27,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -39,6 +40,12 @@ class GatewayIT {
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final ObjectMapper JSON = new ObjectMapper();
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);
+  private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
+
+  /** {@code name} made unique to this run: the node is shared with other classes. */
+  private static String peer(String name) {
+    return name + "-" + RUN;
+  }
 
   private static ImClient connect(Subprotocol protocol, OfferMode mode) {
     return ImClient.connect(CLUSTER.first().webSocketUri(), protocol, mode, WAIT);
@@ -82,8 +89,8 @@ class GatewayIT {
       assertTrue(
           client.acceptedSubprotocol().isEmpty(),
           "no header must be echoed to a client that sent none");
-      GenericCommand opened = TestClients.open(client, APP, "Tom", WAIT);
-      assertEquals("Tom", opened.getPeerId());
+      GenericCommand opened = TestClients.open(client, APP, peer("Tom"), WAIT);
+      assertEquals(peer("Tom"), opened.getPeerId());
       assertTrue(opened.getSessionMessage().getSt().length() > 10);
       assertEquals(86400, opened.getSessionMessage().getStTtl());
       assertTrue(Math.abs(opened.getServerTs() - System.currentTimeMillis()) < 60_000);
@@ -94,7 +101,7 @@ class GatewayIT {
   void json1_offered_in_the_header_is_echoed_and_logs_in() {
     try (ImClient client = connect(Subprotocol.JSON_1, OfferMode.HEADER)) {
       assertEquals("lc.json.1", client.acceptedSubprotocol().orElseThrow());
-      assertEquals("Jerry", TestClients.open(client, APP, "Jerry", WAIT).getPeerId());
+      assertEquals(peer("Jerry"), TestClients.open(client, APP, peer("Jerry"), WAIT).getPeerId());
     }
   }
 
@@ -108,7 +115,7 @@ class GatewayIT {
             Subprotocol.JSON_2,
             Subprotocol.LEGACY)) {
       try (ImClient client = connect(protocol, OfferMode.HEADER)) {
-        TestClients.open(client, APP, "user-" + protocol.name(), WAIT);
+        TestClients.open(client, APP, peer("user-" + protocol.name()), WAIT);
         GenericCommand echo = client.call(Commands.echo(), WAIT);
         assertEquals(CommandType.echo, echo.getCmd(), protocol::name);
       }
@@ -135,20 +142,20 @@ class GatewayIT {
   @Test
   void reopening_on_the_same_socket_is_idempotent_and_several_clients_share_one_socket() {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      TestClients.open(client, APP, "first", WAIT);
-      TestClients.open(client, APP, "first", WAIT);
-      TestClients.open(client, APP, "second", WAIT);
-      GenericCommand closeSecond = client.call(Commands.sessionClose("second"), WAIT);
+      TestClients.open(client, APP, peer("first"), WAIT);
+      TestClients.open(client, APP, peer("first"), WAIT);
+      TestClients.open(client, APP, peer("second"), WAIT);
+      GenericCommand closeSecond = client.call(Commands.sessionClose(peer("second")), WAIT);
       assertEquals(OpType.closed, closeSecond.getOp());
       assertFalse(closeSecond.hasErrorMessage());
       assertFalse(closeSecond.getSessionMessage().hasCode(), "closed must not carry a code");
-      GenericCommand again = client.call(Commands.sessionClose("second"), WAIT);
+      GenericCommand again = client.call(Commands.sessionClose(peer("second")), WAIT);
       assertEquals(ErrorCode.SESSION_REQUIRED.code(), again.getErrorMessage().getCode());
       GenericCommand implicitFirst =
-          client.call(Commands.sessionClose("first").clearPeerId(), WAIT);
+          client.call(Commands.sessionClose(peer("first")).clearPeerId(), WAIT);
       assertEquals(OpType.closed, implicitFirst.getOp());
       assertEquals(
-          "first", implicitFirst.getPeerId(), "without peerId the first open session acts");
+          peer("first"), implicitFirst.getPeerId(), "without peerId the first open session acts");
       assertTrue(client.isOpen(), "closing sessions keeps the socket open");
     }
   }
@@ -157,15 +164,15 @@ class GatewayIT {
   void a_session_token_logs_the_same_client_in_again_on_another_connection() {
     String token;
     try (ImClient first = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      token = TestClients.open(first, APP, "Bob", WAIT).getSessionMessage().getSt();
+      token = TestClients.open(first, APP, peer("Bob"), WAIT).getSessionMessage().getSt();
     }
     try (ImClient second = connect(Subprotocol.BASE64_3, OfferMode.HEADER)) {
-      GenericCommand relogin = second.call(withToken("Bob", token), WAIT);
+      GenericCommand relogin = second.call(withToken(peer("Bob"), token), WAIT);
       assertEquals(OpType.opened, relogin.getOp(), relogin::toString);
-      GenericCommand stolen = second.call(withToken("Mallory", token), WAIT);
+      GenericCommand stolen = second.call(withToken(peer("Mallory"), token), WAIT);
       assertEquals(ErrorCode.SESSION_TOKEN_EXPIRED.code(), stolen.getErrorMessage().getCode());
       assertEquals("SESSION_TOKEN_EXPIRED", stolen.getErrorMessage().getReason());
-      GenericCommand forged = second.call(withToken("Bob", token + "x"), WAIT);
+      GenericCommand forged = second.call(withToken(peer("Bob"), token + "x"), WAIT);
       assertEquals(ErrorCode.SESSION_TOKEN_EXPIRED.code(), forged.getErrorMessage().getCode());
     }
   }
@@ -224,7 +231,7 @@ class GatewayIT {
               .setInstallationId("inst")
               .build());
       assertTrue(client.pollPush(Duration.ofMillis(500)).isEmpty(), "login must not be answered");
-      TestClients.open(client, APP, "java-user", WAIT);
+      TestClients.open(client, APP, peer("java-user"), WAIT);
     }
   }
 
@@ -290,7 +297,7 @@ class GatewayIT {
   @Test
   void bad_input_is_answered_in_protocol_terms_and_a_second_client_keeps_working() {
     try (ImClient bystander = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      TestClients.open(bystander, APP, "bystander", WAIT);
+      TestClients.open(bystander, APP, peer("bystander"), WAIT);
       assertClosedWith(
           Subprotocol.PROTOBUF_3,
           new Frame.Binary(new byte[] {(byte) 0xff, 0x01, 0x02, 0x7f}),
@@ -309,11 +316,12 @@ class GatewayIT {
         assertEquals(7, reply.getI());
         assertEquals(4114, reply.getErrorMessage().getCode());
         assertTrue(unknownCmd.isOpen(), "an unknown cmd with an i is answered, not closed");
-        TestClients.open(unknownCmd, APP, "still-usable", WAIT);
+        TestClients.open(unknownCmd, APP, peer("still-usable"), WAIT);
       }
       assertEquals(CommandType.echo, bystander.call(Commands.echo(), WAIT).getCmd());
       assertEquals(
-          OpType.opened, bystander.call(Commands.sessionOpen(APP, "bystander"), WAIT).getOp());
+          OpType.opened,
+          bystander.call(Commands.sessionOpen(APP, peer("bystander")), WAIT).getOp());
     }
   }
 

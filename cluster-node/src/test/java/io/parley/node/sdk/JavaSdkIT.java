@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import cn.leancloud.im.v2.AVIMClient;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
@@ -16,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -30,15 +28,8 @@ class JavaSdkIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);
 
-  private static TestNode node;
-
-  @BeforeAll
-  static void startNode() {
-    node = CLUSTER.first();
-  }
-
   @AfterAll
-  static void stopNode() {
+  static void resetSdkAtTheEnd() {
     LeanCloudJavaSdk.reset();
   }
 
@@ -50,7 +41,10 @@ class JavaSdkIT {
   private static List<String> online(String... clientIds) {
     try (ImClient observer =
         ImClient.connect(
-            node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
+            CLUSTER.first().webSocketUri(),
+            Subprotocol.PROTOBUF_3,
+            ImClient.OfferMode.HEADER,
+            WAIT)) {
       observer.call(Commands.sessionOpen("parley-dev", "observer"), WAIT);
       GenericCommand result =
           observer.call(
@@ -76,7 +70,10 @@ class JavaSdkIT {
   @Test
   void two_clients_log_in_with_set_rtm_server() {
     LeanCloudJavaSdk.initDirect(
-        "parley-dev", "parley-dev-key", node.httpBase(), node.webSocketUri().toString());
+        "parley-dev",
+        "parley-dev-key",
+        CLUSTER.first().httpBase(),
+        CLUSTER.first().webSocketUri().toString());
     loginTwoAndLogout("java-direct-1", "java-direct-2");
   }
 
@@ -89,15 +86,24 @@ class JavaSdkIT {
   void a_conversation_created_with_attributes_and_an_invite_is_seen_by_other_clients()
       throws Exception {
     LeanCloudJavaSdk.initDirect(
-        "parley-dev", "parley-dev-key", node.httpBase(), node.webSocketUri().toString());
+        "parley-dev",
+        "parley-dev-key",
+        CLUSTER.first().httpBase(),
+        CLUSTER.first().webSocketUri().toString());
     LeanCloudJavaSdk.connect(WAIT);
     AVIMClient creator = LeanCloudJavaSdk.login("java-creator", WAIT);
     try (ImClient member =
             ImClient.connect(
-                node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT);
+                CLUSTER.first().webSocketUri(),
+                Subprotocol.PROTOBUF_3,
+                ImClient.OfferMode.HEADER,
+                WAIT);
         ImClient invitee =
             ImClient.connect(
-                node.webSocketUri(), Subprotocol.JSON_3, ImClient.OfferMode.QUERY, WAIT)) {
+                CLUSTER.first().webSocketUri(),
+                Subprotocol.JSON_3,
+                ImClient.OfferMode.QUERY,
+                WAIT)) {
       member.call(Commands.sessionOpen("parley-dev", "java-member"), WAIT);
       invitee.call(Commands.sessionOpen("parley-dev", "java-invitee"), WAIT);
 
@@ -184,7 +190,7 @@ class JavaSdkIT {
                 "--sdk",
                 "5",
                 "--rtm",
-                node.webSocketUri().toString(),
+                CLUSTER.first().webSocketUri().toString(),
                 "--client",
                 "js-reader",
                 "--cid",
@@ -198,7 +204,7 @@ class JavaSdkIT {
 
   @Test
   void two_clients_log_in_through_the_router() {
-    LeanCloudJavaSdk.initWithRouter("parley-dev", "parley-dev-key", node.httpBase());
+    LeanCloudJavaSdk.initWithRouter("parley-dev", "parley-dev-key", CLUSTER.first().httpBase());
     loginTwoAndLogout("java-router-1", "java-router-2");
   }
 }

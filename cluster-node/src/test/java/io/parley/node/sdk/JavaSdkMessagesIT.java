@@ -11,7 +11,6 @@ import cn.leancloud.im.v2.AVIMMessage;
 import cn.leancloud.im.v2.messages.AVIMTextMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
@@ -46,19 +45,17 @@ class JavaSdkMessagesIT {
   private static final String APP_ID = "parley-dev";
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
 
-  private static TestNode first;
-  private static TestNode second;
-
   @BeforeAll
-  static void startNodes() {
-    first = CLUSTER.first();
-    second = CLUSTER.second();
+  static void initSdk() {
     LeanCloudJavaSdk.initDirect(
-        APP_ID, "parley-dev-key", first.httpBase(), first.webSocketUri().toString());
+        APP_ID,
+        "parley-dev-key",
+        CLUSTER.first().httpBase(),
+        CLUSTER.first().webSocketUri().toString());
   }
 
   @AfterAll
-  static void stopNodes() {
+  static void resetSdk() {
     LeanCloudJavaSdk.reset();
   }
 
@@ -70,7 +67,10 @@ class JavaSdkMessagesIT {
     long deadline = System.nanoTime() + WAIT.toNanos();
     try (ImClient observer =
         ImClient.connect(
-            first.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
+            CLUSTER.first().webSocketUri(),
+            Subprotocol.PROTOBUF_3,
+            ImClient.OfferMode.HEADER,
+            WAIT)) {
       observer.call(Commands.sessionOpen(APP_ID, "observer-" + UUID.randomUUID()), WAIT);
       while (System.nanoTime() < deadline) {
         GenericCommand result =
@@ -116,7 +116,7 @@ class JavaSdkMessagesIT {
           LeanCloudJavaSdk.createConversation(
               tom, List.of(jsId), "Java & JS", Map.of(), false, WAIT);
       String cid = conversation.getConversationId();
-      String jsNode = second.webSocketUri().toString();
+      String jsNode = CLUSTER.second().webSocketUri().toString();
 
       // Java -> JS: the JS client waits on the second node for two messages
       CompletableFuture<JsonNode> receiving =

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
@@ -28,7 +27,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.StreamSupport;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -54,15 +52,6 @@ class JsConversationsIT {
   private static final Map<String, JsonNode> RUNS = new ConcurrentHashMap<>();
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
 
-  private static TestNode first;
-  private static TestNode second;
-
-  @BeforeAll
-  static void startNodes() {
-    first = CLUSTER.first();
-    second = CLUSTER.second();
-  }
-
   // ------------------------------------------------------------------------------------------------------------
   // running conversations.js
 
@@ -81,7 +70,7 @@ class JsConversationsIT {
                           "--sdk",
                           Integer.toString(sdk),
                           "--rtm",
-                          first.webSocketUri() + "," + second.webSocketUri(),
+                          CLUSTER.first().webSocketUri() + "," + CLUSTER.second().webSocketUri(),
                           "--run",
                           UUID.randomUUID().toString().substring(0, 6)));
               if (!binary) {
@@ -223,9 +212,9 @@ class JsConversationsIT {
         List.of("Jerry", "Tom"),
         texts(r.get("startSent").get("m")),
         "JS adds the creator and sorts");
-    assertEquals(first.webSocketUri().toString(), r.get("nodes").get("Tom").asText());
+    assertEquals(CLUSTER.first().webSocketUri().toString(), r.get("nodes").get("Tom").asText());
     assertEquals(
-        second.webSocketUri().toString(),
+        CLUSTER.second().webSocketUri().toString(),
         r.get("nodes").get("Jerry").asText(),
         "Tom and Jerry on different nodes");
     assertEquals(0, r.get("unhandledRejections").size(), r::toString);
@@ -633,7 +622,7 @@ class JsConversationsIT {
     String cid;
     try (ImClient java =
         ImClient.connect(
-            first.webSocketUri(),
+            CLUSTER.first().webSocketUri(),
             Subprotocol.PROTOBUF_3,
             OfferMode.HEADER,
             Duration.ofSeconds(15))) {
@@ -666,7 +655,7 @@ class JsConversationsIT {
                 "--sdk",
                 Integer.toString(sdk),
                 "--rtm",
-                second.webSocketUri().toString(),
+                CLUSTER.second().webSocketUri().toString(),
                 "--client",
                 reader,
                 "--cid",

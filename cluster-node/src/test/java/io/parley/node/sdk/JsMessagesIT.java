@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.TestNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,13 +67,9 @@ class JsMessagesIT {
   private static final Map<String, JsonNode> RECEIVED_AFTER_RESTART = new LinkedHashMap<>();
   private static ExecutorService pool;
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2, NODE_CONFIG);
-  private static TestNode first;
-  private static TestNode second;
 
   @BeforeAll
-  static void startNodesAndRunEveryScenario() {
-    first = CLUSTER.first();
-    second = CLUSTER.second();
+  static void runEveryScenario() {
     JsSdk.ensureInstalled();
     pool = Executors.newFixedThreadPool(4);
     for (int sdk : new int[] {4, 5}) {
@@ -104,7 +99,7 @@ class JsMessagesIT {
   }
 
   @AfterAll
-  static void stopNodes() {
+  static void stopScenarios() {
     if (pool != null) {
       pool.shutdownNow();
     }
@@ -114,7 +109,7 @@ class JsMessagesIT {
   // running messages.js
 
   private static List<String> both() {
-    return List.of("--rtm", first.webSocketUri() + "," + second.webSocketUri());
+    return List.of("--rtm", CLUSTER.first().webSocketUri() + "," + CLUSTER.second().webSocketUri());
   }
 
   private static JsonNode result(String key) {
@@ -141,7 +136,7 @@ class JsMessagesIT {
         new ArrayList<>(
             List.of(
                 "--rtm",
-                second.webSocketUri().toString(),
+                CLUSTER.second().webSocketUri().toString(),
                 "--client",
                 sent.get("receiver").asText(),
                 "--cid",
@@ -198,8 +193,6 @@ class JsMessagesIT {
       SENT_BEFORE_RESTART.forEach((k, f) -> sent.put(k, f.join()));
       RUNS.values().forEach(f -> f.handle((r, e) -> r).join());
       CLUSTER.restartAll();
-      first = CLUSTER.first();
-      second = CLUSTER.second();
       Map<String, CompletableFuture<JsonNode>> received = new LinkedHashMap<>();
       sent.forEach(
           (k, s) ->
@@ -477,9 +470,11 @@ class JsMessagesIT {
     JsonNode r = result("offline/" + sdk + "/unread");
     assertOnDifferentNodes(r.get("sentFacts"), "Tom", "Jerry");
     assertEquals(
-        second.webSocketUri().toString(), r.get("nodes").get(r.get("receiver").asText()).asText());
+        CLUSTER.second().webSocketUri().toString(),
+        r.get("nodes").get(r.get("receiver").asText()).asText());
     assertEquals(
-        first.webSocketUri().toString(), r.get("sentFacts").get("nodes").get("Tom").asText());
+        CLUSTER.first().webSocketUri().toString(),
+        r.get("sentFacts").get("nodes").get("Tom").asText());
   }
 
   // ------------------------------------------------------------------------------------------------------------

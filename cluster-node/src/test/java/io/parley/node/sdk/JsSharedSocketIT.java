@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.TestNode;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -30,13 +29,8 @@ class JsSharedSocketIT {
   private static final Map<Integer, CompletableFuture<JsonNode>> RUNS = new ConcurrentHashMap<>();
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
 
-  private static TestNode first;
-  private static TestNode second;
-
   @BeforeAll
-  static void startNodesAndRun() {
-    first = CLUSTER.first();
-    second = CLUSTER.second();
+  static void runTheScenarios() {
     JsSdk.ensureInstalled();
     for (int sdk : new int[] {4, 5}) {
       RUNS.put(
@@ -48,7 +42,7 @@ class JsSharedSocketIT {
                       sdk,
                       List.of(
                           "--rtm",
-                          first.webSocketUri() + "," + second.webSocketUri(),
+                          CLUSTER.first().webSocketUri() + "," + CLUSTER.second().webSocketUri(),
                           "--rounds",
                           "100",
                           "--patch-rounds",
@@ -59,7 +53,7 @@ class JsSharedSocketIT {
   }
 
   @AfterAll
-  static void stopNodes() {
+  static void awaitTheScenarios() {
     RUNS.values().forEach(run -> run.handle((r, e) -> r).join());
   }
 

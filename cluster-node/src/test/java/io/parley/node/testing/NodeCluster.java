@@ -1,8 +1,8 @@
 package io.parley.node.testing;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -35,8 +35,8 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
   /** What makes two clusters interchangeable. */
   private record Settings(int size, String config) {}
 
-  /** Running shared clusters, least recently used first. */
-  private static final Map<Settings, Nodes> SHARED = new LinkedHashMap<>(4, 0.75f, true);
+  /** The running shared clusters (guarded by itself: classes may run in parallel one day). */
+  private static final Map<Settings, Nodes> SHARED = new HashMap<>();
 
   private final Settings settings;
   private final boolean shared;
@@ -69,12 +69,12 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
   public void beforeAll(ExtensionContext context) throws Exception {
     SharedCassandra.get();
     if (!shared) {
-      stopIdleShared(true);
+      stopIdleShared(null);
       nodes = Nodes.start(settings);
       return;
     }
     synchronized (SHARED) {
-      stopIdleShared(false);
+      stopIdleShared(settings);
       nodes = SHARED.get(settings);
       if (nodes == null) {
         nodes = Nodes.start(settings);
@@ -128,13 +128,18 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
     }
   }
 
-  /** Stops the shared clusters no class uses now: those with overrides, or all of them. */
-  private static void stopIdleShared(boolean all) {
+  /**
+   * Stops the shared clusters no class uses now: those with overrides other than {@code wanted}, or
+   * all of them when nothing is wanted (an isolated class).
+   */
+  private static void stopIdleShared(Settings wanted) {
     synchronized (SHARED) {
       Iterator<Map.Entry<Settings, Nodes>> entries = SHARED.entrySet().iterator();
       while (entries.hasNext()) {
         Map.Entry<Settings, Nodes> entry = entries.next();
-        boolean stop = all || !entry.getKey().config().isEmpty();
+        boolean stop =
+            wanted == null
+                || (!entry.getKey().config().isEmpty() && !entry.getKey().equals(wanted));
         if (stop && entry.getValue().users == 0) {
           entry.getValue().stop();
           entries.remove();

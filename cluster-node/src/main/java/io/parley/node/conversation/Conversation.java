@@ -45,6 +45,14 @@ public final class Conversation
   public sealed interface Command extends CborSerializable {}
 
   /**
+   * A command that is answered: a conversation that does not exist, or a temporary one that has
+   * expired, answers every one of them the same way (the command handler's first two blocks).
+   */
+  public sealed interface Request extends Command {
+    ActorRef<Reply> replyTo();
+  }
+
+  /**
    * The initiator of calls made by the app server (the REST API with the master key): it may add,
    * remove, update and moderate in any conversation without being a member or a moderator, it never
    * becomes a member itself, and the notices it causes carry no {@code initBy} (REST-AND-HOOKS §3).
@@ -67,14 +75,14 @@ public final class Conversation
       long expiresAt,
       long timestamp,
       ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * To the first conversation of a unique temporary member set, once it expired: replies {@link
    * Moved} to the conversation that replaces it, a new one if there is none yet or if it is {@code
    * stale} (expired too).
    */
-  public record Successor(String stale, ActorRef<Reply> replyTo) implements Command {}
+  public record Successor(String stale, ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * conv/add: invite others, or join. Replies {@link MembershipChanged} or {@link Rejected}. In a
@@ -88,7 +96,7 @@ public final class Conversation
       ActorRef<Delivery> session,
       ActorRef<Reply> replyTo,
       SelfJoin selfJoin)
-      implements Command {
+      implements Request {
     /**
      * An add on behalf of the app (or with LeanCloud's rule): a non-member may join any
      * conversation by id.
@@ -106,11 +114,11 @@ public final class Conversation
   /** conv/remove: kick others, or quit. Replies {@link MembershipChanged} or {@link Rejected}. */
   public record Remove(
       String initiator, List<String> clientIds, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /** Chatroom join by one session. Replies {@link MembershipChanged}. */
   public record JoinRoom(String clientId, ActorRef<Delivery> session, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * Chatroom leave by one session (no reply: also sent when a session ends or joins another room).
@@ -119,32 +127,32 @@ public final class Conversation
 
   /** conv/update: the new attributes are computed by the caller's {@link AttributeUpdate}. */
   public record Update(String initiator, String updateJson, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /** conv/mute and conv/unmute for {@code clientId}. Replies {@link Accepted}. */
   public record Mute(String clientId, boolean mute, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * Deletes the conversation (REST {@code DELETE}, REST-AND-HOOKS §3.1): later requests find
    * nothing (4303), its members' index rows go and its history can no longer be read. Replies
    * {@link Accepted} with what it was.
    */
-  public record Delete(long timestamp, ActorRef<Reply> replyTo) implements Command {}
+  public record Delete(long timestamp, ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * Replies {@link Accepted} with the current state, or {@link Rejected} when it does not exist.
    */
-  public record Get(ActorRef<Reply> replyTo) implements Command {}
+  public record Get(ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * Before a history read: replies {@link HistoryOpened} when {@code reader} may read it (members;
    * in a chatroom, who has joined it), else {@link Rejected} 4312.
    */
-  public record OpenHistory(String reader, ActorRef<Reply> replyTo) implements Command {}
+  public record OpenHistory(String reader, ActorRef<Reply> replyTo) implements Request {}
 
   /** Replies {@link Counted}: members, or clients online in a chatroom. */
-  public record Count(ActorRef<Reply> replyTo) implements Command {}
+  public record Count(ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * conv/member_info_update (§6.9): {@code clientId} becomes {@code role}. Replies {@link
@@ -152,7 +160,7 @@ public final class Conversation
    */
   public record ChangeRole(
       String initiator, String clientId, String role, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /** add_shutup / remove_shutup (§6.10). Replies {@link MembershipChanged}. */
   public record Shutup(
@@ -161,7 +169,7 @@ public final class Conversation
       boolean add,
       long timestamp,
       ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /** blacklist block / unblock (§6.11). Replies {@link MembershipChanged}. */
   public record Block(
@@ -170,7 +178,7 @@ public final class Conversation
       boolean add,
       long timestamp,
       ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * A silence for a while (REST {@code temporary-silenceds}, REST-AND-HOOKS §3.1): {@code
@@ -179,19 +187,19 @@ public final class Conversation
    */
   public record SilenceTemporarily(
       List<String> clientIds, long until, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * A random sample of at most {@code limit} clients online in a chatroom (REST {@code
    * chatrooms/{id}/members}). Replies {@link Listed}.
    */
-  public record OnlineSample(int limit, ActorRef<Reply> replyTo) implements Command {}
+  public record OnlineSample(int limit, ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * The members' roles (§6.9, {@code _ConversationMemberInfo}): replies {@link Roles}; a {@code
    * reader} (null: the master key) must be a member (4317).
    */
-  public record RolesOf(String reader, ActorRef<Reply> replyTo) implements Command {}
+  public record RolesOf(String reader, ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * query_shutup / blacklist query: a page of the list after {@code next}. Replies {@link Listed},
@@ -199,7 +207,7 @@ public final class Conversation
    */
   public record ListModerated(
       boolean blacklist, int limit, String next, ActorRef<Reply> replyTo, String requester)
-      implements Command {
+      implements Request {
     public ListModerated(boolean blacklist, int limit, String next, ActorRef<Reply> replyTo) {
       this(blacklist, limit, next, replyTo, null);
     }
@@ -242,7 +250,7 @@ public final class Conversation
       ActorRef<Delivery> origin,
       ActorRef<Reply> replyTo,
       String sourceIp)
-      implements Command {}
+      implements Request {}
 
   /**
    * A message the app server sends as {@code sender} (REST, REST-AND-HOOKS §3.1): stored, acked and
@@ -261,7 +269,7 @@ public final class Conversation
       ActorRef<Reply> replyTo,
       List<String> toClients,
       long validTill)
-      implements Command {
+      implements Request {
 
     public Post {
       toClients = toClients == null ? List.of() : List.copyOf(toClients);
@@ -289,25 +297,25 @@ public final class Conversation
    * Replies {@link Unread}: {@code member}'s unread count, mention flag and the last message
    * (§8.4).
    */
-  public record UnreadOf(String member, ActorRef<Reply> replyTo) implements Command {}
+  public record UnreadOf(String member, ActorRef<Reply> replyTo) implements Request {}
 
   /** Replies {@link Undelivered}: the offline queue of {@code member} (§8.3). */
   public record UndeliveredTo(String member, int limit, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * Replies {@link Patches}: recent messages patched after {@code since} (patch sync at login of
    * {@code member}, §10).
    */
   public record PatchesSince(String member, long since, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * conv/max_read (§6.8): replies {@link Positions} of the other member, {@code target}, or
    * everyone.
    */
   public record MaxRead(String requester, String target, boolean all, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * patch/modify (§6.16): recall or edit one's own message. Replies {@link PatchApplied}. Without
@@ -325,14 +333,14 @@ public final class Conversation
       boolean mentionAll,
       ActorRef<Delivery> origin,
       ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   /**
    * Deletes one stored message (REST, REST-AND-HOOKS §3.1): server side only, nobody is told.
    * Replies {@link Accepted} once the deletion is durable.
    */
   public record DeleteMessage(String messageId, long timestamp, ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Request {}
 
   record MessageDeleted(DeleteMessage request, Throwable failure) implements Command {}
 
@@ -824,24 +832,6 @@ public final class Conversation
     builder
         .forState(state -> !state.exists())
         .onCommand(Start.class, this::onStart)
-        .onCommand(Successor.class, (state, successor) -> notFound(successor.replyTo()))
-        .onCommand(Add.class, (state, add) -> notFound(add.replyTo()))
-        .onCommand(Remove.class, (state, remove) -> notFound(remove.replyTo()))
-        .onCommand(JoinRoom.class, (state, join) -> notFound(join.replyTo()))
-        .onCommand(Update.class, (state, update) -> notFound(update.replyTo()))
-        .onCommand(Mute.class, (state, mute) -> notFound(mute.replyTo()))
-        .onCommand(Get.class, (state, get) -> notFound(get.replyTo()))
-        .onCommand(Delete.class, (state, delete) -> notFound(delete.replyTo()))
-        .onCommand(DeleteMessage.class, (state, delete) -> notFound(delete.replyTo()))
-        .onCommand(OpenHistory.class, (state, open) -> notFound(open.replyTo()))
-        .onCommand(Count.class, (state, count) -> notFound(count.replyTo()))
-        .onCommand(ChangeRole.class, (state, change) -> notFound(change.replyTo()))
-        .onCommand(Shutup.class, (state, shutup) -> notFound(shutup.replyTo()))
-        .onCommand(Block.class, (state, block) -> notFound(block.replyTo()))
-        .onCommand(SilenceTemporarily.class, (state, silence) -> notFound(silence.replyTo()))
-        .onCommand(OnlineSample.class, (state, sample) -> notFound(sample.replyTo()))
-        .onCommand(ListModerated.class, (state, list) -> notFound(list.replyTo()))
-        .onCommand(RolesOf.class, (state, roles) -> notFound(roles.replyTo()))
         .onCommand(
             Send.class,
             (state, send) ->
@@ -851,46 +841,20 @@ public final class Conversation
                         send.replyTo(),
                         ErrorCode.INVALID_MESSAGING_TARGET,
                         "no conversation " + cid))
-        .onCommand(Post.class, (state, post) -> notFound(post.replyTo()))
-        .onCommand(UnreadOf.class, (state, unread) -> notFound(unread.replyTo()))
-        .onCommand(UndeliveredTo.class, (state, undelivered) -> notFound(undelivered.replyTo()))
-        .onCommand(MaxRead.class, (state, maxRead) -> notFound(maxRead.replyTo()))
-        .onCommand(PatchesSince.class, (state, patches) -> notFound(patches.replyTo()))
         .onCommand(
             PatchMessage.class,
             (state, patch) ->
                 temporary()
                     ? notFound(patch.replyTo())
                     : reject(
-                        patch.replyTo(), ErrorCode.MESSAGE_NOT_FOUND, "no conversation " + cid));
+                        patch.replyTo(), ErrorCode.MESSAGE_NOT_FOUND, "no conversation " + cid))
+        .onCommand(Request.class, (state, request) -> notFound(request.replyTo()));
     builder
         .forState(state -> state.exists() && state.expiredAt(clock.millis()))
         .onCommand(Start.class, this::onStartExpired)
         .onCommand(Successor.class, this::onSuccessor)
-        .onCommand(Add.class, (state, add) -> expired(add.replyTo()))
-        .onCommand(Remove.class, (state, remove) -> expired(remove.replyTo()))
-        .onCommand(JoinRoom.class, (state, join) -> expired(join.replyTo()))
-        .onCommand(Update.class, (state, update) -> expired(update.replyTo()))
-        .onCommand(Mute.class, (state, mute) -> expired(mute.replyTo()))
-        .onCommand(Get.class, (state, get) -> expired(get.replyTo()))
         .onCommand(Delete.class, this::onDelete)
-        .onCommand(DeleteMessage.class, (state, delete) -> expired(delete.replyTo()))
-        .onCommand(OpenHistory.class, (state, open) -> expired(open.replyTo()))
-        .onCommand(Count.class, (state, count) -> expired(count.replyTo()))
-        .onCommand(ChangeRole.class, (state, change) -> expired(change.replyTo()))
-        .onCommand(Shutup.class, (state, shutup) -> expired(shutup.replyTo()))
-        .onCommand(Block.class, (state, block) -> expired(block.replyTo()))
-        .onCommand(SilenceTemporarily.class, (state, silence) -> expired(silence.replyTo()))
-        .onCommand(OnlineSample.class, (state, sample) -> expired(sample.replyTo()))
-        .onCommand(ListModerated.class, (state, list) -> expired(list.replyTo()))
-        .onCommand(RolesOf.class, (state, roles) -> expired(roles.replyTo()))
-        .onCommand(Send.class, (state, send) -> expired(send.replyTo()))
-        .onCommand(Post.class, (state, post) -> expired(post.replyTo()))
-        .onCommand(UnreadOf.class, (state, unread) -> expired(unread.replyTo()))
-        .onCommand(UndeliveredTo.class, (state, undelivered) -> expired(undelivered.replyTo()))
-        .onCommand(MaxRead.class, (state, maxRead) -> expired(maxRead.replyTo()))
-        .onCommand(PatchesSince.class, (state, patches) -> expired(patches.replyTo()))
-        .onCommand(PatchMessage.class, (state, patch) -> expired(patch.replyTo()));
+        .onCommand(Request.class, (state, request) -> expired(request.replyTo()));
     builder
         .forAnyState()
         .onCommand(Start.class, this::onStartExisting)
@@ -1102,34 +1066,19 @@ public final class Conversation
     }
     int cap =
         state.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
-    List<String> added = new ArrayList<>();
-    List<String> allowed = new ArrayList<>();
-    List<String> full = new ArrayList<>();
-    List<String> blocked = new ArrayList<>();
-    for (String clientId : requested) {
-      if (state.blacklist().contains(clientId)) {
-        blocked.add(clientId);
-      } else if (state.isMember(clientId)) {
-        allowed.add(clientId);
-      } else if (state.members().size() + added.size() >= cap) {
-        full.add(clientId);
-      } else {
-        added.add(clientId);
-        allowed.add(clientId);
-      }
-    }
-    List<Failure> failed =
-        failures(
-            new Failure(ErrorCode.CONVERSATION_FULL, full),
-            new Failure(ErrorCode.BLOCKED_BY_CONV, blocked));
+    ConversationState.Admission admission = state.admission(requested, cap);
+    List<String> added = admission.added();
     if (added.isEmpty()) {
-      return Effect().reply(add.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
+      return Effect()
+          .reply(
+              add.replyTo(),
+              new MembershipChanged(snapshot(state), admission.allowed(), admission.failed()));
     }
     return persistIndexed(
         new MembersAdded(add.initiator(), added, add.timestamp()),
         List.of(),
         add.replyTo(),
-        after -> new MembershipChanged(snapshot(after), allowed, failed),
+        after -> new MembershipChanged(snapshot(after), admission.allowed(), admission.failed()),
         after -> {
           List<String> invited = others(added, add.initiator());
           notices.send(appId, invited, new Notice.Joined(cid, add.initiator(), notificationTs()));
@@ -1160,39 +1109,20 @@ public final class Conversation
           ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           remove.initiator() + " is not a member");
     }
-    List<String> removed = new ArrayList<>();
-    List<String> allowed = new ArrayList<>();
-    List<String> needOwner = new ArrayList<>();
-    List<String> unauthorized = new ArrayList<>();
-    for (String clientId : requested) {
-      if (settings.memberRoles()
-          && state.roleOf(clientId).equals(ConversationState.OWNER)
-          && state.isMember(clientId)) {
-        needOwner.add(clientId);
-      } else if (settings.memberRoles()
-          && !clientId.equals(remove.initiator())
-          && !state.isModerator(remove.initiator())) {
-        unauthorized.add(clientId);
-      } else {
-        allowed.add(clientId);
-        if (state.isMember(clientId)) {
-          removed.add(clientId);
-        }
-      }
-    }
-    List<Failure> failed =
-        failures(
-            new Failure(ErrorCode.CONVERSATION_NEED_OWNER, needOwner),
-            new Failure(ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED, unauthorized));
+    ConversationState.Removal removal =
+        state.removal(remove.initiator(), requested, settings.memberRoles());
+    List<String> removed = removal.removed();
     if (removed.isEmpty()) {
       return Effect()
-          .reply(remove.replyTo(), new MembershipChanged(snapshot(state), allowed, failed));
+          .reply(
+              remove.replyTo(),
+              new MembershipChanged(snapshot(state), removal.allowed(), removal.failed()));
     }
     return persistIndexed(
         new MembersRemoved(remove.initiator(), removed, remove.timestamp()),
         removed,
         remove.replyTo(),
-        after -> new MembershipChanged(snapshot(after), allowed, failed),
+        after -> new MembershipChanged(snapshot(after), removal.allowed(), removal.failed()),
         after -> {
           // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest
           // `members_left`.
@@ -1220,9 +1150,7 @@ public final class Conversation
       ActorRef<Reply> replyTo) {
     List<String> others = requested.stream().filter(id -> !id.equals(initiator)).toList();
     List<Failure> failed =
-        others.isEmpty()
-            ? List.of()
-            : List.of(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
+        ConversationState.failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
     boolean self = requested.contains(initiator);
     List<String> allowed = self ? List.of(initiator) : List.of();
     if (!self || state.isMember(initiator) == subscribe) {
@@ -1256,7 +1184,8 @@ public final class Conversation
   private ReplyEffect<Event, ConversationState> joinRoomByAdd(
       ConversationState state, Add add, List<String> requested) {
     List<String> others = requested.stream().filter(id -> !id.equals(add.initiator())).toList();
-    List<Failure> failed = failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
+    List<Failure> failed =
+        ConversationState.failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
     if (!requested.contains(add.initiator()) || add.session() == null) {
       return Effect()
           .reply(add.replyTo(), new MembershipChanged(snapshot(state), List.of(), failed));
@@ -1568,12 +1497,6 @@ public final class Conversation
   }
 
   /** The partial failures that name anyone, in order. */
-  private static List<Failure> failures(Failure... candidates) {
-    return java.util.Arrays.stream(candidates)
-        .filter(failure -> !failure.clientIds().isEmpty())
-        .toList();
-  }
-
   static List<String> distinct(List<String> clientIds) {
     return List.copyOf(new LinkedHashSet<>(clientIds));
   }

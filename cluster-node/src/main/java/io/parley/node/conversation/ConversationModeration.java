@@ -102,30 +102,10 @@ final class ConversationModeration {
             new Conversation.Roles(cid, state.members(), roles, state.updatedAt()));
   }
 
-  /**
-   * Who may moderate: Owner and Managers with roles on, any unmuted member without (§6.10, §6.11).
-   */
-  private Conversation.Rejected moderationRefusal(ConversationState state, String initiator) {
-    if (state.kind() != Kind.NORMAL) {
-      return new Conversation.Rejected(
-          ErrorCode.NORMAL_CONVERSATION_REQUIRED, "only normal conversations have moderation");
-    }
-    if (!state.isMember(initiator)) {
-      return new Conversation.Rejected(
-          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED, initiator + " is not a member");
-    }
-    if (settings.memberRoles()
-        ? !state.isModerator(initiator)
-        : state.shutup().contains(initiator)) {
-      return new Conversation.Rejected(
-          ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED, initiator + " may not moderate");
-    }
-    return null;
-  }
-
   ReplyEffect<Conversation.Event, ConversationState> onShutup(
       ConversationState state, Conversation.Shutup shutup) {
-    Conversation.Rejected refusal = moderationRefusal(state, shutup.initiator());
+    Conversation.Rejected refusal =
+        state.moderationRefusal(shutup.initiator(), settings.memberRoles());
     if (refusal != null) {
       return entity.effects().reply(shutup.replyTo(), refusal);
     }
@@ -212,26 +192,17 @@ final class ConversationModeration {
           ErrorCode.BLACKLIST_FEATURE_DISABLED,
           "the conversation blacklist is off");
     }
-    Conversation.Rejected refusal = moderationRefusal(state, block.initiator());
+    Conversation.Rejected refusal =
+        state.moderationRefusal(block.initiator(), settings.memberRoles());
     if (refusal != null) {
       return entity.effects().reply(block.replyTo(), refusal);
     }
     List<String> requested = Conversation.distinct(block.clientIds());
-    List<String> ownerAsked =
-        block.add()
-            ? requested.stream()
-                .filter(id -> id.equals(state.creator()) && settings.memberRoles())
-                .toList()
-            : List.of();
-    List<String> changed =
-        requested.stream()
-            .filter(id -> !ownerAsked.contains(id) && state.blacklist().contains(id) != block.add())
-            .toList();
-    List<String> allowed = requested.stream().filter(id -> !ownerAsked.contains(id)).toList();
-    List<Conversation.Failure> failed =
-        ownerAsked.isEmpty()
-            ? List.of()
-            : List.of(new Conversation.Failure(ErrorCode.CONVERSATION_NEED_OWNER, ownerAsked));
+    ConversationState.BlacklistChange sorted =
+        state.blacklistChange(requested, block.add(), settings.memberRoles());
+    List<String> changed = sorted.changed();
+    List<String> allowed = sorted.allowed();
+    List<Conversation.Failure> failed = sorted.failed();
     if (block.add() && state.blacklist().size() + changed.size() > settings.maxBlacklist()) {
       return entity.reject(
           block.replyTo(),

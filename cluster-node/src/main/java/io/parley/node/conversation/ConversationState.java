@@ -1,6 +1,7 @@
 package io.parley.node.conversation;
 
 import io.parley.node.serialization.CborSerializable;
+import io.parley.protocol.ErrorCode;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -114,6 +115,125 @@ public record ConversationState(
 
   boolean expiredAt(long now) {
     return kind == Kind.TEMPORARY && expiresAt > 0 && now >= expiresAt;
+  }
+
+  // ------------------------------------------------------------------ rules that decide (pure)
+
+  /**
+   * How an add of {@code requested} (distinct) sorts out: members already in are allowed again; the
+   * blacklisted are refused ({@code BLOCKED_BY_CONV}); newcomers past {@code cap} members are
+   * refused ({@code CONVERSATION_FULL}); the rest are added, in order.
+   */
+  Admission admission(List<String> requested, int cap) {
+    List<String> added = new ArrayList<>();
+    List<String> allowed = new ArrayList<>();
+    List<String> full = new ArrayList<>();
+    List<String> blocked = new ArrayList<>();
+    for (String clientId : requested) {
+      if (blacklist.contains(clientId)) {
+        blocked.add(clientId);
+      } else if (isMember(clientId)) {
+        allowed.add(clientId);
+      } else if (members.size() + added.size() >= cap) {
+        full.add(clientId);
+      } else {
+        added.add(clientId);
+        allowed.add(clientId);
+      }
+    }
+    return new Admission(
+        added,
+        allowed,
+        failures(
+            new Conversation.Failure(ErrorCode.CONVERSATION_FULL, full),
+            new Conversation.Failure(ErrorCode.BLOCKED_BY_CONV, blocked)));
+  }
+
+  /** An add sorted out: who joins, who is answered as in, and who is refused why. */
+  record Admission(List<String> added, List<String> allowed, List<Conversation.Failure> failed) {}
+
+  /**
+   * How {@code initiator}'s removal of {@code requested} (distinct) sorts out. With member roles
+   * on, the Owner cannot be removed ({@code CONVERSATION_NEED_OWNER}) and only a moderator removes
+   * others ({@code CONVERSATION_OPERATION_UNAUTHORIZED}); anyone may leave. Non-members are allowed
+   * and change nothing.
+   */
+  Removal removal(String initiator, List<String> requested, boolean memberRoles) {
+    List<String> removed = new ArrayList<>();
+    List<String> allowed = new ArrayList<>();
+    List<String> needOwner = new ArrayList<>();
+    List<String> unauthorized = new ArrayList<>();
+    for (String clientId : requested) {
+      if (memberRoles && roleOf(clientId).equals(OWNER) && isMember(clientId)) {
+        needOwner.add(clientId);
+      } else if (memberRoles && !clientId.equals(initiator) && !isModerator(initiator)) {
+        unauthorized.add(clientId);
+      } else {
+        allowed.add(clientId);
+        if (isMember(clientId)) {
+          removed.add(clientId);
+        }
+      }
+    }
+    return new Removal(
+        removed,
+        allowed,
+        failures(
+            new Conversation.Failure(ErrorCode.CONVERSATION_NEED_OWNER, needOwner),
+            new Conversation.Failure(ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED, unauthorized)));
+  }
+
+  /** A removal sorted out: who leaves, who is answered as removed, and who is refused why. */
+  record Removal(List<String> removed, List<String> allowed, List<Conversation.Failure> failed) {}
+
+  /**
+   * Why {@code initiator} may not moderate (shut up, block) this conversation, or null: only normal
+   * conversations are moderated, by members; with member roles on by the Owner and Managers,
+   * without by any member not shut up (§6.10, §6.11).
+   */
+  Conversation.Rejected moderationRefusal(String initiator, boolean memberRoles) {
+    if (kind != Kind.NORMAL) {
+      return new Conversation.Rejected(
+          ErrorCode.NORMAL_CONVERSATION_REQUIRED, "only normal conversations have moderation");
+    }
+    if (!isMember(initiator)) {
+      return new Conversation.Rejected(
+          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED, initiator + " is not a member");
+    }
+    if (memberRoles ? !isModerator(initiator) : shutup.contains(initiator)) {
+      return new Conversation.Rejected(
+          ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED, initiator + " may not moderate");
+    }
+    return null;
+  }
+
+  /**
+   * How blocking ({@code add}) or unblocking {@code requested} (distinct) sorts out: with member
+   * roles on, the Owner cannot be blocked ({@code CONVERSATION_NEED_OWNER}); the others are
+   * allowed, and those whose blacklist entry changes are {@code changed}.
+   */
+  BlacklistChange blacklistChange(List<String> requested, boolean add, boolean memberRoles) {
+    List<String> ownerAsked =
+        add && memberRoles
+            ? requested.stream().filter(id -> id.equals(creator)).toList()
+            : List.of();
+    List<String> allowed = requested.stream().filter(id -> !ownerAsked.contains(id)).toList();
+    List<String> changed = allowed.stream().filter(id -> blacklist.contains(id) != add).toList();
+    return new BlacklistChange(
+        changed,
+        allowed,
+        failures(new Conversation.Failure(ErrorCode.CONVERSATION_NEED_OWNER, ownerAsked)));
+  }
+
+  /** A blacklist change sorted out. */
+  record BlacklistChange(
+      List<String> changed, List<String> allowed, List<Conversation.Failure> failed) {}
+
+  /** The non-empty ones of {@code candidates}. */
+  static List<Conversation.Failure> failures(Conversation.Failure... candidates) {
+    return java.util.Arrays.stream(candidates)
+        .filter(failure -> !failure.clientIds().isEmpty())
+        .toList();
   }
 
   ConversationState started(Conversation.Started event) {

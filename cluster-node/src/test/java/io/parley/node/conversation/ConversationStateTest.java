@@ -1,15 +1,17 @@
 package io.parley.node.conversation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.protocol.ErrorCode;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rules on the conversation's immutable state, without an actor (review H4: positions stay
- * bounded).
+ * Rules on the conversation's immutable state, without an actor: positions stay bounded (review
+ * H4), and who an add, a removal, a block or a moderation lets through.
  */
 class ConversationStateTest {
 
@@ -95,5 +97,97 @@ class ConversationStateTest {
             old.successor(),
             null);
     assertEquals(0, withoutSilences.silencedUntil("Tom", 0));
+  }
+
+  private static List<String> codes(List<Conversation.Failure> failed) {
+    return failed.stream().map(f -> f.code() + " " + f.clientIds()).toList();
+  }
+
+  @Test
+  void an_add_lets_members_in_again_refuses_the_blacklisted_and_stops_at_the_cap() {
+    ConversationState state =
+        group("Tom", "Jerry")
+            .blacklistChanged(new Conversation.BlacklistChanged("Tom", List.of("Spike"), true, 2));
+    ConversationState.Admission admission =
+        state.admission(List.of("Jerry", "Spike", "Tyke", "Butch", "Nibbles"), 4);
+    assertEquals(List.of("Tyke", "Butch"), admission.added(), "two places left under the cap");
+    assertEquals(List.of("Jerry", "Tyke", "Butch"), admission.allowed());
+    assertEquals(
+        List.of(
+            ErrorCode.CONVERSATION_FULL.code() + " [Nibbles]",
+            ErrorCode.BLOCKED_BY_CONV.code() + " [Spike]"),
+        codes(admission.failed()));
+    assertEquals(List.of(), state.admission(List.of("Jerry"), 4).failed(), "no empty failures");
+  }
+
+  @Test
+  void with_member_roles_only_moderators_remove_others_and_nobody_removes_the_owner() {
+    ConversationState state =
+        group("Tom", "Jerry", "Spike", "Tyke")
+            .roleChanged(
+                new Conversation.RoleChanged("Tom", "Spike", ConversationState.MANAGER, 2));
+    ConversationState.Removal byMember =
+        state.removal("Jerry", List.of("Jerry", "Tyke", "Tom"), true);
+    assertEquals(List.of("Jerry"), byMember.removed(), "a member may leave");
+    assertEquals(
+        List.of(
+            ErrorCode.CONVERSATION_NEED_OWNER.code() + " [Tom]",
+            ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED.code() + " [Tyke]"),
+        codes(byMember.failed()));
+    ConversationState.Removal byManager = state.removal("Spike", List.of("Tyke", "Nobody"), true);
+    assertEquals(List.of("Tyke"), byManager.removed());
+    assertEquals(List.of("Tyke", "Nobody"), byManager.allowed(), "a non-member changes nothing");
+    assertEquals(
+        List.of("Jerry", "Tyke"),
+        state.removal("Jerry", List.of("Jerry", "Tyke"), false).removed(),
+        "without roles any member removes anyone");
+  }
+
+  @Test
+  void moderation_is_for_members_of_normal_conversations_by_role_or_unless_shut_up() {
+    ConversationState state =
+        group("Tom", "Jerry", "Spike")
+            .shutupChanged(new Conversation.ShutupChanged("Tom", List.of("Spike"), true, 2));
+    assertNull(state.moderationRefusal("Tom", true), "the owner moderates");
+    assertEquals(
+        ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED.code(),
+        state.moderationRefusal("Jerry", true).code(),
+        "a plain member does not, with roles on");
+    assertNull(state.moderationRefusal("Jerry", false), "any member does, with roles off");
+    assertEquals(
+        ErrorCode.CONVERSATION_OPERATION_UNAUTHORIZED.code(),
+        state.moderationRefusal("Spike", false).code(),
+        "unless shut up");
+    assertEquals(
+        ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED.code(),
+        state.moderationRefusal("Butch", false).code());
+    ConversationState room =
+        ConversationState.empty()
+            .started(
+                new Conversation.Started(
+                    "Tom", List.of(), "{}", Kind.TRANSIENT, false, null, 0, 1));
+    assertEquals(
+        ErrorCode.NORMAL_CONVERSATION_REQUIRED.code(), room.moderationRefusal("Tom", true).code());
+  }
+
+  @Test
+  void blocking_skips_the_owner_with_roles_on_and_changes_only_what_differs() {
+    ConversationState state =
+        group("Tom", "Jerry", "Spike")
+            .blacklistChanged(new Conversation.BlacklistChanged("Tom", List.of("Spike"), true, 2));
+    ConversationState.BlacklistChange block =
+        state.blacklistChange(List.of("Tom", "Jerry", "Spike"), true, true);
+    assertEquals(List.of("Jerry"), block.changed(), "Spike is already blocked");
+    assertEquals(List.of("Jerry", "Spike"), block.allowed());
+    assertEquals(
+        List.of(ErrorCode.CONVERSATION_NEED_OWNER.code() + " [Tom]"), codes(block.failed()));
+    assertEquals(
+        List.of("Tom", "Jerry"),
+        state.blacklistChange(List.of("Tom", "Jerry", "Spike"), true, false).changed(),
+        "without roles the owner is blocked like anyone");
+    ConversationState.BlacklistChange unblock =
+        state.blacklistChange(List.of("Tom", "Spike"), false, true);
+    assertEquals(List.of("Spike"), unblock.changed());
+    assertEquals(List.of(), unblock.failed(), "unblocking the owner is not refused");
   }
 }

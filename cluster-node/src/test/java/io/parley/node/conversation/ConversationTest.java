@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -323,6 +324,82 @@ class ConversationTest {
       var rejected = assertInstanceOf(Conversation.Rejected.class, reply);
       assertEquals(4303, rejected.code(), rejected::toString);
       assertEquals("CONVERSATION_NOT_FOUND", rejected.reason());
+    }
+  }
+
+  /**
+   * A request of {@code type} with plain values (ids "A", empty lists, zeros) and {@code replyTo}:
+   * what a conversation that does not exist, or has expired, answers must not depend on them.
+   */
+  private static Conversation.Request anyRequest(
+      Class<?> type, ActorRef<Conversation.Reply> replyTo) {
+    try {
+      var components = type.getRecordComponents();
+      Object[] values = new Object[components.length];
+      Class<?>[] types = new Class<?>[components.length];
+      for (int n = 0; n < components.length; n++) {
+        Class<?> t = components[n].getType();
+        types[n] = t;
+        values[n] =
+            components[n].getName().equals("replyTo")
+                ? replyTo
+                : t == String.class
+                    ? "A"
+                    : t == List.class
+                        ? List.of()
+                        : t == java.util.Map.class
+                            ? java.util.Map.of()
+                            : t == long.class
+                                ? 0L
+                                : t == int.class ? 0 : t == boolean.class ? false : null;
+        if (t.isEnum()) {
+          values[n] = t.getEnumConstants()[0];
+        }
+      }
+      return (Conversation.Request) type.getDeclaredConstructor(types).newInstance(values);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError("cannot build a " + type.getSimpleName(), e);
+    }
+  }
+
+  @Test
+  void every_request_to_a_missing_or_expired_conversation_is_refused_with_its_code() {
+    List<String> answered = new ArrayList<>();
+    for (Class<?> type : Conversation.Request.class.getPermittedSubclasses()) {
+      if (type == Conversation.Start.class) {
+        continue; // starts it
+      }
+      var reply =
+          assertInstanceOf(
+              Conversation.Rejected.class,
+              kit.<Conversation.Reply>runCommand(r -> anyRequest(type, r)).reply(),
+              type.getSimpleName());
+      int expected =
+          type == Conversation.Send.class
+              ? ErrorCode.INVALID_MESSAGING_TARGET.code()
+              : type == Conversation.PatchMessage.class
+                  ? ErrorCode.MESSAGE_NOT_FOUND.code()
+                  : ErrorCode.CONVERSATION_NOT_FOUND.code();
+      assertEquals(expected, reply.code(), type.getSimpleName() + ": " + reply);
+      assertTrue(reply.detail().startsWith("no conversation"), type.getSimpleName() + ": " + reply);
+      answered.add(type.getSimpleName());
+    }
+    assertTrue(answered.size() >= 25, "every kind of request was tried: " + answered);
+
+    start(List.of("B"), Kind.TEMPORARY, T0 + 60_000);
+    clock.set(T0 + 60_000);
+    for (Class<?> type : Conversation.Request.class.getPermittedSubclasses()) {
+      if (List.of(Conversation.Start.class, Conversation.Successor.class, Conversation.Delete.class)
+          .contains(type)) {
+        continue; // replace, follow or delete the expired conversation
+      }
+      var reply =
+          assertInstanceOf(
+              Conversation.Rejected.class,
+              kit.<Conversation.Reply>runCommand(r -> anyRequest(type, r)).reply(),
+              type.getSimpleName());
+      assertEquals(ErrorCode.CONVERSATION_NOT_FOUND.code(), reply.code(), type.getSimpleName());
+      assertTrue(reply.detail().endsWith("has expired"), type.getSimpleName() + ": " + reply);
     }
   }
 

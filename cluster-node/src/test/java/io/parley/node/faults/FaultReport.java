@@ -21,7 +21,10 @@ final class FaultReport {
   private final String scenario;
   private final Traffic traffic;
 
-  /** A member online this long before and after an ack must have had the message pushed live. */
+  /**
+   * A member online from this long before a message was stored until this long after its ack must
+   * have had it pushed live.
+   */
   private static final long LIVE_MARGIN_MS = 1000;
 
   private final Map<String, Integer> refusals = new TreeMap<>();
@@ -88,11 +91,24 @@ final class FaultReport {
         for (Traffic.Message message : expected) {
           Long at = live.get(message.text());
           long ackedAt = traffic.ackedAt.get(message.text());
+          // Pushed when stored: between its server time and the ack its sender saw (on a resend
+          // after a lost answer, the push went out with the first write, seconds before).
+          long storedAt = traffic.storedAt.getOrDefault(message.text(), ackedAt);
           if (at != null) {
             slowestLivePush = Math.max(slowestLivePush, at - ackedAt);
-          } else if (requireLive && peer.onlineAround(cid, ackedAt, LIVE_MARGIN_MS)) {
+          } else if (requireLive && peer.onlineThroughout(cid, storedAt, ackedAt, LIVE_MARGIN_MS)) {
             missedLive++;
-            problems.add(peer.id + " was online and got no push of " + message);
+            problems.add(
+                peer.id
+                    + " was online and got no push of "
+                    + message
+                    + " (stored at "
+                    + storedAt
+                    + ", acked at "
+                    + ackedAt
+                    + ", online "
+                    + peer.spans(cid)
+                    + ")");
           } else {
             history = history != null ? history : peer.history(cid);
             if (!history.contains(message.text())) {

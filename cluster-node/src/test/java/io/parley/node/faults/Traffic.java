@@ -58,6 +58,12 @@ final class Traffic implements AutoCloseable {
   /** Ack time of each acked message, by text. */
   final Map<String, Long> ackedAt = new ConcurrentHashMap<>();
 
+  /**
+   * The server's time of each acked message (its timestamp, given when it was stored), by text: a
+   * message acked only on a resend was stored, and pushed, before the resend's ack.
+   */
+  final Map<String, Long> storedAt = new ConcurrentHashMap<>();
+
   final Map<String, String> ackedIds = new ConcurrentHashMap<>();
   final List<Attempt> attempts = new CopyOnWriteArrayList<>();
   final Set<Message> unfinished = ConcurrentHashMap.newKeySet();
@@ -351,12 +357,22 @@ final class Traffic implements AutoCloseable {
     }
 
     /**
-     * Whether this peer was online (for its chatroom: in the room) from well before {@code at}
-     * until well after it: a push of {@code cid} then must arrive live.
+     * Whether this peer was online (for its chatroom: in the room) without a break from well before
+     * {@code from} until well after {@code to}: a push of {@code cid} sent in between must arrive
+     * live.
      */
-    boolean onlineAround(String cid, long at, long margin) {
+    boolean onlineThroughout(String cid, long from, long to, long margin) {
       List<long[]> spans = cid.equals(room) ? inRoom : online;
-      return spans.stream().anyMatch(span -> span[0] + margin <= at && span[1] >= at + margin);
+      return spans.stream().anyMatch(span -> span[0] + margin <= from && span[1] >= to + margin);
+    }
+
+    /** This peer's online (or in-room) spans, for a report. */
+    String spans(String cid) {
+      return (cid.equals(room) ? inRoom : online)
+          .stream()
+              .map(s -> "[" + s[0] + ", " + (s[1] == Long.MAX_VALUE ? "on" : s[1]) + "]")
+              .toList()
+              .toString();
     }
 
     /**
@@ -416,6 +432,7 @@ final class Traffic implements AutoCloseable {
                       + reply.getAckMessage().getUid());
             }
             ackedAt.putIfAbsent(message.text(), System.currentTimeMillis());
+            storedAt.putIfAbsent(message.text(), serverTime);
             acked.put(message.text(), message);
           } else {
             int code =

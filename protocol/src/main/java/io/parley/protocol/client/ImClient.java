@@ -335,9 +335,14 @@ public final class ImClient implements AutoCloseable {
         && !webSocket.isOutputClosed();
   }
 
-  /** Drops the connection without a close handshake, like a client whose network died. */
+  /**
+   * Drops the connection without a close handshake, like a client whose network died. Requests
+   * still waiting for their reply fail at once, as they do when the server closes the connection
+   * (the JDK's WebSocket tells its listener nothing after an abort).
+   */
   public void abort() {
     webSocket.abort();
+    listener.finish(new CloseStatus(CloseStatus.ABNORMAL, "aborted by client"));
   }
 
   /**

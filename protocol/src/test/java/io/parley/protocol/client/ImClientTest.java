@@ -187,6 +187,24 @@ class ImClientTest {
   }
 
   @Test
+  void abort_fails_pending_requests_at_once() throws Exception {
+    try (var server = new MiniWebSocketServer("lc.protobuf2.3", (connection, frame) -> {});
+        var client =
+            ImClient.connect(server.uri("/"), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
+      server.connections.poll(5, TimeUnit.SECONDS);
+      CompletableFuture<GenericCommand> pending =
+          client.request(
+              GenericCommand.newBuilder().setCmd(CommandType.direct)); // the server never answers
+      client.abort();
+      ExecutionException failure =
+          assertThrows(ExecutionException.class, () -> pending.get(5, TimeUnit.SECONDS));
+      assertInstanceOf(IllegalStateException.class, failure.getCause());
+      assertFalse(client.isOpen());
+      assertTrue(client.awaitClose(WAIT).abnormal());
+    }
+  }
+
+  @Test
   void client_close_sends_a_normal_close() throws Exception {
     try (var server = new MiniWebSocketServer("lc.protobuf2.3", (connection, frame) -> {})) {
       var client =

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import cn.leancloud.im.v2.AVIMClient;
 import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.TestClients;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
@@ -39,13 +40,7 @@ class JavaSdkIT {
   }
 
   private static List<String> online(String... clientIds) {
-    try (ImClient observer =
-        ImClient.connect(
-            CLUSTER.first().webSocketUri(),
-            Subprotocol.PROTOBUF_3,
-            ImClient.OfferMode.HEADER,
-            WAIT)) {
-      observer.call(Commands.sessionOpen("parley-dev", "observer"), WAIT);
+    try (ImClient observer = TestClients.login(CLUSTER.first(), "parley-dev", "observer", WAIT)) {
       GenericCommand result =
           observer.call(
               GenericCommand.newBuilder()

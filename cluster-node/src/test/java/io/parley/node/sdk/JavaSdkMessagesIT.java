@@ -11,8 +11,7 @@ import cn.leancloud.im.v2.AVIMMessage;
 import cn.leancloud.im.v2.messages.AVIMTextMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.testing.NodeCluster;
-import io.parley.protocol.Subprotocol;
-import io.parley.protocol.client.Commands;
+import io.parley.node.testing.TestClients;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -66,12 +65,7 @@ class JavaSdkMessagesIT {
   private static void awaitOnline(String clientId) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     try (ImClient observer =
-        ImClient.connect(
-            CLUSTER.first().webSocketUri(),
-            Subprotocol.PROTOBUF_3,
-            ImClient.OfferMode.HEADER,
-            WAIT)) {
-      observer.call(Commands.sessionOpen(APP_ID, "observer-" + UUID.randomUUID()), WAIT);
+        TestClients.login(CLUSTER.first(), APP_ID, "observer-" + UUID.randomUUID(), WAIT)) {
       while (System.nanoTime() < deadline) {
         GenericCommand result =
             observer.call(

@@ -10,6 +10,7 @@ import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.OpType;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -35,6 +36,11 @@ public final class TestClients {
   public static ImClient login(
       TestNode node, String appId, String peerId, List<ImClient> open, Duration wait) {
     return open(node, Subprotocol.PROTOBUF_3, appId, peerId, open, wait).client();
+  }
+
+  /** A protobuf (v3) client logged in as {@code peerId} on {@code node}; the caller closes it. */
+  public static ImClient login(TestNode node, String appId, String peerId, Duration wait) {
+    return login(node, appId, peerId, new ArrayList<>(), wait);
   }
 
   /** A protobuf (v3) client logged in as {@code peerId} on {@code node}, and its session. */

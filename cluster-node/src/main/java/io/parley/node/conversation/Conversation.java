@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.serialization.CborSerializable;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Instant;
@@ -202,22 +203,7 @@ class ConversationTest {
             TEST_KIT.system(),
             Conversation.create(
                 "app:0123456789abcdef01234568",
-                new ConversationSettings(
-                    false,
-                    true,
-                    3,
-                    10,
-                    java.time.Duration.ofDays(1),
-                    java.time.Duration.ofDays(30),
-                    10,
-                    1000,
-                    1000,
-                    500,
-                    500,
-                    5120,
-                    20,
-                    50,
-                    5000),
+                conversationSettings("member-roles = off, max-members = 3"),
                 notices,
                 Conversation.MemberIndex.NONE,
                 archive,
@@ -763,23 +749,7 @@ class ConversationTest {
 
   @Test
   void full_lists_and_a_disabled_blacklist_are_refused_with_their_codes() {
-    var small =
-        new ConversationSettings(
-            false,
-            true,
-            500,
-            10,
-            java.time.Duration.ofDays(1),
-            java.time.Duration.ofDays(30),
-            10,
-            1000,
-            1000,
-            1,
-            1,
-            5120,
-            20,
-            50,
-            5000);
+    var small = conversationSettings("member-roles = off, max-shutup = 1, max-blacklist = 1");
     kit =
         EventSourcedBehaviorTestKit.create(
             TEST_KIT.system(),
@@ -808,23 +778,7 @@ class ConversationTest {
                     r -> new Conversation.Block("A", List.of("C"), true, T0, r))
                 .reply()));
 
-    var noBlacklist =
-        new ConversationSettings(
-            false,
-            false,
-            500,
-            10,
-            java.time.Duration.ofDays(1),
-            java.time.Duration.ofDays(30),
-            10,
-            1000,
-            1000,
-            500,
-            500,
-            5120,
-            20,
-            50,
-            5000);
+    var noBlacklist = conversationSettings("member-roles = off, blacklist = off");
     kit =
         EventSourcedBehaviorTestKit.create(
             TEST_KIT.system(),
@@ -1311,5 +1265,13 @@ class ConversationTest {
     public long millis() {
       return millis;
     }
+  }
+
+  /** The shipped {@code parley.conversation} settings with these HOCON overrides. */
+  private static ConversationSettings conversationSettings(String overrides) {
+    return ConversationSettings.fromConfig(
+        com.typesafe.config.ConfigFactory.parseString(overrides)
+            .withFallback(
+                com.typesafe.config.ConfigFactory.load().getConfig("parley.conversation")));
   }
 }

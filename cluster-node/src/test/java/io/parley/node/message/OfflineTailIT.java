@@ -11,6 +11,7 @@ import io.parley.node.testing.StoredMessages;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.CommandType;
@@ -48,22 +49,22 @@ class OfflineTailIT {
   static final NodeCluster TINY_BUDGET =
       new NodeCluster(1, QUEUE_OF_1000 + "parley.storage.offline-tail-budget = 4KiB\n");
 
-  @RegisterExtension final OpenClients clients = new OpenClients();
+  @RegisterExtension final OpenClients clients = new OpenClients(MEMORY::first, APP, WAIT);
 
   /** A conversation and the ids of the messages sent to it, in order. */
   private record Sent(String cid, List<String> ids) {}
 
   /** Tom, online, sends {@code count} messages to Jerry, who never logged in. */
   private Sent sendWhileJerryIsOffline(TestNode node, String tomName, String jerry, int count) {
-    ImClient sender = clients.login(node, APP, tomName, WAIT);
+    ImClient sender = clients.login(tomName, node);
     String tom = clients.id(tomName);
     GenericCommand started =
-        sender.call(ImClient.convStart(tom, List.of(jerry), "{\"name\":\"w4\"}"), WAIT);
+        sender.call(Commands.convStart(tom, List.of(jerry), "{\"name\":\"w4\"}"), WAIT);
     String cid = started.getConvMessage().getCid();
     List<CompletableFuture<GenericCommand>> acks = new ArrayList<>();
     for (int n = 1; n <= count; n++) {
       acks.add(
-          sender.request(ImClient.direct(tom, cid, "{\"_lctype\":-1,\"_lctext\":\"m" + n + "\"}")));
+          sender.request(Commands.direct(tom, cid, "{\"_lctype\":-1,\"_lctext\":\"m" + n + "\"}")));
     }
     List<String> ids = new ArrayList<>();
     for (CompletableFuture<GenericCommand> ack : acks) {
@@ -100,7 +101,7 @@ class OfflineTailIT {
       StoredMessages.deleteAll(APP, sent.cid());
     }
     long start = System.nanoTime();
-    ImClient client = clients.login(node, APP, jerryName, Subprotocol.PROTOBUF_1, WAIT);
+    ImClient client = clients.login(jerryName, node, Subprotocol.PROTOBUF_1);
     int expected = Math.min(count, LIMIT);
     List<DirectCommand> pushed = directs(client, expected);
     long millis = (System.nanoTime() - start) / 1_000_000;
@@ -124,7 +125,7 @@ class OfflineTailIT {
             .setAckMessage(
                 AckCommand.newBuilder().setCid(sent.cid()).setMid(pushed.get(expected - 1).getId()))
             .build());
-    client.call(ImClient.sessionClose(jerry), WAIT);
+    client.call(Commands.sessionClose(jerry), WAIT);
     ImClient again = awaitAckedThenLogin(node, jerryName);
     assertTrue(
         TestClients.pollPush(again, CommandType.direct, Duration.ofMillis(1500)).isEmpty(),
@@ -139,7 +140,7 @@ class OfflineTailIT {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    return clients.login(node, APP, name, Subprotocol.PROTOBUF_1, WAIT);
+    return clients.login(name, node, Subprotocol.PROTOBUF_1);
   }
 
   @Test
@@ -161,7 +162,7 @@ class OfflineTailIT {
     String jerry = clients.id("JerryTwice");
     Sent first = sendWhileJerryIsOffline(node, "TomA", jerry, LIMIT);
     Sent second = sendWhileJerryIsOffline(node, "TomB", jerry, LIMIT);
-    ImClient client = clients.login(node, APP, "JerryTwice", Subprotocol.PROTOBUF_1, WAIT);
+    ImClient client = clients.login("JerryTwice", node, Subprotocol.PROTOBUF_1);
     List<DirectCommand> pushed = directs(client, 2 * LIMIT);
     assertEquals(
         java.util.Set.of(first.cid(), second.cid()),

@@ -1,10 +1,8 @@
 package io.parley.node;
 
-import com.typesafe.config.Config;
 import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
-import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.ReliableNotifications;
 import io.parley.node.gateway.GatewayRoutes;
 import io.parley.node.gateway.GatewayServer;
@@ -31,6 +29,7 @@ import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionActor;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.session.UserLogins;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.util.Map;
@@ -75,14 +74,13 @@ public final class Main {
     joinCluster(system, settings);
     Clock clock = Clock.systemUTC();
     ClusterSharding sharding = ClusterSharding.get(system);
-    Config config = system.settings().config();
-    ConversationSettings limits =
-        ConversationSettings.fromConfig(config.getConfig("parley.conversation"));
+    ConversationSettings limits = settings.conversation();
+    String keyspace = settings.persistence().keyspace();
     io.parley.node.settings.Storage storage = settings.storage();
     ConversationIndex index =
         new ConversationIndex(
             system,
-            config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            keyspace,
             new ConversationIndex.Retries(
                 storage.indexWriteAttempts(),
                 storage.indexRetryBackoff(),
@@ -94,55 +92,49 @@ public final class Main {
     MessageStore messages =
         new MessageStore(
             system,
-            config.getString("pekko.persistence.cassandra.journal.keyspace"),
-            MessageStore.Settings.fromConfig(config.getConfig("parley.messages")),
+            keyspace,
+            settings.messages(),
             storage.messageRetention(),
             storage.buckets().chatroomLegacyMonths());
     ReliableNotifications notifications =
-        new ReliableNotifications(
-            system,
-            config.getString("pekko.persistence.cassandra.journal.keyspace"),
-            ReliableNotifications.Settings.fromConfig(config.getConfig("parley.notifications")));
-    SecurityStore security =
-        new SecurityStore(system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+        new ReliableNotifications(system, keyspace, settings.notifications());
+    SecurityStore security = new SecurityStore(system, keyspace);
     DailyClients dailyClients =
         new DailyClients(
             system,
-            config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            keyspace,
             clock,
             new DailyClients.Settings(
                 settings.dailyClients().writesInFlight(),
                 settings.dailyClients().batchMaxClients(),
                 settings.dailyClients().maxQueued(),
                 settings.dailyClients().rememberedPerDay()));
-    BroadcastRegistry broadcasts =
-        new BroadcastRegistry(
-            system, config.getString("pekko.persistence.cassandra.journal.keyspace"));
+    BroadcastRegistry broadcasts = new BroadcastRegistry(system, keyspace);
     // Local runs and tests create the read-side tables before serving (production:
     // deploy/cassandra/schema.cql).
     // Schema changes are slow on a busy Cassandra: retried before giving up; each attempt skips the
     // tables that
     // exist (IF NOT EXISTS), so a slow start still progresses.
     CompletionStage<org.apache.pekko.Done> schema =
-        config.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate")
+        settings.persistence().tablesAutocreate()
             ? org.apache.pekko.pattern.Patterns.retry(
                 () ->
                     index
-                        .createTables(config.getString("parley.conversation.local-replication"))
+                        .createTables(settings.persistence().localReplication())
                         .thenCompose(done -> messages.createTables())
                         .thenCompose(done -> notifications.createTable())
                         .thenCompose(done -> security.createTables())
                         .thenCompose(done -> dailyClients.createTable())
                         .thenCompose(done -> broadcasts.createTable()),
-                8,
-                java.time.Duration.ofSeconds(2),
+                settings.persistence().schemaCreateAttempts(),
+                settings.persistence().schemaCreateRetryDelay(),
                 system.classicSystem())
             : java.util.concurrent.CompletableFuture.completedFuture(
                 org.apache.pekko.Done.getInstance());
     // Expired temporary conversations leave Cassandra (one job for the cluster).
     new io.parley.node.conversation.TemporaryPurge(
             system,
-            config.getString("pekko.persistence.cassandra.journal.keyspace"),
+            keyspace,
             new io.parley.node.conversation.TemporaryPurge.Settings(
                 storage.temporaryPurge().interval(),
                 storage.temporaryPurge().grace(),
@@ -171,7 +163,8 @@ public final class Main {
             storage.keepSnapshots(),
             storage.deleteEventsOnSnapshot(),
             storage.positionFlushInterval(),
-            storage.indexActivityInterval()),
+            storage.indexActivityInterval(),
+            new io.parley.node.conversation.TailBudget(storage.offlineTailBudgetBytes())),
         new Conversation.Residency(
             storage.conversationIdleTimeout(), storage.maxResidentConversations()));
     SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());
@@ -317,7 +310,7 @@ public final class Main {
             });
     if (settings.clusterBootstrap()) {
       ClusterBootstrap.get(system).start();
-    } else if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+    } else if (settings.seedNodes().isEmpty()) {
       Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }

@@ -64,9 +64,10 @@ class LayeringTest {
           Map.entry("security", Set.of("settings", "concurrent")),
           Map.entry("presence", Set.of("conversation", "concurrent", "serialization", "metrics")),
           Map.entry(
-              "conversation", Set.of("message", "hooks", "concurrent", "serialization", "metrics")),
+              "conversation",
+              Set.of("message", "hooks", "settings", "concurrent", "serialization", "metrics")),
           Map.entry("hooks", Set.of("settings", "concurrent", "metrics")),
-          Map.entry("message", Set.of("concurrent", "serialization", "metrics")),
+          Map.entry("message", Set.of("settings", "concurrent", "serialization", "metrics")),
           Map.entry("metrics", Set.of("concurrent")),
           Map.entry("health", Set.of("concurrent")),
           Map.entry("settings", Set.of()),

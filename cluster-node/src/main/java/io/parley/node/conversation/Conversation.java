@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.serialization.CborSerializable;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,6 +16,8 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -611,16 +614,34 @@ public final class Conversation
    * Journal retention and position persistence ({@code parley.storage}): a snapshot every {@code
    * snapshotEvery} events (0: none), {@code keepSnapshots} kept, older events deleted when {@code
    * deleteEventsOnSnapshot}; positions that moved persisted every {@code positionFlush} and on
-   * stop; the member index told of new messages at most every {@code indexActivityInterval}.
+   * stop; the member index told of new messages at most every {@code indexActivityInterval}; the
+   * node's memory for offline tails ({@link TailBudget}, shared by its entities).
    */
   public record Durability(
       int snapshotEvery,
       int keepSnapshots,
       boolean deleteEventsOnSnapshot,
       Duration positionFlush,
-      Duration indexActivityInterval) {
+      Duration indexActivityInterval,
+      TailBudget tailBudget) {
     public static final Durability DEFAULT =
         new Durability(200, 2, true, Duration.ofSeconds(3), Duration.ofMinutes(10));
+
+    /** Without offline tails (queues beyond the recent messages are read from Cassandra). */
+    public Durability(
+        int snapshotEvery,
+        int keepSnapshots,
+        boolean deleteEventsOnSnapshot,
+        Duration positionFlush,
+        Duration indexActivityInterval) {
+      this(
+          snapshotEvery,
+          keepSnapshots,
+          deleteEventsOnSnapshot,
+          positionFlush,
+          indexActivityInterval,
+          TailBudget.NONE);
+    }
   }
 
   /**
@@ -658,7 +679,7 @@ public final class Conversation
   private final io.parley.node.message.MessageArchive archive;
   private final Clock clock;
   private final Durability durability;
-  private final MessageLog log = new MessageLog();
+  private final MessageLog log;
   private final ConversationMessaging messaging;
   private final ConversationModeration moderation;
 
@@ -783,6 +804,7 @@ public final class Conversation
     this.archive = archive;
     this.clock = clock;
     this.durability = durability;
+    this.log = new MessageLog(limits.offlineMessagesPerConversation(), durability.tailBudget());
     this.messaging =
         new ConversationMessaging(
             this,
@@ -944,6 +966,10 @@ public final class Conversation
                 log.loaded(List.of(), Map.of());
               }
             })
+        // Passivation, handoff, shutdown or a restart after a failure: the tail's bytes go back to
+        // the node.
+        .onSignal(PostStop.class, (state, signal) -> log.release())
+        .onSignal(PreRestart.class, (state, signal) -> log.release())
         .build();
   }
 

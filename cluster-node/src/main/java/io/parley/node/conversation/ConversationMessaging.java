@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.hooks.HookOutcome;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;
@@ -382,7 +383,7 @@ final class ConversationMessaging {
   /** Acks only now that the batch is durable, then delivers in order. */
   ReplyEffect<Conversation.Event, ConversationState> onBatchWritten(
       ConversationState state, Conversation.BatchWritten written) {
-    log.written(written.batch(), written.failure() == null);
+    log.written(written.batch(), written.failure() == null, state);
     for (MessageLog.Pending send : written.batch()) {
       Conversation.Reply reply =
           written.failure() != null
@@ -596,33 +597,46 @@ final class ConversationMessaging {
                 convType(state)));
   }
 
+  /**
+   * A protocol-v1 login's offline queue (§8.3): the newest {@code limit} messages from others after
+   * the member's delivered position. Answered from memory when it holds them (the recent messages
+   * and the offline tail kept for members who have not received them, see {@link MessageLog});
+   * else, for a limit above the recent messages, read from the archive.
+   */
   ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(
       ConversationState state, Conversation.UndeliveredTo query) {
     Conversation.Rejected outsider = notAMember(state, query.member());
     if (outsider != null) {
       return entity.effects().reply(query.replyTo(), outsider);
     }
-    if (state.kind() != Kind.TRANSIENT
-        && query.limit() > MessageLog.RECENT
-        && log.mayHaveOlder(log.ackedBy(query.member(), state))) {
-      // A queue longer than what is kept in memory (offline-messages-per-conversation above 100):
-      // read it.
+    if (state.kind() == Kind.TRANSIENT) {
+      return entity
+          .effects()
+          .reply(
+              query.replyTo(),
+              new Conversation.Undelivered(cid, List.of(), false, convType(state)));
+    }
+    List<io.parley.node.message.StoredMessage> queue =
+        log.undeliveredTo(query.member(), state, clock.millis());
+    boolean older = log.mayHaveOlder(log.ackedBy(query.member(), state));
+    if (older && queue.size() < query.limit() && query.limit() > MessageLog.RECENT) {
+      // Part of the queue left memory (the node's tail budget, the cap, or a restart): read it, one
+      // row more than the limit to know whether there are more.
       context.pipeToSelf(
-          archive(state).recent(appId, cid, query.limit(), state.createdAt()),
+          archive(state).recent(appId, cid, query.limit() + 1, state.createdAt()),
           (messages, failure) -> new Conversation.UndeliveredLoaded(query, messages, failure));
       return entity.effects().noReply();
     }
-    List<io.parley.node.message.StoredMessage> queue =
-        state.kind() == Kind.TRANSIENT
-            ? List.of()
-            : log.undeliveredTo(query.member(), state, clock.millis());
     int from = Math.max(0, queue.size() - query.limit());
     return entity
         .effects()
         .reply(
             query.replyTo(),
             new Conversation.Undelivered(
-                cid, List.copyOf(queue.subList(from, queue.size())), from > 0, convType(state)));
+                cid,
+                List.copyOf(queue.subList(from, queue.size())),
+                from > 0 || older,
+                convType(state)));
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onUndeliveredLoaded(
@@ -635,6 +649,7 @@ final class ConversationMessaging {
           "offline messages unavailable, retry");
     }
     long since = log.ackedBy(query.member(), state);
+    long now = clock.millis();
     List<io.parley.node.message.StoredMessage> queue =
         loaded.messages().stream()
             .filter(
@@ -642,13 +657,20 @@ final class ConversationMessaging {
                     m.timestamp() > since
                         && !m.from().equals(query.member())
                         && m.visibleTo(query.member())
-                        && m.validAt(clock.millis()))
+                        && m.validAt(now))
             .toList();
+    int from = Math.max(0, queue.size() - query.limit());
+    // More than the limit after the position, or a full page (limit + 1 rows) all after it.
     boolean hasMore =
-        loaded.messages().size() >= query.limit() && loaded.messages().get(0).timestamp() > since;
+        from > 0
+            || loaded.messages().size() > query.limit()
+                && loaded.messages().get(0).timestamp() > since;
     return entity
         .effects()
-        .reply(query.replyTo(), new Conversation.Undelivered(cid, queue, hasMore, convType(state)));
+        .reply(
+            query.replyTo(),
+            new Conversation.Undelivered(
+                cid, List.copyOf(queue.subList(from, queue.size())), hasMore, convType(state)));
   }
 
   /**

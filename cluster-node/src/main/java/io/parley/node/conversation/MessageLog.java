@@ -58,7 +58,34 @@ final class MessageLog {
 
   private final ArrayDeque<StoredMessage> recent = new ArrayDeque<>();
 
-  /** The same messages by id: an ack or read naming a message id is resolved without a scan. */
+  /**
+   * The offline tail: older messages than {@link #recent}, kept while a member has not received
+   * them (its delivered position is before them), up to {@link #retain} messages in all and within
+   * the node's {@link TailBudget}; oldest first, contiguous with {@link #recent}.
+   */
+  private final ArrayDeque<StoredMessage> tail = new ArrayDeque<>();
+
+  /** Bytes of {@link #tail} reserved in {@link #budget}. */
+  private long tailBytes;
+
+  /** Messages kept at most, recent and tail together (at least {@link #RECENT}). */
+  private final int retain;
+
+  private final TailBudget budget;
+
+  /**
+   * Every message stored after this timestamp is in memory (recent or tail): the newest one that
+   * left memory, or before the oldest loaded when the archive may hold older ones.
+   */
+  private long droppedUpTo;
+
+  /** A member last found waiting for the tail's oldest message: checked first the next time. */
+  private String holder;
+
+  /**
+   * The same messages by id (recent and tail): an ack or read naming a message id is resolved
+   * without a scan.
+   */
   private final Map<String, StoredMessage> recentById = new HashMap<>();
 
   private final List<Pending> pending = new ArrayList<>();
@@ -103,14 +130,32 @@ final class MessageLog {
   private boolean writing;
   private long lastTimestamp;
 
+  /** Only the {@link #RECENT} newest messages, no tail. */
+  MessageLog() {
+    this(RECENT, TailBudget.NONE);
+  }
+
+  /**
+   * Keeps up to {@code retain} messages while a member has not received them (the v1 offline queue,
+   * {@code offline-messages-per-conversation}), their bytes counted in the node-wide {@code
+   * budget}.
+   */
+  MessageLog(int retain, TailBudget budget) {
+    this.retain = Math.max(RECENT, retain);
+    this.budget = budget;
+  }
+
   boolean loaded() {
     return loaded;
   }
 
   void loaded(List<StoredMessage> newestOldestFirst, Map<String, Long> newestIds) {
+    release();
     recent.clear();
     recentById.clear();
     newestOldestFirst.forEach(this::remember);
+    // The archive may hold older messages than a full page.
+    droppedUpTo = newestOldestFirst.size() >= RECENT ? newestOldestFirst.get(0).timestamp() - 1 : 0;
     storedIds.clear();
     newestIds.entrySet().stream()
         .sorted(Map.Entry.comparingByValue())
@@ -229,7 +274,7 @@ final class MessageLog {
     return writing || !pending.isEmpty();
   }
 
-  void written(List<Pending> batch, boolean durable) {
+  void written(List<Pending> batch, boolean durable, ConversationState state) {
     writing = false;
     inFlight = List.of();
     for (Pending send : batch) {
@@ -242,20 +287,31 @@ final class MessageLog {
         uncertainByToken.put(send.dedupKey(), send.message());
       }
     }
+    trim(state);
   }
 
   private void remember(StoredMessage message) {
     storedIds.put(message.id(), message.timestamp());
     if (!recent.isEmpty() && recent.peekLast().timestamp() > message.timestamp()) {
-      // A resend of a failed write keeps its original timestamp: keep the messages in order.
-      List<StoredMessage> ordered = new ArrayList<>(recent);
+      // A resend of a failed write keeps its original timestamp: keep the messages in order (one
+      // older than the tail's oldest is in the archive only).
+      if (message.timestamp() <= droppedUpTo
+          || !tail.isEmpty() && tail.peekFirst().timestamp() > message.timestamp()) {
+        droppedUpTo = Math.max(droppedUpTo, message.timestamp());
+        return;
+      }
+      List<StoredMessage> ordered = new ArrayList<>(tail);
+      ordered.addAll(recent);
       ordered.add(message);
       ordered.sort(java.util.Comparator.comparingLong(StoredMessage::timestamp));
+      budget.release(tailBytes);
+      tailBytes = 0;
+      tail.clear();
       recent.clear();
       recent.addAll(ordered);
       recentById.put(message.id(), message);
       while (recent.size() > RECENT) {
-        recentById.remove(recent.removeFirst().id());
+        overflow(recent.removeFirst());
       }
       return;
     }
@@ -263,16 +319,108 @@ final class MessageLog {
     recentById.put(message.id(), message);
     lastTimestamp = Math.max(lastTimestamp, message.timestamp());
     while (recent.size() > RECENT) {
-      recentById.remove(recent.removeFirst().id());
+      overflow(recent.removeFirst());
     }
   }
 
   /**
-   * Whether messages after {@code position} may exist that are no longer in memory: memory is full
-   * and its oldest message is still after the position.
+   * The oldest of the recent messages makes room: it joins the tail while the cap and the node's
+   * budget allow (at the cap the tail's oldest leaves); over budget the whole tail leaves memory.
+   * Who still waits for it is checked by {@link #trim}.
+   */
+  private void overflow(StoredMessage oldest) {
+    if (retain > RECENT && tail.size() >= retain - RECENT) {
+      dropOldest();
+    }
+    long size = TailBudget.sizeOf(oldest);
+    if (retain > RECENT && budget.reserve(size)) {
+      tail.addLast(oldest);
+      tailBytes += size;
+    } else {
+      release();
+      leave(oldest);
+    }
+  }
+
+  private void dropOldest() {
+    StoredMessage oldest = tail.removeFirst();
+    long size = TailBudget.sizeOf(oldest);
+    tailBytes -= size;
+    budget.release(size);
+    leave(oldest);
+  }
+
+  /** A message leaves memory: from now on a queue reaching back to it is read from the archive. */
+  private void leave(StoredMessage message) {
+    recentById.remove(message.id());
+    droppedUpTo = Math.max(droppedUpTo, message.timestamp());
+  }
+
+  /** Drops the tail and gives its bytes back to the node (also when the entity stops). */
+  void release() {
+    while (!tail.isEmpty()) {
+      dropOldest();
+    }
+  }
+
+  /** Bytes this conversation's tail holds of the node's budget. */
+  long tailBytes() {
+    return tailBytes;
+  }
+
+  /** Messages in memory, recent and tail. */
+  int size() {
+    return tail.size() + recent.size();
+  }
+
+  /**
+   * Drops the tail's oldest messages as long as every member they are for has received them, so
+   * that a conversation whose members are online keeps only its {@link #RECENT} newest. Chatrooms
+   * keep no positions and no tail.
+   */
+  void trim(ConversationState state) {
+    if (state.kind() == ConversationState.Kind.TRANSIENT) {
+      release();
+      return;
+    }
+    while (!tail.isEmpty() && !awaited(tail.peekFirst(), state)) {
+      dropOldest();
+    }
+  }
+
+  private boolean awaited(StoredMessage message, ConversationState state) {
+    if (holder != null && state.members().contains(holder) && awaits(holder, message, state)) {
+      return true;
+    }
+    for (String member : state.members()) {
+      if (awaits(member, message, state)) {
+        holder = member;
+        return true;
+      }
+    }
+    holder = null;
+    return false;
+  }
+
+  private boolean awaits(String member, StoredMessage message, ConversationState state) {
+    return !message.from().equals(member)
+        && message.visibleTo(member)
+        && ackedBy(member, state) < message.timestamp();
+  }
+
+  /** Recent and tail, oldest first. */
+  private java.util.stream.Stream<StoredMessage> messages() {
+    return tail.isEmpty()
+        ? recent.stream()
+        : java.util.stream.Stream.concat(tail.stream(), recent.stream());
+  }
+
+  /**
+   * Whether messages after {@code position} may exist that are no longer in memory (or were never
+   * loaded into it).
    */
   boolean mayHaveOlder(long position) {
-    return recent.size() >= RECENT && recent.peekFirst().timestamp() > position;
+    return position < droppedUpTo;
   }
 
   Optional<StoredMessage> last() {
@@ -284,11 +432,13 @@ final class MessageLog {
    * readers of the conversation see).
    */
   Optional<StoredMessage> lastVisibleTo(String member) {
-    java.util.Iterator<StoredMessage> newestFirst = recent.descendingIterator();
-    while (newestFirst.hasNext()) {
-      StoredMessage message = newestFirst.next();
-      if (member == null ? message.toClients().isEmpty() : message.visibleTo(member)) {
-        return Optional.of(message);
+    for (ArrayDeque<StoredMessage> part : List.of(recent, tail)) {
+      java.util.Iterator<StoredMessage> newestFirst = part.descendingIterator();
+      while (newestFirst.hasNext()) {
+        StoredMessage message = newestFirst.next();
+        if (member == null ? message.toClients().isEmpty() : message.visibleTo(member)) {
+          return Optional.of(message);
+        }
       }
     }
     return Optional.empty();
@@ -299,25 +449,45 @@ final class MessageLog {
   }
 
   List<StoredMessage> patchedSince(long since) {
-    return recent.stream().filter(m -> m.patchTimestamp() > since).toList();
+    return messages().filter(m -> m.patchTimestamp() > since).toList();
   }
 
   /**
    * A message deleted by the app server leaves the recent messages (unread counts, offline queues).
    */
   void remove(String id) {
-    if (recentById.remove(id) != null) {
-      recent.removeIf(m -> m.id().equals(id));
+    StoredMessage removed = recentById.remove(id);
+    if (removed != null && !recent.removeIf(m -> m.id().equals(id)) && tail.remove(removed)) {
+      long size = TailBudget.sizeOf(removed);
+      tailBytes -= size;
+      budget.release(size);
     }
   }
 
   void replace(StoredMessage patched) {
-    List<StoredMessage> copy = new ArrayList<>(recent);
-    recent.clear();
-    copy.forEach(m -> recent.addLast(m.id().equals(patched.id()) ? patched : m));
-    if (recentById.containsKey(patched.id())) {
-      recentById.put(patched.id(), patched);
+    StoredMessage original = recentById.get(patched.id());
+    if (original == null) {
+      return;
     }
+    recentById.put(patched.id(), patched);
+    replaceIn(recent, original, patched);
+    if (replaceIn(tail, original, patched)) {
+      // The patched message stays counted at its new size (a patch may not be refused).
+      long delta = TailBudget.sizeOf(patched) - TailBudget.sizeOf(original);
+      tailBytes += delta;
+      budget.release(-delta);
+    }
+  }
+
+  private static boolean replaceIn(
+      ArrayDeque<StoredMessage> part, StoredMessage original, StoredMessage patched) {
+    if (!part.contains(original)) {
+      return false;
+    }
+    List<StoredMessage> copy = new ArrayList<>(part);
+    part.clear();
+    copy.forEach(m -> part.addLast(m == original ? patched : m));
+    return true;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -342,8 +512,11 @@ final class MessageLog {
       return List.of();
     }
     acked.put(member, upTo);
+    if (!tail.isEmpty() && before < tail.peekFirst().timestamp()) {
+      trim(state); // this member may have been the last one the tail's oldest waited for
+    }
     return collect
-        ? recent.stream().filter(m -> m.timestamp() > before && m.timestamp() <= upTo).toList()
+        ? messages().filter(m -> m.timestamp() > before && m.timestamp() <= upTo).toList()
         : List.of();
   }
 
@@ -381,19 +554,20 @@ final class MessageLog {
   }
 
   /**
-   * Messages from others after {@code member}'s read position: the unread count (capped) and
-   * mentions.
+   * Messages from others after {@code member}'s read position among the recent ones: the unread
+   * count (capped at {@link #RECENT}) and mentions, whether or not a tail is kept.
    */
   List<StoredMessage> unreadBy(String member, ConversationState state, long now) {
-    return forAfter(member, readBy(member, state), now);
+    return forAfter(recent.stream(), member, readBy(member, state), now);
   }
 
   /**
    * The recent messages after {@code since} from others that {@code member} sees and that are still
    * deliverable at {@code now}.
    */
-  private List<StoredMessage> forAfter(String member, long since, long now) {
-    return recent.stream()
+  private static List<StoredMessage> forAfter(
+      java.util.stream.Stream<StoredMessage> messages, String member, long since, long now) {
+    return messages
         .filter(
             m ->
                 m.timestamp() > since
@@ -405,6 +579,6 @@ final class MessageLog {
 
   /** Messages from others after {@code member}'s delivered position: its offline queue (§8.3). */
   List<StoredMessage> undeliveredTo(String member, ConversationState state, long now) {
-    return forAfter(member, ackedBy(member, state), now);
+    return forAfter(messages(), member, ackedBy(member, state), now);
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.concurrent.Futures;
+import io.parley.node.settings.NotificationSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,13 +29,6 @@ public final class ReliableNotifications {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int WRITE_ATTEMPTS = 3;
 
-  /** {@code parley.notifications} in application.conf. */
-  public record Settings(Duration ttl, int pageSize) {
-    public static Settings fromConfig(com.typesafe.config.Config config) {
-      return new Settings(config.getDuration("ttl"), config.getInt("page-size"));
-    }
-  }
-
   /**
    * One page, oldest first: each element is a notification's JSON object; {@code hasMore} if more
    * follow.
@@ -44,16 +38,17 @@ public final class ReliableNotifications {
   private final ActorSystem<?> system;
   private final CassandraSession session;
   private final String keyspace;
-  private final Settings settings;
+  private final NotificationSettings settings;
 
-  public ReliableNotifications(ActorSystem<?> system, String keyspace, Settings settings) {
+  public ReliableNotifications(
+      ActorSystem<?> system, String keyspace, NotificationSettings settings) {
     this.system = system;
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.keyspace = keyspace;
     this.settings = settings;
   }
 
-  public Settings settings() {
+  public NotificationSettings settings() {
     return settings;
   }
 

@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.concurrent.Futures;
 import io.parley.node.metrics.NodeMetrics;
+import io.parley.node.settings.MessageWrites;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -50,12 +51,15 @@ public final class MessageStore implements MessageArchive {
   private final Buckets buckets;
   private final MessageStore chatroom;
 
-  public MessageStore(ActorSystem<?> system, String keyspace, Settings settings) {
+  public MessageStore(ActorSystem<?> system, String keyspace, MessageWrites settings) {
     this(system, keyspace, settings, java.time.Duration.ZERO);
   }
 
   public MessageStore(
-      ActorSystem<?> system, String keyspace, Settings settings, java.time.Duration retention) {
+      ActorSystem<?> system,
+      String keyspace,
+      MessageWrites settings,
+      java.time.Duration retention) {
     this(system, keyspace, settings, retention, true);
   }
 
@@ -67,7 +71,7 @@ public final class MessageStore implements MessageArchive {
   public MessageStore(
       ActorSystem<?> system,
       String keyspace,
-      Settings settings,
+      MessageWrites settings,
       java.time.Duration retention,
       boolean chatroomLegacyMonths) {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
@@ -106,26 +110,6 @@ public final class MessageStore implements MessageArchive {
   @Override
   public MessageStore chatroom() {
     return chatroom;
-  }
-
-  /** How new messages are written ({@code parley.messages} in application.conf). */
-  public record Settings(
-      String writeConsistency,
-      int batchMaxStatements,
-      int batchMaxBytes,
-      int writesInFlight,
-      int maxQueuedWrites,
-      java.time.Duration writeTimeout) {
-
-    public static Settings fromConfig(com.typesafe.config.Config config) {
-      return new Settings(
-          config.getString("write-consistency"),
-          config.getInt("batch-max-statements"),
-          (int) config.getBytes("batch-max-bytes").longValue(),
-          config.getInt("writes-in-flight"),
-          config.getInt("max-queued-writes"),
-          config.getDuration("write-timeout"));
-    }
   }
 
   public CompletionStage<Done> createTables() {

@@ -38,7 +38,7 @@ public final class ChatroomOnlineEndpoints extends RestEndpoints {
   public Route routes(Caller caller) {
     return concat(
         path(
-            PathMatchers.segment("rtm").slash("transient_group").slash("onlines"),
+            rtm("transient_group", "onlines"),
             () ->
                 get(
                     () ->
@@ -52,17 +52,14 @@ public final class ChatroomOnlineEndpoints extends RestEndpoints {
                                                 ConversationEndpoints.result(
                                                     ((Conversation.Counted) counted).count())))))),
         path(
-            PathMatchers.segment("rtm").slash("transient_group").slash("members"),
+            rtm("transient_group", "members"),
             () ->
                 get(
                     () ->
                         parameterOptional(
                             "gid", gid -> sample(caller.requireMaster(), chatroom(gid))))),
         path(
-            PathMatchers.segment("rtm")
-                .slash("chatrooms")
-                .slash(PathMatchers.segment())
-                .slash("members"),
+            rtm("chatrooms").slash(PathMatchers.segment()).slash("members"),
             cid -> get(() -> sample(caller.requireMaster(), cid))));
   }
 

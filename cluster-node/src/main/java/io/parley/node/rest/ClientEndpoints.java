@@ -7,6 +7,7 @@ import io.parley.node.conversation.Notice;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.TokenRevocation;
+import io.parley.protocol.ErrorCode;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -31,9 +32,6 @@ public final class ClientEndpoints extends RestEndpoints {
   /** Subscriptions per listing page, at most (LeanCloud: 50). */
   static final int MAX_SUBSCRIPTIONS_PAGE = 50;
 
-  /** The close code of a kick by the app's server (docs/protocol.md §16). */
-  static final int KICKED_BY_APP = 4115;
-
   private final ConversationFinder finder;
   private final NodeDirectory directory;
   private final TokenRevocation revocations;
@@ -48,7 +46,7 @@ public final class ClientEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return pathPrefix(
-        PathMatchers.segment("rtm").slash("clients"),
+        rtm("clients"),
         () ->
             concat(
                 path("check-online", () -> post(() -> checkOnline(caller.requireMaster()))),
@@ -167,7 +165,7 @@ public final class ClientEndpoints extends RestEndpoints {
               directory.send(
                   caller.appId(),
                   List.of(clientId),
-                  new Notice.SessionClosed("", KICKED_BY_APP, reason));
+                  new Notice.SessionClosed("", ErrorCode.KICKED_BY_APP.code(), reason));
               return JSON.createObjectNode();
             });
   }

@@ -16,10 +16,7 @@ final class ClientScope {
       return caller.imClient().get();
     }
     if (!caller.master()) {
-      throw new RestError(
-          org.apache.pekko.http.javadsl.model.StatusCodes.UNAUTHORIZED,
-          401,
-          "Unauthorized. An IM session token (X-LC-IM-Session-Token) or the master key is required.");
+      throw RestError.clientRequired();
     }
     return clientId
         .filter(id -> !id.isEmpty())

@@ -10,6 +10,7 @@ import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.conversation.query.ConversationQuery;
 import io.parley.node.conversation.query.InvalidQueryException;
+import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -48,16 +49,12 @@ public final class ConversationEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return concat(
-        pathPrefix(
-            PathMatchers.segment("rtm").slash("conversations"), () -> kind(caller, Kind.NORMAL)),
-        pathPrefix(
-            PathMatchers.segment("rtm").slash("chatrooms"), () -> kind(caller, Kind.TRANSIENT)),
+        pathPrefix(rtm("conversations"), () -> kind(caller, Kind.NORMAL)),
+        pathPrefix(rtm("chatrooms"), () -> kind(caller, Kind.TRANSIENT)),
         // §3.3: service conversations are created, read and updated like the others; their
         // subscribers and
         // broadcasts are ServiceConversationEndpoints'.
-        pathPrefix(
-            PathMatchers.segment("rtm").slash("service-conversations"),
-            () -> kind(caller, Kind.SYSTEM)));
+        pathPrefix(rtm("service-conversations"), () -> kind(caller, Kind.SYSTEM)));
   }
 
   private Route kind(Caller caller, Kind kind) {
@@ -66,27 +63,7 @@ public final class ConversationEndpoints extends RestEndpoints {
             () ->
                 concat(
                     post(() -> jsonBody(body -> create(caller.requireMaster(), kind, body))),
-                    get(
-                        () ->
-                            parameterOptional(
-                                "where",
-                                where ->
-                                    parameterOptional(
-                                        "order",
-                                        order ->
-                                            parameterOptional(
-                                                "limit",
-                                                limit ->
-                                                    parameterOptional(
-                                                        "skip",
-                                                        skip ->
-                                                            query(
-                                                                caller.requireMaster(),
-                                                                kind,
-                                                                where,
-                                                                order,
-                                                                limit,
-                                                                skip)))))))),
+                    get(() -> withQuery(query -> query(caller.requireMaster(), kind, query))))),
         pathPrefix(
             PathMatchers.segment(),
             cid ->
@@ -94,23 +71,12 @@ public final class ConversationEndpoints extends RestEndpoints {
                     pathEndOrSingleSlash(
                         () ->
                             concat(
-                                get(
-                                    () ->
-                                        reply(
-                                            existing(caller.requireMaster(), cid)
-                                                .thenApply(found -> document(found)))),
+                                get(() -> read(caller.requireMaster(), cid)),
                                 put(
                                     () ->
                                         jsonBody(
                                             body -> update(caller.requireMaster(), cid, body))),
-                                delete(
-                                    () ->
-                                        reply(
-                                            delete(
-                                                conversations,
-                                                clock,
-                                                caller.requireMaster(),
-                                                cid))))),
+                                delete(() -> reply(delete(caller.requireMaster(), cid))))),
                     path(
                         "members",
                         () ->
@@ -227,14 +193,7 @@ public final class ConversationEndpoints extends RestEndpoints {
    * {@code GET}: {@code where}, {@code order}, {@code limit}, {@code skip} as in {@code
    * conv/query}.
    */
-  private Route query(
-      Caller caller,
-      Kind kind,
-      Optional<String> where,
-      Optional<String> order,
-      Optional<String> limit,
-      Optional<String> skip) {
-    ConversationQuery query = parseQuery(where, order, limit, skip, finder);
+  private Route query(Caller caller, Kind kind, ConversationQuery query) {
     if (kind == Kind.TRANSIENT) {
       // Chatrooms are not indexed (README, Queries): they are found by id.
       if (query.objectIds().isEmpty()) {
@@ -242,8 +201,7 @@ public final class ConversationEndpoints extends RestEndpoints {
       }
     }
     return reply(
-        finder
-            .find(caller.appId(), null, query)
+        find(caller, query)
             .thenApply(
                 found -> {
                   ObjectNode answer = JSON.createObjectNode();
@@ -258,9 +216,18 @@ public final class ConversationEndpoints extends RestEndpoints {
                 }));
   }
 
+  /** Runs a {@code conv/query} as the app server (no requester): the page and its snapshots. */
+  CompletionStage<ConversationFinder.Found> find(Caller caller, ConversationQuery query) {
+    return finder.find(caller.appId(), null, query);
+  }
+
+  /** {@code GET} one conversation: its document, or 404 / 4303. */
+  Route read(Caller caller, String cid) {
+    return reply(existing(caller, cid).thenApply(ConversationEndpoints::document));
+  }
+
   /** {@code DELETE}: the conversation is gone for everyone, its history too; answers {@code {}}. */
-  static CompletionStage<JsonNode> delete(
-      Conversations conversations, Clock clock, Caller caller, String cid) {
+  CompletionStage<JsonNode> delete(Caller caller, String cid) {
     return conversations
         .ask(caller.appId(), cid, replyTo -> new Conversation.Delete(clock.millis(), replyTo))
         .thenApply(
@@ -270,13 +237,26 @@ public final class ConversationEndpoints extends RestEndpoints {
             });
   }
 
-  /** The storage query parameters as a {@code conv/query} (400 when invalid). */
-  static ConversationQuery parseQuery(
+  /**
+   * The storage query parameters ({@code where}, {@code order}, {@code limit}, {@code skip}) as a
+   * {@code conv/query} for {@code inner}; 400 when invalid.
+   */
+  Route withQuery(Function<ConversationQuery, Route> inner) {
+    return withParameters(
+        parameters ->
+            inner.apply(
+                parseQuery(
+                    parameters.optional("where"),
+                    parameters.optional("order"),
+                    parameters.optional("limit"),
+                    parameters.optional("skip"))));
+  }
+
+  private ConversationQuery parseQuery(
       Optional<String> where,
       Optional<String> order,
       Optional<String> limit,
-      Optional<String> skip,
-      ConversationFinder finder) {
+      Optional<String> skip) {
     try {
       return ConversationQuery.parse(
           where.orElse(null),
@@ -300,15 +280,19 @@ public final class ConversationEndpoints extends RestEndpoints {
     if (body.has("m")) {
       throw RestError.badParameter("m cannot be updated here: use .../members");
     }
-    return reply(
-        conversations
-            .ask(
-                caller.appId(),
-                cid,
-                replyTo ->
-                    new Conversation.Update(
-                        Conversation.SERVER, body.toString(), clock.millis(), replyTo))
-            .thenApply(reply -> updated(cid, accepted(reply))));
+    return reply(updateColumns(caller, cid, body).thenApply(reply -> updated(cid, reply)));
+  }
+
+  /** Sets these columns as {@code conv/update} does; answers the accepted reply or the refusal. */
+  CompletionStage<Conversation.Reply> updateColumns(Caller caller, String cid, ObjectNode columns) {
+    return conversations
+        .ask(
+            caller.appId(),
+            cid,
+            replyTo ->
+                new Conversation.Update(
+                    Conversation.SERVER, columns.toString(), clock.millis(), replyTo))
+        .thenApply(ConversationEndpoints::accepted);
   }
 
   private Route members(Caller caller, String cid) {
@@ -318,7 +302,8 @@ public final class ConversationEndpoints extends RestEndpoints {
                 found -> {
                   if (found.kind() == Kind.TRANSIENT) {
                     throw RestError.refused(
-                        4314, "Chatroom members are not listed; see members/online-count.");
+                        ErrorCode.NORMAL_CONVERSATION_REQUIRED,
+                        "Chatroom members are not listed; see members/online-count.");
                   }
                   return strings("result", found.members());
                 }));
@@ -330,17 +315,25 @@ public final class ConversationEndpoints extends RestEndpoints {
    */
   private Route membership(Caller caller, String cid, ObjectNode body, boolean add) {
     List<String> ids = clientIds(body, "client_ids", MAX_CLIENT_IDS);
+    return reply(changeMembers(caller, cid, ids, add).thenApply(changed -> updated(cid, changed)));
+  }
+
+  /**
+   * Adds or removes these members as {@code conv/add} / {@code conv/remove} do; refused as a whole
+   * when nobody could be changed.
+   */
+  CompletionStage<Conversation.MembershipChanged> changeMembers(
+      Caller caller, String cid, List<String> ids, boolean add) {
     long now = clock.millis();
-    return reply(
-        conversations
-            .ask(
-                caller.appId(),
-                cid,
-                replyTo ->
-                    add
-                        ? new Conversation.Add(Conversation.SERVER, ids, now, null, replyTo)
-                        : new Conversation.Remove(Conversation.SERVER, ids, now, replyTo))
-            .thenApply(reply -> updated(cid, changed(reply))));
+    return conversations
+        .ask(
+            caller.appId(),
+            cid,
+            replyTo ->
+                add
+                    ? new Conversation.Add(Conversation.SERVER, ids, now, null, replyTo)
+                    : new Conversation.Remove(Conversation.SERVER, ids, now, replyTo))
+        .thenApply(ConversationEndpoints::changed);
   }
 
   /**
@@ -442,14 +435,17 @@ public final class ConversationEndpoints extends RestEndpoints {
 
   /** The conversation, read through the finder; 404 with 4303 when there is none. */
   CompletionStage<Conversation.Snapshot> existing(Caller caller, String cid) {
+    return existing(finder, caller, cid);
+  }
+
+  /** The conversation {@code cid} of the caller's app; 404 with 4303 when there is none. */
+  static CompletionStage<Conversation.Snapshot> existing(
+      ConversationFinder finder, Caller caller, String cid) {
     return finder
         .byIds(caller.appId(), List.of(cid))
         .thenApply(
             found ->
-                found.stream()
-                    .findFirst()
-                    .orElseThrow(
-                        () -> RestError.refused(4303, "Conversation " + cid + " not found.")));
+                found.stream().findFirst().orElseThrow(() -> RestError.conversationNotFound(cid)));
   }
 
   /** The reply, or its refusal thrown as the REST error. */

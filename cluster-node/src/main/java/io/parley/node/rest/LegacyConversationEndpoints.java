@@ -4,14 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationState.Kind;
-import io.parley.node.conversation.Conversations;
-import io.parley.node.conversation.query.ConversationFinder;
-import io.parley.node.conversation.query.ConversationQuery;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -24,18 +19,16 @@ import org.apache.pekko.http.javadsl.server.Route;
  * system conversation whose {@code m} are its subscribers); an update of {@code m} with {@code
  * AddUnique}/{@code Add}/{@code Remove} is a membership change with its pushes, any other column an
  * attribute update. Master key only (the class's default ACL).
+ *
+ * <p>Each route only translates the storage API's shape and calls the {@link ConversationEndpoints}
+ * handler the v1.2 route calls.
  */
 public final class LegacyConversationEndpoints extends RestEndpoints {
 
-  private final ConversationFinder finder;
-  private final Conversations conversations;
-  private final Clock clock;
+  private final ConversationEndpoints conversations;
 
-  public LegacyConversationEndpoints(
-      ConversationFinder finder, Conversations conversations, Clock clock) {
-    this.finder = finder;
+  public LegacyConversationEndpoints(ConversationEndpoints conversations) {
     this.conversations = conversations;
-    this.clock = clock;
   }
 
   @Override
@@ -50,55 +43,16 @@ public final class LegacyConversationEndpoints extends RestEndpoints {
                             post(() -> jsonBody(body -> create(caller.requireMaster(), body))),
                             get(
                                 () ->
-                                    parameterOptional(
-                                        "where",
-                                        where ->
-                                            parameterOptional(
-                                                "order",
-                                                order ->
-                                                    parameterOptional(
-                                                        "limit",
-                                                        limit ->
-                                                            parameterOptional(
-                                                                "skip",
-                                                                skip ->
-                                                                    query(
-                                                                        caller.requireMaster(),
-                                                                        where,
-                                                                        order,
-                                                                        limit,
-                                                                        skip)))))))),
+                                    conversations.withQuery(
+                                        query -> query(caller.requireMaster(), query))))),
                 path(
                     PathMatchers.segment(),
                     cid ->
                         concat(
-                            get(
-                                () ->
-                                    reply(
-                                        finder
-                                            .byIds(caller.requireMaster().appId(), List.of(cid))
-                                            .thenApply(
-                                                found ->
-                                                    (JsonNode)
-                                                        ConversationEndpoints.document(
-                                                            found.stream()
-                                                                .findFirst()
-                                                                .orElseThrow(
-                                                                    () ->
-                                                                        RestError.refused(
-                                                                            4303,
-                                                                            "Conversation "
-                                                                                + cid
-                                                                                + " not found.")))))),
+                            get(() -> conversations.read(caller.requireMaster(), cid)),
                             put(() -> jsonBody(body -> update(caller.requireMaster(), cid, body))),
                             delete(
-                                () ->
-                                    reply(
-                                        ConversationEndpoints.delete(
-                                            conversations,
-                                            clock,
-                                            caller.requireMaster(),
-                                            cid)))))));
+                                () -> reply(conversations.delete(caller.requireMaster(), cid)))))));
   }
 
   /**
@@ -114,36 +68,19 @@ public final class LegacyConversationEndpoints extends RestEndpoints {
     boolean unique = optionalBoolean(body, "unique").orElse(false);
     return replyCreated(
         conversations
-            .start(
-                caller.appId(),
-                caller.app().access().uniqueIdKey(),
-                creator,
-                members,
-                ConversationEndpoints.attributes(body).toString(),
-                kind,
-                unique,
-                0,
-                clock.instant())
+            .create(caller, kind, creator, members, unique, ConversationEndpoints.attributes(body))
             .thenApply(
-                reply -> {
-                  Conversation.Snapshot created =
-                      ((Conversation.Created) ConversationEndpoints.accepted(reply)).conversation();
-                  return JSON.createObjectNode()
-                      .put("objectId", created.id())
-                      .put("createdAt", Instant.ofEpochMilli(created.createdAt()).toString());
-                }));
+                created ->
+                    JSON.createObjectNode()
+                        .put("objectId", created.id())
+                        .put("createdAt", Instant.ofEpochMilli(created.createdAt()).toString())));
   }
 
-  private Route query(
-      Caller caller,
-      Optional<String> where,
-      Optional<String> order,
-      Optional<String> limit,
-      Optional<String> skip) {
-    ConversationQuery query = ConversationEndpoints.parseQuery(where, order, limit, skip, finder);
+  /** {@code GET}: every kind the query matches, as {@code {"results": [...]}}. */
+  private Route query(Caller caller, io.parley.node.conversation.query.ConversationQuery query) {
     return reply(
-        finder
-            .find(caller.appId(), null, query)
+        conversations
+            .find(caller, query)
             .thenApply(
                 found -> {
                   ObjectNode answer = JSON.createObjectNode();
@@ -160,39 +97,22 @@ public final class LegacyConversationEndpoints extends RestEndpoints {
   private Route update(Caller caller, String cid, ObjectNode body) {
     ObjectNode columns = body.deepCopy();
     JsonNode m = columns.remove("m");
-    long now = clock.millis();
-    CompletionStage<Conversation.Reply> membership = CompletableFuture.completedFuture(null);
-    if (m != null) {
-      String op = m.path("__op").asText("");
-      List<String> ids = members(m, "AddUnique", "Add", "Remove");
-      membership =
-          conversations.ask(
-              caller.appId(),
-              cid,
-              replyTo ->
-                  op.equals("Remove")
-                      ? new Conversation.Remove(Conversation.SERVER, ids, now, replyTo)
-                      : new Conversation.Add(Conversation.SERVER, ids, now, null, replyTo));
-    }
-    CompletionStage<Conversation.Reply> answer =
-        membership.thenCompose(
-            changed -> {
-              if (changed != null) {
-                ConversationEndpoints.changed(changed);
-              }
-              if (columns.isEmpty()) {
-                return CompletableFuture.completedFuture(changed);
-              }
-              return conversations.ask(
-                  caller.appId(),
-                  cid,
-                  replyTo ->
-                      new Conversation.Update(
-                          Conversation.SERVER, columns.toString(), now, replyTo));
-            });
+    CompletionStage<Conversation.MembershipChanged> membership =
+        m == null
+            ? CompletableFuture.completedFuture(null)
+            : conversations.changeMembers(
+                caller,
+                cid,
+                members(m, "AddUnique", "Add", "Remove"),
+                !m.path("__op").asText("").equals("Remove"));
     return reply(
-        answer.thenApply(
-            reply -> ConversationEndpoints.updated(cid, ConversationEndpoints.accepted(reply))));
+        membership
+            .thenCompose(
+                changed ->
+                    columns.isEmpty()
+                        ? CompletableFuture.<Conversation.Reply>completedFuture(changed)
+                        : conversations.updateColumns(caller, cid, columns))
+            .thenApply(reply -> ConversationEndpoints.updated(cid, reply)));
   }
 
   /** {@code m} as a plain array (a create only) or as one of the storage API's array operations. */

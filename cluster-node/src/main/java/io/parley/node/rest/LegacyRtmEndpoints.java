@@ -43,50 +43,41 @@ public final class LegacyRtmEndpoints extends RestEndpoints {
   public Route routes(Caller caller) {
     return concat(
         path(
-            PathMatchers.segment("rtm").slash("messages").slash("logs"),
+            rtm("messages", "logs"),
             () ->
                 concat(
                     delete(() -> deleteLog(caller.requireMaster())),
                     put(() -> jsonBody(body -> editLog(caller.requireMaster(), body))))),
         path(
-            PathMatchers.segment("rtm").slash("patch").slash("message"),
+            rtm("patch", "message"),
             () -> post(() -> jsonBody(body -> patch(caller.requireMaster(), body)))),
+        pathPrefix(
+            rtm("messages", "unread").slash(PathMatchers.segment()),
+            client ->
+                concat(
+                    pathEnd(
+                        () -> get(() -> reply(clients.unread(caller, client, Optional.empty())))),
+                    path(
+                        PathMatchers.segment(),
+                        cid ->
+                            get(() -> reply(clients.unread(caller, client, Optional.of(cid))))))),
         path(
-            PathMatchers.segment("rtm")
-                .slash("messages")
-                .slash("unread")
-                .slash(PathMatchers.segment()),
-            client -> get(() -> reply(clients.unread(caller, client, Optional.empty())))),
-        path(
-            PathMatchers.segment("rtm")
-                .slash("messages")
-                .slash("unread")
-                .slash(PathMatchers.segment())
-                .slash(PathMatchers.segment()),
-            (client, cid) -> get(() -> reply(clients.unread(caller, client, Optional.of(cid))))),
-        path(
-            PathMatchers.segment("rtm").slash("online"),
+            rtm("online"),
             () ->
-                post(
-                    () ->
-                        jsonBody(
-                            body ->
-                                reply(
-                                    clients.online(
-                                        caller.requireMaster(),
-                                        clientIds(body, "peers", ClientEndpoints.MAX_CHECKED)))))),
+                postJson(
+                    body ->
+                        clients.online(
+                            caller.requireMaster(),
+                            clientIds(body, "peers", ClientEndpoints.MAX_CHECKED)))),
         path(
-            PathMatchers.segment("rtm").slash("client").slash("kick"),
+            rtm("client", "kick"),
             () ->
-                post(
-                    () ->
-                        jsonBody(
-                            body ->
-                                reply(
-                                    clients.kick(
-                                        caller.requireMaster(),
-                                        requiredText(body, "client_id"),
-                                        optionalText(body, "reason")))))));
+                postJson(
+                    body ->
+                        clients.kick(
+                            caller.requireMaster(),
+                            requiredText(body, "client_id"),
+                            optionalText(body, "reason")))));
   }
 
   private Route deleteLog(Caller caller) {

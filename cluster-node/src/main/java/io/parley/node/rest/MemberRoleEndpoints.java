@@ -45,16 +45,10 @@ public final class MemberRoleEndpoints extends RestEndpoints {
   public Route routes(Caller caller) {
     return concat(
         pathPrefix(
-            PathMatchers.segment("rtm")
-                .slash("conversations")
-                .slash(PathMatchers.segment())
-                .slash("member-infos"),
+            rtm("conversations").slash(PathMatchers.segment()).slash("member-infos"),
             cid -> infos(caller, cid)),
         pathPrefix(
-            PathMatchers.segment("rtm")
-                .slash("chatrooms")
-                .slash(PathMatchers.segment())
-                .slash("member-infos"),
+            rtm("chatrooms").slash(PathMatchers.segment()).slash("member-infos"),
             cid -> infos(caller, cid)));
   }
 

@@ -12,6 +12,7 @@ import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.message.HistoryQuery;
 import io.parley.node.message.StoredMessage;
+import io.parley.protocol.ErrorCode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -72,25 +74,19 @@ public final class MessageEndpoints extends RestEndpoints {
   public Route routes(Caller caller) {
     return concat(
         pathPrefix(
-            PathMatchers.segment("rtm")
-                .slash("conversations")
-                .slash(PathMatchers.segment())
-                .slash("messages"),
+            rtm("conversations").slash(PathMatchers.segment()).slash("messages"),
             cid -> conversation(caller, cid, true)),
         pathPrefix(
-            PathMatchers.segment("rtm")
-                .slash("chatrooms")
-                .slash(PathMatchers.segment())
-                .slash("messages"),
+            rtm("chatrooms").slash(PathMatchers.segment()).slash("messages"),
             cid -> conversation(caller, cid, false)),
         path(
-            PathMatchers.segment("rtm").slash("messages"),
+            rtm("messages"),
             () ->
                 concat(
                     get(() -> historyRoute(query -> appWide(caller.requireMaster(), query))),
                     post(() -> jsonBody(body -> legacySend(caller.requireMaster(), body))))),
         path(
-            PathMatchers.segment("rtm").slash("messages").slash("history"),
+            rtm("messages", "history"),
             () ->
                 get(
                     () ->
@@ -113,10 +109,7 @@ public final class MessageEndpoints extends RestEndpoints {
                                                         : appWide(
                                                             caller.requireMaster(), query)))))),
         path(
-            PathMatchers.segment("rtm")
-                .slash("clients")
-                .slash(PathMatchers.segment())
-                .slash("messages"),
+            rtm("clients").slash(PathMatchers.segment()).slash("messages"),
             clientId ->
                 get(
                     () ->
@@ -128,7 +121,15 @@ public final class MessageEndpoints extends RestEndpoints {
         pathEndOrSingleSlash(
             () ->
                 concat(
-                    post(() -> jsonBody(body -> send(caller.requireMaster(), cid, body, sync))),
+                    postJson(
+                        body ->
+                            send(
+                                caller.requireMaster(),
+                                cid,
+                                requiredText(body, "from_client"),
+                                body,
+                                false,
+                                sync)),
                     get(
                         () ->
                             historyRoute(
@@ -166,17 +167,23 @@ public final class MessageEndpoints extends RestEndpoints {
    * mention_client_ids}; answers {@code msg-id} and {@code timestamp} once stored. A chatroom never
    * syncs to the sender.
    */
-  private Route send(Caller caller, String cid, ObjectNode body, boolean syncable) {
-    String from = requiredText(body, "from_client");
-    Conversation.MessageDraft draft = draft(body, optionalBoolean(body, "transient").orElse(false));
+  private CompletionStage<JsonNode> send(
+      Caller caller,
+      String cid,
+      String from,
+      ObjectNode body,
+      boolean transientByDefault,
+      boolean syncable) {
+    Conversation.MessageDraft draft =
+        draft(body, optionalBoolean(body, "transient").orElse(transientByDefault));
     boolean sync = syncable && !optionalBoolean(body, "no_sync").orElse(false);
     limiter.acquire(caller.app(), RestLimiter.Budget.MESSAGES);
-    return reply(post(caller, cid, from, draft, sync));
+    return post(caller, cid, from, draft, sync);
   }
 
   /**
    * {@code POST /1.1/rtm/messages}: {@code from_peer}, {@code conv_id}, {@code message}; transient
-   * by default.
+   * by default. Translated to the v1.2 send, or with {@code to_peers} to the per-user send.
    */
   private Route legacySend(Caller caller, ObjectNode body) {
     String from = requiredText(body, "from_peer");
@@ -186,10 +193,7 @@ public final class MessageEndpoints extends RestEndpoints {
       return reply(
           perUser(caller, cid, from, clientIds(body, "to_peers", MAX_RECIPIENTS), body, true));
     }
-    Conversation.MessageDraft draft = draft(body, optionalBoolean(body, "transient").orElse(true));
-    boolean sync = !optionalBoolean(body, "no_sync").orElse(false);
-    limiter.acquire(caller.app(), RestLimiter.Budget.MESSAGES);
-    return reply(post(caller, cid, from, draft, sync));
+    return reply(send(caller, cid, from, body, true, true));
   }
 
   /**
@@ -213,15 +217,11 @@ public final class MessageEndpoints extends RestEndpoints {
     Conversation.MessageDraft draft =
         draft(body, optionalBoolean(body, "transient").orElse(transientByDefault));
     boolean sync = !optionalBoolean(body, "no_sync").orElse(false);
-    limiter.acquire(caller.app(), RestLimiter.Budget.MESSAGES);
-    return system(caller, cid)
-        .thenCompose(
-            found ->
-                conversations.ask(
-                    caller.appId(),
-                    cid,
-                    replyTo -> new Conversation.Post(from, draft, sync, replyTo, toClients, 0)))
-        .thenApply(MessageEndpoints::sent);
+    return postToService(
+        caller,
+        cid,
+        RestLimiter.Budget.MESSAGES,
+        replyTo -> new Conversation.Post(from, draft, sync, replyTo, toClients, 0));
   }
 
   /**
@@ -267,10 +267,12 @@ public final class MessageEndpoints extends RestEndpoints {
                           .orElseThrow(
                               () ->
                                   RestError.refused(
-                                      4404, "No message " + messageId + " for " + clientId + "."));
+                                      ErrorCode.MESSAGE_NOT_FOUND,
+                                      "No message " + messageId + " for " + clientId + "."));
                   if (message.toClients().isEmpty()) {
                     throw RestError.refused(
-                        4313, "Message " + messageId + " is a broadcast, not a per-user message.");
+                        ErrorCode.SYSTEM_CONVERSATION_REQUIRED,
+                        "Message " + messageId + " is a broadcast, not a per-user message.");
                   }
                   return conversations.ask(
                       caller.appId(),
@@ -286,18 +288,15 @@ public final class MessageEndpoints extends RestEndpoints {
 
   /** The service conversation {@code cid}: 404 / 4303 when none, 400 / 4313 when another kind. */
   CompletionStage<Conversation.Snapshot> system(Caller caller, String cid) {
-    return finder
-        .byIds(caller.appId(), List.of(cid))
+    return ConversationEndpoints.existing(finder, caller, cid)
         .thenApply(
             found -> {
-              if (found.isEmpty()) {
-                throw RestError.refused(4303, "Conversation " + cid + " not found.");
-              }
-              if (found.get(0).kind() != Kind.SYSTEM) {
+              if (found.kind() != Kind.SYSTEM) {
                 throw RestError.refused(
-                    4313, "Conversation " + cid + " is not a service conversation (sys: true).");
+                    ErrorCode.SYSTEM_CONVERSATION_REQUIRED,
+                    "Conversation " + cid + " is not a service conversation (sys: true).");
               }
-              return found.get(0);
+              return found;
             });
   }
 
@@ -333,15 +332,25 @@ public final class MessageEndpoints extends RestEndpoints {
             false,
             null,
             pushData(body, "push"));
+    return postToService(
+        caller,
+        cid,
+        budget,
+        replyTo -> new Conversation.Post(from, draft, false, replyTo, List.of(), validTill));
+  }
+
+  /**
+   * Counts against {@code budget}, then posts to service conversation {@code cid} (refused with
+   * 4303 / 4313 when it is none); answers the sent message's id and timestamp.
+   */
+  private CompletionStage<JsonNode> postToService(
+      Caller caller,
+      String cid,
+      RestLimiter.Budget budget,
+      Function<ActorRef<Conversation.Reply>, Conversation.Command> post) {
     limiter.acquire(caller.app(), budget);
     return system(caller, cid)
-        .thenCompose(
-            found ->
-                conversations.ask(
-                    caller.appId(),
-                    cid,
-                    replyTo ->
-                        new Conversation.Post(from, draft, false, replyTo, List.of(), validTill)))
+        .thenCompose(found -> conversations.ask(caller.appId(), cid, post))
         .thenApply(MessageEndpoints::sent);
   }
 
@@ -477,76 +486,37 @@ public final class MessageEndpoints extends RestEndpoints {
    * include_stop}), {@code reversed} (oldest first), {@code limit} (default 100, at most 1000).
    */
   Route historyRoute(Function<HistoryQuery, Route> inner) {
-    return parameterOptional(
-        "msgid",
-        msgid ->
-            parameterOptional(
-                "timestamp",
-                timestamp ->
-                    parameterOptional(
-                        "till_msgid",
-                        tillId ->
-                            parameterOptional(
-                                "till_timestamp",
-                                till ->
-                                    parameterOptional(
-                                        "include_start",
-                                        includeStart ->
-                                            parameterOptional(
-                                                "include_stop",
-                                                includeStop ->
-                                                    parameterOptional(
-                                                        "reversed",
-                                                        reversed ->
-                                                            parameterOptional(
-                                                                "limit",
-                                                                limit -> {
-                                                                  boolean oldestFirst =
-                                                                      reversed
-                                                                          .map(
-                                                                              Boolean::parseBoolean)
-                                                                          .orElse(false);
-                                                                  int size =
-                                                                      intParameter(
-                                                                          limit,
-                                                                          "limit",
-                                                                          DEFAULT_HISTORY,
-                                                                          0,
-                                                                          maxHistory);
-                                                                  long start =
-                                                                      longParameter(
-                                                                          timestamp,
-                                                                          "timestamp",
-                                                                          oldestFirst
-                                                                              ? Long.MIN_VALUE
-                                                                              : Long.MAX_VALUE);
-                                                                  long end =
-                                                                      longParameter(
-                                                                          till,
-                                                                          "till_timestamp",
-                                                                          oldestFirst
-                                                                              ? Long.MAX_VALUE
-                                                                              : Long.MIN_VALUE);
-                                                                  return inner.apply(
-                                                                      new HistoryQuery(
-                                                                          start,
-                                                                          msgid.orElse(null),
-                                                                          includeStart
-                                                                              .map(
-                                                                                  Boolean
-                                                                                      ::parseBoolean)
-                                                                              .orElse(false),
-                                                                          end,
-                                                                          tillId.orElse(null),
-                                                                          includeStop
-                                                                              .map(
-                                                                                  Boolean
-                                                                                      ::parseBoolean)
-                                                                              .orElse(false),
-                                                                          !oldestFirst,
-                                                                          size,
-                                                                          null));
-                                                                }))))))));
+    return withParameters(parameters -> inner.apply(history(parameters)));
+  }
+
+  private HistoryQuery history(Parameters parameters) {
+    boolean oldestFirst = flag(parameters, "reversed");
+    int size = intParameter(parameters.optional("limit"), "limit", DEFAULT_HISTORY, 0, maxHistory);
+    long start =
+        longParameter(
+            parameters.optional("timestamp"),
+            "timestamp",
+            oldestFirst ? Long.MIN_VALUE : Long.MAX_VALUE);
+    long end =
+        longParameter(
+            parameters.optional("till_timestamp"),
+            "till_timestamp",
+            oldestFirst ? Long.MAX_VALUE : Long.MIN_VALUE);
+    return new HistoryQuery(
+        start,
+        parameters.optional("msgid").orElse(null),
+        flag(parameters, "include_start"),
+        end,
+        parameters.optional("till_msgid").orElse(null),
+        flag(parameters, "include_stop"),
+        !oldestFirst,
+        size,
+        null);
+  }
+
+  /** A {@code true}/{@code false} parameter; absent (or anything else) is false. */
+  private static boolean flag(Parameters parameters, String name) {
+    return parameters.optional(name).map(Boolean::parseBoolean).orElse(false);
   }
 
   private Route byConversation(Caller caller, String cid, HistoryQuery query) {

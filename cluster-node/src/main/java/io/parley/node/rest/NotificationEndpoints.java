@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.ReliableNotifications;
 import java.io.UncheckedIOException;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -24,7 +23,7 @@ public final class NotificationEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return path(
-        PathMatchers.segment("rtm").slash("notifications"),
+        rtm("notifications"),
         () ->
             get(
                 () ->

@@ -2,7 +2,6 @@ package io.parley.node.rest;
 
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
-import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.HistoryReader;
 import io.parley.node.conversation.ReliableNotifications;
@@ -14,6 +13,7 @@ import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.session.UserLogins;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.node.settings.NodeSettings;
 import java.time.Clock;
 import java.util.List;
@@ -80,17 +80,19 @@ public final class RestApi {
             dependencies.limits().maxQueryCandidates());
     ClientEndpoints clients =
         new ClientEndpoints(finder, dependencies.directory(), dependencies.revocations());
+    ConversationEndpoints conversationEndpoints =
+        new ConversationEndpoints(finder, conversations, dependencies.clock());
     List<RestEndpoints> groups =
         List.of(
             messages,
             // before ConversationEndpoints: GET /1.2/rtm/chatrooms/{id}/members is its online
             // sample
             new ChatroomOnlineEndpoints(finder),
-            new ConversationEndpoints(finder, conversations, dependencies.clock()),
+            conversationEndpoints,
             new TemporarySilenceEndpoints(conversations, dependencies.clock()),
             new MemberRoleEndpoints(finder, conversations, dependencies.clock()),
             new LegacyRtmEndpoints(messages, clients),
-            new LegacyConversationEndpoints(finder, conversations, dependencies.clock()),
+            new LegacyConversationEndpoints(conversationEndpoints),
             // REST-AND-HOOKS §2 (what the SDKs call) and §3.4 (clients)
             new NotificationEndpoints(dependencies.notifications()),
             new MemberInfoEndpoints(finder),

@@ -13,7 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Stream;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.StatusCodes;
 
 /**
  * REST authentication (REST-AND-HOOKS §1): the app from {@code X-LC-Id}, then its app key or master
@@ -82,7 +81,7 @@ public final class RestAuth {
   }
 
   static RestError invalidToken() {
-    return new RestError(StatusCodes.UNAUTHORIZED, 4112, "Invalid or expired IM session token.");
+    return RestError.invalidSessionToken();
   }
 
   /**

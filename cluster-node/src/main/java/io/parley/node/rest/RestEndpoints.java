@@ -14,7 +14,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.Query;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatcher0;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
@@ -33,6 +36,15 @@ public abstract class RestEndpoints extends AllDirectives {
 
   /** The endpoints of this group for {@code caller}; paths are relative to the version prefix. */
   public abstract Route routes(Caller caller);
+
+  /** The path {@code rtm/first/...} (the IM API's paths below the version prefix). */
+  protected static PathMatcher0 rtm(String first, String... more) {
+    PathMatcher0 matcher = PathMatchers.segment("rtm").slash(first);
+    for (String segment : more) {
+      matcher = matcher.slash(segment);
+    }
+    return matcher;
+  }
 
   /**
    * The request body as a JSON object; anything else is refused with 400 / 107 before {@code inner}
@@ -60,6 +72,11 @@ public abstract class RestEndpoints extends AllDirectives {
     return completeWithFuture(
         Futures.direct(answer)
             .handle((body, failure) -> failure == null ? ok(body) : errorResponse(failure)));
+  }
+
+  /** {@code POST} with a JSON object body, answered 200 with what {@code call} makes of it. */
+  protected Route postJson(Function<ObjectNode, CompletionStage<? extends JsonNode>> call) {
+    return post(() -> jsonBody(body -> reply(call.apply(body))));
   }
 
   /** 201 Created with {@code body} (the storage API's answer to a new object). */
@@ -90,14 +107,32 @@ public abstract class RestEndpoints extends AllDirectives {
       return RestError.unavailable().toResponse();
     }
     LOG.warn("REST call failed: {}", cause.toString());
-    return RestError.response(
-        org.apache.pekko.http.javadsl.model.StatusCodes.INTERNAL_SERVER_ERROR,
-        1,
-        "Internal server error, retry.");
+    return RestError.internalError().toResponse();
   }
 
   // ------------------------------------------------------------------------------------------
   // parameters
+
+  /**
+   * The request's query parameters, for routes that read several: one directive instead of a {@code
+   * parameterOptional} per name.
+   */
+  protected Route withParameters(Function<Parameters, Route> inner) {
+    return extractUri(uri -> inner.apply(new Parameters(uri.query())));
+  }
+
+  /** The query parameters of one request; a repeated name gives its first value. */
+  protected record Parameters(Query query) {
+
+    public Optional<String> optional(String name) {
+      return query.get(name);
+    }
+
+    /** A required non-empty parameter (400 / 1 when missing). */
+    public String required(String name) {
+      return requiredParameter(optional(name), name);
+    }
+  }
 
   /** A required non-empty string field. */
   protected static String requiredText(ObjectNode body, String field) {

@@ -2,6 +2,7 @@ package io.parley.node.rest;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parley.protocol.ErrorCode;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
@@ -20,8 +21,26 @@ public final class RestError extends RuntimeException {
    */
   public static final int BAD_PARAMETER = 1;
 
+  /** LeanCloud's code for an internal error: the same code as a bad parameter. */
+  public static final int INTERNAL_ERROR = BAD_PARAMETER;
+
   /** LeanCloud's "Malformed json object" code. */
   public static final int MALFORMED_JSON = 107;
+
+  /** LeanCloud's code for a missing or wrong key or signature: the HTTP status itself. */
+  public static final int UNAUTHORIZED = 401;
+
+  /** The code of a path no endpoint serves: the HTTP status itself. */
+  public static final int NO_SUCH_ENDPOINT = 404;
+
+  /** LeanCloud's code for a call over the app's rate limit: the HTTP status itself. */
+  public static final int TOO_MANY_REQUESTS = 429;
+
+  /** LeanCloud's storage code for an unknown session token ("Could not find user"). */
+  public static final int USER_NOT_FOUND = 211;
+
+  /** LeanCloud's "Cloud Code validation failed": the app's own hook refused. */
+  public static final int REFUSED_BY_CLOUD_CODE = 142;
 
   private final StatusCode status;
   private final int code;
@@ -42,13 +61,29 @@ public final class RestError extends RuntimeException {
 
   /** No app, an unknown app, a wrong or missing key or signature. */
   public static RestError unauthorized() {
-    return new RestError(StatusCodes.UNAUTHORIZED, 401, "Unauthorized.");
+    return new RestError(StatusCodes.UNAUTHORIZED, UNAUTHORIZED, "Unauthorized.");
   }
 
   /** The call needs the master key and got the app key. */
   public static RestError masterKeyRequired() {
     return new RestError(
-        StatusCodes.UNAUTHORIZED, 401, "Unauthorized. The master key is required.");
+        StatusCodes.UNAUTHORIZED, UNAUTHORIZED, "Unauthorized. The master key is required.");
+  }
+
+  /** A client-scoped call with neither an IM session token nor the master key. */
+  public static RestError clientRequired() {
+    return new RestError(
+        StatusCodes.UNAUTHORIZED,
+        UNAUTHORIZED,
+        "Unauthorized. An IM session token (X-LC-IM-Session-Token) or the master key is required.");
+  }
+
+  /** An IM session token that is forged, expired or revoked. */
+  public static RestError invalidSessionToken() {
+    return new RestError(
+        StatusCodes.UNAUTHORIZED,
+        ErrorCode.SESSION_TOKEN_EXPIRED.code(),
+        "Invalid or expired IM session token.");
   }
 
   public static RestError badParameter(String error) {
@@ -64,7 +99,9 @@ public final class RestError extends RuntimeException {
 
   public static RestError tooManyRequests(String what) {
     return new RestError(
-        StatusCodes.TOO_MANY_REQUESTS, 429, "Too many requests: " + what + " rate limit exceeded.");
+        StatusCodes.TOO_MANY_REQUESTS,
+        TOO_MANY_REQUESTS,
+        "Too many requests: " + what + " rate limit exceeded.");
   }
 
   /**
@@ -72,19 +109,50 @@ public final class RestError extends RuntimeException {
    * anything else 400.
    */
   public static RestError refused(int code, String error) {
-    StatusCode status =
-        switch (code) {
-          case 4303, 4404, 4323 -> StatusCodes.NOT_FOUND;
-          case 4308, 4312, 4317, 4320, 4324, 4325, 4402, 4403, 4405, 4544 -> StatusCodes.FORBIDDEN;
-          case 4301 -> StatusCodes.SERVICE_UNAVAILABLE;
-          default -> StatusCodes.BAD_REQUEST;
-        };
+    StatusCode status = ErrorCode.of(code).map(RestError::status).orElse(StatusCodes.BAD_REQUEST);
     return new RestError(status, code, error);
+  }
+
+  public static RestError refused(ErrorCode code, String error) {
+    return refused(code.code(), error);
+  }
+
+  /** {@code cid} names no conversation of the app: 404 / 4303. */
+  public static RestError conversationNotFound(String cid) {
+    return refused(ErrorCode.CONVERSATION_NOT_FOUND, "Conversation " + cid + " not found.");
+  }
+
+  private static StatusCode status(ErrorCode code) {
+    return switch (code) {
+      case CONVERSATION_NOT_FOUND, MESSAGE_NOT_FOUND, TEMPORARY_CONVERSATION_EXPIRED ->
+          StatusCodes.NOT_FOUND;
+      case CONVERSATION_NOT_ALLOWED,
+          CONVERSATION_LOG_REJECTED,
+          CONVERSATION_MEMBERSHIP_REQUIRED,
+          CONVERSATION_OPERATION_UNAUTHORIZED,
+          CONVERSATION_NEED_OWNER,
+          CONVERSATION_MEMBER_INFO_FEATURE_DISABLED,
+          MESSAGE_REJECTED_BY_APP,
+          MESSAGE_OWNERSHIP_REQUIRED,
+          MESSAGE_UPDATE_REJECTED_BY_APP,
+          BLACKLIST_FEATURE_DISABLED ->
+          StatusCodes.FORBIDDEN;
+      case CONVERSATION_API_FAILED -> StatusCodes.SERVICE_UNAVAILABLE;
+      default -> StatusCodes.BAD_REQUEST;
+    };
+  }
+
+  /** A failure of Parley's own (logged where it happens): 500 / 1, the caller may retry. */
+  public static RestError internalError() {
+    return new RestError(
+        StatusCodes.INTERNAL_SERVER_ERROR, INTERNAL_ERROR, "Internal server error, retry.");
   }
 
   public static RestError unavailable() {
     return new RestError(
-        StatusCodes.SERVICE_UNAVAILABLE, 4301, "The cluster did not answer in time, retry.");
+        StatusCodes.SERVICE_UNAVAILABLE,
+        ErrorCode.CONVERSATION_API_FAILED.code(),
+        "The cluster did not answer in time, retry.");
   }
 
   public HttpResponse toResponse() {

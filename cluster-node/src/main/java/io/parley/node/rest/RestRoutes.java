@@ -101,7 +101,7 @@ public final class RestRoutes extends AllDirectives {
                                                       complete(
                                                           RestError.response(
                                                               StatusCodes.NOT_FOUND,
-                                                              404,
+                                                              RestError.NO_SUCH_ENDPOINT,
                                                               "No such endpoint: "
                                                                   + method.value()
                                                                   + " "

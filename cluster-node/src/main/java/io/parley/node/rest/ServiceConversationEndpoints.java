@@ -6,10 +6,12 @@ import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.message.BroadcastRegistry;
+import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -62,14 +64,12 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
   @Override
   public Route routes(Caller caller) {
     return concat(
+        path(rtm("broadcasts"), () -> globalBroadcasts(caller, "from_client")),
         path(
-            PathMatchers.segment("rtm").slash("broadcasts"),
-            () -> globalBroadcasts(caller, "from_client")),
-        path(
-            PathMatchers.segment("rtm").slash("broadcasts").slash(PathMatchers.segment()),
+            rtm("broadcasts").slash(PathMatchers.segment()),
             mid -> delete(() -> deleteBroadcast(caller.requireMaster(), mid))),
         path(
-            PathMatchers.segment("rtm").slash("broadcast"),
+            rtm("broadcast"),
             () ->
                 concat(
                     globalBroadcasts(caller, "from_peer"),
@@ -157,7 +157,9 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                 found -> {
                   BroadcastRegistry.Broadcast broadcast =
                       found.orElseThrow(
-                          () -> RestError.refused(4404, "No valid broadcast " + mid + "."));
+                          () ->
+                              RestError.refused(
+                                  ErrorCode.MESSAGE_NOT_FOUND, "No valid broadcast " + mid + "."));
                   return conversations
                       .ask(
                           caller.appId(),
@@ -221,41 +223,30 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
   }
 
   /** {@code POST .../broadcasts}: to every subscriber, against the subscriber broadcast budget. */
-  private Route subscriberBroadcast(Caller caller, String cid, String from, ObjectNode body) {
-    return reply(messages.broadcast(caller, cid, from, body, RestLimiter.Budget.BROADCASTS, 0));
+  private Route subscriberBroadcast(
+      Caller caller, Function<ObjectNode, String> cidOf, String fromField) {
+    return postJson(
+        body ->
+            messages.broadcast(
+                caller.requireMaster(),
+                cidOf.apply(body),
+                requiredText(body, fromField),
+                body,
+                RestLimiter.Budget.BROADCASTS,
+                0));
   }
 
   private Route serviceConversation(Caller caller) {
     return pathPrefix(
-        PathMatchers.segment("rtm").slash("service-conversations").slash(PathMatchers.segment()),
+        rtm("service-conversations").slash(PathMatchers.segment()),
         cid ->
             concat(
                 path(
                     "subscribers",
                     () ->
                         concat(
-                            post(
-                                () ->
-                                    jsonBody(
-                                        body ->
-                                            subscribe(
-                                                caller.requireMaster(),
-                                                cid,
-                                                requiredText(body, "client_id"),
-                                                true))),
-                            get(
-                                () ->
-                                    parameterOptional(
-                                        "limit",
-                                        limit ->
-                                            parameterOptional(
-                                                "client_id",
-                                                after ->
-                                                    subscribers(
-                                                        caller.requireMaster(),
-                                                        cid,
-                                                        limit,
-                                                        after)))))),
+                            subscribe(caller, body -> cid),
+                            get(() -> subscribers(caller.requireMaster(), Optional.of(cid))))),
                 path(
                     PathMatchers.segment("subscribers").slash("count"),
                     () -> get(() -> count(caller.requireMaster(), cid))),
@@ -263,18 +254,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                     PathMatchers.segment("subscribers").slash(PathMatchers.segment()),
                     clientId ->
                         delete(() -> subscribe(caller.requireMaster(), cid, clientId, false))),
-                path(
-                    "broadcasts",
-                    () ->
-                        post(
-                            () ->
-                                jsonBody(
-                                    body ->
-                                        subscriberBroadcast(
-                                            caller.requireMaster(),
-                                            cid,
-                                            requiredText(body, "from_client"),
-                                            body)))),
+                path("broadcasts", () -> subscriberBroadcast(caller, body -> cid, "from_client")),
                 path(
                     "messages",
                     () ->
@@ -347,18 +327,10 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
   private Route legacy(Caller caller) {
     return concat(
         path(
-            PathMatchers.segment("rtm").slash("conversation").slash("subscription"),
+            rtm("conversation", "subscription"),
             () ->
                 concat(
-                    post(
-                        () ->
-                            jsonBody(
-                                body ->
-                                    subscribe(
-                                        caller.requireMaster(),
-                                        requiredText(body, "conv_id"),
-                                        requiredText(body, "client_id"),
-                                        true))),
+                    subscribe(caller, body -> requiredText(body, "conv_id")),
                     delete(
                         () ->
                             requiredParameters(
@@ -366,24 +338,9 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                 "client_id",
                                 (cid, clientId) ->
                                     subscribe(caller.requireMaster(), cid, clientId, false))),
-                    get(
-                        () ->
-                            parameterOptional(
-                                "conv_id",
-                                cid ->
-                                    parameterOptional(
-                                        "limit",
-                                        limit ->
-                                            parameterOptional(
-                                                "client_id",
-                                                after ->
-                                                    subscribers(
-                                                        caller.requireMaster(),
-                                                        required(cid, "conv_id"),
-                                                        limit,
-                                                        after))))))),
+                    get(() -> subscribers(caller.requireMaster(), Optional.empty())))),
         path(
-            PathMatchers.segment("rtm").slash("conversation").slash("subscribers").slash("count"),
+            rtm("conversation", "subscribers", "count"),
             () ->
                 get(
                     () ->
@@ -391,7 +348,7 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                             "conv_id",
                             cid -> count(caller.requireMaster(), required(cid, "conv_id"))))),
         path(
-            PathMatchers.segment("rtm").slash("conversation").slash("subscribed"),
+            rtm("conversation", "subscribed"),
             () ->
                 get(
                     () ->
@@ -407,17 +364,8 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
                                                     .booleanNode(
                                                         found.members().contains(clientId))))))),
         path(
-            PathMatchers.segment("rtm").slash("broadcast").slash("subscriber"),
-            () ->
-                post(
-                    () ->
-                        jsonBody(
-                            body ->
-                                subscriberBroadcast(
-                                    caller.requireMaster(),
-                                    requiredText(body, "conv_id"),
-                                    requiredText(body, "from_peer"),
-                                    body)))));
+            rtm("broadcast", "subscriber"),
+            () -> subscriberBroadcast(caller, body -> requiredText(body, "conv_id"), "from_peer")));
   }
 
   /** {@code to_clients}: 1 to 20 client ids (required). */
@@ -425,14 +373,44 @@ public final class ServiceConversationEndpoints extends RestEndpoints {
     return clientIds(body, "to_clients", MessageEndpoints.MAX_RECIPIENTS);
   }
 
+  /**
+   * {@code POST {"client_id"}}: subscribes the client to the conversation {@code cidOf} names
+   * (v1.2: the path; v1.1: {@code conv_id} in the body).
+   */
+  private Route subscribe(Caller caller, Function<ObjectNode, String> cidOf) {
+    return post(
+        () ->
+            jsonBody(
+                body ->
+                    subscribe(
+                        caller.requireMaster(),
+                        cidOf.apply(body),
+                        requiredText(body, "client_id"),
+                        true)));
+  }
+
   /** Two required query parameters. */
   private Route requiredParameters(
       String first, String second, java.util.function.BiFunction<String, String, Route> inner) {
-    return parameterOptional(
-        first,
-        one ->
-            parameterOptional(
-                second, two -> inner.apply(required(one, first), required(two, second))));
+    return withParameters(
+        parameters ->
+            inner.apply(
+                required(parameters.optional(first), first),
+                required(parameters.optional(second), second)));
+  }
+
+  /**
+   * {@code GET} the subscribers of {@code cid} (v1.2: in the path; v1.1: {@code conv_id}), paged by
+   * {@code limit} and {@code client_id} (the last one of the previous page).
+   */
+  private Route subscribers(Caller caller, Optional<String> pathCid) {
+    return withParameters(
+        parameters ->
+            subscribers(
+                caller,
+                pathCid.orElseGet(() -> required(parameters.optional("conv_id"), "conv_id")),
+                parameters.optional("limit"),
+                parameters.optional("client_id")));
   }
 
   private static String required(Optional<String> value, String name) {

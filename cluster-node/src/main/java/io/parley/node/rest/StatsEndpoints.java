@@ -2,7 +2,6 @@ package io.parley.node.rest;
 
 import io.parley.node.presence.DailyClients;
 import io.parley.node.presence.NodeDirectory;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -23,8 +22,7 @@ public final class StatsEndpoints extends RestEndpoints {
 
   @Override
   public Route routes(Caller caller) {
-    return path(
-        PathMatchers.segment("rtm").slash("stats"), () -> get(() -> stats(caller.requireMaster())));
+    return path(rtm("stats"), () -> get(() -> stats(caller.requireMaster())));
   }
 
   private Route stats(Caller caller) {

@@ -36,20 +36,12 @@ public final class TemporarySilenceEndpoints extends RestEndpoints {
   public Route routes(Caller caller) {
     return concat(
         path(
-            PathMatchers.segment("rtm")
-                .slash("conversations")
-                .slash(PathMatchers.segment())
-                .slash("temporary-silenceds"),
+            rtm("conversations").slash(PathMatchers.segment()).slash("temporary-silenceds"),
             cid -> setOrLift(caller, Optional.of(cid))),
         path(
-            PathMatchers.segment("rtm")
-                .slash("chatrooms")
-                .slash(PathMatchers.segment())
-                .slash("temporary-silenceds"),
+            rtm("chatrooms").slash(PathMatchers.segment()).slash("temporary-silenceds"),
             cid -> setOrLift(caller, Optional.of(cid))),
-        path(
-            PathMatchers.segment("rtm").slash("conversation").slash("blacklist"),
-            () -> setOrLift(caller, Optional.empty())));
+        path(rtm("conversation", "blacklist"), () -> setOrLift(caller, Optional.empty())));
   }
 
   /**

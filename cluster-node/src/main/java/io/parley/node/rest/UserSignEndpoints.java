@@ -4,7 +4,6 @@ import io.parley.node.session.UserLogins;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -18,12 +17,6 @@ import org.apache.pekko.http.javadsl.server.Route;
  */
 public final class UserSignEndpoints extends RestEndpoints {
 
-  /** LeanCloud's storage code for an unknown session token ("Could not find user"). */
-  static final int USER_NOT_FOUND = 211;
-
-  /** LeanCloud's "Cloud Code validation failed": the app's own hook refused. */
-  static final int REFUSED_BY_CLOUD_CODE = 142;
-
   private final UserLogins logins;
 
   public UserSignEndpoints(UserLogins logins) {
@@ -34,7 +27,7 @@ public final class UserSignEndpoints extends RestEndpoints {
   public Route routes(Caller caller) {
     return concat(
         path(
-            PathMatchers.segment("rtm").slash("sign"),
+            rtm("sign"),
             () ->
                 post(
                     () ->
@@ -42,7 +35,7 @@ public final class UserSignEndpoints extends RestEndpoints {
                             body ->
                                 sign(caller, Optional.of(requiredText(body, "session_token")))))),
         path(
-            PathMatchers.segment("rtm").slash("clients").slash("sign"),
+            rtm("clients", "sign"),
             () -> get(() -> parameterOptional("session_token", token -> sign(caller, token)))));
   }
 
@@ -70,16 +63,17 @@ public final class UserSignEndpoints extends RestEndpoints {
 
   private static RestError refusal(UserLogins.Reason reason) {
     return switch (reason) {
-      case UNKNOWN_TOKEN -> error(StatusCodes.BAD_REQUEST, USER_NOT_FOUND, "Could not find user.");
+      case UNKNOWN_TOKEN ->
+          error(StatusCodes.BAD_REQUEST, RestError.USER_NOT_FOUND, "Could not find user.");
       case REFUSED_BY_APP ->
           error(
               StatusCodes.FORBIDDEN,
-              REFUSED_BY_CLOUD_CODE,
+              RestError.REFUSED_BY_CLOUD_CODE,
               "The app's _rtmClientSign refused to sign this user's login.");
       case HOOK_FAILED ->
           error(
               StatusCodes.SERVICE_UNAVAILABLE,
-              REFUSED_BY_CLOUD_CODE,
+              RestError.REFUSED_BY_CLOUD_CODE,
               "The app's _rtmClientSign hook failed; retry later.");
       case STORE_UNAVAILABLE ->
           error(

@@ -1,6 +1,7 @@
 package io.parley.node.settings;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,11 @@ import java.util.stream.Collectors;
 public record NodeSettings(
     Map<String, App> apps,
     boolean clusterBootstrap,
+    List<String> seedNodes,
+    Persistence persistence,
+    ConversationSettings conversation,
+    MessageWrites messages,
+    NotificationSettings notifications,
     Gateway gateway,
     Session session,
     Storage storage,
@@ -97,6 +103,34 @@ public record NodeSettings(
           access,
           hooks,
           UserStoreSettings.NONE);
+    }
+  }
+
+  /**
+   * Where the node keeps its data: the keyspace of the journal and the read-side tables ({@code
+   * pekko.persistence.cassandra.journal.keyspace}), whether the node creates its tables at start
+   * ({@code ...journal.tables-autocreate}; production runs deploy/cassandra/schema.cql instead),
+   * the replication of a keyspace it creates ({@code parley.conversation.local-replication}), and
+   * how often and how far apart that creation is tried ({@code parley.storage.schema-create-*}).
+   */
+  public record Persistence(
+      String keyspace,
+      boolean tablesAutocreate,
+      String localReplication,
+      int schemaCreateAttempts,
+      Duration schemaCreateRetryDelay) {
+    static Persistence fromConfig(Config root) {
+      int attempts = root.getInt("parley.storage.schema-create-attempts");
+      if (attempts < 1) {
+        throw new IllegalArgumentException(
+            "parley.storage.schema-create-attempts must be at least 1, not " + attempts);
+      }
+      return new Persistence(
+          root.getString("pekko.persistence.cassandra.journal.keyspace"),
+          root.getBoolean("pekko.persistence.cassandra.journal.tables-autocreate"),
+          root.getString("parley.conversation.local-replication"),
+          attempts,
+          root.getDuration("parley.storage.schema-create-retry-delay"));
     }
   }
 
@@ -239,6 +273,11 @@ public record NodeSettings(
     return new NodeSettings(
         apps.stream().collect(Collectors.toUnmodifiableMap(App::appId, Function.identity())),
         clusterBootstrap,
+        List.copyOf(root.getStringList("pekko.cluster.seed-nodes")),
+        Persistence.fromConfig(root),
+        section(root, "parley.conversation", ConversationSettings::fromConfig),
+        section(root, "parley.messages", MessageWrites::fromConfig),
+        section(root, "parley.notifications", NotificationSettings::fromConfig),
         gateway(config.getConfig("gateway")),
         session,
         Storage.fromConfig(config.getConfig("storage")),
@@ -247,7 +286,19 @@ public record NodeSettings(
         new Security(config.getDuration("security.signature-validity")),
         Rest.fromConfig(config.getConfig("rest")),
         CassandraTls.fromConfig(config.getConfig("cassandra.tls")),
-        DailyClientWrites.fromConfig(config.getConfig("daily-clients")));
+        section(root, "parley.daily-clients", DailyClientWrites::fromConfig));
+  }
+
+  /**
+   * Parses the block at {@code path}; a missing key or a value of the wrong type fails naming the
+   * block and the key (Typesafe Config names keys relative to the block).
+   */
+  private static <T> T section(Config root, String path, Function<Config, T> parse) {
+    try {
+      return parse.apply(root.getConfig(path));
+    } catch (ConfigException.Missing | ConfigException.WrongType | ConfigException.BadValue bad) {
+      throw new IllegalArgumentException(path + ": " + bad.getMessage(), bad);
+    }
   }
 
   /**

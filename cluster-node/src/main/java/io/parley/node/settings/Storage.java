@@ -15,6 +15,7 @@ public record Storage(
     Duration positionFlushInterval,
     Duration conversationIdleTimeout,
     int maxResidentConversations,
+    long offlineTailBudgetBytes,
     Duration presenceIdleTimeout,
     int maxResidentPresences,
     int indexWriteAttempts,
@@ -84,6 +85,7 @@ public record Storage(
             storage.getDuration("position-flush-interval"),
             storage.getDuration("conversation-idle-timeout"),
             storage.getInt("max-resident-conversations"),
+            storage.getBytes("offline-tail-budget"),
             storage.getDuration("presence-idle-timeout"),
             storage.getInt("max-resident-presences"),
             storage.getInt("index-write-attempts"),
@@ -98,6 +100,7 @@ public record Storage(
     if (parsed.snapshotEvery() < 0
         || parsed.keepSnapshots() < 1
         || parsed.maxResidentConversations() < 1
+        || parsed.offlineTailBudgetBytes() < 0
         || parsed.maxResidentPresences() < 1
         || parsed.indexWriteAttempts() < 1
         || parsed.indexMaxPendingRetries() < 0
@@ -108,7 +111,7 @@ public record Storage(
         || parsed.positionFlushInterval().isZero()) {
       throw new IllegalArgumentException(
           "parley.storage: counts must be positive (snapshot-every may be 0) and "
-              + "position-flush-interval above 0: "
+              + "position-flush-interval above 0, offline-tail-budget not negative: "
               + parsed);
     }
     return parsed;

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
@@ -32,18 +34,12 @@ class ClusterIT {
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static GenericCommand login(ImClient client, String clientId) {
-    GenericCommand opened = client.call(ImClient.sessionOpen(APP, clientId), WAIT);
-    assertEquals(OpType.opened, opened.getOp(), opened::toString);
-    return opened;
-  }
-
   private static String startConversation(
       TestNode node, String creator, List<String> members, String attr) {
     try (ImClient client =
         ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
-      login(client, creator);
-      GenericCommand started = client.call(ImClient.convStart(creator, members, attr), WAIT);
+      TestClients.open(client, APP, creator, WAIT);
+      GenericCommand started = client.call(Commands.convStart(creator, members, attr), WAIT);
       assertEquals(OpType.started, started.getOp(), started::toString);
       String cid = started.getConvMessage().getCid();
       assertTrue(cid.matches("[0-9a-f]{24}"), cid);
@@ -55,7 +51,7 @@ class ClusterIT {
   private static JsonNode queryById(TestNode node, String clientId, String cid) throws Exception {
     try (ImClient client =
         ImClient.connect(node.webSocketUri(), Subprotocol.JSON_3, OfferMode.QUERY, WAIT)) {
-      login(client, clientId);
+      TestClients.open(client, APP, clientId, WAIT);
       GenericCommand results =
           client.call(
               GenericCommand.newBuilder()
@@ -88,7 +84,7 @@ class ClusterIT {
       for (TestNode node : List.of(first, second)) {
         try (ImClient client =
             ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
-          login(client, "roamer");
+          TestClients.open(client, APP, "roamer", WAIT);
         }
       }
       // Conversations are sharded: whichever node hosts it, both nodes reach it.
@@ -114,7 +110,7 @@ class ClusterIT {
     TestNode node = TestNode.start(TestNode.Ports.free());
     ImClient client =
         ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
-    login(client, "leaving");
+    TestClients.open(client, APP, "leaving", WAIT);
     node.close();
     GenericCommand goaway = client.nextPush(WAIT);
     assertEquals(CommandType.goaway, goaway.getCmd());
@@ -134,7 +130,7 @@ class ClusterIT {
       cid = startConversation(second, "Tom", List.of("Jerry", "Bob", "Ann"), attributes);
       try (ImClient tom =
           ImClient.connect(first.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
-        login(tom, "Tom");
+        TestClients.open(tom, APP, "Tom", WAIT);
         GenericCommand promoted =
             tom.call(
                 GenericCommand.newBuilder()
@@ -174,7 +170,7 @@ class ClusterIT {
       try (ImClient jerry =
           ImClient.connect(
               restartedSecond.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
-        login(jerry, "Jerry");
+        TestClients.open(jerry, APP, "Jerry", WAIT);
         GenericCommand kicked =
             jerry.call(
                 GenericCommand.newBuilder()
@@ -190,7 +186,7 @@ class ClusterIT {
       try (ImClient bob =
           ImClient.connect(
               restarted.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
-        login(bob, "Bob");
+        TestClients.open(bob, APP, "Bob", WAIT);
         GenericCommand refused =
             bob.call(
                 GenericCommand.newBuilder()

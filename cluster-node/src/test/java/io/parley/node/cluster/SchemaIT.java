@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
@@ -57,7 +58,7 @@ class SchemaIT {
           ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT)) {
         GenericCommand relogin =
             again.call(
-                ImClient.sessionOpen("parley-dev", "Tom")
+                Commands.sessionOpen("parley-dev", "Tom")
                     .setSessionMessage(
                         io.parley.protocol.wire.SessionCommand.newBuilder()
                             .setSt(opened.getSessionMessage().getSt())
@@ -69,11 +70,11 @@ class SchemaIT {
             "a token re-login reads session_revocations: " + relogin);
       }
       GenericCommand started =
-          client.call(ImClient.convStart("Tom", List.of("Jerry"), "{\"name\":\"prod\"}"), WAIT);
+          client.call(Commands.convStart("Tom", List.of("Jerry"), "{\"name\":\"prod\"}"), WAIT);
       assertEquals(OpType.started, started.getOp(), started::toString);
       cid = started.getConvMessage().getCid();
       GenericCommand ack =
-          client.call(ImClient.direct("Tom", cid, "on the production schema"), WAIT);
+          client.call(Commands.direct("Tom", cid, "on the production schema"), WAIT);
       assertTrue(ack.getAckMessage().hasUid(), ack::toString);
     }
     try (TestNode node = TestNode.start(ports, null, config);
@@ -120,7 +121,7 @@ class SchemaIT {
   private static GenericCommand.Builder signedOpen(String client) {
     long ts = System.currentTimeMillis();
     String nonce = java.util.UUID.randomUUID().toString();
-    return ImClient.sessionOpen("parley-dev", client)
+    return Commands.sessionOpen("parley-dev", client)
         .setSessionMessage(
             io.parley.protocol.wire.SessionCommand.newBuilder()
                 .setT(ts)

@@ -7,34 +7,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
-import io.parley.protocol.Subprotocol;
+import io.parley.node.testing.OpenClients;
 import io.parley.protocol.client.ImClient;
-import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.JsonObjectMessage;
 import io.parley.protocol.wire.OpType;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The seed's group-chat scenarios with our own client, clients spread over two nodes: who receives
  * which event, with which fields, and who receives nothing (docs/protocol.md §11).
  */
-@ExtendWith(SharedCassandra.class)
 class ConversationIT {
 
   private static final String APP = "parley-dev";
@@ -42,28 +34,9 @@ class ConversationIT {
   private static final Duration QUIET = Duration.ofMillis(1500);
   private static final ObjectMapper JSON = new ObjectMapper();
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-  }
+  @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 
   /** Logs {@code name} (made unique per test) in, alternating nodes; returns the client. */
-  private ImClient login(String name, TestNode node) {
-    ImClient client =
-        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
-    clients.add(client);
-    GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
-    assertEquals(OpType.opened, opened.getOp(), opened::toString);
-    return client;
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
-  }
-
   private static GenericCommand.Builder conv(OpType op, String peer, ConvCommand.Builder body) {
     return GenericCommand.newBuilder()
         .setCmd(CommandType.conv)
@@ -76,10 +49,10 @@ class ConversationIT {
       ImClient client, String creator, List<String> members, String attributes, boolean unique) {
     ConvCommand.Builder body =
         ConvCommand.newBuilder()
-            .addAllM(members.stream().map(this::id).toList())
+            .addAllM(members.stream().map(clients::id).toList())
             .setUnique(unique)
             .setAttr(JsonObjectMessage.newBuilder().setData(attributes));
-    GenericCommand started = client.call(conv(OpType.start, id(creator), body), WAIT);
+    GenericCommand started = client.call(conv(OpType.start, clients.id(creator), body), WAIT);
     assertEquals(OpType.started, started.getOp(), started::toString);
     return started;
   }
@@ -104,8 +77,8 @@ class ConversationIT {
     GenericCommand notice = nextNotice(client);
     assertEquals(op, notice.getOp(), notice::toString);
     assertEquals(cid, notice.getConvMessage().getCid());
-    assertEquals(id(initBy), notice.getConvMessage().getInitBy());
-    assertEquals(members.stream().map(this::id).toList(), notice.getConvMessage().getMList());
+    assertEquals(clients.id(initBy), notice.getConvMessage().getInitBy());
+    assertEquals(members.stream().map(clients::id).toList(), notice.getConvMessage().getMList());
   }
 
   private JsonNode query(ImClient client, String peer, String where) throws Exception {
@@ -113,15 +86,15 @@ class ConversationIT {
     if (where != null) {
       body.setWhere(JsonObjectMessage.newBuilder().setData(where));
     }
-    GenericCommand results = client.call(conv(OpType.query, id(peer), body), WAIT);
+    GenericCommand results = client.call(conv(OpType.query, clients.id(peer), body), WAIT);
     assertEquals(OpType.results, results.getOp(), results::toString);
     return JSON.readTree(results.getConvMessage().getResults().getData());
   }
 
   @Test
   void private_chat_notifies_the_other_member_who_reads_the_name_back() throws Exception {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient jerry = login("Jerry", CLUSTER.second());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second());
     String cid =
         start(tom, "Tom", List.of("Jerry"), "{\"name\":\"Tom & Jerry\"}", true)
             .getConvMessage()
@@ -129,13 +102,13 @@ class ConversationIT {
     GenericCommand joined = nextNotice(jerry);
     assertEquals(OpType.joined, joined.getOp());
     assertEquals(cid, joined.getConvMessage().getCid());
-    assertEquals(id("Tom"), joined.getConvMessage().getInitBy());
-    assertEquals(id("Jerry"), joined.getPeerId(), "pushes are addressed to the recipient");
+    assertEquals(clients.id("Tom"), joined.getConvMessage().getInitBy());
+    assertEquals(clients.id("Jerry"), joined.getPeerId(), "pushes are addressed to the recipient");
     assertNothingMore(tom, "the creator");
     JsonNode found = query(jerry, "Jerry", "{\"objectId\":\"" + cid + "\"}");
     assertEquals("Tom & Jerry", found.get(0).get("name").asText());
     assertEquals(
-        List.of(id("Jerry"), id("Tom")),
+        List.of(clients.id("Jerry"), clients.id("Tom")),
         List.of(found.get(0).get("m").get(0).asText(), found.get(0).get("m").get(1).asText()));
   }
 
@@ -145,7 +118,7 @@ class ConversationIT {
     Map<String, ImClient> c = new HashMap<>();
     String[] names = {"Tom", "Jerry", "Bob", "Harry", "William"};
     for (int n = 0; n < names.length; n++) {
-      c.put(names[n], login(names[n], n % 2 == 0 ? CLUSTER.first() : CLUSTER.second()));
+      c.put(names[n], clients.login(names[n], n % 2 == 0 ? CLUSTER.first() : CLUSTER.second()));
     }
     String cid =
         start(
@@ -172,14 +145,14 @@ class ConversationIT {
             .call(
                 conv(
                     OpType.add,
-                    id("Tom"),
-                    ConvCommand.newBuilder().setCid(cid).addM(id("William"))),
+                    clients.id("Tom"),
+                    ConvCommand.newBuilder().setCid(cid).addM(clients.id("William"))),
                 WAIT);
     assertEquals(OpType.added, added.getOp());
-    assertEquals(List.of(id("William")), added.getConvMessage().getAllowedPidsList());
+    assertEquals(List.of(clients.id("William")), added.getConvMessage().getAllowedPidsList());
     GenericCommand invited = nextNotice(c.get("William"));
     assertEquals(OpType.joined, invited.getOp());
-    assertEquals(id("Tom"), invited.getConvMessage().getInitBy());
+    assertEquals(clients.id("Tom"), invited.getConvMessage().getInitBy());
     for (String member : List.of("Tom", "Jerry", "Bob", "Harry")) {
       assertNotice(c.get(member), OpType.members_joined, cid, "Tom", List.of("William"));
     }
@@ -191,13 +164,13 @@ class ConversationIT {
             .call(
                 conv(
                     OpType.remove,
-                    id("Tom"),
-                    ConvCommand.newBuilder().setCid(cid).addM(id("Harry"))),
+                    clients.id("Tom"),
+                    ConvCommand.newBuilder().setCid(cid).addM(clients.id("Harry"))),
                 WAIT);
     assertEquals(OpType.removed, removed.getOp());
     GenericCommand kicked = nextNotice(c.get("Harry"));
     assertEquals(OpType.left, kicked.getOp());
-    assertEquals(id("Tom"), kicked.getConvMessage().getInitBy());
+    assertEquals(clients.id("Tom"), kicked.getConvMessage().getInitBy());
     for (String member : List.of("Tom", "Jerry", "Bob", "William")) {
       assertNotice(c.get(member), OpType.members_left, cid, "Tom", List.of("Harry"));
     }
@@ -208,7 +181,9 @@ class ConversationIT {
         c.get("Tom")
             .call(
                 conv(
-                    OpType.remove, id("Tom"), ConvCommand.newBuilder().setCid(cid).addM(id("Tom"))),
+                    OpType.remove,
+                    clients.id("Tom"),
+                    ConvCommand.newBuilder().setCid(cid).addM(clients.id("Tom"))),
                 WAIT);
     assertEquals(1, refused.getConvMessage().getFailedPidsCount(), refused::toString);
     assertEquals(4324, refused.getConvMessage().getFailedPids(0).getCode(), refused::toString);
@@ -216,7 +191,9 @@ class ConversationIT {
     c.get("Jerry")
         .call(
             conv(
-                OpType.remove, id("Jerry"), ConvCommand.newBuilder().setCid(cid).addM(id("Jerry"))),
+                OpType.remove,
+                clients.id("Jerry"),
+                ConvCommand.newBuilder().setCid(cid).addM(clients.id("Jerry"))),
             WAIT);
     for (String member : List.of("Tom", "Bob", "William")) {
       assertNotice(c.get(member), OpType.members_left, cid, "Jerry", List.of("Jerry"));
@@ -227,8 +204,8 @@ class ConversationIT {
 
   @Test
   void an_update_reaches_the_other_members_with_the_modified_values() throws Exception {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient jerry = login("Jerry", CLUSTER.second());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second());
     String cid =
         start(tom, "Tom", List.of("Jerry"), "{\"name\":\"before\"}", false)
             .getConvMessage()
@@ -238,7 +215,7 @@ class ConversationIT {
         tom.call(
             conv(
                 OpType.update,
-                id("Tom"),
+                clients.id("Tom"),
                 ConvCommand.newBuilder()
                     .setCid(cid)
                     .setAttr(
@@ -259,20 +236,20 @@ class ConversationIT {
 
   @Test
   void the_same_unique_member_set_started_concurrently_on_two_nodes_is_one_conversation() {
-    ImClient a = login("A", CLUSTER.first());
-    ImClient b = login("B", CLUSTER.second());
+    ImClient a = clients.login("A", CLUSTER.first());
+    ImClient b = clients.login("B", CLUSTER.second());
     ConvCommand.Builder fromA =
         ConvCommand.newBuilder()
-            .addM(id("B"))
+            .addM(clients.id("B"))
             .setUnique(true)
             .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"x\"}"));
     ConvCommand.Builder fromB =
         ConvCommand.newBuilder()
-            .addM(id("A"))
+            .addM(clients.id("A"))
             .setUnique(true)
             .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"y\"}"));
-    CompletableFuture<GenericCommand> one = a.request(conv(OpType.start, id("A"), fromA));
-    CompletableFuture<GenericCommand> two = b.request(conv(OpType.start, id("B"), fromB));
+    CompletableFuture<GenericCommand> one = a.request(conv(OpType.start, clients.id("A"), fromA));
+    CompletableFuture<GenericCommand> two = b.request(conv(OpType.start, clients.id("B"), fromB));
     GenericCommand first = one.join();
     GenericCommand second = two.join();
     assertEquals(first.getConvMessage().getCid(), second.getConvMessage().getCid());
@@ -284,21 +261,21 @@ class ConversationIT {
 
   @Test
   void a_chatroom_counts_who_is_online_and_forgets_who_disconnects() {
-    ImClient host = login("Host", CLUSTER.first());
-    ImClient guest = login("Guest", CLUSTER.second());
-    ImClient other = login("Other", CLUSTER.first());
+    ImClient host = clients.login("Host", CLUSTER.first());
+    ImClient guest = clients.login("Guest", CLUSTER.second());
+    ImClient other = clients.login("Other", CLUSTER.first());
     GenericCommand started =
         host.call(
             conv(
                 OpType.start,
-                id("Host"),
+                clients.id("Host"),
                 ConvCommand.newBuilder()
                     .setTransient(true)
                     .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"room\"}"))),
             WAIT);
     String cid = started.getConvMessage().getCid();
     for (ImClient joiner : List.of(guest, other)) {
-      String peer = joiner == guest ? id("Guest") : id("Other");
+      String peer = joiner == guest ? clients.id("Guest") : clients.id("Other");
       GenericCommand joined =
           joiner.call(
               conv(OpType.add, peer, ConvCommand.newBuilder().setCid(cid).addM(peer)), WAIT);
@@ -307,7 +284,10 @@ class ConversationIT {
     assertEquals(3, count(host, "Host", cid));
     GenericCommand invite =
         host.call(
-            conv(OpType.add, id("Host"), ConvCommand.newBuilder().setCid(cid).addM("stranger")),
+            conv(
+                OpType.add,
+                clients.id("Host"),
+                ConvCommand.newBuilder().setCid(cid).addM("stranger")),
             WAIT);
     assertEquals(
         4314,
@@ -325,34 +305,39 @@ class ConversationIT {
 
   private int count(ImClient client, String peer, String cid) {
     GenericCommand result =
-        client.call(conv(OpType.count, id(peer), ConvCommand.newBuilder().setCid(cid)), WAIT);
+        client.call(
+            conv(OpType.count, clients.id(peer), ConvCommand.newBuilder().setCid(cid)), WAIT);
     assertEquals(OpType.result, result.getOp(), result::toString);
     return result.getConvMessage().getCount();
   }
 
   @Test
   void a_temporary_conversation_expires_after_its_ttl() throws Exception {
-    ImClient a = login("A", CLUSTER.first());
-    ImClient b = login("B", CLUSTER.second());
+    ImClient a = clients.login("A", CLUSTER.first());
+    ImClient b = clients.login("B", CLUSTER.second());
     GenericCommand started =
         a.call(
             conv(
                 OpType.start,
-                id("A"),
-                ConvCommand.newBuilder().addM(id("B")).setTempConv(true).setTempConvTTL(2)),
+                clients.id("A"),
+                ConvCommand.newBuilder().addM(clients.id("B")).setTempConv(true).setTempConvTTL(2)),
             WAIT);
     String cid = started.getConvMessage().getCid();
     assertTrue(cid.startsWith("_tmp:"), cid);
     assertEquals(2, started.getConvMessage().getTempConvTTL());
     assertEquals(OpType.joined, nextNotice(b).getOp());
     GenericCommand byId =
-        b.call(conv(OpType.query, id("B"), ConvCommand.newBuilder().addTempConvIds(cid)), WAIT);
+        b.call(
+            conv(OpType.query, clients.id("B"), ConvCommand.newBuilder().addTempConvIds(cid)),
+            WAIT);
     JsonNode found = JSON.readTree(byId.getConvMessage().getResults().getData());
     assertEquals(cid, found.get(0).get("objectId").asText());
     assertTrue(found.get(0).get("ttl").asInt() <= 2);
     Thread.sleep(2500);
     GenericCommand late =
-        a.call(conv(OpType.add, id("A"), ConvCommand.newBuilder().setCid(cid).addM("C")), WAIT);
+        a.call(
+            conv(OpType.add, clients.id("A"), ConvCommand.newBuilder().setCid(cid).addM("C")),
+            WAIT);
     // 4303: the SDKs build TEMPORARY_CONVERSATION_EXPIRED themselves from it
     // (docs/protocol-notes.md)
     assertEquals(4303, late.getErrorMessage().getCode(), late::toString);
@@ -361,17 +346,19 @@ class ConversationIT {
 
   @Test
   void non_members_cannot_invite_or_update() {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient eve = login("Eve", CLUSTER.second());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient eve = clients.login("Eve", CLUSTER.second());
     String cid = start(tom, "Tom", List.of("Jerry"), "{}", false).getConvMessage().getCid();
     GenericCommand invite =
-        eve.call(conv(OpType.add, id("Eve"), ConvCommand.newBuilder().setCid(cid).addM("X")), WAIT);
+        eve.call(
+            conv(OpType.add, clients.id("Eve"), ConvCommand.newBuilder().setCid(cid).addM("X")),
+            WAIT);
     assertEquals(4317, invite.getErrorMessage().getCode());
     GenericCommand update =
         eve.call(
             conv(
                 OpType.update,
-                id("Eve"),
+                clients.id("Eve"),
                 ConvCommand.newBuilder()
                     .setCid(cid)
                     .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"mine\"}"))),
@@ -381,8 +368,10 @@ class ConversationIT {
         eve.call(
             conv(
                 OpType.add,
-                id("Eve"),
-                ConvCommand.newBuilder().setCid("0123456789abcdef01234567").addM(id("Eve"))),
+                clients.id("Eve"),
+                ConvCommand.newBuilder()
+                    .setCid("0123456789abcdef01234567")
+                    .addM(clients.id("Eve"))),
             WAIT);
     assertEquals(4303, missing.getErrorMessage().getCode());
     assertFalse(eve.pollPush(QUIET).isPresent());
@@ -390,20 +379,21 @@ class ConversationIT {
 
   @Test
   void session_query_reports_who_is_online_anywhere_in_the_cluster() {
-    ImClient a = login("A", CLUSTER.first());
-    login("B", CLUSTER.second());
+    ImClient a = clients.login("A", CLUSTER.first());
+    clients.login("B", CLUSTER.second());
     GenericCommand result =
         a.call(
             GenericCommand.newBuilder()
                 .setCmd(CommandType.session)
                 .setOp(OpType.query)
-                .setPeerId(id("A"))
+                .setPeerId(clients.id("A"))
                 .setSessionMessage(
                     io.parley.protocol.wire.SessionCommand.newBuilder()
-                        .addSessionPeerIds(id("B"))
-                        .addSessionPeerIds(id("Nobody"))),
+                        .addSessionPeerIds(clients.id("B"))
+                        .addSessionPeerIds(clients.id("Nobody"))),
             WAIT);
     assertEquals(OpType.query_result, result.getOp(), result::toString);
-    assertEquals(List.of(id("B")), result.getSessionMessage().getOnlineSessionPeerIdsList());
+    assertEquals(
+        List.of(clients.id("B")), result.getSessionMessage().getOnlineSessionPeerIdsList());
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Instant;
@@ -202,22 +203,7 @@ class ConversationTest {
             TEST_KIT.system(),
             Conversation.create(
                 "app:0123456789abcdef01234568",
-                new ConversationSettings(
-                    false,
-                    true,
-                    3,
-                    10,
-                    java.time.Duration.ofDays(1),
-                    java.time.Duration.ofDays(30),
-                    10,
-                    1000,
-                    1000,
-                    500,
-                    500,
-                    5120,
-                    20,
-                    50,
-                    5000),
+                conversationSettings("member-roles = off, max-members = 3"),
                 notices,
                 Conversation.MemberIndex.NONE,
                 archive,
@@ -763,23 +749,7 @@ class ConversationTest {
 
   @Test
   void full_lists_and_a_disabled_blacklist_are_refused_with_their_codes() {
-    var small =
-        new ConversationSettings(
-            false,
-            true,
-            500,
-            10,
-            java.time.Duration.ofDays(1),
-            java.time.Duration.ofDays(30),
-            10,
-            1000,
-            1000,
-            1,
-            1,
-            5120,
-            20,
-            50,
-            5000);
+    var small = conversationSettings("member-roles = off, max-shutup = 1, max-blacklist = 1");
     kit =
         EventSourcedBehaviorTestKit.create(
             TEST_KIT.system(),
@@ -808,23 +778,7 @@ class ConversationTest {
                     r -> new Conversation.Block("A", List.of("C"), true, T0, r))
                 .reply()));
 
-    var noBlacklist =
-        new ConversationSettings(
-            false,
-            false,
-            500,
-            10,
-            java.time.Duration.ofDays(1),
-            java.time.Duration.ofDays(30),
-            10,
-            1000,
-            1000,
-            500,
-            500,
-            5120,
-            20,
-            50,
-            5000);
+    var noBlacklist = conversationSettings("member-roles = off, blacklist = off");
     kit =
         EventSourcedBehaviorTestKit.create(
             TEST_KIT.system(),
@@ -1164,10 +1118,8 @@ class ConversationTest {
             Conversation.Undelivered.class,
             kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 200, r))
                 .reply());
-    assertEquals(
-        "52",
-        newest.messages().get(0).data(),
-        "the newest 200 of the conversation, B's own left out");
+    assertEquals(200, newest.messages().size(), "the limit counts B's queue, not B's own");
+    assertEquals("51", newest.messages().get(0).data(), "the newest 200 queued for B");
     assertTrue(newest.hasMore());
   }
 
@@ -1195,6 +1147,83 @@ class ConversationTest {
         Conversation.Sent.class,
         send("A", text("after", false, null)),
         "sends work after two failures");
+  }
+
+  /**
+   * Issue #7 W4: with {@code offline-messages-per-conversation} above 100 the entity keeps what B
+   * has not received in its offline tail, counted in the node's budget; when the entity stops (here
+   * a restart) the bytes go back, and the queue is then read from the archive, still whole.
+   */
+  @Test
+  void an_offline_tail_is_counted_in_the_node_budget_and_given_back_when_the_entity_stops() {
+    ConversationSettings d = ConversationSettings.DEFAULT;
+    ConversationSettings queueOf1000 =
+        new ConversationSettings(
+            d.memberRoles(),
+            d.blacklist(),
+            d.maxMembers(),
+            d.maxTemporaryMembers(),
+            d.defaultTemporaryTtl(),
+            d.maxTemporaryTtl(),
+            d.defaultQueryLimit(),
+            d.maxQueryLimit(),
+            d.maxQueryCandidates(),
+            d.maxShutup(),
+            d.maxBlacklist(),
+            d.maxMessageSize(),
+            1000,
+            d.offlineConversations(),
+            d.maxChatroomOnline(),
+            d.maxAttributesSize(),
+            d.maxQuerySteps());
+    TailBudget budget = new TailBudget(64L << 20);
+    Conversation.Durability durability = Conversation.Durability.DEFAULT;
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            TEST_KIT.system(),
+            Conversation.create(
+                "app:0123456789abcdef0123ffff",
+                queueOf1000,
+                notices,
+                Conversation.MemberIndex.NONE,
+                archive,
+                clock,
+                new Conversation.Durability(
+                    durability.snapshotEvery(),
+                    durability.keepSnapshots(),
+                    durability.deleteEventsOnSnapshot(),
+                    durability.positionFlush(),
+                    durability.indexActivityInterval(),
+                    budget)));
+    start(List.of("B"), Kind.NORMAL, 0);
+    for (int n = 1; n <= 300; n++) {
+      send("A", text(Integer.toString(n), false, null));
+    }
+    assertTrue(budget.usedBytes() > 0, "200 messages beyond the recent 100 are kept for B");
+    var fromMemory =
+        assertInstanceOf(
+            Conversation.Undelivered.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 1000, r))
+                .reply());
+    assertEquals(300, fromMemory.messages().size());
+    assertFalse(fromMemory.hasMore());
+
+    kit.restart();
+    assertEquals(0, budget.usedBytes(), "the stopped entity gave its tail back");
+    var fromArchive =
+        assertInstanceOf(
+            Conversation.Undelivered.class,
+            kit.<Conversation.Reply>runCommand(r -> new Conversation.UndeliveredTo("B", 1000, r))
+                .reply());
+    assertEquals(
+        fromMemory.messages().stream().map(m -> m.id()).toList(),
+        fromArchive.messages().stream().map(m -> m.id()).toList(),
+        "the same queue, read from the archive");
+    assertFalse(fromArchive.hasMore());
+
+    var acked = fromArchive.messages().get(299);
+    kit.runCommand(new Conversation.Acked("B", acked.timestamp(), null));
+    assertEquals(0, budget.usedBytes());
   }
 
   @Test
@@ -1311,5 +1340,13 @@ class ConversationTest {
     public long millis() {
       return millis;
     }
+  }
+
+  /** The shipped {@code parley.conversation} settings with these HOCON overrides. */
+  private static ConversationSettings conversationSettings(String overrides) {
+    return ConversationSettings.fromConfig(
+        com.typesafe.config.ConfigFactory.parseString(overrides)
+            .withFallback(
+                com.typesafe.config.ConfigFactory.load().getConfig("parley.conversation")));
   }
 }

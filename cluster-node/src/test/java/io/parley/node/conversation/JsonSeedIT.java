@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RawWebSocket;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestNode;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -20,7 +19,6 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -30,7 +28,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * what comes back: the seed's create / invite / kick / leave events with the hyphenated op names of
  * docs/protocol.md §2.3.
  */
-@ExtendWith(SharedCassandra.class)
 class JsonSeedIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();

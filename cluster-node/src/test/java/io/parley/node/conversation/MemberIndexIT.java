@@ -10,11 +10,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.testing.Cql;
 import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestClients;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.ImClient;
-import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.BlacklistCommand;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
@@ -26,12 +25,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -42,7 +38,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * a client in more conversations than a query examines keeps its most recently active ones (review
  * M1; the node examines 10 here, and refreshes activity on every message).
  */
-@ExtendWith(SharedCassandra.class)
 class MemberIndexIT {
 
   private static final String APP = "parley-dev";
@@ -61,29 +56,7 @@ class MemberIndexIT {
               "parley.storage.index-activity-interval = 0s"));
 
   @RegisterExtension static final Cql CQL = new Cql();
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
-  }
-
-  private ImClient login(String name, Subprotocol protocol) {
-    if (protocol == Subprotocol.PROTOBUF_3) {
-      return TestClients.login(CLUSTER.first(), APP, id(name), clients, WAIT);
-    }
-    ImClient client =
-        ImClient.connect(CLUSTER.first().webSocketUri(), protocol, OfferMode.HEADER, WAIT);
-    clients.add(client);
-    GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
-    assertEquals(OpType.opened, opened.getOp(), opened::toString);
-    return client;
-  }
+  @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 
   private static boolean indexed(String clientId, String cid) {
     return CQL.session()
@@ -118,7 +91,7 @@ class MemberIndexIT {
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.query)
-                .setPeerId(id(name))
+                .setPeerId(clients.id(name))
                 .setConvMessage(ConvCommand.newBuilder().setLimit(100)),
             WAIT);
     assertEquals(OpType.results, results.getOp(), results::toString);
@@ -162,18 +135,18 @@ class MemberIndexIT {
   void
       a_kicked_or_blocked_member_whose_index_row_survived_gets_nothing_of_the_conversation_at_login()
           throws Exception {
-    ImClient tom = login("Tom", Subprotocol.PROTOBUF_3);
+    ImClient tom = clients.login("Tom", CLUSTER.first(), Subprotocol.PROTOBUF_3);
     GenericCommand started =
         tom.call(
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.start)
-                .setPeerId(id("Tom"))
+                .setPeerId(clients.id("Tom"))
                 .setConvMessage(
                     ConvCommand.newBuilder()
-                        .addM(id("Jerry"))
-                        .addM(id("Bob"))
-                        .addM(id("Ann"))
+                        .addM(clients.id("Jerry"))
+                        .addM(clients.id("Bob"))
+                        .addM(clients.id("Ann"))
                         .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"group\"}"))),
             WAIT);
     String cid = started.getConvMessage().getCid();
@@ -182,8 +155,8 @@ class MemberIndexIT {
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.remove)
-                .setPeerId(id("Tom"))
-                .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Jerry"))),
+                .setPeerId(clients.id("Tom"))
+                .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(clients.id("Jerry"))),
             WAIT);
     assertEquals(OpType.removed, kicked.getOp(), kicked::toString);
     GenericCommand blocked =
@@ -191,38 +164,38 @@ class MemberIndexIT {
             GenericCommand.newBuilder()
                 .setCmd(CommandType.blacklist)
                 .setOp(OpType.block)
-                .setPeerId(id("Tom"))
+                .setPeerId(clients.id("Tom"))
                 .setBlacklistMessage(
-                    BlacklistCommand.newBuilder().setSrcCid(cid).addToPids(id("Bob"))),
+                    BlacklistCommand.newBuilder().setSrcCid(cid).addToPids(clients.id("Bob"))),
             WAIT);
     assertEquals(CommandType.blacklist, blocked.getCmd(), blocked::toString);
     GenericCommand ack =
         tom.call(
             GenericCommand.newBuilder()
                 .setCmd(CommandType.direct)
-                .setPeerId(id("Tom"))
+                .setPeerId(clients.id("Tom"))
                 .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("after the kick")),
             WAIT);
     assertFalse(ack.getAckMessage().hasCode(), ack::toString);
-    assertFalse(indexed(id("Jerry"), cid), "the kick deleted Jerry's row");
-    assertFalse(indexed(id("Bob"), cid), "the block deleted Bob's row");
+    assertFalse(indexed(clients.id("Jerry"), cid), "the kick deleted Jerry's row");
+    assertFalse(indexed(clients.id("Bob"), cid), "the block deleted Bob's row");
     // As if both deletes had been lost in a crash.
-    restoreRow(id("Jerry"), cid);
-    restoreRow(id("Bob"), cid);
+    restoreRow(clients.id("Jerry"), cid);
+    restoreRow(clients.id("Bob"), cid);
 
-    ImClient jerry = login("Jerry", Subprotocol.PROTOBUF_3);
-    ImClient bob = login("Bob", Subprotocol.PROTOBUF_1);
-    ImClient ann = login("Ann", Subprotocol.PROTOBUF_3);
+    ImClient jerry = clients.login("Jerry", CLUSTER.first(), Subprotocol.PROTOBUF_3);
+    ImClient bob = clients.login("Bob", CLUSTER.first(), Subprotocol.PROTOBUF_1);
+    ImClient ann = clients.login("Ann", CLUSTER.first(), Subprotocol.PROTOBUF_3);
     assertEquals(
         List.of(), pushesAbout(jerry, cid), "the kicked member (unread counts, v3) gets nothing");
     assertEquals(
         List.of(), pushesAbout(bob, cid), "the blocked member (offline messages, v1) gets nothing");
     assertEquals(1, pushesAbout(ann, cid).size(), "a member still gets its unread count");
-    awaitGone(id("Jerry"), cid);
-    awaitGone(id("Bob"), cid);
-    assertTrue(indexed(id("Ann"), cid));
+    awaitGone(clients.id("Jerry"), cid);
+    awaitGone(clients.id("Bob"), cid);
+    assertTrue(indexed(clients.id("Ann"), cid));
 
-    restoreRow(id("Jerry"), cid);
+    restoreRow(clients.id("Jerry"), cid);
     assertFalse(
         myConversations(jerry, "Jerry").contains(cid),
         "nor is it among the kicked member's conversations");
@@ -259,15 +232,20 @@ class MemberIndexIT {
     // The removal is written first; the add it followed arrives late (a retry of an older
     // snapshot).
     index
-        .record(APP, snapshot(cid, List.of(id("Tom"))), List.of(id("Jerry")), added + 1000)
+        .record(
+            APP,
+            snapshot(cid, List.of(clients.id("Tom"))),
+            List.of(clients.id("Jerry")),
+            added + 1000)
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     index
-        .record(APP, snapshot(cid, List.of(id("Tom"), id("Jerry"))), List.of(), added)
+        .record(
+            APP, snapshot(cid, List.of(clients.id("Tom"), clients.id("Jerry"))), List.of(), added)
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
-    assertTrue(indexed(id("Tom"), cid));
-    assertFalse(indexed(id("Jerry"), cid), "the older add lost against the newer removal");
+    assertTrue(indexed(clients.id("Tom"), cid));
+    assertFalse(indexed(clients.id("Jerry"), cid), "the older add lost against the newer removal");
   }
 
   @Test
@@ -282,14 +260,14 @@ class MemberIndexIT {
             ExecutionException.class,
             () ->
                 index
-                    .record(APP, snapshot(cid, List.of(id("Tom"), tooLong)), List.of())
+                    .record(APP, snapshot(cid, List.of(clients.id("Tom"), tooLong)), List.of())
                     .toCompletableFuture()
                     .get(10, TimeUnit.SECONDS));
     System.out.println("refused index write: " + refused.getCause());
     assertFalse(ConversationIndex.transientFailure(refused.getCause()));
     Thread.sleep(1000);
     assertEquals(0, index.pendingRetries(), "nothing waits for a retry");
-    assertTrue(indexed(id("Tom"), cid), "the other rows were written");
+    assertTrue(indexed(clients.id("Tom"), cid), "the other rows were written");
   }
 
   @Test
@@ -317,7 +295,7 @@ class MemberIndexIT {
               10_000);
       String cid = ConversationIds.newId(java.time.Instant.now());
       CompletableFutureAssert.fails(
-          index.record(APP, snapshot(cid, List.of(id("Tom"))), List.of()));
+          index.record(APP, snapshot(cid, List.of(clients.id("Tom"))), List.of()));
       int most = 0;
       long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
       while (System.nanoTime() < deadline) {
@@ -345,7 +323,7 @@ class MemberIndexIT {
   @Test
   void a_client_in_more_conversations_than_a_query_examines_keeps_its_most_recently_active_ones()
       throws Exception {
-    ImClient tom = login("Tom", Subprotocol.PROTOBUF_3);
+    ImClient tom = clients.login("Tom", CLUSTER.first(), Subprotocol.PROTOBUF_3);
     List<String> cids = new ArrayList<>();
     for (int n = 0; n < CANDIDATES + 5; n++) {
       GenericCommand started =
@@ -353,11 +331,11 @@ class MemberIndexIT {
               GenericCommand.newBuilder()
                   .setCmd(CommandType.conv)
                   .setOp(OpType.start)
-                  .setPeerId(id("Tom"))
+                  .setPeerId(clients.id("Tom"))
                   .setConvMessage(
                       ConvCommand.newBuilder()
-                          .addM(id("Heavy"))
-                          .addM(id("Other" + n))
+                          .addM(clients.id("Heavy"))
+                          .addM(clients.id("Other" + n))
                           .setAttr(JsonObjectMessage.newBuilder().setData("{\"n\":" + n + "}"))),
               WAIT);
       cids.add(started.getConvMessage().getCid());
@@ -370,7 +348,7 @@ class MemberIndexIT {
           tom.call(
               GenericCommand.newBuilder()
                   .setCmd(CommandType.direct)
-                  .setPeerId(id("Tom"))
+                  .setPeerId(clients.id("Tom"))
                   .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("news")),
               WAIT);
       assertFalse(ack.getAckMessage().hasCode(), ack::toString);
@@ -380,7 +358,7 @@ class MemberIndexIT {
     do {
       candidates =
           new ConversationIndex(CLUSTER.first().system(), SharedCassandra.keyspace())
-              .conversationsOf(APP, id("Heavy"), CANDIDATES)
+              .conversationsOf(APP, clients.id("Heavy"), CANDIDATES)
               .toCompletableFuture()
               .get(10, TimeUnit.SECONDS);
     } while (!candidates.containsAll(active) && System.nanoTime() < deadline);
@@ -390,7 +368,7 @@ class MemberIndexIT {
         candidates.subList(0, 3).stream().sorted().toList(),
         "the most recently active first");
 
-    ImClient heavy = login("Heavy", Subprotocol.PROTOBUF_3);
+    ImClient heavy = clients.login("Heavy", CLUSTER.first(), Subprotocol.PROTOBUF_3);
     List<String> unread = new ArrayList<>();
     for (Optional<GenericCommand> push = heavy.pollPush(QUIET);
         push.isPresent();

@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
-import io.parley.protocol.Subprotocol;
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.OpenClients;
 import io.parley.protocol.client.ImClient;
-import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.BlacklistCommand;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
@@ -20,59 +18,30 @@ import io.parley.protocol.wire.OpType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Roles, shut-up and blacklist on the wire (docs/protocol.md §6.9–§6.11), on a node with member
  * roles on; and the query options of §6.4 (limit 0, compact, count).
  */
-@ExtendWith(SharedCassandra.class)
 class ModerationIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static TestNode node;
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
 
-  @BeforeAll
-  static void startNode() {
-    node = TestNode.start(TestNode.Ports.free(), null, "parley.conversation.member-roles = on");
-  }
+  @RegisterExtension
+  static final NodeCluster CLUSTER = new NodeCluster(1, "parley.conversation.member-roles = on");
 
-  @AfterAll
-  static void stopNode() {
-    node.close();
-  }
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
-  }
-
-  private ImClient login(String name) {
-    ImClient client =
-        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
-    clients.add(client);
-    client.call(ImClient.sessionOpen("parley-dev", id(name)), WAIT);
-    return client;
-  }
+  @RegisterExtension
+  final OpenClients clients = new OpenClients(CLUSTER::first, "parley-dev", WAIT);
 
   private GenericCommand conv(ImClient client, String peer, OpType op, ConvCommand.Builder body) {
     return client.call(
         GenericCommand.newBuilder()
             .setCmd(CommandType.conv)
             .setOp(op)
-            .setPeerId(id(peer))
+            .setPeerId(clients.id(peer))
             .setConvMessage(body),
         WAIT);
   }
@@ -93,7 +62,8 @@ class ModerationIT {
                 "Owner",
                 OpType.start,
                 ConvCommand.newBuilder()
-                    .addAllM(List.of(id("Manager"), id("Member"), id("Other")))
+                    .addAllM(
+                        List.of(clients.id("Manager"), clients.id("Member"), clients.id("Other")))
                     .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"moderated\"}")))
             .getConvMessage()
             .getCid();
@@ -105,10 +75,10 @@ class ModerationIT {
 
   @Test
   void roles_shutup_and_blacklist_follow_their_rules_and_codes() {
-    ImClient owner = login("Owner");
-    ImClient manager = login("Manager");
-    ImClient member = login("Member");
-    ImClient other = login("Other");
+    ImClient owner = clients.login("Owner");
+    ImClient manager = clients.login("Manager");
+    ImClient member = clients.login("Member");
+    ImClient other = clients.login("Other");
     String cid = group(owner, manager, member, other);
 
     // §6.9: a member cannot promote itself; the owner makes a manager; everyone hears of it.
@@ -119,8 +89,9 @@ class ModerationIT {
             OpType.member_info_update,
             ConvCommand.newBuilder()
                 .setCid(cid)
-                .setTargetClientId(id("Member"))
-                .setInfo(ConvMemberInfo.newBuilder().setPid(id("Member")).setRole("Manager")));
+                .setTargetClientId(clients.id("Member"))
+                .setInfo(
+                    ConvMemberInfo.newBuilder().setPid(clients.id("Member")).setRole("Manager")));
     assertEquals(4320, selfPromotion.getErrorMessage().getCode());
     GenericCommand promoted =
         conv(
@@ -129,13 +100,14 @@ class ModerationIT {
             OpType.member_info_update,
             ConvCommand.newBuilder()
                 .setCid(cid)
-                .setTargetClientId(id("Manager"))
-                .setInfo(ConvMemberInfo.newBuilder().setPid(id("Manager")).setRole("Manager")));
+                .setTargetClientId(clients.id("Manager"))
+                .setInfo(
+                    ConvMemberInfo.newBuilder().setPid(clients.id("Manager")).setRole("Manager")));
     assertEquals(OpType.member_info_updated, promoted.getOp(), promoted::toString);
     for (ImClient client : List.of(owner, manager, member, other)) {
       GenericCommand changed = nextConv(client);
       assertEquals(OpType.member_info_changed, changed.getOp());
-      assertEquals(id("Manager"), changed.getConvMessage().getInfo().getPid());
+      assertEquals(clients.id("Manager"), changed.getConvMessage().getInfo().getPid());
       assertEquals("Manager", changed.getConvMessage().getInfo().getRole());
     }
 
@@ -146,7 +118,7 @@ class ModerationIT {
                 member,
                 "Member",
                 OpType.add_shutup,
-                ConvCommand.newBuilder().setCid(cid).addM(id("Other")))
+                ConvCommand.newBuilder().setCid(cid).addM(clients.id("Other")))
             .getErrorMessage()
             .getCode());
     GenericCommand shut =
@@ -154,20 +126,20 @@ class ModerationIT {
             manager,
             "Manager",
             OpType.add_shutup,
-            ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
+            ConvCommand.newBuilder().setCid(cid).addM(clients.id("Other")));
     assertEquals(OpType.shutup_added, shut.getOp());
-    assertEquals(List.of(id("Other")), shut.getConvMessage().getAllowedPidsList());
+    assertEquals(List.of(clients.id("Other")), shut.getConvMessage().getAllowedPidsList());
     assertEquals(OpType.shutuped, nextConv(other).getOp());
     for (ImClient client : List.of(owner, manager, member)) {
       GenericCommand notice = nextConv(client);
       assertEquals(OpType.members_shutuped, notice.getOp());
-      assertEquals(List.of(id("Other")), notice.getConvMessage().getMList());
+      assertEquals(List.of(clients.id("Other")), notice.getConvMessage().getMList());
     }
     GenericCommand shutList =
         conv(
             owner, "Owner", OpType.query_shutup, ConvCommand.newBuilder().setCid(cid).setLimit(10));
     assertEquals(OpType.shutup_result, shutList.getOp());
-    assertEquals(List.of(id("Other")), shutList.getConvMessage().getMList());
+    assertEquals(List.of(clients.id("Other")), shutList.getConvMessage().getMList());
 
     // §6.3 with roles: a member may not kick; nobody removes the owner.
     GenericCommand memberKick =
@@ -175,14 +147,14 @@ class ModerationIT {
             member,
             "Member",
             OpType.remove,
-            ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
+            ConvCommand.newBuilder().setCid(cid).addM(clients.id("Other")));
     assertEquals(4320, memberKick.getConvMessage().getFailedPids(0).getCode());
     GenericCommand removeOwner =
         conv(
             manager,
             "Manager",
             OpType.remove,
-            ConvCommand.newBuilder().setCid(cid).addM(id("Owner")));
+            ConvCommand.newBuilder().setCid(cid).addM(clients.id("Owner")));
     assertEquals(4324, removeOwner.getConvMessage().getFailedPids(0).getCode());
     assertEquals(
         "CONVERSATION_NEED_OWNER", removeOwner.getConvMessage().getFailedPids(0).getReason());
@@ -193,13 +165,13 @@ class ModerationIT {
             GenericCommand.newBuilder()
                 .setCmd(CommandType.blacklist)
                 .setOp(OpType.block)
-                .setPeerId(id("Owner"))
+                .setPeerId(clients.id("Owner"))
                 .setBlacklistMessage(
-                    BlacklistCommand.newBuilder().setSrcCid(cid).addToPids(id("Other"))),
+                    BlacklistCommand.newBuilder().setSrcCid(cid).addToPids(clients.id("Other"))),
             WAIT);
     assertEquals(CommandType.blacklist, blocked.getCmd());
     assertEquals(OpType.blocked, blocked.getOp());
-    assertEquals(List.of(id("Other")), blocked.getBlacklistMessage().getAllowedPidsList());
+    assertEquals(List.of(clients.id("Other")), blocked.getBlacklistMessage().getAllowedPidsList());
     assertEquals(OpType.blocked, nextConv(other).getOp());
     assertEquals(OpType.left, nextConv(other).getOp());
     for (ImClient client : List.of(owner, manager, member)) {
@@ -208,18 +180,21 @@ class ModerationIT {
     }
     GenericCommand readd =
         conv(
-            manager, "Manager", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Other")));
+            manager,
+            "Manager",
+            OpType.add,
+            ConvCommand.newBuilder().setCid(cid).addM(clients.id("Other")));
     assertEquals(4548, readd.getConvMessage().getFailedPids(0).getCode());
     GenericCommand list =
         owner.call(
             GenericCommand.newBuilder()
                 .setCmd(CommandType.blacklist)
                 .setOp(OpType.query)
-                .setPeerId(id("Owner"))
+                .setPeerId(clients.id("Owner"))
                 .setBlacklistMessage(BlacklistCommand.newBuilder().setSrcCid(cid).setLimit(10)),
             WAIT);
     assertEquals(OpType.query_result, list.getOp());
-    assertEquals(List.of(id("Other")), list.getBlacklistMessage().getBlockedPidsList());
+    assertEquals(List.of(clients.id("Other")), list.getBlacklistMessage().getBlockedPidsList());
   }
 
   /**
@@ -229,7 +204,7 @@ class ModerationIT {
   @Test
   void a_system_conversation_is_subscribed_by_joining_it_and_nobody_adds_others() throws Exception {
     String cid = ConversationIds.newId(java.time.Instant.now());
-    org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system())
+    org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(CLUSTER.first().system())
         .entityRefFor(Conversation.ENTITY_KEY, Conversation.entityId("parley-dev", cid))
         .<Conversation.Reply>ask(
             replyTo ->
@@ -246,11 +221,15 @@ class ModerationIT {
             WAIT)
         .toCompletableFuture()
         .get();
-    ImClient reader = login("Reader");
+    ImClient reader = clients.login("Reader");
     GenericCommand subscribed =
-        conv(reader, "Reader", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Reader")));
+        conv(
+            reader,
+            "Reader",
+            OpType.add,
+            ConvCommand.newBuilder().setCid(cid).addM(clients.id("Reader")));
     assertEquals(
-        List.of(id("Reader")),
+        List.of(clients.id("Reader")),
         subscribed.getConvMessage().getAllowedPidsList(),
         subscribed::toString);
     GenericCommand others =
@@ -280,13 +259,13 @@ class ModerationIT {
             reader,
             "Reader",
             OpType.remove,
-            ConvCommand.newBuilder().setCid(cid).addM(id("Reader")));
-    assertEquals(List.of(id("Reader")), unsubscribed.getConvMessage().getAllowedPidsList());
+            ConvCommand.newBuilder().setCid(cid).addM(clients.id("Reader")));
+    assertEquals(List.of(clients.id("Reader")), unsubscribed.getConvMessage().getAllowedPidsList());
   }
 
   @Test
   void query_options_limit_zero_compact_and_count_behave_as_the_spec_says() throws Exception {
-    ImClient owner = login("Owner");
+    ImClient owner = clients.login("Owner");
     List<String> cids = new ArrayList<>();
     for (int n = 0; n < 3; n++) {
       cids.add(
@@ -295,14 +274,15 @@ class ModerationIT {
                   "Owner",
                   OpType.start,
                   ConvCommand.newBuilder()
-                      .addM(id("Friend" + n))
+                      .addM(clients.id("Friend" + n))
                       .setAttr(
                           JsonObjectMessage.newBuilder()
-                              .setData("{\"name\":\"q" + n + "\",\"kind\":\"" + run + "\"}")))
+                              .setData(
+                                  "{\"name\":\"q" + n + "\",\"kind\":\"" + clients.run() + "\"}")))
               .getConvMessage()
               .getCid());
     }
-    String where = "{\"kind\":\"" + run + "\"}";
+    String where = "{\"kind\":\"" + clients.run() + "\"}";
     GenericCommand none =
         conv(
             owner,
@@ -338,7 +318,10 @@ class ModerationIT {
             ConvCommand.newBuilder()
                 .setWhere(
                     JsonObjectMessage.newBuilder()
-                        .setData("{\"kind\":\"" + run + "\",\"name\":{\"$in\":[\"q1\",\"q2\"]}}"))
+                        .setData(
+                            "{\"kind\":\""
+                                + clients.run()
+                                + "\",\"name\":{\"$in\":[\"q1\",\"q2\"]}}"))
                 .setSort("-name")
                 .setLimit(1)
                 .setSkip(1));

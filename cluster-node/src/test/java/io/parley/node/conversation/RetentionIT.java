@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.testing.Cql;
 import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestClients;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
@@ -22,14 +22,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -37,7 +34,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * snapshots every 5 events with older events deleted, positions persisted only every 10 minutes (so
  * only a clean stop can have saved them), at most 5 resident conversations (in 5 shards).
  */
-@ExtendWith(SharedCassandra.class)
 class RetentionIT {
 
   private static final String APP = "parley-dev";
@@ -58,29 +54,14 @@ class RetentionIT {
               "pekko.cluster.sharding.number-of-shards = " + RESIDENT));
 
   @RegisterExtension static final Cql CQL = new Cql();
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-    clients.clear();
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
-  }
-
-  private ImClient login(String name) {
-    return TestClients.login(CLUSTER.first(), APP, id(name), clients, WAIT);
-  }
+  @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 
   private GenericCommand conv(ImClient client, String name, OpType op, ConvCommand.Builder body) {
     return client.call(
         GenericCommand.newBuilder()
             .setCmd(CommandType.conv)
             .setOp(op)
-            .setPeerId(id(name))
+            .setPeerId(clients.id(name))
             .setConvMessage(body),
         WAIT);
   }
@@ -89,7 +70,7 @@ class RetentionIT {
     ConvCommand.Builder body =
         ConvCommand.newBuilder().setAttr(JsonObjectMessage.newBuilder().setData("{\"n\":1}"));
     for (String member : members) {
-      body.addM(id(member));
+      body.addM(clients.id(member));
     }
     GenericCommand started = conv(client, name, OpType.start, body);
     assertEquals(OpType.started, started.getOp(), started::toString);
@@ -102,13 +83,17 @@ class RetentionIT {
 
   @Test
   void snapshots_bound_the_journal_and_the_conversation_recovers_from_them() {
-    ImClient tom = login("Tom");
+    ImClient tom = clients.login("Tom");
     String cid = start(tom, "Tom", "Jerry");
     // 1 + 19 events: ten members join, nine leave again, one by one.
     for (int n = 0; n < 10; n++) {
       assertEquals(
           OpType.added,
-          conv(tom, "Tom", OpType.add, ConvCommand.newBuilder().setCid(cid).addM(id("Guest" + n)))
+          conv(
+                  tom,
+                  "Tom",
+                  OpType.add,
+                  ConvCommand.newBuilder().setCid(cid).addM(clients.id("Guest" + n)))
               .getOp());
       if (n < 9) {
         assertEquals(
@@ -117,7 +102,7 @@ class RetentionIT {
                     tom,
                     "Tom",
                     OpType.remove,
-                    ConvCommand.newBuilder().setCid(cid).addM(id("Guest" + n)))
+                    ConvCommand.newBuilder().setCid(cid).addM(clients.id("Guest" + n)))
                 .getOp());
       }
     }
@@ -139,7 +124,7 @@ class RetentionIT {
     assertEquals(20L, events.get(events.size() - 1));
 
     CLUSTER.restartAll();
-    ImClient again = login("Tom");
+    ImClient again = clients.login("Tom");
     GenericCommand found =
         conv(
             again,
@@ -149,8 +134,9 @@ class RetentionIT {
                 .setWhere(
                     JsonObjectMessage.newBuilder().setData("{\"objectId\":\"" + cid + "\"}")));
     String result = found.getConvMessage().getResults().getData();
-    assertTrue(result.contains(id("Guest9")) && result.contains(id("Jerry")), result);
-    assertFalse(result.contains(id("Guest8")), result);
+    assertTrue(
+        result.contains(clients.id("Guest9")) && result.contains(clients.id("Jerry")), result);
+    assertFalse(result.contains(clients.id("Guest8")), result);
   }
 
   private static List<Long> sequenceNumbers(String table, String condition, String cid) {
@@ -186,39 +172,39 @@ class RetentionIT {
 
   @Test
   void positions_moved_since_the_last_flush_are_persisted_when_the_node_stops() throws Exception {
-    ImClient tom = login("Tom");
+    ImClient tom = clients.login("Tom");
     String cid = start(tom, "Tom", "Jerry");
     for (int n = 0; n < 3; n++) {
       GenericCommand ack =
           tom.call(
               GenericCommand.newBuilder()
                   .setCmd(CommandType.direct)
-                  .setPeerId(id("Tom"))
+                  .setPeerId(clients.id("Tom"))
                   .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("hello " + n)),
               WAIT);
       assertFalse(ack.getAckMessage().hasCode(), ack::toString);
     }
-    ImClient jerry = login("Jerry");
+    ImClient jerry = clients.login("Jerry");
     assertEquals(Optional.of(3), unreadOf(jerry, cid));
     jerry.send(
         GenericCommand.newBuilder()
             .setCmd(CommandType.read)
-            .setPeerId(id("Jerry"))
+            .setPeerId(clients.id("Jerry"))
             .setReadMessage(ReadCommand.newBuilder().addConvs(ReadTuple.newBuilder().setCid(cid)))
             .build());
     Thread.sleep(1000);
-    closeClients();
+    clients.closeAll();
     // Within the 10 minute flush interval: only the stop (handoff at shutdown) can have persisted
     // the read.
     CLUSTER.restartAll();
-    ImClient jerryAgain = login("Jerry");
+    ImClient jerryAgain = clients.login("Jerry");
     assertEquals(Optional.empty(), unreadOf(jerryAgain, cid), "Jerry's read survived the restart");
   }
 
   @Test
   void resident_conversations_per_node_stay_within_the_limit_and_stopped_ones_come_back()
       throws Exception {
-    ImClient tom = login("Tom");
+    ImClient tom = clients.login("Tom");
     List<String> cids = new ArrayList<>();
     for (int n = 0; n < 4 * RESIDENT; n++) {
       cids.add(start(tom, "Tom", "Member" + n));
@@ -248,6 +234,7 @@ class RetentionIT {
                     JsonObjectMessage.newBuilder()
                         .setData("{\"objectId\":\"" + cids.get(0) + "\"}")));
     assertTrue(
-        first.getConvMessage().getResults().getData().contains(id("Member0")), first::toString);
+        first.getConvMessage().getResults().getData().contains(clients.id("Member0")),
+        first::toString);
   }
 }

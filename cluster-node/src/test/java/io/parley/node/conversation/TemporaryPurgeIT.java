@@ -7,6 +7,7 @@ import io.parley.node.testing.Cql;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -27,7 +27,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * conversation that has not expired untouched. The job runs every second here, five seconds after
  * expiry.
  */
-@ExtendWith(SharedCassandra.class)
 class TemporaryPurgeIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
@@ -64,7 +63,7 @@ class TemporaryPurgeIT {
     assertEquals(OpType.started, started.getOp(), started::toString);
     String cid = started.getConvMessage().getCid();
     assertTrue(cid.startsWith(ConversationIds.TEMPORARY_PREFIX), cid);
-    GenericCommand ack = tom.call(ImClient.direct(peer, cid, "hello " + cid), WAIT);
+    GenericCommand ack = tom.call(Commands.direct(peer, cid, "hello " + cid), WAIT);
     assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
     return cid;
   }

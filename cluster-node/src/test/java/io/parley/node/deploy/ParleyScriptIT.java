@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.deploy.cassandra.LocalCassandra;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -123,13 +124,13 @@ class ParleyScriptIT {
                   Subprotocol.PROTOBUF_3,
                   ImClient.OfferMode.HEADER,
                   WAIT)) {
-        tom.call(ImClient.sessionOpen("parley-dev", "script-tom"), WAIT);
-        jerry.call(ImClient.sessionOpen("parley-dev", "script-jerry"), WAIT);
+        tom.call(Commands.sessionOpen("parley-dev", "script-tom"), WAIT);
+        jerry.call(Commands.sessionOpen("parley-dev", "script-jerry"), WAIT);
         GenericCommand started =
-            tom.call(ImClient.convStart("script-tom", List.of("script-jerry"), "{}"), WAIT);
+            tom.call(Commands.convStart("script-tom", List.of("script-jerry"), "{}"), WAIT);
         assertEquals(OpType.started, started.getOp(), started::toString);
         tom.call(
-            ImClient.direct(
+            Commands.direct(
                 "script-tom", started.getConvMessage().getCid(), "across the local cluster"),
             WAIT);
         GenericCommand received;

@@ -1,6 +1,7 @@
 package io.parley.node.faults;
 
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
@@ -149,7 +150,7 @@ final class Traffic implements AutoCloseable {
         new ArrayList<>(members.subList(1, members.size()).stream().map(p -> p.id).toList());
     others.addAll(outsiders);
     GenericCommand started =
-        creator.client.call(ImClient.convStart(creator.id, others, "{}"), SEND_TIMEOUT);
+        creator.client.call(Commands.convStart(creator.id, others, "{}"), SEND_TIMEOUT);
     if (started.getOp() != OpType.started) {
       throw new AssertionError("conv/start failed: " + started);
     }
@@ -163,7 +164,7 @@ final class Traffic implements AutoCloseable {
     Peer creator = members.get(0);
     GenericCommand started =
         creator.client.call(
-            ImClient.convStart(creator.id, List.of(), "{}")
+            Commands.convStart(creator.id, List.of(), "{}")
                 .setConvMessage(ConvCommand.newBuilder().setTransient(true)),
             SEND_TIMEOUT);
     if (started.getOp() != OpType.started) {
@@ -246,7 +247,7 @@ final class Traffic implements AutoCloseable {
       try {
         ImClient fresh =
             ImClient.connect(url, Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, CONNECT);
-        GenericCommand opened = fresh.call(ImClient.sessionOpen(APP, id), SEND_TIMEOUT);
+        GenericCommand opened = fresh.call(Commands.sessionOpen(APP, id), SEND_TIMEOUT);
         if (opened.getOp() != OpType.opened) {
           fresh.abort();
           return false;

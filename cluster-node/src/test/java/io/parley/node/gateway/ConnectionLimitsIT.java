@@ -3,10 +3,10 @@ package io.parley.node.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RawWebSocket;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
@@ -14,42 +14,31 @@ import io.parley.protocol.wire.OpType;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Connection supervision on a node with short limits: no login (4108), silence (4107, where pings
  * count as traffic), and a client that stops reading is dropped instead of being buffered without
  * limit.
  */
-@ExtendWith(SharedCassandra.class)
 class ConnectionLimitsIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
-  private static TestNode node;
 
-  @BeforeAll
-  static void startNode() {
-    node =
-        TestNode.start(
-            TestNode.Ports.free(),
-            null,
-            String.join(
-                "\n",
-                "parley.session.login-timeout = 1500ms",
-                "parley.session.read-idle-timeout = 3s",
-                "parley.session.outbound-buffer = 64"));
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-  }
+  @RegisterExtension
+  static final NodeCluster CLUSTER =
+      new NodeCluster(
+          1,
+          String.join(
+              "\n",
+              "parley.session.login-timeout = 1500ms",
+              "parley.session.read-idle-timeout = 3s",
+              "parley.session.outbound-buffer = 64"));
 
   private static ImClient connect() {
-    return ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
+    return ImClient.connect(
+        CLUSTER.first().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
   }
 
   @Test
@@ -64,7 +53,7 @@ class ConnectionLimitsIT {
   @Test
   void a_silent_connection_is_closed_with_read_timeout() {
     try (ImClient client = connect()) {
-      client.call(ImClient.sessionOpen("parley-dev", "quiet"), WAIT);
+      client.call(Commands.sessionOpen("parley-dev", "quiet"), WAIT);
       ImClient.CloseStatus close = client.awaitClose(WAIT);
       assertEquals(4107, close.code());
       assertEquals("READ_TIMEOUT", close.reason());
@@ -75,7 +64,7 @@ class ConnectionLimitsIT {
   @Test
   void pings_alone_keep_a_logged_in_connection_alive() throws Exception {
     try (ImClient client = connect()) {
-      client.call(ImClient.sessionOpen("parley-dev", "pinger"), WAIT);
+      client.call(Commands.sessionOpen("parley-dev", "pinger"), WAIT);
       long until = System.nanoTime() + Duration.ofSeconds(7).toNanos();
       while (System.nanoTime() < until) {
         assertTrue(client.ping(WAIT), "pong");
@@ -88,9 +77,10 @@ class ConnectionLimitsIT {
   @Test
   void a_client_that_stops_reading_is_disconnected_and_others_are_still_served() throws Exception {
     int requests = 40_000;
-    try (RawWebSocket stalled = RawWebSocket.connect(node.ports().http(), "lc.json.3", 4096);
+    try (RawWebSocket stalled =
+            RawWebSocket.connect(CLUSTER.first().ports().http(), "lc.json.3", 4096);
         ImClient bystander = connect()) {
-      bystander.call(ImClient.sessionOpen("parley-dev", "bystander"), WAIT);
+      bystander.call(Commands.sessionOpen("parley-dev", "bystander"), WAIT);
       // Every session/open is answered with ~250 bytes: far more than socket buffers and the
       // outbound buffer.
       AtomicInteger written = new AtomicInteger();
@@ -116,7 +106,7 @@ class ConnectionLimitsIT {
         // the bystander keeps talking (this node's read timeout is 3 s) and is served meanwhile
         assertEquals(
             CommandType.echo,
-            bystander.call(ImClient.echo(), WAIT).getCmd(),
+            bystander.call(Commands.echo(), WAIT).getCmd(),
             "the node serves others meanwhile");
         writer.join(500);
       }
@@ -141,7 +131,7 @@ class ConnectionLimitsIT {
       assertEquals(1008, closeCode, "closed as a slow consumer");
       try (ImClient after = connect()) {
         assertEquals(
-            OpType.opened, after.call(ImClient.sessionOpen("parley-dev", "after"), WAIT).getOp());
+            OpType.opened, after.call(Commands.sessionOpen("parley-dev", "after"), WAIT).getOp());
       }
     }
   }

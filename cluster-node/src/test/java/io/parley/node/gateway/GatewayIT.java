@@ -8,11 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.TestClients;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Frame;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
@@ -26,41 +27,28 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The gateway of one real node: router, subprotocol negotiation, login, multiplexing and bad input.
  */
-@ExtendWith(SharedCassandra.class)
 class GatewayIT {
 
   private static final String APP = "parley-dev";
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static TestNode node;
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);
+  private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
 
-  @BeforeAll
-  static void startNode() {
-    node = TestNode.start(TestNode.Ports.free());
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
+  /** {@code name} made unique to this run: the node is shared with other classes. */
+  private static String peer(String name) {
+    return name + "-" + RUN;
   }
 
   private static ImClient connect(Subprotocol protocol, OfferMode mode) {
-    return ImClient.connect(node.webSocketUri(), protocol, mode, WAIT);
-  }
-
-  private static GenericCommand login(ImClient client, String clientId) {
-    GenericCommand reply = client.call(ImClient.sessionOpen(APP, clientId), WAIT);
-    assertEquals(CommandType.session, reply.getCmd(), () -> "expected opened, got " + reply);
-    assertEquals(OpType.opened, reply.getOp());
-    return reply;
+    return ImClient.connect(CLUSTER.first().webSocketUri(), protocol, mode, WAIT);
   }
 
   private static JsonNode get(String pathAndQuery) throws Exception {
@@ -73,7 +61,7 @@ class GatewayIT {
   private static HttpResponse<String> httpGet(String pathAndQuery) throws Exception {
     return HttpClient.newHttpClient()
         .send(
-            HttpRequest.newBuilder(URI.create(node.httpBase() + pathAndQuery)).build(),
+            HttpRequest.newBuilder(URI.create(CLUSTER.first().httpBase() + pathAndQuery)).build(),
             HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
   }
 
@@ -85,7 +73,8 @@ class GatewayIT {
   void router_answers_with_every_field_the_sdks_read() throws Exception {
     JsonNode plain = get("/v1/route?appId=" + APP + "&secure=0&_t=123");
     assertEquals(200, plain.get("_status").asInt());
-    assertEquals("ws://127.0.0.1:" + node.ports().http() + "/", plain.get("server").asText());
+    assertEquals(
+        "ws://127.0.0.1:" + CLUSTER.first().ports().http() + "/", plain.get("server").asText());
     assertTrue(
         plain.has("secondary") && plain.has("groupId") && plain.has("groupUrl"), plain::toString);
     assertTrue(plain.get("ttl").isNumber(), "ttl must be a number");
@@ -100,8 +89,8 @@ class GatewayIT {
       assertTrue(
           client.acceptedSubprotocol().isEmpty(),
           "no header must be echoed to a client that sent none");
-      GenericCommand opened = login(client, "Tom");
-      assertEquals("Tom", opened.getPeerId());
+      GenericCommand opened = TestClients.open(client, APP, peer("Tom"), WAIT);
+      assertEquals(peer("Tom"), opened.getPeerId());
       assertTrue(opened.getSessionMessage().getSt().length() > 10);
       assertEquals(86400, opened.getSessionMessage().getStTtl());
       assertTrue(Math.abs(opened.getServerTs() - System.currentTimeMillis()) < 60_000);
@@ -112,7 +101,7 @@ class GatewayIT {
   void json1_offered_in_the_header_is_echoed_and_logs_in() {
     try (ImClient client = connect(Subprotocol.JSON_1, OfferMode.HEADER)) {
       assertEquals("lc.json.1", client.acceptedSubprotocol().orElseThrow());
-      assertEquals("Jerry", login(client, "Jerry").getPeerId());
+      assertEquals(peer("Jerry"), TestClients.open(client, APP, peer("Jerry"), WAIT).getPeerId());
     }
   }
 
@@ -126,8 +115,8 @@ class GatewayIT {
             Subprotocol.JSON_2,
             Subprotocol.LEGACY)) {
       try (ImClient client = connect(protocol, OfferMode.HEADER)) {
-        login(client, "user-" + protocol.name());
-        GenericCommand echo = client.call(ImClient.echo(), WAIT);
+        TestClients.open(client, APP, peer("user-" + protocol.name()), WAIT);
+        GenericCommand echo = client.call(Commands.echo(), WAIT);
         assertEquals(CommandType.echo, echo.getCmd(), protocol::name);
       }
     }
@@ -135,7 +124,7 @@ class GatewayIT {
 
   @Test
   void unknown_subprotocol_is_refused_at_the_handshake() {
-    URI uri = URI.create(node.webSocketUri() + "?subprotocol=lc.nonsense.9");
+    URI uri = URI.create(CLUSTER.first().webSocketUri() + "?subprotocol=lc.nonsense.9");
     assertThrows(
         RuntimeException.class,
         () -> ImClient.connect(uri, Subprotocol.LEGACY, OfferMode.NONE, WAIT));
@@ -144,7 +133,7 @@ class GatewayIT {
   @Test
   void an_absent_client_id_gets_a_generated_one() {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      GenericCommand opened = login(client, null);
+      GenericCommand opened = TestClients.open(client, APP, null, WAIT);
       assertFalse(opened.getPeerId().isEmpty());
       assertTrue(opened.getPeerId().length() <= 64);
     }
@@ -153,20 +142,20 @@ class GatewayIT {
   @Test
   void reopening_on_the_same_socket_is_idempotent_and_several_clients_share_one_socket() {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      login(client, "first");
-      login(client, "first");
-      login(client, "second");
-      GenericCommand closeSecond = client.call(ImClient.sessionClose("second"), WAIT);
+      TestClients.open(client, APP, peer("first"), WAIT);
+      TestClients.open(client, APP, peer("first"), WAIT);
+      TestClients.open(client, APP, peer("second"), WAIT);
+      GenericCommand closeSecond = client.call(Commands.sessionClose(peer("second")), WAIT);
       assertEquals(OpType.closed, closeSecond.getOp());
       assertFalse(closeSecond.hasErrorMessage());
       assertFalse(closeSecond.getSessionMessage().hasCode(), "closed must not carry a code");
-      GenericCommand again = client.call(ImClient.sessionClose("second"), WAIT);
+      GenericCommand again = client.call(Commands.sessionClose(peer("second")), WAIT);
       assertEquals(ErrorCode.SESSION_REQUIRED.code(), again.getErrorMessage().getCode());
       GenericCommand implicitFirst =
-          client.call(ImClient.sessionClose("first").clearPeerId(), WAIT);
+          client.call(Commands.sessionClose(peer("first")).clearPeerId(), WAIT);
       assertEquals(OpType.closed, implicitFirst.getOp());
       assertEquals(
-          "first", implicitFirst.getPeerId(), "without peerId the first open session acts");
+          peer("first"), implicitFirst.getPeerId(), "without peerId the first open session acts");
       assertTrue(client.isOpen(), "closing sessions keeps the socket open");
     }
   }
@@ -175,27 +164,27 @@ class GatewayIT {
   void a_session_token_logs_the_same_client_in_again_on_another_connection() {
     String token;
     try (ImClient first = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      token = login(first, "Bob").getSessionMessage().getSt();
+      token = TestClients.open(first, APP, peer("Bob"), WAIT).getSessionMessage().getSt();
     }
     try (ImClient second = connect(Subprotocol.BASE64_3, OfferMode.HEADER)) {
-      GenericCommand relogin = second.call(withToken("Bob", token), WAIT);
+      GenericCommand relogin = second.call(withToken(peer("Bob"), token), WAIT);
       assertEquals(OpType.opened, relogin.getOp(), relogin::toString);
-      GenericCommand stolen = second.call(withToken("Mallory", token), WAIT);
+      GenericCommand stolen = second.call(withToken(peer("Mallory"), token), WAIT);
       assertEquals(ErrorCode.SESSION_TOKEN_EXPIRED.code(), stolen.getErrorMessage().getCode());
       assertEquals("SESSION_TOKEN_EXPIRED", stolen.getErrorMessage().getReason());
-      GenericCommand forged = second.call(withToken("Bob", token + "x"), WAIT);
+      GenericCommand forged = second.call(withToken(peer("Bob"), token + "x"), WAIT);
       assertEquals(ErrorCode.SESSION_TOKEN_EXPIRED.code(), forged.getErrorMessage().getCode());
     }
   }
 
   private static GenericCommand.Builder withToken(String clientId, String token) {
-    GenericCommand.Builder open = ImClient.sessionOpen(APP, clientId);
+    GenericCommand.Builder open = Commands.sessionOpen(APP, clientId);
     return open.setSessionMessage(SessionCommand.newBuilder().setR(true).setSt(token));
   }
 
   private static GenericCommand.Builder taggedOpen(
       String clientId, String deviceId, boolean reconnect) {
-    return ImClient.sessionOpen(APP, clientId)
+    return Commands.sessionOpen(APP, clientId)
         .setSessionMessage(
             SessionCommand.newBuilder().setTag("mobile").setDeviceId(deviceId).setR(reconnect));
   }
@@ -242,7 +231,7 @@ class GatewayIT {
               .setInstallationId("inst")
               .build());
       assertTrue(client.pollPush(Duration.ofMillis(500)).isEmpty(), "login must not be answered");
-      login(client, "java-user");
+      TestClients.open(client, APP, peer("java-user"), WAIT);
     }
   }
 
@@ -266,7 +255,7 @@ class GatewayIT {
   void commands_before_login_are_refused_with_session_required() {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
       GenericCommand reply =
-          client.call(ImClient.convStart("nobody", List.of("a"), null).clearPeerId(), WAIT);
+          client.call(Commands.convStart("nobody", List.of("a"), null).clearPeerId(), WAIT);
       assertEquals(CommandType.error, reply.getCmd());
       assertEquals(4105, reply.getErrorMessage().getCode());
       assertEquals("SESSION_REQUIRED", reply.getErrorMessage().getReason());
@@ -277,11 +266,11 @@ class GatewayIT {
   @Test
   void an_overlong_client_id_is_refused_with_invalid_login() {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      GenericCommand reply = client.call(ImClient.sessionOpen(APP, "x".repeat(65)), WAIT);
+      GenericCommand reply = client.call(Commands.sessionOpen(APP, "x".repeat(65)), WAIT);
       assertEquals(4103, reply.getErrorMessage().getCode());
     }
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      client.send(ImClient.sessionOpen(APP, "x".repeat(65)).build());
+      client.send(Commands.sessionOpen(APP, "x".repeat(65)).build());
       assertEquals(4103, client.awaitClose(WAIT).code());
     }
   }
@@ -291,7 +280,7 @@ class GatewayIT {
     try (ImClient client = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
       GenericCommand closed =
           client
-              .request(ImClient.sessionOpen("no-such-app", "Tom"))
+              .request(Commands.sessionOpen("no-such-app", "Tom"))
               .get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
       assertEquals(
           OpType.closed,
@@ -308,7 +297,7 @@ class GatewayIT {
   @Test
   void bad_input_is_answered_in_protocol_terms_and_a_second_client_keeps_working() {
     try (ImClient bystander = connect(Subprotocol.PROTOBUF_3, OfferMode.HEADER)) {
-      login(bystander, "bystander");
+      TestClients.open(bystander, APP, peer("bystander"), WAIT);
       assertClosedWith(
           Subprotocol.PROTOBUF_3,
           new Frame.Binary(new byte[] {(byte) 0xff, 0x01, 0x02, 0x7f}),
@@ -327,11 +316,12 @@ class GatewayIT {
         assertEquals(7, reply.getI());
         assertEquals(4114, reply.getErrorMessage().getCode());
         assertTrue(unknownCmd.isOpen(), "an unknown cmd with an i is answered, not closed");
-        login(unknownCmd, "still-usable");
+        TestClients.open(unknownCmd, APP, peer("still-usable"), WAIT);
       }
-      assertEquals(CommandType.echo, bystander.call(ImClient.echo(), WAIT).getCmd());
+      assertEquals(CommandType.echo, bystander.call(Commands.echo(), WAIT).getCmd());
       assertEquals(
-          OpType.opened, bystander.call(ImClient.sessionOpen(APP, "bystander"), WAIT).getOp());
+          OpType.opened,
+          bystander.call(Commands.sessionOpen(APP, peer("bystander")), WAIT).getOp());
     }
   }
 

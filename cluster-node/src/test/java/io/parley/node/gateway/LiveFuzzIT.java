@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Frame;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
@@ -29,7 +29,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -41,7 +40,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * measured is theirs plus the test's. The seed is printed; rerun one with {@code
  * -Dparley.livefuzz.seed=N}.
  */
-@ExtendWith(SharedCassandra.class)
 class LiveFuzzIT {
 
   private static final int SECONDS = 20;
@@ -49,16 +47,14 @@ class LiveFuzzIT {
   private static final long HEAP_BOUND_MB = 96;
   private static final Duration WAIT = Duration.ofSeconds(15);
 
+  // isolated: it bounds the heap and the bystander's latency of the whole JVM
   @RegisterExtension
   static final NodeCluster cluster =
-      new NodeCluster(
+      NodeCluster.isolated(
           2,
           String.join(
               "\n",
-              "parley.limits.direct-per-minute = 60",
-              "parley.limits.history-per-minute = 120",
-              "parley.limits.ops-per-minute = 30",
-              "parley.limits.receipts-per-minute = 1200",
+              TestNode.SHIPPED_RATES,
               // every socket of this test comes from 127.0.0.1: one abusive address gets 120 logins
               // a minute
               "parley.limits.logins-per-address-per-minute = 120",
@@ -76,11 +72,11 @@ class LiveFuzzIT {
     ImClient alice = TestClients.login(cluster.first(), "parley-dev", "fuzz-alice", open, WAIT);
     ImClient bob = TestClients.login(cluster.second(), "parley-dev", "fuzz-bob", open, WAIT);
     GenericCommand started =
-        alice.call(ImClient.convStart("fuzz-alice", List.of("fuzz-bob"), null), WAIT);
+        alice.call(Commands.convStart("fuzz-alice", List.of("fuzz-bob"), null), WAIT);
     for (int retry = 0; retry < 3 && started.getOp() != OpType.started; retry++) {
       started =
           alice.call(
-              ImClient.convStart("fuzz-alice", List.of("fuzz-bob"), null),
+              Commands.convStart("fuzz-alice", List.of("fuzz-bob"), null),
               WAIT); // a cold Cassandra
     }
     assertEquals(OpType.started, started.getOp(), started::toString);
@@ -112,7 +108,7 @@ class LiveFuzzIT {
       long sentAt = System.nanoTime();
       try {
         GenericCommand ack =
-            sender.call(ImClient.direct(fromAlice ? "fuzz-alice" : "fuzz-bob", cid, text), WAIT);
+            sender.call(Commands.direct(fromAlice ? "fuzz-alice" : "fuzz-bob", cid, text), WAIT);
         if (ack.getCmd() != CommandType.ack || ack.getAckMessage().hasCode()) {
           bystanderProblems.add("send " + roundTrips + ": " + ack);
         } else {
@@ -148,7 +144,7 @@ class LiveFuzzIT {
           TestClients.login(node, "parley-dev", "after-fuzz-" + node.ports().http(), open, WAIT);
       assertEquals(
           CommandType.echo,
-          fresh.call(ImClient.echo(), WAIT).getCmd(),
+          fresh.call(Commands.echo(), WAIT).getCmd(),
           "node " + node.ports() + " serves");
     }
     long heapAfter = usedHeapAfterGc();

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RawWebSocket;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
@@ -24,7 +24,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -33,7 +32,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * command that no longer keeps a connection without a session alive (4108). Ordered: the address's
  * login budget is shared by the class.
  */
-@ExtendWith(SharedCassandra.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NodeLimitsIT {
 
@@ -61,15 +59,15 @@ class NodeLimitsIT {
       for (int n = 0; n < 5; n++) {
         assertEquals(
             OpType.opened,
-            client.call(ImClient.sessionOpen("parley-dev", "addr" + n), WAIT).getOp());
+            client.call(Commands.sessionOpen("parley-dev", "addr" + n), WAIT).getOp());
       }
-      GenericCommand sixth = client.call(ImClient.sessionOpen("parley-dev", "addr5"), WAIT);
+      GenericCommand sixth = client.call(Commands.sessionOpen("parley-dev", "addr5"), WAIT);
       assertEquals(CommandType.error, sixth.getCmd(), sixth::toString);
       assertEquals(4113, sixth.getErrorMessage().getCode());
       assertEquals("APP_QUOTA_EXCEEDED", sixth.getErrorMessage().getReason());
       assertEquals(
           CommandType.echo,
-          client.call(ImClient.echo(), WAIT).getCmd(),
+          client.call(Commands.echo(), WAIT).getCmd(),
           "the logged-in clients are served on");
     }
   }

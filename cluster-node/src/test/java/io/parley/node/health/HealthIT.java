@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.parley.deploy.cassandra.LocalCassandra;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.GenericCommand;
 import java.net.URI;
@@ -79,10 +80,10 @@ class HealthIT {
     try {
       ImClient tom = TestClients.login(node, "parley-dev", "health-tom", clients, WAIT);
       String cid =
-          tom.call(ImClient.convStart("health-tom", List.of("health-jerry"), "{}"), WAIT)
+          tom.call(Commands.convStart("health-tom", List.of("health-jerry"), "{}"), WAIT)
               .getConvMessage()
               .getCid();
-      assertAcked(tom.call(ImClient.direct("health-tom", cid, "before the outage"), WAIT));
+      assertAcked(tom.call(Commands.direct("health-tom", cid, "before the outage"), WAIT));
 
       long stopped = System.nanoTime();
       cassandra.stop();
@@ -102,7 +103,7 @@ class HealthIT {
       assertEquals(200, get(alive).statusCode());
 
       // Ready means serving: a message is acknowledged (stored) again, in the same conversation.
-      assertAcked(tom.call(ImClient.direct("health-tom", cid, "after the outage"), WAIT));
+      assertAcked(tom.call(Commands.direct("health-tom", cid, "after the outage"), WAIT));
     } finally {
       clients.forEach(ImClient::close);
     }

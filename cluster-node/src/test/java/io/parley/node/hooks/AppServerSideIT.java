@@ -11,9 +11,9 @@ import io.parley.node.sdk.LeanEngineApp;
 import io.parley.node.security.Signatures;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.OpType;
@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -42,7 +41,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *       (the {@code on} side is in {@link HooksIT}).
  * </ul>
  */
-@ExtendWith(SharedCassandra.class)
 class AppServerSideIT {
 
   private static final String APP = RestClient.APP;
@@ -259,7 +257,7 @@ class AppServerSideIT {
     try (ImClient ally = connect(CLUSTER.second())) {
       assertEquals(OpType.opened, ally.call(signedOpen(signature.body()), WAIT).getOp());
       GenericCommand ack =
-          ally.call(ImClient.direct(ALLY, cid, AppServer.typed("from a client")), WAIT);
+          ally.call(Commands.direct(ALLY, cid, AppServer.typed("from a client")), WAIT);
       assertFalse(ack.getAckMessage().hasCode(), ack::toString);
       ENGINE.await(
           "_messageSent", p -> p.path("msgId").asText().equals(ack.getAckMessage().getUid()), WAIT);
@@ -287,7 +285,7 @@ class AppServerSideIT {
 
   /** A session/open of the signature's client id carrying it, as the SDKs send it. */
   private static GenericCommand.Builder signedOpen(JsonNode signature) {
-    return ImClient.sessionOpen(APP, signature.path("client_id").asText())
+    return Commands.sessionOpen(APP, signature.path("client_id").asText())
         .setSessionMessage(
             SessionCommand.newBuilder()
                 .setT(signature.path("timestamp").asLong())

@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -30,7 +30,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -42,7 +41,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * latency. The hook server is a plain HTTP server on loopback that hangs (20 s) for the
  * conversations in {@link #HANGING} and answers 500 for those in {@link #FAILING}.
  */
-@ExtendWith(SharedCassandra.class)
 class HookFailureIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -138,7 +136,7 @@ class HookFailureIT {
                 for (int n = 0; n < 4; n++) {
                   acks.add(
                       slowSender.request(
-                          ImClient.direct(
+                          Commands.direct(
                               "Sid-" + run, hanging, "{\"_lctext\":\"slow\",\"_lctype\":-1}")));
                 }
                 for (CompletableFuture<GenericCommand> ack : acks) {
@@ -210,7 +208,7 @@ class HookFailureIT {
     long started = System.nanoTime();
     GenericCommand ack =
         sender.call(
-            ImClient.direct("Ona-" + run, failing, "{\"_lctext\":\"x\",\"_lctype\":-1}"), WAIT);
+            Commands.direct("Ona-" + run, failing, "{\"_lctext\":\"x\",\"_lctype\":-1}"), WAIT);
     long millis = (System.nanoTime() - started) / 1_000_000;
     System.out.printf(
         "[HookFailureIT] on-failure=%s: a hook answering 500 answered in %d ms: %s%n",
@@ -280,7 +278,7 @@ class HookFailureIT {
       long started = System.nanoTime();
       GenericCommand ack =
           sender.call(
-              ImClient.direct(peerId, cid, "{\"_lctext\":\"m" + n + "\",\"_lctype\":-1}"), WAIT);
+              Commands.direct(peerId, cid, "{\"_lctext\":\"m" + n + "\",\"_lctype\":-1}"), WAIT);
       millis.add((System.nanoTime() - started) / 1_000_000);
       assertFalse(ack.getAckMessage().hasCode(), ack::toString);
     }
@@ -288,7 +286,7 @@ class HookFailureIT {
   }
 
   private static String start(ImClient client, String peerId, List<String> members) {
-    GenericCommand started = client.call(ImClient.convStart(peerId, members, null), WAIT);
+    GenericCommand started = client.call(Commands.convStart(peerId, members, null), WAIT);
     assertTrue(started.getConvMessage().hasCid(), started::toString);
     return started.getConvMessage().getCid();
   }

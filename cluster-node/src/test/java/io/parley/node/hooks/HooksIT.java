@@ -8,9 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.sdk.JsSdk;
 import io.parley.node.sdk.LeanEngineApp;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
 import io.parley.protocol.Frame;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
@@ -29,7 +29,6 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,7 +40,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * drops, rewrites, reroutes and refusals; the engine's record of what it received shows the
  * documented params of every hook.
  */
-@ExtendWith(SharedCassandra.class)
 class HooksIT {
 
   private static final String APP = "parley-dev";
@@ -195,7 +193,7 @@ class HooksIT {
         ENGINE.await("_clientOnline", p -> p.path("peerId").asText().equals(carl), WAIT);
     assertEquals("127.0.0.1", online.path("sourceIP").asText());
     assertEquals(0, online.path("reconnect").asInt(-1));
-    client.call(ImClient.sessionClose(carl), WAIT);
+    client.call(Commands.sessionClose(carl), WAIT);
     JsonNode logout =
         ENGINE.await("_clientOffline", p -> p.path("peerId").asText().equals(carl), WAIT);
     assertEquals(1, logout.path("closeCode").asInt());
@@ -259,7 +257,7 @@ class HooksIT {
     ImClient client = TestClients.login(CLUSTER.first(), APP, ann, open, WAIT);
     TestClients.login(CLUSTER.second(), APP, ben, open, WAIT);
     GenericCommand started =
-        client.call(ImClient.convStart(ann, List.of(ben), "{\"name\":\"rename-me\"}"), WAIT);
+        client.call(Commands.convStart(ann, List.of(ben), "{\"name\":\"rename-me\"}"), WAIT);
     assertEquals(OpType.started, started.getOp(), started::toString);
     String cid = started.getConvMessage().getCid();
     assertTrue(
@@ -336,9 +334,9 @@ class HooksIT {
     ImClient client = TestClients.login(CLUSTER.first(), APP, ann, open, WAIT);
     TestClients.login(CLUSTER.second(), APP, ben, open, WAIT);
     String cid =
-        client.call(ImClient.convStart(ann, List.of(ben), null), WAIT).getConvMessage().getCid();
+        client.call(Commands.convStart(ann, List.of(ben), null), WAIT).getConvMessage().getCid();
     GenericCommand ack =
-        client.call(ImClient.direct(ann, cid, "{\"_lctype\":-1,\"_lctext\":\"first\"}"), WAIT);
+        client.call(Commands.direct(ann, cid, "{\"_lctype\":-1,\"_lctext\":\"first\"}"), WAIT);
     assertFalse(ack.getAckMessage().hasCode(), ack::toString);
     GenericCommand.Builder patch =
         GenericCommand.newBuilder()
@@ -436,7 +434,7 @@ class HooksIT {
   }
 
   private static GenericCommand.Builder tagged(String peerId) {
-    GenericCommand.Builder open = ImClient.sessionOpen(APP, peerId);
+    GenericCommand.Builder open = Commands.sessionOpen(APP, peerId);
     open.getSessionMessageBuilder().setTag("mobile").setDeviceId(UUID.randomUUID().toString());
     return open;
   }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.Cql;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.SharedCassandra;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -16,7 +15,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the recovery's recent messages and for a patch; chatroom rows an older release wrote into the
  * month partition are still read (and no longer once chatroom-legacy-month-buckets is off).
  */
-@ExtendWith(SharedCassandra.class)
 class ChatroomBucketsIT {
 
   private static final String APP = "parley-dev";

@@ -7,7 +7,6 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.testing.Cql;
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.SharedCassandra;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * scanned per read come from its own metric ({@code system_views.rows_per_read}) on a keyspace only
  * this test reads. History past its configured retention expires (review M11).
  */
-@ExtendWith(SharedCassandra.class)
 class HistoryReadBoundsIT {
 
   private static final String APP = "parley-dev";

@@ -9,10 +9,11 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.RawWebSocket;
 import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.AckCommand;
@@ -32,10 +33,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -44,7 +42,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * receipts, chatrooms, will messages, recall and edit, and bad input. Every acknowledged message is
  * then found in Cassandra by reading the table directly.
  */
-@ExtendWith(SharedCassandra.class)
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class MessagingIT {
 
@@ -54,29 +51,7 @@ class MessagingIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> ACKED = new ArrayList<>();
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
-  }
-
-  private ImClient login(String name, TestNode node, Subprotocol protocol) {
-    ImClient client = ImClient.connect(node.webSocketUri(), protocol, OfferMode.HEADER, WAIT);
-    clients.add(client);
-    GenericCommand opened = client.call(ImClient.sessionOpen(APP, id(name)), WAIT);
-    assertEquals(OpType.opened, opened.getOp(), opened::toString);
-    return client;
-  }
-
-  private ImClient login(String name, TestNode node) {
-    return login(name, node, Subprotocol.PROTOBUF_3);
-  }
+  @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 
   private String group(ImClient creator, String name, String... members) {
     GenericCommand started =
@@ -84,10 +59,10 @@ class MessagingIT {
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.start)
-                .setPeerId(id(name))
+                .setPeerId(clients.id(name))
                 .setConvMessage(
                     ConvCommand.newBuilder()
-                        .addAllM(java.util.Arrays.stream(members).map(this::id).toList())
+                        .addAllM(java.util.Arrays.stream(members).map(clients::id).toList())
                         .setAttr(JsonObjectMessage.newBuilder().setData("{\"name\":\"chat\"}"))),
             WAIT);
     return started.getConvMessage().getCid();
@@ -99,7 +74,7 @@ class MessagingIT {
         client.call(
             GenericCommand.newBuilder()
                 .setCmd(CommandType.direct)
-                .setPeerId(id(name))
+                .setPeerId(clients.id(name))
                 .setDirectMessage(direct.setCid(cid)),
             WAIT);
     assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
@@ -128,17 +103,17 @@ class MessagingIT {
     return client.call(
         GenericCommand.newBuilder()
             .setCmd(CommandType.logs)
-            .setPeerId(id(name))
+            .setPeerId(clients.id(name))
             .setLogsMessage(query.setCid(cid)),
         WAIT);
   }
 
   @Test
   void tom_sends_and_jerry_on_another_node_receives_it_with_the_same_id_sender_and_time() {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient tomPhone = login("Tom", CLUSTER.second());
-    ImClient jerry = login("Jerry", CLUSTER.second());
-    ImClient bob = login("Bob", CLUSTER.first());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient tomPhone = clients.login("Tom", CLUSTER.second());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second());
+    ImClient bob = clients.login("Bob", CLUSTER.first());
     String cid = group(tom, "Tom", "Jerry", "Bob");
     GenericCommand ack = send(tom, "Tom", cid, "人民的名义挺好看的");
     String uid = ack.getAckMessage().getUid();
@@ -147,7 +122,7 @@ class MessagingIT {
       DirectCommand received = next(receiver, CommandType.direct).getDirectMessage();
       assertEquals(uid, received.getId());
       assertEquals(cid, received.getCid());
-      assertEquals(id("Tom"), received.getFromPeerId());
+      assertEquals(clients.id("Tom"), received.getFromPeerId());
       assertEquals(ack.getAckMessage().getT(), received.getTimestamp());
       assertEquals("人民的名义挺好看的", received.getMsg());
       assertFalse(received.hasOffline(), "online deliveries never carry offline");
@@ -159,10 +134,10 @@ class MessagingIT {
   void
       a_version_1_client_gets_its_offline_messages_pushed_at_login_even_after_every_node_restarted()
           throws Exception {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient jerry = login("Jerry", CLUSTER.second(), Subprotocol.JSON_1);
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second(), Subprotocol.JSON_1);
     String cid = group(tom, "Tom", "Jerry");
-    jerry.call(ImClient.sessionClose(id("Jerry")), WAIT);
+    jerry.call(Commands.sessionClose(clients.id("Jerry")), WAIT);
     List<String> sent = new ArrayList<>();
     for (int n = 1; n <= 3; n++) {
       sent.add(send(tom, "Tom", cid, "offline " + n).getAckMessage().getUid());
@@ -177,7 +152,7 @@ class MessagingIT {
           "{\"cmd\":\"session\",\"op\":\"open\",\"appId\":\""
               + APP
               + "\",\"peerId\":\""
-              + id("Jerry")
+              + clients.id("Jerry")
               + "\",\"i\":-65535}");
       List<JsonNode> offline = new ArrayList<>();
       net.readTimeout(WAIT);
@@ -201,7 +176,7 @@ class MessagingIT {
     } finally {
       net.close();
     }
-    ImClient again = login("Jerry", CLUSTER.first(), Subprotocol.PROTOBUF_1);
+    ImClient again = clients.login("Jerry", CLUSTER.first(), Subprotocol.PROTOBUF_1);
     assertTrue(poll(again, CommandType.direct).isEmpty(), "acked messages are not pushed again");
   }
 
@@ -212,19 +187,19 @@ class MessagingIT {
   @Test
   void
       a_version_3_client_gets_one_unread_count_then_history_and_reading_clears_its_other_devices() {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient jerry = login("Jerry", CLUSTER.second());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
-    jerry.call(ImClient.sessionClose(id("Jerry")), WAIT);
+    jerry.call(Commands.sessionClose(clients.id("Jerry")), WAIT);
     List<String> sent = new ArrayList<>();
     for (int n = 1; n <= 3; n++) {
       DirectCommand.Builder direct = DirectCommand.newBuilder().setMsg("unread " + n);
       if (n == 2) {
-        direct.addMentionPids(id("Jerry"));
+        direct.addMentionPids(clients.id("Jerry"));
       }
       sent.add(send(tom, "Tom", cid, direct).getAckMessage().getUid());
     }
-    ImClient laptop = login("Jerry", CLUSTER.second());
+    ImClient laptop = clients.login("Jerry", CLUSTER.second());
     GenericCommand unread = next(laptop, CommandType.unread);
     var tuple =
         unread.getUnreadMessage().getConvsList().stream()
@@ -240,12 +215,12 @@ class MessagingIT {
     assertEquals(
         sent,
         history.getLogsMessage().getLogsList().stream().map(item -> item.getMsgId()).toList());
-    ImClient phone = login("Jerry", CLUSTER.first());
+    ImClient phone = clients.login("Jerry", CLUSTER.first());
     next(phone, CommandType.unread);
     phone.send(
         GenericCommand.newBuilder()
             .setCmd(CommandType.read)
-            .setPeerId(id("Jerry"))
+            .setPeerId(clients.id("Jerry"))
             .setReadMessage(ReadCommand.newBuilder().addConvs(ReadTuple.newBuilder().setCid(cid)))
             .build());
     GenericCommand cleared = next(laptop, CommandType.unread);
@@ -258,8 +233,8 @@ class MessagingIT {
 
   @Test
   void history_pages_by_time_and_id_in_both_directions_for_every_member() {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient jerry = login("Jerry", CLUSTER.second());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
     List<GenericCommand> acks = new ArrayList<>();
     for (int n = 1; n <= 5; n++) {
@@ -316,8 +291,8 @@ class MessagingIT {
 
   @Test
   void receipts_tell_the_sender_when_the_receiver_got_and_read_the_message() {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient jerry = login("Jerry", CLUSTER.second());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
     GenericCommand ack =
         send(tom, "Tom", cid, DirectCommand.newBuilder().setMsg("receipt please").setR(true));
@@ -325,19 +300,19 @@ class MessagingIT {
     jerry.send(
         GenericCommand.newBuilder()
             .setCmd(CommandType.ack)
-            .setPeerId(id("Jerry"))
+            .setPeerId(clients.id("Jerry"))
             .setAckMessage(AckCommand.newBuilder().setCid(cid).setMid(received.getId()))
             .build());
     GenericCommand delivered = next(tom, CommandType.rcp);
     assertEquals(ack.getAckMessage().getUid(), delivered.getRcpMessage().getId());
-    assertEquals(id("Jerry"), delivered.getRcpMessage().getFrom());
+    assertEquals(clients.id("Jerry"), delivered.getRcpMessage().getFrom());
     assertFalse(
         delivered.getRcpMessage().hasRead(),
         "a delivery receipt has no read field (Java reads its presence)");
     jerry.send(
         GenericCommand.newBuilder()
             .setCmd(CommandType.read)
-            .setPeerId(id("Jerry"))
+            .setPeerId(clients.id("Jerry"))
             .setReadMessage(
                 ReadCommand.newBuilder()
                     .addConvs(
@@ -351,7 +326,7 @@ class MessagingIT {
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.max_read)
-                .setPeerId(id("Tom"))
+                .setPeerId(clients.id("Tom"))
                 .setConvMessage(ConvCommand.newBuilder().setCid(cid)),
             WAIT);
     assertEquals(received.getTimestamp(), maxRead.getConvMessage().getMaxReadTimestamp());
@@ -363,14 +338,14 @@ class MessagingIT {
 
   @Test
   void a_chatroom_delivers_to_who_is_in_it_and_leaves_no_unread_behind() {
-    ImClient host = login("Host", CLUSTER.first());
-    ImClient guest = login("Guest", CLUSTER.second());
+    ImClient host = clients.login("Host", CLUSTER.first());
+    ImClient guest = clients.login("Guest", CLUSTER.second());
     GenericCommand started =
         host.call(
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.start)
-                .setPeerId(id("Host"))
+                .setPeerId(clients.id("Host"))
                 .setConvMessage(ConvCommand.newBuilder().setTransient(true)),
             WAIT);
     String cid = started.getConvMessage().getCid();
@@ -378,24 +353,24 @@ class MessagingIT {
         GenericCommand.newBuilder()
             .setCmd(CommandType.conv)
             .setOp(OpType.add)
-            .setPeerId(id("Guest"))
-            .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Guest"))),
+            .setPeerId(clients.id("Guest"))
+            .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(clients.id("Guest"))),
         WAIT);
     send(host, "Host", cid, "live");
     DirectCommand live = next(guest, CommandType.direct).getDirectMessage();
     assertEquals("live", live.getMsg());
     assertEquals(2, live.getConvType(), "convType 2: chatroom");
-    ImClient late = login("Late", CLUSTER.second());
+    ImClient late = clients.login("Late", CLUSTER.second());
     assertTrue(poll(late, CommandType.direct).isEmpty(), "not in the room: nothing");
     late.close();
-    ImClient lateAgain = login("Late", CLUSTER.first());
+    ImClient lateAgain = clients.login("Late", CLUSTER.first());
     assertTrue(poll(lateAgain, CommandType.unread).isEmpty(), "no unread for a chatroom");
   }
 
   @Test
   void a_will_message_goes_out_when_the_socket_dies_and_not_after_a_clean_close() throws Exception {
-    ImClient jerry = login("Jerry", CLUSTER.second());
-    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
     String cid = group(tom, "Tom", "Jerry");
     next(jerry, CommandType.conv);
     GenericCommand willAck =
@@ -409,16 +384,16 @@ class MessagingIT {
     GenericCommand will = next(jerry, CommandType.direct);
     assertEquals("Tom went away", will.getDirectMessage().getMsg());
 
-    ImClient tidy = login("Tidy", CLUSTER.first());
+    ImClient tidy = clients.login("Tidy", CLUSTER.first());
     tidy.call(
         GenericCommand.newBuilder()
             .setCmd(CommandType.conv)
             .setOp(OpType.add)
-            .setPeerId(id("Tidy"))
-            .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(id("Tidy"))),
+            .setPeerId(clients.id("Tidy"))
+            .setConvMessage(ConvCommand.newBuilder().setCid(cid).addM(clients.id("Tidy"))),
         WAIT);
     send(tidy, "Tidy", cid, DirectCommand.newBuilder().setMsg("never").setWill(true));
-    tidy.call(ImClient.sessionClose(id("Tidy")), WAIT);
+    tidy.call(Commands.sessionClose(clients.id("Tidy")), WAIT);
     clients.remove(tidy);
     tidy.close();
     Optional<GenericCommand> after = poll(jerry, CommandType.direct);
@@ -429,8 +404,8 @@ class MessagingIT {
 
   @Test
   void recall_and_edit_reach_the_members_and_show_in_history() {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient jerry = login("Jerry", CLUSTER.second());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
     GenericCommand typo = send(tom, "Tom", cid, "typo");
     GenericCommand oops = send(tom, "Tom", cid, "oops");
@@ -455,7 +430,7 @@ class MessagingIT {
             CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     clients.add(tablet);
     tablet.call(
-        ImClient.sessionOpen(APP, id("Jerry"))
+        Commands.sessionOpen(APP, clients.id("Jerry"))
             .setSessionMessage(
                 io.parley.protocol.wire.SessionCommand.newBuilder()
                     .setLastPatchTime(typo.getAckMessage().getT())),
@@ -466,7 +441,7 @@ class MessagingIT {
 
   @Test
   void a_query_with_the_last_message_flag_carries_the_last_message() throws Exception {
-    ImClient tom = login("Tom", CLUSTER.first());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
     String cid = group(tom, "Tom", "Jerry");
     GenericCommand ack = send(tom, "Tom", cid, "the last word");
     GenericCommand result =
@@ -474,7 +449,7 @@ class MessagingIT {
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.query)
-                .setPeerId(id("Tom"))
+                .setPeerId(clients.id("Tom"))
                 .setConvMessage(
                     ConvCommand.newBuilder()
                         .setFlag(2)
@@ -484,7 +459,7 @@ class MessagingIT {
             WAIT);
     JsonNode conversation = JSON.readTree(result.getConvMessage().getResults().getData()).get(0);
     assertEquals("the last word", conversation.get("msg").asText());
-    assertEquals(id("Tom"), conversation.get("msg_from").asText());
+    assertEquals(clients.id("Tom"), conversation.get("msg_from").asText());
     assertEquals(ack.getAckMessage().getUid(), conversation.get("msg_mid").asText());
     assertEquals(ack.getAckMessage().getT(), conversation.get("msg_timestamp").asLong());
     assertEquals("Date", conversation.get("lm").get("__type").asText());
@@ -493,7 +468,7 @@ class MessagingIT {
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.query)
-                .setPeerId(id("Tom"))
+                .setPeerId(clients.id("Tom"))
                 .setConvMessage(
                     ConvCommand.newBuilder()
                         .setWhere(
@@ -519,14 +494,14 @@ class MessagingIT {
     return GenericCommand.newBuilder()
         .setCmd(CommandType.patch)
         .setOp(OpType.modify)
-        .setPeerId(id(name))
+        .setPeerId(clients.id(name))
         .setPatchMessage(PatchCommand.newBuilder().addPatches(item));
   }
 
   @Test
   void bad_input_is_answered_with_its_code_and_nothing_is_stored() {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient eve = login("Eve", CLUSTER.second());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient eve = clients.login("Eve", CLUSTER.second());
     String cid = group(tom, "Tom", "Jerry");
     GenericCommand outsider = send(eve, "Eve", cid, "let me in");
     assertEquals(4401, outsider.getAckMessage().getCode());

@@ -2,6 +2,7 @@ package io.parley.node.message;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import io.parley.node.settings.MessageWrites;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -9,8 +10,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 /** Message stores on a keyspace of their own, for tests that read what Cassandra scanned. */
 final class TestStores {
 
-  static final MessageStore.Settings SETTINGS =
-      new MessageStore.Settings("LOCAL_ONE", 64, 40_000, 4, 20_000, Duration.ofSeconds(5));
+  static final MessageWrites SETTINGS =
+      new MessageWrites("LOCAL_ONE", 64, 40_000, 4, 20_000, Duration.ofSeconds(5));
 
   private TestStores() {}
 

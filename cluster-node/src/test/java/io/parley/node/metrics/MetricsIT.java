@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.Scrape;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -27,7 +26,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * receiver's, acks and their latency, Cassandra writes, refusals by code, entities per node), next
  * to the JVM's own series.
  */
-@ExtendWith(SharedCassandra.class)
 class MetricsIT {
 
   private static final String APP = "parley-dev";
@@ -54,13 +52,13 @@ class MetricsIT {
                 two.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT));
     // A tagged login: single-device login makes a presence entity for jerry somewhere in the
     // cluster.
-    GenericCommand.Builder open = ImClient.sessionOpen(APP, id("jerry"));
+    GenericCommand.Builder open = Commands.sessionOpen(APP, id("jerry"));
     open.getSessionMessageBuilder().setTag("mobile").setDeviceId("phone-1");
     assertEquals(OpType.opened, jerry.call(open, WAIT).getOp());
 
     String cid = start(tom, id("tom"), id("jerry"));
     for (int n = 0; n < MESSAGES; n++) {
-      GenericCommand ack = tom.call(ImClient.direct(id("tom"), cid, "metered " + n), WAIT);
+      GenericCommand ack = tom.call(Commands.direct(id("tom"), cid, "metered " + n), WAIT);
       assertTrue(!ack.getAckMessage().hasCode(), ack::toString);
     }
     for (int received = 0; received < MESSAGES; ) {
@@ -70,7 +68,7 @@ class MetricsIT {
     }
     // A refusal: a message to a conversation tom is not a member of (4401 in the ack).
     String foreign = start(jerry, id("jerry"), id("spike"));
-    GenericCommand refused = tom.call(ImClient.direct(id("tom"), foreign, "not a member"), WAIT);
+    GenericCommand refused = tom.call(Commands.direct(id("tom"), foreign, "not a member"), WAIT);
     assertEquals(4401, refused.getAckMessage().getCode(), refused::toString);
 
     Scrape oneDuring = Scrape.of(one.metricsUri());
@@ -165,7 +163,7 @@ class MetricsIT {
       throws InterruptedException {
     long deadline = System.nanoTime() + 3 * WAIT.toNanos();
     while (true) {
-      GenericCommand reply = client.call(ImClient.convStart(creator, List.of(other), "{}"), WAIT);
+      GenericCommand reply = client.call(Commands.convStart(creator, List.of(other), "{}"), WAIT);
       if (reply.getOp() == OpType.started) {
         return reply.getConvMessage().getCid();
       }

@@ -4,21 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.StoredMessages;
-import io.parley.node.testing.TestClients;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -27,40 +24,34 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * a write queue of three never overflows and a burst of hundreds of unanswered sends is
  * acknowledged in full, in order.
  */
-@ExtendWith(SharedCassandra.class)
 class BackpressureIT {
 
   private static final String APP = "parley-dev";
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final int BURST = 600;
 
+  // isolated: it times a burst against a tiny write queue
   @RegisterExtension
   static final NodeCluster CLUSTER =
-      new NodeCluster(
+      NodeCluster.isolated(
           1,
           "parley.messages.max-queued-writes = 3\nparley.messages.writes-in-flight = 1\n"
               + "parley.messages.batch-max-statements = 2\nparley.session.max-pending-sends = 2");
 
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-  }
+  @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 
   @Test
   void a_burst_of_unanswered_sends_is_slowed_down_and_acknowledged_in_full() throws Exception {
-    ImClient tom = login("Tom");
-    ImClient jerry = login("Jerry");
+    ImClient tom = clients.login("Tom");
+    ImClient jerry = clients.login("Jerry");
     String cid =
-        tom.call(ImClient.convStart(id("Tom"), List.of(id("Jerry")), "{}"), WAIT)
+        tom.call(Commands.convStart(clients.id("Tom"), List.of(clients.id("Jerry")), "{}"), WAIT)
             .getConvMessage()
             .getCid();
 
     List<CompletableFuture<GenericCommand>> answers = new ArrayList<>();
     for (int n = 0; n < BURST; n++) {
-      answers.add(tom.request(ImClient.direct(id("Tom"), cid, "burst-" + n)));
+      answers.add(tom.request(Commands.direct(clients.id("Tom"), cid, "burst-" + n)));
     }
     CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -78,13 +69,5 @@ class BackpressureIT {
         delivered++;
       }
     }
-  }
-
-  private ImClient login(String name) {
-    return TestClients.login(CLUSTER.first(), APP, id(name), clients, WAIT);
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
   }
 }

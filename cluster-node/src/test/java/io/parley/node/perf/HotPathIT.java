@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestClients;
-import io.parley.node.testing.TestNode;
+import io.parley.node.testing.OpenClients;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.CommandType;
@@ -17,12 +15,7 @@ import io.parley.protocol.wire.OpType;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -35,7 +28,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * message, as Pekko's message API does, doubles it). Timing is the benchmark's business; this
  * counts.
  */
-@ExtendWith(SharedCassandra.class)
 class HotPathIT {
 
   private static final String APP = "parley-dev";
@@ -52,27 +44,23 @@ class HotPathIT {
    */
   private static final long ALLOWED_KIB_PER_MESSAGE = 80;
 
-  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-  }
+  // isolated: it counts the threads and allocations of the whole JVM
+  @RegisterExtension static final NodeCluster CLUSTER = NodeCluster.isolated(2, "");
+  @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 
   @Test
   void hundreds_of_messages_across_two_nodes_start_no_threads_and_allocate_within_budget() {
-    ImClient tom = login("Tom", CLUSTER.first());
-    ImClient jerry = login("Jerry", CLUSTER.second());
-    ImClient spike = login("Spike", CLUSTER.first());
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    ImClient jerry = clients.login("Jerry", CLUSTER.second());
+    ImClient spike = clients.login("Spike", CLUSTER.first());
     GenericCommand started =
         tom.call(
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.start)
-                .setPeerId(id("Tom"))
-                .setConvMessage(ConvCommand.newBuilder().addM(id("Jerry")).addM(id("Spike"))),
+                .setPeerId(clients.id("Tom"))
+                .setConvMessage(
+                    ConvCommand.newBuilder().addM(clients.id("Jerry")).addM(clients.id("Spike"))),
             WAIT);
     String cid = started.getConvMessage().getCid();
     exchange(tom, jerry, spike, cid, 100);
@@ -112,7 +100,7 @@ class HotPathIT {
           tom.call(
               GenericCommand.newBuilder()
                   .setCmd(CommandType.direct)
-                  .setPeerId(id("Tom"))
+                  .setPeerId(clients.id("Tom"))
                   .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("m" + n)),
               WAIT);
       assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
@@ -130,7 +118,7 @@ class HotPathIT {
     client.send(
         GenericCommand.newBuilder()
             .setCmd(CommandType.ack)
-            .setPeerId(id(name))
+            .setPeerId(clients.id(name))
             .setAckMessage(
                 AckCommand.newBuilder().setCid(cid).setMid(push.getDirectMessage().getId()))
             .build());
@@ -147,13 +135,5 @@ class HotPathIT {
       }
     }
     return total;
-  }
-
-  private ImClient login(String name, TestNode node) {
-    return TestClients.login(node, APP, id(name), clients, WAIT);
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
   }
 }

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
-import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.StoredMessages;
-import io.parley.node.testing.TestClients;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -15,12 +15,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -30,41 +27,35 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * send is answered, the refused ones with 4301 and stored nowhere, the acknowledged ones all in
  * Cassandra and delivered, and the node serves normally right after.
  */
-@ExtendWith(SharedCassandra.class)
 class OverloadIT {
 
   private static final String APP = "parley-dev";
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final int BURST = 600;
 
+  // isolated: the overload it provokes must be its own, not idle nodes' housekeeping
   @RegisterExtension
   static final NodeCluster CLUSTER =
-      new NodeCluster(
+      NodeCluster.isolated(
           1,
           "parley.messages.max-queued-writes = 3\nparley.messages.writes-in-flight = 1\n"
               + "parley.messages.batch-max-statements = 2\nparley.session.max-pending-sends = 1000");
 
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
-
-  @AfterEach
-  void closeClients() {
-    clients.forEach(ImClient::close);
-  }
+  @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 
   @Test
   void a_burst_beyond_the_write_queue_is_refused_with_a_code_and_every_ack_is_stored_and_delivered()
       throws Exception {
-    ImClient tom = login("Tom");
-    ImClient jerry = login("Jerry");
+    ImClient tom = clients.login("Tom");
+    ImClient jerry = clients.login("Jerry");
     String cid =
-        tom.call(ImClient.convStart(id("Tom"), List.of(id("Jerry")), "{}"), WAIT)
+        tom.call(Commands.convStart(clients.id("Tom"), List.of(clients.id("Jerry")), "{}"), WAIT)
             .getConvMessage()
             .getCid();
 
     List<CompletableFuture<GenericCommand>> answers = new ArrayList<>();
     for (int n = 0; n < BURST; n++) {
-      answers.add(tom.request(ImClient.direct(id("Tom"), cid, "burst-" + n)));
+      answers.add(tom.request(Commands.direct(clients.id("Tom"), cid, "burst-" + n)));
     }
     CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -100,16 +91,8 @@ class OverloadIT {
     }
     assertEquals(acked, delivered, "the receiver got exactly the acknowledged messages");
 
-    GenericCommand after = tom.call(ImClient.direct(id("Tom"), cid, "after"), WAIT);
+    GenericCommand after = tom.call(Commands.direct(clients.id("Tom"), cid, "after"), WAIT);
     assertTrue(
         !after.getAckMessage().hasCode(), "the node serves normally after the burst: " + after);
-  }
-
-  private ImClient login(String name) {
-    return TestClients.login(CLUSTER.first(), APP, id(name), clients, WAIT);
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
   }
 }

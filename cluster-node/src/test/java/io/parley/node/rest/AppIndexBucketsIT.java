@@ -16,7 +16,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -26,7 +25,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * what they were with one partition; rows of the unbucketed table of older releases are merged in
  * as well.
  */
-@ExtendWith(SharedCassandra.class)
 class AppIndexBucketsIT {
 
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);

@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestClients;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
@@ -23,7 +24,6 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -31,7 +31,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (app key), kick (master key: {@code session/closed} 4115 on every node). Every refusal is
  * LeanCloud's status and body, and changes nothing: a refused kick leaves the client online.
  */
-@ExtendWith(SharedCassandra.class)
 class ClientEndpointsIT {
 
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
@@ -46,15 +45,15 @@ class ClientEndpointsIT {
   /** Tom (node 1) sends two messages to Jerry and one to Jerry and Bob, who are offline. */
   @BeforeAll
   static void messages() {
-    ImClient tom = login(0, TOM);
+    ImClient tom = TestClients.login(CLUSTER.node(0), RestClient.APP, TOM, CLIENTS, WAIT);
     withJerry =
-        tom.call(ImClient.convStart(TOM, List.of(JERRY), null), WAIT).getConvMessage().getCid();
+        tom.call(Commands.convStart(TOM, List.of(JERRY), null), WAIT).getConvMessage().getCid();
     withBob =
-        tom.call(ImClient.convStart(TOM, List.of(JERRY, BOB), null), WAIT)
+        tom.call(Commands.convStart(TOM, List.of(JERRY, BOB), null), WAIT)
             .getConvMessage()
             .getCid();
     for (String cid : List.of(withJerry, withJerry, withBob)) {
-      GenericCommand ack = tom.call(ImClient.direct(TOM, cid, "hello"), WAIT);
+      GenericCommand ack = tom.call(Commands.direct(TOM, cid, "hello"), WAIT);
       assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
     }
   }
@@ -62,10 +61,6 @@ class ClientEndpointsIT {
   @AfterAll
   static void close() {
     CLIENTS.forEach(ImClient::close);
-  }
-
-  private static ImClient login(int node, String clientId) {
-    return SdkEndpointsIT.login(CLUSTER.node(node), clientId, CLIENTS).client();
   }
 
   private static List<String> online(List<String> asked) {
@@ -91,8 +86,8 @@ class ClientEndpointsIT {
   void check_online_finds_clients_on_every_node() {
     String amy = "amy-" + RUN;
     String ben = "ben-" + RUN;
-    login(0, amy);
-    login(1, ben);
+    TestClients.login(CLUSTER.node(0), RestClient.APP, amy, CLIENTS, WAIT);
+    TestClients.login(CLUSTER.node(1), RestClient.APP, ben, CLIENTS, WAIT);
     assertEquals(List.of(ben, amy), online(List.of(ben, "nobody-" + RUN, amy, ben)));
     String ts = Long.toString(System.currentTimeMillis());
     RestClient.Response signed =
@@ -164,8 +159,12 @@ class ClientEndpointsIT {
   @Test
   void a_kick_closes_every_session_of_the_client_with_4115_and_revokes_its_tokens_for_rest_too() {
     String kicked = "kicked-" + RUN;
-    SdkEndpointsIT.Login first = SdkEndpointsIT.login(CLUSTER.first(), kicked, CLIENTS);
-    List<ImClient> devices = List.of(first.client(), login(1, kicked));
+    TestClients.Session first =
+        TestClients.open(CLUSTER.first(), RestClient.APP, kicked, CLIENTS, WAIT);
+    List<ImClient> devices =
+        List.of(
+            first.client(),
+            TestClients.login(CLUSTER.node(1), RestClient.APP, kicked, CLIENTS, WAIT));
     RestClient.Response allowed =
         SdkEndpointsIT.withToken(CLUSTER.second(), first.token())
             .get(
@@ -202,7 +201,7 @@ class ClientEndpointsIT {
         ImClient.connect(
             CLUSTER.second().webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
     CLIENTS.add(again);
-    GenericCommand.Builder reopen = ImClient.sessionOpen(RestClient.APP, kicked);
+    GenericCommand.Builder reopen = Commands.sessionOpen(RestClient.APP, kicked);
     reopen.getSessionMessageBuilder().setSt(first.token()).setR(true);
     GenericCommand refused = again.call(reopen, WAIT);
     assertEquals(CommandType.error, refused.getCmd(), refused::toString);
@@ -212,7 +211,7 @@ class ClientEndpointsIT {
   @Test
   void a_refused_kick_changes_nothing() {
     String stays = "stays-" + RUN;
-    ImClient device = login(1, stays);
+    ImClient device = TestClients.login(CLUSTER.node(1), RestClient.APP, stays, CLIENTS, WAIT);
     String path = "/1.2/rtm/clients/" + stays + "/kick";
     assertRefused(RestClient.appKey(CLUSTER.first()).post(path, "{}"), 401, 401);
     assertRefused(
@@ -231,6 +230,6 @@ class ClientEndpointsIT {
     assertRefused(master.post(path, "{\"reason\":7}"), 400, 1);
     assertTrue(device.pollPush(Duration.ofMillis(500)).isEmpty(), "no session/closed");
     assertEquals(List.of(stays), online(List.of(stays)));
-    assertEquals(CommandType.echo, device.call(ImClient.echo(), WAIT).getCmd(), "still logged in");
+    assertEquals(CommandType.echo, device.call(Commands.echo(), WAIT).getCmd(), "still logged in");
   }
 }

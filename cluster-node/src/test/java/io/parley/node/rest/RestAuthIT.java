@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.GenericCommand;
 import java.time.Duration;
@@ -17,7 +17,6 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * way of proving a key LeanCloud accepts, every refusal as LeanCloud's status and JSON body, CORS
  * preflights, and client-scoped calls with an IM session token.
  */
-@ExtendWith(SharedCassandra.class)
 class RestAuthIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
@@ -39,7 +37,7 @@ class RestAuthIT {
   static void conversation() {
     ImClient tom = TestClients.login(CLUSTER.first(), RestClient.APP, "tom-" + RUN, CLIENTS, WAIT);
     GenericCommand started =
-        tom.call(ImClient.convStart("tom-" + RUN, List.of("jerry-" + RUN), null), WAIT);
+        tom.call(Commands.convStart("tom-" + RUN, List.of("jerry-" + RUN), null), WAIT);
     cid = started.getConvMessage().getCid();
     members = "/1.2/rtm/conversations/" + cid + "/members";
   }
@@ -158,7 +156,7 @@ class RestAuthIT {
     open.add(spike);
     String token =
         spike
-            .call(ImClient.sessionOpen(RestClient.APP, "spike-" + RUN), WAIT)
+            .call(Commands.sessionOpen(RestClient.APP, "spike-" + RUN), WAIT)
             .getSessionMessage()
             .getSt();
     open.forEach(ImClient::close);

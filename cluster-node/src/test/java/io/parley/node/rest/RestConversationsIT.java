@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -17,11 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -30,28 +28,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * called with the master key; refusals (app key, wrong key, no key, malformed JSON, bad parameters)
  * are checked to change nothing.
  */
-@ExtendWith(SharedCassandra.class)
 class RestConversationsIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final Duration QUIET = Duration.ofMillis(1500);
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
+
+  @RegisterExtension
+  final OpenClients clients = new OpenClients(CLUSTER::second, RestClient.APP, WAIT);
+
   private final RestClient master = RestClient.master(CLUSTER.first());
-
-  @AfterEach
-  void close() {
-    clients.forEach(ImClient::close);
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
-  }
-
-  private ImClient login(String name) {
-    return TestClients.login(CLUSTER.second(), RestClient.APP, id(name), clients, WAIT);
-  }
 
   private String create(String body) {
     RestClient.Response created = master.post("/1.2/rtm/conversations", body);
@@ -78,14 +64,14 @@ class RestConversationsIT {
 
   @Test
   void create_pushes_joined_and_query_update_members_and_mutes_work() {
-    ImClient tom = login("tom");
+    ImClient tom = clients.login("tom");
     RestClient.Response created =
         master.post(
             "/1.2/rtm/conversations",
             "{\"name\":\"rest group\",\"m\":[\""
-                + id("tom")
+                + clients.id("tom")
                 + "\",\""
-                + id("jerry")
+                + clients.id("jerry")
                 + "\"],\"topic\":\"cheese\"}");
     assertEquals(200, created.status(), created::toString);
     String cid = created.body().path("objectId").asText();
@@ -96,7 +82,7 @@ class RestConversationsIT {
     assertEquals(cid, joined.getConvMessage().getCid());
     assertFalse(joined.getConvMessage().hasInitBy(), joined::toString);
 
-    JsonNode found = conversationsOf(id("tom"));
+    JsonNode found = conversationsOf(clients.id("tom"));
     assertEquals(1, found.size(), found::toString);
     assertEquals(cid, found.get(0).path("objectId").asText());
     RestClient.Response byId = master.get("/1.2/rtm/conversations/" + cid);
@@ -118,17 +104,17 @@ class RestConversationsIT {
     RestClient.Response added =
         master.post(
             "/1.2/rtm/conversations/" + cid + "/members",
-            "{\"client_ids\":[\"" + id("spike") + "\"]}");
+            "{\"client_ids\":[\"" + clients.id("spike") + "\"]}");
     assertEquals(200, added.status(), added::toString);
     GenericCommand membersJoined = next(tom, CommandType.conv, OpType.members_joined);
-    assertEquals(List.of(id("spike")), membersJoined.getConvMessage().getMList());
+    assertEquals(List.of(clients.id("spike")), membersJoined.getConvMessage().getMList());
     assertEquals(
         3, master.get("/1.2/rtm/conversations/" + cid + "/members").body().path("result").size());
 
     RestClient.Response removed =
         master.delete(
             "/1.2/rtm/conversations/" + cid + "/members",
-            "{\"client_ids\":[\"" + id("spike") + "\"]}");
+            "{\"client_ids\":[\"" + clients.id("spike") + "\"]}");
     assertEquals(200, removed.status(), removed::toString);
     next(tom, CommandType.conv, OpType.members_left);
     assertEquals(
@@ -139,10 +125,10 @@ class RestConversationsIT {
         master
             .post(
                 "/1.2/rtm/conversations/" + cid + "/mutes",
-                "{\"client_ids\":[\"" + id("jerry") + "\"]}")
+                "{\"client_ids\":[\"" + clients.id("jerry") + "\"]}")
             .status());
     assertEquals(
-        List.of(id("jerry")),
+        List.of(clients.id("jerry")),
         RestClient.texts(
             master.get("/1.2/rtm/conversations/" + cid + "/mutes").body().path("result")));
     assertEquals(
@@ -150,7 +136,7 @@ class RestConversationsIT {
         master
             .delete(
                 "/1.2/rtm/conversations/" + cid + "/mutes",
-                "{\"client_ids\":[\"" + id("jerry") + "\"]}")
+                "{\"client_ids\":[\"" + clients.id("jerry") + "\"]}")
             .status());
     assertEquals(
         0, master.get("/1.2/rtm/conversations/" + cid + "/mutes").body().path("result").size());
@@ -169,14 +155,14 @@ class RestConversationsIT {
         404,
         master.get("/1.2/rtm/conversations/" + cid + "/messages").status(),
         "history is gone too");
-    assertEquals(0, conversationsOf(id("tom")).size(), "and so is the members' index");
-    GenericCommand gone = tom.call(ImClient.direct(id("tom"), cid, "anyone?"), WAIT);
+    assertEquals(0, conversationsOf(clients.id("tom")).size(), "and so is the members' index");
+    GenericCommand gone = tom.call(Commands.direct(clients.id("tom"), cid, "anyone?"), WAIT);
     assertTrue(gone.getAckMessage().hasCode(), gone::toString);
   }
 
   @Test
   void refused_calls_answer_as_leancloud_and_change_nothing() {
-    String body = "{\"name\":\"nope\",\"m\":[\"" + id("ghost") + "\"]}";
+    String body = "{\"name\":\"nope\",\"m\":[\"" + clients.id("ghost") + "\"]}";
     List<Supplier<RestClient.Response>> refused =
         List.of(
             () -> RestClient.appKey(CLUSTER.first()).post("/1.2/rtm/conversations", body),
@@ -200,62 +186,69 @@ class RestConversationsIT {
     RestClient.Response notAnObject = master.post("/1.2/rtm/conversations", "[1,2]");
     assertEquals(107, notAnObject.code(), notAnObject::toString);
     RestClient.Response badMembers =
-        master.post("/1.2/rtm/conversations", "{\"name\":\"x\",\"m\":\"" + id("ghost") + "\"}");
+        master.post(
+            "/1.2/rtm/conversations", "{\"name\":\"x\",\"m\":\"" + clients.id("ghost") + "\"}");
     assertEquals(400, badMembers.status(), badMembers::toString);
     assertEquals(1, badMembers.code());
     RestClient.Response badUnique =
-        master.post("/1.2/rtm/conversations", "{\"m\":[\"" + id("ghost") + "\"],\"unique\":3}");
+        master.post(
+            "/1.2/rtm/conversations", "{\"m\":[\"" + clients.id("ghost") + "\"],\"unique\":3}");
     assertEquals(1, badUnique.code(), badUnique::toString);
-    assertEquals(0, conversationsOf(id("ghost")).size(), "nothing was created");
+    assertEquals(0, conversationsOf(clients.id("ghost")).size(), "nothing was created");
 
-    String cid = create("{\"name\":\"kept\",\"m\":[\"" + id("tom") + "\"]}");
+    String cid = create("{\"name\":\"kept\",\"m\":[\"" + clients.id("tom") + "\"]}");
     RestClient.Response appKeyAdd =
         RestClient.appKey(CLUSTER.second())
             .post(
                 "/1.2/rtm/conversations/" + cid + "/members",
-                "{\"client_ids\":[\"" + id("ghost") + "\"]}");
+                "{\"client_ids\":[\"" + clients.id("ghost") + "\"]}");
     assertEquals(401, appKeyAdd.status(), appKeyAdd::toString);
     RestClient.Response noIds = master.post("/1.2/rtm/conversations/" + cid + "/members", "{}");
     assertEquals(400, noIds.status(), noIds::toString);
     RestClient.Response membersUpdate =
-        master.put("/1.2/rtm/conversations/" + cid, "{\"m\":[\"" + id("ghost") + "\"]}");
+        master.put("/1.2/rtm/conversations/" + cid, "{\"m\":[\"" + clients.id("ghost") + "\"]}");
     assertEquals(400, membersUpdate.status(), membersUpdate::toString);
     RestClient.Response badQuery =
         master.get("/1.2/rtm/conversations?where=" + RestClient.encode("{\"m\":"));
     assertEquals(400, badQuery.status(), badQuery::toString);
     assertEquals(
-        List.of(id("tom")),
+        List.of(clients.id("tom")),
         RestClient.texts(
             master.get("/1.2/rtm/conversations/" + cid + "/members").body().path("result")));
     RestClient.Response unknown =
         master.post(
             "/1.2/rtm/conversations/5f0000000000000000000000/members",
-            "{\"client_ids\":[\"" + id("ghost") + "\"]}");
+            "{\"client_ids\":[\"" + clients.id("ghost") + "\"]}");
     assertEquals(404, unknown.status(), unknown::toString);
     assertEquals(4303, unknown.code());
   }
 
   @Test
   void a_rest_message_reaches_online_members_live_and_offline_ones_at_login_with_history() {
-    ImClient tom = login("tom");
+    ImClient tom = clients.login("tom");
     String cid =
-        create("{\"name\":\"news\",\"m\":[\"" + id("tom") + "\",\"" + id("jerry") + "\"]}");
+        create(
+            "{\"name\":\"news\",\"m\":[\""
+                + clients.id("tom")
+                + "\",\""
+                + clients.id("jerry")
+                + "\"]}");
     RestClient.Response sent =
         RestClient.master(CLUSTER.second())
             .post(
                 "/1.2/rtm/conversations/" + cid + "/messages",
                 "{\"from_client\":\""
-                    + id("server")
+                    + clients.id("server")
                     + "\",\"message\":\"{\\\"_lctype\\\":-1,\\\"_lctext\\\":\\\"hello\\\"}\"}");
     assertEquals(200, sent.status(), sent::toString);
     String messageId = sent.body().path("msg-id").asText();
     long timestamp = sent.body().path("timestamp").asLong();
     GenericCommand live = next(tom, CommandType.direct, null);
     assertEquals(messageId, live.getDirectMessage().getId());
-    assertEquals(id("server"), live.getDirectMessage().getFromPeerId());
+    assertEquals(clients.id("server"), live.getDirectMessage().getFromPeerId());
     assertTrue(live.getDirectMessage().getMsg().contains("hello"));
 
-    ImClient jerry = login("jerry");
+    ImClient jerry = clients.login("jerry");
     GenericCommand unread = next(jerry, CommandType.unread, null);
     assertEquals(cid, unread.getUnreadMessage().getConvs(0).getCid());
     assertEquals(1, unread.getUnreadMessage().getConvs(0).getUnread());
@@ -267,7 +260,7 @@ class RestConversationsIT {
     JsonNode record = history.body().get(0);
     assertEquals(messageId, record.path("msg-id").asText());
     assertEquals(cid, record.path("conv-id").asText());
-    assertEquals(id("server"), record.path("from").asText());
+    assertEquals(clients.id("server"), record.path("from").asText());
     assertEquals(timestamp, record.path("timestamp").asLong());
     assertTrue(record.path("data").asText().contains("hello"));
 
@@ -275,7 +268,7 @@ class RestConversationsIT {
         master.put(
             "/1.2/rtm/conversations/" + cid + "/messages/" + messageId,
             "{\"from_client\":\""
-                + id("server")
+                + clients.id("server")
                 + "\",\"message\":\"edited\",\"timestamp\":"
                 + timestamp
                 + "}");
@@ -286,13 +279,13 @@ class RestConversationsIT {
     RestClient.Response notTheSender =
         master.put(
             "/1.2/rtm/conversations/" + cid + "/messages/" + messageId + "/recall",
-            "{\"from_client\":\"" + id("tom") + "\",\"timestamp\":" + timestamp + "}");
+            "{\"from_client\":\"" + clients.id("tom") + "\",\"timestamp\":" + timestamp + "}");
     assertEquals(403, notTheSender.status(), notTheSender::toString);
     assertEquals(4403, notTheSender.code());
     RestClient.Response recalled =
         master.put(
             "/1.2/rtm/conversations/" + cid + "/messages/" + messageId + "/recall",
-            "{\"from_client\":\"" + id("server") + "\",\"timestamp\":" + timestamp + "}");
+            "{\"from_client\":\"" + clients.id("server") + "\",\"timestamp\":" + timestamp + "}");
     assertEquals(200, recalled.status(), recalled::toString);
     assertTrue(
         next(tom, CommandType.patch, OpType.modify).getPatchMessage().getPatches(0).getRecall());
@@ -327,15 +320,15 @@ class RestConversationsIT {
 
   @Test
   void history_pages_newest_first_and_reversed_and_across_conversations() {
-    String first = create("{\"name\":\"a\",\"m\":[\"" + id("ann") + "\"]}");
-    String second = create("{\"name\":\"b\",\"m\":[\"" + id("ann") + "\"]}");
+    String first = create("{\"name\":\"a\",\"m\":[\"" + clients.id("ann") + "\"]}");
+    String second = create("{\"name\":\"b\",\"m\":[\"" + clients.id("ann") + "\"]}");
     List<String> ids = new ArrayList<>();
     for (int n = 0; n < 5; n++) {
       ids.add(
           master
               .post(
                   "/1.2/rtm/conversations/" + (n % 2 == 0 ? first : second) + "/messages",
-                  "{\"from_client\":\"" + id("ann") + "\",\"message\":\"m" + n + "\"}")
+                  "{\"from_client\":\"" + clients.id("ann") + "\",\"message\":\"m" + n + "\"}")
               .body()
               .path("msg-id")
               .asText());
@@ -356,7 +349,8 @@ class RestConversationsIT {
     JsonNode oldest =
         master.get("/1.2/rtm/conversations/" + first + "/messages?reversed=true").body();
     assertEquals(List.of(ids.get(0), ids.get(2), ids.get(4)), ids(oldest));
-    JsonNode sentByAnn = master.get("/1.2/rtm/clients/" + id("ann") + "/messages?limit=4").body();
+    JsonNode sentByAnn =
+        master.get("/1.2/rtm/clients/" + clients.id("ann") + "/messages?limit=4").body();
     assertEquals(List.of(ids.get(4), ids.get(3), ids.get(2), ids.get(1)), ids(sentByAnn));
     JsonNode appWide = master.get("/1.2/rtm/messages?limit=1000").body();
     for (String messageId : ids) {
@@ -380,7 +374,7 @@ class RestConversationsIT {
                 + "/messages/"
                 + ids.get(2)
                 + "?from_client="
-                + id("ann")
+                + clients.id("ann")
                 + "&timestamp="
                 + newest.get(1).path("timestamp").asLong(),
             null);
@@ -392,39 +386,46 @@ class RestConversationsIT {
 
   @Test
   void silences_blacklists_and_roles_act_as_the_conversation_commands() {
-    ImClient tom = login("tom");
-    String cid = create("{\"name\":\"mod\",\"m\":[\"" + id("tom") + "\",\"" + id("jerry") + "\"]}");
+    ImClient tom = clients.login("tom");
+    String cid =
+        create(
+            "{\"name\":\"mod\",\"m\":[\""
+                + clients.id("tom")
+                + "\",\""
+                + clients.id("jerry")
+                + "\"]}");
     next(tom, CommandType.conv, OpType.joined);
     assertEquals(
         200,
         master
             .post(
                 "/1.2/rtm/conversations/" + cid + "/permanent-silenceds",
-                "{\"client_ids\":[\"" + id("tom") + "\"]}")
+                "{\"client_ids\":[\"" + clients.id("tom") + "\"]}")
             .status());
     next(tom, CommandType.conv, OpType.shutuped);
     assertEquals(
-        List.of(id("tom")),
+        List.of(clients.id("tom")),
         RestClient.texts(
             master
                 .get("/1.2/rtm/conversations/" + cid + "/permanent-silenceds")
                 .body()
                 .path("client_ids")));
-    GenericCommand silenced = tom.call(ImClient.direct(id("tom"), cid, "hi"), WAIT);
+    GenericCommand silenced = tom.call(Commands.direct(clients.id("tom"), cid, "hi"), WAIT);
     assertEquals(4563, silenced.getAckMessage().getCode(), silenced::toString);
     assertEquals(
         200,
         master
             .delete(
                 "/1.2/rtm/conversations/" + cid + "/permanent-silenceds",
-                "{\"client_ids\":[\"" + id("tom") + "\"]}")
+                "{\"client_ids\":[\"" + clients.id("tom") + "\"]}")
             .status());
-    assertFalse(tom.call(ImClient.direct(id("tom"), cid, "hi"), WAIT).getAckMessage().hasCode());
+    assertFalse(
+        tom.call(Commands.direct(clients.id("tom"), cid, "hi"), WAIT).getAckMessage().hasCode());
 
     RestClient.Response role =
         master.post(
             "/1.2/rtm/conversations/" + cid + "/member-infos",
-            "{\"clientId\":\"" + id("tom") + "\",\"role\":\"Manager\"}");
+            "{\"clientId\":\"" + clients.id("tom") + "\",\"role\":\"Manager\"}");
     assertEquals(200, role.status(), role::toString);
     next(tom, CommandType.conv, OpType.member_info_changed);
 
@@ -433,28 +434,28 @@ class RestConversationsIT {
         master
             .post(
                 "/1.2/rtm/conversations/" + cid + "/blacklists",
-                "{\"client_ids\":[\"" + id("jerry") + "\"]}")
+                "{\"client_ids\":[\"" + clients.id("jerry") + "\"]}")
             .status());
     assertEquals(
-        List.of(id("jerry")),
+        List.of(clients.id("jerry")),
         RestClient.texts(
             master.get("/1.2/rtm/conversations/" + cid + "/blacklists").body().path("client_ids")));
     assertEquals(
-        List.of(id("tom")),
+        List.of(clients.id("tom")),
         RestClient.texts(
             master.get("/1.2/rtm/conversations/" + cid + "/members").body().path("result")),
         "blocking removes");
     RestClient.Response blockedAdd =
         master.post(
             "/1.2/rtm/conversations/" + cid + "/members",
-            "{\"client_ids\":[\"" + id("jerry") + "\"]}");
+            "{\"client_ids\":[\"" + clients.id("jerry") + "\"]}");
     assertEquals(4548, blockedAdd.code(), blockedAdd::toString);
     assertEquals(
         200,
         master
             .delete(
                 "/1.2/rtm/conversations/" + cid + "/blacklists",
-                "{\"client_ids\":[\"" + id("jerry") + "\"]}")
+                "{\"client_ids\":[\"" + clients.id("jerry") + "\"]}")
             .status());
     assertEquals(
         0,
@@ -471,13 +472,13 @@ class RestConversationsIT {
     assertEquals(200, created.status(), created::toString);
     String cid = created.body().path("objectId").asText();
     assertTrue(created.body().path("tr").asBoolean(), created::toString);
-    ImClient tom = login("tom");
+    ImClient tom = clients.login("tom");
     GenericCommand joined =
         tom.call(
             GenericCommand.newBuilder()
                 .setCmd(CommandType.conv)
                 .setOp(OpType.add)
-                .setPeerId(id("tom"))
+                .setPeerId(clients.id("tom"))
                 .setConvMessage(io.parley.protocol.wire.ConvCommand.newBuilder().setCid(cid)),
             WAIT);
     assertEquals(OpType.added, joined.getOp(), joined::toString);
@@ -491,7 +492,7 @@ class RestConversationsIT {
     RestClient.Response sent =
         master.post(
             "/1.2/rtm/chatrooms/" + cid + "/messages",
-            "{\"from_client\":\"" + id("host") + "\",\"message\":\"welcome\"}");
+            "{\"from_client\":\"" + clients.id("host") + "\",\"message\":\"welcome\"}");
     assertEquals(200, sent.status(), sent::toString);
     assertEquals("welcome", next(tom, CommandType.direct, null).getDirectMessage().getMsg());
     RestClient.Response roomHistory = master.get("/1.2/rtm/chatrooms/" + cid + "/messages");

@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.sdk.JsSdk;
 import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
@@ -20,10 +21,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -34,32 +32,20 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * that notice them are on the second; every endpoint is also refused (no key, wrong key, app key,
  * bad parameters) and the refusal is checked to change nothing.
  */
-@ExtendWith(SharedCassandra.class)
 class RestModerationIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
-  private final List<ImClient> clients = new ArrayList<>();
-  private final String run = UUID.randomUUID().toString().substring(0, 6);
+
+  @RegisterExtension
+  final OpenClients clients = new OpenClients(CLUSTER::second, RestClient.APP, WAIT);
+
   private final RestClient master = RestClient.master(CLUSTER.first());
-
-  @AfterEach
-  void close() {
-    clients.forEach(ImClient::close);
-  }
-
-  private String id(String name) {
-    return name + "-" + run;
-  }
-
-  private ImClient login(String name) {
-    return TestClients.login(CLUSTER.second(), RestClient.APP, id(name), clients, WAIT);
-  }
 
   private String conversation(String... members) {
     StringBuilder m = new StringBuilder();
     for (String member : members) {
-      m.append(m.length() == 0 ? "" : ",").append('"').append(id(member)).append('"');
+      m.append(m.length() == 0 ? "" : ",").append('"').append(clients.id(member)).append('"');
     }
     RestClient.Response created =
         master.post("/1.2/rtm/conversations", "{\"name\":\"g\",\"m\":[" + m + "]}");
@@ -75,7 +61,7 @@ class RestModerationIT {
 
   /** The code of {@code client}'s send to {@code cid}, 0 when it was stored. */
   private static int sendCode(ImClient client, String peerId, String cid) {
-    GenericCommand ack = client.call(ImClient.direct(peerId, cid, "hello"), WAIT);
+    GenericCommand ack = client.call(Commands.direct(peerId, cid, "hello"), WAIT);
     return ack.getAckMessage().hasCode() ? ack.getAckMessage().getCode() : 0;
   }
 
@@ -123,7 +109,7 @@ class RestModerationIT {
     RestClient.Response silenced =
         master.post(
             "/1.2/rtm/conversations/" + cid + "/temporary-silenceds",
-            "{\"client_id\":\"" + id("tom") + "\",\"ttl\":15}");
+            "{\"client_id\":\"" + clients.id("tom") + "\",\"ttl\":15}");
     assertEquals(200, silenced.status(), silenced::toString);
     assertEquals("{}", silenced.body().toString());
     JsonNode result =
@@ -140,7 +126,7 @@ class RestModerationIT {
                 "--rtm",
                 CLUSTER.second().webSocketUri().toString(),
                 "--client",
-                id("tom"),
+                clients.id("tom"),
                 "--cid",
                 cid,
                 "--wait-ms",
@@ -170,80 +156,88 @@ class RestModerationIT {
 
   @Test
   void silences_are_set_and_lifted_in_conversations_chatrooms_and_through_the_legacy_route() {
-    ImClient tom = login("tom");
-    ImClient jerry = login("jerry");
+    ImClient tom = clients.login("tom");
+    ImClient jerry = clients.login("jerry");
     String cid = conversation("tom", "jerry");
     String base = "/1.2/rtm/conversations/" + cid + "/temporary-silenceds";
 
     // refused calls silence nobody
-    String body = "{\"client_id\":\"" + id("tom") + "\",\"ttl\":600}";
+    String body = "{\"client_id\":\"" + clients.id("tom") + "\",\"ttl\":600}";
     assertMasterOnly("POST", base, body);
-    assertMasterOnly("DELETE", base + "?client_id=" + id("tom"), null);
+    assertMasterOnly("DELETE", base + "?client_id=" + clients.id("tom"), null);
     assertMasterOnly(
         "POST",
         "/1.1/rtm/conversation/blacklist",
-        "{\"client_id\":\"" + id("tom") + "\",\"conv_id\":\"" + cid + "\",\"ttl\":600}");
-    assertRefused(master.post(base, "{\"client_id\":\"" + id("tom") + "\"}"), 400, 1);
-    assertRefused(master.post(base, "{\"client_id\":\"" + id("tom") + "\",\"ttl\":0}"), 400, 1);
-    assertRefused(master.post(base, "{\"client_id\":\"" + id("tom") + "\",\"ttl\":86401}"), 400, 1);
-    assertRefused(master.post(base, "{\"client_id\":\"" + id("tom") + "\",\"ttl\":\"x\"}"), 400, 1);
+        "{\"client_id\":\"" + clients.id("tom") + "\",\"conv_id\":\"" + cid + "\",\"ttl\":600}");
+    assertRefused(master.post(base, "{\"client_id\":\"" + clients.id("tom") + "\"}"), 400, 1);
+    assertRefused(
+        master.post(base, "{\"client_id\":\"" + clients.id("tom") + "\",\"ttl\":0}"), 400, 1);
+    assertRefused(
+        master.post(base, "{\"client_id\":\"" + clients.id("tom") + "\",\"ttl\":86401}"), 400, 1);
+    assertRefused(
+        master.post(base, "{\"client_id\":\"" + clients.id("tom") + "\",\"ttl\":\"x\"}"), 400, 1);
     assertRefused(master.post(base, "{\"ttl\":60}"), 400, 1);
     assertRefused(master.post(base, "{\"client_id\":"), 400, 107);
     assertRefused(master.delete(base, null), 400, 1);
     assertRefused(
-        master.post(base, "{\"client_id\":\"" + id("stranger") + "\",\"ttl\":60}"), 403, 4317);
+        master.post(base, "{\"client_id\":\"" + clients.id("stranger") + "\",\"ttl\":60}"),
+        403,
+        4317);
     assertRefused(
         master.post(
             "/1.2/rtm/conversations/5f0000000000000000000000/temporary-silenceds",
             "{\"client_id\":\"x\",\"ttl\":60}"),
         404,
         4303);
-    assertEquals(0, sendCode(tom, id("tom"), cid), "refused calls silenced nobody");
+    assertEquals(0, sendCode(tom, clients.id("tom"), cid), "refused calls silenced nobody");
 
     // v1.2: set, then lifted by DELETE
     RestClient.Response silenced = master.post(base, body);
     assertEquals(200, silenced.status(), silenced::toString);
-    assertEquals(4315, sendCode(tom, id("tom"), cid));
-    assertEquals(0, sendCode(jerry, id("jerry"), cid), "only Tom is silenced");
-    RestClient.Response lifted = master.delete(base + "?client_id=" + id("tom"), null);
+    assertEquals(4315, sendCode(tom, clients.id("tom"), cid));
+    assertEquals(0, sendCode(jerry, clients.id("jerry"), cid), "only Tom is silenced");
+    RestClient.Response lifted = master.delete(base + "?client_id=" + clients.id("tom"), null);
     assertEquals(200, lifted.status(), lifted::toString);
-    assertEquals(0, sendCode(tom, id("tom"), cid));
+    assertEquals(0, sendCode(tom, clients.id("tom"), cid));
 
     // legacy: POST /1.1/rtm/conversation/blacklist, DELETE with the same parameters
     String legacy =
-        "{\"client_id\":\"" + id("jerry") + "\",\"conv_id\":\"" + cid + "\",\"ttl\":600}";
+        "{\"client_id\":\"" + clients.id("jerry") + "\",\"conv_id\":\"" + cid + "\",\"ttl\":600}";
     assertRefused(master.post("/1.1/rtm/conversation/blacklist", "{\"ttl\":600}"), 400, 1);
     assertEquals(200, master.post("/1.1/rtm/conversation/blacklist", legacy).status());
-    assertEquals(4315, sendCode(jerry, id("jerry"), cid));
+    assertEquals(4315, sendCode(jerry, clients.id("jerry"), cid));
     assertEquals(
         200,
         master
             .delete(
-                "/1.1/rtm/conversation/blacklist?conv_id=" + cid + "&client_id=" + id("jerry"),
+                "/1.1/rtm/conversation/blacklist?conv_id="
+                    + cid
+                    + "&client_id="
+                    + clients.id("jerry"),
                 null)
             .status());
-    assertEquals(0, sendCode(jerry, id("jerry"), cid));
+    assertEquals(0, sendCode(jerry, clients.id("jerry"), cid));
 
     // a chatroom: whoever has joined it, silenced through /1.2/rtm/chatrooms
     String room = chatroom();
-    assertEquals(OpType.added, joinRoom(jerry, id("jerry"), room).getOp());
-    assertEquals(0, sendCode(jerry, id("jerry"), room));
+    assertEquals(OpType.added, joinRoom(jerry, clients.id("jerry"), room).getOp());
+    assertEquals(0, sendCode(jerry, clients.id("jerry"), room));
     assertEquals(
         200,
         master
             .post(
                 "/1.2/rtm/chatrooms/" + room + "/temporary-silenceds",
-                "{\"client_id\":\"" + id("jerry") + "\",\"ttl\":\"600\"}")
+                "{\"client_id\":\"" + clients.id("jerry") + "\",\"ttl\":\"600\"}")
             .status());
-    assertEquals(4315, sendCode(jerry, id("jerry"), room));
+    assertEquals(4315, sendCode(jerry, clients.id("jerry"), room));
     assertEquals(
         200,
         master
             .delete(
                 "/1.1/rtm/conversation/blacklist",
-                "{\"client_id\":\"" + id("jerry") + "\",\"conv_id\":\"" + room + "\"}")
+                "{\"client_id\":\"" + clients.id("jerry") + "\",\"conv_id\":\"" + room + "\"}")
             .status());
-    assertEquals(0, sendCode(jerry, id("jerry"), room));
+    assertEquals(0, sendCode(jerry, clients.id("jerry"), room));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -251,22 +245,22 @@ class RestModerationIT {
 
   @Test
   void member_infos_are_listed_changed_and_reset_by_their_stable_info_id() {
-    ImClient jerry = login("jerry");
+    ImClient jerry = clients.login("jerry");
     RestClient.Response created =
         master.post(
             "/1.2/rtm/conversations",
             "{\"name\":\"roles\",\"c\":\""
-                + id("tom")
+                + clients.id("tom")
                 + "\",\"m\":[\""
-                + id("tom")
+                + clients.id("tom")
                 + "\",\""
-                + id("jerry")
+                + clients.id("jerry")
                 + "\",\""
-                + id("spike")
+                + clients.id("spike")
                 + "\"]}");
     String cid = created.body().path("objectId").asText();
     String base = "/1.2/rtm/conversations/" + cid + "/member-infos";
-    String jerryInfo = RestClient.md5(cid + ":" + id("jerry")).substring(0, 24);
+    String jerryInfo = RestClient.md5(cid + ":" + clients.id("jerry")).substring(0, 24);
 
     // refused: keys, parameters, unknown info ids; nothing changes
     assertMasterOnly("GET", base, null);
@@ -277,7 +271,8 @@ class RestModerationIT {
     assertRefused(master.put(base + "/" + jerryInfo, "{\"role\":"), 400, 107);
     assertRefused(
         master.put(
-            base + "/" + jerryInfo, "{\"clientId\":\"" + id("spike") + "\",\"role\":\"Manager\"}"),
+            base + "/" + jerryInfo,
+            "{\"clientId\":\"" + clients.id("spike") + "\",\"role\":\"Manager\"}"),
         400,
         1);
     assertRefused(
@@ -289,7 +284,7 @@ class RestModerationIT {
 
     JsonNode all = master.get(base).body().path("results");
     assertEquals(3, all.size(), all::toString);
-    assertEquals(id("tom"), all.get(0).path("clientId").asText());
+    assertEquals(clients.id("tom"), all.get(0).path("clientId").asText());
     assertEquals("Owner", all.get(0).path("role").asText());
     assertEquals("Member", all.get(1).path("role").asText(), "nothing changed so far");
     assertEquals(jerryInfo, all.get(1).path("objectId").asText());
@@ -302,14 +297,14 @@ class RestModerationIT {
     assertEquals("Manager", changed.getConvMessage().getInfo().getRole(), changed::toString);
     JsonNode managers = master.get(base + "?role=Manager").body().path("results");
     assertEquals(1, managers.size(), managers::toString);
-    assertEquals(id("jerry"), managers.get(0).path("clientId").asText());
+    assertEquals(clients.id("jerry"), managers.get(0).path("clientId").asText());
     assertEquals(jerryInfo, managers.get(0).path("objectId").asText());
     JsonNode storageRow =
         master
             .get(
                 "/1.1/classes/_ConversationMemberInfo?where="
                     + RestClient.encode(
-                        "{\"cid\":\"" + cid + "\",\"clientId\":\"" + id("jerry") + "\"}"))
+                        "{\"cid\":\"" + cid + "\",\"clientId\":\"" + clients.id("jerry") + "\"}"))
             .body()
             .path("results");
     assertEquals(
@@ -318,12 +313,14 @@ class RestModerationIT {
     // paging
     JsonNode second = master.get(base + "?skip=1&limit=1").body().path("results");
     assertEquals(1, second.size());
-    assertEquals(id("jerry"), second.get(0).path("clientId").asText());
+    assertEquals(clients.id("jerry"), second.get(0).path("clientId").asText());
 
     // POST sets a role too; DELETE makes the member a plain Member again
     assertEquals(
         200,
-        master.post(base, "{\"clientId\":\"" + id("spike") + "\",\"role\":\"Manager\"}").status());
+        master
+            .post(base, "{\"clientId\":\"" + clients.id("spike") + "\",\"role\":\"Manager\"}")
+            .status());
     assertEquals(2, master.get(base + "?role=Manager").body().path("results").size());
     RestClient.Response reset = master.delete(base + "/" + jerryInfo, null);
     assertEquals(200, reset.status(), reset::toString);
@@ -331,12 +328,12 @@ class RestModerationIT {
     GenericCommand demoted;
     do { // Spike's promotion comes first
       demoted = TestClients.nextPush(jerry, CommandType.conv, OpType.member_info_changed, WAIT);
-    } while (!demoted.getConvMessage().getInfo().getPid().equals(id("jerry")));
+    } while (!demoted.getConvMessage().getInfo().getPid().equals(clients.id("jerry")));
     assertEquals("Member", demoted.getConvMessage().getInfo().getRole(), demoted::toString);
     JsonNode after = master.get(base + "?role=Manager").body().path("results");
     List<String> stillManagers = new ArrayList<>();
     after.forEach(row -> stillManagers.add(row.path("clientId").asText()));
-    assertEquals(List.of(id("spike")), stillManagers);
+    assertEquals(List.of(clients.id("spike")), stillManagers);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -345,10 +342,10 @@ class RestModerationIT {
   @Test
   void a_chatrooms_members_are_the_clients_online_in_it_on_any_node() {
     String room = chatroom();
-    ImClient amy = TestClients.login(CLUSTER.first(), RestClient.APP, id("amy"), clients, WAIT);
-    ImClient ben = login("ben");
-    assertEquals(OpType.added, joinRoom(amy, id("amy"), room).getOp());
-    assertEquals(OpType.added, joinRoom(ben, id("ben"), room).getOp());
+    ImClient amy = clients.login("amy", CLUSTER.first());
+    ImClient ben = clients.login("ben");
+    assertEquals(OpType.added, joinRoom(amy, clients.id("amy"), room).getOp());
+    assertEquals(OpType.added, joinRoom(ben, clients.id("ben"), room).getOp());
     for (String path :
         List.of(
             "/1.2/rtm/chatrooms/" + room + "/members",
@@ -358,7 +355,7 @@ class RestModerationIT {
         RestClient.Response answer = caller.get(path);
         assertEquals(200, answer.status(), answer::toString);
         assertEquals(
-            Set.of(id("amy"), id("ben")),
+            Set.of(clients.id("amy"), clients.id("ben")),
             new HashSet<>(RestClient.texts(answer.body().path("result"))),
             answer::toString);
       }
@@ -372,7 +369,7 @@ class RestModerationIT {
           RestClient.texts(
               master.get("/1.2/rtm/chatrooms/" + room + "/members").body().path("result"));
     } while (left.size() != 1 && System.currentTimeMillis() < deadline);
-    assertEquals(List.of(id("amy")), left, "who went offline is no longer listed");
+    assertEquals(List.of(clients.id("amy")), left, "who went offline is no longer listed");
 
     String cid = conversation("tom");
     assertRefused(master.get("/1.2/rtm/chatrooms/" + cid + "/members"), 400, 4316);
@@ -386,13 +383,13 @@ class RestModerationIT {
 
   @Test
   void legacy_rtm_routes_do_what_their_v12_twins_do() {
-    ImClient jerry = login("jerry");
+    ImClient jerry = clients.login("jerry");
     String cid = conversation("tom", "jerry");
     JsonNode sent =
         master
             .post(
                 "/1.2/rtm/conversations/" + cid + "/messages",
-                "{\"from_client\":\"" + id("tom") + "\",\"message\":\"original\"}")
+                "{\"from_client\":\"" + clients.id("tom") + "\",\"message\":\"original\"}")
             .body();
     String mid = sent.path("msg-id").asText();
     long ts = sent.path("timestamp").asLong();
@@ -401,10 +398,10 @@ class RestModerationIT {
     // unread (app key, as its twin)
     RestClient app = RestClient.appKey(CLUSTER.first());
     assertEquals(
-        1, app.get("/1.1/rtm/messages/unread/" + id("jerry")).body().path("count").asInt());
+        1, app.get("/1.1/rtm/messages/unread/" + clients.id("jerry")).body().path("count").asInt());
     assertEquals(
         1,
-        app.get("/1.1/rtm/messages/unread/" + id("jerry") + "/" + cid)
+        app.get("/1.1/rtm/messages/unread/" + clients.id("jerry") + "/" + cid)
             .body()
             .path("count")
             .asInt());
@@ -414,7 +411,7 @@ class RestModerationIT {
     // patch/message: edit, then recall; members get patch/modify
     String patch =
         "{\"from_peer\":\""
-            + id("tom")
+            + clients.id("tom")
             + "\",\"conv_id\":\""
             + cid
             + "\",\"msg_id\":\""
@@ -430,7 +427,7 @@ class RestModerationIT {
     assertRefused(
         master.post(
             "/1.1/rtm/patch/message",
-            patch.replace(id("tom"), id("jerry")) + ",\"message\":\"not mine\"}"),
+            patch.replace(clients.id("tom"), clients.id("jerry")) + ",\"message\":\"not mine\"}"),
         403,
         4403);
     RestClient.Response edited =
@@ -476,29 +473,33 @@ class RestModerationIT {
         1,
         master.get("/1.2/rtm/conversations/" + cid + "/messages").body().size(),
         "refusals delete nothing");
-    RestClient.Response deleted = master.delete(logs + "&from=" + id("tom"), null);
+    RestClient.Response deleted = master.delete(logs + "&from=" + clients.id("tom"), null);
     assertEquals(200, deleted.status(), deleted::toString);
     assertEquals(0, master.get("/1.2/rtm/conversations/" + cid + "/messages").body().size());
 
     // online
-    String peers = "{\"peers\":[\"" + id("jerry") + "\",\"" + id("nobody") + "\"]}";
+    String peers = "{\"peers\":[\"" + clients.id("jerry") + "\",\"" + clients.id("nobody") + "\"]}";
     assertMasterOnly("POST", "/1.1/rtm/online", peers);
     assertRefused(master.post("/1.1/rtm/online", "{}"), 400, 1);
     assertEquals(
-        "{\"results\":[\"" + id("jerry") + "\"]}",
+        "{\"results\":[\"" + clients.id("jerry") + "\"]}",
         master.post("/1.1/rtm/online", peers).body().toString());
 
     // client/kick: Jerry's session is closed with 4115 and the reason
-    String kick = "{\"client_id\":\"" + id("jerry") + "\",\"reason\":\"bye\"}";
+    String kick = "{\"client_id\":\"" + clients.id("jerry") + "\",\"reason\":\"bye\"}";
     assertMasterOnly("POST", "/1.1/rtm/client/kick", kick);
     assertRefused(master.post("/1.1/rtm/client/kick", "{\"reason\":\"bye\"}"), 400, 1);
     assertRefused(
         master.post(
             "/1.1/rtm/client/kick",
-            "{\"client_id\":\"" + id("jerry") + "\",\"reason\":\"" + "x".repeat(21) + "\"}"),
+            "{\"client_id\":\""
+                + clients.id("jerry")
+                + "\",\"reason\":\""
+                + "x".repeat(21)
+                + "\"}"),
         400,
         1);
-    assertEquals(0, sendCode(jerry, id("jerry"), cid), "refused kicks close nothing");
+    assertEquals(0, sendCode(jerry, clients.id("jerry"), cid), "refused kicks close nothing");
     assertEquals(200, master.post("/1.1/rtm/client/kick", kick).status());
     GenericCommand closed = TestClients.nextPush(jerry, CommandType.session, OpType.closed, WAIT);
     assertEquals(4115, closed.getSessionMessage().getCode(), closed::toString);

@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
+import io.parley.node.testing.TestNode;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.GenericCommand;
 import java.time.Duration;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -24,7 +24,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * with the JSON body for the sixth send, and nothing is stored for it; another app's REST calls and
  * the WebSocket traffic of the same app go on meanwhile.
  */
-@ExtendWith(SharedCassandra.class)
 class RestRateLimitIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
@@ -34,15 +33,12 @@ class RestRateLimitIT {
   static final NodeCluster CLUSTER =
       new NodeCluster(
           2,
-          String.join(
-              "\n",
-              "parley.apps = [",
-              "  { app-id = \"parley-dev\", app-key = \"parley-dev-key\", master-key = \"parley-dev-master\" },",
-              "  { app-id = \""
+          TestNode.apps(
+              TestNode.DEV_APP,
+              "{ app-id = \""
                   + LIMITED
-                  + "\", app-key = \"limited-key\", master-key = \"limited-master\",",
-              "    rest-limits { messages-per-minute = 5, broadcasts-per-minute = 1 } }",
-              "]"));
+                  + "\", app-key = \"limited-key\", master-key = \"limited-master\",\n"
+                  + "    rest-limits { messages-per-minute = 5, broadcasts-per-minute = 1 } }"));
 
   private final List<ImClient> clients = new ArrayList<>();
 
@@ -60,7 +56,7 @@ class RestRateLimitIT {
     RestClient.awaitWritable(CLUSTER.first());
     ImClient tom = TestClients.login(CLUSTER.first(), LIMITED, "tom", clients, WAIT);
     String cid =
-        tom.call(ImClient.convStart("tom", List.of("jerry"), null), WAIT).getConvMessage().getCid();
+        tom.call(Commands.convStart("tom", List.of("jerry"), null), WAIT).getConvMessage().getCid();
     String otherCid =
         other.post("/1.2/rtm/conversations", "{\"m\":[\"tom\"]}").body().path("objectId").asText();
     String send = "{\"from_client\":\"server\",\"message\":\"burst\"}";
@@ -100,7 +96,7 @@ class RestRateLimitIT {
       assertEquals(200, answer.status(), "another app keeps its own budget: " + answer);
     }
     for (int n = 0; n < 10; n++) {
-      GenericCommand ack = tom.call(ImClient.direct("tom", cid, "ws " + n), WAIT);
+      GenericCommand ack = tom.call(Commands.direct("tom", cid, "ws " + n), WAIT);
       assertFalse(ack.getAckMessage().hasCode(), "WebSocket sends are not REST calls: " + ack);
     }
     RestClient.Response otherNode =

@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -21,7 +19,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * status and JSON body, and the conversation, its members and its history are unchanged afterwards.
  * A master signature is accepted.
  */
-@ExtendWith(SharedCassandra.class)
 class RestRefusalsIT {
 
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);

@@ -7,11 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
-import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
-import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.ConvCommand;
 import io.parley.protocol.wire.ConvMemberInfo;
@@ -27,7 +26,6 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -36,7 +34,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * chatroom online counts. For each: who may call it (IM session token, master key, app key, {@code
  * X-LC-Sign}), every refusal as LeanCloud's status and {@code {code, error}}, bad parameters.
  */
-@ExtendWith(SharedCassandra.class)
 class SdkEndpointsIT {
 
   static final Duration WAIT = Duration.ofSeconds(15);
@@ -62,12 +59,13 @@ class SdkEndpointsIT {
    */
   @BeforeAll
   static void conversation() {
-    tom = login(CLUSTER.first(), TOM).client();
-    Login jerry = login(CLUSTER.second(), JERRY);
+    tom = TestClients.login(CLUSTER.first(), RestClient.APP, TOM, CLIENTS, WAIT);
+    TestClients.Session jerry =
+        TestClients.open(CLUSTER.second(), RestClient.APP, JERRY, CLIENTS, WAIT);
     jerryToken = jerry.token();
     jerry.client().close();
-    harryToken = login(CLUSTER.second(), HARRY).token();
-    cid = tom.call(ImClient.convStart(TOM, List.of(JERRY), null), WAIT).getConvMessage().getCid();
+    harryToken = TestClients.open(CLUSTER.second(), RestClient.APP, HARRY, CLIENTS, WAIT).token();
+    cid = tom.call(Commands.convStart(TOM, List.of(JERRY), null), WAIT).getConvMessage().getCid();
     assertEquals(OpType.added, tom.call(conv(OpType.add, TOM, cid, BOB, HARRY), WAIT).getOp());
     GenericCommand promoted =
         tom.call(
@@ -88,22 +86,6 @@ class SdkEndpointsIT {
   @AfterAll
   static void close() {
     CLIENTS.forEach(ImClient::close);
-  }
-
-  record Login(ImClient client, String token) {}
-
-  private static Login login(TestNode node, String clientId) {
-    return login(node, clientId, CLIENTS);
-  }
-
-  /** A protobuf client logged in on {@code node} (added to {@code open}), and its session token. */
-  static Login login(TestNode node, String clientId, List<ImClient> open) {
-    ImClient client =
-        ImClient.connect(node.webSocketUri(), Subprotocol.PROTOBUF_3, OfferMode.HEADER, WAIT);
-    open.add(client);
-    GenericCommand opened = client.call(ImClient.sessionOpen(RestClient.APP, clientId), WAIT);
-    assertEquals(OpType.opened, opened.getOp(), opened::toString);
-    return new Login(client, opened.getSessionMessage().getSt());
   }
 
   static GenericCommand.Builder conv(OpType op, String by, String cid, String... members) {
@@ -314,7 +296,8 @@ class SdkEndpointsIT {
   @Test
   void member_info_is_for_members_and_the_master_key_only() {
     String path = memberInfo("{\"cid\":\"" + cid + "\"}");
-    Login william = login(CLUSTER.first(), "william-" + RUN);
+    TestClients.Session william =
+        TestClients.open(CLUSTER.first(), RestClient.APP, "william-" + RUN, CLIENTS, WAIT);
     assertRefused(
         withToken(CLUSTER.first(), william.token()).get(path + "&client_id=william-" + RUN),
         403,
@@ -341,11 +324,12 @@ class SdkEndpointsIT {
 
   @Test
   void a_chatroom_counts_the_clients_online_in_it() {
-    GenericCommand.Builder start = ImClient.convStart(TOM, List.of(), "{\"name\":\"room\"}");
+    GenericCommand.Builder start = Commands.convStart(TOM, List.of(), "{\"name\":\"room\"}");
     start.getConvMessageBuilder().setTransient(true);
     String room = tom.call(start, WAIT).getConvMessage().getCid();
     for (String clientId : List.of("amy-" + RUN, "ben-" + RUN)) {
-      ImClient client = login(CLUSTER.second(), clientId).client();
+      ImClient client =
+          TestClients.login(CLUSTER.second(), RestClient.APP, clientId, CLIENTS, WAIT);
       assertEquals(
           OpType.added, client.call(conv(OpType.add, clientId, room, clientId), WAIT).getOp());
     }

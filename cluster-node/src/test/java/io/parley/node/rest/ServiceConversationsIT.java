@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestClients;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -18,7 +18,6 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -26,7 +25,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * clients subscribed and unsubscribed by it, a broadcast reaching the subscribers' sessions on the
  * other node. Master key only; every refusal changes nothing.
  */
-@ExtendWith(SharedCassandra.class)
 class ServiceConversationsIT {
 
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
@@ -38,7 +36,7 @@ class ServiceConversationsIT {
 
   @BeforeAll
   static void clients() {
-    SdkEndpointsIT.login(CLUSTER.second(), JERRY, CLIENTS);
+    TestClients.login(CLUSTER.second(), RestClient.APP, JERRY, CLIENTS, WAIT);
   }
 
   @AfterAll

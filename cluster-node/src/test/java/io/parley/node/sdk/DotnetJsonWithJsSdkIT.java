@@ -7,14 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RawWebSocket;
-import io.parley.node.testing.SharedCassandra;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -22,7 +20,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (Unity style, subprotocol in the query) sends to and receives from an official JS SDK 5.0.0-rc.8
  * client on another node.
  */
-@ExtendWith(SharedCassandra.class)
 class DotnetJsonWithJsSdkIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -3,9 +3,10 @@ package io.parley.node.sdk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import cn.leancloud.im.v2.AVIMClient;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.TestClients;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -15,30 +16,22 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The unmodified official Java SDK ({@code cn.leancloud:realtime-core:6.0.5}) logs two clients in,
  * once with {@code setRtmServer} and once through the router ({@code initialize(appId, appKey,
  * baseUrl)}); our own client sees them online.
  */
-@ExtendWith(SharedCassandra.class)
 class JavaSdkIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
-  private static TestNode node;
-
-  @BeforeAll
-  static void startNode() {
-    node = TestNode.start(TestNode.Ports.free());
-  }
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);
 
   @AfterAll
-  static void stopNode() {
+  static void resetSdkAtTheEnd() {
     LeanCloudJavaSdk.reset();
-    node.close();
   }
 
   @AfterEach
@@ -47,10 +40,7 @@ class JavaSdkIT {
   }
 
   private static List<String> online(String... clientIds) {
-    try (ImClient observer =
-        ImClient.connect(
-            node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
-      observer.call(ImClient.sessionOpen("parley-dev", "observer"), WAIT);
+    try (ImClient observer = TestClients.login(CLUSTER.first(), "parley-dev", "observer", WAIT)) {
       GenericCommand result =
           observer.call(
               GenericCommand.newBuilder()
@@ -75,7 +65,10 @@ class JavaSdkIT {
   @Test
   void two_clients_log_in_with_set_rtm_server() {
     LeanCloudJavaSdk.initDirect(
-        "parley-dev", "parley-dev-key", node.httpBase(), node.webSocketUri().toString());
+        "parley-dev",
+        "parley-dev-key",
+        CLUSTER.first().httpBase(),
+        CLUSTER.first().webSocketUri().toString());
     loginTwoAndLogout("java-direct-1", "java-direct-2");
   }
 
@@ -88,17 +81,26 @@ class JavaSdkIT {
   void a_conversation_created_with_attributes_and_an_invite_is_seen_by_other_clients()
       throws Exception {
     LeanCloudJavaSdk.initDirect(
-        "parley-dev", "parley-dev-key", node.httpBase(), node.webSocketUri().toString());
+        "parley-dev",
+        "parley-dev-key",
+        CLUSTER.first().httpBase(),
+        CLUSTER.first().webSocketUri().toString());
     LeanCloudJavaSdk.connect(WAIT);
     AVIMClient creator = LeanCloudJavaSdk.login("java-creator", WAIT);
     try (ImClient member =
             ImClient.connect(
-                node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT);
+                CLUSTER.first().webSocketUri(),
+                Subprotocol.PROTOBUF_3,
+                ImClient.OfferMode.HEADER,
+                WAIT);
         ImClient invitee =
             ImClient.connect(
-                node.webSocketUri(), Subprotocol.JSON_3, ImClient.OfferMode.QUERY, WAIT)) {
-      member.call(ImClient.sessionOpen("parley-dev", "java-member"), WAIT);
-      invitee.call(ImClient.sessionOpen("parley-dev", "java-invitee"), WAIT);
+                CLUSTER.first().webSocketUri(),
+                Subprotocol.JSON_3,
+                ImClient.OfferMode.QUERY,
+                WAIT)) {
+      member.call(Commands.sessionOpen("parley-dev", "java-member"), WAIT);
+      invitee.call(Commands.sessionOpen("parley-dev", "java-invitee"), WAIT);
 
       java.util.concurrent.CompletableFuture<cn.leancloud.im.v2.AVIMConversation> created =
           new java.util.concurrent.CompletableFuture<>();
@@ -183,7 +185,7 @@ class JavaSdkIT {
                 "--sdk",
                 "5",
                 "--rtm",
-                node.webSocketUri().toString(),
+                CLUSTER.first().webSocketUri().toString(),
                 "--client",
                 "js-reader",
                 "--cid",
@@ -197,7 +199,7 @@ class JavaSdkIT {
 
   @Test
   void two_clients_log_in_through_the_router() {
-    LeanCloudJavaSdk.initWithRouter("parley-dev", "parley-dev-key", node.httpBase());
+    LeanCloudJavaSdk.initWithRouter("parley-dev", "parley-dev-key", CLUSTER.first().httpBase());
     loginTwoAndLogout("java-router-1", "java-router-2");
   }
 }

@@ -10,9 +10,8 @@ import cn.leancloud.im.v2.AVIMConversation;
 import cn.leancloud.im.v2.AVIMMessage;
 import cn.leancloud.im.v2.messages.AVIMTextMessage;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
-import io.parley.protocol.Subprotocol;
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.TestClients;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -27,7 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -39,31 +38,24 @@ import org.junit.jupiter.params.provider.ValueSource;
  * conversation and timestamp on both sides, then both sides read the same history (docs/protocol.md
  * §6.12, §6.15, §7.2).
  */
-@ExtendWith(SharedCassandra.class)
 class JavaSdkMessagesIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final String APP_ID = "parley-dev";
-  private static TestNode first;
-  private static TestNode second;
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
 
   @BeforeAll
-  static void startNodes() {
-    first = TestNode.start(TestNode.Ports.free());
-    second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
+  static void initSdk() {
     LeanCloudJavaSdk.initDirect(
-        APP_ID, "parley-dev-key", first.httpBase(), first.webSocketUri().toString());
+        APP_ID,
+        "parley-dev-key",
+        CLUSTER.first().httpBase(),
+        CLUSTER.first().webSocketUri().toString());
   }
 
   @AfterAll
-  static void stopNodes() {
+  static void resetSdk() {
     LeanCloudJavaSdk.reset();
-    if (second != null) {
-      second.close();
-    }
-    if (first != null) {
-      first.close();
-    }
   }
 
   /**
@@ -73,9 +65,7 @@ class JavaSdkMessagesIT {
   private static void awaitOnline(String clientId) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     try (ImClient observer =
-        ImClient.connect(
-            first.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
-      observer.call(ImClient.sessionOpen(APP_ID, "observer-" + UUID.randomUUID()), WAIT);
+        TestClients.login(CLUSTER.first(), APP_ID, "observer-" + UUID.randomUUID(), WAIT)) {
       while (System.nanoTime() < deadline) {
         GenericCommand result =
             observer.call(
@@ -120,7 +110,7 @@ class JavaSdkMessagesIT {
           LeanCloudJavaSdk.createConversation(
               tom, List.of(jsId), "Java & JS", Map.of(), false, WAIT);
       String cid = conversation.getConversationId();
-      String jsNode = second.webSocketUri().toString();
+      String jsNode = CLUSTER.second().webSocketUri().toString();
 
       // Java -> JS: the JS client waits on the second node for two messages
       CompletableFuture<JsonNode> receiving =

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
+import io.parley.node.testing.NodeCluster;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.CommandType;
@@ -27,9 +27,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.StreamSupport;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -45,7 +43,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>Each scenario runs once per variant; the test methods assert different facts of that one run
  * (cached).
  */
-@ExtendWith(SharedCassandra.class)
 class JsConversationsIT {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -53,20 +50,7 @@ class JsConversationsIT {
   private static final Path DIR =
       Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
   private static final Map<String, JsonNode> RUNS = new ConcurrentHashMap<>();
-  private static TestNode first;
-  private static TestNode second;
-
-  @BeforeAll
-  static void startNodes() {
-    first = TestNode.start(TestNode.Ports.free());
-    second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
-  }
-
-  @AfterAll
-  static void stopNodes() {
-    second.close();
-    first.close();
-  }
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
 
   // ------------------------------------------------------------------------------------------------------------
   // running conversations.js
@@ -86,7 +70,7 @@ class JsConversationsIT {
                           "--sdk",
                           Integer.toString(sdk),
                           "--rtm",
-                          first.webSocketUri() + "," + second.webSocketUri(),
+                          CLUSTER.first().webSocketUri() + "," + CLUSTER.second().webSocketUri(),
                           "--run",
                           UUID.randomUUID().toString().substring(0, 6)));
               if (!binary) {
@@ -228,9 +212,9 @@ class JsConversationsIT {
         List.of("Jerry", "Tom"),
         texts(r.get("startSent").get("m")),
         "JS adds the creator and sorts");
-    assertEquals(first.webSocketUri().toString(), r.get("nodes").get("Tom").asText());
+    assertEquals(CLUSTER.first().webSocketUri().toString(), r.get("nodes").get("Tom").asText());
     assertEquals(
-        second.webSocketUri().toString(),
+        CLUSTER.second().webSocketUri().toString(),
         r.get("nodes").get("Jerry").asText(),
         "Tom and Jerry on different nodes");
     assertEquals(0, r.get("unhandledRejections").size(), r::toString);
@@ -638,13 +622,13 @@ class JsConversationsIT {
     String cid;
     try (ImClient java =
         ImClient.connect(
-            first.webSocketUri(),
+            CLUSTER.first().webSocketUri(),
             Subprotocol.PROTOBUF_3,
             OfferMode.HEADER,
             Duration.ofSeconds(15))) {
       assertEquals(
           OpType.opened,
-          java.call(ImClient.sessionOpen("parley-dev", creator), Duration.ofSeconds(15)).getOp());
+          java.call(Commands.sessionOpen("parley-dev", creator), Duration.ofSeconds(15)).getOp());
       GenericCommand started =
           java.call(
               GenericCommand.newBuilder()
@@ -671,7 +655,7 @@ class JsConversationsIT {
                 "--sdk",
                 Integer.toString(sdk),
                 "--rtm",
-                second.webSocketUri().toString(),
+                CLUSTER.second().webSocketUri().toString(),
                 "--client",
                 reader,
                 "--cid",

@@ -7,8 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
+import io.parley.node.testing.NodeCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,7 +39,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>{@code -Dparley.it.nodeConfig="..."} adds HOCON to both nodes' configuration (diagnosis only;
  * empty by default).
  */
-@ExtendWith(SharedCassandra.class)
 class JsMessagesIT {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -68,13 +66,10 @@ class JsMessagesIT {
       new LinkedHashMap<>();
   private static final Map<String, JsonNode> RECEIVED_AFTER_RESTART = new LinkedHashMap<>();
   private static ExecutorService pool;
-  private static TestNode first;
-  private static TestNode second;
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2, NODE_CONFIG);
 
   @BeforeAll
-  static void startNodesAndRunEveryScenario() {
-    first = TestNode.start(TestNode.Ports.free(), null, NODE_CONFIG);
-    second = TestNode.start(TestNode.Ports.free(), first.ports(), NODE_CONFIG);
+  static void runEveryScenario() {
     JsSdk.ensureInstalled();
     pool = Executors.newFixedThreadPool(4);
     for (int sdk : new int[] {4, 5}) {
@@ -104,15 +99,9 @@ class JsMessagesIT {
   }
 
   @AfterAll
-  static void stopNodes() {
+  static void stopScenarios() {
     if (pool != null) {
       pool.shutdownNow();
-    }
-    if (second != null) {
-      second.close();
-    }
-    if (first != null) {
-      first.close();
     }
   }
 
@@ -120,7 +109,7 @@ class JsMessagesIT {
   // running messages.js
 
   private static List<String> both() {
-    return List.of("--rtm", first.webSocketUri() + "," + second.webSocketUri());
+    return List.of("--rtm", CLUSTER.first().webSocketUri() + "," + CLUSTER.second().webSocketUri());
   }
 
   private static JsonNode result(String key) {
@@ -147,7 +136,7 @@ class JsMessagesIT {
         new ArrayList<>(
             List.of(
                 "--rtm",
-                second.webSocketUri().toString(),
+                CLUSTER.second().webSocketUri().toString(),
                 "--client",
                 sent.get("receiver").asText(),
                 "--cid",
@@ -203,12 +192,7 @@ class JsMessagesIT {
       Map<String, JsonNode> sent = new LinkedHashMap<>();
       SENT_BEFORE_RESTART.forEach((k, f) -> sent.put(k, f.join()));
       RUNS.values().forEach(f -> f.handle((r, e) -> r).join());
-      TestNode.Ports firstPorts = first.ports();
-      TestNode.Ports secondPorts = second.ports();
-      second.close();
-      first.close();
-      first = TestNode.start(firstPorts, null, NODE_CONFIG);
-      second = TestNode.start(secondPorts, firstPorts, NODE_CONFIG);
+      CLUSTER.restartAll();
       Map<String, CompletableFuture<JsonNode>> received = new LinkedHashMap<>();
       sent.forEach(
           (k, s) ->
@@ -486,9 +470,11 @@ class JsMessagesIT {
     JsonNode r = result("offline/" + sdk + "/unread");
     assertOnDifferentNodes(r.get("sentFacts"), "Tom", "Jerry");
     assertEquals(
-        second.webSocketUri().toString(), r.get("nodes").get(r.get("receiver").asText()).asText());
+        CLUSTER.second().webSocketUri().toString(),
+        r.get("nodes").get(r.get("receiver").asText()).asText());
     assertEquals(
-        first.webSocketUri().toString(), r.get("sentFacts").get("nodes").get("Tom").asText());
+        CLUSTER.first().webSocketUri().toString(),
+        r.get("sentFacts").get("nodes").get("Tom").asText());
   }
 
   // ------------------------------------------------------------------------------------------------------------

@@ -4,15 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestNode;
+import io.parley.node.testing.NodeCluster;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,17 +24,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * push, and the SDK must resolve Amy's promise before it emits Ben's event ({@code messages.js
  * shared-order}).
  */
-@ExtendWith(SharedCassandra.class)
 class JsSharedSocketIT {
 
   private static final Map<Integer, CompletableFuture<JsonNode>> RUNS = new ConcurrentHashMap<>();
-  private static TestNode first;
-  private static TestNode second;
+  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
 
   @BeforeAll
-  static void startNodesAndRun() {
-    first = TestNode.start(TestNode.Ports.free(), null, "");
-    second = TestNode.start(TestNode.Ports.free(), first.ports(), "");
+  static void runTheScenarios() {
     JsSdk.ensureInstalled();
     for (int sdk : new int[] {4, 5}) {
       RUNS.put(
@@ -47,7 +42,7 @@ class JsSharedSocketIT {
                       sdk,
                       List.of(
                           "--rtm",
-                          first.webSocketUri() + "," + second.webSocketUri(),
+                          CLUSTER.first().webSocketUri() + "," + CLUSTER.second().webSocketUri(),
                           "--rounds",
                           "100",
                           "--patch-rounds",
@@ -58,14 +53,8 @@ class JsSharedSocketIT {
   }
 
   @AfterAll
-  static void stopNodes() {
+  static void awaitTheScenarios() {
     RUNS.values().forEach(run -> run.handle((r, e) -> r).join());
-    if (second != null) {
-      second.close();
-    }
-    if (first != null) {
-      first.close();
-    }
   }
 
   @ParameterizedTest(name = "sdk {0}")

@@ -20,6 +20,7 @@ import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.client.ImClient.OfferMode;
 import io.parley.protocol.wire.BlacklistCommand;
@@ -42,7 +43,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -54,7 +54,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * reported by the SDK within 2 s. Session tokens re-log in without a signature until revoked
  * (4112); an unknown app gets 4100 at once.
  */
-@ExtendWith(SharedCassandra.class)
 class SignaturesIT {
 
   private static final String APP = "parley-dev";
@@ -201,7 +200,7 @@ class SignaturesIT {
     try (ImClient second = connect(CLUSTER.second())) {
       GenericCommand opened =
           second.call(
-              ImClient.sessionOpen(APP, client)
+              Commands.sessionOpen(APP, client)
                   .setSessionMessage(SessionCommand.newBuilder().setSt(token).setR(true)),
               WAIT);
       assertEquals(
@@ -220,7 +219,7 @@ class SignaturesIT {
     try (ImClient first = connect(CLUSTER.first())) {
       GenericCommand refused =
           first.call(
-              ImClient.sessionOpen(APP, client)
+              Commands.sessionOpen(APP, client)
                   .setSessionMessage(SessionCommand.newBuilder().setSt(token).setR(true)),
               WAIT);
       assertEquals(4112, refused.getErrorMessage().getCode(), refused::toString);
@@ -235,7 +234,7 @@ class SignaturesIT {
       try (ImClient second = connect(CLUSTER.second())) {
         GenericCommand opened =
             second.call(
-                ImClient.sessionOpen(APP, client)
+                Commands.sessionOpen(APP, client)
                     .setSessionMessage(SessionCommand.newBuilder().setSt(newToken).setR(true)),
                 WAIT);
         assertEquals(
@@ -246,7 +245,7 @@ class SignaturesIT {
         revocation.revokeApp(APP).toCompletableFuture().get(10, TimeUnit.SECONDS);
         GenericCommand revokedForAll =
             second.call(
-                ImClient.sessionOpen(APP, client)
+                Commands.sessionOpen(APP, client)
                     .setSessionMessage(SessionCommand.newBuilder().setSt(appWideToken).setR(true)),
                 WAIT);
         assertEquals(4112, revokedForAll.getErrorMessage().getCode(), revokedForAll::toString);
@@ -509,7 +508,7 @@ class SignaturesIT {
 
   private static GenericCommand.Builder signedOpen(String client, Instant at, String nonce) {
     long ts = at.toEpochMilli();
-    return ImClient.sessionOpen(APP, client)
+    return Commands.sessionOpen(APP, client)
         .setSessionMessage(
             SessionCommand.newBuilder()
                 .setT(ts)
@@ -520,7 +519,7 @@ class SignaturesIT {
   private static GenericCommand.Builder signedStart(String client, List<String> members) {
     long ts = System.currentTimeMillis();
     String nonce = nonce();
-    GenericCommand.Builder start = ImClient.convStart(client, members, null);
+    GenericCommand.Builder start = Commands.convStart(client, members, null);
     start
         .getConvMessageBuilder()
         .setT(ts)

@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.RestClient;
-import io.parley.node.testing.SharedCassandra;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -25,7 +23,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The online client gets both live; the offline one at its next login, as unread counts and in the
  * history.
  */
-@ExtendWith(SharedCassandra.class)
 class StorageSdkIT {
 
   private static final Path DIR =

@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.parley.node.testing.SharedCassandra;
-import io.parley.node.testing.TestClients;
+import io.parley.node.testing.NodeCluster;
+import io.parley.node.testing.OpenClients;
 import io.parley.node.testing.TestNode;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.BlacklistCommand;
@@ -33,11 +34,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A hostile client against a node with the shipped limits (docs/protocol.md §17, issue #10 points 5
@@ -45,7 +43,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * keep being served. Clients are fresh per test (rates are per client). {@code NodeLimitsIT} covers
  * the node-wide limits (logins per address, connections per node, the login timeout).
  */
-@ExtendWith(SharedCassandra.class)
 class HostileClientIT {
 
   private static final Duration WAIT = Duration.ofSeconds(15);
@@ -55,47 +52,21 @@ class HostileClientIT {
   /** A second app whose private conversations take an invitation ({@code self-join = groups}). */
   private static final String CLOSED_APP = "closed-app";
 
-  private static TestNode node;
-  private final List<ImClient> open = new ArrayList<>();
+  @RegisterExtension
+  static final NodeCluster CLUSTER =
+      new NodeCluster(
+          1,
+          String.join(
+              "\n",
+              // the shipped defaults (the test fixtures turn the rates off for feature tests)
+              TestNode.SHIPPED_RATES,
+              "parley.limits.logins-per-address-per-minute = 600",
+              TestNode.apps(
+                  TestNode.DEV_APP,
+                  "{ app-id = closed-app, app-key = closed-key, master-key = closed-master,"
+                      + " self-join = groups }")));
 
-  @BeforeAll
-  static void startNode() {
-    node =
-        TestNode.start(
-            TestNode.Ports.free(),
-            null,
-            String.join(
-                "\n",
-                // the shipped defaults (the test fixtures turn the rates off for feature tests)
-                "parley.limits.direct-per-minute = 60",
-                "parley.limits.history-per-minute = 120",
-                "parley.limits.ops-per-minute = 30",
-                "parley.limits.receipts-per-minute = 1200",
-                "parley.limits.logins-per-address-per-minute = 600",
-                "parley.apps = [",
-                "  { app-id = parley-dev, app-key = parley-dev-key, master-key = parley-dev-master },",
-                "  { app-id = closed-app, app-key = closed-key, master-key = closed-master, self-join = groups }",
-                "]"));
-  }
-
-  @AfterAll
-  static void stopNode() {
-    node.close();
-  }
-
-  @AfterEach
-  void closeClients() {
-    open.forEach(ImClient::close);
-    open.clear();
-  }
-
-  private ImClient login(String peer) {
-    return login(APP, peer);
-  }
-
-  private ImClient login(String app, String peer) {
-    return TestClients.login(node, app, peer, open, WAIT);
-  }
+  @RegisterExtension final OpenClients clients = new OpenClients(CLUSTER::first, APP, WAIT);
 
   private static String unique(String name) {
     return name + "-" + Long.toHexString(System.nanoTime());
@@ -114,7 +85,7 @@ class HostileClientIT {
 
   private static String start(
       ImClient client, String peer, List<String> members, boolean unique, boolean chatroom) {
-    GenericCommand.Builder start = ImClient.convStart(peer, members, "{\"name\":\"n\"}");
+    GenericCommand.Builder start = Commands.convStart(peer, members, "{\"name\":\"n\"}");
     start.getConvMessageBuilder().setUnique(unique).setTransient(chatroom);
     GenericCommand started = client.call(start, WAIT);
     assertEquals(OpType.started, started.getOp(), started::toString);
@@ -169,9 +140,9 @@ class HostileClientIT {
   @Test
   void outsiders_cannot_ack_read_or_query_read_positions() {
     String a = unique("a"), b = unique("b"), x = unique("x");
-    ImClient alice = login(a);
-    ImClient bob = login(b);
-    ImClient outsider = login(x);
+    ImClient alice = clients.loginAs(APP, a);
+    ImClient bob = clients.loginAs(APP, b);
+    ImClient outsider = clients.loginAs(APP, x);
     String cid = start(alice, a, List.of(b), false, false);
     GenericCommand sent =
         send(alice, a, cid, DirectCommand.newBuilder().setMsg("{\"_lctext\":\"hi\"}").setR(true));
@@ -210,8 +181,8 @@ class HostileClientIT {
   @Test
   void outsiders_cannot_send_mute_update_read_history_or_list_moderation() {
     String a = unique("a"), x = unique("x");
-    ImClient alice = login(a);
-    ImClient outsider = login(x);
+    ImClient alice = clients.loginAs(APP, a);
+    ImClient outsider = clients.loginAs(APP, x);
     String cid = start(alice, a, List.of(unique("b")), false, false);
     assertEquals(4401, code(text(outsider, x, cid, "spam")));
     assertEquals(
@@ -257,8 +228,8 @@ class HostileClientIT {
   @Test
   void chatroom_commands_need_a_joined_member() {
     String host = unique("host"), x = unique("x");
-    ImClient owner = login(host);
-    ImClient visitor = login(x);
+    ImClient owner = clients.loginAs(APP, host);
+    ImClient visitor = clients.loginAs(APP, x);
     String room = start(owner, host, List.of(), false, true);
     assertEquals(4401, code(text(visitor, x, room, "drive-by")), "send before joining");
     assertEquals(
@@ -311,9 +282,9 @@ class HostileClientIT {
   @Test
   void private_conversations_cannot_be_self_joined_where_the_app_closes_them() {
     String a = unique("a"), b = unique("b"), x = unique("x");
-    ImClient alice = login(CLOSED_APP, a);
-    login(CLOSED_APP, b);
-    ImClient outsider = login(CLOSED_APP, x);
+    ImClient alice = clients.loginAs(CLOSED_APP, a);
+    clients.loginAs(CLOSED_APP, b);
+    ImClient outsider = clients.loginAs(CLOSED_APP, x);
     String oneToOne = start(alice, a, List.of(b), true, false);
     String group = start(alice, a, List.of(b), false, false);
     GenericCommand refused =
@@ -325,8 +296,8 @@ class HostileClientIT {
     assertEquals(List.of(x), joined.getConvMessage().getAllowedPidsList(), joined::toString);
 
     String c = unique("c"), d = unique("d"), y = unique("y");
-    ImClient carol = login(c);
-    ImClient other = login(y);
+    ImClient carol = clients.loginAs(APP, c);
+    ImClient other = clients.loginAs(APP, y);
     String open = start(carol, c, List.of(d), true, false);
     GenericCommand leanCloudRule =
         other.call(convB(y, OpType.add, ConvCommand.newBuilder().setCid(open).addM(y)), WAIT);
@@ -339,8 +310,8 @@ class HostileClientIT {
   @Test
   void query_results_carry_the_last_message_to_members_only() throws Exception {
     String a = unique("a"), x = unique("x");
-    ImClient alice = login(a);
-    ImClient outsider = login(x);
+    ImClient alice = clients.loginAs(APP, a);
+    ImClient outsider = clients.loginAs(APP, x);
     String cid = start(alice, a, List.of(unique("b")), false, false);
     text(alice, a, cid, "secret");
     ConvCommand.Builder byId =
@@ -376,9 +347,9 @@ class HostileClientIT {
   @Test
   void unique_conversation_ids_are_deterministic_and_keyed_per_app() {
     String a = unique("a"), b = unique("b");
-    ImClient alice = login(a);
-    ImClient bob = login(b);
-    ImClient aliceElsewhere = login(CLOSED_APP, a);
+    ImClient alice = clients.loginAs(APP, a);
+    ImClient bob = clients.loginAs(APP, b);
+    ImClient aliceElsewhere = clients.loginAs(CLOSED_APP, a);
     String fromAlice = start(alice, a, List.of(b), true, false);
     String fromBob = start(bob, b, List.of(a), true, false);
     String otherApp = start(aliceElsewhere, a, List.of(b), true, false);
@@ -390,8 +361,8 @@ class HostileClientIT {
   @Test
   void no_member_can_eject_the_creator_under_the_defaults() {
     String a = unique("a"), b = unique("b");
-    ImClient creator = login(a);
-    ImClient member = login(b);
+    ImClient creator = clients.loginAs(APP, a);
+    ImClient member = clients.loginAs(APP, b);
     String cid = start(creator, a, List.of(b), false, false);
     GenericCommand kick =
         member.call(convB(b, OpType.remove, ConvCommand.newBuilder().setCid(cid).addM(a)), WAIT);
@@ -421,9 +392,9 @@ class HostileClientIT {
   void a_flooding_client_is_refused_then_closed_while_a_bystander_on_the_node_is_served()
       throws Exception {
     String f = unique("flood"), p = unique("p"), q = unique("q");
-    ImClient flooder = login(f);
-    ImClient peter = login(p);
-    ImClient quinn = login(q);
+    ImClient flooder = clients.loginAs(APP, f);
+    ImClient peter = clients.loginAs(APP, p);
+    ImClient quinn = clients.loginAs(APP, q);
     String target = start(flooder, f, List.of(unique("victim")), false, false);
     String chat = start(peter, p, List.of(q), false, false);
     AtomicBoolean flooding = new AtomicBoolean(true);
@@ -447,7 +418,7 @@ class HostileClientIT {
     bystander.start();
     List<CompletableFuture<GenericCommand>> replies = new ArrayList<>();
     for (int n = 0; n < 300 && flooder.isOpen(); n++) {
-      replies.add(flooder.request(ImClient.direct(f, target, "{\"_lctext\":\"" + n + "\"}")));
+      replies.add(flooder.request(Commands.direct(f, target, "{\"_lctext\":\"" + n + "\"}")));
     }
     ImClient.CloseStatus close = flooder.awaitClose(WAIT);
     Thread.sleep(2500); // the bystander keeps going after the flood too
@@ -499,8 +470,8 @@ class HostileClientIT {
   @Test
   void history_and_other_requests_have_their_own_rates() {
     String h = unique("h"), o = unique("o");
-    ImClient reader = login(h);
-    ImClient busy = login(o);
+    ImClient reader = clients.loginAs(APP, h);
+    ImClient busy = clients.loginAs(APP, o);
     String cid = start(reader, h, List.of(), false, false); // 1 op of 30
     List<Integer> history =
         IntStream.range(0, 126)
@@ -540,7 +511,7 @@ class HostileClientIT {
   @Test
   void receipts_over_the_rate_are_skipped_and_never_close_the_connection() {
     String r = unique("reader");
-    ImClient reader = login(r);
+    ImClient reader = clients.loginAs(APP, r);
     String cid = start(reader, r, List.of(), false, false);
     List<GenericCommand> answers =
         IntStream.range(0, 1300)
@@ -564,22 +535,22 @@ class HostileClientIT {
 
   @Test
   void a_connection_holds_at_most_16_clients() {
-    ImClient socket = login(unique("c0"));
+    ImClient socket = clients.loginAs(APP, unique("c0"));
     for (int n = 1; n < 16; n++) {
       assertEquals(
-          OpType.opened, socket.call(ImClient.sessionOpen(APP, unique("c" + n)), WAIT).getOp());
+          OpType.opened, socket.call(Commands.sessionOpen(APP, unique("c" + n)), WAIT).getOp());
     }
-    GenericCommand seventeenth = socket.call(ImClient.sessionOpen(APP, unique("c16")), WAIT);
+    GenericCommand seventeenth = socket.call(Commands.sessionOpen(APP, unique("c16")), WAIT);
     assertEquals(4113, code(seventeenth), seventeenth::toString);
     assertEquals("APP_QUOTA_EXCEEDED", seventeenth.getErrorMessage().getReason());
     assertEquals(
-        CommandType.echo, socket.call(ImClient.echo(), WAIT).getCmd(), "the connection serves on");
+        CommandType.echo, socket.call(Commands.echo(), WAIT).getCmd(), "the connection serves on");
   }
 
   @Test
   void requests_name_a_bounded_number_of_ids() {
     String r = unique("r");
-    ImClient client = login(r);
+    ImClient client = clients.loginAs(APP, r);
     List<String> ids = IntStream.range(0, 101).mapToObj(n -> String.format("%024x", n)).toList();
     GenericCommand read =
         client.call(
@@ -634,7 +605,7 @@ class HostileClientIT {
   @Test
   void messages_and_edits_are_bounded() {
     String a = unique("a");
-    ImClient alice = login(a);
+    ImClient alice = clients.loginAs(APP, a);
     String cid = start(alice, a, List.of(unique("b")), false, false);
     List<String> mentions = Collections.nCopies(21, "someone");
     assertEquals(
@@ -683,12 +654,12 @@ class HostileClientIT {
   @Test
   void attributes_are_bounded_in_size_and_nesting() {
     String a = unique("a");
-    ImClient alice = login(a);
+    ImClient alice = clients.loginAs(APP, a);
     GenericCommand.Builder big =
-        ImClient.convStart(a, List.of(), "{\"blob\":\"" + "x".repeat(17 * 1024) + "\"}");
+        Commands.convStart(a, List.of(), "{\"blob\":\"" + "x".repeat(17 * 1024) + "\"}");
     assertEquals(4306, code(alice.call(big, WAIT)));
     GenericCommand.Builder deep =
-        ImClient.convStart(a, List.of(), "{\"a\":" + "[".repeat(17) + "]".repeat(17) + "}");
+        Commands.convStart(a, List.of(), "{\"a\":" + "[".repeat(17) + "]".repeat(17) + "}");
     assertEquals(4306, code(alice.call(deep, WAIT)));
     String cid = start(alice, a, List.of(), false, false);
     String chunk = "{\"log\":{\"__op\":\"Add\",\"objects\":[\"" + "y".repeat(4000) + "\"]}}";
@@ -713,12 +684,12 @@ class HostileClientIT {
 
   @Test
   void client_ids_are_checked_at_login_and_wherever_members_are_named() {
-    ImClient anyone = TestClients.login(node, APP, unique("ok"), open, WAIT);
-    GenericCommand longLogin = anyone.call(ImClient.sessionOpen(APP, "l".repeat(65)), WAIT);
+    ImClient anyone = clients.loginAs(APP, unique("ok"));
+    GenericCommand longLogin = anyone.call(Commands.sessionOpen(APP, "l".repeat(65)), WAIT);
     assertEquals(4103, code(longLogin), longLogin::toString);
     String a = unique("a");
-    ImClient alice = login(a);
-    assertEquals(4103, code(alice.call(ImClient.convStart(a, List.of("bell\u0007"), null), WAIT)));
+    ImClient alice = clients.loginAs(APP, a);
+    assertEquals(4103, code(alice.call(Commands.convStart(a, List.of("bell\u0007"), null), WAIT)));
     String cid = start(alice, a, List.of(), false, false);
     assertEquals(
         4103,
@@ -732,7 +703,7 @@ class HostileClientIT {
   @Test
   void malformed_conversation_ids_are_refused_at_the_edge() {
     String a = unique("a");
-    ImClient alice = login(a);
+    ImClient alice = clients.loginAs(APP, a);
     assertEquals(4401, code(text(alice, a, "../../etc/passwd", "x")));
     assertEquals(
         4303,

@@ -3,8 +3,8 @@ package io.parley.node.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.parley.node.conversation.Conversation;
-import io.parley.node.conversation.ConversationSettings;
 import io.parley.node.message.HistoryQuery;
+import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;

@@ -9,6 +9,7 @@ import io.parley.node.testing.NodeProcess;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
 import io.parley.node.testing.TestTls;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
@@ -77,10 +78,10 @@ class CassandraTlsIT {
     try (TestNode node = TestNode.start(ports, ports, config, cassandra.contactPoint())) {
       ImClient tom = TestClients.login(node, "parley-dev", "tls-tom", clients, WAIT);
       String cid =
-          tom.call(ImClient.convStart("tls-tom", List.of("tls-jerry"), "{}"), WAIT)
+          tom.call(Commands.convStart("tls-tom", List.of("tls-jerry"), "{}"), WAIT)
               .getConvMessage()
               .getCid();
-      GenericCommand ack = tom.call(ImClient.direct("tls-tom", cid, "over TLS"), WAIT);
+      GenericCommand ack = tom.call(Commands.direct("tls-tom", cid, "over TLS"), WAIT);
       assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
       assertFalse(ack.getAckMessage().hasCode(), ack::toString);
 

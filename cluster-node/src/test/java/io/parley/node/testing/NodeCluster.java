@@ -1,49 +1,108 @@
 package io.parley.node.testing;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Real nodes in one cluster for a test class: {@code @RegisterExtension static NodeCluster cluster
- * = new NodeCluster(2);} starts them before the class (the first one is the seed) and stops them
- * after it. Needs {@link SharedCassandra} on the class too.
+ * The real nodes of a test class, in one cluster on the shared test Cassandra: the one fixture
+ * every cluster-node IT gets its nodes from.
+ *
+ * <pre>{@code
+ * @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);            // shared
+ * @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1, "parley.x = 4");
+ * @RegisterExtension static final NodeCluster CLUSTER = NodeCluster.isolated(2, "");   // private
+ * }</pre>
+ *
+ * <p>A cluster is declared by its size and the few settings the class overrides (HOCON on top of
+ * {@link TestNode}'s base settings; the first node is the seed). By default it is <b>shared</b>:
+ * classes of the same test JVM that declare the same size and settings get the same running nodes,
+ * started by the first of them. A shared cluster on default settings stays up until the end of the
+ * run; one with overrides (limits, hook URLs, short timers…) is stopped as soon as another class
+ * needs a cluster, so its settings never act on other classes' data. Tests on a shared cluster must
+ * not rely on a fresh node: unique client and conversation ids per test, no global counts. A class
+ * that needs nodes to itself (fresh in-memory state) or the JVM to itself (it measures threads,
+ * heap or latency) declares {@link #isolated}: every idle shared cluster is stopped, then its own
+ * nodes start before the class and stop after it.
  */
 public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 
-  private final int size;
-  private final String config;
-  private final List<TestNode.Ports> ports = new ArrayList<>();
-  private final List<TestNode> nodes = new ArrayList<>();
+  /** What makes two clusters interchangeable. */
+  private record Settings(int size, String config) {}
 
+  /** The running shared clusters (guarded by itself: classes may run in parallel one day). */
+  private static final Map<Settings, Nodes> SHARED = new HashMap<>();
+
+  private final Settings settings;
+  private final boolean shared;
+  private Nodes nodes;
+
+  /** A shared cluster of {@code size} nodes on the default test settings. */
   public NodeCluster(int size) {
     this(size, "");
   }
 
+  /** A shared cluster of {@code size} nodes with {@code config} over the default test settings. */
   public NodeCluster(int size, String config) {
-    this.size = size;
-    this.config = config;
+    this(new Settings(size, config.strip()), true);
+  }
+
+  private NodeCluster(Settings settings, boolean shared) {
+    this.settings = settings;
+    this.shared = shared;
+  }
+
+  /**
+   * A cluster for this class alone, with no other nodes running in the JVM: started before it,
+   * stopped after it, never reused.
+   */
+  public static NodeCluster isolated(int size, String config) {
+    return new NodeCluster(new Settings(size, config.strip()), false);
   }
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     SharedCassandra.get();
-    for (int n = 0; n < size; n++) {
-      ports.add(TestNode.Ports.free());
+    if (!shared) {
+      stopIdleShared(null);
+      nodes = Nodes.start(settings);
+      return;
     }
-    startAll();
+    synchronized (SHARED) {
+      stopIdleShared(settings);
+      nodes = SHARED.get(settings);
+      if (nodes == null) {
+        nodes = Nodes.start(settings);
+        SHARED.put(settings, nodes);
+        // closed when the whole test run ends (the root context closes its store)
+        context
+            .getRoot()
+            .getStore(ExtensionContext.Namespace.create(NodeCluster.class))
+            .put(settings, (ExtensionContext.Store.CloseableResource) () -> stopShared(settings));
+      }
+      nodes.users++;
+    }
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
-    stopAll();
+    if (!shared) {
+      nodes.stop();
+      return;
+    }
+    synchronized (SHARED) {
+      nodes.users--;
+    }
   }
 
   /** Node {@code index} (0 is the seed). */
   public TestNode node(int index) {
-    return nodes.get(index);
+    return nodes.running.get(index);
   }
 
   public TestNode first() {
@@ -54,22 +113,81 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
     return node(1);
   }
 
-  /** Stops every node, then starts them again on the same ports: only Cassandra keeps the state. */
+  /**
+   * Stops every node, then starts them again on the same ports: only Cassandra keeps the state. On
+   * a shared cluster, only while no other class uses it (classes run one after the other).
+   */
   public void restartAll() {
-    stopAll();
-    startAll();
-  }
-
-  private void startAll() {
-    for (TestNode.Ports nodePorts : ports) {
-      nodes.add(TestNode.start(nodePorts, ports.get(0), config));
+    synchronized (SHARED) {
+      if (shared && nodes.users > 1) {
+        throw new IllegalStateException(
+            "another class uses these nodes now: declare NodeCluster.isolated to restart them");
+      }
+      nodes.stop();
+      nodes.startAll();
     }
   }
 
-  private void stopAll() {
-    for (int n = nodes.size() - 1; n >= 0; n--) {
-      nodes.get(n).close();
+  /**
+   * Stops the shared clusters no class uses now: those with overrides other than {@code wanted}, or
+   * all of them when nothing is wanted (an isolated class).
+   */
+  private static void stopIdleShared(Settings wanted) {
+    synchronized (SHARED) {
+      Iterator<Map.Entry<Settings, Nodes>> entries = SHARED.entrySet().iterator();
+      while (entries.hasNext()) {
+        Map.Entry<Settings, Nodes> entry = entries.next();
+        boolean stop =
+            wanted == null
+                || (!entry.getKey().config().isEmpty() && !entry.getKey().equals(wanted));
+        if (stop && entry.getValue().users == 0) {
+          entry.getValue().stop();
+          entries.remove();
+        }
+      }
     }
-    nodes.clear();
+  }
+
+  private static void stopShared(Settings settings) {
+    synchronized (SHARED) {
+      Nodes nodes = SHARED.remove(settings);
+      if (nodes != null) {
+        nodes.stop();
+      }
+    }
+  }
+
+  /** The nodes of one cluster, on ports kept across restarts. */
+  private static final class Nodes {
+    private final Settings settings;
+    private final List<TestNode.Ports> ports = new ArrayList<>();
+    private final List<TestNode> running = new ArrayList<>();
+    private int users;
+
+    private Nodes(Settings settings) {
+      this.settings = settings;
+      for (int n = 0; n < settings.size(); n++) {
+        ports.add(TestNode.Ports.free());
+      }
+    }
+
+    static Nodes start(Settings settings) {
+      Nodes nodes = new Nodes(settings);
+      nodes.startAll();
+      return nodes;
+    }
+
+    void startAll() {
+      for (TestNode.Ports nodePorts : ports) {
+        running.add(TestNode.start(nodePorts, ports.get(0), settings.config()));
+      }
+    }
+
+    void stop() {
+      for (int n = running.size() - 1; n >= 0; n--) {
+        running.get(n).close();
+      }
+      running.clear();
+    }
   }
 }

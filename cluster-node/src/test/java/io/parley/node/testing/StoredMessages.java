@@ -2,7 +2,6 @@ package io.parley.node.testing;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,12 +22,7 @@ public final class StoredMessages {
    * twice.
    */
   public static List<String> rows(String appId, String cid) {
-    String[] hostPort = SharedCassandra.contactPoint().split(":");
-    try (CqlSession session =
-        CqlSession.builder()
-            .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
-            .withLocalDatacenter("datacenter1")
-            .build()) {
+    try (CqlSession session = Cql.connect()) {
       List<String> texts = new ArrayList<>();
       for (Row row :
           session.execute(
@@ -40,6 +34,34 @@ public final class StoredMessages {
         texts.add(row.getString("data"));
       }
       return texts;
+    }
+  }
+
+  /**
+   * Deletes every stored message of {@code cid} behind the node's back: what is delivered
+   * afterwards can only come from the node's memory.
+   */
+  public static void deleteAll(String appId, String cid) {
+    try (CqlSession session = Cql.connect()) {
+      Set<Integer> months = new HashSet<>();
+      for (Row row :
+          session.execute(
+              "SELECT month FROM "
+                  + SharedCassandra.keyspace()
+                  + ".conversation_messages WHERE app_id = ? AND cid = ? ALLOW FILTERING",
+              appId,
+              cid)) {
+        months.add(row.getInt("month"));
+      }
+      for (int month : months) {
+        session.execute(
+            "DELETE FROM "
+                + SharedCassandra.keyspace()
+                + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ?",
+            appId,
+            cid,
+            month);
+      }
     }
   }
 }

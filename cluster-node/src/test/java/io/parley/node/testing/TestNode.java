@@ -29,6 +29,27 @@ public final class TestNode implements AutoCloseable {
     }
   }
 
+  /** The default app's entry in {@code parley.apps}, for classes that declare more apps. */
+  public static final String DEV_APP =
+      "{ app-id = \"parley-dev\", app-key = \"parley-dev-key\", master-key = \"parley-dev-master\" }";
+
+  /**
+   * The per-minute rates as shipped, for the classes that test them (the base settings turn them
+   * off: feature tests drive many requests from one address in seconds).
+   */
+  public static final String SHIPPED_RATES =
+      String.join(
+          "\n",
+          "parley.limits.direct-per-minute = 60",
+          "parley.limits.history-per-minute = 120",
+          "parley.limits.ops-per-minute = 30",
+          "parley.limits.receipts-per-minute = 1200");
+
+  /** {@code parley.apps} with {@code entries} (HOCON objects), e.g. {@link #DEV_APP} and others. */
+  public static String apps(String... entries) {
+    return "parley.apps = [\n  " + String.join(",\n  ", entries) + "\n]";
+  }
+
   private final ActorSystem<Void> system;
   private final Ports ports;
   private final GatewayBinding binding;
@@ -95,8 +116,8 @@ public final class TestNode implements AutoCloseable {
         "datastax-java-driver.basic.contact-points = [\"" + contactPoint + "\"]",
         "datastax-java-driver.advanced.session-leak.threshold = 50",
         // Feature tests drive many requests and logins from 127.0.0.1 in seconds: LeanCloud's
-        // per-minute rates
-        // are off here. HostileClientIT, NodeLimitsIT and LiveFuzzIT run with the shipped defaults.
+        // per-minute rates are off here. HostileClientIT, NodeLimitsIT and LiveFuzzIT run with the
+        // shipped defaults (SHIPPED_RATES).
         "parley.limits.direct-per-minute = 0",
         "parley.limits.history-per-minute = 0",
         "parley.limits.ops-per-minute = 0",

@@ -3,13 +3,7 @@ package io.parley.protocol.client;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.Frame;
 import io.parley.protocol.Subprotocol;
-import io.parley.protocol.wire.CommandType;
-import io.parley.protocol.wire.ConvCommand;
-import io.parley.protocol.wire.DirectCommand;
 import io.parley.protocol.wire.GenericCommand;
-import io.parley.protocol.wire.JsonObjectMessage;
-import io.parley.protocol.wire.OpType;
-import io.parley.protocol.wire.SessionCommand;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -39,8 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code i} (an {@code error} reply completes normally: inspect it). Every other inbound frame —
  * pushes, and replies whose {@code i} nobody waits for — is queued in arrival order for {@link
  * #nextPush}/{@link #pollPush}. Fragmented messages are reassembled by {@link InboundListener}; the
- * frame builders are at the end of this class. Safe for one test thread plus the WebSocket listener
- * thread; sends are serialized.
+ * commands to send are built by {@link Commands}. Safe for one test thread plus the WebSocket
+ * listener thread; sends are serialized.
  *
  * <p>Failures are unchecked: {@link UncheckedIOException} for a failed connect (its cause is the
  * {@link java.net.http.WebSocketHandshakeException} for HTTP-level rejections), {@link TimedOut}
@@ -404,63 +398,6 @@ public final class ImClient implements AutoCloseable {
 
   private static String oneLine(GenericCommand command) {
     return command.toString().replace('\n', ' ').trim();
-  }
-
-  // ------------------------------------------------------------------------------------------------ builders
-
-  /**
-   * {@code session/open} for {@code peerId} (the envelope {@code i} is set by {@link #request}).
-   */
-  public static GenericCommand.Builder sessionOpen(String appId, String peerId) {
-    GenericCommand.Builder builder =
-        GenericCommand.newBuilder()
-            .setCmd(CommandType.session)
-            .setOp(OpType.open)
-            .setAppId(appId)
-            .setSessionMessage(SessionCommand.newBuilder().setUa("parley-imclient/1"));
-    if (peerId != null) {
-      builder.setPeerId(peerId);
-    }
-    return builder;
-  }
-
-  /** {@code session/close} for {@code peerId}. */
-  public static GenericCommand.Builder sessionClose(String peerId) {
-    return GenericCommand.newBuilder()
-        .setCmd(CommandType.session)
-        .setOp(OpType.close)
-        .setPeerId(peerId)
-        .setSessionMessage(SessionCommand.getDefaultInstance());
-  }
-
-  /** {@code conv/start} with the given members and attributes ({@code attrJson} may be null). */
-  public static GenericCommand.Builder convStart(
-      String peerId, List<String> members, String attrJson) {
-    ConvCommand.Builder conv = ConvCommand.newBuilder().addAllM(members);
-    if (attrJson != null) {
-      conv.setAttr(JsonObjectMessage.newBuilder().setData(attrJson));
-    }
-    return GenericCommand.newBuilder()
-        .setCmd(CommandType.conv)
-        .setOp(OpType.start)
-        .setPeerId(peerId)
-        .setConvMessage(conv);
-  }
-
-  /**
-   * {@code direct}: send {@code msg} (e.g. {@code {"_lctype":-1,"_lctext":"hi"}}) to conversation
-   * {@code cid}.
-   */
-  public static GenericCommand.Builder direct(String peerId, String cid, String msg) {
-    return GenericCommand.newBuilder()
-        .setCmd(CommandType.direct)
-        .setPeerId(peerId)
-        .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg(msg));
-  }
-
-  /** {@code echo} (the JS SDK's application-level heartbeat). */
-  public static GenericCommand.Builder echo() {
-    return GenericCommand.newBuilder().setCmd(CommandType.echo);
   }
 
   @Override

@@ -85,14 +85,14 @@ class ImClientTest {
       assertEquals(Optional.of("lc.protobuf2.3"), client.acceptedSubprotocol());
       assertTrue(client.isOpen());
 
-      GenericCommand opened = client.call(ImClient.sessionOpen("app", "Tom"), WAIT);
+      GenericCommand opened = client.call(Commands.sessionOpen("app", "Tom"), WAIT);
       assertEquals(OpType.opened, opened.getOp());
       assertEquals(1, opened.getI(), "first serial id is 1");
       assertEquals("Tom", opened.getPeerId());
       assertEquals(
           CommandType.goaway, client.nextPush(WAIT).getCmd(), "the push sent before the reply");
 
-      assertEquals(2, client.call(ImClient.echo(), WAIT).getI());
+      assertEquals(2, client.call(Commands.echo(), WAIT).getI());
       GenericCommand error =
           client.call(GenericCommand.newBuilder().setCmd(CommandType.read), WAIT);
       assertEquals(CommandType.error, error.getCmd(), "an error reply completes normally");
@@ -111,7 +111,7 @@ class ImClientTest {
       assertEquals("/ws?subprotocol=lc.json.3", connection.requestTarget);
       assertFalse(connection.headers.containsKey("sec-websocket-protocol"));
       assertEquals(Optional.empty(), client.acceptedSubprotocol());
-      assertEquals(OpType.opened, client.call(ImClient.sessionOpen("app", "Tom"), WAIT).getOp());
+      assertEquals(OpType.opened, client.call(Commands.sessionOpen("app", "Tom"), WAIT).getOp());
     }
   }
 

@@ -403,6 +403,13 @@ final class LeanConnection extends GraphStage<FlowShape<ByteString, ByteString>>
       }
       if (outbound instanceof Outbound.Send send) {
         write(render(send.frame()));
+      } else if (outbound instanceof Outbound.SendAll all) {
+        // One write for the batch: the socket takes it in one pull.
+        org.apache.pekko.util.ByteStringBuilder bytes = ByteString.createBuilder();
+        for (Frame frame : all.frames()) {
+          bytes.append(render(frame));
+        }
+        write(bytes.result());
       } else if (outbound instanceof Outbound.Close close) {
         sendClose(close.code(), close.reason());
       }

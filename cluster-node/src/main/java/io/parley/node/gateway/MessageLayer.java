@@ -253,6 +253,8 @@ final class MessageLayer
       private void onOutbound(Outbound outbound) {
         if (outbound instanceof Outbound.Send send) {
           offer(render(send.frame()));
+        } else if (outbound instanceof Outbound.SendAll all) {
+          all.frames().forEach(frame -> offer(render(frame)));
         } else if (outbound instanceof Outbound.Close close) {
           offer(new FrameHandler.ActivelyCloseWithCode(Option.apply(close.code()), close.reason()));
           startClosing();

@@ -484,7 +484,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /** Pushes only (never a refusal), so no refusal is counted. */
   private Behavior<Command> onEmitAll(EmitAll all) {
-    all.commands().forEach(this::send);
+    sendAll(all.commands());
     resumeHeldInput();
     return Behaviors.same();
   }
@@ -1254,6 +1254,28 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       LOG.trace("{} -> {}", remoteAddress, command);
     }
     out.tell(new Outbound.Send(codec.encode(command)));
+    sent(command);
+  }
+
+  /**
+   * Writes {@code commands} to the socket as one batch (a v1 login's offline queue: up to
+   * offline-conversations × offline-messages-per-conversation frames, back to back), so that the
+   * burst counts once against the socket's outbound buffer instead of closing it as a slow reader.
+   */
+  private void sendAll(List<GenericCommand> commands) {
+    List<io.parley.protocol.Frame> frames = new java.util.ArrayList<>(commands.size());
+    for (GenericCommand command : commands) {
+      if (LOG.isTraceEnabled()) {
+        LOG.trace("{} -> {}", remoteAddress, command);
+      }
+      frames.add(codec.encode(command));
+    }
+    out.tell(new Outbound.SendAll(frames));
+    commands.forEach(this::sent);
+  }
+
+  /** What follows a frame written: its count, and what waited for it. */
+  private void sent(GenericCommand command) {
     count(command);
     if (command.hasI()) {
       String settled = conversations.answered(command.getI());

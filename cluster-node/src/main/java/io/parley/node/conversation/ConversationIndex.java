@@ -1,5 +1,6 @@
 package io.parley.node.conversation;
 
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.ConversationState.Kind;
@@ -41,8 +42,12 @@ public final class ConversationIndex implements Conversation.MemberIndex {
 
   private static final int MONTHS_SCANNED = 36;
 
+  /** Rows per page of a client's conversations (one page for almost every client). */
+  private static final int MEMBER_PAGE = 5_000;
+
   private final ActorSystem<?> system;
   private final CassandraSession session;
+  private final io.parley.node.concurrent.PreparedStatements statements;
   private final String keyspace;
   private final Retries retries;
   private final int scanned;
@@ -106,6 +111,7 @@ public final class ConversationIndex implements Conversation.MemberIndex {
     // Its own session: sharing the journal plugin's config path would skip the plugin's table
     // creation.
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
+    this.statements = new io.parley.node.concurrent.PreparedStatements(session);
     this.keyspace = keyspace;
   }
 
@@ -379,15 +385,25 @@ public final class ConversationIndex implements Conversation.MemberIndex {
    * scanned} rows of the client's partition are read (member-conversations-scanned).
    */
   public CompletionStage<List<String>> conversationsOf(String appId, String clientId, int limit) {
-    return Futures.direct(
-            session.selectAll(
-                "SELECT cid, active_at FROM "
-                    + keyspace
-                    + ".conversations_by_member WHERE app_id = ? AND client_id = ? LIMIT ?",
-                appId,
-                clientId,
-                scanned))
-        .thenApply(
+    // Every login reads this (the unread notice, the v1 offline push): a prepared statement run on
+    // the driver directly, not the connector's selectAll, which materializes a stream per read.
+    return statements
+        .get(
+            "SELECT cid, active_at FROM "
+                + keyspace
+                + ".conversations_by_member WHERE app_id = ? AND client_id = ? LIMIT ?")
+        .thenCompose(
+            statement ->
+                session
+                    .underlying()
+                    .thenCompose(
+                        cql ->
+                            cql.executeAsync(
+                                statement
+                                    .bind(appId, clientId, scanned)
+                                    .setPageSize(Math.min(scanned, MEMBER_PAGE)))))
+        .thenCompose(first -> allRows(first, new ArrayList<>()))
+        .thenApplyAsync(
             rows ->
                 rows.stream()
                     .sorted(
@@ -397,7 +413,16 @@ public final class ConversationIndex implements Conversation.MemberIndex {
                             .reversed())
                     .limit(limit)
                     .map(row -> row.getString("cid"))
-                    .toList());
+                    .toList(),
+            system.executionContext());
+  }
+
+  /** The rows of {@code page} and of the pages after it (fetched one after the other). */
+  private static CompletionStage<List<Row>> allRows(AsyncResultSet page, List<Row> into) {
+    page.currentPage().forEach(into::add);
+    return page.hasMorePages()
+        ? page.fetchNextPage().thenCompose(next -> allRows(next, into))
+        : CompletableFuture.completedFuture(into);
   }
 
   /**

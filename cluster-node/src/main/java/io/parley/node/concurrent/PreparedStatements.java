@@ -20,6 +20,12 @@ public final class PreparedStatements {
   }
 
   public CompletionStage<PreparedStatement> get(String cql) {
+    // Every login's member-index read comes here: the prepared statement without taking the map's
+    // lock, which compute does.
+    CompletionStage<PreparedStatement> ready = prepared.get(cql);
+    if (ready != null && !ready.toCompletableFuture().isCompletedExceptionally()) {
+      return ready;
+    }
     return prepared.compute(
         cql,
         (key, current) ->

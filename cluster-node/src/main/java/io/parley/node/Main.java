@@ -54,7 +54,9 @@ public final class Main {
             context -> {
               ActorSystem<?> system = context.getSystem();
               try {
-                init(system, NodeSettings.fromConfig(system.settings().config()));
+                NodeSettings settings = NodeSettings.fromConfig(system.settings().config());
+                ExitWatchdog.install(system, settings.haltAfterShutdown());
+                init(system, settings);
               } catch (RuntimeException e) {
                 system.log().error("Parley node failed to start: {}", e.getMessage());
                 System.err.println("Parley node failed to start: " + e.getMessage());

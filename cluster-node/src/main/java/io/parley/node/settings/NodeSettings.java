@@ -26,7 +26,8 @@ public record NodeSettings(
     Security security,
     Rest rest,
     CassandraTls cassandraTls,
-    DailyClientWrites dailyClients) {
+    DailyClientWrites dailyClients,
+    Duration haltAfterShutdown) {
 
   /**
    * One application: the ids and keys its SDKs are configured with, its REST rate limits ({@link
@@ -286,7 +287,8 @@ public record NodeSettings(
         new Security(config.getDuration("security.signature-validity")),
         Rest.fromConfig(config.getConfig("rest")),
         CassandraTls.fromConfig(config.getConfig("cassandra.tls")),
-        section(root, "parley.daily-clients", DailyClientWrites::fromConfig));
+        section(root, "parley.daily-clients", DailyClientWrites::fromConfig),
+        config.getDuration("halt-after-shutdown"));
   }
 
   /**

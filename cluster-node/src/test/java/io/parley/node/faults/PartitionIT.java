@@ -75,7 +75,7 @@ class PartitionIT {
         netns.isolate(2);
         System.out.println(
             "[partition] " + minority.spec().name() + " cut off from the two others");
-        boolean exited = minority.waitExit(Duration.ofSeconds(60));
+        boolean exited = minority.waitExit(Duration.ofSeconds(90));
         long downed = System.currentTimeMillis();
         System.out.println(
             "[partition] "

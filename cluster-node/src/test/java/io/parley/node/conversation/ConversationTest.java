@@ -8,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.settings.ConversationSettings;
+import io.parley.node.testing.MutableClock;
 import io.parley.protocol.ErrorCode;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -1307,39 +1305,6 @@ class ConversationTest {
     add("Jerry", "Jerry");
     assertInstanceOf(Conversation.Sent.class, send("Jerry", text("to the app", false, null)));
     assertTrue(sent.isEmpty(), "a client's message to a system conversation is not fanned out");
-  }
-
-  /** A clock the test moves. */
-  static final class MutableClock extends Clock {
-    private volatile long millis;
-
-    MutableClock(long millis) {
-      this.millis = millis;
-    }
-
-    void set(long millis) {
-      this.millis = millis;
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis);
-    }
-
-    @Override
-    public long millis() {
-      return millis;
-    }
   }
 
   /** The shipped {@code parley.conversation} settings with these HOCON overrides. */

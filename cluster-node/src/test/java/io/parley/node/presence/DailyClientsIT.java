@@ -6,19 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.parley.node.testing.Cql;
+import io.parley.node.testing.MutableClock;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.SharedCassandra;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -46,7 +43,7 @@ class DailyClientsIT {
   @RegisterExtension static final Cql CQL = new Cql();
 
   /** The clock of the daily clients under test: moved to the next day by one test. */
-  private static final AtomicReference<Instant> NOW = new AtomicReference<>(Instant.now());
+  private static final MutableClock NOW = new MutableClock(System.currentTimeMillis());
 
   private static DailyClients daily;
 
@@ -59,7 +56,7 @@ class DailyClientsIT {
                         + KEYSPACE
                         + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
                 .setTimeout(Duration.ofSeconds(60)));
-    daily = new DailyClients(CLUSTER.first().system(), KEYSPACE, movable(), SETTINGS);
+    daily = new DailyClients(CLUSTER.first().system(), KEYSPACE, NOW, SETTINGS);
     org.apache.pekko.pattern.Patterns.retry(
             daily::createTable, 10, Duration.ofSeconds(2), CLUSTER.first().system().classicSystem())
         .toCompletableFuture()
@@ -88,13 +85,13 @@ class DailyClientsIT {
   void a_new_day_counts_everyone_again() throws Exception {
     loginConcurrently(OTHER_APP, "d-", 10);
     awaitCount(OTHER_APP, 10);
-    NOW.set(NOW.get().plus(Duration.ofDays(1)));
+    NOW.advance(Duration.ofDays(1));
     try {
       assertEquals(0, count(OTHER_APP));
       loginConcurrently(OTHER_APP, "d-", 10);
       awaitCount(OTHER_APP, 10);
     } finally {
-      NOW.set(NOW.get().minus(Duration.ofDays(1)));
+      NOW.advance(Duration.ofDays(-1));
     }
   }
 
@@ -144,24 +141,5 @@ class DailyClientsIT {
                 "clients_by_day")
             .one();
     return row == null ? 0 : ((Number) row.getObject("count")).longValue();
-  }
-
-  private static Clock movable() {
-    return new Clock() {
-      @Override
-      public java.time.ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(java.time.ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return NOW.get();
-      }
-    };
   }
 }

@@ -8,6 +8,7 @@ import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.settings.NodeSettings;
+import io.parley.protocol.Codecs;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Frame;
@@ -303,7 +304,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.dependencies = dependencies;
     this.settings = dependencies.settings().session();
     this.subprotocol = subprotocol;
-    this.codec = subprotocol.newCodec();
+    this.codec = Codecs.forSubprotocol(subprotocol);
     this.out = out;
     this.lastInboundNanos = lastInboundNanos;
     this.remoteAddress = remoteAddress;

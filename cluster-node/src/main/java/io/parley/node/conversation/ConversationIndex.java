@@ -394,8 +394,9 @@ public final class ConversationIndex implements Conversation.MemberIndex {
                 + ".conversations_by_member WHERE app_id = ? AND client_id = ? LIMIT ?")
         .thenCompose(
             statement ->
-                session
-                    .underlying()
+                // direct: the connector's session is a converted Scala future, whose non-async
+                // continuations go to the common pool (an OS thread each on 2 CPUs).
+                Futures.direct(session.underlying())
                     .thenCompose(
                         cql ->
                             cql.executeAsync(

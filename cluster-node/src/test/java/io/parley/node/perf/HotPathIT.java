@@ -5,6 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.OpenClients;
+import io.parley.node.testing.RawWebSocket;
+import io.parley.node.testing.TestNode;
+import io.parley.protocol.Codecs;
+import io.parley.protocol.JsonCodec;
+import io.parley.protocol.ProtocolException;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.CommandType;
@@ -12,6 +19,7 @@ import io.parley.protocol.wire.ConvCommand;
 import io.parley.protocol.wire.DirectCommand;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.OpType;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
@@ -33,6 +41,7 @@ class HotPathIT {
   private static final String APP = "parley-dev";
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final int MESSAGES = 300;
+  private static final int LOGINS = 100;
 
   /** Allowance for the JVM's and the client's own housekeeping threads during the run. */
   private static final int ALLOWED_THREAD_STARTS = 30;
@@ -88,6 +97,87 @@ class HotPathIT {
             + " KiB allocated per message (at most "
             + ALLOWED_KIB_PER_MESSAGE
             + "): a stream materialized per message, or a hop per member, is back");
+  }
+
+  /**
+   * Every login reads the member index for its unread notice (the v1 offline push alike). That read
+   * chained on the Cassandra connector's session, a converted Scala future, whose plain {@code
+   * thenCompose} runs on the common pool: one OS thread started per login on 2 CPUs. Jerry, with an
+   * unread message, logs in again and again on both nodes and gets his {@code unread} each time (so
+   * each login's read has completed), and as many new clients log in once.
+   */
+  @Test
+  void hundreds_of_logins_start_no_threads() {
+    ImClient tom = clients.login("Tom", CLUSTER.first());
+    GenericCommand started =
+        tom.call(
+            GenericCommand.newBuilder()
+                .setCmd(CommandType.conv)
+                .setOp(OpType.start)
+                .setPeerId(clients.id("Tom"))
+                .setConvMessage(ConvCommand.newBuilder().addM(clients.id("Jerry"))),
+            WAIT);
+    String cid = started.getConvMessage().getCid();
+    tom.call(
+        GenericCommand.newBuilder()
+            .setCmd(CommandType.direct)
+            .setPeerId(clients.id("Tom"))
+            .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("unread")),
+        WAIT);
+    logins(cid, 20); // warm-up: the first logins on a node start its pools' threads
+
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long before = threads.getTotalStartedThreadCount();
+    logins(cid, LOGINS);
+    long started_ = threads.getTotalStartedThreadCount() - before;
+
+    System.out.printf(
+        "HotPathIT: %d logins with an unread notice and %d without, %d threads started%n",
+        LOGINS, LOGINS, started_);
+    assertTrue(
+        started_ <= ALLOWED_THREAD_STARTS,
+        started_
+            + " threads started for "
+            + 2 * LOGINS
+            + " logins: a login's continuation runs on the common pool again");
+  }
+
+  /**
+   * {@code count} logins of Jerry, each until his unread notice, and {@code count} new clients. On
+   * raw sockets: the JDK's WebSocket client starts a thread of its own per handshake in this JVM.
+   */
+  private void logins(String cid, int count) {
+    for (int n = 0; n < count; n++) {
+      TestNode node = n % 2 == 0 ? CLUSTER.first() : CLUSTER.second();
+      GenericCommand unread = loginUntil(node, clients.id("Jerry"), CommandType.unread);
+      assertEquals(cid, unread.getUnreadMessage().getConvs(0).getCid(), unread::toString);
+      loginUntil(node, clients.id("Newcomer" + count + "-" + n), CommandType.session);
+    }
+  }
+
+  /**
+   * Opens a session for {@code peerId} over {@code lc.json.3} and returns the first {@code cmd}.
+   */
+  private static GenericCommand loginUntil(TestNode node, String peerId, CommandType cmd) {
+    JsonCodec json = Codecs.json();
+    try (RawWebSocket socket =
+        RawWebSocket.connect(
+            node.webSocketUri().getPort(), Subprotocol.JSON_3.id().orElseThrow(), 1 << 16)) {
+      socket.sendText(json.toJson(Commands.sessionOpen(APP, peerId).setI(1).build()));
+      while (true) {
+        RawWebSocket.Received frame = socket.read();
+        assertTrue(frame != null && frame.opcode() == 1, () -> "connection ended for " + peerId);
+        GenericCommand received = json.fromJson(frame.text());
+        if (received.getCmd() == CommandType.session) {
+          assertEquals(OpType.opened, received.getOp(), received::toString);
+        }
+        if (received.getCmd() == cmd) {
+          return received;
+        }
+      }
+    } catch (IOException | ProtocolException e) {
+      throw new AssertionError("login of " + peerId + " failed", e);
+    }
   }
 
   /**

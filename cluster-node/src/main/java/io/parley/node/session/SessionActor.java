@@ -7,6 +7,7 @@ import io.parley.node.presence.ClientPresence;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.TokenRevocation;
+import io.parley.node.session.SocketClients.LoggedIn;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
@@ -19,13 +20,8 @@ import io.parley.protocol.wire.OpType;
 import io.parley.protocol.wire.SessionCommand;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -136,14 +132,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private record Delivered(Delivery delivery) implements Command {}
 
   /** A login's credentials were checked: it opens, or gets the refusal. */
-  private record LoginChecked(GenericCommand open, String clientId, Credentials.Check check)
+  record LoginChecked(GenericCommand open, String clientId, Credentials.Check check)
       implements Command {}
 
   /**
    * A tagged login's presence registration answered ({@code accepted} false: another device holds
    * the tag; {@code failure}: late).
    */
-  private record PresenceRegistered(
+  record PresenceRegistered(
       GenericCommand open,
       String clientId,
       GenericCommand opened,
@@ -194,11 +190,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    */
   private static final Duration RENEW = Duration.ofSeconds(30);
 
-  /** Bounds of the shared-socket order: notices held, and reply keys remembered. */
-  static final int MAX_HELD = 1000;
-
-  static final int MAX_REPLIED = 256;
-
   private final Dependencies dependencies;
   private final NodeSettings.Session settings;
   private final Subprotocol subprotocol;
@@ -223,53 +214,17 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private final ActorRef<ClientPresence.Kicked> kicks;
   private final NodeMetrics metrics;
-  private final PresenceHooks presenceHooks;
 
-  /**
-   * Member events held back until this session's reply about the same conversation has gone out.
-   */
-  private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
+  /** The clients logged in on this socket and their app. */
+  private final SocketClients clients;
 
-  /**
-   * Pushes this session's own {@code direct} or {@code patch} caused for another client on this
-   * socket, held until the reply to that command has gone out (key: {@code m:}message id, {@code
-   * p:}patch time), oldest first; at most {@link #MAX_HELD} notices in all.
-   */
-  private final LinkedHashMap<String, List<Delivery>> held = new LinkedHashMap<>();
+  private final Login login;
 
-  private int heldCount;
-
-  /**
-   * Keys whose reply went out while several clients shared this socket: their pushes need no wait.
-   */
-  private final Map<String, Boolean> replied =
-      new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-          return size() > MAX_REPLIED;
-        }
-      };
-
-  /**
-   * Logged-in clients on this socket, in login order: the first one answers for requests without
-   * peerId.
-   */
-  private final Map<String, LoggedIn> sessions = new LinkedHashMap<>();
-
-  private NodeSettings.App app;
+  /** The order of this socket's pushes behind the replies that caused them. */
+  private final DeliveryGate gate;
 
   /** The inbound stream's ack, held back while too many sends are pending. */
   private ActorRef<Ack> heldAck;
-
-  /** The unknown app a Java SDK named in its push-service login: its session/open gets 4100. */
-  private String unknownApp;
-
-  private record LoggedIn(String clientId, String tag, String deviceId) {
-    /** Only tagged logins take part in single-device login (§5.1 step 4). */
-    boolean tagged() {
-      return tag != null && !tag.isEmpty() && !tag.equals("default");
-    }
-  }
 
   public static Behavior<Command> create(
       Dependencies dependencies,
@@ -315,7 +270,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.messages = dependencies.messages().create(context, inbox, remoteAddress);
     this.routes = new CommandRoutes(conversations, messages);
     this.rates = new ClientRates(dependencies.settings().limits());
-    this.presenceHooks = new PresenceHooks(dependencies.hooks());
     this.credentials =
         new Credentials(
             dependencies.settings(),
@@ -323,6 +277,19 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             dependencies.signatures(),
             dependencies.revocations(),
             dependencies.clock());
+    this.clients =
+        new SocketClients(
+            dependencies,
+            rates,
+            conversations,
+            messages,
+            inbox,
+            kicks,
+            remoteAddress,
+            subprotocol.version());
+    this.login =
+        new Login(this, context, dependencies, credentials, clients, metrics, remoteAddress);
+    this.gate = new DeliveryGate(inbox, clients.byId(), new GateSession());
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     // One periodic timer per socket: the read-idle check, and once logged in the renewals.
@@ -356,7 +323,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         if (message instanceof FrameReceived received) {
           return openOnFirstLogin(onFrame(received));
         } else if (message instanceof LoginChecked checked) {
-          return openOnFirstLogin(onLoginChecked(checked));
+          return openOnFirstLogin(login.onLoginChecked(checked));
         } else if (message == LoginTimedOut.INSTANCE) {
           return onLoginTimedOut();
         }
@@ -387,9 +354,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
   }
 
-  /** The first accepted login moves the connection to {@link #open()}. */
+  /**
+   * The first accepted login stops the login timeout and moves the connection to {@link #open()}.
+   */
   private Behavior<Command> openOnFirstLogin(Behavior<Command> next) {
-    return sessions.isEmpty() || next != Behaviors.<Command>same() ? next : open();
+    if (clients.isEmpty() || next != Behaviors.<Command>same()) {
+      return next;
+    }
+    timers.cancel(LoginTimedOut.INSTANCE);
+    return open();
   }
 
   /**
@@ -413,15 +386,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         } else if (message instanceof AckWindowClosed closed) {
           return onAckWindowClosed(closed);
         } else if (message instanceof LoginChecked checked) {
-          return onLoginChecked(checked);
+          return login.onLoginChecked(checked);
         } else if (message instanceof PresenceRegistered registered) {
-          return onPresenceRegistered(registered);
+          return login.onPresenceRegistered(registered);
         } else if (message instanceof RequestChecked checked) {
           return onRequestChecked(checked);
         } else if (message instanceof AddAnswered added) {
           return reply(conversations.onAdded(added.answer()));
         } else if (message instanceof Kicked kicked) {
-          return onKicked(kicked);
+          return onKicked(kicked.kicked());
         }
         return connected(message);
       }
@@ -542,6 +515,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (!command.hasCmd()) {
       return onHeartbeat(command);
     }
+    NodeSettings.App app = clients.app();
     if (command.hasAppId() && app != null && !app.appId().equals(command.getAppId())) {
       return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
     }
@@ -550,7 +524,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     return switch (command.getCmd()) {
       case echo -> reply(Replies.echo(command));
-      case login -> onPushServiceLogin(command);
+      case login -> login.onPushServiceLogin(command);
       case session -> onSessionCommand(command);
       default -> onLoggedInCommand(command);
     };
@@ -569,252 +543,34 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return Behaviors.same();
   }
 
-  /**
-   * The Java SDK's push-service login (§3.4): accepted, no reply. It opens no session, so it does
-   * not stop the login timeout: a connection that never opens a session is closed with 4108 all the
-   * same.
-   */
-  private Behavior<Command> onPushServiceLogin(GenericCommand command) {
-    if (command.hasAppId() && !command.getAppId().isEmpty()) {
-      Optional<NodeSettings.App> named = dependencies.settings().app(command.getAppId());
-      if (named.isEmpty()) {
-        // Answered at the session/open that follows, in the frame the SDK reports at once (§16.1).
-        unknownApp = command.getAppId();
-        return Behaviors.same();
-      }
-      app = app == null ? named.get() : app;
-    }
-    return Behaviors.same();
-  }
-
   private Behavior<Command> onSessionCommand(GenericCommand command) {
     OpType op = command.getOp();
     if (op == OpType.open) {
-      return onOpen(command);
+      return login.onOpen(command);
     }
-    Optional<LoggedIn> session = resolve(command);
-    if (session.isEmpty()) {
+    LoggedIn session = clients.resolve(command);
+    if (session == null) {
       return sessionRequired(command);
     }
     ClientRates.Kind kind = ClientRates.kindOf(command);
-    if (kind != null && !rates.tryTake(session.get().clientId(), kind, 1)) {
-      return overRate(command, session.get().clientId(), kind);
+    if (kind != null && !rates.tryTake(session.clientId(), kind, 1)) {
+      return overRate(command, session.clientId(), kind);
     }
     return switch (op) {
-      case close -> onClose(command, session.get());
-      case refresh -> onTokenRefresh(command, session.get());
-      case query -> onOnlineQuery(command, session.get());
-      default -> reply(Replies.unsupported(command, session.get().clientId()));
+      case close -> onClose(command, session);
+      case refresh -> login.onTokenRefresh(command, session);
+      case query -> onOnlineQuery(command, session);
+      default -> reply(Replies.unsupported(command, session.clientId()));
     };
-  }
-
-  // -------------------------------------------------------------------------------------- login
-
-  private Behavior<Command> onOpen(GenericCommand command) {
-    if (command.hasAppId()
-        && !command.getAppId().isEmpty()
-        && app != null
-        && !app.appId().equals(command.getAppId())) {
-      return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
-    }
-    Optional<NodeSettings.App> requested = credentials.appOf(command, app, unknownApp);
-    if (requested.isEmpty()) {
-      metrics.loginRefused();
-      return appNotAvailable(command);
-    }
-    app = requested.get();
-    String clientId = command.hasPeerId() ? command.getPeerId() : generatedClientId();
-    if (!ClientIds.valid(clientId, settings.maxClientIdLength())) {
-      String detail = ClientIds.rule(settings.maxClientIdLength());
-      metrics.loginRefused();
-      return command.hasI()
-          ? reply(
-              Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
-          : close(ErrorCode.INVALID_LOGIN, detail);
-    }
-    if (!sessions.containsKey(clientId)
-        && sessions.size() >= dependencies.settings().limits().sessionsPerConnection()) {
-      metrics.loginRefused();
-      return refuse(
-          command,
-          clientId,
-          ErrorCode.APP_QUOTA_EXCEEDED,
-          "at most "
-              + dependencies.settings().limits().sessionsPerConnection()
-              + " clients per connection");
-    }
-    if (!dependencies.logins().tryLogin(remoteAddress)) {
-      metrics.loginRefused();
-      return refuse(
-          command,
-          clientId,
-          ErrorCode.APP_QUOTA_EXCEEDED,
-          "too many logins from this address, retry later");
-    }
-    SessionCommand request = command.getSessionMessage();
-    CompletionStage<Credentials.Check> check =
-        credentials.checkLogin(
-            app,
-            clientId,
-            command,
-            request.hasTag() ? request.getTag() : null,
-            request.hasDeviceId() ? request.getDeviceId() : null);
-    if (check instanceof CompletableFuture<Credentials.Check> known && known.isDone()) {
-      // No token and no signature to check (or a token refused at once): answered in this turn.
-      return onLoginChecked(new LoginChecked(command, clientId, known.join()));
-    }
-    getContext()
-        .pipeToSelf(check, (checked, failure) -> new LoginChecked(command, clientId, checked));
-    return Behaviors.same();
-  }
-
-  /**
-   * Unknown or disabled app (§16.2, 4100), reported at once by every SDK, then the connection
-   * closes with 4100 (fatal for JS: no reconnect). An open that names the app (JS, .NET) gets
-   * {@code session/closed} with the code and the request's {@code i}; the Java SDK named it only in
-   * its push-service login and settles its open only on an {@code error} with that {@code i} (it
-   * ignores {@code session/closed} there): docs/protocol.md §16.1.
-   */
-  private Behavior<Command> appNotAvailable(GenericCommand command) {
-    boolean namedInOpen = command.hasAppId() && !command.getAppId().isEmpty();
-    String detail = "unknown appId " + (namedInOpen ? command.getAppId() : unknownApp);
-    if (!namedInOpen && unknownApp != null) {
-      send(
-          Replies.error(
-              command.hasI() ? command.getI() : null,
-              command.hasPeerId() ? command.getPeerId() : null,
-              ErrorCode.APP_NOT_AVAILABLE,
-              detail));
-      return close(ErrorCode.APP_NOT_AVAILABLE, detail);
-    }
-    GenericCommand.Builder closed =
-        GenericCommand.newBuilder()
-            .setCmd(CommandType.session)
-            .setOp(OpType.closed)
-            .setSessionMessage(
-                SessionCommand.newBuilder()
-                    .setCode(ErrorCode.APP_NOT_AVAILABLE.code())
-                    .setReason(ErrorCode.APP_NOT_AVAILABLE.reason())
-                    .setDetail(detail));
-    if (command.hasI()) {
-      closed.setI(command.getI());
-    }
-    if (command.hasPeerId()) {
-      closed.setPeerId(command.getPeerId());
-    }
-    send(closed.build());
-    return close(ErrorCode.APP_NOT_AVAILABLE, detail);
-  }
-
-  /**
-   * The login's credentials were checked: refused with its error, or accepted and the session
-   * opens.
-   */
-  private Behavior<Command> onLoginChecked(LoginChecked checked) {
-    GenericCommand command = checked.open();
-    String clientId = checked.clientId();
-    if (!(checked.check() instanceof Credentials.Accepted accepted)) {
-      Credentials.Refused refused =
-          checked.check() instanceof Credentials.Refused known
-              ? known
-              : new Credentials.Refused(ErrorCode.INTERNAL_ERROR, "login check failed, retry");
-      metrics.loginRefused();
-      return reply(
-          Replies.error(
-              command.hasI() ? command.getI() : null, clientId, refused.code(), refused.detail()));
-    }
-    SessionCommand request = command.getSessionMessage();
-    LoggedIn login = new LoggedIn(clientId, accepted.tag(), accepted.deviceId());
-    boolean firstLogin = sessions.put(clientId, login) == null;
-    timers.cancel(LoginTimedOut.INSTANCE);
-    LOG.debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
-    String token = credentials.issue(app, clientId, login.tag(), login.deviceId());
-    GenericCommand opened =
-        Replies.opened(
-            command, clientId, token, credentials.tokenTtl(), dependencies.clock().millis());
-    if (!firstLogin) {
-      return reply(opened);
-    }
-    // Reachable before `opened` goes out: a notice sent right after it must find the client.
-    dependencies.directory().register(app.appId(), clientId, inbox);
-    if (!login.tagged()) {
-      loggedIn(login, request);
-      return reply(opened);
-    }
-    getContext()
-        .pipeToSelf(
-            dependencies
-                .presence()
-                .register(
-                    app.appId(), clientId, kicks, login.tag(), login.deviceId(), request.getR()),
-            (registered, failure) ->
-                new PresenceRegistered(command, clientId, opened, registered, failure));
-    return Behaviors.same();
-  }
-
-  /**
-   * A tagged login's presence answered: it is in (late registrations too: the renewal heals them),
-   * or it lost to the device that now holds the tag (error 4111, the old login wins).
-   */
-  private Behavior<Command> onPresenceRegistered(PresenceRegistered registered) {
-    LoggedIn login = sessions.get(registered.clientId());
-    if (login == null) {
-      return Behaviors.same();
-    }
-    if (registered.failure() != null) {
-      LOG.warn(
-          "Presence registration of {} is late: {}",
-          registered.clientId(),
-          registered.failure().toString());
-    } else if (!registered.accepted()) {
-      return onLoginConflict(registered.open(), registered.clientId());
-    }
-    loggedIn(login, registered.open().getSessionMessage());
-    return reply(registered.opened());
-  }
-
-  /** A new client on this socket: its offline messages and unread counts, and the online hook. */
-  private void loggedIn(LoggedIn login, SessionCommand request) {
-    messages.afterLogin(
-        app.appId(), login.clientId(), subprotocol.version(), request.getLastPatchTime());
-    presenceHooks.online(app.appId(), login.clientId(), remoteAddress, login.tag(), request.getR());
-  }
-
-  private Behavior<Command> onLoginConflict(GenericCommand open, String clientId) {
-    sessions.remove(clientId);
-    dependencies.directory().unregister(app.appId(), clientId, inbox);
-    metrics.loginRefused();
-    return reply(
-        Replies.error(
-            open.hasI() ? open.getI() : null,
-            clientId,
-            ErrorCode.SESSION_CONFLICT,
-            "another device holds this login"));
   }
 
   // ---------------------------------------------------------------------------- session/close ...
 
   /** A planned logout: the socket stays open for the other clients on it (§5.2). */
   private Behavior<Command> onClose(GenericCommand command, LoggedIn session) {
-    sessions.remove(session.clientId());
-    rates.forget(session.clientId());
-    dependencies.directory().unregister(app.appId(), session.clientId(), inbox);
-    if (session.tagged()) {
-      dependencies.presence().unregister(app.appId(), session.clientId(), kicks);
-    }
-    conversations.loggedOut(session.clientId());
-    messages.loggedOut(session.clientId());
-    messages.flushAcks();
+    clients.logout(session);
     LOG.debug("{} logged out on {}", session.clientId(), remoteAddress);
-    presenceHooks.offline(
-        app.appId(), session.clientId(), PresenceHooks.LOGOUT, remoteAddress, session.tag(), null);
     return reply(Replies.closed(command, session.clientId()));
-  }
-
-  /** session/refresh (§14.7): a new session token for the client. */
-  private Behavior<Command> onTokenRefresh(GenericCommand command, LoggedIn session) {
-    String token = credentials.issue(app, session.clientId(), session.tag(), session.deviceId());
-    return reply(Replies.refreshed(command, session.clientId(), token, credentials.tokenTtl()));
   }
 
   /**
@@ -833,7 +589,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     getContext()
         .pipeToSelf(
-            dependencies.directory().online(app.appId(), asked),
+            dependencies.directory().online(clients.app().appId(), asked),
             (online, failure) ->
                 new Emit(onlineResult(command, session.clientId(), asked, online)));
     return Behaviors.same();
@@ -854,169 +610,24 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   // ----------------------------------------------------------------------------------- delivery
+
+  /**
+   * A notice for a client here: a kick ends its session, the rest pass the {@link DeliveryGate}.
+   */
   private Behavior<Command> onDelivery(Delivery delivery) {
-    if (!sessions.containsKey(delivery.clientId()) || isEcho(delivery)) {
-      return Behaviors.same();
-    }
     Notice notice = delivery.notice();
     if (notice instanceof Notice.SessionClosed closed) {
       return onKicked(
-          new Kicked(
-              new ClientPresence.Kicked(delivery.clientId(), closed.code(), closed.reason())));
+          new ClientPresence.Kicked(delivery.clientId(), closed.code(), closed.reason()));
     }
-    boolean memberEvent =
-        !(notice instanceof Notice.Message
-            || notice instanceof Notice.Receipt
-            || notice instanceof Notice.UnreadChanged
-            || notice instanceof Notice.Patched);
-    if (memberEvent && conversations.awaitingReply(notice.cid())) {
-      deferred.computeIfAbsent(notice.cid(), cid -> new java.util.ArrayList<>()).add(delivery);
-      return Behaviors.same();
-    }
-    String key = ownPushKey(delivery);
-    if (key != null && !replied.containsKey(key) && awaitingOwnReply(notice)) {
-      hold(key, delivery);
-      return Behaviors.same();
-    }
-    return reply(NoticeFrames.toPush(delivery.clientId(), notice));
-  }
-
-  /**
-   * The reply key of a push that this very session's command caused for another client on this
-   * socket (a socket-mate): {@code m:}message id or {@code p:}patch time; null for anything else,
-   * and always while only one client is logged in here. Such a push can overtake the reply (the
-   * conversation answers the ask and tells the node's directory separately, possibly from another
-   * node over another lane), and a client that multiplexes its clients on one socket must see the
-   * reply first (issue 9 point 4).
-   */
-  private String ownPushKey(Delivery delivery) {
-    if (sessions.size() < 2) {
-      return null;
-    }
-    Notice notice = delivery.notice();
-    if (notice instanceof Notice.Message message
-        && inbox.equals(message.origin())
-        && !message.message().from().equals(delivery.clientId())) {
-      return "m:" + message.message().id();
-    }
-    if (notice instanceof Notice.Patched patched
-        && inbox.equals(patched.origin())
-        && !patched.message().from().equals(delivery.clientId())) {
-      return "p:" + patched.message().patchTimestamp();
-    }
-    return null;
-  }
-
-  /** A reply that the push could belong to has not gone out yet. */
-  private boolean awaitingOwnReply(Notice notice) {
-    return notice instanceof Notice.Message
-        ? messages.sendsInFlight() > 0
-        : messages.patchesInFlight() > 0;
-  }
-
-  private void hold(String key, Delivery delivery) {
-    held.computeIfAbsent(key, k -> new java.util.ArrayList<>(2)).add(delivery);
-    heldCount++;
-    while (heldCount > MAX_HELD) {
-      // Bounded: the oldest held pushes go out as they are.
-      var oldest = held.entrySet().iterator().next();
-      held.remove(oldest.getKey());
-      release(oldest.getValue());
-    }
-  }
-
-  private void release(List<Delivery> deliveries) {
-    heldCount -= deliveries.size();
-    for (Delivery delivery : deliveries) {
-      if (sessions.containsKey(delivery.clientId())) {
-        send(NoticeFrames.toPush(delivery.clientId(), delivery.notice()));
-      }
-    }
-  }
-
-  /**
-   * After a reply went out: the pushes held for its key follow it at once; while several clients
-   * share the socket the key is remembered, so a push that arrives after its reply (the usual case)
-   * is not held. Once no {@code direct} or {@code patch} of this session awaits an answer, nothing
-   * is held any more (a reply lost to a timeout releases its pushes then).
-   */
-  private void afterReply(GenericCommand reply) {
-    if (sessions.size() <= 1 && held.isEmpty()) {
-      return; // one client on the socket: nothing of its own can overtake (the usual case, on every
-      // ack)
-    }
-    String key = replyKey(reply);
-    if (key != null) {
-      if (sessions.size() > 1) {
-        replied.put(key, Boolean.TRUE);
-      }
-      List<Delivery> waiting = held.remove(key);
-      if (waiting != null) {
-        release(waiting);
-      }
-    }
-    if (!held.isEmpty() && messages.sendsInFlight() == 0 && messages.patchesInFlight() == 0) {
-      List<List<Delivery>> rest = List.copyOf(held.values());
-      held.clear();
-      rest.forEach(this::release);
-    }
-  }
-
-  /**
-   * The key of an {@code ack} (its {@code uid}) or {@code patch/modified} reply (its {@code
-   * lastPatchTime}).
-   */
-  private static String replyKey(GenericCommand reply) {
-    if (reply.getCmd() == CommandType.ack
-        && reply.hasAckMessage()
-        && reply.getAckMessage().hasUid()) {
-      return "m:" + reply.getAckMessage().getUid();
-    }
-    if (reply.getCmd() == CommandType.patch
-        && reply.getOp() == OpType.modified
-        && reply.hasPatchMessage()) {
-      return "p:" + reply.getPatchMessage().getLastPatchTime();
-    }
-    return null;
-  }
-
-  /**
-   * The session a message, read or patch came from does not get it back; the client's other devices
-   * do.
-   */
-  private boolean isEcho(Delivery delivery) {
-    Notice notice = delivery.notice();
-    ActorRef<Delivery> self = inbox;
-    if (notice instanceof Notice.Message message) {
-      return self.equals(message.origin()) && message.message().from().equals(delivery.clientId());
-    }
-    if (notice instanceof Notice.UnreadChanged unread) {
-      return self.equals(unread.origin());
-    }
-    if (notice instanceof Notice.Patched patched) {
-      return self.equals(patched.origin()) && patched.message().from().equals(delivery.clientId());
-    }
-    return false;
+    return gate.admit(delivery)
+        ? reply(NoticeFrames.toPush(delivery.clientId(), notice))
+        : Behaviors.same();
   }
 
   /** §5.5: the kicked client's session ends (no will message); the socket stays for the others. */
-  private Behavior<Command> onKicked(Kicked command) {
-    ClientPresence.Kicked kicked = command.kicked();
-    LoggedIn ended = sessions.remove(kicked.clientId());
-    if (ended != null) {
-      rates.forget(kicked.clientId());
-      presenceHooks.offline(
-          app.appId(),
-          kicked.clientId(),
-          kicked.is(ErrorCode.SESSION_CONFLICT)
-              ? PresenceHooks.KICKED_BY_TAG
-              : PresenceHooks.KICKED_BY_APP,
-          remoteAddress,
-          ended.tag(),
-          null);
-      dependencies.directory().unregister(app.appId(), kicked.clientId(), inbox);
-      conversations.loggedOut(kicked.clientId());
-      messages.loggedOut(kicked.clientId());
+  private Behavior<Command> onKicked(ClientPresence.Kicked kicked) {
+    if (clients.kicked(kicked)) {
       send(
           GenericCommand.newBuilder()
               .setCmd(CommandType.session)
@@ -1038,42 +649,28 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return closing(null, true);
   }
 
-  /**
-   * Renews this socket's registrations (tagged presence, chatrooms), healing entities that moved or
-   * restarted; a renewal is never a new login, so it never conflicts.
-   */
-  private Behavior<Command> onRenewRegistrations() {
-    sessions.values().stream()
-        .filter(LoggedIn::tagged)
-        .forEach(login -> dependencies.presence().refresh(app.appId(), login.clientId(), kicks));
-    conversations.refresh();
-    return Behaviors.same();
-  }
-
   private Behavior<Command> onLoggedInCommand(GenericCommand command) {
-    Optional<LoggedIn> session = resolve(command);
-    if (session.isEmpty()) {
+    LoggedIn session = clients.resolve(command);
+    if (session == null) {
       return sessionRequired(command);
     }
+    String clientId = session.clientId();
     ClientRates.Kind kind = ClientRates.kindOf(command);
     if (kind == ClientRates.Kind.RECEIPTS
-        && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
+        && !rates.tryTake(clientId, kind, ClientRates.idsNamed(command))) {
       // Acks and reads are cumulative positions: one over the rate is skipped (a later one carries
-      // it), never
-      // refused, so a busy client is never disconnected for acking what it receives. Requests with
-      // `i` get
-      // their usual empty answer.
+      // it), never refused, so a busy client is never disconnected for acking what it receives.
+      // Requests with `i` get their usual empty answer.
       return command.hasI()
-          ? reply(
-              Replies.replyTo(command, command.getCmd(), null, session.get().clientId()).build())
+          ? reply(Replies.replyTo(command, command.getCmd(), null, clientId).build())
           : Behaviors.same();
     }
     if (kind != null
         && kind != ClientRates.Kind.RECEIPTS
-        && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
-      return overRate(command, session.get().clientId(), kind);
+        && !rates.tryTake(clientId, kind, ClientRates.idsNamed(command))) {
+      return overRate(command, clientId, kind);
     }
-    String clientId = session.get().clientId();
+    NodeSettings.App app = clients.app();
     if (credentials.needsSignature(app, clientId, command)) {
       getContext()
           .pipeToSelf(
@@ -1081,7 +678,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
               (checked, failure) -> new RequestChecked(command, clientId, checked));
       return Behaviors.same();
     }
-    return route(command, session.get());
+    return route(command, session);
   }
 
   /** What a signed request's accepted check carries: nothing but the go-ahead. */
@@ -1101,7 +698,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
               refused.code(),
               refused.detail()));
     }
-    LoggedIn session = sessions.get(checked.clientId());
+    LoggedIn session = clients.get(checked.clientId());
     if (session == null) {
       return sessionRequired(command);
     }
@@ -1109,7 +706,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private Behavior<Command> route(GenericCommand command, LoggedIn session) {
-    if (routes.route(app.appId(), session.clientId(), command)) {
+    if (routes.route(clients.app().appId(), session.clientId(), command)) {
       return Behaviors.same();
     }
     return command.hasI()
@@ -1134,8 +731,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * connection refused more than {@code refusals-per-minute} times is closed with 4116 (the others
    * on the node are not affected).
    */
-  private Behavior<Command> refuse(
-      GenericCommand command, String clientId, ErrorCode code, String detail) {
+  Behavior<Command> refuse(GenericCommand command, String clientId, ErrorCode code, String detail) {
     if (command.hasI()) {
       return reply(
           command.getCmd() == CommandType.direct
@@ -1178,14 +774,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             "no open session" + (command.hasPeerId() ? " for " + command.getPeerId() : "")));
   }
 
-  /** §3.3: the named session, or the first one opened on this connection that is still open. */
-  private Optional<LoggedIn> resolve(GenericCommand command) {
-    if (command.hasPeerId()) {
-      return Optional.ofNullable(sessions.get(command.getPeerId()));
-    }
-    return sessions.values().stream().findFirst();
-  }
-
   private Behavior<Command> onLoginTimedOut() {
     return close(
         ErrorCode.LOGIN_TIMEOUT, "no login within " + settings.loginTimeout().toSeconds() + " s");
@@ -1197,7 +785,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       return close(
           ErrorCode.READ_TIMEOUT, "no frame for " + settings.readIdleTimeout().toSeconds() + " s");
     }
-    return sessions.isEmpty() ? Behaviors.same() : onRenewRegistrations();
+    if (!clients.isEmpty()) {
+      clients.renew();
+    }
+    return Behaviors.same();
   }
 
   private Behavior<Command> onStreamEnded() {
@@ -1209,10 +800,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * (§7.6), unless the server moved them elsewhere ({@code goingAway}).
    */
   private Behavior<Command> onStreamEnded(boolean goingAway) {
-    if (!sessions.isEmpty() && !goingAway) {
+    if (!clients.isEmpty() && !goingAway) {
       messages.connectionLost();
     }
-    LOG.debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());
+    LOG.debug("Connection from {} ended with {} session(s) open", remoteAddress, clients.size());
     return Behaviors.stopped();
   }
 
@@ -1221,18 +812,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * close code, for {@code _clientOffline} (null: not closed by the server).
    */
   private Behavior<Command> onStopped(ErrorCode closedWith) {
-    for (LoggedIn login : sessions.values()) {
-      dependencies.directory().unregister(app.appId(), login.clientId(), inbox);
-      presenceHooks.offline(
-          app.appId(),
-          login.clientId(),
-          PresenceHooks.CONNECTION_LOST,
-          remoteAddress,
-          login.tag(),
-          closedWith);
-    }
-    conversations.stopped();
-    messages.flushAcks();
+    clients.stopped(closedWith);
     return Behaviors.same();
   }
 
@@ -1240,7 +820,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * Sends a reply and closes the connection if it was one refusal too many (§17): what a handler
    * returns after answering.
    */
-  private Behavior<Command> reply(GenericCommand command) {
+  Behavior<Command> reply(GenericCommand command) {
     send(command);
     return ClientIds.isQuotaRefusal(command) ? countRefusal() : Behaviors.same();
   }
@@ -1249,7 +829,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * Writes one frame to the socket, then lets what waited for it follow: member events deferred
    * until this reply, and pushes held behind it (the shared-socket order).
    */
-  private void send(GenericCommand command) {
+  void send(GenericCommand command) {
     if (LOG.isTraceEnabled()) {
       LOG.trace("{} -> {}", remoteAddress, command);
     }
@@ -1277,15 +857,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** What follows a frame written: its count, and what waited for it. */
   private void sent(GenericCommand command) {
     count(command);
-    if (command.hasI()) {
-      String settled = conversations.answered(command.getI());
-      List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
-      if (waiting != null) {
-        waiting.forEach(
-            delivery -> send(NoticeFrames.toPush(delivery.clientId(), delivery.notice())));
-      }
-    }
-    afterReply(command);
+    gate.sent(command);
   }
 
   /** What the metrics count of a frame going out: pushes, logins and every refusal by its code. */
@@ -1315,7 +887,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * Closes with a LeanCloud code; waits for the stream to end (bounded) so the close frame gets
    * out.
    */
-  private Behavior<Command> close(ErrorCode code, String detail) {
+  Behavior<Command> close(ErrorCode code, String detail) {
     metrics.refused("close", code.code());
     LOG.debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
     out.tell(new Outbound.Close(code.code(), code.reason()));
@@ -1324,7 +896,31 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return closing(code, false);
   }
 
-  private static String generatedClientId() {
-    return UUID.randomUUID().toString();
+  /** What the {@link DeliveryGate} asks: this session's unanswered requests, and its socket. */
+  private final class GateSession implements DeliveryGate.Session {
+    @Override
+    public boolean awaitingReply(String cid) {
+      return conversations.awaitingReply(cid);
+    }
+
+    @Override
+    public String answered(int requestId) {
+      return conversations.answered(requestId);
+    }
+
+    @Override
+    public int sendsInFlight() {
+      return messages.sendsInFlight();
+    }
+
+    @Override
+    public int patchesInFlight() {
+      return messages.patchesInFlight();
+    }
+
+    @Override
+    public void send(GenericCommand push) {
+      SessionActor.this.send(push);
+    }
   }
 }

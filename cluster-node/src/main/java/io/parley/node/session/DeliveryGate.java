@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -53,6 +54,40 @@ final class DeliveryGate {
 
     /** Writes a released push to the socket (which tells {@link #sent} in turn). */
     void send(GenericCommand push);
+  }
+
+  /**
+   * The gate's view of a session: its conversation and message handlers' unanswered requests, and
+   * {@code send}, which writes to the socket and tells the gate.
+   */
+  static Session sessionOf(
+      ConversationCommands conversations, MessageCommands messages, Consumer<GenericCommand> send) {
+    return new Session() {
+      @Override
+      public boolean awaitingReply(String cid) {
+        return conversations.awaitingReply(cid);
+      }
+
+      @Override
+      public String answered(int requestId) {
+        return conversations.answered(requestId);
+      }
+
+      @Override
+      public int sendsInFlight() {
+        return messages.sendsInFlight();
+      }
+
+      @Override
+      public int patchesInFlight() {
+        return messages.patchesInFlight();
+      }
+
+      @Override
+      public void send(GenericCommand push) {
+        send.accept(push);
+      }
+    };
   }
 
   /** This session as conversations know it: the {@code origin} of what it sent. */

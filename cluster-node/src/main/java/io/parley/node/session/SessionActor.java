@@ -7,7 +7,6 @@ import io.parley.node.presence.ClientPresence;
 import io.parley.node.presence.NodeDirectory;
 import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.TokenRevocation;
-import io.parley.node.session.SocketClients.LoggedIn;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
@@ -16,8 +15,6 @@ import io.parley.protocol.ProtocolException;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
-import io.parley.protocol.wire.OpType;
-import io.parley.protocol.wire.SessionCommand;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -37,9 +34,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * One actor per WebSocket connection: the protocol state machine of docs/protocol.md §3–§5, one
  * behavior per state: {@link #awaitingOpen()} (no login accepted yet, the login timeout runs) →
  * {@link #open()} (clients logged in on this socket) → {@link #closing} (the close frame is out;
- * only the stream's end matters). It decodes frames with the connection's codec, keeps the IM
- * sessions (clientIds) logged in on this socket, answers session commands itself and hands every
- * other command to its handler through {@link CommandRoutes}. Who a login is (app, token,
+ * only the stream's end matters). It decodes frames with the connection's codec and routes each
+ * command and answer to the collaborator it owns for it: {@link SessionCommands} ({@code session/*}
+ * and logins), {@link Requests} (every other command, through {@link CommandRoutes} to its
+ * handler), {@link Refusals} (how a request over a limit is refused), {@link SocketClients} (the
+ * clients logged in here and their registrations), {@link DeliveryGate} (the order of pushes behind
+ * replies) and {@link FrameWriter} (what goes to the socket). Who a login is (app, token,
  * signature) is {@link Credentials}' question.
  *
  * <p>Guarantees: every request that carries an {@code i} gets exactly one reply with that {@code
@@ -148,7 +148,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       implements Command {}
 
   /** A conversation or blacklist request's signature was checked: it is routed, or refused. */
-  private record RequestChecked(GenericCommand command, String clientId, Credentials.Check check)
+  record RequestChecked(GenericCommand command, String clientId, Credentials.Check check)
       implements Command {}
 
   /** A {@code conv/add} was answered: the translator turns it into its reply (and joins rooms). */
@@ -190,37 +190,22 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    */
   private static final Duration RENEW = Duration.ofSeconds(30);
 
-  private final Dependencies dependencies;
   private final NodeSettings.Session settings;
   private final Subprotocol subprotocol;
   private final CommandCodec codec;
-  private final ActorRef<Outbound> out;
+  private final FrameWriter writer;
   private final AtomicLong lastInboundNanos;
   private final String remoteAddress;
   private final TimerScheduler<Command> timers;
   private final ConversationCommands conversations;
   private final MessageCommands messages;
-  private final CommandRoutes routes;
-  private final Credentials credentials;
-
-  /** Request rates of this connection's clients, and its refusals (docs/protocol.md §17). */
-  private final ClientRates rates;
-
-  /**
-   * This session as conversations and presence know it (one adapter ref, also used for echo
-   * checks).
-   */
-  private final ActorRef<Delivery> inbox;
-
-  private final ActorRef<ClientPresence.Kicked> kicks;
   private final NodeMetrics metrics;
 
-  /** The clients logged in on this socket and their app. */
+  // The collaborators this actor owns, one each per socket (see their class comments).
   private final SocketClients clients;
-
-  private final Login login;
-
-  /** The order of this socket's pushes behind the replies that caused them. */
+  private final SessionCommands sessionCommands;
+  private final Requests requests;
+  private final Refusals refusals;
   private final DeliveryGate gate;
 
   /** The inbound stream's ack, held back while too many sends are pending. */
@@ -255,22 +240,24 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       AtomicLong lastInboundNanos,
       String remoteAddress) {
     super(context);
-    this.dependencies = dependencies;
     this.settings = dependencies.settings().session();
     this.subprotocol = subprotocol;
     this.codec = subprotocol.newCodec();
-    this.out = out;
     this.lastInboundNanos = lastInboundNanos;
     this.remoteAddress = remoteAddress;
     this.timers = timers;
-    this.inbox = context.messageAdapter(Delivery.class, Delivered::new);
-    this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
+    // This session as conversations and presence know it (one adapter ref, also used for echo
+    // checks).
+    ActorRef<Delivery> inbox = context.messageAdapter(Delivery.class, Delivered::new);
+    ActorRef<ClientPresence.Kicked> kicks =
+        context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
     this.metrics = NodeMetrics.get(context.getSystem());
+    this.writer = new FrameWriter(codec, out, metrics, remoteAddress);
     this.conversations = dependencies.conversations().create(context, inbox);
     this.messages = dependencies.messages().create(context, inbox, remoteAddress);
-    this.routes = new CommandRoutes(conversations, messages);
-    this.rates = new ClientRates(dependencies.settings().limits());
-    this.credentials =
+    // Request rates of this connection's clients, and its refusals (docs/protocol.md §17).
+    ClientRates rates = new ClientRates(dependencies.settings().limits());
+    Credentials credentials =
         new Credentials(
             dependencies.settings(),
             dependencies.tokens(),
@@ -287,9 +274,32 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             kicks,
             remoteAddress,
             subprotocol.version());
-    this.login =
-        new Login(this, context, dependencies, credentials, clients, metrics, remoteAddress);
-    this.gate = new DeliveryGate(inbox, clients.byId(), new GateSession());
+    this.refusals =
+        new Refusals(
+            this, rates, dependencies.settings().limits().refusalsPerMinute(), remoteAddress);
+    this.sessionCommands =
+        new SessionCommands(
+            this,
+            context,
+            dependencies,
+            credentials,
+            clients,
+            rates,
+            refusals,
+            metrics,
+            remoteAddress);
+    this.requests =
+        new Requests(
+            this,
+            context,
+            clients,
+            rates,
+            refusals,
+            credentials,
+            new CommandRoutes(conversations, messages));
+    this.gate =
+        new DeliveryGate(
+            inbox, clients.byId(), DeliveryGate.sessionOf(conversations, messages, this::send));
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     // One periodic timer per socket: the read-idle check, and once logged in the renewals.
@@ -323,7 +333,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         if (message instanceof FrameReceived received) {
           return openOnFirstLogin(onFrame(received));
         } else if (message instanceof LoginChecked checked) {
-          return openOnFirstLogin(login.onLoginChecked(checked));
+          return openOnFirstLogin(sessionCommands.onLoginChecked(checked));
         } else if (message == LoginTimedOut.INSTANCE) {
           return onLoginTimedOut();
         }
@@ -386,15 +396,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         } else if (message instanceof AckWindowClosed closed) {
           return onAckWindowClosed(closed);
         } else if (message instanceof LoginChecked checked) {
-          return login.onLoginChecked(checked);
+          return sessionCommands.onLoginChecked(checked);
         } else if (message instanceof PresenceRegistered registered) {
-          return login.onPresenceRegistered(registered);
+          return sessionCommands.onPresenceRegistered(registered);
         } else if (message instanceof RequestChecked checked) {
-          return onRequestChecked(checked);
+          return requests.onChecked(checked);
         } else if (message instanceof AddAnswered added) {
           return reply(conversations.onAdded(added.answer()));
         } else if (message instanceof Kicked kicked) {
-          return onKicked(kicked.kicked());
+          return sessionCommands.onKicked(kicked.kicked());
         }
         return connected(message);
       }
@@ -524,9 +534,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     return switch (command.getCmd()) {
       case echo -> reply(Replies.echo(command));
-      case login -> login.onPushServiceLogin(command);
-      case session -> onSessionCommand(command);
-      default -> onLoggedInCommand(command);
+      case login -> sessionCommands.onPushServiceLogin(command);
+      case session -> sessionCommands.onSessionCommand(command);
+      default -> requests.onRequest(command);
     };
   }
 
@@ -543,72 +553,6 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onSessionCommand(GenericCommand command) {
-    OpType op = command.getOp();
-    if (op == OpType.open) {
-      return login.onOpen(command);
-    }
-    LoggedIn session = clients.resolve(command);
-    if (session == null) {
-      return sessionRequired(command);
-    }
-    ClientRates.Kind kind = ClientRates.kindOf(command);
-    if (kind != null && !rates.tryTake(session.clientId(), kind, 1)) {
-      return overRate(command, session.clientId(), kind);
-    }
-    return switch (op) {
-      case close -> onClose(command, session);
-      case refresh -> login.onTokenRefresh(command, session);
-      case query -> onOnlineQuery(command, session);
-      default -> reply(Replies.unsupported(command, session.clientId()));
-    };
-  }
-
-  // ---------------------------------------------------------------------------- session/close ...
-
-  /** A planned logout: the socket stays open for the other clients on it (§5.2). */
-  private Behavior<Command> onClose(GenericCommand command, LoggedIn session) {
-    clients.logout(session);
-    LOG.debug("{} logged out on {}", session.clientId(), remoteAddress);
-    return reply(Replies.closed(command, session.clientId()));
-  }
-
-  /**
-   * session/query (§5.4): which of up to {@code online-query-ids} clients are online anywhere in
-   * the cluster.
-   */
-  private Behavior<Command> onOnlineQuery(GenericCommand command, LoggedIn session) {
-    List<String> asked = command.getSessionMessage().getSessionPeerIdsList();
-    int most = dependencies.settings().limits().onlineQueryIds();
-    if (asked.size() > most) {
-      return refuse(
-          command,
-          session.clientId(),
-          ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED,
-          "at most " + most + " ids per session/query");
-    }
-    getContext()
-        .pipeToSelf(
-            dependencies.directory().online(clients.app().appId(), asked),
-            (online, failure) ->
-                new Emit(onlineResult(command, session.clientId(), asked, online)));
-    return Behaviors.same();
-  }
-
-  /** The ids asked that are online, in the order asked (none when the directory did not answer). */
-  private static GenericCommand onlineResult(
-      GenericCommand command, String clientId, List<String> asked, java.util.Set<String> online) {
-    SessionCommand.Builder result = SessionCommand.newBuilder();
-    for (String id : asked) {
-      if (online != null && online.contains(id)) {
-        result.addOnlineSessionPeerIds(id);
-      }
-    }
-    return Replies.replyTo(command, CommandType.session, OpType.query_result, clientId)
-        .setSessionMessage(result)
-        .build();
-  }
-
   // ----------------------------------------------------------------------------------- delivery
 
   /**
@@ -617,7 +561,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private Behavior<Command> onDelivery(Delivery delivery) {
     Notice notice = delivery.notice();
     if (notice instanceof Notice.SessionClosed closed) {
-      return onKicked(
+      return sessionCommands.onKicked(
           new ClientPresence.Kicked(delivery.clientId(), closed.code(), closed.reason()));
     }
     return gate.admit(delivery)
@@ -625,153 +569,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         : Behaviors.same();
   }
 
-  /** §5.5: the kicked client's session ends (no will message); the socket stays for the others. */
-  private Behavior<Command> onKicked(ClientPresence.Kicked kicked) {
-    if (clients.kicked(kicked)) {
-      send(
-          GenericCommand.newBuilder()
-              .setCmd(CommandType.session)
-              .setOp(OpType.closed)
-              .setPeerId(kicked.clientId())
-              .setSessionMessage(
-                  SessionCommand.newBuilder().setCode(kicked.code()).setReason(kicked.reason()))
-              .build());
-    }
-    return Behaviors.same();
-  }
-
   /** The node is shutting down: the clients are told to reconnect elsewhere, then it closes. */
   private Behavior<Command> onGoAway() {
     send(GenericCommand.newBuilder().setCmd(CommandType.goaway).build());
-    out.tell(new Outbound.Close(1001, "GOING_AWAY"));
+    writer.goingAway();
     timers.cancelAll();
     timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
     return closing(null, true);
-  }
-
-  private Behavior<Command> onLoggedInCommand(GenericCommand command) {
-    LoggedIn session = clients.resolve(command);
-    if (session == null) {
-      return sessionRequired(command);
-    }
-    String clientId = session.clientId();
-    ClientRates.Kind kind = ClientRates.kindOf(command);
-    if (kind == ClientRates.Kind.RECEIPTS
-        && !rates.tryTake(clientId, kind, ClientRates.idsNamed(command))) {
-      // Acks and reads are cumulative positions: one over the rate is skipped (a later one carries
-      // it), never refused, so a busy client is never disconnected for acking what it receives.
-      // Requests with `i` get their usual empty answer.
-      return command.hasI()
-          ? reply(Replies.replyTo(command, command.getCmd(), null, clientId).build())
-          : Behaviors.same();
-    }
-    if (kind != null
-        && kind != ClientRates.Kind.RECEIPTS
-        && !rates.tryTake(clientId, kind, ClientRates.idsNamed(command))) {
-      return overRate(command, clientId, kind);
-    }
-    NodeSettings.App app = clients.app();
-    if (credentials.needsSignature(app, clientId, command)) {
-      getContext()
-          .pipeToSelf(
-              credentials.checkSignature(app, clientId, command, ROUTE),
-              (checked, failure) -> new RequestChecked(command, clientId, checked));
-      return Behaviors.same();
-    }
-    return route(command, session);
-  }
-
-  /** What a signed request's accepted check carries: nothing but the go-ahead. */
-  private static final Credentials.Accepted ROUTE = new Credentials.Accepted(null, null);
-
-  /**
-   * A signed request's signature was checked: routed now if accepted and its client is still logged
-   * in here, else refused.
-   */
-  private Behavior<Command> onRequestChecked(RequestChecked checked) {
-    GenericCommand command = checked.command();
-    if (checked.check() instanceof Credentials.Refused refused) {
-      return reply(
-          Replies.error(
-              command.hasI() ? command.getI() : null,
-              checked.clientId(),
-              refused.code(),
-              refused.detail()));
-    }
-    LoggedIn session = clients.get(checked.clientId());
-    if (session == null) {
-      return sessionRequired(command);
-    }
-    return route(command, session);
-  }
-
-  private Behavior<Command> route(GenericCommand command, LoggedIn session) {
-    if (routes.route(clients.app().appId(), session.clientId(), command)) {
-      return Behaviors.same();
-    }
-    return command.hasI()
-        ? reply(Replies.unsupported(command, session.clientId()))
-        : Behaviors.same();
-  }
-
-  /** Over its rate (§17): refused with 4116, a {@code direct} in its ack as the SDKs expect. */
-  private Behavior<Command> overRate(
-      GenericCommand command, String clientId, ClientRates.Kind kind) {
-    return refuse(
-        command,
-        clientId,
-        ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED,
-        "over the rate of "
-            + kind.name().toLowerCase(java.util.Locale.ROOT)
-            + " requests per minute, retry later");
-  }
-
-  /**
-   * A request refused for a limit: answered with {@code code} when it has an {@code i}; a
-   * connection refused more than {@code refusals-per-minute} times is closed with 4116 (the others
-   * on the node are not affected).
-   */
-  Behavior<Command> refuse(GenericCommand command, String clientId, ErrorCode code, String detail) {
-    if (command.hasI()) {
-      return reply(
-          command.getCmd() == CommandType.direct
-              ? Replies.replyTo(command, CommandType.ack, null, clientId)
-                  .setAckMessage(
-                      io.parley.protocol.wire.AckCommand.newBuilder()
-                          .setCode(code.code())
-                          .setReason(code.reason()))
-                  .build()
-              : Replies.error(command.getI(), clientId, code, detail));
-    }
-    if (command.getCmd() == CommandType.session && command.getOp() == OpType.open) {
-      // The Java SDK re-opens without `i` and expects the error with the peerId (§16.1).
-      return reply(Replies.error(null, clientId, code, detail));
-    }
-    return countRefusal();
-  }
-
-  /** One more refusal for this connection: past {@code refusals-per-minute} it is closed (§17). */
-  private Behavior<Command> countRefusal() {
-    if (!rates.refused()) {
-      LOG.info(
-          "Closing {}: over {} refused requests per minute",
-          remoteAddress,
-          dependencies.settings().limits().refusalsPerMinute());
-      return close(ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED, "too many refused requests");
-    }
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> sessionRequired(GenericCommand command) {
-    if (!command.hasI()) {
-      return Behaviors.same();
-    }
-    return reply(
-        Replies.error(
-            command.getI(),
-            command.hasPeerId() ? command.getPeerId() : null,
-            ErrorCode.SESSION_REQUIRED,
-            "no open session" + (command.hasPeerId() ? " for " + command.getPeerId() : "")));
   }
 
   private Behavior<Command> onLoginTimedOut() {
@@ -822,7 +626,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    */
   Behavior<Command> reply(GenericCommand command) {
     send(command);
-    return ClientIds.isQuotaRefusal(command) ? countRefusal() : Behaviors.same();
+    return ClientIds.isQuotaRefusal(command) ? refusals.counted() : Behaviors.same();
   }
 
   /**
@@ -830,56 +634,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * until this reply, and pushes held behind it (the shared-socket order).
    */
   void send(GenericCommand command) {
-    if (LOG.isTraceEnabled()) {
-      LOG.trace("{} -> {}", remoteAddress, command);
-    }
-    out.tell(new Outbound.Send(codec.encode(command)));
-    sent(command);
-  }
-
-  /**
-   * Writes {@code commands} to the socket as one batch (a v1 login's offline queue: up to
-   * offline-conversations × offline-messages-per-conversation frames, back to back), so that the
-   * burst counts once against the socket's outbound buffer instead of closing it as a slow reader.
-   */
-  private void sendAll(List<GenericCommand> commands) {
-    List<io.parley.protocol.Frame> frames = new java.util.ArrayList<>(commands.size());
-    for (GenericCommand command : commands) {
-      if (LOG.isTraceEnabled()) {
-        LOG.trace("{} -> {}", remoteAddress, command);
-      }
-      frames.add(codec.encode(command));
-    }
-    out.tell(new Outbound.SendAll(frames));
-    commands.forEach(this::sent);
-  }
-
-  /** What follows a frame written: its count, and what waited for it. */
-  private void sent(GenericCommand command) {
-    count(command);
+    writer.write(command);
     gate.sent(command);
   }
 
-  /** What the metrics count of a frame going out: pushes, logins and every refusal by its code. */
-  private void count(GenericCommand command) {
-    switch (command.getCmd()) {
-      case direct -> metrics.messageOut();
-      case error -> metrics.refused("error", command.getErrorMessage().getCode());
-      case ack -> {
-        if (command.hasAckMessage() && command.getAckMessage().hasCode()) {
-          metrics.refused("ack", command.getAckMessage().getCode());
-        }
-      }
-      case session -> {
-        if (command.getOp() == OpType.opened) {
-          metrics.loginOpened();
-        } else if (command.getOp() == OpType.closed && command.getSessionMessage().hasCode()) {
-          // With an `i` it answers a login (4100 unknown app), without one it ends a session (4111,
-          // 4115).
-          metrics.refused(command.hasI() ? "error" : "kick", command.getSessionMessage().getCode());
-        }
-      }
-      default -> {}
+  /** Frames for the socket in this order, as one batch (see {@link FrameWriter#writeAll}). */
+  private void sendAll(List<GenericCommand> commands) {
+    writer.writeAll(commands);
+    for (GenericCommand command : commands) {
+      gate.sent(command);
     }
   }
 
@@ -888,39 +651,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * out.
    */
   Behavior<Command> close(ErrorCode code, String detail) {
-    metrics.refused("close", code.code());
-    LOG.debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
-    out.tell(new Outbound.Close(code.code(), code.reason()));
+    writer.close(code, detail);
     timers.cancelAll();
     timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
     return closing(code, false);
-  }
-
-  /** What the {@link DeliveryGate} asks: this session's unanswered requests, and its socket. */
-  private final class GateSession implements DeliveryGate.Session {
-    @Override
-    public boolean awaitingReply(String cid) {
-      return conversations.awaitingReply(cid);
-    }
-
-    @Override
-    public String answered(int requestId) {
-      return conversations.answered(requestId);
-    }
-
-    @Override
-    public int sendsInFlight() {
-      return messages.sendsInFlight();
-    }
-
-    @Override
-    public int patchesInFlight() {
-      return messages.patchesInFlight();
-    }
-
-    @Override
-    public void send(GenericCommand push) {
-      SessionActor.this.send(push);
-    }
   }
 }

@@ -1,13 +1,16 @@
 package io.parley.node.session;
 
 import io.parley.node.metrics.NodeMetrics;
+import io.parley.node.presence.ClientPresence;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.OpType;
 import io.parley.protocol.wire.SessionCommand;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -16,35 +19,41 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * The login steps of one socket (docs/protocol.md §5.1), owned by its {@link SessionActor}: {@code
- * session/open} is checked against the app, the clientId rules and the login limits, its
- * credentials are checked ({@link Credentials}, possibly asynchronously: {@link
- * SessionActor.LoginChecked}), a tagged login claims its tag in the cluster ({@link
- * SessionActor.PresenceRegistered}), and the client is in ({@link SocketClients}). Each step
- * returns the actor's next behavior; the actor's messages stay the actor's, and it answers through
- * the actor's {@code reply}, {@code send}, {@code refuse} and {@code close}.
+ * The {@code session} commands of one socket, owned by its {@link SessionActor}, and the Java SDK's
+ * push-service {@code login}. A {@code session/open} (docs/protocol.md §5.1) is checked against the
+ * app, the clientId rules and the login limits, then its credentials ({@link Credentials}, possibly
+ * asynchronously: {@link SessionActor.LoginChecked}); a tagged login claims its tag in the cluster
+ * ({@link SessionActor.PresenceRegistered}), and the client is in ({@link SocketClients}). {@code
+ * session/close} logs a client out (§5.2), {@code refresh} renews its token (§14.7), {@code query}
+ * asks who is online (§5.4). Each step returns the actor's next behavior and answers through the
+ * actor's {@code reply}, {@code send} and {@code close}; the actor's messages stay the actor's.
  */
-final class Login {
+final class SessionCommands {
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Login.class);
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(SessionCommands.class);
 
   private final SessionActor session;
   private final ActorContext<SessionActor.Command> context;
   private final SessionActor.Dependencies dependencies;
   private final Credentials credentials;
   private final SocketClients clients;
+  private final ClientRates rates;
+  private final Refusals refusals;
   private final NodeMetrics metrics;
   private final String remoteAddress;
 
   /** The unknown app a Java SDK named in its push-service login: its session/open gets 4100. */
   private String unknownApp;
 
-  Login(
+  SessionCommands(
       SessionActor session,
       ActorContext<SessionActor.Command> context,
       SessionActor.Dependencies dependencies,
       Credentials credentials,
       SocketClients clients,
+      ClientRates rates,
+      Refusals refusals,
       NodeMetrics metrics,
       String remoteAddress) {
     this.session = session;
@@ -52,8 +61,35 @@ final class Login {
     this.dependencies = dependencies;
     this.credentials = credentials;
     this.clients = clients;
+    this.rates = rates;
+    this.refusals = refusals;
     this.metrics = metrics;
     this.remoteAddress = remoteAddress;
+  }
+
+  /**
+   * A {@code session} command: {@code open} logs a client in; the others name a client logged in
+   * here (§3.3) and count against its rate (§17).
+   */
+  Behavior<SessionActor.Command> onSessionCommand(GenericCommand command) {
+    OpType op = command.getOp();
+    if (op == OpType.open) {
+      return onOpen(command);
+    }
+    SocketClients.LoggedIn login = clients.resolve(command);
+    if (login == null) {
+      return refusals.sessionRequired(command);
+    }
+    ClientRates.Kind kind = ClientRates.kindOf(command);
+    if (kind != null && !rates.tryTake(login.clientId(), kind, 1)) {
+      return refusals.overRate(command, login.clientId(), kind);
+    }
+    return switch (op) {
+      case close -> onClose(command, login);
+      case refresh -> onTokenRefresh(command, login);
+      case query -> onOnlineQuery(command, login);
+      default -> session.reply(Replies.unsupported(command, login.clientId()));
+    };
   }
 
   /**
@@ -76,7 +112,7 @@ final class Login {
     return Behaviors.same();
   }
 
-  Behavior<SessionActor.Command> onOpen(GenericCommand command) {
+  private Behavior<SessionActor.Command> onOpen(GenericCommand command) {
     NodeSettings.App app = clients.app();
     if (command.hasAppId()
         && !command.getAppId().isEmpty()
@@ -104,7 +140,7 @@ final class Login {
     int most = dependencies.settings().limits().sessionsPerConnection();
     if (!clients.contains(clientId) && clients.size() >= most) {
       metrics.loginRefused();
-      return session.refuse(
+      return refusals.refuse(
           command,
           clientId,
           ErrorCode.APP_QUOTA_EXCEEDED,
@@ -112,7 +148,7 @@ final class Login {
     }
     if (!dependencies.logins().tryLogin(remoteAddress)) {
       metrics.loginRefused();
-      return session.refuse(
+      return refusals.refuse(
           command,
           clientId,
           ErrorCode.APP_QUOTA_EXCEEDED,
@@ -245,11 +281,73 @@ final class Login {
   }
 
   /** session/refresh (§14.7): a new session token for the client. */
-  Behavior<SessionActor.Command> onTokenRefresh(
+  private Behavior<SessionActor.Command> onTokenRefresh(
       GenericCommand command, SocketClients.LoggedIn login) {
     String token =
         credentials.issue(clients.app(), login.clientId(), login.tag(), login.deviceId());
     return session.reply(
         Replies.refreshed(command, login.clientId(), token, credentials.tokenTtl()));
+  }
+
+  /** A planned logout: the socket stays open for the other clients on it (§5.2). */
+  private Behavior<SessionActor.Command> onClose(
+      GenericCommand command, SocketClients.LoggedIn login) {
+    clients.logout(login);
+    LOG.debug("{} logged out on {}", login.clientId(), remoteAddress);
+    return session.reply(Replies.closed(command, login.clientId()));
+  }
+
+  /**
+   * session/query (§5.4): which of up to {@code online-query-ids} clients are online anywhere in
+   * the cluster.
+   */
+  private Behavior<SessionActor.Command> onOnlineQuery(
+      GenericCommand command, SocketClients.LoggedIn login) {
+    List<String> asked = command.getSessionMessage().getSessionPeerIdsList();
+    int most = dependencies.settings().limits().onlineQueryIds();
+    if (asked.size() > most) {
+      return refusals.refuse(
+          command,
+          login.clientId(),
+          ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED,
+          "at most " + most + " ids per session/query");
+    }
+    context.pipeToSelf(
+        dependencies.directory().online(clients.app().appId(), asked),
+        (online, failure) ->
+            new SessionActor.Emit(onlineResult(command, login.clientId(), asked, online)));
+    return Behaviors.same();
+  }
+
+  /**
+   * Another device took the tag, or the app kicked the client (§5.5): its session ends with {@code
+   * session/closed} (no will message); the socket stays for the others.
+   */
+  Behavior<SessionActor.Command> onKicked(ClientPresence.Kicked kicked) {
+    if (clients.kicked(kicked)) {
+      session.send(
+          GenericCommand.newBuilder()
+              .setCmd(CommandType.session)
+              .setOp(OpType.closed)
+              .setPeerId(kicked.clientId())
+              .setSessionMessage(
+                  SessionCommand.newBuilder().setCode(kicked.code()).setReason(kicked.reason()))
+              .build());
+    }
+    return Behaviors.same();
+  }
+
+  /** The ids asked that are online, in the order asked (none when the directory did not answer). */
+  private static GenericCommand onlineResult(
+      GenericCommand command, String clientId, List<String> asked, Set<String> online) {
+    SessionCommand.Builder result = SessionCommand.newBuilder();
+    for (String id : asked) {
+      if (online != null && online.contains(id)) {
+        result.addOnlineSessionPeerIds(id);
+      }
+    }
+    return Replies.replyTo(command, CommandType.session, OpType.query_result, clientId)
+        .setSessionMessage(result)
+        .build();
   }
 }

@@ -4,9 +4,6 @@ import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.presence.ClientPresence;
-import io.parley.node.presence.NodeDirectory;
-import io.parley.node.security.SignatureGuard;
-import io.parley.node.security.TokenRevocation;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
@@ -15,7 +12,6 @@ import io.parley.protocol.ProtocolException;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -48,48 +44,6 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * past the read-idle timeout (pings included) with 4107.
  */
 public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
-
-  /** What the session needs from the node. */
-  public record Dependencies(
-      NodeSettings settings,
-      SessionTokens tokens,
-      ConversationCommands.Factory conversations,
-      MessageCommands.Factory messages,
-      NodeDirectory directory,
-      ClientPresence.Directory presence,
-      SignatureGuard signatures,
-      TokenRevocation revocations,
-      io.parley.node.hooks.Hooks hooks,
-      Clock clock,
-      LoginThrottle logins) {
-
-    /** Without a login throttle of its own: one from the settings' limits. */
-    public Dependencies(
-        NodeSettings settings,
-        SessionTokens tokens,
-        ConversationCommands.Factory conversations,
-        MessageCommands.Factory messages,
-        NodeDirectory directory,
-        ClientPresence.Directory presence,
-        SignatureGuard signatures,
-        TokenRevocation revocations,
-        io.parley.node.hooks.Hooks hooks,
-        Clock clock) {
-      this(
-          settings,
-          tokens,
-          conversations,
-          messages,
-          directory,
-          presence,
-          signatures,
-          revocations,
-          hooks,
-          clock,
-          new LoginThrottle(
-              settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
-    }
-  }
 
   public sealed interface Command {}
 
@@ -212,7 +166,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private ActorRef<Ack> heldAck;
 
   public static Behavior<Command> create(
-      Dependencies dependencies,
+      SessionDependencies dependencies,
       Subprotocol subprotocol,
       ActorRef<Outbound> out,
       AtomicLong lastInboundNanos,
@@ -234,7 +188,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private SessionActor(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      Dependencies dependencies,
+      SessionDependencies dependencies,
       Subprotocol subprotocol,
       ActorRef<Outbound> out,
       AtomicLong lastInboundNanos,

@@ -35,7 +35,7 @@ final class SessionCommands {
 
   private final SessionActor session;
   private final ActorContext<SessionActor.Command> context;
-  private final SessionActor.Dependencies dependencies;
+  private final SessionDependencies dependencies;
   private final Credentials credentials;
   private final SocketClients clients;
   private final ClientRates rates;
@@ -49,7 +49,7 @@ final class SessionCommands {
   SessionCommands(
       SessionActor session,
       ActorContext<SessionActor.Command> context,
-      SessionActor.Dependencies dependencies,
+      SessionDependencies dependencies,
       Credentials credentials,
       SocketClients clients,
       ClientRates rates,

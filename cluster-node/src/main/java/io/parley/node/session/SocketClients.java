@@ -52,7 +52,7 @@ final class SocketClients {
   private NodeSettings.App app;
 
   SocketClients(
-      SessionActor.Dependencies dependencies,
+      SessionDependencies dependencies,
       ClientRates rates,
       ConversationCommands conversations,
       MessageCommands messages,

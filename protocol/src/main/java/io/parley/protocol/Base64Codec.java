@@ -11,7 +11,8 @@ import java.util.Base64;
  */
 public final class Base64Codec implements CommandCodec {
 
-  public static final Base64Codec INSTANCE = new Base64Codec();
+  /** The one instance; reached through {@link Codecs#base64()}. */
+  static final Base64Codec INSTANCE = new Base64Codec();
 
   private Base64Codec() {}
 
@@ -30,7 +31,7 @@ public final class Base64Codec implements CommandCodec {
   }
 
   /** Decodes base64 text (surrounding whitespace ignored) and then the protobuf bytes. */
-  public static GenericCommand parse(String text) throws ProtocolException {
+  private static GenericCommand parse(String text) throws ProtocolException {
     byte[] bytes;
     try {
       bytes = Base64.getDecoder().decode(text.strip().getBytes(StandardCharsets.ISO_8859_1));
@@ -41,7 +42,7 @@ public final class Base64Codec implements CommandCodec {
   }
 
   /** Standard base64 with padding of the protobuf bytes. */
-  public static String toText(GenericCommand command) {
+  private static String toText(GenericCommand command) {
     return Base64.getEncoder().encodeToString(ProtobufCodec.toBytes(command));
   }
 }

@@ -22,6 +22,9 @@ public final class DetectingCodec implements CommandCodec {
 
   private volatile Subprotocol.Encoding detected;
 
+  /** Reached through {@link Codecs#detecting()} or {@link Codecs#forSubprotocol}. */
+  DetectingCodec() {}
+
   /** The encoding chosen by the first data frame, or empty before any frame was decoded. */
   public Optional<Subprotocol.Encoding> detected() {
     return Optional.ofNullable(detected);
@@ -71,9 +74,9 @@ public final class DetectingCodec implements CommandCodec {
 
   private static CommandCodec codec(Subprotocol.Encoding encoding) {
     return switch (encoding) {
-      case PROTOBUF -> ProtobufCodec.INSTANCE;
-      case BASE64 -> Base64Codec.INSTANCE;
-      case JSON, DETECT -> JsonCodec.INSTANCE;
+      case PROTOBUF -> Codecs.protobuf();
+      case BASE64 -> Codecs.base64();
+      case JSON, DETECT -> Codecs.json();
     };
   }
 }

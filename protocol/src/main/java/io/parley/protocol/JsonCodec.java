@@ -70,7 +70,8 @@ import java.util.Set;
  */
 public final class JsonCodec implements CommandCodec {
 
-  public static final JsonCodec INSTANCE = new JsonCodec();
+  /** The one instance; reached through {@link Codecs#json()}. */
+  static final JsonCodec INSTANCE = new JsonCodec();
 
   private static final ObjectMapper MAPPER =
       JsonMapper.builder()
@@ -109,7 +110,7 @@ public final class JsonCodec implements CommandCodec {
   @Override
   public GenericCommand decode(Frame frame) throws ProtocolException {
     if (frame instanceof Frame.Text text && text.text() != null) {
-      return parse(text.text());
+      return fromJson(text.text());
     }
     throw ProtobufCodec.unparseable(
         "expected a text frame (JSON subprotocol), got " + ProtobufCodec.describe(frame));
@@ -122,8 +123,8 @@ public final class JsonCodec implements CommandCodec {
 
   // ------------------------------------------------------------------------------------------------ decoding
 
-  /** Parses one flat JSON frame. */
-  public static GenericCommand parse(String json) throws ProtocolException {
+  /** Parses the text of one flat JSON frame; {@link #decode} without the {@link Frame}. */
+  public GenericCommand fromJson(String json) throws ProtocolException {
     JsonNode root;
     try {
       root = MAPPER.readTree(json);
@@ -137,7 +138,7 @@ public final class JsonCodec implements CommandCodec {
   }
 
   /** Converts an already parsed flat JSON object (e.g. one embedded in a REST body). */
-  public static GenericCommand fromTree(JsonNode root) throws ProtocolException {
+  public GenericCommand fromTree(JsonNode root) throws ProtocolException {
     try {
       return readCommand(root);
     } catch (RuntimeException | StackOverflowError e) {
@@ -457,11 +458,11 @@ public final class JsonCodec implements CommandCodec {
   // ------------------------------------------------------------------------------------------------ encoding
 
   /**
-   * Writes one command as a flat JSON object.
+   * Writes one command as a flat JSON object: the text of {@link #encode}'s frame.
    *
    * @throws IllegalArgumentException if a proto2 required field is missing (a bug in the caller)
    */
-  public static String toJson(GenericCommand command) {
+  public String toJson(GenericCommand command) {
     ProtobufCodec.requireInitialized(command);
     StringWriter out = new StringWriter();
     try (JsonGenerator generator = MAPPER.createGenerator(out)) {
@@ -473,7 +474,7 @@ public final class JsonCodec implements CommandCodec {
   }
 
   /** The same flat form as {@link #toJson}, as a tree (e.g. to embed commands in a REST body). */
-  public static JsonNode toTree(GenericCommand command) {
+  public JsonNode toTree(GenericCommand command) {
     try {
       return MAPPER.readTree(toJson(command));
     } catch (JsonProcessingException e) {
@@ -608,7 +609,7 @@ public final class JsonCodec implements CommandCodec {
    * <cmd>Message}), or null for commands without one ({@code echo}, {@code goaway}, {@code logout},
    * {@code loggedout}).
    */
-  public static FieldDescriptor subMessageField(CommandType cmd) {
+  static FieldDescriptor subMessageField(CommandType cmd) {
     return cmd == null ? null : SUB_MESSAGES.get(cmd);
   }
 

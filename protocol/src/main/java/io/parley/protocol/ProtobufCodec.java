@@ -9,7 +9,8 @@ import io.parley.protocol.wire.GenericCommand;
  */
 public final class ProtobufCodec implements CommandCodec {
 
-  public static final ProtobufCodec INSTANCE = new ProtobufCodec();
+  /** The one instance; reached through {@link Codecs#protobuf()}. */
+  static final ProtobufCodec INSTANCE = new ProtobufCodec();
 
   private ProtobufCodec() {}
 
@@ -31,7 +32,7 @@ public final class ProtobufCodec implements CommandCodec {
    * rejected with {@link ErrorCode#UNPARSEABLE_RAW_MESSAGE}; unknown fields are kept (and
    * re-serialized) as protobuf does.
    */
-  public static GenericCommand parse(byte[] bytes) throws ProtocolException {
+  static GenericCommand parse(byte[] bytes) throws ProtocolException {
     try {
       return GenericCommand.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
@@ -51,7 +52,7 @@ public final class ProtobufCodec implements CommandCodec {
    *
    * @throws IllegalArgumentException if a required field is missing (a bug in the caller)
    */
-  public static byte[] toBytes(GenericCommand command) {
+  static byte[] toBytes(GenericCommand command) {
     requireInitialized(command);
     return command.toByteArray();
   }

@@ -60,11 +60,6 @@ public enum Subprotocol {
     return encoding == Encoding.PROTOBUF;
   }
 
-  /** A new codec for one connection. */
-  public CommandCodec newCodec() {
-    return Codecs.forSubprotocol(this);
-  }
-
   /** The subprotocol with this exact name, if we speak it. */
   public static Optional<Subprotocol> byName(String name) {
     return Arrays.stream(values()).filter(p -> p.id != null && p.id.equals(name)).findFirst();

@@ -92,8 +92,8 @@ class CommandGoldenTest {
   @MethodSource("samplesTimesSubprotocols")
   void every_subprotocol_round_trips(String name, Subprotocol protocol) throws ProtocolException {
     GenericCommand command = Samples.all().get(name);
-    CommandCodec server = protocol.newCodec();
-    CommandCodec client = protocol.newCodec();
+    CommandCodec server = Codecs.forSubprotocol(protocol);
+    CommandCodec client = Codecs.forSubprotocol(protocol);
 
     Frame frame = client.encode(command);
     assertEquals(protocol.binaryFrames(), frame instanceof Frame.Binary, "frame kind");

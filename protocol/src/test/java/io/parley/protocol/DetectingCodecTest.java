@@ -74,8 +74,8 @@ class DetectingCodecTest {
 
   @Test
   void legacy_subprotocol_gives_a_fresh_detecting_codec_per_connection() throws ProtocolException {
-    var first = Subprotocol.LEGACY.newCodec();
-    var second = Subprotocol.LEGACY.newCodec();
+    var first = Codecs.forSubprotocol(Subprotocol.LEGACY);
+    var second = Codecs.forSubprotocol(Subprotocol.LEGACY);
     assertTrue(first != second);
     first.decode(new Frame.Binary(ECHO.toByteArray()));
     assertInstanceOf(Frame.Binary.class, first.encode(ECHO));

@@ -84,8 +84,8 @@ final class FuzzFrames {
     }
     for (GenericCommand sample : Samples.all().values()) {
       PROTOBUF.add(sample.toByteArray());
-      BASE64.add(Base64Codec.toText(sample));
-      JSON.add(JsonCodec.toJson(sample));
+      BASE64.add(((Frame.Text) Codecs.base64().encode(sample)).text());
+      JSON.add(Codecs.json().toJson(sample));
     }
     if (PROTOBUF.size() < 20 || BASE64.size() < 20 || JSON.size() < 20) {
       throw new IllegalStateException(
@@ -247,7 +247,7 @@ final class FuzzFrames {
   /** The flat JSON of a complete random command, or a random JSON object. */
   static String randomCommandJson(Random random) {
     GenericCommand command = randomCommand(random);
-    return command.isInitialized() ? JsonCodec.toJson(command) : jsonObject(random, 0);
+    return command.isInitialized() ? Codecs.json().toJson(command) : jsonObject(random, 0);
   }
 
   private static void fill(

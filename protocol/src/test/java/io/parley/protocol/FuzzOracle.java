@@ -84,7 +84,7 @@ final class FuzzOracle {
    * AssertionError.
    */
   static void check(String label, Subprotocol protocol, Frame frame) {
-    check(label, protocol.toString(), protocol::newCodec, frame);
+    check(label, protocol.toString(), () -> Codecs.forSubprotocol(protocol), frame);
   }
 
   /**

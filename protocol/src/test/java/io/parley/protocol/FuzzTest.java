@@ -53,7 +53,7 @@ class FuzzTest {
   private static List<CommandCodec> allCodecs() {
     List<CommandCodec> codecs = new ArrayList<>();
     for (Subprotocol protocol : Subprotocol.values()) {
-      codecs.add(protocol.newCodec());
+      codecs.add(Codecs.forSubprotocol(protocol));
     }
     return codecs;
   }
@@ -80,7 +80,7 @@ class FuzzTest {
     Random random = new Random(SEED);
     for (GenericCommand sample : Samples.all().values()) {
       byte[] bytes = sample.toByteArray();
-      String json = JsonCodec.toJson(sample);
+      String json = Codecs.json().toJson(sample);
       for (int length = 0; length < bytes.length; length++) {
         byte[] prefix = Arrays.copyOf(bytes, length);
         survive(Codecs.protobuf(), new Frame.Binary(prefix));
@@ -227,7 +227,7 @@ class FuzzTest {
                                         io.parley.protocol.wire.JsonObjectMessage.newBuilder()
                                             .setData(deep)))
                             .build()));
-    String json = JsonCodec.toJson(command);
-    assertEquals(command, JsonCodec.parse(json));
+    String json = Codecs.json().toJson(command);
+    assertEquals(command, Codecs.json().fromJson(json));
   }
 }

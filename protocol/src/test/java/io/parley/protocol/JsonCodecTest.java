@@ -468,7 +468,7 @@ class JsonCodecTest {
   @Test
   void tree_form_is_the_same_flat_object() throws Exception {
     GenericCommand command = decode(SPEC_ACK);
-    assertEquals(tree(encode(command)), JsonCodec.toTree(command));
-    assertEquals(command, JsonCodec.fromTree(JsonCodec.toTree(command)));
+    assertEquals(tree(encode(command)), Codecs.json().toTree(command));
+    assertEquals(command, Codecs.json().fromTree(Codecs.json().toTree(command)));
   }
 }

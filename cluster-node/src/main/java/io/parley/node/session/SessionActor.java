@@ -5,6 +5,7 @@ import io.parley.node.conversation.Notice;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.presence.ClientPresence;
 import io.parley.node.settings.NodeSettings;
+import io.parley.protocol.Codecs;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Frame;
@@ -196,7 +197,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     super(context);
     this.settings = dependencies.settings().session();
     this.subprotocol = subprotocol;
-    this.codec = subprotocol.newCodec();
+    this.codec = Codecs.forSubprotocol(subprotocol);
     this.lastInboundNanos = lastInboundNanos;
     this.remoteAddress = remoteAddress;
     this.timers = timers;

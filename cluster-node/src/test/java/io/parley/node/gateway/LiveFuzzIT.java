@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.parley.node.testing.NodeCluster;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
+import io.parley.protocol.Codecs;
 import io.parley.protocol.Frame;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.client.Commands;
@@ -326,9 +327,7 @@ class LiveFuzzIT {
       if (kind >= 6) {
         try {
           // the same hostile command, well-formed in protobuf
-          return protocol
-              .newCodec()
-              .encode(Subprotocol.JSON_3.newCodec().decode(new Frame.Text(json)));
+          return Codecs.forSubprotocol(protocol).encode(Codecs.json().decode(new Frame.Text(json)));
         } catch (Exception undecodable) {
           // not a command the JSON codec takes: its bytes go as protobuf wire soup
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.testing.Scrape;
+import io.parley.protocol.Codecs;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Frame;
@@ -31,12 +32,12 @@ import org.junit.jupiter.api.Test;
  */
 class FrameWriterTest {
 
-  private final CommandCodec codec = Subprotocol.PROTOBUF_3.newCodec();
+  private final CommandCodec codec = Codecs.forSubprotocol(Subprotocol.PROTOBUF_3);
   private final TestInbox<Outbound> socket = TestInbox.create();
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final FrameWriter writer =
       new FrameWriter(
-          Subprotocol.PROTOBUF_3.newCodec(),
+          Codecs.forSubprotocol(Subprotocol.PROTOBUF_3),
           socket.getRef(),
           new NodeMetrics(registry),
           "127.0.0.1");

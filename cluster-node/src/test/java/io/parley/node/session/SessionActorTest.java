@@ -17,6 +17,7 @@ import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.settings.ConversationSettings;
 import io.parley.node.settings.NodeSettings;
+import io.parley.protocol.Codecs;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Frame;
@@ -76,7 +77,7 @@ class SessionActorTest {
     final TestProbe<Outbound> socket = KIT.createTestProbe();
     final TestProbe<SessionActor.Ack> reads = KIT.createTestProbe();
     final TestProbe<Conversation.Command> conversation = KIT.createTestProbe();
-    final CommandCodec codec = Subprotocol.PROTOBUF_3.newCodec();
+    final CommandCodec codec = Codecs.forSubprotocol(Subprotocol.PROTOBUF_3);
 
     Connection(String settings) {
       Config config =

@@ -1,5 +1,6 @@
 package io.parley.protocol.client;
 
+import io.parley.protocol.Codecs;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.Frame;
 import io.parley.protocol.Subprotocol;
@@ -114,7 +115,7 @@ public final class ImClient implements AutoCloseable {
     Objects.requireNonNull(uri, "uri");
     Objects.requireNonNull(protocol, "protocol");
     Objects.requireNonNull(mode, "mode");
-    CommandCodec codec = protocol.newCodec();
+    CommandCodec codec = Codecs.forSubprotocol(protocol);
     InboundListener listener = new InboundListener(codec);
     WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(timeout);
     headers.forEach(builder::header);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.parley.protocol.Codecs;
 import io.parley.protocol.CommandCodec;
 import io.parley.protocol.Frame;
 import io.parley.protocol.ProtocolException;
@@ -37,7 +38,7 @@ class ImClientTest {
    * an error.
    */
   private static MiniWebSocketServer.Handler imServer(Subprotocol protocol) {
-    CommandCodec codec = protocol.newCodec();
+    CommandCodec codec = Codecs.forSubprotocol(protocol);
     return (connection, frame) -> {
       GenericCommand request;
       try {

@@ -36,7 +36,7 @@ class ConversationQueryTest {
   class Equality {
 
     @Test
-    void plainValue() {
+    void equality_on_a_plain_value_finds_only_conversations_with_that_value() {
       assertEquals("A", matching("{\"name\":\"js-realtime-sdk-testconv\"}"));
       assertEquals("C", matching("{\"tr\":true}"));
       assertEquals("ABDE", matching("{\"tr\":false}"));
@@ -44,20 +44,20 @@ class ConversationQueryTest {
     }
 
     @Test
-    void onAnArrayMeansContains() {
+    void equality_on_an_array_field_finds_conversations_whose_array_contains_the_value() {
       assertEquals("BD", matching("{\"m\":\"Tom\"}"));
       assertEquals("D", matching("{\"mu\":\"Spike\"}"));
     }
 
     @Test
-    void arrayOperandMatchesTheWholeArrayInOrder() {
+    void equality_with_an_array_matches_only_the_whole_array_in_the_same_order() {
       assertEquals("B", matching("{\"m\":[\"Tom\",\"Jerry\"]}"));
       assertEquals("", matching("{\"m\":[\"Jerry\",\"Tom\"]}"));
       assertEquals("C", matching("{\"m\":[]}"));
     }
 
     @Test
-    void objectsCompareDeeplyIgnoringKeyOrder() {
+    void equality_with_an_object_compares_deeply_and_ignores_key_order() {
       assertEquals("B", matching("{\"attr\":{\"type\":\"private\",\"level\":1}}"));
       assertEquals("B", matching("{\"attr\":{\"level\":1.0,\"type\":\"private\"}}"));
       assertEquals("", matching("{\"attr\":{\"type\":\"private\"}}"));
@@ -65,7 +65,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void numbersCompareByValue() {
+    void equality_on_numbers_compares_values_exactly_even_beyond_double_precision() {
       assertEquals("A", matching("{\"attr.level\":3.0}"));
       assertEquals("B", matching("{\"level\":1.50}"));
       List<ObjectNode> big = List.of(doc("{\"objectId\":\"x\",\"n\":9007199254740993}"));
@@ -74,24 +74,24 @@ class ConversationQueryTest {
     }
 
     @Test
-    void nullMatchesNullAndMissing() {
+    void equality_with_null_finds_conversations_where_the_field_is_null_or_missing() {
       assertEquals("DE", matching("{\"level\":null}"));
       assertEquals("ABC", matching("{\"level\":{\"$ne\":null}}"));
     }
 
     @Test
-    void eqOperator() {
+    void eq_finds_the_same_conversations_as_plain_equality() {
       assertEquals("BD", matching("{\"m\":{\"$eq\":\"Tom\"}}"));
       assertEquals("A", matching("{\"objectId\":{\"$eq\":\"" + ID_A + "\"}}"));
     }
 
     @Test
-    void severalKeysAreAnded() {
+    void several_keys_in_where_must_all_match() {
       assertEquals("C", matching("{\"c\":\"Tom\",\"tr\":true}"));
     }
 
     @Test
-    void noConditionMatchesEverything() {
+    void an_empty_where_finds_every_conversation() {
       assertEquals("ABCDE", matching("{}"));
     }
   }
@@ -100,17 +100,17 @@ class ConversationQueryTest {
   class NotEqual {
 
     @Test
-    void scalar() {
+    void ne_on_a_string_finds_every_other_conversation() {
       assertEquals("ACDE", matching("{\"name\":{\"$ne\":\"Tom & Jerry\"}}"));
     }
 
     @Test
-    void onAnArrayMeansDoesNotContain_andMissingMatches() {
+    void ne_on_an_array_finds_conversations_whose_array_lacks_the_value_or_is_missing() {
       assertEquals("ACE", matching("{\"m\":{\"$ne\":\"Tom\"}}"));
     }
 
     @Test
-    void onADate() {
+    void ne_on_a_date_finds_every_conversation_without_that_date() {
       assertEquals("BCDE", matching("{\"lm\":{\"$ne\":" + date("2018-02-01T00:00:00.000Z") + "}}"));
     }
   }
@@ -119,7 +119,7 @@ class ConversationQueryTest {
   class Ranges {
 
     @Test
-    void numbers() {
+    void lt_lte_gt_gte_on_numbers_find_conversations_in_the_range() {
       assertEquals("AB", matching("{\"attr.level\":{\"$lt\":5}}"));
       assertEquals("A", matching("{\"attr.level\":{\"$gte\":3,\"$lte\":3}}"));
       assertEquals("D", matching("{\"attr.level\":{\"$gt\":3}}"));
@@ -128,14 +128,14 @@ class ConversationQueryTest {
     }
 
     @Test
-    void onlyTheOperandsTypeMatches() {
+    void a_range_only_matches_values_of_the_operands_type() {
       // level: A 3, B 1.5, C "high", D null, E missing
       assertEquals("AB", matching("{\"level\":{\"$gt\":0}}"));
       assertEquals("C", matching("{\"level\":{\"$gt\":\"\"}}"));
     }
 
     @Test
-    void stringsInCodePointOrder() {
+    void a_range_on_strings_compares_in_code_point_order() {
       // uppercase sorts before lowercase; "Tom & Jerry" > "Team"
       assertEquals("AB", matching("{\"name\":{\"$gt\":\"Team\"}}"));
       assertEquals("CE", matching("{\"name\":{\"$lt\":\"T\"}}"));
@@ -145,13 +145,13 @@ class ConversationQueryTest {
     }
 
     @Test
-    void anyArrayElementMaySatisfyIt() {
+    void a_range_on_an_array_matches_if_any_element_is_in_range() {
       assertEquals("AD", matching("{\"attr.tags\":{\"$gt\":\"x\"}}"));
       assertEquals("D", matching("{\"attr.tags\":{\"$gt\":\"y\"}}"));
     }
 
     @Test
-    void objectIdsCompareAsStrings() {
+    void a_range_on_object_id_compares_ids_as_strings() {
       assertEquals("CDE", matching("{\"objectId\":{\"$gt\":\"" + ID_B + "\"}}"));
     }
   }
@@ -160,13 +160,13 @@ class ConversationQueryTest {
   class Dates {
 
     @Test
-    void dateOperandAgainstDateObjects() {
+    void a_date_operand_compares_with_date_fields_by_instant() {
       assertEquals("BD", matching("{\"lm\":{\"$gt\":" + date("2019-01-01T00:00:00.000Z") + "}}"));
       assertEquals("A", matching("{\"lm\":{\"$lt\":" + date("2019-01-01T00:00:00.000Z") + "}}"));
     }
 
     @Test
-    void dateOperandAgainstIsoStrings() {
+    void a_date_operand_compares_with_the_iso_strings_of_created_at_and_updated_at() {
       assertEquals(
           "BC", matching("{\"createdAt\":{\"$gt\":" + date("2018-06-01T00:00:00.000Z") + "}}"));
       assertEquals(
@@ -174,7 +174,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void dateEqualityIsByInstant() {
+    void date_equality_in_and_nin_compare_instants_whatever_the_time_zone() {
       assertEquals("A", matching("{\"createdAt\":" + date("2018-01-01T00:00:00.000Z") + "}"));
       assertEquals("A", matching("{\"lm\":" + date("2018-02-01T00:00:00Z") + "}"));
       assertEquals("A", matching("{\"lm\":" + date("2018-02-01T08:00:00+08:00") + "}"));
@@ -197,13 +197,13 @@ class ConversationQueryTest {
     }
 
     @Test
-    void plainIsoStringOnCreatedAtAndUpdatedAtIsADate() {
+    void a_plain_iso_string_on_created_at_is_compared_as_a_date() {
       assertEquals("BC", matching("{\"createdAt\":{\"$gte\":\"2019-03-01T00:00:00Z\"}}"));
       assertEquals("A", matching("{\"createdAt\":\"2018-01-01T00:00:00Z\"}"));
     }
 
     @Test
-    void aDateNeverMatchesNonDates() {
+    void a_date_never_matches_a_non_date_and_a_string_never_matches_a_date() {
       assertEquals("", matching("{\"name\":{\"$lt\":" + date("2030-01-01T00:00:00.000Z") + "}}"));
       assertEquals("", matching("{\"lm\":{\"$lt\":\"2030-01-01T00:00:00.000Z\"}}"));
     }
@@ -213,7 +213,7 @@ class ConversationQueryTest {
   class Sets {
 
     @Test
-    void in() {
+    void in_finds_conversations_whose_value_or_array_element_is_in_the_list() {
       assertEquals("BC", matching("{\"c\":{\"$in\":[\"Tom\",\"nobody\"]}}"));
       assertEquals("D", matching("{\"m\":{\"$in\":[\"Spike\",\"nobody\"]}}"));
       assertEquals("", matching("{\"m\":{\"$in\":[]}}"));
@@ -221,13 +221,13 @@ class ConversationQueryTest {
     }
 
     @Test
-    void nin() {
+    void nin_finds_conversations_whose_values_are_all_outside_the_list() {
       assertEquals("ACE", matching("{\"m\":{\"$nin\":[\"Tom\"]}}"));
       assertEquals("ABCDE", matching("{\"m\":{\"$nin\":[]}}"));
     }
 
     @Test
-    void all() {
+    void all_finds_conversations_whose_array_contains_every_listed_value() {
       assertEquals("BD", matching("{\"m\":{\"$all\":[\"Tom\",\"Jerry\"]}}"));
       assertEquals("D", matching("{\"m\":{\"$all\":[\"Tom\",\"Jerry\",\"Spike\"]}}"));
       assertEquals("", matching("{\"m\":{\"$all\":[]}}"));
@@ -235,7 +235,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void size() {
+    void size_finds_conversations_whose_array_has_exactly_that_length() {
       assertEquals("AB", matching("{\"m\":{\"$size\":2}}"));
       assertEquals("AD", matching("{\"attr.tags\":{\"$size\":2}}"));
       assertEquals("", matching("{\"name\":{\"$size\":0}}"));
@@ -243,7 +243,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void exists() {
+    void exists_finds_conversations_with_or_without_the_field() {
       assertEquals("ABCD", matching("{\"level\":{\"$exists\":true}}"));
       assertEquals("E", matching("{\"level\":{\"$exists\":false}}"));
       assertEquals("AD", matching("{\"attr.tags\":{\"$exists\":true}}"));
@@ -254,14 +254,14 @@ class ConversationQueryTest {
   class Regex {
 
     @Test
-    void findsAnywhereUnlessAnchored() {
+    void regex_finds_a_match_anywhere_in_the_string_unless_anchored() {
       assertEquals("A", matching("{\"name\":{\"$regex\":\"realtime\"}}"));
       assertEquals("AE", matching("{\"name\":{\"$regex\":\"sdk\"}}"));
       assertEquals("E", matching("{\"name\":{\"$regex\":\"sdk$\"}}"));
     }
 
     @Test
-    void caseInsensitiveIncludingUnicode() {
+    void regex_option_i_ignores_case_including_non_ascii_letters() {
       assertEquals("AE", matching("{\"name\":{\"$regex\":\"SDK\",\"$options\":\"i\"}}"));
       assertEquals("", matching("{\"name\":{\"$regex\":\"SDK\"}}"));
       List<ObjectNode> docs = List.of(doc("{\"objectId\":\"x\",\"name\":\"école\"}"));
@@ -271,7 +271,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void multilineDotAllAndExtended() {
+    void regex_options_m_s_x_turn_on_multiline_dot_all_and_extended_mode() {
       List<ObjectNode> docs = List.of(doc("{\"objectId\":\"x\",\"name\":\"first\\nsecond\"}"));
       assertEquals(0, query("{\"name\":{\"$regex\":\"^second\"}}").apply(docs).size());
       assertEquals(
@@ -294,18 +294,18 @@ class ConversationQueryTest {
     }
 
     @Test
-    void onArraysAnyStringElement() {
+    void regex_on_an_array_matches_if_any_string_element_matches() {
       assertEquals("D", matching("{\"m\":{\"$regex\":\"^Sp\"}}"));
     }
 
     @Test
-    void nonStringValuesNeverMatch() {
+    void regex_never_matches_numbers_or_dates() {
       assertEquals("", matching("{\"attr.level\":{\"$regex\":\"3\"}}"));
       assertEquals("", matching("{\"lm\":{\"$regex\":\"2018\"}}"));
     }
 
     @Test
-    void combinedWithOtherOperators() {
+    void regex_combined_with_ne_on_the_same_field_must_satisfy_both() {
       assertEquals(
           "E",
           matching(
@@ -313,7 +313,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void catastrophicBacktrackingIsCutOff() {
+    void a_catastrophically_backtracking_regex_answers_no_match_within_seconds() {
       // (.*a){25}$ against 40 a's and a '!' backtracks for hours with a plain String on Java 17
       String evil = "a".repeat(40) + "!";
       List<ObjectNode> docs = new ArrayList<>();
@@ -327,7 +327,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void aMatchThatNeedsMoreThanTheBudgetCountsAsNoMatch() throws Exception {
+    void a_regex_match_that_needs_more_than_the_budget_counts_as_no_match() throws Exception {
       List<ObjectNode> docs =
           List.of(doc("{\"objectId\":\"x\",\"name\":\"" + "a".repeat(500) + "end\"}"));
       String where = "{\"name\":{\"$regex\":\"end$\"}}";
@@ -343,20 +343,20 @@ class ConversationQueryTest {
   class Logic {
 
     @Test
-    void or() {
+    void or_finds_conversations_matching_any_clause_and_combines_with_other_keys() {
       assertEquals("CE", matching("{\"$or\":[{\"tr\":true},{\"sys\":true}]}"));
       assertEquals("C", matching("{\"c\":\"Tom\",\"$or\":[{\"tr\":true},{\"name\":\"Team\"}]}"));
       assertEquals("ABCDE", matching("{\"$or\":[{}]}"));
     }
 
     @Test
-    void and() {
+    void and_finds_conversations_matching_every_clause() {
       assertEquals("D", matching("{\"$and\":[{\"m\":\"Tom\"},{\"m\":\"Spike\"}]}"));
       assertEquals("", matching("{\"$and\":[{\"m\":\"Tom\"},{\"tr\":true}]}"));
     }
 
     @Test
-    void nested() {
+    void nested_and_or_combine_as_written() {
       assertEquals(
           "CD",
           matching(
@@ -368,7 +368,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void nestingUpToTheLimitIsFine() {
+    void and_or_nested_up_to_the_depth_limit_still_answer() {
       String where = nest(QueryLimits.DEFAULT_MAX_LOGICAL_DEPTH, "{\"m\":\"Spike\"}");
       assertEquals("D", matching(where));
     }
@@ -387,14 +387,14 @@ class ConversationQueryTest {
   class Paths {
 
     @Test
-    void dottedKeysDescendIntoObjects() {
+    void a_dotted_key_matches_a_field_inside_an_object() {
       assertEquals("AD", matching("{\"attr.type\":\"group\"}"));
       assertEquals(
           "B", matching("{\"attr.type\":{\"$ne\":\"group\"},\"attr.level\":{\"$exists\":true}}"));
     }
 
     @Test
-    void throughArrays() {
+    void a_dotted_key_reaches_into_array_elements_and_by_index() {
       assertEquals("D", matching("{\"attr.tags\":\"z\"}"));
       assertEquals("BD", matching("{\"m.0\":\"Tom\"}"));
       assertEquals("D", matching("{\"m.2\":\"Spike\"}"));
@@ -408,7 +408,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void missingIntermediateIsMissing() {
+    void a_dotted_key_through_a_missing_or_non_object_field_counts_as_missing() {
       assertEquals("CE", matching("{\"attr.type\":{\"$exists\":false}}"));
       assertEquals("", matching("{\"name.length\":{\"$exists\":true}}"));
     }
@@ -418,7 +418,7 @@ class ConversationQueryTest {
   class Sorting {
 
     @Test
-    void defaultIsMostRecentLastMessageFirst_withoutLmLast_thenUpdatedAt() {
+    void without_sort_the_most_recent_last_message_comes_first_then_updated_at() {
       assertEquals("DBACE", ordered("{}", null, null, null));
       assertEquals("DBACE", ordered("{}", "  ", null, null));
       assertEquals(
@@ -430,13 +430,13 @@ class ConversationQueryTest {
     }
 
     @Test
-    void ascendingAndDescendingOnIsoStrings() {
+    void sort_ascending_and_descending_on_created_at() {
       assertEquals("EDABC", ordered("{}", "createdAt", null, null));
       assertEquals("CBADE", ordered("{}", "-createdAt", null, null));
     }
 
     @Test
-    void isoStringsSortAsInstantsWhateverTheirPrecision() {
+    void iso_strings_sort_as_instants_whatever_their_precision() {
       List<ObjectNode> docs =
           List.of(
               doc("{\"objectId\":\"late\",\"createdAt\":\"2018-01-01T00:00:00.500Z\"}"),
@@ -446,7 +446,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void missingValuesSortLastInBothDirections() {
+    void conversations_missing_the_sort_field_come_last_in_both_directions() {
       assertEquals("ABDCE", ordered("{}", "lm", null, null));
       assertEquals("DBACE", ordered("{}", "-lm", null, null));
       assertEquals("BADCE", ordered("{}", "attr.level", null, null));
@@ -454,28 +454,28 @@ class ConversationQueryTest {
     }
 
     @Test
-    void mixedTypesSortNumbersBeforeStrings_nullIsMissing() {
+    void mixed_types_sort_numbers_before_strings_and_null_as_missing() {
       // level: A 3, B 1.5, C "high", D null, E missing
       assertEquals("BACDE", ordered("{}", "level", null, null));
       assertEquals("CABDE", ordered("{}", "-level", null, null));
     }
 
     @Test
-    void arraysSortByTheirSmallestElementAscendingAndLargestDescending() {
+    void arrays_sort_by_their_smallest_element_ascending_and_largest_descending() {
       // m: A [hjiang, leeyeh], B [Tom, Jerry], C [], D [Tom, Jerry, Spike], E missing
       assertEquals("BDACE", ordered("{}", "m", null, null));
       assertEquals("ABDCE", ordered("{}", "-m", null, null));
     }
 
     @Test
-    void severalKeys() {
+    void several_sort_keys_apply_in_order() {
       assertEquals("DABCE", ordered("{}", "attr.type,-attr.level", null, null));
       // c descending: hjiang > Tom > Spike (code points), then createdAt ascending
       assertEquals("ABCED", ordered("{}", "-c,createdAt", null, null));
     }
 
     @Test
-    void booleansAndWhitespaceAroundKeys() {
+    void sort_on_booleans_works_and_whitespace_around_keys_is_ignored() {
       // tr false: A B D E by name (code point order: "REALTIME sdk" < "Team" < "Tom & Jerry" <
       // "js-...")
       assertEquals("EDBAC", ordered("{}", " tr , name ", null, null));
@@ -483,7 +483,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void objectIdTieBreakerUnlessObjectIdIsSorted() {
+    void ties_are_broken_by_object_id_unless_the_sort_names_object_id() {
       // A, B, D, E share tr=false: objectId ascending breaks the tie
       assertEquals("ABDEC", ordered("{}", "tr", null, null));
       assertEquals("EDBAC", ordered("{}", "tr,-objectId", null, null));
@@ -493,7 +493,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void sortsOnlyTheMatches() {
+    void sorting_returns_only_the_matching_conversations() {
       assertEquals("DB", ordered("{\"m\":\"Tom\"}", "createdAt", null, null));
     }
   }
@@ -513,7 +513,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void defaultLimitIsTen() {
+    void without_limit_ten_conversations_come_back() {
       ConversationQuery q = query("{}");
       assertEquals(10, q.limit());
       assertEquals(0, q.skip());
@@ -524,7 +524,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void limitAboveTheMaximumIsClamped() {
+    void a_limit_above_the_maximum_is_clamped_to_the_maximum() {
       assertEquals(1000, query("{}", null, 5000, null).limit());
       assertEquals(1000, query("{}", null, 1000, null).limit());
       QueryLimits small = new QueryLimits(2, 3);
@@ -535,13 +535,13 @@ class ConversationQueryTest {
     }
 
     @Test
-    void limitZeroReturnsNothing() {
+    void limit_zero_returns_no_conversations() {
       assertEquals(List.of(), query("{}", null, 0, null).apply(ALL));
       assertEquals(0, query("{}", null, 0, null).limit());
     }
 
     @Test
-    void paging() {
+    void skip_and_limit_page_through_the_results() {
       assertEquals("DB", ordered("{}", null, 2, 0));
       assertEquals("AC", ordered("{}", null, 2, 2));
       assertEquals("E", ordered("{}", null, 2, 4));
@@ -551,7 +551,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void countIgnoresSkipAndLimit() {
+    void count_ignores_skip_and_limit() {
       // .NET: count:1, limit:0
       ConversationQuery q = query("{\"m\":\"Tom\"}", null, 0, 1);
       assertEquals(2, q.count(ALL));
@@ -559,7 +559,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void nullCandidatesAreIgnored() {
+    void null_candidates_are_ignored() {
       List<ObjectNode> docs = new ArrayList<>(ALL);
       docs.add(null);
       assertEquals("DBACE", String.join("", letters(query("{}").apply(docs))));
@@ -567,7 +567,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void resultsAreTheCandidateNodesThemselves() {
+    void results_are_the_candidate_documents_themselves_not_copies() {
       List<ObjectNode> result = query("{\"objectId\":\"" + ID_A + "\"}").apply(ALL);
       assertTrue(result.get(0) == Fixtures.A);
     }
@@ -579,7 +579,8 @@ class ConversationQueryTest {
     @ParameterizedTest
     @NullSource
     @ValueSource(strings = {"", "   ", "{}", " { } ", "null"})
-    void absentOrEmptyWhere(String where) throws Exception {
+    void an_absent_or_empty_where_has_no_condition_and_finds_everything(String where)
+        throws Exception {
       ConversationQuery q = ConversationQuery.parse(where, null, null, null, null);
       assertFalse(q.hasCondition());
       assertEquals(5, q.apply(ALL).size());
@@ -588,7 +589,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void anyConditionCounts() {
+    void any_key_in_where_counts_as_a_condition() {
       assertTrue(query("{\"m\":\"me\"}").hasCondition());
       assertTrue(query("{\"$or\":[{}]}").hasCondition());
     }
@@ -598,7 +599,8 @@ class ConversationQueryTest {
   class JsonNodeInput {
 
     @Test
-    void objectNodeIsCopied() throws Exception {
+    void a_where_given_as_a_json_object_is_copied_so_later_changes_do_not_affect_the_query()
+        throws Exception {
       ObjectNode where = JSON.createObjectNode().put("c", "Tom");
       ConversationQuery q = ConversationQuery.parse(where, "createdAt", null, null, null);
       where.put("c", "Spike");
@@ -606,14 +608,14 @@ class ConversationQueryTest {
     }
 
     @Test
-    void textNodeIsParsedAsJsonText() throws Exception {
+    void a_where_given_as_a_json_string_is_parsed_as_json_text() throws Exception {
       ConversationQuery q =
           ConversationQuery.parse(new TextNode("{\"m\":\"Spike\"}"), null, null, null, null);
       assertEquals(List.of("D"), letters(q.apply(ALL)));
     }
 
     @Test
-    void nullMeansNoCondition() throws Exception {
+    void a_null_where_means_no_condition() throws Exception {
       assertFalse(
           ConversationQuery.parse(
                   (com.fasterxml.jackson.databind.JsonNode) null, null, null, null, null)
@@ -626,7 +628,7 @@ class ConversationQueryTest {
   class ObjectIdPins {
 
     @Test
-    void equality() {
+    void object_id_equality_pins_the_query_to_that_id() {
       assertEquals(Optional.of(Set.of(ID_A)), query("{\"objectId\":\"" + ID_A + "\"}").objectIds());
       assertEquals(
           Optional.of(Set.of(ID_A)),
@@ -634,7 +636,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void in() {
+    void object_id_in_pins_the_query_to_those_ids() {
       assertEquals(
           Optional.of(Set.of(ID_A, ID_B)),
           query("{\"objectId\":{\"$in\":[\"" + ID_A + "\",\"" + ID_B + "\"]},\"tr\":false}")
@@ -643,7 +645,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void insideATopLevelAndPinsIntersect() {
+    void object_id_pins_inside_a_top_level_and_intersect() {
       String where =
           "{\"$and\":[{\"objectId\":{\"$in\":[\""
               + ID_A
@@ -668,7 +670,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void notPinned() {
+    void ne_nin_gt_or_on_object_id_and_other_fields_pin_no_ids() {
       assertEquals(
           Optional.empty(), query("{\"objectId\":{\"$ne\":\"" + ID_A + "\"}}").objectIds());
       assertEquals(
@@ -682,7 +684,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void everyMatchIsAmongThePins() {
+    void every_match_is_among_the_pinned_ids() {
       for (String where :
           List.of(
               "{\"objectId\":{\"$in\":[\"" + ID_A + "\",\"" + ID_B + "\"]},\"m\":\"Tom\"}",
@@ -701,34 +703,34 @@ class ConversationQueryTest {
   class MemberPins {
 
     @Test
-    void equality() {
+    void member_equality_requires_that_member() {
       assertEquals(Optional.of("Tom"), query("{\"m\":\"Tom\"}").requiredMember());
       assertEquals(Optional.of("Tom"), query("{\"m\":{\"$eq\":\"Tom\"}}").requiredMember());
     }
 
     @Test
-    void all() {
+    void member_all_requires_every_listed_member() {
       ConversationQuery q = query("{\"m\":{\"$all\":[\"Tom\",\"Jerry\"]}}");
       assertEquals(Optional.of("Tom"), q.requiredMember());
       assertEquals(List.of("Tom", "Jerry"), new ArrayList<>(q.requiredMembers()));
     }
 
     @Test
-    void withMembersShape() {
+    void the_with_members_shape_requires_its_first_member() {
       assertEquals(
           Optional.of("hjiang"),
           query("{\"m\":{\"$size\":2,\"$all\":[\"hjiang\",\"leeyeh\"]}}").requiredMember());
     }
 
     @Test
-    void singleElementIn() {
+    void member_in_with_one_element_requires_it_and_with_several_requires_none() {
       assertEquals(Optional.of("Tom"), query("{\"m\":{\"$in\":[\"Tom\"]}}").requiredMember());
       assertEquals(
           Optional.empty(), query("{\"m\":{\"$in\":[\"Tom\",\"Jerry\"]}}").requiredMember());
     }
 
     @Test
-    void insideATopLevelAnd() {
+    void member_conditions_inside_a_top_level_and_are_required_too() {
       assertEquals(
           Optional.of("Spike"),
           query("{\"c\":\"x\",\"$and\":[{\"tr\":false},{\"m\":\"Spike\"}]}").requiredMember());
@@ -738,7 +740,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void notRequired() {
+    void or_ne_nin_size_and_other_fields_require_no_member() {
       assertEquals(Optional.empty(), query("{\"$or\":[{\"m\":\"Tom\"}]}").requiredMember());
       assertEquals(Optional.empty(), query("{\"m\":{\"$ne\":\"Tom\"}}").requiredMember());
       assertEquals(Optional.empty(), query("{\"m\":{\"$nin\":[\"Tom\"]}}").requiredMember());
@@ -748,7 +750,7 @@ class ConversationQueryTest {
     }
 
     @Test
-    void everyMatchContainsTheRequiredMembers() {
+    void every_match_contains_the_required_members() {
       ConversationQuery q = query("{\"m\":{\"$all\":[\"Tom\",\"Jerry\"]}}");
       List<ObjectNode> matches = q.apply(ALL);
       assertEquals(2, matches.size());
@@ -761,7 +763,7 @@ class ConversationQueryTest {
   }
 
   @Test
-  void toStringShowsTheEffectiveQuery() {
+  void to_string_shows_the_effective_where_limit_and_skip() {
     String text = query("{\"m\":\"Tom\"}", "-lm", 5, 2).toString();
     assertTrue(
         text.contains("\"m\":\"Tom\"") && text.contains("limit=5") && text.contains("skip=2"),

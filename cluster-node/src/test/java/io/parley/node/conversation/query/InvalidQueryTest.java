@@ -100,37 +100,38 @@ class InvalidQueryTest {
 
   @ParameterizedTest
   @MethodSource("badWheres")
-  void badWhere(String where, String messageFragment) {
+  void a_malformed_or_unsupported_where_is_rejected_with_a_message_naming_the_problem(
+      String where, String messageFragment) {
     InvalidQueryException e = invalid(where);
     assertTrue(e.getMessage().contains(messageFragment), () -> where + " -> " + e.getMessage());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"a,,b", ",a", "a,", "-", "a,-", "$natural", "a..b", "attr.$x", "a, ,b"})
-  void badSort(String sort) {
+  void a_malformed_sort_is_rejected_with_a_message_about_sort(String sort) {
     InvalidQueryException e = invalid("{}", sort, null, null);
     assertTrue(e.getMessage().contains("sort"), e.getMessage());
   }
 
   @Test
-  void tooManySortKeys() {
+  void more_sort_keys_than_the_maximum_are_rejected() {
     String sort =
         String.join(",", java.util.Collections.nCopies(ConversationQuery.MAX_SORT_KEYS + 1, "a"));
     assertTrue(invalid("{}", sort, null, null).getMessage().contains("more than"));
   }
 
   @Test
-  void negativeLimit() {
+  void a_negative_limit_is_rejected() {
     assertTrue(invalid("{}", null, -1, null).getMessage().contains("limit"));
   }
 
   @Test
-  void negativeSkip() {
+  void a_negative_skip_is_rejected() {
     assertTrue(invalid("{}", null, null, -1).getMessage().contains("skip"));
   }
 
   @Test
-  void logicalNestingIsBounded() {
+  void and_or_nested_deeper_than_the_limit_are_rejected() {
     int max = QueryLimits.DEFAULT_MAX_LOGICAL_DEPTH;
     String tooDeep = ConversationQueryTest.nest(max + 1, "{\"m\":\"Spike\"}");
     assertTrue(invalid(tooDeep).getMessage().contains("nested deeper than " + max));
@@ -143,7 +144,7 @@ class InvalidQueryTest {
   }
 
   @Test
-  void hugeJsonNestingIsRejectedWithoutBlowingTheStack() {
+  void huge_json_nesting_is_rejected_without_blowing_the_stack() {
     String deepArray = "{\"m\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
     assertTrue(invalid(deepArray).getMessage().contains("not valid JSON"));
     String deepLogic = ConversationQueryTest.nest(5_000, "{}");
@@ -153,7 +154,7 @@ class InvalidQueryTest {
   }
 
   @Test
-  void deepValuesFromAJsonTreeAreRejected() {
+  void deeply_nested_values_in_a_json_tree_where_are_rejected() {
     ObjectNode where = JSON.createObjectNode();
     ObjectNode value = where.putObject("attr");
     for (int i = 0; i < 5_000; i++) {
@@ -167,7 +168,7 @@ class InvalidQueryTest {
   }
 
   @Test
-  void regexLengthIsCapped() throws Exception {
+  void a_regex_longer_than_the_limit_is_rejected() throws Exception {
     int max = QueryLimits.DEFAULT_MAX_REGEX_LENGTH;
     String ok =
         JSON.createObjectNode()
@@ -182,7 +183,7 @@ class InvalidQueryTest {
   }
 
   @Test
-  void invalidQueryLimitsAreRefused() {
+  void inconsistent_query_limits_are_refused() {
     assertThrows(IllegalArgumentException.class, () -> new QueryLimits(11, 10));
     assertThrows(IllegalArgumentException.class, () -> new QueryLimits(-1, 10));
     assertThrows(IllegalArgumentException.class, () -> new QueryLimits(1, 10, 32, 1024, 0));
@@ -195,7 +196,7 @@ class InvalidQueryTest {
    * over the fixtures, or an InvalidQueryException.
    */
   @Test
-  void mangledQueriesNeverThrowUncheckedExceptions() {
+  void mangled_queries_either_run_or_are_rejected_never_crash() {
     List<String> seeds =
         List.of(
             "{\"objectId\":\"5a5ecde6c3422b738c8779a1\",\"m\":{\"$size\":2,\"$all\":[\"hjiang\",\"leeyeh\"]}}",

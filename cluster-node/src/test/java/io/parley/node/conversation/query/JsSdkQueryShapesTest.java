@@ -51,19 +51,19 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void equalTo() {
+  void equal_to_finds_a_conversation_by_id_or_by_creator() {
     assertEquals("A", matching("{\"objectId\":\"" + ID_A + "\"}"));
     assertEquals("BC", matching("{\"c\":\"Tom\"}"));
   }
 
   @Test
-  void containsMembers() {
+  void contains_members_finds_the_room_only_with_those_members() {
     assertEquals("A", matching(room("\"m\":{\"$all\":[\"hjiang\"]}")));
     assertEquals("", matching(room("\"m\":{\"$all\":[\"nobody\"]}")));
   }
 
   @Test
-  void withMembers() {
+  void with_members_finds_conversations_with_exactly_those_members() {
     // withMembers(['hjiang', 'leeyeh'], true) by client "me": sizeEqualTo first, then
     // containsMembers
     assertEquals("", matching(room("\"m\":{\"$size\":3,\"$all\":[\"hjiang\",\"leeyeh\",\"me\"]}")));
@@ -74,13 +74,13 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void notEqualTo() {
+  void not_equal_to_excludes_the_conversation_with_that_value() {
     assertEquals("A", matching(room("\"name\":{\"$ne\":\"not-this-name\"}")));
     assertEquals("", matching(room("\"name\":{\"$ne\":\"js-realtime-sdk-testconv\"}")));
   }
 
   @Test
-  void matches() {
+  void matches_finds_names_by_regex_with_its_flags() {
     // matches('name', /REALTIME-SDK/i) sends the regex source and $options "i"
     assertEquals("A", matching(roomWithRegex("name", "REALTIME-SDK", "i")));
     assertEquals("", matching(roomWithRegex("name", "REALTIME-SDK", null)));
@@ -89,7 +89,7 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void contains() {
+  void contains_finds_names_containing_the_literal_text_case_sensitively() {
     assertEquals("A", matching(roomWithRegex("name", quote("realtime-sdk"), null)));
     assertEquals("", matching(roomWithRegex("name", quote("REALTIME-SDK"), null)));
     assertEquals(
@@ -101,20 +101,20 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void startsWith() {
+  void starts_with_finds_names_starting_with_the_literal_text() {
     assertEquals("A", matching(roomWithRegex("name", "^" + quote("js-realtime"), null)));
     assertEquals("", matching(roomWithRegex("name", "^" + quote("JS-REALTIME"), null)));
     assertEquals("BD", matching("{\"name\":{\"$regex\":\"^\\\\QT\\\\E\"}}"));
   }
 
   @Test
-  void endsWith() {
+  void ends_with_finds_names_ending_with_the_literal_text() {
     assertEquals("A", matching(roomWithRegex("name", quote("testconv") + "$", null)));
     assertEquals("", matching(roomWithRegex("name", quote("TESTCONV") + "$", null)));
   }
 
   @Test
-  void quoteKeepsRegexMetacharactersLiteral() throws Exception {
+  void the_sdks_quoted_text_keeps_regex_metacharacters_literal() throws Exception {
     ObjectNode literal = Fixtures.doc("{\"objectId\":\"x1\",\"name\":\"a+b (c)\"}");
     ObjectNode lookalike = Fixtures.doc("{\"objectId\":\"x2\",\"name\":\"aab c\"}");
     ObjectNode withQuoteEnd = Fixtures.doc("{\"objectId\":\"x3\",\"name\":\"x\\\\Ey\"}");
@@ -141,7 +141,7 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void lessThan() {
+  void less_than_a_date_finds_conversations_created_before_it() {
     assertEquals("A", matching(room("\"createdAt\":{\"$lt\":" + date(NOW) + "}")));
     assertEquals("", matching(room("\"createdAt\":{\"$lt\":" + date(EPOCH) + "}")));
     assertEquals(
@@ -149,7 +149,7 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void lessThanOrEqualTo() {
+  void less_than_or_equal_to_a_date_includes_conversations_created_at_it() {
     assertEquals("A", matching(room("\"createdAt\":{\"$lte\":" + date(NOW) + "}")));
     assertEquals("", matching(room("\"createdAt\":{\"$lte\":" + date(EPOCH) + "}")));
     assertEquals(
@@ -157,7 +157,7 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void greaterThan() {
+  void greater_than_a_date_finds_conversations_created_after_it() {
     assertEquals("A", matching(room("\"createdAt\":{\"$gt\":" + date(EPOCH) + "}")));
     assertEquals("", matching(room("\"createdAt\":{\"$gt\":" + date(NOW) + "}")));
     assertEquals(
@@ -165,7 +165,7 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void greaterThanOrEqualTo() {
+  void greater_than_or_equal_to_a_date_includes_conversations_created_at_it() {
     assertEquals("A", matching(room("\"createdAt\":{\"$gte\":" + date(EPOCH) + "}")));
     assertEquals("", matching(room("\"createdAt\":{\"$gte\":" + date(NOW) + "}")));
     assertEquals(
@@ -173,52 +173,52 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void exists() {
+  void exists_finds_conversations_that_have_the_field() {
     assertEquals("ABD", matching("{\"lm\":{\"$exists\":true}}"));
     assertEquals("ABDE", matching("{\"attr\":{\"$exists\":true}}"));
   }
 
   @Test
-  void doesNotExist() {
+  void does_not_exist_finds_conversations_without_the_field() {
     assertEquals("CE", matching("{\"lm\":{\"$exists\":false}}"));
     assertEquals("E", matching("{\"m\":{\"$exists\":false}}"));
   }
 
   @Test
-  void containedIn() {
+  void contained_in_finds_conversations_whose_value_is_in_the_list() {
     assertEquals("ABC", matching("{\"c\":{\"$in\":[\"Tom\",\"hjiang\"]}}"));
   }
 
   @Test
-  void notContainsIn() {
+  void not_contains_in_finds_conversations_whose_value_is_not_in_the_list() {
     assertEquals("DE", matching("{\"c\":{\"$nin\":[\"Tom\",\"hjiang\"]}}"));
   }
 
   @Test
-  void containsAll() {
+  void contains_all_finds_conversations_with_every_listed_member() {
     assertEquals("D", matching("{\"m\":{\"$all\":[\"Spike\",\"Tom\"]}}"));
   }
 
   @Test
-  void sizeEqualTo() {
+  void size_equal_to_finds_conversations_with_that_many_members() {
     assertEquals("D", matching("{\"m\":{\"$size\":3}}"));
     assertEquals("C", matching("{\"m\":{\"$size\":0}}"));
   }
 
   @Test
-  void or() {
+  void or_of_two_queries_finds_conversations_matching_either() {
     // Query.or(q1, q2) => {"$or": [q1.where, q2.where]}
     assertEquals("CE", matching("{\"$or\":[{\"tr\":true},{\"sys\":true}]}"));
   }
 
   @Test
-  void and() {
+  void and_of_two_queries_finds_conversations_matching_both() {
     // Query.and(q1, q2) => {"$and": [q1.where, q2.where]}
     assertEquals("D", matching("{\"$and\":[{\"m\":\"Tom\"},{\"attr.type\":\"group\"}]}"));
   }
 
   @Test
-  void limit() {
+  void limit_caps_the_number_of_conversations_returned() {
     String room = "{\"objectId\":\"" + ID_A + "\"}";
     assertEquals("", ordered(room, null, 0, null));
     assertEquals("", ordered("{}", null, 0, null));
@@ -226,24 +226,24 @@ class JsSdkQueryShapesTest {
   }
 
   @Test
-  void skip() {
+  void skip_drops_the_first_conversations() {
     assertEquals("", ordered("{\"objectId\":\"" + ID_A + "\"}", null, null, 1));
     assertEquals("A", ordered("{\"objectId\":\"" + ID_A + "\"}", null, null, 0));
   }
 
   @Test
-  void ascending() {
+  void ascending_sorts_by_created_at_oldest_first() {
     // client.getQuery().limit(2).notEqualTo('objectId', '0').ascending('createdAt')
     assertEquals("ED", ordered("{\"objectId\":{\"$ne\":\"0\"}}", "createdAt", 2, null));
   }
 
   @Test
-  void descending() {
+  void descending_sorts_by_created_at_newest_first() {
     assertEquals("CB", ordered("{\"objectId\":{\"$ne\":\"0\"}}", "-createdAt", 2, null));
   }
 
   @Test
-  void addAscendingAndAddDescending() {
+  void add_ascending_and_add_descending_chain_sort_keys_in_order() {
     assertEquals(
         List.of(
             new SortKey("a", false),

@@ -26,7 +26,7 @@ import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.ConversationCommands;
 import io.parley.node.session.MessageCommands;
-import io.parley.node.session.SessionActor;
+import io.parley.node.session.SessionDependencies;
 import io.parley.node.session.SessionTokens;
 import io.parley.node.session.UserLogins;
 import io.parley.node.settings.ConversationSettings;
@@ -177,8 +177,8 @@ public final class Main {
             clock,
             settings.session().sessionTokenTtl(),
             settings.security().signatureValidity());
-    SessionActor.Dependencies sessions =
-        new SessionActor.Dependencies(
+    SessionDependencies sessions =
+        new SessionDependencies(
             settings,
             sessionTokens,
             ConversationCommands.sharded(

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.session.Outbound;
 import io.parley.node.session.SessionActor;
+import io.parley.node.session.SessionDependencies;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Subprotocol;
@@ -42,7 +43,7 @@ public final class GatewayRoutes extends AllDirectives implements WebSocketSessi
 
   private final ActorSystem<?> system;
   private final NodeSettings settings;
-  private final SessionActor.Dependencies sessionDependencies;
+  private final SessionDependencies sessionDependencies;
   private final LocalSessions localSessions;
   private final WebSocketStack webSockets;
 
@@ -52,7 +53,7 @@ public final class GatewayRoutes extends AllDirectives implements WebSocketSessi
   public GatewayRoutes(
       ActorSystem<?> system,
       NodeSettings settings,
-      SessionActor.Dependencies sessionDependencies,
+      SessionDependencies sessionDependencies,
       LocalSessions localSessions,
       Route api) {
     this.system = system;

@@ -4,9 +4,6 @@ import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.presence.ClientPresence;
-import io.parley.node.presence.NodeDirectory;
-import io.parley.node.security.SignatureGuard;
-import io.parley.node.security.TokenRevocation;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.Codecs;
 import io.parley.protocol.CommandCodec;
@@ -16,17 +13,9 @@ import io.parley.protocol.ProtocolException;
 import io.parley.protocol.Subprotocol;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
-import io.parley.protocol.wire.OpType;
-import io.parley.protocol.wire.SessionCommand;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -42,9 +31,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * One actor per WebSocket connection: the protocol state machine of docs/protocol.md §3–§5, one
  * behavior per state: {@link #awaitingOpen()} (no login accepted yet, the login timeout runs) →
  * {@link #open()} (clients logged in on this socket) → {@link #closing} (the close frame is out;
- * only the stream's end matters). It decodes frames with the connection's codec, keeps the IM
- * sessions (clientIds) logged in on this socket, answers session commands itself and hands every
- * other command to its handler through {@link CommandRoutes}. Who a login is (app, token,
+ * only the stream's end matters). It decodes frames with the connection's codec and routes each
+ * command and answer to the collaborator it owns for it: {@link SessionCommands} ({@code session/*}
+ * and logins), {@link Requests} (every other command, through {@link CommandRoutes} to its
+ * handler), {@link Refusals} (how a request over a limit is refused), {@link SocketClients} (the
+ * clients logged in here and their registrations), {@link DeliveryGate} (the order of pushes behind
+ * replies) and {@link FrameWriter} (what goes to the socket). Who a login is (app, token,
  * signature) is {@link Credentials}' question.
  *
  * <p>Guarantees: every request that carries an {@code i} gets exactly one reply with that {@code
@@ -53,48 +45,6 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * past the read-idle timeout (pings included) with 4107.
  */
 public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
-
-  /** What the session needs from the node. */
-  public record Dependencies(
-      NodeSettings settings,
-      SessionTokens tokens,
-      ConversationCommands.Factory conversations,
-      MessageCommands.Factory messages,
-      NodeDirectory directory,
-      ClientPresence.Directory presence,
-      SignatureGuard signatures,
-      TokenRevocation revocations,
-      io.parley.node.hooks.Hooks hooks,
-      Clock clock,
-      LoginThrottle logins) {
-
-    /** Without a login throttle of its own: one from the settings' limits. */
-    public Dependencies(
-        NodeSettings settings,
-        SessionTokens tokens,
-        ConversationCommands.Factory conversations,
-        MessageCommands.Factory messages,
-        NodeDirectory directory,
-        ClientPresence.Directory presence,
-        SignatureGuard signatures,
-        TokenRevocation revocations,
-        io.parley.node.hooks.Hooks hooks,
-        Clock clock) {
-      this(
-          settings,
-          tokens,
-          conversations,
-          messages,
-          directory,
-          presence,
-          signatures,
-          revocations,
-          hooks,
-          clock,
-          new LoginThrottle(
-              settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
-    }
-  }
 
   public sealed interface Command {}
 
@@ -137,14 +87,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private record Delivered(Delivery delivery) implements Command {}
 
   /** A login's credentials were checked: it opens, or gets the refusal. */
-  private record LoginChecked(GenericCommand open, String clientId, Credentials.Check check)
+  record LoginChecked(GenericCommand open, String clientId, Credentials.Check check)
       implements Command {}
 
   /**
    * A tagged login's presence registration answered ({@code accepted} false: another device holds
    * the tag; {@code failure}: late).
    */
-  private record PresenceRegistered(
+  record PresenceRegistered(
       GenericCommand open,
       String clientId,
       GenericCommand opened,
@@ -153,7 +103,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       implements Command {}
 
   /** A conversation or blacklist request's signature was checked: it is routed, or refused. */
-  private record RequestChecked(GenericCommand command, String clientId, Credentials.Check check)
+  record RequestChecked(GenericCommand command, String clientId, Credentials.Check check)
       implements Command {}
 
   /** A {@code conv/add} was answered: the translator turns it into its reply (and joins rooms). */
@@ -195,85 +145,29 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    */
   private static final Duration RENEW = Duration.ofSeconds(30);
 
-  /** Bounds of the shared-socket order: notices held, and reply keys remembered. */
-  static final int MAX_HELD = 1000;
-
-  static final int MAX_REPLIED = 256;
-
-  private final Dependencies dependencies;
   private final NodeSettings.Session settings;
   private final Subprotocol subprotocol;
   private final CommandCodec codec;
-  private final ActorRef<Outbound> out;
+  private final FrameWriter writer;
   private final AtomicLong lastInboundNanos;
   private final String remoteAddress;
   private final TimerScheduler<Command> timers;
   private final ConversationCommands conversations;
   private final MessageCommands messages;
-  private final CommandRoutes routes;
-  private final Credentials credentials;
-
-  /** Request rates of this connection's clients, and its refusals (docs/protocol.md §17). */
-  private final ClientRates rates;
-
-  /**
-   * This session as conversations and presence know it (one adapter ref, also used for echo
-   * checks).
-   */
-  private final ActorRef<Delivery> inbox;
-
-  private final ActorRef<ClientPresence.Kicked> kicks;
   private final NodeMetrics metrics;
-  private final PresenceHooks presenceHooks;
 
-  /**
-   * Member events held back until this session's reply about the same conversation has gone out.
-   */
-  private final Map<String, List<Delivery>> deferred = new java.util.HashMap<>();
-
-  /**
-   * Pushes this session's own {@code direct} or {@code patch} caused for another client on this
-   * socket, held until the reply to that command has gone out (key: {@code m:}message id, {@code
-   * p:}patch time), oldest first; at most {@link #MAX_HELD} notices in all.
-   */
-  private final LinkedHashMap<String, List<Delivery>> held = new LinkedHashMap<>();
-
-  private int heldCount;
-
-  /**
-   * Keys whose reply went out while several clients shared this socket: their pushes need no wait.
-   */
-  private final Map<String, Boolean> replied =
-      new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-          return size() > MAX_REPLIED;
-        }
-      };
-
-  /**
-   * Logged-in clients on this socket, in login order: the first one answers for requests without
-   * peerId.
-   */
-  private final Map<String, LoggedIn> sessions = new LinkedHashMap<>();
-
-  private NodeSettings.App app;
+  // The collaborators this actor owns, one each per socket (see their class comments).
+  private final SocketClients clients;
+  private final SessionCommands sessionCommands;
+  private final Requests requests;
+  private final Refusals refusals;
+  private final DeliveryGate gate;
 
   /** The inbound stream's ack, held back while too many sends are pending. */
   private ActorRef<Ack> heldAck;
 
-  /** The unknown app a Java SDK named in its push-service login: its session/open gets 4100. */
-  private String unknownApp;
-
-  private record LoggedIn(String clientId, String tag, String deviceId) {
-    /** Only tagged logins take part in single-device login (§5.1 step 4). */
-    boolean tagged() {
-      return tag != null && !tag.isEmpty() && !tag.equals("default");
-    }
-  }
-
   public static Behavior<Command> create(
-      Dependencies dependencies,
+      SessionDependencies dependencies,
       Subprotocol subprotocol,
       ActorRef<Outbound> out,
       AtomicLong lastInboundNanos,
@@ -295,35 +189,72 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private SessionActor(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      Dependencies dependencies,
+      SessionDependencies dependencies,
       Subprotocol subprotocol,
       ActorRef<Outbound> out,
       AtomicLong lastInboundNanos,
       String remoteAddress) {
     super(context);
-    this.dependencies = dependencies;
     this.settings = dependencies.settings().session();
     this.subprotocol = subprotocol;
     this.codec = Codecs.forSubprotocol(subprotocol);
-    this.out = out;
     this.lastInboundNanos = lastInboundNanos;
     this.remoteAddress = remoteAddress;
     this.timers = timers;
-    this.inbox = context.messageAdapter(Delivery.class, Delivered::new);
-    this.kicks = context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
+    // This session as conversations and presence know it (one adapter ref, also used for echo
+    // checks).
+    ActorRef<Delivery> inbox = context.messageAdapter(Delivery.class, Delivered::new);
+    ActorRef<ClientPresence.Kicked> kicks =
+        context.messageAdapter(ClientPresence.Kicked.class, Kicked::new);
     this.metrics = NodeMetrics.get(context.getSystem());
+    this.writer = new FrameWriter(codec, out, metrics, remoteAddress);
     this.conversations = dependencies.conversations().create(context, inbox);
     this.messages = dependencies.messages().create(context, inbox, remoteAddress);
-    this.routes = new CommandRoutes(conversations, messages);
-    this.rates = new ClientRates(dependencies.settings().limits());
-    this.presenceHooks = new PresenceHooks(dependencies.hooks());
-    this.credentials =
+    // Request rates of this connection's clients, and its refusals (docs/protocol.md §17).
+    ClientRates rates = new ClientRates(dependencies.settings().limits());
+    Credentials credentials =
         new Credentials(
             dependencies.settings(),
             dependencies.tokens(),
             dependencies.signatures(),
             dependencies.revocations(),
             dependencies.clock());
+    this.clients =
+        new SocketClients(
+            dependencies,
+            rates,
+            conversations,
+            messages,
+            inbox,
+            kicks,
+            remoteAddress,
+            subprotocol.version());
+    this.refusals =
+        new Refusals(
+            this, rates, dependencies.settings().limits().refusalsPerMinute(), remoteAddress);
+    this.sessionCommands =
+        new SessionCommands(
+            this,
+            context,
+            dependencies,
+            credentials,
+            clients,
+            rates,
+            refusals,
+            metrics,
+            remoteAddress);
+    this.requests =
+        new Requests(
+            this,
+            context,
+            clients,
+            rates,
+            refusals,
+            credentials,
+            new CommandRoutes(conversations, messages));
+    this.gate =
+        new DeliveryGate(
+            inbox, clients.byId(), DeliveryGate.sessionOf(conversations, messages, this::send));
     lastInboundNanos.set(System.nanoTime());
     timers.startSingleTimer(LoginTimedOut.INSTANCE, settings.loginTimeout());
     // One periodic timer per socket: the read-idle check, and once logged in the renewals.
@@ -357,7 +288,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         if (message instanceof FrameReceived received) {
           return openOnFirstLogin(onFrame(received));
         } else if (message instanceof LoginChecked checked) {
-          return openOnFirstLogin(onLoginChecked(checked));
+          return openOnFirstLogin(sessionCommands.onLoginChecked(checked));
         } else if (message == LoginTimedOut.INSTANCE) {
           return onLoginTimedOut();
         }
@@ -388,9 +319,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
   }
 
-  /** The first accepted login moves the connection to {@link #open()}. */
+  /**
+   * The first accepted login stops the login timeout and moves the connection to {@link #open()}.
+   */
   private Behavior<Command> openOnFirstLogin(Behavior<Command> next) {
-    return sessions.isEmpty() || next != Behaviors.<Command>same() ? next : open();
+    if (clients.isEmpty() || next != Behaviors.<Command>same()) {
+      return next;
+    }
+    timers.cancel(LoginTimedOut.INSTANCE);
+    return open();
   }
 
   /**
@@ -414,15 +351,15 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         } else if (message instanceof AckWindowClosed closed) {
           return onAckWindowClosed(closed);
         } else if (message instanceof LoginChecked checked) {
-          return onLoginChecked(checked);
+          return sessionCommands.onLoginChecked(checked);
         } else if (message instanceof PresenceRegistered registered) {
-          return onPresenceRegistered(registered);
+          return sessionCommands.onPresenceRegistered(registered);
         } else if (message instanceof RequestChecked checked) {
-          return onRequestChecked(checked);
+          return requests.onChecked(checked);
         } else if (message instanceof AddAnswered added) {
           return reply(conversations.onAdded(added.answer()));
         } else if (message instanceof Kicked kicked) {
-          return onKicked(kicked);
+          return sessionCommands.onKicked(kicked.kicked());
         }
         return connected(message);
       }
@@ -543,6 +480,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     if (!command.hasCmd()) {
       return onHeartbeat(command);
     }
+    NodeSettings.App app = clients.app();
     if (command.hasAppId() && app != null && !app.appId().equals(command.getAppId())) {
       return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
     }
@@ -551,9 +489,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     return switch (command.getCmd()) {
       case echo -> reply(Replies.echo(command));
-      case login -> onPushServiceLogin(command);
-      case session -> onSessionCommand(command);
-      default -> onLoggedInCommand(command);
+      case login -> sessionCommands.onPushServiceLogin(command);
+      case session -> sessionCommands.onSessionCommand(command);
+      default -> requests.onRequest(command);
     };
   }
 
@@ -570,621 +508,29 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return Behaviors.same();
   }
 
-  /**
-   * The Java SDK's push-service login (§3.4): accepted, no reply. It opens no session, so it does
-   * not stop the login timeout: a connection that never opens a session is closed with 4108 all the
-   * same.
-   */
-  private Behavior<Command> onPushServiceLogin(GenericCommand command) {
-    if (command.hasAppId() && !command.getAppId().isEmpty()) {
-      Optional<NodeSettings.App> named = dependencies.settings().app(command.getAppId());
-      if (named.isEmpty()) {
-        // Answered at the session/open that follows, in the frame the SDK reports at once (§16.1).
-        unknownApp = command.getAppId();
-        return Behaviors.same();
-      }
-      app = app == null ? named.get() : app;
-    }
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onSessionCommand(GenericCommand command) {
-    OpType op = command.getOp();
-    if (op == OpType.open) {
-      return onOpen(command);
-    }
-    Optional<LoggedIn> session = resolve(command);
-    if (session.isEmpty()) {
-      return sessionRequired(command);
-    }
-    ClientRates.Kind kind = ClientRates.kindOf(command);
-    if (kind != null && !rates.tryTake(session.get().clientId(), kind, 1)) {
-      return overRate(command, session.get().clientId(), kind);
-    }
-    return switch (op) {
-      case close -> onClose(command, session.get());
-      case refresh -> onTokenRefresh(command, session.get());
-      case query -> onOnlineQuery(command, session.get());
-      default -> reply(Replies.unsupported(command, session.get().clientId()));
-    };
-  }
-
-  // -------------------------------------------------------------------------------------- login
-
-  private Behavior<Command> onOpen(GenericCommand command) {
-    if (command.hasAppId()
-        && !command.getAppId().isEmpty()
-        && app != null
-        && !app.appId().equals(command.getAppId())) {
-      return close(ErrorCode.APP_NOT_AVAILABLE, "this connection belongs to another app");
-    }
-    Optional<NodeSettings.App> requested = credentials.appOf(command, app, unknownApp);
-    if (requested.isEmpty()) {
-      metrics.loginRefused();
-      return appNotAvailable(command);
-    }
-    app = requested.get();
-    String clientId = command.hasPeerId() ? command.getPeerId() : generatedClientId();
-    if (!ClientIds.valid(clientId, settings.maxClientIdLength())) {
-      String detail = ClientIds.rule(settings.maxClientIdLength());
-      metrics.loginRefused();
-      return command.hasI()
-          ? reply(
-              Replies.error(command.getI(), command.getPeerId(), ErrorCode.INVALID_LOGIN, detail))
-          : close(ErrorCode.INVALID_LOGIN, detail);
-    }
-    if (!sessions.containsKey(clientId)
-        && sessions.size() >= dependencies.settings().limits().sessionsPerConnection()) {
-      metrics.loginRefused();
-      return refuse(
-          command,
-          clientId,
-          ErrorCode.APP_QUOTA_EXCEEDED,
-          "at most "
-              + dependencies.settings().limits().sessionsPerConnection()
-              + " clients per connection");
-    }
-    if (!dependencies.logins().tryLogin(remoteAddress)) {
-      metrics.loginRefused();
-      return refuse(
-          command,
-          clientId,
-          ErrorCode.APP_QUOTA_EXCEEDED,
-          "too many logins from this address, retry later");
-    }
-    SessionCommand request = command.getSessionMessage();
-    CompletionStage<Credentials.Check> check =
-        credentials.checkLogin(
-            app,
-            clientId,
-            command,
-            request.hasTag() ? request.getTag() : null,
-            request.hasDeviceId() ? request.getDeviceId() : null);
-    if (check instanceof CompletableFuture<Credentials.Check> known && known.isDone()) {
-      // No token and no signature to check (or a token refused at once): answered in this turn.
-      return onLoginChecked(new LoginChecked(command, clientId, known.join()));
-    }
-    getContext()
-        .pipeToSelf(check, (checked, failure) -> new LoginChecked(command, clientId, checked));
-    return Behaviors.same();
-  }
-
-  /**
-   * Unknown or disabled app (§16.2, 4100), reported at once by every SDK, then the connection
-   * closes with 4100 (fatal for JS: no reconnect). An open that names the app (JS, .NET) gets
-   * {@code session/closed} with the code and the request's {@code i}; the Java SDK named it only in
-   * its push-service login and settles its open only on an {@code error} with that {@code i} (it
-   * ignores {@code session/closed} there): docs/protocol.md §16.1.
-   */
-  private Behavior<Command> appNotAvailable(GenericCommand command) {
-    boolean namedInOpen = command.hasAppId() && !command.getAppId().isEmpty();
-    String detail = "unknown appId " + (namedInOpen ? command.getAppId() : unknownApp);
-    if (!namedInOpen && unknownApp != null) {
-      send(
-          Replies.error(
-              command.hasI() ? command.getI() : null,
-              command.hasPeerId() ? command.getPeerId() : null,
-              ErrorCode.APP_NOT_AVAILABLE,
-              detail));
-      return close(ErrorCode.APP_NOT_AVAILABLE, detail);
-    }
-    GenericCommand.Builder closed =
-        GenericCommand.newBuilder()
-            .setCmd(CommandType.session)
-            .setOp(OpType.closed)
-            .setSessionMessage(
-                SessionCommand.newBuilder()
-                    .setCode(ErrorCode.APP_NOT_AVAILABLE.code())
-                    .setReason(ErrorCode.APP_NOT_AVAILABLE.reason())
-                    .setDetail(detail));
-    if (command.hasI()) {
-      closed.setI(command.getI());
-    }
-    if (command.hasPeerId()) {
-      closed.setPeerId(command.getPeerId());
-    }
-    send(closed.build());
-    return close(ErrorCode.APP_NOT_AVAILABLE, detail);
-  }
-
-  /**
-   * The login's credentials were checked: refused with its error, or accepted and the session
-   * opens.
-   */
-  private Behavior<Command> onLoginChecked(LoginChecked checked) {
-    GenericCommand command = checked.open();
-    String clientId = checked.clientId();
-    if (!(checked.check() instanceof Credentials.Accepted accepted)) {
-      Credentials.Refused refused =
-          checked.check() instanceof Credentials.Refused known
-              ? known
-              : new Credentials.Refused(ErrorCode.INTERNAL_ERROR, "login check failed, retry");
-      metrics.loginRefused();
-      return reply(
-          Replies.error(
-              command.hasI() ? command.getI() : null, clientId, refused.code(), refused.detail()));
-    }
-    SessionCommand request = command.getSessionMessage();
-    LoggedIn login = new LoggedIn(clientId, accepted.tag(), accepted.deviceId());
-    boolean firstLogin = sessions.put(clientId, login) == null;
-    timers.cancel(LoginTimedOut.INSTANCE);
-    LOG.debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());
-    String token = credentials.issue(app, clientId, login.tag(), login.deviceId());
-    GenericCommand opened =
-        Replies.opened(
-            command, clientId, token, credentials.tokenTtl(), dependencies.clock().millis());
-    if (!firstLogin) {
-      return reply(opened);
-    }
-    // Reachable before `opened` goes out: a notice sent right after it must find the client.
-    dependencies.directory().register(app.appId(), clientId, inbox);
-    if (!login.tagged()) {
-      loggedIn(login, request);
-      return reply(opened);
-    }
-    getContext()
-        .pipeToSelf(
-            dependencies
-                .presence()
-                .register(
-                    app.appId(), clientId, kicks, login.tag(), login.deviceId(), request.getR()),
-            (registered, failure) ->
-                new PresenceRegistered(command, clientId, opened, registered, failure));
-    return Behaviors.same();
-  }
-
-  /**
-   * A tagged login's presence answered: it is in (late registrations too: the renewal heals them),
-   * or it lost to the device that now holds the tag (error 4111, the old login wins).
-   */
-  private Behavior<Command> onPresenceRegistered(PresenceRegistered registered) {
-    LoggedIn login = sessions.get(registered.clientId());
-    if (login == null) {
-      return Behaviors.same();
-    }
-    if (registered.failure() != null) {
-      LOG.warn(
-          "Presence registration of {} is late: {}",
-          registered.clientId(),
-          registered.failure().toString());
-    } else if (!registered.accepted()) {
-      return onLoginConflict(registered.open(), registered.clientId());
-    }
-    loggedIn(login, registered.open().getSessionMessage());
-    return reply(registered.opened());
-  }
-
-  /** A new client on this socket: its offline messages and unread counts, and the online hook. */
-  private void loggedIn(LoggedIn login, SessionCommand request) {
-    messages.afterLogin(
-        app.appId(), login.clientId(), subprotocol.version(), request.getLastPatchTime());
-    presenceHooks.online(app.appId(), login.clientId(), remoteAddress, login.tag(), request.getR());
-  }
-
-  private Behavior<Command> onLoginConflict(GenericCommand open, String clientId) {
-    sessions.remove(clientId);
-    dependencies.directory().unregister(app.appId(), clientId, inbox);
-    metrics.loginRefused();
-    return reply(
-        Replies.error(
-            open.hasI() ? open.getI() : null,
-            clientId,
-            ErrorCode.SESSION_CONFLICT,
-            "another device holds this login"));
-  }
-
-  // ---------------------------------------------------------------------------- session/close ...
-
-  /** A planned logout: the socket stays open for the other clients on it (§5.2). */
-  private Behavior<Command> onClose(GenericCommand command, LoggedIn session) {
-    sessions.remove(session.clientId());
-    rates.forget(session.clientId());
-    dependencies.directory().unregister(app.appId(), session.clientId(), inbox);
-    if (session.tagged()) {
-      dependencies.presence().unregister(app.appId(), session.clientId(), kicks);
-    }
-    conversations.loggedOut(session.clientId());
-    messages.loggedOut(session.clientId());
-    messages.flushAcks();
-    LOG.debug("{} logged out on {}", session.clientId(), remoteAddress);
-    presenceHooks.offline(
-        app.appId(), session.clientId(), PresenceHooks.LOGOUT, remoteAddress, session.tag(), null);
-    return reply(Replies.closed(command, session.clientId()));
-  }
-
-  /** session/refresh (§14.7): a new session token for the client. */
-  private Behavior<Command> onTokenRefresh(GenericCommand command, LoggedIn session) {
-    String token = credentials.issue(app, session.clientId(), session.tag(), session.deviceId());
-    return reply(Replies.refreshed(command, session.clientId(), token, credentials.tokenTtl()));
-  }
-
-  /**
-   * session/query (§5.4): which of up to {@code online-query-ids} clients are online anywhere in
-   * the cluster.
-   */
-  private Behavior<Command> onOnlineQuery(GenericCommand command, LoggedIn session) {
-    List<String> asked = command.getSessionMessage().getSessionPeerIdsList();
-    int most = dependencies.settings().limits().onlineQueryIds();
-    if (asked.size() > most) {
-      return refuse(
-          command,
-          session.clientId(),
-          ErrorCode.CONVERSATION_API_QUOTA_EXCEEDED,
-          "at most " + most + " ids per session/query");
-    }
-    getContext()
-        .pipeToSelf(
-            dependencies.directory().online(app.appId(), asked),
-            (online, failure) ->
-                new Emit(onlineResult(command, session.clientId(), asked, online)));
-    return Behaviors.same();
-  }
-
-  /** The ids asked that are online, in the order asked (none when the directory did not answer). */
-  private static GenericCommand onlineResult(
-      GenericCommand command, String clientId, List<String> asked, java.util.Set<String> online) {
-    SessionCommand.Builder result = SessionCommand.newBuilder();
-    for (String id : asked) {
-      if (online != null && online.contains(id)) {
-        result.addOnlineSessionPeerIds(id);
-      }
-    }
-    return Replies.replyTo(command, CommandType.session, OpType.query_result, clientId)
-        .setSessionMessage(result)
-        .build();
-  }
-
   // ----------------------------------------------------------------------------------- delivery
+
+  /**
+   * A notice for a client here: a kick ends its session, the rest pass the {@link DeliveryGate}.
+   */
   private Behavior<Command> onDelivery(Delivery delivery) {
-    if (!sessions.containsKey(delivery.clientId()) || isEcho(delivery)) {
-      return Behaviors.same();
-    }
     Notice notice = delivery.notice();
     if (notice instanceof Notice.SessionClosed closed) {
-      return onKicked(
-          new Kicked(
-              new ClientPresence.Kicked(delivery.clientId(), closed.code(), closed.reason())));
+      return sessionCommands.onKicked(
+          new ClientPresence.Kicked(delivery.clientId(), closed.code(), closed.reason()));
     }
-    boolean memberEvent =
-        !(notice instanceof Notice.Message
-            || notice instanceof Notice.Receipt
-            || notice instanceof Notice.UnreadChanged
-            || notice instanceof Notice.Patched);
-    if (memberEvent && conversations.awaitingReply(notice.cid())) {
-      deferred.computeIfAbsent(notice.cid(), cid -> new java.util.ArrayList<>()).add(delivery);
-      return Behaviors.same();
-    }
-    String key = ownPushKey(delivery);
-    if (key != null && !replied.containsKey(key) && awaitingOwnReply(notice)) {
-      hold(key, delivery);
-      return Behaviors.same();
-    }
-    return reply(NoticeFrames.toPush(delivery.clientId(), notice));
-  }
-
-  /**
-   * The reply key of a push that this very session's command caused for another client on this
-   * socket (a socket-mate): {@code m:}message id or {@code p:}patch time; null for anything else,
-   * and always while only one client is logged in here. Such a push can overtake the reply (the
-   * conversation answers the ask and tells the node's directory separately, possibly from another
-   * node over another lane), and a client that multiplexes its clients on one socket must see the
-   * reply first (issue 9 point 4).
-   */
-  private String ownPushKey(Delivery delivery) {
-    if (sessions.size() < 2) {
-      return null;
-    }
-    Notice notice = delivery.notice();
-    if (notice instanceof Notice.Message message
-        && inbox.equals(message.origin())
-        && !message.message().from().equals(delivery.clientId())) {
-      return "m:" + message.message().id();
-    }
-    if (notice instanceof Notice.Patched patched
-        && inbox.equals(patched.origin())
-        && !patched.message().from().equals(delivery.clientId())) {
-      return "p:" + patched.message().patchTimestamp();
-    }
-    return null;
-  }
-
-  /** A reply that the push could belong to has not gone out yet. */
-  private boolean awaitingOwnReply(Notice notice) {
-    return notice instanceof Notice.Message
-        ? messages.sendsInFlight() > 0
-        : messages.patchesInFlight() > 0;
-  }
-
-  private void hold(String key, Delivery delivery) {
-    held.computeIfAbsent(key, k -> new java.util.ArrayList<>(2)).add(delivery);
-    heldCount++;
-    while (heldCount > MAX_HELD) {
-      // Bounded: the oldest held pushes go out as they are.
-      var oldest = held.entrySet().iterator().next();
-      held.remove(oldest.getKey());
-      release(oldest.getValue());
-    }
-  }
-
-  private void release(List<Delivery> deliveries) {
-    heldCount -= deliveries.size();
-    for (Delivery delivery : deliveries) {
-      if (sessions.containsKey(delivery.clientId())) {
-        send(NoticeFrames.toPush(delivery.clientId(), delivery.notice()));
-      }
-    }
-  }
-
-  /**
-   * After a reply went out: the pushes held for its key follow it at once; while several clients
-   * share the socket the key is remembered, so a push that arrives after its reply (the usual case)
-   * is not held. Once no {@code direct} or {@code patch} of this session awaits an answer, nothing
-   * is held any more (a reply lost to a timeout releases its pushes then).
-   */
-  private void afterReply(GenericCommand reply) {
-    if (sessions.size() <= 1 && held.isEmpty()) {
-      return; // one client on the socket: nothing of its own can overtake (the usual case, on every
-      // ack)
-    }
-    String key = replyKey(reply);
-    if (key != null) {
-      if (sessions.size() > 1) {
-        replied.put(key, Boolean.TRUE);
-      }
-      List<Delivery> waiting = held.remove(key);
-      if (waiting != null) {
-        release(waiting);
-      }
-    }
-    if (!held.isEmpty() && messages.sendsInFlight() == 0 && messages.patchesInFlight() == 0) {
-      List<List<Delivery>> rest = List.copyOf(held.values());
-      held.clear();
-      rest.forEach(this::release);
-    }
-  }
-
-  /**
-   * The key of an {@code ack} (its {@code uid}) or {@code patch/modified} reply (its {@code
-   * lastPatchTime}).
-   */
-  private static String replyKey(GenericCommand reply) {
-    if (reply.getCmd() == CommandType.ack
-        && reply.hasAckMessage()
-        && reply.getAckMessage().hasUid()) {
-      return "m:" + reply.getAckMessage().getUid();
-    }
-    if (reply.getCmd() == CommandType.patch
-        && reply.getOp() == OpType.modified
-        && reply.hasPatchMessage()) {
-      return "p:" + reply.getPatchMessage().getLastPatchTime();
-    }
-    return null;
-  }
-
-  /**
-   * The session a message, read or patch came from does not get it back; the client's other devices
-   * do.
-   */
-  private boolean isEcho(Delivery delivery) {
-    Notice notice = delivery.notice();
-    ActorRef<Delivery> self = inbox;
-    if (notice instanceof Notice.Message message) {
-      return self.equals(message.origin()) && message.message().from().equals(delivery.clientId());
-    }
-    if (notice instanceof Notice.UnreadChanged unread) {
-      return self.equals(unread.origin());
-    }
-    if (notice instanceof Notice.Patched patched) {
-      return self.equals(patched.origin()) && patched.message().from().equals(delivery.clientId());
-    }
-    return false;
-  }
-
-  /** §5.5: the kicked client's session ends (no will message); the socket stays for the others. */
-  private Behavior<Command> onKicked(Kicked command) {
-    ClientPresence.Kicked kicked = command.kicked();
-    LoggedIn ended = sessions.remove(kicked.clientId());
-    if (ended != null) {
-      rates.forget(kicked.clientId());
-      presenceHooks.offline(
-          app.appId(),
-          kicked.clientId(),
-          kicked.is(ErrorCode.SESSION_CONFLICT)
-              ? PresenceHooks.KICKED_BY_TAG
-              : PresenceHooks.KICKED_BY_APP,
-          remoteAddress,
-          ended.tag(),
-          null);
-      dependencies.directory().unregister(app.appId(), kicked.clientId(), inbox);
-      conversations.loggedOut(kicked.clientId());
-      messages.loggedOut(kicked.clientId());
-      send(
-          GenericCommand.newBuilder()
-              .setCmd(CommandType.session)
-              .setOp(OpType.closed)
-              .setPeerId(kicked.clientId())
-              .setSessionMessage(
-                  SessionCommand.newBuilder().setCode(kicked.code()).setReason(kicked.reason()))
-              .build());
-    }
-    return Behaviors.same();
+    return gate.admit(delivery)
+        ? reply(NoticeFrames.toPush(delivery.clientId(), notice))
+        : Behaviors.same();
   }
 
   /** The node is shutting down: the clients are told to reconnect elsewhere, then it closes. */
   private Behavior<Command> onGoAway() {
     send(GenericCommand.newBuilder().setCmd(CommandType.goaway).build());
-    out.tell(new Outbound.Close(1001, "GOING_AWAY"));
+    writer.goingAway();
     timers.cancelAll();
     timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
     return closing(null, true);
-  }
-
-  /**
-   * Renews this socket's registrations (tagged presence, chatrooms), healing entities that moved or
-   * restarted; a renewal is never a new login, so it never conflicts.
-   */
-  private Behavior<Command> onRenewRegistrations() {
-    sessions.values().stream()
-        .filter(LoggedIn::tagged)
-        .forEach(login -> dependencies.presence().refresh(app.appId(), login.clientId(), kicks));
-    conversations.refresh();
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onLoggedInCommand(GenericCommand command) {
-    Optional<LoggedIn> session = resolve(command);
-    if (session.isEmpty()) {
-      return sessionRequired(command);
-    }
-    ClientRates.Kind kind = ClientRates.kindOf(command);
-    if (kind == ClientRates.Kind.RECEIPTS
-        && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
-      // Acks and reads are cumulative positions: one over the rate is skipped (a later one carries
-      // it), never
-      // refused, so a busy client is never disconnected for acking what it receives. Requests with
-      // `i` get
-      // their usual empty answer.
-      return command.hasI()
-          ? reply(
-              Replies.replyTo(command, command.getCmd(), null, session.get().clientId()).build())
-          : Behaviors.same();
-    }
-    if (kind != null
-        && kind != ClientRates.Kind.RECEIPTS
-        && !rates.tryTake(session.get().clientId(), kind, ClientRates.idsNamed(command))) {
-      return overRate(command, session.get().clientId(), kind);
-    }
-    String clientId = session.get().clientId();
-    if (credentials.needsSignature(app, clientId, command)) {
-      getContext()
-          .pipeToSelf(
-              credentials.checkSignature(app, clientId, command, ROUTE),
-              (checked, failure) -> new RequestChecked(command, clientId, checked));
-      return Behaviors.same();
-    }
-    return route(command, session.get());
-  }
-
-  /** What a signed request's accepted check carries: nothing but the go-ahead. */
-  private static final Credentials.Accepted ROUTE = new Credentials.Accepted(null, null);
-
-  /**
-   * A signed request's signature was checked: routed now if accepted and its client is still logged
-   * in here, else refused.
-   */
-  private Behavior<Command> onRequestChecked(RequestChecked checked) {
-    GenericCommand command = checked.command();
-    if (checked.check() instanceof Credentials.Refused refused) {
-      return reply(
-          Replies.error(
-              command.hasI() ? command.getI() : null,
-              checked.clientId(),
-              refused.code(),
-              refused.detail()));
-    }
-    LoggedIn session = sessions.get(checked.clientId());
-    if (session == null) {
-      return sessionRequired(command);
-    }
-    return route(command, session);
-  }
-
-  private Behavior<Command> route(GenericCommand command, LoggedIn session) {
-    if (routes.route(app.appId(), session.clientId(), command)) {
-      return Behaviors.same();
-    }
-    return command.hasI()
-        ? reply(Replies.unsupported(command, session.clientId()))
-        : Behaviors.same();
-  }
-
-  /** Over its rate (§17): refused with 4116, a {@code direct} in its ack as the SDKs expect. */
-  private Behavior<Command> overRate(
-      GenericCommand command, String clientId, ClientRates.Kind kind) {
-    return refuse(
-        command,
-        clientId,
-        ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED,
-        "over the rate of "
-            + kind.name().toLowerCase(java.util.Locale.ROOT)
-            + " requests per minute, retry later");
-  }
-
-  /**
-   * A request refused for a limit: answered with {@code code} when it has an {@code i}; a
-   * connection refused more than {@code refusals-per-minute} times is closed with 4116 (the others
-   * on the node are not affected).
-   */
-  private Behavior<Command> refuse(
-      GenericCommand command, String clientId, ErrorCode code, String detail) {
-    if (command.hasI()) {
-      return reply(
-          command.getCmd() == CommandType.direct
-              ? Replies.replyTo(command, CommandType.ack, null, clientId)
-                  .setAckMessage(
-                      io.parley.protocol.wire.AckCommand.newBuilder()
-                          .setCode(code.code())
-                          .setReason(code.reason()))
-                  .build()
-              : Replies.error(command.getI(), clientId, code, detail));
-    }
-    if (command.getCmd() == CommandType.session && command.getOp() == OpType.open) {
-      // The Java SDK re-opens without `i` and expects the error with the peerId (§16.1).
-      return reply(Replies.error(null, clientId, code, detail));
-    }
-    return countRefusal();
-  }
-
-  /** One more refusal for this connection: past {@code refusals-per-minute} it is closed (§17). */
-  private Behavior<Command> countRefusal() {
-    if (!rates.refused()) {
-      LOG.info(
-          "Closing {}: over {} refused requests per minute",
-          remoteAddress,
-          dependencies.settings().limits().refusalsPerMinute());
-      return close(ErrorCode.MESSAGE_SENT_QUOTA_EXCEEDED, "too many refused requests");
-    }
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> sessionRequired(GenericCommand command) {
-    if (!command.hasI()) {
-      return Behaviors.same();
-    }
-    return reply(
-        Replies.error(
-            command.getI(),
-            command.hasPeerId() ? command.getPeerId() : null,
-            ErrorCode.SESSION_REQUIRED,
-            "no open session" + (command.hasPeerId() ? " for " + command.getPeerId() : "")));
-  }
-
-  /** §3.3: the named session, or the first one opened on this connection that is still open. */
-  private Optional<LoggedIn> resolve(GenericCommand command) {
-    if (command.hasPeerId()) {
-      return Optional.ofNullable(sessions.get(command.getPeerId()));
-    }
-    return sessions.values().stream().findFirst();
   }
 
   private Behavior<Command> onLoginTimedOut() {
@@ -1198,7 +544,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       return close(
           ErrorCode.READ_TIMEOUT, "no frame for " + settings.readIdleTimeout().toSeconds() + " s");
     }
-    return sessions.isEmpty() ? Behaviors.same() : onRenewRegistrations();
+    if (!clients.isEmpty()) {
+      clients.renew();
+    }
+    return Behaviors.same();
   }
 
   private Behavior<Command> onStreamEnded() {
@@ -1210,10 +559,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * (§7.6), unless the server moved them elsewhere ({@code goingAway}).
    */
   private Behavior<Command> onStreamEnded(boolean goingAway) {
-    if (!sessions.isEmpty() && !goingAway) {
+    if (!clients.isEmpty() && !goingAway) {
       messages.connectionLost();
     }
-    LOG.debug("Connection from {} ended with {} session(s) open", remoteAddress, sessions.size());
+    LOG.debug("Connection from {} ended with {} session(s) open", remoteAddress, clients.size());
     return Behaviors.stopped();
   }
 
@@ -1222,18 +571,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * close code, for {@code _clientOffline} (null: not closed by the server).
    */
   private Behavior<Command> onStopped(ErrorCode closedWith) {
-    for (LoggedIn login : sessions.values()) {
-      dependencies.directory().unregister(app.appId(), login.clientId(), inbox);
-      presenceHooks.offline(
-          app.appId(),
-          login.clientId(),
-          PresenceHooks.CONNECTION_LOST,
-          remoteAddress,
-          login.tag(),
-          closedWith);
-    }
-    conversations.stopped();
-    messages.flushAcks();
+    clients.stopped(closedWith);
     return Behaviors.same();
   }
 
@@ -1241,74 +579,25 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * Sends a reply and closes the connection if it was one refusal too many (§17): what a handler
    * returns after answering.
    */
-  private Behavior<Command> reply(GenericCommand command) {
+  Behavior<Command> reply(GenericCommand command) {
     send(command);
-    return ClientIds.isQuotaRefusal(command) ? countRefusal() : Behaviors.same();
+    return ClientIds.isQuotaRefusal(command) ? refusals.counted() : Behaviors.same();
   }
 
   /**
    * Writes one frame to the socket, then lets what waited for it follow: member events deferred
    * until this reply, and pushes held behind it (the shared-socket order).
    */
-  private void send(GenericCommand command) {
-    if (LOG.isTraceEnabled()) {
-      LOG.trace("{} -> {}", remoteAddress, command);
-    }
-    out.tell(new Outbound.Send(codec.encode(command)));
-    sent(command);
+  void send(GenericCommand command) {
+    writer.write(command);
+    gate.sent(command);
   }
 
-  /**
-   * Writes {@code commands} to the socket as one batch (a v1 login's offline queue: up to
-   * offline-conversations × offline-messages-per-conversation frames, back to back), so that the
-   * burst counts once against the socket's outbound buffer instead of closing it as a slow reader.
-   */
+  /** Frames for the socket in this order, as one batch (see {@link FrameWriter#writeAll}). */
   private void sendAll(List<GenericCommand> commands) {
-    List<io.parley.protocol.Frame> frames = new java.util.ArrayList<>(commands.size());
+    writer.writeAll(commands);
     for (GenericCommand command : commands) {
-      if (LOG.isTraceEnabled()) {
-        LOG.trace("{} -> {}", remoteAddress, command);
-      }
-      frames.add(codec.encode(command));
-    }
-    out.tell(new Outbound.SendAll(frames));
-    commands.forEach(this::sent);
-  }
-
-  /** What follows a frame written: its count, and what waited for it. */
-  private void sent(GenericCommand command) {
-    count(command);
-    if (command.hasI()) {
-      String settled = conversations.answered(command.getI());
-      List<Delivery> waiting = settled == null ? null : deferred.remove(settled);
-      if (waiting != null) {
-        waiting.forEach(
-            delivery -> send(NoticeFrames.toPush(delivery.clientId(), delivery.notice())));
-      }
-    }
-    afterReply(command);
-  }
-
-  /** What the metrics count of a frame going out: pushes, logins and every refusal by its code. */
-  private void count(GenericCommand command) {
-    switch (command.getCmd()) {
-      case direct -> metrics.messageOut();
-      case error -> metrics.refused("error", command.getErrorMessage().getCode());
-      case ack -> {
-        if (command.hasAckMessage() && command.getAckMessage().hasCode()) {
-          metrics.refused("ack", command.getAckMessage().getCode());
-        }
-      }
-      case session -> {
-        if (command.getOp() == OpType.opened) {
-          metrics.loginOpened();
-        } else if (command.getOp() == OpType.closed && command.getSessionMessage().hasCode()) {
-          // With an `i` it answers a login (4100 unknown app), without one it ends a session (4111,
-          // 4115).
-          metrics.refused(command.hasI() ? "error" : "kick", command.getSessionMessage().getCode());
-        }
-      }
-      default -> {}
+      gate.sent(command);
     }
   }
 
@@ -1316,16 +605,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * Closes with a LeanCloud code; waits for the stream to end (bounded) so the close frame gets
    * out.
    */
-  private Behavior<Command> close(ErrorCode code, String detail) {
-    metrics.refused("close", code.code());
-    LOG.debug("Closing {} with {} {}: {}", remoteAddress, code.code(), code.reason(), detail);
-    out.tell(new Outbound.Close(code.code(), code.reason()));
+  Behavior<Command> close(ErrorCode code, String detail) {
+    writer.close(code, detail);
     timers.cancelAll();
     timers.startSingleTimer(ClosingTimedOut.INSTANCE, CLOSING_GRACE);
     return closing(code, false);
-  }
-
-  private static String generatedClientId() {
-    return UUID.randomUUID().toString();
   }
 }

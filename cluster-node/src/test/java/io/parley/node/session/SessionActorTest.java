@@ -96,8 +96,8 @@ class SessionActorTest {
       Duration ask = Duration.ofSeconds(3);
       Clock clock = Clock.systemUTC();
       SecurityStore store = new SecurityStore(KIT.system(), "unused");
-      SessionActor.Dependencies dependencies =
-          new SessionActor.Dependencies(
+      SessionDependencies dependencies =
+          new SessionDependencies(
               nodeSettings,
               new SessionTokens(nodeSettings.session().sessionTokenTtl()),
               ConversationCommands.forEntities(

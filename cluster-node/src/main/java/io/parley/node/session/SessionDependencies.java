@@ -1,0 +1,56 @@
+package io.parley.node.session;
+
+import io.parley.node.hooks.Hooks;
+import io.parley.node.presence.ClientPresence;
+import io.parley.node.presence.NodeDirectory;
+import io.parley.node.security.SignatureGuard;
+import io.parley.node.security.TokenRevocation;
+import io.parley.node.settings.NodeSettings;
+import java.time.Clock;
+
+/**
+ * What every {@link SessionActor} needs from its node (one instance per node, shared by its
+ * sessions): settings, token and signature services, the conversation and message handlers'
+ * factories, this node's directory and the cluster's presence, the app's hooks, the clock, and the
+ * per-address login throttle.
+ */
+public record SessionDependencies(
+    NodeSettings settings,
+    SessionTokens tokens,
+    ConversationCommands.Factory conversations,
+    MessageCommands.Factory messages,
+    NodeDirectory directory,
+    ClientPresence.Directory presence,
+    SignatureGuard signatures,
+    TokenRevocation revocations,
+    Hooks hooks,
+    Clock clock,
+    LoginThrottle logins) {
+
+  /** Without a login throttle of its own: one from the settings' limits. */
+  public SessionDependencies(
+      NodeSettings settings,
+      SessionTokens tokens,
+      ConversationCommands.Factory conversations,
+      MessageCommands.Factory messages,
+      NodeDirectory directory,
+      ClientPresence.Directory presence,
+      SignatureGuard signatures,
+      TokenRevocation revocations,
+      Hooks hooks,
+      Clock clock) {
+    this(
+        settings,
+        tokens,
+        conversations,
+        messages,
+        directory,
+        presence,
+        signatures,
+        revocations,
+        hooks,
+        clock,
+        new LoginThrottle(
+            settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
+  }
+}

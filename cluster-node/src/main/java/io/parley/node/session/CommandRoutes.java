@@ -10,11 +10,21 @@ import io.parley.protocol.wire.GenericCommand;
 final class CommandRoutes {
 
   private final ConversationCommands conversations;
-  private final MessageCommands messages;
+  private final MembershipCommands membership;
+  private final ModerationCommands moderation;
+  private final ConversationQueries queries;
+  private final SendCommands sends;
+  private final ReceiptCommands receipts;
+  private final HistoryCommands history;
 
   CommandRoutes(ConversationCommands conversations, MessageCommands messages) {
     this.conversations = conversations;
-    this.messages = messages;
+    this.membership = conversations.membership();
+    this.moderation = conversations.moderation();
+    this.queries = conversations.queries();
+    this.sends = messages.sends();
+    this.receipts = messages.receipts();
+    this.history = messages.history();
   }
 
   /**
@@ -23,13 +33,13 @@ final class CommandRoutes {
    */
   boolean route(String appId, String clientId, GenericCommand command) {
     switch (command.getCmd()) {
-      case direct -> messages.onDirect(appId, clientId, command, conversations.roomOf(clientId));
-      case ack -> messages.onAck(appId, clientId, command);
-      case read -> messages.onRead(appId, clientId, command);
-      case logs -> messages.onLogs(appId, clientId, command);
+      case direct -> sends.onDirect(appId, clientId, command, conversations.roomOf(clientId));
+      case ack -> receipts.onAck(appId, clientId, command);
+      case read -> receipts.onRead(appId, clientId, command);
+      case logs -> history.onLogs(appId, clientId, command);
       case patch -> {
         return switch (command.getOp()) {
-          case modify -> run(() -> messages.onPatch(appId, clientId, command));
+          case modify -> run(() -> sends.onPatch(appId, clientId, command));
           default -> false;
         };
       }
@@ -42,7 +52,7 @@ final class CommandRoutes {
               run(
                   () -> {
                     conversations.track(command);
-                    conversations.onBlacklist(appId, clientId, command);
+                    moderation.onBlacklist(appId, clientId, command);
                   });
           default -> false;
         };
@@ -56,9 +66,9 @@ final class CommandRoutes {
 
   private boolean conv(String appId, String clientId, GenericCommand command) {
     switch (command.getOp()) {
-      case start -> conversations.onStart(appId, clientId, command);
-      case query -> conversations.onQuery(appId, clientId, command);
-      case max_read -> messages.onMaxRead(appId, clientId, command);
+      case start -> membership.onStart(appId, clientId, command);
+      case query -> queries.onQuery(appId, clientId, command);
+      case max_read -> receipts.onMaxRead(appId, clientId, command);
       case add,
           remove,
           update,
@@ -76,15 +86,15 @@ final class CommandRoutes {
           return true;
         }
         switch (command.getOp()) {
-          case add -> conversations.onAdd(appId, clientId, command);
-          case remove -> conversations.onRemove(appId, clientId, command);
-          case update -> conversations.onUpdate(appId, clientId, command);
-          case mute, unmute -> conversations.onMute(appId, clientId, command);
-          case count -> conversations.onCount(appId, clientId, command);
-          case is_member, members -> conversations.onMembers(appId, clientId, command);
-          case member_info_update -> conversations.onMemberInfoUpdate(appId, clientId, command);
-          case add_shutup, remove_shutup -> conversations.onShutup(appId, clientId, command);
-          default -> conversations.onQueryShutup(appId, clientId, command);
+          case add -> membership.onAdd(appId, clientId, command);
+          case remove -> membership.onRemove(appId, clientId, command);
+          case update -> moderation.onUpdate(appId, clientId, command);
+          case mute, unmute -> moderation.onMute(appId, clientId, command);
+          case count -> queries.onCount(appId, clientId, command);
+          case is_member, members -> queries.onMembers(appId, clientId, command);
+          case member_info_update -> moderation.onMemberInfoUpdate(appId, clientId, command);
+          case add_shutup, remove_shutup -> moderation.onShutup(appId, clientId, command);
+          default -> moderation.onQueryShutup(appId, clientId, command);
         }
       }
       default -> {

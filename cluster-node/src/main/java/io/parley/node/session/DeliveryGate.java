@@ -75,12 +75,12 @@ final class DeliveryGate {
 
       @Override
       public int sendsInFlight() {
-        return messages.sendsInFlight();
+        return messages.sends().sendsInFlight();
       }
 
       @Override
       public int patchesInFlight() {
-        return messages.patchesInFlight();
+        return messages.sends().patchesInFlight();
       }
 
       @Override

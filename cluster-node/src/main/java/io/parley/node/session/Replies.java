@@ -39,6 +39,22 @@ public final class Replies {
     return reply.build();
   }
 
+  /** An {@code error} (§16.1) answering {@code request}: its {@code i} if it had one. */
+  public static GenericCommand errorTo(
+      GenericCommand request, String peerId, ErrorCode code, String detail) {
+    return error(requestId(request), peerId, code, detail);
+  }
+
+  /** The request's {@code i}, or null when it has none. */
+  static Integer requestId(GenericCommand request) {
+    return request.hasI() ? request.getI() : null;
+  }
+
+  /** A code an entity or a reader answered, as the client's error code (4200 if unknown). */
+  static ErrorCode known(int code) {
+    return ErrorCode.of(code).orElse(ErrorCode.INTERNAL_ERROR);
+  }
+
   /**
    * An {@code error} for a request the app's hook refused (4305, 4405): the hook's {@code code} and
    * {@code detail} as {@code appCode} and {@code appMsg} (the JS SDK's {@code error.appCode}), the

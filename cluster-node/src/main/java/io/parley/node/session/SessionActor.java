@@ -80,7 +80,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   /** Frames for the socket in this order, in one message (a login's queued offline messages). */
   public record EmitAll(List<GenericCommand> commands) implements Command {}
 
-  /** The ack window of one client and conversation closed (see {@code MessageCommands#onAck}). */
+  /** The ack window of one client and conversation closed (see {@code ReceiptCommands#onAck}). */
   record AckWindowClosed(String key) implements Command {}
 
   /** A conversation notice for one of this session's clients, through this node's directory. */
@@ -107,10 +107,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       implements Command {}
 
   /** A {@code conv/add} was answered: the translator turns it into its reply (and joins rooms). */
-  record AddAnswered(ConversationCommands.AddAnswer answer) implements Command {}
+  record AddAnswered(MembershipCommands.AddAnswer answer) implements Command {}
 
   /** A {@code direct} or {@code patch} was answered: the translator turns it into its reply. */
-  record Answered(MessageCommands.Answer answer) implements Command {}
+  record Answered(SendCommands.Answer answer) implements Command {}
 
   /**
    * Another device logged in with the same tag (or the app kicked the client): {@code
@@ -347,7 +347,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         } else if (message instanceof EmitAll all) {
           return onEmitAll(all);
         } else if (message instanceof Answered answered) {
-          return onEmit(messages.onAnswered(answered.answer()));
+          return onEmit(messages.sends().onAnswered(answered.answer()));
         } else if (message instanceof AckWindowClosed closed) {
           return onAckWindowClosed(closed);
         } else if (message instanceof LoginChecked checked) {
@@ -357,7 +357,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         } else if (message instanceof RequestChecked checked) {
           return requests.onChecked(checked);
         } else if (message instanceof AddAnswered added) {
-          return reply(conversations.onAdded(added.answer()));
+          return reply(conversations.membership().onAdded(added.answer()));
         } else if (message instanceof Kicked kicked) {
           return sessionCommands.onKicked(kicked.kicked());
         }
@@ -402,7 +402,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    */
   private Behavior<Command> onFrame(FrameReceived received) {
     Behavior<Command> next = handleFrame(received);
-    if (messages.sendsInFlight() < settings.maxPendingSends()) {
+    if (messages.sends().sendsInFlight() < settings.maxPendingSends()) {
       received.ackTo().tell(Ack.INSTANCE);
     } else {
       heldAck = received.ackTo();
@@ -429,14 +429,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /** The socket's input, held at too many unanswered sends, goes on once an answer went out. */
   private void resumeHeldInput() {
-    if (heldAck != null && messages.sendsInFlight() < settings.maxPendingSends()) {
+    if (heldAck != null && messages.sends().sendsInFlight() < settings.maxPendingSends()) {
       heldAck.tell(Ack.INSTANCE);
       heldAck = null;
     }
   }
 
   private Behavior<Command> onAckWindowClosed(AckWindowClosed closed) {
-    messages.ackWindowClosed(closed.key());
+    messages.receipts().ackWindowClosed(closed.key());
     return Behaviors.same();
   }
 

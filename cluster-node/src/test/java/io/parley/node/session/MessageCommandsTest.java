@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class MessageCommandsTest {
 
   private static HistoryQuery query(LogsCommand.Builder request) {
-    return MessageCommands.historyQuery(request.setCid("0123456789abcdef01234567").build());
+    return HistoryCommands.historyQuery(request.setCid("0123456789abcdef01234567").build());
   }
 
   /**
@@ -86,15 +86,15 @@ class MessageCommandsTest {
         Behaviors.<SessionActor.Command>setup(
             context -> {
               MessageCommands messages = factory.create(context, null, "127.0.0.1");
-              messages.onAck("app", "Jerry", ack(GROUP, "m1"));
-              messages.onAck("app", "Jerry", ack(GROUP, "m2"));
-              messages.onAck("app", "Jerry", ack(GROUP, "m3"));
-              messages.onAck("app", "Jerry", ack(OTHER, "x1"));
+              messages.receipts().onAck("app", "Jerry", ack(GROUP, "m1"));
+              messages.receipts().onAck("app", "Jerry", ack(GROUP, "m2"));
+              messages.receipts().onAck("app", "Jerry", ack(GROUP, "m3"));
+              messages.receipts().onAck("app", "Jerry", ack(OTHER, "x1"));
               return Behaviors.receive(SessionActor.Command.class)
                   .onMessage(
                       SessionActor.AckWindowClosed.class,
                       closed -> {
-                        messages.ackWindowClosed(closed.key());
+                        messages.receipts().ackWindowClosed(closed.key());
                         return Behaviors.same();
                       })
                   .build();

@@ -101,10 +101,24 @@ final class ConversationAsks {
   }
 
   /**
+   * Attributes a request sets pass {@link #attributesProblem}; otherwise the request is answered
+   * 4306 with the reason and nothing is done. False when the request was refused.
+   */
+  boolean validAttributes(
+      GenericCommand command, String clientId, String json, boolean mustBeObject) {
+    String problem = attributesProblem(json, mustBeObject);
+    if (problem == null) {
+      return true;
+    }
+    emit(Replies.errorTo(command, clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
+    return false;
+  }
+
+  /**
    * Attributes as a client sends them: a JSON object, at most {@code max-attributes-size} bytes and
    * {@code attributes-depth} levels deep; otherwise the reason, answered with 4306.
    */
-  String attributesProblem(String json, boolean mustBeObject) {
+  private String attributesProblem(String json, boolean mustBeObject) {
     int size = json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     if (size > limits.maxAttributesSize()) {
       return "attr of " + size + " bytes exceeds " + limits.maxAttributesSize();

@@ -35,20 +35,17 @@ final class HistoryCommands {
     this.history = history;
   }
 
-  private void emit(GenericCommand command) {
-    self.tell(new SessionActor.Emit(command));
-  }
-
   /** logs (§6.15): members only (chatrooms: who has joined); served from the message table. */
   void onLogs(String appId, String clientId, GenericCommand command) {
     LogsCommand request = command.getLogsMessage();
     if (!ConversationIds.isValid(request.getCid())) {
-      emit(
-          Replies.errorTo(
-              command,
-              clientId,
-              ErrorCode.CONVERSATION_NOT_FOUND,
-              "no conversation " + request.getCid()));
+      self.tell(
+          new SessionActor.Emit(
+              Replies.errorTo(
+                  command,
+                  clientId,
+                  ErrorCode.CONVERSATION_NOT_FOUND,
+                  "no conversation " + request.getCid())));
       return;
     }
     history

@@ -51,10 +51,6 @@ final class LoginCatchUp {
     this.clock = clock;
   }
 
-  private void emit(GenericCommand command) {
-    self.tell(new SessionActor.Emit(command));
-  }
-
   /**
    * After {@code opened} (§5.1 step 7): protocol version 1 gets its queued messages pushed ({@code
    * offline}), versions 2 and 3 get one {@code unread} with every conversation that has unread
@@ -106,13 +102,14 @@ final class LoginCatchUp {
                 }
               }
               if (all.getPatchesCount() > 0) {
-                emit(
-                    GenericCommand.newBuilder()
-                        .setCmd(CommandType.patch)
-                        .setOp(OpType.modify)
-                        .setPeerId(clientId)
-                        .setPatchMessage(all)
-                        .build());
+                self.tell(
+                    new SessionActor.Emit(
+                        GenericCommand.newBuilder()
+                            .setCmd(CommandType.patch)
+                            .setOp(OpType.modify)
+                            .setPeerId(clientId)
+                            .setPatchMessage(all)
+                            .build()));
               }
             });
   }
@@ -176,12 +173,13 @@ final class LoginCatchUp {
                 }
               }
               if (unread.getConvsCount() > 0) {
-                emit(
-                    GenericCommand.newBuilder()
-                        .setCmd(CommandType.unread)
-                        .setPeerId(clientId)
-                        .setUnreadMessage(unread)
-                        .build());
+                self.tell(
+                    new SessionActor.Emit(
+                        GenericCommand.newBuilder()
+                            .setCmd(CommandType.unread)
+                            .setPeerId(clientId)
+                            .setUnreadMessage(unread)
+                            .build()));
               }
             });
   }

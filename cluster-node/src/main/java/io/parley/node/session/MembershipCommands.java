@@ -39,9 +39,7 @@ final class MembershipCommands {
   void onStart(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String attributes = request.hasAttr() ? request.getAttr().getData() : "{}";
-    String problem = asks.attributesProblem(attributes, true);
-    if (problem != null) {
-      asks.emit(Replies.errorTo(command, clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
+    if (!asks.validAttributes(command, clientId, attributes, true)) {
       return;
     }
     if (!asks.validClientIds(command, clientId, request.getMList())) {

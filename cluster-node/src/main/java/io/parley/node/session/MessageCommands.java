@@ -70,20 +70,15 @@ public final class MessageCommands {
       Clock clock) {
     Function<String, EntityRef<Conversation.Command>> entities =
         id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
-    HistoryReader history = new HistoryReader(entities, store, askTimeout);
-    return (context, inbox, sourceIp) ->
-        new MessageCommands(
-            context,
-            inbox,
-            sourceIp,
-            entities,
-            index,
-            history,
-            settings,
-            limits,
-            askTimeout,
-            ackWindow,
-            clock);
+    return factory(
+        entities,
+        index,
+        new HistoryReader(entities, store, askTimeout),
+        settings,
+        limits,
+        askTimeout,
+        ackWindow,
+        clock);
   }
 
   /**
@@ -96,16 +91,28 @@ public final class MessageCommands {
       Duration askTimeout,
       Duration ackWindow,
       Clock clock) {
+    return factory(entities, null, null, settings, Limits.DEFAULT, askTimeout, ackWindow, clock);
+  }
+
+  private static Factory factory(
+      Function<String, EntityRef<Conversation.Command>> entities,
+      ConversationIndex index,
+      HistoryReader history,
+      ConversationSettings settings,
+      Limits limits,
+      Duration askTimeout,
+      Duration ackWindow,
+      Clock clock) {
     return (context, inbox, sourceIp) ->
         new MessageCommands(
             context,
             inbox,
             sourceIp,
             entities,
-            null,
-            null,
+            index,
+            history,
             settings,
-            Limits.DEFAULT,
+            limits,
             askTimeout,
             ackWindow,
             clock);

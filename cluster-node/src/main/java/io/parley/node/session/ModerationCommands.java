@@ -30,9 +30,7 @@ final class ModerationCommands {
   void onUpdate(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     String update = request.hasAttr() ? request.getAttr().getData() : "{}";
-    String problem = asks.attributesProblem(update, false);
-    if (problem != null) {
-      asks.emit(Replies.errorTo(command, clientId, ErrorCode.CONVERSATION_UPDATE_FAILED, problem));
+    if (!asks.validAttributes(command, clientId, update, false)) {
       return;
     }
     asks.askAfter(

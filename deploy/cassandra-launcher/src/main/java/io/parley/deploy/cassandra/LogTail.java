@@ -28,28 +28,26 @@ final class LogTail {
   static String of(WorkDirLayout dirs, long systemLogOffset) {
     StringBuilder sb = new StringBuilder();
     List<String> sys = tail(dirs.systemLog(), systemLogOffset, LOG_TAIL_LINES);
-    if (!sys.isEmpty()) {
-      sb.append("\n--- last ")
-          .append(sys.size())
-          .append(" lines of ")
-          .append(dirs.systemLog())
-          .append(" ---\n");
-      sys.forEach(l -> sb.append(l).append('\n'));
-    }
+    appendSection(sb, dirs.systemLog(), sys);
     List<String> out =
         tail(dirs.stdoutLog(), 0, sys.isEmpty() ? LOG_TAIL_LINES : LOG_TAIL_LINES / 2);
-    if (!out.isEmpty()) {
-      sb.append("\n--- last ")
-          .append(out.size())
-          .append(" lines of ")
-          .append(dirs.stdoutLog())
-          .append(" ---\n");
-      out.forEach(l -> sb.append(l).append('\n'));
-    }
+    appendSection(sb, dirs.stdoutLog(), out);
     if (sb.length() == 0) {
       sb.append(" (no output in ").append(dirs.logDir()).append(')');
     }
     return sb.toString();
+  }
+
+  private static void appendSection(StringBuilder sb, Path file, List<String> lines) {
+    if (lines.isEmpty()) {
+      return;
+    }
+    sb.append("\n--- last ")
+        .append(lines.size())
+        .append(" lines of ")
+        .append(file)
+        .append(" ---\n");
+    lines.forEach(l -> sb.append(l).append('\n'));
   }
 
   /**

@@ -15,14 +15,13 @@ import io.parley.protocol.client.Commands;
 import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.AckCommand;
 import io.parley.protocol.wire.CommandType;
-import io.parley.protocol.wire.ConvCommand;
-import io.parley.protocol.wire.DirectCommand;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.OpType;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -64,12 +63,8 @@ class HotPathIT {
     ImClient spike = clients.login("Spike", CLUSTER.first());
     GenericCommand started =
         tom.call(
-            GenericCommand.newBuilder()
-                .setCmd(CommandType.conv)
-                .setOp(OpType.start)
-                .setPeerId(clients.id("Tom"))
-                .setConvMessage(
-                    ConvCommand.newBuilder().addM(clients.id("Jerry")).addM(clients.id("Spike"))),
+            Commands.convStart(
+                clients.id("Tom"), List.of(clients.id("Jerry"), clients.id("Spike")), null),
             WAIT);
     String cid = started.getConvMessage().getCid();
     exchange(tom, jerry, spike, cid, 100);
@@ -110,20 +105,9 @@ class HotPathIT {
   void hundreds_of_logins_start_no_threads() {
     ImClient tom = clients.login("Tom", CLUSTER.first());
     GenericCommand started =
-        tom.call(
-            GenericCommand.newBuilder()
-                .setCmd(CommandType.conv)
-                .setOp(OpType.start)
-                .setPeerId(clients.id("Tom"))
-                .setConvMessage(ConvCommand.newBuilder().addM(clients.id("Jerry"))),
-            WAIT);
+        tom.call(Commands.convStart(clients.id("Tom"), List.of(clients.id("Jerry")), null), WAIT);
     String cid = started.getConvMessage().getCid();
-    tom.call(
-        GenericCommand.newBuilder()
-            .setCmd(CommandType.direct)
-            .setPeerId(clients.id("Tom"))
-            .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("unread")),
-        WAIT);
+    tom.call(Commands.direct(clients.id("Tom"), cid, "unread"), WAIT);
     logins(cid, 20); // warm-up: the first logins on a node start its pools' threads
 
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -186,13 +170,7 @@ class HotPathIT {
    */
   private void exchange(ImClient tom, ImClient jerry, ImClient spike, String cid, int count) {
     for (int n = 0; n < count; n++) {
-      GenericCommand ack =
-          tom.call(
-              GenericCommand.newBuilder()
-                  .setCmd(CommandType.direct)
-                  .setPeerId(clients.id("Tom"))
-                  .setDirectMessage(DirectCommand.newBuilder().setCid(cid).setMsg("m" + n)),
-              WAIT);
+      GenericCommand ack = tom.call(Commands.direct(clients.id("Tom"), cid, "m" + n), WAIT);
       assertEquals(CommandType.ack, ack.getCmd(), ack::toString);
       receive(jerry, "Jerry", cid, "m" + n);
       receive(spike, "Spike", cid, "m" + n);

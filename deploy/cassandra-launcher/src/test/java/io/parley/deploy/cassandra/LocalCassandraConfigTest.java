@@ -82,8 +82,7 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void
-      the_cassandra_jvm_gets_heap_java17_flags_jmx_config_files_and_extra_args_before_the_classpath() {
+  void the_cassandra_jvm_gets_the_heap_java17_flags_jmx_port_config_files_and_extra_args() {
     Path lib = dir.resolve("lib");
     LaunchSettings settings = builder().jmxPort(17199).jvmArg("-Dfoo=bar").settings();
     List<String> cmd = JvmCommand.command(settings, settings.jmxPort(), lib);

@@ -84,8 +84,7 @@ class LocalCassandraIT {
 
   @Test
   @Order(2)
-  void
-      a_second_cassandra_on_the_same_cql_port_fails_within_5_s_naming_the_port_and_the_first_keeps_serving() {
+  void a_second_cassandra_on_the_same_cql_port_fails_fast_naming_it_and_the_first_keeps_serving() {
     long t0 = System.nanoTime();
     CassandraLaunchException e =
         assertThrows(

@@ -90,7 +90,8 @@ public final class Main {
                 storage.indexMaxPendingRetries()),
             storage.memberConversationsScanned(),
             new ConversationIndex.AppIndex(
-                storage.buckets().appIndexBuckets(), storage.buckets().appIndexLegacy()));
+                storage.buckets().appIndexBuckets(), storage.buckets().appIndexLegacy()),
+            storage.memberReads());
     MessageStore messages =
         new MessageStore(
             system,

@@ -25,6 +25,7 @@ import io.parley.node.security.SecurityStore;
 import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.ConversationCommands;
+import io.parley.node.session.LoginThrottle;
 import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionDependencies;
 import io.parley.node.session.SessionTokens;
@@ -205,7 +206,8 @@ public final class Main {
             new SignatureGuard(security, settings.security().signatureValidity(), clock),
             revocations,
             hooks,
-            clock);
+            clock,
+            LoginThrottle.of(settings));
     org.apache.pekko.http.javadsl.server.Route restApi =
         RestApi.routes(
             new RestApi.Dependencies(

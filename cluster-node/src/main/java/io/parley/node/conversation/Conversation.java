@@ -1,18 +1,27 @@
 package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.hooks.HookOutcome;
+import io.parley.node.hooks.Hooks;
+import io.parley.node.message.MessageArchive;
+import io.parley.node.message.StoredMessage;
 import io.parley.node.serialization.CborSerializable;
 import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -27,9 +36,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
@@ -231,14 +242,8 @@ public final class Conversation
 
     /** Counted against the message cap: the payload and the push data (§6.12 step 3). */
     int size() {
-      int payload =
-          binary
-              ? (data.length() * 3) / 4
-              : data.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-      return payload
-          + (pushData == null
-              ? 0
-              : pushData.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+      int payload = binary ? (data.length() * 3) / 4 : data.getBytes(StandardCharsets.UTF_8).length;
+      return payload + (pushData == null ? 0 : pushData.getBytes(StandardCharsets.UTF_8).length);
     }
   }
 
@@ -351,8 +356,7 @@ public final class Conversation
    * The newest messages, and the ids and timestamps of more of them (for resends); or why they
    * could not be read.
    */
-  record RecentLoaded(
-      List<io.parley.node.message.StoredMessage> messages, Map<String, Long> ids, Throwable failure)
+  record RecentLoaded(List<StoredMessage> messages, Map<String, Long> ids, Throwable failure)
       implements Command {}
 
   /** Load the recent messages again after a failed load. */
@@ -366,25 +370,18 @@ public final class Conversation
    * The app's {@code _messageReceived} answered for the send it numbered {@code seq} (see {@link
    * MessageHooks}).
    */
-  record MessageHookAnswered(long seq, io.parley.node.hooks.HookOutcome outcome)
-      implements Command {}
+  record MessageHookAnswered(long seq, HookOutcome outcome) implements Command {}
 
   /** The app's {@code _messageUpdate} answered for {@code patch}. */
-  record PatchHookAnswered(PatchMessage patch, io.parley.node.hooks.HookOutcome outcome)
+  record PatchHookAnswered(PatchMessage patch, HookOutcome outcome) implements Command {}
+
+  record UndeliveredLoaded(UndeliveredTo query, List<StoredMessage> messages, Throwable failure)
       implements Command {}
 
-  record UndeliveredLoaded(
-      UndeliveredTo query, List<io.parley.node.message.StoredMessage> messages, Throwable failure)
+  record PatchLookedUp(PatchMessage patch, Optional<StoredMessage> original, Throwable failure)
       implements Command {}
 
-  record PatchLookedUp(
-      PatchMessage patch,
-      java.util.Optional<io.parley.node.message.StoredMessage> original,
-      Throwable failure)
-      implements Command {}
-
-  record PatchWritten(
-      PatchMessage patch, io.parley.node.message.StoredMessage patched, Throwable failure)
+  record PatchWritten(PatchMessage patch, StoredMessage patched, Throwable failure)
       implements Command {}
 
   /**
@@ -441,19 +438,10 @@ public final class Conversation
 
   public record Sent(String messageId, long timestamp) implements Reply {}
 
-  public record Unread(
-      String cid,
-      int count,
-      io.parley.node.message.StoredMessage last,
-      boolean mentioned,
-      int convType)
+  public record Unread(String cid, int count, StoredMessage last, boolean mentioned, int convType)
       implements Reply {}
 
-  public record Undelivered(
-      String cid,
-      List<io.parley.node.message.StoredMessage> messages,
-      boolean hasMore,
-      int convType)
+  public record Undelivered(String cid, List<StoredMessage> messages, boolean hasMore, int convType)
       implements Reply {}
 
   public record Position(String clientId, long acked, long read) implements CborSerializable {}
@@ -462,8 +450,7 @@ public final class Conversation
 
   public record PatchApplied(long patchTimestamp) implements Reply {}
 
-  public record Patches(String cid, List<io.parley.node.message.StoredMessage> messages)
-      implements Reply {}
+  public record Patches(String cid, List<StoredMessage> messages) implements Reply {}
 
   /**
    * Every member's role; the creator is the Owner when still a member, members not listed are
@@ -511,7 +498,7 @@ public final class Conversation
       long createdAt,
       long updatedAt,
       long expiresAt,
-      io.parley.node.message.StoredMessage lastMessage)
+      StoredMessage lastMessage)
       implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable {}
@@ -565,110 +552,8 @@ public final class Conversation
   public record PositionsAdvanced(Map<String, Long> acked, Map<String, Long> read)
       implements Event {}
 
-  /**
-   * Where notices to members go: every node's local sessions, in production ({@code
-   * NodeDirectory}).
-   */
-  public interface Notices {
-    /** To every session of {@code clientIds}, on any node. */
-    void send(String appId, List<String> clientIds, Notice notice);
-
-    /** To every session that has joined chatroom {@code cid}, on any node. */
-    void sendRoom(String appId, String cid, Notice notice);
-
-    /**
-     * Which of {@code clientIds} have a session on any node (asked only when a hook needs it). No
-     * default: a wrapper that forgot it would report every member offline to {@code
-     * _receiversOffline}.
-     */
-    java.util.concurrent.CompletionStage<Set<String>> online(String appId, List<String> clientIds);
-  }
-
-  /** Where the per-member conversation index is kept up to date. */
-  public interface MemberIndex {
-    /**
-     * Records the members (and the removed) of a conversation; idempotent; completes when written.
-     */
-    java.util.concurrent.CompletionStage<org.apache.pekko.Done> record(
-        String appId, Snapshot conversation, List<String> removed);
-
-    /**
-     * Deletes the row of {@code clientId}, who is not a member: a stale row left by a delete that
-     * was lost.
-     */
-    default java.util.concurrent.CompletionStage<org.apache.pekko.Done> forget(
-        String appId, Snapshot conversation, String clientId) {
-      return record(appId, conversation, List.of(clientId));
-    }
-
-    MemberIndex NONE =
-        (appId, conversation, removed) ->
-            java.util.concurrent.CompletableFuture.completedFuture(
-                org.apache.pekko.Done.getInstance());
-  }
-
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Conversation");
-
-  /**
-   * Journal retention and position persistence ({@code parley.storage}): a snapshot every {@code
-   * snapshotEvery} events (0: none), {@code keepSnapshots} kept, older events deleted when {@code
-   * deleteEventsOnSnapshot}; positions that moved persisted every {@code positionFlush} and on
-   * stop; the member index told of new messages at most every {@code indexActivityInterval}; the
-   * node's memory for offline tails ({@link TailBudget}, shared by its entities).
-   */
-  public record Durability(
-      int snapshotEvery,
-      int keepSnapshots,
-      boolean deleteEventsOnSnapshot,
-      Duration positionFlush,
-      Duration indexActivityInterval,
-      TailBudget tailBudget) {
-    public static final Durability DEFAULT =
-        new Durability(200, 2, true, Duration.ofSeconds(3), Duration.ofMinutes(10));
-
-    /** Without offline tails (queues beyond the recent messages are read from Cassandra). */
-    public Durability(
-        int snapshotEvery,
-        int keepSnapshots,
-        boolean deleteEventsOnSnapshot,
-        Duration positionFlush,
-        Duration indexActivityInterval) {
-      this(
-          snapshotEvery,
-          keepSnapshots,
-          deleteEventsOnSnapshot,
-          positionFlush,
-          indexActivityInterval,
-          TailBudget.NONE);
-    }
-  }
-
-  /**
-   * Resident entities per node: stopped after {@code idleTimeout} without requests, at most {@code
-   * limit}.
-   */
-  public record Residency(Duration idleTimeout, int limit) {
-
-    /**
-     * Sharding settings with the default (least recently used) passivation strategy and these
-     * bounds.
-     */
-    public org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings sharding(
-        ActorSystem<?> system) {
-      com.typesafe.config.Config passivation =
-          com.typesafe.config.ConfigFactory.parseMap(
-              Map.of(
-                  "passivation.strategy",
-                  "default-strategy",
-                  "passivation.default-strategy.active-entity-limit",
-                  limit,
-                  "passivation.default-strategy.idle-entity.timeout",
-                  idleTimeout.toMillis() + "ms"));
-      return org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.fromConfig(
-          passivation.withFallback(system.settings().config().getConfig("pekko.cluster.sharding")));
-    }
-  }
 
   private final String appId;
   private final String cid;
@@ -676,7 +561,7 @@ public final class Conversation
   private final ConversationSettings settings;
   private final Notices notices;
   private final MemberIndex index;
-  private final io.parley.node.message.MessageArchive archive;
+  private final MessageArchive archive;
   private final Clock clock;
   private final Durability durability;
   private final MessageLog log;
@@ -703,8 +588,8 @@ public final class Conversation
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
-      io.parley.node.hooks.Hooks hooks,
+      MessageArchive archive,
+      Hooks hooks,
       Clock clock,
       Durability durability,
       Residency residency) {
@@ -731,7 +616,7 @@ public final class Conversation
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
+      MessageArchive archive,
       Clock clock) {
     return create(entityId, limits, notices, index, archive, clock, Durability.DEFAULT);
   }
@@ -742,18 +627,10 @@ public final class Conversation
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
+      MessageArchive archive,
       Clock clock,
       Durability durability) {
-    return create(
-        entityId,
-        limits,
-        notices,
-        index,
-        archive,
-        io.parley.node.hooks.Hooks.NONE,
-        clock,
-        durability);
+    return create(entityId, limits, notices, index, archive, Hooks.NONE, clock, durability);
   }
 
   public static Behavior<Command> create(
@@ -761,8 +638,8 @@ public final class Conversation
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
-      io.parley.node.hooks.Hooks hooks,
+      MessageArchive archive,
+      Hooks hooks,
       Clock clock,
       Durability durability) {
     return Behaviors.withTimers(
@@ -776,19 +653,14 @@ public final class Conversation
                 }));
   }
 
-  /** The entity id of conversation {@code cid} of app {@code appId}. */
-  public static String entityId(String appId, String cid) {
-    return appId + ":" + cid;
-  }
-
   private Conversation(
       ActorContext<Command> context,
       String entityId,
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
-      io.parley.node.hooks.Hooks hooks,
+      MessageArchive archive,
+      Hooks hooks,
       Clock clock,
       Durability durability) {
     super(
@@ -828,13 +700,12 @@ public final class Conversation
    * the journal (nothing else reads them).
    */
   @Override
-  public org.apache.pekko.persistence.typed.javadsl.RetentionCriteria retentionCriteria() {
+  public RetentionCriteria retentionCriteria() {
     if (durability.snapshotEvery() <= 0) {
-      return org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.disabled();
+      return RetentionCriteria.disabled();
     }
     var every =
-        org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.snapshotEvery(
-            durability.snapshotEvery(), durability.keepSnapshots());
+        RetentionCriteria.snapshotEvery(durability.snapshotEvery(), durability.keepSnapshots());
     return durability.deleteEventsOnSnapshot() ? every.withDeleteEventsOnSnapshot() : every;
   }
 
@@ -1011,7 +882,7 @@ public final class Conversation
           if (created.kind() != Kind.TRANSIENT) {
             notices.send(
                 appId,
-                others(members, start.creator()),
+                ClientIds.others(members, start.creator()),
                 new Notice.Joined(cid, start.creator(), notificationTs()));
           }
         });
@@ -1066,7 +937,7 @@ public final class Conversation
   // remove
 
   private ReplyEffect<Event, ConversationState> onAdd(ConversationState state, Add add) {
-    List<String> requested = distinct(add.clientIds());
+    List<String> requested = ClientIds.distinct(add.clientIds());
     if (state.kind() == Kind.TRANSIENT) {
       return joinRoomByAdd(state, add, requested);
     }
@@ -1106,7 +977,7 @@ public final class Conversation
         add.replyTo(),
         after -> new MembershipChanged(snapshot(after), admission.allowed(), admission.failed()),
         after -> {
-          List<String> invited = others(added, add.initiator());
+          List<String> invited = ClientIds.others(added, add.initiator());
           notices.send(appId, invited, new Notice.Joined(cid, add.initiator(), notificationTs()));
           List<String> everyoneElse = new ArrayList<>(after.members());
           everyoneElse.removeAll(invited);
@@ -1118,7 +989,7 @@ public final class Conversation
   }
 
   private ReplyEffect<Event, ConversationState> onRemove(ConversationState state, Remove remove) {
-    List<String> requested = distinct(remove.clientIds());
+    List<String> requested = ClientIds.distinct(remove.clientIds());
     if (state.kind() == Kind.TRANSIENT) {
       return reject(
           remove.replyTo(),
@@ -1154,7 +1025,7 @@ public final class Conversation
           // `members_left`.
           notices.send(
               appId,
-              others(removed, remove.initiator()),
+              ClientIds.others(removed, remove.initiator()),
               new Notice.Left(cid, remove.initiator(), notificationTs()));
           notices.send(
               appId,
@@ -1303,7 +1174,7 @@ public final class Conversation
     } catch (IllegalArgumentException invalid) {
       return reject(update.replyTo(), ErrorCode.CONVERSATION_UPDATE_FAILED, invalid.getMessage());
     }
-    int size = result.attributesJson().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    int size = result.attributesJson().getBytes(StandardCharsets.UTF_8).length;
     if (size > settings.maxAttributesSize()) {
       // Bounded after the update too: `__op: Add` grows arrays one update at a time.
       return reject(
@@ -1318,7 +1189,7 @@ public final class Conversation
             after ->
                 notices.send(
                     appId,
-                    others(after.members(), update.initiator()),
+                    ClientIds.others(after.members(), update.initiator()),
                     new Notice.Updated(
                         cid,
                         update.initiator(),
@@ -1363,7 +1234,7 @@ public final class Conversation
           sample.replyTo(), ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, cid + " is not a chatroom");
     }
     List<String> clients = new ArrayList<>(online.keySet());
-    java.util.Collections.shuffle(clients);
+    Collections.shuffle(clients);
     List<String> picked = List.copyOf(clients.subList(0, Math.min(sample.limit(), clients.size())));
     return Effect().reply(sample.replyTo(), new Listed(picked, null));
   }
@@ -1381,7 +1252,7 @@ public final class Conversation
   }
 
   /** The entity's effects, for the handlers in {@link ConversationMessaging}. */
-  org.apache.pekko.persistence.typed.javadsl.EffectFactories<Event, ConversationState> effects() {
+  EffectFactories<Event, ConversationState> effects() {
     return Effect();
   }
 
@@ -1456,10 +1327,6 @@ public final class Conversation
         || command instanceof Stop);
   }
 
-  static List<String> others(List<String> clientIds, String except) {
-    return clientIds.stream().filter(id -> !id.equals(except)).toList();
-  }
-
   /**
    * Persists a change of membership, tells the members, and replies once the member index has the
    * change, so the client's next query already sees it (an index failure does not fail the request:
@@ -1469,8 +1336,8 @@ public final class Conversation
       Event event,
       List<String> removed,
       ActorRef<Reply> replyTo,
-      java.util.function.Function<ConversationState, Reply> reply,
-      java.util.function.Consumer<ConversationState> notify) {
+      Function<ConversationState, Reply> reply,
+      Consumer<ConversationState> notify) {
     return Effect()
         .persist(event)
         .thenRun(
@@ -1520,10 +1387,5 @@ public final class Conversation
     return moved == null
         ? Effect().stop().thenNoReply()
         : Effect().persist(moved).thenStop().thenNoReply();
-  }
-
-  /** The partial failures that name anyone, in order. */
-  static List<String> distinct(List<String> clientIds) {
-    return List.copyOf(new LinkedHashSet<>(clientIds));
   }
 }

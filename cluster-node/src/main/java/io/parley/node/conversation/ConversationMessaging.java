@@ -1,13 +1,18 @@
 package io.parley.node.conversation;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.hooks.HookOutcome;
+import io.parley.node.message.MessageArchive;
+import io.parley.node.message.StoredMessage;
 import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -25,12 +30,12 @@ final class ConversationMessaging {
   private final String cid;
   private final ActorContext<Conversation.Command> context;
   private final ConversationSettings settings;
-  private final Conversation.Notices notices;
-  private final io.parley.node.message.MessageArchive archive;
+  private final Notices notices;
+  private final MessageArchive archive;
   private final Clock clock;
   private final MessageLog log;
   private final MessageHooks hooks;
-  private final Conversation.MemberIndex index;
+  private final MemberIndex index;
   private final Duration indexActivityInterval;
 
   /**
@@ -49,11 +54,11 @@ final class ConversationMessaging {
       String cid,
       ActorContext<Conversation.Command> context,
       ConversationSettings settings,
-      Conversation.Notices notices,
-      io.parley.node.message.MessageArchive archive,
+      Notices notices,
+      MessageArchive archive,
       Clock clock,
       MessageLog log,
-      Conversation.MemberIndex index,
+      MemberIndex index,
       Duration indexActivityInterval,
       MessageHooks hooks) {
     this.entity = entity;
@@ -71,7 +76,7 @@ final class ConversationMessaging {
   }
 
   /** Where this conversation's messages are: chatrooms are bucketed by day (review M11). */
-  private io.parley.node.message.MessageArchive archive(ConversationState state) {
+  private MessageArchive archive(ConversationState state) {
     return state.kind() == Kind.TRANSIENT ? archive.chatroom() : archive;
   }
 
@@ -225,7 +230,7 @@ final class ConversationMessaging {
     // A resend (same token): the stored original's answer, the pending original's, or the failed
     // one written again.
     String id = MessageLog.messageIdFor(appId, cid, dedupKey);
-    java.util.Optional<Long> resent = log.resent(dedupKey, id);
+    Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
       redeliver(
           state,
@@ -315,7 +320,7 @@ final class ConversationMessaging {
       String dedupKey,
       Route route) {
     String id = MessageLog.messageIdFor(appId, cid, dedupKey);
-    java.util.Optional<Long> resent = log.resent(dedupKey, id);
+    Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
       redeliver(state, send, dedupKey, id, route);
       if (send.replyTo() != null) {
@@ -326,11 +331,11 @@ final class ConversationMessaging {
     if (log.awaitPending(id, send.replyTo())) {
       return;
     }
-    java.util.Optional<io.parley.node.message.StoredMessage> retried = log.uncertain(dedupKey);
-    io.parley.node.message.StoredMessage message =
+    Optional<StoredMessage> retried = log.uncertain(dedupKey);
+    StoredMessage message =
         retried.orElseGet(
             () ->
-                new io.parley.node.message.StoredMessage(
+                new StoredMessage(
                     id,
                     send.sender(),
                     log.nextTimestamp(clock.millis()),
@@ -372,8 +377,7 @@ final class ConversationMessaging {
   private void writeNextBatch(ConversationState state) {
     List<MessageLog.Pending> batch = log.nextBatch();
     if (!batch.isEmpty()) {
-      List<io.parley.node.message.StoredMessage> messages =
-          batch.stream().map(MessageLog.Pending::message).toList();
+      List<StoredMessage> messages = batch.stream().map(MessageLog.Pending::message).toList();
       context.pipeToSelf(
           archive(state).write(appId, cid, messages),
           (done, failure) -> new Conversation.BatchWritten(batch, failure));
@@ -435,7 +439,7 @@ final class ConversationMessaging {
    */
   private void deliver(
       ConversationState state,
-      io.parley.node.message.StoredMessage message,
+      StoredMessage message,
       boolean transientMessage,
       ActorRef<Delivery> origin,
       Route route) {
@@ -444,13 +448,13 @@ final class ConversationMessaging {
     Audience audience = route.audience();
     if (!route.toClients().isEmpty()) {
       // A per-user message: its recipients (and the sender's own sessions unless no_sync).
-      List<String> targets = new java.util.ArrayList<>(route.toClients());
+      List<String> targets = new ArrayList<>(route.toClients());
       if (audience == Audience.MEMBERS_AND_SENDER) {
         targets.add(message.from());
       }
       notices.send(appId, targets, notice);
     } else if (route.hook().toPeers() != null) {
-      List<String> targets = new java.util.ArrayList<>(route.hook().toPeers());
+      List<String> targets = new ArrayList<>(route.hook().toPeers());
       if (audience != Audience.MEMBERS_BUT_SENDER) {
         targets.add(message.from());
       }
@@ -459,11 +463,11 @@ final class ConversationMessaging {
       notices.sendRoom(appId, cid, notice);
     } else if (audience == Audience.MEMBERS_AND_SENDER
         && !state.members().contains(message.from())) {
-      List<String> recipients = new java.util.ArrayList<>(state.members());
+      List<String> recipients = new ArrayList<>(state.members());
       recipients.add(message.from());
       notices.send(appId, recipients, notice);
     } else if (audience == Audience.MEMBERS_BUT_SENDER) {
-      notices.send(appId, Conversation.others(state.members(), message.from()), notice);
+      notices.send(appId, ClientIds.others(state.members(), message.from()), notice);
     } else if (state.kind() != Kind.SYSTEM) {
       // A client's message to a system conversation is for the app (its webhook), not for the
       // subscribers.
@@ -475,7 +479,7 @@ final class ConversationMessaging {
           List.of(message.from()),
           new Notice.Patched(
               cid,
-              new io.parley.node.message.StoredMessage(
+              new StoredMessage(
                   message.id(),
                   message.from(),
                   message.timestamp(),
@@ -496,7 +500,7 @@ final class ConversationMessaging {
   private long timestampOf(String messageId, long fallback) {
     return messageId == null || messageId.isEmpty()
         ? fallback
-        : log.find(messageId).map(io.parley.node.message.StoredMessage::timestamp).orElse(fallback);
+        : log.find(messageId).map(StoredMessage::timestamp).orElse(fallback);
   }
 
   /**
@@ -512,11 +516,10 @@ final class ConversationMessaging {
     }
     long upTo = acked.toTimestamp() > 0 ? acked.toTimestamp() : timestampOf(acked.messageId(), 0);
     boolean receipts = state.kind() != Kind.TRANSIENT && state.members().size() <= 2;
-    List<io.parley.node.message.StoredMessage> delivered =
-        log.ack(acked.member(), upTo, state, receipts);
+    List<StoredMessage> delivered = log.ack(acked.member(), upTo, state, receipts);
     if (receipts) {
       long now = clock.millis();
-      for (io.parley.node.message.StoredMessage message : delivered) {
+      for (StoredMessage message : delivered) {
         if (message.receipt() && !message.from().equals(acked.member())) {
           notices.send(
               appId,
@@ -539,8 +542,7 @@ final class ConversationMessaging {
           .effects()
           .noReply(); // an outsider can neither move positions nor send read receipts
     }
-    long latest =
-        log.last().map(io.parley.node.message.StoredMessage::timestamp).orElse(clock.millis());
+    long latest = log.last().map(StoredMessage::timestamp).orElse(clock.millis());
     long upTo = read.timestamp() > 0 ? read.timestamp() : timestampOf(read.messageId(), latest);
     if (log.read(read.member(), upTo, state)) {
       notices.send(
@@ -551,7 +553,7 @@ final class ConversationMessaging {
       if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
         notices.send(
             appId,
-            Conversation.others(state.members(), read.member()),
+            ClientIds.others(state.members(), read.member()),
             new Notice.Receipt(cid, null, upTo, read.member(), true));
       }
     }
@@ -580,7 +582,7 @@ final class ConversationMessaging {
     if (outsider != null) {
       return entity.effects().reply(query.replyTo(), outsider);
     }
-    List<io.parley.node.message.StoredMessage> unread =
+    List<StoredMessage> unread =
         state.kind() == Kind.TRANSIENT
             ? List.of()
             : log.unreadBy(query.member(), state, clock.millis());
@@ -616,8 +618,7 @@ final class ConversationMessaging {
               query.replyTo(),
               new Conversation.Undelivered(cid, List.of(), false, convType(state)));
     }
-    List<io.parley.node.message.StoredMessage> queue =
-        log.undeliveredTo(query.member(), state, clock.millis());
+    List<StoredMessage> queue = log.undeliveredTo(query.member(), state, clock.millis());
     boolean older = log.mayHaveOlder(log.ackedBy(query.member(), state));
     if (older && queue.size() < query.limit() && query.limit() > MessageLog.RECENT) {
       // Part of the queue left memory (the node's tail budget, the cap, or a restart): read it, one
@@ -650,7 +651,7 @@ final class ConversationMessaging {
     }
     long since = log.ackedBy(query.member(), state);
     long now = clock.millis();
-    List<io.parley.node.message.StoredMessage> queue =
+    List<StoredMessage> queue =
         loaded.messages().stream()
             .filter(
                 m ->
@@ -688,7 +689,7 @@ final class ConversationMessaging {
     Conversation.Position other = null;
     if (state.kind() != Kind.TRANSIENT && state.members().size() == 2) {
       String member =
-          Conversation.others(state.members(), open.reader()).stream().findFirst().orElse(null);
+          ClientIds.others(state.members(), open.reader()).stream().findFirst().orElse(null);
       if (member != null) {
         other =
             new Conversation.Position(
@@ -723,12 +724,10 @@ final class ConversationMessaging {
     // tuple (delivered, never read) sorted first broke it with a TypeError.
     List<String> whom =
         query.all()
-            ? Conversation.others(state.members(), query.requester())
+            ? ClientIds.others(state.members(), query.requester())
             : query.target() != null && !query.target().isEmpty()
                 ? List.of(query.target())
-                : Conversation.others(state.members(), query.requester()).stream()
-                    .limit(1)
-                    .toList();
+                : ClientIds.others(state.members(), query.requester()).stream().limit(1).toList();
     List<Conversation.Position> positions =
         whom.stream()
             .map(
@@ -790,7 +789,7 @@ final class ConversationMessaging {
           new Conversation.RejectedByApp(
               ErrorCode.MESSAGE_UPDATE_REJECTED_BY_APP, answer.appCode(), answer.appMessage()));
     }
-    com.fasterxml.jackson.databind.JsonNode content = answer.get("content");
+    JsonNode content = answer.get("content");
     if (content.isTextual() && !patch.recall()) {
       boolean binary =
           answer.get("bin").isBoolean() ? answer.get("bin").booleanValue() : patch.binary();
@@ -812,7 +811,7 @@ final class ConversationMessaging {
 
   private ReplyEffect<Conversation.Event, ConversationState> patch(
       ConversationState state, Conversation.PatchMessage patch) {
-    java.util.Optional<io.parley.node.message.StoredMessage> recent = log.find(patch.messageId());
+    Optional<StoredMessage> recent = log.find(patch.messageId());
     if (recent.isPresent()) {
       return applyPatch(state, patch, recent.get());
     }
@@ -838,16 +837,14 @@ final class ConversationMessaging {
   }
 
   ReplyEffect<Conversation.Event, ConversationState> applyPatch(
-      ConversationState state,
-      Conversation.PatchMessage patch,
-      io.parley.node.message.StoredMessage original) {
+      ConversationState state, Conversation.PatchMessage patch, StoredMessage original) {
     if (!original.from().equals(patch.requester())) {
       return entity.reject(
           patch.replyTo(),
           ErrorCode.MESSAGE_OWNERSHIP_REQUIRED,
           "only the sender may change " + original.id());
     }
-    io.parley.node.message.StoredMessage patched =
+    StoredMessage patched =
         original.patched(
             patch.data(),
             patch.binary(),
@@ -869,10 +866,10 @@ final class ConversationMessaging {
     }
     log.replace(written.patched());
     List<String> toClients = written.patched().toClients();
-    List<String> recipients = new java.util.ArrayList<>(state.members());
+    List<String> recipients = new ArrayList<>(state.members());
     if (!toClients.isEmpty()) {
       // A per-user message's edit goes to its recipients (and sender) only.
-      recipients = new java.util.ArrayList<>(toClients);
+      recipients = new ArrayList<>(toClients);
       recipients.add(written.patched().from());
     }
     notices.send(

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -567,6 +566,9 @@ public final class Conversation
   private final MessageLog log;
   private final ConversationMessaging messaging;
   private final ConversationModeration moderation;
+  private final ConversationMembership membership;
+  private final ConversationEdits edits;
+  private final ConversationCatchUp catchUp;
 
   /** Replies waiting for the member index to have a change. */
   private int awaitingIndex;
@@ -677,6 +679,7 @@ public final class Conversation
     this.clock = clock;
     this.durability = durability;
     this.log = new MessageLog(limits.offlineMessagesPerConversation(), durability.tailBudget());
+    MessageHooks messageHooks = new MessageHooks(hooks, appId, cid, context);
     this.messaging =
         new ConversationMessaging(
             this,
@@ -690,8 +693,13 @@ public final class Conversation
             log,
             index,
             durability.indexActivityInterval(),
-            new MessageHooks(hooks, appId, cid, context));
+            messageHooks);
+    this.edits =
+        new ConversationEdits(
+            this, appId, cid, context, notices, archive, clock, log, messageHooks);
+    this.catchUp = new ConversationCatchUp(this, appId, cid, context, archive, clock, log, index);
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
+    this.membership = new ConversationMembership(this, appId, cid, limits, notices, clock);
   }
 
   /**
@@ -724,7 +732,7 @@ public final class Conversation
         .onCommand(Conversation::waitsForRecent, (state, command) -> Effect().stash());
     builder
         .forState(state -> !state.exists())
-        .onCommand(Start.class, this::onStart)
+        .onCommand(Start.class, membership::onStart)
         .onCommand(
             Send.class,
             (state, send) ->
@@ -744,18 +752,18 @@ public final class Conversation
         .onCommand(Request.class, (state, request) -> notFound(request.replyTo()));
     builder
         .forState(state -> state.exists() && state.expiredAt(clock.millis()))
-        .onCommand(Start.class, this::onStartExpired)
-        .onCommand(Successor.class, this::onSuccessor)
+        .onCommand(Start.class, membership::onStartExpired)
+        .onCommand(Successor.class, membership::onSuccessor)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(Request.class, (state, request) -> expired(request.replyTo()));
     builder
         .forAnyState()
-        .onCommand(Start.class, this::onStartExisting)
+        .onCommand(Start.class, membership::onStartExisting)
         .onCommand(
             Successor.class,
             (state, successor) -> answer(successor.replyTo(), new Moved(cid, null)))
-        .onCommand(Add.class, this::onAdd)
-        .onCommand(Remove.class, this::onRemove)
+        .onCommand(Add.class, membership::onAdd)
+        .onCommand(Remove.class, membership::onRemove)
         .onCommand(JoinRoom.class, this::onJoinRoom)
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Mute.class, this::onMute)
@@ -772,29 +780,29 @@ public final class Conversation
         .onCommand(RolesOf.class, moderation::onRolesOf)
         .onCommand(Send.class, messaging::onSend)
         .onCommand(Post.class, messaging::onPost)
-        .onCommand(DeleteMessage.class, messaging::onDeleteMessage)
-        .onCommand(UnreadOf.class, messaging::onUnreadOf)
-        .onCommand(UndeliveredTo.class, messaging::onUndeliveredTo)
+        .onCommand(DeleteMessage.class, edits::onDeleteMessage)
+        .onCommand(UnreadOf.class, catchUp::onUnreadOf)
+        .onCommand(UndeliveredTo.class, catchUp::onUndeliveredTo)
         .onCommand(MaxRead.class, messaging::onMaxRead)
         .onCommand(OpenHistory.class, messaging::onOpenHistory)
-        .onCommand(PatchesSince.class, messaging::onPatchesSince)
-        .onCommand(PatchMessage.class, messaging::onPatch);
+        .onCommand(PatchesSince.class, catchUp::onPatchesSince)
+        .onCommand(PatchMessage.class, edits::onPatch);
     builder
         .forAnyState()
         .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
         .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
         .onCommand(Indexed.class, this::onIndexed)
-        .onCommand(MessageDeleted.class, messaging::onMessageDeleted)
+        .onCommand(MessageDeleted.class, edits::onMessageDeleted)
         .onCommand(Acked.class, messaging::onAcked)
         .onCommand(MarkRead.class, messaging::onMarkRead)
         .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
         .onCommand(RetryRecentLoad.class, (state, retry) -> messaging.onRetryRecentLoad(state))
         .onCommand(BatchWritten.class, messaging::onBatchWritten)
         .onCommand(MessageHookAnswered.class, messaging::onMessageHookAnswered)
-        .onCommand(PatchHookAnswered.class, messaging::onPatchHookAnswered)
-        .onCommand(UndeliveredLoaded.class, messaging::onUndeliveredLoaded)
-        .onCommand(PatchLookedUp.class, messaging::onPatchLookedUp)
-        .onCommand(PatchWritten.class, messaging::onPatchWritten)
+        .onCommand(PatchHookAnswered.class, edits::onPatchHookAnswered)
+        .onCommand(UndeliveredLoaded.class, catchUp::onUndeliveredLoaded)
+        .onCommand(PatchLookedUp.class, edits::onPatchLookedUp)
+        .onCommand(PatchWritten.class, edits::onPatchWritten)
         .onCommand(FlushPositions.class, (state, flush) -> messaging.onFlushPositions(state))
         .onCommand(Stop.class, this::onStop);
     return builder.build();
@@ -844,227 +852,6 @@ public final class Conversation
         .build();
   }
 
-  // ----------------------------------------------------------------------------------------------
-  // start
-
-  private ReplyEffect<Event, ConversationState> onStart(ConversationState state, Start start) {
-    LinkedHashSet<String> unique = new LinkedHashSet<>();
-    if (start.kind() != Kind.TRANSIENT) {
-      // The initiator is always a member (§6.1), whether or not the SDK listed it; the app server
-      // never is.
-      unique.addAll(start.members());
-      if (!SERVER.equals(start.creator())) {
-        unique.add(start.creator());
-      }
-    }
-    int cap =
-        start.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
-    if (unique.size() > cap) {
-      return reject(start.replyTo(), ErrorCode.CONVERSATION_FULL, "at most " + cap + " members");
-    }
-    List<String> members = new ArrayList<>(unique);
-    Started started =
-        new Started(
-            start.creator(),
-            members,
-            start.attributesJson(),
-            start.kind(),
-            start.unique(),
-            start.uniqueId(),
-            start.expiresAt(),
-            start.timestamp());
-    return persistIndexed(
-        started,
-        List.of(),
-        start.replyTo(),
-        created -> new Created(snapshot(created), false),
-        created -> {
-          if (created.kind() != Kind.TRANSIENT) {
-            notices.send(
-                appId,
-                ClientIds.others(members, start.creator()),
-                new Notice.Joined(cid, start.creator(), notificationTs()));
-          }
-        });
-  }
-
-  /**
-   * A unique conversation answers a second start with itself; any other id clash is an internal
-   * error.
-   */
-  private ReplyEffect<Event, ConversationState> onStartExisting(
-      ConversationState state, Start start) {
-    if (state.unique() && start.unique()) {
-      return Effect().reply(start.replyTo(), new Created(snapshot(state), true));
-    }
-    return reject(
-        start.replyTo(), ErrorCode.CONVERSATION_INTERNAL_ERROR, "conversation id already in use");
-  }
-
-  /**
-   * A unique temporary conversation that expired is replaced by a new one, with a new id (the SDKs
-   * keep what they know of a conversation, its expiry too, by id). The first one of the member set,
-   * whose id is derived from it, names the current one; any later one sends the starter back to the
-   * first to have it replaced.
-   */
-  private ReplyEffect<Event, ConversationState> onStartExpired(
-      ConversationState state, Start start) {
-    if (start.kind() != Kind.TEMPORARY
-        || !start.unique()
-        || !state.unique()
-        || state.uniqueId() == null) {
-      return expired(start.replyTo());
-    }
-    String first = ConversationIds.uniqueTemporaryConversationId(state.uniqueId());
-    if (!first.equals(cid)) {
-      return answer(start.replyTo(), new Moved(first, cid));
-    }
-    return onSuccessor(state, new Successor(null, start.replyTo()));
-  }
-
-  private ReplyEffect<Event, ConversationState> onSuccessor(
-      ConversationState state, Successor successor) {
-    if (state.successor() != null && !state.successor().equals(successor.stale())) {
-      return answer(successor.replyTo(), new Moved(state.successor(), null));
-    }
-    String next = ConversationIds.newTemporaryId(clock.instant());
-    return Effect()
-        .persist(new SuccessorChosen(next))
-        .thenReply(successor.replyTo(), after -> new Moved(next, null));
-  }
-
-  // -------------------------------------------------------------------------------------- add /
-  // remove
-
-  private ReplyEffect<Event, ConversationState> onAdd(ConversationState state, Add add) {
-    List<String> requested = ClientIds.distinct(add.clientIds());
-    if (state.kind() == Kind.TRANSIENT) {
-      return joinRoomByAdd(state, add, requested);
-    }
-    boolean selfJoin = requested.equals(List.of(add.initiator()));
-    if (state.kind() == Kind.SYSTEM) {
-      return subscription(state, add.initiator(), requested, true, add.timestamp(), add.replyTo());
-    }
-    if (!selfJoin && !state.isMember(add.initiator())) {
-      return reject(
-          add.replyTo(),
-          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
-          add.initiator() + " is not a member");
-    }
-    if (selfJoin
-        && !state.isMember(add.initiator())
-        && !add.selfJoin().allows(state.kind(), state.unique())) {
-      // The app keeps private conversations closed: members invite, nobody walks in (§6.2,
-      // `self-join`).
-      return reject(
-          add.replyTo(),
-          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
-          "only members add anyone to " + cid + ", " + add.initiator() + " included");
-    }
-    int cap =
-        state.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
-    ConversationState.Admission admission = state.admission(requested, cap);
-    List<String> added = admission.added();
-    if (added.isEmpty()) {
-      return Effect()
-          .reply(
-              add.replyTo(),
-              new MembershipChanged(snapshot(state), admission.allowed(), admission.failed()));
-    }
-    return persistIndexed(
-        new MembersAdded(add.initiator(), added, add.timestamp()),
-        List.of(),
-        add.replyTo(),
-        after -> new MembershipChanged(snapshot(after), admission.allowed(), admission.failed()),
-        after -> {
-          List<String> invited = ClientIds.others(added, add.initiator());
-          notices.send(appId, invited, new Notice.Joined(cid, add.initiator(), notificationTs()));
-          List<String> everyoneElse = new ArrayList<>(after.members());
-          everyoneElse.removeAll(invited);
-          notices.send(
-              appId,
-              everyoneElse,
-              new Notice.MembersJoined(cid, added, add.initiator(), notificationTs()));
-        });
-  }
-
-  private ReplyEffect<Event, ConversationState> onRemove(ConversationState state, Remove remove) {
-    List<String> requested = ClientIds.distinct(remove.clientIds());
-    if (state.kind() == Kind.TRANSIENT) {
-      return reject(
-          remove.replyTo(),
-          ErrorCode.TRANSIENT_CONVERSATION_REQUIRED,
-          "leave a chatroom with LeaveRoom");
-    }
-    if (state.kind() == Kind.SYSTEM) {
-      return subscription(
-          state, remove.initiator(), requested, false, remove.timestamp(), remove.replyTo());
-    }
-    if (!state.isMember(remove.initiator())) {
-      return reject(
-          remove.replyTo(),
-          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
-          remove.initiator() + " is not a member");
-    }
-    ConversationState.Removal removal =
-        state.removal(remove.initiator(), requested, settings.memberRoles());
-    List<String> removed = removal.removed();
-    if (removed.isEmpty()) {
-      return Effect()
-          .reply(
-              remove.replyTo(),
-              new MembershipChanged(snapshot(state), removal.allowed(), removal.failed()));
-    }
-    return persistIndexed(
-        new MembersRemoved(remove.initiator(), removed, remove.timestamp()),
-        removed,
-        remove.replyTo(),
-        after -> new MembershipChanged(snapshot(after), removal.allowed(), removal.failed()),
-        after -> {
-          // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest
-          // `members_left`.
-          notices.send(
-              appId,
-              ClientIds.others(removed, remove.initiator()),
-              new Notice.Left(cid, remove.initiator(), notificationTs()));
-          notices.send(
-              appId,
-              after.members(),
-              new Notice.MembersLeft(cid, removed, remove.initiator(), notificationTs()));
-        });
-  }
-
-  /**
-   * System conversations (§8.8): adding oneself subscribes, removing oneself unsubscribes; nobody
-   * adds or removes others (4314); no notices.
-   */
-  private ReplyEffect<Event, ConversationState> subscription(
-      ConversationState state,
-      String initiator,
-      List<String> requested,
-      boolean subscribe,
-      long timestamp,
-      ActorRef<Reply> replyTo) {
-    List<String> others = requested.stream().filter(id -> !id.equals(initiator)).toList();
-    List<Failure> failed =
-        ConversationState.failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
-    boolean self = requested.contains(initiator);
-    List<String> allowed = self ? List.of(initiator) : List.of();
-    if (!self || state.isMember(initiator) == subscribe) {
-      return Effect().reply(replyTo, new MembershipChanged(snapshot(state), allowed, failed));
-    }
-    Event event =
-        subscribe
-            ? new MembersAdded(initiator, List.of(initiator), timestamp)
-            : new MembersRemoved(initiator, List.of(initiator), timestamp);
-    return persistIndexed(
-        event,
-        subscribe ? List.of() : List.of(initiator),
-        replyTo,
-        after -> new MembershipChanged(snapshot(after), allowed, failed),
-        after -> {});
-  }
-
   // ------------------------------------------------------------------------------------------
   // chatroom
 
@@ -1078,9 +865,9 @@ public final class Conversation
   /**
    * conv/add on a chatroom (§6.2): the initiator's session joins; nobody else can be added (4314).
    */
-  private ReplyEffect<Event, ConversationState> joinRoomByAdd(
+  ReplyEffect<Event, ConversationState> joinRoomByAdd(
       ConversationState state, Add add, List<String> requested) {
-    List<String> others = requested.stream().filter(id -> !id.equals(add.initiator())).toList();
+    List<String> others = ClientIds.others(requested, add.initiator());
     List<Failure> failed =
         ConversationState.failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
     if (!requested.contains(add.initiator()) || add.session() == null) {
@@ -1288,7 +1075,7 @@ public final class Conversation
    * An expired temporary conversation is not found, as on LeanCloud: the SDKs turn 4303 for a
    * {@code _tmp:} id into their own TEMPORARY_CONVERSATION_EXPIRED (docs/protocol-notes.md).
    */
-  private ReplyEffect<Event, ConversationState> expired(ActorRef<Reply> replyTo) {
+  ReplyEffect<Event, ConversationState> expired(ActorRef<Reply> replyTo) {
     return reject(
         replyTo,
         ErrorCode.CONVERSATION_NOT_FOUND,
@@ -1332,7 +1119,7 @@ public final class Conversation
    * change, so the client's next query already sees it (an index failure does not fail the request:
    * the index retries, and recovery re-asserts the rows).
    */
-  private ReplyEffect<Event, ConversationState> persistIndexed(
+  ReplyEffect<Event, ConversationState> persistIndexed(
       Event event,
       List<String> removed,
       ActorRef<Reply> replyTo,

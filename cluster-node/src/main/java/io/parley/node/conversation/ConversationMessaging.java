@@ -1,6 +1,5 @@
 package io.parley.node.conversation;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.hooks.HookOutcome;
 import io.parley.node.message.MessageArchive;
@@ -77,6 +76,11 @@ final class ConversationMessaging {
 
   /** Where this conversation's messages are: chatrooms are bucketed by day (review M11). */
   private MessageArchive archive(ConversationState state) {
+    return archive(archive, state);
+  }
+
+  /** Where the messages of a conversation in {@code state} are, of {@code archive}. */
+  static MessageArchive archive(MessageArchive archive, ConversationState state) {
     return state.kind() == Kind.TRANSIENT ? archive.chatroom() : archive;
   }
 
@@ -131,7 +135,8 @@ final class ConversationMessaging {
     return entity.effects().noReply();
   }
 
-  int convType(ConversationState state) {
+  /** The conversation's type as the protocol numbers it ({@code convType}). */
+  static int convType(ConversationState state) {
     return switch (state.kind()) {
       case NORMAL -> 1;
       case TRANSIENT -> 2;
@@ -561,120 +566,6 @@ final class ConversationMessaging {
   }
 
   /**
-   * What a client asks of its conversations at login (unread count, offline queue, patches) is for
-   * members only: the member index may still list a client that was removed or blocked (a delete
-   * lost in a crash), and then the client gets nothing and its stale row is deleted.
-   */
-  private Conversation.Rejected notAMember(ConversationState state, String member) {
-    if (state.kind() == Kind.TRANSIENT || state.isMember(member)) {
-      return null;
-    }
-    if (state.kind() == Kind.NORMAL) {
-      index.forget(appId, entity.snapshot(state), member);
-    }
-    return new Conversation.Rejected(
-        ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED, member + " is not a member of " + cid);
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(
-      ConversationState state, Conversation.UnreadOf query) {
-    Conversation.Rejected outsider = notAMember(state, query.member());
-    if (outsider != null) {
-      return entity.effects().reply(query.replyTo(), outsider);
-    }
-    List<StoredMessage> unread =
-        state.kind() == Kind.TRANSIENT
-            ? List.of()
-            : log.unreadBy(query.member(), state, clock.millis());
-    boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
-    return entity
-        .effects()
-        .reply(
-            query.replyTo(),
-            new Conversation.Unread(
-                cid,
-                Math.min(unread.size(), MessageLog.RECENT),
-                log.lastVisibleTo(query.member()).orElse(null),
-                mentioned,
-                convType(state)));
-  }
-
-  /**
-   * A protocol-v1 login's offline queue (§8.3): the newest {@code limit} messages from others after
-   * the member's delivered position. Answered from memory when it holds them (the recent messages
-   * and the offline tail kept for members who have not received them, see {@link MessageLog});
-   * else, for a limit above the recent messages, read from the archive.
-   */
-  ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(
-      ConversationState state, Conversation.UndeliveredTo query) {
-    Conversation.Rejected outsider = notAMember(state, query.member());
-    if (outsider != null) {
-      return entity.effects().reply(query.replyTo(), outsider);
-    }
-    if (state.kind() == Kind.TRANSIENT) {
-      return entity
-          .effects()
-          .reply(
-              query.replyTo(),
-              new Conversation.Undelivered(cid, List.of(), false, convType(state)));
-    }
-    List<StoredMessage> queue = log.undeliveredTo(query.member(), state, clock.millis());
-    boolean older = log.mayHaveOlder(log.ackedBy(query.member(), state));
-    if (older && queue.size() < query.limit() && query.limit() > MessageLog.RECENT) {
-      // Part of the queue left memory (the node's tail budget, the cap, or a restart): read it, one
-      // row more than the limit to know whether there are more.
-      context.pipeToSelf(
-          archive(state).recent(appId, cid, query.limit() + 1, state.createdAt()),
-          (messages, failure) -> new Conversation.UndeliveredLoaded(query, messages, failure));
-      return entity.effects().noReply();
-    }
-    int from = Math.max(0, queue.size() - query.limit());
-    return entity
-        .effects()
-        .reply(
-            query.replyTo(),
-            new Conversation.Undelivered(
-                cid,
-                List.copyOf(queue.subList(from, queue.size())),
-                from > 0 || older,
-                convType(state)));
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onUndeliveredLoaded(
-      ConversationState state, Conversation.UndeliveredLoaded loaded) {
-    Conversation.UndeliveredTo query = loaded.query();
-    if (loaded.failure() != null) {
-      return entity.reject(
-          query.replyTo(),
-          ErrorCode.CONVERSATION_API_FAILED,
-          "offline messages unavailable, retry");
-    }
-    long since = log.ackedBy(query.member(), state);
-    long now = clock.millis();
-    List<StoredMessage> queue =
-        loaded.messages().stream()
-            .filter(
-                m ->
-                    m.timestamp() > since
-                        && !m.from().equals(query.member())
-                        && m.visibleTo(query.member())
-                        && m.validAt(now))
-            .toList();
-    int from = Math.max(0, queue.size() - query.limit());
-    // More than the limit after the position, or a full page (limit + 1 rows) all after it.
-    boolean hasMore =
-        from > 0
-            || loaded.messages().size() > query.limit()
-                && loaded.messages().get(0).timestamp() > since;
-    return entity
-        .effects()
-        .reply(
-            query.replyTo(),
-            new Conversation.Undelivered(
-                cid, List.copyOf(queue.subList(from, queue.size())), hasMore, convType(state)));
-  }
-
-  /**
    * History is for members (chatrooms: who has joined it); in a conversation of two it carries the
    * other's positions.
    */
@@ -736,170 +627,6 @@ final class ConversationMessaging {
                         member, log.ackedBy(member, state), log.readBy(member, state)))
             .toList();
     return entity.effects().reply(query.replyTo(), new Conversation.Positions(positions));
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onPatchesSince(
-      ConversationState state, Conversation.PatchesSince query) {
-    Conversation.Rejected outsider = notAMember(state, query.member());
-    if (outsider != null) {
-      return entity.effects().reply(query.replyTo(), outsider);
-    }
-    return entity
-        .effects()
-        .reply(
-            query.replyTo(),
-            new Conversation.Patches(
-                cid,
-                log.patchedSince(query.since()).stream()
-                    .filter(m -> m.visibleTo(query.member()))
-                    .toList()));
-  }
-
-  /**
-   * patch/modify: the app's {@code _messageUpdate} first, when it has one (docs/hooks.md §4.2),
-   * then the patch.
-   */
-  ReplyEffect<Conversation.Event, ConversationState> onPatch(
-      ConversationState state, Conversation.PatchMessage patch) {
-    if (hooks.patchHookOn(patch)) {
-      context.pipeToSelf(
-          hooks.beforePatch(state, patch, clock.millis()),
-          (outcome, failure) ->
-              new Conversation.PatchHookAnswered(
-                  patch, outcome != null ? outcome : HookOutcome.Answered.PROCEED));
-      return entity.effects().noReply();
-    }
-    return patch(state, patch);
-  }
-
-  /**
-   * {@code _messageUpdate} answered: {@code drop} refuses with 4405, {@code content}/{@code bin}
-   * replace the edit.
-   */
-  ReplyEffect<Conversation.Event, ConversationState> onPatchHookAnswered(
-      ConversationState state, Conversation.PatchHookAnswered answered) {
-    Conversation.PatchMessage patch = answered.patch();
-    if (!(answered.outcome() instanceof HookOutcome.Answered answer)) {
-      return entity.reject(
-          patch.replyTo(), ErrorCode.MESSAGE_UPDATE_REJECTED_BY_APP, "hook failed");
-    }
-    if (answer.refuses("drop")) {
-      return entity.answer(
-          patch.replyTo(),
-          new Conversation.RejectedByApp(
-              ErrorCode.MESSAGE_UPDATE_REJECTED_BY_APP, answer.appCode(), answer.appMessage()));
-    }
-    JsonNode content = answer.get("content");
-    if (content.isTextual() && !patch.recall()) {
-      boolean binary =
-          answer.get("bin").isBoolean() ? answer.get("bin").booleanValue() : patch.binary();
-      patch =
-          new Conversation.PatchMessage(
-              patch.requester(),
-              patch.messageId(),
-              patch.timestamp(),
-              false,
-              content.textValue(),
-              binary,
-              patch.mentionPids(),
-              patch.mentionAll(),
-              patch.origin(),
-              patch.replyTo());
-    }
-    return patch(state, patch);
-  }
-
-  private ReplyEffect<Conversation.Event, ConversationState> patch(
-      ConversationState state, Conversation.PatchMessage patch) {
-    Optional<StoredMessage> recent = log.find(patch.messageId());
-    if (recent.isPresent()) {
-      return applyPatch(state, patch, recent.get());
-    }
-    context.pipeToSelf(
-        archive(state).find(appId, cid, patch.timestamp(), patch.messageId()),
-        (original, failure) -> new Conversation.PatchLookedUp(patch, original, failure));
-    return entity.effects().noReply();
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onPatchLookedUp(
-      ConversationState state, Conversation.PatchLookedUp found) {
-    if (found.failure() != null) {
-      return entity.reject(
-          found.patch().replyTo(), ErrorCode.CONVERSATION_API_FAILED, "history unavailable, retry");
-    }
-    if (found.original().isEmpty()) {
-      return entity.reject(
-          found.patch().replyTo(),
-          ErrorCode.MESSAGE_NOT_FOUND,
-          "no message " + found.patch().messageId());
-    }
-    return applyPatch(state, found.patch(), found.original().get());
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> applyPatch(
-      ConversationState state, Conversation.PatchMessage patch, StoredMessage original) {
-    if (!original.from().equals(patch.requester())) {
-      return entity.reject(
-          patch.replyTo(),
-          ErrorCode.MESSAGE_OWNERSHIP_REQUIRED,
-          "only the sender may change " + original.id());
-    }
-    StoredMessage patched =
-        original.patched(
-            patch.data(),
-            patch.binary(),
-            patch.recall(),
-            log.nextTimestamp(clock.millis()),
-            patch.mentionPids(),
-            patch.mentionAll());
-    context.pipeToSelf(
-        archive(state).update(appId, cid, patched),
-        (done, failure) -> new Conversation.PatchWritten(patch, patched, failure));
-    return entity.effects().noReply();
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onPatchWritten(
-      ConversationState state, Conversation.PatchWritten written) {
-    if (written.failure() != null) {
-      return entity.reject(
-          written.patch().replyTo(), ErrorCode.CONVERSATION_API_FAILED, "patch not stored, retry");
-    }
-    log.replace(written.patched());
-    List<String> toClients = written.patched().toClients();
-    List<String> recipients = new ArrayList<>(state.members());
-    if (!toClients.isEmpty()) {
-      // A per-user message's edit goes to its recipients (and sender) only.
-      recipients = new ArrayList<>(toClients);
-      recipients.add(written.patched().from());
-    }
-    notices.send(
-        appId, recipients, new Notice.Patched(cid, written.patched(), written.patch().origin()));
-    return entity
-        .effects()
-        .reply(
-            written.patch().replyTo(),
-            new Conversation.PatchApplied(written.patched().patchTimestamp()));
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onDeleteMessage(
-      ConversationState state, Conversation.DeleteMessage delete) {
-    log.remove(delete.messageId());
-    context.pipeToSelf(
-        archive(state).delete(appId, cid, delete.timestamp(), delete.messageId()),
-        (done, failure) -> new Conversation.MessageDeleted(delete, failure));
-    return entity.effects().noReply();
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onMessageDeleted(
-      ConversationState state, Conversation.MessageDeleted deleted) {
-    if (deleted.failure() != null) {
-      return entity.reject(
-          deleted.request().replyTo(),
-          ErrorCode.CONVERSATION_API_FAILED,
-          "message not deleted, retry");
-    }
-    return entity.answer(
-        deleted.request().replyTo(), new Conversation.Accepted(entity.snapshot(state)));
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onFlushPositions(ConversationState state) {

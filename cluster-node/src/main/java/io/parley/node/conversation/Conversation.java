@@ -11,14 +11,9 @@ import io.parley.protocol.ErrorCode;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -50,6 +45,11 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * in memory, never persisted.
  *
  * <p>Replies carry plain records, never wire types; every refusal carries its LeanCloud code.
+ *
+ * <p>This class holds the entity's protocol and routes each command; the handlers live with what
+ * they handle: {@link ConversationMembership}, {@link ConversationRoom}, {@link
+ * ConversationMessaging}, {@link ConversationCatchUp}, {@link ConversationEdits} and {@link
+ * ConversationModeration}. The rules are on {@link ConversationState}.
  */
 public final class Conversation
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -396,7 +396,7 @@ public final class Conversation
     INSTANCE
   }
 
-  private record RoomSessionEnded(ActorRef<Delivery> session) implements Command {}
+  record RoomSessionEnded(ActorRef<Delivery> session) implements Command {}
 
   /** The member index has a change: the reply prepared when it was persisted can go. */
   private record Indexed(ActorRef<Reply> replyTo, Reply reply) implements Command {}
@@ -566,6 +566,7 @@ public final class Conversation
   private final MessageLog log;
   private final ConversationMessaging messaging;
   private final ConversationModeration moderation;
+  private final ConversationRoom room;
   private final ConversationMembership membership;
   private final ConversationEdits edits;
   private final ConversationCatchUp catchUp;
@@ -581,9 +582,6 @@ public final class Conversation
    * restarts.
    */
   private long lastNotificationTs;
-
-  /** Chatroom only: sessions online in the room, per client. Never persisted. */
-  private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
 
   public static void init(
       ActorSystem<?> system,
@@ -699,7 +697,8 @@ public final class Conversation
             this, appId, cid, context, notices, archive, clock, log, messageHooks);
     this.catchUp = new ConversationCatchUp(this, appId, cid, context, archive, clock, log, index);
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
-    this.membership = new ConversationMembership(this, appId, cid, limits, notices, clock);
+    this.room = new ConversationRoom(this, cid, context, limits);
+    this.membership = new ConversationMembership(this, appId, cid, limits, notices, clock, room);
   }
 
   /**
@@ -764,18 +763,18 @@ public final class Conversation
             (state, successor) -> answer(successor.replyTo(), new Moved(cid, null)))
         .onCommand(Add.class, membership::onAdd)
         .onCommand(Remove.class, membership::onRemove)
-        .onCommand(JoinRoom.class, this::onJoinRoom)
+        .onCommand(JoinRoom.class, room::onJoinRoom)
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Mute.class, this::onMute)
         .onCommand(
             Get.class, (state, get) -> Effect().reply(get.replyTo(), new Accepted(snapshot(state))))
         .onCommand(Delete.class, this::onDelete)
-        .onCommand(Count.class, this::onCount)
+        .onCommand(Count.class, room::onCount)
         .onCommand(ChangeRole.class, moderation::onChangeRole)
         .onCommand(Shutup.class, moderation::onShutup)
         .onCommand(Block.class, moderation::onBlock)
         .onCommand(SilenceTemporarily.class, moderation::onSilenceTemporarily)
-        .onCommand(OnlineSample.class, this::onOnlineSample)
+        .onCommand(OnlineSample.class, room::onOnlineSample)
         .onCommand(ListModerated.class, moderation::onListModerated)
         .onCommand(RolesOf.class, moderation::onRolesOf)
         .onCommand(Send.class, messaging::onSend)
@@ -789,8 +788,8 @@ public final class Conversation
         .onCommand(PatchMessage.class, edits::onPatch);
     builder
         .forAnyState()
-        .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
-        .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
+        .onCommand(LeaveRoom.class, room::onLeaveRoom)
+        .onCommand(RoomSessionEnded.class, room::onSessionEnded)
         .onCommand(Indexed.class, this::onIndexed)
         .onCommand(MessageDeleted.class, edits::onMessageDeleted)
         .onCommand(Acked.class, messaging::onAcked)
@@ -850,64 +849,6 @@ public final class Conversation
         .onSignal(PostStop.class, (state, signal) -> log.release())
         .onSignal(PreRestart.class, (state, signal) -> log.release())
         .build();
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // chatroom
-
-  private ReplyEffect<Event, ConversationState> onJoinRoom(ConversationState state, JoinRoom join) {
-    if (state.kind() != Kind.TRANSIENT) {
-      return reject(join.replyTo(), ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, "not a chatroom");
-    }
-    return attach(state, join.clientId(), join.session(), List.of(), join.replyTo());
-  }
-
-  /**
-   * conv/add on a chatroom (§6.2): the initiator's session joins; nobody else can be added (4314).
-   */
-  ReplyEffect<Event, ConversationState> joinRoomByAdd(
-      ConversationState state, Add add, List<String> requested) {
-    List<String> others = ClientIds.others(requested, add.initiator());
-    List<Failure> failed =
-        ConversationState.failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
-    if (!requested.contains(add.initiator()) || add.session() == null) {
-      return Effect()
-          .reply(add.replyTo(), new MembershipChanged(snapshot(state), List.of(), failed));
-    }
-    return attach(state, add.initiator(), add.session(), failed, add.replyTo());
-  }
-
-  private ReplyEffect<Event, ConversationState> attach(
-      ConversationState state,
-      String clientId,
-      ActorRef<Delivery> session,
-      List<Failure> failed,
-      ActorRef<Reply> replyTo) {
-    if (!online.containsKey(clientId) && online.size() >= settings.maxChatroomOnline()) {
-      return reject(
-          replyTo,
-          ErrorCode.CONVERSATION_FULL,
-          "at most " + settings.maxChatroomOnline() + " online");
-    }
-    if (online.computeIfAbsent(clientId, id -> new HashSet<>()).add(session)) {
-      context.watchWith(session, new RoomSessionEnded(session));
-    }
-    return answer(replyTo, new MembershipChanged(snapshot(state), List.of(clientId), failed));
-  }
-
-  private ReplyEffect<Event, ConversationState> leaveRoom(
-      String clientId, ActorRef<Delivery> session) {
-    Set<ActorRef<Delivery>> sessions = online.get(clientId);
-    if (sessions != null && sessions.remove(session) && sessions.isEmpty()) {
-      online.remove(clientId);
-    }
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ConversationState> forgetRoomSession(ActorRef<Delivery> session) {
-    online.values().forEach(sessions -> sessions.remove(session));
-    online.values().removeIf(Set::isEmpty);
-    return Effect().noReply();
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -1008,24 +949,6 @@ public final class Conversation
         .thenReply(mute.replyTo(), after -> new Accepted(snapshot(after)));
   }
 
-  private ReplyEffect<Event, ConversationState> onCount(ConversationState state, Count count) {
-    int n = state.kind() == Kind.TRANSIENT ? online.size() : state.members().size();
-    return Effect().reply(count.replyTo(), new Counted(n));
-  }
-
-  /** A random sample of the clients online in a chatroom; nobody in other conversations. */
-  private ReplyEffect<Event, ConversationState> onOnlineSample(
-      ConversationState state, OnlineSample sample) {
-    if (state.kind() != Kind.TRANSIENT) {
-      return reject(
-          sample.replyTo(), ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, cid + " is not a chatroom");
-    }
-    List<String> clients = new ArrayList<>(online.keySet());
-    Collections.shuffle(clients);
-    List<String> picked = List.copyOf(clients.subList(0, Math.min(sample.limit(), clients.size())));
-    return Effect().reply(sample.replyTo(), new Listed(picked, null));
-  }
-
   // -------------------------------------------------------------------------------------------
   // helpers
 
@@ -1034,11 +957,11 @@ public final class Conversation
     // The app server (REST) reads a chatroom's history without a seat, as it reads any
     // conversation's.
     return state.kind() == Kind.TRANSIENT
-        ? SERVER.equals(clientId) || online.containsKey(clientId)
+        ? SERVER.equals(clientId) || room.hasJoined(clientId)
         : state.isMember(clientId);
   }
 
-  /** The entity's effects, for the handlers in {@link ConversationMessaging}. */
+  /** The entity's effects, for its handler classes ({@link ConversationMessaging}, …). */
   EffectFactories<Event, ConversationState> effects() {
     return Effect();
   }

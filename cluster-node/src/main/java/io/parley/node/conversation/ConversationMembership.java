@@ -13,8 +13,8 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 /**
  * Who is in a {@link Conversation} entity (docs/protocol.md §6.1–§6.3, §8.8): its start with its
  * members, a unique temporary conversation's successor once it expired, conv/add and conv/remove,
- * and subscriptions to system conversations. A chatroom's add joins the initiator's session, which
- * the entity keeps. Changes persist through the entity, which replies once the member index has
+ * and subscriptions to system conversations. A chatroom's add joins the initiator's session ({@link
+ * ConversationRoom}). Changes persist through the entity, which replies once the member index has
  * them; handlers return the entity's effects; the entity routes its commands here.
  */
 final class ConversationMembership {
@@ -25,6 +25,7 @@ final class ConversationMembership {
   private final ConversationSettings settings;
   private final Notices notices;
   private final Clock clock;
+  private final ConversationRoom room;
 
   ConversationMembership(
       Conversation entity,
@@ -32,13 +33,15 @@ final class ConversationMembership {
       String cid,
       ConversationSettings settings,
       Notices notices,
-      Clock clock) {
+      Clock clock,
+      ConversationRoom room) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
     this.settings = settings;
     this.notices = notices;
     this.clock = clock;
+    this.room = room;
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onStart(
@@ -136,7 +139,7 @@ final class ConversationMembership {
       ConversationState state, Conversation.Add add) {
     List<String> requested = ClientIds.distinct(add.clientIds());
     if (state.kind() == Kind.TRANSIENT) {
-      return entity.joinRoomByAdd(state, add, requested);
+      return room.joinByAdd(state, add, requested);
     }
     boolean selfJoin = requested.equals(List.of(add.initiator()));
     if (state.kind() == Kind.SYSTEM) {

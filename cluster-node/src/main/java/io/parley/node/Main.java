@@ -3,7 +3,9 @@ package io.parley.node;
 import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
+import io.parley.node.conversation.Durability;
 import io.parley.node.conversation.ReliableNotifications;
+import io.parley.node.conversation.Residency;
 import io.parley.node.gateway.GatewayRoutes;
 import io.parley.node.gateway.GatewayServer;
 import io.parley.node.gateway.LocalSessions;
@@ -147,8 +149,7 @@ public final class Main {
                 storage.temporaryPurge().deletesPerSecond()))
         .start();
     ClientPresence.init(
-        system,
-        new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
+        system, new Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence =
         new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory =
@@ -162,15 +163,14 @@ public final class Main {
         messages,
         hooks,
         clock,
-        new Conversation.Durability(
+        new Durability(
             storage.snapshotEvery(),
             storage.keepSnapshots(),
             storage.deleteEventsOnSnapshot(),
             storage.positionFlushInterval(),
             storage.indexActivityInterval(),
             new io.parley.node.conversation.TailBudget(storage.offlineTailBudgetBytes())),
-        new Conversation.Residency(
-            storage.conversationIdleTimeout(), storage.maxResidentConversations()));
+        new Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
     SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());
     // Revokes session tokens per client or app, on every node: what REST kicks and bans call.
     TokenRevocation revocations =

@@ -38,7 +38,7 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  * conversation (it deletes the stale row). Chatrooms and temporary conversations are not listed (as
  * in LeanCloud's {@code _Conversation}).
  */
-public final class ConversationIndex implements Conversation.MemberIndex {
+public final class ConversationIndex implements MemberIndex {
 
   private static final int MONTHS_SCANNED = 36;
 

@@ -410,7 +410,7 @@ public final class ConversationCommands {
           }
           if (conversation.kind() == Kind.TRANSIENT) {
             // The creator is in its chatroom (§6.1 step 3).
-            String entityId = Conversation.entityId(appId, conversation.id());
+            String entityId = ConversationIds.entityId(appId, conversation.id());
             entities.apply(entityId).tell(new Conversation.JoinRoom(clientId, inbox, null));
             joinRoom(clientId, entityId);
           }
@@ -448,7 +448,7 @@ public final class ConversationCommands {
   /** conv/add (§6.2): invite or join; a chatroom join attaches this session. */
   void onAdd(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
-    String entityId = Conversation.entityId(appId, request.getCid());
+    String entityId = ConversationIds.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
     if (!validClientIds(command, clientId, ids)) {
       return;
@@ -520,7 +520,7 @@ public final class ConversationCommands {
   /** conv/remove (§6.3): kick or quit; leaving a chatroom detaches this session. */
   void onRemove(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
-    String entityId = Conversation.entityId(appId, request.getCid());
+    String entityId = ConversationIds.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
     if (!validClientIds(command, clientId, ids)) {
       return;
@@ -570,7 +570,7 @@ public final class ConversationCommands {
     }
     askAfter(
         hooks.beforeUpdate(appId, clientId, request.getCid(), update, null),
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         verdict ->
             replyTo ->
                 new Conversation.Update(
@@ -600,7 +600,7 @@ public final class ConversationCommands {
     boolean mute = command.getOp() == OpType.mute;
     askAfter(
         hooks.beforeUpdate(appId, clientId, request.getCid(), null, mute),
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         verdict ->
             replyTo ->
                 new Conversation.Mute(
@@ -615,7 +615,7 @@ public final class ConversationCommands {
 
   void onCount(String appId, String clientId, GenericCommand command) {
     ask(
-        Conversation.entityId(appId, command.getConvMessage().getCid()),
+        ConversationIds.entityId(appId, command.getConvMessage().getCid()),
         Conversation.Count::new,
         command,
         clientId,
@@ -630,7 +630,7 @@ public final class ConversationCommands {
   void onMembers(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     ask(
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         Conversation.Get::new,
         command,
         clientId,
@@ -669,7 +669,7 @@ public final class ConversationCommands {
       return;
     }
     ask(
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         replyTo ->
             new Conversation.ChangeRole(
                 clientId, target, request.getInfo().getRole(), clock.millis(), replyTo),
@@ -689,7 +689,7 @@ public final class ConversationCommands {
       return;
     }
     ask(
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         replyTo ->
             new Conversation.Shutup(clientId, request.getMList(), add, clock.millis(), replyTo),
         command,
@@ -700,7 +700,7 @@ public final class ConversationCommands {
   void onQueryShutup(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     ask(
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         replyTo ->
             new Conversation.ListModerated(
                 false, request.getLimit(), request.getNext(), replyTo, clientId),
@@ -732,7 +732,7 @@ public final class ConversationCommands {
                   : "srcCid is required"));
       return;
     }
-    String entityId = Conversation.entityId(appId, request.getSrcCid());
+    String entityId = ConversationIds.entityId(appId, request.getSrcCid());
     if (command.getOp() == OpType.query) {
       ask(
           entityId,

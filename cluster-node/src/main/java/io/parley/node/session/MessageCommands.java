@@ -229,7 +229,7 @@ public final class MessageCommands {
             false,
             request.hasDt() ? request.getDt() : null,
             pushData);
-    String entityId = Conversation.entityId(appId, request.getCid());
+    String entityId = ConversationIds.entityId(appId, request.getCid());
     if (request.getWill()) {
       // A will replaces the client's previous one and is only delivered if the connection dies
       // (§7.6).
@@ -423,7 +423,7 @@ public final class MessageCommands {
     if (ack.hasCid() && ConversationIds.isValid(ack.getCid())) {
       Conversation.Acked acked =
           new Conversation.Acked(clientId, ack.getTots(), ack.hasMid() ? ack.getMid() : null);
-      String entityId = Conversation.entityId(appId, ack.getCid());
+      String entityId = ConversationIds.entityId(appId, ack.getCid());
       String key = clientId + "\u0000" + entityId;
       if (ackWindow.isZero()) {
         entities.apply(entityId).tell(acked);
@@ -495,7 +495,7 @@ public final class MessageCommands {
     tuples.removeIf(tuple -> !ConversationIds.isValid(tuple.getCid()));
     for (ReadTuple tuple : tuples) {
       entities
-          .apply(Conversation.entityId(appId, tuple.getCid()))
+          .apply(ConversationIds.entityId(appId, tuple.getCid()))
           .tell(
               new Conversation.MarkRead(
                   clientId, tuple.getTimestamp(), tuple.hasMid() ? tuple.getMid() : null, inbox));
@@ -659,7 +659,7 @@ public final class MessageCommands {
     CompletionStage<Conversation.Reply> answer =
         Futures.direct(
             entities
-                .apply(Conversation.entityId(appId, item.getCid()))
+                .apply(ConversationIds.entityId(appId, item.getCid()))
                 .ask(
                     replyTo ->
                         new Conversation.PatchMessage(
@@ -716,7 +716,7 @@ public final class MessageCommands {
     CompletionStage<Conversation.Reply> answer =
         Futures.direct(
             entities
-                .apply(Conversation.entityId(appId, request.getCid()))
+                .apply(ConversationIds.entityId(appId, request.getCid()))
                 .ask(
                     replyTo ->
                         new Conversation.MaxRead(

@@ -3,7 +3,9 @@ package io.parley.node;
 import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIndex;
+import io.parley.node.conversation.Durability;
 import io.parley.node.conversation.ReliableNotifications;
+import io.parley.node.conversation.Residency;
 import io.parley.node.gateway.GatewayRoutes;
 import io.parley.node.gateway.GatewayServer;
 import io.parley.node.gateway.LocalSessions;
@@ -25,6 +27,7 @@ import io.parley.node.security.SecurityStore;
 import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.TokenRevocation;
 import io.parley.node.session.ConversationCommands;
+import io.parley.node.session.LoginThrottle;
 import io.parley.node.session.MessageCommands;
 import io.parley.node.session.SessionDependencies;
 import io.parley.node.session.SessionTokens;
@@ -90,7 +93,8 @@ public final class Main {
                 storage.indexMaxPendingRetries()),
             storage.memberConversationsScanned(),
             new ConversationIndex.AppIndex(
-                storage.buckets().appIndexBuckets(), storage.buckets().appIndexLegacy()));
+                storage.buckets().appIndexBuckets(), storage.buckets().appIndexLegacy()),
+            storage.memberReads());
     MessageStore messages =
         new MessageStore(
             system,
@@ -145,8 +149,7 @@ public final class Main {
                 storage.temporaryPurge().deletesPerSecond()))
         .start();
     ClientPresence.init(
-        system,
-        new Conversation.Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
+        system, new Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
     ClientPresence.Directory presence =
         new ClientPresence.Directory(sharding, settings.session().askTimeout());
     NodeDirectory directory =
@@ -160,15 +163,14 @@ public final class Main {
         messages,
         hooks,
         clock,
-        new Conversation.Durability(
+        new Durability(
             storage.snapshotEvery(),
             storage.keepSnapshots(),
             storage.deleteEventsOnSnapshot(),
             storage.positionFlushInterval(),
             storage.indexActivityInterval(),
             new io.parley.node.conversation.TailBudget(storage.offlineTailBudgetBytes())),
-        new Conversation.Residency(
-            storage.conversationIdleTimeout(), storage.maxResidentConversations()));
+        new Residency(storage.conversationIdleTimeout(), storage.maxResidentConversations()));
     SessionTokens sessionTokens = new SessionTokens(settings.session().sessionTokenTtl());
     // Revokes session tokens per client or app, on every node: what REST kicks and bans call.
     TokenRevocation revocations =
@@ -204,7 +206,8 @@ public final class Main {
             new SignatureGuard(security, settings.security().signatureValidity(), clock),
             revocations,
             hooks,
-            clock);
+            clock,
+            LoginThrottle.of(settings));
     org.apache.pekko.http.javadsl.server.Route restApi =
         RestApi.routes(
             new RestApi.Dependencies(

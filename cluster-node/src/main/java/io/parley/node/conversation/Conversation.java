@@ -1,18 +1,21 @@
 package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.hooks.HookOutcome;
+import io.parley.node.hooks.Hooks;
+import io.parley.node.message.MessageArchive;
+import io.parley.node.message.StoredMessage;
 import io.parley.node.serialization.CborSerializable;
 import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -27,9 +30,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
@@ -40,6 +45,11 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * in memory, never persisted.
  *
  * <p>Replies carry plain records, never wire types; every refusal carries its LeanCloud code.
+ *
+ * <p>This class holds the entity's protocol and routes each command; the handlers live with what
+ * they handle: {@link ConversationMembership}, {@link ConversationRoom}, {@link
+ * ConversationMessaging}, {@link ConversationCatchUp}, {@link ConversationEdits} and {@link
+ * ConversationModeration}. The rules are on {@link ConversationState}.
  */
 public final class Conversation
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -231,14 +241,8 @@ public final class Conversation
 
     /** Counted against the message cap: the payload and the push data (§6.12 step 3). */
     int size() {
-      int payload =
-          binary
-              ? (data.length() * 3) / 4
-              : data.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-      return payload
-          + (pushData == null
-              ? 0
-              : pushData.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+      int payload = binary ? (data.length() * 3) / 4 : data.getBytes(StandardCharsets.UTF_8).length;
+      return payload + (pushData == null ? 0 : pushData.getBytes(StandardCharsets.UTF_8).length);
     }
   }
 
@@ -351,8 +355,7 @@ public final class Conversation
    * The newest messages, and the ids and timestamps of more of them (for resends); or why they
    * could not be read.
    */
-  record RecentLoaded(
-      List<io.parley.node.message.StoredMessage> messages, Map<String, Long> ids, Throwable failure)
+  record RecentLoaded(List<StoredMessage> messages, Map<String, Long> ids, Throwable failure)
       implements Command {}
 
   /** Load the recent messages again after a failed load. */
@@ -366,25 +369,18 @@ public final class Conversation
    * The app's {@code _messageReceived} answered for the send it numbered {@code seq} (see {@link
    * MessageHooks}).
    */
-  record MessageHookAnswered(long seq, io.parley.node.hooks.HookOutcome outcome)
-      implements Command {}
+  record MessageHookAnswered(long seq, HookOutcome outcome) implements Command {}
 
   /** The app's {@code _messageUpdate} answered for {@code patch}. */
-  record PatchHookAnswered(PatchMessage patch, io.parley.node.hooks.HookOutcome outcome)
+  record PatchHookAnswered(PatchMessage patch, HookOutcome outcome) implements Command {}
+
+  record UndeliveredLoaded(UndeliveredTo query, List<StoredMessage> messages, Throwable failure)
       implements Command {}
 
-  record UndeliveredLoaded(
-      UndeliveredTo query, List<io.parley.node.message.StoredMessage> messages, Throwable failure)
+  record PatchLookedUp(PatchMessage patch, Optional<StoredMessage> original, Throwable failure)
       implements Command {}
 
-  record PatchLookedUp(
-      PatchMessage patch,
-      java.util.Optional<io.parley.node.message.StoredMessage> original,
-      Throwable failure)
-      implements Command {}
-
-  record PatchWritten(
-      PatchMessage patch, io.parley.node.message.StoredMessage patched, Throwable failure)
+  record PatchWritten(PatchMessage patch, StoredMessage patched, Throwable failure)
       implements Command {}
 
   /**
@@ -400,7 +396,7 @@ public final class Conversation
     INSTANCE
   }
 
-  private record RoomSessionEnded(ActorRef<Delivery> session) implements Command {}
+  record RoomSessionEnded(ActorRef<Delivery> session) implements Command {}
 
   /** The member index has a change: the reply prepared when it was persisted can go. */
   private record Indexed(ActorRef<Reply> replyTo, Reply reply) implements Command {}
@@ -441,19 +437,10 @@ public final class Conversation
 
   public record Sent(String messageId, long timestamp) implements Reply {}
 
-  public record Unread(
-      String cid,
-      int count,
-      io.parley.node.message.StoredMessage last,
-      boolean mentioned,
-      int convType)
+  public record Unread(String cid, int count, StoredMessage last, boolean mentioned, int convType)
       implements Reply {}
 
-  public record Undelivered(
-      String cid,
-      List<io.parley.node.message.StoredMessage> messages,
-      boolean hasMore,
-      int convType)
+  public record Undelivered(String cid, List<StoredMessage> messages, boolean hasMore, int convType)
       implements Reply {}
 
   public record Position(String clientId, long acked, long read) implements CborSerializable {}
@@ -462,8 +449,7 @@ public final class Conversation
 
   public record PatchApplied(long patchTimestamp) implements Reply {}
 
-  public record Patches(String cid, List<io.parley.node.message.StoredMessage> messages)
-      implements Reply {}
+  public record Patches(String cid, List<StoredMessage> messages) implements Reply {}
 
   /**
    * Every member's role; the creator is the Owner when still a member, members not listed are
@@ -511,7 +497,7 @@ public final class Conversation
       long createdAt,
       long updatedAt,
       long expiresAt,
-      io.parley.node.message.StoredMessage lastMessage)
+      StoredMessage lastMessage)
       implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable {}
@@ -565,110 +551,8 @@ public final class Conversation
   public record PositionsAdvanced(Map<String, Long> acked, Map<String, Long> read)
       implements Event {}
 
-  /**
-   * Where notices to members go: every node's local sessions, in production ({@code
-   * NodeDirectory}).
-   */
-  public interface Notices {
-    /** To every session of {@code clientIds}, on any node. */
-    void send(String appId, List<String> clientIds, Notice notice);
-
-    /** To every session that has joined chatroom {@code cid}, on any node. */
-    void sendRoom(String appId, String cid, Notice notice);
-
-    /**
-     * Which of {@code clientIds} have a session on any node (asked only when a hook needs it). No
-     * default: a wrapper that forgot it would report every member offline to {@code
-     * _receiversOffline}.
-     */
-    java.util.concurrent.CompletionStage<Set<String>> online(String appId, List<String> clientIds);
-  }
-
-  /** Where the per-member conversation index is kept up to date. */
-  public interface MemberIndex {
-    /**
-     * Records the members (and the removed) of a conversation; idempotent; completes when written.
-     */
-    java.util.concurrent.CompletionStage<org.apache.pekko.Done> record(
-        String appId, Snapshot conversation, List<String> removed);
-
-    /**
-     * Deletes the row of {@code clientId}, who is not a member: a stale row left by a delete that
-     * was lost.
-     */
-    default java.util.concurrent.CompletionStage<org.apache.pekko.Done> forget(
-        String appId, Snapshot conversation, String clientId) {
-      return record(appId, conversation, List.of(clientId));
-    }
-
-    MemberIndex NONE =
-        (appId, conversation, removed) ->
-            java.util.concurrent.CompletableFuture.completedFuture(
-                org.apache.pekko.Done.getInstance());
-  }
-
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Conversation");
-
-  /**
-   * Journal retention and position persistence ({@code parley.storage}): a snapshot every {@code
-   * snapshotEvery} events (0: none), {@code keepSnapshots} kept, older events deleted when {@code
-   * deleteEventsOnSnapshot}; positions that moved persisted every {@code positionFlush} and on
-   * stop; the member index told of new messages at most every {@code indexActivityInterval}; the
-   * node's memory for offline tails ({@link TailBudget}, shared by its entities).
-   */
-  public record Durability(
-      int snapshotEvery,
-      int keepSnapshots,
-      boolean deleteEventsOnSnapshot,
-      Duration positionFlush,
-      Duration indexActivityInterval,
-      TailBudget tailBudget) {
-    public static final Durability DEFAULT =
-        new Durability(200, 2, true, Duration.ofSeconds(3), Duration.ofMinutes(10));
-
-    /** Without offline tails (queues beyond the recent messages are read from Cassandra). */
-    public Durability(
-        int snapshotEvery,
-        int keepSnapshots,
-        boolean deleteEventsOnSnapshot,
-        Duration positionFlush,
-        Duration indexActivityInterval) {
-      this(
-          snapshotEvery,
-          keepSnapshots,
-          deleteEventsOnSnapshot,
-          positionFlush,
-          indexActivityInterval,
-          TailBudget.NONE);
-    }
-  }
-
-  /**
-   * Resident entities per node: stopped after {@code idleTimeout} without requests, at most {@code
-   * limit}.
-   */
-  public record Residency(Duration idleTimeout, int limit) {
-
-    /**
-     * Sharding settings with the default (least recently used) passivation strategy and these
-     * bounds.
-     */
-    public org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings sharding(
-        ActorSystem<?> system) {
-      com.typesafe.config.Config passivation =
-          com.typesafe.config.ConfigFactory.parseMap(
-              Map.of(
-                  "passivation.strategy",
-                  "default-strategy",
-                  "passivation.default-strategy.active-entity-limit",
-                  limit,
-                  "passivation.default-strategy.idle-entity.timeout",
-                  idleTimeout.toMillis() + "ms"));
-      return org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.fromConfig(
-          passivation.withFallback(system.settings().config().getConfig("pekko.cluster.sharding")));
-    }
-  }
 
   private final String appId;
   private final String cid;
@@ -676,12 +560,16 @@ public final class Conversation
   private final ConversationSettings settings;
   private final Notices notices;
   private final MemberIndex index;
-  private final io.parley.node.message.MessageArchive archive;
+  private final MessageArchive archive;
   private final Clock clock;
   private final Durability durability;
   private final MessageLog log;
   private final ConversationMessaging messaging;
   private final ConversationModeration moderation;
+  private final ConversationRoom room;
+  private final ConversationMembership membership;
+  private final ConversationEdits edits;
+  private final ConversationCatchUp catchUp;
 
   /** Replies waiting for the member index to have a change. */
   private int awaitingIndex;
@@ -695,16 +583,13 @@ public final class Conversation
    */
   private long lastNotificationTs;
 
-  /** Chatroom only: sessions online in the room, per client. Never persisted. */
-  private final Map<String, Set<ActorRef<Delivery>>> online = new HashMap<>();
-
   public static void init(
       ActorSystem<?> system,
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
-      io.parley.node.hooks.Hooks hooks,
+      MessageArchive archive,
+      Hooks hooks,
       Clock clock,
       Durability durability,
       Residency residency) {
@@ -731,7 +616,7 @@ public final class Conversation
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
+      MessageArchive archive,
       Clock clock) {
     return create(entityId, limits, notices, index, archive, clock, Durability.DEFAULT);
   }
@@ -742,18 +627,10 @@ public final class Conversation
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
+      MessageArchive archive,
       Clock clock,
       Durability durability) {
-    return create(
-        entityId,
-        limits,
-        notices,
-        index,
-        archive,
-        io.parley.node.hooks.Hooks.NONE,
-        clock,
-        durability);
+    return create(entityId, limits, notices, index, archive, Hooks.NONE, clock, durability);
   }
 
   public static Behavior<Command> create(
@@ -761,8 +638,8 @@ public final class Conversation
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
-      io.parley.node.hooks.Hooks hooks,
+      MessageArchive archive,
+      Hooks hooks,
       Clock clock,
       Durability durability) {
     return Behaviors.withTimers(
@@ -776,19 +653,14 @@ public final class Conversation
                 }));
   }
 
-  /** The entity id of conversation {@code cid} of app {@code appId}. */
-  public static String entityId(String appId, String cid) {
-    return appId + ":" + cid;
-  }
-
   private Conversation(
       ActorContext<Command> context,
       String entityId,
       ConversationSettings limits,
       Notices notices,
       MemberIndex index,
-      io.parley.node.message.MessageArchive archive,
-      io.parley.node.hooks.Hooks hooks,
+      MessageArchive archive,
+      Hooks hooks,
       Clock clock,
       Durability durability) {
     super(
@@ -805,6 +677,7 @@ public final class Conversation
     this.clock = clock;
     this.durability = durability;
     this.log = new MessageLog(limits.offlineMessagesPerConversation(), durability.tailBudget());
+    MessageHooks messageHooks = new MessageHooks(hooks, appId, cid, context);
     this.messaging =
         new ConversationMessaging(
             this,
@@ -818,8 +691,14 @@ public final class Conversation
             log,
             index,
             durability.indexActivityInterval(),
-            new MessageHooks(hooks, appId, cid, context));
+            messageHooks);
+    this.edits =
+        new ConversationEdits(
+            this, appId, cid, context, notices, archive, clock, log, messageHooks);
+    this.catchUp = new ConversationCatchUp(this, appId, cid, context, archive, clock, log, index);
     this.moderation = new ConversationModeration(this, appId, cid, limits, notices, index);
+    this.room = new ConversationRoom(this, cid, context, limits);
+    this.membership = new ConversationMembership(this, appId, cid, limits, notices, clock, room);
   }
 
   /**
@@ -828,13 +707,12 @@ public final class Conversation
    * the journal (nothing else reads them).
    */
   @Override
-  public org.apache.pekko.persistence.typed.javadsl.RetentionCriteria retentionCriteria() {
+  public RetentionCriteria retentionCriteria() {
     if (durability.snapshotEvery() <= 0) {
-      return org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.disabled();
+      return RetentionCriteria.disabled();
     }
     var every =
-        org.apache.pekko.persistence.typed.javadsl.RetentionCriteria.snapshotEvery(
-            durability.snapshotEvery(), durability.keepSnapshots());
+        RetentionCriteria.snapshotEvery(durability.snapshotEvery(), durability.keepSnapshots());
     return durability.deleteEventsOnSnapshot() ? every.withDeleteEventsOnSnapshot() : every;
   }
 
@@ -853,7 +731,7 @@ public final class Conversation
         .onCommand(Conversation::waitsForRecent, (state, command) -> Effect().stash());
     builder
         .forState(state -> !state.exists())
-        .onCommand(Start.class, this::onStart)
+        .onCommand(Start.class, membership::onStart)
         .onCommand(
             Send.class,
             (state, send) ->
@@ -873,57 +751,57 @@ public final class Conversation
         .onCommand(Request.class, (state, request) -> notFound(request.replyTo()));
     builder
         .forState(state -> state.exists() && state.expiredAt(clock.millis()))
-        .onCommand(Start.class, this::onStartExpired)
-        .onCommand(Successor.class, this::onSuccessor)
+        .onCommand(Start.class, membership::onStartExpired)
+        .onCommand(Successor.class, membership::onSuccessor)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(Request.class, (state, request) -> expired(request.replyTo()));
     builder
         .forAnyState()
-        .onCommand(Start.class, this::onStartExisting)
+        .onCommand(Start.class, membership::onStartExisting)
         .onCommand(
             Successor.class,
             (state, successor) -> answer(successor.replyTo(), new Moved(cid, null)))
-        .onCommand(Add.class, this::onAdd)
-        .onCommand(Remove.class, this::onRemove)
-        .onCommand(JoinRoom.class, this::onJoinRoom)
+        .onCommand(Add.class, membership::onAdd)
+        .onCommand(Remove.class, membership::onRemove)
+        .onCommand(JoinRoom.class, room::onJoinRoom)
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Mute.class, this::onMute)
         .onCommand(
             Get.class, (state, get) -> Effect().reply(get.replyTo(), new Accepted(snapshot(state))))
         .onCommand(Delete.class, this::onDelete)
-        .onCommand(Count.class, this::onCount)
+        .onCommand(Count.class, room::onCount)
         .onCommand(ChangeRole.class, moderation::onChangeRole)
         .onCommand(Shutup.class, moderation::onShutup)
         .onCommand(Block.class, moderation::onBlock)
         .onCommand(SilenceTemporarily.class, moderation::onSilenceTemporarily)
-        .onCommand(OnlineSample.class, this::onOnlineSample)
+        .onCommand(OnlineSample.class, room::onOnlineSample)
         .onCommand(ListModerated.class, moderation::onListModerated)
         .onCommand(RolesOf.class, moderation::onRolesOf)
         .onCommand(Send.class, messaging::onSend)
         .onCommand(Post.class, messaging::onPost)
-        .onCommand(DeleteMessage.class, messaging::onDeleteMessage)
-        .onCommand(UnreadOf.class, messaging::onUnreadOf)
-        .onCommand(UndeliveredTo.class, messaging::onUndeliveredTo)
+        .onCommand(DeleteMessage.class, edits::onDeleteMessage)
+        .onCommand(UnreadOf.class, catchUp::onUnreadOf)
+        .onCommand(UndeliveredTo.class, catchUp::onUndeliveredTo)
         .onCommand(MaxRead.class, messaging::onMaxRead)
         .onCommand(OpenHistory.class, messaging::onOpenHistory)
-        .onCommand(PatchesSince.class, messaging::onPatchesSince)
-        .onCommand(PatchMessage.class, messaging::onPatch);
+        .onCommand(PatchesSince.class, catchUp::onPatchesSince)
+        .onCommand(PatchMessage.class, edits::onPatch);
     builder
         .forAnyState()
-        .onCommand(LeaveRoom.class, (state, leave) -> leaveRoom(leave.clientId(), leave.session()))
-        .onCommand(RoomSessionEnded.class, (state, ended) -> forgetRoomSession(ended.session()))
+        .onCommand(LeaveRoom.class, room::onLeaveRoom)
+        .onCommand(RoomSessionEnded.class, room::onSessionEnded)
         .onCommand(Indexed.class, this::onIndexed)
-        .onCommand(MessageDeleted.class, messaging::onMessageDeleted)
+        .onCommand(MessageDeleted.class, edits::onMessageDeleted)
         .onCommand(Acked.class, messaging::onAcked)
         .onCommand(MarkRead.class, messaging::onMarkRead)
         .onCommand(RecentLoaded.class, messaging::onRecentLoaded)
         .onCommand(RetryRecentLoad.class, (state, retry) -> messaging.onRetryRecentLoad(state))
         .onCommand(BatchWritten.class, messaging::onBatchWritten)
         .onCommand(MessageHookAnswered.class, messaging::onMessageHookAnswered)
-        .onCommand(PatchHookAnswered.class, messaging::onPatchHookAnswered)
-        .onCommand(UndeliveredLoaded.class, messaging::onUndeliveredLoaded)
-        .onCommand(PatchLookedUp.class, messaging::onPatchLookedUp)
-        .onCommand(PatchWritten.class, messaging::onPatchWritten)
+        .onCommand(PatchHookAnswered.class, edits::onPatchHookAnswered)
+        .onCommand(UndeliveredLoaded.class, catchUp::onUndeliveredLoaded)
+        .onCommand(PatchLookedUp.class, edits::onPatchLookedUp)
+        .onCommand(PatchWritten.class, edits::onPatchWritten)
         .onCommand(FlushPositions.class, (state, flush) -> messaging.onFlushPositions(state))
         .onCommand(Stop.class, this::onStop);
     return builder.build();
@@ -971,285 +849,6 @@ public final class Conversation
         .onSignal(PostStop.class, (state, signal) -> log.release())
         .onSignal(PreRestart.class, (state, signal) -> log.release())
         .build();
-  }
-
-  // ----------------------------------------------------------------------------------------------
-  // start
-
-  private ReplyEffect<Event, ConversationState> onStart(ConversationState state, Start start) {
-    LinkedHashSet<String> unique = new LinkedHashSet<>();
-    if (start.kind() != Kind.TRANSIENT) {
-      // The initiator is always a member (§6.1), whether or not the SDK listed it; the app server
-      // never is.
-      unique.addAll(start.members());
-      if (!SERVER.equals(start.creator())) {
-        unique.add(start.creator());
-      }
-    }
-    int cap =
-        start.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
-    if (unique.size() > cap) {
-      return reject(start.replyTo(), ErrorCode.CONVERSATION_FULL, "at most " + cap + " members");
-    }
-    List<String> members = new ArrayList<>(unique);
-    Started started =
-        new Started(
-            start.creator(),
-            members,
-            start.attributesJson(),
-            start.kind(),
-            start.unique(),
-            start.uniqueId(),
-            start.expiresAt(),
-            start.timestamp());
-    return persistIndexed(
-        started,
-        List.of(),
-        start.replyTo(),
-        created -> new Created(snapshot(created), false),
-        created -> {
-          if (created.kind() != Kind.TRANSIENT) {
-            notices.send(
-                appId,
-                others(members, start.creator()),
-                new Notice.Joined(cid, start.creator(), notificationTs()));
-          }
-        });
-  }
-
-  /**
-   * A unique conversation answers a second start with itself; any other id clash is an internal
-   * error.
-   */
-  private ReplyEffect<Event, ConversationState> onStartExisting(
-      ConversationState state, Start start) {
-    if (state.unique() && start.unique()) {
-      return Effect().reply(start.replyTo(), new Created(snapshot(state), true));
-    }
-    return reject(
-        start.replyTo(), ErrorCode.CONVERSATION_INTERNAL_ERROR, "conversation id already in use");
-  }
-
-  /**
-   * A unique temporary conversation that expired is replaced by a new one, with a new id (the SDKs
-   * keep what they know of a conversation, its expiry too, by id). The first one of the member set,
-   * whose id is derived from it, names the current one; any later one sends the starter back to the
-   * first to have it replaced.
-   */
-  private ReplyEffect<Event, ConversationState> onStartExpired(
-      ConversationState state, Start start) {
-    if (start.kind() != Kind.TEMPORARY
-        || !start.unique()
-        || !state.unique()
-        || state.uniqueId() == null) {
-      return expired(start.replyTo());
-    }
-    String first = ConversationIds.uniqueTemporaryConversationId(state.uniqueId());
-    if (!first.equals(cid)) {
-      return answer(start.replyTo(), new Moved(first, cid));
-    }
-    return onSuccessor(state, new Successor(null, start.replyTo()));
-  }
-
-  private ReplyEffect<Event, ConversationState> onSuccessor(
-      ConversationState state, Successor successor) {
-    if (state.successor() != null && !state.successor().equals(successor.stale())) {
-      return answer(successor.replyTo(), new Moved(state.successor(), null));
-    }
-    String next = ConversationIds.newTemporaryId(clock.instant());
-    return Effect()
-        .persist(new SuccessorChosen(next))
-        .thenReply(successor.replyTo(), after -> new Moved(next, null));
-  }
-
-  // -------------------------------------------------------------------------------------- add /
-  // remove
-
-  private ReplyEffect<Event, ConversationState> onAdd(ConversationState state, Add add) {
-    List<String> requested = distinct(add.clientIds());
-    if (state.kind() == Kind.TRANSIENT) {
-      return joinRoomByAdd(state, add, requested);
-    }
-    boolean selfJoin = requested.equals(List.of(add.initiator()));
-    if (state.kind() == Kind.SYSTEM) {
-      return subscription(state, add.initiator(), requested, true, add.timestamp(), add.replyTo());
-    }
-    if (!selfJoin && !state.isMember(add.initiator())) {
-      return reject(
-          add.replyTo(),
-          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
-          add.initiator() + " is not a member");
-    }
-    if (selfJoin
-        && !state.isMember(add.initiator())
-        && !add.selfJoin().allows(state.kind(), state.unique())) {
-      // The app keeps private conversations closed: members invite, nobody walks in (§6.2,
-      // `self-join`).
-      return reject(
-          add.replyTo(),
-          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
-          "only members add anyone to " + cid + ", " + add.initiator() + " included");
-    }
-    int cap =
-        state.kind() == Kind.TEMPORARY ? settings.maxTemporaryMembers() : settings.maxMembers();
-    ConversationState.Admission admission = state.admission(requested, cap);
-    List<String> added = admission.added();
-    if (added.isEmpty()) {
-      return Effect()
-          .reply(
-              add.replyTo(),
-              new MembershipChanged(snapshot(state), admission.allowed(), admission.failed()));
-    }
-    return persistIndexed(
-        new MembersAdded(add.initiator(), added, add.timestamp()),
-        List.of(),
-        add.replyTo(),
-        after -> new MembershipChanged(snapshot(after), admission.allowed(), admission.failed()),
-        after -> {
-          List<String> invited = others(added, add.initiator());
-          notices.send(appId, invited, new Notice.Joined(cid, add.initiator(), notificationTs()));
-          List<String> everyoneElse = new ArrayList<>(after.members());
-          everyoneElse.removeAll(invited);
-          notices.send(
-              appId,
-              everyoneElse,
-              new Notice.MembersJoined(cid, added, add.initiator(), notificationTs()));
-        });
-  }
-
-  private ReplyEffect<Event, ConversationState> onRemove(ConversationState state, Remove remove) {
-    List<String> requested = distinct(remove.clientIds());
-    if (state.kind() == Kind.TRANSIENT) {
-      return reject(
-          remove.replyTo(),
-          ErrorCode.TRANSIENT_CONVERSATION_REQUIRED,
-          "leave a chatroom with LeaveRoom");
-    }
-    if (state.kind() == Kind.SYSTEM) {
-      return subscription(
-          state, remove.initiator(), requested, false, remove.timestamp(), remove.replyTo());
-    }
-    if (!state.isMember(remove.initiator())) {
-      return reject(
-          remove.replyTo(),
-          ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
-          remove.initiator() + " is not a member");
-    }
-    ConversationState.Removal removal =
-        state.removal(remove.initiator(), requested, settings.memberRoles());
-    List<String> removed = removal.removed();
-    if (removed.isEmpty()) {
-      return Effect()
-          .reply(
-              remove.replyTo(),
-              new MembershipChanged(snapshot(state), removal.allowed(), removal.failed()));
-    }
-    return persistIndexed(
-        new MembersRemoved(remove.initiator(), removed, remove.timestamp()),
-        removed,
-        remove.replyTo(),
-        after -> new MembershipChanged(snapshot(after), removal.allowed(), removal.failed()),
-        after -> {
-          // Seed rule (§6.3 DECISION): a quitter gets nothing; kicked members get `left`, the rest
-          // `members_left`.
-          notices.send(
-              appId,
-              others(removed, remove.initiator()),
-              new Notice.Left(cid, remove.initiator(), notificationTs()));
-          notices.send(
-              appId,
-              after.members(),
-              new Notice.MembersLeft(cid, removed, remove.initiator(), notificationTs()));
-        });
-  }
-
-  /**
-   * System conversations (§8.8): adding oneself subscribes, removing oneself unsubscribes; nobody
-   * adds or removes others (4314); no notices.
-   */
-  private ReplyEffect<Event, ConversationState> subscription(
-      ConversationState state,
-      String initiator,
-      List<String> requested,
-      boolean subscribe,
-      long timestamp,
-      ActorRef<Reply> replyTo) {
-    List<String> others = requested.stream().filter(id -> !id.equals(initiator)).toList();
-    List<Failure> failed =
-        ConversationState.failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
-    boolean self = requested.contains(initiator);
-    List<String> allowed = self ? List.of(initiator) : List.of();
-    if (!self || state.isMember(initiator) == subscribe) {
-      return Effect().reply(replyTo, new MembershipChanged(snapshot(state), allowed, failed));
-    }
-    Event event =
-        subscribe
-            ? new MembersAdded(initiator, List.of(initiator), timestamp)
-            : new MembersRemoved(initiator, List.of(initiator), timestamp);
-    return persistIndexed(
-        event,
-        subscribe ? List.of() : List.of(initiator),
-        replyTo,
-        after -> new MembershipChanged(snapshot(after), allowed, failed),
-        after -> {});
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // chatroom
-
-  private ReplyEffect<Event, ConversationState> onJoinRoom(ConversationState state, JoinRoom join) {
-    if (state.kind() != Kind.TRANSIENT) {
-      return reject(join.replyTo(), ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, "not a chatroom");
-    }
-    return attach(state, join.clientId(), join.session(), List.of(), join.replyTo());
-  }
-
-  /**
-   * conv/add on a chatroom (§6.2): the initiator's session joins; nobody else can be added (4314).
-   */
-  private ReplyEffect<Event, ConversationState> joinRoomByAdd(
-      ConversationState state, Add add, List<String> requested) {
-    List<String> others = requested.stream().filter(id -> !id.equals(add.initiator())).toList();
-    List<Failure> failed =
-        ConversationState.failures(new Failure(ErrorCode.NORMAL_CONVERSATION_REQUIRED, others));
-    if (!requested.contains(add.initiator()) || add.session() == null) {
-      return Effect()
-          .reply(add.replyTo(), new MembershipChanged(snapshot(state), List.of(), failed));
-    }
-    return attach(state, add.initiator(), add.session(), failed, add.replyTo());
-  }
-
-  private ReplyEffect<Event, ConversationState> attach(
-      ConversationState state,
-      String clientId,
-      ActorRef<Delivery> session,
-      List<Failure> failed,
-      ActorRef<Reply> replyTo) {
-    if (!online.containsKey(clientId) && online.size() >= settings.maxChatroomOnline()) {
-      return reject(
-          replyTo,
-          ErrorCode.CONVERSATION_FULL,
-          "at most " + settings.maxChatroomOnline() + " online");
-    }
-    if (online.computeIfAbsent(clientId, id -> new HashSet<>()).add(session)) {
-      context.watchWith(session, new RoomSessionEnded(session));
-    }
-    return answer(replyTo, new MembershipChanged(snapshot(state), List.of(clientId), failed));
-  }
-
-  private ReplyEffect<Event, ConversationState> leaveRoom(
-      String clientId, ActorRef<Delivery> session) {
-    Set<ActorRef<Delivery>> sessions = online.get(clientId);
-    if (sessions != null && sessions.remove(session) && sessions.isEmpty()) {
-      online.remove(clientId);
-    }
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ConversationState> forgetRoomSession(ActorRef<Delivery> session) {
-    online.values().forEach(sessions -> sessions.remove(session));
-    online.values().removeIf(Set::isEmpty);
-    return Effect().noReply();
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -1303,7 +902,7 @@ public final class Conversation
     } catch (IllegalArgumentException invalid) {
       return reject(update.replyTo(), ErrorCode.CONVERSATION_UPDATE_FAILED, invalid.getMessage());
     }
-    int size = result.attributesJson().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    int size = result.attributesJson().getBytes(StandardCharsets.UTF_8).length;
     if (size > settings.maxAttributesSize()) {
       // Bounded after the update too: `__op: Add` grows arrays one update at a time.
       return reject(
@@ -1318,7 +917,7 @@ public final class Conversation
             after ->
                 notices.send(
                     appId,
-                    others(after.members(), update.initiator()),
+                    ClientIds.others(after.members(), update.initiator()),
                     new Notice.Updated(
                         cid,
                         update.initiator(),
@@ -1350,24 +949,6 @@ public final class Conversation
         .thenReply(mute.replyTo(), after -> new Accepted(snapshot(after)));
   }
 
-  private ReplyEffect<Event, ConversationState> onCount(ConversationState state, Count count) {
-    int n = state.kind() == Kind.TRANSIENT ? online.size() : state.members().size();
-    return Effect().reply(count.replyTo(), new Counted(n));
-  }
-
-  /** A random sample of the clients online in a chatroom; nobody in other conversations. */
-  private ReplyEffect<Event, ConversationState> onOnlineSample(
-      ConversationState state, OnlineSample sample) {
-    if (state.kind() != Kind.TRANSIENT) {
-      return reject(
-          sample.replyTo(), ErrorCode.TRANSIENT_CONVERSATION_REQUIRED, cid + " is not a chatroom");
-    }
-    List<String> clients = new ArrayList<>(online.keySet());
-    java.util.Collections.shuffle(clients);
-    List<String> picked = List.copyOf(clients.subList(0, Math.min(sample.limit(), clients.size())));
-    return Effect().reply(sample.replyTo(), new Listed(picked, null));
-  }
-
   // -------------------------------------------------------------------------------------------
   // helpers
 
@@ -1376,12 +957,12 @@ public final class Conversation
     // The app server (REST) reads a chatroom's history without a seat, as it reads any
     // conversation's.
     return state.kind() == Kind.TRANSIENT
-        ? SERVER.equals(clientId) || online.containsKey(clientId)
+        ? SERVER.equals(clientId) || room.hasJoined(clientId)
         : state.isMember(clientId);
   }
 
-  /** The entity's effects, for the handlers in {@link ConversationMessaging}. */
-  org.apache.pekko.persistence.typed.javadsl.EffectFactories<Event, ConversationState> effects() {
+  /** The entity's effects, for its handler classes ({@link ConversationMessaging}, …). */
+  EffectFactories<Event, ConversationState> effects() {
     return Effect();
   }
 
@@ -1417,7 +998,7 @@ public final class Conversation
    * An expired temporary conversation is not found, as on LeanCloud: the SDKs turn 4303 for a
    * {@code _tmp:} id into their own TEMPORARY_CONVERSATION_EXPIRED (docs/protocol-notes.md).
    */
-  private ReplyEffect<Event, ConversationState> expired(ActorRef<Reply> replyTo) {
+  ReplyEffect<Event, ConversationState> expired(ActorRef<Reply> replyTo) {
     return reject(
         replyTo,
         ErrorCode.CONVERSATION_NOT_FOUND,
@@ -1456,21 +1037,17 @@ public final class Conversation
         || command instanceof Stop);
   }
 
-  static List<String> others(List<String> clientIds, String except) {
-    return clientIds.stream().filter(id -> !id.equals(except)).toList();
-  }
-
   /**
    * Persists a change of membership, tells the members, and replies once the member index has the
    * change, so the client's next query already sees it (an index failure does not fail the request:
    * the index retries, and recovery re-asserts the rows).
    */
-  private ReplyEffect<Event, ConversationState> persistIndexed(
+  ReplyEffect<Event, ConversationState> persistIndexed(
       Event event,
       List<String> removed,
       ActorRef<Reply> replyTo,
-      java.util.function.Function<ConversationState, Reply> reply,
-      java.util.function.Consumer<ConversationState> notify) {
+      Function<ConversationState, Reply> reply,
+      Consumer<ConversationState> notify) {
     return Effect()
         .persist(event)
         .thenRun(
@@ -1520,10 +1097,5 @@ public final class Conversation
     return moved == null
         ? Effect().stop().thenNoReply()
         : Effect().persist(moved).thenStop().thenNoReply();
-  }
-
-  /** The partial failures that name anyone, in order. */
-  static List<String> distinct(List<String> clientIds) {
-    return List.copyOf(new LinkedHashSet<>(clientIds));
   }
 }

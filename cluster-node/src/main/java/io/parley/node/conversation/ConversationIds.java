@@ -28,6 +28,11 @@ public final class ConversationIds {
 
   private ConversationIds() {}
 
+  /** The sharded entity id of conversation {@code cid} of app {@code appId}: {@code appId:cid}. */
+  public static String entityId(String appId, String cid) {
+    return appId + ":" + cid;
+  }
+
   public static String newId(Instant now) {
     byte[] id = new byte[12];
     int seconds = (int) now.getEpochSecond();

@@ -1,9 +1,9 @@
 package io.parley.node.conversation;
 
-import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.ConversationState.Kind;
+import io.parley.node.settings.Storage;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -38,12 +38,12 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  * conversation (it deletes the stale row). Chatrooms and temporary conversations are not listed (as
  * in LeanCloud's {@code _Conversation}).
  */
-public final class ConversationIndex implements Conversation.MemberIndex {
+public final class ConversationIndex implements MemberIndex {
 
   private static final int MONTHS_SCANNED = 36;
 
-  /** Rows per page of a client's conversations (one page for almost every client). */
-  private static final int MEMBER_PAGE = 5_000;
+  /** The shipped {@code member-index-reads}, for indexes built without settings (tests). */
+  static final Storage.MemberReads DEFAULT_MEMBER_READS = new Storage.MemberReads(32, 1);
 
   private final ActorSystem<?> system;
   private final CassandraSession session;
@@ -51,6 +51,7 @@ public final class ConversationIndex implements Conversation.MemberIndex {
   private final String keyspace;
   private final Retries retries;
   private final int scanned;
+  private final MemberIndexReads memberReads;
   private final AppIndex appIndex;
   private final java.util.concurrent.atomic.AtomicLong lastWriteTime =
       new java.util.concurrent.atomic.AtomicLong();
@@ -104,6 +105,16 @@ public final class ConversationIndex implements Conversation.MemberIndex {
 
   public ConversationIndex(
       ActorSystem<?> system, String keyspace, Retries retries, int scanned, AppIndex appIndex) {
+    this(system, keyspace, retries, scanned, appIndex, DEFAULT_MEMBER_READS);
+  }
+
+  public ConversationIndex(
+      ActorSystem<?> system,
+      String keyspace,
+      Retries retries,
+      int scanned,
+      AppIndex appIndex,
+      Storage.MemberReads memberReads) {
     this.system = system;
     this.appIndex = appIndex;
     this.retries = retries;
@@ -113,6 +124,15 @@ public final class ConversationIndex implements Conversation.MemberIndex {
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.statements = new io.parley.node.concurrent.PreparedStatements(session);
     this.keyspace = keyspace;
+    // direct: the connector's session is a converted Scala future, whose non-async continuations
+    // go to the common pool (an OS thread each on 2 CPUs).
+    this.memberReads =
+        new MemberIndexReads(
+            () -> statements.get(MemberIndexReads.cql(keyspace)),
+            () -> Futures.direct(session.underlying()),
+            scanned,
+            memberReads,
+            system.executionContext());
   }
 
   /**
@@ -385,26 +405,11 @@ public final class ConversationIndex implements Conversation.MemberIndex {
    * scanned} rows of the client's partition are read (member-conversations-scanned).
    */
   public CompletionStage<List<String>> conversationsOf(String appId, String clientId, int limit) {
-    // Every login reads this (the unread notice, the v1 offline push): a prepared statement run on
-    // the driver directly, not the connector's selectAll, which materializes a stream per read.
-    return statements
-        .get(
-            "SELECT cid, active_at FROM "
-                + keyspace
-                + ".conversations_by_member WHERE app_id = ? AND client_id = ? LIMIT ?")
-        .thenCompose(
-            statement ->
-                // direct: the connector's session is a converted Scala future, whose non-async
-                // continuations go to the common pool (an OS thread each on 2 CPUs).
-                Futures.direct(session.underlying())
-                    .thenCompose(
-                        cql ->
-                            cql.executeAsync(
-                                statement
-                                    .bind(appId, clientId, scanned)
-                                    .setPageSize(Math.min(scanned, MEMBER_PAGE)))))
-        .thenCompose(first -> allRows(first, new ArrayList<>()))
-        .thenApplyAsync(
+    // Every login reads this (the unread notice, the v1 offline push): grouped across concurrent
+    // logins, answered on the system dispatcher.
+    return memberReads
+        .read(appId, clientId)
+        .thenApply(
             rows ->
                 rows.stream()
                     .sorted(
@@ -414,16 +419,12 @@ public final class ConversationIndex implements Conversation.MemberIndex {
                             .reversed())
                     .limit(limit)
                     .map(row -> row.getString("cid"))
-                    .toList(),
-            system.executionContext());
+                    .toList());
   }
 
-  /** The rows of {@code page} and of the pages after it (fetched one after the other). */
-  private static CompletionStage<List<Row>> allRows(AsyncResultSet page, List<Row> into) {
-    page.currentPage().forEach(into::add);
-    return page.hasMorePages()
-        ? page.fetchNextPage().thenCompose(next -> allRows(next, into))
-        : CompletableFuture.completedFuture(into);
+  /** Requests that read clients' conversations so far (each for one or more clients). */
+  long memberReads() {
+    return memberReads.reads();
   }
 
   /**

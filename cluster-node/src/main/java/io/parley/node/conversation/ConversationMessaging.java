@@ -2,12 +2,16 @@ package io.parley.node.conversation;
 
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.hooks.HookOutcome;
+import io.parley.node.message.MessageArchive;
+import io.parley.node.message.StoredMessage;
 import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -25,12 +29,12 @@ final class ConversationMessaging {
   private final String cid;
   private final ActorContext<Conversation.Command> context;
   private final ConversationSettings settings;
-  private final Conversation.Notices notices;
-  private final io.parley.node.message.MessageArchive archive;
+  private final Notices notices;
+  private final MessageArchive archive;
   private final Clock clock;
   private final MessageLog log;
   private final MessageHooks hooks;
-  private final Conversation.MemberIndex index;
+  private final MemberIndex index;
   private final Duration indexActivityInterval;
 
   /**
@@ -49,11 +53,11 @@ final class ConversationMessaging {
       String cid,
       ActorContext<Conversation.Command> context,
       ConversationSettings settings,
-      Conversation.Notices notices,
-      io.parley.node.message.MessageArchive archive,
+      Notices notices,
+      MessageArchive archive,
       Clock clock,
       MessageLog log,
-      Conversation.MemberIndex index,
+      MemberIndex index,
       Duration indexActivityInterval,
       MessageHooks hooks) {
     this.entity = entity;
@@ -71,7 +75,12 @@ final class ConversationMessaging {
   }
 
   /** Where this conversation's messages are: chatrooms are bucketed by day (review M11). */
-  private io.parley.node.message.MessageArchive archive(ConversationState state) {
+  private MessageArchive archive(ConversationState state) {
+    return archive(archive, state);
+  }
+
+  /** Where the messages of a conversation in {@code state} are, of {@code archive}. */
+  static MessageArchive archive(MessageArchive archive, ConversationState state) {
     return state.kind() == Kind.TRANSIENT ? archive.chatroom() : archive;
   }
 
@@ -126,7 +135,8 @@ final class ConversationMessaging {
     return entity.effects().noReply();
   }
 
-  int convType(ConversationState state) {
+  /** The conversation's type as the protocol numbers it ({@code convType}). */
+  static int convType(ConversationState state) {
     return switch (state.kind()) {
       case NORMAL -> 1;
       case TRANSIENT -> 2;
@@ -225,7 +235,7 @@ final class ConversationMessaging {
     // A resend (same token): the stored original's answer, the pending original's, or the failed
     // one written again.
     String id = MessageLog.messageIdFor(appId, cid, dedupKey);
-    java.util.Optional<Long> resent = log.resent(dedupKey, id);
+    Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
       redeliver(
           state,
@@ -315,7 +325,7 @@ final class ConversationMessaging {
       String dedupKey,
       Route route) {
     String id = MessageLog.messageIdFor(appId, cid, dedupKey);
-    java.util.Optional<Long> resent = log.resent(dedupKey, id);
+    Optional<Long> resent = log.resent(dedupKey, id);
     if (resent.isPresent()) {
       redeliver(state, send, dedupKey, id, route);
       if (send.replyTo() != null) {
@@ -326,11 +336,11 @@ final class ConversationMessaging {
     if (log.awaitPending(id, send.replyTo())) {
       return;
     }
-    java.util.Optional<io.parley.node.message.StoredMessage> retried = log.uncertain(dedupKey);
-    io.parley.node.message.StoredMessage message =
+    Optional<StoredMessage> retried = log.uncertain(dedupKey);
+    StoredMessage message =
         retried.orElseGet(
             () ->
-                new io.parley.node.message.StoredMessage(
+                new StoredMessage(
                     id,
                     send.sender(),
                     log.nextTimestamp(clock.millis()),
@@ -372,8 +382,7 @@ final class ConversationMessaging {
   private void writeNextBatch(ConversationState state) {
     List<MessageLog.Pending> batch = log.nextBatch();
     if (!batch.isEmpty()) {
-      List<io.parley.node.message.StoredMessage> messages =
-          batch.stream().map(MessageLog.Pending::message).toList();
+      List<StoredMessage> messages = batch.stream().map(MessageLog.Pending::message).toList();
       context.pipeToSelf(
           archive(state).write(appId, cid, messages),
           (done, failure) -> new Conversation.BatchWritten(batch, failure));
@@ -435,7 +444,7 @@ final class ConversationMessaging {
    */
   private void deliver(
       ConversationState state,
-      io.parley.node.message.StoredMessage message,
+      StoredMessage message,
       boolean transientMessage,
       ActorRef<Delivery> origin,
       Route route) {
@@ -444,13 +453,13 @@ final class ConversationMessaging {
     Audience audience = route.audience();
     if (!route.toClients().isEmpty()) {
       // A per-user message: its recipients (and the sender's own sessions unless no_sync).
-      List<String> targets = new java.util.ArrayList<>(route.toClients());
+      List<String> targets = new ArrayList<>(route.toClients());
       if (audience == Audience.MEMBERS_AND_SENDER) {
         targets.add(message.from());
       }
       notices.send(appId, targets, notice);
     } else if (route.hook().toPeers() != null) {
-      List<String> targets = new java.util.ArrayList<>(route.hook().toPeers());
+      List<String> targets = new ArrayList<>(route.hook().toPeers());
       if (audience != Audience.MEMBERS_BUT_SENDER) {
         targets.add(message.from());
       }
@@ -459,11 +468,11 @@ final class ConversationMessaging {
       notices.sendRoom(appId, cid, notice);
     } else if (audience == Audience.MEMBERS_AND_SENDER
         && !state.members().contains(message.from())) {
-      List<String> recipients = new java.util.ArrayList<>(state.members());
+      List<String> recipients = new ArrayList<>(state.members());
       recipients.add(message.from());
       notices.send(appId, recipients, notice);
     } else if (audience == Audience.MEMBERS_BUT_SENDER) {
-      notices.send(appId, Conversation.others(state.members(), message.from()), notice);
+      notices.send(appId, ClientIds.others(state.members(), message.from()), notice);
     } else if (state.kind() != Kind.SYSTEM) {
       // A client's message to a system conversation is for the app (its webhook), not for the
       // subscribers.
@@ -475,7 +484,7 @@ final class ConversationMessaging {
           List.of(message.from()),
           new Notice.Patched(
               cid,
-              new io.parley.node.message.StoredMessage(
+              new StoredMessage(
                   message.id(),
                   message.from(),
                   message.timestamp(),
@@ -496,7 +505,7 @@ final class ConversationMessaging {
   private long timestampOf(String messageId, long fallback) {
     return messageId == null || messageId.isEmpty()
         ? fallback
-        : log.find(messageId).map(io.parley.node.message.StoredMessage::timestamp).orElse(fallback);
+        : log.find(messageId).map(StoredMessage::timestamp).orElse(fallback);
   }
 
   /**
@@ -512,11 +521,10 @@ final class ConversationMessaging {
     }
     long upTo = acked.toTimestamp() > 0 ? acked.toTimestamp() : timestampOf(acked.messageId(), 0);
     boolean receipts = state.kind() != Kind.TRANSIENT && state.members().size() <= 2;
-    List<io.parley.node.message.StoredMessage> delivered =
-        log.ack(acked.member(), upTo, state, receipts);
+    List<StoredMessage> delivered = log.ack(acked.member(), upTo, state, receipts);
     if (receipts) {
       long now = clock.millis();
-      for (io.parley.node.message.StoredMessage message : delivered) {
+      for (StoredMessage message : delivered) {
         if (message.receipt() && !message.from().equals(acked.member())) {
           notices.send(
               appId,
@@ -539,8 +547,7 @@ final class ConversationMessaging {
           .effects()
           .noReply(); // an outsider can neither move positions nor send read receipts
     }
-    long latest =
-        log.last().map(io.parley.node.message.StoredMessage::timestamp).orElse(clock.millis());
+    long latest = log.last().map(StoredMessage::timestamp).orElse(clock.millis());
     long upTo = read.timestamp() > 0 ? read.timestamp() : timestampOf(read.messageId(), latest);
     if (log.read(read.member(), upTo, state)) {
       notices.send(
@@ -551,126 +558,11 @@ final class ConversationMessaging {
       if (state.kind() != Kind.TRANSIENT && state.members().size() <= 2) {
         notices.send(
             appId,
-            Conversation.others(state.members(), read.member()),
+            ClientIds.others(state.members(), read.member()),
             new Notice.Receipt(cid, null, upTo, read.member(), true));
       }
     }
     return entity.effects().noReply();
-  }
-
-  /**
-   * What a client asks of its conversations at login (unread count, offline queue, patches) is for
-   * members only: the member index may still list a client that was removed or blocked (a delete
-   * lost in a crash), and then the client gets nothing and its stale row is deleted.
-   */
-  private Conversation.Rejected notAMember(ConversationState state, String member) {
-    if (state.kind() == Kind.TRANSIENT || state.isMember(member)) {
-      return null;
-    }
-    if (state.kind() == Kind.NORMAL) {
-      index.forget(appId, entity.snapshot(state), member);
-    }
-    return new Conversation.Rejected(
-        ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED, member + " is not a member of " + cid);
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onUnreadOf(
-      ConversationState state, Conversation.UnreadOf query) {
-    Conversation.Rejected outsider = notAMember(state, query.member());
-    if (outsider != null) {
-      return entity.effects().reply(query.replyTo(), outsider);
-    }
-    List<io.parley.node.message.StoredMessage> unread =
-        state.kind() == Kind.TRANSIENT
-            ? List.of()
-            : log.unreadBy(query.member(), state, clock.millis());
-    boolean mentioned = unread.stream().anyMatch(m -> m.mentions(query.member()));
-    return entity
-        .effects()
-        .reply(
-            query.replyTo(),
-            new Conversation.Unread(
-                cid,
-                Math.min(unread.size(), MessageLog.RECENT),
-                log.lastVisibleTo(query.member()).orElse(null),
-                mentioned,
-                convType(state)));
-  }
-
-  /**
-   * A protocol-v1 login's offline queue (§8.3): the newest {@code limit} messages from others after
-   * the member's delivered position. Answered from memory when it holds them (the recent messages
-   * and the offline tail kept for members who have not received them, see {@link MessageLog});
-   * else, for a limit above the recent messages, read from the archive.
-   */
-  ReplyEffect<Conversation.Event, ConversationState> onUndeliveredTo(
-      ConversationState state, Conversation.UndeliveredTo query) {
-    Conversation.Rejected outsider = notAMember(state, query.member());
-    if (outsider != null) {
-      return entity.effects().reply(query.replyTo(), outsider);
-    }
-    if (state.kind() == Kind.TRANSIENT) {
-      return entity
-          .effects()
-          .reply(
-              query.replyTo(),
-              new Conversation.Undelivered(cid, List.of(), false, convType(state)));
-    }
-    List<io.parley.node.message.StoredMessage> queue =
-        log.undeliveredTo(query.member(), state, clock.millis());
-    boolean older = log.mayHaveOlder(log.ackedBy(query.member(), state));
-    if (older && queue.size() < query.limit() && query.limit() > MessageLog.RECENT) {
-      // Part of the queue left memory (the node's tail budget, the cap, or a restart): read it, one
-      // row more than the limit to know whether there are more.
-      context.pipeToSelf(
-          archive(state).recent(appId, cid, query.limit() + 1, state.createdAt()),
-          (messages, failure) -> new Conversation.UndeliveredLoaded(query, messages, failure));
-      return entity.effects().noReply();
-    }
-    int from = Math.max(0, queue.size() - query.limit());
-    return entity
-        .effects()
-        .reply(
-            query.replyTo(),
-            new Conversation.Undelivered(
-                cid,
-                List.copyOf(queue.subList(from, queue.size())),
-                from > 0 || older,
-                convType(state)));
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onUndeliveredLoaded(
-      ConversationState state, Conversation.UndeliveredLoaded loaded) {
-    Conversation.UndeliveredTo query = loaded.query();
-    if (loaded.failure() != null) {
-      return entity.reject(
-          query.replyTo(),
-          ErrorCode.CONVERSATION_API_FAILED,
-          "offline messages unavailable, retry");
-    }
-    long since = log.ackedBy(query.member(), state);
-    long now = clock.millis();
-    List<io.parley.node.message.StoredMessage> queue =
-        loaded.messages().stream()
-            .filter(
-                m ->
-                    m.timestamp() > since
-                        && !m.from().equals(query.member())
-                        && m.visibleTo(query.member())
-                        && m.validAt(now))
-            .toList();
-    int from = Math.max(0, queue.size() - query.limit());
-    // More than the limit after the position, or a full page (limit + 1 rows) all after it.
-    boolean hasMore =
-        from > 0
-            || loaded.messages().size() > query.limit()
-                && loaded.messages().get(0).timestamp() > since;
-    return entity
-        .effects()
-        .reply(
-            query.replyTo(),
-            new Conversation.Undelivered(
-                cid, List.copyOf(queue.subList(from, queue.size())), hasMore, convType(state)));
   }
 
   /**
@@ -688,7 +580,7 @@ final class ConversationMessaging {
     Conversation.Position other = null;
     if (state.kind() != Kind.TRANSIENT && state.members().size() == 2) {
       String member =
-          Conversation.others(state.members(), open.reader()).stream().findFirst().orElse(null);
+          ClientIds.others(state.members(), open.reader()).stream().findFirst().orElse(null);
       if (member != null) {
         other =
             new Conversation.Position(
@@ -723,12 +615,10 @@ final class ConversationMessaging {
     // tuple (delivered, never read) sorted first broke it with a TypeError.
     List<String> whom =
         query.all()
-            ? Conversation.others(state.members(), query.requester())
+            ? ClientIds.others(state.members(), query.requester())
             : query.target() != null && !query.target().isEmpty()
                 ? List.of(query.target())
-                : Conversation.others(state.members(), query.requester()).stream()
-                    .limit(1)
-                    .toList();
+                : ClientIds.others(state.members(), query.requester()).stream().limit(1).toList();
     List<Conversation.Position> positions =
         whom.stream()
             .map(
@@ -737,172 +627,6 @@ final class ConversationMessaging {
                         member, log.ackedBy(member, state), log.readBy(member, state)))
             .toList();
     return entity.effects().reply(query.replyTo(), new Conversation.Positions(positions));
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onPatchesSince(
-      ConversationState state, Conversation.PatchesSince query) {
-    Conversation.Rejected outsider = notAMember(state, query.member());
-    if (outsider != null) {
-      return entity.effects().reply(query.replyTo(), outsider);
-    }
-    return entity
-        .effects()
-        .reply(
-            query.replyTo(),
-            new Conversation.Patches(
-                cid,
-                log.patchedSince(query.since()).stream()
-                    .filter(m -> m.visibleTo(query.member()))
-                    .toList()));
-  }
-
-  /**
-   * patch/modify: the app's {@code _messageUpdate} first, when it has one (docs/hooks.md §4.2),
-   * then the patch.
-   */
-  ReplyEffect<Conversation.Event, ConversationState> onPatch(
-      ConversationState state, Conversation.PatchMessage patch) {
-    if (hooks.patchHookOn(patch)) {
-      context.pipeToSelf(
-          hooks.beforePatch(state, patch, clock.millis()),
-          (outcome, failure) ->
-              new Conversation.PatchHookAnswered(
-                  patch, outcome != null ? outcome : HookOutcome.Answered.PROCEED));
-      return entity.effects().noReply();
-    }
-    return patch(state, patch);
-  }
-
-  /**
-   * {@code _messageUpdate} answered: {@code drop} refuses with 4405, {@code content}/{@code bin}
-   * replace the edit.
-   */
-  ReplyEffect<Conversation.Event, ConversationState> onPatchHookAnswered(
-      ConversationState state, Conversation.PatchHookAnswered answered) {
-    Conversation.PatchMessage patch = answered.patch();
-    if (!(answered.outcome() instanceof HookOutcome.Answered answer)) {
-      return entity.reject(
-          patch.replyTo(), ErrorCode.MESSAGE_UPDATE_REJECTED_BY_APP, "hook failed");
-    }
-    if (answer.refuses("drop")) {
-      return entity.answer(
-          patch.replyTo(),
-          new Conversation.RejectedByApp(
-              ErrorCode.MESSAGE_UPDATE_REJECTED_BY_APP, answer.appCode(), answer.appMessage()));
-    }
-    com.fasterxml.jackson.databind.JsonNode content = answer.get("content");
-    if (content.isTextual() && !patch.recall()) {
-      boolean binary =
-          answer.get("bin").isBoolean() ? answer.get("bin").booleanValue() : patch.binary();
-      patch =
-          new Conversation.PatchMessage(
-              patch.requester(),
-              patch.messageId(),
-              patch.timestamp(),
-              false,
-              content.textValue(),
-              binary,
-              patch.mentionPids(),
-              patch.mentionAll(),
-              patch.origin(),
-              patch.replyTo());
-    }
-    return patch(state, patch);
-  }
-
-  private ReplyEffect<Conversation.Event, ConversationState> patch(
-      ConversationState state, Conversation.PatchMessage patch) {
-    java.util.Optional<io.parley.node.message.StoredMessage> recent = log.find(patch.messageId());
-    if (recent.isPresent()) {
-      return applyPatch(state, patch, recent.get());
-    }
-    context.pipeToSelf(
-        archive(state).find(appId, cid, patch.timestamp(), patch.messageId()),
-        (original, failure) -> new Conversation.PatchLookedUp(patch, original, failure));
-    return entity.effects().noReply();
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onPatchLookedUp(
-      ConversationState state, Conversation.PatchLookedUp found) {
-    if (found.failure() != null) {
-      return entity.reject(
-          found.patch().replyTo(), ErrorCode.CONVERSATION_API_FAILED, "history unavailable, retry");
-    }
-    if (found.original().isEmpty()) {
-      return entity.reject(
-          found.patch().replyTo(),
-          ErrorCode.MESSAGE_NOT_FOUND,
-          "no message " + found.patch().messageId());
-    }
-    return applyPatch(state, found.patch(), found.original().get());
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> applyPatch(
-      ConversationState state,
-      Conversation.PatchMessage patch,
-      io.parley.node.message.StoredMessage original) {
-    if (!original.from().equals(patch.requester())) {
-      return entity.reject(
-          patch.replyTo(),
-          ErrorCode.MESSAGE_OWNERSHIP_REQUIRED,
-          "only the sender may change " + original.id());
-    }
-    io.parley.node.message.StoredMessage patched =
-        original.patched(
-            patch.data(),
-            patch.binary(),
-            patch.recall(),
-            log.nextTimestamp(clock.millis()),
-            patch.mentionPids(),
-            patch.mentionAll());
-    context.pipeToSelf(
-        archive(state).update(appId, cid, patched),
-        (done, failure) -> new Conversation.PatchWritten(patch, patched, failure));
-    return entity.effects().noReply();
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onPatchWritten(
-      ConversationState state, Conversation.PatchWritten written) {
-    if (written.failure() != null) {
-      return entity.reject(
-          written.patch().replyTo(), ErrorCode.CONVERSATION_API_FAILED, "patch not stored, retry");
-    }
-    log.replace(written.patched());
-    List<String> toClients = written.patched().toClients();
-    List<String> recipients = new java.util.ArrayList<>(state.members());
-    if (!toClients.isEmpty()) {
-      // A per-user message's edit goes to its recipients (and sender) only.
-      recipients = new java.util.ArrayList<>(toClients);
-      recipients.add(written.patched().from());
-    }
-    notices.send(
-        appId, recipients, new Notice.Patched(cid, written.patched(), written.patch().origin()));
-    return entity
-        .effects()
-        .reply(
-            written.patch().replyTo(),
-            new Conversation.PatchApplied(written.patched().patchTimestamp()));
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onDeleteMessage(
-      ConversationState state, Conversation.DeleteMessage delete) {
-    log.remove(delete.messageId());
-    context.pipeToSelf(
-        archive(state).delete(appId, cid, delete.timestamp(), delete.messageId()),
-        (done, failure) -> new Conversation.MessageDeleted(delete, failure));
-    return entity.effects().noReply();
-  }
-
-  ReplyEffect<Conversation.Event, ConversationState> onMessageDeleted(
-      ConversationState state, Conversation.MessageDeleted deleted) {
-    if (deleted.failure() != null) {
-      return entity.reject(
-          deleted.request().replyTo(),
-          ErrorCode.CONVERSATION_API_FAILED,
-          "message not deleted, retry");
-    }
-    return entity.answer(
-        deleted.request().replyTo(), new Conversation.Accepted(entity.snapshot(state)));
   }
 
   ReplyEffect<Conversation.Event, ConversationState> onFlushPositions(ConversationState state) {

@@ -4,7 +4,9 @@ import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.settings.ConversationSettings;
 import io.parley.protocol.ErrorCode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /**
@@ -18,16 +20,16 @@ final class ConversationModeration {
   private final String appId;
   private final String cid;
   private final ConversationSettings settings;
-  private final Conversation.Notices notices;
-  private final Conversation.MemberIndex index;
+  private final Notices notices;
+  private final MemberIndex index;
 
   ConversationModeration(
       Conversation entity,
       String appId,
       String cid,
       ConversationSettings settings,
-      Conversation.Notices notices,
-      Conversation.MemberIndex index) {
+      Notices notices,
+      MemberIndex index) {
     this.entity = entity;
     this.appId = appId;
     this.cid = cid;
@@ -90,7 +92,7 @@ final class ConversationModeration {
           ErrorCode.CONVERSATION_MEMBERSHIP_REQUIRED,
           query.reader() + " is not a member");
     }
-    java.util.Map<String, String> roles = new java.util.LinkedHashMap<>();
+    Map<String, String> roles = new LinkedHashMap<>();
     for (String member : state.members()) {
       if (!state.roleOf(member).equals(ConversationState.MEMBER)) {
         roles.put(member, state.roleOf(member));
@@ -110,7 +112,7 @@ final class ConversationModeration {
     if (refusal != null) {
       return entity.effects().reply(shutup.replyTo(), refusal);
     }
-    List<String> requested = Conversation.distinct(shutup.clientIds());
+    List<String> requested = ClientIds.distinct(shutup.clientIds());
     List<String> changed =
         requested.stream().filter(id -> state.shutup().contains(id) != shutup.add()).toList();
     if (shutup.add() && state.shutup().size() + changed.size() > settings.maxShutup()) {
@@ -158,7 +160,7 @@ final class ConversationModeration {
           ErrorCode.NORMAL_CONVERSATION_REQUIRED,
           "only normal conversations and chatrooms silence for a while");
     }
-    List<String> requested = Conversation.distinct(silence.clientIds());
+    List<String> requested = ClientIds.distinct(silence.clientIds());
     boolean lift = silence.until() <= silence.timestamp();
     if (!lift && state.kind() == Kind.NORMAL) {
       List<String> strangers = requested.stream().filter(id -> !state.isMember(id)).toList();
@@ -198,7 +200,7 @@ final class ConversationModeration {
     if (refusal != null) {
       return entity.effects().reply(block.replyTo(), refusal);
     }
-    List<String> requested = Conversation.distinct(block.clientIds());
+    List<String> requested = ClientIds.distinct(block.clientIds());
     ConversationState.BlacklistChange sorted =
         state.blacklistChange(requested, block.add(), settings.memberRoles());
     List<String> changed = sorted.changed();

@@ -34,7 +34,7 @@ public final class Conversations {
       String cid,
       Function<ActorRef<Conversation.Reply>, Conversation.Command> message) {
     return Futures.direct(
-        entities.apply(Conversation.entityId(appId, cid)).ask(message::apply, askTimeout));
+        entities.apply(ConversationIds.entityId(appId, cid)).ask(message::apply, askTimeout));
   }
 
   /**
@@ -60,7 +60,7 @@ public final class Conversations {
 
   /** One message to conversation {@code cid} of {@code appId}, no answer. */
   public void tell(String appId, String cid, Conversation.Command message) {
-    entities.apply(Conversation.entityId(appId, cid)).tell(message);
+    entities.apply(ConversationIds.entityId(appId, cid)).tell(message);
   }
 
   /**

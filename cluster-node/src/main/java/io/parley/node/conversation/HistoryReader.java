@@ -49,7 +49,7 @@ public final class HistoryReader {
   public CompletionStage<Result> read(String appId, String reader, String cid, HistoryQuery query) {
     return Futures.direct(
             entities
-                .apply(Conversation.entityId(appId, cid))
+                .apply(ConversationIds.entityId(appId, cid))
                 .<Conversation.Reply>ask(
                     replyTo -> new Conversation.OpenHistory(reader, replyTo), askTimeout))
         .thenCompose(

@@ -100,7 +100,7 @@ final class MessageHooks {
     List<String> toPeers =
         state.kind() == Kind.TRANSIENT
             ? List.of()
-            : Conversation.others(state.members(), send.sender());
+            : ClientIds.others(state.members(), send.sender());
     Conversation.MessageDraft draft = send.draft();
     ObjectNode params =
         JSON.createObjectNode()
@@ -200,7 +200,7 @@ final class MessageHooks {
       List<String> toPeers,
       boolean transientMessage,
       boolean fromApp,
-      Conversation.Notices notices) {
+      Notices notices) {
     if (state.kind() == Kind.SYSTEM && !fromApp) {
       hooks.systemMessage(appId, systemRecord(message));
     }
@@ -216,7 +216,7 @@ final class MessageHooks {
             ? toPeers
             : state.kind() == Kind.TRANSIENT || state.kind() == Kind.SYSTEM
                 ? List.of()
-                : Conversation.others(state.members(), message.from());
+                : ClientIds.others(state.members(), message.from());
     if (!pushable || recipients.isEmpty()) {
       if (sentHook) {
         fireSent(message, List.of(), List.of(), transientMessage, state.kind() == Kind.SYSTEM);
@@ -331,7 +331,7 @@ final class MessageHooks {
             .put("msgId", patch.messageId())
             .put("recall", patch.recall())
             .put("system", state.kind() == Kind.SYSTEM);
-    params.set("toPeers", strings(Conversation.others(state.members(), patch.requester())));
+    params.set("toPeers", strings(ClientIds.others(state.members(), patch.requester())));
     return hooks.call(appId, UPDATE, params);
   }
 

@@ -66,8 +66,8 @@ public final class ReliableNotifications {
   }
 
   /** {@code delivery} that also keeps every reliable notice for its recipients. */
-  public Conversation.Notices recording(Conversation.Notices delivery) {
-    return new Conversation.Notices() {
+  public Notices recording(Notices delivery) {
+    return new Notices() {
       @Override
       public void send(String appId, List<String> clientIds, Notice notice) {
         if (notice instanceof Notice.Reliable reliable && !clientIds.isEmpty()) {

@@ -181,7 +181,7 @@ public final class TemporaryPurge {
     String persistenceId =
         Conversation.ENTITY_KEY.name()
             + "|"
-            + Conversation.entityId(expired.appId(), expired.cid());
+            + ConversationIds.entityId(expired.appId(), expired.cid());
     return FutureConverters.asJava(cleanup().deleteAllEvents(persistenceId, true))
         .thenCompose(done -> FutureConverters.asJava(cleanup().deleteAllSnapshots(persistenceId)))
         .thenCompose(done -> deleteHistory(expired))

@@ -1,6 +1,7 @@
 package io.parley.node.presence;
 
 import io.parley.node.concurrent.Futures;
+import io.parley.node.conversation.Residency;
 import io.parley.node.serialization.CborSerializable;
 import io.parley.protocol.ErrorCode;
 import java.util.HashSet;
@@ -76,8 +77,7 @@ public final class ClientPresence extends AbstractBehavior<ClientPresence.Comman
   /**
    * With at most {@code residency.limit()} arbiters per node, each stopped after its idle timeout.
    */
-  public static void init(
-      ActorSystem<?> system, io.parley.node.conversation.Conversation.Residency residency) {
+  public static void init(ActorSystem<?> system, Residency residency) {
     ClusterSharding.get(system)
         .init(
             Entity.of(ENTITY_KEY, context -> create(context.getEntityId()))

@@ -1,9 +1,10 @@
 package io.parley.node.presence;
 
 import io.parley.node.concurrent.Futures;
-import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
+import io.parley.node.conversation.Notices;
 import io.parley.node.serialization.CborSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * that is unreachable is lost with that node's connections, whose clients catch up from their
  * offline queue at re-login. Nothing here is persisted or replicated.
  */
-public final class NodeDirectory implements Conversation.Notices {
+public final class NodeDirectory implements Notices {
 
   /** The directory actor's name under {@code /system} on every node. */
   static final String NAME = "parley-directory";
@@ -305,7 +306,7 @@ public final class NodeDirectory implements Conversation.Notices {
   }
 
   private static String roomKey(String appId, String cid) {
-    return Conversation.entityId(appId, cid);
+    return ConversationIds.entityId(appId, cid);
   }
 
   // ------------------------------------------------------------------------------- the node's

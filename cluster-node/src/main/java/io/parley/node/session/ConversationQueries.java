@@ -3,6 +3,7 @@ package io.parley.node.session;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.query.ConversationFinder;
 import io.parley.node.conversation.query.ConversationQuery;
 import io.parley.node.conversation.query.InvalidQueryException;
@@ -33,7 +34,7 @@ final class ConversationQueries {
 
   void onCount(String appId, String clientId, GenericCommand command) {
     asks.ask(
-        Conversation.entityId(appId, command.getConvMessage().getCid()),
+        ConversationIds.entityId(appId, command.getConvMessage().getCid()),
         Conversation.Count::new,
         command,
         clientId,
@@ -48,7 +49,7 @@ final class ConversationQueries {
   void onMembers(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     asks.ask(
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         Conversation.Get::new,
         command,
         clientId,

@@ -17,6 +17,12 @@ public final class LoginThrottle {
   private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
 
   /** {@code perMinute} 0 lets every login through. */
+  /** The throttle {@code settings}' limits ask for (logins per address per minute, addresses). */
+  public static LoginThrottle of(io.parley.node.settings.NodeSettings settings) {
+    return new LoginThrottle(
+        settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses());
+  }
+
   public LoginThrottle(int perMinute, int trackedAddresses) {
     this.perMinute = perMinute;
     this.trackedAddresses = trackedAddresses;

@@ -2,6 +2,7 @@ package io.parley.node.session;
 
 import io.parley.node.concurrent.Futures;
 import io.parley.node.conversation.Conversation;
+import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.ConversationState.Kind;
 import io.parley.node.conversation.Conversations;
 import io.parley.node.conversation.SelfJoin;
@@ -101,7 +102,7 @@ final class MembershipCommands {
           }
           if (conversation.kind() == Kind.TRANSIENT) {
             // The creator is in its chatroom (§6.1 step 3).
-            String entityId = Conversation.entityId(appId, conversation.id());
+            String entityId = ConversationIds.entityId(appId, conversation.id());
             asks.entities
                 .apply(entityId)
                 .tell(new Conversation.JoinRoom(clientId, asks.inbox, null));
@@ -127,7 +128,7 @@ final class MembershipCommands {
   /** conv/add (§6.2): invite or join; a chatroom join attaches this session. */
   void onAdd(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
-    String entityId = Conversation.entityId(appId, request.getCid());
+    String entityId = ConversationIds.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
     if (!asks.validClientIds(command, clientId, ids)) {
       return;
@@ -189,7 +190,7 @@ final class MembershipCommands {
   /** conv/remove (§6.3): kick or quit; leaving a chatroom detaches this session. */
   void onRemove(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
-    String entityId = Conversation.entityId(appId, request.getCid());
+    String entityId = ConversationIds.entityId(appId, request.getCid());
     List<String> ids = request.getMCount() == 0 ? List.of(clientId) : request.getMList();
     if (!asks.validClientIds(command, clientId, ids)) {
       return;

@@ -35,7 +35,7 @@ final class ModerationCommands {
     }
     asks.askAfter(
         asks.hooks.beforeUpdate(appId, clientId, request.getCid(), update, null),
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         verdict ->
             replyTo ->
                 new Conversation.Update(
@@ -65,7 +65,7 @@ final class ModerationCommands {
     boolean mute = command.getOp() == OpType.mute;
     asks.askAfter(
         asks.hooks.beforeUpdate(appId, clientId, request.getCid(), null, mute),
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         verdict ->
             replyTo ->
                 new Conversation.Mute(
@@ -93,7 +93,7 @@ final class ModerationCommands {
       return;
     }
     asks.ask(
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         replyTo ->
             new Conversation.ChangeRole(
                 clientId, target, request.getInfo().getRole(), asks.clock.millis(), replyTo),
@@ -113,7 +113,7 @@ final class ModerationCommands {
       return;
     }
     asks.ask(
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         replyTo ->
             new Conversation.Shutup(
                 clientId, request.getMList(), add, asks.clock.millis(), replyTo),
@@ -125,7 +125,7 @@ final class ModerationCommands {
   void onQueryShutup(String appId, String clientId, GenericCommand command) {
     ConvCommand request = command.getConvMessage();
     asks.ask(
-        Conversation.entityId(appId, request.getCid()),
+        ConversationIds.entityId(appId, request.getCid()),
         replyTo ->
             new Conversation.ListModerated(
                 false, request.getLimit(), request.getNext(), replyTo, clientId),
@@ -157,7 +157,7 @@ final class ModerationCommands {
                   : "srcCid is required"));
       return;
     }
-    String entityId = Conversation.entityId(appId, request.getSrcCid());
+    String entityId = ConversationIds.entityId(appId, request.getSrcCid());
     if (command.getOp() == OpType.query) {
       asks.ask(
           entityId,

@@ -80,7 +80,7 @@ final class ReceiptCommands {
     if (ack.hasCid() && ConversationIds.isValid(ack.getCid())) {
       Conversation.Acked acked =
           new Conversation.Acked(clientId, ack.getTots(), ack.hasMid() ? ack.getMid() : null);
-      String entityId = Conversation.entityId(appId, ack.getCid());
+      String entityId = ConversationIds.entityId(appId, ack.getCid());
       String key = clientId + "\u0000" + entityId;
       if (ackWindow.isZero()) {
         entities.apply(entityId).tell(acked);
@@ -152,7 +152,7 @@ final class ReceiptCommands {
     tuples.removeIf(tuple -> !ConversationIds.isValid(tuple.getCid()));
     for (ReadTuple tuple : tuples) {
       entities
-          .apply(Conversation.entityId(appId, tuple.getCid()))
+          .apply(ConversationIds.entityId(appId, tuple.getCid()))
           .tell(
               new Conversation.MarkRead(
                   clientId, tuple.getTimestamp(), tuple.hasMid() ? tuple.getMid() : null, inbox));
@@ -179,7 +179,7 @@ final class ReceiptCommands {
     CompletionStage<Conversation.Reply> answer =
         Futures.direct(
             entities
-                .apply(Conversation.entityId(appId, request.getCid()))
+                .apply(ConversationIds.entityId(appId, request.getCid()))
                 .ask(
                     replyTo ->
                         new Conversation.MaxRead(

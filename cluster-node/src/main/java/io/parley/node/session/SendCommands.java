@@ -139,7 +139,7 @@ final class SendCommands {
             false,
             request.hasDt() ? request.getDt() : null,
             pushData);
-    String entityId = Conversation.entityId(appId, request.getCid());
+    String entityId = ConversationIds.entityId(appId, request.getCid());
     if (request.getWill()) {
       // A will replaces the client's previous one and is only delivered if the connection dies
       // (§7.6).
@@ -363,7 +363,7 @@ final class SendCommands {
     CompletionStage<Conversation.Reply> answer =
         Futures.direct(
             entities
-                .apply(Conversation.entityId(appId, item.getCid()))
+                .apply(ConversationIds.entityId(appId, item.getCid()))
                 .ask(
                     replyTo ->
                         new Conversation.PatchMessage(

@@ -25,32 +25,4 @@ public record SessionDependencies(
     TokenRevocation revocations,
     Hooks hooks,
     Clock clock,
-    LoginThrottle logins) {
-
-  /** Without a login throttle of its own: one from the settings' limits. */
-  public SessionDependencies(
-      NodeSettings settings,
-      SessionTokens tokens,
-      ConversationCommands.Factory conversations,
-      MessageCommands.Factory messages,
-      NodeDirectory directory,
-      ClientPresence.Directory presence,
-      SignatureGuard signatures,
-      TokenRevocation revocations,
-      Hooks hooks,
-      Clock clock) {
-    this(
-        settings,
-        tokens,
-        conversations,
-        messages,
-        directory,
-        presence,
-        signatures,
-        revocations,
-        hooks,
-        clock,
-        new LoginThrottle(
-            settings.limits().loginsPerAddressPerMinute(), settings.limits().trackedAddresses()));
-  }
-}
+    LoginThrottle logins) {}

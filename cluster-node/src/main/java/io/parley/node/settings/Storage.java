@@ -24,6 +24,7 @@ public record Storage(
     int indexMaxPendingRetries,
     Duration indexActivityInterval,
     int memberConversationsScanned,
+    MemberReads memberReads,
     Duration messageRetention,
     Buckets buckets,
     TemporaryPurge temporaryPurge) {
@@ -50,6 +51,24 @@ public record Storage(
         throw new IllegalArgumentException(
             "parley.storage.temporary-purge: interval and grace not negative, lookback above grace, "
                 + "max-per-run and deletes-per-second positive: "
+                + parsed);
+      }
+      return parsed;
+    }
+  }
+
+  /**
+   * How the member-index reads of concurrent logins are grouped ({@code member-index-reads}): at
+   * most {@code clientsPerRead} clients per Cassandra request, at most {@code inFlight} requests
+   * out at once.
+   */
+  public record MemberReads(int clientsPerRead, int inFlight) {
+    static MemberReads fromConfig(Config reads) {
+      MemberReads parsed =
+          new MemberReads(reads.getInt("clients-per-read"), reads.getInt("in-flight"));
+      if (parsed.clientsPerRead() < 1 || parsed.clientsPerRead() > 1000 || parsed.inFlight() < 1) {
+        throw new IllegalArgumentException(
+            "parley.storage.member-index-reads: clients-per-read must be 1..1000, in-flight positive: "
                 + parsed);
       }
       return parsed;
@@ -94,6 +113,7 @@ public record Storage(
             storage.getInt("index-max-pending-retries"),
             storage.getDuration("index-activity-interval"),
             storage.getInt("member-conversations-scanned"),
+            MemberReads.fromConfig(storage.getConfig("member-index-reads")),
             storage.getDuration("message-retention"),
             Buckets.fromConfig(storage),
             TemporaryPurge.fromConfig(storage.getConfig("temporary-purge")));

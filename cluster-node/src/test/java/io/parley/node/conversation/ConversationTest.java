@@ -48,8 +48,8 @@ class ConversationTest {
    * Records what the entity tells members; a chatroom's notices are recorded as sent to "room
    * <cid>".
    */
-  private final Conversation.Notices notices =
-      new Conversation.Notices() {
+  private final Notices notices =
+      new Notices() {
         @Override
         public void send(String appId, List<String> to, Notice notice) {
           sent.add(new Sent(to, notice));
@@ -82,7 +82,7 @@ class ConversationTest {
                 "app:0123456789abcdef01234567",
                 ConversationSettings.DEFAULT,
                 notices,
-                Conversation.MemberIndex.NONE,
+                MemberIndex.NONE,
                 archive,
                 clock));
     kit.clear();
@@ -203,7 +203,7 @@ class ConversationTest {
                 "app:0123456789abcdef01234568",
                 conversationSettings("member-roles = off, max-members = 3"),
                 notices,
-                Conversation.MemberIndex.NONE,
+                MemberIndex.NONE,
                 archive,
                 clock));
     start(List.of("B"), Kind.NORMAL, 0);
@@ -258,7 +258,7 @@ class ConversationTest {
   }
 
   /** Notices no test reads. */
-  static final class Quiet implements Conversation.Notices {
+  static final class Quiet implements Notices {
     @Override
     public void send(String appId, List<String> clientIds, Notice notice) {}
 
@@ -282,7 +282,7 @@ class ConversationTest {
                     "app:" + cid,
                     ConversationSettings.DEFAULT,
                     new Quiet(),
-                    Conversation.MemberIndex.NONE,
+                    MemberIndex.NONE,
                     archive,
                     clock));
     temporary.clear();
@@ -583,7 +583,7 @@ class ConversationTest {
                     "app:0123456789abcdef01234569",
                     ConversationSettings.DEFAULT.withMemberRoles(true),
                     notices,
-                    Conversation.MemberIndex.NONE,
+                    MemberIndex.NONE,
                     archive,
                     clock));
     roles.clear();
@@ -609,7 +609,7 @@ class ConversationTest {
                     "app:0123456789abcdef0123456a",
                     ConversationSettings.DEFAULT.withMemberRoles(false),
                     notices,
-                    Conversation.MemberIndex.NONE,
+                    MemberIndex.NONE,
                     archive,
                     clock));
     off.<Conversation.Reply>runCommand(
@@ -752,12 +752,7 @@ class ConversationTest {
         EventSourcedBehaviorTestKit.create(
             TEST_KIT.system(),
             Conversation.create(
-                "app:0123456789abcdef0123456a",
-                small,
-                notices,
-                Conversation.MemberIndex.NONE,
-                archive,
-                clock));
+                "app:0123456789abcdef0123456a", small, notices, MemberIndex.NONE, archive, clock));
     start(List.of("B", "C"), Kind.NORMAL, 0);
     kit.<Conversation.Reply>runCommand(
         r -> new Conversation.Shutup("A", List.of("B"), true, T0, r));
@@ -784,7 +779,7 @@ class ConversationTest {
                 "app:0123456789abcdef0123456b",
                 noBlacklist,
                 notices,
-                Conversation.MemberIndex.NONE,
+                MemberIndex.NONE,
                 archive,
                 clock));
     start(List.of("B"), Kind.NORMAL, 0);
@@ -1175,7 +1170,7 @@ class ConversationTest {
             d.maxAttributesSize(),
             d.maxQuerySteps());
     TailBudget budget = new TailBudget(64L << 20);
-    Conversation.Durability durability = Conversation.Durability.DEFAULT;
+    Durability durability = Durability.DEFAULT;
     kit =
         EventSourcedBehaviorTestKit.create(
             TEST_KIT.system(),
@@ -1183,10 +1178,10 @@ class ConversationTest {
                 "app:0123456789abcdef0123ffff",
                 queueOf1000,
                 notices,
-                Conversation.MemberIndex.NONE,
+                MemberIndex.NONE,
                 archive,
                 clock,
-                new Conversation.Durability(
+                new Durability(
                     durability.snapshotEvery(),
                     durability.keepSnapshots(),
                     durability.deleteEventsOnSnapshot(),

@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -216,6 +217,71 @@ class MemberIndexIT {
         System.currentTimeMillis(),
         0,
         null);
+  }
+
+  /**
+   * A burst of logins reads its clients' conversations in a few grouped requests ({@code
+   * member-index-reads}), and each login still gets exactly its own: 120 clients, each in a
+   * conversation of its own (some also in a shared one), read at once with one request out at a
+   * time and 16 clients per request; two apps' clients never share a request.
+   */
+  @Test
+  void concurrent_reads_of_many_clients_conversations_go_together_and_each_gets_its_own()
+      throws Exception {
+    ConversationIndex index =
+        new ConversationIndex(
+            CLUSTER.first().system(),
+            SharedCassandra.keyspace(),
+            ConversationIndex.Retries.DEFAULT,
+            10_000,
+            ConversationIndex.AppIndex.DEFAULT,
+            new io.parley.node.settings.Storage.MemberReads(16, 1));
+    int clientsPerApp = 60;
+    List<String> apps = List.of(APP, "other-app");
+    java.util.Map<String, List<String>> expected = new java.util.HashMap<>();
+    String shared = ConversationIds.newId(java.time.Instant.now());
+    List<String> sharing = new ArrayList<>();
+    List<CompletableFuture<?>> writes = new ArrayList<>();
+    for (String app : apps) {
+      for (int n = 0; n < clientsPerApp; n++) {
+        String client = clients.id("Burst" + n);
+        String own = ConversationIds.newId(java.time.Instant.now());
+        writes.add(
+            index.record(app, snapshot(own, List.of(client)), List.of()).toCompletableFuture());
+        List<String> cids = new ArrayList<>(List.of(own));
+        if (n % 3 == 0 && app.equals(APP)) {
+          sharing.add(client);
+          cids.add(shared);
+        }
+        expected.put(app + "/" + client, cids);
+      }
+    }
+    writes.add(index.record(APP, snapshot(shared, sharing), List.of()).toCompletableFuture());
+    CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+
+    long before = index.memberReads();
+    java.util.Map<String, CompletableFuture<List<String>>> reads = new java.util.HashMap<>();
+    for (String key : expected.keySet()) {
+      String[] appAndClient = key.split("/", 2);
+      reads.put(
+          key,
+          index
+              .conversationsOf(appAndClient[0], appAndClient[1], CANDIDATES)
+              .toCompletableFuture());
+    }
+    for (var read : reads.entrySet()) {
+      assertEquals(
+          expected.get(read.getKey()).stream().sorted().toList(),
+          read.getValue().get(30, TimeUnit.SECONDS).stream().sorted().toList(),
+          "the conversations of " + read.getKey());
+    }
+    long requests = index.memberReads() - before;
+    System.out.printf(
+        "MemberIndexIT: %d concurrent reads of %d apps took %d requests%n",
+        reads.size(), apps.size(), requests);
+    assertTrue(
+        requests >= 2 * clientsPerApp / 16 && requests <= 2 * clientsPerApp / 4,
+        requests + " requests for " + reads.size() + " reads: not grouped 16 by 16 per app");
   }
 
   private static ConversationIndex index(ConversationIndex.Retries retries) {

@@ -205,7 +205,7 @@ class ModerationIT {
   void a_system_conversation_is_subscribed_by_joining_it_and_nobody_adds_others() throws Exception {
     String cid = ConversationIds.newId(java.time.Instant.now());
     org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(CLUSTER.first().system())
-        .entityRefFor(Conversation.ENTITY_KEY, Conversation.entityId("parley-dev", cid))
+        .entityRefFor(Conversation.ENTITY_KEY, ConversationIds.entityId("parley-dev", cid))
         .<Conversation.Reply>ask(
             replyTo ->
                 new Conversation.Start(

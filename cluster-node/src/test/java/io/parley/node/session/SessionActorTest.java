@@ -109,7 +109,8 @@ class SessionActorTest {
               new SignatureGuard(store, Duration.ofHours(6), clock),
               new TokenRevocation(store, clock, Duration.ofDays(1), Duration.ofHours(6)),
               io.parley.node.hooks.Hooks.NONE,
-              clock);
+              clock,
+              LoginThrottle.of(nodeSettings));
       session =
           KIT.spawn(
               SessionActor.create(

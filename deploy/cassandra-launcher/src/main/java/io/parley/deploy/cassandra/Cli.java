@@ -191,7 +191,7 @@ final class Cli {
           break;
         case "--heap":
           try {
-            a.heap = LocalCassandra.checkHeap(value);
+            a.heap = LaunchSettings.checkHeap(value);
           } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
           }
@@ -371,18 +371,14 @@ final class Cli {
     int port =
         a.cqlPort != null
             ? a.cqlPort
-            : LocalCassandra.cqlPortFromYaml(dir).orElse(LocalCassandra.DEFAULT_CQL_PORT);
+            : ConfigFiles.cqlPortFromYaml(dir).orElse(LocalCassandra.DEFAULT_CQL_PORT);
     Optional<ProcessHandle> running = LocalCassandra.runningFromPidFile(dir);
     if (running.isEmpty()) {
       out.println("Cassandra not running (work dir " + dir + ")");
       return NOT_RUNNING;
     }
     long pid = running.get().pid();
-    if (LocalCassandra.isAnswering(
-        LocalCassandra.HOST,
-        port,
-        Duration.ofSeconds(3),
-        a.clientTls() == null ? null : a.clientTls().probeSocketFactory())) {
+    if (CqlHandshake.answers(LocalCassandra.HOST, port, Duration.ofSeconds(3), a.clientTls())) {
       out.println(
           "Cassandra running (pid "
               + pid

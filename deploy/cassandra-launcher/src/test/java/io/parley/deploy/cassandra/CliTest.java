@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
 
   @Test
-  void parsesFullStart() throws Exception {
+  void every_start_option_on_the_command_line_reaches_the_launcher() throws Exception {
     Cli.Args a =
         Cli.parse(
             new String[] {
@@ -58,7 +58,7 @@ class CliTest {
   }
 
   @Test
-  void defaults() throws Exception {
+  void a_bare_start_uses_the_documented_defaults_and_stop_status_and_help_parse() throws Exception {
     Cli.Args a = Cli.parse(new String[] {"start"});
     assertNull(a.dir);
     assertFalse(a.foreground);
@@ -75,7 +75,7 @@ class CliTest {
   }
 
   @Test
-  void rejectsBadArguments() {
+  void each_malformed_command_line_is_a_usage_error() {
     String[][] bad = {
       {},
       {"restart"},
@@ -98,7 +98,7 @@ class CliTest {
   }
 
   @Test
-  void badArgumentsExitWithUsageAndCode2() {
+  void a_bad_argument_prints_the_usage_naming_it_and_exits_with_code_2() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code =
         Cli.run(
@@ -112,7 +112,7 @@ class CliTest {
   }
 
   @Test
-  void statusAndStopOnEmptyDir(@TempDir Path dir) {
+  void on_a_work_dir_without_cassandra_status_exits_3_and_stop_succeeds(@TempDir Path dir) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
     assertEquals(3, Cli.run(new String[] {"status", "--dir", dir.toString()}, ps, ps));

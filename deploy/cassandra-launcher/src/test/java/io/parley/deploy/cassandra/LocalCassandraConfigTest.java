@@ -32,8 +32,8 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void yamlHasPortsDirsAndDevSettings() {
-    String yaml = builder().clusterName("It's a test").build().cassandraYaml();
+  void cassandra_yaml_serves_the_given_ports_on_127_0_0_1_and_keeps_all_data_in_the_work_dir() {
+    String yaml = ConfigFiles.cassandraYaml(builder().clusterName("It's a test").settings());
     assertTrue(yaml.contains("\nnative_transport_port: 19042\n"), yaml);
     assertTrue(yaml.contains("\nstorage_port: 17000\n"), yaml);
     assertTrue(yaml.contains("- seeds: \"127.0.0.1:17000\""), yaml);
@@ -56,13 +56,13 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void yamlHasNoDuplicateKeysAndOverridesReplace() {
+  void a_yaml_override_replaces_the_generated_entry_and_no_key_appears_twice() {
     String yaml =
-        builder()
-            .yaml("auto_snapshot", "true")
-            .yaml("materialized_views_enabled", "true")
-            .build()
-            .cassandraYaml();
+        ConfigFiles.cassandraYaml(
+            builder()
+                .yaml("auto_snapshot", "true")
+                .yaml("materialized_views_enabled", "true")
+                .settings());
     List<String> keys =
         Arrays.stream(yaml.split("\n"))
             .filter(l -> !l.startsWith(" ") && !l.startsWith("#") && l.contains(":"))
@@ -75,16 +75,17 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void logbackWritesIntoWorkDirLogs() {
-    String xml = builder().build().logbackXml();
+  void cassandra_logs_into_system_log_of_the_work_dir() {
+    String xml = ConfigFiles.logbackXml(builder().settings().dirs());
     assertTrue(xml.contains("<file>" + dir.resolve("logs").resolve("system.log") + "</file>"), xml);
     assertFalse(xml.contains("jmxConfigurator"));
   }
 
   @Test
-  void commandLine() {
+  void the_cassandra_jvm_gets_the_heap_java17_flags_jmx_port_config_files_and_extra_args() {
     Path lib = dir.resolve("lib");
-    List<String> cmd = builder().jmxPort(17199).jvmArg("-Dfoo=bar").build().command(lib);
+    LaunchSettings settings = builder().jmxPort(17199).jvmArg("-Dfoo=bar").settings();
+    List<String> cmd = JvmCommand.command(settings, settings.jmxPort(), lib);
     assertTrue(cmd.get(0).endsWith("java"));
     assertTrue(cmd.contains("-Xms512m") && cmd.contains("-Xmx512m"), cmd.toString());
     assertTrue(cmd.contains("-XX:+ExitOnOutOfMemoryError"));
@@ -104,13 +105,17 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void jmxCanBeDisabled() {
-    List<String> cmd = builder().jmxPort(LocalCassandra.JMX_DISABLED).build().command(dir);
+  void with_jmx_disabled_the_cassandra_jvm_opens_no_jmx_port() {
+    List<String> cmd =
+        JvmCommand.command(
+            builder().jmxPort(LocalCassandra.JMX_DISABLED).settings(),
+            LocalCassandra.JMX_DISABLED,
+            dir);
     assertTrue(cmd.stream().noneMatch(s -> s.startsWith("-Dcassandra.jmx")), cmd.toString());
   }
 
   @Test
-  void builderValidation() {
+  void the_builder_rejects_a_bad_heap_port_or_timeout_and_clashing_ports() {
     assertThrows(IllegalArgumentException.class, () -> builder().heap("1 g"));
     assertThrows(IllegalArgumentException.class, () -> builder().cqlPort(0));
     assertThrows(IllegalArgumentException.class, () -> builder().jmxPort(70000));
@@ -119,7 +124,7 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void startRefusesTakenPortNamingIt() throws IOException {
+  void start_on_a_taken_cql_port_fails_naming_the_port_and_leaves_no_pid_file() throws IOException {
     try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
       int port = taken.getLocalPort();
       assertFalse(LocalCassandra.isPortFree(port));
@@ -140,7 +145,7 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void freePortIsFree() {
+  void free_port_returns_a_port_that_can_be_bound() {
     int p = LocalCassandra.freePort();
     assertTrue(p > 0);
     assertTrue(LocalCassandra.isPortFree(p));
@@ -148,7 +153,7 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void handshakeAgainstFakeServer() throws Exception {
+  void the_readiness_probe_accepts_only_a_supported_answer_to_cql_options() throws Exception {
     // 0x84 response, stream 1, opcode 0x06 SUPPORTED, body: empty string multimap (n=0)
     byte[] supported = {(byte) 0x84, 0, 0, 1, 0x06, 0, 0, 0, 2, 0, 0};
     try (ServerSocket server = fakeServer(supported)) {
@@ -187,34 +192,69 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void tailReadsLastLinesFromOffset() throws IOException {
+  void log_tail_returns_the_last_lines_written_since_this_start() throws IOException {
     Path f = dir.resolve("log.txt");
     StringBuilder sb = new StringBuilder();
     for (int i = 1; i <= 100; i++) {
       sb.append("line ").append(i).append('\n');
     }
     Files.writeString(f, sb);
-    List<String> t = LocalCassandra.tail(f, 0, 40);
+    List<String> t = LogTail.tail(f, 0, 40);
     assertEquals(40, t.size());
     assertEquals("line 61", t.get(0));
     assertEquals("line 100", t.get(39));
     long offset = Files.size(f);
     Files.writeString(f, "new 1\nnew 2\n", java.nio.file.StandardOpenOption.APPEND);
-    assertEquals(List.of("new 1", "new 2"), LocalCassandra.tail(f, offset, 40));
-    assertEquals(List.of(), LocalCassandra.tail(dir.resolve("missing"), 0, 40));
+    assertEquals(List.of("new 1", "new 2"), LogTail.tail(f, offset, 40));
+    assertEquals(List.of(), LogTail.tail(dir.resolve("missing"), 0, 40));
   }
 
   @Test
-  void cqlPortFromGeneratedYaml() throws IOException {
-    LocalCassandra c = builder().build();
+  void a_failed_start_shows_this_runs_system_log_lines_then_the_console_output()
+      throws IOException {
+    WorkDirLayout dirs = builder().settings().dirs();
+    Files.createDirectories(dirs.logDir());
+    assertTrue(LogTail.of(dirs, 0).contains("(no output in " + dirs.logDir() + ")"));
+    Files.writeString(dirs.systemLog(), "INFO an earlier run\n");
+    long offset = Files.size(dirs.systemLog());
+    Files.writeString(
+        dirs.systemLog(),
+        "ERROR Saved cluster name A != configured name B\n",
+        java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(dirs.stdoutLog(), "WARN console line\n");
+    String tail = LogTail.of(dirs, offset);
+    assertFalse(tail.contains("an earlier run"), tail);
+    assertTrue(
+        tail.indexOf("Saved cluster name A != configured name B")
+            < tail.indexOf("--- last 1 lines of " + dirs.stdoutLog()),
+        tail);
+    assertTrue(tail.contains("WARN console line"), tail);
+  }
+
+  @Test
+  void an_instance_keeps_the_settings_it_was_built_with_when_the_builder_changes_later() {
+    LocalCassandra.Builder b = builder().yaml("auto_snapshot", "true");
+    LaunchSettings built = b.settings();
+    b.yaml("auto_snapshot", "false").jvmArg("-Dlater=1").cqlPort(19043);
+    assertEquals(19042, built.cqlPort());
+    assertTrue(ConfigFiles.cassandraYaml(built).contains("\nauto_snapshot: true\n"));
+    assertFalse(JvmCommand.command(built, -1, dir).contains("-Dlater=1"));
+    assertEquals(dir.toAbsolutePath().normalize(), built.workDir());
+  }
+
+  @Test
+  void status_reads_the_cql_port_from_the_written_cassandra_yaml() throws IOException {
     Files.createDirectories(dir.resolve("conf"));
-    Files.writeString(dir.resolve("conf").resolve("cassandra.yaml"), c.cassandraYaml());
-    assertEquals(Optional.of(19042), LocalCassandra.cqlPortFromYaml(dir));
-    assertEquals(Optional.empty(), LocalCassandra.cqlPortFromYaml(dir.resolve("nope")));
+    Files.writeString(
+        dir.resolve("conf").resolve("cassandra.yaml"),
+        ConfigFiles.cassandraYaml(builder().settings()));
+    assertEquals(Optional.of(19042), ConfigFiles.cqlPortFromYaml(dir));
+    assertEquals(Optional.empty(), ConfigFiles.cqlPortFromYaml(dir.resolve("nope")));
   }
 
   @Test
-  void stopByPidFileWithStaleOrMissingPid() throws IOException {
+  void stop_by_pid_file_never_kills_a_reused_pid_and_removes_the_stale_pid_file()
+      throws IOException {
     assertFalse(LocalCassandra.stopByPidFile(dir));
     // the pid of this test JVM is alive but is not a CassandraDaemon: must not be touched
     Files.writeString(dir.resolve(LocalCassandra.PID_FILE), ProcessHandle.current().pid() + "\n");
@@ -224,7 +264,7 @@ class LocalCassandraConfigTest {
   }
 
   @Test
-  void wipeDeletesDataOnly() throws IOException {
+  void wipe_deletes_the_data_and_keeps_the_logs() throws IOException {
     Files.createDirectories(dir.resolve("data/data/ks"));
     Files.writeString(dir.resolve("data/data/ks/file"), "x");
     Files.createDirectories(dir.resolve("logs"));
@@ -238,7 +278,8 @@ class LocalCassandraConfigTest {
    * versions.
    */
   @Test
-  void libDirFromBuildHasCassandrasOwnClasspath() throws IOException {
+  void the_build_copies_cassandras_own_classpath_with_slf4j_1_7_and_matching_logback()
+      throws IOException {
     Path lib = LocalCassandra.resolveLibDir();
     List<String> jars;
     try (Stream<Path> s = Files.list(lib)) {

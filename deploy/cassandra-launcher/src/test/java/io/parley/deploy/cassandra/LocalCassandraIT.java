@@ -55,7 +55,8 @@ class LocalCassandraIT {
 
   @Test
   @Order(1)
-  void answersCqlHandshake() throws Exception {
+  void a_started_cassandra_answers_cql_records_its_pid_listens_on_jmx_and_status_says_running()
+      throws Exception {
     assertTrue(cassandra.isRunning());
     assertTrue(cassandra.isAnswering());
     assertTrue(LocalCassandra.isAnswering("127.0.0.1", cassandra.cqlPort(), Duration.ofSeconds(2)));
@@ -83,7 +84,7 @@ class LocalCassandraIT {
 
   @Test
   @Order(2)
-  void secondInstanceOnSameCqlPortFailsFastNamingThePort() {
+  void a_second_cassandra_on_the_same_cql_port_fails_fast_naming_it_and_the_first_keeps_serving() {
     long t0 = System.nanoTime();
     CassandraLaunchException e =
         assertThrows(
@@ -105,7 +106,7 @@ class LocalCassandraIT {
 
   @Test
   @Order(3)
-  void secondInstanceOnSameWorkDirIsRefused() {
+  void a_second_cassandra_on_the_same_work_dir_is_refused_naming_the_running_pid() {
     CassandraLaunchException e =
         assertThrows(
             CassandraLaunchException.class,
@@ -122,7 +123,8 @@ class LocalCassandraIT {
 
   @Test
   @Order(4)
-  void stopEndsProcessAndFreesPorts() throws Exception {
+  void stop_ends_the_process_frees_its_ports_removes_the_pid_file_and_keeps_the_data()
+      throws Exception {
     int cql = cassandra.cqlPort();
     int storage = cassandra.storagePort();
     cassandra.stop();

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Cassandra stopped for 20 s under traffic, then started again: every send during the outage is
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * the three node JVMs stay up, and afterwards every conversation works again without restarting
  * anything; nothing acknowledged is lost.
  */
+// It stops the Cassandra every other integration test uses: nothing runs beside it.
+@Isolated
 @ExtendWith(SharedCassandra.class)
 class CassandraOutageIT {
 

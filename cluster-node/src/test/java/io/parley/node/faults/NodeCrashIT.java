@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * {@code kill -9} of one of three node JVMs while one-to-one, group and chatroom traffic flows: no
@@ -19,6 +21,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * client of the dead node is back within 10 s. Review H8: a message resent with the same {@code dt}
  * after its conversation's node died is not stored again.
  */
+// Mostly waiting (traffic at 5 messages/s, a node down or cut off for tens of seconds), with its
+// own node
+// processes: it runs beside the module's other integration tests (failsafe's JUnit configuration).
+@Execution(ExecutionMode.CONCURRENT)
 @ExtendWith(SharedCassandra.class)
 class NodeCrashIT {
 

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * A network partition: three node JVMs, each in its own network namespace on a bridge, and one of
@@ -20,6 +22,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * acknowledges sends on both sides of the cut), and nothing acknowledged is lost or stored twice.
  * The minority node is then started again and rejoins.
  */
+// Mostly waiting (traffic at 5 messages/s, a node down or cut off for tens of seconds), with its
+// own node
+// processes: it runs beside the module's other integration tests (failsafe's JUnit configuration).
+@Execution(ExecutionMode.CONCURRENT)
 @ExtendWith(SharedCassandra.class)
 class PartitionIT {
 

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The message path starts no threads and materializes nothing per message. Continuations of Pekko's
@@ -35,6 +36,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * message, as Pekko's message API does, doubles it). Timing is the benchmark's business; this
  * counts.
  */
+// It counts the threads and allocations of the whole test JVM: nothing runs beside it.
+@Isolated
 class HotPathIT {
 
   private static final String APP = "parley-dev";

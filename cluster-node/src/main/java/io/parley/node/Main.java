@@ -114,7 +114,8 @@ public final class Main {
                 settings.dailyClients().writesInFlight(),
                 settings.dailyClients().batchMaxClients(),
                 settings.dailyClients().maxQueued(),
-                settings.dailyClients().rememberedPerDay()));
+                settings.dailyClients().rememberedPerDay(),
+                settings.dailyClients().flushInterval()));
     BroadcastRegistry broadcasts = new BroadcastRegistry(system, keyspace);
     // Local runs and tests create the read-side tables before serving (production:
     // deploy/cassandra/schema.cql).

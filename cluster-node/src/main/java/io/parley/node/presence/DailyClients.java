@@ -32,26 +32,33 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  * most two days of logins. Counting reads today's partition of the app.
  *
  * <p>Cheap per login ({@code parley.daily-clients}): a client this node already wrote today is not
- * written again (up to {@code remembered-per-day} clients are remembered); the others are
- * group-committed, as {@code message/GroupCommit} does for messages: a login while no write is in
- * flight is written at once, alone; logins that arrive while {@code writes-in-flight} writes are
- * out go together as one unlogged batch of one partition (app and day), which Cassandra applies as
- * one mutation. Nothing waits for these writes (the login's {@code opened} never does); at most
- * {@code max-queued} logins wait, beyond which they are not counted (logged, rate-limited).
+ * written again (up to {@code remembered-per-day} clients are remembered); the others wait to be
+ * written together, as one unlogged batch of one partition (app and day), which Cassandra applies
+ * as one mutation. A batch goes when it has {@code batch-max-clients} logins or when its oldest
+ * login has waited {@code flush-interval}, with at most {@code writes-in-flight} writes out.
+ * Nothing waits for these writes (the login's {@code opened} never does), so the day's count lags
+ * by up to {@code flush-interval}; at most {@code max-queued} logins wait, beyond which they are
+ * not counted (logged, rate-limited).
  */
 public final class DailyClients implements NodeDirectory.Logins {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DailyClients.class);
 
   /**
-   * Writes in flight, clients per batch, logins that may wait, clients remembered per day (from
-   * {@code NodeSettings.DailyClientWrites}).
+   * Writes in flight, clients per batch, logins that may wait, clients remembered per day, and how
+   * long a login may wait for others to share its write (zero: written as soon as a write is free);
+   * from {@code NodeSettings.DailyClientWrites}.
    */
   public record Settings(
-      int writesInFlight, int batchMaxClients, int maxQueued, int rememberedPerDay) {}
+      int writesInFlight,
+      int batchMaxClients,
+      int maxQueued,
+      int rememberedPerDay,
+      Duration flushInterval) {}
 
   private record Login(String appId, String day, String clientId) {}
 
+  private final ActorSystem<?> system;
   private final CassandraSession session;
   private final String keyspace;
   private final Clock clock;
@@ -73,7 +80,14 @@ public final class DailyClients implements NodeDirectory.Logins {
   private int rememberedCount;
   private int inFlight;
 
+  /** A flush is scheduled: every waiting login is written at most {@code flush-interval} late. */
+  private boolean flushScheduled;
+
+  /** The flush came: what waits is written, full batches or not, until the queue is empty. */
+  private boolean flushing;
+
   public DailyClients(ActorSystem<?> system, String keyspace, Clock clock, Settings settings) {
+    this.system = system;
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.statements = new PreparedStatements(session);
     this.keyspace = keyspace;
@@ -111,8 +125,34 @@ public final class DailyClients implements NodeDirectory.Logins {
         return;
       }
       queue.add(new Login(appId, day, clientId));
+      if (queue.size() < settings.batchMaxClients() && !settings.flushInterval().isZero()) {
+        scheduleFlush();
+        if (!flushing) {
+          return;
+        }
+      }
     }
     drain();
+  }
+
+  /** Makes sure a flush comes within {@code flush-interval}; guarded by {@code this}. */
+  private void scheduleFlush() {
+    if (flushScheduled) {
+      return;
+    }
+    flushScheduled = true;
+    system
+        .scheduler()
+        .scheduleOnce(
+            settings.flushInterval(),
+            () -> {
+              synchronized (this) {
+                flushScheduled = false;
+                flushing = !queue.isEmpty();
+              }
+              drain();
+            },
+            system.executionContext());
   }
 
   /** Logins waiting for their write (not those in flight): for tests. */
@@ -166,9 +206,18 @@ public final class DailyClients implements NodeDirectory.Logins {
             });
   }
 
-  /** Up to {@code batch-max-clients} queued logins of the oldest one's app and day. */
+  /**
+   * Up to {@code batch-max-clients} queued logins of the oldest one's app and day: a full batch, or
+   * any during a flush (or with no {@code flush-interval}).
+   */
   private synchronized List<Login> nextBatch() {
-    if (inFlight >= settings.writesInFlight() || queue.isEmpty()) {
+    if (queue.isEmpty()) {
+      flushing = false;
+      return List.of();
+    }
+    boolean due =
+        flushing || settings.flushInterval().isZero() || queue.size() >= settings.batchMaxClients();
+    if (inFlight >= settings.writesInFlight() || !due) {
       return List.of();
     }
     Login first = queue.peek();

@@ -140,24 +140,31 @@ public record NodeSettings(
 
   /**
    * How a node writes the day's clients ({@code parley.daily-clients}, for {@code /rtm/stats}):
-   * writes in flight, clients per batch, logins that may wait, clients remembered per day.
+   * writes in flight, clients per batch, logins that may wait, clients remembered per day, how long
+   * a login may wait for others to share its write.
    */
   public record DailyClientWrites(
-      int writesInFlight, int batchMaxClients, int maxQueued, int rememberedPerDay) {
+      int writesInFlight,
+      int batchMaxClients,
+      int maxQueued,
+      int rememberedPerDay,
+      Duration flushInterval) {
     static DailyClientWrites fromConfig(Config daily) {
       DailyClientWrites settings =
           new DailyClientWrites(
               daily.getInt("writes-in-flight"),
               daily.getInt("batch-max-clients"),
               daily.getInt("max-queued"),
-              daily.getInt("remembered-per-day"));
+              daily.getInt("remembered-per-day"),
+              daily.getDuration("flush-interval"));
       if (settings.writesInFlight() < 1
           || settings.batchMaxClients() < 1
           || settings.maxQueued() < 1
-          || settings.rememberedPerDay() < 0) {
+          || settings.rememberedPerDay() < 0
+          || settings.flushInterval().isNegative()) {
         throw new IllegalArgumentException(
             "parley.daily-clients: writes-in-flight, batch-max-clients and max-queued must be at"
-                + " least 1, remembered-per-day at least 0");
+                + " least 1, remembered-per-day and flush-interval at least 0");
       }
       return settings;
     }

@@ -32,12 +32,13 @@ class DailyClientsIT {
 
   private static final String APP = "daily-app";
   private static final String OTHER_APP = "daily-other";
+  private static final String QUIET_APP = "daily-quiet";
   private static final int LOGINS = 1000;
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final String KEYSPACE =
       "parley_daily_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
   private static final DailyClients.Settings SETTINGS =
-      new DailyClients.Settings(2, 100, 20_000, 200_000);
+      new DailyClients.Settings(2, 100, 20_000, 200_000, Duration.ofMillis(500));
 
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1);
   @RegisterExtension static final Cql CQL = new Cql();
@@ -79,6 +80,22 @@ class DailyClientsIT {
     assertEquals(0, daily.queued());
     assertEquals(burst, writes() - before, "logins again today write nothing");
     assertEquals(LOGINS, count(APP));
+  }
+
+  /**
+   * Logins one after another, none while another waits for Cassandra: without the flush interval
+   * the first would go alone at once, and the next ones in the batches that form behind it.
+   */
+  @Test
+  void logins_one_after_another_within_the_flush_interval_share_one_write() throws Exception {
+    long before = writes();
+    for (int n = 0; n < 20; n++) {
+      daily.loggedIn(QUIET_APP, "q-" + n);
+      Thread.sleep(10);
+    }
+    assertEquals(0, count(QUIET_APP), "nothing is written before the flush interval ends");
+    awaitCount(QUIET_APP, 20);
+    assertEquals(1, writes() - before, "20 logins within 500 ms, one write");
   }
 
   @Test

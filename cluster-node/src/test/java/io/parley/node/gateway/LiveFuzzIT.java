@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Live fuzz (issue #10 point 8): sockets on both nodes of a running cluster, with the shipped
@@ -41,6 +42,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * measured is theirs plus the test's. The seed is printed; rerun one with {@code
  * -Dparley.livefuzz.seed=N}.
  */
+// It bounds the whole JVM's heap and a bystander's latency: nothing runs beside it.
+@Isolated
 class LiveFuzzIT {
 
   private static final int SECONDS = 20;

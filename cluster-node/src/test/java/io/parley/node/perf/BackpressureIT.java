@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A client that sends faster than the node stores is slowed down, not refused: with at most two
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * a write queue of three never overflows and a burst of hundreds of unanswered sends is
  * acknowledged in full, in order.
  */
+// It measures how a fast sender is slowed: nothing runs beside it.
+@Isolated
 class BackpressureIT {
 
   private static final String APP = "parley-dev";

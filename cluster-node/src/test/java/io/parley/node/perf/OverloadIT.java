@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Past what the node can store, senders are slowed down or refused with a code, never left hanging,
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * send is answered, the refused ones with 4301 and stored nowhere, the acknowledged ones all in
  * Cassandra and delivered, and the node serves normally right after.
  */
+// It measures latency and refusals under a load it sets: nothing runs beside it.
+@Isolated
 class OverloadIT {
 
   private static final String APP = "parley-dev";

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * not rely on a fresh node: unique client and conversation ids per test, no global counts. A class
  * that needs nodes to itself (fresh in-memory state) or the JVM to itself (it measures threads,
  * heap or latency) declares {@link #isolated}: every idle shared cluster is stopped, then its own
- * nodes start before the class and stop after it.
+ * nodes start before the class and stop after it. A class that measures the JVM is also annotated
+ * {@code @Isolated}, so that the fault tests, which run beside other classes, never run beside it.
  */
 public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 

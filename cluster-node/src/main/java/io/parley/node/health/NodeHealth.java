@@ -7,7 +7,8 @@ import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
  * What the node knows about itself for its health checks, one per actor system: whether its gateway
- * is bound. The checks (configured under {@code pekko.management.health-checks}) read it.
+ * is bound and whether its warm-up has ended. The checks (configured under {@code
+ * pekko.management.health-checks}) read it.
  */
 public final class NodeHealth implements Extension {
 
@@ -20,6 +21,9 @@ public final class NodeHealth implements Extension {
       };
 
   private final AtomicBoolean gatewayBound = new AtomicBoolean();
+  private final AtomicBoolean warmedUp = new AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicInteger warmUpLogins =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public static NodeHealth get(ActorSystem<?> system) {
     return ID.apply(system);
@@ -32,5 +36,20 @@ public final class NodeHealth implements Extension {
 
   public boolean gatewayBound() {
     return gatewayBound.get();
+  }
+
+  /** The node's warm-up (parley.warm-up) has ended, with {@code logins} done (0: none). */
+  public void warmedUp(int logins) {
+    warmUpLogins.set(logins);
+    warmedUp.set(true);
+  }
+
+  public boolean warmedUp() {
+    return warmedUp.get();
+  }
+
+  /** The logins the ended warm-up did. */
+  public int warmUpLogins() {
+    return warmUpLogins.get();
   }
 }

@@ -3,6 +3,7 @@ package io.parley.node.session;
 import io.parley.node.security.SignatureGuard;
 import io.parley.node.security.SignedRequest;
 import io.parley.node.security.TokenRevocation;
+import io.parley.node.security.WarmUpApp;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.wire.GenericCommand;
@@ -33,6 +34,10 @@ final class Credentials {
   private final SessionTokens tokens;
   private final SignatureGuard signatures;
   private final TokenRevocation revocations;
+
+  /** The node's warm-up app, known by id while its warm-up runs. */
+  private final WarmUpApp warmUp;
+
   private final Clock clock;
 
   Credentials(
@@ -40,8 +45,10 @@ final class Credentials {
       SessionTokens tokens,
       SignatureGuard signatures,
       TokenRevocation revocations,
+      WarmUpApp warmUp,
       Clock clock) {
     this.settings = settings;
+    this.warmUp = warmUp;
     this.tokens = tokens;
     this.signatures = signatures;
     this.revocations = revocations;
@@ -56,7 +63,7 @@ final class Credentials {
   Optional<NodeSettings.App> appOf(
       GenericCommand open, NodeSettings.App current, String unknownApp) {
     if (open.hasAppId() && !open.getAppId().isEmpty()) {
-      return settings.app(open.getAppId());
+      return settings.app(open.getAppId()).or(() -> warmUp.app(open.getAppId()));
     }
     if (current != null) {
       return Optional.of(current);

@@ -218,6 +218,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
             dependencies.tokens(),
             dependencies.signatures(),
             dependencies.revocations(),
+            dependencies.warmUp(),
             dependencies.clock());
     this.clients =
         new SocketClients(

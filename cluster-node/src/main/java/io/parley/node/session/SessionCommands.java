@@ -2,6 +2,7 @@ package io.parley.node.session;
 
 import io.parley.node.metrics.NodeMetrics;
 import io.parley.node.presence.ClientPresence;
+import io.parley.node.security.WarmUpApp;
 import io.parley.node.settings.NodeSettings;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.wire.CommandType;
@@ -146,7 +147,8 @@ final class SessionCommands {
           ErrorCode.APP_QUOTA_EXCEEDED,
           "at most " + most + " clients per connection");
     }
-    if (!dependencies.logins().tryLogin(remoteAddress)) {
+    // The node's own warm-up logs in thousands of clients from one address before it is ready.
+    if (!WarmUpApp.isWarmUp(app) && !dependencies.logins().tryLogin(remoteAddress)) {
       metrics.loginRefused();
       return refusals.refuse(
           command,

@@ -27,7 +27,34 @@ public record NodeSettings(
     Rest rest,
     CassandraTls cassandraTls,
     DailyClientWrites dailyClients,
+    WarmUp warmUp,
     Duration haltAfterShutdown) {
+
+  /**
+   * The app id of a node's own warm-up logins ({@code parley.warm-up}): reserved, no configured app
+   * may use it.
+   */
+  public static final String WARM_UP_APP_ID = "parley-warm-up";
+
+  /**
+   * Before a node reports ready it logs {@code logins} clients into its own gateway, {@code
+   * concurrency} at a time, for at most {@code timeout} ({@code parley.warm-up}); 0 logins: none.
+   */
+  public record WarmUp(int logins, int concurrency, Duration timeout) {
+    static WarmUp fromConfig(Config warmUp) {
+      WarmUp settings =
+          new WarmUp(
+              warmUp.getInt("logins"), warmUp.getInt("concurrency"), warmUp.getDuration("timeout"));
+      if (settings.logins() < 0
+          || settings.concurrency() < 1
+          || settings.timeout().isNegative()
+          || settings.timeout().isZero()) {
+        throw new IllegalArgumentException(
+            "parley.warm-up: logins must be at least 0, concurrency at least 1, timeout above 0");
+      }
+      return settings;
+    }
+  }
 
   /**
    * One application: the ids and keys its SDKs are configured with, its REST rate limits ({@link
@@ -263,6 +290,10 @@ public record NodeSettings(
     }
     for (App app : apps) {
       // The app id is part of every entity id (appId:cid) and of Cassandra keys.
+      if (app.appId().equals(WARM_UP_APP_ID)) {
+        throw new IllegalArgumentException(
+            "parley.apps: app id '" + WARM_UP_APP_ID + "' is reserved for the node's warm-up");
+      }
       if (app.appId().isBlank() || app.appId().contains(":") || app.masterKey().isBlank()) {
         throw new IllegalArgumentException(
             "parley.apps: app id '"
@@ -295,6 +326,7 @@ public record NodeSettings(
         Rest.fromConfig(config.getConfig("rest")),
         CassandraTls.fromConfig(config.getConfig("cassandra.tls")),
         section(root, "parley.daily-clients", DailyClientWrites::fromConfig),
+        section(root, "parley.warm-up", WarmUp::fromConfig),
         config.getDuration("halt-after-shutdown"));
   }
 

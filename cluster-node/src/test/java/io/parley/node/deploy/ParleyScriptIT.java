@@ -82,7 +82,11 @@ class ParleyScriptIT {
             "PARLEY_MANAGEMENT_PORT_BASE",
             Integer.toString(management),
             "PARLEY_METRICS_PORT_BASE",
-            Integer.toString(metrics));
+            Integer.toString(metrics),
+            // Fewer warm-up logins than the shipped 3,000: the launcher's wait for /ready is what
+            // counts.
+            "PARLEY_WARM_UP_LOGINS",
+            "300");
     try {
       String up =
           run(
@@ -101,6 +105,14 @@ class ParleyScriptIT {
       assertTrue(up.contains("WebSocket ws://127.0.0.1:" + (http + 1) + "/"), up);
       assertTrue(up.contains("App key:    parley-dev-key"), up);
       assertTrue(up.contains("Signatures: none (development: anyone can log in as any client"), up);
+      // `up` returns once every node reports ready, which is after its warm-up logins.
+      for (int node = 1; node <= 2; node++) {
+        Path log = home.resolve("logs").resolve("node-" + node + ".log");
+        assertTrue(
+            Files.readString(log, StandardCharsets.UTF_8)
+                .contains("Warm-up: 300 logins into this node"),
+            "node " + node + " had run its warm-up when `up` returned: " + log);
+      }
 
       HttpResponse<String> route =
           HttpClient.newHttpClient()

@@ -110,7 +110,8 @@ class SessionActorTest {
               new TokenRevocation(store, clock, Duration.ofDays(1), Duration.ofHours(6)),
               io.parley.node.hooks.Hooks.NONE,
               clock,
-              LoginThrottle.of(nodeSettings));
+              LoginThrottle.of(nodeSettings),
+              new io.parley.node.security.WarmUpApp());
       session =
           KIT.spawn(
               SessionActor.create(

@@ -69,6 +69,18 @@ class NodeSettingsTest {
         "parley.storage.schema-create-attempts = 0", "parley.storage.schema-create-attempts");
   }
 
+  @Test
+  void the_warm_up_is_on_by_default_and_its_app_id_is_reserved() {
+    NodeSettings.WarmUp warmUp = NodeSettings.fromConfig(shipped()).warmUp();
+    assertEquals(3000, warmUp.logins());
+    assertEquals(Duration.ofSeconds(60), warmUp.timeout());
+    assertRefusedNaming("parley.warm-up.concurrency = 0", "parley.warm-up", "concurrency");
+    assertRefusedNaming(
+        "parley.apps = [{ app-id = parley-warm-up, app-key = k, master-key = m }]",
+        "parley-warm-up",
+        "reserved");
+  }
+
   /** The start fails on {@code override} with an error that says each of {@code words}. */
   private static void assertRefusedNaming(String override, String... words) {
     String error = assertThrows(IllegalArgumentException.class, () -> with(override)).getMessage();

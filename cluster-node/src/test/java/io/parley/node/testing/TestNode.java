@@ -122,7 +122,9 @@ public final class TestNode implements AutoCloseable {
         "parley.limits.history-per-minute = 0",
         "parley.limits.ops-per-minute = 0",
         "parley.limits.receipts-per-minute = 0",
-        "parley.limits.logins-per-address-per-minute = 0");
+        "parley.limits.logins-per-address-per-minute = 0",
+        // No warm-up logins before each test node is ready (WarmUpIT runs them).
+        "parley.warm-up.logins = 0");
   }
 
   private void awaitUp(Duration timeout) throws InterruptedException {

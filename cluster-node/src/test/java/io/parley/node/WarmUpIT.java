@@ -1,0 +1,125 @@
+package io.parley.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parley.node.health.NodeHealth;
+import io.parley.node.testing.SharedCassandra;
+import io.parley.node.testing.TestClients;
+import io.parley.node.testing.TestNode;
+import io.parley.protocol.Subprotocol;
+import io.parley.protocol.client.Commands;
+import io.parley.protocol.client.ImClient;
+import io.parley.protocol.wire.GenericCommand;
+import io.parley.protocol.wire.OpType;
+import io.parley.protocol.wire.SessionCommand;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The warm-up before readiness (parley.warm-up): a node logs clients of the reserved warm-up app
+ * into its own gateway over WebSocket, and {@code /ready} turns true only once that has ended (all
+ * done, or its timeout passed). The warm-up app takes nobody else: not after the warm-up, and not
+ * during it without a session token this node issued.
+ */
+@ExtendWith(SharedCassandra.class)
+class WarmUpIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @Test
+  void a_node_is_ready_once_its_warm_up_logins_are_done_and_the_warm_up_app_is_closed_after()
+      throws Exception {
+    TestNode.Ports ports = TestNode.Ports.free();
+    try (TestNode node =
+        TestNode.start(
+            ports, ports, "parley.warm-up { logins = 400, concurrency = 8, timeout = 60s }")) {
+      NodeHealth health = NodeHealth.get(node.system());
+      awaitStatus(node.managementUri().resolve("/ready"), 200);
+      assertTrue(health.warmedUp());
+      assertEquals(
+          400, health.warmUpLogins(), "every warm-up login went through the real login path");
+
+      try (ImClient stranger =
+          ImClient.connect(
+              node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
+        GenericCommand closed =
+            stranger
+                .request(
+                    Commands.sessionOpen(
+                            io.parley.node.settings.NodeSettings.WARM_UP_APP_ID, "warm-up-1")
+                        .setSessionMessage(SessionCommand.newBuilder().setSt("forged.token")))
+                .get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(OpType.closed, closed.getOp(), closed::toString);
+        assertEquals(
+            4100, closed.getSessionMessage().getCode(), "after its warm-up the app is gone");
+      }
+      try (ImClient tom = TestClients.login(node, "parley-dev", "Tom", WAIT)) {
+        assertTrue(tom.isOpen(), "the node's own apps log in as before");
+      }
+    }
+  }
+
+  @Test
+  void a_warm_up_that_does_not_finish_in_time_holds_readiness_until_its_timeout_only()
+      throws Exception {
+    TestNode.Ports ports = TestNode.Ports.free();
+    // Far more logins than fit in 8 s: readiness waits for the timeout, then the node is ready.
+    try (TestNode node =
+        TestNode.start(
+            ports, ports, "parley.warm-up { logins = 10000000, concurrency = 4, timeout = 8s }")) {
+      NodeHealth health = NodeHealth.get(node.system());
+      URI ready = node.managementUri().resolve("/ready");
+      HttpResponse<String> during = get(ready);
+      assertFalse(health.warmedUp(), "the warm-up is still running");
+      // Up, Cassandra answering and the gateway bound: the warm-up is what holds readiness.
+      assertTrue(health.gatewayBound());
+      assertEquals(500, during.statusCode(), during.body());
+
+      // A login into the warm-up app without this node's token is refused while it runs.
+      try (ImClient stranger =
+          ImClient.connect(
+              node.webSocketUri(), Subprotocol.PROTOBUF_3, ImClient.OfferMode.HEADER, WAIT)) {
+        GenericCommand refused =
+            stranger.call(
+                Commands.sessionOpen(
+                    io.parley.node.settings.NodeSettings.WARM_UP_APP_ID, "warm-up-1"),
+                WAIT);
+        assertFalse(refused.getOp() == OpType.opened, refused::toString);
+      }
+
+      awaitStatus(ready, 200);
+      assertTrue(health.warmedUp());
+      assertTrue(
+          health.warmUpLogins() > 0 && health.warmUpLogins() < 10_000_000,
+          "ready after the timeout with the logins done by then: " + health.warmUpLogins());
+    }
+  }
+
+  private static void awaitStatus(URI uri, int status) throws Exception {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    HttpResponse<String> response = get(uri);
+    while (response.statusCode() != status) {
+      assertTrue(
+          System.nanoTime() < deadline,
+          "GET " + uri + " did not turn " + status + ": " + response.body());
+      Thread.sleep(100);
+      response = get(uri);
+    }
+  }
+
+  private static HttpResponse<String> get(URI uri) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+}

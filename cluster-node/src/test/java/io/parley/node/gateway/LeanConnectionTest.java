@@ -137,20 +137,68 @@ class LeanConnectionTest {
   static ByteString serve(
       List<ByteString> chunks, ByteString later, Flow<ByteString, ByteString, ?> http)
       throws Exception {
+    return serve(
+        chunks,
+        later == null
+            ? Source.<ByteString>empty()
+            : Source.single(later).initialDelay(Duration.ofMillis(300)),
+        http,
+        written -> {});
+  }
+
+  /**
+   * As {@link #serve}, the client's {@code close} sent as soon as the server has written {@code
+   * answers} text frames (the session answered every message), at most 5 s later.
+   */
+  static ByteString serveThenCloseAfter(List<ByteString> chunks, ByteString close, int answers)
+      throws Exception {
+    java.util.concurrent.CompletableFuture<ByteString> answered =
+        new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicReference<ByteString> written =
+        new java.util.concurrent.atomic.AtomicReference<>(ByteString.emptyByteString());
+    return serve(
+        chunks,
+        Source.completionStage(answered.completeOnTimeout(close, 5, TimeUnit.SECONDS)),
+        markedEcho(1),
+        bytes -> {
+          if (textFrames(written.updateAndGet(all -> all.concat(bytes))) >= answers) {
+            answered.complete(close);
+          }
+        });
+  }
+
+  /** The complete text frames in what the server has written so far. */
+  private static int textFrames(ByteString written) {
+    int end = RequestHead.end(written);
+    ByteString rest = end < 0 ? ByteString.emptyByteString() : written.drop(end);
+    int texts = 0;
+    for (WebSocketFrames.Header header = WebSocketFrames.header(rest);
+        header != null && rest.size() >= header.headerLength() + header.length();
+        header = WebSocketFrames.header(rest)) {
+      texts += header.opcode() == WebSocketFrames.TEXT ? 1 : 0;
+      rest = rest.drop(header.headerLength() + (int) header.length());
+    }
+    return texts;
+  }
+
+  private static ByteString serve(
+      List<ByteString> chunks,
+      Source<ByteString, ?> later,
+      Flow<ByteString, ByteString, ?> http,
+      org.apache.pekko.japi.function.Procedure<ByteString> onWritten)
+      throws Exception {
     AtomicInteger stopped = new AtomicInteger();
     LeanConnection.Context context =
         new LeanConnection.Context(
             ECHO, remote -> http, 1024, Duration.ofSeconds(5), MAX_MESSAGE, Duration.ofSeconds(5));
     ByteString written =
         Source.from(chunks)
-            .concat(
-                later == null
-                    ? Source.<ByteString>empty()
-                    : Source.single(later).initialDelay(Duration.ofMillis(300)))
+            .concat(later)
             .concat(Source.maybe())
             .via(
                 new LeanConnection(
                     context, new InetSocketAddress("127.0.0.1", 5000), stopped::incrementAndGet))
+            .wireTap(onWritten)
             .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), TEST_KIT.system())
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);

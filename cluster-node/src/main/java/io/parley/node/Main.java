@@ -271,6 +271,7 @@ public final class Main {
               // Ready (GET /ready) once the warm-up has ended: the first clients meet compiled
               // code.
               WarmUp.run(
+                      system,
                       settings.warmUp(),
                       warmUpApp,
                       sessionTokens,

@@ -38,6 +38,9 @@ final class WarmUp {
 
   private static final Logger LOG = LoggerFactory.getLogger(WarmUp.class);
 
+  /** The longest one connect or login may take. */
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+
   /** What a warm-up did. */
   record Result(int ok, int failed, Duration took, String firstFailure) {}
 
@@ -50,6 +53,7 @@ final class WarmUp {
    * what happened, never fails.
    */
   static CompletionStage<Result> run(
+      org.apache.pekko.actor.typed.ActorSystem<?> system,
       NodeSettings.WarmUp settings,
       WarmUpApp gate,
       SessionTokens tokens,
@@ -80,14 +84,29 @@ final class WarmUp {
               thread.setDaemon(true);
               return thread;
             });
-    Duration callTimeout = settings.timeout();
+    Duration callTimeout =
+        settings.timeout().compareTo(CALL_TIMEOUT) < 0 ? settings.timeout() : CALL_TIMEOUT;
+    // A node that starts its shutdown during the warm-up stops it at once (its logins would only
+    // meet a listener that is going away).
+    java.util.concurrent.atomic.AtomicBoolean stopped =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    org.apache.pekko.actor.CoordinatedShutdown.get(system)
+        .addTask(
+            org.apache.pekko.actor.CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "parley-warm-up-stop",
+            () -> {
+              stopped.set(true);
+              gate.close();
+              pool.shutdownNow();
+              return CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+            });
     List<CompletableFuture<Void>> workers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       workers.add(
           CompletableFuture.runAsync(
               () -> {
                 for (int n = next.getAndIncrement();
-                    n < settings.logins() && System.nanoTime() < deadline;
+                    n < settings.logins() && System.nanoTime() < deadline && !stopped.get();
                     n = next.getAndIncrement()) {
                   String failure = login(uri, app, tokens, "warm-up-" + n, callTimeout);
                   if (failure == null) {
@@ -115,7 +134,9 @@ final class WarmUp {
                       firstFailure.get() != null
                           ? firstFailure.get()
                           : failure != null ? failure.toString() : null);
-              if (result.failed() == 0) {
+              if (stopped.get()) {
+                LOG.info("Warm-up stopped by the node's shutdown after {} logins", result.ok());
+              } else if (result.failed() == 0) {
                 LOG.info(
                     "Warm-up: {} logins into this node in {} ms",
                     result.ok(),

@@ -105,6 +105,38 @@ class WarmUpIT {
     }
   }
 
+  @Test
+  void a_node_that_shuts_down_during_its_warm_up_stops_it() throws Exception {
+    TestNode.Ports ports = TestNode.Ports.free();
+    TestNode node =
+        TestNode.start(
+            ports, ports, "parley.warm-up { logins = 10000000, concurrency = 4, timeout = 60s }");
+    try {
+      awaitWarmUpThreads(true);
+    } finally {
+      node.close();
+    }
+    // Without the stop, its threads would go on dialing the closed listener until the timeout.
+    awaitWarmUpThreads(false);
+  }
+
+  private static void awaitWarmUpThreads(boolean running) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (warmUpThreads() > 0 != running) {
+      assertTrue(
+          System.nanoTime() < deadline,
+          (running ? "no warm-up thread started" : "warm-up threads still running: ")
+              + warmUpThreads());
+      Thread.sleep(100);
+    }
+  }
+
+  private static long warmUpThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(thread -> thread.isAlive() && thread.getName().startsWith("parley-warm-up-"))
+        .count();
+  }
+
   private static void awaitStatus(URI uri, int status) throws Exception {
     long deadline = System.nanoTime() + WAIT.toNanos();
     HttpResponse<String> response = get(uri);

@@ -262,7 +262,8 @@ class KubernetesBootstrapIT {
             // quicker than production's 5 s of stable observations: the pods are all there from the
             // start
             "pekko.management.cluster.bootstrap.contact-point-discovery.stable-margin = 2s",
-            // three nodes in one JVM
+            // three nodes in one JVM, without warm-up logins (WarmUpIT runs them)
+            "parley.warm-up.logins = 0",
             "pekko.coordinated-shutdown.exit-jvm = off",
             "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
             "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",

@@ -309,7 +309,10 @@ public final class LocalCassandra implements AutoCloseable {
     return lastStartupTime;
   }
 
-  /** A port that was free on 127.0.0.1 a moment ago (binds port 0 and releases it). */
+  /**
+   * A port that was free on 127.0.0.1 a moment ago, below the kernel's ephemeral range and never
+   * the same twice in this JVM.
+   */
   public static int freePort() {
     return LocalPorts.freePort();
   }

@@ -5,6 +5,11 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Ports on {@link LocalCassandra#HOST}: finding a free one, checking one is free, and the early
@@ -15,14 +20,56 @@ final class LocalPorts {
 
   private LocalPorts() {}
 
-  /** See {@link LocalCassandra#freePort()}. */
+  /** The lowest port {@link #freePort()} hands out. */
+  private static final int LOWEST = 10_000;
+
+  /** Ports this JVM has handed out (each at most once). */
+  private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+  /**
+   * See {@link LocalCassandra#freePort()}. A free port below the kernel's ephemeral range, never
+   * the same twice in this JVM. A port from that range (what binding port 0 gives) can be handed to
+   * an outgoing connection of another process between the choice and the bind: a node's gateway
+   * once found its port taken that way (CassandraOutageIT). Without room below the range, port 0.
+   */
   static int freePort() {
+    int below = ephemeralLow();
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    for (int attempt = 0; below - LOWEST >= 1000 && attempt < 500; attempt++) {
+      int port = random.nextInt(LOWEST, below);
+      if (HANDED_OUT.add(port) && bindable(port)) {
+        return port;
+      }
+    }
     try (ServerSocket s = new ServerSocket()) {
       s.setReuseAddress(false);
       s.bind(new InetSocketAddress(InetAddress.getByName(LocalCassandra.HOST), 0));
       return s.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot find a free port on " + LocalCassandra.HOST, e);
+    }
+  }
+
+  /** The first port of the kernel's ephemeral range (Linux), 32768 if it cannot be read. */
+  static int ephemeralLow() {
+    try {
+      // Read as a line: Files.readString gives a truncated answer for this procfs file on JDK 17.
+      try (java.io.BufferedReader reader =
+          Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+        return Integer.parseInt(reader.readLine().strip().split("\\s+")[0]);
+      }
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
+    }
+  }
+
+  private static boolean bindable(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(false);
+      s.bind(new InetSocketAddress(InetAddress.getByName(LocalCassandra.HOST), port));
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -153,6 +153,17 @@ class LocalCassandraConfigTest {
   }
 
   @Test
+  void free_ports_come_from_below_the_ephemeral_range_and_never_twice() {
+    int below = LocalPorts.ephemeralLow();
+    java.util.Set<Integer> seen = new java.util.HashSet<>();
+    for (int n = 0; n < 50; n++) {
+      int p = LocalCassandra.freePort();
+      assertTrue(p < below, p + " is in the ephemeral range from " + below);
+      assertTrue(seen.add(p), p + " handed out twice");
+    }
+  }
+
+  @Test
   void the_readiness_probe_accepts_only_a_supported_answer_to_cql_options() throws Exception {
     // 0x84 response, stream 1, opcode 0x06 SUPPORTED, body: empty string multimap (n=0)
     byte[] supported = {(byte) 0x84, 0, 0, 1, 0x06, 0, 0, 0, 2, 0, 0};

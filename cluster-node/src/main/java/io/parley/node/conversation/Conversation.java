@@ -840,6 +840,10 @@ public final class Conversation
               // (ConversationMessaging).
               if (state.exists()) {
                 messaging.loadRecent(state);
+                if (state.kind() == Kind.TRANSIENT) {
+                  // A chatroom that moved or restarted re-learns who is in it from every node.
+                  notices.roomStarted(appId, cid, context.getSelf());
+                }
               } else {
                 log.loaded(List.of(), Map.of());
               }

@@ -17,6 +17,14 @@ public interface Notices {
   void sendRoom(String appId, String cid, Notice notice);
 
   /**
+   * Chatroom {@code cid}'s entity has (re)started as {@code room} and knows nobody in it (who is in
+   * a room is never persisted): every node sends it a join for each of its sessions in the room, at
+   * once rather than at the sessions' next renewal.
+   */
+  default void roomStarted(
+      String appId, String cid, org.apache.pekko.actor.typed.ActorRef<Conversation.Command> room) {}
+
+  /**
    * Which of {@code clientIds} have a session on any node (asked only when a hook needs it). No
    * default: a wrapper that forgot it would report every member offline to {@code
    * _receiversOffline}.

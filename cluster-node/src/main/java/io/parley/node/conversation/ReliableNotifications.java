@@ -82,6 +82,14 @@ public final class ReliableNotifications {
       }
 
       @Override
+      public void roomStarted(
+          String appId,
+          String cid,
+          org.apache.pekko.actor.typed.ActorRef<Conversation.Command> room) {
+        delivery.roomStarted(appId, cid, room);
+      }
+
+      @Override
       public java.util.concurrent.CompletionStage<java.util.Set<String>> online(
           String appId, List<String> clientIds) {
         // The hooks ask who is online (_receiversOffline, _messageSent): the delivery knows.

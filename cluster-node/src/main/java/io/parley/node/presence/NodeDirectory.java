@@ -1,6 +1,7 @@
 package io.parley.node.presence;
 
 import io.parley.node.concurrent.Futures;
+import io.parley.node.conversation.Conversation;
 import io.parley.node.conversation.ConversationIds;
 import io.parley.node.conversation.Delivery;
 import io.parley.node.conversation.Notice;
@@ -57,6 +58,10 @@ public final class NodeDirectory implements Notices {
 
   /** Deliver {@code notice} to this node's sessions in chatroom {@code cid}. */
   public record DeliverRoom(String appId, String cid, Notice notice) implements Command {}
+
+  /** A chatroom's entity (re)started as {@code room}: this node's sessions in it join it again. */
+  public record RoomStarted(String appId, String cid, ActorRef<Conversation.Command> room)
+      implements Command {}
 
   /** Which of {@code clientIds} have a session on this node. */
   public record WhoIsOnline(String appId, List<String> clientIds, ActorRef<Online> replyTo)
@@ -206,6 +211,16 @@ public final class NodeDirectory implements Notices {
     }
   }
 
+  @Override
+  public void roomStarted(String appId, String cid, ActorRef<Conversation.Command> room) {
+    rejoinHere(appId, cid, room);
+    List<ActorRef<Command>> targets = others;
+    if (!targets.isEmpty()) {
+      RoomStarted started = new RoomStarted(appId, cid, room);
+      targets.forEach(node -> node.tell(started));
+    }
+  }
+
   /**
    * Which of {@code clientIds} are online on any node (a node that does not answer in time counts
    * none).
@@ -300,6 +315,14 @@ public final class NodeDirectory implements Notices {
     }
   }
 
+  private void rejoinHere(String appId, String cid, ActorRef<Conversation.Command> room) {
+    Map<ActorRef<Delivery>, String> sessions = rooms.get(roomKey(appId, cid));
+    if (sessions != null) {
+      sessions.forEach(
+          (session, clientId) -> room.tell(new Conversation.JoinRoom(clientId, session, null)));
+    }
+  }
+
   private List<String> onlineHere(String appId, List<String> clientIds) {
     Map<String, List<ActorRef<Delivery>>> app = clients.getOrDefault(appId, Map.of());
     return clientIds.stream().filter(app::containsKey).toList();
@@ -353,6 +376,12 @@ public final class NodeDirectory implements Notices {
                   DeliverRoom.class,
                   deliver -> {
                     deliverRoomHere(deliver.appId(), deliver.cid(), deliver.notice());
+                    return Behaviors.same();
+                  })
+              .onMessage(
+                  RoomStarted.class,
+                  started -> {
+                    rejoinHere(started.appId(), started.cid(), started.room());
                     return Behaviors.same();
                   })
               .onMessage(

@@ -37,7 +37,7 @@ final class LocalPorts {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     for (int attempt = 0; below - LOWEST >= 1000 && attempt < 500; attempt++) {
       int port = random.nextInt(LOWEST, below);
-      if (HANDED_OUT.add(port) && bindable(port)) {
+      if (HANDED_OUT.add(port) && isPortFree(port)) {
         return port;
       }
     }
@@ -60,16 +60,6 @@ final class LocalPorts {
       }
     } catch (IOException | RuntimeException e) {
       return 32_768;
-    }
-  }
-
-  private static boolean bindable(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(false);
-      s.bind(new InetSocketAddress(InetAddress.getByName(LocalCassandra.HOST), port));
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 

@@ -68,6 +68,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * by the label selector: it is never probed (and bootstrap, which needs an answer from every
  * contact point, would not form the cluster if it were a contact point).
  */
+// Alone: beside the concurrent fault tests (three node processes each), its oldest TLS node twice
+// did
+// not finish leaving within 60 s on 2 cores (singleton hand-over stuck), in 2 of 5 suite runs.
+@org.junit.jupiter.api.parallel.Isolated
 @ExtendWith(SharedCassandra.class)
 class KubernetesBootstrapIT {
 

@@ -115,8 +115,15 @@ final class LoginCatchUp {
   }
 
   /**
+   * Queued messages go to the session in batches of this many: the socket gets each batch in one
+   * write, and the first batch is on its way while the next ones are built.
+   */
+  static final int OFFLINE_BATCH = 100;
+
+  /**
    * Protocol version 1 (§5.1 step 7): the queued messages of at most {@code offline-conversations}
-   * conversations, pushed as one batch so the socket gets them back to back.
+   * conversations, pushed in batches of {@link #OFFLINE_BATCH} so the socket gets them back to
+   * back.
    */
   private void pushOffline(String appId, String clientId, List<String> cids) {
     int limit = settings.offlineMessagesPerConversation();
@@ -142,6 +149,10 @@ final class LoginCatchUp {
                             false,
                             true,
                             last && queue.hasMore()));
+                    if (frames.size() == OFFLINE_BATCH) {
+                      self.tell(new SessionActor.EmitAll(frames));
+                      frames = new ArrayList<>();
+                    }
                   }
                 }
               }

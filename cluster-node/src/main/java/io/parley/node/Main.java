@@ -50,9 +50,20 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 /** A Parley node: joins the cluster, starts the conversation shards and binds the gateway. */
 public final class Main {
 
+  private static final String COMMON_POOL_PARALLELISM =
+      "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   private Main() {}
 
   public static void main(String[] args) {
+    // The JDK's HTTP client, which the warm-up's WebSocket client is, hands one step of every
+    // connect to CompletableFuture's default pool; with fewer than 2 threads (a 2-core machine)
+    // that pool starts a thread per task. Parley's own code never uses that pool (HotPathIT runs
+    // nodes with 1 to catch it). Set before anything makes the pool; an explicit setting wins.
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null
+        && Runtime.getRuntime().availableProcessors() <= 2) {
+      System.setProperty(COMMON_POOL_PARALLELISM, "2");
+    }
     ActorSystem.create(
         Behaviors.setup(
             context -> {
@@ -148,7 +159,8 @@ public final class Main {
                 storage.temporaryPurge().grace(),
                 storage.temporaryPurge().lookback(),
                 storage.temporaryPurge().maxPerRun(),
-                storage.temporaryPurge().deletesPerSecond()))
+                storage.temporaryPurge().deletesPerSecond()),
+            messages)
         .start();
     ClientPresence.init(
         system, new Residency(storage.presenceIdleTimeout(), storage.maxResidentPresences()));
@@ -276,8 +288,9 @@ public final class Main {
                       warmUpApp,
                       sessionTokens,
                       binding.localAddress(),
-                      settings.gateway().tls().isPresent())
-                  .thenAccept(result -> health.warmedUp(result.ok()));
+                      settings.gateway().tls().isPresent(),
+                      messages)
+                  .thenAccept(result -> health.warmedUp(result.ok(), result.messages()));
               return binding;
             });
   }

@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.health.NodeHealth;
+import io.parley.node.settings.NodeSettings;
+import io.parley.node.testing.Cql;
 import io.parley.node.testing.SharedCassandra;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
@@ -19,18 +22,25 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The warm-up before readiness (parley.warm-up): a node logs clients of the reserved warm-up app
- * into its own gateway over WebSocket, and {@code /ready} turns true only once that has ended (all
- * done, or its timeout passed). The warm-up app takes nobody else: not after the warm-up, and not
- * during it without a session token this node issued.
+ * into its own gateway over WebSocket and has pairs of them message each other, and {@code /ready}
+ * turns true only once that has ended (all done, or its timeout passed). The warm-up app takes
+ * nobody else: not after the warm-up, and not during it without a session token this node issued.
  */
 @ExtendWith(SharedCassandra.class)
 class WarmUpIT {
+
+  @RegisterExtension static final Cql CQL = new Cql();
 
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final HttpClient HTTP =
@@ -67,6 +77,82 @@ class WarmUpIT {
         assertTrue(tom.isOpen(), "the node's own apps log in as before");
       }
     }
+  }
+
+  /**
+   * Its clients message each other (offline pushes at protocol-v1 logins, live pushes, acks) in one
+   * conversation per pair, the same at every start, and the history they wrote is gone once the
+   * node is ready: node restarts leave nothing growing in Cassandra.
+   */
+  @Test
+  void the_warm_up_messages_in_the_same_conversations_at_every_start_and_leaves_no_history()
+      throws Exception {
+    String config =
+        "parley.warm-up { logins = 40, messages = 400, concurrency = 4, timeout = 60s }";
+    List<String> first = warmUpConversations();
+    for (int start = 1; start <= 2; start++) {
+      TestNode.Ports ports = TestNode.Ports.free();
+      try (TestNode node = TestNode.start(ports, ports, config)) {
+        NodeHealth health = NodeHealth.get(node.system());
+        awaitStatus(node.managementUri().resolve("/ready"), 200);
+        // 400 messages: three rounds of 100 away (20 of them pushed at the v1 login) and 100 live.
+        assertTrue(
+            health.warmUpMessages() >= 300,
+            "start " + start + ": the warm-up's receivers got " + health.warmUpMessages());
+        List<String> conversations = warmUpConversations();
+        assertFalse(conversations.isEmpty(), "the pairs have their conversations");
+        if (start == 1) {
+          first = conversations;
+        } else {
+          assertEquals(first, conversations, "the same conversations at every start");
+        }
+        for (String cid : conversations) {
+          assertEquals(0, historyRows(cid), "history of " + cid + " after start " + start);
+        }
+      }
+    }
+  }
+
+  /** The warm-up receivers' conversations, "pair/cid", at most one per pair. */
+  private static List<String> warmUpConversations() {
+    List<String> conversations = new ArrayList<>();
+    for (int pair = 0; pair < WarmUp.PAIRS; pair++) {
+      List<String> of = new ArrayList<>();
+      for (Row row :
+          CQL.session()
+              .execute(
+                  "SELECT cid FROM "
+                      + SharedCassandra.keyspace()
+                      + ".conversations_by_member WHERE app_id = ? AND client_id = ?",
+                  NodeSettings.WARM_UP_APP_ID,
+                  "warm-up-receiver-" + pair)) {
+        of.add(pair + "/" + row.getString("cid"));
+      }
+      assertTrue(of.size() <= 1, "one conversation per pair: " + of);
+      conversations.addAll(of);
+    }
+    return conversations;
+  }
+
+  /** Rows of {@code pairAndCid}'s history in this month's partition and the last one's. */
+  private static long historyRows(String pairAndCid) {
+    String cid = pairAndCid.substring(pairAndCid.indexOf('/') + 1);
+    YearMonth now = YearMonth.now(ZoneOffset.UTC);
+    long rows = 0;
+    for (YearMonth month : List.of(now.minusMonths(1), now)) {
+      rows +=
+          CQL.session()
+              .execute(
+                  "SELECT count(*) FROM "
+                      + SharedCassandra.keyspace()
+                      + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ?",
+                  NodeSettings.WARM_UP_APP_ID,
+                  cid,
+                  month.getYear() * 100 + month.getMonthValue())
+              .one()
+              .getLong(0);
+    }
+    return rows;
   }
 
   @Test

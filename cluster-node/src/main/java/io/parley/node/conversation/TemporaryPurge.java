@@ -2,6 +2,7 @@ package io.parley.node.conversation;
 
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.node.concurrent.Futures;
+import io.parley.node.message.MessageStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -54,11 +55,14 @@ public final class TemporaryPurge {
   private final CassandraSession session;
   private final String keyspace;
   private final Settings settings;
+  private final MessageStore messages;
   private Cleanup cleanup;
 
   /** {@code settings}: parley.storage.temporary-purge; an interval of zero turns the job off. */
-  public TemporaryPurge(ActorSystem<?> system, String keyspace, Settings settings) {
+  public TemporaryPurge(
+      ActorSystem<?> system, String keyspace, Settings settings, MessageStore messages) {
     this.system = system;
+    this.messages = messages;
     this.session = CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
     this.keyspace = keyspace;
     this.settings = settings;
@@ -211,22 +215,7 @@ public final class TemporaryPurge {
     if (month.isAfter(last) || month.plusMonths(13).isBefore(last)) {
       month = last; // an id this job did not make: only the expiry month
     }
-    CompletionStage<Done> deletes = CompletableFuture.completedFuture(Done.getInstance());
-    for (YearMonth m = month; !m.isAfter(last); m = m.plusMonths(1)) {
-      int bucket = m.getYear() * 100 + m.getMonthValue();
-      deletes =
-          deletes.thenCompose(
-              done ->
-                  Futures.direct(
-                      session.executeWrite(
-                          "DELETE FROM "
-                              + keyspace
-                              + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ?",
-                          expired.appId(),
-                          expired.cid(),
-                          bucket)));
-    }
-    return deletes;
+    return messages.deleteMonths(expired.appId(), expired.cid(), month, last);
   }
 
   private static long createdSecond(String cid) {

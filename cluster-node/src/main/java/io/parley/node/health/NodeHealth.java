@@ -24,6 +24,8 @@ public final class NodeHealth implements Extension {
   private final AtomicBoolean warmedUp = new AtomicBoolean();
   private final java.util.concurrent.atomic.AtomicInteger warmUpLogins =
       new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger warmUpMessages =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public static NodeHealth get(ActorSystem<?> system) {
     return ID.apply(system);
@@ -38,9 +40,13 @@ public final class NodeHealth implements Extension {
     return gatewayBound.get();
   }
 
-  /** The node's warm-up (parley.warm-up) has ended, with {@code logins} done (0: none). */
-  public void warmedUp(int logins) {
+  /**
+   * The node's warm-up (parley.warm-up) has ended, with {@code logins} done and {@code messages}
+   * received by its clients (0: none).
+   */
+  public void warmedUp(int logins, int messages) {
     warmUpLogins.set(logins);
+    warmUpMessages.set(messages);
     warmedUp.set(true);
   }
 
@@ -51,5 +57,10 @@ public final class NodeHealth implements Extension {
   /** The logins the ended warm-up did. */
   public int warmUpLogins() {
     return warmUpLogins.get();
+  }
+
+  /** The messages the ended warm-up's clients received, offline and live. */
+  public int warmUpMessages() {
+    return warmUpMessages.get();
   }
 }

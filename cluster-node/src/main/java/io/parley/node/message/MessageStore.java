@@ -501,6 +501,31 @@ public final class MessageStore implements MessageArchive {
         row.getLong("valid_till"));
   }
 
+  /**
+   * Deletes the history of a conversation that is not a chatroom in its month partitions from
+   * {@code first} to {@code last} (UTC), one partition delete each: for a conversation whose
+   * messages nobody may read any more (an expired temporary one, the warm-up's).
+   */
+  public CompletionStage<Done> deleteMonths(
+      String appId, String cid, YearMonth first, YearMonth last) {
+    CompletionStage<Done> deletes = CompletableFuture.completedFuture(Done.getInstance());
+    for (YearMonth m = first; !m.isAfter(last); m = m.plusMonths(1)) {
+      int bucket = m.getYear() * 100 + m.getMonthValue();
+      deletes =
+          deletes.thenCompose(
+              done ->
+                  Futures.direct(
+                      session.executeWrite(
+                          "DELETE FROM "
+                              + keyspace
+                              + ".conversation_messages WHERE app_id = ? AND cid = ? AND month = ?",
+                          appId,
+                          cid,
+                          bucket)));
+    }
+    return deletes;
+  }
+
   /** The month bucket of a message of a conversation that is not a chatroom (tests). */
   static int month(long epochMillis) {
     return Buckets.MONTH.of(epochMillis);

@@ -39,8 +39,28 @@ final class ClientRates {
    */
   private Bucket receipts;
 
+  /** Any configured rate, for the node's warm-up: high enough never to refuse it. */
+  private static final int LIFTED_PER_MINUTE = 1_000_000;
+
+  /** Set once the connection's app is the node's warm-up. */
+  private boolean lifted;
+
   ClientRates(Limits limits) {
     this.limits = limits;
+  }
+
+  /**
+   * The connection's client logged into the node's own warm-up app, which sends in bursts as fast
+   * as the node takes: every configured rate becomes {@link #LIFTED_PER_MINUTE} (a connection
+   * serves one app). Its buckets still count, so that the warm-up runs them as real clients do.
+   */
+  void lift() {
+    lifted = true;
+  }
+
+  /** A configured rate per minute, or the lifted one; 0 (off) stays off. */
+  private int rate(int configured) {
+    return configured <= 0 || !lifted ? configured : LIFTED_PER_MINUTE;
   }
 
   /**
@@ -75,21 +95,24 @@ final class ClientRates {
    */
   boolean tryTake(String clientId, Kind kind, int tokens) {
     if (kind == Kind.RECEIPTS) {
-      if (limits.receiptsPerMinute() <= 0) {
+      int receiptsPerMinute = rate(limits.receiptsPerMinute());
+      if (receiptsPerMinute <= 0) {
         return true;
       }
       if (receipts == null) {
-        receipts = perMinute(limits.receiptsPerMinute());
+        receipts = perMinute(receiptsPerMinute);
       }
-      return receipts.tryConsume(Math.max(1, Math.min(tokens, limits.receiptsPerMinute())));
+      return receipts.tryConsume(Math.max(1, Math.min(tokens, receiptsPerMinute)));
     }
     int perMinute =
-        switch (kind) {
-          case DIRECT -> limits.directPerMinute();
-          case HISTORY -> limits.historyPerMinute();
-          case RECEIPTS -> throw new IllegalStateException("receipts are counted per connection");
-          case OPS -> limits.opsPerMinute();
-        };
+        rate(
+            switch (kind) {
+              case DIRECT -> limits.directPerMinute();
+              case HISTORY -> limits.historyPerMinute();
+              case RECEIPTS ->
+                  throw new IllegalStateException("receipts are counted per connection");
+              case OPS -> limits.opsPerMinute();
+            });
     if (perMinute <= 0) {
       return true;
     }

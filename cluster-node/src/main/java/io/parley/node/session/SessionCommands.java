@@ -229,6 +229,9 @@ final class SessionCommands {
     SocketClients.LoggedIn login =
         new SocketClients.LoggedIn(clientId, accepted.tag(), accepted.deviceId());
     NodeSettings.App app = clients.app();
+    if (WarmUpApp.isWarmUp(app)) {
+      rates.lift(); // the node's own warm-up, signed with its key: sends in bursts like a busy app
+    }
     // A new client is reachable before `opened` goes out: a notice sent right after it finds it.
     boolean firstLogin = clients.accept(login);
     LOG.debug("{} logged in on {} (re-login: {})", clientId, remoteAddress, request.getR());

@@ -38,19 +38,25 @@ public record NodeSettings(
 
   /**
    * Before a node reports ready it logs {@code logins} clients into its own gateway, {@code
-   * concurrency} at a time, for at most {@code timeout} ({@code parley.warm-up}); 0 logins: none.
+   * concurrency} at a time, then has pairs of them exchange about {@code messages} messages, for at
+   * most {@code timeout} in all ({@code parley.warm-up}); 0 logins and 0 messages: none.
    */
-  public record WarmUp(int logins, int concurrency, Duration timeout) {
+  public record WarmUp(int logins, int messages, int concurrency, Duration timeout) {
     static WarmUp fromConfig(Config warmUp) {
       WarmUp settings =
           new WarmUp(
-              warmUp.getInt("logins"), warmUp.getInt("concurrency"), warmUp.getDuration("timeout"));
+              warmUp.getInt("logins"),
+              warmUp.getInt("messages"),
+              warmUp.getInt("concurrency"),
+              warmUp.getDuration("timeout"));
       if (settings.logins() < 0
+          || settings.messages() < 0
           || settings.concurrency() < 1
           || settings.timeout().isNegative()
           || settings.timeout().isZero()) {
         throw new IllegalArgumentException(
-            "parley.warm-up: logins must be at least 0, concurrency at least 1, timeout above 0");
+            "parley.warm-up: logins and messages must be at least 0, concurrency at least 1,"
+                + " timeout above 0");
       }
       return settings;
     }

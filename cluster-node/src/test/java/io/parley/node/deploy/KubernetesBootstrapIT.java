@@ -268,6 +268,7 @@ class KubernetesBootstrapIT {
             "pekko.management.cluster.bootstrap.contact-point-discovery.stable-margin = 2s",
             // three nodes in one JVM, without warm-up logins (WarmUpIT runs them)
             "parley.warm-up.logins = 0",
+            "parley.warm-up.messages = 0",
             "pekko.coordinated-shutdown.exit-jvm = off",
             "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
             "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on",

@@ -40,6 +40,17 @@ class ParleyScriptIT {
   }
 
   /** A free port whose next one is free too: the base of two nodes' ports. */
+  /** {@code parley_messages_in_total} as the node with metrics port {@code port} reports it. */
+  private static double messagesIn(int port) throws Exception {
+    HttpResponse<String> scrape = get("http://127.0.0.1:" + port + "/metrics");
+    assertEquals(200, scrape.statusCode());
+    java.util.regex.Matcher value =
+        java.util.regex.Pattern.compile("(?m)^parley_messages_in_total (\\S+)$")
+            .matcher(scrape.body());
+    assertTrue(value.find(), scrape.body());
+    return Double.parseDouble(value.group(1));
+  }
+
   private static int freePair() {
     int port = LocalCassandra.freePort();
     while (!LocalCassandra.isPortFree(port + 1)) {
@@ -83,10 +94,12 @@ class ParleyScriptIT {
             Integer.toString(management),
             "PARLEY_METRICS_PORT_BASE",
             Integer.toString(metrics),
-            // Fewer warm-up logins than the shipped 3,000: the launcher's wait for /ready is what
-            // counts.
+            // A smaller warm-up than the shipped 3,000 logins and 6,000 messages: the launcher's
+            // wait for /ready is what counts.
             "PARLEY_WARM_UP_LOGINS",
-            "300");
+            "300",
+            "PARLEY_WARM_UP_MESSAGES",
+            "400");
     try {
       String up =
           run(
@@ -110,7 +123,7 @@ class ParleyScriptIT {
         Path log = home.resolve("logs").resolve("node-" + node + ".log");
         assertTrue(
             Files.readString(log, StandardCharsets.UTF_8)
-                .contains("Warm-up: 300 logins into this node"),
+                .contains("Warm-up: 300 logins into this node and "),
             "node " + node + " had run its warm-up when `up` returned: " + log);
       }
 
@@ -123,6 +136,8 @@ class ParleyScriptIT {
                       .build(),
                   HttpResponse.BodyHandlers.ofString());
       assertEquals(200, route.statusCode());
+      // The warm-up's messages are counted too: Tom's message is one more.
+      double messagesBefore = messagesIn(metrics);
 
       try (ImClient tom =
               ImClient.connect(
@@ -154,9 +169,7 @@ class ParleyScriptIT {
       // Each node has its own health and metrics ports (base + i - 1), as the script prints.
       assertTrue(up.contains("ready http://127.0.0.1:" + (management + 1) + "/ready"), up);
       assertEquals(200, get("http://127.0.0.1:" + (management + 1) + "/ready").statusCode());
-      HttpResponse<String> scrape = get("http://127.0.0.1:" + metrics + "/metrics");
-      assertEquals(200, scrape.statusCode());
-      assertTrue(scrape.body().contains("parley_messages_in_total 1.0"), scrape.body());
+      assertEquals(messagesBefore + 1, messagesIn(metrics), "Tom's message on node 1's metrics");
       String status = run(env, Duration.ofMinutes(1), "deploy/local/parley", "status");
       assertTrue(status.contains("node-1: running") && status.contains("node-2: running"), status);
       assertTrue(status.contains("cassandra: running"), status);

@@ -73,8 +73,10 @@ class NodeSettingsTest {
   void the_warm_up_is_on_by_default_and_its_app_id_is_reserved() {
     NodeSettings.WarmUp warmUp = NodeSettings.fromConfig(shipped()).warmUp();
     assertEquals(3000, warmUp.logins());
+    assertEquals(6000, warmUp.messages());
     assertEquals(Duration.ofSeconds(60), warmUp.timeout());
     assertRefusedNaming("parley.warm-up.concurrency = 0", "parley.warm-up", "concurrency");
+    assertRefusedNaming("parley.warm-up.messages = -1", "parley.warm-up", "messages");
     assertRefusedNaming(
         "parley.apps = [{ app-id = parley-warm-up, app-key = k, master-key = m }]",
         "parley-warm-up",

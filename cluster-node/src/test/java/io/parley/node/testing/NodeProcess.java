@@ -140,6 +140,7 @@ public final class NodeProcess implements AutoCloseable {
     // The fault tests measure what clients see from the moment a node answers: no warm-up logins
     // (WarmUpIT and ParleyScriptIT run them).
     properties.put("parley.warm-up.logins", "0");
+    properties.put("parley.warm-up.messages", "0");
     properties.putAll(spec.settings());
     properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
     command.addAll(List.of("-cp", classpath(), "io.parley.node.Main"));

@@ -124,7 +124,8 @@ public final class TestNode implements AutoCloseable {
         "parley.limits.receipts-per-minute = 0",
         "parley.limits.logins-per-address-per-minute = 0",
         // No warm-up logins before each test node is ready (WarmUpIT runs them).
-        "parley.warm-up.logins = 0");
+        "parley.warm-up.logins = 0",
+        "parley.warm-up.messages = 0");
   }
 
   private void awaitUp(Duration timeout) throws InterruptedException {

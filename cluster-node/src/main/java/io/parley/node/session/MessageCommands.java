@@ -38,10 +38,8 @@ public final class MessageCommands {
   private final HistoryCommands history;
   private final LoginCatchUp catchUp;
 
-  private MessageCommands(
-      ActorContext<SessionActor.Command> context,
-      ActorRef<Delivery> inbox,
-      String sourceIp,
+  /** What every session's translators share: the node's entities, stores and settings. */
+  private record Node(
       Function<String, EntityRef<Conversation.Command>> entities,
       ConversationIndex index,
       HistoryReader history,
@@ -50,13 +48,38 @@ public final class MessageCommands {
       Duration askTimeout,
       Duration ackWindow,
       Clock clock) {
+
+    Factory factory() {
+      return (context, inbox, sourceIp) -> new MessageCommands(context, inbox, sourceIp, this);
+    }
+  }
+
+  private MessageCommands(
+      ActorContext<SessionActor.Command> context,
+      ActorRef<Delivery> inbox,
+      String sourceIp,
+      Node node) {
     this.sends =
-        new SendCommands(context, inbox, sourceIp, entities, settings, limits, askTimeout, clock);
-    this.receipts = new ReceiptCommands(context, inbox, entities, limits, askTimeout, ackWindow);
-    this.history = new HistoryCommands(context.getSelf(), history);
+        new SendCommands(
+            context,
+            inbox,
+            sourceIp,
+            node.entities(),
+            node.settings(),
+            node.limits(),
+            node.askTimeout(),
+            node.clock());
+    this.receipts =
+        new ReceiptCommands(
+            context, inbox, node.entities(), node.limits(), node.askTimeout(), node.ackWindow());
+    this.history = new HistoryCommands(context.getSelf(), node.history());
     this.catchUp =
         new LoginCatchUp(
-            context.getSelf(), index, new Conversations(entities, askTimeout), settings, clock);
+            context.getSelf(),
+            node.index(),
+            new Conversations(node.entities(), node.askTimeout()),
+            node.settings(),
+            node.clock());
   }
 
   public static Factory sharded(
@@ -70,15 +93,16 @@ public final class MessageCommands {
       Clock clock) {
     Function<String, EntityRef<Conversation.Command>> entities =
         id -> sharding.entityRefFor(Conversation.ENTITY_KEY, id);
-    return factory(
-        entities,
-        index,
-        new HistoryReader(entities, store, askTimeout),
-        settings,
-        limits,
-        askTimeout,
-        ackWindow,
-        clock);
+    return new Node(
+            entities,
+            index,
+            new HistoryReader(entities, store, askTimeout),
+            settings,
+            limits,
+            askTimeout,
+            ackWindow,
+            clock)
+        .factory();
   }
 
   /**
@@ -91,31 +115,8 @@ public final class MessageCommands {
       Duration askTimeout,
       Duration ackWindow,
       Clock clock) {
-    return factory(entities, null, null, settings, Limits.DEFAULT, askTimeout, ackWindow, clock);
-  }
-
-  private static Factory factory(
-      Function<String, EntityRef<Conversation.Command>> entities,
-      ConversationIndex index,
-      HistoryReader history,
-      ConversationSettings settings,
-      Limits limits,
-      Duration askTimeout,
-      Duration ackWindow,
-      Clock clock) {
-    return (context, inbox, sourceIp) ->
-        new MessageCommands(
-            context,
-            inbox,
-            sourceIp,
-            entities,
-            index,
-            history,
-            settings,
-            limits,
-            askTimeout,
-            ackWindow,
-            clock);
+    return new Node(entities, null, null, settings, Limits.DEFAULT, askTimeout, ackWindow, clock)
+        .factory();
   }
 
   /** direct, patch/modify; will messages. */

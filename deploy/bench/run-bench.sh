@@ -12,7 +12,7 @@
 #   --rebuild    rebuild Parley even if its jars exist
 #
 # Builds Parley with `mvn package` (never install) when its jars are missing, and the loadgen jar, starts a private
-# run (PARLEY_HOME under /tmp, HTTP 18080, CQL 19042, Cassandra storage 17000, remoting 45520: never the ports of a
+# run (PARLEY_HOME under /tmp, HTTP 18080, CQL 19042, Cassandra storage 17000, remoting 17520: never the ports of a
 # developer's run or of the tests; PARLEY_BENCH_*_PORT move them), restarts it before every row, samples node and
 # Cassandra CPU, and prints one markdown table. Loopback only. Every wait is bounded; everything started is stopped on exit, error or Ctrl-C.
 # Exit status: non-zero when the run failed or a row produced no result line.
@@ -43,11 +43,11 @@ want() { [[ " $only " == *" $1 "* ]]; }
 # Private ports and state: a developer's `parley up` uses 8080 / 9042 / 7000 / 25520 (and 35520 was seen in use
 # by a hand-made run); the environment can move them.
 HTTP_PORT="${PARLEY_BENCH_HTTP_PORT:-18080}" CQL_PORT="${PARLEY_BENCH_CQL_PORT:-19042}"
-STORAGE_PORT="${PARLEY_BENCH_STORAGE_PORT:-17000}" REMOTE_BASE="${PARLEY_BENCH_REMOTE_PORT:-45520}"
+STORAGE_PORT="${PARLEY_BENCH_STORAGE_PORT:-17000}" REMOTE_BASE="${PARLEY_BENCH_REMOTE_PORT:-17520}"
 APP_ID="${PARLEY_APP_ID:-parley-dev}" APP_KEY="${PARLEY_APP_KEY:-parley-dev-key}"
 unset PARLEY_HTTP_INTERFACE PARLEY_REMOTE_HOST   # the node must bind 127.0.0.1 whatever the caller's environment
 export PARLEY_REMOTE_PORT_BASE="$REMOTE_BASE" PARLEY_CASSANDRA_STORAGE_PORT="$STORAGE_PORT"
-export PARLEY_MANAGEMENT_PORT_BASE="${PARLEY_BENCH_MANAGEMENT_PORT:-47626}" PARLEY_METRICS_PORT_BASE="${PARLEY_BENCH_METRICS_PORT:-49464}"
+export PARLEY_MANAGEMENT_PORT_BASE="${PARLEY_BENCH_MANAGEMENT_PORT:-17626}" PARLEY_METRICS_PORT_BASE="${PARLEY_BENCH_METRICS_PORT:-17464}"
 # The load generator is one address sending far beyond one user's rates: per-client rates and the per-address
 # login rate (README "Limits and rates") are off for the measured node.
 export PARLEY_DIRECT_PER_MINUTE=0 PARLEY_HISTORY_PER_MINUTE=0 PARLEY_OPS_PER_MINUTE=0 PARLEY_LOGINS_PER_ADDRESS_PER_MINUTE=0

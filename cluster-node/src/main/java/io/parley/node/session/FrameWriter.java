@@ -43,9 +43,9 @@ final class FrameWriter {
   }
 
   /**
-   * {@code commands} to the socket as one batch (a v1 login's offline queue: up to
-   * offline-conversations × offline-messages-per-conversation frames, back to back), so that the
-   * burst counts once against the socket's outbound buffer instead of closing it as a slow reader.
+   * {@code commands} to the socket as one batch (a v1 login's offline queue comes in batches of
+   * {@code LoginCatchUp.OFFLINE_BATCH} frames, back to back), so that the burst counts once per
+   * batch against the socket's outbound buffer instead of closing it as a slow reader.
    */
   void writeAll(List<GenericCommand> commands) {
     List<Frame> frames = new ArrayList<>(commands.size());

@@ -183,8 +183,8 @@ final class WarmUp {
                     result.took().toMillis());
               } else {
                 LOG.warn(
-                    "Warm-up: {} logins done and {} messages received in {} ms ({} logins"
-                        + " not done, first failure: {}); ready anyway",
+                    "Warm-up: {} logins into this node and {} messages received in {} ms; {} logins"
+                        + " not done, first failure: {}; ready anyway",
                     result.ok(),
                     result.messages(),
                     result.took().toMillis(),

@@ -118,7 +118,9 @@ class ParleyScriptIT {
       assertTrue(up.contains("WebSocket ws://127.0.0.1:" + (http + 1) + "/"), up);
       assertTrue(up.contains("App key:    parley-dev-key"), up);
       assertTrue(up.contains("Signatures: none (development: anyone can log in as any client"), up);
-      // `up` returns once every node reports ready, which is after its warm-up logins.
+      // `up` returns once every node reports ready, which is after its warm-up (logged as done, or
+      // with a warning naming a step that failed: a warm-up is best effort; the second node's
+      // starts while the first node's shards move to it).
       for (int node = 1; node <= 2; node++) {
         Path log = home.resolve("logs").resolve("node-" + node + ".log");
         assertTrue(

@@ -35,7 +35,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -241,11 +240,10 @@ final class WarmUp {
                   for (int n = next.getAndIncrement();
                       n < count && goOn();
                       n = next.getAndIncrement()) {
-                    String failure = login(uri, app, tokens, "warm-up-" + n, callTimeout);
-                    if (failure == null) {
+                    try (ImClient client = open(Subprotocol.PROTOBUF_3, "warm-up-" + n)) {
                       ok.incrementAndGet();
-                    } else {
-                      firstFailure.compareAndSet(null, failure);
+                    } catch (RuntimeException e) {
+                      firstFailure.compareAndSet(null, e.toString());
                     }
                   }
                 },
@@ -273,18 +271,37 @@ final class WarmUp {
       return CompletableFuture.allOf(talkers.toArray(CompletableFuture[]::new));
     }
 
-    void settle() {
-      WarmUp.settle(this::goOn);
+    /** A client of the warm-up app logged in over {@code protocol}; the caller closes it. */
+    ImClient open(Subprotocol protocol, String clientId) {
+      return WarmUp.open(uri, protocol, app, tokens, clientId, callTimeout);
     }
-  }
 
-  /** One login and logout; null if it worked, else why not. */
-  private static String login(
-      URI uri, NodeSettings.App app, SessionTokens tokens, String clientId, Duration timeout) {
-    try (ImClient client = open(uri, Subprotocol.PROTOBUF_3, app, tokens, clientId, timeout)) {
-      return null;
-    } catch (RuntimeException e) {
-      return e.toString();
+    /**
+     * Waits until the JIT compilers have caught up with what the warm-up ran: on 2 cores the
+     * optimizing compiler falls behind while the warm-up keeps both cores busy, and would otherwise
+     * compile the hot path under the first real clients. Done once a {@link #SETTLE_STEP} passes
+     * with the compilers busy less than a tenth of it (or time is up).
+     */
+    void settle() {
+      java.lang.management.CompilationMXBean jit =
+          java.lang.management.ManagementFactory.getCompilationMXBean();
+      if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+        return;
+      }
+      long before = jit.getTotalCompilationTime();
+      while (goOn()) {
+        try {
+          Thread.sleep(SETTLE_STEP.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        long now = jit.getTotalCompilationTime();
+        if (now - before < SETTLE_STEP.toMillis() / 10) {
+          return;
+        }
+        before = now;
+      }
     }
   }
 
@@ -361,14 +378,7 @@ final class WarmUp {
           }
           String tag = traffic.nonce + " " + traffic.rounds.incrementAndGet();
           send(from, sender, cid, tag + " away", timeout);
-          try (ImClient to =
-              open(
-                  traffic.uri,
-                  Subprotocol.PROTOBUF_1,
-                  traffic.app,
-                  traffic.tokens,
-                  receiver,
-                  timeout)) {
+          try (ImClient to = traffic.open(Subprotocol.PROTOBUF_1, receiver)) {
             send(from, sender, cid, tag + " live", timeout);
             traffic.delivered.addAndGet(receive(to, receiver, tag + " live", timeout));
           }
@@ -428,6 +438,7 @@ final class WarmUp {
    * and then none for {@link #DRAIN}; returns how many messages it got.
    */
   private static int receive(ImClient to, String receiver, String last, Duration timeout) {
+    String lastMessage = textMessage(last);
     int got = 0;
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean seenLast = false;
@@ -451,40 +462,12 @@ final class WarmUp {
                       .setCid(command.getDirectMessage().getCid())
                       .setMid(command.getDirectMessage().getId()))
               .build());
-      seenLast |= command.getDirectMessage().getMsg().equals(textMessage(last));
+      seenLast |= command.getDirectMessage().getMsg().equals(lastMessage);
     }
     if (!seenLast) {
       throw new ImClient.TimedOut("the warm-up receiver's last message did not come");
     }
     return got;
-  }
-
-  /**
-   * Waits until the JIT compilers have caught up with what the warm-up ran: on 2 cores the
-   * optimizing compiler falls behind while the warm-up keeps both cores busy, and would otherwise
-   * compile the hot path under the first real clients. Done once a {@link #SETTLE_STEP} passes with
-   * the compilers busy less than a tenth of it (or the warm-up's time is up).
-   */
-  private static void settle(BooleanSupplier goOn) {
-    java.lang.management.CompilationMXBean jit =
-        java.lang.management.ManagementFactory.getCompilationMXBean();
-    if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
-      return;
-    }
-    long before = jit.getTotalCompilationTime();
-    while (goOn.getAsBoolean()) {
-      try {
-        Thread.sleep(SETTLE_STEP.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-      long now = jit.getTotalCompilationTime();
-      if (now - before < SETTLE_STEP.toMillis() / 10) {
-        return;
-      }
-      before = now;
-    }
   }
 
   /** A text message as the SDKs send it. */

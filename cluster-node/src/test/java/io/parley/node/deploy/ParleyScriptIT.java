@@ -22,12 +22,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The README's run command, for real: {@code deploy/local/parley up --nodes 2 --detach} starts its
  * own Cassandra and two nodes that form one cluster, prints the URLs, serves clients on both nodes,
  * and {@code parley down} stops everything it started.
  */
+// Its own Cassandra and node processes on free ports: it runs beside the module's other integration
+// tests (failsafe's JUnit configuration).
+@Execution(ExecutionMode.CONCURRENT)
 class ParleyScriptIT {
 
   private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
@@ -39,7 +44,6 @@ class ParleyScriptIT {
             HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  /** A free port whose next one is free too: the base of two nodes' ports. */
   /** {@code parley_messages_in_total} as the node with metrics port {@code port} reports it. */
   private static double messagesIn(int port) throws Exception {
     HttpResponse<String> scrape = get("http://127.0.0.1:" + port + "/metrics");
@@ -51,6 +55,7 @@ class ParleyScriptIT {
     return Double.parseDouble(value.group(1));
   }
 
+  /** A free port whose next one is free too: the base of two nodes' ports. */
   private static int freePair() {
     int port = LocalCassandra.freePort();
     while (!LocalCassandra.isPortFree(port + 1)) {

@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.parley.deploy.cassandra.LocalCassandra;
 import io.parley.node.testing.NodeProcess;
 import io.parley.node.testing.SharedCassandra;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.parallel.Isolated;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Cassandra stopped for 20 s under traffic, then started again: every send during the outage is
@@ -19,9 +20,10 @@ import org.junit.jupiter.api.parallel.Isolated;
  * the three node JVMs stay up, and afterwards every conversation works again without restarting
  * anything; nothing acknowledged is lost.
  */
-// It stops the Cassandra every other integration test uses: nothing runs beside it.
-@Isolated
-@ExtendWith(SharedCassandra.class)
+// Mostly waiting (traffic at 5 messages/s, Cassandra down for 20 s), with its own Cassandra and
+// node processes: it runs beside the module's other integration tests (failsafe's JUnit
+// configuration), as the other fault tests do.
+@Execution(ExecutionMode.CONCURRENT)
 class CassandraOutageIT {
 
   /** The session's ask timeout (application.conf) plus scheduling slack on a loaded machine. */
@@ -30,10 +32,23 @@ class CassandraOutageIT {
   @Test
   void sends_during_a_cassandra_outage_are_refused_in_time_and_everything_works_afterwards()
       throws Exception {
-    LocalCassandra cassandra = SharedCassandra.get();
-    try (ProcessCluster cluster =
-            new ProcessCluster(NodeProcess.Spec.loopback("outage", 3, Map.of())).start();
-        Traffic traffic = new Traffic(cluster::uris)) {
+    // Its own Cassandra, with the run's keyspace and schema: the one the other tests use stays up.
+    LocalCassandra cassandra =
+        LocalCassandra.builder()
+            .workDir(Files.createTempDirectory("parley-outage-cassandra-"))
+            .cqlPort(LocalCassandra.freePort())
+            .storagePort(LocalCassandra.freePort())
+            .heap("512m")
+            .build()
+            .start();
+    SharedCassandra.applySchema(cassandra.contactPoint(), SharedCassandra.keyspace());
+    List<NodeProcess.Spec> specs =
+        NodeProcess.Spec.loopback("outage", 3, Map.of()).stream()
+            .map(spec -> spec.withContactPoint(cassandra.contactPoint()))
+            .toList();
+    try (cassandra;
+        ProcessCluster cluster = new ProcessCluster(specs).start();
+        Traffic traffic = new Traffic(cluster::uris, cassandra.contactPoint())) {
       List<Traffic.Peer> peers = new ArrayList<>();
       for (int n = 0; n < 6; n++) {
         peers.add(traffic.peer("outage" + n, n % 3));
@@ -84,10 +99,6 @@ class CassandraOutageIT {
           .collect(Duration.ofSeconds(3))
           .assertLossFree()
           .assertAnsweredWithin(ANSWER_LIMIT);
-    } finally {
-      if (!cassandra.isRunning()) {
-        cassandra.start();
-      }
     }
   }
 }

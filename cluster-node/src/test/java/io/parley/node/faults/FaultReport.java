@@ -64,7 +64,7 @@ final class FaultReport {
     List<String> problems = new ArrayList<>();
     for (Map.Entry<String, List<Traffic.Message>> entry : sentByCid.entrySet()) {
       Map<String, Integer> stored = new HashMap<>();
-      Traffic.storedTexts(entry.getKey()).forEach(text -> stored.merge(text, 1, Integer::sum));
+      traffic.storedTexts(entry.getKey()).forEach(text -> stored.merge(text, 1, Integer::sum));
       for (Traffic.Message message : entry.getValue().stream().distinct().toList()) {
         int rows = stored.getOrDefault(message.text(), 0);
         if (traffic.acked.containsKey(message.text()) && rows == 0) {

@@ -129,7 +129,7 @@ final class JsFaultClient {
       String cid = message.get("cid").asText();
       String text = message.get("text").asText();
       long rows =
-          stored.computeIfAbsent(cid, Traffic::storedTexts).stream().filter(text::equals).count();
+          stored.computeIfAbsent(cid, traffic::storedTexts).stream().filter(text::equals).count();
       assertEquals(
           1, rows, "the JS SDK's acknowledged message " + text + " is stored exactly once");
       traffic.acked.put(text, new Traffic.Message(id, cid, text, null));

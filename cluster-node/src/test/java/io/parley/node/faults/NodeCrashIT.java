@@ -76,7 +76,7 @@ class NodeCrashIT {
             resender.sendUntilAcked(cid, "h8 " + cid, "h8-dt-" + cid, Duration.ofSeconds(30));
         assertEquals(
             first.getValue(), again, "the resend after the crash is answered with the original id");
-        assertEquals(1, Traffic.storedTexts(cid).size(), "stored once: " + cid);
+        assertEquals(1, traffic.storedTexts(cid).size(), "stored once: " + cid);
       }
       System.out.println(
           "[node crash] "

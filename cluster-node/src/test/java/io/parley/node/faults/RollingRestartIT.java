@@ -82,7 +82,7 @@ class RollingRestartIT {
             "a resend after every node restarted gets the original id: " + cid);
         assertEquals(
             1,
-            Traffic.storedTexts(cid).stream().filter(("h8 " + cid)::equals).count(),
+            traffic.storedTexts(cid).stream().filter(("h8 " + cid)::equals).count(),
             "the resend is not stored again: " + cid);
       }
       System.out.println(

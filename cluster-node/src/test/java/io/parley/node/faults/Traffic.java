@@ -77,9 +77,17 @@ final class Traffic implements AutoCloseable {
   private volatile boolean sending;
   private volatile boolean closed;
   final String run = UUID.randomUUID().toString().substring(0, 6);
+  private final String contactPoint;
 
+  /** The nodes store in the shared Cassandra. */
   Traffic(Supplier<List<URI>> nodes) {
+    this(nodes, io.parley.node.testing.SharedCassandra.contactPoint());
+  }
+
+  /** The nodes store in the Cassandra at {@code contactPoint}, where the report reads them back. */
+  Traffic(Supplier<List<URI>> nodes, String contactPoint) {
     this.nodes = nodes;
+    this.contactPoint = contactPoint;
   }
 
   /** A client logged in on node {@code home}, not sending yet. */
@@ -597,8 +605,8 @@ final class Traffic implements AutoCloseable {
    * The text of every row stored for {@code cid}, read from Cassandra: a text twice is a message
    * stored twice.
    */
-  static List<String> storedTexts(String cid) {
-    return io.parley.node.testing.StoredMessages.rows(APP, cid).stream()
+  List<String> storedTexts(String cid) {
+    return io.parley.node.testing.StoredMessages.rows(contactPoint, APP, cid).stream()
         .map(Traffic::textOf)
         .toList();
   }

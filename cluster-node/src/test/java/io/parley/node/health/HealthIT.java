@@ -21,6 +21,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Health that means something, on a real node with its own Cassandra (not the module's shared one,
@@ -29,6 +31,9 @@ import org.junit.jupiter.api.Test;
  * back; {@code /alive} stays true throughout, since restarting the node would not bring Cassandra
  * back. After recovery the node serves a message again.
  */
+// Its own Cassandra (which it stops and starts) and its own node: it runs beside the module's other
+// integration tests (failsafe's JUnit configuration).
+@Execution(ExecutionMode.CONCURRENT)
 class HealthIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);

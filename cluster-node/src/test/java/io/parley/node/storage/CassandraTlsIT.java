@@ -22,6 +22,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * M8: a Cassandra that only speaks TLS on its CQL port (client_encryption_options, started by the
@@ -30,6 +32,9 @@ import org.junit.jupiter.api.Test;
  * reads messages through it (journal, snapshots and message table alike); a node with TLS on but no
  * truststore refuses to start and says which variables to set.
  */
+// Its own Cassandra on free ports, and its own nodes: it runs beside the module's other integration
+// tests (failsafe's JUnit configuration).
+@Execution(ExecutionMode.CONCURRENT)
 class CassandraTlsIT {
 
   private static final Duration WAIT = Duration.ofSeconds(20);

@@ -15,9 +15,17 @@ public final class Cql implements BeforeAllCallback, AfterAllCallback {
 
   private CqlSession session;
 
-  /** A new session; the caller closes it. */
+  /** A new session on the shared Cassandra; the caller closes it. */
   public static CqlSession connect() {
-    String[] hostPort = SharedCassandra.contactPoint().split(":");
+    return connect(SharedCassandra.contactPoint());
+  }
+
+  /**
+   * A new session on the Cassandra at {@code contactPoint} ({@code host:port}); the caller closes
+   * it.
+   */
+  public static CqlSession connect(String contactPoint) {
+    String[] hostPort = contactPoint.split(":");
     return CqlSession.builder()
         .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
         .withLocalDatacenter("datacenter1")

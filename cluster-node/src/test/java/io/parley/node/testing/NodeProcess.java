@@ -61,6 +61,11 @@ public final class NodeProcess implements AutoCloseable {
           .toList();
     }
 
+    /** The same node, storing in the Cassandra at {@code contactPoint} ({@code host:port}). */
+    public Spec withContactPoint(String contactPoint) {
+      return new Spec(name, host, http, remote, seeds, netns, contactPoint, settings);
+    }
+
     public URI webSocketUri() {
       return URI.create("ws://" + host + ":" + http + "/");
     }

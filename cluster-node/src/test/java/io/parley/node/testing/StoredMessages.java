@@ -7,7 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** Reads the message table of the shared test Cassandra directly, as an operator would check it. */
+/** Reads the message table of a test Cassandra directly, as an operator would check it. */
 public final class StoredMessages {
 
   private StoredMessages() {}
@@ -22,7 +22,15 @@ public final class StoredMessages {
    * twice.
    */
   public static List<String> rows(String appId, String cid) {
-    try (CqlSession session = Cql.connect()) {
+    return rows(SharedCassandra.contactPoint(), appId, cid);
+  }
+
+  /**
+   * As {@link #rows(String, String)}, in the Cassandra at {@code contactPoint} (the run's
+   * keyspace).
+   */
+  public static List<String> rows(String contactPoint, String appId, String cid) {
+    try (CqlSession session = Cql.connect(contactPoint)) {
       List<String> texts = new ArrayList<>();
       for (Row row :
           session.execute(

@@ -32,6 +32,10 @@ class JsonSeedIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration QUIET = Duration.ofMillis(1500);
+
+  /** How long a client looked at after the step's quiet moment is still read. */
+  private static final Duration LAST_LOOK = Duration.ofMillis(100);
+
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
   private final String run = UUID.randomUUID().toString().substring(0, 6);
   private final Map<String, RawWebSocket> sockets = new LinkedHashMap<>();
@@ -40,6 +44,9 @@ class JsonSeedIT {
   private final Map<String, java.util.ArrayDeque<JsonNode>> backlog = new java.util.HashMap<>();
 
   private int nextI = -65535;
+
+  /** When the current step's pushes have had {@link #QUIET} to arrive; 0 until it is looked at. */
+  private long stepQuietAt;
 
   @AfterEach
   void closeSockets() throws IOException {
@@ -79,6 +86,7 @@ class JsonSeedIT {
    */
   private JsonNode request(String name, String frame) throws Exception {
     int i = nextI++;
+    stepQuietAt = 0;
     sockets.get(name).sendText(frame.substring(0, frame.length() - 1) + ",\"i\":" + i + "}");
     while (true) {
       JsonNode reply = read(name, Duration.ofSeconds(15));
@@ -107,12 +115,20 @@ class JsonSeedIT {
     return JSON.readTree(frame.text());
   }
 
-  /** The conv events {@code name} receives until it has been quiet for a while, as raw JSON. */
+  /**
+   * The conv events {@code name} has received since the last request, as raw JSON. Every client of
+   * a step is read until the same moment, {@link #QUIET} after the step's first look: a push the
+   * step causes has that long to arrive, and the clients looked at later do not wait again.
+   */
   private List<JsonNode> events(String name) throws Exception {
+    if (stepQuietAt == 0) {
+      stepQuietAt = System.nanoTime() + QUIET.toNanos();
+    }
     List<JsonNode> events = new ArrayList<>();
     while (true) {
+      long left = Math.max(stepQuietAt - System.nanoTime(), LAST_LOOK.toNanos());
       try {
-        events.add(next(name, QUIET));
+        events.add(next(name, Duration.ofNanos(left)));
       } catch (SocketTimeoutException quiet) {
         return events;
       }

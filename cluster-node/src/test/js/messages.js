@@ -12,6 +12,7 @@
  *        receive:         --client ID --cid CID --count N
  *        send:            --client ID --cid CID [--text T ...] [--emoji T ...]
  *        silenced-send:   --client ID --cid CID [--wait-ms N]
+ *                         [--silence-api URL --master-key K --silence-ttl S] (silences itself once logged in)
  *
  * Scenarios: text, typed, offline-send, offline-receive, history, receipt, read-receipts, temporary, chatroom, will,
  * patch, shared-order, receive, send, receive-patches (as receive, then one edit and one recall)
@@ -1036,6 +1037,17 @@ const SCENARIO_FUNCTIONS = {
     const entry = await h.login(name, 0, { exactId: args.client });
     h.begin('silenced-send');
     const conversation = await conversationOf(h, entry, args.cid);
+    if (args['silence-api']) {
+      // As an app server would: POST .../temporary-silenceds with the master key, now that the client is in.
+      facts.silencedAt = Date.now();
+      const res = await fetch(`${args['silence-api']}/1.2/rtm/conversations/${args.cid}/temporary-silenceds`, {
+        method: 'POST',
+        headers: { 'X-LC-Id': args['app-id'], 'X-LC-Key': `${args['master-key']},master`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ client_id: args.client, ttl: Number(args['silence-ttl']) }),
+      });
+      facts.silence = { status: res.status, body: await res.text() };
+      if (res.status !== 200) throw namedError('SILENCE', `temporary-silenceds answered ${res.status}`);
+    }
     facts.refusals = [];
     const end = Date.now() + h.waitMs;
     for (let n = 0; ; n++) {

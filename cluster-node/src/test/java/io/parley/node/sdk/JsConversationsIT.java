@@ -25,8 +25,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -41,7 +47,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * WebSocket.
  *
  * <p>Each scenario runs once per variant; the test methods assert different facts of that one run
- * (cached).
+ * (cached). The runs mostly wait for quiet after each step, so they start together before the first
+ * test, three at a time.
  */
 class JsConversationsIT {
 
@@ -49,41 +56,92 @@ class JsConversationsIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path DIR =
       Path.of(System.getProperty("parley.js.dir", "src/test/js")).toAbsolutePath();
-  private static final Map<String, JsonNode> RUNS = new ConcurrentHashMap<>();
+  private static final Map<String, CompletableFuture<JsonNode>> RUNS = new ConcurrentHashMap<>();
+
+  /** Three runs at a time: each is a Node.js process with up to five SDK clients. */
+  private static final ExecutorService RUNNERS =
+      Executors.newFixedThreadPool(
+          3,
+          task -> {
+            Thread thread = new Thread(task, "conversations.js");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
 
   // ------------------------------------------------------------------------------------------------------------
   // running conversations.js
 
   /**
+   * Starts every run the tests below read (a run not listed here starts when a test first reads
+   * it).
+   */
+  @BeforeAll
+  static void startEveryRun() {
+    for (String scenario :
+        List.of("private-chat", "group-query", "roles", "chatroom", "self-join")) {
+      start(scenario, 4, true, false);
+      start(scenario, 5, true, false);
+    }
+    start("seed-tables", 4, true, false);
+    start("seed-tables", 5, true, false);
+    start("seed-tables", 5, false, true);
+    start("reliable-notifications", 5, true, false);
+  }
+
+  @AfterAll
+  static void stopRunners() {
+    RUNNERS.shutdownNow();
+  }
+
+  /**
    * The scenario's result for this variant: run once, then shared by every test that asserts on it.
    */
   private static JsonNode scenario(String scenario, int sdk, boolean binary, boolean shared) {
-    String key = scenario + "/" + sdk + "/" + binary + "/" + shared;
-    JsonNode result =
-        RUNS.computeIfAbsent(
-            key,
-            k -> {
-              List<String> args =
-                  new ArrayList<>(
-                      List.of(
-                          "--sdk",
-                          Integer.toString(sdk),
-                          "--rtm",
-                          CLUSTER.first().webSocketUri() + "," + CLUSTER.second().webSocketUri(),
-                          "--run",
-                          UUID.randomUUID().toString().substring(0, 6)));
-              if (!binary) {
-                args.add("--no-binary");
-              }
-              if (shared) {
-                args.add("--share-connection");
-              }
-              return run(scenario, args);
-            });
+    JsonNode result;
+    try {
+      result = start(scenario, sdk, binary, shared).join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw e;
+    }
     assertTrue(
         result.path("ok").asBoolean(), () -> scenario + " (sdk " + sdk + ") failed: " + result);
     return result;
+  }
+
+  /** The run of this variant, started now unless it already was. */
+  private static CompletableFuture<JsonNode> start(
+      String scenario, int sdk, boolean binary, boolean shared) {
+    String key = scenario + "/" + sdk + "/" + binary + "/" + shared;
+    return RUNS.computeIfAbsent(
+        key,
+        k ->
+            CompletableFuture.supplyAsync(
+                () -> {
+                  List<String> args =
+                      new ArrayList<>(
+                          List.of(
+                              "--sdk",
+                              Integer.toString(sdk),
+                              "--rtm",
+                              CLUSTER.first().webSocketUri()
+                                  + ","
+                                  + CLUSTER.second().webSocketUri(),
+                              "--run",
+                              UUID.randomUUID().toString().substring(0, 6)));
+                  if (!binary) {
+                    args.add("--no-binary");
+                  }
+                  if (shared) {
+                    args.add("--share-connection");
+                  }
+                  return run(scenario, args);
+                },
+                RUNNERS));
   }
 
   private static JsonNode scenario(String scenario, int sdk) {

@@ -104,7 +104,16 @@ class WarmUpIT {
         if (start == 1) {
           first = conversations;
         } else {
-          assertEquals(first, conversations, "the same conversations at every start");
+          // Pairs take rounds as they come free: on a busy machine a pair idle at the first start
+          // may get a round at the second, and only then has a conversation. Every pair that had
+          // one
+          // keeps it (a second one of a pair fails warmUpConversations).
+          assertTrue(
+              conversations.containsAll(first),
+              "the same conversation per pair at every start: "
+                  + first
+                  + ", then "
+                  + conversations);
         }
         for (String cid : conversations) {
           assertEquals(0, historyRows(cid), "history of " + cid + " after start " + start);

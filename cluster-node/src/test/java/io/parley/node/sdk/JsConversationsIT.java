@@ -34,6 +34,8 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -50,6 +52,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * (cached). The runs mostly wait for quiet after each step, so they start together before the first
  * test, three at a time.
  */
+// Its own two nodes, clients with run-unique ids and no app-wide counts; its Node.js clients mostly
+// wait for quiet: it runs beside the module's other integration tests (failsafe's JUnit
+// configuration).
+@Execution(ExecutionMode.CONCURRENT)
 class JsConversationsIT {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(60);

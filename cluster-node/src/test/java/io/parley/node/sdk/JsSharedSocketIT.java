@@ -12,6 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,6 +26,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * push, and the SDK must resolve Amy's promise before it emits Ben's event ({@code messages.js
  * shared-order}).
  */
+// Its own two nodes, clients with run-unique ids and no app-wide counts; its Node.js clients mostly
+// wait for quiet: it runs beside the module's other integration tests (failsafe's JUnit
+// configuration).
+@Execution(ExecutionMode.CONCURRENT)
 class JsSharedSocketIT {
 
   private static final Map<Integer, CompletableFuture<JsonNode>> RUNS = new ConcurrentHashMap<>();

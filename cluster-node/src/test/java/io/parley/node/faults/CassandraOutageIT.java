@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.parley.deploy.cassandra.LocalCassandra;
 import io.parley.node.testing.NodeProcess;
 import io.parley.node.testing.SharedCassandra;
-import java.nio.file.Files;
+import io.parley.node.testing.TestCassandras;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
@@ -33,14 +34,7 @@ class CassandraOutageIT {
   void sends_during_a_cassandra_outage_are_refused_in_time_and_everything_works_afterwards()
       throws Exception {
     // Its own Cassandra, with the run's keyspace and schema: the one the other tests use stays up.
-    LocalCassandra cassandra =
-        LocalCassandra.builder()
-            .workDir(Files.createTempDirectory("parley-outage-cassandra-"))
-            .cqlPort(LocalCassandra.freePort())
-            .storagePort(LocalCassandra.freePort())
-            .heap("512m")
-            .build()
-            .start();
+    LocalCassandra cassandra = TestCassandras.start("outage", "512m", UnaryOperator.identity());
     SharedCassandra.applySchema(cassandra.contactPoint(), SharedCassandra.keyspace());
     List<NodeProcess.Spec> specs =
         NodeProcess.Spec.loopback("outage", 3, Map.of()).stream()

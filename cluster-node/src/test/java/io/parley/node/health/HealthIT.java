@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.deploy.cassandra.LocalCassandra;
+import io.parley.node.testing.TestCassandras;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
 import io.parley.protocol.client.Commands;
@@ -13,11 +14,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,15 +52,7 @@ class HealthIT {
 
   @BeforeAll
   static void start() throws Exception {
-    Path workDir = Files.createTempDirectory("parley-health-cassandra-");
-    cassandra =
-        LocalCassandra.builder()
-            .workDir(workDir)
-            .cqlPort(LocalCassandra.freePort())
-            .storagePort(LocalCassandra.freePort())
-            .heap("512m")
-            .build()
-            .start();
+    cassandra = TestCassandras.start("health", "512m", UnaryOperator.identity());
     TestNode.Ports ports = TestNode.Ports.free();
     node = TestNode.start(ports, ports, "", cassandra.contactPoint());
   }

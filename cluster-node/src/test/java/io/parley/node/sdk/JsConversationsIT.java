@@ -74,7 +74,7 @@ class JsConversationsIT {
             return thread;
           });
 
-  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
+  @RegisterExtension static final NodeCluster CLUSTER = NodeCluster.own(2, "");
 
   // ------------------------------------------------------------------------------------------------------------
   // running conversations.js

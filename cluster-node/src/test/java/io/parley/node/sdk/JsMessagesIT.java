@@ -72,7 +72,7 @@ class JsMessagesIT {
       new LinkedHashMap<>();
   private static final Map<String, JsonNode> RECEIVED_AFTER_RESTART = new LinkedHashMap<>();
   private static ExecutorService pool;
-  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2, NODE_CONFIG);
+  @RegisterExtension static final NodeCluster CLUSTER = NodeCluster.own(2, NODE_CONFIG);
 
   @BeforeAll
   static void runEveryScenario() {

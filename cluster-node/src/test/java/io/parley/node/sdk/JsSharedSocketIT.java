@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class JsSharedSocketIT {
 
   private static final Map<Integer, CompletableFuture<JsonNode>> RUNS = new ConcurrentHashMap<>();
-  @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);
+  @RegisterExtension static final NodeCluster CLUSTER = NodeCluster.own(2, "");
 
   @BeforeAll
   static void runTheScenarios() {

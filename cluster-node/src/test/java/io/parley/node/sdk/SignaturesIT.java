@@ -69,7 +69,7 @@ class SignaturesIT {
 
   @RegisterExtension
   static final NodeCluster CLUSTER =
-      new NodeCluster(
+      NodeCluster.own(
           2,
           String.join(
               "\n",

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.deploy.cassandra.LocalCassandra;
 import io.parley.node.testing.NodeProcess;
+import io.parley.node.testing.TestCassandras;
 import io.parley.node.testing.TestClients;
 import io.parley.node.testing.TestNode;
 import io.parley.node.testing.TestTls;
@@ -14,7 +15,6 @@ import io.parley.protocol.client.ImClient;
 import io.parley.protocol.wire.CommandType;
 import io.parley.protocol.wire.GenericCommand;
 import io.parley.protocol.wire.LogsCommand;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,14 +45,11 @@ class CassandraTlsIT {
   static void start() throws Exception {
     tls = TestTls.create();
     cassandra =
-        LocalCassandra.builder()
-            .workDir(Files.createTempDirectory("parley-tls-cassandra-"))
-            .cqlPort(LocalCassandra.freePort())
-            .storagePort(LocalCassandra.freePort())
-            .heap("512m")
-            .clientTls(new LocalCassandra.ClientTls(tls.keystore(), tls.password()))
-            .build()
-            .start();
+        TestCassandras.start(
+            "tls",
+            "512m",
+            builder ->
+                builder.clientTls(new LocalCassandra.ClientTls(tls.keystore(), tls.password())));
   }
 
   @AfterAll

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <pre>{@code
  * @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(2);            // shared
  * @RegisterExtension static final NodeCluster CLUSTER = new NodeCluster(1, "parley.x = 4");
- * @RegisterExtension static final NodeCluster CLUSTER = NodeCluster.isolated(2, "");   // private
+ * @RegisterExtension static final NodeCluster CLUSTER = NodeCluster.own(2, "");        // its own
+ * @RegisterExtension static final NodeCluster CLUSTER = NodeCluster.isolated(2, "");   // alone
  * }</pre>
  *
  * <p>A cluster is declared by its size and the few settings the class overrides (HOCON on top of
@@ -26,10 +27,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * run; one with overrides (limits, hook URLs, short timers…) is stopped as soon as another class
  * needs a cluster, so its settings never act on other classes' data. Tests on a shared cluster must
  * not rely on a fresh node: unique client and conversation ids per test, no global counts. A class
- * that needs nodes to itself (fresh in-memory state) or the JVM to itself (it measures threads,
- * heap or latency) declares {@link #isolated}: every idle shared cluster is stopped, then its own
- * nodes start before the class and stop after it. A class that measures the JVM is also annotated
- * {@code @Isolated}, so that the fault tests, which run beside other classes, never run beside it.
+ * that runs beside others ({@code @Execution(CONCURRENT)}) declares {@link #own} nodes, started
+ * before the class and stopped after it, so that it never holds a shared cluster another class
+ * restarts. A class that needs the JVM to itself (it measures threads, heap or latency) declares
+ * {@link #isolated}: every idle shared cluster is stopped, then its own nodes start. A class that
+ * measures the JVM is also annotated {@code @Isolated}, so that the fault tests, which run beside
+ * other classes, never run beside it.
  */
 public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 
@@ -41,6 +44,7 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 
   private final Settings settings;
   private final boolean shared;
+  private final boolean alone;
   private Nodes nodes;
 
   /** A shared cluster of {@code size} nodes on the default test settings. */
@@ -50,12 +54,21 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 
   /** A shared cluster of {@code size} nodes with {@code config} over the default test settings. */
   public NodeCluster(int size, String config) {
-    this(new Settings(size, config.strip()), true);
+    this(new Settings(size, config.strip()), true, false);
   }
 
-  private NodeCluster(Settings settings, boolean shared) {
+  private NodeCluster(Settings settings, boolean shared, boolean alone) {
     this.settings = settings;
     this.shared = shared;
+    this.alone = alone;
+  }
+
+  /**
+   * A cluster for this class alone, beside whatever else runs: started before it, stopped after it,
+   * never reused.
+   */
+  public static NodeCluster own(int size, String config) {
+    return new NodeCluster(new Settings(size, config.strip()), false, false);
   }
 
   /**
@@ -63,14 +76,16 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
    * stopped after it, never reused.
    */
   public static NodeCluster isolated(int size, String config) {
-    return new NodeCluster(new Settings(size, config.strip()), false);
+    return new NodeCluster(new Settings(size, config.strip()), false, true);
   }
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     SharedCassandra.get();
     if (!shared) {
-      stopIdleShared(null);
+      if (alone) {
+        stopIdleShared(null);
+      }
       nodes = Nodes.start(settings);
       return;
     }
@@ -92,6 +107,9 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void afterAll(ExtensionContext context) {
+    if (nodes == null) {
+      return; // the nodes did not start: beforeAll failed
+    }
     if (!shared) {
       nodes.stop();
       return;
@@ -116,7 +134,7 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 
   /**
    * Stops every node, then starts them again on the same ports: only Cassandra keeps the state. On
-   * a shared cluster, only while no other class uses it (classes run one after the other).
+   * a shared cluster, only while no other class uses it.
    */
   public void restartAll() {
     synchronized (SHARED) {

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -34,15 +35,7 @@ public final class SharedCassandra implements BeforeAllCallback {
 
   public static synchronized LocalCassandra get() throws Exception {
     if (cassandra == null) {
-      Path workDir = Files.createTempDirectory("parley-it-cassandra-");
-      LocalCassandra started =
-          LocalCassandra.builder()
-              .workDir(workDir)
-              .cqlPort(LocalCassandra.freePort())
-              .storagePort(LocalCassandra.freePort())
-              .heap("768m")
-              .build()
-              .start();
+      LocalCassandra started = TestCassandras.start("it", "768m", UnaryOperator.identity());
       cassandra = started;
       // Every table exists before the first node starts: the journal plugin would otherwise create
       // them on

@@ -62,7 +62,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Execution(ExecutionMode.CONCURRENT)
 class SignaturesIT {
 
-  private static final String APP = "parley-dev";
+  /**
+   * An app of its own: the app-wide revocation below voids every earlier token of the app, which
+   * would log out the clients of classes running beside this one on {@code parley-dev}.
+   */
+  private static final String APP = "signatures-it";
+
+  private static final String APP_KEY = "signatures-it-key";
   private static final String MASTER_KEY = "signatures-it-master";
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final long REPORTED_WITHIN_MS = 2000;
@@ -75,7 +81,9 @@ class SignaturesIT {
               "\n",
               "parley.apps = [{app-id = \""
                   + APP
-                  + "\", app-key = \"parley-dev-key\", master-key = \""
+                  + "\", app-key = \""
+                  + APP_KEY
+                  + "\", master-key = \""
                   + MASTER_KEY
                   + "\","
                   + " signatures = all}]"));
@@ -129,7 +137,7 @@ class SignaturesIT {
                 "--app-id",
                 APP,
                 "--app-key",
-                "parley-dev-key",
+                APP_KEY,
                 "--master-key",
                 MASTER_KEY,
                 "--rtm",
@@ -282,10 +290,7 @@ class SignaturesIT {
     AppServerFactory factory = new AppServerFactory();
     AVIMOptions.getGlobalOptions().setSignatureFactory(factory);
     LeanCloudJavaSdk.initDirect(
-        APP,
-        "parley-dev-key",
-        CLUSTER.first().httpBase(),
-        CLUSTER.first().webSocketUri().toString());
+        APP, APP_KEY, CLUSTER.first().httpBase(), CLUSTER.first().webSocketUri().toString());
     AVIMClient tom = LeanCloudJavaSdk.login("jtom-" + run, WAIT);
     AVIMConversation conversation =
         await(
@@ -351,10 +356,7 @@ class SignaturesIT {
     LeanCloudJavaSdk.login("jreplay-" + run, WAIT);
     LeanCloudJavaSdk.reset();
     LeanCloudJavaSdk.initDirect(
-        APP,
-        "parley-dev-key",
-        CLUSTER.second().httpBase(),
-        CLUSTER.second().webSocketUri().toString());
+        APP, APP_KEY, CLUSTER.second().httpBase(), CLUSTER.second().webSocketUri().toString());
     // replayed: the same signature for the same client, now on the other node
     long start = System.nanoTime();
     codes.put("login replayed", LeanCloudJavaSdk.loginExpectingFailure("jreplay-" + run, WAIT));

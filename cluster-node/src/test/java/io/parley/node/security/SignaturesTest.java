@@ -22,9 +22,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/**
- * The signed messages and HMAC of docs/protocol.md §14, with the test vectors of PROTOCOL.md §14.8.
- */
+/** The signed messages and HMAC of docs/protocol.md §14, with its test vectors (§14.8). */
 class SignaturesTest {
 
   private static final String KEY = "masterKey123";

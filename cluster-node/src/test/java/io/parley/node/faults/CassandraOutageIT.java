@@ -37,9 +37,7 @@ class CassandraOutageIT {
     LocalCassandra cassandra = TestCassandras.start("outage", "512m", UnaryOperator.identity());
     SharedCassandra.applySchema(cassandra.contactPoint(), SharedCassandra.keyspace());
     List<NodeProcess.Spec> specs =
-        NodeProcess.Spec.loopback("outage", 3, Map.of()).stream()
-            .map(spec -> spec.withContactPoint(cassandra.contactPoint()))
-            .toList();
+        NodeProcess.Spec.loopback("outage", 3, Map.of(), cassandra.contactPoint());
     try (cassandra;
         ProcessCluster cluster = new ProcessCluster(specs).start();
         Traffic traffic = new Traffic(cluster::uris, cassandra.contactPoint())) {

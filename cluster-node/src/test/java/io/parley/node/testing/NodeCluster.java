@@ -42,9 +42,18 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
   /** The running shared clusters (guarded by itself: classes may run in parallel one day). */
   private static final Map<Settings, Nodes> SHARED = new HashMap<>();
 
+  /**
+   * Whose nodes these are: shared by classes with the same settings, this class's, or this class's
+   * with the JVM to itself.
+   */
+  private enum Mode {
+    SHARED,
+    OWN,
+    ALONE
+  }
+
   private final Settings settings;
-  private final boolean shared;
-  private final boolean alone;
+  private final Mode mode;
   private Nodes nodes;
 
   /** A shared cluster of {@code size} nodes on the default test settings. */
@@ -54,13 +63,12 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
 
   /** A shared cluster of {@code size} nodes with {@code config} over the default test settings. */
   public NodeCluster(int size, String config) {
-    this(new Settings(size, config.strip()), true, false);
+    this(new Settings(size, config.strip()), Mode.SHARED);
   }
 
-  private NodeCluster(Settings settings, boolean shared, boolean alone) {
+  private NodeCluster(Settings settings, Mode mode) {
     this.settings = settings;
-    this.shared = shared;
-    this.alone = alone;
+    this.mode = mode;
   }
 
   /**
@@ -68,7 +76,7 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
    * never reused.
    */
   public static NodeCluster own(int size, String config) {
-    return new NodeCluster(new Settings(size, config.strip()), false, false);
+    return new NodeCluster(new Settings(size, config.strip()), Mode.OWN);
   }
 
   /**
@@ -76,14 +84,14 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
    * stopped after it, never reused.
    */
   public static NodeCluster isolated(int size, String config) {
-    return new NodeCluster(new Settings(size, config.strip()), false, true);
+    return new NodeCluster(new Settings(size, config.strip()), Mode.ALONE);
   }
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     SharedCassandra.get();
-    if (!shared) {
-      if (alone) {
+    if (mode != Mode.SHARED) {
+      if (mode == Mode.ALONE) {
         stopIdleShared(null);
       }
       nodes = Nodes.start(settings);
@@ -110,7 +118,7 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
     if (nodes == null) {
       return; // the nodes did not start: beforeAll failed
     }
-    if (!shared) {
+    if (mode != Mode.SHARED) {
       nodes.stop();
       return;
     }
@@ -138,7 +146,7 @@ public final class NodeCluster implements BeforeAllCallback, AfterAllCallback {
    */
   public void restartAll() {
     synchronized (SHARED) {
-      if (shared && nodes.users > 1) {
+      if (mode == Mode.SHARED && nodes.users > 1) {
         throw new IllegalStateException(
             "another class uses these nodes now: declare NodeCluster.isolated to restart them");
       }

@@ -41,6 +41,12 @@ public final class NodeProcess implements AutoCloseable {
 
     /** {@code size} nodes on loopback with free ports, every one seeding from all. */
     public static List<Spec> loopback(String prefix, int size, Map<String, String> settings) {
+      return loopback(prefix, size, settings, SharedCassandra.contactPoint());
+    }
+
+    /** As {@link #loopback(String, int, Map)}, storing in the Cassandra at {@code contactPoint}. */
+    public static List<Spec> loopback(
+        String prefix, int size, Map<String, String> settings, String contactPoint) {
       List<int[]> ports = new ArrayList<>();
       for (int n = 0; n < size; n++) {
         ports.add(new int[] {LocalCassandra.freePort(), LocalCassandra.freePort()});
@@ -56,14 +62,9 @@ public final class NodeProcess implements AutoCloseable {
                       p[1],
                       seeds,
                       null,
-                      SharedCassandra.contactPoint(),
+                      contactPoint,
                       settings))
           .toList();
-    }
-
-    /** The same node, storing in the Cassandra at {@code contactPoint} ({@code host:port}). */
-    public Spec withContactPoint(String contactPoint) {
-      return new Spec(name, host, http, remote, seeds, netns, contactPoint, settings);
     }
 
     public URI webSocketUri() {

@@ -23,8 +23,6 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,10 +39,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>{@code -Dparley.it.nodeConfig="..."} adds HOCON to both nodes' configuration (diagnosis only;
  * empty by default).
  */
-// Its own two nodes, clients with run-unique ids and no app-wide counts; its Node.js clients mostly
-// wait for quiet: it runs beside the module's other integration tests (failsafe's JUnit
-// configuration).
-@Execution(ExecutionMode.CONCURRENT)
+// One at a time with the other shared-lane classes: one of its tests restarts its nodes under the
+// others (methods of a concurrent class run concurrently too).
 class JsMessagesIT {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(60);

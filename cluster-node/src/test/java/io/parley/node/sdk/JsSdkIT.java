@@ -14,8 +14,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -23,10 +21,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The unmodified official JS SDKs (leancloud-realtime 4.3.1 and 5.0.0-rc.8 from npm) log in to a
  * two-node Parley cluster: one node plain (ws/http), one with TLS (wss/https) on the same listener.
  */
-// Its own two nodes, clients with run-unique ids and no app-wide counts; its Node.js clients mostly
-// wait for quiet: it runs beside the module's other integration tests (failsafe's JUnit
-// configuration).
-@Execution(ExecutionMode.CONCURRENT)
 @ExtendWith(SharedCassandra.class)
 class JsSdkIT {
 

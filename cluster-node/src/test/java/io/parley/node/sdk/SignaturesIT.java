@@ -44,8 +44,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -56,10 +54,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * reported by the SDK within 2 s. Session tokens re-log in without a signature until revoked
  * (4112); an unknown app gets 4100 at once.
  */
-// Its own two nodes, clients with run-unique ids and no app-wide counts; its Node.js clients mostly
-// wait for quiet: it runs beside the module's other integration tests (failsafe's JUnit
-// configuration).
-@Execution(ExecutionMode.CONCURRENT)
+// One at a time with the other shared-lane classes: its tests share an app, and one of them
+// revokes every token of it, which a test running beside it would see (CI: a JS token re-login
+// refused).
 class SignaturesIT {
 
   /**
